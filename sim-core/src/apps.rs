@@ -1,0 +1,811 @@
+//! Applications and sockets: ping, UDP senders and listeners, and a small TCP with Linux's
+//! handshake options, so captures show real protocols. Apps are state machines fed by the
+//! stack and by their own timers; they never see the engine.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::SimTime;
+use crate::trace::{Dir, Why};
+use crate::wire::{self, Ipv4Params, TcpRepr};
+use crate::world::{DevId, Event, NsId, World, defaults};
+
+/// A traffic step of a scenario.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub enum Traffic {
+    /// `ping -c COUNT -i INTERVAL -s SIZE DST` from `ns`, starting at `at`.
+    Ping {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        dst: Ipv4Addr,
+        #[serde(default = "three")]
+        count: u32,
+        #[serde(default = "one_second")]
+        interval: SimTime,
+        #[serde(default = "ping_size")]
+        size: usize,
+    },
+    /// A UDP socket bound to `port`; with `echo` it sends every datagram back.
+    UdpListen {
+        ns: String,
+        port: u16,
+        #[serde(default)]
+        echo: bool,
+    },
+    /// `count` datagrams carrying `payload` to `dst:dport`.
+    UdpSend {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        dst: Ipv4Addr,
+        dport: u16,
+        #[serde(default)]
+        sport: Option<u16>,
+        payload: String,
+        #[serde(default = "one")]
+        count: u32,
+        #[serde(default = "one_second")]
+        interval: SimTime,
+    },
+    /// A TCP listener; it answers each connection's first data with `reply` and, with
+    /// `close_after_reply`, closes first (as an HTTP/1.0 server does).
+    TcpListen {
+        ns: String,
+        port: u16,
+        #[serde(default)]
+        reply: Option<String>,
+        #[serde(default)]
+        close_after_reply: bool,
+    },
+    /// `connect()` to `dst:dport`, send `send`, then close (unless `close: false`).
+    TcpConnect {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        dst: Ipv4Addr,
+        dport: u16,
+        #[serde(default)]
+        send: String,
+        #[serde(default = "yes")]
+        close: bool,
+    },
+}
+
+fn three() -> u32 {
+    3
+}
+fn one() -> u32 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn one_second() -> SimTime {
+    SimTime::from_secs(1)
+}
+fn ping_size() -> usize {
+    56
+}
+
+impl Traffic {
+    pub fn ns(&self) -> &str {
+        match self {
+            Traffic::Ping { ns, .. }
+            | Traffic::UdpListen { ns, .. }
+            | Traffic::UdpSend { ns, .. }
+            | Traffic::TcpListen { ns, .. }
+            | Traffic::TcpConnect { ns, .. } => ns,
+        }
+    }
+    pub fn start(&self) -> SimTime {
+        match self {
+            Traffic::Ping { at, .. } | Traffic::UdpSend { at, .. } | Traffic::TcpConnect { at, .. } => *at,
+            _ => SimTime::ZERO,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct App {
+    pub ns: NsId,
+    pub kind: AppKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum AppKind {
+    Ping { dst: Ipv4Addr, count: u32, interval: SimTime, size: usize, ident: u16, sent: u32, received: u32, errors: u32, sent_at: HashMap<u16, SimTime> },
+    UdpListen { port: u16, echo: bool, received: u64 },
+    UdpSend { dst: Ipv4Addr, dport: u16, sport: u16, payload: Vec<u8>, count: u32, interval: SimTime, sent: u32 },
+    TcpListen { port: u16, reply: Option<Vec<u8>>, close_after_reply: bool },
+    TcpConnect { dst: Ipv4Addr, dport: u16, data: Vec<u8>, close: bool },
+    /// A bulk UDP source used by `netsim bench`: `count` datagrams, `interval` apart.
+    BenchUdp { dst: Ipv4Addr, dport: u16, sport: u16, size: usize, count: u32, interval: SimTime, sent: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TcpKey {
+    pub local: (Ipv4Addr, u16),
+    pub remote: (Ipv4Addr, u16),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcpState {
+    SynSent,
+    SynRecv,
+    Established,
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
+}
+
+#[derive(Clone, Debug)]
+pub struct TcpConn {
+    pub state: TcpState,
+    pub app: usize,
+    pub iss: u32,
+    pub snd_una: u32,
+    pub snd_nxt: u32,
+    pub rcv_nxt: u32,
+    /// Bytes not yet acknowledged, starting at `snd_una` (SYN and FIN excluded).
+    pub sndbuf: Vec<u8>,
+    /// How much of `sndbuf` has been sent.
+    pub sent: usize,
+    pub peer_wnd: u32,
+    pub peer_wscale: u8,
+    pub peer_mss: u16,
+    pub ts_offset: u32,
+    pub ts_recent: u32,
+    pub ts_ok: bool,
+    pub cwnd: u32,
+    /// Close once everything queued is sent.
+    pub close_when_done: bool,
+    pub fin_sent: bool,
+    pub replied: bool,
+    pub ip_id: u16,
+    pub rx_bytes: u64,
+    pub syn_retries: u8,
+    /// Our receive window in bytes, before scaling (Linux: 64240 active, 65160 passive).
+    pub rcv_wnd: u32,
+}
+
+/// Linux's TCP defaults as observed on this kernel (facts sheet §10).
+const SYN_WINDOW: u16 = 64240;
+const SYNACK_WINDOW: u16 = 65160;
+const WSCALE: u8 = 10;
+const INIT_CWND: u32 = 10;
+const SYN_RETRIES: u8 = 6;
+const TCP_FIN_TIMEOUT: SimTime = SimTime::from_secs(60);
+
+impl World {
+    /// Creates an application for a traffic step and returns its index. Sockets bind now;
+    /// active apps start at their `at` time.
+    pub fn add_traffic(&mut self, t: &Traffic) -> Result<usize, String> {
+        let ns = self.ns_by_name(t.ns()).ok_or_else(|| format!("no namespace `{}`", t.ns()))?;
+        let idx = self.apps.len();
+        let kind = match t {
+            Traffic::Ping { dst, count, interval, size, .. } => {
+                let ident = loop {
+                    let id = self.rng.next_u32() as u16;
+                    if !self.netns(ns).ping.contains_key(&id) {
+                        break id;
+                    }
+                };
+                self.netns_mut(ns).ping.insert(ident, idx);
+                AppKind::Ping { dst: *dst, count: *count, interval: *interval, size: *size, ident, sent: 0, received: 0, errors: 0, sent_at: HashMap::new() }
+            }
+            Traffic::UdpListen { port, echo, .. } => {
+                if self.netns(ns).udp.contains_key(port) {
+                    return Err(format!("UDP port {port} is already bound in `{}` (EADDRINUSE)", t.ns()));
+                }
+                self.netns_mut(ns).udp.insert(*port, idx);
+                AppKind::UdpListen { port: *port, echo: *echo, received: 0 }
+            }
+            Traffic::UdpSend { dst, dport, sport, payload, count, interval, .. } => {
+                let sport = match sport {
+                    Some(p) => *p,
+                    None => self.ephemeral_port(),
+                };
+                self.netns_mut(ns).udp.entry(sport).or_insert(idx);
+                AppKind::UdpSend { dst: *dst, dport: *dport, sport, payload: payload.clone().into_bytes(), count: *count, interval: *interval, sent: 0 }
+            }
+            Traffic::TcpListen { port, reply, close_after_reply, .. } => {
+                if self.netns(ns).tcp_listen.contains_key(port) {
+                    return Err(format!("TCP port {port} is already listening in `{}` (EADDRINUSE)", t.ns()));
+                }
+                self.netns_mut(ns).tcp_listen.insert(*port, idx);
+                AppKind::TcpListen { port: *port, reply: reply.clone().map(String::into_bytes), close_after_reply: *close_after_reply }
+            }
+            Traffic::TcpConnect { dst, dport, send, close, .. } => AppKind::TcpConnect { dst: *dst, dport: *dport, data: send.clone().into_bytes(), close: *close },
+        };
+        self.apps.push(App { ns, kind });
+        if !matches!(t, Traffic::UdpListen { .. } | Traffic::TcpListen { .. }) {
+            let at = t.start();
+            self.pending.push((at, Event::App { app: idx, tag: 0 }));
+        }
+        Ok(idx)
+    }
+
+    pub(crate) fn ephemeral_port(&mut self) -> u16 {
+        let (lo, hi) = defaults::EPHEMERAL;
+        self.rng.range(lo as u64, hi as u64) as u16
+    }
+
+    /// An application timer fired.
+    pub(crate) fn app_timer(&mut self, app: usize, tag: u32) {
+        let ns = self.apps[app].ns;
+        match &mut self.apps[app].kind {
+            AppKind::Ping { dst, count, interval, size, ident, sent, received, errors, sent_at } => {
+                if tag == 1 {
+                    let (dst, sent, received, errors) = (*dst, *sent, *received, *errors);
+                    let loss = if sent == 0 { 0 } else { (sent - received) * 100 / sent };
+                    let err = if errors > 0 { format!(", +{errors} errors") } else { String::new() };
+                    self.app_log(ns, format!("--- {dst} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"));
+                    return;
+                }
+                let (dst, ident, seq, size, interval) = (*dst, *ident, (*sent + 1) as u16, *size, *interval);
+                *sent += 1;
+                sent_at.insert(seq, self.now);
+                let more = *sent < *count;
+                // The payload starts with a struct timeval, then iputils' 0x10, 0x11, … pattern.
+                let mut data = Vec::with_capacity(size);
+                data.extend_from_slice(&(self.now.as_nanos() / 1_000_000_000).to_le_bytes());
+                data.extend_from_slice(&((self.now.as_nanos() % 1_000_000_000) / 1000).to_le_bytes());
+                data.truncate(size);
+                while data.len() < size {
+                    data.push(0x10u8.wrapping_add((data.len() - 16.min(data.len())) as u8));
+                }
+                self.app_schedule(app, if more { interval } else { interval.max(SimTime::from_secs(1)) }, if more { 0 } else { 1 });
+                let Some((rt, src)) = self.route_output(ns, dst, None) else {
+                    self.app_log(ns, format!("ping: connect: Network is unreachable ({dst})"));
+                    return;
+                };
+                let id = self.next_ip_id(ns);
+                let p = Ipv4Params { src, dst, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df: true, tos: 0 };
+                let f = wire::icmp_echo_frame(&p, false, ident, seq, &data);
+                self.note(|| Why::App(format!("ping {dst}: echo request icmp_seq={seq}")));
+                self.ip_output(ns, f, rt, None);
+            }
+            AppKind::UdpSend { dst, dport, sport, payload, count, interval, sent } => {
+                let (dst, dport, sport) = (*dst, *dport, *sport);
+                let payload = payload.clone();
+                *sent += 1;
+                if *sent < *count {
+                    let iv = *interval;
+                    self.app_schedule(app, iv, 0);
+                }
+                self.udp_send(ns, dst, dport, sport, &payload, "udp send");
+            }
+            AppKind::BenchUdp { dst, dport, sport, size, count, interval, sent } => {
+                let (dst, dport, sport, size) = (*dst, *dport, *sport, *size);
+                *sent += 1;
+                if *sent < *count {
+                    let iv = *interval;
+                    self.app_schedule(app, iv, 0);
+                }
+                let payload = vec![0u8; size];
+                self.udp_send(ns, dst, dport, sport, &payload, "bench");
+            }
+            AppKind::TcpConnect { dst, dport, .. } => {
+                let (dst, dport) = (*dst, *dport);
+                if tag >= 100 {
+                    return self.tcp_syn_timer(ns, app, tag);
+                }
+                self.tcp_connect(ns, app, dst, dport);
+            }
+            AppKind::UdpListen { .. } | AppKind::TcpListen { .. } => {
+                if tag >= 100 {
+                    self.tcp_syn_timer(ns, app, tag);
+                }
+            }
+        }
+    }
+
+    fn app_schedule(&mut self, app: usize, after: SimTime, tag: u32) {
+        self.schedule(after, Event::App { app, tag });
+    }
+
+    pub(crate) fn udp_send(&mut self, ns: NsId, dst: Ipv4Addr, dport: u16, sport: u16, payload: &[u8], who: &str) {
+        let Some((rt, src)) = self.route_output(ns, dst, None) else {
+            self.app_log(ns, format!("{who}: sendto {dst}: Network is unreachable"));
+            return;
+        };
+        // An unconnected UDP socket with DF set sends IP ID 0 (ip_select_ident_segs).
+        let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl: defaults::TTL, id: 0, df: true, tos: 0 };
+        let f = wire::udp_frame(&p, sport, dport, payload);
+        if self.trace {
+            let n = payload.len();
+            self.note(|| Why::App(format!("{who}: {n} bytes to {dst}:{dport}")));
+        }
+        self.ip_output(ns, f, rt, None)
+    }
+
+    pub(crate) fn udp_to_app(&mut self, ns: NsId, dev: DevId, info: &wire::Ipv4Info, ip: &[u8]) {
+        let l4 = &ip[info.ihl..info.total_len];
+        let (sport, dport) = (u16::from_be_bytes([l4[0], l4[1]]), u16::from_be_bytes([l4[2], l4[3]]));
+        let payload = &l4[8..];
+        let Some(&app) = self.netns(ns).udp.get(&dport) else { return };
+        let text = printable(payload);
+        let (src, dst) = (info.src, info.dst);
+        self.deliver_note(ns, dev, format!("UDP {src}:{sport} → local port {dport}"));
+        match &mut self.apps[app].kind {
+            AppKind::UdpListen { echo, received, .. } => {
+                *received += 1;
+                let echo = *echo;
+                self.app_log(ns, format!("udp :{dport} received {} bytes from {src}:{sport}: {text}", payload.len()));
+                if echo {
+                    let payload = payload.to_vec();
+                    let _ = dst;
+                    self.udp_send(ns, src, sport, dport, &payload, "udp echo");
+                }
+            }
+            AppKind::UdpSend { .. } => {
+                self.app_log(ns, format!("udp :{dport} got a reply of {} bytes from {src}:{sport}: {text}", payload.len()));
+            }
+            _ => {}
+        }
+    }
+
+    fn deliver_note(&mut self, ns: NsId, dev: DevId, what: String) {
+        if self.trace {
+            let mark = self.why_mark();
+            self.why.push(Why::Local { what });
+            self.record(ns, Some(dev), Dir::Deliver, None);
+            self.why_reset(mark);
+        }
+    }
+
+    /// ICMP that is not an echo request: replies for ping, errors for whoever sent the
+    /// quoted packet.
+    pub(crate) fn icmp_to_app(&mut self, ns: NsId, dev: DevId, info: &wire::Ipv4Info, ip: &[u8]) {
+        let l4 = &ip[info.ihl..info.total_len];
+        let (ty, code) = (l4[0], l4[1]);
+        if ty == 0 {
+            let (ident, seq) = (u16::from_be_bytes([l4[4], l4[5]]), u16::from_be_bytes([l4[6], l4[7]]));
+            let Some(&app) = self.netns(ns).ping.get(&ident) else {
+                return self.deliver_note(ns, dev, format!("ICMP echo reply id {ident}: no ping socket"));
+            };
+            let now = self.now;
+            let (src, ttl) = (info.src, info.ttl);
+            self.deliver_note(ns, dev, format!("ICMP echo reply → ping socket id {ident}"));
+            if let AppKind::Ping { received, sent_at, size, .. } = &mut self.apps[app].kind {
+                *received += 1;
+                let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default();
+                let bytes = *size + 8;
+                self.app_log(ns, format!("{bytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={:.3} ms", rtt.as_nanos() as f64 / 1e6));
+            }
+            return;
+        }
+        if !(ty == 3 || ty == 11) || l4.len() < 8 + 20 {
+            return self.deliver_note(ns, dev, format!("ICMP type {ty} code {code}: nothing to do"));
+        }
+        let quoted = &l4[8..];
+        let qihl = ((quoted[0] & 0x0f) as usize) * 4;
+        let qproto = quoted[9];
+        let qdst = Ipv4Addr::new(quoted[16], quoted[17], quoted[18], quoted[19]);
+        let what = match (ty, code) {
+            (3, 0) => "Destination Net Unreachable",
+            (3, 1) => "Destination Host Unreachable",
+            (3, 3) => "Destination Port Unreachable",
+            (3, 4) => "Frag needed",
+            (11, _) => "Time to live exceeded",
+            _ => "Destination Unreachable",
+        };
+        let from = info.src;
+        self.deliver_note(ns, dev, format!("ICMP error about a packet to {qdst}: {what}"));
+        if quoted.len() < qihl + 8 {
+            return;
+        }
+        let q4 = &quoted[qihl..];
+        match qproto {
+            wire::PROTO_ICMP => {
+                let (ident, seq) = (u16::from_be_bytes([q4[4], q4[5]]), u16::from_be_bytes([q4[6], q4[7]]));
+                if let Some(&app) = self.netns(ns).ping.get(&ident) {
+                    if let AppKind::Ping { errors, .. } = &mut self.apps[app].kind {
+                        *errors += 1;
+                    }
+                    self.app_log(ns, format!("From {from} icmp_seq={seq} {what}"));
+                }
+            }
+            wire::PROTO_UDP => {
+                let sport = u16::from_be_bytes([q4[0], q4[1]]);
+                if self.netns(ns).udp.contains_key(&sport) {
+                    self.app_log(ns, format!("udp :{sport}: ICMP from {from}: {what} (ECONNREFUSED on a connected socket)"));
+                }
+            }
+            wire::PROTO_TCP => {
+                let (sport, dport) = (u16::from_be_bytes([q4[0], q4[1]]), u16::from_be_bytes([q4[2], q4[3]]));
+                let qsrc = Ipv4Addr::new(quoted[12], quoted[13], quoted[14], quoted[15]);
+                let key = TcpKey { local: (qsrc, sport), remote: (qdst, dport) };
+                if self.netns(ns).tcp.contains_key(&key) {
+                    self.app_log(ns, format!("tcp {qsrc}:{sport} → {qdst}:{dport}: ICMP from {from}: {what}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ----- TCP -------------------------------------------------------------------------------
+
+    fn tcp_connect(&mut self, ns: NsId, app: usize, dst: Ipv4Addr, dport: u16) {
+        let Some((_, src)) = self.route_output(ns, dst, None) else {
+            self.app_log(ns, format!("connect to {dst}:{dport}: Network is unreachable"));
+            return;
+        };
+        let sport = self.ephemeral_port();
+        let key = TcpKey { local: (src, sport), remote: (dst, dport) };
+        let iss = self.rng.next_u32();
+        let (data, close) = match &self.apps[app].kind {
+            AppKind::TcpConnect { data, close, .. } => (data.clone(), *close),
+            _ => (Vec::new(), true),
+        };
+        let conn = TcpConn {
+            state: TcpState::SynSent,
+            app,
+            iss,
+            snd_una: iss,
+            snd_nxt: iss.wrapping_add(1),
+            rcv_nxt: 0,
+            sndbuf: data,
+            sent: 0,
+            peer_wnd: 0,
+            peer_wscale: 0,
+            peer_mss: 536,
+            ts_offset: self.rng.next_u32(),
+            ts_recent: 0,
+            ts_ok: true,
+            cwnd: INIT_CWND,
+            close_when_done: close,
+            fin_sent: false,
+            replied: false,
+            ip_id: self.rng.next_u32() as u16,
+            rx_bytes: 0,
+            syn_retries: 0,
+            rcv_wnd: SYN_WINDOW as u32,
+        };
+        self.netns_mut(ns).tcp.insert(key, conn);
+        self.app_log(ns, format!("tcp connect {src}:{sport} → {dst}:{dport}"));
+        self.tcp_send_syn(ns, key);
+    }
+
+    fn tcp_send_syn(&mut self, ns: NsId, key: TcpKey) {
+        let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+        let t = TcpRepr {
+            sport: key.local.1,
+            dport: key.remote.1,
+            seq: c.iss,
+            syn: true,
+            window: SYN_WINDOW,
+            mss: Some(self.tcp_mss(ns, key.remote.0)),
+            sack_perm: true,
+            ts: Some((self.tcp_ts(c), 0)),
+            wscale: Some(WSCALE),
+            ..Default::default()
+        };
+        let (app, tries) = (c.app, c.syn_retries);
+        // RTO starts at 1 s and doubles (tcp_syn_retries = 6).
+        let tag = 100 + tries as u32;
+        self.schedule(SimTime::from_secs(1 << tries), Event::App { app, tag });
+        self.tcp_emit(ns, key, &t, &[]);
+    }
+
+    fn tcp_syn_timer(&mut self, ns: NsId, app: usize, tag: u32) {
+        let tries = (tag - 100) as u8;
+        let key = self.netns(ns).tcp.iter().find(|(_, c)| c.app == app && c.state == TcpState::SynSent && c.syn_retries == tries).map(|(k, _)| *k);
+        let Some(key) = key else { return };
+        if tries >= SYN_RETRIES {
+            self.netns_mut(ns).tcp.remove(&key);
+            self.app_log(ns, format!("tcp connect to {}:{}: Connection timed out", key.remote.0, key.remote.1));
+            return;
+        }
+        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+            c.syn_retries += 1;
+        }
+        self.note(|| Why::App("SYN retransmitted: no answer within the RTO".into()));
+        self.tcp_send_syn(ns, key);
+    }
+
+    fn tcp_mss(&self, ns: NsId, dst: Ipv4Addr) -> u16 {
+        let mtu = match self.route_output(ns, dst, None) {
+            Some((crate::l3::OutRoute::Main(i), _)) => self.dev(self.netns(ns).routes[i].dev).mtu,
+            _ => defaults::MTU,
+        };
+        (mtu.min(65535) - 40) as u16
+    }
+
+    fn tcp_ts(&self, c: &TcpConn) -> u32 {
+        ((self.now.as_nanos() / 1_000_000) as u32).wrapping_add(c.ts_offset)
+    }
+
+    /// Builds and sends one segment of connection `key`.
+    fn tcp_emit(&mut self, ns: NsId, key: TcpKey, t: &TcpRepr, payload: &[u8]) {
+        let Some((rt, _)) = self.route_output(ns, key.remote.0, None) else { return };
+        let id = match self.netns_mut(ns).tcp.get_mut(&key) {
+            Some(c) => {
+                c.ip_id = c.ip_id.wrapping_add(1);
+                c.ip_id
+            }
+            None => 0,
+        };
+        let p = Ipv4Params { src: key.local.0, dst: key.remote.0, proto: wire::PROTO_TCP, ttl: defaults::TTL, id, df: true, tos: 0 };
+        let f = wire::tcp_frame(&p, t, payload);
+        self.ip_output(ns, f, rt, None)
+    }
+
+    fn tcp_segment(&self, c: &TcpConn, key: TcpKey) -> TcpRepr {
+        TcpRepr {
+            sport: key.local.1,
+            dport: key.remote.1,
+            seq: c.snd_nxt,
+            ack: c.rcv_nxt,
+            ackf: true,
+            window: (c.rcv_wnd >> WSCALE).max(1) as u16,
+            ts: c.ts_ok.then(|| (self.tcp_ts(c), c.ts_recent)),
+            ..Default::default()
+        }
+    }
+
+    /// Sends what the windows allow, then a FIN if the app has closed (`tcp_write_xmit`).
+    fn tcp_output(&mut self, ns: NsId, key: TcpKey, mut must_ack: bool) {
+        loop {
+            let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+            if !matches!(c.state, TcpState::Established | TcpState::CloseWait) {
+                break;
+            }
+            let in_flight = c.snd_nxt.wrapping_sub(c.snd_una);
+            let mss = c.peer_mss.min(self.tcp_mss(ns, key.remote.0)) as usize;
+            let wnd = c.peer_wnd.min(c.cwnd * mss as u32);
+            let unsent = c.sndbuf.len() - c.sent;
+            if unsent == 0 || in_flight >= wnd {
+                break;
+            }
+            let n = unsent.min(mss).min((wnd - in_flight) as usize);
+            let mut t = self.tcp_segment(c, key);
+            t.psh = n == unsent;
+            let payload = c.sndbuf[c.sent..c.sent + n].to_vec();
+            if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                c.sent += n;
+                c.snd_nxt = c.snd_nxt.wrapping_add(n as u32);
+            }
+            self.tcp_emit(ns, key, &t, &payload);
+            must_ack = false;
+        }
+        let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+        if c.close_when_done && !c.fin_sent && c.sent == c.sndbuf.len() && matches!(c.state, TcpState::Established | TcpState::CloseWait) {
+            let mut t = self.tcp_segment(c, key);
+            t.fin = true;
+            let next = if c.state == TcpState::Established { TcpState::FinWait1 } else { TcpState::LastAck };
+            if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                c.fin_sent = true;
+                c.snd_nxt = c.snd_nxt.wrapping_add(1);
+                c.state = next;
+            }
+            self.tcp_emit(ns, key, &t, &[]);
+            return;
+        }
+        if must_ack {
+            let t = self.tcp_segment(c, key);
+            self.tcp_emit(ns, key, &t, &[]);
+        }
+    }
+
+    fn tcp_send_rst(&mut self, ns: NsId, info: &wire::Ipv4Info, seg: &TcpRepr, len: u32) {
+        let mut t = TcpRepr { sport: seg.dport, dport: seg.sport, rst: true, ..Default::default() };
+        if seg.ackf {
+            t.seq = seg.ack;
+        } else {
+            t.ackf = true;
+            t.ack = seg.seq.wrapping_add(len + seg.syn as u32 + seg.fin as u32);
+        }
+        let Some((rt, _)) = self.route_output(ns, info.src, None) else { return };
+        let p = Ipv4Params { src: info.dst, dst: info.src, proto: wire::PROTO_TCP, ttl: defaults::TTL, id: 0, df: true, tos: 0 };
+        let f = wire::tcp_frame(&p, &t, &[]);
+        self.ip_output(ns, f, rt, None)
+    }
+
+    pub(crate) fn tcp_rcv(&mut self, ns: NsId, dev: DevId, info: &wire::Ipv4Info, ip: &[u8]) {
+        let Some((seg, payload)) = wire::parse_tcp(&ip[info.ihl..info.total_len]) else {
+            return self.deliver_note(ns, dev, "malformed TCP segment".into());
+        };
+        let key = TcpKey { local: (info.dst, seg.dport), remote: (info.src, seg.sport) };
+        let len = payload.len() as u32;
+        if !self.netns(ns).tcp.contains_key(&key) {
+            if seg.syn && !seg.ackf && !seg.rst {
+                if let Some(&app) = self.netns(ns).tcp_listen.get(&seg.dport) {
+                    self.deliver_note(ns, dev, format!("TCP SYN for listening port {} → SYN-ACK", seg.dport));
+                    return self.tcp_accept(ns, app, key, &seg);
+                }
+            }
+            if seg.rst {
+                return self.deliver_note(ns, dev, "TCP RST for no connection: ignored".into());
+            }
+            self.deliver_note(ns, dev, format!("TCP to port {} with no socket → RST", seg.dport));
+            return self.tcp_send_rst(ns, info, &seg, len);
+        }
+        self.deliver_note(ns, dev, format!("TCP segment for connection {}:{} ↔ {}:{}", key.local.0, key.local.1, key.remote.0, key.remote.1));
+        self.tcp_input(ns, key, &seg, payload);
+    }
+
+    fn tcp_accept(&mut self, ns: NsId, app: usize, key: TcpKey, syn: &TcpRepr) {
+        let iss = self.rng.next_u32();
+        let c = TcpConn {
+            state: TcpState::SynRecv,
+            app,
+            iss,
+            snd_una: iss,
+            snd_nxt: iss.wrapping_add(1),
+            rcv_nxt: syn.seq.wrapping_add(1),
+            sndbuf: Vec::new(),
+            sent: 0,
+            peer_wnd: syn.window as u32,
+            peer_wscale: syn.wscale.unwrap_or(0),
+            peer_mss: syn.mss.unwrap_or(536),
+            ts_offset: self.rng.next_u32(),
+            ts_recent: syn.ts.map(|t| t.0).unwrap_or(0),
+            ts_ok: syn.ts.is_some(),
+            cwnd: INIT_CWND,
+            close_when_done: false,
+            fin_sent: false,
+            replied: false,
+            ip_id: self.rng.next_u32() as u16,
+            rx_bytes: 0,
+            syn_retries: 0,
+            rcv_wnd: SYNACK_WINDOW as u32,
+        };
+        let t = TcpRepr {
+            sport: key.local.1,
+            dport: key.remote.1,
+            seq: iss,
+            ack: c.rcv_nxt,
+            syn: true,
+            ackf: true,
+            window: SYNACK_WINDOW,
+            mss: Some(self.tcp_mss(ns, key.remote.0)),
+            sack_perm: syn.sack_perm,
+            ts: c.ts_ok.then(|| (self.tcp_ts(&c), c.ts_recent)),
+            wscale: syn.wscale.map(|_| WSCALE),
+            ..Default::default()
+        };
+        self.netns_mut(ns).tcp.insert(key, c);
+        self.tcp_emit(ns, key, &t, &[]);
+    }
+
+    fn tcp_input(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr, payload: &[u8]) {
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        let app = c.app;
+        if seg.rst {
+            let st = c.state;
+            self.netns_mut(ns).tcp.remove(&key);
+            let what = if st == TcpState::SynSent { "Connection refused" } else { "Connection reset by peer" };
+            self.app_log(ns, format!("tcp {}:{} → {}:{}: {what}", key.local.0, key.local.1, key.remote.0, key.remote.1));
+            return;
+        }
+        if let Some((v, _)) = seg.ts {
+            c.ts_recent = v;
+        }
+        if c.state == TcpState::SynSent {
+            if !(seg.syn && seg.ackf && seg.ack == c.iss.wrapping_add(1)) {
+                return;
+            }
+            c.state = TcpState::Established;
+            c.snd_una = seg.ack;
+            c.rcv_nxt = seg.seq.wrapping_add(1);
+            c.peer_wscale = seg.wscale.unwrap_or(0);
+            c.peer_wnd = seg.window as u32;
+            c.peer_mss = seg.mss.unwrap_or(536);
+            c.ts_ok = seg.ts.is_some();
+            self.app_log(ns, format!("tcp {}:{} → {}:{}: connected", key.local.0, key.local.1, key.remote.0, key.remote.1));
+            return self.tcp_output(ns, key, true);
+        }
+        // ACK processing.
+        if seg.ackf {
+            let acked = seg.ack.wrapping_sub(c.snd_una);
+            if acked <= c.snd_nxt.wrapping_sub(c.snd_una) {
+                let mut data_acked = acked as usize;
+                if c.state == TcpState::SynRecv && acked > 0 {
+                    c.state = TcpState::Established;
+                    data_acked -= 1;
+                }
+                let fin_acked = c.fin_sent && seg.ack == c.snd_nxt;
+                let data_acked = data_acked.min(c.sent);
+                c.sndbuf.drain(..data_acked);
+                c.sent -= data_acked;
+                c.snd_una = seg.ack;
+                c.cwnd += (data_acked > 0) as u32;
+                c.peer_wnd = (seg.window as u32) << c.peer_wscale;
+                if fin_acked {
+                    match c.state {
+                        TcpState::FinWait1 => c.state = TcpState::FinWait2,
+                        TcpState::Closing => c.state = TcpState::TimeWait,
+                        TcpState::LastAck => {
+                            self.netns_mut(ns).tcp.remove(&key);
+                            self.app_log(ns, format!("tcp {}:{} ↔ {}:{}: closed", key.local.0, key.local.1, key.remote.0, key.remote.1));
+                            return;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        let mut must_ack = false;
+        let mut got = Vec::new();
+        if !payload.is_empty() {
+            if seg.seq == c.rcv_nxt {
+                c.rcv_nxt = c.rcv_nxt.wrapping_add(payload.len() as u32);
+                c.rx_bytes += payload.len() as u64;
+                got = payload.to_vec();
+            }
+            must_ack = true;
+        }
+        let mut peer_closed = false;
+        if seg.fin && seg.seq.wrapping_add(payload.len() as u32) == c.rcv_nxt {
+            c.rcv_nxt = c.rcv_nxt.wrapping_add(1);
+            must_ack = true;
+            peer_closed = true;
+            c.state = match c.state {
+                TcpState::Established | TcpState::SynRecv => TcpState::CloseWait,
+                TcpState::FinWait1 => TcpState::Closing,
+                TcpState::FinWait2 => TcpState::TimeWait,
+                s => s,
+            };
+        }
+        let state = c.state;
+        if !got.is_empty() {
+            let text = printable(&got);
+            self.app_log(ns, format!("tcp {}:{} received {} bytes from {}:{}: {text}", key.local.0, key.local.1, got.len(), key.remote.0, key.remote.1));
+            // A listener answers the first data it sees.
+            if let AppKind::TcpListen { reply: Some(reply), close_after_reply, .. } = &self.apps[app].kind {
+                let (reply, close) = (reply.clone(), *close_after_reply);
+                if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key)
+                    && !c.replied
+                {
+                    c.replied = true;
+                    c.sndbuf.extend_from_slice(&reply);
+                    c.close_when_done |= close;
+                }
+            }
+        }
+        if peer_closed {
+            self.app_log(ns, format!("tcp {}:{}: peer closed (FIN)", key.local.0, key.local.1));
+            // Our apps close as soon as they read EOF.
+            if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                c.close_when_done = true;
+            }
+            if state == TcpState::TimeWait {
+                let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
+                self.tcp_emit(ns, key, &t, &[]);
+                self.app_log(ns, format!("tcp {}:{}: TIME_WAIT ({}s)", key.local.0, key.local.1, TCP_FIN_TIMEOUT.as_nanos() / 1_000_000_000));
+                return;
+            }
+            if state == TcpState::Closing {
+                let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
+                return self.tcp_emit(ns, key, &t, &[]);
+            }
+        }
+        self.tcp_output(ns, key, must_ack);
+    }
+}
+
+/// Payload as text for logs: printable ASCII kept, the rest escaped, long payloads cut.
+pub fn printable(b: &[u8]) -> String {
+    let mut s = String::new();
+    for &c in b.iter().take(80) {
+        match c {
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n"),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push('.'),
+        }
+    }
+    if b.len() > 80 {
+        s.push('…');
+    }
+    format!("\"{s}\"")
+}

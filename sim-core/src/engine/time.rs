@@ -1,0 +1,152 @@
+use std::fmt;
+use std::ops::{Add, Sub};
+
+use serde::{Deserialize, Serialize};
+
+/// Simulated time in nanoseconds since the start of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SimTime(pub u64);
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+    pub const MAX: SimTime = SimTime(u64::MAX);
+    pub const fn from_nanos(n: u64) -> Self {
+        SimTime(n)
+    }
+    pub const fn from_micros(n: u64) -> Self {
+        SimTime(n * 1_000)
+    }
+    pub const fn from_millis(n: u64) -> Self {
+        SimTime(n * 1_000_000)
+    }
+    pub const fn from_secs(n: u64) -> Self {
+        SimTime(n * 1_000_000_000)
+    }
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+    pub fn saturating_sub(self, o: SimTime) -> SimTime {
+        SimTime(self.0.saturating_sub(o.0))
+    }
+}
+
+impl Add for SimTime {
+    type Output = SimTime;
+    fn add(self, o: SimTime) -> SimTime {
+        SimTime(self.0.saturating_add(o.0))
+    }
+}
+
+impl Sub for SimTime {
+    type Output = SimTime;
+    fn sub(self, o: SimTime) -> SimTime {
+        SimTime(self.0.saturating_sub(o.0))
+    }
+}
+
+/// `1.000123456` — seconds with nanoseconds, as `tcpdump -tt --nano` prints.
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:09}", self.0 / 1_000_000_000, self.0 % 1_000_000_000)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseTimeError(pub String);
+
+impl fmt::Display for ParseTimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a time: write a number with a unit, like 1.5s, 200ms, 10us or 500ns",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ParseTimeError {}
+
+impl std::str::FromStr for SimTime {
+    type Err = ParseTimeError;
+    /// Accepts `1.5s`, `200ms`, `10us`, `500ns`, `2m` (minutes) and a bare `0`.
+    fn from_str(s: &str) -> Result<Self, ParseTimeError> {
+        let err = || ParseTimeError(s.to_string());
+        let t = s.trim();
+        if t == "0" {
+            return Ok(SimTime::ZERO);
+        }
+        let split = t.find(|c: char| c.is_ascii_alphabetic()).ok_or_else(err)?;
+        let (num, unit) = t.split_at(split);
+        let scale: u64 = match unit {
+            "ns" => 1,
+            "us" | "µs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" | "min" => 60_000_000_000,
+            _ => return Err(err()),
+        };
+        // Integer and fractional parts separately, so 0.1s is exactly 100 ms.
+        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+        if int.is_empty() && frac.is_empty() {
+            return Err(err());
+        }
+        let int: u64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| err())? };
+        let mut ns = int.checked_mul(scale).ok_or_else(err)?;
+        if !frac.is_empty() {
+            if !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 9 {
+                return Err(err());
+            }
+            let f: u64 = frac.parse().map_err(|_| err())?;
+            let digits = 10u64.pow(frac.len() as u32);
+            ns = ns.checked_add(f * scale / digits).ok_or_else(err)?;
+        }
+        Ok(SimTime(ns))
+    }
+}
+
+impl Serialize for SimTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0 % 1_000_000_000 == 0 {
+            s.collect_str(&format_args!("{}s", self.0 / 1_000_000_000))
+        } else if self.0 % 1_000_000 == 0 {
+            s.collect_str(&format_args!("{}ms", self.0 / 1_000_000))
+        } else if self.0 % 1_000 == 0 {
+            s.collect_str(&format_args!("{}us", self.0 / 1_000))
+        } else {
+            s.collect_str(&format_args!("{}ns", self.0))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SimTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units_exactly() {
+        assert_eq!("1.5s".parse::<SimTime>().unwrap(), SimTime::from_millis(1500));
+        assert_eq!("0.1s".parse::<SimTime>().unwrap(), SimTime::from_millis(100));
+        assert_eq!("200ms".parse::<SimTime>().unwrap(), SimTime::from_millis(200));
+        assert_eq!("10us".parse::<SimTime>().unwrap(), SimTime::from_micros(10));
+        assert_eq!("7ns".parse::<SimTime>().unwrap(), SimTime(7));
+        assert_eq!("0".parse::<SimTime>().unwrap(), SimTime::ZERO);
+        for bad in ["", "s", "1", "1x", "-1s", "1.2.3s", "1e3s", "99999999999999999999s"] {
+            assert!(bad.parse::<SimTime>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn display_is_seconds_dot_nanos() {
+        assert_eq!(SimTime(1_000_000_123).to_string(), "1.000000123");
+    }
+}

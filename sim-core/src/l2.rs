@@ -1,0 +1,473 @@
+//! Link layer: what each kind of device does with a frame it receives or must send.
+//!
+//! Receive follows `__netif_receive_skb`: taps (our records), 802.1Q untagging, then the
+//! device's rx_handler (a bridge port hands the frame to its bridge, a macvlan parent to its
+//! children), and only then the protocol handlers of the device's own namespace.
+
+use crate::netfilter::{Hook, PacketMeta, Verdict};
+use crate::plan::MacvlanMode;
+use crate::trace::{Dir, Why};
+use crate::wire::{self, ArpRepr, Mac, vxlan};
+use crate::world::{DevId, DevKind, Event, FdbEntry, Nud, VxFdb, World};
+
+impl World {
+    /// A frame that crossed a link arrives (the `Arrive` event).
+    pub(crate) fn arrive(&mut self, dev: DevId, frame: Vec<u8>) {
+        self.stats.hops += 1;
+        self.dev_rx(dev, frame);
+    }
+
+    pub(crate) fn dev_rx(&mut self, dev: DevId, mut frame: Vec<u8>) {
+        let d = self.dev(dev);
+        if !d.up {
+            return self.drop_frame(dev, &frame, || "device is down".into());
+        }
+        let ns = d.ns;
+        let (master, has_uppers) = (d.master, !d.uppers.is_empty());
+        let st = &mut self.dev_mut(dev).stats;
+        st.rx_packets += 1;
+        st.rx_bytes += frame.len() as u64;
+        self.record(ns, Some(dev), Dir::Rx, Some(&frame));
+        if frame.len() < wire::ETH_HLEN {
+            return self.drop_frame(dev, &frame, || "runt frame".into());
+        }
+        if wire::ethertype(&frame) == wire::ETHERTYPE_VLAN {
+            let vid = wire::pop_vlan_tag(&mut frame);
+            let upper = vid.and_then(|vid| {
+                self.dev(dev).uppers.iter().copied().find(|u| matches!(self.dev(*u).kind, DevKind::Vlan { vid: v, .. } if v == vid))
+            });
+            return match (vid, upper) {
+                (Some(vid), Some(u)) => {
+                    let name = self.dev(u).name.clone();
+                    self.note(|| Why::Vlan { dev: name, vid, pushed: false });
+                    self.dev_rx(u, frame)
+                }
+                (vid, _) => self.drop_frame(dev, &frame, || format!("802.1Q vid {vid:?}: no VLAN device on this parent")),
+            };
+        }
+        if let Some(br) = master {
+            return self.bridge_rx(br, dev, frame);
+        }
+        if has_uppers {
+            match self.macvlan_rx(dev, frame) {
+                Some(f) => frame = f,
+                None => return,
+            }
+        }
+        self.l2_deliver(dev, frame);
+    }
+
+    /// Protocol delivery to the device's own stack, after the PACKET_HOST check.
+    pub(crate) fn l2_deliver(&mut self, dev: DevId, frame: Vec<u8>) {
+        let dst = wire::eth_dst(&frame);
+        let d = self.dev(dev);
+        if dst != d.mac && !dst.is_multicast() && !matches!(d.kind, DevKind::Loopback) {
+            return self.drop_frame(dev, &frame, || format!("destination {dst} is not this device's MAC (PACKET_OTHERHOST)"));
+        }
+        match wire::ethertype(&frame) {
+            wire::ETHERTYPE_ARP => self.arp_rcv(dev, frame),
+            wire::ETHERTYPE_IPV4 => self.ip_rcv(dev, frame),
+            t => self.drop_frame(dev, &frame, || format!("no handler for ethertype 0x{t:04x}")),
+        }
+    }
+
+    /// `dev_queue_xmit`: a frame leaves through a device.
+    pub(crate) fn dev_xmit(&mut self, dev: DevId, frame: Vec<u8>) {
+        let d = self.dev(dev);
+        if !d.up {
+            return self.drop_frame(dev, &frame, || "device is down".into());
+        }
+        let ns = d.ns;
+        let st = &mut self.dev_mut(dev).stats;
+        st.tx_packets += 1;
+        st.tx_bytes += frame.len() as u64;
+        self.record(ns, Some(dev), Dir::Tx, Some(&frame));
+        match &self.dev(dev).kind {
+            DevKind::Loopback => self.schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev, frame }),
+            DevKind::Veth { peer, delay } => {
+                let (peer, delay) = (*peer, *delay);
+                if self.dev(peer).up {
+                    self.schedule(delay, Event::Arrive { dev: peer, frame });
+                } else {
+                    self.drop_frame(dev, &frame, || "veth peer is down (NO-CARRIER)".into());
+                }
+            }
+            DevKind::Bridge(_) => self.bridge_xmit(dev, frame),
+            DevKind::Vxlan(_) => self.vxlan_xmit(dev, frame),
+            DevKind::Macvlan { parent, mode } => {
+                let (parent, mode) = (*parent, *mode);
+                self.macvlan_xmit(dev, parent, mode, frame)
+            }
+            DevKind::Vlan { parent, vid } => {
+                let (parent, vid) = (*parent, *vid);
+                let mut frame = frame;
+                wire::push_vlan_tag(&mut frame, vid);
+                let name = self.dev(dev).name.clone();
+                self.note(|| Why::Vlan { dev: name, vid, pushed: true });
+                self.dev_xmit(parent, frame)
+            }
+        }
+    }
+
+    // ----- bridge ----------------------------------------------------------------------------
+
+    fn bridge_fdb_get(&mut self, br: DevId, mac: Mac) -> Option<FdbEntry> {
+        let now = self.now;
+        let DevKind::Bridge(b) = &mut self.dev_mut(br).kind else { return None };
+        let e = *b.fdb.get(&mac)?;
+        if !e.permanent && now.saturating_sub(e.updated) > b.ageing {
+            // Aged out (br_fdb_cleanup would have removed it by now).
+            b.fdb.remove(&mac);
+            return None;
+        }
+        Some(e)
+    }
+
+    fn bridge_learn(&mut self, br: DevId, src: Mac, port: DevId) {
+        let now = self.now;
+        let DevKind::Bridge(b) = &mut self.devs[br.0 as usize].kind else { return };
+        let moved_from = match b.fdb.get_mut(&src) {
+            Some(e) if e.permanent => return,
+            Some(e) if e.port == port => {
+                e.updated = now;
+                return;
+            }
+            Some(e) => {
+                let old = e.port;
+                *e = FdbEntry { port, updated: now, local: false, permanent: false };
+                Some(old)
+            }
+            None => {
+                b.fdb.insert(src, FdbEntry { port, updated: now, local: false, permanent: false });
+                None
+            }
+        };
+        if self.trace {
+            let (bridge, port) = (self.dev(br).name.clone(), self.dev(port).name.clone());
+            let moved_from = moved_from.map(|o| self.dev(o).name.clone());
+            self.note(|| Why::Learned { bridge, mac: src, port, moved_from });
+        }
+    }
+
+    /// `br_handle_frame`: a frame arrived on a bridge port.
+    fn bridge_rx(&mut self, br: DevId, port: DevId, frame: Vec<u8>) {
+        if !self.dev(br).up {
+            return self.drop_frame(port, &frame, || "bridge is down".into());
+        }
+        let (src, dst) = (wire::eth_src(&frame), wire::eth_dst(&frame));
+        if !src.is_multicast() && !src.is_zero() {
+            self.bridge_learn(br, src, port);
+        }
+        if dst.is_multicast() {
+            return self.bridge_flood(br, Some(port), frame, true);
+        }
+        match self.bridge_fdb_get(br, dst) {
+            Some(e) if e.local => {
+                let bridge = self.dev(br).name.clone();
+                self.note(|| Why::BridgeLocal { bridge });
+                self.bridge_up(br, frame)
+            }
+            Some(e) if e.port == port && !self.dev(port).hairpin => {
+                let (bridge, p) = (self.dev(br).name.clone(), self.dev(port).name.clone());
+                let mark = self.why_mark();
+                self.note(|| Why::HairpinDrop { bridge, port: p.clone() });
+                self.drop_frame(port, &frame, || format!("hairpin off: not sent back out {p}"));
+                self.why_reset(mark);
+            }
+            Some(e) => {
+                if self.trace {
+                    let (bridge, p) = (self.dev(br).name.clone(), self.dev(e.port).name.clone());
+                    self.note(|| Why::FdbHit { bridge, mac: dst, port: p });
+                }
+                self.bridge_forward(br, Some(port), e.port, frame)
+            }
+            None => self.bridge_flood(br, Some(port), frame, false),
+        }
+    }
+
+    /// The bridge device's own stack sends a frame (`br_dev_xmit`).
+    fn bridge_xmit(&mut self, br: DevId, frame: Vec<u8>) {
+        let dst = wire::eth_dst(&frame);
+        if dst.is_multicast() {
+            return self.bridge_flood(br, None, frame, false);
+        }
+        match self.bridge_fdb_get(br, dst) {
+            Some(e) if !e.local => {
+                if self.trace {
+                    let (bridge, p) = (self.dev(br).name.clone(), self.dev(e.port).name.clone());
+                    self.note(|| Why::FdbHit { bridge, mac: dst, port: p });
+                }
+                self.dev_xmit(e.port, frame)
+            }
+            Some(_) => self.drop_frame(br, &frame, || "bridge sending to its own address".into()),
+            None => self.bridge_flood(br, None, frame, false),
+        }
+    }
+
+    /// Frame goes up to the bridge device's own stack.
+    fn bridge_up(&mut self, br: DevId, frame: Vec<u8>) {
+        let ns = self.dev(br).ns;
+        let st = &mut self.dev_mut(br).stats;
+        st.rx_packets += 1;
+        st.rx_bytes += frame.len() as u64;
+        self.record(ns, Some(br), Dir::Rx, Some(&frame));
+        self.l2_deliver(br, frame)
+    }
+
+    fn bridge_flood(&mut self, br: DevId, ingress: Option<DevId>, frame: Vec<u8>, local_copy: bool) {
+        let ports: Vec<DevId> = match &self.dev(br).kind {
+            DevKind::Bridge(b) => b.ports.iter().copied().filter(|p| Some(*p) != ingress && self.dev(*p).up).collect(),
+            _ => Vec::new(),
+        };
+        if self.trace {
+            let bridge = self.dev(br).name.clone();
+            let mac = wire::eth_dst(&frame);
+            let n = ports.len();
+            self.note(|| Why::Flood { bridge, mac, ports: n, broadcast: mac.is_multicast() });
+        }
+        if local_copy {
+            let mark = self.why_mark();
+            let bridge = self.dev(br).name.clone();
+            self.note(|| Why::BridgeLocal { bridge });
+            self.bridge_up(br, frame.clone());
+            self.why_reset(mark);
+        }
+        for p in ports {
+            let mark = self.why_mark();
+            self.bridge_forward(br, ingress, p, frame.clone());
+            self.why_reset(mark);
+        }
+    }
+
+    /// `br_forward`, with br_netfilter's FORWARD hook for bridged IPv4.
+    fn bridge_forward(&mut self, br: DevId, ingress: Option<DevId>, out: DevId, mut frame: Vec<u8>) {
+        let ns = self.dev(br).ns;
+        if ingress.is_some()
+            && self.netns(ns).bridge_nf_call_iptables
+            && !self.netns(ns).nf.is_inert()
+            && wire::ethertype(&frame) == wire::ETHERTYPE_IPV4
+            && frame.len() >= wire::ETH_HLEN + 20
+        {
+            let mut meta = PacketMeta::default();
+            for hook in [Hook::Prerouting, Hook::Forward, Hook::Postrouting] {
+                let (i, o) = match hook {
+                    Hook::Prerouting => (Some(br), None),
+                    Hook::Forward => (Some(br), Some(br)),
+                    _ => (None, Some(br)),
+                };
+                if self.nf_hook(ns, hook, &mut frame[wire::ETH_HLEN..], &mut meta, i, o) == Verdict::Drop {
+                    return self.drop_frame(br, &frame, || format!("netfilter {hook:?} (bridged, br_netfilter) dropped it"));
+                }
+            }
+        }
+        self.dev_xmit(out, frame)
+    }
+
+    // ----- macvlan ---------------------------------------------------------------------------
+
+    /// `macvlan_handle_frame` on the parent. Returns the frame if the parent keeps it.
+    fn macvlan_rx(&mut self, parent: DevId, frame: Vec<u8>) -> Option<Vec<u8>> {
+        let dst = wire::eth_dst(&frame);
+        let children: Vec<DevId> = self.dev(parent).uppers.iter().copied().filter(|u| matches!(self.dev(*u).kind, DevKind::Macvlan { .. })).collect();
+        if dst.is_multicast() {
+            for c in children {
+                let mark = self.why_mark();
+                let name = self.dev(c).name.clone();
+                self.note(|| Why::Macvlan { dev: name, what: "broadcast from the parent's wire: a copy to every child".into() });
+                self.dev_rx(c, frame.clone());
+                self.why_reset(mark);
+            }
+            return Some(frame);
+        }
+        if let Some(c) = children.into_iter().find(|c| self.dev(*c).mac == dst) {
+            let name = self.dev(c).name.clone();
+            self.note(|| Why::Macvlan { dev: name, what: format!("{dst} is this child's MAC → delivered to it") });
+            self.dev_rx(c, frame);
+            return None;
+        }
+        Some(frame)
+    }
+
+    /// `macvlan_queue_xmit`: in bridge mode, siblings are switched locally; everything else
+    /// leaves through the parent's wire (so the parent itself is never reached).
+    fn macvlan_xmit(&mut self, dev: DevId, parent: DevId, mode: MacvlanMode, frame: Vec<u8>) {
+        let dst = wire::eth_dst(&frame);
+        if mode == MacvlanMode::Bridge {
+            let siblings: Vec<DevId> = self.dev(parent).uppers.iter().copied().filter(|u| *u != dev && matches!(self.dev(*u).kind, DevKind::Macvlan { .. })).collect();
+            if dst.is_multicast() {
+                for s in siblings {
+                    let mark = self.why_mark();
+                    let name = self.dev(dev).name.clone();
+                    self.note(|| Why::Macvlan { dev: name, what: "bridge mode: broadcast copied to sibling".into() });
+                    self.dev_rx(s, frame.clone());
+                    self.why_reset(mark);
+                }
+            } else if let Some(s) = siblings.into_iter().find(|s| self.dev(*s).mac == dst) {
+                let name = self.dev(dev).name.clone();
+                let sname = self.dev(s).name.clone();
+                self.note(|| Why::Macvlan { dev: name, what: format!("bridge mode: {dst} is sibling {sname} → switched locally, never on the wire") });
+                return self.dev_rx(s, frame);
+            }
+        }
+        let name = self.dev(dev).name.clone();
+        let pname = self.dev(parent).name.clone();
+        self.note(|| Why::Macvlan { dev: name, what: format!("out through parent {pname}'s wire") });
+        self.dev_xmit_wire(parent, frame)
+    }
+
+    /// Transmit on a device bypassing its own rx_handler users (macvlan/vlan children send
+    /// straight onto the parent's wire).
+    fn dev_xmit_wire(&mut self, dev: DevId, frame: Vec<u8>) {
+        self.dev_xmit(dev, frame)
+    }
+
+    // ----- vxlan -----------------------------------------------------------------------------
+
+    fn vxlan_xmit(&mut self, dev: DevId, frame: Vec<u8>) {
+        let DevKind::Vxlan(vx) = &self.dev(dev).kind else { return };
+        let (proxy, l2miss, l3miss, vni) = (vx.proxy, vx.l2miss, vx.l3miss, vx.vni);
+        let now = self.now;
+        if proxy && wire::ethertype(&frame) == wire::ETHERTYPE_ARP {
+            return self.vxlan_arp_reduce(dev, frame, l3miss);
+        }
+        let dst = wire::eth_dst(&frame);
+        let DevKind::Vxlan(vx) = &mut self.devs[dev.0 as usize].kind else { return };
+        let mut targets: Vec<(std::net::Ipv4Addr, &'static str)> = Vec::new();
+        if !dst.is_multicast() {
+            match vx.fdb.get(&dst).copied() {
+                Some(e) if e.permanent || now.saturating_sub(e.updated) <= vx.ageing => targets.push((e.dst, if e.permanent { "fdb permanent" } else { "fdb learned" })),
+                Some(_) => {
+                    vx.fdb.remove(&dst);
+                }
+                None => {}
+            }
+        }
+        if targets.is_empty() {
+            targets.extend(vx.default_dst.iter().map(|d| (*d, "fdb 00:00:00:00:00:00 (head-end replication)")));
+        }
+        if targets.is_empty() {
+            let what = if l2miss { format!("L2MISS for {dst}: netlink notification, frame dropped") } else { format!("no FDB entry for {dst} and no default destination") };
+            let name = self.dev(dev).name.clone();
+            let mark = self.why_mark();
+            self.note(|| Why::VxlanMiss { dev: name, what: what.clone() });
+            self.drop_frame(dev, &frame, || what);
+            self.why_reset(mark);
+            return;
+        }
+        let last = targets.len() - 1;
+        let mut frame = Some(frame);
+        for (i, (remote, how)) in targets.into_iter().enumerate() {
+            let f = if i == last { frame.take().unwrap_or_default() } else { frame.clone().unwrap_or_default() };
+            let mark = self.why_mark();
+            let name = self.dev(dev).name.clone();
+            self.note(|| Why::VxlanEncap { dev: name, vni, remote, fdb: how });
+            self.vxlan_encap(dev, remote, f);
+            self.why_reset(mark);
+        }
+    }
+
+    fn vxlan_encap(&mut self, dev: DevId, remote: std::net::Ipv4Addr, inner: Vec<u8>) {
+        let DevKind::Vxlan(vx) = &self.dev(dev).kind else { return };
+        let (vni, local, dstport, u_ns, u_dev) = (vx.vni, vx.local, vx.dstport, vx.underlay_ns, vx.underlay_dev);
+        let Some((rt, src)) = self.route_output(u_ns, remote, u_dev) else {
+            return self.drop_frame(dev, &inner, || format!("no underlay route to VTEP {remote}"));
+        };
+        let src = local.unwrap_or(src);
+        let sport = vxlan_src_port(&inner);
+        let mut payload = Vec::with_capacity(vxlan::HEADER_LEN + inner.len());
+        payload.extend_from_slice(&vxlan::Repr { vni }.to_bytes());
+        payload.extend_from_slice(&inner);
+        let id = self.next_ip_id(u_ns);
+        let p = wire::Ipv4Params { src, dst: remote, proto: wire::PROTO_UDP, ttl: crate::world::defaults::TTL, id, df: false, tos: 0 };
+        let outer = wire::udp_frame_nocsum(&p, sport, dstport, &payload);
+        self.ip_output(u_ns, outer, rt, None)
+    }
+
+    /// `arp_reduce`: with `proxy`, ARP never crosses the underlay. Requests are answered from
+    /// the device's neighbour table; everything else is consumed.
+    fn vxlan_arp_reduce(&mut self, dev: DevId, frame: Vec<u8>, l3miss: bool) {
+        let ns = self.dev(dev).ns;
+        let name = self.dev(dev).name.clone();
+        let Some(req) = ArpRepr::parse(&frame[wire::ETH_HLEN..]) else {
+            return self.drop_frame(dev, &frame, || "malformed ARP".into());
+        };
+        if req.op != wire::ARP_REQUEST || req.sender_ip == req.target_ip {
+            let mark = self.why_mark();
+            self.note(|| Why::VxlanMiss { dev: name, what: "proxy: ARP that is not a request for another host is consumed".into() });
+            self.drop_frame(dev, &frame, || "vxlan proxy consumes it".into());
+            self.why_reset(mark);
+            return;
+        }
+        let entry = self.netns(ns).neigh.get(&(dev, req.target_ip)).filter(|n| matches!(n.state, Nud::Permanent | Nud::Reachable)).map(|n| n.mac);
+        match entry {
+            Some(mac) => {
+                let reply = ArpRepr { op: wire::ARP_REPLY, sender_mac: mac, sender_ip: req.target_ip, target_mac: req.sender_mac, target_ip: req.sender_ip };
+                let ip = req.target_ip;
+                self.note(|| Why::VxlanProxyArp { dev: name, ip, mac });
+                // The reply enters the stack as if received on the vxlan device (netif_rx).
+                self.dev_rx(dev, reply.frame(mac, req.sender_mac));
+            }
+            None => {
+                let what = if l3miss { format!("L3MISS for {}: netlink notification, request consumed", req.target_ip) } else { format!("no neighbour entry for {}: request consumed", req.target_ip) };
+                let mark = self.why_mark();
+                self.note(|| Why::VxlanMiss { dev: name, what: what.clone() });
+                self.drop_frame(dev, &frame, || what);
+                self.why_reset(mark);
+            }
+        }
+    }
+
+    /// A UDP datagram for a VXLAN socket in namespace `ns`. Returns false if no device claims it.
+    pub(crate) fn vxlan_rcv(&mut self, ns: crate::world::NsId, dport: u16, outer_src: std::net::Ipv4Addr, udp_payload: &[u8]) -> bool {
+        let Some(devs) = self.netns(ns).vxlan_socks.get(&dport) else { return false };
+        let Some(pkt) = vxlan::Packet::new_checked(udp_payload) else { return true };
+        let Some(repr) = vxlan::Repr::parse(&pkt) else { return true };
+        let Some(dev) = devs.iter().copied().find(|d| matches!(&self.dev(*d).kind, DevKind::Vxlan(v) if v.vni == repr.vni)) else {
+            self.note(|| Why::Drop(format!("vxlan: no device with VNI {} on port {dport}", repr.vni)));
+            return true;
+        };
+        let inner = pkt.payload().to_vec();
+        if inner.len() < wire::ETH_HLEN {
+            return true;
+        }
+        let now = self.now;
+        let src_mac = wire::eth_src(&inner);
+        if let DevKind::Vxlan(vx) = &mut self.devs[dev.0 as usize].kind
+            && vx.learning
+            && !src_mac.is_multicast()
+            && vx.fdb.get(&src_mac).is_none_or(|e| !e.permanent)
+        {
+            vx.fdb.insert(src_mac, VxFdb { dst: outer_src, permanent: false, updated: now });
+        }
+        let name = self.dev(dev).name.clone();
+        self.note(|| Why::VxlanDecap { dev: name, vni: repr.vni, remote: outer_src });
+        self.dev_rx(dev, inner);
+        true
+    }
+}
+
+/// Outer UDP source port from a hash of the inner flow (`udp_flow_src_port`), scaled into
+/// the local port range so it is stable per inner 5-tuple.
+pub(crate) fn vxlan_src_port(inner: &[u8]) -> u16 {
+    // FNV-1a over the flow keys: MACs for non-IP, addresses/protocol/ports for IPv4.
+    let mut h: u32 = 0x811c9dc5;
+    let mut eat = |b: &[u8]| {
+        for x in b {
+            h ^= *x as u32;
+            h = h.wrapping_mul(0x0100_0193);
+        }
+    };
+    if wire::ethertype(inner) == wire::ETHERTYPE_IPV4 && inner.len() >= wire::ETH_HLEN + 20 {
+        let ip = &inner[wire::ETH_HLEN..];
+        eat(&ip[12..20]);
+        eat(&ip[9..10]);
+        let ihl = ((ip[0] & 0x0f) as usize) * 4;
+        if (ip[9] == wire::PROTO_TCP || ip[9] == wire::PROTO_UDP) && ip.len() >= ihl + 4 {
+            eat(&ip[ihl..ihl + 4]);
+        }
+    } else {
+        eat(&inner[..12]);
+    }
+    let (lo, hi) = crate::world::defaults::EPHEMERAL;
+    (((h as u64) * (hi - lo) as u64) >> 32) as u16 + lo
+}

@@ -1,0 +1,23 @@
+//! netsim's simulation core: a deterministic, frame-level model of Linux networking.
+//!
+//! Layers, bottom up (see ARCHITECTURE.md): `engine` (time, queue, RNG), `wire` (bytes),
+//! `world` + `l2` + `l3` + `apps` (devices, the IP stack, sockets), `netfilter`, `plan`
+//! (what to build), `scenario` (files instructors write), `sim` (the event loop), `capture`
+//! (pcapng), `show` (state printed as `ip`, `bridge` and `iptables-save` do).
+
+pub mod apps;
+pub mod engine;
+mod l2;
+pub mod l3;
+#[path = "nf_shim.rs"]
+pub mod netfilter;
+pub mod plan;
+pub mod scenario;
+pub mod sim;
+pub mod trace;
+pub mod wire;
+pub mod world;
+
+pub use engine::{EventId, SimTime};
+pub use sim::{Sim, StepOutcome, Until};
+pub use world::World;

@@ -1,0 +1,342 @@
+//! The kernel plan: a plain, serialisable description of what to build on a Linux kernel.
+//!
+//! The Docker model compiles scenarios into a plan; the simulator (`World::from_plan`) and the
+//! real-netns backend realise the same plan. Names are the kernel's: namespaces, links
+//! (veth, bridge, vxlan, macvlan, vlan), addresses, routes, neighbours, FDB entries, sysctls
+//! and iptables rules in `iptables-save` syntax.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::SimTime;
+use crate::wire::Mac;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    #[serde(default)]
+    pub namespaces: Vec<NsPlan>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+    #[serde(default)]
+    pub addresses: Vec<AddrPlan>,
+    #[serde(default)]
+    pub routes: Vec<RoutePlan>,
+    #[serde(default)]
+    pub neighbours: Vec<NeighPlan>,
+    #[serde(default)]
+    pub fdb: Vec<FdbPlan>,
+    #[serde(default)]
+    pub iptables: Vec<IptablesPlan>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NsPlan {
+    pub name: String,
+    /// Bring `lo` up (a new namespace has it down; Docker and most labs bring it up).
+    #[serde(default = "yes")]
+    pub lo_up: bool,
+    /// `net.ipv4.ip_forward`.
+    #[serde(default)]
+    pub ip_forward: bool,
+    /// `net.bridge.bridge-nf-call-iptables`: bridged IPv4 traverses iptables (br_netfilter).
+    /// On by default in a new namespace on this kernel (facts sheet §10).
+    #[serde(default = "yes")]
+    pub bridge_nf_call_iptables: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A link (network device). `ns` is where it lives; `master` enslaves it to a bridge there.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub enum Link {
+    Veth {
+        name: String,
+        ns: String,
+        peer: String,
+        peer_ns: String,
+        #[serde(default)]
+        mac: Option<Mac>,
+        #[serde(default)]
+        peer_mac: Option<Mac>,
+        #[serde(default)]
+        mtu: Option<u32>,
+        #[serde(default)]
+        master: Option<String>,
+        #[serde(default)]
+        peer_master: Option<String>,
+        /// Propagation delay of the simulated wire (the kernel has none to speak of).
+        #[serde(default)]
+        delay: Option<SimTime>,
+    },
+    Bridge {
+        name: String,
+        ns: String,
+        #[serde(default)]
+        mac: Option<Mac>,
+        #[serde(default)]
+        mtu: Option<u32>,
+        /// FDB ageing time; Linux's default is 300 s.
+        #[serde(default)]
+        ageing: Option<SimTime>,
+    },
+    Vxlan {
+        name: String,
+        ns: String,
+        vni: u32,
+        #[serde(default)]
+        local: Option<Ipv4Addr>,
+        /// Underlay device (`dev eth0`).
+        #[serde(default)]
+        dev: Option<String>,
+        #[serde(default = "vxlan_port")]
+        dstport: u16,
+        #[serde(default = "yes")]
+        learning: bool,
+        #[serde(default)]
+        proxy: bool,
+        #[serde(default)]
+        l2miss: bool,
+        #[serde(default)]
+        l3miss: bool,
+        #[serde(default)]
+        mac: Option<Mac>,
+        #[serde(default)]
+        mtu: Option<u32>,
+        #[serde(default)]
+        master: Option<String>,
+        /// The namespace whose stack carries the outer UDP (where the device was created
+        /// before being moved into `ns`, as Docker does with vxlan0). Defaults to `ns`.
+        #[serde(default)]
+        underlay_ns: Option<String>,
+    },
+    Macvlan {
+        name: String,
+        ns: String,
+        parent: String,
+        /// Namespace of the parent; defaults to `ns` (a macvlan may be moved away from it).
+        #[serde(default)]
+        parent_ns: Option<String>,
+        #[serde(default)]
+        mode: MacvlanMode,
+        #[serde(default)]
+        mac: Option<Mac>,
+        #[serde(default)]
+        mtu: Option<u32>,
+    },
+    /// An 802.1Q sub-interface (`ip link add link eth0 name eth0.10 type vlan id 10`).
+    Vlan {
+        name: String,
+        ns: String,
+        parent: String,
+        id: u16,
+        #[serde(default)]
+        mac: Option<Mac>,
+        #[serde(default)]
+        mtu: Option<u32>,
+    },
+}
+
+fn vxlan_port() -> u16 {
+    crate::wire::vxlan::PORT
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum MacvlanMode {
+    #[default]
+    Bridge,
+    Private,
+    Vepa,
+}
+
+impl Link {
+    pub fn name(&self) -> &str {
+        match self {
+            Link::Veth { name, .. }
+            | Link::Bridge { name, .. }
+            | Link::Vxlan { name, .. }
+            | Link::Macvlan { name, .. }
+            | Link::Vlan { name, .. } => name,
+        }
+    }
+    pub fn ns(&self) -> &str {
+        match self {
+            Link::Veth { ns, .. }
+            | Link::Bridge { ns, .. }
+            | Link::Vxlan { ns, .. }
+            | Link::Macvlan { ns, .. }
+            | Link::Vlan { ns, .. } => ns,
+        }
+    }
+}
+
+/// An IPv4 prefix, `10.0.0.0/24`, or `default`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Ipv4Net {
+    pub addr: Ipv4Addr,
+    pub len: u8,
+}
+
+impl Ipv4Net {
+    pub const DEFAULT: Ipv4Net = Ipv4Net { addr: Ipv4Addr::UNSPECIFIED, len: 0 };
+    pub fn new(addr: Ipv4Addr, len: u8) -> Self {
+        Ipv4Net { addr, len }
+    }
+    pub fn mask(&self) -> u32 {
+        if self.len == 0 { 0 } else { u32::MAX << (32 - self.len as u32) }
+    }
+    pub fn network(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.addr) & self.mask())
+    }
+    pub fn broadcast(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.addr) | !self.mask())
+    }
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        (u32::from(ip) ^ u32::from(self.addr)) & self.mask() == 0
+    }
+    /// The same prefix with host bits cleared (what `ip route` prints).
+    pub fn trunc(&self) -> Ipv4Net {
+        Ipv4Net { addr: self.network(), len: self.len }
+    }
+}
+
+impl fmt::Display for Ipv4Net {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+impl FromStr for Ipv4Net {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "default" {
+            return Ok(Ipv4Net::DEFAULT);
+        }
+        let (a, l) = s.split_once('/').unwrap_or((s, "32"));
+        let addr: Ipv4Addr = a
+            .parse()
+            .map_err(|_| format!("`{s}` is not an IPv4 prefix (like 10.0.0.0/24)"))?;
+        let len: u8 = l
+            .parse()
+            .ok()
+            .filter(|l| *l <= 32)
+            .ok_or_else(|| format!("`{s}`: prefix length must be 0..=32"))?;
+        Ok(Ipv4Net { addr, len })
+    }
+}
+
+impl Serialize for Ipv4Net {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.len == 0 && self.addr.is_unspecified() {
+            s.serialize_str("default")
+        } else {
+            s.collect_str(self)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Ipv4Net {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// `ip addr add 10.0.0.1/24 dev eth0` in `ns`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AddrPlan {
+    pub ns: String,
+    pub dev: String,
+    pub addr: Ipv4Net,
+}
+
+/// `ip route add DST [via GW] [dev DEV] [src SRC] [metric M]` in `ns`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoutePlan {
+    pub ns: String,
+    pub dst: Ipv4Net,
+    #[serde(default)]
+    pub via: Option<Ipv4Addr>,
+    #[serde(default)]
+    pub dev: Option<String>,
+    #[serde(default)]
+    pub src: Option<Ipv4Addr>,
+    #[serde(default)]
+    pub metric: u32,
+}
+
+/// `ip neigh add IP lladdr MAC dev DEV nud permanent`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NeighPlan {
+    pub ns: String,
+    pub dev: String,
+    pub ip: Ipv4Addr,
+    pub lladdr: Mac,
+}
+
+/// `bridge fdb add MAC dev DEV [dst IP] [self|master] permanent`.
+/// On a vxlan device with `dst`, the entry names the remote VTEP; `00:00:00:00:00:00`
+/// is the default destination for broadcast and unknown unicast (head-end replication).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FdbPlan {
+    pub ns: String,
+    pub dev: String,
+    pub mac: Mac,
+    #[serde(default)]
+    pub dst: Option<Ipv4Addr>,
+}
+
+/// One iptables command in `ns`, as after `iptables -t TABLE`: `-A CHAIN ...`, `-N CHAIN`,
+/// `-P CHAIN DROP`, `-I CHAIN ...`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IptablesPlan {
+    pub ns: String,
+    #[serde(default = "filter")]
+    pub table: String,
+    pub rule: String,
+}
+
+fn filter() -> String {
+    "filter".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_math() {
+        let n: Ipv4Net = "172.17.0.1/16".parse().unwrap();
+        assert_eq!(n.network(), Ipv4Addr::new(172, 17, 0, 0));
+        assert_eq!(n.broadcast(), Ipv4Addr::new(172, 17, 255, 255));
+        assert!(n.contains(Ipv4Addr::new(172, 17, 3, 4)));
+        assert!(!n.contains(Ipv4Addr::new(172, 18, 0, 1)));
+        assert!(Ipv4Net::DEFAULT.contains(Ipv4Addr::new(8, 8, 8, 8)));
+        assert!("10.0.0.0/33".parse::<Ipv4Net>().is_err());
+        assert_eq!("default".parse::<Ipv4Net>().unwrap(), Ipv4Net::DEFAULT);
+    }
+
+    #[test]
+    fn plan_round_trips_through_ron() {
+        let p = Plan {
+            namespaces: vec![NsPlan { name: "a".into(), lo_up: true, ip_forward: false, bridge_nf_call_iptables: true }],
+            links: vec![Link::Bridge { name: "br0".into(), ns: "a".into(), mac: None, mtu: None, ageing: None }],
+            addresses: vec![AddrPlan { ns: "a".into(), dev: "br0".into(), addr: "10.0.0.1/24".parse().unwrap() }],
+            ..Default::default()
+        };
+        let text = ron::ser::to_string_pretty(&p, Default::default()).unwrap();
+        let back: Plan = ron::from_str(&text).unwrap();
+        assert_eq!(back, p);
+    }
+}

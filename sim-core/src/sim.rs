@@ -1,0 +1,142 @@
+//! The engine loop: pops one event at a time, lets the world process it, and queues what it
+//! scheduled with the current event as cause.
+
+use std::ops::Range;
+
+use crate::engine::{EventId, EventQueue, SimTime};
+use crate::trace::Record;
+use crate::world::{DevId, Event, World};
+
+/// What one step did.
+#[derive(Clone, Debug)]
+pub struct StepOutcome {
+    pub id: EventId,
+    pub cause: Option<EventId>,
+    pub time: SimTime,
+    pub what: EventKind,
+    /// The trace records this event produced, as indices into `Sim::records()`.
+    pub records: Range<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A frame crossed a link and arrived on this device.
+    Arrive(DevId),
+    NeighTimer,
+    AppTimer(usize),
+}
+
+/// When `run_until` stops.
+#[derive(Clone, Copy, Debug)]
+pub enum Until {
+    /// Run every event at or before this time, then set the clock to it.
+    Time(SimTime),
+    /// Run this many events (fewer if the queue empties).
+    Events(u64),
+    /// Run until no event is left.
+    Idle,
+}
+
+#[derive(Clone)]
+pub struct Sim {
+    pub world: World,
+    queue: EventQueue<(Event, Option<EventId>)>,
+    pub events_run: u64,
+}
+
+impl Sim {
+    pub fn new(mut world: World) -> Sim {
+        let mut queue = EventQueue::default();
+        let mut pending = std::mem::take(&mut world.pending);
+        // Deterministic order for initial events: by time, then as added.
+        pending.sort_by_key(|(t, _)| *t);
+        for (t, ev) in pending {
+            queue.push(t, (ev, None));
+        }
+        Sim { world, queue, events_run: 0 }
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.world.now
+    }
+
+    pub fn records(&self) -> &[Record] {
+        &self.world.records
+    }
+
+    /// Hands over the records so far (for streaming output of long runs).
+    pub fn take_records(&mut self) -> Vec<Record> {
+        std::mem::take(&mut self.world.records)
+    }
+
+    pub fn pending_events(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.queue.peek_time()
+    }
+
+    /// Executes exactly one event.
+    pub fn step(&mut self) -> Option<StepOutcome> {
+        let (time, id, (ev, cause)) = self.queue.pop()?;
+        let w = &mut self.world;
+        w.now = time;
+        w.cur = id;
+        w.cur_cause = cause;
+        w.why.clear();
+        let first = w.records.len();
+        let what = match ev {
+            Event::Arrive { dev, frame } => {
+                w.arrive(dev, frame);
+                EventKind::Arrive(dev)
+            }
+            Event::Neigh { ns, dev, ip, epoch } => {
+                w.neigh_timer(ns, dev, ip, epoch);
+                EventKind::NeighTimer
+            }
+            Event::App { app, tag } => {
+                w.app_timer(app, tag);
+                EventKind::AppTimer(app)
+            }
+        };
+        for (t, ev) in w.pending.drain(..) {
+            self.queue.push(t, (ev, Some(id)));
+        }
+        self.events_run += 1;
+        Some(StepOutcome { id, cause, time, what, records: first..self.world.records.len() })
+    }
+
+    /// Runs until the condition; returns how many events ran.
+    pub fn run_until(&mut self, until: Until) -> u64 {
+        let start = self.events_run;
+        match until {
+            Until::Time(t) => {
+                while self.queue.peek_time().is_some_and(|n| n <= t) {
+                    self.step();
+                }
+                if self.world.now < t {
+                    self.world.now = t;
+                }
+            }
+            Until::Events(n) => {
+                while self.events_run - start < n && self.step().is_some() {}
+            }
+            Until::Idle => while self.step().is_some() {},
+        }
+        self.events_run - start
+    }
+
+    /// Steps while `keep_going` says so (it sees each outcome); returns the last outcome.
+    pub fn run_while(&mut self, mut keep_going: impl FnMut(&StepOutcome, &World) -> bool) -> Option<StepOutcome> {
+        let mut last = None;
+        while let Some(o) = self.step() {
+            let go = keep_going(&o, &self.world);
+            last = Some(o);
+            if !go {
+                break;
+            }
+        }
+        last
+    }
+}

@@ -1,0 +1,595 @@
+//! Wire formats as real bytes.
+//!
+//! Header encoding and decoding goes through `etherparse` (Ethernet II, 802.1Q, ARP, IPv4,
+//! ICMP, UDP, TCP, checksums). Only what no crate offers is written here by hand: the VXLAN
+//! header (`vxlan`) and the tcpdump-like one-line summaries (`pretty`).
+//!
+//! Frames travel through the simulator as a plain `Vec<u8>` holding the whole Ethernet frame
+//! (no FCS, no padding: veth and bridges do not pad, so `tcpdump` on a veth shows 42-byte ARP
+//! frames, and so do our captures). The IP layer always builds its packets behind 14 bytes of
+//! room for the Ethernet header, which the neighbour layer fills in place.
+
+pub mod pretty;
+pub mod vxlan;
+
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use etherparse::{
+    ArpEthIpv4Packet, ArpOperation, EtherType, Icmpv4Header, Icmpv4Type, IpNumber, Ipv4Header,
+    TcpHeader, TcpOptionElement, UdpHeader,
+};
+use serde::{Deserialize, Serialize};
+
+pub const ETH_HLEN: usize = 14;
+pub const VLAN_HLEN: usize = 4;
+pub const ETHERTYPE_IPV4: u16 = 0x0800;
+pub const ETHERTYPE_ARP: u16 = 0x0806;
+pub const ETHERTYPE_VLAN: u16 = 0x8100;
+pub const PROTO_ICMP: u8 = 1;
+pub const PROTO_TCP: u8 = 6;
+pub const PROTO_UDP: u8 = 17;
+
+/// A MAC address, printed and parsed the way `ip link` spells it (`02:42:ac:11:00:02`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Mac(pub [u8; 6]);
+
+impl Mac {
+    pub const BROADCAST: Mac = Mac([0xff; 6]);
+    pub const ZERO: Mac = Mac([0; 6]);
+    pub fn is_broadcast(&self) -> bool {
+        self.0 == [0xff; 6]
+    }
+    /// Group bit set: broadcast and multicast.
+    pub fn is_multicast(&self) -> bool {
+        self.0[0] & 1 == 1
+    }
+    pub fn is_zero(&self) -> bool {
+        self.0 == [0; 6]
+    }
+}
+
+impl fmt::Display for Mac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
+    }
+}
+
+impl fmt::Debug for Mac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::str::FromStr for Mac {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut out = [0u8; 6];
+        let mut n = 0;
+        for part in s.split(':') {
+            if n == 6 || part.is_empty() || part.len() > 2 {
+                return Err(format!("`{s}` is not a MAC address (want six hex bytes like 02:42:ac:11:00:02)"));
+            }
+            out[n] = u8::from_str_radix(part, 16)
+                .map_err(|_| format!("`{s}` is not a MAC address: `{part}` is not hex"))?;
+            n += 1;
+        }
+        if n != 6 {
+            return Err(format!("`{s}` is not a MAC address (want six hex bytes like 02:42:ac:11:00:02)"));
+        }
+        Ok(Mac(out))
+    }
+}
+
+impl Serialize for Mac {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Mac {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Destination MAC of a frame. Callers guarantee at least 14 bytes.
+#[inline]
+pub fn eth_dst(frame: &[u8]) -> Mac {
+    Mac([frame[0], frame[1], frame[2], frame[3], frame[4], frame[5]])
+}
+
+#[inline]
+pub fn eth_src(frame: &[u8]) -> Mac {
+    Mac([frame[6], frame[7], frame[8], frame[9], frame[10], frame[11]])
+}
+
+#[inline]
+pub fn ethertype(frame: &[u8]) -> u16 {
+    u16::from_be_bytes([frame[12], frame[13]])
+}
+
+/// Writes the Ethernet II header into the first 14 bytes.
+#[inline]
+pub fn write_eth_header(frame: &mut [u8], src: Mac, dst: Mac, ethertype: u16) {
+    let h = etherparse::Ethernet2Header {
+        source: src.0,
+        destination: dst.0,
+        ether_type: EtherType(ethertype),
+    };
+    frame[..ETH_HLEN].copy_from_slice(&h.to_bytes());
+}
+
+/// Inserts an 802.1Q tag after the MAC addresses.
+pub fn push_vlan_tag(frame: &mut Vec<u8>, vid: u16) {
+    let inner_type = ethertype(frame);
+    let tag = etherparse::SingleVlanHeader {
+        pcp: etherparse::VlanPcp::ZERO,
+        drop_eligible_indicator: false,
+        vlan_id: etherparse::VlanId::try_new(vid & 0x0fff).unwrap_or(etherparse::VlanId::ZERO),
+        ether_type: EtherType(inner_type),
+    };
+    frame[12..14].copy_from_slice(&ETHERTYPE_VLAN.to_be_bytes());
+    frame.splice(14..14, tag.to_bytes());
+}
+
+/// If the frame carries an 802.1Q tag, returns its VLAN id and removes the tag.
+pub fn pop_vlan_tag(frame: &mut Vec<u8>) -> Option<u16> {
+    if frame.len() < ETH_HLEN + VLAN_HLEN || ethertype(frame) != ETHERTYPE_VLAN {
+        return None;
+    }
+    let (tag, _) = etherparse::SingleVlanHeader::from_slice(&frame[14..]).ok()?;
+    frame.drain(12..16);
+    Some(tag.vlan_id.value())
+}
+
+/// An ARP packet for Ethernet/IPv4, as a plain value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArpRepr {
+    pub op: u16,
+    pub sender_mac: Mac,
+    pub sender_ip: Ipv4Addr,
+    pub target_mac: Mac,
+    pub target_ip: Ipv4Addr,
+}
+
+pub const ARP_REQUEST: u16 = 1;
+pub const ARP_REPLY: u16 = 2;
+
+impl ArpRepr {
+    pub fn parse(payload: &[u8]) -> Option<ArpRepr> {
+        let p = etherparse::ArpPacket::from_slice(payload).ok()?;
+        let p = p.try_eth_ipv4().ok()?;
+        Some(ArpRepr {
+            op: p.operation.0,
+            sender_mac: Mac(p.sender_mac),
+            sender_ip: Ipv4Addr::from(p.sender_ipv4),
+            target_mac: Mac(p.target_mac),
+            target_ip: Ipv4Addr::from(p.target_ipv4),
+        })
+    }
+
+    /// A whole Ethernet frame carrying this ARP packet.
+    pub fn frame(&self, eth_src: Mac, eth_dst: Mac) -> Vec<u8> {
+        let arp = ArpEthIpv4Packet {
+            operation: ArpOperation(self.op),
+            sender_mac: self.sender_mac.0,
+            sender_ipv4: self.sender_ip.octets(),
+            target_mac: self.target_mac.0,
+            target_ipv4: self.target_ip.octets(),
+        };
+        let mut f = vec![0u8; ETH_HLEN];
+        write_eth_header(&mut f, eth_src, eth_dst, ETHERTYPE_ARP);
+        f.extend_from_slice(&arp.to_bytes());
+        f
+    }
+}
+
+/// The fields of an IPv4 header the stack sets when it originates a packet.
+#[derive(Clone, Copy, Debug)]
+pub struct Ipv4Params {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub proto: u8,
+    pub ttl: u8,
+    pub id: u16,
+    pub df: bool,
+    pub tos: u8,
+}
+
+fn ipv4_header(p: &Ipv4Params, payload_len: usize) -> Ipv4Header {
+    let mut h = Ipv4Header::new(
+        payload_len as u16,
+        p.ttl,
+        IpNumber(p.proto),
+        p.src.octets(),
+        p.dst.octets(),
+    )
+    .unwrap_or_default();
+    h.identification = p.id;
+    h.dont_fragment = p.df;
+    h.dscp = etherparse::IpDscp::try_new(p.tos >> 2).unwrap_or(etherparse::IpDscp::ZERO);
+    h.header_checksum = h.calc_header_checksum();
+    h
+}
+
+/// A frame with an unfilled Ethernet header and an IPv4 packet behind it.
+fn frame_with(ip: &Ipv4Header, l4: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut f = Vec::with_capacity(ETH_HLEN + ip.header_len() + l4.len() + payload.len());
+    f.resize(ETH_HLEN, 0);
+    f.extend_from_slice(&ip.to_bytes());
+    f.extend_from_slice(l4);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// UDP datagram in an IPv4 packet, checksummed, behind 14 bytes of Ethernet room.
+pub fn udp_frame(p: &Ipv4Params, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let ip = ipv4_header(p, UdpHeader::LEN + payload.len());
+    let udp = UdpHeader::with_ipv4_checksum(sport, dport, &ip, payload).unwrap_or_default();
+    frame_with(&ip, &udp.to_bytes(), payload)
+}
+
+/// UDP with checksum 0, as the VXLAN driver sends its outer header over IPv4.
+pub fn udp_frame_nocsum(p: &Ipv4Params, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let ip = ipv4_header(p, UdpHeader::LEN + payload.len());
+    let udp = UdpHeader {
+        source_port: sport,
+        destination_port: dport,
+        length: (UdpHeader::LEN + payload.len()) as u16,
+        checksum: 0,
+    };
+    frame_with(&ip, &udp.to_bytes(), payload)
+}
+
+pub fn icmp_echo_frame(p: &Ipv4Params, reply: bool, ident: u16, seq: u16, data: &[u8]) -> Vec<u8> {
+    let echo = etherparse::IcmpEchoHeader { id: ident, seq };
+    let ty = if reply {
+        Icmpv4Type::EchoReply(echo)
+    } else {
+        Icmpv4Type::EchoRequest(echo)
+    };
+    let icmp = Icmpv4Header::with_checksum(ty, data);
+    let ip = ipv4_header(p, icmp.header_len() + data.len());
+    frame_with(&ip, &icmp.to_bytes(), data)
+}
+
+/// ICMP error kinds a router or host sends back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IcmpError {
+    NetUnreachable,
+    HostUnreachable,
+    PortUnreachable,
+    FragNeeded { mtu: u16 },
+    TtlExceeded,
+}
+
+/// An ICMP error quoting the offending IP header and the first 8 bytes of its payload
+/// (RFC 792; Linux quotes more, up to 576 bytes in all; we quote as Linux does).
+pub fn icmp_error_frame(p: &Ipv4Params, kind: IcmpError, offending_ip: &[u8]) -> Vec<u8> {
+    use etherparse::icmpv4::{DestUnreachableHeader as D, TimeExceededCode};
+    let ty = match kind {
+        IcmpError::NetUnreachable => Icmpv4Type::DestinationUnreachable(D::Network),
+        IcmpError::HostUnreachable => Icmpv4Type::DestinationUnreachable(D::Host),
+        IcmpError::PortUnreachable => Icmpv4Type::DestinationUnreachable(D::Port),
+        IcmpError::FragNeeded { mtu } => {
+            Icmpv4Type::DestinationUnreachable(D::FragmentationNeeded { next_hop_mtu: mtu })
+        }
+        IcmpError::TtlExceeded => Icmpv4Type::TimeExceeded(TimeExceededCode::TtlExceededInTransit),
+    };
+    // Linux: icmp_send quotes as much as fits in 576 bytes (room = 576 - 20 - 8).
+    let quote = &offending_ip[..offending_ip.len().min(548)];
+    let icmp = Icmpv4Header::with_checksum(ty, quote);
+    let ip = ipv4_header(p, icmp.header_len() + quote.len());
+    frame_with(&ip, &icmp.to_bytes(), quote)
+}
+
+/// The TCP fields the stack fills per segment.
+#[derive(Clone, Debug, Default)]
+pub struct TcpRepr {
+    pub sport: u16,
+    pub dport: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub syn: bool,
+    pub ackf: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub psh: bool,
+    pub window: u16,
+    /// Options exactly as Linux orders them.
+    pub mss: Option<u16>,
+    pub sack_perm: bool,
+    pub ts: Option<(u32, u32)>,
+    pub wscale: Option<u8>,
+}
+
+pub fn tcp_frame(p: &Ipv4Params, t: &TcpRepr, payload: &[u8]) -> Vec<u8> {
+    let mut h = TcpHeader::new(t.sport, t.dport, t.seq, t.window);
+    h.acknowledgment_number = t.ack;
+    h.syn = t.syn;
+    h.ack = t.ackf;
+    h.fin = t.fin;
+    h.rst = t.rst;
+    h.psh = t.psh;
+    // Linux's SYN layout: mss, sackOK, TS, nop, wscale; later segments: nop, nop, TS.
+    let mut opts: Vec<TcpOptionElement> = Vec::new();
+    if let Some(mss) = t.mss {
+        opts.push(TcpOptionElement::MaximumSegmentSize(mss));
+    }
+    match (t.sack_perm, t.ts) {
+        (true, Some((v, e))) => {
+            opts.push(TcpOptionElement::SelectiveAcknowledgementPermitted);
+            opts.push(TcpOptionElement::Timestamp(v, e));
+        }
+        (true, None) => {
+            opts.push(TcpOptionElement::Noop);
+            opts.push(TcpOptionElement::Noop);
+            opts.push(TcpOptionElement::SelectiveAcknowledgementPermitted);
+        }
+        (false, Some((v, e))) => {
+            opts.push(TcpOptionElement::Noop);
+            opts.push(TcpOptionElement::Noop);
+            opts.push(TcpOptionElement::Timestamp(v, e));
+        }
+        (false, None) => {}
+    }
+    if let Some(ws) = t.wscale {
+        opts.push(TcpOptionElement::Noop);
+        opts.push(TcpOptionElement::WindowScale(ws));
+    }
+    let _ = h.set_options(&opts);
+    let ip = ipv4_header(p, h.header_len() + payload.len());
+    h.checksum = h.calc_checksum_ipv4(&ip, payload).unwrap_or(0);
+    frame_with(&ip, &h.to_bytes(), payload)
+}
+
+/// Parsed view of a received TCP segment (flags, numbers, the options that matter).
+pub fn parse_tcp(l4: &[u8]) -> Option<(TcpRepr, &[u8])> {
+    let (h, payload) = TcpHeader::from_slice(l4).ok()?;
+    let mut t = TcpRepr {
+        sport: h.source_port,
+        dport: h.destination_port,
+        seq: h.sequence_number,
+        ack: h.acknowledgment_number,
+        syn: h.syn,
+        ackf: h.ack,
+        fin: h.fin,
+        rst: h.rst,
+        psh: h.psh,
+        window: h.window_size,
+        ..Default::default()
+    };
+    for o in h.options_iterator().flatten() {
+        match o {
+            TcpOptionElement::MaximumSegmentSize(m) => t.mss = Some(m),
+            TcpOptionElement::SelectiveAcknowledgementPermitted => t.sack_perm = true,
+            TcpOptionElement::Timestamp(v, e) => t.ts = Some((v, e)),
+            TcpOptionElement::WindowScale(w) => t.wscale = Some(w),
+            _ => {}
+        }
+    }
+    Some((t, payload))
+}
+
+/// Offsets and fields of an IPv4 packet that the forwarding path reads often.
+#[derive(Clone, Copy, Debug)]
+pub struct Ipv4Info {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub proto: u8,
+    pub ttl: u8,
+    pub ihl: usize,
+    pub total_len: usize,
+}
+
+/// Reads and validates an IPv4 header (version, lengths, header checksum) like `ip_rcv`.
+pub fn ipv4_info(ip: &[u8]) -> Result<Ipv4Info, &'static str> {
+    if ip.len() < 20 {
+        return Err("truncated IPv4 header");
+    }
+    if ip[0] >> 4 != 4 {
+        return Err("not IPv4");
+    }
+    let ihl = ((ip[0] & 0x0f) as usize) * 4;
+    let total_len = u16::from_be_bytes([ip[2], ip[3]]) as usize;
+    if ihl < 20 || ip.len() < ihl || total_len < ihl || total_len > ip.len() {
+        return Err("bad IPv4 length");
+    }
+    if internet_checksum(&ip[..ihl]) != 0 {
+        return Err("bad IPv4 header checksum");
+    }
+    Ok(Ipv4Info {
+        src: Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]),
+        dst: Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]),
+        proto: ip[9],
+        ttl: ip[8],
+        ihl,
+        total_len,
+    })
+}
+
+/// One's-complement sum over the bytes (0 when a checksummed block is valid).
+pub fn internet_checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    let mut chunks = data.chunks_exact(2);
+    for c in &mut chunks {
+        sum += u16::from_be_bytes([c[0], c[1]]) as u32;
+    }
+    if let [b] = chunks.remainder() {
+        sum += (*b as u32) << 8;
+    }
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// Decrements the TTL and patches the header checksum incrementally (RFC 1624), as
+/// `ip_decrease_ttl` does.
+pub fn ipv4_decrease_ttl(ip: &mut [u8]) {
+    ip[8] = ip[8].wrapping_sub(1);
+    let old = u16::from_be_bytes([ip[10], ip[11]]) as u32;
+    // TTL is the high byte of its 16-bit word: the sum drops by 0x0100.
+    let mut sum = old + 0x0100;
+    sum = (sum & 0xffff) + (sum >> 16);
+    ip[10..12].copy_from_slice(&(sum as u16).to_be_bytes());
+}
+
+/// Verifies the UDP/TCP/ICMP checksum of a received IPv4 packet's payload.
+pub fn l4_checksum_ok(info: &Ipv4Info, ip: &[u8]) -> bool {
+    let l4 = &ip[info.ihl..info.total_len];
+    match info.proto {
+        PROTO_ICMP => internet_checksum(l4) == 0,
+        PROTO_UDP => {
+            if l4.len() < 8 {
+                return false;
+            }
+            let csum = u16::from_be_bytes([l4[6], l4[7]]);
+            csum == 0 || pseudo_checksum(info, l4) == 0
+        }
+        PROTO_TCP => l4.len() >= 20 && pseudo_checksum(info, l4) == 0,
+        _ => true,
+    }
+}
+
+fn pseudo_checksum(info: &Ipv4Info, l4: &[u8]) -> u16 {
+    let mut pseudo = [0u8; 12];
+    pseudo[..4].copy_from_slice(&info.src.octets());
+    pseudo[4..8].copy_from_slice(&info.dst.octets());
+    pseudo[9] = info.proto;
+    pseudo[10..12].copy_from_slice(&(l4.len() as u16).to_be_bytes());
+    let mut sum: u32 = 0;
+    for c in pseudo.chunks_exact(2) {
+        sum += u16::from_be_bytes([c[0], c[1]]) as u32;
+    }
+    let rest = !internet_checksum(l4) as u32;
+    sum += rest;
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// Ports of a TCP or UDP packet, if any.
+pub fn l4_ports(info: &Ipv4Info, ip: &[u8]) -> Option<(u16, u16)> {
+    if (info.proto == PROTO_TCP || info.proto == PROTO_UDP) && ip.len() >= info.ihl + 4 {
+        let l4 = &ip[info.ihl..];
+        Some((
+            u16::from_be_bytes([l4[0], l4[1]]),
+            u16::from_be_bytes([l4[2], l4[3]]),
+        ))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> Ipv4Params {
+        Ipv4Params {
+            src: Ipv4Addr::new(10, 0, 0, 1),
+            dst: Ipv4Addr::new(10, 0, 0, 2),
+            proto: PROTO_UDP,
+            ttl: 64,
+            id: 0x1234,
+            df: true,
+            tos: 0,
+        }
+    }
+
+    #[test]
+    fn udp_frame_checksums_verify_with_etherparse() {
+        let mut f = udp_frame(&params(), 40000, 9, b"hello");
+        write_eth_header(&mut f, Mac([2, 0, 0, 0, 0, 1]), Mac([2, 0, 0, 0, 0, 2]), ETHERTYPE_IPV4);
+        let copy = f.clone();
+        let p = etherparse::SlicedPacket::from_ethernet(&copy).unwrap();
+        let Some(etherparse::NetSlice::Ipv4(ip)) = p.net else { panic!("no ipv4") };
+        let h = ip.header().to_header();
+        assert_eq!(h.header_checksum, h.calc_header_checksum());
+        assert!(h.dont_fragment);
+        assert_eq!(h.identification, 0x1234);
+        let Some(etherparse::TransportSlice::Udp(u)) = p.transport else { panic!("no udp") };
+        let uh = u.to_header();
+        assert_eq!(uh.checksum, uh.calc_checksum_ipv4(&h, u.payload()).unwrap());
+        let info = ipv4_info(&f[14..]).unwrap();
+        assert!(l4_checksum_ok(&info, &f[14..]));
+        // A flipped payload bit must fail our check.
+        let n = f.len() - 1;
+        f[n] ^= 1;
+        assert!(!l4_checksum_ok(&ipv4_info(&f[14..]).unwrap(), &f[14..]));
+    }
+
+    #[test]
+    fn ttl_decrement_keeps_header_checksum_valid() {
+        let mut f = udp_frame(&params(), 1, 2, b"x");
+        for _ in 0..63 {
+            ipv4_decrease_ttl(&mut f[14..]);
+            assert_eq!(internet_checksum(&f[14..34]), 0);
+        }
+    }
+
+    #[test]
+    fn tcp_syn_has_linux_option_layout() {
+        let mut p = params();
+        p.proto = PROTO_TCP;
+        let t = TcpRepr {
+            sport: 40000,
+            dport: 80,
+            seq: 1,
+            syn: true,
+            window: 64240,
+            mss: Some(1460),
+            sack_perm: true,
+            ts: Some((1, 0)),
+            wscale: Some(7),
+            ..Default::default()
+        };
+        let f = tcp_frame(&p, &t, &[]);
+        // 14 + 20 + 40: the 74-byte SYN Linux sends.
+        assert_eq!(f.len(), 74);
+        let info = ipv4_info(&f[14..]).unwrap();
+        assert!(l4_checksum_ok(&info, &f[14..]));
+        let (back, _) = parse_tcp(&f[34..]).unwrap();
+        assert_eq!(back.mss, Some(1460));
+        assert_eq!(back.wscale, Some(7));
+        assert_eq!(back.ts, Some((1, 0)));
+    }
+
+    #[test]
+    fn vlan_tag_push_pop_round_trip() {
+        let f0 = ArpRepr {
+            op: ARP_REQUEST,
+            sender_mac: Mac([2, 0, 0, 0, 0, 1]),
+            sender_ip: Ipv4Addr::new(10, 0, 0, 1),
+            target_mac: Mac::ZERO,
+            target_ip: Ipv4Addr::new(10, 0, 0, 2),
+        }
+        .frame(Mac([2, 0, 0, 0, 0, 1]), Mac::BROADCAST);
+        assert_eq!(f0.len(), 42);
+        let mut f = f0.clone();
+        push_vlan_tag(&mut f, 10);
+        assert_eq!(ethertype(&f), ETHERTYPE_VLAN);
+        let copy = f.clone();
+        let parsed = etherparse::SlicedPacket::from_ethernet(&copy).unwrap();
+        assert!(parsed.vlan().is_some());
+        assert_eq!(pop_vlan_tag(&mut f), Some(10));
+        assert_eq!(f, f0);
+    }
+
+    #[test]
+    fn mac_parse_and_print() {
+        let m: Mac = "02:42:AC:11:00:02".parse().unwrap();
+        assert_eq!(m.to_string(), "02:42:ac:11:00:02");
+        assert!("02:42:ac:11:00".parse::<Mac>().is_err());
+        assert!("zz:42:ac:11:00:02".parse::<Mac>().is_err());
+    }
+}

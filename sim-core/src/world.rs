@@ -1,0 +1,774 @@
+//! The simulated world: namespaces, devices and the applications in them, realised from a
+//! kernel plan. Frame processing lives in `l2` (devices) and `l3` (the IP stack), both as
+//! `impl World` blocks, the way smoltcp splits `InterfaceInner` by layer.
+//!
+//! Processing an event never calls back into the engine: anything that must happen later
+//! (a frame arriving at a veth peer, an ARP retransmit) is pushed to `pending`, which the
+//! engine drains into its queue with the current event as cause.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use crate::apps::App;
+use crate::engine::{EventId, SimRng, SimTime};
+use crate::netfilter::{Netfilter, Table};
+use crate::plan::{self, Ipv4Net, MacvlanMode, Plan};
+use crate::trace::{Dir, Record, Why};
+use crate::wire::Mac;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NsId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DevId(pub u32);
+
+/// Linux's defaults that the model uses.
+pub mod defaults {
+    use crate::engine::SimTime;
+    pub const MTU: u32 = 1500;
+    pub const LO_MTU: u32 = 65536;
+    pub const TTL: u8 = 64;
+    /// veth has no wire; a small delay keeps hops apart in time for the timeline.
+    pub const LINK_DELAY: SimTime = SimTime::from_micros(1);
+    pub const BRIDGE_AGEING: SimTime = SimTime::from_secs(300);
+    pub const VXLAN_AGEING: SimTime = SimTime::from_secs(300);
+    /// neigh/default: retrans_time_ms, mcast_solicit, ucast_solicit, base_reachable_time_ms,
+    /// delay_first_probe_time, unres_qlen.
+    pub const ARP_RETRANS: SimTime = SimTime::from_secs(1);
+    pub const MCAST_SOLICIT: u8 = 3;
+    pub const UCAST_SOLICIT: u8 = 3;
+    pub const BASE_REACHABLE_MS: u64 = 30_000;
+    pub const DELAY_FIRST_PROBE: SimTime = SimTime::from_secs(5);
+    pub const UNRES_QLEN: usize = 101;
+    /// net.ipv4.ip_local_port_range
+    pub const EPHEMERAL: (u16, u16) = (32768, 60999);
+}
+
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A frame arrives at a device after crossing a link (veth, lo, macvlan sibling).
+    Arrive { dev: DevId, frame: Vec<u8> },
+    /// Neighbour timer: retransmit ARP or move between NUD states.
+    Neigh { ns: NsId, dev: DevId, ip: Ipv4Addr, epoch: u32 },
+    /// Application timer.
+    App { app: usize, tag: u32 },
+}
+
+#[derive(Clone, Debug)]
+pub struct Device {
+    pub id: DevId,
+    pub name: String,
+    pub ns: NsId,
+    pub ifindex: u32,
+    pub mac: Mac,
+    /// The MAC was given explicitly (a bridge keeps it instead of following its ports).
+    pub mac_set: bool,
+    pub mtu: u32,
+    pub up: bool,
+    pub master: Option<DevId>,
+    /// Devices stacked on this one: macvlan children and VLAN sub-interfaces.
+    pub uppers: Vec<DevId>,
+    pub hairpin: bool,
+    pub kind: DevKind,
+    pub stats: DevStats,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DevStats {
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub dropped: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum DevKind {
+    Loopback,
+    Veth { peer: DevId, delay: SimTime },
+    Bridge(Bridge),
+    Vxlan(Box<Vxlan>),
+    Macvlan { parent: DevId, mode: MacvlanMode },
+    Vlan { parent: DevId, vid: u16 },
+}
+
+impl DevKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            DevKind::Loopback => "loopback",
+            DevKind::Veth { .. } => "veth",
+            DevKind::Bridge(_) => "bridge",
+            DevKind::Vxlan(_) => "vxlan",
+            DevKind::Macvlan { .. } => "macvlan",
+            DevKind::Vlan { .. } => "vlan",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Bridge {
+    pub ports: Vec<DevId>,
+    pub fdb: HashMap<Mac, FdbEntry>,
+    pub ageing: SimTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FdbEntry {
+    pub port: DevId,
+    pub updated: SimTime,
+    /// The MAC of a port or of the bridge itself: frames to it go up the stack.
+    pub local: bool,
+    pub permanent: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Vxlan {
+    pub vni: u32,
+    pub local: Option<Ipv4Addr>,
+    pub dstport: u16,
+    pub learning: bool,
+    pub proxy: bool,
+    pub l2miss: bool,
+    pub l3miss: bool,
+    pub underlay_ns: NsId,
+    pub underlay_dev: Option<DevId>,
+    pub fdb: HashMap<Mac, VxFdb>,
+    /// All-zeros FDB entries: where broadcast and unknown unicast go (head-end replication).
+    pub default_dst: Vec<Ipv4Addr>,
+    pub ageing: SimTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VxFdb {
+    pub dst: Ipv4Addr,
+    pub permanent: bool,
+    pub updated: SimTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct IfAddr {
+    pub dev: DevId,
+    pub addr: Ipv4Net,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub dst: Ipv4Net,
+    pub via: Option<Ipv4Addr>,
+    pub dev: DevId,
+    pub src: Option<Ipv4Addr>,
+    pub metric: u32,
+    /// Added by the kernel for an address (`proto kernel scope link`).
+    pub kernel: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nud {
+    Incomplete,
+    Reachable,
+    Stale,
+    Delay,
+    Probe,
+    Failed,
+    Permanent,
+}
+
+impl Nud {
+    pub fn name(self) -> &'static str {
+        match self {
+            Nud::Incomplete => "INCOMPLETE",
+            Nud::Reachable => "REACHABLE",
+            Nud::Stale => "STALE",
+            Nud::Delay => "DELAY",
+            Nud::Probe => "PROBE",
+            Nud::Failed => "FAILED",
+            Nud::Permanent => "PERMANENT",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Neigh {
+    pub mac: Mac,
+    pub state: Nud,
+    pub confirmed: SimTime,
+    pub updated: SimTime,
+    pub probes: u8,
+    /// Packets (frames with an unfilled Ethernet header) waiting for resolution.
+    pub queue: Vec<Vec<u8>>,
+    /// Bumped whenever a timer is armed; stale timer events are ignored.
+    pub epoch: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Netns {
+    pub id: NsId,
+    pub name: String,
+    pub devs: Vec<DevId>,
+    pub lo: DevId,
+    pub addrs: Vec<IfAddr>,
+    pub routes: Vec<Route>,
+    pub neigh: HashMap<(DevId, Ipv4Addr), Neigh>,
+    pub nf: Netfilter,
+    pub ip_forward: bool,
+    pub bridge_nf_call_iptables: bool,
+    pub ip_id: u16,
+    pub reachable_time: SimTime,
+    pub next_ifindex: u32,
+    /// Sockets: which application owns a UDP port, TCP listener, ping identifier.
+    pub udp: HashMap<u16, usize>,
+    pub tcp_listen: HashMap<u16, usize>,
+    pub tcp: HashMap<crate::apps::TcpKey, crate::apps::TcpConn>,
+    pub ping: HashMap<u16, usize>,
+    /// VXLAN devices whose outer UDP lives in this namespace, by destination port.
+    pub vxlan_socks: HashMap<u16, Vec<DevId>>,
+}
+
+/// Counters over the whole run.
+#[derive(Clone, Debug, Default)]
+pub struct WorldStats {
+    /// Frames that crossed a link (veth, lo, macvlan sibling): one per `Arrive` event.
+    pub hops: u64,
+    pub delivered: u64,
+    pub dropped: u64,
+}
+
+#[derive(Clone)]
+pub struct World {
+    pub ns: Vec<Netns>,
+    pub devs: Vec<Device>,
+    pub apps: Vec<App>,
+    pub rng: SimRng,
+    pub now: SimTime,
+    pub cur: EventId,
+    pub cur_cause: Option<EventId>,
+    pub pending: Vec<(SimTime, Event)>,
+    pub records: Vec<Record>,
+    /// Record trace records at all (off in benchmarks).
+    pub trace: bool,
+    /// Which devices' frames are recorded (None: all).
+    pub capture: Option<HashSet<DevId>>,
+    pub stats: WorldStats,
+    pub(crate) why: Vec<Why>,
+}
+
+/// A plan that cannot be realised: what and which object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanError {
+    pub message: String,
+    /// The offending name or value, for locating it in the source file.
+    pub token: String,
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+fn perr(message: String, token: &str) -> PlanError {
+    PlanError { message, token: token.to_string() }
+}
+
+impl World {
+    pub fn new(seed: u64) -> World {
+        World {
+            ns: Vec::new(),
+            devs: Vec::new(),
+            apps: Vec::new(),
+            rng: SimRng::new(seed),
+            now: SimTime::ZERO,
+            cur: EventId(0),
+            cur_cause: None,
+            pending: Vec::new(),
+            records: Vec::new(),
+            trace: true,
+            capture: None,
+            stats: WorldStats::default(),
+            why: Vec::new(),
+        }
+    }
+
+    // ----- lookups -------------------------------------------------------------------------
+
+    pub fn ns_by_name(&self, name: &str) -> Option<NsId> {
+        self.ns.iter().find(|n| n.name == name).map(|n| n.id)
+    }
+
+    pub fn dev_by_name(&self, ns: NsId, name: &str) -> Option<DevId> {
+        self.ns[ns.0 as usize]
+            .devs
+            .iter()
+            .copied()
+            .find(|d| self.devs[d.0 as usize].name == name)
+    }
+
+    #[inline]
+    pub fn dev(&self, d: DevId) -> &Device {
+        &self.devs[d.0 as usize]
+    }
+
+    #[inline]
+    pub fn dev_mut(&mut self, d: DevId) -> &mut Device {
+        &mut self.devs[d.0 as usize]
+    }
+
+    #[inline]
+    pub fn netns(&self, n: NsId) -> &Netns {
+        &self.ns[n.0 as usize]
+    }
+
+    #[inline]
+    pub fn netns_mut(&mut self, n: NsId) -> &mut Netns {
+        &mut self.ns[n.0 as usize]
+    }
+
+    /// `<namespace>/<interface>`, the name captures and the hop log use.
+    pub fn dev_path(&self, d: DevId) -> String {
+        let dev = self.dev(d);
+        format!("{}/{}", self.netns(dev.ns).name, dev.name)
+    }
+
+    /// Primary (first) IPv4 address of a device.
+    pub fn primary_addr(&self, d: DevId) -> Option<Ipv4Addr> {
+        let ns = self.netns(self.dev(d).ns);
+        ns.addrs.iter().find(|a| a.dev == d).map(|a| a.addr.addr)
+    }
+
+    // ----- tracing -------------------------------------------------------------------------
+
+    #[inline]
+    pub(crate) fn note(&mut self, w: impl FnOnce() -> Why) {
+        if self.trace {
+            self.why.push(w());
+        }
+    }
+
+    #[inline]
+    pub(crate) fn why_mark(&self) -> usize {
+        self.why.len()
+    }
+
+    #[inline]
+    pub(crate) fn why_reset(&mut self, mark: usize) {
+        self.why.truncate(mark);
+    }
+
+    fn captured(&self, dev: DevId) -> bool {
+        self.capture.as_ref().is_none_or(|c| c.contains(&dev))
+    }
+
+    pub(crate) fn record(&mut self, ns: NsId, dev: Option<DevId>, dir: Dir, frame: Option<&[u8]>) {
+        if !self.trace {
+            return;
+        }
+        if let (Some(d), Dir::Tx | Dir::Rx) = (dev, dir)
+            && !self.captured(d)
+        {
+            return;
+        }
+        self.records.push(Record {
+            event: self.cur,
+            cause: self.cur_cause,
+            time: self.now,
+            ns,
+            dev,
+            dir,
+            frame: frame.map(|f| f.to_vec()),
+            why: self.why.clone(),
+        });
+    }
+
+    /// A drop, with its reason, recorded against the device where it happened.
+    pub(crate) fn drop_frame(&mut self, dev: DevId, frame: &[u8], reason: impl FnOnce() -> String) {
+        self.stats.dropped += 1;
+        self.dev_mut(dev).stats.dropped += 1;
+        if self.trace {
+            let ns = self.dev(dev).ns;
+            let mark = self.why_mark();
+            self.why.push(Why::Drop(reason()));
+            self.record(ns, Some(dev), Dir::Drop, Some(frame));
+            self.why_reset(mark);
+        }
+    }
+
+    pub(crate) fn app_log(&mut self, ns: NsId, text: String) {
+        if self.trace {
+            let mark = self.why_mark();
+            self.why.push(Why::App(text));
+            self.record(ns, None, Dir::App, None);
+            self.why_reset(mark);
+        }
+    }
+
+    pub(crate) fn schedule(&mut self, after: SimTime, ev: Event) {
+        self.pending.push((self.now + after, ev));
+    }
+
+    // ----- building ------------------------------------------------------------------------
+
+    pub fn add_ns(&mut self, name: &str) -> NsId {
+        let id = NsId(self.ns.len() as u32);
+        // base_reachable_time/2 .. 3*base/2, drawn once per table as neigh_rand_reach_time does.
+        let b = defaults::BASE_REACHABLE_MS;
+        let reach = SimTime::from_millis(self.rng.range(b / 2, b * 3 / 2 - 1));
+        self.ns.push(Netns {
+            id,
+            name: name.to_string(),
+            devs: Vec::new(),
+            lo: DevId(u32::MAX),
+            addrs: Vec::new(),
+            routes: Vec::new(),
+            neigh: HashMap::new(),
+            nf: Netfilter::new(),
+            ip_forward: false,
+            bridge_nf_call_iptables: true,
+            ip_id: self.rng.next_u32() as u16,
+            reachable_time: reach,
+            next_ifindex: 1,
+            udp: HashMap::new(),
+            tcp_listen: HashMap::new(),
+            tcp: HashMap::new(),
+            ping: HashMap::new(),
+            vxlan_socks: HashMap::new(),
+        });
+        let lo = self.add_dev(id, "lo", DevKind::Loopback, Some(Mac::ZERO), Some(defaults::LO_MTU));
+        self.dev_mut(lo).up = false;
+        self.netns_mut(id).lo = lo;
+        let loopback: Ipv4Net = "127.0.0.1/8".parse().unwrap_or(Ipv4Net::DEFAULT);
+        self.netns_mut(id).addrs.push(IfAddr { dev: lo, addr: loopback });
+        id
+    }
+
+    pub fn add_dev(&mut self, ns: NsId, name: &str, kind: DevKind, mac: Option<Mac>, mtu: Option<u32>) -> DevId {
+        let id = DevId(self.devs.len() as u32);
+        let mac_set = mac.is_some();
+        let mac = mac.unwrap_or_else(|| Mac(self.rng.mac()));
+        let n = self.netns_mut(ns);
+        let ifindex = n.next_ifindex;
+        n.next_ifindex += 1;
+        n.devs.push(id);
+        self.devs.push(Device {
+            id,
+            name: name.to_string(),
+            ns,
+            ifindex,
+            mac,
+            mac_set,
+            mtu: mtu.unwrap_or(defaults::MTU),
+            up: true,
+            master: None,
+            uppers: Vec::new(),
+            hairpin: false,
+            kind,
+            stats: DevStats::default(),
+        });
+        id
+    }
+
+    /// Realises a kernel plan. Every name is checked; the first problem is returned with the
+    /// offending token so the scenario loader can point at it.
+    pub fn from_plan(plan: &Plan, seed: u64) -> Result<World, PlanError> {
+        let mut w = World::new(seed);
+        for n in &plan.namespaces {
+            if w.ns_by_name(&n.name).is_some() {
+                return Err(perr(format!("namespace `{}` is defined twice", n.name), &n.name));
+            }
+            let id = w.add_ns(&n.name);
+            let lo = w.netns(id).lo;
+            w.dev_mut(lo).up = n.lo_up;
+            let ns = w.netns_mut(id);
+            ns.ip_forward = n.ip_forward;
+            ns.bridge_nf_call_iptables = n.bridge_nf_call_iptables;
+        }
+        let ns_of = |w: &World, name: &str| {
+            w.ns_by_name(name).ok_or_else(|| {
+                perr(format!("no namespace `{name}`: add it to `namespaces`"), name)
+            })
+        };
+        let check_name = |w: &World, ns: NsId, name: &str| -> Result<(), PlanError> {
+            if name.is_empty() || name.len() > 15 || name.contains(['/', ' ']) {
+                return Err(perr(format!("`{name}` is not a valid interface name (1 to 15 characters, no `/` or spaces, as IFNAMSIZ allows)"), name));
+            }
+            if w.dev_by_name(ns, name).is_some() {
+                return Err(perr(format!("namespace `{}` already has a device `{name}`", w.netns(ns).name), name));
+            }
+            Ok(())
+        };
+        let mut masters: Vec<(NsId, String, String)> = Vec::new();
+        // Bridges first, so ports can be enslaved in any order.
+        let mut links: Vec<&plan::Link> = plan.links.iter().collect();
+        links.sort_by_key(|l| !matches!(l, plan::Link::Bridge { .. }));
+        let mut deferred_vxlan_dev: Vec<(DevId, NsId, String)> = Vec::new();
+        for link in links {
+            match link {
+                plan::Link::Bridge { name, ns, mac, mtu, ageing } => {
+                    let ns = ns_of(&w, ns)?;
+                    check_name(&w, ns, name)?;
+                    let b = Bridge { ports: Vec::new(), fdb: HashMap::new(), ageing: ageing.unwrap_or(defaults::BRIDGE_AGEING) };
+                    let d = w.add_dev(ns, name, DevKind::Bridge(b), *mac, *mtu);
+                    w.bridge_add_local(d, d);
+                }
+                plan::Link::Veth { name, ns, peer, peer_ns, mac, peer_mac, mtu, master, peer_master, delay } => {
+                    let a_ns = ns_of(&w, ns)?;
+                    let b_ns = ns_of(&w, peer_ns)?;
+                    check_name(&w, a_ns, name)?;
+                    if a_ns == b_ns && name == peer {
+                        return Err(perr(format!("veth `{name}`: the peer needs another name"), peer));
+                    }
+                    check_name(&w, b_ns, peer)?;
+                    let delay = delay.unwrap_or(defaults::LINK_DELAY);
+                    let a = w.add_dev(a_ns, name, DevKind::Veth { peer: DevId(u32::MAX), delay }, *mac, *mtu);
+                    let b = w.add_dev(b_ns, peer, DevKind::Veth { peer: a, delay }, *peer_mac, *mtu);
+                    w.dev_mut(a).kind = DevKind::Veth { peer: b, delay };
+                    if let Some(m) = master {
+                        masters.push((a_ns, name.clone(), m.clone()));
+                    }
+                    if let Some(m) = peer_master {
+                        masters.push((b_ns, peer.clone(), m.clone()));
+                    }
+                }
+                plan::Link::Vxlan { name, ns, vni, local, dev, dstport, learning, proxy, l2miss, l3miss, mac, mtu, master, underlay_ns } => {
+                    let ns_id = ns_of(&w, ns)?;
+                    check_name(&w, ns_id, name)?;
+                    if *vni >= 1 << 24 {
+                        return Err(perr(format!("vxlan `{name}`: VNI {vni} does not fit in 24 bits"), name));
+                    }
+                    let u_ns = match underlay_ns {
+                        Some(u) => ns_of(&w, u)?,
+                        None => ns_id,
+                    };
+                    let vx = Vxlan {
+                        vni: *vni,
+                        local: *local,
+                        dstport: *dstport,
+                        learning: *learning,
+                        proxy: *proxy,
+                        l2miss: *l2miss,
+                        l3miss: *l3miss,
+                        underlay_ns: u_ns,
+                        underlay_dev: None,
+                        fdb: HashMap::new(),
+                        default_dst: Vec::new(),
+                        ageing: defaults::VXLAN_AGEING,
+                    };
+                    let d = w.add_dev(ns_id, name, DevKind::Vxlan(Box::new(vx)), *mac, *mtu);
+                    let clash = w.netns(u_ns).vxlan_socks.get(dstport).into_iter().flatten().any(|o| {
+                        matches!(&w.dev(*o).kind, DevKind::Vxlan(x) if x.vni == *vni)
+                    });
+                    if clash {
+                        return Err(perr(format!("vxlan `{name}`: another vxlan device already uses VNI {vni} on port {dstport} in `{}` (the kernel says: File exists)", w.netns(u_ns).name), name));
+                    }
+                    w.netns_mut(u_ns).vxlan_socks.entry(*dstport).or_default().push(d);
+                    if let Some(m) = master {
+                        masters.push((ns_id, name.clone(), m.clone()));
+                    }
+                    if let Some(ud) = dev {
+                        deferred_vxlan_dev.push((d, u_ns, ud.clone()));
+                    } else if mtu.is_none() {
+                        w.dev_mut(d).mtu = defaults::MTU - crate::wire::vxlan::OVERHEAD as u32;
+                    }
+                }
+                plan::Link::Macvlan { .. } | plan::Link::Vlan { .. } => {}
+            }
+        }
+        // Stacked devices need their parents to exist.
+        for link in &plan.links {
+            match link {
+                plan::Link::Macvlan { name, ns, parent, parent_ns, mode, mac, mtu } => {
+                    let ns_id = ns_of(&w, ns)?;
+                    let p_ns = match parent_ns {
+                        Some(p) => ns_of(&w, p)?,
+                        None => ns_id,
+                    };
+                    check_name(&w, ns_id, name)?;
+                    let p = w.dev_by_name(p_ns, parent).ok_or_else(|| perr(format!("macvlan `{name}`: no parent device `{parent}` in `{}`", w.netns(p_ns).name), parent))?;
+                    let pmtu = w.dev(p).mtu;
+                    let d = w.add_dev(ns_id, name, DevKind::Macvlan { parent: p, mode: *mode }, *mac, Some(mtu.unwrap_or(pmtu)));
+                    w.dev_mut(p).uppers.push(d);
+                }
+                plan::Link::Vlan { name, ns, parent, id, mac, mtu } => {
+                    let ns_id = ns_of(&w, ns)?;
+                    check_name(&w, ns_id, name)?;
+                    if *id == 0 || *id >= 4095 {
+                        return Err(perr(format!("vlan `{name}`: id {id} is out of range 1..=4094"), name));
+                    }
+                    let p = w.dev_by_name(ns_id, parent).ok_or_else(|| perr(format!("vlan `{name}`: no parent device `{parent}` in `{ns}`"), parent))?;
+                    let (pmac, pmtu) = (w.dev(p).mac, w.dev(p).mtu);
+                    // A VLAN device inherits its parent's MAC, as Linux does.
+                    let d = w.add_dev(ns_id, name, DevKind::Vlan { parent: p, vid: *id }, Some(mac.unwrap_or(pmac)), Some(mtu.unwrap_or(pmtu)));
+                    w.dev_mut(p).uppers.push(d);
+                }
+                _ => {}
+            }
+        }
+        for (d, u_ns, ud) in deferred_vxlan_dev {
+            let u = w.dev_by_name(u_ns, &ud).ok_or_else(|| perr(format!("vxlan `{}`: no underlay device `{ud}` in `{}`", w.dev(d).name, w.netns(u_ns).name), &ud))?;
+            let umtu = w.dev(u).mtu;
+            if let DevKind::Vxlan(vx) = &mut w.dev_mut(d).kind {
+                vx.underlay_dev = Some(u);
+            }
+            if !plan.links.iter().any(|l| matches!(l, plan::Link::Vxlan { name, mtu: Some(_), .. } if *name == w.dev(d).name)) {
+                w.dev_mut(d).mtu = umtu - crate::wire::vxlan::OVERHEAD as u32;
+            }
+        }
+        for (ns, port, master) in masters {
+            let p = w.dev_by_name(ns, &port).ok_or_else(|| perr(format!("no device `{port}`"), &port))?;
+            let m = w.dev_by_name(ns, &master).ok_or_else(|| perr(format!("`{port}`: no bridge `{master}` in namespace `{}`", w.netns(ns).name), &master))?;
+            if !matches!(w.dev(m).kind, DevKind::Bridge(_)) {
+                return Err(perr(format!("`{port}`: master `{master}` is not a bridge"), &master));
+            }
+            w.bridge_add_port(m, p);
+        }
+        for a in &plan.addresses {
+            let ns = ns_of(&w, &a.ns)?;
+            let d = w.dev_by_name(ns, &a.dev).ok_or_else(|| perr(format!("address {}: no device `{}` in `{}`", a.addr, a.dev, a.ns), &a.dev))?;
+            if w.dev(d).master.is_some() {
+                // Linux accepts it, but a bridge port never sees IP: warn by refusing.
+                return Err(perr(format!("address {} on `{}`: the device is a bridge port, so the address would be unreachable; put it on the bridge", a.addr, a.dev), &a.dev));
+            }
+            if w.netns(ns).addrs.iter().any(|x| x.dev == d && x.addr.addr == a.addr.addr) {
+                return Err(perr(format!("address {} is already on `{}` (RTNETLINK answers: File exists)", a.addr, a.dev), &a.dev));
+            }
+            w.add_addr(ns, d, a.addr);
+        }
+        for r in &plan.routes {
+            let ns = ns_of(&w, &r.ns)?;
+            let dev = match &r.dev {
+                Some(name) => Some(w.dev_by_name(ns, name).ok_or_else(|| perr(format!("route {}: no device `{name}` in `{}`", r.dst, r.ns), name))?),
+                None => None,
+            };
+            let dev = match (dev, r.via) {
+                (Some(d), _) => d,
+                (None, Some(gw)) => {
+                    let n = w.netns(ns);
+                    n.routes
+                        .iter()
+                        .filter(|rt| rt.via.is_none() && rt.dst.contains(gw))
+                        .max_by_key(|rt| rt.dst.len)
+                        .map(|rt| rt.dev)
+                        .ok_or_else(|| perr(format!("route {} via {gw}: the gateway is not on a connected network (RTNETLINK answers: Network is unreachable)", r.dst), &gw.to_string()))?
+                }
+                (None, None) => return Err(perr(format!("route {}: give `via` or `dev`", r.dst), &r.dst.to_string())),
+            };
+            let route = Route { dst: r.dst.trunc(), via: r.via, dev, src: r.src, metric: r.metric, kernel: false };
+            if w.netns(ns).routes.iter().any(|x| x.dst == route.dst && x.metric == route.metric) {
+                return Err(perr(format!("route {} is already in `{}` (RTNETLINK answers: File exists)", r.dst, r.ns), &r.dst.to_string()));
+            }
+            w.netns_mut(ns).routes.push(route);
+        }
+        for n in &plan.neighbours {
+            let ns = ns_of(&w, &n.ns)?;
+            let d = w.dev_by_name(ns, &n.dev).ok_or_else(|| perr(format!("neighbour {}: no device `{}` in `{}`", n.ip, n.dev, n.ns), &n.dev))?;
+            w.netns_mut(ns).neigh.insert(
+                (d, n.ip),
+                Neigh { mac: n.lladdr, state: Nud::Permanent, confirmed: SimTime::ZERO, updated: SimTime::ZERO, probes: 0, queue: Vec::new(), epoch: 0 },
+            );
+        }
+        for f in &plan.fdb {
+            let ns = ns_of(&w, &f.ns)?;
+            let d = w.dev_by_name(ns, &f.dev).ok_or_else(|| perr(format!("fdb {}: no device `{}` in `{}`", f.mac, f.dev, f.ns), &f.dev))?;
+            let master = w.dev(d).master;
+            match (&mut w.devs[d.0 as usize].kind, f.dst) {
+                (DevKind::Vxlan(vx), Some(dst)) => {
+                    if f.mac.is_zero() {
+                        if !vx.default_dst.contains(&dst) {
+                            vx.default_dst.push(dst);
+                        }
+                    } else {
+                        vx.fdb.insert(f.mac, VxFdb { dst, permanent: true, updated: SimTime::ZERO });
+                    }
+                }
+                (_, Some(_)) => return Err(perr(format!("fdb {} dev {}: `dst` only applies to vxlan devices", f.mac, f.dev), &f.dev)),
+                (_, None) => {
+                    let Some(br) = master else {
+                        return Err(perr(format!("fdb {} dev {}: the device is not a bridge port", f.mac, f.dev), &f.dev));
+                    };
+                    if let DevKind::Bridge(b) = &mut w.devs[br.0 as usize].kind {
+                        b.fdb.insert(f.mac, FdbEntry { port: d, updated: SimTime::ZERO, local: false, permanent: true });
+                    }
+                }
+            }
+        }
+        for r in &plan.iptables {
+            let ns = ns_of(&w, &r.ns)?;
+            let table = match r.table.as_str() {
+                "raw" => Table::Raw,
+                "mangle" => Table::Mangle,
+                "nat" => Table::Nat,
+                "filter" => Table::Filter,
+                other => return Err(perr(format!("iptables: no table `{other}` (raw, mangle, nat, filter)"), other)),
+            };
+            w.netns_mut(ns)
+                .nf
+                .exec(table, &r.rule)
+                .map_err(|e| perr(format!("iptables -t {} {}: {e}", r.table, r.rule), &r.rule))?;
+        }
+        Ok(w)
+    }
+
+    /// `ip addr add`: the address plus the kernel's prefix route (`proto kernel scope link`).
+    pub fn add_addr(&mut self, ns: NsId, dev: DevId, addr: Ipv4Net) {
+        let n = self.netns_mut(ns);
+        n.addrs.push(IfAddr { dev, addr });
+        if addr.len < 32 && !n.routes.iter().any(|r| r.kernel && r.dev == dev && r.dst == addr.trunc()) {
+            n.routes.push(Route { dst: addr.trunc(), via: None, dev, src: Some(addr.addr), metric: 0, kernel: true });
+        }
+    }
+
+    pub(crate) fn bridge_add_local(&mut self, br: DevId, port: DevId) {
+        let mac = self.dev(port).mac;
+        let now = self.now;
+        if let DevKind::Bridge(b) = &mut self.dev_mut(br).kind {
+            b.fdb.insert(mac, FdbEntry { port, updated: now, local: true, permanent: true });
+        }
+    }
+
+    pub fn bridge_add_port(&mut self, br: DevId, port: DevId) {
+        self.dev_mut(port).master = Some(br);
+        if let DevKind::Bridge(b) = &mut self.dev_mut(br).kind {
+            b.ports.push(port);
+        }
+        self.bridge_add_local(br, port);
+        // Without an explicit address a bridge takes the lowest port MAC (br_stp_recalculate_bridge_id).
+        if !self.dev(br).mac_set {
+            let old = self.dev(br).mac;
+            let lowest = match &self.dev(br).kind {
+                DevKind::Bridge(b) => b.ports.iter().map(|p| self.dev(*p).mac).min(),
+                _ => None,
+            };
+            if let Some(m) = lowest {
+                self.dev_mut(br).mac = m;
+                if let DevKind::Bridge(b) = &mut self.dev_mut(br).kind {
+                    if b.fdb.get(&old).is_some_and(|e| e.port == br) {
+                        b.fdb.remove(&old);
+                    }
+                    b.fdb.entry(m).or_insert(FdbEntry { port: br, updated: SimTime::ZERO, local: true, permanent: true });
+                }
+            }
+        }
+    }
+
+    /// `ip route` text for one route.
+    pub fn route_text(&self, r: &Route) -> String {
+        let mut s = if r.dst.len == 0 { "default".to_string() } else { r.dst.to_string() };
+        if let Some(gw) = r.via {
+            s += &format!(" via {gw}");
+        }
+        s += &format!(" dev {}", self.dev(r.dev).name);
+        if r.kernel {
+            s += " proto kernel scope link";
+        } else if r.via.is_none() {
+            s += " scope link";
+        }
+        if let Some(src) = r.src {
+            s += &format!(" src {src}");
+        }
+        if r.metric != 0 {
+            s += &format!(" metric {}", r.metric);
+        }
+        s
+    }
+}

@@ -1,0 +1,1 @@
+//! Cross-crate and property tests live in tests/ (see ARCHITECTURE.md).
