@@ -1,1 +1,169 @@
-fn main() {}
+//! `netsim`: run scenarios, print the kernel plan, show namespace state, benchmark.
+//! A thin shell over sim-core: parsing arguments, printing, files.
+
+mod bench;
+mod hoplog;
+mod pcap;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use miette::{IntoDiagnostic, Result, miette};
+use sim_core::scenario::Loaded;
+use sim_core::show::What;
+use sim_core::{SimTime, Until};
+
+#[derive(Parser)]
+#[command(name = "netsim", version, about = "A frame-level simulator and teaching lab for container networking")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a scenario and print one line per hop with the reason for it.
+    Run {
+        file: PathBuf,
+        /// Seed of the run's RNG (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Stop at this simulated time (e.g. 10s, 250ms).
+        #[arg(long)]
+        until: Option<SimTime>,
+        /// Write every captured frame to this pcapng file.
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        /// Interfaces to capture, comma-separated `namespace/interface` (`ns/*` for all of one namespace).
+        #[arg(long, value_delimiter = ',')]
+        capture: Option<Vec<String>>,
+        /// Also print frames as they arrive on each device, not only as they leave.
+        #[arg(long, short)]
+        verbose: bool,
+        /// Print only application output and the summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Print the kernel plan of a scenario (RON).
+    Plan { file: PathBuf },
+    /// Run a scenario, then print a namespace's state like ip/bridge/iptables-save.
+    Show {
+        file: PathBuf,
+        /// The namespace.
+        ns: String,
+        /// addr | link | route | neigh | fdb | iptables | conntrack
+        what: What,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        until: Option<SimTime>,
+    },
+    /// Benchmarks (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        which: bench::Which,
+    },
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Run { file, seed, until, pcap, capture, verbose, quiet } => {
+            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
+            let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
+            if let Some(c) = &capture {
+                let set = sim_core::scenario::resolve_ifaces(&sim.world, c).map_err(|(_, m)| miette!(help = "write --capture ns/iface[,ns/iface…]", "--capture: {m}"))?;
+                sim.world.capture = Some(set);
+            }
+            let mut writer = match &pcap {
+                Some(p) => Some(pcap::Writer::create(p, &sim.world)?),
+                None => None,
+            };
+            let until = until.or(loaded.scenario.until);
+            let mut out = hoplog::Printer::new(verbose, quiet);
+            println!("# {} — {}", loaded.scenario.name, loaded.scenario.description.lines().next().unwrap_or(""));
+            let bar = progress(until);
+            loop {
+                if let Some(t) = until
+                    && sim.next_event_time().is_none_or(|n| n > t)
+                {
+                    break;
+                }
+                if sim.step().is_none() {
+                    break;
+                }
+                if sim.records().len() >= 4096 || sim.next_event_time().is_none() {
+                    flush(&mut sim, &mut out, writer.as_mut())?;
+                }
+                if sim.events_run % 1024 == 0 {
+                    bar.set_position(sim.now().as_nanos() / 1_000_000);
+                }
+            }
+            flush(&mut sim, &mut out, writer.as_mut())?;
+            bar.finish_and_clear();
+            if let Some(t) = until {
+                sim.run_until(Until::Time(t));
+            }
+            let st = &sim.world.stats;
+            println!("# {} events, {} frame-hops, {} delivered, {} dropped; simulated time {}s", sim.events_run, st.hops, st.delivered, st.dropped, sim.now());
+            if let (Some(w), Some(p)) = (writer, pcap) {
+                let n = w.finish()?;
+                println!("# wrote {n} frames to {}", p.display());
+            }
+        }
+        Cmd::Plan { file } => {
+            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
+            // Realise it once so a plan that cannot be built is reported, not printed.
+            loaded.build(None).map_err(|e| miette::Report::new(*e))?;
+            let cfg = ron::ser::PrettyConfig::new().struct_names(true);
+            println!("{}", ron::ser::to_string_pretty(&loaded.scenario.plan, cfg).into_diagnostic()?);
+        }
+        Cmd::Show { file, ns, what, seed, until } => {
+            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
+            let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
+            sim.world.trace = false;
+            match until.or(loaded.scenario.until) {
+                Some(t) => sim.run_until(Until::Time(t)),
+                None => sim.run_until(Until::Idle),
+            };
+            let id = sim.world.ns_by_name(&ns).ok_or_else(|| {
+                let names: Vec<_> = sim.world.ns.iter().map(|n| n.name.as_str()).collect();
+                miette!(help = format!("namespaces: {}", names.join(", ")), "no namespace `{ns}` in {}", file.display())
+            })?;
+            print!("{}", sim_core::show::show(&sim.world, id, what));
+        }
+        Cmd::Bench { which } => bench::run(which)?,
+    }
+    Ok(())
+}
+
+fn flush(sim: &mut sim_core::Sim, out: &mut hoplog::Printer, writer: Option<&mut pcap::Writer>) -> Result<()> {
+    let recs = sim.take_records();
+    out.print(&sim.world, &recs);
+    if let Some(w) = writer {
+        w.write(&sim.world, &recs)?;
+    }
+    Ok(())
+}
+
+fn progress(until: Option<SimTime>) -> indicatif::ProgressBar {
+    match until {
+        Some(t) if t > SimTime::from_secs(30) => {
+            let bar = indicatif::ProgressBar::new(t.as_nanos() / 1_000_000);
+            bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} ms simulated").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+            bar
+        }
+        _ => indicatif::ProgressBar::hidden(),
+    }
+}

@@ -173,6 +173,8 @@ pub struct TcpConn {
     pub syn_retries: u8,
     /// Our receive window in bytes, before scaling (Linux: 64240 active, 65160 passive).
     pub rcv_wnd: u32,
+    /// An active opener closes only after the peer has answered (as curl does).
+    pub await_reply: bool,
 }
 
 /// Linux's TCP defaults as observed on this kernel (facts sheet §10).
@@ -246,7 +248,7 @@ impl World {
                     let (dst, sent, received, errors) = (*dst, *sent, *received, *errors);
                     let loss = if sent == 0 { 0 } else { (sent - received) * 100 / sent };
                     let err = if errors > 0 { format!(", +{errors} errors") } else { String::new() };
-                    self.app_log(ns, format!("--- {dst} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"));
+                    self.app_log(ns, || format!("--- {dst} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"));
                     return;
                 }
                 let (dst, ident, seq, size, interval) = (*dst, *ident, (*sent + 1) as u16, *size, *interval);
@@ -263,7 +265,7 @@ impl World {
                 }
                 self.app_schedule(app, if more { interval } else { interval.max(SimTime::from_secs(1)) }, if more { 0 } else { 1 });
                 let Some((rt, src)) = self.route_output(ns, dst, None) else {
-                    self.app_log(ns, format!("ping: connect: Network is unreachable ({dst})"));
+                    self.app_log(ns, || format!("ping: connect: Network is unreachable ({dst})"));
                     return;
                 };
                 let id = self.next_ip_id(ns);
@@ -313,7 +315,7 @@ impl World {
 
     pub(crate) fn udp_send(&mut self, ns: NsId, dst: Ipv4Addr, dport: u16, sport: u16, payload: &[u8], who: &str) {
         let Some((rt, src)) = self.route_output(ns, dst, None) else {
-            self.app_log(ns, format!("{who}: sendto {dst}: Network is unreachable"));
+            self.app_log(ns, || format!("{who}: sendto {dst}: Network is unreachable"));
             return;
         };
         // An unconnected UDP socket with DF set sends IP ID 0 (ip_select_ident_segs).
@@ -331,14 +333,14 @@ impl World {
         let (sport, dport) = (u16::from_be_bytes([l4[0], l4[1]]), u16::from_be_bytes([l4[2], l4[3]]));
         let payload = &l4[8..];
         let Some(&app) = self.netns(ns).udp.get(&dport) else { return };
-        let text = printable(payload);
+        let text = || printable(payload);
         let (src, dst) = (info.src, info.dst);
-        self.deliver_note(ns, dev, format!("UDP {src}:{sport} → local port {dport}"));
+        self.deliver_note(ns, dev, || format!("UDP {src}:{sport} → local port {dport}"));
         match &mut self.apps[app].kind {
             AppKind::UdpListen { echo, received, .. } => {
                 *received += 1;
                 let echo = *echo;
-                self.app_log(ns, format!("udp :{dport} received {} bytes from {src}:{sport}: {text}", payload.len()));
+                self.app_log(ns, || format!("udp :{dport} received {} bytes from {src}:{sport}: {}", payload.len(), text()));
                 if echo {
                     let payload = payload.to_vec();
                     let _ = dst;
@@ -346,16 +348,16 @@ impl World {
                 }
             }
             AppKind::UdpSend { .. } => {
-                self.app_log(ns, format!("udp :{dport} got a reply of {} bytes from {src}:{sport}: {text}", payload.len()));
+                self.app_log(ns, || format!("udp :{dport} got a reply of {} bytes from {src}:{sport}: {}", payload.len(), text()));
             }
             _ => {}
         }
     }
 
-    fn deliver_note(&mut self, ns: NsId, dev: DevId, what: String) {
+    fn deliver_note(&mut self, ns: NsId, dev: DevId, what: impl FnOnce() -> String) {
         if self.trace {
             let mark = self.why_mark();
-            self.why.push(Why::Local { what });
+            self.why.push(Why::Local { what: what() });
             self.record(ns, Some(dev), Dir::Deliver, None);
             self.why_reset(mark);
         }
@@ -369,21 +371,21 @@ impl World {
         if ty == 0 {
             let (ident, seq) = (u16::from_be_bytes([l4[4], l4[5]]), u16::from_be_bytes([l4[6], l4[7]]));
             let Some(&app) = self.netns(ns).ping.get(&ident) else {
-                return self.deliver_note(ns, dev, format!("ICMP echo reply id {ident}: no ping socket"));
+                return self.deliver_note(ns, dev, || format!("ICMP echo reply id {ident}: no ping socket"));
             };
             let now = self.now;
             let (src, ttl) = (info.src, info.ttl);
-            self.deliver_note(ns, dev, format!("ICMP echo reply → ping socket id {ident}"));
+            self.deliver_note(ns, dev, || format!("ICMP echo reply → ping socket id {ident}"));
             if let AppKind::Ping { received, sent_at, size, .. } = &mut self.apps[app].kind {
                 *received += 1;
                 let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default();
                 let bytes = *size + 8;
-                self.app_log(ns, format!("{bytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={:.3} ms", rtt.as_nanos() as f64 / 1e6));
+                self.app_log(ns, || format!("{bytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={:.3} ms", rtt.as_nanos() as f64 / 1e6));
             }
             return;
         }
         if !(ty == 3 || ty == 11) || l4.len() < 8 + 20 {
-            return self.deliver_note(ns, dev, format!("ICMP type {ty} code {code}: nothing to do"));
+            return self.deliver_note(ns, dev, || format!("ICMP type {ty} code {code}: nothing to do"));
         }
         let quoted = &l4[8..];
         let qihl = ((quoted[0] & 0x0f) as usize) * 4;
@@ -398,7 +400,7 @@ impl World {
             _ => "Destination Unreachable",
         };
         let from = info.src;
-        self.deliver_note(ns, dev, format!("ICMP error about a packet to {qdst}: {what}"));
+        self.deliver_note(ns, dev, || format!("ICMP error about a packet to {qdst}: {what}"));
         if quoted.len() < qihl + 8 {
             return;
         }
@@ -410,13 +412,13 @@ impl World {
                     if let AppKind::Ping { errors, .. } = &mut self.apps[app].kind {
                         *errors += 1;
                     }
-                    self.app_log(ns, format!("From {from} icmp_seq={seq} {what}"));
+                    self.app_log(ns, || format!("From {from} icmp_seq={seq} {what}"));
                 }
             }
             wire::PROTO_UDP => {
                 let sport = u16::from_be_bytes([q4[0], q4[1]]);
                 if self.netns(ns).udp.contains_key(&sport) {
-                    self.app_log(ns, format!("udp :{sport}: ICMP from {from}: {what} (ECONNREFUSED on a connected socket)"));
+                    self.app_log(ns, || format!("udp :{sport}: ICMP from {from}: {what} (ECONNREFUSED on a connected socket)"));
                 }
             }
             wire::PROTO_TCP => {
@@ -424,7 +426,7 @@ impl World {
                 let qsrc = Ipv4Addr::new(quoted[12], quoted[13], quoted[14], quoted[15]);
                 let key = TcpKey { local: (qsrc, sport), remote: (qdst, dport) };
                 if self.netns(ns).tcp.contains_key(&key) {
-                    self.app_log(ns, format!("tcp {qsrc}:{sport} → {qdst}:{dport}: ICMP from {from}: {what}"));
+                    self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: ICMP from {from}: {what}"));
                 }
             }
             _ => {}
@@ -435,7 +437,7 @@ impl World {
 
     fn tcp_connect(&mut self, ns: NsId, app: usize, dst: Ipv4Addr, dport: u16) {
         let Some((_, src)) = self.route_output(ns, dst, None) else {
-            self.app_log(ns, format!("connect to {dst}:{dport}: Network is unreachable"));
+            self.app_log(ns, || format!("connect to {dst}:{dport}: Network is unreachable"));
             return;
         };
         let sport = self.ephemeral_port();
@@ -468,9 +470,10 @@ impl World {
             rx_bytes: 0,
             syn_retries: 0,
             rcv_wnd: SYN_WINDOW as u32,
+            await_reply: true,
         };
         self.netns_mut(ns).tcp.insert(key, conn);
-        self.app_log(ns, format!("tcp connect {src}:{sport} → {dst}:{dport}"));
+        self.app_log(ns, || format!("tcp connect {src}:{sport} → {dst}:{dport}"));
         self.tcp_send_syn(ns, key);
     }
 
@@ -501,7 +504,7 @@ impl World {
         let Some(key) = key else { return };
         if tries >= SYN_RETRIES {
             self.netns_mut(ns).tcp.remove(&key);
-            self.app_log(ns, format!("tcp connect to {}:{}: Connection timed out", key.remote.0, key.remote.1));
+            self.app_log(ns, || format!("tcp connect to {}:{}: Connection timed out", key.remote.0, key.remote.1));
             return;
         }
         if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
@@ -577,7 +580,7 @@ impl World {
             must_ack = false;
         }
         let Some(c) = self.netns(ns).tcp.get(&key) else { return };
-        if c.close_when_done && !c.fin_sent && c.sent == c.sndbuf.len() && matches!(c.state, TcpState::Established | TcpState::CloseWait) {
+        if c.close_when_done && !c.fin_sent && c.sent == c.sndbuf.len() && (!c.await_reply || c.rx_bytes > 0) && matches!(c.state, TcpState::Established | TcpState::CloseWait) {
             let mut t = self.tcp_segment(c, key);
             t.fin = true;
             let next = if c.state == TcpState::Established { TcpState::FinWait1 } else { TcpState::LastAck };
@@ -611,24 +614,24 @@ impl World {
 
     pub(crate) fn tcp_rcv(&mut self, ns: NsId, dev: DevId, info: &wire::Ipv4Info, ip: &[u8]) {
         let Some((seg, payload)) = wire::parse_tcp(&ip[info.ihl..info.total_len]) else {
-            return self.deliver_note(ns, dev, "malformed TCP segment".into());
+            return self.deliver_note(ns, dev, || "malformed TCP segment".into());
         };
         let key = TcpKey { local: (info.dst, seg.dport), remote: (info.src, seg.sport) };
         let len = payload.len() as u32;
         if !self.netns(ns).tcp.contains_key(&key) {
             if seg.syn && !seg.ackf && !seg.rst {
                 if let Some(&app) = self.netns(ns).tcp_listen.get(&seg.dport) {
-                    self.deliver_note(ns, dev, format!("TCP SYN for listening port {} → SYN-ACK", seg.dport));
+                    self.deliver_note(ns, dev, || format!("TCP SYN for listening port {} → SYN-ACK", seg.dport));
                     return self.tcp_accept(ns, app, key, &seg);
                 }
             }
             if seg.rst {
-                return self.deliver_note(ns, dev, "TCP RST for no connection: ignored".into());
+                return self.deliver_note(ns, dev, || "TCP RST for no connection: ignored".into());
             }
-            self.deliver_note(ns, dev, format!("TCP to port {} with no socket → RST", seg.dport));
+            self.deliver_note(ns, dev, || format!("TCP to port {} with no socket → RST", seg.dport));
             return self.tcp_send_rst(ns, info, &seg, len);
         }
-        self.deliver_note(ns, dev, format!("TCP segment for connection {}:{} ↔ {}:{}", key.local.0, key.local.1, key.remote.0, key.remote.1));
+        self.deliver_note(ns, dev, || format!("TCP segment for connection {}:{} ↔ {}:{}", key.local.0, key.local.1, key.remote.0, key.remote.1));
         self.tcp_input(ns, key, &seg, payload);
     }
 
@@ -657,6 +660,7 @@ impl World {
             rx_bytes: 0,
             syn_retries: 0,
             rcv_wnd: SYNACK_WINDOW as u32,
+            await_reply: false,
         };
         let t = TcpRepr {
             sport: key.local.1,
@@ -683,7 +687,7 @@ impl World {
             let st = c.state;
             self.netns_mut(ns).tcp.remove(&key);
             let what = if st == TcpState::SynSent { "Connection refused" } else { "Connection reset by peer" };
-            self.app_log(ns, format!("tcp {}:{} → {}:{}: {what}", key.local.0, key.local.1, key.remote.0, key.remote.1));
+            self.app_log(ns, || format!("tcp {}:{} → {}:{}: {what}", key.local.0, key.local.1, key.remote.0, key.remote.1));
             return;
         }
         if let Some((v, _)) = seg.ts {
@@ -700,7 +704,7 @@ impl World {
             c.peer_wnd = seg.window as u32;
             c.peer_mss = seg.mss.unwrap_or(536);
             c.ts_ok = seg.ts.is_some();
-            self.app_log(ns, format!("tcp {}:{} → {}:{}: connected", key.local.0, key.local.1, key.remote.0, key.remote.1));
+            self.app_log(ns, || format!("tcp {}:{} → {}:{}: connected", key.local.0, key.local.1, key.remote.0, key.remote.1));
             return self.tcp_output(ns, key, true);
         }
         // ACK processing.
@@ -725,7 +729,7 @@ impl World {
                         TcpState::Closing => c.state = TcpState::TimeWait,
                         TcpState::LastAck => {
                             self.netns_mut(ns).tcp.remove(&key);
-                            self.app_log(ns, format!("tcp {}:{} ↔ {}:{}: closed", key.local.0, key.local.1, key.remote.0, key.remote.1));
+                            self.app_log(ns, || format!("tcp {}:{} ↔ {}:{}: closed", key.local.0, key.local.1, key.remote.0, key.remote.1));
                             return;
                         }
                         _ => {}
@@ -759,7 +763,7 @@ impl World {
         let state = c.state;
         if !got.is_empty() {
             let text = printable(&got);
-            self.app_log(ns, format!("tcp {}:{} received {} bytes from {}:{}: {text}", key.local.0, key.local.1, got.len(), key.remote.0, key.remote.1));
+            self.app_log(ns, || format!("tcp {}:{} received {} bytes from {}:{}: {text}", key.local.0, key.local.1, got.len(), key.remote.0, key.remote.1));
             // A listener answers the first data it sees.
             if let AppKind::TcpListen { reply: Some(reply), close_after_reply, .. } = &self.apps[app].kind {
                 let (reply, close) = (reply.clone(), *close_after_reply);
@@ -773,7 +777,7 @@ impl World {
             }
         }
         if peer_closed {
-            self.app_log(ns, format!("tcp {}:{}: peer closed (FIN)", key.local.0, key.local.1));
+            self.app_log(ns, || format!("tcp {}:{}: peer closed (FIN)", key.local.0, key.local.1));
             // Our apps close as soon as they read EOF.
             if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
                 c.close_when_done = true;
@@ -781,7 +785,7 @@ impl World {
             if state == TcpState::TimeWait {
                 let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
                 self.tcp_emit(ns, key, &t, &[]);
-                self.app_log(ns, format!("tcp {}:{}: TIME_WAIT ({}s)", key.local.0, key.local.1, TCP_FIN_TIMEOUT.as_nanos() / 1_000_000_000));
+                self.app_log(ns, || format!("tcp {}:{}: TIME_WAIT ({}s)", key.local.0, key.local.1, TCP_FIN_TIMEOUT.as_nanos() / 1_000_000_000));
                 return;
             }
             if state == TcpState::Closing {

@@ -31,19 +31,20 @@ impl World {
         if frame.len() < wire::ETH_HLEN {
             return self.drop_frame(dev, &frame, || "runt frame".into());
         }
-        if wire::ethertype(&frame) == wire::ETHERTYPE_VLAN {
-            let vid = wire::pop_vlan_tag(&mut frame);
-            let upper = vid.and_then(|vid| {
-                self.dev(dev).uppers.iter().copied().find(|u| matches!(self.dev(*u).kind, DevKind::Vlan { vid: v, .. } if v == vid))
-            });
-            return match (vid, upper) {
-                (Some(vid), Some(u)) => {
-                    let name = self.dev(u).name.clone();
-                    self.note(|| Why::Vlan { dev: name, vid, pushed: false });
-                    self.dev_rx(u, frame)
-                }
-                (vid, _) => self.drop_frame(dev, &frame, || format!("802.1Q vid {vid:?}: no VLAN device on this parent")),
-            };
+        // vlan_do_receive: a tag is stripped only when a VLAN device for it sits on this
+        // device; otherwise the frame goes on tagged (a bridge forwards it as it is).
+        if wire::ethertype(&frame) == wire::ETHERTYPE_VLAN && frame.len() >= wire::ETH_HLEN + wire::VLAN_HLEN {
+            let vid = u16::from_be_bytes([frame[14], frame[15]]) & 0x0fff;
+            let upper = self.dev(dev).uppers.iter().copied().find(|u| matches!(self.dev(*u).kind, DevKind::Vlan { vid: v, .. } if v == vid));
+            if let Some(u) = upper {
+                wire::pop_vlan_tag(&mut frame);
+                let name = self.dev(u).name.clone();
+                self.note(|| Why::Vlan { dev: name, vid, pushed: false });
+                return self.dev_rx(u, frame);
+            }
+            if master.is_none() {
+                return self.drop_frame(dev, &frame, || format!("802.1Q vid {vid}: no VLAN device for it on this interface"));
+            }
         }
         if let Some(br) = master {
             return self.bridge_rx(br, dev, frame);

@@ -157,7 +157,8 @@ impl World {
         for mut f in queue {
             let mark = self.why_mark();
             wire::write_eth_header(&mut f, src, mac, wire::ETHERTYPE_IPV4);
-            self.note(|| Why::Neigh { ip, dev: String::new(), state: "resolved: queued packet sent", mac: Some(mac) });
+            let dn = self.dev(dev).name.clone();
+            self.note(|| Why::Neigh { ip, dev: dn, state: "resolved: queued packet sent", mac: Some(mac) });
             self.dev_xmit(dev, f);
             self.why_reset(mark);
         }

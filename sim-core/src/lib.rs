@@ -6,6 +6,7 @@
 //! (pcapng), `show` (state printed as `ip`, `bridge` and `iptables-save` do).
 
 pub mod apps;
+pub mod bench;
 pub mod engine;
 mod l2;
 pub mod l3;
@@ -13,6 +14,7 @@ pub mod l3;
 pub mod netfilter;
 pub mod plan;
 pub mod scenario;
+pub mod show;
 pub mod sim;
 pub mod trace;
 pub mod wire;

@@ -111,7 +111,9 @@ impl Loaded {
     }
 
     pub fn from_str(file: &str, text: &str) -> Result<Loaded, Box<ScenarioError>> {
-        let scenario: Scenario = ron::from_str(text).map_err(|e| {
+        // `field: "x"` for optional fields, without `Some(…)`: friendlier for instructors.
+        let opts = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        let scenario: Scenario = opts.from_str(text).map_err(|e| {
             let help = ron_hint(&e.code);
             let (s, end) = (e.span.start, e.span.end);
             let len = if end.line == s.line && end.col > s.col { end.col - s.col } else { 1 };
@@ -202,6 +204,16 @@ mod tests {
     ),
     traffic: [Ping(at: "1s", ns: "a", dst: "10.0.0.2", count: 1)],
 )"#;
+
+    #[test]
+    fn optional_fields_take_plain_values_or_some() {
+        let plain = OK.replace("(name: \"b\")", "(name: \"b\", ip_forward: true)").replace("peer_ns: \"b\")", "peer_ns: \"b\", mtu: 1400)");
+        let l = Loaded::from_str("t.ron", &plain).unwrap();
+        assert!(matches!(l.scenario.plan.links[0], crate::plan::Link::Veth { mtu: Some(1400), .. }));
+        let some = OK.replace("peer_ns: \"b\")", "peer_ns: \"b\", mtu: Some(1400))");
+        let l = Loaded::from_str("t.ron", &some).unwrap();
+        assert!(matches!(l.scenario.plan.links[0], crate::plan::Link::Veth { mtu: Some(1400), .. }));
+    }
 
     #[test]
     fn loads_and_builds() {

@@ -394,12 +394,12 @@ impl World {
         }
     }
 
-    pub(crate) fn app_log(&mut self, ns: NsId, text: String) {
+    pub(crate) fn app_log(&mut self, ns: NsId, text: impl FnOnce() -> String) {
         if self.trace {
-            let mark = self.why_mark();
-            self.why.push(Why::App(text));
+            // An application's line stands alone, without the reasons of the frame that woke it.
+            let saved = std::mem::replace(&mut self.why, vec![Why::App(text())]);
             self.record(ns, None, Dir::App, None);
-            self.why_reset(mark);
+            self.why = saved;
         }
     }
 

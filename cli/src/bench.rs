@@ -1,0 +1,90 @@
+//! `netsim bench`: the simulator's speed, measured beside ns-3 on the same workload.
+
+use std::process::Command;
+use std::time::Instant;
+
+use clap::Subcommand;
+use miette::{Result, miette};
+use sim_core::bench::Lan;
+use sim_core::{SimTime, Until};
+
+#[derive(Subcommand)]
+pub enum Which {
+    /// N hosts on one learning bridge, each sending P UDP datagrams to a random peer.
+    Lan {
+        #[arg(long, default_value_t = 16)]
+        hosts: usize,
+        #[arg(long, default_value_t = 32000)]
+        packets: u32,
+        /// UDP payload bytes.
+        #[arg(long, default_value_t = 64)]
+        size: usize,
+        #[arg(long, default_value = "100us")]
+        interval: SimTime,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also run ns-3's bench_lan (shared/bench/ns3) with the same N and P, alternating
+        /// with netsim, and print both.
+        #[arg(long)]
+        ns3: Option<std::path::PathBuf>,
+        /// Rounds of (netsim, ns-3) when --ns3 is given.
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
+    },
+}
+
+pub fn run(w: Which) -> Result<()> {
+    match w {
+        Which::Lan { hosts, packets, size, interval, seed, ns3, rounds } => {
+            if hosts < 2 {
+                return Err(miette!("--hosts must be at least 2"));
+            }
+            for round in 0..rounds.max(1) {
+                let cfg = Lan { hosts, packets, size, interval, seed: seed + round as u64 };
+                let t0 = Instant::now();
+                let mut sim = sim_core::bench::lan(cfg);
+                let setup = t0.elapsed().as_secs_f64();
+                let t1 = Instant::now();
+                sim.run_until(Until::Idle);
+                let run = t1.elapsed().as_secs_f64();
+                let st = &sim.world.stats;
+                let sent = hosts as u64 * packets as u64;
+                println!(
+                    "netsim scenario=lan N={hosts} P={packets} sent={sent} delivered={} events={} hops={} setup_s={setup:.3} run_s={run:.3} events_per_s={:.0} hops_per_s={:.0} maxrss_kb={}",
+                    st.delivered,
+                    sim.events_run,
+                    st.hops,
+                    sim.events_run as f64 / run,
+                    st.hops as f64 / run,
+                    max_rss_kb().unwrap_or(0)
+                );
+                if let Some(bin) = &ns3 {
+                    let out = Command::new(bin)
+                        .arg(format!("--N={hosts}"))
+                        .arg(format!("--P={packets}"))
+                        .arg("--countHops=1")
+                        .output()
+                        .map_err(|e| miette!(help = "build it with shared/bench/ns3/build.sh", "cannot run ns-3 benchmark {}: {e}", bin.display()))?;
+                    let text = String::from_utf8_lossy(&out.stdout);
+                    let line = text.lines().find(|l| l.starts_with("RESULT")).ok_or_else(|| miette!("{} printed no RESULT line", bin.display()))?;
+                    println!("ns-3   {}", line.trim_start_matches("RESULT "));
+                    let ns3_hops: f64 = field(line, "hops_per_s").unwrap_or(0.0);
+                    if ns3_hops > 0.0 {
+                        println!("ratio  netsim/ns-3 frame-hops/s = {:.1}x", (st.hops as f64 / run) / ns3_hops);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn field(line: &str, key: &str) -> Option<f64> {
+    line.split_whitespace().find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
+}
+
+/// Peak resident set (VmHWM) of this process.
+fn max_rss_kb() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}

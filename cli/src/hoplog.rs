@@ -1,0 +1,56 @@
+//! The hop log: one tcpdump-like line per frame leaving a device, with the reasons under it.
+
+use sim_core::trace::{Dir, Record};
+use sim_core::wire::pretty;
+use sim_core::world::World;
+
+pub struct Printer {
+    verbose: bool,
+    quiet: bool,
+}
+
+impl Printer {
+    pub fn new(verbose: bool, quiet: bool) -> Self {
+        Printer { verbose, quiet }
+    }
+
+    pub fn print(&mut self, w: &World, recs: &[Record]) {
+        use std::io::Write;
+        let stdout = std::io::stdout();
+        let mut o = std::io::BufWriter::new(stdout.lock());
+        for r in recs {
+            let _ = match line(w, r, self.verbose, self.quiet) {
+                Some(l) => o.write_all(l.as_bytes()),
+                None => Ok(()),
+            };
+        }
+    }
+}
+
+/// Formats one record; `None` for records this verbosity does not show.
+pub fn line(w: &World, r: &Record, verbose: bool, quiet: bool) -> Option<String> {
+    let place = match r.dev {
+        Some(d) => w.dev_path(d),
+        None => w.netns(r.ns).name.clone(),
+    };
+    let cause = r.cause.map(|c| format!("←{}", c.0)).unwrap_or_default();
+    let head = format!("{:>14} #{}{cause} {place}", r.time.to_string(), r.event.0);
+    let (arrow, body) = match r.dir {
+        Dir::Tx if !quiet => ("▶", r.frame.as_deref().map(pretty::summary).unwrap_or_default()),
+        Dir::Rx if verbose && !quiet => ("◀", r.frame.as_deref().map(pretty::summary).unwrap_or_default()),
+        Dir::Drop if !quiet => ("✖", r.frame.as_deref().map(pretty::summary).unwrap_or_else(|| "(no frame)".into())),
+        Dir::Deliver if verbose && !quiet => ("●", String::new()),
+        Dir::App => {
+            let text = r.why.last().map(|w| w.to_string()).unwrap_or_default();
+            return Some(format!("{head} $ {text}\n"));
+        }
+        _ => return None,
+    };
+    let mut s = format!("{head} {arrow} {body}\n");
+    let n = r.why.len();
+    for (i, why) in r.why.iter().enumerate() {
+        let branch = if i + 1 == n { "└" } else { "├" };
+        s += &format!("{:>14}   {branch} {why}\n", "");
+    }
+    Some(s)
+}

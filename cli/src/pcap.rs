@@ -1,0 +1,64 @@
+//! pcapng output of a run: one interface block per captured device, named `ns/iface`,
+//! created the first time the device carries a frame; each packet's comment is the chain of
+//! reasons that produced it.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use miette::{Result, miette};
+use sim_core::capture::PcapngWriter;
+use sim_core::trace::{Dir, Record};
+use sim_core::world::{DevId, World};
+
+pub struct Writer {
+    inner: PcapngWriter<BufWriter<File>>,
+    ids: HashMap<DevId, u32>,
+    frames: u64,
+    path: PathBuf,
+}
+
+impl Writer {
+    pub fn create(path: &Path, _w: &World) -> Result<Writer> {
+        if path.is_dir() {
+            return Err(miette!(help = "give a file name, e.g. out.pcapng", "--pcap {}: is a directory", path.display()));
+        }
+        let f = File::create(path).map_err(|e| miette!(help = "check that the directory exists and is writable", "--pcap {}: cannot create the file: {e}", path.display()))?;
+        let inner = PcapngWriter::new(BufWriter::new(f), concat!("netsim ", env!("CARGO_PKG_VERSION"))).map_err(|e| miette!("--pcap {}: {e}", path.display()))?;
+        Ok(Writer { inner, ids: HashMap::new(), frames: 0, path: path.to_path_buf() })
+    }
+
+    pub fn write(&mut self, w: &World, recs: &[Record]) -> Result<()> {
+        for r in recs {
+            let (Some(dev), Some(frame), Dir::Tx | Dir::Rx) = (r.dev, r.frame.as_ref(), r.dir) else { continue };
+            let id = match self.ids.get(&dev) {
+                Some(id) => *id,
+                None => {
+                    let d = w.dev(dev);
+                    let desc = format!("{} {} (ifindex {})", d.kind.type_name(), d.mac, d.ifindex);
+                    let id = self.inner.add_interface(&w.dev_path(dev), Some(&desc)).map_err(|e| miette!("{}: {e}", self.path.display()))?;
+                    self.ids.insert(dev, id);
+                    id
+                }
+            };
+            let comment = (!r.why.is_empty()).then(|| {
+                let mut c = format!("event {}{}", r.event.0, r.cause.map(|c| format!(" caused by {}", c.0)).unwrap_or_default());
+                for why in &r.why {
+                    c.push_str("; ");
+                    c.push_str(&why.to_string());
+                }
+                c
+            });
+            self.inner.write_frame(id, r.time.as_nanos(), frame, comment.as_deref()).map_err(|e| miette!("{}: {e}", self.path.display()))?;
+            self.frames += 1;
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<u64> {
+        let path = self.path.clone();
+        self.inner.finish().map_err(|e| miette!("{}: {e}", path.display()))?;
+        Ok(self.frames)
+    }
+}

@@ -1,0 +1,223 @@
+//! Namespace state printed the way `ip addr`, `ip route`, `ip neigh`, `bridge fdb show` and
+//! `iptables-save` print it, so students can compare with a real machine.
+
+use std::fmt::Write;
+
+use crate::world::{DevKind, NsId, Nud, World};
+
+/// Which table to print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum What {
+    Addr,
+    Link,
+    Route,
+    Neigh,
+    Fdb,
+    Iptables,
+    Conntrack,
+}
+
+impl std::str::FromStr for What {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "addr" | "a" | "address" => What::Addr,
+            "link" | "l" => What::Link,
+            "route" | "r" => What::Route,
+            "neigh" | "n" | "neighbour" | "arp" => What::Neigh,
+            "fdb" => What::Fdb,
+            "iptables" | "iptables-save" => What::Iptables,
+            "conntrack" => What::Conntrack,
+            _ => return Err(format!("`{s}`: choose addr, link, route, neigh, fdb, iptables or conntrack")),
+        })
+    }
+}
+
+pub fn show(w: &World, ns: NsId, what: What) -> String {
+    match what {
+        What::Addr => ip_addr(w, ns, true),
+        What::Link => ip_addr(w, ns, false),
+        What::Route => ip_route(w, ns),
+        What::Neigh => ip_neigh(w, ns),
+        What::Fdb => bridge_fdb(w, ns),
+        What::Iptables => w.netns(ns).nf.save(false),
+        What::Conntrack => w.netns(ns).nf.conntrack_entries().join("\n") + "\n",
+    }
+}
+
+fn flags(w: &World, d: &crate::world::Device) -> String {
+    let mut f: Vec<&str> = Vec::new();
+    if matches!(d.kind, DevKind::Loopback) {
+        f.push("LOOPBACK");
+    } else {
+        f.extend(["BROADCAST", "MULTICAST"]);
+    }
+    let carrier = match &d.kind {
+        DevKind::Veth { peer, .. } => w.dev(*peer).up,
+        DevKind::Bridge(b) => b.ports.iter().any(|p| w.dev(*p).up),
+        _ => true,
+    };
+    if d.up {
+        f.push("UP");
+        if carrier {
+            f.push("LOWER_UP");
+        } else {
+            f.insert(0, "NO-CARRIER");
+        }
+    }
+    format!("<{}>", f.join(","))
+}
+
+fn ip_addr(w: &World, ns: NsId, with_addrs: bool) -> String {
+    let n = w.netns(ns);
+    let mut s = String::new();
+    for &id in &n.devs {
+        let d = w.dev(id);
+        let link_suffix = match &d.kind {
+            DevKind::Veth { peer, .. } => {
+                let p = w.dev(*peer);
+                format!("@if{}", p.ifindex)
+            }
+            DevKind::Macvlan { parent, .. } | DevKind::Vlan { parent, .. } => {
+                let p = w.dev(*parent);
+                if p.ns == d.ns { format!("@{}", p.name) } else { format!("@if{}", p.ifindex) }
+            }
+            _ => String::new(),
+        };
+        let state = if !d.up {
+            "DOWN"
+        } else if matches!(d.kind, DevKind::Loopback) {
+            "UNKNOWN"
+        } else {
+            "UP"
+        };
+        let _ = write!(s, "{}: {}{}: {} mtu {}", d.ifindex, d.name, link_suffix, flags(w, d), d.mtu);
+        if let Some(m) = d.master {
+            let _ = write!(s, " master {}", w.dev(m).name);
+        }
+        let _ = writeln!(s, " state {state}");
+        if matches!(d.kind, DevKind::Loopback) {
+            let _ = writeln!(s, "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00");
+        } else {
+            let _ = write!(s, "    link/ether {} brd ff:ff:ff:ff:ff:ff", d.mac);
+            if let DevKind::Veth { peer, .. } = &d.kind
+                && w.dev(*peer).ns != d.ns
+            {
+                let _ = write!(s, " link-netns {}", w.netns(w.dev(*peer).ns).name);
+            }
+            let _ = writeln!(s);
+            match &d.kind {
+                DevKind::Vxlan(vx) => {
+                    let _ = write!(s, "    vxlan id {}", vx.vni);
+                    if let Some(l) = vx.local {
+                        let _ = write!(s, " local {l}");
+                    }
+                    if let Some(u) = vx.underlay_dev {
+                        let _ = write!(s, " dev {}", w.dev(u).name);
+                    }
+                    let _ = write!(s, " dstport {}", vx.dstport);
+                    if !vx.learning {
+                        let _ = write!(s, " nolearning");
+                    }
+                    for (on, name) in [(vx.proxy, "proxy"), (vx.l2miss, "l2miss"), (vx.l3miss, "l3miss")] {
+                        if on {
+                            let _ = write!(s, " {name}");
+                        }
+                    }
+                    let _ = writeln!(s);
+                }
+                DevKind::Macvlan { mode, .. } => {
+                    let _ = writeln!(s, "    macvlan mode {}", format!("{mode:?}").to_lowercase());
+                }
+                DevKind::Vlan { vid, .. } => {
+                    let _ = writeln!(s, "    vlan protocol 802.1Q id {vid}");
+                }
+                _ => {}
+            }
+        }
+        if with_addrs {
+            for a in n.addrs.iter().filter(|a| a.dev == id) {
+                if matches!(d.kind, DevKind::Loopback) {
+                    let _ = writeln!(s, "    inet {} scope host lo", a.addr);
+                } else if a.addr.len < 31 {
+                    let _ = writeln!(s, "    inet {} brd {} scope global {}", a.addr, a.addr.broadcast(), d.name);
+                } else {
+                    let _ = writeln!(s, "    inet {} scope global {}", a.addr, d.name);
+                }
+            }
+        }
+    }
+    s
+}
+
+fn ip_route(w: &World, ns: NsId) -> String {
+    let mut routes: Vec<_> = w.netns(ns).routes.iter().collect();
+    routes.sort_by_key(|r| (u32::from(r.dst.addr), r.dst.len, r.metric));
+    let mut s = String::new();
+    for r in routes {
+        let mut line = w.route_text(r);
+        if !w.dev(r.dev).up {
+            line += " linkdown";
+        }
+        let _ = writeln!(s, "{line}");
+    }
+    s
+}
+
+fn ip_neigh(w: &World, ns: NsId) -> String {
+    let n = w.netns(ns);
+    let mut entries: Vec<_> = n.neigh.iter().collect();
+    entries.sort_by_key(|((d, ip), _)| (w.dev(*d).ifindex, u32::from(*ip)));
+    let mut s = String::new();
+    for ((d, ip), e) in entries {
+        // REACHABLE decays to STALE lazily; show what the kernel would show now.
+        let state = if e.state == Nud::Reachable && w.now.saturating_sub(e.confirmed) > n.reachable_time { Nud::Stale } else { e.state };
+        match state {
+            Nud::Incomplete | Nud::Failed => {
+                let _ = writeln!(s, "{ip} dev {} {}", w.dev(*d).name, state.name());
+            }
+            _ => {
+                let _ = writeln!(s, "{ip} dev {} lladdr {} {}", w.dev(*d).name, e.mac, state.name());
+            }
+        }
+    }
+    s
+}
+
+fn bridge_fdb(w: &World, ns: NsId) -> String {
+    let mut s = String::new();
+    for &id in &w.netns(ns).devs {
+        let d = w.dev(id);
+        match &d.kind {
+            DevKind::Bridge(b) => {
+                let mut entries: Vec<_> = b.fdb.iter().filter(|(_, e)| e.permanent || w.now.saturating_sub(e.updated) <= b.ageing).collect();
+                entries.sort_by_key(|(m, e)| (w.dev(e.port).ifindex, **m));
+                for (mac, e) in entries {
+                    let port = w.dev(e.port);
+                    if e.port == id {
+                        let _ = writeln!(s, "{mac} dev {} vlan 1 master {} permanent", d.name, d.name);
+                    } else if e.local {
+                        let _ = writeln!(s, "{mac} dev {} vlan 1 master {} permanent", port.name, d.name);
+                    } else if e.permanent {
+                        let _ = writeln!(s, "{mac} dev {} master {} static", port.name, d.name);
+                    } else {
+                        let _ = writeln!(s, "{mac} dev {} master {}", port.name, d.name);
+                    }
+                }
+            }
+            DevKind::Vxlan(vx) => {
+                for dst in &vx.default_dst {
+                    let _ = writeln!(s, "00:00:00:00:00:00 dev {} dst {dst} self permanent", d.name);
+                }
+                let mut entries: Vec<_> = vx.fdb.iter().collect();
+                entries.sort_by_key(|(m, _)| **m);
+                for (mac, e) in entries {
+                    let perm = if e.permanent { " permanent" } else { "" };
+                    let _ = writeln!(s, "{mac} dev {} dst {} self{perm}", d.name, e.dst);
+                }
+            }
+            _ => {}
+        }
+    }
+    s
+}
