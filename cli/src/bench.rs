@@ -49,7 +49,7 @@ pub fn run(w: Which) -> Result<()> {
                 let run = t1.elapsed().as_secs_f64();
                 let st = &sim.world.stats;
                 let sent = hosts as u64 * packets as u64;
-                println!(
+                outln!(
                     "netsim scenario=lan N={hosts} P={packets} sent={sent} delivered={} events={} hops={} setup_s={setup:.3} run_s={run:.3} events_per_s={:.0} hops_per_s={:.0} maxrss_kb={}",
                     st.delivered,
                     sim.events_run,
@@ -67,10 +67,10 @@ pub fn run(w: Which) -> Result<()> {
                         .map_err(|e| miette!(help = "build it with shared/bench/ns3/build.sh", "cannot run ns-3 benchmark {}: {e}", bin.display()))?;
                     let text = String::from_utf8_lossy(&out.stdout);
                     let line = text.lines().find(|l| l.starts_with("RESULT")).ok_or_else(|| miette!("{} printed no RESULT line", bin.display()))?;
-                    println!("ns-3   {}", line.trim_start_matches("RESULT "));
+                    outln!("ns-3   {}", line.trim_start_matches("RESULT "));
                     let ns3_hops: f64 = field(line, "hops_per_s").unwrap_or(0.0);
                     if ns3_hops > 0.0 {
-                        println!("ratio  netsim/ns-3 frame-hops/s = {:.1}x", (st.hops as f64 / run) / ns3_hops);
+                        outln!("ratio  netsim/ns-3 frame-hops/s = {:.1}x", (st.hops as f64 / run) / ns3_hops);
                     }
                 }
             }

@@ -19,10 +19,14 @@ impl Printer {
         let stdout = std::io::stdout();
         let mut o = std::io::BufWriter::new(stdout.lock());
         for r in recs {
-            let _ = match line(w, r, self.verbose, self.quiet) {
-                Some(l) => o.write_all(l.as_bytes()),
-                None => Ok(()),
-            };
+            if let Some(l) = line(w, r, self.verbose, self.quiet)
+                && o.write_all(l.as_bytes()).is_err()
+            {
+                std::process::exit(0);
+            }
+        }
+        if o.flush().is_err() {
+            std::process::exit(0);
         }
     }
 }

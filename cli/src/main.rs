@@ -1,6 +1,16 @@
 //! `netsim`: run scenarios, print the kernel plan, show namespace state, benchmark.
 //! A thin shell over sim-core: parsing arguments, printing, files.
 
+/// `println!` that ends the program quietly when stdout is closed (`netsim run … | head`).
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 mod bench;
 mod hoplog;
 mod pcap;
@@ -92,7 +102,7 @@ fn real_main() -> Result<()> {
             };
             let until = until.or(loaded.scenario.until);
             let mut out = hoplog::Printer::new(verbose, quiet);
-            println!("# {} — {}", loaded.scenario.name, loaded.scenario.description.lines().next().unwrap_or(""));
+            outln!("# {} — {}", loaded.scenario.name, loaded.scenario.description.lines().next().unwrap_or(""));
             let bar = progress(until);
             loop {
                 if let Some(t) = until
@@ -116,10 +126,10 @@ fn real_main() -> Result<()> {
                 sim.run_until(Until::Time(t));
             }
             let st = &sim.world.stats;
-            println!("# {} events, {} frame-hops, {} delivered, {} dropped; simulated time {}s", sim.events_run, st.hops, st.delivered, st.dropped, sim.now());
+            outln!("# {} events, {} frame-hops, {} delivered, {} dropped; simulated time {}s", sim.events_run, st.hops, st.delivered, st.dropped, sim.now());
             if let (Some(w), Some(p)) = (writer, pcap) {
                 let n = w.finish()?;
-                println!("# wrote {n} frames to {}", p.display());
+                outln!("# wrote {n} frames to {}", p.display());
             }
         }
         Cmd::Plan { file } => {
@@ -127,7 +137,7 @@ fn real_main() -> Result<()> {
             // Realise it once so a plan that cannot be built is reported, not printed.
             loaded.build(None).map_err(|e| miette::Report::new(*e))?;
             let cfg = ron::ser::PrettyConfig::new().struct_names(true);
-            println!("{}", ron::ser::to_string_pretty(&loaded.scenario.plan, cfg).into_diagnostic()?);
+            outln!("{}", ron::ser::to_string_pretty(&loaded.scenario.plan, cfg).into_diagnostic()?);
         }
         Cmd::Show { file, ns, what, seed, until } => {
             let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
@@ -141,7 +151,7 @@ fn real_main() -> Result<()> {
                 let names: Vec<_> = sim.world.ns.iter().map(|n| n.name.as_str()).collect();
                 miette!(help = format!("namespaces: {}", names.join(", ")), "no namespace `{ns}` in {}", file.display())
             })?;
-            print!("{}", sim_core::show::show(&sim.world, id, what));
+            outln!("{}", sim_core::show::show(&sim.world, id, what).trim_end());
         }
         Cmd::Bench { which } => bench::run(which)?,
     }

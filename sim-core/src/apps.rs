@@ -2,7 +2,6 @@
 //! handshake options, so captures show real protocols. Apps are state machines fed by the
 //! stack and by their own timers; they never see the engine.
 
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
@@ -117,7 +116,7 @@ pub struct App {
 
 #[derive(Clone, Debug)]
 pub enum AppKind {
-    Ping { dst: Ipv4Addr, count: u32, interval: SimTime, size: usize, ident: u16, sent: u32, received: u32, errors: u32, sent_at: HashMap<u16, SimTime> },
+    Ping { dst: Ipv4Addr, count: u32, interval: SimTime, size: usize, ident: u16, sent: u32, received: u32, errors: u32, sent_at: crate::world::Map<u16, SimTime> },
     UdpListen { port: u16, echo: bool, received: u64 },
     UdpSend { dst: Ipv4Addr, dport: u16, sport: u16, payload: Vec<u8>, count: u32, interval: SimTime, sent: u32 },
     TcpListen { port: u16, reply: Option<Vec<u8>>, close_after_reply: bool },
@@ -200,7 +199,7 @@ impl World {
                     }
                 };
                 self.netns_mut(ns).ping.insert(ident, idx);
-                AppKind::Ping { dst: *dst, count: *count, interval: *interval, size: *size, ident, sent: 0, received: 0, errors: 0, sent_at: HashMap::new() }
+                AppKind::Ping { dst: *dst, count: *count, interval: *interval, size: *size, ident, sent: 0, received: 0, errors: 0, sent_at: Default::default() }
             }
             Traffic::UdpListen { port, echo, .. } => {
                 if self.netns(ns).udp.contains_key(port) {
@@ -291,8 +290,8 @@ impl World {
                     let iv = *interval;
                     self.app_schedule(app, iv, 0);
                 }
-                let payload = vec![0u8; size];
-                self.udp_send(ns, dst, dport, sport, &payload, "bench");
+                static ZEROS: [u8; 65507] = [0; 65507];
+                self.udp_send(ns, dst, dport, sport, &ZEROS[..size.min(ZEROS.len())], "bench");
             }
             AppKind::TcpConnect { dst, dport, .. } => {
                 let (dst, dport) = (*dst, *dport);

@@ -433,11 +433,10 @@ impl World {
             return self.drop_frame(dev, &frame, || "bad transport checksum".into());
         }
         self.stats.delivered += 1;
-        let ip = ip.to_vec();
         match info.proto {
-            wire::PROTO_ICMP => self.icmp_rcv(ns, dev, &info, &ip),
-            wire::PROTO_UDP => self.udp_rcv(ns, dev, &info, &ip, &frame),
-            wire::PROTO_TCP => self.tcp_rcv(ns, dev, &info, &ip),
+            wire::PROTO_ICMP => self.icmp_rcv(ns, dev, &info, ip),
+            wire::PROTO_UDP => self.udp_rcv(ns, dev, &info, ip, &frame),
+            wire::PROTO_TCP => self.tcp_rcv(ns, dev, &info, ip),
             p => self.drop_frame(dev, &frame, || format!("no handler for IP protocol {p}")),
         }
     }

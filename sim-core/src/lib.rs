@@ -7,6 +7,7 @@
 
 pub mod apps;
 pub mod bench;
+pub mod capture;
 pub mod engine;
 mod l2;
 pub mod l3;

@@ -7,6 +7,10 @@
 //! engine drains into its queue with the current event as cause.
 
 use std::collections::{HashMap, HashSet};
+
+/// Hash maps keyed by small ids, MACs and addresses: FxHash, since SipHash's DoS
+/// resistance buys nothing inside a simulation and costs a third of the hot path.
+pub type Map<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -108,7 +112,7 @@ impl DevKind {
 #[derive(Clone, Debug)]
 pub struct Bridge {
     pub ports: Vec<DevId>,
-    pub fdb: HashMap<Mac, FdbEntry>,
+    pub fdb: Map<Mac, FdbEntry>,
     pub ageing: SimTime,
 }
 
@@ -132,7 +136,7 @@ pub struct Vxlan {
     pub l3miss: bool,
     pub underlay_ns: NsId,
     pub underlay_dev: Option<DevId>,
-    pub fdb: HashMap<Mac, VxFdb>,
+    pub fdb: Map<Mac, VxFdb>,
     /// All-zeros FDB entries: where broadcast and unknown unicast go (head-end replication).
     pub default_dst: Vec<Ipv4Addr>,
     pub ageing: SimTime,
@@ -208,7 +212,7 @@ pub struct Netns {
     pub lo: DevId,
     pub addrs: Vec<IfAddr>,
     pub routes: Vec<Route>,
-    pub neigh: HashMap<(DevId, Ipv4Addr), Neigh>,
+    pub neigh: Map<(DevId, Ipv4Addr), Neigh>,
     pub nf: Netfilter,
     pub ip_forward: bool,
     pub bridge_nf_call_iptables: bool,
@@ -216,12 +220,12 @@ pub struct Netns {
     pub reachable_time: SimTime,
     pub next_ifindex: u32,
     /// Sockets: which application owns a UDP port, TCP listener, ping identifier.
-    pub udp: HashMap<u16, usize>,
-    pub tcp_listen: HashMap<u16, usize>,
-    pub tcp: HashMap<crate::apps::TcpKey, crate::apps::TcpConn>,
-    pub ping: HashMap<u16, usize>,
+    pub udp: Map<u16, usize>,
+    pub tcp_listen: Map<u16, usize>,
+    pub tcp: Map<crate::apps::TcpKey, crate::apps::TcpConn>,
+    pub ping: Map<u16, usize>,
     /// VXLAN devices whose outer UDP lives in this namespace, by destination port.
-    pub vxlan_socks: HashMap<u16, Vec<DevId>>,
+    pub vxlan_socks: Map<u16, Vec<DevId>>,
 }
 
 /// Counters over the whole run.
@@ -421,18 +425,18 @@ impl World {
             lo: DevId(u32::MAX),
             addrs: Vec::new(),
             routes: Vec::new(),
-            neigh: HashMap::new(),
+            neigh: Map::default(),
             nf: Netfilter::new(),
             ip_forward: false,
             bridge_nf_call_iptables: true,
             ip_id: self.rng.next_u32() as u16,
             reachable_time: reach,
             next_ifindex: 1,
-            udp: HashMap::new(),
-            tcp_listen: HashMap::new(),
-            tcp: HashMap::new(),
-            ping: HashMap::new(),
-            vxlan_socks: HashMap::new(),
+            udp: Map::default(),
+            tcp_listen: Map::default(),
+            tcp: Map::default(),
+            ping: Map::default(),
+            vxlan_socks: Map::default(),
         });
         let lo = self.add_dev(id, "lo", DevKind::Loopback, Some(Mac::ZERO), Some(defaults::LO_MTU));
         self.dev_mut(lo).up = false;
@@ -507,7 +511,7 @@ impl World {
                 plan::Link::Bridge { name, ns, mac, mtu, ageing } => {
                     let ns = ns_of(&w, ns)?;
                     check_name(&w, ns, name)?;
-                    let b = Bridge { ports: Vec::new(), fdb: HashMap::new(), ageing: ageing.unwrap_or(defaults::BRIDGE_AGEING) };
+                    let b = Bridge { ports: Vec::new(), fdb: Map::default(), ageing: ageing.unwrap_or(defaults::BRIDGE_AGEING) };
                     let d = w.add_dev(ns, name, DevKind::Bridge(b), *mac, *mtu);
                     w.bridge_add_local(d, d);
                 }
@@ -550,7 +554,7 @@ impl World {
                         l3miss: *l3miss,
                         underlay_ns: u_ns,
                         underlay_dev: None,
-                        fdb: HashMap::new(),
+                        fdb: Map::default(),
                         default_dst: Vec::new(),
                         ageing: defaults::VXLAN_AGEING,
                     };

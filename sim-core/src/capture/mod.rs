@@ -1,0 +1,346 @@
+//! Captures as pcapng files that Wireshark, tshark and tcpdump open directly.
+//!
+//! # Block layout
+//!
+//! A file written by [`PcapngWriter`] is one pcapng section, always little-endian:
+//!
+//! ```text
+//! SHB   Section Header Block     version 1.0, section length -1 (unknown),
+//!                                shb_userappl = the `application` string (e.g. "netsim 0.0.0")
+//! IDB   Interface Description    one per captured interface, in the order added = interface_id 0, 1, 2...
+//!                                link type 1 (Ethernet), snaplen 0 (no limit),
+//!                                if_name = "<namespace>/<interface>", if_description (optional),
+//!                                if_tsresol = 9 (timestamps count nanoseconds)
+//! EPB   Enhanced Packet Block    one per frame: interface_id, timestamp = simulated time in ns
+//!                                (the simulation starts at the epoch, so 1_000_000_123 ns shows as
+//!                                1970-01-01 00:00:01.000000123), the whole frame (captured length =
+//!                                original length, no FCS), opt_comment (optional)
+//! ```
+//!
+//! IDBs may come after EPBs (pcapng allows an interface to be described any time before its
+//! first packet), so an interface can be added when it first appears in the simulation.
+//!
+//! Nothing is taken from the machine (no wall clock, host name or OS string): the same calls
+//! always give the same bytes.
+//!
+//! Check a file with `tshark -r FILE -T fields -e frame.interface_name -e frame.time_epoch
+//! -e frame.comment -e _ws.col.Protocol`, or read it back with [`read_pcapng`].
+
+use std::borrow::Cow;
+use std::error::Error;
+use std::fmt;
+use std::io::{BufWriter, Read, Write};
+use std::time::Duration;
+
+use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption, InterfaceTsResolution,
+};
+use pcap_file::pcapng::blocks::opt_common::CommonOption;
+use pcap_file::pcapng::blocks::packet::PacketOption;
+use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
+use pcap_file::pcapng::{Block, PcapNgReader, PcapNgWriteError, PcapNgWriter};
+use pcap_file::{DataLink, Endianness};
+
+/// Snapshot length written in every IDB: 0 means "no limit" in pcapng.
+pub const SNAPLEN: u32 = 0;
+
+/// `if_tsresol` written in every IDB: 10^-9 s, so EPB timestamps are nanoseconds.
+///
+/// pcap-file 3.0.0-rc.3 keeps each interface's resolution and converts the EPB's `Duration` to
+/// it, so without this option (default 10^-6) timestamps would silently lose their nanoseconds.
+pub const TS_RESOLUTION_NS: u8 = 9;
+
+/// Longest option value pcapng can store (option length is a u16): limits names, descriptions,
+/// comments and the application string.
+pub const MAX_OPTION_LEN: usize = u16::MAX as usize;
+
+/// Longest frame accepted by [`PcapngWriter::write_frame`] (keeps the EPB's 32-bit block length
+/// and the captured length far from overflow; real frames are at most ~64 KiB).
+pub const MAX_FRAME_LEN: usize = 1 << 30;
+
+/// An error while writing or reading a capture. Its message says what failed and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureError(String);
+
+impl CaptureError {
+    fn new(message: impl Into<String>) -> Self {
+        CaptureError(message.into())
+    }
+
+    /// `context: cause: cause of cause...`, so that printing with `{}` shows everything.
+    fn with_source(context: impl fmt::Display, source: &dyn Error) -> Self {
+        let mut message = format!("{context}: {source}");
+        let mut next = source.source();
+        while let Some(cause) = next {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        CaptureError(message)
+    }
+
+    /// The message, as `Display` prints it.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Error for CaptureError {}
+
+fn check_option_len(what: &str, value: &str) -> Result<(), CaptureError> {
+    if value.len() > MAX_OPTION_LEN {
+        return Err(CaptureError::new(format!(
+            "pcapng: {what} is {} bytes long, more than the {MAX_OPTION_LEN} bytes a pcapng option can hold",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes a pcapng file: one Section Header Block, one Interface Description Block per captured
+/// interface (link type Ethernet, snaplen 0, options: if_name `"<namespace>/<interface>"`,
+/// optional if_description, if_tsresol = 9 (nanoseconds)), and one Enhanced Packet Block per
+/// frame with interface_id, timestamp = simulated time in ns, and an optional opt_comment.
+///
+/// Output is buffered internally (no need to wrap `w` in a `BufWriter`); call
+/// [`finish`](Self::finish) to flush and see the last I/O error. After an I/O error the writer
+/// refuses further calls, because the file may end in a partial block.
+pub struct PcapngWriter<W: Write> {
+    inner: PcapNgWriter<BufWriter<W>>,
+    interfaces: u32,
+    /// The I/O error that made the output unusable, if any.
+    broken: Option<String>,
+}
+
+impl<W: Write> fmt::Debug for PcapngWriter<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PcapngWriter")
+            .field("interfaces", &self.interfaces)
+            .field("broken", &self.broken)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Write> PcapngWriter<W> {
+    /// Starts a file: writes the Section Header Block, with `shb_userappl` = `application`
+    /// (e.g. `"netsim 0.0.0"`).
+    pub fn new(w: W, application: &str) -> Result<Self, CaptureError> {
+        check_option_len("the application name (shb_userappl)", application)?;
+        let section = SectionHeaderBlock {
+            // Fixed, not the machine's native order: same bytes everywhere.
+            endianness: Endianness::Little,
+            major_version: 1,
+            minor_version: 0,
+            section_length: -1,
+            options: vec![SectionHeaderOption::UserApplication(Cow::Borrowed(application))],
+        };
+        let inner = PcapNgWriter::with_section_header(BufWriter::new(w), section)
+            .map_err(|e| CaptureError::with_source("pcapng: cannot write the section header", &e))?;
+        Ok(PcapngWriter { inner, interfaces: 0, broken: None })
+    }
+
+    fn usable(&self) -> Result<(), CaptureError> {
+        match &self.broken {
+            None => Ok(()),
+            Some(e) => {
+                Err(CaptureError::new(format!("pcapng: the writer is unusable after an earlier I/O error ({e})")))
+            }
+        }
+    }
+
+    /// Maps a pcap-file error; an I/O error marks the writer broken (a block may be half written).
+    fn fail(&mut self, context: String, e: PcapNgWriteError) -> CaptureError {
+        let err = CaptureError::with_source(context, &e);
+        if matches!(e, PcapNgWriteError::Io(_)) {
+            self.broken = Some(err.0.clone());
+        }
+        err
+    }
+
+    /// Describes one more interface and returns its interface_id (0, 1, 2... in call order).
+    /// `name` is `"<namespace>/<interface>"`. May be called after frames were written.
+    pub fn add_interface(&mut self, name: &str, description: Option<&str>) -> Result<u32, CaptureError> {
+        self.usable()?;
+        check_option_len("interface name (if_name)", name)?;
+        if let Some(d) = description {
+            check_option_len("interface description (if_description)", d)?;
+        }
+        let id = self.interfaces;
+        if id == u32::MAX {
+            return Err(CaptureError::new("pcapng: too many interfaces"));
+        }
+        let resolution = InterfaceTsResolution::new(false, TS_RESOLUTION_NS)
+            .map_err(|e| CaptureError::with_source("pcapng: timestamp resolution", &e))?;
+        let mut options = Vec::with_capacity(3);
+        options.push(InterfaceDescriptionOption::IfName(Cow::Borrowed(name)));
+        if let Some(d) = description {
+            options.push(InterfaceDescriptionOption::IfDescription(Cow::Borrowed(d)));
+        }
+        options.push(InterfaceDescriptionOption::IfTsResol(resolution));
+        let idb = InterfaceDescriptionBlock { linktype: DataLink::ETHERNET, snaplen: SNAPLEN, options };
+        if let Err(e) = self.inner.write_pcapng_block(idb) {
+            return Err(self.fail(format!("pcapng: cannot write the description of interface {id} ({name:?})"), e));
+        }
+        self.interfaces = id + 1;
+        Ok(id)
+    }
+
+    /// Number of interfaces added so far (the next [`add_interface`](Self::add_interface) gets this id).
+    pub fn interface_count(&self) -> u32 {
+        self.interfaces
+    }
+
+    /// Writes one Ethernet frame (without FCS) seen on `interface_id` at simulated time `ts_ns`
+    /// (nanoseconds), with an optional comment.
+    pub fn write_frame(
+        &mut self,
+        interface_id: u32,
+        ts_ns: u64,
+        frame: &[u8],
+        comment: Option<&str>,
+    ) -> Result<(), CaptureError> {
+        self.usable()?;
+        if interface_id >= self.interfaces {
+            return Err(CaptureError::new(format!(
+                "pcapng: frame at {ts_ns} ns names interface {interface_id}, but only {} interface(s) were added \
+                 (call add_interface first)",
+                self.interfaces
+            )));
+        }
+        if frame.len() > MAX_FRAME_LEN {
+            return Err(CaptureError::new(format!(
+                "pcapng: frame at {ts_ns} ns on interface {interface_id} is {} bytes, more than {MAX_FRAME_LEN}",
+                frame.len()
+            )));
+        }
+        let mut options = Vec::new();
+        if let Some(c) = comment {
+            check_option_len("frame comment (opt_comment)", c)?;
+            options.push(EnhancedPacketOption::Common(CommonOption::Comment(Cow::Borrowed(c))));
+        }
+        let epb = EnhancedPacketBlock {
+            interface_id,
+            timestamp: Duration::from_nanos(ts_ns),
+            // MAX_FRAME_LEN < u32::MAX, so this cannot truncate.
+            original_len: frame.len() as u32,
+            data: Cow::Borrowed(frame),
+            options,
+        };
+        if let Err(e) = self.inner.write_pcapng_block(epb) {
+            return Err(
+                self.fail(format!("pcapng: cannot write the frame at {ts_ns} ns on interface {interface_id}"), e)
+            );
+        }
+        Ok(())
+    }
+
+    /// Flushes everything and returns the underlying writer.
+    pub fn finish(self) -> Result<W, CaptureError> {
+        self.usable()?;
+        self.inner
+            .into_inner()
+            .into_inner()
+            .map_err(|e| CaptureError::with_source("pcapng: cannot flush the capture", e.error()))
+    }
+}
+
+/// One packet read back by [`read_pcapng`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedFrame {
+    /// Index into the interface names returned alongside (numbered across all sections of the file).
+    pub interface_id: u32,
+    /// Timestamp in nanoseconds since the epoch (= simulated time for netsim's files).
+    pub ts_ns: u64,
+    /// The captured bytes.
+    pub data: Vec<u8>,
+    /// The packet's `opt_comment`; several comments are joined with `'\n'`.
+    pub comment: Option<String>,
+}
+
+fn join_comments<'a>(comments: impl Iterator<Item = &'a str>) -> Option<String> {
+    let mut out: Option<String> = None;
+    for c in comments {
+        match &mut out {
+            None => out = Some(c.to_owned()),
+            Some(s) => {
+                s.push('\n');
+                s.push_str(c);
+            }
+        }
+    }
+    out
+}
+
+/// Reads a pcapng file back: the interface names (`if_name`, or `""` when absent) in
+/// interface_id order, and every packet in file order.
+///
+/// Accepts any pcapng file, not only ours: Enhanced, obsolete and Simple Packet Blocks are read
+/// (a Simple Packet Block has interface 0 of its section, time 0 and no comment), other blocks
+/// are skipped, and if the file has several sections their interfaces are numbered one after
+/// the other.
+pub fn read_pcapng(r: impl Read) -> Result<(Vec<String>, Vec<CapturedFrame>), CaptureError> {
+    let mut reader = PcapNgReader::new(r)
+        .map_err(|e| CaptureError::with_source("pcapng: not a readable pcapng file (bad section header)", &e))?;
+    let mut names: Vec<String> = Vec::new();
+    let mut frames = Vec::new();
+    // interface_id of the first interface of the current section.
+    let mut section_base = 0u32;
+    let to_u32 = |n: usize| u32::try_from(n).map_err(|_| CaptureError::new("pcapng: too many interfaces"));
+    loop {
+        let offset = reader.bytes_parsed();
+        let Some(next) = reader.next_block() else { break };
+        let (block, _) =
+            next.map_err(|e| CaptureError::with_source(format!("pcapng: bad block at byte {offset}"), &e))?;
+        let ts = |d: Duration| {
+            u64::try_from(d.as_nanos()).map_err(|_| {
+                CaptureError::new(format!("pcapng: packet at byte {offset} has a timestamp past year 2554"))
+            })
+        };
+        match block {
+            Block::SectionHeader(_) => section_base = to_u32(names.len())?,
+            Block::InterfaceDescription(idb) => {
+                let name = idb.options.iter().find_map(|o| match o {
+                    InterfaceDescriptionOption::IfName(n) => Some(n.to_string()),
+                    _ => None,
+                });
+                names.push(name.unwrap_or_default());
+            }
+            Block::EnhancedPacket(epb) => frames.push(CapturedFrame {
+                interface_id: section_base + epb.interface_id,
+                ts_ns: ts(epb.timestamp)?,
+                comment: join_comments(epb.options.iter().filter_map(|o| match o {
+                    EnhancedPacketOption::Common(CommonOption::Comment(c)) => Some(c.as_ref()),
+                    _ => None,
+                })),
+                data: epb.data.into_owned(),
+            }),
+            Block::Packet(pb) => frames.push(CapturedFrame {
+                interface_id: section_base + u32::from(pb.interface_id),
+                ts_ns: ts(pb.timestamp)?,
+                comment: join_comments(pb.options.iter().filter_map(|o| match o {
+                    PacketOption::Common(CommonOption::Comment(c)) => Some(c.as_ref()),
+                    _ => None,
+                })),
+                data: pb.data.into_owned(),
+            }),
+            Block::SimplePacket(spb) => frames.push(CapturedFrame {
+                interface_id: section_base,
+                ts_ns: 0,
+                comment: None,
+                data: spb.data.into_owned(),
+            }),
+            _ => {}
+        }
+    }
+    Ok((names, frames))
+}
+
+#[cfg(test)]
+mod tests;
