@@ -1,0 +1,188 @@
+//! The `netsim` binary as a user runs it, with Wireshark's tshark as the judge of every
+//! exported capture. tshark is required: CI installs it, and these tests fail (not skip)
+//! without it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn netsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netsim")).args(args).current_dir(root()).output().expect("netsim runs")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+}
+
+fn linux_scenarios() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios/linux"))
+        .expect("scenarios/linux exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 4, "expected the shipped Linux labs, found {v:?}");
+    v
+}
+
+fn tshark(pcap: &Path, args: &[&str]) -> String {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run tshark ({e}): install it (apt-get install tshark); CI does"));
+    assert!(out.status.success(), "tshark failed on {}: {}", pcap.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+// ICMP checksums are always verified; the others only on request.
+const CHECKSUMS: [&str; 6] = ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"];
+// Wireshark's checksum status: 0 = bad, 1 = good, 2 = unverified, 3 = not present.
+const BAD_CHECKSUM: &str = "ip.checksum.status == 0 || udp.checksum.status == 0 || tcp.checksum.status == 0 || icmp.checksum.status == 0";
+
+fn export(scenario: &Path, name: &str, seed: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("netsim-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let pcap = dir.join(format!("{name}-{seed}.pcapng"));
+    let out = netsim(&["run", scenario.to_str().expect("utf8"), "--seed", seed, "--pcap", pcap.to_str().expect("utf8"), "--quiet"]);
+    assert!(out.status.success(), "netsim run {} failed: {}", scenario.display(), String::from_utf8_lossy(&out.stderr));
+    pcap
+}
+
+#[test]
+fn every_linux_lab_exports_a_clean_pcapng() {
+    for s in linux_scenarios() {
+        let name = s.file_stem().expect("stem").to_string_lossy().into_owned();
+        let pcap = export(&s, &name, "1");
+        let malformed = tshark(&pcap, &["-Y", "_ws.malformed"]);
+        assert!(malformed.trim().is_empty(), "{name}: malformed packets:\n{malformed}");
+        let mut args: Vec<&str> = CHECKSUMS.to_vec();
+        args.extend(["-Y", BAD_CHECKSUM]);
+        let bad = tshark(&pcap, &args);
+        assert!(bad.trim().is_empty(), "{name}: bad checksums:\n{bad}");
+        let fields = tshark(&pcap, &["-T", "fields", "-e", "frame.interface_name", "-e", "frame.protocols"]);
+        assert!(fields.lines().count() > 10, "{name}: too few frames");
+        for l in fields.lines() {
+            let ifname = l.split('\t').next().unwrap_or("");
+            assert!(ifname.contains('/'), "{name}: interface `{ifname}` is not namespace/interface");
+        }
+        let protos = fields;
+        assert!(protos.contains("eth:ethertype:arp"), "{name}: no ARP");
+        assert!(protos.contains(":icmp"), "{name}: no ICMP");
+    }
+}
+
+#[test]
+fn tshark_decodes_vxlan_inner_frames_and_tcp() {
+    let s = root().join("scenarios/linux/vxlan-two-hosts.ron");
+    let pcap = export(&s, "vxlan", "2");
+    // Inner ARP and ICMP inside VXLAN, dissected by Wireshark itself.
+    let inner = tshark(&pcap, &["-Y", "vxlan && icmp", "-T", "fields", "-e", "vxlan.vni", "-e", "udp.dstport", "-e", "udp.checksum", "-e", "ip.ttl"]);
+    assert!(!inner.trim().is_empty(), "no ICMP inside VXLAN");
+    for l in inner.lines() {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert_eq!(f[0], "42", "vni: {l}");
+        assert_eq!(f[1], "4789", "dst port: {l}");
+        assert_eq!(f[2], "0x0000", "outer UDP checksum must be 0: {l}");
+        assert!(f[3].starts_with("64,64"), "outer and inner TTL 64: {l}");
+    }
+    let arp = tshark(&pcap, &["-Y", "vxlan && arp"]);
+    assert!(!arp.trim().is_empty(), "ARP is head-end replicated over VXLAN when no proxy is set");
+    let tcp = tshark(&pcap, &["-Y", "vxlan && tcp.flags.syn == 1 && tcp.flags.ack == 0", "-T", "fields", "-e", "tcp.options.mss_val", "-e", "tcp.window_size_value", "-e", "frame.len"]);
+    let first = tcp.lines().next().expect("a SYN inside VXLAN");
+    // The inner SYN of a 1450-MTU container: MSS 1410, window 64240; 74 bytes + 50 of VXLAN.
+    assert_eq!(first.split('\t').collect::<Vec<_>>(), ["1410", "64240", "124"], "{first}");
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_bytes() {
+    let s = root().join("scenarios/linux/bridge-two-namespaces.ron");
+    let a = std::fs::read(export(&s, "det-a", "7")).expect("read");
+    let dir = std::env::temp_dir().join(format!("netsim-cli-test-{}", std::process::id()));
+    let b_path = dir.join("det-b.pcapng");
+    let out = netsim(&["run", s.to_str().expect("utf8"), "--seed", "7", "--pcap", b_path.to_str().expect("utf8"), "--quiet"]);
+    assert!(out.status.success());
+    let b = std::fs::read(&b_path).expect("read");
+    assert_eq!(a, b, "same scenario and seed must give identical pcapng bytes");
+    let c = std::fs::read(export(&s, "det-c", "8")).expect("read");
+    assert_ne!(a, c, "another seed draws other MACs, ports and ISNs");
+}
+
+#[test]
+fn bad_scenario_reports_file_line_col_and_hint() {
+    let dir = std::env::temp_dir().join(format!("netsim-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let good = std::fs::read_to_string(root().join("scenarios/linux/bridge-two-namespaces.ron")).expect("read");
+    let bad = dir.join("bad.ron");
+    std::fs::write(&bad, good.replace("peer_master: \"br0\")", "peer_mastr: \"br0\")")).expect("write");
+    let out = netsim(&["run", bad.to_str().expect("utf8")]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.ron:19:75"), "file:line:col missing: {err}");
+    assert!(err.contains("peer_mastr"), "{err}");
+    assert!(err.contains("help"), "no hint: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let out = netsim(&["run", "no/such/file.ron"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the scenario file"));
+
+    let s = root().join("scenarios/linux/bridge-two-namespaces.ron");
+    let out = netsim(&["run", s.to_str().expect("utf8"), "--pcap", "/no/such/dir/x.pcapng"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot create the file"));
+
+    let out = netsim(&["run", s.to_str().expect("utf8"), "--capture", "ns1/eth9"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no interface `eth9`"));
+
+    let out = netsim(&["run", s.to_str().expect("utf8"), "--until", "soon"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a time"));
+}
+
+#[test]
+fn run_prints_hops_with_reasons_and_show_prints_kernel_formats() {
+    let s = root().join("scenarios/linux/bridge-two-namespaces.ron");
+    let out = netsim(&["run", s.to_str().expect("utf8")]);
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("ns1/eth0 ▶"), "{log}");
+    assert!(log.contains("br0: learned"), "{log}");
+    assert!(log.contains("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64"), "{log}");
+    assert!(log.contains("Connection refused"), "{log}");
+
+    let out = netsim(&["show", s.to_str().expect("utf8"), "ns1", "route"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text, "default via 10.0.0.254 dev eth0\n10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.1\n");
+    let out = netsim(&["show", s.to_str().expect("utf8"), "host", "fdb"]);
+    let fdb = String::from_utf8_lossy(&out.stdout);
+    assert!(fdb.lines().any(|l| l.ends_with("dev veth1 master br0")), "{fdb}");
+    let out = netsim(&["show", s.to_str().expect("utf8"), "nope", "addr"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no namespace `nope`"));
+}
+
+#[test]
+fn the_bad_checksum_filter_does_catch_bad_checksums() {
+    // Guards the test above against a filter that matches nothing: one good and one
+    // corrupted UDP frame, and tshark must single out the second.
+    let p = sim_core::wire::Ipv4Params { src: "10.0.0.1".parse().expect("ip"), dst: "10.0.0.2".parse().expect("ip"), proto: 17, ttl: 64, id: 1, df: true, tos: 0 };
+    let mut good = sim_core::wire::udp_frame(&p, 40000, 9, b"payload");
+    let m = sim_core::wire::Mac([2, 0, 0, 0, 0, 1]);
+    sim_core::wire::write_eth_header(&mut good, m, m, 0x0800);
+    let mut bad = good.clone();
+    let n = bad.len() - 1;
+    bad[n] ^= 0xff;
+    let dir = std::env::temp_dir().join(format!("netsim-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("badsum.pcapng");
+    let mut w = sim_core::capture::PcapngWriter::new(std::fs::File::create(&path).expect("create"), "test").expect("writer");
+    let id = w.add_interface("t/eth0", None).expect("idb");
+    w.write_frame(id, 1, &good, None).expect("write");
+    w.write_frame(id, 2, &bad, None).expect("write");
+    w.finish().expect("finish");
+    let mut args: Vec<&str> = CHECKSUMS.to_vec();
+    args.extend(["-Y", BAD_CHECKSUM, "-T", "fields", "-e", "frame.number"]);
+    assert_eq!(tshark(&path, &args).trim(), "2");
+}
