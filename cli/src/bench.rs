@@ -64,9 +64,18 @@ pub fn run(w: Which) -> Result<()> {
                         .arg(format!("--P={packets}"))
                         .arg("--countHops=1")
                         .output()
-                        .map_err(|e| miette!(help = "build it with shared/bench/ns3/build.sh", "cannot run ns-3 benchmark {}: {e}", bin.display()))?;
+                        .map_err(|e| {
+                            miette!(
+                                help = "build it with shared/bench/ns3/build.sh",
+                                "cannot run ns-3 benchmark {}: {e}",
+                                bin.display()
+                            )
+                        })?;
                     let text = String::from_utf8_lossy(&out.stdout);
-                    let line = text.lines().find(|l| l.starts_with("RESULT")).ok_or_else(|| miette!("{} printed no RESULT line", bin.display()))?;
+                    let line = text
+                        .lines()
+                        .find(|l| l.starts_with("RESULT"))
+                        .ok_or_else(|| miette!("{} printed no RESULT line", bin.display()))?;
                     outln!("ns-3   {}", line.trim_start_matches("RESULT "));
                     let ns3_hops: f64 = field(line, "hops_per_s").unwrap_or(0.0);
                     if ns3_hops > 0.0 {

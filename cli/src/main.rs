@@ -93,7 +93,8 @@ fn real_main() -> Result<()> {
             let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
             let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
             if let Some(c) = &capture {
-                let set = sim_core::scenario::resolve_ifaces(&sim.world, c).map_err(|(_, m)| miette!(help = "write --capture ns/iface[,ns/iface…]", "--capture: {m}"))?;
+                let set = sim_core::scenario::resolve_ifaces(&sim.world, c)
+                    .map_err(|(_, m)| miette!(help = "write --capture ns/iface[,ns/iface…]", "--capture: {m}"))?;
                 sim.world.capture = Some(set);
             }
             let mut writer = match &pcap {
@@ -126,7 +127,14 @@ fn real_main() -> Result<()> {
                 sim.run_until(Until::Time(t));
             }
             let st = &sim.world.stats;
-            outln!("# {} events, {} frame-hops, {} delivered, {} dropped; simulated time {}s", sim.events_run, st.hops, st.delivered, st.dropped, sim.now());
+            outln!(
+                "# {} events, {} frame-hops, {} delivered, {} dropped; simulated time {}s",
+                sim.events_run,
+                st.hops,
+                st.delivered,
+                st.dropped,
+                sim.now()
+            );
             if let (Some(w), Some(p)) = (writer, pcap) {
                 let n = w.finish()?;
                 outln!("# wrote {n} frames to {}", p.display());
@@ -171,7 +179,10 @@ fn progress(until: Option<SimTime>) -> indicatif::ProgressBar {
     match until {
         Some(t) if t > SimTime::from_secs(30) => {
             let bar = indicatif::ProgressBar::new(t.as_nanos() / 1_000_000);
-            bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} ms simulated").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} ms simulated")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
             bar
         }
         _ => indicatif::ProgressBar::hidden(),

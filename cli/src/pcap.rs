@@ -22,10 +22,21 @@ pub struct Writer {
 impl Writer {
     pub fn create(path: &Path, _w: &World) -> Result<Writer> {
         if path.is_dir() {
-            return Err(miette!(help = "give a file name, e.g. out.pcapng", "--pcap {}: is a directory", path.display()));
+            return Err(miette!(
+                help = "give a file name, e.g. out.pcapng",
+                "--pcap {}: is a directory",
+                path.display()
+            ));
         }
-        let f = File::create(path).map_err(|e| miette!(help = "check that the directory exists and is writable", "--pcap {}: cannot create the file: {e}", path.display()))?;
-        let inner = PcapngWriter::new(BufWriter::new(f), concat!("netsim ", env!("CARGO_PKG_VERSION"))).map_err(|e| miette!("--pcap {}: {e}", path.display()))?;
+        let f = File::create(path).map_err(|e| {
+            miette!(
+                help = "check that the directory exists and is writable",
+                "--pcap {}: cannot create the file: {e}",
+                path.display()
+            )
+        })?;
+        let inner = PcapngWriter::new(BufWriter::new(f), concat!("netsim ", env!("CARGO_PKG_VERSION")))
+            .map_err(|e| miette!("--pcap {}: {e}", path.display()))?;
         Ok(Writer { inner, ids: HashMap::new(), frames: 0, path: path.to_path_buf() })
     }
 
@@ -37,20 +48,29 @@ impl Writer {
                 None => {
                     let d = w.dev(dev);
                     let desc = format!("{} {} (ifindex {})", d.kind.type_name(), d.mac, d.ifindex);
-                    let id = self.inner.add_interface(&w.dev_path(dev), Some(&desc)).map_err(|e| miette!("{}: {e}", self.path.display()))?;
+                    let id = self
+                        .inner
+                        .add_interface(&w.dev_path(dev), Some(&desc))
+                        .map_err(|e| miette!("{}: {e}", self.path.display()))?;
                     self.ids.insert(dev, id);
                     id
                 }
             };
             let comment = (!r.why.is_empty()).then(|| {
-                let mut c = format!("event {}{}", r.event.0, r.cause.map(|c| format!(" caused by {}", c.0)).unwrap_or_default());
+                let mut c = format!(
+                    "event {}{}",
+                    r.event.0,
+                    r.cause.map(|c| format!(" caused by {}", c.0)).unwrap_or_default()
+                );
                 for why in &r.why {
                     c.push_str("; ");
                     c.push_str(&why.to_string());
                 }
                 c
             });
-            self.inner.write_frame(id, r.time.as_nanos(), frame, comment.as_deref()).map_err(|e| miette!("{}: {e}", self.path.display()))?;
+            self.inner
+                .write_frame(id, r.time.as_nanos(), frame, comment.as_deref())
+                .map_err(|e| miette!("{}: {e}", self.path.display()))?;
             self.frames += 1;
         }
         Ok(())

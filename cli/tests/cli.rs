@@ -36,15 +36,25 @@ fn tshark(pcap: &Path, args: &[&str]) -> String {
 }
 
 // ICMP checksums are always verified; the others only on request.
-const CHECKSUMS: [&str; 6] = ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"];
+const CHECKSUMS: [&str; 6] =
+    ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"];
 // Wireshark's checksum status: 0 = bad, 1 = good, 2 = unverified, 3 = not present.
-const BAD_CHECKSUM: &str = "ip.checksum.status == 0 || udp.checksum.status == 0 || tcp.checksum.status == 0 || icmp.checksum.status == 0";
+const BAD_CHECKSUM: &str =
+    "ip.checksum.status == 0 || udp.checksum.status == 0 || tcp.checksum.status == 0 || icmp.checksum.status == 0";
 
 fn export(scenario: &Path, name: &str, seed: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("netsim-cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let pcap = dir.join(format!("{name}-{seed}.pcapng"));
-    let out = netsim(&["run", scenario.to_str().expect("utf8"), "--seed", seed, "--pcap", pcap.to_str().expect("utf8"), "--quiet"]);
+    let out = netsim(&[
+        "run",
+        scenario.to_str().expect("utf8"),
+        "--seed",
+        seed,
+        "--pcap",
+        pcap.to_str().expect("utf8"),
+        "--quiet",
+    ]);
     assert!(out.status.success(), "netsim run {} failed: {}", scenario.display(), String::from_utf8_lossy(&out.stderr));
     pcap
 }
@@ -77,7 +87,23 @@ fn tshark_decodes_vxlan_inner_frames_and_tcp() {
     let s = root().join("scenarios/linux/vxlan-two-hosts.ron");
     let pcap = export(&s, "vxlan", "2");
     // Inner ARP and ICMP inside VXLAN, dissected by Wireshark itself.
-    let inner = tshark(&pcap, &["-Y", "vxlan && icmp", "-T", "fields", "-e", "vxlan.vni", "-e", "udp.dstport", "-e", "udp.checksum", "-e", "ip.ttl"]);
+    let inner = tshark(
+        &pcap,
+        &[
+            "-Y",
+            "vxlan && icmp",
+            "-T",
+            "fields",
+            "-e",
+            "vxlan.vni",
+            "-e",
+            "udp.dstport",
+            "-e",
+            "udp.checksum",
+            "-e",
+            "ip.ttl",
+        ],
+    );
     assert!(!inner.trim().is_empty(), "no ICMP inside VXLAN");
     for l in inner.lines() {
         let f: Vec<&str> = l.split('\t').collect();
@@ -88,7 +114,21 @@ fn tshark_decodes_vxlan_inner_frames_and_tcp() {
     }
     let arp = tshark(&pcap, &["-Y", "vxlan && arp"]);
     assert!(!arp.trim().is_empty(), "ARP is head-end replicated over VXLAN when no proxy is set");
-    let tcp = tshark(&pcap, &["-Y", "vxlan && tcp.flags.syn == 1 && tcp.flags.ack == 0", "-T", "fields", "-e", "tcp.options.mss_val", "-e", "tcp.window_size_value", "-e", "frame.len"]);
+    let tcp = tshark(
+        &pcap,
+        &[
+            "-Y",
+            "vxlan && tcp.flags.syn == 1 && tcp.flags.ack == 0",
+            "-T",
+            "fields",
+            "-e",
+            "tcp.options.mss_val",
+            "-e",
+            "tcp.window_size_value",
+            "-e",
+            "frame.len",
+        ],
+    );
     let first = tcp.lines().next().expect("a SYN inside VXLAN");
     // The inner SYN of a 1450-MTU container: MSS 1410, window 64240; 74 bytes + 50 of VXLAN.
     assert_eq!(first.split('\t').collect::<Vec<_>>(), ["1410", "64240", "124"], "{first}");
@@ -100,7 +140,8 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     let a = std::fs::read(export(&s, "det-a", "7")).expect("read");
     let dir = std::env::temp_dir().join(format!("netsim-cli-test-{}", std::process::id()));
     let b_path = dir.join("det-b.pcapng");
-    let out = netsim(&["run", s.to_str().expect("utf8"), "--seed", "7", "--pcap", b_path.to_str().expect("utf8"), "--quiet"]);
+    let out =
+        netsim(&["run", s.to_str().expect("utf8"), "--seed", "7", "--pcap", b_path.to_str().expect("utf8"), "--quiet"]);
     assert!(out.status.success());
     let b = std::fs::read(&b_path).expect("read");
     assert_eq!(a, b, "same scenario and seed must give identical pcapng bytes");
@@ -167,7 +208,15 @@ fn run_prints_hops_with_reasons_and_show_prints_kernel_formats() {
 fn the_bad_checksum_filter_does_catch_bad_checksums() {
     // Guards the test above against a filter that matches nothing: one good and one
     // corrupted UDP frame, and tshark must single out the second.
-    let p = sim_core::wire::Ipv4Params { src: "10.0.0.1".parse().expect("ip"), dst: "10.0.0.2".parse().expect("ip"), proto: 17, ttl: 64, id: 1, df: true, tos: 0 };
+    let p = sim_core::wire::Ipv4Params {
+        src: "10.0.0.1".parse().expect("ip"),
+        dst: "10.0.0.2".parse().expect("ip"),
+        proto: 17,
+        ttl: 64,
+        id: 1,
+        df: true,
+        tos: 0,
+    };
     let mut good = sim_core::wire::udp_frame(&p, 40000, 9, b"payload");
     let m = sim_core::wire::Mac([2, 0, 0, 0, 0, 1]);
     sim_core::wire::write_eth_header(&mut good, m, m, 0x0800);
@@ -177,7 +226,8 @@ fn the_bad_checksum_filter_does_catch_bad_checksums() {
     let dir = std::env::temp_dir().join(format!("netsim-cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("badsum.pcapng");
-    let mut w = sim_core::capture::PcapngWriter::new(std::fs::File::create(&path).expect("create"), "test").expect("writer");
+    let mut w =
+        sim_core::capture::PcapngWriter::new(std::fs::File::create(&path).expect("create"), "test").expect("writer");
     let id = w.add_interface("t/eth0", None).expect("idb");
     w.write_frame(id, 1, &good, None).expect("write");
     w.write_frame(id, 2, &bad, None).expect("write");

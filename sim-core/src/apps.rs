@@ -116,13 +116,52 @@ pub struct App {
 
 #[derive(Clone, Debug)]
 pub enum AppKind {
-    Ping { dst: Ipv4Addr, count: u32, interval: SimTime, size: usize, ident: u16, sent: u32, received: u32, errors: u32, sent_at: crate::world::Map<u16, SimTime> },
-    UdpListen { port: u16, echo: bool, received: u64 },
-    UdpSend { dst: Ipv4Addr, dport: u16, sport: u16, payload: Vec<u8>, count: u32, interval: SimTime, sent: u32 },
-    TcpListen { port: u16, reply: Option<Vec<u8>>, close_after_reply: bool },
-    TcpConnect { dst: Ipv4Addr, dport: u16, data: Vec<u8>, close: bool },
+    Ping {
+        dst: Ipv4Addr,
+        count: u32,
+        interval: SimTime,
+        size: usize,
+        ident: u16,
+        sent: u32,
+        received: u32,
+        errors: u32,
+        sent_at: crate::world::Map<u16, SimTime>,
+    },
+    UdpListen {
+        port: u16,
+        echo: bool,
+        received: u64,
+    },
+    UdpSend {
+        dst: Ipv4Addr,
+        dport: u16,
+        sport: u16,
+        payload: Vec<u8>,
+        count: u32,
+        interval: SimTime,
+        sent: u32,
+    },
+    TcpListen {
+        port: u16,
+        reply: Option<Vec<u8>>,
+        close_after_reply: bool,
+    },
+    TcpConnect {
+        dst: Ipv4Addr,
+        dport: u16,
+        data: Vec<u8>,
+        close: bool,
+    },
     /// A bulk UDP source used by `netsim bench`: `count` datagrams, `interval` apart.
-    BenchUdp { dst: Ipv4Addr, dport: u16, sport: u16, size: usize, count: u32, interval: SimTime, sent: u32 },
+    BenchUdp {
+        dst: Ipv4Addr,
+        dport: u16,
+        sport: u16,
+        size: usize,
+        count: u32,
+        interval: SimTime,
+        sent: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -199,7 +238,17 @@ impl World {
                     }
                 };
                 self.netns_mut(ns).ping.insert(ident, idx);
-                AppKind::Ping { dst: *dst, count: *count, interval: *interval, size: *size, ident, sent: 0, received: 0, errors: 0, sent_at: Default::default() }
+                AppKind::Ping {
+                    dst: *dst,
+                    count: *count,
+                    interval: *interval,
+                    size: *size,
+                    ident,
+                    sent: 0,
+                    received: 0,
+                    errors: 0,
+                    sent_at: Default::default(),
+                }
             }
             Traffic::UdpListen { port, echo, .. } => {
                 if self.netns(ns).udp.contains_key(port) {
@@ -214,16 +263,30 @@ impl World {
                     None => self.ephemeral_port(),
                 };
                 self.netns_mut(ns).udp.entry(sport).or_insert(idx);
-                AppKind::UdpSend { dst: *dst, dport: *dport, sport, payload: payload.clone().into_bytes(), count: *count, interval: *interval, sent: 0 }
+                AppKind::UdpSend {
+                    dst: *dst,
+                    dport: *dport,
+                    sport,
+                    payload: payload.clone().into_bytes(),
+                    count: *count,
+                    interval: *interval,
+                    sent: 0,
+                }
             }
             Traffic::TcpListen { port, reply, close_after_reply, .. } => {
                 if self.netns(ns).tcp_listen.contains_key(port) {
                     return Err(format!("TCP port {port} is already listening in `{}` (EADDRINUSE)", t.ns()));
                 }
                 self.netns_mut(ns).tcp_listen.insert(*port, idx);
-                AppKind::TcpListen { port: *port, reply: reply.clone().map(String::into_bytes), close_after_reply: *close_after_reply }
+                AppKind::TcpListen {
+                    port: *port,
+                    reply: reply.clone().map(String::into_bytes),
+                    close_after_reply: *close_after_reply,
+                }
             }
-            Traffic::TcpConnect { dst, dport, send, close, .. } => AppKind::TcpConnect { dst: *dst, dport: *dport, data: send.clone().into_bytes(), close: *close },
+            Traffic::TcpConnect { dst, dport, send, close, .. } => {
+                AppKind::TcpConnect { dst: *dst, dport: *dport, data: send.clone().into_bytes(), close: *close }
+            }
         };
         self.apps.push(App { ns, kind });
         if !matches!(t, Traffic::UdpListen { .. } | Traffic::TcpListen { .. }) {
@@ -245,7 +308,7 @@ impl World {
             AppKind::Ping { dst, count, interval, size, ident, sent, received, errors, sent_at } => {
                 if tag == 1 {
                     let (dst, sent, received, errors) = (*dst, *sent, *received, *errors);
-                    let loss = if sent == 0 { 0 } else { (sent - received) * 100 / sent };
+                    let loss = ((sent - received) * 100).checked_div(sent).unwrap_or(0);
                     let err = if errors > 0 { format!(", +{errors} errors") } else { String::new() };
                     self.app_log(ns, || format!("--- {dst} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"));
                     return;
@@ -262,7 +325,11 @@ impl World {
                 while data.len() < size {
                     data.push(0x10u8.wrapping_add((data.len() - 16.min(data.len())) as u8));
                 }
-                self.app_schedule(app, if more { interval } else { interval.max(SimTime::from_secs(1)) }, if more { 0 } else { 1 });
+                self.app_schedule(
+                    app,
+                    if more { interval } else { interval.max(SimTime::from_secs(1)) },
+                    if more { 0 } else { 1 },
+                );
                 let Some((rt, src)) = self.route_output(ns, dst, None) else {
                     self.app_log(ns, || format!("ping: connect: Network is unreachable ({dst})"));
                     return;
@@ -339,7 +406,9 @@ impl World {
             AppKind::UdpListen { echo, received, .. } => {
                 *received += 1;
                 let echo = *echo;
-                self.app_log(ns, || format!("udp :{dport} received {} bytes from {src}:{sport}: {}", payload.len(), text()));
+                self.app_log(ns, || {
+                    format!("udp :{dport} received {} bytes from {src}:{sport}: {}", payload.len(), text())
+                });
                 if echo {
                     let payload = payload.to_vec();
                     let _ = dst;
@@ -347,7 +416,9 @@ impl World {
                 }
             }
             AppKind::UdpSend { .. } => {
-                self.app_log(ns, || format!("udp :{dport} got a reply of {} bytes from {src}:{sport}: {}", payload.len(), text()));
+                self.app_log(ns, || {
+                    format!("udp :{dport} got a reply of {} bytes from {src}:{sport}: {}", payload.len(), text())
+                });
             }
             _ => {}
         }
@@ -379,7 +450,12 @@ impl World {
                 *received += 1;
                 let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default();
                 let bytes = *size + 8;
-                self.app_log(ns, || format!("{bytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={:.3} ms", rtt.as_nanos() as f64 / 1e6));
+                self.app_log(ns, || {
+                    format!(
+                        "{bytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={:.3} ms",
+                        rtt.as_nanos() as f64 / 1e6
+                    )
+                });
             }
             return;
         }
@@ -417,7 +493,9 @@ impl World {
             wire::PROTO_UDP => {
                 let sport = u16::from_be_bytes([q4[0], q4[1]]);
                 if self.netns(ns).udp.contains_key(&sport) {
-                    self.app_log(ns, || format!("udp :{sport}: ICMP from {from}: {what} (ECONNREFUSED on a connected socket)"));
+                    self.app_log(ns, || {
+                        format!("udp :{sport}: ICMP from {from}: {what} (ECONNREFUSED on a connected socket)")
+                    });
                 }
             }
             wire::PROTO_TCP => {
@@ -499,7 +577,12 @@ impl World {
 
     fn tcp_syn_timer(&mut self, ns: NsId, app: usize, tag: u32) {
         let tries = (tag - 100) as u8;
-        let key = self.netns(ns).tcp.iter().find(|(_, c)| c.app == app && c.state == TcpState::SynSent && c.syn_retries == tries).map(|(k, _)| *k);
+        let key = self
+            .netns(ns)
+            .tcp
+            .iter()
+            .find(|(_, c)| c.app == app && c.state == TcpState::SynSent && c.syn_retries == tries)
+            .map(|(k, _)| *k);
         let Some(key) = key else { return };
         if tries >= SYN_RETRIES {
             self.netns_mut(ns).tcp.remove(&key);
@@ -535,7 +618,15 @@ impl World {
             }
             None => 0,
         };
-        let p = Ipv4Params { src: key.local.0, dst: key.remote.0, proto: wire::PROTO_TCP, ttl: defaults::TTL, id, df: true, tos: 0 };
+        let p = Ipv4Params {
+            src: key.local.0,
+            dst: key.remote.0,
+            proto: wire::PROTO_TCP,
+            ttl: defaults::TTL,
+            id,
+            df: true,
+            tos: 0,
+        };
         let f = wire::tcp_frame(&p, t, payload);
         self.ip_output(ns, f, rt, None)
     }
@@ -579,7 +670,12 @@ impl World {
             must_ack = false;
         }
         let Some(c) = self.netns(ns).tcp.get(&key) else { return };
-        if c.close_when_done && !c.fin_sent && c.sent == c.sndbuf.len() && (!c.await_reply || c.rx_bytes > 0) && matches!(c.state, TcpState::Established | TcpState::CloseWait) {
+        if c.close_when_done
+            && !c.fin_sent
+            && c.sent == c.sndbuf.len()
+            && (!c.await_reply || c.rx_bytes > 0)
+            && matches!(c.state, TcpState::Established | TcpState::CloseWait)
+        {
             let mut t = self.tcp_segment(c, key);
             t.fin = true;
             let next = if c.state == TcpState::Established { TcpState::FinWait1 } else { TcpState::LastAck };
@@ -606,7 +702,15 @@ impl World {
             t.ack = seg.seq.wrapping_add(len + seg.syn as u32 + seg.fin as u32);
         }
         let Some((rt, _)) = self.route_output(ns, info.src, None) else { return };
-        let p = Ipv4Params { src: info.dst, dst: info.src, proto: wire::PROTO_TCP, ttl: defaults::TTL, id: 0, df: true, tos: 0 };
+        let p = Ipv4Params {
+            src: info.dst,
+            dst: info.src,
+            proto: wire::PROTO_TCP,
+            ttl: defaults::TTL,
+            id: 0,
+            df: true,
+            tos: 0,
+        };
         let f = wire::tcp_frame(&p, &t, &[]);
         self.ip_output(ns, f, rt, None)
     }
@@ -618,11 +722,13 @@ impl World {
         let key = TcpKey { local: (info.dst, seg.dport), remote: (info.src, seg.sport) };
         let len = payload.len() as u32;
         if !self.netns(ns).tcp.contains_key(&key) {
-            if seg.syn && !seg.ackf && !seg.rst {
-                if let Some(&app) = self.netns(ns).tcp_listen.get(&seg.dport) {
-                    self.deliver_note(ns, dev, || format!("TCP SYN for listening port {} → SYN-ACK", seg.dport));
-                    return self.tcp_accept(ns, app, key, &seg);
-                }
+            if seg.syn
+                && !seg.ackf
+                && !seg.rst
+                && let Some(&app) = self.netns(ns).tcp_listen.get(&seg.dport)
+            {
+                self.deliver_note(ns, dev, || format!("TCP SYN for listening port {} → SYN-ACK", seg.dport));
+                return self.tcp_accept(ns, app, key, &seg);
             }
             if seg.rst {
                 return self.deliver_note(ns, dev, || "TCP RST for no connection: ignored".into());
@@ -630,7 +736,9 @@ impl World {
             self.deliver_note(ns, dev, || format!("TCP to port {} with no socket → RST", seg.dport));
             return self.tcp_send_rst(ns, info, &seg, len);
         }
-        self.deliver_note(ns, dev, || format!("TCP segment for connection {}:{} ↔ {}:{}", key.local.0, key.local.1, key.remote.0, key.remote.1));
+        self.deliver_note(ns, dev, || {
+            format!("TCP segment for connection {}:{} ↔ {}:{}", key.local.0, key.local.1, key.remote.0, key.remote.1)
+        });
         self.tcp_input(ns, key, &seg, payload);
     }
 
@@ -686,7 +794,9 @@ impl World {
             let st = c.state;
             self.netns_mut(ns).tcp.remove(&key);
             let what = if st == TcpState::SynSent { "Connection refused" } else { "Connection reset by peer" };
-            self.app_log(ns, || format!("tcp {}:{} → {}:{}: {what}", key.local.0, key.local.1, key.remote.0, key.remote.1));
+            self.app_log(ns, || {
+                format!("tcp {}:{} → {}:{}: {what}", key.local.0, key.local.1, key.remote.0, key.remote.1)
+            });
             return;
         }
         if let Some((v, _)) = seg.ts {
@@ -703,7 +813,9 @@ impl World {
             c.peer_wnd = seg.window as u32;
             c.peer_mss = seg.mss.unwrap_or(536);
             c.ts_ok = seg.ts.is_some();
-            self.app_log(ns, || format!("tcp {}:{} → {}:{}: connected", key.local.0, key.local.1, key.remote.0, key.remote.1));
+            self.app_log(ns, || {
+                format!("tcp {}:{} → {}:{}: connected", key.local.0, key.local.1, key.remote.0, key.remote.1)
+            });
             return self.tcp_output(ns, key, true);
         }
         // ACK processing.
@@ -728,7 +840,12 @@ impl World {
                         TcpState::Closing => c.state = TcpState::TimeWait,
                         TcpState::LastAck => {
                             self.netns_mut(ns).tcp.remove(&key);
-                            self.app_log(ns, || format!("tcp {}:{} ↔ {}:{}: closed", key.local.0, key.local.1, key.remote.0, key.remote.1));
+                            self.app_log(ns, || {
+                                format!(
+                                    "tcp {}:{} ↔ {}:{}: closed",
+                                    key.local.0, key.local.1, key.remote.0, key.remote.1
+                                )
+                            });
                             return;
                         }
                         _ => {}
@@ -762,7 +879,16 @@ impl World {
         let state = c.state;
         if !got.is_empty() {
             let text = printable(&got);
-            self.app_log(ns, || format!("tcp {}:{} received {} bytes from {}:{}: {text}", key.local.0, key.local.1, got.len(), key.remote.0, key.remote.1));
+            self.app_log(ns, || {
+                format!(
+                    "tcp {}:{} received {} bytes from {}:{}: {text}",
+                    key.local.0,
+                    key.local.1,
+                    got.len(),
+                    key.remote.0,
+                    key.remote.1
+                )
+            });
             // A listener answers the first data it sees.
             if let AppKind::TcpListen { reply: Some(reply), close_after_reply, .. } = &self.apps[app].kind {
                 let (reply, close) = (reply.clone(), *close_after_reply);
@@ -784,7 +910,14 @@ impl World {
             if state == TcpState::TimeWait {
                 let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
                 self.tcp_emit(ns, key, &t, &[]);
-                self.app_log(ns, || format!("tcp {}:{}: TIME_WAIT ({}s)", key.local.0, key.local.1, TCP_FIN_TIMEOUT.as_nanos() / 1_000_000_000));
+                self.app_log(ns, || {
+                    format!(
+                        "tcp {}:{}: TIME_WAIT ({}s)",
+                        key.local.0,
+                        key.local.1,
+                        TCP_FIN_TIMEOUT.as_nanos() / 1_000_000_000
+                    )
+                });
                 return;
             }
             if state == TcpState::Closing {

@@ -71,7 +71,15 @@ pub fn lan(cfg: Lan) -> Sim {
         let app = w.apps.len();
         w.apps.push(App {
             ns: nsid,
-            kind: AppKind::BenchUdp { dst: lan_addr(d), dport: 9, sport, size: cfg.size, count: cfg.packets, interval: cfg.interval, sent: 0 },
+            kind: AppKind::BenchUdp {
+                dst: lan_addr(d),
+                dport: 9,
+                sport,
+                size: cfg.size,
+                count: cfg.packets,
+                interval: cfg.interval,
+                sent: 0,
+            },
         });
         w.pending.push((start, Event::App { app, tag: 0 }));
     }

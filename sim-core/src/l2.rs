@@ -35,7 +35,12 @@ impl World {
         // device; otherwise the frame goes on tagged (a bridge forwards it as it is).
         if wire::ethertype(&frame) == wire::ETHERTYPE_VLAN && frame.len() >= wire::ETH_HLEN + wire::VLAN_HLEN {
             let vid = u16::from_be_bytes([frame[14], frame[15]]) & 0x0fff;
-            let upper = self.dev(dev).uppers.iter().copied().find(|u| matches!(self.dev(*u).kind, DevKind::Vlan { vid: v, .. } if v == vid));
+            let upper = self
+                .dev(dev)
+                .uppers
+                .iter()
+                .copied()
+                .find(|u| matches!(self.dev(*u).kind, DevKind::Vlan { vid: v, .. } if v == vid));
             if let Some(u) = upper {
                 wire::pop_vlan_tag(&mut frame);
                 let name = self.dev(u).name.clone();
@@ -43,7 +48,8 @@ impl World {
                 return self.dev_rx(u, frame);
             }
             if master.is_none() {
-                return self.drop_frame(dev, &frame, || format!("802.1Q vid {vid}: no VLAN device for it on this interface"));
+                return self
+                    .drop_frame(dev, &frame, || format!("802.1Q vid {vid}: no VLAN device for it on this interface"));
             }
         }
         if let Some(br) = master {
@@ -63,7 +69,8 @@ impl World {
         let dst = wire::eth_dst(&frame);
         let d = self.dev(dev);
         if dst != d.mac && !dst.is_multicast() && !matches!(d.kind, DevKind::Loopback) {
-            return self.drop_frame(dev, &frame, || format!("destination {dst} is not this device's MAC (PACKET_OTHERHOST)"));
+            return self
+                .drop_frame(dev, &frame, || format!("destination {dst} is not this device's MAC (PACKET_OTHERHOST)"));
         }
         match wire::ethertype(&frame) {
             wire::ETHERTYPE_ARP => self.arp_rcv(dev, frame),
@@ -257,7 +264,8 @@ impl World {
                     _ => (None, Some(br)),
                 };
                 if self.nf_hook(ns, hook, &mut frame[wire::ETH_HLEN..], &mut meta, i, o) == Verdict::Drop {
-                    return self.drop_frame(br, &frame, || format!("netfilter {hook:?} (bridged, br_netfilter) dropped it"));
+                    return self
+                        .drop_frame(br, &frame, || format!("netfilter {hook:?} (bridged, br_netfilter) dropped it"));
                 }
             }
         }
@@ -269,12 +277,21 @@ impl World {
     /// `macvlan_handle_frame` on the parent. Returns the frame if the parent keeps it.
     fn macvlan_rx(&mut self, parent: DevId, frame: Vec<u8>) -> Option<Vec<u8>> {
         let dst = wire::eth_dst(&frame);
-        let children: Vec<DevId> = self.dev(parent).uppers.iter().copied().filter(|u| matches!(self.dev(*u).kind, DevKind::Macvlan { .. })).collect();
+        let children: Vec<DevId> = self
+            .dev(parent)
+            .uppers
+            .iter()
+            .copied()
+            .filter(|u| matches!(self.dev(*u).kind, DevKind::Macvlan { .. }))
+            .collect();
         if dst.is_multicast() {
             for c in children {
                 let mark = self.why_mark();
                 let name = self.dev(c).name.clone();
-                self.note(|| Why::Macvlan { dev: name, what: "broadcast from the parent's wire: a copy to every child".into() });
+                self.note(|| Why::Macvlan {
+                    dev: name,
+                    what: "broadcast from the parent's wire: a copy to every child".into(),
+                });
                 self.dev_rx(c, frame.clone());
                 self.why_reset(mark);
             }
@@ -294,7 +311,13 @@ impl World {
     fn macvlan_xmit(&mut self, dev: DevId, parent: DevId, mode: MacvlanMode, frame: Vec<u8>) {
         let dst = wire::eth_dst(&frame);
         if mode == MacvlanMode::Bridge {
-            let siblings: Vec<DevId> = self.dev(parent).uppers.iter().copied().filter(|u| *u != dev && matches!(self.dev(*u).kind, DevKind::Macvlan { .. })).collect();
+            let siblings: Vec<DevId> = self
+                .dev(parent)
+                .uppers
+                .iter()
+                .copied()
+                .filter(|u| *u != dev && matches!(self.dev(*u).kind, DevKind::Macvlan { .. }))
+                .collect();
             if dst.is_multicast() {
                 for s in siblings {
                     let mark = self.why_mark();
@@ -306,7 +329,10 @@ impl World {
             } else if let Some(s) = siblings.into_iter().find(|s| self.dev(*s).mac == dst) {
                 let name = self.dev(dev).name.clone();
                 let sname = self.dev(s).name.clone();
-                self.note(|| Why::Macvlan { dev: name, what: format!("bridge mode: {dst} is sibling {sname} → switched locally, never on the wire") });
+                self.note(|| Why::Macvlan {
+                    dev: name,
+                    what: format!("bridge mode: {dst} is sibling {sname} → switched locally, never on the wire"),
+                });
                 return self.dev_rx(s, frame);
             }
         }
@@ -336,7 +362,9 @@ impl World {
         let mut targets: Vec<(std::net::Ipv4Addr, &'static str)> = Vec::new();
         if !dst.is_multicast() {
             match vx.fdb.get(&dst).copied() {
-                Some(e) if e.permanent || now.saturating_sub(e.updated) <= vx.ageing => targets.push((e.dst, if e.permanent { "fdb permanent" } else { "fdb learned" })),
+                Some(e) if e.permanent || now.saturating_sub(e.updated) <= vx.ageing => {
+                    targets.push((e.dst, if e.permanent { "fdb permanent" } else { "fdb learned" }))
+                }
                 Some(_) => {
                     vx.fdb.remove(&dst);
                 }
@@ -347,7 +375,11 @@ impl World {
             targets.extend(vx.default_dst.iter().map(|d| (*d, "fdb 00:00:00:00:00:00 (head-end replication)")));
         }
         if targets.is_empty() {
-            let what = if l2miss { format!("L2MISS for {dst}: netlink notification, frame dropped") } else { format!("no FDB entry for {dst} and no default destination") };
+            let what = if l2miss {
+                format!("L2MISS for {dst}: netlink notification, frame dropped")
+            } else {
+                format!("no FDB entry for {dst} and no default destination")
+            };
             let name = self.dev(dev).name.clone();
             let mark = self.why_mark();
             self.note(|| Why::VxlanMiss { dev: name, what: what.clone() });
@@ -379,7 +411,15 @@ impl World {
         payload.extend_from_slice(&vxlan::Repr { vni }.to_bytes());
         payload.extend_from_slice(&inner);
         let id = self.next_ip_id(u_ns);
-        let p = wire::Ipv4Params { src, dst: remote, proto: wire::PROTO_UDP, ttl: crate::world::defaults::TTL, id, df: false, tos: 0 };
+        let p = wire::Ipv4Params {
+            src,
+            dst: remote,
+            proto: wire::PROTO_UDP,
+            ttl: crate::world::defaults::TTL,
+            id,
+            df: false,
+            tos: 0,
+        };
         let outer = wire::udp_frame_nocsum(&p, sport, dstport, &payload);
         self.ip_output(u_ns, outer, rt, None)
     }
@@ -394,22 +434,40 @@ impl World {
         };
         if req.op != wire::ARP_REQUEST || req.sender_ip == req.target_ip {
             let mark = self.why_mark();
-            self.note(|| Why::VxlanMiss { dev: name, what: "proxy: ARP that is not a request for another host is consumed".into() });
+            self.note(|| Why::VxlanMiss {
+                dev: name,
+                what: "proxy: ARP that is not a request for another host is consumed".into(),
+            });
             self.drop_frame(dev, &frame, || "vxlan proxy consumes it".into());
             self.why_reset(mark);
             return;
         }
-        let entry = self.netns(ns).neigh.get(&(dev, req.target_ip)).filter(|n| matches!(n.state, Nud::Permanent | Nud::Reachable)).map(|n| n.mac);
+        let entry = self
+            .netns(ns)
+            .neigh
+            .get(&(dev, req.target_ip))
+            .filter(|n| matches!(n.state, Nud::Permanent | Nud::Reachable))
+            .map(|n| n.mac);
         match entry {
             Some(mac) => {
-                let reply = ArpRepr { op: wire::ARP_REPLY, sender_mac: mac, sender_ip: req.target_ip, target_mac: req.sender_mac, target_ip: req.sender_ip };
+                let reply = ArpRepr {
+                    op: wire::ARP_REPLY,
+                    sender_mac: mac,
+                    sender_ip: req.target_ip,
+                    target_mac: req.sender_mac,
+                    target_ip: req.sender_ip,
+                };
                 let ip = req.target_ip;
                 self.note(|| Why::VxlanProxyArp { dev: name, ip, mac });
                 // The reply enters the stack as if received on the vxlan device (netif_rx).
                 self.dev_rx(dev, reply.frame(mac, req.sender_mac));
             }
             None => {
-                let what = if l3miss { format!("L3MISS for {}: netlink notification, request consumed", req.target_ip) } else { format!("no neighbour entry for {}: request consumed", req.target_ip) };
+                let what = if l3miss {
+                    format!("L3MISS for {}: netlink notification, request consumed", req.target_ip)
+                } else {
+                    format!("no neighbour entry for {}: request consumed", req.target_ip)
+                };
                 let mark = self.why_mark();
                 self.note(|| Why::VxlanMiss { dev: name, what: what.clone() });
                 self.drop_frame(dev, &frame, || what);
@@ -419,11 +477,19 @@ impl World {
     }
 
     /// A UDP datagram for a VXLAN socket in namespace `ns`. Returns false if no device claims it.
-    pub(crate) fn vxlan_rcv(&mut self, ns: crate::world::NsId, dport: u16, outer_src: std::net::Ipv4Addr, udp_payload: &[u8]) -> bool {
+    pub(crate) fn vxlan_rcv(
+        &mut self,
+        ns: crate::world::NsId,
+        dport: u16,
+        outer_src: std::net::Ipv4Addr,
+        udp_payload: &[u8],
+    ) -> bool {
         let Some(devs) = self.netns(ns).vxlan_socks.get(&dport) else { return false };
         let Some(pkt) = vxlan::Packet::new_checked(udp_payload) else { return true };
         let Some(repr) = vxlan::Repr::parse(&pkt) else { return true };
-        let Some(dev) = devs.iter().copied().find(|d| matches!(&self.dev(*d).kind, DevKind::Vxlan(v) if v.vni == repr.vni)) else {
+        let Some(dev) =
+            devs.iter().copied().find(|d| matches!(&self.dev(*d).kind, DevKind::Vxlan(v) if v.vni == repr.vni))
+        else {
             self.note(|| Why::Drop(format!("vxlan: no device with VNI {} on port {dport}", repr.vni)));
             return true;
         };

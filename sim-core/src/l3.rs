@@ -45,7 +45,15 @@ impl World {
     }
 
     /// Runs one netfilter hook of namespace `ns` on an IPv4 packet, recording its notes.
-    pub(crate) fn nf_hook(&mut self, ns: NsId, hook: Hook, ip: &mut [u8], meta: &mut PacketMeta, in_dev: Option<DevId>, out_dev: Option<DevId>) -> Verdict {
+    pub(crate) fn nf_hook(
+        &mut self,
+        ns: NsId,
+        hook: Hook,
+        ip: &mut [u8],
+        meta: &mut PacketMeta,
+        in_dev: Option<DevId>,
+        out_dev: Option<DevId>,
+    ) -> Verdict {
         if self.netns(ns).nf.is_inert() {
             return Verdict::Accept;
         }
@@ -88,7 +96,13 @@ impl World {
         if arp.op == wire::ARP_REQUEST && for_us && arp.sender_ip != arp.target_ip {
             // arp_ignore=0: answer for any local address, on whichever interface asked.
             let mac = self.dev(dev).mac;
-            let reply = ArpRepr { op: wire::ARP_REPLY, sender_mac: mac, sender_ip: arp.target_ip, target_mac: arp.sender_mac, target_ip: arp.sender_ip };
+            let reply = ArpRepr {
+                op: wire::ARP_REPLY,
+                sender_mac: mac,
+                sender_ip: arp.target_ip,
+                target_mac: arp.sender_mac,
+                target_ip: arp.sender_ip,
+            };
             if !arp.sender_ip.is_unspecified() {
                 self.neigh_learn(ns, dev, arp.sender_ip, arp.sender_mac, false, true);
             }
@@ -106,9 +120,13 @@ impl World {
         if self.netns(ns).neigh.contains_key(&(dev, arp.sender_ip)) {
             self.neigh_learn(ns, dev, arp.sender_ip, arp.sender_mac, is_reply, false);
             let (ip, mac) = (arp.sender_ip, arp.sender_mac);
-            self.record_deliver(ns, dev, || Why::Local { what: format!("ARP from {ip} ({mac}) updates the neighbour entry") });
+            self.record_deliver(ns, dev, || Why::Local {
+                what: format!("ARP from {ip} ({mac}) updates the neighbour entry"),
+            });
         } else {
-            self.drop_frame(dev, &frame, || "ARP not for a local address and no neighbour entry to update (arp_accept=0)".into());
+            self.drop_frame(dev, &frame, || {
+                "ARP not for a local address and no neighbour entry to update (arp_accept=0)".into()
+            });
         }
     }
 
@@ -128,7 +146,15 @@ impl World {
         let n = self.netns_mut(ns);
         let entry = match n.neigh.get_mut(&(dev, ip)) {
             Some(e) => e,
-            None if create => n.neigh.entry((dev, ip)).or_insert(Neigh { mac, state: Nud::Stale, confirmed: SimTime::ZERO, updated: now, probes: 0, queue: Vec::new(), epoch: 0 }),
+            None if create => n.neigh.entry((dev, ip)).or_insert(Neigh {
+                mac,
+                state: Nud::Stale,
+                confirmed: SimTime::ZERO,
+                updated: now,
+                probes: 0,
+                queue: Vec::new(),
+                epoch: 0,
+            }),
             None => return,
         };
         if entry.state == Nud::Permanent {
@@ -184,7 +210,9 @@ impl World {
             wire::write_eth_header(&mut frame, Mac::ZERO, Mac::ZERO, wire::ETHERTYPE_IPV4);
             return self.dev_xmit(dev, frame);
         }
-        if nexthop.is_broadcast() || self.netns(ns).addrs.iter().any(|a| a.dev == dev && a.addr.len < 31 && a.addr.broadcast() == nexthop) {
+        if nexthop.is_broadcast()
+            || self.netns(ns).addrs.iter().any(|a| a.dev == dev && a.addr.len < 31 && a.addr.broadcast() == nexthop)
+        {
             wire::write_eth_header(&mut frame, src_mac, Mac::BROADCAST, wire::ETHERTYPE_IPV4);
             return self.dev_xmit(dev, frame);
         }
@@ -234,7 +262,15 @@ impl World {
             _ => {
                 // No entry, or FAILED: start resolving (__neigh_event_send).
                 let src_hint = wire::ipv4_info(&frame[wire::ETH_HLEN..]).ok().map(|i| i.src);
-                let e = n.neigh.entry((dev, nexthop)).or_insert(Neigh { mac: Mac::ZERO, state: Nud::Incomplete, confirmed: SimTime::ZERO, updated: now, probes: 0, queue: Vec::new(), epoch: 0 });
+                let e = n.neigh.entry((dev, nexthop)).or_insert(Neigh {
+                    mac: Mac::ZERO,
+                    state: Nud::Incomplete,
+                    confirmed: SimTime::ZERO,
+                    updated: now,
+                    probes: 0,
+                    queue: Vec::new(),
+                    epoch: 0,
+                });
                 e.state = Nud::Incomplete;
                 e.mac = Mac::ZERO;
                 e.probes = 1;
@@ -366,7 +402,8 @@ impl World {
         };
         frame.truncate(wire::ETH_HLEN + info.total_len);
         let mut meta = PacketMeta::default();
-        if self.nf_hook(ns, Hook::Prerouting, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None) == Verdict::Drop {
+        if self.nf_hook(ns, Hook::Prerouting, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None) == Verdict::Drop
+        {
             return self.drop_frame(dev, &frame, || "netfilter PREROUTING dropped it".into());
         }
         self.ip_rcv_finish(ns, dev, frame, meta)
@@ -379,7 +416,8 @@ impl World {
             AddrType::Multicast => self.drop_frame(dev, &frame, || "multicast: no group joined".into()),
             _ => {
                 if !self.netns(ns).ip_forward {
-                    return self.drop_frame(dev, &frame, || format!("{} is not a local address and ip_forward=0", info.dst));
+                    return self
+                        .drop_frame(dev, &frame, || format!("{} is not a local address and ip_forward=0", info.dst));
                 }
                 self.ip_forward(ns, dev, frame, meta)
             }
@@ -404,7 +442,9 @@ impl World {
             self.drop_frame(in_dev, &frame, || "TTL expired in transit".into());
             return self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::TtlExceeded);
         }
-        if self.nf_hook(ns, Hook::Forward, &mut frame[wire::ETH_HLEN..], &mut meta, Some(in_dev), Some(r.dev)) == Verdict::Drop {
+        if self.nf_hook(ns, Hook::Forward, &mut frame[wire::ETH_HLEN..], &mut meta, Some(in_dev), Some(r.dev))
+            == Verdict::Drop
+        {
             return self.drop_frame(in_dev, &frame, || "netfilter FORWARD dropped it".into());
         }
         let ttl = info.ttl;
@@ -414,7 +454,9 @@ impl World {
         if info.total_len > mtu {
             let df = frame[wire::ETH_HLEN + 6] & 0x40 != 0;
             let out_name = self.dev(r.dev).name.clone();
-            self.drop_frame(in_dev, &frame, || format!("packet of {} bytes exceeds the MTU {mtu} of {out_name}", info.total_len));
+            self.drop_frame(in_dev, &frame, || {
+                format!("packet of {} bytes exceeds the MTU {mtu} of {out_name}", info.total_len)
+            });
             if df {
                 self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::FragNeeded { mtu: mtu as u16 });
             }
@@ -451,13 +493,23 @@ impl World {
                 // Echo request: the kernel answers itself (icmp_echo).
                 let (ident, seq) = (u16::from_be_bytes([l4[4], l4[5]]), u16::from_be_bytes([l4[6], l4[7]]));
                 let (src, dst) = (info.src, info.dst);
-                self.record_deliver(ns, dev, || Why::Local { what: format!("ICMP echo request for local {dst} → kernel sends echo reply") });
+                self.record_deliver(ns, dev, || Why::Local {
+                    what: format!("ICMP echo request for local {dst} → kernel sends echo reply"),
+                });
                 if addr_type_in(self, ns, dst) != AddrType::Local {
                     return; // broadcast pings are ignored (icmp_echo_ignore_broadcasts=1)
                 }
                 let Some((rt, _)) = self.route_output(ns, src, None) else { return };
                 let id = self.next_ip_id(ns);
-                let p = Ipv4Params { src: dst, dst: src, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df: false, tos: 0 };
+                let p = Ipv4Params {
+                    src: dst,
+                    dst: src,
+                    proto: wire::PROTO_ICMP,
+                    ttl: defaults::TTL,
+                    id,
+                    df: false,
+                    tos: 0,
+                };
                 let reply = wire::icmp_echo_frame(&p, true, ident, seq, &l4[8..]);
                 self.ip_output(ns, reply, rt, None);
             }
@@ -492,11 +544,14 @@ impl World {
         let mut meta = PacketMeta::default();
         let dst0 = wire::ipv4_info(&frame[wire::ETH_HLEN..]).map(|i| i.dst).ok();
         let out_dev = self.out_dev(ns, rt);
-        if self.trace && let OutRoute::Main(i) = rt {
+        if self.trace
+            && let OutRoute::Main(i) = rt
+        {
             let t = self.route_text(&self.netns(ns).routes[i].clone());
             self.note(|| Why::Route { route: t });
         }
-        if self.nf_hook(ns, Hook::Output, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(out_dev)) == Verdict::Drop {
+        if self.nf_hook(ns, Hook::Output, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(out_dev)) == Verdict::Drop
+        {
             self.drop_frame(out_dev, &frame, || "netfilter OUTPUT dropped it".into());
             return;
         }
@@ -519,7 +574,9 @@ impl World {
         };
         let mtu = self.dev(dev).mtu as usize;
         if info.total_len > mtu {
-            return self.drop_frame(dev, &frame, || format!("packet of {} bytes exceeds the MTU {mtu} (EMSGSIZE)", info.total_len));
+            return self.drop_frame(dev, &frame, || {
+                format!("packet of {} bytes exceeds the MTU {mtu} (EMSGSIZE)", info.total_len)
+            });
         }
         self.ip_finish_output(ns, dev, nexthop, frame, meta)
     }
@@ -532,7 +589,9 @@ impl World {
     }
 
     fn ip_finish_output(&mut self, ns: NsId, dev: DevId, nexthop: Ipv4Addr, mut frame: Vec<u8>, mut meta: PacketMeta) {
-        if self.nf_hook(ns, Hook::Postrouting, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(dev)) == Verdict::Drop {
+        if self.nf_hook(ns, Hook::Postrouting, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(dev))
+            == Verdict::Drop
+        {
             return self.drop_frame(dev, &frame, || "netfilter POSTROUTING dropped it".into());
         }
         self.neigh_output(ns, dev, nexthop, frame)
@@ -553,7 +612,8 @@ impl World {
         // sender, unless the offending packet was for a local address (then that address).
         let src = if addr_type_in(self, ns, info.dst) == AddrType::Local { info.dst } else { src };
         let id = self.next_ip_id(ns);
-        let p = Ipv4Params { src, dst: info.src, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df: false, tos: 0xc0 };
+        let p =
+            Ipv4Params { src, dst: info.src, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df: false, tos: 0xc0 };
         let f = wire::icmp_error_frame(&p, kind, &offending[..info.total_len]);
         self.note(|| Why::Local { what: format!("ICMP {kind:?} sent to {}", info.src) });
         self.ip_output(ns, f, rt, None)
@@ -566,4 +626,3 @@ pub enum OutRoute {
     Main(usize),
     Local(DevId),
 }
-

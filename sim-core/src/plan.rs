@@ -220,25 +220,16 @@ impl FromStr for Ipv4Net {
             return Ok(Ipv4Net::DEFAULT);
         }
         let (a, l) = s.split_once('/').unwrap_or((s, "32"));
-        let addr: Ipv4Addr = a
-            .parse()
-            .map_err(|_| format!("`{s}` is not an IPv4 prefix (like 10.0.0.0/24)"))?;
-        let len: u8 = l
-            .parse()
-            .ok()
-            .filter(|l| *l <= 32)
-            .ok_or_else(|| format!("`{s}`: prefix length must be 0..=32"))?;
+        let addr: Ipv4Addr = a.parse().map_err(|_| format!("`{s}` is not an IPv4 prefix (like 10.0.0.0/24)"))?;
+        let len: u8 =
+            l.parse().ok().filter(|l| *l <= 32).ok_or_else(|| format!("`{s}`: prefix length must be 0..=32"))?;
         Ok(Ipv4Net { addr, len })
     }
 }
 
 impl Serialize for Ipv4Net {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.len == 0 && self.addr.is_unspecified() {
-            s.serialize_str("default")
-        } else {
-            s.collect_str(self)
-        }
+        if self.len == 0 && self.addr.is_unspecified() { s.serialize_str("default") } else { s.collect_str(self) }
     }
 }
 
@@ -330,7 +321,12 @@ mod tests {
     #[test]
     fn plan_round_trips_through_ron() {
         let p = Plan {
-            namespaces: vec![NsPlan { name: "a".into(), lo_up: true, ip_forward: false, bridge_nf_call_iptables: true }],
+            namespaces: vec![NsPlan {
+                name: "a".into(),
+                lo_up: true,
+                ip_forward: false,
+                bridge_nf_call_iptables: true,
+            }],
             links: vec![Link::Bridge { name: "br0".into(), ns: "a".into(), mac: None, mtu: None, ageing: None }],
             addresses: vec![AddrPlan { ns: "a".into(), dev: "br0".into(), addr: "10.0.0.1/24".parse().unwrap() }],
             ..Default::default()

@@ -53,7 +53,17 @@ pub struct ScenarioError {
 }
 
 impl ScenarioError {
-    fn at(file: &str, text: &str, line: usize, col: usize, len: usize, message: String, label: &str, help: Option<String>) -> Self {
+    #[allow(clippy::too_many_arguments)]
+    fn at(
+        file: &str,
+        text: &str,
+        line: usize,
+        col: usize,
+        len: usize,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) -> Self {
         let off = SourceOffset::from_location(text, line.max(1), col.max(1));
         let len = len.clamp(1, text.len().saturating_sub(off.offset()).max(1));
         ScenarioError {
@@ -71,7 +81,10 @@ impl ScenarioError {
     /// An error about a value: points at the first place the file spells it.
     fn about(file: &str, text: &str, token: &str, message: String, help: Option<String>) -> Self {
         let quoted = format!("\"{token}\"");
-        let pos = text.find(&quoted).map(|p| (p, quoted.len())).or_else(|| (!token.is_empty()).then(|| text.find(token).map(|p| (p, token.len()))).flatten());
+        let pos = text
+            .find(&quoted)
+            .map(|p| (p, quoted.len()))
+            .or_else(|| (!token.is_empty()).then(|| text.find(token).map(|p| (p, token.len()))).flatten());
         let (line, col, len) = match pos {
             Some((p, len)) => {
                 let before = &text[..p];
@@ -132,7 +145,11 @@ impl Loaded {
         let names: HashSet<&str> = self.scenario.plan.namespaces.iter().map(|n| n.name.as_str()).collect();
         for t in &self.scenario.traffic {
             if !names.contains(t.ns()) {
-                return Err(self.err(t.ns(), format!("traffic step runs in namespace `{}`, which the plan does not define", t.ns()), Some(format!("namespaces are: {}", sorted(&names)))));
+                return Err(self.err(
+                    t.ns(),
+                    format!("traffic step runs in namespace `{}`, which the plan does not define", t.ns()),
+                    Some(format!("namespaces are: {}", sorted(&names))),
+                ));
             }
         }
         Ok(())
@@ -141,12 +158,15 @@ impl Loaded {
     /// Builds the world and the engine, ready to run.
     pub fn build(&self, seed: Option<u64>) -> Result<Sim, Box<ScenarioError>> {
         let seed = seed.unwrap_or(self.scenario.seed);
-        let mut w = World::from_plan(&self.scenario.plan, seed).map_err(|e| self.err(&e.token, e.message, Some("see scenarios/README.md for the plan's fields".into())))?;
+        let mut w = World::from_plan(&self.scenario.plan, seed)
+            .map_err(|e| self.err(&e.token, e.message, Some("see scenarios/README.md for the plan's fields".into())))?;
         for t in &self.scenario.traffic {
             w.add_traffic(t).map_err(|m| self.err(t.ns(), m, None))?;
         }
         if let Some(cap) = &self.scenario.capture {
-            w.capture = Some(resolve_ifaces(&w, cap).map_err(|(tok, m)| self.err(&tok, m, Some("write interfaces as namespace/interface, e.g. host/br0".into())))?);
+            w.capture = Some(resolve_ifaces(&w, cap).map_err(|(tok, m)| {
+                self.err(&tok, m, Some("write interfaces as namespace/interface, e.g. host/br0".into()))
+            })?);
         }
         Ok(Sim::new(w))
     }
@@ -164,7 +184,9 @@ pub fn resolve_ifaces(w: &World, names: &[String]) -> Result<HashSet<crate::worl
             out.extend(w.netns(nsid).devs.iter().copied());
             continue;
         }
-        let d = w.dev_by_name(nsid, dev).ok_or_else(|| (n.clone(), format!("`{n}`: namespace `{ns}` has no interface `{dev}`")))?;
+        let d = w
+            .dev_by_name(nsid, dev)
+            .ok_or_else(|| (n.clone(), format!("`{n}`: namespace `{ns}` has no interface `{dev}`")))?;
         out.insert(d);
     }
     Ok(out)
@@ -182,9 +204,14 @@ fn ron_hint(code: &ron::Error) -> String {
         E::NoSuchStructField { .. } => "remove or rename the field; scenarios/README.md lists every field".into(),
         E::MissingStructField { field, .. } => format!("add `{field}: …` to this item"),
         E::NoSuchEnumVariant { .. } => "use one of the listed variants".into(),
-        E::ExpectedString | E::ExpectedStringEnd => "strings are in double quotes; times are strings like \"1.5s\", addresses like \"10.0.0.1/24\"".into(),
-        E::Message(m) if m.contains("not a time") || m.contains("prefix") || m.contains("MAC") => "fix the value's format".into(),
-        _ => "RON syntax: Struct(field: value, …), lists [a, b], strings in double quotes; see scenarios/README.md".into(),
+        E::ExpectedString | E::ExpectedStringEnd => {
+            "strings are in double quotes; times are strings like \"1.5s\", addresses like \"10.0.0.1/24\"".into()
+        }
+        E::Message(m) if m.contains("not a time") || m.contains("prefix") || m.contains("MAC") => {
+            "fix the value's format".into()
+        }
+        _ => "RON syntax: Struct(field: value, …), lists [a, b], strings in double quotes; see scenarios/README.md"
+            .into(),
     }
 }
 
@@ -207,7 +234,9 @@ mod tests {
 
     #[test]
     fn optional_fields_take_plain_values_or_some() {
-        let plain = OK.replace("(name: \"b\")", "(name: \"b\", ip_forward: true)").replace("peer_ns: \"b\")", "peer_ns: \"b\", mtu: 1400)");
+        let plain = OK
+            .replace("(name: \"b\")", "(name: \"b\", ip_forward: true)")
+            .replace("peer_ns: \"b\")", "peer_ns: \"b\", mtu: 1400)");
         let l = Loaded::from_str("t.ron", &plain).unwrap();
         assert!(matches!(l.scenario.plan.links[0], crate::plan::Link::Veth { mtu: Some(1400), .. }));
         let some = OK.replace("peer_ns: \"b\")", "peer_ns: \"b\", mtu: Some(1400))");

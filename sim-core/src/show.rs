@@ -171,7 +171,11 @@ fn ip_neigh(w: &World, ns: NsId) -> String {
     let mut s = String::new();
     for ((d, ip), e) in entries {
         // REACHABLE decays to STALE lazily; show what the kernel would show now.
-        let state = if e.state == Nud::Reachable && w.now.saturating_sub(e.confirmed) > n.reachable_time { Nud::Stale } else { e.state };
+        let state = if e.state == Nud::Reachable && w.now.saturating_sub(e.confirmed) > n.reachable_time {
+            Nud::Stale
+        } else {
+            e.state
+        };
         match state {
             Nud::Incomplete | Nud::Failed => {
                 let _ = writeln!(s, "{ip} dev {} {}", w.dev(*d).name, state.name());
@@ -190,7 +194,8 @@ fn bridge_fdb(w: &World, ns: NsId) -> String {
         let d = w.dev(id);
         match &d.kind {
             DevKind::Bridge(b) => {
-                let mut entries: Vec<_> = b.fdb.iter().filter(|(_, e)| e.permanent || w.now.saturating_sub(e.updated) <= b.ageing).collect();
+                let mut entries: Vec<_> =
+                    b.fdb.iter().filter(|(_, e)| e.permanent || w.now.saturating_sub(e.updated) <= b.ageing).collect();
                 entries.sort_by_key(|(m, e)| (w.dev(e.port).ifindex, **m));
                 for (mac, e) in entries {
                     let port = w.dev(e.port);

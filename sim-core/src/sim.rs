@@ -119,9 +119,7 @@ impl Sim {
                     self.world.now = t;
                 }
             }
-            Until::Events(n) => {
-                while self.events_run - start < n && self.step().is_some() {}
-            }
+            Until::Events(n) => while self.events_run - start < n && self.step().is_some() {},
             Until::Idle => while self.step().is_some() {},
         }
         self.events_run - start

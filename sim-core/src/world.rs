@@ -302,11 +302,7 @@ impl World {
     }
 
     pub fn dev_by_name(&self, ns: NsId, name: &str) -> Option<DevId> {
-        self.ns[ns.0 as usize]
-            .devs
-            .iter()
-            .copied()
-            .find(|d| self.devs[d.0 as usize].name == name)
+        self.ns[ns.0 as usize].devs.iter().copied().find(|d| self.devs[d.0 as usize].name == name)
     }
 
     #[inline]
@@ -488,13 +484,16 @@ impl World {
             ns.bridge_nf_call_iptables = n.bridge_nf_call_iptables;
         }
         let ns_of = |w: &World, name: &str| {
-            w.ns_by_name(name).ok_or_else(|| {
-                perr(format!("no namespace `{name}`: add it to `namespaces`"), name)
-            })
+            w.ns_by_name(name).ok_or_else(|| perr(format!("no namespace `{name}`: add it to `namespaces`"), name))
         };
         let check_name = |w: &World, ns: NsId, name: &str| -> Result<(), PlanError> {
             if name.is_empty() || name.len() > 15 || name.contains(['/', ' ']) {
-                return Err(perr(format!("`{name}` is not a valid interface name (1 to 15 characters, no `/` or spaces, as IFNAMSIZ allows)"), name));
+                return Err(perr(
+                    format!(
+                        "`{name}` is not a valid interface name (1 to 15 characters, no `/` or spaces, as IFNAMSIZ allows)"
+                    ),
+                    name,
+                ));
             }
             if w.dev_by_name(ns, name).is_some() {
                 return Err(perr(format!("namespace `{}` already has a device `{name}`", w.netns(ns).name), name));
@@ -511,7 +510,11 @@ impl World {
                 plan::Link::Bridge { name, ns, mac, mtu, ageing } => {
                     let ns = ns_of(&w, ns)?;
                     check_name(&w, ns, name)?;
-                    let b = Bridge { ports: Vec::new(), fdb: Map::default(), ageing: ageing.unwrap_or(defaults::BRIDGE_AGEING) };
+                    let b = Bridge {
+                        ports: Vec::new(),
+                        fdb: Map::default(),
+                        ageing: ageing.unwrap_or(defaults::BRIDGE_AGEING),
+                    };
                     let d = w.add_dev(ns, name, DevKind::Bridge(b), *mac, *mtu);
                     w.bridge_add_local(d, d);
                 }
@@ -534,7 +537,22 @@ impl World {
                         masters.push((b_ns, peer.clone(), m.clone()));
                     }
                 }
-                plan::Link::Vxlan { name, ns, vni, local, dev, dstport, learning, proxy, l2miss, l3miss, mac, mtu, master, underlay_ns } => {
+                plan::Link::Vxlan {
+                    name,
+                    ns,
+                    vni,
+                    local,
+                    dev,
+                    dstport,
+                    learning,
+                    proxy,
+                    l2miss,
+                    l3miss,
+                    mac,
+                    mtu,
+                    master,
+                    underlay_ns,
+                } => {
                     let ns_id = ns_of(&w, ns)?;
                     check_name(&w, ns_id, name)?;
                     if *vni >= 1 << 24 {
@@ -559,11 +577,21 @@ impl World {
                         ageing: defaults::VXLAN_AGEING,
                     };
                     let d = w.add_dev(ns_id, name, DevKind::Vxlan(Box::new(vx)), *mac, *mtu);
-                    let clash = w.netns(u_ns).vxlan_socks.get(dstport).into_iter().flatten().any(|o| {
-                        matches!(&w.dev(*o).kind, DevKind::Vxlan(x) if x.vni == *vni)
-                    });
+                    let clash = w
+                        .netns(u_ns)
+                        .vxlan_socks
+                        .get(dstport)
+                        .into_iter()
+                        .flatten()
+                        .any(|o| matches!(&w.dev(*o).kind, DevKind::Vxlan(x) if x.vni == *vni));
                     if clash {
-                        return Err(perr(format!("vxlan `{name}`: another vxlan device already uses VNI {vni} on port {dstport} in `{}` (the kernel says: File exists)", w.netns(u_ns).name), name));
+                        return Err(perr(
+                            format!(
+                                "vxlan `{name}`: another vxlan device already uses VNI {vni} on port {dstport} in `{}` (the kernel says: File exists)",
+                                w.netns(u_ns).name
+                            ),
+                            name,
+                        ));
                     }
                     w.netns_mut(u_ns).vxlan_socks.entry(*dstport).or_default().push(d);
                     if let Some(m) = master {
@@ -588,9 +616,20 @@ impl World {
                         None => ns_id,
                     };
                     check_name(&w, ns_id, name)?;
-                    let p = w.dev_by_name(p_ns, parent).ok_or_else(|| perr(format!("macvlan `{name}`: no parent device `{parent}` in `{}`", w.netns(p_ns).name), parent))?;
+                    let p = w.dev_by_name(p_ns, parent).ok_or_else(|| {
+                        perr(
+                            format!("macvlan `{name}`: no parent device `{parent}` in `{}`", w.netns(p_ns).name),
+                            parent,
+                        )
+                    })?;
                     let pmtu = w.dev(p).mtu;
-                    let d = w.add_dev(ns_id, name, DevKind::Macvlan { parent: p, mode: *mode }, *mac, Some(mtu.unwrap_or(pmtu)));
+                    let d = w.add_dev(
+                        ns_id,
+                        name,
+                        DevKind::Macvlan { parent: p, mode: *mode },
+                        *mac,
+                        Some(mtu.unwrap_or(pmtu)),
+                    );
                     w.dev_mut(p).uppers.push(d);
                 }
                 plan::Link::Vlan { name, ns, parent, id, mac, mtu } => {
@@ -599,28 +638,44 @@ impl World {
                     if *id == 0 || *id >= 4095 {
                         return Err(perr(format!("vlan `{name}`: id {id} is out of range 1..=4094"), name));
                     }
-                    let p = w.dev_by_name(ns_id, parent).ok_or_else(|| perr(format!("vlan `{name}`: no parent device `{parent}` in `{ns}`"), parent))?;
+                    let p = w
+                        .dev_by_name(ns_id, parent)
+                        .ok_or_else(|| perr(format!("vlan `{name}`: no parent device `{parent}` in `{ns}`"), parent))?;
                     let (pmac, pmtu) = (w.dev(p).mac, w.dev(p).mtu);
                     // A VLAN device inherits its parent's MAC, as Linux does.
-                    let d = w.add_dev(ns_id, name, DevKind::Vlan { parent: p, vid: *id }, Some(mac.unwrap_or(pmac)), Some(mtu.unwrap_or(pmtu)));
+                    let d = w.add_dev(
+                        ns_id,
+                        name,
+                        DevKind::Vlan { parent: p, vid: *id },
+                        Some(mac.unwrap_or(pmac)),
+                        Some(mtu.unwrap_or(pmtu)),
+                    );
                     w.dev_mut(p).uppers.push(d);
                 }
                 _ => {}
             }
         }
         for (d, u_ns, ud) in deferred_vxlan_dev {
-            let u = w.dev_by_name(u_ns, &ud).ok_or_else(|| perr(format!("vxlan `{}`: no underlay device `{ud}` in `{}`", w.dev(d).name, w.netns(u_ns).name), &ud))?;
+            let u = w.dev_by_name(u_ns, &ud).ok_or_else(|| {
+                perr(format!("vxlan `{}`: no underlay device `{ud}` in `{}`", w.dev(d).name, w.netns(u_ns).name), &ud)
+            })?;
             let umtu = w.dev(u).mtu;
             if let DevKind::Vxlan(vx) = &mut w.dev_mut(d).kind {
                 vx.underlay_dev = Some(u);
             }
-            if !plan.links.iter().any(|l| matches!(l, plan::Link::Vxlan { name, mtu: Some(_), .. } if *name == w.dev(d).name)) {
+            if !plan
+                .links
+                .iter()
+                .any(|l| matches!(l, plan::Link::Vxlan { name, mtu: Some(_), .. } if *name == w.dev(d).name))
+            {
                 w.dev_mut(d).mtu = umtu - crate::wire::vxlan::OVERHEAD as u32;
             }
         }
         for (ns, port, master) in masters {
             let p = w.dev_by_name(ns, &port).ok_or_else(|| perr(format!("no device `{port}`"), &port))?;
-            let m = w.dev_by_name(ns, &master).ok_or_else(|| perr(format!("`{port}`: no bridge `{master}` in namespace `{}`", w.netns(ns).name), &master))?;
+            let m = w.dev_by_name(ns, &master).ok_or_else(|| {
+                perr(format!("`{port}`: no bridge `{master}` in namespace `{}`", w.netns(ns).name), &master)
+            })?;
             if !matches!(w.dev(m).kind, DevKind::Bridge(_)) {
                 return Err(perr(format!("`{port}`: master `{master}` is not a bridge"), &master));
             }
@@ -628,20 +683,34 @@ impl World {
         }
         for a in &plan.addresses {
             let ns = ns_of(&w, &a.ns)?;
-            let d = w.dev_by_name(ns, &a.dev).ok_or_else(|| perr(format!("address {}: no device `{}` in `{}`", a.addr, a.dev, a.ns), &a.dev))?;
+            let d = w
+                .dev_by_name(ns, &a.dev)
+                .ok_or_else(|| perr(format!("address {}: no device `{}` in `{}`", a.addr, a.dev, a.ns), &a.dev))?;
             if w.dev(d).master.is_some() {
                 // Linux accepts it, but a bridge port never sees IP: warn by refusing.
-                return Err(perr(format!("address {} on `{}`: the device is a bridge port, so the address would be unreachable; put it on the bridge", a.addr, a.dev), &a.dev));
+                return Err(perr(
+                    format!(
+                        "address {} on `{}`: the device is a bridge port, so the address would be unreachable; put it on the bridge",
+                        a.addr, a.dev
+                    ),
+                    &a.dev,
+                ));
             }
             if w.netns(ns).addrs.iter().any(|x| x.dev == d && x.addr.addr == a.addr.addr) {
-                return Err(perr(format!("address {} is already on `{}` (RTNETLINK answers: File exists)", a.addr, a.dev), &a.dev));
+                return Err(perr(
+                    format!("address {} is already on `{}` (RTNETLINK answers: File exists)", a.addr, a.dev),
+                    &a.dev,
+                ));
             }
             w.add_addr(ns, d, a.addr);
         }
         for r in &plan.routes {
             let ns = ns_of(&w, &r.ns)?;
             let dev = match &r.dev {
-                Some(name) => Some(w.dev_by_name(ns, name).ok_or_else(|| perr(format!("route {}: no device `{name}` in `{}`", r.dst, r.ns), name))?),
+                Some(name) => Some(
+                    w.dev_by_name(ns, name)
+                        .ok_or_else(|| perr(format!("route {}: no device `{name}` in `{}`", r.dst, r.ns), name))?,
+                ),
                 None => None,
             };
             let dev = match (dev, r.via) {
@@ -659,21 +728,36 @@ impl World {
             };
             let route = Route { dst: r.dst.trunc(), via: r.via, dev, src: r.src, metric: r.metric, kernel: false };
             if w.netns(ns).routes.iter().any(|x| x.dst == route.dst && x.metric == route.metric) {
-                return Err(perr(format!("route {} is already in `{}` (RTNETLINK answers: File exists)", r.dst, r.ns), &r.dst.to_string()));
+                return Err(perr(
+                    format!("route {} is already in `{}` (RTNETLINK answers: File exists)", r.dst, r.ns),
+                    &r.dst.to_string(),
+                ));
             }
             w.netns_mut(ns).routes.push(route);
         }
         for n in &plan.neighbours {
             let ns = ns_of(&w, &n.ns)?;
-            let d = w.dev_by_name(ns, &n.dev).ok_or_else(|| perr(format!("neighbour {}: no device `{}` in `{}`", n.ip, n.dev, n.ns), &n.dev))?;
+            let d = w
+                .dev_by_name(ns, &n.dev)
+                .ok_or_else(|| perr(format!("neighbour {}: no device `{}` in `{}`", n.ip, n.dev, n.ns), &n.dev))?;
             w.netns_mut(ns).neigh.insert(
                 (d, n.ip),
-                Neigh { mac: n.lladdr, state: Nud::Permanent, confirmed: SimTime::ZERO, updated: SimTime::ZERO, probes: 0, queue: Vec::new(), epoch: 0 },
+                Neigh {
+                    mac: n.lladdr,
+                    state: Nud::Permanent,
+                    confirmed: SimTime::ZERO,
+                    updated: SimTime::ZERO,
+                    probes: 0,
+                    queue: Vec::new(),
+                    epoch: 0,
+                },
             );
         }
         for f in &plan.fdb {
             let ns = ns_of(&w, &f.ns)?;
-            let d = w.dev_by_name(ns, &f.dev).ok_or_else(|| perr(format!("fdb {}: no device `{}` in `{}`", f.mac, f.dev, f.ns), &f.dev))?;
+            let d = w
+                .dev_by_name(ns, &f.dev)
+                .ok_or_else(|| perr(format!("fdb {}: no device `{}` in `{}`", f.mac, f.dev, f.ns), &f.dev))?;
             let master = w.dev(d).master;
             match (&mut w.devs[d.0 as usize].kind, f.dst) {
                 (DevKind::Vxlan(vx), Some(dst)) => {
@@ -685,13 +769,22 @@ impl World {
                         vx.fdb.insert(f.mac, VxFdb { dst, permanent: true, updated: SimTime::ZERO });
                     }
                 }
-                (_, Some(_)) => return Err(perr(format!("fdb {} dev {}: `dst` only applies to vxlan devices", f.mac, f.dev), &f.dev)),
+                (_, Some(_)) => {
+                    return Err(perr(
+                        format!("fdb {} dev {}: `dst` only applies to vxlan devices", f.mac, f.dev),
+                        &f.dev,
+                    ));
+                }
                 (_, None) => {
                     let Some(br) = master else {
-                        return Err(perr(format!("fdb {} dev {}: the device is not a bridge port", f.mac, f.dev), &f.dev));
+                        return Err(perr(
+                            format!("fdb {} dev {}: the device is not a bridge port", f.mac, f.dev),
+                            &f.dev,
+                        ));
                     };
                     if let DevKind::Bridge(b) = &mut w.devs[br.0 as usize].kind {
-                        b.fdb.insert(f.mac, FdbEntry { port: d, updated: SimTime::ZERO, local: false, permanent: true });
+                        b.fdb
+                            .insert(f.mac, FdbEntry { port: d, updated: SimTime::ZERO, local: false, permanent: true });
                     }
                 }
             }
@@ -749,7 +842,12 @@ impl World {
                     if b.fdb.get(&old).is_some_and(|e| e.port == br) {
                         b.fdb.remove(&old);
                     }
-                    b.fdb.entry(m).or_insert(FdbEntry { port: br, updated: SimTime::ZERO, local: true, permanent: true });
+                    b.fdb.entry(m).or_insert(FdbEntry {
+                        port: br,
+                        updated: SimTime::ZERO,
+                        local: true,
+                        permanent: true,
+                    });
                 }
             }
         }

@@ -13,7 +13,14 @@ fn smoke() {
             if matches!(r.dir, sim_core::trace::Dir::App | sim_core::trace::Dir::Drop | sim_core::trace::Dir::Tx) {
                 let place = r.dev.map(|d| sim.world.dev_path(d)).unwrap_or_else(|| sim.world.netns(r.ns).name.clone());
                 let s = r.frame.as_deref().map(sim_core::wire::pretty::summary).unwrap_or_default();
-                println!("{} {:?} {} {} | {}", r.time, r.dir, place, s, r.why.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(" / "));
+                println!(
+                    "{} {:?} {} {} | {}",
+                    r.time,
+                    r.dir,
+                    place,
+                    s,
+                    r.why.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(" / ")
+                );
             }
         }
     }

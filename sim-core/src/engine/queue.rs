@@ -43,11 +43,7 @@ impl<T> Default for EventQueue<T> {
 impl<T: Clone> Clone for EventQueue<T> {
     fn clone(&self) -> Self {
         EventQueue {
-            heap: self
-                .heap
-                .iter()
-                .map(|e| Entry { time: e.time, id: e.id, item: e.item.clone() })
-                .collect(),
+            heap: self.heap.iter().map(|e| Entry { time: e.time, id: e.id, item: e.item.clone() }).collect(),
             next_id: self.next_id,
         }
     }

@@ -59,11 +59,7 @@ pub struct ParseTimeError(pub String);
 
 impl fmt::Display for ParseTimeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`{}` is not a time: write a number with a unit, like 1.5s, 200ms, 10us or 500ns",
-            self.0
-        )
+        write!(f, "`{}` is not a time: write a number with a unit, like 1.5s, 200ms, 10us or 500ns", self.0)
     }
 }
 
@@ -109,11 +105,11 @@ impl std::str::FromStr for SimTime {
 
 impl Serialize for SimTime {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0 % 1_000_000_000 == 0 {
+        if self.0.is_multiple_of(1_000_000_000) {
             s.collect_str(&format_args!("{}s", self.0 / 1_000_000_000))
-        } else if self.0 % 1_000_000 == 0 {
+        } else if self.0.is_multiple_of(1_000_000) {
             s.collect_str(&format_args!("{}ms", self.0 / 1_000_000))
-        } else if self.0 % 1_000 == 0 {
+        } else if self.0.is_multiple_of(1_000) {
             s.collect_str(&format_args!("{}us", self.0 / 1_000))
         } else {
             s.collect_str(&format_args!("{}ns", self.0))

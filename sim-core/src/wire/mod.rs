@@ -16,8 +16,8 @@ use std::fmt;
 use std::net::Ipv4Addr;
 
 use etherparse::{
-    ArpEthIpv4Packet, ArpOperation, EtherType, Icmpv4Header, Icmpv4Type, IpNumber, Ipv4Header,
-    TcpHeader, TcpOptionElement, UdpHeader,
+    ArpEthIpv4Packet, ArpOperation, EtherType, Icmpv4Header, Icmpv4Type, IpNumber, Ipv4Header, TcpHeader,
+    TcpOptionElement, UdpHeader,
 };
 use serde::{Deserialize, Serialize};
 
@@ -52,11 +52,7 @@ impl Mac {
 impl fmt::Display for Mac {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            m[0], m[1], m[2], m[3], m[4], m[5]
-        )
+        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
     }
 }
 
@@ -75,8 +71,8 @@ impl std::str::FromStr for Mac {
             if n == 6 || part.is_empty() || part.len() > 2 {
                 return Err(format!("`{s}` is not a MAC address (want six hex bytes like 02:42:ac:11:00:02)"));
             }
-            out[n] = u8::from_str_radix(part, 16)
-                .map_err(|_| format!("`{s}` is not a MAC address: `{part}` is not hex"))?;
+            out[n] =
+                u8::from_str_radix(part, 16).map_err(|_| format!("`{s}` is not a MAC address: `{part}` is not hex"))?;
             n += 1;
         }
         if n != 6 {
@@ -118,11 +114,7 @@ pub fn ethertype(frame: &[u8]) -> u16 {
 /// Writes the Ethernet II header into the first 14 bytes.
 #[inline]
 pub fn write_eth_header(frame: &mut [u8], src: Mac, dst: Mac, ethertype: u16) {
-    let h = etherparse::Ethernet2Header {
-        source: src.0,
-        destination: dst.0,
-        ether_type: EtherType(ethertype),
-    };
+    let h = etherparse::Ethernet2Header { source: src.0, destination: dst.0, ether_type: EtherType(ethertype) };
     frame[..ETH_HLEN].copy_from_slice(&h.to_bytes());
 }
 
@@ -204,14 +196,8 @@ pub struct Ipv4Params {
 }
 
 fn ipv4_header(p: &Ipv4Params, payload_len: usize) -> Ipv4Header {
-    let mut h = Ipv4Header::new(
-        payload_len as u16,
-        p.ttl,
-        IpNumber(p.proto),
-        p.src.octets(),
-        p.dst.octets(),
-    )
-    .unwrap_or_default();
+    let mut h = Ipv4Header::new(payload_len as u16, p.ttl, IpNumber(p.proto), p.src.octets(), p.dst.octets())
+        .unwrap_or_default();
     h.identification = p.id;
     h.dont_fragment = p.df;
     h.dscp = etherparse::IpDscp::try_new(p.tos >> 2).unwrap_or(etherparse::IpDscp::ZERO);
@@ -250,11 +236,7 @@ pub fn udp_frame_nocsum(p: &Ipv4Params, sport: u16, dport: u16, payload: &[u8]) 
 
 pub fn icmp_echo_frame(p: &Ipv4Params, reply: bool, ident: u16, seq: u16, data: &[u8]) -> Vec<u8> {
     let echo = etherparse::IcmpEchoHeader { id: ident, seq };
-    let ty = if reply {
-        Icmpv4Type::EchoReply(echo)
-    } else {
-        Icmpv4Type::EchoRequest(echo)
-    };
+    let ty = if reply { Icmpv4Type::EchoReply(echo) } else { Icmpv4Type::EchoRequest(echo) };
     let icmp = Icmpv4Header::with_checksum(ty, data);
     let ip = ipv4_header(p, icmp.header_len() + data.len());
     frame_with(&ip, &icmp.to_bytes(), data)
@@ -481,10 +463,7 @@ fn pseudo_checksum(info: &Ipv4Info, l4: &[u8]) -> u16 {
 pub fn l4_ports(info: &Ipv4Info, ip: &[u8]) -> Option<(u16, u16)> {
     if (info.proto == PROTO_TCP || info.proto == PROTO_UDP) && ip.len() >= info.ihl + 4 {
         let l4 = &ip[info.ihl..];
-        Some((
-            u16::from_be_bytes([l4[0], l4[1]]),
-            u16::from_be_bytes([l4[2], l4[3]]),
-        ))
+        Some((u16::from_be_bytes([l4[0], l4[1]]), u16::from_be_bytes([l4[2], l4[3]])))
     } else {
         None
     }

@@ -54,7 +54,8 @@ fn summarize(frame: &[u8], s: &mut String, depth: usize) {
             let arp = ArpRepr::parse(a.slice());
             match arp {
                 Some(a) if a.op == super::ARP_REQUEST && a.sender_ip == a.target_ip => {
-                    let _ = write!(s, "ARP, Request who-has {} tell {} (gratuitous), length 28", a.target_ip, a.sender_ip);
+                    let _ =
+                        write!(s, "ARP, Request who-has {} tell {} (gratuitous), length 28", a.target_ip, a.sender_ip);
                 }
                 Some(a) if a.op == super::ARP_REQUEST => {
                     let _ = write!(s, "ARP, Request who-has {} tell {}, length 28", a.target_ip, a.sender_ip);
@@ -71,7 +72,12 @@ fn summarize(frame: &[u8], s: &mut String, depth: usize) {
             let ttl = h.ttl();
             match &p.transport {
                 Some(TransportSlice::Icmpv4(icmp)) => {
-                    let _ = write!(s, "IP {src} > {dst}: ICMP {}, length {} (ttl {ttl})", icmp_text(icmp), icmp.slice().len());
+                    let _ = write!(
+                        s,
+                        "IP {src} > {dst}: ICMP {}, length {} (ttl {ttl})",
+                        icmp_text(icmp),
+                        icmp.slice().len()
+                    );
                 }
                 Some(TransportSlice::Udp(u)) => {
                     let (sp, dp) = (u.source_port(), u.destination_port());
@@ -79,7 +85,12 @@ fn summarize(frame: &[u8], s: &mut String, depth: usize) {
                     if dp == vxlan::PORT
                         && let Some(vx) = vxlan::Packet::new_checked(payload)
                     {
-                        let _ = write!(s, "IP {src}.{sp} > {dst}.{dp}: VXLAN, flags [I] (0x{:02x}), vni {}", vx.flags(), vx.vni());
+                        let _ = write!(
+                            s,
+                            "IP {src}.{sp} > {dst}.{dp}: VXLAN, flags [I] (0x{:02x}), vni {}",
+                            vx.flags(),
+                            vx.vni()
+                        );
                         if depth < 2 {
                             s.push_str(" | ");
                             summarize(vx.payload(), s, depth + 1);
@@ -99,7 +110,13 @@ fn summarize(frame: &[u8], s: &mut String, depth: usize) {
                         flags.push('.');
                     }
                     let len = t.payload().len();
-                    let _ = write!(s, "IP {src}.{} > {dst}.{}: Flags [{flags}], seq {}", t.source_port(), t.destination_port(), t.sequence_number());
+                    let _ = write!(
+                        s,
+                        "IP {src}.{} > {dst}.{}: Flags [{flags}], seq {}",
+                        t.source_port(),
+                        t.destination_port(),
+                        t.sequence_number()
+                    );
                     if len > 0 {
                         let _ = write!(s, ":{}", t.sequence_number().wrapping_add(len as u32));
                     }
