@@ -11,7 +11,6 @@ pub mod capture;
 pub mod engine;
 mod l2;
 pub mod l3;
-#[path = "nf_shim.rs"]
 pub mod netfilter;
 pub mod plan;
 pub mod scenario;

@@ -1,0 +1,119 @@
+//! The shipped Linux labs, run to the end, with what a student should see asserted from the
+//! applications' point of view (ping output, bytes received, errors) and from the wire.
+
+use sim_core::Until;
+use sim_core::scenario::Loaded;
+use sim_core::sim::Sim;
+use sim_core::trace::{Dir, Why};
+
+fn run(name: &str) -> Sim {
+    let path = format!("{}/../scenarios/linux/{name}.ron", env!("CARGO_MANIFEST_DIR"));
+    let l = Loaded::from_file(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = l.build(None).unwrap_or_else(|e| panic!("{e}"));
+    sim.run_until(Until::Idle);
+    sim
+}
+
+/// Application lines as `ns: text`.
+fn app_lines(sim: &Sim) -> Vec<String> {
+    sim.records()
+        .iter()
+        .filter(|r| r.dir == Dir::App)
+        .filter_map(|r| match r.why.last() {
+            Some(Why::App(t)) => Some(format!("{}: {t}", sim.world.netns(r.ns).name)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn has(lines: &[String], needle: &str) -> bool {
+    lines.iter().any(|l| l.contains(needle))
+}
+
+#[test]
+fn bridge_lab() {
+    let sim = run("bridge-two-namespaces");
+    let a = app_lines(&sim);
+    assert!(has(&a, "ns1: 64 bytes from 10.0.0.2: icmp_seq=1 ttl=64"), "{a:#?}");
+    assert!(has(&a, "ns1: --- 10.0.0.2 ping statistics --- 2 packets transmitted, 2 received"), "{a:#?}");
+    assert!(has(&a, "ns2: udp :9999 received 21 bytes from 10.0.0.1"), "{a:#?}");
+    assert!(has(&a, "Destination Port Unreachable"), "{a:#?}");
+    assert!(has(&a, "ns1: tcp 10.0.0.1:") && has(&a, "received 41 bytes from 10.0.0.2:80"), "{a:#?}");
+    assert!(has(&a, "10.0.0.2:81: Connection refused"), "{a:#?}");
+    // The first ARP request is the only frame flooded to veth2 before learning.
+    let first_on_veth2 =
+        sim.records().iter().find(|r| r.dir == Dir::Tx && r.dev.is_some_and(|d| sim.world.dev_path(d) == "host/veth2"));
+    let f = first_on_veth2.and_then(|r| r.frame.as_ref()).expect("a frame on veth2");
+    assert_eq!(sim_core::wire::ethertype(f), 0x0806);
+    assert!(sim_core::wire::eth_dst(f).is_broadcast());
+}
+
+#[test]
+fn vxlan_lab() {
+    let sim = run("vxlan-two-hosts");
+    let a = app_lines(&sim);
+    assert!(has(&a, "c1: 64 bytes from 10.0.0.2: icmp_seq=1 ttl=64"), "same L2 segment: TTL unchanged: {a:#?}");
+    assert!(has(&a, "c2: tcp 10.0.0.2:8080 received 13 bytes from 10.0.0.1"), "{a:#?}");
+    assert!(
+        has(&a, "c1: tcp 10.0.0.1:") && has(&a, "received 13 bytes from 10.0.0.2:8080: \"pong from c2\\n\""),
+        "{a:#?}"
+    );
+    // vxlan0 learned the remote MACs from the inner source addresses.
+    let h1 = sim.world.ns_by_name("host1").expect("host1");
+    let fdb = sim_core::show::show(&sim.world, h1, sim_core::show::What::Fdb);
+    assert!(fdb.lines().any(|l| l.contains("dev vxlan0 dst 192.168.0.2 self") && !l.contains("permanent")), "{fdb}");
+    // Every frame on the underlay is ARP for the VTEP or VXLAN to UDP 4789.
+    for r in sim
+        .records()
+        .iter()
+        .filter(|r| r.dir == Dir::Tx && r.dev.is_some_and(|d| sim.world.dev_path(d) == "host1/eth0"))
+    {
+        let f = r.frame.as_ref().expect("frame");
+        let s = sim_core::wire::pretty::summary(f);
+        assert!(s.contains("ARP, Re") || s.contains(".4789: VXLAN"), "{s}");
+    }
+}
+
+#[test]
+fn router_nat_lab() {
+    let sim = run("router-nat");
+    let a = app_lines(&sim);
+    assert!(has(&a, "lan1: 64 bytes from 203.0.113.10: icmp_seq=1 ttl=63"), "one router hop: {a:#?}");
+    // MASQUERADE: the server sees the router's address; conntrack brings the answer home.
+    assert!(has(&a, "server: tcp 203.0.113.10:80 received 18 bytes from 203.0.113.1:"), "{a:#?}");
+    assert!(has(&a, "hello, NATed client"), "{a:#?}");
+    // DNAT: router:8080 reaches lan1:80, with the client's real address; the answer comes
+    // back from router:8080.
+    assert!(has(&a, "lan1: tcp 192.168.1.2:80 received 18 bytes from 203.0.113.10:"), "{a:#?}");
+    assert!(has(&a, "server: tcp 203.0.113.10:") && has(&a, "received 46 bytes from 203.0.113.1:8080"), "{a:#?}");
+    // FORWARD policy DROP stops unsolicited traffic to the LAN.
+    assert!(has(&a, "server: --- 192.168.1.2 ping statistics --- 1 packets transmitted, 0 received"), "{a:#?}");
+    // ARP failure at the router comes back as host unreachable, un-NATed to lan1.
+    assert!(has(&a, "lan1: From 203.0.113.1 icmp_seq=1 Destination Host Unreachable"), "{a:#?}");
+    let r = sim.world.ns_by_name("router").expect("router");
+    let save = sim_core::show::show(&sim.world, r, sim_core::show::What::Iptables);
+    assert!(save.contains(":FORWARD DROP [1:84]"), "policy counter counts the dropped ping:\n{save}");
+}
+
+#[test]
+fn macvlan_lab() {
+    let sim = run("macvlan-vlan");
+    let a = app_lines(&sim);
+    assert!(has(&a, "c1: 64 bytes from 192.168.10.12"), "siblings in bridge mode: {a:#?}");
+    assert!(has(&a, "c1: 64 bytes from 192.168.10.2"), "child to another host: {a:#?}");
+    assert!(has(&a, "c3: 64 bytes from 10.10.0.2"), "macvlan on an 802.1Q parent: {a:#?}");
+    assert!(
+        has(&a, "host1: From 192.168.10.1 icmp_seq=1 Destination Host Unreachable"),
+        "parent cannot reach its child: {a:#?}"
+    );
+    // Sibling traffic never touches the wire: no ICMP between c1 and c2 on host1/eth0.
+    for r in sim.records().iter().filter(|r| r.dev.is_some_and(|d| sim.world.dev_path(d) == "host1/eth0")) {
+        if let Some(f) = &r.frame {
+            let s = sim_core::wire::pretty::summary(f);
+            assert!(!(s.contains("192.168.10.11 > 192.168.10.12") && s.contains("ICMP")), "{s}");
+        }
+    }
+    // VLAN 10 frames carry the tag on the shared wire.
+    assert!(sim.records().iter().any(|r| r.dev.is_some_and(|d| sim.world.dev_path(d) == "lan/port2")
+        && r.frame.as_ref().is_some_and(|f| sim_core::wire::ethertype(f) == 0x8100)));
+}
