@@ -236,3 +236,18 @@ fn the_bad_checksum_filter_does_catch_bad_checksums() {
     args.extend(["-Y", BAD_CHECKSUM, "-T", "fields", "-e", "frame.number"]);
     assert_eq!(tshark(&path, &args).trim(), "2");
 }
+
+#[test]
+fn with_proxy_and_static_entries_no_arp_crosses_the_underlay() {
+    let s = root().join("scenarios/linux/vxlan-static-proxy.ron");
+    let pcap = export(&s, "overlay", "5");
+    assert_eq!(tshark(&pcap, &["-Y", "vxlan && arp"]).trim(), "", "ARP must be answered locally by vxlan0 (proxy)");
+    let icmp = tshark(&pcap, &["-Y", "vxlan && icmp", "-T", "fields", "-e", "vxlan.vni", "-e", "frame.len"]);
+    let first = icmp.lines().next().expect("ICMP inside VXLAN");
+    // Docker's first VNI, and 98 bytes of inner frame + 50 bytes of VXLAN overhead.
+    assert_eq!(first, "4096\t148");
+    // The reply to c1's ARP came from vxlan0's neighbour table, not from c2.
+    let arp =
+        tshark(&pcap, &["-Y", "arp.opcode == 2", "-T", "fields", "-e", "frame.interface_name", "-e", "arp.src.hw_mac"]);
+    assert!(arp.lines().any(|l| l == "host1/vxlan0\t02:42:0a:00:01:03"), "{arp}");
+}
