@@ -20,7 +20,7 @@ const PAIR: &str = r#"
     addresses: [(ns: "a", dev: "eth0", addr: "10.0.0.1/24"), (ns: "b", dev: "eth0", addr: "10.0.0.2/24")],
 "#;
 
-fn tx_on<'a>(s: &'a Sim, path: &str) -> Vec<(SimTime, String)> {
+fn tx_on(s: &Sim, path: &str) -> Vec<(SimTime, String)> {
     s.records()
         .iter()
         .filter(|r| r.dir == Dir::Tx && r.dev.is_some_and(|d| s.world.dev_path(d) == path))
