@@ -91,11 +91,14 @@ impl World {
         st.tx_bytes += frame.len() as u64;
         self.record(ns, Some(dev), Dir::Tx, Some(&frame));
         match &self.dev(dev).kind {
-            DevKind::Loopback => self.schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev, frame }),
+            DevKind::Loopback => {
+                let meta = self.lo_meta.take().map(Box::new);
+                self.schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev, frame, meta })
+            }
             DevKind::Veth { peer, delay } => {
                 let (peer, delay) = (*peer, *delay);
                 if self.dev(peer).up {
-                    self.schedule(delay, Event::Arrive { dev: peer, frame });
+                    self.schedule(delay, Event::Arrive { dev: peer, frame, meta: None });
                 } else {
                     self.drop_frame(dev, &frame, || "veth peer is down (NO-CARRIER)".into());
                 }

@@ -401,7 +401,7 @@ impl World {
             Err(e) => return self.drop_frame(dev, &frame, || format!("ip_rcv: {e}")),
         };
         frame.truncate(wire::ETH_HLEN + info.total_len);
-        let mut meta = PacketMeta::default();
+        let mut meta = self.rx_meta.take().unwrap_or_default();
         if self.nf_hook(ns, Hook::Prerouting, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None) == Verdict::Drop
         {
             return self.drop_frame(dev, &frame, || "netfilter PREROUTING dropped it".into());
@@ -593,6 +593,9 @@ impl World {
             == Verdict::Drop
         {
             return self.drop_frame(dev, &frame, || "netfilter POSTROUTING dropped it".into());
+        }
+        if matches!(self.dev(dev).kind, DevKind::Loopback) {
+            self.lo_meta = Some(meta);
         }
         self.neigh_output(ns, dev, nexthop, frame)
     }

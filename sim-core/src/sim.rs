@@ -87,8 +87,10 @@ impl Sim {
         w.why.clear();
         let first = w.records.len();
         let what = match ev {
-            Event::Arrive { dev, frame } => {
+            Event::Arrive { dev, frame, meta } => {
+                w.rx_meta = meta.map(|m| *m);
                 w.arrive(dev, frame);
+                w.rx_meta = None;
                 EventKind::Arrive(dev)
             }
             Event::Neigh { ns, dev, ip, epoch } => {
@@ -100,6 +102,7 @@ impl Sim {
                 EventKind::AppTimer(app)
             }
         };
+        w.lo_meta = None;
         for (t, ev) in w.pending.drain(..) {
             self.queue.push(t, (ev, Some(id)));
         }

@@ -51,7 +51,8 @@ pub mod defaults {
 #[derive(Clone, Debug)]
 pub enum Event {
     /// A frame arrives at a device after crossing a link (veth, lo, macvlan sibling).
-    Arrive { dev: DevId, frame: Vec<u8> },
+    /// `meta` carries netfilter state across loopback, as the kernel keeps skb->_nfct.
+    Arrive { dev: DevId, frame: Vec<u8>, meta: Option<Box<crate::netfilter::PacketMeta>> },
     /// Neighbour timer: retransmit ARP or move between NUD states.
     Neigh { ns: NsId, dev: DevId, ip: Ipv4Addr, epoch: u32 },
     /// Application timer.
@@ -254,6 +255,10 @@ pub struct World {
     pub capture: Option<HashSet<DevId>>,
     pub stats: WorldStats,
     pub(crate) why: Vec<Why>,
+    /// Netfilter state of the packet being sent through lo, handed to its Arrive event.
+    pub(crate) lo_meta: Option<crate::netfilter::PacketMeta>,
+    /// Netfilter state that arrived with the current frame (looped-back packets only).
+    pub(crate) rx_meta: Option<crate::netfilter::PacketMeta>,
 }
 
 /// A plan that cannot be realised: what and which object.
@@ -292,6 +297,8 @@ impl World {
             capture: None,
             stats: WorldStats::default(),
             why: Vec::new(),
+            lo_meta: None,
+            rx_meta: None,
         }
     }
 

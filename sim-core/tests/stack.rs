@@ -156,3 +156,28 @@ fn bridge_fdb_entries_age_out_after_300_seconds() {
     s.run_until(Until::Time(SimTime::from_secs(310)));
     assert_eq!(learned(&s), 0, "ageing_time 300 s");
 }
+
+#[test]
+fn redirect_in_output_keeps_the_connection_across_loopback() {
+    // `iptables -t nat -A OUTPUT -p tcp --dport 80 -j REDIRECT --to-ports 8080`, as Docker's
+    // DOCKER_OUTPUT chain does for the embedded DNS: the packet loops back through lo with
+    // its conntrack entry, and the reply is translated back to the address the client used.
+    let plan = r#"
+        namespaces: [(name: "a")],
+        links: [Bridge(name: "br0", ns: "a")],
+        addresses: [(ns: "a", dev: "br0", addr: "10.0.0.1/24")],
+        routes: [(ns: "a", dst: "default", dev: "br0")],
+        iptables: [
+            (ns: "a", table: "nat", rule: "-A OUTPUT -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080"),
+            (ns: "a", table: "filter", rule: "-A INPUT -m conntrack --ctstate INVALID -j DROP"),
+        ],
+    "#;
+    let s = sim(
+        plan,
+        r#"TcpListen(ns: "a", port: 8080, reply: "redirected", close_after_reply: true),
+           TcpConnect(at: "1s", ns: "a", dst: "203.0.113.5", dport: 80, send: "hi")"#,
+    );
+    let a = apps(&s);
+    assert!(a.iter().any(|l| l.ends_with("→ 203.0.113.5:80: connected")), "{a:?}");
+    assert!(a.iter().any(|l| l.contains("received 10 bytes from 203.0.113.5:80: \"redirected\"")), "{a:?}");
+}
