@@ -92,13 +92,13 @@ impl World {
         self.record(ns, Some(dev), Dir::Tx, Some(&frame));
         match &self.dev(dev).kind {
             DevKind::Loopback => {
-                let meta = self.lo_meta.take().map(Box::new);
-                self.schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev, frame, meta })
+                let meta = self.lo_meta.take();
+                self.schedule(crate::engine::SimTime::ZERO, Event::LoArrive(Box::new((dev, frame, meta))))
             }
             DevKind::Veth { peer, delay } => {
                 let (peer, delay) = (*peer, *delay);
                 if self.dev(peer).up {
-                    self.schedule(delay, Event::Arrive { dev: peer, frame, meta: None });
+                    self.schedule(delay, Event::Arrive { dev: peer, frame });
                 } else {
                     self.drop_frame(dev, &frame, || "veth peer is down (NO-CARRIER)".into());
                 }

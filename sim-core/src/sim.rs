@@ -7,6 +7,9 @@ use crate::engine::{EventId, EventQueue, SimTime};
 use crate::trace::Record;
 use crate::world::{DevId, Event, World};
 
+/// Sentinel cause of events scheduled before the run (a plain id keeps queue entries small).
+const NO_CAUSE: EventId = EventId(u64::MAX);
+
 /// What one step did.
 #[derive(Clone, Debug)]
 pub struct StepOutcome {
@@ -40,7 +43,8 @@ pub enum Until {
 #[derive(Clone)]
 pub struct Sim {
     pub world: World,
-    queue: EventQueue<(Event, Option<EventId>)>,
+    /// Each event with the id of the event that scheduled it (`NO_CAUSE` for the initial ones).
+    queue: EventQueue<(Event, EventId)>,
     pub events_run: u64,
 }
 
@@ -51,7 +55,7 @@ impl Sim {
         // Deterministic order for initial events: by time, then as added.
         pending.sort_by_key(|(t, _)| *t);
         for (t, ev) in pending {
-            queue.push(t, (ev, None));
+            queue.push(t, (ev, NO_CAUSE));
         }
         Sim { world, queue, events_run: 0 }
     }
@@ -80,6 +84,7 @@ impl Sim {
     /// Executes exactly one event.
     pub fn step(&mut self) -> Option<StepOutcome> {
         let (time, id, (ev, cause)) = self.queue.pop()?;
+        let cause = (cause != NO_CAUSE).then_some(cause);
         let w = &mut self.world;
         w.now = time;
         w.cur = id;
@@ -87,8 +92,13 @@ impl Sim {
         w.why.clear();
         let first = w.records.len();
         let what = match ev {
-            Event::Arrive { dev, frame, meta } => {
-                w.rx_meta = meta.map(|m| *m);
+            Event::Arrive { dev, frame } => {
+                w.arrive(dev, frame);
+                EventKind::Arrive(dev)
+            }
+            Event::LoArrive(b) => {
+                let (dev, frame, meta) = *b;
+                w.rx_meta = meta;
                 w.arrive(dev, frame);
                 w.rx_meta = None;
                 EventKind::Arrive(dev)
@@ -104,7 +114,7 @@ impl Sim {
         };
         w.lo_meta = None;
         for (t, ev) in w.pending.drain(..) {
-            self.queue.push(t, (ev, Some(id)));
+            self.queue.push(t, (ev, id));
         }
         self.events_run += 1;
         Some(StepOutcome { id, cause, time, what, records: first..self.world.records.len() })

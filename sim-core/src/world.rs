@@ -51,8 +51,10 @@ pub mod defaults {
 #[derive(Clone, Debug)]
 pub enum Event {
     /// A frame arrives at a device after crossing a link (veth, lo, macvlan sibling).
-    /// `meta` carries netfilter state across loopback, as the kernel keeps skb->_nfct.
-    Arrive { dev: DevId, frame: Vec<u8>, meta: Option<Box<crate::netfilter::PacketMeta>> },
+    Arrive { dev: DevId, frame: Vec<u8> },
+    /// A frame looping back through lo keeps its netfilter state, as the kernel keeps
+    /// skb->_nfct. Boxed: loopback is rare and `Arrive` is the hot, small variant.
+    LoArrive(Box<(DevId, Vec<u8>, Option<crate::netfilter::PacketMeta>)>),
     /// Neighbour timer: retransmit ARP or move between NUD states.
     Neigh { ns: NsId, dev: DevId, ip: Ipv4Addr, epoch: u32 },
     /// Application timer.

@@ -613,6 +613,8 @@ impl TableState {
 pub struct Netfilter {
     tables: [TableState; 4],
     ct: Conntrack,
+    /// Cached "no rule, no DROP policy": `is_inert` runs several times per packet.
+    rules_inert: bool,
 }
 
 impl Default for Netfilter {
@@ -624,7 +626,7 @@ impl Default for Netfilter {
 impl Netfilter {
     /// Empty tables, ACCEPT policies, no connections.
     pub fn new() -> Self {
-        Netfilter { tables: Table::ALL.map(TableState::new), ct: Conntrack::default() }
+        Netfilter { tables: Table::ALL.map(TableState::new), ct: Conntrack::default(), rules_inert: true }
     }
 
     /// One command in iptables syntax as after `iptables -t TABLE` (a leading `-t TABLE` overrides
@@ -632,13 +634,21 @@ impl Netfilter {
     /// `-N CHAIN`, `-X [CHAIN]`, `-P CHAIN ACCEPT|DROP`, `-F [CHAIN]`, `-Z [CHAIN]`.
     pub fn exec(&mut self, table: Table, cmd: &str) -> Result<(), RuleError> {
         let (table, cmd) = rule::parse_command(cmd, table)?;
-        self.tables[table.idx()].apply(cmd)
+        let r = self.tables[table.idx()].apply(cmd);
+        self.rules_inert = self.tables.iter().all(TableState::is_inert);
+        r
     }
 
     /// iptables-restore input (`*table`, `:CHAIN POLICY [p:b]`, `[p:b] -A ...`, `COMMIT`, `#`
     /// comments). Like `iptables-restore -c`: each table named is flushed and replaced, counters are
     /// taken over. All or nothing: on an error (which carries the 1-based line) nothing changes.
     pub fn restore(&mut self, text: &str) -> Result<(), RuleError> {
+        let r = self.restore_tables(text);
+        self.rules_inert = self.tables.iter().all(TableState::is_inert);
+        r
+    }
+
+    fn restore_tables(&mut self, text: &str) -> Result<(), RuleError> {
         let mut tables = self.tables.clone();
         let mut cur: Option<TableState> = None;
         let mut last = 0;
@@ -749,7 +759,7 @@ impl Netfilter {
     /// True when no table has a rule or a non-ACCEPT policy and no connection is tracked: the
     /// caller may skip hooks entirely.
     pub fn is_inert(&self) -> bool {
-        self.ct.is_empty() && self.tables.iter().all(TableState::is_inert)
+        self.rules_inert && self.ct.is_empty()
     }
 
     /// Lines formatted like `conntrack -L`, oldest connection first; timeouts are counted from the
