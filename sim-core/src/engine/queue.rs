@@ -3,24 +3,27 @@ use std::collections::BinaryHeap;
 
 use super::{EventId, SimTime};
 
-struct Entry<T> {
+/// The heap holds only small keys; payloads sit in a slab so sifting moves 24 bytes, not a
+/// whole event with its frame.
+#[derive(Clone, Copy)]
+struct Entry {
     time: SimTime,
     id: EventId,
-    item: T,
+    slot: u32,
 }
 
-impl<T> PartialEq for Entry<T> {
+impl PartialEq for Entry {
     fn eq(&self, o: &Self) -> bool {
         self.time == o.time && self.id == o.id
     }
 }
-impl<T> Eq for Entry<T> {}
-impl<T> PartialOrd for Entry<T> {
+impl Eq for Entry {}
+impl PartialOrd for Entry {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
         Some(self.cmp(o))
     }
 }
-impl<T> Ord for Entry<T> {
+impl Ord for Entry {
     // Min-heap on (time, id): events at the same instant run in the order they were scheduled.
     fn cmp(&self, o: &Self) -> Ordering {
         (o.time, o.id).cmp(&(self.time, self.id))
@@ -29,23 +32,17 @@ impl<T> Ord for Entry<T> {
 
 /// A priority queue of events keyed by (time, scheduling order). The id doubles as the
 /// event's stable identity.
+#[derive(Clone)]
 pub struct EventQueue<T> {
-    heap: BinaryHeap<Entry<T>>,
+    heap: BinaryHeap<Entry>,
+    slab: Vec<Option<T>>,
+    free: Vec<u32>,
     next_id: u64,
 }
 
 impl<T> Default for EventQueue<T> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_id: 0 }
-    }
-}
-
-impl<T: Clone> Clone for EventQueue<T> {
-    fn clone(&self) -> Self {
-        EventQueue {
-            heap: self.heap.iter().map(|e| Entry { time: e.time, id: e.id, item: e.item.clone() }).collect(),
-            next_id: self.next_id,
-        }
+        EventQueue { heap: BinaryHeap::new(), slab: Vec::new(), free: Vec::new(), next_id: 0 }
     }
 }
 
@@ -53,11 +50,24 @@ impl<T> EventQueue<T> {
     pub fn push(&mut self, time: SimTime, item: T) -> EventId {
         let id = EventId(self.next_id);
         self.next_id += 1;
-        self.heap.push(Entry { time, id, item });
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slab[s as usize] = Some(item);
+                s
+            }
+            None => {
+                self.slab.push(Some(item));
+                (self.slab.len() - 1) as u32
+            }
+        };
+        self.heap.push(Entry { time, id, slot });
         id
     }
     pub fn pop(&mut self) -> Option<(SimTime, EventId, T)> {
-        self.heap.pop().map(|e| (e.time, e.id, e.item))
+        let e = self.heap.pop()?;
+        let item = self.slab[e.slot as usize].take()?;
+        self.free.push(e.slot);
+        Some((e.time, e.id, item))
     }
     pub fn peek_time(&self) -> Option<SimTime> {
         self.heap.peek().map(|e| e.time)
