@@ -218,6 +218,10 @@ pub struct TcpConn {
 /// Linux's TCP defaults as observed on this kernel (facts sheet §10).
 const SYN_WINDOW: u16 = 64240;
 const SYNACK_WINDOW: u16 = 65160;
+/// Receive windows once established, as this kernel advertises them (63 and 64 with wscale
+/// 10: 64512 for the active opener, 65536 for the passive side).
+const ACTIVE_WND: u32 = 64512;
+const PASSIVE_WND: u32 = 65536;
 const WSCALE: u8 = 10;
 const INIT_CWND: u32 = 10;
 const SYN_RETRIES: u8 = 6;
@@ -384,8 +388,9 @@ impl World {
             self.app_log(ns, || format!("{who}: sendto {dst}: Network is unreachable"));
             return;
         };
-        // An unconnected UDP socket with DF set sends IP ID 0 (ip_select_ident_segs).
-        let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl: defaults::TTL, id: 0, df: true, tos: 0 };
+        // Linux 6.18 gives DF-set UDP a running IP ID (seen: 0x9306, 0x9307 from one socket).
+        let id = self.next_ip_id(ns);
+        let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl: defaults::TTL, id, df: true, tos: 0 };
         let f = wire::udp_frame(&p, sport, dport, payload);
         if self.trace {
             let n = payload.len();
@@ -783,8 +788,16 @@ impl World {
             wscale: syn.wscale.map(|_| WSCALE),
             ..Default::default()
         };
+        let ip_id = c.ip_id;
         self.netns_mut(ns).tcp.insert(key, c);
+        // The SYN-ACK leaves before a full socket exists: IP ID 0, as this kernel sends it.
+        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+            c.ip_id = u16::MAX;
+        }
         self.tcp_emit(ns, key, &t, &[]);
+        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+            c.ip_id = ip_id;
+        }
     }
 
     fn tcp_input(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr, payload: &[u8]) {
@@ -807,6 +820,7 @@ impl World {
                 return;
             }
             c.state = TcpState::Established;
+            c.rcv_wnd = ACTIVE_WND;
             c.snd_una = seg.ack;
             c.rcv_nxt = seg.seq.wrapping_add(1);
             c.peer_wscale = seg.wscale.unwrap_or(0);
@@ -821,10 +835,17 @@ impl World {
         // ACK processing.
         if seg.ackf {
             let acked = seg.ack.wrapping_sub(c.snd_una);
+            if acked > 0 && acked <= c.snd_nxt.wrapping_sub(c.snd_una) {
+                // Forward progress confirms the path's neighbour (dst_confirm_neigh), so a
+                // busy TCP flow never needs ARP probes.
+                self.neigh_confirm(ns, key.remote.0);
+            }
+            let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
             if acked <= c.snd_nxt.wrapping_sub(c.snd_una) {
                 let mut data_acked = acked as usize;
                 if c.state == TcpState::SynRecv && acked > 0 {
                     c.state = TcpState::Established;
+                    c.rcv_wnd = PASSIVE_WND;
                     data_acked -= 1;
                 }
                 let fin_acked = c.fin_sent && seg.ack == c.snd_nxt;

@@ -190,6 +190,19 @@ impl World {
         }
     }
 
+    /// Upper-layer confirmation that `dst`'s next hop is reachable (`neigh_confirm`).
+    pub(crate) fn neigh_confirm(&mut self, ns: NsId, dst: Ipv4Addr) {
+        let Some((OutRoute::Main(i), _)) = self.route_output(ns, dst, None) else { return };
+        let r = &self.netns(ns).routes[i];
+        let key = (r.dev, r.via.unwrap_or(dst));
+        let now = self.now;
+        if let Some(e) = self.netns_mut(ns).neigh.get_mut(&key)
+            && e.state != Nud::Permanent
+        {
+            e.confirmed = now;
+        }
+    }
+
     fn arp_solicit(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, unicast: Option<Mac>, src_hint: Option<Ipv4Addr>) {
         let mac = self.dev(dev).mac;
         // arp_announce=0: the queued packet's source if it is local, else the device's address.
