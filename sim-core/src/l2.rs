@@ -342,13 +342,7 @@ impl World {
         let name = self.dev(dev).name.clone();
         let pname = self.dev(parent).name.clone();
         self.note(|| Why::Macvlan { dev: name, what: format!("out through parent {pname}'s wire") });
-        self.dev_xmit_wire(parent, frame)
-    }
-
-    /// Transmit on a device bypassing its own rx_handler users (macvlan/vlan children send
-    /// straight onto the parent's wire).
-    fn dev_xmit_wire(&mut self, dev: DevId, frame: Vec<u8>) {
-        self.dev_xmit(dev, frame)
+        self.dev_xmit(parent, frame)
     }
 
     // ----- vxlan -----------------------------------------------------------------------------
