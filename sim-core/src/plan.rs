@@ -17,19 +17,19 @@ use crate::wire::Mac;
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub namespaces: Vec<NsPlan>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<AddrPlan>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<RoutePlan>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub neighbours: Vec<NeighPlan>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fdb: Vec<FdbPlan>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub iptables: Vec<IptablesPlan>,
 }
 
@@ -62,39 +62,39 @@ pub enum Link {
         ns: String,
         peer: String,
         peer_ns: String,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         mac: Option<Mac>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         peer_mac: Option<Mac>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         mtu: Option<u32>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         master: Option<String>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         peer_master: Option<String>,
         /// Propagation delay of the simulated wire (the kernel has none to speak of).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         delay: Option<SimTime>,
     },
     Bridge {
         name: String,
         ns: String,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         mac: Option<Mac>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         mtu: Option<u32>,
         /// FDB ageing time; Linux's default is 300 s.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         ageing: Option<SimTime>,
     },
     Vxlan {
         name: String,
         ns: String,
         vni: u32,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         local: Option<Ipv4Addr>,
         /// Underlay device (`dev eth0`).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         dev: Option<String>,
         #[serde(default = "vxlan_port")]
         dstport: u16,
@@ -106,15 +106,15 @@ pub enum Link {
         l2miss: bool,
         #[serde(default)]
         l3miss: bool,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         mac: Option<Mac>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         mtu: Option<u32>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         master: Option<String>,
         /// The namespace whose stack carries the outer UDP (where the device was created
         /// before being moved into `ns`, as Docker does with vxlan0). Defaults to `ns`.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         underlay_ns: Option<String>,
     },
     Macvlan {
@@ -122,13 +122,13 @@ pub enum Link {
         ns: String,
         parent: String,
         /// Namespace of the parent; defaults to `ns` (a macvlan may be moved away from it).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         parent_ns: Option<String>,
         #[serde(default)]
         mode: MacvlanMode,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         mac: Option<Mac>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         mtu: Option<u32>,
     },
     /// An 802.1Q sub-interface (`ip link add link eth0 name eth0.10 type vlan id 10`).
@@ -137,9 +137,9 @@ pub enum Link {
         ns: String,
         parent: String,
         id: u16,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         mac: Option<Mac>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         mtu: Option<u32>,
     },
 }
@@ -254,11 +254,11 @@ pub struct AddrPlan {
 pub struct RoutePlan {
     pub ns: String,
     pub dst: Ipv4Net,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<Ipv4Addr>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dev: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src: Option<Ipv4Addr>,
     #[serde(default)]
     pub metric: u32,
@@ -283,7 +283,7 @@ pub struct FdbPlan {
     pub ns: String,
     pub dev: String,
     pub mac: Mac,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dst: Option<Ipv4Addr>,
 }
 

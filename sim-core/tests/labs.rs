@@ -117,3 +117,24 @@ fn macvlan_lab() {
     assert!(sim.records().iter().any(|r| r.dev.is_some_and(|d| sim.world.dev_path(d) == "lan/port2")
         && r.frame.as_ref().is_some_and(|f| sim_core::wire::ethertype(f) == 0x8100)));
 }
+
+#[test]
+fn printed_plans_load_back_unchanged() {
+    // `netsim plan` prints what a student reads and what the netns backend will load.
+    let dir = format!("{}/../scenarios/linux", env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("scenarios/linux") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "ron") {
+            continue;
+        }
+        let plan = Loaded::from_file(&path).unwrap_or_else(|e| panic!("{e}")).scenario.plan;
+        let text = ron::ser::to_string_pretty(&plan, ron::ser::PrettyConfig::new().struct_names(true)).expect("print");
+        let opts = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        let back: sim_core::plan::Plan =
+            opts.from_str(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()));
+        assert_eq!(back, plan, "{}", path.display());
+        n += 1;
+    }
+    assert!(n >= 5);
+}
