@@ -8,6 +8,7 @@
 pub mod apps;
 pub mod bench;
 pub mod capture;
+pub mod docker;
 pub mod engine;
 mod l2;
 pub mod l3;
