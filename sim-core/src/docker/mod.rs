@@ -2,6 +2,7 @@
 //!
 //! Engine era: v28/v29 (the "linear" IPAM allocator, the v29 iptables layout); every
 //! era-dependent constant lives with the component that uses it and names its moby source.
-//! So far: `ipam` (the default IPAM driver).
+//! So far: `ipam` (the default IPAM driver) and `cli` (Docker CLI command lines as typed values).
 
+pub mod cli;
 pub mod ipam;

@@ -1,0 +1,603 @@
+//! Second-level parsing of container commands (`docker exec web ping -c 3 db`).
+//!
+//! Recognised programs (by basename of argv[0]): `ping` (iputils), `curl`, `nslookup`
+//! (BIND), `mysql` (MySQL 8 client). Error strings imitate those tools; see each parser for
+//! what is certain and what is a best guess.
+
+use super::types::{Argv, CliError, Exec, Run, Span};
+use super::values::parse_uint;
+
+/// A recognised application command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppCommand {
+    Ping(Ping),
+    Curl(Curl),
+    Nslookup(Nslookup),
+    Mysql(Mysql),
+}
+
+/// `ping [-c N] [-w S] [-W S] [-q] [-n] [-4] HOST` (iputils).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ping {
+    pub host: String,
+    /// `-c`; `None` = until interrupted.
+    pub count: Option<u64>,
+    /// `-w` deadline in seconds.
+    pub deadline: Option<u64>,
+    pub quiet: bool,
+    pub numeric: bool,
+    /// Other recognised options, kept raw (`('W', "1")`, `('i', "0.2")`, …).
+    pub other_options: Vec<(char, String)>,
+}
+
+/// `curl [-s] [-S] [-f] [-i] [-L] [-v] [-X METHOD] [-d DATA]… [-H H]… URL…`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Curl {
+    pub silent: bool,
+    pub show_error: bool,
+    pub fail: bool,
+    pub include: bool,
+    pub head: bool,
+    pub location: bool,
+    pub verbose: bool,
+    pub request: Option<String>,
+    pub data: Vec<String>,
+    pub headers: Vec<String>,
+    pub output: Option<String>,
+    pub max_time: Option<String>,
+    pub urls: Vec<Url>,
+}
+
+impl Curl {
+    /// Effective HTTP method: `-X`, else `HEAD` for `-I`, `POST` when `-d` is given, else `GET`.
+    pub fn method(&self) -> &str {
+        match &self.request {
+            Some(m) => m,
+            None if self.head => "HEAD",
+            None if !self.data.is_empty() => "POST",
+            None => "GET",
+        }
+    }
+
+    /// The request body (`-d` values joined with `&`, as curl does).
+    pub fn body(&self) -> Option<String> {
+        (!self.data.is_empty()).then(|| self.data.join("&"))
+    }
+}
+
+/// A URL as curl would accept it (scheme defaults to `http`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Url {
+    pub scheme: String,
+    pub host: String,
+    pub port: Option<u16>,
+    /// Path and query, at least `/`.
+    pub path: String,
+}
+
+impl Url {
+    pub fn effective_port(&self) -> u16 {
+        self.port.unwrap_or(if self.scheme == "https" { 443 } else { 80 })
+    }
+}
+
+/// `nslookup [-type=T] [-port=N] NAME [SERVER]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nslookup {
+    pub name: String,
+    pub server: Option<String>,
+    /// Upper-case query type, default `A`.
+    pub query_type: String,
+    pub port: u16,
+}
+
+/// `mysql [-h HOST] [-P PORT] [-u USER] [-pPASS] [-e QUERY] [DB]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Mysql {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub execute: Option<String>,
+    pub database: Option<String>,
+    pub batch: bool,
+    pub silent: bool,
+    pub skip_column_names: bool,
+}
+
+impl Exec {
+    /// Recognise the exec'd command; `None` when the program is not one of the above.
+    pub fn app_command(&self) -> Option<Result<AppCommand, CliError>> {
+        parse_app_command(&self.command)
+    }
+}
+
+impl Run {
+    /// Recognise the container command given after the image, if any.
+    pub fn app_command(&self) -> Option<Result<AppCommand, CliError>> {
+        parse_app_command(&self.command)
+    }
+}
+
+/// Recognise `argv` as an application command. `None` when argv is empty or the program is
+/// not recognised.
+pub fn parse_app_command(argv: &Argv) -> Option<Result<AppCommand, CliError>> {
+    let prog = argv.words.first()?;
+    let base = prog.rsplit('/').next().unwrap_or(prog);
+    let p = Args { argv };
+    Some(match base {
+        "ping" => ping(&p).map(AppCommand::Ping),
+        "curl" => curl(&p).map(AppCommand::Curl),
+        "nslookup" => nslookup(&p).map(AppCommand::Nslookup),
+        "mysql" => mysql(&p).map(AppCommand::Mysql),
+        _ => return None,
+    })
+}
+
+struct Args<'a> {
+    argv: &'a Argv,
+}
+
+impl Args<'_> {
+    fn len(&self) -> usize {
+        self.argv.words.len()
+    }
+    fn word(&self, i: usize) -> &str {
+        &self.argv.words[i]
+    }
+    fn err(&self, msg: impl Into<String>, i: usize) -> CliError {
+        CliError::new(msg, self.span(i))
+    }
+    fn span(&self, i: usize) -> Span {
+        if self.argv.spans.is_empty() { Span::default() } else { self.argv.span(i.min(self.argv.spans.len() - 1)) }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// ping
+
+/// iputils `ping`, parsed with glibc getopt semantics (options may follow the host).
+fn ping(a: &Args) -> Result<Ping, CliError> {
+    const WITH_ARG: &str = "cwWistIQlpM";
+    const NO_ARG: &str = "qn46vDOaAbdfLRrU";
+    let mut p = Ping::default();
+    let mut hosts: Vec<(String, usize)> = Vec::new();
+    let mut i = 1;
+    let mut only_args = false;
+    while i < a.len() {
+        let w = a.word(i);
+        let at = i;
+        i += 1;
+        if only_args || w.len() < 2 || !w.starts_with('-') {
+            hosts.push((w.to_string(), at));
+            continue;
+        }
+        if w == "--" {
+            only_args = true;
+            continue;
+        }
+        if let Some(long) = w.strip_prefix("--") {
+            let name = long.split('=').next().unwrap_or("");
+            return Err(a.err(format!("ping: unrecognized option '--{name}'"), at));
+        }
+        let chars: Vec<char> = w[1..].chars().collect();
+        let mut k = 0;
+        while k < chars.len() {
+            let c = chars[k];
+            k += 1;
+            if NO_ARG.contains(c) {
+                match c {
+                    'q' => p.quiet = true,
+                    'n' => p.numeric = true,
+                    _ => p.other_options.push((c, String::new())),
+                }
+                continue;
+            }
+            if !WITH_ARG.contains(c) {
+                return Err(a.err(format!("ping: invalid option -- '{c}'"), at));
+            }
+            let (val, vi): (String, usize) = if k < chars.len() {
+                let v = chars[k..].iter().collect();
+                k = chars.len();
+                (v, at)
+            } else if i < a.len() {
+                i += 1;
+                (a.word(i - 1).to_string(), i - 1)
+            } else {
+                return Err(a.err(format!("ping: option requires an argument -- '{c}'"), at));
+            };
+            match c {
+                'c' => p.count = Some(ping_num(&val, 1, i64::MAX as u64).map_err(|m| a.err(m, vi))?),
+                'w' => p.deadline = Some(ping_num(&val, 0, i32::MAX as u64).map_err(|m| a.err(m, vi))?),
+                _ => p.other_options.push((c, val)),
+            }
+        }
+    }
+    match hosts.len() {
+        0 => Err(CliError::new("ping: usage error: Destination address required", a.argv.full_span())),
+        1 => {
+            p.host = hosts.remove(0).0;
+            Ok(p)
+        }
+        _ => Err(a.err("netsim: ping: only one destination is supported", hosts[1].1)),
+    }
+}
+
+/// iputils `strtol_or_err` wording (iputils ≥ 20210722).
+fn ping_num(v: &str, min: u64, max: u64) -> Result<u64, String> {
+    let n = parse_uint(v, false, 64).map_err(|_| format!("ping: invalid argument: '{v}'"))?;
+    if n < min || n > max {
+        return Err(format!("ping: invalid argument: '{v}': out of range: {min} <= value <= {max}"));
+    }
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------
+// curl
+
+#[derive(Clone, Copy)]
+enum CurlOpt {
+    Flag(fn(&mut Curl)),
+    Value(fn(&mut Curl, String)),
+}
+
+fn curl_long(name: &str) -> Option<CurlOpt> {
+    use CurlOpt::{Flag, Value};
+    Some(match name {
+        "silent" => Flag(|c| c.silent = true),
+        "show-error" => Flag(|c| c.show_error = true),
+        "fail" => Flag(|c| c.fail = true),
+        "include" => Flag(|c| c.include = true),
+        "head" => Flag(|c| c.head = true),
+        "location" => Flag(|c| c.location = true),
+        "verbose" => Flag(|c| c.verbose = true),
+        "insecure" | "compressed" | "http1.1" => Flag(|_| {}),
+        "request" => Value(|c, v| c.request = Some(v)),
+        "data" | "data-raw" | "data-binary" | "data-ascii" => Value(|c, v| c.data.push(v)),
+        "header" => Value(|c, v| c.headers.push(v)),
+        "output" => Value(|c, v| c.output = Some(v)),
+        "max-time" => Value(|c, v| c.max_time = Some(v)),
+        "connect-timeout" | "user-agent" | "user" | "write-out" | "retry" => Value(|_, _| {}),
+        "url" => Value(|_, _| {}),
+        _ => return None,
+    })
+}
+
+fn curl_short(c: char) -> Option<&'static str> {
+    Some(match c {
+        's' => "silent",
+        'S' => "show-error",
+        'f' => "fail",
+        'i' => "include",
+        'I' => "head",
+        'L' => "location",
+        'v' => "verbose",
+        'k' => "insecure",
+        'X' => "request",
+        'd' => "data",
+        'H' => "header",
+        'o' => "output",
+        'm' => "max-time",
+        'A' => "user-agent",
+        'u' => "user",
+        'w' => "write-out",
+        _ => return None,
+    })
+}
+
+/// curl's command line. Unknown options: `curl: option X: is unknown`; missing values:
+/// `curl: option X: requires parameter` (X is the argument as typed); no URL:
+/// `curl: no URL specified!`. curl prints a second line ("curl: try 'curl --help' …") that
+/// is not reproduced.
+fn curl(a: &Args) -> Result<Curl, CliError> {
+    let mut c = Curl::default();
+    let mut urls: Vec<(String, usize)> = Vec::new();
+    let mut i = 1;
+    let mut only_urls = false;
+    while i < a.len() {
+        let w = a.word(i).to_string();
+        let at = i;
+        i += 1;
+        if only_urls || w.len() < 2 || !w.starts_with('-') {
+            urls.push((w, at));
+            continue;
+        }
+        if w == "--" {
+            only_urls = true;
+            continue;
+        }
+        if let Some(name) = w.strip_prefix("--") {
+            let Some(opt) = curl_long(name) else {
+                return Err(a.err(format!("curl: option {w}: is unknown"), at));
+            };
+            match opt {
+                CurlOpt::Flag(f) => f(&mut c),
+                CurlOpt::Value(f) => {
+                    if i >= a.len() {
+                        return Err(a.err(format!("curl: option {w}: requires parameter"), at));
+                    }
+                    let v = a.word(i).to_string();
+                    i += 1;
+                    if name == "url" {
+                        urls.push((v, i - 1));
+                    } else {
+                        f(&mut c, v);
+                    }
+                }
+            }
+            continue;
+        }
+        let chars: Vec<char> = w[1..].chars().collect();
+        let mut k = 0;
+        while k < chars.len() {
+            let ch = chars[k];
+            k += 1;
+            let Some(opt) = curl_short(ch).and_then(curl_long) else {
+                return Err(a.err(format!("curl: option {w}: is unknown"), at));
+            };
+            match opt {
+                CurlOpt::Flag(f) => f(&mut c),
+                CurlOpt::Value(f) => {
+                    let v = if k < chars.len() {
+                        let v: String = chars[k..].iter().collect();
+                        k = chars.len();
+                        v
+                    } else if i < a.len() {
+                        i += 1;
+                        a.word(i - 1).to_string()
+                    } else {
+                        return Err(a.err(format!("curl: option {w}: requires parameter"), at));
+                    };
+                    f(&mut c, v);
+                }
+            }
+        }
+    }
+    if urls.is_empty() {
+        return Err(CliError::new("curl: no URL specified!", a.argv.full_span()));
+    }
+    for (u, at) in urls {
+        c.urls.push(parse_url(&u).map_err(|m| a.err(m, at))?);
+    }
+    Ok(c)
+}
+
+/// URL parsing with curl 8 error wording.
+fn parse_url(s: &str) -> Result<Url, String> {
+    let malformed = || "curl: (3) URL rejected: Malformed input to a URL function".to_string();
+    let (scheme, rest) = match s.split_once("://") {
+        Some((sc, r)) => (sc.to_ascii_lowercase(), r),
+        None => ("http".to_string(), s),
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("curl: (1) Protocol \"{scheme}\" not supported"));
+    }
+    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(split);
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = if let Some(r) = authority.strip_prefix('[') {
+        let (h, after) = r.split_once(']').ok_or_else(malformed)?;
+        (format!("[{h}]"), after.strip_prefix(':'))
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (authority.to_string(), None),
+        }
+    };
+    if host.is_empty() {
+        return Err("curl: (3) URL rejected: No host part in the URL".to_string());
+    }
+    if host.chars().any(|c| c.is_whitespace() || "<>\\^`{|}\"".contains(c)) {
+        return Err(malformed());
+    }
+    let port = match port {
+        None | Some("") => None,
+        Some(p) => Some(parse_uint(p, false, 16).map_err(|_| {
+            "curl: (3) URL rejected: Port number was not a decimal number between 0 and 65535".to_string()
+        })? as u16),
+    };
+    let path = path.split('#').next().unwrap_or("");
+    let path = if path.is_empty() || path.starts_with('?') { format!("/{path}") } else { path.to_string() };
+    Ok(Url { scheme, host, port, path })
+}
+
+// ---------------------------------------------------------------------------------------
+// nslookup
+
+const QUERY_TYPES: &[&str] = &["A", "AAAA", "ANY", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"];
+
+/// BIND 9 `nslookup` non-interactive mode. `*** Invalid option: X` is BIND's message for an
+/// unknown `-option`; `unknown query type: X` is from memory.
+fn nslookup(a: &Args) -> Result<Nslookup, CliError> {
+    let mut n = Nslookup { name: String::new(), server: None, query_type: "A".into(), port: 53 };
+    let mut pos: Vec<(String, usize)> = Vec::new();
+    for i in 1..a.len() {
+        let w = a.word(i);
+        let Some(opt) = w.strip_prefix('-').filter(|o| !o.is_empty()) else {
+            pos.push((w.to_string(), i));
+            continue;
+        };
+        let (k, v) = opt.split_once('=').unwrap_or((opt, ""));
+        match k.to_ascii_lowercase().as_str() {
+            "type" | "query" | "querytype" | "q" | "ty" => {
+                let t = v.to_ascii_uppercase();
+                if !QUERY_TYPES.contains(&t.as_str()) {
+                    return Err(a.err(format!("unknown query type: {v}"), i));
+                }
+                n.query_type = t;
+            }
+            "port" => {
+                n.port = parse_uint(v, false, 16).map_err(|_| a.err(format!("*** Invalid option: {opt}"), i))? as u16;
+            }
+            "timeout" | "retry" | "debug" | "nodebug" | "d2" | "vc" | "novc" | "recurse" | "norecurse" | "search"
+            | "nosearch" | "domain" => {}
+            _ => return Err(a.err(format!("*** Invalid option: {opt}"), i)),
+        }
+    }
+    match pos.len() {
+        0 => Err(CliError::new(
+            "netsim: nslookup: interactive mode is not supported; give the name to look up",
+            a.argv.full_span(),
+        )),
+        1 | 2 => {
+            n.name = pos[0].0.clone();
+            n.server = pos.get(1).map(|p| p.0.clone());
+            Ok(n)
+        }
+        _ => Err(a.err("netsim: nslookup: expected NAME [SERVER]", pos[2].1)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// mysql
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MyArg {
+    None,
+    Required,
+    Optional,
+}
+
+fn mysql_opt(name: &str) -> Option<MyArg> {
+    Some(match name {
+        "host"
+        | "user"
+        | "port"
+        | "execute"
+        | "database"
+        | "protocol"
+        | "socket"
+        | "connect-timeout"
+        | "default-character-set" => MyArg::Required,
+        "password" => MyArg::Optional,
+        "batch" | "silent" | "skip-column-names" | "table" | "vertical" | "verbose" | "force" | "raw" | "html"
+        | "xml" | "quick" | "compress" => MyArg::None,
+        _ => return None,
+    })
+}
+
+fn mysql_short(c: char) -> Option<&'static str> {
+    Some(match c {
+        'h' => "host",
+        'u' => "user",
+        'p' => "password",
+        'P' => "port",
+        'e' => "execute",
+        'D' => "database",
+        'S' => "socket",
+        'B' => "batch",
+        's' => "silent",
+        'N' => "skip-column-names",
+        't' => "table",
+        'E' => "vertical",
+        'v' => "verbose",
+        'f' => "force",
+        'r' => "raw",
+        'H' => "html",
+        'X' => "xml",
+        'q' => "quick",
+        'C' => "compress",
+        _ => return None,
+    })
+}
+
+fn mysql_set(m: &mut Mysql, name: &str, v: Option<String>) -> Result<(), String> {
+    match name {
+        "host" => m.host = v,
+        "user" => m.user = v,
+        "password" => m.password = v,
+        "execute" => m.execute = v,
+        "database" => m.database = v,
+        "port" => {
+            let v = v.unwrap_or_default();
+            m.port = Some(
+                parse_uint(&v, false, 16)
+                    .map_err(|_| format!("mysql: [ERROR] mysql: Error while setting value '{v}' to 'port'."))?
+                    as u16,
+            );
+        }
+        "batch" => m.batch = true,
+        "silent" => m.silent = true,
+        "skip-column-names" => m.skip_column_names = true,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// MySQL 8 client options (my_getopt). Unknown options:
+/// `mysql: [ERROR] unknown option '--foo'.`; missing argument:
+/// `mysql: [ERROR] mysql: option '-u' requires an argument.` (best recollection). A bare
+/// `-p`/`--password` would prompt on the terminal, which a scenario cannot answer.
+fn mysql(a: &Args) -> Result<Mysql, CliError> {
+    let prompt = "netsim: mysql: interactive password prompt is not supported; write -pPASSWORD";
+    let mut m = Mysql::default();
+    let mut pos: Vec<(String, usize)> = Vec::new();
+    let mut i = 1;
+    while i < a.len() {
+        let w = a.word(i).to_string();
+        let at = i;
+        i += 1;
+        if w.len() < 2 || !w.starts_with('-') {
+            pos.push((w, at));
+            continue;
+        }
+        if w == "--" {
+            pos.extend((i..a.len()).map(|j| (a.word(j).to_string(), j)));
+            break;
+        }
+        if let Some(body) = w.strip_prefix("--") {
+            let (name, inline) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (body, None),
+            };
+            let name = name.replace('_', "-");
+            let kind =
+                mysql_opt(&name).ok_or_else(|| a.err(format!("mysql: [ERROR] unknown option '--{name}'."), at))?;
+            let v = match (kind, inline) {
+                (_, Some(v)) => Some(v),
+                (MyArg::Required, None) if i < a.len() => {
+                    i += 1;
+                    Some(a.word(i - 1).to_string())
+                }
+                (MyArg::Required, None) => {
+                    return Err(a.err(format!("mysql: [ERROR] mysql: option '--{name}' requires an argument."), at));
+                }
+                (MyArg::Optional, None) => return Err(a.err(prompt, at)),
+                (MyArg::None, None) => None,
+            };
+            mysql_set(&mut m, &name, v).map_err(|e| a.err(e, at))?;
+            continue;
+        }
+        let chars: Vec<char> = w[1..].chars().collect();
+        let mut k = 0;
+        while k < chars.len() {
+            let c = chars[k];
+            k += 1;
+            let name = mysql_short(c).ok_or_else(|| a.err(format!("mysql: [ERROR] unknown option '-{c}'."), at))?;
+            let kind = mysql_opt(name).unwrap_or(MyArg::None);
+            let rest: String = chars[k..].iter().collect();
+            let v = match kind {
+                MyArg::None => None,
+                _ if !rest.is_empty() => {
+                    k = chars.len();
+                    Some(rest)
+                }
+                MyArg::Optional => return Err(a.err(prompt, at)),
+                MyArg::Required if i < a.len() => {
+                    i += 1;
+                    Some(a.word(i - 1).to_string())
+                }
+                MyArg::Required => {
+                    return Err(a.err(format!("mysql: [ERROR] mysql: option '-{c}' requires an argument."), at));
+                }
+            };
+            mysql_set(&mut m, name, v).map_err(|e| a.err(e, at))?;
+        }
+    }
+    match pos.len() {
+        0 => {}
+        1 => m.database = Some(pos[0].0.clone()),
+        _ => return Err(a.err("netsim: mysql: expected at most one database name", pos[1].1)),
+    }
+    Ok(m)
+}
