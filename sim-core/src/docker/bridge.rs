@@ -1,0 +1,195 @@
+//! The bridge driver, compiled into a kernel plan: what `dockerd` (v29, iptables backend,
+//! userland-proxy on) builds on one host for its bridge networks and their containers.
+//!
+//! Devices follow facts sheet §2.1 (`docker0` / `br-<12 hex>`, host-side `veth<7 hex>`,
+//! `eth0` in the container, default route via the gateway except on `--internal` networks);
+//! iptables follows §2.3, rule for rule (`LN/drivers/bridge/internal/iptabler`).
+
+use std::net::Ipv4Addr;
+
+use crate::plan::{AddrPlan, IptablesPlan, Ipv4Net, Link, NsPlan, Plan, RoutePlan};
+use crate::wire::Mac;
+
+/// One bridge network as the daemon holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BridgeNetwork {
+    /// `bridge` for the default network, else the user's name.
+    pub name: String,
+    /// The bridge device: `docker0`, or `br-` + 12 hex chars of the network id.
+    pub device: String,
+    pub subnet: Ipv4Net,
+    pub gateway: Ipv4Addr,
+    pub mac: Mac,
+    pub internal: bool,
+    /// `com.docker.network.bridge.enable_icc` (daemon `--icc` for the default bridge).
+    pub icc: bool,
+    /// `com.docker.network.bridge.enable_ip_masquerade`.
+    pub masquerade: bool,
+    pub mtu: u32,
+}
+
+/// A container's endpoint on one bridge network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BridgeEndpoint {
+    /// The container's sandbox: a namespace of its own.
+    pub sandbox: String,
+    /// Index into the networks slice.
+    pub network: usize,
+    /// Interface name inside the sandbox (`eth0`, `eth1`, …).
+    pub ifname: String,
+    /// Host-side veth (`veth` + 7 hex chars).
+    pub host_veth: String,
+    pub ip: Ipv4Addr,
+    pub mac: Mac,
+    /// Whether this endpoint supplies the sandbox's default route.
+    pub gateway: bool,
+    pub ports: Vec<PortBinding>,
+}
+
+/// `-p HOSTPORT:CONTAINERPORT[/proto]` on 0.0.0.0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortBinding {
+    pub proto: Proto,
+    pub host_port: u16,
+    pub container_port: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl Proto {
+    fn name(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
+/// Adds the daemon's work on host namespace `host` to `plan`: bridges, veth pairs, container
+/// namespaces, addresses, routes and iptables rules. `host` must already be in the plan.
+/// Networks are given in creation order, endpoints in join order, which is the order the
+/// daemon programs (and so the order `iptables-save` shows) their rules.
+pub fn compile(plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) {
+    // The daemon turns ip_forward on; having had to change it, it sets the FORWARD policy
+    // to DROP (§2.1 ip_forward).
+    if let Some(ns) = plan.namespaces.iter_mut().find(|n| n.name == host) {
+        ns.ip_forward = true;
+    }
+    let mut rules: Vec<(&str, String)> = Vec::new();
+    let ipt = |rules: &mut Vec<(&'static str, String)>, table: &'static str, rule: String| rules.push((table, rule));
+    for chain in ["DOCKER", "DOCKER-USER", "DOCKER-FORWARD", "DOCKER-CT", "DOCKER-INTERNAL", "DOCKER-BRIDGE"] {
+        ipt(&mut rules, "filter", format!("-N {chain}"));
+    }
+    ipt(&mut rules, "filter", "-P FORWARD DROP".into());
+    ipt(&mut rules, "filter", "-A FORWARD -j DOCKER-USER".into());
+    ipt(&mut rules, "filter", "-A FORWARD -j DOCKER-FORWARD".into());
+    for chain in ["DOCKER-CT", "DOCKER-INTERNAL", "DOCKER-BRIDGE"] {
+        ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -j {chain}"));
+    }
+    ipt(&mut rules, "nat", "-N DOCKER".into());
+    ipt(&mut rules, "nat", "-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER".into());
+    // userland-proxy on: loopback traffic is left to docker-proxy.
+    ipt(&mut rules, "nat", "-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER".into());
+
+    for n in networks {
+        let br = &n.device;
+        plan.links.push(Link::Bridge {
+            name: br.clone(),
+            ns: host.into(),
+            mac: Some(n.mac),
+            mtu: Some(n.mtu),
+            ageing: None,
+        });
+        plan.addresses.push(AddrPlan { ns: host.into(), dev: br.clone(), addr: Ipv4Net::new(n.gateway, n.subnet.len) });
+        let subnet = n.subnet.trunc();
+        if n.icc {
+            ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -i {br} -j ACCEPT"));
+        } else {
+            ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -i {br} -o {br} -j DROP"));
+            ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -i {br} ! -o {br} -j ACCEPT"));
+        }
+        ipt(&mut rules, "filter", format!("-A DOCKER-CT -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"));
+        ipt(&mut rules, "filter", format!("-A DOCKER-BRIDGE -o {br} -j DOCKER"));
+        ipt(&mut rules, "filter", format!("-A DOCKER ! -i {br} -o {br} -j DROP"));
+        if n.internal {
+            ipt(&mut rules, "filter", format!("-A DOCKER-INTERNAL ! -s {subnet} -o {br} -j DROP"));
+            ipt(&mut rules, "filter", format!("-A DOCKER-INTERNAL ! -d {subnet} -i {br} -j DROP"));
+        } else if n.masquerade {
+            // Inserted: the newest network's rule comes first.
+            ipt(&mut rules, "nat", format!("-I POSTROUTING -s {subnet} ! -o {br} -j MASQUERADE"));
+        }
+    }
+
+    for e in endpoints {
+        let n = &networks[e.network];
+        let br = &n.device;
+        plan.namespaces.push(NsPlan {
+            name: e.sandbox.clone(),
+            lo_up: true,
+            ip_forward: false,
+            bridge_nf_call_iptables: true,
+        });
+        plan.links.push(Link::Veth {
+            name: e.ifname.clone(),
+            ns: e.sandbox.clone(),
+            peer: e.host_veth.clone(),
+            peer_ns: host.into(),
+            mac: Some(e.mac),
+            peer_mac: None,
+            mtu: Some(n.mtu),
+            master: None,
+            peer_master: Some(br.clone()),
+            delay: None,
+        });
+        plan.addresses.push(AddrPlan {
+            ns: e.sandbox.clone(),
+            dev: e.ifname.clone(),
+            addr: Ipv4Net::new(e.ip, n.subnet.len),
+        });
+        if e.gateway && !n.internal {
+            plan.routes.push(RoutePlan {
+                ns: e.sandbox.clone(),
+                dst: Ipv4Net::DEFAULT,
+                via: Some(n.gateway),
+                dev: Some(e.ifname.clone()),
+                src: None,
+                metric: 0,
+            });
+        }
+        if !n.internal {
+            // Direct routed access to the container is refused from anywhere but its bridge.
+            ipt(&mut rules, "raw", format!("-A PREROUTING -d {}/32 ! -i {br} -j DROP", e.ip));
+        }
+        for p in &e.ports {
+            let proto = p.proto.name();
+            ipt(
+                &mut rules,
+                "filter",
+                format!(
+                    "-I DOCKER -d {}/32 ! -i {br} -o {br} -p {proto} -m {proto} --dport {} -j ACCEPT",
+                    e.ip, p.container_port
+                ),
+            );
+            ipt(
+                &mut rules,
+                "nat",
+                format!(
+                    "-A DOCKER ! -i {br} -p {proto} -m {proto} --dport {} -j DNAT --to-destination {}:{}",
+                    p.host_port, e.ip, p.container_port
+                ),
+            );
+        }
+    }
+    plan.iptables.extend(rules.into_iter().map(|(table, rule)| IptablesPlan {
+        ns: host.into(),
+        table: table.into(),
+        rule,
+    }));
+}
+
+#[cfg(test)]
+mod tests;
