@@ -1,0 +1,529 @@
+//! One host's Docker daemon as a state machine: it takes parsed `docker` commands, keeps
+//! networks and containers the way libnetwork's controller does, allocates through `ipam`,
+//! and compiles its state into a kernel plan through the drivers (`bridge`).
+//!
+//! Local scope only so far: the bridge, host and null drivers. Commands the model does not
+//! cover yet answer with a `netsim:` error that says so, never silently.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::bridge::{self, BridgeEndpoint, BridgeNetwork, PortBinding, Proto};
+use super::cli::{self, DockerCommand, NetworkDriver, NetworkMode};
+use super::ipam::{AddressSpace, Ipam, IpamConfig, Ipv4Prefix, PoolId};
+use crate::engine::SimRng;
+use crate::plan::{Ipv4Net, NsPlan, Plan};
+use crate::wire::Mac;
+
+/// An error as the daemon (or the CLI) would print it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineError(pub String);
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+fn err(s: impl Into<String>) -> EngineError {
+    EngineError(s.into())
+}
+
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub name: String,
+    pub id: String,
+    pub driver: NetworkDriver,
+    pub pool: Option<PoolId>,
+    pub gateway: Option<Ipv4Addr>,
+    pub internal: bool,
+    pub icc: bool,
+    pub masquerade: bool,
+    /// The bridge device, for bridge networks.
+    pub device: Option<String>,
+    pub mac: Mac,
+    pub mtu: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub network: String,
+    pub ifname: String,
+    pub host_veth: String,
+    pub ip: Ipv4Addr,
+    pub mac: Mac,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SandboxMode {
+    /// A namespace of its own, with endpoints.
+    Own,
+    /// `--network host`: the host's namespace.
+    Host,
+}
+
+#[derive(Clone, Debug)]
+pub struct Container {
+    pub name: String,
+    pub id: String,
+    pub image: String,
+    pub mode: SandboxMode,
+    pub endpoints: Vec<Endpoint>,
+    pub ports: Vec<PortBinding>,
+}
+
+pub struct Engine {
+    /// The host's namespace in the plan.
+    pub host: String,
+    ipam: Ipam,
+    pub networks: Vec<Network>,
+    pub containers: Vec<Container>,
+    rng: SimRng,
+    /// The host's on-link routes and nameservers, which dynamic subnets avoid (§1.4).
+    reserved: Vec<Ipv4Prefix>,
+    /// Next ephemeral host port to try (§2.6: from the start of the range, upward).
+    next_ephemeral: u16,
+}
+
+const PREDEFINED: [&str; 3] = ["bridge", "host", "none"];
+
+impl Engine {
+    /// A freshly started daemon: `bridge` (docker0), `host` and `none` exist.
+    pub fn new(host: &str, seed: u64, reserved: Vec<Ipv4Prefix>) -> Result<Engine, EngineError> {
+        let mut e = Engine {
+            host: host.to_string(),
+            ipam: Ipam::default(),
+            networks: Vec::new(),
+            containers: Vec::new(),
+            rng: SimRng::new(seed),
+            reserved,
+            next_ephemeral: crate::world::defaults::EPHEMERAL.0,
+        };
+        let pool = e
+            .ipam
+            .request_pool(AddressSpace::Local, &IpamConfig::default(), &e.reserved, false, false)
+            .map_err(|x| err(x.message))?;
+        let (id, mac) = (e.hex(64), e.mac());
+        e.networks.push(Network {
+            name: "bridge".into(),
+            id,
+            driver: NetworkDriver::Bridge,
+            gateway: e.ipam.gateway(pool),
+            pool: Some(pool),
+            internal: false,
+            icc: true,
+            masquerade: true,
+            device: Some("docker0".into()),
+            mac,
+            mtu: 1500,
+        });
+        for (name, driver) in [("host", NetworkDriver::Host), ("none", NetworkDriver::Null)] {
+            let (id, mac) = (e.hex(64), e.mac());
+            e.networks.push(Network {
+                name: name.into(),
+                id,
+                driver,
+                pool: None,
+                gateway: None,
+                internal: false,
+                icc: true,
+                masquerade: false,
+                device: None,
+                mac,
+                mtu: 1500,
+            });
+        }
+        Ok(e)
+    }
+
+    fn hex(&mut self, n: usize) -> String {
+        (0..n).map(|_| char::from_digit(self.rng.next_u32() % 16, 16).unwrap_or('0')).collect()
+    }
+
+    /// v28+: containers and bridges get random locally administered MACs (§2.1).
+    fn mac(&mut self) -> Mac {
+        Mac(self.rng.mac())
+    }
+
+    pub fn network(&self, name_or_id: &str) -> Option<&Network> {
+        self.networks.iter().find(|n| n.name == name_or_id || (name_or_id.len() >= 3 && n.id.starts_with(name_or_id)))
+    }
+
+    fn container_idx(&self, name: &str) -> Result<usize, EngineError> {
+        let name = name.trim_start_matches('/');
+        self.containers
+            .iter()
+            .position(|c| c.name == name || (name.len() >= 3 && c.id.starts_with(name)))
+            .ok_or_else(|| err(format!("Error response from daemon: No such container: {name}")))
+    }
+
+    /// Parses and runs one command line; returns what `docker` prints on success.
+    pub fn exec_line(&mut self, line: &str) -> Result<String, EngineError> {
+        let cmd = cli::parse(line).map_err(|e| err(e.message))?;
+        self.apply(&cmd)
+    }
+
+    pub fn apply(&mut self, cmd: &DockerCommand) -> Result<String, EngineError> {
+        match cmd {
+            DockerCommand::NetworkCreate(c) => self.network_create(c),
+            DockerCommand::NetworkRm(r) => {
+                let mut out = Vec::new();
+                for n in &r.networks {
+                    out.push(self.network_rm(n)?);
+                }
+                Ok(out.join("\n"))
+            }
+            DockerCommand::Run(r) => self.run(r),
+            DockerCommand::NetworkConnect(c) => self.connect(&c.network, &c.container, c.ipv4_address),
+            DockerCommand::NetworkDisconnect(d) => self.disconnect(&d.network, &d.container).map(|_| String::new()),
+            DockerCommand::Rm(r) => {
+                let mut out = Vec::new();
+                for c in &r.containers {
+                    if !r.force {
+                        self.container_idx(c)?;
+                        return Err(err(format!(
+                            "Error response from daemon: cannot remove container \"/{c}\": container is running: stop the container before removing or force remove"
+                        )));
+                    }
+                    out.push(self.rm(c)?);
+                }
+                Ok(out.join("\n"))
+            }
+            other => Err(err(format!("netsim: this Docker command is not modelled yet: {other:?}")
+                .chars()
+                .take(160)
+                .collect::<String>())),
+        }
+    }
+
+    fn network_create(&mut self, c: &cli::NetworkCreate) -> Result<String, EngineError> {
+        if self.networks.iter().any(|n| n.name == c.name) {
+            return Err(err(format!("Error response from daemon: network with name {} already exists", c.name)));
+        }
+        if c.driver != NetworkDriver::Bridge {
+            return Err(err(format!("netsim: the {} driver is not modelled yet", c.driver.as_str())));
+        }
+        let v4 = |a: IpAddr| match a {
+            IpAddr::V4(v) => Ok(v),
+            IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
+        };
+        let mut cfg = IpamConfig::default();
+        if let Some(p) = c.ipam.first() {
+            cfg.subnet =
+                Some(Ipv4Prefix::new(v4(p.subnet.addr)?, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?);
+            cfg.ip_range = match &p.ip_range {
+                Some(r) => Some(Ipv4Prefix::new(v4(r.addr)?, r.prefix_len).map_err(|e| err(e.to_string()))?),
+                None => None,
+            };
+            cfg.gateway = p.gateway.map(v4).transpose()?;
+            for (k, a) in &p.aux_addresses {
+                cfg.aux.push((k.clone(), v4(*a)?));
+            }
+            Ipam::validate(&cfg).map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
+        }
+        let pool = self
+            .ipam
+            .request_pool(AddressSpace::Local, &cfg, &self.reserved, false, false)
+            .map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
+        let id = self.hex(64);
+        let opt = |k: &str| c.options.get(k).map(String::as_str);
+        let device =
+            opt("com.docker.network.bridge.name").map(str::to_string).unwrap_or_else(|| format!("br-{}", &id[..12]));
+        let mtu = opt("com.docker.network.driver.mtu").and_then(|m| m.parse().ok()).unwrap_or(1500);
+        let mac = self.mac();
+        self.networks.push(Network {
+            name: c.name.clone(),
+            id: id.clone(),
+            driver: NetworkDriver::Bridge,
+            gateway: self.ipam.gateway(pool),
+            pool: Some(pool),
+            internal: c.internal,
+            icc: opt("com.docker.network.bridge.enable_icc") != Some("false"),
+            masquerade: opt("com.docker.network.bridge.enable_ip_masquerade") != Some("false"),
+            device: Some(device),
+            mac,
+            mtu,
+        });
+        Ok(id)
+    }
+
+    fn network_rm(&mut self, name: &str) -> Result<String, EngineError> {
+        let Some(i) = self.networks.iter().position(|n| n.name == name || (name.len() >= 3 && n.id.starts_with(name)))
+        else {
+            return Err(err(format!("Error response from daemon: network {name} not found")));
+        };
+        let n = &self.networks[i];
+        if PREDEFINED.contains(&n.name.as_str()) {
+            return Err(err(format!(
+                "Error response from daemon: {} is a pre-defined network and cannot be removed",
+                n.name
+            )));
+        }
+        if self.containers.iter().any(|c| c.endpoints.iter().any(|e| e.network == n.name)) {
+            return Err(err(format!(
+                "Error response from daemon: error while removing network: network {} id {} has active endpoints",
+                n.name, n.id
+            )));
+        }
+        let n = self.networks.remove(i);
+        if let Some(p) = n.pool {
+            self.ipam.release_pool(p).map_err(|e| err(e.message))?;
+        }
+        Ok(name.to_string())
+    }
+
+    fn run(&mut self, r: &cli::Run) -> Result<String, EngineError> {
+        let name = match &r.name {
+            Some(n) => n.clone(),
+            None => self.generated_name(),
+        };
+        if let Some(c) = self.containers.iter().find(|c| c.name == name) {
+            return Err(err(format!(
+                "Error response from daemon: Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
+                c.id
+            )));
+        }
+        let first = r.networks.first().map(|a| a.mode.clone()).unwrap_or(NetworkMode::Default);
+        let (mode, net) = match &first {
+            NetworkMode::Default | NetworkMode::Bridge => (SandboxMode::Own, Some("bridge".to_string())),
+            NetworkMode::UserDefined(n) => {
+                let net = self
+                    .network(n)
+                    .ok_or_else(|| err(format!("docker: Error response from daemon: network {n} not found.")))?;
+                (SandboxMode::Own, Some(net.name.clone()))
+            }
+            NetworkMode::Host => (SandboxMode::Host, None),
+            NetworkMode::None => (SandboxMode::Own, None),
+            NetworkMode::Container(c) => {
+                return Err(err(format!("netsim: --network container:{c} is not modelled yet")));
+            }
+        };
+        let ip = r.networks.first().and_then(|a| a.ipv4_address);
+        if ip.is_some() && matches!(first, NetworkMode::Default | NetworkMode::Bridge) {
+            return Err(err(format!(
+                "docker: Error response from daemon: {}.",
+                super::ipam::ERR_USER_IP_ON_DEFAULT_BRIDGE
+            )));
+        }
+        let mut ports = Vec::new();
+        if mode == SandboxMode::Own {
+            for spec in &r.publish {
+                for m in spec.mappings() {
+                    if m.host_ip.is_some_and(|h| !h.is_unspecified()) {
+                        return Err(err("netsim: publishing on a specific host address is not modelled yet"));
+                    }
+                    let proto = match m.protocol {
+                        cli::Protocol::Tcp => Proto::Tcp,
+                        cli::Protocol::Udp => Proto::Udp,
+                        cli::Protocol::Sctp => return Err(err("netsim: SCTP is not modelled")),
+                    };
+                    let host_port = match m.host_port {
+                        Some(h) => h.start,
+                        None => self.ephemeral(proto),
+                    };
+                    if self.port_taken(proto, host_port)
+                        || ports.iter().any(|p: &PortBinding| p.proto == proto && p.host_port == host_port)
+                    {
+                        return Err(err(format!(
+                            "docker: Error response from daemon: driver failed programming external connectivity on endpoint {name}: Bind for 0.0.0.0:{host_port} failed: port is already allocated."
+                        )));
+                    }
+                    ports.push(PortBinding { proto, host_port, container_port: m.container_port });
+                }
+            }
+        }
+        let id = self.hex(64);
+        self.containers.push(Container {
+            name: name.clone(),
+            id: id.clone(),
+            image: r.image.familiar_name(),
+            mode,
+            endpoints: Vec::new(),
+            ports,
+        });
+        if let Some(net) = net {
+            let ip = ip.map(|a| match a {
+                IpAddr::V4(v) => Ok(v),
+                IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
+            });
+            let ip = ip.transpose()?;
+            if let Err(e) = self.connect(&net, &name, ip.map(IpAddr::V4)) {
+                self.containers.pop();
+                return Err(e);
+            }
+        }
+        Ok(id)
+    }
+
+    fn generated_name(&mut self) -> String {
+        // Docker's namesgenerator: an adjective and a notable scientist.
+        const LEFT: [&str; 8] = ["admiring", "brave", "eager", "focused", "nifty", "quirky", "serene", "zealous"];
+        const RIGHT: [&str; 8] = ["hopper", "lovelace", "turing", "curie", "noether", "shannon", "ritchie", "wozniak"];
+        loop {
+            let n = format!("{}_{}", LEFT[self.rng.next_u32() as usize % 8], RIGHT[self.rng.next_u32() as usize % 8]);
+            if !self.containers.iter().any(|c| c.name == n) {
+                return n;
+            }
+        }
+    }
+
+    fn port_taken(&self, proto: Proto, port: u16) -> bool {
+        self.containers.iter().any(|c| c.ports.iter().any(|p| p.proto == proto && p.host_port == port))
+    }
+
+    fn ephemeral(&mut self, proto: Proto) -> u16 {
+        let (lo, hi) = crate::world::defaults::EPHEMERAL;
+        loop {
+            let p = self.next_ephemeral;
+            self.next_ephemeral = if p >= hi { lo } else { p + 1 };
+            if !self.port_taken(proto, p) {
+                return p;
+            }
+        }
+    }
+
+    fn connect(&mut self, network: &str, container: &str, ip: Option<IpAddr>) -> Result<String, EngineError> {
+        let ci = self.container_idx(container)?;
+        let net = self
+            .network(network)
+            .ok_or_else(|| err(format!("Error response from daemon: network {network} not found")))?
+            .clone();
+        if net.driver != NetworkDriver::Bridge {
+            return Err(err(format!("netsim: connecting to the {} network is not modelled yet", net.name)));
+        }
+        let c = &self.containers[ci];
+        if c.mode == SandboxMode::Host {
+            return Err(err(
+                "Error response from daemon: container sharing network namespace with another container or host cannot be connected to any other network",
+            ));
+        }
+        if c.endpoints.iter().any(|e| e.network == net.name) {
+            return Err(err(format!(
+                "Error response from daemon: endpoint with name {} already exists in network {}",
+                c.name, net.name
+            )));
+        }
+        let ip = match ip {
+            Some(IpAddr::V4(v)) => Some(v),
+            Some(IpAddr::V6(_)) => return Err(err("netsim: IPv6 is not modelled")),
+            None => None,
+        };
+        let pool = net.pool.ok_or_else(|| err("netsim: network without a pool"))?;
+        let addr = self
+            .ipam
+            .request_address(pool, ip)
+            .map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
+        // Interface names: the lowest unused ethN (§1.1).
+        let used: Vec<String> = self.containers[ci].endpoints.iter().map(|e| e.ifname.clone()).collect();
+        let ifname = (0..).map(|n| format!("eth{n}")).find(|n| !used.contains(n)).unwrap_or_else(|| "eth0".into());
+        let host_veth = format!("veth{}", self.hex(7));
+        let mac = self.mac();
+        self.containers[ci].endpoints.push(Endpoint { network: net.name.clone(), ifname, host_veth, ip: addr, mac });
+        Ok(String::new())
+    }
+
+    fn disconnect(&mut self, network: &str, container: &str) -> Result<(), EngineError> {
+        let ci = self.container_idx(container)?;
+        let net = self
+            .network(network)
+            .ok_or_else(|| err(format!("Error response from daemon: network {network} not found")))?
+            .clone();
+        let c = &mut self.containers[ci];
+        let Some(i) = c.endpoints.iter().position(|e| e.network == net.name) else {
+            return Err(err(format!(
+                "Error response from daemon: container {} is not connected to network {}",
+                c.id, net.name
+            )));
+        };
+        let e = c.endpoints.remove(i);
+        if let Some(p) = net.pool {
+            self.ipam.release_address(p, e.ip).map_err(|x| err(x.message))?;
+        }
+        Ok(())
+    }
+
+    fn rm(&mut self, name: &str) -> Result<String, EngineError> {
+        let ci = self.container_idx(name)?;
+        let nets: Vec<String> = self.containers[ci].endpoints.iter().map(|e| e.network.clone()).collect();
+        for n in nets {
+            self.disconnect(&n, name)?;
+        }
+        self.containers.remove(ci);
+        Ok(name.to_string())
+    }
+
+    /// Compiles the daemon's state into `plan` (the host namespace is added if missing).
+    pub fn plan(&self, plan: &mut Plan) {
+        if !plan.namespaces.iter().any(|n| n.name == self.host) {
+            plan.namespaces.push(NsPlan {
+                name: self.host.clone(),
+                lo_up: true,
+                ip_forward: false,
+                bridge_nf_call_iptables: true,
+            });
+        }
+        let bridges: Vec<&Network> = self.networks.iter().filter(|n| n.driver == NetworkDriver::Bridge).collect();
+        let nets: Vec<BridgeNetwork> = bridges
+            .iter()
+            .filter_map(|n| {
+                let pool = n.pool?;
+                Some(BridgeNetwork {
+                    name: n.name.clone(),
+                    device: n.device.clone()?,
+                    subnet: Ipv4Net::new(pool.subnet.addr, pool.subnet.len),
+                    gateway: n.gateway?,
+                    mac: n.mac,
+                    internal: n.internal,
+                    icc: n.icc,
+                    masquerade: n.masquerade,
+                    mtu: n.mtu,
+                })
+            })
+            .collect();
+        let mut eps = Vec::new();
+        for c in &self.containers {
+            if c.mode == SandboxMode::Host {
+                continue;
+            }
+            if c.endpoints.is_empty() {
+                // `--network none`: a namespace with only lo.
+                plan.namespaces.push(NsPlan {
+                    name: c.name.clone(),
+                    lo_up: true,
+                    ip_forward: false,
+                    bridge_nf_call_iptables: true,
+                });
+                continue;
+            }
+            // The gateway endpoint: not internal first, then network name in lexical order (§1.1).
+            let gw = c
+                .endpoints
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, e)| (self.network(&e.network).is_some_and(|n| n.internal), e.network.clone()))
+                .map(|(i, _)| i);
+            for (i, e) in c.endpoints.iter().enumerate() {
+                let Some(ni) = nets.iter().position(|n| n.name == e.network) else { continue };
+                eps.push(BridgeEndpoint {
+                    // The first endpoint creates the sandbox namespace in the plan.
+                    sandbox: c.name.clone(),
+                    network: ni,
+                    ifname: e.ifname.clone(),
+                    host_veth: e.host_veth.clone(),
+                    ip: e.ip,
+                    mac: e.mac,
+                    gateway: Some(i) == gw,
+                    ports: if Some(i) == gw { c.ports.clone() } else { Vec::new() },
+                });
+            }
+        }
+        bridge::compile(plan, &self.host, &nets, &eps);
+        // A sandbox joined to several networks appears once.
+        let mut seen = std::collections::HashSet::new();
+        plan.namespaces.retain(|n| seen.insert(n.name.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests;

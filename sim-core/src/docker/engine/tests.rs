@@ -1,0 +1,177 @@
+use super::*;
+use crate::apps::Traffic;
+use crate::plan::{AddrPlan, Link};
+use crate::trace::{Dir, Why};
+use crate::{Sim, SimTime, Until, World};
+
+fn engine() -> Engine {
+    Engine::new("node1", 1, Vec::new()).expect("daemon starts")
+}
+
+#[test]
+fn fresh_daemon_and_first_user_network_follow_docker_defaults() {
+    let mut e = engine();
+    // §1.3: docker0 takes 172.17.0.0/16 with gateway .1; the first user network 172.18.0.0/16.
+    let b = e.network("bridge").expect("bridge");
+    assert_eq!((b.device.as_deref(), b.gateway), (Some("docker0"), Some("172.17.0.1".parse().expect("ip"))));
+    let id = e.exec_line("docker network create mynet").expect("create");
+    assert_eq!(id.len(), 64);
+    let n = e.network("mynet").expect("mynet");
+    assert_eq!(n.pool.map(|p| p.subnet.to_string()), Some("172.18.0.0/16".into()));
+    // §2.1: br- + the first 12 hex chars of the network id.
+    assert_eq!(n.device.clone(), Some(format!("br-{}", &id[..12])));
+    e.exec_line("docker run -d --name web --network mynet -p 8080:80 nginx").expect("run");
+    e.exec_line("docker run -d --name db --network mynet mysql:8").expect("run");
+    e.exec_line("docker run -d --name old nginx").expect("run on the default bridge");
+    let ip = |e: &Engine, c: &str| e.containers.iter().find(|x| x.name == c).expect("c").endpoints[0].ip.to_string();
+    // §1.5: lowest free address from the bottom; .1 is the gateway.
+    assert_eq!(
+        (ip(&e, "web"), ip(&e, "db"), ip(&e, "old")),
+        ("172.18.0.2".into(), "172.18.0.3".into(), "172.17.0.2".into())
+    );
+    e.exec_line("docker rm -f db").expect("rm");
+    e.exec_line("docker run -d --name db2 --network mynet mysql:8").expect("run");
+    assert_eq!(ip(&e, "db2"), "172.18.0.3", "a released address is reused at once on local networks");
+}
+
+#[test]
+fn daemon_errors_read_like_dockers() {
+    let mut e = engine();
+    e.exec_line("docker network create mynet").expect("create");
+    // Seen from this machine's dockerd: `network with name X already exists`.
+    assert_eq!(
+        e.exec_line("docker network create mynet").unwrap_err().0,
+        "Error response from daemon: network with name mynet already exists"
+    );
+    assert_eq!(
+        e.exec_line("docker network rm nope").unwrap_err().0,
+        "Error response from daemon: network nope not found"
+    );
+    assert!(
+        e.exec_line("docker network rm bridge")
+            .unwrap_err()
+            .0
+            .contains("bridge is a pre-defined network and cannot be removed")
+    );
+    e.exec_line("docker run -d --name web nginx").expect("run");
+    let dup = e.exec_line("docker run -d --name web nginx").unwrap_err().0;
+    assert!(
+        dup.starts_with(
+            "Error response from daemon: Conflict. The container name \"/web\" is already in use by container \""
+        ),
+        "{dup}"
+    );
+    // §1.5: a static IP only on user-defined networks. dockerd 20.10 here says "user specified
+    // IP address is supported on user defined networks only"; the sheet quotes v29 with
+    // hyphens; the CLI parser answers first, in the 20.10 words.
+    let ip = e.exec_line("docker run -d --name x --ip 172.17.0.9 nginx").unwrap_err().0;
+    assert!(
+        ip.replace('-', " ").contains("user specified IP address is supported on user defined networks only"),
+        "{ip}"
+    );
+    // §2.6: `Bind for 0.0.0.0:8080 failed: port is already allocated`.
+    e.exec_line("docker run -d --name p1 -p 8080:80 nginx").expect("run");
+    let bind = e.exec_line("docker run -d --name p2 -p 8080:80 nginx").unwrap_err().0;
+    assert!(bind.contains("Bind for 0.0.0.0:8080 failed: port is already allocated"), "{bind}");
+    assert!(e.containers.iter().all(|c| c.name != "p2"), "a failed run leaves nothing behind");
+    // §1.2: an explicit overlapping subnet.
+    let ov = e.exec_line("docker network create --subnet 172.17.5.0/24 other").unwrap_err().0;
+    assert!(ov.contains("Pool overlaps with other one on this address space"), "{ov}");
+    assert!(e.exec_line("docker network create -d overlay ov").unwrap_err().0.starts_with("netsim:"));
+    let busy = e
+        .exec_line("docker network create n2")
+        .and_then(|_| e.exec_line("docker network connect n2 web"))
+        .and_then(|_| e.exec_line("docker network rm n2"));
+    assert!(busy.unwrap_err().0.contains("has active endpoints"));
+}
+
+#[test]
+fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
+    let mut e = engine();
+    for line in [
+        "docker network create frontend",
+        "docker network create backend",
+        "docker run -d --name web --network frontend -p 8001:80 webapp",
+        "docker run -d --name db --network backend mysql:8",
+        "docker network connect backend web",
+        "docker run -d --name spy --network frontend alpine",
+    ] {
+        e.exec_line(line).unwrap_or_else(|x| panic!("{line}: {x}"));
+    }
+    let mut plan = Plan::default();
+    e.plan(&mut plan);
+    // A LAN client next to node1.
+    plan.namespaces.push(NsPlan { name: "lan".into(), lo_up: true, ip_forward: false, bridge_nf_call_iptables: true });
+    plan.links.push(Link::Veth {
+        name: "eth0".into(),
+        ns: "node1".into(),
+        peer: "eth0".into(),
+        peer_ns: "lan".into(),
+        mac: None,
+        peer_mac: None,
+        mtu: None,
+        master: None,
+        peer_master: None,
+        delay: None,
+    });
+    plan.addresses.push(AddrPlan {
+        ns: "node1".into(),
+        dev: "eth0".into(),
+        addr: "192.168.0.10/24".parse().expect("a"),
+    });
+    plan.addresses.push(AddrPlan { ns: "lan".into(), dev: "eth0".into(), addr: "192.168.0.20/24".parse().expect("a") });
+    let mut w = World::from_plan(&plan, 5).unwrap_or_else(|x| panic!("{x}"));
+    let ip = |c: &str, n: &str| {
+        e.containers
+            .iter()
+            .find(|x| x.name == c)
+            .and_then(|x| x.endpoints.iter().find(|p| p.network == n))
+            .map(|p| p.ip)
+            .expect("endpoint")
+    };
+    let at = SimTime::from_secs;
+    for t in [
+        Traffic::TcpListen { ns: "web".into(), port: 80, reply: Some("ok".into()), close_after_reply: true },
+        Traffic::TcpListen { ns: "db".into(), port: 3306, reply: Some("mysql".into()), close_after_reply: true },
+        Traffic::TcpConnect {
+            at: at(1),
+            ns: "lan".into(),
+            dst: "192.168.0.10".parse().expect("ip"),
+            dport: 8001,
+            send: "GET".into(),
+            close: true,
+        },
+        Traffic::TcpConnect {
+            at: at(2),
+            ns: "web".into(),
+            dst: ip("db", "backend"),
+            dport: 3306,
+            send: "q".into(),
+            close: true,
+        },
+        Traffic::Ping { at: at(3), ns: "spy".into(), dst: ip("db", "backend"), count: 1, interval: at(1), size: 56 },
+    ] {
+        w.add_traffic(&t).expect("traffic");
+    }
+    let mut s = Sim::new(w);
+    s.run_until(Until::Idle);
+    let logs: Vec<(String, String)> = s
+        .records()
+        .iter()
+        .filter_map(|r| match (r.dir, r.why.last()) {
+            (Dir::App, Some(Why::App(t))) => Some((s.world.netns(r.ns).name.clone(), t.clone())),
+            _ => None,
+        })
+        .collect();
+    let has = |ns: &str, needle: &str| logs.iter().any(|(n, t)| n == ns && t.contains(needle));
+    assert!(has("web", "received 3 bytes from 192.168.0.20:"), "published port, real client address: {logs:#?}");
+    assert!(has("lan", "received 2 bytes from 192.168.0.10:8001: \"ok\""), "{logs:#?}");
+    // web is on both networks, so it reaches db; spy is only on frontend.
+    assert!(has("db", &format!("from {}:", ip("web", "backend"))), "{logs:#?}");
+    assert!(has("spy", "1 packets transmitted, 0 received"), "{logs:#?}");
+    // web's default route: among its non-internal endpoints the network name that sorts
+    // first supplies the gateway (§1.1), so backend (joined second, eth1) wins.
+    let web_routes: Vec<_> = plan.routes.iter().filter(|r| r.ns == "web").collect();
+    assert_eq!(web_routes.len(), 1);
+    assert_eq!(web_routes[0].dev.as_deref(), Some("eth1"), "eth1 is the backend endpoint, joined second");
+}
