@@ -522,8 +522,15 @@ impl World {
             self.app_log(ns, || format!("connect to {dst}:{dport}: Network is unreachable"));
             return;
         };
-        let sport = self.ephemeral_port();
-        let key = TcpKey { local: (src, sport), remote: (dst, dport) };
+        // __inet_hash_connect: a port whose 4-tuple is still in use (TIME_WAIT included) is
+        // skipped.
+        let key = loop {
+            let key = TcpKey { local: (src, self.ephemeral_port()), remote: (dst, dport) };
+            if !self.netns(ns).tcp.contains_key(&key) {
+                break key;
+            }
+        };
+        let sport = key.local.1;
         let iss = self.rng.next_u32();
         let (data, close) = match &self.apps[app].kind {
             AppKind::TcpConnect { data, close, .. } => (data.clone(), *close),
@@ -726,6 +733,11 @@ impl World {
         };
         let key = TcpKey { local: (info.dst, seg.dport), remote: (info.src, seg.sport) };
         let len = payload.len() as u32;
+        // tcp_timewait_state_process: a new SYN for a connection in TIME_WAIT starts a new
+        // connection (TCP_TW_SYN) instead of being ignored.
+        if seg.syn && !seg.ackf && self.netns(ns).tcp.get(&key).is_some_and(|c| c.state == TcpState::TimeWait) {
+            self.netns_mut(ns).tcp.remove(&key);
+        }
         if !self.netns(ns).tcp.contains_key(&key) {
             if seg.syn
                 && !seg.ackf

@@ -209,3 +209,26 @@ proptest! {
         }
     }
 }
+
+/// Found by the property above: both ends of an earlier connection closed at once and sat
+/// in TIME_WAIT when c1 drew the same source port again. The simulator reused the 4-tuple
+/// and the server ignored the SYN, so the client timed out. Linux does neither: connect()
+/// skips ports whose 4-tuple is in use (__inet_hash_connect), and a SYN for a TIME_WAIT
+/// connection starts a new one (TCP_TW_SYN). Either fix alone makes this pass; with both
+/// undone it fails.
+#[test]
+fn syn_to_a_time_wait_connection_starts_a_new_one() {
+    let flows = vec![
+        Flow::TcpOut { c: 0, at_ms: 431 },
+        Flow::TcpOut { c: 1, at_ms: 1874 },
+        Flow::TcpOut { c: 0, at_ms: 431 },
+        Flow::TcpOut { c: 1, at_ms: 0 },
+        Flow::TcpOut { c: 0, at_ms: 0 },
+    ];
+    let mut sim = build(4, &flows, 278);
+    sim.run_until(Until::Idle);
+    let lines = app_lines(&sim);
+    for n in 0..flows.len() {
+        assert_eq!(count(&lines, "server", |t| t.ends_with(&format!("\"t{n}\""))), 1, "flow {n}: {lines:#?}");
+    }
+}
