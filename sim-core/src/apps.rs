@@ -613,7 +613,7 @@ impl World {
             Some((crate::l3::OutRoute::Main(i), _)) => self.dev(self.netns(ns).routes[i].dev).mtu,
             _ => defaults::MTU,
         };
-        (mtu.min(65535) - 40) as u16
+        mtu.clamp(68, 65535).saturating_sub(40) as u16
     }
 
     fn tcp_ts(&self, c: &TcpConn) -> u32 {

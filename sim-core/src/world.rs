@@ -677,7 +677,7 @@ impl World {
                 .iter()
                 .any(|l| matches!(l, plan::Link::Vxlan { name, mtu: Some(_), .. } if *name == w.dev(d).name))
             {
-                w.dev_mut(d).mtu = umtu - crate::wire::vxlan::OVERHEAD as u32;
+                w.dev_mut(d).mtu = umtu.saturating_sub(crate::wire::vxlan::OVERHEAD as u32);
             }
         }
         for (ns, port, master) in masters {
