@@ -560,7 +560,7 @@ impl World {
         if self.trace
             && let OutRoute::Main(i) = rt
         {
-            let t = self.route_text(&self.netns(ns).routes[i].clone());
+            let t = self.route_text(&self.netns(ns).routes[i]);
             self.note(|| Why::Route { route: t });
         }
         if self.nf_hook(ns, Hook::Output, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(out_dev)) == Verdict::Drop

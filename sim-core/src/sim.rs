@@ -68,6 +68,20 @@ impl Sim {
         &self.world.records
     }
 
+    /// Application output so far, as (namespace, line): ping replies, bytes received, errors.
+    pub fn app_output(&self) -> Vec<(String, String)> {
+        self.world
+            .records
+            .iter()
+            .filter_map(|r| match (r.dir, r.why.last()) {
+                (crate::trace::Dir::App, Some(crate::trace::Why::App(t))) => {
+                    Some((self.world.netns(r.ns).name.clone(), t.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Hands over the records so far (for streaming output of long runs).
     pub fn take_records(&mut self) -> Vec<Record> {
         std::mem::take(&mut self.world.records)

@@ -4,7 +4,7 @@
 use sim_core::Until;
 use sim_core::scenario::Loaded;
 use sim_core::sim::Sim;
-use sim_core::trace::{Dir, Why};
+use sim_core::trace::Dir;
 
 fn run(name: &str) -> Sim {
     let path = format!("{}/../scenarios/linux/{name}.ron", env!("CARGO_MANIFEST_DIR"));
@@ -16,14 +16,7 @@ fn run(name: &str) -> Sim {
 
 /// Application lines as `ns: text`.
 fn app_lines(sim: &Sim) -> Vec<String> {
-    sim.records()
-        .iter()
-        .filter(|r| r.dir == Dir::App)
-        .filter_map(|r| match r.why.last() {
-            Some(Why::App(t)) => Some(format!("{}: {t}", sim.world.netns(r.ns).name)),
-            _ => None,
-        })
-        .collect()
+    sim.app_output().into_iter().map(|(ns, t)| format!("{ns}: {t}")).collect()
 }
 
 fn has(lines: &[String], needle: &str) -> bool {

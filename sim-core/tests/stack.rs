@@ -3,7 +3,7 @@
 
 use sim_core::scenario::Loaded;
 use sim_core::sim::Sim;
-use sim_core::trace::{Dir, Why};
+use sim_core::trace::Dir;
 use sim_core::{SimTime, Until};
 
 fn sim(plan: &str, traffic: &str) -> Sim {
@@ -29,13 +29,7 @@ fn tx_on(s: &Sim, path: &str) -> Vec<(SimTime, String)> {
 }
 
 fn apps(s: &Sim) -> Vec<String> {
-    s.records()
-        .iter()
-        .filter_map(|r| match (r.dir, r.why.last()) {
-            (Dir::App, Some(Why::App(t))) => Some(t.clone()),
-            _ => None,
-        })
-        .collect()
+    s.app_output().into_iter().map(|(_, t)| t).collect()
 }
 
 #[test]

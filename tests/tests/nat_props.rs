@@ -10,7 +10,6 @@
 use proptest::prelude::*;
 use sim_core::apps::Traffic;
 use sim_core::plan::{AddrPlan, IptablesPlan, Link, NsPlan, Plan, RoutePlan};
-use sim_core::trace::{Dir, Why};
 use sim_core::{Sim, SimTime, Until, World};
 
 #[derive(Clone, Debug)]
@@ -153,14 +152,7 @@ fn flows(clients: usize) -> impl Strategy<Value = Vec<Flow>> {
 }
 
 fn app_lines(sim: &Sim) -> Vec<(String, String)> {
-    sim.records()
-        .iter()
-        .filter(|r| r.dir == Dir::App)
-        .filter_map(|r| match r.why.last() {
-            Some(Why::App(t)) => Some((sim.world.netns(r.ns).name.clone(), t.clone())),
-            _ => None,
-        })
-        .collect()
+    sim.app_output()
 }
 
 fn count(lines: &[(String, String)], ns: &str, pred: impl Fn(&str) -> bool) -> usize {

@@ -127,12 +127,15 @@ pub fn compile(plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoint
     for e in endpoints {
         let n = &networks[e.network];
         let br = &n.device;
-        plan.namespaces.push(NsPlan {
-            name: e.sandbox.clone(),
-            lo_up: true,
-            ip_forward: false,
-            bridge_nf_call_iptables: true,
-        });
+        // A sandbox on several networks is one namespace with several interfaces.
+        if !plan.namespaces.iter().any(|ns| ns.name == e.sandbox) {
+            plan.namespaces.push(NsPlan {
+                name: e.sandbox.clone(),
+                lo_up: true,
+                ip_forward: false,
+                bridge_nf_call_iptables: true,
+            });
+        }
         plan.links.push(Link::Veth {
             name: e.ifname.clone(),
             ns: e.sandbox.clone(),
@@ -192,4 +195,4 @@ pub fn compile(plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoint
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -506,7 +506,6 @@ impl Engine {
             for (i, e) in c.endpoints.iter().enumerate() {
                 let Some(ni) = nets.iter().position(|n| n.name == e.network) else { continue };
                 eps.push(BridgeEndpoint {
-                    // The first endpoint creates the sandbox namespace in the plan.
                     sandbox: c.name.clone(),
                     network: ni,
                     ifname: e.ifname.clone(),
@@ -519,9 +518,6 @@ impl Engine {
             }
         }
         bridge::compile(plan, &self.host, &nets, &eps);
-        // A sandbox joined to several networks appears once.
-        let mut seen = std::collections::HashSet::new();
-        plan.namespaces.retain(|n| seen.insert(n.name.clone()));
     }
 }
 

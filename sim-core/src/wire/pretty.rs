@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::net::Ipv4Addr;
 
-use super::{ArpRepr, Mac, vxlan};
+use super::{ArpRepr, vxlan};
 use etherparse::{LaxLinkExtSlice as LinkExtSlice, LaxNetSlice as NetSlice, LaxSlicedPacket, TransportSlice};
 
 /// `02:..:01 > ff:..:ff, ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28` and so on.
@@ -162,9 +162,4 @@ fn icmp_text(icmp: &etherparse::Icmpv4Slice<'_>) -> String {
 
 fn quoted_dst(quote: &[u8]) -> Option<Ipv4Addr> {
     (quote.len() >= 20).then(|| Ipv4Addr::new(quote[16], quote[17], quote[18], quote[19]))
-}
-
-/// Compact MAC for narrow columns.
-pub fn short_mac(m: Mac) -> String {
-    m.to_string()
 }

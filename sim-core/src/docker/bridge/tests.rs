@@ -1,7 +1,7 @@
 use super::*;
 use crate::apps::Traffic;
 use crate::plan::{AddrPlan, NsPlan};
-use crate::trace::{Dir, Why};
+use crate::trace::Dir;
 use crate::{Sim, SimTime, Until, World};
 
 fn net(name: &str, device: &str, subnet: &str, gw: &str, mac: u8) -> BridgeNetwork {
@@ -124,14 +124,23 @@ fn internal_network_has_isolation_rules_no_masquerade_and_no_default_route() {
     assert!(!plan.routes.iter().any(|r| r.ns == "db"), "no default route on an internal network");
 }
 
-fn apps(s: &Sim) -> Vec<(String, String)> {
-    s.records()
-        .iter()
-        .filter_map(|r| match (r.dir, r.why.last()) {
-            (Dir::App, Some(Why::App(t))) => Some((s.world.netns(r.ns).name.clone(), t.clone())),
-            _ => None,
-        })
-        .collect()
+/// A LAN client `lan` (192.168.0.20) wired to `host`'s eth0 (192.168.0.10).
+pub(crate) fn add_lan_client(plan: &mut Plan, host: &str) {
+    plan.namespaces.push(NsPlan { name: "lan".into(), lo_up: true, ip_forward: false, bridge_nf_call_iptables: true });
+    plan.links.push(Link::Veth {
+        name: "eth0".into(),
+        ns: host.into(),
+        peer: "eth0".into(),
+        peer_ns: "lan".into(),
+        mac: None,
+        peer_mac: None,
+        mtu: None,
+        master: None,
+        peer_master: None,
+        delay: None,
+    });
+    plan.addresses.push(AddrPlan { ns: host.into(), dev: "eth0".into(), addr: "192.168.0.10/24".parse().expect("a") });
+    plan.addresses.push(AddrPlan { ns: "lan".into(), dev: "eth0".into(), addr: "192.168.0.20/24".parse().expect("a") });
 }
 
 #[test]
@@ -148,25 +157,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
         ep("c1", 1, "veth0000003", "172.18.0.2", 4, vec![]),
     ];
     let mut plan = host_plan();
-    plan.namespaces.push(NsPlan { name: "lan".into(), lo_up: true, ip_forward: false, bridge_nf_call_iptables: true });
-    plan.links.push(Link::Veth {
-        name: "eth0".into(),
-        ns: "host1".into(),
-        peer: "eth0".into(),
-        peer_ns: "lan".into(),
-        mac: None,
-        peer_mac: None,
-        mtu: None,
-        master: None,
-        peer_master: None,
-        delay: None,
-    });
-    plan.addresses.push(AddrPlan {
-        ns: "host1".into(),
-        dev: "eth0".into(),
-        addr: "192.168.0.10/24".parse().expect("a"),
-    });
-    plan.addresses.push(AddrPlan { ns: "lan".into(), dev: "eth0".into(), addr: "192.168.0.20/24".parse().expect("a") });
+    add_lan_client(&mut plan, "host1");
     compile(&mut plan, "host1", &nets, &eps);
     let mut w = World::from_plan(&plan, 3).unwrap_or_else(|e| panic!("{e}"));
     let at = SimTime::from_secs;
@@ -214,7 +205,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
     }
     let mut s = Sim::new(w);
     s.run_until(Until::Idle);
-    let a = apps(&s);
+    let a = s.app_output();
     let has = |ns: &str, needle: &str| a.iter().any(|(n, t)| n == ns && t.contains(needle));
     // DNAT keeps the client's real address (§2.5, "LAN host → host-IP:8080").
     assert!(has("web", "received 5 bytes from 192.168.0.20:"), "{a:#?}");

@@ -1,7 +1,5 @@
 use super::*;
 use crate::apps::Traffic;
-use crate::plan::{AddrPlan, Link};
-use crate::trace::{Dir, Why};
 use crate::{Sim, SimTime, Until, World};
 
 fn engine() -> Engine {
@@ -101,25 +99,7 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
     let mut plan = Plan::default();
     e.plan(&mut plan);
     // A LAN client next to node1.
-    plan.namespaces.push(NsPlan { name: "lan".into(), lo_up: true, ip_forward: false, bridge_nf_call_iptables: true });
-    plan.links.push(Link::Veth {
-        name: "eth0".into(),
-        ns: "node1".into(),
-        peer: "eth0".into(),
-        peer_ns: "lan".into(),
-        mac: None,
-        peer_mac: None,
-        mtu: None,
-        master: None,
-        peer_master: None,
-        delay: None,
-    });
-    plan.addresses.push(AddrPlan {
-        ns: "node1".into(),
-        dev: "eth0".into(),
-        addr: "192.168.0.10/24".parse().expect("a"),
-    });
-    plan.addresses.push(AddrPlan { ns: "lan".into(), dev: "eth0".into(), addr: "192.168.0.20/24".parse().expect("a") });
+    super::super::bridge::tests::add_lan_client(&mut plan, "node1");
     let mut w = World::from_plan(&plan, 5).unwrap_or_else(|x| panic!("{x}"));
     let ip = |c: &str, n: &str| {
         e.containers
@@ -155,14 +135,7 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
     }
     let mut s = Sim::new(w);
     s.run_until(Until::Idle);
-    let logs: Vec<(String, String)> = s
-        .records()
-        .iter()
-        .filter_map(|r| match (r.dir, r.why.last()) {
-            (Dir::App, Some(Why::App(t))) => Some((s.world.netns(r.ns).name.clone(), t.clone())),
-            _ => None,
-        })
-        .collect();
+    let logs = s.app_output();
     let has = |ns: &str, needle: &str| logs.iter().any(|(n, t)| n == ns && t.contains(needle));
     assert!(has("web", "received 3 bytes from 192.168.0.20:"), "published port, real client address: {logs:#?}");
     assert!(has("lan", "received 2 bytes from 192.168.0.10:8001: \"ok\""), "{logs:#?}");
