@@ -15,12 +15,13 @@ use crate::world::{DevId, Event, NsId, World, defaults};
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub enum Traffic {
-    /// `ping -c COUNT -i INTERVAL -s SIZE DST` from `ns`, starting at `at`.
+    /// `ping -c COUNT -i INTERVAL -s SIZE DST` from `ns`, starting at `at`. `dst` is an
+    /// address or a name, resolved through the namespace's nameserver first.
     Ping {
         #[serde(default)]
         at: SimTime,
         ns: String,
-        dst: Ipv4Addr,
+        dst: String,
         #[serde(default = "three")]
         count: u32,
         #[serde(default = "one_second")]
@@ -72,6 +73,94 @@ pub enum Traffic {
         #[serde(default = "yes")]
         close: bool,
     },
+    /// Docker's embedded DNS server: dockerd's socket inside the sandbox on a random `port`,
+    /// reached through the sandbox's DNAT of 127.0.0.11:53. The namespace's resolver becomes
+    /// 127.0.0.11.
+    Dns {
+        ns: String,
+        port: u16,
+        #[serde(default)]
+        records: Vec<DnsRecord>,
+    },
+    /// An HTTP server on `port`. With `mysql`, it is the tutorial's PHP webapp: a form on GET;
+    /// on POST it resolves the MySQL host, logs in, and INSERTs the form's fields.
+    Http {
+        ns: String,
+        #[serde(default = "http_port")]
+        port: u16,
+        #[serde(default)]
+        mysql: Option<MysqlTarget>,
+    },
+    /// A MySQL 5.5 server with an in-memory database; `password` is root's.
+    MysqlServer {
+        ns: String,
+        #[serde(default = "mysql_port")]
+        port: u16,
+        password: String,
+    },
+    /// `curl [-d DATA] URL`: one HTTP/1.1 request; the response is printed.
+    Curl {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        url: String,
+        #[serde(default)]
+        data: Option<String>,
+        #[serde(default)]
+        method: Option<String>,
+    },
+    /// `mysql -h HOST -u USER -pPASSWORD [DATABASE] -e "QUERIES"`.
+    Mysql {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        host: String,
+        #[serde(default = "mysql_port")]
+        port: u16,
+        #[serde(default = "root")]
+        user: String,
+        password: String,
+        #[serde(default)]
+        database: Option<String>,
+        queries: Vec<String>,
+    },
+    /// `nslookup NAME`: one query to the namespace's nameserver.
+    Nslookup {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        name: String,
+    },
+}
+
+/// A name the embedded DNS answers, with its addresses.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DnsRecord {
+    pub name: String,
+    pub addrs: Vec<Ipv4Addr>,
+}
+
+/// Where the webapp stores its form posts (the tutorial's `index.php` settings).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MysqlTarget {
+    pub host: String,
+    #[serde(default = "root")]
+    pub user: String,
+    pub password: String,
+    pub database: String,
+    pub table: String,
+}
+
+fn http_port() -> u16 {
+    80
+}
+fn mysql_port() -> u16 {
+    3306
+}
+fn root() -> String {
+    "root".into()
 }
 
 fn three() -> u32 {
@@ -97,13 +186,49 @@ impl Traffic {
             | Traffic::UdpListen { ns, .. }
             | Traffic::UdpSend { ns, .. }
             | Traffic::TcpListen { ns, .. }
-            | Traffic::TcpConnect { ns, .. } => ns,
+            | Traffic::TcpConnect { ns, .. }
+            | Traffic::Dns { ns, .. }
+            | Traffic::Http { ns, .. }
+            | Traffic::MysqlServer { ns, .. }
+            | Traffic::Curl { ns, .. }
+            | Traffic::Mysql { ns, .. }
+            | Traffic::Nslookup { ns, .. } => ns,
         }
     }
     pub fn start(&self) -> SimTime {
         match self {
-            Traffic::Ping { at, .. } | Traffic::UdpSend { at, .. } | Traffic::TcpConnect { at, .. } => *at,
+            Traffic::Ping { at, .. }
+            | Traffic::UdpSend { at, .. }
+            | Traffic::TcpConnect { at, .. }
+            | Traffic::Curl { at, .. }
+            | Traffic::Mysql { at, .. }
+            | Traffic::Nslookup { at, .. } => *at,
             _ => SimTime::ZERO,
+        }
+    }
+
+    /// Servers bind at once and run for ever; clients start at `at` and finish.
+    pub fn is_server(&self) -> bool {
+        matches!(
+            self,
+            Traffic::UdpListen { .. }
+                | Traffic::TcpListen { .. }
+                | Traffic::Dns { .. }
+                | Traffic::Http { .. }
+                | Traffic::MysqlServer { .. }
+        )
+    }
+
+    /// The same step starting at another time (steps that wait for the previous one).
+    pub fn set_start(&mut self, t: SimTime) {
+        match self {
+            Traffic::Ping { at, .. }
+            | Traffic::UdpSend { at, .. }
+            | Traffic::TcpConnect { at, .. }
+            | Traffic::Curl { at, .. }
+            | Traffic::Mysql { at, .. }
+            | Traffic::Nslookup { at, .. } => *at = t,
+            _ => {}
         }
     }
 }
@@ -112,6 +237,10 @@ impl Traffic {
 pub struct App {
     pub ns: NsId,
     pub kind: AppKind,
+    /// A client that has finished (printed its last line); a scenario's next step may wait on it.
+    pub done: bool,
+    /// The target's name, still to be resolved before the app starts.
+    pub resolve: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -151,6 +280,42 @@ pub enum AppKind {
         dport: u16,
         data: Vec<u8>,
         close: bool,
+    },
+    /// Docker's embedded DNS server (dockerd's socket inside a sandbox).
+    DnsServer {
+        port: u16,
+        records: Vec<DnsRecord>,
+    },
+    /// An HTTP server; with `mysql`, the tutorial's webapp and its form posts in progress.
+    Http {
+        port: u16,
+        mysql: Option<MysqlTarget>,
+        jobs: std::collections::VecDeque<crate::services::WebJob>,
+    },
+    MysqlServer {
+        port: u16,
+        password: String,
+        db: crate::proto::mysql::Database,
+        next_conn: u32,
+    },
+    Curl {
+        dst: Ipv4Addr,
+        host: String,
+        port: u16,
+        path: String,
+        method: String,
+        data: Option<String>,
+    },
+    MysqlClient {
+        dst: Ipv4Addr,
+        port: u16,
+        user: String,
+        password: String,
+        database: Option<String>,
+        queries: Vec<String>,
+    },
+    Nslookup {
+        name: String,
     },
     /// A bulk UDP source used by `netsim bench`: `count` datagrams, `interval` apart.
     BenchUdp {
@@ -233,8 +398,17 @@ impl World {
     pub fn add_traffic(&mut self, t: &Traffic) -> Result<usize, String> {
         let ns = self.ns_by_name(t.ns()).ok_or_else(|| format!("no namespace `{}`", t.ns()))?;
         let idx = self.apps.len();
+        let mut resolve = None;
+        let mut target = |host: &str| match host.parse::<Ipv4Addr>() {
+            Ok(ip) => ip,
+            Err(_) => {
+                resolve = Some(host.to_string());
+                Ipv4Addr::UNSPECIFIED
+            }
+        };
         let kind = match t {
             Traffic::Ping { dst, count, interval, size, .. } => {
+                let dst = target(dst);
                 let ident = loop {
                     let id = self.rng.next_u32() as u16;
                     if !self.netns(ns).ping.contains_key(&id) {
@@ -243,7 +417,7 @@ impl World {
                 };
                 self.netns_mut(ns).ping.insert(ident, idx);
                 AppKind::Ping {
-                    dst: *dst,
+                    dst,
                     count: *count,
                     interval: *interval,
                     size: *size,
@@ -255,10 +429,7 @@ impl World {
                 }
             }
             Traffic::UdpListen { port, echo, .. } => {
-                if self.netns(ns).udp.contains_key(port) {
-                    return Err(format!("UDP port {port} is already bound in `{}` (EADDRINUSE)", t.ns()));
-                }
-                self.netns_mut(ns).udp.insert(*port, idx);
+                self.bind_udp(ns, *port, idx, t.ns())?;
                 AppKind::UdpListen { port: *port, echo: *echo, received: 0 }
             }
             Traffic::UdpSend { dst, dport, sport, payload, count, interval, .. } => {
@@ -278,10 +449,7 @@ impl World {
                 }
             }
             Traffic::TcpListen { port, reply, close_after_reply, .. } => {
-                if self.netns(ns).tcp_listen.contains_key(port) {
-                    return Err(format!("TCP port {port} is already listening in `{}` (EADDRINUSE)", t.ns()));
-                }
-                self.netns_mut(ns).tcp_listen.insert(*port, idx);
+                self.listen_tcp(ns, *port, idx, t.ns())?;
                 AppKind::TcpListen {
                     port: *port,
                     reply: reply.clone().map(String::into_bytes),
@@ -291,13 +459,62 @@ impl World {
             Traffic::TcpConnect { dst, dport, send, close, .. } => {
                 AppKind::TcpConnect { dst: *dst, dport: *dport, data: send.clone().into_bytes(), close: *close }
             }
+            Traffic::Dns { port, records, .. } => {
+                self.bind_udp(ns, *port, idx, t.ns())?;
+                self.resolver.insert(ns, crate::docker::EMBEDDED_DNS);
+                AppKind::DnsServer { port: *port, records: records.clone() }
+            }
+            Traffic::Http { port, mysql, .. } => {
+                self.listen_tcp(ns, *port, idx, t.ns())?;
+                AppKind::Http { port: *port, mysql: mysql.clone(), jobs: Default::default() }
+            }
+            Traffic::MysqlServer { port, password, .. } => {
+                self.listen_tcp(ns, *port, idx, t.ns())?;
+                AppKind::MysqlServer {
+                    port: *port,
+                    password: password.clone(),
+                    db: crate::proto::mysql::Database::new(),
+                    next_conn: 0,
+                }
+            }
+            Traffic::Curl { url, data, method, .. } => {
+                let (host, port, path) = parse_url(url)?;
+                let dst = target(&host);
+                let method = method.clone().unwrap_or_else(|| if data.is_some() { "POST" } else { "GET" }.into());
+                AppKind::Curl { dst, host, port, path, method, data: data.clone() }
+            }
+            Traffic::Mysql { host, port, user, password, database, queries, .. } => AppKind::MysqlClient {
+                dst: target(host),
+                port: *port,
+                user: user.clone(),
+                password: password.clone(),
+                database: database.clone(),
+                queries: queries.clone(),
+            },
+            Traffic::Nslookup { name, .. } => AppKind::Nslookup { name: name.clone() },
         };
-        self.apps.push(App { ns, kind });
-        if !matches!(t, Traffic::UdpListen { .. } | Traffic::TcpListen { .. }) {
+        self.apps.push(App { ns, kind, done: false, resolve });
+        if !t.is_server() {
             let at = t.start();
             self.pending.push((at, Event::App { app: idx, tag: 0 }));
         }
         Ok(idx)
+    }
+
+    fn bind_udp(&mut self, ns: NsId, port: u16, app: usize, name: &str) -> Result<(), String> {
+        if self.netns(ns).udp.contains_key(&port) {
+            return Err(format!("UDP port {port} is already bound in `{name}` (EADDRINUSE)"));
+        }
+        self.netns_mut(ns).udp.insert(port, app);
+        Ok(())
+    }
+
+    fn listen_tcp(&mut self, ns: NsId, port: u16, app: usize, name: &str) -> Result<(), String> {
+        if self.netns(ns).tcp_listen.contains_key(&port) {
+            return Err(format!("TCP port {port} is already listening in `{name}` (EADDRINUSE)"));
+        }
+        self.netns_mut(ns).tcp_listen.insert(port, app);
+        Ok(())
     }
 
     pub(crate) fn ephemeral_port(&mut self) -> u16 {
@@ -308,6 +525,17 @@ impl World {
     /// An application timer fired.
     pub(crate) fn app_timer(&mut self, app: usize, tag: u32) {
         let ns = self.apps[app].ns;
+        if self.netns(ns).dead {
+            return;
+        }
+        if (crate::services::TAG_DNS_TIMEOUT..100).contains(&tag) {
+            return self.dns_timeout(ns, app);
+        }
+        if tag == 0
+            && let Some(name) = self.apps[app].resolve.take()
+        {
+            return self.resolve_start(ns, app, name, None);
+        }
         match &mut self.apps[app].kind {
             AppKind::Ping { dst, count, interval, size, ident, sent, received, errors, sent_at } => {
                 if tag == 1 {
@@ -315,7 +543,7 @@ impl World {
                     let loss = ((sent - received) * 100).checked_div(sent).unwrap_or(0);
                     let err = if errors > 0 { format!(", +{errors} errors") } else { String::new() };
                     self.app_log(ns, || format!("--- {dst} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"));
-                    return;
+                    return self.app_finish(app);
                 }
                 let (dst, ident, seq, size, interval) = (*dst, *ident, (*sent + 1) as u16, *size, *interval);
                 *sent += 1;
@@ -371,7 +599,21 @@ impl World {
                 }
                 self.tcp_connect(ns, app, dst, dport);
             }
-            AppKind::UdpListen { .. } | AppKind::TcpListen { .. } => {
+            AppKind::Curl { .. } | AppKind::MysqlClient { .. } => {
+                if tag >= 100 {
+                    return self.tcp_syn_timer(ns, app, tag);
+                }
+                self.client_connect(ns, app);
+            }
+            AppKind::Nslookup { name } => {
+                let name = name.clone();
+                self.resolve_start(ns, app, name, None);
+            }
+            AppKind::UdpListen { .. }
+            | AppKind::TcpListen { .. }
+            | AppKind::DnsServer { .. }
+            | AppKind::Http { .. }
+            | AppKind::MysqlServer { .. } => {
                 if tag >= 100 {
                     self.tcp_syn_timer(ns, app, tag);
                 }
@@ -407,6 +649,9 @@ impl World {
         let text = || printable(payload);
         let (src, dst) = (info.src, info.dst);
         self.deliver_note(ns, dev, || format!("UDP {src}:{sport} → local port {dport}"));
+        if self.service_udp(ns, app, (src, sport), dport, payload) {
+            return;
+        }
         match &mut self.apps[app].kind {
             AppKind::UdpListen { echo, received, .. } => {
                 *received += 1;
@@ -517,10 +762,10 @@ impl World {
 
     // ----- TCP -------------------------------------------------------------------------------
 
-    fn tcp_connect(&mut self, ns: NsId, app: usize, dst: Ipv4Addr, dport: u16) {
+    pub(crate) fn tcp_connect(&mut self, ns: NsId, app: usize, dst: Ipv4Addr, dport: u16) -> Option<TcpKey> {
         let Some((_, src)) = self.route_output(ns, dst, None) else {
             self.app_log(ns, || format!("connect to {dst}:{dport}: Network is unreachable"));
-            return;
+            return None;
         };
         // __inet_hash_connect: a port whose 4-tuple is still in use (TIME_WAIT included) is
         // skipped.
@@ -534,7 +779,8 @@ impl World {
         let iss = self.rng.next_u32();
         let (data, close) = match &self.apps[app].kind {
             AppKind::TcpConnect { data, close, .. } => (data.clone(), *close),
-            _ => (Vec::new(), true),
+            // Protocol clients decide when to close (`services`).
+            _ => (Vec::new(), false),
         };
         let conn = TcpConn {
             state: TcpState::SynSent,
@@ -564,6 +810,7 @@ impl World {
         self.netns_mut(ns).tcp.insert(key, conn);
         self.app_log(ns, || format!("tcp connect {src}:{sport} → {dst}:{dport}"));
         self.tcp_send_syn(ns, key);
+        Some(key)
     }
 
     fn tcp_send_syn(&mut self, ns: NsId, key: TcpKey) {
@@ -599,6 +846,7 @@ impl World {
         if tries >= SYN_RETRIES {
             self.netns_mut(ns).tcp.remove(&key);
             self.app_log(ns, || format!("tcp connect to {}:{}: Connection timed out", key.remote.0, key.remote.1));
+            self.service_failed(ns, app, key, "Connection timed out");
             return;
         }
         if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
@@ -657,7 +905,7 @@ impl World {
     }
 
     /// Sends what the windows allow, then a FIN if the app has closed (`tcp_write_xmit`).
-    fn tcp_output(&mut self, ns: NsId, key: TcpKey, mut must_ack: bool) {
+    pub(crate) fn tcp_output(&mut self, ns: NsId, key: TcpKey, mut must_ack: bool) {
         loop {
             let Some(c) = self.netns(ns).tcp.get(&key) else { return };
             if !matches!(c.state, TcpState::Established | TcpState::CloseWait) {
@@ -802,6 +1050,7 @@ impl World {
         };
         let ip_id = c.ip_id;
         self.netns_mut(ns).tcp.insert(key, c);
+        self.service_accept(ns, app, key);
         // The SYN-ACK leaves before a full socket exists: IP ID 0, as this kernel sends it.
         if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
             c.ip_id = u16::MAX;
@@ -822,6 +1071,7 @@ impl World {
             self.app_log(ns, || {
                 format!("tcp {}:{} → {}:{}: {what}", key.local.0, key.local.1, key.remote.0, key.remote.1)
             });
+            self.service_failed(ns, app, key, what);
             return;
         }
         if let Some((v, _)) = seg.ts {
@@ -923,7 +1173,8 @@ impl World {
                 )
             });
             // A listener answers the first data it sees.
-            if let AppKind::TcpListen { reply: Some(reply), close_after_reply, .. } = &self.apps[app].kind {
+            if self.service_rx(ns, app, key, &got) {
+            } else if let AppKind::TcpListen { reply: Some(reply), close_after_reply, .. } = &self.apps[app].kind {
                 let (reply, close) = (reply.clone(), *close_after_reply);
                 if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key)
                     && !c.replied
@@ -936,6 +1187,7 @@ impl World {
         }
         if peer_closed {
             self.app_log(ns, || format!("tcp {}:{}: peer closed (FIN)", key.local.0, key.local.1));
+            self.service_eof(ns, app, key);
             // Our apps close as soon as they read EOF.
             if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
                 c.close_when_done = true;
@@ -960,6 +1212,26 @@ impl World {
         }
         self.tcp_output(ns, key, must_ack);
     }
+}
+
+/// `http://HOST[:PORT][/PATH]` as curl takes it (the scheme may be left out).
+fn parse_url(url: &str) -> Result<(String, u16, String), String> {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    if rest.contains("://") {
+        return Err(format!("curl: (1) Protocol not supported in `{url}`: only http:// is modelled"));
+    }
+    let (hostport, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].to_string()),
+        None => (rest, "/".to_string()),
+    };
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| format!("curl: (3) URL using bad/illegal format: {url}"))?),
+        None => (hostport, 80),
+    };
+    if host.is_empty() {
+        return Err(format!("curl: (3) URL using bad/illegal format or missing URL: {url}"));
+    }
+    Ok((host.to_string(), port, path))
 }
 
 /// Payload as text for logs: printable ASCII kept, the rest escaped, long payloads cut.

@@ -80,6 +80,8 @@ pub fn lan(cfg: Lan) -> Sim {
                 interval: cfg.interval,
                 sent: 0,
             },
+            done: false,
+            resolve: None,
         });
         w.pending.push((start, Event::App { app, tag: 0 }));
     }

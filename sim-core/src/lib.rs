@@ -8,13 +8,17 @@
 pub mod apps;
 pub mod bench;
 pub mod capture;
+pub mod director;
 pub mod docker;
 pub mod engine;
 mod l2;
 pub mod l3;
 pub mod netfilter;
 pub mod plan;
+pub mod proto;
+pub mod reconf;
 pub mod scenario;
+pub mod services;
 pub mod show;
 pub mod sim;
 pub mod trace;

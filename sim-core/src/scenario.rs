@@ -11,6 +11,7 @@ use miette::{Diagnostic, NamedSource, SourceOffset, SourceSpan};
 use serde::{Deserialize, Serialize};
 
 use crate::apps::Traffic;
+use crate::director::{Director, HostSpec, Step};
 use crate::engine::SimTime;
 use crate::plan::Plan;
 use crate::sim::Sim;
@@ -31,7 +32,15 @@ pub struct Scenario {
     /// Interfaces to capture, as `namespace/interface`; by default all.
     #[serde(default)]
     pub capture: Option<Vec<String>>,
+    /// Namespaces, links and rules written out by hand (the Linux labs).
+    #[serde(default)]
     pub plan: Plan,
+    /// Machines on one LAN, each with a Docker Engine unless `docker: false`.
+    #[serde(default)]
+    pub hosts: Vec<HostSpec>,
+    /// Commands typed on the hosts, in order: `docker …`, or `curl`/`ping`/`mysql`/`nslookup`.
+    #[serde(default)]
+    pub steps: Vec<Step>,
     #[serde(default)]
     pub traffic: Vec<Traffic>,
 }
@@ -142,7 +151,10 @@ impl Loaded {
     }
 
     fn validate(&self) -> Result<(), Box<ScenarioError>> {
-        let names: HashSet<&str> = self.scenario.plan.namespaces.iter().map(|n| n.name.as_str()).collect();
+        let mut names: HashSet<&str> = self.scenario.plan.namespaces.iter().map(|n| n.name.as_str()).collect();
+        names.extend(self.scenario.hosts.iter().map(|h| h.name.as_str()));
+        let d = self.director()?;
+        d.check().map_err(|e| self.step_err(e.index, &e.message))?;
         for t in &self.scenario.traffic {
             if !names.contains(t.ns()) {
                 return Err(self.err(
@@ -155,10 +167,49 @@ impl Loaded {
         Ok(())
     }
 
+    fn director(&self) -> Result<Director, Box<ScenarioError>> {
+        self.director_seeded(self.scenario.seed)
+    }
+
+    fn director_seeded(&self, seed: u64) -> Result<Director, Box<ScenarioError>> {
+        let s = &self.scenario;
+        Director::new(&s.hosts, &s.steps, &s.plan, seed).map_err(|m| {
+            let tok =
+                s.hosts.iter().map(|h| h.name.as_str()).find(|n| m.contains(&format!("`{n}`"))).unwrap_or("hosts");
+            self.err(tok, m, Some("each host needs its own name".into()))
+        })
+    }
+
+    /// An error in step `index`: points into its `run` string, at the offending word when
+    /// the command parser says which one.
+    fn step_err(&self, index: usize, message: &str) -> Box<ScenarioError> {
+        let step = &self.scenario.steps[index];
+        let help = Some(format!("step {} (on `{}`): `{}`", index + 1, step.on, step.run));
+        // The index-th `run:` field of the file is this step's.
+        let Some(field) = self.text.match_indices("run:").nth(index).map(|(p, _)| p) else {
+            return self.err(&step.run, message.to_string(), help);
+        };
+        let Some(q) = self.text[field..].find('"').map(|q| field + q + 1) else {
+            return self.err(&step.run, message.to_string(), help);
+        };
+        let word = step.run.split_whitespace().find(|w| {
+            message.contains(w.trim_matches('"')) && w.len() > 1 && !["docker", "network", "run"].contains(w)
+        });
+        let (off, len) = match word.and_then(|w| step.run.find(w).map(|i| (i, w.len()))) {
+            Some((i, n)) => (q + i, n),
+            None => (q, step.run.len()),
+        };
+        let before = &self.text[..off];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rfind('\n').map_or(off, |nl| off - nl - 1) + 1;
+        Box::new(ScenarioError::at(&self.file, &self.text, line, col, len, message.to_string(), "this step", help))
+    }
+
     /// Builds the world and the engine, ready to run.
     pub fn build(&self, seed: Option<u64>) -> Result<Sim, Box<ScenarioError>> {
         let seed = seed.unwrap_or(self.scenario.seed);
-        let mut w = World::from_plan(&self.scenario.plan, seed)
+        let director = self.director_seeded(seed)?;
+        let mut w = World::from_plan(&director.plan, seed)
             .map_err(|e| self.err(&e.token, e.message, Some("see scenarios/README.md for the plan's fields".into())))?;
         for t in &self.scenario.traffic {
             w.add_traffic(t).map_err(|m| self.err(t.ns(), m, None))?;
@@ -168,7 +219,7 @@ impl Loaded {
                 self.err(&tok, m, Some("write interfaces as namespace/interface, e.g. host/br0".into()))
             })?);
         }
-        Ok(Sim::new(w))
+        Ok(Sim::with_director(w, director))
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use crate::director::Director;
 use crate::engine::{EventId, EventQueue, SimTime};
 use crate::trace::Record;
 use crate::world::{DevId, Event, World};
@@ -27,6 +28,8 @@ pub enum EventKind {
     Arrive(DevId),
     NeighTimer,
     AppTimer(usize),
+    /// The scenario's step with this index ran.
+    Step(u32),
 }
 
 /// When `run_until` stops.
@@ -46,6 +49,8 @@ pub struct Sim {
     /// Each event with the id of the event that scheduled it (`NO_CAUSE` for the initial ones).
     queue: EventQueue<(Event, EventId)>,
     pub events_run: u64,
+    /// The scenario's steps (Docker commands, programs typed on hosts), if it has any.
+    pub director: Option<Box<Director>>,
 }
 
 impl Sim {
@@ -57,7 +62,35 @@ impl Sim {
         for (t, ev) in pending {
             queue.push(t, (ev, NO_CAUSE));
         }
-        Sim { world, queue, events_run: 0 }
+        Sim { world, queue, events_run: 0, director: None }
+    }
+
+    /// A simulation driven by a scenario's steps; the first is queued at its time.
+    pub fn with_director(world: World, director: Director) -> Sim {
+        let mut sim = Sim::new(world);
+        if !director.steps.is_empty() {
+            let t = director.due(0).unwrap_or(SimTime::ZERO);
+            sim.queue.push(t, (Event::Step(0), NO_CAUSE));
+        }
+        sim.director = Some(Box::new(director));
+        sim
+    }
+
+    /// Runs step `i` and queues the one after it: at its own time, or when this step's
+    /// program has finished.
+    fn run_step(&mut self, i: u32) -> Result<(), crate::world::PlanError> {
+        let Some(d) = self.director.as_mut() else { return Ok(()) };
+        let app = d.run_step(i as usize, &mut self.world)?;
+        let next = i as usize + 1;
+        if next < d.steps.len() {
+            let now = self.world.now;
+            match (d.due(next), app) {
+                (Some(t), _) => self.world.pending.push((t.max(now), Event::Step(next as u32))),
+                (None, Some(a)) => d.waiting = Some(a),
+                (None, None) => self.world.pending.push((now, Event::Step(next as u32))),
+            }
+        }
+        Ok(())
     }
 
     pub fn now(&self) -> SimTime {
@@ -125,7 +158,25 @@ impl Sim {
                 w.app_timer(app, tag);
                 EventKind::AppTimer(app)
             }
+            Event::Step(i) => EventKind::Step(i),
         };
+        if let EventKind::Step(i) = what
+            && let Err(e) = self.run_step(i)
+        {
+            // A plan the world cannot realise (a bug of the Docker model, as steps are
+            // checked when the file loads): say so in the log and go on.
+            self.world.app_log(crate::world::NsId(0), || format!("netsim: step {} could not be applied: {e}", i + 1));
+        }
+        let w = &mut self.world;
+        if let Some(d) = self.director.as_mut()
+            && let Some(a) = d.waiting
+            && w.apps.get(a).is_some_and(|x| x.done)
+        {
+            d.waiting = None;
+            if d.next < d.steps.len() {
+                w.pending.push((w.now, Event::Step(d.next as u32)));
+            }
+        }
         w.lo_meta = None;
         for (t, ev) in w.pending.drain(..) {
             self.queue.push(t, (ev, id));

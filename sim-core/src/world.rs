@@ -59,6 +59,8 @@ pub enum Event {
     Neigh { ns: NsId, dev: DevId, ip: Ipv4Addr, epoch: u32 },
     /// Application timer.
     App { app: usize, tag: u32 },
+    /// The scenario's step with this index is due (see `director`).
+    Step(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -229,6 +231,8 @@ pub struct Netns {
     pub ping: Map<u16, usize>,
     /// VXLAN devices whose outer UDP lives in this namespace, by destination port.
     pub vxlan_socks: Map<u16, Vec<DevId>>,
+    /// Deleted (`ip netns del`): its applications stop.
+    pub dead: bool,
 }
 
 /// Counters over the whole run.
@@ -261,6 +265,12 @@ pub struct World {
     pub(crate) lo_meta: Option<crate::netfilter::PacketMeta>,
     /// Netfilter state that arrived with the current frame (looped-back packets only).
     pub(crate) rx_meta: Option<crate::netfilter::PacketMeta>,
+    /// Each namespace's resolv.conf nameserver, where it has one we model.
+    pub resolver: Map<NsId, Ipv4Addr>,
+    /// Stub-resolver queries in flight, by (namespace, source port).
+    pub(crate) lookups: Map<(NsId, u16), crate::services::Lookup>,
+    /// Protocol state of TCP connections that carry HTTP or MySQL.
+    pub(crate) streams: Map<(NsId, crate::apps::TcpKey), crate::services::Stream>,
 }
 
 /// A plan that cannot be realised: what and which object.
@@ -283,6 +293,12 @@ fn perr(message: String, token: &str) -> PlanError {
     PlanError { message, token: token.to_string() }
 }
 
+impl PlanError {
+    pub fn new(message: String, token: &str) -> Self {
+        perr(message, token)
+    }
+}
+
 impl World {
     pub fn new(seed: u64) -> World {
         World {
@@ -301,6 +317,9 @@ impl World {
             why: Vec::new(),
             lo_meta: None,
             rx_meta: None,
+            resolver: Map::default(),
+            lookups: Map::default(),
+            streams: Map::default(),
         }
     }
 
@@ -442,6 +461,7 @@ impl World {
             tcp: Map::default(),
             ping: Map::default(),
             vxlan_socks: Map::default(),
+            dead: false,
         });
         let lo = self.add_dev(id, "lo", DevKind::Loopback, Some(Mac::ZERO), Some(defaults::LO_MTU));
         self.dev_mut(lo).up = false;
@@ -481,6 +501,15 @@ impl World {
     /// offending token so the scenario loader can point at it.
     pub fn from_plan(plan: &Plan, seed: u64) -> Result<World, PlanError> {
         let mut w = World::new(seed);
+        w.extend(plan)?;
+        Ok(w)
+    }
+
+    /// Realises more of a plan on top of what exists: items may refer to namespaces and devices
+    /// made earlier (a Docker step adding a container to a running host). iptables lines are
+    /// appended; use `set_iptables` to replace a namespace's rules.
+    pub fn extend(&mut self, plan: &Plan) -> Result<(), PlanError> {
+        let w = self;
         for n in &plan.namespaces {
             if w.ns_by_name(&n.name).is_some() {
                 return Err(perr(format!("namespace `{}` is defined twice", n.name), &n.name));
@@ -517,8 +546,8 @@ impl World {
         for link in links {
             match link {
                 plan::Link::Bridge { name, ns, mac, mtu, ageing } => {
-                    let ns = ns_of(&w, ns)?;
-                    check_name(&w, ns, name)?;
+                    let ns = ns_of(w, ns)?;
+                    check_name(w, ns, name)?;
                     let b = Bridge {
                         ports: Vec::new(),
                         fdb: Map::default(),
@@ -528,13 +557,13 @@ impl World {
                     w.bridge_add_local(d, d);
                 }
                 plan::Link::Veth { name, ns, peer, peer_ns, mac, peer_mac, mtu, master, peer_master, delay } => {
-                    let a_ns = ns_of(&w, ns)?;
-                    let b_ns = ns_of(&w, peer_ns)?;
-                    check_name(&w, a_ns, name)?;
+                    let a_ns = ns_of(w, ns)?;
+                    let b_ns = ns_of(w, peer_ns)?;
+                    check_name(w, a_ns, name)?;
                     if a_ns == b_ns && name == peer {
                         return Err(perr(format!("veth `{name}`: the peer needs another name"), peer));
                     }
-                    check_name(&w, b_ns, peer)?;
+                    check_name(w, b_ns, peer)?;
                     let delay = delay.unwrap_or(defaults::LINK_DELAY);
                     let a = w.add_dev(a_ns, name, DevKind::Veth { peer: DevId(u32::MAX), delay }, *mac, *mtu);
                     let b = w.add_dev(b_ns, peer, DevKind::Veth { peer: a, delay }, *peer_mac, *mtu);
@@ -562,13 +591,13 @@ impl World {
                     master,
                     underlay_ns,
                 } => {
-                    let ns_id = ns_of(&w, ns)?;
-                    check_name(&w, ns_id, name)?;
+                    let ns_id = ns_of(w, ns)?;
+                    check_name(w, ns_id, name)?;
                     if *vni >= 1 << 24 {
                         return Err(perr(format!("vxlan `{name}`: VNI {vni} does not fit in 24 bits"), name));
                     }
                     let u_ns = match underlay_ns {
-                        Some(u) => ns_of(&w, u)?,
+                        Some(u) => ns_of(w, u)?,
                         None => ns_id,
                     };
                     let vx = Vxlan {
@@ -619,12 +648,12 @@ impl World {
         for link in &plan.links {
             match link {
                 plan::Link::Macvlan { name, ns, parent, parent_ns, mode, mac, mtu } => {
-                    let ns_id = ns_of(&w, ns)?;
+                    let ns_id = ns_of(w, ns)?;
                     let p_ns = match parent_ns {
-                        Some(p) => ns_of(&w, p)?,
+                        Some(p) => ns_of(w, p)?,
                         None => ns_id,
                     };
-                    check_name(&w, ns_id, name)?;
+                    check_name(w, ns_id, name)?;
                     let p = w.dev_by_name(p_ns, parent).ok_or_else(|| {
                         perr(
                             format!("macvlan `{name}`: no parent device `{parent}` in `{}`", w.netns(p_ns).name),
@@ -642,8 +671,8 @@ impl World {
                     w.dev_mut(p).uppers.push(d);
                 }
                 plan::Link::Vlan { name, ns, parent, id, mac, mtu } => {
-                    let ns_id = ns_of(&w, ns)?;
-                    check_name(&w, ns_id, name)?;
+                    let ns_id = ns_of(w, ns)?;
+                    check_name(w, ns_id, name)?;
                     if *id == 0 || *id >= 4095 {
                         return Err(perr(format!("vlan `{name}`: id {id} is out of range 1..=4094"), name));
                     }
@@ -691,7 +720,7 @@ impl World {
             w.bridge_add_port(m, p);
         }
         for a in &plan.addresses {
-            let ns = ns_of(&w, &a.ns)?;
+            let ns = ns_of(w, &a.ns)?;
             let d = w
                 .dev_by_name(ns, &a.dev)
                 .ok_or_else(|| perr(format!("address {}: no device `{}` in `{}`", a.addr, a.dev, a.ns), &a.dev))?;
@@ -714,7 +743,7 @@ impl World {
             w.add_addr(ns, d, a.addr);
         }
         for r in &plan.routes {
-            let ns = ns_of(&w, &r.ns)?;
+            let ns = ns_of(w, &r.ns)?;
             let dev = match &r.dev {
                 Some(name) => Some(
                     w.dev_by_name(ns, name)
@@ -745,7 +774,7 @@ impl World {
             w.netns_mut(ns).routes.push(route);
         }
         for n in &plan.neighbours {
-            let ns = ns_of(&w, &n.ns)?;
+            let ns = ns_of(w, &n.ns)?;
             let d = w
                 .dev_by_name(ns, &n.dev)
                 .ok_or_else(|| perr(format!("neighbour {}: no device `{}` in `{}`", n.ip, n.dev, n.ns), &n.dev))?;
@@ -763,7 +792,7 @@ impl World {
             );
         }
         for f in &plan.fdb {
-            let ns = ns_of(&w, &f.ns)?;
+            let ns = ns_of(w, &f.ns)?;
             let d = w
                 .dev_by_name(ns, &f.dev)
                 .ok_or_else(|| perr(format!("fdb {}: no device `{}` in `{}`", f.mac, f.dev, f.ns), &f.dev))?;
@@ -799,7 +828,7 @@ impl World {
             }
         }
         for r in &plan.iptables {
-            let ns = ns_of(&w, &r.ns)?;
+            let ns = ns_of(w, &r.ns)?;
             let table = match r.table.as_str() {
                 "raw" => Table::Raw,
                 "mangle" => Table::Mangle,
@@ -812,7 +841,7 @@ impl World {
                 .exec(table, &r.rule)
                 .map_err(|e| perr(format!("iptables -t {} {}: {e}", r.table, r.rule), &r.rule))?;
         }
-        Ok(w)
+        Ok(())
     }
 
     /// `ip addr add`: the address plus the kernel's prefix route (`proto kernel scope link`).

@@ -53,6 +53,8 @@ pub struct Endpoint {
     pub host_veth: String,
     pub ip: Ipv4Addr,
     pub mac: Mac,
+    /// `--network-alias` values: more names the embedded DNS answers on this network.
+    pub aliases: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,8 +73,12 @@ pub struct Container {
     pub mode: SandboxMode,
     pub endpoints: Vec<Endpoint>,
     pub ports: Vec<PortBinding>,
+    pub env: Vec<(String, String)>,
+    /// dockerd's embedded DNS sockets in this sandbox (udp, tcp), bound to random ports.
+    pub dns_ports: (u16, u16),
 }
 
+#[derive(Clone)]
 pub struct Engine {
     /// The host's namespace in the plan.
     pub host: String,
@@ -84,6 +90,8 @@ pub struct Engine {
     reserved: Vec<Ipv4Prefix>,
     /// Next ephemeral host port to try (§2.6: from the start of the range, upward).
     next_ephemeral: u16,
+    /// Prefix of sandbox namespace names (`node1:` when several hosts share one world).
+    pub ns_prefix: String,
 }
 
 const PREDEFINED: [&str; 3] = ["bridge", "host", "none"];
@@ -99,6 +107,7 @@ impl Engine {
             rng: SimRng::new(seed),
             reserved,
             next_ephemeral: crate::world::defaults::EPHEMERAL.0,
+            ns_prefix: String::new(),
         };
         let pool = e
             .ipam
@@ -175,7 +184,9 @@ impl Engine {
                 Ok(out.join("\n"))
             }
             DockerCommand::Run(r) => self.run(r),
-            DockerCommand::NetworkConnect(c) => self.connect(&c.network, &c.container, c.ipv4_address),
+            DockerCommand::NetworkConnect(c) => {
+                self.connect_with(&c.network, &c.container, c.ipv4_address, c.aliases.clone())
+            }
             DockerCommand::NetworkDisconnect(d) => self.disconnect(&d.network, &d.container).map(|_| String::new()),
             DockerCommand::Rm(r) => {
                 let mut out = Vec::new();
@@ -334,6 +345,8 @@ impl Engine {
             }
         }
         let id = self.hex(64);
+        let (lo, hi) = crate::world::defaults::EPHEMERAL;
+        let dns_ports = (self.rng.range(lo as u64, hi as u64) as u16, self.rng.range(lo as u64, hi as u64) as u16);
         self.containers.push(Container {
             name: name.clone(),
             id: id.clone(),
@@ -341,6 +354,8 @@ impl Engine {
             mode,
             endpoints: Vec::new(),
             ports,
+            env: r.env.iter().map(|e| (e.key.clone(), e.value.clone().unwrap_or_default())).collect(),
+            dns_ports,
         });
         if let Some(net) = net {
             let ip = ip.map(|a| match a {
@@ -348,7 +363,8 @@ impl Engine {
                 IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
             });
             let ip = ip.transpose()?;
-            if let Err(e) = self.connect(&net, &name, ip.map(IpAddr::V4)) {
+            let aliases = r.networks.first().map(|a| a.aliases.clone()).unwrap_or_default();
+            if let Err(e) = self.connect_with(&net, &name, ip.map(IpAddr::V4), aliases) {
                 self.containers.pop();
                 return Err(e);
             }
@@ -383,7 +399,13 @@ impl Engine {
         }
     }
 
-    fn connect(&mut self, network: &str, container: &str, ip: Option<IpAddr>) -> Result<String, EngineError> {
+    fn connect_with(
+        &mut self,
+        network: &str,
+        container: &str,
+        ip: Option<IpAddr>,
+        aliases: Vec<String>,
+    ) -> Result<String, EngineError> {
         let ci = self.container_idx(container)?;
         let net = self
             .network(network)
@@ -419,7 +441,19 @@ impl Engine {
         let ifname = (0..).map(|n| format!("eth{n}")).find(|n| !used.contains(n)).unwrap_or_else(|| "eth0".into());
         let host_veth = format!("veth{}", self.hex(7));
         let mac = self.mac();
-        self.containers[ci].endpoints.push(Endpoint { network: net.name.clone(), ifname, host_veth, ip: addr, mac });
+        if !aliases.is_empty() && net.name == "bridge" {
+            return Err(err(
+                "Error response from daemon: network-scoped alias is supported only for containers in user defined networks",
+            ));
+        }
+        self.containers[ci].endpoints.push(Endpoint {
+            network: net.name.clone(),
+            ifname,
+            host_veth,
+            ip: addr,
+            mac,
+            aliases,
+        });
         Ok(String::new())
     }
 
@@ -489,7 +523,7 @@ impl Engine {
             if c.endpoints.is_empty() {
                 // `--network none`: a namespace with only lo.
                 plan.namespaces.push(NsPlan {
-                    name: c.name.clone(),
+                    name: self.sandbox_ns(c),
                     lo_up: true,
                     ip_forward: false,
                     bridge_nf_call_iptables: true,
@@ -506,7 +540,7 @@ impl Engine {
             for (i, e) in c.endpoints.iter().enumerate() {
                 let Some(ni) = nets.iter().position(|n| n.name == e.network) else { continue };
                 eps.push(BridgeEndpoint {
-                    sandbox: c.name.clone(),
+                    sandbox: self.sandbox_ns(c),
                     network: ni,
                     ifname: e.ifname.clone(),
                     host_veth: e.host_veth.clone(),
@@ -518,6 +552,187 @@ impl Engine {
             }
         }
         bridge::compile(plan, &self.host, &nets, &eps);
+        for c in &self.containers {
+            if self.has_embedded_dns(c) {
+                embedded_dns_rules(plan, &self.sandbox_ns(c), c.dns_ports);
+            }
+        }
+    }
+
+    /// The namespace a container's sandbox is in the plan (the host's own for `--network host`).
+    pub fn sandbox_ns(&self, c: &Container) -> String {
+        match c.mode {
+            SandboxMode::Host => self.host.clone(),
+            SandboxMode::Own => format!("{}{}", self.ns_prefix, c.name),
+        }
+    }
+
+    pub fn container(&self, name_or_id: &str) -> Option<&Container> {
+        self.container_idx(name_or_id).ok().map(|i| &self.containers[i])
+    }
+
+    /// Containers on a user-defined network get dockerd's resolver at 127.0.0.11; the
+    /// default bridge copies the host's resolv.conf (§2.7).
+    pub fn has_embedded_dns(&self, c: &Container) -> bool {
+        c.endpoints.iter().any(|e| e.network != "bridge")
+    }
+
+    /// What the embedded DNS answers in `c`'s sandbox: for each of its user-defined networks
+    /// in order, every container there by name, alias and short ID; the first network that
+    /// knows a name wins (§2.7).
+    pub fn dns_records(&self, c: &Container) -> Vec<crate::apps::DnsRecord> {
+        let mut out: Vec<crate::apps::DnsRecord> = Vec::new();
+        for e in c.endpoints.iter().filter(|e| e.network != "bridge") {
+            for other in &self.containers {
+                let Some(oe) = other.endpoints.iter().find(|x| x.network == e.network) else { continue };
+                let mut names = vec![other.name.clone(), other.id[..12].to_string()];
+                names.extend(oe.aliases.iter().cloned());
+                for n in names {
+                    if !out.iter().any(|r| r.name.eq_ignore_ascii_case(&n)) {
+                        out.push(crate::apps::DnsRecord { name: n, addrs: vec![oe.ip] });
+                    } else if let Some(r) =
+                        out.iter_mut().find(|r| r.name.eq_ignore_ascii_case(&n) && oe.aliases.contains(&n))
+                        && !r.addrs.contains(&oe.ip)
+                    {
+                        // An alias shared by several containers answers with all of them.
+                        r.addrs.push(oe.ip);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The long-running processes of a container: the embedded DNS server of its sandbox and
+    /// the server its image runs (webapp, mysql, a static web server).
+    pub fn servers(&self, c: &Container) -> Vec<crate::apps::Traffic> {
+        use crate::apps::{MysqlTarget, Traffic};
+        let ns = self.sandbox_ns(c);
+        let mut out = Vec::new();
+        if self.has_embedded_dns(c) {
+            out.push(Traffic::Dns { ns: ns.clone(), port: c.dns_ports.0, records: self.dns_records(c) });
+        }
+        let env = |k: &str, d: &str| {
+            c.env.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_else(|| d.to_string())
+        };
+        match image_role(&c.image) {
+            Some(ImageRole::Webapp) => out.push(Traffic::Http {
+                ns,
+                port: 80,
+                mysql: Some(MysqlTarget {
+                    host: env("DB_HOST", "mysql"),
+                    user: env("DB_USER", "root"),
+                    password: env("DB_PASSWORD", "edureka"),
+                    database: env("DB_NAME", "HandsOn"),
+                    table: env("DB_TABLE", "course_details"),
+                }),
+            }),
+            Some(ImageRole::Mysql) => {
+                out.push(Traffic::MysqlServer { ns, port: 3306, password: env("MYSQL_ROOT_PASSWORD", "edureka") })
+            }
+            Some(ImageRole::Web) => out.push(Traffic::Http { ns, port: 80, mysql: None }),
+            None => {}
+        }
+        out
+    }
+
+    /// `docker exec C CMD`: the command as a client app in the container's namespace.
+    pub fn exec(&self, x: &cli::Exec, at: crate::engine::SimTime) -> Result<crate::apps::Traffic, EngineError> {
+        let c = self
+            .container(&x.container)
+            .ok_or_else(|| err(format!("Error response from daemon: No such container: {}", x.container)))?;
+        let ns = self.sandbox_ns(c);
+        app_traffic(x.app_command(), &x.command, ns, at)
+    }
+}
+
+/// What a container image runs, by the image's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageRole {
+    /// The tutorial's PHP webapp (`hshar/webapp`): a form, and INSERTs into MySQL on POST.
+    Webapp,
+    /// A MySQL 5.5 server (`hshar/mysql:5.5`, `mysql`).
+    Mysql,
+    /// A static web server (`nginx`, `httpd`).
+    Web,
+}
+
+pub fn image_role(image: &str) -> Option<ImageRole> {
+    let repo = image.split([':', '@']).next().unwrap_or(image);
+    let last = repo.rsplit('/').next().unwrap_or(repo);
+    match last {
+        "webapp" => Some(ImageRole::Webapp),
+        "mysql" | "mariadb" => Some(ImageRole::Mysql),
+        "nginx" | "httpd" | "web" => Some(ImageRole::Web),
+        _ => None,
+    }
+}
+
+/// A recognised command (`ping`, `curl`, `nslookup`, `mysql`) as a client app in `ns`.
+pub fn app_traffic(
+    cmd: Option<Result<cli::AppCommand, cli::CliError>>,
+    argv: &cli::Argv,
+    ns: String,
+    at: crate::engine::SimTime,
+) -> Result<crate::apps::Traffic, EngineError> {
+    use crate::apps::Traffic;
+    let cmd = match cmd {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return Err(err(e.message)),
+        None => {
+            let prog = argv.words.first().cloned().unwrap_or_default();
+            return Err(err(format!(
+                "netsim: `{prog}` is not one of the programs the simulator runs (ping, curl, nslookup, mysql)"
+            )));
+        }
+    };
+    Ok(match cmd {
+        cli::AppCommand::Ping(p) => {
+            let count = p.count.unwrap_or(4).min(u32::MAX as u64) as u32;
+            Traffic::Ping { at, ns, dst: p.host, count, interval: crate::engine::SimTime::from_secs(1), size: 56 }
+        }
+        cli::AppCommand::Curl(c) => {
+            let url = c.urls.first().ok_or_else(|| err("curl: no URL specified!"))?;
+            Traffic::Curl {
+                at,
+                ns,
+                url: format!("http://{}:{}{}", url.host, url.effective_port(), url.path),
+                data: c.body(),
+                method: c.request.clone(),
+            }
+        }
+        cli::AppCommand::Nslookup(n) => Traffic::Nslookup { at, ns, name: n.name },
+        cli::AppCommand::Mysql(m) => Traffic::Mysql {
+            at,
+            ns,
+            host: m.host.unwrap_or_else(|| "localhost".into()),
+            port: m.port.unwrap_or(3306),
+            user: m.user.unwrap_or_else(|| "root".into()),
+            password: m.password.unwrap_or_default(),
+            database: m.database,
+            queries: m
+                .execute
+                .map(|q| q.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+                .unwrap_or_default(),
+        },
+    })
+}
+
+/// The sandbox's redirect of 127.0.0.11:53 to dockerd's sockets, as `iptables-save` shows it
+/// in a container (LN/resolver_unix.go setupIptablesNAT).
+fn embedded_dns_rules(plan: &mut Plan, ns: &str, (uport, tport): (u16, u16)) {
+    let dns = super::EMBEDDED_DNS;
+    for rule in [
+        "-N DOCKER_OUTPUT".to_string(),
+        "-N DOCKER_POSTROUTING".to_string(),
+        format!("-A OUTPUT -d {dns}/32 -j DOCKER_OUTPUT"),
+        format!("-A POSTROUTING -d {dns}/32 -j DOCKER_POSTROUTING"),
+        format!("-A DOCKER_OUTPUT -d {dns}/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination {dns}:{tport}"),
+        format!("-A DOCKER_OUTPUT -d {dns}/32 -p udp -m udp --dport 53 -j DNAT --to-destination {dns}:{uport}"),
+        format!("-A DOCKER_POSTROUTING -s {dns}/32 -p tcp -m tcp --sport {tport} -j SNAT --to-source :53"),
+        format!("-A DOCKER_POSTROUTING -s {dns}/32 -p udp -m udp --sport {uport} -j SNAT --to-source :53"),
+    ] {
+        plan.iptables.push(crate::plan::IptablesPlan { ns: ns.to_string(), table: "nat".into(), rule });
     }
 }
 

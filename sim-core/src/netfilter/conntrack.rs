@@ -520,6 +520,7 @@ impl Conntrack {
         match target {
             NatTarget::Dnat(_) | NatTarget::Redirect(_) => {
                 let (ip, ports) = match target {
+                    NatTarget::Dnat(r) if r.min_ip.is_unspecified() => (orig.dst, r.ports),
                     NatTarget::Dnat(r) => (r.min_ip, r.ports),
                     NatTarget::Redirect(p) if hook == Hook::Output => (Ipv4Addr::LOCALHOST, *p),
                     NatTarget::Redirect(p) => (ctx.in_if.and_then(|d| (ctx.if_primary_addr)(d))?, *p),
@@ -549,6 +550,7 @@ impl Conntrack {
             }
             NatTarget::Snat(_) | NatTarget::Masquerade(_) => {
                 let (ip, ports) = match target {
+                    NatTarget::Snat(r) if r.min_ip.is_unspecified() => (orig.src, r.ports),
                     NatTarget::Snat(r) => (r.min_ip, r.ports),
                     NatTarget::Masquerade(p) => (ctx.out_if.and_then(|d| (ctx.if_primary_addr)(d))?, *p),
                     _ => return None,

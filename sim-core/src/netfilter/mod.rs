@@ -629,6 +629,11 @@ impl Netfilter {
         Netfilter { tables: Table::ALL.map(TableState::new), ct: Conntrack::default(), rules_inert: true }
     }
 
+    /// Takes over another instance's connections (rules were replaced, flows go on).
+    pub fn adopt_conntrack(&mut self, old: Netfilter) {
+        self.ct = old.ct;
+    }
+
     /// One command in iptables syntax as after `iptables -t TABLE` (a leading `-t TABLE` overrides
     /// `table`): `-A CHAIN rule`, `-I CHAIN [n] rule`, `-R CHAIN n rule`, `-D CHAIN rule|n`,
     /// `-N CHAIN`, `-X [CHAIN]`, `-P CHAIN ACCEPT|DROP`, `-F [CHAIN]`, `-Z [CHAIN]`.

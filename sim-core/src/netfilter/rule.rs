@@ -543,7 +543,10 @@ pub(super) struct NatRange {
 
 impl fmt::Display for NatRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.min_ip)?;
+        // `--to-source :53`: the port alone, the address kept.
+        if !self.min_ip.is_unspecified() {
+            write!(f, "{}", self.min_ip)?;
+        }
         if self.max_ip != self.min_ip {
             write!(f, "-{}", self.max_ip)?;
         }
@@ -1510,6 +1513,8 @@ fn parse_nat_range(s: &str) -> Result<NatRange, RuleError> {
     let ip = |t: &str| t.parse::<Ipv4Addr>().map_err(|_| RuleError::new(format!("bad NAT address `{t}` in `{s}`")));
     let (min_ip, max_ip) = match ips.split_once('-') {
         Some((a, b)) => (ip(a)?, ip(b)?),
+        // A port without an address keeps the packet's address (Docker's `--to-source :53`).
+        None if ips.is_empty() && ports.is_some() => (Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED),
         None => (ip(ips)?, ip(ips)?),
     };
     if u32::from(min_ip) > u32::from(max_ip) {

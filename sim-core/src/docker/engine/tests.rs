@@ -129,7 +129,14 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
             send: "q".into(),
             close: true,
         },
-        Traffic::Ping { at: at(3), ns: "spy".into(), dst: ip("db", "backend"), count: 1, interval: at(1), size: 56 },
+        Traffic::Ping {
+            at: at(3),
+            ns: "spy".into(),
+            dst: ip("db", "backend").to_string(),
+            count: 1,
+            interval: at(1),
+            size: 56,
+        },
     ] {
         w.add_traffic(&t).expect("traffic");
     }

@@ -1,0 +1,293 @@
+//! The scenario's steps, as a student types them: `docker …` commands for a host's daemon,
+//! and programs run on a host (`curl`, `ping`, `mysql`, `nslookup`). Steps are events in the
+//! simulator's own queue, so stepping, replay and checkpoints treat them like frames.
+//!
+//! A docker step changes the daemon's state (`docker::engine`), which compiles into a new
+//! kernel plan; the difference from the previous plan is applied to the running world
+//! (`reconf`). A step that runs a program waits, by default, until the program has finished,
+//! as a shell would; `at` starts a step at a fixed time instead.
+
+use serde::{Deserialize, Serialize};
+
+use crate::apps::Traffic;
+use crate::docker::cli;
+use crate::docker::engine::{Engine, EngineError};
+use crate::docker::ipam::Ipv4Prefix;
+use crate::engine::SimTime;
+use crate::plan::{AddrPlan, Ipv4Net, Link, NsPlan, Plan};
+use crate::world::{PlanError, World};
+
+/// A machine on the scenario's LAN: a namespace with `eth0` on the LAN switch, and (unless
+/// `docker: false`) a Docker Engine.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    pub name: String,
+    /// Its address on the LAN, e.g. "192.168.99.101/24".
+    pub addr: Ipv4Net,
+    #[serde(default = "yes")]
+    pub docker: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One command typed on a host.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Start at this time; by default when the previous step has finished.
+    #[serde(default)]
+    pub at: Option<SimTime>,
+    /// The host it is typed on.
+    pub on: String,
+    /// The command line.
+    pub run: String,
+}
+
+/// What a step printed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepLog {
+    pub index: usize,
+    pub at: SimTime,
+    pub host: String,
+    pub line: String,
+    pub output: Result<String, String>,
+}
+
+/// A step that cannot run: which one and why, in the words Docker or the shell would use.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepError {
+    pub index: usize,
+    pub message: String,
+}
+
+/// The namespace and bridge of the LAN switch the hosts plug into.
+pub const LAN_NS: &str = "lan";
+pub const LAN_BRIDGE: &str = "lan0";
+
+#[derive(Clone)]
+pub struct Director {
+    pub hosts: Vec<HostSpec>,
+    /// One daemon per Docker host, by host name.
+    pub engines: Vec<(String, Engine)>,
+    pub steps: Vec<Step>,
+    /// The scenario's own plan plus the LAN: what no daemon owns.
+    base: Plan,
+    /// The plan the world realises now.
+    pub plan: Plan,
+    /// Index of the next step to run.
+    pub next: usize,
+    /// The client app the next step waits for.
+    pub waiting: Option<usize>,
+    pub transcript: Vec<StepLog>,
+    /// Sandboxes whose servers (embedded DNS, the image's server) run already.
+    started: Vec<String>,
+}
+
+impl Director {
+    /// The hosts on their LAN and freshly started daemons; returns the initial plan too.
+    pub fn new(hosts: &[HostSpec], steps: &[Step], scenario_plan: &Plan, seed: u64) -> Result<Director, String> {
+        let mut base = scenario_plan.clone();
+        if !hosts.is_empty() {
+            base.namespaces.push(NsPlan {
+                name: LAN_NS.into(),
+                lo_up: true,
+                ip_forward: false,
+                bridge_nf_call_iptables: false,
+            });
+            base.links.push(Link::Bridge {
+                name: LAN_BRIDGE.into(),
+                ns: LAN_NS.into(),
+                mac: None,
+                mtu: None,
+                ageing: None,
+            });
+        }
+        let mut engines = Vec::new();
+        for (i, h) in hosts.iter().enumerate() {
+            if hosts[..i].iter().any(|o| o.name == h.name) {
+                return Err(format!("host `{}` is defined twice", h.name));
+            }
+            base.namespaces.push(NsPlan {
+                name: h.name.clone(),
+                lo_up: true,
+                ip_forward: false,
+                bridge_nf_call_iptables: true,
+            });
+            let port: String = h.name.chars().take(15).collect();
+            base.links.push(Link::Veth {
+                name: "eth0".into(),
+                ns: h.name.clone(),
+                peer: port,
+                peer_ns: LAN_NS.into(),
+                mac: None,
+                peer_mac: None,
+                mtu: None,
+                master: None,
+                peer_master: Some(LAN_BRIDGE.into()),
+                delay: None,
+            });
+            base.addresses.push(AddrPlan { ns: h.name.clone(), dev: "eth0".into(), addr: h.addr });
+            if h.docker {
+                // Dynamic subnets avoid the host's own on-link networks (§1.4).
+                let net = h.addr.trunc();
+                let reserved = Ipv4Prefix::new(net.addr, net.len).map(|p| vec![p]).unwrap_or_default();
+                let mut e = Engine::new(&h.name, seed.wrapping_add(1 + i as u64), reserved).map_err(|e| e.0)?;
+                e.ns_prefix = format!("{}:", h.name);
+                engines.push((h.name.clone(), e));
+            }
+        }
+        let mut d = Director {
+            hosts: hosts.to_vec(),
+            engines,
+            steps: steps.to_vec(),
+            base,
+            plan: Plan::default(),
+            next: 0,
+            waiting: None,
+            transcript: Vec::new(),
+            started: Vec::new(),
+        };
+        d.plan = d.compile();
+        Ok(d)
+    }
+
+    fn compile(&self) -> Plan {
+        let mut p = self.base.clone();
+        for (_, e) in &self.engines {
+            e.plan(&mut p);
+        }
+        p
+    }
+
+    /// Runs every step's control-plane part on a copy, to report a bad step when the file
+    /// loads rather than halfway through a run.
+    pub fn check(&self) -> Result<(), StepError> {
+        let mut d = self.clone();
+        for i in 0..d.steps.len() {
+            let step = d.steps[i].clone();
+            if let Outcome::Changed(_) =
+                d.command(&step, SimTime::ZERO).map_err(|message| StepError { index: i, message })?
+            {
+                // The compiled plan must be one the world can build.
+                World::from_plan(&d.compile(), 0).map_err(|e| StepError {
+                    index: i,
+                    message: format!("netsim: the resulting plan is invalid: {e}"),
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// When step `i` is due: its own `at`, or `None` when it waits for the previous one.
+    pub fn due(&self, i: usize) -> Option<SimTime> {
+        self.steps.get(i).and_then(|s| s.at)
+    }
+
+    /// Runs step `i` on the world; returns the client app it started, if any.
+    pub fn run_step(&mut self, i: usize, world: &mut World) -> Result<Option<usize>, PlanError> {
+        let step = self.steps[i].clone();
+        let now = world.now;
+        self.next = i + 1;
+        let host_ns = world.ns_by_name(&step.on);
+        if let Some(ns) = host_ns {
+            let line = step.run.clone();
+            world.app_log(ns, || line);
+        }
+        let out = self.command(&step, now);
+        let mut app = None;
+        let output = match out {
+            Ok(Outcome::Changed(text)) => {
+                self.realise(world)?;
+                Ok(text)
+            }
+            Ok(Outcome::Client(t)) => {
+                let idx = world.add_traffic(&t).map_err(|m| PlanError::new(m, t.ns()))?;
+                app = Some(idx);
+                Ok(String::new())
+            }
+            Err(e) => Err(e),
+        };
+        if let Some(ns) = host_ns {
+            let text = match &output {
+                Ok(t) => t.clone(),
+                Err(e) => e.clone(),
+            };
+            for l in text.lines().filter(|l| !l.is_empty()) {
+                let l = format!("  {l}");
+                world.app_log(ns, || l);
+            }
+        }
+        self.transcript.push(StepLog { index: i, at: now, host: step.on.clone(), line: step.run.clone(), output });
+        Ok(app)
+    }
+
+    /// Applies the daemons' new plan to the world and starts the servers of new sandboxes.
+    fn realise(&mut self, world: &mut World) -> Result<(), PlanError> {
+        let new = self.compile();
+        let delta = self.plan.diff(&new);
+        world.apply_delta(&delta)?;
+        self.plan = new;
+        for (_, e) in &self.engines {
+            for c in &e.containers {
+                let ns_name = e.sandbox_ns(c);
+                let Some(ns) = world.ns_by_name(&ns_name) else { continue };
+                if !self.started.contains(&ns_name) {
+                    self.started.push(ns_name.clone());
+                    for t in e.servers(c) {
+                        world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
+                    }
+                } else if e.has_embedded_dns(c) {
+                    if world.nameserver(ns).is_none() {
+                        // Connected to its first user-defined network after it started.
+                        let t = Traffic::Dns { ns: ns_name.clone(), port: c.dns_ports.0, records: e.dns_records(c) };
+                        world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
+                    }
+                    world.set_dns_records(ns, e.dns_records(c));
+                }
+            }
+        }
+        // Sandboxes that went away free their names for a new container.
+        let alive: Vec<String> =
+            self.engines.iter().flat_map(|(_, e)| e.containers.iter().map(|c| e.sandbox_ns(c))).collect();
+        self.started.retain(|n| alive.contains(n));
+        Ok(())
+    }
+
+    fn engine_mut(&mut self, host: &str) -> Option<&mut Engine> {
+        self.engines.iter_mut().find(|(h, _)| h == host).map(|(_, e)| e)
+    }
+
+    /// The command's effect on the control plane.
+    fn command(&mut self, step: &Step, now: SimTime) -> Result<Outcome, String> {
+        let Some(host) = self.hosts.iter().find(|h| h.name == step.on).cloned() else {
+            let names: Vec<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
+            return Err(format!("no host `{}` (hosts: {})", step.on, names.join(", ")));
+        };
+        let line = step.run.trim();
+        if line.starts_with("docker ") || line == "docker" {
+            let Some(engine) = self.engine_mut(&host.name) else {
+                return Err(format!("{}: docker: command not found (the host has `docker: false`)", host.name));
+            };
+            let cmd = cli::parse(line).map_err(|e| format!("docker: {}", e.message))?;
+            if let cli::DockerCommand::Exec(x) = &cmd {
+                return engine.exec(x, now).map(Outcome::Client).map_err(|e| e.0);
+            }
+            return engine.apply(&cmd).map(Outcome::Changed).map_err(|EngineError(e)| e);
+        }
+        let words = cli::shell_words(line).map_err(|e| e.message)?;
+        let argv = cli::Argv { words: words.iter().map(|w| w.0.clone()).collect(), spans: Vec::new() };
+        let t = crate::docker::engine::app_traffic(cli::parse_app_command(&argv), &argv, host.name.clone(), now)
+            .map_err(|e| e.0)?;
+        Ok(Outcome::Client(t))
+    }
+}
+
+enum Outcome {
+    /// The daemon's state changed; what docker printed.
+    Changed(String),
+    /// A program to run.
+    Client(Traffic),
+}

@@ -1,0 +1,469 @@
+//! DNS messages for Docker's embedded DNS server (127.0.0.11) and its clients.
+//!
+//! Wire encoding and decoding is done by `simple-dns`. The embedded server's behaviour follows
+//! moby `libnetwork/resolver.go` (`serveDNS`, `handleIPQuery`, `handleMXQuery`, `createRespMsg`)
+//! and miekg/dns `Msg.SetReply` / `Msg.SetRcode`, which it calls.
+
+use std::net::Ipv4Addr;
+
+use simple_dns::rdata::{A, RData};
+use simple_dns::{CLASS, Name, OPCODE, Packet, PacketFlag, QCLASS, QTYPE, Question, RCODE, ResourceRecord, TYPE};
+
+/// TTL of every record the embedded server answers from its own data (`respTTL` in resolver.go).
+pub const EMBEDDED_TTL: u32 = 600;
+/// Query type numbers used here.
+pub const QTYPE_A: u16 = 1;
+pub const QTYPE_MX: u16 = 15;
+pub const QTYPE_AAAA: u16 = 28;
+/// Response codes.
+pub const RCODE_NOERROR: u8 = 0;
+pub const RCODE_SERVFAIL: u8 = 2;
+pub const RCODE_NXDOMAIN: u8 = 3;
+/// Largest UDP reply without EDNS (`dns.MinMsgSize`).
+const MIN_UDP_SIZE: usize = 512;
+
+/// One A record of a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// Owner name, fully qualified with a trailing dot, case as on the wire (e.g. `mysql.`).
+    pub name: String,
+    pub addr: Ipv4Addr,
+    pub ttl: u32,
+}
+
+/// The parts of a response a client looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedResponse {
+    pub id: u16,
+    /// 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN.
+    pub rcode: u8,
+    /// A records of the answer section, in wire order (other record types are skipped).
+    pub answers: Vec<Answer>,
+}
+
+/// The parts of a query a server looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedQuery {
+    pub id: u16,
+    /// Name of the first question, fully qualified with a trailing dot, case as on the wire.
+    pub name: String,
+    pub qtype: u16,
+}
+
+/// Text form of a wire name with a trailing dot (`.` for the root).
+fn fqdn(name: &Name<'_>) -> String {
+    format!("{name}.")
+}
+
+/// A standard query (opcode QUERY, RD set, class IN) for `name` with type `qtype`.
+///
+/// # Panics
+/// If `name` is not a valid domain name (a label over 63 octets or a name over 255).
+pub fn build_query_type(id: u16, name: &str, qtype: u16) -> Vec<u8> {
+    let mut packet = Packet::new_query(id);
+    packet.set_flags(PacketFlag::RECURSION_DESIRED);
+    let qname = Name::new(name).unwrap_or_else(|e| panic!("invalid DNS name {name:?}: {e}"));
+    let qtype = QTYPE::try_from(qtype).unwrap_or_else(|e| panic!("unsupported query type {qtype}: {e}"));
+    packet.questions.push(Question::new(qname, qtype, QCLASS::CLASS(CLASS::IN), false));
+    packet.build_bytes_vec().expect("writing to a Vec cannot fail")
+}
+
+/// A standard query for `name`, type A, class IN, recursion desired, with `id`.
+///
+/// # Panics
+/// If `name` is not a valid domain name (a label over 63 octets or a name over 255).
+pub fn build_query(id: u16, name: &str) -> Vec<u8> {
+    build_query_type(id, name, QTYPE_A)
+}
+
+/// Decodes a response; `Err` if the bytes are not a DNS message or the QR bit is clear.
+pub fn parse_response(bytes: &[u8]) -> Result<ParsedResponse, String> {
+    let packet = Packet::parse(bytes).map_err(|e| format!("malformed DNS message: {e}"))?;
+    if !packet.has_flags(PacketFlag::RESPONSE) {
+        return Err("DNS message is a query, not a response".to_string());
+    }
+    let answers = packet
+        .answers
+        .iter()
+        .filter_map(|rr| match &rr.rdata {
+            RData::A(a) => Some(Answer { name: fqdn(&rr.name), addr: Ipv4Addr::from(a.address), ttl: rr.ttl }),
+            _ => None,
+        })
+        .collect();
+    // simple-dns folds unassigned codes into `Reserved`; the low four bits are in the header.
+    let rcode = match packet.rcode() {
+        RCODE::Reserved => bytes[3] & 0x0f,
+        r => r as u8,
+    };
+    Ok(ParsedResponse { id: packet.id(), rcode, answers })
+}
+
+/// Decodes a query; `Err` if the bytes are not a DNS message, the QR bit is set, or there is no
+/// question. Only the first question is reported.
+pub fn parse_query(bytes: &[u8]) -> Result<ParsedQuery, String> {
+    let packet = Packet::parse(bytes).map_err(|e| format!("malformed DNS message: {e}"))?;
+    if packet.has_flags(PacketFlag::RESPONSE) {
+        return Err("DNS message is a response, not a query".to_string());
+    }
+    let q = packet.questions.first().ok_or("DNS query has no question")?;
+    Ok(ParsedQuery { id: packet.id(), name: fqdn(&q.qname), qtype: q.qtype.into() })
+}
+
+/// miekg/dns `SetReply`: id and opcode copied, RD and CD copied for QUERY, QR set, NOERROR,
+/// first question echoed. AA, TC, RA clear.
+fn set_reply<'a>(query: &Packet<'a>) -> Packet<'a> {
+    let mut resp = Packet::new_reply(query.id());
+    *resp.opcode_mut() = query.opcode();
+    if query.opcode() == OPCODE::StandardQuery {
+        for flag in [PacketFlag::RECURSION_DESIRED, PacketFlag::CHECKING_DISABLED] {
+            if query.has_flags(flag) {
+                resp.set_flags(flag);
+            }
+        }
+    }
+    resp.questions.extend(query.questions.first().cloned());
+    resp
+}
+
+/// What Docker's embedded DNS server (127.0.0.11:53, UDP) replies to `query`.
+///
+/// `lookup` gets the name lower-cased with any trailing dot removed and returns the container
+/// IPv4 addresses in answer order (the caller shuffles, as Docker does for several addresses),
+/// or `None` when the sandbox does not know the name.
+///
+/// Behaviour (moby `libnetwork/resolver.go`):
+/// * **A**, name known with ≥1 address: NOERROR, one A record per address, owner name exactly
+///   as the question spelled it, class IN, TTL 600, RA set.
+/// * **AAAA** or **MX**, name known: NOERROR with no records, RA set (the simulator has no IPv6,
+///   so a known name is always "present without IPv6 address").
+/// * Anything else (unknown name, A for a known name with no addresses, PTR, SRV, TXT, …): Docker
+///   forwards to the external servers; the simulator has none, so SERVFAIL, built with miekg
+///   `SetRcode`, i.e. *without* RA.
+/// * The reply echoes the first question; id, opcode, RD and CD are copied; no EDNS OPT record
+///   is sent back; names are not compressed (miekg's default for local answers).
+/// * A reply over 512 bytes (or the query's EDNS UDP size if larger) loses answers from the end
+///   until it fits, and TC is set, as miekg `Msg.Truncate` does.
+///
+/// Returns `None` (no reply; the client times out) for bytes that are not a DNS message, for a
+/// message with QR set, and for a query with no question — the cases where Docker writes
+/// nothing or miekg drops the message. Query types `simple-dns` cannot represent (e.g. 65
+/// HTTPS) also fail to parse and get `None`.
+pub fn embedded_answer(query: &[u8], lookup: impl Fn(&str) -> Option<Vec<Ipv4Addr>>) -> Option<Vec<u8>> {
+    let query = Packet::parse(query).ok()?;
+    if query.has_flags(PacketFlag::RESPONSE) {
+        return None;
+    }
+    let question = query.questions.first()?;
+    let key = fqdn(&question.qname);
+    let key = key.trim_end_matches('.').to_ascii_lowercase();
+    let known = lookup(&key);
+
+    let mut resp = set_reply(&query);
+    match (question.qtype, known) {
+        (QTYPE::TYPE(TYPE::A), Some(addrs)) if !addrs.is_empty() => {
+            resp.set_flags(PacketFlag::RECURSION_AVAILABLE);
+            for addr in addrs {
+                let rdata = RData::A(A { address: u32::from(addr) });
+                resp.answers.push(ResourceRecord::new(question.qname.clone(), CLASS::IN, EMBEDDED_TTL, rdata));
+            }
+        }
+        (QTYPE::TYPE(TYPE::AAAA | TYPE::MX), Some(_)) => resp.set_flags(PacketFlag::RECURSION_AVAILABLE),
+        _ => *resp.rcode_mut() = RCODE::ServerFailure,
+    }
+
+    let max = query.opt().map_or(MIN_UDP_SIZE, |opt| usize::from(opt.udp_packet_size).max(MIN_UDP_SIZE));
+    let mut bytes = resp.build_bytes_vec().ok()?;
+    if bytes.len() > max {
+        resp.set_flags(PacketFlag::TRUNCATION);
+        while bytes.len() > max && resp.answers.pop().is_some() {
+            bytes = resp.build_bytes_vec().ok()?;
+        }
+    }
+    Some(bytes)
+}
+
+/// Text name of an RCODE as bind prints it.
+fn rcode_text(rcode: u8) -> String {
+    match rcode {
+        0 => "NOERROR".into(),
+        1 => "FORMERR".into(),
+        2 => "SERVFAIL".into(),
+        3 => "NXDOMAIN".into(),
+        4 => "NOTIMP".into(),
+        5 => "REFUSED".into(),
+        n => format!("RESERVED{n}"),
+    }
+}
+
+/// What bind 9 `nslookup name` (Debian's `bind9-dnsutils`) prints to stdout for the reply `resp`
+/// to its A query from `server`.
+///
+/// Docker's embedded server never sets AA, so answers come under "Non-authoritative answer:".
+/// Each A record prints as `Name:\t<owner without trailing dot>` + `Address: <ip>`; an empty
+/// NOERROR answer prints `*** Can't find <name>: No answer` (the AAAA follow-up nslookup sends
+/// is empty too for Docker names); any other rcode prints `** server can't find <name>: <RCODE>`.
+/// Output ends with an empty line, as nslookup's does.
+pub fn nslookup_output(server: Ipv4Addr, name: &str, resp: &ParsedResponse) -> String {
+    let mut out = format!("Server:\t\t{server}\nAddress:\t{server}#53\n\n");
+    let shown = name.strip_suffix('.').unwrap_or(name);
+    if resp.rcode != RCODE_NOERROR {
+        out.push_str(&format!("** server can't find {shown}: {}\n\n", rcode_text(resp.rcode)));
+        return out;
+    }
+    out.push_str("Non-authoritative answer:\n");
+    if resp.answers.is_empty() {
+        out.push_str(&format!("*** Can't find {shown}: No answer\n"));
+    }
+    for a in &resp.answers {
+        let owner = a.name.strip_suffix('.').unwrap_or(&a.name);
+        out.push_str(&format!("Name:\t{owner}\nAddress: {}\n", a.addr));
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sandbox(name: &str) -> Option<Vec<Ipv4Addr>> {
+        match name {
+            "mysql" => Some(vec![Ipv4Addr::new(10, 0, 1, 2)]),
+            "web" => Some(vec![Ipv4Addr::new(10, 0, 1, 5), Ipv4Addr::new(10, 0, 1, 3), Ipv4Addr::new(10, 0, 1, 4)]),
+            "many" => Some((1..=60).map(|i| Ipv4Addr::new(10, 0, 2, i)).collect()),
+            "v6only" => Some(vec![]),
+            _ => None,
+        }
+    }
+
+    fn flags(bytes: &[u8]) -> u16 {
+        u16::from_be_bytes([bytes[2], bytes[3]])
+    }
+    const QR: u16 = 0x8000;
+    const AA: u16 = 0x0400;
+    const TC: u16 = 0x0200;
+    const RD: u16 = 0x0100;
+    const RA: u16 = 0x0080;
+
+    #[test]
+    fn query_round_trip_and_wire_bytes() {
+        let q = build_query(0x1234, "mysql");
+        // Header: id, flags RD, QDCOUNT 1; question: 5 "mysql" 0, type A, class IN.
+        assert_eq!(q, b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05mysql\x00\x00\x01\x00\x01".to_vec());
+        assert_eq!(build_query(0x1234, "mysql."), q);
+        let parsed = parse_query(&q).unwrap();
+        assert_eq!(parsed, ParsedQuery { id: 0x1234, name: "mysql.".into(), qtype: QTYPE_A });
+        let aaaa = parse_query(&build_query_type(7, "db.example.com", QTYPE_AAAA)).unwrap();
+        assert_eq!((aaaa.name.as_str(), aaaa.qtype), ("db.example.com.", QTYPE_AAAA));
+        assert!(parse_response(&q).is_err(), "a query is not a response");
+    }
+
+    #[test]
+    fn answer_for_known_name() {
+        let q = build_query(42, "mysql");
+        let r = embedded_answer(&q, sandbox).unwrap();
+        assert_eq!(flags(&r), QR | RD | RA, "NOERROR, QR RD RA set, AA/TC clear");
+        let p = parse_response(&r).unwrap();
+        assert_eq!(p.id, 42);
+        assert_eq!(p.rcode, RCODE_NOERROR);
+        assert_eq!(p.answers, vec![Answer { name: "mysql.".into(), addr: Ipv4Addr::new(10, 0, 1, 2), ttl: 600 }]);
+        // Question echoed.
+        let echoed = Packet::parse(&r).unwrap();
+        assert_eq!(echoed.questions.len(), 1);
+        assert_eq!(fqdn(&echoed.questions[0].qname), "mysql.");
+        assert!(parse_query(&r).is_err(), "a response is not a query");
+    }
+
+    #[test]
+    fn rd_is_copied_not_forced() {
+        let mut q = build_query(9, "mysql");
+        q[2] &= !0x01; // clear RD
+        let r = embedded_answer(&q, sandbox).unwrap();
+        assert_eq!(flags(&r), QR | RA);
+    }
+
+    #[test]
+    fn name_match_is_case_insensitive_and_echoes_case() {
+        for name in ["MySQL", "MYSQL.", "mysql."] {
+            let r = embedded_answer(&build_query(1, name), sandbox).unwrap();
+            let p = parse_response(&r).unwrap();
+            assert_eq!(p.answers.len(), 1, "{name}");
+            assert_eq!(p.answers[0].addr, Ipv4Addr::new(10, 0, 1, 2));
+            let want = format!("{}.", name.trim_end_matches('.'));
+            assert_eq!(p.answers[0].name, want, "owner name spelled as asked");
+        }
+        let seen = std::cell::RefCell::new(Vec::new());
+        embedded_answer(&build_query(1, "Web.Sandbox."), |n| {
+            seen.borrow_mut().push(n.to_string());
+            None
+        });
+        assert_eq!(seen.into_inner(), vec!["web.sandbox".to_string()]);
+    }
+
+    #[test]
+    fn aaaa_and_mx_for_known_name_are_empty_noerror() {
+        for qtype in [QTYPE_AAAA, QTYPE_MX] {
+            let r = embedded_answer(&build_query_type(5, "mysql", qtype), sandbox).unwrap();
+            assert_eq!(flags(&r), QR | RD | RA);
+            let p = parse_response(&r).unwrap();
+            assert_eq!((p.rcode, p.answers.len()), (RCODE_NOERROR, 0));
+            assert_eq!(Packet::parse(&r).unwrap().answers.len(), 0);
+        }
+    }
+
+    #[test]
+    fn unknown_name_is_servfail_without_ra() {
+        for (name, qtype) in [("nosuch", QTYPE_A), ("nosuch", QTYPE_AAAA), ("google.com", QTYPE_A), ("v6only", QTYPE_A)]
+        {
+            let r = embedded_answer(&build_query_type(77, name, qtype), sandbox).unwrap();
+            assert_eq!(flags(&r), QR | RD | u16::from(RCODE_SERVFAIL), "{name}");
+            let p = parse_response(&r).unwrap();
+            assert_eq!((p.id, p.rcode, p.answers.len()), (77, RCODE_SERVFAIL, 0));
+            assert_eq!(Packet::parse(&r).unwrap().questions.len(), 1, "question echoed");
+        }
+    }
+
+    #[test]
+    fn other_types_are_forwarded_hence_servfail() {
+        // TXT (16), PTR (12), SRV (33) on a known name: not answered locally by Docker.
+        for qtype in [16, 12, 33] {
+            let r = embedded_answer(&build_query_type(3, "mysql", qtype), sandbox).unwrap();
+            assert_eq!(parse_response(&r).unwrap().rcode, RCODE_SERVFAIL, "type {qtype}");
+        }
+    }
+
+    #[test]
+    fn ttl_is_600_and_order_is_kept() {
+        let r = embedded_answer(&build_query(2, "web"), sandbox).unwrap();
+        let p = parse_response(&r).unwrap();
+        let addrs: Vec<_> = p.answers.iter().map(|a| a.addr).collect();
+        assert_eq!(addrs, sandbox("web").unwrap());
+        assert!(p.answers.iter().all(|a| a.ttl == EMBEDDED_TTL && a.name == "web."));
+    }
+
+    #[test]
+    fn large_answer_is_truncated_to_512() {
+        let r = embedded_answer(&build_query(2, "many"), sandbox).unwrap();
+        assert!(r.len() <= 512);
+        assert_eq!(flags(&r) & (TC | AA), TC);
+        let p = parse_response(&r).unwrap();
+        // 12 header + 11 question + n * (6 name + 10 + 4) <= 512
+        assert_eq!(p.answers.len(), (512 - 23) / 20);
+        assert_eq!(p.answers[0].addr, Ipv4Addr::new(10, 0, 2, 1), "answers dropped from the end");
+    }
+
+    #[test]
+    fn garbage_and_responses_get_no_reply() {
+        assert_eq!(embedded_answer(b"\x00\x01\x02", sandbox), None);
+        let resp = embedded_answer(&build_query(1, "mysql"), sandbox).unwrap();
+        assert_eq!(embedded_answer(&resp, sandbox), None);
+        assert!(parse_response(b"\x00").is_err());
+        assert!(parse_query(b"").is_err());
+    }
+
+    #[test]
+    fn nslookup_output_text() {
+        let server = Ipv4Addr::new(127, 0, 0, 11);
+        let ok = parse_response(&embedded_answer(&build_query(1, "mysql"), sandbox).unwrap()).unwrap();
+        assert_eq!(
+            nslookup_output(server, "mysql", &ok),
+            "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11#53\n\nNon-authoritative answer:\nName:\tmysql\nAddress: 10.0.1.2\n\n"
+        );
+        let web = parse_response(&embedded_answer(&build_query(1, "web"), sandbox).unwrap()).unwrap();
+        assert!(nslookup_output(server, "web", &web).ends_with(
+            "Non-authoritative answer:\nName:\tweb\nAddress: 10.0.1.5\nName:\tweb\nAddress: 10.0.1.3\nName:\tweb\nAddress: 10.0.1.4\n\n"
+        ));
+        let fail = parse_response(&embedded_answer(&build_query(1, "nosuch"), sandbox).unwrap()).unwrap();
+        assert_eq!(
+            nslookup_output(server, "nosuch", &fail),
+            "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11#53\n\n** server can't find nosuch: SERVFAIL\n\n"
+        );
+        let nx = ParsedResponse { id: 1, rcode: RCODE_NXDOMAIN, answers: vec![] };
+        assert!(nslookup_output(server, "x", &nx).ends_with("\n\n** server can't find x: NXDOMAIN\n\n"));
+        let empty = ParsedResponse { id: 1, rcode: RCODE_NOERROR, answers: vec![] };
+        assert!(nslookup_output(server, "x", &empty).ends_with("answer:\n*** Can't find x: No answer\n\n"));
+    }
+
+    /// Writes a classic pcap (microsecond timestamps, LINKTYPE_ETHERNET) of `frames`.
+    fn write_pcap(path: &std::path::Path, frames: &[Vec<u8>]) {
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&4u16.to_le_bytes());
+        out.extend_from_slice(&0i32.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&65535u32.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        for (i, f) in frames.iter().enumerate() {
+            out.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+            out.extend_from_slice(&(u32::try_from(i).unwrap() * 1000).to_le_bytes());
+            out.extend_from_slice(&u32::try_from(f.len()).unwrap().to_le_bytes());
+            out.extend_from_slice(&u32::try_from(f.len()).unwrap().to_le_bytes());
+            out.extend_from_slice(f);
+        }
+        std::fs::write(path, out).unwrap();
+    }
+
+    fn udp_frame(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
+        let builder = etherparse::PacketBuilder::ethernet2([2, 0x42, 10, 0, 1, 7], [2, 0x42, 10, 0, 1, 1])
+            .ipv4(src.0, dst.0, 64)
+            .udp(src.1, dst.1);
+        let mut out = Vec::with_capacity(builder.size(payload.len()));
+        builder.write(&mut out, payload).unwrap();
+        out
+    }
+
+    #[test]
+    fn tshark_dissects_query_and_answer() {
+        let client = ([10, 0, 1, 7], 41000);
+        let server = ([127, 0, 0, 11], 53);
+        let q_ok = build_query(0xbeef, "web");
+        let r_ok = embedded_answer(&q_ok, sandbox).unwrap();
+        let q_bad = build_query(0xbef0, "nosuch");
+        let r_bad = embedded_answer(&q_bad, sandbox).unwrap();
+        let frames = vec![
+            udp_frame(client, server, &q_ok),
+            udp_frame(server, client, &r_ok),
+            udp_frame(client, server, &q_bad),
+            udp_frame(server, client, &r_bad),
+        ];
+        let dir = std::env::temp_dir().join(format!("httpdns-dns-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pcap = dir.join("dns.pcap");
+        write_pcap(&pcap, &frames);
+
+        let fields = [
+            "frame.number",
+            "dns.id",
+            "dns.flags.response",
+            "dns.flags.recavail",
+            "dns.flags.rcode",
+            "dns.qry.name",
+            "dns.a",
+            "dns.resp.ttl",
+            "_ws.malformed",
+            "_ws.expert",
+        ];
+        let mut cmd = std::process::Command::new("tshark");
+        cmd.arg("-r").arg(&pcap).args(["-n", "-T", "fields", "-E", "separator=|", "-E", "aggregator=,"]);
+        for f in fields {
+            cmd.args(["-e", f]);
+        }
+        let out = cmd.output().expect("tshark must be installed (apt-get install tshark)");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        eprintln!("tshark:\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success());
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let rows: Vec<Vec<&str>> = stdout.lines().map(|l| l.split('|').collect()).collect();
+        assert_eq!(rows.len(), 4);
+        for row in &rows {
+            assert_eq!(row.len(), fields.len());
+            assert_eq!(row[8], "", "malformed: {row:?}");
+            assert_eq!(row[9], "", "expert info: {row:?}");
+        }
+        assert_eq!(rows[0][1..6], ["0xbeef", "0", "", "", "web"]);
+        assert_eq!(rows[1][1..8], ["0xbeef", "1", "1", "0", "web", "10.0.1.5,10.0.1.3,10.0.1.4", "600,600,600"]);
+        assert_eq!(rows[3][1..8], ["0xbef0", "1", "0", "2", "nosuch", "", ""]);
+    }
+}

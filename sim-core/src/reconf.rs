@@ -1,0 +1,245 @@
+//! Changing a running world: a Docker step (run, network connect, rm, a node going down)
+//! turns into the difference between two kernel plans, applied here as `ip` and `iptables`
+//! would apply it. Frames in flight towards a deleted device are dropped when they arrive,
+//! as they are by a veth whose peer is gone.
+
+use crate::netfilter::{Netfilter, Table};
+use crate::plan::{self, Plan};
+use crate::world::{DevId, DevKind, NsId, PlanError, World};
+
+/// What changes between two plans: items to take away, then items to add.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlanDelta {
+    pub removed: Plan,
+    pub added: Plan,
+    /// Namespaces whose iptables rules differ: their new full rule list.
+    pub iptables: Vec<(String, Vec<plan::IptablesPlan>)>,
+    /// Namespaces kept whose settings (ip_forward, lo, br_netfilter) changed.
+    pub ns_changed: Vec<plan::NsPlan>,
+}
+
+impl PlanDelta {
+    pub fn is_empty(&self) -> bool {
+        *self == PlanDelta::default()
+    }
+}
+
+fn minus<T: PartialEq + Clone>(a: &[T], b: &[T]) -> Vec<T> {
+    a.iter().filter(|x| !b.contains(x)).cloned().collect()
+}
+
+impl Plan {
+    /// The delta that turns `self` into `new`. An item whose fields changed is removed and
+    /// added again; items inside a removed namespace go with it.
+    pub fn diff(&self, new: &Plan) -> PlanDelta {
+        let old_ns: Vec<&str> = self.namespaces.iter().map(|n| n.name.as_str()).collect();
+        let new_ns: Vec<&str> = new.namespaces.iter().map(|n| n.name.as_str()).collect();
+        let gone = |ns: &str| old_ns.contains(&ns) && !new_ns.contains(&ns);
+        let mut d = PlanDelta::default();
+        d.removed.namespaces = self.namespaces.iter().filter(|n| gone(&n.name)).cloned().collect();
+        d.added.namespaces = new.namespaces.iter().filter(|n| !old_ns.contains(&n.name.as_str())).cloned().collect();
+        d.ns_changed = new
+            .namespaces
+            .iter()
+            .filter(|n| self.namespaces.iter().any(|o| o.name == n.name && o != *n))
+            .cloned()
+            .collect();
+        let link_ns = |l: &plan::Link| match l {
+            plan::Link::Veth { ns, peer_ns, .. } => gone(ns) && gone(peer_ns),
+            plan::Link::Bridge { ns, .. }
+            | plan::Link::Vxlan { ns, .. }
+            | plan::Link::Macvlan { ns, .. }
+            | plan::Link::Vlan { ns, .. } => gone(ns),
+        };
+        d.removed.links = minus(&self.links, &new.links).into_iter().filter(|l| !link_ns(l)).collect();
+        d.added.links = minus(&new.links, &self.links);
+        d.removed.addresses = minus(&self.addresses, &new.addresses).into_iter().filter(|x| !gone(&x.ns)).collect();
+        d.added.addresses = minus(&new.addresses, &self.addresses);
+        d.removed.routes = minus(&self.routes, &new.routes).into_iter().filter(|x| !gone(&x.ns)).collect();
+        d.added.routes = minus(&new.routes, &self.routes);
+        d.removed.neighbours = minus(&self.neighbours, &new.neighbours).into_iter().filter(|x| !gone(&x.ns)).collect();
+        d.added.neighbours = minus(&new.neighbours, &self.neighbours);
+        d.removed.fdb = minus(&self.fdb, &new.fdb).into_iter().filter(|x| !gone(&x.ns)).collect();
+        d.added.fdb = minus(&new.fdb, &self.fdb);
+        // iptables: a namespace's rules are compared as a whole, because order matters.
+        let rules_of = |p: &Plan, ns: &str| p.iptables.iter().filter(|r| r.ns == ns).cloned().collect::<Vec<_>>();
+        for n in &new.namespaces {
+            let (o, r) = (rules_of(self, &n.name), rules_of(new, &n.name));
+            if old_ns.contains(&n.name.as_str()) && o != r {
+                d.iptables.push((n.name.clone(), r));
+            }
+        }
+        d.added.iptables = new.iptables.iter().filter(|r| !old_ns.contains(&r.ns.as_str())).cloned().collect();
+        d
+    }
+}
+
+impl World {
+    /// Applies a delta computed by `Plan::diff`.
+    pub fn apply_delta(&mut self, d: &PlanDelta) -> Result<(), PlanError> {
+        self.retract(&d.removed);
+        for n in &d.ns_changed {
+            if let Some(id) = self.ns_by_name(&n.name) {
+                let lo = self.netns(id).lo;
+                self.dev_mut(lo).up = n.lo_up;
+                let ns = self.netns_mut(id);
+                ns.ip_forward = n.ip_forward;
+                ns.bridge_nf_call_iptables = n.bridge_nf_call_iptables;
+            }
+        }
+        self.extend(&d.added)?;
+        for (ns, rules) in &d.iptables {
+            let id = self.ns_by_name(ns).ok_or_else(|| PlanError::new(format!("no namespace `{ns}`"), ns))?;
+            self.set_iptables(id, rules)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces a namespace's rules (as an `iptables-restore` of the whole rule set would) and
+    /// keeps its connections: conntrack outlives rule changes in the kernel too.
+    pub fn set_iptables(&mut self, ns: NsId, rules: &[plan::IptablesPlan]) -> Result<(), PlanError> {
+        let mut nf = Netfilter::new();
+        for r in rules {
+            let table = Table::from_name(&r.table)
+                .ok_or_else(|| PlanError::new(format!("iptables: no table `{}`", r.table), &r.table))?;
+            nf.exec(table, &r.rule)
+                .map_err(|e| PlanError::new(format!("iptables -t {} {}: {e}", r.table, r.rule), &r.rule))?;
+        }
+        let old = std::mem::take(&mut self.netns_mut(ns).nf);
+        nf.adopt_conntrack(old);
+        self.netns_mut(ns).nf = nf;
+        Ok(())
+    }
+
+    /// Takes away what `plan` lists (items that do not exist are ignored: deleting a
+    /// namespace already took its contents).
+    pub fn retract(&mut self, plan: &Plan) {
+        for f in &plan.fdb {
+            let Some((ns, d)) = self.lookup_dev(&f.ns, &f.dev) else { continue };
+            let master = self.dev(d).master;
+            match &mut self.dev_mut(d).kind {
+                DevKind::Vxlan(vx) if f.dst.is_some() => {
+                    if f.mac.is_zero() {
+                        vx.default_dst.retain(|x| Some(*x) != f.dst);
+                    } else {
+                        vx.fdb.remove(&f.mac);
+                    }
+                }
+                _ => {
+                    if let Some(br) = master
+                        && let DevKind::Bridge(b) = &mut self.dev_mut(br).kind
+                    {
+                        b.fdb.remove(&f.mac);
+                    }
+                }
+            }
+            let _ = ns;
+        }
+        for n in &plan.neighbours {
+            if let Some((ns, d)) = self.lookup_dev(&n.ns, &n.dev) {
+                self.netns_mut(ns).neigh.remove(&(d, n.ip));
+            }
+        }
+        for r in &plan.routes {
+            let Some(ns) = self.ns_by_name(&r.ns) else { continue };
+            let dst = r.dst.trunc();
+            self.netns_mut(ns).routes.retain(|x| x.kernel || !(x.dst == dst && x.metric == r.metric));
+        }
+        for a in &plan.addresses {
+            if let Some((ns, d)) = self.lookup_dev(&a.ns, &a.dev) {
+                let n = self.netns_mut(ns);
+                n.addrs.retain(|x| !(x.dev == d && x.addr.addr == a.addr.addr));
+                let (dst, still) =
+                    (a.addr.trunc(), n.addrs.iter().any(|x| x.dev == d && x.addr.trunc() == a.addr.trunc()));
+                if !still {
+                    n.routes.retain(|r| !(r.kernel && r.dev == d && r.dst == dst));
+                }
+            }
+        }
+        for l in &plan.links {
+            let (ns, name) = match l {
+                plan::Link::Veth { ns, name, .. }
+                | plan::Link::Bridge { ns, name, .. }
+                | plan::Link::Vxlan { ns, name, .. }
+                | plan::Link::Macvlan { ns, name, .. }
+                | plan::Link::Vlan { ns, name, .. } => (ns, name),
+            };
+            if let Some((_, d)) = self.lookup_dev(ns, name) {
+                self.remove_dev(d);
+            }
+        }
+        for n in &plan.namespaces {
+            if let Some(id) = self.ns_by_name(&n.name) {
+                self.remove_ns(id);
+            }
+        }
+    }
+
+    fn lookup_dev(&self, ns: &str, dev: &str) -> Option<(NsId, DevId)> {
+        let ns = self.ns_by_name(ns)?;
+        Some((ns, self.dev_by_name(ns, dev)?))
+    }
+
+    /// `ip netns del`: every device in it goes (a veth's peer elsewhere with it), sockets close.
+    pub fn remove_ns(&mut self, ns: NsId) {
+        for d in self.netns(ns).devs.clone() {
+            self.remove_dev(d);
+        }
+        let n = self.netns_mut(ns);
+        n.name = format!("(deleted {})", n.name);
+        n.dead = true;
+        n.addrs.clear();
+        n.routes.clear();
+        n.neigh.clear();
+        n.tcp.clear();
+        n.tcp_listen.clear();
+        n.udp.clear();
+        n.ping.clear();
+    }
+
+    /// `ip link del`: a veth takes its peer along; a bridge frees its ports; a parent takes its
+    /// macvlan and VLAN children. Addresses, routes and neighbours on the device go too.
+    pub fn remove_dev(&mut self, d: DevId) {
+        if !self.netns(self.dev(d).ns).devs.contains(&d) {
+            return;
+        }
+        let ns = self.dev(d).ns;
+        self.netns_mut(ns).devs.retain(|x| *x != d);
+        self.dev_mut(d).up = false;
+        if let Some(br) = self.dev_mut(d).master.take()
+            && let DevKind::Bridge(b) = &mut self.dev_mut(br).kind
+        {
+            b.ports.retain(|p| *p != d);
+            b.fdb.retain(|_, e| e.port != d);
+        }
+        let n = self.netns_mut(ns);
+        n.addrs.retain(|a| a.dev != d);
+        n.routes.retain(|r| r.dev != d);
+        n.neigh.retain(|(dev, _), _| *dev != d);
+        for u in std::mem::take(&mut self.dev_mut(d).uppers) {
+            self.remove_dev(u);
+        }
+        match &self.dev(d).kind {
+            DevKind::Veth { peer, .. } => {
+                let peer = *peer;
+                self.remove_dev(peer);
+            }
+            DevKind::Bridge(b) => {
+                for p in b.ports.clone() {
+                    self.dev_mut(p).master = None;
+                }
+            }
+            DevKind::Vxlan(vx) => {
+                let (u, port) = (vx.underlay_ns, vx.dstport);
+                if let Some(v) = self.netns_mut(u).vxlan_socks.get_mut(&port) {
+                    v.retain(|x| *x != d);
+                }
+            }
+            DevKind::Macvlan { parent, .. } | DevKind::Vlan { parent, .. } => {
+                let p = *parent;
+                self.dev_mut(p).uppers.retain(|x| *x != d);
+            }
+            DevKind::Loopback => {}
+        }
+    }
+}

@@ -1,0 +1,534 @@
+//! Userland on simulated sockets: Docker's embedded DNS server, the stub resolver of every
+//! client (glibc's: one UDP query to the namespace's nameserver, 5 s timeout, 2 tries), an
+//! HTTP server that is the tutorial's PHP webapp, a MySQL server, and the clients students
+//! type: curl, mysql, nslookup. The protocols themselves live in `proto` as sans-IO state
+//! machines; this module moves their bytes through `apps`' TCP and UDP.
+
+use std::net::Ipv4Addr;
+
+use crate::apps::{AppKind, DnsRecord, MysqlTarget, TcpKey};
+use crate::engine::SimTime;
+use crate::proto::{dns, http, mysql};
+use crate::world::{Event, NsId, World};
+
+/// Per-connection protocol state, next to the TCP connection it rides on.
+#[derive(Clone, Debug)]
+pub enum Stream {
+    HttpServer(http::RequestParser),
+    HttpClient(http::ResponseParser),
+    MysqlServer(Box<mysql::ServerConn>),
+    /// `job`: the webapp's HTTP connection waiting for this query's outcome.
+    MysqlClient {
+        conn: Box<mysql::ClientConn>,
+        job: Option<TcpKey>,
+    },
+}
+
+/// A query in flight from a client's stub resolver.
+#[derive(Clone, Debug)]
+pub struct Lookup {
+    pub app: usize,
+    pub name: String,
+    pub id: u16,
+    pub tries: u8,
+    /// The webapp's HTTP connection this lookup serves.
+    pub job: Option<TcpKey>,
+}
+
+/// One form post the webapp is working on.
+#[derive(Clone, Debug)]
+pub struct WebJob {
+    pub http: TcpKey,
+    pub fields: Vec<(String, String)>,
+}
+
+/// glibc's resolver: `timeout:5 attempts:2`.
+const DNS_TIMEOUT: SimTime = SimTime::from_secs(5);
+const DNS_TRIES: u8 = 2;
+/// App timer tags owned by this module.
+pub(crate) const TAG_DNS_TIMEOUT: u32 = 50;
+
+/// A fixed date for HTTP headers: the simulator has no wall clock, and runs must be
+/// byte-for-byte repeatable.
+const HTTP_DATE: &str = "Sat, 28 Nov 2026 12:00:00 GMT";
+
+impl World {
+    /// The nameserver a namespace's resolv.conf names (127.0.0.11 in a sandbox on a
+    /// user-defined or swarm network).
+    pub fn nameserver(&self, ns: NsId) -> Option<Ipv4Addr> {
+        self.resolver.get(&ns).copied()
+    }
+
+    /// Replaces what an embedded DNS server answers (a container joined or left).
+    pub fn set_dns_records(&mut self, ns: NsId, new: Vec<DnsRecord>) {
+        for a in &mut self.apps {
+            if a.ns == ns
+                && let AppKind::DnsServer { records, .. } = &mut a.kind
+            {
+                *records = new.clone();
+            }
+        }
+    }
+
+    pub(crate) fn app_finish(&mut self, app: usize) {
+        self.apps[app].done = true;
+    }
+
+    // ----- resolver ---------------------------------------------------------------------
+
+    /// Starts resolving `name` for `app`; the answer comes back through `resolved`.
+    pub(crate) fn resolve_start(&mut self, ns: NsId, app: usize, name: String, job: Option<TcpKey>) {
+        if name.eq_ignore_ascii_case("localhost") {
+            return self.resolved(ns, app, &name, Ok(vec![Ipv4Addr::LOCALHOST]), job);
+        }
+        let Some(server) = self.nameserver(ns) else {
+            // No nameserver we model (the default bridge copies the host's resolv.conf, and
+            // the host's servers know no container names): glibc gives up.
+            self.note_app(ns, "no nameserver in this namespace: on the default bridge there is no embedded DNS");
+            return self.resolved(ns, app, &name, Err("Temporary failure in name resolution".into()), job);
+        };
+        let sport = loop {
+            let p = self.ephemeral_port();
+            if !self.netns(ns).udp.contains_key(&p) {
+                break p;
+            }
+        };
+        let id = self.rng.next_u32() as u16;
+        self.netns_mut(ns).udp.insert(sport, app);
+        self.lookups.insert((ns, sport), Lookup { app, name: name.clone(), id, tries: 1, job });
+        self.dns_send(ns, server, sport, id, &name);
+        self.schedule(DNS_TIMEOUT, Event::App { app, tag: TAG_DNS_TIMEOUT });
+    }
+
+    fn dns_send(&mut self, ns: NsId, server: Ipv4Addr, sport: u16, id: u16, name: &str) {
+        let q = dns::build_query(id, name);
+        self.udp_send(ns, server, 53, sport, &q, &format!("resolver: A? {name}"));
+    }
+
+    /// An app timer with a tag at or above `TAG_DNS_TIMEOUT`: retry or give up.
+    pub(crate) fn dns_timeout(&mut self, ns: NsId, app: usize) {
+        let due: Vec<(u16, Lookup)> = self
+            .lookups
+            .iter()
+            .filter(|((n, _), l)| *n == ns && l.app == app)
+            .map(|((_, p), l)| (*p, l.clone()))
+            .collect();
+        for (sport, l) in due {
+            if l.tries < DNS_TRIES {
+                if let Some(server) = self.nameserver(ns)
+                    && let Some(x) = self.lookups.get_mut(&(ns, sport))
+                {
+                    x.tries += 1;
+                    self.dns_send(ns, server, sport, l.id, &l.name);
+                    self.schedule(DNS_TIMEOUT, Event::App { app, tag: TAG_DNS_TIMEOUT });
+                }
+            } else {
+                self.lookups.remove(&(ns, sport));
+                self.netns_mut(ns).udp.remove(&sport);
+                self.resolved(ns, app, &l.name, Err("connection timed out; no servers could be reached".into()), l.job);
+            }
+        }
+    }
+
+    /// A DNS response for one of our lookups.
+    fn dns_response(&mut self, ns: NsId, sport: u16, payload: &[u8]) {
+        let Some(l) = self.lookups.get(&(ns, sport)).cloned() else { return };
+        let Ok(resp) = dns::parse_response(payload) else { return };
+        if resp.id != l.id {
+            return;
+        }
+        self.lookups.remove(&(ns, sport));
+        self.netns_mut(ns).udp.remove(&sport);
+        if let AppKind::Nslookup { .. } = self.apps[l.app].kind {
+            let server = self.nameserver(ns).unwrap_or(Ipv4Addr::UNSPECIFIED);
+            for line in dns::nslookup_output(server, &l.name, &resp).lines() {
+                let line = line.to_string();
+                self.app_log(ns, || line);
+            }
+            return self.app_finish(l.app);
+        }
+        let r = match resp.rcode {
+            0 if !resp.answers.is_empty() => Ok(resp.answers.iter().map(|a| a.addr).collect()),
+            0 | 3 => Err("Name or service not known".to_string()),
+            _ => Err("Temporary failure in name resolution".to_string()),
+        };
+        self.resolved(ns, l.app, &l.name, r, l.job);
+    }
+
+    /// A name is resolved (or not): the app that asked goes on.
+    fn resolved(&mut self, ns: NsId, app: usize, name: &str, r: Result<Vec<Ipv4Addr>, String>, job: Option<TcpKey>) {
+        let first = r.as_ref().ok().and_then(|v| v.first().copied());
+        if let Some(ip) = first {
+            self.note_app(ns, &format!("resolved {name} → {ip}"));
+        }
+        let fields = job.map(|http| self.web_job_fields(app, http)).unwrap_or_default();
+        match (&mut self.apps[app].kind, first) {
+            (AppKind::Ping { dst, .. }, Some(ip)) => {
+                *dst = ip;
+                self.app_timer(app, 0);
+            }
+            (AppKind::Curl { dst, .. }, Some(ip)) | (AppKind::MysqlClient { dst, .. }, Some(ip)) => {
+                *dst = ip;
+                self.client_connect(ns, app);
+            }
+            (AppKind::Http { mysql: Some(m), .. }, Some(ip)) => {
+                let port = 3306;
+                let (user, password, database) = (m.user.clone(), m.password.clone(), m.database.clone());
+                let Some(http) = job else { return };
+                let (table, names): (String, Vec<String>) =
+                    (m.table.clone(), fields.iter().map(|f| f.0.clone()).collect());
+                let values: Vec<String> = fields.iter().map(|f| format!("'{}'", f.1.replace('\'', "''"))).collect();
+                let insert = format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), values.join(", "));
+                let conn = mysql::ClientConn::new(&user, &password, Some(&database), vec![insert]);
+                if let Some(key) = self.tcp_connect(ns, app, ip, port) {
+                    self.streams.insert((ns, key), Stream::MysqlClient { conn: Box::new(conn), job: Some(http) });
+                }
+            }
+            (AppKind::Http { .. }, None) => {
+                let msg = format!(
+                    "Connection failed: php_network_getaddresses: getaddrinfo failed: {}",
+                    r.err().unwrap_or_default()
+                );
+                if let Some(http) = job {
+                    self.web_reply(ns, app, http, 200, &msg);
+                }
+            }
+            (kind, None) => {
+                let tool = kind.tool_name();
+                let e = r.err().unwrap_or_default();
+                let line = match kind {
+                    AppKind::Curl { .. } => format!("curl: (6) Could not resolve host: {name}"),
+                    AppKind::MysqlClient { .. } => {
+                        format!("ERROR 2005 (HY000): Unknown MySQL server host '{name}' (-2)")
+                    }
+                    _ => format!("{tool}: {name}: {e}"),
+                };
+                self.app_log(ns, || line);
+                self.app_finish(app);
+            }
+            _ => {}
+        }
+    }
+
+    fn note_app(&mut self, ns: NsId, s: &str) {
+        let s = s.to_string();
+        self.app_log(ns, || s);
+    }
+
+    // ----- UDP: the embedded DNS server and resolver answers -------------------------------
+
+    /// UDP for a service app; returns false if the app is not one of ours.
+    pub(crate) fn service_udp(
+        &mut self,
+        ns: NsId,
+        app: usize,
+        src: (Ipv4Addr, u16),
+        dport: u16,
+        payload: &[u8],
+    ) -> bool {
+        if self.lookups.contains_key(&(ns, dport)) {
+            self.dns_response(ns, dport, payload);
+            return true;
+        }
+        let AppKind::DnsServer { records, .. } = &self.apps[app].kind else { return false };
+        let mut recs: Vec<DnsRecord> = records.clone();
+        // Several addresses come back shuffled (resolver.go handleIPQuery).
+        for r in &mut recs {
+            for i in (1..r.addrs.len()).rev() {
+                let j = self.rng.range(0, i as u64 + 1) as usize;
+                r.addrs.swap(i, j);
+            }
+        }
+        let q = dns::parse_query(payload).ok();
+        let lookup = |name: &str| {
+            let n = name.trim_end_matches('.');
+            recs.iter().find(|r| r.name.eq_ignore_ascii_case(n)).map(|r| r.addrs.clone())
+        };
+        let Some(resp) = dns::embedded_answer(payload, lookup) else { return true };
+        if let Some(q) = q {
+            let found = recs.iter().any(|r| r.name.eq_ignore_ascii_case(q.name.trim_end_matches('.')));
+            let what =
+                if found { "answered from the sandbox's records" } else { "unknown: no external server (SERVFAIL)" };
+            self.note_app(
+                ns,
+                &format!("embedded DNS: {}? {} → {what}", if q.qtype == 1 { "A" } else { "other" }, q.name),
+            );
+        }
+        self.udp_send(ns, src.0, src.1, dport, &resp, "embedded DNS answer");
+        true
+    }
+
+    // ----- TCP clients ------------------------------------------------------------------
+
+    /// curl or mysql: the target is resolved; open the connection.
+    pub(crate) fn client_connect(&mut self, ns: NsId, app: usize) {
+        let (dst, port) = match &self.apps[app].kind {
+            AppKind::Curl { dst, port, .. } | AppKind::MysqlClient { dst, port, .. } => (*dst, *port),
+            _ => return,
+        };
+        let Some(key) = self.tcp_connect(ns, app, dst, port) else {
+            self.app_finish(app);
+            return;
+        };
+        let stream = match &self.apps[app].kind {
+            AppKind::Curl { host, method, path, data, .. } => {
+                let req = http::curl_request(method, host, port, path, data.as_deref());
+                self.tcp_write(ns, key, &req.to_bytes(), false);
+                Stream::HttpClient(http::ResponseParser::new())
+            }
+            AppKind::MysqlClient { user, password, database, queries, .. } => Stream::MysqlClient {
+                conn: Box::new(mysql::ClientConn::new(user, password, database.as_deref(), queries.clone())),
+                job: None,
+            },
+            _ => return,
+        };
+        self.streams.insert((ns, key), stream);
+    }
+
+    /// Queues bytes on a connection and sends what the windows allow.
+    pub(crate) fn tcp_write(&mut self, ns: NsId, key: TcpKey, data: &[u8], close: bool) {
+        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+            c.sndbuf.extend_from_slice(data);
+            c.close_when_done |= close;
+            c.await_reply = false;
+        }
+        self.tcp_output(ns, key, false);
+    }
+
+    /// A passive connection was accepted by a service app.
+    pub(crate) fn service_accept(&mut self, ns: NsId, app: usize, key: TcpKey) {
+        let stream = match &mut self.apps[app].kind {
+            AppKind::Http { .. } => Stream::HttpServer(http::RequestParser::new()),
+            AppKind::MysqlServer { password, next_conn, .. } => {
+                *next_conn += 1;
+                let (id, pw) = (*next_conn, password.clone());
+                let mut salt = [0u8; 20];
+                for b in &mut salt {
+                    // The scramble is printable ASCII, as MySQL makes it.
+                    *b = 0x21 + (self.rng.next_u32() % 94) as u8;
+                }
+                let (conn, greeting) = mysql::ServerConn::new(id, salt, vec![("root".into(), pw)]);
+                if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                    c.sndbuf.extend_from_slice(&greeting);
+                }
+                Stream::MysqlServer(Box::new(conn))
+            }
+            _ => return,
+        };
+        self.streams.insert((ns, key), stream);
+    }
+
+    /// Bytes arrived on a connection that carries a protocol stream.
+    pub(crate) fn service_rx(&mut self, ns: NsId, app: usize, key: TcpKey, data: &[u8]) -> bool {
+        let Some(stream) = self.streams.get_mut(&(ns, key)) else { return false };
+        match stream {
+            Stream::HttpServer(p) => match p.push(data) {
+                Ok(Some(req)) => {
+                    *p = http::RequestParser::new();
+                    self.http_request(ns, app, key, req);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.note_app(ns, &format!("http: bad request: {e}"));
+                    let r = http::php_response(400, HTTP_DATE, "Bad Request");
+                    self.tcp_write(ns, key, &r.to_bytes(), true);
+                }
+            },
+            Stream::HttpClient(p) => match p.push(data) {
+                Ok(Some(resp)) => {
+                    self.streams.remove(&(ns, key));
+                    self.curl_done(ns, app, key, Ok(resp));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.streams.remove(&(ns, key));
+                    self.curl_done(ns, app, key, Err(e));
+                }
+            },
+            Stream::MysqlServer(conn) => {
+                let AppKind::MysqlServer { db, .. } = &mut self.apps[app].kind else { return true };
+                let out = conn.on_data(db, data);
+                for l in out.log {
+                    self.note_app(ns, &format!("mysqld: {l}"));
+                }
+                self.tcp_write(ns, key, &out.send, out.close);
+            }
+            Stream::MysqlClient { conn, job } => {
+                let job = *job;
+                let out = conn.on_data(data);
+                let results = out.results;
+                let done = out.done;
+                if done {
+                    // The client sent COM_QUIT (or the login failed): the server's FIN is expected.
+                    self.streams.remove(&(ns, key));
+                }
+                self.tcp_write(ns, key, &out.send, done);
+                match job {
+                    None => {
+                        for r in &results {
+                            for line in mysql::format_result(r).lines() {
+                                let line = line.to_string();
+                                self.app_log(ns, || line);
+                            }
+                        }
+                        if done {
+                            self.app_finish(app);
+                        }
+                    }
+                    Some(http) => {
+                        for l in out.log {
+                            self.note_app(ns, &format!("webapp → mysql: {l}"));
+                        }
+                        if let Some(r) = results.into_iter().last() {
+                            let body = match r {
+                                Ok(_) => "New record created successfully".to_string(),
+                                Err(e) => format!("Error: {}", e.message),
+                            };
+                            self.web_reply(ns, app, http, 200, &body);
+                        } else if done {
+                            // Login failed: the client ends without a query result.
+                            self.web_reply(ns, app, http, 200, "Connection failed: Access denied");
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// The peer reset or refused a connection, or the SYNs timed out.
+    pub(crate) fn service_failed(&mut self, ns: NsId, app: usize, key: TcpKey, what: &str) {
+        let Some(stream) = self.streams.remove(&(ns, key)) else { return };
+        match stream {
+            Stream::HttpClient(_) => {
+                let (ip, port) = key.remote;
+                let code = if what.contains("refused") { 7 } else { 28 };
+                let line = format!("curl: ({code}) Failed to connect to {ip} port {port}: {what}");
+                self.app_log(ns, || line);
+                self.app_finish(app);
+            }
+            Stream::MysqlClient { job: None, .. } => {
+                let (ip, _) = key.remote;
+                let line = format!("ERROR 2003 (HY000): Can't connect to MySQL server on '{ip}' ({what})");
+                self.app_log(ns, || line);
+                self.app_finish(app);
+            }
+            Stream::MysqlClient { job: Some(http), .. } => {
+                self.web_reply(ns, app, http, 200, &format!("Connection failed: {what}"));
+            }
+            _ => {}
+        }
+    }
+
+    /// The peer closed; a client waiting for a response without a length takes what it has.
+    pub(crate) fn service_eof(&mut self, ns: NsId, app: usize, key: TcpKey) {
+        if let Some(Stream::HttpClient(p)) = self.streams.get_mut(&(ns, key)) {
+            let r = p.eof();
+            self.streams.remove(&(ns, key));
+            match r {
+                Some(resp) => self.curl_done(ns, app, key, Ok(resp)),
+                None => self.curl_done(ns, app, key, Err("Empty reply from server".into())),
+            }
+        } else if let Some(Stream::MysqlClient { job: None, .. }) = self.streams.get(&(ns, key)) {
+            self.streams.remove(&(ns, key));
+            self.app_log(ns, || "ERROR 2013 (HY000): Lost connection to MySQL server during query".into());
+            self.app_finish(app);
+        }
+    }
+
+    fn curl_done(&mut self, ns: NsId, app: usize, key: TcpKey, r: Result<http::Response, String>) {
+        match r {
+            Ok(resp) => {
+                let status = format!("HTTP/1.1 {} {} ({} bytes)", resp.status, resp.reason, resp.body.len());
+                self.app_log(ns, || format!("curl: {status}"));
+                let body = String::from_utf8_lossy(&resp.body).to_string();
+                for line in body.lines().filter(|l| !l.trim().is_empty()) {
+                    let line = line.to_string();
+                    self.app_log(ns, || line);
+                }
+            }
+            Err(e) => {
+                let line = if e.contains("Empty reply") {
+                    "curl: (52) Empty reply from server".to_string()
+                } else {
+                    format!("curl: (8) Weird server reply: {e}")
+                };
+                self.app_log(ns, || line);
+            }
+        }
+        // curl closes its connection when it has the whole response.
+        self.tcp_write(ns, key, &[], true);
+        self.app_finish(app);
+    }
+
+    // ----- the webapp -------------------------------------------------------------------
+
+    fn http_request(&mut self, ns: NsId, app: usize, key: TcpKey, req: http::Request) {
+        let line = format!("{} {} HTTP/1.1 ({} bytes of body)", req.method, req.path, req.body.len());
+        self.note_app(ns, &format!("httpd: {line}"));
+        let AppKind::Http { mysql, jobs, .. } = &mut self.apps[app].kind else { return };
+        match (req.method.as_str(), mysql.clone()) {
+            ("POST", Some(m)) => {
+                let fields = http::parse_form(&req.body);
+                jobs.push_back(WebJob { http: key, fields });
+                let host = m.host.clone();
+                self.note_app(ns, &format!("webapp: form posted; connecting to MySQL at `{host}`"));
+                self.resolve_start(ns, app, host, Some(key));
+            }
+            ("GET" | "HEAD", m) => {
+                let body = match m {
+                    Some(m) => webapp_form(&m),
+                    None => "<html><body><h1>It works!</h1></body></html>\n".to_string(),
+                };
+                let r = http::php_response(200, HTTP_DATE, &body);
+                self.tcp_write(ns, key, &r.to_bytes(), false);
+            }
+            _ => {
+                let r = http::php_response(405, HTTP_DATE, "Method Not Allowed");
+                self.tcp_write(ns, key, &r.to_bytes(), false);
+            }
+        }
+    }
+
+    fn web_job_fields(&self, app: usize, http: TcpKey) -> Vec<(String, String)> {
+        match &self.apps[app].kind {
+            AppKind::Http { jobs, .. } => {
+                jobs.iter().find(|j| j.http == http).map(|j| j.fields.clone()).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn web_reply(&mut self, ns: NsId, app: usize, http: TcpKey, status: u16, msg: &str) {
+        if let AppKind::Http { jobs, .. } = &mut self.apps[app].kind {
+            jobs.retain(|j| j.http != http);
+        }
+        self.note_app(ns, &format!("webapp: {msg}"));
+        let body = format!("<html><body><p>{msg}</p></body></html>\n");
+        let r = http::php_response(status, HTTP_DATE, &body);
+        self.tcp_write(ns, http, &r.to_bytes(), false);
+    }
+}
+
+/// The tutorial's `index.php` form, as the browser gets it.
+fn webapp_form(m: &MysqlTarget) -> String {
+    format!(
+        "<html><body>\n<h2>Course details</h2>\n<form method=\"post\" action=\"index.php\">\n\
+         Course name: <input type=\"text\" name=\"course_name\"><br>\n\
+         Course id: <input type=\"text\" name=\"course_id\"><br>\n\
+         <input type=\"submit\" value=\"Submit\">\n</form>\n<!-- stored in {}.{} on {} -->\n</body></html>\n",
+        m.database, m.table, m.host
+    )
+}
+
+impl AppKind {
+    pub(crate) fn tool_name(&self) -> &'static str {
+        match self {
+            AppKind::Ping { .. } => "ping",
+            AppKind::Curl { .. } => "curl",
+            AppKind::MysqlClient { .. } => "mysql",
+            AppKind::Nslookup { .. } => "nslookup",
+            _ => "app",
+        }
+    }
+}
