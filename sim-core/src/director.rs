@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::apps::Traffic;
 use crate::docker::cli;
-use crate::docker::engine::{Engine, EngineError};
+use crate::docker::engine::{Container, ContainerKind, Engine, EngineError};
 use crate::docker::ipam::Ipv4Prefix;
+use crate::docker::swarm::Swarm;
 use crate::engine::SimTime;
 use crate::plan::{AddrPlan, Ipv4Net, Link, NsPlan, Plan};
 use crate::world::{PlanError, World};
@@ -84,6 +85,9 @@ pub struct Director {
     pub transcript: Vec<StepLog>,
     /// Sandboxes whose servers (embedded DNS, the image's server) run already.
     started: Vec<String>,
+    /// The swarm, once a host ran `docker swarm init`.
+    pub swarm: Option<Swarm>,
+    seed: u64,
 }
 
 impl Director {
@@ -149,6 +153,8 @@ impl Director {
             waiting: None,
             transcript: Vec::new(),
             started: Vec::new(),
+            swarm: None,
+            seed,
         };
         d.plan = d.compile();
         Ok(d)
@@ -156,10 +162,21 @@ impl Director {
 
     fn compile(&self) -> Plan {
         let mut p = self.base.clone();
-        for (_, e) in &self.engines {
+        for (host, e) in &self.engines {
             e.plan(&mut p);
+            if let Some(s) = &self.swarm {
+                s.plan(host, e, &mut p);
+            }
         }
         p
+    }
+
+    /// The names a sandbox's embedded DNS answers: a task's come from the swarm.
+    fn records(&self, e: &Engine, c: &Container) -> Vec<crate::apps::DnsRecord> {
+        match (&self.swarm, c.kind) {
+            (Some(s), ContainerKind::Task) => s.dns_records(&c.name),
+            _ => e.dns_records(c),
+        }
     }
 
     /// Runs every step's control-plane part on a copy, to report a bad step when the file
@@ -239,13 +256,13 @@ impl Director {
                     for t in e.servers(c) {
                         world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
                     }
-                } else if e.has_embedded_dns(c) {
-                    if world.nameserver(ns).is_none() {
-                        // Connected to its first user-defined network after it started.
-                        let t = Traffic::Dns { ns: ns_name.clone(), port: c.dns_ports.0, records: e.dns_records(c) };
-                        world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
-                    }
-                    world.set_dns_records(ns, e.dns_records(c));
+                } else if e.has_embedded_dns(c) && world.nameserver(ns).is_none() {
+                    // Connected to its first user-defined network after it started.
+                    let t = Traffic::Dns { ns: ns_name.clone(), port: c.dns_ports.0, records: Vec::new() };
+                    world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
+                }
+                if e.has_embedded_dns(c) {
+                    world.set_dns_records(ns, self.records(e, c));
                 }
             }
         }
@@ -268,20 +285,136 @@ impl Director {
         };
         let line = step.run.trim();
         if line.starts_with("docker ") || line == "docker" {
-            let Some(engine) = self.engine_mut(&host.name) else {
+            if self.engine_mut(&host.name).is_none() {
                 return Err(format!("{}: docker: command not found (the host has `docker: false`)", host.name));
-            };
-            let cmd = cli::parse(line).map_err(|e| format!("docker: {}", e.message))?;
-            if let cli::DockerCommand::Exec(x) = &cmd {
-                return engine.exec(x, now).map(Outcome::Client).map_err(|e| e.0);
             }
-            return engine.apply(&cmd).map(Outcome::Changed).map_err(|EngineError(e)| e);
+            let cmd = cli::parse(line).map_err(|e| format!("docker: {}", e.message))?;
+            return self.docker(&host, &cmd, now).map_err(|EngineError(e)| e);
+        }
+        if ["systemctl stop docker", "service docker stop"].contains(&line) {
+            return self.stop_daemon(&host.name).map(Outcome::Changed).map_err(|EngineError(e)| e);
         }
         let words = cli::shell_words(line).map_err(|e| e.message)?;
         let argv = cli::Argv { words: words.iter().map(|w| w.0.clone()).collect(), spans: Vec::new() };
         let t = crate::docker::engine::app_traffic(cli::parse_app_command(&argv), &argv, host.name.clone(), now)
             .map_err(|e| e.0)?;
         Ok(Outcome::Client(t))
+    }
+}
+
+impl Director {
+    fn docker(&mut self, host: &HostSpec, cmd: &cli::DockerCommand, now: SimTime) -> Result<Outcome, EngineError> {
+        use cli::DockerCommand as D;
+        let me = host.name.as_str();
+        let in_swarm = self.swarm.as_ref().is_some_and(|s| s.node(me).is_some_and(|n| n.up));
+        match cmd {
+            D::Exec(x) => {
+                let e = self.engine(me)?;
+                return e.exec(x, now).map(Outcome::Client);
+            }
+            D::SwarmInit(i) => {
+                if in_swarm || self.swarm.is_some() {
+                    return Err(EngineError(
+                        "Error response from daemon: This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.".into(),
+                    ));
+                }
+                let addr = match i.advertise_addr.as_ref().map(|a| &a.host) {
+                    Some(cli::AddrHost::Ip(std::net::IpAddr::V4(ip))) => *ip,
+                    Some(_) => return Err(EngineError("netsim: give --advertise-addr as an IPv4 address".into())),
+                    None => host.addr.addr,
+                };
+                if addr != host.addr.addr {
+                    return Err(EngineError(format!(
+                        "Error response from daemon: must specify a listening address because the address to advertise is not recognized as a system address, and a system's IP address to use could not be uniquely identified (netsim: {me} has {})",
+                        host.addr.addr
+                    )));
+                }
+                self.swarm = Some(Swarm::init(me, addr, self.seed)?);
+                self.join_plumbing(me)?;
+                let msg = self.swarm.as_ref().map(|s| s.init_message(me)).unwrap_or_default();
+                return Ok(Outcome::Changed(msg));
+            }
+            D::SwarmJoin(j) => {
+                let Some(s) = self.swarm.as_mut() else {
+                    return Err(EngineError(
+                        "Error response from daemon: rpc error: code = Unavailable desc = connection error: no swarm manager listening".into(),
+                    ));
+                };
+                let out = s.join(me, host.addr.addr, j)?;
+                self.join_plumbing(me)?;
+                return Ok(Outcome::Changed(out));
+            }
+            _ => {}
+        }
+        if let Some(s) = self.swarm.as_mut() {
+            let swarm_cmd = matches!(
+                cmd,
+                D::ServiceCreate(_)
+                    | D::ServiceScale(_)
+                    | D::ServiceRm(_)
+                    | D::ServiceLs(_)
+                    | D::ServicePs(_)
+                    | D::NodeLs(_)
+            ) || matches!(cmd, D::NetworkCreate(c) if c.driver == cli::NetworkDriver::Overlay);
+            if swarm_cmd && !in_swarm {
+                return Err(EngineError(
+                    "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.".into(),
+                ));
+            }
+            if let Some(r) = s.apply(me, cmd, &mut self.engines) {
+                return r.map(Outcome::Changed);
+            }
+        } else if matches!(
+            cmd,
+            D::ServiceCreate(_)
+                | D::ServiceScale(_)
+                | D::ServiceRm(_)
+                | D::ServiceLs(_)
+                | D::ServicePs(_)
+                | D::NodeLs(_)
+        ) || matches!(cmd, D::NetworkCreate(c) if c.driver == cli::NetworkDriver::Overlay)
+        {
+            return Err(EngineError(
+                "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.".into(),
+            ));
+        }
+        let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+        e.apply(cmd).map(Outcome::Changed)
+    }
+
+    fn engine(&self, host: &str) -> Result<&Engine, EngineError> {
+        self.engines
+            .iter()
+            .find(|(h, _)| h == host)
+            .map(|(_, e)| e)
+            .ok_or_else(|| EngineError(format!("no daemon on {host}")))
+    }
+
+    /// What joining a swarm builds on a node: docker_gwbridge and ingress_sbox (§4.4).
+    fn join_plumbing(&mut self, host: &str) -> Result<(), EngineError> {
+        let e = self.engine_mut(host).ok_or_else(|| EngineError(format!("no daemon on {host}")))?;
+        e.ensure_gwbridge()?;
+        if e.container("ingress_sbox").is_none() {
+            e.add_sandbox("ingress_sbox", "", Vec::new(), ContainerKind::Infra, "eth1")?;
+        }
+        Ok(())
+    }
+
+    /// `systemctl stop docker`: the containers die (live-restore is off by default); a
+    /// swarm node goes down and the managers reschedule its tasks.
+    fn stop_daemon(&mut self, host: &str) -> Result<String, EngineError> {
+        let mut out = String::new();
+        if let Some(s) = self.swarm.as_mut()
+            && s.node(host).is_some_and(|n| n.up)
+        {
+            out = s.node_down(host, &mut self.engines)?;
+        }
+        let e = self.engine_mut(host).ok_or_else(|| EngineError(format!("no daemon on {host}")))?;
+        let names: Vec<String> = e.containers.iter().map(|c| c.name.clone()).collect();
+        for n in names {
+            e.remove_sandbox(&n);
+        }
+        Ok(out)
     }
 }
 

@@ -4,7 +4,8 @@
 use std::net::Ipv4Addr;
 
 use crate::engine::SimTime;
-use crate::netfilter::{AddrType, Hook, HookCtx, PacketMeta, Verdict};
+use crate::ipvs::{Forward, InOutcome, TcpFlags};
+use crate::netfilter::{AddrType, Hook, HookCtx, InputStage, Netfilter, PacketMeta, Verdict};
 use crate::trace::{Dir, Why};
 use crate::wire::{self, ArpRepr, IcmpError, Ipv4Params, Mac};
 use crate::world::{DevId, DevKind, Event, IfAddr, Neigh, NsId, Nud, World, defaults};
@@ -54,6 +55,20 @@ impl World {
         in_dev: Option<DevId>,
         out_dev: Option<DevId>,
     ) -> Verdict {
+        self.nf_hook_stage(ns, hook, None, ip, meta, in_dev, out_dev)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn nf_hook_stage(
+        &mut self,
+        ns: NsId,
+        hook: Hook,
+        stage: Option<InputStage>,
+        ip: &mut [u8],
+        meta: &mut PacketMeta,
+        in_dev: Option<DevId>,
+        out_dev: Option<DevId>,
+    ) -> Verdict {
         if self.netns(ns).nf.is_inert() {
             return Verdict::Accept;
         }
@@ -76,7 +91,10 @@ impl World {
             addr_type: &addr_type,
             if_primary_addr: &primary,
         };
-        let r = nf.hook(hook, ip, meta, &ctx, now);
+        let r = match stage {
+            Some(st) => nf.hook_input(st, ip, meta, &ctx, now),
+            None => nf.hook(hook, ip, meta, &ctx, now),
+        };
         if self.trace {
             for n in &r.notes {
                 self.why.push(Why::Netfilter(n.to_string()));
@@ -460,6 +478,9 @@ impl World {
         {
             return self.drop_frame(in_dev, &frame, || "netfilter FORWARD dropped it".into());
         }
+        if !self.netns(ns).ipvs.is_empty() {
+            self.ipvs_out(ns, &mut frame, &mut meta);
+        }
         let ttl = info.ttl;
         self.note(|| Why::Forward { ttl });
         wire::ipv4_decrease_ttl(&mut frame[wire::ETH_HLEN..]);
@@ -479,8 +500,26 @@ impl World {
     }
 
     fn ip_local_deliver(&mut self, ns: NsId, dev: DevId, mut frame: Vec<u8>, mut meta: PacketMeta) {
-        if self.nf_hook(ns, Hook::Input, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None) == Verdict::Drop {
-            return self.drop_frame(dev, &frame, || "netfilter INPUT dropped it".into());
+        if self.netns(ns).ipvs.is_empty() {
+            if self.nf_hook(ns, Hook::Input, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None) == Verdict::Drop
+            {
+                return self.drop_frame(dev, &frame, || "netfilter INPUT dropped it".into());
+            }
+        } else {
+            let ip = &mut frame[wire::ETH_HLEN..];
+            if self.nf_hook_stage(ns, Hook::Input, Some(InputStage::BeforeIpvs), ip, &mut meta, Some(dev), None)
+                == Verdict::Drop
+            {
+                return self.drop_frame(dev, &frame, || "netfilter INPUT dropped it".into());
+            }
+            let Some((frame2, meta2)) = self.ipvs_in(ns, dev, frame, meta) else { return };
+            (frame, meta) = (frame2, meta2);
+            let ip = &mut frame[wire::ETH_HLEN..];
+            if self.nf_hook_stage(ns, Hook::Input, Some(InputStage::AfterIpvs), ip, &mut meta, Some(dev), None)
+                == Verdict::Drop
+            {
+                return self.drop_frame(dev, &frame, || "netfilter INPUT dropped it".into());
+            }
         }
         let Ok(info) = wire::ipv4_info(&frame[wire::ETH_HLEN..]) else { return };
         let ip = &frame[wire::ETH_HLEN..wire::ETH_HLEN + info.total_len];
@@ -547,6 +586,74 @@ impl World {
         }
         self.drop_frame(dev, frame, || format!("no UDP socket on port {dport} → ICMP port unreachable"));
         self.icmp_send(ns, ip, IcmpError::PortUnreachable);
+    }
+
+    // ----- IPVS --------------------------------------------------------------------------
+
+    /// `ip_vs_in` at LOCAL_IN: a packet for a virtual service goes to a real server, through
+    /// OUTPUT and POSTROUTING (`ip_vs_nat_xmit`), and never reaches a socket here. Returns the
+    /// packet when IPVS leaves it to the local stack.
+    fn ipvs_in(
+        &mut self,
+        ns: NsId,
+        dev: DevId,
+        mut frame: Vec<u8>,
+        mut meta: PacketMeta,
+    ) -> Option<(Vec<u8>, PacketMeta)> {
+        let Some((proto, src, dst, flags)) = ipvs_tuple(&frame[wire::ETH_HLEN..]) else { return Some((frame, meta)) };
+        let now = self.now.as_nanos();
+        let out = self.netns_mut(ns).ipvs.schedule_pkt(now, meta.mark, proto, src, dst, flags);
+        match out {
+            InOutcome::NotIpvs => Some((frame, meta)),
+            InOutcome::NoDest => {
+                self.drop_frame(dev, &frame, || "IPVS: the service has no real server → ICMP port unreachable".into());
+                self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::PortUnreachable);
+                None
+            }
+            InOutcome::Drop(why) => {
+                self.drop_frame(dev, &frame, || why);
+                None
+            }
+            InOutcome::Scheduled { real, new, fwd, explain, .. } => {
+                self.note(|| Why::Ipvs(explain));
+                meta.ipvs = true;
+                if fwd == Forward::Masq {
+                    Netfilter::rewrite(&mut frame[wire::ETH_HLEN..], false, real.0, real.1);
+                    if new {
+                        self.netns_mut(ns).nf.ipvs_alter_reply(&mut meta, real);
+                    }
+                }
+                let Some(ri) = self.route_lookup(ns, real.0, None) else {
+                    self.drop_frame(dev, &frame, || format!("IPVS: no route to real server {}", real.0));
+                    return None;
+                };
+                let r = self.netns(ns).routes[ri].clone();
+                if self.trace {
+                    let t = self.route_text(&r);
+                    self.note(|| Why::Route { route: t });
+                }
+                let ip = &mut frame[wire::ETH_HLEN..];
+                if self.nf_hook(ns, Hook::Output, ip, &mut meta, None, Some(r.dev)) == Verdict::Drop {
+                    self.drop_frame(r.dev, &frame, || "netfilter OUTPUT dropped it".into());
+                    return None;
+                }
+                self.ip_finish_output(ns, r.dev, r.via.unwrap_or(real.0), frame, meta);
+                None
+            }
+        }
+    }
+
+    /// `ip_vs_out` at FORWARD: a real server's reply gets the virtual address back as source.
+    fn ipvs_out(&mut self, ns: NsId, frame: &mut [u8], meta: &mut PacketMeta) {
+        let Some((proto, src, dst, flags)) = ipvs_tuple(&frame[wire::ETH_HLEN..]) else { return };
+        let now = self.now.as_nanos();
+        if let Some(vip) = self.netns_mut(ns).ipvs.reply_pkt(now, proto, src, dst, flags) {
+            Netfilter::rewrite(&mut frame[wire::ETH_HLEN..], true, vip.0, vip.1);
+            meta.ipvs = true;
+            self.note(|| {
+                Why::Ipvs(format!("IPVS reply from real server {}:{} → source {}:{}", src.0, src.1, vip.0, vip.1))
+            });
+        }
     }
 
     // ----- output ------------------------------------------------------------------------
@@ -641,4 +748,21 @@ impl World {
 pub enum OutRoute {
     Main(usize),
     Local(DevId),
+}
+
+/// (protocol, source, destination, TCP flags) of a TCP or UDP packet, for IPVS.
+type IpvsTuple = (u8, (Ipv4Addr, u16), (Ipv4Addr, u16), Option<TcpFlags>);
+
+fn ipvs_tuple(ip: &[u8]) -> Option<IpvsTuple> {
+    let info = wire::ipv4_info(ip).ok()?;
+    if !(info.proto == wire::PROTO_TCP || info.proto == wire::PROTO_UDP) || ip.len() < info.ihl + 8 {
+        return None;
+    }
+    let l4 = &ip[info.ihl..];
+    let (sport, dport) = (u16::from_be_bytes([l4[0], l4[1]]), u16::from_be_bytes([l4[2], l4[3]]));
+    let flags = (info.proto == wire::PROTO_TCP && l4.len() >= 14).then(|| {
+        let f = l4[13];
+        TcpFlags { fin: f & 0x01 != 0, syn: f & 0x02 != 0, rst: f & 0x04 != 0, ack: f & 0x10 != 0 }
+    });
+    Some((info.proto, (info.src, sport), (info.dst, dport), flags))
 }

@@ -11,6 +11,7 @@ pub mod capture;
 pub mod director;
 pub mod docker;
 pub mod engine;
+pub mod ipvs;
 mod l2;
 pub mod l3;
 pub mod netfilter;

@@ -31,6 +31,8 @@ pub struct Plan {
     pub fdb: Vec<FdbPlan>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub iptables: Vec<IptablesPlan>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ipvs: Vec<IpvsPlan>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -296,6 +298,17 @@ pub struct IptablesPlan {
     #[serde(default = "filter")]
     pub table: String,
     pub rule: String,
+}
+
+/// `ipvsadm -A -f FWMARK -s rr` and one `-a -f FWMARK -r DEST:0 -m -w 1` per destination, as
+/// Docker programs its load balancers.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IpvsPlan {
+    pub ns: String,
+    pub fwmark: u32,
+    #[serde(default)]
+    pub dests: Vec<Ipv4Addr>,
 }
 
 fn filter() -> String {

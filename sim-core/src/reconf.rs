@@ -16,6 +16,8 @@ pub struct PlanDelta {
     pub iptables: Vec<(String, Vec<plan::IptablesPlan>)>,
     /// Namespaces kept whose settings (ip_forward, lo, br_netfilter) changed.
     pub ns_changed: Vec<plan::NsPlan>,
+    /// Namespaces whose IPVS services differ: their new full list.
+    pub ipvs: Vec<(String, Vec<plan::IpvsPlan>)>,
 }
 
 impl PlanDelta {
@@ -61,6 +63,43 @@ impl Plan {
         d.added.neighbours = minus(&new.neighbours, &self.neighbours);
         d.removed.fdb = minus(&self.fdb, &new.fdb).into_iter().filter(|x| !gone(&x.ns)).collect();
         d.added.fdb = minus(&new.fdb, &self.fdb);
+        // A device deleted and made again (a veth whose peer changed, a new MTU) loses its
+        // addresses, routes, neighbours and FDB entries: carry the new plan's over again.
+        let mut remade: Vec<(String, String)> = Vec::new();
+        for l in &d.removed.links {
+            if let plan::Link::Veth { ns, name, peer_ns, peer, .. } = l {
+                remade.push((ns.clone(), name.clone()));
+                remade.push((peer_ns.clone(), peer.clone()));
+            } else {
+                remade.push((l.ns().to_string(), l.name().to_string()));
+            }
+        }
+        let hit = |ns: &str, dev: &str| remade.iter().any(|(n, d)| n == ns && d == dev);
+        let hit_ns = |ns: &str| remade.iter().any(|(n, _)| n == ns);
+        let again = |v: &mut Vec<plan::AddrPlan>, from: &[plan::AddrPlan]| {
+            for a in from.iter().filter(|a| hit(&a.ns, &a.dev)) {
+                if !v.contains(a) {
+                    v.push(a.clone());
+                }
+            }
+        };
+        again(&mut d.added.addresses, &new.addresses);
+        for r in new.routes.iter().filter(|r| hit_ns(&r.ns) && r.dev.as_deref().is_none_or(|dv| hit(&r.ns, dv))) {
+            if !d.added.routes.contains(r) {
+                d.added.routes.push(r.clone());
+                d.removed.routes.push(r.clone());
+            }
+        }
+        for n in new.neighbours.iter().filter(|n| hit(&n.ns, &n.dev)) {
+            if !d.added.neighbours.contains(n) {
+                d.added.neighbours.push(n.clone());
+            }
+        }
+        for f in new.fdb.iter().filter(|f| hit(&f.ns, &f.dev)) {
+            if !d.added.fdb.contains(f) {
+                d.added.fdb.push(f.clone());
+            }
+        }
         // iptables: a namespace's rules are compared as a whole, because order matters.
         let rules_of = |p: &Plan, ns: &str| p.iptables.iter().filter(|r| r.ns == ns).cloned().collect::<Vec<_>>();
         for n in &new.namespaces {
@@ -70,6 +109,14 @@ impl Plan {
             }
         }
         d.added.iptables = new.iptables.iter().filter(|r| !old_ns.contains(&r.ns.as_str())).cloned().collect();
+        let ipvs_of = |p: &Plan, ns: &str| p.ipvs.iter().filter(|r| r.ns == ns).cloned().collect::<Vec<_>>();
+        for n in &new.namespaces {
+            let (o, r) = (ipvs_of(self, &n.name), ipvs_of(new, &n.name));
+            if old_ns.contains(&n.name.as_str()) && o != r {
+                d.ipvs.push((n.name.clone(), r));
+            }
+        }
+        d.added.ipvs = new.ipvs.iter().filter(|r| !old_ns.contains(&r.ns.as_str())).cloned().collect();
         d
     }
 }
@@ -91,6 +138,45 @@ impl World {
         for (ns, rules) in &d.iptables {
             let id = self.ns_by_name(ns).ok_or_else(|| PlanError::new(format!("no namespace `{ns}`"), ns))?;
             self.set_iptables(id, rules)?;
+        }
+        for (ns, services) in &d.ipvs {
+            let id = self.ns_by_name(ns).ok_or_else(|| PlanError::new(format!("no namespace `{ns}`"), ns))?;
+            self.set_ipvs(id, services)?;
+        }
+        Ok(())
+    }
+
+    /// Brings a namespace's IPVS table to `services` with the edits `ipvsadm` would make
+    /// (a departing task's destination is deleted; connections to it then fail, as in the
+    /// kernel with `expire_nodest_conn=1`, which Docker sets).
+    pub fn set_ipvs(&mut self, ns: NsId, services: &[plan::IpvsPlan]) -> Result<(), PlanError> {
+        use crate::ipvs::{Forward, Scheduler, ServiceKey};
+        let t = &mut self.netns_mut(ns).ipvs;
+        t.sysctls.expire_nodest_conn = true;
+        let have: Vec<ServiceKey> = t.services().map(|s| s.key).collect();
+        for k in have {
+            if !services.iter().any(|s| ServiceKey::Fwmark(s.fwmark) == k) {
+                let _ = t.del_service(k);
+            }
+        }
+        for s in services {
+            let key = ServiceKey::Fwmark(s.fwmark);
+            if t.service(key).is_none() {
+                t.add_service(key, Scheduler::Rr).map_err(|e| PlanError::new(format!("ipvsadm: {e}"), &s.ns))?;
+            }
+            let dests: Vec<std::net::Ipv4Addr> =
+                t.service(key).map(|x| x.dests.iter().map(|d| d.addr).collect()).unwrap_or_default();
+            for d in &dests {
+                if !s.dests.contains(d) {
+                    let _ = t.del_dest(key, *d, 0);
+                }
+            }
+            for d in &s.dests {
+                if !dests.contains(d) {
+                    t.add_dest(key, *d, 0, 1, Forward::Masq)
+                        .map_err(|e| PlanError::new(format!("ipvsadm: {e}"), &s.ns))?;
+                }
+            }
         }
         Ok(())
     }

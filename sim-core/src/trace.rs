@@ -65,6 +65,8 @@ pub enum Why {
     NeighUpdate { ip: Ipv4Addr, mac: Mac, state: &'static str },
     /// A netfilter rule or policy decided or rewrote something.
     Netfilter(String),
+    /// An IPVS decision: a new or existing connection, the real server, the reply rewrite.
+    Ipvs(String),
     /// VXLAN encapsulation toward a remote VTEP.
     VxlanEncap { dev: String, vni: u32, remote: Ipv4Addr, fdb: &'static str },
     /// VXLAN decapsulation.
@@ -115,6 +117,7 @@ impl fmt::Display for Why {
             Why::ArpReply { ip } => write!(f, "ARP request for local address {ip} → reply"),
             Why::NeighUpdate { ip, mac, state } => write!(f, "neigh {ip} lladdr {mac} → {state}"),
             Why::Netfilter(s) => write!(f, "{s}"),
+            Why::Ipvs(s) => write!(f, "{s}"),
             Why::VxlanEncap { dev, vni, remote, fdb } => {
                 write!(f, "{dev}: encap vni {vni} → remote VTEP {remote} ({fdb})")
             }

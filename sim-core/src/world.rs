@@ -233,6 +233,8 @@ pub struct Netns {
     pub vxlan_socks: Map<u16, Vec<DevId>>,
     /// Deleted (`ip netns del`): its applications stop.
     pub dead: bool,
+    /// The IPVS table (Docker's load-balancer namespaces).
+    pub ipvs: crate::ipvs::Ipvs,
 }
 
 /// Counters over the whole run.
@@ -462,6 +464,7 @@ impl World {
             ping: Map::default(),
             vxlan_socks: Map::default(),
             dead: false,
+            ipvs: crate::ipvs::Ipvs::new(),
         });
         let lo = self.add_dev(id, "lo", DevKind::Loopback, Some(Mac::ZERO), Some(defaults::LO_MTU));
         self.dev_mut(lo).up = false;
@@ -840,6 +843,12 @@ impl World {
                 .nf
                 .exec(table, &r.rule)
                 .map_err(|e| perr(format!("iptables -t {} {}: {e}", r.table, r.rule), &r.rule))?;
+        }
+        let ipvs_ns: Vec<&str> = plan.ipvs.iter().map(|v| v.ns.as_str()).collect();
+        for name in ipvs_ns {
+            let ns = ns_of(w, name)?;
+            let mine: Vec<crate::plan::IpvsPlan> = plan.ipvs.iter().filter(|v| v.ns == name).cloned().collect();
+            w.set_ipvs(ns, &mine)?;
         }
         Ok(())
     }

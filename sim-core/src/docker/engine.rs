@@ -76,7 +76,21 @@ pub struct Container {
     pub env: Vec<(String, String)>,
     /// dockerd's embedded DNS sockets in this sandbox (udp, tcp), bound to random ports.
     pub dns_ports: (u16, u16),
+    pub kind: ContainerKind,
 }
+
+/// Who made a sandbox: the user (`docker run`), swarm (a task), or libnetwork itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerKind {
+    Plain,
+    /// A swarm task: its overlay interfaces and DNS names come from `swarm`.
+    Task,
+    /// `ingress_sbox`: no processes, no resolver.
+    Infra,
+}
+
+/// The bridge that carries swarm sandboxes' north-south traffic (§4.4).
+pub const GWBRIDGE: &str = "docker_gwbridge";
 
 #[derive(Clone)]
 pub struct Engine {
@@ -161,10 +175,22 @@ impl Engine {
 
     fn container_idx(&self, name: &str) -> Result<usize, EngineError> {
         let name = name.trim_start_matches('/');
-        self.containers
-            .iter()
-            .position(|c| c.name == name || (name.len() >= 3 && c.id.starts_with(name)))
-            .ok_or_else(|| err(format!("Error response from daemon: No such container: {name}")))
+        if let Some(i) =
+            self.containers.iter().position(|c| c.name == name || (name.len() >= 3 && c.id.starts_with(name)))
+        {
+            return Ok(i);
+        }
+        // A swarm task by its service (`mysql`) or service and slot (`mysql.1`): the full
+        // name ends in a random task ID a scenario file cannot know. A convenience of
+        // netsim's; Docker wants the whole name.
+        let prefix = format!("{name}.");
+        let tasks: Vec<usize> = (0..self.containers.len())
+            .filter(|&i| self.containers[i].kind == ContainerKind::Task && self.containers[i].name.starts_with(&prefix))
+            .collect();
+        match tasks.as_slice() {
+            [i] => Ok(*i),
+            _ => Err(err(format!("Error response from daemon: No such container: {name}"))),
+        }
     }
 
     /// Parses and runs one command line; returns what `docker` prints on success.
@@ -185,7 +211,7 @@ impl Engine {
             }
             DockerCommand::Run(r) => self.run(r),
             DockerCommand::NetworkConnect(c) => {
-                self.connect_with(&c.network, &c.container, c.ipv4_address, c.aliases.clone())
+                self.connect_with(&c.network, &c.container, c.ipv4_address, c.aliases.clone(), None)
             }
             DockerCommand::NetworkDisconnect(d) => self.disconnect(&d.network, &d.container).map(|_| String::new()),
             DockerCommand::Rm(r) => {
@@ -356,6 +382,7 @@ impl Engine {
             ports,
             env: r.env.iter().map(|e| (e.key.clone(), e.value.clone().unwrap_or_default())).collect(),
             dns_ports,
+            kind: ContainerKind::Plain,
         });
         if let Some(net) = net {
             let ip = ip.map(|a| match a {
@@ -364,7 +391,7 @@ impl Engine {
             });
             let ip = ip.transpose()?;
             let aliases = r.networks.first().map(|a| a.aliases.clone()).unwrap_or_default();
-            if let Err(e) = self.connect_with(&net, &name, ip.map(IpAddr::V4), aliases) {
+            if let Err(e) = self.connect_with(&net, &name, ip.map(IpAddr::V4), aliases, None) {
                 self.containers.pop();
                 return Err(e);
             }
@@ -405,6 +432,7 @@ impl Engine {
         container: &str,
         ip: Option<IpAddr>,
         aliases: Vec<String>,
+        ifname: Option<String>,
     ) -> Result<String, EngineError> {
         let ci = self.container_idx(container)?;
         let net = self
@@ -438,7 +466,9 @@ impl Engine {
             .map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
         // Interface names: the lowest unused ethN (§1.1).
         let used: Vec<String> = self.containers[ci].endpoints.iter().map(|e| e.ifname.clone()).collect();
-        let ifname = (0..).map(|n| format!("eth{n}")).find(|n| !used.contains(n)).unwrap_or_else(|| "eth0".into());
+        let ifname = ifname.unwrap_or_else(|| {
+            (0..).map(|n| format!("eth{n}")).find(|n| !used.contains(n)).unwrap_or_else(|| "eth0".into())
+        });
         let host_veth = format!("veth{}", self.hex(7));
         let mac = self.mac();
         if !aliases.is_empty() && net.name == "bridge" {
@@ -574,7 +604,75 @@ impl Engine {
     /// Containers on a user-defined network get dockerd's resolver at 127.0.0.11; the
     /// default bridge copies the host's resolv.conf (§2.7).
     pub fn has_embedded_dns(&self, c: &Container) -> bool {
-        c.endpoints.iter().any(|e| e.network != "bridge")
+        match c.kind {
+            ContainerKind::Plain => c.endpoints.iter().any(|e| e.network != "bridge" && e.network != GWBRIDGE),
+            ContainerKind::Task => true,
+            ContainerKind::Infra => false,
+        }
+    }
+
+    /// `docker_gwbridge`, made when the node joins a swarm: a local bridge network with
+    /// icc off and masquerading on (LN/default_gateway_linux.go createGWNetwork).
+    pub fn ensure_gwbridge(&mut self) -> Result<(), EngineError> {
+        if self.network(GWBRIDGE).is_some() {
+            return Ok(());
+        }
+        let pool = self
+            .ipam
+            .request_pool(AddressSpace::Local, &IpamConfig::default(), &self.reserved, false, false)
+            .map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
+        let (id, mac) = (self.hex(64), self.mac());
+        self.networks.push(Network {
+            name: GWBRIDGE.into(),
+            id,
+            driver: NetworkDriver::Bridge,
+            gateway: self.ipam.gateway(pool),
+            pool: Some(pool),
+            internal: false,
+            icc: false,
+            masquerade: true,
+            device: Some(GWBRIDGE.into()),
+            mac,
+            mtu: 1500,
+        });
+        Ok(())
+    }
+
+    /// A sandbox swarm or libnetwork makes (a task, `ingress_sbox`), with its endpoint on
+    /// docker_gwbridge named `gw_ifname`; returns its address there.
+    pub fn add_sandbox(
+        &mut self,
+        name: &str,
+        image: &str,
+        env: Vec<(String, String)>,
+        kind: ContainerKind,
+        gw_ifname: &str,
+    ) -> Result<Ipv4Addr, EngineError> {
+        self.ensure_gwbridge()?;
+        let id = self.hex(64);
+        let (lo, hi) = crate::world::defaults::EPHEMERAL;
+        let dns_ports = (self.rng.range(lo as u64, hi as u64) as u16, self.rng.range(lo as u64, hi as u64) as u16);
+        self.containers.push(Container {
+            name: name.to_string(),
+            id,
+            image: image.to_string(),
+            mode: SandboxMode::Own,
+            endpoints: Vec::new(),
+            ports: Vec::new(),
+            env,
+            dns_ports,
+            kind,
+        });
+        if let Err(e) = self.connect_with(GWBRIDGE, name, None, Vec::new(), Some(gw_ifname.to_string())) {
+            self.containers.pop();
+            return Err(e);
+        }
+        Ok(self.containers.last().and_then(|c| c.endpoints.first()).map(|e| e.ip).unwrap_or(Ipv4Addr::UNSPECIFIED))
+    }
+
+    /// A swarm sandbox goes (its task stopped, or the node left).
+    pub fn remove_sandbox(&mut self, name: &str) {
+        let _ = self.rm(name);
     }
 
     /// What the embedded DNS answers in `c`'s sandbox: for each of its user-defined networks
@@ -582,7 +680,7 @@ impl Engine {
     /// knows a name wins (§2.7).
     pub fn dns_records(&self, c: &Container) -> Vec<crate::apps::DnsRecord> {
         let mut out: Vec<crate::apps::DnsRecord> = Vec::new();
-        for e in c.endpoints.iter().filter(|e| e.network != "bridge") {
+        for e in c.endpoints.iter().filter(|e| e.network != "bridge" && e.network != GWBRIDGE) {
             for other in &self.containers {
                 let Some(oe) = other.endpoints.iter().find(|x| x.network == e.network) else { continue };
                 let mut names = vec![other.name.clone(), other.id[..12].to_string()];
@@ -609,6 +707,9 @@ impl Engine {
         use crate::apps::{MysqlTarget, Traffic};
         let ns = self.sandbox_ns(c);
         let mut out = Vec::new();
+        if c.kind == ContainerKind::Infra {
+            return out;
+        }
         if self.has_embedded_dns(c) {
             out.push(Traffic::Dns { ns: ns.clone(), port: c.dns_ports.0, records: self.dns_records(c) });
         }

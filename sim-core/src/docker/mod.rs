@@ -10,6 +10,7 @@ pub mod bridge;
 pub mod cli;
 pub mod engine;
 pub mod ipam;
+pub mod swarm;
 
 /// The embedded DNS server's address inside every sandbox on a user-defined network.
 pub const EMBEDDED_DNS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 11);

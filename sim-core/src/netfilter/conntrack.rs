@@ -220,6 +220,15 @@ impl Conn {
         }
     }
 
+    /// `nf_conntrack_alter_reply` for IPVS: replies come from the real server.
+    pub(super) fn set_reply_src(&mut self, real: (Ipv4Addr, u16)) {
+        let r = &mut self.tuples[1];
+        r.src = real.0;
+        if r.proto == PROTO_TCP || r.proto == PROTO_UDP {
+            r.sport = real.1;
+        }
+    }
+
     fn orig(&self) -> &Tuple {
         &self.tuples[0]
     }

@@ -11,6 +11,8 @@ pub(super) struct EvalPkt<'a, 'c> {
     /// `rule::ct_bits` of the packet.
     pub ct_bits: u8,
     pub hook: Hook,
+    /// Sent by IPVS (`-m ipvs --ipvs`).
+    pub ipvs: bool,
 }
 
 /// The table's verdict.

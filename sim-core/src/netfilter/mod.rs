@@ -122,6 +122,8 @@ pub enum AddrType {
 pub struct PacketMeta {
     pub mark: u32,
     ct: CtRef,
+    /// IPVS scheduled this packet (skb->ipvs_property).
+    pub ipvs: bool,
 }
 
 impl PacketMeta {
@@ -783,31 +785,56 @@ impl Netfilter {
         ctx: &HookCtx<'_>,
         now_ns: u64,
     ) -> HookResult {
+        self.hook_stage(hook, None, pkt, meta, ctx, now_ns)
+    }
+
+    /// LOCAL_IN in two halves around IPVS, which sits between filter INPUT and nat INPUT
+    /// (priority NF_IP_PRI_NAT_SRC - 2): a packet IPVS takes never meets nat INPUT, so its
+    /// source NAT is still open for POSTROUTING's `-m ipvs --ipvs … -j SNAT`.
+    pub fn hook_input(
+        &mut self,
+        stage: InputStage,
+        pkt: &mut [u8],
+        meta: &mut PacketMeta,
+        ctx: &HookCtx<'_>,
+        now_ns: u64,
+    ) -> HookResult {
+        self.hook_stage(Hook::Input, Some(stage), pkt, meta, ctx, now_ns)
+    }
+
+    /// Rewrites a packet's source (`src`) or destination address and TCP/UDP port, fixing the
+    /// checksums, as IPVS's NAT does (it is not a conntrack binding).
+    pub fn rewrite(pkt: &mut [u8], src: bool, addr: Ipv4Addr, port: u16) {
+        let t = conntrack::Tuple { src: addr, dst: addr, sport: port, dport: port, proto: 0 };
+        nat::manip_ip(pkt, &t, if src { Manip::Src } else { Manip::Dst });
+    }
+
+    /// IPVS sent a new connection's first packet to `real` (`ip_vs_update_conntrack`): the
+    /// reply tuple now expects the real server as its source.
+    pub fn ipvs_alter_reply(&mut self, meta: &mut PacketMeta, real: (Ipv4Addr, u16)) {
+        if let CtRef::New(conn) = &mut meta.ct {
+            conn.set_reply_src(real);
+        }
+    }
+
+    fn hook_stage(
+        &mut self,
+        hook: Hook,
+        stage: Option<InputStage>,
+        pkt: &mut [u8],
+        meta: &mut PacketMeta,
+        ctx: &HookCtx<'_>,
+        now_ns: u64,
+    ) -> HookResult {
         let mut res = HookResult { verdict: Verdict::Accept, notes: Vec::new(), reject: None };
         let Some(mut info) = nat::parse(pkt) else { return res };
         self.ct.advance(now_ns);
-        let steps: &[Step] = match hook {
-            // nf_conntrack_in runs at priority -200, between raw (-300) and mangle (-150).
-            Hook::Prerouting => {
-                &[Step::Table(Table::Raw), Step::Track, Step::Table(Table::Mangle), Step::Nat(Manip::Dst)]
+        let steps: &[Step] = match (hook, stage) {
+            (Hook::Input, Some(InputStage::BeforeIpvs)) => {
+                &[Step::Track, Step::Table(Table::Mangle), Step::Table(Table::Filter)]
             }
-            Hook::Output => &[
-                Step::Table(Table::Raw),
-                Step::Track,
-                Step::Table(Table::Mangle),
-                Step::Nat(Manip::Dst),
-                Step::Table(Table::Filter),
-            ],
-            // SNAT-type nat hooks run after filter on INPUT; the confirm is the very last step.
-            Hook::Input => &[
-                Step::Track,
-                Step::Table(Table::Mangle),
-                Step::Table(Table::Filter),
-                Step::Nat(Manip::Src),
-                Step::Confirm,
-            ],
-            Hook::Forward => &[Step::Track, Step::Table(Table::Mangle), Step::Table(Table::Filter)],
-            Hook::Postrouting => &[Step::Track, Step::Table(Table::Mangle), Step::Nat(Manip::Src), Step::Confirm],
+            (Hook::Input, Some(InputStage::AfterIpvs)) => &[Step::Nat(Manip::Src), Step::Confirm],
+            _ => steps_of(hook),
         };
         for step in steps {
             let go_on = match *step {
@@ -871,7 +898,7 @@ impl Netfilter {
         if ts.chains[ci].rules.is_empty() && ts.chains[ci].policy == Some(Verdict::Accept) {
             return true;
         }
-        let p = EvalPkt { info, ctx, ct_bits: self.ct_bits(meta), hook };
+        let p = EvalPkt { info, ctx, ct_bits: self.ct_bits(meta), hook, ipvs: meta.ipvs };
         let outcome = eval::traverse(&mut self.tables[table.idx()], ci, &p, &mut meta.mark, &mut res.notes);
         match outcome {
             Outcome::Continue | Outcome::Nat(..) => true,
@@ -958,7 +985,7 @@ impl Netfilter {
                 let ci = ts.builtin_index(hook);
                 let outcome = match ci {
                     Some(ci) if !(ts.chains[ci].rules.is_empty() && ts.chains[ci].policy == Some(Verdict::Accept)) => {
-                        let p = EvalPkt { info, ctx, ct_bits: self.ct_bits(meta), hook };
+                        let p = EvalPkt { info, ctx, ct_bits: self.ct_bits(meta), hook, ipvs: meta.ipvs };
                         eval::traverse(&mut self.tables[Table::Nat.idx()], ci, &p, &mut meta.mark, &mut res.notes)
                     }
                     _ => Outcome::Continue,
@@ -1058,5 +1085,33 @@ fn restore_chain_decl(ts: &mut TableState, decl: &str) -> Result<(), RuleError> 
         }
         rule::check_chain_name(name)?;
         ts.apply(Command::NewChain(name.to_string()))
+    }
+}
+
+/// Which half of LOCAL_IN to run (see `Netfilter::hook_input`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputStage {
+    BeforeIpvs,
+    AfterIpvs,
+}
+
+/// The steps of each hook, in the kernel's priority order.
+fn steps_of(hook: Hook) -> &'static [Step] {
+    match hook {
+        // nf_conntrack_in runs at priority -200, between raw (-300) and mangle (-150).
+        Hook::Prerouting => &[Step::Table(Table::Raw), Step::Track, Step::Table(Table::Mangle), Step::Nat(Manip::Dst)],
+        Hook::Output => &[
+            Step::Table(Table::Raw),
+            Step::Track,
+            Step::Table(Table::Mangle),
+            Step::Nat(Manip::Dst),
+            Step::Table(Table::Filter),
+        ],
+        // SNAT-type nat hooks run after filter on INPUT; the confirm is the very last step.
+        Hook::Input => {
+            &[Step::Track, Step::Table(Table::Mangle), Step::Table(Table::Filter), Step::Nat(Manip::Src), Step::Confirm]
+        }
+        Hook::Forward => &[Step::Track, Step::Table(Table::Mangle), Step::Table(Table::Filter)],
+        Hook::Postrouting => &[Step::Track, Step::Table(Table::Mangle), Step::Nat(Manip::Src), Step::Confirm],
     }
 }

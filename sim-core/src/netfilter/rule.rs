@@ -259,6 +259,10 @@ enum Match {
     Mark {
         mark: Option<(bool, u32, u32)>,
     },
+    /// `-m ipvs --ipvs`: the packet belongs to an IPVS connection (skb->ipvs_property).
+    Ipvs {
+        ipvs: Option<bool>,
+    },
     Comment(Option<String>),
 }
 
@@ -272,6 +276,7 @@ impl Match {
             "conntrack" => Match::Conntrack { state: None },
             "state" => Match::State { state: None },
             "mark" => Match::Mark { mark: None },
+            "ipvs" => Match::Ipvs { ipvs: None },
             "comment" => Match::Comment(None),
             other => return Err(RuleError::new(format!("unknown or unsupported match `-m {other}`"))),
         })
@@ -286,6 +291,7 @@ impl Match {
             Match::Conntrack { .. } => "conntrack",
             Match::State { .. } => "state",
             Match::Mark { .. } => "mark",
+            Match::Ipvs { .. } => "ipvs",
             Match::Comment(_) => "comment",
         }
     }
@@ -302,6 +308,7 @@ impl Match {
             Match::Conntrack { .. } => opt == "--ctstate",
             Match::State { .. } => opt == "--state",
             Match::Mark { .. } => opt == "--mark",
+            Match::Ipvs { .. } => opt == "--ipvs",
             Match::Comment(_) => opt == "--comment",
         }
     }
@@ -377,6 +384,12 @@ impl Match {
                 let (v, m) = parse_value_mask(a.value(opt)?)?;
                 *mark = Some((neg, v, m));
             }
+            Match::Ipvs { ipvs } => {
+                if ipvs.is_some() {
+                    return Err(dup());
+                }
+                *ipvs = Some(neg);
+            }
             Match::Comment(c) => {
                 no_neg(neg)?;
                 if c.is_some() {
@@ -403,6 +416,7 @@ impl Match {
             Match::Conntrack { state: None } => missing("`--ctstate` (the only conntrack option supported)"),
             Match::State { state: None } => missing("`--state`"),
             Match::Mark { mark: None } => missing("`--mark`"),
+            Match::Ipvs { ipvs: None } => missing("`--ipvs` (the only ipvs option supported)"),
             Match::Comment(None) => missing("`--comment`"),
             _ => Ok(()),
         }
@@ -441,6 +455,7 @@ impl Match {
                 state.is_none_or(|(neg, m)| (p.ct_bits & m != 0) != neg)
             }
             Match::Mark { mark: m } => m.is_none_or(|(neg, v, mask)| ((mark & mask) == v) != neg),
+            Match::Ipvs { ipvs } => ipvs.is_none_or(|neg| p.ipvs != neg),
             Match::Comment(_) => true,
         }
     }
@@ -503,6 +518,11 @@ impl Match {
                     if *m != u32::MAX {
                         let _ = write!(out, "/{m:#x}");
                     }
+                }
+            }
+            Match::Ipvs { ipvs } => {
+                if let Some(neg) = ipvs {
+                    let _ = write!(out, "{} --ipvs", bang(*neg));
                 }
             }
             Match::Comment(c) => {

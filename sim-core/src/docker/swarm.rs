@@ -1,0 +1,1023 @@
+//! Swarm mode: nodes, overlay networks, services and their tasks, as the managers keep them
+//! (swarmkit's allocator and scheduler), and the overlay driver that realises them on each
+//! node (§4 of the facts sheet): the `1-<id>` namespace with br0 and vxlan0, static FDB and
+//! neighbour entries from the gossip table, docker_gwbridge, `ingress_sbox`, per-network
+//! load-balancer sandboxes, IPVS with firewall marks from 256, and the routing mesh.
+//!
+//! The control plane (raft on 2377, gossip on 7946) is modelled as state, not as frames:
+//! what it would deliver appears as the entries it programs.
+
+use std::net::Ipv4Addr;
+
+use super::cli::{self, DockerCommand};
+use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE};
+use super::ipam::{AddressSpace, Ipam, IpamConfig, Ipv4Prefix, PoolId};
+use crate::apps::DnsRecord;
+use crate::engine::SimRng;
+use crate::plan::{AddrPlan, FdbPlan, IptablesPlan, Ipv4Net, IpvsPlan, Link, NeighPlan, NsPlan, Plan};
+use crate::wire::Mac;
+
+/// VXLAN overhead: overlay MTU = 1500 − 50 (LN/drivers/overlay/overlay.go vxlanEncap).
+pub const OVERLAY_MTU: u32 = 1450;
+/// The first VNI the manager hands out (ovmanager.go): ingress gets it.
+pub const FIRST_VNI: u32 = 4096;
+/// Per-node firewall-mark counter start (LN/service.go fwMarkCtr).
+pub const FIRST_FWMARK: u32 = 256;
+
+fn err(s: impl Into<String>) -> EngineError {
+    EngineError(s.into())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Manager,
+    Worker,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub host: String,
+    pub id: String,
+    pub addr: Ipv4Addr,
+    pub role: Role,
+    /// `false` once its daemon stopped (`systemctl stop docker`).
+    pub up: bool,
+    /// Next firewall mark for a service load balancer on this node.
+    pub next_fwmark: u32,
+    /// Fwmark of each service on this node, by service name.
+    pub fwmarks: Vec<(String, u32)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OverlayNet {
+    pub name: String,
+    pub id: String,
+    pub pool: PoolId,
+    pub subnet: Ipv4Net,
+    pub gateway: Ipv4Addr,
+    pub vni: u32,
+    pub ingress: bool,
+    pub attachable: bool,
+    /// Each node's load-balancer endpoint: `ingress-sbox` on ingress, `lb-<net>` elsewhere.
+    pub lb: Vec<(String, Ipv4Addr)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskState {
+    Running,
+    Shutdown,
+}
+
+#[derive(Clone, Debug)]
+pub struct Task {
+    pub id: String,
+    pub slot: u64,
+    pub node: String,
+    pub state: TaskState,
+    /// Address on each of the service's networks, ingress first when published.
+    pub ips: Vec<(String, Ipv4Addr)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub name: String,
+    pub id: String,
+    pub image: String,
+    pub env: Vec<(String, String)>,
+    pub replicas: u64,
+    /// User overlays, in `--network` order.
+    pub networks: Vec<String>,
+    /// (published, target, proto) through the routing mesh.
+    pub ports: Vec<(u16, u16, &'static str)>,
+    /// The VIP on each network (ingress included when published).
+    pub vips: Vec<(String, Ipv4Addr)>,
+    pub tasks: Vec<Task>,
+}
+
+impl Service {
+    pub fn running(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(|t| t.state == TaskState::Running)
+    }
+}
+
+#[derive(Clone)]
+pub struct Swarm {
+    pub nodes: Vec<Node>,
+    pub networks: Vec<OverlayNet>,
+    pub services: Vec<Service>,
+    ipam: Ipam,
+    next_vni: u32,
+    rng: SimRng,
+    pub worker_token: String,
+    pub manager_token: String,
+}
+
+fn base36(rng: &mut SimRng, n: usize) -> String {
+    (0..n).map(|_| char::from_digit(rng.next_u32() % 36, 36).unwrap_or('0')).collect()
+}
+
+/// A container's MAC on an overlay: always derived from its IP (§4.1).
+pub fn overlay_mac(ip: Ipv4Addr) -> Mac {
+    let o = ip.octets();
+    Mac([0x02, 0x42, o[0], o[1], o[2], o[3]])
+}
+
+impl Swarm {
+    /// `docker swarm init` on `host`: the first manager, the ingress network (10.0.0.0/24,
+    /// VNI 4096) and the join tokens.
+    pub fn init(host: &str, addr: Ipv4Addr, seed: u64) -> Result<Swarm, EngineError> {
+        let mut rng = SimRng::new(seed ^ 0x5357_4152_4d00);
+        let ca = base36(&mut rng, 50);
+        let worker_token = format!("SWMTKN-1-{ca}-{}", base36(&mut rng, 25));
+        let manager_token = format!("SWMTKN-1-{ca}-{}", base36(&mut rng, 25));
+        let ipam = Ipam::new(Vec::new(), Vec::new()).map_err(|e| err(e.message))?;
+        let mut s = Swarm {
+            nodes: Vec::new(),
+            networks: Vec::new(),
+            services: Vec::new(),
+            ipam,
+            next_vni: FIRST_VNI,
+            rng,
+            worker_token,
+            manager_token,
+        };
+        s.add_node(host, addr, Role::Manager);
+        s.create_network("ingress", None, true, false, None)?;
+        Ok(s)
+    }
+
+    fn add_node(&mut self, host: &str, addr: Ipv4Addr, role: Role) {
+        let id = base36(&mut self.rng, 25);
+        self.nodes.push(Node {
+            host: host.to_string(),
+            id,
+            addr,
+            role,
+            up: true,
+            next_fwmark: FIRST_FWMARK,
+            fwmarks: Vec::new(),
+        });
+        // Every node gets an ingress-sbox endpoint on ingress.
+        if let Some(n) = self.networks.iter().position(|n| n.ingress) {
+            let _ = self.lb_endpoint(n, host);
+        }
+    }
+
+    pub fn node(&self, host: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.host == host)
+    }
+
+    /// The text `docker swarm init` prints.
+    pub fn init_message(&self, host: &str) -> String {
+        let n = self.node(host).expect("the node that ran init");
+        format!(
+            "Swarm initialized: current node ({}) is now a manager.\n\nTo add a worker to this swarm, run the following command:\n\n    docker swarm join --token {} {}:2377\n\nTo add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.",
+            n.id, self.worker_token, n.addr
+        )
+    }
+
+    /// `docker swarm join --token T MANAGER:2377` from `host`. The scenario cannot know the
+    /// random token in advance, so `WORKER_TOKEN` / `MANAGER_TOKEN` stand for it, as a
+    /// student pastes what `swarm init` printed.
+    pub fn join(&mut self, host: &str, addr: Ipv4Addr, j: &cli::SwarmJoin) -> Result<String, EngineError> {
+        if self.node(host).is_some_and(|n| n.up) {
+            return Err(err(
+                "Error response from daemon: This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.",
+            ));
+        }
+        let token = j.token.clone().unwrap_or_default();
+        let role = if token == self.worker_token || token == "WORKER_TOKEN" {
+            Role::Worker
+        } else if token == self.manager_token || token == "MANAGER_TOKEN" {
+            Role::Manager
+        } else {
+            return Err(err(
+                "Error response from daemon: rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster",
+            ));
+        };
+        let remote = match &j.remote.host {
+            cli::AddrHost::Ip(std::net::IpAddr::V4(ip)) => Some(*ip),
+            _ => None,
+        };
+        if !self.nodes.iter().any(|n| n.role == Role::Manager && n.up && Some(n.addr) == remote) {
+            return Err(err(format!(
+                "Error response from daemon: Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node. (no manager at {}:{})",
+                remote.map(|r| r.to_string()).unwrap_or_else(|| "?".into()),
+                j.remote.port.unwrap_or(2377)
+            )));
+        }
+        self.nodes.retain(|n| n.host != host);
+        self.add_node(host, addr, role);
+        Ok(match role {
+            Role::Worker => "This node joined a swarm as a worker.".into(),
+            Role::Manager => "This node joined a swarm as a manager.".into(),
+        })
+    }
+
+    fn is_manager(&self, host: &str) -> bool {
+        self.node(host).is_some_and(|n| n.role == Role::Manager && n.up)
+    }
+
+    fn require_manager(&self, host: &str) -> Result<(), EngineError> {
+        if self.is_manager(host) {
+            Ok(())
+        } else {
+            Err(err(
+                "Error response from daemon: This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.",
+            ))
+        }
+    }
+
+    /// `docker network create -d overlay`: a /24 from 10.0.0.0/8, serial allocation, the next
+    /// VNI (§1.3, §4.2).
+    fn create_network(
+        &mut self,
+        name: &str,
+        subnet: Option<Ipv4Prefix>,
+        ingress: bool,
+        attachable: bool,
+        vni: Option<u32>,
+    ) -> Result<String, EngineError> {
+        if self.networks.iter().any(|n| n.name == name) {
+            return Err(err(format!("Error response from daemon: network with name {name} already exists")));
+        }
+        let cfg = IpamConfig { subnet, ..Default::default() };
+        let pool = self
+            .ipam
+            .request_pool(AddressSpace::Global, &cfg, &[], true, false)
+            .map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
+        let gateway = self.ipam.gateway(pool).ok_or_else(|| err("netsim: overlay network without a gateway"))?;
+        let vni = match vni {
+            Some(v) => v,
+            None => {
+                let v = self.next_vni;
+                self.next_vni += 1;
+                v
+            }
+        };
+        let id = base36(&mut self.rng, 25);
+        self.networks.push(OverlayNet {
+            name: name.to_string(),
+            id: id.clone(),
+            pool,
+            subnet: Ipv4Net::new(pool.subnet.addr, pool.subnet.len),
+            gateway,
+            vni,
+            ingress,
+            attachable,
+            lb: Vec::new(),
+        });
+        if ingress {
+            let hosts: Vec<String> = self.nodes.iter().map(|n| n.host.clone()).collect();
+            let i = self.networks.len() - 1;
+            for h in hosts {
+                self.lb_endpoint(i, &h)?;
+            }
+        }
+        Ok(id)
+    }
+
+    fn net_idx(&self, name: &str) -> Option<usize> {
+        self.networks.iter().position(|n| n.name == name || (name.len() >= 3 && n.id.starts_with(name)))
+    }
+
+    /// The node's load-balancer endpoint on network `i`, allocated on first use.
+    fn lb_endpoint(&mut self, i: usize, host: &str) -> Result<Ipv4Addr, EngineError> {
+        if let Some((_, ip)) = self.networks[i].lb.iter().find(|(h, _)| h == host) {
+            return Ok(*ip);
+        }
+        let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
+        self.networks[i].lb.push((host.to_string(), ip));
+        Ok(ip)
+    }
+
+    /// Commands a swarm answers; `None` for the others (the local daemon's business).
+    pub fn apply(
+        &mut self,
+        host: &str,
+        cmd: &DockerCommand,
+        engines: &mut [(String, Engine)],
+    ) -> Option<Result<String, EngineError>> {
+        Some(match cmd {
+            DockerCommand::NetworkCreate(c) if c.driver == cli::NetworkDriver::Overlay => self.network_create(host, c),
+            DockerCommand::ServiceCreate(c) => self.service_create(host, c, engines),
+            DockerCommand::ServiceScale(s) => self.service_scale(host, s, engines),
+            DockerCommand::ServiceRm(r) => self.service_rm(host, &r.services, engines),
+            DockerCommand::ServiceLs(_) => self.require_manager(host).map(|_| self.service_ls()),
+            DockerCommand::ServicePs(p) => self.require_manager(host).and_then(|_| self.service_ps(&p.services)),
+            DockerCommand::NodeLs(_) => self.require_manager(host).map(|_| self.node_ls(host)),
+            DockerCommand::NetworkRm(r) if r.networks.iter().any(|n| self.net_idx(n).is_some()) => {
+                self.network_rm(host, &r.networks)
+            }
+            _ => return None,
+        })
+    }
+
+    fn network_create(&mut self, host: &str, c: &cli::NetworkCreate) -> Result<String, EngineError> {
+        if !self.is_manager(host) {
+            return Err(err(
+                "Error response from daemon: Cannot create a multi-host network from a worker node. Please create the network from a manager node.",
+            ));
+        }
+        let subnet = match c.ipam.first() {
+            Some(p) => match p.subnet.addr {
+                std::net::IpAddr::V4(a) => {
+                    Some(Ipv4Prefix::new(a, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?)
+                }
+                _ => return Err(err("netsim: IPv6 is not modelled")),
+            },
+            None => None,
+        };
+        let vni = c
+            .options
+            .get("com.docker.network.driver.overlay.vxlanid_list")
+            .map(|v| v.parse::<u32>().map_err(|_| err(format!("Error response from daemon: invalid VNI {v}"))))
+            .transpose()?;
+        self.create_network(&c.name, subnet, c.ingress, c.attachable, vni)
+    }
+
+    fn network_rm(&mut self, host: &str, names: &[String]) -> Result<String, EngineError> {
+        self.require_manager(host)?;
+        let mut out = Vec::new();
+        for name in names {
+            let i = self
+                .net_idx(name)
+                .ok_or_else(|| err(format!("Error response from daemon: network {name} not found")))?;
+            let n = &self.networks[i];
+            if self.services.iter().any(|s| s.networks.contains(&n.name)) {
+                return Err(err(format!(
+                    "Error response from daemon: rpc error: code = FailedPrecondition desc = network {} is in use by service",
+                    n.id
+                )));
+            }
+            let n = self.networks.remove(i);
+            let _ = self.ipam.release_pool(n.pool);
+            out.push(name.clone());
+        }
+        Ok(out.join("\n"))
+    }
+
+    fn service_create(
+        &mut self,
+        host: &str,
+        c: &cli::ServiceCreate,
+        engines: &mut [(String, Engine)],
+    ) -> Result<String, EngineError> {
+        self.require_manager(host)?;
+        let name = c.name.clone().unwrap_or_else(|| base36(&mut self.rng, 8));
+        if self.services.iter().any(|s| s.name == name) {
+            return Err(err(format!(
+                "Error response from daemon: rpc error: code = AlreadyExists desc = name conflicts with an existing object: service {name} already exists"
+            )));
+        }
+        let replicas = c.mode.replicas().ok_or_else(|| err("netsim: global services are not modelled yet"))?;
+        let mut networks = Vec::new();
+        for n in &c.networks {
+            let i = self
+                .net_idx(&n.name)
+                .ok_or_else(|| err(format!("Error response from daemon: network {} not found", n.name)))?;
+            networks.push(self.networks[i].name.clone());
+        }
+        let mut ports = Vec::new();
+        for p in &c.publish {
+            if p.mode == cli::PublishMode::Host {
+                return Err(err("netsim: --publish mode=host is not modelled yet"));
+            }
+            let proto = match p.protocol {
+                cli::Protocol::Tcp => "tcp",
+                cli::Protocol::Udp => "udp",
+                cli::Protocol::Sctp => return Err(err("netsim: SCTP is not modelled")),
+            };
+            let published =
+                p.published.ok_or_else(|| err("netsim: a published port picked by swarm is not modelled yet"))?;
+            if self.services.iter().any(|s| s.ports.iter().any(|x| x.0 == published && x.2 == proto)) {
+                return Err(err(format!(
+                    "Error response from daemon: rpc error: code = InvalidArgument desc = port '{published}' is already in use by service"
+                )));
+            }
+            ports.push((published, p.target, proto));
+        }
+        if c.endpoint_mode == cli::EndpointMode::Dnsrr && !ports.is_empty() {
+            return Err(err(
+                "Error response from daemon: rpc error: code = InvalidArgument desc = EndpointSpec: port published with ingress mode can't be used with dnsrr mode",
+            ));
+        }
+        // The allocator gives VIPs first (ingress, then the service's networks), then task IPs.
+        let mut vips = Vec::new();
+        let mut all_nets: Vec<String> = Vec::new();
+        if !ports.is_empty() {
+            let ing =
+                self.networks.iter().find(|n| n.ingress).map(|n| n.name.clone()).ok_or_else(|| err("no ingress"))?;
+            all_nets.push(ing);
+        }
+        all_nets.extend(networks.iter().cloned());
+        if c.endpoint_mode == cli::EndpointMode::Vip {
+            for n in &all_nets {
+                let i = self.net_idx(n).expect("checked");
+                let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
+                vips.push((n.clone(), ip));
+            }
+        }
+        let id = base36(&mut self.rng, 25);
+        self.services.push(Service {
+            name: name.clone(),
+            id: id.clone(),
+            image: c.image.familiar_name(),
+            env: c.env.iter().map(|e| (e.key.clone(), e.value.clone().unwrap_or_default())).collect(),
+            replicas,
+            networks,
+            ports,
+            vips,
+            tasks: Vec::new(),
+        });
+        let si = self.services.len() - 1;
+        for slot in 1..=replicas {
+            self.start_task(si, slot, engines)?;
+        }
+        Ok(id)
+    }
+
+    /// The networks a service's tasks attach to: ingress first when published.
+    fn task_networks(&self, si: usize) -> Vec<String> {
+        let s = &self.services[si];
+        let mut v = Vec::new();
+        if !s.ports.is_empty()
+            && let Some(n) = self.networks.iter().find(|n| n.ingress)
+        {
+            v.push(n.name.clone());
+        }
+        v.extend(s.networks.iter().cloned());
+        v
+    }
+
+    /// Spread scheduling (swarmkit nodeLess): fewest tasks of this service, then fewest
+    /// tasks overall, then node order.
+    fn pick_node(&self, si: usize) -> Option<String> {
+        let count = |host: &str, only: Option<usize>| {
+            self.services
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| only.is_none_or(|o| o == *i))
+                .flat_map(|(_, s)| s.running())
+                .filter(|t| t.node == host)
+                .count()
+        };
+        self.nodes
+            .iter()
+            .filter(|n| n.up)
+            .min_by_key(|n| (count(&n.host, Some(si)), count(&n.host, None)))
+            .map(|n| n.host.clone())
+    }
+
+    fn start_task(&mut self, si: usize, slot: u64, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
+        let node = self.pick_node(si).ok_or_else(|| err("netsim: no node is up to run the task"))?;
+        let mut ips = Vec::new();
+        for n in self.task_networks(si) {
+            let i = self.net_idx(&n).expect("exists");
+            let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
+            ips.push((n.clone(), ip));
+            // The node instantiates the network: its load-balancer endpoint (lb-<net>) comes
+            // with the first task there, when the network has VIP services.
+            if !self.networks[i].ingress {
+                self.lb_endpoint(i, &node)?;
+            }
+        }
+        let id = base36(&mut self.rng, 25);
+        let task = Task { id, slot, node: node.clone(), state: TaskState::Running, ips };
+        let name = self.task_name(si, &task);
+        let (image, env) = (self.services[si].image.clone(), self.services[si].env.clone());
+        if let Some((_, e)) = engines.iter_mut().find(|(h, _)| *h == node) {
+            e.add_sandbox(&name, &image, env, ContainerKind::Task, "eth1")?;
+        }
+        self.services[si].tasks.push(task);
+        self.assign_fwmarks();
+        Ok(())
+    }
+
+    pub fn task_name(&self, si: usize, t: &Task) -> String {
+        format!("{}.{}.{}", self.services[si].name, t.slot, t.id)
+    }
+
+    fn stop_task(&mut self, si: usize, ti: usize, engines: &mut [(String, Engine)]) {
+        let t = self.services[si].tasks[ti].clone();
+        if t.state != TaskState::Running {
+            return;
+        }
+        let name = self.task_name(si, &t);
+        if let Some((_, e)) = engines.iter_mut().find(|(h, _)| *h == t.node) {
+            e.remove_sandbox(&name);
+        }
+        for (n, ip) in &t.ips {
+            if let Some(i) = self.net_idx(n) {
+                let _ = self.ipam.release_address(self.networks[i].pool, *ip);
+            }
+        }
+        self.services[si].tasks[ti].state = TaskState::Shutdown;
+    }
+
+    /// Every node that holds a service's load balancer numbers it from 256 in creation
+    /// order; marks can differ between nodes (§4.5).
+    fn assign_fwmarks(&mut self) {
+        let names: Vec<String> = self.services.iter().filter(|s| !s.vips.is_empty()).map(|s| s.name.clone()).collect();
+        for n in &mut self.nodes {
+            for s in &names {
+                if !n.fwmarks.iter().any(|(x, _)| x == s) {
+                    n.fwmarks.push((s.clone(), n.next_fwmark));
+                    n.next_fwmark += 1;
+                }
+            }
+        }
+    }
+
+    fn service_idx(&self, name: &str) -> Result<usize, EngineError> {
+        self.services
+            .iter()
+            .position(|s| s.name == name || (name.len() >= 3 && s.id.starts_with(name)))
+            .ok_or_else(|| err(format!("Error: No such service: {name}")))
+    }
+
+    fn service_scale(
+        &mut self,
+        host: &str,
+        s: &cli::ServiceScale,
+        engines: &mut [(String, Engine)],
+    ) -> Result<String, EngineError> {
+        self.require_manager(host)?;
+        let mut out = Vec::new();
+        for t in &s.targets {
+            let si = self.service_idx(&t.service)?;
+            let running: Vec<u64> = self.services[si].running().map(|t| t.slot).collect();
+            if t.replicas > running.len() as u64 {
+                let mut slot = 1;
+                for _ in running.len() as u64..t.replicas {
+                    while self.services[si].running().any(|x| x.slot == slot) {
+                        slot += 1;
+                    }
+                    self.start_task(si, slot, engines)?;
+                }
+            } else {
+                // The highest slots go first.
+                let mut slots = running.clone();
+                slots.sort_unstable();
+                for slot in slots.into_iter().rev().take(running.len() - t.replicas as usize) {
+                    if let Some(ti) =
+                        self.services[si].tasks.iter().position(|x| x.slot == slot && x.state == TaskState::Running)
+                    {
+                        self.stop_task(si, ti, engines);
+                    }
+                }
+            }
+            self.services[si].replicas = t.replicas;
+            out.push(format!("{} scaled to {}", t.service, t.replicas));
+        }
+        Ok(out.join("\n"))
+    }
+
+    fn service_rm(
+        &mut self,
+        host: &str,
+        names: &[String],
+        engines: &mut [(String, Engine)],
+    ) -> Result<String, EngineError> {
+        self.require_manager(host)?;
+        for name in names {
+            let si = self.service_idx(name)?;
+            for ti in 0..self.services[si].tasks.len() {
+                self.stop_task(si, ti, engines);
+            }
+            let s = self.services.remove(si);
+            for (n, ip) in &s.vips {
+                if let Some(i) = self.net_idx(n) {
+                    let _ = self.ipam.release_address(self.networks[i].pool, *ip);
+                }
+            }
+        }
+        Ok(names.join("\n"))
+    }
+
+    /// A node's daemon stops: its tasks die, and the orchestrator replaces each with a new
+    /// task (new ID, same slot, new addresses: swarm IPAM is serial) on the nodes left.
+    pub fn node_down(&mut self, host: &str, engines: &mut [(String, Engine)]) -> Result<String, EngineError> {
+        let Some(ni) = self.nodes.iter().position(|n| n.host == host) else {
+            return Err(err(format!("netsim: {host} is not a swarm node")));
+        };
+        self.nodes[ni].up = false;
+        let mut moved = Vec::new();
+        for si in 0..self.services.len() {
+            for ti in 0..self.services[si].tasks.len() {
+                let t = &self.services[si].tasks[ti];
+                if t.node == host && t.state == TaskState::Running {
+                    let slot = t.slot;
+                    let old = self.task_name(si, t);
+                    self.stop_task(si, ti, engines);
+                    self.start_task(si, slot, engines)?;
+                    let new =
+                        self.services[si].tasks.last().map(|t| format!("{} on {}", self.task_name(si, t), t.node));
+                    moved.push(format!("{old} → {}", new.unwrap_or_default()));
+                }
+            }
+        }
+        for n in &mut self.networks {
+            n.lb.retain(|(h, _)| h != host);
+        }
+        Ok(moved.join("\n"))
+    }
+
+    fn service_ls(&self) -> String {
+        let mut out =
+            format!("{:<25} {:<15} {:<10} {:<9} {:<25} {}\n", "ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS");
+        for s in &self.services {
+            let ports: Vec<String> = s.ports.iter().map(|(p, t, proto)| format!("*:{p}->{t}/{proto}")).collect();
+            out += &format!(
+                "{:<25} {:<15} {:<10} {:<9} {:<25} {}\n",
+                &s.id[..12],
+                s.name,
+                "replicated",
+                format!("{}/{}", s.running().count(), s.replicas),
+                s.image,
+                ports.join(", ")
+            );
+        }
+        out
+    }
+
+    fn service_ps(&self, names: &[String]) -> Result<String, EngineError> {
+        let mut out = format!(
+            "{:<25} {:<20} {:<20} {:<12} {:<12} {:<12}\n",
+            "ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE"
+        );
+        for name in names {
+            let si = self.service_idx(name)?;
+            let s = &self.services[si];
+            for t in &s.tasks {
+                let state = match t.state {
+                    TaskState::Running => ("Running", "Running"),
+                    TaskState::Shutdown => ("Shutdown", "Shutdown"),
+                };
+                out += &format!(
+                    "{:<25} {:<20} {:<20} {:<12} {:<12} {:<12}\n",
+                    &t.id[..12],
+                    format!("{}.{}", s.name, t.slot),
+                    s.image,
+                    t.node,
+                    state.0,
+                    state.1
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    fn node_ls(&self, me: &str) -> String {
+        let mut out =
+            format!("{:<28} {:<10} {:<7} {:<13} {}\n", "ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS");
+        for n in &self.nodes {
+            let id = if n.host == me { format!("{} *", n.id) } else { n.id.clone() };
+            let mgr = match (n.role, n.nodes_first(&self.nodes)) {
+                (Role::Manager, true) => "Leader",
+                (Role::Manager, false) => "Reachable",
+                _ => "",
+            };
+            out += &format!(
+                "{:<28} {:<10} {:<7} {:<13} {}\n",
+                id,
+                n.host,
+                if n.up { "Ready" } else { "Down" },
+                "Active",
+                mgr
+            );
+        }
+        out
+    }
+
+    // ----- what the drivers program on each node ------------------------------------------
+
+    /// Whether `host` has network `i` instantiated: ingress everywhere, others where a task
+    /// or load balancer of theirs lives.
+    fn node_has(&self, i: usize, host: &str) -> bool {
+        let n = &self.networks[i];
+        n.ingress || n.lb.iter().any(|(h, _)| h == host)
+    }
+
+    /// DNS names a task's sandbox resolves: on each user overlay of its service, every
+    /// service there by name (→ VIP) and `tasks.<name>` (→ task IPs), and task names (§2.7).
+    pub fn dns_records(&self, task_name: &str) -> Vec<DnsRecord> {
+        let Some((si, _)) = self.find_task(task_name) else { return Vec::new() };
+        let mut out: Vec<DnsRecord> = Vec::new();
+        for net in &self.services[si].networks {
+            for s in self.services.iter().filter(|s| s.networks.contains(net)) {
+                let task_ips: Vec<Ipv4Addr> =
+                    s.running().filter_map(|t| t.ips.iter().find(|(n, _)| n == net).map(|x| x.1)).collect();
+                let vip = s.vips.iter().find(|(n, _)| n == net).map(|x| x.1);
+                let mut push = |name: String, addrs: Vec<Ipv4Addr>| {
+                    if !addrs.is_empty() && !out.iter().any(|r| r.name.eq_ignore_ascii_case(&name)) {
+                        out.push(DnsRecord { name, addrs });
+                    }
+                };
+                push(s.name.clone(), vip.map(|v| vec![v]).unwrap_or_else(|| task_ips.clone()));
+                push(format!("tasks.{}", s.name), task_ips.clone());
+                for t in s.running() {
+                    if let Some((_, ip)) = t.ips.iter().find(|(n, _)| n == net) {
+                        push(format!("{}.{}.{}", s.name, t.slot, t.id), vec![*ip]);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn find_task(&self, name: &str) -> Option<(usize, usize)> {
+        for (si, s) in self.services.iter().enumerate() {
+            for (ti, t) in s.tasks.iter().enumerate() {
+                if t.state == TaskState::Running && self.task_name(si, t) == name {
+                    return Some((si, ti));
+                }
+            }
+        }
+        None
+    }
+
+    fn overlay_ns(&self, i: usize, host: &str) -> String {
+        format!("{host}:1-{}", &self.networks[i].id[..10])
+    }
+
+    fn lb_ns(&self, i: usize, host: &str) -> String {
+        let n = &self.networks[i];
+        if n.ingress { format!("{host}:ingress_sbox") } else { format!("{host}:lb-{}", n.name) }
+    }
+
+    /// Adds to `plan` everything swarm programs on node `host` (whose daemon is `engine`;
+    /// docker_gwbridge and the sandboxes' gwbridge endpoints are the engine's own).
+    pub fn plan(&self, host: &str, engine: &Engine, plan: &mut Plan) {
+        let Some(node) = self.node(host).filter(|n| n.up) else { return };
+        let ns_of = |name: &str| engine.container(name).map(|c| engine.sandbox_ns(c));
+        // (sandbox ns, network index, ifname, ip) of every local endpoint.
+        let mut local: Vec<(String, usize, String, Ipv4Addr)> = Vec::new();
+        for (si, s) in self.services.iter().enumerate() {
+            for t in s.running().filter(|t| t.node == host) {
+                let Some(sb) = ns_of(&self.task_name(si, t)) else { continue };
+                for (k, (net, ip)) in t.ips.iter().enumerate() {
+                    let Some(i) = self.net_idx(net) else { continue };
+                    // eth1 is docker_gwbridge, added right after the first swarm network.
+                    let ifname = if k == 0 { "eth0".to_string() } else { format!("eth{}", k + 1) };
+                    local.push((sb.clone(), i, ifname, *ip));
+                }
+            }
+        }
+        for (i, n) in self.networks.iter().enumerate() {
+            if !self.node_has(i, host) {
+                continue;
+            }
+            let Some(lb_ip) = n.lb.iter().find(|(h, _)| h == host).map(|x| x.1) else { continue };
+            let lb_ns = self.lb_ns(i, host);
+            if n.ingress {
+                // ingress_sbox is a sandbox of the engine (it has a gwbridge endpoint). It
+                // forwards: IPVS replies, un-SNATed, leave towards the client.
+                if ns_of("ingress_sbox").is_some() {
+                    local.push((lb_ns.clone(), i, "eth0".into(), lb_ip));
+                    if let Some(p) = plan.namespaces.iter_mut().find(|p| p.name == lb_ns) {
+                        p.ip_forward = true;
+                    }
+                }
+            } else if self.services.iter().any(|s| !s.vips.is_empty() && s.networks.contains(&n.name)) {
+                plan.namespaces.push(NsPlan {
+                    name: lb_ns.clone(),
+                    lo_up: true,
+                    ip_forward: true,
+                    bridge_nf_call_iptables: true,
+                });
+                local.push((lb_ns.clone(), i, "eth0".into(), lb_ip));
+            }
+        }
+        // The overlay namespaces: br0 with the gateway address, vxlan0, one veth per endpoint.
+        for (i, n) in self.networks.iter().enumerate() {
+            let mine: Vec<&(String, usize, String, Ipv4Addr)> = local.iter().filter(|l| l.1 == i).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let ons = self.overlay_ns(i, host);
+            plan.namespaces.push(NsPlan {
+                name: ons.clone(),
+                lo_up: true,
+                ip_forward: false,
+                bridge_nf_call_iptables: true,
+            });
+            plan.links.push(Link::Bridge {
+                name: "br0".into(),
+                ns: ons.clone(),
+                mac: None,
+                mtu: Some(OVERLAY_MTU),
+                ageing: None,
+            });
+            plan.addresses.push(AddrPlan {
+                ns: ons.clone(),
+                dev: "br0".into(),
+                addr: Ipv4Net::new(n.gateway, n.subnet.len),
+            });
+            plan.links.push(Link::Vxlan {
+                name: "vxlan0".into(),
+                ns: ons.clone(),
+                vni: n.vni,
+                local: Some(node.addr),
+                dev: None,
+                dstport: crate::wire::vxlan::PORT,
+                learning: true,
+                proxy: true,
+                l2miss: true,
+                l3miss: true,
+                mac: None,
+                mtu: Some(OVERLAY_MTU),
+                master: Some("br0".into()),
+                underlay_ns: Some(host.to_string()),
+            });
+            for (sb, _, ifname, ip) in mine.iter() {
+                // A name that stays the same while the endpoint lives (Docker's is random).
+                let o = ip.octets();
+                plan.links.push(Link::Veth {
+                    name: ifname.clone(),
+                    ns: sb.clone(),
+                    peer: format!("veth{:02x}{:02x}{:02x}", o[1], o[2], o[3]),
+                    peer_ns: ons.clone(),
+                    mac: Some(overlay_mac(*ip)),
+                    peer_mac: None,
+                    mtu: Some(OVERLAY_MTU),
+                    master: None,
+                    peer_master: Some("br0".into()),
+                    delay: None,
+                });
+                plan.addresses.push(AddrPlan {
+                    ns: sb.clone(),
+                    dev: ifname.clone(),
+                    addr: Ipv4Net::new(*ip, n.subnet.len),
+                });
+            }
+            // Remote endpoints, from the gossip table: neighbour + FDB entries on vxlan0 (§4.3).
+            for (rh, rip) in self.remote_endpoints(i, host) {
+                let Some(vtep) = self.node(&rh).map(|x| x.addr) else { continue };
+                let mac = overlay_mac(rip);
+                plan.neighbours.push(NeighPlan { ns: ons.clone(), dev: "vxlan0".into(), ip: rip, lladdr: mac });
+                plan.fdb.push(FdbPlan { ns: ons.clone(), dev: "vxlan0".into(), mac, dst: Some(vtep) });
+            }
+        }
+        self.plan_load_balancers(host, node, &local, plan);
+        self.plan_routing_mesh(host, engine, plan);
+    }
+
+    /// Endpoints of network `i` on other live nodes: (node, IP).
+    fn remote_endpoints(&self, i: usize, host: &str) -> Vec<(String, Ipv4Addr)> {
+        let n = &self.networks[i];
+        let up = |h: &str| self.node(h).is_some_and(|x| x.up);
+        let mut v: Vec<(String, Ipv4Addr)> = Vec::new();
+        for (h, ip) in &n.lb {
+            if h != host
+                && up(h)
+                && (n.ingress || self.services.iter().any(|s| !s.vips.is_empty() && s.networks.contains(&n.name)))
+            {
+                v.push((h.clone(), *ip));
+            }
+        }
+        for s in &self.services {
+            for t in s.running().filter(|t| t.node != host && up(&t.node)) {
+                if let Some((_, ip)) = t.ips.iter().find(|(x, _)| *x == n.name) {
+                    v.push((t.node.clone(), *ip));
+                }
+            }
+        }
+        v
+    }
+
+    /// ingress_sbox and lb-<net>: the VIP alias, MARK rules, IPVS and the SNAT (§4.5, §4.6).
+    fn plan_load_balancers(
+        &self,
+        host: &str,
+        node: &Node,
+        local: &[(String, usize, String, Ipv4Addr)],
+        plan: &mut Plan,
+    ) {
+        let ipt = |plan: &mut Plan, ns: &str, table: &str, rule: String| {
+            plan.iptables.push(IptablesPlan { ns: ns.to_string(), table: table.into(), rule })
+        };
+        for (i, n) in self.networks.iter().enumerate() {
+            let lb_ns = self.lb_ns(i, host);
+            let Some(lb_ip) = local.iter().find(|l| l.0 == lb_ns && l.1 == i).map(|l| l.3) else { continue };
+            for s in &self.services {
+                let Some((_, vip)) = s.vips.iter().find(|(x, _)| *x == n.name) else { continue };
+                let Some((_, fwm)) = node.fwmarks.iter().find(|(x, _)| *x == s.name) else { continue };
+                plan.addresses.push(AddrPlan { ns: lb_ns.clone(), dev: "eth0".into(), addr: Ipv4Net::new(*vip, 32) });
+                if n.ingress {
+                    for (p, _, proto) in &s.ports {
+                        ipt(
+                            plan,
+                            &lb_ns,
+                            "mangle",
+                            format!("-A PREROUTING -p {proto} -m {proto} --dport {p} -j MARK --set-mark {fwm}"),
+                        );
+                    }
+                }
+                ipt(plan, &lb_ns, "mangle", format!("-A INPUT -d {vip}/32 -j MARK --set-mark {fwm}"));
+                let dests: Vec<Ipv4Addr> =
+                    s.running().filter_map(|t| t.ips.iter().find(|(x, _)| *x == n.name).map(|x| x.1)).collect();
+                plan.ipvs.push(IpvsPlan { ns: lb_ns.clone(), fwmark: *fwm, dests });
+            }
+            if plan.ipvs.iter().any(|v| v.ns == lb_ns) {
+                ipt(
+                    plan,
+                    &lb_ns,
+                    "nat",
+                    format!("-A POSTROUTING -d {} -m ipvs --ipvs -j SNAT --to-source {lb_ip}", n.subnet.trunc()),
+                );
+            }
+        }
+        // In each task published through the mesh: REDIRECT published → target on its ingress
+        // address, and the filter rules that keep that address to the published ports.
+        for (si, s) in self.services.iter().enumerate() {
+            if s.ports.is_empty() {
+                continue;
+            }
+            for t in s.running().filter(|t| t.node == host) {
+                let sb = format!("{host}:{}", self.task_name(si, t));
+                let Some((_, ip)) = t.ips.first() else { continue };
+                for (p, target, proto) in &s.ports {
+                    ipt(
+                        plan,
+                        &sb,
+                        "nat",
+                        format!(
+                            "-A PREROUTING -d {ip}/32 -p {proto} -m {proto} --dport {p} -j REDIRECT --to-ports {target}"
+                        ),
+                    );
+                    ipt(
+                        plan,
+                        &sb,
+                        "filter",
+                        format!(
+                            "-A INPUT -d {ip}/32 -p {proto} -m {proto} --dport {target} -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT"
+                        ),
+                    );
+                    ipt(
+                        plan,
+                        &sb,
+                        "filter",
+                        format!(
+                            "-A OUTPUT -s {ip}/32 -p {proto} -m {proto} --sport {target} -m conntrack --ctstate ESTABLISHED -j ACCEPT"
+                        ),
+                    );
+                }
+                for proto in ["sctp", "udp", "tcp"] {
+                    ipt(plan, &sb, "filter", format!("-A INPUT -d {ip}/32 -p {proto} -j DROP"));
+                }
+                for proto in ["sctp", "udp", "tcp"] {
+                    ipt(plan, &sb, "filter", format!("-A OUTPUT -s {ip}/32 -p {proto} -j DROP"));
+                }
+            }
+        }
+    }
+
+    /// The host's side of the routing mesh: DNAT of published ports to ingress_sbox's
+    /// docker_gwbridge address (§4.5).
+    fn plan_routing_mesh(&self, host: &str, engine: &Engine, plan: &mut Plan) {
+        let ports: Vec<(u16, &str)> =
+            self.services.iter().flat_map(|s| s.ports.iter().map(|(p, _, proto)| (*p, *proto))).collect();
+        let Some(sbox_ip) = engine
+            .container("ingress_sbox")
+            .and_then(|c| c.endpoints.iter().find(|e| e.network == GWBRIDGE))
+            .map(|e| e.ip)
+        else {
+            return;
+        };
+        let ipt = |plan: &mut Plan, table: &str, rule: String| {
+            plan.iptables.push(IptablesPlan { ns: host.to_string(), table: table.into(), rule })
+        };
+        ipt(plan, "nat", "-N DOCKER-INGRESS".into());
+        ipt(plan, "nat", "-I PREROUTING 1 -m addrtype --dst-type LOCAL -j DOCKER-INGRESS".into());
+        ipt(plan, "nat", "-I OUTPUT 1 -m addrtype --dst-type LOCAL -j DOCKER-INGRESS".into());
+        for (p, proto) in &ports {
+            ipt(
+                plan,
+                "nat",
+                format!("-A DOCKER-INGRESS -p {proto} -m {proto} --dport {p} -j DNAT --to-destination {sbox_ip}:{p}"),
+            );
+        }
+        ipt(plan, "nat", "-A DOCKER-INGRESS -j RETURN".into());
+        ipt(plan, "nat", format!("-I POSTROUTING 1 -o {GWBRIDGE} -m addrtype --src-type LOCAL -j MASQUERADE"));
+        ipt(plan, "filter", "-N DOCKER-INGRESS".into());
+        ipt(plan, "filter", "-I DOCKER-FORWARD 1 -j DOCKER-INGRESS".into());
+        for (p, proto) in &ports {
+            ipt(plan, "filter", format!("-A DOCKER-INGRESS -p {proto} -m {proto} --dport {p} -j ACCEPT"));
+            ipt(
+                plan,
+                "filter",
+                format!(
+                    "-A DOCKER-INGRESS -p {proto} -m {proto} --sport {p} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+                ),
+            );
+        }
+        ipt(plan, "filter", "-A DOCKER-INGRESS -j RETURN".into());
+    }
+}
+
+impl Node {
+    fn nodes_first(&self, all: &[Node]) -> bool {
+        all.iter().find(|n| n.role == Role::Manager && n.up).is_some_and(|n| n.host == self.host)
+    }
+}
