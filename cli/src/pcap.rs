@@ -43,6 +43,10 @@ impl Writer {
     pub fn write(&mut self, w: &World, recs: &[Record]) -> Result<()> {
         for r in recs {
             let (Some(dev), Some(frame), Dir::Tx | Dir::Rx) = (r.dev, r.frame.as_ref(), r.dir) else { continue };
+            // On lo, libpcap drops the outgoing copy: each packet appears once, as it arrives.
+            if r.dir == Dir::Tx && matches!(w.dev(dev).kind, sim_core::world::DevKind::Loopback) {
+                continue;
+            }
             let id = match self.ids.get(&dev) {
                 Some(id) => *id,
                 None => {

@@ -536,15 +536,12 @@ impl World {
         {
             return self.resolve_start(ns, app, name, None);
         }
+        if self.apps[app].done {
+            return;
+        }
         match &mut self.apps[app].kind {
-            AppKind::Ping { dst, count, interval, size, ident, sent, received, errors, sent_at } => {
-                if tag == 1 {
-                    let (dst, sent, received, errors) = (*dst, *sent, *received, *errors);
-                    let loss = ((sent - received) * 100).checked_div(sent).unwrap_or(0);
-                    let err = if errors > 0 { format!(", +{errors} errors") } else { String::new() };
-                    self.app_log(ns, || format!("--- {dst} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"));
-                    return self.app_finish(app);
-                }
+            AppKind::Ping { .. } if tag == 1 => self.ping_statistics(ns, app),
+            AppKind::Ping { dst, count, interval, size, ident, sent, received: _, errors: _, sent_at } => {
                 let (dst, ident, seq, size, interval) = (*dst, *ident, (*sent + 1) as u16, *size, *interval);
                 *sent += 1;
                 sent_at.insert(seq, self.now);
@@ -563,7 +560,11 @@ impl World {
                     if more { 0 } else { 1 },
                 );
                 let Some((rt, src)) = self.route_output(ns, dst, None) else {
+                    // iputils' connect() probe fails before the first echo: no statistics.
                     self.app_log(ns, || format!("ping: connect: Network is unreachable ({dst})"));
+                    if seq == 1 {
+                        self.app_finish(app);
+                    }
                     return;
                 };
                 let id = self.next_ip_id(ns);
@@ -621,15 +622,46 @@ impl World {
         }
     }
 
+    /// The closing lines of `ping -c`: after the last reply, or the last wait.
+    fn ping_statistics(&mut self, ns: NsId, app: usize) {
+        let AppKind::Ping { dst, sent, received, errors, .. } = &self.apps[app].kind else { return };
+        let (dst, sent, received, errors) = (*dst, *sent, *received, *errors);
+        let loss = ((sent - received) * 100).checked_div(sent).unwrap_or(0);
+        let err = if errors > 0 { format!(", +{errors} errors") } else { String::new() };
+        self.app_log(ns, || {
+            format!(
+                "--- {dst} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"
+            )
+        });
+        self.app_finish(app)
+    }
+
     fn app_schedule(&mut self, app: usize, after: SimTime, tag: u32) {
         self.schedule(after, Event::App { app, tag });
     }
 
     pub(crate) fn udp_send(&mut self, ns: NsId, dst: Ipv4Addr, dport: u16, sport: u16, payload: &[u8], who: &str) {
+        self.udp_send_from(ns, None, dst, dport, sport, payload, who)
+    }
+
+    /// `udp_send` from a socket bound to `bound` (its address is the source, whatever the
+    /// route prefers).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn udp_send_from(
+        &mut self,
+        ns: NsId,
+        bound: Option<Ipv4Addr>,
+        dst: Ipv4Addr,
+        dport: u16,
+        sport: u16,
+        payload: &[u8],
+        who: &str,
+    ) {
         let Some((rt, src)) = self.route_output(ns, dst, None) else {
             self.app_log(ns, || format!("{who}: sendto {dst}: Network is unreachable"));
             return;
         };
+        let src = bound.unwrap_or(src);
         // Linux 6.18 gives DF-set UDP a running IP ID (seen: 0x9306, 0x9307 from one socket).
         let id = self.next_ip_id(ns);
         let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl: defaults::TTL, id, df: true, tos: 0 };
@@ -649,7 +681,7 @@ impl World {
         let text = || printable(payload);
         let (src, dst) = (info.src, info.dst);
         self.deliver_note(ns, dev, || format!("UDP {src}:{sport} → local port {dport}"));
-        if self.service_udp(ns, app, (src, sport), dport, payload) {
+        if self.service_udp(ns, app, (src, sport), (dst, dport), payload) {
             return;
         }
         match &mut self.apps[app].kind {
@@ -696,16 +728,21 @@ impl World {
             let now = self.now;
             let (src, ttl) = (info.src, info.ttl);
             self.deliver_note(ns, dev, || format!("ICMP echo reply → ping socket id {ident}"));
-            if let AppKind::Ping { received, sent_at, size, .. } = &mut self.apps[app].kind {
+            if let AppKind::Ping { received, sent_at, size, count, .. } = &mut self.apps[app].kind {
                 *received += 1;
                 let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default();
                 let bytes = *size + 8;
+                let all = *received >= *count;
                 self.app_log(ns, || {
                     format!(
                         "{bytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={:.3} ms",
                         rtt.as_nanos() as f64 / 1e6
                     )
                 });
+                // `ping -c N` exits as soon as N replies are in.
+                if all && !self.apps[app].done {
+                    self.ping_statistics(ns, app);
+                }
             }
             return;
         }

@@ -223,7 +223,7 @@ impl World {
         ns: NsId,
         app: usize,
         src: (Ipv4Addr, u16),
-        dport: u16,
+        (local, dport): (Ipv4Addr, u16),
         payload: &[u8],
     ) -> bool {
         if self.lookups.contains_key(&(ns, dport)) {
@@ -254,7 +254,9 @@ impl World {
                 &format!("embedded DNS: {}? {} → {what}", if q.qtype == 1 { "A" } else { "other" }, q.name),
             );
         }
-        self.udp_send(ns, src.0, src.1, dport, &resp, "embedded DNS answer");
+        // dockerd's socket is bound to 127.0.0.11, so the answer comes from there and
+        // conntrack turns its port back into 53.
+        self.udp_send_from(ns, Some(local), src.0, src.1, dport, &resp, "embedded DNS answer");
         true
     }
 
