@@ -55,15 +55,30 @@ enum Cmd {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Print the kernel plan of a scenario (RON).
+    /// Print the kernel plan of a scenario (RON): for Docker scenarios, what the daemons
+    /// have built once every step has run.
     Plan { file: PathBuf },
     /// Run a scenario, then print a namespace's state like ip/bridge/iptables-save.
     Show {
         file: PathBuf,
         /// The namespace.
         ns: String,
-        /// addr | link | route | neigh | fdb | iptables | conntrack
+        /// addr | link | route | neigh | fdb | iptables | conntrack | ipvs
         what: What,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        until: Option<SimTime>,
+    },
+    /// Run a scenario, then print what a host's daemon answers to `docker network inspect NAME`.
+    Inspect {
+        file: PathBuf,
+        /// Only `network` for now.
+        kind: InspectKind,
+        name: String,
+        /// The host whose daemon answers (default: the first Docker host).
+        #[arg(long)]
+        on: Option<String>,
         #[arg(long)]
         seed: Option<u64>,
         #[arg(long)]
@@ -142,10 +157,41 @@ fn real_main() -> Result<()> {
         }
         Cmd::Plan { file } => {
             let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
-            // Realise it once so a plan that cannot be built is reported, not printed.
-            loaded.build(None).map_err(|e| miette::Report::new(*e))?;
+            // Realise it (and run the steps) so a plan that cannot be built is reported, not printed.
+            let mut sim = loaded.build(None).map_err(|e| miette::Report::new(*e))?;
+            let plan = match &sim.director {
+                Some(d) if !d.steps.is_empty() => {
+                    sim.world.trace = false;
+                    sim.run_until(Until::Idle);
+                    sim.director.as_ref().map(|d| d.plan.clone()).unwrap_or_default()
+                }
+                Some(d) => d.plan.clone(),
+                None => loaded.scenario.plan.clone(),
+            };
             let cfg = ron::ser::PrettyConfig::new().struct_names(true);
-            outln!("{}", ron::ser::to_string_pretty(&loaded.scenario.plan, cfg).into_diagnostic()?);
+            outln!("{}", ron::ser::to_string_pretty(&plan, cfg).into_diagnostic()?);
+        }
+        Cmd::Inspect { file, kind: InspectKind::Network, name, on, seed, until } => {
+            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
+            let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
+            sim.world.trace = false;
+            match until.or(loaded.scenario.until) {
+                Some(t) => sim.run_until(Until::Time(t)),
+                None => sim.run_until(Until::Idle),
+            };
+            let d = sim.director.as_ref().filter(|d| !d.engines.is_empty()).ok_or_else(|| {
+                miette!(help = "inspect needs a scenario with `hosts`", "{} has no Docker host", file.display())
+            })?;
+            let host = on.unwrap_or_else(|| d.engines[0].0.clone());
+            if d.engine(&host).is_err() {
+                let hosts: Vec<&str> = d.engines.iter().map(|(h, _)| h.as_str()).collect();
+                return Err(miette!(
+                    help = format!("Docker hosts: {}", hosts.join(", ")),
+                    "--on {host}: no such Docker host"
+                ));
+            }
+            let json = d.inspect_network(&host, &name).map_err(|e| miette!("{e}"))?;
+            outln!("{json}");
         }
         Cmd::Show { file, ns, what, seed, until } => {
             let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
@@ -164,6 +210,11 @@ fn real_main() -> Result<()> {
         Cmd::Bench { which } => bench::run(which)?,
     }
     Ok(())
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum InspectKind {
+    Network,
 }
 
 fn flush(sim: &mut sim_core::Sim, out: &mut hoplog::Printer, writer: Option<&mut pcap::Writer>) -> Result<()> {

@@ -220,6 +220,7 @@ impl Director {
                 self.realise(world)?;
                 Ok(text)
             }
+            Ok(Outcome::Printed(text)) => Ok(text),
             Ok(Outcome::Client(t)) => {
                 let idx = world.add_traffic(&t).map_err(|m| PlanError::new(m, t.ns()))?;
                 app = Some(idx);
@@ -306,6 +307,17 @@ impl Director {
     fn docker(&mut self, host: &HostSpec, cmd: &cli::DockerCommand, now: SimTime) -> Result<Outcome, EngineError> {
         use cli::DockerCommand as D;
         let me = host.name.as_str();
+        if let Some(s) = self.swarm.as_mut() {
+            s.clock = now;
+        }
+        if let Some(e) = self.engine_mut(me) {
+            e.clock = now;
+        }
+        if let D::NetworkInspect(i) = cmd {
+            let e = self.engine(me)?;
+            let v = crate::docker::inspect::networks(e, self.swarm.as_ref(), me, &i.networks)?;
+            return Ok(Outcome::Printed(serde_json::to_string_pretty(&v).unwrap_or_default()));
+        }
         let in_swarm = self.swarm.as_ref().is_some_and(|s| s.node(me).is_some_and(|n| n.up));
         match cmd {
             D::Exec(x) => {
@@ -382,7 +394,14 @@ impl Director {
         e.apply(cmd).map(Outcome::Changed)
     }
 
-    fn engine(&self, host: &str) -> Result<&Engine, EngineError> {
+    /// `docker network inspect NAME` as `host`'s daemon answers it now.
+    pub fn inspect_network(&self, host: &str, name: &str) -> Result<String, String> {
+        let e = self.engine(host).map_err(|e| e.0)?;
+        let v = crate::docker::inspect::networks(e, self.swarm.as_ref(), host, &[name.to_string()]).map_err(|e| e.0)?;
+        Ok(serde_json::to_string_pretty(&v).unwrap_or_default())
+    }
+
+    pub fn engine(&self, host: &str) -> Result<&Engine, EngineError> {
         self.engines
             .iter()
             .find(|(h, _)| h == host)
@@ -421,6 +440,8 @@ impl Director {
 enum Outcome {
     /// The daemon's state changed; what docker printed.
     Changed(String),
+    /// Nothing changed; what docker printed.
+    Printed(String),
     /// A program to run.
     Client(Traffic),
 }

@@ -15,6 +15,7 @@ pub enum What {
     Fdb,
     Iptables,
     Conntrack,
+    Ipvs,
 }
 
 impl std::str::FromStr for What {
@@ -28,7 +29,8 @@ impl std::str::FromStr for What {
             "fdb" => What::Fdb,
             "iptables" | "iptables-save" => What::Iptables,
             "conntrack" => What::Conntrack,
-            _ => return Err(format!("`{s}`: choose addr, link, route, neigh, fdb, iptables or conntrack")),
+            "ipvs" | "ipvsadm" => What::Ipvs,
+            _ => return Err(format!("`{s}`: choose addr, link, route, neigh, fdb, iptables, conntrack or ipvs")),
         })
     }
 }
@@ -42,6 +44,7 @@ pub fn show(w: &World, ns: NsId, what: What) -> String {
         What::Fdb => bridge_fdb(w, ns),
         What::Iptables => w.netns(ns).nf.save(false),
         What::Conntrack => w.netns(ns).nf.conntrack_entries().join("\n") + "\n",
+        What::Ipvs => w.netns(ns).ipvs.ipvsadm_ln(),
     }
 }
 

@@ -44,10 +44,13 @@ pub struct Network {
     pub device: Option<String>,
     pub mac: Mac,
     pub mtu: u32,
+    pub created: crate::engine::SimTime,
 }
 
 #[derive(Clone, Debug)]
 pub struct Endpoint {
+    /// 64 hex characters, as `docker network inspect` shows it.
+    pub id: String,
     pub network: String,
     pub ifname: String,
     pub host_veth: String,
@@ -106,6 +109,8 @@ pub struct Engine {
     next_ephemeral: u16,
     /// Prefix of sandbox namespace names (`node1:` when several hosts share one world).
     pub ns_prefix: String,
+    /// Simulated time of the command being run (for `Created`).
+    pub clock: crate::engine::SimTime,
 }
 
 const PREDEFINED: [&str; 3] = ["bridge", "host", "none"];
@@ -122,6 +127,7 @@ impl Engine {
             reserved,
             next_ephemeral: crate::world::defaults::EPHEMERAL.0,
             ns_prefix: String::new(),
+            clock: crate::engine::SimTime::ZERO,
         };
         let pool = e
             .ipam
@@ -140,6 +146,7 @@ impl Engine {
             device: Some("docker0".into()),
             mac,
             mtu: 1500,
+            created: e.clock,
         });
         for (name, driver) in [("host", NetworkDriver::Host), ("none", NetworkDriver::Null)] {
             let (id, mac) = (e.hex(64), e.mac());
@@ -155,6 +162,7 @@ impl Engine {
                 device: None,
                 mac,
                 mtu: 1500,
+                created: e.clock,
             });
         }
         Ok(e)
@@ -281,6 +289,7 @@ impl Engine {
             device: Some(device),
             mac,
             mtu,
+            created: self.clock,
         });
         Ok(id)
     }
@@ -476,7 +485,9 @@ impl Engine {
                 "Error response from daemon: network-scoped alias is supported only for containers in user defined networks",
             ));
         }
+        let id = self.hex(64);
         self.containers[ci].endpoints.push(Endpoint {
+            id,
             network: net.name.clone(),
             ifname,
             host_veth,
@@ -634,6 +645,7 @@ impl Engine {
             device: Some(GWBRIDGE.into()),
             mac,
             mtu: 1500,
+            created: self.clock,
         });
         Ok(())
     }

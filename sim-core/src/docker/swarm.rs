@@ -13,7 +13,7 @@ use super::cli::{self, DockerCommand};
 use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE};
 use super::ipam::{AddressSpace, Ipam, IpamConfig, Ipv4Prefix, PoolId};
 use crate::apps::DnsRecord;
-use crate::engine::SimRng;
+use crate::engine::{SimRng, SimTime};
 use crate::plan::{AddrPlan, FdbPlan, IptablesPlan, Ipv4Net, IpvsPlan, Link, NeighPlan, NsPlan, Plan};
 use crate::wire::Mac;
 
@@ -60,6 +60,9 @@ pub struct OverlayNet {
     pub attachable: bool,
     /// Each node's load-balancer endpoint: `ingress-sbox` on ingress, `lb-<net>` elsewhere.
     pub lb: Vec<(String, Ipv4Addr)>,
+    /// Endpoint IDs of `lb`, by node.
+    pub lb_ids: Vec<(String, String)>,
+    pub created: SimTime,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +79,8 @@ pub struct Task {
     pub state: TaskState,
     /// Address on each of the service's networks, ingress first when published.
     pub ips: Vec<(String, Ipv4Addr)>,
+    /// The endpoint ID on each of those networks.
+    pub endpoint_ids: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -110,6 +115,8 @@ pub struct Swarm {
     rng: SimRng,
     pub worker_token: String,
     pub manager_token: String,
+    /// Simulated time of the command being run (for `Created`).
+    pub clock: SimTime,
 }
 
 fn base36(rng: &mut SimRng, n: usize) -> String {
@@ -140,6 +147,7 @@ impl Swarm {
             rng,
             worker_token,
             manager_token,
+            clock: SimTime::ZERO,
         };
         s.add_node(host, addr, Role::Manager);
         s.create_network("ingress", None, true, false, None)?;
@@ -266,6 +274,8 @@ impl Swarm {
             ingress,
             attachable,
             lb: Vec::new(),
+            lb_ids: Vec::new(),
+            created: self.clock,
         });
         if ingress {
             let hosts: Vec<String> = self.nodes.iter().map(|n| n.host.clone()).collect();
@@ -275,6 +285,10 @@ impl Swarm {
             }
         }
         Ok(id)
+    }
+
+    fn hex64(&mut self) -> String {
+        (0..64).map(|_| char::from_digit(self.rng.next_u32() % 16, 16).unwrap_or('0')).collect()
     }
 
     fn net_idx(&self, name: &str) -> Option<usize> {
@@ -287,7 +301,9 @@ impl Swarm {
             return Ok(*ip);
         }
         let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
+        let id = self.hex64();
         self.networks[i].lb.push((host.to_string(), ip));
+        self.networks[i].lb_ids.push((host.to_string(), id));
         Ok(ip)
     }
 
@@ -472,7 +488,9 @@ impl Swarm {
     fn start_task(&mut self, si: usize, slot: u64, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
         let node = self.pick_node(si).ok_or_else(|| err("netsim: no node is up to run the task"))?;
         let mut ips = Vec::new();
+        let mut endpoint_ids = Vec::new();
         for n in self.task_networks(si) {
+            endpoint_ids.push(self.hex64());
             let i = self.net_idx(&n).expect("exists");
             let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
             ips.push((n.clone(), ip));
@@ -483,7 +501,7 @@ impl Swarm {
             }
         }
         let id = base36(&mut self.rng, 25);
-        let task = Task { id, slot, node: node.clone(), state: TaskState::Running, ips };
+        let task = Task { id, slot, node: node.clone(), state: TaskState::Running, ips, endpoint_ids };
         let name = self.task_name(si, &task);
         let (image, env) = (self.services[si].image.clone(), self.services[si].env.clone());
         if let Some((_, e)) = engines.iter_mut().find(|(h, _)| *h == node) {
@@ -619,6 +637,7 @@ impl Swarm {
         }
         for n in &mut self.networks {
             n.lb.retain(|(h, _)| h != host);
+            n.lb_ids.retain(|(h, _)| h != host);
         }
         Ok(moved.join("\n"))
     }

@@ -1,0 +1,198 @@
+//! `docker network inspect`, as the daemon of one host answers it: the fields of
+//! api/types/network (facts sheet §8), in Docker's key order. Values Docker draws at random
+//! (IDs, MACs) are the simulation's own draws; `Created` is the simulated time on a fixed
+//! date, so runs stay repeatable.
+
+use serde_json::{Map, Value, json};
+
+use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE};
+use super::swarm::{Swarm, overlay_mac};
+use crate::engine::SimTime;
+
+/// The wall-clock date a run's time 0 stands for.
+const EPOCH: &str = "2026-11-28T12:00:";
+
+fn created(at: SimTime) -> String {
+    let ns = at.as_nanos();
+    let s = ns / 1_000_000_000;
+    format!("{EPOCH}{:02}.{:09}Z", s % 60, ns % 1_000_000_000)
+}
+
+/// The JSON array `docker network inspect NAME…` prints on `host`.
+pub fn networks(engine: &Engine, swarm: Option<&Swarm>, host: &str, names: &[String]) -> Result<Value, EngineError> {
+    let mut out = Vec::new();
+    for name in names {
+        out.push(network(engine, swarm, host, name)?);
+    }
+    Ok(Value::Array(out))
+}
+
+pub fn network(engine: &Engine, swarm: Option<&Swarm>, host: &str, name: &str) -> Result<Value, EngineError> {
+    if let Some(n) = engine.network(name) {
+        return Ok(local(engine, n));
+    }
+    if let Some(s) = swarm
+        && let Some(v) = overlay(engine, s, host, name)
+    {
+        return Ok(v);
+    }
+    Err(EngineError(format!("Error response from daemon: network {name} not found")))
+}
+
+fn local(engine: &Engine, n: &super::engine::Network) -> Value {
+    use super::cli::NetworkDriver as D;
+    let driver = match n.driver {
+        D::Bridge => "bridge",
+        D::Host => "host",
+        D::Null => "null",
+        D::Overlay => "overlay",
+        D::Macvlan => "macvlan",
+        D::Ipvlan => "ipvlan",
+    };
+    let config: Vec<Value> = match (n.pool, n.gateway) {
+        (Some(p), gw) => {
+            let mut c = Map::new();
+            c.insert("Subnet".into(), json!(p.subnet.to_string()));
+            if let Some(r) = p.ip_range {
+                c.insert("IPRange".into(), json!(r.to_string()));
+            }
+            if let Some(g) = gw {
+                c.insert("Gateway".into(), json!(g.to_string()));
+            }
+            vec![Value::Object(c)]
+        }
+        _ => Vec::new(),
+    };
+    let mut containers = Map::new();
+    for c in &engine.containers {
+        // ingress_sbox shows under its own name on docker_gwbridge (`gateway_ingress-sbox`).
+        for e in c.endpoints.iter().filter(|e| e.network == n.name) {
+            let (key, name) = match c.kind {
+                ContainerKind::Infra => ("ingress-sbox".to_string(), "gateway_ingress-sbox".to_string()),
+                _ if n.name == GWBRIDGE => (c.id.clone(), format!("gateway_{}", &c.id[..12])),
+                _ => (c.id.clone(), c.name.clone()),
+            };
+            let prefix = n.pool.map(|p| p.subnet.len).unwrap_or(0);
+            containers.insert(
+                key,
+                json!({
+                    "Name": name,
+                    "EndpointID": e.id,
+                    "MacAddress": e.mac.to_string(),
+                    "IPv4Address": format!("{}/{}", e.ip, prefix),
+                    "IPv6Address": "",
+                }),
+            );
+        }
+    }
+    let mut options = Map::new();
+    if n.name == "bridge" {
+        for (k, v) in [
+            ("com.docker.network.bridge.default_bridge", "true"),
+            ("com.docker.network.bridge.enable_icc", "true"),
+            ("com.docker.network.bridge.enable_ip_masquerade", "true"),
+            ("com.docker.network.bridge.host_binding_ipv4", "0.0.0.0"),
+            ("com.docker.network.bridge.name", "docker0"),
+            ("com.docker.network.driver.mtu", "1500"),
+        ] {
+            options.insert(k.into(), json!(v));
+        }
+    } else if n.name == GWBRIDGE {
+        for (k, v) in [
+            ("com.docker.network.bridge.enable_icc", "false"),
+            ("com.docker.network.bridge.enable_ip_masquerade", "true"),
+            ("com.docker.network.bridge.name", GWBRIDGE),
+        ] {
+            options.insert(k.into(), json!(v));
+        }
+    }
+    json!({
+        "Name": n.name,
+        "Id": n.id,
+        "Created": created(n.created),
+        "Scope": "local",
+        "Driver": driver,
+        "EnableIPv4": true,
+        "EnableIPv6": false,
+        "IPAM": { "Driver": "default", "Options": null, "Config": config },
+        "Internal": n.internal,
+        "Attachable": false,
+        "Ingress": false,
+        "ConfigFrom": { "Network": "" },
+        "ConfigOnly": false,
+        "Containers": containers,
+        "Options": options,
+        "Labels": {},
+    })
+}
+
+fn overlay(engine: &Engine, s: &Swarm, host: &str, name: &str) -> Option<Value> {
+    let n = s.networks.iter().find(|n| n.name == name || (name.len() >= 3 && n.id.starts_with(name)))?;
+    let mut containers = Map::new();
+    for svc in &s.services {
+        for t in svc.running().filter(|t| t.node == host) {
+            let Some(k) = t.ips.iter().position(|(x, _)| *x == n.name) else { continue };
+            let ip = t.ips[k].1;
+            let tname = format!("{}.{}.{}", svc.name, t.slot, t.id);
+            let Some(c) = engine.container(&tname) else { continue };
+            containers.insert(
+                c.id.clone(),
+                json!({
+                    "Name": tname,
+                    "EndpointID": t.endpoint_ids.get(k).cloned().unwrap_or_default(),
+                    "MacAddress": overlay_mac(ip).to_string(),
+                    "IPv4Address": format!("{}/{}", ip, n.subnet.len),
+                    "IPv6Address": "",
+                }),
+            );
+        }
+    }
+    if let Some((_, ip)) = n.lb.iter().find(|(h, _)| h == host) {
+        let key = if n.ingress { "ingress-sbox".to_string() } else { format!("lb-{}", n.name) };
+        let ename = if n.ingress { "ingress-endpoint".to_string() } else { format!("{}-endpoint", n.name) };
+        containers.insert(
+            key,
+            json!({
+                "Name": ename,
+                "EndpointID": n.lb_ids.iter().find(|(h, _)| h == host).map(|x| x.1.clone()).unwrap_or_default(),
+                "MacAddress": overlay_mac(*ip).to_string(),
+                "IPv4Address": format!("{}/{}", ip, n.subnet.len),
+                "IPv6Address": "",
+            }),
+        );
+    }
+    let peers: Vec<Value> = s
+        .nodes
+        .iter()
+        .filter(|nd| nd.up && (n.ingress || n.lb.iter().any(|(h, _)| *h == nd.host)))
+        .map(|nd| json!({ "Name": nd.host, "IP": nd.addr.to_string() }))
+        .collect();
+    let mut v = json!({
+        "Name": n.name,
+        "Id": n.id,
+        "Created": created(n.created),
+        "Scope": "swarm",
+        "Driver": "overlay",
+        "EnableIPv4": true,
+        "EnableIPv6": false,
+        "IPAM": {
+            "Driver": "default",
+            "Options": null,
+            "Config": [{ "Subnet": n.subnet.trunc().to_string(), "Gateway": n.gateway.to_string() }],
+        },
+        "Internal": false,
+        "Attachable": n.attachable,
+        "Ingress": n.ingress,
+        "ConfigFrom": { "Network": "" },
+        "ConfigOnly": false,
+        "Containers": containers,
+        "Options": { "com.docker.network.driver.overlay.vxlanid_list": n.vni.to_string() },
+        "Labels": {},
+    });
+    if !peers.is_empty()
+        && let Value::Object(m) = &mut v
+    {
+        m.insert("Peers".into(), Value::Array(peers));
+    }
+    Some(v)
+}
