@@ -271,8 +271,9 @@ impl World {
         for d in self.netns(ns).devs.clone() {
             self.remove_dev(d);
         }
+        // The name stays for the records already made; lookups skip dead namespaces, so a
+        // new sandbox may take it.
         let n = self.netns_mut(ns);
-        n.name = format!("(deleted {})", n.name);
         n.dead = true;
         n.addrs.clear();
         n.routes.clear();

@@ -235,7 +235,7 @@ impl World {
         // Several addresses come back shuffled (resolver.go handleIPQuery).
         for r in &mut recs {
             for i in (1..r.addrs.len()).rev() {
-                let j = self.rng.range(0, i as u64 + 1) as usize;
+                let j = self.rng.range(0, i as u64) as usize;
                 r.addrs.swap(i, j);
             }
         }

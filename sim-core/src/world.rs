@@ -328,7 +328,7 @@ impl World {
     // ----- lookups -------------------------------------------------------------------------
 
     pub fn ns_by_name(&self, name: &str) -> Option<NsId> {
-        self.ns.iter().find(|n| n.name == name).map(|n| n.id)
+        self.ns.iter().find(|n| n.name == name && !n.dead).map(|n| n.id)
     }
 
     pub fn dev_by_name(&self, ns: NsId, name: &str) -> Option<DevId> {
