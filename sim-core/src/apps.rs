@@ -391,6 +391,8 @@ const WSCALE: u8 = 10;
 const INIT_CWND: u32 = 10;
 const SYN_RETRIES: u8 = 6;
 const TCP_FIN_TIMEOUT: SimTime = SimTime::from_secs(60);
+/// How long `ping -c` waits for answers after its last echo request (iputils MAXWAIT).
+const PING_LINGER: SimTime = SimTime::from_secs(10);
 
 impl World {
     /// Creates an application for a traffic step and returns its index. Sockets bind now;
@@ -556,7 +558,8 @@ impl World {
                 }
                 self.app_schedule(
                     app,
-                    if more { interval } else { interval.max(SimTime::from_secs(1)) },
+                    // After the last echo, iputils lingers up to 10 s (MAXWAIT) for replies.
+                    if more { interval } else { PING_LINGER },
                     if more { 0 } else { 1 },
                 );
                 let Some((rt, src)) = self.route_output(ns, dst, None) else {
@@ -771,10 +774,15 @@ impl World {
             wire::PROTO_ICMP => {
                 let (ident, seq) = (u16::from_be_bytes([q4[4], q4[5]]), u16::from_be_bytes([q4[6], q4[7]]));
                 if let Some(&app) = self.netns(ns).ping.get(&ident) {
-                    if let AppKind::Ping { errors, .. } = &mut self.apps[app].kind {
+                    let mut all = false;
+                    if let AppKind::Ping { errors, received, count, sent, .. } = &mut self.apps[app].kind {
                         *errors += 1;
+                        all = *sent >= *count && *received + *errors >= *count;
                     }
                     self.app_log(ns, || format!("From {from} icmp_seq={seq} {what}"));
+                    if all && !self.apps[app].done {
+                        self.ping_statistics(ns, app);
+                    }
                 }
             }
             wire::PROTO_UDP => {

@@ -45,6 +45,9 @@ pub struct Network {
     pub mac: Mac,
     pub mtu: u32,
     pub created: crate::engine::SimTime,
+    /// macvlan: the parent interface on the host (`eth0`, or `eth0.10`, which Docker makes).
+    pub parent: Option<String>,
+    pub macvlan_mode: crate::plan::MacvlanMode,
 }
 
 #[derive(Clone, Debug)]
@@ -111,6 +114,8 @@ pub struct Engine {
     pub ns_prefix: String,
     /// Simulated time of the command being run (for `Created`).
     pub clock: crate::engine::SimTime,
+    /// The host's own interfaces, which `-o parent=` may name.
+    pub host_ifaces: Vec<String>,
 }
 
 const PREDEFINED: [&str; 3] = ["bridge", "host", "none"];
@@ -128,6 +133,7 @@ impl Engine {
             next_ephemeral: crate::world::defaults::EPHEMERAL.0,
             ns_prefix: String::new(),
             clock: crate::engine::SimTime::ZERO,
+            host_ifaces: vec!["eth0".into()],
         };
         let pool = e
             .ipam
@@ -147,6 +153,8 @@ impl Engine {
             mac,
             mtu: 1500,
             created: e.clock,
+            parent: None,
+            macvlan_mode: Default::default(),
         });
         for (name, driver) in [("host", NetworkDriver::Host), ("none", NetworkDriver::Null)] {
             let (id, mac) = (e.hex(64), e.mac());
@@ -163,6 +171,8 @@ impl Engine {
                 mac,
                 mtu: 1500,
                 created: e.clock,
+                parent: None,
+                macvlan_mode: Default::default(),
             });
         }
         Ok(e)
@@ -246,9 +256,11 @@ impl Engine {
         if self.networks.iter().any(|n| n.name == c.name) {
             return Err(err(format!("Error response from daemon: network with name {} already exists", c.name)));
         }
-        if c.driver != NetworkDriver::Bridge {
+        if !matches!(c.driver, NetworkDriver::Bridge | NetworkDriver::Macvlan) {
             return Err(err(format!("netsim: the {} driver is not modelled yet", c.driver.as_str())));
         }
+        let (parent, macvlan_mode) =
+            if c.driver == NetworkDriver::Macvlan { self.macvlan_options(c)? } else { (None, Default::default()) };
         let v4 = |a: IpAddr| match a {
             IpAddr::V4(v) => Ok(v),
             IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
@@ -277,21 +289,69 @@ impl Engine {
             opt("com.docker.network.bridge.name").map(str::to_string).unwrap_or_else(|| format!("br-{}", &id[..12]));
         let mtu = opt("com.docker.network.driver.mtu").and_then(|m| m.parse().ok()).unwrap_or(1500);
         let mac = self.mac();
+        let bridge = c.driver == NetworkDriver::Bridge;
         self.networks.push(Network {
             name: c.name.clone(),
             id: id.clone(),
-            driver: NetworkDriver::Bridge,
+            driver: c.driver,
             gateway: self.ipam.gateway(pool),
             pool: Some(pool),
             internal: c.internal,
             icc: opt("com.docker.network.bridge.enable_icc") != Some("false"),
-            masquerade: opt("com.docker.network.bridge.enable_ip_masquerade") != Some("false"),
-            device: Some(device),
+            masquerade: bridge && opt("com.docker.network.bridge.enable_ip_masquerade") != Some("false"),
+            device: bridge.then_some(device),
             mac,
             mtu,
             created: self.clock,
+            parent,
+            macvlan_mode,
         });
         Ok(id)
+    }
+
+    /// `-o parent=IF[.VLAN]` and `-o macvlan_mode=…` (LN/drivers/macvlan).
+    fn macvlan_options(
+        &self,
+        c: &cli::NetworkCreate,
+    ) -> Result<(Option<String>, crate::plan::MacvlanMode), EngineError> {
+        use crate::plan::MacvlanMode as M;
+        let mode = match c.options.get("macvlan_mode").map(String::as_str) {
+            None | Some("bridge") => M::Bridge,
+            Some("private") => M::Private,
+            Some("vepa") => M::Vepa,
+            Some("passthru") => return Err(err("netsim: macvlan passthru mode is not modelled")),
+            Some(m) => {
+                return Err(err(format!(
+                    "Error response from daemon: requested macvlan mode '{m}' is not valid, 'bridge' mode is the macvlan driver default"
+                )));
+            }
+        };
+        let Some(parent) = c.options.get("parent") else {
+            return Err(err(
+                "netsim: a macvlan network without -o parent (Docker then uses a dummy dm-… link and makes it internal) is not modelled",
+            ));
+        };
+        let (base, vlan) = match parent.split_once('.') {
+            Some((b, v)) => (b, Some(v)),
+            None => (parent.as_str(), None),
+        };
+        if !self.host_ifaces.iter().any(|i| i == base) {
+            return Err(err(format!(
+                "Error response from daemon: -o parent interface was not found on the host: {base}"
+            )));
+        }
+        if let Some(v) = vlan {
+            let ok = v.parse::<u16>().is_ok_and(|id| (1..=4094).contains(&id));
+            if !ok {
+                return Err(err("Error response from daemon: vlan id must be between 1-4094"));
+            }
+        }
+        if self.networks.iter().any(|n| n.parent.as_deref() == Some(parent.as_str()) && vlan.is_some()) {
+            return Err(err(format!(
+                "Error response from daemon: network dm-… is already using parent interface {parent}"
+            )));
+        }
+        Ok((Some(parent.clone()), mode))
     }
 
     fn network_rm(&mut self, name: &str) -> Result<String, EngineError> {
@@ -448,7 +508,7 @@ impl Engine {
             .network(network)
             .ok_or_else(|| err(format!("Error response from daemon: network {network} not found")))?
             .clone();
-        if net.driver != NetworkDriver::Bridge {
+        if !matches!(net.driver, NetworkDriver::Bridge | NetworkDriver::Macvlan) {
             return Err(err(format!("netsim: connecting to the {} network is not modelled yet", net.name)));
         }
         let c = &self.containers[ci];
@@ -593,9 +653,76 @@ impl Engine {
             }
         }
         bridge::compile(plan, &self.host, &nets, &eps);
+        self.plan_macvlan(plan);
         for c in &self.containers {
             if self.has_embedded_dns(c) {
                 embedded_dns_rules(plan, &self.sandbox_ns(c), c.dns_ports);
+            }
+        }
+    }
+
+    /// macvlan: children of the parent straight into the sandboxes, no bridge and no NAT
+    /// (§5); `eth0.10` parents are 802.1Q links Docker makes on the host.
+    fn plan_macvlan(&self, plan: &mut Plan) {
+        use crate::plan::{AddrPlan, Link, RoutePlan};
+        for n in self.networks.iter().filter(|n| n.driver == NetworkDriver::Macvlan) {
+            let (Some(parent), Some(pool)) = (&n.parent, n.pool) else { continue };
+            if let Some((base, vid)) = parent.split_once('.')
+                && let Ok(id) = vid.parse::<u16>()
+            {
+                plan.links.push(Link::Vlan {
+                    name: parent.clone(),
+                    ns: self.host.clone(),
+                    parent: base.into(),
+                    id,
+                    mac: None,
+                    mtu: None,
+                });
+            }
+            for c in self.containers.iter().filter(|c| c.mode == SandboxMode::Own) {
+                let Some(e) = c.endpoints.iter().find(|e| e.network == n.name) else { continue };
+                let ns = self.sandbox_ns(c);
+                if !plan.namespaces.iter().any(|p| p.name == ns) {
+                    plan.namespaces.push(NsPlan {
+                        name: ns.clone(),
+                        lo_up: true,
+                        ip_forward: false,
+                        bridge_nf_call_iptables: true,
+                    });
+                }
+                plan.links.push(Link::Macvlan {
+                    name: e.ifname.clone(),
+                    ns: ns.clone(),
+                    parent: parent.clone(),
+                    parent_ns: Some(self.host.clone()),
+                    mode: n.macvlan_mode,
+                    mac: Some(e.mac),
+                    mtu: None,
+                });
+                plan.addresses.push(AddrPlan {
+                    ns: ns.clone(),
+                    dev: e.ifname.clone(),
+                    addr: Ipv4Net::new(e.ip, pool.subnet.len),
+                });
+                // The gateway endpoint: not internal first, then network name (§1.1).
+                let gw = c
+                    .endpoints
+                    .iter()
+                    .min_by_key(|x| (self.network(&x.network).is_some_and(|m| m.internal), x.network.clone()))
+                    .is_some_and(|x| x.network == n.name);
+                if gw
+                    && !n.internal
+                    && let Some(g) = n.gateway
+                {
+                    plan.routes.push(RoutePlan {
+                        ns,
+                        dst: Ipv4Net::DEFAULT,
+                        via: Some(g),
+                        dev: Some(e.ifname.clone()),
+                        src: None,
+                        metric: 0,
+                    });
+                }
             }
         }
     }
@@ -646,6 +773,8 @@ impl Engine {
             mac,
             mtu: 1500,
             created: self.clock,
+            parent: None,
+            macvlan_mode: Default::default(),
         });
         Ok(())
     }
