@@ -124,6 +124,16 @@ pub enum Traffic {
         database: Option<String>,
         queries: Vec<String>,
     },
+    /// dockerd's unsolicited ARP on a new interface (v28+): `count` broadcast requests for
+    /// the interface's own address.
+    Announce {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        dev: String,
+        #[serde(default = "three")]
+        count: u32,
+    },
     /// `nslookup NAME`: one query to the namespace's nameserver.
     Nslookup {
         #[serde(default)]
@@ -192,6 +202,7 @@ impl Traffic {
             | Traffic::MysqlServer { ns, .. }
             | Traffic::Curl { ns, .. }
             | Traffic::Mysql { ns, .. }
+            | Traffic::Announce { ns, .. }
             | Traffic::Nslookup { ns, .. } => ns,
         }
     }
@@ -202,6 +213,7 @@ impl Traffic {
             | Traffic::TcpConnect { at, .. }
             | Traffic::Curl { at, .. }
             | Traffic::Mysql { at, .. }
+            | Traffic::Announce { at, .. }
             | Traffic::Nslookup { at, .. } => *at,
             _ => SimTime::ZERO,
         }
@@ -227,6 +239,7 @@ impl Traffic {
             | Traffic::TcpConnect { at, .. }
             | Traffic::Curl { at, .. }
             | Traffic::Mysql { at, .. }
+            | Traffic::Announce { at, .. }
             | Traffic::Nslookup { at, .. } => *at = t,
             _ => {}
         }
@@ -316,6 +329,11 @@ pub enum AppKind {
     },
     Nslookup {
         name: String,
+    },
+    Announce {
+        dev: DevId,
+        count: u32,
+        sent: u32,
     },
     /// A bulk UDP source used by `netsim bench`: `count` datagrams, `interval` apart.
     BenchUdp {
@@ -494,6 +512,10 @@ impl World {
                 queries: queries.clone(),
             },
             Traffic::Nslookup { name, .. } => AppKind::Nslookup { name: name.clone() },
+            Traffic::Announce { dev, count, .. } => {
+                let d = self.dev_by_name(ns, dev).ok_or_else(|| format!("no device `{dev}` in `{}`", t.ns()))?;
+                AppKind::Announce { dev: d, count: *count, sent: 0 }
+            }
         };
         self.apps.push(App { ns, kind, done: false, resolve });
         if !t.is_server() {
@@ -612,6 +634,16 @@ impl World {
             AppKind::Nslookup { name } => {
                 let name = name.clone();
                 self.resolve_start(ns, app, name, None);
+            }
+            AppKind::Announce { dev, count, sent } => {
+                let (dev, more) = (*dev, *sent + 1 < *count);
+                *sent += 1;
+                if more {
+                    self.app_schedule(app, crate::docker::era::UNSOLICITED_ARP_GAP, 0);
+                } else {
+                    self.app_finish(app);
+                }
+                self.arp_announce(ns, dev);
             }
             AppKind::UdpListen { .. }
             | AppKind::TcpListen { .. }

@@ -85,6 +85,8 @@ pub struct Director {
     pub transcript: Vec<StepLog>,
     /// Sandboxes whose servers (embedded DNS, the image's server) run already.
     started: Vec<String>,
+    /// Sandbox interfaces dockerd has announced (unsolicited ARP), as (namespace, device, address).
+    announced: Vec<(String, String, std::net::Ipv4Addr)>,
     /// The swarm, once a host ran `docker swarm init`.
     pub swarm: Option<Swarm>,
     seed: u64,
@@ -153,6 +155,7 @@ impl Director {
             waiting: None,
             transcript: Vec::new(),
             started: Vec::new(),
+            announced: Vec::new(),
             swarm: None,
             seed,
         };
@@ -267,10 +270,36 @@ impl Director {
                 }
             }
         }
+        self.announce(world)?;
         // Sandboxes that went away free their names for a new container.
         let alive: Vec<String> =
             self.engines.iter().flat_map(|(_, e)| e.containers.iter().map(|c| e.sandbox_ns(c))).collect();
         self.started.retain(|n| alive.contains(n));
+        Ok(())
+    }
+
+    /// v28+: every new sandbox interface with an address is announced by dockerd with
+    /// unsolicited ARP requests (facts sheet §7.1; `docker::era`).
+    fn announce(&mut self, world: &mut World) -> Result<(), PlanError> {
+        let n = crate::docker::era::UNSOLICITED_ARPS;
+        let sandbox =
+            |ns: &str| ns.contains(':') && !ns.split_once(':').is_some_and(|(_, rest)| rest.starts_with("1-"));
+        let now: Vec<(String, String, std::net::Ipv4Addr)> = self
+            .plan
+            .addresses
+            .iter()
+            .filter(|a| sandbox(&a.ns) && a.addr.len < 32)
+            .map(|a| (a.ns.clone(), a.dev.clone(), a.addr.addr))
+            .collect();
+        self.announced.retain(|x| now.contains(x));
+        for x in now {
+            if n == 0 || self.announced.contains(&x) {
+                continue;
+            }
+            let t = Traffic::Announce { at: world.now, ns: x.0.clone(), dev: x.1.clone(), count: n };
+            world.add_traffic(&t).map_err(|m| PlanError::new(m, &x.0))?;
+            self.announced.push(x);
+        }
         Ok(())
     }
 

@@ -232,6 +232,20 @@ impl World {
         self.dev_xmit(dev, req.frame(mac, unicast.unwrap_or(Mac::BROADCAST)));
     }
 
+    /// An unsolicited ARP request for the device's own address (sender = target = own IP),
+    /// as dockerd sends on a new interface.
+    pub(crate) fn arp_announce(&mut self, ns: NsId, dev: DevId) {
+        let Some(ip) = self.netns(ns).addrs.iter().find(|a| a.dev == dev).map(|a| a.addr.addr) else { return };
+        if !self.dev(dev).up {
+            return;
+        }
+        let mac = self.dev(dev).mac;
+        self.note(|| Why::App(format!("dockerd: unsolicited ARP for {ip} on a new interface")));
+        let req =
+            ArpRepr { op: wire::ARP_REQUEST, sender_mac: mac, sender_ip: ip, target_mac: Mac::ZERO, target_ip: ip };
+        self.dev_xmit(dev, req.frame(mac, Mac::BROADCAST));
+    }
+
     /// Sends an IP packet (a frame with 14 bytes of room) to `nexthop` on `dev`, resolving
     /// the link-layer address as `neigh_output` does.
     pub(crate) fn neigh_output(&mut self, ns: NsId, dev: DevId, nexthop: Ipv4Addr, mut frame: Vec<u8>) {

@@ -539,7 +539,7 @@ impl Engine {
             (0..).map(|n| format!("eth{n}")).find(|n| !used.contains(n)).unwrap_or_else(|| "eth0".into())
         });
         let host_veth = format!("veth{}", self.hex(7));
-        let mac = self.mac();
+        let mac = super::era::container_mac(addr, self.rng.mac());
         if !aliases.is_empty() && net.name == "bridge" {
             return Err(err(
                 "Error response from daemon: network-scoped alias is supported only for containers in user defined networks",

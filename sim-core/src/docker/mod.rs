@@ -9,6 +9,7 @@
 pub mod bridge;
 pub mod cli;
 pub mod engine;
+pub mod era;
 pub mod inspect;
 pub mod ipam;
 pub mod swarm;

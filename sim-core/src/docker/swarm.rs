@@ -1020,7 +1020,7 @@ impl Swarm {
         ipt(plan, "nat", "-A DOCKER-INGRESS -j RETURN".into());
         ipt(plan, "nat", format!("-I POSTROUTING 1 -o {GWBRIDGE} -m addrtype --src-type LOCAL -j MASQUERADE"));
         ipt(plan, "filter", "-N DOCKER-INGRESS".into());
-        ipt(plan, "filter", "-I DOCKER-FORWARD 1 -j DOCKER-INGRESS".into());
+        ipt(plan, "filter", format!("-I {} 1 -j DOCKER-INGRESS", super::era::INGRESS_JUMP_CHAIN));
         for (p, proto) in &ports {
             ipt(plan, "filter", format!("-A DOCKER-INGRESS -p {proto} -m {proto} --dport {p} -j ACCEPT"));
             ipt(
