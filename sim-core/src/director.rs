@@ -342,6 +342,23 @@ impl Director {
         if let Some(e) = self.engine_mut(me) {
             e.clock = now;
         }
+        if let D::NetworkLs(l) = cmd {
+            let mut out = self.engine(me)?.network_ls(l.quiet);
+            if let Some(s) = self.swarm.as_ref().filter(|s| s.node(me).is_some_and(|n| n.up)) {
+                for n in &s.networks {
+                    out += &if l.quiet {
+                        format!("{}\n", &n.id[..12])
+                    } else {
+                        format!("{:<14} {:<20} {:<10} {}\n", &n.id[..12], n.name, "overlay", "swarm")
+                    };
+                }
+            }
+            return Ok(Outcome::Printed(out));
+        }
+        if let D::Ps(_) = cmd {
+            let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+            return e.apply(cmd).map(Outcome::Printed);
+        }
         if let D::NetworkInspect(i) = cmd {
             let e = self.engine(me)?;
             let v = crate::docker::inspect::networks(e, self.swarm.as_ref(), me, &i.networks)?;

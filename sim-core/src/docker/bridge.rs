@@ -61,7 +61,7 @@ pub enum Proto {
 }
 
 impl Proto {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Proto::Tcp => "tcp",
             Proto::Udp => "udp",

@@ -232,6 +232,8 @@ impl Engine {
                 self.connect_with(&c.network, &c.container, c.ipv4_address, c.aliases.clone(), None)
             }
             DockerCommand::NetworkDisconnect(d) => self.disconnect(&d.network, &d.container).map(|_| String::new()),
+            DockerCommand::Ps(p) => Ok(self.ps(p.quiet)),
+            DockerCommand::NetworkLs(l) => Ok(self.network_ls(l.quiet)),
             DockerCommand::Rm(r) => {
                 let mut out = Vec::new();
                 for c in &r.containers {
@@ -661,6 +663,58 @@ impl Engine {
         }
     }
 
+    /// `docker ps`: running containers, newest first; swarm tasks are containers too.
+    fn ps(&self, quiet: bool) -> String {
+        let mut out = String::new();
+        if !quiet {
+            out += &format!(
+                "{:<14} {:<22} {:<12} {:<16} {:<14} {:<26} {}\n",
+                "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"
+            );
+        }
+        for c in self.containers.iter().rev().filter(|c| c.kind != ContainerKind::Infra) {
+            if quiet {
+                out += &format!("{}\n", &c.id[..12]);
+                continue;
+            }
+            let ports: Vec<String> = c
+                .ports
+                .iter()
+                .map(|p| format!("0.0.0.0:{}->{}/{}", p.host_port, p.container_port, p.proto.name()))
+                .collect();
+            out += &format!(
+                "{:<14} {:<22} {:<12} {:<16} {:<14} {:<26} {}\n",
+                &c.id[..12],
+                c.image,
+                "\"…\"",
+                "a moment ago",
+                "Up",
+                ports.join(", "),
+                c.name
+            );
+        }
+        out
+    }
+
+    /// `docker network ls`: local networks (swarm networks are added by the director).
+    pub fn network_ls(&self, quiet: bool) -> String {
+        let mut out = String::new();
+        if !quiet {
+            out += &format!("{:<14} {:<20} {:<10} {}\n", "NETWORK ID", "NAME", "DRIVER", "SCOPE");
+        }
+        let mut nets: Vec<&Network> = self.networks.iter().collect();
+        nets.sort_by(|a, b| a.name.cmp(&b.name));
+        for n in nets {
+            if quiet {
+                out += &format!("{}\n", &n.id[..12]);
+            } else {
+                out +=
+                    &format!("{:<14} {:<20} {:<10} {}\n", &n.id[..12], n.name, network_driver_name(n.driver), "local");
+            }
+        }
+        out
+    }
+
     /// macvlan: children of the parent straight into the sandboxes, no bridge and no NAT
     /// (§5); `eth0.10` parents are 802.1Q links Docker makes on the host.
     fn plan_macvlan(&self, plan: &mut Plan) {
@@ -980,3 +1034,15 @@ fn embedded_dns_rules(plan: &mut Plan, ns: &str, (uport, tport): (u16, u16)) {
 
 #[cfg(test)]
 mod tests;
+
+/// The driver's name as `docker network ls` prints it.
+pub fn network_driver_name(d: NetworkDriver) -> &'static str {
+    match d {
+        NetworkDriver::Bridge => "bridge",
+        NetworkDriver::Host => "host",
+        NetworkDriver::Null => "null",
+        NetworkDriver::Overlay => "overlay",
+        NetworkDriver::Macvlan => "macvlan",
+        NetworkDriver::Ipvlan => "ipvlan",
+    }
+}

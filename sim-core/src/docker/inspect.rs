@@ -40,15 +40,7 @@ pub fn network(engine: &Engine, swarm: Option<&Swarm>, host: &str, name: &str) -
 }
 
 fn local(engine: &Engine, n: &super::engine::Network) -> Value {
-    use super::cli::NetworkDriver as D;
-    let driver = match n.driver {
-        D::Bridge => "bridge",
-        D::Host => "host",
-        D::Null => "null",
-        D::Overlay => "overlay",
-        D::Macvlan => "macvlan",
-        D::Ipvlan => "ipvlan",
-    };
+    let driver = super::engine::network_driver_name(n.driver);
     let config: Vec<Value> = match (n.pool, n.gateway) {
         (Some(p), gw) => {
             let mut c = Map::new();
