@@ -404,6 +404,9 @@ impl Director {
             }
             _ => {}
         }
+        if let Some(out) = self.overlay_attach(me, cmd)? {
+            return Ok(out);
+        }
         if let Some(s) = self.swarm.as_mut() {
             let swarm_cmd = matches!(
                 cmd,
@@ -453,6 +456,56 @@ impl Director {
             .find(|(h, _)| h == host)
             .map(|(_, e)| e)
             .ok_or_else(|| EngineError(format!("no daemon on {host}")))
+    }
+
+    /// Standalone containers on an attachable overlay: `docker run --network OVERLAY` and
+    /// `docker network connect OVERLAY C`. The container is the engine's (with its
+    /// docker_gwbridge endpoint, as libnetwork gives every overlay sandbox); its overlay
+    /// endpoint is the swarm's.
+    fn overlay_attach(&mut self, me: &str, cmd: &cli::DockerCommand) -> Result<Option<Outcome>, EngineError> {
+        use cli::DockerCommand as D;
+        let Some(s) = self.swarm.as_ref().filter(|s| s.node(me).is_some_and(|n| n.up)) else { return Ok(None) };
+        match cmd {
+            D::Run(r) => {
+                let Some(cli::NetworkMode::UserDefined(net)) = r.networks.first().map(|a| &a.mode) else {
+                    return Ok(None);
+                };
+                if !s.is_overlay(net) || self.engine(me)?.network(net).is_some() {
+                    return Ok(None);
+                }
+                let name = r
+                    .name
+                    .clone()
+                    .ok_or_else(|| EngineError("netsim: give --name to a container on an overlay".into()))?;
+                if self.engine(me)?.container(&name).is_some() {
+                    return Err(EngineError(format!(
+                        "Error response from daemon: Conflict. The container name \"/{name}\" is already in use"
+                    )));
+                }
+                let net = net.clone();
+                self.swarm.as_mut().map(|s| s.attach(&name, me, &net)).transpose()?;
+                let env = r.env.iter().map(|e| (e.key.clone(), e.value.clone().unwrap_or_default())).collect();
+                let image = r.image.familiar_name();
+                let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+                if let Err(x) = e.add_sandbox(&name, &image, env, ContainerKind::Task, "eth1") {
+                    if let Some(s) = self.swarm.as_mut() {
+                        s.detach(&name, me);
+                    }
+                    return Err(x);
+                }
+                let id = e.container(&name).map(|c| c.id.clone()).unwrap_or_default();
+                Ok(Some(Outcome::Changed(id)))
+            }
+            D::Rm(r) if r.force => {
+                for c in &r.containers {
+                    if let Some(s) = self.swarm.as_mut() {
+                        s.detach(c, me);
+                    }
+                }
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
     }
 
     /// What joining a swarm builds on a node: docker_gwbridge and ingress_sbox (§4.4).

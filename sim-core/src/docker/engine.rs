@@ -89,7 +89,8 @@ pub struct Container {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContainerKind {
     Plain,
-    /// A swarm task: its overlay interfaces and DNS names come from `swarm`.
+    /// On swarm networks (a task, or a standalone container on an attachable overlay): its
+    /// overlay interfaces and DNS names come from `swarm`.
     Task,
     /// `ingress_sbox`: no processes, no resolver.
     Infra,

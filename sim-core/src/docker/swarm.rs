@@ -105,11 +105,22 @@ impl Service {
     }
 }
 
+/// A standalone container (`docker run --network NET`) on an attachable overlay.
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    pub container: String,
+    pub node: String,
+    pub network: String,
+    pub ip: Ipv4Addr,
+    pub endpoint_id: String,
+}
+
 #[derive(Clone)]
 pub struct Swarm {
     pub nodes: Vec<Node>,
     pub networks: Vec<OverlayNet>,
     pub services: Vec<Service>,
+    pub attachments: Vec<Attachment>,
     ipam: Ipam,
     next_vni: u32,
     rng: SimRng,
@@ -142,6 +153,7 @@ impl Swarm {
             nodes: Vec::new(),
             networks: Vec::new(),
             services: Vec::new(),
+            attachments: Vec::new(),
             ipam,
             next_vni: FIRST_VNI,
             rng,
@@ -718,12 +730,61 @@ impl Swarm {
         n.ingress || n.lb.iter().any(|(h, _)| h == host)
     }
 
-    /// DNS names a task's sandbox resolves: on each user overlay of its service, every
-    /// service there by name (→ VIP) and `tasks.<name>` (→ task IPs), and task names (§2.7).
-    pub fn dns_records(&self, task_name: &str) -> Vec<DnsRecord> {
-        let Some((si, _)) = self.find_task(task_name) else { return Vec::new() };
+    /// `docker run --network NET` / `docker network connect NET C` with an attachable
+    /// overlay: the container gets an address on it; the node instantiates the network.
+    pub fn attach(&mut self, container: &str, node: &str, net: &str) -> Result<(), EngineError> {
+        let i = self.net_idx(net).ok_or_else(|| err(format!("Error response from daemon: network {net} not found")))?;
+        let n = &self.networks[i];
+        if !n.attachable || n.ingress {
+            return Err(err(format!(
+                "Error response from daemon: Could not attach to network {net}: rpc error: code = PermissionDenied desc = network {net} not manually attachable"
+            )));
+        }
+        let name = n.name.clone();
+        let ip = self.ipam.request_address(n.pool, None).map_err(|e| err(e.message))?;
+        let endpoint_id = self.hex64();
+        self.attachments.push(Attachment {
+            container: container.into(),
+            node: node.into(),
+            network: name,
+            ip,
+            endpoint_id,
+        });
+        self.lb_endpoint(i, node)?;
+        Ok(())
+    }
+
+    /// The container went away (`docker rm`, its node stopped).
+    pub fn detach(&mut self, container: &str, node: &str) {
+        let (gone, keep): (Vec<Attachment>, Vec<Attachment>) =
+            std::mem::take(&mut self.attachments).into_iter().partition(|a| a.container == container && a.node == node);
+        self.attachments = keep;
+        for a in gone {
+            if let Some(i) = self.net_idx(&a.network) {
+                let _ = self.ipam.release_address(self.networks[i].pool, a.ip);
+            }
+        }
+    }
+
+    pub fn is_overlay(&self, name: &str) -> bool {
+        self.net_idx(name).is_some()
+    }
+
+    /// DNS names a sandbox on overlays resolves: on each of its user overlays, every service
+    /// there by name (→ VIP) and `tasks.<name>` (→ task IPs), task names, and standalone
+    /// containers by name (§2.7).
+    pub fn dns_records(&self, sandbox: &str) -> Vec<DnsRecord> {
+        let nets: Vec<String> = match self.find_task(sandbox) {
+            Some((si, _)) => self.services[si].networks.clone(),
+            None => self.attachments.iter().filter(|a| a.container == sandbox).map(|a| a.network.clone()).collect(),
+        };
         let mut out: Vec<DnsRecord> = Vec::new();
-        for net in &self.services[si].networks {
+        for net in &nets {
+            for a in self.attachments.iter().filter(|a| a.network == *net) {
+                if !out.iter().any(|r| r.name.eq_ignore_ascii_case(&a.container)) {
+                    out.push(DnsRecord { name: a.container.clone(), addrs: vec![a.ip] });
+                }
+            }
             for s in self.services.iter().filter(|s| s.networks.contains(net)) {
                 let task_ips: Vec<Ipv4Addr> =
                     s.running().filter_map(|t| t.ips.iter().find(|(n, _)| n == net).map(|x| x.1)).collect();
@@ -772,6 +833,10 @@ impl Swarm {
         let ns_of = |name: &str| engine.container(name).map(|c| engine.sandbox_ns(c));
         // (sandbox ns, network index, ifname, ip) of every local endpoint.
         let mut local: Vec<(String, usize, String, Ipv4Addr)> = Vec::new();
+        for a in self.attachments.iter().filter(|a| a.node == host) {
+            let (Some(sb), Some(i)) = (ns_of(&a.container), self.net_idx(&a.network)) else { continue };
+            local.push((sb, i, "eth0".into(), a.ip));
+        }
         for (si, s) in self.services.iter().enumerate() {
             for t in s.running().filter(|t| t.node == host) {
                 let Some(sb) = ns_of(&self.task_name(si, t)) else { continue };
@@ -901,6 +966,9 @@ impl Swarm {
                     v.push((t.node.clone(), *ip));
                 }
             }
+        }
+        for a in self.attachments.iter().filter(|a| a.network == n.name && a.node != host && up(&a.node)) {
+            v.push((a.node.clone(), a.ip));
         }
         v
     }
