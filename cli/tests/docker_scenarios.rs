@@ -427,3 +427,58 @@ fn webapp_mysql_bridge_decodes_http_dns_and_mysql() {
     assert!(!dns.is_empty(), "no answer for mysql");
     assert!(dns.iter().all(|d| d == "host1:webapp1/lo\t600\t172.18.0.2"), "{dns:?}");
 }
+
+#[test]
+fn macvlan_children_sit_on_the_lan_without_nat_and_the_parent_cannot_reach_them() {
+    let f = lab("macvlan");
+    let (pcap, out) = run(&f);
+    // §5: containers appear on the LAN with addresses from --ip-range, their own MAC, no NAT.
+    let addr = show(&f, "host1:web", "addr");
+    assert!(addr.contains("inet 192.168.99.192/24"), "first address of --ip-range 192.168.99.192/27:\n{addr}");
+    let route = show(&f, "host1:web", "route");
+    assert!(route.lines().any(|l| l.starts_with("default via 192.168.99.1 dev eth0")), "{route}");
+    let mac = addr
+        .lines()
+        .find(|l| l.trim_start().starts_with("link/ether"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("a MAC")
+        .to_string();
+    let first = u8::from_str_radix(&mac[..2], 16).expect("hex");
+    // v29 (docker::era): a random locally administered unicast MAC, not 02:42:<IP>.
+    assert_eq!(first & 0x03, 0x02, "locally administered unicast: {mac}");
+    assert_ne!(mac, "02:42:c0:a8:63:c0", "v29 does not derive the MAC from the IP");
+    // The laptop talks to the container's own MAC and address, with no DNAT anywhere.
+    let syn = fields(
+        &pcap,
+        "frame.interface_name == \"laptop/eth0\" && tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.dst == 192.168.99.192",
+        &["eth.dst", "tcp.dstport"],
+    );
+    assert_eq!(syn, vec![format!("{mac}\t80")], "the SYN goes to the container's MAC, port 80");
+    assert!(between(&out, "curl http://192.168.99.192/", Some("ping -c 1 192.168.99.192")).contains("200 OK"), "{out}");
+    assert!(!show(&f, "host1", "iptables").contains("192.168.99.192"), "macvlan has no NAT rules");
+    // The host cannot reach its own macvlan child (§5, [kernel]): ARP never gets an answer.
+    let ping = between(
+        &out,
+        "ping -c 1 192.168.99.192",
+        Some(
+            "docker network create -d macvlan --subnet 192.168.10.0/24 --gateway 192.168.10.1 -o parent=eth0.10 vlan10",
+        ),
+    );
+    assert!(ping.contains("Destination Host Unreachable") && ping.contains("100% packet loss"), "{ping}");
+    // On eth0.10 Docker made the 802.1Q link; the LAN carries VLAN 10 tags both ways.
+    let link = show(&f, "host1", "link");
+    assert!(link.contains("eth0.10"), "Docker creates the 802.1Q parent:\n{link}");
+    let tagged = fields(&pcap, "frame.interface_name == \"lan/host1\" && vlan.id == 10 && tcp", &["ip.src", "ip.dst"]);
+    assert!(tagged.iter().any(|l| l == "192.168.10.10\t192.168.10.2"), "{tagged:?}");
+    assert!(tagged.iter().any(|l| l == "192.168.10.2\t192.168.10.10"), "{tagged:?}");
+    let vlan_out = between(&out, "curl http://192.168.10.2/", None);
+    assert!(vlan_out.contains("200 OK"), "{vlan_out}");
+    // docker network inspect shows the driver and the parent option (§8).
+    let inspect = netsim(&["inspect", f.to_str().expect("utf8"), "network", "vlan10"]);
+    let json = String::from_utf8_lossy(&inspect.stdout);
+    assert!(json.contains("\"Driver\": \"macvlan\"") && json.contains("\"parent\": \"eth0.10\""), "{json}");
+    assert!(
+        json.contains("\"Subnet\": \"192.168.10.0/24\"") && json.contains("\"Gateway\": \"192.168.10.1\""),
+        "{json}"
+    );
+}

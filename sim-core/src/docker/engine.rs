@@ -48,6 +48,8 @@ pub struct Network {
     /// macvlan: the parent interface on the host (`eth0`, or `eth0.10`, which Docker makes).
     pub parent: Option<String>,
     pub macvlan_mode: crate::plan::MacvlanMode,
+    /// `-o KEY=VALUE` as given (shown by `docker network inspect` under Options).
+    pub options: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -156,6 +158,7 @@ impl Engine {
             created: e.clock,
             parent: None,
             macvlan_mode: Default::default(),
+            options: Default::default(),
         });
         for (name, driver) in [("host", NetworkDriver::Host), ("none", NetworkDriver::Null)] {
             let (id, mac) = (e.hex(64), e.mac());
@@ -174,6 +177,7 @@ impl Engine {
                 created: e.clock,
                 parent: None,
                 macvlan_mode: Default::default(),
+                options: Default::default(),
             });
         }
         Ok(e)
@@ -259,6 +263,10 @@ impl Engine {
         if self.networks.iter().any(|n| n.name == c.name) {
             return Err(err(format!("Error response from daemon: network with name {} already exists", c.name)));
         }
+        if matches!(c.driver, NetworkDriver::Host | NetworkDriver::Null) {
+            let d = if c.driver == NetworkDriver::Host { "host" } else { "null" };
+            return Err(err(format!("Error response from daemon: only one instance of \"{d}\" network is allowed")));
+        }
         if !matches!(c.driver, NetworkDriver::Bridge | NetworkDriver::Macvlan) {
             return Err(err(format!("netsim: the {} driver is not modelled yet", c.driver.as_str())));
         }
@@ -308,6 +316,7 @@ impl Engine {
             created: self.clock,
             parent,
             macvlan_mode,
+            options: c.options.clone(),
         });
         Ok(id)
     }
@@ -830,6 +839,7 @@ impl Engine {
             created: self.clock,
             parent: None,
             macvlan_mode: Default::default(),
+            options: Default::default(),
         });
         Ok(())
     }

@@ -89,7 +89,11 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
         ] {
             options.insert(k.into(), json!(v));
         }
-    } else if n.name == GWBRIDGE {
+    } else if n.name != GWBRIDGE {
+        for (k, v) in &n.options {
+            options.insert(k.clone(), json!(v));
+        }
+    } else {
         for (k, v) in [
             ("com.docker.network.bridge.enable_icc", "false"),
             ("com.docker.network.bridge.enable_ip_masquerade", "true"),
