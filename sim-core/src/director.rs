@@ -408,15 +408,7 @@ impl Director {
             return Ok(out);
         }
         if let Some(s) = self.swarm.as_mut() {
-            let swarm_cmd = matches!(
-                cmd,
-                D::ServiceCreate(_)
-                    | D::ServiceScale(_)
-                    | D::ServiceRm(_)
-                    | D::ServiceLs(_)
-                    | D::ServicePs(_)
-                    | D::NodeLs(_)
-            ) || matches!(cmd, D::NetworkCreate(c) if c.driver == cli::NetworkDriver::Overlay);
+            let swarm_cmd = is_swarm_command(cmd);
             if swarm_cmd && !in_swarm {
                 return Err(EngineError(
                     "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.".into(),
@@ -425,16 +417,7 @@ impl Director {
             if let Some(r) = s.apply(me, cmd, &mut self.engines) {
                 return r.map(Outcome::Changed);
             }
-        } else if matches!(
-            cmd,
-            D::ServiceCreate(_)
-                | D::ServiceScale(_)
-                | D::ServiceRm(_)
-                | D::ServiceLs(_)
-                | D::ServicePs(_)
-                | D::NodeLs(_)
-        ) || matches!(cmd, D::NetworkCreate(c) if c.driver == cli::NetworkDriver::Overlay)
-        {
+        } else if is_swarm_command(cmd) {
             return Err(EngineError(
                 "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.".into(),
             ));
@@ -543,4 +526,19 @@ enum Outcome {
     Printed(String),
     /// A program to run.
     Client(Traffic),
+}
+
+/// Commands only a swarm manager answers.
+fn is_swarm_command(cmd: &cli::DockerCommand) -> bool {
+    use cli::DockerCommand as D;
+    matches!(
+        cmd,
+        D::ServiceCreate(_)
+            | D::ServiceScale(_)
+            | D::ServiceRm(_)
+            | D::ServiceLs(_)
+            | D::ServicePs(_)
+            | D::NodeLs(_)
+            | D::SwarmJoinToken(_)
+    ) || matches!(cmd, D::NetworkCreate(c) if c.driver == cli::NetworkDriver::Overlay)
 }

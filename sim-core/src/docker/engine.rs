@@ -252,10 +252,7 @@ impl Engine {
                 }
                 Ok(out.join("\n"))
             }
-            other => Err(err(format!("netsim: this Docker command is not modelled yet: {other:?}")
-                .chars()
-                .take(160)
-                .collect::<String>())),
+            other => Err(err(format!("netsim: `docker {}` is not modelled yet", command_name(other)))),
         }
     }
 
@@ -1055,5 +1052,36 @@ pub fn network_driver_name(d: NetworkDriver) -> &'static str {
         NetworkDriver::Overlay => "overlay",
         NetworkDriver::Macvlan => "macvlan",
         NetworkDriver::Ipvlan => "ipvlan",
+    }
+}
+
+/// A command's name as typed (`swarm leave`, `node update`), for messages.
+pub fn command_name(c: &DockerCommand) -> &'static str {
+    use DockerCommand as D;
+    match c {
+        D::SwarmInit(_) => "swarm init",
+        D::SwarmJoin(_) => "swarm join",
+        D::SwarmJoinToken(_) => "swarm join-token",
+        D::SwarmLeave(_) => "swarm leave",
+        D::NetworkCreate(_) => "network create",
+        D::NetworkRm(_) => "network rm",
+        D::NetworkLs(_) => "network ls",
+        D::NetworkInspect(_) => "network inspect",
+        D::NetworkConnect(_) => "network connect",
+        D::NetworkDisconnect(_) => "network disconnect",
+        D::Run(_) => "run",
+        D::Rm(_) => "rm",
+        D::Stop(_) => "stop",
+        D::Start(_) => "start",
+        D::Exec(_) => "exec",
+        D::Ps(_) => "ps",
+        D::Inspect(_) => "inspect",
+        D::ServiceCreate(_) => "service create",
+        D::ServiceScale(_) => "service scale",
+        D::ServiceRm(_) => "service rm",
+        D::ServicePs(_) => "service ps",
+        D::ServiceLs(_) => "service ls",
+        D::NodeLs(_) => "node ls",
+        D::NodeUpdate(_) => "node update",
     }
 }

@@ -234,6 +234,21 @@ impl Swarm {
         })
     }
 
+    /// `docker swarm join-token worker|manager [-q]`.
+    fn join_token(&self, host: &str, t: &cli::SwarmJoinToken) -> String {
+        let (role, token) = match t.role {
+            cli::NodeRole::Manager => ("manager", &self.manager_token),
+            cli::NodeRole::Worker => ("worker", &self.worker_token),
+        };
+        if t.quiet {
+            return token.clone();
+        }
+        let addr = self.node(host).map(|n| n.addr.to_string()).unwrap_or_default();
+        format!(
+            "To add a {role} to this swarm, run the following command:\n\n    docker swarm join --token {token} {addr}:2377"
+        )
+    }
+
     fn is_manager(&self, host: &str) -> bool {
         self.node(host).is_some_and(|n| n.role == Role::Manager && n.up)
     }
@@ -334,6 +349,7 @@ impl Swarm {
             DockerCommand::ServiceLs(_) => self.require_manager(host).map(|_| self.service_ls()),
             DockerCommand::ServicePs(p) => self.require_manager(host).and_then(|_| self.service_ps(&p.services)),
             DockerCommand::NodeLs(_) => self.require_manager(host).map(|_| self.node_ls(host)),
+            DockerCommand::SwarmJoinToken(t) => self.require_manager(host).map(|_| self.join_token(host, t)),
             DockerCommand::NetworkRm(r) if r.networks.iter().any(|n| self.net_idx(n).is_some()) => {
                 self.network_rm(host, &r.networks)
             }
