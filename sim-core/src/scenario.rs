@@ -185,23 +185,22 @@ impl Loaded {
     fn step_err(&self, index: usize, message: &str) -> Box<ScenarioError> {
         let step = &self.scenario.steps[index];
         let help = Some(format!("step {} (on `{}`): `{}`", index + 1, step.on, step.run));
-        // The index-th `run:` field of the file is this step's.
-        let Some(field) = self.text.match_indices("run:").nth(index).map(|(p, _)| p) else {
+        // The index-th `run:` field of the file is this step's (comments and strings skipped).
+        let Some((q, close)) = string_fields(&self.text, "run").get(index).copied() else {
             return self.err(&step.run, message.to_string(), help);
         };
-        let Some(q) = self.text[field..].find('"').map(|q| field + q + 1) else {
-            return self.err(&step.run, message.to_string(), help);
-        };
+        let raw = &self.text[q..close];
         let word = step.run.split_whitespace().find(|w| {
             message.contains(w.trim_matches('"')) && w.len() > 1 && !["docker", "network", "run"].contains(w)
         });
-        let (off, len) = match word.and_then(|w| step.run.find(w).map(|i| (i, w.len()))) {
+        // Offsets are found in the file's own text, so escapes and non-ASCII stay aligned.
+        let (off, len) = match word.and_then(|w| raw.find(w).map(|i| (i, w.len()))) {
             Some((i, n)) => (q + i, n),
-            None => (q, step.run.len()),
+            None => (q, raw.len()),
         };
         let before = &self.text[..off];
         let line = before.matches('\n').count() + 1;
-        let col = before.rfind('\n').map_or(off, |nl| off - nl - 1) + 1;
+        let col = before[before.rfind('\n').map_or(0, |nl| nl + 1)..].chars().count() + 1;
         Box::new(ScenarioError::at(&self.file, &self.text, line, col, len, message.to_string(), "this step", help))
     }
 
@@ -333,4 +332,55 @@ mod tests {
             let _ = Loaded::from_str("t.ron", &OK[..cut]).map(|l| l.build(None).is_ok());
         }
     }
+}
+
+/// Byte ranges of the string values of every `name: "…"` field in a RON text, in order,
+/// skipping comments and the insides of other strings.
+fn string_fields(text: &str, name: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    // Where the last string literal started and ended, to pair `name:` with its value.
+    let mut pending = false;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if pending {
+                    out.push((start, i.min(b.len())));
+                    pending = false;
+                }
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                let mut j = i;
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                pending = &text[start..i] == name && b.get(j) == Some(&b':');
+            }
+            _ => i += 1,
+        }
+    }
+    out
 }
