@@ -265,6 +265,57 @@ fn ron_hint(code: &ron::Error) -> String {
     }
 }
 
+/// Byte ranges of the string values of every `name: "…"` field in a RON text, in order,
+/// skipping comments and the insides of other strings.
+fn string_fields(text: &str, name: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    // Where the last string literal started and ended, to pair `name:` with its value.
+    let mut pending = false;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if pending {
+                    out.push((start, i.min(b.len())));
+                    pending = false;
+                }
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                let mut j = i;
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                pending = &text[start..i] == name && b.get(j) == Some(&b':');
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,55 +383,4 @@ mod tests {
             let _ = Loaded::from_str("t.ron", &OK[..cut]).map(|l| l.build(None).is_ok());
         }
     }
-}
-
-/// Byte ranges of the string values of every `name: "…"` field in a RON text, in order,
-/// skipping comments and the insides of other strings.
-fn string_fields(text: &str, name: &str) -> Vec<(usize, usize)> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    // Where the last string literal started and ended, to pair `name:` with its value.
-    let mut pending = false;
-    while i < b.len() {
-        match b[i] {
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 2;
-            }
-            b'"' => {
-                let start = i + 1;
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                if pending {
-                    out.push((start, i.min(b.len())));
-                    pending = false;
-                }
-                i += 1;
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                    i += 1;
-                }
-                let mut j = i;
-                while j < b.len() && b[j].is_ascii_whitespace() {
-                    j += 1;
-                }
-                pending = &text[start..i] == name && b.get(j) == Some(&b':');
-            }
-            _ => i += 1,
-        }
-    }
-    out
 }
