@@ -6,9 +6,9 @@
 
 use std::net::Ipv4Addr;
 
-use crate::apps::{AppKind, DnsRecord, MysqlTarget, TcpKey};
+use crate::apps::{AppKind, DnsRecord, TcpKey};
 use crate::engine::SimTime;
-use crate::proto::{dns, http, mysql};
+use crate::proto::{dns, http, mysql, webapp};
 use crate::world::{Event, NsId, World};
 
 /// Per-connection protocol state, next to the TCP connection it rides on.
@@ -47,10 +47,6 @@ const DNS_TIMEOUT: SimTime = SimTime::from_secs(5);
 const DNS_TRIES: u8 = 2;
 /// App timer tags owned by this module.
 pub(crate) const TAG_DNS_TIMEOUT: u32 = 50;
-
-/// A fixed date for HTTP headers: the simulator has no wall clock, and runs must be
-/// byte-for-byte repeatable.
-const HTTP_DATE: &str = "Sat, 28 Nov 2026 12:00:00 GMT";
 
 impl World {
     /// The nameserver a namespace's resolv.conf names (127.0.0.11 in a sandbox on a
@@ -175,10 +171,7 @@ impl World {
                 let port = 3306;
                 let (user, password, database) = (m.user.clone(), m.password.clone(), m.database.clone());
                 let Some(http) = job else { return };
-                let (table, names): (String, Vec<String>) =
-                    (m.table.clone(), fields.iter().map(|f| f.0.clone()).collect());
-                let values: Vec<String> = fields.iter().map(|f| format!("'{}'", f.1.replace('\'', "''"))).collect();
-                let insert = format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), values.join(", "));
+                let insert = webapp::insert(m, &fields);
                 let conn = mysql::ClientConn::new(&user, &password, Some(&database), vec![insert]);
                 if let Some(key) = self.tcp_connect(ns, app, ip, port) {
                     self.streams.insert((ns, key), Stream::MysqlClient { conn: Box::new(conn), job: Some(http) });
@@ -332,7 +325,7 @@ impl World {
                 Ok(None) => {}
                 Err(e) => {
                     self.note_app(ns, &format!("http: bad request: {e}"));
-                    let r = http::php_response(400, HTTP_DATE, "Bad Request");
+                    let r = http::php_response(400, webapp::HTTP_DATE, "Bad Request");
                     self.tcp_write(ns, key, &r.to_bytes(), true);
                 }
             },
@@ -381,15 +374,11 @@ impl World {
                         for l in out.log {
                             self.note_app(ns, &format!("webapp → mysql: {l}"));
                         }
-                        if let Some(r) = results.into_iter().last() {
-                            let body = match r {
-                                Ok(_) => "New record created successfully".to_string(),
-                                Err(e) => format!("Error: {}", e.message),
-                            };
-                            self.web_reply(ns, app, http, 200, &body);
+                        if let Some(r) = results.last() {
+                            self.web_reply(ns, app, http, 200, &webapp::outcome(Some(r)));
                         } else if done {
                             // Login failed: the client ends without a query result.
-                            self.web_reply(ns, app, http, 200, "Connection failed: Access denied");
+                            self.web_reply(ns, app, http, 200, &webapp::outcome(None));
                         }
                     }
                 }
@@ -478,15 +467,14 @@ impl World {
                 self.resolve_start(ns, app, host, Some(key));
             }
             ("GET" | "HEAD", m) => {
-                let body = match m {
-                    Some(m) => webapp_form(&m),
-                    None => "<html><body><h1>It works!</h1></body></html>\n".to_string(),
+                let r = match m {
+                    Some(m) => http::php_response(200, webapp::HTTP_DATE, &webapp::form(&m)),
+                    None => webapp::static_page(),
                 };
-                let r = http::php_response(200, HTTP_DATE, &body);
                 self.tcp_write(ns, key, &r.to_bytes(), false);
             }
             _ => {
-                let r = http::php_response(405, HTTP_DATE, "Method Not Allowed");
+                let r = http::php_response(405, webapp::HTTP_DATE, "Method Not Allowed");
                 self.tcp_write(ns, key, &r.to_bytes(), false);
             }
         }
@@ -506,21 +494,9 @@ impl World {
             jobs.retain(|j| j.http != http);
         }
         self.note_app(ns, &format!("webapp: {msg}"));
-        let body = format!("<html><body><p>{msg}</p></body></html>\n");
-        let r = http::php_response(status, HTTP_DATE, &body);
+        let r = webapp::page(status, msg);
         self.tcp_write(ns, http, &r.to_bytes(), false);
     }
-}
-
-/// The tutorial's `index.php` form, as the browser gets it.
-fn webapp_form(m: &MysqlTarget) -> String {
-    format!(
-        "<html><body>\n<h2>Course details</h2>\n<form method=\"post\" action=\"index.php\">\n\
-         Course name: <input type=\"text\" name=\"course_name\"><br>\n\
-         Course id: <input type=\"text\" name=\"course_id\"><br>\n\
-         <input type=\"submit\" value=\"Submit\">\n</form>\n<!-- stored in {}.{} on {} -->\n</body></html>\n",
-        m.database, m.table, m.host
-    )
 }
 
 impl AppKind {

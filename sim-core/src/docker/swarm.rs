@@ -249,6 +249,11 @@ impl Swarm {
         )
     }
 
+    /// The raft leader: the first manager still up (no elections are modelled).
+    fn leader(&self) -> Option<&str> {
+        self.nodes.iter().find(|n| n.role == Role::Manager && n.up).map(|n| n.host.as_str())
+    }
+
     fn is_manager(&self, host: &str) -> bool {
         self.node(host).is_some_and(|n| n.role == Role::Manager && n.up)
     }
@@ -720,7 +725,7 @@ impl Swarm {
             format!("{:<28} {:<10} {:<7} {:<13} {}\n", "ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS");
         for n in &self.nodes {
             let id = if n.host == me { format!("{} *", n.id) } else { n.id.clone() };
-            let mgr = match (n.role, n.nodes_first(&self.nodes)) {
+            let mgr = match (n.role, self.leader() == Some(n.host.as_str())) {
                 (Role::Manager, true) => "Leader",
                 (Role::Manager, false) => "Reachable",
                 _ => "",
@@ -1116,11 +1121,5 @@ impl Swarm {
             );
         }
         ipt(plan, "filter", "-A DOCKER-INGRESS -j RETURN".into());
-    }
-}
-
-impl Node {
-    fn nodes_first(&self, all: &[Node]) -> bool {
-        all.iter().find(|n| n.role == Role::Manager && n.up).is_some_and(|n| n.host == self.host)
     }
 }

@@ -4,3 +4,4 @@
 pub mod dns;
 pub mod http;
 pub mod mysql;
+pub mod webapp;
