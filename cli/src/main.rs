@@ -84,6 +84,16 @@ enum Cmd {
         #[arg(long)]
         until: Option<SimTime>,
     },
+    /// Run one scenario process (a `Traffic` item, RON) on real sockets, in the current
+    /// network namespace: what the netns backend starts inside each namespace.
+    #[command(hide = true)]
+    Agent {
+        /// The namespace's resolver (127.0.0.11 in a sandbox on a user-defined network).
+        #[arg(long)]
+        nameserver: Option<std::net::Ipv4Addr>,
+        /// The process, e.g. `Curl(ns: "c", url: "http://10.0.0.2/")`.
+        traffic: String,
+    },
     /// Benchmarks (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -208,6 +218,12 @@ fn real_main() -> Result<()> {
             outln!("{}", sim_core::show::show(&sim.world, id, what).trim_end());
         }
         Cmd::Bench { which } => bench::run(which)?,
+        Cmd::Agent { nameserver, traffic } => {
+            let t: sim_core::apps::Traffic = ron::from_str(&traffic)
+                .map_err(|e| miette!(help = "a Traffic item in RON, as in a scenario's `traffic`", "agent: {e}"))?;
+            let mut out = std::io::stdout().lock();
+            netsim_netns::agent::run(&t, nameserver, &mut out).map_err(|e| miette!("agent: {e}"))?;
+        }
     }
     Ok(())
 }
