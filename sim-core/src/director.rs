@@ -47,7 +47,8 @@ pub struct Step {
     pub run: String,
 }
 
-/// What a step printed.
+/// What a step printed, and what it did to the kernel and the processes: enough for another
+/// backend (the real kernel) to replay the run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepLog {
     pub index: usize,
@@ -55,6 +56,13 @@ pub struct StepLog {
     pub host: String,
     pub line: String,
     pub output: Result<String, String>,
+    /// The plan change the step made.
+    pub delta: Option<crate::reconf::PlanDelta>,
+    /// Processes the step started: new sandboxes' servers and announcements, then its
+    /// client program (which the next step waits for).
+    pub started: Vec<Traffic>,
+    /// Embedded-DNS record sets that changed, by namespace.
+    pub dns: Vec<(String, Vec<crate::apps::DnsRecord>)>,
 }
 
 /// A step that cannot run: which one and why, in the words Docker or the shell would use.
@@ -218,15 +226,17 @@ impl Director {
         }
         let out = self.command(&step, now);
         let mut app = None;
+        let mut effects = Effects::default();
         let output = match out {
             Ok(Outcome::Changed(text)) => {
-                self.realise(world)?;
+                effects = self.realise(world)?;
                 Ok(text)
             }
             Ok(Outcome::Printed(text)) => Ok(text),
             Ok(Outcome::Client(t)) => {
                 let idx = world.add_traffic(&t).map_err(|m| PlanError::new(m, t.ns()))?;
                 app = Some(idx);
+                effects.started.push(t);
                 Ok(String::new())
             }
             Err(e) => Err(e),
@@ -241,16 +251,26 @@ impl Director {
                 world.app_log(ns, || l);
             }
         }
-        self.transcript.push(StepLog { index: i, at: now, host: step.on.clone(), line: step.run.clone(), output });
+        self.transcript.push(StepLog {
+            index: i,
+            at: now,
+            host: step.on.clone(),
+            line: step.run.clone(),
+            output,
+            delta: effects.delta,
+            started: effects.started,
+            dns: effects.dns,
+        });
         Ok(app)
     }
 
     /// Applies the daemons' new plan to the world and starts the servers of new sandboxes.
-    fn realise(&mut self, world: &mut World) -> Result<(), PlanError> {
+    fn realise(&mut self, world: &mut World) -> Result<Effects, PlanError> {
         let new = self.compile();
         let delta = self.plan.diff(&new);
         world.apply_delta(&delta)?;
         self.plan = new;
+        let mut fx = Effects { delta: Some(delta), ..Default::default() };
         for (_, e) in &self.engines {
             for c in &e.containers {
                 let ns_name = e.sandbox_ns(c);
@@ -259,28 +279,35 @@ impl Director {
                     self.started.push(ns_name.clone());
                     for t in e.servers(c) {
                         world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
+                        fx.started.push(t);
                     }
                 } else if e.has_embedded_dns(c) && world.nameserver(ns).is_none() {
                     // Connected to its first user-defined network after it started.
                     let t = Traffic::Dns { ns: ns_name.clone(), port: c.dns_ports.0, records: Vec::new() };
                     world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
+                    fx.started.push(t);
                 }
                 if e.has_embedded_dns(c) {
-                    world.set_dns_records(ns, self.records(e, c));
+                    let recs = self.records(e, c);
+                    if world.dns_records(ns).as_ref() != Some(&recs) {
+                        fx.dns.push((ns_name.clone(), recs.clone()));
+                    }
+                    world.set_dns_records(ns, recs);
                 }
             }
         }
-        self.announce(world)?;
+        fx.started.extend(self.announce(world)?);
         // Sandboxes that went away free their names for a new container.
         let alive: Vec<String> =
             self.engines.iter().flat_map(|(_, e)| e.containers.iter().map(|c| e.sandbox_ns(c))).collect();
         self.started.retain(|n| alive.contains(n));
-        Ok(())
+        Ok(fx)
     }
 
     /// v28+: every new sandbox interface with an address is announced by dockerd with
     /// unsolicited ARP requests (facts sheet §7.1; `docker::era`).
-    fn announce(&mut self, world: &mut World) -> Result<(), PlanError> {
+    fn announce(&mut self, world: &mut World) -> Result<Vec<Traffic>, PlanError> {
+        let mut started = Vec::new();
         let n = crate::docker::era::UNSOLICITED_ARPS;
         let sandbox =
             |ns: &str| ns.contains(':') && !ns.split_once(':').is_some_and(|(_, rest)| rest.starts_with("1-"));
@@ -298,9 +325,10 @@ impl Director {
             }
             let t = Traffic::Announce { at: world.now, ns: x.0.clone(), dev: x.1.clone(), count: n };
             world.add_traffic(&t).map_err(|m| PlanError::new(m, &x.0))?;
+            started.push(t);
             self.announced.push(x);
         }
-        Ok(())
+        Ok(started)
     }
 
     fn engine_mut(&mut self, host: &str) -> Option<&mut Engine> {
@@ -517,6 +545,14 @@ impl Director {
         }
         Ok(out)
     }
+}
+
+/// What applying a step did, for its `StepLog`.
+#[derive(Default)]
+struct Effects {
+    delta: Option<crate::reconf::PlanDelta>,
+    started: Vec<Traffic>,
+    dns: Vec<(String, Vec<crate::apps::DnsRecord>)>,
 }
 
 enum Outcome {

@@ -55,6 +55,14 @@ impl World {
         self.resolver.get(&ns).copied()
     }
 
+    /// What an embedded DNS server in `ns` answers now.
+    pub fn dns_records(&self, ns: NsId) -> Option<Vec<DnsRecord>> {
+        self.apps.iter().find_map(|a| match &a.kind {
+            AppKind::DnsServer { records, .. } if a.ns == ns => Some(records.clone()),
+            _ => None,
+        })
+    }
+
     /// Replaces what an embedded DNS server answers (a container joined or left).
     pub fn set_dns_records(&mut self, ns: NsId, new: Vec<DnsRecord>) {
         for a in &mut self.apps {
