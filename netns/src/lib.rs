@@ -3,3 +3,4 @@
 //! protocols and printing the same lines as the simulator.
 
 pub mod agent;
+pub mod capture;

@@ -1,0 +1,203 @@
+//! Capturing every interface of a set of network namespaces, as tcpdump would, into frames
+//! named `namespace/interface` like the simulator's pcapng.
+//!
+//! One thread per namespace enters it (`setns` only moves the calling thread), opens an
+//! AF_PACKET socket for all protocols there, and reads until told to stop. Each frame is seen
+//! once per interface it leaves and once per interface it arrives on; lo only delivers the
+//! arriving copy (libpcap drops the outgoing one), as the simulator's capture does.
+
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+/// ETH_P_ALL, in network byte order as AF_PACKET wants it.
+const ETH_P_ALL: u16 = 0x0003;
+/// sll_pkttype: the frame was sent by this host.
+const PACKET_OUTGOING: u8 = 4;
+
+/// One captured frame.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// Since the capture started.
+    pub at: Duration,
+    /// The plan's namespace name.
+    pub ns: String,
+    pub ifname: String,
+    pub outgoing: bool,
+    pub bytes: Vec<u8>,
+}
+
+pub struct Capture {
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<std::io::Result<Vec<Frame>>>>,
+}
+
+impl Capture {
+    /// Starts capturing in each (plan namespace name, /var/run/netns path) pair. Returns once
+    /// every socket is open, so no frame sent afterwards is missed.
+    pub fn start(namespaces: &[(String, PathBuf)]) -> std::io::Result<Capture> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let t0 = Instant::now();
+        let mut threads = Vec::new();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
+        for (ns, path) in namespaces {
+            let (stop, ready) = (stop.clone(), ready_tx.clone());
+            let (ns, path) = (ns.clone(), path.clone());
+            threads.push(std::thread::spawn(move || {
+                let sock = match open_in(&path) {
+                    Ok(s) => {
+                        let _ = ready.send(Ok(()));
+                        s
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))));
+                        return Err(e);
+                    }
+                };
+                read_until(&sock, &ns, t0, &stop)
+            }));
+        }
+        drop(ready_tx);
+        for r in ready_rx.iter().take(namespaces.len()) {
+            r?;
+        }
+        Ok(Capture { stop, threads })
+    }
+
+    /// Stops (after draining what the sockets hold) and returns the frames in time order.
+    pub fn stop(self) -> std::io::Result<Vec<Frame>> {
+        // Frames still in flight reach the sockets within microseconds; give them a moment.
+        std::thread::sleep(Duration::from_millis(100));
+        self.stop.store(true, Ordering::Relaxed);
+        let mut all = Vec::new();
+        for t in self.threads {
+            all.extend(t.join().map_err(|_| std::io::Error::other("capture thread panicked"))??);
+        }
+        all.sort_by_key(|f| f.at);
+        Ok(all)
+    }
+}
+
+/// An AF_PACKET socket opened inside the namespace at `path` (this thread stays there).
+fn open_in(path: &PathBuf) -> std::io::Result<Socket> {
+    let f = std::fs::File::open(path)?;
+    nix::sched::setns(f.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)?;
+    let s = Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(ETH_P_ALL.to_be() as i32)))?;
+    s.set_read_timeout(Some(Duration::from_millis(20)))?;
+    Ok(s)
+}
+
+fn read_until(sock: &Socket, ns: &str, t0: Instant, stop: &AtomicBool) -> std::io::Result<Vec<Frame>> {
+    let mut frames = Vec::new();
+    let mut names: Vec<(u32, String)> = Vec::new();
+    let mut buf = vec![std::mem::MaybeUninit::<u8>::uninit(); 65536];
+    loop {
+        match sock.recv_from(&mut buf) {
+            Ok((n, addr)) => {
+                let at = t0.elapsed();
+                // SAFETY: recv_from initialised the first n bytes.
+                let bytes: Vec<u8> = buf[..n].iter().map(|b| unsafe { b.assume_init() }).collect();
+                let (ifindex, pkttype) = sll(&addr);
+                let ifname = match names.iter().find(|(i, _)| *i == ifindex) {
+                    Some((_, n)) => n.clone(),
+                    None => {
+                        let n = nix::net::if_::if_indextoname(ifindex)
+                            .map(|c| c.to_string_lossy().into_owned())
+                            .unwrap_or_else(|_| format!("if{ifindex}"));
+                        names.push((ifindex, n.clone()));
+                        n
+                    }
+                };
+                let outgoing = pkttype == PACKET_OUTGOING;
+                if ifname == "lo" && outgoing {
+                    continue;
+                }
+                frames.push(Frame { at, ns: ns.to_string(), ifname, outgoing, bytes });
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(frames);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// (ifindex, pkttype) of a `sockaddr_ll`.
+fn sll(addr: &SockAddr) -> (u32, u8) {
+    // SAFETY: AF_PACKET sockets return a sockaddr_ll, which fits in the storage.
+    let ll = unsafe { &*(addr.as_ptr() as *const nix::libc::sockaddr_ll) };
+    (ll.sll_ifindex as u32, ll.sll_pkttype)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn ip(args: &[&str]) {
+        let out = Command::new("ip").args(args).output().expect("ip runs (iproute2; the tests run as root)");
+        assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Two throw-away namespaces, a veth between them, one ping: the capture sees the echo
+    /// request leave one end and arrive at the other, named as the simulator names them.
+    #[test]
+    fn captures_both_ends_of_a_veth() {
+        let (a, b) =
+            (format!("nsimtest-cap-a-{}", std::process::id()), format!("nsimtest-cap-b-{}", std::process::id()));
+        ip(&["netns", "add", &a]);
+        ip(&["netns", "add", &b]);
+        let cleanup = || {
+            let _ = Command::new("ip").args(["netns", "del", &a]).status();
+            let _ = Command::new("ip").args(["netns", "del", &b]).status();
+        };
+        let res = std::panic::catch_unwind(|| {
+            ip(&["link", "add", "eth0", "netns", &a, "type", "veth", "peer", "name", "eth0", "netns", &b]);
+            ip(&["-n", &a, "addr", "add", "10.77.0.1/24", "dev", "eth0"]);
+            ip(&["-n", &b, "addr", "add", "10.77.0.2/24", "dev", "eth0"]);
+            ip(&["-n", &a, "link", "set", "eth0", "up"]);
+            ip(&["-n", &b, "link", "set", "eth0", "up"]);
+            let cap = Capture::start(&[
+                ("a".into(), PathBuf::from(format!("/var/run/netns/{a}"))),
+                ("b".into(), PathBuf::from(format!("/var/run/netns/{b}"))),
+            ])
+            .expect("capture starts");
+            // An ICMP echo by hand from a thread inside namespace a: the test needs no ping binary.
+            let path = PathBuf::from(format!("/var/run/netns/{a}"));
+            std::thread::spawn(move || {
+                let f = std::fs::File::open(&path).expect("netns file");
+                nix::sched::setns(f.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+                let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)).expect("raw socket");
+                let mut p = vec![8u8, 0, 0, 0, 0, 7, 0, 1, b'n', b'e', b't', b's', b'i', b'm'];
+                let c = sim_core::wire::internet_checksum(&p);
+                p[2..4].copy_from_slice(&c.to_be_bytes());
+                let to: std::net::SocketAddr = "10.77.0.2:0".parse().expect("addr");
+                s.send_to(&p, &to.into()).expect("send");
+                s.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+                let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 128];
+                s.recv(&mut buf).expect("the echo reply");
+            })
+            .join()
+            .expect("sender thread");
+            let frames = cap.stop().expect("capture stops");
+            let icmp = |f: &&Frame| f.bytes.len() > 34 && f.bytes[12..14] == [0x08, 0x00] && f.bytes[23] == 1;
+            let seen: Vec<(String, String, bool, u8)> =
+                frames.iter().filter(icmp).map(|f| (f.ns.clone(), f.ifname.clone(), f.outgoing, f.bytes[34])).collect();
+            assert!(seen.contains(&("a".into(), "eth0".into(), true, 8)), "request leaves a/eth0: {seen:?}");
+            assert!(seen.contains(&("b".into(), "eth0".into(), false, 8)), "request arrives at b/eth0: {seen:?}");
+            assert!(seen.contains(&("b".into(), "eth0".into(), true, 0)), "reply leaves b/eth0: {seen:?}");
+            assert!(seen.contains(&("a".into(), "eth0".into(), false, 0)), "reply arrives at a/eth0: {seen:?}");
+        });
+        cleanup();
+        if let Err(p) = res {
+            std::panic::resume_unwind(p);
+        }
+    }
+}
