@@ -182,13 +182,7 @@ fn real_main() -> Result<()> {
             outln!("{}", ron::ser::to_string_pretty(&plan, cfg).into_diagnostic()?);
         }
         Cmd::Inspect { file, kind: InspectKind::Network, name, on, seed, until } => {
-            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
-            let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
-            sim.world.trace = false;
-            match until.or(loaded.scenario.until) {
-                Some(t) => sim.run_until(Until::Time(t)),
-                None => sim.run_until(Until::Idle),
-            };
+            let sim = run_to_end(&file, seed, until)?;
             let d = sim.director.as_ref().filter(|d| !d.engines.is_empty()).ok_or_else(|| {
                 miette!(help = "inspect needs a scenario with `hosts`", "{} has no Docker host", file.display())
             })?;
@@ -204,13 +198,7 @@ fn real_main() -> Result<()> {
             outln!("{json}");
         }
         Cmd::Show { file, ns, what, seed, until } => {
-            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
-            let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
-            sim.world.trace = false;
-            match until.or(loaded.scenario.until) {
-                Some(t) => sim.run_until(Until::Time(t)),
-                None => sim.run_until(Until::Idle),
-            };
+            let sim = run_to_end(&file, seed, until)?;
             let id = sim.world.ns_by_name(&ns).ok_or_else(|| {
                 let names: Vec<_> = sim.world.ns.iter().map(|n| n.name.as_str()).collect();
                 miette!(help = format!("namespaces: {}", names.join(", ")), "no namespace `{ns}` in {}", file.display())
@@ -231,6 +219,18 @@ fn real_main() -> Result<()> {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum InspectKind {
     Network,
+}
+
+/// Loads, builds and runs a scenario without tracing, to its `until` or to the end.
+fn run_to_end(file: &std::path::Path, seed: Option<u64>, until: Option<SimTime>) -> Result<sim_core::Sim> {
+    let loaded = Loaded::from_file(file).map_err(|e| miette::Report::new(*e))?;
+    let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
+    sim.world.trace = false;
+    match until.or(loaded.scenario.until) {
+        Some(t) => sim.run_until(Until::Time(t)),
+        None => sim.run_until(Until::Idle),
+    };
+    Ok(sim)
 }
 
 fn flush(sim: &mut sim_core::Sim, out: &mut hoplog::Printer, writer: Option<&mut pcap::Writer>) -> Result<()> {

@@ -2,45 +2,15 @@
 //! exported capture. tshark is required: CI installs it, and these tests fail (not skip)
 //! without it.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn netsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netsim")).args(args).current_dir(root()).output().expect("netsim runs")
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
-}
+use common::{BAD_CHECKSUM, CHECKSUMS, netsim, root, tshark};
 
 fn linux_scenarios() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios/linux"))
-        .expect("scenarios/linux exists")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
-        .collect();
-    v.sort();
-    assert!(v.len() >= 4, "expected the shipped Linux labs, found {v:?}");
-    v
+    common::scenarios_in("linux", 4)
 }
-
-fn tshark(pcap: &Path, args: &[&str]) -> String {
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(pcap)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run tshark ({e}): install it (apt-get install tshark); CI does"));
-    assert!(out.status.success(), "tshark failed on {}: {}", pcap.display(), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-// ICMP checksums are always verified; the others only on request.
-const CHECKSUMS: [&str; 6] =
-    ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"];
-// Wireshark's checksum status: 0 = bad, 1 = good, 2 = unverified, 3 = not present.
-const BAD_CHECKSUM: &str =
-    "ip.checksum.status == 0 || udp.checksum.status == 0 || tcp.checksum.status == 0 || icmp.checksum.status == 0";
 
 fn export(scenario: &Path, name: &str, seed: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("netsim-cli-test-{}", std::process::id()));

@@ -384,25 +384,7 @@ mod tests {
         assert!(nslookup_output(server, "x", &empty).ends_with("answer:\n*** Can't find x: No answer\n\n"));
     }
 
-    /// Writes a classic pcap (microsecond timestamps, LINKTYPE_ETHERNET) of `frames`.
-    fn write_pcap(path: &std::path::Path, frames: &[Vec<u8>]) {
-        let mut out = Vec::new();
-        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes());
-        out.extend_from_slice(&4u16.to_le_bytes());
-        out.extend_from_slice(&0i32.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&65535u32.to_le_bytes());
-        out.extend_from_slice(&1u32.to_le_bytes());
-        for (i, f) in frames.iter().enumerate() {
-            out.extend_from_slice(&1_700_000_000u32.to_le_bytes());
-            out.extend_from_slice(&(u32::try_from(i).unwrap() * 1000).to_le_bytes());
-            out.extend_from_slice(&u32::try_from(f.len()).unwrap().to_le_bytes());
-            out.extend_from_slice(&u32::try_from(f.len()).unwrap().to_le_bytes());
-            out.extend_from_slice(f);
-        }
-        std::fs::write(path, out).unwrap();
-    }
+    use crate::proto::testpcap::write as write_pcap;
 
     fn udp_frame(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
         let builder = etherparse::PacketBuilder::ethernet2([2, 0x42, 10, 0, 1, 7], [2, 0x42, 10, 0, 1, 1])

@@ -657,25 +657,7 @@ mod tests {
         assert!(bytes.ends_with(b"Host: web\r\nContent-Length: 3\r\n\r\na=1"));
         assert_eq!(RequestParser::new().push(&bytes).unwrap().unwrap().body, b"a=1");
     }
-    /// Writes a classic pcap (microsecond timestamps, LINKTYPE_ETHERNET) of `frames`.
-    fn write_pcap(path: &std::path::Path, frames: &[Vec<u8>]) {
-        let mut out = Vec::new();
-        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes());
-        out.extend_from_slice(&4u16.to_le_bytes());
-        out.extend_from_slice(&0i32.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&65535u32.to_le_bytes());
-        out.extend_from_slice(&1u32.to_le_bytes());
-        for (i, f) in frames.iter().enumerate() {
-            out.extend_from_slice(&1_700_000_000u32.to_le_bytes());
-            out.extend_from_slice(&(u32::try_from(i).unwrap() * 1000).to_le_bytes());
-            out.extend_from_slice(&u32::try_from(f.len()).unwrap().to_le_bytes());
-            out.extend_from_slice(&u32::try_from(f.len()).unwrap().to_le_bytes());
-            out.extend_from_slice(f);
-        }
-        std::fs::write(path, out).unwrap();
-    }
+    use crate::proto::testpcap::write as write_pcap;
 
     /// One side of a TCP connection that numbers its segments.
     struct Side {

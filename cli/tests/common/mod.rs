@@ -1,0 +1,53 @@
+//! Helpers shared by the CLI tests: running the binary, walking the shipped scenarios, and
+//! letting tshark judge a capture. tshark is required: tests fail (not skip) without it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn netsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netsim")).args(args).current_dir(root()).output().expect("netsim runs")
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+}
+
+/// The `.ron` files of `scenarios/<dir>`, sorted; at least `min` of them.
+pub fn scenarios_in(dir: &str, min: usize) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios").join(dir))
+        .unwrap_or_else(|e| panic!("scenarios/{dir}: {e}"))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= min, "expected the shipped labs in scenarios/{dir}, found {v:?}");
+    v
+}
+
+pub fn tshark(pcap: &Path, args: &[&str]) -> String {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run tshark ({e}): install it (apt-get install tshark); CI does"));
+    assert!(out.status.success(), "tshark failed on {}: {}", pcap.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `tshark -Y FILTER -T fields -e …`, one line per frame.
+pub fn fields(pcap: &Path, filter: &str, names: &[&str]) -> Vec<String> {
+    let mut args = vec!["-Y", filter, "-T", "fields"];
+    for n in names {
+        args.extend(["-e", n]);
+    }
+    tshark(pcap, &args).lines().map(str::to_string).collect()
+}
+
+// ICMP checksums are always verified; the others only on request.
+pub const CHECKSUMS: [&str; 6] =
+    ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"];
+// Wireshark's checksum status: 0 = bad, 1 = good, 2 = unverified, 3 = not present.
+pub const BAD_CHECKSUM: &str =
+    "ip.checksum.status == 0 || udp.checksum.status == 0 || tcp.checksum.status == 0 || icmp.checksum.status == 0";
