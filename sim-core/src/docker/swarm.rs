@@ -439,9 +439,12 @@ impl Swarm {
             };
             let published =
                 p.published.ok_or_else(|| err("netsim: a published port picked by swarm is not modelled yet"))?;
-            if self.services.iter().any(|s| s.ports.iter().any(|x| x.0 == published && x.2 == proto)) {
+            if let Some(other) = self.services.iter().find(|s| s.ports.iter().any(|x| x.0 == published && x.2 == proto))
+            {
+                // swarmkit controlapi/service.go checkPortConflicts
                 return Err(err(format!(
-                    "Error response from daemon: rpc error: code = InvalidArgument desc = port '{published}' is already in use by service"
+                    "Error response from daemon: rpc error: code = InvalidArgument desc = port '{published}' is already in use by service '{}' ({}) as an ingress port",
+                    other.name, other.id
                 )));
             }
             ports.push((published, p.target, proto));

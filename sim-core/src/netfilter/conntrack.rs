@@ -204,6 +204,9 @@ pub(super) struct Conn {
     fin_seen: [bool; 2],
     /// The nat table was consulted for this manip type (`nf_nat_initialized`), by `Manip::idx`.
     nat_done: [bool; 2],
+    /// IPVS altered the reply tuple (`ip_vs_update_conntrack`): the different reply source is
+    /// IPVS's doing, not a DNAT binding (no IPS_DST_NAT), so nf_nat leaves those packets alone.
+    ipvs: bool,
     expires_ns: u64,
 }
 
@@ -216,12 +219,14 @@ impl Conn {
             tcp,
             fin_seen: [false; 2],
             nat_done: [false; 2],
+            ipvs: false,
             expires_ns: 0,
         }
     }
 
     /// `nf_conntrack_alter_reply` for IPVS: replies come from the real server.
     pub(super) fn set_reply_src(&mut self, real: (Ipv4Addr, u16)) {
+        self.ipvs = true;
         let r = &mut self.tuples[1];
         r.src = real.0;
         if r.proto == PROTO_TCP || r.proto == PROTO_UDP {
@@ -244,7 +249,7 @@ impl Conn {
 
     /// IPS_DST_NAT: the reply comes from another destination than the original went to.
     fn dst_nat(&self) -> bool {
-        self.orig().dst_ep() != self.reply().src_ep()
+        !self.ipvs && self.orig().dst_ep() != self.reply().src_ep()
     }
 
     pub(super) fn nat_bits(&self) -> u8 {
