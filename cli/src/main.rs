@@ -200,7 +200,7 @@ fn real_main() -> Result<()> {
         Cmd::Show { file, ns, what, seed, until } => {
             let sim = run_to_end(&file, seed, until)?;
             let id = sim.world.ns_by_name(&ns).ok_or_else(|| {
-                let names: Vec<_> = sim.world.ns.iter().map(|n| n.name.as_str()).collect();
+                let names: Vec<_> = sim.world.ns.iter().filter(|n| !n.dead).map(|n| n.name.as_str()).collect();
                 miette!(help = format!("namespaces: {}", names.join(", ")), "no namespace `{ns}` in {}", file.display())
             })?;
             outln!("{}", sim_core::show::show(&sim.world, id, what).trim_end());
