@@ -470,3 +470,59 @@ fn docker_runs_are_deterministic_per_seed() {
     assert_eq!(a, b, "same seed, same bytes");
     assert_ne!(a, c, "another seed draws other IDs, MACs and ports");
 }
+
+#[test]
+fn network_inspect_shows_what_docker_shows_for_bridges() {
+    // §8: docker network inspect fields, Docker's key order, values from the run.
+    let f = lab("webapp-mysql-bridge");
+    let out = netsim(&["inspect", f.to_str().expect("utf8"), "network", "appnet"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json = String::from_utf8_lossy(&out.stdout);
+    let keys: Vec<&str> = json
+        .lines()
+        .filter(|l| l.starts_with("    \"") && !l.starts_with("     "))
+        .filter_map(|l| l.trim().split('"').nth(1))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "Name",
+            "Id",
+            "Created",
+            "Scope",
+            "Driver",
+            "EnableIPv4",
+            "EnableIPv6",
+            "IPAM",
+            "Internal",
+            "Attachable",
+            "Ingress",
+            "ConfigFrom",
+            "ConfigOnly",
+            "Containers",
+            "Options",
+            "Labels"
+        ],
+        "top-level keys in api/types/network order:\n{json}"
+    );
+    for needle in [
+        "\"Scope\": \"local\"",
+        "\"Driver\": \"bridge\"",
+        "\"Subnet\": \"172.18.0.0/16\"",
+        "\"Gateway\": \"172.18.0.1\"",
+        "\"Name\": \"mysql\"",
+        "\"IPv4Address\": \"172.18.0.2/16\"",
+        "\"IPv4Address\": \"172.18.0.3/16\"",
+        "\"IPv6Address\": \"\"",
+    ] {
+        assert!(json.contains(needle), "missing {needle}:\n{json}");
+    }
+    // The default bridge carries Docker's options for docker0 (§2.2).
+    let out = netsim(&["inspect", f.to_str().expect("utf8"), "network", "bridge"]);
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert!(json.contains("\"com.docker.network.bridge.name\": \"docker0\""), "{json}");
+    assert!(json.contains("\"com.docker.network.bridge.default_bridge\": \"true\""), "{json}");
+    let out = netsim(&["inspect", f.to_str().expect("utf8"), "network", "nosuchnet"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("network nosuchnet not found"));
+}
