@@ -54,7 +54,12 @@ enum Cmd {
         /// Print only application output and the summary.
         #[arg(long, short)]
         quiet: bool,
+        /// `sim` (the simulator) or `netns` (the real kernel, in network namespaces; needs root).
+        #[arg(long, default_value = "sim")]
+        backend: Backend,
     },
+    /// Remove every network namespace a netsim run made (`nsim-…`), e.g. after a crash.
+    Clean,
     /// Print the kernel plan of a scenario (RON): for Docker scenarios, what the daemons
     /// have built once every step has run.
     Plan { file: PathBuf },
@@ -114,7 +119,18 @@ fn main() -> ExitCode {
 fn real_main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { file, seed, until, pcap, capture, verbose, quiet } => {
+        Cmd::Run { file, seed, pcap, backend: Backend::Netns, .. } => {
+            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
+            netns_run(&loaded, seed, pcap.as_deref())?;
+        }
+        Cmd::Clean => {
+            let gone = netsim_netns::realise::clean_all().map_err(|e| miette!("{e}"))?;
+            for n in &gone {
+                outln!("removed {n}");
+            }
+            outln!("# {} namespace(s) removed", gone.len());
+        }
+        Cmd::Run { file, seed, until, pcap, capture, verbose, quiet, backend: Backend::Sim } => {
             let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
             let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
             if let Some(c) = &capture {
@@ -212,6 +228,56 @@ fn real_main() -> Result<()> {
             let mut out = std::io::stdout().lock();
             netsim_netns::agent::run(&t, nameserver, &mut out).map_err(|e| miette!("agent: {e}"))?;
         }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Backend {
+    Sim,
+    Netns,
+}
+
+/// The scenario on the kernel: the simulated run gives the plan and the steps to replay.
+fn netns_run(loaded: &Loaded, seed: Option<u64>, pcap: Option<&std::path::Path>) -> Result<()> {
+    netsim_netns::realise::check_privileges().map_err(|e| miette!("{e}"))?;
+    let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
+    let plan = sim.director.as_ref().map(|d| d.plan.clone()).unwrap_or_default();
+    sim.world.trace = false;
+    sim.run_until(Until::Idle);
+    let steps = sim.director.as_ref().map(|d| d.transcript.clone()).unwrap_or_default();
+    let script = netsim_netns::kernel::Script { plan, traffic: loaded.scenario.traffic.clone(), steps };
+    let exe = std::env::current_exe().into_diagnostic()?;
+    outln!("# {} — on the kernel (network namespaces)", loaded.scenario.name);
+    let run = netsim_netns::kernel::run(&script, exe).map_err(|e| miette!("{e}"))?;
+    for (ns, line) in &run.output {
+        outln!("{ns} $ {line}");
+    }
+    for n in &run.notes {
+        outln!("# note: {n}");
+    }
+    outln!("# {} frames captured", run.frames.len());
+    if let Some(p) = pcap {
+        let f = std::fs::File::create(p).map_err(|e| {
+            miette!(help = "check that the directory exists and is writable", "--pcap {}: {e}", p.display())
+        })?;
+        let mut w = sim_core::capture::PcapngWriter::new(std::io::BufWriter::new(f), "netsim (netns backend)")
+            .map_err(|e| miette!("{e}"))?;
+        let mut ids: Vec<(String, u32)> = Vec::new();
+        for fr in &run.frames {
+            let name = format!("{}/{}", fr.ns, fr.ifname);
+            let id = match ids.iter().find(|(n, _)| *n == name) {
+                Some((_, id)) => *id,
+                None => {
+                    let id = w.add_interface(&name, Some("captured on the kernel")).map_err(|e| miette!("{e}"))?;
+                    ids.push((name, id));
+                    id
+                }
+            };
+            w.write_frame(id, fr.at.as_nanos() as u64, &fr.bytes, None).map_err(|e| miette!("{e}"))?;
+        }
+        w.finish().map_err(|e| miette!("{e}"))?;
+        outln!("# wrote {} frames to {}", run.frames.len(), p.display());
     }
     Ok(())
 }

@@ -34,6 +34,7 @@ pub struct Frame {
 
 pub struct Capture {
     stop: Arc<AtomicBool>,
+    t0: Instant,
     threads: Vec<JoinHandle<std::io::Result<Vec<Frame>>>>,
 }
 
@@ -66,7 +67,27 @@ impl Capture {
         for r in ready_rx.iter().take(namespaces.len()) {
             r?;
         }
-        Ok(Capture { stop, threads })
+        Ok(Capture { stop, t0, threads })
+    }
+
+    /// Also captures a namespace made after the start (a Docker step's new sandbox).
+    pub fn add(&mut self, ns: &str, path: PathBuf) -> std::io::Result<()> {
+        let (stop, ns, t0) = (self.stop.clone(), ns.to_string(), self.t0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.threads.push(std::thread::spawn(move || {
+            let sock = match open_in(&path) {
+                Ok(s) => {
+                    let _ = tx.send(Ok(()));
+                    s
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::new(e.kind(), e.to_string())));
+                    return Err(e);
+                }
+            };
+            read_until(&sock, &ns, t0, &stop)
+        }));
+        rx.recv().map_err(|_| std::io::Error::other("capture thread ended"))?
     }
 
     /// Stops (after draining what the sockets hold) and returns the frames in time order.

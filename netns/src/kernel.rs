@@ -1,0 +1,262 @@
+//! Running a scenario on the real kernel: the plan the simulator starts from is built with
+//! namespaces, every process of the run is an agent inside its namespace, and each step of a
+//! Docker scenario is replayed from the simulated run's step log (its plan change, the
+//! processes it started, the DNS records it changed), so both backends do the same things in
+//! the same order.
+
+use std::io::{BufRead, BufReader};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sim_core::apps::Traffic;
+use sim_core::director::StepLog;
+use sim_core::plan::Plan;
+use sim_core::reconf::PlanDelta;
+
+use crate::capture::{Capture, Frame};
+use crate::realise::{self, Error, Realised};
+
+/// A client that runs longer than this is stopped (a broken lab must not hang a run).
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a run on the kernel produced.
+pub struct KernelRun {
+    /// (plan namespace, line) in the order the lines arrived.
+    pub output: Vec<(String, String)>,
+    pub frames: Vec<Frame>,
+    pub notes: Vec<String>,
+}
+
+/// The simulated run a kernel run replays.
+pub struct Script {
+    /// The plan before any step.
+    pub plan: Plan,
+    /// The scenario's own `traffic` (Linux labs).
+    pub traffic: Vec<Traffic>,
+    /// The Docker steps, as the simulator ran them.
+    pub steps: Vec<StepLog>,
+}
+
+type Lines = Arc<Mutex<Vec<(String, String)>>>;
+
+struct Runner {
+    realised: Realised,
+    capture: Capture,
+    servers: Vec<(String, Child)>,
+    lines: Lines,
+    agent: PathBuf,
+    /// Namespaces whose resolver is the embedded DNS, with the port dockerd's socket has.
+    dns_ports: std::collections::BTreeMap<String, u16>,
+    notes: Vec<String>,
+}
+
+/// Runs `script` on the kernel with the agent binary `agent` (`netsim`).
+pub fn run(script: &Script, agent: PathBuf) -> Result<KernelRun, Error> {
+    let run_id = format!("{:x}", std::process::id() & 0xffff);
+    let realised = realise::realise(&script.plan, &run_id)?;
+    let paths: Vec<(String, PathBuf)> =
+        realised.names.keys().filter_map(|n| realised.netns_path(n).map(|p| (n.clone(), p))).collect();
+    let capture = Capture::start(&paths).map_err(|e| Error(format!("capture: {e}")))?;
+    let mut r = Runner {
+        notes: realised.notes.clone(),
+        realised,
+        capture,
+        servers: Vec::new(),
+        lines: Arc::new(Mutex::new(Vec::new())),
+        agent,
+        dns_ports: Default::default(),
+    };
+    let res = r.play(script);
+    // Whatever happened, stop the processes and take the namespaces down.
+    for (_, mut c) in r.servers.drain(..) {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    let frames = r.capture.stop().map_err(|e| Error(format!("capture: {e}")));
+    let notes = std::mem::take(&mut r.notes);
+    let lines = std::mem::take(&mut *r.lines.lock().expect("lines"));
+    r.realised.teardown()?;
+    res?;
+    Ok(KernelRun { output: lines, frames: frames?, notes })
+}
+
+impl Runner {
+    fn play(&mut self, script: &Script) -> Result<(), Error> {
+        for t in script.traffic.iter().filter(|t| t.is_server()) {
+            self.start_server(t)?;
+        }
+        // Linux labs: clients at their times, from the start of the run.
+        let t0 = Instant::now();
+        let mut clients: Vec<&Traffic> = script.traffic.iter().filter(|t| !t.is_server()).collect();
+        clients.sort_by_key(|t| t.start());
+        let mut running = Vec::new();
+        for t in clients {
+            let at = Duration::from_nanos(t.start().as_nanos());
+            if let Some(wait) = at.checked_sub(t0.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            running.push(self.spawn(t)?);
+        }
+        for c in running {
+            self.wait_client(c)?;
+        }
+        for s in &script.steps {
+            self.step(s)?;
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, s: &StepLog) -> Result<(), Error> {
+        if let Some(d) = &s.delta {
+            self.apply(d)?;
+        }
+        for (ns, records) in &s.dns {
+            // A DNS server answers from the records it started with: start it again.
+            let Some(i) = self.servers.iter().position(|(n, _)| n == &format!("dns:{ns}")) else { continue };
+            let (_, mut old) = self.servers.remove(i);
+            let _ = old.kill();
+            let _ = old.wait();
+            if let Some(port) = self.dns_ports.get(ns).copied() {
+                self.start_server(&Traffic::Dns { ns: ns.clone(), port, records: records.clone() })?;
+            }
+        }
+        let mut client = None;
+        for t in &s.started {
+            match t {
+                Traffic::Announce { .. } => {}
+                Traffic::Dns { ns, .. } if self.servers.iter().any(|(n, _)| n == &format!("dns:{ns}")) => {}
+                t if t.is_server() => self.start_server(t)?,
+                t => client = Some(t.clone()),
+            }
+        }
+        if let Some(t) = client {
+            let c = self.spawn(&t)?;
+            self.wait_client(c)?;
+        }
+        Ok(())
+    }
+
+    /// A plan change on the kernel: deleted namespaces and links go, new items come, and the
+    /// iptables rules of a changed namespace are loaded again.
+    fn apply(&mut self, d: &PlanDelta) -> Result<(), Error> {
+        for n in &d.removed.namespaces {
+            if let Some(k) = self.realised.names.remove(&n.name) {
+                self.servers.retain_mut(|(name, c)| {
+                    let gone = name.ends_with(&format!(":{}", n.name)) || name == &n.name;
+                    if gone {
+                        let _ = c.kill();
+                        let _ = c.wait();
+                    }
+                    !gone
+                });
+                let _ = Command::new("ip").args(["netns", "del", &k]).status();
+            }
+        }
+        for l in &d.removed.links {
+            let (ns, name) = (l.ns(), l.name());
+            if let Some(k) = self.realised.kernel_ns(ns) {
+                let _ = Command::new("ip").args(["-n", k, "link", "del", name]).status();
+            }
+        }
+        self.realised.extend(&d.added)?;
+        for n in &d.added.namespaces {
+            if let Some(p) = self.realised.netns_path(&n.name) {
+                self.capture.add(&n.name, p).map_err(|e| Error(format!("capture: {e}")))?;
+            }
+        }
+        for (ns, rules) in &d.iptables {
+            let Some(k) = self.realised.kernel_ns(ns).map(str::to_string) else { continue };
+            let refs: Vec<&sim_core::plan::IptablesPlan> = rules.iter().collect();
+            let text = realise::restore_text(&refs);
+            // Without --noflush: the tables given are replaced, as the simulator replaces them.
+            let mut child = Command::new("ip")
+                .args(["netns", "exec", &k, "iptables-restore"])
+                .stdin(Stdio::piped())
+                .spawn()
+                .map_err(|e| Error(format!("iptables-restore: {e}")))?;
+            if let Some(mut i) = child.stdin.take() {
+                use std::io::Write;
+                let _ = i.write_all(text.as_bytes());
+            }
+            let st = child.wait().map_err(|e| Error(format!("iptables-restore: {e}")))?;
+            if !st.success() {
+                return Err(Error(format!("iptables-restore in {ns} failed")));
+            }
+        }
+        if !d.ipvs.is_empty() && !self.notes.iter().any(|n| n.starts_with("IPVS")) {
+            self.notes.push("IPVS: not built; this kernel has no IPVS (facts sheet §10)".into());
+        }
+        Ok(())
+    }
+
+    fn start_server(&mut self, t: &Traffic) -> Result<(), Error> {
+        if let Traffic::Dns { ns, port, .. } = t {
+            self.dns_ports.insert(ns.clone(), *port);
+        }
+        let key = match t {
+            Traffic::Dns { ns, .. } => format!("dns:{ns}"),
+            t => t.ns().to_string(),
+        };
+        let c = self.spawn(t)?;
+        self.servers.push((key, c));
+        // Let it bind before anyone talks to it.
+        std::thread::sleep(Duration::from_millis(30));
+        Ok(())
+    }
+
+    /// Starts the agent for `t` inside its namespace; its lines are collected as they come.
+    fn spawn(&mut self, t: &Traffic) -> Result<Child, Error> {
+        let ns = t.ns().to_string();
+        let k = self.realised.kernel_ns(&ns).ok_or_else(|| Error(format!("no namespace `{ns}` on the kernel")))?;
+        let ron = ron::to_string(t).map_err(|e| Error(format!("traffic: {e}")))?;
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", k]).arg(&self.agent).arg("agent");
+        if self.dns_ports.contains_key(&ns) {
+            cmd.args(["--nameserver", &Ipv4Addr::new(127, 0, 0, 11).to_string()]);
+        }
+        let mut child = cmd
+            .arg(ron)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error(format!("agent in {ns}: {e}")))?;
+        let lines = self.lines.clone();
+        if let Some(out) = child.stdout.take() {
+            let ns = ns.clone();
+            std::thread::spawn(move || {
+                for l in BufReader::new(out).lines().map_while(Result::ok) {
+                    lines.lock().expect("lines").push((ns.clone(), l));
+                }
+            });
+        }
+        Ok(child)
+    }
+
+    fn wait_client(&mut self, mut c: Child) -> Result<(), Error> {
+        let t0 = Instant::now();
+        loop {
+            if let Some(st) = c.try_wait().map_err(|e| Error(format!("agent: {e}")))? {
+                if !st.success() {
+                    let mut err = String::new();
+                    if let Some(mut e) = c.stderr.take() {
+                        use std::io::Read;
+                        let _ = e.read_to_string(&mut err);
+                    }
+                    self.notes.push(format!("an agent failed: {}", err.trim()));
+                }
+                // Give its output thread a moment to drain the pipe.
+                std::thread::sleep(Duration::from_millis(20));
+                return Ok(());
+            }
+            if t0.elapsed() > CLIENT_TIMEOUT {
+                let _ = c.kill();
+                self.notes.push(format!("a client ran over {}s and was stopped", CLIENT_TIMEOUT.as_secs()));
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
