@@ -60,6 +60,13 @@ enum Cmd {
     },
     /// Remove every network namespace a netsim run made (`nsim-…`), e.g. after a crash.
     Clean,
+    /// Run a scenario on the simulator and on the kernel (needs root) and report where they
+    /// differ: each namespace's state before and after every step, and what the programs printed.
+    Diff {
+        file: PathBuf,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Print the kernel plan of a scenario (RON): for Docker scenarios, what the daemons
     /// have built once every step has run.
     Plan { file: PathBuf },
@@ -122,6 +129,14 @@ fn real_main() -> Result<()> {
         Cmd::Run { file, seed, pcap, backend: Backend::Netns, .. } => {
             let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
             netns_run(&loaded, seed, pcap.as_deref())?;
+        }
+        Cmd::Diff { file, seed } => {
+            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
+            let n = diff(&loaded, seed)?;
+            if n > 0 {
+                return Err(miette!("{n} difference(s) between the simulator and the kernel"));
+            }
+            outln!("# no divergence");
         }
         Cmd::Clean => {
             let gone = netsim_netns::realise::clean_all().map_err(|e| miette!("{e}"))?;
@@ -238,15 +253,56 @@ enum Backend {
     Netns,
 }
 
+/// The simulated run (with each namespace's state before and after every step, and what the
+/// programs printed) and the script that replays it on the kernel.
+fn simulate(
+    loaded: &Loaded,
+    seed: Option<u64>,
+) -> Result<(netsim_netns::kernel::Script, Vec<netsim_netns::state::State>, Vec<(String, String)>)> {
+    let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
+    let plan = sim.director.as_ref().map(|d| d.plan.clone()).unwrap_or_default();
+    let mut snaps = vec![netsim_netns::state::from_world(&sim.world)];
+    while let Some(o) = sim.step() {
+        if matches!(o.what, sim_core::sim::EventKind::Step(_)) {
+            snaps.push(netsim_netns::state::from_world(&sim.world));
+        }
+    }
+    let output = sim.app_output();
+    let steps = sim.director.as_ref().map(|d| d.transcript.clone()).unwrap_or_default();
+    Ok((netsim_netns::kernel::Script { plan, traffic: loaded.scenario.traffic.clone(), steps }, snaps, output))
+}
+
+/// `netsim diff`: the first divergences, step by step; returns how many there are.
+fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
+    netsim_netns::realise::check_privileges().map_err(|e| miette!("{e}"))?;
+    let (script, sim_snaps, sim_out) = simulate(loaded, seed)?;
+    let exe = std::env::current_exe().into_diagnostic()?;
+    let run = netsim_netns::kernel::run(&script, exe).map_err(|e| miette!("{e}"))?;
+    let mut n = 0;
+    for (i, (s, k)) in sim_snaps.iter().zip(&run.snapshots).enumerate() {
+        let label = match i {
+            0 => "before the first step".to_string(),
+            i => script.steps.get(i - 1).map(|l| format!("step {i} (`{}` on {})", l.line, l.host)).unwrap_or_default(),
+        };
+        for d in netsim_netns::state::compare(s, k) {
+            outln!("{label}: {d}");
+            n += 1;
+        }
+    }
+    for d in netsim_netns::kernel::compare_output(&sim_out, &run.output) {
+        outln!("{d}");
+        n += 1;
+    }
+    for note in &run.notes {
+        outln!("# note: {note}");
+    }
+    Ok(n)
+}
+
 /// The scenario on the kernel: the simulated run gives the plan and the steps to replay.
 fn netns_run(loaded: &Loaded, seed: Option<u64>, pcap: Option<&std::path::Path>) -> Result<()> {
     netsim_netns::realise::check_privileges().map_err(|e| miette!("{e}"))?;
-    let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
-    let plan = sim.director.as_ref().map(|d| d.plan.clone()).unwrap_or_default();
-    sim.world.trace = false;
-    sim.run_until(Until::Idle);
-    let steps = sim.director.as_ref().map(|d| d.transcript.clone()).unwrap_or_default();
-    let script = netsim_netns::kernel::Script { plan, traffic: loaded.scenario.traffic.clone(), steps };
+    let (script, _, _) = simulate(loaded, seed)?;
     let exe = std::env::current_exe().into_diagnostic()?;
     outln!("# {} — on the kernel (network namespaces)", loaded.scenario.name);
     let run = netsim_netns::kernel::run(&script, exe).map_err(|e| miette!("{e}"))?;

@@ -151,10 +151,14 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
         Ok(ip) => ip,
         Err(e) => return writeln!(out, "ping: {dst}: {e}"),
     };
-    let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;
-    if let Err(e) = sock.connect(&SocketAddr::from((ip, 0)).into()) {
+    // iputils probes the route with a UDP socket's connect() first.
+    let probe = UdpSocket::bind("0.0.0.0:0")?;
+    if let Err(e) = probe.connect((ip, 1025)) {
         return writeln!(out, "ping: connect: {} ({ip})", os_message(&e));
     }
+    // Not connected: ICMP errors come from routers (or from ourselves), not from `ip`.
+    let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;
+    let to: socket2::SockAddr = SocketAddr::from((ip, 0)).into();
     sock.set_read_timeout(Some(Duration::from_millis(50)))?;
     let ident = std::process::id() as u16;
     let (mut sent, mut received, mut errors) = (0u32, 0u32, 0u32);
@@ -173,7 +177,7 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
             pkt.extend((0..size).map(|i| 0x10u8.wrapping_add(i as u8)));
             let c = sim_core::wire::internet_checksum(&pkt);
             pkt[2..4].copy_from_slice(&c.to_be_bytes());
-            sock.send(&pkt)?;
+            sock.send_to(&pkt, &to)?;
             sent_at.push(now);
             last_send = now;
             next = now + interval;
@@ -189,7 +193,7 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
                 let (ttl, icmp) = (b[8], &b[ihl..]);
                 let from = Ipv4Addr::new(b[12], b[13], b[14], b[15]);
                 match icmp.first() {
-                    Some(0) if icmp.len() >= 8 && u16::from_be_bytes([icmp[4], icmp[5]]) == ident => {
+                    Some(0) if icmp.len() >= 8 && from == ip && u16::from_be_bytes([icmp[4], icmp[5]]) == ident => {
                         let seq = u16::from_be_bytes([icmp[6], icmp[7]]);
                         received += 1;
                         let rtt = sent_at.get(seq as usize - 1).map(|t| t.elapsed()).unwrap_or_default();
@@ -297,10 +301,10 @@ fn tcp_listen(port: u16, reply: Option<&str>, close: bool, out: &mut dyn Write) 
     let l = TcpListener::bind(("0.0.0.0", port))?;
     for s in l.incoming() {
         let mut s = s?;
-        let peer = s.peer_addr()?;
+        let (peer, local) = (s.peer_addr()?, s.local_addr()?);
         let mut buf = [0u8; 65536];
         let n = s.read(&mut buf)?;
-        writeln!(out, "tcp :{port} received {n} bytes from {peer}: {}", sim_core::apps::printable(&buf[..n]))?;
+        writeln!(out, "tcp {local} received {n} bytes from {peer}: {}", sim_core::apps::printable(&buf[..n]))?;
         out.flush()?;
         if let Some(r) = reply {
             s.write_all(r.as_bytes())?;
@@ -313,18 +317,24 @@ fn tcp_listen(port: u16, reply: Option<&str>, close: bool, out: &mut dyn Write) 
 }
 
 fn tcp_connect(dst: Ipv4Addr, dport: u16, send: &[u8], close: bool, out: &mut dyn Write) -> io::Result<()> {
-    let mut s = match TcpStream::connect_timeout(&SocketAddr::from((dst, dport)), IO_TIMEOUT) {
-        Ok(s) => s,
-        Err(e) => return writeln!(out, "tcp connect to {dst}:{dport}: {}", connect_error(&e)),
-    };
-    writeln!(out, "tcp connect {} → {dst}:{dport}: connected", s.local_addr()?)?;
+    use socket2::{Domain, Socket, Type};
+    // A socket of our own, so its local address is known even when the connect fails.
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    let to = SocketAddr::from((dst, dport));
+    let local = |s: &Socket| s.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.to_string()).unwrap_or_default();
+    if let Err(e) = sock.connect_timeout(&to.into(), IO_TIMEOUT) {
+        return writeln!(out, "tcp {} → {to}: {}", local(&sock), connect_error(&e));
+    }
+    let me = local(&sock);
+    writeln!(out, "tcp {me} → {to}: connected")?;
+    let mut s: TcpStream = sock.into();
     s.write_all(send)?;
     s.set_read_timeout(Some(IO_TIMEOUT))?;
     let mut buf = [0u8; 65536];
     if let Ok(n) = s.read(&mut buf)
         && n > 0
     {
-        writeln!(out, "tcp received {n} bytes from {dst}:{dport}: {}", sim_core::apps::printable(&buf[..n]))?;
+        writeln!(out, "tcp {me} received {n} bytes from {to}: {}", sim_core::apps::printable(&buf[..n]))?;
     }
     if close {
         let _ = s.shutdown(Shutdown::Both);

@@ -140,6 +140,7 @@ fn read_until(sock: &Socket, ns: &str, t0: Instant, stop: &AtomicBool) -> std::i
                 }
                 frames.push(Frame { at, ns: ns.to_string(), ifname, outgoing, bytes });
             }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
                 if stop.load(Ordering::Relaxed) {
                     return Ok(frames);

@@ -28,6 +28,8 @@ pub struct KernelRun {
     pub output: Vec<(String, String)>,
     pub frames: Vec<Frame>,
     pub notes: Vec<String>,
+    /// Each namespace's state before the first step, then after each step.
+    pub snapshots: Vec<crate::state::State>,
 }
 
 /// The simulated run a kernel run replays.
@@ -51,6 +53,7 @@ struct Runner {
     /// Namespaces whose resolver is the embedded DNS, with the port dockerd's socket has.
     dns_ports: std::collections::BTreeMap<String, u16>,
     notes: Vec<String>,
+    snapshots: Vec<crate::state::State>,
 }
 
 /// Runs `script` on the kernel with the agent binary `agent` (`netsim`).
@@ -68,6 +71,7 @@ pub fn run(script: &Script, agent: PathBuf) -> Result<KernelRun, Error> {
         lines: Arc::new(Mutex::new(Vec::new())),
         agent,
         dns_ports: Default::default(),
+        snapshots: Vec::new(),
     };
     let res = r.play(script);
     // Whatever happened, stop the processes and take the namespaces down.
@@ -78,13 +82,20 @@ pub fn run(script: &Script, agent: PathBuf) -> Result<KernelRun, Error> {
     let frames = r.capture.stop().map_err(|e| Error(format!("capture: {e}")));
     let notes = std::mem::take(&mut r.notes);
     let lines = std::mem::take(&mut *r.lines.lock().expect("lines"));
+    let snapshots = std::mem::take(&mut r.snapshots);
     r.realised.teardown()?;
     res?;
-    Ok(KernelRun { output: lines, frames: frames?, notes })
+    Ok(KernelRun { output: lines, frames: frames?, notes, snapshots })
 }
 
 impl Runner {
+    fn snapshot(&mut self) {
+        let s = self.realised.names.iter().map(|(p, k)| (p.clone(), crate::state::from_kernel(k))).collect();
+        self.snapshots.push(s);
+    }
+
     fn play(&mut self, script: &Script) -> Result<(), Error> {
+        self.snapshot();
         for t in script.traffic.iter().filter(|t| t.is_server()) {
             self.start_server(t)?;
         }
@@ -113,7 +124,23 @@ impl Runner {
         if let Some(d) = &s.delta {
             self.apply(d)?;
         }
-        for (ns, records) in &s.dns {
+        let mut client = None;
+        let mut fresh = Vec::new();
+        for t in &s.started {
+            match t {
+                Traffic::Announce { .. } => {}
+                Traffic::Dns { ns, .. } if self.servers.iter().any(|(n, _)| n == &format!("dns:{ns}")) => {}
+                // A new resolver starts with the records the step left it with.
+                Traffic::Dns { ns, port, records } => {
+                    let records = s.dns.iter().find(|(n, _)| n == ns).map(|x| x.1.clone()).unwrap_or(records.clone());
+                    self.start_server(&Traffic::Dns { ns: ns.clone(), port: *port, records })?;
+                    fresh.push(ns.clone());
+                }
+                t if t.is_server() => self.start_server(t)?,
+                t => client = Some(t.clone()),
+            }
+        }
+        for (ns, records) in s.dns.iter().filter(|(n, _)| !fresh.contains(n)) {
             // A DNS server answers from the records it started with: start it again.
             let Some(i) = self.servers.iter().position(|(n, _)| n == &format!("dns:{ns}")) else { continue };
             let (_, mut old) = self.servers.remove(i);
@@ -123,15 +150,7 @@ impl Runner {
                 self.start_server(&Traffic::Dns { ns: ns.clone(), port, records: records.clone() })?;
             }
         }
-        let mut client = None;
-        for t in &s.started {
-            match t {
-                Traffic::Announce { .. } => {}
-                Traffic::Dns { ns, .. } if self.servers.iter().any(|(n, _)| n == &format!("dns:{ns}")) => {}
-                t if t.is_server() => self.start_server(t)?,
-                t => client = Some(t.clone()),
-            }
-        }
+        self.snapshot();
         if let Some(t) = client {
             let c = self.spawn(&t)?;
             self.wait_client(c)?;
@@ -155,10 +174,44 @@ impl Runner {
                 let _ = Command::new("ip").args(["netns", "del", &k]).status();
             }
         }
-        for l in &d.removed.links {
-            let (ns, name) = (l.ns(), l.name());
-            if let Some(k) = self.realised.kernel_ns(ns) {
-                let _ = Command::new("ip").args(["-n", k, "link", "del", name]).status();
+        // What goes inside namespaces that stay: entries first, then links (which take their
+        // own addresses and routes along). Deleting what is already gone is not an error.
+        let mut ip_lines: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        let mut fdb_lines: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        let r = &d.removed;
+        for f in &r.fdb {
+            let dst = f.dst.map(|d| format!(" dst {d} self")).unwrap_or_else(|| " master".into());
+            fdb_lines.entry(f.ns.clone()).or_default().push(format!("fdb del {} dev {}{dst}", f.mac, f.dev));
+        }
+        for n in &r.neighbours {
+            ip_lines.entry(n.ns.clone()).or_default().push(format!("neigh del {} dev {}", n.ip, n.dev));
+        }
+        for rt in &r.routes {
+            let dst = if rt.dst.len == 0 { "default".to_string() } else { rt.dst.to_string() };
+            ip_lines.entry(rt.ns.clone()).or_default().push(format!("route del {dst}"));
+        }
+        for a in &r.addresses {
+            ip_lines.entry(a.ns.clone()).or_default().push(format!("addr del {} dev {}", a.addr, a.dev));
+        }
+        for l in &r.links {
+            ip_lines.entry(l.ns().to_string()).or_default().push(format!("link del {}", l.name()));
+        }
+        for (tool, lines) in [("bridge", &fdb_lines), ("ip", &ip_lines)] {
+            for (ns, ls) in lines {
+                let Some(k) = self.realised.kernel_ns(ns) else { continue };
+                // -force: go on past entries that went with an earlier deletion.
+                let mut c = Command::new(tool);
+                c.args(["-n", k, "-force", "-batch", "-"])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+                if let Ok(mut child) = c.spawn() {
+                    if let Some(mut i) = child.stdin.take() {
+                        use std::io::Write;
+                        let _ = i.write_all((ls.join("\n") + "\n").as_bytes());
+                    }
+                    let _ = child.wait();
+                }
             }
         }
         self.realised.extend(&d.added)?;
@@ -259,4 +312,53 @@ impl Runner {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// What the programs printed: every line the kernel run printed must be one the simulator
+/// printed in the same namespace, once times and ephemeral ports are normalised (the
+/// simulator prints more: its kernel's reasons and socket events).
+pub fn compare_output(sim: &[(String, String)], kernel: &[(String, String)]) -> Vec<String> {
+    let norm = |s: &str| normalise(s);
+    let mut out = Vec::new();
+    for (ns, line) in kernel {
+        let n = norm(line);
+        if !sim.iter().any(|(sns, sl)| sns == ns && norm(sl) == n) {
+            out.push(format!("{ns}: the kernel run printed `{line}`, the simulator never did"));
+        }
+    }
+    out
+}
+
+/// `time=0.224 ms` → `time=*`, ephemeral ports (32768–60999) → `*`.
+fn normalise(s: &str) -> String {
+    let mut out = String::new();
+    for w in s.split(' ') {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if w.starts_with("time=") {
+            out.push_str("time=*");
+            continue;
+        }
+        // addr:port or :port with an ephemeral port (a trailing `:` is punctuation)
+        let (w, tail) = match w.strip_suffix(':') {
+            Some(x) => (x, ":"),
+            None => (w, ""),
+        };
+        if let Some((a, p)) = w.rsplit_once(':') {
+            let digits: String = p.chars().take_while(|c| c.is_ascii_digit()).collect();
+            if let Ok(port) = digits.parse::<u32>()
+                && (32768..=60999).contains(&port)
+            {
+                out.push_str(a);
+                out.push_str(":*");
+                out.push_str(&p[digits.len()..]);
+                out.push_str(tail);
+                continue;
+            }
+        }
+        out.push_str(w);
+        out.push_str(tail);
+    }
+    out
 }

@@ -10,3 +10,4 @@ pub mod agent;
 pub mod capture;
 pub mod kernel;
 pub mod realise;
+pub mod state;

@@ -294,6 +294,10 @@ impl Realised {
         for r in &plan.iptables {
             rules.entry(r.ns.as_str()).or_default().push(r);
         }
+        if plan.iptables.iter().any(|r| r.rule.contains("-m ipvs")) && !self.notes.iter().any(|n| n.contains("-m ipvs"))
+        {
+            self.notes.push("iptables `-m ipvs` rules: not loaded; this kernel has no IPVS (facts sheet §10)".into());
+        }
         for (ns, rs) in rules {
             let kn = k(ns)?;
             let text = restore_text(&rs);
@@ -309,11 +313,13 @@ impl Realised {
     }
 }
 
-/// `iptables -t T …` lines as one iptables-restore input (tables in kernel order).
+/// `iptables -t T …` lines as one iptables-restore input (tables in kernel order). Rules
+/// with the `ipvs` match are left out: it needs IPVS, which this kernel lacks.
 pub fn restore_text(rules: &[&sim_core::plan::IptablesPlan]) -> String {
     let mut out = String::new();
     for table in ["raw", "mangle", "nat", "filter"] {
-        let lines: Vec<&str> = rules.iter().filter(|r| r.table == table).map(|r| r.rule.as_str()).collect();
+        let lines: Vec<&str> =
+            rules.iter().filter(|r| r.table == table && !r.rule.contains("-m ipvs")).map(|r| r.rule.as_str()).collect();
         if lines.is_empty() {
             continue;
         }
