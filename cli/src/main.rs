@@ -253,12 +253,11 @@ enum Backend {
     Netns,
 }
 
-/// The simulated run (with each namespace's state before and after every step, and what the
-/// programs printed) and the script that replays it on the kernel.
-fn simulate(
-    loaded: &Loaded,
-    seed: Option<u64>,
-) -> Result<(netsim_netns::kernel::Script, Vec<netsim_netns::state::State>, Vec<(String, String)>)> {
+/// The simulated run: the script that replays it on the kernel, each namespace's state before
+/// and after every step, and what the programs printed.
+type Simulated = (netsim_netns::kernel::Script, Vec<netsim_netns::state::State>, Vec<(String, String)>);
+
+fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
     let plan = sim.director.as_ref().map(|d| d.plan.clone()).unwrap_or_default();
     let mut snaps = vec![netsim_netns::state::from_world(&sim.world)];
