@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{BAD_CHECKSUM, CHECKSUMS, netsim, root, tshark};
+use common::{BAD_CHECKSUM, CHECKSUMS, fields, netsim, root, tshark};
 
 fn tutorial() -> PathBuf {
     root().join("scenarios/swarm-webapp-mysql.ron")
@@ -22,19 +22,6 @@ fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("netsim-swarm-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
-}
-
-/// `tshark -Y FILTER -T fields -e …`, one line per frame (several occurrences of a field, as
-/// in VXLAN's outer and inner IP headers, come comma-separated, outer first). The capture
-/// holds every interface of every namespace, so one TCP segment appears once per hop:
-/// sequence analysis would call the copies retransmissions and stop dissecting HTTP in them,
-/// hence `tcp.analyze_sequence_numbers:FALSE`.
-fn fields(pcap: &Path, filter: &str, names: &[&str]) -> Vec<String> {
-    let mut args = vec!["-o", "tcp.analyze_sequence_numbers:FALSE", "-Y", filter, "-T", "fields"];
-    for n in names {
-        args.extend(["-e", n]);
-    }
-    tshark(pcap, &args).lines().map(str::to_string).collect()
 }
 
 /// `netsim run FILE --quiet --pcap tmp.pcapng`: the capture and what the commands printed.

@@ -36,9 +36,11 @@ pub fn tshark(pcap: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// `tshark -Y FILTER -T fields -e …`, one line per frame.
+/// `tshark -Y FILTER -T fields -e …`, one line per frame. TCP sequence analysis is off: in a
+/// capture of many interfaces the copies of one segment look like retransmissions to it, and
+/// it would then not hand them to HTTP or MySQL.
 pub fn fields(pcap: &Path, filter: &str, names: &[&str]) -> Vec<String> {
-    let mut args = vec!["-Y", filter, "-T", "fields"];
+    let mut args = vec!["-o", "tcp.analyze_sequence_numbers:FALSE", "-Y", filter, "-T", "fields"];
     for n in names {
         args.extend(["-e", n]);
     }
