@@ -31,10 +31,49 @@ pub enum Which {
         #[arg(long, default_value_t = 1)]
         rounds: u32,
     },
+    /// Build a scenario's kernel plan (as it stands after every step) in network namespaces
+    /// and take it down again, timing both (needs root).
+    Netns {
+        file: std::path::PathBuf,
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+    },
 }
 
 pub fn run(w: Which) -> Result<()> {
     match w {
+        Which::Netns { file, rounds } => {
+            let loaded = sim_core::scenario::Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
+            let mut sim = loaded.build(None).map_err(|e| miette::Report::new(*e))?;
+            sim.world.trace = false;
+            sim.run_until(Until::Idle);
+            let plan = sim.director.as_ref().map(|d| d.plan.clone()).unwrap_or_else(|| loaded.scenario.plan.clone());
+            let n = plan.namespaces.len();
+            println!(
+                "# {}: {n} namespaces, {} links, {} addresses, {} routes, {} neighbours, {} fdb, {} iptables lines",
+                file.display(),
+                plan.links.len(),
+                plan.addresses.len(),
+                plan.routes.len(),
+                plan.neighbours.len(),
+                plan.fdb.len(),
+                plan.iptables.len()
+            );
+            for r in 0..rounds {
+                let t0 = Instant::now();
+                let k = netsim_netns::realise::realise(&plan, &format!("b{r}")).map_err(|e| miette!("{e}"))?;
+                let built = t0.elapsed();
+                let t1 = Instant::now();
+                k.teardown().map_err(|e| miette!("{e}"))?;
+                let down = t1.elapsed();
+                println!(
+                    "round {r}: build {:.3} s ({:.2} ms per namespace), teardown {:.3} s",
+                    built.as_secs_f64(),
+                    built.as_secs_f64() * 1e3 / n as f64,
+                    down.as_secs_f64()
+                );
+            }
+        }
         Which::Lan { hosts, packets, size, interval, seed, ns3, rounds } => {
             if hosts < 2 {
                 return Err(miette!("--hosts must be at least 2"));

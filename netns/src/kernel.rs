@@ -59,6 +59,12 @@ struct Runner {
 /// Runs `script` on the kernel with the agent binary `agent` (`netsim`).
 pub fn run(script: &Script, agent: PathBuf) -> Result<KernelRun, Error> {
     let run_id = format!("{:x}", std::process::id() & 0xffff);
+    // Ctrl-C: take the run's namespaces down (their processes die with them) before leaving.
+    let prefix = format!("{}{run_id}-", realise::PREFIX);
+    let _ = ctrlc::set_handler(move || {
+        let _ = realise::remove_prefixed(&prefix);
+        std::process::exit(130);
+    });
     let realised = realise::realise(&script.plan, &run_id)?;
     let paths: Vec<(String, PathBuf)> =
         realised.names.keys().filter_map(|n| realised.netns_path(n).map(|p| (n.clone(), p))).collect();

@@ -360,7 +360,10 @@ fn set_sysctl(kernel_ns: &str, key: &str, value: &str) -> Result<(), Error> {
 fn remove<'a>(names: impl Iterator<Item = &'a String>) -> Result<(), Error> {
     let mut first_err = None;
     for k in names {
-        if let Err(e) = run(Command::new("ip").args(["netns", "del", k]), None) {
+        // Already gone (another `netsim clean`) is what we wanted.
+        if std::path::Path::new(&format!("/var/run/netns/{k}")).exists()
+            && let Err(e) = run(Command::new("ip").args(["netns", "del", k]), None)
+        {
             first_err.get_or_insert(e);
         }
     }
@@ -387,11 +390,16 @@ pub fn realise(plan: &Plan, run_id: &str) -> Result<Realised, Error> {
 /// `netsim clean`: removes every namespace a netsim run made (a crashed run's leftovers).
 pub fn clean_all() -> Result<Vec<String>, Error> {
     check_privileges()?;
+    remove_prefixed(PREFIX)
+}
+
+/// Removes every namespace whose name starts with `prefix`; returns their names.
+pub fn remove_prefixed(prefix: &str) -> Result<Vec<String>, Error> {
     let out = Command::new("ip").args(["netns", "list"]).output().map_err(|e| err(format!("ip netns list: {e}")))?;
     let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().next())
-        .filter(|n| n.starts_with(PREFIX))
+        .filter(|n| n.starts_with(prefix))
         .map(str::to_string)
         .collect();
     remove(names.iter())?;
