@@ -62,13 +62,13 @@ pub fn run(script: &Script, agent: PathBuf) -> Result<KernelRun, Error> {
     // Ctrl-C: take the run's namespaces down (their processes die with them) before leaving.
     let prefix = format!("{}{run_id}-", realise::PREFIX);
     let _ = ctrlc::set_handler(move || {
-        let _ = realise::remove_prefixed(&prefix);
+        let _ = realise::clean_matching(&prefix);
         std::process::exit(130);
     });
     let realised = realise::realise(&script.plan, &run_id)?;
     let paths: Vec<(String, PathBuf)> =
-        realised.names.keys().filter_map(|n| realised.netns_path(n).map(|p| (n.clone(), p))).collect();
-    let capture = Capture::start(&paths).map_err(|e| Error(format!("capture: {e}")))?;
+        realised.names.iter().filter_map(|(n, _)| realised.netns_path(n).map(|p| (n.clone(), p))).collect();
+    let capture = Capture::start(&paths).map_err(|e| fail(format!("capture: {e}")))?;
     let mut r = Runner {
         notes: realised.notes.clone(),
         realised,
@@ -85,7 +85,7 @@ pub fn run(script: &Script, agent: PathBuf) -> Result<KernelRun, Error> {
         let _ = c.kill();
         let _ = c.wait();
     }
-    let frames = r.capture.stop().map_err(|e| Error(format!("capture: {e}")));
+    let frames = r.capture.stop().map_err(|e| fail(format!("capture: {e}")));
     let notes = std::mem::take(&mut r.notes);
     let lines = std::mem::take(&mut *r.lines.lock().expect("lines"));
     let snapshots = std::mem::take(&mut r.snapshots);
@@ -168,17 +168,15 @@ impl Runner {
     /// iptables rules of a changed namespace are loaded again.
     fn apply(&mut self, d: &PlanDelta) -> Result<(), Error> {
         for n in &d.removed.namespaces {
-            if let Some(k) = self.realised.names.remove(&n.name) {
-                self.servers.retain_mut(|(name, c)| {
-                    let gone = name.ends_with(&format!(":{}", n.name)) || name == &n.name;
-                    if gone {
-                        let _ = c.kill();
-                        let _ = c.wait();
-                    }
-                    !gone
-                });
-                let _ = Command::new("ip").args(["netns", "del", &k]).status();
-            }
+            self.servers.retain_mut(|(name, c)| {
+                let gone = name.ends_with(&format!(":{}", n.name)) || name == &n.name;
+                if gone {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                }
+                !gone
+            });
+            self.realised.remove_ns(&n.name)?;
         }
         // What goes inside namespaces that stay: entries first, then links (which take their
         // own addresses and routes along). Deleting what is already gone is not an error.
@@ -204,7 +202,7 @@ impl Runner {
         }
         for (tool, lines) in [("bridge", &fdb_lines), ("ip", &ip_lines)] {
             for (ns, ls) in lines {
-                let Some(k) = self.realised.kernel_ns(ns) else { continue };
+                let Some(k) = self.realised.kernel_name(ns) else { continue };
                 // -force: go on past entries that went with an earlier deletion.
                 let mut c = Command::new(tool);
                 c.args(["-n", k, "-force", "-batch", "-"])
@@ -223,26 +221,26 @@ impl Runner {
         self.realised.extend(&d.added)?;
         for n in &d.added.namespaces {
             if let Some(p) = self.realised.netns_path(&n.name) {
-                self.capture.add(&n.name, p).map_err(|e| Error(format!("capture: {e}")))?;
+                self.capture.add(&n.name, p).map_err(|e| fail(format!("capture: {e}")))?;
             }
         }
         for (ns, rules) in &d.iptables {
-            let Some(k) = self.realised.kernel_ns(ns).map(str::to_string) else { continue };
+            let Some(k) = self.realised.kernel_name(ns).map(str::to_string) else { continue };
             let refs: Vec<&sim_core::plan::IptablesPlan> = rules.iter().collect();
-            let text = realise::restore_text(&refs);
+            let text = restore_text(&refs);
             // Without --noflush: the tables given are replaced, as the simulator replaces them.
             let mut child = Command::new("ip")
                 .args(["netns", "exec", &k, "iptables-restore"])
                 .stdin(Stdio::piped())
                 .spawn()
-                .map_err(|e| Error(format!("iptables-restore: {e}")))?;
+                .map_err(|e| fail(format!("iptables-restore: {e}")))?;
             if let Some(mut i) = child.stdin.take() {
                 use std::io::Write;
                 let _ = i.write_all(text.as_bytes());
             }
-            let st = child.wait().map_err(|e| Error(format!("iptables-restore: {e}")))?;
+            let st = child.wait().map_err(|e| fail(format!("iptables-restore: {e}")))?;
             if !st.success() {
-                return Err(Error(format!("iptables-restore in {ns} failed")));
+                return Err(fail(format!("iptables-restore in {ns} failed")));
             }
         }
         if !d.ipvs.is_empty() && !self.notes.iter().any(|n| n.starts_with("IPVS")) {
@@ -269,8 +267,8 @@ impl Runner {
     /// Starts the agent for `t` inside its namespace; its lines are collected as they come.
     fn spawn(&mut self, t: &Traffic) -> Result<Child, Error> {
         let ns = t.ns().to_string();
-        let k = self.realised.kernel_ns(&ns).ok_or_else(|| Error(format!("no namespace `{ns}` on the kernel")))?;
-        let ron = ron::to_string(t).map_err(|e| Error(format!("traffic: {e}")))?;
+        let k = self.realised.kernel_name(&ns).ok_or_else(|| fail(format!("no namespace `{ns}` on the kernel")))?;
+        let ron = ron::to_string(t).map_err(|e| fail(format!("traffic: {e}")))?;
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", k]).arg(&self.agent).arg("agent");
         if self.dns_ports.contains_key(&ns) {
@@ -281,7 +279,7 @@ impl Runner {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| Error(format!("agent in {ns}: {e}")))?;
+            .map_err(|e| fail(format!("agent in {ns}: {e}")))?;
         let lines = self.lines.clone();
         if let Some(out) = child.stdout.take() {
             let ns = ns.clone();
@@ -297,7 +295,7 @@ impl Runner {
     fn wait_client(&mut self, mut c: Child) -> Result<(), Error> {
         let t0 = Instant::now();
         loop {
-            if let Some(st) = c.try_wait().map_err(|e| Error(format!("agent: {e}")))? {
+            if let Some(st) = c.try_wait().map_err(|e| fail(format!("agent: {e}")))? {
                 if !st.success() {
                     let mut err = String::new();
                     if let Some(mut e) = c.stderr.take() {
@@ -365,6 +363,40 @@ fn normalise(s: &str) -> String {
         }
         out.push_str(w);
         out.push_str(tail);
+    }
+    out
+}
+
+fn fail(msg: String) -> Error {
+    Error::Kernel { what: "netsim".into(), msg }
+}
+
+/// `iptables -t T …` lines as one iptables-restore input (tables in kernel order) that
+/// replaces all four tables, so a table a step emptied is flushed too. Rules with the `ipvs`
+/// match are left out where the kernel has no IPVS.
+pub fn restore_text(rules: &[&sim_core::plan::IptablesPlan]) -> String {
+    let ipvs = std::path::Path::new("/proc/net/ip_vs").exists();
+    let mut out = String::new();
+    for table in ["raw", "mangle", "nat", "filter"] {
+        let lines: Vec<&str> = rules
+            .iter()
+            .filter(|r| r.table == table && (ipvs || !r.rule.contains("-m ipvs")))
+            .map(|r| r.rule.as_str())
+            .collect();
+        out += &format!("*{table}\n");
+        for l in lines {
+            if let Some(chain) = l.strip_prefix("-N ") {
+                out += &format!(":{} - [0:0]\n", chain.trim());
+            } else if let Some(rest) = l.strip_prefix("-P ") {
+                let mut w = rest.split_whitespace();
+                let (chain, policy) = (w.next().unwrap_or(""), w.next().unwrap_or(""));
+                out += &format!(":{chain} {policy} [0:0]\n");
+            } else {
+                out += l;
+                out.push('\n');
+            }
+        }
+        out += "COMMIT\n";
     }
     out
 }

@@ -1,407 +1,1037 @@
-//! A kernel plan realised on the real kernel: one network namespace per plan namespace, all
-//! named `nsim-<run>-…`, with the plan's links, addresses, routes, neighbours, FDB entries,
-//! sysctls and iptables rules.
+//! A kernel plan realised on the real Linux kernel with network namespaces, and torn down.
 //!
-//! Objects are made with iproute2 in batch mode, one `ip -n NS -batch` (and one `bridge -n NS
-//! -batch`) per namespace rather than a process per object, and iptables-restore once per
-//! namespace. Nothing is made outside the run's own namespaces: veth pairs are created inside
-//! one of them and their peer moved; VXLAN and macvlan devices are created in the namespace
-//! that owns their underlay or parent and moved, as Docker does with vxlan0.
+//! Every kernel object netsim makes lives inside a namespace of the run, named
+//! `nsim-<run_id>-<plan name>`: nothing is created, changed or read in the root namespace.
+//! Devices are made with netlink (rtnetlink), through one netlink socket per namespace that
+//! is opened *inside* that namespace (setns in, open, setns back). A device whose other end,
+//! underlay or parent lives in another namespace is created through the socket of the
+//! namespace that owns the underlay/parent/first end, with `IFLA_NET_NS_FD` naming the
+//! namespace it lands in: the kernel creates it there in one step, with its UDP socket (vxlan)
+//! or lower device (macvlan) or peer (veth) in the creating namespace. This is what
+//! `ip link add … netns X` does, and what Docker's "create vxlan0 in the host, then move it"
+//! amounts to, without a temporary name that could clash in the underlay namespace.
+//!
+//! Via netlink: namespaces' devices (veth, bridge, vxlan, macvlan, the attempt at vlan),
+//! MAC/MTU/ageing, masters, link up, addresses, routes, permanent neighbours and FDB entries.
+//! Via plain syscalls: namespaces themselves (unshare + bind mount on `/run/netns/NAME`, as
+//! `ip netns add` does, so `ip netns` sees them) and sysctls (`/proc/sys` opened while the
+//! worker thread is inside the namespace).
+//! Shelled out: iptables, as one `iptables-restore` per namespace (no netlink API for
+//! xtables rules), run in a child that `setns`es into the namespace before exec.
+//!
+//! All the work happens on one dedicated worker thread, so the caller's thread never changes
+//! namespace, and the tokio runtime is a current-thread one private to that worker.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::fs::File;
 use std::io::Write;
-use std::path::PathBuf;
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
+use futures::TryStreamExt;
+use futures::stream::StreamExt;
+use netlink_packet_core::{NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST, NetlinkMessage, NetlinkPayload};
+use netlink_packet_route::link::{InfoData, InfoVeth, MacVlanMode as NlMacVlanMode};
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
+};
+use netlink_packet_route::route::{RouteProtocol, RouteScope, RouteType};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use nix::mount::{MntFlags, MsFlags};
+use nix::sched::CloneFlags;
+use rtnetlink::{Handle, LinkBridge, LinkMacVlan, LinkUnspec, LinkVeth, LinkVlan, LinkVxlan, RouteMessageBuilder};
 use sim_core::plan::{Link, MacvlanMode, Plan};
 
-/// Every kernel object netsim makes starts with this.
+/// Every namespace netsim makes starts with this (`netsim clean` removes them all).
 pub const PREFIX: &str = "nsim-";
+/// Where `ip netns` keeps its bind mounts.
+pub const NETNS_DIR: &str = "/run/netns";
+/// Longest kernel namespace name we make.
+pub const MAX_NAME: usize = 64;
 
-#[derive(Debug)]
-pub struct Error(pub String);
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Not root / no CAP_NET_ADMIN: nothing was created.
+    #[error("{0}")]
+    Privileges(String),
+    /// The plan asks for something this kernel cannot build.
+    #[error("unsupported on this kernel: {0}")]
+    Unsupported(String),
+    /// The plan is inconsistent (a missing namespace or device) or the run id is unusable.
+    #[error("bad plan: {0}")]
+    Plan(String),
+    /// The kernel (or iptables) refused an operation.
+    #[error("{what}: {msg}")]
+    Kernel { what: String, msg: String },
+    /// An error injected by a test.
+    #[error("injected failure: {0}")]
+    Injected(String),
+}
 
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+fn kerr(what: impl Into<String>, e: impl std::fmt::Display) -> Error {
+    Error::Kernel { what: what.into(), msg: e.to_string() }
+}
+
+/// Knobs for tests: a replaceable privilege check and fault injection.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Returns `Err(reason)` when the process lacks the privileges; by default it reads
+    /// `CapEff` from `/proc/self/status`.
+    pub check_privileges: fn() -> Result<(), String>,
+    /// Fail with `Error::Injected` just before creating link number N (0-based, plan order).
+    pub fail_at_link: Option<usize>,
+    /// Panic just before creating link number N.
+    pub panic_at_link: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { check_privileges: cap_net_admin, fail_at_link: None, panic_at_link: None }
     }
 }
 
-impl std::error::Error for Error {}
-
-fn err(s: impl Into<String>) -> Error {
-    Error(s.into())
-}
-
-/// The run's namespaces on the kernel; removed on `teardown` or drop.
-pub struct Realised {
-    pub run_id: String,
-    /// Plan namespace → kernel namespace.
-    pub names: BTreeMap<String, String>,
-    /// What the kernel here cannot build, said plainly (IPVS, 802.1Q links).
-    pub notes: Vec<String>,
-    done: bool,
-}
-
-/// Refuses, with a clear message, unless this process may create namespaces.
-pub fn check_privileges() -> Result<(), Error> {
-    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| err(format!("/proc/self/status: {e}")))?;
-    let cap_eff = status
+/// CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21, for unshare/setns/mount) in the effective set.
+pub fn cap_net_admin() -> Result<(), String> {
+    let status =
+        std::fs::read_to_string("/proc/self/status").map_err(|e| format!("cannot read /proc/self/status: {e}"))?;
+    let eff = status
         .lines()
         .find_map(|l| l.strip_prefix("CapEff:"))
         .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        .unwrap_or(0);
-    const CAP_NET_ADMIN: u64 = 1 << 12;
-    const CAP_SYS_ADMIN: u64 = 1 << 21;
-    if cap_eff & CAP_NET_ADMIN == 0 || cap_eff & CAP_SYS_ADMIN == 0 {
-        return Err(err(
-            "the netns backend needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN, to create network namespaces); run it with sudo, or use the simulator (the default backend)",
-        ));
+        .ok_or("no CapEff line in /proc/self/status")?;
+    let missing: Vec<&str> = [(12, "CAP_NET_ADMIN"), (21, "CAP_SYS_ADMIN")]
+        .into_iter()
+        .filter(|(bit, _)| eff & (1u64 << bit) == 0)
+        .map(|(_, n)| n)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("this process lacks {} (CapEff {eff:016x})", missing.join(" and ")))
+    }
+}
+
+/// A realised plan: the run's namespaces on the kernel. Removed by `teardown` or on drop.
+#[derive(Debug)]
+pub struct Realised {
+    pub run_id: String,
+    /// Plan namespace name -> kernel namespace name, in plan order.
+    pub names: Vec<(String, String)>,
+    /// What this kernel could not build and was skipped (IPVS), said plainly.
+    pub notes: Vec<String>,
+    /// Wall-clock time of each phase of `realise`.
+    pub timings: Vec<(&'static str, Duration)>,
+    /// Kernel namespace names this run created (and only those), in creation order.
+    created: Vec<String>,
+    torn_down: bool,
+}
+
+impl Realised {
+    fn empty(run_id: &str) -> Self {
+        Realised {
+            run_id: run_id.to_string(),
+            names: vec![],
+            notes: vec![],
+            timings: vec![],
+            created: vec![],
+            torn_down: false,
+        }
+    }
+
+    /// The kernel name of a plan namespace.
+    pub fn kernel_name(&self, plan_ns: &str) -> Option<&str> {
+        self.names.iter().find(|(p, _)| p == plan_ns).map(|(_, k)| k.as_str())
+    }
+
+    /// `/run/netns/<kernel name>`: open it and `setns`, or pass to `nsenter --net=`.
+    pub fn netns_path(&self, plan_ns: &str) -> Option<PathBuf> {
+        self.kernel_name(plan_ns).map(|k| Path::new(NETNS_DIR).join(k))
+    }
+
+    /// Adds `plan` to the run: its namespaces are new; its other items may refer to namespaces
+    /// made before (a Docker step adding a container). On error the whole run is removed.
+    pub fn extend(&mut self, plan: &Plan) -> Result<(), Error> {
+        let opts = Options::default();
+        let res = std::thread::scope(|s| {
+            s.spawn(|| -> Result<(), Error> {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_io()
+                    .build()
+                    .map_err(|e| kerr("cannot start the tokio runtime", e))?;
+                rt.block_on(build(plan, &opts, self))
+            })
+            .join()
+        });
+        match res {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    /// `ip netns del` of one namespace of the run (a Docker step removed a sandbox).
+    pub fn remove_ns(&mut self, plan_ns: &str) -> Result<(), Error> {
+        let Some(i) = self.names.iter().position(|(p, _)| p == plan_ns) else { return Ok(()) };
+        let (_, k) = self.names.remove(i);
+        self.created.retain(|c| *c != k);
+        delete_netns(&k)
+    }
+
+    /// Deletes the run's namespaces (which takes every device, address, route and rule in
+    /// them with it). Reports the first failure but tries them all.
+    pub fn teardown(mut self) -> Result<(), Error> {
+        self.torn_down = true;
+        let mut first = None;
+        for name in self.created.drain(..).rev() {
+            if let Err(e) = delete_netns(&name) {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for Realised {
+    fn drop(&mut self) {
+        if !self.torn_down {
+            for name in self.created.drain(..).rev() {
+                let _ = delete_netns(&name);
+            }
+        }
+    }
+}
+
+/// Realises `plan` with namespaces named `nsim-<run_id>-…`. On any error, everything made
+/// so far is removed before returning.
+pub fn realise(plan: &Plan, run_id: &str) -> Result<Realised, Error> {
+    realise_with(plan, run_id, &Options::default())
+}
+
+/// `realise` with an injectable privilege check and fault injection (for tests).
+pub fn realise_with(plan: &Plan, run_id: &str, opts: &Options) -> Result<Realised, Error> {
+    (opts.check_privileges)()
+        .map_err(|why| Error::Privileges(format!("the netns backend needs root or CAP_NET_ADMIN: {why}; run it with sudo, or use the simulator (the default backend)")))?;
+    check_run_id(run_id)?;
+    let plan = plan.clone();
+    let run_id = run_id.to_string();
+    let opts = opts.clone();
+    // A dedicated thread: it setns()es back and forth, and owns a current-thread runtime.
+    let worker = std::thread::Builder::new()
+        .name("netsim-netns".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+                .map_err(|e| kerr("cannot start the tokio runtime", e))?;
+            let mut r = Realised::empty(&run_id);
+            // On error or panic `r` is dropped here, which deletes what was made.
+            rt.block_on(build(&plan, &opts, &mut r))?;
+            Ok(r)
+        })
+        .map_err(|e| kerr("cannot spawn the netns worker thread", e))?;
+    match worker.join() {
+        Ok(r) => r,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+fn check_run_id(run_id: &str) -> Result<(), Error> {
+    if run_id.is_empty()
+        || run_id.len() > 24
+        || !run_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+    {
+        return Err(Error::Plan(format!(
+            "run id `{run_id}` must be 1..=24 characters of letters, digits, `_`, `.` or `-`"
+        )));
     }
     Ok(())
 }
 
-/// A kernel namespace name for a plan namespace: the run prefix, then the name with
-/// anything but letters, digits, `-`, `_` and `.` turned into `_`.
-fn kernel_name(run_id: &str, ns: &str, taken: &BTreeMap<String, String>) -> String {
+/// The kernel name of a plan namespace: `nsim-<run>-<name>` with anything but letters,
+/// digits, `-`, `_` and `.` mapped to `_`; too long a name is cut and given a hash of the
+/// original; a clash with an earlier name gets `-2`, `-3`, ….
+pub fn kernel_ns_name(run_id: &str, plan_ns: &str, taken: &[(String, String)]) -> String {
     let clean: String =
-        ns.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).take(40).collect();
-    let base = format!("{PREFIX}{run_id}-{clean}");
+        plan_ns.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    let head = format!("{PREFIX}{run_id}-");
+    let mut base = format!("{head}{clean}");
+    if base.len() > MAX_NAME - 4 {
+        // FNV-1a of the original name keeps cut names distinct.
+        let h = plan_ns.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+        let keep = MAX_NAME - 4 - head.len() - 9;
+        base = format!("{head}{}-{:08x}", &clean[..keep], h as u32);
+    }
     let mut name = base.clone();
     let mut n = 1;
-    while taken.values().any(|v| *v == name) {
+    while taken.iter().any(|(_, k)| *k == name) {
         n += 1;
         name = format!("{base}-{n}");
     }
     name
 }
 
-fn run(cmd: &mut Command, input: Option<&str>) -> Result<(), Error> {
-    let what = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| err(format!("{what}: {e} (is iproute2 installed?)")))?;
-    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
-        stdin.write_all(text.as_bytes()).map_err(|e| err(format!("{what}: {e}")))?;
+// ---------------------------------------------------------------------------------------
+// Namespaces: the same steps as `ip netns add/del`, without forking.
+
+/// Makes `/run/netns` a shared mount point, as iproute2 does, so namespace bind mounts
+/// propagate to mount namespaces made later (`ip netns exec`).
+fn prepare_netns_dir() -> Result<(), Error> {
+    std::fs::create_dir_all(NETNS_DIR).map_err(|e| kerr(format!("mkdir {NETNS_DIR}"), e))?;
+    let shared =
+        || nix::mount::mount(None::<&str>, NETNS_DIR, Some("none"), MsFlags::MS_SHARED | MsFlags::MS_REC, None::<&str>);
+    match shared() {
+        Ok(()) => Ok(()),
+        Err(nix::errno::Errno::EINVAL) => {
+            nix::mount::mount(
+                Some(NETNS_DIR),
+                NETNS_DIR,
+                Some("none"),
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None::<&str>,
+            )
+            .map_err(|e| kerr(format!("mount --bind {NETNS_DIR} {NETNS_DIR}"), e))?;
+            shared().map_err(|e| kerr(format!("mount --make-rshared {NETNS_DIR}"), e))
+        }
+        Err(e) => Err(kerr(format!("mount --make-rshared {NETNS_DIR}"), e)),
     }
-    let out = child.wait_with_output().map_err(|e| err(format!("{what}: {e}")))?;
-    if !out.status.success() {
-        let msg = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        return Err(err(format!("{what}: {msg}{}", input.map(|i| format!("\ninput:\n{i}")).unwrap_or_default())));
+}
+
+/// Creates namespace `name` (fails if it exists): a thread unshares its network namespace
+/// and bind-mounts it on `/run/netns/NAME`, then exits; the mount keeps the namespace alive.
+fn create_netns(name: &str) -> Result<(), Error> {
+    let path = Path::new(NETNS_DIR).join(name);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| kerr(format!("cannot create namespace {name} ({})", path.display()), e))?;
+    let p = path.clone();
+    let r = std::thread::spawn(move || -> nix::Result<()> {
+        nix::sched::unshare(CloneFlags::CLONE_NEWNET)?;
+        nix::mount::mount(Some("/proc/thread-self/ns/net"), &p, Some("none"), MsFlags::MS_BIND, None::<&str>)
+    })
+    .join()
+    .unwrap_or(Err(nix::errno::Errno::EINTR));
+    if let Err(e) = r {
+        let _ = std::fs::remove_file(&path);
+        return Err(kerr(format!("cannot create namespace {name}"), e));
     }
     Ok(())
 }
 
-fn mode_name(m: MacvlanMode) -> &'static str {
-    match m {
-        MacvlanMode::Bridge => "bridge",
-        MacvlanMode::Private => "private",
-        MacvlanMode::Vepa => "vepa",
+/// `ip netns del NAME`: lazy unmount and unlink; the kernel frees the namespace (and its
+/// devices) once nothing else holds it.
+fn delete_netns(name: &str) -> Result<(), Error> {
+    let path = Path::new(NETNS_DIR).join(name);
+    match nix::mount::umount2(&path, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => {}
+        Err(e) => return Err(kerr(format!("cannot unmount {}", path.display()), e)),
+    }
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(kerr(format!("cannot remove {}", path.display()), e)),
     }
 }
 
-impl Realised {
-    pub fn kernel_ns(&self, plan_ns: &str) -> Option<&str> {
-        self.names.get(plan_ns).map(String::as_str)
-    }
-
-    pub fn netns_path(&self, plan_ns: &str) -> Option<PathBuf> {
-        self.kernel_ns(plan_ns).map(|k| PathBuf::from(format!("/var/run/netns/{k}")))
-    }
-
-    /// Removes every namespace of the run (deleting a namespace takes its devices along).
-    pub fn teardown(mut self) -> Result<(), Error> {
-        self.done = true;
-        remove(self.names.values())
-    }
-
-    /// Adds what `plan` lists to the run: its namespaces are new, its other items may refer to
-    /// namespaces made before (a Docker step adding a container).
-    pub fn extend(&mut self, plan: &Plan) -> Result<(), Error> {
-        for n in &plan.namespaces {
-            let k = kernel_name(&self.run_id, &n.name, &self.names);
-            run(Command::new("ip").args(["netns", "add", &k]), None)?;
-            self.names.insert(n.name.clone(), k);
-        }
-        let k = |ns: &str| self.names.get(ns).cloned().ok_or_else(|| err(format!("no namespace `{ns}` in this run")));
-        // Per kernel namespace: `ip` lines in three phases (create, attach and up, configure).
-        let mut create: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut attach: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut config: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut fdb: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let push = |m: &mut BTreeMap<String, Vec<String>>, ns: &str, line: String| {
-            m.entry(ns.to_string()).or_default().push(line)
-        };
-        for n in &plan.namespaces {
-            let kn = k(&n.name)?;
-            if n.lo_up {
-                push(&mut attach, &kn, "link set lo up".into());
-            }
-        }
-        let opt = |name: &str, v: Option<String>| v.map(|v| format!(" {name} {v}")).unwrap_or_default();
-        for l in &plan.links {
-            match l {
-                Link::Veth { name, ns, peer, peer_ns, mac, peer_mac, mtu, master, peer_master, .. } => {
-                    let (a, b) = (k(ns)?, k(peer_ns)?);
-                    push(
-                        &mut create,
-                        &a,
-                        format!(
-                            "link add {name}{}{} type veth peer name {peer}{} netns {b}",
-                            opt("address", mac.map(|m| m.to_string())),
-                            opt("mtu", mtu.map(|m| m.to_string())),
-                            opt("address", peer_mac.map(|m| m.to_string())),
-                        ),
-                    );
-                    if let Some(m) = mtu {
-                        push(&mut attach, &b, format!("link set {peer} mtu {m}"));
-                    }
-                    if let Some(m) = master {
-                        push(&mut attach, &a, format!("link set {name} master {m}"));
-                    }
-                    if let Some(m) = peer_master {
-                        push(&mut attach, &b, format!("link set {peer} master {m}"));
-                    }
-                    push(&mut attach, &a, format!("link set {name} up"));
-                    push(&mut attach, &b, format!("link set {peer} up"));
-                }
-                Link::Bridge { name, ns, mac, mtu, ageing } => {
-                    let a = k(ns)?;
-                    let ageing =
-                        ageing.map(|t| format!(" ageing_time {}", t.as_nanos() / 10_000_000)).unwrap_or_default();
-                    push(
-                        &mut create,
-                        &a,
-                        format!(
-                            "link add {name}{}{} type bridge{ageing}",
-                            opt("address", mac.map(|m| m.to_string())),
-                            opt("mtu", mtu.map(|m| m.to_string()))
-                        ),
-                    );
-                    push(&mut attach, &a, format!("link set {name} up"));
-                }
-                Link::Vxlan {
-                    name,
-                    ns,
-                    vni,
-                    local,
-                    dev,
-                    dstport,
-                    learning,
-                    proxy,
-                    l2miss,
-                    l3miss,
-                    mac,
-                    mtu,
-                    master,
-                    underlay_ns,
-                } => {
-                    let (a, u) = (k(ns)?, k(underlay_ns.as_deref().unwrap_or(ns))?);
-                    let mut line = format!(
-                        "link add {name}{}{} type vxlan id {vni}{}{} dstport {dstport}",
-                        opt("address", mac.map(|m| m.to_string())),
-                        opt("mtu", mtu.map(|m| m.to_string())),
-                        opt("local", local.map(|l| l.to_string())),
-                        opt("dev", dev.clone()),
-                    );
-                    for (on, word) in
-                        [(!learning, "nolearning"), (*proxy, "proxy"), (*l2miss, "l2miss"), (*l3miss, "l3miss")]
-                    {
-                        if on {
-                            line += &format!(" {word}");
-                        }
-                    }
-                    push(&mut create, &u, line);
-                    if u != a {
-                        push(&mut create, &u, format!("link set {name} netns {a}"));
-                    }
-                    if let Some(m) = master {
-                        push(&mut attach, &a, format!("link set {name} master {m}"));
-                    }
-                    push(&mut attach, &a, format!("link set {name} up"));
-                }
-                Link::Macvlan { name, ns, parent, parent_ns, mode, mac, mtu } => {
-                    let (a, p) = (k(ns)?, k(parent_ns.as_deref().unwrap_or(ns))?);
-                    push(
-                        &mut create,
-                        &p,
-                        format!(
-                            "link add {name} link {parent}{}{} type macvlan mode {}",
-                            opt("address", mac.map(|m| m.to_string())),
-                            opt("mtu", mtu.map(|m| m.to_string())),
-                            mode_name(*mode)
-                        ),
-                    );
-                    if p != a {
-                        push(&mut create, &p, format!("link set {name} netns {a}"));
-                    }
-                    push(&mut attach, &a, format!("link set {name} up"));
-                }
-                Link::Vlan { name, .. } => {
-                    return Err(err(format!(
-                        "802.1Q link `{name}`: this kernel has no vlan device type (\"Unknown device type\"; facts sheet §10)"
-                    )));
-                }
-            }
-        }
-        for a in &plan.addresses {
-            push(&mut config, &k(&a.ns)?, format!("addr add {} dev {}", a.addr, a.dev));
-        }
-        for r in &plan.routes {
-            let mut line = format!("route add {}", if r.dst.len == 0 { "default".into() } else { r.dst.to_string() });
-            line += &opt("via", r.via.map(|v| v.to_string()));
-            line += &opt("dev", r.dev.clone());
-            line += &opt("src", r.src.map(|v| v.to_string()));
-            if r.metric != 0 {
-                line += &format!(" metric {}", r.metric);
-            }
-            push(&mut config, &k(&r.ns)?, line);
-        }
-        for n in &plan.neighbours {
-            push(
-                &mut config,
-                &k(&n.ns)?,
-                format!("neigh add {} lladdr {} dev {} nud permanent", n.ip, n.lladdr, n.dev),
-            );
-        }
-        for f in &plan.fdb {
-            let line = match f.dst {
-                Some(dst) => format!("fdb append {} dev {} dst {dst} self permanent", f.mac, f.dev),
-                None => format!("fdb add {} dev {} master static", f.mac, f.dev),
-            };
-            push(&mut fdb, &k(&f.ns)?, line);
-        }
-        // Links are made in a namespace order where peers already exist (all namespaces do).
-        for phase in [&create, &attach, &config] {
-            for (ns, lines) in phase.iter() {
-                run(Command::new("ip").args(["-n", ns, "-batch", "-"]), Some(&(lines.join("\n") + "\n")))?;
-            }
-        }
-        for (ns, lines) in &fdb {
-            run(Command::new("bridge").args(["-n", ns, "-batch", "-"]), Some(&(lines.join("\n") + "\n")))?;
-        }
-        for n in &plan.namespaces {
-            let kn = k(&n.name)?;
-            set_sysctl(&kn, "net/ipv4/ip_forward", if n.ip_forward { "1" } else { "0" })?;
-            let brnf = if n.bridge_nf_call_iptables { "1" } else { "0" };
-            // br_netfilter's knob exists once the module is in; leave it when it is not.
-            let _ = set_sysctl(&kn, "net/bridge/bridge-nf-call-iptables", brnf);
-        }
-        let mut rules: BTreeMap<&str, Vec<&sim_core::plan::IptablesPlan>> = BTreeMap::new();
-        for r in &plan.iptables {
-            rules.entry(r.ns.as_str()).or_default().push(r);
-        }
-        if plan.iptables.iter().any(|r| r.rule.contains("-m ipvs")) && !self.notes.iter().any(|n| n.contains("-m ipvs"))
-        {
-            self.notes.push("iptables `-m ipvs` rules: not loaded; this kernel has no IPVS (facts sheet §10)".into());
-        }
-        for (ns, rs) in rules {
-            let kn = k(ns)?;
-            let text = restore_text(&rs);
-            run(Command::new("ip").args(["netns", "exec", &kn, "iptables-restore", "--noflush"]), Some(&text))?;
-        }
-        if !plan.ipvs.is_empty() {
-            self.notes.push(
-                "IPVS: not built; this kernel has no IPVS (ipvsadm: \"Can't initialize ipvs: Protocol not available\", facts sheet §10)"
-                    .into(),
-            );
-        }
-        Ok(())
-    }
+/// Removes every namespace whose name starts with `nsim-` (after a crash: `netsim clean`).
+/// Returns the names removed.
+pub fn clean_all() -> Result<Vec<String>, Error> {
+    clean_matching(PREFIX)
 }
 
-/// `iptables -t T …` lines as one iptables-restore input (tables in kernel order). Rules
-/// with the `ipvs` match are left out: it needs IPVS, which this kernel lacks.
-pub fn restore_text(rules: &[&sim_core::plan::IptablesPlan]) -> String {
-    let mut out = String::new();
-    for table in ["raw", "mangle", "nat", "filter"] {
-        let lines: Vec<&str> =
-            rules.iter().filter(|r| r.table == table && !r.rule.contains("-m ipvs")).map(|r| r.rule.as_str()).collect();
-        if lines.is_empty() {
-            continue;
-        }
-        out += &format!("*{table}\n");
-        for l in lines {
-            if let Some(chain) = l.strip_prefix("-N ") {
-                out += &format!(":{} - [0:0]\n", chain.trim());
-            } else if let Some(rest) = l.strip_prefix("-P ") {
-                let mut w = rest.split_whitespace();
-                let (chain, policy) = (w.next().unwrap_or(""), w.next().unwrap_or(""));
-                out += &format!(":{chain} {policy} [0:0]\n");
-            } else {
-                out += l;
-                out.push('\n');
-            }
-        }
-        out += "COMMIT\n";
+/// Removes every namespace whose name starts with `prefix` (which must start with `nsim-`).
+pub fn clean_matching(prefix: &str) -> Result<Vec<String>, Error> {
+    if !prefix.starts_with(PREFIX) {
+        return Err(Error::Plan(format!("refusing to remove namespaces not prefixed `{PREFIX}`")));
     }
-    out
-}
-
-/// Writes a sysctl inside a namespace: a thread enters it, so /proc/sys/net is that
-/// namespace's.
-fn set_sysctl(kernel_ns: &str, key: &str, value: &str) -> Result<(), Error> {
-    let path = format!("/var/run/netns/{kernel_ns}");
-    let (key, value) = (key.to_string(), value.to_string());
-    std::thread::spawn(move || -> Result<(), Error> {
-        use std::os::fd::AsFd;
-        let f = std::fs::File::open(&path).map_err(|e| err(format!("{path}: {e}")))?;
-        nix::sched::setns(f.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
-            .map_err(|e| err(format!("setns {path}: {e}")))?;
-        std::fs::write(format!("/proc/sys/{key}"), &value).map_err(|e| err(format!("sysctl {key}={value}: {e}")))
-    })
-    .join()
-    .map_err(|_| err("sysctl thread panicked"))?
-}
-
-fn remove<'a>(names: impl Iterator<Item = &'a String>) -> Result<(), Error> {
-    let mut first_err = None;
-    for k in names {
-        // Already gone (another `netsim clean`) is what we wanted.
-        if std::path::Path::new(&format!("/var/run/netns/{k}")).exists()
-            && let Err(e) = run(Command::new("ip").args(["netns", "del", k]), None)
-        {
-            first_err.get_or_insert(e);
-        }
+    (Options::default().check_privileges)()
+        .map_err(|why| Error::Privileges(format!("the netns backend needs root or CAP_NET_ADMIN: {why}")))?;
+    let dir = match std::fs::read_dir(NETNS_DIR) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => return Err(kerr(format!("cannot list {NETNS_DIR}"), e)),
+    };
+    let mut names: Vec<String> =
+        dir.filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.starts_with(prefix)).collect();
+    names.sort();
+    for n in &names {
+        delete_netns(n)?;
     }
-    first_err.map_or(Ok(()), Err)
+    Ok(names)
 }
 
-impl Drop for Realised {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = remove(self.names.values());
-        }
-    }
+// ---------------------------------------------------------------------------------------
+// The worker.
+
+/// One namespace of the run: its fd (for setns and IFLA_NET_NS_FD) and a netlink handle
+/// whose socket was opened inside it.
+struct Ns {
+    kname: String,
+    file: File,
+    nl: Handle,
 }
 
-/// Builds `plan` on the kernel under a run-specific prefix. On any error, what was made is
-/// removed before the error is returned.
-pub fn realise(plan: &Plan, run_id: &str) -> Result<Realised, Error> {
-    check_privileges()?;
-    let mut r = Realised { run_id: run_id.to_string(), names: BTreeMap::new(), notes: Vec::new(), done: false };
-    r.extend(plan)?;
+/// Runs `f` with this thread inside the namespace `target`, then returns to where it was.
+fn in_netns<T>(target: &File, f: impl FnOnce() -> T) -> Result<T, Error> {
+    let home = File::open("/proc/thread-self/ns/net").map_err(|e| kerr("cannot open this thread's namespace", e))?;
+    nix::sched::setns(target, CloneFlags::CLONE_NEWNET).map_err(|e| kerr("setns into the run's namespace", e))?;
+    let r = f();
+    // Staying in the wrong namespace would make later steps touch it: never continue.
+    nix::sched::setns(&home, CloneFlags::CLONE_NEWNET).expect("cannot return to the original network namespace");
     Ok(r)
 }
 
-/// `netsim clean`: removes every namespace a netsim run made (a crashed run's leftovers).
-pub fn clean_all() -> Result<Vec<String>, Error> {
-    check_privileges()?;
-    remove_prefixed(PREFIX)
+fn write_sysctl(path: &str, value: &str) -> std::io::Result<()> {
+    std::fs::write(path, value)
 }
 
-/// Removes every namespace whose name starts with `prefix`; returns their names.
-pub fn remove_prefixed(prefix: &str) -> Result<Vec<String>, Error> {
-    let out = Command::new("ip").args(["netns", "list"]).output().map_err(|e| err(format!("ip netns list: {e}")))?;
-    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|n| n.starts_with(prefix))
-        .map(str::to_string)
-        .collect();
-    remove(names.iter())?;
-    Ok(names)
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Veth,
+    Bridge,
+    Vxlan,
+    Macvlan,
+    Vlan,
+}
+
+struct Ctx {
+    ns: HashMap<String, Ns>,
+    /// (plan ns, device) -> kind.
+    devs: HashMap<(String, String), Kind>,
+}
+
+impl Ctx {
+    fn ns(&self, name: &str, user: &str) -> Result<&Ns, Error> {
+        self.ns.get(name).ok_or_else(|| Error::Plan(format!("{user} names namespace `{name}`, which the plan lacks")))
+    }
+}
+
+async fn ifindex(ns: &Ns, plan_ns: &str, dev: &str) -> Result<u32, Error> {
+    let mut s = ns.nl.link().get().match_name(dev.to_string()).execute();
+    match s.try_next().await {
+        Ok(Some(m)) => Ok(m.header.index),
+        Ok(None) | Err(_) => Err(Error::Plan(format!("no device `{dev}` in namespace `{plan_ns}` ({})", ns.kname))),
+    }
+}
+
+async fn build(plan: &Plan, opts: &Options, r: &mut Realised) -> Result<(), Error> {
+    let t = Instant::now();
+    let mut cx = Ctx { ns: HashMap::new(), devs: HashMap::new() };
+
+    // 0. Namespaces made by an earlier call (a Docker step's plan refers to them).
+    for (p, k) in r.names.clone() {
+        let file = File::open(Path::new(NETNS_DIR).join(&k)).map_err(|e| kerr(format!("open {k}"), e))?;
+        let nl = in_netns(&file, || -> Result<Handle, Error> {
+            let (conn, handle, _) = rtnetlink::new_connection().map_err(|e| kerr("netlink socket", e))?;
+            tokio::spawn(conn);
+            Ok(handle)
+        })??;
+        cx.ns.insert(p, Ns { kname: k, file, nl });
+    }
+
+    // 1. Namespaces, their netlink sockets and sysctls.
+    prepare_netns_dir()?;
+    for n in &plan.namespaces {
+        if cx.ns.contains_key(n.name.as_str()) {
+            return Err(Error::Plan(format!("namespace `{}` is declared twice", n.name)));
+        }
+        let kname = kernel_ns_name(&r.run_id, &n.name, &r.names);
+        create_netns(&kname)?;
+        r.created.push(kname.clone());
+        r.names.push((n.name.clone(), kname.clone()));
+        let file = File::open(Path::new(NETNS_DIR).join(&kname)).map_err(|e| kerr(format!("open {kname}"), e))?;
+        let (nl, missing_brnf) = in_netns(&file, || -> Result<(Handle, bool), Error> {
+            let (conn, handle, _) = rtnetlink::new_connection().map_err(|e| kerr("netlink socket", e))?;
+            tokio::spawn(conn);
+            let sysctl =
+                |p: &str, v: &str| write_sysctl(p, v).map_err(|e| kerr(format!("sysctl {p}={v} in {kname}"), e));
+            sysctl("/proc/sys/net/ipv4/ip_forward", if n.ip_forward { "1" } else { "0" })?;
+            sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", "0")?;
+            let brnf = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+            let have = Path::new(brnf).exists();
+            if have {
+                sysctl(brnf, if n.bridge_nf_call_iptables { "1" } else { "0" })?;
+            }
+            Ok((handle, !have && n.bridge_nf_call_iptables))
+        })??;
+        if missing_brnf {
+            r.notes.push(format!(
+                "namespace `{}`: net.bridge.bridge-nf-call-iptables is absent (no br_netfilter): bridged traffic skips iptables",
+                n.name
+            ));
+        }
+        if n.lo_up {
+            let ns = Ns { kname: kname.clone(), file, nl };
+            let lo = ifindex(&ns, &n.name, "lo").await?;
+            ns.nl
+                .link()
+                .set(LinkUnspec::new_with_index(lo).up().build())
+                .execute()
+                .await
+                .map_err(|e| kerr(format!("ip -n {kname} link set lo up"), e))?;
+            cx.ns.insert(n.name.clone(), ns);
+        } else {
+            cx.ns.insert(n.name.clone(), Ns { kname, file, nl });
+        }
+    }
+    r.timings.push(("namespaces", t.elapsed()));
+
+    // 2. Devices, in plan order (a vxlan's underlay or a macvlan's parent comes first).
+    let t = Instant::now();
+    for (i, link) in plan.links.iter().enumerate() {
+        if opts.fail_at_link == Some(i) {
+            return Err(Error::Injected(format!("before link {i} (`{}` in `{}`)", link.name(), link.ns())));
+        }
+        if opts.panic_at_link == Some(i) {
+            panic!("injected panic before link {i} (`{}` in `{}`)", link.name(), link.ns());
+        }
+        create_link(&mut cx, link).await?;
+    }
+    r.timings.push(("links", t.elapsed()));
+
+    // 3. Masters, then everything up.
+    let t = Instant::now();
+    for link in &plan.links {
+        let ends: Vec<(&str, &str, Option<&String>)> = match link {
+            Link::Veth { name, ns, peer, peer_ns, master, peer_master, .. } => {
+                vec![(ns, name, master.as_ref()), (peer_ns, peer, peer_master.as_ref())]
+            }
+            Link::Vxlan { name, ns, master, .. } => vec![(ns, name, master.as_ref())],
+            other => vec![(other.ns(), other.name(), None)],
+        };
+        for (ns_name, dev, master) in ends {
+            let ns = cx.ns(ns_name, &format!("link `{dev}`"))?;
+            let idx = ifindex(ns, ns_name, dev).await?;
+            let mut b = LinkUnspec::new_with_index(idx).up();
+            let mut what = format!("ip -n {} link set {dev}", ns.kname);
+            if let Some(m) = master {
+                b = b.controller(ifindex(ns, ns_name, m).await?);
+                what.push_str(&format!(" master {m}"));
+            }
+            what.push_str(" up");
+            ns.nl.link().set(b.build()).execute().await.map_err(|e| kerr(what, e))?;
+        }
+    }
+    r.timings.push(("masters+up", t.elapsed()));
+
+    // 4. Addresses, routes, neighbours, FDB.
+    let t = Instant::now();
+    for a in &plan.addresses {
+        let ns = cx.ns(&a.ns, &format!("address {}", a.addr))?;
+        let idx = ifindex(ns, &a.ns, &a.dev).await?;
+        ns.nl
+            .address()
+            .add(idx, IpAddr::V4(a.addr.addr), a.addr.len)
+            .execute()
+            .await
+            .map_err(|e| kerr(format!("ip -n {} addr add {} dev {}", ns.kname, a.addr, a.dev), e))?;
+    }
+    for rt in &plan.routes {
+        let ns = cx.ns(&rt.ns, &format!("route {}", rt.dst))?;
+        let dst = rt.dst.trunc();
+        let mut b = RouteMessageBuilder::<Ipv4Addr>::new()
+            .destination_prefix(dst.addr, dst.len)
+            .protocol(RouteProtocol::Boot)
+            .kind(RouteType::Unicast);
+        let mut what = format!("ip -n {} route add {dst}", ns.kname);
+        if let Some(via) = rt.via {
+            b = b.gateway(via);
+            what.push_str(&format!(" via {via}"));
+        } else {
+            b = b.scope(RouteScope::Link);
+        }
+        if let Some(dev) = &rt.dev {
+            b = b.output_interface(ifindex(ns, &rt.ns, dev).await?);
+            what.push_str(&format!(" dev {dev}"));
+        }
+        if let Some(src) = rt.src {
+            b = b.pref_source(src);
+            what.push_str(&format!(" src {src}"));
+        }
+        if rt.metric != 0 {
+            b = b.priority(rt.metric);
+            what.push_str(&format!(" metric {}", rt.metric));
+        }
+        ns.nl.route().add(b.build()).execute().await.map_err(|e| kerr(what, e))?;
+    }
+    for n in &plan.neighbours {
+        let ns = cx.ns(&n.ns, &format!("neighbour {}", n.ip))?;
+        let idx = ifindex(ns, &n.ns, &n.dev).await?;
+        ns.nl
+            .neighbours()
+            .add(idx, IpAddr::V4(n.ip))
+            .link_layer_address(&n.lladdr.0)
+            .state(NeighbourState::Permanent)
+            .execute()
+            .await
+            .map_err(|e| {
+                kerr(
+                    format!("ip -n {} neigh add {} lladdr {} dev {} nud permanent", ns.kname, n.ip, n.lladdr, n.dev),
+                    e,
+                )
+            })?;
+    }
+    for f in &plan.fdb {
+        let ns = cx.ns(&f.ns, &format!("fdb entry {}", f.mac))?;
+        let idx = ifindex(ns, &f.ns, &f.dev).await?;
+        // On a vxlan device the entry is the device's own (`self`: a remote VTEP); on a
+        // bridge port it goes to the bridge's FDB (`master`).
+        // A `dst` only means something on a vxlan device (which may come from an earlier call).
+        let own = f.dst.is_some() || cx.devs.get(&(f.ns.clone(), f.dev.clone())) == Some(&Kind::Vxlan);
+        let mut m = NeighbourMessage::default();
+        m.header.family = AddressFamily::Bridge;
+        m.header.ifindex = idx;
+        m.header.state = NeighbourState::Permanent;
+        m.header.flags = if own { NeighbourFlags::Own } else { NeighbourFlags::Controller };
+        m.attributes.push(NeighbourAttribute::LinkLayerAddress(f.mac.0.to_vec()));
+        if let Some(dst) = f.dst {
+            m.attributes.push(NeighbourAttribute::Destination(NeighbourAddress::Inet(dst)));
+        }
+        let what = format!(
+            "bridge -n {} fdb append {} dev {}{} {} permanent",
+            ns.kname,
+            f.mac,
+            f.dev,
+            f.dst.map(|d| format!(" dst {d}")).unwrap_or_default(),
+            if own { "self" } else { "master" }
+        );
+        // `append` (NLM_F_APPEND), not `add`: several all-zeros entries make the flood list.
+        let mut req = NetlinkMessage::from(RouteNetlinkMessage::NewNeighbour(m));
+        req.header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND;
+        let mut nl = ns.nl.clone();
+        let mut resp = nl.request(req).map_err(|e| kerr(&what, e))?;
+        while let Some(msg) = resp.next().await {
+            if let NetlinkPayload::Error(e) = msg.payload {
+                return Err(kerr(what, rtnetlink::Error::NetlinkError(e)));
+            }
+        }
+    }
+    r.timings.push(("addr+route+neigh+fdb", t.elapsed()));
+
+    // 5. iptables: one iptables-restore per namespace.
+    let t = Instant::now();
+    for n in &plan.namespaces {
+        let lines: Vec<_> = plan.iptables.iter().filter(|l| l.ns == n.name).collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let ns = cx.ns(&n.name, "iptables")?;
+        // The `ipvs` match needs IPVS, which this kernel may lack (facts sheet §10).
+        let ipvs = Path::new("/proc/net/ip_vs").exists();
+        let tables: Vec<(&str, &str)> = lines
+            .iter()
+            .filter(|l| ipvs || !l.rule.contains("-m ipvs"))
+            .map(|l| (l.table.as_str(), l.rule.as_str()))
+            .collect();
+        if tables.len() < lines.len() && !r.notes.iter().any(|n| n.contains("-m ipvs")) {
+            r.notes.push("iptables `-m ipvs` rules: not loaded; this kernel has no IPVS (facts sheet §10)".into());
+        }
+        apply_iptables(ns, &tables)?;
+    }
+    for l in &plan.iptables {
+        cx.ns(&l.ns, "an iptables rule")?;
+    }
+    r.timings.push(("iptables", t.elapsed()));
+
+    // 6. IPVS: not on this kernel.
+    for v in &plan.ipvs {
+        let ns = cx.ns(&v.ns, "an IPVS service")?;
+        let have = in_netns(&ns.file, || Path::new("/proc/net/ip_vs").exists())?;
+        r.notes.push(if have {
+            format!(
+                "namespace `{}`: IPVS service fwmark {} ({} destinations) not programmed: this backend does not drive IPVS yet",
+                v.ns,
+                v.fwmark,
+                v.dests.len()
+            )
+        } else {
+            format!(
+                "unsupported on this kernel: IPVS (ipvsadm: Protocol not available): namespace `{}`, service fwmark {} with {} destinations was not programmed",
+                v.ns,
+                v.fwmark,
+                v.dests.len()
+            )
+        });
+    }
+    Ok(())
+}
+
+fn mac_vec(m: &Option<sim_core::wire::Mac>) -> Option<Vec<u8>> {
+    m.as_ref().map(|m| m.0.to_vec())
+}
+
+async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
+    let user = format!("link `{}`", link.name());
+    match link {
+        Link::Veth { name, ns, peer, peer_ns, mac, peer_mac, mtu, .. } => {
+            let a = cx.ns(ns, &user)?;
+            let b = cx.ns(peer_ns, &user)?;
+            // The peer is created straight into its namespace (IFLA_NET_NS_FD in the peer's
+            // message), so a peer named like a device of `ns` (eth0 <-> eth0) is fine.
+            let mut pm = LinkUnspec::new_with_name(peer);
+            if ns != peer_ns {
+                pm = pm.setns_by_fd(b.file.as_raw_fd());
+            }
+            if let Some(m) = mac_vec(peer_mac) {
+                pm = pm.address(m);
+            }
+            if let Some(mtu) = mtu {
+                pm = pm.mtu(*mtu);
+            }
+            let mut m = LinkVeth::new(name, peer).set_info_data(InfoData::Veth(InfoVeth::Peer(pm.build())));
+            if let Some(mac) = mac_vec(mac) {
+                m = m.address(mac);
+            }
+            if let Some(mtu) = mtu {
+                m = m.mtu(*mtu);
+            }
+            a.nl.link().add(m.build()).execute().await.map_err(|e| {
+                kerr(format!("ip -n {} link add {name} type veth peer {peer} netns {}", a.kname, b.kname), e)
+            })?;
+            cx.devs.insert((ns.clone(), name.clone()), Kind::Veth);
+            cx.devs.insert((peer_ns.clone(), peer.clone()), Kind::Veth);
+        }
+        Link::Bridge { name, ns, mac, mtu, ageing } => {
+            // Bridges cannot change namespace: made inside.
+            let a = cx.ns(ns, &user)?;
+            let mut m = LinkBridge::new(name);
+            if let Some(ag) = ageing {
+                m = m.ageing_time((ag.0 / 10_000_000) as u32); // centiseconds (USER_HZ)
+            }
+            if let Some(mac) = mac_vec(mac) {
+                m = m.address(mac);
+            }
+            if let Some(mtu) = mtu {
+                m = m.mtu(*mtu);
+            }
+            a.nl.link()
+                .add(m.build())
+                .execute()
+                .await
+                .map_err(|e| kerr(format!("ip -n {} link add {name} type bridge", a.kname), e))?;
+            cx.devs.insert((ns.clone(), name.clone()), Kind::Bridge);
+        }
+        Link::Vxlan {
+            name,
+            ns,
+            vni,
+            local,
+            dev,
+            dstport,
+            learning,
+            proxy,
+            l2miss,
+            l3miss,
+            mac,
+            mtu,
+            underlay_ns,
+            ..
+        } => {
+            let under_name = underlay_ns.as_deref().unwrap_or(ns);
+            let a = cx.ns(ns, &user)?;
+            let u = cx.ns(under_name, &user)?;
+            // Created through the underlay's socket: its UDP socket and `dev` are the
+            // underlay's; IFLA_NET_NS_FD puts the device itself in `ns`.
+            let mut m = LinkVxlan::new(name, *vni)
+                .port(*dstport)
+                .learning(*learning)
+                .proxy(*proxy)
+                .l2miss(*l2miss)
+                .l3miss(*l3miss);
+            if let Some(l) = local {
+                m = m.local(*l);
+            }
+            if let Some(d) = dev {
+                m = m.dev(ifindex(u, under_name, d).await?);
+            }
+            if let Some(mac) = mac_vec(mac) {
+                m = m.address(mac);
+            }
+            if let Some(mtu) = mtu {
+                m = m.mtu(*mtu);
+            }
+            if under_name != ns {
+                m = m.setns_by_fd(a.file.as_raw_fd());
+            }
+            u.nl.link().add(m.build()).execute().await.map_err(|e| {
+                kerr(
+                    format!(
+                        "ip -n {} link add {name} type vxlan id {vni} dstport {dstport} (into {})",
+                        u.kname, a.kname
+                    ),
+                    e,
+                )
+            })?;
+            cx.devs.insert((ns.clone(), name.clone()), Kind::Vxlan);
+        }
+        Link::Macvlan { name, ns, parent, parent_ns, mode, mac, mtu } => {
+            let pn = parent_ns.as_deref().unwrap_or(ns);
+            let a = cx.ns(ns, &user)?;
+            let p = cx.ns(pn, &user)?;
+            let pidx = ifindex(p, pn, parent).await?;
+            let mode = match mode {
+                MacvlanMode::Bridge => NlMacVlanMode::Bridge,
+                MacvlanMode::Private => NlMacVlanMode::Private,
+                MacvlanMode::Vepa => NlMacVlanMode::Vepa,
+            };
+            let mut m = LinkMacVlan::new(name, pidx, mode);
+            if let Some(mac) = mac_vec(mac) {
+                m = m.address(mac);
+            }
+            if let Some(mtu) = mtu {
+                m = m.mtu(*mtu);
+            }
+            if pn != ns {
+                m = m.setns_by_fd(a.file.as_raw_fd());
+            }
+            p.nl.link().add(m.build()).execute().await.map_err(|e| {
+                kerr(format!("ip -n {} link add link {parent} {name} type macvlan (into {})", p.kname, a.kname), e)
+            })?;
+            cx.devs.insert((ns.clone(), name.clone()), Kind::Macvlan);
+        }
+        Link::Vlan { name, ns, parent, id, mac, mtu } => {
+            let a = cx.ns(ns, &user)?;
+            let pidx = ifindex(a, ns, parent).await?;
+            let mut m = LinkVlan::new(name, pidx, *id);
+            if let Some(mac) = mac_vec(mac) {
+                m = m.address(mac);
+            }
+            if let Some(mtu) = mtu {
+                m = m.mtu(*mtu);
+            }
+            // Tried for real; this kernel has no 8021q, and says so.
+            a.nl.link().add(m.build()).execute().await.map_err(|e| {
+                Error::Unsupported(format!(
+                    "802.1Q VLAN link `{name}` (parent `{parent}`, id {id}) in namespace `{ns}`: `ip link add link {parent} name {name} type vlan id {id}` failed: {e} (the kernel has no `vlan` link type; iproute2 says \"Error: Unknown device type.\")"
+                ))
+            })?;
+            cx.devs.insert((ns.clone(), name.clone()), Kind::Vlan);
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// iptables
+
+/// Splits a rule like a shell would (quotes `'…'` and `"…"`, backslash escapes).
+pub fn shell_words(s: &str) -> Result<Vec<String>, String> {
+    let mut out = vec![];
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => cur.push(c),
+                        None => return Err(format!("unclosed ' in `{s}`")),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => cur.push(chars.next().ok_or_else(|| format!("dangling \\ in `{s}`"))?),
+                        Some(c) => cur.push(c),
+                        None => return Err(format!("unclosed \" in `{s}`")),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                cur.push(chars.next().ok_or_else(|| format!("dangling \\ in `{s}`"))?);
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+/// Turns `iptables -t TABLE RULE` lines into one `iptables-restore` input, or `None` when
+/// a line is not expressible there (anything but -A, -I, -N, -P).
+pub fn restore_input(lines: &[(&str, &str)]) -> Result<Option<String>, String> {
+    // table -> (declarations, rules), in order of first appearance.
+    let mut tables: Vec<(String, Vec<String>, Vec<String>)> = vec![];
+    for (table, rule) in lines {
+        let words = shell_words(rule)?;
+        let slot = match tables.iter().position(|(t, _, _)| t == table) {
+            Some(i) => i,
+            None => {
+                tables.push((table.to_string(), vec![], vec![]));
+                tables.len() - 1
+            }
+        };
+        let (_, decls, rules) = &mut tables[slot];
+        match words.first().map(String::as_str) {
+            Some("-N" | "--new-chain") if words.len() == 2 => decls.push(format!(":{} - [0:0]", words[1])),
+            Some("-P" | "--policy") if words.len() == 3 => decls.push(format!(":{} {} [0:0]", words[1], words[2])),
+            Some("-A" | "--append" | "-I" | "--insert") => rules.push(rule.trim().to_string()),
+            _ => return Ok(None),
+        }
+    }
+    let mut s = String::new();
+    for (t, decls, rules) in tables {
+        s.push_str(&format!("*{t}\n"));
+        for d in decls {
+            s.push_str(&d);
+            s.push('\n');
+        }
+        for r in rules {
+            s.push_str(&r);
+            s.push('\n');
+        }
+        s.push_str("COMMIT\n");
+    }
+    Ok(Some(s))
+}
+
+/// A command run inside namespace `ns` (the child `setns`es before exec).
+fn command_in(ns: &Ns, program: &str) -> Command {
+    let mut c = Command::new(program);
+    let fd = ns.file.as_raw_fd();
+    // SAFETY: setns is async-signal-safe; the fd stays open in the child until exec.
+    unsafe {
+        c.pre_exec(move || {
+            let f = std::os::fd::BorrowedFd::borrow_raw(fd);
+            nix::sched::setns(f, CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)
+        });
+    }
+    c
+}
+
+fn apply_iptables(ns: &Ns, lines: &[(&str, &str)]) -> Result<(), Error> {
+    let input = restore_input(lines).map_err(Error::Plan)?;
+    match input {
+        Some(input) => {
+            let mut child = command_in(ns, "iptables-restore")
+                .arg("-w")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| kerr(format!("cannot run iptables-restore in {}", ns.kname), e))?;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .map_err(|e| kerr("iptables-restore stdin", e))?;
+            let out = child.wait_with_output().map_err(|e| kerr("iptables-restore", e))?;
+            if !out.status.success() {
+                return Err(kerr(
+                    format!("iptables-restore in {}", ns.kname),
+                    format!("{}; its input was:\n{input}", String::from_utf8_lossy(&out.stderr).trim()),
+                ));
+            }
+        }
+        None => {
+            for (table, rule) in lines {
+                let words = shell_words(rule).map_err(Error::Plan)?;
+                let out = command_in(ns, "iptables")
+                    .args(["-w", "-t", table])
+                    .args(&words)
+                    .output()
+                    .map_err(|e| kerr(format!("cannot run iptables in {}", ns.kname), e))?;
+                if !out.status.success() {
+                    return Err(kerr(
+                        format!("ip netns exec {} iptables -t {table} {rule}", ns.kname),
+                        String::from_utf8_lossy(&out.stderr).trim(),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses, with a clear message, unless this process may create namespaces.
+pub fn check_privileges() -> Result<(), Error> {
+    (Options::default().check_privileges)().map_err(|why| {
+        Error::Privileges(format!(
+            "the netns backend needs root or CAP_NET_ADMIN: {why}; run it with sudo, or use the simulator (the default backend)"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_sanitised_unique_and_short() {
+        let mut taken = vec![];
+        let a = kernel_ns_name("r1", "1-abc:host/x", &taken);
+        assert_eq!(a, "nsim-r1-1-abc_host_x");
+        taken.push(("1-abc:host/x".into(), a));
+        let b = kernel_ns_name("r1", "1-abc:host_x", &taken);
+        assert_eq!(b, "nsim-r1-1-abc_host_x-2");
+        let long = "n".repeat(200);
+        let c = kernel_ns_name("r1", &long, &taken);
+        assert!(c.len() <= MAX_NAME, "{c}");
+        let d = kernel_ns_name("r1", &format!("{long}x"), &taken);
+        assert_ne!(c, d);
+    }
+
+    #[test]
+    fn restore_input_declares_chains() {
+        let lines = [
+            ("filter", "-N DOCKER"),
+            ("filter", "-P FORWARD DROP"),
+            ("filter", "-A FORWARD -j DOCKER"),
+            ("nat", "-A POSTROUTING -s 10.0.0.0/24 -m comment --comment \"x y\" -j MASQUERADE"),
+        ];
+        let s = restore_input(&lines).unwrap().unwrap();
+        assert_eq!(
+            s,
+            "*filter\n:DOCKER - [0:0]\n:FORWARD DROP [0:0]\n-A FORWARD -j DOCKER\nCOMMIT\n*nat\n-A POSTROUTING -s 10.0.0.0/24 -m comment --comment \"x y\" -j MASQUERADE\nCOMMIT\n"
+        );
+        assert_eq!(restore_input(&[("filter", "-F")]).unwrap(), None);
+        assert_eq!(
+            shell_words("-m comment --comment 'a b' -j X").unwrap(),
+            ["-m", "comment", "--comment", "a b", "-j", "X"]
+        );
+    }
+
+    #[test]
+    fn refuses_without_privileges_and_creates_nothing() {
+        fn no_caps() -> Result<(), String> {
+            Err("this process lacks CAP_NET_ADMIN and CAP_SYS_ADMIN (CapEff 0000000000000000)".into())
+        }
+        let plan = Plan {
+            namespaces: vec![sim_core::plan::NsPlan {
+                name: "a".into(),
+                lo_up: true,
+                ip_forward: false,
+                bridge_nf_call_iptables: true,
+            }],
+            ..Default::default()
+        };
+        let opts = Options { check_privileges: no_caps, ..Default::default() };
+        let e = realise_with(&plan, "nocaps", &opts).unwrap_err();
+        assert!(matches!(e, Error::Privileges(_)));
+        assert!(e.to_string().starts_with("the netns backend needs root or CAP_NET_ADMIN: "), "{e}");
+        assert!(!Path::new(NETNS_DIR).join("nsim-nocaps-a").exists());
+    }
 }

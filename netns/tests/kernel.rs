@@ -1,0 +1,408 @@
+//! Tests on the real kernel. They need root and FAIL (not skip) without it.
+//! They serialise on one lock: namespaces, `clean_all` and pings must not interleave.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+
+use netsim_netns::realise::{self, Error, Options, Realised};
+use serde_json::Value;
+use sim_core::plan::{Link, Plan};
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+const SCENARIOS: &str = "/work/main/scenarios/linux";
+
+fn root() -> MutexGuard<'static, ()> {
+    let g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    assert_eq!(nix_euid(), 0, "these tests need root (they build real network namespaces)");
+    g
+}
+
+fn nix_euid() -> u32 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+    let l = s.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    l.split_whitespace().nth(2).unwrap().parse().unwrap()
+}
+
+fn plan(file: &str) -> Plan {
+    let p = Path::new(SCENARIOS).join(file);
+    sim_core::scenario::Loaded::from_file(&p).unwrap_or_else(|e| panic!("{e}")).scenario.plan
+}
+
+fn sh(prog: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(prog).args(args).output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+fn json(prog: &str, args: &[&str]) -> Value {
+    let (ok, out) = sh(prog, args);
+    assert!(ok, "{prog} {args:?}: {out}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{prog} {args:?}: {e}: {out}"))
+}
+
+fn k<'a>(r: &'a Realised, ns: &str) -> &'a str {
+    r.kernel_name(ns).unwrap()
+}
+
+fn addrs(r: &Realised, ns: &str, dev: &str) -> Vec<String> {
+    let v = json("ip", &["-n", k(r, ns), "-j", "addr", "show", "dev", dev]);
+    v[0]["addr_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["family"] == "inet")
+        .map(|a| format!("{}/{}", a["local"].as_str().unwrap(), a["prefixlen"]))
+        .collect()
+}
+
+fn ping(r: &Realised, from: &str, dst: &str) {
+    let (ok, out) = sh("ip", &["netns", "exec", k(r, from), "ping", "-c", "1", "-W", "1", dst]);
+    assert!(ok, "ping {from} -> {dst} failed:\n{out}");
+}
+
+fn netns_list() -> String {
+    sh("ip", &["netns", "list"]).1
+}
+
+fn assert_gone(run_id: &str) {
+    let pfx = format!("nsim-{run_id}-");
+    let list = netns_list();
+    assert!(!list.lines().any(|l| l.starts_with(&pfx)), "left behind:\n{list}");
+    let dir: Vec<_> = std::fs::read_dir("/run/netns")
+        .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.starts_with(&pfx)).collect())
+        .unwrap_or_default();
+    assert!(dir.is_empty(), "left in /run/netns: {dir:?}");
+}
+
+fn fresh(run_id: &str) {
+    // A previous crashed run of this test must not make it fail.
+    realise::clean_matching(&format!("nsim-{run_id}-")).unwrap();
+}
+
+#[test]
+fn bridge_two_namespaces() {
+    let _g = root();
+    fresh("tbr");
+    let r = realise::realise(&plan("bridge-two-namespaces.ron"), "tbr").unwrap();
+    assert_eq!(
+        r.names,
+        [("host", "nsim-tbr-host"), ("ns1", "nsim-tbr-ns1"), ("ns2", "nsim-tbr-ns2")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert_eq!(r.netns_path("ns1").unwrap(), Path::new("/run/netns/nsim-tbr-ns1"));
+    assert_eq!(addrs(&r, "host", "br0"), ["10.0.0.254/24"]);
+    assert_eq!(addrs(&r, "ns1", "eth0"), ["10.0.0.1/24"]);
+    assert_eq!(addrs(&r, "ns2", "eth0"), ["10.0.0.2/24"]);
+    let routes = json("ip", &["-n", k(&r, "ns1"), "-j", "route"]);
+    let def = routes.as_array().unwrap().iter().find(|x| x["dst"] == "default").expect("default route");
+    assert_eq!(def["gateway"], "10.0.0.254");
+    assert_eq!(def["dev"], "eth0");
+    let links = json("ip", &["-n", k(&r, "host"), "-j", "link"]);
+    for port in ["veth1", "veth2"] {
+        let l = links.as_array().unwrap().iter().find(|l| l["ifname"] == port).unwrap();
+        assert_eq!(l["master"], "br0");
+        assert_eq!(l["operstate"], "UP", "{l}");
+    }
+    for ns in ["host", "ns1"] {
+        let (_, v) = sh("ip", &["netns", "exec", k(&r, ns), "cat", "/proc/sys/net/bridge/bridge-nf-call-iptables"]);
+        assert_eq!(v.trim(), "1", "bridge-nf-call-iptables in {ns}");
+        let (_, v) = sh("ip", &["netns", "exec", k(&r, ns), "cat", "/proc/sys/net/ipv4/conf/all/rp_filter"]);
+        assert_eq!(v.trim(), "0", "rp_filter in {ns}");
+    }
+    let lo = json("ip", &["-n", k(&r, "ns1"), "-j", "link", "show", "lo"]);
+    assert!(lo[0]["flags"].as_array().unwrap().iter().any(|f| f == "UP"), "{lo}");
+    ping(&r, "ns1", "10.0.0.2");
+    ping(&r, "ns2", "10.0.0.254");
+    ping(&r, "host", "10.0.0.1");
+    // The bridge learned ns1's and ns2's MACs on their ports.
+    let fdb = json("bridge", &["-n", k(&r, "host"), "-j", "fdb", "show", "br", "br0"]);
+    let mac1 = json("ip", &["-n", k(&r, "ns1"), "-j", "link", "show", "eth0"])[0]["address"].clone();
+    assert!(
+        fdb.as_array().unwrap().iter().any(|e| e["mac"] == mac1 && e["ifname"] == "veth1"),
+        "ns1's MAC not learned on veth1: {fdb}"
+    );
+    r.teardown().unwrap();
+    assert_gone("tbr");
+}
+
+#[test]
+fn vxlan_two_hosts() {
+    let _g = root();
+    fresh("tvx");
+    let r = realise::realise(&plan("vxlan-two-hosts.ron"), "tvx").unwrap();
+    let h1 = k(&r, "host1").to_string();
+    let v = json("ip", &["-n", &h1, "-d", "-j", "link", "show", "vxlan0"]);
+    let info = &v[0]["linkinfo"]["info_data"];
+    assert_eq!(info["id"], 42);
+    assert_eq!(info["port"], 4789);
+    assert_eq!(info["local"], "192.168.0.1");
+    assert_eq!(info["link"], "eth0");
+    assert_eq!(info["learning"], true);
+    assert_eq!(v[0]["master"], "br0");
+    let c1 = json("ip", &["-n", k(&r, "c1"), "-j", "link", "show", "eth0"]);
+    assert_eq!(c1[0]["mtu"], 1450);
+    let peer = json("ip", &["-n", &h1, "-j", "link", "show", "veth-c1"]);
+    assert_eq!(peer[0]["mtu"], 1450);
+    assert_eq!(addrs(&r, "c2", "eth0"), ["10.0.0.2/24"]);
+    assert_eq!(addrs(&r, "host2", "eth0"), ["192.168.0.2/24"]);
+    let fdb = json("bridge", &["-n", &h1, "-j", "fdb", "show", "dev", "vxlan0"]);
+    let flood = fdb
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["mac"] == "00:00:00:00:00:00")
+        .unwrap_or_else(|| panic!("no flood entry: {fdb}"));
+    assert_eq!(flood["dst"], "192.168.0.2");
+    assert_eq!(flood["state"], "permanent");
+    assert!(flood["flags"].as_array().unwrap().iter().any(|f| f == "self"), "{flood}");
+    ping(&r, "c1", "10.0.0.2");
+    ping(&r, "c2", "10.0.0.1");
+    // vxlan0 learned c2's MAC behind VTEP 192.168.0.2.
+    let mac2 = json("ip", &["-n", k(&r, "c2"), "-j", "link", "show", "eth0"])[0]["address"].clone();
+    let fdb = json("bridge", &["-n", &h1, "-j", "fdb", "show", "dev", "vxlan0"]);
+    assert!(
+        fdb.as_array().unwrap().iter().any(|e| e["mac"] == mac2 && e["dst"] == "192.168.0.2"),
+        "c2's MAC not learned: {fdb}"
+    );
+    r.teardown().unwrap();
+    assert_gone("tvx");
+}
+
+#[test]
+fn vxlan_static_proxy_and_router_nat() {
+    let _g = root();
+    fresh("tsp");
+    let r = realise::realise(&plan("vxlan-static-proxy.ron"), "tsp").unwrap();
+    let neigh = json("ip", &["-n", k(&r, "host1"), "-j", "neigh", "show", "dev", "vxlan0"]);
+    assert_eq!(neigh[0]["dst"], "10.0.1.3");
+    assert_eq!(neigh[0]["state"][0], "PERMANENT");
+    ping(&r, "c1", "10.0.1.3");
+    r.teardown().unwrap();
+    assert_gone("tsp");
+
+    fresh("tnat");
+    let r = realise::realise(&plan("router-nat.ron"), "tnat").unwrap();
+    let (ok, rules) = sh("ip", &["netns", "exec", k(&r, "router"), "iptables-save"]);
+    assert!(ok, "{rules}");
+    for want in
+        [":FORWARD DROP", "-A POSTROUTING -s 192.168.1.0/24 -o eth1 -j MASQUERADE", "--to-destination 192.168.1.2:80"]
+    {
+        assert!(rules.contains(want), "missing `{want}` in\n{rules}");
+    }
+    let (_, fwd) = sh("ip", &["netns", "exec", k(&r, "router"), "cat", "/proc/sys/net/ipv4/ip_forward"]);
+    assert_eq!(fwd.trim(), "1");
+    let (_, fwd) = sh("ip", &["netns", "exec", k(&r, "lan1"), "cat", "/proc/sys/net/ipv4/ip_forward"]);
+    assert_eq!(fwd.trim(), "0");
+    ping(&r, "lan1", "203.0.113.10");
+    r.teardown().unwrap();
+    assert_gone("tnat");
+}
+
+#[test]
+fn macvlan_on_a_parent_in_another_namespace_and_vlan_is_refused() {
+    let _g = root();
+    let full = plan("macvlan-vlan.ron");
+    // The whole plan: the 802.1Q links are refused with a clear error, and nothing is left.
+    fresh("tvl");
+    let e = realise::realise(&full, "tvl").unwrap_err();
+    eprintln!("vlan refusal: {e}");
+    assert!(matches!(e, Error::Unsupported(_)), "{e}");
+    assert!(e.to_string().contains("eth0.10"), "{e}");
+    assert_gone("tvl");
+    // Without the VLAN parts: macvlan eth0 in c1/c2 on host1's eth0 (same name, other ns).
+    let mut p = full.clone();
+    p.links.retain(|l| !matches!(l, Link::Vlan { .. }) && l.ns() != "c3");
+    p.addresses.retain(|a| a.dev != "eth0.10" && a.ns != "c3");
+    p.namespaces.retain(|n| n.name != "c3");
+    fresh("tmv");
+    let r = realise::realise(&p, "tmv").unwrap();
+    let v = json("ip", &["-n", k(&r, "c1"), "-d", "-j", "link", "show", "eth0"]);
+    assert_eq!(v[0]["linkinfo"]["info_kind"], "macvlan");
+    assert_eq!(v[0]["linkinfo"]["info_data"]["mode"], "bridge");
+    ping(&r, "c1", "192.168.10.2"); // out through host1's eth0 and the lan switch
+    ping(&r, "c1", "192.168.10.12"); // c2, macvlan bridge mode on the same parent
+    r.teardown().unwrap();
+    assert_gone("tmv");
+}
+
+/// Docker's overlay shape: vxlan0 lives in an overlay namespace, but its UDP socket is the
+/// host's (`underlay_ns`).
+#[test]
+fn vxlan_with_underlay_in_another_namespace() {
+    let _g = root();
+    let mut p = plan("vxlan-two-hosts.ron");
+    for n in ["ov1", "ov2"] {
+        p.namespaces.push(sim_core::plan::NsPlan {
+            name: n.into(),
+            lo_up: true,
+            ip_forward: false,
+            bridge_nf_call_iptables: true,
+        });
+    }
+    for l in &mut p.links {
+        match l {
+            Link::Bridge { ns, .. } => *ns = if ns == "host1" { "ov1".into() } else { "ov2".into() },
+            Link::Vxlan { ns, underlay_ns, .. } => {
+                *underlay_ns = Some(ns.clone());
+                *ns = if ns == "host1" { "ov1".into() } else { "ov2".into() };
+            }
+            Link::Veth { peer_ns, peer_master: Some(_), .. } => {
+                *peer_ns = if peer_ns == "host1" { "ov1".into() } else { "ov2".into() }
+            }
+            _ => {}
+        }
+    }
+    for f in &mut p.fdb {
+        f.ns = if f.ns == "host1" { "ov1".into() } else { "ov2".into() };
+    }
+    fresh("tov");
+    let r = realise::realise(&p, "tov").unwrap();
+    let (_, l) = sh("ip", &["-n", k(&r, "host1"), "-br", "link"]);
+    assert!(!l.contains("vxlan0"), "vxlan0 must not stay in the underlay:\n{l}");
+    ping(&r, "c1", "10.0.0.2");
+    r.teardown().unwrap();
+    assert_gone("tov");
+}
+
+#[test]
+fn ipvs_is_a_note_not_a_failure() {
+    let _g = root();
+    let mut p = plan("bridge-two-namespaces.ron");
+    p.ipvs.push(sim_core::plan::IpvsPlan { ns: "ns1".into(), fwmark: 256, dests: vec!["10.0.0.2".parse().unwrap()] });
+    fresh("tipvs");
+    let r = realise::realise(&p, "tipvs").unwrap();
+    assert_eq!(r.notes.len(), 1, "{:?}", r.notes);
+    eprintln!("note: {}", r.notes[0]);
+    assert!(r.notes[0].contains("IPVS"), "{:?}", r.notes);
+    r.teardown().unwrap();
+    assert_gone("tipvs");
+}
+
+#[test]
+fn an_error_mid_realise_leaves_nothing() {
+    let _g = root();
+    let p = plan("vxlan-two-hosts.ron");
+    for n in 0..p.links.len() {
+        fresh("tfail");
+        let opts = Options { fail_at_link: Some(n), ..Default::default() };
+        let e = realise::realise_with(&p, "tfail", &opts).unwrap_err();
+        assert!(matches!(e, Error::Injected(_)), "{e}");
+        assert_gone("tfail");
+    }
+}
+
+#[test]
+fn a_panic_mid_realise_leaves_nothing() {
+    let _g = root();
+    let p = plan("vxlan-two-hosts.ron");
+    fresh("tpanic");
+    let opts = Options { panic_at_link: Some(4), ..Default::default() };
+    let r = std::panic::catch_unwind(|| realise::realise_with(&p, "tpanic", &opts));
+    assert!(r.is_err(), "the injected panic must propagate");
+    assert_gone("tpanic");
+}
+
+#[test]
+fn dropping_tears_down() {
+    let _g = root();
+    fresh("tdrop");
+    let r = realise::realise(&plan("bridge-two-namespaces.ron"), "tdrop").unwrap();
+    assert!(netns_list().contains("nsim-tdrop-host"));
+    drop(r);
+    assert_gone("tdrop");
+}
+
+#[test]
+fn an_existing_namespace_is_not_taken_over() {
+    let _g = root();
+    fresh("texist");
+    let (ok, out) = sh("ip", &["netns", "add", "nsim-texist-ns2"]);
+    assert!(ok, "{out}");
+    let e = realise::realise(&plan("bridge-two-namespaces.ron"), "texist").unwrap_err();
+    assert!(e.to_string().contains("nsim-texist-ns2"), "{e}");
+    // Ours are gone, the one we did not make is still there.
+    let list = netns_list();
+    assert!(!list.contains("nsim-texist-host") && !list.contains("nsim-texist-ns1"), "{list}");
+    assert!(list.contains("nsim-texist-ns2"), "{list}");
+    sh("ip", &["netns", "del", "nsim-texist-ns2"]);
+}
+
+#[test]
+fn clean_all_after_a_crash() {
+    let _g = root();
+    fresh("tcrash");
+    let r = realise::realise(&plan("vxlan-two-hosts.ron"), "tcrash").unwrap();
+    let ours: Vec<String> = r.names.iter().map(|(_, k)| k.clone()).collect();
+    std::mem::forget(r); // as if the process had died
+    let list = netns_list();
+    for n in &ours {
+        assert!(list.contains(n.as_str()), "{n} missing before clean:\n{list}");
+    }
+    // clean_all removes every nsim- namespace on the machine. If another run (not this test
+    // binary's) is live, remove only ours, through the same code path with this run's prefix.
+    let foreign: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| n.starts_with("nsim-") && !ours.iter().any(|o| o == n))
+        .collect();
+    let removed = if foreign.is_empty() {
+        realise::clean_all().unwrap()
+    } else {
+        eprintln!("other nsim- namespaces are live ({foreign:?}): cleaning only nsim-tcrash-");
+        realise::clean_matching("nsim-tcrash-").unwrap()
+    };
+    let mut want = ours.clone();
+    want.sort();
+    assert_eq!(removed, want);
+    assert_gone("tcrash");
+    assert!(realise::clean_all().is_ok());
+}
+
+#[test]
+fn a_bad_plan_is_refused_and_leaves_nothing() {
+    let _g = root();
+    let mut p = plan("bridge-two-namespaces.ron");
+    p.addresses.push(sim_core::plan::AddrPlan {
+        ns: "ns1".into(),
+        dev: "eth9".into(),
+        addr: "10.9.0.1/24".parse().unwrap(),
+    });
+    fresh("tbad");
+    let e = realise::realise(&p, "tbad").unwrap_err();
+    assert!(matches!(e, Error::Plan(_)) && e.to_string().contains("eth9"), "{e}");
+    assert_gone("tbad");
+    let e = realise::realise(&p, "bad/run").unwrap_err();
+    assert!(matches!(e, Error::Plan(_)), "{e}");
+}
+
+#[test]
+fn iptables_line_by_line_fallback_and_a_refused_rule() {
+    let _g = root();
+    let mut p = plan("bridge-two-namespaces.ron");
+    let line =
+        |rule: &str| sim_core::plan::IptablesPlan { ns: "ns1".into(), table: "filter".into(), rule: rule.into() };
+    // `-F` is not iptables-restore material: every line runs as `iptables -t T …` instead.
+    p.iptables = vec![
+        line("-N NSIM"),
+        line("-A INPUT -m comment --comment \"two words\" -j NSIM"),
+        line("-F OUTPUT"),
+        line("-A NSIM -p icmp -j ACCEPT"),
+    ];
+    fresh("tipt");
+    let r = realise::realise(&p, "tipt").unwrap();
+    let (ok, rules) = sh("ip", &["netns", "exec", k(&r, "ns1"), "iptables", "-S"]);
+    assert!(ok, "{rules}");
+    assert!(rules.contains("-A INPUT -m comment --comment \"two words\" -j NSIM"), "{rules}");
+    assert!(rules.contains("-A NSIM -p icmp -j ACCEPT"), "{rules}");
+    let (_, host) = sh("ip", &["netns", "exec", k(&r, "host"), "iptables", "-S"]);
+    assert!(!host.contains("NSIM"), "rules leaked into another namespace:\n{host}");
+    r.teardown().unwrap();
+    assert_gone("tipt");
+
+    p.iptables = vec![line("-A INPUT -j NOSUCHCHAIN")];
+    let e = realise::realise(&p, "tipt").unwrap_err();
+    eprintln!("iptables refusal: {e}");
+    assert!(matches!(e, Error::Kernel { .. }), "{e}");
+    assert_gone("tipt");
+}
