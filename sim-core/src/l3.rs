@@ -198,13 +198,15 @@ impl World {
             self.note(|| Why::NeighUpdate { ip, mac, state: s });
         }
         let src = self.dev(dev).mac;
-        for mut f in queue {
-            let mark = self.why_mark();
+        for (mut f, why) in queue {
+            // The packet leaves with its own reasons (NAT, route, …), not those of the ARP
+            // reply that released it.
+            let saved = std::mem::replace(&mut self.why, why);
             wire::write_eth_header(&mut f, src, mac, wire::ETHERTYPE_IPV4);
             let dn = self.dev(dev).name.clone();
             self.note(|| Why::Neigh { ip, dev: dn, state: "resolved: queued packet sent", mac: Some(mac) });
             self.dev_xmit(dev, f);
-            self.why_reset(mark);
+            self.why = saved;
         }
     }
 
@@ -264,6 +266,8 @@ impl World {
         let now = self.now;
         let reach = self.netns(ns).reachable_time;
         let trace = self.trace;
+        // Kept with the packet if it has to wait for ARP (no allocation when not tracing).
+        let why = if trace { self.why.clone() } else { Vec::new() };
         let n = self.netns_mut(ns);
         match n.neigh.get_mut(&(dev, nexthop)) {
             Some(e) if matches!(e.state, Nud::Permanent | Nud::Reachable | Nud::Delay | Nud::Probe | Nud::Stale) => {
@@ -293,7 +297,7 @@ impl World {
                 if e.queue.len() >= defaults::UNRES_QLEN {
                     e.queue.remove(0);
                 }
-                e.queue.push(frame);
+                e.queue.push((frame, why));
                 let q = e.queue.len();
                 if trace {
                     let dn = self.dev(dev).name.clone();
@@ -321,7 +325,7 @@ impl World {
                 e.probes = 1;
                 e.updated = now;
                 e.queue.clear();
-                e.queue.push(frame);
+                e.queue.push((frame, why));
                 e.epoch = e.epoch.wrapping_add(1);
                 let epoch = e.epoch;
                 self.schedule(defaults::ARP_RETRANS, Event::Neigh { ns, dev, ip: nexthop, epoch });
@@ -356,7 +360,7 @@ impl World {
                     self.record(ns, Some(dev), Dir::Drop, None);
                     self.why_reset(mark);
                     // arp_error_report: each queued packet earns its sender a host unreachable.
-                    for f in queue {
+                    for (f, _) in queue {
                         self.icmp_send(ns, &f[wire::ETH_HLEN..], IcmpError::HostUnreachable);
                     }
                     return;
@@ -365,7 +369,8 @@ impl World {
                 e.epoch = e.epoch.wrapping_add(1);
                 let (attempt, epoch, queued) = (e.probes, e.epoch, e.queue.len());
                 let unicast = (e.state == Nud::Probe).then_some(e.mac);
-                let src_hint = e.queue.first().and_then(|f| wire::ipv4_info(&f[wire::ETH_HLEN..]).ok()).map(|i| i.src);
+                let src_hint =
+                    e.queue.first().and_then(|(f, _)| wire::ipv4_info(&f[wire::ETH_HLEN..]).ok()).map(|i| i.src);
                 self.schedule(defaults::ARP_RETRANS, Event::Neigh { ns, dev, ip, epoch });
                 self.note(|| Why::ArpProbe { ip, attempt, max, queued });
                 self.arp_solicit(ns, dev, ip, unicast, src_hint);

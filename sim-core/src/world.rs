@@ -204,7 +204,8 @@ pub struct Neigh {
     pub updated: SimTime,
     pub probes: u8,
     /// Packets (frames with an unfilled Ethernet header) waiting for resolution.
-    pub queue: Vec<Vec<u8>>,
+    /// Packets waiting for the address, each with the reasons it had when it was queued.
+    pub queue: Vec<(Vec<u8>, Vec<Why>)>,
     /// Bumped whenever a timer is armed; stale timer events are ignored.
     pub epoch: u32,
 }
