@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{BAD_CHECKSUM, CHECKSUMS, fields, netsim, root, tshark};
+use common::{BAD_CHECKSUM, CHECKSUMS, between, fields, netsim, nth_between, root, tshark};
 
 fn lab(name: &str) -> PathBuf {
     root().join("scenarios/docker").join(format!("{name}.ron"))
@@ -22,7 +22,10 @@ fn run(scenario: &Path) -> (PathBuf, String) {
     let name = scenario.file_stem().expect("stem").to_string_lossy().into_owned();
     let dir = std::env::temp_dir().join(format!("netsim-docker-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let pcap = dir.join(format!("{name}.pcapng"));
+    // Tests run in parallel and several run the same lab: each run gets its own file.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let pcap = dir.join(format!("{name}-{n}.pcapng"));
     let out = netsim(&["run", scenario.to_str().expect("utf8"), "--quiet", "--pcap", pcap.to_str().expect("utf8")]);
     assert!(out.status.success(), "netsim run {} failed: {}", scenario.display(), String::from_utf8_lossy(&out.stderr));
     (pcap, String::from_utf8_lossy(&out.stdout).into_owned())
@@ -39,22 +42,6 @@ fn show(scenario: &Path, ns: &str, what: &str) -> String {
     let out = netsim(&["show", scenario.to_str().expect("utf8"), ns, what]);
     assert!(out.status.success(), "show {ns} {what}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// What the run printed from the step typed as `from` up to (not including) the step `to`.
-fn between<'a>(log: &'a str, from: &str, to: Option<&str>) -> &'a str {
-    nth_between(log, from, 0, to)
-}
-
-/// Like `between`, from the `n`th (0-based) step typed as `from`.
-fn nth_between<'a>(log: &'a str, from: &str, n: usize, to: Option<&str>) -> &'a str {
-    let pat = format!("$ {from}\n");
-    let start = log.match_indices(&pat).nth(n).unwrap_or_else(|| panic!("no step #{n} `{from}` in:\n{log}")).0;
-    let rest = &log[start + pat.len()..];
-    match to {
-        Some(t) => &rest[..rest.find(&format!("$ {t}\n")).unwrap_or_else(|| panic!("no step `{t}` in:\n{log}"))],
-        None => rest,
-    }
 }
 
 /// The bridge device of a network: `br-` + the first 12 hex chars of the ID that

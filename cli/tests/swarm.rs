@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{BAD_CHECKSUM, CHECKSUMS, fields, netsim, root, tshark};
+use common::{BAD_CHECKSUM, CHECKSUMS, between, fields, netsim, nth_between, root, tshark};
 
 fn tutorial() -> PathBuf {
     root().join("scenarios/swarm-webapp-mysql.ron")
@@ -57,22 +57,6 @@ fn inspect_compact(scenario: &Path, net: &str, on: Option<&str>) -> String {
     let out = netsim(&args);
     assert!(out.status.success(), "inspect {net}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect()
-}
-
-/// What the run printed from the `n`th (0-based) step typed as `from` up to (not including)
-/// the step `to`.
-fn nth_between<'a>(log: &'a str, from: &str, n: usize, to: Option<&str>) -> &'a str {
-    let pat = format!("$ {from}\n");
-    let start = log.match_indices(&pat).nth(n).unwrap_or_else(|| panic!("no step #{n} `{from}` in:\n{log}")).0;
-    let rest = &log[start + pat.len()..];
-    match to {
-        Some(t) => &rest[..rest.find(&format!("$ {t}\n")).unwrap_or_else(|| panic!("no step `{t}` in:\n{log}"))],
-        None => rest,
-    }
-}
-
-fn between<'a>(log: &'a str, from: &str, to: Option<&str>) -> &'a str {
-    nth_between(log, from, 0, to)
 }
 
 fn assert_has_lines(text: &str, lines: &[String], what: &str) {

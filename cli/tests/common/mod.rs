@@ -53,3 +53,19 @@ pub const CHECKSUMS: [&str; 6] =
 // Wireshark's checksum status: 0 = bad, 1 = good, 2 = unverified, 3 = not present.
 pub const BAD_CHECKSUM: &str =
     "ip.checksum.status == 0 || udp.checksum.status == 0 || tcp.checksum.status == 0 || icmp.checksum.status == 0";
+
+/// What a run printed from the step typed as `from` up to (not including) the step `to`.
+pub fn between<'a>(log: &'a str, from: &str, to: Option<&str>) -> &'a str {
+    nth_between(log, from, 0, to)
+}
+
+/// Like `between`, from the `n`th (0-based) step typed as `from`.
+pub fn nth_between<'a>(log: &'a str, from: &str, n: usize, to: Option<&str>) -> &'a str {
+    let pat = format!("$ {from}\n");
+    let start = log.match_indices(&pat).nth(n).unwrap_or_else(|| panic!("no step #{n} `{from}` in:\n{log}")).0;
+    let rest = &log[start + pat.len()..];
+    match to {
+        Some(t) => &rest[..rest.find(&format!("$ {t}\n")).unwrap_or_else(|| panic!("no step `{t}` in:\n{log}"))],
+        None => rest,
+    }
+}
