@@ -255,7 +255,8 @@ enum Backend {
 
 /// The simulated run: the script that replays it on the kernel, each namespace's state before
 /// and after every step, and what the programs printed.
-type Simulated = (netsim_netns::kernel::Script, Vec<netsim_netns::state::State>, Vec<(String, String)>);
+type Simulated =
+    (netsim_netns::kernel::Script, Vec<netsim_netns::state::State>, Vec<(String, String)>, netsim_netns::frames::Flows);
 
 fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
@@ -267,14 +268,22 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
         }
     }
     let output = sim.app_output();
+    let mut flows = netsim_netns::frames::Flows::new();
+    for r in sim.records() {
+        if let (sim_core::trace::Dir::Tx, Some(dev), Some(f)) = (r.dir, r.dev, &r.frame)
+            && let Some(sig) = netsim_netns::frames::signature(f)
+        {
+            flows.entry(sim.world.dev_path(dev)).or_default().insert(sig);
+        }
+    }
     let steps = sim.director.as_ref().map(|d| d.transcript.clone()).unwrap_or_default();
-    Ok((netsim_netns::kernel::Script { plan, traffic: loaded.scenario.traffic.clone(), steps }, snaps, output))
+    Ok((netsim_netns::kernel::Script { plan, traffic: loaded.scenario.traffic.clone(), steps }, snaps, output, flows))
 }
 
 /// `netsim diff`: the first divergences, step by step; returns how many there are.
 fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
     netsim_netns::realise::check_privileges().map_err(|e| miette!("{e}"))?;
-    let (script, sim_snaps, sim_out) = simulate(loaded, seed)?;
+    let (script, sim_snaps, sim_out, sim_flows) = simulate(loaded, seed)?;
     let exe = std::env::current_exe().into_diagnostic()?;
     let run = netsim_netns::kernel::run(&script, exe).map_err(|e| miette!("{e}"))?;
     let mut n = 0;
@@ -292,6 +301,17 @@ fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
         outln!("{d}");
         n += 1;
     }
+    // Frames: what left each interface (on lo, what arrived: the capture keeps one copy).
+    let mut kernel_flows = netsim_netns::frames::Flows::new();
+    for f in run.frames.iter().filter(|f| f.outgoing || f.ifname == "lo") {
+        if let Some(sig) = netsim_netns::frames::signature(&f.bytes) {
+            kernel_flows.entry(format!("{}/{}", f.ns, f.ifname)).or_default().insert(sig);
+        }
+    }
+    for d in netsim_netns::frames::compare(&sim_flows, &kernel_flows) {
+        outln!("frames: {d}");
+        n += 1;
+    }
     for note in &run.notes {
         outln!("# note: {note}");
     }
@@ -301,7 +321,7 @@ fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
 /// The scenario on the kernel: the simulated run gives the plan and the steps to replay.
 fn netns_run(loaded: &Loaded, seed: Option<u64>, pcap: Option<&std::path::Path>) -> Result<()> {
     netsim_netns::realise::check_privileges().map_err(|e| miette!("{e}"))?;
-    let (script, _, _) = simulate(loaded, seed)?;
+    let (script, _, _, _) = simulate(loaded, seed)?;
     let exe = std::env::current_exe().into_diagnostic()?;
     outln!("# {} — on the kernel (network namespaces)", loaded.scenario.name);
     let run = netsim_netns::kernel::run(&script, exe).map_err(|e| miette!("{e}"))?;

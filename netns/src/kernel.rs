@@ -200,6 +200,11 @@ impl Runner {
         for l in &r.links {
             ip_lines.entry(l.ns().to_string()).or_default().push(format!("link del {}", l.name()));
         }
+        for s in &r.sysctls {
+            if let (Some(k), Some(path)) = (self.realised.kernel_name(&s.ns), realise::sysctl_path(&s.key)) {
+                let _ = Command::new("ip").args(["netns", "exec", k, "sh", "-c", &format!("echo 0 > {path}")]).status();
+            }
+        }
         for (tool, lines) in [("bridge", &fdb_lines), ("ip", &ip_lines)] {
             for (ns, ls) in lines {
                 let Some(k) = self.realised.kernel_name(ns) else { continue };

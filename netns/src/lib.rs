@@ -8,6 +8,7 @@
 
 pub mod agent;
 pub mod capture;
+pub mod frames;
 pub mod kernel;
 pub mod realise;
 pub mod state;

@@ -385,6 +385,14 @@ fn in_netns<T>(target: &File, f: impl FnOnce() -> T) -> Result<T, Error> {
     Ok(r)
 }
 
+/// `/proc/sys` path of the sysctl keys plans use (`net.ipv4.conf.<dev>.<knob>`; a device
+/// name may itself hold dots, so the key is split around it).
+pub fn sysctl_path(key: &str) -> Option<String> {
+    let rest = key.strip_prefix("net.ipv4.conf.")?;
+    let (dev, knob) = rest.rsplit_once('.')?;
+    Some(format!("/proc/sys/net/ipv4/conf/{dev}/{knob}"))
+}
+
 fn write_sysctl(path: &str, value: &str) -> std::io::Result<()> {
     std::fs::write(path, value)
 }
@@ -517,6 +525,14 @@ async fn build(plan: &Plan, opts: &Options, r: &mut Realised) -> Result<(), Erro
         }
     }
     r.timings.push(("masters+up", t.elapsed()));
+
+    // 3b. Per-device sysctls, now that the devices exist.
+    for s in &plan.sysctls {
+        let ns = cx.ns(&s.ns, &format!("sysctl {}", s.key))?;
+        let path = sysctl_path(&s.key).ok_or_else(|| Error::Unsupported(format!("sysctl {}", s.key)))?;
+        in_netns(&ns.file, || write_sysctl(&path, &s.value))?
+            .map_err(|e| kerr(format!("sysctl -w {}={} in {}", s.key, s.value, ns.kname), e))?;
+    }
 
     // 4. Addresses, routes, neighbours, FDB.
     let t = Instant::now();

@@ -711,6 +711,15 @@ impl World {
                 (r.dev, r.via.unwrap_or(info.dst))
             }
         };
+        // A loopback source may leave only through lo or a device with route_localnet
+        // (ip_route_output_key_hash_rcu: martian source), as when OUTPUT DNAT sends a
+        // connection to 127.0.0.1 elsewhere.
+        if info.src.is_loopback() && !matches!(self.dev(dev).kind, DevKind::Loopback) && !self.dev(dev).route_localnet {
+            let name = self.dev(dev).name.clone();
+            return self.drop_frame(dev, &frame, || {
+                format!("source {} may not leave through {name}: route_localnet=0 (martian)", info.src)
+            });
+        }
         let mtu = self.dev(dev).mtu as usize;
         if info.total_len > mtu {
             return self.drop_frame(dev, &frame, || {

@@ -33,6 +33,17 @@ pub struct Plan {
     pub iptables: Vec<IptablesPlan>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ipvs: Vec<IpvsPlan>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sysctls: Vec<SysctlPlan>,
+}
+
+/// `sysctl -w KEY=VALUE` in `ns`. Modelled: `net.ipv4.conf.<dev>.route_localnet`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SysctlPlan {
+    pub ns: String,
+    pub key: String,
+    pub value: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -63,6 +63,8 @@ impl Plan {
         d.added.neighbours = minus(&new.neighbours, &self.neighbours);
         d.removed.fdb = minus(&self.fdb, &new.fdb).into_iter().filter(|x| !gone(&x.ns)).collect();
         d.added.fdb = minus(&new.fdb, &self.fdb);
+        d.added.sysctls = minus(&new.sysctls, &self.sysctls);
+        d.removed.sysctls = minus(&self.sysctls, &new.sysctls).into_iter().filter(|x| !gone(&x.ns)).collect();
         // A device deleted and made again (a veth whose peer changed, a new MTU) loses its
         // addresses, routes, neighbours and FDB entries: carry the new plan's over again.
         let mut remade: Vec<(String, String)> = Vec::new();
@@ -200,6 +202,11 @@ impl World {
     /// Takes away what `plan` lists (items that do not exist are ignored: deleting a
     /// namespace already took its contents).
     pub fn retract(&mut self, plan: &Plan) {
+        for s in &plan.sysctls {
+            // Back to the kernel default (0) for what the plan no longer sets.
+            let off = plan::SysctlPlan { value: "0".into(), ..s.clone() };
+            let _ = self.set_sysctl(&off);
+        }
         for f in &plan.fdb {
             let Some((ns, d)) = self.lookup_dev(&f.ns, &f.dev) else { continue };
             let master = self.dev(d).master;

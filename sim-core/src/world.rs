@@ -78,6 +78,8 @@ pub struct Device {
     /// Devices stacked on this one: macvlan children and VLAN sub-interfaces.
     pub uppers: Vec<DevId>,
     pub hairpin: bool,
+    /// `net.ipv4.conf.<dev>.route_localnet`: 127/8 sources may leave through it.
+    pub route_localnet: bool,
     pub kind: DevKind,
     pub stats: DevStats,
 }
@@ -495,6 +497,7 @@ impl World {
             master: None,
             uppers: Vec::new(),
             hairpin: false,
+            route_localnet: false,
             kind,
             stats: DevStats::default(),
         });
@@ -845,12 +848,38 @@ impl World {
                 .exec(table, &r.rule)
                 .map_err(|e| perr(format!("iptables -t {} {}: {e}", r.table, r.rule), &r.rule))?;
         }
+        for s in &plan.sysctls {
+            w.set_sysctl(s)?;
+        }
         let ipvs_ns: Vec<&str> = plan.ipvs.iter().map(|v| v.ns.as_str()).collect();
         for name in ipvs_ns {
             let ns = ns_of(w, name)?;
             let mine: Vec<crate::plan::IpvsPlan> = plan.ipvs.iter().filter(|v| v.ns == name).cloned().collect();
             w.set_ipvs(ns, &mine)?;
         }
+        Ok(())
+    }
+
+    /// `sysctl -w`: the keys the model knows.
+    pub fn set_sysctl(&mut self, s: &crate::plan::SysctlPlan) -> Result<(), PlanError> {
+        let ns =
+            self.ns_by_name(&s.ns).ok_or_else(|| perr(format!("sysctl {}: no namespace `{}`", s.key, s.ns), &s.ns))?;
+        let on = match s.value.as_str() {
+            "1" => true,
+            "0" => false,
+            v => return Err(perr(format!("sysctl {}: value `{v}` is not 0 or 1", s.key), &s.key)),
+        };
+        let dev = s.key.strip_prefix("net.ipv4.conf.").and_then(|r| r.strip_suffix(".route_localnet"));
+        let Some(dev) = dev else {
+            return Err(perr(
+                format!("sysctl {}: not modelled (net.ipv4.conf.<dev>.route_localnet is)", s.key),
+                &s.key,
+            ));
+        };
+        let d = self
+            .dev_by_name(ns, dev)
+            .ok_or_else(|| perr(format!("sysctl {}: no device `{dev}` in `{}`", s.key, s.ns), &s.key))?;
+        self.dev_mut(d).route_localnet = on;
         Ok(())
     }
 

@@ -1124,5 +1124,11 @@ impl Swarm {
             );
         }
         ipt(plan, "filter", "-A DOCKER-INGRESS -j RETURN".into());
+        // So connections to localhost:PORT, DNATed to ingress_sbox, may leave with 127/8.
+        plan.sysctls.push(crate::plan::SysctlPlan {
+            ns: host.to_string(),
+            key: format!("net.ipv4.conf.{GWBRIDGE}.route_localnet"),
+            value: "1".into(),
+        });
     }
 }
