@@ -52,7 +52,6 @@ struct Runner {
     agent: PathBuf,
     /// Namespaces whose resolver is the embedded DNS, with the port dockerd's socket has.
     dns_ports: std::collections::BTreeMap<String, u16>,
-    notes: Vec<String>,
     snapshots: Vec<crate::state::State>,
 }
 
@@ -70,7 +69,6 @@ pub fn run(script: &Script, agent: PathBuf) -> Result<KernelRun, Error> {
         realised.names.iter().filter_map(|(n, _)| realised.netns_path(n).map(|p| (n.clone(), p))).collect();
     let capture = Capture::start(&paths).map_err(|e| fail(format!("capture: {e}")))?;
     let mut r = Runner {
-        notes: realised.notes.clone(),
         realised,
         capture,
         servers: Vec::new(),
@@ -86,7 +84,7 @@ pub fn run(script: &Script, agent: PathBuf) -> Result<KernelRun, Error> {
         let _ = c.wait();
     }
     let frames = r.capture.stop().map_err(|e| fail(format!("capture: {e}")));
-    let notes = std::mem::take(&mut r.notes);
+    let notes = std::mem::take(&mut r.realised.notes);
     let lines = std::mem::take(&mut *r.lines.lock().expect("lines"));
     let snapshots = std::mem::take(&mut r.snapshots);
     r.realised.teardown()?;
@@ -131,22 +129,14 @@ impl Runner {
             self.apply(d)?;
         }
         let mut client = None;
-        let mut fresh = Vec::new();
         for t in &s.started {
             match t {
                 Traffic::Announce { .. } => {}
-                Traffic::Dns { ns, .. } if self.servers.iter().any(|(n, _)| n == &format!("dns:{ns}")) => {}
-                // A new resolver starts with the records the step left it with.
-                Traffic::Dns { ns, port, records } => {
-                    let records = s.dns.iter().find(|(n, _)| n == ns).map(|x| x.1.clone()).unwrap_or(records.clone());
-                    self.start_server(&Traffic::Dns { ns: ns.clone(), port: *port, records })?;
-                    fresh.push(ns.clone());
-                }
                 t if t.is_server() => self.start_server(t)?,
                 t => client = Some(t.clone()),
             }
         }
-        for (ns, records) in s.dns.iter().filter(|(n, _)| !fresh.contains(n)) {
+        for (ns, records) in &s.dns {
             // A DNS server answers from the records it started with: start it again.
             let Some(i) = self.servers.iter().position(|(n, _)| n == &format!("dns:{ns}")) else { continue };
             let (_, mut old) = self.servers.remove(i);
@@ -230,26 +220,12 @@ impl Runner {
             }
         }
         for (ns, rules) in &d.iptables {
-            let Some(k) = self.realised.kernel_name(ns).map(str::to_string) else { continue };
-            let refs: Vec<&sim_core::plan::IptablesPlan> = rules.iter().collect();
-            let text = restore_text(&refs);
-            // Without --noflush: the tables given are replaced, as the simulator replaces them.
-            let mut child = Command::new("ip")
-                .args(["netns", "exec", &k, "iptables-restore"])
-                .stdin(Stdio::piped())
-                .spawn()
-                .map_err(|e| fail(format!("iptables-restore: {e}")))?;
-            if let Some(mut i) = child.stdin.take() {
-                use std::io::Write;
-                let _ = i.write_all(text.as_bytes());
-            }
-            let st = child.wait().map_err(|e| fail(format!("iptables-restore: {e}")))?;
-            if !st.success() {
-                return Err(fail(format!("iptables-restore in {ns} failed")));
-            }
+            self.realised.replace_iptables(ns, rules)?;
         }
-        if !d.ipvs.is_empty() && !self.notes.iter().any(|n| n.starts_with("IPVS")) {
-            self.notes.push("IPVS: not built; this kernel has no IPVS (facts sheet §10)".into());
+        for (ns, _) in &d.ipvs {
+            self.realised.notes.push(format!(
+                "namespace `{ns}`: changed IPVS services not programmed (IPVS is not driven on the kernel)"
+            ));
         }
         Ok(())
     }
@@ -307,7 +283,7 @@ impl Runner {
                         use std::io::Read;
                         let _ = e.read_to_string(&mut err);
                     }
-                    self.notes.push(format!("an agent failed: {}", err.trim()));
+                    self.realised.notes.push(format!("an agent failed: {}", err.trim()));
                 }
                 // Give its output thread a moment to drain the pipe.
                 std::thread::sleep(Duration::from_millis(20));
@@ -315,7 +291,7 @@ impl Runner {
             }
             if t0.elapsed() > CLIENT_TIMEOUT {
                 let _ = c.kill();
-                self.notes.push(format!("a client ran over {}s and was stopped", CLIENT_TIMEOUT.as_secs()));
+                self.realised.notes.push(format!("a client ran over {}s and was stopped", CLIENT_TIMEOUT.as_secs()));
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(10));
@@ -374,34 +350,4 @@ fn normalise(s: &str) -> String {
 
 fn fail(msg: String) -> Error {
     Error::Kernel { what: "netsim".into(), msg }
-}
-
-/// `iptables -t T …` lines as one iptables-restore input (tables in kernel order) that
-/// replaces all four tables, so a table a step emptied is flushed too. Rules with the `ipvs`
-/// match are left out where the kernel has no IPVS.
-pub fn restore_text(rules: &[&sim_core::plan::IptablesPlan]) -> String {
-    let ipvs = std::path::Path::new("/proc/net/ip_vs").exists();
-    let mut out = String::new();
-    for table in ["raw", "mangle", "nat", "filter"] {
-        let lines: Vec<&str> = rules
-            .iter()
-            .filter(|r| r.table == table && (ipvs || !r.rule.contains("-m ipvs")))
-            .map(|r| r.rule.as_str())
-            .collect();
-        out += &format!("*{table}\n");
-        for l in lines {
-            if let Some(chain) = l.strip_prefix("-N ") {
-                out += &format!(":{} - [0:0]\n", chain.trim());
-            } else if let Some(rest) = l.strip_prefix("-P ") {
-                let mut w = rest.split_whitespace();
-                let (chain, policy) = (w.next().unwrap_or(""), w.next().unwrap_or(""));
-                out += &format!(":{chain} {policy} [0:0]\n");
-            } else {
-                out += l;
-                out.push('\n');
-            }
-        }
-        out += "COMMIT\n";
-    }
-    out
 }

@@ -636,17 +636,8 @@ async fn build(plan: &Plan, opts: &Options, r: &mut Realised) -> Result<(), Erro
             continue;
         }
         let ns = cx.ns(&n.name, "iptables")?;
-        // The `ipvs` match needs IPVS, which this kernel may lack (facts sheet §10).
-        let ipvs = Path::new("/proc/net/ip_vs").exists();
-        let tables: Vec<(&str, &str)> = lines
-            .iter()
-            .filter(|l| ipvs || !l.rule.contains("-m ipvs"))
-            .map(|l| (l.table.as_str(), l.rule.as_str()))
-            .collect();
-        if tables.len() < lines.len() && !r.notes.iter().any(|n| n.contains("-m ipvs")) {
-            r.notes.push("iptables `-m ipvs` rules: not loaded; this kernel has no IPVS (facts sheet §10)".into());
-        }
-        apply_iptables(ns, &tables)?;
+        let tables = loadable(lines.iter().copied(), &mut r.notes);
+        apply_iptables(&ns.file, &ns.kname, &tables)?;
     }
     for l in &plan.iptables {
         cx.ns(&l.ns, "an iptables rule")?;
@@ -923,10 +914,45 @@ pub fn restore_input(lines: &[(&str, &str)]) -> Result<Option<String>, String> {
     Ok(Some(s))
 }
 
-/// A command run inside namespace `ns` (the child `setns`es before exec).
-fn command_in(ns: &Ns, program: &str) -> Command {
+/// The rules this kernel can load, as (table, rule): without IPVS, `-m ipvs` rules cannot be
+/// (facts sheet §10), which a note says once.
+fn loadable<'a>(
+    rules: impl Iterator<Item = &'a sim_core::plan::IptablesPlan>,
+    notes: &mut Vec<String>,
+) -> Vec<(&'a str, &'a str)> {
+    let ipvs = Path::new("/proc/net/ip_vs").exists();
+    let mut dropped = false;
+    let out = rules
+        .filter(|l| {
+            let ok = ipvs || !l.rule.contains("-m ipvs");
+            dropped |= !ok;
+            ok
+        })
+        .map(|l| (l.table.as_str(), l.rule.as_str()))
+        .collect();
+    if dropped && !notes.iter().any(|n| n.contains("-m ipvs")) {
+        notes.push("iptables `-m ipvs` rules: not loaded; this kernel has no IPVS (facts sheet §10)".into());
+    }
+    out
+}
+
+impl Realised {
+    /// Replaces a namespace's iptables rules with `rules` (a Docker step changed them): every
+    /// table is rewritten, so a table the step emptied is flushed too. Conntrack stays.
+    pub fn replace_iptables(&mut self, plan_ns: &str, rules: &[sim_core::plan::IptablesPlan]) -> Result<(), Error> {
+        let k =
+            self.kernel_name(plan_ns).ok_or_else(|| Error::Plan(format!("no namespace `{plan_ns}` in this run")))?;
+        let k = k.to_string();
+        let file = File::open(Path::new(NETNS_DIR).join(&k)).map_err(|e| kerr(format!("open {k}"), e))?;
+        let tables = loadable(rules.iter(), &mut self.notes);
+        apply_iptables(&file, &k, &tables)
+    }
+}
+
+/// A command run inside the namespace `file` (the child `setns`es before exec).
+fn command_in(file: &File, program: &str) -> Command {
     let mut c = Command::new(program);
-    let fd = ns.file.as_raw_fd();
+    let fd = file.as_raw_fd();
     // SAFETY: setns is async-signal-safe; the fd stays open in the child until exec.
     unsafe {
         c.pre_exec(move || {
@@ -937,17 +963,24 @@ fn command_in(ns: &Ns, program: &str) -> Command {
     c
 }
 
-fn apply_iptables(ns: &Ns, lines: &[(&str, &str)]) -> Result<(), Error> {
+/// Loads `lines` with one iptables-restore that names all four tables (each is replaced), or
+/// line by line when a command has no restore form.
+fn apply_iptables(file: &File, kname: &str, lines: &[(&str, &str)]) -> Result<(), Error> {
     let input = restore_input(lines).map_err(Error::Plan)?;
     match input {
-        Some(input) => {
-            let mut child = command_in(ns, "iptables-restore")
+        Some(mut input) => {
+            for t in ["raw", "mangle", "nat", "filter"] {
+                if !input.contains(&format!("*{t}\n")) {
+                    input.push_str(&format!("*{t}\nCOMMIT\n"));
+                }
+            }
+            let mut child = command_in(file, "iptables-restore")
                 .arg("-w")
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
-                .map_err(|e| kerr(format!("cannot run iptables-restore in {}", ns.kname), e))?;
+                .map_err(|e| kerr(format!("cannot run iptables-restore in {kname}"), e))?;
             child
                 .stdin
                 .take()
@@ -957,7 +990,7 @@ fn apply_iptables(ns: &Ns, lines: &[(&str, &str)]) -> Result<(), Error> {
             let out = child.wait_with_output().map_err(|e| kerr("iptables-restore", e))?;
             if !out.status.success() {
                 return Err(kerr(
-                    format!("iptables-restore in {}", ns.kname),
+                    format!("iptables-restore in {kname}"),
                     format!("{}; its input was:\n{input}", String::from_utf8_lossy(&out.stderr).trim()),
                 ));
             }
@@ -965,14 +998,14 @@ fn apply_iptables(ns: &Ns, lines: &[(&str, &str)]) -> Result<(), Error> {
         None => {
             for (table, rule) in lines {
                 let words = shell_words(rule).map_err(Error::Plan)?;
-                let out = command_in(ns, "iptables")
+                let out = command_in(file, "iptables")
                     .args(["-w", "-t", table])
                     .args(&words)
                     .output()
-                    .map_err(|e| kerr(format!("cannot run iptables in {}", ns.kname), e))?;
+                    .map_err(|e| kerr(format!("cannot run iptables in {kname}"), e))?;
                 if !out.status.success() {
                     return Err(kerr(
-                        format!("ip netns exec {} iptables -t {table} {rule}", ns.kname),
+                        format!("ip netns exec {kname} iptables -t {table} {rule}"),
                         String::from_utf8_lossy(&out.stderr).trim(),
                     ));
                 }

@@ -299,11 +299,10 @@ pub enum AppKind {
         port: u16,
         records: Vec<DnsRecord>,
     },
-    /// An HTTP server; with `mysql`, the tutorial's webapp and its form posts in progress.
+    /// An HTTP server; with `mysql`, the tutorial's webapp.
     Http {
         port: u16,
         mysql: Option<MysqlTarget>,
-        jobs: std::collections::VecDeque<crate::services::WebJob>,
     },
     MysqlServer {
         port: u16,
@@ -486,7 +485,7 @@ impl World {
             }
             Traffic::Http { port, mysql, .. } => {
                 self.listen_tcp(ns, *port, idx, t.ns())?;
-                AppKind::Http { port: *port, mysql: mysql.clone(), jobs: Default::default() }
+                AppKind::Http { port: *port, mysql: mysql.clone() }
             }
             Traffic::MysqlServer { port, password, .. } => {
                 self.listen_tcp(ns, *port, idx, t.ns())?;

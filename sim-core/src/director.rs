@@ -275,24 +275,25 @@ impl Director {
             for c in &e.containers {
                 let ns_name = e.sandbox_ns(c);
                 let Some(ns) = world.ns_by_name(&ns_name) else { continue };
+                let mut servers = Vec::new();
+                if e.has_embedded_dns(c) {
+                    let records = self.records(e, c);
+                    if world.nameserver(ns).is_none() {
+                        // dockerd's resolver starts with the sandbox's first user-defined or
+                        // swarm network (at creation, or at a later `network connect`).
+                        servers.push(Traffic::Dns { ns: ns_name.clone(), port: c.dns_ports.0, records });
+                    } else if world.dns_records(ns).as_ref() != Some(&records) {
+                        fx.dns.push((ns_name.clone(), records.clone()));
+                        world.set_dns_records(ns, records);
+                    }
+                }
                 if !self.started.contains(&ns_name) {
                     self.started.push(ns_name.clone());
-                    for t in e.servers(c) {
-                        world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
-                        fx.started.push(t);
-                    }
-                } else if e.has_embedded_dns(c) && world.nameserver(ns).is_none() {
-                    // Connected to its first user-defined network after it started.
-                    let t = Traffic::Dns { ns: ns_name.clone(), port: c.dns_ports.0, records: Vec::new() };
+                    servers.extend(e.servers(c));
+                }
+                for t in servers {
                     world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
                     fx.started.push(t);
-                }
-                if e.has_embedded_dns(c) {
-                    let recs = self.records(e, c);
-                    if world.dns_records(ns).as_ref() != Some(&recs) {
-                        fx.dns.push((ns_name.clone(), recs.clone()));
-                    }
-                    world.set_dns_records(ns, recs);
                 }
             }
         }

@@ -30,6 +30,15 @@ fn minus<T: PartialEq + Clone>(a: &[T], b: &[T]) -> Vec<T> {
     a.iter().filter(|x| !b.contains(x)).cloned().collect()
 }
 
+/// Adds to `to` the items of `from` that `pick` selects and `to` lacks.
+fn again<T: PartialEq + Clone>(to: &mut Vec<T>, from: &[T], pick: impl Fn(&T) -> bool) {
+    for x in from.iter().filter(|x| pick(x)) {
+        if !to.contains(x) {
+            to.push(x.clone());
+        }
+    }
+}
+
 impl Plan {
     /// The delta that turns `self` into `new`. An item whose fields changed is removed and
     /// added again; items inside a removed namespace go with it.
@@ -78,30 +87,14 @@ impl Plan {
         }
         let hit = |ns: &str, dev: &str| remade.iter().any(|(n, d)| n == ns && d == dev);
         let hit_ns = |ns: &str| remade.iter().any(|(n, _)| n == ns);
-        let again = |v: &mut Vec<plan::AddrPlan>, from: &[plan::AddrPlan]| {
-            for a in from.iter().filter(|a| hit(&a.ns, &a.dev)) {
-                if !v.contains(a) {
-                    v.push(a.clone());
-                }
-            }
-        };
-        again(&mut d.added.addresses, &new.addresses);
-        for r in new.routes.iter().filter(|r| hit_ns(&r.ns) && r.dev.as_deref().is_none_or(|dv| hit(&r.ns, dv))) {
-            if !d.added.routes.contains(r) {
-                d.added.routes.push(r.clone());
-                d.removed.routes.push(r.clone());
-            }
-        }
-        for n in new.neighbours.iter().filter(|n| hit(&n.ns, &n.dev)) {
-            if !d.added.neighbours.contains(n) {
-                d.added.neighbours.push(n.clone());
-            }
-        }
-        for f in new.fdb.iter().filter(|f| hit(&f.ns, &f.dev)) {
-            if !d.added.fdb.contains(f) {
-                d.added.fdb.push(f.clone());
-            }
-        }
+        again(&mut d.added.addresses, &new.addresses, |a| hit(&a.ns, &a.dev));
+        again(&mut d.added.neighbours, &new.neighbours, |n| hit(&n.ns, &n.dev));
+        again(&mut d.added.fdb, &new.fdb, |f| hit(&f.ns, &f.dev));
+        // A route without `dev` may have been bound to the remade device: take it out and
+        // put it back, so it is bound again.
+        let routes = |r: &plan::RoutePlan| hit_ns(&r.ns) && r.dev.as_deref().is_none_or(|dv| hit(&r.ns, dv));
+        again(&mut d.removed.routes, &new.routes, routes);
+        again(&mut d.added.routes, &new.routes, routes);
         // iptables: a namespace's rules are compared as a whole, because order matters.
         let rules_of = |p: &Plan, ns: &str| p.iptables.iter().filter(|r| r.ns == ns).cloned().collect::<Vec<_>>();
         for n in &new.namespaces {

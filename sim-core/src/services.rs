@@ -31,11 +31,13 @@ pub struct Lookup {
     pub name: String,
     pub id: u16,
     pub tries: u8,
-    /// The webapp's HTTP connection this lookup serves.
-    pub job: Option<TcpKey>,
+    /// When the current try times out.
+    pub deadline: SimTime,
+    /// The webapp's form post this lookup serves.
+    pub job: Option<WebJob>,
 }
 
-/// One form post the webapp is working on.
+/// A form post the webapp is storing: its HTTP connection and the posted fields.
 #[derive(Clone, Debug)]
 pub struct WebJob {
     pub http: TcpKey,
@@ -81,7 +83,7 @@ impl World {
     // ----- resolver ---------------------------------------------------------------------
 
     /// Starts resolving `name` for `app`; the answer comes back through `resolved`.
-    pub(crate) fn resolve_start(&mut self, ns: NsId, app: usize, name: String, job: Option<TcpKey>) {
+    pub(crate) fn resolve_start(&mut self, ns: NsId, app: usize, name: String, job: Option<WebJob>) {
         if name.eq_ignore_ascii_case("localhost") {
             return self.resolved(ns, app, &name, Ok(vec![Ipv4Addr::LOCALHOST]), job);
         }
@@ -99,7 +101,8 @@ impl World {
         };
         let id = self.rng.next_u32() as u16;
         self.netns_mut(ns).udp.insert(sport, app);
-        self.lookups.insert((ns, sport), Lookup { app, name: name.clone(), id, tries: 1, job });
+        let deadline = self.now + DNS_TIMEOUT;
+        self.lookups.insert((ns, sport), Lookup { app, name: name.clone(), id, tries: 1, deadline, job });
         self.dns_send(ns, server, sport, id, &name);
         self.schedule(DNS_TIMEOUT, Event::App { app, tag: TAG_DNS_TIMEOUT });
     }
@@ -109,12 +112,14 @@ impl World {
         self.udp_send(ns, server, 53, sport, &q, &format!("resolver: A? {name}"));
     }
 
-    /// An app timer with a tag at or above `TAG_DNS_TIMEOUT`: retry or give up.
+    /// An app timer with tag `TAG_DNS_TIMEOUT`: retry or give up the app's lookups whose try
+    /// is over (an app may have several in flight, each with its own deadline).
     pub(crate) fn dns_timeout(&mut self, ns: NsId, app: usize) {
+        let now = self.now;
         let due: Vec<(u16, Lookup)> = self
             .lookups
             .iter()
-            .filter(|((n, _), l)| *n == ns && l.app == app)
+            .filter(|((n, _), l)| *n == ns && l.app == app && l.deadline <= now)
             .map(|((_, p), l)| (*p, l.clone()))
             .collect();
         for (sport, l) in due {
@@ -123,6 +128,7 @@ impl World {
                     && let Some(x) = self.lookups.get_mut(&(ns, sport))
                 {
                     x.tries += 1;
+                    x.deadline = now + DNS_TIMEOUT;
                     self.dns_send(ns, server, sport, l.id, &l.name);
                     self.schedule(DNS_TIMEOUT, Event::App { app, tag: TAG_DNS_TIMEOUT });
                 }
@@ -160,12 +166,11 @@ impl World {
     }
 
     /// A name is resolved (or not): the app that asked goes on.
-    fn resolved(&mut self, ns: NsId, app: usize, name: &str, r: Result<Vec<Ipv4Addr>, String>, job: Option<TcpKey>) {
+    fn resolved(&mut self, ns: NsId, app: usize, name: &str, r: Result<Vec<Ipv4Addr>, String>, job: Option<WebJob>) {
         let first = r.as_ref().ok().and_then(|v| v.first().copied());
         if let Some(ip) = first {
             self.note_app(ns, &format!("resolved {name} → {ip}"));
         }
-        let fields = job.map(|http| self.web_job_fields(app, http)).unwrap_or_default();
         match (&mut self.apps[app].kind, first) {
             (AppKind::Ping { dst, .. }, Some(ip)) => {
                 *dst = ip;
@@ -176,13 +181,11 @@ impl World {
                 self.client_connect(ns, app);
             }
             (AppKind::Http { mysql: Some(m), .. }, Some(ip)) => {
-                let port = 3306;
-                let (user, password, database) = (m.user.clone(), m.password.clone(), m.database.clone());
-                let Some(http) = job else { return };
-                let insert = webapp::insert(m, &fields);
-                let conn = mysql::ClientConn::new(&user, &password, Some(&database), vec![insert]);
-                if let Some(key) = self.tcp_connect(ns, app, ip, port) {
-                    self.streams.insert((ns, key), Stream::MysqlClient { conn: Box::new(conn), job: Some(http) });
+                let Some(job) = job else { return };
+                let insert = webapp::insert(m, &job.fields);
+                let conn = mysql::ClientConn::new(&m.user, &m.password, Some(&m.database), vec![insert]);
+                if let Some(key) = self.tcp_connect(ns, app, ip, 3306) {
+                    self.streams.insert((ns, key), Stream::MysqlClient { conn: Box::new(conn), job: Some(job.http) });
                 }
             }
             (AppKind::Http { .. }, None) => {
@@ -190,8 +193,8 @@ impl World {
                     "Connection failed: php_network_getaddresses: getaddrinfo failed: {}",
                     r.err().unwrap_or_default()
                 );
-                if let Some(http) = job {
-                    self.web_reply(ns, app, http, 200, &msg);
+                if let Some(job) = job {
+                    self.web_reply(ns, job.http, 200, &msg);
                 }
             }
             (kind, None) => {
@@ -232,29 +235,23 @@ impl World {
             return true;
         }
         let AppKind::DnsServer { records, .. } = &self.apps[app].kind else { return false };
-        let mut recs: Vec<DnsRecord> = records.clone();
+        let Ok(q) = dns::parse_query(payload) else { return true };
+        let qname = q.name.trim_end_matches('.');
+        let mut addrs = records.iter().find(|r| r.name.eq_ignore_ascii_case(qname)).map(|r| r.addrs.clone());
         // Several addresses come back shuffled (resolver.go handleIPQuery).
-        for r in &mut recs {
-            for i in (1..r.addrs.len()).rev() {
+        if let Some(a) = &mut addrs {
+            for i in (1..a.len()).rev() {
                 let j = self.rng.range(0, i as u64) as usize;
-                r.addrs.swap(i, j);
+                a.swap(i, j);
             }
         }
-        let q = dns::parse_query(payload).ok();
-        let lookup = |name: &str| {
-            let n = name.trim_end_matches('.');
-            recs.iter().find(|r| r.name.eq_ignore_ascii_case(n)).map(|r| r.addrs.clone())
+        let what = if addrs.is_some() {
+            "answered from the sandbox's records"
+        } else {
+            "unknown: no external server (SERVFAIL)"
         };
-        let Some(resp) = dns::embedded_answer(payload, lookup) else { return true };
-        if let Some(q) = q {
-            let found = recs.iter().any(|r| r.name.eq_ignore_ascii_case(q.name.trim_end_matches('.')));
-            let what =
-                if found { "answered from the sandbox's records" } else { "unknown: no external server (SERVFAIL)" };
-            self.note_app(
-                ns,
-                &format!("embedded DNS: {}? {} → {what}", if q.qtype == 1 { "A" } else { "other" }, q.name),
-            );
-        }
+        let Some(resp) = dns::embedded_answer(payload, |_| addrs.clone()) else { return true };
+        self.note_app(ns, &format!("embedded DNS: {}? {} → {what}", if q.qtype == 1 { "A" } else { "other" }, q.name));
         // dockerd's socket is bound to 127.0.0.11, so the answer comes from there and
         // conntrack turns its port back into 53.
         self.udp_send_from(ns, Some(local), src.0, src.1, dport, &resp, "embedded DNS answer");
@@ -383,10 +380,10 @@ impl World {
                             self.note_app(ns, &format!("webapp → mysql: {l}"));
                         }
                         if let Some(r) = results.last() {
-                            self.web_reply(ns, app, http, 200, &webapp::outcome(Some(r)));
+                            self.web_reply(ns, http, 200, &webapp::outcome(Some(r)));
                         } else if done {
                             // Login failed: the client ends without a query result.
-                            self.web_reply(ns, app, http, 200, &webapp::outcome(None));
+                            self.web_reply(ns, http, 200, &webapp::outcome(None));
                         }
                     }
                 }
@@ -413,7 +410,7 @@ impl World {
                 self.app_finish(app);
             }
             Stream::MysqlClient { job: Some(http), .. } => {
-                self.web_reply(ns, app, http, 200, &format!("Connection failed: {what}"));
+                self.web_reply(ns, http, 200, &format!("Connection failed: {what}"));
             }
             _ => {}
         }
@@ -465,14 +462,12 @@ impl World {
     fn http_request(&mut self, ns: NsId, app: usize, key: TcpKey, req: http::Request) {
         let line = format!("{} {} HTTP/1.1 ({} bytes of body)", req.method, req.path, req.body.len());
         self.note_app(ns, &format!("httpd: {line}"));
-        let AppKind::Http { mysql, jobs, .. } = &mut self.apps[app].kind else { return };
+        let AppKind::Http { mysql, .. } = &self.apps[app].kind else { return };
         match (req.method.as_str(), mysql.clone()) {
             ("POST", Some(m)) => {
-                let fields = http::parse_form(&req.body);
-                jobs.push_back(WebJob { http: key, fields });
-                let host = m.host.clone();
-                self.note_app(ns, &format!("webapp: form posted; connecting to MySQL at `{host}`"));
-                self.resolve_start(ns, app, host, Some(key));
+                let job = WebJob { http: key, fields: http::parse_form(&req.body) };
+                self.note_app(ns, &format!("webapp: form posted; connecting to MySQL at `{}`", m.host));
+                self.resolve_start(ns, app, m.host, Some(job));
             }
             ("GET" | "HEAD", m) => {
                 let r = match m {
@@ -488,19 +483,7 @@ impl World {
         }
     }
 
-    fn web_job_fields(&self, app: usize, http: TcpKey) -> Vec<(String, String)> {
-        match &self.apps[app].kind {
-            AppKind::Http { jobs, .. } => {
-                jobs.iter().find(|j| j.http == http).map(|j| j.fields.clone()).unwrap_or_default()
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    fn web_reply(&mut self, ns: NsId, app: usize, http: TcpKey, status: u16, msg: &str) {
-        if let AppKind::Http { jobs, .. } = &mut self.apps[app].kind {
-            jobs.retain(|j| j.http != http);
-        }
+    fn web_reply(&mut self, ns: NsId, http: TcpKey, status: u16, msg: &str) {
         self.note_app(ns, &format!("webapp: {msg}"));
         let r = webapp::page(status, msg);
         self.tcp_write(ns, http, &r.to_bytes(), false);

@@ -904,17 +904,14 @@ impl Engine {
         out
     }
 
-    /// The long-running processes of a container: the embedded DNS server of its sandbox and
-    /// the server its image runs (webapp, mysql, a static web server).
+    /// The server a container's image runs (webapp, mysql, a static web server). Its
+    /// sandbox's embedded DNS is the director's: a task's names come from the swarm.
     pub fn servers(&self, c: &Container) -> Vec<crate::apps::Traffic> {
         use crate::apps::{MysqlTarget, Traffic};
         let ns = self.sandbox_ns(c);
         let mut out = Vec::new();
         if c.kind == ContainerKind::Infra {
             return out;
-        }
-        if self.has_embedded_dns(c) {
-            out.push(Traffic::Dns { ns: ns.clone(), port: c.dns_ports.0, records: self.dns_records(c) });
         }
         let env = |k: &str, d: &str| {
             c.env.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_else(|| d.to_string())
