@@ -20,6 +20,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use miette::{IntoDiagnostic, Result, miette};
+use sim_core::capture::Direction;
 use sim_core::scenario::Loaded;
 use sim_core::show::What;
 use sim_core::{SimTime, Until};
@@ -66,6 +67,10 @@ enum Cmd {
         file: PathBuf,
         #[arg(long)]
         seed: Option<u64>,
+        /// Compare the simulator's frames with this kernel capture (a reference trace from
+        /// `traces/kernel/`) instead of running on the kernel: needs no root.
+        #[arg(long)]
+        against: Option<PathBuf>,
     },
     /// Print the kernel plan of a scenario (RON): for Docker scenarios, what the daemons
     /// have built once every step has run.
@@ -130,9 +135,12 @@ fn real_main() -> Result<()> {
             let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
             netns_run(&loaded, seed, pcap.as_deref())?;
         }
-        Cmd::Diff { file, seed } => {
+        Cmd::Diff { file, seed, against } => {
             let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
-            let n = diff(&loaded, seed)?;
+            let n = match against {
+                Some(trace) => diff_trace(&loaded, seed, &trace)?,
+                None => diff(&loaded, seed)?,
+            };
             if n > 0 {
                 return Err(miette!("{n} difference(s) between the simulator and the kernel"));
             }
@@ -270,10 +278,9 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     let output = sim.app_output();
     let mut flows = netsim_netns::frames::Flows::new();
     for r in sim.records() {
-        if let (sim_core::trace::Dir::Tx, Some(dev), Some(f)) = (r.dir, r.dev, &r.frame)
-            && let Some(sig) = netsim_netns::frames::signature(f)
-        {
-            flows.entry(sim.world.dev_path(dev)).or_default().insert(sig);
+        // On lo what leaves is what arrives, so the sent copy stands for the captured one.
+        if let (sim_core::trace::Dir::Tx, Some(dev), Some(f)) = (r.dir, r.dev, &r.frame) {
+            netsim_netns::frames::add(&mut flows, &sim.world.dev_path(dev), true, f);
         }
     }
     let steps = sim.director.as_ref().map(|d| d.transcript.clone()).unwrap_or_default();
@@ -303,10 +310,8 @@ fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
     }
     // Frames: what left each interface (on lo, what arrived: the capture keeps one copy).
     let mut kernel_flows = netsim_netns::frames::Flows::new();
-    for f in run.frames.iter().filter(|f| f.outgoing || f.ifname == "lo") {
-        if let Some(sig) = netsim_netns::frames::signature(&f.bytes) {
-            kernel_flows.entry(format!("{}/{}", f.ns, f.ifname)).or_default().insert(sig);
-        }
+    for f in &run.frames {
+        netsim_netns::frames::add(&mut kernel_flows, &format!("{}/{}", f.ns, f.ifname), f.outgoing, &f.bytes);
     }
     for d in netsim_netns::frames::compare(&sim_flows, &kernel_flows) {
         outln!("frames: {d}");
@@ -316,6 +321,26 @@ fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
         outln!("# note: {note}");
     }
     Ok(n)
+}
+
+/// `netsim diff --against TRACE`: the simulator's frames beside a kernel capture recorded
+/// earlier (state and program output are not in a capture, so only frames are compared).
+fn diff_trace(loaded: &Loaded, seed: Option<u64>, trace: &std::path::Path) -> Result<usize> {
+    let kernel = netsim_netns::frames::from_pcapng(trace).map_err(|e| {
+        miette!(help = "record one with `netsim run FILE --backend netns --pcap TRACE`", "--against {e}")
+    })?;
+    let (.., sim) = simulate(loaded, seed)?;
+    let diffs = netsim_netns::frames::compare(&sim, &kernel);
+    for d in &diffs {
+        outln!("frames: {d}");
+    }
+    outln!(
+        "# {} interfaces, {} flow signatures in {}",
+        kernel.len(),
+        kernel.values().map(|s| s.len()).sum::<usize>(),
+        trace.display()
+    );
+    Ok(diffs.len())
 }
 
 /// The scenario on the kernel: the simulated run gives the plan and the steps to replay.
@@ -349,7 +374,8 @@ fn netns_run(loaded: &Loaded, seed: Option<u64>, pcap: Option<&std::path::Path>)
                     id
                 }
             };
-            w.write_frame(id, fr.at.as_nanos() as u64, &fr.bytes, None).map_err(|e| miette!("{e}"))?;
+            let dir = if fr.outgoing { Direction::Outbound } else { Direction::Inbound };
+            w.write_frame_dir(id, fr.at.as_nanos() as u64, &fr.bytes, None, Some(dir)).map_err(|e| miette!("{e}"))?;
         }
         w.finish().map_err(|e| miette!("{e}"))?;
         outln!("# wrote {} frames to {}", run.frames.len(), p.display());

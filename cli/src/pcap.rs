@@ -8,7 +8,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use miette::{Result, miette};
-use sim_core::capture::PcapngWriter;
+use sim_core::capture::{Direction, PcapngWriter};
 use sim_core::trace::{Dir, Record};
 use sim_core::world::{DevId, World};
 
@@ -73,7 +73,7 @@ impl Writer {
                 c
             });
             self.inner
-                .write_frame(id, r.time.as_nanos(), frame, comment.as_deref())
+                .write_frame_dir(id, r.time.as_nanos(), frame, comment.as_deref(), Some(direction(r.dir)))
                 .map_err(|e| miette!("{}: {e}", self.path.display()))?;
             self.frames += 1;
         }
@@ -85,4 +85,8 @@ impl Writer {
         self.inner.finish().map_err(|e| miette!("{}: {e}", path.display()))?;
         Ok(self.frames)
     }
+}
+
+fn direction(d: Dir) -> Direction {
+    if d == Dir::Tx { Direction::Outbound } else { Direction::Inbound }
 }

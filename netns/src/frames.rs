@@ -51,6 +51,39 @@ pub fn signature(frame: &[u8]) -> Option<String> {
     })
 }
 
+/// Adds a captured frame to `flows` if it left its interface (on lo: if it arrived there, as a
+/// capture keeps only that copy).
+pub fn add(flows: &mut Flows, iface: &str, outgoing: bool, frame: &[u8]) {
+    if (outgoing || iface.ends_with("/lo"))
+        && let Some(sig) = signature(frame)
+    {
+        flows.entry(iface.to_string()).or_default().insert(sig);
+    }
+}
+
+/// The flows of a reference trace: a pcapng file the netns backend wrote (`netsim run
+/// --backend netns --pcap`), whose interfaces are named `ns/if` and whose frames say their
+/// direction in `epb_flags`.
+pub fn from_pcapng(path: &std::path::Path) -> Result<Flows, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (names, frames) = sim_core::capture::read_pcapng(std::io::BufReader::new(file))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut flows = Flows::new();
+    for f in &frames {
+        let Some(dir) = f.direction else {
+            return Err(format!(
+                "{}: frame at {} ns does not say its direction (epb_flags); record the trace with \
+                 `netsim run --backend netns --pcap`",
+                path.display(),
+                f.ts_ns
+            ));
+        };
+        let iface = names.get(f.interface_id as usize).map(String::as_str).unwrap_or_default();
+        add(&mut flows, iface, dir == sim_core::capture::Direction::Outbound, &f.data);
+    }
+    Ok(flows)
+}
+
 /// Differences between the flows the simulator and the kernel sent, one line each.
 pub fn compare(sim: &Flows, kernel: &Flows) -> Vec<String> {
     let mut out = Vec::new();

@@ -206,6 +206,19 @@ impl<W: Write> PcapngWriter<W> {
         frame: &[u8],
         comment: Option<&str>,
     ) -> Result<(), CaptureError> {
+        self.write_frame_dir(interface_id, ts_ns, frame, comment, None)
+    }
+
+    /// [`write_frame`](Self::write_frame), also saying whether the frame left the interface or
+    /// arrived on it (the EPB's `epb_flags`; Wireshark shows it as `frame.packet_flags_direction`).
+    pub fn write_frame_dir(
+        &mut self,
+        interface_id: u32,
+        ts_ns: u64,
+        frame: &[u8],
+        comment: Option<&str>,
+        direction: Option<Direction>,
+    ) -> Result<(), CaptureError> {
         self.usable()?;
         if interface_id >= self.interfaces {
             return Err(CaptureError::new(format!(
@@ -224,6 +237,9 @@ impl<W: Write> PcapngWriter<W> {
         if let Some(c) = comment {
             check_option_len("frame comment (opt_comment)", c)?;
             options.push(EnhancedPacketOption::Common(CommonOption::Comment(Cow::Borrowed(c))));
+        }
+        if let Some(d) = direction {
+            options.push(EnhancedPacketOption::Flags(d.epb_flags()));
         }
         let epb = EnhancedPacketBlock {
             interface_id,
@@ -251,6 +267,31 @@ impl<W: Write> PcapngWriter<W> {
     }
 }
 
+/// Which way a frame crossed the interface it was captured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    /// Bits 0–1 of `epb_flags` (pcapng spec, section 4.3.1): 01 inbound, 10 outbound.
+    fn epb_flags(self) -> u32 {
+        match self {
+            Direction::Inbound => 0b01,
+            Direction::Outbound => 0b10,
+        }
+    }
+
+    fn from_epb_flags(flags: u32) -> Option<Direction> {
+        match flags & 0b11 {
+            0b01 => Some(Direction::Inbound),
+            0b10 => Some(Direction::Outbound),
+            _ => None,
+        }
+    }
+}
+
 /// One packet read back by [`read_pcapng`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapturedFrame {
@@ -262,6 +303,8 @@ pub struct CapturedFrame {
     pub data: Vec<u8>,
     /// The packet's `opt_comment`; several comments are joined with `'\n'`.
     pub comment: Option<String>,
+    /// From `epb_flags`, when the file says.
+    pub direction: Option<Direction>,
 }
 
 fn join_comments<'a>(comments: impl Iterator<Item = &'a str>) -> Option<String> {
@@ -319,6 +362,10 @@ pub fn read_pcapng(r: impl Read) -> Result<(Vec<String>, Vec<CapturedFrame>), Ca
                     EnhancedPacketOption::Common(CommonOption::Comment(c)) => Some(c.as_ref()),
                     _ => None,
                 })),
+                direction: epb.options.iter().find_map(|o| match o {
+                    EnhancedPacketOption::Flags(f) => Direction::from_epb_flags(*f),
+                    _ => None,
+                }),
                 data: epb.data.into_owned(),
             }),
             Block::Packet(pb) => frames.push(CapturedFrame {
@@ -329,11 +376,13 @@ pub fn read_pcapng(r: impl Read) -> Result<(Vec<String>, Vec<CapturedFrame>), Ca
                     _ => None,
                 })),
                 data: pb.data.into_owned(),
+                direction: None,
             }),
             Block::SimplePacket(spb) => frames.push(CapturedFrame {
                 interface_id: section_base,
                 ts_ns: 0,
                 comment: None,
+                direction: None,
                 data: spb.data.into_owned(),
             }),
             _ => {}

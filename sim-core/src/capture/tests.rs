@@ -45,28 +45,37 @@ fn sample() -> (Vec<u8>, Vec<String>, Vec<CapturedFrame>) {
             ts_ns: 1_000_000_123,
             data: arp_request(),
             comment: Some("who-has 10.0.0.2".into()),
+            direction: Some(Direction::Outbound),
         },
-        CapturedFrame { interface_id: 1, ts_ns: 1_000_000_124, data: arp_request(), comment: None },
+        CapturedFrame {
+            interface_id: 1,
+            ts_ns: 1_000_000_124,
+            data: arp_request(),
+            comment: None,
+            direction: Some(Direction::Inbound),
+        },
         CapturedFrame {
             interface_id: 0,
             ts_ns: 2_000_000_456,
             data: icmp_echo_request(),
             comment: Some("ping 10.0.0.2, seq 1".into()),
+            direction: None,
         },
         CapturedFrame {
             interface_id: 1,
             ts_ns: 3_000_000_789,
             data: udp_datagram(),
             comment: Some("udp 40000→40001".into()),
+            direction: Some(Direction::Outbound),
         },
     ];
     let mut w = PcapngWriter::new(Vec::new(), "netsim 0.0.0").unwrap();
     assert_eq!(w.add_interface("ns1/eth0", Some("veth to br-host")).unwrap(), 0);
     let first = &frames[0];
-    w.write_frame(first.interface_id, first.ts_ns, &first.data, first.comment.as_deref()).unwrap();
+    w.write_frame_dir(first.interface_id, first.ts_ns, &first.data, first.comment.as_deref(), first.direction).unwrap();
     assert_eq!(w.add_interface("br-host/br0", None).unwrap(), 1);
     for f in &frames[1..] {
-        w.write_frame(f.interface_id, f.ts_ns, &f.data, f.comment.as_deref()).unwrap();
+        w.write_frame_dir(f.interface_id, f.ts_ns, &f.data, f.comment.as_deref(), f.direction).unwrap();
     }
     let bytes = w.finish().unwrap();
     (bytes, vec!["ns1/eth0".to_string(), "br-host/br0".to_string()], frames)
@@ -267,7 +276,10 @@ fn reads_microsecond_files() {
     .unwrap();
     let (names, frames) = read_pcapng(&w.into_inner()[..]).unwrap();
     assert_eq!(names, ["eth0"]);
-    assert_eq!(frames, [CapturedFrame { interface_id: 0, ts_ns: 1_500_000_000, data: vec![7, 8], comment: None }]);
+    assert_eq!(
+        frames,
+        [CapturedFrame { interface_id: 0, ts_ns: 1_500_000_000, data: vec![7, 8], comment: None, direction: None }]
+    );
 }
 
 /// A temporary file removed on drop.
@@ -324,16 +336,18 @@ fn tshark_reads_our_captures() {
         "_ws.col.Protocol",
         "-e",
         "frame.len",
+        "-e",
+        "frame.packet_flags_direction",
     ];
     let out = tshark(&file.0, &fields);
     let rows: Vec<&str> = out.lines().collect();
     assert_eq!(
         rows,
         [
-            "ns1/eth0|1.000000123|who-has 10.0.0.2|ARP|42",
-            "br-host/br0|1.000000124||ARP|42",
-            "ns1/eth0|2.000000456|ping 10.0.0.2, seq 1|ICMP|61",
-            "br-host/br0|3.000000789|udp 40000→40001|UDP|56",
+            "ns1/eth0|1.000000123|who-has 10.0.0.2|ARP|42|0x00000002",
+            "br-host/br0|1.000000124||ARP|42|0x00000001",
+            "ns1/eth0|2.000000456|ping 10.0.0.2, seq 1|ICMP|61|",
+            "br-host/br0|3.000000789|udp 40000→40001|UDP|56|0x00000002",
         ],
         "tshark output:\n{out}"
     );
