@@ -81,7 +81,10 @@ pub struct Director {
     pub hosts: Vec<HostSpec>,
     /// One daemon per Docker host, by host name.
     pub engines: Vec<(String, Engine)>,
+    /// The scenario's steps, then the commands typed during the run (`Sim::type_command`).
     pub steps: Vec<Step>,
+    /// How many of `steps` the scenario wrote; the rest were typed and do not chain.
+    pub scripted: usize,
     /// The scenario's own plan plus the LAN: what no daemon owns.
     base: Plan,
     /// The plan the world realises now.
@@ -157,6 +160,7 @@ impl Director {
             hosts: hosts.to_vec(),
             engines,
             steps: steps.to_vec(),
+            scripted: steps.len(),
             base,
             plan: Plan::default(),
             next: 0,
@@ -209,6 +213,21 @@ impl Director {
         Ok(())
     }
 
+    /// Checks a command typed during the run, as the shell or the daemon would answer it
+    /// (on a copy: nothing changes here).
+    pub fn check_typed(&self, on: &str, run: &str) -> Result<(), String> {
+        if !self.hosts.iter().any(|h| h.name == on) {
+            let names: Vec<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
+            return Err(format!("no host `{on}` (hosts: {})", names.join(", ")));
+        }
+        let step = Step { at: None, on: on.into(), run: run.into() };
+        let mut d = self.clone();
+        if let Outcome::Changed(_) = d.command(&step, SimTime::ZERO)? {
+            World::from_plan(&d.compile(), 0).map_err(|e| format!("netsim: the resulting plan is invalid: {e}"))?;
+        }
+        Ok(())
+    }
+
     /// When step `i` is due: its own `at`, or `None` when it waits for the previous one.
     pub fn due(&self, i: usize) -> Option<SimTime> {
         self.steps.get(i).and_then(|s| s.at)
@@ -218,7 +237,9 @@ impl Director {
     pub fn run_step(&mut self, i: usize, world: &mut World) -> Result<Option<usize>, PlanError> {
         let step = self.steps[i].clone();
         let now = world.now;
-        self.next = i + 1;
+        if i < self.scripted {
+            self.next = i + 1;
+        }
         let host_ns = world.ns_by_name(&step.on);
         if let Some(ns) = host_ns {
             let line = step.run.clone();

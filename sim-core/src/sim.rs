@@ -82,7 +82,8 @@ impl Sim {
         let Some(d) = self.director.as_mut() else { return Ok(()) };
         let app = d.run_step(i as usize, &mut self.world)?;
         let next = i as usize + 1;
-        if next < d.steps.len() {
+        // A typed command runs on its own: the scenario's chain of steps goes on as written.
+        if next < d.scripted {
             let now = self.world.now;
             match (d.due(next), app) {
                 (Some(t), _) => self.world.pending.push((t.max(now), Event::Step(next as u32))),
@@ -91,6 +92,20 @@ impl Sim {
             }
         }
         Ok(())
+    }
+
+    /// A command typed on a host now, as a student would in a shell (`docker run …`, `ping …`):
+    /// checked first, then queued to run at the current time; the scenario's own steps go on.
+    /// Returns the step's index.
+    pub fn type_command(&mut self, on: &str, run: &str) -> Result<usize, String> {
+        let Some(d) = self.director.as_mut() else {
+            return Err("this scenario has no hosts to type commands on (add `hosts:` to it)".into());
+        };
+        d.check_typed(on, run)?;
+        d.steps.push(crate::director::Step { at: Some(self.world.now), on: on.into(), run: run.into() });
+        let i = d.steps.len() - 1;
+        self.queue.push(self.world.now, (Event::Step(i as u32), NO_CAUSE));
+        Ok(i)
     }
 
     pub fn now(&self) -> SimTime {
@@ -173,7 +188,7 @@ impl Sim {
             && w.apps.get(a).is_some_and(|x| x.done)
         {
             d.waiting = None;
-            if d.next < d.steps.len() {
+            if d.next < d.scripted {
                 w.pending.push((w.now, Event::Step(d.next as u32)));
             }
         }
