@@ -43,6 +43,10 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     #[serde(default)]
     pub traffic: Vec<Traffic>,
+    /// Where the GUI draws a namespace, pinned by the instructor: `{"node1": (40, 60)}`, in
+    /// points from the top left of the topology; the others are laid out around them.
+    #[serde(default)]
+    pub layout: std::collections::BTreeMap<String, (f32, f32)>,
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

@@ -9,6 +9,7 @@
 //! frames, and so do our captures). The IP layer always builds its packets behind 14 bytes of
 //! room for the Ethernet header, which the neighbour layer fills in place.
 
+pub mod dissect;
 pub mod pretty;
 pub mod vxlan;
 

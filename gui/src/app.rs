@@ -1,0 +1,333 @@
+//! What the panels share, and where each one goes on screen.
+
+use std::path::{Path, PathBuf};
+
+use crate::panels;
+use crate::state::{LoadError, Session};
+
+/// The scenario a bare `netsim-gui` (or `cargo run --release`) opens.
+pub const DEFAULT_SCENARIO: &str = "scenarios/swarm-webapp-mysql.ron";
+
+/// How long one event's frames take to cross their links on screen, at speed 1.
+pub const HOP_SECONDS: f32 = 0.6;
+
+/// Event-list filters; empty strings match everything.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventFilter {
+    pub text: String,
+    /// Wireshark's Protocol column (`ARP`, `ICMP`, `TCP`, `UDP`, `VXLAN`, `DNS`, `HTTP`, `MySQL`).
+    pub protocol: String,
+    pub namespace: String,
+    pub device: String,
+    /// Also list arrivals (Rx), not only frames leaving a device, drops and deliveries.
+    pub arrivals: bool,
+}
+
+/// Which table the device-tables panel shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TableTab {
+    #[default]
+    Addresses,
+    Routes,
+    Neighbours,
+    Fdb,
+    Iptables,
+    Ipvs,
+    Dns,
+    Ipam,
+    NetworkInspect,
+}
+
+/// Everything the panels share besides the session: what is selected, filters, playback.
+pub struct View {
+    /// The selected hop: an index into `sim.records()`.
+    pub record: Option<usize>,
+    /// The selected namespace, by name (ids do not survive reloading a changed file).
+    pub namespace: Option<String>,
+    /// The selected device as `namespace/device`.
+    pub device: Option<String>,
+    pub filter: EventFilter,
+    pub playing: bool,
+    /// Events per second while playing.
+    pub speed: f32,
+    /// When the current event's animation started (egui time, seconds).
+    pub anim_start: f64,
+    /// Topology pan (points) and zoom.
+    pub pan: egui::Vec2,
+    pub zoom: f32,
+    pub tab: TableTab,
+    /// The shipped scenarios, for the Open menu.
+    pub shipped: Vec<PathBuf>,
+    /// The path field of the Open menu.
+    pub open_path: String,
+    pub console_host: String,
+    pub console_input: String,
+    pub console_error: Option<String>,
+    /// A one-line message at the bottom (what was exported, reloaded…).
+    pub status: String,
+    /// Scroll the event list to the selected record on the next frame.
+    pub scroll_to_record: bool,
+    /// The inspector's chosen field: its bytes are highlighted in the hex view.
+    pub field: Option<std::ops::Range<usize>>,
+    /// Where "Export pcapng" writes.
+    pub export_path: String,
+    /// The event list's lines, made once per record.
+    pub rows: crate::panels::events::RowCache,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        View {
+            record: None,
+            namespace: None,
+            device: None,
+            filter: EventFilter::default(),
+            playing: false,
+            speed: 4.0,
+            anim_start: 0.0,
+            pan: egui::Vec2::ZERO,
+            zoom: 1.0,
+            tab: TableTab::default(),
+            shipped: Vec::new(),
+            open_path: String::new(),
+            console_host: String::new(),
+            console_input: String::new(),
+            console_error: None,
+            status: String::new(),
+            scroll_to_record: false,
+            field: None,
+            export_path: "netsim-capture.pcapng".into(),
+            rows: Default::default(),
+        }
+    }
+}
+
+pub struct NetsimApp {
+    pub session: Option<Session>,
+    /// The last file that failed to load, shown instead of a crash; the previous session, if
+    /// any, stays usable.
+    pub error: Option<LoadError>,
+    pub view: View,
+    /// Time of the last played event (egui time, seconds).
+    last_play: f64,
+    /// When the file was last checked for changes.
+    last_reload: f64,
+    /// Close the window after this many seconds, printing the frame rate it kept.
+    pub exit_after: Option<f64>,
+    /// Frames painted while animating, and the time they took: for `--exit-after`.
+    frame_times: Vec<f64>,
+    last_frame: Option<f64>,
+}
+
+impl NetsimApp {
+    /// Opens `path`, or shows why it could not.
+    pub fn open(path: &Path) -> NetsimApp {
+        let mut app = NetsimApp {
+            session: None,
+            error: None,
+            view: View::default(),
+            last_play: 0.0,
+            last_reload: 0.0,
+            exit_after: None,
+            frame_times: Vec::new(),
+            last_frame: None,
+        };
+        app.view.shipped = shipped_scenarios(path);
+        app.load(path);
+        app
+    }
+
+    /// Loads a scenario file; on error keeps the current session and shows the error.
+    pub fn load(&mut self, path: &Path) {
+        match Session::open(path) {
+            Ok(s) => {
+                self.view.console_host = s.hosts().first().cloned().unwrap_or_default();
+                self.view.open_path = path.display().to_string();
+                self.view.record = None;
+                self.view.playing = false;
+                self.view.status = format!("opened {}", path.display());
+                self.session = Some(s);
+                self.error = None;
+            }
+            Err(e) => {
+                self.view.status = format!("{} did not load", path.display());
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// Reloads the file if it changed on disk, keeping the position on the timeline.
+    pub fn reload_if_changed(&mut self) {
+        let Some(s) = &self.session else { return };
+        if !s.file_changed() {
+            return;
+        }
+        let (path, at) = (s.path.clone().expect("a changed file has a path"), s.position());
+        match Session::open(&path) {
+            Ok(mut new) => {
+                new.go_to(at.min(new.total_events));
+                self.session = Some(new);
+                self.error = None;
+                self.view.record = None;
+                self.view.status = format!("reloaded {} (changed on disk)", path.display());
+            }
+            Err(e) => {
+                // Keep showing the last good run; remember this mtime so the error is not
+                // re-read every frame.
+                if let Some(s) = &mut self.session {
+                    s.mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+                }
+                self.view.status = format!("{} changed but does not load", path.display());
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// Advances playback by as many events as the elapsed time and speed call for.
+    fn play(&mut self, now: f64) {
+        let Some(s) = &mut self.session else { return };
+        if !self.view.playing {
+            self.last_play = now;
+            return;
+        }
+        let due = ((now - self.last_play) * self.view.speed as f64).floor() as u64;
+        for _ in 0..due.min(50) {
+            if s.step().is_none() {
+                self.view.playing = false;
+                break;
+            }
+            self.view.anim_start = now;
+        }
+        if due > 0 {
+            self.last_play = now;
+        }
+    }
+
+    /// The whole window. Kept in one `ui` function so tests drive exactly what users see.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let now = ui.input(|i| i.time);
+        self.play(now);
+        if self.view.playing {
+            ui.ctx().request_repaint();
+        }
+        egui::Panel::top("controls").show(ui, |ui| panels::controls::show(ui, self));
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(&self.view.status);
+            });
+        });
+        if let Some(e) = &self.error {
+            let e = e.clone();
+            egui::Panel::top("load-error").show(ui, |ui| {
+                ui.colored_label(egui::Color32::from_rgb(220, 60, 60), format!("error: {e}"));
+                if ui.button("Dismiss").clicked() {
+                    self.error = None;
+                }
+            });
+        }
+        let Some(session) = &mut self.session else {
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.label("No scenario loaded: open one from the File menu.");
+            });
+            return;
+        };
+        let view = &mut self.view;
+        egui::Panel::right("inspector").default_size(420.0).resizable(true).show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("inspector-scroll").show(ui, |ui| {
+                panels::inspector::show(ui, session, view);
+            });
+        });
+        egui::Panel::bottom("lower").default_size(280.0).resizable(true).show(ui, |ui| {
+            ui.columns(3, |cols| {
+                panels::events::show(&mut cols[0], session, view);
+                panels::tables::show(&mut cols[1], session, view);
+                panels::console::show(&mut cols[2], session, view);
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| panels::topology::show(ui, session, view, now));
+    }
+}
+
+impl eframe::App for NetsimApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        // Twice a second is quick enough for an instructor saving a file, and cheap.
+        let now = ui.input(|i| i.time);
+        if now - self.last_reload >= 0.5 {
+            self.last_reload = now;
+            self.reload_if_changed();
+        }
+        ui.ctx().request_repaint_after(std::time::Duration::from_millis(500));
+        NetsimApp::ui(self, ui);
+        if let Some(limit) = self.exit_after {
+            self.measure(ui.ctx(), now, limit);
+        }
+    }
+}
+
+impl NetsimApp {
+    /// Wall time between painted frames while the run animates; at `limit` seconds, prints
+    /// the rate and the slowest frames, and closes the window.
+    fn measure(&mut self, ctx: &egui::Context, now: f64, limit: f64) {
+        ctx.request_repaint();
+        if let Some(prev) = self.last_frame {
+            self.frame_times.push(now - prev);
+        }
+        self.last_frame = Some(now);
+        if now < limit {
+            return;
+        }
+        let mut t = self.frame_times.clone();
+        t.sort_by(f64::total_cmp);
+        let n = t.len().max(1);
+        let total: f64 = t.iter().sum();
+        let pct = |p: f64| t.get(((n as f64 * p) as usize).min(n - 1)).copied().unwrap_or(0.0) * 1000.0;
+        let at = self.session.as_ref().map(|s| (s.position(), s.total_events)).unwrap_or_default();
+        println!(
+            "frames: {} in {:.2} s = {:.1} fps; frame time p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; events {} / {}",
+            t.len(),
+            total,
+            t.len() as f64 / total.max(1e-9),
+            pct(0.5),
+            pct(0.95),
+            pct(1.0),
+            at.0,
+            at.1
+        );
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        self.exit_after = None;
+    }
+}
+
+/// The `.ron` files under the `scenarios/` folder nearest to `start` (the file's folder or
+/// the current directory), sorted.
+pub fn shipped_scenarios(start: &Path) -> Vec<PathBuf> {
+    let mut dir = start.parent().map(Path::to_path_buf);
+    while let Some(d) = dir {
+        if d.file_name().is_some_and(|n| n == "scenarios") {
+            return ron_files(&d);
+        }
+        if d.join("scenarios").is_dir() {
+            return ron_files(&d.join("scenarios"));
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    ron_files(Path::new("scenarios"))
+}
+
+fn ron_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "ron") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,12 @@
+//! netsim's teaching GUI: step through a scenario and see every frame, where it went and why.
+//!
+//! `state` is the app's model (the scenario, the simulator at the chosen event, checkpoints);
+//! `app` holds what the panels share (selection, filters, playback) and lays them out;
+//! each panel is one file under `panels/`.
+
+pub mod app;
+pub mod export;
+pub mod panels;
+pub mod state;
+
+pub use app::NetsimApp;

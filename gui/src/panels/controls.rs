@@ -1,0 +1,124 @@
+//! The top bar: files (open, reload, export), playback and the timeline.
+
+use std::path::PathBuf;
+
+use crate::app::NetsimApp;
+use crate::export;
+
+pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
+    ui.horizontal_wrapped(|ui| {
+        file_menu(ui, app);
+        ui.separator();
+        let Some(s) = &mut app.session else { return };
+        let v = &mut app.view;
+        ui.strong(s.name().to_string());
+        ui.separator();
+        let now = ui.input(|i| i.time);
+        let at_start = s.position() == 0;
+        if ui
+            .add_enabled(!at_start, egui::Button::new("Start"))
+            .on_hover_text("Back to before the first event")
+            .clicked()
+        {
+            s.go_to(0);
+            v.playing = false;
+        }
+        if ui.add_enabled(!at_start, egui::Button::new("Back")).on_hover_text("One event back").clicked() {
+            s.back();
+            v.playing = false;
+            v.anim_start = now;
+        }
+        let at_end = s.at_end();
+        if ui.add_enabled(!at_end, egui::Button::new("Step")).on_hover_text("Run one event").clicked() {
+            s.step();
+            v.playing = false;
+            v.anim_start = now;
+        }
+        let label = if v.playing { "Pause" } else { "Play" };
+        if ui.add_enabled(!at_end || v.playing, egui::Button::new(label)).clicked() {
+            v.playing = !v.playing;
+        }
+        if ui
+            .add_enabled(!at_end, egui::Button::new("Next step"))
+            .on_hover_text("Run until the scenario's next command has run")
+            .clicked()
+        {
+            s.run_to_next_step();
+            v.playing = false;
+            v.anim_start = now;
+        }
+        if ui.add_enabled(!at_end, egui::Button::new("End")).on_hover_text("Run to the end").clicked() {
+            s.run_to_end();
+            v.playing = false;
+        }
+        ui.separator();
+        ui.add(egui::Slider::new(&mut v.speed, 0.5..=200.0).logarithmic(true).text("events/s"))
+            .on_hover_text("Playback speed");
+        ui.separator();
+        let mut pos = s.position();
+        let total = s.total_events.max(pos);
+        let timeline = ui
+            .add(egui::Slider::new(&mut pos, 0..=total).text("Timeline"))
+            .on_hover_text("Scrub: any event, forward or back");
+        if timeline.changed() {
+            s.go_to(pos);
+            v.playing = false;
+        }
+        ui.label(format!("event {} / {} · t = {}", s.position(), total, s.sim.now()));
+    });
+}
+
+fn file_menu(ui: &mut egui::Ui, app: &mut NetsimApp) {
+    let mut open: Option<PathBuf> = None;
+    ui.menu_button("File", |ui| {
+        ui.label("Shipped scenarios");
+        for p in app.view.shipped.clone() {
+            let name = p.display().to_string();
+            if ui.button(&name).clicked() {
+                open = Some(p);
+                ui.close();
+            }
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            let l = ui.label("Path");
+            ui.add(egui::TextEdit::singleline(&mut app.view.open_path).desired_width(320.0)).labelled_by(l.id);
+            if ui.button("Open").clicked() {
+                open = Some(PathBuf::from(app.view.open_path.trim()));
+                ui.close();
+            }
+        });
+        if let Some(p) = app.session.as_ref().and_then(|s| s.path.clone())
+            && ui.button("Reload").clicked()
+        {
+            open = Some(p);
+            ui.close();
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            let l = ui.label("Export to");
+            ui.add(egui::TextEdit::singleline(&mut app.view.export_path).desired_width(320.0)).labelled_by(l.id);
+        });
+        if let Some(s) = &app.session {
+            let path = PathBuf::from(app.view.export_path.trim());
+            if ui.button("Export pcapng (all)").clicked() {
+                app.view.status = report(export::write_pcapng(&path, s, None), &path);
+                ui.close();
+            }
+            if ui.button("Export pcapng (filtered)").on_hover_text("Only the frames the event list shows").clicked() {
+                app.view.status = report(export::write_pcapng(&path, s, Some(&app.view.filter)), &path);
+                ui.close();
+            }
+        }
+    });
+    if let Some(p) = open {
+        app.load(&p);
+    }
+}
+
+fn report(r: Result<usize, String>, path: &std::path::Path) -> String {
+    match r {
+        Ok(n) => format!("exported {n} frames to {}", path.display()),
+        Err(e) => format!("export failed: {e}"),
+    }
+}

@@ -1,0 +1,163 @@
+//! The event list: one tcpdump-like line per hop, filtered by protocol, namespace, device and
+//! text. Selecting a line selects the frame everywhere (topology, inspector, tables).
+
+use sim_core::trace::{Dir, Record};
+use sim_core::wire::{dissect, pretty};
+use sim_core::world::World;
+
+use crate::app::{EventFilter, View};
+use crate::state::Session;
+
+/// The protocols the filter offers, as the inspector names their layers.
+pub const PROTOCOLS: [&str; 9] = ["ARP", "ICMP", "IPv4", "UDP", "TCP", "VXLAN", "DNS", "HTTP", "MySQL"];
+
+/// One record as the list shows it, made once: dissecting every frame every frame would not
+/// keep 60 fps.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// Which record this row was made from (a replay after a typed command may differ).
+    pub event: u64,
+    pub dir: Dir,
+    pub ns: String,
+    /// `ns/dev`, or just the namespace for records without a device.
+    pub place: String,
+    pub line: String,
+    /// Every layer's name (outer and inner frames): what the protocol filter matches.
+    pub protocols: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RowCache {
+    rows: Vec<Row>,
+}
+
+impl RowCache {
+    /// The rows of the records so far; rows of records that changed are made again.
+    pub fn update(&mut self, world: &World) -> &[Row] {
+        let recs = &world.records;
+        self.rows.truncate(recs.len());
+        if let Some(bad) = self.rows.iter().zip(recs).position(|(row, r)| row.event != r.event.0 || row.dir != r.dir) {
+            self.rows.truncate(bad);
+        }
+        for r in &recs[self.rows.len()..] {
+            self.rows.push(row(world, r));
+        }
+        &self.rows
+    }
+}
+
+fn row(world: &World, r: &Record) -> Row {
+    let ns = world.netns(r.ns).name.clone();
+    let place = match r.dev {
+        Some(d) => world.dev_path(d),
+        None => ns.clone(),
+    };
+    let dir = match r.dir {
+        Dir::Tx => "out",
+        Dir::Rx => "in ",
+        Dir::Drop => "DROP",
+        Dir::Deliver => "deliver",
+        Dir::App => "app",
+    };
+    let what = match (&r.frame, r.dir) {
+        (Some(f), _) => pretty::summary(f),
+        (None, _) => r.why.last().map(|w| w.to_string()).unwrap_or_default(),
+    };
+    let line = format!("{:>12} {place} {dir} {what}", r.time.to_string());
+    let protocols =
+        r.frame.as_deref().map(|f| dissect::dissect(f).into_iter().map(|l| l.name).collect()).unwrap_or_default();
+    Row { event: r.event.0, dir: r.dir, ns, place, line, protocols }
+}
+
+/// Whether a row passes the filter. Arrivals are listed only on request: every hop is
+/// already one line as it leaves its device.
+pub fn matches(row: &Row, f: &EventFilter) -> bool {
+    if row.dir == Dir::Rx && !f.arrivals {
+        return false;
+    }
+    if !f.protocol.is_empty() && !row.protocols.iter().any(|p| p == &f.protocol) {
+        return false;
+    }
+    if !f.namespace.is_empty() && !row.ns.contains(f.namespace.trim()) {
+        return false;
+    }
+    if !f.device.is_empty() && !row.place.split_once('/').is_some_and(|(_, d)| d.contains(f.device.trim())) {
+        return false;
+    }
+    f.text.is_empty() || row.line.to_lowercase().contains(&f.text.to_lowercase())
+}
+
+pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
+    ui.heading("Events");
+    filters(ui, &mut view.filter);
+    let rows = view.rows.update(&session.sim.world);
+    let shown: Vec<usize> = (0..rows.len()).filter(|&i| matches(&rows[i], &view.filter)).collect();
+    ui.label(format!("{} of {} records", shown.len(), rows.len()));
+    let row_h = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
+    let scroll_to =
+        view.scroll_to_record.then_some(view.record).flatten().and_then(|r| shown.iter().position(|&i| i == r));
+    let mut area = egui::ScrollArea::both().id_salt("events-scroll").auto_shrink([false, false]);
+    if let Some(k) = scroll_to {
+        area = area.vertical_scroll_offset((k as f32 * row_h - 80.0).max(0.0));
+        view.scroll_to_record = false;
+    } else if view.playing {
+        area = area.stick_to_bottom(true);
+    }
+    let mut clicked = None;
+    area.show_rows(ui, row_h, shown.len(), |ui, range| {
+        for &i in &shown[range] {
+            let r = &rows[i];
+            let selected = view.record == Some(i);
+            let text = egui::RichText::new(&r.line).monospace().color(color(r));
+            if ui.add(egui::Button::selectable(selected, text)).clicked() {
+                clicked = Some(i);
+            }
+        }
+    });
+    if let Some(i) = clicked {
+        select(view, session, i);
+    }
+}
+
+/// Selects record `i`: the frame, its namespace and its device.
+pub fn select(view: &mut View, session: &Session, i: usize) {
+    view.record = Some(i);
+    view.field = None;
+    let w = &session.sim.world;
+    if let Some(r) = w.records.get(i) {
+        view.namespace = Some(w.netns(r.ns).name.clone());
+        view.device = r.dev.map(|d| w.dev_path(d));
+    }
+}
+
+fn color(r: &Row) -> egui::Color32 {
+    match r.dir {
+        Dir::Drop => egui::Color32::from_rgb(230, 90, 90),
+        Dir::App => egui::Color32::from_rgb(120, 200, 120),
+        Dir::Deliver => egui::Color32::from_rgb(150, 170, 230),
+        Dir::Rx => egui::Color32::GRAY,
+        Dir::Tx => super::topology::protocol_color(r.protocols.iter().map(String::as_str)),
+    }
+}
+
+fn filters(ui: &mut egui::Ui, f: &mut EventFilter) {
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label("Filter");
+        ui.add(egui::TextEdit::singleline(&mut f.text).desired_width(110.0).hint_text("text")).labelled_by(l.id);
+        egui::ComboBox::from_label("Protocol")
+            .selected_text(if f.protocol.is_empty() { "all" } else { f.protocol.as_str() })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut f.protocol, String::new(), "all");
+                for p in PROTOCOLS {
+                    ui.selectable_value(&mut f.protocol, p.to_string(), p);
+                }
+            });
+    });
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label("Namespace");
+        ui.add(egui::TextEdit::singleline(&mut f.namespace).desired_width(90.0)).labelled_by(l.id);
+        let l = ui.label("Device");
+        ui.add(egui::TextEdit::singleline(&mut f.device).desired_width(70.0)).labelled_by(l.id);
+        ui.checkbox(&mut f.arrivals, "arrivals");
+    });
+}

@@ -1,0 +1,210 @@
+//! The GUI driven headless through egui_kittest, as a student would use it: open the
+//! tutorial, step, select a VXLAN frame and read its inner frame and why, step back, export.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use netsim_gui::NetsimApp;
+
+fn scenario(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+fn harness(app: NetsimApp) -> Harness<'static, NetsimApp> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(|ui, app: &mut NetsimApp| app.ui(ui), app);
+    h.run_steps(2);
+    h
+}
+
+/// Every text on screen (a label's or button's value or label) containing `text`.
+fn texts(h: &Harness<'_, NetsimApp>, text: &str) -> Vec<String> {
+    let text = text.to_string();
+    h.query_all_by(move |n| {
+        matches!(n.role(), Role::Label | Role::Button | Role::Link | Role::DisclosureTriangle)
+            && (n.value().is_some_and(|v| v.contains(&text)) || n.label().is_some_and(|v| v.contains(&text)))
+    })
+    .filter_map(|n| n.accesskit_node().value().or_else(|| n.accesskit_node().label()))
+    .collect()
+}
+
+fn on_screen(h: &Harness<'_, NetsimApp>, text: &str) -> bool {
+    !texts(h, text).is_empty()
+}
+
+/// "N of M records" from the event list.
+fn records_shown(h: &Harness<'_, NetsimApp>) -> (usize, usize) {
+    let text = texts(h, " records").into_iter().find(|t| t.contains(" of ")).expect("the event list's count");
+    let mut it = text.split_whitespace();
+    let shown = it.next().and_then(|n| n.parse().ok()).expect("N");
+    let total = it.nth(1).and_then(|n| n.parse().ok()).expect("M");
+    (shown, total)
+}
+
+fn tshark(args: &[&str]) -> String {
+    let out = Command::new("tshark")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run tshark ({e}): install it (apt-get install tshark); CI does"));
+    assert!(out.status.success(), "tshark {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn step_grows_the_event_list_and_back_restores_it() {
+    let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
+    assert!(h.state().error.is_none(), "{:?}", h.state().error);
+    assert_eq!(h.state().session.as_ref().unwrap().position(), 0);
+    // The first events are the swarm's commands: run to the first frames.
+    h.get_by_label("Next step").click();
+    h.run_steps(2);
+    let (_, before) = records_shown(&h);
+    let mut grew = false;
+    for _ in 0..40 {
+        h.get_by_label("Step").click();
+        h.run_steps(2);
+        if records_shown(&h).1 > before {
+            grew = true;
+            break;
+        }
+    }
+    assert!(grew, "stepping adds records to the event list");
+    let pos = h.state().session.as_ref().unwrap().position();
+    let (_, after) = records_shown(&h);
+    h.get_by_label("Back").click();
+    h.run_steps(2);
+    assert_eq!(h.state().session.as_ref().unwrap().position(), pos - 1);
+    let (_, back) = records_shown(&h);
+    assert!(back < after, "one event back, its records are gone again ({back} vs {after})");
+    // The label of the timeline tells where we are.
+    assert!(on_screen(&h, &format!("event {} / ", pos - 1)));
+}
+
+#[test]
+fn a_vxlan_frame_shows_its_inner_frame_and_why() {
+    let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
+    h.get_by_label("End").click();
+    h.run_steps(2);
+    assert!(h.state().session.as_ref().unwrap().at_end());
+    // Filter the list down to VXLAN frames leaving vxlan0's underlay, then click the first.
+    h.state_mut().view.filter.protocol = "VXLAN".into();
+    h.run_steps(2);
+    let (shown, total) = records_shown(&h);
+    assert!(shown > 0 && shown < total, "VXLAN filter: {shown} of {total}");
+    h.get_all_by(|n| n.role() == Role::Button && n.label().is_some_and(|l| l.contains(" out ") && l.contains("VXLAN")))
+        .next()
+        .expect("a VXLAN line leaving a device")
+        .click();
+    h.run_steps(2);
+    let rec = h.state().view.record.expect("clicking a line selects its record");
+    let w = &h.state().session.as_ref().unwrap().sim.world;
+    assert!(w.records[rec].frame.is_some());
+    // The inspector: the outer VXLAN layer, the inner Ethernet/IPv4 marked inner, and why.
+    assert!(on_screen(&h, "VXLAN"), "the VXLAN layer");
+    assert!(texts(&h, "(inner)").len() >= 2, "inner Ethernet and IPv4 layers: {:?}", texts(&h, "(inner)"));
+    assert!(on_screen(&h, "Why this hop"));
+    assert!(on_screen(&h, "route: "), "the route that sent it is among the reasons");
+    // The hop that led here (the encapsulation in the overlay namespace) is one click away.
+    h.get_all_by(|n| n.label().is_some_and(|l| l.starts_with("caused by event"))).next().expect("cause link").click();
+    h.run_steps(2);
+    let cause = h.state().view.record.expect("the cause is selected");
+    assert!(cause < rec);
+}
+
+#[test]
+fn export_writes_a_pcapng_that_tshark_reads_whole() {
+    let dir = std::env::temp_dir().join(format!("netsim-gui-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let all = dir.join("all.pcapng");
+    let mysql = dir.join("mysql.pcapng");
+    let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
+    h.get_by_label("End").click();
+    h.run_steps(2);
+    h.state_mut().view.export_path = all.display().to_string();
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Export pcapng (all)").click();
+    h.run_steps(2);
+    assert!(h.state().view.status.starts_with("exported "), "{}", h.state().view.status);
+    let frames = tshark(&["-r", all.to_str().unwrap(), "-T", "fields", "-e", "frame.number"]).lines().count();
+    assert!(frames > 500, "the whole run: {frames} frames");
+    let malformed = tshark(&["-r", all.to_str().unwrap(), "-Y", "_ws.malformed"]);
+    assert!(malformed.trim().is_empty(), "{malformed}");
+    let vxlan = tshark(&[
+        "-r",
+        all.to_str().unwrap(),
+        "-Y",
+        "vxlan.vni == 4097 && mysql",
+        "-o",
+        "tcp.analyze_sequence_numbers:FALSE",
+    ]);
+    assert!(!vxlan.trim().is_empty(), "MySQL inside VXLAN VNI 4097");
+
+    // Filtered: only what the list shows.
+    h.state_mut().view.filter.protocol = "MySQL".into();
+    h.state_mut().view.export_path = mysql.display().to_string();
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Export pcapng (filtered)").click();
+    h.run_steps(2);
+    let rows = tshark(&[
+        "-r",
+        mysql.to_str().unwrap(),
+        "-o",
+        "tcp.analyze_sequence_numbers:FALSE",
+        "-T",
+        "fields",
+        "-e",
+        "_ws.col.Protocol",
+    ]);
+    assert!(rows.lines().count() > 10);
+    assert!(rows.lines().all(|p| p == "MySQL"), "every exported frame is MySQL:\n{rows}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_bad_file_shows_its_error_in_the_app_and_keeps_the_run() {
+    let dir = std::env::temp_dir().join(format!("netsim-gui-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lab.ron");
+    std::fs::copy(scenario("scenarios/linux/bridge-two-namespaces.ron"), &file).unwrap();
+    let mut h = harness(NetsimApp::open(&file));
+    assert!(h.state().error.is_none());
+    // The instructor saves a typo: the app says where, and the last good run stays.
+    let text = std::fs::read_to_string(&file).unwrap().replacen("name:", "nmae:", 1);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&file, text).unwrap();
+    h.state_mut().reload_if_changed();
+    h.run_steps(2);
+    let e = h.state().error.clone().expect("the error is shown");
+    assert!(e.to_string().contains("lab.ron:") && e.line > 0 && e.col > 0, "{e}");
+    assert!(on_screen(&h, "error: "), "the error is on screen");
+    assert!(h.state().session.is_some());
+    // Fixed again: reloaded.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::copy(scenario("scenarios/linux/bridge-two-namespaces.ron"), &file).unwrap();
+    h.state_mut().reload_if_changed();
+    h.run_steps(2);
+    assert!(h.state().error.is_none());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn every_shipped_scenario_opens_and_runs_to_the_end() {
+    let app = NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron"));
+    let shipped = app.view.shipped.clone();
+    assert!(shipped.len() >= 14, "{shipped:?}");
+    for p in shipped {
+        let mut h = harness(NetsimApp::open(&p));
+        assert!(h.state().error.is_none(), "{}: {:?}", p.display(), h.state().error);
+        h.get_by_label("End").click();
+        h.run_steps(2);
+        let s = h.state().session.as_ref().unwrap();
+        assert!(s.at_end(), "{}", p.display());
+        assert_eq!(s.position(), s.total_events, "{}", p.display());
+    }
+}
