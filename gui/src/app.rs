@@ -116,6 +116,8 @@ pub struct NetsimApp {
     pub exit_after: Option<f64>,
     /// Frames painted while animating, and the time they took: for `--exit-after`.
     frame_times: Vec<f64>,
+    /// CPU time of building the UI, per frame (the rest is tessellation and GL).
+    ui_times: Vec<f64>,
     last_frame: Option<f64>,
 }
 
@@ -130,6 +132,7 @@ impl NetsimApp {
             last_reload: 0.0,
             exit_after: None,
             frame_times: Vec::new(),
+            ui_times: Vec::new(),
             last_frame: None,
         };
         app.view.shipped = shipped_scenarios(path);
@@ -232,13 +235,18 @@ impl NetsimApp {
             return;
         };
         let view = &mut self.view;
-        egui::Panel::right("inspector").default_size(420.0).resizable(true).show(ui, |ui| {
+        egui::Panel::right("inspector").default_size(460.0).max_size(620.0).resizable(true).show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("inspector-scroll").show(ui, |ui| {
                 panels::inspector::show(ui, session, view);
             });
         });
         egui::Panel::bottom("lower").default_size(280.0).resizable(true).show(ui, |ui| {
             ui.columns(3, |cols| {
+                // Long lines scroll inside their column rather than spill into the next one.
+                for c in cols.iter_mut() {
+                    let r = c.max_rect().intersect(c.clip_rect());
+                    c.set_clip_rect(r);
+                }
                 panels::events::show(&mut cols[0], session, view);
                 panels::tables::show(&mut cols[1], session, view);
                 panels::console::show(&mut cols[2], session, view);
@@ -257,7 +265,11 @@ impl eframe::App for NetsimApp {
             self.reload_if_changed();
         }
         ui.ctx().request_repaint_after(std::time::Duration::from_millis(500));
+        let t0 = std::time::Instant::now();
         NetsimApp::ui(self, ui);
+        if self.exit_after.is_some() {
+            self.ui_times.push(t0.elapsed().as_secs_f64());
+        }
         if let Some(limit) = self.exit_after {
             self.measure(ui.ctx(), now, limit);
         }
@@ -282,8 +294,12 @@ impl NetsimApp {
         let total: f64 = t.iter().sum();
         let pct = |p: f64| t.get(((n as f64 * p) as usize).min(n - 1)).copied().unwrap_or(0.0) * 1000.0;
         let at = self.session.as_ref().map(|s| (s.position(), s.total_events)).unwrap_or_default();
+        let mut u = self.ui_times.clone();
+        u.sort_by(f64::total_cmp);
+        let ui_p50 = u.get(u.len() / 2).copied().unwrap_or(0.0) * 1000.0;
         println!(
-            "frames: {} in {:.2} s = {:.1} fps; frame time p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; events {} / {}",
+            "frames: {} in {:.2} s = {:.1} fps; frame time p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; \
+             building the UI p50 {ui_p50:.1} ms; events {} / {}",
             t.len(),
             total,
             t.len() as f64 / total.max(1e-9),

@@ -1,4 +1,4 @@
-//! `netsim-gui [SCENARIO] [--play] [--speed N] [--exit-after SECS]`: opens the tutorial
+//! `netsim-gui [SCENARIO] [--play] [--speed N] [--at EVENT] [--exit-after SECS]`: opens the tutorial
 //! (swarm + webapp + MySQL) unless told otherwise. `--exit-after` prints the frame rate the
 //! window kept while it ran (the 60 fps check of BENCHMARKS.md) and closes it.
 
@@ -9,11 +9,17 @@ struct Args {
     play: bool,
     speed: Option<f32>,
     exit_after: Option<f64>,
+    at: Option<u64>,
 }
 
 fn parse() -> Result<Args, String> {
-    let mut a =
-        Args { path: PathBuf::from(netsim_gui::app::DEFAULT_SCENARIO), play: false, speed: None, exit_after: None };
+    let mut a = Args {
+        path: PathBuf::from(netsim_gui::app::DEFAULT_SCENARIO),
+        play: false,
+        speed: None,
+        exit_after: None,
+        at: None,
+    };
     let mut it = std::env::args().skip(1);
     let num = |flag: &str, v: Option<String>| -> Result<f64, String> {
         let v = v.ok_or(format!("{flag} needs a number"))?;
@@ -23,7 +29,7 @@ fn parse() -> Result<Args, String> {
         match arg.as_str() {
             "-h" | "--help" => {
                 println!(
-                    "usage: netsim-gui [SCENARIO.ron] [--play] [--speed EVENTS_PER_S] [--exit-after SECONDS]\n\
+                    "usage: netsim-gui [SCENARIO.ron] [--play] [--speed EVENTS_PER_S] [--at EVENT] [--exit-after SECONDS]\n\
                      default scenario: {}",
                     netsim_gui::app::DEFAULT_SCENARIO
                 );
@@ -32,6 +38,7 @@ fn parse() -> Result<Args, String> {
             "--play" => a.play = true,
             "--speed" => a.speed = Some(num("--speed", it.next())? as f32),
             "--exit-after" => a.exit_after = Some(num("--exit-after", it.next())?),
+            "--at" => a.at = Some(num("--at", it.next())? as u64),
             s if s.starts_with('-') => return Err(format!("unknown option {s} (see --help)")),
             s => a.path = PathBuf::from(s),
         }
@@ -61,6 +68,9 @@ fn main() -> std::process::ExitCode {
                 app.view.speed = s;
             }
             app.exit_after = args.exit_after;
+            if let (Some(n), Some(s)) = (args.at, app.session.as_mut()) {
+                s.go_to(n);
+            }
             Ok(Box::new(app))
         }),
     );

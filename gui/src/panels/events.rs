@@ -105,6 +105,8 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     }
     let mut clicked = None;
     area.show_rows(ui, row_h, shown.len(), |ui, range| {
+        // One line per record, as tcpdump prints: show_rows needs rows of one height.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         for &i in &shown[range] {
             let r = &rows[i];
             let selected = view.record == Some(i);

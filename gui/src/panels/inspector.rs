@@ -30,10 +30,19 @@ pub fn why_kind(w: &Why) -> &'static str {
 pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     ui.heading("Inspector");
     let w = &session.sim.world;
-    let Some((i, r)) = view.record.and_then(|i| w.records.get(i).map(|r| (i, r))) else {
+    // Until the student picks one, follow the run: the current event's first frame.
+    let following = view.record.is_none();
+    let current = || {
+        let o = session.outcomes.last()?;
+        o.records.clone().find(|&i| w.records.get(i).is_some_and(|r| r.frame.is_some() && r.dir == Dir::Tx))
+    };
+    let Some((i, r)) = view.record.or_else(current).and_then(|i| w.records.get(i).map(|r| (i, r))) else {
         ui.label("Select a frame: click a line in the event list or a frame in the topology.");
         return;
     };
+    if following {
+        ui.label(egui::RichText::new("following the run: the current event's frame").weak());
+    }
     let place = match r.dev {
         Some(d) => w.dev_path(d),
         None => w.netns(r.ns).name.clone(),
@@ -63,7 +72,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     egui::Grid::new("why-grid").num_columns(2).striped(true).show(ui, |ui| {
         for y in &r.why {
             ui.label(egui::RichText::new(why_kind(y)).color(egui::Color32::from_rgb(240, 200, 120)));
-            ui.label(egui::RichText::new(y.to_string()).monospace());
+            ui.add(egui::Label::new(egui::RichText::new(y.to_string()).monospace()).wrap());
             ui.end_row();
         }
     });

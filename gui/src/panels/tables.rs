@@ -81,7 +81,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     });
     let Some(ns) = world.ns_by_name(&chosen) else { return };
     let tab = view.tab;
-    ui.label(egui::RichText::new(command_of(tab, &chosen)).weak().monospace());
+    ui.add(egui::Label::new(egui::RichText::new(command_of(tab, &chosen)).weak().monospace()).truncate());
     let content = if tab == TableTab::NetworkInspect {
         inspect_choice(ui, director, &chosen)
     } else {

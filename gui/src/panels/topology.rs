@@ -74,7 +74,15 @@ fn chips(w: &World, ns: NsId) -> Vec<DevId> {
 
 fn ns_size(w: &World, ns: NsId) -> Vec2 {
     let n = chips(w, ns).len().max(1) as f32;
-    vec2((n * (CHIP.x + 6.0) + 6.0).max(150.0), TITLE_H + 16.0 + CHIP.y + 10.0)
+    // Monospace 10 pt is about 6.1 points a character.
+    let text = addr_line(w, ns).chars().count().max(w.netns(ns).name.len()) as f32 * 6.2 + 14.0;
+    vec2((n * (CHIP.x + 6.0) + 6.0).max(150.0).max(text), TITLE_H + 16.0 + CHIP.y + 10.0)
+}
+
+/// The namespace's addresses but loopback, as its box shows them.
+fn addr_line(w: &World, ns: NsId) -> String {
+    let n = w.netns(ns);
+    n.addrs.iter().filter(|a| a.addr.addr.octets()[0] != 127).map(|a| a.addr.to_string()).collect::<Vec<_>>().join("  ")
 }
 
 /// Rows of a group: BFS depth over veth links from the group's root (the namespace named
@@ -403,7 +411,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
         let Some(frame) = w.records[f.record].frame.as_deref() else { continue };
         let layers = sim_core::wire::dissect::dissect(frame);
         let col = protocol_color(layers.iter().map(|l| l.name.as_str()));
-        let radius = 6.0 * z.max(0.5);
+        let radius = 8.0 * z.max(0.5);
         if layers.iter().any(|l| l.name == "VXLAN") {
             // Encapsulated: the inner frame's colour inside a VXLAN ring.
             painter.circle_filled(p, radius + 4.0 * z.max(0.5), VXLAN_RING);
