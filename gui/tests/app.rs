@@ -110,9 +110,14 @@ fn a_vxlan_frame_shows_its_inner_frame_and_why() {
     assert!(on_screen(&h, "Why this hop"));
     assert!(on_screen(&h, "route: "), "the route that sent it is among the reasons");
     // The hop that led here (the encapsulation in the overlay namespace) is one click away.
-    h.get_all_by(|n| n.label().is_some_and(|l| l.starts_with("caused by event"))).next().expect("cause link").click();
+    h.get_all_by(|n| n.label().is_some_and(|l| l.starts_with("caused by event")))
+        .next()
+        .expect("cause link")
+        .click_accesskit();
     h.run_steps(2);
     let cause = h.state().view.record.expect("the cause is selected");
+    let w = &h.state().session.as_ref().unwrap().sim.world;
+    assert_eq!(Some(w.records[cause].event), w.records[rec].cause, "the selected hop is the one that led here");
     assert!(cause < rec);
 }
 

@@ -317,12 +317,14 @@ impl<'a> Dissector<'a> {
         self.push(h);
         let pay = at + 8;
         let pay_end = if len >= 8 { (at + len).min(end) } else { end };
-        if ip.quoted || pay >= pay_end {
+        // A quote cut short has no application data worth reading.
+        if (ip.quoted && !ip.complete) || pay >= pay_end {
             return self.data(pay, pay_end, depth);
         }
+        let payload = self.frame.get(pay..pay_end).unwrap_or_default();
         if dport == vxlan::PORT || sport == vxlan::PORT {
             self.vxlan(pay, pay_end, depth);
-        } else if dport == DNS_PORT || sport == DNS_PORT {
+        } else if dport == DNS_PORT || sport == DNS_PORT || looks_like_dns(payload) {
             self.dns(pay, pay_end, depth, false);
         } else {
             self.data(pay, pay_end, depth);
@@ -346,7 +348,7 @@ impl<'a> Dissector<'a> {
         let Some((sport, dport, hlen)) = tcp_header(&mut h, ip) else { return self.cut(h, "TCP header") };
         self.push(h);
         let pay = at + hlen;
-        if ip.quoted || pay >= end {
+        if (ip.quoted && !ip.complete) || pay >= end {
             return self.data(pay, end, depth);
         }
         let payload = self.frame.get(pay..end).unwrap_or_default();
@@ -646,7 +648,7 @@ fn icmp_message(h: &mut Hdr, ip: &Ip) -> Option<u8> {
     }
     h.layer.summary = summary.clone();
     let stored = h.u16(2)?;
-    let verdict = if ip.complete && !ip.quoted {
+    let verdict = if ip.complete {
         checksum_text(stored, internet_checksum(h.rest(0)))
     } else {
         format!("0x{stored:04x} [unverified]")
@@ -692,7 +694,7 @@ fn udp_header(h: &mut Hdr, ip: &Ip) -> Option<(u16, u16, usize)> {
     let verdict = if stored == 0 {
         // Over IPv4 a zero checksum means "none" (RFC 768); VXLAN sends it so.
         "0x0000 [zero-value ignored]".to_string()
-    } else if ip.complete && !ip.quoted && seg.len() == len {
+    } else if ip.complete && seg.len() == len {
         checksum_text(stored, l4_check(ip, seg))
     } else {
         format!("0x{stored:04x} [unverified]")
@@ -741,7 +743,7 @@ fn tcp_header(h: &mut Hdr, ip: &Ip) -> Option<(u16, u16, usize)> {
     h.field("Flags", 12, 2, tcp_flags_text(flags));
     h.be("Window", 14, 2, dec)?;
     let stored = h.u16(16)?;
-    let verdict = if ip.complete && !ip.quoted {
+    let verdict = if ip.complete {
         checksum_text(stored, l4_check(ip, h.rest(0)))
     } else {
         format!("0x{stored:04x} [unverified]")
@@ -888,9 +890,9 @@ fn skip_dns_name(msg: &[u8], mut p: usize) -> Option<usize> {
     }
 }
 
-/// The byte extent of every question and record, section by section: `simple-dns` parses the
-/// values but keeps no offsets.
-fn dns_walk(msg: &[u8], counts: [u16; 4]) -> Option<[Vec<Rr>; 4]> {
+/// The byte extent of every question and record, section by section, and where the last one
+/// ends: `simple-dns` parses the values but keeps no offsets.
+fn dns_walk(msg: &[u8], counts: [u16; 4]) -> Option<([Vec<Rr>; 4], usize)> {
     let be16 = |p: usize| msg.get(p..p + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
     let mut out: [Vec<Rr>; 4] = Default::default();
     let mut p = 12;
@@ -913,7 +915,20 @@ fn dns_walk(msg: &[u8], counts: [u16; 4]) -> Option<[Vec<Rr>; 4]> {
             out[section].push(Rr { start, end: p, ty, class, ttl, rdlen });
         }
     }
-    Some(out)
+    Some((out, p))
+}
+
+/// Docker's embedded DNS server listens on a random port behind 127.0.0.11:53's DNAT, so a
+/// query can leave with no port 53 on it; Wireshark spots those by heuristic too. Strict: one
+/// standard query question, records filling the datagram exactly, and simple-dns agreeing.
+fn looks_like_dns(p: &[u8]) -> bool {
+    let Some(h) = p.get(..12) else { return false };
+    let be16 = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+    let counts = [be16(4), be16(6), be16(8), be16(10)];
+    counts[0] == 1
+        && (h[2] >> 3) & 0xf == 0
+        && dns_walk(p, counts).is_some_and(|(_, end)| end == p.len())
+        && simple_dns::Packet::parse(p).is_ok()
 }
 
 fn dns_name(n: &simple_dns::Name) -> String {
@@ -980,7 +995,9 @@ fn dns_message(h: &mut Hdr, over_tcp: bool) -> Option<()> {
         Ok(p) => p,
         Err(e) => return h.stop(format!("DNS: {e}")),
     };
-    let Some(sections) = dns_walk(msg, counts) else { return h.stop("DNS: records run past the message".into()) };
+    let Some((sections, _)) = dns_walk(msg, counts) else {
+        return h.stop("DNS: records run past the message".into());
+    };
     let mut info = format!("{} 0x{id:04x}", what.split(',').next().unwrap_or_default());
     for (i, rr) in sections[0].iter().enumerate() {
         let name = packet.questions.get(i).map(|q| dns_name(&q.qname)).unwrap_or_default();

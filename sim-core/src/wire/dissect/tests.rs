@@ -821,3 +821,13 @@ proptest! {
         check_ranges(&g, &dissect(&g));
     }
 }
+
+#[test]
+fn zz_debug() {
+    let mut w = PcapngWriter::new(Vec::new(), "x").unwrap();
+    let id = w.add_interface("x", None).unwrap();
+    for (i, f) in crafted_frames().iter().enumerate() {
+        w.write_frame(id, i as u64, f, None).unwrap();
+    }
+    std::fs::write("/tmp/crafted.pcapng", w.finish().unwrap()).unwrap();
+}
