@@ -17,14 +17,15 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
         return Err("give a file name to export to".into());
     }
     let w = &session.sim.world;
+    // Rows (which dissect every frame) only when a filter needs them.
     let mut cache = RowCache::default();
-    let rows = cache.update(w);
+    let rows = if filter.is_some() { cache.update(w) } else { &[] };
     let mut out = Vec::new();
     let mut pcap =
         PcapngWriter::new(&mut out, concat!("netsim-gui ", env!("CARGO_PKG_VERSION"))).map_err(|e| e.to_string())?;
     let mut ids: Vec<(sim_core::world::DevId, u32)> = Vec::new();
     let mut n = 0;
-    for (r, row) in w.records.iter().zip(rows) {
+    for (i, r) in w.records.iter().enumerate() {
         let (Some(dev), Some(frame)) = (r.dev, r.frame.as_ref()) else { continue };
         let direction = match r.dir {
             Dir::Tx => Direction::Outbound,
@@ -35,11 +36,11 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
         if r.dir == Dir::Tx && matches!(w.dev(dev).kind, sim_core::world::DevKind::Loopback) {
             continue;
         }
-        if let Some(f) = filter {
-            // Arrivals go with the frames they belong to only when the list shows them too.
-            if !events::matches(row, f) {
-                continue;
-            }
+        // With a filter, what the event list shows (arrivals only when it lists them).
+        if let Some(f) = filter
+            && !events::matches(&rows[i], f)
+        {
+            continue;
         }
         let id = match ids.iter().find(|(d, _)| *d == dev) {
             Some((_, id)) => *id,

@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 
-use sim_core::Until;
 use sim_core::scenario::Loaded;
 use sim_core::sim::{EventKind, Sim, StepOutcome};
 
@@ -104,8 +103,10 @@ impl Session {
         self.sim.events_run
     }
 
+    /// Whether every event of the run (to the scenario's `until`, typed commands included)
+    /// has run.
     pub fn at_end(&self) -> bool {
-        self.sim.pending_events() == 0 && !self.typed.iter().any(|t| t.at_events == self.sim.events_run)
+        self.position() >= self.total_events
     }
 
     /// Runs events on `sim` up to `target` events (or the end), injecting typed commands at
@@ -246,13 +247,6 @@ impl Session {
             (Some(p), Some(t)) => std::fs::metadata(p).and_then(|m| m.modified()).is_ok_and(|m| m != t),
             _ => false,
         }
-    }
-
-    /// Runs a copy to the end without tracing (for tests and the export of the whole run).
-    pub fn finished_copy(&self) -> Sim {
-        let mut copy = self.sim.clone();
-        copy.run_until(Until::Idle);
-        copy
     }
 }
 

@@ -200,15 +200,16 @@ impl Director {
         let mut d = self.clone();
         for i in 0..d.steps.len() {
             let step = d.steps[i].clone();
-            if let Outcome::Changed(_) =
-                d.command(&step, SimTime::ZERO).map_err(|message| StepError { index: i, message })?
-            {
-                // The compiled plan must be one the world can build.
-                World::from_plan(&d.compile(), 0).map_err(|e| StepError {
-                    index: i,
-                    message: format!("netsim: the resulting plan is invalid: {e}"),
-                })?;
-            }
+            d.dry_run(&step).map_err(|message| StepError { index: i, message })?;
+        }
+        Ok(())
+    }
+
+    /// A step's control-plane part: the daemon's answer, and the plan it leads to must be one
+    /// the world can build.
+    fn dry_run(&mut self, step: &Step) -> Result<(), String> {
+        if let Outcome::Changed(_) = self.command(step, SimTime::ZERO)? {
+            World::from_plan(&self.compile(), 0).map_err(|e| format!("netsim: the resulting plan is invalid: {e}"))?;
         }
         Ok(())
     }
@@ -220,12 +221,7 @@ impl Director {
             let names: Vec<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
             return Err(format!("no host `{on}` (hosts: {})", names.join(", ")));
         }
-        let step = Step { at: None, on: on.into(), run: run.into() };
-        let mut d = self.clone();
-        if let Outcome::Changed(_) = d.command(&step, SimTime::ZERO)? {
-            World::from_plan(&d.compile(), 0).map_err(|e| format!("netsim: the resulting plan is invalid: {e}"))?;
-        }
-        Ok(())
+        self.clone().dry_run(&Step { at: None, on: on.into(), run: run.into() })
     }
 
     /// When step `i` is due: its own `at`, or `None` when it waits for the previous one.
