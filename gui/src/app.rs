@@ -236,7 +236,7 @@ impl NetsimApp {
         };
         let view = &mut self.view;
         egui::Panel::right("inspector").default_size(460.0).max_size(620.0).resizable(true).show(ui, |ui| {
-            egui::ScrollArea::vertical().id_salt("inspector-scroll").show(ui, |ui| {
+            egui::ScrollArea::both().id_salt("inspector-scroll").auto_shrink([false, false]).show(ui, |ui| {
                 panels::inspector::show(ui, session, view);
             });
         });
@@ -256,7 +256,24 @@ impl NetsimApp {
     }
 }
 
+/// Paints panels without a background of their own: the window's clear colour is the panel
+/// colour instead. On software GL (llvmpipe) every shaded pixel costs, and the panels' fills
+/// covered the whole window once more each frame; without them only what is drawn on the
+/// panels is shaded.
+pub fn unfill_panels(ctx: &egui::Context) {
+    ctx.all_styles_mut(|s| s.visuals.panel_fill = egui::Color32::TRANSPARENT);
+}
+
+/// The panel colour of the theme in use, which `unfill_panels` moved into the clear colour.
+fn panel_colour(visuals: &egui::Visuals) -> egui::Color32 {
+    if visuals.dark_mode { egui::Visuals::dark().panel_fill } else { egui::Visuals::light().panel_fill }
+}
+
 impl eframe::App for NetsimApp {
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        panel_colour(visuals).to_normalized_gamma_f32()
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         // Twice a second is quick enough for an instructor saving a file, and cheap.
         let now = ui.input(|i| i.time);

@@ -56,12 +56,15 @@ fn main() -> std::process::ExitCode {
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_inner_size([1600.0, 1000.0]).with_title("netsim"),
+        // egui's colours are flat: dithering only added per-pixel work on software GL.
+        dithering: false,
         ..Default::default()
     };
     let r = eframe::run_native(
         "netsim",
         options,
-        Box::new(move |_cc| {
+        Box::new(move |cc| {
+            netsim_gui::app::unfill_panels(&cc.egui_ctx);
             let mut app = netsim_gui::NetsimApp::open(&args.path);
             app.view.playing = args.play;
             if let Some(s) = args.speed {
