@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::apps::Traffic;
 use crate::docker::cli;
 use crate::docker::engine::{Container, ContainerKind, Engine, EngineError};
+use crate::docker::era::EngineSpec;
 use crate::docker::ipam::Ipv4Prefix;
 use crate::docker::swarm::Swarm;
 use crate::engine::SimTime;
@@ -101,11 +102,24 @@ pub struct Director {
     /// The swarm, once a host ran `docker swarm init`.
     pub swarm: Option<Swarm>,
     seed: u64,
+    /// The daemon every Docker host runs (release, `--mtu`).
+    pub engine_spec: EngineSpec,
 }
 
 impl Director {
     /// The hosts on their LAN and freshly started daemons; returns the initial plan too.
     pub fn new(hosts: &[HostSpec], steps: &[Step], scenario_plan: &Plan, seed: u64) -> Result<Director, String> {
+        Self::with_engine(hosts, steps, scenario_plan, seed, EngineSpec::default())
+    }
+
+    /// As [`Director::new`], with every daemon of `spec`'s release and `--mtu`.
+    pub fn with_engine(
+        hosts: &[HostSpec],
+        steps: &[Step],
+        scenario_plan: &Plan,
+        seed: u64,
+        spec: EngineSpec,
+    ) -> Result<Director, String> {
         let mut base = scenario_plan.clone();
         if !hosts.is_empty() {
             base.namespaces.push(NsPlan {
@@ -151,7 +165,8 @@ impl Director {
                 // Dynamic subnets avoid the host's own on-link networks (§1.4).
                 let net = h.addr.trunc();
                 let reserved = Ipv4Prefix::new(net.addr, net.len).map(|p| vec![p]).unwrap_or_default();
-                let mut e = Engine::new(&h.name, seed.wrapping_add(1 + i as u64), reserved).map_err(|e| e.0)?;
+                let mut e =
+                    Engine::with_spec(&h.name, seed.wrapping_add(1 + i as u64), reserved, spec).map_err(|e| e.0)?;
                 e.ns_prefix = format!("{}:", h.name);
                 engines.push((h.name.clone(), e));
             }
@@ -170,6 +185,7 @@ impl Director {
             announced: Vec::new(),
             swarm: None,
             seed,
+            engine_spec: spec,
         };
         d.plan = d.compile();
         Ok(d)
@@ -323,10 +339,10 @@ impl Director {
     }
 
     /// v28+: every new sandbox interface with an address is announced by dockerd with
-    /// unsolicited ARP requests (facts sheet §7.1; `docker::era`).
+    /// unsolicited ARP requests (facts sheet §7.1; `Era::unsolicited_arps`, none in 20.10).
     fn announce(&mut self, world: &mut World) -> Result<Vec<Traffic>, PlanError> {
         let mut started = Vec::new();
-        let n = crate::docker::era::UNSOLICITED_ARPS;
+        let n = self.engine_spec.version.unsolicited_arps();
         let sandbox =
             |ns: &str| ns.contains(':') && !ns.split_once(':').is_some_and(|(_, rest)| rest.starts_with("1-"));
         let now: Vec<(String, String, std::net::Ipv4Addr)> = self
@@ -433,7 +449,7 @@ impl Director {
                         host.addr.addr
                     )));
                 }
-                self.swarm = Some(Swarm::init(me, addr, self.seed)?);
+                self.swarm = Some(Swarm::init(me, addr, self.seed, self.engine_spec.version)?);
                 self.join_plumbing(me)?;
                 let msg = self.swarm.as_ref().map(|s| s.init_message(me)).unwrap_or_default();
                 return Ok(Outcome::Changed(msg));

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::apps::Traffic;
 use crate::director::{Director, HostSpec, Step};
+pub use crate::docker::era::{EngineSpec, Era};
 use crate::engine::SimTime;
 use crate::plan::Plan;
 use crate::sim::Sim;
@@ -47,6 +48,11 @@ pub struct Scenario {
     /// points from the top left of the topology; the others are laid out around them.
     #[serde(default)]
     pub layout: std::collections::BTreeMap<String, (f32, f32)>,
+    /// The Docker Engine the hosts run: `engine: (version: "20.10", mtu: 1400)`; both fields
+    /// optional (v29 and 1500 by default). Code may change it after loading: `Loaded::build`
+    /// uses whatever is here then.
+    #[serde(default)]
+    pub engine: EngineSpec,
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -177,7 +183,7 @@ impl Loaded {
 
     fn director_seeded(&self, seed: u64) -> Result<Director, Box<ScenarioError>> {
         let s = &self.scenario;
-        Director::new(&s.hosts, &s.steps, &s.plan, seed).map_err(|m| {
+        Director::with_engine(&s.hosts, &s.steps, &s.plan, seed, s.engine).map_err(|m| {
             let tok =
                 s.hosts.iter().map(|h| h.name.as_str()).find(|n| m.contains(&format!("`{n}`"))).unwrap_or("hosts");
             self.err(tok, m, Some("each host needs its own name".into()))
@@ -256,6 +262,10 @@ fn ron_hint(code: &ron::Error) -> String {
     use ron::Error as E;
     match code {
         E::NoSuchStructField { .. } => "remove or rename the field; scenarios/README.md lists every field".into(),
+        E::Message(m) if m.contains(crate::docker::era::UNKNOWN_VERSION) => format!(
+            "the simulator models Docker Engine {}; write e.g. `engine: (version: \"20.10\")`",
+            Era::SUPPORTED.map(|v| format!("\"{v}\"")).join(" and ")
+        ),
         E::MissingStructField { field, .. } => format!("add `{field}: …` to this item"),
         E::NoSuchEnumVariant { .. } => "use one of the listed variants".into(),
         E::ExpectedString | E::ExpectedStringEnd => {

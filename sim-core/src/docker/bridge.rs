@@ -1,12 +1,15 @@
-//! The bridge driver, compiled into a kernel plan: what `dockerd` (v29, iptables backend,
-//! userland-proxy on) builds on one host for its bridge networks and their containers.
+//! The bridge driver, compiled into a kernel plan: what `dockerd` (iptables backend,
+//! userland-proxy on; v29 or 20.10, see `era`) builds on one host for its bridge networks and
+//! their containers.
 //!
 //! Devices follow facts sheet §2.1 (`docker0` / `br-<12 hex>`, host-side `veth<7 hex>`,
 //! `eth0` in the container, default route via the gateway except on `--internal` networks);
-//! iptables follows §2.3, rule for rule (`LN/drivers/bridge/internal/iptabler`).
+//! iptables follows §2.3 (v29), rule for rule (`LN/drivers/bridge/internal/iptabler`), or
+//! the classic layout of §2.4 as the 20.10 report recorded it.
 
 use std::net::Ipv4Addr;
 
+use super::era::{Era, IptablesLayout};
 use crate::plan::{AddrPlan, IptablesPlan, Ipv4Net, Link, NsPlan, Plan, RoutePlan};
 use crate::wire::Mac;
 
@@ -72,28 +75,23 @@ impl Proto {
 /// Adds the daemon's work on host namespace `host` to `plan`: bridges, veth pairs, container
 /// namespaces, addresses, routes and iptables rules. `host` must already be in the plan.
 /// Networks are given in creation order, endpoints in join order, which is the order the
-/// daemon programs (and so the order `iptables-save` shows) their rules.
+/// daemon programs (and so the order `iptables-save` shows) their rules. The v29 layout.
 pub fn compile(plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) {
+    compile_for(Era::V29, plan, host, networks, endpoints)
+}
+
+/// [`compile`] as the daemon of `era` does it: the devices are the same; the iptables
+/// layout is the era's.
+pub fn compile_for(era: Era, plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) {
     // The daemon turns ip_forward on; having had to change it, it sets the FORWARD policy
     // to DROP (§2.1 ip_forward).
     if let Some(ns) = plan.namespaces.iter_mut().find(|n| n.name == host) {
         ns.ip_forward = true;
     }
-    let mut rules: Vec<(&str, String)> = Vec::new();
-    let ipt = |rules: &mut Vec<(&'static str, String)>, table: &'static str, rule: String| rules.push((table, rule));
-    for chain in ["DOCKER", "DOCKER-USER", "DOCKER-FORWARD", "DOCKER-CT", "DOCKER-INTERNAL", "DOCKER-BRIDGE"] {
-        ipt(&mut rules, "filter", format!("-N {chain}"));
-    }
-    ipt(&mut rules, "filter", "-P FORWARD DROP".into());
-    ipt(&mut rules, "filter", "-A FORWARD -j DOCKER-USER".into());
-    ipt(&mut rules, "filter", "-A FORWARD -j DOCKER-FORWARD".into());
-    for chain in ["DOCKER-CT", "DOCKER-INTERNAL", "DOCKER-BRIDGE"] {
-        ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -j {chain}"));
-    }
-    ipt(&mut rules, "nat", "-N DOCKER".into());
-    ipt(&mut rules, "nat", "-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER".into());
-    // userland-proxy on: loopback traffic is left to docker-proxy.
-    ipt(&mut rules, "nat", "-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER".into());
+    let rules = match era.iptables_layout() {
+        IptablesLayout::V29 => v29_rules(networks, endpoints),
+        IptablesLayout::Classic => classic_rules(networks, endpoints),
+    };
 
     for n in networks {
         let br = &n.device;
@@ -105,23 +103,6 @@ pub fn compile(plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoint
             ageing: None,
         });
         plan.addresses.push(AddrPlan { ns: host.into(), dev: br.clone(), addr: Ipv4Net::new(n.gateway, n.subnet.len) });
-        let subnet = n.subnet.trunc();
-        if n.icc {
-            ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -i {br} -j ACCEPT"));
-        } else {
-            ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -i {br} -o {br} -j DROP"));
-            ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -i {br} ! -o {br} -j ACCEPT"));
-        }
-        ipt(&mut rules, "filter", format!("-A DOCKER-CT -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"));
-        ipt(&mut rules, "filter", format!("-A DOCKER-BRIDGE -o {br} -j DOCKER"));
-        ipt(&mut rules, "filter", format!("-A DOCKER ! -i {br} -o {br} -j DROP"));
-        if n.internal {
-            ipt(&mut rules, "filter", format!("-A DOCKER-INTERNAL ! -s {subnet} -o {br} -j DROP"));
-            ipt(&mut rules, "filter", format!("-A DOCKER-INTERNAL ! -d {subnet} -i {br} -j DROP"));
-        } else if n.masquerade {
-            // Inserted: the newest network's rule comes first.
-            ipt(&mut rules, "nat", format!("-I POSTROUTING -s {subnet} ! -o {br} -j MASQUERADE"));
-        }
     }
 
     for e in endpoints {
@@ -153,7 +134,9 @@ pub fn compile(plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoint
             dev: e.ifname.clone(),
             addr: Ipv4Net::new(e.ip, n.subnet.len),
         });
-        if e.gateway && !n.internal {
+        // ≤ v27 gives containers on an internal network a default route too (report lab8).
+        let route = !n.internal || era.iptables_layout() == IptablesLayout::Classic;
+        if e.gateway && route {
             plan.routes.push(RoutePlan {
                 ns: e.sandbox.clone(),
                 dst: Ipv4Net::DEFAULT,
@@ -163,7 +146,59 @@ pub fn compile(plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoint
                 metric: 0,
             });
         }
-        if !n.internal {
+    }
+    plan.iptables.extend(rules.into_iter().map(|(table, rule)| IptablesPlan {
+        ns: host.into(),
+        table: table.into(),
+        rule,
+    }));
+}
+
+fn ipt(rules: &mut Vec<(&'static str, String)>, table: &'static str, rule: String) {
+    rules.push((table, rule));
+}
+
+/// v29 (§2.3, `LN/drivers/bridge/internal/iptabler`).
+fn v29_rules(networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) -> Vec<(&'static str, String)> {
+    let mut rules: Vec<(&str, String)> = Vec::new();
+    for chain in ["DOCKER", "DOCKER-USER", "DOCKER-FORWARD", "DOCKER-CT", "DOCKER-INTERNAL", "DOCKER-BRIDGE"] {
+        ipt(&mut rules, "filter", format!("-N {chain}"));
+    }
+    ipt(&mut rules, "filter", "-P FORWARD DROP".into());
+    ipt(&mut rules, "filter", "-A FORWARD -j DOCKER-USER".into());
+    ipt(&mut rules, "filter", "-A FORWARD -j DOCKER-FORWARD".into());
+    for chain in ["DOCKER-CT", "DOCKER-INTERNAL", "DOCKER-BRIDGE"] {
+        ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -j {chain}"));
+    }
+    ipt(&mut rules, "nat", "-N DOCKER".into());
+    ipt(&mut rules, "nat", "-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER".into());
+    // userland-proxy on: loopback traffic is left to docker-proxy.
+    ipt(&mut rules, "nat", "-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER".into());
+
+    for n in networks {
+        let br = &n.device;
+        let subnet = n.subnet.trunc();
+        if n.icc {
+            ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -i {br} -j ACCEPT"));
+        } else {
+            ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -i {br} -o {br} -j DROP"));
+            ipt(&mut rules, "filter", format!("-A DOCKER-FORWARD -i {br} ! -o {br} -j ACCEPT"));
+        }
+        ipt(&mut rules, "filter", format!("-A DOCKER-CT -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"));
+        ipt(&mut rules, "filter", format!("-A DOCKER-BRIDGE -o {br} -j DOCKER"));
+        ipt(&mut rules, "filter", format!("-A DOCKER ! -i {br} -o {br} -j DROP"));
+        if n.internal {
+            ipt(&mut rules, "filter", format!("-A DOCKER-INTERNAL ! -s {subnet} -o {br} -j DROP"));
+            ipt(&mut rules, "filter", format!("-A DOCKER-INTERNAL ! -d {subnet} -i {br} -j DROP"));
+        } else if n.masquerade {
+            // Inserted: the newest network's rule comes first.
+            ipt(&mut rules, "nat", format!("-I POSTROUTING -s {subnet} ! -o {br} -j MASQUERADE"));
+        }
+    }
+
+    for e in endpoints {
+        let br = &networks[e.network].device;
+        if !networks[e.network].internal {
             // Direct routed access to the container is refused from anywhere but its bridge.
             ipt(&mut rules, "raw", format!("-A PREROUTING -d {}/32 ! -i {br} -j DROP", e.ip));
         }
@@ -187,11 +222,105 @@ pub fn compile(plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoint
             );
         }
     }
-    plan.iptables.extend(rules.into_iter().map(|(table, rule)| IptablesPlan {
-        ns: host.into(),
-        table: table.into(),
-        rule,
-    }));
+    rules
+}
+
+/// ≤ v27, as 20.10.24 prints it (facts sheet §2.4; `v20.10:libnetwork/drivers/bridge/
+/// setup_ip_tables.go`, `iptables/iptables.go` ProgramChain, `port_mapping.go`; the report's
+/// lab2–lab8 `host-iptables-save*.txt`). Every network's rules are inserted at the top of
+/// their chain when it is created, so the newest network's come first; icc=false's
+/// `-i br -o br -j DROP`, and every published port's rules, are appended.
+fn classic_rules(networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) -> Vec<(&'static str, String)> {
+    const S1: &str = "DOCKER-ISOLATION-STAGE-1";
+    const S2: &str = "DOCKER-ISOLATION-STAGE-2";
+    let mut rules: Vec<(&str, String)> = Vec::new();
+    for chain in ["DOCKER", S1, S2, "DOCKER-USER"] {
+        ipt(&mut rules, "filter", format!("-N {chain}"));
+    }
+    ipt(&mut rules, "filter", "-P FORWARD DROP".into());
+    ipt(&mut rules, "filter", "-A FORWARD -j DOCKER-USER".into());
+    ipt(&mut rules, "filter", format!("-A FORWARD -j {S1}"));
+    let newest_first = || networks.iter().rev();
+    for n in newest_first() {
+        let br = &n.device;
+        if !n.internal {
+            ipt(
+                &mut rules,
+                "filter",
+                format!("-A FORWARD -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"),
+            );
+            ipt(&mut rules, "filter", format!("-A FORWARD -o {br} -j DOCKER"));
+            ipt(&mut rules, "filter", format!("-A FORWARD -i {br} ! -o {br} -j ACCEPT"));
+        }
+        if n.icc {
+            ipt(&mut rules, "filter", format!("-A FORWARD -i {br} -o {br} -j ACCEPT"));
+        }
+    }
+    for n in networks.iter().filter(|n| !n.icc) {
+        let br = &n.device;
+        ipt(&mut rules, "filter", format!("-A FORWARD -i {br} -o {br} -j DROP"));
+    }
+    for n in newest_first() {
+        let (br, subnet) = (&n.device, n.subnet.trunc());
+        if n.internal {
+            ipt(&mut rules, "filter", format!("-A {S1} ! -s {subnet} -o {br} -j DROP"));
+            ipt(&mut rules, "filter", format!("-A {S1} ! -d {subnet} -i {br} -j DROP"));
+        } else {
+            ipt(&mut rules, "filter", format!("-A {S1} -i {br} ! -o {br} -j {S2}"));
+        }
+    }
+    ipt(&mut rules, "filter", format!("-A {S1} -j RETURN"));
+    for n in newest_first().filter(|n| !n.internal) {
+        ipt(&mut rules, "filter", format!("-A {S2} -o {} -j DROP", n.device));
+    }
+    ipt(&mut rules, "filter", format!("-A {S2} -j RETURN"));
+    ipt(&mut rules, "filter", "-A DOCKER-USER -j RETURN".into());
+
+    ipt(&mut rules, "nat", "-N DOCKER".into());
+    ipt(&mut rules, "nat", "-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER".into());
+    // userland-proxy on: loopback traffic is left to docker-proxy.
+    ipt(&mut rules, "nat", "-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER".into());
+    let nat_nets = || newest_first().filter(|n| !n.internal && n.masquerade);
+    for n in nat_nets() {
+        ipt(&mut rules, "nat", format!("-A POSTROUTING -s {} ! -o {} -j MASQUERADE", n.subnet.trunc(), n.device));
+    }
+    let ports = || endpoints.iter().flat_map(|e| e.ports.iter().map(move |p| (e, p)));
+    for (e, p) in ports() {
+        let proto = p.proto.name();
+        ipt(
+            &mut rules,
+            "nat",
+            format!(
+                "-A POSTROUTING -s {ip}/32 -d {ip}/32 -p {proto} -m {proto} --dport {} -j MASQUERADE",
+                p.container_port,
+                ip = e.ip
+            ),
+        );
+    }
+    // skipDNAT: traffic from the bridge to a published port is docker-proxy's.
+    for n in nat_nets() {
+        ipt(&mut rules, "nat", format!("-A DOCKER -i {} -j RETURN", n.device));
+    }
+    for (e, p) in ports() {
+        let (br, proto) = (&networks[e.network].device, p.proto.name());
+        ipt(
+            &mut rules,
+            "filter",
+            format!(
+                "-A DOCKER -d {}/32 ! -i {br} -o {br} -p {proto} -m {proto} --dport {} -j ACCEPT",
+                e.ip, p.container_port
+            ),
+        );
+        ipt(
+            &mut rules,
+            "nat",
+            format!(
+                "-A DOCKER ! -i {br} -p {proto} -m {proto} --dport {} -j DNAT --to-destination {}:{}",
+                p.host_port, e.ip, p.container_port
+            ),
+        );
+    }
+    rules
 }
 
 #[cfg(test)]

@@ -119,16 +119,31 @@ pub struct Engine {
     pub clock: crate::engine::SimTime,
     /// The host's own interfaces, which `-o parent=` may name.
     pub host_ifaces: Vec<String>,
+    /// The daemon's release and `--mtu`.
+    pub spec: super::era::EngineSpec,
 }
 
 const PREDEFINED: [&str; 3] = ["bridge", "host", "none"];
 
 impl Engine {
-    /// A freshly started daemon: `bridge` (docker0), `host` and `none` exist.
+    /// A freshly started v29 daemon with the default MTU.
     pub fn new(host: &str, seed: u64, reserved: Vec<Ipv4Prefix>) -> Result<Engine, EngineError> {
+        Self::with_spec(host, seed, reserved, super::era::EngineSpec::default())
+    }
+
+    /// A freshly started daemon of `spec`'s release: `bridge` (docker0, with the daemon's
+    /// `--mtu`), `host` and `none` exist.
+    pub fn with_spec(
+        host: &str,
+        seed: u64,
+        reserved: Vec<Ipv4Prefix>,
+        spec: super::era::EngineSpec,
+    ) -> Result<Engine, EngineError> {
+        let mut ipam = Ipam::default();
+        ipam.set_round_robin(spec.version.round_robin_subnets());
         let mut e = Engine {
             host: host.to_string(),
-            ipam: Ipam::default(),
+            ipam,
             networks: Vec::new(),
             containers: Vec::new(),
             rng: SimRng::new(seed),
@@ -137,6 +152,7 @@ impl Engine {
             ns_prefix: String::new(),
             clock: crate::engine::SimTime::ZERO,
             host_ifaces: vec!["eth0".into()],
+            spec,
         };
         let pool = e
             .ipam
@@ -154,7 +170,7 @@ impl Engine {
             masquerade: true,
             device: Some("docker0".into()),
             mac,
-            mtu: 1500,
+            mtu: spec.mtu,
             created: e.clock,
             parent: None,
             macvlan_mode: Default::default(),
@@ -181,6 +197,11 @@ impl Engine {
             });
         }
         Ok(e)
+    }
+
+    /// The daemon's release.
+    pub fn era(&self) -> super::era::Era {
+        self.spec.version
     }
 
     fn hex(&mut self, n: usize) -> String {
@@ -393,6 +414,12 @@ impl Engine {
             Some(n) => n.clone(),
             None => self.generated_name(),
         };
+        if !valid_container_name(&name) {
+            // daemon/names.go reserveName: `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`, in every era.
+            return Err(err(format!(
+                "docker: Error response from daemon: Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            )));
+        }
         if let Some(c) = self.containers.iter().find(|c| c.name == name) {
             return Err(err(format!(
                 "Error response from daemon: Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
@@ -548,7 +575,7 @@ impl Engine {
             (0..).map(|n| format!("eth{n}")).find(|n| !used.contains(n)).unwrap_or_else(|| "eth0".into())
         });
         let host_veth = format!("veth{}", self.hex(7));
-        let mac = super::era::container_mac(addr, self.rng.mac());
+        let mac = self.era().container_mac(addr, self.rng.mac());
         if !aliases.is_empty() && net.name == "bridge" {
             return Err(err(
                 "Error response from daemon: network-scoped alias is supported only for containers in user defined networks",
@@ -661,7 +688,7 @@ impl Engine {
                 });
             }
         }
-        bridge::compile(plan, &self.host, &nets, &eps);
+        bridge::compile_for(self.era(), plan, &self.host, &nets, &eps);
         self.plan_macvlan(plan);
         for c in &self.containers {
             if self.has_embedded_dns(c) {
@@ -945,6 +972,16 @@ impl Engine {
         let ns = self.sandbox_ns(c);
         app_traffic(x.app_command(), &x.command, ns, at)
     }
+}
+
+/// moby's `validContainerNamePattern` (`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`): two characters at
+/// least.
+pub fn valid_container_name(name: &str) -> bool {
+    let name = name.strip_prefix('/').unwrap_or(name);
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 /// What a container image runs, by the image's name.

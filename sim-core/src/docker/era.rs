@@ -1,38 +1,209 @@
-//! The Docker Engine era netsim follows: **v29.x** (the facts sheet's HEAD, after v29.7).
-//! Every behaviour that differs between engine releases is decided here, so a course on an
-//! older engine changes one file. The daemon on our own machines is 20.10 (see the facts
-//! sheet and issue 6), which differs in all of these.
+//! The Docker Engine era a run follows. Every behaviour that differs between engine releases
+//! is decided here, as a method of [`Era`], so the rest of the model asks the era instead of
+//! hard-coding a release.
+//!
+//! * [`Era::V29`] (the default): v29.x, the facts sheet's HEAD.
+//! * [`Era::V20_10`]: 20.10.24, the daemon on our own machines, as recorded on it in
+//!   `/work/research-20.10/REPORT.md` (fixtures under `docker/testdata/engine-20.10/`).
+//!
+//! A scenario picks the era with `engine: (version: "20.10", mtu: 1400)` ([`EngineSpec`]).
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::engine::SimTime;
 
-/// Printed by `docker version` in a scenario; the era's line.
-pub const ENGINE_VERSION: &str = "29.0";
+/// An engine release whose networking netsim reproduces.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Era {
+    /// Docker Engine v29.x.
+    #[default]
+    V29,
+    /// Docker Engine 20.10.24.
+    V20_10,
+}
 
-/// Container MACs on bridge and macvlan networks: v28+ draw them at random; ≤ v27 derived
-/// them from the IP (`02:42:ac:11:00:02` for 172.17.0.2). Overlay MACs are IP-derived in
-/// every era (LN/drivers/overlay/ov_endpoint.go).
-pub const CONTAINER_MAC_FROM_IP: bool = false;
+/// How the bridge driver lays out its iptables rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IptablesLayout {
+    /// v28.0.1+: DOCKER-FORWARD / DOCKER-CT / DOCKER-BRIDGE / DOCKER-INTERNAL and the raw-table
+    /// direct-access drops (facts sheet §2.3).
+    V29,
+    /// ≤ v27: FORWARD rules per bridge, newest first, DOCKER-ISOLATION-STAGE-1/2 (§2.4; the
+    /// report's lab2–lab8 `host-iptables-save*.txt`).
+    Classic,
+}
 
-/// v28+: after configuring an interface, dockerd announces its address with broadcast ARP
-/// requests (sender IP = target IP = own IP), `UNSOLICITED_ARPS` of them `UNSOLICITED_ARP_GAP`
-/// apart (LN/osl/interface_linux.go advertiseAddrs). ≤ v27 sends none.
-pub const UNSOLICITED_ARPS: u32 = 3;
+/// The gap between dockerd's unsolicited ARPs (LN/osl/interface_linux.go advertiseAddrs);
+/// only eras that send them ([`Era::unsolicited_arps`] > 0) schedule any.
 pub const UNSOLICITED_ARP_GAP: SimTime = SimTime::from_secs(1);
 
-/// The iptables layout: v29's DOCKER-FORWARD / DOCKER-CT / DOCKER-BRIDGE / DOCKER-INTERNAL
-/// chains and raw-table direct-access drops (facts sheet §2.3), written by `bridge::compile`;
-/// ≤ v27 used DOCKER-ISOLATION-STAGE-1/2 (§2.4), which netsim does not produce.
-pub const IPTABLES_LAYOUT: &str = "v29";
+impl Era {
+    /// The versions a scenario may name, as it spells them.
+    pub const SUPPORTED: [&'static str; 2] = ["29", "20.10"];
 
-/// The routing mesh's filter jump sits in DOCKER-FORWARD (v28.0.1+), not in FORWARD.
-pub const INGRESS_JUMP_CHAIN: &str = "DOCKER-FORWARD";
+    /// `"29"` / `"20.10"` (also `"29.x.y"`, `"20.10.z"`).
+    pub fn parse(s: &str) -> Option<Era> {
+        let s = s.trim().trim_start_matches('v');
+        let under = |major: &str| s == major || s.strip_prefix(major).is_some_and(|rest| rest.starts_with('.'));
+        if under("20.10") {
+            Some(Era::V20_10)
+        } else if under("29") {
+            Some(Era::V29)
+        } else {
+            None
+        }
+    }
 
-/// The MAC of an endpoint with address `ip`, as this era makes it.
-pub fn container_mac(ip: std::net::Ipv4Addr, random: [u8; 6]) -> crate::wire::Mac {
-    if CONTAINER_MAC_FROM_IP {
-        let o = ip.octets();
-        crate::wire::Mac([0x02, 0x42, o[0], o[1], o[2], o[3]])
-    } else {
-        crate::wire::Mac(random)
+    /// The version as a scenario writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Era::V29 => "29",
+            Era::V20_10 => "20.10",
+        }
+    }
+
+    /// What `docker version` prints as the server's version.
+    pub fn engine_version(self) -> &'static str {
+        match self {
+            Era::V29 => "29.0",
+            Era::V20_10 => "20.10.24",
+        }
+    }
+
+    /// Container MACs on bridge and macvlan networks: v28+ draw them at random; ≤ v27 derive
+    /// them from the IP (`02:42:ac:11:00:02` for 172.17.0.2; report lab1, lab6). Overlay MACs
+    /// are IP-derived in every era (LN/drivers/overlay/ov_endpoint.go).
+    pub fn container_mac_from_ip(self) -> bool {
+        self == Era::V20_10
+    }
+
+    /// The MAC of an endpoint with address `ip`; `random` is the draw v28+ uses (drawn in
+    /// every era, so the RNG stream does not depend on it).
+    pub fn container_mac(self, ip: std::net::Ipv4Addr, random: [u8; 6]) -> crate::wire::Mac {
+        if self.container_mac_from_ip() {
+            let o = ip.octets();
+            crate::wire::Mac([0x02, 0x42, o[0], o[1], o[2], o[3]])
+        } else {
+            crate::wire::Mac(random)
+        }
+    }
+
+    /// v28+: after configuring an interface, dockerd announces its address with this many
+    /// broadcast ARP requests (sender IP = target IP = own IP), [`UNSOLICITED_ARP_GAP`] apart.
+    /// ≤ v27 sends none: the report's start captures hold no frame from the container.
+    pub fn unsolicited_arps(self) -> u32 {
+        match self {
+            Era::V29 => 3,
+            Era::V20_10 => 0,
+        }
+    }
+
+    pub fn iptables_layout(self) -> IptablesLayout {
+        match self {
+            Era::V29 => IptablesLayout::V29,
+            Era::V20_10 => IptablesLayout::Classic,
+        }
+    }
+
+    /// The chain the routing mesh's filter jump to DOCKER-INGRESS sits in: DOCKER-FORWARD
+    /// from v28.0.1, FORWARD before.
+    pub fn ingress_jump_chain(self) -> &'static str {
+        match self {
+            Era::V29 => "DOCKER-FORWARD",
+            Era::V20_10 => "FORWARD",
+        }
+    }
+
+    /// ≤ v26: dynamic subnets are taken round-robin through the predefined pools, starting
+    /// after the last allocation (a freed subnet is not reused at once); v27+ take the lowest
+    /// free one (facts sheet §1.4; report lab3, lab8 ip-reuse).
+    pub fn round_robin_subnets(self) -> bool {
+        self == Era::V20_10
+    }
+
+    /// Whether `docker network inspect` prints `EnableIPv4` (v28+).
+    pub fn inspect_enable_ipv4(self) -> bool {
+        self == Era::V29
+    }
+}
+
+impl std::fmt::Display for Era {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The message of an unknown version; `scenario` finds it to give its hint.
+pub const UNKNOWN_VERSION: &str = "unknown Docker Engine version";
+
+impl Serialize for Era {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Era {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Era, D::Error> {
+        let s = String::deserialize(d)?;
+        Era::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{UNKNOWN_VERSION} `{s}` (supported: {})",
+                Era::SUPPORTED.map(|v| format!("\"{v}\"")).join(", ")
+            ))
+        })
+    }
+}
+
+/// The daemon every Docker host of a scenario runs: its release and its `--mtu`
+/// (daemon.json `"mtu"`), which applies to the default bridge docker0 and its veths only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSpec {
+    #[serde(default)]
+    pub version: Era,
+    #[serde(default = "default_mtu")]
+    pub mtu: u32,
+}
+
+fn default_mtu() -> u32 {
+    crate::world::defaults::MTU
+}
+
+impl Default for EngineSpec {
+    fn default() -> Self {
+        EngineSpec { version: Era::V29, mtu: default_mtu() }
+    }
+}
+
+impl EngineSpec {
+    /// A daemon of `version` with the default MTU.
+    pub fn of(version: Era) -> Self {
+        EngineSpec { version, ..Default::default() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_as_scenarios_write_them() {
+        assert_eq!(Era::parse("20.10"), Some(Era::V20_10));
+        assert_eq!(Era::parse("20.10.24"), Some(Era::V20_10));
+        assert_eq!(Era::parse("29"), Some(Era::V29));
+        assert_eq!(Era::parse("29.0.1"), Some(Era::V29));
+        assert_eq!(Era::parse("20.1"), None);
+        assert_eq!(Era::parse("290"), None);
+        assert_eq!(Era::parse("27"), None);
+        for v in Era::SUPPORTED {
+            assert_eq!(Era::parse(v).map(Era::as_str), Some(v));
+        }
+    }
+
+    #[test]
+    fn mac_from_ip_only_in_20_10() {
+        let ip = std::net::Ipv4Addr::new(172, 17, 0, 2);
+        assert_eq!(Era::V20_10.container_mac(ip, [9; 6]).to_string(), "02:42:ac:11:00:02");
+        assert_eq!(Era::V29.container_mac(ip, [9; 6]).0, [9; 6]);
     }
 }

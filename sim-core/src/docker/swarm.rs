@@ -143,12 +143,13 @@ pub fn overlay_mac(ip: Ipv4Addr) -> Mac {
 impl Swarm {
     /// `docker swarm init` on `host`: the first manager, the ingress network (10.0.0.0/24,
     /// VNI 4096) and the join tokens.
-    pub fn init(host: &str, addr: Ipv4Addr, seed: u64) -> Result<Swarm, EngineError> {
+    pub fn init(host: &str, addr: Ipv4Addr, seed: u64, era: super::era::Era) -> Result<Swarm, EngineError> {
         let mut rng = SimRng::new(seed ^ 0x5357_4152_4d00);
         let ca = base36(&mut rng, 50);
         let worker_token = format!("SWMTKN-1-{ca}-{}", base36(&mut rng, 25));
         let manager_token = format!("SWMTKN-1-{ca}-{}", base36(&mut rng, 25));
-        let ipam = Ipam::new(Vec::new(), Vec::new()).map_err(|e| err(e.message))?;
+        let mut ipam = Ipam::new(Vec::new(), Vec::new()).map_err(|e| err(e.message))?;
+        ipam.set_round_robin(era.round_robin_subnets());
         let mut s = Swarm {
             nodes: Vec::new(),
             networks: Vec::new(),
@@ -1112,7 +1113,7 @@ impl Swarm {
         ipt(plan, "nat", "-A DOCKER-INGRESS -j RETURN".into());
         ipt(plan, "nat", format!("-I POSTROUTING 1 -o {GWBRIDGE} -m addrtype --src-type LOCAL -j MASQUERADE"));
         ipt(plan, "filter", "-N DOCKER-INGRESS".into());
-        ipt(plan, "filter", format!("-I {} 1 -j DOCKER-INGRESS", super::era::INGRESS_JUMP_CHAIN));
+        ipt(plan, "filter", format!("-I {} 1 -j DOCKER-INGRESS", engine.era().ingress_jump_chain()));
         for (p, proto) in &ports {
             ipt(plan, "filter", format!("-A DOCKER-INGRESS -p {proto} -m {proto} --dport {p} -j ACCEPT"));
             ipt(

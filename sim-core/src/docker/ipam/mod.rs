@@ -77,6 +77,9 @@ pub const ERR_IP_OUT_OF_RANGE: &str = "requested address is out of range";
 pub const ERR_NO_AVAILABLE_IPS: &str = "no available addresses on this pool";
 /// `ipamapi.ErrNoMoreSubnets` (v27+; ≤ v26 said something else, see §1.4).
 pub const ERR_NO_MORE_SUBNETS: &str = "all predefined address pools have been fully subnetted";
+/// ≤ v26's exhaustion error (`v24.0.0:libnetwork/network.go` ipamAllocateVersion).
+pub const ERR_NO_MORE_SUBNETS_V26: &str =
+    "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network";
 /// `ipamapi.ErrBadPool`.
 pub const ERR_BAD_POOL: &str = "address space does not contain specified address pool";
 /// `ipamapi.ErrInvalidSubPool`.
@@ -345,6 +348,11 @@ struct Space {
     /// Allocated subnets, sorted.
     allocated: Vec<Ipv4Prefix>,
     subnets: BTreeMap<Ipv4Prefix, PoolData>,
+    /// ≤ v26: dynamic subnets rotate through the predefined list ([`Ipam::set_round_robin`]).
+    round_robin: bool,
+    /// The rotation's start: index of the predefined subnet after the last one allocated
+    /// (`v24.0.0:libnetwork/ipam/allocator.go` predefinedStartIndices).
+    start: u64,
 }
 
 fn sub_str(sub: Option<Ipv4Prefix>) -> String {
@@ -366,7 +374,7 @@ impl Space {
             }
             kept.push(p);
         }
-        Space { kind, predefined: kept, allocated: Vec::new(), subnets: BTreeMap::new() }
+        Space { kind, predefined: kept, allocated: Vec::new(), subnets: BTreeMap::new(), round_robin: false, start: 0 }
     }
 
     fn overlaps(&self, nw: &Ipv4Prefix) -> bool {
@@ -410,6 +418,9 @@ impl Space {
     /// `allocatePredefinedPool`: the lowest predefined subnet overlapping neither an
     /// allocated pool nor a reserved prefix.
     fn allocate_predefined(&mut self, reserved: &[Ipv4Prefix]) -> Result<Ipv4Prefix, IpamError> {
+        if self.round_robin {
+            return self.allocate_round_robin(reserved);
+        }
         let mut ranges: Vec<(u64, u64)> = self
             .allocated
             .iter()
@@ -453,6 +464,45 @@ impl Space {
             }
         }
         Err(invalid(ERR_NO_MORE_SUBNETS))
+    }
+
+    /// The predefined subnets one by one, in list order: (pool, subnet size, how many).
+    fn predefined_subnets(&self) -> impl Iterator<Item = (Ipv4Prefix, u8, u64)> + '_ {
+        self.predefined.iter().filter(|p| p.size <= 32 && p.size >= p.base.bits()).map(|p| {
+            let n = 1u64 << (u32::from(p.size) - u32::from(p.base.bits()));
+            (p.base, p.size, n)
+        })
+    }
+
+    /// ≤ v26 (`v24.0.0:libnetwork/ipam/allocator.go` getPredefinedPool with the rotated list
+    /// of getPredefineds): the first predefined subnet at or after the start index, wrapping,
+    /// that overlaps no allocated pool; the start moves past it. Reserved prefixes are skipped
+    /// the way `network.go` requestPoolHelper skips them: each is taken and given back, so it
+    /// advances the start too.
+    fn allocate_round_robin(&mut self, reserved: &[Ipv4Prefix]) -> Result<Ipv4Prefix, IpamError> {
+        let total: u64 = self.predefined_subnets().map(|(_, _, n)| n).sum();
+        let nth = |k: u64| {
+            let mut k = k;
+            for (base, size, n) in self.predefined_subnets() {
+                if k < n {
+                    let addr = base.first_u32() as u64 + (k << (32 - u32::from(size)));
+                    return Some(Ipv4Prefix { addr: Ipv4Addr::from(addr as u32), len: size });
+                }
+                k -= n;
+            }
+            None
+        };
+        for i in 0..total {
+            let k = (self.start + i) % total;
+            let Some(nw) = nth(k) else { continue };
+            if self.overlaps(&nw) || reserved.iter().any(|r| r.overlaps(&nw)) {
+                continue;
+            }
+            self.start = (k + 1) % total;
+            self.allocate_pool(nw);
+            return Ok(nw);
+        }
+        Err(IpamError::new(ErrorKind::NotFound, ERR_NO_MORE_SUBNETS_V26))
     }
 
     fn deallocate(&mut self, nw: Ipv4Prefix) {
@@ -638,6 +688,14 @@ impl Ipam {
             AddressSpace::Local => &mut self.local,
             AddressSpace::Global => &mut self.global,
         }
+    }
+
+    /// ≤ v26's allocator (Docker 20.10): dynamic subnets rotate through the predefined pools
+    /// from the last allocation instead of taking the lowest free one, in both spaces.
+    /// Addresses inside a subnet are unaffected.
+    pub fn set_round_robin(&mut self, on: bool) {
+        self.local.round_robin = on;
+        self.global.round_robin = on;
     }
 
     /// The predefined pools of a space, sorted and de-overlapped as the allocator uses them.
