@@ -188,6 +188,16 @@ impl Link {
             | Link::Vlan { ns, .. } => ns,
         }
     }
+    /// The MTU the plan sets (None: the kernel's default or the parent's).
+    pub fn mtu(&self) -> Option<u32> {
+        match self {
+            Link::Veth { mtu, .. }
+            | Link::Bridge { mtu, .. }
+            | Link::Vxlan { mtu, .. }
+            | Link::Macvlan { mtu, .. }
+            | Link::Vlan { mtu, .. } => *mtu,
+        }
+    }
 }
 
 /// An IPv4 prefix, `10.0.0.0/24`, or `default`.

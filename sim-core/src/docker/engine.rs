@@ -50,6 +50,10 @@ pub struct Network {
     pub macvlan_mode: crate::plan::MacvlanMode,
     /// `-o KEY=VALUE` as given (shown by `docker network inspect` under Options).
     pub options: std::collections::BTreeMap<String, String>,
+    /// For networks `docker network create` made: whether it was given `--subnet` and
+    /// `--gateway` (20.10's inspect shows the IPAM config as requested); `None` for the
+    /// daemon's own (bridge, host, none, docker_gwbridge).
+    pub requested: Option<(bool, bool)>,
 }
 
 #[derive(Clone, Debug)]
@@ -175,6 +179,7 @@ impl Engine {
             parent: None,
             macvlan_mode: Default::default(),
             options: Default::default(),
+            requested: None,
         });
         for (name, driver) in [("host", NetworkDriver::Host), ("none", NetworkDriver::Null)] {
             let (id, mac) = (e.hex(64), e.mac());
@@ -194,6 +199,7 @@ impl Engine {
                 parent: None,
                 macvlan_mode: Default::default(),
                 options: Default::default(),
+                requested: None,
             });
         }
         Ok(e)
@@ -335,6 +341,7 @@ impl Engine {
             parent,
             macvlan_mode,
             options: c.options.clone(),
+            requested: Some((cfg.subnet.is_some(), cfg.gateway.is_some())),
         });
         Ok(id)
     }
@@ -414,12 +421,6 @@ impl Engine {
             Some(n) => n.clone(),
             None => self.generated_name(),
         };
-        if !valid_container_name(&name) {
-            // daemon/names.go reserveName: `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`, in every era.
-            return Err(err(format!(
-                "docker: Error response from daemon: Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-            )));
-        }
         if let Some(c) = self.containers.iter().find(|c| c.name == name) {
             return Err(err(format!(
                 "Error response from daemon: Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
@@ -639,6 +640,10 @@ impl Engine {
             .iter()
             .filter_map(|n| {
                 let pool = n.pool?;
+                // A Linux bridge takes the smallest MTU of its ports and 1500 without any:
+                // docker0 shows the daemon's --mtu only once a container is on it (report lab1).
+                let empty = !self.containers.iter().any(|c| c.endpoints.iter().any(|e| e.network == n.name));
+                let mtu = if empty && n.name == "bridge" { crate::world::defaults::MTU } else { n.mtu };
                 Some(BridgeNetwork {
                     name: n.name.clone(),
                     device: n.device.clone()?,
@@ -648,7 +653,7 @@ impl Engine {
                     internal: n.internal,
                     icc: n.icc,
                     masquerade: n.masquerade,
-                    mtu: n.mtu,
+                    mtu,
                 })
             })
             .collect();
@@ -864,6 +869,7 @@ impl Engine {
             parent: None,
             macvlan_mode: Default::default(),
             options: Default::default(),
+            requested: None,
         });
         Ok(())
     }
@@ -972,16 +978,6 @@ impl Engine {
         let ns = self.sandbox_ns(c);
         app_traffic(x.app_command(), &x.command, ns, at)
     }
-}
-
-/// moby's `validContainerNamePattern` (`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`): two characters at
-/// least.
-pub fn valid_container_name(name: &str) -> bool {
-    let name = name.strip_prefix('/').unwrap_or(name);
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.len() >= 2
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 /// What a container image runs, by the image's name.

@@ -183,27 +183,4 @@ impl EngineSpec {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_parse_as_scenarios_write_them() {
-        assert_eq!(Era::parse("20.10"), Some(Era::V20_10));
-        assert_eq!(Era::parse("20.10.24"), Some(Era::V20_10));
-        assert_eq!(Era::parse("29"), Some(Era::V29));
-        assert_eq!(Era::parse("29.0.1"), Some(Era::V29));
-        assert_eq!(Era::parse("20.1"), None);
-        assert_eq!(Era::parse("290"), None);
-        assert_eq!(Era::parse("27"), None);
-        for v in Era::SUPPORTED {
-            assert_eq!(Era::parse(v).map(Era::as_str), Some(v));
-        }
-    }
-
-    #[test]
-    fn mac_from_ip_only_in_20_10() {
-        let ip = std::net::Ipv4Addr::new(172, 17, 0, 2);
-        assert_eq!(Era::V20_10.container_mac(ip, [9; 6]).to_string(), "02:42:ac:11:00:02");
-        assert_eq!(Era::V29.container_mac(ip, [9; 6]).0, [9; 6]);
-    }
-}
+mod tests;

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE};
+use super::era::Era;
 use super::swarm::{Swarm, overlay_mac};
 use crate::engine::SimTime;
 
@@ -41,6 +42,14 @@ pub fn network(engine: &Engine, swarm: Option<&Swarm>, host: &str, name: &str) -
 
 fn local(engine: &Engine, n: &super::engine::Network) -> Value {
     let driver = super::engine::network_driver_name(n.driver);
+    let era = engine.era();
+    // 20.10 shows the IPAM config as it was requested: the gateway when the subnet was the
+    // allocator's or the gateway was given, never for the default bridge (report lab1, lab8).
+    let show_gateway = match (era, n.requested) {
+        (Era::V29, _) => true,
+        (Era::V20_10, Some((subnet, gateway))) => !subnet || gateway,
+        (Era::V20_10, None) => n.name != "bridge",
+    };
     let config: Vec<Value> = match (n.pool, n.gateway) {
         (Some(p), gw) => {
             let mut c = Map::new();
@@ -48,7 +57,7 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
             if let Some(r) = p.ip_range {
                 c.insert("IPRange".into(), json!(r.to_string()));
             }
-            if let Some(g) = gw {
+            if let Some(g) = gw.filter(|_| show_gateway) {
                 c.insert("Gateway".into(), json!(g.to_string()));
             }
             vec![Value::Object(c)]
@@ -85,10 +94,10 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
             ("com.docker.network.bridge.enable_ip_masquerade", "true"),
             ("com.docker.network.bridge.host_binding_ipv4", "0.0.0.0"),
             ("com.docker.network.bridge.name", "docker0"),
-            ("com.docker.network.driver.mtu", "1500"),
         ] {
             options.insert(k.into(), json!(v));
         }
+        options.insert("com.docker.network.driver.mtu".into(), json!(engine.spec.mtu.to_string()));
     } else if n.name != GWBRIDGE {
         for (k, v) in &n.options {
             options.insert(k.clone(), json!(v));
@@ -102,7 +111,9 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
             options.insert(k.into(), json!(v));
         }
     }
-    json!({
+    // 20.10: a network made through the API keeps the request's (empty) IPAM options.
+    let ipam_options = if era == Era::V20_10 && n.requested.is_some() { json!({}) } else { Value::Null };
+    let mut v = json!({
         "Name": n.name,
         "Id": n.id,
         "Created": created(n.created),
@@ -110,7 +121,7 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
         "Driver": driver,
         "EnableIPv4": true,
         "EnableIPv6": false,
-        "IPAM": { "Driver": "default", "Options": null, "Config": config },
+        "IPAM": { "Driver": "default", "Options": ipam_options, "Config": config },
         "Internal": n.internal,
         "Attachable": false,
         "Ingress": false,
@@ -119,7 +130,13 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
         "Containers": containers,
         "Options": options,
         "Labels": {},
-    })
+    });
+    if !era.inspect_enable_ipv4()
+        && let Value::Object(m) = &mut v
+    {
+        m.shift_remove("EnableIPv4");
+    }
+    v
 }
 
 fn overlay(engine: &Engine, s: &Swarm, host: &str, name: &str) -> Option<Value> {
@@ -185,10 +202,21 @@ fn overlay(engine: &Engine, s: &Swarm, host: &str, name: &str) -> Option<Value> 
         "Options": { "com.docker.network.driver.overlay.vxlanid_list": n.vni.to_string() },
         "Labels": {},
     });
-    if !peers.is_empty()
-        && let Value::Object(m) = &mut v
-    {
-        m.insert("Peers".into(), Value::Array(peers));
+    if let Value::Object(m) = &mut v {
+        if !peers.is_empty() {
+            m.insert("Peers".into(), Value::Array(peers));
+        }
+        if !engine.era().inspect_enable_ipv4() {
+            m.shift_remove("EnableIPv4");
+        }
+        // 20.10 on a node where nothing is attached yet: the manager's record, with null
+        // Containers and Labels (report lab7 network-inspect-appnet.json).
+        if engine.era() == Era::V20_10
+            && m.get("Containers").is_some_and(|c| c.as_object().is_some_and(|o| o.is_empty()))
+        {
+            m.insert("Containers".into(), Value::Null);
+            m.insert("Labels".into(), Value::Null);
+        }
     }
     Some(v)
 }

@@ -1,7 +1,8 @@
 //! Docker's networking model (CNM, IPAM, drivers, Swarm), compiled into kernel plans.
 //!
-//! Engine era: v28/v29 (the "linear" IPAM allocator, the v29 iptables layout); every
-//! era-dependent constant lives with the component that uses it and names its moby source.
+//! Engine era: v29 by default, or 20.10 (`era::Era`, a scenario's `engine` setting); every
+//! era-dependent behaviour is a method of `Era`, and each component asks the era it was
+//! built with.
 //! So far: `ipam` (the default IPAM driver), `cli` (Docker CLI command lines as typed values)
 //! `bridge` (the bridge driver's devices and iptables, compiled into a plan) and `engine`
 //! (one host's daemon: commands in, state kept, plan out).

@@ -1097,6 +1097,12 @@ impl Swarm {
         else {
             return;
         };
+        // 20.10 programs the host's ingress chains when the first published service's
+        // backend is added (v20.10 libnetwork/service_linux.go addLBBackend → programIngress),
+        // so a fresh swarm leaves the host's rules alone (report lab7 after-init).
+        if engine.era() == super::era::Era::V20_10 && ports.is_empty() {
+            return;
+        }
         let ipt = |plan: &mut Plan, table: &str, rule: String| {
             plan.iptables.push(IptablesPlan { ns: host.to_string(), table: table.into(), rule })
         };

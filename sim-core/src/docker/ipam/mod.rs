@@ -1,5 +1,6 @@
 //! Docker Engine's built-in IPAM driver (`default`), IPv4 only, as in **Docker v28/v29**
-//! (the "linear allocator", first shipped in v27.0.0, moby commit 9d288b5b43).
+//! (the "linear allocator", first shipped in v27.0.0, moby commit 9d288b5b43); with
+//! [`Ipam::set_round_robin`], ≤ v26's rotating choice of dynamic subnets (Docker 20.10).
 //!
 //! Facts sheet: `/work/shared/reference/docker-networking.md` §1.2–§1.5 and §8; moby paths:
 //! `LN/ipams/defaultipam/{allocator.go,address_space.go}`, `LN/internal/addrset/addrset.go`,

@@ -568,3 +568,38 @@ fn prefix_parsing_and_helpers() {
     assert!(Ipv4Prefix::new(ip("1.2.3.4"), 33).is_err());
     assert_eq!(parse_ipv4("1.2.3.04"), None);
 }
+
+// §1.4 (≤ v26) and the 20.10 report (lab3, lab8 ip-reuse): round-robin from the last
+// allocation, skipping allocated and reserved subnets, wrapping at the end of the list.
+#[test]
+fn round_robin_rotates_skips_reserved_and_wraps() {
+    let mut ipam = Ipam::default();
+    ipam.set_round_robin(true);
+    let docker0 = dynamic(&mut ipam);
+    assert_eq!(docker0.subnet, p("172.17.0.0/16"));
+    let a = dynamic(&mut ipam);
+    assert_eq!(a.subnet, p("172.18.0.0/16"));
+    ipam.release_pool(a).unwrap();
+    // The freed 172.18 is passed over; a reserved 172.19.5.0/24 takes 172.19 out too.
+    let b =
+        ipam.request_pool(AddressSpace::Local, &IpamConfig::default(), &[p("172.19.5.0/24")], false, false).unwrap();
+    assert_eq!(b.subnet, p("172.20.0.0/16"));
+    // Walk to the end of the 31 subnets; then the next wraps to the freed 172.18 and 172.19.
+    let mut last = b;
+    for _ in 0..27 {
+        last = dynamic(&mut ipam);
+    }
+    assert_eq!(last.subnet, p("192.168.240.0/20"));
+    assert_eq!(dynamic(&mut ipam).subnet, p("172.18.0.0/16"));
+    assert_eq!(dynamic(&mut ipam).subnet, p("172.19.0.0/16"));
+    let e = ipam.request_pool(AddressSpace::Local, &IpamConfig::default(), &[], false, false).unwrap_err();
+    assert_eq!(e.message, ERR_NO_MORE_SUBNETS_V26);
+    // Global (swarm) space rotates as well; addresses stay serial there.
+    let s1 = swarm_net(&mut ipam);
+    let s2 = swarm_net(&mut ipam);
+    ipam.release_pool(s1).unwrap();
+    assert_eq!(
+        (s1.subnet, s2.subnet, swarm_net(&mut ipam).subnet),
+        (p("10.0.0.0/24"), p("10.0.1.0/24"), p("10.0.2.0/24"))
+    );
+}
