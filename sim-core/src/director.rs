@@ -423,7 +423,20 @@ impl Director {
         }
         if let D::NetworkInspect(i) = cmd {
             let e = self.engine(me)?;
-            let v = crate::docker::inspect::networks(e, self.swarm.as_ref(), me, &i.networks)?;
+            let mut v = crate::docker::inspect::networks(e, self.swarm.as_ref(), me, &i.networks)?;
+            // `-v` on an overlay: the services and tasks the node knows on it.
+            if i.verbose
+                && let (Some(s), serde_json::Value::Array(nets)) = (self.swarm.as_ref(), &mut v)
+            {
+                for n in nets.iter_mut() {
+                    let name = n["Name"].as_str().unwrap_or_default().to_string();
+                    if n["Scope"] == "swarm"
+                        && let (Some(services), serde_json::Value::Object(m)) = (s.services_verbose(me, &name), n)
+                    {
+                        m.insert("Services".into(), services);
+                    }
+                }
+            }
             return Ok(Outcome::Printed(serde_json::to_string_pretty(&v).unwrap_or_default()));
         }
         let in_swarm = self.swarm.as_ref().is_some_and(|s| s.node(me).is_some_and(|n| n.up));

@@ -906,6 +906,27 @@ impl Engine {
         Ok(self.containers.last().and_then(|c| c.endpoints.first()).map(|e| e.ip).unwrap_or(Ipv4Addr::UNSPECIFIED))
     }
 
+    /// A swarm task's `--publish mode=host` ports: bound by this daemon exactly as
+    /// `docker run -p` binds them, on the sandbox's docker_gwbridge endpoint (its gateway
+    /// endpoint here), so the bridge driver programs the DNAT, the DOCKER accept and (20.10)
+    /// the hairpin MASQUERADE for docker_gwbridge (report lab7, host-iptables-save-with-services).
+    pub fn publish_sandbox_ports(&mut self, name: &str, ports: Vec<PortBinding>) -> Result<(), EngineError> {
+        let ci = self.container_idx(name)?;
+        for p in &ports {
+            if self.port_taken(p.proto, p.host_port) {
+                let c = &self.containers[ci];
+                return Err(err(format!(
+                    "Error response from daemon: driver failed programming external connectivity on endpoint gateway_{} ({}): Bind for 0.0.0.0:{} failed: port is already allocated",
+                    &c.id[..12],
+                    c.endpoints.iter().find(|e| e.network == GWBRIDGE).map(|e| e.id.as_str()).unwrap_or_default(),
+                    p.host_port
+                )));
+            }
+        }
+        self.containers[ci].ports.extend(ports);
+        Ok(())
+    }
+
     /// A swarm sandbox goes (its task stopped, or the node left).
     pub fn remove_sandbox(&mut self, name: &str) {
         let _ = self.rm(name);

@@ -9,6 +9,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::bridge::{PortBinding, Proto};
 use super::cli::{self, DockerCommand};
 use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE};
 use super::ipam::{AddressSpace, Ipam, IpamConfig, Ipv4Prefix, PoolId};
@@ -94,7 +95,13 @@ pub struct Service {
     pub networks: Vec<String>,
     /// (published, target, proto) through the routing mesh.
     pub ports: Vec<(u16, u16, &'static str)>,
-    /// The VIP on each network (ingress included when published).
+    /// (published, target, proto) with `mode=host`: bound on the node of each task, as
+    /// `docker run -p` binds them, on the task's docker_gwbridge endpoint.
+    pub host_ports: Vec<(u16, u16, &'static str)>,
+    /// `--endpoint-mode`: `vip` (a VIP on each network, IPVS) or `dnsrr` (none: the service
+    /// name resolves to the task addresses).
+    pub endpoint_mode: cli::EndpointMode,
+    /// The VIP on each network (ingress included when published); empty for dnsrr.
     pub vips: Vec<(String, Ipv4Addr)>,
     pub tasks: Vec<Task>,
 }
@@ -429,10 +436,8 @@ impl Swarm {
             networks.push(self.networks[i].name.clone());
         }
         let mut ports = Vec::new();
+        let mut host_ports = Vec::new();
         for p in &c.publish {
-            if p.mode == cli::PublishMode::Host {
-                return Err(err("netsim: --publish mode=host is not modelled yet"));
-            }
             let proto = match p.protocol {
                 cli::Protocol::Tcp => "tcp",
                 cli::Protocol::Udp => "udp",
@@ -440,15 +445,31 @@ impl Swarm {
             };
             let published =
                 p.published.ok_or_else(|| err("netsim: a published port picked by swarm is not modelled yet"))?;
-            if let Some(other) = self.services.iter().find(|s| s.ports.iter().any(|x| x.0 == published && x.2 == proto))
-            {
-                // swarmkit controlapi/service.go checkPortConflicts
-                return Err(err(format!(
-                    "Error response from daemon: rpc error: code = InvalidArgument desc = port '{published}' is already in use by service '{}' ({}) as an ingress port",
-                    other.name, other.id
-                )));
+            let host = p.mode == cli::PublishMode::Host;
+            // swarmkit controlapi/service.go checkPortConflicts: an ingress port conflicts with
+            // every port of another service; a host-mode port only with another's ingress port
+            // (host-mode ports of several services may coexist: the scheduler keeps them apart).
+            let same = |x: &(u16, u16, &str)| x.0 == published && x.2 == proto;
+            for other in &self.services {
+                let conflict = if other.ports.iter().any(same) {
+                    Some("an ingress port")
+                } else if !host && other.host_ports.iter().any(same) {
+                    Some("a host-published port")
+                } else {
+                    None
+                };
+                if let Some(kind) = conflict {
+                    return Err(err(format!(
+                        "Error response from daemon: rpc error: code = InvalidArgument desc = port '{published}' is already in use by service '{}' ({}) as {kind}",
+                        other.name, other.id
+                    )));
+                }
             }
-            ports.push((published, p.target, proto));
+            if host {
+                host_ports.push((published, p.target, proto));
+            } else {
+                ports.push((published, p.target, proto));
+            }
         }
         if c.endpoint_mode == cli::EndpointMode::Dnsrr && !ports.is_empty() {
             return Err(err(
@@ -480,12 +501,18 @@ impl Swarm {
             replicas,
             networks,
             ports,
+            host_ports,
+            endpoint_mode: c.endpoint_mode,
             vips,
             tasks: Vec::new(),
         });
         let si = self.services.len() - 1;
         for slot in 1..=replicas {
-            self.start_task(si, slot, engines)?;
+            if let Err(e) = self.start_task(si, slot, engines) {
+                // Leave no half-made service behind the error.
+                let _ = self.service_rm(host, std::slice::from_ref(&name), engines);
+                return Err(e);
+            }
         }
         Ok(id)
     }
@@ -504,8 +531,32 @@ impl Swarm {
     }
 
     /// Spread scheduling (swarmkit nodeLess): fewest tasks of this service, then fewest
-    /// tasks overall, then node order.
-    fn pick_node(&self, si: usize) -> Option<String> {
+    /// tasks overall, then node order; a node where a running task already holds one of the
+    /// service's host-mode ports is no candidate (swarmkit scheduler/filter.go HostPortFilter).
+    fn pick_node(&self, si: usize) -> Result<String, EngineError> {
+        let wanted = &self.services[si].host_ports;
+        let holds_port = |host: &str| {
+            self.services.iter().any(|s| {
+                s.running().any(|t| t.node == host)
+                    && s.host_ports.iter().any(|x| wanted.iter().any(|w| w.0 == x.0 && w.2 == x.2))
+            })
+        };
+        let up: Vec<&Node> = self.nodes.iter().filter(|n| n.up).collect();
+        if up.is_empty() {
+            return Err(err("netsim: no node is up to run the task"));
+        }
+        let free: Vec<&Node> = up.iter().copied().filter(|n| !holds_port(&n.host)).collect();
+        if free.is_empty() {
+            let n = up.len();
+            return Err(err(format!(
+                "netsim: the task would stay Pending (\"no suitable node (host-mode port already in use on {n} node{})\"), which is not modelled",
+                if n == 1 { "" } else { "s" }
+            )));
+        }
+        Ok(self.spread(si, &free))
+    }
+
+    fn spread(&self, si: usize, candidates: &[&Node]) -> String {
         let count = |host: &str, only: Option<usize>| {
             self.services
                 .iter()
@@ -515,15 +566,15 @@ impl Swarm {
                 .filter(|t| t.node == host)
                 .count()
         };
-        self.nodes
+        candidates
             .iter()
-            .filter(|n| n.up)
             .min_by_key(|n| (count(&n.host, Some(si)), count(&n.host, None)))
             .map(|n| n.host.clone())
+            .unwrap_or_default()
     }
 
     fn start_task(&mut self, si: usize, slot: u64, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
-        let node = self.pick_node(si).ok_or_else(|| err("netsim: no node is up to run the task"))?;
+        let node = self.pick_node(si)?;
         let mut ips = Vec::new();
         let mut endpoint_ids = Vec::new();
         for n in self.task_networks(si) {
@@ -543,6 +594,28 @@ impl Swarm {
         let (image, env) = (self.services[si].image.clone(), self.services[si].env.clone());
         if let Some((_, e)) = engines.iter_mut().find(|(h, _)| *h == node) {
             e.add_sandbox(&name, &image, env, ContainerKind::Task, "eth1")?;
+            // mode=host: the node's daemon binds the ports as for `docker run -p`, on the
+            // task's docker_gwbridge endpoint (report lab7: DNAT to the gwbridge address).
+            let bindings: Vec<PortBinding> = self.services[si]
+                .host_ports
+                .iter()
+                .map(|(p, target, proto)| PortBinding {
+                    proto: if *proto == "udp" { Proto::Udp } else { Proto::Tcp },
+                    host_port: *p,
+                    container_port: *target,
+                })
+                .collect();
+            if !bindings.is_empty()
+                && let Err(x) = e.publish_sandbox_ports(&name, bindings)
+            {
+                e.remove_sandbox(&name);
+                for (n, ip) in &task.ips {
+                    if let Some(i) = self.net_idx(n) {
+                        let _ = self.ipam.release_address(self.networks[i].pool, *ip);
+                    }
+                }
+                return Err(x);
+            }
         }
         self.services[si].tasks.push(task);
         self.assign_fwmarks();
@@ -789,6 +862,59 @@ impl Swarm {
                 let _ = self.ipam.release_address(self.networks[i].pool, a.ip);
             }
         }
+    }
+
+    /// The `Services` map `docker network inspect -v NET` adds for an overlay, as node
+    /// `host` knows it from the gossip table: each service on the network by name with its
+    /// VIP there (`<nil>` for dnsrr), its firewall mark on this node (`LocalLBIndex`, 0
+    /// without one) and every task's endpoint; standalone containers under the empty name
+    /// (report lab7 network-inspect-appnet-verbose.json). `None` for a network it lacks.
+    pub fn services_verbose(&self, host: &str, net: &str) -> Option<serde_json::Value> {
+        let i = self.net_idx(net)?;
+        let n = &self.networks[i];
+        let addr = |h: &str| self.node(h).map(|x| x.addr.to_string()).unwrap_or_default();
+        let task = |name: String, id: &str, ip: Ipv4Addr, h: &str| serde_json::json!({ "Name": name, "EndpointID": id, "EndpointIP": ip.to_string(), "Info": { "Host IP": addr(h) } });
+        let mut out = serde_json::Map::new();
+        let standalone: Vec<serde_json::Value> = self
+            .attachments
+            .iter()
+            .filter(|a| a.network == n.name)
+            .map(|a| task(a.container.clone(), &a.endpoint_id, a.ip, &a.node))
+            .collect();
+        if !standalone.is_empty() {
+            out.insert(
+                String::new(),
+                serde_json::json!({ "VIP": "<nil>", "Ports": [], "LocalLBIndex": 0, "Tasks": standalone }),
+            );
+        }
+        let mut names: Vec<(String, serde_json::Value)> = Vec::new();
+        for (si, s) in self.services.iter().enumerate() {
+            let tasks: Vec<serde_json::Value> = s
+                .running()
+                .filter_map(|t| {
+                    let k = t.ips.iter().position(|(x, _)| *x == n.name)?;
+                    let id = t.endpoint_ids.get(k).map(String::as_str).unwrap_or_default();
+                    Some(task(self.task_name(si, t), id, t.ips[k].1, &t.node))
+                })
+                .collect();
+            if tasks.is_empty() {
+                continue;
+            }
+            let vip = s.vips.iter().find(|(x, _)| *x == n.name).map(|x| x.1.to_string());
+            let lb = self.node(host).and_then(|nd| nd.fwmarks.iter().find(|(x, _)| *x == s.name)).map_or(0, |x| x.1);
+            names.push((
+                s.name.clone(),
+                serde_json::json!({
+                    "VIP": vip.unwrap_or_else(|| "<nil>".into()),
+                    "Ports": [],
+                    "LocalLBIndex": lb,
+                    "Tasks": tasks,
+                }),
+            ));
+        }
+        names.sort_by(|a, b| a.0.cmp(&b.0));
+        out.extend(names);
+        Some(serde_json::Value::Object(out))
     }
 
     pub fn is_overlay(&self, name: &str) -> bool {
@@ -1139,3 +1265,6 @@ impl Swarm {
         });
     }
 }
+
+#[cfg(test)]
+mod tests;
