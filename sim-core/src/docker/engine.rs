@@ -696,7 +696,9 @@ impl Engine {
         bridge::compile_for(self.era(), plan, &self.host, &nets, &eps);
         self.plan_macvlan(plan);
         for c in &self.containers {
-            if self.has_embedded_dns(c) {
+            // 20.10 redirects the embedded DNS in ingress_sbox too (report lab7).
+            let infra = c.kind == ContainerKind::Infra && self.era() == super::era::Era::V20_10;
+            if self.has_embedded_dns(c) || infra {
                 embedded_dns_rules(plan, &self.sandbox_ns(c), c.dns_ports);
             }
         }
@@ -1075,7 +1077,7 @@ pub fn app_traffic(
 
 /// The sandbox's redirect of 127.0.0.11:53 to dockerd's sockets, as `iptables-save` shows it
 /// in a container (LN/resolver_unix.go setupIptablesNAT).
-fn embedded_dns_rules(plan: &mut Plan, ns: &str, (uport, tport): (u16, u16)) {
+pub(crate) fn embedded_dns_rules(plan: &mut Plan, ns: &str, (uport, tport): (u16, u16)) {
     let dns = super::EMBEDDED_DNS;
     for rule in [
         "-N DOCKER_OUTPUT".to_string(),

@@ -124,6 +124,8 @@ pub struct Attachment {
 
 #[derive(Clone)]
 pub struct Swarm {
+    /// The engines' release: where 20.10 was observed to differ (report lab7), it decides.
+    pub era: super::era::Era,
     pub nodes: Vec<Node>,
     pub networks: Vec<OverlayNet>,
     pub services: Vec<Service>,
@@ -142,6 +144,14 @@ fn base36(rng: &mut SimRng, n: usize) -> String {
 }
 
 /// A container's MAC on an overlay: always derived from its IP (§4.1).
+/// dockerd's embedded-DNS ports in a sandbox the engine has no container for (an lb
+/// namespace): drawn by the kernel in reality, taken here from the endpoint's ID so that
+/// nothing else's random draws move. Both lie in the ephemeral range (32768–60999).
+fn dns_ports_of(endpoint_id: &str) -> (u16, u16) {
+    let h = endpoint_id.bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
+    (32768 + (h % 28232) as u16, 32768 + ((h >> 16) % 28232) as u16)
+}
+
 pub fn overlay_mac(ip: Ipv4Addr) -> Mac {
     let o = ip.octets();
     Mac([0x02, 0x42, o[0], o[1], o[2], o[3]])
@@ -158,6 +168,7 @@ impl Swarm {
         let mut ipam = Ipam::new(Vec::new(), Vec::new()).map_err(|e| err(e.message))?;
         ipam.set_round_robin(era.round_robin_subnets());
         let mut s = Swarm {
+            era,
             nodes: Vec::new(),
             networks: Vec::new(),
             services: Vec::new(),
@@ -514,7 +525,27 @@ impl Swarm {
                 return Err(e);
             }
         }
+        self.lb_after_tasks(si)?;
         Ok(id)
+    }
+
+    /// 20.10: each node's load-balancer endpoint on the networks of service `si`'s running
+    /// tasks, after the tasks' own addresses (other eras allocate it in `start_task`).
+    fn lb_after_tasks(&mut self, si: usize) -> Result<(), EngineError> {
+        if self.era != super::era::Era::V20_10 {
+            return Ok(());
+        }
+        let nets = self.task_networks(si);
+        let nodes: Vec<String> = self.services[si].running().map(|t| t.node.clone()).collect();
+        for node in nodes {
+            for n in &nets {
+                let i = self.net_idx(n).expect("exists");
+                if !self.networks[i].ingress {
+                    self.lb_endpoint(i, &node)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The networks a service's tasks attach to: ingress first when published.
@@ -583,8 +614,9 @@ impl Swarm {
             let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
             ips.push((n.clone(), ip));
             // The node instantiates the network: its load-balancer endpoint (lb-<net>) comes
-            // with the first task there, when the network has VIP services.
-            if !self.networks[i].ingress {
+            // with the first task there. 20.10 hands it out once the service's tasks have
+            // theirs (report lab7: web .2 .3, lb-appnet .4): see `lb_after_tasks`.
+            if !self.networks[i].ingress && self.era != super::era::Era::V20_10 {
                 self.lb_endpoint(i, &node)?;
             }
         }
@@ -682,6 +714,7 @@ impl Swarm {
                         slot += 1;
                     }
                     self.start_task(si, slot, engines)?;
+                    self.lb_after_tasks(si)?;
                 }
             } else {
                 // The highest slots go first.
@@ -739,6 +772,7 @@ impl Swarm {
                     let old = self.task_name(si, t);
                     self.stop_task(si, ti, engines);
                     self.start_task(si, slot, engines)?;
+                    self.lb_after_tasks(si)?;
                     let new =
                         self.services[si].tasks.last().map(|t| format!("{} on {}", self.task_name(si, t), t.node));
                     moved.push(format!("{old} → {}", new.unwrap_or_default()));
@@ -1014,7 +1048,16 @@ impl Swarm {
                         p.ip_forward = true;
                     }
                 }
-            } else if self.services.iter().any(|s| !s.vips.is_empty() && s.networks.contains(&n.name)) {
+            } else if self.era == super::era::Era::V20_10
+                || self.services.iter().any(|s| !s.vips.is_empty() && s.networks.contains(&n.name))
+            {
+                // 20.10 makes the lb sandbox with the node's endpoint, VIP services or not
+                // (report lab7: lb-appnet with dnsrr services only), and runs the embedded
+                // DNS's redirect in it as in every sandbox.
+                if self.era == super::era::Era::V20_10 {
+                    let id = n.lb_ids.iter().find(|(h, _)| h == host).map(|x| x.1.as_str()).unwrap_or_default();
+                    super::engine::embedded_dns_rules(plan, &lb_ns, dns_ports_of(id));
+                }
                 plan.namespaces.push(NsPlan {
                     name: lb_ns.clone(),
                     lo_up: true,
