@@ -13,6 +13,7 @@ macro_rules! outln {
 
 mod bench;
 mod hoplog;
+mod oracle;
 mod pcap;
 
 use std::path::PathBuf;
@@ -111,6 +112,29 @@ enum Cmd {
         /// The process, e.g. `Curl(ns: "c", url: "http://10.0.0.2/")`.
         traffic: String,
     },
+    /// Replay a scenario's docker commands on this machine's real Docker Engine (root), record
+    /// what it did, and compare it with the simulator (see traces/docker/README.md).
+    Oracle {
+        file: PathBuf,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Compare with a record kept earlier (a folder under traces/docker/) instead of
+        /// running the engine: needs no engine and no root.
+        #[arg(long, conflicts_with_all = ["save", "force"])]
+        against: Option<PathBuf>,
+        /// Keep the record under traces/docker/ (or --traces DIR).
+        #[arg(long)]
+        save: bool,
+        /// Where records are kept.
+        #[arg(long, default_value = "traces/docker")]
+        traces: PathBuf,
+        /// Run even if the engine has networks, containers or a swarm netsim did not make.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Sleep until killed: the process of a container whose image runs no server.
+    #[command(hide = true)]
+    Pause,
     /// Benchmarks (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -152,6 +176,16 @@ fn real_main() -> Result<()> {
                 outln!("removed {n}");
             }
             outln!("# {} namespace(s) removed", gone.len());
+            // What an interrupted `netsim oracle` left on the engine, if there is one.
+            if netsim_oracle::engine::info().is_ok() {
+                let errs = netsim_oracle::replay::leftovers(false);
+                for e in &errs {
+                    outln!("# could not remove: {e}");
+                }
+                outln!(
+                    "# oracle leftovers on the Docker Engine removed (containers, networks, images labelled netsim.oracle=1)"
+                );
+            }
         }
         Cmd::Run { file, seed, until, pcap, capture, verbose, quiet, backend: Backend::Sim } => {
             let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
@@ -245,6 +279,15 @@ fn real_main() -> Result<()> {
             outln!("{}", sim_core::show::show(&sim.world, id, what).trim_end());
         }
         Cmd::Bench { which } => bench::run(which)?,
+        Cmd::Oracle { file, seed, against, save, traces, force } => {
+            let n = oracle::run(&file, seed, against.as_deref(), save.then_some(traces.as_path()), force)?;
+            if n > 0 {
+                return Err(miette!("{n} differences between the engine and the simulator"));
+            }
+        }
+        Cmd::Pause => loop {
+            std::thread::park();
+        },
         Cmd::Agent { nameserver, traffic } => {
             let t: sim_core::apps::Traffic = ron::from_str(&traffic)
                 .map_err(|e| miette!(help = "a Traffic item in RON, as in a scenario's `traffic`", "agent: {e}"))?;

@@ -1,0 +1,176 @@
+//! Talking to the engine through the `docker` CLI, as a student would, and leaving it as it
+//! was found.
+
+use std::process::{Command, Output, Stdio};
+
+use crate::{Error, LABEL};
+
+/// The output of one command: exit status, stdout, stderr.
+#[derive(Clone, Debug)]
+pub struct Ran {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    pub fn ok(&self) -> bool {
+        self.status == 0
+    }
+}
+
+fn ran(o: Output) -> Ran {
+    Ran {
+        status: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// Runs a program with arguments; an error only when it cannot be started.
+pub fn run(prog: &str, args: &[&str]) -> Result<Ran, Error> {
+    Command::new(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map(ran)
+        .map_err(|e| Error::Command { what: prog.into(), msg: e.to_string() })
+}
+
+/// A shell line, as typed: scenario steps are shell words (quotes and all).
+pub fn sh(line: &str) -> Result<Ran, Error> {
+    run("sh", &["-c", line])
+}
+
+/// `docker ARGS…`, failing with the engine's own words when it fails.
+pub fn docker(args: &[&str]) -> Result<String, Error> {
+    let r = run("docker", args)?;
+    if r.ok() {
+        Ok(r.stdout)
+    } else {
+        Err(Error::Command { what: format!("docker {}", args.join(" ")), msg: r.stderr.trim().to_string() })
+    }
+}
+
+/// `docker inspect`-style JSON: the first element of the array.
+pub fn inspect(kind: &str, name: &str) -> Result<serde_json::Value, Error> {
+    let out = docker(&[kind, "inspect", name])?;
+    let v: serde_json::Value = serde_json::from_str(&out)
+        .map_err(|e| Error::Command { what: format!("docker {kind} inspect {name}"), msg: e.to_string() })?;
+    Ok(v.get(0).cloned().unwrap_or(serde_json::Value::Null))
+}
+
+/// The engine: its version, and what it holds before the oracle starts.
+#[derive(Clone, Debug)]
+pub struct Info {
+    pub server_version: String,
+    pub api_version: String,
+    pub kernel: String,
+    pub swarm: String,
+}
+
+/// `docker info`, or why there is no engine (its exact error).
+pub fn info() -> Result<Info, Error> {
+    let r = run("docker", &["info", "--format", "{{json .}}"])
+        .map_err(|e| Error::NoEngine(format!("cannot run `docker`: {e}")))?;
+    if !r.ok() {
+        return Err(Error::NoEngine(format!("`docker info` failed: {}", r.stderr.trim())));
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(r.stdout.trim()).map_err(|e| Error::NoEngine(format!("`docker info`: {e}")))?;
+    if let Some(errs) = v.get("ServerErrors").and_then(|e| e.as_array())
+        && !errs.is_empty()
+    {
+        return Err(Error::NoEngine(format!(
+            "`docker info`: {}",
+            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+        )));
+    }
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    let api = run("docker", &["version", "--format", "{{.Server.APIVersion}}"]).map(|r| r.stdout.trim().to_string());
+    Ok(Info {
+        server_version: s("ServerVersion"),
+        api_version: api.unwrap_or_default(),
+        kernel: s("KernelVersion"),
+        swarm: v.pointer("/Swarm/LocalNodeState").and_then(|x| x.as_str()).unwrap_or("inactive").to_string(),
+    })
+}
+
+/// The engine's built-in networks, which are there on every daemon.
+pub const PREDEFINED: [&str; 3] = ["bridge", "host", "none"];
+
+/// Refuses to run on an engine that holds a swarm, user networks or containers the oracle did
+/// not make (a run would change them, and their rules would blur the comparison).
+pub fn preflight(info: &Info, force: bool) -> Result<(), Error> {
+    let mut found = Vec::new();
+    if info.swarm != "inactive" {
+        found.push(format!("a swarm (this node is `{}`)", info.swarm));
+    }
+    let nets = docker(&["network", "ls", "--format", "{{.Name}}\t{{.Labels}}"])?;
+    let theirs: Vec<&str> = nets
+        .lines()
+        .filter_map(|l| l.split_once('\t').or(Some((l, ""))))
+        .filter(|(n, labels)| !PREDEFINED.contains(n) && !labels.contains(LABEL) && !n.is_empty())
+        .map(|(n, _)| n)
+        .collect();
+    if !theirs.is_empty() {
+        found.push(format!("user networks {}", theirs.join(", ")));
+    }
+    let ctrs = docker(&["ps", "-a", "--format", "{{.Names}}\t{{.Labels}}"])?;
+    let theirs: Vec<&str> = ctrs
+        .lines()
+        .filter_map(|l| l.split_once('\t').or(Some((l, ""))))
+        .filter(|(n, labels)| !labels.contains(LABEL) && !n.is_empty())
+        .map(|(n, _)| n)
+        .collect();
+    if !theirs.is_empty() {
+        found.push(format!("containers {}", theirs.join(", ")));
+    }
+    if found.is_empty() || force {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "the engine already has {} that netsim did not create; the oracle would change them and \
+         their rules would show up in the comparison. Remove them, or pass --force to run anyway",
+        found.join(" and ")
+    )))
+}
+
+/// Removes everything labelled as the oracle's, and the swarm if the oracle started it.
+/// Errors are collected, not returned early: clean-up does as much as it can.
+pub fn clean(left_swarm: bool) -> Vec<String> {
+    let mut errs = Vec::new();
+    let mut try_docker = |args: &[&str]| {
+        if let Err(e) = docker(args) {
+            errs.push(e.to_string());
+        }
+    };
+    if let Ok(ids) = docker(&["ps", "-aq", "--filter", &format!("label={LABEL}")]) {
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids);
+            try_docker(&args);
+        }
+    }
+    if left_swarm {
+        try_docker(&["swarm", "leave", "--force"]);
+        // swarm leave keeps docker_gwbridge (as the engine does); the oracle made it.
+        let _ = docker(&["network", "rm", "docker_gwbridge"]);
+    }
+    if let Ok(names) = docker(&["network", "ls", "-q", "--filter", &format!("label={LABEL}")]) {
+        for n in names.split_whitespace() {
+            try_docker(&["network", "rm", n]);
+        }
+    }
+    if let Ok(imgs) = docker(&["images", "-q", "--filter", &format!("label={LABEL}")]) {
+        let mut ids: Vec<&str> = imgs.split_whitespace().collect();
+        ids.dedup();
+        if !ids.is_empty() {
+            let mut args = vec!["rmi", "-f"];
+            args.extend(ids);
+            try_docker(&args);
+        }
+    }
+    errs
+}
