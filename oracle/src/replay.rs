@@ -349,6 +349,27 @@ impl Runner {
         Ok(format!("{exe} agent{ns} {}", quote(&ron)))
     }
 
+    /// `verb FLAGS… IMAGE [CMD…]` as typed, labelled, with the agent image running the first
+    /// server the simulator started for this step (or `pause` when the image runs none).
+    fn with_agent(
+        &self,
+        s: &StepLog,
+        verb: &str,
+        label_flag: &str,
+        command_start: Option<usize>,
+        dns: bool,
+    ) -> Result<String, Error> {
+        let server =
+            s.started.iter().find(|t| t.is_server() && !matches!(t, Traffic::Dns { .. } | Traffic::Announce { .. }));
+        let program = match server {
+            Some(t) => self.agent_cmd(AGENT, t, dns)?,
+            None => format!("{AGENT} pause"),
+        };
+        let head = s.line[..image_offset(&s.line, command_start)].trim_end();
+        let rest = head.trim_start().strip_prefix(verb).unwrap_or(head);
+        Ok(format!("{verb} {label_flag} {LABEL}{rest} {IMAGE} {program}"))
+    }
+
     fn step(&mut self, s: &StepLog) -> Result<(), Error> {
         let exe = self.agent.to_string_lossy().to_string();
         let client = s.started.iter().rev().find(|t| !t.is_server() && !matches!(t, Traffic::Announce { .. }));
@@ -389,18 +410,7 @@ impl Runner {
                 let dns = s.started.iter().any(|t| matches!(t, Traffic::Dns { ns: n, .. } if *n == ns));
                 // The servers a `docker run` starts are its container's (in the host's own
                 // namespace for --network host).
-                let server = s
-                    .started
-                    .iter()
-                    .find(|t| t.is_server() && !matches!(t, Traffic::Dns { .. } | Traffic::Announce { .. }));
-                let program = match server {
-                    Some(t) => self.agent_cmd(AGENT, t, dns)?,
-                    None => format!("{AGENT} pause"),
-                };
-                let image_start = image_offset(&s.line, run.command.spans.first().map(|sp| sp.start));
-                let head = s.line[..image_start].trim_end();
-                let rest = head.trim_start().strip_prefix("docker run").unwrap_or(head);
-                Some(format!("docker run --label {LABEL}{rest} {IMAGE} {program}"))
+                Some(self.with_agent(s, "docker run", "--label", run.command.spans.first().map(|sp| sp.start), dns)?)
             }
             DockerCommand::Exec(x) => match client {
                 Some(t) => {
@@ -432,19 +442,9 @@ impl Runner {
             }
             DockerCommand::ServiceCreate(sc) => {
                 // Every task runs the process the simulator started in its tasks.
-                let server = s
-                    .started
-                    .iter()
-                    .find(|t| t.is_server() && !matches!(t, Traffic::Dns { .. } | Traffic::Announce { .. }));
                 let dns = s.started.iter().any(|t| matches!(t, Traffic::Dns { .. }));
-                let program = match server {
-                    Some(t) => self.agent_cmd(AGENT, t, dns)?,
-                    None => format!("{AGENT} pause"),
-                };
-                let image_start = image_offset(&s.line, sc.command.spans.first().map(|sp| sp.start));
-                let head = s.line[..image_start].trim_end();
-                let rest = head.trim_start().strip_prefix("docker service create").unwrap_or(head);
-                Some(format!("docker service create --container-label {LABEL}{rest} {IMAGE} {program}"))
+                let start = sc.command.spans.first().map(|sp| sp.start);
+                Some(self.with_agent(s, "docker service create", "--container-label", start, dns)?)
             }
             _ => None,
         };
@@ -594,24 +594,38 @@ impl Runner {
         }
         // The namespaces libnetwork makes for itself: an overlay's `1-<id>`, `lb_<id>`,
         // ingress_sbox.
-        if let Ok(rd) = std::fs::read_dir("/var/run/docker/netns") {
+        // Only the current swarm's: the engine removes a sandbox's file a while after the
+        // sandbox (a minute or so), so an earlier run's may still be there, no longer a
+        // namespace.
+        let current = |id: &str| {
+            self.record
+                .networks
+                .iter()
+                .find(|(_, v)| v.get("Id").and_then(|i| i.as_str()).is_some_and(|i| i.starts_with(id)))
+        };
+        let has_ingress = self.record.networks.values().any(|v| v["Ingress"] == true);
+        if self.swarm
+            && let Ok(rd) = std::fs::read_dir("/var/run/docker/netns")
+        {
             let mut names: Vec<String> = rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
             names.sort();
             for n in names {
-                let plan = if n == "ingress_sbox" || n.starts_with("1-") {
-                    Some(n.clone())
+                let plan = if n == "ingress_sbox" {
+                    has_ingress.then(|| n.clone())
+                } else if let Some(id) = n.strip_prefix("1-") {
+                    current(id).map(|_| n.clone())
                 } else if let Some(id) = n.strip_prefix("lb_") {
-                    self.record
-                        .networks
-                        .iter()
-                        .find(|(_, v)| v.get("Id").and_then(|i| i.as_str()).is_some_and(|i| i.starts_with(id)))
-                        .map(|(name, _)| format!("lb-{name}"))
+                    current(id).map(|(name, _)| format!("lb-{name}"))
                 } else {
                     None
                 };
                 if let Some(p) = plan {
-                    let st = read_ns(&format!("--net=/var/run/docker/netns/{n}"), &|_| true)?;
-                    self.record.namespaces.insert(format!("{}:{p}", self.host), st);
+                    match read_ns(&format!("--net=/var/run/docker/netns/{n}"), &|_| true) {
+                        Ok(st) => {
+                            self.record.namespaces.insert(format!("{}:{p}", self.host), st);
+                        }
+                        Err(e) => self.record.notes.push(format!("libnetwork's namespace {n} could not be read: {e}")),
+                    }
                 }
             }
         }

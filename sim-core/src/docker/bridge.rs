@@ -154,6 +154,34 @@ pub fn compile_for(era: Era, plan: &mut Plan, host: &str, networks: &[BridgeNetw
     }));
 }
 
+/// A published port: the filter ACCEPT (inserted on top in v29, appended in the classic
+/// layout, `filter_op`) and the nat DNAT, the same text in every era.
+fn port_rules(
+    rules: &mut Vec<(&'static str, String)>,
+    filter_op: &str,
+    br: &str,
+    ip: std::net::Ipv4Addr,
+    p: &PortBinding,
+) {
+    let proto = p.proto.name();
+    ipt(
+        rules,
+        "filter",
+        format!(
+            "{filter_op} DOCKER -d {ip}/32 ! -i {br} -o {br} -p {proto} -m {proto} --dport {} -j ACCEPT",
+            p.container_port
+        ),
+    );
+    ipt(
+        rules,
+        "nat",
+        format!(
+            "-A DOCKER ! -i {br} -p {proto} -m {proto} --dport {} -j DNAT --to-destination {ip}:{}",
+            p.host_port, p.container_port
+        ),
+    );
+}
+
 fn ipt(rules: &mut Vec<(&'static str, String)>, table: &'static str, rule: String) {
     rules.push((table, rule));
 }
@@ -203,23 +231,7 @@ fn v29_rules(networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) -> Vec<(&
             ipt(&mut rules, "raw", format!("-A PREROUTING -d {}/32 ! -i {br} -j DROP", e.ip));
         }
         for p in &e.ports {
-            let proto = p.proto.name();
-            ipt(
-                &mut rules,
-                "filter",
-                format!(
-                    "-I DOCKER -d {}/32 ! -i {br} -o {br} -p {proto} -m {proto} --dport {} -j ACCEPT",
-                    e.ip, p.container_port
-                ),
-            );
-            ipt(
-                &mut rules,
-                "nat",
-                format!(
-                    "-A DOCKER ! -i {br} -p {proto} -m {proto} --dport {} -j DNAT --to-destination {}:{}",
-                    p.host_port, e.ip, p.container_port
-                ),
-            );
+            port_rules(&mut rules, "-I", br, e.ip, p);
         }
     }
     rules
@@ -302,23 +314,7 @@ fn classic_rules(networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) -> Ve
         ipt(&mut rules, "nat", format!("-A DOCKER -i {} -j RETURN", n.device));
     }
     for (e, p) in ports() {
-        let (br, proto) = (&networks[e.network].device, p.proto.name());
-        ipt(
-            &mut rules,
-            "filter",
-            format!(
-                "-A DOCKER -d {}/32 ! -i {br} -o {br} -p {proto} -m {proto} --dport {} -j ACCEPT",
-                e.ip, p.container_port
-            ),
-        );
-        ipt(
-            &mut rules,
-            "nat",
-            format!(
-                "-A DOCKER ! -i {br} -p {proto} -m {proto} --dport {} -j DNAT --to-destination {}:{}",
-                p.host_port, e.ip, p.container_port
-            ),
-        );
+        port_rules(&mut rules, "-A", &networks[e.network].device, e.ip, p);
     }
     rules
 }
