@@ -313,7 +313,11 @@ impl Runner {
         for l in lines {
             let r = engine::sh(&l)?;
             if !r.ok() {
-                return Err(Error::Command { what: l, msg: r.stderr.trim().into() });
+                let mut msg = r.stderr.trim().to_string();
+                if msg.contains("File exists") {
+                    msg.push_str(" (left by an interrupted oracle run? `netsim clean` removes it)");
+                }
+                return Err(Error::Command { what: l, msg });
             }
         }
         self.record.renamed.insert(LAN_IF.into(), "eth0".into());
