@@ -57,8 +57,14 @@ pub fn run(file: &Path, seed: Option<u64>, against: Option<&Path>, save: Option<
     let host = replay::hostable(&loaded).map_err(err)?;
     let (rec, flows) = match against {
         Some(dir) => {
-            let rec = Record::load(dir).map_err(err)?;
-            let flows = record::load_flows(dir).map_err(err)?;
+            let kept = |e: Error| {
+                miette!(
+                    help = "keep one with `netsim oracle FILE --save` (records are under traces/docker/)",
+                    "--against {e}"
+                )
+            };
+            let rec = Record::load(dir).map_err(kept)?;
+            let flows = record::load_flows(dir).map_err(kept)?;
             (rec, flows)
         }
         None => {
