@@ -140,37 +140,55 @@ pub fn preflight(info: &Info, force: bool) -> Result<(), Error> {
 /// Errors are collected, not returned early: clean-up does as much as it can.
 pub fn clean(left_swarm: bool) -> Vec<String> {
     let mut errs = Vec::new();
-    let mut try_docker = |args: &[&str]| {
-        if let Err(e) = docker(args) {
-            errs.push(e.to_string());
-        }
+    // The swarm first: while it runs, its orchestrator replaces every task container that is
+    // removed, and the replacement would hold the image.
+    if left_swarm && let Err(e) = docker(&["swarm", "leave", "--force"]) {
+        errs.push(e.to_string());
+    }
+    let labelled = |what: &[&str]| -> Vec<String> {
+        let mut args = what.to_vec();
+        let filter = format!("label={LABEL}");
+        args.extend(["--filter", filter.as_str()]);
+        let mut ids: Vec<String> = docker(&args).unwrap_or_default().split_whitespace().map(String::from).collect();
+        ids.dedup();
+        ids
     };
-    if let Ok(ids) = docker(&["ps", "-aq", "--filter", &format!("label={LABEL}")]) {
-        let ids: Vec<&str> = ids.split_whitespace().collect();
-        if !ids.is_empty() {
-            let mut args = vec!["rm", "-f"];
-            args.extend(ids);
-            try_docker(&args);
+    // Tasks of a swarm that is leaving go away on their own, shortly after.
+    for _ in 0..40 {
+        let ids = labelled(&["ps", "-aq"]);
+        if ids.is_empty() {
+            break;
         }
+        let mut args = vec!["rm", "-f"];
+        args.extend(ids.iter().map(String::as_str));
+        let _ = docker(&args);
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    if !labelled(&["ps", "-aq"]).is_empty() {
+        errs.push("containers labelled netsim.oracle=1 are still there after 10 s".into());
     }
     if left_swarm {
-        try_docker(&["swarm", "leave", "--force"]);
         // swarm leave keeps docker_gwbridge (as the engine does); the oracle made it.
         let _ = docker(&["network", "rm", "docker_gwbridge"]);
     }
-    if let Ok(names) = docker(&["network", "ls", "-q", "--filter", &format!("label={LABEL}")]) {
-        for n in names.split_whitespace() {
-            try_docker(&["network", "rm", n]);
+    for n in labelled(&["network", "ls", "-q"]) {
+        if let Err(e) = docker(&["network", "rm", &n]) {
+            errs.push(e.to_string());
         }
     }
-    if let Ok(imgs) = docker(&["images", "-q", "--filter", &format!("label={LABEL}")]) {
-        let mut ids: Vec<&str> = imgs.split_whitespace().collect();
-        ids.dedup();
-        if !ids.is_empty() {
-            let mut args = vec!["rmi", "-f"];
-            args.extend(ids);
-            try_docker(&args);
+    // A container the engine was still creating can hold the image a moment longer.
+    let mut last = None;
+    for _ in 0..20 {
+        let imgs = labelled(&["images", "-q"]);
+        if imgs.is_empty() {
+            last = None;
+            break;
         }
+        let mut args = vec!["rmi", "-f"];
+        args.extend(imgs.iter().map(String::as_str));
+        last = docker(&args).err().map(|e| e.to_string()).or(Some(format!("image {} is still there", imgs.join(" "))));
+        std::thread::sleep(std::time::Duration::from_millis(250));
     }
+    errs.extend(last);
     errs
 }
