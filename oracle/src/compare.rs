@@ -222,16 +222,8 @@ pub fn compare(rec: &Record, rec_flows: &BTreeMap<String, BTreeSet<String>>, sim
             f.iter().map(|(k, v)| (names(k, n), v.clone())).collect()
         };
     let (rf, sf) = (norm_flows(&rec_flows, &rnames), norm_flows(&sim.flows, &snames));
-    let ifaces: BTreeSet<&String> = rf.keys().chain(sf.keys()).collect();
-    let empty = BTreeSet::new();
-    for i in ifaces {
-        let (a, b) = (rf.get(i).unwrap_or(&empty), sf.get(i).unwrap_or(&empty));
-        for x in a.difference(b) {
-            out.diffs.push(format!("frames on {i}: the engine's run sent `{x}`, the simulator did not"));
-        }
-        for x in b.difference(a) {
-            out.diffs.push(format!("frames on {i}: the simulator sent `{x}`, the engine's run did not"));
-        }
+    for d in netsim_netns::frames::compare(&sf, &rf) {
+        out.diffs.push(format!("frames on {}", d.replace("the kernel", "the engine's run")));
     }
     out
 }

@@ -216,35 +216,36 @@ pub fn save_frames(dir: &Path, frames: &[netsim_netns::capture::Frame]) -> Resul
     Ok(())
 }
 
-/// What left each interface of a recorded capture (on lo: what arrived), as signatures.
-pub fn load_flows(dir: &Path) -> Result<BTreeMap<String, std::collections::BTreeSet<String>>, Error> {
+/// `ns/if` → the signatures of what left it (on lo: what arrived, the copy a capture keeps).
+pub type Flows = BTreeMap<String, std::collections::BTreeSet<String>>;
+
+fn add_flow(flows: &mut Flows, iface: String, outgoing: bool, frame: &[u8]) {
+    if (outgoing || iface.ends_with("/lo"))
+        && let Some(sig) = crate::compare::signature(frame)
+    {
+        flows.entry(iface).or_default().insert(sig);
+    }
+}
+
+/// The flows of a kept capture (`frames.pcapng`).
+pub fn load_flows(dir: &Path) -> Result<Flows, Error> {
     let p = dir.join("frames.pcapng");
     let f = std::fs::File::open(&p).map_err(|e| Error::Other(format!("{}: {e}", p.display())))?;
     let (names, frames) = sim_core::capture::read_pcapng(std::io::BufReader::new(f))
         .map_err(|e| Error::Other(format!("{}: {e}", p.display())))?;
-    let mut flows: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    let mut flows = Flows::new();
     for fr in &frames {
         let iface = names.get(fr.interface_id as usize).cloned().unwrap_or_default();
-        let out = fr.direction == Some(sim_core::capture::Direction::Outbound);
-        if (out || iface.ends_with("/lo"))
-            && let Some(sig) = crate::compare::signature(&fr.data)
-        {
-            flows.entry(iface).or_default().insert(sig);
-        }
+        add_flow(&mut flows, iface, fr.direction == Some(sim_core::capture::Direction::Outbound), &fr.data);
     }
     Ok(flows)
 }
 
-/// The same reduction for frames still in memory.
-pub fn flows_of(frames: &[netsim_netns::capture::Frame]) -> BTreeMap<String, std::collections::BTreeSet<String>> {
-    let mut flows: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+/// The flows of frames still in memory.
+pub fn flows_of(frames: &[netsim_netns::capture::Frame]) -> Flows {
+    let mut flows = Flows::new();
     for fr in frames {
-        let iface = format!("{}/{}", fr.ns, fr.ifname);
-        if (fr.outgoing || fr.ifname == "lo")
-            && let Some(sig) = crate::compare::signature(&fr.bytes)
-        {
-            flows.entry(iface).or_default().insert(sig);
-        }
+        add_flow(&mut flows, format!("{}/{}", fr.ns, fr.ifname), fr.outgoing, &fr.bytes);
     }
     flows
 }

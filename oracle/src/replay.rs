@@ -693,11 +693,6 @@ pub fn qualified(save: &str) -> Vec<String> {
     out
 }
 
-/// Steps the simulator ran, by index, for labelling differences.
-pub fn step_labels(steps: &[StepLog]) -> BTreeMap<usize, String> {
-    steps.iter().map(|s| (s.index, format!("`{}` on {}", s.line, s.host))).collect()
-}
-
 /// Where the record of `scenario` is kept: `<traces>/<path under scenarios/ without .ron>`
 /// (`traces/docker/docker/macvlan` for `scenarios/docker/macvlan.ron`).
 pub fn trace_dir(traces: &Path, scenario: &Path) -> PathBuf {

@@ -62,14 +62,6 @@ impl Era {
         }
     }
 
-    /// What `docker version` prints as the server's version.
-    pub fn engine_version(self) -> &'static str {
-        match self {
-            Era::V29 => "29.0",
-            Era::V20_10 => "20.10.24",
-        }
-    }
-
     /// Container MACs on bridge and macvlan networks: v28+ draw them at random; ≤ v27 derive
     /// them from the IP (`02:42:ac:11:00:02` for 172.17.0.2; report lab1, lab6). Overlay MACs
     /// are IP-derived in every era (LN/drivers/overlay/ov_endpoint.go).
@@ -172,13 +164,6 @@ fn default_mtu() -> u32 {
 impl Default for EngineSpec {
     fn default() -> Self {
         EngineSpec { version: Era::V29, mtu: default_mtu() }
-    }
-}
-
-impl EngineSpec {
-    /// A daemon of `version` with the default MTU.
-    pub fn of(version: Era) -> Self {
-        EngineSpec { version, ..Default::default() }
     }
 }
 

@@ -98,10 +98,8 @@ pub struct Service {
     /// (published, target, proto) with `mode=host`: bound on the node of each task, as
     /// `docker run -p` binds them, on the task's docker_gwbridge endpoint.
     pub host_ports: Vec<(u16, u16, &'static str)>,
-    /// `--endpoint-mode`: `vip` (a VIP on each network, IPVS) or `dnsrr` (none: the service
-    /// name resolves to the task addresses).
-    pub endpoint_mode: cli::EndpointMode,
-    /// The VIP on each network (ingress included when published); empty for dnsrr.
+    /// The VIP on each network (ingress included when published); empty for
+    /// `--endpoint-mode dnsrr`, whose name resolves to the task addresses.
     pub vips: Vec<(String, Ipv4Addr)>,
     pub tasks: Vec<Task>,
 }
@@ -143,7 +141,6 @@ fn base36(rng: &mut SimRng, n: usize) -> String {
     (0..n).map(|_| char::from_digit(rng.next_u32() % 36, 36).unwrap_or('0')).collect()
 }
 
-/// A container's MAC on an overlay: always derived from its IP (§4.1).
 /// dockerd's embedded-DNS ports in a sandbox the engine has no container for (an lb
 /// namespace): drawn by the kernel in reality, taken here from the endpoint's ID so that
 /// nothing else's random draws move. Both lie in the ephemeral range (32768–60999).
@@ -152,6 +149,7 @@ fn dns_ports_of(endpoint_id: &str) -> (u16, u16) {
     (32768 + (h % 28232) as u16, 32768 + ((h >> 16) % 28232) as u16)
 }
 
+/// A container's MAC on an overlay: always derived from its IP (§4.1).
 pub fn overlay_mac(ip: Ipv4Addr) -> Mac {
     let o = ip.octets();
     Mac([0x02, 0x42, o[0], o[1], o[2], o[3]])
@@ -513,7 +511,6 @@ impl Swarm {
             networks,
             ports,
             host_ports,
-            endpoint_mode: c.endpoint_mode,
             vips,
             tasks: Vec::new(),
         });
