@@ -47,7 +47,9 @@ pub struct StepRecord {
     pub host: String,
     /// As the scenario has it.
     pub line: String,
-    /// What was run instead (`docker run … netsim-oracle-agent … /netsim agent …`), if not the line.
+    /// What was run instead (`docker run … netsim-oracle-agent … /netsim agent …`), if not the
+    /// line; the agent binary is written `netsim`, whatever path it was run from, so a record
+    /// does not depend on the checkout it was made in.
     pub ran: Option<String>,
     pub status: i32,
     pub stdout: String,

@@ -385,7 +385,7 @@ impl Runner {
             let line = format!("ip netns exec {} {}", other_ns(&s.host), self.agent_cmd(&exe, t, false)?);
             let r = engine::sh(&line)?;
             self.lines(&s.host, &r);
-            self.record.steps.push(StepRecord::new(&s.host, &s.line, Some(line), &r));
+            self.record.steps.push(StepRecord::new(&s.host, &s.line, Some(line.replace(&exe, "netsim")), &r));
             return Ok(());
         }
         let parsed = if s.line.trim_start().starts_with("docker ") { cli::parse(&s.line).ok() } else { None };
@@ -399,7 +399,7 @@ impl Runner {
             let line = self.agent_cmd(&exe, t, false)?;
             let r = engine::sh(&line)?;
             self.lines(&s.host, &r);
-            self.record.steps.push(StepRecord::new(&s.host, &s.line, Some(line), &r));
+            self.record.steps.push(StepRecord::new(&s.host, &s.line, Some(line.replace(&exe, "netsim")), &r));
             return Ok(());
         };
         let ran = match &cmd {
@@ -475,7 +475,7 @@ impl Runner {
             }
             _ => {}
         }
-        self.record.steps.push(StepRecord::new(&s.host, &s.line, ran, &r));
+        self.record.steps.push(StepRecord::new(&s.host, &s.line, ran.map(|l| l.replace(&exe, "netsim")), &r));
         Ok(())
     }
 
