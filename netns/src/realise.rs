@@ -154,6 +154,17 @@ impl Realised {
         }
     }
 
+    /// `ip netns del` of a namespace the run made, unless what the name holds now is another
+    /// namespace (the run's own was removed and someone made one under the same name).
+    fn delete_own(&self, name: &str) -> Result<(), Error> {
+        let made = self.ids.iter().find(|(n, _)| n == name).map(|(_, id)| *id);
+        let now = ns_id(&Path::new(NETNS_DIR).join(name));
+        match (made, now) {
+            (Some(a), Some(b)) if a != b => Ok(()),
+            _ => delete_netns(name),
+        }
+    }
+
     /// The run's record (agents started in its namespaces go there too).
     pub fn record(&self) -> &Record {
         &self.record
@@ -226,8 +237,8 @@ impl Realised {
     pub fn teardown(mut self) -> Result<(), Error> {
         self.torn_down = true;
         let mut first = None;
-        for name in self.created.drain(..).rev() {
-            if let Err(e) = delete_netns(&name) {
+        for name in std::mem::take(&mut self.created).into_iter().rev() {
+            if let Err(e) = self.delete_own(&name) {
                 first.get_or_insert(e);
             }
         }
@@ -243,8 +254,8 @@ impl Drop for Realised {
     fn drop(&mut self) {
         if !self.torn_down {
             let mut all = true;
-            for name in self.created.drain(..).rev() {
-                all &= delete_netns(&name).is_ok();
+            for name in std::mem::take(&mut self.created).into_iter().rev() {
+                all &= self.delete_own(&name).is_ok();
             }
             if all {
                 self.record.remove();
@@ -483,8 +494,7 @@ pub fn clean_run(run_id: &str, force: bool) -> Result<Cleaned, Error> {
 }
 
 fn clean_record(rec: &record::RunRecord, force: bool, out: &mut Cleaned) -> Result<(), Error> {
-    let me = record::Proc::current();
-    if rec.owner.alive() && Some(rec.owner) != me && !force {
+    if rec.owner.alive() && !force {
         out.live.push((rec.run_id.clone(), rec.owner.pid));
         return Ok(());
     }
