@@ -99,8 +99,10 @@ fn the_kernel_runs_the_webapp_and_mysql_as_the_simulator_does() {
 
 /// `netsim run --backend netns` on router-nat, whose last client starts at 10 s: long enough
 /// to be interrupted. Returns the process and its run's record once `agents` agents run.
+// The caller waits for the run it is handed.
+#[allow(clippy::zombie_processes)]
 fn start_run(agents: usize) -> (Child, RunRecord) {
-    let child = Command::new(env!("CARGO_BIN_EXE_netsim"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netsim"))
         .args(["run", lab("linux/router-nat").to_str().expect("utf8"), "--backend", "netns"])
         .current_dir(root())
         .stdout(Stdio::null())
@@ -117,7 +119,11 @@ fn start_run(agents: usize) -> (Child, RunRecord) {
         {
             return (child, r);
         }
-        assert!(t0.elapsed() < Duration::from_secs(20), "no record with {agents} agents in {}", dir.display());
+        if t0.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no record with {agents} agents in {}", dir.display());
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
