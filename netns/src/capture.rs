@@ -172,6 +172,11 @@ mod tests {
     /// request leave one end and arrive at the other, named as the simulator names them.
     #[test]
     fn captures_both_ends_of_a_veth() {
+        let euid = nix::unistd::geteuid();
+        if !euid.is_root() {
+            eprintln!("SKIP captures_both_ends_of_a_veth: needs root (euid {euid}): it makes two namespaces");
+            return;
+        }
         let (a, b) =
             (format!("nsimtest-cap-a-{}", std::process::id()), format!("nsimtest-cap-b-{}", std::process::id()));
         ip(&["netns", "add", &a]);
