@@ -74,8 +74,14 @@ struct Runner {
 pub fn run(script: &Script, agent: PathBuf) -> Result<KernelRun, Error> {
     let run_id = free_run_id();
     install_signal_handlers()?;
-    // From here a signal cleans up after this run: the record says what it made.
-    *active() = Some(Active { run_id: run_id.clone(), pgid: None });
+    {
+        // From here a signal cleans up after this run: the record says what it made.
+        let mut a = active();
+        if let Some(other) = a.as_ref() {
+            return Err(fail(format!("run {} is in progress in this process: one kernel run at a time", other.run_id)));
+        }
+        *a = Some(Active { run_id: run_id.clone(), pgid: None });
+    }
     let res = run_as(script, agent, &run_id);
     *active() = None;
     res
@@ -253,6 +259,7 @@ impl Runner {
     }
 
     fn step(&mut self, s: &StepLog) -> Result<(), Error> {
+        self.realised.check_present()?;
         if let Some(d) = &s.delta {
             self.apply(d)?;
         }
