@@ -98,7 +98,8 @@ fn the_kernel_runs_the_webapp_and_mysql_as_the_simulator_does() {
 }
 
 /// `netsim run --backend netns` on router-nat, whose last client starts at 10 s: long enough
-/// to be interrupted. Returns the process and its run's record once `agents` agents run.
+/// to be interrupted. Returns the process and its run's record once `agents` agents run (3:
+/// the leader of the agents' process group and router-nat's two servers).
 // The caller waits for the run it is handed.
 #[allow(clippy::zombie_processes)]
 fn start_run(agents: usize) -> (Child, RunRecord) {
@@ -156,7 +157,7 @@ fn a_signal_ends_the_run_and_removes_what_it_made() {
     let _one_at_a_time = serial();
     use nix::sys::signal::Signal;
     for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        let (child, rec) = start_run(2);
+        let (child, rec) = start_run(3);
         assert_eq!(listed(&rec.namespaces), rec.namespaces, "{sig}: the run's namespaces exist");
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).expect("kill");
         let out = child.wait_with_output().expect("reaped");
@@ -183,7 +184,7 @@ fn a_killed_run_takes_its_agents_and_clean_removes_exactly_its_namespaces() {
     if !had_foreign {
         assert!(Command::new("ip").args(["netns", "add", foreign]).status().expect("ip").success());
     }
-    let (mut child, rec) = start_run(2);
+    let (mut child, rec) = start_run(3);
     child.kill().expect("kill -9");
     child.wait().expect("reaped");
     assert!(all_dead(&rec.agents), "agents outlived a SIGKILLed run: {:?}", rec.agents);
@@ -211,7 +212,7 @@ fn clean_leaves_a_live_run_alone_and_a_forced_one_fails_loudly() {
         return;
     }
     let _one_at_a_time = serial();
-    let (child, rec) = start_run(2);
+    let (child, rec) = start_run(3);
     let out = netsim(&["clean"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
@@ -242,7 +243,7 @@ fn a_run_whose_namespace_is_deleted_fails_naming_it() {
         return;
     }
     let _one_at_a_time = serial();
-    let (child, rec) = start_run(2);
+    let (child, rec) = start_run(3);
     let victim = rec.namespaces.iter().find(|n| n.ends_with("-server")).expect("router-nat has a server").clone();
     assert!(Command::new("ip").args(["netns", "del", &victim]).status().expect("ip").success());
     let out = child.wait_with_output().expect("reaped");

@@ -59,9 +59,26 @@ struct Runner {
     /// Namespaces whose resolver is the embedded DNS, with the port dockerd's socket has.
     dns_ports: std::collections::BTreeMap<String, u16>,
     snapshots: Vec<crate::state::State>,
-    /// The process group of the run's agents (the first agent's pid), so one `killpg`
-    /// reaches them all.
-    pgid: Option<i32>,
+    /// The leader of the agents' process group and the group's id (see `process_group`), so
+    /// one `killpg` reaches them all.
+    keeper: Option<(Child, i32)>,
+}
+
+/// Makes a command's process die with the run, even when the run is SIGKILLed: SIGKILL is its
+/// parent-death signal (prctl(2) `PR_SET_PDEATHSIG`).
+fn dies_with_the_run(cmd: &mut Command) {
+    let parent = nix::unistd::getpid();
+    // SAFETY: prctl(2) and getppid(2) are async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+            // The run may have died before the line above: then no signal will come.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other("the run ended before its agent started"));
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Runs `script` on the kernel with the agent binary `agent` (`netsim`).
@@ -100,7 +117,7 @@ fn run_as(script: &Script, agent: PathBuf, run_id: &str) -> Result<KernelRun, Er
         agent,
         dns_ports: Default::default(),
         snapshots: Vec::new(),
-        pgid: None,
+        keeper: None,
     };
     // A run whose namespaces went away under it is not a run: it fails, naming them.
     let res = r.play(script).and_then(|()| r.realised.check_present());
@@ -109,8 +126,15 @@ fn run_as(script: &Script, agent: PathBuf, run_id: &str) -> Result<KernelRun, Er
         let _ = c.kill();
         let _ = c.wait();
     }
-    if let Some(g) = r.pgid {
+    if let Some((mut keeper, g)) = r.keeper.take() {
+        let _making = realise::making();
         let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(g), Signal::SIGKILL);
+        // The group's id may pass to another process once its leader is reaped: no signal's
+        // clean-up may send to it after this.
+        if let Some(a) = active().as_mut() {
+            a.pgid = None;
+        }
+        let _ = keeper.wait();
     }
     let frames = r.capture.stop().map_err(|e| fail(format!("capture: {e}")));
     let notes = std::mem::take(&mut r.realised.notes);
@@ -381,6 +405,26 @@ impl Runner {
         Ok(())
     }
 
+    /// The agents' process group. Its leader is a `netsim pause` that lives as long as the
+    /// run and is reaped only at its end, so the group exists for every agent to join, and its
+    /// id cannot pass to another process while a `killpg` may still be sent to it.
+    fn process_group(&mut self) -> Result<i32, Error> {
+        if let Some((_, g)) = &self.keeper {
+            return Ok(*g);
+        }
+        let mut cmd = Command::new(&self.agent);
+        cmd.arg("pause").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        dies_with_the_run(&mut cmd);
+        let child = cmd.process_group(0).spawn().map_err(|e| fail(format!("cannot start `netsim pause`: {e}")))?;
+        let g = child.id() as i32;
+        self.realised.record().add_agent(child.id()).map_err(|e| fail(format!("cannot record an agent: {e}")))?;
+        self.keeper = Some((child, g));
+        if let Some(a) = active().as_mut() {
+            a.pgid = Some(g);
+        }
+        Ok(g)
+    }
+
     /// Starts the agent for `t` inside its namespace; its lines are collected as they come.
     /// Agents share one process group and die with the run (see `run`).
     fn spawn(&mut self, t: &Traffic) -> Result<Child, Error> {
@@ -393,37 +437,13 @@ impl Runner {
         if self.dns_ports.contains_key(&ns) {
             cmd.args(["--nameserver", &Ipv4Addr::new(127, 0, 0, 11).to_string()]);
         }
-        cmd.arg(ron).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let parent = nix::unistd::getpid();
-        // SAFETY: prctl(2) and getppid(2) are async-signal-safe; nothing is allocated.
-        unsafe {
-            cmd.pre_exec(move || {
-                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
-                // The run may have died before the line above: then no signal will come.
-                if nix::unistd::getppid() != parent {
-                    return Err(std::io::Error::other("the run ended before its agent started"));
-                }
-                Ok(())
-            });
-        }
+        // Its own process group is not the terminal's: reading the terminal would stop it (SIGTTIN).
+        cmd.arg(ron).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        dies_with_the_run(&mut cmd);
         // Started and written down under the lock, so a signal's clean-up sees every agent.
         let _making = realise::making();
-        let child = match self.pgid {
-            Some(g) => match cmd.process_group(g).spawn() {
-                // Every agent of the group has ended, and the group with them: start another.
-                Err(e) if e.raw_os_error() == Some(nix::libc::EPERM) => cmd.process_group(0).spawn(),
-                r => r,
-            },
-            None => cmd.process_group(0).spawn(),
-        };
-        let mut child = child.map_err(|e| fail(format!("agent in {ns}: {e}")))?;
-        let pid = child.id() as i32;
-        if nix::unistd::getpgid(Some(nix::unistd::Pid::from_raw(pid))).is_ok_and(|g| g.as_raw() == pid) {
-            self.pgid = Some(pid);
-            if let Some(a) = active().as_mut() {
-                a.pgid = Some(pid);
-            }
-        }
+        let pgid = self.process_group()?;
+        let mut child = cmd.process_group(pgid).spawn().map_err(|e| fail(format!("agent in {ns}: {e}")))?;
         if let Err(e) = self.realised.record().add_agent(child.id()) {
             let _ = child.kill();
             let _ = child.wait();
