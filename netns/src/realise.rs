@@ -454,13 +454,13 @@ pub fn clean(force: bool) -> Result<Cleaned, Error> {
     let records =
         record::all().map_err(|e| kerr(format!("cannot list the run records in {}", record::RECORD_DIR), e))?;
     let mut named: Vec<String> = Vec::new();
-    for (dir, rec) in records {
+    for (_, rec) in records {
         match rec {
             Ok(rec) => {
                 named.extend(rec.namespaces.iter().cloned());
                 clean_record(&rec, force, &mut out)?;
             }
-            Err(why) => out.unreadable.push(format!("{}: {why}", dir.display())),
+            Err(why) => out.unreadable.push(why),
         }
     }
     let dir = match std::fs::read_dir(NETNS_DIR) {
