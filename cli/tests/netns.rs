@@ -229,9 +229,8 @@ fn clean_leaves_a_live_run_alone_and_a_forced_one_fails_loudly() {
     let err = unwrapped(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("vanished while it ran"), "{err}");
-    for n in &rec.namespaces {
-        assert!(err.contains(n.as_str()), "{n} not named:\n{err}");
-    }
+    // The run names what had gone when it looked: the clean may still have been under way.
+    assert!(rec.namespaces.iter().any(|n| err.contains(&format!("{n} (`"))), "none named:\n{err}");
     assert!(listed(&rec.namespaces).is_empty() && all_dead(&rec.agents));
 }
 
