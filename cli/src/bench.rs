@@ -60,8 +60,11 @@ pub fn run(w: Which) -> Result<()> {
                 plan.iptables.len()
             );
             for r in 0..rounds {
+                let id = format!("b{r}");
+                // What a killed bench left under this id (a live bench's is left alone).
+                netsim_netns::realise::clean_run(&id, false).map_err(|e| miette!("{e}"))?;
                 let t0 = Instant::now();
-                let k = netsim_netns::realise::realise(&plan, &format!("b{r}")).map_err(|e| miette!("{e}"))?;
+                let k = netsim_netns::realise::realise(&plan, &id).map_err(|e| miette!("{e}"))?;
                 let built = t0.elapsed();
                 let t1 = Instant::now();
                 k.teardown().map_err(|e| miette!("{e}"))?;

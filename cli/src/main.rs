@@ -60,8 +60,13 @@ enum Cmd {
         #[arg(long, default_value = "sim")]
         backend: Backend,
     },
-    /// Remove every network namespace a netsim run made (`nsim-…`), e.g. after a crash.
-    Clean,
+    /// Remove what netsim runs that ended without cleaning up (a crash, SIGKILL) left: the
+    /// namespaces and agents their records under /run/netsim name. Live runs are left alone.
+    Clean {
+        /// Also tear down runs that are still alive (they then fail, naming what vanished).
+        #[arg(long)]
+        force: bool,
+    },
     /// Run a scenario on the simulator and on the kernel (needs root) and report where they
     /// differ: each namespace's state before and after every step, and what the programs printed.
     Diff {
@@ -170,12 +175,24 @@ fn real_main() -> Result<()> {
             }
             outln!("# no divergence");
         }
-        Cmd::Clean => {
-            let gone = netsim_netns::realise::clean_all().map_err(|e| miette!("{e}"))?;
-            for n in &gone {
+        Cmd::Clean { force } => {
+            let c = netsim_netns::realise::clean(force).map_err(|e| miette!("{e}"))?;
+            for n in &c.removed {
                 outln!("removed {n}");
             }
-            outln!("# {} namespace(s) removed", gone.len());
+            for pid in &c.killed {
+                outln!("killed agent {pid}");
+            }
+            for (run, pid) in &c.live {
+                outln!("# run {run} is still running (pid {pid}): left alone (`netsim clean --force` tears it down)");
+            }
+            for n in &c.unrecorded {
+                outln!("# left {n}: no netsim run recorded it");
+            }
+            for r in &c.unreadable {
+                outln!("# left a record that cannot be read: {r}");
+            }
+            outln!("# {} namespace(s) removed, {} agent(s) killed", c.removed.len(), c.killed.len());
             // What an interrupted `netsim oracle` left on the engine, if there is one.
             if netsim_oracle::engine::info().is_ok() {
                 let errs = netsim_oracle::replay::leftovers(false);

@@ -1,16 +1,18 @@
 //! The real-kernel backend, judged by the kernel itself: these tests build the shipped labs
-//! in network namespaces and need root, as CI has. They fail (not skip) without it.
+//! in network namespaces and need root, as CI has. Without it each one says on stderr that it
+//! is skipped, and why, and passes.
 
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{netsim, root};
+use common::{is_root, netsim, root};
+use netsim_netns::record::{self, RunRecord};
 
-/// The tests share the machine's namespace list (`netsim clean` removes every `nsim-…`), so
-/// they run one at a time.
+/// The tests share the machine's namespace list (`netsim clean --force` tears down every live
+/// run), so they run one at a time.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -27,7 +29,19 @@ fn leftovers() -> Vec<String> {
         .collect()
 }
 
-/// The labs this kernel can build whole (no 802.1Q links, no IPVS: facts sheet §10).
+/// Namespaces named `nsim-…` that were not in `before` (another run's may come and go).
+fn new_since(before: &[String]) -> Vec<String> {
+    leftovers().into_iter().filter(|n| !before.contains(n)).collect()
+}
+
+/// What went to stderr, with miette's line wrapping undone.
+fn unwrapped(stderr: &[u8]) -> String {
+    let t = String::from_utf8_lossy(stderr);
+    t.lines().map(|l| l.trim_start().trim_start_matches(['│', '×']).trim()).collect::<Vec<_>>().join(" ")
+}
+
+/// The labs this kernel can build whole (no 802.1Q links; no IPVS, which this kernel lacks:
+/// `/proc/net/ip_vs` is absent).
 const BUILDABLE: [&str; 10] = [
     "linux/bridge-two-namespaces",
     "linux/router-nat",
@@ -47,18 +61,26 @@ fn lab(name: &str) -> PathBuf {
 
 #[test]
 fn the_simulator_agrees_with_the_kernel_on_every_buildable_lab() {
+    if !is_root("the_simulator_agrees_with_the_kernel_on_every_buildable_lab") {
+        return;
+    }
     let _one_at_a_time = serial();
+    let before = leftovers();
     for name in BUILDABLE {
         let out = netsim(&["diff", lab(name).to_str().expect("utf8")]);
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success() && text.contains("# no divergence"), "{name}:\n{text}");
-        assert!(leftovers().is_empty(), "{name} left namespaces behind: {:?}", leftovers());
+        assert!(new_since(&before).is_empty(), "{name} left namespaces behind: {:?}", new_since(&before));
     }
 }
 
 #[test]
 fn the_kernel_runs_the_webapp_and_mysql_as_the_simulator_does() {
+    if !is_root("the_kernel_runs_the_webapp_and_mysql_as_the_simulator_does") {
+        return;
+    }
     let _one_at_a_time = serial();
+    let before = leftovers();
     let f = lab("docker/webapp-mysql-bridge");
     let pcap = std::env::temp_dir().join(format!("netsim-kernel-{}.pcapng", std::process::id()));
     let out = netsim(&["run", f.to_str().expect("utf8"), "--backend", "netns", "--pcap", pcap.to_str().expect("utf8")]);
@@ -72,43 +94,179 @@ fn the_kernel_runs_the_webapp_and_mysql_as_the_simulator_does() {
         common::fields(&pcap, "http.request.method == \"POST\"", &["frame.interface_name", "ip.dst", "tcp.dstport"]);
     assert!(posts.iter().any(|l| l.starts_with("laptop/eth0\t192.168.99.101\t8001")), "{posts:?}");
     assert!(posts.iter().any(|l| l.ends_with("\t172.18.0.3\t80")), "DNATed to the container: {posts:?}");
-    assert!(leftovers().is_empty(), "{:?}", leftovers());
+    assert!(new_since(&before).is_empty(), "{:?}", new_since(&before));
 }
 
-#[test]
-fn a_killed_run_leaves_namespaces_that_clean_removes() {
-    let _one_at_a_time = serial();
-    // router-nat's last traffic starts at 10 s: kill the run while it waits.
+/// `netsim run --backend netns` on router-nat, whose last client starts at 10 s: long enough
+/// to be interrupted. Returns the process and its run's record once `agents` agents run (3:
+/// the leader of the agents' process group and router-nat's two servers).
+// The caller waits for the run it is handed.
+#[allow(clippy::zombie_processes)]
+fn start_run(agents: usize) -> (Child, RunRecord) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_netsim"))
         .args(["run", lab("linux/router-nat").to_str().expect("utf8"), "--backend", "netns"])
         .current_dir(root())
-        .stdout(std::process::Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("netsim starts");
+    // The run id is the run's pid in hex (kernel::run).
+    let dir = PathBuf::from(record::RECORD_DIR).join(format!("{:x}", child.id()));
     let t0 = Instant::now();
-    while leftovers().len() < 3 && t0.elapsed() < Duration::from_secs(20) {
+    loop {
+        if let Ok(r) = record::read(&dir)
+            && r.agents.len() >= agents
+            && r.namespaces.len() == 3
+        {
+            return (child, r);
+        }
+        if t0.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no record with {agents} agents in {}", dir.display());
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let made = leftovers();
-    assert!(made.len() >= 3, "the run made its namespaces: {made:?}");
+}
+
+fn listed(names: &[String]) -> Vec<String> {
+    let l = leftovers();
+    names.iter().filter(|n| l.contains(n)).cloned().collect()
+}
+
+/// Whether every one of `agents` has ended, waiting up to 5 s for the kernel to deliver.
+fn all_dead(agents: &[record::Proc]) -> bool {
+    let t0 = Instant::now();
+    while agents.iter().any(|a| a.alive()) {
+        if t0.elapsed() > Duration::from_secs(5) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+/// Ctrl-C (SIGINT), `kill`/`timeout` (SIGTERM) and a closed terminal (SIGHUP) end a run with
+/// everything it made removed, and with 128 + the signal as its exit status, as a shell
+/// reports it.
+#[test]
+fn a_signal_ends_the_run_and_removes_what_it_made() {
+    if !is_root("a_signal_ends_the_run_and_removes_what_it_made") {
+        return;
+    }
+    let _one_at_a_time = serial();
+    use nix::sys::signal::Signal;
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        let (child, rec) = start_run(3);
+        assert_eq!(listed(&rec.namespaces), rec.namespaces, "{sig}: the run's namespaces exist");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).expect("kill");
+        let out = child.wait_with_output().expect("reaped");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(128 + sig as i32), "{sig}: {err}");
+        assert!(err.contains(&format!("{sig}: run {} stopped", rec.run_id)), "{sig}: {err}");
+        assert!(listed(&rec.namespaces).is_empty(), "{sig} left {:?}", listed(&rec.namespaces));
+        assert!(all_dead(&rec.agents), "{sig} left agents: {:?}", rec.agents);
+        assert!(!rec.dir.exists(), "{sig} left the record {}", rec.dir.display());
+    }
+}
+
+/// SIGKILL gives the run no chance to clean up: its agents still die with it (their
+/// parent-death signal), and `netsim clean` removes the namespaces its record names, and
+/// nothing that merely shares the prefix.
+#[test]
+fn a_killed_run_takes_its_agents_and_clean_removes_exactly_its_namespaces() {
+    if !is_root("a_killed_run_takes_its_agents_and_clean_removes_exactly_its_namespaces") {
+        return;
+    }
+    let _one_at_a_time = serial();
+    let foreign = "nsim-foreign";
+    let had_foreign = leftovers().iter().any(|n| n == foreign);
+    if !had_foreign {
+        assert!(Command::new("ip").args(["netns", "add", foreign]).status().expect("ip").success());
+    }
+    let (mut child, rec) = start_run(3);
     child.kill().expect("kill -9");
     child.wait().expect("reaped");
-    assert_eq!(leftovers(), made, "SIGKILL gives the run no chance to clean up");
+    assert!(all_dead(&rec.agents), "agents outlived a SIGKILLed run: {:?}", rec.agents);
+    assert_eq!(listed(&rec.namespaces), rec.namespaces, "SIGKILL leaves the namespaces");
     let out = netsim(&["clean"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    for n in &made {
-        assert!(text.contains(&format!("removed {n}")), "{text}");
+    for n in &rec.namespaces {
+        assert!(text.contains(&format!("removed {n}\n")), "{text}");
     }
-    assert!(leftovers().is_empty(), "{:?}", leftovers());
+    assert!(text.contains("# left nsim-foreign: no netsim run recorded it"), "{text}");
+    assert!(listed(&rec.namespaces).is_empty(), "{:?}", listed(&rec.namespaces));
+    assert!(!rec.dir.exists(), "the record goes with what it named");
+    assert!(leftovers().iter().any(|n| n == foreign), "netsim clean removed a namespace netsim never made");
+    if !had_foreign {
+        let _ = Command::new("ip").args(["netns", "del", foreign]).status();
+    }
+}
+
+/// `netsim clean` during a run leaves it alone and says so; `--force` tears it down, and the
+/// run then fails, naming what vanished, instead of passing with half its frames.
+#[test]
+fn clean_leaves_a_live_run_alone_and_a_forced_one_fails_loudly() {
+    if !is_root("clean_leaves_a_live_run_alone_and_a_forced_one_fails_loudly") {
+        return;
+    }
+    let _one_at_a_time = serial();
+    let (child, rec) = start_run(3);
+    let out = netsim(&["clean"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let pid = child.id();
+    assert!(text.contains(&format!("# run {} is still running (pid {pid}): left alone", rec.run_id)), "{text}");
+    assert_eq!(listed(&rec.namespaces), rec.namespaces, "a live run is not touched:\n{text}");
+    let out = netsim(&["clean", "--force"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for n in &rec.namespaces {
+        assert!(text.contains(&format!("removed {n}\n")), "{text}");
+    }
+    let out = child.wait_with_output().expect("reaped");
+    let err = unwrapped(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("vanished while it ran"), "{err}");
+    // The run names what had gone when it looked: the clean may still have been under way.
+    assert!(rec.namespaces.iter().any(|n| err.contains(&format!("{n} (`"))), "none named:\n{err}");
+    assert!(listed(&rec.namespaces).is_empty() && all_dead(&rec.agents));
+}
+
+/// One namespace deleted by hand (`ip netns del`) under a run: it fails naming that one, and
+/// removes the rest.
+#[test]
+fn a_run_whose_namespace_is_deleted_fails_naming_it() {
+    if !is_root("a_run_whose_namespace_is_deleted_fails_naming_it") {
+        return;
+    }
+    let _one_at_a_time = serial();
+    let (child, rec) = start_run(3);
+    let victim = rec.namespaces.iter().find(|n| n.ends_with("-server")).expect("router-nat has a server").clone();
+    assert!(Command::new("ip").args(["netns", "del", &victim]).status().expect("ip").success());
+    let out = child.wait_with_output().expect("reaped");
+    let err = unwrapped(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("{victim} (`server`)")) && err.contains("vanished"), "{err}");
+    assert!(listed(&rec.namespaces).is_empty(), "{:?}", listed(&rec.namespaces));
+    assert!(all_dead(&rec.agents) && !rec.dir.exists());
 }
 
 #[test]
 fn without_root_the_backend_refuses_and_makes_nothing() {
     let _one_at_a_time = serial();
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"])
-        .arg(env!("CARGO_BIN_EXE_netsim"))
+    let before = leftovers();
+    // As root, drop to nobody with no capabilities; without root, as we are.
+    let mut cmd = if nix::unistd::geteuid().is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"])
+            .arg(env!("CARGO_BIN_EXE_netsim"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_netsim"))
+    };
+    let out = cmd
         .args(["run", lab("linux/bridge-two-namespaces").to_str().expect("utf8"), "--backend", "netns"])
         .current_dir(root())
         .output()
@@ -116,11 +274,14 @@ fn without_root_the_backend_refuses_and_makes_nothing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "it must refuse");
     assert!(err.contains("the netns backend needs root"), "{err}");
-    assert!(leftovers().is_empty(), "{:?}", leftovers());
+    assert_eq!(leftovers(), before);
 }
 
 #[test]
 fn the_diff_reports_a_planted_divergence() {
+    if !is_root("the_diff_reports_a_planted_divergence") {
+        return;
+    }
     let _one_at_a_time = serial();
     // Guard: a kernel that differs from the simulation must be reported. The simulator is
     // told one address, the kernel gets another.

@@ -189,14 +189,16 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
             Ok(n) => {
                 // SAFETY: recv initialised the first n bytes.
                 let b: Vec<u8> = buf[..n].iter().map(|x| unsafe { x.assume_init() }).collect();
-                let ihl = ((b[0] & 0x0f) as usize) * 4;
-                let (ttl, icmp) = (b[8], &b[ihl..]);
-                let from = Ipv4Addr::new(b[12], b[13], b[14], b[15]);
+                let Some((ttl, from, icmp)) = ipv4_split(&b) else { continue };
                 match icmp.first() {
                     Some(0) if icmp.len() >= 8 && from == ip && u16::from_be_bytes([icmp[4], icmp[5]]) == ident => {
                         let seq = u16::from_be_bytes([icmp[6], icmp[7]]);
                         received += 1;
-                        let rtt = sent_at.get(seq as usize - 1).map(|t| t.elapsed()).unwrap_or_default();
+                        let rtt = (seq as usize)
+                            .checked_sub(1)
+                            .and_then(|i| sent_at.get(i))
+                            .map(|t| t.elapsed())
+                            .unwrap_or_default();
                         writeln!(
                             out,
                             "{} bytes from {from}: icmp_seq={seq} ttl={ttl} time={:.3} ms",
@@ -238,6 +240,17 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
         out,
         "--- {ip} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"
     )
+}
+
+/// (TTL, source, payload) of an IPv4 packet as a raw socket hands it over; `None` for
+/// anything shorter than its own header says.
+fn ipv4_split(b: &[u8]) -> Option<(u8, Ipv4Addr, &[u8])> {
+    let ihl = usize::from(b.first()? & 0x0f) * 4;
+    if ihl < 20 {
+        return None;
+    }
+    let src: [u8; 4] = b.get(12..16)?.try_into().ok()?;
+    Some((*b.get(8)?, Ipv4Addr::from(src), b.get(ihl..)?))
 }
 
 fn local_addr(s: &socket2::Socket) -> Ipv4Addr {
@@ -542,4 +555,25 @@ fn mysql_server(port: u16, password: &str, out: &mut dyn Write) -> io::Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_or_lying_ip_header_is_skipped_not_a_panic() {
+        let mut p = vec![0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1];
+        p.extend([0, 0, 0, 0, 0, 7, 0, 1]);
+        let (ttl, from, icmp) = ipv4_split(&p).expect("a whole packet");
+        assert_eq!((ttl, from, icmp.len()), (64, Ipv4Addr::new(10, 0, 0, 2), 8));
+        for bad in [
+            &[][..],
+            &p[..10],
+            &[0x4f, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1][..],
+            &[0x41; 24][..],
+        ] {
+            assert_eq!(ipv4_split(bad), None, "{bad:?}");
+        }
+    }
 }

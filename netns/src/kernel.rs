@@ -6,10 +6,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
+
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal};
 
 use sim_core::apps::Traffic;
 use sim_core::director::StepLog;
@@ -21,6 +25,8 @@ use crate::realise::{self, Error, Realised};
 
 /// A client that runs longer than this is stopped (a broken lab must not hang a run).
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often a waiting run looks whether its namespaces are still there.
+const CHECK_EVERY: Duration = Duration::from_millis(100);
 
 /// What a run on the kernel produced.
 pub struct KernelRun {
@@ -53,18 +59,53 @@ struct Runner {
     /// Namespaces whose resolver is the embedded DNS, with the port dockerd's socket has.
     dns_ports: std::collections::BTreeMap<String, u16>,
     snapshots: Vec<crate::state::State>,
+    /// The leader of the agents' process group and the group's id (see `process_group`), so
+    /// one `killpg` reaches them all.
+    keeper: Option<(Child, i32)>,
+}
+
+/// Makes a command's process die with the run, even when the run is SIGKILLed: SIGKILL is its
+/// parent-death signal (prctl(2) `PR_SET_PDEATHSIG`).
+fn dies_with_the_run(cmd: &mut Command) {
+    let parent = nix::unistd::getpid();
+    // SAFETY: prctl(2) and getppid(2) are async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+            // The run may have died before the line above: then no signal will come.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other("the run ended before its agent started"));
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Runs `script` on the kernel with the agent binary `agent` (`netsim`).
+///
+/// SIGINT, SIGTERM and SIGHUP end the run: its agents are killed, its namespaces removed,
+/// and the process exits with 128 + the signal's number, as a shell reports a process a
+/// signal ended. The agents also die if this process is killed outright (SIGKILL): each one
+/// has SIGKILL as its parent-death signal (prctl(2) `PR_SET_PDEATHSIG`), which the kernel sends
+/// when the *thread* that started it ends, so call this from a thread that outlives the run.
 pub fn run(script: &Script, agent: PathBuf) -> Result<KernelRun, Error> {
-    let run_id = format!("{:x}", std::process::id() & 0xffff);
-    // Ctrl-C: take the run's namespaces down (their processes die with them) before leaving.
-    let prefix = format!("{}{run_id}-", realise::PREFIX);
-    let _ = ctrlc::set_handler(move || {
-        let _ = realise::clean_matching(&prefix);
-        std::process::exit(130);
-    });
-    let realised = realise::realise(&script.plan, &run_id)?;
+    let run_id = free_run_id();
+    install_signal_handlers()?;
+    {
+        // From here a signal cleans up after this run: the record says what it made.
+        let mut a = active();
+        if let Some(other) = a.as_ref() {
+            return Err(fail(format!("run {} is in progress in this process: one kernel run at a time", other.run_id)));
+        }
+        *a = Some(Active { run_id: run_id.clone(), pgid: None });
+    }
+    let res = run_as(script, agent, &run_id);
+    *active() = None;
+    res
+}
+
+fn run_as(script: &Script, agent: PathBuf, run_id: &str) -> Result<KernelRun, Error> {
+    let realised = realise::realise(&script.plan, run_id)?;
     let paths: Vec<(String, PathBuf)> =
         realised.names.iter().filter_map(|(n, _)| realised.netns_path(n).map(|p| (n.clone(), p))).collect();
     let capture = Capture::start(&paths).map_err(|e| fail(format!("capture: {e}")))?;
@@ -76,20 +117,136 @@ pub fn run(script: &Script, agent: PathBuf) -> Result<KernelRun, Error> {
         agent,
         dns_ports: Default::default(),
         snapshots: Vec::new(),
+        keeper: None,
     };
-    let res = r.play(script);
+    // A run whose namespaces went away under it is not a run: it fails, naming them.
+    let res = r.play(script).and_then(|()| r.realised.check_present());
     // Whatever happened, stop the processes and take the namespaces down.
     for (_, mut c) in r.servers.drain(..) {
         let _ = c.kill();
         let _ = c.wait();
     }
+    if let Some((mut keeper, g)) = r.keeper.take() {
+        let _making = realise::making();
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(g), Signal::SIGKILL);
+        // The group's id may pass to another process once its leader is reaped: no signal's
+        // clean-up may send to it after this.
+        if let Some(a) = active().as_mut() {
+            a.pgid = None;
+        }
+        let _ = keeper.wait();
+    }
     let frames = r.capture.stop().map_err(|e| fail(format!("capture: {e}")));
     let notes = std::mem::take(&mut r.realised.notes);
-    let lines = std::mem::take(&mut *r.lines.lock().expect("lines"));
+    let lines = std::mem::take(&mut *r.lines.lock().unwrap_or_else(|p| p.into_inner()));
     let snapshots = std::mem::take(&mut r.snapshots);
-    r.realised.teardown()?;
+    let down = r.realised.teardown();
     res?;
+    down?;
     Ok(KernelRun { output: lines, frames: frames?, notes, snapshots })
+}
+
+/// A run id no record holds: this process's pid in hex, with `-2`, `-3`… after it if a dead
+/// process with the same pid left a record behind.
+fn free_run_id() -> String {
+    let base = format!("{:x}", std::process::id());
+    let mut id = base.clone();
+    let mut n = 1;
+    while std::path::Path::new(crate::record::RECORD_DIR).join(&id).exists() {
+        n += 1;
+        id = format!("{base}-{n}");
+    }
+    id
+}
+
+// ---------------------------------------------------------------------------------------
+// Signals
+
+/// The run in progress in this process, for clean-up on a signal.
+struct Active {
+    run_id: String,
+    pgid: Option<i32>,
+}
+
+static ACTIVE: Mutex<Option<Active>> = Mutex::new(None);
+
+fn active() -> std::sync::MutexGuard<'static, Option<Active>> {
+    ACTIVE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The write end of the pipe the signal handler writes the signal's number to.
+static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
+
+extern "C" fn on_signal(sig: nix::libc::c_int) {
+    let fd = SIGNAL_PIPE.load(Ordering::Relaxed);
+    let b = sig as u8;
+    // SAFETY: write(2) is async-signal-safe (signal-safety(7)); `b` outlives the call.
+    unsafe {
+        nix::libc::write(fd, (&b as *const u8).cast(), 1);
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP go to a thread that cleans up and exits (`terminate`): the
+/// handler itself only writes the signal's number to a pipe, which is all a handler may
+/// safely do.
+fn install_signal_handlers() -> Result<(), Error> {
+    static ONCE: Once = Once::new();
+    let mut res = Ok(());
+    ONCE.call_once(|| res = install_once());
+    res
+}
+
+fn install_once() -> Result<(), Error> {
+    let (rx, tx) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| fail(format!("pipe: {e}")))?;
+    SIGNAL_PIPE.store(std::os::fd::IntoRawFd::into_raw_fd(tx), Ordering::Relaxed);
+    std::thread::Builder::new()
+        .name("netsim-signals".into())
+        .spawn(move || {
+            let mut b = [0u8; 1];
+            loop {
+                match nix::unistd::read(&rx, &mut b) {
+                    Ok(1) => terminate(b[0] as i32),
+                    Err(nix::errno::Errno::EINTR) => {}
+                    // The write end lives as long as the process: nothing else can happen.
+                    _ => return,
+                }
+            }
+        })
+        .map_err(|e| fail(format!("cannot start the signal thread: {e}")))?;
+    let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::SA_RESTART, SigSet::empty());
+    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // SAFETY: the handler only calls write(2) on a descriptor that is never closed.
+        unsafe { nix::sys::signal::sigaction(s, &action) }.map_err(|e| fail(format!("sigaction({s}): {e}")))?;
+    }
+    Ok(())
+}
+
+/// Ends the process after a signal: the run's agents are killed and its namespaces and
+/// record removed, then it exits with 128 + `sig`. It waits for whatever the run is making
+/// to be written down first, so nothing made escapes the record.
+fn terminate(sig: i32) -> ! {
+    let _making = realise::making();
+    let name = Signal::try_from(sig).map(|s| s.as_str()).unwrap_or("signal");
+    if let Some(a) = active().take() {
+        if let Some(g) = a.pgid {
+            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(g), Signal::SIGKILL);
+        }
+        // Only a record this process owns: the run id may have turned out to be another's.
+        let dir = std::path::Path::new(crate::record::RECORD_DIR).join(&a.run_id);
+        let ours = crate::record::read(&dir).is_ok_and(|r| Some(r.owner) == crate::record::Proc::current());
+        if ours {
+            match realise::clean_run(&a.run_id, true) {
+                Ok(c) => eprintln!(
+                    "netsim: {name}: run {} stopped: {} agent(s) killed, {} namespace(s) removed",
+                    a.run_id,
+                    c.killed.len(),
+                    c.removed.len()
+                ),
+                Err(e) => eprintln!("netsim: {name}: run {} not removed whole: {e}; `netsim clean` retries", a.run_id),
+            }
+        }
+    }
+    std::process::exit(128 + sig)
 }
 
 impl Runner {
@@ -110,8 +267,9 @@ impl Runner {
         let mut running = Vec::new();
         for t in clients {
             let at = Duration::from_nanos(t.start().as_nanos());
-            if let Some(wait) = at.checked_sub(t0.elapsed()) {
-                std::thread::sleep(wait);
+            while let Some(wait) = at.checked_sub(t0.elapsed()) {
+                self.realised.check_present()?;
+                std::thread::sleep(wait.min(CHECK_EVERY));
             }
             running.push(self.spawn(t)?);
         }
@@ -125,6 +283,7 @@ impl Runner {
     }
 
     fn step(&mut self, s: &StepLog) -> Result<(), Error> {
+        self.realised.check_present()?;
         if let Some(d) = &s.delta {
             self.apply(d)?;
         }
@@ -146,6 +305,7 @@ impl Runner {
                 self.start_server(&Traffic::Dns { ns: ns.clone(), port, records: records.clone() })?;
             }
         }
+        self.realised.check_present()?;
         self.snapshot();
         if let Some(t) = client {
             let c = self.spawn(&t)?;
@@ -245,8 +405,30 @@ impl Runner {
         Ok(())
     }
 
+    /// The agents' process group. Its leader is a `netsim pause` that lives as long as the
+    /// run and is reaped only at its end, so the group exists for every agent to join, and its
+    /// id cannot pass to another process while a `killpg` may still be sent to it.
+    fn process_group(&mut self) -> Result<i32, Error> {
+        if let Some((_, g)) = &self.keeper {
+            return Ok(*g);
+        }
+        let mut cmd = Command::new(&self.agent);
+        cmd.arg("pause").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        dies_with_the_run(&mut cmd);
+        let child = cmd.process_group(0).spawn().map_err(|e| fail(format!("cannot start `netsim pause`: {e}")))?;
+        let g = child.id() as i32;
+        self.realised.record().add_agent(child.id()).map_err(|e| fail(format!("cannot record an agent: {e}")))?;
+        self.keeper = Some((child, g));
+        if let Some(a) = active().as_mut() {
+            a.pgid = Some(g);
+        }
+        Ok(g)
+    }
+
     /// Starts the agent for `t` inside its namespace; its lines are collected as they come.
+    /// Agents share one process group and die with the run (see `run`).
     fn spawn(&mut self, t: &Traffic) -> Result<Child, Error> {
+        self.realised.check_present()?;
         let ns = t.ns().to_string();
         let k = self.realised.kernel_name(&ns).ok_or_else(|| fail(format!("no namespace `{ns}` on the kernel")))?;
         let ron = ron::to_string(t).map_err(|e| fail(format!("traffic: {e}")))?;
@@ -255,18 +437,25 @@ impl Runner {
         if self.dns_ports.contains_key(&ns) {
             cmd.args(["--nameserver", &Ipv4Addr::new(127, 0, 0, 11).to_string()]);
         }
-        let mut child = cmd
-            .arg(ron)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| fail(format!("agent in {ns}: {e}")))?;
+        // Its own process group is not the terminal's: reading the terminal would stop it (SIGTTIN).
+        cmd.arg(ron).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        dies_with_the_run(&mut cmd);
+        // Started and written down under the lock, so a signal's clean-up sees every agent.
+        let _making = realise::making();
+        let pgid = self.process_group()?;
+        let mut child = cmd.process_group(pgid).spawn().map_err(|e| fail(format!("agent in {ns}: {e}")))?;
+        if let Err(e) = self.realised.record().add_agent(child.id()) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(fail(format!("cannot record the agent in {ns}: {e}")));
+        }
+        drop(_making);
         let lines = self.lines.clone();
         if let Some(out) = child.stdout.take() {
             let ns = ns.clone();
             std::thread::spawn(move || {
                 for l in BufReader::new(out).lines().map_while(Result::ok) {
-                    lines.lock().expect("lines").push((ns.clone(), l));
+                    lines.lock().unwrap_or_else(|p| p.into_inner()).push((ns.clone(), l));
                 }
             });
         }
@@ -275,8 +464,23 @@ impl Runner {
 
     fn wait_client(&mut self, mut c: Child) -> Result<(), Error> {
         let t0 = Instant::now();
+        let mut checked = Instant::now();
         loop {
+            if checked.elapsed() >= CHECK_EVERY {
+                if let Err(e) = self.realised.check_present() {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                    return Err(e);
+                }
+                checked = Instant::now();
+            }
             if let Some(st) = c.try_wait().map_err(|e| fail(format!("agent: {e}")))? {
+                // Killed by someone else (`netsim clean --force`, `kill`): its output is cut short.
+                if let Some(sig) = st.signal() {
+                    self.realised.check_present()?;
+                    let name = Signal::try_from(sig).map(|s| s.as_str()).unwrap_or("a signal");
+                    return Err(fail(format!("an agent (pid {}) was killed by {name}: the run is incomplete", c.id())));
+                }
                 if !st.success() {
                     let mut err = String::new();
                     if let Some(mut e) = c.stderr.take() {
@@ -291,6 +495,7 @@ impl Runner {
             }
             if t0.elapsed() > CLIENT_TIMEOUT {
                 let _ = c.kill();
+                let _ = c.wait();
                 self.realised.notes.push(format!("a client ran over {}s and was stopped", CLIENT_TIMEOUT.as_secs()));
                 return Ok(());
             }

@@ -1,6 +1,7 @@
-//! netsim's real-kernel backend (issue 4, in progress):
+//! netsim's real-kernel backend:
 //! - `realise` builds a kernel plan with network namespaces (all named `nsim-<run>-…`) and
-//!   removes it; `clean_all` removes a crashed run's leftovers;
+//!   removes it; `clean` removes what crashed runs left, as their records name it;
+//! - `record` writes down what a run makes before it is made (`/run/netsim/<run>/record`);
 //! - `agent` runs one scenario process (`sim_core::apps::Traffic`) on real sockets inside a
 //!   namespace, with the simulator's protocols and output lines;
 //! - `capture` records every interface of the run's namespaces;
@@ -11,4 +12,5 @@ pub mod capture;
 pub mod frames;
 pub mod kernel;
 pub mod realise;
+pub mod record;
 pub mod state;

@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::record::{self, Record};
 use futures::TryStreamExt;
 use futures::stream::StreamExt;
 use netlink_packet_core::{NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST, NetlinkMessage, NetlinkPayload};
@@ -46,7 +47,8 @@ use nix::sched::CloneFlags;
 use rtnetlink::{Handle, LinkBridge, LinkMacVlan, LinkUnspec, LinkVeth, LinkVlan, LinkVxlan, RouteMessageBuilder};
 use sim_core::plan::{Link, MacvlanMode, Plan};
 
-/// Every namespace netsim makes starts with this (`netsim clean` removes them all).
+/// Every namespace netsim makes starts with this. The prefix alone proves nothing: `netsim
+/// clean` removes only what a run's record (`record`) names.
 pub const PREFIX: &str = "nsim-";
 /// Where `ip netns` keeps its bind mounts.
 pub const NETNS_DIR: &str = "/run/netns";
@@ -70,6 +72,9 @@ pub enum Error {
     /// An error injected by a test.
     #[error("injected failure: {0}")]
     Injected(String),
+    /// Namespaces of a live run were removed under it (`ip netns del`, `netsim clean --force`).
+    #[error("{0}")]
+    Vanished(String),
 }
 
 fn kerr(what: impl Into<String>, e: impl std::fmt::Display) -> Error {
@@ -127,19 +132,65 @@ pub struct Realised {
     pub timings: Vec<(&'static str, Duration)>,
     /// Kernel namespace names this run created (and only those), in creation order.
     created: Vec<String>,
+    /// (device, inode) of each created namespace, to tell it from one made later under the
+    /// same name.
+    ids: Vec<(String, (u64, u64))>,
+    /// What the run has made, written down before it is made.
+    record: Record,
     torn_down: bool,
 }
 
 impl Realised {
-    fn empty(run_id: &str) -> Self {
+    fn empty(run_id: &str, record: Record) -> Self {
         Realised {
             run_id: run_id.to_string(),
             names: vec![],
             notes: vec![],
             timings: vec![],
             created: vec![],
+            ids: vec![],
+            record,
             torn_down: false,
         }
+    }
+
+    /// `ip netns del` of a namespace the run made, unless what the name holds now is another
+    /// namespace (the run's own was removed and someone made one under the same name).
+    fn delete_own(&self, name: &str) -> Result<(), Error> {
+        let made = self.ids.iter().find(|(n, _)| n == name).map(|(_, id)| *id);
+        let now = ns_id(&Path::new(NETNS_DIR).join(name));
+        match (made, now) {
+            (Some(a), Some(b)) if a != b => Ok(()),
+            _ => delete_netns(name),
+        }
+    }
+
+    /// The run's record (agents started in its namespaces go there too).
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// Fails, naming them, if namespaces of the run are gone or were replaced by others of the
+    /// same name: the run cannot go on and must not pass for a whole one.
+    pub fn check_present(&self) -> Result<(), Error> {
+        let gone: Vec<String> = self
+            .names
+            .iter()
+            .filter(|(_, k)| {
+                let want = self.ids.iter().find(|(n, _)| n == k).map(|(_, id)| *id);
+                let now = ns_id(&Path::new(NETNS_DIR).join(k));
+                want.is_none() || now != want
+            })
+            .map(|(p, k)| format!("{k} (`{p}`)"))
+            .collect();
+        if gone.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Vanished(format!(
+            "{} namespace(s) of this run vanished while it ran: {}; something removed them under {NETNS_DIR} (`ip netns del`, `netsim clean --force`): the run is incomplete",
+            gone.len(),
+            gone.join(", ")
+        )))
     }
 
     /// The kernel name of a plan namespace.
@@ -177,6 +228,7 @@ impl Realised {
         let Some(i) = self.names.iter().position(|(p, _)| p == plan_ns) else { return Ok(()) };
         let (_, k) = self.names.remove(i);
         self.created.retain(|c| *c != k);
+        self.ids.retain(|(c, _)| *c != k);
         delete_netns(&k)
     }
 
@@ -185,10 +237,14 @@ impl Realised {
     pub fn teardown(mut self) -> Result<(), Error> {
         self.torn_down = true;
         let mut first = None;
-        for name in self.created.drain(..).rev() {
-            if let Err(e) = delete_netns(&name) {
+        for name in std::mem::take(&mut self.created).into_iter().rev() {
+            if let Err(e) = self.delete_own(&name) {
                 first.get_or_insert(e);
             }
+        }
+        // A record is kept while something it names could not be removed.
+        if first.is_none() {
+            self.record.remove();
         }
         first.map_or(Ok(()), Err)
     }
@@ -197,8 +253,12 @@ impl Realised {
 impl Drop for Realised {
     fn drop(&mut self) {
         if !self.torn_down {
-            for name in self.created.drain(..).rev() {
-                let _ = delete_netns(&name);
+            let mut all = true;
+            for name in std::mem::take(&mut self.created).into_iter().rev() {
+                all &= self.delete_own(&name).is_ok();
+            }
+            if all {
+                self.record.remove();
             }
         }
     }
@@ -226,7 +286,17 @@ pub fn realise_with(plan: &Plan, run_id: &str, opts: &Options) -> Result<Realise
                 .enable_io()
                 .build()
                 .map_err(|e| kerr("cannot start the tokio runtime", e))?;
-            let mut r = Realised::empty(&run_id);
+            let record = Record::create(&run_id).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    Error::Plan(format!(
+                        "run id `{run_id}` is taken: {}/{run_id} records a run that is live or left namespaces behind (`netsim clean` removes a finished run's)",
+                        record::RECORD_DIR
+                    ))
+                } else {
+                    kerr(format!("cannot write the run's record under {}", record::RECORD_DIR), e)
+                }
+            })?;
+            let mut r = Realised::empty(&run_id, record);
             // On error or panic `r` is dropped here, which deletes what was made.
             rt.block_on(build(&plan, &opts, &mut r))?;
             Ok(r)
@@ -299,15 +369,36 @@ fn prepare_netns_dir() -> Result<(), Error> {
     }
 }
 
-/// Creates namespace `name` (fails if it exists): a thread unshares its network namespace
-/// and bind-mounts it on `/run/netns/NAME`, then exits; the mount keeps the namespace alive.
-fn create_netns(name: &str) -> Result<(), Error> {
+/// Held while a run makes something it must record (a namespace, an agent) and by clean-up
+/// on a signal, so clean-up never runs between the making and the writing down.
+pub(crate) static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub(crate) fn making() -> std::sync::MutexGuard<'static, ()> {
+    MAKING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// (device, inode) of the namespace mounted at `path`: nsfs gives each namespace its own inode.
+fn ns_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Creates namespace `name` (fails if it exists): the name is claimed with `O_EXCL` and
+/// written in the run's record, then a thread unshares its network namespace and bind-mounts
+/// it on `/run/netns/NAME`, and exits; the mount keeps the namespace alive. Returns the
+/// namespace's (device, inode).
+fn create_netns(name: &str, record: &Record) -> Result<(u64, u64), Error> {
+    let _making = making();
     let path = Path::new(NETNS_DIR).join(name);
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&path)
         .map_err(|e| kerr(format!("cannot create namespace {name} ({})", path.display()), e))?;
+    if let Err(e) = record.add_namespace(name) {
+        let _ = std::fs::remove_file(&path);
+        return Err(kerr(format!("cannot record namespace {name} in {}", record.dir().display()), e));
+    }
     let p = path.clone();
     let r = std::thread::spawn(move || -> nix::Result<()> {
         nix::sched::unshare(CloneFlags::CLONE_NEWNET)?;
@@ -319,7 +410,7 @@ fn create_netns(name: &str) -> Result<(), Error> {
         let _ = std::fs::remove_file(&path);
         return Err(kerr(format!("cannot create namespace {name}"), e));
     }
-    Ok(())
+    ns_id(&path).ok_or_else(|| kerr(format!("cannot create namespace {name}"), "its mount vanished at once"))
 }
 
 /// `ip netns del NAME`: lazy unmount and unlink; the kernel frees the namespace (and its
@@ -337,31 +428,90 @@ fn delete_netns(name: &str) -> Result<(), Error> {
     }
 }
 
-/// Removes every namespace whose name starts with `nsim-` (after a crash: `netsim clean`).
-/// Returns the names removed.
-pub fn clean_all() -> Result<Vec<String>, Error> {
-    clean_matching(PREFIX)
+/// What `clean` did and what it left alone, and why.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Cleaned {
+    /// Namespaces removed, in the order of their runs.
+    pub removed: Vec<String>,
+    /// Agents stopped (pids).
+    pub killed: Vec<i32>,
+    /// Runs whose records are gone with what they named.
+    pub runs: Vec<String>,
+    /// Runs still alive, left alone: (run id, pid of the run).
+    pub live: Vec<(String, i32)>,
+    /// Namespaces named `nsim-…` that no run recorded: not netsim's to remove.
+    pub unrecorded: Vec<String>,
+    /// Records that could not be read, left alone with what they name.
+    pub unreadable: Vec<String>,
 }
 
-/// Removes every namespace whose name starts with `prefix` (which must start with `nsim-`).
-pub fn clean_matching(prefix: &str) -> Result<Vec<String>, Error> {
-    if !prefix.starts_with(PREFIX) {
-        return Err(Error::Plan(format!("refusing to remove namespaces not prefixed `{PREFIX}`")));
+/// `netsim clean`: removes what finished runs (crashed, killed) left, as their records name
+/// it: their agents and their namespaces. A live run is left alone unless `force`, and a
+/// namespace no record names is never touched.
+pub fn clean(force: bool) -> Result<Cleaned, Error> {
+    check_privileges()?;
+    let mut out = Cleaned::default();
+    let records =
+        record::all().map_err(|e| kerr(format!("cannot list the run records in {}", record::RECORD_DIR), e))?;
+    let mut named: Vec<String> = Vec::new();
+    for (_, rec) in records {
+        match rec {
+            Ok(rec) => {
+                named.extend(rec.namespaces.iter().cloned());
+                clean_record(&rec, force, &mut out)?;
+            }
+            Err(why) => out.unreadable.push(why),
+        }
     }
-    (Options::default().check_privileges)()
-        .map_err(|why| Error::Privileges(format!("the netns backend needs root or CAP_NET_ADMIN: {why}")))?;
     let dir = match std::fs::read_dir(NETNS_DIR) {
         Ok(d) => d,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
         Err(e) => return Err(kerr(format!("cannot list {NETNS_DIR}"), e)),
     };
-    let mut names: Vec<String> =
-        dir.filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.starts_with(prefix)).collect();
-    names.sort();
-    for n in &names {
-        delete_netns(n)?;
+    out.unrecorded = dir
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(PREFIX) && !named.contains(n))
+        .collect();
+    out.unrecorded.sort();
+    Ok(out)
+}
+
+/// Removes what run `run_id` left (nothing if it has no record). A live run is left alone
+/// unless `force`.
+pub fn clean_run(run_id: &str, force: bool) -> Result<Cleaned, Error> {
+    check_run_id(run_id)?;
+    check_privileges()?;
+    let mut out = Cleaned::default();
+    let dir = Path::new(record::RECORD_DIR).join(run_id);
+    if !dir.exists() {
+        return Ok(out);
     }
-    Ok(names)
+    match record::read(&dir) {
+        Ok(rec) => clean_record(&rec, force, &mut out)?,
+        Err(why) => out.unreadable.push(why),
+    }
+    Ok(out)
+}
+
+fn clean_record(rec: &record::RunRecord, force: bool, out: &mut Cleaned) -> Result<(), Error> {
+    if rec.owner.alive() && !force {
+        out.live.push((rec.run_id.clone(), rec.owner.pid));
+        return Ok(());
+    }
+    for a in rec.agents.iter().filter(|a| a.alive()) {
+        if nix::sys::signal::kill(nix::unistd::Pid::from_raw(a.pid), nix::sys::signal::Signal::SIGKILL).is_ok() {
+            out.killed.push(a.pid);
+        }
+    }
+    for n in &rec.namespaces {
+        if Path::new(NETNS_DIR).join(n).exists() {
+            delete_netns(n)?;
+            out.removed.push(n.clone());
+        }
+    }
+    std::fs::remove_dir_all(&rec.dir).map_err(|e| kerr(format!("cannot remove {}", rec.dir.display()), e))?;
+    out.runs.push(rec.run_id.clone());
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -448,8 +598,9 @@ async fn build(plan: &Plan, opts: &Options, r: &mut Realised) -> Result<(), Erro
             return Err(Error::Plan(format!("namespace `{}` is declared twice", n.name)));
         }
         let kname = kernel_ns_name(&r.run_id, &n.name, &r.names);
-        create_netns(&kname)?;
+        let id = create_netns(&kname, &r.record)?;
         r.created.push(kname.clone());
+        r.ids.push((kname.clone(), id));
         r.names.push((n.name.clone(), kname.clone()));
         let file = File::open(Path::new(NETNS_DIR).join(&kname)).map_err(|e| kerr(format!("open {kname}"), e))?;
         let (nl, missing_brnf) = in_netns(&file, || -> Result<(Handle, bool), Error> {

@@ -2,8 +2,19 @@
 //! letting tshark judge a capture. tshark is required: tests fail (not skip) without it.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// Whether this process is root; if not, says on stderr that `test` is skipped and why.
+pub fn is_root(test: &str) -> bool {
+    let euid = nix::unistd::geteuid();
+    if !euid.is_root() {
+        // Straight to stderr: the test harness would keep an `eprintln!` of a passing test.
+        let _ = writeln!(std::io::stderr(), "SKIP {test}: needs root (euid {euid}): it builds real network namespaces");
+    }
+    euid.is_root()
+}
 
 pub fn netsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_netsim")).args(args).current_dir(root()).output().expect("netsim runs")
