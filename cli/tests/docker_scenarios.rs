@@ -1,7 +1,7 @@
 //! The shipped Docker labs (scenarios/docker/*.ron) run as a student runs them, with
-//! Wireshark's tshark judging every exported capture and the facts sheet
-//! (shared/reference/docker-networking.md) judging the behaviour. tshark is required: these
-//! tests fail (not skip) without it.
+//! Wireshark's tshark judging every exported capture and Docker's documented behaviour
+//! judging the rest; sections in *italics* are in docs/docker-model.md, which names the moby
+//! source of each. tshark is required: these tests fail (not skip) without it.
 
 mod common;
 
@@ -45,7 +45,7 @@ fn show(scenario: &Path, ns: &str, what: &str) -> String {
 }
 
 /// The bridge device of a network: `br-` + the first 12 hex chars of the ID that
-/// `docker network create NAME` printed (facts sheet §2.1).
+/// `docker network create NAME` printed (*Bridge devices*).
 fn bridge_of(log: &str, net: &str) -> String {
     let after = between(log, &format!("docker network create {net}"), None);
     let id_line = after.lines().next().expect("the ID line");
@@ -87,7 +87,7 @@ fn default_bridge_has_no_names_user_bridge_resolves_names_and_aliases() {
     let s = lab("default-vs-user-bridge");
     let (pcap, log) = run(&s);
 
-    // Default bridge: no embedded DNS, so the name fails; the IP works (§2.2).
+    // Default bridge: no embedded DNS, so the name fails; the IP works (*Default bridge vs user-defined*).
     let by_name = between(&log, "docker exec c1 ping -c 1 c2", Some("docker exec c1 ping -c 2 172.17.0.3"));
     assert!(!by_name.contains("bytes from"), "{by_name}");
     assert!(by_name.contains("ping: c2:"), "ping must report that c2 does not resolve:\n{by_name}");
@@ -96,7 +96,7 @@ fn default_bridge_has_no_names_user_bridge_resolves_names_and_aliases() {
     assert!(by_ip.contains("2 packets transmitted, 2 received, 0% packet loss"), "{by_ip}");
 
     // User bridge: names and aliases through 127.0.0.11; the first user network is
-    // 172.18.0.0/16, and containers get .2, .3, .4 in order (§1.3, §1.5).
+    // 172.18.0.0/16, and containers get .2, .3, .4 in order (*Default address pools*, *Addresses inside a subnet*).
     let web = between(&log, "docker exec client ping -c 2 web", Some("docker exec client nslookup database"));
     assert!(web.contains("resolved web → 172.18.0.2"), "{web}");
     assert!(web.contains("2 packets transmitted, 2 received, 0% packet loss"), "{web}");
@@ -125,7 +125,7 @@ fn default_bridge_has_no_names_user_bridge_resolves_names_and_aliases() {
         assert!(route.lines().any(|l| l == format!("default via {gw} dev eth0")), "{c}: {route}");
     }
 
-    // On the wire: every embedded-DNS answer has TTL 600 (§2.7) and the right address; the
+    // On the wire: every embedded-DNS answer has TTL 600 (*Embedded DNS*) and the right address; the
     // queries stay on the client's lo; c1 never asks 127.0.0.11.
     let answers =
         fields(&pcap, "dns.flags.response == 1", &["frame.interface_name", "dns.qry.name", "dns.resp.ttl", "dns.a"]);
@@ -151,8 +151,8 @@ fn default_bridge_has_no_names_user_bridge_resolves_names_and_aliases() {
     let echo = fields(&pcap, "icmp.type == 8 && ip.dst == 172.18.0.2", &["frame.interface_name", "ip.ttl"]);
     assert!(echo.iter().any(|l| l == "host1:web/eth0\t64"), "{echo:?}");
 
-    // The v29 filter/nat/raw layout for docker0 plus one user bridge (§2.3), and the
-    // container's DNS redirect (§2.7).
+    // The v29 filter/nat/raw layout for docker0 plus one user bridge (*iptables, v29*), and the
+    // container's DNS redirect (*Embedded DNS*).
     let ipt = show(&s, "host1", "iptables");
     let want: Vec<String> = [
         "-A FORWARD -j DOCKER-USER",
@@ -270,13 +270,13 @@ fn user_bridges_are_isolated_until_network_connect() {
     assert!(by_name.contains("1 packets transmitted, 1 received"), "{by_name}");
 
     // netB is the second user network: 172.19.0.0/16; ca joins it as eth1 with the next
-    // free address (§1.3, §1.5, interface names §1.1).
+    // free address (*Default address pools*, *Addresses inside a subnet*, interface names *Objects and names*).
     let addr = show(&s, "host1:ca", "addr");
     assert!(addr.contains("inet 172.18.0.2/16 brd 172.18.255.255 scope global eth0"), "{addr}");
     assert!(addr.contains("inet 172.19.0.3/16 brd 172.19.255.255 scope global eth1"), "{addr}");
     assert!(show(&s, "host1:cb", "addr").contains("inet 172.19.0.2/16 "));
 
-    // The direct attempt dies in raw PREROUTING (v29 per-endpoint rule, §2.3/§2.5).
+    // The direct attempt dies in raw PREROUTING (v29 per-endpoint rule, *iptables, v29*/*Who reaches whom*).
     let hops = hop_log(&s);
     assert!(
         hops.contains(&format!("raw/PREROUTING: -A PREROUTING -d 172.19.0.2/32 ! -i {br_b} -j DROP → DROP")),
@@ -380,7 +380,7 @@ fn webapp_mysql_bridge_decodes_http_dns_and_mysql() {
 fn macvlan_children_sit_on_the_lan_without_nat_and_the_parent_cannot_reach_them() {
     let f = lab("macvlan");
     let (pcap, out) = run(&f);
-    // §5: containers appear on the LAN with addresses from --ip-range, their own MAC, no NAT.
+    // *macvlan and ipvlan*: containers appear on the LAN with addresses from --ip-range, their own MAC, no NAT.
     let addr = show(&f, "host1:web", "addr");
     assert!(addr.contains("inet 192.168.99.192/24"), "first address of --ip-range 192.168.99.192/27:\n{addr}");
     let route = show(&f, "host1:web", "route");
@@ -404,7 +404,7 @@ fn macvlan_children_sit_on_the_lan_without_nat_and_the_parent_cannot_reach_them(
     assert_eq!(syn, vec![format!("{mac}\t80")], "the SYN goes to the container's MAC, port 80");
     assert!(between(&out, "curl http://192.168.99.192/", Some("ping -c 1 192.168.99.192")).contains("200 OK"), "{out}");
     assert!(!show(&f, "host1", "iptables").contains("192.168.99.192"), "macvlan has no NAT rules");
-    // The host cannot reach its own macvlan child (§5, [kernel]): ARP never gets an answer.
+    // The host cannot reach its own macvlan child (*macvlan and ipvlan*, [kernel]): ARP never gets an answer.
     let ping = between(&out, "ping -c 1 192.168.99.192", None);
     assert!(ping.contains("Destination Host Unreachable") && ping.contains("100% packet loss"), "{ping}");
 }
@@ -421,7 +421,7 @@ fn macvlan_on_an_8021q_parent_tags_the_lan() {
     assert!(tagged.iter().any(|l| l == "192.168.10.2\t192.168.10.10"), "{tagged:?}");
     let vlan_out = between(&out, "curl http://192.168.10.2/", None);
     assert!(vlan_out.contains("200 OK"), "{vlan_out}");
-    // docker network inspect shows the driver and the parent option (§8).
+    // docker network inspect shows the driver and the parent option (*Inspect output*).
     let inspect = netsim(&["inspect", f.to_str().expect("utf8"), "network", "vlan10"]);
     let json = String::from_utf8_lossy(&inspect.stdout);
     assert!(json.contains("\"Driver\": \"macvlan\"") && json.contains("\"parent\": \"eth0.10\""), "{json}");
@@ -460,7 +460,7 @@ fn docker_runs_are_deterministic_per_seed() {
 
 #[test]
 fn network_inspect_shows_what_docker_shows_for_bridges() {
-    // §8: docker network inspect fields, Docker's key order, values from the run.
+    // *Inspect output*: docker network inspect fields, Docker's key order, values from the run.
     let f = lab("webapp-mysql-bridge");
     let out = netsim(&["inspect", f.to_str().expect("utf8"), "network", "appnet"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -504,7 +504,7 @@ fn network_inspect_shows_what_docker_shows_for_bridges() {
     ] {
         assert!(json.contains(needle), "missing {needle}:\n{json}");
     }
-    // The default bridge carries Docker's options for docker0 (§2.2).
+    // The default bridge carries Docker's options for docker0 (*Default bridge vs user-defined*).
     let out = netsim(&["inspect", f.to_str().expect("utf8"), "network", "bridge"]);
     let json = String::from_utf8_lossy(&out.stdout);
     assert!(json.contains("\"com.docker.network.bridge.name\": \"docker0\""), "{json}");

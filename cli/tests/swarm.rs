@@ -1,6 +1,6 @@
 //! The swarm model (ingress routing mesh, overlay VXLAN, service VIPs, IPVS, swarm IPAM and
-//! scheduling) checked against the facts sheet (shared/reference/docker-networking.md) and
-//! Wireshark's tshark, on the founding tutorial (scenarios/swarm-webapp-mysql.ron) and the
+//! scheduling) checked against Docker's behaviour (sections in *italics* are in
+//! docs/docker-model.md, which names the moby and swarmkit sources) and Wireshark's tshark, on the founding tutorial (scenarios/swarm-webapp-mysql.ron) and the
 //! overlay lab (scenarios/docker/swarm-overlay-vip.ron). tshark is required: these tests fail
 //! (not skip) without it.
 
@@ -82,7 +82,7 @@ fn inet_on(addr: &str, dev: &str) -> String {
         .unwrap_or_else(|| panic!("no inet on {dev} in:\n{addr}"))
 }
 
-/// The overlay driver's MAC for an address: 02:42 followed by the IPv4 bytes (§4.1, §7.2).
+/// The overlay driver's MAC for an address: 02:42 followed by the IPv4 bytes (*Overlay plumbing*).
 fn overlay_mac(ip: &str) -> String {
     let b: Vec<u8> = ip.split('.').map(|o| o.parse().expect("octet")).collect();
     format!("02:42:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3])
@@ -134,7 +134,7 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
     );
     assert!(select.contains("| course_name | course_id |"), "{select}");
     assert!(select.contains("| Docker      | DK101     |"), "{select}");
-    // Step 6: the webapp task runs on the manager, MySQL on the worker (§6 spread).
+    // Step 6: the webapp task runs on the manager, MySQL on the worker (*Swarm behaviour* spread).
     let ps1 = between(&log, "docker ps", Some("docker ps"));
     let ps2 = nth_between(&log, "docker ps", 1, None);
     let webapp = task_name(ps1, "webapp1.1.");
@@ -149,7 +149,7 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
     let bad = tshark(&pcap, &args);
     assert!(bad.trim().is_empty(), "bad checksums:\n{bad}");
 
-    // §4.5: the browser's POST to localhost:8001 is DNATed to ingress_sbox (172.18.0.2:8001)
+    // *Routing mesh*: the browser's POST to localhost:8001 is DNATed to ingress_sbox (172.18.0.2:8001)
     // on docker_gwbridge, with the form values intact.
     let post = fields(
         &pcap,
@@ -162,7 +162,7 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
     assert!(gw[0].starts_with("node1/docker_gwbridge\t172.18.0.2\t8001\t"), "{post:?}");
     assert!(gw[0].ends_with("\tcourse_name,course_id\tDocker,DK101"), "{post:?}");
     // In the task, before the REDIRECT: still port 8001, from node1's ingress_sbox address
-    // (§4.5: the backend sees the ingress_sbox IP, not the client), to the task's ingress IP.
+    // (*Routing mesh*: the backend sees the ingress_sbox IP, not the client), to the task's ingress IP.
     let task_addr = show(&s, &format!("node1:{webapp}"), "addr");
     let task_ingress = inet_on(&task_addr, "eth0");
     assert!(task_ingress.starts_with("10.0.0."), "{task_addr}");
@@ -173,7 +173,7 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
         "{post:?}"
     );
 
-    // §2.7: the webapp asks 127.0.0.11 for `mysql` and gets the service VIP, TTL 600; the
+    // *Embedded DNS*: the webapp asks 127.0.0.11 for `mysql` and gets the service VIP, TTL 600; the
     // VIP is on myoverlaynetwork (10.0.1.0/24) and is not the MySQL task's own address.
     let mysql_ip = inet_on(&show(&s, &format!("node2:{mysql}"), "addr"), "eth2");
     assert!(mysql_ip.starts_with("10.0.1."), "{mysql_ip}");
@@ -189,14 +189,14 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
     let vip = f[2].to_string();
     assert!(vip.starts_with("10.0.1.") && !vip.contains(','), "one A record, the VIP: {dns:?}");
     assert_ne!(vip, mysql_ip, "`mysql` must resolve to the VIP, not to the task (§2.7, §4.6)");
-    // §4.6: the VIP is a /32 alias in node1's LB sandbox.
+    // *Service VIP*: the VIP is a /32 alias in node1's LB sandbox.
     let lb_addr = show(&s, "node1:lb-myoverlaynetwork", "addr");
     assert!(lb_addr.contains(&format!("inet {vip}/32 scope global eth0")), "{lb_addr}");
     let lb_ip = inet_on(&lb_addr, "eth0");
 
-    // §7.4 + §4.6: the INSERT crosses the underlay in VXLAN VNI 4097 between the nodes' advertise
+    // *On the wire* + *Service VIP*: the INSERT crosses the underlay in VXLAN VNI 4097 between the nodes' advertise
     // addresses, UDP 4789, outer checksum 0, outer TTL 64; inside, the LB's address to the
-    // MySQL task (IP-derived MACs, §4.1).
+    // MySQL task (IP-derived MACs, *Overlay plumbing*).
     let vx = fields(
         &pcap,
         "mysql.query contains \"INSERT\" && vxlan",
@@ -228,7 +228,7 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
         assert_eq!(f[9], "INSERT INTO course_details (course_name, course_id) VALUES ('Docker', 'DK101')", "{l}");
     }
 
-    // §7.3: ARP for overlay addresses never reaches the underlay (the overlays do ARP, the
+    // *Peer table*: ARP for overlay addresses never reaches the underlay (the overlays do ARP, the
     // filter matches them there, but not on the nodes' eth0).
     let arp10 = "arp && (arp.src.proto_ipv4 == 10.0.0.0/8 || arp.dst.proto_ipv4 == 10.0.0.0/8)";
     assert!(!fields(&pcap, arp10, &["frame.interface_name"]).is_empty(), "no overlay ARP at all?");
@@ -248,7 +248,7 @@ fn hop_log_follows_dnat_mark_ipvs_snat_redirect_then_vxlan() {
     let hops = String::from_utf8_lossy(&out.stdout).into_owned();
     let webapp = task_name(&hops, "webapp1.1.");
     let ingress_ip = inet_on(&show(&s, &format!("node1:{webapp}"), "addr"), "eth0");
-    // §4.5 packet walk, then §4.6/§4.2 for the MySQL connection to node2.
+    // *Routing mesh* packet walk, then *Service VIP*/*VNI and ports* for the MySQL connection to node2.
     let chain = [
         "DNAT 127.0.0.1:8001 → 172.18.0.2:8001".to_string(),
         "-j MARK --set-xmark 0x100/0xffffffff → mark set to 0x100".to_string(),
@@ -276,17 +276,17 @@ fn swarm_allocations_names_and_overlay_plumbing() {
     let s = tutorial();
     let log = run_quiet(&s);
 
-    // §1.3/§4.2/§4.4: ingress is 10.0.0.0/24, gateway .1, VNI 4096, on both nodes.
+    // *Default address pools*/*VNI and ports*/*ingress and docker_gwbridge*: ingress is 10.0.0.0/24, gateway .1, VNI 4096, on both nodes.
     for node in ["node1", "node2"] {
         let ing = inspect_compact(&s, "ingress", Some(node));
         assert!(ing.contains(r#""Config":[{"Subnet":"10.0.0.0/24","Gateway":"10.0.0.1"}]"#), "{node}: {ing}");
         assert!(ing.contains(r#""com.docker.network.driver.overlay.vxlanid_list":"4096""#), "{node}: {ing}");
         assert!(ing.contains(r#""Ingress":true"#) && ing.contains(r#""Scope":"swarm""#), "{node}: {ing}");
-        // docker_gwbridge takes the first free local pool (§1.3).
+        // docker_gwbridge takes the first free local pool (*Default address pools*).
         let host = show(&s, node, "addr");
         assert!(host.contains("inet 172.18.0.1/16 brd 172.18.255.255 scope global docker_gwbridge"), "{host}");
     }
-    // §4.4: ingress_sbox eth0 = the node's ingress attachment (.2 on the first node, .3 on
+    // *ingress and docker_gwbridge*: ingress_sbox eth0 = the node's ingress attachment (.2 on the first node, .3 on
     // the second), eth1 = 172.18.0.2/16, the first endpoint on docker_gwbridge.
     for (node, ip, mac) in [("node1", "10.0.0.2", "02:42:0a:00:00:02"), ("node2", "10.0.0.3", "02:42:0a:00:00:03")] {
         let sbox = show(&s, &format!("{node}:ingress_sbox"), "addr");
@@ -297,7 +297,7 @@ fn swarm_allocations_names_and_overlay_plumbing() {
         assert_eq!(mtu_of(&sbox, "eth1"), 1500, "{node}: {sbox}");
     }
 
-    // §1.1/§8: the overlay's ID is 25 base-36 chars, the one `network create` printed; the
+    // *Objects and names*/*Inspect output*: the overlay's ID is 25 base-36 chars, the one `network create` printed; the
     // first user overlay is 10.0.1.0/24 with VNI 4097, scope swarm, peers = both nodes.
     let created = between(&log, "docker network create -d overlay myoverlaynetwork", None);
     let id = created.lines().next().expect("ID line").rsplit(' ').next().expect("id").trim().to_string();
@@ -321,7 +321,7 @@ fn swarm_allocations_names_and_overlay_plumbing() {
     };
     assert!(is_swarm_id(&ingress_id), "{ingress_id}");
 
-    // §6: task names `<service>.<slot>.<task id>` with a 25-char task ID.
+    // *Swarm behaviour*: task names `<service>.<slot>.<task id>` with a 25-char task ID.
     let webapp = task_name(&log, "webapp1.1.");
     let mysql = task_name(&log, "mysql.1.");
     for t in [&webapp, &mysql] {
@@ -329,7 +329,7 @@ fn swarm_allocations_names_and_overlay_plumbing() {
         assert!(is_swarm_id(id), "task name {t}");
     }
 
-    // §4.1: one overlay namespace `1-<first 10 of the ID>` per node with br0 (the gateway,
+    // *Overlay plumbing*: one overlay namespace `1-<first 10 of the ID>` per node with br0 (the gateway,
     // 10.0.1.1/24) and vxlan0 (VNI 4097, port 4789, proxy, l2miss, l3miss), MTU 1450.
     let ovl = format!("1-{}", &id[..10]);
     let webapp_ip = inet_on(&show(&s, &format!("node1:{webapp}"), "addr"), "eth2");
@@ -352,7 +352,7 @@ fn swarm_allocations_names_and_overlay_plumbing() {
         assert_eq!(mtu_of(&addr, "br0"), 1450, "{ns}: {addr}");
         assert_eq!(mtu_of(&addr, "vxlan0"), 1450, "{ns}: {addr}");
         assert!(addr.lines().any(|l| l.contains(" vxlan0: ") && l.contains(" master br0 ")), "{ns}: {addr}");
-        // §4.3: PERMANENT neighbours and `dst` FDB entries for the remote endpoints only.
+        // *Peer table*: PERMANENT neighbours and `dst` FDB entries for the remote endpoints only.
         let neigh = show(&s, &ns, "neigh");
         let fdb = show(&s, &ns, "fdb");
         for ip in remote {
@@ -371,8 +371,8 @@ fn swarm_allocations_names_and_overlay_plumbing() {
         assert!(ing.contains(&format!("vxlan id 4096 local {me} dstport 4789")), "{node}: {ing}");
     }
 
-    // §4.1/§7.2: task interfaces on overlays have MTU 1450 and 02:42:<IP> MACs; the
-    // docker_gwbridge leg (default route, §4.1) keeps 1500.
+    // *Overlay plumbing*: task interfaces on overlays have MTU 1450 and 02:42:<IP> MACs; the
+    // docker_gwbridge leg (default route, *Overlay plumbing*) keeps 1500.
     for (node, task) in [("node1", &webapp), ("node2", &mysql)] {
         let ns = format!("{node}:{task}");
         let addr = show(&s, &ns, "addr");
@@ -395,7 +395,7 @@ fn iptables_and_ipvs_follow_the_routing_mesh_layout() {
     let webapp = task_name(&log, "webapp1.1.");
     let ingress_ip = inet_on(&show(&s, &format!("node1:{webapp}"), "addr"), "eth0");
 
-    // §4.5 host rules (nat and filter) and §4.4 docker_gwbridge with icc=false.
+    // *Routing mesh* host rules (nat and filter) and *ingress and docker_gwbridge* docker_gwbridge with icc=false.
     let ipt = show(&s, "node1", "iptables");
     let want: Vec<String> = [
         "-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER-INGRESS",
@@ -424,7 +424,7 @@ fn iptables_and_ipvs_follow_the_routing_mesh_layout() {
     // icc=false: no blanket accept of docker_gwbridge → docker_gwbridge.
     assert!(!ipt.contains("-A DOCKER-FORWARD -i docker_gwbridge -j ACCEPT"), "{ipt}");
 
-    // ingress_sbox: MARK (iptables-save's --set-xmark form, §10), the ipvs SNAT (§4.5).
+    // ingress_sbox: MARK (iptables-save's --set-xmark form), the ipvs SNAT (*Routing mesh*).
     let sbox = show(&s, "node1:ingress_sbox", "iptables");
     assert_has_lines(
         &sbox,
@@ -436,7 +436,7 @@ fn iptables_and_ipvs_follow_the_routing_mesh_layout() {
         ],
         "ingress_sbox iptables",
     );
-    // The ingress VIP of webapp1 gets the same mark in mangle INPUT (§4.5).
+    // The ingress VIP of webapp1 gets the same mark in mangle INPUT (*Routing mesh*).
     let sbox_addr = show(&s, "node1:ingress_sbox", "addr");
     let vips: Vec<&str> = sbox_addr
         .lines()
@@ -449,7 +449,7 @@ fn iptables_and_ipvs_follow_the_routing_mesh_layout() {
             .any(|l| l.starts_with("-A INPUT -d 10.0.0.") && l.ends_with("-j MARK --set-xmark 0x100/0xffffffff"))
     );
 
-    // §4.5/§8: `ipvsadm -ln` in ingress_sbox: FWM 256 rr → the task's ingress IP, port 0, Masq.
+    // *Routing mesh*/*Inspect output*: `ipvsadm -ln` in ingress_sbox: FWM 256 rr → the task's ingress IP, port 0, Masq.
     let ipvs = show(&s, "node1:ingress_sbox", "ipvs");
     let lines: Vec<&str> = ipvs.lines().collect();
     let fwm = lines.iter().position(|l| l.trim_end() == "FWM  256 rr").unwrap_or_else(|| panic!("{ipvs}"));
@@ -457,7 +457,7 @@ fn iptables_and_ipvs_follow_the_routing_mesh_layout() {
     let rs = format!("{ingress_ip}:0");
     assert_eq!(real[..4], ["->", rs.as_str(), "Masq", "1"], "{ipvs}");
 
-    // The task: REDIRECT published → target, then the INPUT/OUTPUT pairs (§4.5), the ACCEPTs
+    // The task: REDIRECT published → target, then the INPUT/OUTPUT pairs (*Routing mesh*), the ACCEPTs
     // (inserted with -I) before the DROPs.
     let task = show(&s, &format!("node1:{webapp}"), "iptables");
     let ip = &ingress_ip;
@@ -480,7 +480,7 @@ fn iptables_and_ipvs_follow_the_routing_mesh_layout() {
     let drop = task.find(&format!("-A INPUT -d {ip}/32 -p tcp -j DROP")).expect("drop");
     assert!(accept < drop, "{task}");
 
-    // §4.6: the LB sandbox of myoverlaynetwork: mangle INPUT -d VIP → MARK, SNAT to its own IP.
+    // *Service VIP*: the LB sandbox of myoverlaynetwork: mangle INPUT -d VIP → MARK, SNAT to its own IP.
     let lb = show(&s, "node1:lb-myoverlaynetwork", "iptables");
     let lb_ip = inet_on(&show(&s, "node1:lb-myoverlaynetwork", "addr"), "eth0");
     assert_has_lines(
@@ -499,7 +499,7 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
     let s = overlay_lab();
     let log = run_quiet(&s);
 
-    // §2.7: `web` → one address (the VIP); `tasks.web` → every task.
+    // *Embedded DNS*: `web` → one address (the VIP); `tasks.web` → every task.
     let vip = nslookup_answers(between(
         &log,
         "docker exec client nslookup web",
@@ -515,7 +515,7 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
     assert_eq!(tasks_before.len(), 2, "{tasks_before:?}");
     assert!(!tasks_before.contains(&vip), "{tasks_before:?} vs VIP {vip}");
 
-    // §4.5/§4.6: two successive curls to the VIP reach two different tasks (IPVS rr), each
+    // *Routing mesh*/*Service VIP*: two successive curls to the VIP reach two different tasks (IPVS rr), each
     // seeing node1's LB address as the source.
     let lb1 = inet_on(&show(&s, "node1:lb-appnet", "addr"), "eth0");
     let mut backends = Vec::new();
@@ -540,7 +540,7 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
     assert_eq!(scaled.len(), 3, "{scaled:?}");
     assert!(tasks_before.iter().all(|a| scaled.contains(a)), "{tasks_before:?} ⊄ {scaled:?}");
 
-    // Node failure (§6): node2's tasks are shut down and replaced on node1 by new tasks in
+    // Node failure (*Swarm behaviour*): node2's tasks are shut down and replaced on node1 by new tasks in
     // the same slots; swarm IPAM is serial, so their addresses were never used before.
     let before_failure = &log[..log.find("$ systemctl stop docker\n").expect("stop step")];
     let used = overlay_addrs(before_failure);
@@ -721,7 +721,7 @@ fn published_port_conflict_names_the_other_service() {
 #[test]
 fn ipvs_treats_every_packet_of_a_connection_alike() {
     // Every packet of an IPVS connection goes through the same transmit function
-    // (ip_vs_in → cp->packet_xmit), so whether or not IPVS costs a hop (§7.5 leaves that
+    // (ip_vs_in → cp->packet_xmit), so whether or not IPVS costs a hop (*On the wire* leaves that
     // open), the SYN and the later segments leave the LB with the same TTL.
     let (pcap, _) = run(&tutorial(), "ttl");
     for (ifname, dst) in [("node1:ingress_sbox/eth0", "10.0.0.0/24"), ("node1:lb-myoverlaynetwork/eth0", "10.0.1.0/24")]

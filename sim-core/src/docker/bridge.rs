@@ -2,10 +2,10 @@
 //! userland-proxy on; v29 or 20.10, see `era`) builds on one host for its bridge networks and
 //! their containers.
 //!
-//! Devices follow facts sheet §2.1 (`docker0` / `br-<12 hex>`, host-side `veth<7 hex>`,
+//! Devices follow *Bridge devices* (`docker0` / `br-<12 hex>`, host-side `veth<7 hex>`,
 //! `eth0` in the container, default route via the gateway except on `--internal` networks);
-//! iptables follows §2.3 (v29), rule for rule (`LN/drivers/bridge/internal/iptabler`), or
-//! the classic layout of §2.4 as the 20.10 report recorded it.
+//! iptables follows *iptables, v29* (v29), rule for rule (`LN/drivers/bridge/internal/iptabler`), or
+//! the classic layout of *iptables, classic (v27 and earlier)* as Docker 20.10.24 prints it (fixtures in `testdata/engine-20.10/`).
 
 use std::net::Ipv4Addr;
 
@@ -84,7 +84,7 @@ pub fn compile(plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoint
 /// layout is the era's.
 pub fn compile_for(era: Era, plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) {
     // The daemon turns ip_forward on; having had to change it, it sets the FORWARD policy
-    // to DROP (§2.1 ip_forward).
+    // to DROP (*Bridge devices* ip_forward).
     if let Some(ns) = plan.namespaces.iter_mut().find(|n| n.name == host) {
         ns.ip_forward = true;
     }
@@ -134,7 +134,7 @@ pub fn compile_for(era: Era, plan: &mut Plan, host: &str, networks: &[BridgeNetw
             dev: e.ifname.clone(),
             addr: Ipv4Net::new(e.ip, n.subnet.len),
         });
-        // ≤ v27 gives containers on an internal network a default route too (report lab8).
+        // ≤ v27 gives containers on an internal network a default route too (20.10.24 fixture `lab8-network-inspect-internalnet.json`).
         let route = !n.internal || era.iptables_layout() == IptablesLayout::Classic;
         if e.gateway && route {
             plan.routes.push(RoutePlan {
@@ -186,7 +186,7 @@ fn ipt(rules: &mut Vec<(&'static str, String)>, table: &'static str, rule: Strin
     rules.push((table, rule));
 }
 
-/// v29 (§2.3, `LN/drivers/bridge/internal/iptabler`).
+/// v29 (*iptables, v29*, `LN/drivers/bridge/internal/iptabler`).
 fn v29_rules(networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) -> Vec<(&'static str, String)> {
     let mut rules: Vec<(&str, String)> = Vec::new();
     for chain in ["DOCKER", "DOCKER-USER", "DOCKER-FORWARD", "DOCKER-CT", "DOCKER-INTERNAL", "DOCKER-BRIDGE"] {
@@ -237,9 +237,9 @@ fn v29_rules(networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) -> Vec<(&
     rules
 }
 
-/// ≤ v27, as 20.10.24 prints it (facts sheet §2.4; `v20.10:libnetwork/drivers/bridge/
-/// setup_ip_tables.go`, `iptables/iptables.go` ProgramChain, `port_mapping.go`; the report's
-/// lab2–lab8 `host-iptables-save*.txt`). Every network's rules are inserted at the top of
+/// ≤ v27, as 20.10.24 prints it (*iptables, classic (v27 and earlier)*; `v20.10.24:vendor/github.com/docker/
+/// libnetwork/drivers/bridge/setup_ip_tables.go`, `iptables/iptables.go` ProgramChain,
+/// `port_mapping.go`; fixtures `testdata/engine-20.10/lab*-host-iptables-save*.txt`). Every network's rules are inserted at the top of
 /// their chain when it is created, so the newest network's come first; icc=false's
 /// `-i br -o br -j DROP`, and every published port's rules, are appended.
 fn classic_rules(networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) -> Vec<(&'static str, String)> {

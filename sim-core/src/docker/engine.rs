@@ -1,6 +1,7 @@
 //! One host's Docker daemon as a state machine: it takes parsed `docker` commands, keeps
 //! networks and containers the way libnetwork's controller does, allocates through `ipam`,
-//! and compiles its state into a kernel plan through the drivers (`bridge`).
+//! and compiles its state into a kernel plan through the drivers (`bridge`). Sections in
+//! *italics* are in docs/docker-model.md.
 //!
 //! Local scope only so far: the bridge, host and null drivers. Commands the model does not
 //! cover yet answer with a `netsim:` error that says so, never silently.
@@ -102,7 +103,7 @@ pub enum ContainerKind {
     Infra,
 }
 
-/// The bridge that carries swarm sandboxes' north-south traffic (§4.4).
+/// The bridge that carries swarm sandboxes' north-south traffic (*ingress and docker_gwbridge*).
 pub const GWBRIDGE: &str = "docker_gwbridge";
 
 #[derive(Clone)]
@@ -113,9 +114,9 @@ pub struct Engine {
     pub networks: Vec<Network>,
     pub containers: Vec<Container>,
     rng: SimRng,
-    /// The host's on-link routes and nameservers, which dynamic subnets avoid (§1.4).
+    /// The host's on-link routes and nameservers, which dynamic subnets avoid (*Picking a subnet*).
     reserved: Vec<Ipv4Prefix>,
-    /// Next ephemeral host port to try (§2.6: from the start of the range, upward).
+    /// Next ephemeral host port to try (*Published ports*: from the start of the range, upward).
     next_ephemeral: u16,
     /// Prefix of sandbox namespace names (`node1:` when several hosts share one world).
     pub ns_prefix: String,
@@ -214,7 +215,7 @@ impl Engine {
         (0..n).map(|_| char::from_digit(self.rng.next_u32() % 16, 16).unwrap_or('0')).collect()
     }
 
-    /// v28+: containers and bridges get random locally administered MACs (§2.1).
+    /// v28+: containers and bridges get random locally administered MACs (*Bridge devices*).
     fn mac(&mut self) -> Mac {
         Mac(self.rng.mac())
     }
@@ -570,7 +571,7 @@ impl Engine {
             .ipam
             .request_address(pool, ip)
             .map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
-        // Interface names: the lowest unused ethN (§1.1).
+        // Interface names: the lowest unused ethN (*Objects and names*).
         let used: Vec<String> = self.containers[ci].endpoints.iter().map(|e| e.ifname.clone()).collect();
         let ifname = ifname.unwrap_or_else(|| {
             (0..).map(|n| format!("eth{n}")).find(|n| !used.contains(n)).unwrap_or_else(|| "eth0".into())
@@ -641,7 +642,7 @@ impl Engine {
             .filter_map(|n| {
                 let pool = n.pool?;
                 // A Linux bridge takes the smallest MTU of its ports and 1500 without any:
-                // docker0 shows the daemon's --mtu only once a container is on it (report lab1).
+                // docker0 shows the daemon's --mtu only once a container is on it (20.10.24 fixture `lab1-network-inspect-bridge.json`).
                 let empty = !self.containers.iter().any(|c| c.endpoints.iter().any(|e| e.network == n.name));
                 let mtu = if empty && n.name == "bridge" { crate::world::defaults::MTU } else { n.mtu };
                 Some(BridgeNetwork {
@@ -672,7 +673,7 @@ impl Engine {
                 });
                 continue;
             }
-            // The gateway endpoint: not internal first, then network name in lexical order (§1.1).
+            // The gateway endpoint: not internal first, then network name in lexical order (*Objects and names*).
             let gw = c
                 .endpoints
                 .iter()
@@ -696,7 +697,7 @@ impl Engine {
         bridge::compile_for(self.era(), plan, &self.host, &nets, &eps);
         self.plan_macvlan(plan);
         for c in &self.containers {
-            // 20.10 redirects the embedded DNS in ingress_sbox too (report lab7).
+            // 20.10 redirects the embedded DNS in ingress_sbox too (20.10.24 as recorded; not in the `lab7-*` fixtures).
             let infra = c.kind == ContainerKind::Infra && self.era() == super::era::Era::V20_10;
             if self.has_embedded_dns(c) || infra {
                 embedded_dns_rules(plan, &self.sandbox_ns(c), c.dns_ports);
@@ -757,7 +758,7 @@ impl Engine {
     }
 
     /// macvlan: children of the parent straight into the sandboxes, no bridge and no NAT
-    /// (§5); `eth0.10` parents are 802.1Q links Docker makes on the host.
+    /// (*macvlan and ipvlan*); `eth0.10` parents are 802.1Q links Docker makes on the host.
     fn plan_macvlan(&self, plan: &mut Plan) {
         use crate::plan::{AddrPlan, Link, RoutePlan};
         for n in self.networks.iter().filter(|n| n.driver == NetworkDriver::Macvlan) {
@@ -799,7 +800,7 @@ impl Engine {
                     dev: e.ifname.clone(),
                     addr: Ipv4Net::new(e.ip, pool.subnet.len),
                 });
-                // The gateway endpoint: not internal first, then network name (§1.1).
+                // The gateway endpoint: not internal first, then network name (*Objects and names*).
                 let gw = c
                     .endpoints
                     .iter()
@@ -835,7 +836,7 @@ impl Engine {
     }
 
     /// Containers on a user-defined network get dockerd's resolver at 127.0.0.11; the
-    /// default bridge copies the host's resolv.conf (§2.7).
+    /// default bridge copies the host's resolv.conf (*Embedded DNS*).
     pub fn has_embedded_dns(&self, c: &Container) -> bool {
         match c.kind {
             ContainerKind::Plain => c.endpoints.iter().any(|e| e.network != "bridge" && e.network != GWBRIDGE),
@@ -911,7 +912,7 @@ impl Engine {
     /// A swarm task's `--publish mode=host` ports: bound by this daemon exactly as
     /// `docker run -p` binds them, on the sandbox's docker_gwbridge endpoint (its gateway
     /// endpoint here), so the bridge driver programs the DNAT, the DOCKER accept and (20.10)
-    /// the hairpin MASQUERADE for docker_gwbridge (report lab7, host-iptables-save-with-services).
+    /// the hairpin MASQUERADE for docker_gwbridge (20.10.24 fixture `lab7-host-iptables-save-with-services.txt`).
     pub fn publish_sandbox_ports(&mut self, name: &str, ports: Vec<PortBinding>) -> Result<(), EngineError> {
         let ci = self.container_idx(name)?;
         for p in &ports {
@@ -936,7 +937,7 @@ impl Engine {
 
     /// What the embedded DNS answers in `c`'s sandbox: for each of its user-defined networks
     /// in order, every container there by name, alias and short ID; the first network that
-    /// knows a name wins (§2.7).
+    /// knows a name wins (*Embedded DNS*).
     pub fn dns_records(&self, c: &Container) -> Vec<crate::apps::DnsRecord> {
         let mut out: Vec<crate::apps::DnsRecord> = Vec::new();
         for e in c.endpoints.iter().filter(|e| e.network != "bridge" && e.network != GWBRIDGE) {

@@ -2,9 +2,10 @@
 //! is decided here, as a method of [`Era`], so the rest of the model asks the era instead of
 //! hard-coding a release.
 //!
-//! * [`Era::V29`] (the default): v29.x, the facts sheet's HEAD.
-//! * [`Era::V20_10`]: 20.10.24, the daemon on our own machines, as recorded on it in
-//!   `/work/research-20.10/REPORT.md` (fixtures under `docker/testdata/engine-20.10/`).
+//! * [`Era::V29`] (the default): v29.x, moby's master at the time (docs/docker-model.md).
+//! * [`Era::V20_10`]: Docker Engine 20.10.24, as recorded from a real daemon (fixtures and
+//!   how they were taken: `docker/testdata/engine-20.10/README.md`; differences:
+//!   docs/docker-model.md *The 20.10 era*).
 //!
 //! A scenario picks the era with `engine: (version: "20.10", mtu: 1400)` ([`EngineSpec`]).
 
@@ -26,10 +27,10 @@ pub enum Era {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IptablesLayout {
     /// v28.0.1+: DOCKER-FORWARD / DOCKER-CT / DOCKER-BRIDGE / DOCKER-INTERNAL and the raw-table
-    /// direct-access drops (facts sheet §2.3).
+    /// direct-access drops (docs/docker-model.md *iptables, v29*).
     V29,
-    /// ≤ v27: FORWARD rules per bridge, newest first, DOCKER-ISOLATION-STAGE-1/2 (§2.4; the
-    /// report's lab2–lab8 `host-iptables-save*.txt`).
+    /// ≤ v27: FORWARD rules per bridge, newest first, DOCKER-ISOLATION-STAGE-1/2 (docs/docker-model.md
+    /// *iptables, classic (v27 and earlier)*; fixtures `lab*-host-iptables-save*.txt`).
     Classic,
 }
 
@@ -63,7 +64,7 @@ impl Era {
     }
 
     /// Container MACs on bridge and macvlan networks: v28+ draw them at random; ≤ v27 derive
-    /// them from the IP (`02:42:ac:11:00:02` for 172.17.0.2; report lab1, lab6). Overlay MACs
+    /// them from the IP (`02:42:ac:11:00:02` for 172.17.0.2; fixtures `lab1-*`, `lab6-*`). Overlay MACs
     /// are IP-derived in every era (LN/drivers/overlay/ov_endpoint.go).
     pub fn container_mac_from_ip(self) -> bool {
         self == Era::V20_10
@@ -82,7 +83,7 @@ impl Era {
 
     /// v28+: after configuring an interface, dockerd announces its address with this many
     /// broadcast ARP requests (sender IP = target IP = own IP), [`UNSOLICITED_ARP_GAP`] apart.
-    /// ≤ v27 sends none: the report's start captures hold no frame from the container.
+    /// ≤ v27 sends none: a 20.10.24 container is silent until it has something to send.
     pub fn unsolicited_arps(self) -> u32 {
         match self {
             Era::V29 => 3,
@@ -108,7 +109,7 @@ impl Era {
 
     /// ≤ v26: dynamic subnets are taken round-robin through the predefined pools, starting
     /// after the last allocation (a freed subnet is not reused at once); v27+ take the lowest
-    /// free one (facts sheet §1.4; report lab3, lab8 ip-reuse).
+    /// free one (docs/docker-model.md *Picking a subnet*).
     pub fn round_robin_subnets(self) -> bool {
         self == Era::V20_10
     }

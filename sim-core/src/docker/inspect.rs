@@ -1,5 +1,5 @@
 //! `docker network inspect`, as the daemon of one host answers it: the fields of
-//! api/types/network (facts sheet §8), in Docker's key order. Values Docker draws at random
+//! api/types/network (docs/docker-model.md *Inspect output*), in Docker's key order. Values Docker draws at random
 //! (IDs, MACs) are the simulation's own draws; `Created` is the simulated time on a fixed
 //! date, so runs stay repeatable.
 
@@ -45,7 +45,7 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
     let driver = super::engine::network_driver_name(n.driver);
     let era = engine.era();
     // 20.10 shows the IPAM config as it was requested: the gateway when the subnet was the
-    // allocator's or the gateway was given, never for the default bridge (report lab1, lab8).
+    // allocator's or the gateway was given, never for the default bridge (20.10.24 fixtures `lab1-*`, `lab8-*`).
     let show_gateway = match (era, n.requested) {
         (Era::V29, _) => true,
         (Era::V20_10, Some((subnet, gateway))) => !subnet || gateway,
@@ -88,7 +88,7 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
         }
     }
     // The host and none networks have an endpoint for each container on them, without
-    // addresses (report lab5). Its ID is derived from the container's, not drawn: drawing
+    // addresses (as Docker 20.10.24 shows them). Its ID is derived from the container's, not drawn: drawing
     // would shift every later random choice of the run.
     let addressless = |c: &super::engine::Container| match n.driver {
         NetworkDriver::Host => c.mode == super::engine::SandboxMode::Host,
@@ -247,7 +247,7 @@ fn overlay(engine: &Engine, s: &Swarm, host: &str, name: &str) -> Option<Value> 
             m.shift_remove("EnableIPv4");
         }
         // 20.10 on a node where nothing is attached yet: the manager's record, with null
-        // Containers and Labels (report lab7 network-inspect-appnet.json).
+        // Containers and Labels (as Docker 20.10.24 prints a swarm overlay).
         if engine.era() == Era::V20_10
             && m.get("Containers").is_some_and(|c| c.as_object().is_some_and(|o| o.is_empty()))
         {

@@ -1,8 +1,8 @@
 //! Swarm mode: nodes, overlay networks, services and their tasks, as the managers keep them
 //! (swarmkit's allocator and scheduler), and the overlay driver that realises them on each
-//! node (§4 of the facts sheet): the `1-<id>` namespace with br0 and vxlan0, static FDB and
-//! neighbour entries from the gossip table, docker_gwbridge, `ingress_sbox`, per-network
-//! load-balancer sandboxes, IPVS with firewall marks from 256, and the routing mesh.
+//! node (docs/docker-model.md *Overlay and swarm*; its sections are named in *italics* below):
+//! the `1-<id>` namespace with br0 and vxlan0, static FDB and neighbour entries from the
+//! gossip table, docker_gwbridge, `ingress_sbox`, per-network load-balancer sandboxes, IPVS with firewall marks from 256, and the routing mesh.
 //!
 //! The control plane (raft on 2377, gossip on 7946) is modelled as state, not as frames:
 //! what it would deliver appears as the entries it programs.
@@ -122,7 +122,7 @@ pub struct Attachment {
 
 #[derive(Clone)]
 pub struct Swarm {
-    /// The engines' release: where 20.10 was observed to differ (report lab7), it decides.
+    /// The engines' release: where 20.10.24 differs (fixtures `lab7-*` in `testdata/engine-20.10/`), it decides.
     pub era: super::era::Era,
     pub nodes: Vec<Node>,
     pub networks: Vec<OverlayNet>,
@@ -149,7 +149,7 @@ fn dns_ports_of(endpoint_id: &str) -> (u16, u16) {
     (32768 + (h % 28232) as u16, 32768 + ((h >> 16) % 28232) as u16)
 }
 
-/// A container's MAC on an overlay: always derived from its IP (§4.1).
+/// A container's MAC on an overlay: always derived from its IP (*Overlay plumbing*).
 pub fn overlay_mac(ip: Ipv4Addr) -> Mac {
     let o = ip.octets();
     Mac([0x02, 0x42, o[0], o[1], o[2], o[3]])
@@ -286,7 +286,7 @@ impl Swarm {
     }
 
     /// `docker network create -d overlay`: a /24 from 10.0.0.0/8, serial allocation, the next
-    /// VNI (§1.3, §4.2).
+    /// VNI (*Default address pools*, *VNI and ports*).
     fn create_network(
         &mut self,
         name: &str,
@@ -612,7 +612,7 @@ impl Swarm {
             ips.push((n.clone(), ip));
             // The node instantiates the network: its load-balancer endpoint (lb-<net>) comes
             // with the first task there. 20.10 hands it out once the service's tasks have
-            // theirs (report lab7: web .2 .3, lb-appnet .4): see `lb_after_tasks`.
+            // theirs (20.10.24 fixture `lab7-network-inspect-appnet-verbose.json`: web .2 .3, lb-appnet .4): see `lb_after_tasks`.
             if !self.networks[i].ingress && self.era != super::era::Era::V20_10 {
                 self.lb_endpoint(i, &node)?;
             }
@@ -624,7 +624,7 @@ impl Swarm {
         if let Some((_, e)) = engines.iter_mut().find(|(h, _)| *h == node) {
             e.add_sandbox(&name, &image, env, ContainerKind::Task, "eth1")?;
             // mode=host: the node's daemon binds the ports as for `docker run -p`, on the
-            // task's docker_gwbridge endpoint (report lab7: DNAT to the gwbridge address).
+            // task's docker_gwbridge endpoint (20.10.24 fixture `lab7-host-iptables-save-with-services.txt`: DNAT to the gwbridge address).
             let bindings: Vec<PortBinding> = self.services[si]
                 .host_ports
                 .iter()
@@ -673,7 +673,7 @@ impl Swarm {
     }
 
     /// Every node that holds a service's load balancer numbers it from 256 in creation
-    /// order; marks can differ between nodes (§4.5).
+    /// order; marks can differ between nodes (*Routing mesh*).
     fn assign_fwmarks(&mut self) {
         let names: Vec<String> = self.services.iter().filter(|s| !s.vips.is_empty()).map(|s| s.name.clone()).collect();
         for n in &mut self.nodes {
@@ -899,7 +899,7 @@ impl Swarm {
     /// `host` knows it from the gossip table: each service on the network by name with its
     /// VIP there (`<nil>` for dnsrr), its firewall mark on this node (`LocalLBIndex`, 0
     /// without one) and every task's endpoint; standalone containers under the empty name
-    /// (report lab7 network-inspect-appnet-verbose.json). `None` for a network it lacks.
+    /// (20.10.24 fixture `lab7-network-inspect-appnet-verbose.json`). `None` for a network it lacks.
     pub fn services_verbose(&self, host: &str, net: &str) -> Option<serde_json::Value> {
         let i = self.net_idx(net)?;
         let n = &self.networks[i];
@@ -954,7 +954,7 @@ impl Swarm {
 
     /// DNS names a sandbox on overlays resolves: on each of its user overlays, every service
     /// there by name (→ VIP) and `tasks.<name>` (→ task IPs), task names, and standalone
-    /// containers by name (§2.7).
+    /// containers by name (*Embedded DNS*).
     pub fn dns_records(&self, sandbox: &str) -> Vec<DnsRecord> {
         let nets: Vec<String> = match self.find_task(sandbox) {
             Some((si, _)) => self.services[si].networks.clone(),
@@ -1049,7 +1049,7 @@ impl Swarm {
                 || self.services.iter().any(|s| !s.vips.is_empty() && s.networks.contains(&n.name))
             {
                 // 20.10 makes the lb sandbox with the node's endpoint, VIP services or not
-                // (report lab7: lb-appnet with dnsrr services only), and runs the embedded
+                // (20.10.24 fixture `lab7-network-inspect-appnet-verbose.json`: lb-appnet with dnsrr services only), and runs the embedded
                 // DNS's redirect in it as in every sandbox.
                 if self.era == super::era::Era::V20_10 {
                     let id = n.lb_ids.iter().find(|(h, _)| h == host).map(|x| x.1.as_str()).unwrap_or_default();
@@ -1126,7 +1126,7 @@ impl Swarm {
                     addr: Ipv4Net::new(*ip, n.subnet.len),
                 });
             }
-            // Remote endpoints, from the gossip table: neighbour + FDB entries on vxlan0 (§4.3).
+            // Remote endpoints, from the gossip table: neighbour + FDB entries on vxlan0 (*Peer table*).
             for (rh, rip) in self.remote_endpoints(i, host) {
                 let Some(vtep) = self.node(&rh).map(|x| x.addr) else { continue };
                 let mac = overlay_mac(rip);
@@ -1164,7 +1164,7 @@ impl Swarm {
         v
     }
 
-    /// ingress_sbox and lb-<net>: the VIP alias, MARK rules, IPVS and the SNAT (§4.5, §4.6).
+    /// ingress_sbox and lb-<net>: the VIP alias, MARK rules, IPVS and the SNAT (*Routing mesh*, *Service VIP*).
     fn plan_load_balancers(
         &self,
         host: &str,
@@ -1252,7 +1252,7 @@ impl Swarm {
     }
 
     /// The host's side of the routing mesh: DNAT of published ports to ingress_sbox's
-    /// docker_gwbridge address (§4.5).
+    /// docker_gwbridge address (*Routing mesh*).
     fn plan_routing_mesh(&self, host: &str, engine: &Engine, plan: &mut Plan) {
         let ports: Vec<(u16, &str)> =
             self.services.iter().flat_map(|s| s.ports.iter().map(|(p, _, proto)| (*p, *proto))).collect();
@@ -1265,7 +1265,7 @@ impl Swarm {
         };
         // 20.10 programs the host's ingress chains when the first published service's
         // backend is added (v20.10 libnetwork/service_linux.go addLBBackend → programIngress),
-        // so a fresh swarm leaves the host's rules alone (report lab7 after-init).
+        // so a fresh swarm leaves the host's rules alone (20.10.24 fixture `lab7-host-iptables-save-after-init.txt`).
         if engine.era() == super::era::Era::V20_10 && ports.is_empty() {
             return;
         }

@@ -1,3 +1,5 @@
+//! Sections in *italics* are in docs/docker-model.md.
+
 use super::*;
 use crate::apps::Traffic;
 use crate::{Sim, SimTime, Until, World};
@@ -9,20 +11,20 @@ fn engine() -> Engine {
 #[test]
 fn fresh_daemon_and_first_user_network_follow_docker_defaults() {
     let mut e = engine();
-    // §1.3: docker0 takes 172.17.0.0/16 with gateway .1; the first user network 172.18.0.0/16.
+    // *Default address pools*: docker0 takes 172.17.0.0/16 with gateway .1; the first user network 172.18.0.0/16.
     let b = e.network("bridge").expect("bridge");
     assert_eq!((b.device.as_deref(), b.gateway), (Some("docker0"), Some("172.17.0.1".parse().expect("ip"))));
     let id = e.exec_line("docker network create mynet").expect("create");
     assert_eq!(id.len(), 64);
     let n = e.network("mynet").expect("mynet");
     assert_eq!(n.pool.map(|p| p.subnet.to_string()), Some("172.18.0.0/16".into()));
-    // §2.1: br- + the first 12 hex chars of the network id.
+    // *Bridge devices*: br- + the first 12 hex chars of the network id.
     assert_eq!(n.device.clone(), Some(format!("br-{}", &id[..12])));
     e.exec_line("docker run -d --name web --network mynet -p 8080:80 nginx").expect("run");
     e.exec_line("docker run -d --name db --network mynet mysql:8").expect("run");
     e.exec_line("docker run -d --name old nginx").expect("run on the default bridge");
     let ip = |e: &Engine, c: &str| e.containers.iter().find(|x| x.name == c).expect("c").endpoints[0].ip.to_string();
-    // §1.5: lowest free address from the bottom; .1 is the gateway.
+    // *Addresses inside a subnet*: lowest free address from the bottom; .1 is the gateway.
     assert_eq!(
         (ip(&e, "web"), ip(&e, "db"), ip(&e, "old")),
         ("172.18.0.2".into(), "172.18.0.3".into(), "172.17.0.2".into())
@@ -59,7 +61,7 @@ fn daemon_errors_read_like_dockers() {
         ),
         "{dup}"
     );
-    // §1.5: a static IP only on user-defined networks. dockerd 20.10 here says "user specified
+    // *Addresses inside a subnet*: a static IP only on user-defined networks. dockerd 20.10 here says "user specified
     // IP address is supported on user defined networks only"; the sheet quotes v29 with
     // hyphens; the CLI parser answers first, in the 20.10 words.
     let ip = e.exec_line("docker run -d --name x --ip 172.17.0.9 nginx").unwrap_err().0;
@@ -67,12 +69,12 @@ fn daemon_errors_read_like_dockers() {
         ip.replace('-', " ").contains("user specified IP address is supported on user defined networks only"),
         "{ip}"
     );
-    // §2.6: `Bind for 0.0.0.0:8080 failed: port is already allocated`.
+    // *Published ports*: `Bind for 0.0.0.0:8080 failed: port is already allocated`.
     e.exec_line("docker run -d --name p1 -p 8080:80 nginx").expect("run");
     let bind = e.exec_line("docker run -d --name p2 -p 8080:80 nginx").unwrap_err().0;
     assert!(bind.contains("Bind for 0.0.0.0:8080 failed: port is already allocated"), "{bind}");
     assert!(e.containers.iter().all(|c| c.name != "p2"), "a failed run leaves nothing behind");
-    // §1.2: an explicit overlapping subnet.
+    // *IPAM API and errors*: an explicit overlapping subnet.
     let ov = e.exec_line("docker network create --subnet 172.17.5.0/24 other").unwrap_err().0;
     assert!(ov.contains("Pool overlaps with other one on this address space"), "{ov}");
     assert!(e.exec_line("docker network create -d overlay ov").unwrap_err().0.starts_with("netsim:"));
@@ -150,7 +152,7 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
     assert!(has("db", &format!("from {}:", ip("web", "backend"))), "{logs:#?}");
     assert!(has("spy", "1 packets transmitted, 0 received"), "{logs:#?}");
     // web's default route: among its non-internal endpoints the network name that sorts
-    // first supplies the gateway (§1.1), so backend (joined second, eth1) wins.
+    // first supplies the gateway (*Objects and names*), so backend (joined second, eth1) wins.
     let web_routes: Vec<_> = plan.routes.iter().filter(|r| r.ns == "web").collect();
     assert_eq!(web_routes.len(), 1);
     assert_eq!(web_routes[0].dev.as_deref(), Some("eth1"), "eth1 is the backend endpoint, joined second");

@@ -22,7 +22,7 @@ fn mac_from_ip_only_in_20_10() {
 }
 
 // ---------------------------------------------------------------------------------------
-// 20.10 against the real engine: fixtures from /work/research-20.10 (see testdata README).
+// 20.10 against the real engine: fixtures in testdata/engine-20.10/ (see its README).
 // ---------------------------------------------------------------------------------------
 
 use std::collections::BTreeMap;
@@ -212,7 +212,7 @@ fn lab4_published_port_matches_the_real_engine() {
 #[test]
 fn lab8_internal_noicc_and_named_bridge_match_the_real_engine() {
     let mut e = daemon(Era::V20_10, 1400);
-    // lab7 took 172.22 for docker_gwbridge, removed at its end.
+    // The swarm set-up before it took 172.22 for docker_gwbridge and removed it at its end.
     history(&mut e, &["appnet", "netA", "netB", "webnet", "gw"]);
     run(&mut e, "docker network create probe1");
     run(&mut e, "docker network create --internal internalnet");

@@ -2,8 +2,8 @@
 //! (the "linear allocator", first shipped in v27.0.0, moby commit 9d288b5b43); with
 //! [`Ipam::set_round_robin`], ≤ v26's rotating choice of dynamic subnets (Docker 20.10).
 //!
-//! Facts sheet: `/work/shared/reference/docker-networking.md` §1.2–§1.5 and §8; moby paths:
-//! `LN/ipams/defaultipam/{allocator.go,address_space.go}`, `LN/internal/addrset/addrset.go`,
+//! Behaviour: docs/docker-model.md, *IPAM* (sections in *italics* below are there); moby paths
+//! (`LN/` = `libnetwork/`): `LN/ipams/defaultipam/{allocator.go,address_space.go}`, `LN/internal/addrset/addrset.go`,
 //! `LN/bitmap/sequence.go`, `LN/network.go` (ipamAllocateVersion / ipamReleaseVersion),
 //! `api/types/network/ipam.go` (create-time validation) and `LN/ipamutils/utils.go`.
 //!
@@ -27,7 +27,7 @@
 //! * [`Ipam::validate`] = the create-time checks whose errors start with
 //!   `invalid network config:`.
 //!
-//! # Choices where the facts sheet is ambiguous (all taken from the moby source)
+//! # Choices where Docker's documentation is silent (all taken from the moby source)
 //! * A static address request (`--ip`) is checked against the **parent subnet only**
 //!   (`address_space.go` requestAddress uses `nw.Contains`): an address outside the
 //!   `--ip-range` but inside `--subnet` is accepted; outside the subnet it fails with
@@ -76,7 +76,7 @@ pub const ERR_IP_ALREADY_ALLOCATED: &str = "Address already in use";
 pub const ERR_IP_OUT_OF_RANGE: &str = "requested address is out of range";
 /// `ipamapi.ErrNoAvailableIPs`.
 pub const ERR_NO_AVAILABLE_IPS: &str = "no available addresses on this pool";
-/// `ipamapi.ErrNoMoreSubnets` (v27+; ≤ v26 said something else, see §1.4).
+/// `ipamapi.ErrNoMoreSubnets` (v27+; ≤ v26 said something else, see *Picking a subnet*).
 pub const ERR_NO_MORE_SUBNETS: &str = "all predefined address pools have been fully subnetted";
 /// ≤ v26's exhaustion error (`v24.0.0:libnetwork/network.go` ipamAllocateVersion).
 pub const ERR_NO_MORE_SUBNETS_V26: &str =

@@ -1,4 +1,5 @@
-//! Tests against /work/shared/reference/docker-networking.md (section named per test).
+//! Tests against Docker's IPAM behaviour; each names its section of docs/docker-model.md in
+//! *italics* (the moby sources are listed there and in `mod.rs`).
 
 use super::*;
 
@@ -23,7 +24,7 @@ fn explicit(ipam: &mut Ipam, subnet: &str, range: Option<&str>) -> Result<PoolId
     ipam.request_pool(AddressSpace::Local, &cfg, &[], false, false)
 }
 
-// §1.3: 31 local subnets in order, 65,536 global /24s.
+// *Default address pools*: 31 local subnets in order, 65,536 global /24s.
 #[test]
 fn default_pool_lists() {
     let ipam = Ipam::default();
@@ -38,7 +39,7 @@ fn default_pool_lists() {
     assert_eq!(g.base.subnets(g.size).count(), 65_536);
 }
 
-// §1.3 "Typical results on a fresh host" + §1.4 exhaustion (v27+ text).
+// *Default address pools* "Typical results on a fresh host" + *Picking a subnet* exhaustion (v27+ text).
 #[test]
 fn fresh_daemon_subnet_sequence_and_exhaustion() {
     let mut ipam = Ipam::default();
@@ -59,7 +60,7 @@ fn fresh_daemon_subnet_sequence_and_exhaustion() {
     assert_eq!(err.kind, ErrorKind::InvalidParameter);
 }
 
-// §1.4 v27+: a deleted network's subnet is reused at once.
+// *Picking a subnet* v27+: a deleted network's subnet is reused at once.
 #[test]
 fn freed_subnet_is_reused_immediately() {
     let mut ipam = Ipam::default();
@@ -76,7 +77,7 @@ fn freed_subnet_is_reused_immediately() {
     assert_eq!(ipam.subnet(n20), p("172.20.0.0/16"));
 }
 
-// §1.4 reserved prefixes: on-link routes and nameservers (/32), local space only.
+// *Picking a subnet* reserved prefixes: on-link routes and nameservers (/32), local space only.
 #[test]
 fn reserved_prefixes_are_skipped() {
     let mut ipam = Ipam::default();
@@ -96,7 +97,7 @@ fn reserved_prefixes_are_skipped() {
     assert_eq!(err.unwrap_err().message, ERR_NO_MORE_SUBNETS);
 }
 
-// §1.3 swarm: ingress 10.0.0.0/24, first overlay 10.0.1.0/24; §1.5 serial allocation.
+// *Default address pools* swarm: ingress 10.0.0.0/24, first overlay 10.0.1.0/24; *Addresses inside a subnet* serial allocation.
 #[test]
 fn swarm_subnets_and_serial_addresses() {
     let mut ipam = Ipam::default();
@@ -116,7 +117,7 @@ fn swarm_subnets_and_serial_addresses() {
     assert_eq!(dynamic(&mut ipam).subnet, p("172.17.0.0/16"));
 }
 
-// §1.5 serial wraps at the end of the pool.
+// *Addresses inside a subnet* serial wraps at the end of the pool.
 #[test]
 fn serial_allocation_wraps() {
     let pools = PoolSpec::swarm_default_addr_pools(&["10.20.0.0/16"], 29).unwrap();
@@ -140,7 +141,7 @@ fn serial_allocation_wraps() {
     assert_eq!(ipam.request_address(net, None).unwrap(), ip("10.20.0.4"));
 }
 
-// §1.5 local networks: lowest free, released one reused at once.
+// *Addresses inside a subnet* local networks: lowest free, released one reused at once.
 #[test]
 fn local_addresses_lowest_free() {
     let mut ipam = Ipam::default();
@@ -157,7 +158,7 @@ fn local_addresses_lowest_free() {
     assert_eq!(ipam.release_address(net, ip("10.0.0.1")).unwrap_err().message, ERR_IP_OUT_OF_RANGE);
 }
 
-// §1.5 static --ip requests.
+// *Addresses inside a subnet* static --ip requests.
 #[test]
 fn static_address_requests() {
     let mut ipam = Ipam::default();
@@ -175,7 +176,7 @@ fn static_address_requests() {
     assert_eq!(ipam.request_address(net, None).unwrap(), ip("172.30.0.2"));
 }
 
-// §1.5 --ip-range: TestRequestReleaseAddressFromSubPool expects x.y.30.255 allocatable.
+// *Addresses inside a subnet* --ip-range: TestRequestReleaseAddressFromSubPool expects x.y.30.255 allocatable.
 #[test]
 fn ip_range_sub_pool() {
     let mut ipam = Ipam::default();
@@ -203,7 +204,7 @@ fn ip_range_sub_pool() {
     assert_eq!(ipam.request_address(net, None).unwrap(), ip("172.28.30.7"));
 }
 
-// §1.5: range at the very start / end of the subnet never yields the parent's network/broadcast.
+// *Addresses inside a subnet*: range at the very start / end of the subnet never yields the parent's network/broadcast.
 #[test]
 fn ip_range_at_subnet_edges() {
     let mut ipam = Ipam::default();
@@ -218,7 +219,7 @@ fn ip_range_at_subnet_edges() {
     assert_eq!(last, ip("172.28.255.254"));
 }
 
-// §1.4 explicit subnet overlap text; §1.2 wrapping "invalid pool request: ".
+// *Picking a subnet* explicit subnet overlap text; *IPAM API and errors* wrapping "invalid pool request: ".
 #[test]
 fn explicit_subnet_overlap() {
     let mut ipam = Ipam::default();
@@ -243,7 +244,7 @@ fn explicit_subnet_overlap() {
     ipam.release_pool(docker0).unwrap();
 }
 
-// §1.4 quirk (moby#46756): with --ip-range the parent is not overlap-checked.
+// *Picking a subnet* quirk (moby#46756): with --ip-range the parent is not overlap-checked.
 #[test]
 fn ip_range_quirk_skips_parent_overlap_check() {
     let mut ipam = Ipam::default();
@@ -276,7 +277,7 @@ fn ip_range_quirk_skips_parent_overlap_check() {
     );
 }
 
-// §1.5 create-time validation texts.
+// *Addresses inside a subnet* create-time validation texts.
 #[test]
 fn validation_errors() {
     let cfg = |s: &str, r: Option<&str>, g: Option<&str>| IpamConfig {
@@ -339,7 +340,7 @@ fn validation_errors() {
     assert_eq!(e.message, "invalid network config:\ninvalid subnet : invalid CIDR block notation");
 }
 
-// §1.5 --gateway, gateway-less networks, --aux-address; §8 IPsInUse.
+// *Addresses inside a subnet* --gateway, gateway-less networks, --aux-address; *Inspect output* IPsInUse.
 #[test]
 fn gateway_aux_and_ips_in_use() {
     let mut ipam = Ipam::default();
@@ -392,7 +393,7 @@ fn gateway_aux_and_ips_in_use() {
     assert_eq!(e.message, "failed to allocate gateway (10.7.0.1): requested address is out of range");
 }
 
-// §1.5: network/broadcast not reserved for /31 (RFC 3021) and /32.
+// *Addresses inside a subnet*: network/broadcast not reserved for /31 (RFC 3021) and /32.
 #[test]
 fn slash31_and_slash32() {
     let mut ipam = Ipam::default();
@@ -441,7 +442,7 @@ fn huge_subnets_are_lazy() {
     assert_eq!(e.message, ERR_NO_MORE_SUBNETS);
 }
 
-// §1.3 configurable pools and their validation errors.
+// *Default address pools* configurable pools and their validation errors.
 #[test]
 fn configurable_pools() {
     let spec = PoolSpec::parse_daemon_opt("base=172.80.0.0/16,size=24").unwrap();
@@ -474,7 +475,7 @@ fn configurable_pools() {
         "could not construct global address space: network at index 0 (&{10.0.0.0/8 0}) is not in canonical form"
     );
 
-    // Swarm: mask 0 means 24; > 29 and shorter than the pool are refused (§1.3).
+    // Swarm: mask 0 means 24; > 29 and shorter than the pool are refused (*Default address pools*).
     let pools = PoolSpec::swarm_default_addr_pools(&["10.10.0.0/16", " 10.20.0.0/16 "], 0).unwrap();
     assert_eq!(pools[1], PoolSpec { base: p("10.20.0.0/16"), size: 24 });
     assert_eq!(
@@ -569,7 +570,7 @@ fn prefix_parsing_and_helpers() {
     assert_eq!(parse_ipv4("1.2.3.04"), None);
 }
 
-// §1.4 (≤ v26) and the 20.10 report (lab3, lab8 ip-reuse): round-robin from the last
+// *Picking a subnet* (≤ v26) and Docker 20.10.24 as observed (`Era::V20_10`): round-robin from the last
 // allocation, skipping allocated and reserved subnets, wrapping at the end of the list.
 #[test]
 fn round_robin_rotates_skips_reserved_and_wraps() {

@@ -1,6 +1,5 @@
 //! `--endpoint-mode dnsrr` and `--publish mode=host` against Docker Engine 20.10.24 as the
-//! report's lab 7 recorded it (`/work/research-20.10/lab7`, fixtures copied to
-//! `testdata/engine-20.10/lab7-*`), and the same behaviour in the v29 era.
+//! fixtures `testdata/engine-20.10/lab7-*` record it, and the same behaviour in the v29 era.
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -19,8 +18,8 @@ macro_rules! fixture {
     };
 }
 
-/// The lab's history before lab 7 on the real engine: four bridge networks created and
-/// removed, so 20.10's round-robin subnets give docker_gwbridge 172.22/16 as there.
+/// What the recorded engine had done before the `lab7-*` set-up: four bridge networks created
+/// and removed, so 20.10's round-robin subnets give docker_gwbridge 172.22/16 as there.
 const HISTORY: [&str; 4] = ["appnet", "netA", "netB", "webnet"];
 
 /// One swarm node (`node1`, the only one) and a plain LAN host (`lanpc`), on `version`.
