@@ -23,7 +23,7 @@ pub enum Which {
         interval: SimTime,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Also run ns-3's bench_lan (shared/bench/ns3) with the same N and P, alternating
+        /// Also run the ns-3 baseline `bench_lan` (BENCHMARKS.md) with the same N and P, alternating
         /// with netsim, and print both.
         #[arg(long)]
         ns3: Option<std::path::PathBuf>,
@@ -108,7 +108,7 @@ pub fn run(w: Which) -> Result<()> {
                         .output()
                         .map_err(|e| {
                             miette!(
-                                help = "build it with shared/bench/ns3/build.sh",
+                                help = "BIN is the ns-3 baseline program described in BENCHMARKS.md",
                                 "cannot run ns-3 benchmark {}: {e}",
                                 bin.display()
                             )

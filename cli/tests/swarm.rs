@@ -185,10 +185,10 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
     assert_eq!(dns.len(), 1, "{dns:?}");
     let f: Vec<&str> = dns[0].split('\t').collect();
     assert_eq!(f[0], format!("node1:{webapp}/lo"), "{dns:?}");
-    assert_eq!(f[1], "600", "embedded DNS TTL (§2.7): {dns:?}");
+    assert_eq!(f[1], "600", "embedded DNS TTL (*Embedded DNS*): {dns:?}");
     let vip = f[2].to_string();
     assert!(vip.starts_with("10.0.1.") && !vip.contains(','), "one A record, the VIP: {dns:?}");
-    assert_ne!(vip, mysql_ip, "`mysql` must resolve to the VIP, not to the task (§2.7, §4.6)");
+    assert_ne!(vip, mysql_ip, "`mysql` must resolve to the VIP, not to the task (*Embedded DNS*, *Service VIP*)");
     // *Service VIP*: the VIP is a /32 alias in node1's LB sandbox.
     let lb_addr = show(&s, "node1:lb-myoverlaynetwork", "addr");
     assert!(lb_addr.contains(&format!("inet {vip}/32 scope global eth0")), "{lb_addr}");
@@ -221,8 +221,8 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
         assert_eq!(f[2], format!("192.168.99.101,{lb_ip}"), "outer src = node1, inner src = node1's LB IP: {l}");
         assert_eq!(f[3], format!("192.168.99.102,{mysql_ip}"), "outer dst = node2, inner dst = the task: {l}");
         assert_eq!(f[4], "4789", "{l}");
-        assert_eq!(f[5], "0x0000", "outer UDP checksum 0 (§7.4): {l}");
-        assert!(f[6].starts_with("64,"), "outer TTL 64 (§7.4): {l}");
+        assert_eq!(f[5], "0x0000", "outer UDP checksum 0 (*On the wire*): {l}");
+        assert!(f[6].starts_with("64,"), "outer TTL 64 (*On the wire*): {l}");
         assert!(f[7].ends_with(&format!(",{}", overlay_mac(&lb_ip))), "{l}");
         assert!(f[8].ends_with(&format!(",{}", overlay_mac(&mysql_ip))), "{l}");
         assert_eq!(f[9], "INSERT INTO course_details (course_name, course_id) VALUES ('Docker', 'DK101')", "{l}");

@@ -1066,7 +1066,7 @@ pub fn restore_input(lines: &[(&str, &str)]) -> Result<Option<String>, String> {
 }
 
 /// The rules this kernel can load, as (table, rule): without IPVS, `-m ipvs` rules cannot be
-/// (facts sheet §10), which a note says once.
+/// (docs/linux-model.md, *IPVS*), which a note says once.
 fn loadable<'a>(
     rules: impl Iterator<Item = &'a sim_core::plan::IptablesPlan>,
     notes: &mut Vec<String>,
@@ -1082,7 +1082,7 @@ fn loadable<'a>(
         .map(|l| (l.table.as_str(), l.rule.as_str()))
         .collect();
     if dropped && !notes.iter().any(|n| n.contains("-m ipvs")) {
-        notes.push("iptables `-m ipvs` rules: not loaded; this kernel has no IPVS (facts sheet §10)".into());
+        notes.push("iptables `-m ipvs` rules: not loaded; this kernel has no IPVS (docs/linux-model.md)".into());
     }
     out
 }

@@ -183,7 +183,7 @@ fn without_empty_tables(lines: &[String]) -> Vec<String> {
     out
 }
 
-/// Whether this kernel has IPVS (this machine's does not: facts sheet §10).
+/// Whether this kernel has IPVS (`CONFIG_IP_VS`; many do not: docs/linux-model.md).
 pub fn kernel_has_ipvs() -> bool {
     std::path::Path::new("/proc/net/ip_vs").exists()
 }

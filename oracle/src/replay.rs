@@ -62,7 +62,7 @@ pub fn hostable(loaded: &Loaded) -> Result<String, Error> {
     }
     if let Some(s) = sc.steps.iter().find(|s| s.run.split_whitespace().any(vlan_parent)) {
         return Err(Error::NotHostable(format!(
-            "{}: `{}` makes an 802.1Q device, which this kernel does not have (facts sheet §10)",
+            "{}: `{}` makes an 802.1Q device, which this kernel does not have (docs/linux-model.md)",
             loaded.file, s.run
         )));
     }
@@ -197,7 +197,8 @@ impl Runner {
         }
         // The simulator runs until nothing is left to do, neighbour timers included: a
         // neighbour used after the last step is probed 5 s later (delay_first_probe_time).
-        // Wait that out, and a second more for the capture (facts sheet §10).
+        // Wait that out, and a second more for the capture (packet(7): TPACKET_V3 hands frames
+        // over a block at a time; docs/linux-model.md, *Packet capture*).
         std::thread::sleep(Duration::from_millis(6500));
         self.snapshot()?;
         if self.swarm && !netsim_netns::state::kernel_has_ipvs() {

@@ -397,7 +397,7 @@ pub struct TcpConn {
     pub await_reply: bool,
 }
 
-/// Linux's TCP defaults as observed on this kernel (facts sheet §10).
+/// Linux's TCP defaults as a current kernel sends them (docs/linux-model.md, *TCP defaults*).
 const SYN_WINDOW: u16 = 64240;
 const SYNACK_WINDOW: u16 = 65160;
 /// Receive windows once established, as this kernel advertises them (63 and 64 with wscale

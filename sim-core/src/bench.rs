@@ -1,5 +1,5 @@
 //! The benchmark workloads, as plans, so `netsim bench` and tests build the same thing as
-//! the ns-3 baselines in `shared/bench/ns3/` (bench_lan.cc).
+//! the ns-3 baseline program (`bench_lan`, described in BENCHMARKS.md).
 
 use std::net::Ipv4Addr;
 

@@ -57,7 +57,7 @@ pub struct NsPlan {
     #[serde(default)]
     pub ip_forward: bool,
     /// `net.bridge.bridge-nf-call-iptables`: bridged IPv4 traverses iptables (br_netfilter).
-    /// On by default in a new namespace on this kernel (facts sheet §10).
+    /// On by default in a new namespace once br_netfilter is loaded (docs/linux-model.md).
     #[serde(default = "yes")]
     pub bridge_nf_call_iptables: bool,
 }

@@ -37,7 +37,7 @@ fn unanswered_arp_three_broadcasts_one_second_apart_then_host_unreachable() {
     let s = sim(PAIR, r#"Ping(at: "1s", ns: "a", dst: "10.0.0.9", count: 1)"#);
     let arps: Vec<_> = tx_on(&s, "a/eth0").into_iter().filter(|(_, l)| l.contains("who-has 10.0.0.9")).collect();
     // mcast_solicit=3, retrans_time=1 s: requests at 1, 2, 3 s; FAILED when the third times out.
-    // Seen on this machine's kernel (two netns, AF_PACKET capture): requests at +0, +1.03,
+    // Seen on Linux 6.18 (two netns, AF_PACKET capture): requests at +0, +1.03,
     // +2.06 s, then `ip neigh` says FAILED.
     let times: Vec<u64> = arps.iter().map(|(t, _)| t.as_nanos()).collect();
     assert_eq!(times, [1_000_000_000, 2_000_000_000, 3_000_000_000], "{arps:?}");
@@ -51,7 +51,7 @@ fn unanswered_arp_three_broadcasts_one_second_apart_then_host_unreachable() {
 #[test]
 fn stale_entry_in_use_is_reprobed_by_unicast_after_delay_first_probe_time() {
     // b learns a's MAC from a's ARP request (STALE), uses it for its replies (DELAY), and
-    // 5 s later sends a unicast probe (PROBE) that a answers. Seen on this machine's kernel:
+    // 5 s later sends a unicast probe (PROBE) that a answers. Seen on Linux 6.18:
     // the responder's unicast "who-has" came 5.096 s after a single ping.
     let s = sim(PAIR, r#"Ping(at: "1s", ns: "a", dst: "10.0.0.2", count: 1)"#);
     let b_arps: Vec<_> = tx_on(&s, "b/eth0").into_iter().filter(|(_, l)| l.contains("ARP, Request")).collect();

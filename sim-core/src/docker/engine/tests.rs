@@ -38,7 +38,8 @@ fn fresh_daemon_and_first_user_network_follow_docker_defaults() {
 fn daemon_errors_read_like_dockers() {
     let mut e = engine();
     e.exec_line("docker network create mynet").expect("create");
-    // Seen from this machine's dockerd: `network with name X already exists`.
+    // dockerd's words (`daemon/network.go`; Docker 20.10.24 prints the same): `network with name X
+    // already exists`.
     assert_eq!(
         e.exec_line("docker network create mynet").unwrap_err().0,
         "Error response from daemon: network with name mynet already exists"
@@ -61,9 +62,9 @@ fn daemon_errors_read_like_dockers() {
         ),
         "{dup}"
     );
-    // *Addresses inside a subnet*: a static IP only on user-defined networks. dockerd 20.10 here says "user specified
-    // IP address is supported on user defined networks only"; the sheet quotes v29 with
-    // hyphens; the CLI parser answers first, in the 20.10 words.
+    // *Addresses inside a subnet*: a static IP only on user-defined networks. dockerd 20.10 says
+    // "user specified IP address is supported on user defined networks only"; newer releases
+    // hyphenate it (`daemon/container_operations.go`); the CLI parser answers first, in the 20.10 words.
     let ip = e.exec_line("docker run -d --name x --ip 172.17.0.9 nginx").unwrap_err().0;
     assert!(
         ip.replace('-', " ").contains("user specified IP address is supported on user defined networks only"),
