@@ -23,8 +23,8 @@ pub enum Which {
         interval: SimTime,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Also run the ns-3 baseline `bench_lan` (BENCHMARKS.md) with the same N and P, alternating
-        /// with netsim, and print both.
+        /// Also run the ns-3 baseline `bench_lan` (BENCHMARKS.md) with the same N and P,
+        /// alternating with netsim, and print both.
         #[arg(long)]
         ns3: Option<std::path::PathBuf>,
         /// Rounds of (netsim, ns-3) when --ns3 is given.

@@ -87,7 +87,8 @@ fn default_bridge_has_no_names_user_bridge_resolves_names_and_aliases() {
     let s = lab("default-vs-user-bridge");
     let (pcap, log) = run(&s);
 
-    // Default bridge: no embedded DNS, so the name fails; the IP works (*Default bridge vs user-defined*).
+    // Default bridge: no embedded DNS, so the name fails; the IP works (*Default bridge vs
+    // user-defined*).
     let by_name = between(&log, "docker exec c1 ping -c 1 c2", Some("docker exec c1 ping -c 2 172.17.0.3"));
     assert!(!by_name.contains("bytes from"), "{by_name}");
     assert!(by_name.contains("ping: c2:"), "ping must report that c2 does not resolve:\n{by_name}");
@@ -95,8 +96,9 @@ fn default_bridge_has_no_names_user_bridge_resolves_names_and_aliases() {
     assert!(by_ip.contains("64 bytes from 172.17.0.3: icmp_seq=1 ttl=64"), "{by_ip}");
     assert!(by_ip.contains("2 packets transmitted, 2 received, 0% packet loss"), "{by_ip}");
 
-    // User bridge: names and aliases through 127.0.0.11; the first user network is
-    // 172.18.0.0/16, and containers get .2, .3, .4 in order (*Default address pools*, *Addresses inside a subnet*).
+    // User bridge: names and aliases through 127.0.0.11; the first user network is 172.18.0.0/16,
+    // and containers get .2, .3, .4 in order (*Default address pools*, *Addresses inside a
+    // subnet*).
     let web = between(&log, "docker exec client ping -c 2 web", Some("docker exec client nslookup database"));
     assert!(web.contains("resolved web → 172.18.0.2"), "{web}");
     assert!(web.contains("2 packets transmitted, 2 received, 0% packet loss"), "{web}");
@@ -125,8 +127,8 @@ fn default_bridge_has_no_names_user_bridge_resolves_names_and_aliases() {
         assert!(route.lines().any(|l| l == format!("default via {gw} dev eth0")), "{c}: {route}");
     }
 
-    // On the wire: every embedded-DNS answer has TTL 600 (*Embedded DNS*) and the right address; the
-    // queries stay on the client's lo; c1 never asks 127.0.0.11.
+    // On the wire: every embedded-DNS answer has TTL 600 (*Embedded DNS*) and the right address;
+    // the queries stay on the client's lo; c1 never asks 127.0.0.11.
     let answers =
         fields(&pcap, "dns.flags.response == 1", &["frame.interface_name", "dns.qry.name", "dns.resp.ttl", "dns.a"]);
     assert!(!answers.is_empty(), "no DNS answer in the capture");
@@ -269,14 +271,16 @@ fn user_bridges_are_isolated_until_network_connect() {
     assert!(by_name.contains("resolved cb → 172.19.0.2"), "{by_name}");
     assert!(by_name.contains("1 packets transmitted, 1 received"), "{by_name}");
 
-    // netB is the second user network: 172.19.0.0/16; ca joins it as eth1 with the next
-    // free address (*Default address pools*, *Addresses inside a subnet*, interface names *Objects and names*).
+    // netB is the second user network: 172.19.0.0/16; ca joins it as eth1 with the next free
+    // address (*Default address pools*, *Addresses inside a subnet*, interface names *Objects and
+    // names*).
     let addr = show(&s, "host1:ca", "addr");
     assert!(addr.contains("inet 172.18.0.2/16 brd 172.18.255.255 scope global eth0"), "{addr}");
     assert!(addr.contains("inet 172.19.0.3/16 brd 172.19.255.255 scope global eth1"), "{addr}");
     assert!(show(&s, "host1:cb", "addr").contains("inet 172.19.0.2/16 "));
 
-    // The direct attempt dies in raw PREROUTING (v29 per-endpoint rule, *iptables, v29*/*Who reaches whom*).
+    // The direct attempt dies in raw PREROUTING (v29 per-endpoint rule, *iptables, v29*/*Who
+    // reaches whom*).
     let hops = hop_log(&s);
     assert!(
         hops.contains(&format!("raw/PREROUTING: -A PREROUTING -d 172.19.0.2/32 ! -i {br_b} -j DROP → DROP")),
@@ -380,7 +384,8 @@ fn webapp_mysql_bridge_decodes_http_dns_and_mysql() {
 fn macvlan_children_sit_on_the_lan_without_nat_and_the_parent_cannot_reach_them() {
     let f = lab("macvlan");
     let (pcap, out) = run(&f);
-    // *macvlan and ipvlan*: containers appear on the LAN with addresses from --ip-range, their own MAC, no NAT.
+    // *macvlan and ipvlan*: containers appear on the LAN with addresses from --ip-range, their own
+    // MAC, no NAT.
     let addr = show(&f, "host1:web", "addr");
     assert!(addr.contains("inet 192.168.99.192/24"), "first address of --ip-range 192.168.99.192/27:\n{addr}");
     let route = show(&f, "host1:web", "route");
@@ -404,7 +409,8 @@ fn macvlan_children_sit_on_the_lan_without_nat_and_the_parent_cannot_reach_them(
     assert_eq!(syn, vec![format!("{mac}\t80")], "the SYN goes to the container's MAC, port 80");
     assert!(between(&out, "curl http://192.168.99.192/", Some("ping -c 1 192.168.99.192")).contains("200 OK"), "{out}");
     assert!(!show(&f, "host1", "iptables").contains("192.168.99.192"), "macvlan has no NAT rules");
-    // The host cannot reach its own macvlan child (*macvlan and ipvlan*, [kernel]): ARP never gets an answer.
+    // The host cannot reach its own macvlan child (*macvlan and ipvlan*, [kernel]): ARP never gets
+    // an answer.
     let ping = between(&out, "ping -c 1 192.168.99.192", None);
     assert!(ping.contains("Destination Host Unreachable") && ping.contains("100% packet loss"), "{ping}");
 }

@@ -1,8 +1,9 @@
 //! The swarm model (ingress routing mesh, overlay VXLAN, service VIPs, IPVS, swarm IPAM and
 //! scheduling) checked against Docker's behaviour (sections in *italics* are in
-//! docs/docker-model.md, which names the moby and swarmkit sources) and Wireshark's tshark, on the founding tutorial (scenarios/swarm-webapp-mysql.ron) and the
-//! overlay lab (scenarios/docker/swarm-overlay-vip.ron). tshark is required: these tests fail
-//! (not skip) without it.
+//! docs/docker-model.md, which names the moby and swarmkit sources) and Wireshark's tshark, on the
+//! founding tutorial (scenarios/swarm-webapp-mysql.ron) and the overlay lab
+//! (scenarios/docker/swarm-overlay-vip.ron). tshark is required: these tests fail (not skip)
+//! without it.
 
 mod common;
 
@@ -149,8 +150,8 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
     let bad = tshark(&pcap, &args);
     assert!(bad.trim().is_empty(), "bad checksums:\n{bad}");
 
-    // *Routing mesh*: the browser's POST to localhost:8001 is DNATed to ingress_sbox (172.18.0.2:8001)
-    // on docker_gwbridge, with the form values intact.
+    // *Routing mesh*: the browser's POST to localhost:8001 is DNATed to ingress_sbox
+    // (172.18.0.2:8001) on docker_gwbridge, with the form values intact.
     let post = fields(
         &pcap,
         "http.request.method == \"POST\"",
@@ -162,7 +163,8 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
     assert!(gw[0].starts_with("node1/docker_gwbridge\t172.18.0.2\t8001\t"), "{post:?}");
     assert!(gw[0].ends_with("\tcourse_name,course_id\tDocker,DK101"), "{post:?}");
     // In the task, before the REDIRECT: still port 8001, from node1's ingress_sbox address
-    // (*Routing mesh*: the backend sees the ingress_sbox IP, not the client), to the task's ingress IP.
+    // (*Routing mesh*: the backend sees the ingress_sbox IP, not the client), to the task's ingress
+    // IP.
     let task_addr = show(&s, &format!("node1:{webapp}"), "addr");
     let task_ingress = inet_on(&task_addr, "eth0");
     assert!(task_ingress.starts_with("10.0.0."), "{task_addr}");
@@ -194,9 +196,9 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
     assert!(lb_addr.contains(&format!("inet {vip}/32 scope global eth0")), "{lb_addr}");
     let lb_ip = inet_on(&lb_addr, "eth0");
 
-    // *On the wire* + *Service VIP*: the INSERT crosses the underlay in VXLAN VNI 4097 between the nodes' advertise
-    // addresses, UDP 4789, outer checksum 0, outer TTL 64; inside, the LB's address to the
-    // MySQL task (IP-derived MACs, *Overlay plumbing*).
+    // *On the wire* + *Service VIP*: the INSERT crosses the underlay in VXLAN VNI 4097 between the
+    // nodes' advertise addresses, UDP 4789, outer checksum 0, outer TTL 64; inside, the LB's
+    // address to the MySQL task (IP-derived MACs, *Overlay plumbing*).
     let vx = fields(
         &pcap,
         "mysql.query contains \"INSERT\" && vxlan",
@@ -248,7 +250,8 @@ fn hop_log_follows_dnat_mark_ipvs_snat_redirect_then_vxlan() {
     let hops = String::from_utf8_lossy(&out.stdout).into_owned();
     let webapp = task_name(&hops, "webapp1.1.");
     let ingress_ip = inet_on(&show(&s, &format!("node1:{webapp}"), "addr"), "eth0");
-    // *Routing mesh* packet walk, then *Service VIP*/*VNI and ports* for the MySQL connection to node2.
+    // *Routing mesh* packet walk, then *Service VIP*/*VNI and ports* for the MySQL connection to
+    // node2.
     let chain = [
         "DNAT 127.0.0.1:8001 → 172.18.0.2:8001".to_string(),
         "-j MARK --set-xmark 0x100/0xffffffff → mark set to 0x100".to_string(),
@@ -276,7 +279,8 @@ fn swarm_allocations_names_and_overlay_plumbing() {
     let s = tutorial();
     let log = run_quiet(&s);
 
-    // *Default address pools*/*VNI and ports*/*ingress and docker_gwbridge*: ingress is 10.0.0.0/24, gateway .1, VNI 4096, on both nodes.
+    // *Default address pools*/*VNI and ports*/*ingress and docker_gwbridge*: ingress is
+    // 10.0.0.0/24, gateway .1, VNI 4096, on both nodes.
     for node in ["node1", "node2"] {
         let ing = inspect_compact(&s, "ingress", Some(node));
         assert!(ing.contains(r#""Config":[{"Subnet":"10.0.0.0/24","Gateway":"10.0.0.1"}]"#), "{node}: {ing}");
@@ -286,8 +290,8 @@ fn swarm_allocations_names_and_overlay_plumbing() {
         let host = show(&s, node, "addr");
         assert!(host.contains("inet 172.18.0.1/16 brd 172.18.255.255 scope global docker_gwbridge"), "{host}");
     }
-    // *ingress and docker_gwbridge*: ingress_sbox eth0 = the node's ingress attachment (.2 on the first node, .3 on
-    // the second), eth1 = 172.18.0.2/16, the first endpoint on docker_gwbridge.
+    // *ingress and docker_gwbridge*: ingress_sbox eth0 = the node's ingress attachment (.2 on the
+    // first node, .3 on the second), eth1 = 172.18.0.2/16, the first endpoint on docker_gwbridge.
     for (node, ip, mac) in [("node1", "10.0.0.2", "02:42:0a:00:00:02"), ("node2", "10.0.0.3", "02:42:0a:00:00:03")] {
         let sbox = show(&s, &format!("{node}:ingress_sbox"), "addr");
         assert!(sbox.contains(&format!("inet {ip}/24 brd 10.0.0.255 scope global eth0")), "{node}: {sbox}");
@@ -297,8 +301,9 @@ fn swarm_allocations_names_and_overlay_plumbing() {
         assert_eq!(mtu_of(&sbox, "eth1"), 1500, "{node}: {sbox}");
     }
 
-    // *Objects and names*/*Inspect output*: the overlay's ID is 25 base-36 chars, the one `network create` printed; the
-    // first user overlay is 10.0.1.0/24 with VNI 4097, scope swarm, peers = both nodes.
+    // *Objects and names*/*Inspect output*: the overlay's ID is 25 base-36 chars, the one `network
+    // create` printed; the first user overlay is 10.0.1.0/24 with VNI 4097, scope swarm, peers =
+    // both nodes.
     let created = between(&log, "docker network create -d overlay myoverlaynetwork", None);
     let id = created.lines().next().expect("ID line").rsplit(' ').next().expect("id").trim().to_string();
     assert!(is_swarm_id(&id), "swarm network ID: `{id}`");
@@ -329,8 +334,8 @@ fn swarm_allocations_names_and_overlay_plumbing() {
         assert!(is_swarm_id(id), "task name {t}");
     }
 
-    // *Overlay plumbing*: one overlay namespace `1-<first 10 of the ID>` per node with br0 (the gateway,
-    // 10.0.1.1/24) and vxlan0 (VNI 4097, port 4789, proxy, l2miss, l3miss), MTU 1450.
+    // *Overlay plumbing*: one overlay namespace `1-<first 10 of the ID>` per node with br0 (the
+    // gateway, 10.0.1.1/24) and vxlan0 (VNI 4097, port 4789, proxy, l2miss, l3miss), MTU 1450.
     let ovl = format!("1-{}", &id[..10]);
     let webapp_ip = inet_on(&show(&s, &format!("node1:{webapp}"), "addr"), "eth2");
     let mysql_ip = inet_on(&show(&s, &format!("node2:{mysql}"), "addr"), "eth2");
@@ -395,7 +400,8 @@ fn iptables_and_ipvs_follow_the_routing_mesh_layout() {
     let webapp = task_name(&log, "webapp1.1.");
     let ingress_ip = inet_on(&show(&s, &format!("node1:{webapp}"), "addr"), "eth0");
 
-    // *Routing mesh* host rules (nat and filter) and *ingress and docker_gwbridge* docker_gwbridge with icc=false.
+    // *Routing mesh* host rules (nat and filter) and *ingress and docker_gwbridge* docker_gwbridge
+    // with icc=false.
     let ipt = show(&s, "node1", "iptables");
     let want: Vec<String> = [
         "-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER-INGRESS",
@@ -449,7 +455,8 @@ fn iptables_and_ipvs_follow_the_routing_mesh_layout() {
             .any(|l| l.starts_with("-A INPUT -d 10.0.0.") && l.ends_with("-j MARK --set-xmark 0x100/0xffffffff"))
     );
 
-    // *Routing mesh*/*Inspect output*: `ipvsadm -ln` in ingress_sbox: FWM 256 rr → the task's ingress IP, port 0, Masq.
+    // *Routing mesh*/*Inspect output*: `ipvsadm -ln` in ingress_sbox: FWM 256 rr → the task's
+    // ingress IP, port 0, Masq.
     let ipvs = show(&s, "node1:ingress_sbox", "ipvs");
     let lines: Vec<&str> = ipvs.lines().collect();
     let fwm = lines.iter().position(|l| l.trim_end() == "FWM  256 rr").unwrap_or_else(|| panic!("{ipvs}"));
@@ -457,8 +464,8 @@ fn iptables_and_ipvs_follow_the_routing_mesh_layout() {
     let rs = format!("{ingress_ip}:0");
     assert_eq!(real[..4], ["->", rs.as_str(), "Masq", "1"], "{ipvs}");
 
-    // The task: REDIRECT published → target, then the INPUT/OUTPUT pairs (*Routing mesh*), the ACCEPTs
-    // (inserted with -I) before the DROPs.
+    // The task: REDIRECT published → target, then the INPUT/OUTPUT pairs (*Routing mesh*), the
+    // ACCEPTs (inserted with -I) before the DROPs.
     let task = show(&s, &format!("node1:{webapp}"), "iptables");
     let ip = &ingress_ip;
     assert_has_lines(
@@ -480,7 +487,8 @@ fn iptables_and_ipvs_follow_the_routing_mesh_layout() {
     let drop = task.find(&format!("-A INPUT -d {ip}/32 -p tcp -j DROP")).expect("drop");
     assert!(accept < drop, "{task}");
 
-    // *Service VIP*: the LB sandbox of myoverlaynetwork: mangle INPUT -d VIP → MARK, SNAT to its own IP.
+    // *Service VIP*: the LB sandbox of myoverlaynetwork: mangle INPUT -d VIP → MARK, SNAT to its
+    // own IP.
     let lb = show(&s, "node1:lb-myoverlaynetwork", "iptables");
     let lb_ip = inet_on(&show(&s, "node1:lb-myoverlaynetwork", "addr"), "eth0");
     assert_has_lines(
@@ -515,8 +523,8 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
     assert_eq!(tasks_before.len(), 2, "{tasks_before:?}");
     assert!(!tasks_before.contains(&vip), "{tasks_before:?} vs VIP {vip}");
 
-    // *Routing mesh*/*Service VIP*: two successive curls to the VIP reach two different tasks (IPVS rr), each
-    // seeing node1's LB address as the source.
+    // *Routing mesh*/*Service VIP*: two successive curls to the VIP reach two different tasks (IPVS
+    // rr), each seeing node1's LB address as the source.
     let lb1 = inet_on(&show(&s, "node1:lb-appnet", "addr"), "eth0");
     let mut backends = Vec::new();
     for n in 0..2 {
@@ -540,8 +548,8 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
     assert_eq!(scaled.len(), 3, "{scaled:?}");
     assert!(tasks_before.iter().all(|a| scaled.contains(a)), "{tasks_before:?} ⊄ {scaled:?}");
 
-    // Node failure (*Swarm behaviour*): node2's tasks are shut down and replaced on node1 by new tasks in
-    // the same slots; swarm IPAM is serial, so their addresses were never used before.
+    // Node failure (*Swarm behaviour*): node2's tasks are shut down and replaced on node1 by new
+    // tasks in the same slots; swarm IPAM is serial, so their addresses were never used before.
     let before_failure = &log[..log.find("$ systemctl stop docker\n").expect("stop step")];
     let used = overlay_addrs(before_failure);
     let ps_before = between(&log, "docker service ps web", Some("docker exec client nslookup web"));

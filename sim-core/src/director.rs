@@ -162,7 +162,8 @@ impl Director {
             });
             base.addresses.push(AddrPlan { ns: h.name.clone(), dev: "eth0".into(), addr: h.addr });
             if h.docker {
-                // Dynamic subnets avoid the host's own on-link networks (docs/docker-model.md *Picking a subnet*).
+                // Dynamic subnets avoid the host's own on-link networks (docs/docker-model.md
+                // *Picking a subnet*).
                 let net = h.addr.trunc();
                 let reserved = Ipv4Prefix::new(net.addr, net.len).map(|p| vec![p]).unwrap_or_default();
                 let mut e =
@@ -338,8 +339,8 @@ impl Director {
         Ok(fx)
     }
 
-    /// v28+: every new sandbox interface with an address is announced by dockerd with
-    /// unsolicited ARP requests (docs/docker-model.md *On the wire*; `Era::unsolicited_arps`, none in 20.10).
+    /// v28+: every new sandbox interface with an address is announced by dockerd with unsolicited
+    /// ARP requests (docs/docker-model.md *On the wire*; `Era::unsolicited_arps`, none in 20.10).
     fn announce(&mut self, world: &mut World) -> Result<Vec<Traffic>, PlanError> {
         let mut started = Vec::new();
         let n = self.engine_spec.version.unsolicited_arps();
@@ -566,7 +567,8 @@ impl Director {
         }
     }
 
-    /// What joining a swarm builds on a node: docker_gwbridge and ingress_sbox (docs/docker-model.md *ingress and docker_gwbridge*).
+    /// What joining a swarm builds on a node: docker_gwbridge and ingress_sbox
+    /// (docs/docker-model.md *ingress and docker_gwbridge*).
     fn join_plumbing(&mut self, host: &str) -> Result<(), EngineError> {
         let e = self.engine_mut(host).ok_or_else(|| EngineError(format!("no daemon on {host}")))?;
         e.ensure_gwbridge()?;

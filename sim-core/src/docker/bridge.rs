@@ -4,8 +4,9 @@
 //!
 //! Devices follow *Bridge devices* (`docker0` / `br-<12 hex>`, host-side `veth<7 hex>`,
 //! `eth0` in the container, default route via the gateway except on `--internal` networks);
-//! iptables follows *iptables, v29* (v29), rule for rule (`LN/drivers/bridge/internal/iptabler`), or
-//! the classic layout of *iptables, classic (v27 and earlier)* as Docker 20.10.24 prints it (fixtures in `testdata/engine-20.10/`).
+//! iptables follows *iptables, v29* (v29), rule for rule (`LN/drivers/bridge/internal/iptabler`),
+//! or the classic layout of *iptables, classic (v27 and earlier)* as Docker 20.10.24 prints it
+//! (fixtures in `testdata/engine-20.10/`).
 
 use std::net::Ipv4Addr;
 
@@ -134,7 +135,8 @@ pub fn compile_for(era: Era, plan: &mut Plan, host: &str, networks: &[BridgeNetw
             dev: e.ifname.clone(),
             addr: Ipv4Net::new(e.ip, n.subnet.len),
         });
-        // ≤ v27 gives containers on an internal network a default route too (20.10.24 fixture `lab8-network-inspect-internalnet.json`).
+        // ≤ v27 gives containers on an internal network a default route too (20.10.24 fixture
+        // `lab8-network-inspect-internalnet.json`).
         let route = !n.internal || era.iptables_layout() == IptablesLayout::Classic;
         if e.gateway && route {
             plan.routes.push(RoutePlan {
@@ -237,10 +239,11 @@ fn v29_rules(networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) -> Vec<(&
     rules
 }
 
-/// ≤ v27, as 20.10.24 prints it (*iptables, classic (v27 and earlier)*; `v20.10.24:vendor/github.com/docker/
-/// libnetwork/drivers/bridge/setup_ip_tables.go`, `iptables/iptables.go` ProgramChain,
-/// `port_mapping.go`; fixtures `testdata/engine-20.10/lab*-host-iptables-save*.txt`). Every network's rules are inserted at the top of
-/// their chain when it is created, so the newest network's come first; icc=false's
+/// ≤ v27, as 20.10.24 prints it (*iptables, classic (v27 and earlier)*;
+/// `v20.10.24:vendor/github.com/docker/libnetwork/drivers/bridge/setup_ip_tables.go`,
+/// `iptables/iptables.go` ProgramChain, `port_mapping.go`; fixtures
+/// `testdata/engine-20.10/lab*-host-iptables-save*.txt`). Every network's rules are inserted at the
+/// top of their chain when it is created, so the newest network's come first; icc=false's
 /// `-i br -o br -j DROP`, and every published port's rules, are appended.
 fn classic_rules(networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) -> Vec<(&'static str, String)> {
     const S1: &str = "DOCKER-ISOLATION-STAGE-1";

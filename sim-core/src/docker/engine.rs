@@ -641,8 +641,9 @@ impl Engine {
             .iter()
             .filter_map(|n| {
                 let pool = n.pool?;
-                // A Linux bridge takes the smallest MTU of its ports and 1500 without any:
-                // docker0 shows the daemon's --mtu only once a container is on it (20.10.24 fixture `lab1-network-inspect-bridge.json`).
+                // A Linux bridge takes the smallest MTU of its ports and 1500 without any: docker0
+                // shows the daemon's --mtu only once a container is on it (20.10.24 fixture
+                // `lab1-network-inspect-bridge.json`).
                 let empty = !self.containers.iter().any(|c| c.endpoints.iter().any(|e| e.network == n.name));
                 let mtu = if empty && n.name == "bridge" { crate::world::defaults::MTU } else { n.mtu };
                 Some(BridgeNetwork {
@@ -673,7 +674,8 @@ impl Engine {
                 });
                 continue;
             }
-            // The gateway endpoint: not internal first, then network name in lexical order (*Objects and names*).
+            // The gateway endpoint: not internal first, then network name in lexical order
+            // (*Objects and names*).
             let gw = c
                 .endpoints
                 .iter()
@@ -697,7 +699,8 @@ impl Engine {
         bridge::compile_for(self.era(), plan, &self.host, &nets, &eps);
         self.plan_macvlan(plan);
         for c in &self.containers {
-            // 20.10 redirects the embedded DNS in ingress_sbox too (20.10.24 as recorded; not in the `lab7-*` fixtures).
+            // 20.10 redirects the embedded DNS in ingress_sbox too (20.10.24 as recorded; not in
+            // the `lab7-*` fixtures).
             let infra = c.kind == ContainerKind::Infra && self.era() == super::era::Era::V20_10;
             if self.has_embedded_dns(c) || infra {
                 embedded_dns_rules(plan, &self.sandbox_ns(c), c.dns_ports);
@@ -800,7 +803,8 @@ impl Engine {
                     dev: e.ifname.clone(),
                     addr: Ipv4Net::new(e.ip, pool.subnet.len),
                 });
-                // The gateway endpoint: not internal first, then network name (*Objects and names*).
+                // The gateway endpoint: not internal first, then network name (*Objects and
+                // names*).
                 let gw = c
                     .endpoints
                     .iter()
@@ -911,8 +915,9 @@ impl Engine {
 
     /// A swarm task's `--publish mode=host` ports: bound by this daemon exactly as
     /// `docker run -p` binds them, on the sandbox's docker_gwbridge endpoint (its gateway
-    /// endpoint here), so the bridge driver programs the DNAT, the DOCKER accept and (20.10)
-    /// the hairpin MASQUERADE for docker_gwbridge (20.10.24 fixture `lab7-host-iptables-save-with-services.txt`).
+    /// endpoint here), so the bridge driver programs the DNAT, the DOCKER accept and (20.10) the
+    /// hairpin MASQUERADE for docker_gwbridge (20.10.24 fixture
+    /// `lab7-host-iptables-save-with-services.txt`).
     pub fn publish_sandbox_ports(&mut self, name: &str, ports: Vec<PortBinding>) -> Result<(), EngineError> {
         let ci = self.container_idx(name)?;
         for p in &ports {

@@ -29,8 +29,9 @@ pub enum IptablesLayout {
     /// v28.0.1+: DOCKER-FORWARD / DOCKER-CT / DOCKER-BRIDGE / DOCKER-INTERNAL and the raw-table
     /// direct-access drops (docs/docker-model.md *iptables, v29*).
     V29,
-    /// ≤ v27: FORWARD rules per bridge, newest first, DOCKER-ISOLATION-STAGE-1/2 (docs/docker-model.md
-    /// *iptables, classic (v27 and earlier)*; fixtures `lab*-host-iptables-save*.txt`).
+    /// ≤ v27: FORWARD rules per bridge, newest first, DOCKER-ISOLATION-STAGE-1/2
+    /// (docs/docker-model.md *iptables, classic (v27 and earlier)*; fixtures
+    /// `lab*-host-iptables-save*.txt`).
     Classic,
 }
 
@@ -63,8 +64,8 @@ impl Era {
         }
     }
 
-    /// Container MACs on bridge and macvlan networks: v28+ draw them at random; ≤ v27 derive
-    /// them from the IP (`02:42:ac:11:00:02` for 172.17.0.2; fixtures `lab1-*`, `lab6-*`). Overlay MACs
+    /// Container MACs on bridge and macvlan networks: v28+ draw them at random; ≤ v27 derive them
+    /// from the IP (`02:42:ac:11:00:02` for 172.17.0.2; fixtures `lab1-*`, `lab6-*`). Overlay MACs
     /// are IP-derived in every era (LN/drivers/overlay/ov_endpoint.go).
     pub fn container_mac_from_ip(self) -> bool {
         self == Era::V20_10

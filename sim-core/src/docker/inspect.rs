@@ -1,7 +1,7 @@
 //! `docker network inspect`, as the daemon of one host answers it: the fields of
-//! api/types/network (docs/docker-model.md *Inspect output*), in Docker's key order. Values Docker draws at random
-//! (IDs, MACs) are the simulation's own draws; `Created` is the simulated time on a fixed
-//! date, so runs stay repeatable.
+//! api/types/network (docs/docker-model.md *Inspect output*), in Docker's key order. Values Docker
+//! draws at random (IDs, MACs) are the simulation's own draws; `Created` is the simulated time on a
+//! fixed date, so runs stay repeatable.
 
 use serde_json::{Map, Value, json};
 
@@ -45,7 +45,8 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
     let driver = super::engine::network_driver_name(n.driver);
     let era = engine.era();
     // 20.10 shows the IPAM config as it was requested: the gateway when the subnet was the
-    // allocator's or the gateway was given, never for the default bridge (20.10.24 fixtures `lab1-*`, `lab8-*`).
+    // allocator's or the gateway was given, never for the default bridge (20.10.24 fixtures
+    // `lab1-*`, `lab8-*`).
     let show_gateway = match (era, n.requested) {
         (Era::V29, _) => true,
         (Era::V20_10, Some((subnet, gateway))) => !subnet || gateway,
@@ -87,9 +88,9 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
             );
         }
     }
-    // The host and none networks have an endpoint for each container on them, without
-    // addresses (as Docker 20.10.24 shows them). Its ID is derived from the container's, not drawn: drawing
-    // would shift every later random choice of the run.
+    // The host and none networks have an endpoint for each container on them, without addresses (as
+    // Docker 20.10.24 shows them). Its ID is derived from the container's, not drawn: drawing would
+    // shift every later random choice of the run.
     let addressless = |c: &super::engine::Container| match n.driver {
         NetworkDriver::Host => c.mode == super::engine::SandboxMode::Host,
         NetworkDriver::Null => {

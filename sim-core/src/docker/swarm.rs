@@ -1,8 +1,9 @@
 //! Swarm mode: nodes, overlay networks, services and their tasks, as the managers keep them
-//! (swarmkit's allocator and scheduler), and the overlay driver that realises them on each
-//! node (docs/docker-model.md *Overlay and swarm*; its sections are named in *italics* below):
-//! the `1-<id>` namespace with br0 and vxlan0, static FDB and neighbour entries from the
-//! gossip table, docker_gwbridge, `ingress_sbox`, per-network load-balancer sandboxes, IPVS with firewall marks from 256, and the routing mesh.
+//! (swarmkit's allocator and scheduler), and the overlay driver that realises them on each node
+//! (docs/docker-model.md *Overlay and swarm*; its sections are named in *italics* below): the
+//! `1-<id>` namespace with br0 and vxlan0, static FDB and neighbour entries from the gossip table,
+//! docker_gwbridge, `ingress_sbox`, per-network load-balancer sandboxes, IPVS with firewall marks
+//! from 256, and the routing mesh.
 //!
 //! The control plane (raft on 2377, gossip on 7946) is modelled as state, not as frames:
 //! what it would deliver appears as the entries it programs.
@@ -122,7 +123,8 @@ pub struct Attachment {
 
 #[derive(Clone)]
 pub struct Swarm {
-    /// The engines' release: where 20.10.24 differs (fixtures `lab7-*` in `testdata/engine-20.10/`), it decides.
+    /// The engines' release: where 20.10.24 differs (fixtures `lab7-*` in
+    /// `testdata/engine-20.10/`), it decides.
     pub era: super::era::Era,
     pub nodes: Vec<Node>,
     pub networks: Vec<OverlayNet>,
@@ -610,9 +612,10 @@ impl Swarm {
             let i = self.net_idx(&n).expect("exists");
             let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
             ips.push((n.clone(), ip));
-            // The node instantiates the network: its load-balancer endpoint (lb-<net>) comes
-            // with the first task there. 20.10 hands it out once the service's tasks have
-            // theirs (20.10.24 fixture `lab7-network-inspect-appnet-verbose.json`: web .2 .3, lb-appnet .4): see `lb_after_tasks`.
+            // The node instantiates the network: its load-balancer endpoint (lb-<net>) comes with
+            // the first task there. 20.10 hands it out once the service's tasks have theirs
+            // (20.10.24 fixture `lab7-network-inspect-appnet-verbose.json`: web .2 .3, lb-appnet
+            // .4): see `lb_after_tasks`.
             if !self.networks[i].ingress && self.era != super::era::Era::V20_10 {
                 self.lb_endpoint(i, &node)?;
             }
@@ -623,8 +626,9 @@ impl Swarm {
         let (image, env) = (self.services[si].image.clone(), self.services[si].env.clone());
         if let Some((_, e)) = engines.iter_mut().find(|(h, _)| *h == node) {
             e.add_sandbox(&name, &image, env, ContainerKind::Task, "eth1")?;
-            // mode=host: the node's daemon binds the ports as for `docker run -p`, on the
-            // task's docker_gwbridge endpoint (20.10.24 fixture `lab7-host-iptables-save-with-services.txt`: DNAT to the gwbridge address).
+            // mode=host: the node's daemon binds the ports as for `docker run -p`, on the task's
+            // docker_gwbridge endpoint (20.10.24 fixture
+            // `lab7-host-iptables-save-with-services.txt`: DNAT to the gwbridge address).
             let bindings: Vec<PortBinding> = self.services[si]
                 .host_ports
                 .iter()
@@ -897,9 +901,9 @@ impl Swarm {
 
     /// The `Services` map `docker network inspect -v NET` adds for an overlay, as node
     /// `host` knows it from the gossip table: each service on the network by name with its
-    /// VIP there (`<nil>` for dnsrr), its firewall mark on this node (`LocalLBIndex`, 0
-    /// without one) and every task's endpoint; standalone containers under the empty name
-    /// (20.10.24 fixture `lab7-network-inspect-appnet-verbose.json`). `None` for a network it lacks.
+    /// VIP there (`<nil>` for dnsrr), its firewall mark on this node (`LocalLBIndex`, 0 without
+    /// one) and every task's endpoint; standalone containers under the empty name (20.10.24 fixture
+    /// `lab7-network-inspect-appnet-verbose.json`). `None` for a network it lacks.
     pub fn services_verbose(&self, host: &str, net: &str) -> Option<serde_json::Value> {
         let i = self.net_idx(net)?;
         let n = &self.networks[i];
@@ -1049,8 +1053,9 @@ impl Swarm {
                 || self.services.iter().any(|s| !s.vips.is_empty() && s.networks.contains(&n.name))
             {
                 // 20.10 makes the lb sandbox with the node's endpoint, VIP services or not
-                // (20.10.24 fixture `lab7-network-inspect-appnet-verbose.json`: lb-appnet with dnsrr services only), and runs the embedded
-                // DNS's redirect in it as in every sandbox.
+                // (20.10.24 fixture `lab7-network-inspect-appnet-verbose.json`: lb-appnet with
+                // dnsrr services only), and runs the embedded DNS's redirect in it as in every
+                // sandbox.
                 if self.era == super::era::Era::V20_10 {
                     let id = n.lb_ids.iter().find(|(h, _)| h == host).map(|x| x.1.as_str()).unwrap_or_default();
                     super::engine::embedded_dns_rules(plan, &lb_ns, dns_ports_of(id));
@@ -1126,7 +1131,8 @@ impl Swarm {
                     addr: Ipv4Net::new(*ip, n.subnet.len),
                 });
             }
-            // Remote endpoints, from the gossip table: neighbour + FDB entries on vxlan0 (*Peer table*).
+            // Remote endpoints, from the gossip table: neighbour + FDB entries on vxlan0 (*Peer
+            // table*).
             for (rh, rip) in self.remote_endpoints(i, host) {
                 let Some(vtep) = self.node(&rh).map(|x| x.addr) else { continue };
                 let mac = overlay_mac(rip);
@@ -1164,7 +1170,8 @@ impl Swarm {
         v
     }
 
-    /// ingress_sbox and lb-<net>: the VIP alias, MARK rules, IPVS and the SNAT (*Routing mesh*, *Service VIP*).
+    /// ingress_sbox and lb-<net>: the VIP alias, MARK rules, IPVS and the SNAT (*Routing mesh*,
+    /// *Service VIP*).
     fn plan_load_balancers(
         &self,
         host: &str,
@@ -1263,9 +1270,10 @@ impl Swarm {
         else {
             return;
         };
-        // 20.10 programs the host's ingress chains when the first published service's
-        // backend is added (v20.10 libnetwork/service_linux.go addLBBackend → programIngress),
-        // so a fresh swarm leaves the host's rules alone (20.10.24 fixture `lab7-host-iptables-save-after-init.txt`).
+        // 20.10 programs the host's ingress chains when the first published service's backend is
+        // added (v20.10 libnetwork/service_linux.go addLBBackend → programIngress), so a fresh
+        // swarm leaves the host's rules alone (20.10.24 fixture
+        // `lab7-host-iptables-save-after-init.txt`).
         if engine.era() == super::era::Era::V20_10 && ports.is_empty() {
             return;
         }

@@ -58,9 +58,9 @@ fn rules_of(save: &str, table: &str) -> Vec<String> {
 }
 
 #[test]
-fn iptables_match_the_v29_layout_of_the_facts_sheet() {
-    // docs/docker-model.md *iptables, v29*: `docker network create --subnet 192.0.2.0/24 bridge1` (device bridge1) and
-    // `docker run --network bridge1 -p 8080:80 c1`, next to the default bridge.
+fn iptables_match_dockers_v29_layout() {
+    // docs/docker-model.md *iptables, v29*: `docker network create --subnet 192.0.2.0/24 bridge1`
+    // (device bridge1) and `docker run --network bridge1 -p 8080:80 c1`, next to the default bridge.
     let nets = [
         net("bridge", "docker0", "172.17.0.0/16", "172.17.0.1", 1),
         net("bridge1", "bridge1", "192.0.2.0/24", "192.0.2.1", 2),
@@ -207,7 +207,8 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
     s.run_until(Until::Idle);
     let a = s.app_output();
     let has = |ns: &str, needle: &str| a.iter().any(|(n, t)| n == ns && t.contains(needle));
-    // DNAT keeps the client's real address (docs/docker-model.md *Who reaches whom*, "LAN host → host-IP:8080").
+    // DNAT keeps the client's real address (docs/docker-model.md *Who reaches whom*, "LAN host →
+    // host-IP:8080").
     assert!(has("web", "received 5 bytes from 192.168.0.20:"), "{a:#?}");
     assert!(has("lan", "received 14 bytes from 192.168.0.10:8080: \"hello from web\""), "{a:#?}");
     // MASQUERADE on the way out: the LAN sees the host's address.
@@ -222,7 +223,8 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
     assert!(lan_saw_host, "the echo request must leave masqueraded");
     // Same bridge: switched, TTL unchanged.
     assert!(has("web2", "64 bytes from 172.17.0.2: icmp_seq=1 ttl=64"), "{a:#?}");
-    // Another bridge: the raw PREROUTING rule drops direct access (docs/docker-model.md *Who reaches whom*).
+    // Another bridge: the raw PREROUTING rule drops direct access (docs/docker-model.md *Who
+    // reaches whom*).
     assert!(has("c1", "1 packets transmitted, 0 received"), "{a:#?}");
     let dropped_by_raw = s
         .records()

@@ -11,7 +11,8 @@ fn engine() -> Engine {
 #[test]
 fn fresh_daemon_and_first_user_network_follow_docker_defaults() {
     let mut e = engine();
-    // *Default address pools*: docker0 takes 172.17.0.0/16 with gateway .1; the first user network 172.18.0.0/16.
+    // *Default address pools*: docker0 takes 172.17.0.0/16 with gateway .1; the first user network
+    // 172.18.0.0/16.
     let b = e.network("bridge").expect("bridge");
     assert_eq!((b.device.as_deref(), b.gateway), (Some("docker0"), Some("172.17.0.1".parse().expect("ip"))));
     let id = e.exec_line("docker network create mynet").expect("create");
@@ -64,7 +65,8 @@ fn daemon_errors_read_like_dockers() {
     );
     // *Addresses inside a subnet*: a static IP only on user-defined networks. dockerd 20.10 says
     // "user specified IP address is supported on user defined networks only"; newer releases
-    // hyphenate it (`daemon/container_operations.go`); the CLI parser answers first, in the 20.10 words.
+    // hyphenate it (`daemon/container_operations.go`); the CLI parser answers first, in the 20.10
+    // words.
     let ip = e.exec_line("docker run -d --name x --ip 172.17.0.9 nginx").unwrap_err().0;
     assert!(
         ip.replace('-', " ").contains("user specified IP address is supported on user defined networks only"),

@@ -3,8 +3,9 @@
 //! [`Ipam::set_round_robin`], ≤ v26's rotating choice of dynamic subnets (Docker 20.10).
 //!
 //! Behaviour: docs/docker-model.md, *IPAM* (sections in *italics* below are there); moby paths
-//! (`LN/` = `libnetwork/`): `LN/ipams/defaultipam/{allocator.go,address_space.go}`, `LN/internal/addrset/addrset.go`,
-//! `LN/bitmap/sequence.go`, `LN/network.go` (ipamAllocateVersion / ipamReleaseVersion),
+//! (`LN/` = `libnetwork/`): `LN/ipams/defaultipam/{allocator.go,address_space.go}`,
+//! `LN/internal/addrset/addrset.go`, `LN/bitmap/sequence.go`, `LN/network.go`
+//! (ipamAllocateVersion / ipamReleaseVersion),
 //! `api/types/network/ipam.go` (create-time validation) and `LN/ipamutils/utils.go`.
 //!
 //! # What is modelled

@@ -39,7 +39,8 @@ fn default_pool_lists() {
     assert_eq!(g.base.subnets(g.size).count(), 65_536);
 }
 
-// *Default address pools* "Typical results on a fresh host" + *Picking a subnet* exhaustion (v27+ text).
+// *Default address pools* "Typical results on a fresh host" + *Picking a subnet* exhaustion (v27+
+// text).
 #[test]
 fn fresh_daemon_subnet_sequence_and_exhaustion() {
     let mut ipam = Ipam::default();
@@ -97,7 +98,8 @@ fn reserved_prefixes_are_skipped() {
     assert_eq!(err.unwrap_err().message, ERR_NO_MORE_SUBNETS);
 }
 
-// *Default address pools* swarm: ingress 10.0.0.0/24, first overlay 10.0.1.0/24; *Addresses inside a subnet* serial allocation.
+// *Default address pools* swarm: ingress 10.0.0.0/24, first overlay 10.0.1.0/24; *Addresses inside
+// a subnet* serial allocation.
 #[test]
 fn swarm_subnets_and_serial_addresses() {
     let mut ipam = Ipam::default();
@@ -176,7 +178,8 @@ fn static_address_requests() {
     assert_eq!(ipam.request_address(net, None).unwrap(), ip("172.30.0.2"));
 }
 
-// *Addresses inside a subnet* --ip-range: TestRequestReleaseAddressFromSubPool expects x.y.30.255 allocatable.
+// *Addresses inside a subnet* --ip-range: TestRequestReleaseAddressFromSubPool expects x.y.30.255
+// allocatable.
 #[test]
 fn ip_range_sub_pool() {
     let mut ipam = Ipam::default();
@@ -204,7 +207,8 @@ fn ip_range_sub_pool() {
     assert_eq!(ipam.request_address(net, None).unwrap(), ip("172.28.30.7"));
 }
 
-// *Addresses inside a subnet*: range at the very start / end of the subnet never yields the parent's network/broadcast.
+// *Addresses inside a subnet*: range at the very start / end of the subnet never yields the
+// parent's network/broadcast.
 #[test]
 fn ip_range_at_subnet_edges() {
     let mut ipam = Ipam::default();
@@ -219,7 +223,8 @@ fn ip_range_at_subnet_edges() {
     assert_eq!(last, ip("172.28.255.254"));
 }
 
-// *Picking a subnet* explicit subnet overlap text; *IPAM API and errors* wrapping "invalid pool request: ".
+// *Picking a subnet* explicit subnet overlap text; *IPAM API and errors* wrapping "invalid pool
+// request: ".
 #[test]
 fn explicit_subnet_overlap() {
     let mut ipam = Ipam::default();
@@ -340,7 +345,8 @@ fn validation_errors() {
     assert_eq!(e.message, "invalid network config:\ninvalid subnet : invalid CIDR block notation");
 }
 
-// *Addresses inside a subnet* --gateway, gateway-less networks, --aux-address; *Inspect output* IPsInUse.
+// *Addresses inside a subnet* --gateway, gateway-less networks, --aux-address; *Inspect output*
+// IPsInUse.
 #[test]
 fn gateway_aux_and_ips_in_use() {
     let mut ipam = Ipam::default();
@@ -570,8 +576,8 @@ fn prefix_parsing_and_helpers() {
     assert_eq!(parse_ipv4("1.2.3.04"), None);
 }
 
-// *Picking a subnet* (≤ v26) and Docker 20.10.24 as observed (`Era::V20_10`): round-robin from the last
-// allocation, skipping allocated and reserved subnets, wrapping at the end of the list.
+// *Picking a subnet* (≤ v26) and Docker 20.10.24 as observed (`Era::V20_10`): round-robin from the
+// last allocation, skipping allocated and reserved subnets, wrapping at the end of the list.
 #[test]
 fn round_robin_rotates_skips_reserved_and_wraps() {
     let mut ipam = Ipam::default();
