@@ -39,8 +39,8 @@ fn fresh_daemon_and_first_user_network_follow_docker_defaults() {
 fn daemon_errors_read_like_dockers() {
     let mut e = engine();
     e.exec_line("docker network create mynet").expect("create");
-    // dockerd's words (`daemon/network.go`; Docker 20.10.24 prints the same): `network with name X
-    // already exists`.
+    // dockerd's words (moby `libnetwork/error.go` NetworkNameError; 20.10.24 prints the same):
+    // `network with name X already exists`.
     assert_eq!(
         e.exec_line("docker network create mynet").unwrap_err().0,
         "Error response from daemon: network with name mynet already exists"
