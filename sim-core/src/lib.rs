@@ -21,6 +21,7 @@ pub mod reconf;
 pub mod scenario;
 pub mod services;
 pub mod show;
+pub mod spans;
 pub mod sim;
 pub mod trace;
 pub mod wire;
