@@ -190,7 +190,6 @@ fn catch_stop_signals() -> Result<()> {
     Ok(())
 }
 
-
 fn real_main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {

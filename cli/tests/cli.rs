@@ -236,7 +236,10 @@ fn a_file_with_three_errors_reports_three_spans_at_their_lines() {
     let bad = good
         .replace("peer: \"veth1\",", "peer: \"veth1\", mtu: 67,")
         .replace("peer: \"veth2\",", "peer: \"..\",")
-        .replace("(ns: \"ns2\", dev: \"eth0\", addr: \"10.0.0.2/24\")", "(ns: \"ns2\", dev: \"eth9\", addr: \"10.0.0.2/24\")");
+        .replace(
+            "(ns: \"ns2\", dev: \"eth0\", addr: \"10.0.0.2/24\")",
+            "(ns: \"ns2\", dev: \"eth9\", addr: \"10.0.0.2/24\")",
+        );
     assert_ne!(bad, good);
     let at = [line_of("peer: \"veth1\","), line_of("peer: \"veth2\","), line_of("addr: \"10.0.0.2/24\"")];
     let path = scratch("three.ron");
@@ -247,7 +250,9 @@ fn a_file_with_three_errors_reports_three_spans_at_their_lines() {
     assert!(!err.contains("panicked"), "{err}");
     // miette wraps long messages; continuation lines start with `│`.
     let flat = err.replace("\n  │ ", " ");
-    for (line, words) in at.iter().zip(["mtu less than device minimum", "is not a valid interface name", "no device `eth9`"]) {
+    for (line, words) in
+        at.iter().zip(["mtu less than device minimum", "is not a valid interface name", "no device `eth9`"])
+    {
         let head = format!("three.ron:{line}:");
         let hit = flat.lines().find(|l| l.contains(&head)).unwrap_or_else(|| panic!("no error at line {line}:\n{err}"));
         assert!(hit.contains(words), "line {line} should say {words}: {hit}\n{err}");
@@ -266,7 +271,10 @@ fn pcap_dash_writes_pcapng_to_stdout_and_the_hop_log_to_stderr() {
     assert_eq!(out.stdout.get(..4), Some(&[0x0a, 0x0d, 0x0d, 0x0a][..]));
     let (_, frames) = sim_core::capture::read_pcapng(&out.stdout[..]).expect("stdout is pcapng");
     let log = String::from_utf8_lossy(&out.stderr);
-    assert!(log.contains("ns1/eth0 ▶") && log.contains(&format!("# wrote {} frames to standard output", frames.len())), "{log}");
+    assert!(
+        log.contains("ns1/eth0 ▶") && log.contains(&format!("# wrote {} frames to standard output", frames.len())),
+        "{log}"
+    );
     let path = scratch("dash.pcapng");
     std::fs::write(&path, &out.stdout).expect("write");
     assert!(tshark(&path, &[]).lines().count() == frames.len());
@@ -335,7 +343,10 @@ fn capture_names_a_container_made_by_a_step() {
     ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("`host1:nosuch/eth0`: no namespace `host1:nosuch`") && !err.contains("host1:mysql/eth0`"), "{err}");
+    assert!(
+        err.contains("`host1:nosuch/eth0`: no namespace `host1:nosuch`") && !err.contains("host1:mysql/eth0`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -344,7 +355,10 @@ fn sigint_closes_the_pcapng_on_a_whole_block_and_exits_130() {
     let lab = scratch("long.ron");
     let text = std::fs::read_to_string(root().join("scenarios/linux/bridge-two-namespaces.ron")).expect("read");
     // Tens of thousands of pings: far longer than the test waits.
-    let long = text.replace("traffic: [", "traffic: [\n        Ping(at: \"20s\", ns: \"ns1\", dst: \"10.0.0.2\", count: 100000, interval: \"1ms\"),");
+    let long = text.replace(
+        "traffic: [",
+        "traffic: [\n        Ping(at: \"20s\", ns: \"ns1\", dst: \"10.0.0.2\", count: 100000, interval: \"1ms\"),",
+    );
     assert_ne!(long, text);
     std::fs::write(&lab, long).expect("write");
     for (sig, code) in [(nix::sys::signal::Signal::SIGINT, 130), (nix::sys::signal::Signal::SIGTERM, 143)] {

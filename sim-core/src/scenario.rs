@@ -411,7 +411,12 @@ impl Loaded {
             let start = offset_of(text, e.span.start.line, e.span.start.col);
             let end = offset_of(text, e.span.end.line, e.span.end.col);
             let end = if end > start { end } else { ceil_boundary(text, (start + 1).min(text.len())) };
-            let p = Problem { span: start..end, message: e.code.to_string(), label: "here".into(), help: Some(ron_hint(&e.code)) };
+            let p = Problem {
+                span: start..end,
+                message: e.code.to_string(),
+                label: "here".into(),
+                help: Some(ron_hint(&e.code)),
+            };
             ScenarioError::from_problems(file, text, vec![p])
         })?;
         let loaded = Loaded { scenario, file: file.to_string(), text: text.to_string(), spans: SpanIndex::build(text) };
@@ -516,8 +521,12 @@ impl Loaded {
         // The devices each link makes, then the references between them.
         for (i, l) in plan.links.iter().enumerate() {
             let p = |f: &str| format!("plan.links[{i}].{f}");
-            let dev = Dev { mtu: l.mtu().or(Some(1500)).filter(|_| !matches!(l, Link::Vxlan { .. })), bridge: matches!(l, Link::Bridge { .. }) };
-            let dev = if matches!(l, Link::Macvlan { .. } | Link::Vlan { .. }) { Dev { mtu: l.mtu(), ..dev } } else { dev };
+            let dev = Dev {
+                mtu: l.mtu().or(Some(1500)).filter(|_| !matches!(l, Link::Vxlan { .. })),
+                bridge: matches!(l, Link::Bridge { .. }),
+            };
+            let dev =
+                if matches!(l, Link::Macvlan { .. } | Link::Vlan { .. }) { Dev { mtu: l.mtu(), ..dev } } else { dev };
             if !nss.contains(l.ns()) {
                 out.push(no_ns(p("ns"), l.ns()));
             } else {
@@ -528,7 +537,12 @@ impl Loaded {
                     if !nss.contains(peer_ns) {
                         out.push(no_ns(p("peer_ns"), peer_ns));
                     } else if peer == name && peer_ns == ns {
-                        out.push(self.at(&p("peer"), format!("veth `{}`: the peer needs another name", echo(name)), "the same name", None));
+                        out.push(self.at(
+                            &p("peer"),
+                            format!("veth `{}`: the peer needs another name", echo(name)),
+                            "the same name",
+                            None,
+                        ));
                     } else {
                         self.new_dev(out, &mut devs, &p("peer"), peer_ns, peer, dev);
                     }
@@ -536,7 +550,8 @@ impl Loaded {
                 Link::Vxlan { name, vni, underlay_ns, .. } => {
                     if *vni >= 1 << 24 {
                         // `vxlan_validate` in drivers/net/vxlan/vxlan_core.c.
-                        let m = format!("vxlan `{}`: VNI {vni}: Error: VXLAN ID must be lower than 16777216", echo(name));
+                        let m =
+                            format!("vxlan `{}`: VNI {vni}: Error: VXLAN ID must be lower than 16777216", echo(name));
                         out.push(self.at(&p("vni"), m, "this VNI", None));
                     }
                     if let Some(u) = underlay_ns.as_deref().filter(|u| !nss.contains(*u)) {
@@ -582,7 +597,13 @@ impl Loaded {
                 };
                 let kind = if matches!(l, Link::Vlan { .. }) { "vlan" } else { "macvlan" };
                 if nss.contains(pns) && devs.missing(pns, parent) {
-                    out.push(self.no_dev(&devs, &p("parent"), &format!("{kind} `{}`: parent", echo(name)), pns, parent));
+                    out.push(self.no_dev(
+                        &devs,
+                        &p("parent"),
+                        &format!("{kind} `{}`: parent", echo(name)),
+                        pns,
+                        parent,
+                    ));
                 } else if let (Some(m), Some(pm)) = (l.mtu(), devs.mtu(pns, parent))
                     && m > pm
                 {
@@ -624,17 +645,17 @@ impl Loaded {
                 out.push(self.at(&p("addr"), m, "added again here", None));
             }
         }
-        let dev_refs = plan
-            .routes
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (format!("plan.routes[{i}]"), &r.ns, r.dev.as_deref(), format!("route {}", r.dst)))
-            .chain(plan.neighbours.iter().enumerate().map(|(i, n)| {
-                (format!("plan.neighbours[{i}]"), &n.ns, Some(n.dev.as_str()), format!("neighbour {}", n.ip))
-            }))
-            .chain(plan.fdb.iter().enumerate().map(|(i, f)| {
-                (format!("plan.fdb[{i}]"), &f.ns, Some(f.dev.as_str()), format!("fdb entry {}", f.mac))
-            }));
+        let dev_refs =
+            plan.routes
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (format!("plan.routes[{i}]"), &r.ns, r.dev.as_deref(), format!("route {}", r.dst)))
+                .chain(plan.neighbours.iter().enumerate().map(|(i, n)| {
+                    (format!("plan.neighbours[{i}]"), &n.ns, Some(n.dev.as_str()), format!("neighbour {}", n.ip))
+                }))
+                .chain(plan.fdb.iter().enumerate().map(|(i, f)| {
+                    (format!("plan.fdb[{i}]"), &f.ns, Some(f.dev.as_str()), format!("fdb entry {}", f.mac))
+                }));
         for (item, ns, dev, what) in dev_refs {
             if !nss.contains(ns) {
                 out.push(no_ns(format!("{item}.ns"), ns));
@@ -659,7 +680,11 @@ impl Loaded {
         if let Some(m) = ifname_problem(name) {
             out.push(self.at(path, m, "this name", Some(IFNAME_HELP.into())));
         } else if devs.get(ns, name).is_some() {
-            let m = format!("namespace `{}` already has a device `{}` (RTNETLINK answers: File exists)", echo(ns), echo(name));
+            let m = format!(
+                "namespace `{}` already has a device `{}` (RTNETLINK answers: File exists)",
+                echo(ns),
+                echo(name)
+            );
             out.push(self.at(path, m, "defined again here", None));
         } else {
             devs.add(ns, name, dev);
@@ -785,10 +810,15 @@ impl Loaded {
         let seed = seed.unwrap_or(self.scenario.seed);
         let director = self.director_seeded(seed).map_err(|p| self.fail(vec![p]))?;
         let mut w = World::from_plan(&director.plan, seed).map_err(|e| {
-            self.fail(vec![self.about(&e.token, e.message, Some("see scenarios/README.md for the plan's fields".into()))])
+            self.fail(vec![self.about(
+                &e.token,
+                e.message,
+                Some("see scenarios/README.md for the plan's fields".into()),
+            )])
         })?;
         for (i, t) in self.scenario.traffic.iter().enumerate() {
-            w.add_traffic(t).map_err(|m| self.fail(vec![self.at(&format!("traffic[{i}]"), m, "this program", None)]))?;
+            w.add_traffic(t)
+                .map_err(|m| self.fail(vec![self.at(&format!("traffic[{i}]"), m, "this program", None)]))?;
         }
         if let Some(cap) = &self.scenario.capture {
             let names = CaptureNames::parse(cap).map_err(|m| self.fail(vec![self.at("capture", m, "here", None)]))?;
@@ -812,8 +842,7 @@ impl Loaded {
 
 const CAPTURE_HELP: &str = "write interfaces as namespace/interface, e.g. host/br0, or namespace/* for all of one";
 
-const IFNAME_HELP: &str =
-    "an interface name has 1 to 15 bytes, is not `.` or `..`, and has no `/`, `:` or whitespace (dev_valid_name in net/core/dev.c)";
+const IFNAME_HELP: &str = "an interface name has 1 to 15 bytes, is not `.` or `..`, and has no `/`, `:` or whitespace (dev_valid_name in net/core/dev.c)";
 
 const MTU_HELP: &str = "Ethernet-like devices take an MTU from 68 (ETH_MIN_MTU) to 65535 (ETH_MAX_MTU)";
 
@@ -888,7 +917,12 @@ pub fn ifname_problem(name: &str) -> Option<String> {
 /// /run/netns, so its name is a file name.
 fn netns_name_problem(name: &str) -> Option<String> {
     let bad = name.is_empty() || name.len() > 255 || name.contains('/') || name == "." || name == "..";
-    bad.then(|| format!("Invalid netns name \"{}\" (a namespace name is a file name: not empty, not `.` or `..`, no `/`)", echo(name)))
+    bad.then(|| {
+        format!(
+            "Invalid netns name \"{}\" (a namespace name is a file name: not empty, not `.` or `..`, no `/`)",
+            echo(name)
+        )
+    })
 }
 
 /// An MTU the kernel refuses when it creates the device (`dev_validate_mtu`, net/core/dev.c,
@@ -1126,9 +1160,11 @@ mod tests {
 
     #[test]
     fn every_error_of_a_file_is_reported_at_its_own_line() {
-        let bad = TWO_ETH0
-            .replace("peer: \"eth0\", peer_ns: \"b\")", "peer: \"eth0\", peer_ns: \"b\", mtu: 70000)")
-            .replace("(ns: \"b\", dev: \"eth0\", addr: \"10.0.0.3/24\")", "(ns: \"c\", dev: \"eth0\", addr: \"10.0.0.3/24\")");
+        let bad =
+            TWO_ETH0.replace("peer: \"eth0\", peer_ns: \"b\")", "peer: \"eth0\", peer_ns: \"b\", mtu: 70000)").replace(
+                "(ns: \"b\", dev: \"eth0\", addr: \"10.0.0.3/24\")",
+                "(ns: \"c\", dev: \"eth0\", addr: \"10.0.0.3/24\")",
+            );
         let e = Loaded::from_str("t.ron", &bad).err().unwrap();
         let lines: Vec<usize> = e.all().map(|x| x.line).collect();
         assert_eq!(lines, [5, 9, 11], "{}", render(&e));
@@ -1142,7 +1178,9 @@ mod tests {
 
     #[test]
     fn mtus_the_kernel_refuses_are_refused_at_load() {
-        for (mtu, ok) in [(0, false), (67, false), (68, true), (1500, true), (65535, true), (65536, false), (70000, false)] {
+        for (mtu, ok) in
+            [(0, false), (67, false), (68, true), (1500, true), (65535, true), (65536, false), (70000, false)]
+        {
             let text = OK.replace("peer_ns: \"b\")", &format!("peer_ns: \"b\", mtu: {mtu})"));
             let r = Loaded::from_str("t.ron", &text);
             assert_eq!(r.is_ok(), ok, "mtu {mtu}");
@@ -1171,7 +1209,9 @@ mod tests {
             assert_eq!(e.line, 5, "{e}");
         }
         for name in ["fifteen-bytes-x", "eth0.10", "veth-ab_1"] {
-            let text = OK.replace("peer: \"eth0\"", &format!("peer: {name:?}")).replace("(ns: \"b\", dev: \"eth0\"", &format!("(ns: \"b\", dev: {name:?}"));
+            let text = OK
+                .replace("peer: \"eth0\"", &format!("peer: {name:?}"))
+                .replace("(ns: \"b\", dev: \"eth0\"", &format!("(ns: \"b\", dev: {name:?}"));
             assert!(Loaded::from_str("t.ron", &text).is_ok(), "`{name}` refused");
         }
     }
@@ -1205,7 +1245,9 @@ mod tests {
     #[test]
     fn an_error_on_a_huge_line_shows_a_window_of_it() {
         let filler = "x".repeat(50 << 20);
-        let text = OK.replace("description", "").replace("name: \"t\",", &format!("name: \"t\", description: \"{filler}\", seeed: 1,"));
+        let text = OK
+            .replace("description", "")
+            .replace("name: \"t\",", &format!("name: \"t\", description: \"{filler}\", seeed: 1,"));
         let e = Loaded::from_str("t.ron", &text).err().unwrap();
         assert_eq!(e.line, 2);
         let shown = render(&e);
@@ -1227,6 +1269,33 @@ mod tests {
             let shown = render(&e);
             assert!(shown.len() < 4000, "{} bytes shown", shown.len());
         }
+    }
+
+    #[test]
+    fn every_failing_step_is_reported_at_its_own_run_string_in_the_engines_words() {
+        let text = r#"Scenario(
+    name: "steps",
+    hosts: [(name: "h1", addr: "192.168.99.101/24")],
+    steps: [
+        (on: "h1", run: "docker network create appnet"),
+        (on: "h1", run: "docker network create appnet"),
+        (on: "h1", run: "docker run -d --name web --network appnet nginx"),
+        (on: "h1", run: "docker run -d --name web2 --network nosuchnet nginx"),
+        (on: "h2", run: "ping 10.0.0.1"),
+    ],
+)"#;
+        let e = Loaded::from_str("s.ron", text).err().unwrap();
+        let got: Vec<(usize, &str)> = e.all().map(|x| (x.line, x.message.as_str())).collect();
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert_eq!(got[0].0, 6);
+        assert!(got[0].1.contains("network with name appnet already exists"), "{}", got[0].1);
+        assert_eq!(got[1].0, 8);
+        assert!(got[1].1.contains("nosuchnet"), "{}", got[1].1);
+        assert_eq!(got[2].0, 9);
+        assert!(got[2].1.contains("no host `h2`"), "{}", got[2].1);
+        // The word the daemon complains about is the one pointed at.
+        let line8 = text.lines().nth(7).unwrap();
+        assert_eq!(e.others[0].col, line8.find("nosuchnet").unwrap() + 1);
     }
 
     #[test]
