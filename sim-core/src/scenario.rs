@@ -1,10 +1,12 @@
 //! Scenario files (RON): a kernel plan plus timed traffic, as instructors write them.
 //!
 //! Errors never panic: a RON syntax or type error, an unknown name, an address on a missing
-//! device, all come back as one `ScenarioError` that names file:line:col, shows the line
-//! (through miette) and gives a hint.
+//! device, a value the kernel would refuse, a step the daemon would refuse: each is reported
+//! at the value it is about (found through `spans::SpanIndex`), with file:line:col, the line
+//! (through miette) and a hint, and a file with several errors gets all of them in one
+//! `ScenarioError` (the first, with the others as related diagnostics).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
@@ -482,11 +484,12 @@ impl Loaded {
                 devs.add(&n.name, "lo", Dev::LO);
             }
         }
+        let mut host_names: HashSet<&str> = HashSet::new();
         for (i, h) in s.hosts.iter().enumerate() {
             let path = format!("hosts[{i}].name");
             if let Some(m) = netns_name_problem(&h.name) {
                 out.push(self.at(&path, m, "this name", None));
-            } else if s.hosts.get(..i).unwrap_or_default().iter().any(|o| o.name == h.name) {
+            } else if !host_names.insert(h.name.as_str()) {
                 let m = format!("host `{}` is defined twice", echo(&h.name));
                 out.push(self.at(&path, m, "defined again here", Some("each host needs its own name".into())));
             } else if h.name == LAN_NS || !nss.insert(h.name.clone()) {
@@ -510,23 +513,23 @@ impl Loaded {
             }
         }
         let no_ns = |path: String, ns: &str| {
-            let names: Vec<&str> = nss.iter().map(String::as_str).collect();
             self.at(
                 &path,
                 format!("no namespace `{}`: add it to `namespaces`", echo(ns)),
                 "no such namespace",
-                Some(format!("namespaces are: {}", names.join(", "))),
+                Some(format!("namespaces are: {}", listing(nss.iter().map(String::as_str)))),
             )
         };
         // The devices each link makes, then the references between them.
         for (i, l) in plan.links.iter().enumerate() {
             let p = |f: &str| format!("plan.links[{i}].{f}");
-            let dev = Dev {
-                mtu: l.mtu().or(Some(1500)).filter(|_| !matches!(l, Link::Vxlan { .. })),
-                bridge: matches!(l, Link::Bridge { .. }),
-            };
-            let dev =
-                if matches!(l, Link::Macvlan { .. } | Link::Vlan { .. }) { Dev { mtu: l.mtu(), ..dev } } else { dev };
+            // The file's MTU, or the kernel's default where it is plain (1500 for veth and
+            // bridge; vxlan, macvlan and VLAN devices take it from their lower device).
+            let mtu = l.mtu().or(match l {
+                Link::Veth { .. } | Link::Bridge { .. } => Some(1500),
+                _ => None,
+            });
+            let dev = Dev { mtu, bridge: matches!(l, Link::Bridge { .. }) };
             if !nss.contains(l.ns()) {
                 out.push(no_ns(p("ns"), l.ns()));
             } else {
@@ -696,7 +699,7 @@ impl Loaded {
             path,
             format!("{what}: no device `{}` in `{}`", echo(dev), echo(ns)),
             "no such device",
-            Some(format!("`{}` has: {}", echo(ns), devs.names(ns).join(", "))),
+            Some(format!("`{}` has: {}", echo(ns), devs.names(ns))),
         )
     }
 
@@ -706,12 +709,11 @@ impl Loaded {
         for (i, t) in self.scenario.traffic.iter().enumerate() {
             let p = |f: &str| format!("traffic[{i}].{f}");
             if !nss.contains(t.ns()) {
-                let names: Vec<&str> = nss.iter().map(String::as_str).collect();
                 out.push(self.at(
                     &p("ns"),
                     format!("traffic step runs in namespace `{}`, which the plan does not define", echo(t.ns())),
                     "no such namespace",
-                    Some(format!("namespaces are: {}", names.join(", "))),
+                    Some(format!("namespaces are: {}", listing(nss.iter().map(String::as_str)))),
                 ));
             }
             let count = match t {
@@ -863,7 +865,7 @@ impl Dev {
 /// Devices by namespace and name, as the plan makes them.
 #[derive(Default)]
 struct Devs {
-    by_name: HashMap<(String, String), Dev>,
+    by_ns: HashMap<String, BTreeMap<String, Dev>>,
     /// Namespaces where others add devices too (a Docker host's daemon): a name not found
     /// there is left for `World` to judge.
     open: HashSet<String>,
@@ -871,10 +873,10 @@ struct Devs {
 
 impl Devs {
     fn add(&mut self, ns: &str, name: &str, d: Dev) {
-        self.by_name.entry((ns.to_string(), name.to_string())).or_insert(d);
+        self.by_ns.entry(ns.to_string()).or_default().entry(name.to_string()).or_insert(d);
     }
     fn get(&self, ns: &str, name: &str) -> Option<Dev> {
-        self.by_name.get(&(ns.to_string(), name.to_string())).copied()
+        self.by_ns.get(ns).and_then(|m| m.get(name)).copied()
     }
     fn missing(&self, ns: &str, name: &str) -> bool {
         self.get(ns, name).is_none() && !self.open.contains(ns)
@@ -882,11 +884,21 @@ impl Devs {
     fn mtu(&self, ns: &str, name: &str) -> Option<u32> {
         self.get(ns, name).and_then(|d| d.mtu)
     }
-    fn names(&self, ns: &str) -> Vec<String> {
-        let mut v: Vec<String> = self.by_name.keys().filter(|(n, _)| n == ns).map(|(_, d)| echo(d)).collect();
-        v.sort();
-        v
+    /// The devices of `ns`, for a hint.
+    fn names(&self, ns: &str) -> String {
+        listing(self.by_ns.get(ns).into_iter().flat_map(|m| m.keys().map(String::as_str)))
     }
+}
+
+/// Names for a hint: the first few, comma-separated.
+fn listing<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    const SHOWN: usize = 20;
+    let mut v: Vec<String> = names.take(SHOWN + 1).map(echo).collect();
+    if v.len() > SHOWN {
+        v.truncate(SHOWN);
+        v.push("…".into());
+    }
+    v.join(", ")
 }
 
 fn ns_exists(name: &str) -> String {
@@ -1016,26 +1028,6 @@ impl CaptureNames {
         }
         out
     }
-}
-
-/// `ns/dev` names to device ids; `ns/*` means every device of the namespace.
-pub fn resolve_ifaces(w: &World, names: &[String]) -> Result<HashSet<crate::world::DevId>, (String, String)> {
-    let mut out = HashSet::new();
-    for n in names {
-        let Some((ns, dev)) = n.split_once('/') else {
-            return Err((n.clone(), format!("`{n}` is not namespace/interface")));
-        };
-        let nsid = w.ns_by_name(ns).ok_or_else(|| (n.clone(), format!("`{n}`: no namespace `{ns}`")))?;
-        if dev == "*" {
-            out.extend(w.netns(nsid).devs.iter().copied());
-            continue;
-        }
-        let d = w
-            .dev_by_name(nsid, dev)
-            .ok_or_else(|| (n.clone(), format!("`{n}`: namespace `{ns}` has no interface `{dev}`")))?;
-        out.insert(d);
-    }
-    Ok(out)
 }
 
 fn ron_hint(code: &ron::Error) -> String {
@@ -1198,6 +1190,13 @@ mod tests {
         );
         let e = Loaded::from_str("t.ron", &vlan).err().unwrap();
         assert!(e.message.contains("above its parent `eth0`'s 1500"), "{e}");
+        let stacked = OK.replace(
+            "peer_ns: \"b\")]",
+            "peer_ns: \"b\"), Vxlan(name: \"vx0\", ns: \"a\", vni: 5, mtu: 1400), Macvlan(name: \"mv0\", ns: \"a\", parent: \"vx0\", mtu: 1450)]",
+        );
+        let e = Loaded::from_str("t.ron", &stacked).err().unwrap();
+        assert!(e.message.contains("above its parent `vx0`'s 1400"), "{e}");
+        assert!(Loaded::from_str("t.ron", &stacked.replace("mtu: 1450", "mtu: 1400")).is_ok());
     }
 
     #[test]
@@ -1299,6 +1298,21 @@ mod tests {
     }
 
     #[test]
+    fn a_file_with_thousands_of_errors_lists_the_first_hundred_and_counts_the_rest() {
+        let many: String = (0..20_000)
+            .map(|i| format!("            (ns: \"a\", dev: \"eth{i}\", addr: \"10.0.0.1/24\"),\n"))
+            .collect();
+        let text = OK.replace("        addresses: [\n", &format!("        addresses: [\n{many}"));
+        let e = Loaded::from_str("t.ron", &text).err().unwrap();
+        assert_eq!(e.all().count(), MAX_REPORTED);
+        assert_eq!(e.line, 8, "{e}");
+        let last = e.others.last().unwrap();
+        assert!(last.help.as_deref().unwrap_or("").contains("19900 more error(s) not listed"), "{:?}", last.help);
+        // The hint lists a few of the namespace's devices, not all.
+        assert!(e.help.as_deref().unwrap_or("").len() < 200, "{:?}", e.help);
+    }
+
+    #[test]
     fn only_regular_files_of_bounded_size_are_read() {
         let e = Loaded::from_file(Path::new("/dev/zero")).err().unwrap();
         assert!(e.message.contains("not a regular file"), "{e}");
@@ -1309,6 +1323,12 @@ mod tests {
         let e = Loaded::from_file(&big).err().unwrap();
         std::fs::remove_file(&big).unwrap();
         assert!(e.message.contains("larger than 8 MiB"), "{e}");
+        let latin1 = std::env::temp_dir().join(format!("netsim-latin1-{}.ron", std::process::id()));
+        std::fs::write(&latin1, b"Scenario(\n  name: \"caf\xe9\",\n)").unwrap();
+        let e = Loaded::from_file(&latin1).err().unwrap();
+        std::fs::remove_file(&latin1).unwrap();
+        assert_eq!((e.line, e.col), (2, 13), "{e}");
+        assert!(e.message.contains("not UTF-8"), "{e}");
     }
 
     #[test]
