@@ -480,11 +480,11 @@ fn run_sim(
             missing_captures(n, &sim.world)?;
         }
     }
+    catch_stop_signals()?;
     let mut writer = match pcap {
         Some(p) => Some(pcap::Writer::create(p, &sim.world)?),
         None => None,
     };
-    catch_stop_signals()?;
     let until = until.or(loaded.scenario.until);
     let mut out = hoplog::Printer::new(verbose, quiet, text_to_stderr());
     outln!("# {} — {}", loaded.scenario.name, loaded.scenario.description.lines().next().unwrap_or(""));
