@@ -7,17 +7,20 @@ use sim_core::world::World;
 pub struct Printer {
     verbose: bool,
     quiet: bool,
+    /// Standard error instead of standard output (which then carries the pcapng).
+    to_stderr: bool,
 }
 
 impl Printer {
-    pub fn new(verbose: bool, quiet: bool) -> Self {
-        Printer { verbose, quiet }
+    pub fn new(verbose: bool, quiet: bool, to_stderr: bool) -> Self {
+        Printer { verbose, quiet, to_stderr }
     }
 
     pub fn print(&mut self, w: &World, recs: &[Record]) {
         use std::io::Write;
-        let stdout = std::io::stdout();
-        let mut o = std::io::BufWriter::new(stdout.lock());
+        let sink: Box<dyn Write> =
+            if self.to_stderr { Box::new(std::io::stderr().lock()) } else { Box::new(std::io::stdout().lock()) };
+        let mut o = std::io::BufWriter::new(sink);
         for r in recs {
             if let Some(l) = line(w, r, self.verbose, self.quiet)
                 && o.write_all(l.as_bytes()).is_err()

@@ -1,11 +1,17 @@
 //! `netsim`: run scenarios, print the kernel plan, show namespace state, benchmark.
 //! A thin shell over sim-core: parsing arguments, printing, files.
 
-/// `println!` that ends the program quietly when stdout is closed (`netsim run … | head`).
+/// `println!` that ends the program quietly when stdout is closed (`netsim run … | head`);
+/// to stderr while stdout carries a capture (`--pcap -`).
 macro_rules! outln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        if writeln!(std::io::stdout(), $($t)*).is_err() {
+        let r = if crate::text_to_stderr() {
+            writeln!(std::io::stderr(), $($t)*)
+        } else {
+            writeln!(std::io::stdout(), $($t)*)
+        };
+        if r.is_err() {
             std::process::exit(0);
         }
     }};
@@ -18,11 +24,12 @@ mod pcap;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use clap::{Parser, Subcommand};
 use miette::{IntoDiagnostic, Result, miette};
 use sim_core::capture::Direction;
-use sim_core::scenario::Loaded;
+use sim_core::scenario::{CaptureNames, Loaded};
 use sim_core::show::What;
 use sim_core::{SimTime, Until};
 
@@ -44,10 +51,13 @@ enum Cmd {
         /// Stop at this simulated time (e.g. 10s, 250ms).
         #[arg(long)]
         until: Option<SimTime>,
-        /// Write every captured frame to this pcapng file.
+        /// Write every captured frame to this pcapng file; `-` writes it to standard output
+        /// (the hop log then goes to standard error).
         #[arg(long)]
         pcap: Option<PathBuf>,
-        /// Interfaces to capture, comma-separated `namespace/interface` (`ns/*` for all of one namespace).
+        /// Interfaces to capture, comma-separated `namespace/interface` (`ns/*` for all of one
+        /// namespace): what goes into --pcap and what the hop log shows. A container's
+        /// namespace (`host1:web/eth0`) is looked up once its step has made it.
         #[arg(long, value_delimiter = ',')]
         capture: Option<Vec<String>>,
         /// Also print frames as they arrive on each device, not only as they leave.
@@ -157,10 +167,48 @@ fn main() -> ExitCode {
     }
 }
 
+/// Set when stdout carries the pcapng: every text line goes to stderr.
+static TEXT_TO_STDERR: AtomicBool = AtomicBool::new(false);
+
+fn text_to_stderr() -> bool {
+    TEXT_TO_STDERR.load(Ordering::Relaxed)
+}
+
+/// The SIGINT or SIGTERM that asked a run to stop (0: none yet).
+static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_stop_signal(sig: std::ffi::c_int) {
+    // Only an atomic store: async-signal-safe. The run loop looks at it between events.
+    STOP_SIGNAL.store(sig, Ordering::Relaxed);
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM end a simulated run between two events, so the pcapng is
+/// closed on a whole block. A second signal of the same kind ends the process at once
+/// (`SA_RESETHAND`), for a run that does not come back to its loop.
+fn catch_stop_signals() -> Result<()> {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+    let action = SigAction::new(SigHandler::Handler(on_stop_signal), SaFlags::SA_RESETHAND, SigSet::empty());
+    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+        // SAFETY: the handler only stores into an atomic, which is async-signal-safe.
+        unsafe { sigaction(sig, &action) }.map_err(|e| miette!("cannot catch {sig}: {e}"))?;
+    }
+    Ok(())
+}
+
 fn real_main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { file, seed, pcap, backend: Backend::Netns, .. } => {
+        Cmd::Run { file, seed, pcap, capture, backend: Backend::Netns, .. } => {
+            if capture.is_some() {
+                return Err(miette!(
+                    help = "leave --capture out: the kernel run captures every interface of its namespaces",
+                    "--capture is not supported with --backend netns"
+                ));
+            }
+            if let Some(p) = &pcap {
+                pcap::check_not_input(p, &file)?;
+                TEXT_TO_STDERR.store(pcap::is_stdout(p), Ordering::Relaxed);
+            }
             let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
             netns_run(&loaded, seed, pcap.as_deref())?;
         }
@@ -205,55 +253,7 @@ fn real_main() -> Result<()> {
             }
         }
         Cmd::Run { file, seed, until, pcap, capture, verbose, quiet, backend: Backend::Sim } => {
-            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
-            let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
-            if let Some(c) = &capture {
-                let set = sim_core::scenario::resolve_ifaces(&sim.world, c)
-                    .map_err(|(_, m)| miette!(help = "write --capture ns/iface[,ns/iface…]", "--capture: {m}"))?;
-                sim.world.capture = Some(set);
-            }
-            let mut writer = match &pcap {
-                Some(p) => Some(pcap::Writer::create(p, &sim.world)?),
-                None => None,
-            };
-            let until = until.or(loaded.scenario.until);
-            let mut out = hoplog::Printer::new(verbose, quiet);
-            outln!("# {} — {}", loaded.scenario.name, loaded.scenario.description.lines().next().unwrap_or(""));
-            let bar = progress(until);
-            loop {
-                if let Some(t) = until
-                    && sim.next_event_time().is_none_or(|n| n > t)
-                {
-                    break;
-                }
-                if sim.step().is_none() {
-                    break;
-                }
-                if sim.records().len() >= 4096 || sim.next_event_time().is_none() {
-                    flush(&mut sim, &mut out, writer.as_mut())?;
-                }
-                if sim.events_run % 1024 == 0 {
-                    bar.set_position(sim.now().as_nanos() / 1_000_000);
-                }
-            }
-            flush(&mut sim, &mut out, writer.as_mut())?;
-            bar.finish_and_clear();
-            if let Some(t) = until {
-                sim.run_until(Until::Time(t));
-            }
-            let st = &sim.world.stats;
-            outln!(
-                "# {} events, {} frame-hops, {} delivered, {} dropped; simulated time {}s",
-                sim.events_run,
-                st.hops,
-                st.delivered,
-                st.dropped,
-                sim.now()
-            );
-            if let (Some(w), Some(p)) = (writer, pcap) {
-                let n = w.finish()?;
-                outln!("# wrote {n} frames to {}", p.display());
-            }
+            return run_sim(&file, seed, until, pcap.as_deref(), capture.as_deref(), verbose, quiet);
         }
         Cmd::Plan { file } => {
             let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
@@ -276,7 +276,10 @@ fn real_main() -> Result<()> {
             let d = sim.director.as_ref().filter(|d| !d.engines.is_empty()).ok_or_else(|| {
                 miette!(help = "inspect needs a scenario with `hosts`", "{} has no Docker host", file.display())
             })?;
-            let host = on.unwrap_or_else(|| d.engines[0].0.clone());
+            let host = match on {
+                Some(h) => h,
+                None => d.engines.first().map(|(h, _)| h.clone()).unwrap_or_default(),
+            };
             if d.engine(&host).is_err() {
                 let hosts: Vec<&str> = d.engines.iter().map(|(h, _)| h.as_str()).collect();
                 return Err(miette!(
@@ -418,9 +421,7 @@ fn netns_run(loaded: &Loaded, seed: Option<u64>, pcap: Option<&std::path::Path>)
     }
     outln!("# {} frames captured", run.frames.len());
     if let Some(p) = pcap {
-        let f = std::fs::File::create(p).map_err(|e| {
-            miette!(help = "check that the directory exists and is writable", "--pcap {}: {e}", p.display())
-        })?;
+        let f = pcap::open(p)?;
         let mut w = sim_core::capture::PcapngWriter::new(std::io::BufWriter::new(f), "netsim (netns backend)")
             .map_err(|e| miette!("{e}"))?;
         let mut ids: Vec<(String, u32)> = Vec::new();
@@ -458,6 +459,119 @@ fn run_to_end(file: &std::path::Path, seed: Option<u64>, until: Option<SimTime>)
         None => sim.run_until(Until::Idle),
     };
     Ok(sim)
+}
+
+/// `netsim run` on the simulator: the hop log as the run goes, the pcapng, the summary.
+fn run_sim(
+    file: &std::path::Path,
+    seed: Option<u64>,
+    until: Option<SimTime>,
+    pcap: Option<&std::path::Path>,
+    capture: Option<&[String]>,
+    verbose: bool,
+    quiet: bool,
+) -> Result<()> {
+    if capture.is_some() && pcap.is_none() && quiet {
+        return Err(miette!(
+            help = "add --pcap FILE to write the captured frames, or drop --quiet to see them in the hop log",
+            "--capture has no effect: there is no --pcap, and --quiet prints no frames"
+        ));
+    }
+    if let Some(p) = pcap {
+        pcap::check_not_input(p, file)?;
+        TEXT_TO_STDERR.store(pcap::is_stdout(p), Ordering::Relaxed);
+    }
+    let loaded = Loaded::from_file(file).map_err(|e| miette::Report::new(*e))?;
+    let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
+    // --capture replaces the scenario's `capture`.
+    let names = capture.map(<[String]>::to_vec).or_else(|| loaded.scenario.capture.clone());
+    let names = match names {
+        Some(n) => Some(CaptureNames::parse(&n).map_err(|m| miette!(help = CAPTURE_HELP, "--capture: {m}"))?),
+        None => None,
+    };
+    if let Some(n) = &names {
+        sim.world.capture = None;
+        n.resolve(&mut sim.world);
+        // Without steps nothing appears later: a name that matches nothing now never will.
+        if sim.director.as_ref().is_none_or(|d| d.steps.is_empty()) {
+            missing_captures(n, &sim.world)?;
+        }
+    }
+    catch_stop_signals()?;
+    let mut writer = match pcap {
+        Some(p) => Some(pcap::Writer::create(p, &sim.world)?),
+        None => None,
+    };
+    let until = until.or(loaded.scenario.until);
+    let mut out = hoplog::Printer::new(verbose, quiet, text_to_stderr());
+    outln!("# {} — {}", loaded.scenario.name, loaded.scenario.description.lines().next().unwrap_or(""));
+    let bar = progress(until);
+    let stopped = loop {
+        let sig = STOP_SIGNAL.load(Ordering::Relaxed);
+        if sig != 0 {
+            break sig;
+        }
+        if let Some(t) = until
+            && sim.next_event_time().is_none_or(|n| n > t)
+        {
+            break 0;
+        }
+        let Some(o) = sim.step() else { break 0 };
+        if let (sim_core::sim::EventKind::Step(_), Some(n)) = (o.what, &names) {
+            // A step may have made the namespace or interface a name is waiting for.
+            n.resolve(&mut sim.world);
+        }
+        if sim.records().len() >= 4096 || sim.next_event_time().is_none() {
+            flush(&mut sim, &mut out, writer.as_mut())?;
+        }
+        if sim.events_run % 1024 == 0 {
+            bar.set_position(sim.now().as_nanos() / 1_000_000);
+        }
+    };
+    flush(&mut sim, &mut out, writer.as_mut())?;
+    bar.finish_and_clear();
+    if stopped == 0
+        && let Some(t) = until
+    {
+        sim.run_until(Until::Time(t));
+    }
+    let st = &sim.world.stats;
+    outln!(
+        "# {} events, {} frame-hops, {} delivered, {} dropped; simulated time {}s",
+        sim.events_run,
+        st.hops,
+        st.delivered,
+        st.dropped,
+        sim.now()
+    );
+    if let (Some(w), Some(p)) = (writer, pcap) {
+        let n = w.finish()?;
+        if pcap::is_stdout(p) {
+            outln!("# wrote {n} frames to standard output");
+        } else {
+            outln!("# wrote {n} frames to {}", p.display());
+        }
+    }
+    if stopped != 0 {
+        let name = if stopped == nix::libc::SIGINT { "SIGINT" } else { "SIGTERM" };
+        outln!("# stopped by {name} at {}s; every frame up to then is written", sim.now());
+        std::process::exit(128 + stopped);
+    }
+    if let Some(n) = &names {
+        missing_captures(n, &sim.world)?;
+    }
+    Ok(())
+}
+
+const CAPTURE_HELP: &str = "write --capture ns/iface[,ns/iface…]; ns/* for every interface of a namespace";
+
+/// Capture names that matched nothing, all in one error.
+fn missing_captures(names: &CaptureNames, w: &sim_core::world::World) -> Result<()> {
+    let missing: Vec<String> = names.missing(w).into_iter().map(|(_, m)| m).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(miette!(help = CAPTURE_HELP, "--capture: {}", missing.join("; ")))
 }
 
 fn flush(sim: &mut sim_core::Sim, out: &mut hoplog::Printer, writer: Option<&mut pcap::Writer>) -> Result<()> {

@@ -12,7 +12,7 @@ use sim_core::scenario::Loaded;
 
 /// The simulator set to the daemon the record came from: its release and its `--mtu`.
 pub fn sim_for(loaded: &Loaded, engine: &EngineInfo, seed: Option<u64>) -> Result<sim_core::Sim> {
-    let mut l = Loaded { scenario: loaded.scenario.clone(), file: loaded.file.clone(), text: loaded.text.clone() };
+    let mut l = loaded.clone();
     let version = Era::parse(&engine.server_version).ok_or_else(|| {
         miette!(
             help = format!("netsim models Docker Engine {}", Era::SUPPORTED.join(" and ")),

@@ -1,10 +1,11 @@
 //! pcapng output of a run: one interface block per captured device, named `ns/iface`,
 //! created the first time the device carries a frame; each packet's comment is the chain of
-//! reasons that produced it.
+//! reasons that produced it. `-` is standard output, as for `tcpdump -w -`, so a run can be
+//! piped into `wireshark -k -i -`.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use miette::{Result, miette};
@@ -13,7 +14,7 @@ use sim_core::trace::{Dir, Record};
 use sim_core::world::{DevId, World};
 
 pub struct Writer {
-    inner: PcapngWriter<BufWriter<File>>,
+    inner: PcapngWriter<BufWriter<Box<dyn Write>>>,
     ids: HashMap<DevId, u32>,
     frames: u64,
     path: PathBuf,
@@ -21,21 +22,8 @@ pub struct Writer {
 
 impl Writer {
     pub fn create(path: &Path, _w: &World) -> Result<Writer> {
-        if path.is_dir() {
-            return Err(miette!(
-                help = "give a file name, e.g. out.pcapng",
-                "--pcap {}: is a directory",
-                path.display()
-            ));
-        }
-        let f = File::create(path).map_err(|e| {
-            miette!(
-                help = "check that the directory exists and is writable",
-                "--pcap {}: cannot create the file: {e}",
-                path.display()
-            )
-        })?;
-        let inner = PcapngWriter::new(BufWriter::new(f), concat!("netsim ", env!("CARGO_PKG_VERSION")))
+        let out = open(path)?;
+        let inner = PcapngWriter::new(BufWriter::new(out), concat!("netsim ", env!("CARGO_PKG_VERSION")))
             .map_err(|e| miette!("--pcap {}: {e}", path.display()))?;
         Ok(Writer { inner, ids: HashMap::new(), frames: 0, path: path.to_path_buf() })
     }
@@ -84,6 +72,78 @@ impl Writer {
         let path = self.path.clone();
         self.inner.finish().map_err(|e| miette!("{}: {e}", path.display()))?;
         Ok(self.frames)
+    }
+}
+
+/// Whether `--pcap` names standard output.
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Where `--pcap` writes: `-` for standard output (not a terminal: pcapng is binary), or a
+/// file, created or truncated.
+pub fn open(path: &Path) -> Result<Box<dyn Write>> {
+    if is_stdout(path) {
+        if std::io::stdout().is_terminal() {
+            return Err(miette!(
+                help = "pipe it, e.g. `netsim run lab.ron --pcap - | wireshark -k -i -`, or give a file name",
+                "--pcap -: standard output is a terminal, and pcapng is binary"
+            ));
+        }
+        return Ok(Box::new(QuietOnClose(std::io::stdout())));
+    }
+    if path.is_dir() {
+        return Err(miette!(help = "give a file name, e.g. out.pcapng", "--pcap {}: is a directory", path.display()));
+    }
+    let f = File::create(path).map_err(|e| {
+        miette!(
+            help = "check that the directory exists and is writable",
+            "--pcap {}: cannot create the file: {e}",
+            path.display()
+        )
+    })?;
+    Ok(Box::new(f))
+}
+
+/// Refuses a `--pcap` that is the scenario file itself (by another name, a symbolic or a
+/// hard link too): creating the capture would truncate the file being run.
+pub fn check_not_input(pcap: &Path, scenario: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if is_stdout(pcap) {
+        return Ok(());
+    }
+    let same = match (std::fs::metadata(pcap), std::fs::metadata(scenario)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    };
+    if same {
+        return Err(miette!(
+            help = "give the capture its own name, e.g. out.pcapng",
+            "--pcap {} is the scenario file {}: writing the capture would overwrite it",
+            pcap.display(),
+            scenario.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Standard output that ends the program quietly once the reader has gone (`… --pcap - |
+/// head -c 100`), as the hop log does and as `tcpdump -w -` ends on SIGPIPE.
+struct QuietOnClose<W>(W);
+
+impl<W: Write> Write for QuietOnClose<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).inspect_err(quit_on_broken_pipe)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().inspect_err(quit_on_broken_pipe)
+    }
+}
+
+fn quit_on_broken_pipe(e: &std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
     }
 }
 

@@ -221,3 +221,194 @@ fn with_proxy_and_static_entries_no_arp_crosses_the_underlay() {
         tshark(&pcap, &["-Y", "arp.opcode == 2", "-T", "fields", "-e", "frame.interface_name", "-e", "arp.src.hw_mac"]);
     assert!(arp.lines().any(|l| l == "host1/vxlan0\t02:42:0a:00:01:03"), "{arp}");
 }
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("netsim-cli-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    dir.join(name)
+}
+
+#[test]
+fn a_file_with_three_errors_reports_three_spans_at_their_lines() {
+    let good = std::fs::read_to_string(root().join("scenarios/linux/bridge-two-namespaces.ron")).expect("read");
+    let lines: Vec<&str> = good.lines().collect();
+    let line_of = |needle: &str| lines.iter().position(|l| l.contains(needle)).expect(needle) + 1;
+    let bad = good
+        .replace("peer: \"veth1\",", "peer: \"veth1\", mtu: 67,")
+        .replace("peer: \"veth2\",", "peer: \"..\",")
+        .replace(
+            "(ns: \"ns2\", dev: \"eth0\", addr: \"10.0.0.2/24\")",
+            "(ns: \"ns2\", dev: \"eth9\", addr: \"10.0.0.2/24\")",
+        );
+    assert_ne!(bad, good);
+    let at = [line_of("peer: \"veth1\","), line_of("peer: \"veth2\","), line_of("addr: \"10.0.0.2/24\"")];
+    let path = scratch("three.ron");
+    std::fs::write(&path, &bad).expect("write");
+    let out = netsim(&["run", path.to_str().expect("utf8")]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    // miette wraps long messages; continuation lines start with `│`.
+    let flat = err.replace("\n  │ ", " ");
+    for (line, words) in
+        at.iter().zip(["mtu less than device minimum", "is not a valid interface name", "no device `eth9`"])
+    {
+        let head = format!("three.ron:{line}:");
+        let hit = flat.lines().find(|l| l.contains(&head)).unwrap_or_else(|| panic!("no error at line {line}:\n{err}"));
+        assert!(hit.contains(words), "line {line} should say {words}: {hit}\n{err}");
+    }
+    // One header per error, each with its source line.
+    assert_eq!(err.matches("three.ron:").count(), 6, "{err}");
+}
+
+#[test]
+fn pcap_dash_writes_pcapng_to_stdout_and_the_hop_log_to_stderr() {
+    let s = root().join("scenarios/linux/bridge-two-namespaces.ron");
+    let out = netsim(&["run", s.to_str().expect("utf8"), "--pcap", "-"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!root().join("-").exists(), "a file named `-` was written");
+    // A pcapng Section Header Block starts the output; the text went to stderr.
+    assert_eq!(out.stdout.get(..4), Some(&[0x0a, 0x0d, 0x0d, 0x0a][..]));
+    let (_, frames) = sim_core::capture::read_pcapng(&out.stdout[..]).expect("stdout is pcapng");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("ns1/eth0 ▶") && log.contains(&format!("# wrote {} frames to standard output", frames.len())),
+        "{log}"
+    );
+    let path = scratch("dash.pcapng");
+    std::fs::write(&path, &out.stdout).expect("write");
+    assert!(tshark(&path, &[]).lines().count() == frames.len());
+}
+
+#[test]
+fn pcap_onto_the_scenario_file_is_refused_and_the_file_kept() {
+    let s = scratch("keep.ron");
+    std::fs::copy(root().join("scenarios/linux/bridge-two-namespaces.ron"), &s).expect("copy");
+    let before = std::fs::read(&s).expect("read");
+    let link = scratch("keep-link.pcapng");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&s, &link).expect("symlink");
+    let dotted = s.parent().expect("dir").join(".").join("keep.ron");
+    for target in [s.clone(), link, dotted] {
+        let out = netsim(&["run", s.to_str().expect("utf8"), "--pcap", target.to_str().expect("utf8")]);
+        assert!(!out.status.success(), "--pcap {} accepted", target.display());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is the scenario file"), "{err}");
+        assert_eq!(std::fs::read(&s).expect("read"), before, "the scenario was overwritten");
+    }
+}
+
+#[test]
+fn capture_with_nothing_to_show_it_is_an_error() {
+    let s = root().join("scenarios/linux/bridge-two-namespaces.ron");
+    let out = netsim(&["run", s.to_str().expect("utf8"), "--capture", "ns1/eth0", "--quiet"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--capture has no effect"));
+    // Without --quiet it picks what the hop log shows.
+    let out = netsim(&["run", s.to_str().expect("utf8"), "--capture", "ns1/eth0"]);
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("ns1/eth0 ▶") && !log.contains("ns2/eth0 ▶"), "{log}");
+    let out = netsim(&["run", s.to_str().expect("utf8"), "--capture", "ns1/eth0", "--backend", "netns"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--capture is not supported with --backend netns"));
+}
+
+#[test]
+fn capture_names_a_container_made_by_a_step() {
+    let s = root().join("scenarios/docker/webapp-mysql-bridge.ron");
+    let pcap = scratch("mysql.pcapng");
+    let out = netsim(&[
+        "run",
+        s.to_str().expect("utf8"),
+        "--capture",
+        "host1:mysql/eth0",
+        "--pcap",
+        pcap.to_str().expect("utf8"),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let names = tshark(&pcap, &["-T", "fields", "-e", "frame.interface_name"]);
+    assert!(names.lines().count() > 5, "{names}");
+    assert!(names.lines().all(|l| l == "host1:mysql/eth0"), "{names}");
+    // A name that never appears is reported, by name, after the run.
+    let out = netsim(&[
+        "run",
+        s.to_str().expect("utf8"),
+        "--capture",
+        "host1:mysql/eth0,host1:nosuch/eth0",
+        "--pcap",
+        pcap.to_str().expect("utf8"),
+        "--quiet",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`host1:nosuch/eth0`: no namespace `host1:nosuch`") && !err.contains("host1:mysql/eth0`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sigint_closes_the_pcapng_on_a_whole_block_and_exits_130() {
+    use std::io::Read;
+    let lab = scratch("long.ron");
+    let text = std::fs::read_to_string(root().join("scenarios/linux/bridge-two-namespaces.ron")).expect("read");
+    // Tens of thousands of pings: far longer than the test waits.
+    let long = text.replace(
+        "traffic: [",
+        "traffic: [\n        Ping(at: \"20s\", ns: \"ns1\", dst: \"10.0.0.2\", count: 100000, interval: \"1ms\"),",
+    );
+    assert_ne!(long, text);
+    std::fs::write(&lab, long).expect("write");
+    for (sig, code) in [(nix::sys::signal::Signal::SIGINT, 130), (nix::sys::signal::Signal::SIGTERM, 143)] {
+        let pcap = scratch(&format!("long-{code}.pcapng"));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netsim"))
+            .args(["run", lab.to_str().expect("utf8"), "--quiet", "--pcap", pcap.to_str().expect("utf8")])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Wait until frames are being written, then interrupt.
+        let t0 = std::time::Instant::now();
+        while std::fs::metadata(&pcap).map_or(0, |m| m.len()) < 200_000 {
+            assert!(t0.elapsed() < std::time::Duration::from_secs(60), "no capture written");
+            assert!(child.try_wait().expect("wait").is_none(), "the run ended before the signal");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+        nix::sys::signal::kill(pid, sig).expect("kill");
+        let status = child.wait().expect("wait");
+        let mut stdout = String::new();
+        child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("read");
+        assert_eq!(status.code(), Some(code), "{sig}: {stdout}");
+        assert!(stdout.contains(&format!("# stopped by {sig}")), "{stdout}");
+        // Every block is whole: the reader gets to the end, and tshark agrees.
+        let bytes = std::fs::read(&pcap).expect("read");
+        let (_, frames) = sim_core::capture::read_pcapng(&bytes[..]).expect("the capture parses to its end");
+        assert!(stdout.contains(&format!("# wrote {} frames", frames.len())), "{stdout}");
+        assert_eq!(tshark(&pcap, &[]).lines().count(), frames.len());
+        let mut len = 0usize;
+        let mut at = 0usize;
+        while at + 8 <= bytes.len() {
+            len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().expect("4 bytes")) as usize;
+            at += len;
+        }
+        assert!(len > 0 && at == bytes.len(), "a block is cut at {at} of {}", bytes.len());
+    }
+}
+
+#[test]
+fn non_regular_and_oversized_scenario_files_are_refused() {
+    let out = netsim(&["run", "/dev/zero"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a regular file"), "{err}");
+    let big = scratch("big.ron");
+    let f = std::fs::File::create(&big).expect("create");
+    f.set_len(64 << 20).expect("sparse file");
+    let out = netsim(&["run", big.to_str().expect("utf8")]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 8 MiB"));
+    std::fs::remove_file(&big).expect("rm");
+}

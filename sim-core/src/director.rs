@@ -222,6 +222,21 @@ impl Director {
         Ok(())
     }
 
+    /// As [`Director::check`], but goes on after a step that fails, as a shell script
+    /// without `set -e` does, and returns every failure: a later step sees what the
+    /// earlier ones did, failed ones included.
+    pub fn check_all(&self) -> Vec<StepError> {
+        let mut d = self.clone();
+        let mut errors = Vec::new();
+        for i in 0..d.steps.len() {
+            let Some(step) = d.steps.get(i).cloned() else { break };
+            if let Err(message) = d.dry_run(&step) {
+                errors.push(StepError { index: i, message });
+            }
+        }
+        errors
+    }
+
     /// A step's control-plane part: the daemon's answer, and the plan it leads to must be one
     /// the world can build.
     fn dry_run(&mut self, step: &Step) -> Result<(), String> {

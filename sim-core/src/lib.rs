@@ -22,6 +22,7 @@ pub mod scenario;
 pub mod services;
 pub mod show;
 pub mod sim;
+pub mod spans;
 pub mod trace;
 pub mod wire;
 pub mod world;

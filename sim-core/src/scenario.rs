@@ -1,21 +1,27 @@
 //! Scenario files (RON): a kernel plan plus timed traffic, as instructors write them.
 //!
 //! Errors never panic: a RON syntax or type error, an unknown name, an address on a missing
-//! device, all come back as one `ScenarioError` that names file:line:col, shows the line
-//! (through miette) and gives a hint.
+//! device, a value the kernel would refuse, a step the daemon would refuse: each is reported
+//! at the value it is about (found through `spans::SpanIndex`), with file:line:col, the line
+//! (through miette) and a hint, and a file with several errors gets all of them in one
+//! `ScenarioError` (the first, with the others as related diagnostics).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
-use miette::{Diagnostic, NamedSource, SourceOffset, SourceSpan};
+use miette::{Diagnostic, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use serde::{Deserialize, Serialize};
 
 use crate::apps::Traffic;
-use crate::director::{Director, HostSpec, Step};
+use crate::director::{Director, HostSpec, LAN_BRIDGE, LAN_NS, Step};
 pub use crate::docker::era::{EngineSpec, Era};
 use crate::engine::SimTime;
-use crate::plan::Plan;
+use crate::plan::{Link, Plan};
 use crate::sim::Sim;
+use crate::spans::SpanIndex;
 use crate::world::World;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -55,6 +61,41 @@ pub struct Scenario {
     pub engine: EngineSpec,
 }
 
+/// The largest scenario file `Loaded::from_file` reads. Shipped labs are a few KiB; this
+/// leaves room for generated ones while `netsim run /dev/zero` or a mistyped log file stops
+/// at once instead of filling memory.
+pub const MAX_FILE_BYTES: u64 = 8 << 20;
+
+/// Longest source line shown in a diagnostic; longer lines are cut around the error.
+const MAX_SHOWN_LINE: usize = 160;
+
+/// Longest value echoed inside a message.
+const MAX_ECHO: usize = 80;
+
+/// At most this many errors are listed for one file; the rest are counted.
+const MAX_REPORTED: usize = 100;
+
+/// Largest ICMP payload `ping -s` sends over IPv4: 65535 minus the IP (20) and ICMP (8)
+/// headers; iputils `ping/ping.c` refuses more with these words.
+pub const PING_MAX_SIZE: usize = 65507;
+
+/// Most packets one traffic item sends. The kernel sets no limit (iputils takes `-c` up to
+/// LONG_MAX); the simulator does, so that a typo such as `count: 4294967295` is an error at
+/// load and not a run that never ends.
+pub const MAX_COUNT: u32 = 100_000;
+
+/// Ethernet-like devices: `ETH_MIN_MTU` and `ETH_MAX_MTU` (`include/uapi/linux/if_ether.h`).
+/// `ether_setup` sets the minimum; veth (`drivers/net/veth.c`), bridge
+/// (`net/bridge/br_device.c`) and vxlan (`drivers/net/vxlan/vxlan_core.c`) set the maximum;
+/// `dev_validate_mtu` (`net/core/dev.c`) refuses anything outside at creation.
+pub const ETH_MIN_MTU: u32 = 68;
+pub const ETH_MAX_MTU: u32 = 65535;
+
+/// `IFNAMSIZ` (`include/uapi/linux/if.h`): a name and its NUL.
+pub const IFNAMSIZ: usize = 16;
+
+/// What a scenario file gets wrong: the first error (in file order) and, in `others`, the
+/// rest, each at its own file:line:col with the line shown.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{file}:{line}:{col}: {message}")]
 pub struct ScenarioError {
@@ -62,200 +103,931 @@ pub struct ScenarioError {
     pub file: String,
     pub line: usize,
     pub col: usize,
+    /// The file as shown (long lines cut); the errors in `others` point into it too.
     #[source_code]
-    src: NamedSource<String>,
+    src: Option<Arc<Shown>>,
     #[label("{label}")]
     span: Option<SourceSpan>,
     label: String,
     #[help]
     pub help: Option<String>,
+    /// The file's other errors, in file order.
+    #[related]
+    pub others: Vec<ScenarioError>,
 }
 
 impl ScenarioError {
-    #[allow(clippy::too_many_arguments)]
-    fn at(
-        file: &str,
-        text: &str,
-        line: usize,
-        col: usize,
-        len: usize,
-        message: String,
-        label: &str,
-        help: Option<String>,
-    ) -> Self {
-        let off = SourceOffset::from_location(text, line.max(1), col.max(1));
-        let len = len.clamp(1, text.len().saturating_sub(off.offset()).max(1));
-        ScenarioError {
-            message,
-            file: file.to_string(),
-            line,
-            col,
-            src: NamedSource::new(file, text.to_string()),
-            span: Some(SourceSpan::new(off, len)),
-            label: label.to_string(),
-            help,
-        }
+    /// Every error of the file, the first one included.
+    pub fn all(&self) -> impl Iterator<Item = &ScenarioError> {
+        std::iter::once(self).chain(self.others.iter())
     }
 
-    /// An error about a value: points at the first place the file spells it.
-    fn about(file: &str, text: &str, token: &str, message: String, help: Option<String>) -> Self {
-        let quoted = format!("\"{token}\"");
-        let pos = text
-            .find(&quoted)
-            .map(|p| (p, quoted.len()))
-            .or_else(|| (!token.is_empty()).then(|| text.find(token).map(|p| (p, token.len()))).flatten());
-        let (line, col, len) = match pos {
-            Some((p, len)) => {
-                let before = &text[..p];
-                let line = before.matches('\n').count() + 1;
-                let col = before.rfind('\n').map_or(p, |nl| p - nl - 1) + 1;
-                (line, col, len)
+    /// An error about the file as a whole (it cannot be read), with no place in it.
+    fn whole_file(file: &str, message: String, help: &str) -> Box<ScenarioError> {
+        Box::new(ScenarioError {
+            message,
+            file: file.to_string(),
+            line: 1,
+            col: 1,
+            src: None,
+            span: None,
+            label: String::new(),
+            help: Some(help.to_string()),
+            others: Vec::new(),
+        })
+    }
+
+    /// One error per problem, in file order; the first carries the others.
+    fn from_problems(file: &str, text: &str, mut problems: Vec<Problem>) -> Box<ScenarioError> {
+        problems.sort_by_key(|p| (p.span.start, p.span.end));
+        problems.dedup_by(|a, b| a.span == b.span && a.message == b.message);
+        let total = problems.len();
+        problems.truncate(MAX_REPORTED);
+        if total > MAX_REPORTED
+            && let Some(last) = problems.last_mut()
+        {
+            let more = format!("{} more error(s) not listed", total - MAX_REPORTED);
+            last.help = Some(match last.help.take() {
+                Some(h) => format!("{h}; {more}"),
+                None => more,
+            });
+        }
+        let spans: Vec<Range<usize>> = problems.iter().map(|p| p.span.clone()).collect();
+        let shown = Arc::new(Shown::new(file, text, &spans));
+        let mut errors = problems.into_iter().map(|p| {
+            let (line, col) = line_col(text, p.span.start);
+            ScenarioError {
+                message: clip_text(&p.message, 1000),
+                file: file.to_string(),
+                line,
+                col,
+                src: None,
+                span: Some(shown.span(&p.span)),
+                label: clip_text(&p.label, MAX_ECHO),
+                help: p.help.map(|h| clip_text(&h, 1000)),
+                others: Vec::new(),
             }
-            None => (1, 1, 1),
+        });
+        let Some(mut first) = errors.next() else {
+            return Self::whole_file(file, "the scenario is invalid".into(), "see scenarios/README.md");
         };
-        Self::at(file, text, line, col, len, message, "here", help)
+        first.others = errors.collect();
+        first.src = Some(shown);
+        Box::new(first)
+    }
+}
+
+/// One thing wrong, at a byte range of the file.
+#[derive(Debug)]
+struct Problem {
+    span: Range<usize>,
+    message: String,
+    label: String,
+    help: Option<String>,
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, off: usize) -> (usize, usize) {
+    let off = floor_boundary(text, off.min(text.len()));
+    let before = &text[..off];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let col = before[before.rfind('\n').map_or(0, |nl| nl + 1)..].chars().count() + 1;
+    (line, col)
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// At most `max` bytes of `s` (on a character boundary), with `…` when cut.
+fn clip_text(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    format!("{}…", &s[..floor_boundary(s, max)])
+}
+
+/// A value as it is echoed in a message.
+fn echo(s: &str) -> String {
+    clip_text(s, MAX_ECHO)
+}
+
+/// The file as a diagnostic shows it: every line kept (so line numbers stay right), but a
+/// line longer than `MAX_SHOWN_LINE` is cut to a window around the first error on it, with
+/// `…` where text was left out. miette then never copies a huge line into the terminal,
+/// and never lays out a label wider than the window (a label tens of thousands of columns
+/// wide makes its printer panic).
+#[derive(Debug)]
+struct Shown {
+    name: String,
+    text: String,
+    /// Per cut line: where it starts in `text`, where its window starts in the file and in
+    /// `text`, the window's length, and how many characters were left out before it.
+    cuts: Vec<Cut>,
+}
+
+#[derive(Debug)]
+struct Cut {
+    /// The line in the file.
+    line: Range<usize>,
+    /// The window kept, in the file.
+    kept: Range<usize>,
+    /// Where the kept text starts in the shown text.
+    at: usize,
+    /// Characters left out before the window (the `…` stands for them).
+    dropped_chars: usize,
+    /// Shown offset minus file offset, for everything after this line.
+    delta_after: isize,
+}
+
+impl Shown {
+    fn new(name: &str, text: &str, spans: &[Range<usize>]) -> Shown {
+        let mut out = String::with_capacity(text.len().min(1 << 20));
+        let mut cuts = Vec::new();
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            let end = start + line.len();
+            let body = line.trim_end_matches(['\n', '\r']);
+            if body.len() <= MAX_SHOWN_LINE {
+                out.push_str(line);
+            } else {
+                let anchor = spans.iter().map(|s| s.start).find(|&s| s >= start && s <= start + body.len());
+                let from = match anchor {
+                    Some(a) => floor_boundary(text, a.saturating_sub(MAX_SHOWN_LINE / 4).max(start)),
+                    None => start,
+                };
+                let to = ceil_boundary(text, (from + MAX_SHOWN_LINE).min(start + body.len()));
+                if from > start {
+                    out.push('…');
+                }
+                let at = out.len();
+                out.push_str(&text[from..to]);
+                if to < start + body.len() {
+                    out.push('…');
+                }
+                out.push_str(&line[body.len()..]);
+                cuts.push(Cut {
+                    line: start..end,
+                    kept: from..to,
+                    at,
+                    dropped_chars: text[start..from].chars().count(),
+                    delta_after: out.len() as isize - end as isize,
+                });
+            }
+            start = end;
+        }
+        Shown { name: name.to_string(), text: out, cuts }
+    }
+
+    /// A byte offset of the file in the shown text.
+    fn offset(&self, off: usize) -> usize {
+        let i = self.cuts.partition_point(|c| c.line.end <= off);
+        let shown = match self.cuts.get(i).filter(|c| c.line.start <= off) {
+            Some(c) if off < c.kept.start => c.at,
+            Some(c) => c.at + (off.min(c.kept.end) - c.kept.start),
+            None => {
+                let delta = i.checked_sub(1).and_then(|j| self.cuts.get(j)).map_or(0, |c| c.delta_after);
+                off.saturating_add_signed(delta)
+            }
+        };
+        shown.min(self.text.len())
+    }
+
+    fn span(&self, r: &Range<usize>) -> SourceSpan {
+        let a = self.offset(r.start);
+        let b = self.offset(r.end).max(a);
+        let len = if b > a { b - a } else { ceil_boundary(&self.text, (a + 1).min(self.text.len())) - a };
+        SourceSpan::new(a.into(), len)
+    }
+}
+
+impl SourceCode for Shown {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        // The column miette prints in its `[file:line:col]` header is the file's, not the
+        // cut line's.
+        let mut column = inner.column();
+        if before == 0
+            && after == 0
+            && let Some(c) = self.cuts.iter().find(|c| {
+                let len = c.kept.end - c.kept.start;
+                span.offset() >= c.at && span.offset() <= c.at + len
+            })
+        {
+            column = c.dropped_chars + self.text[c.at..span.offset()].chars().count();
+        }
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        )))
     }
 }
 
 /// A scenario read from a file, with its source kept for later diagnostics.
+#[derive(Clone)]
 pub struct Loaded {
     pub scenario: Scenario,
     pub file: String,
+    /// The file's text (without a leading UTF-8 byte order mark).
     pub text: String,
+    spans: SpanIndex,
 }
 
 impl Loaded {
+    /// Reads and checks a scenario file. Only regular files up to `MAX_FILE_BYTES` are read.
     pub fn from_file(path: &Path) -> Result<Loaded, Box<ScenarioError>> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Box::new(ScenarioError {
-                message: format!("cannot read the scenario file: {e}"),
-                file: file.clone(),
-                line: 0,
-                col: 0,
-                src: NamedSource::new(&file, String::new()),
-                span: None,
-                label: String::new(),
-                help: Some("check the path; shipped scenarios are under scenarios/".into()),
-            })
-        })?;
-        Self::from_str(&file, &text)
+        let fail = |m: String| {
+            ScenarioError::whole_file(
+                &file,
+                format!("cannot read the scenario file: {m}"),
+                "check the path; shipped scenarios are under scenarios/",
+            )
+        };
+        let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+        if meta.is_dir() {
+            return Err(fail("it is a directory".into()));
+        }
+        if !meta.is_file() {
+            return Err(fail("not a regular file (a device, pipe or socket)".into()));
+        }
+        let too_big = || fail(format!("larger than {} MiB, the most netsim reads", MAX_FILE_BYTES >> 20));
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        // The size may change between the look and the read: read one byte past the limit.
+        let f = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+        let mut bytes = Vec::new();
+        f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => Self::from_str(&file, &text),
+            Err(e) => {
+                let good = e.utf8_error().valid_up_to();
+                let bytes = e.into_bytes();
+                let head = String::from_utf8_lossy(bytes.get(..good).unwrap_or_default()).into_owned();
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let at = head.len();
+                Err(ScenarioError::from_problems(
+                    &file,
+                    &text,
+                    vec![Problem {
+                        span: at..ceil_boundary(&text, (at + 1).min(text.len())),
+                        message: "the file is not UTF-8 text".into(),
+                        label: "not UTF-8".into(),
+                        help: Some("save the scenario as UTF-8".into()),
+                    }],
+                ))
+            }
+        }
     }
 
     pub fn from_str(file: &str, text: &str) -> Result<Loaded, Box<ScenarioError>> {
+        // Editors on Windows start UTF-8 files with a byte order mark; it is not part of the
+        // RON. Dropping it keeps lines and columns as the editor shows them.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // `field: "x"` for optional fields, without `Some(…)`: friendlier for instructors.
         let opts = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
         let scenario: Scenario = opts.from_str(text).map_err(|e| {
-            let help = ron_hint(&e.code);
-            let (s, end) = (e.span.start, e.span.end);
-            let len = if end.line == s.line && end.col > s.col { end.col - s.col } else { 1 };
-            Box::new(ScenarioError::at(file, text, s.line, s.col, len, e.code.to_string(), "here", Some(help)))
+            let start = offset_of(text, e.span.start.line, e.span.start.col);
+            let end = offset_of(text, e.span.end.line, e.span.end.col);
+            let end = if end > start { end } else { ceil_boundary(text, (start + 1).min(text.len())) };
+            let p = Problem {
+                span: start..end,
+                message: e.code.to_string(),
+                label: "here".into(),
+                help: Some(ron_hint(&e.code)),
+            };
+            ScenarioError::from_problems(file, text, vec![p])
         })?;
-        let loaded = Loaded { scenario, file: file.to_string(), text: text.to_string() };
+        let loaded = Loaded { scenario, file: file.to_string(), text: text.to_string(), spans: SpanIndex::build(text) };
         loaded.validate()?;
         Ok(loaded)
     }
 
-    fn err(&self, token: &str, message: String, help: Option<String>) -> Box<ScenarioError> {
-        Box::new(ScenarioError::about(&self.file, &self.text, token, message, help))
+    /// A problem at the value `path` (or the nearest item around it the file spells out).
+    fn at(&self, path: &str, message: String, label: &str, help: Option<String>) -> Problem {
+        let span = self.spans.find(path).unwrap_or(0..0);
+        Problem { span, message, label: label.to_string(), help }
     }
 
+    /// A problem about a value only its text identifies (the kernel-plan checks of `World`):
+    /// the first value in the file spelled exactly so.
+    fn about(&self, token: &str, message: String, help: Option<String>) -> Problem {
+        let span = self.spans.value_spelled(&self.text, token).unwrap_or(0..0);
+        Problem { span, message, label: "here".into(), help }
+    }
+
+    fn fail(&self, problems: Vec<Problem>) -> Box<ScenarioError> {
+        ScenarioError::from_problems(&self.file, &self.text, problems)
+    }
+
+    /// Every check that needs no run: names, references, the kernel's limits, the steps'
+    /// commands. All problems are collected, each at its own item; the checks that need a
+    /// plan without those problems (the world's, the steps') run once there are none.
     fn validate(&self) -> Result<(), Box<ScenarioError>> {
-        let mut names: HashSet<&str> = self.scenario.plan.namespaces.iter().map(|n| n.name.as_str()).collect();
-        names.extend(self.scenario.hosts.iter().map(|h| h.name.as_str()));
-        let d = self.director()?;
-        d.check().map_err(|e| self.step_err(e.index, &e.message))?;
-        for t in &self.scenario.traffic {
-            if !names.contains(t.ns()) {
-                return Err(self.err(
-                    t.ns(),
-                    format!("traffic step runs in namespace `{}`, which the plan does not define", t.ns()),
-                    Some(format!("namespaces are: {}", sorted(&names))),
+        let mut problems = Vec::new();
+        let known = self.check_plan(&mut problems);
+        self.check_traffic(&known, &mut problems);
+        self.check_capture(&mut problems);
+        if problems.is_empty() {
+            match self.director_seeded(self.scenario.seed) {
+                Err(p) => problems.push(p),
+                Ok(d) => match World::from_plan(&d.plan, self.scenario.seed) {
+                    Err(e) => problems.push(self.about(
+                        &e.token,
+                        e.message,
+                        Some("see scenarios/README.md for the plan's fields".into()),
+                    )),
+                    Ok(_) => problems.extend(d.check_all().into_iter().map(|e| self.step_problem(e.index, &e.message))),
+                },
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(self.fail(problems)) }
+    }
+
+    /// Namespaces, interfaces and the references between them, with the kernel's rules for
+    /// names and MTUs. Returns the namespaces the scenario defines (its hosts' included).
+    fn check_plan(&self, out: &mut Vec<Problem>) -> BTreeSet<String> {
+        let s = &self.scenario;
+        let plan = &s.plan;
+        let mut nss: BTreeSet<String> = BTreeSet::new();
+        let mut devs = Devs::default();
+        for (i, n) in plan.namespaces.iter().enumerate() {
+            let path = format!("plan.namespaces[{i}].name");
+            if let Some(m) = netns_name_problem(&n.name) {
+                out.push(self.at(&path, m, "this name", None));
+            } else if !nss.insert(n.name.clone()) {
+                out.push(self.at(&path, ns_exists(&n.name), "defined again here", None));
+            } else {
+                devs.add(&n.name, "lo", Dev::LO);
+            }
+        }
+        let mut host_names: HashSet<&str> = HashSet::new();
+        for (i, h) in s.hosts.iter().enumerate() {
+            let path = format!("hosts[{i}].name");
+            if let Some(m) = netns_name_problem(&h.name) {
+                out.push(self.at(&path, m, "this name", None));
+            } else if !host_names.insert(h.name.as_str()) {
+                let m = format!("host `{}` is defined twice", echo(&h.name));
+                out.push(self.at(&path, m, "defined again here", Some("each host needs its own name".into())));
+            } else if h.name == LAN_NS || !nss.insert(h.name.clone()) {
+                let help = Some(format!("a host is a namespace of its name; `{LAN_NS}` is the hosts' LAN switch"));
+                out.push(self.at(&path, ns_exists(&h.name), "defined again here", help));
+            } else {
+                devs.add(&h.name, "lo", Dev::LO);
+                devs.add(&h.name, "eth0", Dev::ETH);
+                if h.docker {
+                    // The daemon adds its own devices (docker0, …) that the plan may name.
+                    devs.open.insert(h.name.clone());
+                }
+            }
+        }
+        if !s.hosts.is_empty() {
+            nss.insert(LAN_NS.into());
+            devs.add(LAN_NS, "lo", Dev::LO);
+            devs.add(LAN_NS, LAN_BRIDGE, Dev { mtu: Some(1500), bridge: true });
+            for h in &s.hosts {
+                devs.add(LAN_NS, &h.name.chars().take(IFNAMSIZ - 1).collect::<String>(), Dev::ETH);
+            }
+        }
+        let no_ns = |path: String, ns: &str| {
+            self.at(
+                &path,
+                format!("no namespace `{}`: add it to `namespaces`", echo(ns)),
+                "no such namespace",
+                Some(format!("namespaces are: {}", listing(nss.iter().map(String::as_str)))),
+            )
+        };
+        // The devices each link makes, then the references between them.
+        for (i, l) in plan.links.iter().enumerate() {
+            let p = |f: &str| format!("plan.links[{i}].{f}");
+            // The file's MTU, or the kernel's default where it is plain (1500 for veth and
+            // bridge; vxlan, macvlan and VLAN devices take it from their lower device).
+            let mtu = l.mtu().or(match l {
+                Link::Veth { .. } | Link::Bridge { .. } => Some(1500),
+                _ => None,
+            });
+            let dev = Dev { mtu, bridge: matches!(l, Link::Bridge { .. }) };
+            if !nss.contains(l.ns()) {
+                out.push(no_ns(p("ns"), l.ns()));
+            } else {
+                self.new_dev(out, &mut devs, &p("name"), l.ns(), l.name(), dev);
+            }
+            match l {
+                Link::Veth { name, ns, peer, peer_ns, .. } => {
+                    if !nss.contains(peer_ns) {
+                        out.push(no_ns(p("peer_ns"), peer_ns));
+                    } else if peer == name && peer_ns == ns {
+                        out.push(self.at(
+                            &p("peer"),
+                            format!("veth `{}`: the peer needs another name", echo(name)),
+                            "the same name",
+                            None,
+                        ));
+                    } else {
+                        self.new_dev(out, &mut devs, &p("peer"), peer_ns, peer, dev);
+                    }
+                }
+                Link::Vxlan { name, vni, underlay_ns, .. } => {
+                    if *vni >= 1 << 24 {
+                        // `vxlan_validate` in drivers/net/vxlan/vxlan_core.c.
+                        let m =
+                            format!("vxlan `{}`: VNI {vni}: Error: VXLAN ID must be lower than 16777216", echo(name));
+                        out.push(self.at(&p("vni"), m, "this VNI", None));
+                    }
+                    if let Some(u) = underlay_ns.as_deref().filter(|u| !nss.contains(*u)) {
+                        out.push(no_ns(p("underlay_ns"), u));
+                    }
+                }
+                Link::Macvlan { parent_ns: Some(u), .. } if !nss.contains(u) => out.push(no_ns(p("parent_ns"), u)),
+                Link::Vlan { name, id, .. } if *id == 0 || *id >= 4095 => {
+                    // `vlan_validate` in net/8021q/vlan_netlink.c: ids 1..=4094.
+                    let m = format!("vlan `{}`: id {id}: Error: 8021q: Invalid VLAN id (1 to 4094)", echo(name));
+                    out.push(self.at(&p("id"), m, "this id", None));
+                }
+                _ => {}
+            }
+            if let Some(m) = mtu_problem(l) {
+                out.push(self.at(&p("mtu"), m, "this MTU", Some(MTU_HELP.into())));
+            }
+        }
+        for (i, l) in plan.links.iter().enumerate() {
+            let p = |f: &str| format!("plan.links[{i}].{f}");
+            let mut masters: Vec<(String, &str, &str)> = Vec::new();
+            match l {
+                Link::Veth { ns, peer_ns, master, peer_master, .. } => {
+                    masters.extend(master.as_deref().map(|m| (p("master"), ns.as_str(), m)));
+                    masters.extend(peer_master.as_deref().map(|m| (p("peer_master"), peer_ns.as_str(), m)));
+                }
+                Link::Vxlan { name, ns, master, dev, underlay_ns, .. } => {
+                    masters.extend(master.as_deref().map(|m| (p("master"), ns.as_str(), m)));
+                    let u = underlay_ns.as_deref().unwrap_or(ns);
+                    if let Some(d) = dev.as_deref()
+                        && nss.contains(u)
+                        && devs.missing(u, d)
+                    {
+                        out.push(self.no_dev(&devs, &p("dev"), &format!("vxlan `{}`: underlay", echo(name)), u, d));
+                    }
+                }
+                _ => {}
+            }
+            if let Link::Macvlan { name, ns, parent, .. } | Link::Vlan { name, ns, parent, .. } = l {
+                let pns = match l {
+                    Link::Macvlan { parent_ns: Some(pn), .. } => pn.as_str(),
+                    _ => ns.as_str(),
+                };
+                let kind = if matches!(l, Link::Vlan { .. }) { "vlan" } else { "macvlan" };
+                if nss.contains(pns) && devs.missing(pns, parent) {
+                    out.push(self.no_dev(
+                        &devs,
+                        &p("parent"),
+                        &format!("{kind} `{}`: parent", echo(name)),
+                        pns,
+                        parent,
+                    ));
+                } else if let (Some(m), Some(pm)) = (l.mtu(), devs.mtu(pns, parent))
+                    && m > pm
+                {
+                    // `macvlan_common_newlink` (drivers/net/macvlan.c) and `vlan_newlink`
+                    // (net/8021q/vlan_netlink.c) refuse an MTU above the parent's.
+                    let msg = format!(
+                        "mtu {m} on {kind} `{}` is above its parent `{}`'s {pm} (RTNETLINK answers: Invalid argument)",
+                        echo(name),
+                        echo(parent)
+                    );
+                    out.push(self.at(&p("mtu"), msg, "this MTU", Some(format!("at most the parent's MTU, {pm}"))));
+                }
+            }
+            for (path, ns, m) in masters {
+                match devs.get(ns, m) {
+                    _ if !nss.contains(ns) => {}
+                    None if devs.open.contains(ns) => {}
+                    None => {
+                        let msg = format!("`{}`: no bridge `{}` in namespace `{}`", echo(l.name()), echo(m), echo(ns));
+                        out.push(self.at(&path, msg, "no such bridge", None));
+                    }
+                    Some(d) if !d.bridge => {
+                        let msg = format!("`{}`: master `{}` is not a bridge", echo(l.name()), echo(m));
+                        out.push(self.at(&path, msg, "not a bridge", None));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        let mut addrs: HashSet<(&str, &str, std::net::Ipv4Addr)> = HashSet::new();
+        for (i, a) in plan.addresses.iter().enumerate() {
+            let p = |f: &str| format!("plan.addresses[{i}].{f}");
+            if !nss.contains(&a.ns) {
+                out.push(no_ns(p("ns"), &a.ns));
+            } else if devs.missing(&a.ns, &a.dev) {
+                out.push(self.no_dev(&devs, &p("dev"), &format!("address {}", a.addr), &a.ns, &a.dev));
+            } else if !addrs.insert((&a.ns, &a.dev, a.addr.addr)) {
+                let m = format!("address {} is already on `{}` (RTNETLINK answers: File exists)", a.addr, echo(&a.dev));
+                out.push(self.at(&p("addr"), m, "added again here", None));
+            }
+        }
+        let dev_refs =
+            plan.routes
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (format!("plan.routes[{i}]"), &r.ns, r.dev.as_deref(), format!("route {}", r.dst)))
+                .chain(plan.neighbours.iter().enumerate().map(|(i, n)| {
+                    (format!("plan.neighbours[{i}]"), &n.ns, Some(n.dev.as_str()), format!("neighbour {}", n.ip))
+                }))
+                .chain(plan.fdb.iter().enumerate().map(|(i, f)| {
+                    (format!("plan.fdb[{i}]"), &f.ns, Some(f.dev.as_str()), format!("fdb entry {}", f.mac))
+                }));
+        for (item, ns, dev, what) in dev_refs {
+            if !nss.contains(ns) {
+                out.push(no_ns(format!("{item}.ns"), ns));
+            } else if let Some(d) = dev
+                && devs.missing(ns, d)
+            {
+                out.push(self.no_dev(&devs, &format!("{item}.dev"), &what, ns, d));
+            }
+        }
+        let ns_refs = (plan.iptables.iter().enumerate().map(|(i, x)| (format!("plan.iptables[{i}].ns"), &x.ns)))
+            .chain(plan.ipvs.iter().enumerate().map(|(i, x)| (format!("plan.ipvs[{i}].ns"), &x.ns)))
+            .chain(plan.sysctls.iter().enumerate().map(|(i, x)| (format!("plan.sysctls[{i}].ns"), &x.ns)));
+        for (path, ns) in ns_refs {
+            if !nss.contains(ns) {
+                out.push(no_ns(path, ns));
+            }
+        }
+        nss
+    }
+
+    fn new_dev(&self, out: &mut Vec<Problem>, devs: &mut Devs, path: &str, ns: &str, name: &str, dev: Dev) {
+        if let Some(m) = ifname_problem(name) {
+            out.push(self.at(path, m, "this name", Some(IFNAME_HELP.into())));
+        } else if devs.get(ns, name).is_some() {
+            let m = format!(
+                "namespace `{}` already has a device `{}` (RTNETLINK answers: File exists)",
+                echo(ns),
+                echo(name)
+            );
+            out.push(self.at(path, m, "defined again here", None));
+        } else {
+            devs.add(ns, name, dev);
+        }
+    }
+
+    fn no_dev(&self, devs: &Devs, path: &str, what: &str, ns: &str, dev: &str) -> Problem {
+        self.at(
+            path,
+            format!("{what}: no device `{}` in `{}`", echo(dev), echo(ns)),
+            "no such device",
+            Some(format!("`{}` has: {}", echo(ns), devs.names(ns))),
+        )
+    }
+
+    /// The programs of `traffic`: their namespace, and the limits of ping and of the
+    /// simulator.
+    fn check_traffic(&self, nss: &BTreeSet<String>, out: &mut Vec<Problem>) {
+        for (i, t) in self.scenario.traffic.iter().enumerate() {
+            let p = |f: &str| format!("traffic[{i}].{f}");
+            if !nss.contains(t.ns()) {
+                out.push(self.at(
+                    &p("ns"),
+                    format!("traffic step runs in namespace `{}`, which the plan does not define", echo(t.ns())),
+                    "no such namespace",
+                    Some(format!("namespaces are: {}", listing(nss.iter().map(String::as_str)))),
+                ));
+            }
+            let count = match t {
+                Traffic::Ping { count, size, .. } => {
+                    if *size > PING_MAX_SIZE {
+                        out.push(self.at(
+                            &p("size"),
+                            format!("ping: packet size {size} is too large. Maximum is {PING_MAX_SIZE}"),
+                            "this size",
+                            Some("65535 bytes of IPv4 packet, less 20 of IP header and 8 of ICMP header".into()),
+                        ));
+                    }
+                    if *count == 0 {
+                        out.push(self.at(
+                            &p("count"),
+                            "ping: invalid argument: '0': out of range: 1 <= value <= 9223372036854775807".into(),
+                            "this count",
+                            None,
+                        ));
+                    }
+                    Some(*count)
+                }
+                Traffic::UdpSend { count, payload, .. } => {
+                    if payload.len() > PING_MAX_SIZE {
+                        out.push(self.at(
+                            &p("payload"),
+                            format!(
+                                "sendto: Message too long ({} bytes; a UDP datagram over IPv4 carries at most {PING_MAX_SIZE})",
+                                payload.len()
+                            ),
+                            "this payload",
+                            None,
+                        ));
+                    }
+                    Some(*count)
+                }
+                Traffic::Announce { count, .. } => Some(*count),
+                _ => None,
+            };
+            if let Some(c) = count.filter(|c| *c > MAX_COUNT) {
+                out.push(self.at(
+                    &p("count"),
+                    format!("count {c} is more than the simulator sends for one traffic item (at most {MAX_COUNT})"),
+                    "this count",
+                    Some("split the traffic into several items, or lower the count".into()),
                 ));
             }
         }
-        Ok(())
     }
 
-    fn director(&self) -> Result<Director, Box<ScenarioError>> {
-        self.director_seeded(self.scenario.seed)
+    /// `capture` names: `namespace/interface` or `namespace/*`.
+    fn check_capture(&self, out: &mut Vec<Problem>) {
+        for (i, n) in self.scenario.capture.iter().flatten().enumerate() {
+            if let Err(m) = CaptureNames::parse_one(n) {
+                out.push(self.at(&format!("capture[{i}]"), m, "this name", Some(CAPTURE_HELP.into())));
+            }
+        }
     }
 
-    fn director_seeded(&self, seed: u64) -> Result<Director, Box<ScenarioError>> {
+    fn director_seeded(&self, seed: u64) -> Result<Director, Problem> {
         let s = &self.scenario;
         Director::with_engine(&s.hosts, &s.steps, &s.plan, seed, s.engine).map_err(|m| {
-            let tok =
-                s.hosts.iter().map(|h| h.name.as_str()).find(|n| m.contains(&format!("`{n}`"))).unwrap_or("hosts");
-            self.err(tok, m, Some("each host needs its own name".into()))
+            let at = s.hosts.iter().position(|h| m.contains(&format!("`{}`", h.name)));
+            let path = at.map_or_else(|| "hosts".to_string(), |i| format!("hosts[{i}].name"));
+            self.at(&path, m, "here", None)
         })
     }
 
     /// An error in step `index`: points into its `run` string, at the offending word when
-    /// the command parser says which one.
-    fn step_err(&self, index: usize, message: &str) -> Box<ScenarioError> {
-        let step = &self.scenario.steps[index];
-        let help = Some(format!("step {} (on `{}`): `{}`", index + 1, step.on, step.run));
-        // The index-th `run:` field of the file is this step's (comments and strings skipped).
-        let Some((q, close)) = string_fields(&self.text, "run").get(index).copied() else {
-            return self.err(&step.run, message.to_string(), help);
+    /// the message names it.
+    fn step_problem(&self, index: usize, message: &str) -> Problem {
+        let path = format!("steps[{index}].run");
+        let Some(step) = self.scenario.steps.get(index) else {
+            return self.at("steps", message.to_string(), "this step", None);
         };
-        let raw = &self.text[q..close];
+        let help = Some(format!("step {} (on `{}`): `{}`", index + 1, echo(&step.on), echo(&step.run)));
+        let Some(span) = self.spans.get(&path) else {
+            return self.at(&path, message.to_string(), "this step", help);
+        };
+        // The string's body, without its quotes; words are found in the file's own text so
+        // escapes and non-ASCII stay aligned.
+        let body = (span.start + 1)..span.end.saturating_sub(1).max(span.start + 1);
+        let raw = self.text.get(body.clone()).unwrap_or_default();
         let word = step.run.split_whitespace().find(|w| {
             message.contains(w.trim_matches('"')) && w.len() > 1 && !["docker", "network", "run"].contains(w)
         });
-        // Offsets are found in the file's own text, so escapes and non-ASCII stay aligned.
-        let (off, len) = match word.and_then(|w| raw.find(w).map(|i| (i, w.len()))) {
-            Some((i, n)) => (q + i, n),
-            None => (q, raw.len()),
+        let span = match word.and_then(|w| raw.find(w).map(|i| (i, w.len()))) {
+            Some((i, n)) => body.start + i..body.start + i + n,
+            None => body,
         };
-        let before = &self.text[..off];
-        let line = before.matches('\n').count() + 1;
-        let col = before[before.rfind('\n').map_or(0, |nl| nl + 1)..].chars().count() + 1;
-        Box::new(ScenarioError::at(&self.file, &self.text, line, col, len, message.to_string(), "this step", help))
+        Problem { span, message: message.to_string(), label: "this step".into(), help }
     }
 
     /// Builds the world and the engine, ready to run.
     pub fn build(&self, seed: Option<u64>) -> Result<Sim, Box<ScenarioError>> {
         let seed = seed.unwrap_or(self.scenario.seed);
-        let director = self.director_seeded(seed)?;
-        let mut w = World::from_plan(&director.plan, seed)
-            .map_err(|e| self.err(&e.token, e.message, Some("see scenarios/README.md for the plan's fields".into())))?;
-        for t in &self.scenario.traffic {
-            w.add_traffic(t).map_err(|m| self.err(t.ns(), m, None))?;
+        let director = self.director_seeded(seed).map_err(|p| self.fail(vec![p]))?;
+        let mut w = World::from_plan(&director.plan, seed).map_err(|e| {
+            self.fail(vec![self.about(
+                &e.token,
+                e.message,
+                Some("see scenarios/README.md for the plan's fields".into()),
+            )])
+        })?;
+        for (i, t) in self.scenario.traffic.iter().enumerate() {
+            w.add_traffic(t)
+                .map_err(|m| self.fail(vec![self.at(&format!("traffic[{i}]"), m, "this program", None)]))?;
         }
         if let Some(cap) = &self.scenario.capture {
-            w.capture = Some(resolve_ifaces(&w, cap).map_err(|(tok, m)| {
-                self.err(&tok, m, Some("write interfaces as namespace/interface, e.g. host/br0".into()))
-            })?);
+            let names = CaptureNames::parse(cap).map_err(|m| self.fail(vec![self.at("capture", m, "here", None)]))?;
+            names.resolve(&mut w);
+            // Without steps no namespace or interface appears later: what is missing now
+            // is missing for good.
+            if director.steps.is_empty() {
+                let problems: Vec<Problem> = names
+                    .missing(&w)
+                    .into_iter()
+                    .map(|(i, m)| self.at(&format!("capture[{i}]"), m, "not found", Some(CAPTURE_HELP.into())))
+                    .collect();
+                if !problems.is_empty() {
+                    return Err(self.fail(problems));
+                }
+            }
         }
         Ok(Sim::with_director(w, director))
     }
 }
 
-/// `ns/dev` names to device ids; `ns/*` means every device of the namespace.
-pub fn resolve_ifaces(w: &World, names: &[String]) -> Result<HashSet<crate::world::DevId>, (String, String)> {
-    let mut out = HashSet::new();
-    for n in names {
-        let Some((ns, dev)) = n.split_once('/') else {
-            return Err((n.clone(), format!("`{n}` is not namespace/interface")));
-        };
-        let nsid = w.ns_by_name(ns).ok_or_else(|| (n.clone(), format!("`{n}`: no namespace `{ns}`")))?;
-        if dev == "*" {
-            out.extend(w.netns(nsid).devs.iter().copied());
-            continue;
-        }
-        let d = w
-            .dev_by_name(nsid, dev)
-            .ok_or_else(|| (n.clone(), format!("`{n}`: namespace `{ns}` has no interface `{dev}`")))?;
-        out.insert(d);
-    }
-    Ok(out)
+const CAPTURE_HELP: &str = "write interfaces as namespace/interface, e.g. host/br0, or namespace/* for all of one";
+
+const IFNAME_HELP: &str = "an interface name has 1 to 15 bytes, is not `.` or `..`, and has no `/`, `:` or whitespace (dev_valid_name in net/core/dev.c)";
+
+const MTU_HELP: &str = "Ethernet-like devices take an MTU from 68 (ETH_MIN_MTU) to 65535 (ETH_MAX_MTU)";
+
+/// What the checks know of a device.
+#[derive(Clone, Copy, Debug)]
+struct Dev {
+    /// Its MTU, where the file says or the kernel's default is plain.
+    mtu: Option<u32>,
+    bridge: bool,
 }
 
-fn sorted(s: &HashSet<&str>) -> String {
-    let mut v: Vec<&str> = s.iter().copied().collect();
-    v.sort();
+impl Dev {
+    /// `lo`: the kernel's loopback MTU.
+    const LO: Dev = Dev { mtu: Some(65536), bridge: false };
+    const ETH: Dev = Dev { mtu: Some(1500), bridge: false };
+}
+
+/// Devices by namespace and name, as the plan makes them.
+#[derive(Default)]
+struct Devs {
+    by_ns: HashMap<String, BTreeMap<String, Dev>>,
+    /// Namespaces where others add devices too (a Docker host's daemon): a name not found
+    /// there is left for `World` to judge.
+    open: HashSet<String>,
+}
+
+impl Devs {
+    fn add(&mut self, ns: &str, name: &str, d: Dev) {
+        self.by_ns.entry(ns.to_string()).or_default().entry(name.to_string()).or_insert(d);
+    }
+    fn get(&self, ns: &str, name: &str) -> Option<Dev> {
+        self.by_ns.get(ns).and_then(|m| m.get(name)).copied()
+    }
+    fn missing(&self, ns: &str, name: &str) -> bool {
+        self.get(ns, name).is_none() && !self.open.contains(ns)
+    }
+    fn mtu(&self, ns: &str, name: &str) -> Option<u32> {
+        self.get(ns, name).and_then(|d| d.mtu)
+    }
+    /// The devices of `ns`, for a hint.
+    fn names(&self, ns: &str) -> String {
+        listing(self.by_ns.get(ns).into_iter().flat_map(|m| m.keys().map(String::as_str)))
+    }
+}
+
+/// Names for a hint: the first few, comma-separated.
+fn listing<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    const SHOWN: usize = 20;
+    let mut v: Vec<String> = names.take(SHOWN + 1).map(echo).collect();
+    if v.len() > SHOWN {
+        v.truncate(SHOWN);
+        v.push("…".into());
+    }
     v.join(", ")
+}
+
+fn ns_exists(name: &str) -> String {
+    format!(
+        "namespace `{}` is defined twice (ip netns add: Cannot create namespace file \"/run/netns/{}\": File exists)",
+        echo(name),
+        echo(name)
+    )
+}
+
+/// `dev_valid_name` (net/core/dev.c): what the kernel refuses as an interface name.
+pub fn ifname_problem(name: &str) -> Option<String> {
+    let why = if name.is_empty() {
+        "it is empty"
+    } else if name.len() >= IFNAMSIZ {
+        "it is longer than 15 bytes (IFNAMSIZ is 16, with the NUL)"
+    } else if name == "." || name == ".." {
+        "`.` and `..` are not names"
+    } else if name.contains(['/', ':']) || name.chars().any(char::is_whitespace) {
+        "it contains `/`, `:` or whitespace"
+    } else {
+        return None;
+    };
+    Some(format!("`{}` is not a valid interface name: {why} (ip link: \"name\" not a valid ifname)", echo(name)))
+}
+
+/// iproute2 `ip netns` (ip/ipnetns.c, `invalid_name`): a namespace is a file under
+/// /run/netns, so its name is a file name.
+fn netns_name_problem(name: &str) -> Option<String> {
+    let bad = name.is_empty() || name.len() > 255 || name.contains('/') || name == "." || name == "..";
+    bad.then(|| {
+        format!(
+            "Invalid netns name \"{}\" (a namespace name is a file name: not empty, not `.` or `..`, no `/`)",
+            echo(name)
+        )
+    })
+}
+
+/// An MTU the kernel refuses when it creates the device (`dev_validate_mtu`, net/core/dev.c,
+/// with the extack words `ip link` prints). Macvlan and VLAN devices are checked against
+/// their parent instead.
+fn mtu_problem(l: &Link) -> Option<String> {
+    let m = l.mtu()?;
+    let kind = match l {
+        Link::Veth { .. } => "veth",
+        Link::Bridge { .. } => "bridge",
+        Link::Vxlan { .. } => "vxlan",
+        Link::Macvlan { .. } => "macvlan",
+        Link::Vlan { .. } => "vlan",
+    };
+    let name = echo(l.name());
+    if m < ETH_MIN_MTU {
+        Some(format!("mtu {m} on {kind} `{name}`: Error: mtu less than device minimum ({ETH_MIN_MTU})"))
+    } else if m > ETH_MAX_MTU {
+        Some(format!("mtu {m} on {kind} `{name}`: Error: mtu greater than device maximum ({ETH_MAX_MTU})"))
+    } else {
+        None
+    }
+}
+
+/// Byte offset of a 1-based line and column (in characters), clamped to the text.
+fn offset_of(text: &str, line: usize, col: usize) -> usize {
+    let mut off = 0;
+    for _ in 1..line.max(1) {
+        match text[off..].find('\n') {
+            Some(nl) => off += nl + 1,
+            None => return text.len(),
+        }
+    }
+    let rest = &text[off..];
+    let end = rest.find('\n').unwrap_or(rest.len());
+    off + rest[..end].char_indices().nth(col.max(1) - 1).map_or(end, |(i, _)| i)
+}
+
+/// Interfaces to capture, as `namespace/interface` (`namespace/*`: every interface of one),
+/// kept as names. A container's namespace appears only when its step runs, so the names are
+/// resolved again whenever namespaces change (`resolve`); those that never resolved are
+/// reported at the end (`missing`).
+#[derive(Clone, Debug)]
+pub struct CaptureNames {
+    names: Vec<String>,
+}
+
+impl CaptureNames {
+    pub fn parse(names: &[String]) -> Result<CaptureNames, String> {
+        for n in names {
+            Self::parse_one(n)?;
+        }
+        Ok(CaptureNames { names: names.to_vec() })
+    }
+
+    fn parse_one(n: &str) -> Result<(&str, &str), String> {
+        match n.rsplit_once('/') {
+            Some((ns, dev)) if !ns.is_empty() && !dev.is_empty() => Ok((ns, dev)),
+            _ => Err(format!("`{}` is not namespace/interface", echo(n))),
+        }
+    }
+
+    /// Adds every interface the names match now to the world's capture set (which starts
+    /// empty: only what is named is captured).
+    pub fn resolve(&self, w: &mut World) {
+        let mut set = w.capture.take().unwrap_or_default();
+        for n in &self.names {
+            let Ok((ns, dev)) = Self::parse_one(n) else { continue };
+            let Some(id) = w.ns_by_name(ns) else { continue };
+            if dev == "*" {
+                set.extend(w.netns(id).devs.iter().copied());
+            } else if let Some(d) = w.dev_by_name(id, dev) {
+                set.insert(d);
+            }
+        }
+        w.capture = Some(set);
+    }
+
+    /// The names that match nothing in `w`, by their index, with why.
+    pub fn missing(&self, w: &World) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        for (i, n) in self.names.iter().enumerate() {
+            let Ok((ns, dev)) = Self::parse_one(n) else { continue };
+            match w.ns_by_name(ns) {
+                None => out.push((i, format!("`{}`: no namespace `{}`", echo(n), echo(ns)))),
+                Some(id) if dev != "*" && w.dev_by_name(id, dev).is_none() => {
+                    out.push((i, format!("`{}`: namespace `{}` has no interface `{}`", echo(n), echo(ns), echo(dev))))
+                }
+                Some(_) => {}
+            }
+        }
+        out
+    }
 }
 
 fn ron_hint(code: &ron::Error) -> String {
@@ -277,57 +1049,6 @@ fn ron_hint(code: &ron::Error) -> String {
         _ => "RON syntax: Struct(field: value, …), lists [a, b], strings in double quotes; see scenarios/README.md"
             .into(),
     }
-}
-
-/// Byte ranges of the string values of every `name: "…"` field in a RON text, in order,
-/// skipping comments and the insides of other strings.
-fn string_fields(text: &str, name: &str) -> Vec<(usize, usize)> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    // Where the last string literal started and ended, to pair `name:` with its value.
-    let mut pending = false;
-    while i < b.len() {
-        match b[i] {
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 2;
-            }
-            b'"' => {
-                let start = i + 1;
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                if pending {
-                    out.push((start, i.min(b.len())));
-                    pending = false;
-                }
-                i += 1;
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                    i += 1;
-                }
-                let mut j = i;
-                while j < b.len() && b[j].is_ascii_whitespace() {
-                    j += 1;
-                }
-                pending = &text[start..i] == name && b.get(j) == Some(&b':');
-            }
-            _ => i += 1,
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -385,10 +1106,229 @@ mod tests {
     #[test]
     fn unknown_namespace_in_a_link_names_the_token_location() {
         let bad = OK.replace("peer_ns: \"b\"", "peer_ns: \"c\"");
-        let l = Loaded::from_str("t.ron", &bad).unwrap();
-        let e = l.build(None).err().unwrap();
+        let e = Loaded::from_str("t.ron", &bad).err().unwrap();
         assert!(e.message.contains("no namespace `c`"), "{}", e.message);
-        assert_eq!(e.line, 5);
+        assert_eq!((e.line, &bad[..]).0, 5);
+        assert_eq!(e.col, bad.lines().nth(4).unwrap().find("\"c\"").unwrap() + 1);
+    }
+
+    /// The error's source line, cut to what miette was handed.
+    fn render(e: &ScenarioError) -> String {
+        let mut out = String::new();
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .render_report(&mut out, e)
+            .unwrap();
+        let mut narr = String::new();
+        miette::NarratableReportHandler::new().render_report(&mut narr, e).unwrap();
+        out + &narr
+    }
+
+    fn lines_of(e: &ScenarioError) -> Vec<(usize, usize)> {
+        e.all().map(|x| (x.line, x.col)).collect()
+    }
+
+    const TWO_ETH0: &str = r#"Scenario(
+    name: "t",
+    plan: (
+        namespaces: [(name: "a"), (name: "b")],
+        links: [Veth(name: "eth0", ns: "a", peer: "eth0", peer_ns: "b")],
+        addresses: [
+            (ns: "a", dev: "eth0", addr: "10.0.0.1/24"),
+            (ns: "b", dev: "eth0", addr: "10.0.0.2/24"),
+            (ns: "b", dev: "eth0", addr: "10.0.0.3/24"),
+            (ns: "b", dev: "eth0", addr: "10.0.0.4/24"),
+            (ns: "a", dev: "eth0", addr: "10.0.0.1/24"),
+        ],
+    ),
+)"#;
+
+    #[test]
+    fn a_duplicate_address_is_reported_where_it_is_duplicated() {
+        let e = Loaded::from_str("t.ron", TWO_ETH0).err().unwrap();
+        assert_eq!(lines_of(&e), [(11, 42)], "{}", render(&e));
+        assert!(e.message.contains("RTNETLINK answers: File exists"), "{}", e.message);
+        assert!(e.to_string().starts_with("t.ron:11:42: address 10.0.0.1/24 is already on `eth0`"), "{e}");
+    }
+
+    #[test]
+    fn every_error_of_a_file_is_reported_at_its_own_line() {
+        let bad =
+            TWO_ETH0.replace("peer: \"eth0\", peer_ns: \"b\")", "peer: \"eth0\", peer_ns: \"b\", mtu: 70000)").replace(
+                "(ns: \"b\", dev: \"eth0\", addr: \"10.0.0.3/24\")",
+                "(ns: \"c\", dev: \"eth0\", addr: \"10.0.0.3/24\")",
+            );
+        let e = Loaded::from_str("t.ron", &bad).err().unwrap();
+        let lines: Vec<usize> = e.all().map(|x| x.line).collect();
+        assert_eq!(lines, [5, 9, 11], "{}", render(&e));
+        assert!(e.message.contains("Error: mtu greater than device maximum (65535)"), "{}", e.message);
+        assert!(e.others[0].message.contains("no namespace `c`"), "{}", e.others[0].message);
+        let shown = render(&e);
+        for at in ["t.ron:5:", "t.ron:9:", "t.ron:11:"] {
+            assert!(shown.contains(at), "{at} missing from:\n{shown}");
+        }
+    }
+
+    #[test]
+    fn mtus_the_kernel_refuses_are_refused_at_load() {
+        for (mtu, ok) in
+            [(0, false), (67, false), (68, true), (1500, true), (65535, true), (65536, false), (70000, false)]
+        {
+            let text = OK.replace("peer_ns: \"b\")", &format!("peer_ns: \"b\", mtu: {mtu})"));
+            let r = Loaded::from_str("t.ron", &text);
+            assert_eq!(r.is_ok(), ok, "mtu {mtu}");
+            if let Err(e) = r {
+                let col = text.lines().nth(4).unwrap().find(&format!("{mtu})")).unwrap() + 1;
+                assert_eq!((e.line, e.col), (5, col), "mtu {mtu}: {e}");
+                let words = if mtu < 68 { "less than device minimum" } else { "greater than device maximum" };
+                assert!(e.message.contains(words), "{e}");
+            }
+        }
+        // A VLAN device cannot be larger than its parent.
+        let vlan = OK.replace(
+            "peer_ns: \"b\")]",
+            "peer_ns: \"b\"), Vlan(name: \"eth0.5\", ns: \"a\", parent: \"eth0\", id: 5, mtu: 1600)]",
+        );
+        let e = Loaded::from_str("t.ron", &vlan).err().unwrap();
+        assert!(e.message.contains("above its parent `eth0`'s 1500"), "{e}");
+        let stacked = OK.replace(
+            "peer_ns: \"b\")]",
+            "peer_ns: \"b\"), Vxlan(name: \"vx0\", ns: \"a\", vni: 5, mtu: 1400), Macvlan(name: \"mv0\", ns: \"a\", parent: \"vx0\", mtu: 1450)]",
+        );
+        let e = Loaded::from_str("t.ron", &stacked).err().unwrap();
+        assert!(e.message.contains("above its parent `vx0`'s 1400"), "{e}");
+        assert!(Loaded::from_str("t.ron", &stacked.replace("mtu: 1450", "mtu: 1400")).is_ok());
+    }
+
+    #[test]
+    fn interface_names_the_kernel_refuses_are_refused_at_load() {
+        for name in [".", "..", "", "a/b", "a:b", "a b", "sixteen-bytes-xx"] {
+            let text = OK.replace("peer: \"eth0\"", &format!("peer: {name:?}"));
+            let e = Loaded::from_str("t.ron", &text).err().unwrap_or_else(|| panic!("`{name}` accepted"));
+            assert!(e.message.contains("is not a valid interface name"), "{name}: {e}");
+            assert_eq!(e.line, 5, "{e}");
+        }
+        for name in ["fifteen-bytes-x", "eth0.10", "veth-ab_1"] {
+            let text = OK
+                .replace("peer: \"eth0\"", &format!("peer: {name:?}"))
+                .replace("(ns: \"b\", dev: \"eth0\"", &format!("(ns: \"b\", dev: {name:?}"));
+            assert!(Loaded::from_str("t.ron", &text).is_ok(), "`{name}` refused");
+        }
+    }
+
+    #[test]
+    fn ping_sizes_and_counts_beyond_the_limits_are_refused_at_their_field() {
+        let with = |f: &str| OK.replace("count: 1)", &format!("count: 1, {f})"));
+        assert!(Loaded::from_str("t.ron", &with("size: 65507")).is_ok());
+        for f in ["size: 65508", "size: 18446744073709551615", "size: 4294967295"] {
+            let e = Loaded::from_str("t.ron", &with(f)).err().unwrap();
+            assert!(e.message.contains("packet size") && e.message.contains("Maximum is 65507"), "{e}");
+            assert_eq!(e.line, 11);
+        }
+        let e = Loaded::from_str("t.ron", &OK.replace("count: 1", "count: 4294967295")).err().unwrap();
+        assert!(e.message.contains("count 4294967295"), "{e}");
+        let e = Loaded::from_str("t.ron", &OK.replace("count: 1", "count: 0")).err().unwrap();
+        assert!(e.message.contains("out of range: 1 <="), "{e}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_positions_stay_right() {
+        let with_bom = format!("\u{feff}{OK}");
+        assert!(Loaded::from_str("t.ron", &with_bom).is_ok());
+        let e = Loaded::from_str("t.ron", &with_bom.replace("count: 1", "cuont: 1")).err().unwrap();
+        let plain = Loaded::from_str("t.ron", &OK.replace("count: 1", "cuont: 1")).err().unwrap();
+        assert_eq!((e.line, e.col), (plain.line, plain.col));
+        let e = Loaded::from_str("t.ron", &format!("\u{feff}{TWO_ETH0}")).err().unwrap();
+        assert_eq!(lines_of(&e), [(11, 42)]);
+    }
+
+    #[test]
+    fn an_error_on_a_huge_line_shows_a_window_of_it() {
+        let filler = "x".repeat(50 << 20);
+        let text = OK
+            .replace("description", "")
+            .replace("name: \"t\",", &format!("name: \"t\", description: \"{filler}\", seeed: 1,"));
+        let e = Loaded::from_str("t.ron", &text).err().unwrap();
+        assert_eq!(e.line, 2);
+        let shown = render(&e);
+        assert!(shown.len() < 4000, "{} bytes shown", shown.len());
+        assert!(shown.contains("seeed"), "{shown}");
+        // The header gives the column in the file, not in the window.
+        assert!(shown.contains(&format!("t.ron:2:{}", e.col)), "{shown}");
+    }
+
+    #[test]
+    fn a_label_tens_of_thousands_of_columns_wide_does_not_panic_the_printer() {
+        let wide = "y".repeat(65_535);
+        for text in [
+            OK.replace("eth0\", ns: \"a\", peer", &format!("{wide}\", ns: \"a\", peer")),
+            OK.replace("name: \"t\",", &format!("name: \"t\", sed: \"{wide}\",")),
+            format!("{wide}{OK}"),
+        ] {
+            let e = Loaded::from_str("t.ron", &text).err().unwrap();
+            let shown = render(&e);
+            assert!(shown.len() < 4000, "{} bytes shown", shown.len());
+        }
+    }
+
+    #[test]
+    fn every_failing_step_is_reported_at_its_own_run_string_in_the_engines_words() {
+        let text = r#"Scenario(
+    name: "steps",
+    hosts: [(name: "h1", addr: "192.168.99.101/24")],
+    steps: [
+        (on: "h1", run: "docker network create appnet"),
+        (on: "h1", run: "docker network create appnet"),
+        (on: "h1", run: "docker run -d --name web --network appnet nginx"),
+        (on: "h1", run: "docker run -d --name web2 --network nosuchnet nginx"),
+        (on: "h2", run: "ping 10.0.0.1"),
+    ],
+)"#;
+        let e = Loaded::from_str("s.ron", text).err().unwrap();
+        let got: Vec<(usize, &str)> = e.all().map(|x| (x.line, x.message.as_str())).collect();
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert_eq!(got[0].0, 6);
+        assert!(got[0].1.contains("network with name appnet already exists"), "{}", got[0].1);
+        assert_eq!(got[1].0, 8);
+        assert!(got[1].1.contains("nosuchnet"), "{}", got[1].1);
+        assert_eq!(got[2].0, 9);
+        assert!(got[2].1.contains("no host `h2`"), "{}", got[2].1);
+        // The word the daemon complains about is the one pointed at.
+        let line8 = text.lines().nth(7).unwrap();
+        assert_eq!(e.others[0].col, line8.find("nosuchnet").unwrap() + 1);
+    }
+
+    #[test]
+    fn a_file_with_thousands_of_errors_lists_the_first_hundred_and_counts_the_rest() {
+        let many: String = (0..20_000)
+            .map(|i| format!("            (ns: \"a\", dev: \"eth{i}\", addr: \"10.0.0.1/24\"),\n"))
+            .collect();
+        let text = OK.replace("        addresses: [\n", &format!("        addresses: [\n{many}"));
+        let e = Loaded::from_str("t.ron", &text).err().unwrap();
+        assert_eq!(e.all().count(), MAX_REPORTED);
+        assert_eq!(e.line, 8, "{e}");
+        let last = e.others.last().unwrap();
+        assert!(last.help.as_deref().unwrap_or("").contains("19900 more error(s) not listed"), "{:?}", last.help);
+        // The hint lists a few of the namespace's devices, not all.
+        assert!(e.help.as_deref().unwrap_or("").len() < 200, "{:?}", e.help);
+    }
+
+    #[test]
+    fn only_regular_files_of_bounded_size_are_read() {
+        let e = Loaded::from_file(Path::new("/dev/zero")).err().unwrap();
+        assert!(e.message.contains("not a regular file"), "{e}");
+        let e = Loaded::from_file(Path::new("/")).err().unwrap();
+        assert!(e.message.contains("directory"), "{e}");
+        let big = std::env::temp_dir().join(format!("netsim-big-{}.ron", std::process::id()));
+        std::fs::write(&big, vec![b' '; MAX_FILE_BYTES as usize + 1]).unwrap();
+        let e = Loaded::from_file(&big).err().unwrap();
+        std::fs::remove_file(&big).unwrap();
+        assert!(e.message.contains("larger than 8 MiB"), "{e}");
+        let latin1 = std::env::temp_dir().join(format!("netsim-latin1-{}.ron", std::process::id()));
+        std::fs::write(&latin1, b"Scenario(\n  name: \"caf\xe9\",\n)").unwrap();
+        let e = Loaded::from_file(&latin1).err().unwrap();
+        std::fs::remove_file(&latin1).unwrap();
+        assert_eq!((e.line, e.col), (2, 13), "{e}");
+        assert!(e.message.contains("not UTF-8"), "{e}");
     }
 
     #[test]
