@@ -80,3 +80,35 @@ fn names_round_trip() {
     assert_eq!(fuzz::from_hex(&fuzz::to_hex(b"\x00\xffab")), Some(b"\x00\xffab".to_vec()));
     assert_eq!(fuzz::from_hex("0"), None);
 }
+
+/// The console target reaches the simulator: its seeds are the tutorials' own steps typed
+/// before and after the scripted ones ran, so about half are refused (an `exec` into a
+/// container not there yet, a `run --name` taken), and the rest are accepted.
+#[test]
+fn console_seeds_are_typed() {
+    let seeds = corpus::seeds(Target::Console);
+    let typed = seeds.iter().filter(|s| fuzz::targets::console_typed(s) > 0).count();
+    assert!(typed * 3 > seeds.len(), "only {typed} of {} console seeds were accepted", seeds.len());
+}
+
+/// The cargo-fuzz project (built only with nightly, so not by CI) has one target per
+/// `Target`, under the same name, calling that target.
+#[test]
+fn cargo_fuzz_project_has_every_target() {
+    let dir = corpus::root().join("fuzz");
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("fuzz/Cargo.toml");
+    for t in Target::ALL {
+        assert!(
+            manifest.contains(&format!("name = \"{}\"\npath = \"fuzz_targets/{}.rs\"", t.name(), t.name())),
+            "fuzz/Cargo.toml has no [[bin]] {}",
+            t.name()
+        );
+        let src = std::fs::read_to_string(dir.join("fuzz_targets").join(format!("{}.rs", t.name())))
+            .unwrap_or_else(|e| panic!("fuzz/fuzz_targets/{}.rs: {e}", t.name()));
+        assert!(
+            src.contains(&format!("Target::{t:?}.run(data)")),
+            "fuzz_targets/{}.rs does not run Target::{t:?}",
+            t.name()
+        );
+    }
+}

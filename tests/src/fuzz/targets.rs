@@ -199,23 +199,31 @@ fn with_tutorials<R>(f: impl FnOnce(&[Tutorial]) -> R) -> R {
 /// stepped past the checkpoint, host (one byte each, taken modulo), then up to four command
 /// lines separated by `\n`, each typed after the previous one ran.
 pub fn console(data: &[u8]) {
-    let [t, c, extra, h, rest @ ..] = data else { return };
+    console_typed(data);
+}
+
+/// [`console`], returning how many of the lines `Sim::type_command` accepted.
+pub fn console_typed(data: &[u8]) -> usize {
+    let [t, c, extra, h, rest @ ..] = data else { return 0 };
     with_tutorials(|tuts| {
         if tuts.is_empty() {
-            return;
+            return 0;
         }
         let tut = &tuts[usize::from(*t) % tuts.len()];
         let mut sim = tut.checkpoints[usize::from(*c) % tut.checkpoints.len()].clone();
         sim.run_until(Until::Events(u64::from(*extra)));
         let host = &tut.hosts[usize::from(*h) % tut.hosts.len()];
         let text = String::from_utf8_lossy(rest);
+        let mut typed = 0;
         for line in text.split('\n').take(CONSOLE_LINES) {
             if sim.type_command(host, line).is_ok() {
+                typed += 1;
                 let until = sim.now() + SimTime::from_secs(CONSOLE_SECS);
                 bounded_run(&mut sim, CONSOLE_EVENTS, until);
             }
         }
-    });
+        typed
+    })
 }
 
 // ----- HTTP ------------------------------------------------------------------------------------
