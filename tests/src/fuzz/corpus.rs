@@ -164,9 +164,20 @@ pub fn seeds(target: Target) -> Vec<Vec<u8>> {
         Target::Frame => frames().to_vec(),
         Target::Pcapng => pcapng_seeds(),
     };
+    out.extend(regressions(target));
     let mut seen = BTreeSet::new();
     out.retain(|s| seen.insert(s.clone()));
     out
+}
+
+/// Inputs that once failed, kept in `fuzz/regressions/<target>/` (one file each, any name):
+/// every run of the target starts with them.
+pub fn regressions(target: Target) -> Vec<Vec<u8>> {
+    let dir = root().join("fuzz").join("regressions").join(target.name());
+    let Ok(rd) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut paths: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
+    paths.sort();
+    paths.iter().filter_map(|p| std::fs::read(p).ok()).collect()
 }
 
 fn console_seeds() -> Vec<Vec<u8>> {
