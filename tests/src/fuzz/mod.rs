@@ -525,14 +525,17 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, seeds: &[Vec<u8>], dict: &[&[u8]],
 
 /// Ends the process if one input runs longer than `hang`: a loop without end in the code under
 /// test cannot be interrupted from inside, and CI must fail rather than wait for its timeout.
+/// The input being run, and since when.
+type Running = Arc<Mutex<Option<(Instant, Vec<u8>)>>>;
+
 struct Watchdog {
-    current: Arc<Mutex<Option<(Instant, Vec<u8>)>>>,
+    current: Running,
     done: Arc<AtomicBool>,
 }
 
 impl Watchdog {
     fn start(target: Target, hang: Duration, dir: Option<PathBuf>) -> Watchdog {
-        let current: Arc<Mutex<Option<(Instant, Vec<u8>)>>> = Arc::default();
+        let current: Running = Arc::default();
         let done = Arc::new(AtomicBool::new(false));
         let (c, d) = (current.clone(), done.clone());
         std::thread::spawn(move || {

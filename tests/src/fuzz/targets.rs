@@ -300,7 +300,7 @@ pub fn dns(data: &[u8]) {
         let _ = dns::nslookup_output(Ipv4Addr::new(127, 0, 0, 11), "web", &r);
     }
     let lookup =
-        |name: &str| (name.len() % 2 == 0).then(|| vec![Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 3)]);
+        |name: &str| name.len().is_multiple_of(2).then(|| vec![Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 3)]);
     if let Some(answer) = dns::embedded_answer(data, lookup)
         && let Err(e) = dns::parse_response(&answer)
     {
