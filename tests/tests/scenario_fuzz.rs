@@ -11,20 +11,19 @@
 //! 4. Bad words in the `run:` strings of the Docker scenarios give a non-empty error on the
 //!    line of the failing step's `run:` field.
 //!
-//! Panics are caught with `catch_unwind`; a silent panic hook records the message, the
-//! location and a backtrace, and the property fails with the input printed.
+//! Panics are caught with `catch_unwind` (`netsim_tests::fuzz::panics`); a silent panic hook
+//! records the message, the location and a backtrace, and the property fails with the input
+//! printed.
 //! `PROPTEST_CASES` and `PROPTEST_RNG_SEED` are honoured (default 256 cases a property).
 
-use std::cell::RefCell;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
-use std::sync::{Once, OnceLock};
+use std::sync::OnceLock;
 
+use netsim_tests::fuzz::panics::no_panic;
+use netsim_tests::fuzz::targets::{Outcome, check_located, exercise};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::Config;
 use sim_core::scenario::{Loaded, ScenarioError};
-use sim_core::{SimTime, Until};
 
 // ----- corpus --------------------------------------------------------------------------------
 
@@ -48,33 +47,15 @@ fn field_of(text: &str, a: usize) -> Option<&str> {
     (start < before.len()).then(|| &before[start..])
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else if p.extension().is_some_and(|x| x == "ron") {
-            out.push(p);
-        }
-    }
-}
-
 fn corpus() -> &'static Corpus {
     static C: OnceLock<Corpus> = OnceLock::new();
     C.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut paths = Vec::new();
-        walk(&root.join("scenarios"), &mut paths);
-        paths.sort();
-        let files: Vec<(String, String)> = paths
-            .iter()
-            .map(|p| {
-                let rel = p.strip_prefix(&root).unwrap_or(p).display().to_string();
-                (rel, std::fs::read_to_string(p).expect("read corpus file"))
-            })
-            .collect();
-        assert!(!files.is_empty(), "no scenarios/**/*.ron found under {}", root.display());
+        let files = netsim_tests::fuzz::corpus::scenario_files().to_vec();
+        assert!(
+            !files.is_empty(),
+            "no scenarios/**/*.ron found under {}",
+            netsim_tests::fuzz::corpus::root().display()
+        );
         let mut strings: Vec<String> =
             files.iter().flat_map(|(_, t)| quoted_spans(t).into_iter().map(|(a, b)| t[a..b].to_string())).collect();
         strings.sort();
@@ -125,105 +106,10 @@ fn quoted_spans(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-// ----- panics --------------------------------------------------------------------------------
-
-thread_local! {
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// A quiet panic hook: the panic's message, location and backtrace go to `LAST_PANIC` of the
-/// panicking thread instead of stderr (the shrinker would otherwise print hundreds).
-fn install_hook() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let in_fuzz = LAST_PANIC.with(|p| {
-                let bt = std::backtrace::Backtrace::force_capture();
-                let loc = info.location().map(|l| l.to_string()).unwrap_or_default();
-                let msg = info
-                    .payload()
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                *p.borrow_mut() = Some(format!("panicked at {loc}: {msg}\n{bt}"));
-                FUZZING.with(|f| *f.borrow())
-            });
-            if !in_fuzz {
-                default(info);
-            }
-        }));
-    });
-}
-
-thread_local! {
-    static FUZZING: RefCell<bool> = const { RefCell::new(false) };
-}
-
-/// Runs `f`, turning a panic into `Err(message, location and backtrace)`.
-fn no_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    install_hook();
-    FUZZING.with(|x| *x.borrow_mut() = true);
-    let r = catch_unwind(AssertUnwindSafe(f));
-    FUZZING.with(|x| *x.borrow_mut() = false);
-    r.map_err(|_| LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "panic (no message)".into()))
-}
-
 // ----- the code under test -------------------------------------------------------------------
-
-/// Event cap and simulated-time limit of a run of a fuzzed scenario.
-const MAX_EVENTS: u64 = 20_000;
-const MAX_SECS: u64 = 5;
-
-#[derive(Debug)]
-enum Outcome {
-    LoadErr(Box<ScenarioError>),
-    BuildErr(Box<ScenarioError>),
-    Ran,
-}
-
-/// Loads, builds and runs (a few simulated seconds, at most `MAX_EVENTS` events).
-fn exercise(file: &str, text: &str, run: bool) -> Outcome {
-    let loaded = match Loaded::from_str(file, text) {
-        Ok(l) => l,
-        Err(e) => return Outcome::LoadErr(e),
-    };
-    let mut sim = match loaded.build(None) {
-        Ok(s) => s,
-        Err(e) => return Outcome::BuildErr(e),
-    };
-    if run {
-        let mut events = 0;
-        while events < MAX_EVENTS && sim.now() < SimTime::from_secs(MAX_SECS) {
-            let n = sim.run_until(Until::Events((MAX_EVENTS - events).min(1000)));
-            if n == 0 {
-                break;
-            }
-            events += n;
-        }
-    }
-    Outcome::Ran
-}
-
-/// Property 2: the error names the file and a line of it.
-fn check_located(file: &str, text: &str, e: &ScenarioError) -> Result<(), String> {
-    let lines = text.lines().count();
-    let shown = e.to_string();
-    if e.line < 1 || e.line > lines + 1 {
-        return Err(format!("error line {} outside 1..={} : {shown}", e.line, lines + 1));
-    }
-    if e.col < 1 {
-        return Err(format!("error col {} < 1: {shown}", e.col));
-    }
-    if !shown.starts_with(&format!("{file}:")) {
-        return Err(format!("Display does not start with `{file}:`: {shown}"));
-    }
-    if e.message.is_empty() {
-        return Err(format!("empty message: {shown}"));
-    }
-    Ok(())
-}
+//
+// `exercise` (load, build, a bounded run), `check_located` and the quiet panic catcher are
+// shared with the byte-level fuzz targets (tests/src/fuzz, run by tests/tests/fuzz.rs).
 
 /// Everything properties 1–3 ask of one input.
 fn fuzz_one(file: &str, text: &str) -> Result<(), TestCaseError> {

@@ -438,6 +438,20 @@ impl Database {
         }
     }
 
+    /// The table `[db.]name` to change, or the error [`Database::lookup`] gives.
+    fn table_mut(
+        &mut self,
+        current_db: &Option<String>,
+        db: Option<String>,
+        name: &str,
+    ) -> Result<&mut Table, SqlError> {
+        let db = db.or_else(|| current_db.clone()).ok_or_else(no_db_selected)?;
+        match self.schemas.get_mut(&db).and_then(|t| t.get_mut(name)) {
+            Some(t) => Ok(t),
+            None => Err(no_such_table(&db, name)),
+        }
+    }
+
     fn create_table(&mut self, p: &mut Parser, current_db: &Option<String>) -> Result<Outcome, SqlError> {
         let if_not_exists = p.if_not_exists()?;
         let (db, name) = p.table_ref()?;
@@ -552,8 +566,7 @@ impl Database {
             }
         }
         p.finish()?;
-        let (db, name) = self.lookup(current_db, db, &name)?;
-        let table = self.schemas.get_mut(&db).and_then(|t| t.get_mut(&name)).expect("looked up");
+        let table = self.table_mut(current_db, db, &name)?;
         let targets: Vec<usize> = match &cols {
             Some(names) => names
                 .iter()
@@ -733,8 +746,7 @@ impl Database {
         }
         let cond = if p.kw("WHERE") { Some(p.condition()?) } else { None };
         p.finish()?;
-        let (db, name) = self.lookup(current_db, db, &name)?;
-        let table = self.schemas.get_mut(&db).and_then(|t| t.get_mut(&name)).expect("looked up");
+        let table = self.table_mut(current_db, db, &name)?;
         let mut assignments = Vec::new();
         for (col, v) in sets {
             let i = table.column_index(&col).ok_or_else(|| unknown_column(&col, "field list"))?;
@@ -771,8 +783,7 @@ impl Database {
         let (db, name) = p.table_ref()?;
         let cond = if p.kw("WHERE") { Some(p.condition()?) } else { None };
         p.finish()?;
-        let (db, name) = self.lookup(current_db, db, &name)?;
-        let table = self.schemas.get_mut(&db).and_then(|t| t.get_mut(&name)).expect("looked up");
+        let table = self.table_mut(current_db, db, &name)?;
         let cond = cond.map(|c| c.resolve(table)).transpose()?;
         let before = table.rows.len();
         table.rows.retain(|r| !cond.as_ref().is_none_or(|c| c.eval(r)));
@@ -1424,7 +1435,7 @@ impl<'a> Cursor<'a> {
         match self.u8()? {
             0xfc => self.u16().map(u64::from),
             0xfd => self.bytes(3).map(|b| u64::from(b[0]) | u64::from(b[1]) << 8 | u64::from(b[2]) << 16),
-            0xfe => self.bytes(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))),
+            0xfe => self.bytes(8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes),
             v @ 0..=0xfa => Some(u64::from(v)),
             _ => None,
         }
@@ -2356,6 +2367,31 @@ mod tests {
             s.server_log[3],
             "COM_QUERY SELECT * FROM nope → ERR 1146 (42S02) Table 'HandsOn.nope' doesn't exist"
         );
+    }
+
+    /// INSERT, UPDATE and DELETE find their table as SELECT does: 1146 for a table that is not
+    /// there (in the named or the current database), 1046 without a database (`ER_NO_SUCH_TABLE`
+    /// and `ER_NO_DB_ERROR` in MySQL's `sql/share/errmsg-utf8.txt`).
+    #[test]
+    fn changes_to_a_missing_table_are_errors() {
+        let mut db = Database::new();
+        let mut cur = None;
+        db.execute(&mut cur, "CREATE DATABASE HandsOn").unwrap();
+        for q in ["INSERT INTO nope VALUES (1)", "UPDATE nope SET a = 1", "DELETE FROM nope"] {
+            assert_eq!(db.execute(&mut None, q), Err(no_db_selected()), "{q}");
+            let e = SqlError::new(1146, "42S02", "Table 'HandsOn.nope' doesn't exist");
+            assert_eq!(db.execute(&mut Some("HandsOn".into()), q), Err(e), "{q}");
+            let named = q.replace("nope", "other.nope");
+            let e = SqlError::new(1146, "42S02", "Table 'other.nope' doesn't exist");
+            assert_eq!(db.execute(&mut Some("HandsOn".into()), &named), Err(e), "{named}");
+        }
+    }
+
+    /// A length-encoded integer of prefix 0xfe needs 8 more bytes; fewer is no integer.
+    #[test]
+    fn lenenc_int_of_eight_bytes() {
+        assert_eq!(Cursor::new(&[0xfe, 1, 0, 0, 0, 0, 0, 0, 0x80]).lenenc_int(), Some(0x8000_0000_0000_0001));
+        assert_eq!(Cursor::new(&[0xfe, 1, 2, 3]).lenenc_int(), None);
     }
 
     #[test]
