@@ -241,8 +241,10 @@ fn real_main() -> Result<()> {
                 outln!("# left a record that cannot be read: {r}");
             }
             outln!("# {} namespace(s) removed, {} agent(s) killed", c.removed.len(), c.killed.len());
-            // What an interrupted `netsim oracle` left on the engine, if there is one.
-            if netsim_oracle::engine::info().is_ok() {
+            // What an interrupted `netsim oracle` left on the engine, if there is one; a live
+            // oracle run keeps its containers as it keeps its namespaces.
+            let oracle_live = c.live.iter().any(|(run, _)| run == netsim_oracle::replay::RUN_ID);
+            if !oracle_live && netsim_oracle::engine::info().is_ok() {
                 let errs = netsim_oracle::replay::leftovers(false);
                 for e in &errs {
                     outln!("# could not remove: {e}");

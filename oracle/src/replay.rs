@@ -28,6 +28,10 @@ use crate::{Error, LABEL};
 /// The host's LAN interface as the oracle makes it (what the scenario calls `eth0`).
 pub const LAN_IF: &str = "nsim-eth0";
 const LAN_NS: &str = "nsim-o-lan";
+/// The oracle's run id under `/run/netsim` (`netsim_netns::record`): its namespaces are
+/// written down as they are made, so `netsim clean` removes them after a crash and nothing
+/// else that happens to be called `nsim-o-…`. One oracle run at a time: its names are fixed.
+pub const RUN_ID: &str = "o";
 
 /// What a run on the engine gives: the record and the frames captured on the host's bridges
 /// and in the LAN namespaces.
@@ -94,6 +98,7 @@ pub fn run(loaded: &Loaded, steps: &[StepLog], opts: &Options) -> Result<Replaye
         log_start: daemon_log().map(|l| l.len()).unwrap_or(0),
         swarm: false,
         capture: None,
+        made: None,
     };
     r.record.engine = EngineInfo {
         server_version: info.server_version.clone(),
@@ -104,6 +109,7 @@ pub fn run(loaded: &Loaded, steps: &[StepLog], opts: &Options) -> Result<Replaye
     // Ctrl-C: take down what the run made before leaving, as the end of a run would.
     let _ = ctrlc::set_handler(|| {
         let _ = leftovers(SWARM_STARTED.load(std::sync::atomic::Ordering::SeqCst));
+        let _ = netsim_netns::realise::clean_run(RUN_ID, true);
         std::process::exit(130);
     });
     let res = r.play(loaded, steps);
@@ -121,9 +127,11 @@ pub fn run(loaded: &Loaded, steps: &[StepLog], opts: &Options) -> Result<Replaye
 /// The run has initialised a swarm (for the Ctrl-C handler, which has no `Runner`).
 static SWARM_STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Removes what an oracle run left behind (an interrupted one, or `netsim clean`): labelled
-/// containers, networks and images, the LAN namespaces and veth; the swarm only when
-/// `swarm` says this run started it. Returns what it could not remove.
+/// Removes what an oracle run left behind on the engine and the host (an interrupted one, or
+/// `netsim clean`): labelled containers, networks and images, and the LAN veth; the swarm
+/// only when `swarm` says this run started it. Its namespaces are in its run record
+/// (`RUN_ID`), which `netsim_netns::realise::clean_run` removes. Returns what it could not
+/// remove.
 pub fn leftovers(swarm: bool) -> Vec<String> {
     let mut errs = engine::clean(swarm);
     for l in [format!("ip link del {LAN_IF}")] {
@@ -132,15 +140,6 @@ pub fn leftovers(swarm: bool) -> Vec<String> {
             && !r.stderr.contains("Cannot find")
         {
             errs.push(format!("{l}: {}", r.stderr.trim()));
-        }
-    }
-    if let Ok(r) = engine::run("ip", &["netns", "list"]) {
-        for ns in r.stdout.lines().filter_map(|l| l.split_whitespace().next()).filter(|n| n.starts_with("nsim-o-")) {
-            if let Ok(r) = engine::run("ip", &["netns", "del", ns])
-                && !r.ok()
-            {
-                errs.push(format!("ip netns del {ns}: {}", r.stderr.trim()));
-            }
         }
     }
     errs
@@ -166,6 +165,8 @@ struct Runner {
     others: Vec<String>,
     agent: PathBuf,
     record: Record,
+    /// What `netsim clean` needs to find this run's namespaces if it dies.
+    made: Option<netsim_netns::record::Record>,
     /// The oracle initialised a swarm (clean-up leaves it).
     swarm: bool,
     capture: Option<Capture>,
@@ -311,8 +312,19 @@ impl Runner {
                 lines.push(format!("ip -n {ns} link set lo up"));
             }
         }
+        let made = netsim_netns::record::Record::create(RUN_ID).map_err(|e| Error::Command {
+            what: format!("the oracle's run record in {}/{RUN_ID}", netsim_netns::record::RECORD_DIR),
+            msg: format!("{e} (an earlier oracle run is still running, or died: `netsim clean` removes what it left)"),
+        })?;
+        let made = self.made.insert(made);
         for l in lines {
             let r = engine::sh(&l)?;
+            // Written once the name is ours: a namespace that was there before is not recorded.
+            if r.ok()
+                && let Some(ns) = l.strip_prefix("ip netns add ")
+            {
+                made.add_namespace(ns).map_err(|e| Error::Command { what: l.clone(), msg: format!("record: {e}") })?;
+            }
             if !r.ok() {
                 let mut msg = r.stderr.trim().to_string();
                 if msg.contains("File exists") {
@@ -343,6 +355,11 @@ impl Runner {
                 Err(e) => errs.push(e.to_string()),
                 _ => {}
             }
+        }
+        if errs.is_empty()
+            && let Some(made) = self.made.take()
+        {
+            made.remove();
         }
         errs
     }
