@@ -265,6 +265,7 @@ fn real_main() -> Result<()> {
                 Some(d) if !d.steps.is_empty() => {
                     sim.world.trace = false;
                     sim.run_until(Until::Idle);
+                    not_stalled(&sim)?;
                     sim.director.as_ref().map(|d| d.plan.clone()).unwrap_or_default()
                 }
                 Some(d) => d.plan.clone(),
@@ -340,6 +341,7 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
             snaps.push(netsim_netns::state::from_world(&sim.world));
         }
     }
+    not_stalled(&sim)?;
     let output = sim.app_output();
     let mut flows = netsim_netns::frames::Flows::new();
     for r in sim.records() {
@@ -460,6 +462,7 @@ fn run_to_end(file: &std::path::Path, seed: Option<u64>, until: Option<SimTime>)
         Some(t) => sim.run_until(Until::Time(t)),
         None => sim.run_until(Until::Idle),
     };
+    not_stalled(&sim)?;
     Ok(sim)
 }
 
@@ -559,10 +562,22 @@ fn run_sim(
         outln!("# stopped by {name} at {}s; every frame up to then is written", sim.now());
         std::process::exit(128 + stopped);
     }
+    not_stalled(&sim)?;
     if let Some(n) = &names {
         missing_captures(n, &sim.world)?;
     }
     Ok(())
+}
+
+/// A run that stopped because simulated time could not advance is an error, not an ending.
+fn not_stalled(sim: &sim_core::Sim) -> Result<()> {
+    match sim.stalled() {
+        Some(s) => Err(miette!(
+            help = "give one side of the loop a count, an interval or a delay, or stop it with `until`",
+            "{s}"
+        )),
+        None => Ok(()),
+    }
 }
 
 const CAPTURE_HELP: &str = "write --capture ns/iface[,ns/iface…]; ns/* for every interface of a namespace";

@@ -351,7 +351,6 @@ fn capture_names_a_container_made_by_a_step() {
 
 #[test]
 fn sigint_closes_the_pcapng_on_a_whole_block_and_exits_130() {
-    use std::io::Read;
     let lab = scratch("long.ron");
     let text = std::fs::read_to_string(root().join("scenarios/linux/bridge-two-namespaces.ron")).expect("read");
     // Tens of thousands of pings: far longer than the test waits.
@@ -363,10 +362,13 @@ fn sigint_closes_the_pcapng_on_a_whole_block_and_exits_130() {
     std::fs::write(&lab, long).expect("write");
     for (sig, code) in [(nix::sys::signal::Signal::SIGINT, 130), (nix::sys::signal::Signal::SIGTERM, 143)] {
         let pcap = scratch(&format!("long-{code}.pcapng"));
+        // Into a file, not a pipe: the pings' lines would fill a pipe nobody reads until the
+        // end, and a child blocked in write(2) never gets back to its signal flag.
+        let out = scratch(&format!("long-{code}.out"));
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netsim"))
             .args(["run", lab.to_str().expect("utf8"), "--quiet", "--pcap", pcap.to_str().expect("utf8")])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .stdout(std::fs::File::create(&out).expect("create"))
+            .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn");
         // Wait until frames are being written, then interrupt.
@@ -378,15 +380,26 @@ fn sigint_closes_the_pcapng_on_a_whole_block_and_exits_130() {
         }
         let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
         nix::sys::signal::kill(pid, sig).expect("kill");
-        let status = child.wait().expect("wait");
-        let mut stdout = String::new();
-        child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("read");
-        assert_eq!(status.code(), Some(code), "{sig}: {stdout}");
-        assert!(stdout.contains(&format!("# stopped by {sig}")), "{stdout}");
+        // Bounded: a run that ignores the signal fails this test instead of hanging the suite.
+        let t1 = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if t1.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().expect("kill -9");
+                panic!("{sig}: the run was still going 60 s after the signal");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let stdout = std::fs::read_to_string(&out).expect("read");
+        let tail = &stdout[stdout.char_indices().rev().nth(2000).map_or(0, |(i, _)| i)..];
+        assert_eq!(status.code(), Some(code), "{sig}: …{tail}");
+        assert!(stdout.contains(&format!("# stopped by {sig}")), "…{tail}");
         // Every block is whole: the reader gets to the end, and tshark agrees.
         let bytes = std::fs::read(&pcap).expect("read");
         let (_, frames) = sim_core::capture::read_pcapng(&bytes[..]).expect("the capture parses to its end");
-        assert!(stdout.contains(&format!("# wrote {} frames", frames.len())), "{stdout}");
+        assert!(stdout.contains(&format!("# wrote {} frames", frames.len())), "…{tail}");
         assert_eq!(tshark(&pcap, &[]).lines().count(), frames.len());
         let mut len = 0usize;
         let mut at = 0usize;

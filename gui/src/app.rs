@@ -112,6 +112,11 @@ pub struct NetsimApp {
     last_play: f64,
     /// When the file was last checked for changes.
     last_reload: f64,
+    /// A file that did not load, and its modification time then: it is loaded again once it
+    /// changes, also when no session is open (a GUI started on a broken file).
+    failed: Option<(PathBuf, Option<std::time::SystemTime>)>,
+    /// A panel that panicked while drawing, said in the window instead of closing it.
+    pub panel_fault: Option<String>,
     /// Close the window after this many seconds, printing the frame rate it kept.
     pub exit_after: Option<f64>,
     /// Frames painted while animating, and the time they took: for `--exit-after`.
@@ -130,6 +135,8 @@ impl NetsimApp {
             view: View::default(),
             last_play: 0.0,
             last_reload: 0.0,
+            failed: None,
+            panel_fault: None,
             exit_after: None,
             frame_times: Vec::new(),
             ui_times: Vec::new(),
@@ -151,21 +158,30 @@ impl NetsimApp {
                 self.view.status = format!("opened {}", path.display());
                 self.session = Some(s);
                 self.error = None;
+                self.failed = None;
             }
             Err(e) => {
                 self.view.status = format!("{} did not load", path.display());
                 self.error = Some(e);
+                self.failed = Some((path.to_path_buf(), modified(path)));
             }
         }
     }
 
-    /// Reloads the file if it changed on disk, keeping the position on the timeline.
+    /// Reloads the file if it changed on disk, keeping the position on the timeline; a file
+    /// that did not load is tried again once it changes.
     pub fn reload_if_changed(&mut self) {
+        if let Some((path, mtime)) = self.failed.clone()
+            && modified(&path) != mtime
+        {
+            return self.load(&path);
+        }
         let Some(s) = &self.session else { return };
         if !s.file_changed() {
             return;
         }
-        let (path, at) = (s.path.clone().expect("a changed file has a path"), s.position());
+        let Some(path) = s.path.clone() else { return };
+        let at = s.position();
         match Session::open(&path) {
             Ok(mut new) => {
                 new.go_to(at.min(new.total_events));
@@ -207,7 +223,18 @@ impl NetsimApp {
     }
 
     /// The whole window. Kept in one `ui` function so tests drive exactly what users see.
+    ///
+    /// The simulator's own panics are caught inside the session (`state::Fault`); this catches
+    /// a panel's, so that one bad frame shows an error instead of closing the window and
+    /// losing the student's run.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.panels(ui))) {
+            self.view.playing = false;
+            self.panel_fault = Some(crate::state::panic_message(p.as_ref()));
+        }
+    }
+
+    fn panels(&mut self, ui: &mut egui::Ui) {
         let now = ui.input(|i| i.time);
         self.play(now);
         if self.view.playing {
@@ -225,6 +252,22 @@ impl NetsimApp {
                 ui.colored_label(egui::Color32::from_rgb(220, 60, 60), format!("error: {e}"));
                 if ui.button("Dismiss").clicked() {
                     self.error = None;
+                }
+            });
+        }
+        if let Some(f) = self.session.as_ref().and_then(|s| s.fault.clone()) {
+            egui::Panel::top("sim-fault").show(ui, |ui| {
+                ui.colored_label(egui::Color32::from_rgb(220, 60, 60), format!("error: {f}"));
+            });
+        }
+        if let Some(m) = self.panel_fault.clone() {
+            egui::Panel::top("panel-fault").show(ui, |ui| {
+                ui.colored_label(
+                    egui::Color32::from_rgb(220, 60, 60),
+                    format!("error: a panel failed while drawing: {m} (a bug of netsim: please report it)"),
+                );
+                if ui.button("Dismiss").clicked() {
+                    self.panel_fault = None;
                 }
             });
         }
@@ -329,6 +372,10 @@ impl NetsimApp {
         ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         self.exit_after = None;
     }
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// The `.ron` files under the `scenarios/` folder nearest to `start` (the file's folder or

@@ -11,8 +11,59 @@ use std::path::{Path, PathBuf};
 use sim_core::scenario::Loaded;
 use sim_core::sim::{EventKind, Sim, StepOutcome};
 
-/// A checkpoint every this many events: stepping back replays at most this many.
+/// A checkpoint every this many events at first: stepping back replays at most this many.
 const CHECKPOINT_EVERY: u64 = 64;
+
+/// At most this many checkpoints: past it every other one goes and the spacing doubles, so a
+/// long run costs memory in its length's logarithm, not in its length.
+const MAX_CHECKPOINTS: usize = 256;
+
+/// How many events the run's length is counted to when a file opens; a longer run shows its
+/// timeline as "at least this many" and counts further as the student gets there. The count
+/// runs before the first frame is painted, so it must stay well under a second.
+const COUNT_AHEAD: u64 = 200_000;
+
+/// A panic of the simulator, caught at the session's edge and said in the window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    /// The event count before the event that failed: the run stops there.
+    pub at_events: u64,
+    pub message: String,
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the simulator failed on event {} and stops before it: {} (a bug of netsim: please report it with the \
+             scenario file)",
+            self.at_events + 1,
+            self.message
+        )
+    }
+}
+
+/// Runs `f`, turning a panic into its message.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| panic_message(p.as_ref()))
+}
+
+/// What a panic said (`panic!` with a literal, or with a formatted message).
+pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// A saved state, without the trace records: those only grow, so the live simulator's list,
+/// cut to `records`, is the checkpoint's own.
+#[derive(Clone)]
+struct Checkpoint {
+    at: u64,
+    sim: Sim,
+    records: usize,
+}
 
 /// A scenario file that did not load, said as the CLI says it: `file:line:col: message`.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,11 +107,16 @@ pub struct Session {
     pub sim: Sim,
     /// What each event run so far did, in order (index = event count before it ran).
     pub outcomes: Vec<StepOutcome>,
-    /// (events run, state): the first is the state before any event.
-    checkpoints: Vec<(u64, Sim)>,
+    /// The first is the state before any event; spaced `checkpoint_every` apart.
+    checkpoints: Vec<Checkpoint>,
+    checkpoint_every: u64,
     pub typed: Vec<Typed>,
     /// Events in the whole run as known now (the timeline's length).
     pub total_events: u64,
+    /// Whether `total_events` is the whole run, or only how far it has been counted.
+    pub total_known: bool,
+    /// A panic of the simulator: the run stops before the event that caused it.
+    pub fault: Option<Fault>,
     /// The file's modification time when it was loaded, for reload-on-change.
     pub mtime: Option<std::time::SystemTime>,
 }
@@ -79,18 +135,33 @@ impl Session {
     }
 
     fn from_loaded(loaded: Loaded) -> Result<Session, LoadError> {
-        let sim = loaded.build(None)?;
+        let sim = match guarded(|| loaded.build(None)) {
+            Ok(r) => r?,
+            Err(m) => {
+                let file = loaded.file.clone();
+                return Err(LoadError {
+                    file,
+                    line: 1,
+                    col: 1,
+                    message: format!("the simulator failed while building this scenario: {m} (a bug of netsim)"),
+                    help: None,
+                });
+            }
+        };
         let mut s = Session {
             path: None,
             loaded,
-            checkpoints: vec![(0, sim.clone())],
+            checkpoints: vec![Checkpoint { at: 0, sim: sim.clone(), records: 0 }],
+            checkpoint_every: CHECKPOINT_EVERY,
             sim,
             outcomes: Vec::new(),
             typed: Vec::new(),
             total_events: 0,
+            total_known: false,
+            fault: None,
             mtime: None,
         };
-        s.total_events = s.count_total_from_start();
+        s.count_total_from_start();
         Ok(s)
     }
 
@@ -106,7 +177,7 @@ impl Session {
     /// Whether every event of the run (to the scenario's `until`, typed commands included)
     /// has run.
     pub fn at_end(&self) -> bool {
-        self.position() >= self.total_events
+        self.position() >= self.total_events && (self.total_known || self.fault.is_some())
     }
 
     /// Runs events on `sim` up to `target` events (or the end), injecting typed commands at
@@ -145,11 +216,34 @@ impl Session {
         ran
     }
 
-    /// Runs one event; None at the end.
+    /// Runs one event; None at the end, or at a fault.
     pub fn step(&mut self) -> Option<&StepOutcome> {
-        let target = self.sim.events_run + 1;
-        if !Self::advance(&mut self.sim, &self.typed, &mut self.outcomes, self.loaded.scenario.until, target) {
+        let here = self.sim.events_run;
+        if self.fault.as_ref().is_some_and(|f| f.at_events <= here) {
             return None;
+        }
+        let until = self.loaded.scenario.until;
+        let (sim, typed, outcomes) = (&mut self.sim, &self.typed, &mut self.outcomes);
+        match guarded(|| Self::advance(sim, typed, outcomes, until, here + 1)) {
+            Ok(false) => {
+                // The true end: the count so far is the whole run.
+                self.total_events = here;
+                self.total_known = true;
+                return None;
+            }
+            Ok(true) => {}
+            Err(message) => {
+                // The event left the world half-changed: put back the state before it, by
+                // replaying from a checkpoint, and never run that event again.
+                self.fault = Some(Fault { at_events: here, message });
+                self.total_events = here;
+                self.total_known = true;
+                self.restore(here);
+                return None;
+            }
+        }
+        if self.sim.events_run > self.total_events {
+            self.total_events = self.sim.events_run;
         }
         self.checkpoint();
         self.outcomes.last()
@@ -157,9 +251,33 @@ impl Session {
 
     fn checkpoint(&mut self) {
         let n = self.sim.events_run;
-        if n.is_multiple_of(CHECKPOINT_EVERY) && self.checkpoints.last().is_none_or(|(c, _)| *c < n) {
-            self.checkpoints.push((n, self.sim.clone()));
+        if !n.is_multiple_of(self.checkpoint_every) || self.checkpoints.last().is_some_and(|c| c.at >= n) {
+            return;
         }
+        let records = std::mem::take(&mut self.sim.world.records);
+        let sim = self.sim.clone();
+        let len = records.len();
+        self.sim.world.records = records;
+        self.checkpoints.push(Checkpoint { at: n, sim, records: len });
+        if self.checkpoints.len() > MAX_CHECKPOINTS {
+            self.checkpoint_every *= 2;
+            let every = self.checkpoint_every;
+            self.checkpoints.retain(|c| c.at.is_multiple_of(every));
+        }
+    }
+
+    /// Puts back the state after `n` events from the checkpoint at or before it, replaying the
+    /// events between (each ran before without failing).
+    fn restore(&mut self, n: u64) {
+        let Some(cp) = self.checkpoints.iter().rev().find(|c| c.at <= n).cloned() else { return };
+        let mut records = std::mem::take(&mut self.sim.world.records);
+        records.truncate(cp.records);
+        self.sim = cp.sim;
+        self.sim.world.records = records;
+        self.outcomes.truncate(cp.at as usize);
+        let until = self.loaded.scenario.until;
+        let (sim, typed, outcomes) = (&mut self.sim, &self.typed, &mut self.outcomes);
+        let _ = guarded(|| Self::advance(sim, typed, outcomes, until, n));
     }
 
     /// Runs events until one of the scenario's steps has run (or the end); returns how many ran.
@@ -173,8 +291,11 @@ impl Session {
         self.position() - start
     }
 
+    /// Runs to the end of the run, or `COUNT_AHEAD` events on when a long run's end is not
+    /// known yet, so one click never freezes the window.
     pub fn run_to_end(&mut self) {
-        while self.step().is_some() {}
+        let stop = self.position().saturating_add(COUNT_AHEAD);
+        while self.position() < stop && self.step().is_some() {}
     }
 
     /// One event back.
@@ -190,15 +311,14 @@ impl Session {
     /// Puts the simulator in exactly the state it had after `n` events (forward or back).
     pub fn go_to(&mut self, n: u64) {
         if n < self.position() {
-            let (at, cp) = self
-                .checkpoints
-                .iter()
-                .rev()
-                .find(|(at, _)| *at <= n)
-                .cloned()
-                .expect("the checkpoint at 0 events is never removed");
-            self.sim = cp;
-            self.outcomes.truncate(at as usize);
+            // The checkpoint at 0 events is never removed, so there is always one at or before n.
+            if let Some(cp) = self.checkpoints.iter().rev().find(|c| c.at <= n).cloned() {
+                let mut records = std::mem::take(&mut self.sim.world.records);
+                records.truncate(cp.records);
+                self.sim = cp.sim;
+                self.sim.world.records = records;
+                self.outcomes.truncate(cp.at as usize);
+            }
         }
         while self.position() < n && self.step().is_some() {}
     }
@@ -212,28 +332,59 @@ impl Session {
         }
         let here = self.position();
         // Check on a copy, with the commands already typed here, so a rejected one changes nothing.
+        let records = std::mem::take(&mut self.sim.world.records);
         let mut probe = self.sim.clone();
-        for t in self.typed.iter().filter(|t| t.at_events == here) {
-            probe.type_command(&t.host, &t.line)?;
-        }
-        probe.type_command(host, line)?;
+        self.sim.world.records = records;
+        let typed_here: Vec<Typed> = self.typed.iter().filter(|t| t.at_events == here).cloned().collect();
+        guarded(move || {
+            for t in &typed_here {
+                probe.type_command(&t.host, &t.line)?;
+            }
+            probe.type_command(host, line)
+        })
+        .map_err(|m| format!("the simulator failed on this command: {m} (a bug of netsim)"))??;
         self.typed.retain(|t| t.at_events <= here);
-        // Checkpoints after this point lived a history without the command.
-        self.checkpoints.retain(|(at, _)| *at <= here);
+        // Checkpoints after this point lived a history without the command, and so did a
+        // fault after it.
+        self.checkpoints.retain(|c| c.at <= here);
+        self.fault = None;
         self.typed.push(Typed { at_events: here, host: host.into(), line: line.into() });
-        self.total_events = self.count_total_from_start();
+        self.count_total_from_start();
         Ok(())
     }
 
-    /// How many events the whole run has (the scenario's `until` included): a copy replayed
-    /// from the start with every typed command, without tracing.
-    fn count_total_from_start(&self) -> u64 {
-        let (_, first) = &self.checkpoints[0];
-        let mut copy = first.clone();
+    /// How many events the whole run has (the scenario's `until` included), counted up to
+    /// `COUNT_AHEAD` events: a copy replayed from the start with every typed command, without
+    /// tracing. A panic on the way is found here first and kept as the session's fault.
+    fn count_total_from_start(&mut self) {
+        let Some(first) = self.checkpoints.first() else { return };
+        let mut copy = first.sim.clone();
         copy.world.trace = false;
-        let mut outcomes = Vec::new();
-        Self::advance(&mut copy, &self.typed, &mut outcomes, self.loaded.scenario.until, u64::MAX);
-        copy.events_run
+        let (typed, until) = (&self.typed, self.loaded.scenario.until);
+        let mut at = 0;
+        let r = guarded(|| {
+            while copy.events_run < COUNT_AHEAD {
+                at = copy.events_run;
+                let mut outcomes = Vec::new();
+                let target = (copy.events_run + 4096).min(COUNT_AHEAD);
+                if !Self::advance(&mut copy, typed, &mut outcomes, until, target) || copy.events_run < target {
+                    return true;
+                }
+            }
+            false
+        });
+        match r {
+            Ok(ended) => {
+                self.total_events = copy.events_run.max(self.position());
+                self.total_known = ended;
+            }
+            Err(_) => {
+                // Which event of the last batch failed is found when the session gets there,
+                // and said then (`fault`).
+                self.total_events = at.max(self.position());
+                self.total_known = false;
+            }
+        }
     }
 
     /// The hosts a command can be typed on.
@@ -347,5 +498,52 @@ mod tests {
         let e = Session::from_text("bad.ron", "Scenario(name: \"x\", seeed: 1)").err().expect("an error");
         assert_eq!((e.file.as_str(), e.line), ("bad.ron", 1));
         assert!(e.col > 1 && e.message.contains("seeed"), "{e}");
+    }
+
+    /// A long run (100 000 pings) opens after counting `COUNT_AHEAD` events, not the whole
+    /// run; its checkpoints stay few and hold no trace records, and stepping back through the
+    /// thinned checkpoints still lands on exactly the state of that event.
+    #[test]
+    fn a_long_run_opens_at_once_and_its_checkpoints_stay_few() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/linux/bridge-two-namespaces.ron"),
+        )
+        .expect("read");
+        let long = text.replace(
+            "traffic: [",
+            "traffic: [\n        Ping(at: \"20s\", ns: \"ns1\", dst: \"10.0.0.2\", count: 100000, interval: \"1ms\"),",
+        );
+        let mut s = Session::from_text("long.ron", &long).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!s.total_known && s.total_events == COUNT_AHEAD, "{} {}", s.total_events, s.total_known);
+        assert!(!s.at_end());
+        s.go_to(40_000);
+        assert!(s.checkpoints.len() <= MAX_CHECKPOINTS + 1, "{} checkpoints", s.checkpoints.len());
+        assert!(s.checkpoint_every > CHECKPOINT_EVERY, "the spacing doubled");
+        assert!(s.checkpoints.iter().all(|c| c.sim.world.records.is_empty()));
+        let want = fingerprint(&s.sim);
+        s.go_to(12_345);
+        s.go_to(40_000);
+        assert_eq!(fingerprint(&s.sim), want);
+    }
+
+    /// A panic of the simulator stops the run before the failing event, with the state before
+    /// it put back; the rest of the timeline stays usable.
+    #[test]
+    fn a_simulator_panic_becomes_a_fault_and_the_state_before_it_stays() {
+        let mut s =
+            Session::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/linux/bridge-two-namespaces.ron"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let before = fingerprint(&s.sim);
+        // A world whose applications vanished: the next application timer indexes nothing.
+        s.sim.world.apps.clear();
+        s.run_to_end();
+        let f = s.fault.clone().expect("the panic is kept as a fault");
+        assert!(f.message.contains("index out of bounds"), "{f}");
+        assert_eq!(s.position(), f.at_events);
+        assert!(s.at_end() && s.step().is_none());
+        // The state shown is the one replayed from a checkpoint, not the broken one.
+        assert!(!s.sim.world.apps.is_empty());
+        s.go_to(0);
+        assert_eq!(fingerprint(&s.sim), before);
     }
 }

@@ -215,3 +215,45 @@ fn every_shipped_scenario_opens_and_runs_to_the_end() {
         assert!(s.step().is_none(), "{}", p.display());
     }
 }
+
+/// A GUI started on a broken file shows the error, and loads the file once it is fixed.
+#[test]
+fn a_file_broken_at_start_loads_once_it_is_fixed() {
+    let dir = std::env::temp_dir().join(format!("netsim-gui-broken-start-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lab.ron");
+    let good = std::fs::read_to_string(scenario("scenarios/linux/bridge-two-namespaces.ron")).unwrap();
+    std::fs::write(&file, good.replacen("name:", "nmae:", 1)).unwrap();
+    let mut h = harness(NetsimApp::open(&file));
+    assert!(h.state().session.is_none());
+    assert!(on_screen(&h, "error: "), "the error is on screen");
+    // Unchanged: nothing is read again.
+    h.state_mut().reload_if_changed();
+    assert!(h.state().session.is_none() && h.state().error.is_some());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&file, &good).unwrap();
+    h.state_mut().reload_if_changed();
+    h.run_steps(2);
+    assert!(h.state().error.is_none(), "{:?}", h.state().error);
+    assert!(h.state().session.is_some());
+    assert!(!on_screen(&h, "error: "));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A panic inside the simulator shows in the window; the window and the run stay.
+#[test]
+fn a_simulator_panic_is_shown_in_the_window_not_a_crash() {
+    let mut h = harness(NetsimApp::open(&scenario("scenarios/linux/bridge-two-namespaces.ron")));
+    let s = h.state_mut().session.as_mut().unwrap();
+    s.go_to(10);
+    s.sim.world.apps.clear();
+    h.get_by_label("End").click();
+    h.run_steps(2);
+    assert!(on_screen(&h, "error: the simulator failed on event"), "the fault is on screen");
+    // Stepping back still works.
+    h.get_by_label("Back").click();
+    h.run_steps(2);
+    let s = h.state().session.as_ref().unwrap();
+    let f = s.fault.clone().expect("the fault stays");
+    assert_eq!(s.position() + 1, f.at_events, "{f}");
+}

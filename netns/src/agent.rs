@@ -65,13 +65,14 @@ struct Resolver {
 
 impl Resolver {
     fn query(&self, name: &str) -> io::Result<dns::ParsedResponse> {
+        // glibc refuses a name DNS cannot carry before it looks for a nameserver.
+        let id = (std::process::id() as u16) ^ 0x5a5a;
+        let q = dns::build_query(id, name).map_err(|_| io::Error::other("Name or service not known"))?;
         let Some(server) = self.server else {
             return Err(io::Error::other("Temporary failure in name resolution"));
         };
         let sock = UdpSocket::bind("0.0.0.0:0")?;
         sock.set_read_timeout(Some(DNS_TIMEOUT))?;
-        let id = (std::process::id() as u16) ^ 0x5a5a;
-        let q = dns::build_query(id, name);
         let mut buf = [0u8; 1500];
         for _ in 0..2 {
             sock.send_to(&q, (server, 53))?;

@@ -428,11 +428,18 @@ impl World {
         let kind = match t {
             Traffic::Ping { dst, count, interval, size, .. } => {
                 let dst = target(dst);
-                let ident = loop {
-                    let id = self.rng.next_u32() as u16;
-                    if !self.netns(ns).ping.contains_key(&id) {
-                        break id;
-                    }
+                // ping_get_port (net/ipv4/ping.c): from a random start, the next identifier no
+                // ping socket of this namespace holds; with all 65536 held, sendmsg's autobind
+                // fails with EAGAIN.
+                let start = self.rng.next_u32() as u16;
+                let held = &self.netns(ns).ping;
+                let Some(ident) = (0..=u16::MAX).map(|k| start.wrapping_add(k)).find(|id| !held.contains_key(id))
+                else {
+                    return Err(format!(
+                        "ping in `{}`: sendmsg: Resource temporarily unavailable (EAGAIN: all 65536 ICMP echo \
+                         identifiers are held by running pings)",
+                        t.ns()
+                    ));
                 };
                 self.netns_mut(ns).ping.insert(ident, idx);
                 AppKind::Ping {
@@ -543,6 +550,17 @@ impl World {
     pub(crate) fn ephemeral_port(&mut self) -> u16 {
         let (lo, hi) = defaults::EPHEMERAL;
         self.rng.range(lo as u64, hi as u64) as u16
+    }
+
+    /// A local port for an outgoing socket, as `__inet_hash_connect`
+    /// (net/ipv4/inet_hashtables.c) finds one: from a random offset, every port of
+    /// `ip_local_port_range` in turn until one is free; `None` when all are held, which Linux
+    /// reports as EADDRNOTAVAIL.
+    pub(crate) fn free_ephemeral_port(&mut self, held: impl Fn(&World, u16) -> bool) -> Option<u16> {
+        let (lo, hi) = defaults::EPHEMERAL;
+        let start = self.ephemeral_port() - lo;
+        let n = hi - lo + 1;
+        (0..n).map(|k| lo + (start + k) % n).find(|&p| !held(self, p))
     }
 
     /// An application timer fired.
@@ -845,13 +863,12 @@ impl World {
         };
         // __inet_hash_connect: a port whose 4-tuple is still in use (TIME_WAIT included) is
         // skipped.
-        let key = loop {
-            let key = TcpKey { local: (src, self.ephemeral_port()), remote: (dst, dport) };
-            if !self.netns(ns).tcp.contains_key(&key) {
-                break key;
-            }
+        let taken = |w: &World, p: u16| w.netns(ns).tcp.contains_key(&TcpKey { local: (src, p), remote: (dst, dport) });
+        let Some(sport) = self.free_ephemeral_port(taken) else {
+            self.app_log(ns, || format!("connect to {dst}:{dport}: Cannot assign requested address (EADDRNOTAVAIL)"));
+            return None;
         };
-        let sport = key.local.1;
+        let key = TcpKey { local: (src, sport), remote: (dst, dport) };
         let iss = self.rng.next_u32();
         let (data, close) = match &self.apps[app].kind {
             AppKind::TcpConnect { data, close, .. } => (data.clone(), *close),
@@ -1325,4 +1342,60 @@ pub fn printable(b: &[u8]) -> String {
         s.push('…');
     }
     format!("\"{s}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    fn one_namespace() -> (World, NsId) {
+        let plan: Plan = ron::from_str(r#"(namespaces: [(name: "a")])"#).expect("plan");
+        let w = World::from_plan(&plan, 1).unwrap_or_else(|e| panic!("{e}"));
+        let ns = w.ns_by_name("a").expect("a");
+        (w, ns)
+    }
+
+    fn ping() -> Traffic {
+        Traffic::Ping {
+            at: SimTime::from_secs(1),
+            ns: "a".into(),
+            dst: "127.0.0.1".into(),
+            count: 1,
+            interval: SimTime::from_secs(1),
+            size: 56,
+        }
+    }
+
+    /// 65536 running pings hold every echo identifier: the next one fails as sendmsg's
+    /// autobind fails (EAGAIN), and a finished ping gives its identifier back.
+    #[test]
+    fn echo_identifiers_run_out_with_eagain_and_come_back() {
+        let (mut w, ns) = one_namespace();
+        for _ in 0..=u16::MAX {
+            w.add_traffic(&ping()).expect("an identifier is free");
+        }
+        assert_eq!(w.netns(ns).ping.len(), 65536);
+        let e = w.add_traffic(&ping()).expect_err("all 65536 held");
+        assert!(e.contains("sendmsg: Resource temporarily unavailable (EAGAIN"), "{e}");
+        let app = w.apps.len() - 1;
+        w.app_finish(app);
+        assert_eq!(w.netns(ns).ping.len(), 65535);
+        w.add_traffic(&ping()).expect("the finished ping's identifier is free again");
+    }
+
+    /// The connect(2) port search walks the whole range from a random start: it finds the one
+    /// free port left, and reports none (EADDRNOTAVAIL) when all are held.
+    #[test]
+    fn local_ports_are_searched_through_the_whole_range() {
+        let (mut w, _) = one_namespace();
+        let (lo, hi) = defaults::EPHEMERAL;
+        let last = lo + 1234;
+        for _ in 0..20 {
+            assert_eq!(w.free_ephemeral_port(|_, p| p != last), Some(last));
+        }
+        assert_eq!(w.free_ephemeral_port(|_, _| true), None);
+        let p = w.free_ephemeral_port(|_, _| false).expect("free");
+        assert!((lo..=hi).contains(&p));
+    }
 }

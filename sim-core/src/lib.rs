@@ -28,5 +28,5 @@ pub mod wire;
 pub mod world;
 
 pub use engine::{EventId, SimTime};
-pub use sim::{Sim, StepOutcome, Until};
+pub use sim::{Sim, Stall, StepOutcome, Until};
 pub use world::World;

@@ -78,6 +78,13 @@ impl World {
 
     pub(crate) fn app_finish(&mut self, app: usize) {
         self.apps[app].done = true;
+        // A finished ping closes its socket, and its echo identifier is free again.
+        if let AppKind::Ping { ident, .. } = self.apps[app].kind {
+            let ns = self.apps[app].ns;
+            if self.netns(ns).ping.get(&ident) == Some(&app) {
+                self.netns_mut(ns).ping.remove(&ident);
+            }
+        }
     }
 
     // ----- resolver ---------------------------------------------------------------------
@@ -87,17 +94,20 @@ impl World {
         if name.eq_ignore_ascii_case("localhost") {
             return self.resolved(ns, app, &name, Ok(vec![Ipv4Addr::LOCALHOST]), job);
         }
+        if dns::build_query(0, &name).is_err() {
+            // glibc refuses a name DNS cannot carry before it opens a socket.
+            return self.resolved(ns, app, &name, Err("Name or service not known".into()), job);
+        }
         let Some(server) = self.nameserver(ns) else {
             // No nameserver we model (the default bridge copies the host's resolv.conf, and
             // the host's servers know no container names): glibc gives up.
             self.note_app(ns, "no nameserver in this namespace: on the default bridge there is no embedded DNS");
             return self.resolved(ns, app, &name, Err("Temporary failure in name resolution".into()), job);
         };
-        let sport = loop {
-            let p = self.ephemeral_port();
-            if !self.netns(ns).udp.contains_key(&p) {
-                break p;
-            }
+        let Some(sport) = self.free_ephemeral_port(|w, p| w.netns(ns).udp.contains_key(&p)) else {
+            // glibc's resolver cannot bind its socket: the lookup fails as a temporary failure.
+            self.note_app(ns, "no free local UDP port for the resolver's socket (EADDRNOTAVAIL)");
+            return self.resolved(ns, app, &name, Err("Temporary failure in name resolution".into()), job);
         };
         let id = self.rng.next_u32() as u16;
         self.netns_mut(ns).udp.insert(sport, app);
@@ -108,7 +118,8 @@ impl World {
     }
 
     fn dns_send(&mut self, ns: NsId, server: Ipv4Addr, sport: u16, id: u16, name: &str) {
-        let q = dns::build_query(id, name);
+        // `resolve_start` checked the name.
+        let Ok(q) = dns::build_query(id, name) else { return };
         self.udp_send(ns, server, 53, sport, &q, &format!("resolver: A? {name}"));
     }
 

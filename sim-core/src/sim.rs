@@ -43,6 +43,37 @@ pub enum Until {
     Idle,
 }
 
+/// How many events in a row may run at one simulated instant before the run is declared
+/// stuck. A lab's busiest instant (a broadcast flooded over a big bridge, a service's tasks
+/// started together) runs thousands; a loop with no delay in it, such as two UDP echo apps
+/// answering each other over `lo`, runs forever without the clock moving, so neither
+/// `--until` nor the end of the queue would ever stop it.
+pub const STALL_EVENTS: u64 = 100_000;
+
+/// Why a run stopped although events were still queued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stall {
+    pub time: SimTime,
+    pub events: u64,
+    /// The namespaces of the last events, most active first.
+    pub namespaces: Vec<String>,
+}
+
+impl std::fmt::Display for Stall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the run cannot advance: {} events in a row at t={}, with no delay between them (a loop that \
+             answers itself at once, such as two UDP echo apps on `lo`), so it was stopped",
+            self.events, self.time
+        )?;
+        if !self.namespaces.is_empty() {
+            write!(f, "; the events were in {}", self.namespaces.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone)]
 pub struct Sim {
     pub world: World,
@@ -51,6 +82,10 @@ pub struct Sim {
     pub events_run: u64,
     /// The scenario's steps (Docker commands, programs typed on hosts), if it has any.
     pub director: Option<Box<Director>>,
+    /// Events run so far at the current instant, and the limit (`STALL_EVENTS`).
+    at_instant: u64,
+    stall_limit: u64,
+    stalled: Option<Stall>,
 }
 
 impl Sim {
@@ -62,7 +97,7 @@ impl Sim {
         for (t, ev) in pending {
             queue.push(t, (ev, NO_CAUSE));
         }
-        Sim { world, queue, events_run: 0, director: None }
+        Sim { world, queue, events_run: 0, director: None, at_instant: 0, stall_limit: STALL_EVENTS, stalled: None }
     }
 
     /// A simulation driven by a scenario's steps; the first is queued at its time.
@@ -143,8 +178,31 @@ impl Sim {
         self.queue.peek_time()
     }
 
-    /// Executes exactly one event.
+    /// Set when the run stopped because the clock could not advance (`STALL_EVENTS`); from
+    /// then on `step` runs nothing.
+    pub fn stalled(&self) -> Option<&Stall> {
+        self.stalled.as_ref()
+    }
+
+    /// How many events in a row one instant may hold (`STALL_EVENTS` unless set).
+    pub fn set_stall_limit(&mut self, events: u64) {
+        self.stall_limit = events.max(1);
+    }
+
+    /// Executes exactly one event; `None` when nothing is queued, or the run is stalled.
     pub fn step(&mut self) -> Option<StepOutcome> {
+        if self.stalled.is_some() {
+            return None;
+        }
+        if self.queue.peek_time() == Some(self.world.now) && self.events_run > 0 {
+            self.at_instant += 1;
+            if self.at_instant >= self.stall_limit {
+                self.stalled = Some(self.stall());
+                return None;
+            }
+        } else {
+            self.at_instant = 0;
+        }
         let (time, id, (ev, cause)) = self.queue.pop()?;
         let cause = (cause != NO_CAUSE).then_some(cause);
         let w = &mut self.world;
@@ -200,13 +258,29 @@ impl Sim {
         Some(StepOutcome { id, cause, time, what, records: first..self.world.records.len() })
     }
 
+    /// What the stuck instant was doing: the namespaces of its last records.
+    fn stall(&self) -> Stall {
+        let mut count: Vec<(String, usize)> = Vec::new();
+        for r in self.world.records.iter().rev().take(1000) {
+            let name = &self.world.netns(r.ns).name;
+            match count.iter_mut().find(|(n, _)| n == name) {
+                Some((_, k)) => *k += 1,
+                None => count.push((name.clone(), 1)),
+            }
+        }
+        count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Stall { time: self.world.now, events: self.at_instant, namespaces: count.into_iter().map(|(n, _)| n).collect() }
+    }
+
     /// Runs until the condition; returns how many events ran.
     pub fn run_until(&mut self, until: Until) -> u64 {
         let start = self.events_run;
         match until {
             Until::Time(t) => {
                 while self.queue.peek_time().is_some_and(|n| n <= t) {
-                    self.step();
+                    if self.step().is_none() {
+                        return self.events_run - start;
+                    }
                 }
                 if self.world.now < t {
                     self.world.now = t;

@@ -64,7 +64,9 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
             s.go_to(pos);
             v.playing = false;
         }
-        ui.label(format!("event {} / {} · t = {}", s.position(), total, s.sim.now()));
+        // A run longer than was counted at load shows its length so far as a lower bound.
+        let more = if s.total_known { "" } else { "+" };
+        ui.label(format!("event {} / {total}{more} · t = {}", s.position(), s.sim.now()));
     });
 }
 

@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::bridge::{self, BridgeEndpoint, BridgeNetwork, PortBinding, Proto};
 use super::cli::{self, DockerCommand, NetworkDriver, NetworkMode};
 use super::ipam::{AddressSpace, Ipam, IpamConfig, Ipv4Prefix, PoolId};
+use super::lookup::{self, Found};
 use crate::engine::SimRng;
 use crate::plan::{Ipv4Net, NsPlan, Plan};
 use crate::wire::Mac;
@@ -221,15 +222,20 @@ impl Engine {
     }
 
     pub fn network(&self, name_or_id: &str) -> Option<&Network> {
-        self.networks.iter().find(|n| n.name == name_or_id || (name_or_id.len() >= 3 && n.id.starts_with(name_or_id)))
+        let i = lookup::find(self.networks.iter().map(|n| (n.id.as_str(), n.name.as_str())), name_or_id).index()?;
+        self.networks.get(i)
     }
 
     fn container_idx(&self, name: &str) -> Result<usize, EngineError> {
         let name = name.trim_start_matches('/');
-        if let Some(i) =
-            self.containers.iter().position(|c| c.name == name || (name.len() >= 3 && c.id.starts_with(name)))
-        {
-            return Ok(i);
+        match lookup::find(self.containers.iter().map(|c| (c.id.as_str(), c.name.as_str())), name) {
+            Found::One(i) => return Ok(i),
+            Found::AmbiguousName(_) | Found::AmbiguousPrefix(_) => {
+                return Err(err(format!(
+                    "Error response from daemon: multiple IDs found with provided prefix: {name}"
+                )));
+            }
+            Found::None => {}
         }
         // A swarm task by its service (`mysql`) or service and slot (`mysql.1`): the full
         // name ends in a random task ID a scenario file cannot know. A convenience of
@@ -393,9 +399,19 @@ impl Engine {
     }
 
     fn network_rm(&mut self, name: &str) -> Result<String, EngineError> {
-        let Some(i) = self.networks.iter().position(|n| n.name == name || (name.len() >= 3 && n.id.starts_with(name)))
-        else {
-            return Err(err(format!("Error response from daemon: network {name} not found")));
+        let i = match lookup::find(self.networks.iter().map(|n| (n.id.as_str(), n.name.as_str())), name) {
+            Found::One(i) => i,
+            Found::None => return Err(err(format!("Error response from daemon: network {name} not found"))),
+            Found::AmbiguousName(k) => {
+                return Err(err(format!(
+                    "Error response from daemon: network {name} is ambiguous ({k} matches found on name)"
+                )));
+            }
+            Found::AmbiguousPrefix(k) => {
+                return Err(err(format!(
+                    "Error response from daemon: network {name} is ambiguous ({k} matches found based on ID prefix)"
+                )));
+            }
         };
         let n = &self.networks[i];
         if PREDEFINED.contains(&n.name.as_str()) {
@@ -1051,7 +1067,15 @@ pub fn app_traffic(
     };
     Ok(match cmd {
         cli::AppCommand::Ping(p) => {
-            let count = p.count.unwrap_or(4).min(u32::MAX as u64) as u32;
+            // iputils takes counts up to i64::MAX; a simulated run of billions of echoes would
+            // only grow, so a command gets the same cap as a scenario's traffic item.
+            let count = p.count.unwrap_or(4);
+            let max = crate::scenario::MAX_COUNT;
+            let Some(count) = u32::try_from(count).ok().filter(|c| *c <= max) else {
+                return Err(err(format!(
+                    "netsim: ping -c {count}: the simulator sends at most {max} echo requests for one command"
+                )));
+            };
             Traffic::Ping { at, ns, dst: p.host, count, interval: crate::engine::SimTime::from_secs(1), size: 56 }
         }
         cli::AppCommand::Curl(c) => {

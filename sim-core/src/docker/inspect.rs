@@ -164,7 +164,9 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
 }
 
 fn overlay(engine: &Engine, s: &Swarm, host: &str, name: &str) -> Option<Value> {
-    let n = s.networks.iter().find(|n| n.name == name || (name.len() >= 3 && n.id.starts_with(name)))?;
+    let n = s
+        .networks
+        .get(super::lookup::find(s.networks.iter().map(|n| (n.id.as_str(), n.name.as_str())), name).index()?)?;
     let mut containers = Map::new();
     for svc in &s.services {
         for t in svc.running().filter(|t| t.node == host) {

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod era;
 pub mod inspect;
 pub mod ipam;
+pub mod lookup;
 pub mod swarm;
 
 /// The embedded DNS server's address inside every sandbox on a user-defined network.

@@ -343,7 +343,7 @@ impl Swarm {
     }
 
     fn net_idx(&self, name: &str) -> Option<usize> {
-        self.networks.iter().position(|n| n.name == name || (name.len() >= 3 && n.id.starts_with(name)))
+        super::lookup::find(self.networks.iter().map(|n| (n.id.as_str(), n.name.as_str())), name).index()
     }
 
     /// The node's load-balancer endpoint on network `i`, allocated on first use.
@@ -691,9 +691,8 @@ impl Swarm {
     }
 
     fn service_idx(&self, name: &str) -> Result<usize, EngineError> {
-        self.services
-            .iter()
-            .position(|s| s.name == name || (name.len() >= 3 && s.id.starts_with(name)))
+        super::lookup::find(self.services.iter().map(|s| (s.id.as_str(), s.name.as_str())), name)
+            .index()
             .ok_or_else(|| err(format!("Error: No such service: {name}")))
     }
 

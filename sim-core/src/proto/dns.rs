@@ -57,22 +57,36 @@ fn fqdn(name: &Name<'_>) -> String {
 
 /// A standard query (opcode QUERY, RD set, class IN) for `name` with type `qtype`.
 ///
-/// # Panics
-/// If `name` is not a valid domain name (a label over 63 octets or a name over 255).
-pub fn build_query_type(id: u16, name: &str, qtype: u16) -> Vec<u8> {
+/// `Err` if `name` cannot be a query name: a label over 63 octets, an empty label, or a name
+/// over 255 octets on the wire (RFC 1035 §2.3.4, §3.1). glibc refuses such a name before
+/// sending anything, and getaddrinfo(3) answers "Name or service not known" (see
+/// docs/linux-model.md, *Names the resolver refuses*).
+pub fn build_query_type(id: u16, name: &str, qtype: u16) -> Result<Vec<u8>, String> {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    if !trimmed.is_empty() {
+        let mut wire = 1; // the root's zero octet
+        for label in trimmed.split('.') {
+            match label.len() {
+                0 => return Err(format!("{name:?}: empty label")),
+                n if n > 63 => return Err(format!("{name:?}: a label of {n} octets (at most 63)")),
+                n => wire += n + 1,
+            }
+        }
+        if wire > 255 {
+            return Err(format!("{name:?}: {wire} octets on the wire (at most 255)"));
+        }
+    }
     let mut packet = Packet::new_query(id);
     packet.set_flags(PacketFlag::RECURSION_DESIRED);
-    let qname = Name::new(name).unwrap_or_else(|e| panic!("invalid DNS name {name:?}: {e}"));
-    let qtype = QTYPE::try_from(qtype).unwrap_or_else(|e| panic!("unsupported query type {qtype}: {e}"));
+    let qname = Name::new(name).map_err(|e| format!("{name:?}: {e}"))?;
+    let qtype = QTYPE::try_from(qtype).map_err(|e| format!("query type {qtype}: {e}"))?;
     packet.questions.push(Question::new(qname, qtype, QCLASS::CLASS(CLASS::IN), false));
-    packet.build_bytes_vec().expect("writing to a Vec cannot fail")
+    packet.build_bytes_vec().map_err(|e| format!("{name:?}: {e}"))
 }
 
-/// A standard query for `name`, type A, class IN, recursion desired, with `id`.
-///
-/// # Panics
-/// If `name` is not a valid domain name (a label over 63 octets or a name over 255).
-pub fn build_query(id: u16, name: &str) -> Vec<u8> {
+/// A standard query for `name`, type A, class IN, recursion desired, with `id`; `Err` as
+/// `build_query_type`.
+pub fn build_query(id: u16, name: &str) -> Result<Vec<u8>, String> {
     build_query_type(id, name, QTYPE_A)
 }
 
@@ -247,20 +261,20 @@ mod tests {
 
     #[test]
     fn query_round_trip_and_wire_bytes() {
-        let q = build_query(0x1234, "mysql");
+        let q = build_query(0x1234, "mysql").unwrap();
         // Header: id, flags RD, QDCOUNT 1; question: 5 "mysql" 0, type A, class IN.
         assert_eq!(q, b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05mysql\x00\x00\x01\x00\x01".to_vec());
-        assert_eq!(build_query(0x1234, "mysql."), q);
+        assert_eq!(build_query(0x1234, "mysql.").unwrap(), q);
         let parsed = parse_query(&q).unwrap();
         assert_eq!(parsed, ParsedQuery { id: 0x1234, name: "mysql.".into(), qtype: QTYPE_A });
-        let aaaa = parse_query(&build_query_type(7, "db.example.com", QTYPE_AAAA)).unwrap();
+        let aaaa = parse_query(&build_query_type(7, "db.example.com", QTYPE_AAAA).unwrap()).unwrap();
         assert_eq!((aaaa.name.as_str(), aaaa.qtype), ("db.example.com.", QTYPE_AAAA));
         assert!(parse_response(&q).is_err(), "a query is not a response");
     }
 
     #[test]
     fn answer_for_known_name() {
-        let q = build_query(42, "mysql");
+        let q = build_query(42, "mysql").unwrap();
         let r = embedded_answer(&q, sandbox).unwrap();
         assert_eq!(flags(&r), QR | RD | RA, "NOERROR, QR RD RA set, AA/TC clear");
         let p = parse_response(&r).unwrap();
@@ -276,7 +290,7 @@ mod tests {
 
     #[test]
     fn rd_is_copied_not_forced() {
-        let mut q = build_query(9, "mysql");
+        let mut q = build_query(9, "mysql").unwrap();
         q[2] &= !0x01; // clear RD
         let r = embedded_answer(&q, sandbox).unwrap();
         assert_eq!(flags(&r), QR | RA);
@@ -285,7 +299,7 @@ mod tests {
     #[test]
     fn name_match_is_case_insensitive_and_echoes_case() {
         for name in ["MySQL", "MYSQL.", "mysql."] {
-            let r = embedded_answer(&build_query(1, name), sandbox).unwrap();
+            let r = embedded_answer(&build_query(1, name).unwrap(), sandbox).unwrap();
             let p = parse_response(&r).unwrap();
             assert_eq!(p.answers.len(), 1, "{name}");
             assert_eq!(p.answers[0].addr, Ipv4Addr::new(10, 0, 1, 2));
@@ -293,7 +307,7 @@ mod tests {
             assert_eq!(p.answers[0].name, want, "owner name spelled as asked");
         }
         let seen = std::cell::RefCell::new(Vec::new());
-        embedded_answer(&build_query(1, "Web.Sandbox."), |n| {
+        embedded_answer(&build_query(1, "Web.Sandbox.").unwrap(), |n| {
             seen.borrow_mut().push(n.to_string());
             None
         });
@@ -303,7 +317,7 @@ mod tests {
     #[test]
     fn aaaa_and_mx_for_known_name_are_empty_noerror() {
         for qtype in [QTYPE_AAAA, QTYPE_MX] {
-            let r = embedded_answer(&build_query_type(5, "mysql", qtype), sandbox).unwrap();
+            let r = embedded_answer(&build_query_type(5, "mysql", qtype).unwrap(), sandbox).unwrap();
             assert_eq!(flags(&r), QR | RD | RA);
             let p = parse_response(&r).unwrap();
             assert_eq!((p.rcode, p.answers.len()), (RCODE_NOERROR, 0));
@@ -315,7 +329,7 @@ mod tests {
     fn unknown_name_is_servfail_without_ra() {
         for (name, qtype) in [("nosuch", QTYPE_A), ("nosuch", QTYPE_AAAA), ("google.com", QTYPE_A), ("v6only", QTYPE_A)]
         {
-            let r = embedded_answer(&build_query_type(77, name, qtype), sandbox).unwrap();
+            let r = embedded_answer(&build_query_type(77, name, qtype).unwrap(), sandbox).unwrap();
             assert_eq!(flags(&r), QR | RD | u16::from(RCODE_SERVFAIL), "{name}");
             let p = parse_response(&r).unwrap();
             assert_eq!((p.id, p.rcode, p.answers.len()), (77, RCODE_SERVFAIL, 0));
@@ -327,14 +341,14 @@ mod tests {
     fn other_types_are_forwarded_hence_servfail() {
         // TXT (16), PTR (12), SRV (33) on a known name: not answered locally by Docker.
         for qtype in [16, 12, 33] {
-            let r = embedded_answer(&build_query_type(3, "mysql", qtype), sandbox).unwrap();
+            let r = embedded_answer(&build_query_type(3, "mysql", qtype).unwrap(), sandbox).unwrap();
             assert_eq!(parse_response(&r).unwrap().rcode, RCODE_SERVFAIL, "type {qtype}");
         }
     }
 
     #[test]
     fn ttl_is_600_and_order_is_kept() {
-        let r = embedded_answer(&build_query(2, "web"), sandbox).unwrap();
+        let r = embedded_answer(&build_query(2, "web").unwrap(), sandbox).unwrap();
         let p = parse_response(&r).unwrap();
         let addrs: Vec<_> = p.answers.iter().map(|a| a.addr).collect();
         assert_eq!(addrs, sandbox("web").unwrap());
@@ -343,7 +357,7 @@ mod tests {
 
     #[test]
     fn large_answer_is_truncated_to_512() {
-        let r = embedded_answer(&build_query(2, "many"), sandbox).unwrap();
+        let r = embedded_answer(&build_query(2, "many").unwrap(), sandbox).unwrap();
         assert!(r.len() <= 512);
         assert_eq!(flags(&r) & (TC | AA), TC);
         let p = parse_response(&r).unwrap();
@@ -355,7 +369,7 @@ mod tests {
     #[test]
     fn garbage_and_responses_get_no_reply() {
         assert_eq!(embedded_answer(b"\x00\x01\x02", sandbox), None);
-        let resp = embedded_answer(&build_query(1, "mysql"), sandbox).unwrap();
+        let resp = embedded_answer(&build_query(1, "mysql").unwrap(), sandbox).unwrap();
         assert_eq!(embedded_answer(&resp, sandbox), None);
         assert!(parse_response(b"\x00").is_err());
         assert!(parse_query(b"").is_err());
@@ -364,16 +378,16 @@ mod tests {
     #[test]
     fn nslookup_output_text() {
         let server = Ipv4Addr::new(127, 0, 0, 11);
-        let ok = parse_response(&embedded_answer(&build_query(1, "mysql"), sandbox).unwrap()).unwrap();
+        let ok = parse_response(&embedded_answer(&build_query(1, "mysql").unwrap(), sandbox).unwrap()).unwrap();
         assert_eq!(
             nslookup_output(server, "mysql", &ok),
             "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11#53\n\nNon-authoritative answer:\nName:\tmysql\nAddress: 10.0.1.2\n\n"
         );
-        let web = parse_response(&embedded_answer(&build_query(1, "web"), sandbox).unwrap()).unwrap();
+        let web = parse_response(&embedded_answer(&build_query(1, "web").unwrap(), sandbox).unwrap()).unwrap();
         assert!(nslookup_output(server, "web", &web).ends_with(
             "Non-authoritative answer:\nName:\tweb\nAddress: 10.0.1.5\nName:\tweb\nAddress: 10.0.1.3\nName:\tweb\nAddress: 10.0.1.4\n\n"
         ));
-        let fail = parse_response(&embedded_answer(&build_query(1, "nosuch"), sandbox).unwrap()).unwrap();
+        let fail = parse_response(&embedded_answer(&build_query(1, "nosuch").unwrap(), sandbox).unwrap()).unwrap();
         assert_eq!(
             nslookup_output(server, "nosuch", &fail),
             "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11#53\n\n** server can't find nosuch: SERVFAIL\n\n"
@@ -399,9 +413,9 @@ mod tests {
     fn tshark_dissects_query_and_answer() {
         let client = ([10, 0, 1, 7], 41000);
         let server = ([127, 0, 0, 11], 53);
-        let q_ok = build_query(0xbeef, "web");
+        let q_ok = build_query(0xbeef, "web").unwrap();
         let r_ok = embedded_answer(&q_ok, sandbox).unwrap();
-        let q_bad = build_query(0xbef0, "nosuch");
+        let q_bad = build_query(0xbef0, "nosuch").unwrap();
         let r_bad = embedded_answer(&q_bad, sandbox).unwrap();
         let frames = vec![
             udp_frame(client, server, &q_ok),

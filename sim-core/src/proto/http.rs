@@ -180,14 +180,19 @@ fn decode_chunked(buf: &[u8]) -> Result<Chunked, String> {
                 }
             }
         }
-        if buf.len() < pos + size + 2 {
+        // The size is the sender's word: a size near usize::MAX must not wrap the sum (nginx
+        // answers 400 to a chunk size it cannot hold, `ngx_http_parse_chunked`).
+        let Some(end) = pos.checked_add(size).filter(|&e| e <= isize::MAX as usize - 2) else {
+            return Err("chunk too large".to_string());
+        };
+        let (Some(data), Some(crlf)) = (buf.get(pos..end), buf.get(end..end + 2)) else {
             return Ok(Chunked::Incomplete);
-        }
-        body.extend_from_slice(&buf[pos..pos + size]);
-        if &buf[pos + size..pos + size + 2] != b"\r\n" {
+        };
+        body.extend_from_slice(data);
+        if crlf != b"\r\n" {
             return Err("chunk data not followed by CRLF".to_string());
         }
-        pos += size + 2;
+        pos = end + 2;
     }
 }
 
@@ -212,7 +217,7 @@ impl Incremental {
             },
         };
         self.buf.drain(..consumed);
-        let (head, _) = self.head.take().expect("head present");
+        let Some((head, _)) = self.head.take() else { return Ok(None) };
         Ok(Some((head, body)))
     }
 
@@ -459,6 +464,19 @@ mod tests {
     }
 
     const SPLITS: &[&[usize]] = &[&[1], &[2, 3], &[7], &[13, 1, 5], &[64], &[100_000]];
+
+    /// A chunk size at the top of the range is refused, not added up until it wraps.
+    #[test]
+    fn a_chunk_size_near_usize_max_is_an_error() {
+        for size in ["ffffffffffffffff", "fffffffffffffffe", "7ffffffffffffffe", "8000000000000000"] {
+            let req = format!("POST / HTTP/1.1\r\nHost: web\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\nabc\r\n");
+            let mut p = RequestParser::default();
+            assert_eq!(p.push(req.as_bytes()), Err("chunk too large".to_string()), "{size}");
+        }
+        // A size that fits but has not arrived yet is only incomplete.
+        let req = "POST / HTTP/1.1\r\nHost: web\r\nTransfer-Encoding: chunked\r\n\r\nffff\r\nabc";
+        assert_eq!(RequestParser::default().push(req.as_bytes()), Ok(None));
+    }
 
     #[test]
     fn curl_get_bytes_exact() {

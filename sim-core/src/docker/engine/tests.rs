@@ -160,3 +160,45 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
     assert_eq!(web_routes.len(), 1);
     assert_eq!(web_routes[0].dev.as_deref(), Some("eth1"), "eth1 is the backend endpoint, joined second");
 }
+
+/// A hundred containers `c0`…`c99`, and names that are hexadecimal words, each found by its own
+/// name even where an earlier container's ID starts with it (moby `daemon/container.go`
+/// `GetContainer`: full ID, then name, then ID prefix).
+#[test]
+fn names_are_found_before_id_prefixes() {
+    let mut e = engine();
+    e.exec_line("docker network create appnet").expect("create");
+    let mut names: Vec<String> = (0..100).map(|i| format!("c{i}")).collect();
+    names.extend(["db", "cafe", "add", "abc", "bad", "fee"].map(String::from));
+    for n in &names {
+        e.exec_line(&format!("docker run -d --name {n} --network appnet nginx"))
+            .unwrap_or_else(|x| panic!("{n}: {}", x.0));
+    }
+    // A name that is an earlier container's ID prefix, for certain.
+    let taken = e.containers[0].id[..5].to_string();
+    e.exec_line(&format!("docker run -d --name {taken} --network appnet nginx")).expect("run");
+    names.push(taken);
+    for n in &names {
+        let i = e.container_idx(n).expect("found");
+        assert_eq!(&e.containers[i].name, n);
+    }
+    // An ID prefix still finds a container when no name matches, and is refused when several
+    // IDs share it, as dockerd refuses it.
+    let id = e.containers[3].id.clone();
+    assert_eq!(e.container_idx(&id[..10]).expect("prefix"), 3);
+    let shared = (1..id.len())
+        .rev()
+        .map(|k| &id[..k])
+        .find(|p| e.containers.iter().filter(|c| c.id.starts_with(p)).count() > 1 && !names.iter().any(|n| n == p));
+    if let Some(p) = shared {
+        assert_eq!(
+            e.container_idx(p).unwrap_err().0,
+            format!("Error response from daemon: multiple IDs found with provided prefix: {p}")
+        );
+    }
+    // The same order for networks: a network named like another's ID prefix is found by name.
+    let net_id = e.network("appnet").expect("appnet").id.clone();
+    e.exec_line(&format!("docker network create {}", &net_id[..4])).expect("create");
+    assert_eq!(e.network(&net_id[..4]).expect("by name").name, net_id[..4]);
+    assert_eq!(e.network(&net_id[..12]).expect("by prefix").name, "appnet");
+}

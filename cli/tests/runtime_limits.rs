@@ -1,0 +1,124 @@
+//! Runs that reach a limit end as Linux ends them, with the words a user would see there,
+//! never as a panic or a loop: names DNS cannot carry, a loop with no delay in it.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::netsim;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("netsim-runtime-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    dir.join(name)
+}
+
+/// glibc refuses a label over 63 octets or a name over 255 before it sends a query, and
+/// getaddrinfo(3) says "Name or service not known" (checked on Linux: `ping` of such a name in
+/// a namespace with no network at all answers that, not "Temporary failure in name
+/// resolution"; see docs/linux-model.md, *Names the resolver refuses*).
+#[test]
+fn names_dns_cannot_carry_are_refused_before_any_query() {
+    let label = "a".repeat(70);
+    let long = format!("{}x", "abc.".repeat(80));
+    let lab = scratch("long-names.ron");
+    std::fs::write(
+        &lab,
+        format!(
+            r#"Scenario(
+    name: "names too long for DNS",
+    seed: 3,
+    hosts: [(name: "host1", addr: "192.168.99.101/24")],
+    steps: [
+        (on: "host1", run: "docker network create appnet"),
+        (on: "host1", run: "docker run -d --name web --network appnet nginx"),
+        (on: "host1", run: "docker run -d --name client --network appnet alpine"),
+        (on: "host1", run: "docker exec client nslookup {label}"),
+        (on: "host1", run: "docker exec client ping -c 1 {long}"),
+        (on: "host1", run: "docker exec client curl http://{label}/"),
+        (on: "host1", run: "docker exec client nslookup web"),
+    ],
+)
+"#
+        ),
+    )
+    .expect("write");
+    let out = netsim(&["run", lab.to_str().expect("utf8")]);
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{log}", String::from_utf8_lossy(&out.stderr));
+    assert!(log.contains(&format!("nslookup: {label}: Name or service not known")), "{log}");
+    assert!(log.contains(&format!("ping: {long}: Name or service not known")), "{log}");
+    assert!(log.contains(&format!("curl: (6) Could not resolve host: {label}")), "{log}");
+    // No query left for the long names; the short one after them is still answered.
+    assert!(!log.contains(&format!("A? {label}")) && !log.contains("A? abc.abc"), "{log}");
+    assert!(log.contains("A? web."), "{log}");
+}
+
+/// Two UDP echo apps on `lo` answer each other forever at one instant: the run is stopped
+/// with a clear error (and `--until` would never have been reached), the pcapng is whole.
+#[test]
+fn a_loop_that_cannot_advance_time_is_stopped_and_reported() {
+    let lab = scratch("echo-loop.ron");
+    std::fs::write(
+        &lab,
+        r#"Scenario(
+    name: "echo loop on lo",
+    seed: 1,
+    plan: (namespaces: [(name: "a")]),
+    traffic: [
+        UdpListen(ns: "a", port: 7, echo: true),
+        UdpListen(ns: "a", port: 8, echo: true),
+        UdpSend(at: "1s", ns: "a", dst: "127.0.0.1", sport: 8, dport: 7, payload: "ping-pong"),
+    ],
+)
+"#,
+    )
+    .expect("write");
+    let pcap = scratch("echo-loop.pcapng");
+    let out = netsim(&[
+        "run",
+        lab.to_str().expect("utf8"),
+        "--quiet",
+        "--until",
+        "10s",
+        "--pcap",
+        pcap.to_str().expect("utf8"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("the run cannot advance: 100000 events in a row at t=1"), "{err}");
+    assert!(err.contains("the events were in a"), "{err}");
+    let bytes = std::fs::read(&pcap).expect("pcapng written");
+    let (_, frames) = sim_core::capture::read_pcapng(&bytes[..]).expect("the capture parses to its end");
+    assert!(frames.len() > 1000, "{} frames", frames.len());
+}
+
+/// `ping -c` in a step gets the same cap as a scenario's traffic item: an error at the step's
+/// line, not a run that never ends.
+#[test]
+fn a_ping_count_past_the_cap_is_an_error_at_its_step() {
+    let lab = scratch("huge-count.ron");
+    std::fs::write(
+        &lab,
+        r#"Scenario(
+    name: "huge count",
+    hosts: [(name: "host1", addr: "192.168.99.101/24")],
+    steps: [
+        (on: "host1", run: "docker run -d --name box alpine"),
+        (on: "host1", run: "docker exec box ping -c 4294967295 172.17.0.1"),
+    ],
+)
+"#,
+    )
+    .expect("write");
+    let out = netsim(&["run", lab.to_str().expect("utf8"), "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    // miette wraps long messages; read them as one line.
+    let flat = err.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!out.status.success());
+    assert!(
+        flat.contains("ping -c 4294967295: the simulator sends at most 100000 echo requests for one command"),
+        "{err}"
+    );
+    assert!(err.contains("huge-count.ron:6:45:"), "{err}");
+}
