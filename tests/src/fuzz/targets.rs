@@ -306,6 +306,18 @@ pub fn dns(data: &[u8]) {
     {
         panic!("the embedded server's answer does not parse: {e}");
     }
+    // The input as a name a resolver is asked for: a query is built, or refused, and what is
+    // built parses back to that name.
+    let name = String::from_utf8_lossy(data);
+    if let Ok(q) = dns::build_query(7, &name) {
+        match dns::parse_query(&q) {
+            Ok(p)
+                if p.name.trim_end_matches('.').eq_ignore_ascii_case(name.trim_end_matches('.'))
+                    || name.contains('\\') => {}
+            Ok(p) => panic!("query for {name:?} parses back as {:?}", p.name),
+            Err(e) => panic!("query for {name:?} does not parse: {e}"),
+        }
+    }
 }
 
 // ----- MySQL -----------------------------------------------------------------------------------
