@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{BAD_CHECKSUM, CHECKSUMS, netsim, root, tshark};
+use common::{BAD_CHECKSUM, CHECKSUMS, netsim, root, scratch, tshark};
 
 fn linux_scenarios() -> Vec<PathBuf> {
     common::scenarios_in("linux", 4)
@@ -220,12 +220,6 @@ fn with_proxy_and_static_entries_no_arp_crosses_the_underlay() {
     let arp =
         tshark(&pcap, &["-Y", "arp.opcode == 2", "-T", "fields", "-e", "frame.interface_name", "-e", "arp.src.hw_mac"]);
     assert!(arp.lines().any(|l| l == "host1/vxlan0\t02:42:0a:00:01:03"), "{arp}");
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("netsim-cli-input-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    dir.join(name)
 }
 
 #[test]

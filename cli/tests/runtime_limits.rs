@@ -3,15 +3,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::netsim;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("netsim-runtime-limits-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    dir.join(name)
-}
+use common::{netsim, scratch};
 
 /// glibc refuses a label over 63 octets or a name over 255 before it sends a query, and
 /// getaddrinfo(3) says "Name or service not known" (checked on Linux: `ping` of such a name in

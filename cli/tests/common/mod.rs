@@ -20,6 +20,13 @@ pub fn netsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_netsim")).args(args).current_dir(root()).output().expect("netsim runs")
 }
 
+/// A path for a test's own file, in a folder of this test process.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("netsim-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    dir.join(name)
+}
+
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
 }
