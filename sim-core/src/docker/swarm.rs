@@ -498,7 +498,8 @@ impl Swarm {
         all_nets.extend(networks.iter().cloned());
         if c.endpoint_mode == cli::EndpointMode::Vip {
             for n in &all_nets {
-                let i = self.net_idx(n).expect("checked");
+                let i =
+                    self.net_idx(n).ok_or_else(|| err(format!("Error response from daemon: network {n} not found")))?;
                 let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
                 vips.push((n.clone(), ip));
             }
@@ -538,7 +539,8 @@ impl Swarm {
         let nodes: Vec<String> = self.services[si].running().map(|t| t.node.clone()).collect();
         for node in nodes {
             for n in &nets {
-                let i = self.net_idx(n).expect("exists");
+                let i =
+                    self.net_idx(n).ok_or_else(|| err(format!("Error response from daemon: network {n} not found")))?;
                 if !self.networks[i].ingress {
                     self.lb_endpoint(i, &node)?;
                 }
@@ -609,7 +611,8 @@ impl Swarm {
         let mut endpoint_ids = Vec::new();
         for n in self.task_networks(si) {
             endpoint_ids.push(self.hex64());
-            let i = self.net_idx(&n).expect("exists");
+            let i =
+                self.net_idx(&n).ok_or_else(|| err(format!("Error response from daemon: network {n} not found")))?;
             let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
             ips.push((n.clone(), ip));
             // The node instantiates the network: its load-balancer endpoint (lb-<net>) comes with
