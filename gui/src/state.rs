@@ -234,11 +234,13 @@ impl Session {
             Ok(true) => {}
             Err(message) => {
                 // The event left the world half-changed: put back the state before it, by
-                // replaying from a checkpoint, and never run that event again.
+                // replaying from a checkpoint (those events ran before without failing), and
+                // never run that event again.
                 self.fault = Some(Fault { at_events: here, message });
                 self.total_events = here;
                 self.total_known = true;
-                self.restore(here);
+                self.rewind(here);
+                while self.position() < here && self.step().is_some() {}
                 return None;
             }
         }
@@ -254,11 +256,8 @@ impl Session {
         if !n.is_multiple_of(self.checkpoint_every) || self.checkpoints.last().is_some_and(|c| c.at >= n) {
             return;
         }
-        let records = std::mem::take(&mut self.sim.world.records);
-        let sim = self.sim.clone();
-        let len = records.len();
-        self.sim.world.records = records;
-        self.checkpoints.push(Checkpoint { at: n, sim, records: len });
+        let (sim, records) = (self.sim_without_records(), self.sim.world.records.len());
+        self.checkpoints.push(Checkpoint { at: n, sim, records });
         if self.checkpoints.len() > MAX_CHECKPOINTS {
             self.checkpoint_every *= 2;
             let every = self.checkpoint_every;
@@ -266,18 +265,23 @@ impl Session {
         }
     }
 
-    /// Puts back the state after `n` events from the checkpoint at or before it, replaying the
-    /// events between (each ran before without failing).
-    fn restore(&mut self, n: u64) {
+    /// A copy of the simulator without its trace records, which only grow: whoever restores
+    /// it takes the live list cut to the copy's length.
+    fn sim_without_records(&mut self) -> Sim {
+        let records = std::mem::take(&mut self.sim.world.records);
+        let copy = self.sim.clone();
+        self.sim.world.records = records;
+        copy
+    }
+
+    /// Puts back the checkpoint at or before `n` events (the one at 0 is never removed).
+    fn rewind(&mut self, n: u64) {
         let Some(cp) = self.checkpoints.iter().rev().find(|c| c.at <= n).cloned() else { return };
         let mut records = std::mem::take(&mut self.sim.world.records);
         records.truncate(cp.records);
         self.sim = cp.sim;
         self.sim.world.records = records;
         self.outcomes.truncate(cp.at as usize);
-        let until = self.loaded.scenario.until;
-        let (sim, typed, outcomes) = (&mut self.sim, &self.typed, &mut self.outcomes);
-        let _ = guarded(|| Self::advance(sim, typed, outcomes, until, n));
     }
 
     /// Runs events until one of the scenario's steps has run (or the end); returns how many ran.
@@ -311,14 +315,7 @@ impl Session {
     /// Puts the simulator in exactly the state it had after `n` events (forward or back).
     pub fn go_to(&mut self, n: u64) {
         if n < self.position() {
-            // The checkpoint at 0 events is never removed, so there is always one at or before n.
-            if let Some(cp) = self.checkpoints.iter().rev().find(|c| c.at <= n).cloned() {
-                let mut records = std::mem::take(&mut self.sim.world.records);
-                records.truncate(cp.records);
-                self.sim = cp.sim;
-                self.sim.world.records = records;
-                self.outcomes.truncate(cp.at as usize);
-            }
+            self.rewind(n);
         }
         while self.position() < n && self.step().is_some() {}
     }
@@ -332,9 +329,7 @@ impl Session {
         }
         let here = self.position();
         // Check on a copy, with the commands already typed here, so a rejected one changes nothing.
-        let records = std::mem::take(&mut self.sim.world.records);
-        let mut probe = self.sim.clone();
-        self.sim.world.records = records;
+        let mut probe = self.sim_without_records();
         let typed_here: Vec<Typed> = self.typed.iter().filter(|t| t.at_events == here).cloned().collect();
         guarded(move || {
             for t in &typed_here {

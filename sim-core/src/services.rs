@@ -94,7 +94,7 @@ impl World {
         if name.eq_ignore_ascii_case("localhost") {
             return self.resolved(ns, app, &name, Ok(vec![Ipv4Addr::LOCALHOST]), job);
         }
-        if dns::build_query(0, &name).is_err() {
+        if dns::check_name(&name).is_err() {
             // glibc refuses a name DNS cannot carry before it opens a socket.
             return self.resolved(ns, app, &name, Err("Name or service not known".into()), job);
         }

@@ -82,9 +82,8 @@ pub struct Sim {
     pub events_run: u64,
     /// The scenario's steps (Docker commands, programs typed on hosts), if it has any.
     pub director: Option<Box<Director>>,
-    /// Events run so far at the current instant, and the limit (`STALL_EVENTS`).
+    /// Events run so far at the current instant (at most `STALL_EVENTS`).
     at_instant: u64,
-    stall_limit: u64,
     stalled: Option<Stall>,
 }
 
@@ -97,7 +96,7 @@ impl Sim {
         for (t, ev) in pending {
             queue.push(t, (ev, NO_CAUSE));
         }
-        Sim { world, queue, events_run: 0, director: None, at_instant: 0, stall_limit: STALL_EVENTS, stalled: None }
+        Sim { world, queue, events_run: 0, director: None, at_instant: 0, stalled: None }
     }
 
     /// A simulation driven by a scenario's steps; the first is queued at its time.
@@ -184,19 +183,14 @@ impl Sim {
         self.stalled.as_ref()
     }
 
-    /// How many events in a row one instant may hold (`STALL_EVENTS` unless set).
-    pub fn set_stall_limit(&mut self, events: u64) {
-        self.stall_limit = events.max(1);
-    }
-
     /// Executes exactly one event; `None` when nothing is queued, or the run is stalled.
     pub fn step(&mut self) -> Option<StepOutcome> {
         if self.stalled.is_some() {
             return None;
         }
-        if self.queue.peek_time() == Some(self.world.now) && self.events_run > 0 {
+        if self.queue.peek_time() == Some(self.world.now) {
             self.at_instant += 1;
-            if self.at_instant >= self.stall_limit {
+            if self.at_instant >= STALL_EVENTS {
                 self.stalled = Some(self.stall());
                 return None;
             }

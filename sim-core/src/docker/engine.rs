@@ -399,20 +399,9 @@ impl Engine {
     }
 
     fn network_rm(&mut self, name: &str) -> Result<String, EngineError> {
-        let i = match lookup::find(self.networks.iter().map(|n| (n.id.as_str(), n.name.as_str())), name) {
-            Found::One(i) => i,
-            Found::None => return Err(err(format!("Error response from daemon: network {name} not found"))),
-            Found::AmbiguousName(k) => {
-                return Err(err(format!(
-                    "Error response from daemon: network {name} is ambiguous ({k} matches found on name)"
-                )));
-            }
-            Found::AmbiguousPrefix(k) => {
-                return Err(err(format!(
-                    "Error response from daemon: network {name} is ambiguous ({k} matches found based on ID prefix)"
-                )));
-            }
-        };
+        let i = lookup::find(self.networks.iter().map(|n| (n.id.as_str(), n.name.as_str())), name)
+            .network(name)
+            .map_err(err)?;
         let n = &self.networks[i];
         if PREDEFINED.contains(&n.name.as_str()) {
             return Err(err(format!(

@@ -27,6 +27,19 @@ impl Found {
             _ => None,
         }
     }
+
+    /// The network found, or why not in dockerd's words (`daemon/network.go` `FindNetwork`).
+    pub fn network(self, term: &str) -> Result<usize, String> {
+        let daemon = "Error response from daemon: network";
+        match self {
+            Found::One(i) => Ok(i),
+            Found::None => Err(format!("{daemon} {term} not found")),
+            Found::AmbiguousName(k) => Err(format!("{daemon} {term} is ambiguous ({k} matches found on name)")),
+            Found::AmbiguousPrefix(k) => {
+                Err(format!("{daemon} {term} is ambiguous ({k} matches found based on ID prefix)"))
+            }
+        }
+    }
 }
 
 /// Looks `term` up among `(id, name)` pairs, in the daemon's order. An empty term matches

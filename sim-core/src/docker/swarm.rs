@@ -342,8 +342,17 @@ impl Swarm {
         (0..64).map(|_| char::from_digit(self.rng.next_u32() % 16, 16).unwrap_or('0')).collect()
     }
 
+    fn find_net(&self, name: &str) -> super::lookup::Found {
+        super::lookup::find(self.networks.iter().map(|n| (n.id.as_str(), n.name.as_str())), name)
+    }
+
     fn net_idx(&self, name: &str) -> Option<usize> {
-        super::lookup::find(self.networks.iter().map(|n| (n.id.as_str(), n.name.as_str())), name).index()
+        self.find_net(name).index()
+    }
+
+    /// The network `name` names, or dockerd's error.
+    fn net(&self, name: &str) -> Result<usize, EngineError> {
+        self.find_net(name).network(name).map_err(err)
     }
 
     /// The node's load-balancer endpoint on network `i`, allocated on first use.
@@ -498,8 +507,7 @@ impl Swarm {
         all_nets.extend(networks.iter().cloned());
         if c.endpoint_mode == cli::EndpointMode::Vip {
             for n in &all_nets {
-                let i =
-                    self.net_idx(n).ok_or_else(|| err(format!("Error response from daemon: network {n} not found")))?;
+                let i = self.net(n)?;
                 let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
                 vips.push((n.clone(), ip));
             }
@@ -539,8 +547,7 @@ impl Swarm {
         let nodes: Vec<String> = self.services[si].running().map(|t| t.node.clone()).collect();
         for node in nodes {
             for n in &nets {
-                let i =
-                    self.net_idx(n).ok_or_else(|| err(format!("Error response from daemon: network {n} not found")))?;
+                let i = self.net(n)?;
                 if !self.networks[i].ingress {
                     self.lb_endpoint(i, &node)?;
                 }
@@ -611,8 +618,7 @@ impl Swarm {
         let mut endpoint_ids = Vec::new();
         for n in self.task_networks(si) {
             endpoint_ids.push(self.hex64());
-            let i =
-                self.net_idx(&n).ok_or_else(|| err(format!("Error response from daemon: network {n} not found")))?;
+            let i = self.net(&n)?;
             let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
             ips.push((n.clone(), ip));
             // The node instantiates the network: its load-balancer endpoint (lb-<net>) comes with

@@ -62,26 +62,33 @@ fn fqdn(name: &Name<'_>) -> String {
 /// sending anything, and getaddrinfo(3) answers "Name or service not known" (see
 /// docs/linux-model.md, *Names the resolver refuses*).
 pub fn build_query_type(id: u16, name: &str, qtype: u16) -> Result<Vec<u8>, String> {
-    let trimmed = name.strip_suffix('.').unwrap_or(name);
-    if !trimmed.is_empty() {
-        let mut wire = 1; // the root's zero octet
-        for label in trimmed.split('.') {
-            match label.len() {
-                0 => return Err(format!("{name:?}: empty label")),
-                n if n > 63 => return Err(format!("{name:?}: a label of {n} octets (at most 63)")),
-                n => wire += n + 1,
-            }
-        }
-        if wire > 255 {
-            return Err(format!("{name:?}: {wire} octets on the wire (at most 255)"));
-        }
-    }
+    check_name(name)?;
     let mut packet = Packet::new_query(id);
     packet.set_flags(PacketFlag::RECURSION_DESIRED);
     let qname = Name::new(name).map_err(|e| format!("{name:?}: {e}"))?;
     let qtype = QTYPE::try_from(qtype).map_err(|e| format!("query type {qtype}: {e}"))?;
     packet.questions.push(Question::new(qname, qtype, QCLASS::CLASS(CLASS::IN), false));
     packet.build_bytes_vec().map_err(|e| format!("{name:?}: {e}"))
+}
+
+/// Whether `name` fits in a query: labels of 1 to 63 octets, at most 255 on the wire.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    if trimmed.is_empty() {
+        return Ok(());
+    }
+    let mut wire = 1; // the root's zero octet
+    for label in trimmed.split('.') {
+        match label.len() {
+            0 => return Err(format!("{name:?}: empty label")),
+            n if n > 63 => return Err(format!("{name:?}: a label of {n} octets (at most 63)")),
+            n => wire += n + 1,
+        }
+    }
+    if wire > 255 {
+        return Err(format!("{name:?}: {wire} octets on the wire (at most 255)"));
+    }
+    Ok(())
 }
 
 /// A standard query for `name`, type A, class IN, recursion desired, with `id`; `Err` as
