@@ -31,6 +31,20 @@ pub enum Which {
         #[arg(long, default_value_t = 1)]
         rounds: u32,
     },
+    /// A Docker lab of N containers on one user-defined bridge, then pings by name: loads the
+    /// file (every step checked) and runs it, timing both.
+    Docker {
+        #[arg(long, default_value_t = 100)]
+        containers: usize,
+        #[arg(long, default_value_t = 10)]
+        pings: usize,
+        /// Keep trace records, as `netsim run` does (off: as the LAN benchmark).
+        #[arg(long)]
+        trace: bool,
+        /// Write the lab's scenario file here instead of running it.
+        #[arg(long)]
+        save: Option<std::path::PathBuf>,
+    },
     /// Build a scenario's kernel plan (as it stands after every step) in network namespaces
     /// and take it down again, timing both (needs root).
     Netns {
@@ -42,6 +56,39 @@ pub enum Which {
 
 pub fn run(w: Which) -> Result<()> {
     match w {
+        Which::Docker { containers, pings, trace, save } => {
+            if containers == 0 {
+                return Err(miette!("--containers must be at least 1"));
+            }
+            let src = sim_core::bench::docker_lab(containers, pings);
+            if let Some(path) = save {
+                std::fs::write(&path, &src).map_err(|e| miette!("cannot write {}: {e}", path.display()))?;
+                return Ok(());
+            }
+            let t0 = Instant::now();
+            let loaded =
+                sim_core::scenario::Loaded::from_str("bench-docker.ron", &src).map_err(|e| miette::Report::new(*e))?;
+            let mut sim = loaded.build(None).map_err(|e| miette::Report::new(*e))?;
+            let load = t0.elapsed().as_secs_f64();
+            sim.world.trace = trace;
+            let t1 = Instant::now();
+            sim.run_until(Until::Idle);
+            let run = t1.elapsed().as_secs_f64();
+            if let Some(s) = sim.stalled() {
+                return Err(miette!("{s}"));
+            }
+            let failed = sim.director.as_ref().map_or(0, |d| d.transcript.iter().filter(|s| s.output.is_err()).count());
+            let st = &sim.world.stats;
+            outln!(
+                "netsim scenario=docker N={containers} pings={pings} trace={trace} steps={} failed={failed} events={} hops={} records={} load_s={load:.3} run_s={run:.3} total_s={:.3} maxrss_kb={}",
+                containers + pings + 1,
+                sim.events_run,
+                st.hops,
+                sim.records().len(),
+                load + run,
+                max_rss_kb().unwrap_or(0)
+            );
+        }
         Which::Netns { file, rounds } => {
             let loaded = sim_core::scenario::Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
             let mut sim = loaded.build(None).map_err(|e| miette::Report::new(*e))?;

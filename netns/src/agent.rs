@@ -10,7 +10,7 @@ use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use sim_core::apps::{DnsRecord, MysqlTarget, Traffic};
+use sim_core::apps::{DnsZones, MysqlTarget, Traffic};
 use sim_core::docker::EMBEDDED_DNS;
 use sim_core::proto::{dns, http, mysql, webapp};
 
@@ -118,14 +118,14 @@ fn nslookup(r: &Resolver, name: &str, out: &mut dyn Write) -> io::Result<()> {
 
 /// dockerd's resolver: bound to 127.0.0.11:PORT, reached through the sandbox's DNAT of
 /// port 53, answering from its records (TTL 600) and SERVFAIL for the rest.
-fn dns_server(port: u16, records: &[DnsRecord], out: &mut dyn Write) -> io::Result<()> {
+fn dns_server(port: u16, zones: &DnsZones, out: &mut dyn Write) -> io::Result<()> {
     let sock = UdpSocket::bind(SocketAddrV4::new(EMBEDDED_DNS, port))?;
     let mut buf = [0u8; 1500];
     loop {
         let (n, from) = sock.recv_from(&mut buf)?;
         let lookup = |name: &str| {
             let name = name.trim_end_matches('.');
-            records.iter().find(|r| r.name.eq_ignore_ascii_case(name)).map(|r| r.addrs.clone())
+            zones.lookup(name).map(<[std::net::Ipv4Addr]>::to_vec)
         };
         if let Some(resp) = dns::embedded_answer(&buf[..n], lookup) {
             if let Ok(q) = dns::parse_query(&buf[..n]) {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal};
 
-use sim_core::apps::Traffic;
+use sim_core::apps::{DnsZones, Traffic};
 use sim_core::director::StepLog;
 use sim_core::plan::Plan;
 use sim_core::reconf::PlanDelta;
@@ -56,8 +56,9 @@ struct Runner {
     servers: Vec<(String, Child)>,
     lines: Lines,
     agent: PathBuf,
-    /// Namespaces whose resolver is the embedded DNS, with the port dockerd's socket has.
-    dns_ports: std::collections::BTreeMap<String, u16>,
+    /// Namespaces whose resolver is the embedded DNS, with the port dockerd's socket has
+    /// and the zones it answers from.
+    dns_ports: std::collections::BTreeMap<String, (u16, DnsZones)>,
     snapshots: Vec<crate::state::State>,
     /// The leader of the agents' process group and the group's id (see `process_group`), so
     /// one `killpg` reaches them all.
@@ -295,14 +296,30 @@ impl Runner {
                 t => client = Some(t.clone()),
             }
         }
-        for (ns, records) in &s.dns {
-            // A DNS server answers from the records it started with: start it again.
+        // A DNS server answers from the zones it started with: start it again when they
+        // change, once per step however many of its networks changed.
+        let mut again: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for (ns, zones) in &s.dns {
+            if let Some(entry) = self.dns_ports.get_mut(ns) {
+                entry.1 = zones.clone();
+                again.insert(ns.clone());
+            }
+        }
+        for z in &s.zones {
+            for (ns, (_, zones)) in self.dns_ports.iter_mut() {
+                for slot in zones.0.iter_mut().filter(|x| x.key == z.key) {
+                    *slot = z.clone();
+                    again.insert(ns.clone());
+                }
+            }
+        }
+        for ns in again {
             let Some(i) = self.servers.iter().position(|(n, _)| n == &format!("dns:{ns}")) else { continue };
             let (_, mut old) = self.servers.remove(i);
             let _ = old.kill();
             let _ = old.wait();
-            if let Some(port) = self.dns_ports.get(ns).copied() {
-                self.start_server(&Traffic::Dns { ns: ns.clone(), port, records: records.clone() })?;
+            if let Some((port, records)) = self.dns_ports.get(&ns).cloned() {
+                self.start_server(&Traffic::Dns { ns, port, records })?;
             }
         }
         self.realised.check_present()?;
@@ -391,8 +408,8 @@ impl Runner {
     }
 
     fn start_server(&mut self, t: &Traffic) -> Result<(), Error> {
-        if let Traffic::Dns { ns, port, .. } = t {
-            self.dns_ports.insert(ns.clone(), *port);
+        if let Traffic::Dns { ns, port, records } = t {
+            self.dns_ports.insert(ns.clone(), (*port, records.clone()));
         }
         let key = match t {
             Traffic::Dns { ns, .. } => format!("dns:{ns}"),

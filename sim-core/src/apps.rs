@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::dns_zone::{DnsZone, DnsZones};
 use crate::engine::SimTime;
 use crate::trace::{Dir, Why};
 use crate::wire::{self, Ipv4Params, TcpRepr};
@@ -80,7 +81,7 @@ pub enum Traffic {
         ns: String,
         port: u16,
         #[serde(default)]
-        records: Vec<DnsRecord>,
+        records: DnsZones,
     },
     /// An HTTP server on `port`. With `mysql`, it is the tutorial's PHP webapp: a form on GET;
     /// on POST it resolves the MySQL host, logs in, and INSERTs the form's fields.
@@ -297,7 +298,7 @@ pub enum AppKind {
     /// Docker's embedded DNS server (dockerd's socket inside a sandbox).
     DnsServer {
         port: u16,
-        records: Vec<DnsRecord>,
+        zones: DnsZones,
     },
     /// An HTTP server; with `mysql`, the tutorial's webapp.
     Http {
@@ -488,7 +489,8 @@ impl World {
             Traffic::Dns { port, records, .. } => {
                 self.bind_udp(ns, *port, idx, t.ns())?;
                 self.resolver.insert(ns, crate::docker::EMBEDDED_DNS);
-                AppKind::DnsServer { port: *port, records: records.clone() }
+                self.dns_server.insert(ns, idx);
+                AppKind::DnsServer { port: *port, zones: records.clone() }
             }
             Traffic::Http { port, mysql, .. } => {
                 self.listen_tcp(ns, *port, idx, t.ns())?;

@@ -52,6 +52,27 @@ pub fn lan_plan(hosts: usize) -> Plan {
     p
 }
 
+/// The Docker lab of `netsim bench docker`, as a scenario file: one host, one user-defined
+/// bridge `appnet`, `containers` containers on it (`docker run -d --name nI --network appnet
+/// alpine`), then `pings` pings by name from n0 across the bridge. What grows with N is
+/// what a Docker step costs: the daemon's plan, the embedded DNS of every sandbox, the
+/// bridge's ports and the announcements flooded over them.
+pub fn docker_lab(containers: usize, pings: usize) -> String {
+    use std::fmt::Write;
+    let mut s = String::from(
+        "Scenario(\n    name: \"bench docker\",\n    seed: 1,\n    hosts: [(name: \"host1\", addr: \"192.168.99.101/24\")],\n    steps: [\n        (on: \"host1\", run: \"docker network create appnet\"),\n",
+    );
+    for i in 0..containers {
+        let _ = writeln!(s, "        (on: \"host1\", run: \"docker run -d --name n{i} --network appnet alpine\"),");
+    }
+    for i in 0..pings {
+        let to = (i + 1) % containers.max(1);
+        let _ = writeln!(s, "        (on: \"host1\", run: \"docker exec n0 ping -c 1 n{to}\"),");
+    }
+    s.push_str("    ],\n)\n");
+    s
+}
+
 /// Builds the LAN benchmark ready to run, with tracing off.
 pub fn lan(cfg: Lan) -> Sim {
     let mut w = World::from_plan(&lan_plan(cfg.hosts), cfg.seed).expect("the benchmark plan is valid");

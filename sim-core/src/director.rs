@@ -9,7 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::apps::Traffic;
+use std::sync::Arc;
+
+use crate::apps::{DnsZone, DnsZones, Traffic};
 use crate::docker::cli;
 use crate::docker::engine::{Container, ContainerKind, Engine, EngineError};
 use crate::docker::era::EngineSpec;
@@ -17,7 +19,7 @@ use crate::docker::ipam::Ipv4Prefix;
 use crate::docker::swarm::Swarm;
 use crate::engine::SimTime;
 use crate::plan::{AddrPlan, Ipv4Net, Link, NsPlan, Plan};
-use crate::world::{PlanError, World};
+use crate::world::{Map, PlanError, Set, World};
 
 /// A machine on the scenario's LAN: a namespace with `eth0` on the LAN switch, and (unless
 /// `docker: false`) a Docker Engine.
@@ -62,8 +64,11 @@ pub struct StepLog {
     /// Processes the step started: new sandboxes' servers and announcements, then its
     /// client program (which the next step waits for).
     pub started: Vec<Traffic>,
-    /// Embedded-DNS record sets that changed, by namespace.
-    pub dns: Vec<(String, Vec<crate::apps::DnsRecord>)>,
+    /// Sandboxes whose embedded DNS now asks other networks: their new zones, by namespace.
+    pub dns: Vec<(String, DnsZones)>,
+    /// Networks whose names changed (a container joined or left): their new zone, which
+    /// every sandbox asking that network (`DnsZone::key`) answers from now on.
+    pub zones: Vec<Arc<DnsZone>>,
 }
 
 /// A step that cannot run: which one and why, in the words Docker or the shell would use.
@@ -96,9 +101,11 @@ pub struct Director {
     pub waiting: Option<usize>,
     pub transcript: Vec<StepLog>,
     /// Sandboxes whose servers (embedded DNS, the image's server) run already.
-    started: Vec<String>,
+    started: Set<String>,
     /// Sandbox interfaces dockerd has announced (unsolicited ARP), as (namespace, device, address).
-    announced: Vec<(String, String, std::net::Ipv4Addr)>,
+    announced: Set<(String, String, std::net::Ipv4Addr)>,
+    /// Every network's embedded-DNS zone as the sandboxes share it, by `DnsZone::key`.
+    zones: Map<String, Arc<DnsZone>>,
     /// The swarm, once a host ran `docker swarm init`.
     pub swarm: Option<Swarm>,
     seed: u64,
@@ -182,8 +189,9 @@ impl Director {
             next: 0,
             waiting: None,
             transcript: Vec::new(),
-            started: Vec::new(),
-            announced: Vec::new(),
+            started: Set::default(),
+            announced: Set::default(),
+            zones: Map::default(),
             swarm: None,
             seed,
             engine_spec: spec,
@@ -203,21 +211,55 @@ impl Director {
         p
     }
 
-    /// The names a sandbox's embedded DNS answers: a task's come from the swarm.
-    fn records(&self, e: &Engine, c: &Container) -> Vec<crate::apps::DnsRecord> {
-        match (&self.swarm, c.kind) {
-            (Some(s), ContainerKind::Task) => s.dns_records(&c.name),
-            _ => e.dns_records(c),
+    /// Every network's zone after a step: the previous `Arc` where nothing changed, so the
+    /// sandboxes that share it need no update; the zones that did change are returned.
+    fn share_zones(&mut self) -> Vec<Arc<DnsZone>> {
+        let mut fresh: Map<String, DnsZone> = Map::default();
+        for (_, e) in &self.engines {
+            fresh.extend(e.dns_zones().into_values().map(|z| (z.key.clone(), z)));
         }
+        if let Some(s) = &self.swarm {
+            fresh.extend(s.dns_zones().into_values().map(|z| (z.key.clone(), z)));
+        }
+        let mut changed = Vec::new();
+        let mut zones = Map::default();
+        for (key, z) in fresh {
+            let shared = match self.zones.remove(&key) {
+                Some(old) if *old == z => old,
+                _ => {
+                    let z = Arc::new(z);
+                    changed.push(z.clone());
+                    z
+                }
+            };
+            zones.insert(key, shared);
+        }
+        // Replayed in key order, so the same run gives the same step log.
+        changed.sort_by(|a, b| a.key.cmp(&b.key));
+        self.zones = zones;
+        changed
+    }
+
+    /// The zones a sandbox's embedded DNS asks, in order: a task's are its service's
+    /// overlays, any other container's its user-defined networks.
+    fn zones_of(&self, e: &Engine, c: &Container, swarm_nets: &Map<String, Vec<String>>) -> DnsZones {
+        let keys: Vec<String> = match (&self.swarm, c.kind) {
+            (Some(_), ContainerKind::Task) => {
+                swarm_nets.get(&c.name).into_iter().flatten().map(|n| format!("swarm:{n}")).collect()
+            }
+            _ => e.dns_networks(c).map(|n| format!("{}{n}", e.ns_prefix)).collect(),
+        };
+        DnsZones(keys.iter().filter_map(|k| self.zones.get(k).cloned()).collect())
     }
 
     /// Runs every step's control-plane part on a copy, to report a bad step when the file
     /// loads rather than halfway through a run.
     pub fn check(&self) -> Result<(), StepError> {
         let mut d = self.clone();
+        let mut world = None;
         for i in 0..d.steps.len() {
             let step = d.steps[i].clone();
-            d.dry_run(&step).map_err(|message| StepError { index: i, message })?;
+            d.dry_run(&step, &mut world).map_err(|message| StepError { index: i, message })?;
         }
         Ok(())
     }
@@ -228,9 +270,10 @@ impl Director {
     pub fn check_all(&self) -> Vec<StepError> {
         let mut d = self.clone();
         let mut errors = Vec::new();
+        let mut world = None;
         for i in 0..d.steps.len() {
             let Some(step) = d.steps.get(i).cloned() else { break };
-            if let Err(message) = d.dry_run(&step) {
+            if let Err(message) = d.dry_run(&step, &mut world) {
                 errors.push(StepError { index: i, message });
             }
         }
@@ -238,10 +281,18 @@ impl Director {
     }
 
     /// A step's control-plane part: the daemon's answer, and the plan it leads to must be one
-    /// the world can build.
-    fn dry_run(&mut self, step: &Step) -> Result<(), String> {
+    /// the world can build. The world of the previous check takes the step's delta, as the
+    /// run will, so checking a file costs what its steps change, not the world once per step.
+    fn dry_run(&mut self, step: &Step, world: &mut Option<World>) -> Result<(), String> {
         if let Outcome::Changed(_) = self.command(step, SimTime::ZERO)? {
-            World::from_plan(&self.compile(), 0).map_err(|e| format!("netsim: the resulting plan is invalid: {e}"))?;
+            let new = self.compile();
+            let built = match world.take() {
+                Some(mut w) => w.apply_delta(&self.plan.diff(&new)).map(|()| w),
+                None => World::from_plan(&new, 0),
+            };
+            self.plan = new;
+            // After a failure the next check builds afresh: a half-applied delta proves nothing.
+            *world = Some(built.map_err(|e| format!("netsim: the resulting plan is invalid: {e}"))?);
         }
         Ok(())
     }
@@ -253,7 +304,7 @@ impl Director {
             let names: Vec<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
             return Err(format!("no host `{on}` (hosts: {})", names.join(", ")));
         }
-        self.clone().dry_run(&Step { at: None, on: on.into(), run: run.into() })
+        self.clone().dry_run(&Step { at: None, on: on.into(), run: run.into() }, &mut None)
     }
 
     /// When step `i` is due: its own `at`, or `None` when it waits for the previous one.
@@ -309,6 +360,7 @@ impl Director {
             delta: effects.delta,
             started: effects.started,
             dns: effects.dns,
+            zones: effects.zones,
         });
         Ok(app)
     }
@@ -320,24 +372,31 @@ impl Director {
         world.apply_delta(&delta)?;
         self.plan = new;
         let mut fx = Effects { delta: Some(delta), ..Default::default() };
+        fx.zones = self.share_zones();
+        let swarm_nets = self.swarm.as_ref().map(Swarm::dns_networks).unwrap_or_default();
         for (_, e) in &self.engines {
             for c in &e.containers {
                 let ns_name = e.sandbox_ns(c);
                 let Some(ns) = world.ns_by_name(&ns_name) else { continue };
                 let mut servers = Vec::new();
                 if e.has_embedded_dns(c) {
-                    let records = self.records(e, c);
-                    if world.nameserver(ns).is_none() {
+                    let zones = self.zones_of(e, c, &swarm_nets);
+                    match world.dns_zones(ns) {
                         // dockerd's resolver starts with the sandbox's first user-defined or
                         // swarm network (at creation, or at a later `network connect`).
-                        servers.push(Traffic::Dns { ns: ns_name.clone(), port: c.dns_ports.0, records });
-                    } else if world.dns_records(ns).as_ref() != Some(&records) {
-                        fx.dns.push((ns_name.clone(), records.clone()));
-                        world.set_dns_records(ns, records);
+                        None if world.nameserver(ns).is_none() => {
+                            servers.push(Traffic::Dns { ns: ns_name.clone(), port: c.dns_ports.0, records: zones })
+                        }
+                        Some(old) if !old.same(&zones) => {
+                            if !old.keys().eq(zones.keys()) {
+                                fx.dns.push((ns_name.clone(), zones.clone()));
+                            }
+                            world.set_dns_zones(ns, zones);
+                        }
+                        _ => {}
                     }
                 }
-                if !self.started.contains(&ns_name) {
-                    self.started.push(ns_name.clone());
+                if self.started.insert(ns_name.clone()) {
                     servers.extend(e.servers(c));
                 }
                 for t in servers {
@@ -348,7 +407,7 @@ impl Director {
         }
         fx.started.extend(self.announce(world)?);
         // Sandboxes that went away free their names for a new container.
-        let alive: Vec<String> =
+        let alive: Set<String> =
             self.engines.iter().flat_map(|(_, e)| e.containers.iter().map(|c| e.sandbox_ns(c))).collect();
         self.started.retain(|n| alive.contains(n));
         Ok(fx)
@@ -368,15 +427,16 @@ impl Director {
             .filter(|a| sandbox(&a.ns) && a.addr.len < 32)
             .map(|a| (a.ns.clone(), a.dev.clone(), a.addr.addr))
             .collect();
-        self.announced.retain(|x| now.contains(x));
-        for x in now {
-            if n == 0 || self.announced.contains(&x) {
+        let present: Set<&(String, String, std::net::Ipv4Addr)> = now.iter().collect();
+        self.announced.retain(|x| present.contains(x));
+        for x in &now {
+            if n == 0 || self.announced.contains(x) {
                 continue;
             }
             let t = Traffic::Announce { at: world.now, ns: x.0.clone(), dev: x.1.clone(), count: n };
             world.add_traffic(&t).map_err(|m| PlanError::new(m, &x.0))?;
             started.push(t);
-            self.announced.push(x);
+            self.announced.insert(x.clone());
         }
         Ok(started)
     }
@@ -616,7 +676,8 @@ impl Director {
 struct Effects {
     delta: Option<crate::reconf::PlanDelta>,
     started: Vec<Traffic>,
-    dns: Vec<(String, Vec<crate::apps::DnsRecord>)>,
+    dns: Vec<(String, DnsZones)>,
+    zones: Vec<Arc<DnsZone>>,
 }
 
 enum Outcome {

@@ -9,6 +9,7 @@ pub mod apps;
 pub mod bench;
 pub mod capture;
 pub mod director;
+pub mod dns_zone;
 pub mod docker;
 pub mod engine;
 pub mod ipvs;

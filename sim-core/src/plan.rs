@@ -38,7 +38,7 @@ pub struct Plan {
 }
 
 /// `sysctl -w KEY=VALUE` in `ns`. Modelled: `net.ipv4.conf.<dev>.route_localnet`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct SysctlPlan {
     pub ns: String,
@@ -46,7 +46,7 @@ pub struct SysctlPlan {
     pub value: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct NsPlan {
     pub name: String,
@@ -67,7 +67,7 @@ fn yes() -> bool {
 }
 
 /// A link (network device). `ns` is where it lives; `master` enslaves it to a bridge there.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub enum Link {
     Veth {
@@ -161,7 +161,7 @@ fn vxlan_port() -> u16 {
     crate::wire::vxlan::PORT
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
 pub enum MacvlanMode {
     #[default]
     Bridge,
@@ -263,7 +263,7 @@ impl<'de> Deserialize<'de> for Ipv4Net {
 }
 
 /// `ip addr add 10.0.0.1/24 dev eth0` in `ns`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct AddrPlan {
     pub ns: String,
@@ -272,7 +272,7 @@ pub struct AddrPlan {
 }
 
 /// `ip route add DST [via GW] [dev DEV] [src SRC] [metric M]` in `ns`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct RoutePlan {
     pub ns: String,
@@ -288,7 +288,7 @@ pub struct RoutePlan {
 }
 
 /// `ip neigh add IP lladdr MAC dev DEV nud permanent`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct NeighPlan {
     pub ns: String,
@@ -300,7 +300,7 @@ pub struct NeighPlan {
 /// `bridge fdb add MAC dev DEV [dst IP] [self|master] permanent`.
 /// On a vxlan device with `dst`, the entry names the remote VTEP; `00:00:00:00:00:00`
 /// is the default destination for broadcast and unknown unicast (head-end replication).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct FdbPlan {
     pub ns: String,
@@ -312,7 +312,7 @@ pub struct FdbPlan {
 
 /// One iptables command in `ns`, as after `iptables -t TABLE`: `-A CHAIN ...`, `-N CHAIN`,
 /// `-P CHAIN DROP`, `-I CHAIN ...`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct IptablesPlan {
     pub ns: String,
@@ -323,7 +323,7 @@ pub struct IptablesPlan {
 
 /// `ipvsadm -A -f FWMARK -s rr` and one `-a -f FWMARK -r DEST:0 -m -w 1` per destination, as
 /// Docker programs its load balancers.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct IpvsPlan {
     pub ns: String,

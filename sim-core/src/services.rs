@@ -6,7 +6,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::apps::{AppKind, DnsRecord, TcpKey};
+use crate::apps::{AppKind, DnsRecord, DnsZones, TcpKey};
 use crate::engine::SimTime;
 use crate::proto::{dns, http, mysql, webapp};
 use crate::world::{Event, NsId, World};
@@ -58,21 +58,24 @@ impl World {
     }
 
     /// What an embedded DNS server in `ns` answers now.
-    pub fn dns_records(&self, ns: NsId) -> Option<Vec<DnsRecord>> {
-        self.apps.iter().find_map(|a| match &a.kind {
-            AppKind::DnsServer { records, .. } if a.ns == ns => Some(records.clone()),
+    pub fn dns_zones(&self, ns: NsId) -> Option<&DnsZones> {
+        match &self.apps.get(*self.dns_server.get(&ns)?)?.kind {
+            AppKind::DnsServer { zones, .. } => Some(zones),
             _ => None,
-        })
+        }
     }
 
-    /// Replaces what an embedded DNS server answers (a container joined or left).
-    pub fn set_dns_records(&mut self, ns: NsId, new: Vec<DnsRecord>) {
-        for a in &mut self.apps {
-            if a.ns == ns
-                && let AppKind::DnsServer { records, .. } = &mut a.kind
-            {
-                *records = new.clone();
-            }
+    /// Every name the embedded DNS server in `ns` answers, as `docker network inspect`'s
+    /// reader would list them.
+    pub fn dns_records(&self, ns: NsId) -> Option<Vec<DnsRecord>> {
+        self.dns_zones(ns).map(DnsZones::records)
+    }
+
+    /// Replaces what an embedded DNS server answers (a container joined or left a network).
+    pub fn set_dns_zones(&mut self, ns: NsId, new: DnsZones) {
+        let Some(&app) = self.dns_server.get(&ns) else { return };
+        if let AppKind::DnsServer { zones, .. } = &mut self.apps[app].kind {
+            *zones = new;
         }
     }
 
@@ -245,10 +248,10 @@ impl World {
             self.dns_response(ns, dport, payload);
             return true;
         }
-        let AppKind::DnsServer { records, .. } = &self.apps[app].kind else { return false };
+        let AppKind::DnsServer { zones, .. } = &self.apps[app].kind else { return false };
         let Ok(q) = dns::parse_query(payload) else { return true };
         let qname = q.name.trim_end_matches('.');
-        let mut addrs = records.iter().find(|r| r.name.eq_ignore_ascii_case(qname)).map(|r| r.addrs.clone());
+        let mut addrs = zones.lookup(qname).map(<[Ipv4Addr]>::to_vec);
         // Several addresses come back shuffled (resolver.go handleIPQuery).
         if let Some(a) = &mut addrs {
             for i in (1..a.len()).rev() {

@@ -47,8 +47,15 @@ pub enum Until {
 /// stuck. A lab's busiest instant (a broadcast flooded over a big bridge, a service's tasks
 /// started together) runs thousands; a loop with no delay in it, such as two UDP echo apps
 /// answering each other over `lo`, runs forever without the clock moving, so neither
-/// `--until` nor the end of the queue would ever stop it.
+/// `--until` nor the end of the queue would ever stop it. A big world may legitimately run
+/// more: the steps of a Docker lab all run at one instant, and a thousand `docker run`s
+/// flood their announcements over a thousand-port bridge together, so the limit grows to
+/// one event per pair of devices (`Sim::stall_limit`). A scenario's step (a command typed
+/// on a host) starts the count again.
 pub const STALL_EVENTS: u64 = 100_000;
+
+/// How many of the stuck instant's namespaces the message names.
+const STALL_NAMES: usize = 8;
 
 /// Why a run stopped although events were still queued.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -190,7 +197,7 @@ impl Sim {
         }
         if self.queue.peek_time() == Some(self.world.now) {
             self.at_instant += 1;
-            if self.at_instant >= STALL_EVENTS {
+            if self.at_instant >= self.stall_limit() {
                 self.stalled = Some(self.stall());
                 return None;
             }
@@ -225,7 +232,10 @@ impl Sim {
                 w.app_timer(app, tag);
                 EventKind::AppTimer(app)
             }
-            Event::Step(i) => EventKind::Step(i),
+            Event::Step(i) => {
+                self.at_instant = 0;
+                EventKind::Step(i)
+            }
         };
         if let EventKind::Step(i) = what
             && let Err(e) = self.run_step(i)
@@ -252,6 +262,13 @@ impl Sim {
         Some(StepOutcome { id, cause, time, what, records: first..self.world.records.len() })
     }
 
+    /// Events at one instant after which the run is stuck: `STALL_EVENTS`, or every device's
+    /// broadcast reaching every device in a big world.
+    pub fn stall_limit(&self) -> u64 {
+        let devs = self.world.devs.len() as u64;
+        STALL_EVENTS.max(devs.saturating_mul(devs))
+    }
+
     /// What the stuck instant was doing: the namespaces of its last records.
     fn stall(&self) -> Stall {
         let mut count: Vec<(String, usize)> = Vec::new();
@@ -263,7 +280,12 @@ impl Sim {
             }
         }
         count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        Stall { time: self.world.now, events: self.at_instant, namespaces: count.into_iter().map(|(n, _)| n).collect() }
+        let more = count.len().saturating_sub(STALL_NAMES);
+        let mut namespaces: Vec<String> = count.into_iter().take(STALL_NAMES).map(|(n, _)| n).collect();
+        if more > 0 {
+            namespaces.push(format!("{more} more"));
+        }
+        Stall { time: self.world.now, events: self.at_instant, namespaces }
     }
 
     /// Runs until the condition; returns how many events ran.

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 /// Hash maps keyed by small ids, MACs and addresses: FxHash, since SipHash's DoS
 /// resistance buys nothing inside a simulation and costs a third of the hot path.
 pub type Map<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
+pub type Set<K> = HashSet<K, rustc_hash::FxBuildHasher>;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -29,6 +30,10 @@ pub struct DevId(pub u32);
 /// Linux's defaults that the model uses.
 pub mod defaults {
     use crate::engine::SimTime;
+    /// Ports one bridge takes: port numbers are 10 bits and 0 is reserved, so the 1024th
+    /// `ip link set … master` fails with EXFULL (`BR_MAX_PORTS` and `find_portno` in the
+    /// kernel's net/bridge/br_if.c; checked on Linux 6.18: "RTNETLINK answers: Exchange full").
+    pub const BR_MAX_PORTS: usize = 1023;
     pub const MTU: u32 = 1500;
     pub const LO_MTU: u32 = 65536;
     pub const TTL: u8 = 64;
@@ -276,6 +281,11 @@ pub struct World {
     pub(crate) lookups: Map<(NsId, u16), crate::services::Lookup>,
     /// Protocol state of TCP connections that carry HTTP or MySQL.
     pub(crate) streams: Map<(NsId, crate::apps::TcpKey), crate::services::Stream>,
+    /// Live namespaces by name: a Docker lab looks sandboxes up by name at every step, and a
+    /// scan of a thousand namespaces per lookup made each step cost the lab's size.
+    pub(crate) ns_index: Map<String, NsId>,
+    /// The embedded DNS server (an app index) of each namespace that runs one.
+    pub(crate) dns_server: Map<NsId, usize>,
 }
 
 /// A plan that cannot be realised: what and which object.
@@ -325,13 +335,15 @@ impl World {
             resolver: Map::default(),
             lookups: Map::default(),
             streams: Map::default(),
+            ns_index: Map::default(),
+            dns_server: Map::default(),
         }
     }
 
     // ----- lookups -------------------------------------------------------------------------
 
     pub fn ns_by_name(&self, name: &str) -> Option<NsId> {
-        self.ns.iter().find(|n| n.name == name && !n.dead).map(|n| n.id)
+        self.ns_index.get(name).copied()
     }
 
     pub fn dev_by_name(&self, ns: NsId, name: &str) -> Option<DevId> {
@@ -444,6 +456,7 @@ impl World {
 
     pub fn add_ns(&mut self, name: &str) -> NsId {
         let id = NsId(self.ns.len() as u32);
+        self.ns_index.insert(name.to_string(), id);
         // base_reachable_time/2 .. 3*base/2, drawn once per table as neigh_rand_reach_time does.
         let b = defaults::BASE_REACHABLE_MS;
         let reach = SimTime::from_millis(self.rng.range(b / 2, b * 3 / 2 - 1));
@@ -724,7 +737,7 @@ impl World {
             if !matches!(w.dev(m).kind, DevKind::Bridge(_)) {
                 return Err(perr(format!("`{port}`: master `{master}` is not a bridge"), &master));
             }
-            w.bridge_add_port(m, p);
+            w.bridge_add_port(m, p)?;
         }
         for a in &plan.addresses {
             let ns = ns_of(w, &a.ns)?;
@@ -900,7 +913,20 @@ impl World {
         }
     }
 
-    pub fn bridge_add_port(&mut self, br: DevId, port: DevId) {
+    /// `ip link set PORT master BR`.
+    pub fn bridge_add_port(&mut self, br: DevId, port: DevId) -> Result<(), PlanError> {
+        if let DevKind::Bridge(b) = &self.dev(br).kind
+            && b.ports.len() >= defaults::BR_MAX_PORTS
+        {
+            let (p, bridge) = (&self.dev(port).name, &self.dev(br).name);
+            return Err(perr(
+                format!(
+                    "`{p}`: RTNETLINK answers: Exchange full ({bridge} has {} ports already)",
+                    defaults::BR_MAX_PORTS
+                ),
+                p,
+            ));
+        }
         self.dev_mut(port).master = Some(br);
         if let DevKind::Bridge(b) = &mut self.dev_mut(br).kind {
             b.ports.push(port);
@@ -928,6 +954,7 @@ impl World {
                 }
             }
         }
+        Ok(())
     }
 
     /// `ip route` text for one route.

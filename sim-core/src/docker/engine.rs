@@ -15,6 +15,7 @@ use super::lookup::{self, Found};
 use crate::engine::SimRng;
 use crate::plan::{Ipv4Net, NsPlan, Plan};
 use crate::wire::Mac;
+use crate::world::Map;
 
 /// An error as the daemon (or the CLI) would print it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -572,6 +573,18 @@ impl Engine {
             None => None,
         };
         let pool = net.pool.ok_or_else(|| err("netsim: network without a pool"))?;
+        if let (NetworkDriver::Bridge, Some(br)) = (&net.driver, &net.device) {
+            let ports = self.containers.iter().filter(|c| c.endpoints.iter().any(|e| e.network == net.name)).count();
+            if ports >= crate::world::defaults::BR_MAX_PORTS {
+                // The kernel refuses the veth's host end as the bridge's 1024th port
+                // (libnetwork/drivers/bridge/bridge_linux.go, CreateEndpoint).
+                let veth = self.hex(7);
+                return Err(err(format!(
+                    "Error response from daemon: failed to create endpoint {} on network {}: adding interface veth{veth} to bridge {br} failed: exchange full",
+                    self.containers[ci].name, net.name
+                )));
+            }
+        }
         let addr = self
             .ipam
             .request_address(pool, ip)
@@ -945,30 +958,33 @@ impl Engine {
         let _ = self.rm(name);
     }
 
-    /// What the embedded DNS answers in `c`'s sandbox: for each of its user-defined networks
-    /// in order, every container there by name, alias and short ID; the first network that
-    /// knows a name wins (*Embedded DNS*).
-    pub fn dns_records(&self, c: &Container) -> Vec<crate::apps::DnsRecord> {
-        let mut out: Vec<crate::apps::DnsRecord> = Vec::new();
-        for e in c.endpoints.iter().filter(|e| e.network != "bridge" && e.network != GWBRIDGE) {
-            for other in &self.containers {
-                let Some(oe) = other.endpoints.iter().find(|x| x.network == e.network) else { continue };
-                let mut names = vec![other.name.clone(), other.id[..12].to_string()];
-                names.extend(oe.aliases.iter().cloned());
-                for n in names {
-                    if !out.iter().any(|r| r.name.eq_ignore_ascii_case(&n)) {
-                        out.push(crate::apps::DnsRecord { name: n, addrs: vec![oe.ip] });
-                    } else if let Some(r) =
-                        out.iter_mut().find(|r| r.name.eq_ignore_ascii_case(&n) && oe.aliases.contains(&n))
-                        && !r.addrs.contains(&oe.ip)
-                    {
-                        // An alias shared by several containers answers with all of them.
-                        r.addrs.push(oe.ip);
+    /// What the embedded DNS answers on each user-defined network: every container there
+    /// by name, short ID and alias (an alias several containers share answers with all of
+    /// them). One pass over the containers, so a step costs the daemon's size, not its square.
+    pub fn dns_zones(&self) -> Map<String, crate::apps::DnsZone> {
+        let mut zones: Map<String, crate::apps::DnsZone> = Map::default();
+        for other in &self.containers {
+            for oe in other.endpoints.iter().filter(|e| e.network != "bridge" && e.network != GWBRIDGE) {
+                let z = zones
+                    .entry(oe.network.clone())
+                    .or_insert_with(|| crate::apps::DnsZone::new(format!("{}{}", self.ns_prefix, oe.network)));
+                for n in [other.name.as_str(), &other.id[..12]].into_iter().chain(oe.aliases.iter().map(String::as_str))
+                {
+                    if oe.aliases.iter().any(|a| a == n) {
+                        z.insert_shared(n, oe.ip);
+                    } else {
+                        z.insert(n.to_string(), vec![oe.ip]);
                     }
                 }
             }
         }
-        out
+        zones
+    }
+
+    /// The networks whose names `c`'s embedded DNS answers, in the order it joined them
+    /// (the first that knows a name wins: *Embedded DNS*).
+    pub fn dns_networks<'a>(&self, c: &'a Container) -> impl Iterator<Item = &'a str> {
+        c.endpoints.iter().filter(|e| e.network != "bridge" && e.network != GWBRIDGE).map(|e| e.network.as_str())
     }
 
     /// The server a container's image runs (webapp, mysql, a static web server). Its

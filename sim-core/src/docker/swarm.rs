@@ -14,10 +14,11 @@ use super::bridge::{PortBinding, Proto};
 use super::cli::{self, DockerCommand};
 use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE};
 use super::ipam::{AddressSpace, Ipam, IpamConfig, Ipv4Prefix, PoolId};
-use crate::apps::DnsRecord;
+use crate::apps::DnsZone;
 use crate::engine::{SimRng, SimTime};
 use crate::plan::{AddrPlan, FdbPlan, IptablesPlan, Ipv4Net, IpvsPlan, Link, NeighPlan, NsPlan, Plan};
 use crate::wire::Mac;
+use crate::world::Map;
 
 /// VXLAN overhead: overlay MTU = 1500 − 50 (LN/drivers/overlay/overlay.go vxlanEncap).
 pub const OVERLAY_MTU: u32 = 1450;
@@ -964,28 +965,28 @@ impl Swarm {
         self.net_idx(name).is_some()
     }
 
-    /// DNS names a sandbox on overlays resolves: on each of its user overlays, every service
-    /// there by name (→ VIP) and `tasks.<name>` (→ task IPs), task names, and standalone
-    /// containers by name (*Embedded DNS*).
-    pub fn dns_records(&self, sandbox: &str) -> Vec<DnsRecord> {
-        let nets: Vec<String> = match self.find_task(sandbox) {
-            Some((si, _)) => self.services[si].networks.clone(),
-            None => self.attachments.iter().filter(|a| a.container == sandbox).map(|a| a.network.clone()).collect(),
-        };
-        let mut out: Vec<DnsRecord> = Vec::new();
-        for net in &nets {
-            for a in self.attachments.iter().filter(|a| a.network == *net) {
-                if !out.iter().any(|r| r.name.eq_ignore_ascii_case(&a.container)) {
-                    out.push(DnsRecord { name: a.container.clone(), addrs: vec![a.ip] });
-                }
+    /// DNS names each overlay answers: every standalone container attached to it by name,
+    /// every service there by name (→ VIP) and `tasks.<name>` (→ task IPs), and task names
+    /// (*Embedded DNS*). Built once per change for all the swarm's sandboxes to share.
+    pub fn dns_zones(&self) -> Map<String, DnsZone> {
+        let mut zones: Map<String, DnsZone> = Map::default();
+        for net in &self.networks {
+            zones.insert(net.name.clone(), DnsZone::new(format!("swarm:{}", net.name)));
+        }
+        for a in &self.attachments {
+            if let Some(z) = zones.get_mut(&a.network) {
+                z.insert(a.container.clone(), vec![a.ip]);
             }
-            for s in self.services.iter().filter(|s| s.networks.contains(net)) {
+        }
+        for s in &self.services {
+            for net in &s.networks {
+                let Some(z) = zones.get_mut(net) else { continue };
                 let task_ips: Vec<Ipv4Addr> =
                     s.running().filter_map(|t| t.ips.iter().find(|(n, _)| n == net).map(|x| x.1)).collect();
                 let vip = s.vips.iter().find(|(n, _)| n == net).map(|x| x.1);
                 let mut push = |name: String, addrs: Vec<Ipv4Addr>| {
-                    if !addrs.is_empty() && !out.iter().any(|r| r.name.eq_ignore_ascii_case(&name)) {
-                        out.push(DnsRecord { name, addrs });
+                    if !addrs.is_empty() {
+                        z.insert(name, addrs);
                     }
                 };
                 push(s.name.clone(), vip.map(|v| vec![v]).unwrap_or_else(|| task_ips.clone()));
@@ -997,18 +998,26 @@ impl Swarm {
                 }
             }
         }
-        out
+        zones
     }
 
-    fn find_task(&self, name: &str) -> Option<(usize, usize)> {
+    /// The overlays whose names each swarm sandbox answers, in order, by sandbox name: a
+    /// task's are its service's networks, a standalone container's the overlays it joined.
+    pub fn dns_networks(&self) -> Map<String, Vec<String>> {
+        let mut out: Map<String, Vec<String>> = Map::default();
         for (si, s) in self.services.iter().enumerate() {
-            for (ti, t) in s.tasks.iter().enumerate() {
-                if t.state == TaskState::Running && self.task_name(si, t) == name {
-                    return Some((si, ti));
-                }
+            for t in s.tasks.iter().filter(|t| t.state == TaskState::Running) {
+                out.entry(self.task_name(si, t)).or_insert_with(|| s.networks.clone());
             }
         }
-        None
+        let tasks: crate::world::Set<String> = out.keys().cloned().collect();
+        for a in self.attachments.iter().filter(|a| !tasks.contains(&a.container)) {
+            let v = out.entry(a.container.clone()).or_default();
+            if !v.contains(&a.network) {
+                v.push(a.network.clone());
+            }
+        }
+        out
     }
 
     fn overlay_ns(&self, i: usize, host: &str) -> String {

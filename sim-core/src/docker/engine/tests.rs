@@ -202,3 +202,47 @@ fn names_are_found_before_id_prefixes() {
     assert_eq!(e.network(&net_id[..4]).expect("by name").name, net_id[..4]);
     assert_eq!(e.network(&net_id[..12]).expect("by prefix").name, "appnet");
 }
+
+#[test]
+fn a_bridge_takes_1023_containers_and_the_next_is_exchange_full() {
+    // The kernel numbers bridge ports in 10 bits with 0 reserved: on Linux 6.18 the 1024th
+    // `ip link set vethN master br0` answered "RTNETLINK answers: Exchange full", and dockerd
+    // passes the errno's text on (docs/linux-model.md *Limits a run can reach*).
+    let mut e = engine();
+    let id = e.exec_line("docker network create appnet").expect("create");
+    for i in 0..crate::world::defaults::BR_MAX_PORTS {
+        e.exec_line(&format!("docker run -d --name n{i} --network appnet alpine")).expect("a port is free");
+    }
+    let full = e.exec_line("docker run -d --name last --network appnet alpine").unwrap_err().0;
+    let (head, tail) = full.split_once("adding interface veth").expect("names the veth");
+    assert_eq!(head, "Error response from daemon: failed to create endpoint last on network appnet: ");
+    assert!(tail.ends_with(&format!(" to bridge br-{} failed: exchange full", &id[..12])), "{tail}");
+    // The default bridge is another bridge: it still has room.
+    e.exec_line("docker run -d --name other alpine").expect("docker0 has its own ports");
+    // The world refuses the same, for a hand-written plan.
+    let mut plan = crate::plan::Plan::default();
+    e.plan(&mut plan);
+    let world = World::from_plan(&plan, 1).expect("1023 ports build");
+    let br = format!("br-{}", &id[..12]);
+    let host = world.ns_by_name("node1").expect("host");
+    let dev = world.dev_by_name(host, &br).expect("bridge");
+    match &world.dev(dev).kind {
+        crate::world::DevKind::Bridge(b) => assert_eq!(b.ports.len(), 1023),
+        _ => panic!("{br} is a bridge"),
+    }
+    plan.links.push(crate::plan::Link::Veth {
+        name: "extra".into(),
+        ns: "node1".into(),
+        peer: "extra-peer".into(),
+        peer_ns: "node1".into(),
+        mac: None,
+        peer_mac: None,
+        mtu: None,
+        master: Some(br.clone()),
+        peer_master: None,
+        delay: None,
+    });
+    let err = World::from_plan(&plan, 1).err().expect("the 1024th port is refused");
+    assert_eq!(err.token, "extra");
+    assert!(err.message.contains("RTNETLINK answers: Exchange full"), "{}", err.message);
+}
