@@ -36,6 +36,16 @@ impl Printer {
 
 /// Formats one record; `None` for records this verbosity does not show.
 pub fn line(w: &World, r: &Record, verbose: bool, quiet: bool) -> Option<String> {
+    // Decide first: most records of a quiet run are not printed, and formatting them was
+    // half of what `-q` cost.
+    let shown = match r.dir {
+        Dir::App => true,
+        Dir::Tx | Dir::Drop => !quiet,
+        Dir::Rx | Dir::Deliver => verbose && !quiet,
+    };
+    if !shown {
+        return None;
+    }
     let place = match r.dev {
         Some(d) => w.dev_path(d),
         None => w.netns(r.ns).name.clone(),

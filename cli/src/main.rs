@@ -507,6 +507,8 @@ fn run_sim(
         Some(p) => Some(pcap::Writer::create(p, &sim.world)?),
         None => None,
     };
+    // A quiet run without a capture prints only what the programs print: no hop is kept.
+    sim.world.hops = !quiet || writer.is_some();
     let until = until.or(loaded.scenario.until);
     let mut out = hoplog::Printer::new(verbose, quiet, text_to_stderr());
     outln!("# {} — {}", loaded.scenario.name, loaded.scenario.description.lines().next().unwrap_or(""));

@@ -267,6 +267,9 @@ pub struct World {
     pub records: Vec<Record>,
     /// Record trace records at all (off in benchmarks).
     pub trace: bool,
+    /// Record frame hops (Tx, Rx, Drop, Deliver) and their reasons; off, only what the
+    /// applications print is recorded (`netsim run -q` without `--pcap` shows nothing else).
+    pub hops: bool,
     /// Which devices' frames are recorded (None: all).
     pub capture: Option<HashSet<DevId>>,
     pub stats: WorldStats,
@@ -327,6 +330,7 @@ impl World {
             pending: Vec::new(),
             records: Vec::new(),
             trace: true,
+            hops: true,
             capture: None,
             stats: WorldStats::default(),
             why: Vec::new(),
@@ -386,7 +390,7 @@ impl World {
 
     #[inline]
     pub(crate) fn note(&mut self, w: impl FnOnce() -> Why) {
-        if self.trace {
+        if self.trace && self.hops {
             self.why.push(w());
         }
     }
@@ -406,7 +410,7 @@ impl World {
     }
 
     pub(crate) fn record(&mut self, ns: NsId, dev: Option<DevId>, dir: Dir, frame: Option<&[u8]>) {
-        if !self.trace {
+        if !self.trace || (!self.hops && dir != Dir::App) {
             return;
         }
         if let (Some(d), Dir::Tx | Dir::Rx) = (dev, dir)
@@ -430,7 +434,7 @@ impl World {
     pub(crate) fn drop_frame(&mut self, dev: DevId, frame: &[u8], reason: impl FnOnce() -> String) {
         self.stats.dropped += 1;
         self.dev_mut(dev).stats.dropped += 1;
-        if self.trace {
+        if self.trace && self.hops {
             let ns = self.dev(dev).ns;
             let mark = self.why_mark();
             self.why.push(Why::Drop(reason()));
