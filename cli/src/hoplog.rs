@@ -53,15 +53,14 @@ pub fn line(w: &World, r: &Record, verbose: bool, quiet: bool) -> Option<String>
     let cause = r.cause.map(|c| format!("←{}", c.0)).unwrap_or_default();
     let head = format!("{:>14} #{}{cause} {place}", r.time.to_string(), r.event.0);
     let (arrow, body) = match r.dir {
-        Dir::Tx if !quiet => ("▶", r.frame.as_deref().map(pretty::summary).unwrap_or_default()),
-        Dir::Rx if verbose && !quiet => ("◀", r.frame.as_deref().map(pretty::summary).unwrap_or_default()),
-        Dir::Drop if !quiet => ("✖", r.frame.as_deref().map(pretty::summary).unwrap_or_else(|| "(no frame)".into())),
-        Dir::Deliver if verbose && !quiet => ("●", String::new()),
+        Dir::Tx => ("▶", r.frame.as_deref().map(pretty::summary).unwrap_or_default()),
+        Dir::Rx => ("◀", r.frame.as_deref().map(pretty::summary).unwrap_or_default()),
+        Dir::Drop => ("✖", r.frame.as_deref().map(pretty::summary).unwrap_or_else(|| "(no frame)".into())),
+        Dir::Deliver => ("●", String::new()),
         Dir::App => {
             let text = r.why.last().map(|w| w.to_string()).unwrap_or_default();
             return Some(format!("{head} $ {text}\n"));
         }
-        _ => return None,
     };
     let mut s = format!("{head} {arrow} {body}\n");
     let n = r.why.len();

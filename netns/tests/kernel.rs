@@ -461,3 +461,52 @@ fn iptables_line_by_line_fallback_and_a_refused_rule() {
     assert!(matches!(e, Error::Kernel { .. }), "{e}");
     assert_gone("tipt");
 }
+
+/// The kernel is the judge of how many ports a bridge takes: the plan the simulator refuses
+/// (one port too many) is the first the kernel refuses, and with the same errno.
+#[test]
+fn a_bridge_is_full_where_the_kernel_says_so() {
+    let Some(_g) = root("a_bridge_is_full_where_the_kernel_says_so") else { return };
+    fresh("tfull");
+    let ports = |n: usize| {
+        let mut p = Plan::default();
+        p.namespaces.push(sim_core::plan::NsPlan {
+            name: "sw".into(),
+            lo_up: true,
+            ip_forward: false,
+            bridge_nf_call_iptables: true,
+        });
+        p.links.push(Link::Bridge { name: "br0".into(), ns: "sw".into(), mac: None, mtu: None, ageing: None });
+        for i in 0..n {
+            p.links.push(Link::Veth {
+                name: format!("v{i}"),
+                ns: "sw".into(),
+                peer: format!("p{i}"),
+                peer_ns: "sw".into(),
+                mac: None,
+                peer_mac: None,
+                mtu: None,
+                master: Some("br0".into()),
+                peer_master: None,
+                delay: None,
+            });
+        }
+        p
+    };
+    let max = sim_core::world::defaults::BR_MAX_PORTS;
+    let fits = ports(max);
+    sim_core::World::from_plan(&fits, 1).expect("the simulator takes the ports the kernel takes");
+    let r = realise::realise(&fits, "tfull").unwrap_or_else(|e| panic!("the kernel takes {max} ports: {e}"));
+    r.teardown().unwrap();
+    assert_gone("tfull");
+    let over = ports(max + 1);
+    let Err(sim) = sim_core::World::from_plan(&over, 1) else { panic!("the simulator took one port more") };
+    let Err(kernel) = realise::realise(&over, "tfull") else { panic!("the kernel took one port more") };
+    assert_gone("tfull");
+    assert_eq!(sim.token, format!("v{max}"));
+    assert!(sim.message.contains("Exchange full"), "{}", sim.message);
+    let Error::Kernel { what, msg } = kernel else { panic!("not the kernel's refusal: {kernel}") };
+    assert!(what.ends_with(&format!("link set v{max} master br0 up")), "{what}");
+    // EXFULL, errno 54 on Linux ("Exchange full", as `ip link` prints it).
+    assert!(msg.contains("Exchange full (os error 54)"), "{msg}");
+}

@@ -720,7 +720,7 @@ impl World {
         let id = self.next_ip_id(ns);
         let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl: defaults::TTL, id, df: true, tos: 0 };
         let f = wire::udp_frame(&p, sport, dport, payload);
-        if self.trace {
+        if self.explaining() {
             let n = payload.len();
             self.note(|| Why::App(format!("{who}: {n} bytes to {dst}:{dport}")));
         }
@@ -761,7 +761,7 @@ impl World {
     }
 
     fn deliver_note(&mut self, ns: NsId, dev: DevId, what: impl FnOnce() -> String) {
-        if self.trace {
+        if self.explaining() {
             let mark = self.why_mark();
             self.why.push(Why::Local { what: what() });
             self.record(ns, Some(dev), Dir::Deliver, None);

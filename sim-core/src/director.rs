@@ -242,12 +242,10 @@ impl Director {
 
     /// The zones a sandbox's embedded DNS asks, in order: a task's are its service's
     /// overlays, any other container's its user-defined networks.
-    fn zones_of(&self, e: &Engine, c: &Container, swarm_nets: &Map<String, Vec<String>>) -> DnsZones {
-        let keys: Vec<String> = match (&self.swarm, c.kind) {
-            (Some(_), ContainerKind::Task) => {
-                swarm_nets.get(&c.name).into_iter().flatten().map(|n| format!("swarm:{n}")).collect()
-            }
-            _ => e.dns_networks(c).map(|n| format!("{}{n}", e.ns_prefix)).collect(),
+    fn zones_of(&self, e: &Engine, c: &Container, swarm_keys: &Map<String, Vec<String>>) -> DnsZones {
+        let keys = match (&self.swarm, c.kind) {
+            (Some(_), ContainerKind::Task) => swarm_keys.get(&c.name).cloned().unwrap_or_default(),
+            _ => e.dns_zone_keys(c),
         };
         DnsZones(keys.iter().filter_map(|k| self.zones.get(k).cloned()).collect())
     }
@@ -373,14 +371,14 @@ impl Director {
         self.plan = new;
         let mut fx = Effects { delta: Some(delta), ..Default::default() };
         fx.zones = self.share_zones();
-        let swarm_nets = self.swarm.as_ref().map(Swarm::dns_networks).unwrap_or_default();
+        let swarm_keys = self.swarm.as_ref().map(Swarm::dns_zone_keys).unwrap_or_default();
         for (_, e) in &self.engines {
             for c in &e.containers {
                 let ns_name = e.sandbox_ns(c);
                 let Some(ns) = world.ns_by_name(&ns_name) else { continue };
                 let mut servers = Vec::new();
                 if e.has_embedded_dns(c) {
-                    let zones = self.zones_of(e, c, &swarm_nets);
+                    let zones = self.zones_of(e, c, &swarm_keys);
                     match world.dns_zones(ns) {
                         // dockerd's resolver starts with the sandbox's first user-defined or
                         // swarm network (at creation, or at a later `network connect`).

@@ -153,7 +153,7 @@ impl World {
                 None
             }
         };
-        if self.trace {
+        if self.explaining() {
             let (bridge, port) = (self.dev(br).name.clone(), self.dev(port).name.clone());
             let moved_from = moved_from.map(|o| self.dev(o).name.clone());
             self.note(|| Why::Learned { bridge, mac: src, port, moved_from });
@@ -186,7 +186,7 @@ impl World {
                 self.why_reset(mark);
             }
             Some(e) => {
-                if self.trace {
+                if self.explaining() {
                     let (bridge, p) = (self.dev(br).name.clone(), self.dev(e.port).name.clone());
                     self.note(|| Why::FdbHit { bridge, mac: dst, port: p });
                 }
@@ -204,7 +204,7 @@ impl World {
         }
         match self.bridge_fdb_get(br, dst) {
             Some(e) if !e.local => {
-                if self.trace {
+                if self.explaining() {
                     let (bridge, p) = (self.dev(br).name.clone(), self.dev(e.port).name.clone());
                     self.note(|| Why::FdbHit { bridge, mac: dst, port: p });
                 }
@@ -230,7 +230,7 @@ impl World {
             DevKind::Bridge(b) => b.ports.iter().copied().filter(|p| Some(*p) != ingress && self.dev(*p).up).collect(),
             _ => Vec::new(),
         };
-        if self.trace {
+        if self.explaining() {
             let bridge = self.dev(br).name.clone();
             let mac = wire::eth_dst(&frame);
             let n = ports.len();

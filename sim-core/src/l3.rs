@@ -95,7 +95,7 @@ impl World {
             Some(st) => nf.hook_input(st, ip, meta, &ctx, now),
             None => nf.hook(hook, ip, meta, &ctx, now),
         };
-        if self.trace {
+        if self.explaining() {
             for n in &r.notes {
                 self.why.push(Why::Netfilter(n.to_string()));
             }
@@ -149,7 +149,7 @@ impl World {
     }
 
     fn record_deliver(&mut self, ns: NsId, dev: DevId, w: impl FnOnce() -> Why) {
-        if self.trace {
+        if self.explaining() {
             let mark = self.why_mark();
             self.why.push(w());
             self.record(ns, Some(dev), Dir::Deliver, None);
@@ -265,7 +265,7 @@ impl World {
         }
         let now = self.now;
         let reach = self.netns(ns).reachable_time;
-        let trace = self.trace;
+        let trace = self.explaining();
         // Kept with the packet if it has to wait for ARP (no allocation when not tracing).
         let why = if trace { self.why.clone() } else { Vec::new() };
         let n = self.netns_mut(ns);
@@ -484,7 +484,7 @@ impl World {
             return self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::NetUnreachable);
         };
         let r = self.netns(ns).routes[ri].clone();
-        if self.trace {
+        if self.explaining() {
             let t = self.route_text(&r);
             self.note(|| Why::Route { route: t });
         }
@@ -647,7 +647,7 @@ impl World {
                     return None;
                 };
                 let r = self.netns(ns).routes[ri].clone();
-                if self.trace {
+                if self.explaining() {
                     let t = self.route_text(&r);
                     self.note(|| Why::Route { route: t });
                 }
@@ -683,7 +683,7 @@ impl World {
         let mut meta = PacketMeta::default();
         let dst0 = wire::ipv4_info(&frame[wire::ETH_HLEN..]).map(|i| i.dst).ok();
         let out_dev = self.out_dev(ns, rt);
-        if self.trace
+        if self.explaining()
             && let OutRoute::Main(i) = rt
         {
             let t = self.route_text(&self.netns(ns).routes[i]);

@@ -50,8 +50,7 @@ pub enum Until {
 /// `--until` nor the end of the queue would ever stop it. A big world may legitimately run
 /// more: the steps of a Docker lab all run at one instant, and a thousand `docker run`s
 /// flood their announcements over a thousand-port bridge together, so the limit grows to
-/// one event per pair of devices (`Sim::stall_limit`). A scenario's step (a command typed
-/// on a host) starts the count again.
+/// one event per pair of devices (`Sim::stall_limit`).
 pub const STALL_EVENTS: u64 = 100_000;
 
 /// How many of the stuck instant's namespaces the message names.
@@ -232,10 +231,7 @@ impl Sim {
                 w.app_timer(app, tag);
                 EventKind::AppTimer(app)
             }
-            Event::Step(i) => {
-                self.at_instant = 0;
-                EventKind::Step(i)
-            }
+            Event::Step(i) => EventKind::Step(i),
         };
         if let EventKind::Step(i) = what
             && let Err(e) = self.run_step(i)

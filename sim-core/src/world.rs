@@ -388,9 +388,15 @@ impl World {
 
     // ----- tracing -------------------------------------------------------------------------
 
+    /// Whether a hop's reasons are wanted: records are kept and so are hops.
+    #[inline]
+    pub(crate) fn explaining(&self) -> bool {
+        self.trace && self.hops
+    }
+
     #[inline]
     pub(crate) fn note(&mut self, w: impl FnOnce() -> Why) {
-        if self.trace && self.hops {
+        if self.explaining() {
             self.why.push(w());
         }
     }
@@ -434,7 +440,7 @@ impl World {
     pub(crate) fn drop_frame(&mut self, dev: DevId, frame: &[u8], reason: impl FnOnce() -> String) {
         self.stats.dropped += 1;
         self.dev_mut(dev).stats.dropped += 1;
-        if self.trace && self.hops {
+        if self.explaining() {
             let ns = self.dev(dev).ns;
             let mark = self.why_mark();
             self.why.push(Why::Drop(reason()));

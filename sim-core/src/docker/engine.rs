@@ -967,7 +967,7 @@ impl Engine {
             for oe in other.endpoints.iter().filter(|e| e.network != "bridge" && e.network != GWBRIDGE) {
                 let z = zones
                     .entry(oe.network.clone())
-                    .or_insert_with(|| crate::apps::DnsZone::new(format!("{}{}", self.ns_prefix, oe.network)));
+                    .or_insert_with(|| crate::apps::DnsZone::new(self.zone_key(&oe.network)));
                 for n in [other.name.as_str(), &other.id[..12]].into_iter().chain(oe.aliases.iter().map(String::as_str))
                 {
                     if oe.aliases.iter().any(|a| a == n) {
@@ -981,10 +981,19 @@ impl Engine {
         zones
     }
 
-    /// The networks whose names `c`'s embedded DNS answers, in the order it joined them
-    /// (the first that knows a name wins: *Embedded DNS*).
-    pub fn dns_networks<'a>(&self, c: &'a Container) -> impl Iterator<Item = &'a str> {
-        c.endpoints.iter().filter(|e| e.network != "bridge" && e.network != GWBRIDGE).map(|e| e.network.as_str())
+    /// The zones of the networks whose names `c`'s embedded DNS answers, in the order it
+    /// joined them (the first that knows a name wins: *Embedded DNS*).
+    pub fn dns_zone_keys(&self, c: &Container) -> Vec<String> {
+        c.endpoints
+            .iter()
+            .filter(|e| e.network != "bridge" && e.network != GWBRIDGE)
+            .map(|e| self.zone_key(&e.network))
+            .collect()
+    }
+
+    /// `DnsZone::key` of a network of this daemon.
+    fn zone_key(&self, network: &str) -> String {
+        format!("{}{network}", self.ns_prefix)
     }
 
     /// The server a container's image runs (webapp, mysql, a static web server). Its

@@ -971,7 +971,7 @@ impl Swarm {
     pub fn dns_zones(&self) -> Map<String, DnsZone> {
         let mut zones: Map<String, DnsZone> = Map::default();
         for net in &self.networks {
-            zones.insert(net.name.clone(), DnsZone::new(format!("swarm:{}", net.name)));
+            zones.insert(net.name.clone(), DnsZone::new(Self::zone_key(&net.name)));
         }
         for a in &self.attachments {
             if let Some(z) = zones.get_mut(&a.network) {
@@ -1001,20 +1001,26 @@ impl Swarm {
         zones
     }
 
-    /// The overlays whose names each swarm sandbox answers, in order, by sandbox name: a
-    /// task's are its service's networks, a standalone container's the overlays it joined.
-    pub fn dns_networks(&self) -> Map<String, Vec<String>> {
+    /// `DnsZone::key` of an overlay.
+    fn zone_key(network: &str) -> String {
+        format!("swarm:{network}")
+    }
+
+    /// The zones each swarm sandbox asks, in order, by sandbox name: a task's are its
+    /// service's networks, a standalone container's the overlays it joined.
+    pub fn dns_zone_keys(&self) -> Map<String, Vec<String>> {
         let mut out: Map<String, Vec<String>> = Map::default();
         for (si, s) in self.services.iter().enumerate() {
             for t in s.tasks.iter().filter(|t| t.state == TaskState::Running) {
-                out.entry(self.task_name(si, t)).or_insert_with(|| s.networks.clone());
+                out.entry(self.task_name(si, t))
+                    .or_insert_with(|| s.networks.iter().map(|n| Self::zone_key(n)).collect());
             }
         }
         let tasks: crate::world::Set<String> = out.keys().cloned().collect();
         for a in self.attachments.iter().filter(|a| !tasks.contains(&a.container)) {
-            let v = out.entry(a.container.clone()).or_default();
-            if !v.contains(&a.network) {
-                v.push(a.network.clone());
+            let (v, key) = (out.entry(a.container.clone()).or_default(), Self::zone_key(&a.network));
+            if !v.contains(&key) {
+                v.push(key);
             }
         }
         out
