@@ -40,8 +40,9 @@ pub fn line(w: &World, r: &Record, verbose: bool, quiet: bool) -> Option<String>
     // half of what `-q` cost.
     let shown = match r.dir {
         Dir::App => true,
-        Dir::Tx | Dir::Drop => !quiet,
-        Dir::Rx | Dir::Deliver => verbose && !quiet,
+        // A delivery ends a frame's journey: its last decisions (a REDIRECT, INPUT) are there.
+        Dir::Tx | Dir::Drop | Dir::Deliver => !quiet,
+        Dir::Rx => verbose && !quiet,
     };
     if !shown {
         return None;

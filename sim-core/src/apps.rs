@@ -614,8 +614,10 @@ impl World {
                 let id = self.next_ip_id(ns);
                 let p = Ipv4Params { src, dst, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df: true, tos: 0 };
                 let f = wire::icmp_echo_frame(&p, false, ident, seq, &data);
-                self.note(|| Why::App(format!("ping {dst}: echo request icmp_seq={seq}")));
-                self.ip_output(ns, f, rt, None);
+                self.originate(|w| {
+                    w.note(|| Why::App(format!("ping {dst}: echo request icmp_seq={seq}")));
+                    w.ip_output(ns, f, rt, None);
+                });
             }
             AppKind::UdpSend { dst, dport, sport, payload, count, interval, sent } => {
                 let (dst, dport, sport) = (*dst, *dport, *sport);
@@ -720,11 +722,11 @@ impl World {
         let id = self.next_ip_id(ns);
         let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl: defaults::TTL, id, df: true, tos: 0 };
         let f = wire::udp_frame(&p, sport, dport, payload);
-        if self.explaining() {
-            let n = payload.len();
-            self.note(|| Why::App(format!("{who}: {n} bytes to {dst}:{dport}")));
-        }
-        self.ip_output(ns, f, rt, None)
+        let n = payload.len();
+        self.originate(|w| {
+            w.note(|| Why::App(format!("{who}: {n} bytes to {dst}:{dport}")));
+            w.ip_output(ns, f, rt, None);
+        });
     }
 
     pub(crate) fn udp_to_app(&mut self, ns: NsId, dev: DevId, info: &wire::Ipv4Info, ip: &[u8]) {
@@ -983,7 +985,18 @@ impl World {
             tos: 0,
         };
         let f = wire::tcp_frame(&p, t, payload);
-        self.ip_output(ns, f, rt, None)
+        let state = self.netns(ns).tcp.get(&key).map(|c| c.state);
+        self.originate(|w| {
+            w.note(|| {
+                let n = payload.len();
+                let what = match state {
+                    Some(st) => format!("TCP {st:?}: segment with {n} bytes to {}:{}", key.remote.0, key.remote.1),
+                    None => format!("TCP: segment with {n} bytes to {}:{}", key.remote.0, key.remote.1),
+                };
+                Why::Local { what }
+            });
+            w.ip_output(ns, f, rt, None);
+        });
     }
 
     fn tcp_segment(&self, c: &TcpConn, key: TcpKey) -> TcpRepr {
@@ -1067,7 +1080,11 @@ impl World {
             tos: 0,
         };
         let f = wire::tcp_frame(&p, &t, &[]);
-        self.ip_output(ns, f, rt, None)
+        let dport = seg.dport;
+        self.originate(|w| {
+            w.note(|| Why::Local { what: format!("TCP RST: no socket on port {dport}") });
+            w.ip_output(ns, f, rt, None);
+        });
     }
 
     pub(crate) fn tcp_rcv(&mut self, ns: NsId, dev: DevId, info: &wire::Ipv4Info, ip: &[u8]) {

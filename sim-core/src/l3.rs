@@ -126,10 +126,10 @@ impl World {
             }
             let ip = arp.target_ip;
             self.record_deliver(ns, dev, || Why::ArpReply { ip });
-            let mark = self.why_mark();
-            self.note(|| Why::ArpReply { ip });
-            self.dev_xmit(dev, reply.frame(mac, arp.sender_mac));
-            self.why_reset(mark);
+            self.originate(|w| {
+                w.note(|| Why::ArpReply { ip });
+                w.dev_xmit(dev, reply.frame(mac, arp.sender_mac));
+            });
             return;
         }
         // Replies (and requests not for us, gratuitous ones included) only update entries
@@ -242,10 +242,12 @@ impl World {
             return;
         }
         let mac = self.dev(dev).mac;
-        self.note(|| Why::App(format!("dockerd: unsolicited ARP for {ip} on a new interface")));
         let req =
             ArpRepr { op: wire::ARP_REQUEST, sender_mac: mac, sender_ip: ip, target_mac: Mac::ZERO, target_ip: ip };
-        self.dev_xmit(dev, req.frame(mac, Mac::BROADCAST));
+        self.originate(|w| {
+            w.note(|| Why::App(format!("dockerd: unsolicited ARP for {ip} on a new interface")));
+            w.dev_xmit(dev, req.frame(mac, Mac::BROADCAST));
+        });
     }
 
     /// Sends an IP packet (a frame with 14 bytes of room) to `nexthop` on `dev`, resolving
@@ -329,12 +331,13 @@ impl World {
                 e.epoch = e.epoch.wrapping_add(1);
                 let epoch = e.epoch;
                 self.schedule(defaults::ARP_RETRANS, Event::Neigh { ns, dev, ip: nexthop, epoch });
-                if trace {
-                    let dn = self.dev(dev).name.clone();
-                    self.note(|| Why::Neigh { ip: nexthop, dev: dn, state: "none → INCOMPLETE", mac: None });
-                    self.note(|| Why::ArpProbe { ip: nexthop, attempt: 1, max: defaults::MCAST_SOLICIT, queued: 1 });
-                }
-                self.arp_solicit(ns, dev, nexthop, None, src_hint);
+                // The ARP request is explained by the resolution, not by the packet it waits for.
+                let dn = self.dev(dev).name.clone();
+                self.originate(|w| {
+                    w.note(|| Why::Neigh { ip: nexthop, dev: dn, state: "none → INCOMPLETE", mac: None });
+                    w.note(|| Why::ArpProbe { ip: nexthop, attempt: 1, max: defaults::MCAST_SOLICIT, queued: 1 });
+                    w.arp_solicit(ns, dev, nexthop, None, src_hint);
+                });
             }
         }
     }
@@ -582,7 +585,10 @@ impl World {
                     tos: 0,
                 };
                 let reply = wire::icmp_echo_frame(&p, true, ident, seq, &l4[8..]);
-                self.ip_output(ns, reply, rt, None);
+                self.originate(|w| {
+                    w.note(|| Why::Local { what: format!("kernel: ICMP echo reply to {src} icmp_seq={seq}") });
+                    w.ip_output(ns, reply, rt, None);
+                });
             }
             _ => self.icmp_to_app(ns, dev, info, ip),
         }
@@ -683,11 +689,16 @@ impl World {
         let mut meta = PacketMeta::default();
         let dst0 = wire::ipv4_info(&frame[wire::ETH_HLEN..]).map(|i| i.dst).ok();
         let out_dev = self.out_dev(ns, rt);
-        if self.explaining()
-            && let OutRoute::Main(i) = rt
-        {
-            let t = self.route_text(&self.netns(ns).routes[i]);
-            self.note(|| Why::Route { route: t });
+        if self.explaining() {
+            let route = match rt {
+                OutRoute::Main(i) => self.route_text(&self.netns(ns).routes[i]),
+                // The local table: `ip route show table local` prints it so.
+                OutRoute::Local(lo) => match dst0 {
+                    Some(d) => format!("local {d} dev {} table local", self.dev(lo).name),
+                    None => format!("local dev {} table local", self.dev(lo).name),
+                },
+            };
+            self.note(|| Why::Route { route });
         }
         if self.nf_hook(ns, Hook::Output, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(out_dev)) == Verdict::Drop
         {
@@ -766,8 +777,10 @@ impl World {
         let p =
             Ipv4Params { src, dst: info.src, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df: false, tos: 0xc0 };
         let f = wire::icmp_error_frame(&p, kind, &offending[..info.total_len]);
-        self.note(|| Why::Local { what: format!("ICMP {kind:?} sent to {}", info.src) });
-        self.ip_output(ns, f, rt, None)
+        self.originate(|w| {
+            w.note(|| Why::Local { what: format!("ICMP {kind:?} sent to {}", info.src) });
+            w.ip_output(ns, f, rt, None);
+        });
     }
 }
 

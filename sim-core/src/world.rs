@@ -401,6 +401,20 @@ impl World {
         }
     }
 
+    /// Sends a packet or frame this namespace makes itself (a program's, or the kernel's:
+    /// an echo reply, an ICMP error, an ARP request or reply). Its reasons start empty and
+    /// are what `send` notes and what happens to it from there: not the reasons of the frame
+    /// that caused it, nor of a packet sent before it in the same event. The event's chain
+    /// is back afterwards, for whatever else the event records about its own frame.
+    pub(crate) fn originate(&mut self, send: impl FnOnce(&mut World)) {
+        if !self.explaining() {
+            return send(self);
+        }
+        let caused_by = std::mem::take(&mut self.why);
+        send(self);
+        self.why = caused_by;
+    }
+
     #[inline]
     pub(crate) fn why_mark(&self) -> usize {
         self.why.len()

@@ -131,3 +131,46 @@ fn printed_plans_load_back_unchanged() {
     }
     assert!(n >= 5);
 }
+
+/// Every frame a shipped lab sends or drops is explained, and by its own decisions: an ARP
+/// request by the neighbour resolution, not by the NAT rules of the packet waiting for it; a
+/// TCP segment by its connection, not by a program's line about another packet sent in the
+/// same event. What a frame is comes from its bytes (etherparse), not from the simulator.
+#[test]
+fn every_hop_of_every_lab_has_reasons_of_its_own() {
+    use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+    use sim_core::trace::Why;
+    let root = format!("{}/../scenarios", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<std::path::PathBuf> = vec![format!("{root}/swarm-webapp-mysql.ron").into()];
+    for dir in ["linux", "docker"] {
+        for e in std::fs::read_dir(format!("{root}/{dir}")).expect("scenarios") {
+            let p = e.expect("entry").path();
+            if p.extension().is_some_and(|x| x == "ron") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut hops = 0;
+    for path in &files {
+        let l = Loaded::from_file(path).unwrap_or_else(|e| panic!("{e}"));
+        let mut sim = l.build(None).unwrap_or_else(|e| panic!("{e}"));
+        sim.run_until(Until::Idle);
+        for r in sim.records().iter().filter(|r| matches!(r.dir, Dir::Tx | Dir::Drop)) {
+            hops += 1;
+            let at = format!("{}: event {} {:?}", path.display(), r.event.0, r.dir);
+            assert!(!r.why.is_empty(), "{at}: a hop without a reason");
+            let Some(frame) = r.frame.as_deref() else { continue };
+            if frame.get(12..14) == Some(&[0x08, 0x06]) {
+                let netfilter = r.why.iter().any(|w| matches!(w, Why::Netfilter(_) | Why::Ipvs(_)));
+                assert!(!netfilter, "{at}: an ARP frame explained by netfilter or IPVS: {:?}", r.why);
+            }
+            let Ok(p) = SlicedPacket::from_ethernet(frame) else { continue };
+            if let (Some(NetSlice::Ipv4(_)), Some(TransportSlice::Tcp(_))) = (&p.net, &p.transport) {
+                let apps: Vec<&Why> = r.why.iter().filter(|w| matches!(w, Why::App(_))).collect();
+                assert!(apps.is_empty(), "{at}: a TCP segment explained by a program's line: {apps:?}");
+            }
+        }
+    }
+    assert!(hops > 1000, "{hops} hops in {} labs", files.len());
+}
