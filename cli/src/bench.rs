@@ -31,6 +31,29 @@ pub enum Which {
         #[arg(long, default_value_t = 1)]
         rounds: u32,
     },
+    /// K hosts on an underlay switch, each a bridge with M containers and a VXLAN port;
+    /// every container sends P UDP datagrams to a random container on another host.
+    Overlay {
+        #[arg(long, default_value_t = 2)]
+        hosts: usize,
+        #[arg(long, default_value_t = 32)]
+        containers: usize,
+        #[arg(long, default_value_t = 4000)]
+        packets: u32,
+        /// UDP payload bytes.
+        #[arg(long, default_value_t = 64)]
+        size: usize,
+        #[arg(long, default_value = "100us")]
+        interval: SimTime,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also run the ns-3 baseline `bench_overlay` (BENCHMARKS.md) with the same K, M and
+        /// P, alternating with netsim, and print both.
+        #[arg(long)]
+        ns3: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
+    },
     /// A Docker lab of N containers on one user-defined bridge, then pings by name: loads the
     /// file (every step checked) and runs it, timing both.
     Docker {
@@ -56,6 +79,37 @@ pub enum Which {
 
 pub fn run(w: Which) -> Result<()> {
     match w {
+        Which::Overlay { hosts, containers, packets, size, interval, seed, ns3, rounds } => {
+            if hosts < 2 || containers == 0 {
+                return Err(miette!("--hosts must be at least 2 and --containers at least 1"));
+            }
+            for round in 0..rounds.max(1) {
+                let cfg =
+                    sim_core::bench::Overlay { hosts, containers, packets, size, interval, seed: seed + round as u64 };
+                let t0 = Instant::now();
+                let mut sim = sim_core::bench::overlay(cfg);
+                let setup = t0.elapsed().as_secs_f64();
+                let t1 = Instant::now();
+                sim.run_until(Until::Idle);
+                let run = t1.elapsed().as_secs_f64();
+                let st = &sim.world.stats;
+                let c = hosts * containers;
+                let received = sim_core::bench::received(&sim);
+                outln!(
+                    "netsim scenario=overlay K={hosts} M={containers} C={c} P={packets} sent={} delivered={received} events={} hops={} setup_s={setup:.3} run_s={run:.3} events_per_s={:.0} hops_per_s={:.0} maxrss_kb={}",
+                    c as u64 * packets as u64,
+                    sim.events_run,
+                    st.hops,
+                    sim.events_run as f64 / run,
+                    st.hops as f64 / run,
+                    max_rss_kb().unwrap_or(0)
+                );
+                if let Some(bin) = &ns3 {
+                    let args = [format!("--K={hosts}"), format!("--M={containers}"), format!("--P={packets}")];
+                    ns3_round(bin, &args, st.hops as f64 / run)?;
+                }
+            }
+        }
         Which::Docker { containers, pings, trace, save } => {
             if containers == 0 {
                 return Err(miette!("--containers must be at least 1"));
@@ -148,31 +202,33 @@ pub fn run(w: Which) -> Result<()> {
                     max_rss_kb().unwrap_or(0)
                 );
                 if let Some(bin) = &ns3 {
-                    let out = Command::new(bin)
-                        .arg(format!("--N={hosts}"))
-                        .arg(format!("--P={packets}"))
-                        .arg("--countHops=1")
-                        .output()
-                        .map_err(|e| {
-                            miette!(
-                                help = "BIN is the ns-3 baseline program described in BENCHMARKS.md",
-                                "cannot run ns-3 benchmark {}: {e}",
-                                bin.display()
-                            )
-                        })?;
-                    let text = String::from_utf8_lossy(&out.stdout);
-                    let line = text
-                        .lines()
-                        .find(|l| l.starts_with("RESULT"))
-                        .ok_or_else(|| miette!("{} printed no RESULT line", bin.display()))?;
-                    outln!("ns-3   {}", line.trim_start_matches("RESULT "));
-                    let ns3_hops: f64 = field(line, "hops_per_s").unwrap_or(0.0);
-                    if ns3_hops > 0.0 {
-                        outln!("ratio  netsim/ns-3 frame-hops/s = {:.1}x", (st.hops as f64 / run) / ns3_hops);
-                    }
+                    ns3_round(bin, &[format!("--N={hosts}"), format!("--P={packets}")], st.hops as f64 / run)?;
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// One run of an ns-3 baseline program with `args` (and `--countHops=1`): prints its RESULT
+/// line and the ratio of netsim's frame-hops/s to its.
+fn ns3_round(bin: &std::path::Path, args: &[String], netsim_hops_per_s: f64) -> Result<()> {
+    let out = Command::new(bin).args(args).arg("--countHops=1").output().map_err(|e| {
+        miette!(
+            help = "BIN is the ns-3 baseline program described in BENCHMARKS.md",
+            "cannot run ns-3 benchmark {}: {e}",
+            bin.display()
+        )
+    })?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("RESULT"))
+        .ok_or_else(|| miette!("{} printed no RESULT line", bin.display()))?;
+    outln!("ns-3   {}", line.trim_start_matches("RESULT "));
+    let ns3_hops: f64 = field(line, "hops_per_s").unwrap_or(0.0);
+    if ns3_hops > 0.0 {
+        outln!("ratio  netsim/ns-3 frame-hops/s = {:.1}x", netsim_hops_per_s / ns3_hops);
     }
     Ok(())
 }
