@@ -78,6 +78,14 @@ pub struct StepError {
     pub message: String,
 }
 
+/// What checking a file's steps found: each failing step, and what each step changes in the
+/// plan (`None` for a step that changes nothing or fails).
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    pub errors: Vec<StepError>,
+    pub deltas: Vec<Option<crate::reconf::PlanDelta>>,
+}
+
 /// The namespace and bridge of the LAN switch the hosts plug into.
 pub const LAN_NS: &str = "lan";
 pub const LAN_BRIDGE: &str = "lan0";
@@ -93,8 +101,17 @@ pub struct Director {
     pub scripted: usize,
     /// The scenario's own plan plus the LAN: what no daemon owns.
     base: Plan,
-    /// The plan the world realises now.
-    pub plan: Plan,
+    /// The plan the world realises now, unless `plan_stale` (then `compile()` gives it).
+    plan: Plan,
+    /// Steps ran with deltas from `prepared`, so `plan` is behind the daemons' state.
+    plan_stale: bool,
+    /// What each of the file's steps changes in the plan, as the load check found it
+    /// (`check_all`): the run applies these rather than compiling and diffing the whole
+    /// plan again. Dropped once a typed command makes the run leave the file's path.
+    prepared: Option<Arc<Vec<Option<crate::reconf::PlanDelta>>>>,
+    /// Debug builds keep the plan compiled at every step, to check `prepared` against it.
+    #[cfg(debug_assertions)]
+    shadow_plan: Plan,
     /// Index of the next step to run.
     pub next: usize,
     /// The client app the next step waits for.
@@ -186,6 +203,10 @@ impl Director {
             scripted: steps.len(),
             base,
             plan: Plan::default(),
+            plan_stale: false,
+            prepared: None,
+            #[cfg(debug_assertions)]
+            shadow_plan: Plan::default(),
             next: 0,
             waiting: None,
             transcript: Vec::new(),
@@ -197,6 +218,10 @@ impl Director {
             engine_spec: spec,
         };
         d.plan = d.compile();
+        #[cfg(debug_assertions)]
+        {
+            d.shadow_plan = d.plan.clone();
+        }
         Ok(d)
     }
 
@@ -251,48 +276,52 @@ impl Director {
     }
 
     /// Runs every step's control-plane part on a copy, to report a bad step when the file
-    /// loads rather than halfway through a run.
-    pub fn check(&self) -> Result<(), StepError> {
+    /// loads rather than halfway through a run. As a shell script without `set -e`, it goes
+    /// on after a step that fails: a later step sees what the earlier ones did, failed ones
+    /// included. Returns every failure and, for each step that changed the plan, the change.
+    pub fn check_all(&self) -> Checked {
         let mut d = self.clone();
-        let mut world = None;
-        for i in 0..d.steps.len() {
-            let step = d.steps[i].clone();
-            d.dry_run(&step, &mut world).map_err(|message| StepError { index: i, message })?;
-        }
-        Ok(())
-    }
-
-    /// As [`Director::check`], but goes on after a step that fails, as a shell script
-    /// without `set -e` does, and returns every failure: a later step sees what the
-    /// earlier ones did, failed ones included.
-    pub fn check_all(&self) -> Vec<StepError> {
-        let mut d = self.clone();
-        let mut errors = Vec::new();
+        let mut checked = Checked::default();
         let mut world = None;
         for i in 0..d.steps.len() {
             let Some(step) = d.steps.get(i).cloned() else { break };
-            if let Err(message) = d.dry_run(&step, &mut world) {
-                errors.push(StepError { index: i, message });
+            match d.dry_run(&step, &mut world) {
+                Ok(delta) => checked.deltas.push(delta),
+                Err(message) => {
+                    checked.deltas.push(None);
+                    checked.errors.push(StepError { index: i, message });
+                }
             }
         }
-        errors
+        checked
+    }
+
+    /// The plan the world realises now.
+    pub fn plan(&self) -> std::borrow::Cow<'_, Plan> {
+        if self.plan_stale { std::borrow::Cow::Owned(self.compile()) } else { std::borrow::Cow::Borrowed(&self.plan) }
+    }
+
+    /// Lets the run apply the deltas the load check found (`check_all` of this director's
+    /// copy, with the same seed) instead of computing each again.
+    pub fn prepare(&mut self, deltas: Option<Arc<Vec<Option<crate::reconf::PlanDelta>>>>) {
+        self.prepared = deltas;
     }
 
     /// A step's control-plane part: the daemon's answer, and the plan it leads to must be one
     /// the world can build. The world of the previous check takes the step's delta, as the
     /// run will, so checking a file costs what its steps change, not the world once per step.
-    fn dry_run(&mut self, step: &Step, world: &mut Option<World>) -> Result<(), String> {
-        if let Outcome::Changed(_) = self.command(step, SimTime::ZERO)? {
-            let new = self.compile();
-            let built = match world.take() {
-                Some(mut w) => w.apply_delta(&self.plan.diff(&new)).map(|()| w),
-                None => World::from_plan(&new, 0),
-            };
-            self.plan = new;
-            // After a failure the next check builds afresh: a half-applied delta proves nothing.
-            *world = Some(built.map_err(|e| format!("netsim: the resulting plan is invalid: {e}"))?);
-        }
-        Ok(())
+    fn dry_run(&mut self, step: &Step, world: &mut Option<World>) -> Result<Option<crate::reconf::PlanDelta>, String> {
+        let Outcome::Changed(_) = self.command(step, SimTime::ZERO)? else { return Ok(None) };
+        let new = self.compile();
+        let delta = self.plan.diff(&new);
+        let built = match world.take() {
+            Some(mut w) => w.apply_delta(&delta).map(|()| w),
+            None => World::from_plan(&new, 0),
+        };
+        self.plan = new;
+        // After a failure the next check builds afresh: a half-applied delta proves nothing.
+        *world = Some(built.map_err(|e| format!("netsim: the resulting plan is invalid: {e}"))?);
+        Ok(Some(delta))
     }
 
     /// Checks a command typed during the run, as the shell or the daemon would answer it
@@ -302,7 +331,7 @@ impl Director {
             let names: Vec<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
             return Err(format!("no host `{on}` (hosts: {})", names.join(", ")));
         }
-        self.clone().dry_run(&Step { at: None, on: on.into(), run: run.into() }, &mut None)
+        self.clone().dry_run(&Step { at: None, on: on.into(), run: run.into() }, &mut None).map(|_| ())
     }
 
     /// When step `i` is due: its own `at`, or `None` when it waits for the previous one.
@@ -322,12 +351,18 @@ impl Director {
             let line = step.run.clone();
             world.app_log(ns, || line);
         }
+        let prepared = self.prepared.as_ref().and_then(|p| p.get(i)).and_then(Option::clone);
+        if prepared.is_none() && self.plan_stale {
+            // The plan before this step, for a diff of its own.
+            self.plan = self.compile();
+            self.plan_stale = false;
+        }
         let out = self.command(&step, now);
         let mut app = None;
         let mut effects = Effects::default();
         let output = match out {
             Ok(Outcome::Changed(text)) => {
-                effects = self.realise(world)?;
+                effects = self.realise(world, prepared)?;
                 Ok(text)
             }
             Ok(Outcome::Printed(text)) => Ok(text),
@@ -364,11 +399,34 @@ impl Director {
     }
 
     /// Applies the daemons' new plan to the world and starts the servers of new sandboxes.
-    fn realise(&mut self, world: &mut World) -> Result<Effects, PlanError> {
-        let new = self.compile();
-        let delta = self.plan.diff(&new);
+    fn realise(&mut self, world: &mut World, prepared: Option<crate::reconf::PlanDelta>) -> Result<Effects, PlanError> {
+        let used_prepared = prepared.is_some();
+        let delta = match prepared {
+            Some(delta) => {
+                // The load check ran the same commands from the same state: its delta is this
+                // step's (debug builds, the tests, compare it with a fresh one below).
+                self.plan_stale = true;
+                delta
+            }
+            None => {
+                let new = self.compile();
+                let delta = self.plan.diff(&new);
+                self.plan = new;
+                delta
+            }
+        };
+        #[cfg(debug_assertions)]
+        {
+            let new = self.compile();
+            let fresh = self.shadow_plan.diff(&new);
+            assert!(
+                !used_prepared || fresh == delta,
+                "the load check's delta is not this step's: {delta:?}\n{fresh:?}"
+            );
+            self.shadow_plan = new;
+        }
+        let _ = used_prepared;
         world.apply_delta(&delta)?;
-        self.plan = new;
         let mut fx = Effects { delta: Some(delta), ..Default::default() };
         fx.zones = self.share_zones();
         let swarm_keys = self.swarm.as_ref().map(Swarm::dns_zone_keys).unwrap_or_default();
@@ -403,7 +461,11 @@ impl Director {
                 }
             }
         }
-        fx.started.extend(self.announce(world)?);
+        let announced = match &fx.delta {
+            Some(d) => self.announce(world, d)?,
+            None => Vec::new(),
+        };
+        fx.started.extend(announced);
         // Sandboxes that went away free their names for a new container.
         let alive: Set<String> =
             self.engines.iter().flat_map(|(_, e)| e.containers.iter().map(|c| e.sandbox_ns(c))).collect();
@@ -413,20 +475,23 @@ impl Director {
 
     /// v28+: every new sandbox interface with an address is announced by dockerd with unsolicited
     /// ARP requests (docs/docker-model.md *On the wire*; `Era::unsolicited_arps`, none in 20.10).
-    fn announce(&mut self, world: &mut World) -> Result<Vec<Traffic>, PlanError> {
+    fn announce(&mut self, world: &mut World, delta: &crate::reconf::PlanDelta) -> Result<Vec<Traffic>, PlanError> {
         let mut started = Vec::new();
         let n = self.engine_spec.version.unsolicited_arps();
         let sandbox =
             |ns: &str| ns.contains(':') && !ns.split_once(':').is_some_and(|(_, rest)| rest.starts_with("1-"));
-        let now: Vec<(String, String, std::net::Ipv4Addr)> = self
-            .plan
+        // What the step took away is no longer announced (a namespace takes its addresses).
+        let gone: Set<&str> = delta.removed.namespaces.iter().map(|n| n.name.as_str()).collect();
+        let dropped: Set<(&str, &str, std::net::Ipv4Addr)> =
+            delta.removed.addresses.iter().map(|a| (a.ns.as_str(), a.dev.as_str(), a.addr.addr)).collect();
+        self.announced.retain(|(ns, dev, ip)| !gone.contains(ns.as_str()) && !dropped.contains(&(ns, dev, *ip)));
+        let now: Vec<(String, String, std::net::Ipv4Addr)> = delta
+            .added
             .addresses
             .iter()
             .filter(|a| sandbox(&a.ns) && a.addr.len < 32)
             .map(|a| (a.ns.clone(), a.dev.clone(), a.addr.addr))
             .collect();
-        let present: Set<&(String, String, std::net::Ipv4Addr)> = now.iter().collect();
-        self.announced.retain(|x| present.contains(x));
         for x in &now {
             if n == 0 || self.announced.contains(x) {
                 continue;

@@ -350,6 +350,29 @@ pub struct Loaded {
     /// The file's text (without a leading UTF-8 byte order mark).
     pub text: String,
     spans: SpanIndex,
+    /// What checking the steps found each one changes, and the inputs it was found for: a
+    /// run of the same file with the same seed applies these instead of computing them again.
+    prepared: Option<Arc<Prepared>>,
+}
+
+/// The load check's deltas (`Director::check_all`), valid for exactly these inputs.
+struct Prepared {
+    seed: u64,
+    hosts: Vec<HostSpec>,
+    steps: Vec<Step>,
+    plan: Plan,
+    engine: crate::docker::era::EngineSpec,
+    deltas: Arc<Vec<Option<crate::reconf::PlanDelta>>>,
+}
+
+impl Prepared {
+    fn fits(&self, s: &Scenario, seed: u64) -> bool {
+        self.seed == seed
+            && self.engine == s.engine
+            && self.hosts == s.hosts
+            && self.steps == s.steps
+            && self.plan == s.plan
+    }
 }
 
 impl Loaded {
@@ -421,8 +444,25 @@ impl Loaded {
             };
             ScenarioError::from_problems(file, text, vec![p])
         })?;
-        let loaded = Loaded { scenario, file: file.to_string(), text: text.to_string(), spans: SpanIndex::build(text) };
-        loaded.validate()?;
+        let mut loaded = Loaded {
+            scenario,
+            file: file.to_string(),
+            text: text.to_string(),
+            spans: SpanIndex::build(text),
+            prepared: None,
+        };
+        let deltas = loaded.validate()?;
+        if deltas.iter().any(Option::is_some) {
+            let s = &loaded.scenario;
+            loaded.prepared = Some(Arc::new(Prepared {
+                seed: s.seed,
+                hosts: s.hosts.clone(),
+                steps: s.steps.clone(),
+                plan: s.plan.clone(),
+                engine: s.engine,
+                deltas: Arc::new(deltas),
+            }));
+        }
         Ok(loaded)
     }
 
@@ -446,25 +486,30 @@ impl Loaded {
     /// Every check that needs no run: names, references, the kernel's limits, the steps'
     /// commands. All problems are collected, each at its own item; the checks that need a
     /// plan without those problems (the world's, the steps') run once there are none.
-    fn validate(&self) -> Result<(), Box<ScenarioError>> {
+    fn validate(&self) -> Result<Vec<Option<crate::reconf::PlanDelta>>, Box<ScenarioError>> {
         let mut problems = Vec::new();
+        let mut deltas = Vec::new();
         let known = self.check_plan(&mut problems);
         self.check_traffic(&known, &mut problems);
         self.check_capture(&mut problems);
         if problems.is_empty() {
             match self.director_seeded(self.scenario.seed) {
                 Err(p) => problems.push(p),
-                Ok(d) => match World::from_plan(&d.plan, self.scenario.seed) {
+                Ok(d) => match World::from_plan(&d.plan(), self.scenario.seed) {
                     Err(e) => problems.push(self.about(
                         &e.token,
                         e.message,
                         Some("see scenarios/README.md for the plan's fields".into()),
                     )),
-                    Ok(_) => problems.extend(d.check_all().into_iter().map(|e| self.step_problem(e.index, &e.message))),
+                    Ok(_) => {
+                        let checked = d.check_all();
+                        problems.extend(checked.errors.iter().map(|e| self.step_problem(e.index, &e.message)));
+                        deltas = checked.deltas;
+                    }
                 },
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(self.fail(problems)) }
+        if problems.is_empty() { Ok(deltas) } else { Err(self.fail(problems)) }
     }
 
     /// Namespaces, interfaces and the references between them, with the kernel's rules for
@@ -810,8 +855,11 @@ impl Loaded {
     /// Builds the world and the engine, ready to run.
     pub fn build(&self, seed: Option<u64>) -> Result<Sim, Box<ScenarioError>> {
         let seed = seed.unwrap_or(self.scenario.seed);
-        let director = self.director_seeded(seed).map_err(|p| self.fail(vec![p]))?;
-        let mut w = World::from_plan(&director.plan, seed).map_err(|e| {
+        let mut director = self.director_seeded(seed).map_err(|p| self.fail(vec![p]))?;
+        if let Some(p) = self.prepared.as_ref().filter(|p| p.fits(&self.scenario, seed)) {
+            director.prepare(Some(p.deltas.clone()));
+        }
+        let mut w = World::from_plan(&director.plan(), seed).map_err(|e| {
             self.fail(vec![self.about(
                 &e.token,
                 e.message,

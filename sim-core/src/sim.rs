@@ -142,6 +142,8 @@ impl Sim {
             return Err("this scenario has no hosts to type commands on (add `hosts:` to it)".into());
         };
         d.check_typed(on, run)?;
+        // From here the run leaves the path the load check followed.
+        d.prepare(None);
         d.steps.push(crate::director::Step { at: Some(self.world.now), on: on.into(), run: run.into() });
         let i = d.steps.len() - 1;
         self.queue.push(self.world.now, (Event::Step(i as u32), NO_CAUSE));

@@ -457,8 +457,8 @@ fn ingress_jump_sits_in_forward_on_20_10() {
         &["docker swarm init --advertise-addr 192.0.2.2", "docker service create --name web -p 8080:80 nginx"],
     ));
     let d = s.director.as_ref().expect("director");
-    let jumps: Vec<&str> = d
-        .plan
+    let plan = d.plan();
+    let jumps: Vec<&str> = plan
         .iptables
         .iter()
         .filter(|r| r.ns == "host1" && r.table == "filter" && r.rule.ends_with("-j DOCKER-INGRESS"))

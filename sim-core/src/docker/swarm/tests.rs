@@ -344,8 +344,8 @@ fn dnsrr_gets_no_ipvs_and_no_vip_in_the_load_balancer() {
     for version in ["29", "20.10"] {
         let s = run(version, &[WEBRR]);
         let d = s.director.as_ref().expect("director");
-        assert!(d.plan.ipvs.is_empty(), "{version}: {:?}", d.plan.ipvs);
-        assert!(!d.plan.iptables.iter().any(|r| r.rule.contains("MARK")), "{version}");
+        assert!(d.plan().ipvs.is_empty(), "{version}: {:?}", d.plan().ipvs);
+        assert!(!d.plan().iptables.iter().any(|r| r.rule.contains("MARK")), "{version}");
         let node = swarm(&s).node("node1").expect("node1");
         assert!(node.fwmarks.is_empty(), "{version}: {:?}", node.fwmarks);
         // 20.10 makes the node's lb sandbox with dnsrr services alone, without a VIP in it
