@@ -352,8 +352,10 @@ impl Director {
             world.app_log(ns, || line);
         }
         let prepared = self.prepared.as_ref().and_then(|p| p.get(i)).and_then(Option::clone);
-        if prepared.is_none() && self.plan_stale {
-            // The plan before this step, for a diff of its own.
+        // The check found no change for a step it covers; any other step may change the plan
+        // and needs the plan before it, for a diff of its own.
+        let covered = self.prepared.as_ref().is_some_and(|p| i < p.len());
+        if !covered && self.plan_stale {
             self.plan = self.compile();
             self.plan_stale = false;
         }
@@ -400,6 +402,7 @@ impl Director {
 
     /// Applies the daemons' new plan to the world and starts the servers of new sandboxes.
     fn realise(&mut self, world: &mut World, prepared: Option<crate::reconf::PlanDelta>) -> Result<Effects, PlanError> {
+        #[cfg(debug_assertions)]
         let used_prepared = prepared.is_some();
         let delta = match prepared {
             Some(delta) => {
@@ -409,6 +412,7 @@ impl Director {
                 delta
             }
             None => {
+                debug_assert!(!self.plan_stale, "a step the load check saw change nothing changed the plan");
                 let new = self.compile();
                 let delta = self.plan.diff(&new);
                 self.plan = new;
@@ -425,7 +429,6 @@ impl Director {
             );
             self.shadow_plan = new;
         }
-        let _ = used_prepared;
         world.apply_delta(&delta)?;
         let mut fx = Effects { delta: Some(delta), ..Default::default() };
         fx.zones = self.share_zones();
