@@ -209,11 +209,11 @@ fn real_main() -> Result<()> {
                 pcap::check_not_input(p, &file)?;
                 TEXT_TO_STDERR.store(pcap::is_stdout(p), Ordering::Relaxed);
             }
-            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
+            let loaded = crate::load(&file)?;
             netns_run(&loaded, seed, pcap.as_deref())?;
         }
         Cmd::Diff { file, seed, against } => {
-            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
+            let loaded = crate::load(&file)?;
             let n = match against {
                 Some(trace) => diff_trace(&loaded, seed, &trace)?,
                 None => diff(&loaded, seed)?,
@@ -258,7 +258,7 @@ fn real_main() -> Result<()> {
             return run_sim(&file, seed, until, pcap.as_deref(), capture.as_deref(), verbose, quiet);
         }
         Cmd::Plan { file } => {
-            let loaded = Loaded::from_file(&file).map_err(|e| miette::Report::new(*e))?;
+            let loaded = crate::load(&file)?;
             // Realise it (and run the steps) so a plan that cannot be built is reported, not printed.
             let mut sim = loaded.build(None).map_err(|e| miette::Report::new(*e))?;
             let plan = match &sim.director {
@@ -453,9 +453,19 @@ enum InspectKind {
     Network,
 }
 
+/// Reads and checks a scenario file; its warnings (steps that fail, commands the simulator
+/// does not model) go to stderr, and the run goes on past them.
+fn load(file: &std::path::Path) -> Result<Loaded> {
+    let loaded = Loaded::from_file(file).map_err(|e| miette::Report::new(*e))?;
+    for w in &loaded.warnings {
+        eprintln!("{:?}", miette::Report::new(w.clone()));
+    }
+    Ok(loaded)
+}
+
 /// Loads, builds and runs a scenario without tracing, to its `until` or to the end.
 fn run_to_end(file: &std::path::Path, seed: Option<u64>, until: Option<SimTime>) -> Result<sim_core::Sim> {
-    let loaded = Loaded::from_file(file).map_err(|e| miette::Report::new(*e))?;
+    let loaded = crate::load(file)?;
     let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
     sim.world.trace = false;
     match until.or(loaded.scenario.until) {
@@ -486,7 +496,7 @@ fn run_sim(
         pcap::check_not_input(p, file)?;
         TEXT_TO_STDERR.store(pcap::is_stdout(p), Ordering::Relaxed);
     }
-    let loaded = Loaded::from_file(file).map_err(|e| miette::Report::new(*e))?;
+    let loaded = crate::load(file)?;
     let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
     // --capture replaces the scenario's `capture`.
     let names = capture.map(<[String]>::to_vec).or_else(|| loaded.scenario.capture.clone());

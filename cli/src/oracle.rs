@@ -53,7 +53,7 @@ fn err(e: Error) -> miette::Report {
 /// Runs the oracle (or compares with a kept record) and prints the differences; returns how
 /// many there are.
 pub fn run(file: &Path, seed: Option<u64>, against: Option<&Path>, save: Option<&Path>, force: bool) -> Result<usize> {
-    let loaded = Loaded::from_file(file).map_err(|e| miette::Report::new(*e))?;
+    let loaded = crate::load(file)?;
     let host = replay::hostable(&loaded).map_err(err)?;
     let (rec, flows) = match against {
         Some(dir) => {

@@ -248,22 +248,23 @@ fn a_typed_network_appears_in_ipam_and_the_transcript_marks_it_typed() {
 }
 
 #[test]
-fn a_rejected_command_shows_dockers_own_words() {
+fn a_failing_command_shows_dockers_own_words_and_its_exit_status_in_the_transcript() {
     let mut h = lab_at_end();
     type_on_console(&mut h, "docker network create appnet");
     // Enter in the field runs it too.
     h.key_press(egui::Key::Enter);
     settle(&mut h);
+    assert!(h.state().view.console_error.is_none(), "a failing command runs, as in a shell");
+    assert_eq!(h.state().session.as_ref().unwrap().typed.len(), 1);
+    h.state_mut().session.as_mut().unwrap().run_to_end();
+    settle(&mut h);
     let msg = "Error response from daemon: network with name appnet already exists";
-    assert_eq!(h.state().view.console_error.as_deref(), Some(msg));
-    assert!(h.state().session.as_ref().unwrap().typed.is_empty(), "a rejected command is not queued");
-    assert_eq!(h.state().view.console_input, "docker network create appnet", "kept, to fix it");
-    text_with(&h, &[msg]);
-    // A good command afterwards clears the error.
-    h.state_mut().view.console_input = "docker network ls".into();
+    text_with(&h, &[msg, "(exit status 1)"]);
+    // The console refuses only what it cannot take at all, such as nothing.
+    h.state_mut().view.console_input = "   ".into();
     click(&mut h, Role::Button, "Run");
-    assert!(h.state().view.console_error.is_none());
-    assert!(texts(&h, msg).is_empty());
+    assert!(h.state().view.console_error.as_deref().is_some_and(|e| e.starts_with("type a command")));
+    assert_eq!(h.state().session.as_ref().unwrap().typed.len(), 1);
 }
 
 #[test]

@@ -48,6 +48,45 @@ pub struct Step {
     pub on: String,
     /// The command line.
     pub run: String,
+    /// The lesson is this command's failure: the loader expects it to fail and says so
+    /// when it does not; an unmarked step that fails is reported as a warning. Either way
+    /// the lab goes on, as a shell without `set -e` does.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fails: bool,
+}
+
+/// A command that failed, as its shell saw it: what it printed and its exit status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    pub status: u8,
+    /// The simulator cannot run the command at all (a program or a docker command it does
+    /// not model); the message says so in netsim's words, not the engine's.
+    pub unmodelled: bool,
+}
+
+impl Failure {
+    /// A failure of the docker CLI or the daemon behind it: docker/cli exits 125 on a flag it
+    /// cannot parse (`cli/cobra.go`, `FlagErrorFunc`) and on any failure of `docker run`
+    /// before the container's command runs (`cli/command/container/run.go`), 1 otherwise.
+    fn docker(message: String, flag_error: bool, run: bool) -> Failure {
+        let unmodelled = message.trim_start_matches("docker: ").starts_with("netsim:");
+        let status = if unmodelled {
+            127
+        } else if flag_error || run {
+            125
+        } else {
+            1
+        };
+        Failure { message, status, unmodelled }
+    }
+
+    /// A program on a host or in a container failed to start: bash's 127 for a program it
+    /// cannot find, 1 for a usage error the program reports itself.
+    fn program(message: String) -> Failure {
+        let unmodelled = message.starts_with("netsim:");
+        Failure { status: if unmodelled { 127 } else { 1 }, message, unmodelled }
+    }
 }
 
 /// What a step printed, and what it did to the kernel and the processes: enough for another
@@ -59,6 +98,9 @@ pub struct StepLog {
     pub host: String,
     pub line: String,
     pub output: Result<String, String>,
+    /// The command's exit status when it failed before anything ran (0 otherwise: a
+    /// program's own status is known only when it ends).
+    pub status: u8,
     /// The plan change the step made.
     pub delta: Option<crate::reconf::PlanDelta>,
     /// Processes the step started: new sandboxes' servers and announcements, then its
@@ -71,17 +113,20 @@ pub struct StepLog {
     pub zones: Vec<Arc<DnsZone>>,
 }
 
-/// A step that cannot run: which one and why, in the words Docker or the shell would use.
+/// A step that fails: which one and why, in the words Docker or the shell would use.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepError {
     pub index: usize,
-    pub message: String,
+    pub failure: Failure,
 }
 
-/// What checking a file's steps found: each failing step, and what each step changes in the
-/// plan (`None` for a step that changes nothing or fails).
+/// What checking a file's steps found: each step that fails as a command (the run shows the
+/// failure and goes on), each step whose effect the simulator cannot build (the file cannot
+/// run), and what each step changes in the plan (`None` for a step that changes nothing or
+/// fails).
 #[derive(Clone, Debug, Default)]
 pub struct Checked {
+    pub failures: Vec<StepError>,
     pub errors: Vec<StepError>,
     pub deltas: Vec<Option<crate::reconf::PlanDelta>>,
 }
@@ -285,11 +330,25 @@ impl Director {
         let mut world = None;
         for i in 0..d.steps.len() {
             let Some(step) = d.steps.get(i).cloned() else { break };
+            // A step on a host the file does not have is the file's mistake, not a command's.
+            if let Err(message) = d.host(&step.on) {
+                checked.deltas.push(None);
+                checked
+                    .errors
+                    .push(StepError { index: i, failure: Failure { message, status: 127, unmodelled: true } });
+                continue;
+            }
             match d.dry_run(&step, &mut world) {
                 Ok(delta) => checked.deltas.push(delta),
-                Err(message) => {
+                Err(Dry::Failed(failure)) => {
                     checked.deltas.push(None);
-                    checked.errors.push(StepError { index: i, message });
+                    checked.failures.push(StepError { index: i, failure });
+                }
+                Err(Dry::Invalid(message)) => {
+                    checked.deltas.push(None);
+                    checked
+                        .errors
+                        .push(StepError { index: i, failure: Failure { message, status: 1, unmodelled: true } });
                 }
             }
         }
@@ -310,8 +369,8 @@ impl Director {
     /// A step's control-plane part: the daemon's answer, and the plan it leads to must be one
     /// the world can build. The world of the previous check takes the step's delta, as the
     /// run will, so checking a file costs what its steps change, not the world once per step.
-    fn dry_run(&mut self, step: &Step, world: &mut Option<World>) -> Result<Option<crate::reconf::PlanDelta>, String> {
-        let Outcome::Changed(_) = self.command(step, SimTime::ZERO)? else { return Ok(None) };
+    fn dry_run(&mut self, step: &Step, world: &mut Option<World>) -> Result<Option<crate::reconf::PlanDelta>, Dry> {
+        let Outcome::Changed(_) = self.command(step, SimTime::ZERO).map_err(Dry::Failed)? else { return Ok(None) };
         let new = self.compile();
         let delta = self.plan.diff(&new);
         let built = match world.take() {
@@ -320,18 +379,28 @@ impl Director {
         };
         self.plan = new;
         // After a failure the next check builds afresh: a half-applied delta proves nothing.
-        *world = Some(built.map_err(|e| format!("netsim: the resulting plan is invalid: {e}"))?);
+        *world = Some(built.map_err(|e| Dry::Invalid(format!("netsim: the resulting plan is invalid: {e}")))?);
         Ok(Some(delta))
     }
 
-    /// Checks a command typed during the run, as the shell or the daemon would answer it
-    /// (on a copy: nothing changes here).
+    /// Checks a command typed during the run before it is queued: it must name a host, and
+    /// its effect must be one the simulator can build. A command that fails as a command
+    /// (the daemon refuses it, a program is missing) runs and shows its failure, as a shell
+    /// would.
     pub fn check_typed(&self, on: &str, run: &str) -> Result<(), String> {
-        if !self.hosts.iter().any(|h| h.name == on) {
-            let names: Vec<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
-            return Err(format!("no host `{on}` (hosts: {})", names.join(", ")));
+        self.host(on)?;
+        match self.clone().dry_run(&Step { at: None, on: on.into(), run: run.into(), fails: false }, &mut None) {
+            Err(Dry::Invalid(m)) => Err(m),
+            _ => Ok(()),
         }
-        self.clone().dry_run(&Step { at: None, on: on.into(), run: run.into() }, &mut None).map(|_| ())
+    }
+
+    /// The host a step names, or the hosts it could have named.
+    pub fn host(&self, on: &str) -> Result<&HostSpec, String> {
+        self.hosts.iter().find(|h| h.name == on).ok_or_else(|| {
+            let names: Vec<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
+            format!("no host `{on}` (hosts: {})", names.join(", "))
+        })
     }
 
     /// When step `i` is due: its own `at`, or `None` when it waits for the previous one.
@@ -360,6 +429,7 @@ impl Director {
             self.plan_stale = false;
         }
         let out = self.command(&step, now);
+        let mut status = 0;
         let mut app = None;
         let mut effects = Effects::default();
         let output = match out {
@@ -374,7 +444,10 @@ impl Director {
                 effects.started.push(t);
                 Ok(String::new())
             }
-            Err(e) => Err(e),
+            Err(f) => {
+                status = f.status;
+                Err(f.message)
+            }
         };
         if let Some(ns) = host_ns {
             let text = match &output {
@@ -385,6 +458,9 @@ impl Director {
                 let l = format!("  {l}");
                 world.app_log(ns, || l);
             }
+            if status != 0 {
+                world.app_log(ns, || format!("  (exit status {status})"));
+            }
         }
         self.transcript.push(StepLog {
             index: i,
@@ -392,6 +468,7 @@ impl Director {
             host: step.on.clone(),
             line: step.run.clone(),
             output,
+            status,
             delta: effects.delta,
             started: effects.started,
             dns: effects.dns,
@@ -512,26 +589,34 @@ impl Director {
     }
 
     /// The command's effect on the control plane.
-    fn command(&mut self, step: &Step, now: SimTime) -> Result<Outcome, String> {
-        let Some(host) = self.hosts.iter().find(|h| h.name == step.on).cloned() else {
-            let names: Vec<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
-            return Err(format!("no host `{}` (hosts: {})", step.on, names.join(", ")));
-        };
+    fn command(&mut self, step: &Step, now: SimTime) -> Result<Outcome, Failure> {
+        let host =
+            self.host(&step.on).cloned().map_err(|message| Failure { message, status: 127, unmodelled: true })?;
         let line = step.run.trim();
         if line.starts_with("docker ") || line == "docker" {
             if self.engine_mut(&host.name).is_none() {
-                return Err(format!("{}: docker: command not found (the host has `docker: false`)", host.name));
+                return Err(Failure {
+                    message: "bash: docker: command not found".into(),
+                    status: 127,
+                    unmodelled: false,
+                });
             }
-            let cmd = cli::parse(line).map_err(|e| format!("docker: {}", e.message))?;
-            return self.docker(&host, &cmd, now).map_err(|EngineError(e)| e);
+            let cmd = cli::parse(line)
+                .map_err(|e| Failure::docker(format!("docker: {}", e.message), cli::is_flag_error(&e), false))?;
+            let run = matches!(cmd, cli::DockerCommand::Run(_));
+            return self.docker(&host, &cmd, now).map_err(|EngineError(e)| {
+                // docker/cli prints a failed `docker run`'s daemon error after `docker: `.
+                let e = if run && e.starts_with("Error response from daemon") { format!("docker: {e}") } else { e };
+                Failure::docker(e, false, run)
+            });
         }
         if ["systemctl stop docker", "service docker stop"].contains(&line) {
-            return self.stop_daemon(&host.name).map(Outcome::Changed).map_err(|EngineError(e)| e);
+            return self.stop_daemon(&host.name).map(Outcome::Changed).map_err(|EngineError(e)| Failure::program(e));
         }
-        let words = cli::shell_words(line).map_err(|e| e.message)?;
+        let words = cli::shell_words(line).map_err(|e| Failure::program(format!("bash: {}", e.message)))?;
         let argv = cli::Argv { words: words.iter().map(|w| w.0.clone()).collect(), spans: Vec::new() };
         let t = crate::docker::engine::app_traffic(cli::parse_app_command(&argv), &argv, host.name.clone(), now)
-            .map_err(|e| e.0)?;
+            .map_err(|e| Failure::program(e.0))?;
         Ok(Outcome::Client(t))
     }
 }
@@ -753,6 +838,14 @@ enum Outcome {
     Printed(String),
     /// A program to run.
     Client(Traffic),
+}
+
+/// Why a step's dry run stopped.
+enum Dry {
+    /// The command fails as a command: the run shows it and goes on.
+    Failed(Failure),
+    /// The command's effect is a plan the simulator cannot build.
+    Invalid(String),
 }
 
 /// Commands only a swarm manager answers.

@@ -177,6 +177,40 @@ impl ScenarioError {
     }
 }
 
+/// Something a file does that its author may not mean, at its file:line:col: shown before
+/// the run, which goes on.
+#[derive(Clone, Debug, thiserror::Error, Diagnostic)]
+#[error("{file}:{line}:{col}: {message}")]
+#[diagnostic(severity(Warning))]
+pub struct ScenarioWarning {
+    pub message: String,
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    #[source_code]
+    src: Option<Arc<Shown>>,
+    #[label("{label}")]
+    span: Option<SourceSpan>,
+    label: String,
+    #[help]
+    pub help: Option<String>,
+}
+
+impl From<&ScenarioError> for ScenarioWarning {
+    fn from(e: &ScenarioError) -> ScenarioWarning {
+        ScenarioWarning {
+            message: e.message.clone(),
+            file: e.file.clone(),
+            line: e.line,
+            col: e.col,
+            src: e.src.clone(),
+            span: e.span,
+            label: e.label.clone(),
+            help: e.help.clone(),
+        }
+    }
+}
+
 /// One thing wrong, at a byte range of the file.
 #[derive(Debug)]
 struct Problem {
@@ -184,6 +218,10 @@ struct Problem {
     message: String,
     label: String,
     help: Option<String>,
+}
+
+fn first_line(s: &str) -> &str {
+    s.trim().lines().next().unwrap_or_default()
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -353,7 +391,14 @@ pub struct Loaded {
     /// What checking the steps found each one changes, and the inputs it was found for: a
     /// run of the same file with the same seed applies these instead of computing them again.
     prepared: Option<Arc<Prepared>>,
+    /// What the file does that it may not mean: steps that fail (the lab goes on past them)
+    /// or do not fail as marked, commands the simulator does not model.
+    pub warnings: Vec<ScenarioWarning>,
 }
+
+/// What a file that loads brings besides its scenario: each step's plan change, and the
+/// warnings about its steps.
+type Validated = (Vec<Option<crate::reconf::PlanDelta>>, Vec<Problem>);
 
 /// The load check's deltas (`Director::check_all`), valid for exactly these inputs.
 struct Prepared {
@@ -450,8 +495,14 @@ impl Loaded {
             text: text.to_string(),
             spans: SpanIndex::build(text),
             prepared: None,
+            warnings: Vec::new(),
         };
-        let deltas = loaded.validate()?;
+        let (deltas, warnings) = loaded.validate()?;
+        if !warnings.is_empty() {
+            let all = ScenarioError::from_problems(file, text, warnings);
+            loaded.warnings =
+                all.all().map(|e| ScenarioWarning { src: all.src.clone(), ..ScenarioWarning::from(e) }).collect();
+        }
         if deltas.iter().any(Option::is_some) {
             let s = &loaded.scenario;
             loaded.prepared = Some(Arc::new(Prepared {
@@ -486,8 +537,9 @@ impl Loaded {
     /// Every check that needs no run: names, references, the kernel's limits, the steps'
     /// commands. All problems are collected, each at its own item; the checks that need a
     /// plan without those problems (the world's, the steps') run once there are none.
-    fn validate(&self) -> Result<Vec<Option<crate::reconf::PlanDelta>>, Box<ScenarioError>> {
+    fn validate(&self) -> Result<Validated, Box<ScenarioError>> {
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         let mut deltas = Vec::new();
         let known = self.check_plan(&mut problems);
         self.check_traffic(&known, &mut problems);
@@ -503,13 +555,54 @@ impl Loaded {
                     )),
                     Ok(_) => {
                         let checked = d.check_all();
-                        problems.extend(checked.errors.iter().map(|e| self.step_problem(e.index, &e.message)));
+                        problems.extend(checked.errors.iter().map(|e| self.step_problem(e.index, &e.failure.message)));
+                        warnings = self.step_warnings(&checked.failures);
                         deltas = checked.deltas;
                     }
                 },
             }
         }
-        if problems.is_empty() { Ok(deltas) } else { Err(self.fail(problems)) }
+        if problems.is_empty() { Ok((deltas, warnings)) } else { Err(self.fail(problems)) }
+    }
+
+    /// What an instructor should know about steps that run but fail, or do not fail: an
+    /// unmarked step that fails, a `fails: true` step that succeeds, and a command the
+    /// simulator does not model (marked or not: the lab would not teach what it says).
+    fn step_warnings(&self, failures: &[crate::director::StepError]) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let failed: BTreeMap<usize, &crate::director::Failure> =
+            failures.iter().map(|f| (f.index, &f.failure)).collect();
+        for (i, step) in self.scenario.steps.iter().enumerate() {
+            let mut p = match (failed.get(&i), step.fails) {
+                (Some(f), _) if f.unmodelled => {
+                    let mut p = self.step_problem(i, first_line(&f.message));
+                    p.help = Some(
+                        "the simulator does not run this command: the step prints this and the lab goes on \
+                         (scenarios/README.md lists what it runs)"
+                            .into(),
+                    );
+                    p
+                }
+                (Some(f), false) => {
+                    let mut p = self.step_problem(i, &format!("this step fails: {}", first_line(&f.message)));
+                    p.help = Some(format!(
+                        "exit status {}; the lab goes on, as a shell does. If the failure is the lesson, \
+                         mark the step `fails: true`",
+                        f.status
+                    ));
+                    p
+                }
+                (None, true) => {
+                    let mut p = self.step_problem(i, "this step is marked `fails: true` but succeeds");
+                    p.help = Some("drop `fails: true`, or change the command so that it fails".into());
+                    p
+                }
+                _ => continue,
+            };
+            p.label = "this step".into();
+            out.push(p);
+        }
+        out
     }
 
     /// Namespaces, interfaces and the references between them, with the kernel's rules for
@@ -1319,7 +1412,7 @@ mod tests {
     }
 
     #[test]
-    fn every_failing_step_is_reported_at_its_own_run_string_in_the_engines_words() {
+    fn a_failing_step_is_a_warning_at_its_own_run_string_and_the_lab_goes_on() {
         let text = r#"Scenario(
     name: "steps",
     hosts: [(name: "h1", addr: "192.168.99.101/24")],
@@ -1328,21 +1421,52 @@ mod tests {
         (on: "h1", run: "docker network create appnet"),
         (on: "h1", run: "docker run -d --name web --network appnet nginx"),
         (on: "h1", run: "docker run -d --name web2 --network nosuchnet nginx"),
-        (on: "h2", run: "ping 10.0.0.1"),
+        (on: "h1", run: "docker exec web ping -c 1 web"),
     ],
 )"#;
-        let e = Loaded::from_str("s.ron", text).err().unwrap();
-        let got: Vec<(usize, &str)> = e.all().map(|x| (x.line, x.message.as_str())).collect();
-        assert_eq!(got.len(), 3, "{got:#?}");
+        let l = Loaded::from_str("s.ron", text).expect("failing steps do not stop the file");
+        let got: Vec<(usize, &str)> = l.warnings.iter().map(|w| (w.line, w.message.as_str())).collect();
+        assert_eq!(got.len(), 2, "{got:#?}");
         assert_eq!(got[0].0, 6);
         assert!(got[0].1.contains("network with name appnet already exists"), "{}", got[0].1);
         assert_eq!(got[1].0, 8);
         assert!(got[1].1.contains("nosuchnet"), "{}", got[1].1);
-        assert_eq!(got[2].0, 9);
-        assert!(got[2].1.contains("no host `h2`"), "{}", got[2].1);
         // The word the daemon complains about is the one pointed at.
         let line8 = text.lines().nth(7).unwrap();
-        assert_eq!(e.others[0].col, line8.find("nosuchnet").unwrap() + 1);
+        assert_eq!(l.warnings[1].col, line8.find("nosuchnet").unwrap() + 1);
+        assert!(l.warnings[1].help.as_deref().unwrap_or_default().contains("exit status 125"), "{:?}", l.warnings[1]);
+
+        // The run shows each failure with its exit status, and the steps after them run.
+        let mut sim = l.build(None).unwrap();
+        sim.run_until(crate::Until::Idle);
+        let d = sim.director.as_ref().unwrap();
+        let statuses: Vec<u8> = d.transcript.iter().map(|s| s.status).collect();
+        assert_eq!(statuses, [0, 1, 0, 125, 0]);
+        let out = sim.app_output();
+        assert!(out.iter().any(|(ns, l)| ns == "h1" && l == "  (exit status 125)"), "{out:#?}");
+        assert!(out.iter().any(|(ns, l)| ns == "h1:web" && l.starts_with("64 bytes from 172.18.0.2")), "{out:#?}");
+
+        // Marked as the lesson, the failures warn no more; a marked step that succeeds does.
+        let marked = text
+            .replace(
+                "create appnet\"),\n        (on: \"h1\", run: \"docker network create appnet\")",
+                "create appnet\"),\n        (on: \"h1\", run: \"docker network create appnet\", fails: true)",
+            )
+            .replace("nosuchnet nginx\")", "nosuchnet nginx\", fails: true)")
+            .replace("ping -c 1 web\")", "ping -c 1 web\", fails: true)");
+        let l = Loaded::from_str("s.ron", &marked).unwrap();
+        let got: Vec<(usize, &str)> = l.warnings.iter().map(|w| (w.line, w.message.as_str())).collect();
+        assert_eq!(got, [(9, "this step is marked `fails: true` but succeeds")]);
+
+        // A step on a host the file does not have is the file's own mistake.
+        let e = Loaded::from_str(
+            "s.ron",
+            &text.replace("(on: \"h1\", run: \"docker exec", "(on: \"h2\", run: \"docker exec"),
+        )
+        .err()
+        .unwrap();
+        assert_eq!((e.line, e.all().count()), (9, 1), "{e}");
+        assert!(e.message.contains("no host `h2`"), "{e}");
     }
 
     #[test]

@@ -144,10 +144,25 @@ impl Sim {
         d.check_typed(on, run)?;
         // From here the run leaves the path the load check followed.
         d.prepare(None);
-        d.steps.push(crate::director::Step { at: Some(self.world.now), on: on.into(), run: run.into() });
+        d.steps.push(crate::director::Step { at: Some(self.world.now), on: on.into(), run: run.into(), fails: false });
         let i = d.steps.len() - 1;
         self.queue.push(self.world.now, (Event::Step(i as u32), NO_CAUSE));
         Ok(i)
+    }
+
+    /// Types a command and runs the simulation until the command has run (not until a
+    /// program it started ends): what it printed, or its failure in Docker's or the shell's
+    /// words.
+    pub fn run_command(&mut self, on: &str, run: &str) -> Result<Result<String, String>, String> {
+        let i = self.type_command(on, run)?;
+        loop {
+            if let Some(log) = self.director.as_ref().and_then(|d| d.transcript.iter().rev().find(|l| l.index == i)) {
+                return Ok(log.output.clone());
+            }
+            if self.run_until(Until::Events(1)) == 0 {
+                return Err(format!("`{run}` on {on} never ran: the run stopped first"));
+            }
+        }
     }
 
     pub fn now(&self) -> SimTime {

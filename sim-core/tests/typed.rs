@@ -40,8 +40,9 @@ fn a_bad_typed_command_gets_dockers_error_and_changes_nothing() {
     let mut sim = lab("default-vs-user-bridge");
     sim.run_until(Until::Idle);
     let before = sim.director.as_ref().unwrap().plan().into_owned();
-    let e = sim.type_command("host1", "docker network create appnet").unwrap_err();
+    let e = sim.run_command("host1", "docker network create appnet").unwrap().unwrap_err();
     assert_eq!(e, "Error response from daemon: network with name appnet already exists");
+    assert_eq!(sim.director.as_ref().unwrap().transcript.last().unwrap().status, 1);
     let e = sim.type_command("nohost", "docker ps").unwrap_err();
     assert!(e.contains("no host `nohost`") && e.contains("host1"), "{e}");
     assert_eq!(sim.pending_events(), 0);

@@ -1,8 +1,10 @@
 //! The Docker console: the scenario's steps as the terminal transcript they are
 //! (`host1$ docker network create appnet`, then what Docker printed), the steps still to come
-//! greyed below, and a prompt to type more. A typed command is checked at once (Docker's own
-//! error words, nothing changes) and otherwise queued at the current event: it runs with the
-//! next step of the simulation and stays part of the history when stepping back and forth.
+//! greyed below, and a prompt to type more. A typed command is queued at the current event:
+//! it runs with the next step of the simulation and stays part of the history when stepping
+//! back and forth. A command that fails shows Docker's (or the shell's) words and its exit
+//! status in the transcript, as a terminal would; only a command the console cannot take at
+//! all (no such host, nothing typed) is refused under the prompt.
 
 use std::collections::HashMap;
 
@@ -122,8 +124,8 @@ fn transcript(ui: &mut egui::Ui, session: &Session) {
                     log.at
                 ));
                 let (text, color) = match &log.output {
-                    Ok(t) => (t.trim_end(), None),
-                    Err(e) => (e.trim_end(), Some(ERROR)),
+                    Ok(t) => (t.trim_end().to_string(), None),
+                    Err(e) => (format!("{}\n(exit status {})", e.trim_end(), log.status), Some(ERROR)),
                 };
                 if !text.is_empty() {
                     let mut rt = egui::RichText::new(text).monospace();

@@ -117,3 +117,11 @@ pub fn parse(line: &str) -> Result<DockerCommand, CliError> {
 pub fn shell_words(line: &str) -> Result<Vec<(String, Span)>, CliError> {
     Ok(lex::tokenize(line)?.into_iter().map(|w| (w.text, w.span)).collect())
 }
+
+/// Whether the CLI refused the line while parsing its flags (spf13/pflag's errors, listed
+/// above): docker/cli then exits 125 rather than 1 (`cli/cobra.go`, `FlagErrorFunc`).
+pub fn is_flag_error(e: &CliError) -> bool {
+    ["unknown flag: ", "unknown shorthand flag: ", "flag needs an argument: ", "bad flag syntax: ", "invalid argument "]
+        .iter()
+        .any(|p| e.message.starts_with(p))
+}

@@ -237,7 +237,7 @@ fn single_node_swarm_runs_both_replicas_and_refuses_a_second_host_port_holder() 
         assert!(rows.iter().all(|l| l.contains(" node1 ") && l.contains("Running")), "{ps}");
         assert_eq!(task_ips(&s, "webrr", "appnet").len(), 2);
         // The only node holds 8080 for webhost's task: swarmkit's HostPortFilter finds none.
-        let e = s.type_command("node1", dup).expect_err("no node is free");
+        let e = s.run_command("node1", dup).unwrap().expect_err("no node is free");
         assert!(e.contains("host-mode port already in use on 1 node"), "{e}");
         // The same on the real swarm state (not only the dry run), and nothing is left over.
         let d = s.director.as_mut().expect("director");
@@ -249,7 +249,7 @@ fn single_node_swarm_runs_both_replicas_and_refuses_a_second_host_port_holder() 
         // An ingress port over another service's host-mode port (controlapi checkPortConflicts).
         let id = swarm(&s).services.iter().find(|x| x.name == "webhost").expect("webhost").id.clone();
         assert_eq!(
-            s.type_command("node1", ing).expect_err("conflict"),
+            s.run_command("node1", ing).unwrap().expect_err("conflict"),
             format!(
                 "Error response from daemon: rpc error: code = InvalidArgument desc = port '8080' is already in use by service 'webhost' ({id}) as a host-published port"
             )
@@ -263,7 +263,7 @@ fn mode_host_over_an_ingress_port_is_refused() {
     let mut s = run("29", &[ing]);
     let id = swarm(&s).services.iter().find(|x| x.name == "webing").expect("webing").id.clone();
     assert_eq!(
-        s.type_command("node1", WEBHOST).expect_err("conflict"),
+        s.run_command("node1", WEBHOST).unwrap().expect_err("conflict"),
         format!(
             "Error response from daemon: rpc error: code = InvalidArgument desc = port '8080' is already in use by service 'webing' ({id}) as an ingress port"
         )
