@@ -438,6 +438,15 @@ impl Director {
                 Ok(text)
             }
             Ok(Outcome::Printed(text)) => Ok(text),
+            Ok(Outcome::Tool { host, container, tool }) => {
+                match self.run_tool(world, &host, container.as_deref(), &tool) {
+                    Ok(text) => Ok(text),
+                    Err(f) => {
+                        status = f.status;
+                        Err(f.message)
+                    }
+                }
+            }
             Ok(Outcome::Client(t)) => {
                 let idx = world.add_traffic(&t).map_err(|m| PlanError::new(m, t.ns()))?;
                 app = Some(idx);
@@ -584,6 +593,66 @@ impl Director {
         Ok(started)
     }
 
+    /// What a state-printing program prints now, on `host` or in its `container`.
+    fn run_tool(
+        &self,
+        world: &World,
+        host: &str,
+        container: Option<&str>,
+        tool: &crate::tools::Tool,
+    ) -> Result<String, Failure> {
+        use crate::tools::Tool;
+        let engine = self.engine(host).ok();
+        let c = container.and_then(|n| engine.and_then(|e| e.container(n)));
+        let ns_name = match (engine, c) {
+            (Some(e), Some(c)) => e.sandbox_ns(c),
+            _ => host.to_string(),
+        };
+        let gone = || Failure {
+            message: format!("Error response from daemon: Container {} is not running", container.unwrap_or(host)),
+            status: 1,
+            unmodelled: false,
+        };
+        let ns = world.ns_by_name(&ns_name).ok_or_else(gone)?;
+        let in_container = c.is_some_and(|c| c.mode != crate::docker::engine::SandboxMode::Host);
+        let fail = |message: String, status: u8| Failure { message, status, unmodelled: false };
+        match tool {
+            Tool::Show(what) => Ok(crate::show::show(world, ns, *what)),
+            // Docker's default capabilities leave NET_ADMIN out: iptables cannot read the rules.
+            Tool::IptablesSave | Tool::IptablesRules { .. } if in_container => Err(fail(
+                "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)"
+                    .into(),
+                4,
+            )),
+            Tool::IptablesSave => Ok(world.netns(ns).nf.save(false)),
+            Tool::IptablesRules { table, chain } => {
+                world.netns(ns).nf.list_rules(*table, chain.as_deref()).map_err(|m| fail(m, 1))
+            }
+            Tool::Cat { prog, files } => {
+                let host_resolv: String = world
+                    .ns_by_name(host)
+                    .and_then(|h| world.resolver.get(&h))
+                    .map(|ip| format!("nameserver {ip}\n"))
+                    .unwrap_or_default();
+                let host_hosts = crate::tools::host_etc_hosts(host);
+                crate::tools::cat(prog, files, |f| match (f, engine.zip(c)) {
+                    ("/etc/hosts", Some((e, c))) => Some(e.etc_hosts(c, &host_hosts)),
+                    ("/etc/hosts", None) => Some(host_hosts.clone()),
+                    ("/etc/resolv.conf", Some((e, c))) => Some(e.resolv_conf(c, &host_resolv)),
+                    ("/etc/resolv.conf", None) => Some(host_resolv.clone()),
+                    ("/etc/hostname", Some((e, c))) if in_container => Some(format!("{}\n", e.hostname(c))),
+                    ("/etc/hostname", _) => Some(format!("{host}\n")),
+                    _ => None,
+                })
+                .map_err(|t| fail(t.message, t.status))
+            }
+            Tool::Hostname => Ok(match (engine, c) {
+                (Some(e), Some(c)) if in_container => format!("{}\n", e.hostname(c)),
+                _ => format!("{host}\n"),
+            }),
+        }
+    }
+
     fn engine_mut(&mut self, host: &str) -> Option<&mut Engine> {
         self.engines.iter_mut().find(|(h, _)| h == host).map(|(_, e)| e)
     }
@@ -615,6 +684,14 @@ impl Director {
         }
         let words = cli::shell_words(line).map_err(|e| Failure::program(format!("bash: {}", e.message)))?;
         let argv = cli::Argv { words: words.iter().map(|w| w.0.clone()).collect(), spans: Vec::new() };
+        if let Some(tool) = crate::tools::parse(&argv.words) {
+            let tool = tool.map_err(|t| Failure {
+                unmodelled: t.message.starts_with("netsim:"),
+                message: t.message,
+                status: t.status,
+            })?;
+            return Ok(Outcome::Tool { host: host.name.clone(), container: None, tool });
+        }
         let t = crate::docker::engine::app_traffic(cli::parse_app_command(&argv), &argv, host.name.clone(), now)
             .map_err(|e| Failure::program(e.0))?;
         Ok(Outcome::Client(t))
@@ -670,6 +747,13 @@ impl Director {
         match cmd {
             D::Exec(x) => {
                 let e = self.engine(me)?;
+                if let Some(tool) = crate::tools::parse(&x.command.words) {
+                    let c = e.container(&x.container).ok_or_else(|| {
+                        EngineError(format!("Error response from daemon: No such container: {}", x.container))
+                    })?;
+                    let tool = tool.map_err(|t| EngineError(t.message))?;
+                    return Ok(Outcome::Tool { host: me.to_string(), container: Some(c.name.clone()), tool });
+                }
                 return e.exec(x, now).map(Outcome::Client);
             }
             D::SwarmInit(i) => {
@@ -838,6 +922,9 @@ enum Outcome {
     Printed(String),
     /// A program to run.
     Client(Traffic),
+    /// A program that prints the machine's state when the step runs (`ip addr`, `cat
+    /// /etc/resolv.conf`), on a host or, through `docker exec`, in a container.
+    Tool { host: String, container: Option<String>, tool: crate::tools::Tool },
 }
 
 /// Why a step's dry run stopped.

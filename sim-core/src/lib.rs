@@ -24,6 +24,7 @@ pub mod services;
 pub mod show;
 pub mod sim;
 pub mod spans;
+pub mod tools;
 pub mod trace;
 pub mod wire;
 pub mod world;

@@ -92,6 +92,10 @@ pub struct Container {
     /// dockerd's embedded DNS sockets in this sandbox (udp, tcp), bound to random ports.
     pub dns_ports: (u16, u16),
     pub kind: ContainerKind,
+    /// `--hostname`; by default the first 12 characters of the ID.
+    pub hostname: Option<String>,
+    /// `--add-host NAME:IP` entries, as typed.
+    pub extra_hosts: Vec<(String, String)>,
 }
 
 /// Who made a sandbox: the user (`docker run`), swarm (a task), or libnetwork itself.
@@ -496,6 +500,13 @@ impl Engine {
             env: r.env.iter().map(|e| (e.key.clone(), e.value.clone().unwrap_or_default())).collect(),
             dns_ports,
             kind: ContainerKind::Plain,
+            hostname: r.hostname.clone(),
+            extra_hosts: r
+                .other_flags
+                .iter()
+                .filter(|f| f.name == "add-host")
+                .filter_map(|f| f.value.split_once([':', '=']).map(|(n, ip)| (n.to_string(), ip.to_string())))
+                .collect(),
         });
         if let Some(net) = net {
             let ip = ip.map(|a| match a {
@@ -857,6 +868,57 @@ impl Engine {
         self.container_idx(name_or_id).ok().map(|i| &self.containers[i])
     }
 
+    /// A container's host name (`/etc/hostname`, `hostname`): `--hostname`, or the first 12
+    /// characters of its ID (moby `daemon/create.go`, `container.Config.Hostname`).
+    pub fn hostname(&self, c: &Container) -> String {
+        c.hostname.clone().unwrap_or_else(|| c.id.chars().take(12).collect())
+    }
+
+    /// `/etc/hosts` inside a container, as libnetwork writes it (`libnetwork/etchosts`): the
+    /// default lines, the `--add-host` entries, then the container's address on each network
+    /// it joined, in the order it joined them, with its host name. `--network host` shares the
+    /// host's file. Recorded on Docker 20.10: `traces/docker/etc-files/record.txt`.
+    pub fn etc_hosts(&self, c: &Container, host_file: &str) -> String {
+        if c.mode == SandboxMode::Host {
+            return host_file.to_string();
+        }
+        let mut out = String::from(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+        );
+        for (name, ip) in &c.extra_hosts {
+            out += &format!("{ip}\t{name}\n");
+        }
+        let name = self.hostname(c);
+        for e in c.endpoints.iter().filter(|e| e.network != GWBRIDGE) {
+            out += &format!("{}\t{name}\n", e.ip);
+        }
+        out
+    }
+
+    /// `/etc/resolv.conf` inside a container: the embedded DNS for user-defined networks
+    /// (whatever `--dns` says: dockerd forwards to those servers), else the host's file with
+    /// its local nameservers taken out, and Google's public servers when none is left
+    /// (moby `libnetwork/resolvconf`, `FilterResolvDNS`). `--network host` shares the host's.
+    pub fn resolv_conf(&self, c: &Container, host_file: &str) -> String {
+        if c.mode == SandboxMode::Host {
+            return host_file.to_string();
+        }
+        if self.has_embedded_dns(c) {
+            return "nameserver 127.0.0.11\noptions ndots:0\n".into();
+        }
+        let kept: Vec<&str> = host_file
+            .lines()
+            .filter(|l| {
+                !l.split_whitespace().nth(1).is_some_and(|ns| l.starts_with("nameserver") && ns.starts_with("127."))
+            })
+            .collect();
+        let mut out: String = kept.iter().map(|l| format!("{l}\n")).collect();
+        if !kept.iter().any(|l| l.starts_with("nameserver")) {
+            out += "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
+        }
+        out
+    }
+
     /// Containers on a user-defined network get dockerd's resolver at 127.0.0.11; the
     /// default bridge copies the host's resolv.conf (*Embedded DNS*).
     pub fn has_embedded_dns(&self, c: &Container) -> bool {
@@ -923,6 +985,8 @@ impl Engine {
             env,
             dns_ports,
             kind,
+            hostname: None,
+            extra_hosts: Vec::new(),
         });
         if let Err(e) = self.connect_with(GWBRIDGE, name, None, Vec::new(), Some(gw_ifname.to_string())) {
             self.containers.pop();

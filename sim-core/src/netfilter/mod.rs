@@ -751,6 +751,36 @@ impl Netfilter {
         out
     }
 
+    /// `iptables -t TABLE -S [CHAIN]`: policies of built-in chains, user chains declared, then
+    /// the rules, each as `iptables-save` writes it; `Err` with iptables' (nf_tables) words when
+    /// the chain does not exist.
+    pub fn list_rules(&self, table: Table, chain: Option<&str>) -> Result<String, String> {
+        use std::fmt::Write;
+        let ts = &self.tables[table.idx()];
+        let chains: Vec<&Chain> = match chain {
+            None => ts.chains.iter().collect(),
+            Some(name) => match ts.find(name) {
+                Some(i) => vec![&ts.chains[i]],
+                None => {
+                    return Err(format!(
+                        "iptables v1.8.9 (nf_tables): chain `{name}' in table `{table}' is incompatible, use 'nft' tool."
+                    ));
+                }
+            },
+        };
+        let mut out = String::new();
+        for c in &chains {
+            let _ = match c.policy {
+                Some(p) => writeln!(out, "-P {} {p}", c.name),
+                None => writeln!(out, "-N {}", c.name),
+            };
+        }
+        for r in chains.iter().flat_map(|c| c.rules.iter()) {
+            let _ = writeln!(out, "{r}");
+        }
+        Ok(out)
+    }
+
     /// The rules of one chain, in order (None when the chain does not exist).
     pub fn rules(&self, table: Table, chain: &str) -> Option<&[Rule]> {
         let ts = &self.tables[table.idx()];

@@ -1,0 +1,221 @@
+//! The programs a student runs to look at a machine rather than to send anything: `ip`,
+//! `bridge fdb`, `iptables -S`, `iptables-save`, `cat` of `/etc/hosts`, `/etc/resolv.conf`
+//! and `/etc/hostname`, `hostname`. Typed on a host or through `docker exec`, they print the
+//! namespace's state at the moment the step runs, in the formats of `show`; what a file holds
+//! inside a container is Docker's to write (`docker::engine::Engine::etc_hosts`).
+//!
+//! Parsing is separate from printing so that a step is checked when the file loads and
+//! printed when it runs.
+
+use crate::netfilter::Table;
+use crate::show::What;
+
+/// A state-printing program and what it was asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tool {
+    /// `ip [-4] addr|link|route|neigh [show|list]`, `bridge fdb [show]`.
+    Show(What),
+    /// `iptables-save`.
+    IptablesSave,
+    /// `iptables [-t TABLE] -S [CHAIN]` (`--list-rules`).
+    IptablesRules { table: Table, chain: Option<String> },
+    /// `cat FILE…`, as the program was named (`cat`, `/bin/cat`).
+    Cat { prog: String, files: Vec<String> },
+    /// `hostname`.
+    Hostname,
+}
+
+/// A program that failed, with what it printed and its exit status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolError {
+    pub message: String,
+    pub status: u8,
+}
+
+fn fail(message: impl Into<String>, status: u8) -> ToolError {
+    ToolError { message: message.into(), status }
+}
+
+/// Recognises one of the programs above; `None` for any other program.
+pub fn parse(words: &[String]) -> Option<Result<Tool, ToolError>> {
+    let prog = words.first()?;
+    let base = prog.rsplit('/').next().unwrap_or(prog);
+    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    Some(match base {
+        "ip" => ip(&args),
+        "bridge" => match args.as_slice() {
+            ["fdb"] | ["fdb", "show" | "list" | "ls"] => Ok(Tool::Show(What::Fdb)),
+            [obj, ..] if *obj != "fdb" => Err(fail(format!("Object \"{obj}\" is unknown, try \"bridge help\"."), 255)),
+            _ => Err(fail("netsim: `bridge fdb [show]` is what the simulator prints of `bridge`", 1)),
+        },
+        "iptables-save" => match args.as_slice() {
+            [] => Ok(Tool::IptablesSave),
+            _ => Err(fail("netsim: iptables-save takes no options here", 1)),
+        },
+        "iptables" => iptables(&args),
+        "cat" if !args.is_empty() => {
+            Ok(Tool::Cat { prog: prog.clone(), files: args.iter().map(|a| a.to_string()).collect() })
+        }
+        "hostname" if args.is_empty() => Ok(Tool::Hostname),
+        _ => return None,
+    })
+}
+
+/// iproute2's `ip`: objects may be abbreviated as `ip` allows (`a`, `addr`, `r`, `n`, `l`).
+fn ip(args: &[&str]) -> Result<Tool, ToolError> {
+    let mut rest: Vec<&str> = args.iter().copied().filter(|a| *a != "-4").collect();
+    if rest.first().is_some_and(|a| a.starts_with('-')) {
+        return Err(fail(
+            format!("netsim: `ip {}`: the simulator prints `ip [-4] addr|link|route|neigh`", args.join(" ")),
+            1,
+        ));
+    }
+    if rest.is_empty() {
+        return Err(fail("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }", 255));
+    }
+    let obj = rest.remove(0);
+    let what = match obj {
+        "a" | "ad" | "add" | "addr" | "addre" | "addres" | "address" => What::Addr,
+        "l" | "li" | "lin" | "link" => What::Link,
+        "r" | "ro" | "rou" | "rout" | "route" => What::Route,
+        "n" | "ne" | "nei" | "neig" | "neigh" | "neighbor" | "neighbour" => What::Neigh,
+        other => return Err(fail(format!("Object \"{other}\" is unknown, try \"ip help\"."), 255)),
+    };
+    match rest.as_slice() {
+        [] | ["show" | "list" | "ls" | "s" | "sh" | "lst"] => Ok(Tool::Show(what)),
+        _ => Err(fail(
+            format!(
+                "netsim: `ip {}`: the simulator prints the whole table (`ip {obj} show`), without filters or changes",
+                args.join(" ")
+            ),
+            1,
+        )),
+    }
+}
+
+/// `iptables [-t TABLE] -S [CHAIN]`; listing with `-L` is not modelled (`-S` shows the same
+/// rules as they were written).
+fn iptables(args: &[&str]) -> Result<Tool, ToolError> {
+    let mut table = Table::Filter;
+    let mut list = false;
+    let mut chain = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i] {
+            "-t" | "--table" => {
+                i += 1;
+                let Some(name) = args.get(i) else {
+                    return Err(fail("iptables v1.8.9 (nf_tables): option \"-t\" requires an argument", 2));
+                };
+                table = Table::from_name(name).ok_or_else(|| {
+                    fail(
+                        format!(
+                            "iptables v1.8.9 (nf_tables): table '{name}' does not exist\nPerhaps iptables or your kernel needs to be upgraded."
+                        ),
+                        3,
+                    )
+                })?;
+            }
+            "-S" | "--list-rules" => {
+                list = true;
+                if let Some(c) = args.get(i + 1).filter(|c| !c.starts_with('-')) {
+                    chain = Some(c.to_string());
+                    i += 1;
+                }
+            }
+            "-L" | "--list" => {
+                return Err(fail(
+                    "netsim: `iptables -L` is not modelled; `iptables -S` (or `iptables-save`) prints the same rules as they were written",
+                    1,
+                ));
+            }
+            other => {
+                return Err(fail(
+                    format!(
+                        "netsim: `iptables {other}`: the simulator prints rules with `iptables [-t TABLE] -S [CHAIN]`"
+                    ),
+                    1,
+                ));
+            }
+        }
+        i += 1;
+    }
+    if !list {
+        return Err(fail("netsim: the simulator prints rules with `iptables [-t TABLE] -S [CHAIN]`", 1));
+    }
+    Ok(Tool::IptablesRules { table, chain })
+}
+
+/// The `/etc/hosts` of a machine of the lab that is not a container: Debian's default
+/// (netcfg writes the host name on 127.0.1.1).
+pub fn host_etc_hosts(hostname: &str) -> String {
+    format!(
+        "127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n\n# The following lines are desirable for IPv6 capable hosts\n\
+         ::1     localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n"
+    )
+}
+
+/// `cat` of files, each from `file` (None: no such file), as coreutils prints them.
+pub fn cat(prog: &str, files: &[String], file: impl Fn(&str) -> Option<String>) -> Result<String, ToolError> {
+    let mut out = String::new();
+    let mut missing = Vec::new();
+    for f in files {
+        match file(f) {
+            Some(text) => out.push_str(&text),
+            None => missing.push(format!("{prog}: {f}: No such file or directory")),
+        }
+    }
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        out.push_str(&missing.join("\n"));
+        Err(fail(out, 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn ip_takes_its_abbreviations_and_refuses_what_it_would_refuse() {
+        for (line, what) in [
+            ("ip a", What::Addr),
+            ("ip -4 addr show", What::Addr),
+            ("ip r", What::Route),
+            ("ip neigh", What::Neigh),
+            ("ip link list", What::Link),
+        ] {
+            assert_eq!(parse(&words(line)), Some(Ok(Tool::Show(what))), "{line}");
+        }
+        let e = parse(&words("ip foo")).unwrap().unwrap_err();
+        assert_eq!((e.message.as_str(), e.status), ("Object \"foo\" is unknown, try \"ip help\".", 255));
+        assert!(
+            parse(&words("ip route add 10.0.0.0/8 via 1.2.3.4")).unwrap().unwrap_err().message.starts_with("netsim:")
+        );
+        assert_eq!(parse(&words("ping 1.2.3.4")), None);
+    }
+
+    #[test]
+    fn iptables_lists_rules_by_table_and_chain() {
+        assert_eq!(
+            parse(&words("iptables -t nat -S DOCKER")),
+            Some(Ok(Tool::IptablesRules { table: Table::Nat, chain: Some("DOCKER".into()) }))
+        );
+        assert_eq!(parse(&words("iptables -S")), Some(Ok(Tool::IptablesRules { table: Table::Filter, chain: None })));
+        assert!(parse(&words("iptables -t bogus -S")).unwrap().is_err());
+        assert!(parse(&words("iptables -L -n")).unwrap().unwrap_err().message.contains("iptables -S"));
+    }
+
+    #[test]
+    fn cat_prints_what_exists_and_names_what_does_not() {
+        let f = |p: &str| (p == "/etc/hostname").then(|| "web\n".to_string());
+        assert_eq!(cat("cat", &words("/etc/hostname"), f), Ok("web\n".into()));
+        let e = cat("cat", &words("/etc/hostname /nope"), f).unwrap_err();
+        assert_eq!((e.message.as_str(), e.status), ("web\ncat: /nope: No such file or directory", 1));
+    }
+}
