@@ -556,8 +556,16 @@ impl Director {
         };
         fx.started.extend(announced);
         // Sandboxes that went away free their names for a new container.
-        let alive: Set<String> =
-            self.engines.iter().flat_map(|(_, e)| e.containers.iter().map(|c| e.sandbox_ns(c))).collect();
+        let alive: Set<String> = self
+            .engines
+            .iter()
+            .flat_map(|(_, e)| {
+                e.containers
+                    .iter()
+                    .filter(|c| c.state == crate::docker::engine::RunState::Running)
+                    .map(|c| e.sandbox_ns(c))
+            })
+            .collect();
         self.started.retain(|n| alive.contains(n));
         Ok(fx)
     }
@@ -670,8 +678,11 @@ impl Director {
                     unmodelled: false,
                 });
             }
+            // A run that the CLI refuses still exits as a failed run does.
+            let words: Vec<&str> = line.split_whitespace().take(3).collect();
+            let is_run = matches!(words.as_slice(), ["docker", "run", ..] | ["docker", "container", "run"]);
             let cmd = cli::parse(line)
-                .map_err(|e| Failure::docker(format!("docker: {}", e.message), cli::is_flag_error(&e), false))?;
+                .map_err(|e| Failure::docker(format!("docker: {}", e.message), cli::is_flag_error(&e), is_run))?;
             let run = matches!(cmd, cli::DockerCommand::Run(_));
             return self.docker(&host, &cmd, now).map_err(|EngineError(e)| {
                 // docker/cli prints a failed `docker run`'s daemon error after `docker: `.
@@ -741,7 +752,17 @@ impl Director {
                     }
                 }
             }
-            return Ok(Outcome::Printed(serde_json::to_string_pretty(&v).unwrap_or_default()));
+            let found = match v {
+                serde_json::Value::Array(a) => a,
+                other => vec![other],
+            };
+            return crate::docker::inspect::print(&found, i.format.as_deref()).map(Outcome::Printed);
+        }
+        if let D::Port(p) = cmd {
+            return self.engine(me)?.port(p).map(Outcome::Printed);
+        }
+        if let D::Inspect(i) = cmd {
+            return self.inspect(me, i).map(Outcome::Printed);
         }
         let in_swarm = self.swarm.as_ref().is_some_and(|s| s.node(me).is_some_and(|n| n.up));
         match cmd {
@@ -751,6 +772,12 @@ impl Director {
                     let c = e.container(&x.container).ok_or_else(|| {
                         EngineError(format!("Error response from daemon: No such container: {}", x.container))
                     })?;
+                    if c.state != crate::docker::engine::RunState::Running {
+                        return Err(EngineError(format!(
+                            "Error response from daemon: Container {} is not running",
+                            c.id
+                        )));
+                    }
                     let tool = tool.map_err(|t| EngineError(t.message))?;
                     return Ok(Outcome::Tool { host: me.to_string(), container: Some(c.name.clone()), tool });
                 }
@@ -810,6 +837,35 @@ impl Director {
         }
         let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
         e.apply(cmd).map(Outcome::Changed)
+    }
+
+    /// `docker inspect NAME…`: containers first, then networks, as the daemon looks them up
+    /// when no `--type` is given; a name that is neither prints `[]` (or nothing with
+    /// `--format`) and docker/cli's error, exit status 1.
+    fn inspect(&self, me: &str, i: &cli::Inspect) -> Result<String, EngineError> {
+        let e = self.engine(me)?;
+        let kind = i.kind.as_deref();
+        if let Some(k) = kind.filter(|k| !["container", "network"].contains(k)) {
+            return Err(EngineError(format!("netsim: `docker inspect --type {k}` is not modelled")));
+        }
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for name in &i.names {
+            let c = e.container(name).filter(|_| kind != Some("network"));
+            let v = match c {
+                Some(c) => Some(crate::docker::inspect::container(e, c)),
+                None if kind != Some("container") => {
+                    crate::docker::inspect::network(e, self.swarm.as_ref(), me, name).ok()
+                }
+                None => None,
+            };
+            match v {
+                Some(v) => found.push(v),
+                None => missing.push(format!("Error: No such object: {name}")),
+            }
+        }
+        let out = crate::docker::inspect::print(&found, i.format.as_deref())?;
+        if missing.is_empty() { Ok(out) } else { Err(EngineError(format!("{out}{}", missing.join("\n")))) }
     }
 
     /// `docker network inspect NAME` as `host`'s daemon answers it now.

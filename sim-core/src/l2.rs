@@ -310,7 +310,9 @@ impl World {
     }
 
     /// `macvlan_queue_xmit`: in bridge mode, siblings are switched locally; everything else
-    /// leaves through the parent's wire (so the parent itself is never reached).
+    /// leaves through the parent's wire (so the parent itself is never reached). A sibling
+    /// receives through `dev_forward_skb` → `netif_rx`, the backlog: later, as its own event,
+    /// not inside the sender's call (a server's answer cannot overtake its request's return).
     fn macvlan_xmit(&mut self, dev: DevId, parent: DevId, mode: MacvlanMode, frame: Vec<u8>) {
         let dst = wire::eth_dst(&frame);
         if mode == MacvlanMode::Bridge {
@@ -326,7 +328,7 @@ impl World {
                     let mark = self.why_mark();
                     let name = self.dev(dev).name.clone();
                     self.note(|| Why::Macvlan { dev: name, what: "bridge mode: broadcast copied to sibling".into() });
-                    self.dev_rx(s, frame.clone());
+                    self.schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev: s, frame: frame.clone() });
                     self.why_reset(mark);
                 }
             } else if let Some(s) = siblings.into_iter().find(|s| self.dev(*s).mac == dst) {
@@ -336,7 +338,7 @@ impl World {
                     dev: name,
                     what: format!("bridge mode: {dst} is sibling {sname} → switched locally, never on the wire"),
                 });
-                return self.dev_rx(s, frame);
+                return self.schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev: s, frame });
             }
         }
         let name = self.dev(dev).name.clone();

@@ -284,19 +284,20 @@ impl World {
             self.app_finish(app);
             return;
         };
-        let stream = match &self.apps[app].kind {
+        // The stream exists before the first byte leaves: between macvlan siblings the
+        // answer can come back within this same event, and it must find its parser.
+        match &self.apps[app].kind {
             AppKind::Curl { host, method, path, data, .. } => {
                 let req = http::curl_request(method, host, port, path, data.as_deref());
+                self.streams.insert((ns, key), Stream::HttpClient(http::ResponseParser::new()));
                 self.tcp_write(ns, key, &req.to_bytes(), false);
-                Stream::HttpClient(http::ResponseParser::new())
             }
-            AppKind::MysqlClient { user, password, database, queries, .. } => Stream::MysqlClient {
-                conn: Box::new(mysql::ClientConn::new(user, password, database.as_deref(), queries.clone())),
-                job: None,
-            },
-            _ => return,
-        };
-        self.streams.insert((ns, key), stream);
+            AppKind::MysqlClient { user, password, database, queries, .. } => {
+                let conn = Box::new(mysql::ClientConn::new(user, password, database.as_deref(), queries.clone()));
+                self.streams.insert((ns, key), Stream::MysqlClient { conn, job: None });
+            }
+            _ => {}
+        }
     }
 
     /// Queues bytes on a connection and sends what the windows allow.

@@ -1,17 +1,15 @@
-//! The programs that print a machine's state (`cat /etc/hosts`, `hostname`, `ip`,
-//! `iptables -S`), judged by what Docker Engine 20.10 printed for the same containers
-//! (`traces/docker/etc-files/record.txt`).
-
-use std::collections::BTreeMap;
+//! The commands that print a machine's or a container's state (`cat /etc/hosts`, `hostname`,
+//! `ip`, `iptables -S`, `docker port`, `docker inspect`), judged by what Docker Engine 20.10
+//! printed for the same containers (`traces/docker/etc-files/`, `traces/docker/inspect/`).
 
 use sim_core::scenario::Loaded;
 use sim_core::{Sim, Until};
 
-/// The record's commands and what each printed, with its exit status.
-fn record() -> BTreeMap<String, (String, u8)> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/docker/etc-files/record.txt");
-    let text = std::fs::read_to_string(path).expect("the record is kept in the repository");
-    let mut out = BTreeMap::new();
+/// The record's commands and what each printed, with its exit status, in order.
+fn record(name: &str) -> Vec<(String, (String, u8))> {
+    let path = format!("{}/../traces/docker/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("the record is kept in the repository");
+    let mut out = Vec::new();
     let mut cmd: Option<String> = None;
     let mut body = String::new();
     for line in text.lines().filter(|l| !l.starts_with('#')) {
@@ -20,7 +18,7 @@ fn record() -> BTreeMap<String, (String, u8)> {
             body.clear();
         } else if let Some(code) = line.strip_prefix("[exit ").and_then(|l| l.strip_suffix(']')) {
             let c = cmd.take().expect("an exit status follows a command");
-            out.insert(c, (std::mem::take(&mut body), code.parse().expect("a number")));
+            out.push((c, (std::mem::take(&mut body), code.parse().expect("a number"))));
         } else {
             body.push_str(line);
             body.push('\n');
@@ -51,7 +49,7 @@ fn printed(sim: &Sim, line: &str) -> (String, u8) {
 
 #[test]
 fn etc_hosts_resolv_conf_and_hostname_are_what_docker_writes() {
-    let rec = record();
+    let rec: std::collections::BTreeMap<_, _> = record("etc-files/record.txt").into_iter().collect();
     let sim = lab(&[
         "docker network create --subnet 10.77.0.0/24 probenet",
         "docker network create --subnet 10.78.0.0/24 probenet2",
@@ -138,4 +136,212 @@ fn ip_and_iptables_print_the_namespace_they_run_in() {
     let (denied, status) = printed(&sim, "docker exec web iptables -S");
     assert_eq!(status, 4);
     assert!(denied.contains("Permission denied (you must be root)"), "{denied}");
+}
+
+#[test]
+fn docker_port_lists_each_binding_as_the_engine_does() {
+    let rec = record("inspect/port.txt");
+    let sim = lab(&[
+        "docker network create --subnet 10.77.0.0/24 probenet",
+        "docker run -d --name p1 --network probenet --network-alias www -p 8080:80 -p 127.0.0.1:8443:443/tcp -p 9000:9000/udp -e FOO=bar alpine",
+        "docker port p1",
+        "docker port p1 80",
+        "docker port p1 80/tcp",
+        "docker port p1 9000/udp",
+        "docker port p1 81",
+        "docker port nope",
+        "iptables -t nat -S DOCKER",
+        "iptables -S DOCKER",
+    ]);
+    for (cmd, want) in &rec {
+        assert_eq!(&printed(&sim, cmd), want, "`{cmd}`");
+    }
+    // The DNAT of a port bound to one host address names it; rules by host port, highest first.
+    let nat = printed(&sim, "iptables -t nat -S DOCKER").0;
+    let dnat: Vec<&str> = nat.lines().filter(|l| l.contains("DNAT")).collect();
+    assert_eq!(dnat.len(), 3, "{nat}");
+    assert!(dnat[0].ends_with("-p udp -m udp --dport 9000 -j DNAT --to-destination 10.77.0.2:9000"), "{nat}");
+    assert!(
+        dnat[1].starts_with("-A DOCKER -d 127.0.0.1/32 ! -i br-")
+            && dnat[1].ends_with("--dport 8443 -j DNAT --to-destination 10.77.0.2:443"),
+        "{nat}"
+    );
+    assert!(dnat[2].ends_with("--dport 8080 -j DNAT --to-destination 10.77.0.2:80"), "{nat}");
+}
+
+#[test]
+fn publish_all_takes_ephemeral_ports_highest_exposed_port_first_and_one_counter_per_protocol() {
+    let sim = lab(&[
+        "docker run -d --name db -P mysql",
+        "docker run -d --name web -P -p 8080:80 nginx",
+        "docker run -d --name db2 -P mysql",
+        "docker port db",
+        "docker port web",
+        "docker port db2",
+    ]);
+    let v4 = |c: &str| -> Vec<String> {
+        printed(&sim, c).0.lines().filter(|l| !l.contains("[::]")).map(str::to_string).collect()
+    };
+    assert_eq!(v4("docker port db"), ["3306/tcp -> 0.0.0.0:32769", "33060/tcp -> 0.0.0.0:32768"]);
+    // -p took 80 already: nothing more to publish.
+    assert_eq!(v4("docker port web"), ["80/tcp -> 0.0.0.0:8080"]);
+    assert_eq!(v4("docker port db2"), ["3306/tcp -> 0.0.0.0:32771", "33060/tcp -> 0.0.0.0:32770"]);
+}
+
+#[test]
+fn an_image_no_host_has_fails_as_docker_run_does_without_a_registry() {
+    let sim = lab(&["docker run -d --name web ngnix", "docker run -d --name web nginx"]);
+    let (out, status) = printed(&sim, "docker run -d --name web ngnix");
+    assert_eq!(status, 125);
+    assert!(
+        out.starts_with("Unable to find image 'ngnix:latest' locally\ndocker: Error response from daemon: "),
+        "{out}"
+    );
+    // Nothing was made: the name is free for the next step.
+    assert_eq!(printed(&sim, "docker run -d --name web nginx").1, 0);
+}
+
+/// `docker inspect` of the recorded containers: every field the simulator fills has the
+/// engine's value, once IDs (random on both) are read as what they stand for.
+#[test]
+fn docker_inspect_of_a_container_has_the_engines_fields_and_values() {
+    use serde_json::Value;
+    let read = |f: &str| -> Value {
+        let path = format!("{}/../traces/docker/inspect/{f}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).expect("recorded")).expect("JSON")
+    };
+    let sim = lab(&[
+        "docker network create --subnet 10.77.0.0/24 probenet",
+        "docker run -d --name p1 --network probenet --network-alias www -p 8080:80 -p 127.0.0.1:8443:443/tcp -e FOO=bar alpine",
+        "docker run -d --name p3 alpine",
+        "docker inspect p1",
+        "docker inspect p3",
+        "docker inspect nope",
+    ]);
+    for (step, file) in
+        [("docker inspect p1", "user-bridge-published.json"), ("docker inspect p3", "default-bridge.json")]
+    {
+        let (text, status) = printed(&sim, step);
+        assert_eq!(status, 0, "{text}");
+        assert!(text.starts_with("[\n    {\n        \"Id\": "), "indented as docker/cli does: {text}");
+        let got: Value = serde_json::from_str(&text).expect("JSON");
+        let want = read(file);
+        let (got, want) = (&got[0], &want[0]);
+        let id = |v: &Value| v["Id"].as_str().unwrap_or_default().chars().take(12).collect::<String>();
+        // Each field the simulator prints, compared with the engine's; the short ID alias and
+        // the hostname are the container's own ID on each side.
+        let mut paths: Vec<Vec<&str>> = vec![
+            vec!["Name"],
+            vec!["State", "Status"],
+            vec!["State", "Running"],
+            vec!["HostConfig", "NetworkMode"],
+            vec!["HostConfig", "PortBindings"],
+            vec!["Config", "ExposedPorts"],
+            vec!["Config", "Env"],
+            vec!["NetworkSettings", "Ports"],
+            vec!["NetworkSettings", "Gateway"],
+            vec!["NetworkSettings", "IPAddress"],
+            vec!["NetworkSettings", "IPPrefixLen"],
+            vec!["NetworkSettings", "MacAddress"],
+        ];
+        let net = if file.starts_with("user") { "probenet" } else { "bridge" };
+        for k in
+            ["IPAMConfig", "Links", "Gateway", "IPAddress", "IPPrefixLen", "MacAddress", "DriverOpts", "IPv6Gateway"]
+        {
+            paths.push(vec!["NetworkSettings", "Networks", net, k]);
+        }
+        for p in &paths {
+            let at = |v: &Value| p.iter().fold(v.clone(), |v, k| v[*k].clone());
+            assert_eq!(at(got), at(want), "{file}: {}", p.join("."));
+        }
+        let aliases = |v: &Value, me: &str| -> Value {
+            let a = &v["NetworkSettings"]["Networks"][net]["Aliases"];
+            match a.as_array() {
+                Some(a) => Value::Array(a.iter().map(|x| if x == me { "ID".into() } else { x.clone() }).collect()),
+                None => a.clone(),
+            }
+        };
+        assert_eq!(aliases(got, &id(got)), aliases(want, &id(want)), "{file}: Aliases");
+        assert_eq!(got["Config"]["Hostname"].as_str(), Some(id(got).as_str()));
+        // Nothing the engine does not print.
+        for k in got.as_object().expect("an object").keys() {
+            assert!(want.get(k).is_some(), "{file}: the engine has no `{k}`");
+        }
+    }
+    assert_eq!(printed(&sim, "docker inspect nope"), ("[]\nError: No such object: nope\n".into(), 1));
+}
+
+/// Replaces every 64-digit hex ID by `ID`, as the record has them.
+fn ids(s: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    for ch in s.chars().chain(std::iter::once(' ')) {
+        if ch.is_ascii_hexdigit() && ch.is_ascii_lowercase() || ch.is_ascii_digit() {
+            run.push(ch);
+            continue;
+        }
+        out += if run.len() == 64 { "ID" } else { &run };
+        run.clear();
+        out.push(ch);
+    }
+    out.pop();
+    out
+}
+
+#[test]
+fn stop_start_restart_kill_and_a_failed_start_as_the_engine_does_them() {
+    let rec = record("lifecycle/record.txt");
+    let sim = lab(&[
+        "docker network create --subnet 10.77.0.0/24 lifenet",
+        "docker run -d --name ca --network lifenet -p 8080:80 alpine",
+        "docker run -d --name cb --network lifenet alpine",
+        "docker stop ca",
+        "docker inspect -f '{{.State.Status}} {{.State.ExitCode}} [{{.NetworkSettings.Networks.lifenet.IPAddress}}]' ca",
+        "docker port ca",
+        "docker exec ca /bin/cat /etc/hostname",
+        "docker run -d --name cc --network lifenet alpine",
+        "docker start ca",
+        "docker inspect -f '{{.State.Status}} {{.NetworkSettings.Networks.lifenet.IPAddress}}' ca",
+        "docker port ca",
+        "docker kill cb",
+        "docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' cb",
+        "docker kill cb",
+        "docker run -d --name cd --network lifenet -p 8080:80 alpine",
+        "docker inspect -f '{{.State.Status}}' cd",
+        "docker run -d --name cd --network lifenet alpine",
+        "docker start cd",
+        "docker rm cb",
+        "docker rm ca",
+        "docker restart cc",
+        "docker inspect -f '{{.State.Status}} {{.NetworkSettings.Networks.lifenet.IPAddress}}' cc",
+        "docker stop nope",
+        "docker run -d --name x --network lifenet alpine",
+    ]);
+    let d = sim.director.as_ref().expect("a Docker lab");
+    assert_eq!(d.transcript.len(), rec.len());
+    for (log, (engine_line, (want, status))) in d.transcript.iter().zip(&rec) {
+        // The engine's commands ran the image's shell; the lab's run alpine as it is.
+        let engine = match log.line.strip_suffix(" alpine") {
+            Some(head) => format!(
+                "{head} netsim-probe /bin/sh -c 'trap \"exit 0\" TERM; while :; do /bin/cat /etc/hostname >/dev/null; done'"
+            ),
+            None => log.line.clone(),
+        };
+        assert_eq!(&engine, engine_line, "the lab follows the record step by step");
+        assert_eq!(log.status, *status, "`{}`", log.line);
+        let got = match &log.output {
+            Ok(t) | Err(t) => ids(t),
+        };
+        if log.line.starts_with("docker run") || log.line.starts_with("docker network create") {
+            // These print the new ID, which the record leaves out; docker/cli 28 adds a usage
+            // hint after a failed one, and the daemon's words are the first line (20.10's CLI
+            // ended it with a full stop).
+            let first = |s: &str| s.lines().next().unwrap_or_default().trim_end_matches('.').to_string();
+            if *status != 0 {
+                assert_eq!(first(&got), first(want), "`{}`", log.line);
+            }
+        } else {
+            assert_eq!(got.trim_end(), want.trim_end(), "`{}`", log.line);
+        }
+    }
 }

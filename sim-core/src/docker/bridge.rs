@@ -50,12 +50,33 @@ pub struct BridgeEndpoint {
     pub ports: Vec<PortBinding>,
 }
 
-/// `-p HOSTPORT:CONTAINERPORT[/proto]` on 0.0.0.0.
+/// `-p [HOSTIP:]HOSTPORT:CONTAINERPORT[/proto]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortBinding {
     pub proto: Proto,
     pub host_port: u16,
     pub container_port: u16,
+    /// The host address it is published on; `None` is every address (0.0.0.0 and `::`).
+    pub host_ip: Option<Ipv4Addr>,
+}
+
+impl PortBinding {
+    /// Whether the two cannot both be bound: the same port and protocol on the same address,
+    /// or on every address.
+    pub fn clashes(&self, other: &PortBinding) -> bool {
+        self.proto == other.proto
+            && self.host_port == other.host_port
+            && (self.host_ip.is_none() || other.host_ip.is_none() || self.host_ip == other.host_ip)
+    }
+
+    /// The addresses `docker port` and `docker ps` show it on: an unspecified host address is
+    /// bound for IPv4 and IPv6 alike.
+    pub fn shown_addresses(&self) -> Vec<String> {
+        match self.host_ip {
+            Some(ip) => vec![ip.to_string()],
+            None => vec!["0.0.0.0".into(), "[::]".into()],
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,19 +187,21 @@ fn port_rules(
     p: &PortBinding,
 ) {
     let proto = p.proto.name();
-    ipt(
-        rules,
-        "filter",
-        format!(
-            "{filter_op} DOCKER -d {ip}/32 ! -i {br} -o {br} -p {proto} -m {proto} --dport {} -j ACCEPT",
-            p.container_port
-        ),
+    // dockerd checks a rule before it adds it (`iptables -C`): two host ports for one
+    // container port share the ACCEPT.
+    let accept = format!(
+        "{filter_op} DOCKER -d {ip}/32 ! -i {br} -o {br} -p {proto} -m {proto} --dport {} -j ACCEPT",
+        p.container_port
     );
+    if !rules.iter().any(|(t, r)| *t == "filter" && *r == accept) {
+        ipt(rules, "filter", accept);
+    }
+    let only = p.host_ip.map(|h| format!("-d {h}/32 ")).unwrap_or_default();
     ipt(
         rules,
         "nat",
         format!(
-            "-A DOCKER ! -i {br} -p {proto} -m {proto} --dport {} -j DNAT --to-destination {ip}:{}",
+            "-A DOCKER {only}! -i {br} -p {proto} -m {proto} --dport {} -j DNAT --to-destination {ip}:{}",
             p.host_port, p.container_port
         ),
     );
@@ -299,18 +322,25 @@ fn classic_rules(networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) -> Ve
     for n in nat_nets() {
         ipt(&mut rules, "nat", format!("-A POSTROUTING -s {} ! -o {} -j MASQUERADE", n.subnet.trunc(), n.device));
     }
-    let ports = || endpoints.iter().flat_map(|e| e.ports.iter().map(move |p| (e, p)));
+    // One container's ports go in by host port, highest first, as 20.10 programs them
+    // (`traces/docker/inspect/README.md`).
+    let ports = || {
+        endpoints.iter().flat_map(|e| {
+            let mut ps: Vec<&PortBinding> = e.ports.iter().collect();
+            ps.sort_by_key(|p| std::cmp::Reverse(p.host_port));
+            ps.into_iter().map(move |p| (e, p))
+        })
+    };
     for (e, p) in ports() {
         let proto = p.proto.name();
-        ipt(
-            &mut rules,
-            "nat",
-            format!(
-                "-A POSTROUTING -s {ip}/32 -d {ip}/32 -p {proto} -m {proto} --dport {} -j MASQUERADE",
-                p.container_port,
-                ip = e.ip
-            ),
+        let masq = format!(
+            "-A POSTROUTING -s {ip}/32 -d {ip}/32 -p {proto} -m {proto} --dport {} -j MASQUERADE",
+            p.container_port,
+            ip = e.ip
         );
+        if !rules.iter().any(|(t, r)| *t == "nat" && *r == masq) {
+            ipt(&mut rules, "nat", masq);
+        }
     }
     // skipDNAT: traffic from the bridge to a published port is docker-proxy's.
     for n in nat_nets() {

@@ -70,6 +70,8 @@ pub struct Endpoint {
     pub mac: Mac,
     /// `--network-alias` values: more names the embedded DNS answers on this network.
     pub aliases: Vec<String>,
+    /// The address was asked for (`--ip`): a restarted container asks for it again.
+    pub static_ip: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,6 +98,23 @@ pub struct Container {
     pub hostname: Option<String>,
     /// `--add-host NAME:IP` entries, as typed.
     pub extra_hosts: Vec<(String, String)>,
+    pub state: RunState,
+    /// While it is not running: the networks it joins again at `docker start`, in the order
+    /// it joined them, with the address it asked for (`--ip`) and its aliases; and its
+    /// published ports. A stopped container holds no address and no port.
+    pub parked: Vec<(String, Option<Ipv4Addr>, Vec<String>)>,
+    pub parked_ports: Vec<PortBinding>,
+}
+
+/// A container's state as `docker ps -a` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    Running,
+    /// Made, never started: a `docker run` whose start failed leaves one, holding its name.
+    Created,
+    /// Stopped, with the exit status of its process (0 after SIGTERM for the servers the
+    /// simulator models, 137 after SIGKILL).
+    Exited(u8),
 }
 
 /// Who made a sandbox: the user (`docker run`), swarm (a task), or libnetwork itself.
@@ -123,7 +142,7 @@ pub struct Engine {
     /// The host's on-link routes and nameservers, which dynamic subnets avoid (*Picking a subnet*).
     reserved: Vec<Ipv4Prefix>,
     /// Next ephemeral host port to try (*Published ports*: from the start of the range, upward).
-    next_ephemeral: u16,
+    next_ephemeral: [u16; 2],
     /// Prefix of sandbox namespace names (`node1:` when several hosts share one world).
     pub ns_prefix: String,
     /// Simulated time of the command being run (for `Created`).
@@ -159,7 +178,7 @@ impl Engine {
             containers: Vec::new(),
             rng: SimRng::new(seed),
             reserved,
-            next_ephemeral: crate::world::defaults::EPHEMERAL.0,
+            next_ephemeral: [crate::world::defaults::EPHEMERAL.0; 2],
             ns_prefix: String::new(),
             clock: crate::engine::SimTime::ZERO,
             host_ifaces: vec!["eth0".into()],
@@ -276,16 +295,37 @@ impl Engine {
                 self.connect_with(&c.network, &c.container, c.ipv4_address, c.aliases.clone(), None)
             }
             DockerCommand::NetworkDisconnect(d) => self.disconnect(&d.network, &d.container).map(|_| String::new()),
-            DockerCommand::Ps(p) => Ok(self.ps(p.quiet)),
+            DockerCommand::Ps(p) => Ok(self.ps(p.quiet, p.all)),
             DockerCommand::NetworkLs(l) => Ok(self.network_ls(l.quiet)),
+            DockerCommand::Stop(x) => self.each(&x.containers, |e, c| e.stop(c, 0)),
+            DockerCommand::Kill(x) => self.each(&x.containers, |e, c| {
+                let id = e.container(c).filter(|k| k.state != RunState::Running).map(|k| k.id.clone());
+                match id {
+                    Some(id) => Err(err(format!(
+                        "Error response from daemon: Cannot kill container: {c}: Container {id} is not running"
+                    ))),
+                    None => e.stop(c, 137),
+                }
+            }),
+            DockerCommand::Start(x) => self.each(&x.containers, |e, c| e.start(c)),
+            DockerCommand::Restart(x) => self.each(&x.containers, |e, c| {
+                e.stop(c, 0)?;
+                e.start(c)
+            }),
             DockerCommand::Rm(r) => {
                 let mut out = Vec::new();
                 for c in &r.containers {
-                    if !r.force {
-                        self.container_idx(c)?;
-                        return Err(err(format!(
-                            "Error response from daemon: cannot remove container \"/{c}\": container is running: stop the container before removing or force remove"
-                        )));
+                    let running = self.container(c).is_some_and(|x| x.state == RunState::Running);
+                    if !r.force && running {
+                        let id = &self.containers[self.container_idx(c)?].id;
+                        return Err(err(match self.era() {
+                            super::era::Era::V20_10 => format!(
+                                "Error response from daemon: You cannot remove a running container {id}. Stop the container before attempting removal or force remove"
+                            ),
+                            _ => format!(
+                                "Error response from daemon: cannot remove container \"/{c}\": container is running: stop the container before removing or force remove"
+                            ),
+                        }));
                     }
                     out.push(self.rm(c)?);
                 }
@@ -293,6 +333,86 @@ impl Engine {
             }
             other => Err(err(format!("netsim: `docker {}` is not modelled yet", command_name(other)))),
         }
+    }
+
+    /// A command over several containers: each in turn, its name printed; a failing one
+    /// prints its error and the rest go on, and the command fails (docker/cli's
+    /// `Error: failed to … containers: …`, exit status 1).
+    fn each(
+        &mut self,
+        names: &[String],
+        mut f: impl FnMut(&mut Self, &str) -> Result<(), EngineError>,
+    ) -> Result<String, EngineError> {
+        let (mut out, mut errs) = (Vec::new(), Vec::new());
+        for n in names {
+            match f(self, n) {
+                Ok(()) => out.push(n.clone()),
+                Err(EngineError(e)) => errs.push(e),
+            }
+        }
+        if errs.is_empty() {
+            Ok(out.join("\n"))
+        } else {
+            out.extend(errs);
+            Err(err(out.join("\n")))
+        }
+    }
+
+    /// `docker stop`/`kill`: the process ends with `code`; the sandbox goes, and with it the
+    /// container's addresses and published ports, which `docker start` takes anew.
+    fn stop(&mut self, name: &str, code: u8) -> Result<(), EngineError> {
+        let ci = self.container_idx(name)?;
+        if self.containers[ci].kind != ContainerKind::Plain {
+            return Err(err("netsim: stopping a swarm task's container is not modelled (scale the service)"));
+        }
+        if self.containers[ci].state != RunState::Running {
+            return Ok(());
+        }
+        let eps: Vec<Endpoint> = self.containers[ci].endpoints.clone();
+        let cname = self.containers[ci].name.clone();
+        for e in &eps {
+            self.disconnect(&e.network, &cname)?;
+        }
+        let c = &mut self.containers[ci];
+        c.parked = eps.into_iter().map(|e| (e.network, e.static_ip.then_some(e.ip), e.aliases)).collect();
+        c.parked_ports = std::mem::take(&mut c.ports);
+        c.state = RunState::Exited(code);
+        Ok(())
+    }
+
+    /// `docker start`: the sandbox again, on the networks it had, with new addresses (the
+    /// same where it asked for one) and its ports, unless another container took them.
+    fn start(&mut self, name: &str) -> Result<(), EngineError> {
+        let ci = self.container_idx(name)?;
+        if self.containers[ci].state == RunState::Running {
+            return Ok(());
+        }
+        let cname = self.containers[ci].name.clone();
+        let failed =
+            |e: String| err(format!("Error response from daemon: {e}\nError: failed to start containers: {name}"));
+        let taken = self.containers[ci].parked_ports.iter().find(|p| self.port_taken(p)).copied();
+        if let Some(p) = taken {
+            let at = p.host_ip.map(|h| h.to_string()).unwrap_or_else(|| "0.0.0.0".into());
+            let ep = self.hex(64);
+            return Err(failed(format!(
+                "driver failed programming external connectivity on endpoint {cname} ({ep}): Bind for {at}:{} failed: port is already allocated",
+                p.host_port
+            )));
+        }
+        let parked = self.containers[ci].parked.clone();
+        for (i, (net, ip, aliases)) in parked.iter().enumerate() {
+            if let Err(EngineError(e)) = self.connect_with(net, &cname, ip.map(IpAddr::V4), aliases.clone(), None) {
+                for (done, _, _) in &parked[..i] {
+                    let _ = self.disconnect(done, &cname);
+                }
+                return Err(failed(e.trim_start_matches("Error response from daemon: ").to_string()));
+            }
+        }
+        let c = &mut self.containers[ci];
+        c.ports = std::mem::take(&mut c.parked_ports);
+        c.parked.clear();
+        c.state = RunState::Running;
+        Ok(())
     }
 
     fn network_create(&mut self, c: &cli::NetworkCreate) -> Result<String, EngineError> {
@@ -428,6 +548,12 @@ impl Engine {
     }
 
     fn run(&mut self, r: &cli::Run) -> Result<String, EngineError> {
+        // Without a registry an image is there or the run stops before anything is made; the
+        // daemon looks for the image before it reserves the name (moby `daemon/create.go`).
+        if super::images::find(&r.image.familiar_name()).is_none() {
+            let tag = r.image.tag_or_latest().map(|t| format!(":{t}")).unwrap_or_default();
+            return Err(err(super::images::not_found(&format!("{}{tag}", r.image.familiar_name()))));
+        }
         let name = match &r.name {
             Some(n) => n.clone(),
             None => self.generated_name(),
@@ -461,12 +587,18 @@ impl Engine {
             )));
         }
         let mut ports = Vec::new();
+        // A port another container holds fails the start, not the create: the container is
+        // made and keeps its name, in state Created (moby `daemon/start.go`).
+        let mut clash = None;
         if mode == SandboxMode::Own {
             for spec in &r.publish {
                 for m in spec.mappings() {
-                    if m.host_ip.is_some_and(|h| !h.is_unspecified()) {
-                        return Err(err("netsim: publishing on a specific host address is not modelled yet"));
-                    }
+                    let host_ip = match m.host_ip {
+                        None => None,
+                        Some(h) if h.is_unspecified() => None,
+                        Some(IpAddr::V4(h)) => Some(h),
+                        Some(IpAddr::V6(_)) => return Err(err("netsim: IPv6 is not modelled")),
+                    };
                     let proto = match m.protocol {
                         cli::Protocol::Tcp => Proto::Tcp,
                         cli::Protocol::Udp => Proto::Udp,
@@ -476,14 +608,31 @@ impl Engine {
                         Some(h) => h.start,
                         None => self.ephemeral(proto),
                     };
-                    if self.port_taken(proto, host_port)
-                        || ports.iter().any(|p: &PortBinding| p.proto == proto && p.host_port == host_port)
-                    {
-                        return Err(err(format!(
-                            "docker: Error response from daemon: driver failed programming external connectivity on endpoint {name}: Bind for 0.0.0.0:{host_port} failed: port is already allocated."
-                        )));
+                    let b = PortBinding { proto, host_port, container_port: m.container_port, host_ip };
+                    if clash.is_none() && (self.port_taken(&b) || ports.iter().any(|p: &PortBinding| p.clashes(&b))) {
+                        // The endpoint was made for the start and removed when it failed.
+                        clash = Some(format!(
+                            "docker: Error response from daemon: driver failed programming external connectivity on endpoint {name} ({}): Bind for {}:{host_port} failed: port is already allocated.",
+                            self.hex(64),
+                            host_ip.map(|h| h.to_string()).unwrap_or_else(|| "0.0.0.0".into())
+                        ));
                     }
-                    ports.push(PortBinding { proto, host_port, container_port: m.container_port });
+                    ports.push(b);
+                }
+            }
+            // -P: every port the image exposes and -p did not publish, on an ephemeral host
+            // port, highest container port first (as 20.10 allocates them:
+            // traces/docker/inspect/README.md).
+            if r.publish_all {
+                let exposed = super::images::find(&r.image.familiar_name()).map(|i| i.expose).unwrap_or_default();
+                let mut exposed: Vec<(u16, Proto)> = exposed.to_vec();
+                exposed.sort_by_key(|(port, _)| std::cmp::Reverse(*port));
+                for (container_port, proto) in exposed {
+                    if ports.iter().any(|p| p.container_port == container_port && p.proto == proto) {
+                        continue;
+                    }
+                    let host_port = self.ephemeral(proto);
+                    ports.push(PortBinding { proto, host_port, container_port, host_ip: None });
                 }
             }
         }
@@ -500,6 +649,9 @@ impl Engine {
             env: r.env.iter().map(|e| (e.key.clone(), e.value.clone().unwrap_or_default())).collect(),
             dns_ports,
             kind: ContainerKind::Plain,
+            state: RunState::Running,
+            parked: Vec::new(),
+            parked_ports: Vec::new(),
             hostname: r.hostname.clone(),
             extra_hosts: r
                 .other_flags
@@ -508,17 +660,25 @@ impl Engine {
                 .filter_map(|f| f.value.split_once([':', '=']).map(|(n, ip)| (n.to_string(), ip.to_string())))
                 .collect(),
         });
-        if let Some(net) = net {
-            let ip = ip.map(|a| match a {
-                IpAddr::V4(v) => Ok(v),
-                IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
-            });
-            let ip = ip.transpose()?;
-            let aliases = r.networks.first().map(|a| a.aliases.clone()).unwrap_or_default();
-            if let Err(e) = self.connect_with(&net, &name, ip.map(IpAddr::V4), aliases, None) {
-                self.containers.pop();
-                return Err(e);
+        let ip = ip.map(|a| match a {
+            IpAddr::V4(v) => Ok(v),
+            IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
+        });
+        let ip = ip.transpose()?;
+        let aliases = r.networks.first().map(|a| a.aliases.clone()).unwrap_or_default();
+        if let Some(msg) = clash {
+            if let Some(c) = self.containers.last_mut() {
+                c.state = RunState::Created;
+                c.parked = net.into_iter().map(|n| (n, ip, aliases.clone())).collect();
+                c.parked_ports = std::mem::take(&mut c.ports);
             }
+            return Err(err(msg));
+        }
+        if let Some(net) = net
+            && let Err(e) = self.connect_with(&net, &name, ip.map(IpAddr::V4), aliases, None)
+        {
+            self.containers.pop();
+            return Err(e);
         }
         Ok(id)
     }
@@ -535,16 +695,18 @@ impl Engine {
         }
     }
 
-    fn port_taken(&self, proto: Proto, port: u16) -> bool {
-        self.containers.iter().any(|c| c.ports.iter().any(|p| p.proto == proto && p.host_port == port))
+    fn port_taken(&self, b: &PortBinding) -> bool {
+        self.containers.iter().any(|c| c.ports.iter().any(|p| p.clashes(b)))
     }
 
     fn ephemeral(&mut self, proto: Proto) -> u16 {
         let (lo, hi) = crate::world::defaults::EPHEMERAL;
         loop {
-            let p = self.next_ephemeral;
-            self.next_ephemeral = if p >= hi { lo } else { p + 1 };
-            if !self.port_taken(proto, p) {
+            // libnetwork's portallocator counts TCP and UDP apart.
+            let next = &mut self.next_ephemeral[proto as usize];
+            let p = *next;
+            *next = if p >= hi { lo } else { p + 1 };
+            if !self.port_taken(&PortBinding { proto, host_port: p, container_port: 0, host_ip: None }) {
                 return p;
             }
         }
@@ -621,6 +783,7 @@ impl Engine {
             ip: addr,
             mac,
             aliases,
+            static_ip: ip.is_some(),
         });
         Ok(String::new())
     }
@@ -690,7 +853,7 @@ impl Engine {
             .collect();
         let mut eps = Vec::new();
         for c in &self.containers {
-            if c.mode == SandboxMode::Host {
+            if c.mode == SandboxMode::Host || c.state != RunState::Running {
                 continue;
             }
             if c.endpoints.is_empty() {
@@ -738,7 +901,7 @@ impl Engine {
     }
 
     /// `docker ps`: running containers, newest first; swarm tasks are containers too.
-    fn ps(&self, quiet: bool) -> String {
+    fn ps(&self, quiet: bool, all: bool) -> String {
         let mut out = String::new();
         if !quiet {
             out += &format!(
@@ -746,7 +909,8 @@ impl Engine {
                 "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"
             );
         }
-        for c in self.containers.iter().rev().filter(|c| c.kind != ContainerKind::Infra) {
+        let shown = |c: &&Container| c.kind != ContainerKind::Infra && (all || c.state == RunState::Running);
+        for c in self.containers.iter().rev().filter(shown) {
             if quiet {
                 out += &format!("{}\n", &c.id[..12]);
                 continue;
@@ -754,7 +918,11 @@ impl Engine {
             let ports: Vec<String> = c
                 .ports
                 .iter()
-                .map(|p| format!("0.0.0.0:{}->{}/{}", p.host_port, p.container_port, p.proto.name()))
+                .flat_map(|p| {
+                    p.shown_addresses()
+                        .into_iter()
+                        .map(|a| format!("{a}:{}->{}/{}", p.host_port, p.container_port, p.proto.name()))
+                })
                 .collect();
             out += &format!(
                 "{:<14} {:<22} {:<12} {:<16} {:<14} {:<26} {}\n",
@@ -762,7 +930,11 @@ impl Engine {
                 c.image,
                 "\"…\"",
                 "a moment ago",
-                "Up",
+                match c.state {
+                    RunState::Running => "Up".to_string(),
+                    RunState::Created => "Created".to_string(),
+                    RunState::Exited(code) => format!("Exited ({code})"),
+                },
                 ports.join(", "),
                 c.name
             );
@@ -919,6 +1091,34 @@ impl Engine {
         out
     }
 
+    /// `docker port C [PORT[/PROTO]]`: each published port as `80/tcp -> 0.0.0.0:8080`, in
+    /// docker/cli's natural order, or the host addresses of one port.
+    pub fn port(&self, p: &cli::Port) -> Result<String, EngineError> {
+        let c = self
+            .container(&p.container)
+            .ok_or_else(|| err(format!("Error response from daemon: No such container: {}", p.container)))?;
+        let mut rows: Vec<(u16, &str, bool, String)> = Vec::new();
+        for b in &c.ports {
+            for (i, a) in b.shown_addresses().into_iter().enumerate() {
+                rows.push((b.container_port, b.proto.name(), i > 0, format!("{a}:{}", b.host_port)));
+            }
+        }
+        rows.sort();
+        let Some(want) = &p.port else {
+            return Ok(rows.iter().map(|(port, proto, _, to)| format!("{port}/{proto} -> {to}\n")).collect());
+        };
+        let (num, proto) = want.split_once('/').unwrap_or((want.as_str(), "tcp"));
+        let hits: Vec<&String> = rows
+            .iter()
+            .filter(|(port, pr, _, _)| num.parse::<u16>().is_ok_and(|n| n == *port) && *pr == proto)
+            .map(|r| &r.3)
+            .collect();
+        if hits.is_empty() {
+            return Err(err(format!("Error: No public port '{want}' published for {}", p.container)));
+        }
+        Ok(hits.iter().map(|h| format!("{h}\n")).collect())
+    }
+
     /// Containers on a user-defined network get dockerd's resolver at 127.0.0.11; the
     /// default bridge copies the host's resolv.conf (*Embedded DNS*).
     pub fn has_embedded_dns(&self, c: &Container) -> bool {
@@ -987,6 +1187,9 @@ impl Engine {
             kind,
             hostname: None,
             extra_hosts: Vec::new(),
+            state: RunState::Running,
+            parked: Vec::new(),
+            parked_ports: Vec::new(),
         });
         if let Err(e) = self.connect_with(GWBRIDGE, name, None, Vec::new(), Some(gw_ifname.to_string())) {
             self.containers.pop();
@@ -1003,7 +1206,7 @@ impl Engine {
     pub fn publish_sandbox_ports(&mut self, name: &str, ports: Vec<PortBinding>) -> Result<(), EngineError> {
         let ci = self.container_idx(name)?;
         for p in &ports {
-            if self.port_taken(p.proto, p.host_port) {
+            if self.port_taken(p) {
                 let c = &self.containers[ci];
                 return Err(err(format!(
                     "Error response from daemon: driver failed programming external connectivity on endpoint gateway_{} ({}): Bind for 0.0.0.0:{} failed: port is already allocated",
@@ -1098,31 +1301,19 @@ impl Engine {
         let c = self
             .container(&x.container)
             .ok_or_else(|| err(format!("Error response from daemon: No such container: {}", x.container)))?;
+        if c.state != RunState::Running {
+            return Err(err(format!("Error response from daemon: Container {} is not running", c.id)));
+        }
         let ns = self.sandbox_ns(c);
         app_traffic(x.app_command(), &x.command, ns, at)
     }
 }
 
-/// What a container image runs, by the image's name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ImageRole {
-    /// The tutorial's PHP webapp (`hshar/webapp`): a form, and INSERTs into MySQL on POST.
-    Webapp,
-    /// A MySQL 5.5 server (`hshar/mysql:5.5`, `mysql`).
-    Mysql,
-    /// A static web server (`nginx`, `httpd`).
-    Web,
-}
+pub use super::images::ImageRole;
 
+/// What a container of `image` runs, as the catalogue has it (`docker::images`).
 pub fn image_role(image: &str) -> Option<ImageRole> {
-    let repo = image.split([':', '@']).next().unwrap_or(image);
-    let last = repo.rsplit('/').next().unwrap_or(repo);
-    match last {
-        "webapp" => Some(ImageRole::Webapp),
-        "mysql" | "mariadb" => Some(ImageRole::Mysql),
-        "nginx" | "httpd" | "web" => Some(ImageRole::Web),
-        _ => None,
-    }
+    super::images::find(image).and_then(|i| i.role)
 }
 
 /// A recognised command (`ping`, `curl`, `nslookup`, `mysql`) as a client app in `ns`.
@@ -1234,9 +1425,12 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
         D::Rm(_) => "rm",
         D::Stop(_) => "stop",
         D::Start(_) => "start",
+        D::Restart(_) => "restart",
+        D::Kill(_) => "kill",
         D::Exec(_) => "exec",
         D::Ps(_) => "ps",
         D::Inspect(_) => "inspect",
+        D::Port(_) => "port",
         D::ServiceCreate(_) => "service create",
         D::ServiceScale(_) => "service scale",
         D::ServiceRm(_) => "service rm",

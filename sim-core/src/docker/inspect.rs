@@ -6,7 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::cli::NetworkDriver;
-use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE};
+use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE, RunState};
 use super::era::Era;
 use super::swarm::{Swarm, overlay_mac};
 use crate::engine::SimTime;
@@ -259,4 +259,162 @@ fn overlay(engine: &Engine, s: &Swarm, host: &str, name: &str) -> Option<Value> 
         }
     }
     Some(v)
+}
+
+/// `docker inspect CONTAINER` as the daemon answers it (api/types `ContainerJSON`), with the
+/// fields the simulation knows, in Docker's key order; Docker's storage and runtime fields
+/// (GraphDriver, Mounts, LogPath, Pid, …) are left out rather than made up. The shape is
+/// 20.10's: a user-defined network lists the container's short ID among its `Aliases`, and
+/// the top-level `NetworkSettings` address fields describe the default bridge only
+/// (recorded: `traces/docker/inspect/`).
+pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
+    let short: String = c.id.chars().take(12).collect();
+    let port_key = |p: &super::bridge::PortBinding| format!("{}/{}", p.container_port, p.proto.name());
+    // Go's encoding/json writes map keys sorted, as serde_json's default map does.
+    let mut bindings: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    let mut ports: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    for p in &c.ports {
+        let host_ip = p.host_ip.map(|h| h.to_string()).unwrap_or_default();
+        bindings.entry(port_key(p)).or_default().push(json!({"HostIp": host_ip, "HostPort": p.host_port.to_string()}));
+        let shown = match p.host_ip {
+            Some(h) => vec![h.to_string()],
+            None => vec!["0.0.0.0".to_string(), "::".to_string()],
+        };
+        for a in shown {
+            ports.entry(port_key(p)).or_default().push(json!({"HostIp": a, "HostPort": p.host_port.to_string()}));
+        }
+    }
+    let mode = match (&c.mode, c.endpoints.first()) {
+        (super::engine::SandboxMode::Host, _) => "host".to_string(),
+        (_, None) => "none".to_string(),
+        (_, Some(e)) if e.network == "bridge" => "default".to_string(),
+        (_, Some(e)) => e.network.clone(),
+    };
+    let mut networks = Map::new();
+    let mut top = json!({"EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""});
+    for e in c.endpoints.iter() {
+        let n = engine.network(&e.network);
+        let prefix = n.and_then(|n| n.pool).map(|p| p.subnet.len).unwrap_or(0);
+        let gateway = n.and_then(|n| n.gateway).map(|g| g.to_string()).unwrap_or_default();
+        let aliases = if e.network == "bridge" {
+            Value::Null
+        } else {
+            let mut a: Vec<Value> = e.aliases.iter().map(|x| json!(x)).collect();
+            a.push(json!(short));
+            Value::Array(a)
+        };
+        if e.network == "bridge" {
+            top = json!({"EndpointID": e.id, "Gateway": gateway, "IPAddress": e.ip.to_string(), "IPPrefixLen": prefix, "MacAddress": e.mac.to_string()});
+        }
+        networks.insert(
+            e.network.clone(),
+            json!({
+                "IPAMConfig": null,
+                "Links": null,
+                "Aliases": aliases,
+                "NetworkID": n.map(|n| n.id.clone()).unwrap_or_default(),
+                "EndpointID": e.id,
+                "Gateway": gateway,
+                "IPAddress": e.ip.to_string(),
+                "IPPrefixLen": prefix,
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "MacAddress": e.mac.to_string(),
+                "DriverOpts": null,
+            }),
+        );
+    }
+    // A container that is not running keeps its networks, without an address.
+    for (net, _, aliases) in &c.parked {
+        let mut a: Vec<Value> = aliases.iter().map(|x| json!(x)).collect();
+        a.push(json!(short));
+        networks.insert(
+            net.clone(),
+            json!({
+                "IPAMConfig": null,
+                "Links": null,
+                "Aliases": if net == "bridge" { Value::Null } else { Value::Array(a) },
+                "NetworkID": engine.network(net).map(|n| n.id.clone()).unwrap_or_default(),
+                "EndpointID": "",
+                "Gateway": "",
+                "IPAddress": "",
+                "IPPrefixLen": 0,
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "MacAddress": "",
+                "DriverOpts": null,
+            }),
+        );
+    }
+    let mut config = Map::new();
+    config.insert("Hostname".into(), json!(engine.hostname(c)));
+    config.insert("Domainname".into(), json!(""));
+    config.insert("User".into(), json!(""));
+    if !c.ports.is_empty() {
+        let exposed: Map<String, Value> = c.ports.iter().map(|p| (port_key(p), json!({}))).collect();
+        config.insert("ExposedPorts".into(), Value::Object(exposed));
+    }
+    let env: Vec<String> = c.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    config.insert("Env".into(), if env.is_empty() { Value::Null } else { json!(env) });
+    config.insert("Image".into(), json!(c.image));
+    config.insert("Labels".into(), json!({}));
+    let extra: Vec<String> = c.extra_hosts.iter().map(|(n, ip)| format!("{n}:{ip}")).collect();
+    let (status, exit_code) = match c.state {
+        RunState::Running => ("running", 0),
+        RunState::Created => ("created", 0),
+        RunState::Exited(code) => ("exited", code),
+    };
+    json!({
+        "Id": c.id,
+        "Created": created(SimTime::ZERO),
+        "State": {
+            "Status": status,
+            "Running": c.state == RunState::Running,
+            "Paused": false,
+            "Restarting": false,
+            "OOMKilled": false,
+            "Dead": false,
+            "ExitCode": exit_code,
+            "Error": "",
+        },
+        "Name": format!("/{}", c.name),
+        "RestartCount": 0,
+        "HostConfig": {
+            "NetworkMode": mode,
+            "PortBindings": bindings,
+            "ExtraHosts": if extra.is_empty() { Value::Null } else { json!(extra) },
+        },
+        "Config": config,
+        "NetworkSettings": {
+            "Bridge": "",
+            "Ports": ports,
+            "EndpointID": top["EndpointID"],
+            "Gateway": top["Gateway"],
+            "IPAddress": top["IPAddress"],
+            "IPPrefixLen": top["IPPrefixLen"],
+            "MacAddress": top["MacAddress"],
+            "Networks": networks,
+        },
+    })
+}
+
+/// What `docker inspect` and `docker network inspect` print for the objects they found:
+/// the JSON array indented as docker/cli indents it (four spaces), or with `--format` the
+/// template's output for each object, one line each.
+pub fn print(found: &[Value], format: Option<&str>) -> Result<String, EngineError> {
+    let Some(f) = format else {
+        let mut buf = Vec::new();
+        let mut ser =
+            serde_json::Serializer::with_formatter(&mut buf, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+        serde::Serialize::serialize(&Value::Array(found.to_vec()), &mut ser).map_err(|e| EngineError(e.to_string()))?;
+        return Ok(String::from_utf8_lossy(&buf).into_owned() + "\n");
+    };
+    let mut out = String::new();
+    for v in found {
+        out += &super::template::render(f, v).map_err(|e| EngineError(e.0))?;
+        out.push('\n');
+    }
+    Ok(out)
 }

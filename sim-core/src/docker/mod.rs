@@ -11,10 +11,12 @@ pub mod bridge;
 pub mod cli;
 pub mod engine;
 pub mod era;
+pub mod images;
 pub mod inspect;
 pub mod ipam;
 pub mod lookup;
 pub mod swarm;
+pub mod template;
 
 /// The embedded DNS server's address inside every sandbox on a user-defined network.
 pub const EMBEDDED_DNS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 11);

@@ -646,6 +646,7 @@ impl Swarm {
                     proto: if *proto == "udp" { Proto::Udp } else { Proto::Tcp },
                     host_port: *p,
                     container_port: *target,
+                    host_ip: None,
                 })
                 .collect();
             if !bindings.is_empty()

@@ -38,7 +38,7 @@ fn host_plan() -> Plan {
 }
 
 fn tcp(host_port: u16, container_port: u16) -> PortBinding {
-    PortBinding { proto: Proto::Tcp, host_port, container_port }
+    PortBinding { proto: Proto::Tcp, host_port, container_port, host_ip: None }
 }
 
 /// Section `*table` … `COMMIT` of an iptables-save text, rule lines only.

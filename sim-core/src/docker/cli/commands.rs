@@ -80,9 +80,9 @@ fn unsupported(path: &str, span: Span) -> CliError {
 
 const UNSUPPORTED_TOP: &[&str] = &[
     "attach", "build", "builder", "buildx", "commit", "compose", "config", "context", "cp", "create", "diff", "events",
-    "export", "history", "image", "images", "import", "info", "kill", "load", "login", "logout", "logs", "manifest",
-    "pause", "plugin", "port", "pull", "push", "rename", "restart", "rmi", "save", "search", "secret", "stack",
-    "stats", "system", "tag", "top", "trust", "unpause", "update", "version", "volume", "wait",
+    "export", "history", "image", "images", "import", "info", "load", "login", "logout", "logs", "manifest", "pause",
+    "plugin", "pull", "push", "rename", "rmi", "save", "search", "secret", "stack", "stats", "system", "tag", "top",
+    "trust", "unpause", "update", "version", "volume", "wait",
 ];
 
 /// Entry point used by [`super::parse`].
@@ -110,10 +110,13 @@ pub(super) fn dispatch(line: &str, words: &[Word]) -> Result<DockerCommand, CliE
         "run" => run(top("run")),
         "rm" => rm(top("rm")),
         "stop" => stop(top("stop")),
+        "restart" => stop(top("restart")),
+        "kill" => kill(top("kill")),
         "start" => start(top("start")),
         "exec" => exec(top("exec")),
         "ps" => ps(top("ps")),
         "inspect" => inspect(top("inspect")),
+        "port" => port(top("port")),
         "swarm" | "network" | "service" | "node" | "container" => group(first, cmd, &words[2..]),
         other if UNSUPPORTED_TOP.contains(&other) => Err(unsupported(&format!("docker {other}"), cmd.span)),
         other => Err(CliError::new(format!("unknown command: docker {other}"), cmd.span)),
@@ -156,14 +159,17 @@ fn group(first: &Word, grp: &Word, rest: &[Word]) -> Result<DockerCommand, CliEr
         ("container", "run") => run(c("run")),
         ("container", "rm" | "remove") => rm(c("rm")),
         ("container", "stop") => stop(c("stop")),
+        ("container", "restart") => stop(c("restart")),
+        ("container", "kill") => kill(c("kill")),
         ("container", "start") => start(c("start")),
         ("container", "exec") => exec(c("exec")),
         ("container", "ls" | "ps" | "list") => ps(c("ls")),
         ("container", "inspect") => inspect(c("inspect")),
+        ("container", "port") => port(c("port")),
         (
             "container",
-            "attach" | "commit" | "cp" | "create" | "diff" | "export" | "kill" | "logs" | "pause" | "port" | "prune"
-            | "rename" | "restart" | "stats" | "top" | "unpause" | "update" | "wait",
+            "attach" | "commit" | "cp" | "create" | "diff" | "export" | "logs" | "pause" | "prune" | "rename" | "stats"
+            | "top" | "unpause" | "update" | "wait",
         ) => Err(unsupported(&c(s).path, sub.span)),
         _ => Err(CliError::new(format!("unknown command: docker {g} {s}"), sub.span)),
     }
@@ -892,7 +898,11 @@ fn run(c: Cmd) -> Result<DockerCommand, CliError> {
     let name = match name {
         Some((n, _)) if n.is_empty() => None,
         Some((n, sp)) if !valid_container_name(&n) => {
-            return Err(CliError::new(format!("Invalid container name ({n}), {ERR_INVALID_NAME}"), sp));
+            // The daemon's check (the CLI passes the name on): worded as the daemon answers.
+            return Err(CliError::new(
+                format!("Error response from daemon: Invalid container name ({n}), {ERR_INVALID_NAME}"),
+                sp,
+            ));
         }
         Some((n, _)) => Some(n.strip_prefix('/').unwrap_or(&n).to_string()),
         None => None,
@@ -983,7 +993,19 @@ fn stop(c: Cmd) -> Result<DockerCommand, CliError> {
         Ok(())
     })?;
     c.min(&args, 1)?;
-    Ok(DockerCommand::Stop(Stop { containers: texts(&args), timeout, signal }))
+    let s = Stop { containers: texts(&args), timeout, signal };
+    Ok(if c.path.ends_with("restart") { DockerCommand::Restart(s) } else { DockerCommand::Stop(s) })
+}
+
+fn kill(c: Cmd) -> Result<DockerCommand, CliError> {
+    const FLAGS: &[FlagDef] = &[vs("signal", 's')];
+    let mut signal = None;
+    let args = c.flags(FLAGS, true, &mut |_, v, _| {
+        signal = Some(v.to_string());
+        Ok(())
+    })?;
+    c.min(&args, 1)?;
+    Ok(DockerCommand::Kill(Kill { containers: texts(&args), signal }))
 }
 
 fn start(c: Cmd) -> Result<DockerCommand, CliError> {
@@ -1053,6 +1075,18 @@ fn inspect(c: Cmd) -> Result<DockerCommand, CliError> {
     })?;
     c.min(&args, 1)?;
     Ok(DockerCommand::Inspect(Inspect { names: texts(&args), format, size, kind }))
+}
+
+fn port(c: Cmd) -> Result<DockerCommand, CliError> {
+    let args = c.flags(&[], true, &mut |_, _, _| Ok(()))?;
+    if args.is_empty() || args.len() > 2 {
+        return Err(CliError::new(
+            format!("{} requires at least 1 and at most 2 arguments.", go_quote(&c.path)),
+            c.path_span,
+        ));
+    }
+    let t = texts(&args);
+    Ok(DockerCommand::Port(Port { container: t[0].clone(), port: t.get(1).cloned() }))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -62,7 +62,7 @@
 //! - `invalid label 'X': empty name` / `label 'K' contains whitespaces` (`--label`).
 //! - `Unknown mode: X, only replicated and global supported` (`service create --mode`).
 //! - daemon: `plugin "X" not found` (unknown network driver),
-//!   `Invalid container name (X), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+//!   `Error response from daemon: Invalid container name (X), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
 //!   `user specified IP address is supported on user defined networks only`,
 //!   `invalid ResolutionMode: "X"`, `invalid Availability: "X"`, `invalid Role: "X"`,
 //!   `port published with ingress mode can't be used with dnsrr mode`,

@@ -739,10 +739,14 @@ fn errors_with_spans() {
             "docker run",
         ),
         ("docker run --mac-address 02:42 nginx", "02:42 is not a valid mac address", "02:42"),
-        ("docker run --name a nginx", "Invalid container name (a), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", "a"),
+        (
+            "docker run --name a nginx",
+            "Error response from daemon: Invalid container name (a), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+            "a",
+        ),
         (
             "docker run --name 'my web' nginx",
-            "Invalid container name (my web), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+            "Error response from daemon: Invalid container name (my web), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
             "'my web'",
         ),
         // swarm
@@ -808,7 +812,7 @@ fn errors_with_spans() {
         ("docker foo", "unknown command: docker foo", "foo"),
         ("docker network frob", "unknown command: docker network frob", "frob"),
         ("docker volume create v", "netsim: \"docker volume\" is not supported", "volume"),
-        ("docker container kill web", "netsim: \"docker container kill\" is not supported", "kill"),
+        ("docker container pause web", "netsim: \"docker container pause\" is not supported", "pause"),
         ("docker --context x ps", "unknown flag: --context", "--context"),
         ("podman run nginx", "netsim: expected a `docker …` command, found \"podman\"", "podman"),
         ("docker", "netsim: missing docker command (e.g. `docker run …`)", "docker"),

@@ -119,9 +119,14 @@ pub enum DockerCommand {
     Rm(Rm),
     Stop(Stop),
     Start(Start),
+    /// `docker restart`: a stop, then a start.
+    Restart(Stop),
+    /// `docker kill`: SIGKILL, no grace period.
+    Kill(Kill),
     Exec(Exec),
     Ps(Ps),
     Inspect(Inspect),
+    Port(Port),
     ServiceCreate(Box<ServiceCreate>),
     ServiceScale(ServiceScale),
     ServiceRm(ServiceRm),
@@ -556,6 +561,13 @@ pub struct Stop {
     pub signal: Option<String>,
 }
 
+/// `docker kill`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kill {
+    pub containers: Vec<String>,
+    pub signal: Option<String>,
+}
+
 /// `docker start`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Start {
@@ -599,6 +611,13 @@ pub struct Inspect {
     pub format: Option<String>,
     pub size: bool,
     pub kind: Option<String>,
+}
+
+/// `docker port CONTAINER [PRIVATE_PORT[/PROTO]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    pub container: String,
+    pub port: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------

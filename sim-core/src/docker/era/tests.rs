@@ -387,7 +387,10 @@ fn one_character_container_names_are_refused_in_every_era() {
         let mut e = daemon(era, 1500);
         let m = e.exec_line("docker run -d --name a nginx").expect_err("refused").0;
         // The CLI model answers first (docker::cli), in the daemon's words.
-        assert_eq!(m, "Invalid container name (a), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+        assert_eq!(
+            m,
+            "Error response from daemon: Invalid container name (a), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        );
         assert!(e.exec_line("docker run -d --name -ab nginx").is_err());
         run(&mut e, "docker run -d --name ab nginx");
     }

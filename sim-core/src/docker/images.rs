@@ -1,0 +1,78 @@
+//! The images a lab's hosts have: a lab runs without a registry, so every image it uses must
+//! be one of these (as if pulled beforehand), and any other fails as `docker run` fails on a
+//! machine that cannot reach Docker Hub. Each entry keeps what the simulation needs from the
+//! image: the ports its Dockerfile `EXPOSE`s (for `-P` and `docker inspect`) and the server it
+//! runs, if the simulator models one.
+
+use super::bridge::Proto;
+
+/// What a container of an image runs, as far as the network sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageRole {
+    /// The tutorial's PHP webapp (`hshar/webapp`): a form, and INSERTs into MySQL on POST.
+    Webapp,
+    /// A MySQL server (`hshar/mysql:5.5`, `mysql`, `mariadb`).
+    Mysql,
+    /// A static web server (`nginx`, `httpd`).
+    Web,
+}
+
+/// One image of the catalogue, found by its repository's last path component
+/// (`nginx`, `library/nginx`, `docker.io/library/nginx:1.27` are all `nginx`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Image {
+    pub name: &'static str,
+    /// The Dockerfile's `EXPOSE` lines, from each image's Docker Hub page.
+    pub expose: &'static [(u16, Proto)],
+    pub role: Option<ImageRole>,
+}
+
+const TCP: Proto = Proto::Tcp;
+
+/// Every image a lab may run.
+pub const CATALOGUE: &[Image] = &[
+    Image { name: "alpine", expose: &[], role: None },
+    Image { name: "busybox", expose: &[], role: None },
+    Image { name: "ubuntu", expose: &[], role: None },
+    Image { name: "debian", expose: &[], role: None },
+    Image { name: "nginx", expose: &[(80, TCP)], role: Some(ImageRole::Web) },
+    Image { name: "httpd", expose: &[(80, TCP)], role: Some(ImageRole::Web) },
+    Image { name: "webapp", expose: &[(80, TCP)], role: Some(ImageRole::Webapp) },
+    Image { name: "mysql", expose: &[(3306, TCP), (33060, TCP)], role: Some(ImageRole::Mysql) },
+    Image { name: "mariadb", expose: &[(3306, TCP)], role: Some(ImageRole::Mysql) },
+    Image { name: "redis", expose: &[(6379, TCP)], role: None },
+    Image { name: "postgres", expose: &[(5432, TCP)], role: None },
+];
+
+/// The catalogue's entry for an image reference as typed or as `docker ps` shows it.
+pub fn find(image: &str) -> Option<&'static Image> {
+    let repo = image.split(['@']).next().unwrap_or(image);
+    // A tag follows the last `:` after the last `/` (a registry may have a port).
+    let last = repo.rsplit('/').next().unwrap_or(repo);
+    let last = last.split(':').next().unwrap_or(last);
+    CATALOGUE.iter().find(|i| i.name == last)
+}
+
+/// `docker run IMAGE` for an image no host has: dockerd tries to pull it and cannot reach
+/// the registry. docker/cli prints the first line itself (`cli/command/container/create.go`,
+/// "Unable to find image … locally"), then the daemon's error; the lookup's own words depend
+/// on the machine's resolver, which a lab's host does not have.
+pub fn not_found(reference: &str) -> String {
+    format!(
+        "Unable to find image '{reference}' locally\ndocker: Error response from daemon: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_found_by_their_last_path_component_whatever_the_tag_or_registry() {
+        assert_eq!(find("nginx").map(|i| i.name), Some("nginx"));
+        assert_eq!(find("docker.io/library/redis:7").map(|i| i.name), Some("redis"));
+        assert_eq!(find("hshar/mysql:5.5").and_then(|i| i.role), Some(ImageRole::Mysql));
+        assert_eq!(find("localhost:5000/nginx").map(|i| i.name), Some("nginx"));
+        assert_eq!(find("ngnix"), None);
+    }
+}
