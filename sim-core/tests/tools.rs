@@ -345,3 +345,40 @@ fn stop_start_restart_kill_and_a_failed_start_as_the_engine_does_them() {
         }
     }
 }
+
+#[test]
+fn dns_mac_address_and_ports_on_an_internal_network_as_docker_applies_them() {
+    let sim = lab(&[
+        "docker network create --internal secret",
+        "docker run -d --name vault --network secret -p 8099:80 nginx",
+        "docker port vault",
+        "iptables -t nat -S DOCKER",
+        "docker run -d --name box --dns 9.9.9.9 --mac-address 02:00:00:00:00:aa alpine",
+        "docker exec box cat /etc/resolv.conf",
+        "docker exec box ip link",
+    ]);
+    // On 20.10 an --internal network publishes nothing: no DNAT, `docker port` prints nothing.
+    assert_eq!(printed(&sim, "docker port vault"), (String::new(), 0));
+    assert!(!printed(&sim, "iptables -t nat -S DOCKER").0.contains("8099"));
+    // --dns is resolv.conf's nameserver where the embedded DNS is not used (the default bridge).
+    assert_eq!(printed(&sim, "docker exec box cat /etc/resolv.conf").0, "nameserver 9.9.9.9\n");
+    assert!(printed(&sim, "docker exec box ip link").0.contains("link/ether 02:00:00:00:00:aa"));
+}
+
+#[test]
+fn network_prune_removes_the_networks_no_container_uses() {
+    let sim = lab(&[
+        "docker network create idle",
+        "docker network create busy",
+        "docker run -d --name web --network busy nginx",
+        "docker network prune -f",
+        "docker network prune",
+        "docker network ls",
+    ]);
+    // As the engine printed it for one unused network (traces/docker/inspect/README.md).
+    assert_eq!(printed(&sim, "docker network prune -f"), ("Deleted Networks:\nidle\n\n".into(), 0));
+    let (prompt, status) = printed(&sim, "docker network prune");
+    assert!(prompt.starts_with("netsim:") && prompt.contains("-f") && status == 127, "{prompt}");
+    let ls = printed(&sim, "docker network ls").0;
+    assert!(ls.contains(" busy ") && !ls.contains(" idle "), "{ls}");
+}

@@ -99,6 +99,11 @@ pub struct Container {
     /// `--add-host NAME:IP` entries, as typed.
     pub extra_hosts: Vec<(String, String)>,
     pub state: RunState,
+    /// `--dns`: the nameservers written into resolv.conf where the embedded DNS is not used
+    /// (where it is, it forwards to them).
+    pub dns: Vec<Ipv4Addr>,
+    /// `--mac-address`: the MAC of its first network's interface.
+    pub mac_address: Option<Mac>,
     /// While it is not running: the networks it joins again at `docker start`, in the order
     /// it joined them, with the address it asked for (`--ip`) and its aliases; and its
     /// published ports. A stopped container holds no address and no port.
@@ -297,6 +302,28 @@ impl Engine {
             DockerCommand::NetworkDisconnect(d) => self.disconnect(&d.network, &d.container).map(|_| String::new()),
             DockerCommand::Ps(p) => Ok(self.ps(p.quiet, p.all)),
             DockerCommand::NetworkLs(l) => Ok(self.network_ls(l.quiet)),
+            DockerCommand::NetworkPrune(false) => Err(err(
+                "netsim: `docker network prune` asks \"Are you sure you want to continue? [y/N]\" and a lab cannot answer: add -f",
+            )),
+            DockerCommand::NetworkPrune(true) => {
+                let mut unused: Vec<String> = self
+                    .networks
+                    .iter()
+                    .filter(|n| !PREDEFINED.contains(&n.name.as_str()) && n.name != GWBRIDGE)
+                    .filter(|n| !self.containers.iter().any(|c| c.endpoints.iter().any(|e| e.network == n.name)))
+                    .map(|n| n.name.clone())
+                    .collect();
+                unused.sort();
+                for n in &unused {
+                    self.network_rm(n)?;
+                }
+                // docker/cli prints the list with Println: a blank line ends it.
+                Ok(if unused.is_empty() {
+                    String::new()
+                } else {
+                    format!("Deleted Networks:\n{}\n\n", unused.join("\n"))
+                })
+            }
             DockerCommand::Stop(x) => self.each(&x.containers, |e, c| e.stop(c, 0)),
             DockerCommand::Kill(x) => self.each(&x.containers, |e, c| {
                 let id = e.container(c).filter(|k| k.state != RunState::Running).map(|k| k.id.clone());
@@ -650,6 +677,15 @@ impl Engine {
             dns_ports,
             kind: ContainerKind::Plain,
             state: RunState::Running,
+            dns: r
+                .dns
+                .iter()
+                .filter_map(|a| match a {
+                    IpAddr::V4(v) => Some(*v),
+                    IpAddr::V6(_) => None,
+                })
+                .collect(),
+            mac_address: r.mac_address.map(|m| Mac(m.0)),
             parked: Vec::new(),
             parked_ports: Vec::new(),
             hostname: r.hostname.clone(),
@@ -768,7 +804,13 @@ impl Engine {
             (0..).map(|n| format!("eth{n}")).find(|n| !used.contains(n)).unwrap_or_else(|| "eth0".into())
         });
         let host_veth = format!("veth{}", self.hex(7));
-        let mac = self.era().container_mac(addr, self.rng.mac());
+        // `--mac-address` names the first interface's MAC; Docker draws (or, in 20.10,
+        // derives from the address) every other.
+        let chosen = self.containers[ci].mac_address.filter(|_| self.containers[ci].endpoints.is_empty());
+        let mac = match chosen {
+            Some(m) => m,
+            None => self.era().container_mac(addr, self.rng.mac()),
+        };
         if !aliases.is_empty() && net.name == "bridge" {
             return Err(err(
                 "Error response from daemon: network-scoped alias is supported only for containers in user defined networks",
@@ -884,7 +926,7 @@ impl Engine {
                     ip: e.ip,
                     mac: e.mac,
                     gateway: Some(i) == gw,
-                    ports: if Some(i) == gw { c.ports.clone() } else { Vec::new() },
+                    ports: if Some(i) == gw { self.published(c).to_vec() } else { Vec::new() },
                 });
             }
         }
@@ -915,8 +957,8 @@ impl Engine {
                 out += &format!("{}\n", &c.id[..12]);
                 continue;
             }
-            let ports: Vec<String> = c
-                .ports
+            let ports: Vec<String> = self
+                .published(c)
                 .iter()
                 .flat_map(|p| {
                     p.shown_addresses()
@@ -1078,6 +1120,9 @@ impl Engine {
         if self.has_embedded_dns(c) {
             return "nameserver 127.0.0.11\noptions ndots:0\n".into();
         }
+        if !c.dns.is_empty() {
+            return c.dns.iter().map(|ip| format!("nameserver {ip}\n")).collect();
+        }
         let kept: Vec<&str> = host_file
             .lines()
             .filter(|l| {
@@ -1091,6 +1136,17 @@ impl Engine {
         out
     }
 
+    /// The ports of `c` the daemon has published: `-p` takes effect on a bridge network that
+    /// reaches outside; on `--internal` networks only (or macvlan, none) nothing is published,
+    /// and `docker port` shows nothing (recorded on 20.10: the DNAT is not written).
+    pub fn published<'a>(&self, c: &'a Container) -> &'a [PortBinding] {
+        let outside = c
+            .endpoints
+            .iter()
+            .any(|e| self.network(&e.network).is_some_and(|n| n.driver == NetworkDriver::Bridge && !n.internal));
+        if outside { &c.ports } else { &[] }
+    }
+
     /// `docker port C [PORT[/PROTO]]`: each published port as `80/tcp -> 0.0.0.0:8080`, in
     /// docker/cli's natural order, or the host addresses of one port.
     pub fn port(&self, p: &cli::Port) -> Result<String, EngineError> {
@@ -1098,7 +1154,7 @@ impl Engine {
             .container(&p.container)
             .ok_or_else(|| err(format!("Error response from daemon: No such container: {}", p.container)))?;
         let mut rows: Vec<(u16, &str, bool, String)> = Vec::new();
-        for b in &c.ports {
+        for b in self.published(c) {
             for (i, a) in b.shown_addresses().into_iter().enumerate() {
                 rows.push((b.container_port, b.proto.name(), i > 0, format!("{a}:{}", b.host_port)));
             }
@@ -1188,6 +1244,8 @@ impl Engine {
             hostname: None,
             extra_hosts: Vec::new(),
             state: RunState::Running,
+            dns: Vec::new(),
+            mac_address: None,
             parked: Vec::new(),
             parked_ports: Vec::new(),
         });
@@ -1421,6 +1479,7 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
         D::NetworkInspect(_) => "network inspect",
         D::NetworkConnect(_) => "network connect",
         D::NetworkDisconnect(_) => "network disconnect",
+        D::NetworkPrune(_) => "network prune",
         D::Run(_) => "run",
         D::Rm(_) => "rm",
         D::Stop(_) => "stop",

@@ -273,9 +273,11 @@ pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
     // Go's encoding/json writes map keys sorted, as serde_json's default map does.
     let mut bindings: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
     let mut ports: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
-    for p in &c.ports {
+    for p in c.ports.iter().chain(&c.parked_ports) {
         let host_ip = p.host_ip.map(|h| h.to_string()).unwrap_or_default();
         bindings.entry(port_key(p)).or_default().push(json!({"HostIp": host_ip, "HostPort": p.host_port.to_string()}));
+    }
+    for p in engine.published(c) {
         let shown = match p.host_ip {
             Some(h) => vec![h.to_string()],
             None => vec!["0.0.0.0".to_string(), "::".to_string()],
@@ -284,11 +286,12 @@ pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
             ports.entry(port_key(p)).or_default().push(json!({"HostIp": a, "HostPort": p.host_port.to_string()}));
         }
     }
-    let mode = match (&c.mode, c.endpoints.first()) {
+    let first = c.endpoints.first().map(|e| e.network.as_str()).or(c.parked.first().map(|p| p.0.as_str()));
+    let mode = match (&c.mode, first) {
         (super::engine::SandboxMode::Host, _) => "host".to_string(),
         (_, None) => "none".to_string(),
-        (_, Some(e)) if e.network == "bridge" => "default".to_string(),
-        (_, Some(e)) => e.network.clone(),
+        (_, Some("bridge")) => "default".to_string(),
+        (_, Some(n)) => n.to_string(),
     };
     let mut networks = Map::new();
     let mut top = json!({"EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""});
@@ -352,9 +355,14 @@ pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
     config.insert("Hostname".into(), json!(engine.hostname(c)));
     config.insert("Domainname".into(), json!(""));
     config.insert("User".into(), json!(""));
-    if !c.ports.is_empty() {
-        let exposed: Map<String, Value> = c.ports.iter().map(|p| (port_key(p), json!({}))).collect();
-        config.insert("ExposedPorts".into(), Value::Object(exposed));
+    // The image's EXPOSE ports and every -p container port, sorted as Go writes a map.
+    let mut exposed: std::collections::BTreeMap<String, Value> =
+        c.ports.iter().chain(&c.parked_ports).map(|p| (port_key(p), json!({}))).collect();
+    for (port, proto) in super::images::find(&c.image).map(|i| i.expose).unwrap_or_default() {
+        exposed.insert(format!("{port}/{}", proto.name()), json!({}));
+    }
+    if !exposed.is_empty() {
+        config.insert("ExposedPorts".into(), json!(exposed));
     }
     let env: Vec<String> = c.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     config.insert("Env".into(), if env.is_empty() { Value::Null } else { json!(env) });

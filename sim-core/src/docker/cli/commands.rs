@@ -146,7 +146,7 @@ fn group(first: &Word, grp: &Word, rest: &[Word]) -> Result<DockerCommand, CliEr
         ("network", "inspect") => network_inspect(c("inspect")),
         ("network", "connect") => network_connect(c("connect")),
         ("network", "disconnect") => network_disconnect(c("disconnect")),
-        ("network", "prune") => Err(unsupported(&c(s).path, sub.span)),
+        ("network", "prune") => network_prune(c("prune")),
         ("service", "create") => service_create(c("create")),
         ("service", "scale") => service_scale(c("scale")),
         ("service", "rm" | "remove") => service_rm(c("rm")),
@@ -1075,6 +1075,19 @@ fn inspect(c: Cmd) -> Result<DockerCommand, CliError> {
     })?;
     c.min(&args, 1)?;
     Ok(DockerCommand::Inspect(Inspect { names: texts(&args), format, size, kind }))
+}
+
+fn network_prune(c: Cmd) -> Result<DockerCommand, CliError> {
+    const FLAGS: &[FlagDef] = &[bs("force", 'f'), vl("filter")];
+    let mut force = false;
+    let args = c.flags(FLAGS, true, &mut |d, v, _| {
+        if d.long == "force" {
+            force = is_true(v);
+        }
+        Ok(())
+    })?;
+    c.exact(&args, 0)?;
+    Ok(DockerCommand::NetworkPrune(force))
 }
 
 fn port(c: Cmd) -> Result<DockerCommand, CliError> {

@@ -115,6 +115,8 @@ pub enum DockerCommand {
     NetworkInspect(NetworkInspect),
     NetworkConnect(NetworkConnect),
     NetworkDisconnect(NetworkDisconnect),
+    /// `docker network prune [-f]`: `true` when forced (no prompt).
+    NetworkPrune(bool),
     Run(Box<Run>),
     Rm(Rm),
     Stop(Stop),
