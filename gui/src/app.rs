@@ -155,7 +155,19 @@ impl NetsimApp {
                 self.view.open_path = path.display().to_string();
                 self.view.record = None;
                 self.view.playing = false;
-                self.view.status = format!("opened {}", path.display());
+                // Steps that fail run and show their failure in the console; the file's
+                // warnings say where, as `netsim run` prints them.
+                self.view.status = match s.loaded.warnings.as_slice() {
+                    [] => format!("opened {}", path.display()),
+                    [w, rest @ ..] => format!(
+                        "opened {} — {} warning(s): line {}: {}{}",
+                        path.display(),
+                        rest.len() + 1,
+                        w.line,
+                        w.message,
+                        if rest.is_empty() { "" } else { " …" }
+                    ),
+                };
                 self.session = Some(s);
                 self.error = None;
                 self.failed = None;
