@@ -746,8 +746,13 @@ fn steps(rec: &Record, sim: &SimSide, out: &mut Comparison) {
             (Ok(_), true) => {}
             (Err(e), false) => {
                 let (a, b) = (first_line(&r.stderr), first_line(e));
-                if !a.contains(b.trim_start_matches("Error response from daemon: ")) {
+                if !a.contains(b.trim_start_matches("docker: ").trim_start_matches("Error response from daemon: ")) {
                     out.diffs.push(format!("{label}: both fail, the engine says `{a}`, the simulator `{b}`"));
+                } else if r.status != i32::from(s.status) {
+                    out.diffs.push(format!(
+                        "{label}: both fail, with exit status {} on the engine and {} in the simulator",
+                        r.status, s.status
+                    ));
                 }
             }
             (Ok(_), false) => out
@@ -785,6 +790,46 @@ mod tests {
         assert_eq!(remap("02:42:0a:00:00:02 192.168.99.10/24", &m), "02:42:0a:00:00:02 192.168.99.10/24");
         assert_eq!(pool_index(net("172.31.0.0/16").unwrap()), Some(14));
         assert_eq!(pool_index(net("192.168.32.0/20").unwrap()), Some(17));
+    }
+
+    #[test]
+    fn failing_steps_are_compared_by_words_and_exit_status() {
+        let step = |status: i32, stderr: &str| crate::record::StepRecord {
+            host: "host1".into(),
+            line: "docker network create --foo x".into(),
+            ran: None,
+            status,
+            stdout: String::new(),
+            stderr: stderr.into(),
+        };
+        let log = |status: u8, msg: &str| StepLog {
+            index: 0,
+            at: sim_core::SimTime::ZERO,
+            host: "host1".into(),
+            line: "docker network create --foo x".into(),
+            output: Err(msg.into()),
+            status,
+            delta: None,
+            started: Vec::new(),
+            dns: Vec::new(),
+            zones: Vec::new(),
+        };
+        let sim = |l: StepLog| SimSide {
+            host: "host1".into(),
+            steps: vec![l],
+            networks: BTreeMap::new(),
+            namespaces: BTreeMap::new(),
+            host_iptables: Vec::new(),
+            output: Vec::new(),
+            flows: BTreeMap::new(),
+        };
+        let rec = Record { steps: vec![step(125, "unknown flag: --foo\n\nUsage: …")], ..Record::default() };
+        let mut out = Comparison::default();
+        steps(&rec, &sim(log(125, "docker: unknown flag: --foo")), &mut out);
+        assert!(out.diffs.is_empty(), "{:?}", out.diffs);
+        steps(&rec, &sim(log(1, "docker: unknown flag: --foo")), &mut out);
+        assert_eq!(out.diffs.len(), 1, "{:?}", out.diffs);
+        assert!(out.diffs[0].contains("exit status 125 on the engine and 1 in the simulator"), "{:?}", out.diffs);
     }
 
     #[test]
