@@ -681,8 +681,14 @@ impl Director {
             // A run that the CLI refuses still exits as a failed run does.
             let words: Vec<&str> = line.split_whitespace().take(3).collect();
             let is_run = matches!(words.as_slice(), ["docker", "run", ..] | ["docker", "container", "run"]);
-            let cmd = cli::parse(line)
-                .map_err(|e| Failure::docker(format!("docker: {}", e.message), cli::is_flag_error(&e), is_run))?;
+            // docker/cli 28 prints a flag error as it is, an arity error or any refusal of
+            // `docker run` after `docker: `, and the rest (the IPAM options' checks) as they are.
+            let cmd = cli::parse(line).map_err(|e| {
+                let flag = cli::is_flag_error(&e);
+                let prefixed = !flag && (is_run || cli::is_arity_error(&e)) || e.message.starts_with("netsim:");
+                let message = if prefixed { format!("docker: {}", e.message) } else { e.message.clone() };
+                Failure::docker(message, flag, is_run)
+            })?;
             let run = matches!(cmd, cli::DockerCommand::Run(_));
             return self.docker(&host, &cmd, now).map_err(|EngineError(e)| {
                 // docker/cli prints a failed `docker run`'s daemon error after `docker: `.
@@ -738,7 +744,19 @@ impl Director {
         }
         if let D::NetworkInspect(i) = cmd {
             let e = self.engine(me)?;
-            let mut v = crate::docker::inspect::networks(e, self.swarm.as_ref(), me, &i.networks)?;
+            // What was found is printed, then the error for what was not (`[]` when nothing).
+            let mut v = match crate::docker::inspect::networks(e, self.swarm.as_ref(), me, &i.networks) {
+                Ok(v) => v,
+                Err(EngineError(m)) => {
+                    let found: Vec<serde_json::Value> = i
+                        .networks
+                        .iter()
+                        .filter_map(|n| crate::docker::inspect::network(e, self.swarm.as_ref(), me, n).ok())
+                        .collect();
+                    let out = crate::docker::inspect::print(&found, i.format.as_deref())?;
+                    return Err(EngineError(format!("{out}{m}")));
+                }
+            };
             // `-v` on an overlay: the services and tasks the node knows on it.
             if i.verbose
                 && let (Some(s), serde_json::Value::Array(nets)) = (self.swarm.as_ref(), &mut v)
@@ -805,7 +823,19 @@ impl Director {
                 let msg = self.swarm.as_ref().map(|s| s.init_message(me)).unwrap_or_default();
                 return Ok(Outcome::Changed(msg));
             }
+            D::SwarmLeave(_) if !in_swarm => {
+                return Err(EngineError("Error response from daemon: This node is not part of a swarm".into()));
+            }
             D::SwarmJoin(j) => {
+                // The daemon reads the token before it looks for a manager (swarmkit
+                // `ca.ParseJoinToken`: `SWMTKN-1-` and two base-36 parts).
+                let token = j.token.as_deref().unwrap_or_default();
+                let parts: Vec<&str> = token.split('-').collect();
+                let well_formed = matches!(parts.as_slice(), ["SWMTKN", "1", a, b]
+                    if a.len() == 50 && b.len() == 25 && (a.to_string() + b).bytes().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+                if !well_formed && !["WORKER_TOKEN", "MANAGER_TOKEN"].contains(&token) && self.swarm.is_none() {
+                    return Err(EngineError("Error response from daemon: invalid join token".into()));
+                }
                 let Some(s) = self.swarm.as_mut() else {
                     return Err(EngineError(
                         "Error response from daemon: rpc error: code = Unavailable desc = connection error: no swarm manager listening".into(),

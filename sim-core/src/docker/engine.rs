@@ -104,6 +104,8 @@ pub struct Container {
     pub dns: Vec<Ipv4Addr>,
     /// `--mac-address`: the MAC of its first network's interface.
     pub mac_address: Option<Mac>,
+    /// `--network none`: it joins no other network.
+    pub network_none: bool,
     /// While it is not running: the networks it joins again at `docker start`, in the order
     /// it joined them, with the address it asked for (`--ip`) and its aliases; and its
     /// published ports. A stopped container holds no address and no port.
@@ -159,6 +161,10 @@ pub struct Engine {
 }
 
 const PREDEFINED: [&str; 3] = ["bridge", "host", "none"];
+
+/// `network connect`/`disconnect` on the host network, or of a `--network host` container.
+const ERR_HOST_NETWORK: &str =
+    "Error response from daemon: container cannot be disconnected from host network or connected to host network";
 
 impl Engine {
     /// A freshly started v29 daemon with the default MTU.
@@ -326,6 +332,11 @@ impl Engine {
             }
             DockerCommand::Stop(x) => self.each(&x.containers, |e, c| e.stop(c, 0)),
             DockerCommand::Kill(x) => self.each(&x.containers, |e, c| {
+                if e.container(c).is_none() {
+                    return Err(err(format!(
+                        "Error response from daemon: Cannot kill container: {c}: No such container: {c}"
+                    )));
+                }
                 let id = e.container(c).filter(|k| k.state != RunState::Running).map(|k| k.id.clone());
                 match id {
                     Some(id) => Err(err(format!(
@@ -334,7 +345,10 @@ impl Engine {
                     None => e.stop(c, 137),
                 }
             }),
-            DockerCommand::Start(x) => self.each(&x.containers, |e, c| e.start(c)),
+            DockerCommand::Start(x) => self.each(&x.containers, |e, c| match e.container_idx(c) {
+                Err(EngineError(m)) => Err(err(format!("{m}\nError: failed to start containers: {c}"))),
+                Ok(_) => e.start(c),
+            }),
             DockerCommand::Restart(x) => self.each(&x.containers, |e, c| {
                 e.stop(c, 0)?;
                 e.start(c)
@@ -473,10 +487,15 @@ impl Engine {
             }
             Ipam::validate(&cfg).map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
         }
-        let pool = self
-            .ipam
-            .request_pool(AddressSpace::Local, &cfg, &self.reserved, false, false)
-            .map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
+        let pool = self.ipam.request_pool(AddressSpace::Local, &cfg, &self.reserved, false, false).map_err(|e| {
+            // 20.10 says only what overlaps (traces/docker/errors/).
+            let m = if self.era() == super::era::Era::V20_10 {
+                e.message.trim_start_matches("invalid pool request: ").to_string()
+            } else {
+                e.message
+            };
+            err(format!("Error response from daemon: {m}"))
+        })?;
         let id = self.hex(64);
         let opt = |k: &str| c.options.get(k).map(String::as_str);
         let device =
@@ -532,9 +551,13 @@ impl Engine {
             None => (parent.as_str(), None),
         };
         if !self.host_ifaces.iter().any(|i| i == base) {
-            return Err(err(format!(
-                "Error response from daemon: -o parent interface was not found on the host: {base}"
-            )));
+            // libnetwork reads a parent it cannot find as an 802.1Q name to create.
+            return Err(err(match vlan {
+                Some(_) => format!("Error response from daemon: -o parent interface was not found on the host: {base}"),
+                None => format!(
+                    "Error response from daemon: invalid subinterface vlan name {base}, example formatting is eth0.10"
+                ),
+            }));
         }
         if let Some(v) = vlan {
             let ok = v.parse::<u16>().is_ok_and(|id| (1..=4094).contains(&id));
@@ -542,9 +565,11 @@ impl Engine {
                 return Err(err("Error response from daemon: vlan id must be between 1-4094"));
             }
         }
-        if self.networks.iter().any(|n| n.parent.as_deref() == Some(parent.as_str()) && vlan.is_some()) {
+        // One macvlan network per parent (recorded on 20.10: traces/docker/errors/).
+        if let Some(n) = self.networks.iter().find(|n| n.parent.as_deref() == Some(parent.as_str())) {
             return Err(err(format!(
-                "Error response from daemon: network dm-… is already using parent interface {parent}"
+                "Error response from daemon: network dm-{} is already using parent interface {parent}",
+                &n.id[..12]
             )));
         }
         Ok((Some(parent.clone()), mode))
@@ -595,23 +620,29 @@ impl Engine {
         let (mode, net) = match &first {
             NetworkMode::Default | NetworkMode::Bridge => (SandboxMode::Own, Some("bridge".to_string())),
             NetworkMode::UserDefined(n) => {
-                let net = self
-                    .network(n)
-                    .ok_or_else(|| err(format!("docker: Error response from daemon: network {n} not found.")))?;
+                let net = self.network(n).ok_or_else(|| {
+                    // 20.10 looks for a network it does not know in the swarm (traces/docker/errors/).
+                    err(match self.era() {
+                        super::era::Era::V20_10 => {
+                            "docker: Error response from daemon: invalid cluster node while attaching to network".into()
+                        }
+                        _ => format!("docker: Error response from daemon: network {n} not found."),
+                    })
+                })?;
                 (SandboxMode::Own, Some(net.name.clone()))
             }
             NetworkMode::Host => (SandboxMode::Host, None),
             NetworkMode::None => (SandboxMode::Own, None),
+            NetworkMode::Container(c) if self.container(c).is_none() => {
+                return Err(err(format!("docker: Error response from daemon: No such container: {c}")));
+            }
             NetworkMode::Container(c) => {
                 return Err(err(format!("netsim: --network container:{c} is not modelled yet")));
             }
         };
         let ip = r.networks.first().and_then(|a| a.ipv4_address);
         if ip.is_some() && matches!(first, NetworkMode::Default | NetworkMode::Bridge) {
-            return Err(err(format!(
-                "docker: Error response from daemon: {}.",
-                super::ipam::ERR_USER_IP_ON_DEFAULT_BRIDGE
-            )));
+            return Err(err(format!("docker: Error response from daemon: {}", self.err_user_ip_on_default_bridge())));
         }
         let mut ports = Vec::new();
         // A port another container holds fails the start, not the create: the container is
@@ -686,6 +717,7 @@ impl Engine {
                 })
                 .collect(),
             mac_address: r.mac_address.map(|m| Mac(m.0)),
+            network_none: matches!(first, NetworkMode::None),
             parked: Vec::new(),
             parked_ports: Vec::new(),
             hostname: r.hostname.clone(),
@@ -757,10 +789,43 @@ impl Engine {
         ifname: Option<String>,
     ) -> Result<String, EngineError> {
         let ci = self.container_idx(container)?;
-        let net = self
-            .network(network)
-            .ok_or_else(|| err(format!("Error response from daemon: network {network} not found")))?
-            .clone();
+        if network == "host" {
+            return Err(err(ERR_HOST_NETWORK));
+        }
+        let net = match self.network(network) {
+            Some(n) => n.clone(),
+            // 20.10 looks for a network it does not know in the swarm, and this node has none
+            // (traces/docker/errors/).
+            None if self.era() == super::era::Era::V20_10 && ifname.is_none() => {
+                return Err(err("Error response from daemon: invalid cluster node while attaching to network"));
+            }
+            None => return Err(err(format!("Error response from daemon: network {network} not found"))),
+        };
+        if self.containers[ci].network_none {
+            return Err(err(
+                "Error response from daemon: container cannot be connected to multiple networks with one of the networks in private (none) mode",
+            ));
+        }
+        if let Some(ip) = ip {
+            if net.name == "bridge" {
+                return Err(err(format!("Error response from daemon: {}", self.err_user_ip_on_default_bridge())));
+            }
+            // Only on a network whose subnet the user chose (moby `daemon/container_operations.go`).
+            if !net.requested.is_some_and(|(subnet_given, _)| subnet_given) {
+                return Err(err(
+                    "Error response from daemon: user specified IP address is supported only when connecting to networks with user configured subnets",
+                ));
+            }
+            let inside = net.pool.is_some_and(|p| match ip {
+                IpAddr::V4(v) => p.subnet.contains(v),
+                IpAddr::V6(_) => false,
+            });
+            if !inside && self.era() == super::era::Era::V20_10 {
+                return Err(err(format!(
+                    "Error response from daemon: Invalid address {ip}: It does not belong to any of this network's subnets"
+                )));
+            }
+        }
         if !matches!(net.driver, NetworkDriver::Bridge | NetworkDriver::Macvlan) {
             return Err(err(format!("netsim: connecting to the {} network is not modelled yet", net.name)));
         }
@@ -832,6 +897,9 @@ impl Engine {
 
     fn disconnect(&mut self, network: &str, container: &str) -> Result<(), EngineError> {
         let ci = self.container_idx(container)?;
+        if network == "host" || self.containers[ci].mode == SandboxMode::Host {
+            return Err(err(ERR_HOST_NETWORK));
+        }
         let net = self
             .network(network)
             .ok_or_else(|| err(format!("Error response from daemon: network {network} not found")))?
@@ -1136,6 +1204,15 @@ impl Engine {
         out
     }
 
+    /// `--ip` on the default bridge: 20.10's words, or the hyphenated ones of newer releases
+    /// (moby `daemon/container_operations.go`).
+    fn err_user_ip_on_default_bridge(&self) -> &'static str {
+        match self.era() {
+            super::era::Era::V20_10 => "user specified IP address is supported on user defined networks only",
+            _ => super::ipam::ERR_USER_IP_ON_DEFAULT_BRIDGE,
+        }
+    }
+
     /// The ports of `c` the daemon has published: `-p` takes effect on a bridge network that
     /// reaches outside; on `--internal` networks only (or macvlan, none) nothing is published,
     /// and `docker port` shows nothing (recorded on 20.10: the DNAT is not written).
@@ -1246,6 +1323,7 @@ impl Engine {
             state: RunState::Running,
             dns: Vec::new(),
             mac_address: None,
+            network_none: false,
             parked: Vec::new(),
             parked_ports: Vec::new(),
         });

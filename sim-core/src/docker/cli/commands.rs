@@ -38,7 +38,7 @@ impl Cmd<'_> {
             return Ok(());
         }
         let span = if args.len() > n { self.too_many(args, n) } else { self.path_span };
-        Err(CliError::new(format!("{} requires exactly {n} {}.", go_quote(&self.path), plural(n)), span))
+        Err(CliError::new(format!("'{}' requires {n} {}", self.path, plural(n)), span))
     }
 
     /// `cli.RequiresMinArgs`.
@@ -46,7 +46,7 @@ impl Cmd<'_> {
         if args.len() >= n {
             return Ok(());
         }
-        Err(CliError::new(format!("{} requires at least {n} {}.", go_quote(&self.path), plural(n)), self.path_span))
+        Err(CliError::new(format!("'{}' requires at least {n} {}", self.path, plural(n)), self.path_span))
     }
 
     /// `cli.NoArgs`.
@@ -54,7 +54,7 @@ impl Cmd<'_> {
         if args.is_empty() {
             return Ok(());
         }
-        Err(CliError::new(format!("{} accepts no arguments.", go_quote(&self.path)), self.too_many(args, 0)))
+        Err(CliError::new(format!("'{}' accepts no arguments", self.path), self.too_many(args, 0)))
     }
 }
 
@@ -454,8 +454,9 @@ fn create_ipam(
             }
         }
         // Docker only checks a subnet when comparing it with another; a lone bad subnet is
-        // rejected by the daemon instead. Reported here with the CLI's wording.
-        let subnet = parse_cidr(s).map_err(|m| e(format!("invalid subnet: {m}"), *sp))?;
+        // rejected by the daemon instead, in these words (20.10, traces/docker/errors/).
+        let subnet =
+            parse_cidr(s).map_err(|m| e(format!("Error response from daemon: Invalid subnet {s} : {m}"), *sp))?;
         pools.push((s.clone(), IpamPool { subnet, ip_range: None, gateway: None, aux_addresses: BTreeMap::new() }));
     }
     for (r, sp) in ranges {
@@ -565,7 +566,12 @@ fn network_create(c: Cmd) -> Result<DockerCommand, CliError> {
         "ipvlan" => NetworkDriver::Ipvlan,
         "host" => NetworkDriver::Host,
         "null" | "none" => NetworkDriver::Null,
-        d => return Err(CliError::new(format!("plugin {} not found", go_quote(d)), driver.1)),
+        d => {
+            return Err(CliError::new(
+                format!("Error response from daemon: plugin {} not found", go_quote(d)),
+                driver.1,
+            ));
+        }
     };
     Ok(DockerCommand::NetworkCreate(NetworkCreate {
         name: args[0].text.clone(),
@@ -829,7 +835,9 @@ fn container_networks(
         let att = n.into_attachment().map_err(|m| CliError::new(m, sp))?;
         if (att.ipv4_address.is_some() || att.ipv6_address.is_some()) && !att.mode.is_user_defined() {
             // Daemon-side check.
-            return Err(e("user specified IP address is supported on user defined networks only"));
+            return Err(e(
+                "Error response from daemon: user specified IP address is supported on user defined networks only",
+            ));
         }
         out.push(att);
     }
@@ -1093,10 +1101,7 @@ fn network_prune(c: Cmd) -> Result<DockerCommand, CliError> {
 fn port(c: Cmd) -> Result<DockerCommand, CliError> {
     let args = c.flags(&[], true, &mut |_, _, _| Ok(()))?;
     if args.is_empty() || args.len() > 2 {
-        return Err(CliError::new(
-            format!("{} requires at least 1 and at most 2 arguments.", go_quote(&c.path)),
-            c.path_span,
-        ));
+        return Err(CliError::new(format!("'{}' requires at least 1 and at most 2 arguments", c.path), c.path_span));
     }
     let t = texts(&args);
     Ok(DockerCommand::Port(Port { container: t[0].clone(), port: t.get(1).cloned() }))

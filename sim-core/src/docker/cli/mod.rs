@@ -24,8 +24,9 @@
 //!   `strconv.ParseBool: parsing "x": invalid syntax`,
 //!   `strconv.ParseUint: parsing "x": invalid syntax` / `value out of range`,
 //!   `failed to parse IP: "x"` (`--ip`, `--ip6`).
-//! - cobra/docker-cli arity: `"docker network create" requires exactly 1 argument.`,
-//!   `… requires at least N arguments.`, `… accepts no arguments.`
+//! - docker/cli 28 arity (`cli/required.go`, printed after `docker: `):
+//!   `'docker network create' requires 1 argument`, `… requires at least N arguments`,
+//!   `… accepts no arguments`.
 //! - go-connections/nat (v0.5, lower-case): `invalid containerPort: X`, `invalid hostPort: X`,
 //!   `invalid IP address: X`, `invalid proto: X`, `no port specified: X<empty>`,
 //!   `invalid ranges specified for container and host Ports: A and B`.
@@ -61,7 +62,8 @@
 //!   same form, although real Docker prints the group's usage instead.
 //! - `invalid label 'X': empty name` / `label 'K' contains whitespaces` (`--label`).
 //! - `Unknown mode: X, only replicated and global supported` (`service create --mode`).
-//! - daemon: `plugin "X" not found` (unknown network driver),
+//! - daemon (the CLI model answers first, after `Error response from daemon: `):
+//!   `plugin "X" not found` (unknown network driver), `Invalid subnet X : invalid CIDR address: X`,
 //!   `Error response from daemon: Invalid container name (X), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
 //!   `user specified IP address is supported on user defined networks only`,
 //!   `invalid ResolutionMode: "X"`, `invalid Availability: "X"`, `invalid Role: "X"`,
@@ -72,8 +74,6 @@
 //! - `--listen-addr`: `invalid bind address (X): …` details.
 //! - `--network` long syntax `ip=`/`ip6=`: `invalid IPv4address: X` (Docker may instead pass
 //!   the string through to the daemon).
-//! - A lone invalid `--subnet` is rejected by the daemon in real Docker; here it gets the
-//!   CLI's `invalid subnet: invalid CIDR address: X`.
 //! - For `service create`, real Docker lets the daemon/swarmkit reject a bad image name with
 //!   different wording; the reference messages above are used instead.
 //! - Newer pflag releases may word numeric conversion errors differently.
@@ -116,6 +116,12 @@ pub fn parse(line: &str) -> Result<DockerCommand, CliError> {
 /// Split a line into shell words (quote removal, no expansion), with their spans.
 pub fn shell_words(line: &str) -> Result<Vec<(String, Span)>, CliError> {
     Ok(lex::tokenize(line)?.into_iter().map(|w| (w.text, w.span)).collect())
+}
+
+/// Whether the CLI refused the line for its number of arguments (`cli/required.go`): docker/cli
+/// prints these after `docker: `.
+pub fn is_arity_error(e: &CliError) -> bool {
+    e.message.starts_with('\'') && (e.message.contains("' requires ") || e.message.ends_with("' accepts no arguments"))
 }
 
 /// Whether the CLI refused the line while parsing its flags (spf13/pflag's errors, listed

@@ -587,18 +587,14 @@ fn errors_with_spans() {
             "99999999999",
         ),
         // arity
-        ("docker network create", "\"docker network create\" requires exactly 1 argument.", "docker network create"),
-        ("docker network create a b", "\"docker network create\" requires exactly 1 argument.", "b"),
-        (
-            "docker network connect net",
-            "\"docker network connect\" requires exactly 2 arguments.",
-            "docker network connect",
-        ),
-        ("docker run -d", "\"docker run\" requires at least 1 argument.", "docker run"),
-        ("docker exec web", "\"docker exec\" requires at least 2 arguments.", "docker exec"),
-        ("docker ps web", "\"docker ps\" accepts no arguments.", "web"),
-        ("docker network remove", "\"docker network rm\" requires at least 1 argument.", "docker network remove"),
-        ("docker swarm init 1.2.3.4", "\"docker swarm init\" accepts no arguments.", "1.2.3.4"),
+        ("docker network create", "'docker network create' requires 1 argument", "docker network create"),
+        ("docker network create a b", "'docker network create' requires 1 argument", "b"),
+        ("docker network connect net", "'docker network connect' requires 2 arguments", "docker network connect"),
+        ("docker run -d", "'docker run' requires at least 1 argument", "docker run"),
+        ("docker exec web", "'docker exec' requires at least 2 arguments", "docker exec"),
+        ("docker ps web", "'docker ps' accepts no arguments", "web"),
+        ("docker network remove", "'docker network rm' requires at least 1 argument", "docker network remove"),
+        ("docker swarm init 1.2.3.4", "'docker swarm init' accepts no arguments", "1.2.3.4"),
         // ports (run): nat.ParsePortSpec
         ("docker run -p abc nginx", "invalid containerPort: abc", "abc"),
         ("docker run -p 8080:abc nginx", "invalid containerPort: abc", "8080:abc"),
@@ -687,10 +683,10 @@ fn errors_with_spans() {
         ),
         (
             "docker network create --subnet 10.0.0.0/33 n",
-            "invalid subnet: invalid CIDR address: 10.0.0.0/33",
+            "Error response from daemon: Invalid subnet 10.0.0.0/33 : invalid CIDR address: 10.0.0.0/33",
             "10.0.0.0/33",
         ),
-        ("docker network create -d foo n", "plugin \"foo\" not found", "foo"),
+        ("docker network create -d foo n", "Error response from daemon: plugin \"foo\" not found", "foo"),
         (
             "docker network create --label =x n",
             "invalid argument \"=x\" for \"--label\" flag: invalid label '=x': empty name",
@@ -735,7 +731,7 @@ fn errors_with_spans() {
         ),
         (
             "docker run --ip 10.0.0.5 nginx",
-            "user specified IP address is supported on user defined networks only",
+            "Error response from daemon: user specified IP address is supported on user defined networks only",
             "docker run",
         ),
         ("docker run --mac-address 02:42 nginx", "02:42 is not a valid mac address", "02:42"),
@@ -781,7 +777,7 @@ fn errors_with_spans() {
             "invalid argument \"1.2.3.4:abc\" for \"--listen-addr\" flag: invalid bind address (1.2.3.4:abc): parse \"tcp://1.2.3.4:abc\": invalid port \":abc\" after host",
             "1.2.3.4:abc",
         ),
-        ("docker swarm join --token T", "\"docker swarm join\" requires exactly 1 argument.", "docker swarm join"),
+        ("docker swarm join --token T", "'docker swarm join' requires 1 argument", "docker swarm join"),
         // services / nodes
         (
             "docker service create --mode global --replicas 2 nginx",
@@ -807,7 +803,7 @@ fn errors_with_spans() {
             "web=x",
         ),
         ("docker node update --availability off n1", "invalid Availability: \"off\"", "off"),
-        ("docker node update n1 n2", "\"docker node update\" requires exactly 1 argument.", "n2"),
+        ("docker node update n1 n2", "'docker node update' requires 1 argument", "n2"),
         // dispatch
         ("docker foo", "unknown command: docker foo", "foo"),
         ("docker network frob", "unknown command: docker network frob", "frob"),
