@@ -768,8 +768,11 @@ fn steps(rec: &Record, sim: &SimSide, out: &mut Comparison) {
     }
 }
 
+/// The first line that says something: past the container ID the simulator's failed
+/// `docker run` prints first (the engine prints it on standard output, apart from the error).
 fn first_line(s: &str) -> &str {
-    s.trim().lines().next().unwrap_or_default()
+    let id = |l: &&str| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit());
+    s.trim().lines().find(|l| !id(l)).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -220,8 +220,10 @@ struct Problem {
     help: Option<String>,
 }
 
+/// A failure's first line, past the container ID a failed `docker run` prints first.
 fn first_line(s: &str) -> &str {
-    s.trim().lines().next().unwrap_or_default()
+    let id = |l: &&str| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit());
+    s.trim().lines().find(|l| !id(l)).unwrap_or_default()
 }
 
 /// 1-based line and column (in characters) of a byte offset.

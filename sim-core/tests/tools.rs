@@ -336,7 +336,7 @@ fn stop_start_restart_kill_and_a_failed_start_as_the_engine_does_them() {
             // These print the new ID, which the record leaves out; docker/cli 28 adds a usage
             // hint after a failed one, and the daemon's words are the first line (20.10's CLI
             // ended it with a full stop).
-            let first = |s: &str| s.lines().next().unwrap_or_default().trim_end_matches('.').to_string();
+            let first = |s: &str| s.lines().find(|l| *l != "ID").unwrap_or_default().trim_end_matches('.').to_string();
             if *status != 0 {
                 assert_eq!(first(&got), first(want), "`{}`", log.line);
             }

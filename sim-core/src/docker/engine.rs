@@ -616,25 +616,33 @@ impl Engine {
                 c.id
             )));
         }
+        // 20.10 finds these when the container starts, not when it is made: the container is
+        // left Created, holding its name (traces/docker/errors/).
+        let v20 = self.era() == super::era::Era::V20_10;
+        let mut at_start: Option<String> = None;
         let first = r.networks.first().map(|a| a.mode.clone()).unwrap_or(NetworkMode::Default);
         let (mode, net) = match &first {
             NetworkMode::Default | NetworkMode::Bridge => (SandboxMode::Own, Some("bridge".to_string())),
-            NetworkMode::UserDefined(n) => {
-                let net = self.network(n).ok_or_else(|| {
-                    // 20.10 looks for a network it does not know in the swarm (traces/docker/errors/).
-                    err(match self.era() {
-                        super::era::Era::V20_10 => {
-                            "docker: Error response from daemon: invalid cluster node while attaching to network".into()
-                        }
-                        _ => format!("docker: Error response from daemon: network {n} not found."),
-                    })
-                })?;
-                (SandboxMode::Own, Some(net.name.clone()))
-            }
+            NetworkMode::UserDefined(n) => match self.network(n) {
+                Some(net) => (SandboxMode::Own, Some(net.name.clone())),
+                // 20.10 looks for a network it does not know in the swarm.
+                None if v20 => {
+                    at_start = Some(
+                        "docker: Error response from daemon: invalid cluster node while attaching to network".into(),
+                    );
+                    (SandboxMode::Own, Some(n.clone()))
+                }
+                None => return Err(err(format!("docker: Error response from daemon: network {n} not found."))),
+            },
             NetworkMode::Host => (SandboxMode::Host, None),
             NetworkMode::None => (SandboxMode::Own, None),
             NetworkMode::Container(c) if self.container(c).is_none() => {
-                return Err(err(format!("docker: Error response from daemon: No such container: {c}")));
+                let m = format!("docker: Error response from daemon: No such container: {c}");
+                if !v20 {
+                    return Err(err(m));
+                }
+                at_start = Some(m);
+                (SandboxMode::Own, None)
             }
             NetworkMode::Container(c) => {
                 return Err(err(format!("netsim: --network container:{c} is not modelled yet")));
@@ -642,7 +650,11 @@ impl Engine {
         };
         let ip = r.networks.first().and_then(|a| a.ipv4_address);
         if ip.is_some() && matches!(first, NetworkMode::Default | NetworkMode::Bridge) {
-            return Err(err(format!("docker: Error response from daemon: {}", self.err_user_ip_on_default_bridge())));
+            let m = format!("docker: Error response from daemon: {}", self.err_user_ip_on_default_bridge());
+            if !v20 {
+                return Err(err(m));
+            }
+            at_start = at_start.or(Some(m));
         }
         let mut ports = Vec::new();
         // A port another container holds fails the start, not the create: the container is
@@ -734,21 +746,27 @@ impl Engine {
         });
         let ip = ip.transpose()?;
         let aliases = r.networks.first().map(|a| a.aliases.clone()).unwrap_or_default();
-        if let Some(msg) = clash {
-            if let Some(c) = self.containers.last_mut() {
-                c.state = RunState::Created;
-                c.parked = net.into_iter().map(|n| (n, ip, aliases.clone())).collect();
-                c.parked_ports = std::mem::take(&mut c.ports);
-            }
+        let failed = match at_start.or(clash) {
+            Some(m) => Some(m),
+            None => match &net {
+                Some(n) => self.connect_with(n, &name, ip.map(IpAddr::V4), aliases.clone(), None).err().map(|e| e.0),
+                None => None,
+            },
+        };
+        let Some(msg) = failed else { return Ok(id) };
+        if msg.trim_start_matches("docker: ").starts_with("netsim:") {
+            // Not the engine's failure but the simulator's limit: nothing is left behind.
+            self.containers.pop();
             return Err(err(msg));
         }
-        if let Some(net) = net
-            && let Err(e) = self.connect_with(&net, &name, ip.map(IpAddr::V4), aliases, None)
-        {
-            self.containers.pop();
-            return Err(e);
+        if let Some(c) = self.containers.last_mut() {
+            c.state = RunState::Created;
+            c.parked = net.into_iter().map(|n| (n, ip, aliases.clone())).collect();
+            c.parked_ports = std::mem::take(&mut c.ports);
         }
-        Ok(id)
+        // docker/cli prints the ID once the container is made, then the start's failure.
+        let msg = if msg.starts_with("docker: ") { msg } else { format!("docker: {msg}") };
+        Err(err(format!("{id}\n{msg}")))
     }
 
     fn generated_name(&mut self) -> String {

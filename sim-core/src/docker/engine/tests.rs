@@ -218,8 +218,12 @@ fn a_bridge_takes_1023_containers_and_the_next_is_exchange_full() {
         e.exec_line(&format!("docker run -d --name n{i} --network appnet alpine")).expect("a port is free");
     }
     let full = e.exec_line("docker run -d --name last --network appnet alpine").unwrap_err().0;
+    // The container is made (its ID printed first) and fails to start, left Created.
+    let (made, full) = full.split_once('\n').expect("the ID, then the failure");
+    assert_eq!(Some(made), e.container("last").map(|c| c.id.as_str()));
+    assert_eq!(e.container("last").map(|c| c.state), Some(RunState::Created));
     let (head, tail) = full.split_once("adding interface veth").expect("names the veth");
-    assert_eq!(head, "Error response from daemon: failed to create endpoint last on network appnet: ");
+    assert_eq!(head, "docker: Error response from daemon: failed to create endpoint last on network appnet: ");
     assert!(tail.ends_with(&format!(" to bridge br-{} failed: exchange full", &id[..12])), "{tail}");
     // The default bridge is another bridge: it still has room.
     e.exec_line("docker run -d --name other alpine").expect("docker0 has its own ports");
