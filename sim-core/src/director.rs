@@ -170,6 +170,9 @@ pub struct Director {
     zones: Map<String, Arc<DnsZone>>,
     /// The swarm, once a host ran `docker swarm init`.
     pub swarm: Option<Swarm>,
+    /// The container of a foreground `docker run IMAGE CMD` (host, name, `--rm`): it exits
+    /// when its program has, which the next command waited for, as a shell's prompt does.
+    foreground: Option<(String, String, bool)>,
     seed: u64,
     /// The daemon every Docker host runs (release, `--mtu`).
     pub engine_spec: EngineSpec,
@@ -259,6 +262,7 @@ impl Director {
             announced: Set::default(),
             zones: Map::default(),
             swarm: None,
+            foreground: None,
             seed,
             engine_spec: spec,
         };
@@ -340,8 +344,8 @@ impl Director {
             }
             match d.dry_run(&step, &mut world) {
                 Ok(delta) => checked.deltas.push(delta),
-                Err(Dry::Failed(failure)) => {
-                    checked.deltas.push(None);
+                Err(Dry::Failed(failure, delta)) => {
+                    checked.deltas.push(delta.map(|d| *d));
                     checked.failures.push(StepError { index: i, failure });
                 }
                 Err(Dry::Invalid(message)) => {
@@ -370,7 +374,11 @@ impl Director {
     /// the world can build. The world of the previous check takes the step's delta, as the
     /// run will, so checking a file costs what its steps change, not the world once per step.
     fn dry_run(&mut self, step: &Step, world: &mut Option<World>) -> Result<Option<crate::reconf::PlanDelta>, Dry> {
-        let Outcome::Changed(_) = self.command(step, SimTime::ZERO).map_err(Dry::Failed)? else { return Ok(None) };
+        let exited = self.finish_foreground();
+        let out = self.command(step, SimTime::ZERO);
+        if !exited && !matches!(out, Ok(Outcome::Changed(_) | Outcome::Foreground { .. })) {
+            return out.map(|_| None).map_err(|f| Dry::Failed(f, None));
+        }
         let new = self.compile();
         let delta = self.plan.diff(&new);
         let built = match world.take() {
@@ -380,7 +388,36 @@ impl Director {
         self.plan = new;
         // After a failure the next check builds afresh: a half-applied delta proves nothing.
         *world = Some(built.map_err(|e| Dry::Invalid(format!("netsim: the resulting plan is invalid: {e}")))?);
-        Ok(Some(delta))
+        // A command that fails after a foreground container exited still carries the exit.
+        match out {
+            Ok(_) => Ok(Some(delta)),
+            Err(f) => Err(Dry::Failed(f, Some(Box::new(delta)))),
+        }
+    }
+
+    /// Applies the exit of the last foreground `docker run`'s container, if one is pending:
+    /// it stops (`Exited (0)`), or with `--rm` goes. Returns whether the daemon changed.
+    fn finish_foreground(&mut self) -> bool {
+        let Some((host, name, rm)) = self.foreground.take() else { return false };
+        let Some(e) = self.engine_mut(&host) else { return false };
+        if rm { e.remove(&name) } else { e.exited(&name, 0) }
+    }
+
+    /// The foreground container's exit when no command follows to carry it (the file's last
+    /// step, or the last typed one): applied to the world at once.
+    pub fn finish_foreground_now(&mut self, world: &mut World) -> Result<(), PlanError> {
+        if self.plan_stale {
+            self.plan = self.compile();
+            self.plan_stale = false;
+        }
+        if self.finish_foreground() {
+            // The load check never ran this exit: no prepared delta covers it.
+            let fx = self.realise(world, None)?;
+            if let Some(last) = self.transcript.last_mut() {
+                last.zones.extend(fx.zones);
+            }
+        }
+        Ok(())
     }
 
     /// Checks a command typed during the run before it is queued: it must name a host, and
@@ -420,7 +457,7 @@ impl Director {
             let line = step.run.clone();
             world.app_log(ns, || line);
         }
-        let prepared = self.prepared.as_ref().and_then(|p| p.get(i)).and_then(Option::clone);
+        let mut prepared = self.prepared.as_ref().and_then(|p| p.get(i)).and_then(Option::clone);
         // The check found no change for a step it covers; any other step may change the plan
         // and needs the plan before it, for a diff of its own.
         let covered = self.prepared.as_ref().is_some_and(|p| i < p.len());
@@ -428,15 +465,25 @@ impl Director {
             self.plan = self.compile();
             self.plan_stale = false;
         }
-        let out = self.command(&step, now);
+        let exited = self.finish_foreground();
+        let mut out = self.command(&step, now);
         let mut status = 0;
         let mut app = None;
         let mut effects = Effects::default();
+        if exited && !matches!(out, Ok(Outcome::Changed(_) | Outcome::Foreground(_))) {
+            effects = self.realise(world, prepared.take())?;
+        }
+        if let Ok(Outcome::Foreground(program)) = out {
+            // The sandbox first, then its program in it.
+            effects = self.realise(world, prepared.take())?;
+            out = Ok(*program);
+        }
         let output = match out {
             Ok(Outcome::Changed(text)) => {
-                effects = self.realise(world, prepared)?;
+                effects = self.realise(world, prepared.take())?;
                 Ok(text)
             }
+            Ok(Outcome::Foreground(_)) => Ok(String::new()),
             Ok(Outcome::Printed(text)) => Ok(text),
             Ok(Outcome::Tool { host, container, tool }) => {
                 match self.run_tool(world, &host, container.as_deref(), &tool) {
@@ -866,7 +913,38 @@ impl Director {
             ));
         }
         let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
-        e.apply(cmd).map(Outcome::Changed)
+        let out = e.apply(cmd)?;
+        match cmd {
+            D::Run(r) if !r.detach && !r.command.words.is_empty() => self.foreground_run(me, &out, r, now),
+            _ => Ok(Outcome::Changed(out)),
+        }
+    }
+
+    /// `docker run IMAGE CMD` in the foreground: CMD runs in the new container as `docker exec`
+    /// would run it, and the container exits when it has (`finish_foreground`). A program the
+    /// simulator does not run leaves nothing behind.
+    fn foreground_run(&mut self, me: &str, id: &str, r: &cli::Run, now: SimTime) -> Result<Outcome, EngineError> {
+        let e = self.engine(me)?;
+        let c = e.container(id).ok_or_else(|| EngineError(format!("no container {id}")))?;
+        let (name, ns) = (c.name.clone(), e.sandbox_ns(c));
+        let program = match crate::tools::parse(&r.command.words) {
+            Some(Ok(tool)) => Ok(Outcome::Tool { host: me.to_string(), container: Some(name.clone()), tool }),
+            Some(Err(t)) => Err(EngineError(t.message)),
+            None => crate::docker::engine::app_traffic(cli::parse_app_command(&r.command), &r.command, ns, now)
+                .map(Outcome::Client),
+        };
+        match program {
+            Ok(p) => {
+                self.foreground = Some((me.to_string(), name, r.rm));
+                Ok(Outcome::Foreground(Box::new(p)))
+            }
+            Err(x) => {
+                if let Some(e) = self.engine_mut(me) {
+                    e.remove(&name);
+                }
+                Err(x)
+            }
+        }
     }
 
     /// `docker inspect NAME…`: containers first, then networks, as the daemon looks them up
@@ -1011,12 +1089,16 @@ enum Outcome {
     /// A program that prints the machine's state when the step runs (`ip addr`, `cat
     /// /etc/resolv.conf`), on a host or, through `docker exec`, in a container.
     Tool { host: String, container: Option<String>, tool: crate::tools::Tool },
+    /// `docker run IMAGE CMD` without `-d`: the daemon made and started the container, whose
+    /// program (a client or a tool) runs in it now.
+    Foreground(Box<Outcome>),
 }
 
 /// Why a step's dry run stopped.
 enum Dry {
-    /// The command fails as a command: the run shows it and goes on.
-    Failed(Failure),
+    /// The command fails as a command: the run shows it and goes on (with the plan change
+    /// of a foreground container's exit that came before it, if any).
+    Failed(Failure, Option<Box<crate::reconf::PlanDelta>>),
     /// The command's effect is a plan the simulator cannot build.
     Invalid(String),
 }

@@ -130,6 +130,13 @@ impl Sim {
                 (None, Some(a)) => d.waiting = Some(a),
                 (None, None) => self.world.pending.push((now, Event::Step(next as u32))),
             }
+        } else if next == d.scripted {
+            // The file's last step: no command follows to carry a foreground container's exit,
+            // so it comes when the program ends (or at once, for a tool's).
+            match app {
+                Some(a) => d.waiting = Some(a),
+                None => d.finish_foreground_now(&mut self.world)?,
+            }
         }
         Ok(())
     }
@@ -265,6 +272,8 @@ impl Sim {
             d.waiting = None;
             if d.next < d.scripted {
                 w.pending.push((w.now, Event::Step(d.next as u32)));
+            } else if let Err(e) = d.finish_foreground_now(w) {
+                w.app_log(crate::world::NsId(0), || format!("netsim: a container's exit could not be applied: {e}"));
             }
         }
         w.lo_meta = None;

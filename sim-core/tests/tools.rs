@@ -382,3 +382,34 @@ fn network_prune_removes_the_networks_no_container_uses() {
     let ls = printed(&sim, "docker network ls").0;
     assert!(ls.contains(" busy ") && !ls.contains(" idle "), "{ls}");
 }
+
+#[test]
+fn a_foreground_run_runs_its_program_in_the_container_which_then_exits() {
+    let sim = lab(&[
+        "docker network create appnet",
+        "docker run -d --name web --network appnet nginx",
+        "docker run --rm --network appnet alpine nslookup web",
+        "docker run --name once --network appnet busybox ping -c 1 web",
+        "docker run --rm --network appnet alpine cat /etc/resolv.conf",
+        "docker ps -a",
+        "docker run --rm --name last --network appnet alpine ping -c 1 web",
+    ]);
+    let out = sim.app_output();
+    // The program ran in a container of its own, on appnet, and found web by name.
+    assert!(
+        out.iter().any(|(ns, l)| ns.starts_with("host1:") && ns != "host1:web" && l == "Address: 172.18.0.2"),
+        "{out:#?}"
+    );
+    assert!(out.iter().any(|(ns, l)| ns == "host1:once" && l.starts_with("64 bytes from 172.18.0.2")), "{out:#?}");
+    assert_eq!(
+        printed(&sim, "docker run --rm --network appnet alpine cat /etc/resolv.conf").0,
+        "nameserver 127.0.0.11\noptions ndots:0\n"
+    );
+    // Without --rm the container stays, exited; with it, it is gone, the last one too.
+    let ps = printed(&sim, "docker ps -a").0;
+    assert_eq!(ps.lines().count(), 3, "web and once only: {ps}");
+    assert!(ps.lines().any(|l| l.contains("Exited (0)") && l.ends_with(" once")), "{ps}");
+    assert!(out.iter().any(|(ns, l)| ns == "host1:last" && l.starts_with("64 bytes from")), "{out:#?}");
+    assert!(sim.world.ns_by_name("host1:last").is_none(), "the last step's --rm container went when its ping ended");
+    assert!(sim.world.ns_by_name("host1:once").is_none(), "an exited container has no sandbox");
+}

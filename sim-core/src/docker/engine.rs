@@ -1374,6 +1374,18 @@ impl Engine {
         Ok(())
     }
 
+    /// A foreground container's program ended with `code`: it stops as `docker stop` leaves it.
+    /// Returns whether it was running.
+    pub fn exited(&mut self, name: &str, code: u8) -> bool {
+        let running = self.container(name).is_some_and(|c| c.state == RunState::Running);
+        running && self.stop(name, code).is_ok()
+    }
+
+    /// `docker rm -f NAME`, for the simulator's own use (`--rm`). Returns whether it existed.
+    pub fn remove(&mut self, name: &str) -> bool {
+        self.rm(name).is_ok()
+    }
+
     /// A swarm sandbox goes (its task stopped, or the node left).
     pub fn remove_sandbox(&mut self, name: &str) {
         let _ = self.rm(name);
