@@ -684,14 +684,17 @@ proptest! {
         let (name, text) = files[file.index(files.len())];
         let mut t = text.clone();
         let mut first = usize::MAX;
-        let mut must_fail = false;
+        // Steps the mutations must make fail.
+        let mut must_fail: Vec<usize> = Vec::new();
         // Replacements first: a later one could overwrite an inserted flag.
         let mut muts = muts;
         muts.sort_by_key(|m| !matches!(m, RunMut::Replace { .. }));
         for m in &muts {
             if let Some((i, fails)) = apply_run(&mut t, m) {
                 first = first.min(i);
-                must_fail |= fails;
+                if fails {
+                    must_fail.push(i);
+                }
             }
         }
         let out = no_panic(|| exercise(name, &t, false))
@@ -702,7 +705,9 @@ proptest! {
                 // A failing step runs and fails, as in a shell: the loader warns at its run line.
                 let l = Loaded::from_str(name, &t).map_err(|e| TestCaseError::fail(format!("ran, then {e}")))?;
                 let Some(w) = l.warnings.first() else {
-                    prop_assert!(!must_fail, "expected a warning for a failing step, none came: {t}");
+                    // A step marked `fails: true` fails without a warning: that is the lesson.
+                    let marked = |i: &usize| l.scenario.steps.get(*i).is_some_and(|s| s.fails);
+                    prop_assert!(must_fail.iter().all(marked), "expected a warning for a failing step, none came: {t}");
                     return Ok(());
                 };
                 let step = fields.iter().position(|f| f.line == w.line);
