@@ -68,11 +68,17 @@ pub struct Failure {
 impl Failure {
     /// A failure of the docker CLI or the daemon behind it: docker/cli exits 125 on a flag it
     /// cannot parse (`cli/cobra.go`, `FlagErrorFunc`) and on any failure of `docker run`
-    /// before the container's command runs (`cli/command/container/run.go`), 1 otherwise.
+    /// before the container's command runs (`cli/command/container/run.go`), 64 on a
+    /// `--format` template that does not parse, 1 otherwise.
     fn docker(message: String, flag_error: bool, run: bool) -> Failure {
         let unmodelled = message.trim_start_matches("docker: ").starts_with("netsim:");
+        // A `--format` that does not parse: docker/cli exits 64 (a template that fails on an
+        // object exits 1, and says where it was `executing`).
+        let bad_template = message.starts_with("template parsing error: ") && !message.contains(": executing \"");
         let status = if unmodelled {
             127
+        } else if bad_template {
+            64
         } else if flag_error || run {
             125
         } else {

@@ -413,3 +413,25 @@ fn a_foreground_run_runs_its_program_in_the_container_which_then_exits() {
     assert!(sim.world.ns_by_name("host1:last").is_none(), "the last step's --rm container went when its ping ended");
     assert!(sim.world.ns_by_name("host1:once").is_none(), "an exited container has no sandbox");
 }
+
+#[test]
+fn a_format_that_does_not_parse_exits_64_and_one_that_fails_exits_1() {
+    // As the engine answered `docker network inspect -f` on 20.10.24 with CLI 28.2.2.
+    let sim = lab(&[
+        "docker network create zzt",
+        "docker network inspect -f '{{.Name' zzt",
+        "docker network inspect -f '{{.Nope}}' zzt",
+    ]);
+    assert_eq!(
+        printed(&sim, "docker network inspect -f '{{.Name' zzt"),
+        ("template parsing error: template: :1: unclosed action\n".into(), 64)
+    );
+    assert_eq!(
+        printed(&sim, "docker network inspect -f '{{.Nope}}' zzt"),
+        (
+            "template parsing error: template: :1:2: executing \"\" at <.Nope>: map has no entry for key \"Nope\"\n"
+                .into(),
+            1
+        )
+    );
+}
