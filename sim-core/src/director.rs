@@ -412,18 +412,17 @@ impl Director {
     /// The foreground container's exit when no command follows to carry it (the file's last
     /// step, or the last typed one): applied to the world at once.
     pub fn finish_foreground_now(&mut self, world: &mut World) -> Result<(), PlanError> {
+        if self.foreground.is_none() {
+            return Ok(());
+        }
         if self.plan_stale {
             self.plan = self.compile();
             self.plan_stale = false;
         }
-        if self.finish_foreground() {
-            // The load check never ran this exit: no prepared delta covers it.
-            let fx = self.realise(world, None)?;
-            if let Some(last) = self.transcript.last_mut() {
-                last.zones.extend(fx.zones);
-            }
-        }
-        Ok(())
+        self.finish_foreground();
+        // The load check never ran this exit: no prepared delta covers it, and no step of the
+        // transcript carries it (nothing follows for a replay to build on).
+        self.realise(world, None).map(|_| ())
     }
 
     /// Checks a command typed during the run before it is queued: it must name a host, and
@@ -797,24 +796,18 @@ impl Director {
         }
         if let D::NetworkInspect(i) = cmd {
             let e = self.engine(me)?;
-            // What was found is printed, then the error for what was not (`[]` when nothing).
-            let mut v = match crate::docker::inspect::networks(e, self.swarm.as_ref(), me, &i.networks) {
-                Ok(v) => v,
-                Err(EngineError(m)) => {
-                    let found: Vec<serde_json::Value> = i
-                        .networks
-                        .iter()
-                        .filter_map(|n| crate::docker::inspect::network(e, self.swarm.as_ref(), me, n).ok())
-                        .collect();
-                    let out = crate::docker::inspect::print(&found, i.format.as_deref())?;
-                    return Err(EngineError(format!("{out}{m}")));
+            let (mut found, mut missing) = (Vec::new(), Vec::new());
+            for n in &i.networks {
+                match crate::docker::inspect::network(e, self.swarm.as_ref(), me, n) {
+                    Ok(v) => found.push(v),
+                    Err(EngineError(m)) => missing.push(m),
                 }
-            };
+            }
             // `-v` on an overlay: the services and tasks the node knows on it.
             if i.verbose
-                && let (Some(s), serde_json::Value::Array(nets)) = (self.swarm.as_ref(), &mut v)
+                && let Some(s) = self.swarm.as_ref()
             {
-                for n in nets.iter_mut() {
+                for n in found.iter_mut() {
                     let name = n["Name"].as_str().unwrap_or_default().to_string();
                     if n["Scope"] == "swarm"
                         && let (Some(services), serde_json::Value::Object(m)) = (s.services_verbose(me, &name), n)
@@ -823,11 +816,12 @@ impl Director {
                     }
                 }
             }
-            let found = match v {
-                serde_json::Value::Array(a) => a,
-                other => vec![other],
+            // What was found is printed, then the error for what was not (`[]` when nothing).
+            let out = crate::docker::inspect::print(&found, i.format.as_deref())?;
+            return match missing.is_empty() {
+                true => Ok(Outcome::Printed(out)),
+                false => Err(EngineError(format!("{out}{}", missing.join("\n")))),
             };
-            return crate::docker::inspect::print(&found, i.format.as_deref()).map(Outcome::Printed);
         }
         if let D::Port(p) = cmd {
             return self.engine(me)?.port(p).map(Outcome::Printed);
@@ -839,20 +833,13 @@ impl Director {
         match cmd {
             D::Exec(x) => {
                 let e = self.engine(me)?;
-                if let Some(tool) = crate::tools::parse(&x.command.words) {
-                    let c = e.container(&x.container).ok_or_else(|| {
-                        EngineError(format!("Error response from daemon: No such container: {}", x.container))
-                    })?;
-                    if c.state != crate::docker::engine::RunState::Running {
-                        return Err(EngineError(format!(
-                            "Error response from daemon: Container {} is not running",
-                            c.id
-                        )));
-                    }
-                    let tool = tool.map_err(|t| EngineError(t.message))?;
-                    return Ok(Outcome::Tool { host: me.to_string(), container: Some(c.name.clone()), tool });
+                let c = e.container(&x.container).ok_or_else(|| {
+                    EngineError(format!("Error response from daemon: No such container: {}", x.container))
+                })?;
+                if c.state != crate::docker::engine::RunState::Running {
+                    return Err(EngineError(format!("Error response from daemon: Container {} is not running", c.id)));
                 }
-                return e.exec(x, now).map(Outcome::Client);
+                return self.program(me, &c.name.clone(), &x.command, now);
             }
             D::SwarmInit(i) => {
                 if in_swarm || self.swarm.is_some() {
@@ -930,16 +917,8 @@ impl Director {
     /// would run it, and the container exits when it has (`finish_foreground`). A program the
     /// simulator does not run leaves nothing behind.
     fn foreground_run(&mut self, me: &str, id: &str, r: &cli::Run, now: SimTime) -> Result<Outcome, EngineError> {
-        let e = self.engine(me)?;
-        let c = e.container(id).ok_or_else(|| EngineError(format!("no container {id}")))?;
-        let (name, ns) = (c.name.clone(), e.sandbox_ns(c));
-        let program = match crate::tools::parse(&r.command.words) {
-            Some(Ok(tool)) => Ok(Outcome::Tool { host: me.to_string(), container: Some(name.clone()), tool }),
-            Some(Err(t)) => Err(EngineError(t.message)),
-            None => crate::docker::engine::app_traffic(cli::parse_app_command(&r.command), &r.command, ns, now)
-                .map(Outcome::Client),
-        };
-        match program {
+        let name = self.engine(me)?.container(id).map(|c| c.name.clone()).unwrap_or_default();
+        match self.program(me, &name, &r.command, now) {
             Ok(p) => {
                 self.foreground = Some((me.to_string(), name, r.rm));
                 Ok(Outcome::Foreground(Box::new(p)))
@@ -950,6 +929,23 @@ impl Director {
                 }
                 Err(x)
             }
+        }
+    }
+
+    /// A command line run in container `name` of `me` (`docker exec`, a foreground `docker
+    /// run`): a command that looks, or a client program.
+    fn program(&self, me: &str, name: &str, argv: &cli::Argv, now: SimTime) -> Result<Outcome, EngineError> {
+        let e = self.engine(me)?;
+        let c = e
+            .container(name)
+            .ok_or_else(|| EngineError(format!("Error response from daemon: No such container: {name}")))?;
+        match crate::tools::parse(&argv.words) {
+            Some(tool) => {
+                let tool = tool.map_err(|t| EngineError(t.message))?;
+                Ok(Outcome::Tool { host: me.to_string(), container: Some(c.name.clone()), tool })
+            }
+            None => crate::docker::engine::app_traffic(cli::parse_app_command(argv), argv, e.sandbox_ns(c), now)
+                .map(Outcome::Client),
         }
     }
 

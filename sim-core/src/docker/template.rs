@@ -464,18 +464,24 @@ impl<'s> Lexer<'s> {
     }
 
     fn quote(&mut self) -> Option<St> {
+        self.escaped('"', "unterminated quoted string", T::Str)
+    }
+
+    /// A string or character constant after its opening `close`: backslash escapes, no newline
+    /// (Go's lexQuote and lexChar differ only in these three things).
+    fn escaped(&mut self, close: char, unterminated: &str, token: T) -> Option<St> {
         loop {
             match self.next() {
                 Some('\\') => match self.next() {
                     Some(c) if c != '\n' => {}
-                    _ => return self.errorf("unterminated quoted string".into()),
+                    _ => return self.errorf(unterminated.into()),
                 },
-                None | Some('\n') => return self.errorf("unterminated quoted string".into()),
-                Some('"') => break,
+                None | Some('\n') => return self.errorf(unterminated.into()),
+                Some(c) if c == close => break,
                 _ => {}
             }
         }
-        self.emit(T::Str);
+        self.emit(token);
         Some(St::InsideAction)
     }
 
@@ -492,19 +498,7 @@ impl<'s> Lexer<'s> {
     }
 
     fn char_const(&mut self) -> Option<St> {
-        loop {
-            match self.next() {
-                Some('\\') => match self.next() {
-                    Some(c) if c != '\n' => {}
-                    _ => return self.errorf("unterminated character constant".into()),
-                },
-                None | Some('\n') => return self.errorf("unterminated character constant".into()),
-                Some('\'') => break,
-                _ => {}
-            }
-        }
-        self.emit(T::CharConst);
-        Some(St::InsideAction)
+        self.escaped('\'', "unterminated character constant", T::CharConst)
     }
 
     /// The `.` or `$` has been read.
@@ -1267,8 +1261,8 @@ fn go_unquote(q: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// strconv.Quote, which Go's `%q` uses.
-fn go_quote(s: &str) -> String {
+/// strconv.Quote, which Go's `%q` uses (the CLI's messages quote with it too).
+pub(crate) fn go_quote(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
