@@ -18,6 +18,7 @@ macro_rules! outln {
 }
 
 mod bench;
+mod check;
 mod hoplog;
 mod oracle;
 mod pcap;
@@ -69,6 +70,23 @@ enum Cmd {
         /// `sim` (the simulator) or `netns` (the real kernel, in network namespaces; needs root).
         #[arg(long, default_value = "sim")]
         backend: Backend,
+    },
+    /// Run a lab and grade it by its `expect` checks: one line per check (PASS or FAIL, points,
+    /// the evidence: the frame or line that satisfied it, or what was seen instead, and the
+    /// hint), then `N passed, M failed` and the score. Exits 0 only when every check passes.
+    Check {
+        file: PathBuf,
+        /// Seed of the run's RNG (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print the report as JSON (for autograders).
+        #[arg(long)]
+        json: bool,
+        /// The student's commands, one per line as typed at a prompt (`node1$ docker …`), run
+        /// in place of the lab's hidden steps (all of them in an `exercise`); every check is
+        /// then made at the end.
+        #[arg(long)]
+        commands: Option<PathBuf>,
     },
     /// Remove what netsim runs that ended without cleaning up (a crash, SIGKILL) left: the
     /// namespaces and agents their records under /run/netsim name. Live runs are left alone.
@@ -157,9 +175,15 @@ enum Cmd {
     },
 }
 
+/// Some check of `netsim check` failed: the report has said which, so nothing more is printed.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("some checks failed")]
+struct CheckFailed;
+
 fn main() -> ExitCode {
     match real_main() {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<CheckFailed>().is_some() => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("{e:?}");
             ExitCode::FAILURE
@@ -222,6 +246,12 @@ fn real_main() -> Result<()> {
                 return Err(miette!("{n} difference(s) between the simulator and the kernel"));
             }
             outln!("# no divergence");
+        }
+        Cmd::Check { file, seed, json, commands } => {
+            if !check::run(&file, seed, json, commands.as_deref())? {
+                // The report says which checks failed; the status says that one did.
+                return Err(CheckFailed.into());
+            }
         }
         Cmd::Clean { force } => {
             let c = netsim_netns::realise::clean(force).map_err(|e| miette!("{e}"))?;

@@ -53,6 +53,20 @@ pub struct Step {
     /// the lab goes on, as a shell without `set -e` does.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fails: bool,
+    /// What this step shows, for the hop log and the GUI's lesson pane.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Part of the exercise: not shown to the student, who types it (or something that does
+    /// the same) instead; `netsim check --commands` runs the student's commands in its place.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+}
+
+impl Step {
+    /// A command typed now on `on`, with nothing said about it.
+    pub fn typed(at: Option<SimTime>, on: &str, run: &str) -> Step {
+        Step { at, on: on.into(), run: run.into(), fails: false, note: None, hidden: false }
+    }
 }
 
 /// A command that failed, as its shell saw it: what it printed and its exit status.
@@ -431,7 +445,7 @@ impl Director {
     /// would.
     pub fn check_typed(&self, on: &str, run: &str) -> Result<(), String> {
         self.host(on)?;
-        match self.clone().dry_run(&Step { at: None, on: on.into(), run: run.into(), fails: false }, &mut None) {
+        match self.clone().dry_run(&Step::typed(None, on, run), &mut None) {
             Err(Dry::Invalid(m)) => Err(m),
             _ => Ok(()),
         }

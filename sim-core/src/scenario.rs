@@ -59,6 +59,16 @@ pub struct Scenario {
     /// uses whatever is here then.
     #[serde(default)]
     pub engine: EngineSpec,
+    /// What the lab teaches: shown above the hop log and in the GUI's lesson pane.
+    #[serde(default)]
+    pub lesson: Option<crate::lesson::Lesson>,
+    /// What holds when the lab works: `netsim check` grades these.
+    #[serde(default)]
+    pub expect: Vec<crate::lesson::Expectation>,
+    /// Every step is part of the exercise (as if each were `hidden: true`): the student types
+    /// them.
+    #[serde(default)]
+    pub exercise: bool,
 }
 
 /// The largest scenario file `Loaded::from_file` reads. Shipped labs are a few KiB; this
@@ -90,6 +100,9 @@ pub const MAX_COUNT: u32 = 100_000;
 /// `dev_validate_mtu` (`net/core/dev.c`) refuses anything outside at creation.
 pub const ETH_MIN_MTU: u32 = 68;
 pub const ETH_MAX_MTU: u32 = 65535;
+
+/// Layers a `Frame` check can name, as the dissector (`wire::dissect`) names them.
+const FRAME_PROTOS: [&str; 9] = ["arp", "ipv4", "icmp", "udp", "tcp", "vxlan", "dns", "http", "mysql"];
 
 /// `IFNAMSIZ` (`include/uapi/linux/if.h`): a name and its NUL.
 pub const IFNAMSIZ: usize = 16;
@@ -546,6 +559,7 @@ impl Loaded {
         let known = self.check_plan(&mut problems);
         self.check_traffic(&known, &mut problems);
         self.check_capture(&mut problems);
+        self.check_expect(&known, &mut problems);
         if problems.is_empty() {
             match self.director_seeded(self.scenario.seed) {
                 Err(p) => problems.push(p),
@@ -913,6 +927,103 @@ impl Loaded {
         }
     }
 
+    /// The lesson and the checks: each names a step, host, namespace, table or protocol the
+    /// file has or the simulator knows.
+    fn check_expect(&self, known: &BTreeSet<String>, out: &mut Vec<Problem>) {
+        use crate::lesson::Check;
+        let s = &self.scenario;
+        if s.lesson.as_ref().is_some_and(|l| l.title.trim().is_empty()) {
+            out.push(self.at("lesson.title", "the lesson has no title".into(), "empty", None));
+        }
+        let hosts: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+        let docker_hosts: Vec<&str> = s.hosts.iter().filter(|h| h.docker).map(|h| h.name.as_str()).collect();
+        let mut names: HashSet<&str> = HashSet::new();
+        for (i, e) in s.expect.iter().enumerate() {
+            let p = |f: &str| format!("expect[{i}].{f}");
+            if e.name.trim().is_empty() {
+                out.push(self.at(&p("name"), "a check needs a name the student reads".into(), "empty", None));
+            } else if !names.insert(e.name.as_str()) {
+                let m = format!("two checks are named `{}`", echo(&e.name));
+                out.push(self.at(&p("name"), m, "named again here", Some("each check needs its own name".into())));
+            }
+            if let Some(k) = e.after
+                && (k == 0 || k > s.steps.len())
+            {
+                let m = format!("after: {k}: the file has {} step(s), counted from 1", s.steps.len());
+                out.push(self.at(&p("after"), m, "no such step", Some("leave `after` out to check at the end".into())));
+            }
+            let c = &e.check;
+            // The namespace a check names: a host, a plan namespace, or a sandbox of a host
+            // (`node1:ingress_sbox`), made by its daemon as the steps run.
+            if let Some(on) = c.on() {
+                let ns = match c {
+                    Check::Frame { .. } => on.rsplit_once('/').map_or(on, |(ns, _)| ns),
+                    _ => on,
+                };
+                let host = ns.split_once(':').map_or(ns, |(h, _)| h);
+                let has_container = matches!(
+                    c,
+                    Check::Reach { container: Some(_), .. }
+                        | Check::Resolve { container: Some(_), .. }
+                        | Check::Frame { container: Some(_), .. }
+                        | Check::Counter { container: Some(_), .. }
+                        | Check::Table { container: Some(_), .. }
+                );
+                let fine = match c {
+                    Check::Command { .. } => hosts.contains(&on),
+                    _ if has_container => docker_hosts.contains(&ns),
+                    _ if ns.contains(':') => hosts.contains(&host),
+                    _ => known.contains(ns),
+                };
+                if !fine {
+                    let (m, help) = match c {
+                        Check::Command { .. } => (format!("no host `{}` to type the command on", echo(on)), hosts.join(", ")),
+                        _ if has_container => {
+                            (format!("`container` needs a Docker host; `{}` is not one", echo(ns)), docker_hosts.join(", "))
+                        }
+                        _ => (
+                            format!("no host or namespace `{}`", echo(ns)),
+                            listing(known.iter().map(String::as_str)),
+                        ),
+                    };
+                    out.push(self.at(&p("check.on"), m, "not in this lab", Some(format!("the lab has: {help}"))));
+                }
+            }
+            match c {
+                Check::Resolve { answer, .. }
+                    if !answer.eq_ignore_ascii_case("NXDOMAIN") && answer.parse::<std::net::Ipv4Addr>().is_err() =>
+                {
+                    let m = format!("answer `{}`: give an IPv4 address or NXDOMAIN", echo(answer));
+                    out.push(self.at(&p("check.answer"), m, "this answer", None));
+                }
+                Check::Frame { proto: Some(pr), .. }
+                    if !FRAME_PROTOS.iter().any(|x| x.eq_ignore_ascii_case(pr)) =>
+                {
+                    let m = format!("proto `{}` is not one the dissector names", echo(pr));
+                    out.push(self.at(&p("check.proto"), m, "this protocol", Some(format!("one of: {}", FRAME_PROTOS.join(", ")))));
+                }
+                Check::Frame { at_least: Some(_), seen: false, .. } => {
+                    let m = "`at_least` with `seen: false`: a frame never seen has no count".to_string();
+                    out.push(self.at(&p("check.at_least"), m, "here", None));
+                }
+                Check::Counter { table: Some(t), .. } if crate::netfilter::Table::from_name(t).is_none() => {
+                    let m = format!("no iptables table `{}`", echo(t));
+                    out.push(self.at(&p("check.table"), m, "this table", Some("filter, nat, mangle or raw".into())));
+                }
+                Check::Table { show, .. } => {
+                    if let Err(m) = show.parse::<crate::show::What>() {
+                        out.push(self.at(&p("check.show"), m, "this table", None));
+                    }
+                }
+                Check::Command { contains: None, equals: None, .. } => {
+                    let m = "a Command check needs `contains` or `equals`: what its output must show".to_string();
+                    out.push(self.at(&p("check"), m, "this check", None));
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn director_seeded(&self, seed: u64) -> Result<Director, Problem> {
         let s = &self.scenario;
         Director::with_engine(&s.hosts, &s.steps, &s.plan, seed, s.engine).map_err(|m| {
@@ -948,6 +1059,105 @@ impl Loaded {
     }
 
     /// Builds the world and the engine, ready to run.
+    /// The lab with its exercise done by the student: the steps the file shows (not
+    /// `hidden`, and none at all in an `exercise`) and then the commands of `text`, one per
+    /// line as typed at a host's prompt (`node1$ docker swarm init`; the prompt may be left
+    /// out when the lab has one host; `#` starts a comment). Errors point into `text`.
+    pub fn with_commands(&self, file: &str, text: &str) -> Result<Loaded, Box<ScenarioError>> {
+        let s = &self.scenario;
+        let hosts: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+        let mut steps: Vec<Step> = s.steps.iter().filter(|st| !st.hidden && !s.exercise).cloned().collect();
+        let shown = steps.len();
+        let mut spans: Vec<Range<usize>> = Vec::new();
+        let mut problems = Vec::new();
+        let mut at = 0;
+        for line in text.split_inclusive('\n') {
+            let start = at;
+            at += line.len();
+            let body = line.trim_end_matches(['\n', '\r']);
+            let lead = body.len() - body.trim_start().len();
+            let typed = body.trim();
+            if typed.is_empty() || typed.starts_with('#') {
+                continue;
+            }
+            let span = start + lead..start + lead + typed.len();
+            let (on, run) = match typed.split_once('$') {
+                Some((h, r)) if hosts.contains(&h.trim()) => (h.trim().to_string(), r.trim().to_string()),
+                _ if hosts.len() == 1 => (hosts[0].to_string(), typed.to_string()),
+                Some((h, _)) if !h.trim().contains(' ') && !h.trim().is_empty() => {
+                    problems.push(Problem {
+                        span: span.start..span.start + h.trim_end().len(),
+                        message: format!("no host `{}` in this lab", echo(h.trim())),
+                        label: "this prompt".into(),
+                        help: Some(format!("hosts: {}", hosts.join(", "))),
+                    });
+                    continue;
+                }
+                _ => {
+                    problems.push(Problem {
+                        span,
+                        message: "which host is this typed on?".into(),
+                        label: "this command".into(),
+                        help: Some(format!("start the line with the host's prompt: `{}$ …`", hosts.first().unwrap_or(&"node1"))),
+                    });
+                    continue;
+                }
+            };
+            if run.is_empty() {
+                continue;
+            }
+            spans.push(span);
+            steps.push(Step::typed(None, &on, &run));
+        }
+        if hosts.is_empty() {
+            problems.push(Problem {
+                span: 0..0,
+                message: format!("{} has no hosts to type commands on", self.file),
+                label: "here".into(),
+                help: Some("an exercise needs `hosts:`".into()),
+            });
+        }
+        if !problems.is_empty() {
+            return Err(ScenarioError::from_problems(file, text, problems));
+        }
+        let mut l = self.clone();
+        l.scenario.steps = steps;
+        l.scenario.exercise = false;
+        l.prepared = None;
+        l.warnings = Vec::new();
+        // Each of the student's commands is checked as the file's steps are: one the shell
+        // cannot run at all is an error at its line; one that fails is a warning there, and
+        // the lab goes on past it.
+        let d = l.director_seeded(l.scenario.seed).map_err(|p| l.fail(vec![p]))?;
+        let checked = d.check_all();
+        let at = |i: usize| spans.get(i.wrapping_sub(shown)).cloned().unwrap_or(0..0);
+        let problem = |i: usize, message: String, help: Option<String>| Problem {
+            span: at(i),
+            message,
+            label: "this command".into(),
+            help,
+        };
+        let errors: Vec<Problem> =
+            checked.errors.iter().map(|e| problem(e.index, e.failure.message.clone(), None)).collect();
+        if !errors.is_empty() {
+            return Err(ScenarioError::from_problems(file, text, errors));
+        }
+        let warnings: Vec<Problem> = checked
+            .failures
+            .iter()
+            .filter(|f| f.index >= shown)
+            .map(|f| {
+                let help = Some(format!("exit status {}; the lab goes on, as a shell does", f.failure.status));
+                problem(f.index, format!("this command fails: {}", first_line(&f.failure.message)), help)
+            })
+            .collect();
+        if !warnings.is_empty() {
+            let all = ScenarioError::from_problems(file, text, warnings);
+            l.warnings = all.all().map(|e| ScenarioWarning { src: all.src.clone(), ..ScenarioWarning::from(e) }).collect();
+        }
+        Ok(l)
+    }
+
     pub fn build(&self, seed: Option<u64>) -> Result<Sim, Box<ScenarioError>> {
         let seed = seed.unwrap_or(self.scenario.seed);
         let mut director = self.director_seeded(seed).map_err(|p| self.fail(vec![p]))?;

@@ -151,7 +151,7 @@ impl Sim {
         d.check_typed(on, run)?;
         // From here the run leaves the path the load check followed.
         d.prepare(None);
-        d.steps.push(crate::director::Step { at: Some(self.world.now), on: on.into(), run: run.into(), fails: false });
+        d.steps.push(crate::director::Step::typed(Some(self.world.now), on, run));
         let i = d.steps.len() - 1;
         self.queue.push(self.world.now, (Event::Step(i as u32), NO_CAUSE));
         Ok(i)
@@ -174,6 +174,40 @@ impl Sim {
 
     pub fn now(&self) -> SimTime {
         self.world.now
+    }
+
+    /// The scenario step the next event runs, if it is one: the steps before it are over.
+    pub fn next_step(&self) -> Option<u32> {
+        match self.queue.peek() {
+            Some((Event::Step(i), _)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// A copy of the run as it stands, for looking without touching it: the scenario's
+    /// remaining steps are dropped from it, it keeps no records of the run so far, and it
+    /// records from now on (what a check reads).
+    pub fn probe(&mut self) -> Sim {
+        let records = std::mem::take(&mut self.world.records);
+        let mut p = self.clone();
+        self.world.records = records;
+        p.queue.retain(|(ev, _)| !matches!(ev, Event::Step(_)));
+        if let Some(d) = p.director.as_mut() {
+            d.next = d.scripted;
+            d.waiting = None;
+        }
+        p.world.trace = true;
+        p
+    }
+
+    /// Starts a program now, as a step that runs one does; returns its app index.
+    pub fn start(&mut self, t: &crate::apps::Traffic) -> Result<usize, String> {
+        let i = self.world.add_traffic(t)?;
+        let id = self.world.cur;
+        for (at, ev) in self.world.pending.drain(..) {
+            self.queue.push(at, (ev, id));
+        }
+        Ok(i)
     }
 
     pub fn records(&self) -> &[Record] {

@@ -69,6 +69,23 @@ impl<T> EventQueue<T> {
         self.free.push(e.slot);
         Some((e.time, e.id, item))
     }
+    /// The next event, without taking it.
+    pub fn peek(&self) -> Option<&T> {
+        self.heap.peek().and_then(|e| self.slab[e.slot as usize].as_ref())
+    }
+    /// Drops the events `keep` refuses; the others keep their times and order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        let slab = &mut self.slab;
+        let free = &mut self.free;
+        self.heap.retain(|e| {
+            let kept = slab[e.slot as usize].as_ref().is_some_and(&mut keep);
+            if !kept {
+                slab[e.slot as usize] = None;
+                free.push(e.slot);
+            }
+            kept
+        });
+    }
     pub fn peek_time(&self) -> Option<SimTime> {
         self.heap.peek().map(|e| e.time)
     }
@@ -91,6 +108,21 @@ mod tests {
         q.push(SimTime(1), "a");
         q.push(SimTime(5), "c");
         q.push(SimTime(5), "d");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, _, x)| x)).collect();
+        assert_eq!(order, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn retain_keeps_order_and_reuses_slots() {
+        let mut q = EventQueue::default();
+        for (t, x) in [(3, "c"), (1, "a"), (2, "drop"), (2, "b"), (4, "drop")] {
+            q.push(SimTime(t), x);
+        }
+        q.retain(|x| *x != "drop");
+        assert_eq!(q.len(), 3);
+        assert_eq!(q.peek(), Some(&"a"));
+        q.push(SimTime(5), "d");
+        assert_eq!(q.slab.len(), 5, "a dropped event's slot is reused");
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, _, x)| x)).collect();
         assert_eq!(order, ["a", "b", "c", "d"]);
     }
