@@ -551,7 +551,11 @@ fn run_sim(
     sim.world.hops = !quiet || writer.is_some();
     let until = until.or(loaded.scenario.until);
     let mut out = hoplog::Printer::new(verbose, quiet, text_to_stderr());
-    outln!("# {} — {}", loaded.scenario.name, loaded.scenario.description.lines().next().unwrap_or(""));
+    match loaded.scenario.description.lines().next() {
+        Some(d) if !d.trim().is_empty() => outln!("# {} — {d}", loaded.scenario.name),
+        _ => outln!("# {}", loaded.scenario.name),
+    }
+    lesson(&loaded.scenario);
     let bar = progress(until);
     let stopped = loop {
         let sig = STOP_SIGNAL.load(Ordering::Relaxed);
@@ -562,6 +566,13 @@ fn run_sim(
             && sim.next_event_time().is_none_or(|n| n > t)
         {
             break 0;
+        }
+        if let Some(i) = sim.next_step()
+            && let Some(note) = step_note(&sim, i).map(str::to_string)
+        {
+            // The note belongs above the step's own lines: what came before is printed first.
+            flush(&mut sim, &mut out, writer.as_mut())?;
+            outln!("# step {}: {note}", i + 1);
         }
         let Some(o) = sim.step() else { break 0 };
         if let (sim_core::sim::EventKind::Step(_), Some(n)) = (o.what, &names) {
@@ -609,6 +620,51 @@ fn run_sim(
         missing_captures(n, &sim.world)?;
     }
     Ok(())
+}
+
+/// The lesson above the hop log (`-q` keeps it: it is what the run is for).
+fn lesson(s: &sim_core::scenario::Scenario) {
+    let Some(l) = &s.lesson else { return };
+    outln!("# Lesson: {}", l.title);
+    for line in wrap(&l.intro, 92) {
+        outln!("#   {line}");
+    }
+    if !l.look_for.is_empty() {
+        outln!("# Look for:");
+        for item in &l.look_for {
+            outln!("#   - {item}");
+        }
+    }
+    if !s.expect.is_empty() {
+        outln!("# {} checks grade this lab: netsim check FILE", s.expect.len());
+    }
+}
+
+/// Words into lines of at most `width` characters (a longer word gets a line of its own);
+/// the file's own line breaks are kept.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for para in text.lines() {
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// The note of the scenario's step `i`, unless the step is part of the exercise.
+fn step_note(sim: &sim_core::Sim, i: u32) -> Option<&str> {
+    let d = sim.director.as_ref()?;
+    let step = d.steps.get(i as usize).filter(|_| (i as usize) < d.scripted)?;
+    step.note.as_deref().filter(|_| !step.hidden)
 }
 
 /// A run that stopped because simulated time could not advance is an error, not an ending.

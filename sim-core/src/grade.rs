@@ -165,7 +165,12 @@ impl Grader {
                             t.first.get_or_insert_with(|| {
                                 (
                                     r.event.0,
-                                    format!("#{} {} {}", r.event.0, w.dev_path(dev), crate::wire::pretty::summary(frame)),
+                                    format!(
+                                        "#{} {} {}",
+                                        r.event.0,
+                                        w.dev_path(dev),
+                                        crate::wire::pretty::summary(frame)
+                                    ),
                                 )
                             });
                         }
@@ -195,7 +200,9 @@ impl Grader {
         let e = &self.exps[i];
         let t = &self.tally[i];
         let (passed, evidence, event) = match &e.check {
-            Check::Output { contains, seen, .. } => tally_verdict(t, *seen, 1, || format!("no program printed `{contains}`")),
+            Check::Output { contains, seen, .. } => {
+                tally_verdict(t, *seen, 1, || format!("no program printed `{contains}`"))
+            }
             Check::Frame { at_least, seen, .. } => {
                 let want = at_least.unwrap_or(1) as u64;
                 tally_verdict(t, *seen, want, || match &t.ns {
@@ -384,7 +391,8 @@ fn look(sim: &mut Sim, check: &Check) -> Result<(bool, String), String> {
             let nf = &w.netns(ns).nf;
             let (pkts, what) = match rule {
                 Some(want) => {
-                    let rules = nf.rules(table, chain).ok_or_else(|| format!("no chain `{chain}` in {t} on {ns_name}"))?;
+                    let rules =
+                        nf.rules(table, chain).ok_or_else(|| format!("no chain `{chain}` in {t} on {ns_name}"))?;
                     let r = rules
                         .iter()
                         .find(|r| r.text().contains(want.as_str()))
@@ -406,7 +414,8 @@ fn look(sim: &mut Sim, check: &Check) -> Result<(bool, String), String> {
             let ns = sim.world.ns_by_name(&ns_name).ok_or_else(|| format!("no namespace `{ns_name}`"))?;
             let text = crate::show::show(&sim.world, ns, what);
             let words: Vec<&str> = contains.split_whitespace().collect();
-            let hit = text.lines().find(|l| words.iter().all(|w| l.split_whitespace().any(|x| x == *w) || l.contains(w)));
+            let hit =
+                text.lines().find(|l| words.iter().all(|w| l.split_whitespace().any(|x| x == *w) || l.contains(w)));
             Ok(match (hit, *seen) {
                 (Some(l), true) => (true, format!("{show} on {ns_name}: {}", l.trim())),
                 (Some(l), false) => (false, format!("{show} on {ns_name} has: {}", l.trim())),
@@ -536,10 +545,9 @@ fn command(sim: &mut Sim, on: &str, run: &str) -> Result<String, String> {
     for r in p.records() {
         let (Dir::App, Some(Why::App(t))) = (r.dir, r.why.last()) else { continue };
         let ns = &p.world.netns(r.ns).name;
-        if in_host(ns, on) && ns != on {
-            out.push_str(t);
-            out.push('\n');
-        } else if ns == on && !t.starts_with("  ") && t != run {
+        let containers = in_host(ns, on) && ns != on;
+        let hosts_own = ns == on && !t.starts_with("  ") && t != run;
+        if containers || hosts_own {
             out.push_str(t);
             out.push('\n');
         }

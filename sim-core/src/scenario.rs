@@ -977,14 +977,16 @@ impl Loaded {
                 };
                 if !fine {
                     let (m, help) = match c {
-                        Check::Command { .. } => (format!("no host `{}` to type the command on", echo(on)), hosts.join(", ")),
-                        _ if has_container => {
-                            (format!("`container` needs a Docker host; `{}` is not one", echo(ns)), docker_hosts.join(", "))
+                        Check::Command { .. } => {
+                            (format!("no host `{}` to type the command on", echo(on)), hosts.join(", "))
                         }
-                        _ => (
-                            format!("no host or namespace `{}`", echo(ns)),
-                            listing(known.iter().map(String::as_str)),
+                        _ if has_container => (
+                            format!("`container` needs a Docker host; `{}` is not one", echo(ns)),
+                            docker_hosts.join(", "),
                         ),
+                        _ => {
+                            (format!("no host or namespace `{}`", echo(ns)), listing(known.iter().map(String::as_str)))
+                        }
                     };
                     out.push(self.at(&p("check.on"), m, "not in this lab", Some(format!("the lab has: {help}"))));
                 }
@@ -996,11 +998,14 @@ impl Loaded {
                     let m = format!("answer `{}`: give an IPv4 address or NXDOMAIN", echo(answer));
                     out.push(self.at(&p("check.answer"), m, "this answer", None));
                 }
-                Check::Frame { proto: Some(pr), .. }
-                    if !FRAME_PROTOS.iter().any(|x| x.eq_ignore_ascii_case(pr)) =>
-                {
+                Check::Frame { proto: Some(pr), .. } if !FRAME_PROTOS.iter().any(|x| x.eq_ignore_ascii_case(pr)) => {
                     let m = format!("proto `{}` is not one the dissector names", echo(pr));
-                    out.push(self.at(&p("check.proto"), m, "this protocol", Some(format!("one of: {}", FRAME_PROTOS.join(", ")))));
+                    out.push(self.at(
+                        &p("check.proto"),
+                        m,
+                        "this protocol",
+                        Some(format!("one of: {}", FRAME_PROTOS.join(", "))),
+                    ));
                 }
                 Check::Frame { at_least: Some(_), seen: false, .. } => {
                     let m = "`at_least` with `seen: false`: a frame never seen has no count".to_string();
@@ -1098,7 +1103,10 @@ impl Loaded {
                         span,
                         message: "which host is this typed on?".into(),
                         label: "this command".into(),
-                        help: Some(format!("start the line with the host's prompt: `{}$ …`", hosts.first().unwrap_or(&"node1"))),
+                        help: Some(format!(
+                            "start the line with the host's prompt: `{}$ …`",
+                            hosts.first().unwrap_or(&"node1")
+                        )),
                     });
                     continue;
                 }
@@ -1153,7 +1161,8 @@ impl Loaded {
             .collect();
         if !warnings.is_empty() {
             let all = ScenarioError::from_problems(file, text, warnings);
-            l.warnings = all.all().map(|e| ScenarioWarning { src: all.src.clone(), ..ScenarioWarning::from(e) }).collect();
+            l.warnings =
+                all.all().map(|e| ScenarioWarning { src: all.src.clone(), ..ScenarioWarning::from(e) }).collect();
         }
         Ok(l)
     }
