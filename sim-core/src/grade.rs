@@ -159,7 +159,7 @@ impl Grader {
                         if w.netns(d.ns).name != want_ns || dev_want.is_some_and(|x| x != d.name) {
                             continue;
                         }
-                        if frame_matches(&self.exps[i].check, frame) {
+                        if self.exps[i].check.frame_filter().is_some_and(|f| frame_matches(&f, frame)) {
                             let t = &mut self.tally[i];
                             t.count += 1;
                             t.first.get_or_insert_with(|| {
@@ -279,7 +279,7 @@ fn in_host(ns: &str, host: &str) -> bool {
 }
 
 /// `ns/dev` → (ns, Some(dev)); `ns` or `ns/*` → (ns, None).
-fn split_dev(on: &str) -> (&str, Option<&str>) {
+pub fn split_dev(on: &str) -> (&str, Option<&str>) {
     match on.rsplit_once('/') {
         Some((ns, "*")) => (ns, None),
         Some((ns, dev)) => (ns, Some(dev)),
@@ -295,9 +295,10 @@ fn frame_place(c: &Check) -> String {
     }
 }
 
-/// Whether some layer of `frame` shows each field the check gives.
-pub fn frame_matches(c: &Check, frame: &[u8]) -> bool {
-    let Check::Frame { proto, src, dst, sport, dport, vni, contains, .. } = c else { return false };
+/// Whether some layer of `frame` shows each field the filter gives (its `on` is the
+/// caller's to compare).
+pub fn frame_matches(f: &crate::lesson::FrameFilter, frame: &[u8]) -> bool {
+    let crate::lesson::FrameFilter { proto, src, dst, sport, dport, vni, contains, .. } = f;
     let layers = crate::wire::dissect::dissect(frame);
     let field = |layer: &str, name: &str, want: &str| {
         layers.iter().any(|l| {
@@ -335,6 +336,14 @@ pub fn frame_matches(c: &Check, frame: &[u8]) -> bool {
         return false;
     }
     true
+}
+
+/// Whether record `r` is a frame leaving the interface `f.on` names, with `f`'s fields.
+pub fn record_matches(f: &crate::lesson::FrameFilter, w: &World, r: &Record) -> bool {
+    let (Dir::Tx, Some(dev), Some(frame)) = (r.dir, r.dev, r.frame.as_deref()) else { return false };
+    let (ns, want_dev) = split_dev(&f.on);
+    let d = w.dev(dev);
+    w.netns(d.ns).name == ns && want_dev.is_none_or(|x| x == d.name) && frame_matches(f, frame)
 }
 
 /// The namespace `on` names, or its `container`'s sandbox.

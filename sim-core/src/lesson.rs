@@ -157,7 +157,78 @@ fn one_u64() -> u64 {
     1
 }
 
+/// A question the GUI asks before it goes on (challenge mode).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Quiz {
+    pub name: String,
+    #[serde(default = "one")]
+    pub points: u32,
+    /// Asked when step `at_step` (counted from 1) is about to run…
+    #[serde(default)]
+    pub at_step: Option<usize>,
+    /// …or when the first frame matching this leaves its interface, before it is shown.
+    #[serde(default)]
+    pub frame: Option<FrameFilter>,
+    pub ask: Ask,
+}
+
+/// What a quiz item asks.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub enum Ask {
+    /// The instructor's question; `answer` counts the choices from 1.
+    Choice {
+        question: String,
+        choices: Vec<String>,
+        answer: usize,
+        #[serde(default)]
+        explain: Option<String>,
+    },
+    /// "Where does this frame go next?", set and answered by the simulator (`quiz::next_hop`).
+    NextHop,
+    /// "Which rule decides?", set and answered by the simulator (`quiz::deciding_rule`).
+    Rule,
+}
+
+/// Frames leaving an interface (`ns/dev`, or every interface of `ns`) that show each field
+/// given in some layer.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FrameFilter {
+    pub on: String,
+    #[serde(default)]
+    pub proto: Option<String>,
+    #[serde(default)]
+    pub src: Option<std::net::Ipv4Addr>,
+    #[serde(default)]
+    pub dst: Option<std::net::Ipv4Addr>,
+    #[serde(default)]
+    pub sport: Option<u16>,
+    #[serde(default)]
+    pub dport: Option<u16>,
+    #[serde(default)]
+    pub vni: Option<u32>,
+    #[serde(default)]
+    pub contains: Option<String>,
+}
+
 impl Check {
+    /// The frames a `Frame` check counts.
+    pub fn frame_filter(&self) -> Option<FrameFilter> {
+        let Check::Frame { on, proto, src, dst, sport, dport, vni, contains, .. } = self else { return None };
+        Some(FrameFilter {
+            on: on.clone(),
+            proto: proto.clone(),
+            src: *src,
+            dst: *dst,
+            sport: *sport,
+            dport: *dport,
+            vni: *vni,
+            contains: contains.clone(),
+        })
+    }
+
     /// The host or namespace the check looks at, if it names one.
     pub fn on(&self) -> Option<&str> {
         match self {

@@ -20,6 +20,7 @@ pub mod lesson;
 pub mod netfilter;
 pub mod plan;
 pub mod proto;
+pub mod quiz;
 pub mod reconf;
 pub mod scenario;
 pub mod services;

@@ -69,6 +69,9 @@ pub struct Scenario {
     /// them.
     #[serde(default)]
     pub exercise: bool,
+    /// Questions the GUI asks before showing what happens (challenge mode).
+    #[serde(default)]
+    pub quiz: Vec<crate::lesson::Quiz>,
 }
 
 /// The largest scenario file `Loaded::from_file` reads. Shipped labs are a few KiB; this
@@ -560,6 +563,7 @@ impl Loaded {
         self.check_traffic(&known, &mut problems);
         self.check_capture(&mut problems);
         self.check_expect(&known, &mut problems);
+        self.check_quiz(&known, &mut problems);
         if problems.is_empty() {
             match self.director_seeded(self.scenario.seed) {
                 Err(p) => problems.push(p),
@@ -1024,6 +1028,72 @@ impl Loaded {
                     let m = "a Command check needs `contains` or `equals`: what its output must show".to_string();
                     out.push(self.at(&p("check"), m, "this check", None));
                 }
+                _ => {}
+            }
+        }
+    }
+
+    /// Quiz items: each asked at a step the file has or at a frame, with an answer among its
+    /// choices; the simulator's own questions need a frame to ask about.
+    fn check_quiz(&self, known: &BTreeSet<String>, out: &mut Vec<Problem>) {
+        use crate::lesson::Ask;
+        let s = &self.scenario;
+        for (i, q) in s.quiz.iter().enumerate() {
+            let p = |f: &str| format!("quiz[{i}].{f}");
+            match (q.at_step, &q.frame) {
+                (Some(_), Some(_)) | (None, None) => out.push(self.at(
+                    &p("name"),
+                    "a quiz item is asked either `at_step` or at a `frame`: give one".into(),
+                    "this item",
+                    None,
+                )),
+                (Some(k), None) if k == 0 || k > s.steps.len() => out.push(self.at(
+                    &p("at_step"),
+                    format!("at_step: {k}: the file has {} step(s), counted from 1", s.steps.len()),
+                    "no such step",
+                    None,
+                )),
+                (_, Some(f)) => {
+                    let ns = f.on.rsplit_once('/').map_or(f.on.as_str(), |(ns, _)| ns);
+                    let host = ns.split_once(':').map_or(ns, |(h, _)| h);
+                    if !(known.contains(ns) || (ns.contains(':') && known.contains(host))) {
+                        out.push(self.at(
+                            &p("frame.on"),
+                            format!("no host or namespace `{}`", echo(ns)),
+                            "not in this lab",
+                            Some(format!("the lab has: {}", listing(known.iter().map(String::as_str)))),
+                        ));
+                    }
+                    if let Some(pr) =
+                        f.proto.as_ref().filter(|pr| !FRAME_PROTOS.iter().any(|x| x.eq_ignore_ascii_case(pr)))
+                    {
+                        out.push(self.at(
+                            &p("frame.proto"),
+                            format!("proto `{}` is not one the dissector names", echo(pr)),
+                            "this protocol",
+                            Some(format!("one of: {}", FRAME_PROTOS.join(", "))),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+            match &q.ask {
+                Ask::Choice { choices, answer, .. } if choices.len() < 2 => {
+                    out.push(self.at(&p("ask.choices"), "give at least two choices".into(), "these choices", None));
+                    let _ = answer;
+                }
+                Ask::Choice { choices, answer, .. } if *answer == 0 || *answer > choices.len() => out.push(self.at(
+                    &p("ask.answer"),
+                    format!("answer: {answer}: there are {} choices, counted from 1", choices.len()),
+                    "no such choice",
+                    None,
+                )),
+                Ask::NextHop | Ask::Rule if q.frame.is_none() => out.push(self.at(
+                    &p("ask"),
+                    "the simulator asks this about a frame: give `frame: (on: \"ns/dev\", …)`".into(),
+                    "no frame to ask about",
+                    None,
+                )),
                 _ => {}
             }
         }

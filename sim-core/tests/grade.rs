@@ -72,3 +72,42 @@ fn a_check_after_a_step_sees_the_lab_as_it_stood_then() {
     assert!(too_early.events_run < on_time.events_run, "{too_early:?} {on_time:?}");
     assert_eq!(report.failed, 1);
 }
+
+/// Every quiz item of the tutorial can be asked: its frame occurs, and the simulator has an
+/// answer that is one of the choices it offers.
+#[test]
+fn the_tutorials_quiz_can_be_asked_and_answered() {
+    use sim_core::lesson::Ask;
+    let l = tutorial();
+    assert!(l.scenario.quiz.len() >= 3);
+    let mut sim = l.build(None).expect("build");
+    sim.run_until(sim_core::Until::Idle);
+    let recs = sim.records();
+    for q in &l.scenario.quiz {
+        let at = q.frame.as_ref().map(|f| {
+            recs.iter()
+                .position(|r| sim_core::grade::record_matches(f, &sim.world, r))
+                .unwrap_or_else(|| panic!("{}: no frame matches {f:?}", q.name))
+        });
+        let question = sim_core::quiz::question(q, &sim.world, recs, at).unwrap_or_else(|| panic!("{}", q.name));
+        assert!(question.answer < question.choices.len() && question.choices.len() >= 2, "{question:#?}");
+        let right = &question.choices[question.answer];
+        match &q.ask {
+            Ask::Choice { .. } => assert!(right.contains("VIP"), "{right}"),
+            // After DNAT the POST leaves docker_gwbridge by the port its FDB names for
+            // ingress_sbox's MAC.
+            Ask::NextHop => {
+                let port = question.explain.split("docker_gwbridge: fdb ").nth(1).and_then(|s| s.split("port ").nth(1));
+                let port = port.expect("the bridge's FDB decides").split(';').next().unwrap_or_default();
+                assert_eq!(*right, format!("out of node1/{port}"), "{question:#?}");
+            }
+            Ask::Rule => {
+                assert!(right.contains("--dport 8001 -j DNAT --to-destination 172.18.0.2:8001"), "{question:#?}")
+            }
+        }
+        let a = question.answer(q, question.answer);
+        assert!(a.right && a.chosen == *right);
+        let wrong = (question.answer + 1) % question.choices.len();
+        assert!(!question.answer(q, wrong).right);
+    }
+}
