@@ -218,3 +218,42 @@ fn checks_that_name_what_the_lab_lacks_are_errors_at_their_place() {
     let none = netsim(&["check", "scenarios/linux/router-nat.ron.missing"]);
     assert_eq!(none.status.code(), Some(1));
 }
+
+/// Every shipped lab that has checks passes them as written (the exercise's hidden steps are
+/// its solution), and says what it teaches.
+#[test]
+fn every_shipped_lab_passes_its_own_checks() {
+    let mut graded = 0;
+    for dir in ["", "docker", "linux"] {
+        let labs: Vec<PathBuf> = match dir {
+            "" => vec![root().join(TUTORIAL)],
+            d => common::scenarios_in(d, 5),
+        };
+        for lab in labs {
+            let src = std::fs::read_to_string(&lab).expect("read");
+            if !src.contains("expect: [") {
+                continue;
+            }
+            assert!(src.contains("lesson: ("), "{} has checks but no lesson", lab.display());
+            let out = netsim(&["check", lab.to_str().expect("utf8")]);
+            assert!(out.status.success(), "{}:\n{}{}", lab.display(), text(&out), String::from_utf8_lossy(&out.stderr));
+            graded += 1;
+        }
+    }
+    assert!(graded >= 2, "the tutorial and the exercise at least: {graded}");
+}
+
+/// The shipped exercise graded on a student's commands: half a solution gets the points of
+/// what it did.
+#[test]
+fn the_shipped_exercise_grades_half_a_solution_by_what_it_did() {
+    let lab = root().join("scenarios/docker/exercise-names.ron");
+    let half = "host1$ docker network create appnet\nhost1$ docker network connect appnet web\n";
+    let out = check_with(&lab, half, "half.txt");
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out);
+    assert!(report.ends_with("1 passed, 3 failed; score 1/6\n"), "{report}");
+    let full = format!("{half}host1$ docker network connect appnet client\n");
+    let out = check_with(&lab, &full, "full.txt");
+    assert!(out.status.success(), "{}", text(&out));
+}

@@ -125,11 +125,18 @@ fn bad_scenario_reports_file_line_col_and_hint() {
     std::fs::create_dir_all(&dir).expect("dir");
     let good = std::fs::read_to_string(root().join("scenarios/linux/bridge-two-namespaces.ron")).expect("read");
     let bad = dir.join("bad.ron");
-    std::fs::write(&bad, good.replace("peer_master: \"br0\")", "peer_mastr: \"br0\")")).expect("write");
+    let text = good.replace("peer_master: \"br0\")", "peer_mastr: \"br0\")");
+    std::fs::write(&bad, &text).expect("write");
+    // Where the typo is, counted as an editor counts (lines and columns from 1).
+    let (line, col) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find("peer_mastr").map(|c| (i + 1, c + 1)))
+        .expect("the typo is in the file");
     let out = netsim(&["run", bad.to_str().expect("utf8")]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.ron:19:75"), "file:line:col missing: {err}");
+    assert!(err.contains(&format!("bad.ron:{line}:{col}")), "file:line:col missing: {err}");
     assert!(err.contains("peer_mastr"), "{err}");
     assert!(err.contains("help"), "no hint: {err}");
     assert!(!err.contains("panicked"), "{err}");
