@@ -257,3 +257,54 @@ fn the_shipped_exercise_grades_half_a_solution_by_what_it_did() {
     let out = check_with(&lab, &full, "full.txt");
     assert!(out.status.success(), "{}", text(&out));
 }
+
+/// A frame check's count is tshark's count of the same frames in the lab's capture: two echo
+/// requests leave ns1, one UDP datagram reaches port 9999, none reaches port 7.
+#[test]
+fn frame_counts_are_tsharks() {
+    // The plan of scenarios/linux/bridge-two-namespaces.ron, with checks of its own.
+    let lab = r#"Scenario(
+    name: "bridge, graded",
+    seed: 1,
+    plan: (
+        namespaces: [(name: "host"), (name: "ns1"), (name: "ns2")],
+        links: [
+            Bridge(name: "br0", ns: "host"),
+            Veth(name: "eth0", ns: "ns1", peer: "veth1", peer_ns: "host", peer_master: "br0"),
+            Veth(name: "eth0", ns: "ns2", peer: "veth2", peer_ns: "host", peer_master: "br0"),
+        ],
+        addresses: [
+            (ns: "host", dev: "br0", addr: "10.0.0.254/24"),
+            (ns: "ns1", dev: "eth0", addr: "10.0.0.1/24"),
+            (ns: "ns2", dev: "eth0", addr: "10.0.0.2/24"),
+        ],
+    ),
+    traffic: [
+        Ping(at: "1s", ns: "ns1", dst: "10.0.0.2", count: 2),
+        UdpListen(ns: "ns2", port: 9999, echo: true),
+        UdpSend(at: "6s", ns: "ns1", dst: "10.0.0.2", dport: 9999, payload: "hello over the bridge"),
+    ],
+    expect: [
+        (name: "two echo requests", check: Frame(on: "ns1/eth0", proto: "icmp", dst: "10.0.0.2", count: 2)),
+        (name: "three echo requests", check: Frame(on: "ns1/eth0", proto: "icmp", dst: "10.0.0.2", count: 3)),
+        (name: "one datagram to 9999", check: Frame(on: "host/veth2", proto: "udp", dport: 9999, count: 1)),
+        (name: "nothing to port 7", check: Frame(on: "ns1", dport: 7, seen: false)),
+        (name: "the reply says hello", check: Frame(on: "ns2/eth0", sport: 9999, contains: "hello over the bridge")),
+    ],
+)"#;
+    let graded = scratch("bridge-graded.ron");
+    std::fs::write(&graded, lab).expect("write");
+    let pcap = scratch("bridge-graded.pcapng");
+    let run = netsim(&["run", graded.to_str().expect("utf8"), "-q", "--pcap", pcap.to_str().expect("utf8")]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let tshark_count = |filter: &str| fields(&pcap, filter, &["frame.number"]).len();
+    let requests = tshark_count("frame.interface_name == \"ns1/eth0\" && icmp.type == 8 && ip.dst == 10.0.0.2");
+    let datagrams = tshark_count("frame.interface_name == \"host/veth2\" && udp.dstport == 9999");
+    assert_eq!((requests, datagrams), (2, 1), "tshark's counts");
+    assert_eq!(tshark_count("frame.interface_name == \"ns1/eth0\" && (udp.dstport == 7 || tcp.dstport == 7)"), 0);
+    let out = netsim(&["check", graded.to_str().expect("utf8"), "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let passed: Vec<bool> =
+        json["report"]["verdicts"].as_array().expect("verdicts").iter().map(|v| v["passed"] == true).collect();
+    assert_eq!(passed, [true, false, true, true, true], "{json:#}");
+}

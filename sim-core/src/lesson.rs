@@ -68,7 +68,9 @@ pub enum Check {
         #[serde(default = "yes")]
         yes: bool,
     },
-    /// `nslookup name` from `on`/`container` answers `answer`: an address, or `NXDOMAIN`.
+    /// `nslookup name` from `on`/`container` answers `answer`: one of its addresses, or
+    /// `NXDOMAIN` for a name that does not resolve (NXDOMAIN, or SERVFAIL from an embedded DNS
+    /// with no upstream server to ask).
     Resolve {
         on: String,
         #[serde(default)]
@@ -111,6 +113,9 @@ pub enum Check {
         /// At least this many (1 by default); with `seen: false`, none at all.
         #[serde(default)]
         at_least: Option<u32>,
+        /// Exactly this many.
+        #[serde(default)]
+        count: Option<u32>,
         #[serde(default = "yes")]
         seen: bool,
     },

@@ -1011,9 +1011,12 @@ impl Loaded {
                         Some(format!("one of: {}", FRAME_PROTOS.join(", "))),
                     ));
                 }
-                Check::Frame { at_least: Some(_), seen: false, .. } => {
-                    let m = "`at_least` with `seen: false`: a frame never seen has no count".to_string();
-                    out.push(self.at(&p("check.at_least"), m, "here", None));
+                Check::Frame { at_least, count, seen, .. }
+                    if (at_least.is_some() || count.is_some())
+                        && (!seen || (at_least.is_some() && count.is_some())) =>
+                {
+                    let m = "give one of `at_least` and `count`, and neither with `seen: false`".to_string();
+                    out.push(self.at(&p("check"), m, "this check", None));
                 }
                 Check::Counter { table: Some(t), .. } if crate::netfilter::Table::from_name(t).is_none() => {
                     let m = format!("no iptables table `{}`", echo(t));
