@@ -51,6 +51,8 @@ pub struct Report {
     pub failed: usize,
     pub score: u32,
     pub total: u32,
+    /// The run could not advance and was graded where it stopped (`sim::Stall`).
+    pub stalled: Option<String>,
 }
 
 impl Report {
@@ -58,7 +60,7 @@ impl Report {
         let passed = verdicts.iter().filter(|v| v.passed).count();
         let score = verdicts.iter().filter(|v| v.passed).map(|v| v.points).sum();
         let total = verdicts.iter().map(|v| v.points).sum();
-        Report { failed: verdicts.len() - passed, passed, score, total, verdicts }
+        Report { failed: verdicts.len() - passed, passed, score, total, verdicts, stalled: None }
     }
 
     pub fn all_passed(&self) -> bool {
@@ -73,6 +75,9 @@ struct Tally {
     first: Option<(u64, String)>,
     /// The namespace a `container` names, once it exists.
     ns: Option<String>,
+    /// What the check watches exists (a container's namespace appears with its step): a
+    /// frame never seen where nothing could send it proves nothing.
+    exists: bool,
 }
 
 /// Grades one run: call `before_event` before each `Sim::step`, `observe` with the records
@@ -91,13 +96,11 @@ pub struct Grader {
 
 impl Grader {
     pub fn new(exps: &[Expectation], at_end: bool) -> Grader {
-        Grader {
-            tally: vec![Tally::default(); exps.len()],
-            verdicts: vec![None; exps.len()],
-            exps: exps.to_vec(),
-            at_end,
-            echoes: Vec::new(),
-        }
+        let tally = exps
+            .iter()
+            .map(|e| Tally { exists: !matches!(e.check, Check::Frame { container: Some(_), .. }), ..Tally::default() })
+            .collect();
+        Grader { tally, verdicts: vec![None; exps.len()], exps: exps.to_vec(), at_end, echoes: Vec::new() }
     }
 
     /// Makes the checks due before the next event: those tied to a step that has finished
@@ -152,6 +155,7 @@ impl Grader {
                         let _ = dev;
                     }
                     let Some(want_ns) = self.tally[i].ns.clone() else { continue };
+                    self.tally[i].exists = true;
                     let dev_want = split_dev(on).1;
                     for r in recs {
                         let (Dir::Tx, Some(dev), Some(frame)) = (r.dir, r.dev, r.frame.as_deref()) else { continue };
@@ -244,24 +248,28 @@ impl Grader {
     }
 }
 
-/// Runs `sim` to its end (or `until`) and grades it.
+/// Runs `sim` to its end (or `until`) and grades it; a run that stalls (`Sim::stalled`) is
+/// graded where it stopped, and the report says why (`Report::stalled`).
 pub fn run(mut sim: Sim, exps: &[Expectation], at_end: bool, until: Option<SimTime>) -> Report {
+    let sim = &mut sim;
     let mut g = Grader::new(exps, at_end);
     loop {
-        g.before_event(&mut sim);
+        g.before_event(sim);
         if let (Some(u), Some(t)) = (until, sim.next_event_time())
             && t > u
         {
             break;
         }
         let Some(o) = sim.step() else { break };
-        g.observe(&sim, &sim.records()[o.records.clone()]);
+        g.observe(sim, &sim.records()[o.records.clone()]);
         // Graded runs keep no trace behind them: the tallies hold what the checks need.
         if sim.world.records.len() > 4096 {
             sim.take_records();
         }
     }
-    g.finish(&mut sim)
+    let mut report = g.finish(sim);
+    report.stalled = sim.stalled().map(ToString::to_string);
+    report
 }
 
 /// Grades a run as it stands now, every check at once (an exercise in the GUI after each
@@ -277,7 +285,8 @@ fn tally_verdict(t: &Tally, seen: bool, want: u64, none: impl FnOnce() -> String
     match (&t.first, seen) {
         (Some((ev, text)), true) if t.count >= want => (true, format!("{text} ({} in all)", t.count), Some(*ev)),
         (Some((ev, text)), false) => (false, format!("seen: {text} ({} in all)", t.count), Some(*ev)),
-        (None, false) => (true, "never seen".into(), None),
+        (None, false) if t.exists => (true, "never seen".into(), None),
+        (None, false) => (false, none(), None),
         (Some(_), true) => (false, none(), None),
         (None, true) => (false, none(), None),
     }
@@ -529,9 +538,10 @@ fn reach(sim: &mut Sim, ns: &str, to: &str, port: Option<u16>) -> Result<(bool, 
     let t = Traffic::TcpConnect { at: p.now(), ns: ns.into(), dst, dport: port, send: String::new(), close: true };
     p.start(&t)?;
     let target = format!("{dst}:{port}:");
+    // Only the probe's own namespace: the server's lines name the same address and port.
     let decided = |w: &World| {
         w.records.iter().any(|r| match (r.dir, r.why.last()) {
-            (Dir::App, Some(Why::App(t))) => t.contains(&target),
+            (Dir::App, Some(Why::App(t))) => w.netns(r.ns).name == ns && t.contains(&target),
             _ => false,
         })
     };
@@ -551,25 +561,26 @@ fn command(sim: &mut Sim, on: &str, run: &str) -> Result<String, String> {
     let mut p = sim.probe();
     let apps_before = p.world.apps.len();
     let printed = p.run_command(on, run)?;
-    let clients = p
+    // The programs the command started (a client in a container, on the host); a command
+    // that only looks printed all it prints already.
+    let clients: Vec<String> = p
         .director
         .as_ref()
         .and_then(|d| d.transcript.last())
-        .map(|l| l.started.iter().filter(|t| !t.is_server()).count())
-        .unwrap_or(0);
-    run_probe(&mut p, COMMAND_WAIT, |w| w.apps[apps_before..].iter().filter(|a| a.done).count() >= clients);
+        .map(|l| l.started.iter().filter(|t| !t.is_server()).map(|t| t.ns().to_string()).collect())
+        .unwrap_or_default();
     let mut out = match printed {
         Ok(t) => t,
         Err(e) => e,
     };
-    // The host's own echo of the line and the output already counted are skipped: the
-    // program's lines are in its container's namespace or the host's.
-    for r in p.records() {
+    if clients.is_empty() {
+        return Ok(out);
+    }
+    let from = p.records().len();
+    run_probe(&mut p, COMMAND_WAIT, |w| w.apps[apps_before..].iter().filter(|a| a.done).count() >= clients.len());
+    for r in &p.records()[from..] {
         let (Dir::App, Some(Why::App(t))) = (r.dir, r.why.last()) else { continue };
-        let ns = &p.world.netns(r.ns).name;
-        let containers = in_host(ns, on) && ns != on;
-        let hosts_own = ns == on && !t.starts_with("  ") && t != run;
-        if containers || hosts_own {
+        if clients.iter().any(|ns| *ns == p.world.netns(r.ns).name) {
             out.push_str(t);
             out.push('\n');
         }

@@ -93,8 +93,8 @@ pub enum Check {
         on: String,
         #[serde(default)]
         container: Option<String>,
-        /// A protocol as Wireshark names its layer: `arp`, `ipv4`, `icmp`, `udp`, `tcp`,
-        /// `vxlan`, `dns`, `http`, `mysql`.
+        /// A protocol as Wireshark names its layer: `802.1q`, `arp`, `ipv4`, `icmp`, `udp`,
+        /// `tcp`, `vxlan`, `dns`, `http`, `mysql`.
         #[serde(default)]
         proto: Option<String>,
         #[serde(default)]
@@ -135,8 +135,8 @@ pub enum Check {
         at_least: u64,
     },
     /// A line of a kernel table, as `netsim show` prints it (`neigh`, `fdb`, `route`, `addr`,
-    /// `link`, `iptables`, `conntrack`, `ipvs`), contains every word of `contains`; with
-    /// `seen: false`, no line does.
+    /// `link`, `iptables`, `conntrack`, `ipvs`), has every word of `contains` as a whole word;
+    /// with `seen: false`, no line does.
     Table {
         on: String,
         #[serde(default)]

@@ -105,7 +105,7 @@ pub const ETH_MIN_MTU: u32 = 68;
 pub const ETH_MAX_MTU: u32 = 65535;
 
 /// Layers a `Frame` check can name, as the dissector (`wire::dissect`) names them.
-const FRAME_PROTOS: [&str; 9] = ["arp", "ipv4", "icmp", "udp", "tcp", "vxlan", "dns", "http", "mysql"];
+const FRAME_PROTOS: [&str; 10] = ["802.1q", "arp", "ipv4", "icmp", "udp", "tcp", "vxlan", "dns", "http", "mysql"];
 
 /// `IFNAMSIZ` (`include/uapi/linux/if.h`): a name and its NUL.
 pub const IFNAMSIZ: usize = 16;
