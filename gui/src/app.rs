@@ -73,6 +73,8 @@ pub struct View {
     pub export_path: String,
     /// The event list's lines, made once per record.
     pub rows: crate::panels::events::RowCache,
+    /// Show the lesson pane (when the lab has a lesson, notes or checks).
+    pub lesson_open: bool,
 }
 
 impl Default for View {
@@ -98,6 +100,7 @@ impl Default for View {
             field: None,
             export_path: "netsim-capture.pcapng".into(),
             rows: Default::default(),
+            lesson_open: true,
         }
     }
 }
@@ -289,6 +292,9 @@ impl NetsimApp {
             });
             return;
         };
+        // What the checklist shows after a typed command is graded before anything is drawn,
+        // so every panel of this frame shows the same moment.
+        session.grade_if_due();
         let view = &mut self.view;
         egui::Panel::right("inspector").default_size(460.0).max_size(620.0).resizable(true).show(ui, |ui| {
             egui::ScrollArea::both().id_salt("inspector-scroll").auto_shrink([false, false]).show(ui, |ui| {
@@ -307,6 +313,17 @@ impl NetsimApp {
                 panels::console::show(&mut cols[2], session, view);
             });
         });
+        // Beside the topology, above the lower panels: those keep the window's width.
+        if view.lesson_open && panels::lesson::has_lesson(session) {
+            // A quarter of the window at most, so a laptop screen keeps room for the topology.
+            let width = (ui.ctx().content_rect().width() * 0.24).clamp(280.0, 380.0);
+            egui::Panel::left("lesson")
+                .default_size(width)
+                .min_size(240.0)
+                .max_size(640.0)
+                .resizable(true)
+                .show(ui, |ui| panels::lesson::show(ui, session, view));
+        }
         egui::CentralPanel::default().show(ui, |ui| panels::topology::show(ui, session, view, now));
     }
 }

@@ -1,6 +1,7 @@
-//! The capture of the run so far as pcapng: every frame as it left or arrived on a device
-//! (or only those the event list's filter shows), named `ns/dev` as the CLI's `--pcap` does,
-//! with each hop's reasons as the packet comment.
+//! What the GUI writes to files: the capture of the run so far as pcapng (every frame as it
+//! left or arrived on a device, or only those the event list's filter shows, named `ns/dev`
+//! as the CLI's `--pcap` does, with each hop's reasons as the packet comment), and the
+//! commands a student typed, for `netsim check --commands`.
 
 use std::path::Path;
 
@@ -59,4 +60,17 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
     pcap.finish().map_err(|e| e.to_string())?;
     std::fs::write(path, &out).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(n)
+}
+
+/// Writes the commands typed in the console beside the scenario (`Session::commands_path`);
+/// returns where, and how many.
+pub fn save_commands(session: &Session) -> Result<(std::path::PathBuf, usize), String> {
+    if session.typed.is_empty() {
+        return Err("no commands typed yet: type them in the Docker console first".into());
+    }
+    let path = session
+        .commands_path()
+        .ok_or("this lab was not opened from a file, so there is no folder to save the commands beside")?;
+    std::fs::write(&path, session.commands_text()).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((path, session.typed.len()))
 }

@@ -1,6 +1,8 @@
-//! `netsim-gui [SCENARIO] [--play] [--speed N] [--at EVENT] [--exit-after SECS]`: opens the tutorial
-//! (swarm + webapp + MySQL) unless told otherwise. `--exit-after` prints the frame rate the
-//! window kept while it ran (the 60 fps check of BENCHMARKS.md) and closes it.
+//! `netsim-gui [SCENARIO] [--play] [--speed N] [--at EVENT] [--size WxH] [--exit-after SECS]`:
+//! opens the tutorial (swarm + webapp + MySQL) unless told otherwise. `--size` sets the
+//! window's size (1600x1000 by default), to see the layout as a smaller screen shows it.
+//! `--exit-after` prints the frame rate the window kept while it ran (the 60 fps check of
+//! BENCHMARKS.md) and closes it.
 
 use std::path::PathBuf;
 
@@ -10,6 +12,16 @@ struct Args {
     speed: Option<f32>,
     exit_after: Option<f64>,
     at: Option<u64>,
+    size: [f32; 2],
+}
+
+/// `1280x800` → [1280, 800].
+fn size(v: Option<String>) -> Result<[f32; 2], String> {
+    let v = v.ok_or("--size needs WIDTHxHEIGHT, e.g. 1280x800")?;
+    let parsed = v.split_once('x').and_then(|(w, h)| Some([w.parse::<f32>().ok()?, h.parse::<f32>().ok()?]));
+    parsed
+        .filter(|s| s.iter().all(|x| (200.0..=20_000.0).contains(x)))
+        .ok_or(format!("--size {v}: not WIDTHxHEIGHT of at least 200x200"))
 }
 
 fn parse() -> Result<Args, String> {
@@ -19,6 +31,7 @@ fn parse() -> Result<Args, String> {
         speed: None,
         exit_after: None,
         at: None,
+        size: [1600.0, 1000.0],
     };
     let mut it = std::env::args().skip(1);
     let num = |flag: &str, v: Option<String>| -> Result<f64, String> {
@@ -29,7 +42,7 @@ fn parse() -> Result<Args, String> {
         match arg.as_str() {
             "-h" | "--help" => {
                 println!(
-                    "usage: netsim-gui [SCENARIO.ron] [--play] [--speed EVENTS_PER_S] [--at EVENT] [--exit-after SECONDS]\n\
+                    "usage: netsim-gui [SCENARIO.ron] [--play] [--speed EVENTS_PER_S] [--at EVENT] [--size WxH] [--exit-after SECONDS]\n\
                      default scenario: {}",
                     netsim_gui::app::DEFAULT_SCENARIO
                 );
@@ -39,6 +52,7 @@ fn parse() -> Result<Args, String> {
             "--speed" => a.speed = Some(num("--speed", it.next())? as f32),
             "--exit-after" => a.exit_after = Some(num("--exit-after", it.next())?),
             "--at" => a.at = Some(num("--at", it.next())? as u64),
+            "--size" => a.size = size(it.next())?,
             s if s.starts_with('-') => return Err(format!("unknown option {s} (see --help)")),
             s => a.path = PathBuf::from(s),
         }
@@ -55,7 +69,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_inner_size([1600.0, 1000.0]).with_title("netsim"),
+        viewport: egui::ViewportBuilder::default().with_inner_size(args.size).with_title("netsim"),
         // egui's colours are flat: dithering only added per-pixel work on software GL.
         dithering: false,
         ..Default::default()

@@ -8,6 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
+use sim_core::grade::{self, Report, Verdict};
+use sim_core::lesson::Expectation;
 use sim_core::scenario::Loaded;
 use sim_core::sim::{EventKind, Sim, StepOutcome};
 
@@ -91,6 +93,44 @@ impl From<Box<sim_core::scenario::ScenarioError>> for LoadError {
     }
 }
 
+/// The lab's checks (`expect`) as the checklist shows them.
+#[derive(Clone, Debug, Default)]
+pub struct Grading {
+    /// The file's own run, graded once when it loads (`grade::run` on a build of its own,
+    /// so the session's run never sees the grader): each verdict shows from the event it
+    /// was made at. None in an exercise, whose run is the student's.
+    pub scripted: Option<Report>,
+    /// The run as it stood after this many events, graded at once (`grade::now`) after a
+    /// command the student typed had run.
+    pub now: Option<(u64, Report)>,
+    /// Why the lab could not be graded (a build that failed, a panic of the grader).
+    pub error: Option<String>,
+    /// The event the run was last graded at, even if that failed: once per position is
+    /// enough, and a grader that fails is not asked again every frame.
+    attempted: Option<u64>,
+}
+
+/// One check at the current event.
+#[derive(Clone, Debug)]
+pub struct Row<'a> {
+    pub expectation: &'a Expectation,
+    /// None while the run has not reached the point where the check is made.
+    pub verdict: Option<&'a Verdict>,
+}
+
+/// The checklist at the current event.
+#[derive(Clone, Debug)]
+pub struct Checklist<'a> {
+    pub rows: Vec<Row<'a>>,
+    /// Points of the checks passed so far, of `total`.
+    pub score: u32,
+    pub total: u32,
+    /// The event the student's history was graded at, when the rows say that.
+    pub graded_at: Option<u64>,
+    /// Why the graded run stopped before its end (`sim::Stall`): it was graded there.
+    pub stalled: Option<&'a str>,
+}
+
 /// A command typed in the console, and the event count it was typed at.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Typed {
@@ -119,6 +159,11 @@ pub struct Session {
     pub fault: Option<Fault>,
     /// The file's modification time when it was loaded, for reload-on-change.
     pub mtime: Option<std::time::SystemTime>,
+    /// The lab is an exercise: the student types its hidden steps (every step with
+    /// `exercise: true`), so the session runs only the steps the file shows, as
+    /// `netsim check --commands` does.
+    pub exercise: bool,
+    pub grading: Grading,
 }
 
 impl Session {
@@ -135,6 +180,11 @@ impl Session {
     }
 
     fn from_loaded(loaded: Loaded) -> Result<Session, LoadError> {
+        let sc = &loaded.scenario;
+        let exercise = sc.exercise || sc.steps.iter().any(|st| st.hidden);
+        // The hidden steps are the answer: the student must neither see them run nor find
+        // the lab done already.
+        let loaded = if exercise { loaded.with_commands(&loaded.file, "")? } else { loaded };
         let sim = match guarded(|| loaded.build(None)) {
             Ok(r) => r?,
             Err(m) => {
@@ -160,8 +210,16 @@ impl Session {
             total_known: false,
             fault: None,
             mtime: None,
+            exercise,
+            grading: Grading::default(),
         };
         s.count_total_from_start();
+        if !exercise && !s.loaded.scenario.expect.is_empty() {
+            match grade_file_run(&s.loaded) {
+                Ok(r) => s.grading.scripted = Some(r),
+                Err(m) => s.grading.error = Some(m),
+            }
+        }
         Ok(s)
     }
 
@@ -344,8 +402,100 @@ impl Session {
         self.checkpoints.retain(|c| c.at <= here);
         self.fault = None;
         self.typed.push(Typed { at_events: here, host: host.into(), line: line.into() });
+        // A grading after this point graded a history that is gone now.
+        if self.grading.now.as_ref().is_some_and(|(at, _)| *at > here) {
+            self.grading.now = None;
+        }
+        if self.grading.attempted.is_some_and(|at| at > here) {
+            self.grading.attempted = None;
+        }
         self.count_total_from_start();
         Ok(())
+    }
+
+    /// The checks at the current event. The file's run and this one are the same history
+    /// up to the first typed command, so its verdicts hold until there; past it only a
+    /// grading of this run (`grade_now`) says anything. A check not made yet is pending,
+    /// also when stepping back before the event it was made at.
+    pub fn checklist(&self) -> Checklist<'_> {
+        let here = self.position();
+        let exps = &self.loaded.scenario.expect;
+        let total = exps.iter().map(|e| e.points).sum();
+        let (verdicts, graded_at, stalled): (Vec<Option<&Verdict>>, _, _) = match &self.grading.now {
+            Some((at, r)) if here >= *at => {
+                ((0..exps.len()).map(|i| r.verdicts.get(i)).collect(), Some(*at), r.stalled.as_deref())
+            }
+            _ => {
+                let same_until = self.typed.iter().map(|t| t.at_events).min().unwrap_or(u64::MAX);
+                let made = |i: usize| {
+                    let v = self.grading.scripted.as_ref()?.verdicts.get(i)?;
+                    (v.events_run <= here && v.events_run <= same_until).then_some(v)
+                };
+                let stalled = self.grading.scripted.as_ref().and_then(|r| r.stalled.as_deref());
+                ((0..exps.len()).map(made).collect(), None, stalled)
+            }
+        };
+        let rows: Vec<Row> =
+            exps.iter().zip(verdicts).map(|(expectation, verdict)| Row { expectation, verdict }).collect();
+        let score = rows.iter().filter_map(|r| r.verdict).filter(|v| v.passed).map(|v| v.points).sum();
+        Checklist { rows, score, total, graded_at, stalled }
+    }
+
+    /// Grades the run as it stands now, every check at once, as `netsim check --commands`
+    /// grades the student's commands at the end.
+    pub fn grade_now(&mut self) {
+        let exps = self.loaded.scenario.expect.clone();
+        if exps.is_empty() {
+            return;
+        }
+        let here = self.position();
+        self.grading.attempted = Some(here);
+        // The records stay the session's: the grader reads them, its probes make their own.
+        let records = std::mem::take(&mut self.sim.world.records);
+        let sim = &mut self.sim;
+        let r = guarded(|| grade::now(sim, &records, &exps));
+        self.sim.world.records = records;
+        match r {
+            Ok(r) => {
+                self.grading.now = Some((here, r));
+                self.grading.error = None;
+            }
+            Err(m) => self.grading.error = Some(format!("the grader failed: {m} (a bug of netsim)")),
+        }
+    }
+
+    /// Grades the run now (`grade_now`) when a command the student typed has just run, or
+    /// the run has reached its end after one: the moments the student wants to know whether
+    /// it worked. Called every frame; grades each position once.
+    pub fn grade_if_due(&mut self) {
+        if self.typed.is_empty() || self.loaded.scenario.expect.is_empty() {
+            return;
+        }
+        if self.grading.attempted == Some(self.position()) {
+            return;
+        }
+        let Some(d) = self.sim.director.as_deref() else { return };
+        let typed_ran = d.transcript.iter().any(|l| l.index >= d.scripted);
+        let just_ran = matches!(
+            self.outcomes.last().map(|o| o.what),
+            Some(EventKind::Step(i)) if i as usize >= d.scripted
+        );
+        if just_ran || (typed_ran && self.at_end()) {
+            self.grade_now();
+        }
+    }
+
+    /// The commands typed in the console, one per line as `netsim check --commands` reads
+    /// them (`host$ command`).
+    pub fn commands_text(&self) -> String {
+        self.typed.iter().map(|t| format!("{}$ {}\n", t.host, t.line)).collect()
+    }
+
+    /// Where "Save my commands" writes: beside the scenario, `<stem>.commands.txt`.
+    pub fn commands_path(&self) -> Option<PathBuf> {
+        let p = self.path.as_ref()?;
+        let stem = p.file_stem()?.to_string_lossy();
+        Some(p.with_file_name(format!("{stem}.commands.txt")))
     }
 
     /// How many events the whole run has (the scenario's `until` included), counted up to
@@ -394,6 +544,14 @@ impl Session {
             _ => false,
         }
     }
+}
+
+/// The file's own run graded from start to end, on a build of its own.
+fn grade_file_run(loaded: &Loaded) -> Result<Report, String> {
+    let sc = &loaded.scenario;
+    let sim = loaded.build(None).map_err(|e| format!("the lab does not build for grading: {}", e.message))?;
+    guarded(|| grade::run(sim, &sc.expect, false, sc.until))
+        .map_err(|m| format!("the grader failed: {m} (a bug of netsim)"))
 }
 
 #[cfg(test)]

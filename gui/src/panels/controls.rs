@@ -12,6 +12,9 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
         let Some(s) = &mut app.session else { return };
         let v = &mut app.view;
         ui.strong(s.name().to_string());
+        if crate::panels::lesson::has_lesson(s) {
+            ui.toggle_value(&mut v.lesson_open, "Lesson").on_hover_text("Show the lesson and the checklist");
+        }
         ui.separator();
         let now = ui.input(|i| i.time);
         let at_start = s.position() == 0;

@@ -5,5 +5,6 @@ pub mod console;
 pub mod controls;
 pub mod events;
 pub mod inspector;
+pub mod lesson;
 pub mod tables;
 pub mod topology;
