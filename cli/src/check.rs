@@ -40,6 +40,12 @@ pub fn run(file: &Path, seed: Option<u64>, json: bool, commands: Option<&Path>) 
     } else {
         print(&loaded, &report);
     }
+    if let Some(s) = &report.stalled {
+        return Err(miette!(
+            help = "give one side of the loop a count, an interval or a delay, or stop it with `until`",
+            "{s}; the checks above were made where it stopped"
+        ));
+    }
     Ok(report.all_passed())
 }
 

@@ -468,7 +468,8 @@ fn run_fields(text: &str) -> Vec<RunField> {
     let mut out = Vec::new();
     let mut off = 0;
     for (i, l) in text.split('\n').enumerate() {
-        if !l.trim_start().starts_with("//")
+        // A step's line starts `(on: "host", run: "…"`; a `Command` check's `run:` is not a step.
+        if l.trim_start().starts_with("(on: \"")
             && let Some(p) = l.find("run: \"")
         {
             let start = off + p + "run: \"".len();
