@@ -86,6 +86,8 @@ struct Tally {
 pub struct Grader {
     exps: Vec<Expectation>,
     tally: Vec<Tally>,
+    /// The frames each `Frame` check counts.
+    filters: Vec<Option<crate::lesson::FrameFilter>>,
     verdicts: Vec<Option<Verdict>>,
     /// Every check waits for the end (an exercise run with the student's commands, whose
     /// steps are not the file's).
@@ -100,7 +102,14 @@ impl Grader {
             .iter()
             .map(|e| Tally { exists: !matches!(e.check, Check::Frame { container: Some(_), .. }), ..Tally::default() })
             .collect();
-        Grader { tally, verdicts: vec![None; exps.len()], exps: exps.to_vec(), at_end, echoes: Vec::new() }
+        Grader {
+            tally,
+            filters: exps.iter().map(|e| e.check.frame_filter()).collect(),
+            verdicts: vec![None; exps.len()],
+            exps: exps.to_vec(),
+            at_end,
+            echoes: Vec::new(),
+        }
     }
 
     /// Makes the checks due before the next event: those tied to a step that has finished
@@ -146,24 +155,24 @@ impl Grader {
                     }
                 }
                 Check::Frame { on, container, .. } => {
+                    let (host, dev_want) = split_dev(on);
                     if self.tally[i].ns.is_none() {
-                        let (host, dev) = split_dev(on);
+                        // A container's namespace appears with the step that starts it.
                         self.tally[i].ns = match container {
                             Some(c) => namespace(sim, host, Some(c)).ok(),
                             None => Some(host.to_string()),
                         };
-                        let _ = dev;
                     }
                     let Some(want_ns) = self.tally[i].ns.clone() else { continue };
                     self.tally[i].exists = true;
-                    let dev_want = split_dev(on).1;
+                    let Some(filter) = &self.filters[i] else { continue };
                     for r in recs {
                         let (Dir::Tx, Some(dev), Some(frame)) = (r.dir, r.dev, r.frame.as_deref()) else { continue };
                         let d = w.dev(dev);
                         if w.netns(d.ns).name != want_ns || dev_want.is_some_and(|x| x != d.name) {
                             continue;
                         }
-                        if self.exps[i].check.frame_filter().is_some_and(|f| frame_matches(&f, frame)) {
+                        if frame_matches(filter, frame) {
                             let t = &mut self.tally[i];
                             t.count += 1;
                             t.first.get_or_insert_with(|| {
