@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use sim_core::sim::EventKind;
+
 use crate::panels;
 use crate::state::{LoadError, Session};
 
@@ -36,6 +38,18 @@ pub enum TableTab {
     Dns,
     Ipam,
     NetworkInspect,
+}
+
+/// A way forward the student asked for. A quiz question that stops it keeps it
+/// (`View::resume`), so that "Continue" after the answer finishes what was asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Motion {
+    Step,
+    Play,
+    NextStep,
+    End,
+    /// The timeline, dragged forward to this event.
+    To(u64),
 }
 
 /// Everything the panels share besides the session: what is selected, filters, playback.
@@ -75,6 +89,10 @@ pub struct View {
     pub rows: crate::panels::events::RowCache,
     /// Show the lesson pane (when the lab has a lesson, notes or checks).
     pub lesson_open: bool,
+    /// The quiz item just answered: its verdict shows until the run moves on.
+    pub quiz_feedback: Option<usize>,
+    /// What a quiz question stopped, for "Continue" to finish.
+    pub resume: Option<Motion>,
 }
 
 impl Default for View {
@@ -101,7 +119,42 @@ impl Default for View {
             export_path: "netsim-capture.pcapng".into(),
             rows: Default::default(),
             lesson_open: true,
+            quiz_feedback: None,
+            resume: None,
         }
+    }
+}
+
+/// Moves the run forward as `m` asks, and remembers `m` when a quiz question stops it before
+/// it is done.
+pub fn go_forward(s: &mut Session, v: &mut View, m: Motion, now: f64) {
+    v.playing = false;
+    v.resume = None;
+    v.anim_start = now;
+    let stopped = match m {
+        Motion::Step => {
+            s.step();
+            false
+        }
+        Motion::Play => {
+            v.playing = true;
+            false
+        }
+        Motion::NextStep => {
+            s.run_to_next_step();
+            !matches!(s.outcomes.last().map(|o| o.what), Some(EventKind::Step(_)))
+        }
+        Motion::End => {
+            s.run_to_end();
+            true
+        }
+        Motion::To(n) => {
+            s.go_to(n);
+            s.position() < n
+        }
+    };
+    if stopped && s.quiz_due().is_some() {
+        v.resume = Some(m);
     }
 }
 
@@ -158,6 +211,8 @@ impl NetsimApp {
                 self.view.open_path = path.display().to_string();
                 self.view.record = None;
                 self.view.playing = false;
+                self.view.quiz_feedback = None;
+                self.view.resume = None;
                 // Steps that fail run and show their failure in the console; the file's
                 // warnings say where, as `netsim run` prints them.
                 self.view.status = match s.loaded.warnings.as_slice() {
@@ -199,7 +254,11 @@ impl NetsimApp {
         let at = s.position();
         match Session::open(&path) {
             Ok(mut new) => {
+                // An instructor editing the file must not make the student answer again.
+                new.challenge.keep_answers(&s.challenge);
                 new.go_to(at.min(new.total_events));
+                self.view.quiz_feedback = None;
+                self.view.resume = None;
                 self.session = Some(new);
                 self.error = None;
                 self.view.record = None;
@@ -228,6 +287,9 @@ impl NetsimApp {
         for _ in 0..due.min(50) {
             if s.step().is_none() {
                 self.view.playing = false;
+                if s.quiz_due().is_some() {
+                    self.view.resume = Some(Motion::Play);
+                }
                 break;
             }
             self.view.anim_start = now;
@@ -296,6 +358,13 @@ impl NetsimApp {
         // so every panel of this frame shows the same moment.
         session.grade_if_due();
         let view = &mut self.view;
+        // An answer's verdict belongs to its moment: gone once the run is elsewhere.
+        if view
+            .quiz_feedback
+            .is_some_and(|i| session.challenge.items.get(i).is_none_or(|it| it.at != Some(session.position())))
+        {
+            view.quiz_feedback = None;
+        }
         egui::Panel::right("inspector").default_size(460.0).max_size(620.0).resizable(true).show(ui, |ui| {
             egui::ScrollArea::both().id_salt("inspector-scroll").auto_shrink([false, false]).show(ui, |ui| {
                 panels::inspector::show(ui, session, view);
@@ -323,6 +392,10 @@ impl NetsimApp {
                 .max_size(640.0)
                 .resizable(true)
                 .show(ui, |ui| panels::lesson::show(ui, session, view));
+        }
+        // Above the topology, so the student can look at the lab while answering.
+        if panels::quiz::wanted(session, view) {
+            egui::Panel::top("quiz").show(ui, |ui| panels::quiz::show(ui, session, view));
         }
         egui::CentralPanel::default().show(ui, |ui| panels::topology::show(ui, session, view, now));
     }

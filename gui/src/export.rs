@@ -1,7 +1,8 @@
 //! What the GUI writes to files: the capture of the run so far as pcapng (every frame as it
 //! left or arrived on a device, or only those the event list's filter shows, named `ns/dev`
-//! as the CLI's `--pcap` does, with each hop's reasons as the packet comment), and the
-//! commands a student typed, for `netsim check --commands`.
+//! as the CLI's `--pcap` does, with each hop's reasons as the packet comment), the
+//! commands a student typed, for `netsim check --commands`, and the student's report: the
+//! checklist and the quiz's answers, as JSON.
 
 use std::path::Path;
 
@@ -73,4 +74,60 @@ pub fn save_commands(session: &Session) -> Result<(std::path::PathBuf, usize), S
         .ok_or("this lab was not opened from a file, so there is no folder to save the commands beside")?;
     std::fs::write(&path, session.commands_text()).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok((path, session.typed.len()))
+}
+
+/// The report "Save report" writes: the checklist as the pane shows it at the current event
+/// (the verdicts made so far, as `grade::Report`, its score of every check's points, and the
+/// checks still pending), and the quiz's answers (`quiz::Answered`) with their score.
+pub fn report_json(session: &Session) -> Result<serde_json::Value, String> {
+    use serde_json::{Value, json};
+    let list = session.checklist();
+    let verdicts: Vec<sim_core::grade::Verdict> = list.rows.iter().filter_map(|r| r.verdict.cloned()).collect();
+    let passed = verdicts.iter().filter(|v| v.passed).count();
+    let checklist = sim_core::grade::Report {
+        failed: verdicts.len() - passed,
+        passed,
+        score: list.score,
+        total: list.total,
+        stalled: list.stalled.map(str::to_string),
+        verdicts,
+    };
+    let pending: Vec<&str> =
+        list.rows.iter().filter(|r| r.verdict.is_none()).map(|r| r.expectation.name.as_str()).collect();
+    let mut checklist = serde_json::to_value(&checklist).map_err(|e| e.to_string())?;
+    if let Value::Object(m) = &mut checklist {
+        m.insert("pending".into(), json!(pending));
+    }
+    let c = &session.challenge;
+    let answers = serde_json::to_value(c.answers()).map_err(|e| e.to_string())?;
+    let unanswered: Vec<&str> =
+        c.items.iter().filter(|it| it.answered.is_none()).map(|it| it.quiz.name.as_str()).collect();
+    let (score, total) = c.score();
+    Ok(json!({
+        "lab": session.name(),
+        "scenario": session.path.as_ref().map(|p| p.display().to_string()),
+        "events_run": session.position(),
+        "at_end": session.at_end(),
+        "checklist": checklist,
+        "quiz": {
+            "challenge": c.on,
+            "answers": answers,
+            "unanswered": unanswered,
+            "score": score,
+            "total": total,
+        },
+    }))
+}
+
+/// Writes the report (`report_json`) beside the scenario (`Session::report_path`); returns
+/// where.
+pub fn save_report(session: &Session) -> Result<std::path::PathBuf, String> {
+    let path = session
+        .report_path()
+        .ok_or("this lab was not opened from a file, so there is no folder to save the report beside")?;
+    let report = report_json(session)?;
+    let mut text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    text.push('\n');
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
 }

@@ -2,9 +2,11 @@
 //!
 //! `state` is the app's model (the scenario, the simulator at the chosen event, checkpoints);
 //! `app` holds what the panels share (selection, filters, playback) and lays them out;
+//! `challenge` places the lab's quiz on the run and keeps the answers;
 //! each panel is one file under `panels/`.
 
 pub mod app;
+pub mod challenge;
 pub mod export;
 pub mod panels;
 pub mod state;

@@ -13,6 +13,8 @@ use sim_core::lesson::Expectation;
 use sim_core::scenario::Loaded;
 use sim_core::sim::{EventKind, Sim, StepOutcome};
 
+use crate::challenge::Challenge;
+
 /// A checkpoint every this many events at first: stepping back replays at most this many.
 const CHECKPOINT_EVERY: u64 = 64;
 
@@ -164,6 +166,8 @@ pub struct Session {
     /// `netsim check --commands` does.
     pub exercise: bool,
     pub grading: Grading,
+    /// The lab's quiz, asked before each item's moment in challenge mode.
+    pub challenge: Challenge,
 }
 
 impl Session {
@@ -212,8 +216,10 @@ impl Session {
             mtime: None,
             exercise,
             grading: Grading::default(),
+            challenge: Challenge::default(),
         };
         s.count_total_from_start();
+        s.prepare_challenge();
         if !exercise && !s.loaded.scenario.expect.is_empty() {
             match grade_file_run(&s.loaded) {
                 Ok(r) => s.grading.scripted = Some(r),
@@ -274,8 +280,22 @@ impl Session {
         ran
     }
 
-    /// Runs one event; None at the end, or at a fault.
+    /// The quiz item waiting for an answer before the next event can run (challenge mode).
+    pub fn quiz_due(&self) -> Option<usize> {
+        self.challenge.due(self.position())
+    }
+
+    /// Runs one event; None at the end, at a fault, or before a quiz item's moment while it
+    /// waits for its answer (`quiz_due`).
     pub fn step(&mut self) -> Option<&StepOutcome> {
+        if self.quiz_due().is_some() {
+            return None;
+        }
+        self.step_unasked()
+    }
+
+    /// Runs one event whatever the quiz waits for: replaying events already lived, to go back.
+    fn step_unasked(&mut self) -> Option<&StepOutcome> {
         let here = self.sim.events_run;
         if self.fault.as_ref().is_some_and(|f| f.at_events <= here) {
             return None;
@@ -298,7 +318,7 @@ impl Session {
                 self.total_events = here;
                 self.total_known = true;
                 self.rewind(here);
-                while self.position() < here && self.step().is_some() {}
+                while self.position() < here && self.step_unasked().is_some() {}
                 return None;
             }
         }
@@ -370,10 +390,14 @@ impl Session {
         true
     }
 
-    /// Puts the simulator in exactly the state it had after `n` events (forward or back).
+    /// Puts the simulator in exactly the state it had after `n` events (forward or back);
+    /// going forward stops before a quiz item waiting for its answer.
     pub fn go_to(&mut self, n: u64) {
         if n < self.position() {
             self.rewind(n);
+            // Going back asks nothing: a moment passed with the challenge off (or moved by
+            // a typed command) must not keep the student from the events before it.
+            while self.position() < n && self.step_unasked().is_some() {}
         }
         while self.position() < n && self.step().is_some() {}
     }
@@ -410,7 +434,38 @@ impl Session {
             self.grading.attempted = None;
         }
         self.count_total_from_start();
+        // The quiz's moments and the simulator's answers are those of the new history.
+        self.prepare_challenge();
         Ok(())
+    }
+
+    /// Places the quiz on a complete run of the history as it stands (the file's steps and
+    /// the commands typed), traced, from the state before the first event; answers given
+    /// so far are kept.
+    fn prepare_challenge(&mut self) {
+        let quiz = &self.loaded.scenario.quiz;
+        if quiz.is_empty() {
+            return;
+        }
+        let Some(first) = self.checkpoints.first() else { return };
+        let mut run = first.sim.clone();
+        run.world.trace = true;
+        let (typed, until) = (&self.typed, self.loaded.scenario.until);
+        let prepared = guarded(|| {
+            let mut outcomes = Vec::new();
+            Self::advance(&mut run, typed, &mut outcomes, until, COUNT_AHEAD);
+            Challenge::from_run(quiz, &run, &outcomes)
+        });
+        let mut c = match prepared {
+            Ok(c) => c,
+            Err(m) => {
+                Challenge::failed(quiz, format!("the simulator failed while preparing the quiz: {m} (a bug of netsim)"))
+            }
+        };
+        if !self.challenge.items.is_empty() {
+            c.keep_answers(&self.challenge);
+        }
+        self.challenge = c;
     }
 
     /// The checks at the current event. The file's run and this one are the same history
@@ -493,9 +548,18 @@ impl Session {
 
     /// Where "Save my commands" writes: beside the scenario, `<stem>.commands.txt`.
     pub fn commands_path(&self) -> Option<PathBuf> {
+        self.beside("commands.txt")
+    }
+
+    /// Where "Save report" writes: beside the scenario, `<stem>.report.json`.
+    pub fn report_path(&self) -> Option<PathBuf> {
+        self.beside("report.json")
+    }
+
+    fn beside(&self, ext: &str) -> Option<PathBuf> {
         let p = self.path.as_ref()?;
         let stem = p.file_stem()?.to_string_lossy();
-        Some(p.with_file_name(format!("{stem}.commands.txt")))
+        Some(p.with_file_name(format!("{stem}.{ext}")))
     }
 
     /// How many events the whole run has (the scenario's `until` included), counted up to
@@ -559,9 +623,12 @@ mod tests {
     use super::*;
     use sim_core::show::{What, show};
 
+    /// The tutorial with its quiz off: these tests run it through, stopping for nothing.
     fn tutorial() -> Session {
-        Session::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/swarm-webapp-mysql.ron"))
-            .unwrap_or_else(|e| panic!("{e}"))
+        let mut s = Session::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/swarm-webapp-mysql.ron"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        s.challenge.on = false;
+        s
     }
 
     /// Everything a panel can show of a state: each record, and each namespace's tables.
@@ -633,6 +700,31 @@ mod tests {
         let lines: Vec<String> = s.sim.director.as_ref().unwrap().transcript.iter().map(|l| l.line.clone()).collect();
         assert!(!lines.iter().any(|l| l.contains("typednet")), "{lines:#?}");
         assert!(lines.iter().any(|l| l == "docker network ls"));
+    }
+
+    /// A command typed before the quiz's moments moves them with the history it changes;
+    /// what was answered stays answered.
+    #[test]
+    fn a_typed_command_moves_the_quiz_with_the_history_and_keeps_the_answers() {
+        let mut s = tutorial();
+        s.challenge.on = true;
+        let before: Vec<Option<u64>> = s.challenge.items.iter().map(|it| it.at).collect();
+        let choice = before[0].expect("the Choice is asked");
+        s.go_to(s.total_events);
+        assert_eq!((s.position(), s.quiz_due()), (choice, Some(0)), "stopped before step 10");
+        let right = s.challenge.items[0].question.as_ref().unwrap().answer;
+        assert!(s.challenge.answer(0, right).is_some_and(|a| a.right));
+        s.type_command("node1", "docker network ls").unwrap();
+        assert!(s.challenge.items[0].answered.as_ref().is_some_and(|(_, a)| a.right), "the answer stays");
+        let moved = s.challenge.items[1].at.expect("still asked");
+        assert!(moved > before[1].unwrap(), "the typed command's event runs first: {before:?} → {moved}");
+        // The new moment is still just before the frame leaves docker_gwbridge.
+        s.go_to(s.total_events);
+        assert_eq!((s.position(), s.quiz_due()), (moved, Some(1)));
+        let f = s.challenge.items[1].quiz.frame.clone().unwrap();
+        assert!(!s.sim.records().iter().any(|r| grade::record_matches(&f, &s.sim.world, r)));
+        let o = s.step_unasked().expect("an event").clone();
+        assert!(s.sim.records()[o.records].iter().any(|r| grade::record_matches(&f, &s.sim.world, r)));
     }
 
     #[test]

@@ -13,7 +13,12 @@ fn scenario(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
 }
 
-fn harness(app: NetsimApp) -> Harness<'static, NetsimApp> {
+/// The app with challenge mode off: these tests run labs through, and the quiz's stops are
+/// tested in `quiz.rs`.
+fn harness(mut app: NetsimApp) -> Harness<'static, NetsimApp> {
+    if let Some(s) = app.session.as_mut() {
+        s.challenge.on = false;
+    }
     let mut h = Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))
         .build_ui_state(|ui, app: &mut NetsimApp| app.ui(ui), app);

@@ -14,9 +14,14 @@ fn scenario(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
 }
 
+/// The app on `path`, with challenge mode off: the checklist's tests run the tutorial
+/// through, and the quiz's stops are tested in `quiz.rs`.
 fn open(path: &Path) -> Harness<'static, NetsimApp> {
-    let app = NetsimApp::open(path);
+    let mut app = NetsimApp::open(path);
     assert!(app.error.is_none(), "{:?}", app.error);
+    if let Some(s) = app.session.as_mut() {
+        s.challenge.on = false;
+    }
     let mut h = Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))
         .build_ui_state(|ui, app: &mut NetsimApp| app.ui(ui), app);

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::app::NetsimApp;
+use crate::app::{Motion, NetsimApp, go_forward};
 use crate::export;
 
 pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
@@ -15,6 +15,10 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
         if crate::panels::lesson::has_lesson(s) {
             ui.toggle_value(&mut v.lesson_open, "Lesson").on_hover_text("Show the lesson and the checklist");
         }
+        if !s.challenge.items.is_empty() {
+            ui.toggle_value(&mut s.challenge.on, "Challenge")
+                .on_hover_text("Stop before each quiz question's moment and wait for an answer");
+        }
         ui.separator();
         let now = ui.input(|i| i.time);
         let at_start = s.position() == 0;
@@ -25,34 +29,42 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
         {
             s.go_to(0);
             v.playing = false;
+            v.resume = None;
         }
         if ui.add_enabled(!at_start, egui::Button::new("Back")).on_hover_text("One event back").clicked() {
             s.back();
             v.playing = false;
+            v.resume = None;
             v.anim_start = now;
         }
-        let at_end = s.at_end();
-        if ui.add_enabled(!at_end, egui::Button::new("Step")).on_hover_text("Run one event").clicked() {
-            s.step();
-            v.playing = false;
-            v.anim_start = now;
+        // A question waiting for its answer holds the run; going back still works.
+        let waiting = s.quiz_due().is_some();
+        let ahead = !s.at_end() && !waiting;
+        let hold =
+            |r: egui::Response| if waiting { r.on_disabled_hover_text("Answer the quiz question first") } else { r };
+        let mut go = None;
+        if hold(ui.add_enabled(ahead, egui::Button::new("Step")).on_hover_text("Run one event")).clicked() {
+            go = Some(Motion::Step);
         }
         let label = if v.playing { "Pause" } else { "Play" };
-        if ui.add_enabled(!at_end || v.playing, egui::Button::new(label)).clicked() {
-            v.playing = !v.playing;
+        if hold(ui.add_enabled(ahead || v.playing, egui::Button::new(label))).clicked() {
+            if v.playing {
+                v.playing = false;
+            } else {
+                go = Some(Motion::Play);
+            }
         }
-        if ui
-            .add_enabled(!at_end, egui::Button::new("Next step"))
-            .on_hover_text("Run until the scenario's next command has run")
-            .clicked()
-        {
-            s.run_to_next_step();
-            v.playing = false;
-            v.anim_start = now;
+        let next = ui
+            .add_enabled(ahead, egui::Button::new("Next step"))
+            .on_hover_text("Run until the scenario's next command has run");
+        if hold(next).clicked() {
+            go = Some(Motion::NextStep);
         }
-        if ui.add_enabled(!at_end, egui::Button::new("End")).on_hover_text("Run to the end").clicked() {
-            s.run_to_end();
-            v.playing = false;
+        if hold(ui.add_enabled(ahead, egui::Button::new("End")).on_hover_text("Run to the end")).clicked() {
+            go = Some(Motion::End);
+        }
+        if let Some(m) = go {
+            go_forward(s, v, m, now);
         }
         ui.separator();
         ui.add(egui::Slider::new(&mut v.speed, 0.5..=200.0).logarithmic(true).text("events/s"))
@@ -64,8 +76,13 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
             .add(egui::Slider::new(&mut pos, 0..=total).text("Timeline"))
             .on_hover_text("Scrub: any event, forward or back");
         if timeline.changed() {
-            s.go_to(pos);
-            v.playing = false;
+            if pos > s.position() {
+                go_forward(s, v, Motion::To(pos), now);
+            } else {
+                s.go_to(pos);
+                v.playing = false;
+                v.resume = None;
+            }
         }
         // A run longer than was counted at load shows its length so far as a lower bound.
         let more = if s.total_known { "" } else { "+" };

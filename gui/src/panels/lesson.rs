@@ -3,7 +3,9 @@
 //! stays pending until the run reaches the point where `netsim check` makes it, so a student
 //! stepping through sees each one turn PASS or FAIL as its moment passes, and pending again
 //! when stepping back before it. In an exercise the run is the student's: the checks say what
-//! the lab looks like after each command they typed has run.
+//! the lab looks like after each command they typed has run. Under the checks, the quiz's
+//! items (`panels::quiz::rows`) and its score beside the checklist's; "Save report" writes
+//! both as JSON beside the scenario.
 //!
 //! The steps the student must type (`hidden`, or all of them in an `exercise`) are never
 //! shown: the session does not even run them (`Session::exercise`).
@@ -15,9 +17,9 @@ use sim_core::director::Director;
 use crate::app::View;
 use crate::state::{Row, Session};
 
-const PASS: Color32 = Color32::from_rgb(90, 190, 100);
-const FAIL: Color32 = Color32::from_rgb(230, 80, 80);
-const HINT: Color32 = Color32::from_rgb(230, 180, 80);
+pub(crate) const PASS: Color32 = Color32::from_rgb(90, 190, 100);
+pub(crate) const FAIL: Color32 = Color32::from_rgb(230, 80, 80);
+pub(crate) const HINT: Color32 = Color32::from_rgb(230, 180, 80);
 const NOTE: Color32 = Color32::from_rgb(100, 170, 250);
 
 /// Share of the pane's height the lesson takes when there is a checklist under it.
@@ -26,14 +28,17 @@ const LESSON_SHARE: f32 = 0.4;
 /// Whether the lab has anything for this pane.
 pub fn has_lesson(session: &Session) -> bool {
     let sc = &session.loaded.scenario;
-    sc.lesson.is_some() || !sc.expect.is_empty() || sc.steps.iter().any(|s| s.note.is_some() && !s.hidden)
+    sc.lesson.is_some()
+        || !sc.expect.is_empty()
+        || !sc.quiz.is_empty()
+        || sc.steps.iter().any(|s| s.note.is_some() && !s.hidden)
 }
 
 pub fn show(ui: &mut egui::Ui, session: &mut Session, view: &mut View) {
     // Solid bars: both parts of the pane are often longer than their share, and a floating
     // bar only shows on hover.
     ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
-    let has_checks = !session.loaded.scenario.expect.is_empty();
+    let has_checks = !session.loaded.scenario.expect.is_empty() || !session.loaded.scenario.quiz.is_empty();
     let lesson_height = if has_checks { ui.available_height() * LESSON_SHARE } else { f32::INFINITY };
     egui::ScrollArea::vertical()
         .id_salt("lesson-scroll")
@@ -67,15 +72,17 @@ fn lesson(ui: &mut egui::Ui, session: &Session) {
     ui.add_space(4.0);
     step_note(ui, session);
     let Some(l) = &sc.lesson else { return };
+    // Instructors write `a → b` in their prose too.
+    let body = egui::TextStyle::Body.resolve(ui.style());
     if !l.intro.trim().is_empty() {
         egui::CollapsingHeader::new("Introduction").id_salt("lesson-intro").default_open(true).show(ui, |ui| {
-            ui.add(egui::Label::new(l.intro.trim()).wrap());
+            ui.add(egui::Label::new(displayable(ui, &body, l.intro.trim())).wrap());
         });
     }
     if !l.look_for.is_empty() {
         egui::CollapsingHeader::new("Look for").id_salt("lesson-look-for").default_open(true).show(ui, |ui| {
             for item in &l.look_for {
-                ui.add(egui::Label::new(format!("• {item}")).wrap());
+                ui.add(egui::Label::new(displayable(ui, &body, &format!("• {item}"))).wrap());
             }
         });
     }
@@ -109,6 +116,7 @@ fn current_step_ui(ui: &mut egui::Ui, d: &Director) {
     ui.add(egui::Label::new(job).wrap());
     match &step.note {
         Some(n) => {
+            let n = displayable(ui, &egui::TextStyle::Body.resolve(ui.style()), n);
             ui.add(egui::Label::new(RichText::new(n).color(NOTE)).wrap());
         }
         None => {
@@ -123,41 +131,56 @@ fn step_note(ui: &mut egui::Ui, session: &Session) {
     }
 }
 
-/// The score, the exercise's actions, and one row per check.
+/// The scores, the actions (grade, save), one row per check, and one per quiz item.
 fn checklist(ui: &mut egui::Ui, session: &mut Session, view: &mut View) {
     let here = session.position();
     let list = session.checklist();
     let made = list.rows.iter().filter(|r| r.verdict.is_some()).count();
     let passed = list.rows.iter().filter(|r| r.verdict.is_some_and(|v| v.passed)).count();
+    let has_checks = !list.rows.is_empty();
+    let has_quiz = !session.challenge.items.is_empty();
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new("Checklist").heading());
-        ui.label(RichText::new(format!("Score {} / {} points", list.score, list.total)).strong());
+        ui.label(RichText::new(if has_checks { "Checklist" } else { "Quiz" }).heading());
+        if has_checks {
+            ui.label(RichText::new(format!("Score {} / {} points", list.score, list.total)).strong());
+        }
+        if has_quiz {
+            let (score, total) = session.challenge.score();
+            ui.label(RichText::new(format!("Quiz {score} / {total} points")).strong());
+        }
     });
     let weak = ui.visuals().weak_text_color();
-    ui.label(
-        RichText::new(format!("{passed} passed · {} failed · {} pending", made - passed, list.rows.len() - made))
-            .color(weak),
-    );
+    if has_checks {
+        ui.label(
+            RichText::new(format!("{passed} passed · {} failed · {} pending", made - passed, list.rows.len() - made))
+                .color(weak),
+        );
+    }
     if let Some(at) = list.graded_at {
         let when = if at == here { "now".to_string() } else { format!("at event {at}") };
         ui.label(RichText::new(format!("your run, graded {when}")).color(weak).small());
     }
     let mut grade = false;
     let mut save = false;
-    if session.exercise || !session.typed.is_empty() {
-        ui.horizontal_wrapped(|ui| {
+    let mut report = false;
+    ui.horizontal_wrapped(|ui| {
+        if session.exercise || !session.typed.is_empty() {
             grade = ui
                 .add_enabled(!session.typed.is_empty(), egui::Button::new("Check now"))
                 .on_hover_text("Grade the run as it stands at this event")
                 .clicked();
-            if session.exercise {
-                save = ui
-                    .add_enabled(!session.typed.is_empty(), egui::Button::new("Save my commands"))
-                    .on_hover_text("Write the commands you typed beside the scenario, for `netsim check --commands`")
-                    .clicked();
-            }
-        });
-    }
+        }
+        if session.exercise {
+            save = ui
+                .add_enabled(!session.typed.is_empty(), egui::Button::new("Save my commands"))
+                .on_hover_text("Write the commands you typed beside the scenario, for `netsim check --commands`")
+                .clicked();
+        }
+        report = ui
+            .button("Save report")
+            .on_hover_text("Write the checklist's verdicts and the quiz's answers beside the scenario, as JSON")
+            .clicked();
+    });
     if let Some(e) = &session.grading.error {
         ui.add(egui::Label::new(RichText::new(e).color(FAIL)).wrap());
     }
@@ -175,9 +198,31 @@ fn checklist(ui: &mut egui::Ui, session: &mut Session, view: &mut View) {
             for r in &rows {
                 row(ui, r);
             }
+            if has_quiz {
+                if has_checks {
+                    ui.add_space(4.0);
+                    ui.label(RichText::new("Quiz").strong());
+                }
+                crate::panels::quiz::rows(ui, session);
+            }
         });
     if grade {
         session.grade_now();
+    }
+    if report {
+        view.status = match crate::export::save_report(session) {
+            Ok(path) => {
+                let list = session.checklist();
+                let (score, total) = session.challenge.score();
+                format!(
+                    "saved the report to {}: checklist {} / {} points, quiz {score} / {total} points",
+                    path.display(),
+                    list.score,
+                    list.total
+                )
+            }
+            Err(e) => format!("saving the report failed: {e}"),
+        };
     }
     if save {
         view.status = match crate::export::save_commands(session) {
@@ -192,16 +237,16 @@ fn checklist(ui: &mut egui::Ui, session: &mut Session, view: &mut View) {
 }
 
 /// What one row says, taken out of the session so the buttons can change it afterwards.
-struct RowText {
-    /// `PASS`, `FAIL` or `pending`.
-    mark: &'static str,
-    colour: Option<Color32>,
-    name: String,
-    points: String,
-    evidence: Option<String>,
-    hint: Option<String>,
+pub(crate) struct RowText {
+    /// `PASS`, `FAIL` or `pending` (a quiz item's: `right`, `wrong`, `to ask`, `never`).
+    pub mark: &'static str,
+    pub colour: Option<Color32>,
+    pub name: String,
+    pub points: String,
+    pub evidence: Option<String>,
+    pub hint: Option<String>,
     /// For a pending check: when it is made.
-    when: Option<String>,
+    pub when: Option<String>,
 }
 
 impl RowText {
@@ -239,7 +284,7 @@ impl RowText {
 /// lines at most; all of it on hover), the hint of a failed check, or when a pending one is
 /// made. The mark is painted rather than a label of its own, so a screen reader (and a test)
 /// reads the row as one item: `PASS  name — points`.
-fn row(ui: &mut egui::Ui, r: &RowText) {
+pub(crate) fn row(ui: &mut egui::Ui, r: &RowText) {
     let body = egui::TextStyle::Body.resolve(ui.style());
     let mono = FontId::monospace(body.size);
     let weak = ui.visuals().weak_text_color();
@@ -251,13 +296,14 @@ fn row(ui: &mut egui::Ui, r: &RowText) {
         ui.painter().text(rect.left_top(), egui::Align2::LEFT_TOP, r.mark, mono, mark_colour);
         ui.vertical(|ui| {
             let mut job = LayoutJob::default();
-            job.append(&r.name, 0.0, TextFormat { font_id: body.clone(), color: strong, ..Default::default() });
+            let name = displayable(ui, &body, &r.name);
+            job.append(&name, 0.0, TextFormat { font_id: body.clone(), color: strong, ..Default::default() });
             job.append(
                 &format!(" — {}", r.points),
                 0.0,
                 TextFormat { font_id: body.clone(), color: weak, ..Default::default() },
             );
-            let said = format!("{}  {} — {}", r.mark, r.name, r.points);
+            let said = format!("{}  {name} — {}", r.mark, r.points);
             ui.add(egui::Label::new(job).wrap())
                 .widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Label, true, &said));
             if let Some(ev) = &r.evidence {
@@ -274,7 +320,7 @@ fn row(ui: &mut egui::Ui, r: &RowText) {
                 ui.add(egui::Label::new(RichText::new(format!("hint: {h}")).color(HINT)).wrap());
             }
             if let Some(w) = &r.when {
-                ui.label(RichText::new(w).color(weak).small());
+                ui.label(RichText::new(displayable(ui, &body, w)).color(weak).small());
             }
         });
     });
@@ -284,7 +330,7 @@ fn row(ui: &mut egui::Ui, r: &RowText) {
 /// The grader writes `→` between a command and what it printed and `⏎` for its line breaks;
 /// the GUI's fonts may lack those glyphs, and a box in their place reads as a broken
 /// character, so each one missing gets an ASCII stand-in.
-fn displayable(ui: &egui::Ui, font: &FontId, text: &str) -> String {
+pub(crate) fn displayable(ui: &egui::Ui, font: &FontId, text: &str) -> String {
     if text.is_ascii() {
         return text.to_string();
     }

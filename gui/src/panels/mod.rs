@@ -6,5 +6,6 @@ pub mod controls;
 pub mod events;
 pub mod inspector;
 pub mod lesson;
+pub mod quiz;
 pub mod tables;
 pub mod topology;
