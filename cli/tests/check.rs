@@ -74,6 +74,7 @@ fn a_broken_tutorial_fails_the_checks_that_need_the_row() {
         "from the webapp, `mysql` resolves to the service's VIP",
         "the webapp reaches mysql:3306 across the nodes",
         "the INSERT crosses the underlay inside VXLAN 4097",
+        "the form's POST is answered: record created",
         "the SELECT returns the row",
     ] {
         assert!(failed.contains(&name), "`{name}` should fail:\n{report}");
