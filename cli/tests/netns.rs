@@ -97,6 +97,23 @@ fn the_kernel_runs_the_webapp_and_mysql_as_the_simulator_does() {
     assert!(new_since(&before).is_empty(), "{:?}", new_since(&before));
 }
 
+/// iptables REJECT on the kernel and in the simulator (traces/kernel/linux/reject.ron): the
+/// same state, every line the kernel's clients printed ("Connection refused", "No route to
+/// host", ping's "Destination Host Prohibited") and the same RSTs and ICMP errors on each link.
+#[test]
+fn the_kernel_rejects_as_the_simulator_does() {
+    if !is_root("the_kernel_rejects_as_the_simulator_does") {
+        return;
+    }
+    let _one_at_a_time = serial();
+    let before = leftovers();
+    let f = root().join("traces/kernel/linux/reject.ron");
+    let out = netsim(&["diff", f.to_str().expect("utf8")]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && text.contains("# no divergence"), "{text}");
+    assert!(new_since(&before).is_empty(), "left namespaces behind: {:?}", new_since(&before));
+}
+
 /// `netsim run --backend netns` on router-nat, whose last client starts at 10 s: long enough
 /// to be interrupted. Returns the process and its run's record once `agents` agents run (3:
 /// the leader of the agents' process group and router-nat's two servers).

@@ -213,13 +213,7 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
                         if q.len() >= qihl + 8 && u16::from_be_bytes([q[qihl + 4], q[qihl + 5]]) == ident {
                             errors += 1;
                             let seq = u16::from_be_bytes([q[qihl + 6], q[qihl + 7]]);
-                            let what = match (icmp[0], icmp[1]) {
-                                (3, 0) => "Destination Net Unreachable",
-                                (3, 1) => "Destination Host Unreachable",
-                                (3, 3) => "Destination Port Unreachable",
-                                (11, _) => "Time to live exceeded",
-                                _ => "Destination Unreachable",
-                            };
+                            let what = sim_core::apps::icmp_error_text(icmp[0], icmp[1]);
                             writeln!(out, "From {from} icmp_seq={seq} {what}")?;
                         }
                     }
@@ -362,6 +356,13 @@ fn connect_error(e: &io::Error) -> &'static str {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => "Connection timed out",
         _ if e.raw_os_error() == Some(113) => "No route to host",
         _ if e.raw_os_error() == Some(101) => "Network is unreachable",
+        // What else an ICMP error about the SYN can end a connect() with (tcp_v4_err), in the
+        // words of sim_core::apps::tcp_connect_icmp_error.
+        _ if e.raw_os_error() == Some(92) => "Protocol not available",
+        _ if e.raw_os_error() == Some(95) => "Operation not supported",
+        _ if e.raw_os_error() == Some(112) => "Host is down",
+        _ if e.raw_os_error() == Some(64) => "Machine is not on the network",
+        _ if e.raw_os_error() == Some(71) => "Protocol error",
         _ => "Connection failed",
     }
 }
@@ -382,7 +383,8 @@ fn curl(r: &Resolver, url: &str, data: Option<&str>, method: Option<&str>, out: 
     let mut s = match TcpStream::connect_timeout(&SocketAddr::from((ip, port)), IO_TIMEOUT) {
         Ok(s) => s,
         Err(e) => {
-            let code = if e.kind() == io::ErrorKind::ConnectionRefused { 7 } else { 28 };
+            // CURLE_OPERATION_TIMEDOUT for a timeout, CURLE_COULDNT_CONNECT for the rest.
+            let code = if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) { 28 } else { 7 };
             return writeln!(out, "curl: ({code}) Failed to connect to {ip} port {port}: {}", connect_error(&e));
         }
     };

@@ -809,14 +809,7 @@ impl World {
         let qihl = ((quoted[0] & 0x0f) as usize) * 4;
         let qproto = quoted[9];
         let qdst = Ipv4Addr::new(quoted[16], quoted[17], quoted[18], quoted[19]);
-        let what = match (ty, code) {
-            (3, 0) => "Destination Net Unreachable",
-            (3, 1) => "Destination Host Unreachable",
-            (3, 3) => "Destination Port Unreachable",
-            (3, 4) => "Frag needed",
-            (11, _) => "Time to live exceeded",
-            _ => "Destination Unreachable",
-        };
+        let what = icmp_error_text(ty, code);
         let from = info.src;
         self.deliver_note(ns, dev, || format!("ICMP error about a packet to {qdst}: {what}"));
         if quoted.len() < qihl + 8 {
@@ -841,17 +834,31 @@ impl World {
             wire::PROTO_UDP => {
                 let sport = u16::from_be_bytes([q4[0], q4[1]]);
                 if self.netns(ns).udp.contains_key(&sport) {
-                    self.app_log(ns, || {
-                        format!("udp :{sport}: ICMP from {from}: {what} (ECONNREFUSED on a connected socket)")
-                    });
+                    // udp_err: a connected socket without IP_RECVERR hears only of hard errors.
+                    let errno = match icmp_errno(ty, code) {
+                        Some((name, _, true)) => format!("{name} on a connected socket"),
+                        _ => "no error on a socket without IP_RECVERR".to_string(),
+                    };
+                    self.app_log(ns, || format!("udp :{sport}: ICMP from {from}: {what} ({errno})"));
                 }
             }
             wire::PROTO_TCP => {
                 let (sport, dport) = (u16::from_be_bytes([q4[0], q4[1]]), u16::from_be_bytes([q4[2], q4[3]]));
                 let qsrc = Ipv4Addr::new(quoted[12], quoted[13], quoted[14], quoted[15]);
                 let key = TcpKey { local: (qsrc, sport), remote: (qdst, dport) };
-                if self.netns(ns).tcp.contains_key(&key) {
-                    self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: ICMP from {from}: {what}"));
+                let qseq = u32::from_be_bytes([q4[4], q4[5], q4[6], q4[7]]);
+                let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+                // tcp_v4_err: an error quoting a sequence number outside what is in flight is
+                // stale; in SYN_SENT a fatal one ends the connect() with its errno.
+                let in_flight = qseq.wrapping_sub(c.snd_una) <= c.snd_nxt.wrapping_sub(c.snd_una);
+                match tcp_connect_icmp_error(ty, code) {
+                    Some(err) if in_flight && c.state == TcpState::SynSent => {
+                        let app = c.app;
+                        self.netns_mut(ns).tcp.remove(&key);
+                        self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: {err}"));
+                        self.service_failed(ns, app, key, err);
+                    }
+                    _ => self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: ICMP from {from}: {what}")),
                 }
             }
             _ => {}
@@ -1344,6 +1351,73 @@ fn parse_url(url: &str) -> Result<(String, u16, String), String> {
         return Err(format!("curl: (3) URL using bad/illegal format or missing URL: {url}"));
     }
     Ok((host.to_string(), port, path))
+}
+
+/// What iputils' ping prints after `From ADDR icmp_seq=N` for an ICMP error of this type and
+/// code (ping4.c, `pr_icmph`). Shared with the kernel backend's agent, so both print the same
+/// words.
+pub fn icmp_error_text(ty: u8, code: u8) -> String {
+    let what = match (ty, code) {
+        (3, 0) => "Destination Net Unreachable",
+        (3, 1) => "Destination Host Unreachable",
+        (3, 2) => "Destination Protocol Unreachable",
+        (3, 3) => "Destination Port Unreachable",
+        // iputils goes on: "and DF set (mtu = N)"; the short form is what this simulator has
+        // always printed (sim-core/tests/stack.rs).
+        (3, 4) => "Frag needed",
+        (3, 5) => "Source Route Failed",
+        (3, 6) => "Destination Net Unknown",
+        (3, 7) => "Destination Host Unknown",
+        (3, 8) => "Source Host Isolated",
+        (3, 9) => "Destination Net Prohibited",
+        (3, 10) => "Destination Host Prohibited",
+        (3, 11) => "Destination Net Unreachable for Type of Service",
+        (3, 12) => "Destination Host Unreachable for Type of Service",
+        (3, 13) => "Packet filtered",
+        (3, 14) => "Precedence Violation",
+        (3, 15) => "Precedence Cutoff",
+        (3, c) => return format!("Dest Unreachable, Bad Code: {c}"),
+        (11, 0) => "Time to live exceeded",
+        (11, 1) => "Frag reassembly time exceeded",
+        (11, c) => return format!("Time exceeded, Bad Code: {c}"),
+        (t, c) => return format!("Bad ICMP type: {t}, code: {c}"),
+    };
+    what.to_string()
+}
+
+/// What an ICMP error means to a socket: `icmp_err_convert` (net/ipv4/icmp.c) for destination
+/// unreachable codes 0–15, EHOSTUNREACH for time exceeded and EPROTO for a parameter problem
+/// (`tcp_v4_err`, `udp_err`). (errno name, strerror words, fatal: a "hard" error that a
+/// connected UDP socket reports without IP_RECVERR.)
+fn icmp_errno(ty: u8, code: u8) -> Option<(&'static str, &'static str, bool)> {
+    const NET: (&str, &str) = ("ENETUNREACH", "Network is unreachable");
+    const HOST: (&str, &str) = ("EHOSTUNREACH", "No route to host");
+    let ((name, text), fatal) = match (ty, code) {
+        (3, 0 | 11) => (NET, false),
+        (3, 6 | 9) => (NET, true),
+        (3, 1 | 12) => (HOST, false),
+        (3, 10 | 13..=15) => (HOST, true),
+        (3, 2) => (("ENOPROTOOPT", "Protocol not available"), true),
+        (3, 3) => (("ECONNREFUSED", "Connection refused"), true),
+        (3, 4) => (("EMSGSIZE", "Message too long"), true),
+        (3, 5) => (("EOPNOTSUPP", "Operation not supported"), false),
+        (3, 7) => (("EHOSTDOWN", "Host is down"), true),
+        (3, 8) => (("ENONET", "Machine is not on the network"), true),
+        (11, _) => (HOST, false),
+        (12, _) => (("EPROTO", "Protocol error"), true),
+        _ => return None,
+    };
+    Some((name, text, fatal))
+}
+
+/// The error a TCP connect(2) in SYN_SENT fails with when an ICMP error about its SYN arrives
+/// (net/ipv4/tcp_ipv4.c, `tcp_v4_err`: every one ends the attempt but "fragmentation needed",
+/// which only lowers the path MTU), in strerror's words.
+pub fn tcp_connect_icmp_error(ty: u8, code: u8) -> Option<&'static str> {
+    if (ty, code) == (3, 4) {
+        return None;
+    }
+    icmp_errno(ty, code).map(|(_, text, _)| text)
 }
 
 /// Payload as text for logs: printable ASCII kept, the rest escaped, long payloads cut.

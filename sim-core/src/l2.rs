@@ -4,7 +4,8 @@
 //! device's rx_handler (a bridge port hands the frame to its bridge, a macvlan parent to its
 //! children), and only then the protocol handlers of the device's own namespace.
 
-use crate::netfilter::{Hook, PacketMeta, Verdict};
+use crate::l3::NfVerdict;
+use crate::netfilter::{Hook, PacketMeta};
 use crate::plan::MacvlanMode;
 use crate::trace::{Dir, Why};
 use crate::wire::{self, ArpRepr, Mac, vxlan};
@@ -266,9 +267,10 @@ impl World {
                     Hook::Forward => (Some(br), Some(br)),
                     _ => (None, Some(br)),
                 };
-                if self.nf_hook(ns, hook, &mut frame[wire::ETH_HLEN..], &mut meta, i, o) == Verdict::Drop {
-                    return self
-                        .drop_frame(br, &frame, || format!("netfilter {hook:?} (bridged, br_netfilter) dropped it"));
+                let v = self.nf_hook(ns, hook, &mut frame[wire::ETH_HLEN..], &mut meta, i, o);
+                if v != NfVerdict::Accept {
+                    self.drop_frame(br, &frame, || v.refusal(&format!("netfilter {hook:?} (bridged, br_netfilter)")));
+                    return self.nf_reject(ns, hook, v, &frame, &meta, ingress);
                 }
             }
         }

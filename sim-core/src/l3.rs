@@ -5,9 +5,9 @@ use std::net::Ipv4Addr;
 
 use crate::engine::SimTime;
 use crate::ipvs::{Forward, InOutcome, TcpFlags};
-use crate::netfilter::{AddrType, Hook, HookCtx, InputStage, Netfilter, PacketMeta, Verdict};
+use crate::netfilter::{AddrType, Hook, HookCtx, InputStage, Netfilter, PacketMeta, RejectWith, Verdict};
 use crate::trace::{Dir, Why};
-use crate::wire::{self, ArpRepr, IcmpError, Ipv4Params, Mac};
+use crate::wire::{self, ArpRepr, IcmpError, Ipv4Params, Mac, TcpRepr};
 use crate::world::{DevId, DevKind, Event, IfAddr, Neigh, NsId, Nud, World, defaults};
 
 /// What the namespace's local table says about an address (the `addrtype` match's view).
@@ -38,6 +38,26 @@ fn addr_type_of(addrs: &[IfAddr], lo: DevId, ip: Ipv4Addr) -> AddrType {
     AddrType::Unicast
 }
 
+/// What a netfilter hook decided about a packet: `NF_ACCEPT`, `NF_DROP`, or `NF_DROP` by a
+/// REJECT rule, whose answer the caller sends once it has recorded the drop (`World::nf_reject`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NfVerdict {
+    Accept,
+    Drop,
+    Reject(RejectWith),
+}
+
+impl NfVerdict {
+    /// Why the hop log says the packet went no further: `what` ("netfilter FORWARD") dropped
+    /// it, or rejected it and with what.
+    pub(crate) fn refusal(self, what: &str) -> String {
+        match self {
+            NfVerdict::Reject(w) => format!("{what} rejected it (--reject-with {w})"),
+            _ => format!("{what} dropped it"),
+        }
+    }
+}
+
 impl World {
     pub(crate) fn next_ip_id(&mut self, ns: NsId) -> u16 {
         let n = self.netns_mut(ns);
@@ -54,7 +74,7 @@ impl World {
         meta: &mut PacketMeta,
         in_dev: Option<DevId>,
         out_dev: Option<DevId>,
-    ) -> Verdict {
+    ) -> NfVerdict {
         self.nf_hook_stage(ns, hook, None, ip, meta, in_dev, out_dev)
     }
 
@@ -68,9 +88,9 @@ impl World {
         meta: &mut PacketMeta,
         in_dev: Option<DevId>,
         out_dev: Option<DevId>,
-    ) -> Verdict {
+    ) -> NfVerdict {
         if self.netns(ns).nf.is_inert() {
-            return Verdict::Accept;
+            return NfVerdict::Accept;
         }
         let now = self.now.as_nanos();
         let devs = &self.devs;
@@ -100,7 +120,11 @@ impl World {
                 self.why.push(Why::Netfilter(n.to_string()));
             }
         }
-        r.verdict
+        match (r.verdict, r.reject) {
+            (Verdict::Accept, _) => NfVerdict::Accept,
+            (Verdict::Drop, None) => NfVerdict::Drop,
+            (Verdict::Drop, Some(w)) => NfVerdict::Reject(w),
+        }
     }
 
     // ----- ARP ---------------------------------------------------------------------------
@@ -455,9 +479,10 @@ impl World {
         };
         frame.truncate(wire::ETH_HLEN + info.total_len);
         let mut meta = self.rx_meta.take().unwrap_or_default();
-        if self.nf_hook(ns, Hook::Prerouting, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None) == Verdict::Drop
-        {
-            return self.drop_frame(dev, &frame, || "netfilter PREROUTING dropped it".into());
+        let v = self.nf_hook(ns, Hook::Prerouting, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None);
+        if v != NfVerdict::Accept {
+            self.drop_frame(dev, &frame, || v.refusal("netfilter PREROUTING"));
+            return self.nf_reject(ns, Hook::Prerouting, v, &frame, &meta, None);
         }
         self.ip_rcv_finish(ns, dev, frame, meta)
     }
@@ -495,10 +520,10 @@ impl World {
             self.drop_frame(in_dev, &frame, || "TTL expired in transit".into());
             return self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::TtlExceeded);
         }
-        if self.nf_hook(ns, Hook::Forward, &mut frame[wire::ETH_HLEN..], &mut meta, Some(in_dev), Some(r.dev))
-            == Verdict::Drop
-        {
-            return self.drop_frame(in_dev, &frame, || "netfilter FORWARD dropped it".into());
+        let v = self.nf_hook(ns, Hook::Forward, &mut frame[wire::ETH_HLEN..], &mut meta, Some(in_dev), Some(r.dev));
+        if v != NfVerdict::Accept {
+            self.drop_frame(in_dev, &frame, || v.refusal("netfilter FORWARD"));
+            return self.nf_reject(ns, Hook::Forward, v, &frame, &meta, None);
         }
         if !self.netns(ns).ipvs.is_empty() {
             self.ipvs_out(ns, &mut frame, &mut meta);
@@ -523,24 +548,25 @@ impl World {
 
     fn ip_local_deliver(&mut self, ns: NsId, dev: DevId, mut frame: Vec<u8>, mut meta: PacketMeta) {
         if self.netns(ns).ipvs.is_empty() {
-            if self.nf_hook(ns, Hook::Input, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None) == Verdict::Drop
-            {
-                return self.drop_frame(dev, &frame, || "netfilter INPUT dropped it".into());
+            let v = self.nf_hook(ns, Hook::Input, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None);
+            if v != NfVerdict::Accept {
+                self.drop_frame(dev, &frame, || v.refusal("netfilter INPUT"));
+                return self.nf_reject(ns, Hook::Input, v, &frame, &meta, None);
             }
         } else {
             let ip = &mut frame[wire::ETH_HLEN..];
-            if self.nf_hook_stage(ns, Hook::Input, Some(InputStage::BeforeIpvs), ip, &mut meta, Some(dev), None)
-                == Verdict::Drop
-            {
-                return self.drop_frame(dev, &frame, || "netfilter INPUT dropped it".into());
+            let v = self.nf_hook_stage(ns, Hook::Input, Some(InputStage::BeforeIpvs), ip, &mut meta, Some(dev), None);
+            if v != NfVerdict::Accept {
+                self.drop_frame(dev, &frame, || v.refusal("netfilter INPUT"));
+                return self.nf_reject(ns, Hook::Input, v, &frame, &meta, None);
             }
             let Some((frame2, meta2)) = self.ipvs_in(ns, dev, frame, meta) else { return };
             (frame, meta) = (frame2, meta2);
             let ip = &mut frame[wire::ETH_HLEN..];
-            if self.nf_hook_stage(ns, Hook::Input, Some(InputStage::AfterIpvs), ip, &mut meta, Some(dev), None)
-                == Verdict::Drop
-            {
-                return self.drop_frame(dev, &frame, || "netfilter INPUT dropped it".into());
+            let v = self.nf_hook_stage(ns, Hook::Input, Some(InputStage::AfterIpvs), ip, &mut meta, Some(dev), None);
+            if v != NfVerdict::Accept {
+                self.drop_frame(dev, &frame, || v.refusal("netfilter INPUT"));
+                return self.nf_reject(ns, Hook::Input, v, &frame, &meta, None);
             }
         }
         let Ok(info) = wire::ipv4_info(&frame[wire::ETH_HLEN..]) else { return };
@@ -658,8 +684,10 @@ impl World {
                     self.note(|| Why::Route { route: t });
                 }
                 let ip = &mut frame[wire::ETH_HLEN..];
-                if self.nf_hook(ns, Hook::Output, ip, &mut meta, None, Some(r.dev)) == Verdict::Drop {
-                    self.drop_frame(r.dev, &frame, || "netfilter OUTPUT dropped it".into());
+                let v = self.nf_hook(ns, Hook::Output, ip, &mut meta, None, Some(r.dev));
+                if v != NfVerdict::Accept {
+                    self.drop_frame(r.dev, &frame, || v.refusal("netfilter OUTPUT"));
+                    self.nf_reject(ns, Hook::Output, v, &frame, &meta, None);
                     return None;
                 }
                 self.ip_finish_output(ns, r.dev, r.via.unwrap_or(real.0), frame, meta);
@@ -685,8 +713,13 @@ impl World {
 
     /// A locally generated packet leaves: OUTPUT (re-routing if NAT changed the
     /// destination), then POSTROUTING and the neighbour layer.
-    pub(crate) fn ip_output(&mut self, ns: NsId, mut frame: Vec<u8>, rt: OutRoute, oif: Option<DevId>) {
-        let mut meta = PacketMeta::default();
+    pub(crate) fn ip_output(&mut self, ns: NsId, frame: Vec<u8>, rt: OutRoute, oif: Option<DevId>) {
+        self.ip_output_meta(ns, frame, rt, oif, PacketMeta::default())
+    }
+
+    /// `ip_output` of a packet that already carries netfilter state (a REJECT rule's RST
+    /// carries the rejected packet's connection).
+    fn ip_output_meta(&mut self, ns: NsId, mut frame: Vec<u8>, rt: OutRoute, oif: Option<DevId>, mut meta: PacketMeta) {
         let dst0 = wire::ipv4_info(&frame[wire::ETH_HLEN..]).map(|i| i.dst).ok();
         let out_dev = self.out_dev(ns, rt);
         if self.explaining() {
@@ -700,10 +733,10 @@ impl World {
             };
             self.note(|| Why::Route { route });
         }
-        if self.nf_hook(ns, Hook::Output, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(out_dev)) == Verdict::Drop
-        {
-            self.drop_frame(out_dev, &frame, || "netfilter OUTPUT dropped it".into());
-            return;
+        let v = self.nf_hook(ns, Hook::Output, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(out_dev));
+        if v != NfVerdict::Accept {
+            self.drop_frame(out_dev, &frame, || v.refusal("netfilter OUTPUT"));
+            return self.nf_reject(ns, Hook::Output, v, &frame, &meta, None);
         }
         let Ok(info) = wire::ipv4_info(&frame[wire::ETH_HLEN..]) else { return };
         let rt = if Some(info.dst) != dst0 {
@@ -748,10 +781,10 @@ impl World {
     }
 
     fn ip_finish_output(&mut self, ns: NsId, dev: DevId, nexthop: Ipv4Addr, mut frame: Vec<u8>, mut meta: PacketMeta) {
-        if self.nf_hook(ns, Hook::Postrouting, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(dev))
-            == Verdict::Drop
-        {
-            return self.drop_frame(dev, &frame, || "netfilter POSTROUTING dropped it".into());
+        let v = self.nf_hook(ns, Hook::Postrouting, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(dev));
+        if v != NfVerdict::Accept {
+            self.drop_frame(dev, &frame, || v.refusal("netfilter POSTROUTING"));
+            return self.nf_reject(ns, Hook::Postrouting, v, &frame, &meta, None);
         }
         if matches!(self.dev(dev).kind, DevKind::Loopback) {
             self.lo_meta = Some(meta);
@@ -762,8 +795,21 @@ impl World {
     /// `icmp_send`: an ICMP error about `offending` (an IPv4 packet) back to its source.
     pub(crate) fn icmp_send(&mut self, ns: NsId, offending: &[u8], kind: IcmpError) {
         let Ok(info) = wire::ipv4_info(offending) else { return };
-        // Never about ICMP errors, fragments after the first, or non-unicast sources.
-        if info.proto == wire::PROTO_ICMP && offending.len() > info.ihl && ![0u8, 8].contains(&offending[info.ihl]) {
+        // __icmp_send (net/ipv4/icmp.c): only about the first fragment (IP_OFFSET clear) ...
+        if u16::from_be_bytes([offending[6], offending[7]]) & 0x1fff != 0 {
+            return;
+        }
+        // ... never about an ICMP error (icmp_pointers[].error: types 3, 4, 5, 11, 12, and any
+        // type above NR_ICMP_TYPES) nor an ICMP packet too short to say its type ...
+        if info.proto == wire::PROTO_ICMP {
+            match offending.get(info.ihl) {
+                Some(&t) if !matches!(t, 3 | 4 | 5 | 11 | 12) && t <= 18 => {}
+                _ => return,
+            }
+        }
+        // ... nor about a packet to a broadcast or multicast address (RTCF_BROADCAST |
+        // RTCF_MULTICAST), nor from a source that is not one host.
+        if matches!(addr_type_in(self, ns, info.dst), AddrType::Broadcast | AddrType::Multicast) {
             return;
         }
         if info.src.is_unspecified() || info.src.is_broadcast() || info.src.is_multicast() {
@@ -781,6 +827,136 @@ impl World {
             w.note(|| Why::Local { what: format!("ICMP {kind:?} sent to {}", info.src) });
             w.ip_output(ns, f, rt, None);
         });
+    }
+
+    /// The answer of a REJECT rule (net/ipv4/netfilter/ipt_REJECT.c, `reject_tg`), sent after the
+    /// caller recorded the drop of `frame` (the whole frame as it was at `hook`, with `meta`):
+    /// a TCP RST for `tcp-reset` (nf_reject_ipv4.c `nf_send_reset`), otherwise an ICMP
+    /// destination unreachable of the rule's code (`nf_send_unreach`, which leaves the rest to
+    /// `icmp_send`). Either comes from this namespace and is routed to the sender as any packet
+    /// it makes; `bridged_in` is the bridge port a bridged frame came in on (br_netfilter).
+    /// Does nothing unless `v` is a REJECT.
+    pub(crate) fn nf_reject(
+        &mut self,
+        ns: NsId,
+        hook: Hook,
+        v: NfVerdict,
+        frame: &[u8],
+        meta: &PacketMeta,
+        bridged_in: Option<DevId>,
+    ) {
+        let NfVerdict::Reject(with) = v else { return };
+        let Some(Ok(info)) = frame.get(wire::ETH_HLEN..).map(wire::ipv4_info) else { return };
+        let ip = &frame[wire::ETH_HLEN..wire::ETH_HLEN + info.total_len];
+        // Both answer only the first fragment (IP_OFFSET clear) ...
+        if u16::from_be_bytes([ip[6], ip[7]]) & 0x1fff != 0 {
+            return;
+        }
+        // ... of a packet whose route is not broadcast or multicast (RTCF_BROADCAST |
+        // RTCF_MULTICAST; a bridged packet has br_netfilter's fake route, with neither) ...
+        if bridged_in.is_none() && matches!(addr_type_in(self, ns, info.dst), AddrType::Broadcast | AddrType::Multicast)
+        {
+            return;
+        }
+        // ... and whose transport checksum is right (nf_reject_ip_tcphdr_get and
+        // nf_send_unreach check it with nf_ip_checksum; a UDP checksum of 0 is none).
+        if !wire::l4_checksum_ok(&info, ip) {
+            return;
+        }
+        let Some((_, code)) = with.icmp() else {
+            return self.reject_reset(ns, &info, ip, frame, meta, bridged_in);
+        };
+        // icmp_send answers no frame sent to a link-layer broadcast or multicast address
+        // (pkt_type != PACKET_HOST); a locally made packet has no link-layer header yet.
+        if hook != Hook::Output && wire::eth_dst(frame).is_multicast() {
+            return;
+        }
+        let kind = match code {
+            0 => IcmpError::NetUnreachable,
+            1 => IcmpError::HostUnreachable,
+            2 => IcmpError::ProtoUnreachable,
+            9 => IcmpError::NetProhibited,
+            10 => IcmpError::HostProhibited,
+            13 => IcmpError::AdminProhibited,
+            _ => IcmpError::PortUnreachable,
+        };
+        if hook == Hook::Forward && bridged_in.is_none() {
+            // ip_forward (net/ipv4/ip_forward.c) decrements the TTL before NF_INET_FORWARD, so
+            // the quoted header carries the decremented TTL (63 from a sender's 64); this stack
+            // runs FORWARD first and decrements after it.
+            let mut quoted = ip.to_vec();
+            wire::ipv4_decrease_ttl(&mut quoted);
+            self.icmp_send(ns, &quoted, kind);
+        } else {
+            self.icmp_send(ns, ip, kind);
+        }
+    }
+
+    /// `nf_send_reset`: a RST to the sender of the TCP segment in `ip`, in the name of the
+    /// address and port it was for.
+    fn reject_reset(
+        &mut self,
+        ns: NsId,
+        info: &wire::Ipv4Info,
+        ip: &[u8],
+        frame: &[u8],
+        meta: &PacketMeta,
+        bridged_in: Option<DevId>,
+    ) {
+        // nf_reject_ip_tcphdr_get: a whole TCP header, and never a RST for a RST.
+        if info.proto != wire::PROTO_TCP {
+            return;
+        }
+        let Some((seg, payload)) = wire::parse_tcp(&ip[info.ihl..]) else { return };
+        if seg.rst {
+            return;
+        }
+        // nf_reject_ip_tcphdr_put: a segment with ACK set is answered at the sequence number it
+        // acknowledges; one without gets seq 0 and an ACK of everything it occupied (SYN, FIN,
+        // data). Window 0, no options.
+        let mut t = TcpRepr { sport: seg.dport, dport: seg.sport, rst: true, ..Default::default() };
+        if seg.ackf {
+            t.seq = seg.ack;
+        } else {
+            t.ackf = true;
+            t.ack = seg.seq.wrapping_add(seg.syn as u32 + seg.fin as u32 + payload.len() as u32);
+        }
+        // nf_reject_iphdr_put: addresses swapped, TOS 0, ID 0, DF, and the TTL of the route
+        // (ip4_dst_hoplimit: the namespace's ip_default_ttl).
+        let p = Ipv4Params {
+            src: info.dst,
+            dst: info.src,
+            proto: wire::PROTO_TCP,
+            ttl: defaults::TTL,
+            id: 0,
+            df: true,
+            tos: 0,
+        };
+        let mut rst = wire::tcp_frame(&p, &t, &[]);
+        // ip_route_me_harder: routed to the sender from this namespace; no route, no RST.
+        let Some((rt, _)) = self.route_output(ns, info.src, None) else { return };
+        let now = self.now.as_nanos();
+        let rmeta = self.netns_mut(ns).nf.reset_meta(meta, now);
+        let (from, to) = ((info.dst, seg.dport), (info.src, seg.sport));
+        let why = move || Why::Local {
+            what: format!("REJECT --reject-with tcp-reset: RST to {}:{} from {}:{}", to.0, to.1, from.0, from.1),
+        };
+        match bridged_in {
+            // A bridged segment's RST leaves through the port the segment came in on, straight to
+            // the driver, with the segment's MACs swapped (so it seems to come from the
+            // destination), not through this namespace's IP output.
+            Some(port) => {
+                wire::write_eth_header(&mut rst, wire::eth_dst(frame), wire::eth_src(frame), wire::ETHERTYPE_IPV4);
+                self.originate(|w| {
+                    w.note(why);
+                    w.dev_xmit(port, rst);
+                });
+            }
+            None => self.originate(|w| {
+                w.note(why);
+                w.ip_output_meta(ns, rst, rt, None, rmeta);
+            }),
+        }
     }
 }
 
@@ -806,4 +982,371 @@ fn ipvs_tuple(ip: &[u8]) -> Option<IpvsTuple> {
         TcpFlags { fin: f & 0x01 != 0, syn: f & 0x02 != 0, rst: f & 0x04 != 0, ack: f & 0x10 != 0 }
     });
     Some((info.proto, (info.src, sport), (info.dst, dport), flags))
+}
+
+#[cfg(test)]
+mod tests {
+    //! REJECT's answers (`World::nf_reject`), field by field as Linux 6.18 sent them in the
+    //! capture traces/kernel/linux/reject.pcapng and in throw-away namespaces (bridged and
+    //! OUTPUT rejects): nf_reject_ipv4.c's RST, icmp_send's error, and the cases neither answers.
+
+    use super::*;
+    use crate::scenario::Loaded;
+    use crate::sim::Sim;
+    use crate::{SimTime, Until};
+
+    /// a (10.0.0.1) — r (10.0.0.254 | 10.0.1.254) — b (10.0.1.1), with `rules` ((ns, rule) in
+    /// the plan's syntax) and `traffic`.
+    fn routed(rules: &[(&str, &str)], traffic: &str) -> Sim {
+        let rules: Vec<String> = rules.iter().map(|(ns, r)| format!("(ns: \"{ns}\", rule: \"{r}\")")).collect();
+        let plan = format!(
+            r#"
+            namespaces: [(name: "a"), (name: "r", ip_forward: true), (name: "b")],
+            links: [
+                Veth(name: "eth0", ns: "a", peer: "eth0", peer_ns: "r"),
+                Veth(name: "eth1", ns: "r", peer: "eth0", peer_ns: "b"),
+            ],
+            addresses: [
+                (ns: "a", dev: "eth0", addr: "10.0.0.1/24"), (ns: "r", dev: "eth0", addr: "10.0.0.254/24"),
+                (ns: "r", dev: "eth1", addr: "10.0.1.254/24"), (ns: "b", dev: "eth0", addr: "10.0.1.1/24"),
+            ],
+            routes: [(ns: "a", dst: "default", via: "10.0.0.254"), (ns: "b", dst: "default", via: "10.0.1.254")],
+            iptables: [{}],
+            "#,
+            rules.join(", ")
+        );
+        run(&plan, traffic)
+    }
+
+    fn run(plan: &str, traffic: &str) -> Sim {
+        let text = format!("Scenario(name: \"t\", seed: 5, plan: ({plan}), traffic: [{traffic}])");
+        let l = Loaded::from_str("inline.ron", &text).unwrap_or_else(|e| panic!("{e}"));
+        let mut s = l.build(None).unwrap_or_else(|e| panic!("{e}"));
+        s.run_until(Until::Idle);
+        s
+    }
+
+    fn dev(s: &Sim, path: &str) -> DevId {
+        let (ns, name) = path.split_once('/').expect("ns/dev");
+        let ns = s.world.ns_by_name(ns).expect("namespace");
+        s.world.dev_by_name(ns, name).expect("device")
+    }
+
+    /// The frames that left `path`, from record `from` on.
+    fn sent(s: &Sim, path: &str, from: usize) -> Vec<Vec<u8>> {
+        let d = dev(s, path);
+        s.records()[from..]
+            .iter()
+            .filter(|r| r.dir == Dir::Tx && r.dev == Some(d))
+            .filter_map(|r| r.frame.clone())
+            .collect()
+    }
+
+    /// The IPv4 packet of a frame, if it is one of protocol `proto`.
+    fn ip_of(frame: &[u8], proto: u8) -> Option<&[u8]> {
+        let ip = frame.get(wire::ETH_HLEN..)?;
+        let info = wire::ipv4_info(ip).ok()?;
+        (info.proto == proto).then_some(&ip[..info.total_len])
+    }
+
+    fn tcp_with(frames: &[Vec<u8>], flags: u8) -> Vec<Vec<u8>> {
+        frames
+            .iter()
+            .filter_map(|f| ip_of(f, wire::PROTO_TCP))
+            .filter(|ip| ip[33] == flags)
+            .map(<[u8]>::to_vec)
+            .collect()
+    }
+
+    fn be32(b: &[u8]) -> u32 {
+        u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+    }
+
+    fn apps(s: &Sim) -> Vec<String> {
+        s.app_output().into_iter().map(|(_, t)| t).collect()
+    }
+
+    const RST: u8 = 0x04;
+    const RST_ACK: u8 = 0x14;
+    const SYN: u8 = 0x02;
+
+    #[test]
+    fn tcp_reset_answers_a_syn_with_a_rst_ack_in_the_name_of_its_destination() {
+        let rule = "-A FORWARD -p tcp -m tcp --dport 81 -j REJECT --reject-with tcp-reset";
+        let s = routed(&[("r", rule)], r#"TcpConnect(at: "1s", ns: "a", dst: "10.0.1.1", dport: 81)"#);
+        let syns = tcp_with(&sent(&s, "a/eth0", 0), SYN);
+        assert_eq!(syns.len(), 1, "the RST ends the connect: no SYN is retried");
+        let rsts = tcp_with(&sent(&s, "r/eth0", 0), RST_ACK);
+        assert_eq!(rsts.len(), 1, "one RST|ACK from the router");
+        let (syn, rst) = (&syns[0], &rsts[0]);
+        // nf_reject_iphdr_put: addresses swapped, TOS 0, ID 0, DF, TTL 64; 20 + 20 bytes.
+        assert_eq!(&rst[12..16], &[10, 0, 1, 1], "from the address the SYN was for");
+        assert_eq!(&rst[16..20], &[10, 0, 0, 1]);
+        assert_eq!((rst[1], &rst[4..6], rst[6] & 0x40, rst[8]), (0, &[0u8, 0][..], 0x40, 64));
+        assert_eq!(rst.len(), 40);
+        // nf_reject_ip_tcphdr_put, for a segment without ACK: seq 0, ack = its seq + SYN.
+        assert_eq!((&rst[20..22], &rst[22..24]), (&syn[22..24], &syn[20..22]), "ports swapped");
+        assert_eq!(be32(&rst[24..28]), 0);
+        assert_eq!(be32(&rst[28..32]), be32(&syn[24..28]).wrapping_add(1));
+        assert_eq!((rst[32] >> 4, &rst[34..36]), (5, &[0u8, 0][..]), "no options, window 0");
+        let info = wire::ipv4_info(rst).expect("valid IPv4");
+        assert!(wire::l4_checksum_ok(&info, rst), "TCP checksum");
+        let out = apps(&s);
+        assert!(out.iter().any(|l| l.ends_with("→ 10.0.1.1:81: Connection refused")), "{out:?}");
+    }
+
+    #[test]
+    fn tcp_reset_answers_a_segment_with_ack_at_the_number_it_acknowledges() {
+        // The server's FIN is rejected on its way back: the RST goes to the server, in the
+        // client's name, with the FIN's ack as its seq and no ACK of its own.
+        let rule = "-A FORWARD -p tcp -m tcp --sport 85 --tcp-flags FIN FIN -j REJECT --reject-with tcp-reset";
+        let s = routed(
+            &[("r", rule)],
+            r#"TcpListen(ns: "b", port: 85, reply: "hello", close_after_reply: true),
+               TcpConnect(at: "1s", ns: "a", dst: "10.0.1.1", dport: 85, send: "hi")"#,
+        );
+        let fins: Vec<Vec<u8>> = sent(&s, "b/eth0", 0)
+            .iter()
+            .filter_map(|f| ip_of(f, wire::PROTO_TCP))
+            .filter(|ip| ip[33] & 0x01 != 0)
+            .map(<[u8]>::to_vec)
+            .collect();
+        assert_eq!(fins.len(), 1, "the server's FIN");
+        let rsts: Vec<Vec<u8>> =
+            tcp_with(&sent(&s, "r/eth1", 0), RST).into_iter().filter(|ip| ip[12..16] == [10, 0, 0, 1]).collect();
+        assert_eq!(rsts.len(), 1, "the router's RST toward the server");
+        let (fin, rst) = (&fins[0], &rsts[0]);
+        assert_eq!(be32(&rst[24..28]), be32(&fin[28..32]), "seq = the FIN's ack");
+        assert_eq!((be32(&rst[28..32]), rst[8]), (0, 64));
+        // nf_ct_set_closing: the router's entry is CLOSE (10 s), and the RST, carrying it as
+        // RELATED, was not tracked as a packet of its own.
+        let r = s.world.ns_by_name("r").expect("r");
+        let ct = crate::show::show(&s.world, r, crate::show::What::Conntrack);
+        assert!(ct.contains(" CLOSE src=10.0.0.1 dst=10.0.1.1 ") && ct.contains("dport=85"), "{ct}");
+        let why: Vec<String> = s
+            .records()
+            .iter()
+            .filter(|r| {
+                r.dir == Dir::Tx && r.frame.as_deref().is_some_and(|f| ip_of(f, 6).is_some_and(|ip| ip == &rst[..]))
+            })
+            .flat_map(|r| r.why.iter().map(ToString::to_string))
+            .collect();
+        assert!(why.iter().any(|w| w.contains("REJECT --reject-with tcp-reset")), "{why:?}");
+        assert!(!why.iter().any(|w| w.contains("INVALID")), "{why:?}");
+    }
+
+    #[test]
+    fn every_icmp_reject_with_sends_its_code_quoting_the_forwarded_packet() {
+        for (with, code, text) in [
+            ("", 3, "Destination Port Unreachable"),
+            (" --reject-with icmp-net-unreachable", 0, "Destination Net Unreachable"),
+            (" --reject-with icmp-host-unreachable", 1, "Destination Host Unreachable"),
+            (" --reject-with icmp-proto-unreachable", 2, "Destination Protocol Unreachable"),
+            (" --reject-with icmp-net-prohibited", 9, "Destination Net Prohibited"),
+            (" --reject-with icmp-host-prohibited", 10, "Destination Host Prohibited"),
+            (" --reject-with icmp-admin-prohibited", 13, "Packet filtered"),
+        ] {
+            let rule = format!("-A FORWARD -p icmp -m icmp --icmp-type 8 -j REJECT{with}");
+            let s = routed(&[("r", &rule)], r#"Ping(at: "1s", ns: "a", dst: "10.0.1.1", count: 1)"#);
+            let echo = sent(&s, "a/eth0", 0).iter().find_map(|f| ip_of(f, wire::PROTO_ICMP).map(<[u8]>::to_vec));
+            let echo = echo.expect("the echo request");
+            let errs: Vec<Vec<u8>> =
+                sent(&s, "r/eth0", 0).iter().filter_map(|f| ip_of(f, wire::PROTO_ICMP)).map(<[u8]>::to_vec).collect();
+            assert_eq!(errs.len(), 1, "{with}: one error");
+            let e = &errs[0];
+            assert_eq!((e[20], e[21]), (3, code), "{with}: type and code");
+            // icmp_send: from the router's address toward the sender, TOS 0xc0, DF clear, TTL 64.
+            assert_eq!((&e[12..16], &e[16..20]), (&[10, 0, 0, 254][..], &[10, 0, 0, 1][..]), "{with}");
+            assert_eq!((e[1], e[6] & 0x40, e[8]), (0xc0, 0, 64), "{with}");
+            // The whole echo request is quoted, as the router had it at FORWARD: TTL 63.
+            let mut at_forward = echo.clone();
+            wire::ipv4_decrease_ttl(&mut at_forward);
+            assert_eq!(&e[28..], &at_forward[..], "{with}: the quote");
+            assert_eq!(wire::internet_checksum(&e[20..]), 0, "{with}: ICMP checksum");
+            let out = apps(&s);
+            assert!(out.iter().any(|l| *l == format!("From 10.0.0.254 icmp_seq=1 {text}")), "{with}: {out:?}");
+        }
+    }
+
+    #[test]
+    fn an_icmp_reject_ends_a_connect_with_its_errno() {
+        let s = routed(
+            &[
+                ("r", "-A FORWARD -p tcp -m tcp --dport 82 -j REJECT"),
+                ("r", "-A FORWARD -p tcp -m tcp --dport 83 -j REJECT --reject-with icmp-admin-prohibited"),
+                ("r", "-A FORWARD -p tcp -m tcp --dport 84 -j REJECT --reject-with icmp-net-unreachable"),
+            ],
+            r#"TcpConnect(at: "1s", ns: "a", dst: "10.0.1.1", dport: 82),
+               TcpConnect(at: "2s", ns: "a", dst: "10.0.1.1", dport: 83),
+               TcpConnect(at: "3s", ns: "a", dst: "10.0.1.1", dport: 84)"#,
+        );
+        let out = apps(&s);
+        for (port, err) in [(82, "Connection refused"), (83, "No route to host"), (84, "Network is unreachable")] {
+            assert!(out.iter().any(|l| l.ends_with(&format!("→ 10.0.1.1:{port}: {err}"))), "{port}: {out:?}");
+        }
+        assert_eq!(tcp_with(&sent(&s, "a/eth0", 0), SYN).len(), 3, "no SYN is retried");
+        assert!(s.now() < SimTime::from_secs(10), "the run ends without waiting for SYN timeouts");
+    }
+
+    #[test]
+    fn an_input_reject_answers_from_the_rejecting_host() {
+        let s = routed(
+            &[("b", "-A INPUT -p udp -m udp --dport 9 -j REJECT")],
+            r#"UdpSend(at: "1s", ns: "a", dst: "10.0.1.1", dport: 9, payload: "x")"#,
+        );
+        let errs: Vec<Vec<u8>> =
+            sent(&s, "b/eth0", 0).iter().filter_map(|f| ip_of(f, wire::PROTO_ICMP)).map(<[u8]>::to_vec).collect();
+        assert_eq!(errs.len(), 1);
+        let e = &errs[0];
+        assert_eq!((&e[12..16], &e[16..20], e[20], e[21]), (&[10, 0, 1, 1][..], &[10, 0, 0, 1][..], 3, 3));
+        assert_eq!(e[28 + 8], 63, "quoted as it arrived: decremented once, by the router");
+        let out = apps(&s);
+        assert!(
+            out.iter().any(|l| l
+                .ends_with("ICMP from 10.0.1.1: Destination Port Unreachable (ECONNREFUSED on a connected socket)")),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn an_output_reject_answers_the_sender_itself_through_lo() {
+        let s = routed(
+            &[
+                ("a", "-A OUTPUT -p tcp -m tcp --dport 10 -j REJECT --reject-with tcp-reset"),
+                ("a", "-A OUTPUT -p udp -m udp --dport 9 -j REJECT"),
+            ],
+            r#"TcpConnect(at: "1s", ns: "a", dst: "10.0.1.1", dport: 10),
+               UdpSend(at: "2s", ns: "a", dst: "10.0.1.1", dport: 9, payload: "x")"#,
+        );
+        assert!(sent(&s, "a/eth0", 0).iter().all(|f| ip_of(f, 6).is_none() && ip_of(f, 17).is_none()));
+        let lo = sent(&s, "a/lo", 0);
+        let rst = tcp_with(&lo, RST_ACK);
+        assert_eq!(rst.len(), 1);
+        assert_eq!((&rst[0][12..16], &rst[0][16..20]), (&[10, 0, 1, 1][..], &[10, 0, 0, 1][..]));
+        let err = lo.iter().find_map(|f| ip_of(f, wire::PROTO_ICMP)).expect("the port unreachable");
+        assert_eq!((&err[12..16], &err[16..20], err[21]), (&[10, 0, 0, 1][..], &[10, 0, 0, 1][..], 3));
+        let out = apps(&s);
+        assert!(out.iter().any(|l| l.ends_with("→ 10.0.1.1:10: Connection refused")), "{out:?}");
+    }
+
+    /// Frames handed to b/eth0 one at a time, each counted by the ICMP errors or RSTs b sends.
+    fn answers(s: &mut Sim, frame: Vec<u8>) -> usize {
+        let from = s.records().len();
+        let d = dev(s, "b/eth0");
+        s.world.dev_rx(d, frame);
+        sent(s, "b/eth0", from).iter().filter(|f| ip_of(f, 1).is_some() || ip_of(f, 6).is_some()).count()
+    }
+
+    #[test]
+    fn no_answer_to_an_icmp_error_a_broadcast_a_later_fragment_a_bad_checksum_or_a_rst() {
+        let mut s = routed(
+            &[
+                ("b", "-A INPUT -p tcp -j REJECT --reject-with tcp-reset"),
+                ("b", "-A INPUT -p udp -j REJECT"),
+                ("b", "-A INPUT -p icmp -j REJECT"),
+            ],
+            r#"Ping(at: "1s", ns: "a", dst: "10.0.1.1", count: 1)"#,
+        );
+        let (r_mac, b_mac) = (s.world.dev(dev(&s, "r/eth1")).mac, s.world.dev(dev(&s, "b/eth0")).mac);
+        let eth = |mut f: Vec<u8>, dst: Mac| {
+            wire::write_eth_header(&mut f, r_mac, dst, wire::ETHERTYPE_IPV4);
+            f
+        };
+        let p = |dst: [u8; 4], proto: u8| Ipv4Params {
+            src: Ipv4Addr::new(10, 0, 0, 1),
+            dst: dst.into(),
+            proto,
+            ttl: 63,
+            id: 7,
+            df: false,
+            tos: 0,
+        };
+        let udp = |dst| wire::udp_frame(&p(dst, wire::PROTO_UDP), 40000, 9, b"x");
+        let syn = TcpRepr { sport: 40000, dport: 80, seq: 1, syn: true, window: 100, ..Default::default() };
+        let tcp = |t: &TcpRepr| wire::tcp_frame(&p([10, 0, 1, 1], wire::PROTO_TCP), t, &[]);
+        let refix = |f: &mut Vec<u8>| {
+            let ip = &mut f[wire::ETH_HLEN..];
+            ip[10..12].copy_from_slice(&[0, 0]);
+            let c = wire::internet_checksum(&ip[..20]);
+            ip[10..12].copy_from_slice(&c.to_be_bytes());
+        };
+        // Controls: a UDP datagram and a SYN are answered.
+        assert_eq!(answers(&mut s, eth(udp([10, 0, 1, 1]), b_mac)), 1, "control: UDP");
+        assert_eq!(answers(&mut s, eth(tcp(&syn), b_mac)), 1, "control: SYN");
+        // An ICMP error, and a type above NR_ICMP_TYPES, count as errors: not answered ...
+        let about = udp([10, 0, 1, 1]);
+        let err = wire::icmp_error_frame(&p([10, 0, 1, 1], 1), IcmpError::PortUnreachable, &about[14..]);
+        assert_eq!(answers(&mut s, eth(err, b_mac)), 0, "an ICMP error");
+        let icmp = |ty: u8| {
+            let mut m = vec![ty, 0, 0, 0, 0, 1, 0, 1];
+            let c = wire::internet_checksum(&m);
+            m[2..4].copy_from_slice(&c.to_be_bytes());
+            let mut f = wire::udp_frame(&p([10, 0, 1, 1], wire::PROTO_ICMP), 0, 0, &[]);
+            f.truncate(wire::ETH_HLEN + 20);
+            f.extend_from_slice(&m);
+            let ip = &mut f[wire::ETH_HLEN..];
+            ip[2..4].copy_from_slice(&28u16.to_be_bytes());
+            ip[9] = wire::PROTO_ICMP;
+            f
+        };
+        let mut t42 = icmp(42);
+        refix(&mut t42);
+        assert_eq!(answers(&mut s, eth(t42, b_mac)), 0, "ICMP type 42");
+        // ... an informational one is (timestamp request, type 13).
+        let mut t13 = icmp(13);
+        refix(&mut t13);
+        assert_eq!(answers(&mut s, eth(t13, b_mac)), 1, "ICMP type 13");
+        // A broadcast destination, or a link-layer broadcast.
+        assert_eq!(answers(&mut s, eth(udp([10, 0, 1, 255]), Mac::BROADCAST)), 0, "to 10.0.1.255");
+        assert_eq!(answers(&mut s, eth(udp([10, 0, 1, 1]), Mac::BROADCAST)), 0, "to ff:ff:ff:ff:ff:ff");
+        // A fragment after the first.
+        let mut frag = udp([10, 0, 1, 1]);
+        frag[wire::ETH_HLEN + 7] = 1;
+        refix(&mut frag);
+        assert_eq!(answers(&mut s, eth(frag, b_mac)), 0, "fragment offset 8");
+        // A wrong transport checksum.
+        let mut bad = udp([10, 0, 1, 1]);
+        bad[wire::ETH_HLEN + 26] ^= 0xff;
+        assert_eq!(answers(&mut s, eth(bad, b_mac)), 0, "bad UDP checksum");
+        let mut bad = tcp(&syn);
+        bad[wire::ETH_HLEN + 36] ^= 0xff;
+        assert_eq!(answers(&mut s, eth(bad, b_mac)), 0, "bad TCP checksum");
+        // No RST for a RST.
+        let rst = TcpRepr { rst: true, ..syn.clone() };
+        let rst = TcpRepr { syn: false, ..rst };
+        assert_eq!(answers(&mut s, eth(tcp(&rst), b_mac)), 0, "a RST");
+    }
+
+    #[test]
+    fn a_bridged_segment_is_reset_through_its_ingress_port_with_the_macs_swapped() {
+        let plan = |br_addr: &str| {
+            format!(
+                r#"
+                namespaces: [(name: "host"), (name: "ns1"), (name: "ns2")],
+                links: [
+                    Bridge(name: "br0", ns: "host"),
+                    Veth(name: "eth0", ns: "ns1", peer: "veth1", peer_ns: "host", peer_master: "br0"),
+                    Veth(name: "eth0", ns: "ns2", peer: "veth2", peer_ns: "host", peer_master: "br0"),
+                ],
+                addresses: [(ns: "ns1", dev: "eth0", addr: "10.0.0.1/24"), (ns: "ns2", dev: "eth0", addr: "10.0.0.2/24"){br_addr}],
+                iptables: [(ns: "host", rule: "-A FORWARD -p tcp -m tcp --dport 81 -j REJECT --reject-with tcp-reset")],
+                "#
+            )
+        };
+        let traffic = r#"TcpConnect(at: "1s", ns: "ns1", dst: "10.0.0.2", dport: 81)"#;
+        let s = run(&plan(r#", (ns: "host", dev: "br0", addr: "10.0.0.254/24")"#), traffic);
+        let rsts = tcp_with(&sent(&s, "host/veth1", 0), RST_ACK);
+        assert_eq!(rsts.len(), 1, "the RST leaves by the port the SYN came in on");
+        let frame = sent(&s, "host/veth1", 0).into_iter().find(|f| ip_of(f, 6).is_some_and(|ip| ip[33] == RST_ACK));
+        let frame = frame.expect("RST frame");
+        let (m1, m2) = (s.world.dev(dev(&s, "ns1/eth0")).mac, s.world.dev(dev(&s, "ns2/eth0")).mac);
+        assert_eq!((wire::eth_src(&frame), wire::eth_dst(&frame)), (m2, m1), "as if from ns2");
+        assert_eq!(&frame[wire::ETH_HLEN + 12..wire::ETH_HLEN + 16], &[10, 0, 0, 2]);
+        assert!(tcp_with(&sent(&s, "host/br0", 0), RST_ACK).is_empty(), "not through the bridge's IP output");
+        assert!(apps(&s).iter().any(|l| l.ends_with("→ 10.0.0.2:81: Connection refused")));
+        // ip_route_me_harder needs a route to the client: a bridge without an address sends none.
+        let s = run(&plan(""), traffic);
+        assert!(tcp_with(&sent(&s, "host/veth1", 0), RST_ACK).is_empty());
+        assert!(tcp_with(&sent(&s, "ns1/eth0", 0), SYN).len() > 1, "the client retries");
+    }
 }

@@ -413,7 +413,9 @@ impl World {
         match stream {
             Stream::HttpClient(_) => {
                 let (ip, port) = key.remote;
-                let code = if what.contains("refused") { 7 } else { 28 };
+                // curl: CURLE_OPERATION_TIMEDOUT (28) for a timeout, CURLE_COULDNT_CONNECT (7)
+                // for every other failed connect (refused, no route to host, …).
+                let code = if what.contains("timed out") { 28 } else { 7 };
                 let line = format!("curl: ({code}) Failed to connect to {ip} port {port}: {what}");
                 self.app_log(ns, || line);
                 self.app_finish(app);

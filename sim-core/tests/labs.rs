@@ -151,6 +151,8 @@ fn every_hop_of_every_lab_has_reasons_of_its_own() {
         }
     }
     files.sort();
+    // The lab kept beside its kernel capture: REJECT's RSTs and ICMP errors start chains of their own.
+    files.push(format!("{}/../traces/kernel/linux/reject.ron", env!("CARGO_MANIFEST_DIR")).into());
     let mut hops = 0;
     for path in &files {
         let l = Loaded::from_file(path).unwrap_or_else(|e| panic!("{e}"));

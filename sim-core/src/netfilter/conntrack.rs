@@ -119,7 +119,7 @@ impl Dir {
         self as usize
     }
 
-    fn other(self) -> Dir {
+    pub(super) fn other(self) -> Dir {
         match self {
             Dir::Original => Dir::Reply,
             Dir::Reply => Dir::Original,
@@ -407,6 +407,19 @@ impl Conntrack {
             for id in dead {
                 self.remove(id);
             }
+        }
+    }
+
+    /// `nf_conntrack_tcp_set_closing` (net/netfilter/nf_conntrack_proto_tcp.c), after REJECT
+    /// answered a segment of this connection with a RST: the entry goes to CLOSE and expires
+    /// after CLOSE's timeout, unless it was in CLOSE already.
+    pub(super) fn set_closing(&mut self, id: u64, now_ns: u64) {
+        if let Some(c) = self.conns.get_mut(&id)
+            && c.orig().proto == PROTO_TCP
+            && c.tcp != TcpState::Close
+        {
+            c.tcp = TcpState::Close;
+            c.expires_ns = now_ns.saturating_add(TcpState::Close.timeout() * SEC);
         }
     }
 

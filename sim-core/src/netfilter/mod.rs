@@ -135,6 +135,7 @@ impl PacketMeta {
             CtRef::Invalid => "INVALID",
             CtRef::New(_) => "NEW",
             CtRef::Tracked { info, .. } => info.name(),
+            CtRef::Attached { .. } => "RELATED",
         }
     }
 }
@@ -152,6 +153,11 @@ enum CtRef {
     New(Box<Conn>),
     /// A packet of a confirmed connection (or an ICMP error RELATED to it).
     Tracked { id: u64, dir: Dir, info: CtInfo },
+    /// A REJECT rule's RST carrying the connection of a packet dropped before it was confirmed
+    /// (`nf_ct_attach` of an unconfirmed entry): RELATED, travelling in `dir`, never confirmed
+    /// (`__nf_conntrack_confirm` ignores packets not in the original direction), and gone with
+    /// the rejected packet.
+    Attached { conn: Box<Conn>, dir: Dir },
 }
 
 /// What the hook needs to know about the namespace.
@@ -847,6 +853,26 @@ impl Netfilter {
         }
     }
 
+    /// The conntrack reference of the TCP RST a REJECT rule sends about `rejected`
+    /// (net/ipv4/netfilter/nf_reject_ipv4.c, `nf_send_reset`): `nf_ct_attach` gives the RST the
+    /// rejected packet's connection, in the other direction and RELATED, so conntrack does not
+    /// track it afresh and NAT translates it as a reply; `nf_ct_set_closing` then moves a
+    /// confirmed TCP connection to CLOSE (10 s). An ICMP error from REJECT goes through
+    /// `icmp_send`, which attaches nothing: it starts from `PacketMeta::default()`.
+    pub fn reset_meta(&mut self, rejected: &PacketMeta, now_ns: u64) -> PacketMeta {
+        let ct = match &rejected.ct {
+            CtRef::None | CtRef::Invalid => CtRef::None,
+            CtRef::New(conn) => CtRef::Attached { conn: conn.clone(), dir: Dir::Reply },
+            CtRef::Attached { conn, dir } => CtRef::Attached { conn: conn.clone(), dir: dir.other() },
+            CtRef::Tracked { id, dir, .. } => {
+                self.ct.set_closing(*id, now_ns);
+                CtRef::Tracked { id: *id, dir: dir.other(), info: CtInfo::Related }
+            }
+        };
+        // IP4_REPLY_MARK: the RST keeps the mark only with fwmark_reflect, off by default.
+        PacketMeta { mark: 0, ct, ipvs: false }
+    }
+
     fn hook_stage(
         &mut self,
         hook: Hook,
@@ -910,6 +936,7 @@ impl Netfilter {
                 };
                 s | self.ct.get(*id).map_or(0, Conn::nat_bits)
             }
+            CtRef::Attached { conn, .. } => b::RELATED | conn.nat_bits(),
         }
     }
 
@@ -1055,8 +1082,18 @@ impl Netfilter {
                 conn.manip(pkt, info, Dir::Original, m);
                 true
             }
+            CtRef::Attached { conn, dir } => {
+                // nf_nat_packet: the bindings the rejected packet's connection already has.
+                if let Some(what) = conn.manip(pkt, info, *dir, m) {
+                    res.notes.push(Note { table: Table::Nat, chain: chain.to_string(), rule: None, what });
+                }
+                true
+            }
             CtRef::Tracked { id, dir, info: ctinfo } => {
-                let (id, dir, related) = (*id, *dir, *ctinfo == CtInfo::Related);
+                // Only an ICMP error has an embedded packet to translate (nf_nat_ipv4_fn); a
+                // RELATED RST from REJECT is translated like any packet of its direction.
+                let (id, dir) = (*id, *dir);
+                let related = *ctinfo == CtInfo::Related && info.proto == nat::PROTO_ICMP;
                 let Some(conn) = self.ct.get(id) else { return true };
                 let what = if related {
                     conn.icmp_reply_translation(pkt, info, dir, m)

@@ -1038,6 +1038,89 @@ fn reject_asks_the_caller_to_answer() {
     assert_eq!(RejectWith::IcmpPortUnreachable.icmp(), Some((3, 3)));
 }
 
+/// Runs `hooks` on a packet that already carries `meta` (a REJECT rule's RST).
+fn run_meta(nf: &mut Netfilter, hooks: &[(Hook, Option<&str>, Option<&str>)], pkt: &mut [u8], meta: PacketMeta) -> Run {
+    let mut meta = meta;
+    let mut notes = Vec::new();
+    for (h, i, o) in hooks {
+        let r = nf.hook(*h, pkt, &mut meta, &ctx(*i, *o), SEC);
+        notes.extend(r.notes);
+        if r.verdict == Verdict::Drop {
+            return Run { verdict: Verdict::Drop, notes, reject: r.reject, meta };
+        }
+    }
+    Run { verdict: Verdict::Accept, notes, reject: None, meta }
+}
+
+/// The RST nf_send_reset builds for `pkt` (ports and addresses swapped).
+fn rst_for(pkt: &[u8]) -> Vec<u8> {
+    let ((src, sport), (dst, dport)) = ends(pkt);
+    tcp(&dst.to_string(), dport, &src.to_string(), sport, "R")
+}
+
+#[test]
+fn a_reject_rst_carries_the_rejected_connection_related_and_closes_it() {
+    // nf_ct_attach: the RST of an established connection is RELATED (not INVALID: conntrack
+    // does not look at it afresh), travels in the other direction, and is never confirmed;
+    // nf_ct_set_closing: the entry goes to CLOSE for 10 s.
+    let mut nf = Netfilter::new();
+    nf.exec(Table::Filter, "-A FORWARD -p tcp -m tcp --tcp-flags FIN FIN -j REJECT --reject-with tcp-reset").unwrap();
+    nf.exec(Table::Filter, "-A OUTPUT -m conntrack --ctstate INVALID -j DROP").unwrap();
+    nf.exec(Table::Filter, "-A OUTPUT -m conntrack --ctstate RELATED -j LOG --log-prefix related").unwrap();
+    for (src, sp, dst, dp, fl) in [
+        (CLIENT, 6000, "198.51.100.1", 80, "S"),
+        ("198.51.100.1", 80, CLIENT, 6000, "SA"),
+        (CLIENT, 6000, "198.51.100.1", 80, "A"),
+    ] {
+        let mut p = tcp(src, sp, dst, dp, fl);
+        assert_eq!(forward(&mut nf, &mut p, "eth0", "eth1", SEC).verdict, Verdict::Accept);
+    }
+    let mut fin = tcp("198.51.100.1", 80, CLIENT, 6000, "FA");
+    let r = forward(&mut nf, &mut fin, "eth1", "eth0", SEC);
+    assert_eq!((r.verdict, r.reject), (Verdict::Drop, Some(RejectWith::TcpReset)));
+    let meta = nf.reset_meta(&r.meta, SEC);
+    assert_eq!(meta.ct_state(), "RELATED");
+    let mut rst = rst_for(&fin);
+    let out = run_meta(
+        &mut nf,
+        &[(Hook::Output, None, Some("eth1")), (Hook::Postrouting, None, Some("eth1"))],
+        &mut rst,
+        meta,
+    );
+    assert_eq!(out.verdict, Verdict::Accept, "{:?}", notes_text(&out));
+    assert!(rule_notes(&out).iter().any(|n| n.ends_with("→ LOG \"related\"")), "{:?}", notes_text(&out));
+    let ct = nf.conntrack_entries();
+    assert_eq!(ct.len(), 1, "{ct:?}");
+    assert!(ct[0].starts_with("tcp      6 10 CLOSE src=10.0.0.9 dst=198.51.100.1 sport=6000 dport=80"), "{ct:?}");
+}
+
+#[test]
+fn a_reject_rst_for_a_dnat_connection_comes_from_the_address_the_client_used() {
+    // The SYN was DNATed in PREROUTING and rejected in FORWARD, before its connection was
+    // confirmed: the RST (from the container's address, as nf_send_reset swaps the rewritten
+    // packet's) gets the binding undone in POSTROUTING (nf_nat_packet, reply direction), and
+    // no entry is left behind.
+    let mut nf = docker();
+    nf.exec(Table::Filter, "-I FORWARD -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset").unwrap();
+    let mut syn = tcp(CLIENT, 40000, HOST, 8080, "S");
+    let r = forward(&mut nf, &mut syn, "eth0", "docker0", SEC);
+    assert_eq!((r.verdict, r.reject), (Verdict::Drop, Some(RejectWith::TcpReset)));
+    assert_eq!(ends(&syn).1, ep(CONTAINER, 80), "rejected after the DNAT");
+    let meta = nf.reset_meta(&r.meta, SEC);
+    assert_eq!(meta.ct_state(), "RELATED");
+    let mut rst = rst_for(&syn);
+    let out = run_meta(
+        &mut nf,
+        &[(Hook::Output, None, Some("eth0")), (Hook::Postrouting, None, Some("eth0"))],
+        &mut rst,
+        meta,
+    );
+    assert_eq!(out.verdict, Verdict::Accept);
+    assert_eq!(ends(&rst), (ep(HOST, 8080), ep(CLIENT, 40000)));
+    check_checksums(&rst);
+    assert!(nf.conntrack_entries().is_empty(), "{:?}", nf.conntrack_entries());
+}
+
 #[test]
 fn snat_port_range_and_ctstate_snat_dnat() {
     let mut nf = Netfilter::new();

@@ -249,8 +249,18 @@ pub enum IcmpError {
     NetUnreachable,
     HostUnreachable,
     PortUnreachable,
-    FragNeeded { mtu: u16 },
+    FragNeeded {
+        mtu: u16,
+    },
     TtlExceeded,
+    /// Destination unreachable, code 2: what `REJECT --reject-with icmp-proto-unreachable` sends.
+    ProtoUnreachable,
+    /// Code 9 (`icmp-net-prohibited`).
+    NetProhibited,
+    /// Code 10 (`icmp-host-prohibited`).
+    HostProhibited,
+    /// Code 13, communication administratively prohibited (`icmp-admin-prohibited`).
+    AdminProhibited,
 }
 
 /// An ICMP error quoting the offending IP header and the first 8 bytes of its payload
@@ -265,6 +275,10 @@ pub fn icmp_error_frame(p: &Ipv4Params, kind: IcmpError, offending_ip: &[u8]) ->
             Icmpv4Type::DestinationUnreachable(D::FragmentationNeeded { next_hop_mtu: mtu })
         }
         IcmpError::TtlExceeded => Icmpv4Type::TimeExceeded(TimeExceededCode::TtlExceededInTransit),
+        IcmpError::ProtoUnreachable => Icmpv4Type::DestinationUnreachable(D::Protocol),
+        IcmpError::NetProhibited => Icmpv4Type::DestinationUnreachable(D::NetworkProhibited),
+        IcmpError::HostProhibited => Icmpv4Type::DestinationUnreachable(D::HostProhibited),
+        IcmpError::AdminProhibited => Icmpv4Type::DestinationUnreachable(D::FilterProhibited),
     };
     // Linux: icmp_send quotes as much as fits in 576 bytes (room = 576 - 20 - 8).
     let quote = &offending_ip[..offending_ip.len().min(548)];
