@@ -255,3 +255,50 @@ fn reject_answers_agree_with_the_kernel_field_by_field() {
         assert!(t.contains(line), "no `{line}` in:\n{t}");
     }
 }
+
+const NEIGH_DELAY_LAB: &str = "traces/kernel/linux/neigh-delay.ron";
+const NEIGH_DELAY_TRACE: &str = "traces/kernel/linux/neigh-delay.pcapng";
+
+/// b's ARP frames out of its eth0: (seconds after b's echo reply, destination MAC is a's,
+/// opcode, target address).
+fn b_arps(pcap: &Path) -> Vec<(f64, bool, String, String)> {
+    let out = |filter: &str, fields: &[&str]| -> Vec<Vec<String>> {
+        let mut args = vec!["-Y", filter, "-T", "fields"];
+        for f in fields {
+            args.extend(["-e", f]);
+        }
+        tshark(pcap, &args).lines().map(|l| l.split('\t').map(str::to_string).collect()).collect()
+    };
+    let b_out = "frame.interface_name == \"b/eth0\" && frame.packet_flags_direction == 2";
+    let reply = out(&format!("{b_out} && icmp.type == 0"), &["frame.time_relative", "eth.dst"]);
+    let [reply] = reply.as_slice() else { panic!("one echo reply from b in {}: {reply:?}", pcap.display()) };
+    let t0: f64 = reply[0].parse().expect("time");
+    out(&format!("{b_out} && arp"), &["frame.time_relative", "eth.dst", "arp.opcode", "arp.dst.proto_ipv4"])
+        .into_iter()
+        .map(|f| (f[0].parse::<f64>().expect("time") - t0, f[1] == reply[1], f[2].clone(), f[3].clone()))
+        .collect()
+}
+
+/// A DELAY entry keeps its probe when an ARP broadcast repeats the address it has: 5 s after
+/// its echo reply b asks a by unicast, as the kernel did, though a's request for c reached b
+/// at 2 s (the simulator used to cancel the probe and leave the entry in DELAY for good).
+#[test]
+fn a_delay_entry_is_probed_by_unicast_as_the_kernel_probes_it() {
+    let r = root();
+    let sim = scratch("neigh-delay-sim.pcapng");
+    let out = netsim(&["run", s(&r.join(NEIGH_DELAY_LAB)), "-q", "--pcap", s(&sim)]);
+    assert!(out.status.success(), "{}", text(&out));
+    for pcap in [r.join(NEIGH_DELAY_TRACE), sim] {
+        let arps = b_arps(&pcap);
+        // The reply to a's request for b, then the probe: a request for a, to a's MAC.
+        let probes: Vec<_> = arps.iter().filter(|(_, to_a, op, ip)| *to_a && op == "1" && ip == "10.0.0.1").collect();
+        assert_eq!(probes.len(), 1, "{}: b's ARP frames {arps:?}", pcap.display());
+        let after = probes[0].0;
+        // delay_first_probe_time is 5 s; the kernel's timer fired 5.14 s after the reply.
+        assert!((4.9..5.5).contains(&after), "{}: probe {after:.3} s after the reply", pcap.display());
+        assert!(arps.iter().all(|(_, _, op, _)| op == "1" || op == "2"), "{arps:?}");
+    }
+    let ns = netsim(&["show", NEIGH_DELAY_LAB, "b", "neigh"]);
+    let neigh = String::from_utf8_lossy(&ns.stdout);
+    assert!(neigh.contains("10.0.0.1 dev eth0 lladdr") && neigh.contains("REACHABLE"), "{neigh}");
+}

@@ -214,8 +214,12 @@ impl World {
         let old_state = entry.state;
         entry.mac = mac;
         entry.state = new_state;
-        entry.updated = now;
-        entry.epoch = entry.epoch.wrapping_add(1);
+        // __neigh_update touches `updated` and the timer only for a change of state or
+        // address: an ARP request repeating a known MAC leaves a DELAY entry's probe armed.
+        if old_state != new_state || changed {
+            entry.updated = now;
+            entry.epoch = entry.epoch.wrapping_add(1);
+        }
         let queue = std::mem::take(&mut entry.queue);
         if old_state != new_state || changed {
             let s = new_state.name();
