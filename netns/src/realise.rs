@@ -884,6 +884,7 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
             proxy,
             l2miss,
             l3miss,
+            udpcsum,
             mac,
             mtu,
             underlay_ns,
@@ -899,7 +900,8 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
                 .learning(*learning)
                 .proxy(*proxy)
                 .l2miss(*l2miss)
-                .l3miss(*l3miss);
+                .l3miss(*l3miss)
+                .udp_csum(*udpcsum);
             if let Some(l) = local {
                 m = m.local(*l);
             }

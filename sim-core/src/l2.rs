@@ -402,7 +402,8 @@ impl World {
 
     fn vxlan_encap(&mut self, dev: DevId, remote: std::net::Ipv4Addr, inner: Vec<u8>) {
         let DevKind::Vxlan(vx) = &self.dev(dev).kind else { return };
-        let (vni, local, dstport, u_ns, u_dev) = (vx.vni, vx.local, vx.dstport, vx.underlay_ns, vx.underlay_dev);
+        let (vni, local, dstport, u_ns, u_dev, csum) =
+            (vx.vni, vx.local, vx.dstport, vx.underlay_ns, vx.underlay_dev, vx.udpcsum);
         let Some((rt, src)) = self.route_output(u_ns, remote, u_dev) else {
             return self.drop_frame(dev, &inner, || format!("no underlay route to VTEP {remote}"));
         };
@@ -421,7 +422,11 @@ impl World {
             df: false,
             tos: 0,
         };
-        let outer = wire::udp_frame_nocsum(&p, sport, dstport, &payload);
+        let outer = if csum {
+            wire::udp_frame(&p, sport, dstport, &payload)
+        } else {
+            wire::udp_frame_nocsum(&p, sport, dstport, &payload)
+        };
         self.ip_output(u_ns, outer, rt, None)
     }
 
@@ -514,10 +519,14 @@ impl World {
     }
 }
 
-/// Outer UDP source port from a hash of the inner flow (`udp_flow_src_port`), scaled into
-/// the local port range so it is stable per inner 5-tuple.
+/// Outer UDP source port from a hash of the inner flow (`udp_flow_src_port`, from
+/// `skb_get_hash`), scaled into the local port range so it is stable per flow. The kernel's
+/// flow hash puts the lower address and port first (`__flow_hash_consistentify`), so a flow
+/// and its reply share one port, and an ARP frame hashes on its protocol alone. A TCP
+/// segment is the exception: it carries its socket's random `sk_txhash`, one per side, so each
+/// direction has a port of its own (as recorded in traces/kernel/linux/vxlan-two-hosts.pcapng:
+/// ARP and ICMP echo one port both ways, the TCP connection two).
 pub(crate) fn vxlan_src_port(inner: &[u8]) -> u16 {
-    // FNV-1a over the flow keys: MACs for non-IP, addresses/protocol/ports for IPv4.
     let mut h: u32 = 0x811c9dc5;
     let mut eat = |b: &[u8]| {
         for x in b {
@@ -527,14 +536,21 @@ pub(crate) fn vxlan_src_port(inner: &[u8]) -> u16 {
     };
     if wire::ethertype(inner) == wire::ETHERTYPE_IPV4 && inner.len() >= wire::ETH_HLEN + 20 {
         let ip = &inner[wire::ETH_HLEN..];
-        eat(&ip[12..20]);
-        eat(&ip[9..10]);
         let ihl = ((ip[0] & 0x0f) as usize) * 4;
-        if (ip[9] == wire::PROTO_TCP || ip[9] == wire::PROTO_UDP) && ip.len() >= ihl + 4 {
-            eat(&ip[ihl..ihl + 4]);
-        }
+        let tcp = ip[9] == wire::PROTO_TCP;
+        let ports = ((tcp || ip[9] == wire::PROTO_UDP) && ip.len() >= ihl + 4).then(|| &ip[ihl..ihl + 4]);
+        let (a, b) = (&ip[12..16], &ip[16..20]);
+        let (pa, pb) = ports.map_or((&[][..], &[][..]), |p| (&p[..2], &p[2..]));
+        // The lower endpoint first, unless a socket's own hash makes each direction its own.
+        let swap = !tcp && (b, pb) < (a, pa);
+        let ((a, pa), (b, pb)) = if swap { ((b, pb), (a, pa)) } else { ((a, pa), (b, pb)) };
+        eat(a);
+        eat(b);
+        eat(&ip[9..10]);
+        eat(pa);
+        eat(pb);
     } else {
-        eat(&inner[..12]);
+        eat(inner.get(12..14).unwrap_or_default());
     }
     let (lo, hi) = crate::world::defaults::EPHEMERAL;
     (((h as u64) * (hi - lo) as u64) >> 32) as u16 + lo

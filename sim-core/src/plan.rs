@@ -119,6 +119,11 @@ pub enum Link {
         l2miss: bool,
         #[serde(default)]
         l3miss: bool,
+        /// Compute the outer UDP checksum (`ip link … [no]udpcsum`): on unless the creator
+        /// says otherwise, as a vxlan made with `ip link` has it; Docker's overlay driver turns
+        /// it off (the netlink attribute IFLA_VXLAN_UDP_CSUM set to 0).
+        #[serde(default = "yes")]
+        udpcsum: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mac: Option<Mac>,
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1129,6 +1129,10 @@ impl Swarm {
                 proxy: true,
                 l2miss: true,
                 l3miss: true,
+                // libnetwork's `createVxlan` (libnetwork/drivers/overlay/ov_utils.go) leaves
+                // netlink.Vxlan's UDPCSum false, which vishvananda/netlink always sends as
+                // IFLA_VXLAN_UDP_CSUM = 0: the outer checksum is 0.
+                udpcsum: false,
                 mac: None,
                 mtu: Some(OVERLAY_MTU),
                 master: Some("br0".into()),
