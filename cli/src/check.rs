@@ -25,8 +25,7 @@ pub fn run(file: &Path, seed: Option<u64>, json: bool, commands: Option<&Path>) 
             eprintln!("{:?}", miette::Report::new(w.clone()));
         }
     }
-    let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
-    sim.world.hops = true;
+    let sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
     let until = loaded.scenario.until;
     let report = sim_core::grade::run(sim, &loaded.scenario.expect, commands.is_some(), until);
     if json {

@@ -568,7 +568,7 @@ fn run_sim(
             break 0;
         }
         if let Some(i) = sim.next_step()
-            && let Some(note) = step_note(&sim, i).map(str::to_string)
+            && let Some(note) = step_note(&sim, &loaded.scenario, i).map(str::to_string)
         {
             // The note belongs above the step's own lines: what came before is printed first.
             flush(&mut sim, &mut out, writer.as_mut())?;
@@ -661,10 +661,10 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// The note of the scenario's step `i`, unless the step is part of the exercise.
-fn step_note(sim: &sim_core::Sim, i: u32) -> Option<&str> {
+fn step_note<'a>(sim: &'a sim_core::Sim, scenario: &sim_core::scenario::Scenario, i: u32) -> Option<&'a str> {
     let d = sim.director.as_ref()?;
     let step = d.steps.get(i as usize).filter(|_| (i as usize) < d.scripted)?;
-    step.note.as_deref().filter(|_| !step.hidden)
+    step.note.as_deref().filter(|_| !scenario.is_students(i as usize))
 }
 
 /// A run that stopped because simulated time could not advance is an error, not an ending.

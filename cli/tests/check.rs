@@ -309,3 +309,50 @@ fn frame_counts_are_tsharks() {
         json["report"]["verdicts"].as_array().expect("verdicts").iter().map(|v| v["passed"] == true).collect();
     assert_eq!(passed, [true, false, true, true, true], "{json:#}");
 }
+
+/// What a check must not be fooled by: another program's lines in the probing namespace (a
+/// ping to another host that answers), a word inside a longer one, a device that does not
+/// exist for a frame never seen.
+#[test]
+fn checks_see_only_their_own_probe_and_whole_words() {
+    let lab = r#"Scenario(
+    name: "bridge, probes",
+    seed: 1,
+    plan: (
+        namespaces: [(name: "host"), (name: "ns1"), (name: "ns2")],
+        links: [
+            Bridge(name: "br0", ns: "host"),
+            Veth(name: "eth0", ns: "ns1", peer: "veth1", peer_ns: "host", peer_master: "br0"),
+            Veth(name: "eth0", ns: "ns2", peer: "veth2", peer_ns: "host", peer_master: "br0"),
+        ],
+        addresses: [(ns: "ns1", dev: "eth0", addr: "10.0.0.1/24"), (ns: "ns2", dev: "eth0", addr: "10.0.0.2/24")],
+    ),
+    traffic: [
+        Ping(at: "1s", ns: "ns1", dst: "10.0.0.2", count: 30),
+        UdpListen(ns: "ns2", port: 9999, echo: true),
+        TcpListen(ns: "ns2", port: 80, reply: "HTTP/1.0 200 OK\r\n\r\n", close_after_reply: true),
+        TcpConnect(at: "2s", ns: "ns1", dst: "10.0.0.2", dport: 80, send: "GET / HTTP/1.0\r\n\r\n"),
+    ],
+    until: "10s",
+    expect: [
+        (name: "nobody at .99", check: Reach(on: "ns1", to: "10.0.0.99", yes: false)),
+        (name: "ns2 answers", check: Reach(on: "ns1", to: "10.0.0.2")),
+        (name: "nothing listens on 81", check: Reach(on: "ns1", to: "10.0.0.2", port: 81, yes: false)),
+        (name: "80 listens", check: Reach(on: "ns1", to: "10.0.0.2", port: 80)),
+        (name: "a partial address is not a word", check: Table(on: "ns1", show: "neigh", contains: "10.0.0")),
+        (name: "a frame never seen on a device that is not there", check: Frame(on: "ns1/eht0", seen: false)),
+    ],
+)"#;
+    let p = scratch("probes.ron");
+    std::fs::write(&p, lab).expect("write");
+    let out = netsim(&["check", p.to_str().expect("utf8"), "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let passed: Vec<bool> =
+        json["report"]["verdicts"].as_array().expect("verdicts").iter().map(|v| v["passed"] == true).collect();
+    assert_eq!(passed, [true, true, true, true, false, false], "{json:#}");
+    let zero = lab.replace("check: Frame(on: \"ns1/eht0\", seen: false)", "check: Frame(on: \"ns1/eth0\", count: 0)");
+    std::fs::write(&p, zero).expect("write");
+    let out = netsim(&["check", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a count of 0"), "{}", String::from_utf8_lossy(&out.stderr));
+}

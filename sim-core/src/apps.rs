@@ -1388,7 +1388,8 @@ pub fn icmp_error_text(ty: u8, code: u8) -> String {
 /// What an ICMP error means to a socket: `icmp_err_convert` (net/ipv4/icmp.c) for destination
 /// unreachable codes 0–15, EHOSTUNREACH for time exceeded and EPROTO for a parameter problem
 /// (`tcp_v4_err`, `udp_err`). (errno name, strerror words, fatal: a "hard" error that a
-/// connected UDP socket reports without IP_RECVERR.)
+/// connected UDP socket reports without IP_RECVERR; "fragmentation needed" is marked so here
+/// because `__udp4_lib_err` reports EMSGSIZE for it although `icmp_err_convert` does not.)
 fn icmp_errno(ty: u8, code: u8) -> Option<(&'static str, &'static str, bool)> {
     const NET: (&str, &str) = ("ENETUNREACH", "Network is unreachable");
     const HOST: (&str, &str) = ("EHOSTUNREACH", "No route to host");

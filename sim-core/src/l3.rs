@@ -991,8 +991,9 @@ fn ipvs_tuple(ip: &[u8]) -> Option<IpvsTuple> {
 #[cfg(test)]
 mod tests {
     //! REJECT's answers (`World::nf_reject`), field by field as Linux 6.18 sent them in the
-    //! capture traces/kernel/linux/reject.pcapng and in throw-away namespaces (bridged and
-    //! OUTPUT rejects): nf_reject_ipv4.c's RST, icmp_send's error, and the cases neither answers.
+    //! capture traces/kernel/linux/reject.pcapng; the bridged and OUTPUT rejects, which that
+    //! lab lacks, as nf_reject_ipv4.c builds them: the RST, icmp_send's error, and the cases
+    //! neither answers.
 
     use super::*;
     use crate::scenario::Loaded;

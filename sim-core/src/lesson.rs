@@ -35,8 +35,9 @@ pub struct Expectation {
     #[serde(default)]
     pub hint: Option<String>,
     /// Checked once step `after` (counted from 1, as the hop log counts them) has finished,
-    /// before the next one starts; by default at the end of the run. In an exercise checked
-    /// with the student's commands, every check is made at the end.
+    /// before the next one starts (after the last step: at the end of the run); by default at
+    /// the end of the run. In an exercise checked with the student's commands, every check is
+    /// made at the end.
     #[serde(default)]
     pub after: Option<usize>,
     pub check: Check,

@@ -74,6 +74,14 @@ pub struct Scenario {
     pub quiz: Vec<crate::lesson::Quiz>,
 }
 
+impl Scenario {
+    /// Whether step `i` is the student's to type (`hidden`, or any step of an `exercise`):
+    /// neither it nor its note is shown to the student.
+    pub fn is_students(&self, i: usize) -> bool {
+        self.exercise || self.steps.get(i).is_some_and(|s| s.hidden)
+    }
+}
+
 /// The largest scenario file `Loaded::from_file` reads. Shipped labs are a few KiB; this
 /// leaves room for generated ones while `netsim run /dev/zero` or a mistyped log file stops
 /// at once instead of filling memory.
@@ -1011,6 +1019,10 @@ impl Loaded {
                         Some(format!("one of: {}", FRAME_PROTOS.join(", "))),
                     ));
                 }
+                Check::Frame { at_least: Some(0), .. } | Check::Frame { count: Some(0), .. } => {
+                    let m = "a count of 0: say `seen: false` for frames that must never be sent".to_string();
+                    out.push(self.at(&p("check"), m, "this check", None));
+                }
                 Check::Frame { at_least, count, seen, .. }
                     if (at_least.is_some() || count.is_some())
                         && (!seen || (at_least.is_some() && count.is_some())) =>
@@ -1050,6 +1062,14 @@ impl Loaded {
                     "this item",
                     None,
                 )),
+                // In an exercise the student's commands replace the hidden steps: a question
+                // before one of them, or after, has no step to wait for.
+                (Some(k), None) if k > 0 && (0..k).any(|i| s.is_students(i)) => out.push(self.at(
+                    &p("at_step"),
+                    format!("at_step: {k}: step {k} or one before it is the student's to type"),
+                    "no such step for the student",
+                    Some("ask it at a frame instead, or before a step the file shows".into()),
+                )),
                 (Some(k), None) if k == 0 || k > s.steps.len() => out.push(self.at(
                     &p("at_step"),
                     format!("at_step: {k}: the file has {} step(s), counted from 1", s.steps.len()),
@@ -1081,9 +1101,8 @@ impl Loaded {
                 _ => {}
             }
             match &q.ask {
-                Ask::Choice { choices, answer, .. } if choices.len() < 2 => {
+                Ask::Choice { choices, .. } if choices.len() < 2 => {
                     out.push(self.at(&p("ask.choices"), "give at least two choices".into(), "these choices", None));
-                    let _ = answer;
                 }
                 Ask::Choice { choices, answer, .. } if *answer == 0 || *answer > choices.len() => out.push(self.at(
                     &p("ask.answer"),
@@ -1136,7 +1155,6 @@ impl Loaded {
         Problem { span, message: message.to_string(), label: "this step".into(), help }
     }
 
-    /// Builds the world and the engine, ready to run.
     /// The lab with its exercise done by the student: the steps the file shows (not
     /// `hidden`, and none at all in an `exercise`) and then the commands of `text`, one per
     /// line as typed at a host's prompt (`node1$ docker swarm init`; the prompt may be left
@@ -1144,7 +1162,8 @@ impl Loaded {
     pub fn with_commands(&self, file: &str, text: &str) -> Result<Loaded, Box<ScenarioError>> {
         let s = &self.scenario;
         let hosts: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
-        let mut steps: Vec<Step> = s.steps.iter().filter(|st| !st.hidden && !s.exercise).cloned().collect();
+        let mut steps: Vec<Step> =
+            s.steps.iter().enumerate().filter(|(i, _)| !s.is_students(*i)).map(|(_, st)| st.clone()).collect();
         let shown = steps.len();
         let mut spans: Vec<Range<usize>> = Vec::new();
         let mut problems = Vec::new();
@@ -1240,6 +1259,7 @@ impl Loaded {
         Ok(l)
     }
 
+    /// Builds the world and the engine, ready to run.
     pub fn build(&self, seed: Option<u64>) -> Result<Sim, Box<ScenarioError>> {
         let seed = seed.unwrap_or(self.scenario.seed);
         let mut director = self.director_seeded(seed).map_err(|p| self.fail(vec![p]))?;
