@@ -383,3 +383,39 @@ fn vxlan_outer_udp_agrees_with_the_kernel() {
         assert_ne!(port("syn"), port("syn-ack"), "{}: a TCP connection's two directions", pcap.display());
     }
 }
+
+/// Who heard m1's ARP broadcasts among its macvlan siblings: (interface, direction, target).
+fn sibling_arps(pcap: &Path) -> Vec<String> {
+    let filter = "arp && arp.src.proto_ipv4 == 192.168.20.11 && frame.interface_name matches \"^m[234]/\"";
+    let out = tshark(
+        pcap,
+        &[
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.interface_name",
+            "-e",
+            "frame.packet_flags_direction",
+            "-e",
+            "arp.dst.proto_ipv4",
+        ],
+    );
+    let mut v: Vec<String> = out.lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+/// A bridge-mode macvlan's broadcast reaches its bridge-mode sibling and no private or VEPA
+/// one, as the kernel's capture shows (the simulator used to copy it to every sibling).
+#[test]
+fn a_bridge_mode_broadcast_reaches_bridge_mode_siblings_only() {
+    let r = root();
+    let sim = scratch("macvlan-modes-sim.pcapng");
+    let out = netsim(&["run", "traces/kernel/linux/macvlan-modes.ron", "-q", "--pcap", s(&sim)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let kernel = sibling_arps(&r.join("traces/kernel/linux/macvlan-modes.pcapng"));
+    assert!(!kernel.is_empty() && kernel.iter().all(|l| l.starts_with("m2/eth0")), "{kernel:?}");
+    assert_eq!(sibling_arps(&sim), kernel, "simulator (left) and kernel (right)");
+}

@@ -323,7 +323,12 @@ impl World {
                 .uppers
                 .iter()
                 .copied()
-                .filter(|u| *u != dev && matches!(self.dev(*u).kind, DevKind::Macvlan { .. }))
+                // Only bridge-mode siblings are switched to locally: macvlan_broadcast masks
+                // the siblings by the sender's mode, and a unicast goes to a sibling only if
+                // that sibling is in bridge mode (drivers/net/macvlan.c, macvlan_queue_xmit).
+                .filter(|u| {
+                    *u != dev && matches!(self.dev(*u).kind, DevKind::Macvlan { mode: MacvlanMode::Bridge, .. })
+                })
                 .collect();
             if dst.is_multicast() {
                 for s in siblings {
