@@ -1069,24 +1069,8 @@ impl World {
     }
 
     fn tcp_send_rst(&mut self, ns: NsId, info: &wire::Ipv4Info, seg: &TcpRepr, len: u32) {
-        let mut t = TcpRepr { sport: seg.dport, dport: seg.sport, rst: true, ..Default::default() };
-        if seg.ackf {
-            t.seq = seg.ack;
-        } else {
-            t.ackf = true;
-            t.ack = seg.seq.wrapping_add(len + seg.syn as u32 + seg.fin as u32);
-        }
         let Some((rt, _)) = self.route_output(ns, info.src, None) else { return };
-        let p = Ipv4Params {
-            src: info.dst,
-            dst: info.src,
-            proto: wire::PROTO_TCP,
-            ttl: defaults::TTL,
-            id: 0,
-            df: true,
-            tos: 0,
-        };
-        let f = wire::tcp_frame(&p, &t, &[]);
+        let f = reset_reply(info, seg, len);
         let dport = seg.dport;
         self.originate(|w| {
             w.note(|| Why::Local { what: format!("TCP RST: no socket on port {dport}") });
@@ -1351,6 +1335,31 @@ fn parse_url(url: &str) -> Result<(String, u16, String), String> {
         return Err(format!("curl: (3) URL using bad/illegal format or missing URL: {url}"));
     }
     Ok((host.to_string(), port, path))
+}
+
+/// The RST answering `seg` (carrying `len` bytes of data) from the address and port it was
+/// for (tcp_v4_send_reset; nf_send_reset builds the same): a segment with ACK set is answered
+/// at the sequence number it acknowledges, one without gets seq 0 and an ACK of everything it
+/// occupied (SYN, FIN, data); addresses swapped, TOS 0, ID 0, DF, the default TTL, window 0,
+/// no options.
+pub(crate) fn reset_reply(info: &wire::Ipv4Info, seg: &TcpRepr, len: u32) -> Vec<u8> {
+    let mut t = TcpRepr { sport: seg.dport, dport: seg.sport, rst: true, ..Default::default() };
+    if seg.ackf {
+        t.seq = seg.ack;
+    } else {
+        t.ackf = true;
+        t.ack = seg.seq.wrapping_add(len + seg.syn as u32 + seg.fin as u32);
+    }
+    let p = Ipv4Params {
+        src: info.dst,
+        dst: info.src,
+        proto: wire::PROTO_TCP,
+        ttl: defaults::TTL,
+        id: 0,
+        df: true,
+        tos: 0,
+    };
+    wire::tcp_frame(&p, &t, &[])
 }
 
 /// What iputils' ping prints after `From ADDR icmp_seq=N` for an ICMP error of this type and

@@ -269,8 +269,7 @@ impl World {
                 };
                 let v = self.nf_hook(ns, hook, &mut frame[wire::ETH_HLEN..], &mut meta, i, o);
                 if v != NfVerdict::Accept {
-                    self.drop_frame(br, &frame, || v.refusal(&format!("netfilter {hook:?} (bridged, br_netfilter)")));
-                    return self.nf_reject(ns, hook, v, &frame, &meta, ingress);
+                    return self.nf_refused(br, hook, v, &frame, &meta, ingress);
                 }
             }
         }

@@ -7,7 +7,7 @@ use crate::engine::SimTime;
 use crate::ipvs::{Forward, InOutcome, TcpFlags};
 use crate::netfilter::{AddrType, Hook, HookCtx, InputStage, Netfilter, PacketMeta, RejectWith, Verdict};
 use crate::trace::{Dir, Why};
-use crate::wire::{self, ArpRepr, IcmpError, Ipv4Params, Mac, TcpRepr};
+use crate::wire::{self, ArpRepr, IcmpError, Ipv4Params, Mac};
 use crate::world::{DevId, DevKind, Event, IfAddr, Neigh, NsId, Nud, World, defaults};
 
 /// What the namespace's local table says about an address (the `addrtype` match's view).
@@ -485,8 +485,7 @@ impl World {
         let mut meta = self.rx_meta.take().unwrap_or_default();
         let v = self.nf_hook(ns, Hook::Prerouting, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None);
         if v != NfVerdict::Accept {
-            self.drop_frame(dev, &frame, || v.refusal("netfilter PREROUTING"));
-            return self.nf_reject(ns, Hook::Prerouting, v, &frame, &meta, None);
+            return self.nf_refused(dev, Hook::Prerouting, v, &frame, &meta, None);
         }
         self.ip_rcv_finish(ns, dev, frame, meta)
     }
@@ -526,8 +525,7 @@ impl World {
         }
         let v = self.nf_hook(ns, Hook::Forward, &mut frame[wire::ETH_HLEN..], &mut meta, Some(in_dev), Some(r.dev));
         if v != NfVerdict::Accept {
-            self.drop_frame(in_dev, &frame, || v.refusal("netfilter FORWARD"));
-            return self.nf_reject(ns, Hook::Forward, v, &frame, &meta, None);
+            return self.nf_refused(in_dev, Hook::Forward, v, &frame, &meta, None);
         }
         if !self.netns(ns).ipvs.is_empty() {
             self.ipvs_out(ns, &mut frame, &mut meta);
@@ -554,23 +552,20 @@ impl World {
         if self.netns(ns).ipvs.is_empty() {
             let v = self.nf_hook(ns, Hook::Input, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None);
             if v != NfVerdict::Accept {
-                self.drop_frame(dev, &frame, || v.refusal("netfilter INPUT"));
-                return self.nf_reject(ns, Hook::Input, v, &frame, &meta, None);
+                return self.nf_refused(dev, Hook::Input, v, &frame, &meta, None);
             }
         } else {
             let ip = &mut frame[wire::ETH_HLEN..];
             let v = self.nf_hook_stage(ns, Hook::Input, Some(InputStage::BeforeIpvs), ip, &mut meta, Some(dev), None);
             if v != NfVerdict::Accept {
-                self.drop_frame(dev, &frame, || v.refusal("netfilter INPUT"));
-                return self.nf_reject(ns, Hook::Input, v, &frame, &meta, None);
+                return self.nf_refused(dev, Hook::Input, v, &frame, &meta, None);
             }
             let Some((frame2, meta2)) = self.ipvs_in(ns, dev, frame, meta) else { return };
             (frame, meta) = (frame2, meta2);
             let ip = &mut frame[wire::ETH_HLEN..];
             let v = self.nf_hook_stage(ns, Hook::Input, Some(InputStage::AfterIpvs), ip, &mut meta, Some(dev), None);
             if v != NfVerdict::Accept {
-                self.drop_frame(dev, &frame, || v.refusal("netfilter INPUT"));
-                return self.nf_reject(ns, Hook::Input, v, &frame, &meta, None);
+                return self.nf_refused(dev, Hook::Input, v, &frame, &meta, None);
             }
         }
         let Ok(info) = wire::ipv4_info(&frame[wire::ETH_HLEN..]) else { return };
@@ -690,8 +685,7 @@ impl World {
                 let ip = &mut frame[wire::ETH_HLEN..];
                 let v = self.nf_hook(ns, Hook::Output, ip, &mut meta, None, Some(r.dev));
                 if v != NfVerdict::Accept {
-                    self.drop_frame(r.dev, &frame, || v.refusal("netfilter OUTPUT"));
-                    self.nf_reject(ns, Hook::Output, v, &frame, &meta, None);
+                    self.nf_refused(r.dev, Hook::Output, v, &frame, &meta, None);
                     return None;
                 }
                 self.ip_finish_output(ns, r.dev, r.via.unwrap_or(real.0), frame, meta);
@@ -739,8 +733,7 @@ impl World {
         }
         let v = self.nf_hook(ns, Hook::Output, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(out_dev));
         if v != NfVerdict::Accept {
-            self.drop_frame(out_dev, &frame, || v.refusal("netfilter OUTPUT"));
-            return self.nf_reject(ns, Hook::Output, v, &frame, &meta, None);
+            return self.nf_refused(out_dev, Hook::Output, v, &frame, &meta, None);
         }
         let Ok(info) = wire::ipv4_info(&frame[wire::ETH_HLEN..]) else { return };
         let rt = if Some(info.dst) != dst0 {
@@ -787,8 +780,7 @@ impl World {
     fn ip_finish_output(&mut self, ns: NsId, dev: DevId, nexthop: Ipv4Addr, mut frame: Vec<u8>, mut meta: PacketMeta) {
         let v = self.nf_hook(ns, Hook::Postrouting, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(dev));
         if v != NfVerdict::Accept {
-            self.drop_frame(dev, &frame, || v.refusal("netfilter POSTROUTING"));
-            return self.nf_reject(ns, Hook::Postrouting, v, &frame, &meta, None);
+            return self.nf_refused(dev, Hook::Postrouting, v, &frame, &meta, None);
         }
         if matches!(self.dev(dev).kind, DevKind::Loopback) {
             self.lo_meta = Some(meta);
@@ -833,14 +825,29 @@ impl World {
         });
     }
 
-    /// The answer of a REJECT rule (net/ipv4/netfilter/ipt_REJECT.c, `reject_tg`), sent after the
-    /// caller recorded the drop of `frame` (the whole frame as it was at `hook`, with `meta`):
+    /// A hook refused `frame` (the whole frame as it was at `hook`, with `meta`): its drop is
+    /// recorded at `at`, then a REJECT is answered from `at`'s namespace (`nf_reject`).
+    pub(crate) fn nf_refused(
+        &mut self,
+        at: DevId,
+        hook: Hook,
+        v: NfVerdict,
+        frame: &[u8],
+        meta: &PacketMeta,
+        bridged_in: Option<DevId>,
+    ) {
+        let bridged = if bridged_in.is_some() { " (bridged, br_netfilter)" } else { "" };
+        self.drop_frame(at, frame, || v.refusal(&format!("netfilter {}{bridged}", hook.chain_name())));
+        self.nf_reject(self.dev(at).ns, hook, v, frame, meta, bridged_in)
+    }
+
+    /// The answer of a REJECT rule (net/ipv4/netfilter/ipt_REJECT.c, `reject_tg`):
     /// a TCP RST for `tcp-reset` (nf_reject_ipv4.c `nf_send_reset`), otherwise an ICMP
     /// destination unreachable of the rule's code (`nf_send_unreach`, which leaves the rest to
     /// `icmp_send`). Either comes from this namespace and is routed to the sender as any packet
     /// it makes; `bridged_in` is the bridge port a bridged frame came in on (br_netfilter).
     /// Does nothing unless `v` is a REJECT.
-    pub(crate) fn nf_reject(
+    fn nf_reject(
         &mut self,
         ns: NsId,
         hook: Hook,
@@ -915,30 +922,11 @@ impl World {
         if seg.rst {
             return;
         }
-        // nf_reject_ip_tcphdr_put: a segment with ACK set is answered at the sequence number it
-        // acknowledges; one without gets seq 0 and an ACK of everything it occupied (SYN, FIN,
-        // data). Window 0, no options.
-        let mut t = TcpRepr { sport: seg.dport, dport: seg.sport, rst: true, ..Default::default() };
-        if seg.ackf {
-            t.seq = seg.ack;
-        } else {
-            t.ackf = true;
-            t.ack = seg.seq.wrapping_add(seg.syn as u32 + seg.fin as u32 + payload.len() as u32);
-        }
-        // nf_reject_iphdr_put: addresses swapped, TOS 0, ID 0, DF, and the TTL of the route
-        // (ip4_dst_hoplimit: the namespace's ip_default_ttl).
-        let p = Ipv4Params {
-            src: info.dst,
-            dst: info.src,
-            proto: wire::PROTO_TCP,
-            ttl: defaults::TTL,
-            id: 0,
-            df: true,
-            tos: 0,
-        };
-        let mut rst = wire::tcp_frame(&p, &t, &[]);
         // ip_route_me_harder: routed to the sender from this namespace; no route, no RST.
         let Some((rt, _)) = self.route_output(ns, info.src, None) else { return };
+        // nf_reject_ip_tcphdr_put and nf_reject_iphdr_put build the RST the stack sends for a
+        // segment no socket wants (tcp_v4_send_reset).
+        let mut rst = crate::apps::reset_reply(info, &seg, payload.len() as u32);
         let now = self.now.as_nanos();
         let rmeta = self.netns_mut(ns).nf.reset_meta(meta, now);
         let (from, to) = ((info.dst, seg.dport), (info.src, seg.sport));
@@ -998,6 +986,7 @@ mod tests {
     use super::*;
     use crate::scenario::Loaded;
     use crate::sim::Sim;
+    use crate::wire::TcpRepr;
     use crate::{SimTime, Until};
 
     /// a (10.0.0.1) — r (10.0.0.254 | 10.0.1.254) — b (10.0.1.1), with `rules` ((ns, rule) in

@@ -94,12 +94,15 @@ fn the_tutorials_quiz_can_be_asked_and_answered() {
         let right = &question.choices[question.answer];
         match &q.ask {
             Ask::Choice { .. } => assert!(right.contains("VIP"), "{right}"),
-            // After DNAT the POST leaves docker_gwbridge by the port its FDB names for
-            // ingress_sbox's MAC.
+            // After DNAT the SYN is for ingress_sbox (172.18.0.2): it leaves docker_gwbridge by
+            // the port whose veth peer is in ingress_sbox, as the plan wires it.
             Ask::NextHop => {
-                let port = question.explain.split("docker_gwbridge: fdb ").nth(1).and_then(|s| s.split("port ").nth(1));
-                let port = port.expect("the bridge's FDB decides").split(';').next().unwrap_or_default();
-                assert_eq!(*right, format!("out of node1/{port}"), "{question:#?}");
+                let w = &sim.world;
+                let path = right.strip_prefix("out of ").expect("a device");
+                let (ns, dev) = path.split_once('/').expect("ns/dev");
+                let d = w.dev_by_name(w.ns_by_name(ns).expect("ns"), dev).expect("dev");
+                let sim_core::world::DevKind::Veth { peer, .. } = w.dev(d).kind else { panic!("{path} is no veth") };
+                assert_eq!(w.netns(w.dev(peer).ns).name, "node1:ingress_sbox", "{question:#?}");
             }
             Ask::Rule => {
                 assert!(right.contains("--dport 8001 -j DNAT --to-destination 172.18.0.2:8001"), "{question:#?}")
