@@ -1,8 +1,8 @@
 //! The hop log: one tcpdump-like line per frame leaving a device, with the reasons under it.
 
-use sim_core::trace::{Dir, Record};
+use sim_core::World;
+use sim_core::kernel::trace::{Dir, Record};
 use sim_core::wire::pretty;
-use sim_core::world::World;
 
 pub struct Printer {
     verbose: bool,

@@ -30,8 +30,8 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use clap::{Parser, Subcommand};
 use miette::{IntoDiagnostic, Result, miette};
 use sim_core::capture::Direction;
+use sim_core::kernel::show::What;
 use sim_core::scenario::{CaptureNames, Loaded};
-use sim_core::show::What;
 use sim_core::{SimTime, Until};
 
 #[derive(Parser)]
@@ -329,7 +329,7 @@ fn real_main() -> Result<()> {
                 let names: Vec<_> = sim.world.ns.iter().filter(|n| !n.dead).map(|n| n.name.as_str()).collect();
                 miette!(help = format!("namespaces: {}", names.join(", ")), "no namespace `{ns}` in {}", file.display())
             })?;
-            outln!("{}", sim_core::show::show(&sim.world, id, what).trim_end());
+            outln!("{}", sim_core::kernel::show::show(&sim.world, id, what).trim_end());
         }
         Cmd::Bench { which } => bench::run(which)?,
         Cmd::Oracle { file, seed, against, save, traces, force } => {
@@ -342,7 +342,7 @@ fn real_main() -> Result<()> {
             std::thread::park();
         },
         Cmd::Agent { nameserver, traffic } => {
-            let t: sim_core::apps::Traffic = ron::from_str(&traffic)
+            let t: sim_core::userland::apps::Traffic = ron::from_str(&traffic)
                 .map_err(|e| miette!(help = "a Traffic item in RON, as in a scenario's `traffic`", "agent: {e}"))?;
             let mut out = std::io::stdout().lock();
             netsim_netns::agent::run(&t, nameserver, &mut out).map_err(|e| miette!("agent: {e}"))?;
@@ -376,7 +376,7 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     let mut flows = netsim_netns::frames::Flows::new();
     for r in sim.records() {
         // On lo what leaves is what arrives, so the sent copy stands for the captured one.
-        if let (sim_core::trace::Dir::Tx, Some(dev), Some(f)) = (r.dir, r.dev, &r.frame) {
+        if let (sim_core::kernel::trace::Dir::Tx, Some(dev), Some(f)) = (r.dir, r.dev, &r.frame) {
             netsim_netns::frames::add(&mut flows, &sim.world.dev_path(dev), true, f);
         }
     }
@@ -681,7 +681,7 @@ fn not_stalled(sim: &sim_core::Sim) -> Result<()> {
 const CAPTURE_HELP: &str = "write --capture ns/iface[,ns/iface…]; ns/* for every interface of a namespace";
 
 /// Capture names that matched nothing, all in one error.
-fn missing_captures(names: &CaptureNames, w: &sim_core::world::World) -> Result<()> {
+fn missing_captures(names: &CaptureNames, w: &sim_core::World) -> Result<()> {
     let missing: Vec<String> = names.missing(w).into_iter().map(|(_, m)| m).collect();
     if missing.is_empty() {
         return Ok(());

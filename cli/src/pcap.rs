@@ -9,9 +9,10 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use miette::{Result, miette};
+use sim_core::World;
 use sim_core::capture::{Direction, PcapngWriter};
-use sim_core::trace::{Dir, Record};
-use sim_core::world::{DevId, World};
+use sim_core::kernel::DevId;
+use sim_core::kernel::trace::{Dir, Record};
 
 pub struct Writer {
     inner: PcapngWriter<BufWriter<Box<dyn Write>>>,
@@ -32,7 +33,7 @@ impl Writer {
         for r in recs {
             let (Some(dev), Some(frame), Dir::Tx | Dir::Rx) = (r.dev, r.frame.as_ref(), r.dir) else { continue };
             // On lo, libpcap drops the outgoing copy: each packet appears once, as it arrives.
-            if r.dir == Dir::Tx && matches!(w.dev(dev).kind, sim_core::world::DevKind::Loopback) {
+            if r.dir == Dir::Tx && matches!(w.dev(dev).kind, sim_core::kernel::DevKind::Loopback) {
                 continue;
             }
             let id = match self.ids.get(&dev) {

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use sim_core::capture::{Direction, PcapngWriter};
-use sim_core::trace::Dir;
+use sim_core::kernel::trace::Dir;
 
 use crate::app::EventFilter;
 use crate::panels::events::{self, RowCache};
@@ -21,13 +21,13 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
     let w = &session.sim.world;
     // Rows (which dissect every frame) only when a filter needs them.
     let mut cache = RowCache::default();
-    let rows = if filter.is_some() { cache.update(w) } else { &[] };
+    let rows = if filter.is_some() { cache.update(&session.sim) } else { &[] };
     let mut out = Vec::new();
     let mut pcap =
         PcapngWriter::new(&mut out, concat!("netsim-gui ", env!("CARGO_PKG_VERSION"))).map_err(|e| e.to_string())?;
-    let mut ids: Vec<(sim_core::world::DevId, u32)> = Vec::new();
+    let mut ids: Vec<(sim_core::kernel::DevId, u32)> = Vec::new();
     let mut n = 0;
-    for (i, r) in w.records.iter().enumerate() {
+    for (i, r) in session.sim.records().iter().enumerate() {
         let (Some(dev), Some(frame)) = (r.dev, r.frame.as_ref()) else { continue };
         let direction = match r.dir {
             Dir::Tx => Direction::Outbound,
@@ -35,7 +35,7 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
             _ => continue,
         };
         // As libpcap on lo: only the arriving copy.
-        if r.dir == Dir::Tx && matches!(w.dev(dev).kind, sim_core::world::DevKind::Loopback) {
+        if r.dir == Dir::Tx && matches!(w.dev(dev).kind, sim_core::kernel::DevKind::Loopback) {
             continue;
         }
         // With a filter, what the event list shows (arrivals only when it lists them).

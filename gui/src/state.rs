@@ -334,7 +334,7 @@ impl Session {
         if !n.is_multiple_of(self.checkpoint_every) || self.checkpoints.last().is_some_and(|c| c.at >= n) {
             return;
         }
-        let (sim, records) = (self.sim_without_records(), self.sim.world.records.len());
+        let (sim, records) = (self.sim.without_records(), self.sim.records().len());
         self.checkpoints.push(Checkpoint { at: n, sim, records });
         if self.checkpoints.len() > MAX_CHECKPOINTS {
             self.checkpoint_every *= 2;
@@ -343,23 +343,12 @@ impl Session {
         }
     }
 
-    /// A copy of the simulator without its trace records, which only grow: whoever restores
-    /// it takes the live list cut to the copy's length.
-    fn sim_without_records(&mut self) -> Sim {
-        let records = std::mem::take(&mut self.sim.world.records);
-        let copy = self.sim.clone();
-        self.sim.world.records = records;
-        copy
-    }
-
     /// Puts back the checkpoint at or before `n` events (the one at 0 is never removed).
     fn rewind(&mut self, n: u64) {
-        let Some(cp) = self.checkpoints.iter().rev().find(|c| c.at <= n).cloned() else { return };
-        let mut records = std::mem::take(&mut self.sim.world.records);
-        records.truncate(cp.records);
-        self.sim = cp.sim;
-        self.sim.world.records = records;
-        self.outcomes.truncate(cp.at as usize);
+        let Some(cp) = self.checkpoints.iter().rev().find(|c| c.at <= n) else { return };
+        let at = cp.at;
+        self.sim.restore(&cp.sim, cp.records);
+        self.outcomes.truncate(at as usize);
     }
 
     /// Runs events until one of the scenario's steps has run (or the end); returns how many ran.
@@ -411,7 +400,7 @@ impl Session {
         }
         let here = self.position();
         // Check on a copy, with the commands already typed here, so a rejected one changes nothing.
-        let mut probe = self.sim_without_records();
+        let mut probe = self.sim.without_records();
         let typed_here: Vec<Typed> = self.typed.iter().filter(|t| t.at_events == here).cloned().collect();
         guarded(move || {
             for t in &typed_here {
@@ -505,11 +494,9 @@ impl Session {
         }
         let here = self.position();
         self.grading.attempted = Some(here);
-        // The records stay the session's: the grader reads them, its probes make their own.
-        let records = std::mem::take(&mut self.sim.world.records);
+        // The grader reads the session's records; its probes make their own.
         let sim = &mut self.sim;
-        let r = guarded(|| grade::now(sim, &records, &exps));
-        self.sim.world.records = records;
+        let r = guarded(|| grade::now(sim, &exps));
         match r {
             Ok(r) => {
                 self.grading.now = Some((here, r));
@@ -621,7 +608,7 @@ fn grade_file_run(loaded: &Loaded) -> Result<Report, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::show::{What, show};
+    use sim_core::kernel::show::{What, show};
 
     /// The tutorial with its quiz off: these tests run it through, stopping for nothing.
     fn tutorial() -> Session {
@@ -634,8 +621,8 @@ mod tests {
     /// Everything a panel can show of a state: each record, and each namespace's tables.
     fn fingerprint(sim: &Sim) -> Vec<String> {
         let w = &sim.world;
-        let mut out: Vec<String> = w
-            .records
+        let mut out: Vec<String> = sim
+            .records()
             .iter()
             .map(|r| format!("{} {} {:?} {:?} {:?} {:?}", r.event.0, r.time, r.dev, r.dir, r.frame, r.why))
             .collect();
@@ -764,7 +751,7 @@ mod tests {
         s.go_to(40_000);
         assert!(s.checkpoints.len() <= MAX_CHECKPOINTS + 1, "{} checkpoints", s.checkpoints.len());
         assert!(s.checkpoint_every > CHECKPOINT_EVERY, "the spacing doubled");
-        assert!(s.checkpoints.iter().all(|c| c.sim.world.records.is_empty()));
+        assert!(s.checkpoints.iter().all(|c| c.sim.records().is_empty()));
         let want = fingerprint(&s.sim);
         s.go_to(12_345);
         s.go_to(40_000);
@@ -780,14 +767,14 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"));
         let before = fingerprint(&s.sim);
         // A world whose applications vanished: the next application timer indexes nothing.
-        s.sim.world.apps.clear();
+        s.sim.world.user.apps.clear();
         s.run_to_end();
         let f = s.fault.clone().expect("the panic is kept as a fault");
         assert!(f.message.contains("index out of bounds"), "{f}");
         assert_eq!(s.position(), f.at_events);
         assert!(s.at_end() && s.step().is_none());
         // The state shown is the one replayed from a checkpoint, not the broken one.
-        assert!(!s.sim.world.apps.is_empty());
+        assert!(!s.sim.world.user.apps.is_empty());
         s.go_to(0);
         assert_eq!(fingerprint(&s.sim), before);
     }

@@ -107,8 +107,8 @@ fn a_vxlan_frame_shows_its_inner_frame_and_why() {
         .click_accesskit();
     h.run_steps(2);
     let rec = h.state().view.record.expect("clicking a line selects its record");
-    let w = &h.state().session.as_ref().unwrap().sim.world;
-    assert!(w.records[rec].frame.is_some());
+    let w = h.state().session.as_ref().unwrap().sim.records();
+    assert!(w[rec].frame.is_some());
     // The inspector: the outer VXLAN layer, the inner Ethernet/IPv4 marked inner, and why.
     assert!(on_screen(&h, "VXLAN"), "the VXLAN layer");
     assert!(texts(&h, "(inner)").len() >= 2, "inner Ethernet and IPv4 layers: {:?}", texts(&h, "(inner)"));
@@ -121,8 +121,8 @@ fn a_vxlan_frame_shows_its_inner_frame_and_why() {
         .click_accesskit();
     h.run_steps(2);
     let cause = h.state().view.record.expect("the cause is selected");
-    let w = &h.state().session.as_ref().unwrap().sim.world;
-    assert_eq!(Some(w.records[cause].event), w.records[rec].cause, "the selected hop is the one that led here");
+    let w = h.state().session.as_ref().unwrap().sim.records();
+    assert_eq!(Some(w[cause].event), w[rec].cause, "the selected hop is the one that led here");
     assert!(cause < rec);
 }
 
@@ -251,7 +251,7 @@ fn a_simulator_panic_is_shown_in_the_window_not_a_crash() {
     let mut h = harness(NetsimApp::open(&scenario("scenarios/linux/bridge-two-namespaces.ron")));
     let s = h.state_mut().session.as_mut().unwrap();
     s.go_to(10);
-    s.sim.world.apps.clear();
+    s.sim.world.user.apps.clear();
     h.get_by_label("End").click();
     h.run_steps(2);
     assert!(on_screen(&h, "error: the simulator failed on event"), "the fault is on screen");

@@ -2,7 +2,7 @@
 //! network namespace it is started in. Servers (embedded DNS, the webapp, MySQL, plain
 //! listeners) run until killed; clients (ping, curl, mysql, nslookup, senders) exit when done.
 //!
-//! It speaks the same sans-IO protocols as the simulator (`sim_core::proto`) and prints the
+//! It speaks the same sans-IO protocols as the simulator (`sim_core::userland::proto`) and prints the
 //! same lines, so a run on the kernel can be compared with the simulation line by line. Only
 //! timings differ (`time=` of ping), and the comparison normalises them.
 
@@ -10,9 +10,9 @@ use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use sim_core::apps::{DnsZones, MysqlTarget, Traffic};
 use sim_core::docker::EMBEDDED_DNS;
-use sim_core::proto::{dns, http, mysql, webapp};
+use sim_core::userland::apps::{DnsZones, MysqlTarget, Traffic};
+use sim_core::userland::proto::{dns, http, mysql, webapp};
 
 /// glibc's resolver: 5 s per try, 2 tries.
 const DNS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -213,7 +213,7 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
                         if q.len() >= qihl + 8 && u16::from_be_bytes([q[qihl + 4], q[qihl + 5]]) == ident {
                             errors += 1;
                             let seq = u16::from_be_bytes([q[qihl + 6], q[qihl + 7]]);
-                            let what = sim_core::apps::icmp_error_text(icmp[0], icmp[1]);
+                            let what = sim_core::kernel::sock::icmp_error_text(icmp[0], icmp[1]);
                             writeln!(out, "From {from} icmp_seq={seq} {what}")?;
                         }
                     }
@@ -264,7 +264,7 @@ fn udp_listen(port: u16, echo: bool, out: &mut dyn Write) -> io::Result<()> {
     let mut buf = [0u8; 65536];
     loop {
         let (n, from) = sock.recv_from(&mut buf)?;
-        writeln!(out, "udp :{port} received {n} bytes from {from}: {}", sim_core::apps::printable(&buf[..n]))?;
+        writeln!(out, "udp :{port} received {n} bytes from {from}: {}", sim_core::wire::printable(&buf[..n]))?;
         out.flush()?;
         if echo {
             sock.send_to(&buf[..n], from)?;
@@ -293,7 +293,7 @@ fn udp_send(
             writeln!(
                 out,
                 "udp :{port} got a reply of {n} bytes from {from}: {}",
-                sim_core::apps::printable(&buf[..n])
+                sim_core::wire::printable(&buf[..n])
             )?;
         }
         if i + 1 < count {
@@ -312,7 +312,7 @@ fn tcp_listen(port: u16, reply: Option<&str>, close: bool, out: &mut dyn Write) 
         let (peer, local) = (s.peer_addr()?, s.local_addr()?);
         let mut buf = [0u8; 65536];
         let n = s.read(&mut buf)?;
-        writeln!(out, "tcp {local} received {n} bytes from {peer}: {}", sim_core::apps::printable(&buf[..n]))?;
+        writeln!(out, "tcp {local} received {n} bytes from {peer}: {}", sim_core::wire::printable(&buf[..n]))?;
         out.flush()?;
         if let Some(r) = reply {
             s.write_all(r.as_bytes())?;
@@ -342,7 +342,7 @@ fn tcp_connect(dst: Ipv4Addr, dport: u16, send: &[u8], close: bool, out: &mut dy
     if let Ok(n) = s.read(&mut buf)
         && n > 0
     {
-        writeln!(out, "tcp {me} received {n} bytes from {to}: {}", sim_core::apps::printable(&buf[..n]))?;
+        writeln!(out, "tcp {me} received {n} bytes from {to}: {}", sim_core::wire::printable(&buf[..n]))?;
     }
     if close {
         let _ = s.shutdown(Shutdown::Both);
@@ -357,7 +357,7 @@ fn connect_error(e: &io::Error) -> &'static str {
         _ if e.raw_os_error() == Some(113) => "No route to host",
         _ if e.raw_os_error() == Some(101) => "Network is unreachable",
         // What else an ICMP error about the SYN can end a connect() with (tcp_v4_err), in the
-        // words of sim_core::apps::tcp_connect_icmp_error.
+        // words of sim_core::userland::apps::tcp_connect_icmp_error.
         _ if e.raw_os_error() == Some(92) => "Protocol not available",
         _ if e.raw_os_error() == Some(95) => "Operation not supported",
         _ if e.raw_os_error() == Some(112) => "Host is down",

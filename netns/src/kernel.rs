@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal};
 
-use sim_core::apps::{DnsZones, Traffic};
 use sim_core::director::StepLog;
+use sim_core::kernel::reconf::PlanDelta;
 use sim_core::plan::Plan;
-use sim_core::reconf::PlanDelta;
+use sim_core::userland::apps::{DnsZones, Traffic};
 
 use crate::capture::{Capture, Frame};
 use crate::realise::{self, Error, Realised};

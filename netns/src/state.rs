@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use sim_core::World;
-use sim_core::world::{DevKind, Nud};
+use sim_core::kernel::{DevKind, Nud};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NsState {

@@ -493,7 +493,7 @@ fn a_bridge_is_full_where_the_kernel_says_so() {
         }
         p
     };
-    let max = sim_core::world::defaults::BR_MAX_PORTS;
+    let max = sim_core::kernel::defaults::BR_MAX_PORTS;
     let fits = ports(max);
     sim_core::World::from_plan(&fits, 1).expect("the simulator takes the ports the kernel takes");
     let r = realise::realise(&fits, "tfull").unwrap_or_else(|e| panic!("the kernel takes {max} ports: {e}"));

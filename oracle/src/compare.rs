@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 use sim_core::Sim;
 use sim_core::director::StepLog;
-use sim_core::trace::Dir;
-use sim_core::world::DevKind;
+use sim_core::kernel::DevKind;
+use sim_core::kernel::trace::Dir;
 
 use crate::record::{NsRecord, Record};
 use crate::replay::{docker_if, qualified};
@@ -112,7 +112,7 @@ pub fn sim_side(mut sim: Sim, host: &str) -> SimSide {
             let via = r.via.map(|v| format!(" via {v}")).unwrap_or_default();
             st.routes.push(format!("{dst}{via} dev {dev}"));
         }
-        let save = sim_core::show::show(w, n.id, sim_core::show::What::Iptables);
+        let save = sim_core::kernel::show::show(w, n.id, sim_core::kernel::show::What::Iptables);
         if is_host {
             host_iptables = qualified(&save);
         } else {

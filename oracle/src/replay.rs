@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sim_core::apps::Traffic;
 use sim_core::director::StepLog;
 use sim_core::docker::cli::{self, DockerCommand};
 use sim_core::scenario::Loaded;
+use sim_core::userland::apps::Traffic;
 
 use netsim_netns::capture::{Capture, Frame};
 

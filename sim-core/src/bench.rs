@@ -3,11 +3,12 @@
 
 use std::net::Ipv4Addr;
 
-use crate::apps::{App, AppKind, Traffic};
+use crate::World;
 use crate::engine::SimTime;
+use crate::kernel::Event;
 use crate::plan::{AddrPlan, Link, NsPlan, Plan};
 use crate::sim::Sim;
-use crate::world::{Event, World};
+use crate::userland::apps::{App, AppKind, Traffic};
 
 /// Parameters of the LAN benchmark: N hosts on one learning bridge, each sending P UDP
 /// datagrams of `size` bytes, `interval` apart, to one random other host, starting at a
@@ -180,7 +181,12 @@ pub fn overlay(cfg: Overlay) -> Sim {
 /// Datagrams the benchmark's port-9 sockets received, as ns-3's UdpServers count them (the
 /// stack's own `delivered` also counts the VXLAN packets a host decapsulates).
 pub fn received(sim: &Sim) -> u64 {
-    sim.world.apps.iter().map(|a| if let AppKind::UdpListen { received, .. } = a.kind { received } else { 0 }).sum()
+    sim.world
+        .user
+        .apps
+        .iter()
+        .map(|a| if let AppKind::UdpListen { received, .. } = a.kind { received } else { 0 })
+        .sum()
 }
 
 /// A UDP client of the benchmarks: `count` datagrams to `dst`:9 from `ns`, starting at a
@@ -189,8 +195,8 @@ fn bench_client(w: &mut World, ns: &str, dst: Ipv4Addr, size: usize, count: u32,
     let nsid = w.ns_by_name(ns).expect("the benchmark made it");
     let start = SimTime(w.rng.range(0, 999_999_999));
     let sport = w.ephemeral_port();
-    let app = w.apps.len();
-    w.apps.push(App {
+    let app = w.user.apps.len();
+    w.user.apps.push(App {
         ns: nsid,
         kind: AppKind::BenchUdp { dst, dport: 9, sport, size, count, interval, sent: 0 },
         done: false,

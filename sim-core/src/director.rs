@@ -11,15 +11,16 @@ use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
-use crate::apps::{DnsZone, DnsZones, Traffic};
+use crate::World;
 use crate::docker::cli;
 use crate::docker::engine::{Container, ContainerKind, Engine, EngineError};
 use crate::docker::era::EngineSpec;
 use crate::docker::ipam::Ipv4Prefix;
 use crate::docker::swarm::Swarm;
 use crate::engine::SimTime;
+use crate::kernel::{Map, PlanError, Set};
 use crate::plan::{AddrPlan, Ipv4Net, Link, NsPlan, Plan};
-use crate::world::{Map, PlanError, Set, World};
+use crate::userland::apps::{DnsZone, DnsZones, Traffic};
 
 /// A machine on the scenario's LAN: a namespace with `eth0` on the LAN switch, and (unless
 /// `docker: false`) a Docker Engine.
@@ -122,7 +123,7 @@ pub struct StepLog {
     /// program's own status is known only when it ends).
     pub status: u8,
     /// The plan change the step made.
-    pub delta: Option<crate::reconf::PlanDelta>,
+    pub delta: Option<crate::kernel::reconf::PlanDelta>,
     /// Processes the step started: new sandboxes' servers and announcements, then its
     /// client program (which the next step waits for).
     pub started: Vec<Traffic>,
@@ -148,7 +149,7 @@ pub struct StepError {
 pub struct Checked {
     pub failures: Vec<StepError>,
     pub errors: Vec<StepError>,
-    pub deltas: Vec<Option<crate::reconf::PlanDelta>>,
+    pub deltas: Vec<Option<crate::kernel::reconf::PlanDelta>>,
 }
 
 /// The namespace and bridge of the LAN switch the hosts plug into.
@@ -173,7 +174,7 @@ pub struct Director {
     /// What each of the file's steps changes in the plan, as the load check found it
     /// (`check_all`): the run applies these rather than compiling and diffing the whole
     /// plan again. Dropped once a typed command makes the run leave the file's path.
-    prepared: Option<Arc<Vec<Option<crate::reconf::PlanDelta>>>>,
+    prepared: Option<Arc<Vec<Option<crate::kernel::reconf::PlanDelta>>>>,
     /// Debug builds keep the plan compiled at every step, to check `prepared` against it.
     #[cfg(debug_assertions)]
     shadow_plan: Plan,
@@ -386,14 +387,18 @@ impl Director {
 
     /// Lets the run apply the deltas the load check found (`check_all` of this director's
     /// copy, with the same seed) instead of computing each again.
-    pub fn prepare(&mut self, deltas: Option<Arc<Vec<Option<crate::reconf::PlanDelta>>>>) {
+    pub fn prepare(&mut self, deltas: Option<Arc<Vec<Option<crate::kernel::reconf::PlanDelta>>>>) {
         self.prepared = deltas;
     }
 
     /// A step's control-plane part: the daemon's answer, and the plan it leads to must be one
     /// the world can build. The world of the previous check takes the step's delta, as the
     /// run will, so checking a file costs what its steps change, not the world once per step.
-    fn dry_run(&mut self, step: &Step, world: &mut Option<World>) -> Result<Option<crate::reconf::PlanDelta>, Dry> {
+    fn dry_run(
+        &mut self,
+        step: &Step,
+        world: &mut Option<World>,
+    ) -> Result<Option<crate::kernel::reconf::PlanDelta>, Dry> {
         let exited = self.finish_foreground();
         let out = self.command(step, SimTime::ZERO);
         if !exited && !matches!(out, Ok(Outcome::Changed(_) | Outcome::Foreground { .. })) {
@@ -553,7 +558,11 @@ impl Director {
     }
 
     /// Applies the daemons' new plan to the world and starts the servers of new sandboxes.
-    fn realise(&mut self, world: &mut World, prepared: Option<crate::reconf::PlanDelta>) -> Result<Effects, PlanError> {
+    fn realise(
+        &mut self,
+        world: &mut World,
+        prepared: Option<crate::kernel::reconf::PlanDelta>,
+    ) -> Result<Effects, PlanError> {
         #[cfg(debug_assertions)]
         let used_prepared = prepared.is_some();
         let delta = match prepared {
@@ -638,7 +647,11 @@ impl Director {
 
     /// v28+: every new sandbox interface with an address is announced by dockerd with unsolicited
     /// ARP requests (docs/docker-model.md *On the wire*; `Era::unsolicited_arps`, none in 20.10).
-    fn announce(&mut self, world: &mut World, delta: &crate::reconf::PlanDelta) -> Result<Vec<Traffic>, PlanError> {
+    fn announce(
+        &mut self,
+        world: &mut World,
+        delta: &crate::kernel::reconf::PlanDelta,
+    ) -> Result<Vec<Traffic>, PlanError> {
         let mut started = Vec::new();
         let n = self.engine_spec.version.unsolicited_arps();
         let sandbox =
@@ -659,7 +672,13 @@ impl Director {
             if n == 0 || self.announced.contains(x) {
                 continue;
             }
-            let t = Traffic::Announce { at: world.now, ns: x.0.clone(), dev: x.1.clone(), count: n };
+            let t = Traffic::Announce {
+                at: world.now,
+                ns: x.0.clone(),
+                dev: x.1.clone(),
+                count: n,
+                interval: crate::docker::era::UNSOLICITED_ARP_GAP,
+            };
             world.add_traffic(&t).map_err(|m| PlanError::new(m, &x.0))?;
             started.push(t);
             self.announced.insert(x.clone());
@@ -691,7 +710,7 @@ impl Director {
         let in_container = c.is_some_and(|c| c.mode != crate::docker::engine::SandboxMode::Host);
         let fail = |message: String, status: u8| Failure { message, status, unmodelled: false };
         match tool {
-            Tool::Show(what) => Ok(crate::show::show(world, ns, *what)),
+            Tool::Show(what) => Ok(crate::kernel::show::show(world, ns, *what)),
             // Docker's default capabilities leave NET_ADMIN out: iptables cannot read the rules.
             Tool::IptablesSave | Tool::IptablesRules { .. } if in_container => Err(fail(
                 "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)"
@@ -705,7 +724,7 @@ impl Director {
             Tool::Cat { prog, files } => {
                 let host_resolv: String = world
                     .ns_by_name(host)
-                    .and_then(|h| world.resolver.get(&h))
+                    .and_then(|h| world.user.resolver.get(&h))
                     .map(|ip| format!("nameserver {ip}\n"))
                     .unwrap_or_default();
                 let host_hosts = crate::tools::host_etc_hosts(host);
@@ -1089,7 +1108,7 @@ impl Director {
 /// What applying a step did, for its `StepLog`.
 #[derive(Default)]
 struct Effects {
-    delta: Option<crate::reconf::PlanDelta>,
+    delta: Option<crate::kernel::reconf::PlanDelta>,
     started: Vec<Traffic>,
     dns: Vec<(String, DnsZones)>,
     zones: Vec<Arc<DnsZone>>,
@@ -1114,7 +1133,7 @@ enum Outcome {
 enum Dry {
     /// The command fails as a command: the run shows it and goes on (with the plan change
     /// of a foreground container's exit that came before it, if any).
-    Failed(Failure, Option<Box<crate::reconf::PlanDelta>>),
+    Failed(Failure, Option<Box<crate::kernel::reconf::PlanDelta>>),
     /// The command's effect is a plan the simulator cannot build.
     Invalid(String),
 }

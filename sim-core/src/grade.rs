@@ -10,12 +10,12 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
-use crate::apps::Traffic;
+use crate::World;
 use crate::engine::SimTime;
+use crate::kernel::trace::{Dir, Record, Why};
 use crate::lesson::{Check, Expectation};
 use crate::sim::Sim;
-use crate::trace::{Dir, Record, Why};
-use crate::world::World;
+use crate::userland::apps::Traffic;
 
 /// How long a probe waits for its answer (simulated time): past ARP's three probes and the
 /// first SYN retransmission, as `nc -w 5` would.
@@ -272,7 +272,7 @@ pub fn run(mut sim: Sim, exps: &[Expectation], at_end: bool, until: Option<SimTi
         let Some(o) = sim.step() else { break };
         g.observe(sim, &sim.records()[o.records.clone()]);
         // Graded runs keep no trace behind them: the tallies hold what the checks need.
-        if sim.world.records.len() > 4096 {
+        if sim.records().len() > 4096 {
             sim.take_records();
         }
     }
@@ -283,9 +283,9 @@ pub fn run(mut sim: Sim, exps: &[Expectation], at_end: bool, until: Option<SimTi
 
 /// Grades a run as it stands now, every check at once (an exercise in the GUI after each
 /// typed command): `records` are the run's records from its start.
-pub fn now(sim: &mut Sim, records: &[Record], exps: &[Expectation]) -> Report {
+pub fn now(sim: &mut Sim, exps: &[Expectation]) -> Report {
     let mut g = Grader::new(exps, true);
-    g.observe(sim, records);
+    g.observe(sim, sim.records());
     // Looks that could change the lab probe a copy of their own; the others only read.
     g.finish(sim)
 }
@@ -433,7 +433,8 @@ fn look(sim: &mut Sim, check: &Check) -> Result<(bool, String), String> {
             let w = &sim.world;
             let ns = w.ns_by_name(&ns_name).ok_or_else(|| format!("no namespace `{ns_name}`"))?;
             let t = table.as_deref().unwrap_or("filter");
-            let table = crate::netfilter::Table::from_name(t).ok_or_else(|| format!("no iptables table `{t}`"))?;
+            let table =
+                crate::kernel::netfilter::Table::from_name(t).ok_or_else(|| format!("no iptables table `{t}`"))?;
             let nf = &w.netns(ns).nf;
             let (pkts, what) = match rule {
                 Some(want) => {
@@ -456,9 +457,9 @@ fn look(sim: &mut Sim, check: &Check) -> Result<(bool, String), String> {
         }
         Check::Table { on, container, show, contains, seen } => {
             let ns_name = namespace(sim, on, container.as_deref())?;
-            let what: crate::show::What = show.parse()?;
+            let what: crate::kernel::show::What = show.parse()?;
             let ns = sim.world.ns_by_name(&ns_name).ok_or_else(|| format!("no namespace `{ns_name}`"))?;
-            let text = crate::show::show(&sim.world, ns, what);
+            let text = crate::kernel::show::show(&sim.world, ns, what);
             let words: Vec<&str> = contains.split_whitespace().collect();
             // Whole words: `10.0.0.1` must not match `10.0.0.10`.
             let hit = text.lines().find(|l| words.iter().all(|w| l.split_whitespace().any(|x| x == *w)));
@@ -513,7 +514,7 @@ fn run_probe(p: &mut Sim, wait: SimTime, mut done: impl FnMut(&World) -> bool) {
 fn lookup(sim: &mut Sim, ns: &str, name: &str) -> Result<(Vec<Ipv4Addr>, String), String> {
     let mut p = sim.probe();
     let app = p.start(&Traffic::Nslookup { at: p.now(), ns: ns.into(), name: name.into() })?;
-    run_probe(&mut p, COMMAND_WAIT, |w| w.apps[app].done);
+    run_probe(&mut p, COMMAND_WAIT, |w| w.user.apps[app].done);
     let lines = probe_lines(&p, ns);
     // nslookup prints the server's address first, then `Name:` and the answers.
     let answers = lines.iter().skip_while(|l| !l.starts_with("Name:"));
@@ -534,10 +535,10 @@ fn reach(sim: &mut Sim, ns: &str, to: &str, port: Option<u16>) -> Result<(bool, 
             size: 56,
         };
         let app = p.start(&t)?;
-        run_probe(&mut p, PROBE_WAIT, |w| w.apps[app].done);
+        run_probe(&mut p, PROBE_WAIT, |w| w.user.apps[app].done);
         // The probe's own count of replies: another ping in the namespace prints the same
         // kind of lines.
-        let received = matches!(p.world.apps[app].kind, crate::apps::AppKind::Ping { received, .. } if received > 0);
+        let received = matches!(p.world.user.apps[app].kind, crate::userland::apps::AppKind::Ping { received, .. } if received > 0);
         let lines = probe_lines(&p, ns);
         let said = |reply: bool| lines.iter().rev().find(|l| l.contains("bytes from") == reply);
         return Ok(match (received, said(true)) {
@@ -561,8 +562,9 @@ fn reach(sim: &mut Sim, ns: &str, to: &str, port: Option<u16>) -> Result<(bool, 
     // SYN_SENT it is connected; gone while the program ends, it was refused or timed out.
     let mut connected = false;
     run_probe(&mut p, PROBE_WAIT, |w| {
-        connected |= w.netns(ns_id).tcp.values().any(|c| c.app == app && c.state != crate::apps::TcpState::SynSent);
-        connected || w.apps[app].done
+        connected |=
+            w.netns(ns_id).tcp.values().any(|c| c.owner == app && c.state != crate::kernel::tcp::TcpState::SynSent);
+        connected || w.user.apps[app].done
     });
     let target = format!("{dst}:{port}:");
     let lines = probe_lines(&p, ns);
@@ -578,7 +580,7 @@ fn reach(sim: &mut Sim, ns: &str, to: &str, port: Option<u16>) -> Result<(bool, 
 /// printed until it ended.
 fn command(sim: &mut Sim, on: &str, run: &str) -> Result<String, String> {
     let mut p = sim.probe();
-    let apps_before = p.world.apps.len();
+    let apps_before = p.world.user.apps.len();
     let printed = p.run_command(on, run)?;
     // The programs the command started (a client in a container, on the host); a command
     // that only looks printed all it prints already.
@@ -596,7 +598,7 @@ fn command(sim: &mut Sim, on: &str, run: &str) -> Result<String, String> {
         return Ok(out);
     }
     let from = p.records().len();
-    run_probe(&mut p, COMMAND_WAIT, |w| w.apps[apps_before..].iter().filter(|a| a.done).count() >= clients.len());
+    run_probe(&mut p, COMMAND_WAIT, |w| w.user.apps[apps_before..].iter().filter(|a| a.done).count() >= clients.len());
     for r in &p.records()[from..] {
         let (Dir::App, Some(Why::App(t))) = (r.dir, r.why.last()) else { continue };
         if clients.iter().any(|ns| *ns == p.world.netns(r.ns).name) {

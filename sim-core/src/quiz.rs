@@ -10,9 +10,10 @@
 
 use serde::Serialize;
 
+use crate::World;
+use crate::kernel::DevKind;
+use crate::kernel::trace::{Dir, Record, Why};
 use crate::lesson::{Ask, Quiz};
-use crate::trace::{Dir, Record, Why};
-use crate::world::{DevKind, World};
 
 /// Choices a question offers at most.
 const CHOICES: usize = 4;

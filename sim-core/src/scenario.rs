@@ -15,14 +15,14 @@ use std::sync::Arc;
 use miette::{Diagnostic, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use serde::{Deserialize, Serialize};
 
-use crate::apps::Traffic;
+use crate::World;
 use crate::director::{Director, HostSpec, LAN_BRIDGE, LAN_NS, Step};
 pub use crate::docker::era::{EngineSpec, Era};
 use crate::engine::SimTime;
 use crate::plan::{Link, Plan};
 use crate::sim::Sim;
 use crate::spans::SpanIndex;
-use crate::world::World;
+use crate::userland::apps::Traffic;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -100,10 +100,7 @@ const MAX_REPORTED: usize = 100;
 /// headers; iputils `ping/ping.c` refuses more with these words.
 pub const PING_MAX_SIZE: usize = 65507;
 
-/// Most packets one traffic item sends. The kernel sets no limit (iputils takes `-c` up to
-/// LONG_MAX); the simulator does, so that a typo such as `count: 4294967295` is an error at
-/// load and not a run that never ends.
-pub const MAX_COUNT: u32 = 100_000;
+pub use crate::userland::apps::MAX_COUNT;
 
 /// Ethernet-like devices: `ETH_MIN_MTU` and `ETH_MAX_MTU` (`include/uapi/linux/if_ether.h`).
 /// `ether_setup` sets the minimum; veth (`drivers/net/veth.c`), bridge
@@ -424,7 +421,7 @@ pub struct Loaded {
 
 /// What a file that loads brings besides its scenario: each step's plan change, and the
 /// warnings about its steps.
-type Validated = (Vec<Option<crate::reconf::PlanDelta>>, Vec<Problem>);
+type Validated = (Vec<Option<crate::kernel::reconf::PlanDelta>>, Vec<Problem>);
 
 /// The load check's deltas (`Director::check_all`), valid for exactly these inputs.
 struct Prepared {
@@ -433,7 +430,7 @@ struct Prepared {
     steps: Vec<Step>,
     plan: Plan,
     engine: crate::docker::era::EngineSpec,
-    deltas: Arc<Vec<Option<crate::reconf::PlanDelta>>>,
+    deltas: Arc<Vec<Option<crate::kernel::reconf::PlanDelta>>>,
 }
 
 impl Prepared {
@@ -1030,12 +1027,12 @@ impl Loaded {
                     let m = "give one of `at_least` and `count`, and neither with `seen: false`".to_string();
                     out.push(self.at(&p("check"), m, "this check", None));
                 }
-                Check::Counter { table: Some(t), .. } if crate::netfilter::Table::from_name(t).is_none() => {
+                Check::Counter { table: Some(t), .. } if crate::kernel::netfilter::Table::from_name(t).is_none() => {
                     let m = format!("no iptables table `{}`", echo(t));
                     out.push(self.at(&p("check.table"), m, "this table", Some("filter, nat, mangle or raw".into())));
                 }
                 Check::Table { show, .. } => {
-                    if let Err(m) = show.parse::<crate::show::What>() {
+                    if let Err(m) = show.parse::<crate::kernel::show::What>() {
                         out.push(self.at(&p("check.show"), m, "this table", None));
                     }
                 }

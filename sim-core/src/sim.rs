@@ -1,12 +1,18 @@
-//! The engine loop: pops one event at a time, lets the world process it, and queues what it
-//! scheduled with the current event as cause.
+//! The event loop: pops one event at a time, hands it to the kernel (a frame, a timer), to
+//! the programs (their timers) or to the director (a scenario's step), queues what it
+//! scheduled with the current event as cause, and appends what it recorded to the trace.
+//!
+//! The trace is the run's append-only log and lives here, not in the kernel: the kernel
+//! hands over each event's records when the event is over, so a copy of the run (a GUI
+//! checkpoint, a grader's probe) is a copy of its state plus a position in the log.
 
 use std::ops::Range;
 
 use crate::director::Director;
 use crate::engine::{EventId, EventQueue, SimTime};
-use crate::trace::Record;
-use crate::world::{DevId, Event, World};
+use crate::kernel::trace::Record;
+use crate::kernel::{DevId, Event, NsId, Userland};
+use crate::userland::{Programs, World};
 
 /// Sentinel cause of events scheduled before the run (a plain id keeps queue entries small).
 const NO_CAUSE: EventId = EventId(u64::MAX);
@@ -27,6 +33,8 @@ pub enum EventKind {
     /// A frame crossed a link and arrived on this device.
     Arrive(DevId),
     NeighTimer,
+    /// A TCP connection's retransmission timer.
+    TcpTimer,
     AppTimer(usize),
     /// The scenario's step with this index ran.
     Step(u32),
@@ -80,11 +88,23 @@ impl std::fmt::Display for Stall {
     }
 }
 
+/// What the queue holds: the kernel's events (frames, timers of the kernel and of the
+/// programs), and the scenario's steps, which only the director reads.
+#[derive(Clone, Debug)]
+enum Queued {
+    Kernel(Event),
+    Step(u32),
+}
+
 #[derive(Clone)]
 pub struct Sim {
     pub world: World,
     /// Each event with the id of the event that scheduled it (`NO_CAUSE` for the initial ones).
-    queue: EventQueue<(Event, EventId)>,
+    queue: EventQueue<(Queued, EventId)>,
+    /// The trace: every record of the run so far, in order (`take_records` hands them over).
+    records: Vec<Record>,
+    /// Steps the current event made due, queued after what the kernel scheduled.
+    steps_due: Vec<(SimTime, u32)>,
     pub events_run: u64,
     /// The scenario's steps (Docker commands, programs typed on hosts), if it has any.
     pub director: Option<Box<Director>>,
@@ -100,9 +120,19 @@ impl Sim {
         // Deterministic order for initial events: by time, then as added.
         pending.sort_by_key(|(t, _)| *t);
         for (t, ev) in pending {
-            queue.push(t, (ev, NO_CAUSE));
+            queue.push(t, (Queued::Kernel(ev), NO_CAUSE));
         }
-        Sim { world, queue, events_run: 0, director: None, at_instant: 0, stalled: None }
+        let records = std::mem::take(&mut world.recorded);
+        Sim {
+            world,
+            queue,
+            records,
+            steps_due: Vec::new(),
+            events_run: 0,
+            director: None,
+            at_instant: 0,
+            stalled: None,
+        }
     }
 
     /// A simulation driven by a scenario's steps; the first is queued at its time.
@@ -110,7 +140,7 @@ impl Sim {
         let mut sim = Sim::new(world);
         if !director.steps.is_empty() {
             let t = director.due(0).unwrap_or(SimTime::ZERO);
-            sim.queue.push(t, (Event::Step(0), NO_CAUSE));
+            sim.queue.push(t, (Queued::Step(0), NO_CAUSE));
         }
         sim.director = Some(Box::new(director));
         sim
@@ -118,7 +148,7 @@ impl Sim {
 
     /// Runs step `i` and queues the one after it: at its own time, or when this step's
     /// program has finished.
-    fn run_step(&mut self, i: u32) -> Result<(), crate::world::PlanError> {
+    fn run_step(&mut self, i: u32) -> Result<(), crate::kernel::PlanError> {
         let Some(d) = self.director.as_mut() else { return Ok(()) };
         let app = d.run_step(i as usize, &mut self.world)?;
         let next = i as usize + 1;
@@ -126,9 +156,9 @@ impl Sim {
         if next < d.scripted {
             let now = self.world.now;
             match (d.due(next), app) {
-                (Some(t), _) => self.world.pending.push((t.max(now), Event::Step(next as u32))),
+                (Some(t), _) => self.steps_due.push((t.max(now), next as u32)),
                 (None, Some(a)) => d.waiting = Some(a),
-                (None, None) => self.world.pending.push((now, Event::Step(next as u32))),
+                (None, None) => self.steps_due.push((now, next as u32)),
             }
         } else if next == d.scripted {
             // The file's last step: no command follows to carry a foreground container's exit,
@@ -153,7 +183,7 @@ impl Sim {
         d.prepare(None);
         d.steps.push(crate::director::Step::typed(Some(self.world.now), on, run));
         let i = d.steps.len() - 1;
-        self.queue.push(self.world.now, (Event::Step(i as u32), NO_CAUSE));
+        self.queue.push(self.world.now, (Queued::Step(i as u32), NO_CAUSE));
         Ok(i)
     }
 
@@ -179,7 +209,7 @@ impl Sim {
     /// The scenario step the next event runs, if it is one: the steps before it are over.
     pub fn next_step(&self) -> Option<u32> {
         match self.queue.peek() {
-            Some((Event::Step(i), _)) => Some(*i),
+            Some((Queued::Step(i), _)) => Some(*i),
             _ => None,
         }
     }
@@ -188,10 +218,8 @@ impl Sim {
     /// remaining steps are dropped from it, it keeps no records of the run so far, and it
     /// records from now on (what a check reads).
     pub fn probe(&mut self) -> Sim {
-        let records = std::mem::take(&mut self.world.records);
-        let mut p = self.clone();
-        self.world.records = records;
-        p.queue.retain(|(ev, _)| !matches!(ev, Event::Step(_)));
+        let mut p = self.without_records();
+        p.queue.retain(|(ev, _)| !matches!(ev, Queued::Step(_)));
         if let Some(d) = p.director.as_mut() {
             d.next = d.scripted;
             d.waiting = None;
@@ -201,26 +229,51 @@ impl Sim {
     }
 
     /// Starts a program now, as a step that runs one does; returns its app index.
-    pub fn start(&mut self, t: &crate::apps::Traffic) -> Result<usize, String> {
+    pub fn start(&mut self, t: &crate::userland::apps::Traffic) -> Result<usize, String> {
         let i = self.world.add_traffic(t)?;
-        let id = self.world.cur;
-        for (at, ev) in self.world.pending.drain(..) {
-            self.queue.push(at, (ev, id));
-        }
+        self.absorb();
         Ok(i)
     }
 
+    /// Takes in what the kernel did outside an event (a program started, a frame handed to a
+    /// device by hand): its records join the trace and its timers the queue, as the current
+    /// event's.
+    pub(crate) fn absorb(&mut self) {
+        let id = self.world.cur;
+        for (at, ev) in self.world.pending.drain(..) {
+            self.queue.push(at, (Queued::Kernel(ev), id));
+        }
+        self.records.append(&mut self.world.recorded);
+    }
+
+    /// A copy of the run's state without its trace (a checkpoint: the trace up to now is
+    /// `records()[..len]`, which the copy does not repeat).
+    pub fn without_records(&mut self) -> Sim {
+        let records = std::mem::take(&mut self.records);
+        let copy = self.clone();
+        self.records = records;
+        copy
+    }
+
+    /// Puts a checkpoint's state back under this run's trace, cut to where the checkpoint
+    /// was taken (`len`).
+    pub fn restore(&mut self, checkpoint: &Sim, len: usize) {
+        let mut records = std::mem::take(&mut self.records);
+        records.truncate(len);
+        *self = checkpoint.clone();
+        self.records = records;
+    }
+
     pub fn records(&self) -> &[Record] {
-        &self.world.records
+        &self.records
     }
 
     /// Application output so far, as (namespace, line): ping replies, bytes received, errors.
     pub fn app_output(&self) -> Vec<(String, String)> {
-        self.world
-            .records
+        self.records
             .iter()
             .filter_map(|r| match (r.dir, r.why.last()) {
-                (crate::trace::Dir::App, Some(crate::trace::Why::App(t))) => {
+                (crate::kernel::trace::Dir::App, Some(crate::kernel::trace::Why::App(t))) => {
                     Some((self.world.netns(r.ns).name.clone(), t.clone()))
                 }
                 _ => None,
@@ -230,7 +283,7 @@ impl Sim {
 
     /// Hands over the records so far (for streaming output of long runs).
     pub fn take_records(&mut self) -> Vec<Record> {
-        std::mem::take(&mut self.world.records)
+        std::mem::take(&mut self.records)
     }
 
     pub fn pending_events(&self) -> usize {
@@ -268,54 +321,62 @@ impl Sim {
         w.cur = id;
         w.cur_cause = cause;
         w.why.clear();
-        let first = w.records.len();
         let what = match ev {
-            Event::Arrive { dev, frame } => {
+            Queued::Kernel(Event::Arrive { dev, frame }) => {
                 w.arrive(dev, frame);
                 EventKind::Arrive(dev)
             }
-            Event::LoArrive(b) => {
+            Queued::Kernel(Event::LoArrive(b)) => {
                 let (dev, frame, meta) = *b;
                 w.rx_meta = meta;
                 w.arrive(dev, frame);
                 w.rx_meta = None;
                 EventKind::Arrive(dev)
             }
-            Event::Neigh { ns, dev, ip, epoch } => {
+            Queued::Kernel(Event::Neigh { ns, dev, ip, epoch }) => {
                 w.neigh_timer(ns, dev, ip, epoch);
                 EventKind::NeighTimer
             }
-            Event::App { app, tag } => {
-                w.app_timer(app, tag);
+            Queued::Kernel(Event::TcpSyn { ns, key, tries }) => {
+                w.tcp_syn_timer(ns, key, tries);
+                EventKind::TcpTimer
+            }
+            Queued::Kernel(Event::App { app, tag }) => {
+                Programs::timer(w, app, tag);
                 EventKind::AppTimer(app)
             }
-            Event::Step(i) => EventKind::Step(i),
+            Queued::Step(i) => EventKind::Step(i),
         };
         if let EventKind::Step(i) = what
             && let Err(e) = self.run_step(i)
         {
             // A plan the world cannot realise (a bug of the Docker model, as steps are
             // checked when the file loads): say so in the log and go on.
-            self.world.app_log(crate::world::NsId(0), || format!("netsim: step {} could not be applied: {e}", i + 1));
+            self.world.app_log(NsId(0), || format!("netsim: step {} could not be applied: {e}", i + 1));
         }
         let w = &mut self.world;
         if let Some(d) = self.director.as_mut()
             && let Some(a) = d.waiting
-            && w.apps.get(a).is_some_and(|x| x.done)
+            && w.user.apps.get(a).is_some_and(|x| x.done)
         {
             d.waiting = None;
             if d.next < d.scripted {
-                w.pending.push((w.now, Event::Step(d.next as u32)));
+                self.steps_due.push((w.now, d.next as u32));
             } else if let Err(e) = d.finish_foreground_now(w) {
-                w.app_log(crate::world::NsId(0), || format!("netsim: a container's exit could not be applied: {e}"));
+                w.app_log(NsId(0), || format!("netsim: a container's exit could not be applied: {e}"));
             }
         }
         w.lo_meta = None;
         for (t, ev) in w.pending.drain(..) {
-            self.queue.push(t, (ev, id));
+            self.queue.push(t, (Queued::Kernel(ev), id));
+        }
+        for (t, i) in self.steps_due.drain(..) {
+            self.queue.push(t, (Queued::Step(i), id));
         }
         self.events_run += 1;
-        Some(StepOutcome { id, cause, time, what, records: first..self.world.records.len() })
+        let first = self.records.len();
+        self.records.append(&mut self.world.recorded);
+        Some(StepOutcome { id, cause, time, what, records: first..self.records.len() })
     }
 
     /// Events at one instant after which the run is stuck: `STALL_EVENTS`, or every device's
@@ -328,7 +389,7 @@ impl Sim {
     /// What the stuck instant was doing: the namespaces of its last records.
     fn stall(&self) -> Stall {
         let mut count: Vec<(String, usize)> = Vec::new();
-        for r in self.world.records.iter().rev().take(1000) {
+        for r in self.records.iter().rev().take(1000) {
             let name = &self.world.netns(r.ns).name;
             match count.iter_mut().find(|(n, _)| n == name) {
                 Some((_, k)) => *k += 1,

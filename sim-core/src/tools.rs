@@ -7,8 +7,8 @@
 //! Parsing is separate from printing so that a step is checked when the file loads and
 //! printed when it runs.
 
-use crate::netfilter::Table;
-use crate::show::What;
+use crate::kernel::netfilter::Table;
+use crate::kernel::show::What;
 
 /// A state-printing program and what it was asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]

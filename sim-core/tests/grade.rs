@@ -2,8 +2,8 @@
 //! checks tied to a step see the lab as it stood after that step, not at the end.
 
 use sim_core::grade::{Grader, Report};
+use sim_core::kernel::trace::Dir;
 use sim_core::scenario::Loaded;
-use sim_core::trace::Dir;
 use sim_core::wire::pretty;
 
 fn tutorial() -> Loaded {
@@ -12,7 +12,7 @@ fn tutorial() -> Loaded {
 }
 
 /// Every frame that left a device, as the hop log prints it, with its time and event.
-fn frames(sim: &sim_core::Sim, recs: &[sim_core::trace::Record]) -> Vec<String> {
+fn frames(sim: &sim_core::Sim, recs: &[sim_core::kernel::trace::Record]) -> Vec<String> {
     recs.iter()
         .filter(|r| r.dir == Dir::Tx)
         .filter_map(|r| {
@@ -101,7 +101,7 @@ fn the_tutorials_quiz_can_be_asked_and_answered() {
                 let path = right.strip_prefix("out of ").expect("a device");
                 let (ns, dev) = path.split_once('/').expect("ns/dev");
                 let d = w.dev_by_name(w.ns_by_name(ns).expect("ns"), dev).expect("dev");
-                let sim_core::world::DevKind::Veth { peer, .. } = w.dev(d).kind else { panic!("{path} is no veth") };
+                let sim_core::kernel::DevKind::Veth { peer, .. } = w.dev(d).kind else { panic!("{path} is no veth") };
                 assert_eq!(w.netns(w.dev(peer).ns).name, "node1:ingress_sbox", "{question:#?}");
             }
             Ask::Rule => {

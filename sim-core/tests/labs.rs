@@ -2,9 +2,9 @@
 //! applications' point of view (ping output, bytes received, errors) and from the wire.
 
 use sim_core::Until;
+use sim_core::kernel::trace::Dir;
 use sim_core::scenario::Loaded;
 use sim_core::sim::Sim;
-use sim_core::trace::Dir;
 
 fn run(name: &str) -> Sim {
     let path = format!("{}/../scenarios/linux/{name}.ron", env!("CARGO_MANIFEST_DIR"));
@@ -53,7 +53,7 @@ fn vxlan_lab() {
     );
     // vxlan0 learned the remote MACs from the inner source addresses.
     let h1 = sim.world.ns_by_name("host1").expect("host1");
-    let fdb = sim_core::show::show(&sim.world, h1, sim_core::show::What::Fdb);
+    let fdb = sim_core::kernel::show::show(&sim.world, h1, sim_core::kernel::show::What::Fdb);
     assert!(fdb.lines().any(|l| l.contains("dev vxlan0 dst 192.168.0.2 self") && !l.contains("permanent")), "{fdb}");
     // Every frame on the underlay is ARP for the VTEP or VXLAN to UDP 4789.
     for r in sim
@@ -84,7 +84,7 @@ fn router_nat_lab() {
     // ARP failure at the router comes back as host unreachable, un-NATed to lan1.
     assert!(has(&a, "lan1: From 203.0.113.1 icmp_seq=1 Destination Host Unreachable"), "{a:#?}");
     let r = sim.world.ns_by_name("router").expect("router");
-    let save = sim_core::show::show(&sim.world, r, sim_core::show::What::Iptables);
+    let save = sim_core::kernel::show::show(&sim.world, r, sim_core::kernel::show::What::Iptables);
     assert!(save.contains(":FORWARD DROP [1:84]"), "policy counter counts the dropped ping:\n{save}");
 }
 
@@ -139,7 +139,7 @@ fn printed_plans_load_back_unchanged() {
 #[test]
 fn every_hop_of_every_lab_has_reasons_of_its_own() {
     use etherparse::{NetSlice, SlicedPacket, TransportSlice};
-    use sim_core::trace::Why;
+    use sim_core::kernel::trace::Why;
     let root = format!("{}/../scenarios", env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<std::path::PathBuf> = vec![format!("{root}/swarm-webapp-mysql.ron").into()];
     for dir in ["linux", "docker"] {

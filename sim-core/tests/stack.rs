@@ -1,9 +1,9 @@
 //! Linux behaviours of the stack, each in a small inline scenario, checked against the
 //! kernel's documented defaults (neigh/default sysctls, RFC 792/1812 ICMP, bridge ageing).
 
+use sim_core::kernel::trace::Dir;
 use sim_core::scenario::Loaded;
 use sim_core::sim::Sim;
-use sim_core::trace::Dir;
 use sim_core::{SimTime, Until};
 
 fn sim(plan: &str, traffic: &str) -> Sim {
@@ -45,7 +45,10 @@ fn unanswered_arp_three_broadcasts_one_second_apart_then_host_unreachable() {
     let a = apps(&s);
     assert!(a.iter().any(|l| l == "From 10.0.0.1 icmp_seq=1 Destination Host Unreachable"), "{a:?}");
     let ns = s.world.ns_by_name("a").expect("a");
-    assert_eq!(sim_core::show::show(&s.world, ns, sim_core::show::What::Neigh), "10.0.0.9 dev eth0 FAILED\n");
+    assert_eq!(
+        sim_core::kernel::show::show(&s.world, ns, sim_core::kernel::show::What::Neigh),
+        "10.0.0.9 dev eth0 FAILED\n"
+    );
 }
 
 #[test]
@@ -61,7 +64,7 @@ fn stale_entry_in_use_is_reprobed_by_unicast_after_delay_first_probe_time() {
     assert_eq!(t.as_nanos(), 1_000_003_000 + 5_000_000_000, "{line}");
     assert!(!line.contains("ff:ff:ff:ff:ff:ff"), "a PROBE is unicast: {line}");
     let ns = s.world.ns_by_name("b").expect("b");
-    let neigh = sim_core::show::show(&s.world, ns, sim_core::show::What::Neigh);
+    let neigh = sim_core::kernel::show::show(&s.world, ns, sim_core::kernel::show::What::Neigh);
     assert!(neigh.starts_with("10.0.0.1 dev eth0 lladdr ") && neigh.trim_end().ends_with("REACHABLE"), "{neigh}");
 }
 
@@ -143,7 +146,7 @@ fn bridge_fdb_entries_age_out_after_300_seconds() {
     s.run_until(Until::Time(SimTime::from_secs(290)));
     let h = s.world.ns_by_name("h").expect("h");
     let learned = |s: &Sim| {
-        sim_core::show::show(&s.world, h, sim_core::show::What::Fdb)
+        sim_core::kernel::show::show(&s.world, h, sim_core::kernel::show::What::Fdb)
             .lines()
             .filter(|l| !l.contains("permanent"))
             .count()

@@ -10,12 +10,12 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use proptest::prelude::*;
-use sim_core::apps::Traffic;
 use sim_core::capture::{PcapngWriter, read_pcapng};
+use sim_core::kernel::trace::{Dir, Record, Why};
+use sim_core::kernel::{DevId, DevKind, NsId};
 use sim_core::plan::{AddrPlan, Ipv4Net, Link, NsPlan, Plan};
-use sim_core::trace::{Dir, Record, Why};
+use sim_core::userland::apps::Traffic;
 use sim_core::wire::{self, Mac};
-use sim_core::world::{DevId, DevKind, NsId};
 use sim_core::{EventId, Sim, SimTime, Until, World};
 
 // ----- the generated scenario ------------------------------------------------------------------

@@ -8,8 +8,8 @@
 //! filter FORWARD policy DROP with the ESTABLISHED rule, as a careful router has.
 
 use proptest::prelude::*;
-use sim_core::apps::Traffic;
 use sim_core::plan::{AddrPlan, IptablesPlan, Link, NsPlan, Plan, RoutePlan};
+use sim_core::userland::apps::Traffic;
 use sim_core::{Sim, SimTime, Until, World};
 
 #[derive(Clone, Debug)]

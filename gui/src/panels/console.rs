@@ -10,10 +10,10 @@ use std::collections::HashMap;
 
 use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, FontId};
-use sim_core::apps::Traffic;
 use sim_core::director::Director;
+use sim_core::kernel::trace::{Dir, Why};
 use sim_core::sim::Sim;
-use sim_core::trace::{Dir, Why};
+use sim_core::userland::apps::Traffic;
 
 use crate::app::View;
 use crate::state::Session;
@@ -244,7 +244,7 @@ fn program_output(sim: &Sim, d: &Director) -> HashMap<usize, Vec<String>> {
     // The program running in each namespace, as a transcript position.
     let mut running: HashMap<&str, usize> = HashMap::new();
     let mut next = 0;
-    for r in world.records.iter().filter(|r| r.dir == Dir::App) {
+    for r in sim.records().iter().filter(|r| r.dir == Dir::App) {
         let Some(Why::App(text)) = r.why.last() else { continue };
         let ns = world.netns(r.ns).name.as_str();
         if let Some(log) = d.transcript.get(next)

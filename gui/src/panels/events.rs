@@ -1,9 +1,9 @@
 //! The event list: one tcpdump-like line per hop, filtered by protocol, namespace, device and
 //! text. Selecting a line selects the frame everywhere (topology, inspector, tables).
 
-use sim_core::trace::{Dir, Record};
+use sim_core::kernel::trace::{Dir, Record};
 use sim_core::wire::{dissect, pretty};
-use sim_core::world::World;
+use sim_core::{Sim, World};
 
 use crate::app::{EventFilter, View};
 use crate::state::Session;
@@ -33,8 +33,8 @@ pub struct RowCache {
 
 impl RowCache {
     /// The rows of the records so far; rows of records that changed are made again.
-    pub fn update(&mut self, world: &World) -> &[Row] {
-        let recs = &world.records;
+    pub fn update(&mut self, sim: &Sim) -> &[Row] {
+        let (world, recs) = (&sim.world, sim.records());
         self.rows.truncate(recs.len());
         if let Some(bad) = self.rows.iter().zip(recs).position(|(row, r)| row.event != r.event.0 || row.dir != r.dir) {
             self.rows.truncate(bad);
@@ -90,7 +90,7 @@ pub fn matches(row: &Row, f: &EventFilter) -> bool {
 pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     ui.heading("Events");
     filters(ui, &mut view.filter);
-    let rows = view.rows.update(&session.sim.world);
+    let rows = view.rows.update(&session.sim);
     let shown: Vec<usize> = (0..rows.len()).filter(|&i| matches(&rows[i], &view.filter)).collect();
     ui.label(format!("{} of {} records", shown.len(), rows.len()));
     let row_h = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
@@ -126,7 +126,7 @@ pub fn select(view: &mut View, session: &Session, i: usize) {
     view.record = Some(i);
     view.field = None;
     let w = &session.sim.world;
-    if let Some(r) = w.records.get(i) {
+    if let Some(r) = session.sim.records().get(i) {
         view.namespace = Some(w.netns(r.ns).name.clone());
         view.device = r.dev.map(|d| w.dev_path(d));
     }

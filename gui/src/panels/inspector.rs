@@ -2,7 +2,7 @@
 //! ICMP/UDP/TCP, VXLAN and the inner frame, DNS, HTTP, MySQL), each field named, the bytes in
 //! hex with the chosen field highlighted, and why the frame went where it went.
 
-use sim_core::trace::{Dir, Why};
+use sim_core::kernel::trace::{Dir, Why};
 use sim_core::wire::dissect::{self, Layer};
 
 use crate::app::View;
@@ -30,13 +30,14 @@ pub fn why_kind(w: &Why) -> &'static str {
 pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     ui.heading("Inspector");
     let w = &session.sim.world;
+    let recs = session.sim.records();
     // Until the student picks one, follow the run: the current event's first frame.
     let following = view.record.is_none();
     let current = || {
         let o = session.outcomes.last()?;
-        o.records.clone().find(|&i| w.records.get(i).is_some_and(|r| r.frame.is_some() && r.dir == Dir::Tx))
+        o.records.clone().find(|&i| recs.get(i).is_some_and(|r| r.frame.is_some() && r.dir == Dir::Tx))
     };
-    let Some((i, r)) = view.record.or_else(current).and_then(|i| w.records.get(i).map(|r| (i, r))) else {
+    let Some((i, r)) = view.record.or_else(current).and_then(|i| recs.get(i).map(|r| (i, r))) else {
         ui.label("Select a frame: click a line in the event list or a frame in the topology.");
         return;
     };
@@ -57,7 +58,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     ui.label(format!("record {i} · event {} · t = {} · {dir} {place}", r.event.0, r.time));
     if let Some(c) = r.cause {
         // The hop that led here: the first record of the causing event.
-        if let Some(ci) = w.records.iter().position(|x| x.event == c)
+        if let Some(ci) = recs.iter().position(|x| x.event == c)
             && ui.link(format!("caused by event {}", c.0)).on_hover_text("Select the hop that led here").clicked()
         {
             super::events::select(view, session, ci);

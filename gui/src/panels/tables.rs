@@ -7,10 +7,11 @@
 
 use std::fmt::Write as _;
 
+use sim_core::World;
 use sim_core::director::Director;
 use sim_core::docker::engine::{ContainerKind, GWBRIDGE, SandboxMode, network_driver_name};
-use sim_core::show::{What, show as show_table};
-use sim_core::world::{DevKind, NsId, World};
+use sim_core::kernel::show::{What, show as show_table};
+use sim_core::kernel::{DevKind, NsId};
 
 use crate::app::{TableTab, View};
 use crate::state::Session;
@@ -261,7 +262,13 @@ fn dns(world: &World, director: Option<&Director>, ns: NsId) -> Content {
         let _ = writeln!(s, "{:<width$}  {:>4}  ADDRESSES", "NAME", "TTL");
         for r in &records {
             let addrs: Vec<String> = r.addrs.iter().map(|a| a.to_string()).collect();
-            let _ = writeln!(s, "{:<width$}  {:>4}  {}", r.name, sim_core::proto::dns::EMBEDDED_TTL, addrs.join(", "));
+            let _ = writeln!(
+                s,
+                "{:<width$}  {:>4}  {}",
+                r.name,
+                sim_core::userland::proto::dns::EMBEDDED_TTL,
+                addrs.join(", ")
+            );
         }
         if records.is_empty() {
             s += "(no names yet)\n";

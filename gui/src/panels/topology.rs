@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2, pos2, vec2};
 use petgraph::graph::{NodeIndex, UnGraph};
-use sim_core::trace::{Dir, Why};
-use sim_core::world::{DevId, DevKind, NsId, World};
+use sim_core::World;
+use sim_core::kernel::trace::{Dir, Why};
+use sim_core::kernel::{DevId, DevKind, NsId};
 
 use crate::app::{HOP_SECONDS, View};
 use crate::state::Session;
@@ -284,7 +285,7 @@ pub fn in_flight(session: &Session) -> Vec<InFlight> {
     o.records
         .clone()
         .filter_map(|i| {
-            let r = w.records.get(i)?;
+            let r = session.sim.records().get(i)?;
             let (Dir::Tx, Some(dev), Some(_)) = (r.dir, r.dev, &r.frame) else { return None };
             let to = next_hop(w, dev, &r.why)?;
             Some(InFlight { record: i, from: dev, to })
@@ -408,14 +409,14 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
     let mut dots: Vec<(usize, Pos2)> = Vec::new();
     let flying = in_flight(session);
     let selected_extra = view.record.filter(|r| !flying.iter().any(|f| f.record == *r)).and_then(|i| {
-        let r = w.records.get(i)?;
+        let r = session.sim.records().get(i)?;
         let (Dir::Tx, Some(dev)) = (r.dir, r.dev) else { return None };
         Some(InFlight { record: i, from: dev, to: next_hop(w, dev, &r.why)? })
     });
     for (f, progress) in flying.iter().map(|f| (f, t)).chain(selected_extra.iter().map(|f| (f, 0.5))) {
         let (Some(a), Some(b)) = (lay.devs.get(&f.from), lay.devs.get(&f.to)) else { continue };
         let p = tf(a.center().lerp(b.center(), progress));
-        let Some(frame) = w.records[f.record].frame.as_deref() else { continue };
+        let Some(frame) = session.sim.records()[f.record].frame.as_deref() else { continue };
         let layers = sim_core::wire::dissect::dissect(frame);
         let col = protocol_color(layers.iter().map(|l| l.name.as_str()));
         let radius = 8.0 * z.max(0.5);

@@ -13,9 +13,9 @@ use super::cli::{self, DockerCommand, NetworkDriver, NetworkMode};
 use super::ipam::{AddressSpace, Ipam, IpamConfig, Ipv4Prefix, PoolId};
 use super::lookup::{self, Found};
 use crate::engine::SimRng;
+use crate::kernel::Map;
 use crate::plan::{Ipv4Net, NsPlan, Plan};
 use crate::wire::Mac;
-use crate::world::Map;
 
 /// An error as the daemon (or the CLI) would print it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,7 +189,7 @@ impl Engine {
             containers: Vec::new(),
             rng: SimRng::new(seed),
             reserved,
-            next_ephemeral: [crate::world::defaults::EPHEMERAL.0; 2],
+            next_ephemeral: [crate::kernel::defaults::EPHEMERAL.0; 2],
             ns_prefix: String::new(),
             clock: crate::engine::SimTime::ZERO,
             host_ifaces: vec!["eth0".into()],
@@ -707,7 +707,7 @@ impl Engine {
             }
         }
         let id = self.hex(64);
-        let (lo, hi) = crate::world::defaults::EPHEMERAL;
+        let (lo, hi) = crate::kernel::defaults::EPHEMERAL;
         let dns_ports = (self.rng.range(lo as u64, hi as u64) as u16, self.rng.range(lo as u64, hi as u64) as u16);
         self.containers.push(Container {
             name: name.clone(),
@@ -786,7 +786,7 @@ impl Engine {
     }
 
     fn ephemeral(&mut self, proto: Proto) -> u16 {
-        let (lo, hi) = crate::world::defaults::EPHEMERAL;
+        let (lo, hi) = crate::kernel::defaults::EPHEMERAL;
         loop {
             // libnetwork's portallocator counts TCP and UDP apart.
             let next = &mut self.next_ephemeral[proto as usize];
@@ -867,7 +867,7 @@ impl Engine {
         let pool = net.pool.ok_or_else(|| err("netsim: network without a pool"))?;
         if let (NetworkDriver::Bridge, Some(br)) = (&net.driver, &net.device) {
             let ports = self.containers.iter().filter(|c| c.endpoints.iter().any(|e| e.network == net.name)).count();
-            if ports >= crate::world::defaults::BR_MAX_PORTS {
+            if ports >= crate::kernel::defaults::BR_MAX_PORTS {
                 // The kernel refuses the veth's host end as the bridge's 1024th port
                 // (libnetwork/drivers/bridge/bridge_linux.go, CreateEndpoint).
                 let veth = self.hex(7);
@@ -965,7 +965,7 @@ impl Engine {
                 // shows the daemon's --mtu only once a container is on it (20.10.24 fixture
                 // `lab1-network-inspect-bridge.json`).
                 let empty = !self.containers.iter().any(|c| c.endpoints.iter().any(|e| e.network == n.name));
-                let mtu = if empty && n.name == "bridge" { crate::world::defaults::MTU } else { n.mtu };
+                let mtu = if empty && n.name == "bridge" { crate::kernel::defaults::MTU } else { n.mtu };
                 Some(BridgeNetwork {
                     name: n.name.clone(),
                     device: n.device.clone()?,
@@ -1324,7 +1324,7 @@ impl Engine {
     ) -> Result<Ipv4Addr, EngineError> {
         self.ensure_gwbridge()?;
         let id = self.hex(64);
-        let (lo, hi) = crate::world::defaults::EPHEMERAL;
+        let (lo, hi) = crate::kernel::defaults::EPHEMERAL;
         let dns_ports = (self.rng.range(lo as u64, hi as u64) as u16, self.rng.range(lo as u64, hi as u64) as u16);
         self.containers.push(Container {
             name: name.to_string(),
@@ -1394,13 +1394,13 @@ impl Engine {
     /// What the embedded DNS answers on each user-defined network: every container there
     /// by name, short ID and alias (an alias several containers share answers with all of
     /// them). One pass over the containers, so a step costs the daemon's size, not its square.
-    pub fn dns_zones(&self) -> Map<String, crate::apps::DnsZone> {
-        let mut zones: Map<String, crate::apps::DnsZone> = Map::default();
+    pub fn dns_zones(&self) -> Map<String, crate::userland::apps::DnsZone> {
+        let mut zones: Map<String, crate::userland::apps::DnsZone> = Map::default();
         for other in &self.containers {
             for oe in other.endpoints.iter().filter(|e| e.network != "bridge" && e.network != GWBRIDGE) {
                 let z = zones
                     .entry(oe.network.clone())
-                    .or_insert_with(|| crate::apps::DnsZone::new(self.zone_key(&oe.network)));
+                    .or_insert_with(|| crate::userland::apps::DnsZone::new(self.zone_key(&oe.network)));
                 for n in [other.name.as_str(), &other.id[..12]].into_iter().chain(oe.aliases.iter().map(String::as_str))
                 {
                     if oe.aliases.iter().any(|a| a == n) {
@@ -1431,8 +1431,8 @@ impl Engine {
 
     /// The server a container's image runs (webapp, mysql, a static web server). Its
     /// sandbox's embedded DNS is the director's: a task's names come from the swarm.
-    pub fn servers(&self, c: &Container) -> Vec<crate::apps::Traffic> {
-        use crate::apps::{MysqlTarget, Traffic};
+    pub fn servers(&self, c: &Container) -> Vec<crate::userland::apps::Traffic> {
+        use crate::userland::apps::{MysqlTarget, Traffic};
         let ns = self.sandbox_ns(c);
         let mut out = Vec::new();
         if c.kind == ContainerKind::Infra {
@@ -1463,7 +1463,11 @@ impl Engine {
     }
 
     /// `docker exec C CMD`: the command as a client app in the container's namespace.
-    pub fn exec(&self, x: &cli::Exec, at: crate::engine::SimTime) -> Result<crate::apps::Traffic, EngineError> {
+    pub fn exec(
+        &self,
+        x: &cli::Exec,
+        at: crate::engine::SimTime,
+    ) -> Result<crate::userland::apps::Traffic, EngineError> {
         let c = self
             .container(&x.container)
             .ok_or_else(|| err(format!("Error response from daemon: No such container: {}", x.container)))?;
@@ -1488,8 +1492,8 @@ pub fn app_traffic(
     argv: &cli::Argv,
     ns: String,
     at: crate::engine::SimTime,
-) -> Result<crate::apps::Traffic, EngineError> {
-    use crate::apps::Traffic;
+) -> Result<crate::userland::apps::Traffic, EngineError> {
+    use crate::userland::apps::Traffic;
     let cmd = match cmd {
         Some(Ok(c)) => c,
         Some(Err(e)) => return Err(err(e.message)),
@@ -1505,7 +1509,7 @@ pub fn app_traffic(
             // iputils takes counts up to i64::MAX; a simulated run of billions of echoes would
             // only grow, so a command gets the same cap as a scenario's traffic item.
             let count = p.count.unwrap_or(4);
-            let max = crate::scenario::MAX_COUNT;
+            let max = crate::userland::apps::MAX_COUNT;
             let Some(count) = u32::try_from(count).ok().filter(|c| *c <= max) else {
                 return Err(err(format!(
                     "netsim: ping -c {count}: the simulator sends at most {max} echo requests for one command"

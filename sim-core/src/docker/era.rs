@@ -160,7 +160,7 @@ pub struct EngineSpec {
 }
 
 fn default_mtu() -> u32 {
-    crate::world::defaults::MTU
+    crate::kernel::defaults::MTU
 }
 
 impl Default for EngineSpec {

@@ -18,5 +18,4 @@ pub mod lookup;
 pub mod swarm;
 pub mod template;
 
-/// The embedded DNS server's address inside every sandbox on a user-defined network.
-pub const EMBEDDED_DNS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 11);
+pub use crate::userland::services::EMBEDDED_DNS;

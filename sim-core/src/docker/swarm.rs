@@ -14,11 +14,11 @@ use super::bridge::{PortBinding, Proto};
 use super::cli::{self, DockerCommand};
 use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE};
 use super::ipam::{AddressSpace, Ipam, IpamConfig, Ipv4Prefix, PoolId};
-use crate::apps::DnsZone;
 use crate::engine::{SimRng, SimTime};
+use crate::kernel::Map;
 use crate::plan::{AddrPlan, FdbPlan, IptablesPlan, Ipv4Net, IpvsPlan, Link, NeighPlan, NsPlan, Plan};
+use crate::userland::apps::DnsZone;
 use crate::wire::Mac;
-use crate::world::Map;
 
 /// VXLAN overhead: overlay MTU = 1500 − 50 (LN/drivers/overlay/overlay.go vxlanEncap).
 pub const OVERLAY_MTU: u32 = 1450;
@@ -1017,7 +1017,7 @@ impl Swarm {
                     .or_insert_with(|| s.networks.iter().map(|n| Self::zone_key(n)).collect());
             }
         }
-        let tasks: crate::world::Set<String> = out.keys().cloned().collect();
+        let tasks: crate::kernel::Set<String> = out.keys().cloned().collect();
         for a in self.attachments.iter().filter(|a| !tasks.contains(&a.container)) {
             let (v, key) = (out.entry(a.container.clone()).or_default(), Self::zone_key(&a.network));
             if !v.contains(&key) {

@@ -11,6 +11,7 @@
 
 pub mod dissect;
 pub mod pretty;
+pub use pretty::printable;
 pub mod vxlan;
 
 use std::fmt;

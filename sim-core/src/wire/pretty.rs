@@ -163,3 +163,20 @@ fn icmp_text(icmp: &etherparse::Icmpv4Slice<'_>) -> String {
 fn quoted_dst(quote: &[u8]) -> Option<Ipv4Addr> {
     (quote.len() >= 20).then(|| Ipv4Addr::new(quote[16], quote[17], quote[18], quote[19]))
 }
+
+/// Payload as text for logs: printable ASCII kept, the rest escaped, long payloads cut.
+pub fn printable(b: &[u8]) -> String {
+    let mut s = String::new();
+    for &c in b.iter().take(80) {
+        match c {
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n"),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push('.'),
+        }
+    }
+    if b.len() > 80 {
+        s.push('…');
+    }
+    format!("\"{s}\"")
+}

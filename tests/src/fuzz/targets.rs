@@ -6,8 +6,8 @@ use std::cell::RefCell;
 use std::net::Ipv4Addr;
 
 use sim_core::docker::cli::{self, Argv, DockerCommand};
-use sim_core::proto::{dns, http, mysql};
 use sim_core::scenario::{Loaded, ScenarioError};
+use sim_core::userland::proto::{dns, http, mysql};
 use sim_core::wire::{dissect, pretty};
 use sim_core::{Sim, SimTime, Until};
 

@@ -1,7 +1,7 @@
 use super::*;
-use crate::apps::Traffic;
+use crate::kernel::trace::Dir;
 use crate::plan::{AddrPlan, NsPlan};
-use crate::trace::Dir;
+use crate::userland::apps::Traffic;
 use crate::{Sim, SimTime, Until, World};
 
 fn net(name: &str, device: &str, subnet: &str, gw: &str, mac: u8) -> BridgeNetwork {

@@ -1,7 +1,7 @@
 //! Sections in *italics* are in docs/docker-model.md.
 
 use super::*;
-use crate::apps::Traffic;
+use crate::userland::apps::Traffic;
 use crate::{Sim, SimTime, Until, World};
 
 fn engine() -> Engine {
@@ -214,7 +214,7 @@ fn a_bridge_takes_1023_containers_and_the_next_is_exchange_full() {
     // passes the errno's text on (docs/linux-model.md *Limits a run can reach*).
     let mut e = engine();
     let id = e.exec_line("docker network create appnet").expect("create");
-    for i in 0..crate::world::defaults::BR_MAX_PORTS {
+    for i in 0..crate::kernel::defaults::BR_MAX_PORTS {
         e.exec_line(&format!("docker run -d --name n{i} --network appnet alpine")).expect("a port is free");
     }
     let full = e.exec_line("docker run -d --name last --network appnet alpine").unwrap_err().0;
@@ -235,7 +235,7 @@ fn a_bridge_takes_1023_containers_and_the_next_is_exchange_full() {
     let host = world.ns_by_name("node1").expect("host");
     let dev = world.dev_by_name(host, &br).expect("bridge");
     match &world.dev(dev).kind {
-        crate::world::DevKind::Bridge(b) => assert_eq!(b.ports.len(), 1023),
+        crate::kernel::DevKind::Bridge(b) => assert_eq!(b.ports.len(), 1023),
         _ => panic!("{br} is a bridge"),
     }
     plan.links.push(crate::plan::Link::Veth {

@@ -29,11 +29,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::World;
 use crate::docker::engine::Engine;
+use crate::kernel::trace::Dir;
 use crate::plan::Plan;
 use crate::scenario::Loaded;
-use crate::trace::Dir;
-use crate::world::World;
 use crate::{Sim, Until};
 
 macro_rules! fixture {

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::Swarm;
 use crate::docker::engine::{Engine, GWBRIDGE};
+use crate::kernel::show::{What, show};
 use crate::scenario::Loaded;
-use crate::show::{What, show};
 use crate::{Sim, Until};
 
 macro_rules! fixture {

@@ -12,9 +12,9 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::capture::PcapngWriter;
-use crate::proto::{dns, mysql};
+use crate::kernel::trace::Dir;
 use crate::scenario::Loaded;
-use crate::trace::Dir;
+use crate::userland::proto::{dns, mysql};
 use crate::wire::{self, IcmpError, Ipv4Params, Mac, TcpRepr};
 
 // ---------------------------------------------------------------------------------------------

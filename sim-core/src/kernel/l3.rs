@@ -4,14 +4,14 @@
 use std::net::Ipv4Addr;
 
 use crate::engine::SimTime;
-use crate::ipvs::{Forward, InOutcome, TcpFlags};
-use crate::netfilter::{AddrType, Hook, HookCtx, InputStage, Netfilter, PacketMeta, RejectWith, Verdict};
-use crate::trace::{Dir, Why};
+use crate::kernel::ipvs::{Forward, InOutcome, TcpFlags};
+use crate::kernel::netfilter::{AddrType, Hook, HookCtx, InputStage, Netfilter, PacketMeta, RejectWith, Verdict};
+use crate::kernel::trace::{Dir, Why};
+use crate::kernel::{DevId, DevKind, Event, IfAddr, Kernel, Neigh, NsId, Nud, Userland, defaults};
 use crate::wire::{self, ArpRepr, IcmpError, Ipv4Params, Mac};
-use crate::world::{DevId, DevKind, Event, IfAddr, Neigh, NsId, Nud, World, defaults};
 
 /// What the namespace's local table says about an address (the `addrtype` match's view).
-pub(crate) fn addr_type_in(w: &World, ns: NsId, ip: Ipv4Addr) -> AddrType {
+pub(crate) fn addr_type_in<U: Userland>(w: &Kernel<U>, ns: NsId, ip: Ipv4Addr) -> AddrType {
     let n = w.netns(ns);
     addr_type_of(&n.addrs, n.lo, ip)
 }
@@ -58,7 +58,7 @@ impl NfVerdict {
     }
 }
 
-impl World {
+impl<U: Userland> Kernel<U> {
     pub(crate) fn next_ip_id(&mut self, ns: NsId) -> u16 {
         let n = self.netns_mut(ns);
         n.ip_id = n.ip_id.wrapping_add(1);
@@ -926,7 +926,7 @@ impl World {
         let Some((rt, _)) = self.route_output(ns, info.src, None) else { return };
         // nf_reject_ip_tcphdr_put and nf_reject_iphdr_put build the RST the stack sends for a
         // segment no socket wants (tcp_v4_send_reset).
-        let mut rst = crate::apps::reset_reply(info, &seg, payload.len() as u32);
+        let mut rst = super::tcp::reset_reply(info, &seg, payload.len() as u32);
         let now = self.now.as_nanos();
         let rmeta = self.netns_mut(ns).nf.reset_meta(meta, now);
         let (from, to) = ((info.dst, seg.dport), (info.src, seg.sport));
@@ -1115,7 +1115,7 @@ mod tests {
         // nf_ct_set_closing: the router's entry is CLOSE (10 s), and the RST, carrying it as
         // RELATED, was not tracked as a packet of its own.
         let r = s.world.ns_by_name("r").expect("r");
-        let ct = crate::show::show(&s.world, r, crate::show::What::Conntrack);
+        let ct = crate::kernel::show::show(&s.world, r, crate::kernel::show::What::Conntrack);
         assert!(ct.contains(" CLOSE src=10.0.0.1 dst=10.0.1.1 ") && ct.contains("dport=85"), "{ct}");
         let why: Vec<String> = s
             .records()
@@ -1228,6 +1228,7 @@ mod tests {
         let from = s.records().len();
         let d = dev(s, "b/eth0");
         s.world.dev_rx(d, frame);
+        s.absorb();
         sent(s, "b/eth0", from).iter().filter(|f| ip_of(f, 1).is_some() || ip_of(f, 6).is_some()).count()
     }
 

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::apps::DnsRecord;
-use crate::world::Map;
+use crate::kernel::Map;
+use crate::userland::apps::DnsRecord;
 
 /// One network's names, looked up without regard to ASCII case as the resolver does.
 #[derive(Clone, Debug, Default)]
@@ -95,7 +95,7 @@ impl DnsZones {
 
     /// Every name the sandbox answers, each with the addresses of the first zone that has it.
     pub fn records(&self) -> Vec<DnsRecord> {
-        let mut seen = crate::world::Set::default();
+        let mut seen = crate::kernel::Set::default();
         let mut out = Vec::new();
         for z in &self.0 {
             for r in z.records() {

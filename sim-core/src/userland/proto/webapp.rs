@@ -4,7 +4,23 @@
 
 use super::http;
 use super::mysql::{QueryResult, SqlError};
-use crate::apps::MysqlTarget;
+use serde::{Deserialize, Serialize};
+
+/// Where the webapp stores its form posts (the tutorial's `index.php` settings).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MysqlTarget {
+    pub host: String,
+    #[serde(default = "root")]
+    pub user: String,
+    pub password: String,
+    pub database: String,
+    pub table: String,
+}
+
+fn root() -> String {
+    "root".into()
+}
 
 /// A fixed `Date` header: the simulator has no wall clock, and runs must repeat exactly.
 pub const HTTP_DATE: &str = "Sat, 28 Nov 2026 12:00:00 GMT";

@@ -9,8 +9,8 @@ use std::fmt;
 use std::net::Ipv4Addr;
 
 use crate::engine::{EventId, SimTime};
+use crate::kernel::{DevId, NsId};
 use crate::wire::Mac;
-use crate::world::{DevId, NsId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dir {

@@ -4,14 +4,14 @@
 //! device's rx_handler (a bridge port hands the frame to its bridge, a macvlan parent to its
 //! children), and only then the protocol handlers of the device's own namespace.
 
-use crate::l3::NfVerdict;
-use crate::netfilter::{Hook, PacketMeta};
+use crate::kernel::l3::NfVerdict;
+use crate::kernel::netfilter::{Hook, PacketMeta};
+use crate::kernel::trace::{Dir, Why};
+use crate::kernel::{DevId, DevKind, Event, FdbEntry, Kernel, Nud, Userland, VxFdb};
 use crate::plan::MacvlanMode;
-use crate::trace::{Dir, Why};
 use crate::wire::{self, ArpRepr, Mac, vxlan};
-use crate::world::{DevId, DevKind, Event, FdbEntry, Nud, VxFdb, World};
 
-impl World {
+impl<U: Userland> Kernel<U> {
     /// A frame that crossed a link arrives (the `Arrive` event).
     pub(crate) fn arrive(&mut self, dev: DevId, frame: Vec<u8>) {
         self.stats.hops += 1;
@@ -421,7 +421,7 @@ impl World {
             src,
             dst: remote,
             proto: wire::PROTO_UDP,
-            ttl: crate::world::defaults::TTL,
+            ttl: crate::kernel::defaults::TTL,
             id,
             df: false,
             tos: 0,
@@ -489,7 +489,7 @@ impl World {
     /// A UDP datagram for a VXLAN socket in namespace `ns`. Returns false if no device claims it.
     pub(crate) fn vxlan_rcv(
         &mut self,
-        ns: crate::world::NsId,
+        ns: crate::kernel::NsId,
         dport: u16,
         outer_src: std::net::Ipv4Addr,
         udp_payload: &[u8],
@@ -556,6 +556,6 @@ pub(crate) fn vxlan_src_port(inner: &[u8]) -> u16 {
     } else {
         eat(inner.get(12..14).unwrap_or_default());
     }
-    let (lo, hi) = crate::world::defaults::EPHEMERAL;
+    let (lo, hi) = crate::kernel::defaults::EPHEMERAL;
     (((h as u64) * (hi - lo) as u64) >> 32) as u16 + lo
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::world::{DevKind, NsId, Nud, World};
+use crate::kernel::{DevKind, Kernel, NsId, Nud, Userland};
 
 /// Which table to print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl std::str::FromStr for What {
     }
 }
 
-pub fn show(w: &World, ns: NsId, what: What) -> String {
+pub fn show<U: Userland>(w: &Kernel<U>, ns: NsId, what: What) -> String {
     match what {
         What::Addr => ip_addr(w, ns, true),
         What::Link => ip_addr(w, ns, false),
@@ -48,7 +48,7 @@ pub fn show(w: &World, ns: NsId, what: What) -> String {
     }
 }
 
-fn flags(w: &World, d: &crate::world::Device) -> String {
+fn flags<U: Userland>(w: &Kernel<U>, d: &crate::kernel::Device) -> String {
     let mut f: Vec<&str> = Vec::new();
     if matches!(d.kind, DevKind::Loopback) {
         f.push("LOOPBACK");
@@ -71,7 +71,7 @@ fn flags(w: &World, d: &crate::world::Device) -> String {
     format!("<{}>", f.join(","))
 }
 
-fn ip_addr(w: &World, ns: NsId, with_addrs: bool) -> String {
+fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
     let n = w.netns(ns);
     let mut s = String::new();
     for &id in &n.devs {
@@ -153,7 +153,7 @@ fn ip_addr(w: &World, ns: NsId, with_addrs: bool) -> String {
     s
 }
 
-fn ip_route(w: &World, ns: NsId) -> String {
+fn ip_route<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
     let mut routes: Vec<_> = w.netns(ns).routes.iter().collect();
     routes.sort_by_key(|r| (u32::from(r.dst.addr), r.dst.len, r.metric));
     let mut s = String::new();
@@ -167,7 +167,7 @@ fn ip_route(w: &World, ns: NsId) -> String {
     s
 }
 
-fn ip_neigh(w: &World, ns: NsId) -> String {
+fn ip_neigh<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
     let n = w.netns(ns);
     let mut entries: Vec<_> = n.neigh.iter().collect();
     entries.sort_by_key(|((d, ip), _)| (w.dev(*d).ifindex, u32::from(*ip)));
@@ -191,7 +191,7 @@ fn ip_neigh(w: &World, ns: NsId) -> String {
     s
 }
 
-fn bridge_fdb(w: &World, ns: NsId) -> String {
+fn bridge_fdb<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
     let mut s = String::new();
     for &id in &w.netns(ns).devs {
         let d = w.dev(id);

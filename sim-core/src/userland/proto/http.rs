@@ -675,7 +675,7 @@ mod tests {
         assert!(bytes.ends_with(b"Host: web\r\nContent-Length: 3\r\n\r\na=1"));
         assert_eq!(RequestParser::new().push(&bytes).unwrap().unwrap().body, b"a=1");
     }
-    use crate::proto::testpcap::write as write_pcap;
+    use crate::userland::proto::testpcap::write as write_pcap;
 
     /// One side of a TCP connection that numbers its segments.
     struct Side {

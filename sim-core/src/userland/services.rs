@@ -2,14 +2,19 @@
 //! client (glibc's: one UDP query to the namespace's nameserver, 5 s timeout, 2 tries), an
 //! HTTP server that is the tutorial's PHP webapp, a MySQL server, and the clients students
 //! type: curl, mysql, nslookup. The protocols themselves live in `proto` as sans-IO state
-//! machines; this module moves their bytes through `apps`' TCP and UDP.
+//! machines; this module moves their bytes through the kernel's TCP and UDP sockets.
 
 use std::net::Ipv4Addr;
 
-use crate::apps::{AppKind, DnsRecord, DnsZones, TcpKey};
 use crate::engine::SimTime;
-use crate::proto::{dns, http, mysql, webapp};
-use crate::world::{Event, NsId, World};
+use crate::kernel::NsId;
+use crate::kernel::tcp::TcpKey;
+use crate::userland::World;
+use crate::userland::apps::{AppKind, DnsRecord, DnsZones};
+use crate::userland::proto::{dns, http, mysql, webapp};
+
+/// The embedded DNS server's address inside every sandbox on a user-defined network.
+pub const EMBEDDED_DNS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
 
 /// Per-connection protocol state, next to the TCP connection it rides on.
 #[derive(Clone, Debug)]
@@ -54,12 +59,12 @@ impl World {
     /// The nameserver a namespace's resolv.conf names (127.0.0.11 in a sandbox on a
     /// user-defined or swarm network).
     pub fn nameserver(&self, ns: NsId) -> Option<Ipv4Addr> {
-        self.resolver.get(&ns).copied()
+        self.user.resolver.get(&ns).copied()
     }
 
     /// What an embedded DNS server in `ns` answers now.
     pub fn dns_zones(&self, ns: NsId) -> Option<&DnsZones> {
-        match &self.apps.get(*self.dns_server.get(&ns)?)?.kind {
+        match &self.user.apps.get(*self.user.dns_server.get(&ns)?)?.kind {
             AppKind::DnsServer { zones, .. } => Some(zones),
             _ => None,
         }
@@ -73,20 +78,18 @@ impl World {
 
     /// Replaces what an embedded DNS server answers (a container joined or left a network).
     pub fn set_dns_zones(&mut self, ns: NsId, new: DnsZones) {
-        let Some(&app) = self.dns_server.get(&ns) else { return };
-        if let AppKind::DnsServer { zones, .. } = &mut self.apps[app].kind {
+        let Some(&app) = self.user.dns_server.get(&ns) else { return };
+        if let AppKind::DnsServer { zones, .. } = &mut self.user.apps[app].kind {
             *zones = new;
         }
     }
 
     pub(crate) fn app_finish(&mut self, app: usize) {
-        self.apps[app].done = true;
+        self.user.apps[app].done = true;
         // A finished ping closes its socket, and its echo identifier is free again.
-        if let AppKind::Ping { ident, .. } = self.apps[app].kind {
-            let ns = self.apps[app].ns;
-            if self.netns(ns).ping.get(&ident) == Some(&app) {
-                self.netns_mut(ns).ping.remove(&ident);
-            }
+        if let AppKind::Ping { ident, .. } = self.user.apps[app].kind {
+            let ns = self.user.apps[app].ns;
+            self.close_ping(ns, ident, app);
         }
     }
 
@@ -107,23 +110,23 @@ impl World {
             self.note_app(ns, "no nameserver in this namespace: on the default bridge there is no embedded DNS");
             return self.resolved(ns, app, &name, Err("Temporary failure in name resolution".into()), job);
         };
-        let Some(sport) = self.free_ephemeral_port(|w, p| w.netns(ns).udp.contains_key(&p)) else {
+        let Some(sport) = self.free_ephemeral_port(|w, p| w.udp_bound(ns, p)) else {
             // glibc's resolver cannot bind its socket: the lookup fails as a temporary failure.
             self.note_app(ns, "no free local UDP port for the resolver's socket (EADDRNOTAVAIL)");
             return self.resolved(ns, app, &name, Err("Temporary failure in name resolution".into()), job);
         };
         let id = self.rng.next_u32() as u16;
-        self.netns_mut(ns).udp.insert(sport, app);
+        self.bind_udp_shared(ns, sport, app);
         let deadline = self.now + DNS_TIMEOUT;
-        self.lookups.insert((ns, sport), Lookup { app, name: name.clone(), id, tries: 1, deadline, job });
+        self.user.lookups.insert((ns, sport), Lookup { app, name: name.clone(), id, tries: 1, deadline, job });
         self.dns_send(ns, server, sport, id, &name);
-        self.schedule(DNS_TIMEOUT, Event::App { app, tag: TAG_DNS_TIMEOUT });
+        self.set_timer(app, DNS_TIMEOUT, TAG_DNS_TIMEOUT);
     }
 
     fn dns_send(&mut self, ns: NsId, server: Ipv4Addr, sport: u16, id: u16, name: &str) {
         // `resolve_start` checked the name.
         let Ok(q) = dns::build_query(id, name) else { return };
-        self.udp_send(ns, server, 53, sport, &q, &format!("resolver: A? {name}"));
+        self.send_udp(ns, None, (server, 53), sport, &q, &format!("resolver: A? {name}"));
     }
 
     /// An app timer with tag `TAG_DNS_TIMEOUT`: retry or give up the app's lookups whose try
@@ -131,6 +134,7 @@ impl World {
     pub(crate) fn dns_timeout(&mut self, ns: NsId, app: usize) {
         let now = self.now;
         let due: Vec<(u16, Lookup)> = self
+            .user
             .lookups
             .iter()
             .filter(|((n, _), l)| *n == ns && l.app == app && l.deadline <= now)
@@ -139,16 +143,16 @@ impl World {
         for (sport, l) in due {
             if l.tries < DNS_TRIES {
                 if let Some(server) = self.nameserver(ns)
-                    && let Some(x) = self.lookups.get_mut(&(ns, sport))
+                    && let Some(x) = self.user.lookups.get_mut(&(ns, sport))
                 {
                     x.tries += 1;
                     x.deadline = now + DNS_TIMEOUT;
                     self.dns_send(ns, server, sport, l.id, &l.name);
-                    self.schedule(DNS_TIMEOUT, Event::App { app, tag: TAG_DNS_TIMEOUT });
+                    self.set_timer(app, DNS_TIMEOUT, TAG_DNS_TIMEOUT);
                 }
             } else {
-                self.lookups.remove(&(ns, sport));
-                self.netns_mut(ns).udp.remove(&sport);
+                self.user.lookups.remove(&(ns, sport));
+                self.unbind_udp(ns, sport);
                 self.resolved(ns, app, &l.name, Err("connection timed out; no servers could be reached".into()), l.job);
             }
         }
@@ -156,14 +160,14 @@ impl World {
 
     /// A DNS response for one of our lookups.
     fn dns_response(&mut self, ns: NsId, sport: u16, payload: &[u8]) {
-        let Some(l) = self.lookups.get(&(ns, sport)).cloned() else { return };
+        let Some(l) = self.user.lookups.get(&(ns, sport)).cloned() else { return };
         let Ok(resp) = dns::parse_response(payload) else { return };
         if resp.id != l.id {
             return;
         }
-        self.lookups.remove(&(ns, sport));
-        self.netns_mut(ns).udp.remove(&sport);
-        if let AppKind::Nslookup { .. } = self.apps[l.app].kind {
+        self.user.lookups.remove(&(ns, sport));
+        self.unbind_udp(ns, sport);
+        if let AppKind::Nslookup { .. } = self.user.apps[l.app].kind {
             let server = self.nameserver(ns).unwrap_or(Ipv4Addr::UNSPECIFIED);
             for line in dns::nslookup_output(server, &l.name, &resp).lines() {
                 let line = line.to_string();
@@ -185,7 +189,7 @@ impl World {
         if let Some(ip) = first {
             self.note_app(ns, &format!("resolved {name} → {ip}"));
         }
-        match (&mut self.apps[app].kind, first) {
+        match (&mut self.user.apps[app].kind, first) {
             (AppKind::Ping { dst, .. }, Some(ip)) => {
                 *dst = ip;
                 self.app_timer(app, 0);
@@ -198,8 +202,10 @@ impl World {
                 let Some(job) = job else { return };
                 let insert = webapp::insert(m, &job.fields);
                 let conn = mysql::ClientConn::new(&m.user, &m.password, Some(&m.database), vec![insert]);
-                if let Some(key) = self.tcp_connect(ns, app, ip, 3306) {
-                    self.streams.insert((ns, key), Stream::MysqlClient { conn: Box::new(conn), job: Some(job.http) });
+                if let Some(key) = self.connect(ns, app, (ip, 3306), Vec::new(), false) {
+                    self.user
+                        .streams
+                        .insert((ns, key), Stream::MysqlClient { conn: Box::new(conn), job: Some(job.http) });
                 }
             }
             (AppKind::Http { .. }, None) => {
@@ -244,11 +250,11 @@ impl World {
         (local, dport): (Ipv4Addr, u16),
         payload: &[u8],
     ) -> bool {
-        if self.lookups.contains_key(&(ns, dport)) {
+        if self.user.lookups.contains_key(&(ns, dport)) {
             self.dns_response(ns, dport, payload);
             return true;
         }
-        let AppKind::DnsServer { zones, .. } = &self.apps[app].kind else { return false };
+        let AppKind::DnsServer { zones, .. } = &self.user.apps[app].kind else { return false };
         let Ok(q) = dns::parse_query(payload) else { return true };
         let qname = q.name.trim_end_matches('.');
         let mut addrs = zones.lookup(qname).map(<[Ipv4Addr]>::to_vec);
@@ -268,7 +274,7 @@ impl World {
         self.note_app(ns, &format!("embedded DNS: {}? {} → {what}", if q.qtype == 1 { "A" } else { "other" }, q.name));
         // dockerd's socket is bound to 127.0.0.11, so the answer comes from there and
         // conntrack turns its port back into 53.
-        self.udp_send_from(ns, Some(local), src.0, src.1, dport, &resp, "embedded DNS answer");
+        self.send_udp(ns, Some(local), src, dport, &resp, "embedded DNS answer");
         true
     }
 
@@ -276,43 +282,33 @@ impl World {
 
     /// curl or mysql: the target is resolved; open the connection.
     pub(crate) fn client_connect(&mut self, ns: NsId, app: usize) {
-        let (dst, port) = match &self.apps[app].kind {
+        let (dst, port) = match &self.user.apps[app].kind {
             AppKind::Curl { dst, port, .. } | AppKind::MysqlClient { dst, port, .. } => (*dst, *port),
             _ => return,
         };
-        let Some(key) = self.tcp_connect(ns, app, dst, port) else {
+        let Some(key) = self.connect(ns, app, (dst, port), Vec::new(), false) else {
             self.app_finish(app);
             return;
         };
         // The stream exists before the first byte leaves: between macvlan siblings the
         // answer can come back within this same event, and it must find its parser.
-        match &self.apps[app].kind {
+        match &self.user.apps[app].kind {
             AppKind::Curl { host, method, path, data, .. } => {
                 let req = http::curl_request(method, host, port, path, data.as_deref());
-                self.streams.insert((ns, key), Stream::HttpClient(http::ResponseParser::new()));
+                self.user.streams.insert((ns, key), Stream::HttpClient(http::ResponseParser::new()));
                 self.tcp_write(ns, key, &req.to_bytes(), false);
             }
             AppKind::MysqlClient { user, password, database, queries, .. } => {
                 let conn = Box::new(mysql::ClientConn::new(user, password, database.as_deref(), queries.clone()));
-                self.streams.insert((ns, key), Stream::MysqlClient { conn, job: None });
+                self.user.streams.insert((ns, key), Stream::MysqlClient { conn, job: None });
             }
             _ => {}
         }
     }
 
-    /// Queues bytes on a connection and sends what the windows allow.
-    pub(crate) fn tcp_write(&mut self, ns: NsId, key: TcpKey, data: &[u8], close: bool) {
-        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
-            c.sndbuf.extend_from_slice(data);
-            c.close_when_done |= close;
-            c.await_reply = false;
-        }
-        self.tcp_output(ns, key, false);
-    }
-
     /// A passive connection was accepted by a service app.
     pub(crate) fn service_accept(&mut self, ns: NsId, app: usize, key: TcpKey) {
-        let stream = match &mut self.apps[app].kind {
+        let stream = match &mut self.user.apps[app].kind {
             AppKind::Http { .. } => Stream::HttpServer(http::RequestParser::new()),
             AppKind::MysqlServer { password, next_conn, .. } => {
                 *next_conn += 1;
@@ -323,19 +319,17 @@ impl World {
                     *b = 0x21 + (self.rng.next_u32() % 94) as u8;
                 }
                 let (conn, greeting) = mysql::ServerConn::new(id, salt, vec![("root".into(), pw)]);
-                if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
-                    c.sndbuf.extend_from_slice(&greeting);
-                }
+                self.tcp_queue(ns, key, &greeting, false);
                 Stream::MysqlServer(Box::new(conn))
             }
             _ => return,
         };
-        self.streams.insert((ns, key), stream);
+        self.user.streams.insert((ns, key), stream);
     }
 
     /// Bytes arrived on a connection that carries a protocol stream.
     pub(crate) fn service_rx(&mut self, ns: NsId, app: usize, key: TcpKey, data: &[u8]) -> bool {
-        let Some(stream) = self.streams.get_mut(&(ns, key)) else { return false };
+        let Some(stream) = self.user.streams.get_mut(&(ns, key)) else { return false };
         match stream {
             Stream::HttpServer(p) => match p.push(data) {
                 Ok(Some(req)) => {
@@ -351,17 +345,17 @@ impl World {
             },
             Stream::HttpClient(p) => match p.push(data) {
                 Ok(Some(resp)) => {
-                    self.streams.remove(&(ns, key));
+                    self.user.streams.remove(&(ns, key));
                     self.curl_done(ns, app, key, Ok(resp));
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    self.streams.remove(&(ns, key));
+                    self.user.streams.remove(&(ns, key));
                     self.curl_done(ns, app, key, Err(e));
                 }
             },
             Stream::MysqlServer(conn) => {
-                let AppKind::MysqlServer { db, .. } = &mut self.apps[app].kind else { return true };
+                let AppKind::MysqlServer { db, .. } = &mut self.user.apps[app].kind else { return true };
                 let out = conn.on_data(db, data);
                 for l in out.log {
                     self.note_app(ns, &format!("mysqld: {l}"));
@@ -375,7 +369,7 @@ impl World {
                 let done = out.done;
                 if done {
                     // The client sent COM_QUIT (or the login failed): the server's FIN is expected.
-                    self.streams.remove(&(ns, key));
+                    self.user.streams.remove(&(ns, key));
                 }
                 self.tcp_write(ns, key, &out.send, done);
                 match job {
@@ -409,7 +403,7 @@ impl World {
 
     /// The peer reset or refused a connection, or the SYNs timed out.
     pub(crate) fn service_failed(&mut self, ns: NsId, app: usize, key: TcpKey, what: &str) {
-        let Some(stream) = self.streams.remove(&(ns, key)) else { return };
+        let Some(stream) = self.user.streams.remove(&(ns, key)) else { return };
         match stream {
             Stream::HttpClient(_) => {
                 let (ip, port) = key.remote;
@@ -435,15 +429,15 @@ impl World {
 
     /// The peer closed; a client waiting for a response without a length takes what it has.
     pub(crate) fn service_eof(&mut self, ns: NsId, app: usize, key: TcpKey) {
-        if let Some(Stream::HttpClient(p)) = self.streams.get_mut(&(ns, key)) {
+        if let Some(Stream::HttpClient(p)) = self.user.streams.get_mut(&(ns, key)) {
             let r = p.eof();
-            self.streams.remove(&(ns, key));
+            self.user.streams.remove(&(ns, key));
             match r {
                 Some(resp) => self.curl_done(ns, app, key, Ok(resp)),
                 None => self.curl_done(ns, app, key, Err("Empty reply from server".into())),
             }
-        } else if let Some(Stream::MysqlClient { job: None, .. }) = self.streams.get(&(ns, key)) {
-            self.streams.remove(&(ns, key));
+        } else if let Some(Stream::MysqlClient { job: None, .. }) = self.user.streams.get(&(ns, key)) {
+            self.user.streams.remove(&(ns, key));
             self.app_log(ns, || "ERROR 2013 (HY000): Lost connection to MySQL server during query".into());
             self.app_finish(app);
         }
@@ -479,7 +473,7 @@ impl World {
     fn http_request(&mut self, ns: NsId, app: usize, key: TcpKey, req: http::Request) {
         let line = format!("{} {} HTTP/1.1 ({} bytes of body)", req.method, req.path, req.body.len());
         self.note_app(ns, &format!("httpd: {line}"));
-        let AppKind::Http { mysql, .. } = &self.apps[app].kind else { return };
+        let AppKind::Http { mysql, .. } = &self.user.apps[app].kind else { return };
         match (req.method.as_str(), mysql.clone()) {
             ("POST", Some(m)) => {
                 let job = WebJob { http: key, fields: http::parse_form(&req.body) };

@@ -3,11 +3,11 @@
 //! would apply it. Frames in flight towards a deleted device are dropped when they arrive,
 //! as they are by a veth whose peer is gone.
 
-use crate::netfilter::{Netfilter, Table};
+use crate::kernel::netfilter::{Netfilter, Table};
 use crate::plan::{self, Plan};
 use std::hash::Hash;
 
-use crate::world::{DevId, DevKind, Map, NsId, PlanError, Set, World};
+use crate::kernel::{DevId, DevKind, Kernel, Map, NsId, PlanError, Set, Userland};
 
 /// What changes between two plans: items to take away, then items to add.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -134,7 +134,7 @@ impl Plan {
     }
 }
 
-impl World {
+impl<U: Userland> Kernel<U> {
     /// Applies a delta computed by `Plan::diff`.
     pub fn apply_delta(&mut self, d: &PlanDelta) -> Result<(), PlanError> {
         self.retract(&d.removed);
@@ -163,7 +163,7 @@ impl World {
     /// (a departing task's destination is deleted; connections to it then fail, as in the
     /// kernel with `expire_nodest_conn=1`, which Docker sets).
     pub fn set_ipvs(&mut self, ns: NsId, services: &[plan::IpvsPlan]) -> Result<(), PlanError> {
-        use crate::ipvs::{Forward, Scheduler, ServiceKey};
+        use crate::kernel::ipvs::{Forward, Scheduler, ServiceKey};
         let t = &mut self.netns_mut(ns).ipvs;
         t.sysctls.expire_nodest_conn = true;
         let have: Vec<ServiceKey> = t.services().map(|s| s.key).collect();

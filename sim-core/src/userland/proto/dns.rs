@@ -405,7 +405,7 @@ mod tests {
         assert!(nslookup_output(server, "x", &empty).ends_with("answer:\n*** Can't find x: No answer\n\n"));
     }
 
-    use crate::proto::testpcap::write as write_pcap;
+    use crate::userland::proto::testpcap::write as write_pcap;
 
     fn udp_frame(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
         let builder = etherparse::PacketBuilder::ethernet2([2, 0x42, 10, 0, 1, 7], [2, 0x42, 10, 0, 1, 1])

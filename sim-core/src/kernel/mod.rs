@@ -1,10 +1,26 @@
-//! The simulated world: namespaces, devices and the applications in them, realised from a
-//! kernel plan. Frame processing lives in `l2` (devices) and `l3` (the IP stack), both as
-//! `impl World` blocks, the way smoltcp splits `InterfaceInner` by layer.
+//! The kernel model: namespaces, devices, neighbour and routing tables, netfilter, IPVS and
+//! sockets, realised from a kernel plan. Frame processing lives in `l2` (devices) and `l3`
+//! (the IP stack), sockets in `sock` (UDP, ICMP, ports) and `tcp`, all as `impl Kernel`
+//! blocks, the way smoltcp splits `InterfaceInner` by layer.
 //!
-//! Processing an event never calls back into the engine: anything that must happen later
-//! (a frame arriving at a veth peer, an ARP retransmit) is pushed to `pending`, which the
-//! engine drains into its queue with the current event as cause.
+//! The kernel knows nothing above it: no program, no Docker, no scenario, no trace storage.
+//! What a socket receives goes to the `Userland` it was built with, as a system call's
+//! return would reach a process; what it records is handed to the event loop after each
+//! event. Processing an event never calls back into the engine: anything that must happen
+//! later (a frame arriving at a veth peer, an ARP retransmit, a program's timer) is pushed to
+//! `pending`, which the engine drains into its queue with the current event as cause.
+
+pub mod ipvs;
+mod l2;
+pub mod l3;
+pub mod netfilter;
+pub mod reconf;
+pub mod show;
+pub mod sock;
+pub mod tcp;
+pub mod trace;
+
+pub use sock::Userland;
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,12 +31,11 @@ pub type Set<K> = HashSet<K, rustc_hash::FxBuildHasher>;
 use std::fmt;
 use std::net::Ipv4Addr;
 
-use crate::apps::App;
 use crate::engine::{EventId, SimRng, SimTime};
-use crate::netfilter::{Netfilter, Table};
 use crate::plan::{self, Ipv4Net, MacvlanMode, Plan};
-use crate::trace::{Dir, Record, Why};
 use crate::wire::Mac;
+use netfilter::{Netfilter, Table};
+use trace::{Dir, Record, Why};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NsId(pub u32);
@@ -59,13 +74,13 @@ pub enum Event {
     Arrive { dev: DevId, frame: Vec<u8> },
     /// A frame looping back through lo keeps its netfilter state, as the kernel keeps
     /// skb->_nfct. Boxed: loopback is rare and `Arrive` is the hot, small variant.
-    LoArrive(Box<(DevId, Vec<u8>, Option<crate::netfilter::PacketMeta>)>),
+    LoArrive(Box<(DevId, Vec<u8>, Option<netfilter::PacketMeta>)>),
     /// Neighbour timer: retransmit ARP or move between NUD states.
     Neigh { ns: NsId, dev: DevId, ip: Ipv4Addr, epoch: u32 },
-    /// Application timer.
+    /// A TCP connection's SYN retransmission timer (armed after `tries` retransmissions).
+    TcpSyn { ns: NsId, key: tcp::TcpKey, tries: u8 },
+    /// A timer a program set (`Kernel::set_timer`): handed to `Userland::timer`.
     App { app: usize, tag: u32 },
-    /// The scenario's step with this index is due (see `director`).
-    Step(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -237,14 +252,14 @@ pub struct Netns {
     /// Sockets: which application owns a UDP port, TCP listener, ping identifier.
     pub udp: Map<u16, usize>,
     pub tcp_listen: Map<u16, usize>,
-    pub tcp: Map<crate::apps::TcpKey, crate::apps::TcpConn>,
+    pub tcp: Map<tcp::TcpKey, tcp::TcpConn>,
     pub ping: Map<u16, usize>,
     /// VXLAN devices whose outer UDP lives in this namespace, by destination port.
     pub vxlan_socks: Map<u16, Vec<DevId>>,
     /// Deleted (`ip netns del`): its applications stop.
     pub dead: bool,
     /// The IPVS table (Docker's load-balancer namespaces).
-    pub ipvs: crate::ipvs::Ipvs,
+    pub ipvs: ipvs::Ipvs,
 }
 
 /// Counters over the whole run.
@@ -256,17 +271,21 @@ pub struct WorldStats {
     pub dropped: u64,
 }
 
+/// The kernel: every namespace, device and table, and the program side `U` it hands socket
+/// events to (`Userland`). It never looks inside `U`; `userland::World` is the kernel with
+/// netsim's programs.
 #[derive(Clone)]
-pub struct World {
+pub struct Kernel<U> {
     pub ns: Vec<Netns>,
     pub devs: Vec<Device>,
-    pub apps: Vec<App>,
     pub rng: SimRng,
     pub now: SimTime,
     pub cur: EventId,
     pub cur_cause: Option<EventId>,
     pub pending: Vec<(SimTime, Event)>,
-    pub records: Vec<Record>,
+    /// What the current event has recorded so far; the event loop moves them to its trace
+    /// (`Sim::records`) when the event is over.
+    pub(crate) recorded: Vec<Record>,
     /// Record trace records at all (off in benchmarks).
     pub trace: bool,
     /// Record frame hops (Tx, Rx, Drop, Deliver) and their reasons; off, only what the
@@ -277,20 +296,14 @@ pub struct World {
     pub stats: WorldStats,
     pub(crate) why: Vec<Why>,
     /// Netfilter state of the packet being sent through lo, handed to its Arrive event.
-    pub(crate) lo_meta: Option<crate::netfilter::PacketMeta>,
+    pub(crate) lo_meta: Option<netfilter::PacketMeta>,
     /// Netfilter state that arrived with the current frame (looped-back packets only).
-    pub(crate) rx_meta: Option<crate::netfilter::PacketMeta>,
-    /// Each namespace's resolv.conf nameserver, where it has one we model.
-    pub resolver: Map<NsId, Ipv4Addr>,
-    /// Stub-resolver queries in flight, by (namespace, source port).
-    pub(crate) lookups: Map<(NsId, u16), crate::services::Lookup>,
-    /// Protocol state of TCP connections that carry HTTP or MySQL.
-    pub(crate) streams: Map<(NsId, crate::apps::TcpKey), crate::services::Stream>,
+    pub(crate) rx_meta: Option<netfilter::PacketMeta>,
     /// Live namespaces by name: a Docker lab looks sandboxes up by name at every step, and a
     /// scan of a thousand namespaces per lookup made each step cost the lab's size.
     pub(crate) ns_index: Map<String, NsId>,
-    /// The embedded DNS server (an app index) of each namespace that runs one.
-    pub(crate) dns_server: Map<NsId, usize>,
+    /// The programs: what sockets and timers belong to.
+    pub user: U,
 }
 
 /// A plan that cannot be realised: what and which object.
@@ -319,18 +332,17 @@ impl PlanError {
     }
 }
 
-impl World {
-    pub fn new(seed: u64) -> World {
-        World {
+impl<U: Userland> Kernel<U> {
+    pub fn new(seed: u64) -> Kernel<U> {
+        Kernel {
             ns: Vec::new(),
             devs: Vec::new(),
-            apps: Vec::new(),
             rng: SimRng::new(seed),
             now: SimTime::ZERO,
             cur: EventId(0),
             cur_cause: None,
             pending: Vec::new(),
-            records: Vec::new(),
+            recorded: Vec::new(),
             trace: true,
             hops: true,
             capture: None,
@@ -338,11 +350,8 @@ impl World {
             why: Vec::new(),
             lo_meta: None,
             rx_meta: None,
-            resolver: Map::default(),
-            lookups: Map::default(),
-            streams: Map::default(),
             ns_index: Map::default(),
-            dns_server: Map::default(),
+            user: U::default(),
         }
     }
 
@@ -408,7 +417,7 @@ impl World {
     /// are what `send` notes and what happens to it from there: not the reasons of the frame
     /// that caused it, nor of a packet sent before it in the same event. The event's chain
     /// is back afterwards, for whatever else the event records about its own frame.
-    pub(crate) fn originate(&mut self, send: impl FnOnce(&mut World)) {
+    pub(crate) fn originate(&mut self, send: impl FnOnce(&mut Kernel<U>)) {
         if !self.explaining() {
             return send(self);
         }
@@ -440,7 +449,7 @@ impl World {
         {
             return;
         }
-        self.records.push(Record {
+        self.recorded.push(Record {
             event: self.cur,
             cause: self.cur_cause,
             time: self.now,
@@ -506,7 +515,7 @@ impl World {
             ping: Map::default(),
             vxlan_socks: Map::default(),
             dead: false,
-            ipvs: crate::ipvs::Ipvs::new(),
+            ipvs: ipvs::Ipvs::new(),
         });
         let lo = self.add_dev(id, "lo", DevKind::Loopback, Some(Mac::ZERO), Some(defaults::LO_MTU));
         self.dev_mut(lo).up = false;
@@ -545,8 +554,8 @@ impl World {
 
     /// Realises a kernel plan. Every name is checked; the first problem is returned with the
     /// offending token so the scenario loader can point at it.
-    pub fn from_plan(plan: &Plan, seed: u64) -> Result<World, PlanError> {
-        let mut w = World::new(seed);
+    pub fn from_plan(plan: &Plan, seed: u64) -> Result<Kernel<U>, PlanError> {
+        let mut w = Kernel::new(seed);
         w.extend(plan)?;
         Ok(w)
     }
@@ -567,10 +576,10 @@ impl World {
             ns.ip_forward = n.ip_forward;
             ns.bridge_nf_call_iptables = n.bridge_nf_call_iptables;
         }
-        let ns_of = |w: &World, name: &str| {
+        let ns_of = |w: &Kernel<U>, name: &str| {
             w.ns_by_name(name).ok_or_else(|| perr(format!("no namespace `{name}`: add it to `namespaces`"), name))
         };
-        let check_name = |w: &World, ns: NsId, name: &str| -> Result<(), PlanError> {
+        let check_name = |w: &Kernel<U>, ns: NsId, name: &str| -> Result<(), PlanError> {
             if name.is_empty() || name.len() > 15 || name.contains(['/', ' ']) {
                 return Err(perr(
                     format!(

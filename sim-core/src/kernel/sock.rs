@@ -1,0 +1,343 @@
+//! Sockets as programs see them: the calls a program makes (bind, sendto, a ping socket's
+//! echo requests, a local port) and what the kernel hands back to it when something arrives
+//! (`Userland`). TCP's state machine is in `tcp`.
+//!
+//! Each socket belongs to an owner, a number the program side chose (netsim's programs use
+//! their index); the kernel only stores it and passes it back, as Linux passes a file
+//! descriptor's wakeup to whichever process holds it.
+
+use std::net::Ipv4Addr;
+
+use super::tcp::TcpKey;
+use super::trace::{Dir, Why};
+use super::{DevId, Kernel, NsId, defaults};
+use crate::engine::SimTime;
+use crate::wire::{self, Ipv4Params};
+
+/// What a socket call can fail with, named as errno names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Errno {
+    /// No route to the destination.
+    ENETUNREACH,
+    /// No free local port.
+    EADDRNOTAVAIL,
+}
+
+impl Errno {
+    /// strerror(3)'s words.
+    pub fn text(self) -> &'static str {
+        match self {
+            Errno::ENETUNREACH => "Network is unreachable",
+            Errno::EADDRNOTAVAIL => "Cannot assign requested address",
+        }
+    }
+}
+
+/// The program side of the kernel: what a socket's owner is told, within the event that
+/// caused it (a program woken by a packet answers in the same event, so the order of frames
+/// is the order the kernel would send them in). Each call gets the kernel back, to make its
+/// own socket calls and to reach its own state in `Kernel::user`.
+pub trait Userland: Clone + Default + Sized {
+    /// A datagram arrived for UDP port `to.1`, bound by `owner`.
+    fn udp_rx(k: &mut Kernel<Self>, ns: NsId, owner: usize, from: (Ipv4Addr, u16), to: (Ipv4Addr, u16), data: &[u8]);
+    /// An echo reply for the ping socket `owner` holds.
+    fn echo_reply(k: &mut Kernel<Self>, ns: NsId, owner: usize, from: Ipv4Addr, ttl: u8, seq: u16);
+    /// An ICMP error about an echo request of `owner`'s ping socket; `what` in iputils' words.
+    fn echo_error(k: &mut Kernel<Self>, ns: NsId, owner: usize, from: Ipv4Addr, seq: u16, what: &str);
+    /// A connection to `owner`'s listening port completed its SYN (the SYN-ACK is not sent yet:
+    /// bytes queued now with `tcp_queue` leave once the connection can send).
+    fn tcp_accepted(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey);
+    /// In-order bytes arrived on a connection of `owner`.
+    fn tcp_data(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey, data: &[u8]);
+    /// The peer closed its side (FIN): read(2) returns 0.
+    fn tcp_eof(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey);
+    /// The connection failed (refused, reset, timed out, an ICMP error in SYN_SENT): `what`
+    /// in strerror's words.
+    fn tcp_failed(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey, what: &str);
+    /// A timer `owner` set with `Kernel::set_timer` fired.
+    fn timer(k: &mut Kernel<Self>, owner: usize, tag: u32);
+}
+
+/// No programs at all: a kernel that only forwards, answers ARP and pings, and sends RSTs.
+impl Userland for () {
+    fn udp_rx(_: &mut Kernel<()>, _: NsId, _: usize, _: (Ipv4Addr, u16), _: (Ipv4Addr, u16), _: &[u8]) {}
+    fn echo_reply(_: &mut Kernel<()>, _: NsId, _: usize, _: Ipv4Addr, _: u8, _: u16) {}
+    fn echo_error(_: &mut Kernel<()>, _: NsId, _: usize, _: Ipv4Addr, _: u16, _: &str) {}
+    fn tcp_accepted(_: &mut Kernel<()>, _: NsId, _: usize, _: TcpKey) {}
+    fn tcp_data(_: &mut Kernel<()>, _: NsId, _: usize, _: TcpKey, _: &[u8]) {}
+    fn tcp_eof(_: &mut Kernel<()>, _: NsId, _: usize, _: TcpKey) {}
+    fn tcp_failed(_: &mut Kernel<()>, _: NsId, _: usize, _: TcpKey, _: &str) {}
+    fn timer(_: &mut Kernel<()>, _: usize, _: u32) {}
+}
+
+impl<U: Userland> Kernel<U> {
+    /// A timer for `owner`: `U::timer(owner, tag)` runs `after` from now (timerfd).
+    pub fn set_timer(&mut self, owner: usize, after: SimTime, tag: u32) {
+        self.schedule(after, super::Event::App { app: owner, tag });
+    }
+
+    /// Binds an ICMP echo identifier for `owner` (ping_get_port, net/ipv4/ping.c): from a
+    /// random start, the next identifier no ping socket of this namespace holds; `None` with
+    /// all 65536 held (sendmsg's autobind fails with EAGAIN).
+    pub fn bind_ping(&mut self, ns: NsId, owner: usize) -> Option<u16> {
+        let start = self.rng.next_u32() as u16;
+        let held = &self.netns(ns).ping;
+        let ident = (0..=u16::MAX).map(|k| start.wrapping_add(k)).find(|id| !held.contains_key(id))?;
+        self.netns_mut(ns).ping.insert(ident, owner);
+        Some(ident)
+    }
+
+    /// Closes `owner`'s ping socket: its identifier is free again.
+    pub fn close_ping(&mut self, ns: NsId, ident: u16, owner: usize) {
+        if self.netns(ns).ping.get(&ident) == Some(&owner) {
+            self.netns_mut(ns).ping.remove(&ident);
+        }
+    }
+
+    /// Sends an echo request from a ping socket (the payload as the program made it);
+    /// `connect()`'s route lookup fails with ENETUNREACH.
+    pub fn ping_send(&mut self, ns: NsId, dst: Ipv4Addr, ident: u16, seq: u16, data: &[u8]) -> Result<(), Errno> {
+        let Some((rt, src)) = self.route_output(ns, dst, None) else { return Err(Errno::ENETUNREACH) };
+        let id = self.next_ip_id(ns);
+        let p = Ipv4Params { src, dst, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df: true, tos: 0 };
+        let f = wire::icmp_echo_frame(&p, false, ident, seq, data);
+        self.originate(|w| {
+            w.note(|| Why::App(format!("ping {dst}: echo request icmp_seq={seq}")));
+            w.ip_output(ns, f, rt, None);
+        });
+        Ok(())
+    }
+
+    /// Whether a UDP port of `ns` is bound.
+    pub fn udp_bound(&self, ns: NsId, port: u16) -> bool {
+        self.netns(ns).udp.contains_key(&port)
+    }
+
+    /// Closes the UDP socket bound to `port`.
+    pub fn unbind_udp(&mut self, ns: NsId, port: u16) {
+        self.netns_mut(ns).udp.remove(&port);
+    }
+
+    /// Binds UDP port `port` for `owner` unless it is held; an owner that already holds it
+    /// keeps it.
+    pub fn bind_udp_shared(&mut self, ns: NsId, port: u16, owner: usize) {
+        self.netns_mut(ns).udp.entry(port).or_insert(owner);
+    }
+
+    pub fn bind_udp(&mut self, ns: NsId, port: u16, owner: usize, name: &str) -> Result<(), String> {
+        if self.netns(ns).udp.contains_key(&port) {
+            return Err(format!("UDP port {port} is already bound in `{name}` (EADDRINUSE)"));
+        }
+        self.netns_mut(ns).udp.insert(port, owner);
+        Ok(())
+    }
+
+    pub fn listen_tcp(&mut self, ns: NsId, port: u16, owner: usize, name: &str) -> Result<(), String> {
+        if self.netns(ns).tcp_listen.contains_key(&port) {
+            return Err(format!("TCP port {port} is already listening in `{name}` (EADDRINUSE)"));
+        }
+        self.netns_mut(ns).tcp_listen.insert(port, owner);
+        Ok(())
+    }
+
+    pub fn ephemeral_port(&mut self) -> u16 {
+        let (lo, hi) = defaults::EPHEMERAL;
+        self.rng.range(lo as u64, hi as u64) as u16
+    }
+
+    /// A local port for an outgoing socket, as `__inet_hash_connect`
+    /// (net/ipv4/inet_hashtables.c) finds one: from a random offset, every port of
+    /// `ip_local_port_range` in turn until one is free; `None` when all are held, which Linux
+    /// reports as EADDRNOTAVAIL.
+    pub fn free_ephemeral_port(&mut self, held: impl Fn(&Kernel<U>, u16) -> bool) -> Option<u16> {
+        let (lo, hi) = defaults::EPHEMERAL;
+        let start = self.ephemeral_port() - lo;
+        let n = hi - lo + 1;
+        (0..n).map(|k| lo + (start + k) % n).find(|&p| !held(self, p))
+    }
+
+    /// sendto(2) on a UDP socket of `ns` bound to `sport` (and to the address `bound`, which is
+    /// then the source whatever the route prefers). `who` names the sender in the packet's
+    /// reasons. Fails as sendto does when no route leads to `dst` (ENETUNREACH).
+    #[allow(clippy::too_many_arguments)]
+    pub fn udp_sendto(
+        &mut self,
+        ns: NsId,
+        bound: Option<Ipv4Addr>,
+        dst: Ipv4Addr,
+        dport: u16,
+        sport: u16,
+        payload: &[u8],
+        who: &str,
+    ) -> Result<(), Errno> {
+        let Some((rt, src)) = self.route_output(ns, dst, None) else { return Err(Errno::ENETUNREACH) };
+        let src = bound.unwrap_or(src);
+        // Linux 6.18 gives DF-set UDP a running IP ID (seen: 0x9306, 0x9307 from one socket).
+        let id = self.next_ip_id(ns);
+        let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl: defaults::TTL, id, df: true, tos: 0 };
+        let f = wire::udp_frame(&p, sport, dport, payload);
+        let n = payload.len();
+        self.originate(|w| {
+            w.note(|| Why::App(format!("{who}: {n} bytes to {dst}:{dport}")));
+            w.ip_output(ns, f, rt, None);
+        });
+        Ok(())
+    }
+
+    pub(crate) fn udp_to_app(&mut self, ns: NsId, dev: DevId, info: &wire::Ipv4Info, ip: &[u8]) {
+        let l4 = &ip[info.ihl..info.total_len];
+        let (sport, dport) = (u16::from_be_bytes([l4[0], l4[1]]), u16::from_be_bytes([l4[2], l4[3]]));
+        let payload = &l4[8..];
+        let Some(&app) = self.netns(ns).udp.get(&dport) else { return };
+        let (src, dst) = (info.src, info.dst);
+        self.deliver_note(ns, dev, || format!("UDP {src}:{sport} → local port {dport}"));
+        U::udp_rx(self, ns, app, (src, sport), (dst, dport), payload);
+    }
+
+    pub(crate) fn deliver_note(&mut self, ns: NsId, dev: DevId, what: impl FnOnce() -> String) {
+        if self.explaining() {
+            let mark = self.why_mark();
+            self.why.push(Why::Local { what: what() });
+            self.record(ns, Some(dev), Dir::Deliver, None);
+            self.why_reset(mark);
+        }
+    }
+
+    /// ICMP that is not an echo request: replies for ping, errors for whoever sent the
+    /// quoted packet.
+    pub(crate) fn icmp_to_app(&mut self, ns: NsId, dev: DevId, info: &wire::Ipv4Info, ip: &[u8]) {
+        let l4 = &ip[info.ihl..info.total_len];
+        let (ty, code) = (l4[0], l4[1]);
+        if ty == 0 {
+            let (ident, seq) = (u16::from_be_bytes([l4[4], l4[5]]), u16::from_be_bytes([l4[6], l4[7]]));
+            let Some(&app) = self.netns(ns).ping.get(&ident) else {
+                return self.deliver_note(ns, dev, || format!("ICMP echo reply id {ident}: no ping socket"));
+            };
+            let (src, ttl) = (info.src, info.ttl);
+            self.deliver_note(ns, dev, || format!("ICMP echo reply → ping socket id {ident}"));
+            U::echo_reply(self, ns, app, src, ttl, seq);
+            return;
+        }
+        if !(ty == 3 || ty == 11) || l4.len() < 8 + 20 {
+            return self.deliver_note(ns, dev, || format!("ICMP type {ty} code {code}: nothing to do"));
+        }
+        let quoted = &l4[8..];
+        let qihl = ((quoted[0] & 0x0f) as usize) * 4;
+        let qproto = quoted[9];
+        let qdst = Ipv4Addr::new(quoted[16], quoted[17], quoted[18], quoted[19]);
+        let what = icmp_error_text(ty, code);
+        let from = info.src;
+        self.deliver_note(ns, dev, || format!("ICMP error about a packet to {qdst}: {what}"));
+        if quoted.len() < qihl + 8 {
+            return;
+        }
+        let q4 = &quoted[qihl..];
+        match qproto {
+            wire::PROTO_ICMP => {
+                let (ident, seq) = (u16::from_be_bytes([q4[4], q4[5]]), u16::from_be_bytes([q4[6], q4[7]]));
+                if let Some(&app) = self.netns(ns).ping.get(&ident) {
+                    U::echo_error(self, ns, app, from, seq, &what);
+                }
+            }
+            wire::PROTO_UDP => {
+                let sport = u16::from_be_bytes([q4[0], q4[1]]);
+                if self.netns(ns).udp.contains_key(&sport) {
+                    // udp_err: a connected socket without IP_RECVERR hears only of hard errors.
+                    let errno = match icmp_errno(ty, code) {
+                        Some((name, _, true)) => format!("{name} on a connected socket"),
+                        _ => "no error on a socket without IP_RECVERR".to_string(),
+                    };
+                    self.app_log(ns, || format!("udp :{sport}: ICMP from {from}: {what} ({errno})"));
+                }
+            }
+            wire::PROTO_TCP => {
+                let (sport, dport) = (u16::from_be_bytes([q4[0], q4[1]]), u16::from_be_bytes([q4[2], q4[3]]));
+                let qsrc = Ipv4Addr::new(quoted[12], quoted[13], quoted[14], quoted[15]);
+                let key = TcpKey { local: (qsrc, sport), remote: (qdst, dport) };
+                let qseq = u32::from_be_bytes([q4[4], q4[5], q4[6], q4[7]]);
+                let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+                // tcp_v4_err: an error quoting a sequence number outside what is in flight is
+                // stale; in SYN_SENT a fatal one ends the connect() with its errno.
+                let in_flight = qseq.wrapping_sub(c.snd_una) <= c.snd_nxt.wrapping_sub(c.snd_una);
+                match tcp_connect_icmp_error(ty, code) {
+                    Some(err) if in_flight && c.state == super::tcp::TcpState::SynSent => {
+                        let app = c.owner;
+                        self.netns_mut(ns).tcp.remove(&key);
+                        self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: {err}"));
+                        U::tcp_failed(self, ns, app, key, err);
+                    }
+                    _ => self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: ICMP from {from}: {what}")),
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What iputils' ping prints after `From ADDR icmp_seq=N` for an ICMP error of this type and
+/// code (ping4.c, `pr_icmph`). Shared with the kernel backend's agent, so both print the same
+/// words.
+pub fn icmp_error_text(ty: u8, code: u8) -> String {
+    let what = match (ty, code) {
+        (3, 0) => "Destination Net Unreachable",
+        (3, 1) => "Destination Host Unreachable",
+        (3, 2) => "Destination Protocol Unreachable",
+        (3, 3) => "Destination Port Unreachable",
+        // iputils goes on: "and DF set (mtu = N)"; the short form is what this simulator has
+        // always printed (sim-core/tests/stack.rs).
+        (3, 4) => "Frag needed",
+        (3, 5) => "Source Route Failed",
+        (3, 6) => "Destination Net Unknown",
+        (3, 7) => "Destination Host Unknown",
+        (3, 8) => "Source Host Isolated",
+        (3, 9) => "Destination Net Prohibited",
+        (3, 10) => "Destination Host Prohibited",
+        (3, 11) => "Destination Net Unreachable for Type of Service",
+        (3, 12) => "Destination Host Unreachable for Type of Service",
+        (3, 13) => "Packet filtered",
+        (3, 14) => "Precedence Violation",
+        (3, 15) => "Precedence Cutoff",
+        (3, c) => return format!("Dest Unreachable, Bad Code: {c}"),
+        (11, 0) => "Time to live exceeded",
+        (11, 1) => "Frag reassembly time exceeded",
+        (11, c) => return format!("Time exceeded, Bad Code: {c}"),
+        (t, c) => return format!("Bad ICMP type: {t}, code: {c}"),
+    };
+    what.to_string()
+}
+
+/// What an ICMP error means to a socket: `icmp_err_convert` (net/ipv4/icmp.c) for destination
+/// unreachable codes 0–15, EHOSTUNREACH for time exceeded and EPROTO for a parameter problem
+/// (`tcp_v4_err`, `udp_err`). (errno name, strerror words, fatal: a "hard" error that a
+/// connected UDP socket reports without IP_RECVERR; "fragmentation needed" is marked so here
+/// because `__udp4_lib_err` reports EMSGSIZE for it although `icmp_err_convert` does not.)
+fn icmp_errno(ty: u8, code: u8) -> Option<(&'static str, &'static str, bool)> {
+    const NET: (&str, &str) = ("ENETUNREACH", "Network is unreachable");
+    const HOST: (&str, &str) = ("EHOSTUNREACH", "No route to host");
+    let ((name, text), fatal) = match (ty, code) {
+        (3, 0 | 11) => (NET, false),
+        (3, 6 | 9) => (NET, true),
+        (3, 1 | 12) => (HOST, false),
+        (3, 10 | 13..=15) => (HOST, true),
+        (3, 2) => (("ENOPROTOOPT", "Protocol not available"), true),
+        (3, 3) => (("ECONNREFUSED", "Connection refused"), true),
+        (3, 4) => (("EMSGSIZE", "Message too long"), true),
+        (3, 5) => (("EOPNOTSUPP", "Operation not supported"), false),
+        (3, 7) => (("EHOSTDOWN", "Host is down"), true),
+        (3, 8) => (("ENONET", "Machine is not on the network"), true),
+        (11, _) => (HOST, false),
+        (12, _) => (("EPROTO", "Protocol error"), true),
+        _ => return None,
+    };
+    Some((name, text, fatal))
+}
+
+/// The error a TCP connect(2) in SYN_SENT fails with when an ICMP error about its SYN arrives
+/// (net/ipv4/tcp_ipv4.c, `tcp_v4_err`: every one ends the attempt but "fragmentation needed",
+/// which only lowers the path MTU), in strerror's words.
+pub fn tcp_connect_icmp_error(ty: u8, code: u8) -> Option<&'static str> {
+    if (ty, code) == (3, 4) {
+        return None;
+    }
+    icmp_errno(ty, code).map(|(_, text, _)| text)
+}

@@ -1,0 +1,773 @@
+//! The programs of a scenario's traffic and of Docker's containers: ping, UDP senders and
+//! listeners, TCP clients and listeners, and the servers and clients of `services`. Each is
+//! a state machine fed by its sockets and its own timers through the kernel's socket calls
+//! (`kernel::sock`); none sees the engine or the kernel's tables.
+
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::SimTime;
+use crate::kernel::sock::Errno;
+use crate::kernel::tcp::TcpKey;
+use crate::kernel::{DevId, NsId};
+use crate::userland::World;
+pub use crate::userland::dns_zone::{DnsZone, DnsZones};
+use crate::wire::printable;
+
+/// Most packets one traffic item sends. The kernel sets no limit (iputils takes `-c` up to
+/// LONG_MAX); the simulator does, so that a typo such as `count: 4294967295` is an error at
+/// load and not a run that never ends.
+pub const MAX_COUNT: u32 = 100_000;
+
+/// A traffic step of a scenario.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub enum Traffic {
+    /// `ping -c COUNT -i INTERVAL -s SIZE DST` from `ns`, starting at `at`. `dst` is an
+    /// address or a name, resolved through the namespace's nameserver first.
+    Ping {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        dst: String,
+        #[serde(default = "three")]
+        count: u32,
+        #[serde(default = "one_second")]
+        interval: SimTime,
+        #[serde(default = "ping_size")]
+        size: usize,
+    },
+    /// A UDP socket bound to `port`; with `echo` it sends every datagram back.
+    UdpListen {
+        ns: String,
+        port: u16,
+        #[serde(default)]
+        echo: bool,
+    },
+    /// `count` datagrams carrying `payload` to `dst:dport`.
+    UdpSend {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        dst: Ipv4Addr,
+        dport: u16,
+        #[serde(default)]
+        sport: Option<u16>,
+        payload: String,
+        #[serde(default = "one")]
+        count: u32,
+        #[serde(default = "one_second")]
+        interval: SimTime,
+    },
+    /// A TCP listener; it answers each connection's first data with `reply` and, with
+    /// `close_after_reply`, closes first (as an HTTP/1.0 server does).
+    TcpListen {
+        ns: String,
+        port: u16,
+        #[serde(default)]
+        reply: Option<String>,
+        #[serde(default)]
+        close_after_reply: bool,
+    },
+    /// `connect()` to `dst:dport`, send `send`, then close (unless `close: false`).
+    TcpConnect {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        dst: Ipv4Addr,
+        dport: u16,
+        #[serde(default)]
+        send: String,
+        #[serde(default = "yes")]
+        close: bool,
+    },
+    /// Docker's embedded DNS server: dockerd's socket inside the sandbox on a random `port`,
+    /// reached through the sandbox's DNAT of 127.0.0.11:53. The namespace's resolver becomes
+    /// 127.0.0.11.
+    Dns {
+        ns: String,
+        port: u16,
+        #[serde(default)]
+        records: DnsZones,
+    },
+    /// An HTTP server on `port`. With `mysql`, it is the tutorial's PHP webapp: a form on GET;
+    /// on POST it resolves the MySQL host, logs in, and INSERTs the form's fields.
+    Http {
+        ns: String,
+        #[serde(default = "http_port")]
+        port: u16,
+        #[serde(default)]
+        mysql: Option<MysqlTarget>,
+    },
+    /// A MySQL 5.5 server with an in-memory database; `password` is root's.
+    MysqlServer {
+        ns: String,
+        #[serde(default = "mysql_port")]
+        port: u16,
+        password: String,
+    },
+    /// `curl [-d DATA] URL`: one HTTP/1.1 request; the response is printed.
+    Curl {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        url: String,
+        #[serde(default)]
+        data: Option<String>,
+        #[serde(default)]
+        method: Option<String>,
+    },
+    /// `mysql -h HOST -u USER -pPASSWORD [DATABASE] -e "QUERIES"`.
+    Mysql {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        host: String,
+        #[serde(default = "mysql_port")]
+        port: u16,
+        #[serde(default = "root")]
+        user: String,
+        password: String,
+        #[serde(default)]
+        database: Option<String>,
+        queries: Vec<String>,
+    },
+    /// Unsolicited ARP on an interface (`arping -U`, as dockerd v28+ sends on a new one):
+    /// `count` broadcast requests for the interface's own address, `interval` apart.
+    Announce {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        dev: String,
+        #[serde(default = "three")]
+        count: u32,
+        #[serde(default = "one_second")]
+        interval: SimTime,
+    },
+    /// `nslookup NAME`: one query to the namespace's nameserver.
+    Nslookup {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        name: String,
+    },
+}
+
+/// A name the embedded DNS answers, with its addresses.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DnsRecord {
+    pub name: String,
+    pub addrs: Vec<Ipv4Addr>,
+}
+
+pub use super::proto::webapp::MysqlTarget;
+
+fn http_port() -> u16 {
+    80
+}
+fn mysql_port() -> u16 {
+    3306
+}
+fn root() -> String {
+    "root".into()
+}
+
+fn three() -> u32 {
+    3
+}
+fn one() -> u32 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn one_second() -> SimTime {
+    SimTime::from_secs(1)
+}
+fn ping_size() -> usize {
+    56
+}
+
+impl Traffic {
+    pub fn ns(&self) -> &str {
+        match self {
+            Traffic::Ping { ns, .. }
+            | Traffic::UdpListen { ns, .. }
+            | Traffic::UdpSend { ns, .. }
+            | Traffic::TcpListen { ns, .. }
+            | Traffic::TcpConnect { ns, .. }
+            | Traffic::Dns { ns, .. }
+            | Traffic::Http { ns, .. }
+            | Traffic::MysqlServer { ns, .. }
+            | Traffic::Curl { ns, .. }
+            | Traffic::Mysql { ns, .. }
+            | Traffic::Announce { ns, .. }
+            | Traffic::Nslookup { ns, .. } => ns,
+        }
+    }
+    pub fn start(&self) -> SimTime {
+        match self {
+            Traffic::Ping { at, .. }
+            | Traffic::UdpSend { at, .. }
+            | Traffic::TcpConnect { at, .. }
+            | Traffic::Curl { at, .. }
+            | Traffic::Mysql { at, .. }
+            | Traffic::Announce { at, .. }
+            | Traffic::Nslookup { at, .. } => *at,
+            _ => SimTime::ZERO,
+        }
+    }
+
+    /// Servers bind at once and run for ever; clients start at `at` and finish.
+    pub fn is_server(&self) -> bool {
+        matches!(
+            self,
+            Traffic::UdpListen { .. }
+                | Traffic::TcpListen { .. }
+                | Traffic::Dns { .. }
+                | Traffic::Http { .. }
+                | Traffic::MysqlServer { .. }
+        )
+    }
+
+    /// The same step starting at another time (steps that wait for the previous one).
+    pub fn set_start(&mut self, t: SimTime) {
+        match self {
+            Traffic::Ping { at, .. }
+            | Traffic::UdpSend { at, .. }
+            | Traffic::TcpConnect { at, .. }
+            | Traffic::Curl { at, .. }
+            | Traffic::Mysql { at, .. }
+            | Traffic::Announce { at, .. }
+            | Traffic::Nslookup { at, .. } => *at = t,
+            _ => {}
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct App {
+    pub ns: NsId,
+    pub kind: AppKind,
+    /// A client that has finished (printed its last line); a scenario's next step may wait on it.
+    pub done: bool,
+    /// The target's name, still to be resolved before the app starts.
+    pub resolve: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum AppKind {
+    Ping {
+        dst: Ipv4Addr,
+        count: u32,
+        interval: SimTime,
+        size: usize,
+        ident: u16,
+        sent: u32,
+        received: u32,
+        errors: u32,
+        sent_at: crate::kernel::Map<u16, SimTime>,
+    },
+    UdpListen {
+        port: u16,
+        echo: bool,
+        received: u64,
+    },
+    UdpSend {
+        dst: Ipv4Addr,
+        dport: u16,
+        sport: u16,
+        payload: Vec<u8>,
+        count: u32,
+        interval: SimTime,
+        sent: u32,
+    },
+    TcpListen {
+        port: u16,
+        reply: Option<Vec<u8>>,
+        close_after_reply: bool,
+        /// Connections it has answered: it answers each one's first data only.
+        replied: Vec<TcpKey>,
+    },
+    TcpConnect {
+        dst: Ipv4Addr,
+        dport: u16,
+        data: Vec<u8>,
+        close: bool,
+    },
+    /// Docker's embedded DNS server (dockerd's socket inside a sandbox).
+    DnsServer {
+        port: u16,
+        zones: DnsZones,
+    },
+    /// An HTTP server; with `mysql`, the tutorial's webapp.
+    Http {
+        port: u16,
+        mysql: Option<MysqlTarget>,
+    },
+    MysqlServer {
+        port: u16,
+        password: String,
+        db: crate::userland::proto::mysql::Database,
+        next_conn: u32,
+    },
+    Curl {
+        dst: Ipv4Addr,
+        host: String,
+        port: u16,
+        path: String,
+        method: String,
+        data: Option<String>,
+    },
+    MysqlClient {
+        dst: Ipv4Addr,
+        port: u16,
+        user: String,
+        password: String,
+        database: Option<String>,
+        queries: Vec<String>,
+    },
+    Nslookup {
+        name: String,
+    },
+    Announce {
+        dev: DevId,
+        count: u32,
+        interval: SimTime,
+        sent: u32,
+    },
+    /// A bulk UDP source used by `netsim bench`: `count` datagrams, `interval` apart.
+    BenchUdp {
+        dst: Ipv4Addr,
+        dport: u16,
+        sport: u16,
+        size: usize,
+        count: u32,
+        interval: SimTime,
+        sent: u32,
+    },
+}
+
+/// How long `ping -c` waits for answers after its last echo request (iputils MAXWAIT).
+const PING_LINGER: SimTime = SimTime::from_secs(10);
+
+impl World {
+    /// Creates an application for a traffic step and returns its index. Sockets bind now;
+    /// active apps start at their `at` time.
+    pub fn add_traffic(&mut self, t: &Traffic) -> Result<usize, String> {
+        let ns = self.ns_by_name(t.ns()).ok_or_else(|| format!("no namespace `{}`", t.ns()))?;
+        let idx = self.user.apps.len();
+        let mut resolve = None;
+        let mut target = |host: &str| match host.parse::<Ipv4Addr>() {
+            Ok(ip) => ip,
+            Err(_) => {
+                resolve = Some(host.to_string());
+                Ipv4Addr::UNSPECIFIED
+            }
+        };
+        let kind = match t {
+            Traffic::Ping { dst, count, interval, size, .. } => {
+                let dst = target(dst);
+                let Some(ident) = self.bind_ping(ns, idx) else {
+                    return Err(format!(
+                        "ping in `{}`: sendmsg: Resource temporarily unavailable (EAGAIN: all 65536 ICMP echo \
+                         identifiers are held by running pings)",
+                        t.ns()
+                    ));
+                };
+                AppKind::Ping {
+                    dst,
+                    count: *count,
+                    interval: *interval,
+                    size: *size,
+                    ident,
+                    sent: 0,
+                    received: 0,
+                    errors: 0,
+                    sent_at: Default::default(),
+                }
+            }
+            Traffic::UdpListen { port, echo, .. } => {
+                self.bind_udp(ns, *port, idx, t.ns())?;
+                AppKind::UdpListen { port: *port, echo: *echo, received: 0 }
+            }
+            Traffic::UdpSend { dst, dport, sport, payload, count, interval, .. } => {
+                let sport = match sport {
+                    Some(p) => *p,
+                    None => self.ephemeral_port(),
+                };
+                self.bind_udp_shared(ns, sport, idx);
+                AppKind::UdpSend {
+                    dst: *dst,
+                    dport: *dport,
+                    sport,
+                    payload: payload.clone().into_bytes(),
+                    count: *count,
+                    interval: *interval,
+                    sent: 0,
+                }
+            }
+            Traffic::TcpListen { port, reply, close_after_reply, .. } => {
+                self.listen_tcp(ns, *port, idx, t.ns())?;
+                AppKind::TcpListen {
+                    port: *port,
+                    reply: reply.clone().map(String::into_bytes),
+                    close_after_reply: *close_after_reply,
+                    replied: Vec::new(),
+                }
+            }
+            Traffic::TcpConnect { dst, dport, send, close, .. } => {
+                AppKind::TcpConnect { dst: *dst, dport: *dport, data: send.clone().into_bytes(), close: *close }
+            }
+            Traffic::Dns { port, records, .. } => {
+                self.bind_udp(ns, *port, idx, t.ns())?;
+                self.user.resolver.insert(ns, super::services::EMBEDDED_DNS);
+                self.user.dns_server.insert(ns, idx);
+                AppKind::DnsServer { port: *port, zones: records.clone() }
+            }
+            Traffic::Http { port, mysql, .. } => {
+                self.listen_tcp(ns, *port, idx, t.ns())?;
+                AppKind::Http { port: *port, mysql: mysql.clone() }
+            }
+            Traffic::MysqlServer { port, password, .. } => {
+                self.listen_tcp(ns, *port, idx, t.ns())?;
+                AppKind::MysqlServer {
+                    port: *port,
+                    password: password.clone(),
+                    db: crate::userland::proto::mysql::Database::new(),
+                    next_conn: 0,
+                }
+            }
+            Traffic::Curl { url, data, method, .. } => {
+                let (host, port, path) = parse_url(url)?;
+                let dst = target(&host);
+                let method = method.clone().unwrap_or_else(|| if data.is_some() { "POST" } else { "GET" }.into());
+                AppKind::Curl { dst, host, port, path, method, data: data.clone() }
+            }
+            Traffic::Mysql { host, port, user, password, database, queries, .. } => AppKind::MysqlClient {
+                dst: target(host),
+                port: *port,
+                user: user.clone(),
+                password: password.clone(),
+                database: database.clone(),
+                queries: queries.clone(),
+            },
+            Traffic::Nslookup { name, .. } => AppKind::Nslookup { name: name.clone() },
+            Traffic::Announce { dev, count, interval, .. } => {
+                let d = self.dev_by_name(ns, dev).ok_or_else(|| format!("no device `{dev}` in `{}`", t.ns()))?;
+                AppKind::Announce { dev: d, count: *count, interval: *interval, sent: 0 }
+            }
+        };
+        self.user.apps.push(App { ns, kind, done: false, resolve });
+        if !t.is_server() {
+            let at = t.start();
+            self.pending.push((at, crate::kernel::Event::App { app: idx, tag: 0 }));
+        }
+        Ok(idx)
+    }
+
+    /// An application timer fired.
+    pub(crate) fn app_timer(&mut self, app: usize, tag: u32) {
+        let ns = self.user.apps[app].ns;
+        if self.netns(ns).dead {
+            return;
+        }
+        if (crate::userland::services::TAG_DNS_TIMEOUT..100).contains(&tag) {
+            return self.dns_timeout(ns, app);
+        }
+        if tag == 0
+            && let Some(name) = self.user.apps[app].resolve.take()
+        {
+            return self.resolve_start(ns, app, name, None);
+        }
+        if self.user.apps[app].done {
+            return;
+        }
+        match &mut self.user.apps[app].kind {
+            AppKind::Ping { .. } if tag == 1 => self.ping_statistics(ns, app),
+            AppKind::Ping { dst, count, interval, size, ident, sent, received: _, errors: _, sent_at } => {
+                let (dst, ident, seq, size, interval) = (*dst, *ident, (*sent + 1) as u16, *size, *interval);
+                *sent += 1;
+                sent_at.insert(seq, self.now);
+                let more = *sent < *count;
+                // The payload starts with a struct timeval, then iputils' 0x10, 0x11, … pattern.
+                let mut data = Vec::with_capacity(size);
+                data.extend_from_slice(&(self.now.as_nanos() / 1_000_000_000).to_le_bytes());
+                data.extend_from_slice(&((self.now.as_nanos() % 1_000_000_000) / 1000).to_le_bytes());
+                data.truncate(size);
+                while data.len() < size {
+                    data.push(0x10u8.wrapping_add((data.len() - 16.min(data.len())) as u8));
+                }
+                self.app_schedule(
+                    app,
+                    // After the last echo, iputils lingers up to 10 s (MAXWAIT) for replies.
+                    if more { interval } else { PING_LINGER },
+                    if more { 0 } else { 1 },
+                );
+                if self.ping_send(ns, dst, ident, seq, &data).is_err() {
+                    // iputils' connect() probe fails before the first echo: no statistics.
+                    self.app_log(ns, || format!("ping: connect: Network is unreachable ({dst})"));
+                    if seq == 1 {
+                        self.app_finish(app);
+                    }
+                }
+            }
+            AppKind::UdpSend { dst, dport, sport, payload, count, interval, sent } => {
+                let (dst, dport, sport) = (*dst, *dport, *sport);
+                let payload = payload.clone();
+                *sent += 1;
+                if *sent < *count {
+                    let iv = *interval;
+                    self.app_schedule(app, iv, 0);
+                }
+                self.send_udp(ns, None, (dst, dport), sport, &payload, "udp send");
+            }
+            AppKind::BenchUdp { dst, dport, sport, size, count, interval, sent } => {
+                let (dst, dport, sport, size) = (*dst, *dport, *sport, *size);
+                *sent += 1;
+                if *sent < *count {
+                    let iv = *interval;
+                    self.app_schedule(app, iv, 0);
+                }
+                static ZEROS: [u8; 65507] = [0; 65507];
+                self.send_udp(ns, None, (dst, dport), sport, &ZEROS[..size.min(ZEROS.len())], "bench");
+            }
+            AppKind::TcpConnect { dst, dport, data, close } => {
+                let (to, data, close) = ((*dst, *dport), data.clone(), *close);
+                self.connect(ns, app, to, data, close);
+            }
+            AppKind::Curl { .. } | AppKind::MysqlClient { .. } => self.client_connect(ns, app),
+            AppKind::Nslookup { name } => {
+                let name = name.clone();
+                self.resolve_start(ns, app, name, None);
+            }
+            AppKind::Announce { dev, count, interval, sent } => {
+                let (dev, more, interval) = (*dev, *sent + 1 < *count, *interval);
+                *sent += 1;
+                if more {
+                    self.app_schedule(app, interval, 0);
+                } else {
+                    self.app_finish(app);
+                }
+                self.arp_announce(ns, dev);
+            }
+            AppKind::UdpListen { .. }
+            | AppKind::TcpListen { .. }
+            | AppKind::DnsServer { .. }
+            | AppKind::Http { .. }
+            | AppKind::MysqlServer { .. } => {}
+        }
+    }
+
+    /// The closing lines of `ping -c`: after the last reply, or the last wait.
+    fn ping_statistics(&mut self, ns: NsId, app: usize) {
+        let AppKind::Ping { dst, sent, received, errors, .. } = &self.user.apps[app].kind else { return };
+        let (dst, sent, received, errors) = (*dst, *sent, *received, *errors);
+        let loss = ((sent - received) * 100).checked_div(sent).unwrap_or(0);
+        let err = if errors > 0 { format!(", +{errors} errors") } else { String::new() };
+        self.app_log(ns, || {
+            format!(
+                "--- {dst} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"
+            )
+        });
+        self.app_finish(app)
+    }
+
+    pub(crate) fn app_schedule(&mut self, app: usize, after: SimTime, tag: u32) {
+        self.set_timer(app, after, tag);
+    }
+
+    /// sendto(2) from a program: its own line when the kernel refuses.
+    pub(crate) fn send_udp(
+        &mut self,
+        ns: NsId,
+        bound: Option<Ipv4Addr>,
+        (dst, dport): (Ipv4Addr, u16),
+        sport: u16,
+        payload: &[u8],
+        who: &str,
+    ) {
+        if let Err(e) = self.udp_sendto(ns, bound, dst, dport, sport, payload, who) {
+            self.app_log(ns, || format!("{who}: sendto {dst}: {}", e.text()));
+        }
+    }
+
+    /// connect(2) from a program: its own line when the kernel refuses.
+    pub(crate) fn connect(
+        &mut self,
+        ns: NsId,
+        app: usize,
+        (dst, dport): (Ipv4Addr, u16),
+        data: Vec<u8>,
+        close: bool,
+    ) -> Option<TcpKey> {
+        match self.tcp_connect(ns, app, (dst, dport), data, close) {
+            Ok(key) => Some(key),
+            Err(e) => {
+                let text = match e {
+                    Errno::EADDRNOTAVAIL => format!("{} (EADDRNOTAVAIL)", e.text()),
+                    _ => e.text().to_string(),
+                };
+                self.app_log(ns, || format!("connect to {dst}:{dport}: {text}"));
+                None
+            }
+        }
+    }
+
+    /// A datagram for one of the programs' UDP sockets.
+    pub(crate) fn udp_rx(
+        &mut self,
+        ns: NsId,
+        app: usize,
+        (src, sport): (Ipv4Addr, u16),
+        to: (Ipv4Addr, u16),
+        payload: &[u8],
+    ) {
+        if self.service_udp(ns, app, (src, sport), to, payload) {
+            return;
+        }
+        let dport = to.1;
+        let text = || printable(payload);
+        match &mut self.user.apps[app].kind {
+            AppKind::UdpListen { echo, received, .. } => {
+                *received += 1;
+                let echo = *echo;
+                self.app_log(ns, || {
+                    format!("udp :{dport} received {} bytes from {src}:{sport}: {}", payload.len(), text())
+                });
+                if echo {
+                    let payload = payload.to_vec();
+                    self.send_udp(ns, None, (src, sport), dport, &payload, "udp echo");
+                }
+            }
+            AppKind::UdpSend { .. } => {
+                self.app_log(ns, || {
+                    format!("udp :{dport} got a reply of {} bytes from {src}:{sport}: {}", payload.len(), text())
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// ping's reply line; `ping -c N` exits as soon as N replies are in.
+    pub(crate) fn echo_reply(&mut self, ns: NsId, app: usize, src: Ipv4Addr, ttl: u8, seq: u16) {
+        let now = self.now;
+        let AppKind::Ping { received, sent_at, size, count, .. } = &mut self.user.apps[app].kind else { return };
+        *received += 1;
+        let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default();
+        let bytes = *size + 8;
+        let all = *received >= *count;
+        self.app_log(ns, || {
+            format!("{bytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={:.3} ms", rtt.as_nanos() as f64 / 1e6)
+        });
+        if all && !self.user.apps[app].done {
+            self.ping_statistics(ns, app);
+        }
+    }
+
+    /// ping's line for an ICMP error about one of its requests.
+    pub(crate) fn echo_error(&mut self, ns: NsId, app: usize, from: Ipv4Addr, seq: u16, what: &str) {
+        let mut all = false;
+        if let AppKind::Ping { errors, received, count, sent, .. } = &mut self.user.apps[app].kind {
+            *errors += 1;
+            all = *sent >= *count && *received + *errors >= *count;
+        }
+        self.app_log(ns, || format!("From {from} icmp_seq={seq} {what}"));
+        if all && !self.user.apps[app].done {
+            self.ping_statistics(ns, app);
+        }
+    }
+
+    /// Bytes on a connection: a protocol stream's, or a plain listener's first data, which it
+    /// answers once with its reply.
+    pub(crate) fn tcp_data(&mut self, ns: NsId, app: usize, key: TcpKey, data: &[u8]) {
+        if self.service_rx(ns, app, key, data) {
+            return;
+        }
+        if let AppKind::TcpListen { reply: Some(reply), close_after_reply, replied, .. } = &mut self.user.apps[app].kind
+            && !replied.contains(&key)
+        {
+            replied.push(key);
+            let (reply, close) = (reply.clone(), *close_after_reply);
+            self.tcp_queue(ns, key, &reply, close);
+        }
+    }
+}
+
+/// `http://HOST[:PORT][/PATH]` as curl takes it (the scheme may be left out).
+fn parse_url(url: &str) -> Result<(String, u16, String), String> {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    if rest.contains("://") {
+        return Err(format!("curl: (1) Protocol not supported in `{url}`: only http:// is modelled"));
+    }
+    let (hostport, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].to_string()),
+        None => (rest, "/".to_string()),
+    };
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| format!("curl: (3) URL using bad/illegal format: {url}"))?),
+        None => (hostport, 80),
+    };
+    if host.is_empty() {
+        return Err(format!("curl: (3) URL using bad/illegal format or missing URL: {url}"));
+    }
+    Ok((host.to_string(), port, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    fn one_namespace() -> (World, NsId) {
+        let plan: Plan = ron::from_str(r#"(namespaces: [(name: "a")])"#).expect("plan");
+        let w = World::from_plan(&plan, 1).unwrap_or_else(|e| panic!("{e}"));
+        let ns = w.ns_by_name("a").expect("a");
+        (w, ns)
+    }
+
+    fn ping() -> Traffic {
+        Traffic::Ping {
+            at: SimTime::from_secs(1),
+            ns: "a".into(),
+            dst: "127.0.0.1".into(),
+            count: 1,
+            interval: SimTime::from_secs(1),
+            size: 56,
+        }
+    }
+
+    /// 65536 running pings hold every echo identifier: the next one fails as sendmsg's
+    /// autobind fails (EAGAIN), and a finished ping gives its identifier back.
+    #[test]
+    fn echo_identifiers_run_out_with_eagain_and_come_back() {
+        let (mut w, ns) = one_namespace();
+        for _ in 0..=u16::MAX {
+            w.add_traffic(&ping()).expect("an identifier is free");
+        }
+        assert_eq!(w.netns(ns).ping.len(), 65536);
+        let e = w.add_traffic(&ping()).expect_err("all 65536 held");
+        assert!(e.contains("sendmsg: Resource temporarily unavailable (EAGAIN"), "{e}");
+        let app = w.user.apps.len() - 1;
+        w.app_finish(app);
+        assert_eq!(w.netns(ns).ping.len(), 65535);
+        w.add_traffic(&ping()).expect("the finished ping's identifier is free again");
+    }
+
+    /// The connect(2) port search walks the whole range from a random start: it finds the one
+    /// free port left, and reports none (EADDRNOTAVAIL) when all are held.
+    #[test]
+    fn local_ports_are_searched_through_the_whole_range() {
+        let (mut w, _) = one_namespace();
+        let (lo, hi) = crate::kernel::defaults::EPHEMERAL;
+        let last = lo + 1234;
+        for _ in 0..20 {
+            assert_eq!(w.free_ephemeral_port(|_, p| p != last), Some(last));
+        }
+        assert_eq!(w.free_ephemeral_port(|_, _| true), None);
+        let p = w.free_ephemeral_port(|_, _| false).expect("free");
+        assert!((lo..=hi).contains(&p));
+    }
+}

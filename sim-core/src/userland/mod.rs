@@ -1,0 +1,77 @@
+//! Userland: the programs that run in the namespaces, on the kernel's socket calls only
+//! (`kernel::sock`, `kernel::tcp`). `apps` holds the programs a scenario or a container
+//! starts (ping, UDP and TCP senders and listeners, `arping -U`); `services` the ones that
+//! speak a protocol (dockerd's embedded DNS, every client's stub resolver, curl, nslookup,
+//! mysql, the tutorial's webapp and MySQL server), with the protocols themselves in `proto`
+//! as sans-IO state machines; `dns_zone` what an embedded DNS server answers.
+//!
+//! `World` is the kernel with these programs: the type everything above this layer uses.
+
+pub mod apps;
+pub mod dns_zone;
+pub mod proto;
+pub mod services;
+
+use std::net::Ipv4Addr;
+
+use crate::kernel::tcp::TcpKey;
+use crate::kernel::{Kernel, Map, NsId, Userland};
+use apps::{App, AppKind};
+use services::{Lookup, Stream};
+
+/// The kernel with netsim's programs.
+pub type World = Kernel<Programs>;
+
+/// Every program and what they share: a namespace's resolv.conf, the resolver's queries in
+/// flight, the protocol state of connections that carry HTTP or MySQL.
+#[derive(Clone, Default)]
+pub struct Programs {
+    /// Every program started so far, by index (the owner number of their sockets and timers).
+    pub apps: Vec<App>,
+    /// Each namespace's resolv.conf nameserver, where it has one we model.
+    pub resolver: Map<NsId, Ipv4Addr>,
+    /// Stub-resolver queries in flight, by (namespace, source port).
+    pub(crate) lookups: Map<(NsId, u16), Lookup>,
+    /// Protocol state of TCP connections that carry HTTP or MySQL.
+    pub(crate) streams: Map<(NsId, TcpKey), Stream>,
+    /// The embedded DNS server (an app index) of each namespace that runs one.
+    pub(crate) dns_server: Map<NsId, usize>,
+}
+
+impl Userland for Programs {
+    fn udp_rx(k: &mut World, ns: NsId, owner: usize, from: (Ipv4Addr, u16), to: (Ipv4Addr, u16), data: &[u8]) {
+        k.udp_rx(ns, owner, from, to, data)
+    }
+
+    fn echo_reply(k: &mut World, ns: NsId, owner: usize, from: Ipv4Addr, ttl: u8, seq: u16) {
+        k.echo_reply(ns, owner, from, ttl, seq)
+    }
+
+    fn echo_error(k: &mut World, ns: NsId, owner: usize, from: Ipv4Addr, seq: u16, what: &str) {
+        k.echo_error(ns, owner, from, seq, what)
+    }
+
+    fn tcp_accepted(k: &mut World, ns: NsId, owner: usize, key: TcpKey) {
+        if let AppKind::TcpListen { replied, .. } = &mut k.user.apps[owner].kind {
+            // A new connection on a 4-tuple an earlier one used is answered again.
+            replied.retain(|r| *r != key);
+        }
+        k.service_accept(ns, owner, key)
+    }
+
+    fn tcp_data(k: &mut World, ns: NsId, owner: usize, key: TcpKey, data: &[u8]) {
+        k.tcp_data(ns, owner, key, data)
+    }
+
+    fn tcp_eof(k: &mut World, ns: NsId, owner: usize, key: TcpKey) {
+        k.service_eof(ns, owner, key)
+    }
+
+    fn tcp_failed(k: &mut World, ns: NsId, owner: usize, key: TcpKey, what: &str) {
+        k.service_failed(ns, owner, key, what)
+    }
+
+    fn timer(k: &mut World, owner: usize, tag: u32) {
+        k.app_timer(owner, tag)
+    }
+}
