@@ -176,7 +176,7 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
             pkt.extend_from_slice(&ident.to_be_bytes());
             pkt.extend_from_slice(&(sent as u16).to_be_bytes());
             pkt.extend((0..size).map(|i| 0x10u8.wrapping_add(i as u8)));
-            let c = sim_core::wire::internet_checksum(&pkt);
+            let c = sim_core::wire::ipv4::checksum(&pkt);
             pkt[2..4].copy_from_slice(&c.to_be_bytes());
             sock.send_to(&pkt, &to)?;
             sent_at.push(now);
@@ -209,10 +209,15 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
                     }
                     Some(3) | Some(11) if icmp.len() >= 8 + 28 => {
                         let q = &icmp[8..];
-                        let qihl = ((q[0] & 0x0f) as usize) * 4;
-                        if q.len() >= qihl + 8 && u16::from_be_bytes([q[qihl + 4], q[qihl + 5]]) == ident {
+                        // The quoted echo request: its header, then 8 bytes of ICMP.
+                        let echo = sim_core::wire::ipv4::header(q)
+                            .ok()
+                            .and_then(|h| q.get(h.slice().len()..h.slice().len() + 8));
+                        if let Some(e) = echo
+                            && u16::from_be_bytes([e[4], e[5]]) == ident
+                        {
                             errors += 1;
-                            let seq = u16::from_be_bytes([q[qihl + 6], q[qihl + 7]]);
+                            let seq = u16::from_be_bytes([e[6], e[7]]);
                             let what = sim_core::kernel::sock::icmp_error_text(icmp[0], icmp[1]);
                             writeln!(out, "From {from} icmp_seq={seq} {what}")?;
                         }
@@ -240,12 +245,8 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
 /// (TTL, source, payload) of an IPv4 packet as a raw socket hands it over; `None` for
 /// anything shorter than its own header says.
 fn ipv4_split(b: &[u8]) -> Option<(u8, Ipv4Addr, &[u8])> {
-    let ihl = usize::from(b.first()? & 0x0f) * 4;
-    if ihl < 20 {
-        return None;
-    }
-    let src: [u8; 4] = b.get(12..16)?.try_into().ok()?;
-    Some((*b.get(8)?, Ipv4Addr::from(src), b.get(ihl..)?))
+    let h = sim_core::wire::ipv4::header(b).ok()?;
+    Some((h.ttl(), h.source_addr(), b.get(h.slice().len()..)?))
 }
 
 fn local_addr(s: &socket2::Socket) -> Ipv4Addr {

@@ -208,7 +208,7 @@ mod tests {
                 nix::sched::setns(f.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
                 let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)).expect("raw socket");
                 let mut p = vec![8u8, 0, 0, 0, 0, 7, 0, 1, b'n', b'e', b't', b's', b'i', b'm'];
-                let c = sim_core::wire::internet_checksum(&p);
+                let c = sim_core::wire::ipv4::checksum(&p);
                 p[2..4].copy_from_slice(&c.to_be_bytes());
                 let to: std::net::SocketAddr = "10.77.0.2:0".parse().expect("addr");
                 s.send_to(&p, &to.into()).expect("send");

@@ -24,11 +24,9 @@ pub fn signature(frame: &[u8]) -> Option<String> {
         return None;
     }
     let ip = frame.get(off + 2..)?;
-    let ihl = ((ip.first()? & 0x0f) as usize) * 4;
-    let (proto, src, dst) = (*ip.get(9)?, ip.get(12..16)?, ip.get(16..20)?);
-    let src = std::net::Ipv4Addr::new(src[0], src[1], src[2], src[3]);
-    let dst = std::net::Ipv4Addr::new(dst[0], dst[1], dst[2], dst[3]);
-    let l4 = ip.get(ihl..)?;
+    let h = sim_core::wire::ipv4::header(ip).ok()?;
+    let (proto, (src, dst)) = (h.protocol().0, sim_core::wire::ipv4::addrs(&h));
+    let l4 = ip.get(h.slice().len()..)?;
     let port = |p: u16| if p >= 32768 { "*".to_string() } else { p.to_string() };
     Some(match proto {
         1 => format!("icmp {src} > {dst} type {}", l4.first()?),

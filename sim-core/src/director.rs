@@ -15,7 +15,6 @@ use crate::World;
 use crate::docker::cli;
 use crate::docker::engine::{Container, ContainerKind, Engine, EngineError};
 use crate::docker::era::EngineSpec;
-use crate::docker::ipam::Ipv4Prefix;
 use crate::docker::swarm::Swarm;
 use crate::engine::SimTime;
 use crate::kernel::{Map, PlanError, Set};
@@ -257,8 +256,7 @@ impl Director {
             if h.docker {
                 // Dynamic subnets avoid the host's own on-link networks (docs/docker-model.md
                 // *Picking a subnet*).
-                let net = h.addr.trunc();
-                let reserved = Ipv4Prefix::new(net.addr, net.len).map(|p| vec![p]).unwrap_or_default();
+                let reserved = vec![h.addr.trunc()];
                 let mut e =
                     Engine::with_spec(&h.name, seed.wrapping_add(1 + i as u64), reserved, spec).map_err(|e| e.0)?;
                 e.ns_prefix = format!("{}:", h.name);

@@ -205,8 +205,13 @@ impl Link {
     }
 }
 
-/// An IPv4 prefix, `10.0.0.0/24`, or `default`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// An IPv4 prefix, `10.0.0.0/24`, or `default`: the one prefix type of the simulator (plans,
+/// routes, addresses, Docker's IPAM). The address is kept as given, host bits and all, as
+/// `ip addr` keeps `10.0.0.5/24` and as Docker reports `10.10.10.0/8` back in its error;
+/// `trunc` clears them. Ordered by address, then length (moby's `netiputil.PrefixCompare`,
+/// which the subnet allocator relies on). Methods treat a length above 32 as 32 and never
+/// panic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ipv4Net {
     pub addr: Ipv4Addr,
     pub len: u8,
@@ -217,21 +222,80 @@ impl Ipv4Net {
     pub fn new(addr: Ipv4Addr, len: u8) -> Self {
         Ipv4Net { addr, len }
     }
+    /// The prefix length, at most 32.
+    pub fn bits(&self) -> u8 {
+        self.len.min(32)
+    }
+    /// The netmask as a number (`0xffff0000` for /16).
     pub fn mask(&self) -> u32 {
-        if self.len == 0 { 0 } else { u32::MAX << (32 - self.len as u32) }
+        match self.bits() {
+            0 => 0,
+            n => u32::MAX << (32 - u32::from(n)),
+        }
     }
+    /// The netmask as an address (`255.255.0.0`).
+    pub fn netmask(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.mask())
+    }
+    /// The first address, as a number.
+    pub fn first_u32(&self) -> u32 {
+        u32::from(self.addr) & self.mask()
+    }
+    /// The last address, as a number.
+    pub fn last_u32(&self) -> u32 {
+        self.first_u32() | !self.mask()
+    }
+    /// The network address (host bits cleared).
     pub fn network(&self) -> Ipv4Addr {
-        Ipv4Addr::from(u32::from(self.addr) & self.mask())
+        Ipv4Addr::from(self.first_u32())
     }
+    /// The last address (the broadcast address of prefixes shorter than /31).
     pub fn broadcast(&self) -> Ipv4Addr {
-        Ipv4Addr::from(u32::from(self.addr) | !self.mask())
+        Ipv4Addr::from(self.last_u32())
     }
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        (u32::from(ip) ^ u32::from(self.addr)) & self.mask() == 0
+        u32::from(ip) & self.mask() == self.first_u32()
     }
     /// The same prefix with host bits cleared (what `ip route` prints).
     pub fn trunc(&self) -> Ipv4Net {
-        Ipv4Net { addr: self.network(), len: self.len }
+        Ipv4Net { addr: self.network(), len: self.bits() }
+    }
+    /// No host bit is set and the length is valid.
+    pub fn is_trunc(&self) -> bool {
+        self.len <= 32 && self.addr == self.network()
+    }
+    /// How many addresses it covers (1 for /32, 2^32 for /0).
+    pub fn size(&self) -> u64 {
+        1u64 << (32 - u32::from(self.bits()))
+    }
+    /// Whether `other` lies entirely inside this prefix.
+    pub fn contains_prefix(&self, other: &Ipv4Net) -> bool {
+        other.bits() >= self.bits() && self.contains(other.network())
+    }
+    /// Whether the two share an address.
+    pub fn overlaps(&self, other: &Ipv4Net) -> bool {
+        self.first_u32() <= other.last_u32() && other.first_u32() <= self.last_u32()
+    }
+    /// The `n`-th address (0 = the network address), if `n < size()`.
+    pub fn nth(&self, n: u64) -> Option<Ipv4Addr> {
+        (n < self.size()).then(|| Ipv4Addr::from(self.first_u32() + n as u32))
+    }
+    /// How far `ip` is from the network address, if it is inside.
+    pub fn offset_of(&self, ip: Ipv4Addr) -> Option<u64> {
+        self.contains(ip).then(|| u64::from(u32::from(ip) - self.first_u32()))
+    }
+    /// Every address, network to broadcast, in order (lazy).
+    pub fn addrs(&self) -> impl Iterator<Item = Ipv4Addr> + use<> {
+        (u64::from(self.first_u32())..=u64::from(self.last_u32())).map(|v| Ipv4Addr::from(v as u32))
+    }
+    /// The prefix cut into `/new_len` subnets, in order (lazy); none when `new_len` is shorter
+    /// than the prefix or longer than 32.
+    pub fn subnets(&self, new_len: u8) -> impl Iterator<Item = Ipv4Net> + use<> {
+        let (first, last) = (u64::from(self.first_u32()), u64::from(self.last_u32()));
+        let ok = new_len >= self.bits() && new_len <= 32;
+        let step = 1u64 << (32 - u32::from(new_len.min(32)));
+        let count = if ok { (last - first + 1) / step } else { 0 };
+        (0..count).map(move |i| Ipv4Net { addr: Ipv4Addr::from((first + i * step) as u32), len: new_len })
     }
 }
 

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::bridge::{self, BridgeEndpoint, BridgeNetwork, PortBinding, Proto};
 use super::cli::{self, DockerCommand, NetworkDriver, NetworkMode};
-use super::ipam::{AddressSpace, Ipam, IpamConfig, Ipv4Prefix, PoolId};
+use super::ipam::{self, AddressSpace, Ipam, IpamConfig, PoolId};
 use super::lookup::{self, Found};
 use crate::engine::SimRng;
 use crate::kernel::Map;
@@ -147,7 +147,7 @@ pub struct Engine {
     pub containers: Vec<Container>,
     rng: SimRng,
     /// The host's on-link routes and nameservers, which dynamic subnets avoid (*Picking a subnet*).
-    reserved: Vec<Ipv4Prefix>,
+    reserved: Vec<Ipv4Net>,
     /// Next ephemeral host port to try (*Published ports*: from the start of the range, upward).
     next_ephemeral: [u16; 2],
     /// Prefix of sandbox namespace names (`node1:` when several hosts share one world).
@@ -168,7 +168,7 @@ const ERR_HOST_NETWORK: &str =
 
 impl Engine {
     /// A freshly started v29 daemon with the default MTU.
-    pub fn new(host: &str, seed: u64, reserved: Vec<Ipv4Prefix>) -> Result<Engine, EngineError> {
+    pub fn new(host: &str, seed: u64, reserved: Vec<Ipv4Net>) -> Result<Engine, EngineError> {
         Self::with_spec(host, seed, reserved, super::era::EngineSpec::default())
     }
 
@@ -177,7 +177,7 @@ impl Engine {
     pub fn with_spec(
         host: &str,
         seed: u64,
-        reserved: Vec<Ipv4Prefix>,
+        reserved: Vec<Ipv4Net>,
         spec: super::era::EngineSpec,
     ) -> Result<Engine, EngineError> {
         let mut ipam = Ipam::default();
@@ -475,10 +475,9 @@ impl Engine {
         };
         let mut cfg = IpamConfig::default();
         if let Some(p) = c.ipam.first() {
-            cfg.subnet =
-                Some(Ipv4Prefix::new(v4(p.subnet.addr)?, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?);
+            cfg.subnet = Some(ipam::checked(v4(p.subnet.addr)?, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?);
             cfg.ip_range = match &p.ip_range {
-                Some(r) => Some(Ipv4Prefix::new(v4(r.addr)?, r.prefix_len).map_err(|e| err(e.to_string()))?),
+                Some(r) => Some(ipam::checked(v4(r.addr)?, r.prefix_len).map_err(|e| err(e.to_string()))?),
                 None => None,
             };
             cfg.gateway = p.gateway.map(v4).transpose()?;
@@ -969,7 +968,7 @@ impl Engine {
                 Some(BridgeNetwork {
                     name: n.name.clone(),
                     device: n.device.clone()?,
-                    subnet: Ipv4Net::new(pool.subnet.addr, pool.subnet.len),
+                    subnet: pool.subnet,
                     gateway: n.gateway?,
                     mac: n.mac,
                     internal: n.internal,

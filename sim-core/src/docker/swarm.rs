@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 use super::bridge::{PortBinding, Proto};
 use super::cli::{self, DockerCommand};
 use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE};
-use super::ipam::{AddressSpace, Ipam, IpamConfig, Ipv4Prefix, PoolId};
+use super::ipam::{self, AddressSpace, Ipam, IpamConfig, PoolId};
 use crate::engine::{SimRng, SimTime};
 use crate::kernel::Map;
 use crate::plan::{AddrPlan, FdbPlan, IptablesPlan, Ipv4Net, IpvsPlan, Link, NeighPlan, NsPlan, Plan};
@@ -293,7 +293,7 @@ impl Swarm {
     fn create_network(
         &mut self,
         name: &str,
-        subnet: Option<Ipv4Prefix>,
+        subnet: Option<Ipv4Net>,
         ingress: bool,
         attachable: bool,
         vni: Option<u32>,
@@ -320,7 +320,7 @@ impl Swarm {
             name: name.to_string(),
             id: id.clone(),
             pool,
-            subnet: Ipv4Net::new(pool.subnet.addr, pool.subnet.len),
+            subnet: pool.subnet,
             gateway,
             vni,
             ingress,
@@ -399,9 +399,7 @@ impl Swarm {
         }
         let subnet = match c.ipam.first() {
             Some(p) => match p.subnet.addr {
-                std::net::IpAddr::V4(a) => {
-                    Some(Ipv4Prefix::new(a, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?)
-                }
+                std::net::IpAddr::V4(a) => Some(ipam::checked(a, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?),
                 _ => return Err(err("netsim: IPv6 is not modelled")),
             },
             None => None,

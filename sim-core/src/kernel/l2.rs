@@ -538,11 +538,13 @@ pub(crate) fn vxlan_src_port(inner: &[u8]) -> u16 {
             h = h.wrapping_mul(0x0100_0193);
         }
     };
-    if wire::ethertype(inner) == wire::ETHERTYPE_IPV4 && inner.len() >= wire::ETH_HLEN + 20 {
-        let ip = &inner[wire::ETH_HLEN..];
-        let ihl = ((ip[0] & 0x0f) as usize) * 4;
-        let tcp = ip[9] == wire::PROTO_TCP;
-        let ports = ((tcp || ip[9] == wire::PROTO_UDP) && ip.len() >= ihl + 4).then(|| &ip[ihl..ihl + 4]);
+    let ip = inner.get(wire::ETH_HLEN..).unwrap_or_default();
+    if wire::ethertype(inner) == wire::ETHERTYPE_IPV4
+        && let Ok(h) = wire::ipv4::header(ip)
+    {
+        let ihl = h.slice().len();
+        let tcp = h.protocol().0 == wire::PROTO_TCP;
+        let ports = ((tcp || h.protocol().0 == wire::PROTO_UDP) && ip.len() >= ihl + 4).then(|| &ip[ihl..ihl + 4]);
         let (a, b) = (&ip[12..16], &ip[16..20]);
         let (pa, pb) = ports.map_or((&[][..], &[][..]), |p| (&p[..2], &p[2..]));
         // The lower endpoint first, unless a socket's own hash makes each direction its own.

@@ -532,7 +532,7 @@ impl<U: Userland> Kernel<U> {
         }
         let ttl = info.ttl;
         self.note(|| Why::Forward { ttl });
-        wire::ipv4_decrease_ttl(&mut frame[wire::ETH_HLEN..]);
+        wire::ipv4::decrease_ttl(&mut frame[wire::ETH_HLEN..]);
         let mtu = self.dev(r.dev).mtu as usize;
         if info.total_len > mtu {
             let df = frame[wire::ETH_HLEN + 6] & 0x40 != 0;
@@ -896,7 +896,7 @@ impl<U: Userland> Kernel<U> {
             // the quoted header carries the decremented TTL (63 from a sender's 64); this stack
             // runs FORWARD first and decrements after it.
             let mut quoted = ip.to_vec();
-            wire::ipv4_decrease_ttl(&mut quoted);
+            wire::ipv4::decrease_ttl(&mut quoted);
             self.icmp_send(ns, &quoted, kind);
         } else {
             self.icmp_send(ns, ip, kind);
@@ -1154,9 +1154,9 @@ mod tests {
             assert_eq!((e[1], e[6] & 0x40, e[8]), (0xc0, 0, 64), "{with}");
             // The whole echo request is quoted, as the router had it at FORWARD: TTL 63.
             let mut at_forward = echo.clone();
-            wire::ipv4_decrease_ttl(&mut at_forward);
+            wire::ipv4::decrease_ttl(&mut at_forward);
             assert_eq!(&e[28..], &at_forward[..], "{with}: the quote");
-            assert_eq!(wire::internet_checksum(&e[20..]), 0, "{with}: ICMP checksum");
+            assert_eq!(wire::ipv4::checksum(&e[20..]), 0, "{with}: ICMP checksum");
             let out = apps(&s);
             assert!(out.iter().any(|l| *l == format!("From 10.0.0.254 icmp_seq=1 {text}")), "{with}: {out:?}");
         }
@@ -1262,7 +1262,7 @@ mod tests {
         let refix = |f: &mut Vec<u8>| {
             let ip = &mut f[wire::ETH_HLEN..];
             ip[10..12].copy_from_slice(&[0, 0]);
-            let c = wire::internet_checksum(&ip[..20]);
+            let c = wire::ipv4::checksum(&ip[..20]);
             ip[10..12].copy_from_slice(&c.to_be_bytes());
         };
         // Controls: a UDP datagram and a SYN are answered.
@@ -1274,7 +1274,7 @@ mod tests {
         assert_eq!(answers(&mut s, eth(err, b_mac)), 0, "an ICMP error");
         let icmp = |ty: u8| {
             let mut m = vec![ty, 0, 0, 0, 0, 1, 0, 1];
-            let c = wire::internet_checksum(&m);
+            let c = wire::ipv4::checksum(&m);
             m[2..4].copy_from_slice(&c.to_be_bytes());
             let mut f = wire::udp_frame(&p([10, 0, 1, 1], wire::PROTO_ICMP), 0, 0, &[]);
             f.truncate(wire::ETH_HLEN + 20);

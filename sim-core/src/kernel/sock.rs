@@ -222,9 +222,10 @@ impl<U: Userland> Kernel<U> {
             return self.deliver_note(ns, dev, || format!("ICMP type {ty} code {code}: nothing to do"));
         }
         let quoted = &l4[8..];
-        let qihl = ((quoted[0] & 0x0f) as usize) * 4;
-        let qproto = quoted[9];
-        let qdst = Ipv4Addr::new(quoted[16], quoted[17], quoted[18], quoted[19]);
+        let Ok(q) = wire::ipv4::header(quoted) else {
+            return self.deliver_note(ns, dev, || format!("ICMP type {ty} code {code}: quotes no IPv4 header"));
+        };
+        let (qihl, qproto, (qsrc, qdst)) = (q.slice().len(), q.protocol().0, wire::ipv4::addrs(&q));
         let what = icmp_error_text(ty, code);
         let from = info.src;
         self.deliver_note(ns, dev, || format!("ICMP error about a packet to {qdst}: {what}"));
@@ -252,7 +253,6 @@ impl<U: Userland> Kernel<U> {
             }
             wire::PROTO_TCP => {
                 let (sport, dport) = (u16::from_be_bytes([q4[0], q4[1]]), u16::from_be_bytes([q4[2], q4[3]]));
-                let qsrc = Ipv4Addr::new(quoted[12], quoted[13], quoted[14], quoted[15]);
                 let key = TcpKey { local: (qsrc, sport), remote: (qdst, dport) };
                 let qseq = u32::from_be_bytes([q4[4], q4[5], q4[6], q4[7]]);
                 let Some(c) = self.netns(ns).tcp.get(&key) else { return };

@@ -11,9 +11,7 @@ use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use super::{
-    ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_VLAN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, internet_checksum, vxlan,
-};
+use super::{ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_VLAN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, ipv4, vxlan};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
@@ -543,7 +541,7 @@ fn l4_check(ip: &Ip, seg: &[u8]) -> u16 {
     pseudo[9] = ip.proto;
     pseudo[10..].copy_from_slice(&(seg.len() as u16).to_be_bytes());
     // The pseudo-header has even length, so the two sums add.
-    let sum = u32::from(!internet_checksum(&pseudo)) + u32::from(!internet_checksum(seg));
+    let sum = u32::from(!ipv4::checksum(&pseudo)) + u32::from(!ipv4::checksum(seg));
     !(((sum & 0xffff) + (sum >> 16)) as u16)
 }
 
@@ -582,7 +580,7 @@ fn ipv4_header(h: &mut Hdr) -> Option<Ipv4Head> {
     let proto = h.be("Protocol", 9, 1, |p| format!("{} ({p})", ip_proto_name(p)))? as u8;
     let stored = h.u16(10)?;
     let verdict = match h.bytes(0, ihl) {
-        Some(hdr) if ihl >= 20 => checksum_text(stored, internet_checksum(hdr)),
+        Some(hdr) if ihl >= 20 => checksum_text(stored, ipv4::checksum(hdr)),
         _ => format!("0x{stored:04x} [unverified]"),
     };
     h.field("Header Checksum", 10, 2, verdict);
@@ -649,7 +647,7 @@ fn icmp_message(h: &mut Hdr, ip: &Ip) -> Option<u8> {
     h.layer.summary = summary.clone();
     let stored = h.u16(2)?;
     let verdict = if ip.complete {
-        checksum_text(stored, internet_checksum(h.rest(0)))
+        checksum_text(stored, ipv4::checksum(h.rest(0)))
     } else {
         format!("0x{stored:04x} [unverified]")
     };

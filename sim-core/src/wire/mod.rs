@@ -1,8 +1,11 @@
 //! Wire formats as real bytes.
 //!
 //! Header encoding and decoding goes through `etherparse` (Ethernet II, 802.1Q, ARP, IPv4,
-//! ICMP, UDP, TCP, checksums). Only what no crate offers is written here by hand: the VXLAN
-//! header (`vxlan`) and the tcpdump-like one-line summaries (`pretty`).
+//! ICMP, UDP, TCP, checksums); every reader of an IPv4 header uses `ipv4`'s checked view and
+//! every checksum is `ipv4::checksum`. Only what no crate offers is written here by hand: the
+//! VXLAN header (`vxlan`), the tcpdump-like one-line summaries (`pretty`) and the
+//! field-by-field dissector the GUI shows (`dissect`, which must describe malformed headers
+//! that a checked view refuses).
 //!
 //! Frames travel through the simulator as a plain `Vec<u8>` holding the whole Ethernet frame
 //! (no FCS, no padding: veth and bridges do not pad, so `tcpdump` on a veth shows 42-byte ARP
@@ -10,6 +13,7 @@
 //! room for the Ethernet header, which the neighbour layer fills in place.
 
 pub mod dissect;
+pub mod ipv4;
 pub mod pretty;
 pub use pretty::printable;
 pub mod vxlan;
@@ -389,62 +393,22 @@ pub struct Ipv4Info {
 
 /// Reads and validates an IPv4 header (version, lengths, header checksum) like `ip_rcv`.
 pub fn ipv4_info(ip: &[u8]) -> Result<Ipv4Info, &'static str> {
-    if ip.len() < 20 {
-        return Err("truncated IPv4 header");
-    }
-    if ip[0] >> 4 != 4 {
-        return Err("not IPv4");
-    }
-    let ihl = ((ip[0] & 0x0f) as usize) * 4;
-    let total_len = u16::from_be_bytes([ip[2], ip[3]]) as usize;
-    if ihl < 20 || ip.len() < ihl || total_len < ihl || total_len > ip.len() {
-        return Err("bad IPv4 length");
-    }
-    if internet_checksum(&ip[..ihl]) != 0 {
-        return Err("bad IPv4 header checksum");
-    }
+    let h = ipv4::received(ip)?;
     Ok(Ipv4Info {
-        src: Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]),
-        dst: Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]),
-        proto: ip[9],
-        ttl: ip[8],
-        ihl,
-        total_len,
+        src: h.source_addr(),
+        dst: h.destination_addr(),
+        proto: h.protocol().0,
+        ttl: h.ttl(),
+        ihl: h.slice().len(),
+        total_len: usize::from(h.total_len()),
     })
-}
-
-/// One's-complement sum over the bytes (0 when a checksummed block is valid).
-pub fn internet_checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        sum += u16::from_be_bytes([c[0], c[1]]) as u32;
-    }
-    if let [b] = chunks.remainder() {
-        sum += (*b as u32) << 8;
-    }
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-/// Decrements the TTL and patches the header checksum incrementally (RFC 1624), as
-/// `ip_decrease_ttl` does.
-pub fn ipv4_decrease_ttl(ip: &mut [u8]) {
-    ip[8] = ip[8].wrapping_sub(1);
-    let old = u16::from_be_bytes([ip[10], ip[11]]) as u32;
-    // TTL is the high byte of its 16-bit word: the sum drops by 0x0100.
-    let mut sum = old + 0x0100;
-    sum = (sum & 0xffff) + (sum >> 16);
-    ip[10..12].copy_from_slice(&(sum as u16).to_be_bytes());
 }
 
 /// Verifies the UDP/TCP/ICMP checksum of a received IPv4 packet's payload.
 pub fn l4_checksum_ok(info: &Ipv4Info, ip: &[u8]) -> bool {
     let l4 = &ip[info.ihl..info.total_len];
     match info.proto {
-        PROTO_ICMP => internet_checksum(l4) == 0,
+        PROTO_ICMP => ipv4::checksum(l4) == 0,
         PROTO_UDP => {
             if l4.len() < 8 {
                 return false;
@@ -467,7 +431,7 @@ fn pseudo_checksum(info: &Ipv4Info, l4: &[u8]) -> u16 {
     for c in pseudo.chunks_exact(2) {
         sum += u16::from_be_bytes([c[0], c[1]]) as u32;
     }
-    let rest = !internet_checksum(l4) as u32;
+    let rest = !ipv4::checksum(l4) as u32;
     sum += rest;
     while sum >> 16 != 0 {
         sum = (sum & 0xffff) + (sum >> 16);
@@ -527,8 +491,8 @@ mod tests {
     fn ttl_decrement_keeps_header_checksum_valid() {
         let mut f = udp_frame(&params(), 1, 2, b"x");
         for _ in 0..63 {
-            ipv4_decrease_ttl(&mut f[14..]);
-            assert_eq!(internet_checksum(&f[14..34]), 0);
+            ipv4::decrease_ttl(&mut f[14..]);
+            assert_eq!(ipv4::checksum(&f[14..34]), 0);
         }
     }
 

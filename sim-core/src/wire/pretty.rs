@@ -161,7 +161,7 @@ fn icmp_text(icmp: &etherparse::Icmpv4Slice<'_>) -> String {
 }
 
 fn quoted_dst(quote: &[u8]) -> Option<Ipv4Addr> {
-    (quote.len() >= 20).then(|| Ipv4Addr::new(quote[16], quote[17], quote[18], quote[19]))
+    super::ipv4::header(quote).ok().map(|h| h.destination_addr())
 }
 
 /// Payload as text for logs: printable ASCII kept, the rest escaped, long payloads cut.

@@ -58,7 +58,7 @@ mod prefix;
 #[cfg(test)]
 mod tests;
 
-pub use self::prefix::{Ipv4Prefix, PrefixParseError, parse_ipv4};
+pub use self::prefix::{Ipv4Net, PrefixParseError, checked, parse_cidr, parse_ipv4};
 
 use self::addrset::AddrSet;
 use std::collections::{BTreeMap, BTreeSet};
@@ -162,12 +162,12 @@ impl fmt::Display for AddressSpace {
 /// One predefined pool: `base` split into `/size` subnets (moby's `ipamutils.NetworkToSplit`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PoolSpec {
-    pub base: Ipv4Prefix,
+    pub base: Ipv4Net,
     pub size: u8,
 }
 
-fn pfx(a: u8, b: u8, c: u8, d: u8, len: u8) -> Ipv4Prefix {
-    Ipv4Prefix { addr: Ipv4Addr::new(a, b, c, d), len }
+fn pfx(a: u8, b: u8, c: u8, d: u8, len: u8) -> Ipv4Net {
+    Ipv4Net { addr: Ipv4Addr::new(a, b, c, d), len }
 }
 
 impl PoolSpec {
@@ -210,8 +210,7 @@ impl PoolSpec {
             };
             match key {
                 "base" => {
-                    base =
-                        Some(Ipv4Prefix::parse(val).map_err(|e| invalid(format!("invalid base prefix {val:?}: {e}")))?);
+                    base = Some(parse_cidr(val).map_err(|e| invalid(format!("invalid base prefix {val:?}: {e}")))?);
                 }
                 "size" => {
                     let n: i64 = val.parse().map_err(|_| {
@@ -246,12 +245,12 @@ impl PoolSpec {
         let mut out = Vec::with_capacity(pools.len());
         for raw in pools {
             let p = raw.trim();
-            let base = Ipv4Prefix::parse(p)
-                .map_err(|_| invalid(format!("invalid base pool {p}: invalid CIDR address: {p}")))?;
+            let base =
+                parse_cidr(p).map_err(|_| invalid(format!("invalid base pool {p}: invalid CIDR address: {p}")))?;
             if size < u32::from(base.len) {
                 return Err(invalid(format!("invalid CIDR: {p:?}. Subnet size is too small for pool: {size}")));
             }
-            out.push(PoolSpec { base: base.masked(), size: size as u8 });
+            out.push(PoolSpec { base: base.trunc(), size: size as u8 });
         }
         Ok(out)
     }
@@ -265,15 +264,15 @@ impl PoolSpec {
 /// `--aux-address name=ip`). All `None`/empty = "pick a subnet for me".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IpamConfig {
-    pub subnet: Option<Ipv4Prefix>,
-    pub ip_range: Option<Ipv4Prefix>,
+    pub subnet: Option<Ipv4Net>,
+    pub ip_range: Option<Ipv4Net>,
     pub gateway: Option<Ipv4Addr>,
     pub aux: Vec<(String, Ipv4Addr)>,
 }
 
 impl IpamConfig {
     /// Config with only `--subnet`.
-    pub fn with_subnet(subnet: Ipv4Prefix) -> Self {
+    pub fn with_subnet(subnet: Ipv4Net) -> Self {
         IpamConfig { subnet: Some(subnet), ..Default::default() }
     }
 }
@@ -284,9 +283,9 @@ impl IpamConfig {
 pub struct PoolId {
     pub space: AddressSpace,
     /// The (masked) subnet.
-    pub subnet: Ipv4Prefix,
+    pub subnet: Ipv4Net,
     /// The (masked) `--ip-range`, if any.
-    pub ip_range: Option<Ipv4Prefix>,
+    pub ip_range: Option<Ipv4Net>,
 }
 
 impl fmt::Display for PoolId {
@@ -326,13 +325,13 @@ pub struct SubnetStatus {
 #[derive(Clone, Debug)]
 struct PoolData {
     addrs: AddrSet,
-    children: BTreeSet<Ipv4Prefix>,
+    children: BTreeSet<Ipv4Net>,
     auto_release: bool,
 }
 
 impl PoolData {
     /// `newPoolData`: reserve the network and broadcast addresses unless /31 or /32.
-    fn new(pool: Ipv4Prefix) -> Self {
+    fn new(pool: Ipv4Net) -> Self {
         let mut addrs = AddrSet::new(pool.size());
         if pool.bits() < 31 {
             addrs.add(0);
@@ -348,8 +347,8 @@ struct Space {
     /// Sorted, with prefixes overlapping an earlier one dropped.
     predefined: Vec<PoolSpec>,
     /// Allocated subnets, sorted.
-    allocated: Vec<Ipv4Prefix>,
-    subnets: BTreeMap<Ipv4Prefix, PoolData>,
+    allocated: Vec<Ipv4Net>,
+    subnets: BTreeMap<Ipv4Net, PoolData>,
     /// ≤ v26: dynamic subnets rotate through the predefined list ([`Ipam::set_round_robin`]).
     round_robin: bool,
     /// The rotation's start: index of the predefined subnet after the last one allocated
@@ -357,12 +356,12 @@ struct Space {
     start: u64,
 }
 
-fn sub_str(sub: Option<Ipv4Prefix>) -> String {
+fn sub_str(sub: Option<Ipv4Net>) -> String {
     // Go prints a zero netip.Prefix as "invalid Prefix".
     sub.map_or_else(|| "invalid Prefix".to_string(), |s| s.to_string())
 }
 
-fn not_found_pool(nw: Ipv4Prefix, sub: Option<Ipv4Prefix>) -> IpamError {
+fn not_found_pool(nw: Ipv4Net, sub: Option<Ipv4Net>) -> IpamError {
     IpamError::new(ErrorKind::NotFound, format!("cannot find address pool for poolID:{nw}/{}", sub_str(sub)))
 }
 
@@ -379,18 +378,18 @@ impl Space {
         Space { kind, predefined: kept, allocated: Vec::new(), subnets: BTreeMap::new(), round_robin: false, start: 0 }
     }
 
-    fn overlaps(&self, nw: &Ipv4Prefix) -> bool {
+    fn overlaps(&self, nw: &Ipv4Net) -> bool {
         self.allocated.iter().any(|a| a.overlaps(nw))
     }
 
-    fn allocate_pool(&mut self, nw: Ipv4Prefix) {
+    fn allocate_pool(&mut self, nw: Ipv4Net) {
         let i = self.allocated.binary_search(&nw).unwrap_or_else(|i| i);
         self.allocated.insert(i, nw);
         self.subnets.insert(nw, PoolData::new(nw));
     }
 
     /// `allocateSubnet` + `allocateSubnetL`.
-    fn allocate_subnet(&mut self, nw: Ipv4Prefix, sub: Option<Ipv4Prefix>) -> Result<(), &'static str> {
+    fn allocate_subnet(&mut self, nw: Ipv4Net, sub: Option<Ipv4Net>) -> Result<(), &'static str> {
         if let Some(pool) = self.subnets.get(&nw) {
             let child_exists = sub.is_some_and(|s| pool.children.contains(&s));
             if sub.is_none() || child_exists {
@@ -419,7 +418,7 @@ impl Space {
 
     /// `allocatePredefinedPool`: the lowest predefined subnet overlapping neither an
     /// allocated pool nor a reserved prefix.
-    fn allocate_predefined(&mut self, reserved: &[Ipv4Prefix]) -> Result<Ipv4Prefix, IpamError> {
+    fn allocate_predefined(&mut self, reserved: &[Ipv4Net]) -> Result<Ipv4Net, IpamError> {
         if self.round_robin {
             return self.allocate_round_robin(reserved);
         }
@@ -458,7 +457,7 @@ impl Space {
                 match merged.range(..=ce).next_back() {
                     Some((_, e)) if *e >= cs => cs = (e + 1).div_ceil(step) * step,
                     _ => {
-                        let nw = Ipv4Prefix { addr: Ipv4Addr::from(cs as u32), len: size };
+                        let nw = Ipv4Net { addr: Ipv4Addr::from(cs as u32), len: size };
                         self.allocate_pool(nw);
                         return Ok(nw);
                     }
@@ -469,7 +468,7 @@ impl Space {
     }
 
     /// The predefined subnets one by one, in list order: (pool, subnet size, how many).
-    fn predefined_subnets(&self) -> impl Iterator<Item = (Ipv4Prefix, u8, u64)> + '_ {
+    fn predefined_subnets(&self) -> impl Iterator<Item = (Ipv4Net, u8, u64)> + '_ {
         self.predefined.iter().filter(|p| p.size <= 32 && p.size >= p.base.bits()).map(|p| {
             let n = 1u64 << (u32::from(p.size) - u32::from(p.base.bits()));
             (p.base, p.size, n)
@@ -481,14 +480,14 @@ impl Space {
     /// that overlaps no allocated pool; the start moves past it. Reserved prefixes are skipped
     /// the way `network.go` requestPoolHelper skips them: each is taken and given back, so it
     /// advances the start too.
-    fn allocate_round_robin(&mut self, reserved: &[Ipv4Prefix]) -> Result<Ipv4Prefix, IpamError> {
+    fn allocate_round_robin(&mut self, reserved: &[Ipv4Net]) -> Result<Ipv4Net, IpamError> {
         let total: u64 = self.predefined_subnets().map(|(_, _, n)| n).sum();
         let nth = |k: u64| {
             let mut k = k;
             for (base, size, n) in self.predefined_subnets() {
                 if k < n {
                     let addr = base.first_u32() as u64 + (k << (32 - u32::from(size)));
-                    return Some(Ipv4Prefix { addr: Ipv4Addr::from(addr as u32), len: size });
+                    return Some(Ipv4Net { addr: Ipv4Addr::from(addr as u32), len: size });
                 }
                 k -= n;
             }
@@ -507,7 +506,7 @@ impl Space {
         Err(IpamError::new(ErrorKind::NotFound, ERR_NO_MORE_SUBNETS_V26))
     }
 
-    fn deallocate(&mut self, nw: Ipv4Prefix) {
+    fn deallocate(&mut self, nw: Ipv4Net) {
         if let Ok(i) = self.allocated.binary_search(&nw) {
             self.allocated.remove(i);
             self.subnets.remove(&nw);
@@ -515,7 +514,7 @@ impl Space {
     }
 
     /// `releaseSubnet`.
-    fn release_subnet(&mut self, nw: Ipv4Prefix, sub: Option<Ipv4Prefix>) -> Result<(), IpamError> {
+    fn release_subnet(&mut self, nw: Ipv4Net, sub: Option<Ipv4Net>) -> Result<(), IpamError> {
         let p = self.subnets.get_mut(&nw).ok_or_else(|| invalid(ERR_BAD_POOL))?;
         match sub {
             Some(s) => {
@@ -534,8 +533,8 @@ impl Space {
     /// `requestAddress` + `getAddress`.
     fn request_address(
         &mut self,
-        nw: Ipv4Prefix,
-        sub: Option<Ipv4Prefix>,
+        nw: Ipv4Net,
+        sub: Option<Ipv4Net>,
         pref: Option<Ipv4Addr>,
         serial: bool,
     ) -> Result<Ipv4Addr, IpamError> {
@@ -579,7 +578,7 @@ impl Space {
     }
 
     /// `releaseAddress`.
-    fn release_address(&mut self, nw: Ipv4Prefix, sub: Option<Ipv4Prefix>, ip: Ipv4Addr) -> Result<(), IpamError> {
+    fn release_address(&mut self, nw: Ipv4Net, sub: Option<Ipv4Net>, ip: Ipv4Addr) -> Result<(), IpamError> {
         let p = self.subnets.get_mut(&nw).ok_or_else(|| {
             IpamError::new(ErrorKind::NotFound, format!("cannot find address pool for {nw}/{}", sub_str(sub)))
         })?;
@@ -596,7 +595,7 @@ impl Space {
     }
 
     /// `allocationStatus`.
-    fn status(&self, nw: Ipv4Prefix, sub: Option<Ipv4Prefix>) -> Result<SubnetStatus, IpamError> {
+    fn status(&self, nw: Ipv4Net, sub: Option<Ipv4Net>) -> Result<SubnetStatus, IpamError> {
         let p = self
             .subnets
             .get(&nw)
@@ -670,7 +669,7 @@ impl Ipam {
         let global_pools = if global_pools.is_empty() { PoolSpec::global_defaults() } else { global_pools };
         check_pools(&local_pools, "local")?;
         check_pools(&global_pools, "global")?;
-        let mask = |v: Vec<PoolSpec>| v.into_iter().map(|p| PoolSpec { base: p.base.masked(), size: p.size }).collect();
+        let mask = |v: Vec<PoolSpec>| v.into_iter().map(|p| PoolSpec { base: p.base.trunc(), size: p.size }).collect();
         Ok(Ipam {
             local: Space::new(AddressSpace::Local, mask(local_pools)),
             global: Space::new(AddressSpace::Global, mask(global_pools)),
@@ -706,7 +705,7 @@ impl Ipam {
     }
 
     /// Subnets currently allocated in a space, sorted.
-    pub fn allocated_subnets(&self, space: AddressSpace) -> &[Ipv4Prefix] {
+    pub fn allocated_subnets(&self, space: AddressSpace) -> &[Ipv4Net] {
         &self.space(space).allocated
     }
 
@@ -741,7 +740,7 @@ impl Ipam {
         let aux_owned: Vec<(String, String)> = aux.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         join_validation(validate_entry(subnet, ip_range, gateway, &aux_owned))?;
         // Everything parsed if validation passed.
-        let opt_pfx = |s: &str| if s.is_empty() { None } else { Ipv4Prefix::parse(s).ok() };
+        let opt_pfx = |s: &str| if s.is_empty() { None } else { parse_cidr(s).ok() };
         Ok(IpamConfig {
             subnet: opt_pfx(subnet),
             ip_range: opt_pfx(ip_range),
@@ -765,7 +764,7 @@ impl Ipam {
         &mut self,
         space: AddressSpace,
         cfg: &IpamConfig,
-        reserved: &[Ipv4Prefix],
+        reserved: &[Ipv4Net],
         serial: bool,
         skip_gateway: bool,
     ) -> Result<PoolId, IpamError> {
@@ -782,16 +781,16 @@ impl Ipam {
                         ),
                     ));
                 }
-                let reserved: Vec<Ipv4Prefix> = match space {
-                    AddressSpace::Local => reserved.iter().map(|p| p.masked()).collect(),
+                let reserved: Vec<Ipv4Net> = match space {
+                    AddressSpace::Local => reserved.iter().map(|p| p.trunc()).collect(),
                     AddressSpace::Global => Vec::new(),
                 };
                 let nw = sp.allocate_predefined(&reserved)?;
                 PoolId { space, subnet: nw, ip_range: None }
             }
             Some(subnet) => {
-                let nw = subnet.masked();
-                let mut sub = cfg.ip_range.map(|r| r.masked());
+                let nw = subnet.trunc();
+                let mut sub = cfg.ip_range.map(|r| r.trunc());
                 // Pre-v24 compatibility: a child bigger than its parent means the parent.
                 if sub.is_some_and(|s| s.bits() < nw.bits()) {
                     sub = Some(nw);
@@ -855,7 +854,7 @@ impl Ipam {
     }
 
     /// The network's subnet.
-    pub fn subnet(&self, pool: PoolId) -> Ipv4Prefix {
+    pub fn subnet(&self, pool: PoolId) -> Ipv4Net {
         pool.subnet
     }
 
@@ -922,7 +921,7 @@ impl Ipam {
 // Create-time validation (api/types/network/ipam.go)
 // ---------------------------------------------------------------------------------------
 
-fn validate_address(addr: &str, subnet: &Ipv4Prefix) -> Option<String> {
+fn validate_address(addr: &str, subnet: &Ipv4Net) -> Option<String> {
     if addr.is_empty() {
         return None;
     }
@@ -933,15 +932,15 @@ fn validate_address(addr: &str, subnet: &Ipv4Prefix) -> Option<String> {
 }
 
 fn validate_entry(subnet_s: &str, ip_range: &str, gateway: &str, aux: &[(String, String)]) -> Vec<String> {
-    let Ok(subnet) = Ipv4Prefix::parse(subnet_s) else {
+    let Ok(subnet) = parse_cidr(subnet_s) else {
         return vec![format!("invalid subnet {subnet_s}: invalid CIDR block notation")];
     };
     let mut errs = Vec::new();
-    if !subnet.is_masked() {
-        errs.push(format!("invalid subnet {subnet}: it should be {}", subnet.masked()));
+    if !subnet.is_trunc() {
+        errs.push(format!("invalid subnet {subnet}: it should be {}", subnet.trunc()));
     }
     if !ip_range.is_empty() {
-        match Ipv4Prefix::parse(ip_range) {
+        match parse_cidr(ip_range) {
             Err(_) => errs.push(format!("invalid ip-range {ip_range}: invalid CIDR block notation")),
             Ok(r) => {
                 if r.len < subnet.len {
@@ -949,8 +948,8 @@ fn validate_entry(subnet_s: &str, ip_range: &str, gateway: &str, aux: &[(String,
                         "invalid ip-range {ip_range}: CIDR block is bigger than its parent subnet {subnet}"
                     ));
                 }
-                if !r.is_masked() {
-                    errs.push(format!("invalid ip-range {r}: it should be {}", r.masked()));
+                if !r.is_trunc() {
+                    errs.push(format!("invalid ip-range {r}: it should be {}", r.trunc()));
                 }
                 if !subnet.overlaps(&r) {
                     errs.push(format!("invalid ip-range {ip_range}: parent subnet {subnet} doesn't contain ip-range"));

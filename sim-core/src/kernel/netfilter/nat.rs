@@ -4,6 +4,7 @@
 use super::Endpoint;
 use super::Ipv4Addr;
 use super::conntrack::Tuple;
+use crate::wire::ipv4::{checksum, checksum_update, checksum_update32};
 
 pub(super) const PROTO_ICMP: u8 = 1;
 pub(super) const PROTO_TCP: u8 = 6;
@@ -60,21 +61,18 @@ pub(super) fn parse(b: &[u8]) -> Option<PktInfo> {
 /// Like [`parse`]; `inner` is for the header embedded in an ICMP error, of which only the first
 /// 8 transport bytes are guaranteed.
 pub(super) fn parse_hdr(b: &[u8], inner: bool) -> Option<PktInfo> {
-    if b.len() < 20 || b[0] >> 4 != 4 {
-        return None;
-    }
-    let ihl = usize::from(b[0] & 0x0f) * 4;
-    let total_len = rd16(b, 2);
-    if ihl < 20 || b.len() < ihl || usize::from(total_len) < ihl {
+    let h = crate::wire::ipv4::header(b).ok()?;
+    let (ihl, total_len) = (h.slice().len(), h.total_len());
+    if usize::from(total_len) < ihl {
         return None;
     }
     let end = usize::from(total_len).min(b.len());
-    let first = rd16(b, 6) & 0x1fff == 0;
-    let proto = b[9];
+    let first = h.fragments_offset().value() == 0;
+    let proto = h.protocol().0;
     let l4 = &b[ihl..end];
     let mut i = PktInfo {
-        src: Ipv4Addr::from(rd32(b, 12)),
-        dst: Ipv4Addr::from(rd32(b, 16)),
+        src: h.source_addr(),
+        dst: h.destination_addr(),
         proto,
         total_len,
         ihl,
@@ -112,32 +110,6 @@ pub(super) fn parse_hdr(b: &[u8], inner: bool) -> Option<PktInfo> {
         }
     }
     Some(i)
-}
-
-/// RFC 1624 eqn. 3: checksum after one 16-bit word changed from `old` to `new`.
-fn csum_replace16(csum: u16, old: u16, new: u16) -> u16 {
-    let mut s = u32::from(!csum) + u32::from(!old) + u32::from(new);
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    !(s as u16)
-}
-
-fn csum_replace32(csum: u16, old: u32, new: u32) -> u16 {
-    let c = csum_replace16(csum, (old >> 16) as u16, (new >> 16) as u16);
-    csum_replace16(c, old as u16, new as u16)
-}
-
-/// The Internet checksum of `data`.
-pub(super) fn checksum(data: &[u8]) -> u16 {
-    let mut s: u32 = 0;
-    for c in data.chunks(2) {
-        let w = if c.len() == 2 { u16::from_be_bytes([c[0], c[1]]) } else { u16::from(c[0]) << 8 };
-        s += u32::from(w);
-    }
-    while s > 0xffff {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    !(s as u16)
 }
 
 /// Which end of a packet a NAT manipulation rewrites (`nf_nat_manip_type`).
@@ -189,8 +161,8 @@ pub(super) fn manip_ip(buf: &mut [u8], target: &Tuple, manip: Manip) -> Option<(
                     // UDP checksum 0 means "no checksum": leave it so.
                     if info.proto == PROTO_TCP || old != 0 {
                         // The pseudo-header covers the addresses.
-                        let mut c = csum_replace32(old, old_addr, new_addr);
-                        c = csum_replace16(c, old_p, new_p);
+                        let mut c = checksum_update32(old, old_addr, new_addr);
+                        c = checksum_update(c, old_p, new_p);
                         if info.proto == PROTO_UDP && c == 0 {
                             c = 0xffff;
                         }
@@ -202,14 +174,14 @@ pub(super) fn manip_ip(buf: &mut [u8], target: &Tuple, manip: Manip) -> Option<(
             PROTO_ICMP if matches!(info.icmp_type, ICMP_ECHO_REQUEST | ICMP_ECHO_REPLY) => {
                 let (old_id, new_id) = (info.sport, target.sport);
                 ports = (old_id, new_id);
-                let c = csum_replace16(rd16(buf, l4 + 2), old_id, new_id);
+                let c = checksum_update(rd16(buf, l4 + 2), old_id, new_id);
                 wr16(buf, l4 + 2, c);
                 wr16(buf, l4 + 4, new_id);
             }
             _ => {}
         }
     }
-    let c = csum_replace32(rd16(buf, 10), old_addr, new_addr);
+    let c = checksum_update32(rd16(buf, 10), old_addr, new_addr);
     wr16(buf, 10, c);
     buf[aoff..aoff + 4].copy_from_slice(&new_addr.to_be_bytes());
     let before = (Ipv4Addr::from(old_addr), ports.0);

@@ -1,0 +1,171 @@
+//! Reading an IPv4 header: every reader — the stack's `ip_rcv`, netfilter and conntrack, a
+//! header quoted inside an ICMP error, VXLAN's flow hash, the hop log, the kernel backend's
+//! frames and agent — goes through etherparse's checked view (`Ipv4HeaderSlice`, which proves
+//! once that the whole header is there, version 4, IHL ≥ 5) via `header` or `received`; and
+//! every checksum is `checksum` or its incremental update (RFC 1071, RFC 1624). Written here:
+//! the error words the hop log prints, the payload as the total length bounds it, and the
+//! in-place updates (TTL, NAT) that a read-only view does not offer.
+
+use std::net::Ipv4Addr;
+
+pub use etherparse::Ipv4HeaderSlice;
+use etherparse::err::ipv4::{HeaderError, HeaderSliceError};
+
+/// What a header is refused for, in the words the hop log prints for a dropped packet.
+pub type Malformed = &'static str;
+
+/// The IPv4 header at the start of `b`: at least 20 bytes, version 4, an IHL of at least 5
+/// words that `b` holds. The total length is not checked against `b`: a header quoted in an
+/// ICMP error is cut short after 8 bytes of payload.
+pub fn header(b: &[u8]) -> Result<Ipv4HeaderSlice<'_>, Malformed> {
+    Ipv4HeaderSlice::from_slice(b).map_err(|e| match e {
+        HeaderSliceError::Len(l) if l.required_len <= 20 => "truncated IPv4 header",
+        HeaderSliceError::Content(HeaderError::UnexpectedVersion { .. }) => "not IPv4",
+        _ => "bad IPv4 length",
+    })
+}
+
+/// A packet as `ip_rcv` accepts it (net/ipv4/ip_input.c, `ip_rcv_core`): a whole header, a
+/// total length that covers the header and fits `b`, a correct header checksum.
+pub fn received(b: &[u8]) -> Result<Ipv4HeaderSlice<'_>, Malformed> {
+    let h = header(b)?;
+    let total = usize::from(h.total_len());
+    if total < h.slice().len() || total > b.len() {
+        return Err("bad IPv4 length");
+    }
+    if checksum(h.slice()) != 0 {
+        return Err("bad IPv4 header checksum");
+    }
+    Ok(h)
+}
+
+/// The payload of the packet `h` heads in `b`: to its total length, or to the end of `b`
+/// where that is shorter (a quoted header).
+pub fn payload<'a>(b: &'a [u8], h: &Ipv4HeaderSlice<'_>) -> &'a [u8] {
+    let start = h.slice().len();
+    &b[start..usize::from(h.total_len()).clamp(start, b.len())]
+}
+
+/// The first two 16-bit words after the header: a TCP or UDP segment's ports, an ICMP
+/// message's type/code and checksum. `None` when fewer than 4 bytes follow the header.
+pub fn ports(b: &[u8], h: &Ipv4HeaderSlice<'_>) -> Option<(u16, u16)> {
+    let l4 = b.get(h.slice().len()..h.slice().len() + 4)?;
+    Some((u16::from_be_bytes([l4[0], l4[1]]), u16::from_be_bytes([l4[2], l4[3]])))
+}
+
+/// The source and destination of a header `header` accepted.
+pub fn addrs(h: &Ipv4HeaderSlice<'_>) -> (Ipv4Addr, Ipv4Addr) {
+    (h.source_addr(), h.destination_addr())
+}
+
+/// Lowers the TTL of the header at the start of `ip` by one and patches its checksum
+/// incrementally, as `ip_decrease_ttl` does (the TTL is the high byte of its 16-bit word).
+/// `ip` must hold a header (`header` accepted it).
+pub fn decrease_ttl(ip: &mut [u8]) {
+    let old = u16::from_be_bytes([ip[8], ip[9]]);
+    ip[8] = ip[8].wrapping_sub(1);
+    let new = u16::from_be_bytes([ip[8], ip[9]]);
+    let c = checksum_update(u16::from_be_bytes([ip[10], ip[11]]), old, new);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+}
+
+/// The Internet checksum of `data` (RFC 1071): 0 over a block whose checksum is right.
+pub fn checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    let mut chunks = data.chunks_exact(2);
+    for c in &mut chunks {
+        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
+    }
+    if let [b] = chunks.remainder() {
+        sum += u32::from(*b) << 8;
+    }
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// RFC 1624 eqn. 3: the checksum after one 16-bit word of the block changed from `old` to
+/// `new` (the kernel's `csum_replace2`).
+pub fn checksum_update(csum: u16, old: u16, new: u16) -> u16 {
+    let mut s = u32::from(!csum) + u32::from(!old) + u32::from(new);
+    s = (s & 0xffff) + (s >> 16);
+    s = (s & 0xffff) + (s >> 16);
+    !(s as u16)
+}
+
+/// `checksum_update` for a 32-bit field such as an address (`csum_replace4`).
+pub fn checksum_update32(csum: u16, old: u32, new: u32) -> u16 {
+    let c = checksum_update(csum, (old >> 16) as u16, (new >> 16) as u16);
+    checksum_update(c, old as u16, new as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use etherparse::PacketBuilder;
+
+    /// A UDP packet as etherparse builds it.
+    fn udp(extra: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 63)
+            .udp(4000, 53)
+            .write(&mut out, &vec![7u8; extra])
+            .expect("build");
+        out
+    }
+
+    #[test]
+    fn a_received_packet_has_its_payload_and_ports() {
+        let b = udp(12);
+        let h = received(&b).expect("valid");
+        assert_eq!(addrs(&h), (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)));
+        assert_eq!((h.ttl(), h.protocol().0, h.total_len()), (63, 17, 20 + 8 + 12));
+        assert_eq!(payload(&b, &h).len(), 8 + 12);
+        assert_eq!(ports(&b, &h), Some((4000, 53)));
+    }
+
+    #[test]
+    fn a_quoted_header_is_read_but_not_received() {
+        let b = udp(100);
+        let quoted = &b[..28];
+        let h = header(quoted).expect("a whole header");
+        assert_eq!(payload(quoted, &h).len(), 8, "the payload stops where the quote does");
+        assert_eq!(received(quoted).err(), Some("bad IPv4 length"));
+        assert_eq!(header(&b[..19]).err(), Some("truncated IPv4 header"));
+        let mut v6 = b.clone();
+        v6[0] = 0x65;
+        assert_eq!(header(&v6).err(), Some("not IPv4"));
+        let mut short_ihl = b.clone();
+        short_ihl[0] = 0x44;
+        assert_eq!(header(&short_ihl).err(), Some("bad IPv4 length"));
+        let mut long_ihl = b[..24].to_vec();
+        long_ihl[0] = 0x47;
+        assert_eq!(header(&long_ihl).err(), Some("bad IPv4 length"), "options the buffer does not hold");
+        let mut bad = b;
+        bad[10] ^= 1;
+        assert_eq!(received(&bad).err(), Some("bad IPv4 header checksum"));
+    }
+
+    #[test]
+    fn a_lowered_ttl_keeps_the_checksum_right() {
+        let mut b = udp(3);
+        for ttl in (0..63).rev() {
+            decrease_ttl(&mut b);
+            let (h, _) = etherparse::Ipv4Header::from_slice(&b).expect("valid");
+            assert_eq!((h.time_to_live, h.header_checksum), (ttl, h.calc_header_checksum()));
+        }
+    }
+
+    #[test]
+    fn incremental_updates_equal_a_full_sum() {
+        let mut b = udp(5);
+        let c = checksum_update32(u16::from_be_bytes([b[10], b[11]]), 0x0a00_0001, 0xc0a8_0102);
+        b[12..16].copy_from_slice(&[192, 168, 1, 2]);
+        b[10..12].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(checksum(&b[..20]), 0);
+        let (h, _) = etherparse::Ipv4Header::from_slice(&b).expect("valid");
+        assert_eq!(h.header_checksum, h.calc_header_checksum(), "etherparse agrees");
+        assert_eq!(checksum(&[0x45]), !0x4500, "an odd byte is the high byte of a last word");
+    }
+}
