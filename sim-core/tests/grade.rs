@@ -114,3 +114,41 @@ fn the_tutorials_quiz_can_be_asked_and_answered() {
         assert!(!question.answer(q, wrong).right);
     }
 }
+
+/// A Docker step changes a host's rules one by one, as dockerd does with `iptables -I`/`-D`,
+/// so the rules it leaves keep their counters (iptables(8): only `-Z` zeroes a counter; a
+/// rule inserted elsewhere does not). Here the laptop's request meets the DNAT rule for
+/// port 8080; the next `docker run` adds rules to host1 (its container's address in raw
+/// PREROUTING), and the DNAT rule still counts that request. Replacing the whole rule set at
+/// each step, as `iptables-restore` would, counted it no more.
+#[test]
+fn a_later_step_keeps_the_counters_of_the_rules_it_leaves() {
+    let lab = r#"Scenario(
+        name: "counters survive a docker run",
+        hosts: [
+            (name: "host1", addr: "192.168.99.101/24"),
+            (name: "laptop", addr: "192.168.99.10/24", docker: false),
+        ],
+        steps: [
+            (on: "host1", run: "docker network create webnet"),
+            (on: "host1", run: "docker run -d --name web --network webnet -p 8080:80 nginx"),
+            (on: "laptop", run: "curl http://192.168.99.101:8080/"),
+            (on: "host1", run: "docker run -d --name other --network webnet alpine"),
+        ],
+        expect: [
+            (name: "the DNAT rule counted the request", after: 3,
+             check: Counter(on: "host1", table: "nat", chain: "DOCKER", rule: "--dport 8080", at_least: 1)),
+            (name: "and still does after the next docker run",
+             check: Counter(on: "host1", table: "nat", chain: "DOCKER", rule: "--dport 8080", at_least: 1)),
+        ],
+    )"#;
+    let l = Loaded::from_str("counters.ron", lab).unwrap_or_else(|e| panic!("{e}"));
+    let report = sim_core::grade::run(l.build(None).expect("build"), &l.scenario.expect, false, None);
+    assert_eq!(report.failed, 0, "{:#?}", report.verdicts);
+    // The second run did change host1's rules: its container's address is in raw PREROUTING.
+    let mut sim = l.build(None).expect("build");
+    sim.run_until(sim_core::Until::Idle);
+    let host = sim.world.ns_by_name("host1").expect("host1");
+    let raw = sim.world.netns(host).nf.save(false);
+    assert_eq!(raw.lines().filter(|r| r.starts_with("-A PREROUTING") && r.contains("-j DROP")).count(), 2, "{raw}");
+}

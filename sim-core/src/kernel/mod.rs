@@ -260,6 +260,9 @@ pub struct Netns {
     pub dead: bool,
     /// The IPVS table (Docker's load-balancer namespaces).
     pub ipvs: ipvs::Ipvs,
+    /// The iptables lines the plan gave this namespace, in order (`set_iptables` changes the
+    /// rules by the difference from them).
+    pub(crate) rules: Vec<(Table, String)>,
 }
 
 /// Counters over the whole run.
@@ -516,6 +519,7 @@ impl<U: Userland> Kernel<U> {
             vxlan_socks: Map::default(),
             dead: false,
             ipvs: ipvs::Ipvs::new(),
+            rules: Vec::new(),
         });
         let lo = self.add_dev(id, "lo", DevKind::Loopback, Some(Mac::ZERO), Some(defaults::LO_MTU));
         self.dev_mut(lo).up = false;
@@ -897,6 +901,7 @@ impl<U: Userland> Kernel<U> {
                 .nf
                 .exec(table, &r.rule)
                 .map_err(|e| perr(format!("iptables -t {} {}: {e}", r.table, r.rule), &r.rule))?;
+            w.netns_mut(ns).rules.push((table, r.rule.clone()));
         }
         for s in &plan.sysctls {
             w.set_sysctl(s)?;

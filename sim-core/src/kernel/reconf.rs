@@ -194,19 +194,54 @@ impl<U: Userland> Kernel<U> {
         Ok(())
     }
 
-    /// Replaces a namespace's rules (as an `iptables-restore` of the whole rule set would) and
-    /// keeps its connections: conntrack outlives rule changes in the kernel too.
+    /// Sets a namespace's rules to `rules` and keeps its connections (conntrack outlives rule
+    /// changes in the kernel too). A rule set that differs from the last by rules added or
+    /// removed is changed by just those rules, as dockerd changes it (`iptables -I`/`-D`, one
+    /// rule each), so a step costs what it changes and the rules it leaves keep their counters;
+    /// anything else is replaced whole, as `iptables-restore` would. Debug builds check that
+    /// both ways give the same rule set.
     pub fn set_iptables(&mut self, ns: NsId, rules: &[plan::IptablesPlan]) -> Result<(), PlanError> {
-        let mut nf = Netfilter::new();
+        let mut new = Vec::with_capacity(rules.len());
         for r in rules {
             let table = Table::from_name(&r.table)
                 .ok_or_else(|| PlanError::new(format!("iptables: no table `{}`", r.table), &r.table))?;
-            nf.exec(table, &r.rule)
-                .map_err(|e| PlanError::new(format!("iptables -t {} {}: {e}", r.table, r.rule), &r.rule))?;
+            new.push((table, r.rule.clone()));
         }
-        let old = std::mem::take(&mut self.netns_mut(ns).nf);
-        nf.adopt_conntrack(old);
-        self.netns_mut(ns).nf = nf;
+        let old = std::mem::take(&mut self.netns_mut(ns).rules);
+        // In place: a command that fails leaves the rules half changed, and the whole set
+        // replaces them below (conntrack is all that is kept, and no command touches it).
+        let mut nf = std::mem::take(&mut self.netns_mut(ns).nf);
+        let changed = rule_changes(&old, &new).and_then(|cmds| cmds.iter().try_for_each(|(t, c)| nf.exec(*t, c)).ok());
+        let nf = match changed {
+            Some(()) => {
+                if cfg!(debug_assertions)
+                    && let Ok(whole) = whole_rule_set(&new)
+                {
+                    // Chain lines carry the policy's counters, which the whole set starts anew.
+                    let rules = |n: &Netfilter| -> Vec<String> {
+                        n.save(false).lines().map(|l| l.split(" [").next().unwrap_or(l).to_string()).collect()
+                    };
+                    assert_eq!(rules(&nf), rules(&whole), "rules changed in place differ from the whole set");
+                }
+                nf
+            }
+            None => match whole_rule_set(&new) {
+                Ok(mut whole) => {
+                    whole.adopt_conntrack(nf);
+                    whole
+                }
+                Err(e) => {
+                    // Rules the plan checker let through and iptables refuses: a bug of the
+                    // model, reported with the step; what ran of the change stays.
+                    let n = self.netns_mut(ns);
+                    (n.nf, n.rules) = (nf, old);
+                    return Err(e);
+                }
+            },
+        };
+        let n = self.netns_mut(ns);
+        n.nf = nf;
+        n.rules = new;
         Ok(())
     }
 
@@ -351,4 +386,125 @@ impl<U: Userland> Kernel<U> {
             DevKind::Loopback => {}
         }
     }
+}
+
+/// A rule set built from nothing, as `iptables-restore` of `rules` would leave it.
+fn whole_rule_set(rules: &[(Table, String)]) -> Result<Netfilter, PlanError> {
+    let mut nf = Netfilter::new();
+    for (table, rule) in rules {
+        nf.exec(*table, rule).map_err(|e| PlanError::new(format!("iptables -t {} {rule}: {e}", table.name()), rule))?;
+    }
+    Ok(nf)
+}
+
+/// One table's rule lines taken apart: user chains in the order declared, policies, and
+/// what each chain holds once the lines have run (`-A` appends, `-I [n]` inserts; the text
+/// after the chain's name, and the position when given). `None` for a line of any other
+/// shape, which only a whole replacement handles.
+#[derive(Default)]
+struct TableLines<'a> {
+    chains: Vec<&'a str>,
+    policies: Vec<(&'a str, &'a str)>,
+    rules: Vec<(&'a str, Vec<&'a str>)>,
+}
+
+impl<'a> TableLines<'a> {
+    fn chain(&self, c: &str) -> &[&'a str] {
+        self.rules.iter().find(|(x, _)| *x == c).map_or(&[], |(_, r)| r)
+    }
+}
+
+fn table_lines(lines: &[(Table, String)], table: Table) -> Option<TableLines<'_>> {
+    let mut t = TableLines::default();
+    for (_, line) in lines.iter().filter(|(x, _)| *x == table) {
+        let line = line.trim();
+        let mut words = line.split_whitespace();
+        let (op, chain) = (words.next()?, words.next()?);
+        let after = |w: &str| line.find(w).map(|i| line[i + w.len()..].trim_start());
+        match op {
+            "-N" if words.next().is_none() => t.chains.push(chain),
+            "-P" => t.policies.push((chain, words.next()?)),
+            "-A" | "-I" => {
+                let mut body = after(chain)?;
+                let mut at = None;
+                if op == "-I"
+                    && let Some(n) = words.next().and_then(|w| w.parse::<usize>().ok())
+                {
+                    at = Some(n.checked_sub(1)?);
+                    body = body.split_once(' ').map_or("", |(_, rest)| rest).trim_start();
+                }
+                let i = match t.rules.iter().position(|(c, _)| *c == chain) {
+                    Some(i) => i,
+                    None => {
+                        t.rules.push((chain, Vec::new()));
+                        t.rules.len() - 1
+                    }
+                };
+                let list = &mut t.rules[i].1;
+                match (op, at) {
+                    ("-A", _) => list.push(body),
+                    (_, at) => {
+                        let at = at.unwrap_or(0);
+                        if at > list.len() {
+                            return None;
+                        }
+                        list.insert(at, body);
+                    }
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(t)
+}
+
+/// The commands that turn the rule set `old` into `new` rule by rule: new chains, changed
+/// policies, and in each chain the rules between the part both share at its start and the
+/// part both share at its end deleted and the new ones inserted at their place; chains gone
+/// last. `None` when that cannot give what a whole replacement gives (lines other than
+/// `-N`/`-P`/`-A`, or user chains that would end up in another order).
+fn rule_changes(old: &[(Table, String)], new: &[(Table, String)]) -> Option<Vec<(Table, String)>> {
+    let mut cmds = Vec::new();
+    for table in Table::ALL {
+        let (o, n) = (table_lines(old, table)?, table_lines(new, table)?);
+        let kept: Vec<&str> = o.chains.iter().copied().filter(|c| n.chains.contains(c)).collect();
+        if n.chains.get(..kept.len()) != Some(&kept[..]) {
+            return None;
+        }
+        // A table that loses every line would still count as used (and be printed).
+        if n.chains.is_empty() && n.policies.is_empty() && n.rules.is_empty() && !o.rules.is_empty() {
+            return None;
+        }
+        for c in &n.chains[kept.len()..] {
+            cmds.push((table, format!("-N {c}")));
+        }
+        for (c, p) in &n.policies {
+            if !o.policies.contains(&(c, p)) {
+                cmds.push((table, format!("-P {c} {p}")));
+            }
+        }
+        for (c, _) in &o.policies {
+            if !n.policies.iter().any(|(x, _)| x == c) {
+                cmds.push((table, format!("-P {c} ACCEPT")));
+            }
+        }
+        let mut chains: Vec<&str> = o.rules.iter().map(|(c, _)| *c).collect();
+        chains.extend(n.rules.iter().map(|(c, _)| *c).filter(|c| !o.rules.iter().any(|(x, _)| x == c)));
+        for c in chains {
+            let (ob, nb) = (o.chain(c), n.chain(c));
+            let same_start = ob.iter().zip(nb).take_while(|(a, b)| a == b).count();
+            let room = ob.len().min(nb.len()) - same_start;
+            let same_end = ob.iter().rev().zip(nb.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+            for _ in same_start..ob.len() - same_end {
+                cmds.push((table, format!("-D {c} {}", same_start + 1)));
+            }
+            for (k, body) in nb[same_start..nb.len() - same_end].iter().enumerate() {
+                cmds.push((table, format!("-I {c} {} {body}", same_start + 1 + k)));
+            }
+        }
+        for c in o.chains.iter().filter(|c| !n.chains.contains(c)) {
+            cmds.push((table, format!("-X {c}")));
+        }
+    }
+    Some(cmds)
 }
