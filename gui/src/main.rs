@@ -2,7 +2,9 @@
 //! opens the tutorial (swarm + webapp + MySQL) unless told otherwise. `--size` sets the
 //! window's size (1600x1000 by default), to see the layout as a smaller screen shows it.
 //! `--exit-after` prints the frame rate the window kept while it ran (the 60 fps check of
-//! BENCHMARKS.md) and closes it.
+//! BENCHMARKS.md) and closes it. `--seek-bench N` opens no window: it runs the scenario to
+//! its end as the GUI does, then goes to N events spread over the run, back and forth, and
+//! prints how long each took (BENCHMARKS.md, *The GUI on a long run*).
 
 use std::path::PathBuf;
 
@@ -13,6 +15,7 @@ struct Args {
     exit_after: Option<f64>,
     at: Option<u64>,
     size: [f32; 2],
+    seek_bench: Option<u64>,
 }
 
 /// `1280x800` → [1280, 800].
@@ -32,6 +35,7 @@ fn parse() -> Result<Args, String> {
         exit_after: None,
         at: None,
         size: [1600.0, 1000.0],
+        seek_bench: None,
     };
     let mut it = std::env::args().skip(1);
     let num = |flag: &str, v: Option<String>| -> Result<f64, String> {
@@ -42,7 +46,7 @@ fn parse() -> Result<Args, String> {
         match arg.as_str() {
             "-h" | "--help" => {
                 println!(
-                    "usage: netsim-gui [SCENARIO.ron] [--play] [--speed EVENTS_PER_S] [--at EVENT] [--size WxH] [--exit-after SECONDS]\n\
+                    "usage: netsim-gui [SCENARIO.ron] [--play] [--speed EVENTS_PER_S] [--at EVENT] [--size WxH] [--exit-after SECONDS] [--seek-bench N]\n\
                      default scenario: {}",
                     netsim_gui::app::DEFAULT_SCENARIO
                 );
@@ -53,6 +57,7 @@ fn parse() -> Result<Args, String> {
             "--exit-after" => a.exit_after = Some(num("--exit-after", it.next())?),
             "--at" => a.at = Some(num("--at", it.next())? as u64),
             "--size" => a.size = size(it.next())?,
+            "--seek-bench" => a.seek_bench = Some(num("--seek-bench", it.next())? as u64),
             s if s.starts_with('-') => return Err(format!("unknown option {s} (see --help)")),
             s => a.path = PathBuf::from(s),
         }
@@ -68,6 +73,9 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    if let Some(n) = args.seek_bench {
+        return seek_bench(&args.path, n);
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_inner_size(args.size).with_title("netsim"),
         // egui's colours are flat: dithering only added per-pixel work on software GL.
@@ -98,4 +106,48 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The model's side of moving about a long run: open, run to the end, then `n` jumps to
+/// events spread over the run in an order that goes back as often as forward; each jump's
+/// wall time (the first frame painted afterwards is what `--exit-after` measures).
+fn seek_bench(path: &std::path::Path, n: u64) -> std::process::ExitCode {
+    use std::time::Instant;
+    let t0 = Instant::now();
+    let mut s = match netsim_gui::state::Session::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("netsim-gui: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    while !s.at_end() {
+        s.run_to_end();
+    }
+    let (total, opened) = (s.position(), t0.elapsed());
+    let mut ms: Vec<f64> = Vec::new();
+    // A fixed walk: multiplying by a unit modulo the run visits positions all over it.
+    let mut k: u64 = 1;
+    for _ in 0..n {
+        k = (k * 48_271) % 2_147_483_647;
+        let to = k % (total + 1);
+        let t = Instant::now();
+        s.go_to(to);
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        if s.position() != to {
+            eprintln!("netsim-gui: went to {} instead of {to}", s.position());
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    ms.sort_by(f64::total_cmp);
+    let q = |p: f64| ms.get(((ms.len() - 1) as f64 * p) as usize).copied().unwrap_or(0.0);
+    println!(
+        "netsim-gui seek: events={total} open+run_s={:.2} seeks={n} min_ms={:.2} median_ms={:.2} p95_ms={:.2} max_ms={:.2}",
+        opened.as_secs_f64(),
+        q(0.0),
+        q(0.5),
+        q(0.95),
+        q(1.0)
+    );
+    std::process::ExitCode::SUCCESS
 }

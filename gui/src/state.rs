@@ -6,9 +6,11 @@
 //! Commands typed in the console are part of that history: each is injected again at the
 //! event count it was typed at, so replaying through it gives the same state as living it.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 use sim_core::grade::{self, Report, Verdict};
+use sim_core::kernel::trace::Record;
 use sim_core::lesson::Expectation;
 use sim_core::scenario::Loaded;
 use sim_core::sim::{EventKind, Sim, StepOutcome};
@@ -141,6 +143,13 @@ pub struct Typed {
     pub line: String,
 }
 
+/// Records and outcomes of events past the current position, first the next.
+#[derive(Default)]
+struct Ahead {
+    records: VecDeque<Record>,
+    outcomes: VecDeque<StepOutcome>,
+}
+
 pub struct Session {
     /// Where the scenario came from (None: built from text, as in tests).
     pub path: Option<PathBuf>,
@@ -151,6 +160,10 @@ pub struct Session {
     pub outcomes: Vec<StepOutcome>,
     /// The first is the state before any event; spaced `checkpoint_every` apart.
     checkpoints: Vec<Checkpoint>,
+    /// What was lived past the current position, after going back: the same events come
+    /// again going forward (the run is deterministic, and typing a command clears this), so a
+    /// jump forward restores a checkpoint and takes these instead of running them.
+    ahead: Ahead,
     checkpoint_every: u64,
     pub typed: Vec<Typed>,
     /// Events in the whole run as known now (the timeline's length).
@@ -207,6 +220,7 @@ impl Session {
             loaded,
             checkpoints: vec![Checkpoint { at: 0, sim: sim.clone(), records: 0 }],
             checkpoint_every: CHECKPOINT_EVERY,
+            ahead: Ahead::default(),
             sim,
             outcomes: Vec::new(),
             typed: Vec::new(),
@@ -325,6 +339,10 @@ impl Session {
         if self.sim.events_run > self.total_events {
             self.total_events = self.sim.events_run;
         }
+        // The event was lived before: what it left ahead is here now.
+        if let Some(o) = self.ahead.outcomes.pop_front() {
+            self.ahead.records.drain(..o.records.len().min(self.ahead.records.len()));
+        }
         self.checkpoint();
         self.outcomes.last()
     }
@@ -343,12 +361,36 @@ impl Session {
         }
     }
 
-    /// Puts back the checkpoint at or before `n` events (the one at 0 is never removed).
+    /// Puts back the checkpoint at or before `n` events (the one at 0 is never removed); what
+    /// the events after it did is kept ahead.
     fn rewind(&mut self, n: u64) {
         let Some(cp) = self.checkpoints.iter().rev().find(|c| c.at <= n) else { return };
-        let at = cp.at;
-        self.sim.restore(&cp.sim, cp.records);
-        self.outcomes.truncate(at as usize);
+        let mut records = self.sim.take_records();
+        let later = records.split_off(cp.records.min(records.len()));
+        for r in later.into_iter().rev() {
+            self.ahead.records.push_front(r);
+        }
+        for o in self.outcomes.split_off((cp.at as usize).min(self.outcomes.len())).into_iter().rev() {
+            self.ahead.outcomes.push_front(o);
+        }
+        self.sim.restore(&cp.sim, records);
+    }
+
+    /// Jumps forward to the last checkpoint at or before `n` that lies within what was lived
+    /// ahead, taking its records and outcomes instead of running its events again.
+    fn skip_ahead(&mut self, n: u64) {
+        let here = self.position();
+        let lived = here + self.ahead.outcomes.len() as u64;
+        // Going forward stops before a quiz item waiting for its answer: never jump past one.
+        let ch = &self.challenge;
+        let quiz = ch.items.iter().filter(|it| ch.on && it.question.is_some() && it.answered.is_none());
+        let stop = quiz.filter_map(|it| it.at).filter(|&at| at >= here).fold(n.min(lived), u64::min);
+        let Some(cp) = self.checkpoints.iter().rev().find(|c| c.at > here && c.at <= stop) else { return };
+        let mut records = self.sim.take_records();
+        let take = cp.records.saturating_sub(records.len()).min(self.ahead.records.len());
+        records.extend(self.ahead.records.drain(..take));
+        self.outcomes.extend(self.ahead.outcomes.drain(..(cp.at - here) as usize));
+        self.sim.restore(&cp.sim, records);
     }
 
     /// Runs events until one of the scenario's steps has run (or the end); returns how many ran.
@@ -382,6 +424,9 @@ impl Session {
     /// Puts the simulator in exactly the state it had after `n` events (forward or back);
     /// going forward stops before a quiz item waiting for its answer.
     pub fn go_to(&mut self, n: u64) {
+        if n > self.position() {
+            self.skip_ahead(n);
+        }
         if n < self.position() {
             self.rewind(n);
             // Going back asks nothing: a moment passed with the challenge off (or moved by
@@ -413,6 +458,7 @@ impl Session {
         // Checkpoints after this point lived a history without the command, and so did a
         // fault after it.
         self.checkpoints.retain(|c| c.at <= here);
+        self.ahead = Ahead::default();
         self.fault = None;
         self.typed.push(Typed { at_events: here, host: host.into(), line: line.into() });
         // A grading after this point graded a history that is gone now.
@@ -661,6 +707,32 @@ mod tests {
         s.run_to_end();
         assert!(s.back());
         assert_eq!(&fingerprint(&s.sim), lived.last().unwrap());
+    }
+
+    /// After going back, a jump forward restores a checkpoint ahead and takes the events'
+    /// records and outcomes kept from when they were lived: the state, the trace and the
+    /// outcomes equal those of a session that ran there event by event.
+    #[test]
+    fn jumping_forward_over_lived_events_lands_on_exactly_their_state() {
+        let mut lived = tutorial();
+        lived.run_to_end();
+        let total = lived.total_events;
+        let mut s = tutorial();
+        s.run_to_end();
+        for m in [total / 3, 65, total - 1, 130, total, 1, 0, total / 2] {
+            s.go_to(m);
+            let mut fresh = tutorial();
+            fresh.go_to(m);
+            assert_eq!(s.position(), m);
+            assert_eq!(fingerprint(&s.sim), fingerprint(&fresh.sim), "state after {m} events");
+            let ids = |x: &Session| x.outcomes.iter().map(|o| (o.id, o.records.clone())).collect::<Vec<_>>();
+            assert_eq!(ids(&s), ids(&fresh), "outcomes after {m} events");
+        }
+        // What is kept ahead goes when a typed command rewrites the history after it.
+        s.go_to(total / 2);
+        assert!(!s.ahead.outcomes.is_empty());
+        s.type_command("node1", "docker network ls").expect("typed");
+        assert!(s.ahead.outcomes.is_empty() && s.ahead.records.is_empty());
     }
 
     #[test]

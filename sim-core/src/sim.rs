@@ -255,11 +255,9 @@ impl Sim {
         copy
     }
 
-    /// Puts a checkpoint's state back under this run's trace, cut to where the checkpoint
-    /// was taken (`len`).
-    pub fn restore(&mut self, checkpoint: &Sim, len: usize) {
-        let mut records = std::mem::take(&mut self.records);
-        records.truncate(len);
+    /// Puts a checkpoint's state back (`without_records` made it) with `records` as its trace:
+    /// the run's records up to where the checkpoint was taken.
+    pub fn restore(&mut self, checkpoint: &Sim, records: Vec<Record>) {
         *self = checkpoint.clone();
         self.records = records;
     }
