@@ -30,6 +30,10 @@ pub enum Which {
         /// Rounds of (netsim, ns-3) when --ns3 is given.
         #[arg(long, default_value_t = 1)]
         rounds: u32,
+        /// Write the workload as a scenario file here instead of running it (to time or
+        /// profile `netsim run` on it, with the hop log and captures a student gets).
+        #[arg(long)]
+        save: Option<std::path::PathBuf>,
     },
     /// K hosts on an underlay switch, each a bridge with M containers and a VXLAN port;
     /// every container sends P UDP datagrams to a random container on another host.
@@ -179,7 +183,16 @@ pub fn run(w: Which) -> Result<()> {
                 );
             }
         }
-        Which::Lan { hosts, packets, size, interval, seed, ns3, rounds } => {
+        Which::Lan { hosts, packets, size, interval, seed, ns3, rounds, save } => {
+            if let Some(path) = save {
+                if hosts < 2 {
+                    return Err(miette!("--hosts must be at least 2"));
+                }
+                let src = sim_core::bench::lan_scenario(Lan { hosts, packets, size, interval, seed })
+                    .map_err(|e| miette!("cannot write the workload: {e}"))?;
+                std::fs::write(&path, &src).map_err(|e| miette!("cannot write {}: {e}", path.display()))?;
+                return Ok(());
+            }
             if hosts < 2 {
                 return Err(miette!("--hosts must be at least 2"));
             }

@@ -430,3 +430,28 @@ fn non_regular_and_oversized_scenario_files_are_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 8 MiB"));
     std::fs::remove_file(&big).expect("rm");
 }
+
+/// `bench lan --save` writes the benchmark's workload as a scenario file that runs as the
+/// benchmark does: every datagram sent is received, as many as the benchmark delivers, and
+/// tshark sees each one leave its sender's veth.
+#[test]
+fn the_lan_benchmark_saved_as_a_scenario_runs_the_same_workload() {
+    let file = common::scratch("lan.ron");
+    let pcap = common::scratch("lan.pcapng");
+    let f = file.to_str().expect("utf-8 path");
+    let out = common::netsim(&["bench", "lan", "--hosts", "4", "--packets", "5", "--save", f]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bench = common::netsim(&["bench", "lan", "--hosts", "4", "--packets", "5"]);
+    let bench = String::from_utf8_lossy(&bench.stdout).into_owned();
+    assert!(bench.contains("sent=20 delivered=20"), "{bench}");
+    let run = common::netsim(&["run", f, "-q", "--pcap", pcap.to_str().expect("utf-8 path")]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(text.lines().filter(|l| l.contains("udp :9 received 64 bytes")).count(), 20, "{text}");
+    let sent = common::tshark(
+        &pcap,
+        &["-Y", "udp.dstport == 9 && frame.interface_name matches \"^h[0-9]+/\"", "-T", "fields", "-e", "frame.number"],
+    );
+    // Each datagram is seen leaving its sender and arriving at its receiver: two host veths.
+    assert_eq!(sent.lines().count(), 40, "{sent}");
+}

@@ -205,6 +205,40 @@ fn bench_client(w: &mut World, ns: &str, dst: Ipv4Addr, size: usize, count: u32,
     w.pending.push((start, Event::App { app, tag: 0 }));
 }
 
+/// The LAN benchmark as a scenario file, for what a student's run costs on the same workload
+/// (`netsim run FILE -q --pcap …`): the same plan, a UDP listener on port 9 of every host and
+/// a UDP sender per host (`size` bytes of `x`, `packets` of them `interval` apart, to one
+/// random other host, from a random time in [0, 1) s). The listeners print a line per
+/// datagram, as a scenario's do.
+pub fn lan_scenario(cfg: Lan) -> Result<String, String> {
+    let pretty = ron::ser::PrettyConfig::default();
+    let plan = ron::ser::to_string_pretty(&lan_plan(cfg.hosts), pretty.clone()).map_err(|e| e.to_string())?;
+    let mut rng = crate::engine::SimRng::new(cfg.seed);
+    let mut traffic: Vec<Traffic> =
+        (0..cfg.hosts).map(|i| Traffic::UdpListen { ns: format!("h{i}"), port: 9, echo: false }).collect();
+    for i in 0..cfg.hosts {
+        let mut d = rng.range(0, cfg.hosts as u64 - 2) as usize;
+        if d >= i {
+            d += 1;
+        }
+        traffic.push(Traffic::UdpSend {
+            at: SimTime(rng.range(0, 999_999_999)),
+            ns: format!("h{i}"),
+            dst: lan_addr(d),
+            dport: 9,
+            sport: None,
+            payload: "x".repeat(cfg.size),
+            count: cfg.packets,
+            interval: cfg.interval,
+        });
+    }
+    let traffic = ron::ser::to_string_pretty(&traffic, pretty).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Scenario(\n    name: \"bench lan\",\n    seed: {},\n    plan: {plan},\n    traffic: {traffic},\n)\n",
+        cfg.seed
+    ))
+}
+
 /// Builds the LAN benchmark ready to run, with tracing off.
 pub fn lan(cfg: Lan) -> Sim {
     let mut w = World::from_plan(&lan_plan(cfg.hosts), cfg.seed).expect("the benchmark plan is valid");
