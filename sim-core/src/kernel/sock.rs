@@ -341,3 +341,55 @@ pub fn tcp_connect_icmp_error(ty: u8, code: u8) -> Option<&'static str> {
     }
     icmp_errno(ty, code).map(|(_, text, _)| text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{Event, Kernel};
+    use crate::plan::Plan;
+    use crate::wire::{self, Mac};
+
+    /// The kernel runs with no programs at all (`Kernel<()>`): a datagram to a port nobody
+    /// bound is answered by the kernel itself with ICMP port unreachable, as Linux does
+    /// (`__udp4_lib_rcv` → `icmp_send`), and nothing reaches a program.
+    #[test]
+    fn a_kernel_without_programs_answers_for_itself() {
+        let plan: Plan = ron::from_str(
+            r#"(namespaces: [(name: "a"), (name: "b")],
+                links: [Veth(name: "eth0", ns: "a", peer: "eth0", peer_ns: "b")],
+                addresses: [(ns: "a", dev: "eth0", addr: "10.0.0.1/24"), (ns: "b", dev: "eth0", addr: "10.0.0.2/24")],
+                neighbours: [(ns: "b", dev: "eth0", ip: "10.0.0.1", lladdr: "02:00:00:00:00:01")])"#,
+        )
+        .expect("plan");
+        let mut k = Kernel::<()>::from_plan(&plan, 1).unwrap_or_else(|e| panic!("{e}"));
+        let b = k.ns_by_name("b").expect("b");
+        let eth0 = k.dev_by_name(b, "eth0").expect("eth0");
+        let p = wire::Ipv4Params {
+            src: Ipv4Addr::new(10, 0, 0, 1),
+            dst: Ipv4Addr::new(10, 0, 0, 2),
+            proto: wire::PROTO_UDP,
+            ttl: 64,
+            id: 1,
+            df: true,
+            tos: 0,
+        };
+        let mut f = wire::udp_frame(&p, 40000, 9, b"anyone?");
+        wire::write_eth_header(&mut f, Mac([2, 0, 0, 0, 0, 1]), k.dev(eth0).mac, wire::ETHERTYPE_IPV4);
+        k.pending.clear();
+        k.dev_rx(eth0, f);
+        let answers: Vec<&Vec<u8>> = k
+            .pending
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::Arrive { frame, .. } => Some(frame),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(answers.len(), 1, "one frame back over the veth");
+        let ip = &answers[0][wire::ETH_HLEN..];
+        let h = wire::ipv4::header(ip).expect("IPv4");
+        assert_eq!((h.protocol().0, h.source_addr(), h.destination_addr()), (wire::PROTO_ICMP, p.dst, p.src));
+        let icmp = wire::ipv4::payload(ip, &h);
+        assert_eq!((icmp[0], icmp[1]), (3, 3), "destination unreachable, port unreachable");
+    }
+}
