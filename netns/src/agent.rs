@@ -1,4 +1,4 @@
-//! The agent: one scenario process (`apps::Traffic`) run for real, on the sockets of the
+//! The agent: one scenario process (`userland::apps::Traffic`) run for real, on the sockets of the
 //! network namespace it is started in. Servers (embedded DNS, the webapp, MySQL, plain
 //! listeners) run until killed; clients (ping, curl, mysql, nslookup, senders) exit when done.
 //!

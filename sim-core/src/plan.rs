@@ -1,6 +1,6 @@
 //! The kernel plan: a plain, serialisable description of what to build on a Linux kernel.
 //!
-//! The Docker model compiles scenarios into a plan; the simulator (`World::from_plan`) and the
+//! The Docker model compiles scenarios into a plan; the simulator (`Kernel::from_plan`) and the
 //! real-netns backend realise the same plan. Names are the kernel's: namespaces, links
 //! (veth, bridge, vxlan, macvlan, vlan), addresses, routes, neighbours, FDB entries, sysctls
 //! and iptables rules in `iptables-save` syntax.

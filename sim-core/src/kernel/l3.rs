@@ -39,7 +39,7 @@ fn addr_type_of(addrs: &[IfAddr], lo: DevId, ip: Ipv4Addr) -> AddrType {
 }
 
 /// What a netfilter hook decided about a packet: `NF_ACCEPT`, `NF_DROP`, or `NF_DROP` by a
-/// REJECT rule, whose answer the caller sends once it has recorded the drop (`World::nf_reject`).
+/// REJECT rule, whose answer the caller sends once it has recorded the drop (`Kernel::nf_reject`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NfVerdict {
     Accept,
@@ -978,7 +978,7 @@ fn ipvs_tuple(ip: &[u8]) -> Option<IpvsTuple> {
 
 #[cfg(test)]
 mod tests {
-    //! REJECT's answers (`World::nf_reject`), field by field as Linux 6.18 sent them in the
+    //! REJECT's answers (`Kernel::nf_reject`), field by field as Linux 6.18 sent them in the
     //! capture traces/kernel/linux/reject.pcapng; the bridged and OUTPUT rejects, which that
     //! lab lacks, as nf_reject_ipv4.c builds them: the RST, icmp_send's error, and the cases
     //! neither answers.
