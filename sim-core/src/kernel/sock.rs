@@ -44,8 +44,10 @@ pub trait Userland: Clone + Default + Sized {
     fn echo_reply(k: &mut Kernel<Self>, ns: NsId, owner: usize, from: Ipv4Addr, ttl: u8, seq: u16);
     /// An ICMP error about an echo request of `owner`'s ping socket; `what` in iputils' words.
     fn echo_error(k: &mut Kernel<Self>, ns: NsId, owner: usize, from: Ipv4Addr, seq: u16, what: &str);
-    /// A connection to `owner`'s listening port completed its SYN (the SYN-ACK is not sent yet:
-    /// bytes queued now with `tcp_queue` leave once the connection can send).
+    /// A SYN arrived for `owner`'s listening port and its connection is in SYN_RECV, told at
+    /// once rather than at accept(2) so a server that speaks first (MySQL's greeting) can
+    /// queue its bytes with `tcp_queue`; they leave once the handshake completes. The SYN-ACK
+    /// goes out right after this returns.
     fn tcp_accepted(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey);
     /// In-order bytes arrived on a connection of `owner`.
     fn tcp_data(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey, data: &[u8]);
