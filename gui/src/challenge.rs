@@ -82,10 +82,22 @@ impl Challenge {
     /// The item waiting for an answer with `position` events run: the first unanswered one
     /// asked there, in the file's order.
     pub fn due(&self, position: u64) -> Option<usize> {
-        if !self.on {
-            return None;
-        }
-        self.items.iter().position(|it| it.at == Some(position) && it.question.is_some() && it.answered.is_none())
+        self.waiting().find(|(_, at)| *at == position).map(|(i, _)| i)
+    }
+
+    /// The first moment at or after `position` where going forward stops for an answer.
+    pub fn next_stop(&self, position: u64) -> Option<u64> {
+        self.waiting().map(|(_, at)| at).filter(|&at| at >= position).min()
+    }
+
+    /// Items that stop the run until answered, with their moments, in the file's order.
+    fn waiting(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        let on = self.on;
+        self.items
+            .iter()
+            .enumerate()
+            .filter(move |(_, it)| on && it.question.is_some() && it.answered.is_none())
+            .filter_map(|(i, it)| Some((i, it.at?)))
     }
 
     /// Scores choice `chosen` of item `i`; an item is answered once, so a second answer

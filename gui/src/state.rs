@@ -382,9 +382,7 @@ impl Session {
         let here = self.position();
         let lived = here + self.ahead.outcomes.len() as u64;
         // Going forward stops before a quiz item waiting for its answer: never jump past one.
-        let ch = &self.challenge;
-        let quiz = ch.items.iter().filter(|it| ch.on && it.question.is_some() && it.answered.is_none());
-        let stop = quiz.filter_map(|it| it.at).filter(|&at| at >= here).fold(n.min(lived), u64::min);
+        let stop = self.challenge.next_stop(here).map_or(n.min(lived), |q| q.min(n).min(lived));
         let Some(cp) = self.checkpoints.iter().rev().find(|c| c.at > here && c.at <= stop) else { return };
         let mut records = self.sim.take_records();
         let take = cp.records.saturating_sub(records.len()).min(self.ahead.records.len());
@@ -733,6 +731,22 @@ mod tests {
         assert!(!s.ahead.outcomes.is_empty());
         s.type_command("node1", "docker network ls").expect("typed");
         assert!(s.ahead.outcomes.is_empty() && s.ahead.records.is_empty());
+    }
+
+    /// A jump forward over lived events still stops before a quiz item waiting for its
+    /// answer: here the run was lived to its end with the challenge off, then turned on.
+    #[test]
+    fn jumping_forward_stops_at_an_unanswered_quiz_item() {
+        let mut s = tutorial();
+        s.run_to_end();
+        let total = s.position();
+        s.go_to(0);
+        assert_eq!(s.ahead.outcomes.len() as u64, total, "the whole run is kept ahead");
+        s.challenge.on = true;
+        let first = s.challenge.items.iter().filter_map(|it| it.at).min().expect("an item is asked");
+        s.go_to(total);
+        assert_eq!(s.position(), first, "stopped before the first item, not past it");
+        assert!(s.quiz_due().is_some());
     }
 
     #[test]
