@@ -420,18 +420,17 @@ fn table_lines(lines: &[(Table, String)], table: Table) -> Option<TableLines<'_>
         let line = line.trim();
         let mut words = line.split_whitespace();
         let (op, chain) = (words.next()?, words.next()?);
-        let after = |w: &str| line.find(w).map(|i| line[i + w.len()..].trim_start());
         match op {
             "-N" if words.next().is_none() => t.chains.push(chain),
             "-P" => t.policies.push((chain, words.next()?)),
             "-A" | "-I" => {
-                let mut body = after(chain)?;
+                let mut body = after_words(line, 2);
                 let mut at = None;
                 if op == "-I"
                     && let Some(n) = words.next().and_then(|w| w.parse::<usize>().ok())
                 {
                     at = Some(n.checked_sub(1)?);
-                    body = body.split_once(' ').map_or("", |(_, rest)| rest).trim_start();
+                    body = after_words(line, 3);
                 }
                 let i = match t.rules.iter().position(|(c, _)| *c == chain) {
                     Some(i) => i,
@@ -456,6 +455,15 @@ fn table_lines(lines: &[(Table, String)], table: Table) -> Option<TableLines<'_>
         }
     }
     Some(t)
+}
+
+/// `line` after its first `n` words.
+fn after_words(line: &str, n: usize) -> &str {
+    let mut rest = line.trim_start();
+    for _ in 0..n {
+        rest = rest.find(char::is_whitespace).map_or("", |i| rest[i..].trim_start());
+    }
+    rest
 }
 
 /// The commands that turn the rule set `old` into `new` rule by rule: new chains, changed
@@ -507,4 +515,40 @@ fn rule_changes(old: &[(Table, String)], new: &[(Table, String)]) -> Option<Vec<
         }
     }
     Some(cmds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(t: &[&str]) -> Vec<(Table, String)> {
+        t.iter().map(|l| (Table::Filter, l.to_string())).collect()
+    }
+
+    /// Rules changed one by one end as `iptables-restore` of the new set leaves them, whatever
+    /// the chains are called (`A` is also a letter of `-A`) and wherever `-I` puts a rule.
+    #[test]
+    fn changing_rules_one_by_one_gives_the_whole_set() {
+        let old = lines(&["-N A", "-A A -s 10.0.0.1/32 -j DROP", "-A INPUT -j A", "-I INPUT -p tcp -j ACCEPT"]);
+        let new = lines(&[
+            "-N A",
+            "-N B",
+            "-A A -s 10.0.0.1/32 -j DROP",
+            "-A A -s 10.0.0.2/32 -j DROP",
+            "-A INPUT -j A",
+            "-I INPUT -p tcp -j ACCEPT",
+            "-I INPUT 2 -j B",
+            "-P FORWARD DROP",
+        ]);
+        let mut nf = whole_rule_set(&old).expect("old set");
+        for (t, c) in rule_changes(&old, &new).expect("rule by rule") {
+            nf.exec(t, &c).unwrap_or_else(|e| panic!("{c}: {e}"));
+        }
+        assert_eq!(nf.save(false), whole_rule_set(&new).expect("new set").save(false));
+        // And back: rules and a chain removed, the policy reset.
+        for (t, c) in rule_changes(&new, &old).expect("rule by rule") {
+            nf.exec(t, &c).unwrap_or_else(|e| panic!("{c}: {e}"));
+        }
+        assert_eq!(nf.save(false), whole_rule_set(&old).expect("old set").save(false));
+    }
 }
