@@ -282,7 +282,7 @@ pub fn run(mut sim: Sim, exps: &[Expectation], at_end: bool, until: Option<SimTi
 }
 
 /// Grades a run as it stands now, every check at once (an exercise in the GUI after each
-/// typed command): `records` are the run's records from its start.
+/// typed command), from the records the run has kept since its start.
 pub fn now(sim: &mut Sim, exps: &[Expectation]) -> Report {
     let mut g = Grader::new(exps, true);
     g.observe(sim, sim.records());

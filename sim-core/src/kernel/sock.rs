@@ -391,7 +391,7 @@ mod tests {
         let ip = &answers[0][wire::ETH_HLEN..];
         let h = wire::ipv4::header(ip).expect("IPv4");
         assert_eq!((h.protocol().0, h.source_addr(), h.destination_addr()), (wire::PROTO_ICMP, p.dst, p.src));
-        let icmp = wire::ipv4::payload(ip, &h);
+        let icmp = &ip[h.slice().len()..];
         assert_eq!((icmp[0], icmp[1]), (3, 3), "destination unreachable, port unreachable");
     }
 }

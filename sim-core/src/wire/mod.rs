@@ -439,16 +439,6 @@ fn pseudo_checksum(info: &Ipv4Info, l4: &[u8]) -> u16 {
     !(sum as u16)
 }
 
-/// Ports of a TCP or UDP packet, if any.
-pub fn l4_ports(info: &Ipv4Info, ip: &[u8]) -> Option<(u16, u16)> {
-    if (info.proto == PROTO_TCP || info.proto == PROTO_UDP) && ip.len() >= info.ihl + 4 {
-        let l4 = &ip[info.ihl..];
-        Some((u16::from_be_bytes([l4[0], l4[1]]), u16::from_be_bytes([l4[2], l4[3]])))
-    } else {
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
