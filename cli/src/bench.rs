@@ -184,17 +184,14 @@ pub fn run(w: Which) -> Result<()> {
             }
         }
         Which::Lan { hosts, packets, size, interval, seed, ns3, rounds, save } => {
+            if hosts < 2 {
+                return Err(miette!("--hosts must be at least 2"));
+            }
             if let Some(path) = save {
-                if hosts < 2 {
-                    return Err(miette!("--hosts must be at least 2"));
-                }
                 let src = sim_core::bench::lan_scenario(Lan { hosts, packets, size, interval, seed })
                     .map_err(|e| miette!("cannot write the workload: {e}"))?;
                 std::fs::write(&path, &src).map_err(|e| miette!("cannot write {}: {e}", path.display()))?;
                 return Ok(());
-            }
-            if hosts < 2 {
-                return Err(miette!("--hosts must be at least 2"));
             }
             for round in 0..rounds.max(1) {
                 let cfg = Lan { hosts, packets, size, interval, seed: seed + round as u64 };

@@ -205,6 +205,12 @@ fn bench_client(w: &mut World, ns: &str, dst: Ipv4Addr, size: usize, count: u32,
     w.pending.push((start, Event::App { app, tag: 0 }));
 }
 
+/// One random host of `hosts` other than `i`: whom host `i` sends to.
+fn peer(rng: &mut crate::engine::SimRng, hosts: usize, i: usize) -> usize {
+    let d = rng.range(0, hosts as u64 - 2) as usize;
+    if d >= i { d + 1 } else { d }
+}
+
 /// The LAN benchmark as a scenario file, for what a student's run costs on the same workload
 /// (`netsim run FILE -q --pcap …`): the same plan, a UDP listener on port 9 of every host and
 /// a UDP sender per host (`size` bytes of `x`, `packets` of them `interval` apart, to one
@@ -217,10 +223,7 @@ pub fn lan_scenario(cfg: Lan) -> Result<String, String> {
     let mut traffic: Vec<Traffic> =
         (0..cfg.hosts).map(|i| Traffic::UdpListen { ns: format!("h{i}"), port: 9, echo: false }).collect();
     for i in 0..cfg.hosts {
-        let mut d = rng.range(0, cfg.hosts as u64 - 2) as usize;
-        if d >= i {
-            d += 1;
-        }
+        let d = peer(&mut rng, cfg.hosts, i);
         traffic.push(Traffic::UdpSend {
             at: SimTime(rng.range(0, 999_999_999)),
             ns: format!("h{i}"),
@@ -248,10 +251,7 @@ pub fn lan(cfg: Lan) -> Sim {
         w.add_traffic(&Traffic::UdpListen { ns: ns.clone(), port: 9, echo: false }).expect("port 9 is free");
     }
     for i in 0..cfg.hosts {
-        let mut d = w.rng.range(0, cfg.hosts as u64 - 2) as usize;
-        if d >= i {
-            d += 1;
-        }
+        let d = peer(&mut w.rng, cfg.hosts, i);
         bench_client(&mut w, &format!("h{i}"), lan_addr(d), cfg.size, cfg.packets, cfg.interval);
     }
     Sim::new(w)
