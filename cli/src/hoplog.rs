@@ -1,5 +1,7 @@
 //! The hop log: one tcpdump-like line per frame leaving a device, with the reasons under it.
 
+use std::io::Write;
+
 use sim_core::World;
 use sim_core::kernel::trace::{Dir, Record};
 use sim_core::wire::pretty;
@@ -17,14 +19,11 @@ impl Printer {
     }
 
     pub fn print(&mut self, w: &World, recs: &[Record]) {
-        use std::io::Write;
         let sink: Box<dyn Write> =
             if self.to_stderr { Box::new(std::io::stderr().lock()) } else { Box::new(std::io::stdout().lock()) };
         let mut o = std::io::BufWriter::new(sink);
         for r in recs {
-            if let Some(l) = line(w, r, self.verbose, self.quiet)
-                && o.write_all(l.as_bytes()).is_err()
-            {
+            if write_line(&mut o, w, r, self.verbose, self.quiet).is_err() {
                 std::process::exit(0);
             }
         }
@@ -34,40 +33,64 @@ impl Printer {
     }
 }
 
-/// Formats one record; `None` for records this verbosity does not show.
-pub fn line(w: &World, r: &Record, verbose: bool, quiet: bool) -> Option<String> {
-    // Decide first: most records of a quiet run are not printed, and formatting them was
-    // half of what `-q` cost.
-    let shown = match r.dir {
+/// Whether this verbosity shows the record.
+fn shown(r: &Record, verbose: bool, quiet: bool) -> bool {
+    match r.dir {
         Dir::App => true,
         // A delivery ends a frame's journey: its last decisions (a REDIRECT, INPUT) are there.
         Dir::Tx | Dir::Drop | Dir::Deliver => !quiet,
         Dir::Rx => verbose && !quiet,
-    };
-    if !shown {
-        return None;
     }
-    let place = match r.dev {
-        Some(d) => w.dev_path(d),
-        None => w.netns(r.ns).name.clone(),
-    };
-    let cause = r.cause.map(|c| format!("←{}", c.0)).unwrap_or_default();
-    let head = format!("{:>14} #{}{cause} {place}", r.time.to_string(), r.event.0);
-    let (arrow, body) = match r.dir {
-        Dir::Tx => ("▶", r.frame.as_deref().map(pretty::summary).unwrap_or_default()),
-        Dir::Rx => ("◀", r.frame.as_deref().map(pretty::summary).unwrap_or_default()),
-        Dir::Drop => ("✖", r.frame.as_deref().map(pretty::summary).unwrap_or_else(|| "(no frame)".into())),
-        Dir::Deliver => ("●", String::new()),
+}
+
+/// Writes one record's lines, if this verbosity shows it. Decide first, then write straight
+/// into the buffer: a quiet run skips most records, and every line is formatted once, with
+/// no string of its own (the hop log was most of what a traced run cost).
+fn write_line(o: &mut impl Write, w: &World, r: &Record, verbose: bool, quiet: bool) -> std::io::Result<()> {
+    if !shown(r, verbose, quiet) {
+        return Ok(());
+    }
+    // The time right-aligned in 14 columns, as `{:>14}` of its text.
+    write!(o, "{:>14} #{}", Padded(r.time), r.event.0)?;
+    if let Some(c) = r.cause {
+        write!(o, "←{}", c.0)?;
+    }
+    match r.dev {
+        Some(d) => write!(o, " {}/{}", w.netns(w.dev(d).ns).name, w.dev(d).name)?,
+        None => write!(o, " {}", w.netns(r.ns).name)?,
+    }
+    let (arrow, none) = match r.dir {
+        Dir::Tx => ("▶", ""),
+        Dir::Rx => ("◀", ""),
+        Dir::Drop => ("✖", "(no frame)"),
+        Dir::Deliver => ("●", ""),
         Dir::App => {
-            let text = r.why.last().map(|w| w.to_string()).unwrap_or_default();
-            return Some(format!("{head} $ {text}\n"));
+            o.write_all(b" $ ")?;
+            if let Some(y) = r.why.last() {
+                write!(o, "{}", y.show(w))?;
+            }
+            return o.write_all(b"\n");
         }
     };
-    let mut s = format!("{head} {arrow} {body}\n");
+    write!(o, " {arrow} ")?;
+    match r.frame.as_deref() {
+        Some(f) if r.dir != Dir::Deliver => o.write_all(pretty::summary(f).as_bytes())?,
+        _ => o.write_all(none.as_bytes())?,
+    }
+    o.write_all(b"\n")?;
     let n = r.why.len();
     for (i, why) in r.why.iter().enumerate() {
         let branch = if i + 1 == n { "└" } else { "├" };
-        s += &format!("{:>14}   {branch} {why}\n", "");
+        writeln!(o, "{:>14}   {branch} {}", "", why.show(w))?;
     }
-    Some(s)
+    Ok(())
+}
+
+/// A value padded as its `Display` text would be, without making the text first.
+struct Padded<T>(T);
+
+impl<T: std::fmt::Display> std::fmt::Display for Padded<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(&self.0.to_string())
+    }
 }

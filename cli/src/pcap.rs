@@ -4,6 +4,7 @@
 //! piped into `wireshark -k -i -`.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ pub struct Writer {
     ids: HashMap<DevId, u32>,
     frames: u64,
     path: PathBuf,
+    comment: String,
 }
 
 impl Writer {
@@ -26,7 +28,7 @@ impl Writer {
         let out = open(path)?;
         let inner = PcapngWriter::new(BufWriter::new(out), concat!("netsim ", env!("CARGO_PKG_VERSION")))
             .map_err(|e| miette!("--pcap {}: {e}", path.display()))?;
-        Ok(Writer { inner, ids: HashMap::new(), frames: 0, path: path.to_path_buf() })
+        Ok(Writer { inner, ids: HashMap::new(), frames: 0, path: path.to_path_buf(), comment: String::new() })
     }
 
     pub fn write(&mut self, w: &World, recs: &[Record]) -> Result<()> {
@@ -49,20 +51,23 @@ impl Writer {
                     id
                 }
             };
-            let comment = (!r.why.is_empty()).then(|| {
-                let mut c = format!(
-                    "event {}{}",
-                    r.event.0,
-                    r.cause.map(|c| format!(" caused by {}", c.0)).unwrap_or_default()
-                );
-                for why in &r.why {
-                    c.push_str("; ");
-                    c.push_str(&why.to_string());
+            // The comment is made in one buffer kept across packets: its reasons are turned
+            // into text here, once per packet, and nowhere before.
+            let comment = if r.why.is_empty() {
+                None
+            } else {
+                self.comment.clear();
+                let _ = write!(self.comment, "event {}", r.event.0);
+                if let Some(c) = r.cause {
+                    let _ = write!(self.comment, " caused by {}", c.0);
                 }
-                c
-            });
+                for why in &r.why {
+                    let _ = write!(self.comment, "; {}", why.show(w));
+                }
+                Some(self.comment.as_str())
+            };
             self.inner
-                .write_frame_dir(id, r.time.as_nanos(), frame, comment.as_deref(), Some(direction(r.dir)))
+                .write_frame_dir(id, r.time.as_nanos(), frame, comment, Some(direction(r.dir)))
                 .map_err(|e| miette!("{}: {e}", self.path.display()))?;
             self.frames += 1;
         }

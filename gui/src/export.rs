@@ -52,7 +52,7 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
                 id
             }
         };
-        let why: Vec<String> = r.why.iter().map(|w| w.to_string()).collect();
+        let why: Vec<String> = r.why.iter().map(|y| y.show(w).to_string()).collect();
         let comment = (!why.is_empty()).then(|| why.join("; "));
         pcap.write_frame_dir(id, r.time.as_nanos(), frame, comment.as_deref(), Some(direction))
             .map_err(|e| e.to_string())?;

@@ -107,7 +107,7 @@ pub fn next_hop(w: &World, recs: &[Record], i: usize) -> Option<Question> {
             [one] => format!("out of {one}"),
             many => format!("out of {} (flooded)", many.join(", ")),
         };
-        let explain = handed[0].why.iter().map(Why::to_string).collect::<Vec<_>>().join("; ");
+        let explain = handed[0].why.iter().map(|y| y.show(w).to_string()).collect::<Vec<_>>().join("; ");
         let ns = w.dev(dev).ns;
         let mut others: Vec<String> = w
             .devs
@@ -149,7 +149,7 @@ pub fn next_hop(w: &World, recs: &[Record], i: usize) -> Option<Question> {
         Dir::Deliver => format!("delivered to {}", w.netns(then.ns).name),
         _ => format!("dropped in {}", w.netns(then.ns).name),
     };
-    let explain = then.why.iter().map(Why::to_string).collect::<Vec<_>>().join("; ");
+    let explain = then.why.iter().map(|y| y.show(w).to_string()).collect::<Vec<_>>().join("; ");
     // Wrong choices: the other ways out of the namespaces the frame passes.
     let mut others: Vec<String> = Vec::new();
     for ns in [w.dev(peer).ns, then.ns] {
@@ -166,17 +166,13 @@ pub fn next_hop(w: &World, recs: &[Record], i: usize) -> Option<Question> {
 /// in its namespace (`iptables-save`).
 pub fn deciding_rule(w: &World, recs: &[Record], i: usize) -> Option<Question> {
     let r = recs.get(i)?;
-    // Reasons read `nat/PREROUTING: -A DOCKER … -j DNAT … → DNAT a → b`; conntrack's own
-    // notes and policies quote no rule.
-    let (place, rule, verdict) = r.why.iter().find_map(|y| match y {
-        Why::Netfilter(s) => {
-            let (place, rest) = s.split_once(": ")?;
-            let (rule, verdict) = rest.split_once(" → ").unwrap_or((rest, ""));
-            rule.starts_with("-A ").then(|| (place.to_string(), rule.to_string(), verdict.to_string()))
-        }
+    // The first reason that quotes a rule (conntrack's notes and policies quote none).
+    let (note, rule) = r.why.iter().find_map(|y| match y {
+        Why::Netfilter(n) => n.rule.as_ref().map(|rule| (n, rule.text.to_string())),
         _ => None,
     })?;
-    let table = place.split('/').next()?;
+    let (table, place, verdict) =
+        (note.table.name(), format!("{}/{}", note.table.name(), note.chain), note.what.to_string());
     let ns = match r.dev {
         Some(d) => w.dev(d).ns,
         None => r.ns,
@@ -285,7 +281,7 @@ mod tests {
         let recs = sim.records();
         let i = recs
             .iter()
-            .position(|r| r.why.iter().any(|y| matches!(y, Why::Netfilter(s) if s.contains("DNAT"))))
+            .position(|r| r.why.iter().any(|y| matches!(y, Why::Netfilter(n) if matches!(n.what, crate::kernel::netfilter::NoteKind::Dnat { .. }))))
             .expect("a DNATed packet");
         let q = deciding_rule(&sim.world, recs, i).expect("a question");
         assert_eq!(

@@ -205,7 +205,7 @@ fn check_no_reflection(w: &World, records: &[Record]) -> Result<usize, String> {
                             w.dev_path(br),
                             w.dev_path(port),
                             r.time,
-                            r.why.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" / ")
+                            r.why.iter().map(|x| x.show(w).to_string()).collect::<Vec<_>>().join(" / ")
                         ));
                     }
                 }

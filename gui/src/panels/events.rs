@@ -61,7 +61,7 @@ fn row(world: &World, r: &Record) -> Row {
     };
     let what = match (&r.frame, r.dir) {
         (Some(f), _) => pretty::summary(f),
-        (None, _) => r.why.last().map(|w| w.to_string()).unwrap_or_default(),
+        (None, _) => r.why.last().map(|y| y.show(world).to_string()).unwrap_or_default(),
     };
     let line = format!("{:>12} {place} {dir} {what}", r.time.to_string());
     let protocols =

@@ -13,7 +13,7 @@ pub fn why_kind(w: &Why) -> &'static str {
     match w {
         Why::FdbHit { .. } | Why::Flood { .. } | Why::BridgeLocal { .. } | Why::HairpinDrop { .. } => "bridge FDB",
         Why::Learned { .. } => "FDB learning",
-        Why::Route { .. } => "route",
+        Why::Route(_) | Why::LocalRoute { .. } => "route",
         Why::Forward { .. } => "forwarding",
         Why::Neigh { .. } | Why::ArpProbe { .. } | Why::ArpReply { .. } | Why::NeighUpdate { .. } => "neighbour (ARP)",
         Why::Netfilter(_) => "iptables",
@@ -73,7 +73,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     egui::Grid::new("why-grid").num_columns(2).striped(true).show(ui, |ui| {
         for y in &r.why {
             ui.label(egui::RichText::new(why_kind(y)).color(egui::Color32::from_rgb(240, 200, 120)));
-            ui.add(egui::Label::new(egui::RichText::new(y.to_string()).monospace()).wrap());
+            ui.add(egui::Label::new(egui::RichText::new(y.show(w).to_string()).monospace()).wrap());
             ui.end_row();
         }
     });

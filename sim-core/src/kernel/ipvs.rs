@@ -23,7 +23,7 @@
 //!   of the (new) state, as `ip_vs_conn_put` does.
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::net::Ipv4Addr;
 
 /// IP protocol numbers accepted by [`Ipvs::schedule`] and friends.
@@ -50,13 +50,15 @@ impl ServiceKey {
             ServiceKey::Udp(a, p) => (0, IPPROTO_UDP, a, p),
         }
     }
+}
 
-    /// Short name used in `explain` strings: "FWM 256", "TCP 10.0.1.2:80".
-    fn label(self) -> String {
+/// Short name used in the trace: "FWM 256", "TCP 10.0.1.2:80".
+impl fmt::Display for ServiceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ServiceKey::Fwmark(m) => format!("FWM {m}"),
-            ServiceKey::Tcp(a, p) => format!("TCP {a}:{p}"),
-            ServiceKey::Udp(a, p) => format!("UDP {a}:{p}"),
+            ServiceKey::Fwmark(m) => write!(f, "FWM {m}"),
+            ServiceKey::Tcp(a, p) => write!(f, "TCP {a}:{p}"),
+            ServiceKey::Udp(a, p) => write!(f, "UDP {a}:{p}"),
         }
     }
 }
@@ -389,7 +391,7 @@ pub enum InOutcome {
     NotIpvs,
     /// The packet belongs to connection `conn`; for Masq rewrite the destination to `real` and route it out
     /// (`ip_vs_nat_xmit`); for Route/Tunnel forward it unchanged to `real.0`.  It never reaches a local socket.
-    Scheduled { conn: ConnId, real: (Ipv4Addr, u16), new: bool, fwd: Forward, explain: String },
+    Scheduled { conn: ConnId, real: (Ipv4Addr, u16), new: bool, fwd: Forward, explain: IpvsNote },
     /// A service matched but its scheduler found no destination (none, or all weight 0).  The kernel
     /// (`ip_vs_leave`) then sends ICMP destination-unreachable / port-unreachable (type 3 code 3) to the client
     /// and drops the packet — for TCP and UDP alike (cache_bypass is off by default; the FTP special case does
@@ -397,7 +399,48 @@ pub enum InOutcome {
     NoDest,
     /// Drop silently: the connection's destination was removed from its service (`IP_VS_DEST_F_AVAILABLE`
     /// cleared).  With `expire_nodest_conn` the connection is also expired (see [`Sysctls`]).
-    Drop(String),
+    Drop { conn: ConnId, dest: (Ipv4Addr, u16), expired: bool },
+}
+
+/// An IPVS decision as the trace keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpvsNote {
+    /// A new connection: the service, its scheduler and the destination it chose.
+    New { svc: ServiceKey, sched: Scheduler, dest: (Ipv4Addr, u16), fwd: Forward },
+    /// A packet of a connection IPVS already has.
+    Existing {
+        conn: ConnId,
+        svc: ServiceKey,
+        client: (Ipv4Addr, u16),
+        real: (Ipv4Addr, u16),
+        fwd: Forward,
+        state: &'static str,
+    },
+    /// A real server's reply gets the virtual address back as its source (`ip_vs_out`).
+    Reply { real: (Ipv4Addr, u16), vip: (Ipv4Addr, u16) },
+}
+
+impl fmt::Display for IpvsNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            IpvsNote::New { svc, sched, dest, fwd } => {
+                write!(f, "IPVS {svc} {} → {}:{} ({})", sched.name(), dest.0, dest.1, fwd.name())
+            }
+            IpvsNote::Existing { conn, svc, client, real, fwd, state } => write!(
+                f,
+                "IPVS conn #{} {svc} {}:{} → {}:{} ({}, {state})",
+                conn.0,
+                client.0,
+                client.1,
+                real.0,
+                real.1,
+                fwd.name()
+            ),
+            IpvsNote::Reply { real, vip } => {
+                write!(f, "IPVS reply from real server {}:{} → source {}:{}", real.0, real.1, vip.0, vip.1)
+            }
+        }
+    }
 }
 
 /// The IPVS sysctls that change packet handling (`net.ipv4.vs.*`).
@@ -665,26 +708,23 @@ impl Ipvs {
             if reuse {
                 self.remove_conn(id);
             } else if !self.dest_available(c.svc, c.dest) {
-                let why = format!("IPVS conn #{} dest {}:{} no longer available: drop", id.0, c.dest.0, c.dest.1);
+                let dest = c.dest;
                 if self.sysctls.expire_nodest_conn {
                     self.remove_conn(id);
-                    return InOutcome::Drop(format!("{why} (expire_nodest_conn: conn expired)"));
+                    return InOutcome::Drop { conn: id, dest, expired: true };
                 }
-                return InOutcome::Drop(why);
+                return InOutcome::Drop { conn: id, dest, expired: false };
             } else {
                 self.touch(now, id, Dir::Input, tcp);
                 let c = &self.conns[&id];
-                let explain = format!(
-                    "IPVS conn #{} {} {}:{} → {}:{} ({}, {})",
-                    id.0,
-                    c.svc.label(),
-                    c.client.0,
-                    c.client.1,
-                    c.real.0,
-                    c.real.1,
-                    c.fwd.name(),
-                    c.state_name()
-                );
+                let explain = IpvsNote::Existing {
+                    conn: id,
+                    svc: c.svc,
+                    client: c.client,
+                    real: c.real,
+                    fwd: c.fwd,
+                    state: c.state_name(),
+                };
                 return InOutcome::Scheduled { conn: id, real: c.real, new: false, fwd: c.fwd, explain };
             }
         }
@@ -701,7 +741,7 @@ impl Ipvs {
         let d = &mut svc.dests[i];
         d.inact_conns += 1;
         let real = (d.addr, if d.port == 0 { dst.1 } else { d.port });
-        let explain = format!("IPVS {} {} → {}:{} ({})", skey.label(), svc.sched.name(), d.addr, d.port, d.fwd.name());
+        let explain = IpvsNote::New { svc: skey, sched: svc.sched, dest: (d.addr, d.port), fwd: d.fwd };
         let id = ConnId(self.next_conn);
         self.next_conn += 1;
         let conn = Conn {
@@ -996,7 +1036,7 @@ mod tests {
         let first = v.schedule(0, 256, IPPROTO_TCP, c, VIP);
         let InOutcome::Scheduled { new: true, real: r1, ref explain, .. } = first else { panic!("{first:?}") };
         assert_eq!(r1, (ip("10.0.0.7"), 80));
-        assert_eq!(explain, "IPVS FWM 256 rr → 10.0.0.7:0 (Masq)");
+        assert_eq!(explain.to_string(), "IPVS FWM 256 rr → 10.0.0.7:0 (Masq)");
         for t in 1..5 {
             let o = v.schedule(t * S, 256, IPPROTO_TCP, c, VIP);
             assert!(
@@ -1083,7 +1123,7 @@ mod tests {
         v.add_service(k, Scheduler::Rr).unwrap();
         v.add_dest(k, ip("10.0.1.3"), 80, 1, Forward::Masq).unwrap();
         let o = v.schedule(0, 256, IPPROTO_TCP, (ip("10.0.9.1"), 1), VIP);
-        assert!(matches!(&o, InOutcome::Scheduled { explain, .. } if explain.starts_with("IPVS FWM 256 ")));
+        assert!(matches!(&o, InOutcome::Scheduled { explain, .. } if explain.to_string().starts_with("IPVS FWM 256 ")));
         let o = v.schedule(0, 0, IPPROTO_TCP, (ip("10.0.9.1"), 2), VIP);
         assert_eq!(real(&o), (ip("10.0.1.3"), 80));
         // An unknown mark falls through to proto/addr/port.
@@ -1272,12 +1312,12 @@ mod tests {
         let c = (ip("10.0.9.1"), 1);
         let r = real(&v.schedule(0, 256, IPPROTO_UDP, c, VIP)); // .7, cursor on .7
         v.del_dest(k, ip("10.0.0.7"), 0).unwrap();
-        assert!(matches!(v.schedule(S, 256, IPPROTO_UDP, c, VIP), InOutcome::Drop(_)));
+        assert!(matches!(v.schedule(S, 256, IPPROTO_UDP, c, VIP), InOutcome::Drop { .. }));
         assert_eq!(v.conns().count(), 1, "kept until it expires");
         // Cursor was on the removed first entry → head → next pick is the new first entry (.6).
         assert_eq!(real(&v.schedule(S, 256, IPPROTO_UDP, (c.0, 2), VIP)).0, ip("10.0.0.6"));
         v.sysctls.expire_nodest_conn = true;
-        assert!(matches!(v.schedule(2 * S, 256, IPPROTO_UDP, c, VIP), InOutcome::Drop(_)));
+        assert!(matches!(v.schedule(2 * S, 256, IPPROTO_UDP, c, VIP), InOutcome::Drop { .. }));
         assert!(!v.is_ipvs(IPPROTO_UDP, c, r));
         let o = v.schedule(3 * S, 256, IPPROTO_UDP, c, VIP);
         assert!(matches!(o, InOutcome::Scheduled { new: true, .. }));

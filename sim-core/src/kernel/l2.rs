@@ -6,7 +6,7 @@
 
 use crate::kernel::l3::NfVerdict;
 use crate::kernel::netfilter::{Hook, PacketMeta};
-use crate::kernel::trace::{Dir, Why};
+use crate::kernel::trace::{Dir, DropReason, MacvlanHop, VxlanMiss, Why};
 use crate::kernel::{DevId, DevKind, Event, FdbEntry, Kernel, Nud, Userland, VxFdb};
 use crate::plan::MacvlanMode;
 use crate::wire::{self, ArpRepr, Mac, vxlan};
@@ -21,7 +21,7 @@ impl<U: Userland> Kernel<U> {
     pub(crate) fn dev_rx(&mut self, dev: DevId, mut frame: Vec<u8>) {
         let d = self.dev(dev);
         if !d.up {
-            return self.drop_frame(dev, &frame, || "device is down".into());
+            return self.drop_frame(dev, &frame, DropReason::DevDown);
         }
         let ns = d.ns;
         let (master, has_uppers) = (d.master, !d.uppers.is_empty());
@@ -30,7 +30,7 @@ impl<U: Userland> Kernel<U> {
         st.rx_bytes += frame.len() as u64;
         self.record(ns, Some(dev), Dir::Rx, Some(&frame));
         if frame.len() < wire::ETH_HLEN {
-            return self.drop_frame(dev, &frame, || "runt frame".into());
+            return self.drop_frame(dev, &frame, DropReason::Runt);
         }
         // vlan_do_receive: a tag is stripped only when a VLAN device for it sits on this
         // device; otherwise the frame goes on tagged (a bridge forwards it as it is).
@@ -44,13 +44,11 @@ impl<U: Userland> Kernel<U> {
                 .find(|u| matches!(self.dev(*u).kind, DevKind::Vlan { vid: v, .. } if v == vid));
             if let Some(u) = upper {
                 wire::pop_vlan_tag(&mut frame);
-                let name = self.dev(u).name.clone();
-                self.note(|| Why::Vlan { dev: name, vid, pushed: false });
+                self.note(|| Why::Vlan { dev: u, vid, pushed: false });
                 return self.dev_rx(u, frame);
             }
             if master.is_none() {
-                return self
-                    .drop_frame(dev, &frame, || format!("802.1Q vid {vid}: no VLAN device for it on this interface"));
+                return self.drop_frame(dev, &frame, DropReason::NoVlanDevice { vid });
             }
         }
         if let Some(br) = master {
@@ -70,13 +68,12 @@ impl<U: Userland> Kernel<U> {
         let dst = wire::eth_dst(&frame);
         let d = self.dev(dev);
         if dst != d.mac && !dst.is_multicast() && !matches!(d.kind, DevKind::Loopback) {
-            return self
-                .drop_frame(dev, &frame, || format!("destination {dst} is not this device's MAC (PACKET_OTHERHOST)"));
+            return self.drop_frame(dev, &frame, DropReason::OtherHost { dst });
         }
         match wire::ethertype(&frame) {
             wire::ETHERTYPE_ARP => self.arp_rcv(dev, frame),
             wire::ETHERTYPE_IPV4 => self.ip_rcv(dev, frame),
-            t => self.drop_frame(dev, &frame, || format!("no handler for ethertype 0x{t:04x}")),
+            t => self.drop_frame(dev, &frame, DropReason::NoEthertypeHandler(t)),
         }
     }
 
@@ -84,7 +81,7 @@ impl<U: Userland> Kernel<U> {
     pub(crate) fn dev_xmit(&mut self, dev: DevId, frame: Vec<u8>) {
         let d = self.dev(dev);
         if !d.up {
-            return self.drop_frame(dev, &frame, || "device is down".into());
+            return self.drop_frame(dev, &frame, DropReason::DevDown);
         }
         let ns = d.ns;
         let st = &mut self.dev_mut(dev).stats;
@@ -101,7 +98,7 @@ impl<U: Userland> Kernel<U> {
                 if self.dev(peer).up {
                     self.schedule(delay, Event::Arrive { dev: peer, frame });
                 } else {
-                    self.drop_frame(dev, &frame, || "veth peer is down (NO-CARRIER)".into());
+                    self.drop_frame(dev, &frame, DropReason::PeerDown);
                 }
             }
             DevKind::Bridge(_) => self.bridge_xmit(dev, frame),
@@ -114,8 +111,7 @@ impl<U: Userland> Kernel<U> {
                 let (parent, vid) = (*parent, *vid);
                 let mut frame = frame;
                 wire::push_vlan_tag(&mut frame, vid);
-                let name = self.dev(dev).name.clone();
-                self.note(|| Why::Vlan { dev: name, vid, pushed: true });
+                self.note(|| Why::Vlan { dev, vid, pushed: true });
                 self.dev_xmit(parent, frame)
             }
         }
@@ -154,17 +150,13 @@ impl<U: Userland> Kernel<U> {
                 None
             }
         };
-        if self.explaining() {
-            let (bridge, port) = (self.dev(br).name.clone(), self.dev(port).name.clone());
-            let moved_from = moved_from.map(|o| self.dev(o).name.clone());
-            self.note(|| Why::Learned { bridge, mac: src, port, moved_from });
-        }
+        self.note(|| Why::Learned { bridge: br, mac: src, port, moved_from });
     }
 
     /// `br_handle_frame`: a frame arrived on a bridge port.
     fn bridge_rx(&mut self, br: DevId, port: DevId, frame: Vec<u8>) {
         if !self.dev(br).up {
-            return self.drop_frame(port, &frame, || "bridge is down".into());
+            return self.drop_frame(port, &frame, DropReason::BridgeDown);
         }
         let (src, dst) = (wire::eth_src(&frame), wire::eth_dst(&frame));
         if !src.is_multicast() && !src.is_zero() {
@@ -175,22 +167,17 @@ impl<U: Userland> Kernel<U> {
         }
         match self.bridge_fdb_get(br, dst) {
             Some(e) if e.local => {
-                let bridge = self.dev(br).name.clone();
-                self.note(|| Why::BridgeLocal { bridge });
+                self.note(|| Why::BridgeLocal { bridge: br });
                 self.bridge_up(br, frame)
             }
             Some(e) if e.port == port && !self.dev(port).hairpin => {
-                let (bridge, p) = (self.dev(br).name.clone(), self.dev(port).name.clone());
                 let mark = self.why_mark();
-                self.note(|| Why::HairpinDrop { bridge, port: p.clone() });
-                self.drop_frame(port, &frame, || format!("hairpin off: not sent back out {p}"));
+                self.note(|| Why::HairpinDrop { bridge: br, port });
+                self.drop_frame(port, &frame, DropReason::HairpinOff { port });
                 self.why_reset(mark);
             }
             Some(e) => {
-                if self.explaining() {
-                    let (bridge, p) = (self.dev(br).name.clone(), self.dev(e.port).name.clone());
-                    self.note(|| Why::FdbHit { bridge, mac: dst, port: p });
-                }
+                self.note(|| Why::FdbHit { bridge: br, mac: dst, port: e.port });
                 self.bridge_forward(br, Some(port), e.port, frame)
             }
             None => self.bridge_flood(br, Some(port), frame, false),
@@ -205,13 +192,10 @@ impl<U: Userland> Kernel<U> {
         }
         match self.bridge_fdb_get(br, dst) {
             Some(e) if !e.local => {
-                if self.explaining() {
-                    let (bridge, p) = (self.dev(br).name.clone(), self.dev(e.port).name.clone());
-                    self.note(|| Why::FdbHit { bridge, mac: dst, port: p });
-                }
+                self.note(|| Why::FdbHit { bridge: br, mac: dst, port: e.port });
                 self.dev_xmit(e.port, frame)
             }
-            Some(_) => self.drop_frame(br, &frame, || "bridge sending to its own address".into()),
+            Some(_) => self.drop_frame(br, &frame, DropReason::BridgeToItself),
             None => self.bridge_flood(br, None, frame, false),
         }
     }
@@ -231,16 +215,11 @@ impl<U: Userland> Kernel<U> {
             DevKind::Bridge(b) => b.ports.iter().copied().filter(|p| Some(*p) != ingress && self.dev(*p).up).collect(),
             _ => Vec::new(),
         };
-        if self.explaining() {
-            let bridge = self.dev(br).name.clone();
-            let mac = wire::eth_dst(&frame);
-            let n = ports.len();
-            self.note(|| Why::Flood { bridge, mac, ports: n, broadcast: mac.is_multicast() });
-        }
+        let mac = wire::eth_dst(&frame);
+        self.note(|| Why::Flood { bridge: br, mac, ports: ports.len(), broadcast: mac.is_multicast() });
         if local_copy {
             let mark = self.why_mark();
-            let bridge = self.dev(br).name.clone();
-            self.note(|| Why::BridgeLocal { bridge });
+            self.note(|| Why::BridgeLocal { bridge: br });
             self.bridge_up(br, frame.clone());
             self.why_reset(mark);
         }
@@ -291,19 +270,14 @@ impl<U: Userland> Kernel<U> {
         if dst.is_multicast() {
             for c in children {
                 let mark = self.why_mark();
-                let name = self.dev(c).name.clone();
-                self.note(|| Why::Macvlan {
-                    dev: name,
-                    what: "broadcast from the parent's wire: a copy to every child".into(),
-                });
+                self.note(|| Why::Macvlan { dev: c, what: MacvlanHop::BroadcastFromParent });
                 self.dev_rx(c, frame.clone());
                 self.why_reset(mark);
             }
             return Some(frame);
         }
         if let Some(c) = children.into_iter().find(|c| self.dev(*c).mac == dst) {
-            let name = self.dev(c).name.clone();
-            self.note(|| Why::Macvlan { dev: name, what: format!("{dst} is this child's MAC → delivered to it") });
+            self.note(|| Why::Macvlan { dev: c, what: MacvlanHop::ToChild(dst) });
             self.dev_rx(c, frame);
             return None;
         }
@@ -332,24 +306,16 @@ impl<U: Userland> Kernel<U> {
             if dst.is_multicast() {
                 for s in siblings {
                     let mark = self.why_mark();
-                    let name = self.dev(dev).name.clone();
-                    self.note(|| Why::Macvlan { dev: name, what: "bridge mode: broadcast copied to sibling".into() });
+                    self.note(|| Why::Macvlan { dev, what: MacvlanHop::BroadcastToSibling });
                     self.schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev: s, frame: frame.clone() });
                     self.why_reset(mark);
                 }
             } else if let Some(s) = siblings.into_iter().find(|s| self.dev(*s).mac == dst) {
-                let name = self.dev(dev).name.clone();
-                let sname = self.dev(s).name.clone();
-                self.note(|| Why::Macvlan {
-                    dev: name,
-                    what: format!("bridge mode: {dst} is sibling {sname} → switched locally, never on the wire"),
-                });
+                self.note(|| Why::Macvlan { dev, what: MacvlanHop::ToSibling { mac: dst, sibling: s } });
                 return self.schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev: s, frame });
             }
         }
-        let name = self.dev(dev).name.clone();
-        let pname = self.dev(parent).name.clone();
-        self.note(|| Why::Macvlan { dev: name, what: format!("out through parent {pname}'s wire") });
+        self.note(|| Why::Macvlan { dev, what: MacvlanHop::OutThroughParent(parent) });
         self.dev_xmit(parent, frame)
     }
 
@@ -380,15 +346,10 @@ impl<U: Userland> Kernel<U> {
             targets.extend(vx.default_dst.iter().map(|d| (*d, "fdb 00:00:00:00:00:00 (head-end replication)")));
         }
         if targets.is_empty() {
-            let what = if l2miss {
-                format!("L2MISS for {dst}: netlink notification, frame dropped")
-            } else {
-                format!("no FDB entry for {dst} and no default destination")
-            };
-            let name = self.dev(dev).name.clone();
+            let miss = if l2miss { VxlanMiss::L2Miss(dst) } else { VxlanMiss::NoFdb(dst) };
             let mark = self.why_mark();
-            self.note(|| Why::VxlanMiss { dev: name, what: what.clone() });
-            self.drop_frame(dev, &frame, || what);
+            self.note(|| Why::VxlanMiss { dev, miss });
+            self.drop_frame(dev, &frame, DropReason::VxlanMiss(miss));
             self.why_reset(mark);
             return;
         }
@@ -397,8 +358,7 @@ impl<U: Userland> Kernel<U> {
         for (i, (remote, how)) in targets.into_iter().enumerate() {
             let f = if i == last { frame.take().unwrap_or_default() } else { frame.clone().unwrap_or_default() };
             let mark = self.why_mark();
-            let name = self.dev(dev).name.clone();
-            self.note(|| Why::VxlanEncap { dev: name, vni, remote, fdb: how });
+            self.note(|| Why::VxlanEncap { dev, vni, remote, fdb: how });
             self.vxlan_encap(dev, remote, f);
             self.why_reset(mark);
         }
@@ -409,7 +369,7 @@ impl<U: Userland> Kernel<U> {
         let (vni, local, dstport, u_ns, u_dev, csum) =
             (vx.vni, vx.local, vx.dstport, vx.underlay_ns, vx.underlay_dev, vx.udpcsum);
         let Some((rt, src)) = self.route_output(u_ns, remote, u_dev) else {
-            return self.drop_frame(dev, &inner, || format!("no underlay route to VTEP {remote}"));
+            return self.drop_frame(dev, &inner, DropReason::VxlanNoUnderlayRoute { remote });
         };
         let src = local.unwrap_or(src);
         let sport = vxlan_src_port(&inner);
@@ -438,17 +398,13 @@ impl<U: Userland> Kernel<U> {
     /// the device's neighbour table; everything else is consumed.
     fn vxlan_arp_reduce(&mut self, dev: DevId, frame: Vec<u8>, l3miss: bool) {
         let ns = self.dev(dev).ns;
-        let name = self.dev(dev).name.clone();
         let Some(req) = ArpRepr::parse(&frame[wire::ETH_HLEN..]) else {
-            return self.drop_frame(dev, &frame, || "malformed ARP".into());
+            return self.drop_frame(dev, &frame, DropReason::MalformedArp);
         };
         if req.op != wire::ARP_REQUEST || req.sender_ip == req.target_ip {
             let mark = self.why_mark();
-            self.note(|| Why::VxlanMiss {
-                dev: name,
-                what: "proxy: ARP that is not a request for another host is consumed".into(),
-            });
-            self.drop_frame(dev, &frame, || "vxlan proxy consumes it".into());
+            self.note(|| Why::VxlanMiss { dev, miss: VxlanMiss::NotARequest });
+            self.drop_frame(dev, &frame, DropReason::VxlanProxyConsumes);
             self.why_reset(mark);
             return;
         }
@@ -468,19 +424,15 @@ impl<U: Userland> Kernel<U> {
                     target_ip: req.sender_ip,
                 };
                 let ip = req.target_ip;
-                self.note(|| Why::VxlanProxyArp { dev: name, ip, mac });
+                self.note(|| Why::VxlanProxyArp { dev, ip, mac });
                 // The reply enters the stack as if received on the vxlan device (netif_rx).
                 self.dev_rx(dev, reply.frame(mac, req.sender_mac));
             }
             None => {
-                let what = if l3miss {
-                    format!("L3MISS for {}: netlink notification, request consumed", req.target_ip)
-                } else {
-                    format!("no neighbour entry for {}: request consumed", req.target_ip)
-                };
+                let miss = if l3miss { VxlanMiss::L3Miss(req.target_ip) } else { VxlanMiss::NoNeigh(req.target_ip) };
                 let mark = self.why_mark();
-                self.note(|| Why::VxlanMiss { dev: name, what: what.clone() });
-                self.drop_frame(dev, &frame, || what);
+                self.note(|| Why::VxlanMiss { dev, miss });
+                self.drop_frame(dev, &frame, DropReason::VxlanMiss(miss));
                 self.why_reset(mark);
             }
         }
@@ -500,7 +452,8 @@ impl<U: Userland> Kernel<U> {
         let Some(dev) =
             devs.iter().copied().find(|d| matches!(&self.dev(*d).kind, DevKind::Vxlan(v) if v.vni == repr.vni))
         else {
-            self.note(|| Why::Drop(format!("vxlan: no device with VNI {} on port {dport}", repr.vni)));
+            let vni = repr.vni;
+            self.note(|| Why::Drop(DropReason::VxlanNoVni { vni, dport }));
             return true;
         };
         let inner = pkt.payload().to_vec();
@@ -516,8 +469,7 @@ impl<U: Userland> Kernel<U> {
         {
             vx.fdb.insert(src_mac, VxFdb { dst: outer_src, permanent: false, updated: now });
         }
-        let name = self.dev(dev).name.clone();
-        self.note(|| Why::VxlanDecap { dev: name, vni: repr.vni, remote: outer_src });
+        self.note(|| Why::VxlanDecap { dev, vni: repr.vni, remote: outer_src });
         self.dev_rx(dev, inner);
         true
     }

@@ -4,9 +4,9 @@
 use std::net::Ipv4Addr;
 
 use crate::engine::SimTime;
-use crate::kernel::ipvs::{Forward, InOutcome, TcpFlags};
+use crate::kernel::ipvs::{Forward, InOutcome, IpvsNote, TcpFlags};
 use crate::kernel::netfilter::{AddrType, Hook, HookCtx, InputStage, Netfilter, PacketMeta, RejectWith, Verdict};
-use crate::kernel::trace::{Dir, Why};
+use crate::kernel::trace::{Dir, DropReason, Local, Why};
 use crate::kernel::{DevId, DevKind, Event, IfAddr, Kernel, Neigh, NsId, Nud, Userland, defaults};
 use crate::wire::{self, ArpRepr, IcmpError, Ipv4Params, Mac};
 
@@ -45,17 +45,6 @@ pub(crate) enum NfVerdict {
     Accept,
     Drop,
     Reject(RejectWith),
-}
-
-impl NfVerdict {
-    /// Why the hop log says the packet went no further: `what` ("netfilter FORWARD") dropped
-    /// it, or rejected it and with what.
-    pub(crate) fn refusal(self, what: &str) -> String {
-        match self {
-            NfVerdict::Reject(w) => format!("{what} rejected it (--reject-with {w})"),
-            _ => format!("{what} dropped it"),
-        }
-    }
 }
 
 impl<U: Userland> Kernel<U> {
@@ -117,7 +106,7 @@ impl<U: Userland> Kernel<U> {
         };
         if self.explaining() {
             for n in &r.notes {
-                self.why.push(Why::Netfilter(n.to_string()));
+                self.why.push(Why::Netfilter(n.clone()));
             }
         }
         match (r.verdict, r.reject) {
@@ -132,7 +121,7 @@ impl<U: Userland> Kernel<U> {
     pub(crate) fn arp_rcv(&mut self, dev: DevId, frame: Vec<u8>) {
         let ns = self.dev(dev).ns;
         let Some(arp) = ArpRepr::parse(&frame[wire::ETH_HLEN..]) else {
-            return self.drop_frame(dev, &frame, || "malformed ARP".into());
+            return self.drop_frame(dev, &frame, DropReason::MalformedArp);
         };
         let for_us = addr_type_in(self, ns, arp.target_ip) == AddrType::Local;
         if arp.op == wire::ARP_REQUEST && for_us && arp.sender_ip != arp.target_ip {
@@ -162,13 +151,9 @@ impl<U: Userland> Kernel<U> {
         if self.netns(ns).neigh.contains_key(&(dev, arp.sender_ip)) {
             self.neigh_learn(ns, dev, arp.sender_ip, arp.sender_mac, is_reply, false);
             let (ip, mac) = (arp.sender_ip, arp.sender_mac);
-            self.record_deliver(ns, dev, || Why::Local {
-                what: format!("ARP from {ip} ({mac}) updates the neighbour entry"),
-            });
+            self.record_deliver(ns, dev, || Why::Local(Local::ArpUpdatesNeighbour { ip, mac }));
         } else {
-            self.drop_frame(dev, &frame, || {
-                "ARP not for a local address and no neighbour entry to update (arp_accept=0)".into()
-            });
+            self.drop_frame(dev, &frame, DropReason::ArpNotForUs);
         }
     }
 
@@ -231,8 +216,7 @@ impl<U: Userland> Kernel<U> {
             // reply that released it.
             let saved = std::mem::replace(&mut self.why, why);
             wire::write_eth_header(&mut f, src, mac, wire::ETHERTYPE_IPV4);
-            let dn = self.dev(dev).name.clone();
-            self.note(|| Why::Neigh { ip, dev: dn, state: "resolved: queued packet sent", mac: Some(mac) });
+            self.note(|| Why::Neigh { ip, dev, state: "resolved: queued packet sent", mac: Some(mac) });
             self.dev_xmit(dev, f);
             self.why = saved;
         }
@@ -317,8 +301,7 @@ impl<U: Userland> Kernel<U> {
                     self.schedule(defaults::DELAY_FIRST_PROBE, Event::Neigh { ns, dev, ip: nexthop, epoch });
                 }
                 if trace {
-                    let dn = self.dev(dev).name.clone();
-                    self.note(|| Why::Neigh { ip: nexthop, dev: dn, state: state.name(), mac: Some(mac) });
+                    self.note(|| Why::Neigh { ip: nexthop, dev, state: state.name(), mac: Some(mac) });
                 }
                 wire::write_eth_header(&mut frame, src_mac, mac, wire::ETHERTYPE_IPV4);
                 self.dev_xmit(dev, frame)
@@ -330,10 +313,9 @@ impl<U: Userland> Kernel<U> {
                 e.queue.push((frame, why));
                 let q = e.queue.len();
                 if trace {
-                    let dn = self.dev(dev).name.clone();
-                    self.note(|| Why::Neigh { ip: nexthop, dev: dn, state: "INCOMPLETE", mac: None });
+                    self.note(|| Why::Neigh { ip: nexthop, dev, state: "INCOMPLETE", mac: None });
                     let mark = self.why_mark();
-                    self.note(|| Why::Local { what: format!("queued while resolving {nexthop} ({q} waiting)") });
+                    self.note(|| Why::Local(Local::QueuedWhileResolving { nexthop, waiting: q }));
                     self.record(ns, Some(dev), Dir::Deliver, None);
                     self.why_reset(mark);
                 }
@@ -360,9 +342,8 @@ impl<U: Userland> Kernel<U> {
                 let epoch = e.epoch;
                 self.schedule(defaults::ARP_RETRANS, Event::Neigh { ns, dev, ip: nexthop, epoch });
                 // The ARP request is explained by the resolution, not by the packet it waits for.
-                let dn = self.dev(dev).name.clone();
                 self.originate(|w| {
-                    w.note(|| Why::Neigh { ip: nexthop, dev: dn, state: "none → INCOMPLETE", mac: None });
+                    w.note(|| Why::Neigh { ip: nexthop, dev, state: "none → INCOMPLETE", mac: None });
                     w.note(|| Why::ArpProbe { ip: nexthop, attempt: 1, max: defaults::MCAST_SOLICIT, queued: 1 });
                     w.arp_solicit(ns, dev, nexthop, None, src_hint);
                 });
@@ -385,9 +366,8 @@ impl<U: Userland> Kernel<U> {
                     e.epoch = e.epoch.wrapping_add(1);
                     let queue = std::mem::take(&mut e.queue);
                     self.note(|| Why::NeighUpdate { ip, mac: Mac::ZERO, state: "FAILED" });
-                    let name = self.dev(dev).name.clone();
                     let mark = self.why_mark();
-                    self.note(|| Why::Drop(format!("no ARP reply from {ip} on {name} after {max} requests")));
+                    self.note(|| Why::Drop(DropReason::NeighFailed { ip, dev, max }));
                     self.record(ns, Some(dev), Dir::Drop, None);
                     self.why_reset(mark);
                     // arp_error_report: each queued packet earns its sender a host unreachable.
@@ -479,7 +459,7 @@ impl<U: Userland> Kernel<U> {
         let ns = self.dev(dev).ns;
         let info = match wire::ipv4_info(&frame[wire::ETH_HLEN..]) {
             Ok(i) => i,
-            Err(e) => return self.drop_frame(dev, &frame, || format!("ip_rcv: {e}")),
+            Err(e) => return self.drop_frame(dev, &frame, DropReason::IpRcv(e)),
         };
         frame.truncate(wire::ETH_HLEN + info.total_len);
         let mut meta = self.rx_meta.take().unwrap_or_default();
@@ -494,11 +474,10 @@ impl<U: Userland> Kernel<U> {
         let Ok(info) = wire::ipv4_info(&frame[wire::ETH_HLEN..]) else { return };
         match addr_type_in(self, ns, info.dst) {
             AddrType::Local | AddrType::Broadcast => self.ip_local_deliver(ns, dev, frame, meta),
-            AddrType::Multicast => self.drop_frame(dev, &frame, || "multicast: no group joined".into()),
+            AddrType::Multicast => self.drop_frame(dev, &frame, DropReason::MulticastNotJoined),
             _ => {
                 if !self.netns(ns).ip_forward {
-                    return self
-                        .drop_frame(dev, &frame, || format!("{} is not a local address and ip_forward=0", info.dst));
+                    return self.drop_frame(dev, &frame, DropReason::NotLocalNoForward { dst: info.dst });
                 }
                 self.ip_forward(ns, dev, frame, meta)
             }
@@ -511,16 +490,13 @@ impl<U: Userland> Kernel<U> {
             Err(_) => return,
         };
         let Some(ri) = self.route_lookup(ns, info.dst, None) else {
-            self.drop_frame(in_dev, &frame, || format!("no route to {}", info.dst));
+            self.drop_frame(in_dev, &frame, DropReason::NoRoute { dst: info.dst });
             return self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::NetUnreachable);
         };
-        let r = self.netns(ns).routes[ri].clone();
-        if self.explaining() {
-            let t = self.route_text(&r);
-            self.note(|| Why::Route { route: t });
-        }
+        let r = self.netns(ns).routes[ri];
+        self.note(|| Why::Route(r));
         if info.ttl <= 1 {
-            self.drop_frame(in_dev, &frame, || "TTL expired in transit".into());
+            self.drop_frame(in_dev, &frame, DropReason::TtlExpired);
             return self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::TtlExceeded);
         }
         let v = self.nf_hook(ns, Hook::Forward, &mut frame[wire::ETH_HLEN..], &mut meta, Some(in_dev), Some(r.dev));
@@ -536,10 +512,7 @@ impl<U: Userland> Kernel<U> {
         let mtu = self.dev(r.dev).mtu as usize;
         if info.total_len > mtu {
             let df = frame[wire::ETH_HLEN + 6] & 0x40 != 0;
-            let out_name = self.dev(r.dev).name.clone();
-            self.drop_frame(in_dev, &frame, || {
-                format!("packet of {} bytes exceeds the MTU {mtu} of {out_name}", info.total_len)
-            });
+            self.drop_frame(in_dev, &frame, DropReason::ForwardTooBig { len: info.total_len, mtu, out: r.dev });
             if df {
                 self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::FragNeeded { mtu: mtu as u16 });
             }
@@ -571,14 +544,14 @@ impl<U: Userland> Kernel<U> {
         let Ok(info) = wire::ipv4_info(&frame[wire::ETH_HLEN..]) else { return };
         let ip = &frame[wire::ETH_HLEN..wire::ETH_HLEN + info.total_len];
         if !wire::l4_checksum_ok(&info, ip) {
-            return self.drop_frame(dev, &frame, || "bad transport checksum".into());
+            return self.drop_frame(dev, &frame, DropReason::BadChecksum);
         }
         self.stats.delivered += 1;
         match info.proto {
             wire::PROTO_ICMP => self.icmp_rcv(ns, dev, &info, ip),
             wire::PROTO_UDP => self.udp_rcv(ns, dev, &info, ip, &frame),
             wire::PROTO_TCP => self.tcp_rcv(ns, dev, &info, ip),
-            p => self.drop_frame(dev, &frame, || format!("no handler for IP protocol {p}")),
+            p => self.drop_frame(dev, &frame, DropReason::NoProtoHandler(p)),
         }
     }
 
@@ -592,9 +565,7 @@ impl<U: Userland> Kernel<U> {
                 // Echo request: the kernel answers itself (icmp_echo).
                 let (ident, seq) = (u16::from_be_bytes([l4[4], l4[5]]), u16::from_be_bytes([l4[6], l4[7]]));
                 let (src, dst) = (info.src, info.dst);
-                self.record_deliver(ns, dev, || Why::Local {
-                    what: format!("ICMP echo request for local {dst} → kernel sends echo reply"),
-                });
+                self.record_deliver(ns, dev, || Why::Local(Local::EchoRequest { dst }));
                 if addr_type_in(self, ns, dst) != AddrType::Local {
                     return; // broadcast pings are ignored (icmp_echo_ignore_broadcasts=1)
                 }
@@ -611,7 +582,7 @@ impl<U: Userland> Kernel<U> {
                 };
                 let reply = wire::icmp_echo_frame(&p, true, ident, seq, &l4[8..]);
                 self.originate(|w| {
-                    w.note(|| Why::Local { what: format!("kernel: ICMP echo reply to {src} icmp_seq={seq}") });
+                    w.note(|| Why::Local(Local::EchoReply { to: src, seq }));
                     w.ip_output(ns, reply, rt, None);
                 });
             }
@@ -622,7 +593,7 @@ impl<U: Userland> Kernel<U> {
     fn udp_rcv(&mut self, ns: NsId, dev: DevId, info: &wire::Ipv4Info, ip: &[u8], frame: &[u8]) {
         let l4 = &ip[info.ihl..info.total_len];
         if l4.len() < 8 {
-            return self.drop_frame(dev, frame, || "truncated UDP".into());
+            return self.drop_frame(dev, frame, DropReason::TruncatedUdp);
         }
         let dport = u16::from_be_bytes([l4[2], l4[3]]);
         if self.vxlan_rcv(ns, dport, info.src, &l4[8..]) {
@@ -632,9 +603,9 @@ impl<U: Userland> Kernel<U> {
             return self.udp_to_app(ns, dev, info, ip);
         }
         if addr_type_in(self, ns, info.dst) != AddrType::Local {
-            return self.drop_frame(dev, frame, || format!("UDP broadcast to port {dport}: no socket"));
+            return self.drop_frame(dev, frame, DropReason::UdpBroadcastNoSocket { dport });
         }
-        self.drop_frame(dev, frame, || format!("no UDP socket on port {dport} → ICMP port unreachable"));
+        self.drop_frame(dev, frame, DropReason::NoUdpSocket { dport });
         self.icmp_send(ns, ip, IcmpError::PortUnreachable);
     }
 
@@ -656,12 +627,12 @@ impl<U: Userland> Kernel<U> {
         match out {
             InOutcome::NotIpvs => Some((frame, meta)),
             InOutcome::NoDest => {
-                self.drop_frame(dev, &frame, || "IPVS: the service has no real server → ICMP port unreachable".into());
+                self.drop_frame(dev, &frame, DropReason::IpvsNoDest);
                 self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::PortUnreachable);
                 None
             }
-            InOutcome::Drop(why) => {
-                self.drop_frame(dev, &frame, || why);
+            InOutcome::Drop { conn, dest, expired } => {
+                self.drop_frame(dev, &frame, DropReason::IpvsDestGone { conn: conn.0, dest, expired });
                 None
             }
             InOutcome::Scheduled { real, new, fwd, explain, .. } => {
@@ -674,14 +645,11 @@ impl<U: Userland> Kernel<U> {
                     }
                 }
                 let Some(ri) = self.route_lookup(ns, real.0, None) else {
-                    self.drop_frame(dev, &frame, || format!("IPVS: no route to real server {}", real.0));
+                    self.drop_frame(dev, &frame, DropReason::IpvsNoRoute { real: real.0 });
                     return None;
                 };
-                let r = self.netns(ns).routes[ri].clone();
-                if self.explaining() {
-                    let t = self.route_text(&r);
-                    self.note(|| Why::Route { route: t });
-                }
+                let r = self.netns(ns).routes[ri];
+                self.note(|| Why::Route(r));
                 let ip = &mut frame[wire::ETH_HLEN..];
                 let v = self.nf_hook(ns, Hook::Output, ip, &mut meta, None, Some(r.dev));
                 if v != NfVerdict::Accept {
@@ -701,9 +669,7 @@ impl<U: Userland> Kernel<U> {
         if let Some(vip) = self.netns_mut(ns).ipvs.reply_pkt(now, proto, src, dst, flags) {
             Netfilter::rewrite(&mut frame[wire::ETH_HLEN..], true, vip.0, vip.1);
             meta.ipvs = true;
-            self.note(|| {
-                Why::Ipvs(format!("IPVS reply from real server {}:{} → source {}:{}", src.0, src.1, vip.0, vip.1))
-            });
+            self.note(|| Why::Ipvs(IpvsNote::Reply { real: src, vip }));
         }
     }
 
@@ -721,15 +687,11 @@ impl<U: Userland> Kernel<U> {
         let dst0 = wire::ipv4_info(&frame[wire::ETH_HLEN..]).map(|i| i.dst).ok();
         let out_dev = self.out_dev(ns, rt);
         if self.explaining() {
-            let route = match rt {
-                OutRoute::Main(i) => self.route_text(&self.netns(ns).routes[i]),
-                // The local table: `ip route show table local` prints it so.
-                OutRoute::Local(lo) => match dst0 {
-                    Some(d) => format!("local {d} dev {} table local", self.dev(lo).name),
-                    None => format!("local dev {} table local", self.dev(lo).name),
-                },
+            let why = match rt {
+                OutRoute::Main(i) => Why::Route(self.netns(ns).routes[i]),
+                OutRoute::Local(lo) => Why::LocalRoute { dst: dst0, lo },
             };
-            self.note(|| Why::Route { route });
+            self.note(|| why);
         }
         let v = self.nf_hook(ns, Hook::Output, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(out_dev));
         if v != NfVerdict::Accept {
@@ -740,7 +702,7 @@ impl<U: Userland> Kernel<U> {
             // ip_route_me_harder: NAT in OUTPUT changed the destination.
             match self.route_output(ns, info.dst, oif) {
                 Some((rt, _)) => rt,
-                None => return self.drop_frame(out_dev, &frame, || format!("no route to {} after NAT", info.dst)),
+                None => return self.drop_frame(out_dev, &frame, DropReason::NoRouteAfterNat { dst: info.dst }),
             }
         } else {
             rt
@@ -756,16 +718,11 @@ impl<U: Userland> Kernel<U> {
         // (ip_route_output_key_hash_rcu: martian source), as when OUTPUT DNAT sends a
         // connection to 127.0.0.1 elsewhere.
         if info.src.is_loopback() && !matches!(self.dev(dev).kind, DevKind::Loopback) && !self.dev(dev).route_localnet {
-            let name = self.dev(dev).name.clone();
-            return self.drop_frame(dev, &frame, || {
-                format!("source {} may not leave through {name}: route_localnet=0 (martian)", info.src)
-            });
+            return self.drop_frame(dev, &frame, DropReason::Martian { src: info.src, dev });
         }
         let mtu = self.dev(dev).mtu as usize;
         if info.total_len > mtu {
-            return self.drop_frame(dev, &frame, || {
-                format!("packet of {} bytes exceeds the MTU {mtu} (EMSGSIZE)", info.total_len)
-            });
+            return self.drop_frame(dev, &frame, DropReason::TooBig { len: info.total_len, mtu });
         }
         self.ip_finish_output(ns, dev, nexthop, frame, meta)
     }
@@ -820,7 +777,7 @@ impl<U: Userland> Kernel<U> {
             Ipv4Params { src, dst: info.src, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df: false, tos: 0xc0 };
         let f = wire::icmp_error_frame(&p, kind, &offending[..info.total_len]);
         self.originate(|w| {
-            w.note(|| Why::Local { what: format!("ICMP {kind:?} sent to {}", info.src) });
+            w.note(|| Why::Local(Local::IcmpErrorSent { kind, to: info.src }));
             w.ip_output(ns, f, rt, None);
         });
     }
@@ -836,8 +793,12 @@ impl<U: Userland> Kernel<U> {
         meta: &PacketMeta,
         bridged_in: Option<DevId>,
     ) {
-        let bridged = if bridged_in.is_some() { " (bridged, br_netfilter)" } else { "" };
-        self.drop_frame(at, frame, || v.refusal(&format!("netfilter {}{bridged}", hook.chain_name())));
+        let reject = match v {
+            NfVerdict::Reject(w) => Some(w),
+            _ => None,
+        };
+        let reason = DropReason::Netfilter { chain: hook.chain_name(), bridged: bridged_in.is_some(), reject };
+        self.drop_frame(at, frame, reason);
         self.nf_reject(self.dev(at).ns, hook, v, frame, meta, bridged_in)
     }
 
@@ -930,9 +891,7 @@ impl<U: Userland> Kernel<U> {
         let now = self.now.as_nanos();
         let rmeta = self.netns_mut(ns).nf.reset_meta(meta, now);
         let (from, to) = ((info.dst, seg.dport), (info.src, seg.sport));
-        let why = move || Why::Local {
-            what: format!("REJECT --reject-with tcp-reset: RST to {}:{} from {}:{}", to.0, to.1, from.0, from.1),
-        };
+        let why = move || Why::Local(Local::RejectTcpReset { to, from });
         match bridged_in {
             // A bridged segment's RST leaves through the port the segment came in on, straight to
             // the driver, with the segment's MACs swapped (so it seems to come from the
@@ -1123,7 +1082,7 @@ mod tests {
             .filter(|r| {
                 r.dir == Dir::Tx && r.frame.as_deref().is_some_and(|f| ip_of(f, 6).is_some_and(|ip| ip == &rst[..]))
             })
-            .flat_map(|r| r.why.iter().map(ToString::to_string))
+            .flat_map(|r| r.why.iter().map(|y| y.show(&s.world).to_string()))
             .collect();
         assert!(why.iter().any(|w| w.contains("REJECT --reject-with tcp-reset")), "{why:?}");
         assert!(!why.iter().any(|w| w.contains("INVALID")), "{why:?}");

@@ -35,7 +35,7 @@ use crate::engine::{EventId, SimRng, SimTime};
 use crate::plan::{self, Ipv4Net, MacvlanMode, Plan};
 use crate::wire::Mac;
 use netfilter::{Netfilter, Table};
-use trace::{Dir, Record, Why};
+use trace::{Dir, DropReason, Record, Why};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NsId(pub u32);
@@ -184,7 +184,7 @@ pub struct IfAddr {
     pub addr: Ipv4Net,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Route {
     pub dst: Ipv4Net,
     pub via: Option<Ipv4Addr>,
@@ -335,6 +335,12 @@ impl PlanError {
     }
 }
 
+impl<U> trace::Names for Kernel<U> {
+    fn dev_name(&self, d: DevId) -> &str {
+        self.devs.get(d.0 as usize).map_or("?", |x| x.name.as_str())
+    }
+}
+
 impl<U: Userland> Kernel<U> {
     pub fn new(seed: u64) -> Kernel<U> {
         Kernel {
@@ -465,13 +471,13 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// A drop, with its reason, recorded against the device where it happened.
-    pub(crate) fn drop_frame(&mut self, dev: DevId, frame: &[u8], reason: impl FnOnce() -> String) {
+    pub(crate) fn drop_frame(&mut self, dev: DevId, frame: &[u8], reason: DropReason) {
         self.stats.dropped += 1;
         self.dev_mut(dev).stats.dropped += 1;
         if self.explaining() {
             let ns = self.dev(dev).ns;
             let mark = self.why_mark();
-            self.why.push(Why::Drop(reason()));
+            self.why.push(Why::Drop(reason));
             self.record(ns, Some(dev), Dir::Drop, Some(frame));
             self.why_reset(mark);
         }
@@ -1001,22 +1007,6 @@ impl<U: Userland> Kernel<U> {
 
     /// `ip route` text for one route.
     pub fn route_text(&self, r: &Route) -> String {
-        let mut s = if r.dst.len == 0 { "default".to_string() } else { r.dst.to_string() };
-        if let Some(gw) = r.via {
-            s += &format!(" via {gw}");
-        }
-        s += &format!(" dev {}", self.dev(r.dev).name);
-        if r.kernel {
-            s += " proto kernel scope link";
-        } else if r.via.is_none() {
-            s += " scope link";
-        }
-        if let Some(src) = r.src {
-            s += &format!(" src {src}");
-        }
-        if r.metric != 0 {
-            s += &format!(" metric {}", r.metric);
-        }
-        s
+        trace::RouteShown { route: r, names: self }.to_string()
     }
 }

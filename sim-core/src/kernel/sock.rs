@@ -9,7 +9,7 @@
 use std::net::Ipv4Addr;
 
 use super::tcp::TcpKey;
-use super::trace::{Dir, Why};
+use super::trace::{Dir, Local, Why};
 use super::{DevId, Kernel, NsId, defaults};
 use crate::engine::SimTime;
 use crate::wire::{self, Ipv4Params};
@@ -192,14 +192,14 @@ impl<U: Userland> Kernel<U> {
         let payload = &l4[8..];
         let Some(&app) = self.netns(ns).udp.get(&dport) else { return };
         let (src, dst) = (info.src, info.dst);
-        self.deliver_note(ns, dev, || format!("UDP {src}:{sport} → local port {dport}"));
+        self.deliver_note(ns, dev, Local::UdpToPort { src: (src, sport), dport });
         U::udp_rx(self, ns, app, (src, sport), (dst, dport), payload);
     }
 
-    pub(crate) fn deliver_note(&mut self, ns: NsId, dev: DevId, what: impl FnOnce() -> String) {
+    pub(crate) fn deliver_note(&mut self, ns: NsId, dev: DevId, what: Local) {
         if self.explaining() {
             let mark = self.why_mark();
-            self.why.push(Why::Local { what: what() });
+            self.why.push(Why::Local(what));
             self.record(ns, Some(dev), Dir::Deliver, None);
             self.why_reset(mark);
         }
@@ -213,24 +213,24 @@ impl<U: Userland> Kernel<U> {
         if ty == 0 {
             let (ident, seq) = (u16::from_be_bytes([l4[4], l4[5]]), u16::from_be_bytes([l4[6], l4[7]]));
             let Some(&app) = self.netns(ns).ping.get(&ident) else {
-                return self.deliver_note(ns, dev, || format!("ICMP echo reply id {ident}: no ping socket"));
+                return self.deliver_note(ns, dev, Local::EchoReplyNoSocket { ident });
             };
             let (src, ttl) = (info.src, info.ttl);
-            self.deliver_note(ns, dev, || format!("ICMP echo reply → ping socket id {ident}"));
+            self.deliver_note(ns, dev, Local::EchoReplyToSocket { ident });
             U::echo_reply(self, ns, app, src, ttl, seq);
             return;
         }
         if !(ty == 3 || ty == 11) || l4.len() < 8 + 20 {
-            return self.deliver_note(ns, dev, || format!("ICMP type {ty} code {code}: nothing to do"));
+            return self.deliver_note(ns, dev, Local::IcmpIgnored { ty, code });
         }
         let quoted = &l4[8..];
         let Ok(q) = wire::ipv4::header(quoted) else {
-            return self.deliver_note(ns, dev, || format!("ICMP type {ty} code {code}: quotes no IPv4 header"));
+            return self.deliver_note(ns, dev, Local::IcmpQuotesNothing { ty, code });
         };
         let (qihl, qproto, (qsrc, qdst)) = (q.slice().len(), q.protocol().0, wire::ipv4::addrs(&q));
-        let what = icmp_error_text(ty, code);
         let from = info.src;
-        self.deliver_note(ns, dev, || format!("ICMP error about a packet to {qdst}: {what}"));
+        self.deliver_note(ns, dev, Local::IcmpErrorAbout { dst: qdst, ty, code });
+        let what = icmp_error_text(ty, code);
         if quoted.len() < qihl + 8 {
             return;
         }

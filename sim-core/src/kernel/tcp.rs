@@ -6,7 +6,7 @@
 use std::net::Ipv4Addr;
 
 use super::sock::{Errno, Userland};
-use super::trace::Why;
+use super::trace::{Local, Why};
 use super::{DevId, Event, Kernel, NsId, defaults};
 use crate::engine::SimTime;
 use crate::wire::printable;
@@ -203,14 +203,7 @@ impl<U: Userland> Kernel<U> {
         let f = wire::tcp_frame(&p, t, payload);
         let state = self.netns(ns).tcp.get(&key).map(|c| c.state);
         self.originate(|w| {
-            w.note(|| {
-                let n = payload.len();
-                let what = match state {
-                    Some(st) => format!("TCP {st:?}: segment with {n} bytes to {}:{}", key.remote.0, key.remote.1),
-                    None => format!("TCP: segment with {n} bytes to {}:{}", key.remote.0, key.remote.1),
-                };
-                Why::Local { what }
-            });
+            w.note(|| Why::Local(Local::TcpSegmentSent { state, bytes: payload.len(), to: key.remote }));
             w.ip_output(ns, f, rt, None);
         });
     }
@@ -302,14 +295,14 @@ impl<U: Userland> Kernel<U> {
         let f = reset_reply(info, seg, len);
         let dport = seg.dport;
         self.originate(|w| {
-            w.note(|| Why::Local { what: format!("TCP RST: no socket on port {dport}") });
+            w.note(|| Why::Local(Local::TcpResetNoSocket { dport }));
             w.ip_output(ns, f, rt, None);
         });
     }
 
     pub(crate) fn tcp_rcv(&mut self, ns: NsId, dev: DevId, info: &wire::Ipv4Info, ip: &[u8]) {
         let Some((seg, payload)) = wire::parse_tcp(&ip[info.ihl..info.total_len]) else {
-            return self.deliver_note(ns, dev, || "malformed TCP segment".into());
+            return self.deliver_note(ns, dev, Local::TcpMalformed);
         };
         let key = TcpKey { local: (info.dst, seg.dport), remote: (info.src, seg.sport) };
         let len = payload.len() as u32;
@@ -324,18 +317,16 @@ impl<U: Userland> Kernel<U> {
                 && !seg.rst
                 && let Some(&owner) = self.netns(ns).tcp_listen.get(&seg.dport)
             {
-                self.deliver_note(ns, dev, || format!("TCP SYN for listening port {} → SYN-ACK", seg.dport));
+                self.deliver_note(ns, dev, Local::TcpSynForListener { dport: seg.dport });
                 return self.tcp_accept(ns, owner, key, &seg);
             }
             if seg.rst {
-                return self.deliver_note(ns, dev, || "TCP RST for no connection: ignored".into());
+                return self.deliver_note(ns, dev, Local::TcpResetIgnored);
             }
-            self.deliver_note(ns, dev, || format!("TCP to port {} with no socket → RST", seg.dport));
+            self.deliver_note(ns, dev, Local::TcpNoSocket { dport: seg.dport });
             return self.tcp_send_rst(ns, info, &seg, len);
         }
-        self.deliver_note(ns, dev, || {
-            format!("TCP segment for connection {}:{} ↔ {}:{}", key.local.0, key.local.1, key.remote.0, key.remote.1)
-        });
+        self.deliver_note(ns, dev, Local::TcpForConnection { local: key.local, remote: key.remote });
         self.tcp_input(ns, key, &seg, payload);
     }
 

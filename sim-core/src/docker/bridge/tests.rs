@@ -229,6 +229,6 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
     let dropped_by_raw = s
         .records()
         .iter()
-        .any(|r| r.dir == Dir::Drop && r.why.iter().any(|w| w.to_string().contains("raw/PREROUTING")));
+        .any(|r| r.dir == Dir::Drop && r.why.iter().any(|w| w.show(&s.world).to_string().contains("raw/PREROUTING")));
     assert!(dropped_by_raw, "the drop must be the raw table's per-endpoint rule");
 }

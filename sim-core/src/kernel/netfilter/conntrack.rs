@@ -21,6 +21,7 @@
 //! * Other protocols: tracked by addresses, 600 s.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 
 use super::nat::{self, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, Manip, PROTO_ICMP, PROTO_TCP, PROTO_UDP, PktInfo};
 use super::rule::{NatTarget, ct_bits};
@@ -31,6 +32,36 @@ const SEC: u64 = 1_000_000_000;
 /// Where SNAT/MASQUERADE look for a free source port when the original one is taken (the
 /// default `ip_local_port_range`; chosen in order, so deterministically).
 const PORT_POOL: std::ops::RangeInclusive<u16> = 32768..=60999;
+
+/// A connection as a note names it: `tcp 10.0.0.9:4000 → 10.0.0.5:8080 (reply 172.17.0.2:80 →
+/// 10.0.0.9:4000)`, the reply shown only where NAT made it differ from the inverse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnDesc {
+    orig: Tuple,
+    reply: Tuple,
+}
+
+impl fmt::Display for ConnDesc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let icmp = self.orig.proto == PROTO_ICMP;
+        let ep = |f: &mut fmt::Formatter<'_>, (a, p): (Ipv4Addr, u16)| {
+            if p == 0 && !icmp { write!(f, "{a}") } else { write!(f, "{a}:{p}") }
+        };
+        let (o, r) = (self.orig, self.reply);
+        write!(f, "{} ", proto_name(o.proto))?;
+        ep(f, o.src_ep())?;
+        f.write_str(" → ")?;
+        ep(f, o.dst_ep())?;
+        if r != o.invert() {
+            f.write_str(" (reply ")?;
+            ep(f, r.src_ep())?;
+            f.write_str(" → ")?;
+            ep(f, r.dst_ep())?;
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
 
 /// One direction of a connection. ICMP echo: `sport` is the identifier, `dport` the type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -273,17 +304,9 @@ impl Conn {
         }
     }
 
-    /// Short description for notes: `tcp 10.0.0.9:4000 → 10.0.0.5:8080 (reply 172.17.0.2:80 → 10.0.0.9:4000)`.
-    pub(super) fn describe(&self) -> String {
-        let ep = |e: Endpoint| {
-            if e.1 == 0 && self.orig().proto != PROTO_ICMP { e.0.to_string() } else { format!("{}:{}", e.0, e.1) }
-        };
-        let (o, r) = (self.orig(), self.reply());
-        let mut s = format!("{} {} → {}", proto_name(o.proto), ep(o.src_ep()), ep(o.dst_ep()));
-        if *r != o.invert() {
-            s += &format!(" (reply {} → {})", ep(r.src_ep()), ep(r.dst_ep()));
-        }
-        s
+    /// What a note keeps of the connection: its two tuples.
+    pub(super) fn describe(&self) -> ConnDesc {
+        ConnDesc { orig: *self.orig(), reply: *self.reply() }
     }
 
     /// Does the binding rewrite packets of direction `dir` at manip type `m`? (`nf_nat_packet`)

@@ -2,7 +2,7 @@
 
 use super::nat::PktInfo;
 use super::rule::{NatTarget, RejectWith, Target};
-use super::{Hook, HookCtx, Note, NoteKind, TableState, Verdict};
+use super::{Hook, HookCtx, Note, NoteKind, RuleRef, TableState, Verdict};
 
 /// What the rules look at besides the packet bytes.
 pub(super) struct EvalPkt<'a, 'c> {
@@ -24,7 +24,7 @@ pub(super) enum Outcome {
     Reject(RejectWith),
     /// A NAT target matched (nat table, first packet): the caller sets up the binding. Carries the
     /// rule's text for the note.
-    Nat(NatTarget, String),
+    Nat(NatTarget, RuleRef),
 }
 
 /// Jumps nest at most this deep (iptables refuses loops, so only absurd rule sets get here; the
@@ -40,8 +40,7 @@ pub(super) fn traverse(
     notes: &mut Vec<Note>,
 ) -> Outcome {
     let table = ts.table;
-    let note =
-        |rule: Option<String>, what: NoteKind| Note { table, chain: p.hook.chain_name().to_string(), rule, what };
+    let note = |rule: Option<RuleRef>, what: NoteKind| Note { table, chain: p.hook.chain_name(), rule, what };
     let len = u64::from(p.info.total_len);
     let mut stack = [(0usize, 0usize); MAX_DEPTH];
     let mut depth = 0;
@@ -59,15 +58,16 @@ pub(super) fn traverse(
             match rule.target() {
                 Target::None => {}
                 Target::Accept => {
-                    notes.push(note(Some(rule.text().to_string()), NoteKind::Accept));
+                    notes.push(note(Some(RuleRef { text: rule.shared_text(), index: ri as u32 }), NoteKind::Accept));
                     return Outcome::Continue;
                 }
                 Target::Drop => {
-                    notes.push(note(Some(rule.text().to_string()), NoteKind::Drop));
+                    notes.push(note(Some(RuleRef { text: rule.shared_text(), index: ri as u32 }), NoteKind::Drop));
                     return Outcome::Drop;
                 }
                 Target::Reject(w) => {
-                    notes.push(note(Some(rule.text().to_string()), NoteKind::Reject(*w)));
+                    notes
+                        .push(note(Some(RuleRef { text: rule.shared_text(), index: ri as u32 }), NoteKind::Reject(*w)));
                     return Outcome::Reject(*w);
                 }
                 Target::Return => ret = true,
@@ -75,7 +75,10 @@ pub(super) fn traverse(
                     let Some(t) = ts.find(name) else { continue };
                     if matches!(rule.target(), Target::Jump(_)) {
                         if depth == MAX_DEPTH {
-                            notes.push(note(Some(rule.text().to_string()), NoteKind::Drop));
+                            notes.push(note(
+                                Some(RuleRef { text: rule.shared_text(), index: ri as u32 }),
+                                NoteKind::Drop,
+                            ));
                             return Outcome::Drop;
                         }
                         stack[depth] = (ci, ri);
@@ -86,17 +89,23 @@ pub(super) fn traverse(
                 }
                 Target::Mark { value, mask } => {
                     *mark = (*mark & !mask.unwrap_or(u32::MAX)) ^ value;
-                    notes.push(note(Some(rule.text().to_string()), NoteKind::Mark(*mark)));
+                    notes.push(note(
+                        Some(RuleRef { text: rule.shared_text(), index: ri as u32 }),
+                        NoteKind::Mark(*mark),
+                    ));
                 }
                 Target::Log { prefix, .. } => {
                     let prefix = prefix.clone().unwrap_or_default();
-                    notes.push(note(Some(rule.text().to_string()), NoteKind::Log { prefix }));
+                    notes.push(note(
+                        Some(RuleRef { text: rule.shared_text(), index: ri as u32 }),
+                        NoteKind::Log { prefix },
+                    ));
                 }
                 Target::Nat(n) => {
                     // In a user chain reached from a hook the target is not valid in, it does
                     // nothing (the kernel would have refused the rule set).
                     if n.valid_at(p.hook) {
-                        return Outcome::Nat(n.clone(), rule.text().to_string());
+                        return Outcome::Nat(n.clone(), RuleRef { text: rule.shared_text(), index: ri as u32 });
                     }
                 }
             }

@@ -19,10 +19,12 @@ mod rule;
 mod tests;
 
 use std::fmt;
+use std::sync::Arc;
 
 pub use self::rule::{RejectWith, Rule};
 pub use std::net::Ipv4Addr;
 
+pub use self::conntrack::ConnDesc;
 use self::conntrack::{Conn, Conntrack, CtInfo, Dir};
 use self::eval::{EvalPkt, Outcome};
 use self::nat::{Manip, PktInfo};
@@ -206,10 +208,18 @@ pub struct Note {
     /// conntrack runs; they print as `conntrack/...`).
     pub table: Table,
     /// The built-in chain of the hook (the rule itself may sit in a user chain, see `rule`).
-    pub chain: String,
-    /// `-A CHAIN canonical text` of the deciding rule, `None` for policies and conntrack.
-    pub rule: Option<String>,
+    pub chain: &'static str,
+    /// The deciding rule, `None` for policies and conntrack.
+    pub rule: Option<RuleRef>,
     pub what: NoteKind,
+}
+
+/// The rule a note quotes: its text as `iptables-save` prints it (`-A CHAIN …`, shared with
+/// the rule) and its place in its chain, 1-based as `iptables -L --line-numbers` counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleRef {
+    pub text: Arc<str>,
+    pub index: u32,
 }
 
 /// Source or destination of a packet, for NAT notes.
@@ -254,15 +264,15 @@ pub enum NoteKind {
     },
     /// A new connection was confirmed into the conntrack table.
     ConntrackNew {
-        conn: String,
+        conn: ConnDesc,
     },
     /// The first reply of a connection was seen: it is ESTABLISHED from now on.
     ConntrackEstablished {
-        conn: String,
+        conn: ConnDesc,
     },
     /// An ICMP error about a tracked connection (ctstate RELATED).
     ConntrackRelated {
-        conn: String,
+        conn: ConnDesc,
     },
     /// Conntrack could not track the packet (ctstate INVALID), e.g. a TCP SYN-ACK without entry.
     ConntrackInvalid {
@@ -363,7 +373,7 @@ impl fmt::Display for Note {
         let scope = if self.what.is_conntrack() { "conntrack" } else { self.table.name() };
         write!(f, "{scope}/{}: ", self.chain)?;
         if let Some(r) = &self.rule {
-            write!(f, "{r} → ")?;
+            write!(f, "{} → ", r.text)?;
         }
         write!(f, "{}", self.what)
     }
@@ -977,7 +987,7 @@ impl Netfilter {
         now_ns: u64,
         res: &mut HookResult,
     ) {
-        let note = |what: NoteKind| Note { table: Table::Raw, chain: hook.chain_name().to_string(), rule: None, what };
+        let note = |what: NoteKind| Note { table: Table::Raw, chain: hook.chain_name(), rule: None, what };
         match self.ct.classify(pkt, info, now_ns) {
             conntrack::Classified::Invalid(why) => {
                 meta.ct = CtRef::Invalid;
@@ -987,7 +997,7 @@ impl Netfilter {
             conntrack::Classified::Tracked { id, dir, info, first_reply } => {
                 meta.ct = CtRef::Tracked { id, dir, info };
                 if first_reply || info == CtInfo::Related {
-                    let conn = self.ct.get(id).map(Conn::describe).unwrap_or_default();
+                    let Some(conn) = self.ct.get(id).map(Conn::describe) else { return };
                     res.notes.push(note(if first_reply {
                         NoteKind::ConntrackEstablished { conn }
                     } else {
@@ -1011,7 +1021,7 @@ impl Netfilter {
                 meta.ct = CtRef::Tracked { id, dir: Dir::Original, info: CtInfo::New };
                 res.notes.push(Note {
                     table: Table::Raw,
-                    chain: hook.chain_name().to_string(),
+                    chain: hook.chain_name(),
                     rule: None,
                     what: NoteKind::ConntrackNew { conn: desc },
                 });
@@ -1055,23 +1065,18 @@ impl Netfilter {
                         return false;
                     }
                     Outcome::Continue => {}
-                    Outcome::Nat(target, rule_text) => {
+                    Outcome::Nat(target, rule_ref) => {
                         let Some(kind) = self.ct.bind(conn, &target, hook, ctx) else {
                             // No address to masquerade/redirect to: Linux drops the packet.
                             res.notes.push(Note {
                                 table: Table::Nat,
-                                chain: chain.to_string(),
-                                rule: Some(rule_text),
+                                chain,
+                                rule: Some(rule_ref.clone()),
                                 what: NoteKind::Drop,
                             });
                             return false;
                         };
-                        res.notes.push(Note {
-                            table: Table::Nat,
-                            chain: chain.to_string(),
-                            rule: Some(rule_text),
-                            what: kind,
-                        });
+                        res.notes.push(Note { table: Table::Nat, chain, rule: Some(rule_ref.clone()), what: kind });
                     }
                 }
                 conn.set_nat_done(m);
@@ -1085,7 +1090,7 @@ impl Netfilter {
             CtRef::Attached { conn, dir } => {
                 // nf_nat_packet: the bindings the rejected packet's connection already has.
                 if let Some(what) = conn.manip(pkt, info, *dir, m) {
-                    res.notes.push(Note { table: Table::Nat, chain: chain.to_string(), rule: None, what });
+                    res.notes.push(Note { table: Table::Nat, chain, rule: None, what });
                 }
                 true
             }
@@ -1101,7 +1106,7 @@ impl Netfilter {
                     conn.manip(pkt, info, dir, m)
                 };
                 if let Some(what) = what {
-                    res.notes.push(Note { table: Table::Nat, chain: chain.to_string(), rule: None, what });
+                    res.notes.push(Note { table: Table::Nat, chain, rule: None, what });
                 }
                 true
             }

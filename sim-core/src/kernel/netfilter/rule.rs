@@ -2,6 +2,7 @@
 //! matching them against packets.
 
 use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 use super::eval::EvalPkt;
 use super::nat::{PROTO_ICMP, PROTO_TCP, PROTO_UDP};
@@ -798,8 +799,9 @@ pub struct Rule {
     target: Target,
     pkts: u64,
     bytes: u64,
-    /// `-A CHAIN canonical`, computed once (notes quote it for every packet they explain).
-    text: String,
+    /// `-A CHAIN canonical`, computed once and shared with the notes that quote it, so a
+    /// packet's explanation costs no copy of the text.
+    text: Arc<str>,
 }
 
 impl Rule {
@@ -828,6 +830,11 @@ impl Rule {
     /// `-A CHAIN canonical`.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The text, shared (what a note keeps).
+    pub(super) fn shared_text(&self) -> Arc<str> {
+        Arc::clone(&self.text)
     }
 
     /// Packets and bytes (IPv4 total length) that matched this rule.
@@ -888,7 +895,7 @@ impl Rule {
             m.write(&mut out);
         }
         self.target.write(&mut out);
-        self.text = out;
+        self.text = out.into();
     }
 
     /// All matches true for this packet (`ipt_do_table`'s per-rule test).
@@ -1074,7 +1081,7 @@ fn parse_rule(chain: &str, toks: &[String]) -> Result<Rule, RuleError> {
         target: Target::None,
         pkts: 0,
         bytes: 0,
-        text: String::new(),
+        text: Arc::from(""),
     };
     let mut target_set = false;
     let mut target_opts = Vec::new();
