@@ -33,6 +33,9 @@ impl Printer {
     }
 }
 
+/// Where a reason's line starts: under the time column (14 wide) and three more.
+const INDENT: &str = "                 ";
+
 /// Whether this verbosity shows the record.
 fn shown(r: &Record, verbose: bool, quiet: bool) -> bool {
     match r.dir {
@@ -50,8 +53,7 @@ fn write_line(o: &mut impl Write, w: &World, r: &Record, verbose: bool, quiet: b
     if !shown(r, verbose, quiet) {
         return Ok(());
     }
-    // The time right-aligned in 14 columns, as `{:>14}` of its text.
-    write!(o, "{:>14} #{}", Padded(r.time), r.event.0)?;
+    write!(o, "{:>14} #{}", r.time, r.event.0)?;
     if let Some(c) = r.cause {
         write!(o, "←{}", c.0)?;
     }
@@ -81,16 +83,7 @@ fn write_line(o: &mut impl Write, w: &World, r: &Record, verbose: bool, quiet: b
     let n = r.why.len();
     for (i, why) in r.why.iter().enumerate() {
         let branch = if i + 1 == n { "└" } else { "├" };
-        writeln!(o, "{:>14}   {branch} {}", "", why.show(w))?;
+        writeln!(o, "{INDENT}{branch} {}", why.show(w))?;
     }
     Ok(())
-}
-
-/// A value padded as its `Display` text would be, without making the text first.
-struct Padded<T>(T);
-
-impl<T: std::fmt::Display> std::fmt::Display for Padded<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(&self.0.to_string())
-    }
 }

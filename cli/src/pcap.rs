@@ -13,14 +13,18 @@ use miette::{Result, miette};
 use sim_core::World;
 use sim_core::capture::{Direction, PcapngWriter};
 use sim_core::kernel::DevId;
-use sim_core::kernel::trace::{Dir, Record};
+use sim_core::kernel::trace::{Dir, Record, Why};
 
 pub struct Writer {
     inner: PcapngWriter<BufWriter<Box<dyn Write>>>,
     ids: HashMap<DevId, u32>,
     frames: u64,
     path: PathBuf,
+    /// The packet comment, made in one buffer kept across packets.
     comment: String,
+    /// The last chain of reasons written, and its text.
+    last_why: Vec<Why>,
+    reasons: String,
 }
 
 impl Writer {
@@ -28,7 +32,15 @@ impl Writer {
         let out = open(path)?;
         let inner = PcapngWriter::new(BufWriter::new(out), concat!("netsim ", env!("CARGO_PKG_VERSION")))
             .map_err(|e| miette!("--pcap {}: {e}", path.display()))?;
-        Ok(Writer { inner, ids: HashMap::new(), frames: 0, path: path.to_path_buf(), comment: String::new() })
+        Ok(Writer {
+            inner,
+            ids: HashMap::new(),
+            frames: 0,
+            path: path.to_path_buf(),
+            comment: String::new(),
+            last_why: Vec::new(),
+            reasons: String::new(),
+        })
     }
 
     pub fn write(&mut self, w: &World, recs: &[Record]) -> Result<()> {
@@ -51,19 +63,25 @@ impl Writer {
                     id
                 }
             };
-            // The comment is made in one buffer kept across packets: its reasons are turned
-            // into text here, once per packet, and nowhere before.
+            // Reasons become text here and nowhere before. A frame keeps its chain from the
+            // interface it leaves to the one it arrives on, so the text of the previous
+            // packet's chain is often this one's: it is kept and compared, not made again.
             let comment = if r.why.is_empty() {
                 None
             } else {
+                if r.why != self.last_why {
+                    self.reasons.clear();
+                    for why in &r.why {
+                        let _ = write!(self.reasons, "; {}", why.show(w));
+                    }
+                    self.last_why.clone_from(&r.why);
+                }
                 self.comment.clear();
                 let _ = write!(self.comment, "event {}", r.event.0);
                 if let Some(c) = r.cause {
                     let _ = write!(self.comment, " caused by {}", c.0);
                 }
-                for why in &r.why {
-                    let _ = write!(self.comment, "; {}", why.show(w));
-                }
+                self.comment.push_str(&self.reasons);
                 Some(self.comment.as_str())
             };
             self.inner

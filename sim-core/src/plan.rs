@@ -301,7 +301,7 @@ impl Ipv4Net {
 
 impl fmt::Display for Ipv4Net {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.len)
+        write!(f, "{}/{}", crate::wire::Dotted(self.addr), self.len)
     }
 }
 

@@ -23,7 +23,7 @@ pub fn why_kind(w: &Why) -> &'static str {
         Why::Vlan { .. } => "802.1Q",
         Why::Local { .. } => "local delivery",
         Why::Drop(_) => "drop",
-        Why::App(_) => "application",
+        Why::Sent(_) | Why::App(_) => "application",
     }
 }
 

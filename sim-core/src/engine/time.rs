@@ -50,7 +50,27 @@ impl Sub for SimTime {
 /// `1.000123456` — seconds with nanoseconds, as `tcpdump -tt --nano` prints.
 impl fmt::Display for SimTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:09}", self.0 / 1_000_000_000, self.0 % 1_000_000_000)
+        // `seconds.nanoseconds`, nine digits after the point, made on the stack and written
+        // (padded when asked) in one go: every line of the hop log starts with it.
+        let mut buf = [0u8; 32];
+        let mut n = buf.len();
+        let (mut secs, mut nanos) = (self.0 / 1_000_000_000, self.0 % 1_000_000_000);
+        for _ in 0..9 {
+            n -= 1;
+            buf[n] = b'0' + (nanos % 10) as u8;
+            nanos /= 10;
+        }
+        n -= 1;
+        buf[n] = b'.';
+        loop {
+            n -= 1;
+            buf[n] = b'0' + (secs % 10) as u8;
+            secs /= 10;
+            if secs == 0 {
+                break;
+            }
+        }
+        f.pad(std::str::from_utf8(&buf[n..]).map_err(|_| fmt::Error)?)
     }
 }
 

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use crate::engine::SimTime;
 use crate::kernel::ipvs::{Forward, InOutcome, IpvsNote, TcpFlags};
 use crate::kernel::netfilter::{AddrType, Hook, HookCtx, InputStage, Netfilter, PacketMeta, RejectWith, Verdict};
-use crate::kernel::trace::{Dir, DropReason, Local, Why};
+use crate::kernel::trace::{Dir, DropReason, Local, Sent, Why};
 use crate::kernel::{DevId, DevKind, Event, IfAddr, Kernel, Neigh, NsId, Nud, Userland, defaults};
 use crate::wire::{self, ArpRepr, IcmpError, Ipv4Params, Mac};
 
@@ -257,7 +257,7 @@ impl<U: Userland> Kernel<U> {
         let req =
             ArpRepr { op: wire::ARP_REQUEST, sender_mac: mac, sender_ip: ip, target_mac: Mac::ZERO, target_ip: ip };
         self.originate(|w| {
-            w.note(|| Why::App(format!("dockerd: unsolicited ARP for {ip} on a new interface")));
+            w.note(|| Why::Sent(Sent::UnsolicitedArp { ip }));
             w.dev_xmit(dev, req.frame(mac, Mac::BROADCAST));
         });
     }

@@ -6,10 +6,11 @@
 //! their index); the kernel only stores it and passes it back, as Linux passes a file
 //! descriptor's wakeup to whichever process holds it.
 
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
 use super::tcp::TcpKey;
-use super::trace::{Dir, Local, Why};
+use super::trace::{Dir, Local, Sent, Why};
 use super::{DevId, Kernel, NsId, defaults};
 use crate::engine::SimTime;
 use crate::wire::{self, Ipv4Params};
@@ -104,7 +105,7 @@ impl<U: Userland> Kernel<U> {
         let p = Ipv4Params { src, dst, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df: true, tos: 0 };
         let f = wire::icmp_echo_frame(&p, false, ident, seq, data);
         self.originate(|w| {
-            w.note(|| Why::App(format!("ping {dst}: echo request icmp_seq={seq}")));
+            w.note(|| Why::Sent(Sent::EchoRequest { dst, seq }));
             w.ip_output(ns, f, rt, None);
         });
         Ok(())
@@ -170,7 +171,7 @@ impl<U: Userland> Kernel<U> {
         dport: u16,
         sport: u16,
         payload: &[u8],
-        who: &str,
+        who: Cow<'static, str>,
     ) -> Result<(), Errno> {
         let Some((rt, src)) = self.route_output(ns, dst, None) else { return Err(Errno::ENETUNREACH) };
         let src = bound.unwrap_or(src);
@@ -180,7 +181,7 @@ impl<U: Userland> Kernel<U> {
         let f = wire::udp_frame(&p, sport, dport, payload);
         let n = payload.len();
         self.originate(|w| {
-            w.note(|| Why::App(format!("{who}: {n} bytes to {dst}:{dport}")));
+            w.note(|| Why::Sent(Sent::Udp { who, bytes: n, dst, dport }));
             w.ip_output(ns, f, rt, None);
         });
         Ok(())

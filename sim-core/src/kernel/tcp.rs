@@ -6,7 +6,7 @@
 use std::net::Ipv4Addr;
 
 use super::sock::{Errno, Userland};
-use super::trace::{Local, Why};
+use super::trace::{Local, Sent, Why};
 use super::{DevId, Event, Kernel, NsId, defaults};
 use crate::engine::SimTime;
 use crate::wire::printable;
@@ -165,7 +165,7 @@ impl<U: Userland> Kernel<U> {
         if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
             c.syn_retries += 1;
         }
-        self.note(|| Why::App("SYN retransmitted: no answer within the RTO".into()));
+        self.note(|| Why::Sent(Sent::SynRetransmit));
         self.tcp_send_syn(ns, key);
     }
 

@@ -7,6 +7,7 @@
 //! text until it is shown: [`Why::show`] names the devices through [`Names`], so keeping a
 //! reason costs a copy of a few words, and a run that prints nothing formats nothing.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -15,7 +16,7 @@ use crate::kernel::ipvs::IpvsNote;
 use crate::kernel::netfilter::Note;
 use crate::kernel::{DevId, NsId, Route};
 use crate::wire::IcmpError;
-use crate::wire::Mac;
+use crate::wire::{Dotted, Mac};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dir {
@@ -99,8 +100,24 @@ pub enum Why {
     Local(Local),
     /// Why the frame went no further (`enum skb_drop_reason` in the kernel's terms).
     Drop(DropReason),
-    /// A program's own words: its output line, or what it meant by a packet it sent.
+    /// A packet a program or the kernel sent of its own accord, and who sent it.
+    Sent(Sent),
+    /// A program's own words: its output line.
     App(String),
+}
+
+/// Who sent a packet that no other packet caused, and what it meant by it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// sendto(2) on a UDP socket; `who` is the program's own name for what it sends.
+    Udp { who: Cow<'static, str>, bytes: usize, dst: Ipv4Addr, dport: u16 },
+    /// An echo request from a ping socket.
+    EchoRequest { dst: Ipv4Addr, seq: u16 },
+    /// The kernel sent a SYN again: no answer within the RTO.
+    SynRetransmit,
+    /// An unsolicited ARP request for an address just put on an interface (`arping -U`, as
+    /// dockerd sends for a new sandbox interface).
+    UnsolicitedArp { ip: Ipv4Addr },
 }
 
 /// The misses of a VXLAN device (drivers/net/vxlan/vxlan_core.c, `vxlan_xmit`, `arp_reduce`).
@@ -347,8 +364,8 @@ impl fmt::Display for Shown<'_> {
             Why::LocalRoute { dst: None, lo } => write!(f, "route: local dev {} table local", n(*lo)),
             Why::Forward { ttl } => write!(f, "ip_forward=1 → forward, ttl {}→{}", ttl, ttl.saturating_sub(1)),
             Why::Neigh { ip, dev, state, mac } => match mac {
-                Some(m) => write!(f, "neigh {ip} dev {} lladdr {m} {state}", n(*dev)),
-                None => write!(f, "neigh {ip} dev {} {state}", n(*dev)),
+                Some(m) => write!(f, "neigh {} dev {} lladdr {m} {state}", Dotted(*ip), n(*dev)),
+                None => write!(f, "neigh {} dev {} {state}", Dotted(*ip), n(*dev)),
             },
             Why::ArpProbe { ip, attempt, max, queued } => {
                 write!(f, "resolving {ip}: ARP request {attempt}/{max}, {queued} packet(s) queued")
@@ -390,6 +407,12 @@ impl fmt::Display for Shown<'_> {
                 f.write_str("drop: ")?;
                 d.write(f, self.names)
             }
+            Why::Sent(Sent::Udp { who, bytes, dst, dport }) => {
+                write!(f, "{who}: {bytes} bytes to {}:{dport}", Dotted(*dst))
+            }
+            Why::Sent(Sent::EchoRequest { dst, seq }) => write!(f, "ping {dst}: echo request icmp_seq={seq}"),
+            Why::Sent(Sent::SynRetransmit) => f.write_str("SYN retransmitted: no answer within the RTO"),
+            Why::Sent(Sent::UnsolicitedArp { ip }) => write!(f, "dockerd: unsolicited ARP for {ip} on a new interface"),
             Why::App(s) => f.write_str(s),
         }
     }
@@ -410,7 +433,7 @@ impl fmt::Display for RouteShown<'_> {
             write!(f, "{}", r.dst)?;
         }
         if let Some(gw) = r.via {
-            write!(f, " via {gw}")?;
+            write!(f, " via {}", Dotted(gw))?;
         }
         write!(f, " dev {}", self.names.dev_name(r.dev))?;
         if r.kernel {
@@ -419,7 +442,7 @@ impl fmt::Display for RouteShown<'_> {
             f.write_str(" scope link")?;
         }
         if let Some(src) = r.src {
-            write!(f, " src {src}")?;
+            write!(f, " src {}", Dotted(src))?;
         }
         if r.metric != 0 {
             write!(f, " metric {}", r.metric)?;
@@ -467,7 +490,7 @@ impl fmt::Display for Local {
             Local::TcpForConnection { local, remote } => {
                 write!(f, "TCP segment for connection {}:{} ↔ {}:{}", local.0, local.1, remote.0, remote.1)
             }
-            Local::UdpToPort { src, dport } => write!(f, "UDP {}:{} → local port {dport}", src.0, src.1),
+            Local::UdpToPort { src, dport } => write!(f, "UDP {}:{} → local port {dport}", Dotted(src.0), src.1),
             Local::EchoReplyNoSocket { ident } => write!(f, "ICMP echo reply id {ident}: no ping socket"),
             Local::EchoReplyToSocket { ident } => write!(f, "ICMP echo reply → ping socket id {ident}"),
             Local::IcmpIgnored { ty, code } => write!(f, "ICMP type {ty} code {code}: nothing to do"),

@@ -3,6 +3,7 @@
 //! a state machine fed by its sockets and its own timers through the kernel's socket calls
 //! (`kernel::sock`); none sees the engine or the kernel's tables.
 
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
@@ -587,9 +588,10 @@ impl World {
         (dst, dport): (Ipv4Addr, u16),
         sport: u16,
         payload: &[u8],
-        who: &str,
+        who: impl Into<Cow<'static, str>>,
     ) {
-        if let Err(e) = self.udp_sendto(ns, bound, dst, dport, sport, payload, who) {
+        let who = who.into();
+        if let Err(e) = self.udp_sendto(ns, bound, dst, dport, sport, payload, who.clone()) {
             self.app_log(ns, || format!("{who}: sendto {dst}: {}", e.text()));
         }
     }
@@ -635,6 +637,7 @@ impl World {
                 *received += 1;
                 let echo = *echo;
                 self.app_log(ns, || {
+                    let src = crate::wire::Dotted(src);
                     format!("udp :{dport} received {} bytes from {src}:{sport}: {}", payload.len(), text())
                 });
                 if echo {

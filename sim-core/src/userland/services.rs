@@ -126,7 +126,7 @@ impl World {
     fn dns_send(&mut self, ns: NsId, server: Ipv4Addr, sport: u16, id: u16, name: &str) {
         // `resolve_start` checked the name.
         let Ok(q) = dns::build_query(id, name) else { return };
-        self.send_udp(ns, None, (server, 53), sport, &q, &format!("resolver: A? {name}"));
+        self.send_udp(ns, None, (server, 53), sport, &q, format!("resolver: A? {name}"));
     }
 
     /// An app timer with tag `TAG_DNS_TIMEOUT`: retry or give up the app's lookups whose try

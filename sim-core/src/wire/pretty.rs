@@ -8,7 +8,8 @@ use etherparse::{LaxLinkExtSlice as LinkExtSlice, LaxNetSlice as NetSlice, LaxSl
 
 /// `02:..:01 > ff:..:ff, ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28` and so on.
 pub fn summary(frame: &[u8]) -> String {
-    let mut s = String::new();
+    // Room for a UDP or TCP line without growing (the hop log makes one per hop).
+    let mut s = String::with_capacity(160);
     summarize(frame, &mut s, 0);
     s
 }
@@ -68,7 +69,7 @@ fn summarize(frame: &[u8], s: &mut String, depth: usize) {
         }
         Some(NetSlice::Ipv4(ip)) => {
             let h = ip.header();
-            let (src, dst) = (h.source_addr(), h.destination_addr());
+            let (src, dst) = (super::Dotted(h.source_addr()), super::Dotted(h.destination_addr()));
             let ttl = h.ttl();
             match &p.transport {
                 Some(TransportSlice::Icmpv4(icmp)) => {
@@ -166,8 +167,12 @@ fn quoted_dst(quote: &[u8]) -> Option<Ipv4Addr> {
 
 /// Payload as text for logs: printable ASCII kept, the rest escaped, long payloads cut.
 pub fn printable(b: &[u8]) -> String {
-    let mut s = String::new();
-    for &c in b.iter().take(80) {
+    // Built in one allocation: a program's line quotes each datagram it receives, so this runs
+    // once per packet of a run.
+    let shown = &b[..b.len().min(80)];
+    let mut s = String::with_capacity(shown.len() + 8);
+    s.push('"');
+    for &c in shown {
         match c {
             b'\r' => s.push_str("\\r"),
             b'\n' => s.push_str("\\n"),
@@ -178,5 +183,6 @@ pub fn printable(b: &[u8]) -> String {
     if b.len() > 80 {
         s.push('…');
     }
-    format!("\"{s}\"")
+    s.push('"');
+    s
 }

@@ -45,6 +45,7 @@ impl fmt::Display for ConnDesc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let icmp = self.orig.proto == PROTO_ICMP;
         let ep = |f: &mut fmt::Formatter<'_>, (a, p): (Ipv4Addr, u16)| {
+            let a = crate::wire::Dotted(a);
             if p == 0 && !icmp { write!(f, "{a}") } else { write!(f, "{a}:{p}") }
         };
         let (o, r) = (self.orig, self.reply);
