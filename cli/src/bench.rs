@@ -6,6 +6,7 @@ use std::time::Instant;
 use clap::Subcommand;
 use miette::{Result, miette};
 use sim_core::bench::Lan;
+use sim_core::kernel::defaults::BR_MAX_PORTS;
 use sim_core::{SimTime, Until};
 
 #[derive(Subcommand)]
@@ -87,11 +88,20 @@ pub fn run(w: Which) -> Result<()> {
             if hosts < 2 || containers == 0 {
                 return Err(miette!("--hosts must be at least 2 and --containers at least 1"));
             }
+            // Each host's bridge has its containers and the VXLAN port; the underlay switch
+            // has the hosts.
+            if hosts > BR_MAX_PORTS || containers + 1 > BR_MAX_PORTS {
+                return Err(miette!(
+                    "--hosts {hosts} --containers {containers}: a Linux bridge takes at most {BR_MAX_PORTS} ports, \
+                     so at most {BR_MAX_PORTS} hosts on the underlay switch and {} containers beside each host's VXLAN port",
+                    BR_MAX_PORTS - 1
+                ));
+            }
             for round in 0..rounds.max(1) {
                 let cfg =
                     sim_core::bench::Overlay { hosts, containers, packets, size, interval, seed: seed + round as u64 };
                 let t0 = Instant::now();
-                let mut sim = sim_core::bench::overlay(cfg);
+                let mut sim = sim_core::bench::overlay(cfg).map_err(|e| miette!("cannot build the workload: {e}"))?;
                 let setup = t0.elapsed().as_secs_f64();
                 let t1 = Instant::now();
                 sim.run_until(Until::Idle);
@@ -187,6 +197,12 @@ pub fn run(w: Which) -> Result<()> {
             if hosts < 2 {
                 return Err(miette!("--hosts must be at least 2"));
             }
+            if hosts > BR_MAX_PORTS {
+                return Err(miette!(
+                    "--hosts {hosts}: at most {BR_MAX_PORTS}, the ports one Linux bridge takes (its port numbers \
+                     have 10 bits and 0 is reserved; `ip link set … master` fails with `Exchange full`)"
+                ));
+            }
             if let Some(path) = save {
                 let src = sim_core::bench::lan_scenario(Lan { hosts, packets, size, interval, seed })
                     .map_err(|e| miette!("cannot write the workload: {e}"))?;
@@ -196,7 +212,7 @@ pub fn run(w: Which) -> Result<()> {
             for round in 0..rounds.max(1) {
                 let cfg = Lan { hosts, packets, size, interval, seed: seed + round as u64 };
                 let t0 = Instant::now();
-                let mut sim = sim_core::bench::lan(cfg);
+                let mut sim = sim_core::bench::lan(cfg).map_err(|e| miette!("cannot build the workload: {e}"))?;
                 let setup = t0.elapsed().as_secs_f64();
                 let t1 = Instant::now();
                 sim.run_until(Until::Idle);

@@ -455,3 +455,23 @@ fn the_lan_benchmark_saved_as_a_scenario_runs_the_same_workload() {
     // Each datagram is seen leaving its sender and arriving at its receiver: two host veths.
     assert_eq!(sent.lines().count(), 40, "{sent}");
 }
+
+/// A benchmark larger than a Linux bridge takes is refused with the reason, not a panic:
+/// one bridge takes 1023 ports (the 1024th is `Exchange full`, as the Docker lab of 1024
+/// containers shows), so the LAN takes 1023 hosts and the overlay 1022 containers a host.
+#[test]
+fn a_benchmark_larger_than_a_bridge_takes_is_refused_with_the_reason() {
+    for args in [
+        &["bench", "lan", "--hosts", "1024", "--packets", "1"][..],
+        &["bench", "lan", "--hosts", "1024", "--save", "/dev/null"][..],
+        &["bench", "overlay", "--hosts", "2", "--containers", "1023", "--packets", "1"][..],
+    ] {
+        let out = common::netsim(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("at most 1023") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    let out = common::netsim(&["bench", "lan", "--hosts", "1023", "--packets", "1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("N=1023 P=1 sent=1023 delivered=1023"), "{text}");
+}

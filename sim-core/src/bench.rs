@@ -159,10 +159,14 @@ pub fn overlay_plan(hosts: usize, containers: usize) -> Plan {
     p
 }
 
-/// Builds the overlay benchmark ready to run, with tracing off.
-pub fn overlay(cfg: Overlay) -> Sim {
+/// Builds the overlay benchmark ready to run, with tracing off. Fails as the kernel would
+/// build it: more than [`BR_MAX_PORTS`] containers on a host's bridge (with its VXLAN port),
+/// or hosts on the underlay switch, is `Exchange full`.
+///
+/// [`BR_MAX_PORTS`]: crate::kernel::defaults::BR_MAX_PORTS
+pub fn overlay(cfg: Overlay) -> Result<Sim, String> {
     let plan = overlay_plan(cfg.hosts, cfg.containers);
-    let mut w = World::from_plan(&plan, cfg.seed).expect("the benchmark plan is valid");
+    let mut w = World::from_plan(&plan, cfg.seed).map_err(|e| e.to_string())?;
     w.trace = false;
     let all = cfg.hosts * cfg.containers;
     for i in 0..all {
@@ -175,7 +179,7 @@ pub fn overlay(cfg: Overlay) -> Sim {
         let d = if j < mine { j } else { j + cfg.containers };
         bench_client(&mut w, &format!("c{i}"), lan_addr(d), cfg.size, cfg.packets, cfg.interval);
     }
-    Sim::new(w)
+    Ok(Sim::new(w))
 }
 
 /// Datagrams the benchmark's port-9 sockets received, as ns-3's UdpServers count them (the
@@ -242,9 +246,12 @@ pub fn lan_scenario(cfg: Lan) -> Result<String, String> {
     ))
 }
 
-/// Builds the LAN benchmark ready to run, with tracing off.
-pub fn lan(cfg: Lan) -> Sim {
-    let mut w = World::from_plan(&lan_plan(cfg.hosts), cfg.seed).expect("the benchmark plan is valid");
+/// Builds the LAN benchmark ready to run, with tracing off. Fails as the kernel would build
+/// it: a bridge takes [`BR_MAX_PORTS`] hosts, one more is `Exchange full`.
+///
+/// [`BR_MAX_PORTS`]: crate::kernel::defaults::BR_MAX_PORTS
+pub fn lan(cfg: Lan) -> Result<Sim, String> {
+    let mut w = World::from_plan(&lan_plan(cfg.hosts), cfg.seed).map_err(|e| e.to_string())?;
     w.trace = false;
     for i in 0..cfg.hosts {
         let ns = format!("h{i}");
@@ -254,7 +261,7 @@ pub fn lan(cfg: Lan) -> Sim {
         let d = peer(&mut w.rng, cfg.hosts, i);
         bench_client(&mut w, &format!("h{i}"), lan_addr(d), cfg.size, cfg.packets, cfg.interval);
     }
-    Sim::new(w)
+    Ok(Sim::new(w))
 }
 
 #[cfg(test)]
@@ -266,7 +273,7 @@ mod tests {
     fn every_overlay_datagram_crosses_the_underlay_and_arrives() {
         let cfg =
             Overlay { hosts: 3, containers: 2, packets: 5, size: 64, interval: SimTime::from_micros(100), seed: 7 };
-        let mut sim = overlay(cfg);
+        let mut sim = overlay(cfg).unwrap_or_else(|e| panic!("{e}"));
         sim.run_until(Until::Idle);
         assert_eq!(received(&sim), 3 * 2 * 5);
         // Each datagram crosses four links (container → host bridge, host → underlay switch,
