@@ -93,6 +93,19 @@ pub struct View {
     pub quiz_feedback: Option<usize>,
     /// What a quiz question stopped, for "Continue" to finish.
     pub resume: Option<Motion>,
+    /// The iptables rule a reason in the inspector was clicked for: the tables panel shows
+    /// its namespace's rules with that one marked.
+    pub rule_focus: Option<RuleFocus>,
+}
+
+/// An iptables rule, as a reason quoted it: where, in which table, its `-A CHAIN …` text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleFocus {
+    pub ns: String,
+    pub table: &'static str,
+    pub rule: String,
+    /// Scroll the tables panel to it on the next frame.
+    pub scroll: bool,
 }
 
 impl Default for View {
@@ -121,6 +134,7 @@ impl Default for View {
             lesson_open: true,
             quiz_feedback: None,
             resume: None,
+            rule_focus: None,
         }
     }
 }

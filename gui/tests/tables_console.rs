@@ -318,3 +318,44 @@ fn every_tab_of_every_namespace_of_the_swarm_tutorial_renders() {
     tab(&mut h, "network inspect");
     text_with(&h, &["\"Name\": \"myoverlaynetwork\"", "\"Driver\": \"overlay\""]);
 }
+
+/// A hop's iptables reason names its rule with the rule's counters, and clicking it opens
+/// the namespace's rules with that rule among them, as `iptables-save -c` prints it.
+#[test]
+fn an_iptables_reason_links_to_its_rule_and_counters() {
+    use sim_core::kernel::trace::Why;
+    let mut h = lab_at_end();
+    let (i, ns, text) = {
+        let s = h.state().session.as_ref().unwrap();
+        s.sim
+            .records()
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| {
+                r.why.iter().find_map(|y| match y {
+                    Why::Netfilter { ns, note } => note.rule.as_ref().map(|rule| (i, *ns, rule.text.to_string())),
+                    _ => None,
+                })
+            })
+            .expect("a hop decided by an iptables rule")
+    };
+    let (ns_name, saved) = {
+        let w = &h.state().session.as_ref().unwrap().sim.world;
+        (w.netns(ns).name.clone(), w.netns(ns).nf.save(true))
+    };
+    // The counters as iptables-save -c prints them, read from its text.
+    let line = saved.lines().find(|l| l.split_once("] ").is_some_and(|(_, r)| r == text)).expect("the rule is saved");
+    let counters = line.split_once(']').unwrap().0.trim_start_matches('[').to_string();
+    h.state_mut().view.record = Some(i);
+    settle(&mut h);
+    let want = format!("of its chain, now [{counters}] packets:bytes");
+    let link = h
+        .query_all_by(|n| n.role() == Role::Link && n.label().is_some_and(|l| l.contains(&want)))
+        .next()
+        .unwrap_or_else(|| panic!("no link naming the rule's counters {counters}"));
+    link.click();
+    settle(&mut h);
+    assert_eq!(h.state().view.tab, TableTab::Iptables);
+    assert_eq!(h.state().view.namespace.as_deref(), Some(ns_name.as_str()));
+    assert_eq!(text_with(&h, &[line]), line, "the rule's own line is on screen");
+}

@@ -167,16 +167,12 @@ pub fn next_hop(w: &World, recs: &[Record], i: usize) -> Option<Question> {
 pub fn deciding_rule(w: &World, recs: &[Record], i: usize) -> Option<Question> {
     let r = recs.get(i)?;
     // The first reason that quotes a rule (conntrack's notes and policies quote none).
-    let (note, rule) = r.why.iter().find_map(|y| match y {
-        Why::Netfilter(n) => n.rule.as_ref().map(|rule| (n, rule.text.to_string())),
+    let (ns, note, rule) = r.why.iter().find_map(|y| match y {
+        Why::Netfilter { ns, note } => note.rule.as_ref().map(|rule| (*ns, note, rule.text.to_string())),
         _ => None,
     })?;
     let (table, place, verdict) =
         (note.table.name(), format!("{}/{}", note.table.name(), note.chain), note.what.to_string());
-    let ns = match r.dev {
-        Some(d) => w.dev(d).ns,
-        None => r.ns,
-    };
     let saved = w.netns(ns).nf.save(false);
     let header = format!("*{table}");
     let others: Vec<String> = saved
@@ -281,7 +277,7 @@ mod tests {
         let recs = sim.records();
         let i = recs
             .iter()
-            .position(|r| r.why.iter().any(|y| matches!(y, Why::Netfilter(n) if matches!(n.what, crate::kernel::netfilter::NoteKind::Dnat { .. }))))
+            .position(|r| r.why.iter().any(|y| matches!(y, Why::Netfilter { note: n, .. } if matches!(n.what, crate::kernel::netfilter::NoteKind::Dnat { .. }))))
             .expect("a DNATed packet");
         let q = deciding_rule(&sim.world, recs, i).expect("a question");
         assert_eq!(

@@ -164,7 +164,7 @@ fn every_hop_of_every_lab_has_reasons_of_its_own() {
             assert!(!r.why.is_empty(), "{at}: a hop without a reason");
             let Some(frame) = r.frame.as_deref() else { continue };
             if frame.get(12..14) == Some(&[0x08, 0x06]) {
-                let netfilter = r.why.iter().any(|w| matches!(w, Why::Netfilter(_) | Why::Ipvs(_)));
+                let netfilter = r.why.iter().any(|w| matches!(w, Why::Netfilter { .. } | Why::Ipvs(_)));
                 assert!(!netfilter, "{at}: an ARP frame explained by netfilter or IPVS: {:?}", r.why);
             }
             let Ok(p) = SlicedPacket::from_ethernet(frame) else { continue };

@@ -2,11 +2,39 @@
 //! ICMP/UDP/TCP, VXLAN and the inner frame, DNS, HTTP, MySQL), each field named, the bytes in
 //! hex with the chosen field highlighted, and why the frame went where it went.
 
+use sim_core::World;
+use sim_core::kernel::NsId;
+use sim_core::kernel::netfilter::Table;
 use sim_core::kernel::trace::{Dir, Why};
 use sim_core::wire::dissect::{self, Layer};
 
 use crate::app::View;
 use crate::state::Session;
+
+/// Where a reason sits in the stack, top down, as a packet goes down it: the program that
+/// sent it, the socket layer, routing, netfilter, IPVS, neighbours, then the devices of
+/// layer 2. The inspector lists a hop's reasons in this order; the number beside each is
+/// its place in the order the kernel decided them.
+pub fn why_layer(w: &Why) -> (u8, &'static str) {
+    match w {
+        Why::Sent(_) | Why::App(_) => (0, "L7"),
+        Why::Local(_) => (1, "L4"),
+        Why::Route(_) | Why::LocalRoute { .. } | Why::Forward { .. } => (2, "L3"),
+        Why::Netfilter { .. } => (3, "L3"),
+        Why::Ipvs(_) => (4, "L4"),
+        Why::Neigh { .. } | Why::ArpProbe { .. } | Why::ArpReply { .. } | Why::NeighUpdate { .. } => (5, "L2.5"),
+        Why::FdbHit { .. }
+        | Why::Flood { .. }
+        | Why::BridgeLocal { .. }
+        | Why::HairpinDrop { .. }
+        | Why::Learned { .. } => (6, "L2"),
+        Why::Macvlan { .. } | Why::Vlan { .. } => (7, "L2"),
+        Why::VxlanEncap { .. } | Why::VxlanDecap { .. } | Why::VxlanProxyArp { .. } | Why::VxlanMiss { .. } => {
+            (8, "L2/UDP")
+        }
+        Why::Drop(_) => (9, ""),
+    }
+}
 
 /// The kind of table a reason comes from, as students learn them.
 pub fn why_kind(w: &Why) -> &'static str {
@@ -16,7 +44,7 @@ pub fn why_kind(w: &Why) -> &'static str {
         Why::Route(_) | Why::LocalRoute { .. } => "route",
         Why::Forward { .. } => "forwarding",
         Why::Neigh { .. } | Why::ArpProbe { .. } | Why::ArpReply { .. } | Why::NeighUpdate { .. } => "neighbour (ARP)",
-        Why::Netfilter(_) => "iptables",
+        Why::Netfilter { .. } => "iptables",
         Why::Ipvs(_) => "IPVS",
         Why::VxlanEncap { .. } | Why::VxlanDecap { .. } | Why::VxlanProxyArp { .. } | Why::VxlanMiss { .. } => "VXLAN",
         Why::Macvlan { .. } => "macvlan",
@@ -70,10 +98,40 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     if r.why.is_empty() {
         ui.label("(no decision recorded for this hop)");
     }
-    egui::Grid::new("why-grid").num_columns(2).striped(true).show(ui, |ui| {
-        for y in &r.why {
+    let mut order: Vec<(usize, &Why)> = r.why.iter().enumerate().collect();
+    order.sort_by_key(|(_, y)| why_layer(y).0);
+    egui::Grid::new("why-grid").num_columns(4).striped(true).show(ui, |ui| {
+        for (step, y) in order {
+            ui.label(egui::RichText::new(why_layer(y).1).weak().monospace())
+                .on_hover_text("where in the stack the decision was taken");
+            ui.label(egui::RichText::new(format!("{}", step + 1)).weak())
+                .on_hover_text("the order in which the kernel took this frame's decisions");
             ui.label(egui::RichText::new(why_kind(y)).color(egui::Color32::from_rgb(240, 200, 120)));
-            ui.add(egui::Label::new(egui::RichText::new(y.show(w).to_string()).monospace()).wrap());
+            ui.vertical(|ui| {
+                ui.add(egui::Label::new(egui::RichText::new(y.show(w).to_string()).monospace()).wrap());
+                if let Why::Netfilter { ns, note } = y
+                    && let Some(rule) = &note.rule
+                {
+                    let counters = rule_counters(w, *ns, note.table, &rule.text);
+                    let text = match counters {
+                        Some((p, b)) => {
+                            format!("rule {} of its chain, now [{p}:{b}] packets:bytes: show it", rule.index)
+                        }
+                        None => format!("rule {} of its chain, no longer there: show the rules", rule.index),
+                    };
+                    if ui.link(text).on_hover_text("Show it among the namespace's iptables rules").clicked() {
+                        view.namespace = Some(w.netns(*ns).name.clone());
+                        view.device = None;
+                        view.tab = crate::app::TableTab::Iptables;
+                        view.rule_focus = Some(crate::app::RuleFocus {
+                            ns: w.netns(*ns).name.clone(),
+                            table: note.table.name(),
+                            rule: rule.text.to_string(),
+                            scroll: true,
+                        });
+                    }
+                }
+            });
             ui.end_row();
         }
     });
@@ -142,4 +200,11 @@ fn hex(ui: &mut egui::Ui, frame: &[u8], mark: Option<std::ops::Range<usize>>) {
         job.append("\n", 0.0, fmt(false));
     }
     ui.label(job);
+}
+
+/// A rule's packet and byte counters now, found by its text in its table and chain (the
+/// index a reason keeps is its place when it matched; rules inserted since move it).
+fn rule_counters(w: &World, ns: NsId, table: Table, text: &str) -> Option<(u64, u64)> {
+    let chain = text.strip_prefix("-A ")?.split(' ').next()?;
+    w.netns(ns).nf.rules(table, chain)?.iter().find(|r| r.text() == text).map(|r| r.counters())
 }

@@ -88,8 +88,15 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     } else {
         content(world, director, ns, tab, view.device.as_deref())
     };
+    let focus = view.rule_focus.as_mut().filter(|f| tab == TableTab::Iptables && f.ns == chosen);
     match content {
-        Content::Text(t) => text_area(ui, tab, &t),
+        Content::Text(t) => match focus {
+            Some(f) => {
+                let scroll = std::mem::take(&mut f.scroll);
+                rules_area(ui, &t, f.table, &f.rule, scroll)
+            }
+            None => text_area(ui, tab, &t),
+        },
         Content::Empty(why) => {
             ui.label(egui::RichText::new(why).italics());
         }
@@ -472,6 +479,42 @@ fn inspect_choice(ui: &mut egui::Ui, director: Option<&Director>, ns: &str) -> C
 }
 
 /// Text in a monospace, selectable area that scrolls both ways; one scroll position per tab.
+/// `iptables-save -c` with one rule marked: the rule a reason in the inspector quoted, with
+/// its counters, scrolled to when it was clicked.
+fn rules_area(ui: &mut egui::Ui, text: &str, table: &str, rule: &str, scroll: bool) {
+    let header = format!("*{table}");
+    let mut in_table = false;
+    let mut found = false;
+    egui::ScrollArea::both().id_salt("tables-rules").auto_shrink([false, false]).show(ui, |ui| {
+        for line in text.lines() {
+            if line.starts_with('*') {
+                in_table = line == header;
+            }
+            // `[packets:bytes] -A CHAIN …`
+            let marked = in_table && !found && line.split_once("] ").is_some_and(|(_, r)| r == rule);
+            if marked {
+                found = true;
+                let label = egui::RichText::new(line)
+                    .monospace()
+                    .strong()
+                    .background_color(egui::Color32::from_rgb(90, 70, 20));
+                let resp = ui.add(egui::Label::new(label).extend());
+                if scroll {
+                    // Centred vertically, with the line's start (its counters) in view: a rule
+                    // is often wider than the panel.
+                    let start = egui::Rect::from_min_size(resp.rect.left_top(), egui::vec2(1.0, resp.rect.height()));
+                    ui.scroll_to_rect(start, Some(egui::Align::Center));
+                }
+            } else {
+                ui.add(egui::Label::new(egui::RichText::new(line).monospace()).extend());
+            }
+        }
+    });
+    if !found {
+        ui.label(egui::RichText::new("The rule the reason quoted is no longer in this table.").italics());
+    }
+}
+
 fn text_area(ui: &mut egui::Ui, tab: TableTab, text: &str) {
     egui::ScrollArea::both().id_salt(("tables-text", tab as u8)).auto_shrink([false, false]).show(ui, |ui| {
         ui.add(egui::Label::new(egui::RichText::new(text).monospace()).selectable(true).extend());

@@ -106,7 +106,7 @@ impl<U: Userland> Kernel<U> {
         };
         if self.explaining() {
             for n in &r.notes {
-                self.why.push(Why::Netfilter(n.clone()));
+                self.why.push(Why::Netfilter { ns, note: n.clone() });
             }
         }
         match (r.verdict, r.reject) {

@@ -80,8 +80,9 @@ pub enum Why {
     ArpReply { ip: Ipv4Addr },
     /// A neighbour entry changed state.
     NeighUpdate { ip: Ipv4Addr, mac: Mac, state: &'static str },
-    /// A netfilter rule or policy decided or rewrote something, or conntrack classified.
-    Netfilter(Note),
+    /// A netfilter rule or policy of namespace `ns` decided or rewrote something, or its
+    /// conntrack classified the packet.
+    Netfilter { ns: NsId, note: Note },
     /// An IPVS decision: a new or existing connection, the real server, the reply rewrite.
     Ipvs(IpvsNote),
     /// VXLAN encapsulation toward a remote VTEP.
@@ -372,7 +373,7 @@ impl fmt::Display for Shown<'_> {
             }
             Why::ArpReply { ip } => write!(f, "ARP request for local address {ip} → reply"),
             Why::NeighUpdate { ip, mac, state } => write!(f, "neigh {ip} lladdr {mac} → {state}"),
-            Why::Netfilter(note) => write!(f, "{note}"),
+            Why::Netfilter { note, .. } => write!(f, "{note}"),
             Why::Ipvs(note) => write!(f, "{note}"),
             Why::VxlanEncap { dev, vni, remote, fdb } => {
                 write!(f, "{}: encap vni {vni} → remote VTEP {remote} ({fdb})", n(*dev))
