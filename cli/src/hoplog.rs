@@ -3,19 +3,32 @@
 use std::io::Write;
 
 use sim_core::World;
-use sim_core::kernel::trace::{Dir, Record};
+use sim_core::kernel::DevKind;
+use sim_core::kernel::trace::{Dir, Record, Sent, Why};
 use sim_core::wire::pretty;
 
+/// How much of the run the hop log prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// The programs' lines only (`-q`).
+    Quiet,
+    /// The frames that carry the lesson (`--brief`): see [`shown`].
+    Brief,
+    /// Every frame leaving a device, every drop and delivery (the default).
+    Normal,
+    /// And every arrival (`-v`).
+    Verbose,
+}
+
 pub struct Printer {
-    verbose: bool,
-    quiet: bool,
+    level: Level,
     /// Standard error instead of standard output (which then carries the pcapng).
     to_stderr: bool,
 }
 
 impl Printer {
-    pub fn new(verbose: bool, quiet: bool, to_stderr: bool) -> Self {
-        Printer { verbose, quiet, to_stderr }
+    pub fn new(level: Level, to_stderr: bool) -> Self {
+        Printer { level, to_stderr }
     }
 
     pub fn print(&mut self, w: &World, recs: &[Record]) {
@@ -23,7 +36,7 @@ impl Printer {
             if self.to_stderr { Box::new(std::io::stderr().lock()) } else { Box::new(std::io::stdout().lock()) };
         let mut o = std::io::BufWriter::new(sink);
         for r in recs {
-            if write_line(&mut o, w, r, self.verbose, self.quiet).is_err() {
+            if write_line(&mut o, w, r, self.level).is_err() {
                 std::process::exit(0);
             }
         }
@@ -36,21 +49,33 @@ impl Printer {
 /// Where a reason's line starts: under the time column (14 wide) and three more.
 const INDENT: &str = "                 ";
 
-/// Whether this verbosity shows the record.
-fn shown(r: &Record, verbose: bool, quiet: bool) -> bool {
-    match r.dir {
-        Dir::App => true,
+/// Whether this level shows the record. `Brief` leaves out the housekeeping a lesson does
+/// not need: dockerd's unsolicited ARPs (and the drops of them where no one asked), and, on
+/// a loopback device or at a delivery, whatever iptables and IPVS took no part in (a
+/// program talking to itself over lo; a socket taking a packet). The embedded DNS's
+/// queries over lo stay: their DNAT is the lesson.
+fn shown(w: &World, r: &Record, level: Level) -> bool {
+    match (level, r.dir) {
+        (_, Dir::App) => true,
+        (Level::Quiet, _) => false,
+        (Level::Verbose, _) => true,
+        (_, Dir::Rx) => false,
         // A delivery ends a frame's journey: its last decisions (a REDIRECT, INPUT) are there.
-        Dir::Tx | Dir::Drop | Dir::Deliver => !quiet,
-        Dir::Rx => verbose && !quiet,
+        (Level::Normal, _) => true,
+        (Level::Brief, dir) => {
+            let lo = r.dev.is_some_and(|d| matches!(w.dev(d).kind, DevKind::Loopback));
+            let announced = r.why.iter().any(|y| matches!(y, Why::Sent(Sent::UnsolicitedArp { .. })));
+            let decided = r.why.iter().any(|y| matches!(y, Why::Netfilter { .. } | Why::Ipvs(_)));
+            !announced && (decided || !(lo || dir == Dir::Deliver))
+        }
     }
 }
 
 /// Writes one record's lines, if this verbosity shows it. Decide first, then write straight
 /// into the buffer: a quiet run skips most records, and every line is formatted once, with
 /// no string of its own (the hop log was most of what a traced run cost).
-fn write_line(o: &mut impl Write, w: &World, r: &Record, verbose: bool, quiet: bool) -> std::io::Result<()> {
-    if !shown(r, verbose, quiet) {
+fn write_line(o: &mut impl Write, w: &World, r: &Record, level: Level) -> std::io::Result<()> {
+    if !shown(w, r, level) {
         return Ok(());
     }
     write!(o, "{:>14} #{}", r.time, r.event.0)?;

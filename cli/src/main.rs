@@ -41,9 +41,21 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// How to read the hop log (`netsim run --help`, and README.md).
+const HOP_LOG_LEGEND: &str = "\
+Reading the hop log:
+  0.000004000 #98←96 node1:web/eth0 ▶ 02:42:… > 02:42:…, IP 10.0.0.2.41234 > 10.0.0.5.80: …
+                └ route: 10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.2
+  the simulated time in seconds; #98 the event (pcapng comments name the same number),
+  ←96 the event that caused it; namespace/interface; then
+    ▶ a frame leaving the device     ◀ arriving (-v only)     ✖ dropped there
+    ● delivered to the namespace's own stack                  $ a line a program printed
+  and under it the decisions that produced the frame, in the order they were taken.";
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a scenario and print one line per hop with the reason for it.
+    #[command(after_help = HOP_LOG_LEGEND)]
     Run {
         file: PathBuf,
         /// Seed of the run's RNG (default: the scenario's `seed`).
@@ -61,9 +73,20 @@ enum Cmd {
         /// namespace (`host1:web/eth0`) is looked up once its step has made it.
         #[arg(long, value_delimiter = ',')]
         capture: Option<Vec<String>>,
+        /// With --pcap: each packet once, on the interface where it was first seen (the same
+        /// packet crossing a bridge or a router is not written again), so Wireshark's TCP
+        /// analysis sees no false retransmissions. A VXLAN packet counts as the frame it
+        /// carries.
+        #[arg(long, requires = "pcap")]
+        once: bool,
         /// Also print frames as they arrive on each device, not only as they leave.
-        #[arg(long, short)]
+        #[arg(long, short, conflicts_with_all = ["quiet", "brief"])]
         verbose: bool,
+        /// The frames that carry the lesson, without the housekeeping: no dockerd announcements
+        /// (unsolicited ARP), and loopback traffic and deliveries only where iptables or IPVS
+        /// decided something (the embedded DNS's DNAT over lo stays).
+        #[arg(long, short, conflicts_with = "quiet")]
+        brief: bool,
         /// Print only application output and the summary.
         #[arg(long, short)]
         quiet: bool,
@@ -222,7 +245,13 @@ fn catch_stop_signals() -> Result<()> {
 fn real_main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { file, seed, pcap, capture, backend: Backend::Netns, .. } => {
+        Cmd::Run { file, seed, pcap, capture, once, brief, backend: Backend::Netns, .. } => {
+            if once || brief {
+                return Err(miette!(
+                    help = "leave them out: the kernel run has no hop log and captures with tcpdump's rules",
+                    "--once and --brief are the simulator's; they are not supported with --backend netns"
+                ));
+            }
             if capture.is_some() {
                 return Err(miette!(
                     help = "leave --capture out: the kernel run captures every interface of its namespaces",
@@ -284,8 +313,14 @@ fn real_main() -> Result<()> {
                 );
             }
         }
-        Cmd::Run { file, seed, until, pcap, capture, verbose, quiet, backend: Backend::Sim } => {
-            return run_sim(&file, seed, until, pcap.as_deref(), capture.as_deref(), verbose, quiet);
+        Cmd::Run { file, seed, until, pcap, once, capture, verbose, brief, quiet, backend: Backend::Sim } => {
+            let level = match (quiet, brief, verbose) {
+                (true, _, _) => hoplog::Level::Quiet,
+                (_, true, _) => hoplog::Level::Brief,
+                (_, _, true) => hoplog::Level::Verbose,
+                _ => hoplog::Level::Normal,
+            };
+            return run_sim(&file, seed, until, pcap.as_deref(), once, capture.as_deref(), level);
         }
         Cmd::Plan { file } => {
             let loaded = crate::load(&file)?;
@@ -512,10 +547,11 @@ fn run_sim(
     seed: Option<u64>,
     until: Option<SimTime>,
     pcap: Option<&std::path::Path>,
+    once: bool,
     capture: Option<&[String]>,
-    verbose: bool,
-    quiet: bool,
+    level: hoplog::Level,
 ) -> Result<()> {
+    let quiet = level == hoplog::Level::Quiet;
     if capture.is_some() && pcap.is_none() && quiet {
         return Err(miette!(
             help = "add --pcap FILE to write the captured frames, or drop --quiet to see them in the hop log",
@@ -544,13 +580,13 @@ fn run_sim(
     }
     catch_stop_signals()?;
     let mut writer = match pcap {
-        Some(p) => Some(pcap::Writer::create(p, &sim.world)?),
+        Some(p) => Some(pcap::Writer::create(p, once)?),
         None => None,
     };
     // A quiet run without a capture prints only what the programs print: no hop is kept.
     sim.world.hops = !quiet || writer.is_some();
     let until = until.or(loaded.scenario.until);
-    let mut out = hoplog::Printer::new(verbose, quiet, text_to_stderr());
+    let mut out = hoplog::Printer::new(level, text_to_stderr());
     match loaded.scenario.description.lines().next() {
         Some(d) if !d.trim().is_empty() => outln!("# {} — {d}", loaded.scenario.name),
         _ => outln!("# {}", loaded.scenario.name),

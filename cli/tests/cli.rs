@@ -475,3 +475,100 @@ fn a_benchmark_larger_than_a_bridge_takes_is_refused_with_the_reason() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("N=1023 P=1 sent=1023 delivered=1023"), "{text}");
 }
+
+fn scenario_path(rel: &str) -> String {
+    format!("{}/../scenarios/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Distinct values of one tshark field over a capture.
+fn distinct(pcap: &std::path::Path, filter: &str, field: &str) -> std::collections::BTreeSet<String> {
+    common::tshark(pcap, &["-Y", filter, "-T", "fields", "-e", field]).lines().map(str::to_string).collect()
+}
+
+/// `--pcap --once` writes each packet where it was first seen: Wireshark's TCP analysis,
+/// which flags the later copies of a full capture as retransmissions, flags none, and every
+/// HTTP request, MySQL query and DNS question of the full capture is still there, first on
+/// the interface where the full capture shows it first.
+#[test]
+fn a_capture_with_each_packet_once_has_no_false_retransmissions() {
+    let lab = scenario_path("swarm-webapp-mysql.ron");
+    let (full, once) = (common::scratch("full.pcapng"), common::scratch("once.pcapng"));
+    for (pcap, extra) in [(&full, None), (&once, Some("--once"))] {
+        let mut args = vec!["run", lab.as_str(), "-q", "--pcap", pcap.to_str().expect("utf-8 path")];
+        args.extend(extra);
+        let out = common::netsim(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let retrans = "tcp.analysis.retransmission || tcp.analysis.spurious_retransmission || tcp.analysis.out_of_order";
+    let count = |p: &std::path::Path, f: &str| common::tshark(p, &["-Y", f]).lines().count();
+    assert!(count(&full, retrans) > 0, "the full capture has copies Wireshark takes for retransmissions");
+    assert_eq!(count(&once, retrans), 0, "{}", common::tshark(&once, &["-Y", retrans]));
+    assert!(count(&once, "frame") * 2 < count(&full, "frame"));
+    for (filter, field) in
+        [("http.request", "http.request.uri"), ("mysql.query", "mysql.query"), ("dns", "dns.qry.name")]
+    {
+        let (a, b) = (distinct(&full, filter, field), distinct(&once, filter, field));
+        assert!(!a.is_empty() && a == b, "{field}: {a:?} vs {b:?}");
+    }
+    // The POST's first sighting: the same interface in both.
+    let first = |p: &std::path::Path| {
+        common::tshark(p, &["-Y", "http.request.method == \"POST\"", "-T", "fields", "-e", "frame.interface_name"])
+            .lines()
+            .next()
+            .map(str::to_string)
+    };
+    assert_eq!(first(&once), first(&full));
+    // NAT makes the POST a packet of another connection (DNAT, IPVS): once in each, never
+    // twice in one.
+    let posts = common::tshark(
+        &once,
+        &[
+            "-Y",
+            "http.request.method == \"POST\"",
+            "-T",
+            "fields",
+            "-e",
+            "ip.src",
+            "-e",
+            "ip.dst",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "tcp.dstport",
+        ],
+    );
+    let tuples: std::collections::BTreeSet<&str> = posts.lines().collect();
+    assert!(!tuples.is_empty() && tuples.len() == posts.lines().count(), "{posts}");
+}
+
+/// `--brief` keeps the frames that carry the lesson: every NAT, IPVS and VXLAN decision of the
+/// full hop log, and none of dockerd's announcements.
+#[test]
+fn the_brief_hop_log_keeps_the_decisions_and_drops_the_housekeeping() {
+    let run = |lab: &str, level: Option<&str>| {
+        let lab = scenario_path(lab);
+        let mut args = vec!["run", lab.as_str()];
+        args.extend(level);
+        let out = common::netsim(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let records =
+        |text: &str| text.lines().filter(|l| l.contains(" ▶ ") || l.contains(" ● ") || l.contains(" ✖ ")).count();
+    for lab in ["swarm-webapp-mysql.ron", "docker/swarm-overlay-vip.ron", "docker/published-ports.ron"] {
+        let (full, brief) = (run(lab, None), run(lab, Some("--brief")));
+        let decisions = |text: &str| -> Vec<String> {
+            let mut v: Vec<String> = text
+                .lines()
+                .filter(|l| l.contains("DNAT") || l.contains("IPVS") || l.contains("encap vni"))
+                .map(str::to_string)
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(decisions(&full), decisions(&brief), "{lab}");
+        assert!(!brief.contains("unsolicited ARP"), "{lab}");
+        assert!(records(&brief) < records(&full), "{lab}");
+    }
+    assert!(run("docker/swarm-overlay-vip.ron", None).contains("unsolicited ARP"));
+}
