@@ -61,6 +61,10 @@ pub struct TcpConn {
     pub rcv_wnd: u32,
     /// An active opener closes only after the peer has answered (as curl does).
     pub await_reply: bool,
+    /// The acknowledgement number the last segment sent carried: an ACK that is due goes
+    /// with any segment, so none is sent on its own for what was acknowledged already
+    /// (`tcp_event_ack_sent` clears the pending ACK).
+    pub ack_sent: Option<u32>,
 }
 
 /// Linux's TCP defaults as a current kernel sends them (docs/linux-model.md, *TCP defaults*).
@@ -118,6 +122,7 @@ impl<U: Userland> Kernel<U> {
             syn_retries: 0,
             rcv_wnd: SYN_WINDOW as u32,
             await_reply: true,
+            ack_sent: None,
         };
         self.netns_mut(ns).tcp.insert(key, conn);
         self.app_log(ns, || format!("tcp connect {src}:{sport} → {dst}:{dport}"));
@@ -187,6 +192,9 @@ impl<U: Userland> Kernel<U> {
         let id = match self.netns_mut(ns).tcp.get_mut(&key) {
             Some(c) => {
                 c.ip_id = c.ip_id.wrapping_add(1);
+                if t.ackf {
+                    c.ack_sent = Some(t.ack);
+                }
                 c.ip_id
             }
             None => 0,
@@ -284,7 +292,7 @@ impl<U: Userland> Kernel<U> {
             self.tcp_emit(ns, key, &t, &[]);
             return;
         }
-        if must_ack {
+        if must_ack && c.ack_sent != Some(c.rcv_nxt) {
             let t = self.tcp_segment(c, key);
             self.tcp_emit(ns, key, &t, &[]);
         }
@@ -355,6 +363,7 @@ impl<U: Userland> Kernel<U> {
             syn_retries: 0,
             rcv_wnd: SYNACK_WINDOW as u32,
             await_reply: false,
+            ack_sent: None,
         };
         let t = TcpRepr {
             sport: key.local.1,
