@@ -127,11 +127,14 @@ pub fn compile_for(era: Era, plan: &mut Plan, host: &str, networks: &[BridgeNetw
         plan.addresses.push(AddrPlan { ns: host.into(), dev: br.clone(), addr: Ipv4Net::new(n.gateway, n.subnet.len) });
     }
 
+    // The namespaces the plan has: looked up once per endpoint, so a daemon of N containers
+    // compiles in N steps, not N² (every `docker run` compiles the daemon again).
+    let mut have: crate::kernel::Set<String> = plan.namespaces.iter().map(|ns| ns.name.clone()).collect();
     for e in endpoints {
         let n = &networks[e.network];
         let br = &n.device;
         // A sandbox on several networks is one namespace with several interfaces.
-        if !plan.namespaces.iter().any(|ns| ns.name == e.sandbox) {
+        if have.insert(e.sandbox.clone()) {
             plan.namespaces.push(NsPlan {
                 name: e.sandbox.clone(),
                 lo_up: true,

@@ -1092,6 +1092,7 @@ impl Engine {
     /// (*macvlan and ipvlan*); `eth0.10` parents are 802.1Q links Docker makes on the host.
     fn plan_macvlan(&self, plan: &mut Plan) {
         use crate::plan::{AddrPlan, Link, RoutePlan};
+        let mut have: crate::kernel::Set<String> = plan.namespaces.iter().map(|ns| ns.name.clone()).collect();
         for n in self.networks.iter().filter(|n| n.driver == NetworkDriver::Macvlan) {
             let (Some(parent), Some(pool)) = (&n.parent, n.pool) else { continue };
             if let Some((base, vid)) = parent.split_once('.')
@@ -1109,7 +1110,7 @@ impl Engine {
             for c in self.containers.iter().filter(|c| c.mode == SandboxMode::Own) {
                 let Some(e) = c.endpoints.iter().find(|e| e.network == n.name) else { continue };
                 let ns = self.sandbox_ns(c);
-                if !plan.namespaces.iter().any(|p| p.name == ns) {
+                if have.insert(ns.clone()) {
                     plan.namespaces.push(NsPlan {
                         name: ns.clone(),
                         lo_up: true,
@@ -1546,16 +1547,20 @@ pub fn app_traffic(
 /// The sandbox's redirect of 127.0.0.11:53 to dockerd's sockets, as `iptables-save` shows it
 /// in a container (LN/resolver_unix.go setupIptablesNAT).
 pub(crate) fn embedded_dns_rules(plan: &mut Plan, ns: &str, (uport, tport): (u16, u16)) {
-    let dns = super::EMBEDDED_DNS;
+    // Joined from pieces rather than formatted: every `docker run` compiles these again for
+    // each container of the daemon (the text is the same as `format!` would make).
+    let dns = super::EMBEDDED_DNS.to_string();
+    let (u, t) = (uport.to_string(), tport.to_string());
+    let d32 = [dns.as_str(), "/32"].concat();
     for rule in [
         "-N DOCKER_OUTPUT".to_string(),
         "-N DOCKER_POSTROUTING".to_string(),
-        format!("-A OUTPUT -d {dns}/32 -j DOCKER_OUTPUT"),
-        format!("-A POSTROUTING -d {dns}/32 -j DOCKER_POSTROUTING"),
-        format!("-A DOCKER_OUTPUT -d {dns}/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination {dns}:{tport}"),
-        format!("-A DOCKER_OUTPUT -d {dns}/32 -p udp -m udp --dport 53 -j DNAT --to-destination {dns}:{uport}"),
-        format!("-A DOCKER_POSTROUTING -s {dns}/32 -p tcp -m tcp --sport {tport} -j SNAT --to-source :53"),
-        format!("-A DOCKER_POSTROUTING -s {dns}/32 -p udp -m udp --sport {uport} -j SNAT --to-source :53"),
+        ["-A OUTPUT -d ", &d32, " -j DOCKER_OUTPUT"].concat(),
+        ["-A POSTROUTING -d ", &d32, " -j DOCKER_POSTROUTING"].concat(),
+        ["-A DOCKER_OUTPUT -d ", &d32, " -p tcp -m tcp --dport 53 -j DNAT --to-destination ", &dns, ":", &t].concat(),
+        ["-A DOCKER_OUTPUT -d ", &d32, " -p udp -m udp --dport 53 -j DNAT --to-destination ", &dns, ":", &u].concat(),
+        ["-A DOCKER_POSTROUTING -s ", &d32, " -p tcp -m tcp --sport ", &t, " -j SNAT --to-source :53"].concat(),
+        ["-A DOCKER_POSTROUTING -s ", &d32, " -p udp -m udp --sport ", &u, " -j SNAT --to-source :53"].concat(),
     ] {
         plan.iptables.push(crate::plan::IptablesPlan { ns: ns.to_string(), table: "nat".into(), rule });
     }
