@@ -339,6 +339,10 @@ impl Sim {
                 w.tcp_syn_timer(ns, key, tries);
                 EventKind::TcpTimer
             }
+            Queued::Kernel(Event::TcpDelAck { ns, key }) => {
+                w.tcp_delack_timer(ns, key);
+                EventKind::TcpTimer
+            }
             Queued::Kernel(Event::App { app, tag }) => {
                 Programs::timer(w, app, tag);
                 EventKind::AppTimer(app)

@@ -79,6 +79,8 @@ pub enum Event {
     Neigh { ns: NsId, dev: DevId, ip: Ipv4Addr, epoch: u32 },
     /// A TCP connection's SYN retransmission timer (armed after `tries` retransmissions).
     TcpSyn { ns: NsId, key: tcp::TcpKey, tries: u8 },
+    /// A TCP connection's delayed-ACK timer.
+    TcpDelAck { ns: NsId, key: tcp::TcpKey },
     /// A timer a program set (`Kernel::set_timer`): handed to `Userland::timer`.
     App { app: usize, tag: u32 },
 }

@@ -65,19 +65,49 @@ pub struct TcpConn {
     /// with any segment, so none is sent on its own for what was acknowledged already
     /// (`tcp_event_ack_sent` clears the pending ACK).
     pub ack_sent: Option<u32>,
+    /// When data last arrived (`icsk_ack.lrcvtime`): data sent within `ATO` of it is an
+    /// answer, which counts towards interactive ("ping-pong") mode.
+    pub lrcvtime: Option<SimTime>,
+    /// Answers sent so far (`icsk_ack.pingpong`): from `PINGPONG_THRESH` on, data is
+    /// acknowledged with a delay (the answer usually carries the ACK), before that at once.
+    pub pingpong: u8,
+    /// The delayed-ACK timer is running.
+    pub delack: bool,
 }
 
 /// Linux's TCP defaults as a current kernel sends them (docs/linux-model.md, *TCP defaults*).
-const SYN_WINDOW: u16 = 64240;
-const SYNACK_WINDOW: u16 = 65160;
-/// Receive windows once established, as this kernel advertises them (63 and 64 with wscale
-/// 10: 64512 for the active opener, 65536 for the passive side).
-const ACTIVE_WND: u32 = 64512;
-const PASSIVE_WND: u32 = 65536;
 const WSCALE: u8 = 10;
+/// The receive space a new socket offers (`tcp_rmem[1]` 131072 with `tcp_adv_win_scale` 1).
+const RCV_SPACE: u32 = 65536;
+/// The timestamp option's 12 bytes, which a SYN-ACK's window leaves out of the MSS.
+const TCPOLEN_TSTAMP_ALIGNED: u16 = 12;
+
+/// The window a SYN or SYN-ACK offers (`tcp_select_initial_window`): the receive space
+/// rounded down to whole segments, at most 65535 (the window field before scaling). 64240
+/// (44 × 1460) on a SYN over Ethernet, 65160 (45 × 1448) on its SYN-ACK, 65495 and 65483
+/// over lo (MSS 65495).
+fn initial_window(mss: u16) -> u32 {
+    let mss = u32::from(mss).max(1);
+    let space = if RCV_SPACE > mss { RCV_SPACE / mss * mss } else { RCV_SPACE };
+    space.min(u32::from(u16::MAX))
+}
+
+/// The window once established: the initial one rounded up to the window scale
+/// (`tcp_select_window`'s ALIGN), so 64240 is advertised as 63 × 1024 and 65160 as 64 × 1024.
+fn established_window(initial: u32) -> u32 {
+    initial.div_ceil(1 << WSCALE) << WSCALE
+}
 const INIT_CWND: u32 = 10;
 const SYN_RETRIES: u8 = 6;
 const TCP_FIN_TIMEOUT: SimTime = SimTime::from_secs(60);
+/// The delayed-ACK timeout (`TCP_ATO_MIN`, HZ/25, include/net/tcp.h) and the answers after
+/// which a connection is interactive (`TCP_PINGPONG_THRESH`, include/net/inet_connection_sock.h).
+/// The kernel's captures agree with a threshold of one: each side's first data is ACKed at
+/// once, and once a side has answered within `ATO`, its next answer carries the ACK
+/// (`traces/kernel/docker/webapp-mysql-bridge.pcapng`, the MySQL conversations;
+/// `traces/kernel/linux/bridge-two-namespaces.pcapng`, HTTP).
+const ATO: SimTime = SimTime::from_millis(40);
+const PINGPONG_THRESH: u8 = 1;
 
 impl<U: Userland> Kernel<U> {
     /// connect(2) for `owner` to `dst:dport`: a local port as Linux picks one, the SYN sent.
@@ -120,9 +150,12 @@ impl<U: Userland> Kernel<U> {
             ip_id: self.rng.next_u32() as u16,
             rx_bytes: 0,
             syn_retries: 0,
-            rcv_wnd: SYN_WINDOW as u32,
+            rcv_wnd: initial_window(self.tcp_mss(ns, dst)),
             await_reply: true,
             ack_sent: None,
+            lrcvtime: None,
+            pingpong: 0,
+            delack: false,
         };
         self.netns_mut(ns).tcp.insert(key, conn);
         self.app_log(ns, || format!("tcp connect {src}:{sport} → {dst}:{dport}"));
@@ -137,7 +170,7 @@ impl<U: Userland> Kernel<U> {
             dport: key.remote.1,
             seq: c.iss,
             syn: true,
-            window: SYN_WINDOW,
+            window: c.rcv_wnd as u16,
             mss: Some(self.tcp_mss(ns, key.remote.0)),
             sack_perm: true,
             ts: Some((self.tcp_ts(c), 0)),
@@ -177,7 +210,9 @@ impl<U: Userland> Kernel<U> {
     fn tcp_mss(&self, ns: NsId, dst: Ipv4Addr) -> u16 {
         let mtu = match self.route_output(ns, dst, None) {
             Some((crate::kernel::l3::OutRoute::Main(i), _)) => self.dev(self.netns(ns).routes[i].dev).mtu,
-            _ => defaults::MTU,
+            // The local table's route: lo's MTU (65536), so MSS 65495 to a local address.
+            Some((crate::kernel::l3::OutRoute::Local(lo), _)) => self.dev(lo).mtu,
+            None => defaults::MTU,
         };
         mtu.clamp(68, 65535).saturating_sub(40) as u16
     }
@@ -267,9 +302,14 @@ impl<U: Userland> Kernel<U> {
             let mut t = self.tcp_segment(c, key);
             t.psh = n == unsent;
             let payload = c.sndbuf[c.sent..c.sent + n].to_vec();
+            let now = self.now;
             if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
                 c.sent += n;
                 c.snd_nxt = c.snd_nxt.wrapping_add(n as u32);
+                // tcp_event_data_sent: an answer within ATO of the last data received.
+                if c.lrcvtime.is_some_and(|t| now < t + ATO) {
+                    c.pingpong = c.pingpong.saturating_add(1);
+                }
             }
             self.tcp_emit(ns, key, &t, &payload);
             must_ack = false;
@@ -361,9 +401,14 @@ impl<U: Userland> Kernel<U> {
             ip_id: self.rng.next_u32() as u16,
             rx_bytes: 0,
             syn_retries: 0,
-            rcv_wnd: SYNACK_WINDOW as u32,
+            rcv_wnd: initial_window(
+                self.tcp_mss(ns, key.remote.0) - if syn.ts.is_some() { TCPOLEN_TSTAMP_ALIGNED } else { 0 },
+            ),
             await_reply: false,
             ack_sent: None,
+            lrcvtime: None,
+            pingpong: 0,
+            delack: false,
         };
         let t = TcpRepr {
             sport: key.local.1,
@@ -372,7 +417,7 @@ impl<U: Userland> Kernel<U> {
             ack: c.rcv_nxt,
             syn: true,
             ackf: true,
-            window: SYNACK_WINDOW,
+            window: c.rcv_wnd as u16,
             mss: Some(self.tcp_mss(ns, key.remote.0)),
             sack_perm: syn.sack_perm,
             ts: c.ts_ok.then(|| (self.tcp_ts(&c), c.ts_recent)),
@@ -390,6 +435,27 @@ impl<U: Userland> Kernel<U> {
         if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
             c.ip_id = ip_id;
         }
+    }
+
+    /// Starts the delayed-ACK timer unless it runs (`inet_csk_reset_xmit_timer(ICSK_TIME_DACK)`).
+    fn tcp_delack_arm(&mut self, ns: NsId, key: TcpKey) {
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        if !std::mem::replace(&mut c.delack, true) {
+            self.schedule(ATO, Event::TcpDelAck { ns, key });
+        }
+    }
+
+    /// The delayed-ACK timer (`tcp_delack_timer_handler`): the ACK no answer carried goes now,
+    /// and a connection that was interactive is no longer.
+    pub(crate) fn tcp_delack_timer(&mut self, ns: NsId, key: TcpKey) {
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        c.delack = false;
+        if c.ack_sent == Some(c.rcv_nxt) {
+            return;
+        }
+        c.pingpong = 0;
+        let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
+        self.tcp_emit(ns, key, &t, &[]);
     }
 
     fn tcp_input(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr, payload: &[u8]) {
@@ -413,7 +479,7 @@ impl<U: Userland> Kernel<U> {
                 return;
             }
             c.state = TcpState::Established;
-            c.rcv_wnd = ACTIVE_WND;
+            c.rcv_wnd = established_window(c.rcv_wnd);
             c.snd_una = seg.ack;
             c.rcv_nxt = seg.seq.wrapping_add(1);
             c.peer_wscale = seg.wscale.unwrap_or(0);
@@ -423,7 +489,12 @@ impl<U: Userland> Kernel<U> {
             self.app_log(ns, || {
                 format!("tcp {}:{} → {}:{}: connected", key.local.0, key.local.1, key.remote.0, key.remote.1)
             });
-            return self.tcp_output(ns, key, true);
+            // The handshake's last ACK goes by itself (tcp_send_ack from
+            // tcp_rcv_synsent_state_process); what the program wrote follows once connect()
+            // has returned.
+            let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
+            self.tcp_emit(ns, key, &t, &[]);
+            return self.tcp_output(ns, key, false);
         }
         // ACK processing.
         if seg.ackf {
@@ -438,7 +509,7 @@ impl<U: Userland> Kernel<U> {
                 let mut data_acked = acked as usize;
                 if c.state == TcpState::SynRecv && acked > 0 {
                     c.state = TcpState::Established;
-                    c.rcv_wnd = PASSIVE_WND;
+                    c.rcv_wnd = established_window(c.rcv_wnd);
                     data_acked -= 1;
                 }
                 let fin_acked = c.fin_sent && seg.ack == c.snd_nxt;
@@ -467,16 +538,29 @@ impl<U: Userland> Kernel<U> {
                 }
             }
         }
+        let now = self.now;
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
         let mut must_ack = false;
+        let mut quick_ack = false;
+        let mut delay_ack = false;
         let mut got = Vec::new();
         if !payload.is_empty() {
             if seg.seq == c.rcv_nxt {
                 c.rcv_nxt = c.rcv_nxt.wrapping_add(payload.len() as u32);
                 c.rx_bytes += payload.len() as u64;
+                c.lrcvtime = Some(now);
                 got = payload.to_vec();
+                // __tcp_ack_snd_check: at once in quick-ACK mode, else with a delay that an
+                // answer written meanwhile ends by carrying the ACK.
+                if c.pingpong < PINGPONG_THRESH {
+                    quick_ack = true;
+                } else {
+                    delay_ack = true;
+                }
+            } else {
+                // Out of order or a repeat: a duplicate ACK at once.
+                must_ack = true;
             }
-            must_ack = true;
         }
         let mut peer_closed = false;
         if seg.fin && seg.seq.wrapping_add(payload.len() as u32) == c.rcv_nxt {
@@ -491,6 +575,13 @@ impl<U: Userland> Kernel<U> {
             };
         }
         let state = c.state;
+        if quick_ack && !peer_closed {
+            let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
+            self.tcp_emit(ns, key, &t, &[]);
+        }
+        if delay_ack {
+            self.tcp_delack_arm(ns, key);
+        }
         if !got.is_empty() {
             let text = printable(&got);
             self.app_log(ns, || {
