@@ -46,8 +46,9 @@ const HOP_LOG_LEGEND: &str = "\
 Reading the hop log:
   0.000004000 #98←96 node1:web/eth0 ▶ 02:42:… > 02:42:…, IP 10.0.0.2.41234 > 10.0.0.5.80: …
                 └ route: 10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.2
-  the simulated time in seconds; #98 the event (pcapng comments name the same number),
-  ←96 the event that caused it; namespace/interface; then
+  the simulated time in seconds; #98 the event, numbered from 1 as events run (the same
+  number in pcapng comments and in netsim-gui, `--at 98`), ←96 the event that caused it;
+  namespace/interface; then
     ▶ a frame leaving the device     ◀ arriving (-v only)     ✖ dropped there
     ● delivered to the namespace's own stack                  $ a line a program printed
   and under it the decisions that produced the frame, in the order they were taken.";
