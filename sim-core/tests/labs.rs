@@ -176,3 +176,23 @@ fn every_hop_of_every_lab_has_reasons_of_its_own() {
     }
     assert!(hops > 1000, "{hops} hops in {} labs", files.len());
 }
+
+/// An event's number is its place in the run: the n-th event to run is #n, every record it
+/// leaves says so, and a cause is always an event that ran before. The GUI's timeline counts
+/// events run (`Sim::events_run`), so `--at n`, the top bar, the inspector, the hop log and the
+/// capture's comments all mean the same event.
+#[test]
+fn events_are_numbered_in_the_order_they_run() {
+    let path = format!("{}/../scenarios/swarm-webapp-mysql.ron", env!("CARGO_MANIFEST_DIR"));
+    let l = Loaded::from_file(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = l.build(None).unwrap_or_else(|e| panic!("{e}"));
+    let mut n = 0;
+    while let Some(o) = sim.step() {
+        n += 1;
+        assert_eq!((o.id.0, sim.events_run), (n, n));
+        assert!(o.cause.is_none_or(|c| c.0 < n), "event {n} caused by {:?}", o.cause);
+        let recs = &sim.records()[o.records.clone()];
+        assert!(recs.iter().all(|r| r.event.0 == n && r.cause == o.cause), "records of event {n}");
+    }
+    assert!(n > 300, "{n} events");
+}
