@@ -3,8 +3,7 @@
 use std::io::Write;
 
 use sim_core::World;
-use sim_core::kernel::DevKind;
-use sim_core::kernel::trace::{Dir, Record, Sent, Why};
+use sim_core::kernel::trace::{Dir, Record};
 use sim_core::wire::pretty;
 
 /// How much of the run the hop log prints.
@@ -49,11 +48,8 @@ impl Printer {
 /// Where a reason's line starts: under the time column (14 wide) and three more.
 const INDENT: &str = "                 ";
 
-/// Whether this level shows the record. `Brief` leaves out the housekeeping a lesson does
-/// not need: dockerd's unsolicited ARPs (and the drops of them where no one asked), and, on
-/// a loopback device or at a delivery, whatever iptables and IPVS took no part in (a
-/// program talking to itself over lo; a socket taking a packet). The embedded DNS's
-/// queries over lo stay: their DNAT is the lesson.
+/// Whether this level shows the record: `Brief` leaves out what `World::housekeeping` calls
+/// housekeeping.
 fn shown(w: &World, r: &Record, level: Level) -> bool {
     match (level, r.dir) {
         (_, Dir::App) => true,
@@ -62,12 +58,7 @@ fn shown(w: &World, r: &Record, level: Level) -> bool {
         (_, Dir::Rx) => false,
         // A delivery ends a frame's journey: its last decisions (a REDIRECT, INPUT) are there.
         (Level::Normal, _) => true,
-        (Level::Brief, dir) => {
-            let lo = r.dev.is_some_and(|d| matches!(w.dev(d).kind, DevKind::Loopback));
-            let announced = r.why.iter().any(|y| matches!(y, Why::Sent(Sent::UnsolicitedArp { .. })));
-            let decided = r.why.iter().any(|y| matches!(y, Why::Netfilter { .. } | Why::Ipvs(_)));
-            !announced && (decided || !(lo || dir == Dir::Deliver))
-        }
+        (Level::Brief, _) => !w.housekeeping(r),
     }
 }
 

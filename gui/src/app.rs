@@ -23,6 +23,8 @@ pub struct EventFilter {
     pub device: String,
     /// Also list arrivals (Rx), not only frames leaving a device, drops and deliveries.
     pub arrivals: bool,
+    /// Leave out the housekeeping, as `netsim run --brief` does (`World::housekeeping`).
+    pub lesson_only: bool,
 }
 
 /// Which table the device-tables panel shows.

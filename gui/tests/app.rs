@@ -262,3 +262,38 @@ fn a_simulator_panic_is_shown_in_the_window_not_a_crash() {
     let f = s.fault.clone().expect("the fault stays");
     assert_eq!(s.position() + 1, f.at_events, "{f}");
 }
+
+/// "lesson only" hides the housekeeping `netsim run --brief` leaves out: dockerd's unsolicited
+/// ARPs, and loopback traffic and deliveries that no iptables or IPVS decision touched.
+#[test]
+fn lesson_only_hides_the_housekeeping() {
+    let mut h = harness(NetsimApp::open(&scenario("scenarios/docker/default-vs-user-bridge.ron")));
+    h.state_mut().session.as_mut().unwrap().run_to_end();
+    h.run_steps(2);
+    let (all, total) = records_shown(&h);
+    // Counted from the records' own words: what the list keeps with "lesson only" on.
+    let kept = {
+        let s = h.state().session.as_ref().unwrap();
+        let w = &s.sim.world;
+        s.sim
+            .records()
+            .iter()
+            .filter(|r| {
+                let text: Vec<String> = r.why.iter().map(|y| y.show(w).to_string()).collect();
+                let decided =
+                    text.iter().any(|t| t.starts_with("filter/") || t.starts_with("nat/") || t.starts_with("IPVS"))
+                        || r.why.iter().any(|y| matches!(y, sim_core::kernel::trace::Why::Netfilter { .. }));
+                let lo = r.dev.is_some_and(|d| w.dev(d).name == "lo");
+                let announced = text.iter().any(|t| t.contains("unsolicited ARP"));
+                let deliver = r.dir == sim_core::kernel::trace::Dir::Deliver;
+                r.dir != sim_core::kernel::trace::Dir::Rx && !announced && (decided || !(lo || deliver))
+            })
+            .count()
+    };
+    h.get_by_label("lesson only").click();
+    h.run_steps(2);
+    let (lesson, total2) = records_shown(&h);
+    assert_eq!(total, total2);
+    assert!(lesson < all, "{lesson} of {all}");
+    assert_eq!(lesson, kept);
+}

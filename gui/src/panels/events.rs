@@ -24,6 +24,8 @@ pub struct Row {
     pub line: String,
     /// Every layer's name (outer and inner frames): what the protocol filter matches.
     pub protocols: Vec<String>,
+    /// What "lesson only" leaves out (`World::housekeeping`).
+    pub housekeeping: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -66,13 +68,13 @@ fn row(world: &World, r: &Record) -> Row {
     let line = format!("{:>12} {place} {dir} {what}", r.time.to_string());
     let protocols =
         r.frame.as_deref().map(|f| dissect::dissect(f).into_iter().map(|l| l.name).collect()).unwrap_or_default();
-    Row { event: r.event.0, dir: r.dir, ns, place, line, protocols }
+    Row { event: r.event.0, dir: r.dir, ns, place, line, protocols, housekeeping: world.housekeeping(r) }
 }
 
 /// Whether a row passes the filter. Arrivals are listed only on request: every hop is
 /// already one line as it leaves its device.
 pub fn matches(row: &Row, f: &EventFilter) -> bool {
-    if row.dir == Dir::Rx && !f.arrivals {
+    if (row.dir == Dir::Rx && !f.arrivals) || (f.lesson_only && row.housekeeping) {
         return false;
     }
     if !f.protocol.is_empty() && !row.protocols.iter().any(|p| p == &f.protocol) {
@@ -161,5 +163,9 @@ fn filters(ui: &mut egui::Ui, f: &mut EventFilter) {
         let l = ui.label("Device");
         ui.add(egui::TextEdit::singleline(&mut f.device).desired_width(70.0)).labelled_by(l.id);
         ui.checkbox(&mut f.arrivals, "arrivals");
+        ui.checkbox(&mut f.lesson_only, "lesson only").on_hover_text(
+            "Leave out the housekeeping (netsim run --brief): dockerd's unsolicited ARPs, and loopback traffic \
+             and deliveries no iptables or IPVS decision touched",
+        );
     });
 }

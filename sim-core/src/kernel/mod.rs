@@ -451,6 +451,17 @@ impl<U: Userland> Kernel<U> {
         self.capture.as_ref().is_none_or(|c| c.contains(&dev))
     }
 
+    /// Whether a record is housekeeping a lesson can leave out (`netsim run --brief`, the
+    /// GUI's "lesson only"): dockerd's unsolicited ARPs (and their drops), and loopback
+    /// traffic and deliveries that no iptables or IPVS decision touched. The embedded DNS's
+    /// DNAT over lo is a decision, so its queries stay.
+    pub fn housekeeping(&self, r: &Record) -> bool {
+        let announced = r.why.iter().any(|y| matches!(y, Why::Sent(trace::Sent::UnsolicitedArp { .. })));
+        let decided = r.why.iter().any(|y| matches!(y, Why::Netfilter { .. } | Why::Ipvs(_)));
+        let lo = r.dev.and_then(|d| self.devs.get(d.0 as usize)).is_some_and(|d| matches!(d.kind, DevKind::Loopback));
+        announced || (!decided && (lo || r.dir == Dir::Deliver))
+    }
+
     pub(crate) fn record(&mut self, ns: NsId, dev: Option<DevId>, dir: Dir, frame: Option<&[u8]>) {
         if !self.trace || (!self.hops && dir != Dir::App) {
             return;
