@@ -297,3 +297,28 @@ fn lesson_only_hides_the_housekeeping() {
     assert!(lesson < all, "{lesson} of {all}");
     assert_eq!(lesson, kept);
 }
+
+/// The text filter finds frames by what they carry, not only by their summary line: the
+/// MySQL INSERT of the tutorial is in frames on both nodes (and inside VXLAN between them).
+#[test]
+fn the_text_filter_searches_payloads() {
+    let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
+    h.state_mut().session.as_mut().unwrap().run_to_end();
+    h.state_mut().view.filter.text = "insert into".into();
+    h.run_steps(2);
+    let s = h.state().session.as_ref().unwrap();
+    let rows = h.state().view.rows.clone();
+    let frames: Vec<String> = (0..s.sim.records().len())
+        .filter(|&i| s.sim.records()[i].frame.is_some())
+        .filter(|&i| netsim_gui::panels::events::matches(&rows.rows()[i], &h.state().view.filter))
+        .map(|i| rows.rows()[i].place.clone())
+        .collect();
+    assert!(
+        frames.iter().any(|p| p.starts_with("node1:")) && frames.iter().any(|p| p.starts_with("node2:")),
+        "{frames:?}"
+    );
+    assert!(
+        frames.iter().any(|p| p.ends_with("/eth0") && p.starts_with("node1/")),
+        "the VXLAN packet on node1's eth0: {frames:?}"
+    );
+}

@@ -11,6 +11,10 @@ use crate::state::Session;
 /// The protocols the filter offers, as the inspector names their layers.
 pub const PROTOCOLS: [&str; 9] = ["ARP", "ICMP", "IPv4", "UDP", "TCP", "VXLAN", "DNS", "HTTP", "MySQL"];
 
+/// How much of a frame the text filter searches: headers and the start of any payload a lab
+/// sends, at a kilobyte a row.
+const SEARCHED: usize = 1024;
+
 /// One record as the list shows it, made once: dissecting every frame every frame would not
 /// keep 60 fps.
 #[derive(Clone, Debug)]
@@ -26,6 +30,10 @@ pub struct Row {
     pub protocols: Vec<String>,
     /// What "lesson only" leaves out (`World::housekeeping`).
     pub housekeeping: bool,
+    /// The frame's printable bytes, lower-cased, its first `SEARCHED` bytes: the text filter
+    /// searches payloads too (an HTTP form, a DNS name, a MySQL query, inside VXLAN as well),
+    /// as Wireshark's `frame contains` does.
+    pub bytes: String,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -34,6 +42,11 @@ pub struct RowCache {
 }
 
 impl RowCache {
+    /// The rows made so far, one per record.
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
     /// The rows of the records so far; rows of records that changed are made again.
     pub fn update(&mut self, sim: &Sim) -> &[Row] {
         let (world, recs) = (&sim.world, sim.records());
@@ -68,7 +81,17 @@ fn row(world: &World, r: &Record) -> Row {
     let line = format!("{:>12} {place} {dir} {what}", r.time.to_string());
     let protocols =
         r.frame.as_deref().map(|f| dissect::dissect(f).into_iter().map(|l| l.name).collect()).unwrap_or_default();
-    Row { event: r.event.0, dir: r.dir, ns, place, line, protocols, housekeeping: world.housekeeping(r) }
+    let bytes = r
+        .frame
+        .as_deref()
+        .map(|f| {
+            f.iter()
+                .take(SEARCHED)
+                .map(|&b| if b.is_ascii_graphic() || b == b' ' { b.to_ascii_lowercase() as char } else { '.' })
+                .collect()
+        })
+        .unwrap_or_default();
+    Row { event: r.event.0, dir: r.dir, ns, place, line, protocols, housekeeping: world.housekeeping(r), bytes }
 }
 
 /// Whether a row passes the filter. Arrivals are listed only on request: every hop is
@@ -86,7 +109,8 @@ pub fn matches(row: &Row, f: &EventFilter) -> bool {
     if !f.device.is_empty() && !row.place.split_once('/').is_some_and(|(_, d)| d.contains(f.device.trim())) {
         return false;
     }
-    f.text.is_empty() || row.line.to_lowercase().contains(&f.text.to_lowercase())
+    let text = f.text.to_lowercase();
+    text.is_empty() || row.line.to_lowercase().contains(&text) || row.bytes.contains(&text)
 }
 
 pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
