@@ -298,27 +298,25 @@ fn lesson_only_hides_the_housekeeping() {
     assert_eq!(lesson, kept);
 }
 
-/// The text filter finds frames by what they carry, not only by their summary line: the
-/// MySQL INSERT of the tutorial is in frames on both nodes (and inside VXLAN between them).
+/// The text filter finds frames by what they carry, not only by their summary line, as
+/// Wireshark's `frame matches` does: the frames the list keeps for "insert into" (exported as
+/// the list shows them) are exactly those tshark finds the text in, in an export of them all.
 #[test]
 fn the_text_filter_searches_payloads() {
     let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
     h.state_mut().session.as_mut().unwrap().run_to_end();
-    h.state_mut().view.filter.text = "insert into".into();
-    h.run_steps(2);
+    let dir = std::env::temp_dir().join(format!("netsim-gui-search-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let (all, found) = (dir.join("all.pcapng"), dir.join("found.pcapng"));
     let s = h.state().session.as_ref().unwrap();
-    let rows = h.state().view.rows.clone();
-    let frames: Vec<String> = (0..s.sim.records().len())
-        .filter(|&i| s.sim.records()[i].frame.is_some())
-        .filter(|&i| netsim_gui::panels::events::matches(&rows.rows()[i], &h.state().view.filter))
-        .map(|i| rows.rows()[i].place.clone())
-        .collect();
-    assert!(
-        frames.iter().any(|p| p.starts_with("node1:")) && frames.iter().any(|p| p.starts_with("node2:")),
-        "{frames:?}"
-    );
-    assert!(
-        frames.iter().any(|p| p.ends_with("/eth0") && p.starts_with("node1/")),
-        "the VXLAN packet on node1's eth0: {frames:?}"
-    );
+    netsim_gui::export::write_pcapng(&all, s, None).expect("export all");
+    let filter = netsim_gui::app::EventFilter { text: "INSERT into".into(), arrivals: true, ..Default::default() };
+    let n = netsim_gui::export::write_pcapng(&found, s, Some(&filter)).expect("export the found");
+    let query = "frame matches \"(?i)insert into\"";
+    let count = |p: &std::path::Path, f: &str| tshark(&["-r", p.to_str().expect("utf-8"), "-Y", f]).lines().count();
+    assert!(n > 0, "no frame found");
+    assert_eq!(n, count(&all, query), "the list and tshark find the query in as many frames");
+    assert_eq!(count(&found, query), n, "every frame found carries it");
+    assert!(count(&found, "vxlan") > 0, "inside VXLAN too");
+    std::fs::remove_dir_all(&dir).ok();
 }

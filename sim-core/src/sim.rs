@@ -313,9 +313,8 @@ impl Sim {
             self.at_instant = 0;
         }
         // An event is numbered when it runs, from 1: the hop log's `#N`, the capture's
-        // comments, the GUI's timeline and `--at` all count the same way. (The queue's own ids
-        // only order events scheduled for the same instant.)
-        let (time, _, (ev, cause)) = self.queue.pop()?;
+        // comments, the GUI's timeline and `--at` all count the same way.
+        let (time, (ev, cause)) = self.queue.pop()?;
         let id = EventId(self.events_run + 1);
         let cause = (cause != NO_CAUSE).then_some(cause);
         let w = &mut self.world;

@@ -42,11 +42,6 @@ pub struct RowCache {
 }
 
 impl RowCache {
-    /// The rows made so far, one per record.
-    pub fn rows(&self) -> &[Row] {
-        &self.rows
-    }
-
     /// The rows of the records so far; rows of records that changed are made again.
     pub fn update(&mut self, sim: &Sim) -> &[Row] {
         let (world, recs) = (&sim.world, sim.records());

@@ -12,7 +12,8 @@ pub use time::{ParseTimeError, SimTime};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
-/// Stable identity of an event: its position in scheduling order.
+/// An event's number: the n-th event to run is #n (`Sim::step`), in the hop log, the
+/// capture's comments and the GUI alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct EventId(pub u64);
 

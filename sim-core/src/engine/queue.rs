@@ -1,20 +1,21 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::{EventId, SimTime};
+use super::SimTime;
 
 /// The heap holds only small keys; payloads sit in a slab so sifting moves 24 bytes, not a
 /// whole event with its frame.
 #[derive(Clone, Copy)]
 struct Entry {
     time: SimTime,
-    id: EventId,
+    /// Scheduling order: what breaks a tie between events of one instant.
+    seq: u64,
     slot: u32,
 }
 
 impl PartialEq for Entry {
     fn eq(&self, o: &Self) -> bool {
-        self.time == o.time && self.id == o.id
+        self.time == o.time && self.seq == o.seq
     }
 }
 impl Eq for Entry {}
@@ -26,30 +27,30 @@ impl PartialOrd for Entry {
 impl Ord for Entry {
     // Min-heap on (time, id): events at the same instant run in the order they were scheduled.
     fn cmp(&self, o: &Self) -> Ordering {
-        (o.time, o.id).cmp(&(self.time, self.id))
+        (o.time, o.seq).cmp(&(self.time, self.seq))
     }
 }
 
-/// A priority queue of events keyed by (time, scheduling order). The id doubles as the
-/// event's stable identity.
+/// A priority queue of events keyed by (time, scheduling order). An event's number is given
+/// when it runs (`Sim::step`), not here.
 #[derive(Clone)]
 pub struct EventQueue<T> {
     heap: BinaryHeap<Entry>,
     slab: Vec<Option<T>>,
     free: Vec<u32>,
-    next_id: u64,
+    next_seq: u64,
 }
 
 impl<T> Default for EventQueue<T> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), slab: Vec::new(), free: Vec::new(), next_id: 0 }
+        EventQueue { heap: BinaryHeap::new(), slab: Vec::new(), free: Vec::new(), next_seq: 0 }
     }
 }
 
 impl<T> EventQueue<T> {
-    pub fn push(&mut self, time: SimTime, item: T) -> EventId {
-        let id = EventId(self.next_id);
-        self.next_id += 1;
+    pub fn push(&mut self, time: SimTime, item: T) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slab[s as usize] = Some(item);
@@ -60,14 +61,13 @@ impl<T> EventQueue<T> {
                 (self.slab.len() - 1) as u32
             }
         };
-        self.heap.push(Entry { time, id, slot });
-        id
+        self.heap.push(Entry { time, seq, slot });
     }
-    pub fn pop(&mut self) -> Option<(SimTime, EventId, T)> {
+    pub fn pop(&mut self) -> Option<(SimTime, T)> {
         let e = self.heap.pop()?;
         let item = self.slab[e.slot as usize].take()?;
         self.free.push(e.slot);
-        Some((e.time, e.id, item))
+        Some((e.time, item))
     }
     /// The next event, without taking it.
     pub fn peek(&self) -> Option<&T> {
@@ -108,7 +108,7 @@ mod tests {
         q.push(SimTime(1), "a");
         q.push(SimTime(5), "c");
         q.push(SimTime(5), "d");
-        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, _, x)| x)).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, x)| x)).collect();
         assert_eq!(order, ["a", "b", "c", "d"]);
     }
 
@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(q.peek(), Some(&"a"));
         q.push(SimTime(5), "d");
         assert_eq!(q.slab.len(), 5, "a dropped event's slot is reused");
-        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, _, x)| x)).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, x)| x)).collect();
         assert_eq!(order, ["a", "b", "c", "d"]);
     }
 }

@@ -100,14 +100,12 @@ impl<U: Userland> Kernel<U> {
             addr_type: &addr_type,
             if_primary_addr: &primary,
         };
-        let r = match stage {
+        let mut r = match stage {
             Some(st) => nf.hook_input(st, ip, meta, &ctx, now),
             None => nf.hook(hook, ip, meta, &ctx, now),
         };
         if self.explaining() {
-            for n in &r.notes {
-                self.why.push(Why::Netfilter { ns, note: n.clone() });
-            }
+            self.why.extend(r.notes.drain(..).map(|note| Why::Netfilter { ns, note }));
         }
         match (r.verdict, r.reject) {
             (Verdict::Accept, _) => NfVerdict::Accept,
