@@ -17,6 +17,7 @@ use crate::docker::engine::{Container, ContainerKind, Engine, EngineError};
 use crate::docker::era::EngineSpec;
 use crate::docker::swarm::Swarm;
 use crate::engine::SimTime;
+use crate::kernel::reconf::PlanShards;
 use crate::kernel::{Map, PlanError, Set};
 use crate::plan::{AddrPlan, Ipv4Net, Link, NsPlan, Plan};
 use crate::userland::apps::{DnsZone, DnsZones, Traffic};
@@ -166,15 +167,19 @@ pub struct Director {
     pub scripted: usize,
     /// The scenario's own plan plus the LAN: what no daemon owns.
     base: Plan,
-    /// The plan the world realises now, unless `plan_stale` (then `compile()` gives it).
-    plan: Plan,
+    /// `base` by namespace, for compiling a part of the plan.
+    base_shards: PlanShards,
+    /// The plan the world realises now, by namespace, unless `plan_stale` (then `compile()`
+    /// gives it).
+    plan: PlanShards,
     /// Steps ran with deltas from `prepared`, so `plan` is behind the daemons' state.
     plan_stale: bool,
     /// What each of the file's steps changes in the plan, as the load check found it
     /// (`check_all`): the run applies these rather than compiling and diffing the whole
     /// plan again. Dropped once a typed command makes the run leave the file's path.
     prepared: Option<Arc<Vec<Option<crate::kernel::reconf::PlanDelta>>>>,
-    /// Debug builds keep the plan compiled at every step, to check `prepared` against it.
+    /// Debug builds keep the plan compiled at every step, to check `prepared` and each part
+    /// compiled alone against it.
     #[cfg(debug_assertions)]
     shadow_plan: Plan,
     /// Index of the next step to run.
@@ -268,8 +273,9 @@ impl Director {
             engines,
             steps: steps.to_vec(),
             scripted: steps.len(),
+            base_shards: PlanShards::new(&base),
             base,
-            plan: Plan::default(),
+            plan: PlanShards::default(),
             plan_stale: false,
             prepared: None,
             #[cfg(debug_assertions)]
@@ -285,10 +291,11 @@ impl Director {
             seed,
             engine_spec: spec,
         };
-        d.plan = d.compile();
+        let plan = d.compile();
+        d.plan = PlanShards::new(&plan);
         #[cfg(debug_assertions)]
         {
-            d.shadow_plan = d.plan.clone();
+            d.shadow_plan = plan;
         }
         Ok(d)
     }
@@ -302,6 +309,64 @@ impl Director {
             }
         }
         p
+    }
+
+    /// The plan compiled again from the daemons' state, as the world holds it now; what the
+    /// daemons touched since is forgotten (it is in the new plan).
+    fn recompile(&mut self) {
+        for (_, e) in &mut self.engines {
+            e.take_touched();
+        }
+        let plan = self.compile();
+        self.plan = PlanShards::new(&plan);
+        self.plan_stale = false;
+        #[cfg(debug_assertions)]
+        {
+            self.shadow_plan = plan;
+        }
+    }
+
+    /// What the commands since the last change did to the plan, and the plan kept up to date.
+    /// A daemon's command changes its host and the sandboxes of the containers it touched
+    /// (`Engine::take_touched`): only those namespaces are compiled and diffed, so a step
+    /// costs what it changes, not the size of the lab. A swarm's commands reach every node
+    /// and its overlay namespaces: with a swarm the whole plan is compiled.
+    fn step_delta(&mut self) -> crate::kernel::reconf::PlanDelta {
+        let mut touched: Set<String> = Set::default();
+        for (_, e) in &mut self.engines {
+            touched.extend(e.take_touched());
+        }
+        #[cfg(debug_assertions)]
+        let (old_whole, new_whole) = (self.shadow_plan.clone(), self.compile());
+        let delta = if self.swarm.is_some() {
+            let new = self.compile();
+            let mut all: Set<String> = self.plan.namespaces().map(str::to_string).collect();
+            all.extend(PlanShards::new(&new).namespaces().map(str::to_string));
+            let mut all: Vec<String> = all.into_iter().collect();
+            all.sort();
+            self.plan.diff_part(&all, new)
+        } else {
+            let mut names: Vec<String> = touched.iter().cloned().collect();
+            names.sort();
+            let mut part = self.base_shards.part(&names);
+            for (host, e) in &self.engines {
+                if touched.contains(host) {
+                    e.plan_part(&mut part, Some(&touched));
+                }
+            }
+            self.plan.diff_part(&names, part)
+        };
+        #[cfg(debug_assertions)]
+        {
+            let whole = old_whole.diff(&new_whole);
+            assert_eq!(
+                delta.normalised(),
+                whole.normalised(),
+                "the change compiled in the touched namespaces is not the whole plan's"
+            );
+            self.shadow_plan = new_whole;
+        }
+        delta
     }
 
     /// Every network's zone after a step: the previous `Arc` where nothing changed, so the
@@ -380,7 +445,7 @@ impl Director {
 
     /// The plan the world realises now.
     pub fn plan(&self) -> std::borrow::Cow<'_, Plan> {
-        if self.plan_stale { std::borrow::Cow::Owned(self.compile()) } else { std::borrow::Cow::Borrowed(&self.plan) }
+        std::borrow::Cow::Owned(self.compile())
     }
 
     /// Lets the run apply the deltas the load check found (`check_all` of this director's
@@ -397,18 +462,20 @@ impl Director {
         step: &Step,
         world: &mut Option<World>,
     ) -> Result<Option<crate::kernel::reconf::PlanDelta>, Dry> {
+        // A copy of a running director (a typed command's check) may be behind its daemons.
+        if self.plan_stale {
+            self.recompile();
+        }
         let exited = self.finish_foreground();
         let out = self.command(step, SimTime::ZERO);
         if !exited && !matches!(out, Ok(Outcome::Changed(_) | Outcome::Foreground { .. })) {
             return out.map(|_| None).map_err(|f| Dry::Failed(f, None));
         }
-        let new = self.compile();
-        let delta = self.plan.diff(&new);
+        let delta = self.step_delta();
         let built = match world.take() {
             Some(mut w) => w.apply_delta(&delta).map(|()| w),
-            None => World::from_plan(&new, 0),
+            None => World::from_plan(&self.compile(), 0),
         };
-        self.plan = new;
         // After a failure the next check builds afresh: a half-applied delta proves nothing.
         *world = Some(built.map_err(|e| Dry::Invalid(format!("netsim: the resulting plan is invalid: {e}")))?);
         // A command that fails after a foreground container exited still carries the exit.
@@ -433,8 +500,7 @@ impl Director {
             return Ok(());
         }
         if self.plan_stale {
-            self.plan = self.compile();
-            self.plan_stale = false;
+            self.recompile();
         }
         self.finish_foreground();
         // The load check never ran this exit: no prepared delta covers it, and no step of the
@@ -484,8 +550,7 @@ impl Director {
         // and needs the plan before it, for a diff of its own.
         let covered = self.prepared.as_ref().is_some_and(|p| i < p.len());
         if !covered && self.plan_stale {
-            self.plan = self.compile();
-            self.plan_stale = false;
+            self.recompile();
         }
         let exited = self.finish_foreground();
         let mut out = self.command(&step, now);
@@ -566,16 +631,17 @@ impl Director {
         let delta = match prepared {
             Some(delta) => {
                 // The load check ran the same commands from the same state: its delta is this
-                // step's (debug builds, the tests, compare it with a fresh one below).
+                // step's (debug builds, the tests, compare it with a fresh one below). The
+                // plan is behind now, and compiled whole when next needed (`recompile`).
                 self.plan_stale = true;
+                for (_, e) in &mut self.engines {
+                    e.take_touched();
+                }
                 delta
             }
             None => {
                 debug_assert!(!self.plan_stale, "a step the load check saw change nothing changed the plan");
-                let new = self.compile();
-                let delta = self.plan.diff(&new);
-                self.plan = new;
-                delta
+                self.step_delta()
             }
         };
         #[cfg(debug_assertions)]
@@ -583,7 +649,7 @@ impl Director {
             let new = self.compile();
             let fresh = self.shadow_plan.diff(&new);
             assert!(
-                !used_prepared || fresh == delta,
+                !used_prepared || fresh.normalised() == delta.normalised(),
                 "the load check's delta is not this step's: {delta:?}\n{fresh:?}"
             );
             self.shadow_plan = new;

@@ -105,6 +105,20 @@ pub fn compile(plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoint
 /// [`compile`] as the daemon of `era` does it: the devices are the same; the iptables
 /// layout is the era's.
 pub fn compile_for(era: Era, plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) {
+    compile_part(era, plan, host, networks, endpoints, |_| true)
+}
+
+/// [`compile_for`] with the sandboxes of the endpoints `sandbox` selects: every endpoint
+/// counts for the host's rules, only those add their namespace, veth, address and route (a
+/// step compiles again only the sandboxes it touched).
+pub fn compile_part(
+    era: Era,
+    plan: &mut Plan,
+    host: &str,
+    networks: &[BridgeNetwork],
+    endpoints: &[BridgeEndpoint],
+    sandbox: impl Fn(&BridgeEndpoint) -> bool,
+) {
     // The daemon turns ip_forward on; having had to change it, it sets the FORWARD policy
     // to DROP (*Bridge devices* ip_forward).
     if let Some(ns) = plan.namespaces.iter_mut().find(|n| n.name == host) {
@@ -130,7 +144,7 @@ pub fn compile_for(era: Era, plan: &mut Plan, host: &str, networks: &[BridgeNetw
     // The namespaces the plan has: looked up once per endpoint, so a daemon of N containers
     // compiles in N steps, not N² (every `docker run` compiles the daemon again).
     let mut have: crate::kernel::Set<String> = plan.namespaces.iter().map(|ns| ns.name.clone()).collect();
-    for e in endpoints {
+    for e in endpoints.iter().filter(|e| sandbox(e)) {
         let n = &networks[e.network];
         let br = &n.device;
         // A sandbox on several networks is one namespace with several interfaces.

@@ -13,7 +13,7 @@ use super::cli::{self, DockerCommand, NetworkDriver, NetworkMode};
 use super::ipam::{self, AddressSpace, Ipam, IpamConfig, PoolId};
 use super::lookup::{self, Found};
 use crate::engine::SimRng;
-use crate::kernel::Map;
+use crate::kernel::{Map, Set};
 use crate::plan::{Ipv4Net, NsPlan, Plan};
 use crate::wire::Mac;
 
@@ -158,6 +158,10 @@ pub struct Engine {
     pub host_ifaces: Vec<String>,
     /// The daemon's release and `--mtu`.
     pub spec: super::era::EngineSpec,
+    /// The namespaces whose part of the kernel plan the commands since the last
+    /// `take_touched` may have changed: a container's sandbox, and the host whenever the
+    /// daemon changed at all (its bridges and rules list every network and endpoint).
+    touched: Set<String>,
 }
 
 const PREDEFINED: [&str; 3] = ["bridge", "host", "none"];
@@ -194,6 +198,7 @@ impl Engine {
             clock: crate::engine::SimTime::ZERO,
             host_ifaces: vec!["eth0".into()],
             spec,
+            touched: Set::default(),
         };
         let pool = e
             .ipam
@@ -245,6 +250,25 @@ impl Engine {
     /// The daemon's release.
     pub fn era(&self) -> super::era::Era {
         self.spec.version
+    }
+
+    /// Notes that container `ci`'s sandbox (and so the host) changed.
+    fn touch(&mut self, ci: usize) {
+        let ns = self.sandbox_ns(&self.containers[ci]);
+        self.touched.insert(ns);
+        self.touch_host();
+    }
+
+    fn touch_host(&mut self) {
+        if !self.touched.contains(&self.host) {
+            self.touched.insert(self.host.clone());
+        }
+    }
+
+    /// The namespaces whose part of the plan may have changed since the last call (`plan`
+    /// with them as its scope compiles that part).
+    pub fn take_touched(&mut self) -> Set<String> {
+        std::mem::take(&mut self.touched)
     }
 
     fn hex(&mut self, n: usize) -> String {
@@ -418,6 +442,7 @@ impl Engine {
         c.parked = eps.into_iter().map(|e| (e.network, e.static_ip.then_some(e.ip), e.aliases)).collect();
         c.parked_ports = std::mem::take(&mut c.ports);
         c.state = RunState::Exited(code);
+        self.touch(ci);
         Ok(())
     }
 
@@ -453,6 +478,7 @@ impl Engine {
         c.ports = std::mem::take(&mut c.parked_ports);
         c.parked.clear();
         c.state = RunState::Running;
+        self.touch(ci);
         Ok(())
     }
 
@@ -495,6 +521,7 @@ impl Engine {
             };
             err(format!("Error response from daemon: {m}"))
         })?;
+        self.touch_host();
         let id = self.hex(64);
         let opt = |k: &str| c.options.get(k).map(String::as_str);
         let device =
@@ -592,6 +619,7 @@ impl Engine {
             )));
         }
         let n = self.networks.remove(i);
+        self.touch_host();
         if let Some(p) = n.pool {
             self.ipam.release_pool(p).map_err(|e| err(e.message))?;
         }
@@ -739,6 +767,7 @@ impl Engine {
                 .filter_map(|f| f.value.split_once([':', '=']).map(|(n, ip)| (n.to_string(), ip.to_string())))
                 .collect(),
         });
+        self.touch(self.containers.len() - 1);
         let ip = ip.map(|a| match a {
             IpAddr::V4(v) => Ok(v),
             IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
@@ -909,6 +938,7 @@ impl Engine {
             aliases,
             static_ip: ip.is_some(),
         });
+        self.touch(ci);
         Ok(String::new())
     }
 
@@ -929,6 +959,7 @@ impl Engine {
             )));
         };
         let e = c.endpoints.remove(i);
+        self.touch(ci);
         if let Some(p) = net.pool {
             self.ipam.release_address(p, e.ip).map_err(|x| err(x.message))?;
         }
@@ -941,12 +972,32 @@ impl Engine {
         for n in nets {
             self.disconnect(&n, name)?;
         }
+        self.touch(ci);
         self.containers.remove(ci);
         Ok(name.to_string())
     }
 
     /// Compiles the daemon's state into `plan` (the host namespace is added if missing).
     pub fn plan(&self, plan: &mut Plan) {
+        self.plan_part(plan, None)
+    }
+
+    /// [`Engine::plan`] for the namespaces in `scope` only (all with `None`), which must
+    /// include the host: the items of the whole plan that live there, in the same order.
+    pub fn plan_part(&self, plan: &mut Plan, scope: Option<&Set<String>>) {
+        let mut name = String::new();
+        let mut keep = |c: &Container| {
+            let Some(scope) = scope else { return true };
+            name.clear();
+            match c.mode {
+                SandboxMode::Host => name.push_str(&self.host),
+                SandboxMode::Own => {
+                    name.push_str(&self.ns_prefix);
+                    name.push_str(&c.name);
+                }
+            }
+            scope.contains(name.as_str())
+        };
         if !plan.namespaces.iter().any(|n| n.name == self.host) {
             plan.namespaces.push(NsPlan {
                 name: self.host.clone(),
@@ -979,11 +1030,16 @@ impl Engine {
             })
             .collect();
         let mut eps = Vec::new();
+        let mut kept = Vec::new();
         for c in &self.containers {
             if c.mode == SandboxMode::Host || c.state != RunState::Running {
                 continue;
             }
-            if c.endpoints.is_empty() {
+            let part = keep(c);
+            if part {
+                kept.push(c);
+            }
+            if c.endpoints.is_empty() && part {
                 // `--network none`: a namespace with only lo.
                 plan.namespaces.push(NsPlan {
                     name: self.sandbox_ns(c),
@@ -1004,7 +1060,8 @@ impl Engine {
             for (i, e) in c.endpoints.iter().enumerate() {
                 let Some(ni) = nets.iter().position(|n| n.name == e.network) else { continue };
                 eps.push(BridgeEndpoint {
-                    sandbox: self.sandbox_ns(c),
+                    // Outside the part, an endpoint counts only for the host's rules.
+                    sandbox: if part { self.sandbox_ns(c) } else { String::new() },
                     network: ni,
                     ifname: e.ifname.clone(),
                     host_veth: e.host_veth.clone(),
@@ -1015,13 +1072,13 @@ impl Engine {
                 });
             }
         }
-        bridge::compile_for(self.era(), plan, &self.host, &nets, &eps);
-        self.plan_macvlan(plan);
+        bridge::compile_part(self.era(), plan, &self.host, &nets, &eps, |e| !e.sandbox.is_empty());
+        self.plan_macvlan(plan, scope.map(|_| kept.as_slice()));
         for c in &self.containers {
             // 20.10 redirects the embedded DNS in ingress_sbox too (20.10.24 as recorded; not in
             // the `lab7-*` fixtures).
             let infra = c.kind == ContainerKind::Infra && self.era() == super::era::Era::V20_10;
-            if self.has_embedded_dns(c) || infra {
+            if (self.has_embedded_dns(c) || infra) && keep(c) {
                 embedded_dns_rules(plan, &self.sandbox_ns(c), c.dns_ports);
             }
         }
@@ -1090,7 +1147,8 @@ impl Engine {
 
     /// macvlan: children of the parent straight into the sandboxes, no bridge and no NAT
     /// (*macvlan and ipvlan*); `eth0.10` parents are 802.1Q links Docker makes on the host.
-    fn plan_macvlan(&self, plan: &mut Plan) {
+    /// Only the sandboxes of `part`'s containers with `Some`.
+    fn plan_macvlan(&self, plan: &mut Plan, part: Option<&[&Container]>) {
         use crate::plan::{AddrPlan, Link, RoutePlan};
         let mut have: crate::kernel::Set<String> = plan.namespaces.iter().map(|ns| ns.name.clone()).collect();
         for n in self.networks.iter().filter(|n| n.driver == NetworkDriver::Macvlan) {
@@ -1107,7 +1165,11 @@ impl Engine {
                     mtu: None,
                 });
             }
-            for c in self.containers.iter().filter(|c| c.mode == SandboxMode::Own) {
+            let all: Vec<&Container> = match part {
+                Some(p) => p.to_vec(),
+                None => self.containers.iter().collect(),
+            };
+            for c in all.into_iter().filter(|c| c.mode == SandboxMode::Own) {
                 let Some(e) = c.endpoints.iter().find(|e| e.network == n.name) else { continue };
                 let ns = self.sandbox_ns(c);
                 if have.insert(ns.clone()) {
@@ -1291,6 +1353,7 @@ impl Engine {
             .request_pool(AddressSpace::Local, &IpamConfig::default(), &self.reserved, false, false)
             .map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
         let (id, mac) = (self.hex(64), self.mac());
+        self.touch_host();
         self.networks.push(Network {
             name: GWBRIDGE.into(),
             id,
@@ -1345,6 +1408,7 @@ impl Engine {
             parked: Vec::new(),
             parked_ports: Vec::new(),
         });
+        self.touch(self.containers.len() - 1);
         if let Err(e) = self.connect_with(GWBRIDGE, name, None, Vec::new(), Some(gw_ifname.to_string())) {
             self.containers.pop();
             return Err(e);
@@ -1371,6 +1435,7 @@ impl Engine {
             }
         }
         self.containers[ci].ports.extend(ports);
+        self.touch(ci);
         Ok(())
     }
 

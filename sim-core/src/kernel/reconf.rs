@@ -55,6 +55,118 @@ fn by_ns<T>(items: &[T], ns: impl Fn(&T) -> &str) -> Map<&str, Vec<&T>> {
     out
 }
 
+/// A plan kept by namespace: each item under the namespace it lives in (a veth under its
+/// `ns` end). A step that changes a few namespaces is diffed in what those hold
+/// ([`PlanShards::diff_part`]), so a step costs what it touches, not the whole plan.
+#[derive(Clone, Debug, Default)]
+pub struct PlanShards {
+    by_ns: Map<String, Plan>,
+}
+
+impl PlanShards {
+    pub fn new(plan: &Plan) -> PlanShards {
+        let mut s = PlanShards::default();
+        s.add(plan.clone());
+        s
+    }
+
+    fn add(&mut self, p: Plan) {
+        fn shard<'a>(by_ns: &'a mut Map<String, Plan>, ns: &str) -> &'a mut Plan {
+            if !by_ns.contains_key(ns) {
+                by_ns.insert(ns.to_string(), Plan::default());
+            }
+            by_ns.get_mut(ns).expect("inserted above")
+        }
+        let s = &mut self.by_ns;
+        for x in p.namespaces {
+            shard(s, &x.name).namespaces.push(x);
+        }
+        for x in p.links {
+            shard(s, x.ns()).links.push(x);
+        }
+        for x in p.addresses {
+            shard(s, &x.ns).addresses.push(x);
+        }
+        for x in p.routes {
+            shard(s, &x.ns).routes.push(x);
+        }
+        for x in p.neighbours {
+            shard(s, &x.ns).neighbours.push(x);
+        }
+        for x in p.fdb {
+            shard(s, &x.ns).fdb.push(x);
+        }
+        for x in p.iptables {
+            shard(s, &x.ns).iptables.push(x);
+        }
+        for x in p.ipvs {
+            shard(s, &x.ns).ipvs.push(x);
+        }
+        for x in p.sysctls {
+            shard(s, &x.ns).sysctls.push(x);
+        }
+    }
+
+    /// The namespaces that hold items.
+    pub fn namespaces(&self) -> impl Iterator<Item = &str> {
+        self.by_ns.keys().map(String::as_str)
+    }
+
+    /// What `namespaces` hold, namespace after namespace.
+    pub fn part(&self, namespaces: &[String]) -> Plan {
+        let mut out = Plan::default();
+        for p in namespaces.iter().filter_map(|n| self.by_ns.get(n)) {
+            out.namespaces.extend_from_slice(&p.namespaces);
+            out.links.extend_from_slice(&p.links);
+            out.addresses.extend_from_slice(&p.addresses);
+            out.routes.extend_from_slice(&p.routes);
+            out.neighbours.extend_from_slice(&p.neighbours);
+            out.fdb.extend_from_slice(&p.fdb);
+            out.iptables.extend_from_slice(&p.iptables);
+            out.ipvs.extend_from_slice(&p.ipvs);
+            out.sysctls.extend_from_slice(&p.sysctls);
+        }
+        out
+    }
+
+    /// The delta that turns what `namespaces` hold into `part` (which must hold nothing
+    /// elsewhere), and `part` kept in their place. The same delta as a diff of the whole
+    /// plans when nothing outside `namespaces` changed and every device remade by the change
+    /// (a veth taken down and made again) has both ends inside them; only the order of the
+    /// items taken away may differ.
+    pub fn diff_part(&mut self, namespaces: &[String], part: Plan) -> PlanDelta {
+        let delta = self.part(namespaces).diff(&part);
+        for n in namespaces {
+            self.by_ns.remove(n);
+        }
+        self.add(part);
+        delta
+    }
+}
+
+impl PlanDelta {
+    /// The delta with what it takes away in a canonical order: two deltas that make the same
+    /// change compare equal (`PlanShards::diff_part` takes items away namespace by namespace,
+    /// a whole diff in the plan's order).
+    pub fn normalised(&self) -> PlanDelta {
+        fn sort<T: std::fmt::Debug>(v: &mut [T]) {
+            v.sort_by_cached_key(|x| format!("{x:?}"));
+        }
+        let mut d = self.clone();
+        let r = &mut d.removed;
+        sort(&mut r.namespaces);
+        sort(&mut r.links);
+        sort(&mut r.addresses);
+        sort(&mut r.routes);
+        sort(&mut r.neighbours);
+        sort(&mut r.fdb);
+        sort(&mut r.iptables);
+        sort(&mut r.ipvs);
+        sort(&mut r.sysctls);
+        d
+    }
+}
+
 impl Plan {
     /// The delta that turns `self` into `new`. An item whose fields changed is removed and
     /// added again; items inside a removed namespace go with it.

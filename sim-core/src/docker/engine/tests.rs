@@ -254,3 +254,89 @@ fn a_bridge_takes_1023_containers_and_the_next_is_exchange_full() {
     assert_eq!(err.token, "extra");
     assert!(err.message.contains("RTNETLINK answers: Exchange full"), "{}", err.message);
 }
+
+/// A command names the namespaces whose part of the plan it may change, and compiling just
+/// those gives exactly the items the whole plan has there.
+#[test]
+fn a_command_touches_its_host_and_its_containers_sandboxes_only() {
+    let mut e = engine();
+    let touched = |e: &mut Engine| {
+        let mut t: Vec<String> = e.take_touched().into_iter().collect();
+        t.sort();
+        t
+    };
+    e.exec_line("docker network create appnet").expect("create");
+    assert_eq!(touched(&mut e), ["node1"], "a network is the host's bridge and rules");
+    for i in 0..5 {
+        e.exec_line(&format!("docker run -d --name c{i} --network appnet -p 808{i}:80 nginx")).expect("run");
+    }
+    e.take_touched();
+    e.exec_line("docker run -d --name web --network appnet -p 8090:80 nginx").expect("run");
+    assert_eq!(touched(&mut e), ["node1", "web"]);
+    e.exec_line("docker network connect bridge c1").expect("connect");
+    assert_eq!(touched(&mut e), ["c1", "node1"]);
+    e.exec_line("docker stop c2").expect("stop");
+    e.exec_line("docker rm -f c3").expect("rm");
+    assert_eq!(touched(&mut e), ["c2", "c3", "node1"]);
+    e.exec_line("docker ps").expect("ps");
+    assert!(touched(&mut e).is_empty(), "looking changes nothing");
+
+    // The part for {host, web, c1} is the whole plan's items there, in its order.
+    let mut whole = Plan::default();
+    e.plan(&mut whole);
+    let scope: Set<String> = ["node1", "web", "c1"].into_iter().map(String::from).collect();
+    let mut part = Plan::default();
+    e.plan_part(&mut part, Some(&scope));
+    let inside = |ns: &str| scope.contains(ns);
+    assert_eq!(part.namespaces, whole.namespaces.iter().filter(|n| inside(&n.name)).cloned().collect::<Vec<_>>());
+    assert_eq!(part.links, whole.links.iter().filter(|l| inside(l.ns())).cloned().collect::<Vec<_>>());
+    assert_eq!(part.addresses, whole.addresses.iter().filter(|a| inside(&a.ns)).cloned().collect::<Vec<_>>());
+    assert_eq!(part.routes, whole.routes.iter().filter(|r| inside(&r.ns)).cloned().collect::<Vec<_>>());
+    assert_eq!(part.iptables, whole.iptables.iter().filter(|r| inside(&r.ns)).cloned().collect::<Vec<_>>());
+    assert!(part.iptables.iter().any(|r| r.ns == "web"), "web's embedded DNS rules are in the part");
+    assert!(!part.links.iter().any(|l| l.ns() == "c4"), "an untouched sandbox is not compiled");
+    assert!(
+        part.iptables.iter().any(|r| r.ns == "node1" && r.rule.contains("--dport 8084")),
+        "the host's rules still list every container's ports"
+    );
+}
+
+/// The change a step makes, diffed in the namespaces it touched, is the whole plans' diff.
+#[test]
+fn a_diff_in_the_touched_namespaces_is_the_whole_diff() {
+    use crate::kernel::reconf::PlanShards;
+    let mut e = engine();
+    e.exec_line("docker network create appnet").expect("create");
+    e.exec_line("docker run -d --name ca --network appnet -p 8080:80 nginx").expect("run");
+    e.exec_line("docker run -d --name cb --network appnet nginx").expect("run");
+    e.take_touched();
+    let mut before = Plan::default();
+    e.plan(&mut before);
+    let mut shards = PlanShards::new(&before);
+    e.exec_line("docker rm -f ca").expect("rm");
+    e.exec_line("docker run -d --name cc --network appnet -p 8081:80 nginx").expect("run");
+    e.exec_line("docker network connect bridge cb").expect("connect");
+    let scope = e.take_touched();
+    let mut names: Vec<String> = scope.iter().cloned().collect();
+    names.sort();
+    let mut part = Plan::default();
+    e.plan_part(&mut part, Some(&scope));
+    let delta = shards.diff_part(&names, part);
+    let mut after = Plan::default();
+    e.plan(&mut after);
+    let whole = before.diff(&after);
+    assert!(!whole.removed.namespaces.is_empty() && !whole.added.namespaces.is_empty(), "{whole:?}");
+    assert_eq!(delta.normalised(), whole.normalised());
+    // The shards now hold the plan after the step.
+    let all: Vec<String> = shards.namespaces().map(String::from).collect();
+    let mut got = shards.part(&all);
+    let mut want = after.clone();
+    for p in [&mut got, &mut want] {
+        p.links.sort_by_cached_key(|x| format!("{x:?}"));
+        p.iptables.sort_by_cached_key(|x| format!("{x:?}"));
+        p.namespaces.sort_by_cached_key(|x| format!("{x:?}"));
+        p.addresses.sort_by_cached_key(|x| format!("{x:?}"));
+        p.routes.sort_by_cached_key(|x| format!("{x:?}"));
+    }
+    assert_eq!(got, want);
+}
