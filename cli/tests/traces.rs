@@ -549,3 +549,48 @@ fn tcp_segments_are_the_kernels_until_the_first_fin() {
         assert_eq!(ours, kernel, "{lab} on {iface}");
     }
 }
+
+/// Each HTTP conversation on port 80 of `iface` (every one if empty): the request's bytes,
+/// and whether the server sent a FIN.
+fn http_exchanges(pcap: &Path, iface: &str) -> Vec<(String, bool)> {
+    let on = if iface.is_empty() { String::new() } else { format!("frame.interface_name == \"{iface}\" && ") };
+    let rows = common::fields(
+        pcap,
+        &format!("{on}tcp.port == 80 && (tcp.len > 0 || tcp.flags.fin == 1)"),
+        &["tcp.stream", "tcp.srcport", "tcp.flags.fin", "tcp.payload"],
+    );
+    let mut out: Vec<(String, String, bool)> = Vec::new();
+    for r in rows {
+        let f: Vec<&str> = r.split('\t').collect();
+        let (stream, from_server, fin, payload) = (f[0], f[1] == "80", f[2] == "1" || f[2] == "True", f[3]);
+        let i = match out.iter().position(|(s, _, _)| s == stream) {
+            Some(i) => i,
+            None => {
+                out.push((stream.to_string(), String::new(), false));
+                out.len() - 1
+            }
+        };
+        if !from_server && !payload.is_empty() && out[i].1.is_empty() {
+            out[i].1 = payload.to_string();
+        }
+        out[i].2 |= fin && from_server;
+    }
+    out.into_iter().filter(|(_, req, _)| !req.is_empty()).map(|(_, req, fin)| (req, fin)).collect()
+}
+
+/// busybox wget on the kernel (`traces/programs/wget/`, real busybox against the
+/// simulator's web server) and the simulator's wget send the same requests byte for byte,
+/// and the server closes every connection (wget asks it to). Which FIN comes first is a race
+/// on the kernel (busybox closes as soon as it has Content-Length bytes); the simulator's
+/// server closes first (`sim-core/tests/wget.rs`).
+#[test]
+fn wget_sends_the_requests_busybox_sends_on_the_kernel() {
+    let dir = root().join("traces/programs/wget");
+    let kernel = http_exchanges(&dir.join("record.pcapng"), "");
+    let pcap = scratch("wget-sim.pcapng");
+    let out = netsim(&["run", "-q", s(&dir.join("wget.ron")), "--pcap", s(&pcap)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sim = http_exchanges(&pcap, "ws/eth0");
+    assert!(kernel.len() >= 12 && kernel.iter().all(|(_, fin)| *fin), "the record's requests: {kernel:?}");
+    assert_eq!(sim, kernel);
+}

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use sim_core::docker::EMBEDDED_DNS;
 use sim_core::userland::apps::{DnsZones, MysqlTarget, Traffic};
-use sim_core::userland::proto::{dns, http, mysql, webapp};
+use sim_core::userland::proto::{dns, http, mysql, webapp, wget};
 
 /// glibc's resolver: 5 s per try, 2 tries.
 const DNS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -36,6 +36,7 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         Traffic::Dns { port, records, .. } => dns_server(*port, records, out),
         Traffic::Http { port, mysql, .. } => http_server(*port, mysql.as_ref(), &r, out),
         Traffic::MysqlServer { port, password, .. } => mysql_server(*port, password, out),
+        Traffic::Curl { url, data, wget: Some(o), .. } => wget(&r, url, data.as_deref(), o, out),
         Traffic::Curl { url, data, method, .. } => curl(&r, url, data.as_deref(), method.as_deref(), out),
         Traffic::Mysql { host, port, user, password, database, queries, .. } => {
             mysql_client(&r, host, *port, user, password, database.as_deref(), queries, out)
@@ -417,6 +418,52 @@ fn curl(r: &Resolver, url: &str, data: Option<&str>, method: Option<&str>, out: 
     }
 }
 
+/// busybox `wget`, printing what the simulator's does (`proto::wget`).
+fn wget(r: &Resolver, url: &str, data: Option<&str>, o: &wget::WgetOpts, out: &mut dyn Write) -> io::Result<()> {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let (hostport, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().unwrap_or(80)),
+        None => (hostport, 80u16),
+    };
+    let Ok(ip) = r.resolve(host) else { return writeln!(out, "{}", wget::bad_address(host)) };
+    if let Some(line) = wget::connecting(o, ip, port) {
+        writeln!(out, "{line}")?;
+    }
+    let started = Instant::now();
+    let mut s = match TcpStream::connect_timeout(&SocketAddr::from((ip, port)), IO_TIMEOUT) {
+        Ok(s) => s,
+        Err(e) => return writeln!(out, "{}", wget::cant_connect(ip, connect_error(&e))),
+    };
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.write_all(&wget::request(o, &path, data))?;
+    let mut p = http::ResponseParser::new();
+    let mut buf = [0u8; 65536];
+    let resp = loop {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            break p.eof();
+        }
+        match p.push(&buf[..n]) {
+            Ok(Some(resp)) => break Some(resp),
+            Ok(None) => {}
+            Err(_) => break None,
+        }
+    };
+    let _ = s.shutdown(Shutdown::Both);
+    match resp {
+        Some(resp) => {
+            // Each program is an agent of its own and writes no file: none is there before it
+            // (the simulator remembers a container's downloads; the kernel backend does not).
+            for line in wget::response(o, &path, &resp, started.elapsed().as_secs(), |_| false).lines {
+                writeln!(out, "{line}")?;
+            }
+            Ok(())
+        }
+        None => writeln!(out, "wget: error getting response"),
+    }
+}
+
 /// One MySQL session with the client state machine; returns its results.
 fn mysql_session(
     ip: Ipv4Addr,
@@ -521,7 +568,13 @@ fn http_server(port: u16, db: Option<&MysqlTarget>, r: &Resolver, out: &mut dyn 
         };
         out.flush()?;
         s.write_all(&resp.to_bytes())?;
-        // The client closes first once it has the response; wait for its FIN.
+        let close =
+            req.headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
+        if close {
+            // Asked to (busybox wget): the server closes once it has answered.
+            let _ = s.shutdown(Shutdown::Write);
+        }
+        // Otherwise the client closes first once it has the response; wait for its FIN.
         let _ = s.read(&mut buf);
     }
     Ok(())

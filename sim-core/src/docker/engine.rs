@@ -1590,8 +1590,17 @@ pub fn app_traffic(
                 url: format!("http://{}:{}{}", url.host, url.effective_port(), url.path),
                 data: c.body(),
                 method: c.request.clone(),
+                wget: None,
             }
         }
+        cli::AppCommand::Wget(w) => Traffic::Curl {
+            at,
+            ns,
+            url: format!("http://{}:{}{}", w.url.host, w.url.effective_port(), w.url.path),
+            data: w.post_data,
+            method: None,
+            wget: Some(w.opts),
+        },
         cli::AppCommand::Nslookup(n) => Traffic::Nslookup { at, ns, name: n.name },
         cli::AppCommand::Mysql(m) => Traffic::Mysql {
             at,

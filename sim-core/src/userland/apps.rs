@@ -108,7 +108,8 @@ pub enum Traffic {
         port: u16,
         password: String,
     },
-    /// `curl [-d DATA] URL`: one HTTP/1.1 request; the response is printed.
+    /// `curl [-d DATA] URL`: one HTTP/1.1 request; the response is printed. With `wget`,
+    /// busybox `wget` makes the request and prints what it prints.
     Curl {
         #[serde(default)]
         at: SimTime,
@@ -118,6 +119,8 @@ pub enum Traffic {
         data: Option<String>,
         #[serde(default)]
         method: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wget: Option<crate::userland::proto::wget::WgetOpts>,
     },
     /// `mysql -h HOST -u USER -pPASSWORD [DATABASE] -e "QUERIES"`.
     Mysql {
@@ -321,6 +324,7 @@ pub enum AppKind {
         path: String,
         method: String,
         data: Option<String>,
+        wget: Option<Box<crate::userland::proto::wget::WgetOpts>>,
     },
     MysqlClient {
         dst: Ipv4Addr,
@@ -441,11 +445,11 @@ impl World {
                     next_conn: 0,
                 }
             }
-            Traffic::Curl { url, data, method, .. } => {
+            Traffic::Curl { url, data, method, wget, .. } => {
                 let (host, port, path) = parse_url(url)?;
                 let dst = target(&host);
                 let method = method.clone().unwrap_or_else(|| if data.is_some() { "POST" } else { "GET" }.into());
-                AppKind::Curl { dst, host, port, path, method, data: data.clone() }
+                AppKind::Curl { dst, host, port, path, method, data: data.clone(), wget: wget.clone().map(Box::new) }
             }
             Traffic::Mysql { host, port, user, password, database, queries, .. } => AppKind::MysqlClient {
                 dst: target(host),

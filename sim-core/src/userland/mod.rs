@@ -36,6 +36,12 @@ pub struct Programs {
     pub(crate) streams: Map<(NsId, TcpKey), Stream>,
     /// The embedded DNS server (an app index) of each namespace that runs one.
     pub(crate) dns_server: Map<NsId, usize>,
+    /// Server connections whose request said `Connection: close`: the server closes once
+    /// it has answered.
+    pub(crate) close_after: crate::kernel::Set<(NsId, TcpKey)>,
+    /// Files programs wrote (wget's downloads), by namespace and path as given: busybox
+    /// wget does not overwrite one under its own name.
+    pub(crate) files: crate::kernel::Set<(NsId, String)>,
 }
 
 impl Userland for Programs {

@@ -11,7 +11,7 @@ use crate::kernel::NsId;
 use crate::kernel::tcp::TcpKey;
 use crate::userland::World;
 use crate::userland::apps::{AppKind, DnsRecord, DnsZones};
-use crate::userland::proto::{dns, http, mysql, webapp};
+use crate::userland::proto::{dns, http, mysql, webapp, wget};
 
 /// The embedded DNS server's address inside every sandbox on a user-defined network.
 pub const EMBEDDED_DNS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
@@ -221,6 +221,7 @@ impl World {
                 let tool = kind.tool_name();
                 let e = r.err().unwrap_or_default();
                 let line = match kind {
+                    AppKind::Curl { wget: Some(_), .. } => wget::bad_address(name),
                     AppKind::Curl { .. } => format!("curl: (6) Could not resolve host: {name}"),
                     AppKind::MysqlClient { .. } => {
                         format!("ERROR 2005 (HY000): Unknown MySQL server host '{name}' (-2)")
@@ -286,6 +287,11 @@ impl World {
             AppKind::Curl { dst, port, .. } | AppKind::MysqlClient { dst, port, .. } => (*dst, *port),
             _ => return,
         };
+        if let AppKind::Curl { wget: Some(o), .. } = &self.user.apps[app].kind
+            && let Some(line) = wget::connecting(o, dst, port)
+        {
+            self.app_log(ns, || line);
+        }
         let Some(key) = self.connect(ns, app, (dst, port), Vec::new(), false) else {
             self.app_finish(app);
             return;
@@ -293,10 +299,13 @@ impl World {
         // The stream exists before the first byte leaves: between macvlan siblings the
         // answer can come back within this same event, and it must find its parser.
         match &self.user.apps[app].kind {
-            AppKind::Curl { host, method, path, data, .. } => {
-                let req = http::curl_request(method, host, port, path, data.as_deref());
+            AppKind::Curl { host, method, path, data, wget, .. } => {
+                let req = match wget {
+                    Some(o) => wget::request(o, path, data.as_deref()),
+                    None => http::curl_request(method, host, port, path, data.as_deref()).to_bytes(),
+                };
                 self.user.streams.insert((ns, key), Stream::HttpClient(http::ResponseParser::new()));
-                self.tcp_write(ns, key, &req.to_bytes(), false);
+                self.tcp_write(ns, key, &req, false);
             }
             AppKind::MysqlClient { user, password, database, queries, .. } => {
                 let conn = Box::new(mysql::ClientConn::new(user, password, database.as_deref(), queries.clone()));
@@ -405,6 +414,11 @@ impl World {
     pub(crate) fn service_failed(&mut self, ns: NsId, app: usize, key: TcpKey, what: &str) {
         let Some(stream) = self.user.streams.remove(&(ns, key)) else { return };
         match stream {
+            Stream::HttpClient(_) if matches!(self.user.apps[app].kind, AppKind::Curl { wget: Some(_), .. }) => {
+                let line = wget::cant_connect(key.remote.0, what);
+                self.app_log(ns, || line);
+                self.app_finish(app);
+            }
             Stream::HttpClient(_) => {
                 let (ip, port) = key.remote;
                 // curl: CURLE_OPERATION_TIMEDOUT (28) for a timeout, CURLE_COULDNT_CONNECT (7)
@@ -444,6 +458,26 @@ impl World {
     }
 
     fn curl_done(&mut self, ns: NsId, app: usize, key: TcpKey, r: Result<http::Response, String>) {
+        if let AppKind::Curl { wget: Some(o), path, .. } = &self.user.apps[app].kind {
+            let files = &self.user.files;
+            let (lines, saved) = match &r {
+                Ok(resp) => {
+                    let d = wget::response(o, path, resp, 0, |f| files.contains(&(ns, f.to_string())));
+                    (d.lines, d.saved)
+                }
+                // busybox reads the status line first: anything else is a bad reply.
+                Err(_) => (vec!["wget: error getting response".to_string()], None),
+            };
+            if let Some(f) = saved {
+                self.user.files.insert((ns, f));
+            }
+            for line in lines {
+                self.app_log(ns, || line);
+            }
+            self.tcp_write(ns, key, &[], true);
+            self.app_finish(app);
+            return;
+        }
         match r {
             Ok(resp) => {
                 let status = format!("HTTP/1.1 {} {} ({} bytes)", resp.status, resp.reason, resp.body.len());
@@ -474,7 +508,15 @@ impl World {
         let line = format!("{} {} HTTP/1.1 ({} bytes of body)", req.method, req.path, req.body.len());
         self.note_app(ns, &format!("httpd: {line}"));
         let AppKind::Http { mysql, .. } = &self.user.apps[app].kind else { return };
-        match (req.method.as_str(), mysql.clone()) {
+        let mysql = mysql.clone();
+        // A client that asks the server to close (busybox wget) is answered, then the
+        // server closes, as Apache and nginx do.
+        let close =
+            req.headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
+        if close {
+            self.user.close_after.insert((ns, key));
+        }
+        match (req.method.as_str(), mysql) {
             ("POST", Some(m)) => {
                 let job = WebJob { http: key, fields: http::parse_form(&req.body) };
                 self.note_app(ns, &format!("webapp: form posted; connecting to MySQL at `{}`", m.host));
@@ -485,11 +527,13 @@ impl World {
                     Some(m) => http::php_response(200, webapp::HTTP_DATE, &webapp::form(&m)),
                     None => webapp::static_page(),
                 };
-                self.tcp_write(ns, key, &r.to_bytes(), false);
+                let fin = self.user.close_after.remove(&(ns, key));
+                self.tcp_write(ns, key, &r.to_bytes(), fin);
             }
             _ => {
                 let r = http::php_response(405, webapp::HTTP_DATE, "Method Not Allowed");
-                self.tcp_write(ns, key, &r.to_bytes(), false);
+                let fin = self.user.close_after.remove(&(ns, key));
+                self.tcp_write(ns, key, &r.to_bytes(), fin);
             }
         }
     }
@@ -497,7 +541,8 @@ impl World {
     fn web_reply(&mut self, ns: NsId, http: TcpKey, status: u16, msg: &str) {
         self.note_app(ns, &format!("webapp: {msg}"));
         let r = webapp::page(status, msg);
-        self.tcp_write(ns, http, &r.to_bytes(), false);
+        let fin = self.user.close_after.remove(&(ns, http));
+        self.tcp_write(ns, http, &r.to_bytes(), fin);
     }
 }
 
@@ -505,6 +550,7 @@ impl AppKind {
     pub(crate) fn tool_name(&self) -> &'static str {
         match self {
             AppKind::Ping { .. } => "ping",
+            AppKind::Curl { wget: Some(_), .. } => "wget",
             AppKind::Curl { .. } => "curl",
             AppKind::MysqlClient { .. } => "mysql",
             AppKind::Nslookup { .. } => "nslookup",

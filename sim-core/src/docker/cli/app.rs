@@ -1,7 +1,7 @@
 //! Second-level parsing of container commands (`docker exec web ping -c 3 db`).
 //!
-//! Recognised programs (by basename of argv[0]): `ping` (iputils), `curl`, `nslookup`
-//! (BIND), `mysql` (MySQL 8 client). Error strings imitate those tools; see each parser for
+//! Recognised programs (by basename of argv[0]): `ping` (iputils), `curl`, `wget`
+//! (busybox), `nslookup` (BIND), `mysql` (MySQL 8 client). Error strings imitate those tools; see each parser for
 //! what is certain and what is a best guess.
 
 use super::types::{Argv, CliError, Exec, Run, Span};
@@ -12,6 +12,7 @@ use super::values::parse_uint;
 pub enum AppCommand {
     Ping(Ping),
     Curl(Curl),
+    Wget(Wget),
     Nslookup(Nslookup),
     Mysql(Mysql),
 }
@@ -81,6 +82,15 @@ impl Url {
     }
 }
 
+/// busybox `wget [-cqS] [--spider] [-O FILE] [-P DIR] [-U AGENT] [--header STR]
+/// [--post-data STR] URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wget {
+    pub url: Url,
+    pub opts: crate::userland::proto::wget::WgetOpts,
+    pub post_data: Option<String>,
+}
+
 /// `nslookup [-type=T] [-port=N] NAME [SERVER]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nslookup {
@@ -128,6 +138,7 @@ pub fn parse_app_command(argv: &Argv) -> Option<Result<AppCommand, CliError>> {
     Some(match base {
         "ping" => ping(&p).map(AppCommand::Ping),
         "curl" => curl(&p).map(AppCommand::Curl),
+        "wget" => wget(&p).map(AppCommand::Wget),
         "nslookup" => nslookup(&p).map(AppCommand::Nslookup),
         "mysql" => mysql(&p).map(AppCommand::Mysql),
         _ => return None,
@@ -363,6 +374,141 @@ fn curl(a: &Args) -> Result<Curl, CliError> {
 }
 
 /// URL parsing with curl 8 error wording.
+/// busybox's usage text, printed (exit status 1) for a command line it cannot take. busybox
+/// puts a banner naming its build above it (`BusyBox v1.36.1 (…) multi-call binary.`), which
+/// the simulator cannot know and leaves out (traces/programs/wget/record.txt).
+const WGET_USAGE: &str = "Usage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]
+\t[--post-data STR | --post-file FILE] [-Y on/off]
+\t[--no-check-certificate] [-P DIR] [-U AGENT] URL...
+
+Retrieve files via HTTP or FTP
+
+\t--spider\tOnly check URL existence: $? is 0 if exists
+\t--header STR\tAdd STR (of form 'header: value') to headers
+\t--post-data STR\tSend STR using POST method
+\t--post-file FILE\tSend FILE using POST method
+\t--no-check-certificate\tDon't validate the server's certificate
+\t-c\t\tContinue retrieval of aborted transfer
+\t-q\t\tQuiet
+\t-P DIR\t\tSave to DIR (default .)
+\t-S    \t\tShow server response
+\t-O FILE\t\tSave to FILE ('-' for stdout)
+\t-o LOGFILE\tLog messages to FILE
+\t-U STR\t\tUse STR for User-Agent header
+\t-Y on/off\tUse proxy";
+
+/// busybox `wget`'s command line, read as its getopt32 reads it (options anywhere, `-qO-`,
+/// `--name=value` or `--name value`). Errors are busybox's first line and its usage.
+fn wget(a: &Args) -> Result<Wget, CliError> {
+    use crate::userland::proto::wget::WgetOpts;
+    let mut o = WgetOpts::default();
+    let mut post = None;
+    let mut urls: Vec<(String, usize)> = Vec::new();
+    let usage = |a: &Args, first: String, at: usize| a.err(format!("{first}\n{WGET_USAGE}"), at);
+    let mut i = 1;
+    while i < a.len() {
+        let w = a.word(i).to_string();
+        let at = i;
+        i += 1;
+        if w == "-" || !w.starts_with('-') {
+            urls.push((w, at));
+            continue;
+        }
+        if let Some(long) = w.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            let takes = [
+                "output-document",
+                "output-file",
+                "directory-prefix",
+                "proxy",
+                "user-agent",
+                "timeout",
+                "tries",
+                "header",
+                "post-data",
+                "post-file",
+            ];
+            let flags =
+                ["continue", "quiet", "server-response", "spider", "no-check-certificate", "no-cache", "passive-ftp"];
+            if !takes.contains(&name) && !flags.contains(&name) {
+                return Err(usage(a, format!("wget: unrecognized option '--{name}'"), at));
+            }
+            let value = if takes.contains(&name) {
+                match inline {
+                    Some(v) => Some(v),
+                    None if i < a.len() => {
+                        i += 1;
+                        Some(a.word(i - 1).to_string())
+                    }
+                    None => return Err(usage(a, format!("wget: option '--{name}' requires an argument"), at)),
+                }
+            } else {
+                None
+            };
+            match (name, value) {
+                ("quiet", _) => o.quiet = true,
+                ("server-response", _) => o.server_response = true,
+                ("spider", _) => o.spider = true,
+                ("output-document", v) => o.output = v,
+                ("directory-prefix", v) => o.dir = v,
+                ("user-agent", v) => o.user_agent = v,
+                ("header", Some(v)) => o.headers.push(v),
+                ("post-data", v) => post = v,
+                ("post-file", _) => return Err(a.err("netsim: wget --post-file is not modelled (no files)", at)),
+                _ => {}
+            }
+            continue;
+        }
+        let chars: Vec<char> = w[1..].chars().collect();
+        let mut k = 0;
+        while k < chars.len() {
+            let ch = chars[k];
+            k += 1;
+            match ch {
+                'c' => {}
+                'q' => o.quiet = true,
+                'S' => o.server_response = true,
+                'O' | 'o' | 'P' | 'U' | 'T' | 'Y' | 't' => {
+                    let v = if k < chars.len() {
+                        let v: String = chars[k..].iter().collect();
+                        k = chars.len();
+                        v
+                    } else if i < a.len() {
+                        i += 1;
+                        a.word(i - 1).to_string()
+                    } else {
+                        return Err(usage(a, format!("wget: option requires an argument -- '{ch}'"), at));
+                    };
+                    match ch {
+                        'O' => o.output = Some(v),
+                        'P' => o.dir = Some(v),
+                        'U' => o.user_agent = Some(v),
+                        _ => {}
+                    }
+                }
+                other => return Err(usage(a, format!("wget: invalid option -- '{other}'"), at)),
+            }
+        }
+    }
+    let Some((u, at)) = urls.first().cloned() else {
+        return Err(CliError::new(WGET_USAGE, a.argv.full_span()));
+    };
+    if urls.len() > 1 {
+        return Err(a.err("netsim: wget with several URLs is not modelled", urls[1].1));
+    }
+    let url = parse_url(&u).map_err(|_| a.err(format!("wget: bad address '{u}'"), at))?;
+    if url.scheme != "http" {
+        return Err(a.err(format!("netsim: wget {}:// is not modelled", url.scheme), at));
+    }
+    // The Host header and "Connecting to" name the host as typed, with a port if one was.
+    let rest = u.split_once("://").map_or(u.as_str(), |(_, r)| r);
+    o.host = rest.split(['/', '?', '#']).next().unwrap_or(rest).rsplit('@').next().unwrap_or_default().to_string();
+    Ok(Wget { url, opts: o, post_data: post })
+}
+
 fn parse_url(s: &str) -> Result<Url, String> {
     let malformed = || "curl: (3) URL rejected: Malformed input to a URL function".to_string();
     let (scheme, rest) = match s.split_once("://") {

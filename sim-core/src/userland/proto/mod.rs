@@ -5,6 +5,7 @@ pub mod dns;
 pub mod http;
 pub mod mysql;
 pub mod webapp;
+pub mod wget;
 
 /// Test support: a classic pcap of hand-made frames, for tshark to dissect.
 #[cfg(test)]
