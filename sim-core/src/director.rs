@@ -659,7 +659,7 @@ impl Director {
         fx.zones = self.share_zones();
         let swarm_keys = self.swarm.as_ref().map(Swarm::dns_zone_keys).unwrap_or_default();
         for (_, e) in &self.engines {
-            for c in &e.containers {
+            for c in e.containers.iter().filter(|c| c.state == crate::docker::engine::RunState::Running) {
                 let ns_name = e.sandbox_ns(c);
                 let Some(ns) = world.ns_by_name(&ns_name) else { continue };
                 let mut servers = Vec::new();
@@ -680,7 +680,7 @@ impl Director {
                         _ => {}
                     }
                 }
-                if self.started.insert(ns_name.clone()) {
+                if self.started.insert(servers_key(e, c)) {
                     servers.extend(e.servers(c));
                 }
                 for t in servers {
@@ -702,7 +702,7 @@ impl Director {
                 e.containers
                     .iter()
                     .filter(|c| c.state == crate::docker::engine::RunState::Running)
-                    .map(|c| e.sandbox_ns(c))
+                    .map(|c| servers_key(e, c))
             })
             .collect();
         self.started.retain(|n| alive.contains(n));
@@ -1166,6 +1166,16 @@ impl Director {
             e.remove_sandbox(&n);
         }
         Ok(out)
+    }
+}
+
+/// Whose servers run (`Director::started`): a sandbox's, or in a namespace another container
+/// lent (`--network container:`), that container's own.
+fn servers_key(e: &Engine, c: &Container) -> String {
+    let ns = e.sandbox_ns(c);
+    match &c.mode {
+        crate::docker::engine::SandboxMode::Joined { stripped: false, .. } => format!("{ns} {}", c.name),
+        _ => ns,
     }
 }
 

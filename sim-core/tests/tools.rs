@@ -435,3 +435,82 @@ fn a_format_that_does_not_parse_exits_64_and_one_that_fails_exits_1() {
         )
     );
 }
+
+/// `docker run --network container:NAME`: the joined container has its target's interfaces,
+/// host name and resolver; it cannot publish or name its own; when the target stops it is
+/// left with lo alone (also after the target starts again) until it restarts; and once the
+/// target is gone it cannot start. Every step's words and status as the engine printed them
+/// (20.10.24: `traces/docker/container-mode/record.txt`); `ip` is busybox's there, so only its
+/// addresses are compared.
+#[test]
+fn a_container_in_another_containers_namespace_as_the_engine_runs_it() {
+    let rec = record("container-mode/record.txt");
+    let steps: Vec<&str> = rec.iter().map(|(c, _)| c.as_str()).collect();
+    let sim = lab(&steps);
+    let d = sim.director.as_ref().expect("a Docker lab");
+    assert_eq!(d.transcript.len(), rec.len());
+    let short = |s: &str| -> String {
+        s.split(|c: char| !c.is_ascii_alphanumeric()).fold(s.to_string(), |acc, w| {
+            if w.len() == 12 && w.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+                acc.replace(w, "SHORTID")
+            } else {
+                acc
+            }
+        })
+    };
+    let inet = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter_map(|l| {
+                l.trim().strip_prefix("inet ").map(|r| r.split_whitespace().next().unwrap_or("").to_string())
+            })
+            .collect()
+    };
+    for (log, (line, (want, status))) in d.transcript.iter().zip(&rec) {
+        assert_eq!(&log.line, line);
+        assert_eq!(log.status, *status, "`{line}`");
+        let got = short(&ids(match &log.output {
+            Ok(t) | Err(t) => t,
+        }));
+        if line.contains(" ip -4 addr") {
+            assert_eq!(inet(&got), inet(want), "`{line}`");
+        } else if line.starts_with("docker run") || line.starts_with("docker network create") {
+            let rest = |s: &str| {
+                s.lines().filter(|l| *l != "ID").map(|l| l.trim_end_matches('.').to_string()).collect::<Vec<_>>()
+            };
+            assert_eq!(rest(&got), rest(want), "`{line}`");
+        } else {
+            assert_eq!(got.trim_end(), want.trim_end(), "`{line}`");
+        }
+    }
+}
+
+/// The point of `--network container:`: a server in the joined container answers on the
+/// target's address (a pod's sidecar), the joined container reaches what the target reaches,
+/// and a second server on the same port cannot bind and exits, as nginx does.
+#[test]
+fn a_joined_container_serves_and_reaches_through_its_targets_namespace() {
+    let sim = lab(&[
+        "docker network create appnet",
+        "docker run -d --name app --network appnet alpine",
+        "docker run -d --name client --network appnet alpine",
+        "docker run -d --name sidecar --network container:app nginx",
+        "docker exec client wget -qO- http://app/",
+        "docker exec sidecar wget -qO- http://client:81/",
+        "docker run -d --name second --network container:app nginx",
+        "docker ps -a",
+    ]);
+    let out = sim.app_output();
+    let client: Vec<&str> = out.iter().filter(|(ns, _)| ns == "host1:client").map(|(_, l)| l.as_str()).collect();
+    assert!(
+        client.contains(&"<html><body><h1>It works!</h1></body></html>"),
+        "the sidecar answers on app's address: {client:#?}"
+    );
+    let app: Vec<&str> = out.iter().filter(|(ns, _)| ns == "host1:app").map(|(_, l)| l.as_str()).collect();
+    assert!(
+        app.iter().any(|l| l.starts_with("wget: can't connect to remote host (172.18.0.3): Connection refused")),
+        "the sidecar's wget leaves from app's namespace and reaches client: {app:#?}"
+    );
+    let (ps, _) = printed(&sim, "docker ps -a");
+    let status = |name: &str| ps.lines().find(|l| l.trim_end().ends_with(name)).map(|l| l.contains("Exited (1)"));
+    assert_eq!((status("second"), status("sidecar")), (Some(true), Some(false)), "{ps}");
+}

@@ -80,6 +80,11 @@ pub enum SandboxMode {
     Own,
     /// `--network host`: the host's namespace.
     Host,
+    /// `--network container:NAME`: the namespace of the container whose ID is `target`.
+    /// When that one stops or goes, this one keeps running in what is left of the namespace,
+    /// only lo (`stripped`: a namespace of its own in the plan), until it restarts and joins
+    /// the target's new one (traces/docker/container-mode/record.txt).
+    Joined { target: String, stripped: bool },
 }
 
 #[derive(Clone, Debug)]
@@ -443,6 +448,8 @@ impl Engine {
         c.parked_ports = std::mem::take(&mut c.ports);
         c.state = RunState::Exited(code);
         self.touch(ci);
+        let id = self.containers[ci].id.clone();
+        self.strip_joined(&id);
         Ok(())
     }
 
@@ -464,6 +471,19 @@ impl Engine {
                 "driver failed programming external connectivity on endpoint {cname} ({ep}): Bind for {at}:{} failed: port is already allocated",
                 p.host_port
             )));
+        }
+        if let SandboxMode::Joined { target, .. } = &self.containers[ci].mode {
+            let target = target.clone();
+            match self.containers.iter().find(|t| t.id == target) {
+                None => return Err(failed(format!("No such container: {target}"))),
+                Some(t) if t.state != RunState::Running => {
+                    return Err(failed(format!("cannot join network of a non running container: {target}")));
+                }
+                Some(_) => {}
+            }
+            if let SandboxMode::Joined { stripped, .. } = &mut self.containers[ci].mode {
+                *stripped = false;
+            }
         }
         let parked = self.containers[ci].parked.clone();
         for (i, (net, ip, aliases)) in parked.iter().enumerate() {
@@ -648,6 +668,9 @@ impl Engine {
         let v20 = self.era() == super::era::Era::V20_10;
         let mut at_start: Option<String> = None;
         let first = r.networks.first().map(|a| a.mode.clone()).unwrap_or(NetworkMode::Default);
+        if let NetworkMode::Container(_) = first {
+            self.joinable(r)?;
+        }
         let (mode, net) = match &first {
             NetworkMode::Default | NetworkMode::Bridge => (SandboxMode::Own, Some("bridge".to_string())),
             NetworkMode::UserDefined(n) => match self.network(n) {
@@ -672,7 +695,18 @@ impl Engine {
                 (SandboxMode::Own, None)
             }
             NetworkMode::Container(c) => {
-                return Err(err(format!("netsim: --network container:{c} is not modelled yet")));
+                let t = self.container(c).map(|t| (t.id.clone(), t.state == RunState::Running));
+                let (id, running) = t.unwrap_or_default();
+                if !running {
+                    let m = format!(
+                        "docker: Error response from daemon: cannot join network of a non running container: {id}"
+                    );
+                    if !v20 {
+                        return Err(err(m));
+                    }
+                    at_start = Some(m);
+                }
+                (SandboxMode::Joined { target: id, stripped: !running }, None)
             }
         };
         let ip = r.networks.first().and_then(|a| a.ipv4_address);
@@ -733,6 +767,8 @@ impl Engine {
                 }
             }
         }
+        let bind_fails = matches!(&mode, SandboxMode::Joined { target, stripped: false }
+            if self.port_in_use_by_peers(target, &r.image.familiar_name()));
         let id = self.hex(64);
         let (lo, hi) = crate::kernel::defaults::EPHEMERAL;
         let dns_ports = (self.rng.range(lo as u64, hi as u64) as u16, self.rng.range(lo as u64, hi as u64) as u16);
@@ -740,7 +776,7 @@ impl Engine {
             name: name.clone(),
             id: id.clone(),
             image: r.image.familiar_name(),
-            mode,
+            mode: mode.clone(),
             endpoints: Vec::new(),
             ports,
             env: r.env.iter().map(|e| (e.key.clone(), e.value.clone().unwrap_or_default())).collect(),
@@ -768,6 +804,14 @@ impl Engine {
                 .collect(),
         });
         self.touch(self.containers.len() - 1);
+        if bind_fails {
+            // Its server cannot bind the port the namespace's other process holds: it exits
+            // at once, as nginx does ("bind() … failed (98: Address in use)").
+            if let Some(c) = self.containers.last_mut() {
+                c.state = RunState::Exited(1);
+            }
+            return Ok(id);
+        }
         let ip = ip.map(|a| match a {
             IpAddr::V4(v) => Ok(v),
             IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
@@ -795,6 +839,64 @@ impl Engine {
         // docker/cli prints the ID once the container is made, then the start's failure.
         let msg = if msg.starts_with("docker: ") { msg } else { format!("docker: {msg}") };
         Err(err(format!("{id}\n{msg}")))
+    }
+
+    /// What a container that joins another's namespace cannot ask for, in the order the
+    /// daemon looks (moby `runconfig/hostconfig_unix.go` validateNetContainerMode; the words
+    /// as 20.10.24 prints them: traces/docker/container-mode/record.txt).
+    fn joinable(&self, r: &cli::Run) -> Result<(), EngineError> {
+        let flag = |n: &str| r.other_flags.iter().any(|f| f.name == n);
+        let conflict = if r.hostname.is_some() {
+            "hostname and the network mode"
+        } else if flag("link") {
+            "container type network can't be used with links. This would result in undefined behavior"
+        } else if !r.dns.is_empty() {
+            "dns and the network mode"
+        } else if flag("add-host") {
+            "custom host-to-IP mapping and the network mode"
+        } else if r.mac_address.is_some() {
+            "mac-address and the network mode"
+        } else if !r.publish.is_empty() || r.publish_all {
+            "port publishing and the container type network mode"
+        } else if flag("expose") {
+            "port exposing and the container type network mode"
+        } else {
+            return Ok(());
+        };
+        Err(err(format!("docker: Error response from daemon: conflicting options: {conflict}")))
+    }
+
+    /// Whether a server of `image` would find its TCP port taken in the namespace of the
+    /// container `target` (by it or by another container that joined it).
+    fn port_in_use_by_peers(&self, target: &str, image: &str) -> bool {
+        let port = |image: &str| match image_role(image) {
+            Some(ImageRole::Web | ImageRole::Webapp) => Some(80),
+            Some(ImageRole::Mysql) => Some(3306),
+            None => None,
+        };
+        let Some(mine) = port(image) else { return false };
+        self.containers.iter().filter(|c| c.state == RunState::Running).any(|c| {
+            let shares =
+                c.id == target || matches!(&c.mode, SandboxMode::Joined { target: t, stripped: false } if t == target);
+            shares && port(&c.image) == Some(mine)
+        })
+    }
+
+    /// The containers that joined `target`'s namespace lose it when it stops or goes: they
+    /// keep only lo, in a namespace of their own.
+    fn strip_joined(&mut self, target: &str) {
+        let joined: Vec<usize> = (0..self.containers.len())
+            .filter(|&i| {
+                matches!(&self.containers[i].mode, SandboxMode::Joined { target: t, stripped: false } if t == target)
+                    && self.containers[i].state == RunState::Running
+            })
+            .collect();
+        for i in joined {
+            if let SandboxMode::Joined { stripped, .. } = &mut self.containers[i].mode {
+                *stripped = true;
+            }
+            self.touch(i);
+        }
     }
 
     fn generated_name(&mut self) -> String {
@@ -876,7 +978,7 @@ impl Engine {
             return Err(err(format!("netsim: connecting to the {} network is not modelled yet", net.name)));
         }
         let c = &self.containers[ci];
-        if c.mode == SandboxMode::Host {
+        if c.mode != SandboxMode::Own {
             return Err(err(
                 "Error response from daemon: container sharing network namespace with another container or host cannot be connected to any other network",
             ));
@@ -973,6 +1075,8 @@ impl Engine {
             self.disconnect(&n, name)?;
         }
         self.touch(ci);
+        let id = self.containers[ci].id.clone();
+        self.strip_joined(&id);
         self.containers.remove(ci);
         Ok(name.to_string())
     }
@@ -989,12 +1093,14 @@ impl Engine {
         let mut keep = |c: &Container| {
             let Some(scope) = scope else { return true };
             name.clear();
-            match c.mode {
+            match &c.mode {
                 SandboxMode::Host => name.push_str(&self.host),
-                SandboxMode::Own => {
+                SandboxMode::Own | SandboxMode::Joined { stripped: true, .. } => {
                     name.push_str(&self.ns_prefix);
                     name.push_str(&c.name);
                 }
+                // Nothing of its own in the plan.
+                SandboxMode::Joined { stripped: false, .. } => return false,
             }
             scope.contains(name.as_str())
         };
@@ -1032,7 +1138,9 @@ impl Engine {
         let mut eps = Vec::new();
         let mut kept = Vec::new();
         for c in &self.containers {
-            if c.mode == SandboxMode::Host || c.state != RunState::Running {
+            if matches!(c.mode, SandboxMode::Host | SandboxMode::Joined { stripped: false, .. })
+                || c.state != RunState::Running
+            {
                 continue;
             }
             let part = keep(c);
@@ -1220,9 +1328,14 @@ impl Engine {
 
     /// The namespace a container's sandbox is in the plan (the host's own for `--network host`).
     pub fn sandbox_ns(&self, c: &Container) -> String {
-        match c.mode {
+        match &c.mode {
             SandboxMode::Host => self.host.clone(),
-            SandboxMode::Own => format!("{}{}", self.ns_prefix, c.name),
+            SandboxMode::Joined { target, stripped: false } => match self.containers.iter().find(|t| t.id == *target) {
+                // A container can only join one made before it: this ends.
+                Some(t) => self.sandbox_ns(t),
+                None => format!("{}{}", self.ns_prefix, c.name),
+            },
+            SandboxMode::Own | SandboxMode::Joined { .. } => format!("{}{}", self.ns_prefix, c.name),
         }
     }
 
@@ -1233,7 +1346,19 @@ impl Engine {
     /// A container's host name (`/etc/hostname`, `hostname`): `--hostname`, or the first 12
     /// characters of its ID (moby `daemon/create.go`, `container.Config.Hostname`).
     pub fn hostname(&self, c: &Container) -> String {
+        if let Some(t) = self.joined_target(c) {
+            return self.hostname(t);
+        }
         c.hostname.clone().unwrap_or_else(|| c.id.chars().take(12).collect())
+    }
+
+    /// The container whose namespace `c` joined (`--network container:`): its host name and
+    /// files are `c`'s too.
+    fn joined_target(&self, c: &Container) -> Option<&Container> {
+        match &c.mode {
+            SandboxMode::Joined { target, .. } => self.containers.iter().find(|t| t.id == *target),
+            _ => None,
+        }
     }
 
     /// `/etc/hosts` inside a container, as libnetwork writes it (`libnetwork/etchosts`): the
@@ -1241,6 +1366,9 @@ impl Engine {
     /// it joined, in the order it joined them, with its host name. `--network host` shares the
     /// host's file. Recorded on Docker 20.10: `traces/docker/etc-files/record.txt`.
     pub fn etc_hosts(&self, c: &Container, host_file: &str) -> String {
+        if let Some(t) = self.joined_target(c) {
+            return self.etc_hosts(t, host_file);
+        }
         if c.mode == SandboxMode::Host {
             return host_file.to_string();
         }
@@ -1262,6 +1390,9 @@ impl Engine {
     /// its local nameservers taken out, and Google's public servers when none is left
     /// (moby `libnetwork/resolvconf`, `FilterResolvDNS`). `--network host` shares the host's.
     pub fn resolv_conf(&self, c: &Container, host_file: &str) -> String {
+        if let Some(t) = self.joined_target(c) {
+            return self.resolv_conf(t, host_file);
+        }
         if c.mode == SandboxMode::Host {
             return host_file.to_string();
         }

@@ -289,6 +289,7 @@ pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
     let first = c.endpoints.first().map(|e| e.network.as_str()).or(c.parked.first().map(|p| p.0.as_str()));
     let mode = match (&c.mode, first) {
         (super::engine::SandboxMode::Host, _) => "host".to_string(),
+        (super::engine::SandboxMode::Joined { target, .. }, _) => format!("container:{target}"),
         (_, None) => "none".to_string(),
         (_, Some("bridge")) => "default".to_string(),
         (_, Some(n)) => n.to_string(),
