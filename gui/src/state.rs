@@ -404,6 +404,71 @@ impl Session {
 
     /// Runs to the end of the run, or `COUNT_AHEAD` events on when a long run's end is not
     /// known yet, so one click never freezes the window.
+    /// What each step's program printed (ping, curl, wget, nslookup, mysql), by transcript
+    /// position: the lines in the program's namespace whose event descends from the step's
+    /// (each event's cause is the event that scheduled it), as a terminal shows a command's
+    /// own output. Another program's lines in that namespace (a server answering someone
+    /// else, a second program started meanwhile) are not this one's, and neither are the
+    /// embedded DNS's notes.
+    pub fn program_output(&self) -> std::collections::HashMap<usize, Vec<String>> {
+        use sim_core::kernel::trace::{Dir, Why};
+        use sim_core::userland::apps::Traffic;
+        let mut out: std::collections::HashMap<usize, Vec<String>> = std::collections::HashMap::new();
+        let Some(d) = self.sim.director.as_deref() else { return out };
+        let program_ns: Vec<Option<&str>> = d
+            .transcript
+            .iter()
+            .map(|log| {
+                let client = matches!(log.output, Ok(ref t) if t.is_empty());
+                log.started
+                    .iter()
+                    .find(|t| {
+                        matches!(
+                            t,
+                            Traffic::Ping { .. }
+                                | Traffic::Curl { .. }
+                                | Traffic::Nslookup { .. }
+                                | Traffic::Mysql { .. }
+                                | Traffic::UdpSend { .. }
+                                | Traffic::TcpConnect { .. }
+                        )
+                    })
+                    .filter(|_| client)
+                    .map(|t| t.ns())
+            })
+            .collect();
+        if program_ns.iter().all(Option::is_none) {
+            return out;
+        }
+        // The transcript position of each step that ran, by step index.
+        let position: std::collections::HashMap<usize, usize> =
+            d.transcript.iter().enumerate().map(|(k, log)| (log.index, k)).collect();
+        // Which step each event descends from: events run in order and a cause runs before
+        // what it caused, so one pass settles it. Event n is `outcomes[n - 1]`.
+        let mut owner: Vec<Option<usize>> = vec![None; self.outcomes.len() + 1];
+        for (j, o) in self.outcomes.iter().enumerate() {
+            owner[j + 1] = match o.what {
+                EventKind::Step(i) => position.get(&(i as usize)).copied(),
+                _ => o.cause.and_then(|c| owner.get(c.0 as usize).copied().flatten()),
+            };
+        }
+        let world = &self.sim.world;
+        for r in self.sim.records().iter().filter(|r| r.dir == Dir::App) {
+            let Some(Why::App(text)) = r.why.last() else { continue };
+            let Some(k) = owner.get(r.event.0 as usize).copied().flatten() else { continue };
+            let ns = world.netns(r.ns).name.as_str();
+            if program_ns[k] != Some(ns) || text.starts_with("embedded DNS:") {
+                continue;
+            }
+            // The command line itself, echoed when the step ran, is the prompt's.
+            if d.transcript[k].host == ns && *text == d.transcript[k].line {
+                continue;
+            }
+            out.entry(k).or_default().push(text.clone());
+        }
+        out
+    }
+
     pub fn run_to_end(&mut self) {
         let stop = self.position().saturating_add(COUNT_AHEAD);
         while self.position() < stop && self.step().is_some() {}

@@ -359,3 +359,36 @@ fn an_iptables_reason_links_to_its_rule_and_counters() {
     assert_eq!(h.state().view.namespace.as_deref(), Some(ns_name.as_str()));
     assert_eq!(text_with(&h, &[line]), line, "the rule's own line is on screen");
 }
+
+/// A command's output is what it caused in its program's namespace, not every line printed
+/// there while it ran: a ping in `web` shows its echoes, not the web server's notes about a
+/// curl another step sent meanwhile (which are the curl's, in the client's namespace).
+#[test]
+fn the_console_shows_what_each_command_caused() {
+    let text = r#"Scenario(
+    name: "overlapping programs",
+    hosts: [(name: "host1", addr: "192.168.99.101/24")],
+    steps: [
+        (on: "host1", run: "docker network create appnet"),
+        (on: "host1", run: "docker run -d --name web --network appnet nginx"),
+        (on: "host1", run: "docker run -d --name client --network appnet alpine"),
+        (on: "host1", run: "docker exec web ping -c 3 client", at: "1s"),
+        (on: "host1", run: "docker exec client wget -qO- http://web/", at: "1.5s"),
+    ],
+)"#;
+    let mut s = netsim_gui::state::Session::from_text("overlap.ron", text).expect("loads");
+    s.run_to_end();
+    let out = s.program_output();
+    let d = s.sim.director.as_ref().expect("a Docker lab");
+    let pos = |line: &str| d.transcript.iter().position(|l| l.line.ends_with(line)).expect("ran");
+    let ping = &out[&pos("ping -c 3 client")];
+    let wget = &out[&pos("wget -qO- http://web/")];
+    // The web server's notes about the wget's request are printed in web's namespace while
+    // the ping runs there; they are neither the ping's nor (another namespace) the wget's.
+    assert!(ping.iter().any(|l| l.starts_with("64 bytes from")), "{ping:#?}");
+    assert!(!ping.iter().any(|l| l.contains("httpd") || l.contains("80")), "{ping:#?}");
+    assert!(wget.contains(&"<html><body><h1>It works!</h1></body></html>".to_string()), "{wget:#?}");
+    assert!(!wget.iter().any(|l| l.contains("icmp") || l.starts_with("64 bytes")), "{wget:#?}");
+    let httpd = s.sim.app_output().into_iter().filter(|(ns, l)| ns == "host1:web" && l.starts_with("httpd:")).count();
+    assert_eq!(httpd, 1, "the server did answer the wget in web's namespace, during the ping");
+}

@@ -6,14 +6,9 @@
 //! status in the transcript, as a terminal would; only a command the console cannot take at
 //! all (no such host, nothing typed) is refused under the prompt.
 
-use std::collections::HashMap;
-
 use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, FontId};
 use sim_core::director::Director;
-use sim_core::kernel::trace::{Dir, Why};
-use sim_core::sim::Sim;
-use sim_core::userland::apps::Traffic;
 
 use crate::app::View;
 use crate::state::Session;
@@ -108,7 +103,7 @@ fn prompt_line(ui: &egui::Ui, host: &str, line: &str, dim: bool, tags: &[(&str, 
 fn transcript(ui: &mut egui::Ui, session: &Session) {
     let sim = &session.sim;
     let Some(d) = sim.director.as_deref() else { return };
-    let programs = program_output(sim, d);
+    let programs = session.program_output();
     let weak = ui.visuals().weak_text_color();
     egui::ScrollArea::vertical().id_salt("console-transcript").stick_to_bottom(true).auto_shrink([false, false]).show(
         ui,
@@ -206,65 +201,5 @@ fn pending_steps(session: &Session, d: &Director) -> Vec<Pending> {
         }
     }));
     out.extend(session.typed.iter().filter(|t| t.at_events > here).map(typed));
-    out
-}
-
-/// What each step's program printed (ping, curl, nslookup, mysql), by transcript position.
-/// The director logs each step's command line in the host's namespace when it starts; every
-/// application line after it in the program's namespace is the program's, until another
-/// program starts there. Servers' notes (the embedded DNS answering) are not the terminal's.
-fn program_output(sim: &Sim, d: &Director) -> HashMap<usize, Vec<String>> {
-    let world = &sim.world;
-    let program_ns: Vec<Option<&str>> = d
-        .transcript
-        .iter()
-        .map(|log| {
-            let client = matches!(log.output, Ok(ref t) if t.is_empty());
-            log.started
-                .iter()
-                .find(|t| {
-                    matches!(
-                        t,
-                        Traffic::Ping { .. }
-                            | Traffic::Curl { .. }
-                            | Traffic::Nslookup { .. }
-                            | Traffic::Mysql { .. }
-                            | Traffic::UdpSend { .. }
-                            | Traffic::TcpConnect { .. }
-                    )
-                })
-                .filter(|_| client)
-                .map(|t| t.ns())
-        })
-        .collect();
-    let mut out: HashMap<usize, Vec<String>> = HashMap::new();
-    if program_ns.iter().all(Option::is_none) {
-        return out;
-    }
-    // The program running in each namespace, as a transcript position.
-    let mut running: HashMap<&str, usize> = HashMap::new();
-    let mut next = 0;
-    for r in sim.records().iter().filter(|r| r.dir == Dir::App) {
-        let Some(Why::App(text)) = r.why.last() else { continue };
-        let ns = world.netns(r.ns).name.as_str();
-        if let Some(log) = d.transcript.get(next)
-            && ns == log.host
-            && *text == log.line
-        {
-            // The shell on the host runs this command now: what ran there before is done.
-            running.remove(ns);
-            if let Some(p) = program_ns[next] {
-                running.insert(p, next);
-            }
-            next += 1;
-            continue;
-        }
-        if text.starts_with("embedded DNS:") {
-            continue;
-        }
-        if let Some(&k) = running.get(ns) {
-            out.entry(k).or_default().push(text.clone());
-        }
-    }
     out
 }
