@@ -390,22 +390,10 @@ fn curl(r: &Resolver, url: &str, data: Option<&str>, method: Option<&str>, out: 
             return writeln!(out, "curl: ({code}) Failed to connect to {ip} port {port}: {}", connect_error(&e));
         }
     };
-    s.set_read_timeout(Some(IO_TIMEOUT))?;
-    s.write_all(&http::curl_request(method, host, port, &path, data).to_bytes())?;
-    let mut p = http::ResponseParser::new();
-    let mut buf = [0u8; 65536];
-    let resp = loop {
-        let n = s.read(&mut buf)?;
-        if n == 0 {
-            break p.eof();
-        }
-        match p.push(&buf[..n]) {
-            Ok(Some(resp)) => break Some(resp),
-            Ok(None) => {}
-            Err(e) => return writeln!(out, "curl: (8) Weird server reply: {e}"),
-        }
+    let resp = match exchange(&mut s, &http::curl_request(method, host, port, &path, data).to_bytes())? {
+        Ok(resp) => resp,
+        Err(e) => return writeln!(out, "curl: (8) Weird server reply: {e}"),
     };
-    let _ = s.shutdown(Shutdown::Both);
     match resp {
         Some(resp) => {
             writeln!(out, "curl: HTTP/1.1 {} {} ({} bytes)", resp.status, resp.reason, resp.body.len())?;
@@ -416,6 +404,28 @@ fn curl(r: &Resolver, url: &str, data: Option<&str>, method: Option<&str>, out: 
         }
         None => writeln!(out, "curl: (52) Empty reply from server"),
     }
+}
+
+/// Sends an HTTP request and reads the response: `Err` with the parser's words for a reply
+/// that is not HTTP, `Ok(None)` when the server closed without one. Closes the connection.
+fn exchange(s: &mut TcpStream, request: &[u8]) -> io::Result<Result<Option<http::Response>, String>> {
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.write_all(request)?;
+    let mut p = http::ResponseParser::new();
+    let mut buf = [0u8; 65536];
+    let resp = loop {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            break Ok(p.eof());
+        }
+        match p.push(&buf[..n]) {
+            Ok(Some(resp)) => break Ok(Some(resp)),
+            Ok(None) => {}
+            Err(e) => break Err(e),
+        }
+    };
+    let _ = s.shutdown(Shutdown::Both);
+    Ok(resp)
 }
 
 /// busybox `wget`, printing what the simulator's does (`proto::wget`).
@@ -435,23 +445,7 @@ fn wget(r: &Resolver, url: &str, data: Option<&str>, o: &wget::WgetOpts, out: &m
         Ok(s) => s,
         Err(e) => return writeln!(out, "{}", wget::cant_connect(ip, connect_error(&e))),
     };
-    s.set_read_timeout(Some(IO_TIMEOUT))?;
-    s.write_all(&wget::request(o, &path, data))?;
-    let mut p = http::ResponseParser::new();
-    let mut buf = [0u8; 65536];
-    let resp = loop {
-        let n = s.read(&mut buf)?;
-        if n == 0 {
-            break p.eof();
-        }
-        match p.push(&buf[..n]) {
-            Ok(Some(resp)) => break Some(resp),
-            Ok(None) => {}
-            Err(_) => break None,
-        }
-    };
-    let _ = s.shutdown(Shutdown::Both);
-    match resp {
+    match exchange(&mut s, &wget::request(o, &path, data))?.ok().flatten() {
         Some(resp) => {
             // Each program is an agent of its own and writes no file: none is there before it
             // (the simulator remembers a container's downloads; the kernel backend does not).

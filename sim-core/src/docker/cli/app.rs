@@ -159,6 +159,21 @@ impl Args<'_> {
     fn err(&self, msg: impl Into<String>, i: usize) -> CliError {
         CliError::new(msg, self.span(i))
     }
+    /// An option's value in getopt's way: the rest of the cluster (`-O-`, `-c3`), else the
+    /// next word; with the index of the word it came from. Moves `k` and `i` past it.
+    fn short_value(&self, chars: &[char], k: &mut usize, i: &mut usize, at: usize) -> Option<(String, usize)> {
+        if *k < chars.len() {
+            let v = chars[*k..].iter().collect();
+            *k = chars.len();
+            Some((v, at))
+        } else if *i < self.len() {
+            *i += 1;
+            Some((self.word(*i - 1).to_string(), *i - 1))
+        } else {
+            None
+        }
+    }
+
     fn span(&self, i: usize) -> Span {
         if self.argv.spans.is_empty() { Span::default() } else { self.argv.span(i.min(self.argv.spans.len() - 1)) }
     }
@@ -207,14 +222,7 @@ fn ping(a: &Args) -> Result<Ping, CliError> {
             if !WITH_ARG.contains(c) {
                 return Err(a.err(format!("ping: invalid option -- '{c}'"), at));
             }
-            let (val, vi): (String, usize) = if k < chars.len() {
-                let v = chars[k..].iter().collect();
-                k = chars.len();
-                (v, at)
-            } else if i < a.len() {
-                i += 1;
-                (a.word(i - 1).to_string(), i - 1)
-            } else {
+            let Some((val, vi)) = a.short_value(&chars, &mut k, &mut i, at) else {
                 return Err(a.err(format!("ping: option requires an argument -- '{c}'"), at));
             };
             match c {
@@ -349,14 +357,7 @@ fn curl(a: &Args) -> Result<Curl, CliError> {
             match opt {
                 CurlOpt::Flag(f) => f(&mut c),
                 CurlOpt::Value(f) => {
-                    let v = if k < chars.len() {
-                        let v: String = chars[k..].iter().collect();
-                        k = chars.len();
-                        v
-                    } else if i < a.len() {
-                        i += 1;
-                        a.word(i - 1).to_string()
-                    } else {
+                    let Some((v, _)) = a.short_value(&chars, &mut k, &mut i, at) else {
                         return Err(a.err(format!("curl: option {w}: requires parameter"), at));
                     };
                     f(&mut c, v);
@@ -472,14 +473,7 @@ fn wget(a: &Args) -> Result<Wget, CliError> {
                 'q' => o.quiet = true,
                 'S' => o.server_response = true,
                 'O' | 'o' | 'P' | 'U' | 'T' | 'Y' | 't' => {
-                    let v = if k < chars.len() {
-                        let v: String = chars[k..].iter().collect();
-                        k = chars.len();
-                        v
-                    } else if i < a.len() {
-                        i += 1;
-                        a.word(i - 1).to_string()
-                    } else {
+                    let Some((v, _)) = a.short_value(&chars, &mut k, &mut i, at) else {
                         return Err(usage(a, format!("wget: option requires an argument -- '{ch}'"), at));
                     };
                     match ch {
