@@ -162,8 +162,7 @@ pub fn run(w: Which) -> Result<()> {
             let mut sim = loaded.build(None).map_err(|e| miette::Report::new(*e))?;
             sim.world.trace = false;
             sim.run_until(Until::Idle);
-            let plan =
-                sim.director.as_ref().map(|d| d.plan().into_owned()).unwrap_or_else(|| loaded.scenario.plan.clone());
+            let plan = sim.director.as_ref().map(|d| d.plan()).unwrap_or_else(|| loaded.scenario.plan.clone());
             let n = plan.namespaces.len();
             println!(
                 "# {}: {n} namespaces, {} links, {} addresses, {} routes, {} neighbours, {} fdb, {} iptables lines",

@@ -332,9 +332,9 @@ fn real_main() -> Result<()> {
                     sim.world.trace = false;
                     sim.run_until(Until::Idle);
                     not_stalled(&sim)?;
-                    sim.director.as_ref().map(|d| d.plan().into_owned()).unwrap_or_default()
+                    sim.director.as_ref().map(|d| d.plan()).unwrap_or_default()
                 }
-                Some(d) => d.plan().into_owned(),
+                Some(d) => d.plan(),
                 None => loaded.scenario.plan.clone(),
             };
             let cfg = ron::ser::PrettyConfig::new().struct_names(true);
@@ -400,7 +400,7 @@ type Simulated =
 
 fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
-    let plan = sim.director.as_ref().map(|d| d.plan().into_owned()).unwrap_or_default();
+    let plan = sim.director.as_ref().map(|d| d.plan()).unwrap_or_default();
     let mut snaps = vec![netsim_netns::state::from_world(&sim.world)];
     while let Some(o) = sim.step() {
         if matches!(o.what, sim_core::sim::EventKind::Step(_)) {

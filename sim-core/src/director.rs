@@ -443,9 +443,9 @@ impl Director {
         checked
     }
 
-    /// The plan the world realises now.
-    pub fn plan(&self) -> std::borrow::Cow<'_, Plan> {
-        std::borrow::Cow::Owned(self.compile())
+    /// The plan the world realises now, compiled whole from the daemons' state.
+    pub fn plan(&self) -> Plan {
+        self.compile()
     }
 
     /// Lets the run apply the deltas the load check found (`check_all` of this director's
