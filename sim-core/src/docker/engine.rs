@@ -869,11 +869,7 @@ impl Engine {
     /// Whether a server of `image` would find its TCP port taken in the namespace of the
     /// container `target` (by it or by another container that joined it).
     fn port_in_use_by_peers(&self, target: &str, image: &str) -> bool {
-        let port = |image: &str| match image_role(image) {
-            Some(ImageRole::Web | ImageRole::Webapp) => Some(80),
-            Some(ImageRole::Mysql) => Some(3306),
-            None => None,
-        };
+        let port = |image: &str| image_role(image).map(ImageRole::port);
         let Some(mine) = port(image) else { return false };
         self.containers.iter().filter(|c| c.state == RunState::Running).any(|c| {
             let shares =
@@ -1638,9 +1634,9 @@ impl Engine {
             c.env.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_else(|| d.to_string())
         };
         match image_role(&c.image) {
-            Some(ImageRole::Webapp) => out.push(Traffic::Http {
+            Some(r @ ImageRole::Webapp) => out.push(Traffic::Http {
                 ns,
-                port: 80,
+                port: r.port(),
                 mysql: Some(MysqlTarget {
                     host: env("DB_HOST", "mysql"),
                     user: env("DB_USER", "root"),
@@ -1649,10 +1645,10 @@ impl Engine {
                     table: env("DB_TABLE", "course_details"),
                 }),
             }),
-            Some(ImageRole::Mysql) => {
-                out.push(Traffic::MysqlServer { ns, port: 3306, password: env("MYSQL_ROOT_PASSWORD", "edureka") })
+            Some(r @ ImageRole::Mysql) => {
+                out.push(Traffic::MysqlServer { ns, port: r.port(), password: env("MYSQL_ROOT_PASSWORD", "edureka") })
             }
-            Some(ImageRole::Web) => out.push(Traffic::Http { ns, port: 80, mysql: None }),
+            Some(r @ ImageRole::Web) => out.push(Traffic::Http { ns, port: r.port(), mysql: None }),
             None => {}
         }
         out

@@ -17,6 +17,16 @@ pub enum ImageRole {
     Web,
 }
 
+impl ImageRole {
+    /// The TCP port its server listens on.
+    pub fn port(self) -> u16 {
+        match self {
+            ImageRole::Webapp | ImageRole::Web => 80,
+            ImageRole::Mysql => 3306,
+        }
+    }
+}
+
 /// One image of the catalogue, found by its repository's last path component
 /// (`nginx`, `library/nginx`, `docker.io/library/nginx:1.27` are all `nginx`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
