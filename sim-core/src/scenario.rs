@@ -622,6 +622,14 @@ impl Loaded {
                     p.help = Some("drop `fails: true`, or change the command so that it fails".into());
                     p
                 }
+                (None, false) if endless_ping(&step.run) => {
+                    let mut p = self.step_problem(
+                        i,
+                        "`ping` without `-c` runs until it is interrupted (Ctrl-C): the lab stops it after 4 echoes",
+                    );
+                    p.help = Some("write `ping -c N` to say how many echoes the step waits for".into());
+                    p
+                }
                 _ => continue,
             };
             p.label = "this step".into();
@@ -1503,6 +1511,22 @@ fn ron_hint(code: &ron::Error) -> String {
     }
 }
 
+/// Whether a step runs ping without a count (on a host, through `docker exec`, or as a
+/// foreground `docker run`'s command).
+fn endless_ping(run: &str) -> bool {
+    use crate::docker::cli::{self, AppCommand, DockerCommand};
+    let app = match cli::parse(run.trim()) {
+        Ok(DockerCommand::Exec(x)) => x.app_command(),
+        Ok(DockerCommand::Run(r)) => r.app_command(),
+        Ok(_) => None,
+        Err(_) => cli::shell_words(run).ok().and_then(|w| {
+            let argv = cli::Argv { words: w.into_iter().map(|(w, _)| w).collect(), spans: Vec::new() };
+            cli::parse_app_command(&argv)
+        }),
+    };
+    matches!(app, Some(Ok(AppCommand::Ping(p))) if p.count.is_none())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1720,6 +1744,34 @@ mod tests {
             let shown = render(&e);
             assert!(shown.len() < 4000, "{} bytes shown", shown.len());
         }
+    }
+
+    /// Real ping without `-c` runs until Ctrl-C; the lab stops it after 4 echoes and says so
+    /// at the step, wherever the ping runs (host, `docker exec`, a foreground `docker run`).
+    #[test]
+    fn ping_without_a_count_is_a_warning_that_says_what_the_lab_does() {
+        let text = r#"Scenario(
+    name: "pings",
+    hosts: [(name: "h1", addr: "192.168.99.101/24"), (name: "h2", addr: "192.168.99.102/24")],
+    steps: [
+        (on: "h1", run: "ping 192.168.99.102"),
+        (on: "h1", run: "ping -c 2 192.168.99.102"),
+        (on: "h1", run: "docker run -d --name web nginx"),
+        (on: "h1", run: "docker exec web ping -q 172.17.0.1"),
+        (on: "h1", run: "docker run --rm alpine ping 172.17.0.2"),
+        (on: "h1", run: "docker exec web ping -c1 172.17.0.1"),
+    ],
+)"#;
+        let l = Loaded::from_str("p.ron", text).expect("loads");
+        let got: Vec<usize> = l.warnings.iter().map(|w| w.line).collect();
+        assert_eq!(got, [5, 8, 9], "{:#?}", l.warnings);
+        assert!(l.warnings.iter().all(|w| w.message.contains("runs until it is interrupted")));
+        // What the warning says the lab does, it does: four echoes, then the statistics.
+        let mut sim = l.build(None).unwrap();
+        sim.run_until(crate::Until::Idle);
+        let out = sim.app_output();
+        let h1: Vec<&str> = out.iter().filter(|(ns, _)| ns == "h1").map(|(_, l)| l.as_str()).collect();
+        assert_eq!(h1.iter().filter(|l| l.starts_with("64 bytes from 192.168.99.102")).count(), 6, "{h1:#?}");
     }
 
     #[test]
