@@ -371,12 +371,7 @@ fn connect_error(e: &io::Error) -> &'static str {
 
 /// `curl [-d DATA] URL`.
 fn curl(r: &Resolver, url: &str, data: Option<&str>, method: Option<&str>, out: &mut dyn Write) -> io::Result<()> {
-    let rest = url.strip_prefix("http://").unwrap_or(url);
-    let (hostport, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
-    let (host, port) = match hostport.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().unwrap_or(80)),
-        None => (hostport, 80u16),
-    };
+    let (host, port, path) = split_url(url);
     let ip = match r.resolve(host) {
         Ok(ip) => ip,
         Err(_) => return writeln!(out, "curl: (6) Could not resolve host: {host}"),
@@ -406,6 +401,16 @@ fn curl(r: &Resolver, url: &str, data: Option<&str>, method: Option<&str>, out: 
     }
 }
 
+/// `http://host[:port]/path` as the simulator writes a program's URL (`Traffic::Curl`).
+fn split_url(url: &str) -> (&str, u16, String) {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let (hostport, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    match hostport.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().unwrap_or(80), path),
+        None => (hostport, 80, path),
+    }
+}
+
 /// Sends an HTTP request and reads the response: `Err` with the parser's words for a reply
 /// that is not HTTP, `Ok(None)` when the server closed without one. Closes the connection.
 fn exchange(s: &mut TcpStream, request: &[u8]) -> io::Result<Result<Option<http::Response>, String>> {
@@ -430,12 +435,7 @@ fn exchange(s: &mut TcpStream, request: &[u8]) -> io::Result<Result<Option<http:
 
 /// busybox `wget`, printing what the simulator's does (`proto::wget`).
 fn wget(r: &Resolver, url: &str, data: Option<&str>, o: &wget::WgetOpts, out: &mut dyn Write) -> io::Result<()> {
-    let rest = url.strip_prefix("http://").unwrap_or(url);
-    let (hostport, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
-    let (host, port) = match hostport.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().unwrap_or(80)),
-        None => (hostport, 80u16),
-    };
+    let (host, port, path) = split_url(url);
     let Ok(ip) = r.resolve(host) else { return writeln!(out, "{}", wget::bad_address(host)) };
     if let Some(line) = wget::connecting(o, ip, port) {
         writeln!(out, "{line}")?;

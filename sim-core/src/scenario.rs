@@ -1766,7 +1766,8 @@ mod tests {
         let got: Vec<usize> = l.warnings.iter().map(|w| w.line).collect();
         assert_eq!(got, [5, 8, 9], "{:#?}", l.warnings);
         assert!(l.warnings.iter().all(|w| w.message.contains("runs until it is interrupted")));
-        // What the warning says the lab does, it does: four echoes, then the statistics.
+        // What the warning says the lab does, it does: four echoes from the endless ping on
+        // h1, two from the counted one.
         let mut sim = l.build(None).unwrap();
         sim.run_until(crate::Until::Idle);
         let out = sim.app_output();

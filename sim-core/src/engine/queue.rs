@@ -25,7 +25,7 @@ impl PartialOrd for Entry {
     }
 }
 impl Ord for Entry {
-    // Min-heap on (time, id): events at the same instant run in the order they were scheduled.
+    // Min-heap on (time, seq): events at the same instant run in the order they were scheduled.
     fn cmp(&self, o: &Self) -> Ordering {
         (o.time, o.seq).cmp(&(self.time, self.seq))
     }

@@ -437,6 +437,13 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
+    /// A bare ACK of all received so far (`tcp_send_ack`).
+    fn tcp_send_ack(&mut self, ns: NsId, key: TcpKey) {
+        let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+        let t = self.tcp_segment(c, key);
+        self.tcp_emit(ns, key, &t, &[]);
+    }
+
     /// Starts the delayed-ACK timer unless it runs (`inet_csk_reset_xmit_timer(ICSK_TIME_DACK)`).
     fn tcp_delack_arm(&mut self, ns: NsId, key: TcpKey) {
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
@@ -454,8 +461,7 @@ impl<U: Userland> Kernel<U> {
             return;
         }
         c.pingpong = 0;
-        let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
-        self.tcp_emit(ns, key, &t, &[]);
+        self.tcp_send_ack(ns, key);
     }
 
     fn tcp_input(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr, payload: &[u8]) {
@@ -492,8 +498,7 @@ impl<U: Userland> Kernel<U> {
             // The handshake's last ACK goes by itself (tcp_send_ack from
             // tcp_rcv_synsent_state_process); what the program wrote follows once connect()
             // has returned.
-            let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
-            self.tcp_emit(ns, key, &t, &[]);
+            self.tcp_send_ack(ns, key);
             return self.tcp_output(ns, key, false);
         }
         // ACK processing.
@@ -576,8 +581,7 @@ impl<U: Userland> Kernel<U> {
         }
         let state = c.state;
         if quick_ack && !peer_closed {
-            let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
-            self.tcp_emit(ns, key, &t, &[]);
+            self.tcp_send_ack(ns, key);
         }
         if delay_ack {
             self.tcp_delack_arm(ns, key);
@@ -604,8 +608,7 @@ impl<U: Userland> Kernel<U> {
                 c.close_when_done = true;
             }
             if state == TcpState::TimeWait {
-                let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
-                self.tcp_emit(ns, key, &t, &[]);
+                self.tcp_send_ack(ns, key);
                 self.app_log(ns, || {
                     format!(
                         "tcp {}:{}: TIME_WAIT ({}s)",
@@ -617,8 +620,7 @@ impl<U: Userland> Kernel<U> {
                 return;
             }
             if state == TcpState::Closing {
-                let t = self.tcp_segment(self.netns(ns).tcp.get(&key).expect("present"), key);
-                return self.tcp_emit(ns, key, &t, &[]);
+                return self.tcp_send_ack(ns, key);
             }
         }
         self.tcp_output(ns, key, must_ack);

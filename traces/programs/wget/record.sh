@@ -26,8 +26,8 @@ ip netns exec $S tshark -q -i wv1 -w "$HERE/record.pcapng" > /dev/null 2>&1 &
 sleep 2
 busybox | head -1 > "$HERE/record.txt"
 WORK=$(mktemp -d)
-# The one case that saves outside the working directory (-P /tmp) starts without its file.
-rm -f /tmp/x.html
+# `-P dl` needs the directory: busybox does not make it.
+mkdir "$WORK/dl"
 while IFS= read -r cmd; do
     [ -z "$cmd" ] && continue
     echo "\$ $cmd" >> "$HERE/record.txt"
@@ -35,5 +35,5 @@ while IFS= read -r cmd; do
     (cd "$WORK" && ip netns exec $C busybox $cmd >> "$HERE/record.txt" 2>&1) && rc=0 || rc=$?
     echo "[exit $rc]" >> "$HERE/record.txt"
 done < "$HERE/cases.txt"
-rm -rf "$WORK" /tmp/x.html
+rm -rf "$WORK"
 sleep 1

@@ -234,7 +234,7 @@ mod tests {
         let o = WgetOpts::default();
         assert_eq!(file_name(&o, "/"), "index.html");
         assert_eq!(file_name(&o, "/a/b.txt?x=1"), "b.txt");
-        assert_eq!(file_name(&WgetOpts { dir: Some("/tmp/".into()), ..Default::default() }, "/"), "/tmp/index.html");
+        assert_eq!(file_name(&WgetOpts { dir: Some("dl/".into()), ..Default::default() }, "/"), "dl/index.html");
         let d = response(&o, "/", &page(404, "Not Found", "no"), 0, |_| false);
         assert_eq!((d.lines, d.ok), (vec!["wget: server returned error: HTTP/1.1 404 Not Found".to_string()], false));
         let d = response(&o, "/", &page(200, "OK", "yes"), 0, |f| f == "index.html");
