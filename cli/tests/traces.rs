@@ -594,3 +594,54 @@ fn wget_sends_the_requests_busybox_sends_on_the_kernel() {
     assert!(kernel.len() >= 12 && kernel.iter().all(|(_, fin)| *fin), "the record's requests: {kernel:?}");
     assert_eq!(sim, kernel);
 }
+
+/// Every IPv4 packet that left each interface of a capture, in order, as the wire shows it
+/// with no reassembly (tshark would otherwise put fragments together): addresses, total
+/// length, DF, MF, fragment offset, and for a first fragment or a whole packet the ICMP type,
+/// code and the MTU a "fragmentation needed" carries.
+fn fragment_rows(pcap: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let cols = [
+        "frame.interface_name",
+        "ip.src",
+        "ip.dst",
+        "ip.len",
+        "ip.flags.df",
+        "ip.flags.mf",
+        "ip.frag_offset",
+        "icmp.type",
+        "icmp.code",
+        "icmp.mtu",
+    ];
+    let mut args =
+        vec!["-o", "ip.defragment:FALSE", "-Y", "ip && frame.packet_flags_direction == 0x00000002", "-T", "fields"];
+    for c in cols {
+        args.extend(["-e", c]);
+    }
+    let mut by_iface: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for line in tshark(pcap, &args).lines() {
+        let (iface, rest) = line.split_once('\t').expect("an interface column");
+        by_iface.entry(iface.to_string()).or_default().push(rest.replace('\t', " "));
+    }
+    by_iface
+}
+
+/// traces/kernel/linux/fragments.ron: the kernel cut the big pings into the same fragments
+/// (sizes, offsets, MF), the router cut them again for its smaller MTU, refused the DF packet
+/// with its MTU, and the client used the path MTU it learnt: the simulator sends the same
+/// packets, in the same order, on every interface.
+#[test]
+fn fragments_are_cut_and_refused_as_the_kernel_does() {
+    let r = root();
+    let sim = scratch("fragments-sim.pcapng");
+    let out = netsim(&["run", "traces/kernel/linux/fragments.ron", "-q", "--pcap", s(&sim)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let kernel = fragment_rows(&r.join("traces/kernel/linux/fragments.pcapng"));
+    let ours = fragment_rows(&sim);
+    // The router's eth1 sends the client's 1500-byte fragments on as 1396 + 124.
+    let eth1 = kernel.get("router/eth1").expect("router/eth1 in the kernel's capture");
+    assert!(eth1.iter().any(|l| l.starts_with("192.168.1.2 203.0.113.10 124 0 1 172")), "{eth1:?}");
+    assert_eq!(ours.keys().collect::<Vec<_>>(), kernel.keys().collect::<Vec<_>>());
+    for (iface, rows) in &kernel {
+        assert_eq!(&ours[iface], rows, "{iface}: simulator (left) and kernel (right)");
+    }
+}

@@ -11,6 +11,7 @@ use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStr
 use std::time::{Duration, Instant};
 
 use sim_core::docker::EMBEDDED_DNS;
+use sim_core::kernel::sock::Pmtudisc;
 use sim_core::userland::apps::{DnsZones, MysqlTarget, Traffic};
 use sim_core::userland::proto::{dns, http, mysql, webapp, wget};
 
@@ -24,7 +25,9 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io::Result<()> {
     let r = Resolver { server: nameserver };
     match t {
-        Traffic::Ping { dst, count, interval, size, .. } => ping(&r, dst, *count, interval.as_duration(), *size, out),
+        Traffic::Ping { dst, count, interval, size, pmtudisc, .. } => {
+            ping(&r, dst, (*count, interval.as_duration(), *size, *pmtudisc), out)
+        }
         Traffic::UdpListen { port, echo, .. } => udp_listen(*port, *echo, out),
         Traffic::UdpSend { dst, dport, sport, payload, count, interval, .. } => {
             udp_send(*dst, *dport, *sport, payload.as_bytes(), *count, interval.as_duration(), out)
@@ -146,8 +149,53 @@ fn dns_server(port: u16, zones: &DnsZones, out: &mut dyn Write) -> io::Result<()
 
 // ----- ICMP and UDP -------------------------------------------------------------------------
 
-/// `ping -c COUNT`, with a raw ICMP socket (the agent runs as root), printing iputils' lines.
-fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, out: &mut dyn Write) -> io::Result<()> {
+/// `ip(7)` IP_MTU_DISCOVER on `sock`, as `ping -M` sets it.
+fn set_pmtudisc(sock: &socket2::Socket, p: Pmtudisc) -> io::Result<()> {
+    use nix::libc;
+    use std::os::fd::AsRawFd;
+    let v: libc::c_int = match p {
+        Pmtudisc::Dont => libc::IP_PMTUDISC_DONT,
+        Pmtudisc::Want => libc::IP_PMTUDISC_WANT,
+        Pmtudisc::Do => libc::IP_PMTUDISC_DO,
+        Pmtudisc::Probe => libc::IP_PMTUDISC_PROBE,
+    };
+    let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: a valid socket, and a c_int option of its stated length.
+    let r = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_MTU_DISCOVER,
+            (&v as *const libc::c_int).cast(),
+            len,
+        )
+    };
+    if r == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+}
+
+/// The path MTU toward `ip` as the kernel knows it now (`IP_MTU` of a connected socket):
+/// what iputils prints after a local EMSGSIZE.
+fn path_mtu(ip: Ipv4Addr) -> u32 {
+    use nix::libc;
+    use std::os::fd::AsRawFd;
+    let Ok(s) = UdpSocket::bind("0.0.0.0:0").and_then(|s| s.connect((ip, 1025)).map(|_| s)) else { return 0 };
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: a valid socket, and room for the c_int IP_MTU writes.
+    let r = unsafe {
+        libc::getsockopt(s.as_raw_fd(), libc::IPPROTO_IP, libc::IP_MTU, (&mut v as *mut libc::c_int).cast(), &mut len)
+    };
+    if r == 0 { v as u32 } else { 0 }
+}
+
+/// `ping -c COUNT -i INTERVAL -s SIZE -M PMTUDISC`, with a raw ICMP socket (the agent runs
+/// as root), printing iputils' lines.
+fn ping(
+    r: &Resolver,
+    dst: &str,
+    (count, interval, size, pmtudisc): (u32, Duration, usize, Pmtudisc),
+    out: &mut dyn Write,
+) -> io::Result<()> {
     use socket2::{Domain, Protocol, Socket, Type};
     let ip = match r.resolve(dst) {
         Ok(ip) => ip,
@@ -162,13 +210,16 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
     let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;
     let to: socket2::SockAddr = SocketAddr::from((ip, 0)).into();
     sock.set_read_timeout(Some(Duration::from_millis(50)))?;
+    if pmtudisc != Pmtudisc::Want {
+        set_pmtudisc(&sock, pmtudisc)?;
+    }
     let ident = std::process::id() as u16;
     let (mut sent, mut received, mut errors) = (0u32, 0u32, 0u32);
     let mut sent_at = Vec::new();
     let start = Instant::now();
     let mut next = start;
     let mut last_send = start;
-    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 2048];
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 65536];
     loop {
         let now = Instant::now();
         if sent < count && now >= next {
@@ -179,7 +230,16 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
             pkt.extend((0..size).map(|i| 0x10u8.wrapping_add(i as u8)));
             let c = sim_core::wire::ipv4::checksum(&pkt);
             pkt[2..4].copy_from_slice(&c.to_be_bytes());
-            sock.send_to(&pkt, &to)?;
+            match sock.send_to(&pkt, &to) {
+                // iputils reads the MTU from the error queue (IP_RECVERR's ee_info).
+                Err(e) if e.raw_os_error() == Some(nix::libc::EMSGSIZE) => {
+                    errors += 1;
+                    writeln!(out, "ping: local error: message too long, mtu={}", path_mtu(ip))?;
+                }
+                r => {
+                    r?;
+                }
+            }
             sent_at.push(now);
             last_send = now;
             next = now + interval;
@@ -219,7 +279,8 @@ fn ping(r: &Resolver, dst: &str, count: u32, interval: Duration, size: usize, ou
                         {
                             errors += 1;
                             let seq = u16::from_be_bytes([e[6], e[7]]);
-                            let what = sim_core::kernel::sock::icmp_error_text(icmp[0], icmp[1]);
+                            let mtu = u16::from_be_bytes([icmp[6], icmp[7]]);
+                            let what = sim_core::kernel::sock::icmp_error_text(icmp[0], icmp[1], mtu);
                             writeln!(out, "From {from} icmp_seq={seq} {what}")?;
                         }
                     }

@@ -1,7 +1,8 @@
 //! The frames each interface sent, reduced to what both backends must agree on: for every
 //! IPv4 TCP, UDP and ICMP packet leaving an interface, its protocol, addresses, the
 //! well-known port (ephemeral ports are drawn at random: the simulator's seed is not the
-//! kernel's), TCP flags and ICMP type. Left out, with reasons:
+//! kernel's), TCP flags and ICMP type; of a fragment, its offset and length. Left out, with
+//! reasons:
 //! - ARP and IPv6: the kernel's neighbour timers and link-up noise (DAD, MLD) follow wall
 //!   time and sysctls the simulator does not copy;
 //! - how many copies: delayed ACKs and segment coalescing differ with timing;
@@ -28,8 +29,24 @@ pub fn signature(frame: &[u8]) -> Option<String> {
     let (proto, (src, dst)) = (h.protocol().0, sim_core::wire::ipv4::addrs(&h));
     let l4 = ip.get(h.slice().len()..)?;
     let port = |p: u16| if p >= 32768 { "*".to_string() } else { p.to_string() };
+    // A fragment after the first carries no transport header: its place and size are what
+    // both kernels must agree on (the data itself holds ping's timestamps). The first says
+    // its size too, so the way a packet was cut is compared.
+    let (_, more, offset) = sim_core::wire::ipv4::frag_fields(ip);
+    let len = h.total_len();
+    if offset > 0 {
+        let name = match proto {
+            1 => "icmp",
+            6 => "tcp",
+            17 => "udp",
+            _ => return None,
+        };
+        let more = if more { ", more" } else { "" };
+        return Some(format!("{name} {src} > {dst} fragment at {offset}, {len} bytes{more}"));
+    }
+    let first = if more { format!(", first fragment, {len} bytes") } else { String::new() };
     Some(match proto {
-        1 => format!("icmp {src} > {dst} type {}", l4.first()?),
+        1 => format!("icmp {src} > {dst} type {}{first}", l4.first()?),
         6 => {
             let (sp, dp, flags) =
                 (u16::from_be_bytes([l4[0], l4[1]]), u16::from_be_bytes([l4[2], l4[3]]), *l4.get(13)?);
@@ -38,12 +55,13 @@ pub fn signature(frame: &[u8]) -> Option<String> {
                 .filter(|(b, _)| flags & b != 0)
                 .map(|(_, c)| *c)
                 .collect();
-            format!("tcp {src}:{} > {dst}:{} [{}]", port(sp), port(dp), if f.is_empty() { ".".into() } else { f })
+            let f = if f.is_empty() { ".".into() } else { f };
+            format!("tcp {src}:{} > {dst}:{} [{f}]{first}", port(sp), port(dp))
         }
         17 => {
             let (sp, dp) =
                 (u16::from_be_bytes([*l4.first()?, *l4.get(1)?]), u16::from_be_bytes([*l4.get(2)?, *l4.get(3)?]));
-            format!("udp {src}:{} > {dst}:{}", port(sp), port(dp))
+            format!("udp {src}:{} > {dst}:{}{first}", port(sp), port(dp))
         }
         _ => return None,
     })

@@ -533,6 +533,7 @@ fn reach(sim: &mut Sim, ns: &str, to: &str, port: Option<u16>) -> Result<(bool, 
             count: 1,
             interval: SimTime::from_secs(1),
             size: 56,
+            pmtudisc: crate::kernel::sock::Pmtudisc::Want,
         };
         let app = p.start(&t)?;
         run_probe(&mut p, PROBE_WAIT, |w| w.user.apps[app].done);

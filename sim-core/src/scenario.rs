@@ -96,9 +96,7 @@ const MAX_ECHO: usize = 80;
 /// At most this many errors are listed for one file; the rest are counted.
 const MAX_REPORTED: usize = 100;
 
-/// Largest ICMP payload `ping -s` sends over IPv4: 65535 minus the IP (20) and ICMP (8)
-/// headers; iputils `ping/ping.c` refuses more with these words.
-pub const PING_MAX_SIZE: usize = 65507;
+pub use crate::userland::apps::PING_MAX_SIZE;
 
 pub use crate::userland::apps::MAX_COUNT;
 

@@ -35,6 +35,8 @@ pub enum EventKind {
     NeighTimer,
     /// A TCP connection's retransmission timer.
     TcpTimer,
+    /// A fragment queue's reassembly timer.
+    FragTimer,
     AppTimer(usize),
     /// The scenario's step with this index ran.
     Step(u32),
@@ -345,6 +347,10 @@ impl Sim {
             Queued::Kernel(Event::TcpDelAck { ns, key }) => {
                 w.tcp_delack_timer(ns, key);
                 EventKind::TcpTimer
+            }
+            Queued::Kernel(Event::Frag { ns, key, born }) => {
+                w.frag_timer(ns, key, born);
+                EventKind::FragTimer
             }
             Queued::Kernel(Event::App { app, tag }) => {
                 Programs::timer(w, app, tag);

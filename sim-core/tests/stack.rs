@@ -91,8 +91,9 @@ fn router_decrements_ttl_and_reports_mtu_and_missing_routes() {
     );
     let a = apps(&s);
     assert!(a.iter().any(|l| l.starts_with("64 bytes from 10.0.1.1: icmp_seq=1 ttl=63")), "{a:?}");
-    // 1428-byte packet, DF set by ping, egress MTU 1400: ICMP frag needed (type 3 code 4).
-    assert!(a.iter().any(|l| l == "From 10.0.0.254 icmp_seq=1 Frag needed"), "{a:?}");
+    // 1428-byte packet, DF set by ping (it fits the sender's 1500), egress MTU 1400: ICMP
+    // frag needed (type 3 code 4), in iputils' words with the MTU.
+    assert!(a.iter().any(|l| l == "From 10.0.0.254 icmp_seq=1 Frag needed and DF set (mtu = 1400)"), "{a:?}");
     let r_tx = tx_on(&s, "r/eth0");
     assert!(r_tx.iter().any(|(_, l)| l.contains("need to frag (mtu 1400)")), "{r_tx:?}");
     // No route at the router: net unreachable from the router.

@@ -1707,7 +1707,20 @@ pub fn app_traffic(
                     "netsim: ping -c {count}: the simulator sends at most {max} echo requests for one command"
                 )));
             };
-            Traffic::Ping { at, ns, dst: p.host, count, interval: crate::engine::SimTime::from_secs(1), size: 56 }
+            let size = p.size.unwrap_or(56);
+            let max = crate::userland::apps::PING_MAX_SIZE as u64;
+            if size > max {
+                return Err(err(format!("ping: packet size {size} is too large. Maximum is {max}")));
+            }
+            Traffic::Ping {
+                at,
+                ns,
+                dst: p.host,
+                count,
+                interval: crate::engine::SimTime::from_secs(1),
+                size: size as usize,
+                pmtudisc: p.pmtudisc.unwrap_or_default(),
+            }
         }
         cli::AppCommand::Curl(c) => {
             let url = c.urls.first().ok_or_else(|| err("curl: no URL specified!"))?;

@@ -4,6 +4,7 @@
 //! device's rx_handler (a bridge port hands the frame to its bridge, a macvlan parent to its
 //! children), and only then the protocol handlers of the device's own namespace.
 
+use crate::kernel::frag::DefragUser;
 use crate::kernel::l3::NfVerdict;
 use crate::kernel::netfilter::{Hook, PacketMeta};
 use crate::kernel::trace::{Dir, DropReason, MacvlanHop, VxlanMiss, Why};
@@ -153,17 +154,34 @@ impl<U: Userland> Kernel<U> {
         self.note(|| Why::Learned { bridge: br, mac: src, port, moved_from });
     }
 
+    /// Whether br_netfilter hands this bridged frame to iptables (`br_nf_pre_routing`).
+    fn bridge_calls_iptables(&self, br: DevId, frame: &[u8]) -> bool {
+        let ns = self.dev(br).ns;
+        self.netns(ns).bridge_nf_call_iptables
+            && !self.netns(ns).nf.is_inert()
+            && wire::ethertype(frame) == wire::ETHERTYPE_IPV4
+            && frame.len() >= wire::ETH_HLEN + 20
+    }
+
     /// `br_handle_frame`: a frame arrived on a bridge port.
-    fn bridge_rx(&mut self, br: DevId, port: DevId, frame: Vec<u8>) {
+    fn bridge_rx(&mut self, br: DevId, port: DevId, mut frame: Vec<u8>) {
         if !self.dev(br).up {
             return self.drop_frame(port, &frame, DropReason::BridgeDown);
+        }
+        // br_netfilter's PREROUTING reassembles for conntrack (nf_defrag_ipv4) before the
+        // bridge decides anything; the frame goes on whole and is cut again on its way out.
+        let mut frag_max = 0;
+        if self.bridge_calls_iptables(br, &frame) && wire::ipv4::is_fragment(&frame[wire::ETH_HLEN..]) {
+            let ns = self.dev(br).ns;
+            let Some((whole, max)) = self.ip_defrag(ns, port, frame, DefragUser::Conntrack) else { return };
+            (frame, frag_max) = (whole, max);
         }
         let (src, dst) = (wire::eth_src(&frame), wire::eth_dst(&frame));
         if !src.is_multicast() && !src.is_zero() {
             self.bridge_learn(br, src, port);
         }
         if dst.is_multicast() {
-            return self.bridge_flood(br, Some(port), frame, true);
+            return self.bridge_flood(br, Some(port), frame, true, frag_max);
         }
         match self.bridge_fdb_get(br, dst) {
             Some(e) if e.local => {
@@ -178,9 +196,9 @@ impl<U: Userland> Kernel<U> {
             }
             Some(e) => {
                 self.note(|| Why::FdbHit { bridge: br, mac: dst, port: e.port });
-                self.bridge_forward(br, Some(port), e.port, frame)
+                self.bridge_forward(br, Some(port), e.port, frame, frag_max)
             }
-            None => self.bridge_flood(br, Some(port), frame, false),
+            None => self.bridge_flood(br, Some(port), frame, false, frag_max),
         }
     }
 
@@ -188,7 +206,7 @@ impl<U: Userland> Kernel<U> {
     fn bridge_xmit(&mut self, br: DevId, frame: Vec<u8>) {
         let dst = wire::eth_dst(&frame);
         if dst.is_multicast() {
-            return self.bridge_flood(br, None, frame, false);
+            return self.bridge_flood(br, None, frame, false, 0);
         }
         match self.bridge_fdb_get(br, dst) {
             Some(e) if !e.local => {
@@ -196,7 +214,7 @@ impl<U: Userland> Kernel<U> {
                 self.dev_xmit(e.port, frame)
             }
             Some(_) => self.drop_frame(br, &frame, DropReason::BridgeToItself),
-            None => self.bridge_flood(br, None, frame, false),
+            None => self.bridge_flood(br, None, frame, false, 0),
         }
     }
 
@@ -210,7 +228,7 @@ impl<U: Userland> Kernel<U> {
         self.l2_deliver(br, frame)
     }
 
-    fn bridge_flood(&mut self, br: DevId, ingress: Option<DevId>, frame: Vec<u8>, local_copy: bool) {
+    fn bridge_flood(&mut self, br: DevId, ingress: Option<DevId>, frame: Vec<u8>, local_copy: bool, frag_max: u16) {
         let ports: Vec<DevId> = match &self.dev(br).kind {
             DevKind::Bridge(b) => b.ports.iter().copied().filter(|p| Some(*p) != ingress && self.dev(*p).up).collect(),
             _ => Vec::new(),
@@ -225,21 +243,19 @@ impl<U: Userland> Kernel<U> {
         }
         for p in ports {
             let mark = self.why_mark();
-            self.bridge_forward(br, ingress, p, frame.clone());
+            self.bridge_forward(br, ingress, p, frame.clone(), frag_max);
             self.why_reset(mark);
         }
     }
 
-    /// `br_forward`, with br_netfilter's FORWARD hook for bridged IPv4.
-    fn bridge_forward(&mut self, br: DevId, ingress: Option<DevId>, out: DevId, mut frame: Vec<u8>) {
+    /// `br_forward`, with br_netfilter's FORWARD hook for bridged IPv4. A frame br_netfilter
+    /// reassembled (`frag_max` > 0) leaves in fragments no bigger than the largest it came in
+    /// (`br_nf_dev_queue_xmit`).
+    fn bridge_forward(&mut self, br: DevId, ingress: Option<DevId>, out: DevId, mut frame: Vec<u8>, frag_max: u16) {
         let ns = self.dev(br).ns;
-        if ingress.is_some()
-            && self.netns(ns).bridge_nf_call_iptables
-            && !self.netns(ns).nf.is_inert()
-            && wire::ethertype(&frame) == wire::ETHERTYPE_IPV4
-            && frame.len() >= wire::ETH_HLEN + 20
-        {
+        if ingress.is_some() && self.bridge_calls_iptables(br, &frame) {
             let mut meta = PacketMeta::default();
+            meta.frag_max = frag_max;
             for hook in [Hook::Prerouting, Hook::Forward, Hook::Postrouting] {
                 let (i, o) = match hook {
                     Hook::Prerouting => (Some(br), None),
@@ -252,7 +268,17 @@ impl<U: Userland> Kernel<U> {
                 }
             }
         }
-        self.dev_xmit(out, frame)
+        let mtu = (self.dev(out).mtu as usize).min(usize::from(frag_max));
+        if frag_max == 0 || frame.len() - wire::ETH_HLEN <= mtu {
+            return self.dev_xmit(out, frame);
+        }
+        let pieces = wire::ipv4::fragment(&frame[wire::ETH_HLEN..], mtu, wire::ETH_HLEN);
+        for mut p in pieces {
+            p[..wire::ETH_HLEN].copy_from_slice(&frame[..wire::ETH_HLEN]);
+            let mark = self.why_mark();
+            self.dev_xmit(out, p);
+            self.why_reset(mark);
+        }
     }
 
     // ----- macvlan ---------------------------------------------------------------------------

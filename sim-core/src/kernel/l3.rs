@@ -4,6 +4,7 @@
 use std::net::Ipv4Addr;
 
 use crate::engine::SimTime;
+use crate::kernel::frag::DefragUser;
 use crate::kernel::ipvs::{Forward, InOutcome, IpvsNote, TcpFlags};
 use crate::kernel::netfilter::{AddrType, Hook, HookCtx, InputStage, Netfilter, PacketMeta, RejectWith, Verdict};
 use crate::kernel::trace::{Dir, DropReason, Local, Sent, Why};
@@ -155,7 +156,7 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
-    fn record_deliver(&mut self, ns: NsId, dev: DevId, w: impl FnOnce() -> Why) {
+    pub(crate) fn record_deliver(&mut self, ns: NsId, dev: DevId, w: impl FnOnce() -> Why) {
         if self.explaining() {
             let mark = self.why_mark();
             self.why.push(w());
@@ -461,6 +462,11 @@ impl<U: Userland> Kernel<U> {
         };
         frame.truncate(wire::ETH_HLEN + info.total_len);
         let mut meta = self.rx_meta.take().unwrap_or_default();
+        // nf_defrag_ipv4: where conntrack runs, it sees whole packets.
+        if !self.netns(ns).nf.is_inert() && wire::ipv4::is_fragment(&frame[wire::ETH_HLEN..]) {
+            let Some((whole, max)) = self.ip_defrag(ns, dev, frame, DefragUser::Conntrack) else { return };
+            (frame, meta.frag_max) = (whole, max);
+        }
         let v = self.nf_hook(ns, Hook::Prerouting, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None);
         if v != NfVerdict::Accept {
             return self.nf_refused(dev, Hook::Prerouting, v, &frame, &meta, None);
@@ -508,18 +514,19 @@ impl<U: Userland> Kernel<U> {
         self.note(|| Why::Forward { ttl });
         wire::ipv4::decrease_ttl(&mut frame[wire::ETH_HLEN..]);
         let mtu = self.dev(r.dev).mtu as usize;
-        if info.total_len > mtu {
-            let df = frame[wire::ETH_HLEN + 6] & 0x40 != 0;
+        // ip_exceeds_mtu: only a packet with DF is refused; one without goes out in fragments.
+        if info.total_len > mtu && wire::ipv4::frag_fields(&frame[wire::ETH_HLEN..]).0 {
             self.drop_frame(in_dev, &frame, DropReason::ForwardTooBig { len: info.total_len, mtu, out: r.dev });
-            if df {
-                self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::FragNeeded { mtu: mtu as u16 });
-            }
-            return;
+            return self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::FragNeeded { mtu: mtu as u16 });
         }
-        self.ip_finish_output(ns, r.dev, r.via.unwrap_or(info.dst), frame, meta)
+        self.ip_finish_output(ns, r.dev, r.via.unwrap_or(info.dst), frame, meta, mtu)
     }
 
     fn ip_local_deliver(&mut self, ns: NsId, dev: DevId, mut frame: Vec<u8>, mut meta: PacketMeta) {
+        if wire::ipv4::is_fragment(&frame[wire::ETH_HLEN..]) {
+            let Some((whole, _)) = self.ip_defrag(ns, dev, frame, DefragUser::Local) else { return };
+            frame = whole;
+        }
         if self.netns(ns).ipvs.is_empty() {
             let v = self.nf_hook(ns, Hook::Input, &mut frame[wire::ETH_HLEN..], &mut meta, Some(dev), None);
             if v != NfVerdict::Accept {
@@ -654,7 +661,8 @@ impl<U: Userland> Kernel<U> {
                     self.nf_refused(r.dev, Hook::Output, v, &frame, &meta, None);
                     return None;
                 }
-                self.ip_finish_output(ns, r.dev, r.via.unwrap_or(real.0), frame, meta);
+                let mtu = self.dev(r.dev).mtu as usize;
+                self.ip_finish_output(ns, r.dev, r.via.unwrap_or(real.0), frame, meta, mtu);
                 None
             }
         }
@@ -718,11 +726,16 @@ impl<U: Userland> Kernel<U> {
         if info.src.is_loopback() && !matches!(self.dev(dev).kind, DevKind::Loopback) && !self.dev(dev).route_localnet {
             return self.drop_frame(dev, &frame, DropReason::Martian { src: info.src, dev });
         }
-        let mtu = self.dev(dev).mtu as usize;
-        if info.total_len > mtu {
+        let mtu = match rt {
+            OutRoute::Main(_) => self.path_mtu(ns, info.dst, self.dev(dev).mtu) as usize,
+            OutRoute::Local(_) => self.dev(dev).mtu as usize,
+        };
+        // The socket chose DF (`__ip_make_skb`): a packet with DF that does not fit is refused
+        // here; one without leaves in fragments.
+        if info.total_len > mtu && wire::ipv4::frag_fields(&frame[wire::ETH_HLEN..]).0 {
             return self.drop_frame(dev, &frame, DropReason::TooBig { len: info.total_len, mtu });
         }
-        self.ip_finish_output(ns, dev, nexthop, frame, meta)
+        self.ip_finish_output(ns, dev, nexthop, frame, meta, mtu)
     }
 
     fn out_dev(&self, ns: NsId, rt: OutRoute) -> DevId {
@@ -732,15 +745,41 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
-    fn ip_finish_output(&mut self, ns: NsId, dev: DevId, nexthop: Ipv4Addr, mut frame: Vec<u8>, mut meta: PacketMeta) {
+    /// POSTROUTING, then `ip_fragment` when the packet exceeds `mtu` or came in fragments,
+    /// then the neighbour layer for each piece.
+    #[allow(clippy::too_many_arguments)]
+    fn ip_finish_output(
+        &mut self,
+        ns: NsId,
+        dev: DevId,
+        nexthop: Ipv4Addr,
+        mut frame: Vec<u8>,
+        mut meta: PacketMeta,
+        mtu: usize,
+    ) {
         let v = self.nf_hook(ns, Hook::Postrouting, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(dev));
         if v != NfVerdict::Accept {
             return self.nf_refused(dev, Hook::Postrouting, v, &frame, &meta, None);
         }
         if matches!(self.dev(dev).kind, DevKind::Loopback) {
             self.lo_meta = Some(meta);
+            return self.neigh_output(ns, dev, nexthop, frame);
         }
-        self.neigh_output(ns, dev, nexthop, frame)
+        let len = frame.len() - wire::ETH_HLEN;
+        if len <= mtu && meta.frag_max == 0 {
+            return self.neigh_output(ns, dev, nexthop, frame);
+        }
+        let mtu = if meta.frag_max > 0 { mtu.min(usize::from(meta.frag_max)) } else { mtu };
+        let pieces = wire::ipv4::fragment(&frame[wire::ETH_HLEN..], mtu, wire::ETH_HLEN);
+        if pieces.len() > 1 {
+            let n = pieces.len();
+            self.note(|| Why::Local(Local::Fragmented { bytes: len, mtu, fragments: n }));
+        }
+        for p in pieces {
+            let mark = self.why_mark();
+            self.neigh_output(ns, dev, nexthop, p);
+            self.why_reset(mark);
+        }
     }
 
     /// `icmp_send`: an ICMP error about `offending` (an IPv4 packet) back to its source.

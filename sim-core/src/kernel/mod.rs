@@ -10,6 +10,7 @@
 //! later (a frame arriving at a veth peer, an ARP retransmit, a program's timer) is pushed to
 //! `pending`, which the engine drains into its queue with the current event as cause.
 
+pub mod frag;
 pub mod ipvs;
 mod l2;
 pub mod l3;
@@ -83,6 +84,8 @@ pub enum Event {
     TcpDelAck { ns: NsId, key: tcp::TcpKey },
     /// A timer a program set (`Kernel::set_timer`): handed to `Userland::timer`.
     App { app: usize, tag: u32 },
+    /// A fragment queue's 30 s are up (`born` tells it from a later queue of the same key).
+    Frag { ns: NsId, key: frag::FragKey, born: SimTime },
 }
 
 #[derive(Clone, Debug)]
@@ -265,6 +268,10 @@ pub struct Netns {
     /// The iptables lines the plan gave this namespace, in order (`set_iptables` changes the
     /// rules by the difference from them).
     pub(crate) rules: Vec<(Table, String)>,
+    /// Fragments waiting for the rest of their packet.
+    pub frags: Map<frag::FragKey, frag::FragQueue>,
+    /// Path MTUs learnt from "fragmentation needed" (route exceptions), until they expire.
+    pub pmtu: Map<Ipv4Addr, (u32, SimTime)>,
 }
 
 /// Counters over the whole run.
@@ -539,6 +546,8 @@ impl<U: Userland> Kernel<U> {
             dead: false,
             ipvs: ipvs::Ipvs::new(),
             rules: Vec::new(),
+            frags: Map::default(),
+            pmtu: Map::default(),
         });
         let lo = self.add_dev(id, "lo", DevKind::Loopback, Some(Mac::ZERO), Some(defaults::LO_MTU));
         self.dev_mut(lo).up = false;

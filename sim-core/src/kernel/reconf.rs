@@ -451,6 +451,8 @@ impl<U: Userland> Kernel<U> {
         n.tcp_listen.clear();
         n.udp.clear();
         n.ping.clear();
+        n.frags.clear();
+        n.pmtu.clear();
     }
 
     /// `ip link del`: a veth takes its peer along; a bridge frees its ports; a parent takes its

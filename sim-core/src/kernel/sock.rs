@@ -24,6 +24,36 @@ pub enum Errno {
     EADDRNOTAVAIL,
 }
 
+/// `IP_MTU_DISCOVER` (ip(7)), as `ping -M` names it: whether a socket's packets carry DF.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Pmtudisc {
+    /// The default (`ip_no_pmtu_disc=0`): DF when the packet fits the path MTU; a bigger
+    /// one leaves in fragments without it.
+    #[default]
+    Want,
+    /// DF always; a packet bigger than the path MTU fails with EMSGSIZE.
+    Do,
+    /// Never DF.
+    Dont,
+    /// DF always, checked against the device's MTU only (the path MTU is not used).
+    Probe,
+}
+
+impl Pmtudisc {
+    pub fn is_want(&self) -> bool {
+        *self == Pmtudisc::Want
+    }
+}
+
+/// Why an echo request could not be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PingSendError {
+    /// connect()'s route lookup failed (ENETUNREACH).
+    Unreachable,
+    /// EMSGSIZE under `-M do`/`probe`: the packet exceeds this MTU.
+    TooBig { mtu: u32 },
+}
+
 impl Errno {
     /// strerror(3)'s words.
     pub fn text(self) -> &'static str {
@@ -98,17 +128,56 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// Sends an echo request from a ping socket (the payload as the program made it);
-    /// `connect()`'s route lookup fails with ENETUNREACH.
-    pub fn ping_send(&mut self, ns: NsId, dst: Ipv4Addr, ident: u16, seq: u16, data: &[u8]) -> Result<(), Errno> {
-        let Some((rt, src)) = self.route_output(ns, dst, None) else { return Err(Errno::ENETUNREACH) };
+    /// `connect()`'s route lookup fails with ENETUNREACH, a packet too big for `-M do` with
+    /// EMSGSIZE.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ping_send(
+        &mut self,
+        ns: NsId,
+        dst: Ipv4Addr,
+        ident: u16,
+        seq: u16,
+        data: &[u8],
+        pmtudisc: Pmtudisc,
+    ) -> Result<(), PingSendError> {
+        let Some((rt, src)) = self.route_output(ns, dst, None) else { return Err(PingSendError::Unreachable) };
+        let df = self.dont_fragment(ns, rt, dst, 20 + 8 + data.len(), pmtudisc)?;
         let id = self.next_ip_id(ns);
-        let p = Ipv4Params { src, dst, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df: true, tos: 0 };
+        let p = Ipv4Params { src, dst, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df, tos: 0 };
         let f = wire::icmp_echo_frame(&p, false, ident, seq, data);
         self.originate(|w| {
             w.note(|| Why::Sent(Sent::EchoRequest { dst, seq }));
             w.ip_output(ns, f, rt, None);
         });
         Ok(())
+    }
+
+    /// `__ip_make_skb`'s DF for a packet of `len` bytes on route `rt`: always under `do` and
+    /// `probe` (which fail with EMSGSIZE when it does not fit, `ip_append_data`), never under
+    /// `dont`, and under `want` when it fits the path MTU (a bigger one is fragmented).
+    pub(crate) fn dont_fragment(
+        &self,
+        ns: NsId,
+        rt: super::l3::OutRoute,
+        dst: Ipv4Addr,
+        len: usize,
+        pmtudisc: Pmtudisc,
+    ) -> Result<bool, PingSendError> {
+        let dev_mtu = match rt {
+            super::l3::OutRoute::Main(i) => self.dev(self.netns(ns).routes[i].dev).mtu,
+            super::l3::OutRoute::Local(lo) => self.dev(lo).mtu,
+        };
+        let mtu = match (pmtudisc, rt) {
+            (Pmtudisc::Probe, _) | (_, super::l3::OutRoute::Local(_)) => dev_mtu,
+            _ => self.path_mtu(ns, dst, dev_mtu),
+        };
+        let fits = len <= mtu as usize;
+        match pmtudisc {
+            Pmtudisc::Do | Pmtudisc::Probe if !fits => Err(PingSendError::TooBig { mtu }),
+            Pmtudisc::Do | Pmtudisc::Probe => Ok(true),
+            Pmtudisc::Dont => Ok(false),
+            Pmtudisc::Want => Ok(fits),
+        }
     }
 
     /// Whether a UDP port of `ns` is bound.
@@ -176,8 +245,9 @@ impl<U: Userland> Kernel<U> {
         let Some((rt, src)) = self.route_output(ns, dst, None) else { return Err(Errno::ENETUNREACH) };
         let src = bound.unwrap_or(src);
         // Linux 6.18 gives DF-set UDP a running IP ID (seen: 0x9306, 0x9307 from one socket).
+        let df = self.dont_fragment(ns, rt, dst, 20 + 8 + payload.len(), Pmtudisc::Want).unwrap_or(true);
         let id = self.next_ip_id(ns);
-        let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl: defaults::TTL, id, df: true, tos: 0 };
+        let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl: defaults::TTL, id, df, tos: 0 };
         let f = wire::udp_frame(&p, sport, dport, payload);
         let n = payload.len();
         self.originate(|w| {
@@ -230,8 +300,15 @@ impl<U: Userland> Kernel<U> {
         };
         let (qihl, qproto, (qsrc, qdst)) = (q.slice().len(), q.protocol().0, wire::ipv4::addrs(&q));
         let from = info.src;
-        self.deliver_note(ns, dev, Local::IcmpErrorAbout { dst: qdst, ty, code });
-        let what = icmp_error_text(ty, code);
+        // The next-hop MTU of a "fragmentation needed" (RFC 1191); 0 in any other error.
+        let mtu = if (ty, code) == (3, 4) { u16::from_be_bytes([l4[6], l4[7]]) } else { 0 };
+        self.deliver_note(ns, dev, Local::IcmpErrorAbout { dst: qdst, ty, code, mtu });
+        let what = icmp_error_text(ty, code, mtu);
+        // The sockets' err handlers (ping_err, __udp4_lib_err, tcp_v4_err) lower the path MTU
+        // toward the quoted destination, for every later packet of this namespace to it.
+        if mtu > 0 && self.netns(ns).addrs.iter().any(|a| a.addr.addr == qsrc) {
+            self.update_pmtu(ns, qdst, u32::from(mtu));
+        }
         if quoted.len() < qihl + 8 {
             return;
         }
@@ -278,17 +355,16 @@ impl<U: Userland> Kernel<U> {
 }
 
 /// What iputils' ping prints after `From ADDR icmp_seq=N` for an ICMP error of this type and
-/// code (ping4.c, `pr_icmph`). Shared with the kernel backend's agent, so both print the same
+/// code, with the next-hop MTU of a "fragmentation needed" (ping4.c, `pr_icmph`). Shared with the kernel backend's agent, so both print the same
 /// words.
-pub fn icmp_error_text(ty: u8, code: u8) -> String {
+pub fn icmp_error_text(ty: u8, code: u8, mtu: u16) -> String {
     let what = match (ty, code) {
         (3, 0) => "Destination Net Unreachable",
         (3, 1) => "Destination Host Unreachable",
         (3, 2) => "Destination Protocol Unreachable",
         (3, 3) => "Destination Port Unreachable",
-        // iputils goes on: "and DF set (mtu = N)"; the short form is what this simulator has
-        // always printed (sim-core/tests/stack.rs).
-        (3, 4) => "Frag needed",
+        // The MTU is the error's (`ee_info`), as iputils 20221126 prints it.
+        (3, 4) => return format!("Frag needed and DF set (mtu = {mtu})"),
         (3, 5) => "Source Route Failed",
         (3, 6) => "Destination Net Unknown",
         (3, 7) => "Destination Host Unknown",

@@ -220,6 +220,25 @@ pub enum Local {
         dst: Ipv4Addr,
         ty: u8,
         code: u8,
+        /// The next-hop MTU of a "fragmentation needed".
+        mtu: u16,
+    },
+    /// A fragment waits in its queue for the rest of its packet.
+    FragmentHeld {
+        id: u16,
+        have: usize,
+    },
+    /// The last missing fragment came: the packet goes on whole.
+    Reassembled {
+        id: u16,
+        fragments: usize,
+        bytes: usize,
+    },
+    /// A packet bigger than the path MTU, without DF, left in fragments (`ip_fragment`).
+    Fragmented {
+        bytes: usize,
+        mtu: usize,
+        fragments: usize,
     },
 }
 
@@ -292,6 +311,14 @@ pub enum DropReason {
         len: usize,
         mtu: usize,
     },
+    /// `SKB_DROP_REASON_DUP_FRAG`: the same fragment again; its queue waits on.
+    FragDuplicate,
+    /// A fragment overlapping another one (counted as `ReasmOverlaps`): the
+    /// whole queue goes.
+    FragOverlap,
+    /// `SKB_DROP_REASON_PKT_TOO_BIG` in reassembly: a fragment that disagrees with the
+    /// length the last fragment gave, or a packet beyond 65535 bytes; the whole queue goes.
+    FragTooBig,
     /// `SKB_DROP_REASON_IP_CSUM` / `TCP_CSUM` / `UDP_CSUM`.
     BadChecksum,
     /// `SKB_DROP_REASON_UNHANDLED_PROTO` at the IP protocol.
@@ -496,8 +523,17 @@ impl fmt::Display for Local {
             Local::EchoReplyToSocket { ident } => write!(f, "ICMP echo reply → ping socket id {ident}"),
             Local::IcmpIgnored { ty, code } => write!(f, "ICMP type {ty} code {code}: nothing to do"),
             Local::IcmpQuotesNothing { ty, code } => write!(f, "ICMP type {ty} code {code}: quotes no IPv4 header"),
-            Local::IcmpErrorAbout { dst, ty, code } => {
-                write!(f, "ICMP error about a packet to {dst}: {}", crate::kernel::sock::icmp_error_text(ty, code))
+            Local::FragmentHeld { id, have } => {
+                write!(f, "fragment of IP ID {id:#06x} held for reassembly ({have} received)")
+            }
+            Local::Reassembled { id, fragments, bytes } => {
+                write!(f, "IP ID {id:#06x} reassembled from {fragments} fragments: {bytes} bytes")
+            }
+            Local::Fragmented { bytes, mtu, fragments } => {
+                write!(f, "{bytes} bytes exceed the MTU {mtu}, no DF: sent as {fragments} fragments")
+            }
+            Local::IcmpErrorAbout { dst, ty, code, mtu } => {
+                write!(f, "ICMP error about a packet to {dst}: {}", crate::kernel::sock::icmp_error_text(ty, code, mtu))
             }
         }
     }
@@ -539,6 +575,9 @@ impl DropReason {
                 write!(f, "packet of {len} bytes exceeds the MTU {mtu} of {}", n(out))
             }
             DropReason::TooBig { len, mtu } => write!(f, "packet of {len} bytes exceeds the MTU {mtu} (EMSGSIZE)"),
+            DropReason::FragDuplicate => f.write_str("a fragment already received: dropped, the rest wait"),
+            DropReason::FragOverlap => f.write_str("a fragment overlapping another one: the whole packet is dropped"),
+            DropReason::FragTooBig => f.write_str("a fragment beyond the packet's length: the whole packet is dropped"),
             DropReason::BadChecksum => f.write_str("bad transport checksum"),
             DropReason::NoProtoHandler(p) => write!(f, "no handler for IP protocol {p}"),
             DropReason::TruncatedUdp => f.write_str("truncated UDP"),

@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::SimTime;
-use crate::kernel::sock::Errno;
+use crate::kernel::sock::{Errno, PingSendError, Pmtudisc};
 use crate::kernel::tcp::TcpKey;
 use crate::kernel::{DevId, NsId};
 use crate::userland::World;
@@ -21,11 +21,15 @@ use crate::wire::printable;
 /// load and not a run that never ends.
 pub const MAX_COUNT: u32 = 100_000;
 
+/// Largest ICMP payload `ping -s` sends over IPv4: 65535 minus the IP (20) and ICMP (8)
+/// headers; iputils `ping/ping.c` refuses more with these words.
+pub const PING_MAX_SIZE: usize = 65507;
+
 /// A traffic step of a scenario.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub enum Traffic {
-    /// `ping -c COUNT -i INTERVAL -s SIZE DST` from `ns`, starting at `at`. `dst` is an
+    /// `ping -c COUNT -i INTERVAL -s SIZE -M PMTUDISC DST` from `ns`, starting at `at`. `dst` is an
     /// address or a name, resolved through the namespace's nameserver first.
     Ping {
         #[serde(default)]
@@ -38,6 +42,10 @@ pub enum Traffic {
         interval: SimTime,
         #[serde(default = "ping_size")]
         size: usize,
+        /// `-M`: whether the echo requests carry DF (`Want`, the default, sets it on what fits
+        /// the path MTU and fragments the rest).
+        #[serde(default, skip_serializing_if = "Pmtudisc::is_want")]
+        pmtudisc: Pmtudisc,
     },
     /// A UDP socket bound to `port`; with `echo` it sends every datagram back.
     UdpListen {
@@ -268,6 +276,7 @@ pub enum AppKind {
         count: u32,
         interval: SimTime,
         size: usize,
+        pmtudisc: Pmtudisc,
         ident: u16,
         sent: u32,
         received: u32,
@@ -373,7 +382,7 @@ impl World {
             }
         };
         let kind = match t {
-            Traffic::Ping { dst, count, interval, size, .. } => {
+            Traffic::Ping { dst, count, interval, size, pmtudisc, .. } => {
                 let dst = target(dst);
                 let Some(ident) = self.bind_ping(ns, idx) else {
                     return Err(format!(
@@ -387,6 +396,7 @@ impl World {
                     count: *count,
                     interval: *interval,
                     size: *size,
+                    pmtudisc: *pmtudisc,
                     ident,
                     sent: 0,
                     received: 0,
@@ -492,8 +502,9 @@ impl World {
         }
         match &mut self.user.apps[app].kind {
             AppKind::Ping { .. } if tag == 1 => self.ping_statistics(ns, app),
-            AppKind::Ping { dst, count, interval, size, ident, sent, received: _, errors: _, sent_at } => {
-                let (dst, ident, seq, size, interval) = (*dst, *ident, (*sent + 1) as u16, *size, *interval);
+            AppKind::Ping { dst, count, interval, size, pmtudisc, ident, sent, received: _, errors: _, sent_at } => {
+                let (dst, ident, seq, size, interval, pmtudisc) =
+                    (*dst, *ident, (*sent + 1) as u16, *size, *interval, *pmtudisc);
                 *sent += 1;
                 sent_at.insert(seq, self.now);
                 let more = *sent < *count;
@@ -511,11 +522,20 @@ impl World {
                     if more { interval } else { PING_LINGER },
                     if more { 0 } else { 1 },
                 );
-                if self.ping_send(ns, dst, ident, seq, &data).is_err() {
-                    // iputils' connect() probe fails before the first echo: no statistics.
-                    self.app_log(ns, || format!("ping: connect: Network is unreachable ({dst})"));
-                    if seq == 1 {
-                        self.app_finish(app);
+                match self.ping_send(ns, dst, ident, seq, &data, pmtudisc) {
+                    Ok(()) => {}
+                    Err(PingSendError::Unreachable) => {
+                        // iputils' connect() probe fails before the first echo: no statistics.
+                        self.app_log(ns, || format!("ping: connect: Network is unreachable ({dst})"));
+                        if seq == 1 {
+                            self.app_finish(app);
+                        }
+                    }
+                    Err(PingSendError::TooBig { mtu }) => {
+                        // ip_local_error's EMSGSIZE, read back from the error queue (ping4.c,
+                        // `ping4_receive_error_msg`): counted as an error.
+                        self.app_log(ns, || format!("ping: local error: message too long, mtu={mtu}"));
+                        self.ping_error_counted(ns, app);
                     }
                 }
             }
@@ -658,14 +678,17 @@ impl World {
         }
     }
 
-    /// ping's reply line; `ping -c N` exits as soon as N replies are in.
+    /// ping's reply line; `ping -c N` exits as soon as N requests are answered or failed.
     pub(crate) fn echo_reply(&mut self, ns: NsId, app: usize, src: Ipv4Addr, ttl: u8, seq: u16) {
         let now = self.now;
-        let AppKind::Ping { received, sent_at, size, count, .. } = &mut self.user.apps[app].kind else { return };
+        let AppKind::Ping { received, errors, sent, sent_at, size, count, .. } = &mut self.user.apps[app].kind else {
+            return;
+        };
         *received += 1;
         let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default();
         let bytes = *size + 8;
-        let all = *received >= *count;
+        // iputils ends once every request is answered or failed (`nreceived + nerrors`).
+        let all = *sent >= *count && *received + *errors >= *count;
         self.app_log(ns, || {
             format!("{bytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={:.3} ms", rtt.as_nanos() as f64 / 1e6)
         });
@@ -676,12 +699,17 @@ impl World {
 
     /// ping's line for an ICMP error about one of its requests.
     pub(crate) fn echo_error(&mut self, ns: NsId, app: usize, from: Ipv4Addr, seq: u16, what: &str) {
+        self.app_log(ns, || format!("From {from} icmp_seq={seq} {what}"));
+        self.ping_error_counted(ns, app);
+    }
+
+    /// One more error for a ping: once every request is answered or failed, it ends.
+    fn ping_error_counted(&mut self, ns: NsId, app: usize) {
         let mut all = false;
         if let AppKind::Ping { errors, received, count, sent, .. } = &mut self.user.apps[app].kind {
             *errors += 1;
             all = *sent >= *count && *received + *errors >= *count;
         }
-        self.app_log(ns, || format!("From {from} icmp_seq={seq} {what}"));
         if all && !self.user.apps[app].done {
             self.ping_statistics(ns, app);
         }
@@ -743,6 +771,7 @@ mod tests {
             count: 1,
             interval: SimTime::from_secs(1),
             size: 56,
+            pmtudisc: Pmtudisc::Want,
         }
     }
 

@@ -297,6 +297,8 @@ pub enum IcmpError {
         mtu: u16,
     },
     TtlExceeded,
+    /// Time exceeded, code 1: a fragment queue expired (`ip_expire`).
+    FragTimeExceeded,
     /// Destination unreachable, code 2: what `REJECT --reject-with icmp-proto-unreachable` sends.
     ProtoUnreachable,
     /// Code 9 (`icmp-net-prohibited`).
@@ -319,6 +321,7 @@ pub fn icmp_error_frame(p: &Ipv4Params, kind: IcmpError, offending_ip: &[u8]) ->
             Icmpv4Type::DestinationUnreachable(D::FragmentationNeeded { next_hop_mtu: mtu })
         }
         IcmpError::TtlExceeded => Icmpv4Type::TimeExceeded(TimeExceededCode::TtlExceededInTransit),
+        IcmpError::FragTimeExceeded => Icmpv4Type::TimeExceeded(TimeExceededCode::FragmentReassemblyTimeExceeded),
         IcmpError::ProtoUnreachable => Icmpv4Type::DestinationUnreachable(D::Protocol),
         IcmpError::NetProhibited => Icmpv4Type::DestinationUnreachable(D::NetworkProhibited),
         IcmpError::HostProhibited => Icmpv4Type::DestinationUnreachable(D::HostProhibited),

@@ -183,6 +183,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             count: 1,
             interval: at(1),
             size: 56,
+            pmtudisc: crate::kernel::sock::Pmtudisc::Want,
         },
         Traffic::Ping {
             at: at(5),
@@ -191,6 +192,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             count: 1,
             interval: at(1),
             size: 56,
+            pmtudisc: crate::kernel::sock::Pmtudisc::Want,
         },
         Traffic::Ping {
             at: at(7),
@@ -199,6 +201,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             count: 1,
             interval: at(1),
             size: 56,
+            pmtudisc: crate::kernel::sock::Pmtudisc::Want,
         },
     ] {
         w.add_traffic(&t).expect("traffic");

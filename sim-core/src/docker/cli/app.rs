@@ -6,6 +6,7 @@
 
 use super::types::{Argv, CliError, Exec, Run, Span};
 use super::values::parse_uint;
+use crate::kernel::sock::Pmtudisc;
 
 /// A recognised application command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +18,7 @@ pub enum AppCommand {
     Mysql(Mysql),
 }
 
-/// `ping [-c N] [-w S] [-W S] [-q] [-n] [-4] HOST` (iputils).
+/// `ping [-c N] [-w S] [-s SIZE] [-M HINT] [-W S] [-q] [-n] [-4] HOST` (iputils).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Ping {
     pub host: String,
@@ -27,6 +28,10 @@ pub struct Ping {
     pub deadline: Option<u64>,
     pub quiet: bool,
     pub numeric: bool,
+    /// `-s`: bytes of data after the ICMP header (56 when not given).
+    pub size: Option<u64>,
+    /// `-M do|dont|want|probe`.
+    pub pmtudisc: Option<Pmtudisc>,
     /// Other recognised options, kept raw (`('W', "1")`, `('i', "0.2")`, …).
     pub other_options: Vec<(char, String)>,
 }
@@ -228,6 +233,25 @@ fn ping(a: &Args) -> Result<Ping, CliError> {
             match c {
                 'c' => p.count = Some(ping_num(&val, 1, i64::MAX as u64).map_err(|m| a.err(m, vi))?),
                 'w' => p.deadline = Some(ping_num(&val, 0, i32::MAX as u64).map_err(|m| a.err(m, vi))?),
+                's' => {
+                    // strtol_or_err: a negative number is out of range, not invalid.
+                    let n = match val.strip_prefix('-') {
+                        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                            Err(format!("ping: invalid argument: '{val}': out of range: 0 <= value <= {}", i32::MAX))
+                        }
+                        _ => ping_num(&val, 0, i32::MAX as u64),
+                    };
+                    p.size = Some(n.map_err(|m| a.err(m, vi))?);
+                }
+                'M' => {
+                    p.pmtudisc = Some(match val.as_str() {
+                        "do" => Pmtudisc::Do,
+                        "dont" => Pmtudisc::Dont,
+                        "want" => Pmtudisc::Want,
+                        "probe" => Pmtudisc::Probe,
+                        _ => return Err(a.err(format!("ping: invalid -M argument: {val}"), vi)),
+                    })
+                }
                 _ => p.other_options.push((c, val)),
             }
         }

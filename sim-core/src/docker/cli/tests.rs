@@ -885,6 +885,24 @@ fn app_commands() {
         app("docker exec web ping db -c2 -q").unwrap(),
         AppCommand::Ping(Ping { host: "db".into(), count: Some(2), quiet: true, ..Ping::default() })
     );
+    assert_eq!(
+        app("docker exec web ping -c1 -s 2000 -M do db").unwrap(),
+        AppCommand::Ping(Ping {
+            host: "db".into(),
+            count: Some(1),
+            size: Some(2000),
+            pmtudisc: Some(crate::kernel::sock::Pmtudisc::Do),
+            ..Ping::default()
+        })
+    );
+    // iputils 20221126's words (run on this kernel: `ping -M foo`, `ping -s abc`, `ping -s -1`).
+    for (line, err) in [
+        ("docker exec web ping -M foo db", "ping: invalid -M argument: foo"),
+        ("docker exec web ping -s abc db", "ping: invalid argument: 'abc'"),
+        ("docker exec web ping -s -1 db", "ping: invalid argument: '-1': out of range: 0 <= value <= 2147483647"),
+    ] {
+        assert_eq!(app(line).expect_err(line).message, err);
+    }
     let AppCommand::Curl(c) = app("docker exec web curl -sS -X POST -d a=1 -d b=2 http://api:8080/items?x=1").unwrap()
     else {
         panic!()

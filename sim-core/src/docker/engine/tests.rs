@@ -145,6 +145,7 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
             count: 1,
             interval: at(1),
             size: 56,
+            pmtudisc: crate::kernel::sock::Pmtudisc::Want,
         },
     ] {
         w.add_traffic(&t).expect("traffic");

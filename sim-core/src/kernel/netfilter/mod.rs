@@ -126,6 +126,9 @@ pub struct PacketMeta {
     ct: CtRef,
     /// IPVS scheduled this packet (skb->ipvs_property).
     pub ipvs: bool,
+    /// Reassembled on its way through: the largest fragment it came in, which the way out
+    /// cuts it to again (`IPCB(skb)->frag_max_size`); 0 for a packet that came whole.
+    pub frag_max: u16,
 }
 
 impl PacketMeta {
@@ -880,7 +883,7 @@ impl Netfilter {
             }
         };
         // IP4_REPLY_MARK: the RST keeps the mark only with fwmark_reflect, off by default.
-        PacketMeta { mark: 0, ct, ipvs: false }
+        PacketMeta { mark: 0, ct, ipvs: false, frag_max: 0 }
     }
 
     fn hook_stage(
