@@ -202,6 +202,9 @@ pub fn describe(f: &FrameFilter) -> String {
     if let Some(v) = f.vni {
         parts.push(format!("vni {v}"));
     }
+    if let Some(n) = f.len {
+        parts.push(format!("{n} bytes of IPv4"));
+    }
     if let Some(c) = &f.contains {
         parts.push(format!("containing \"{c}\""));
     }

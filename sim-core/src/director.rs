@@ -775,6 +775,8 @@ impl Director {
         let fail = |message: String, status: u8| Failure { message, status, unmodelled: false };
         match tool {
             Tool::Show(what) => Ok(crate::kernel::show::show(world, ns, *what)),
+            Tool::ShowDev(what, dev) => crate::tools::device_block(&crate::kernel::show::show(world, ns, *what), dev)
+                .map_err(|e| fail(e.message, e.status)),
             // Docker's default capabilities leave NET_ADMIN out: iptables cannot read the rules.
             Tool::IptablesSave | Tool::IptablesRules { .. } if in_container => Err(fail(
                 "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)"

@@ -325,7 +325,7 @@ fn frame_place(c: &Check) -> String {
 /// Whether some layer of `frame` shows each field the filter gives (its `on` is the
 /// caller's to compare).
 pub fn frame_matches(f: &crate::lesson::FrameFilter, frame: &[u8]) -> bool {
-    let crate::lesson::FrameFilter { proto, src, dst, sport, dport, vni, contains, .. } = f;
+    let crate::lesson::FrameFilter { proto, src, dst, sport, dport, vni, len, contains, .. } = f;
     let layers = crate::wire::dissect::dissect(frame);
     let field = |layer: &str, name: &str, want: &str| {
         layers.iter().any(|l| {
@@ -355,6 +355,9 @@ pub fn frame_matches(f: &crate::lesson::FrameFilter, frame: &[u8]) -> bool {
         return false;
     }
     if vni.is_some_and(|v| !field("VXLAN", "VXLAN Network Identifier (VNI)", &v.to_string())) {
+        return false;
+    }
+    if len.is_some_and(|n| !field("IPv4", "Total Length", &n.to_string())) {
         return false;
     }
     if let Some(text) = contains

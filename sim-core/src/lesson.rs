@@ -108,6 +108,9 @@ pub enum Check {
         dport: Option<u16>,
         #[serde(default)]
         vni: Option<u32>,
+        /// An IPv4 layer's total length in bytes (a fragment's own: 1500, 68).
+        #[serde(default)]
+        len: Option<u16>,
         /// Bytes of the payload, as text (`INSERT`, `GET /`).
         #[serde(default)]
         contains: Option<String>,
@@ -216,13 +219,15 @@ pub struct FrameFilter {
     #[serde(default)]
     pub vni: Option<u32>,
     #[serde(default)]
+    pub len: Option<u16>,
+    #[serde(default)]
     pub contains: Option<String>,
 }
 
 impl Check {
     /// The frames a `Frame` check counts.
     pub fn frame_filter(&self) -> Option<FrameFilter> {
-        let Check::Frame { on, proto, src, dst, sport, dport, vni, contains, .. } = self else { return None };
+        let Check::Frame { on, proto, src, dst, sport, dport, vni, len, contains, .. } = self else { return None };
         Some(FrameFilter {
             on: on.clone(),
             proto: proto.clone(),
@@ -231,6 +236,7 @@ impl Check {
             sport: *sport,
             dport: *dport,
             vni: *vni,
+            len: *len,
             contains: contains.clone(),
         })
     }

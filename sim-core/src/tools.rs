@@ -15,6 +15,8 @@ use crate::kernel::show::What;
 pub enum Tool {
     /// `ip [-4] addr|link|route|neigh [show|list]`, `bridge fdb [show]`.
     Show(What),
+    /// `ip [-4] addr|link show [dev] DEV`: the device's block alone.
+    ShowDev(What, String),
     /// `iptables-save`.
     IptablesSave,
     /// `iptables [-t TABLE] -S [CHAIN]` (`--list-rules`).
@@ -83,6 +85,12 @@ fn ip(args: &[&str]) -> Result<Tool, ToolError> {
     };
     match rest.as_slice() {
         [] | ["show" | "list" | "ls" | "s" | "sh" | "lst"] => Ok(Tool::Show(what)),
+        ["show" | "list" | "ls" | "s" | "sh" | "lst", "dev", dev]
+        | ["show" | "list" | "ls" | "s" | "sh" | "lst", dev]
+            if matches!(what, What::Addr | What::Link) && !dev.starts_with('-') =>
+        {
+            Ok(Tool::ShowDev(what, dev.to_string()))
+        }
         _ => Err(fail(
             format!(
                 "netsim: `ip {}`: the simulator prints the whole table (`ip {obj} show`), without filters or changes",
@@ -91,6 +99,24 @@ fn ip(args: &[&str]) -> Result<Tool, ToolError> {
             1,
         )),
     }
+}
+
+/// The block of `ip addr`/`ip link` output (a line `N: NAME[@PEER]: …` and the indented
+/// lines under it) of device `dev`; iproute2's error when there is none.
+pub fn device_block(table: &str, dev: &str) -> Result<String, ToolError> {
+    let mut out = String::new();
+    let mut keep = false;
+    for line in table.lines() {
+        if !line.starts_with(char::is_whitespace) {
+            let name = line.split(": ").nth(1).unwrap_or_default();
+            keep = name.split('@').next() == Some(dev);
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if out.is_empty() { Err(fail(format!("Device \"{dev}\" does not exist."), 1)) } else { Ok(out) }
 }
 
 /// `iptables [-t TABLE] -S [CHAIN]`; listing with `-L` is not modelled (`-S` shows the same
@@ -198,6 +224,25 @@ mod tests {
             parse(&words("ip route add 10.0.0.0/8 via 1.2.3.4")).unwrap().unwrap_err().message.starts_with("netsim:")
         );
         assert_eq!(parse(&words("ping 1.2.3.4")), None);
+        for line in ["ip link show eth0", "ip link show dev eth0", "ip a s eth0"] {
+            let want = if line.contains(" a ") { What::Addr } else { What::Link };
+            assert_eq!(parse(&words(line)), Some(Ok(Tool::ShowDev(want, "eth0".into()))), "{line}");
+        }
+    }
+
+    /// `ip link show DEV` prints the device's block; a device that is not there gets
+    /// iproute2's words and status (`ip link show dev nosuch` on Linux 6.18: exit status 1).
+    #[test]
+    fn a_device_is_shown_alone_or_said_to_be_missing() {
+        let table = "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 state UNKNOWN\n    link/loopback 00:00:00:00:00:00\n\
+                     3: eth0@if4: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 state UP\n    link/ether 02:42:0a:00:01:02\n";
+        assert_eq!(
+            device_block(table, "eth0"),
+            Ok("3: eth0@if4: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 state UP\n    link/ether 02:42:0a:00:01:02\n"
+                .into())
+        );
+        let e = device_block(table, "eth9").unwrap_err();
+        assert_eq!((e.message.as_str(), e.status), ("Device \"eth9\" does not exist.", 1));
     }
 
     #[test]

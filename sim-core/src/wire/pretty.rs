@@ -71,6 +71,31 @@ fn summarize(frame: &[u8], s: &mut String, depth: usize) {
             let h = ip.header();
             let (src, dst) = (super::Dotted(h.source_addr()), super::Dotted(h.destination_addr()));
             let ttl = h.ttl();
+            if super::ipv4::is_fragment(h.slice()) {
+                // tcpdump: a first fragment shows its transport header, a later one only its
+                // protocol; -v's header fields say where the fragment sits.
+                let (_, more, off) = super::ipv4::frag_fields(h.slice());
+                let proto = h.protocol().0;
+                let data = ip.payload().payload;
+                let icmp = (off == 0 && proto == super::PROTO_ICMP)
+                    .then(|| etherparse::Icmpv4Slice::from_slice(data).ok())
+                    .flatten();
+                let what = match (icmp, proto) {
+                    (Some(i), _) => format!("ICMP {}", icmp_text(&i)),
+                    (None, super::PROTO_ICMP) => "icmp".to_string(),
+                    (None, super::PROTO_TCP) => "tcp".to_string(),
+                    (None, super::PROTO_UDP) => "udp".to_string(),
+                    (None, p) => format!("ip-proto-{p}"),
+                };
+                let _ = write!(
+                    s,
+                    "IP {src} > {dst}: {what} (ttl {ttl}, id {}, offset {off}, flags [{}], length {})",
+                    h.identification(),
+                    if more { "+" } else { "none" },
+                    h.total_len()
+                );
+                return;
+            }
             match &p.transport {
                 Some(TransportSlice::Icmpv4(icmp)) => {
                     let _ = write!(
