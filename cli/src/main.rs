@@ -400,6 +400,10 @@ type Simulated =
 
 fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
+    if let Some(d) = sim.director.as_mut() {
+        // The kernel replays the steps from their log: it needs their DNS zones too.
+        d.keep_script = true;
+    }
     let plan = sim.director.as_ref().map(|d| d.plan()).unwrap_or_default();
     let mut snaps = vec![netsim_netns::state::from_world(&sim.world)];
     while let Some(o) = sim.step() {

@@ -21,7 +21,12 @@ pub fn sim_for(loaded: &Loaded, engine: &EngineInfo, seed: Option<u64>) -> Resul
         )
     })?;
     l.scenario.engine = EngineSpec { version, mtu: if engine.daemon_mtu > 0 { engine.daemon_mtu } else { 1500 } };
-    l.build(seed).map_err(|e| miette::Report::new(*e))
+    let mut sim = l.build(seed).map_err(|e| miette::Report::new(*e))?;
+    if let Some(d) = sim.director.as_mut() {
+        // The replay reads from each step's log which sandboxes have an embedded DNS.
+        d.keep_script = true;
+    }
+    Ok(sim)
 }
 
 /// The user bridges' subnets and gateways as the simulated (freshly started) daemon gave them.

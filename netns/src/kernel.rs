@@ -60,6 +60,9 @@ struct Runner {
     /// and the zones it answers from.
     dns_ports: std::collections::BTreeMap<String, (u16, DnsZones)>,
     snapshots: Vec<crate::state::State>,
+    /// Each namespace's iptables lines as the plan has them now: a step's delta says how they
+    /// change (`RulesSplice`), and the namespace is given the whole new list.
+    rules: std::collections::BTreeMap<String, Vec<sim_core::plan::IptablesPlan>>,
     /// The leader of the agents' process group and the group's id (see `process_group`), so
     /// one `killpg` reaches them all.
     keeper: Option<(Child, i32)>,
@@ -118,8 +121,12 @@ fn run_as(script: &Script, agent: PathBuf, run_id: &str) -> Result<KernelRun, Er
         agent,
         dns_ports: Default::default(),
         snapshots: Vec::new(),
+        rules: Default::default(),
         keeper: None,
     };
+    for l in &script.plan.iptables {
+        r.rules.entry(l.ns.clone()).or_default().push(l.clone());
+    }
     // A run whose namespaces went away under it is not a run: it fails, naming them.
     let res = r.play(script).and_then(|()| r.realised.check_present());
     // Whatever happened, stop the processes and take the namespaces down.
@@ -396,8 +403,19 @@ impl Runner {
                 self.capture.add(&n.name, p).map_err(|e| fail(format!("capture: {e}")))?;
             }
         }
-        for (ns, rules) in &d.iptables {
-            self.realised.replace_iptables(ns, rules)?;
+        for n in &d.removed.namespaces {
+            self.rules.remove(&n.name);
+        }
+        for l in &d.added.iptables {
+            self.rules.entry(l.ns.clone()).or_default().push(l.clone());
+        }
+        for (ns, splice) in &d.iptables {
+            let old = self.rules.get(ns).map_or(&[][..], Vec::as_slice);
+            let new = splice.apply(old, splice.insert.iter().cloned()).ok_or_else(|| {
+                fail(format!("namespace `{ns}`: the rules are not those the step's change was made for"))
+            })?;
+            self.realised.replace_iptables(ns, &new)?;
+            self.rules.insert(ns.clone(), new);
         }
         for (ns, _) in &d.ipvs {
             self.realised.notes.push(format!(

@@ -812,6 +812,7 @@ mod tests {
             line: "docker network create --foo x".into(),
             output: Err(msg.into()),
             status,
+            took: sim_core::SimTime::ZERO,
             delta: None,
             started: Vec::new(),
             dns: Vec::new(),

@@ -119,18 +119,24 @@ pub struct StepLog {
     pub host: String,
     pub line: String,
     pub output: Result<String, String>,
+    /// How long the command kept the shell (`docker::timing`): the next step, unless it has
+    /// its own `at` or waits for a program, starts this much later.
+    pub took: SimTime,
     /// The command's exit status when it failed before anything ran (0 otherwise: a
     /// program's own status is known only when it ends).
     pub status: u8,
     /// The plan change the step made.
     pub delta: Option<crate::kernel::reconf::PlanDelta>,
     /// Processes the step started: new sandboxes' servers and announcements, then its
-    /// client program (which the next step waits for).
+    /// client program (which the next step waits for). The embedded DNS servers, which
+    /// carry their zones as they were then, only where `Director::keep_script` says.
     pub started: Vec<Traffic>,
-    /// Sandboxes whose embedded DNS now asks other networks: their new zones, by namespace.
+    /// Sandboxes whose embedded DNS now asks other networks: their new zones, by namespace
+    /// (only where `Director::keep_script` says).
     pub dns: Vec<(String, DnsZones)>,
     /// Networks whose names changed (a container joined or left): their new zone, which
-    /// every sandbox asking that network (`DnsZone::key`) answers from now on.
+    /// every sandbox asking that network (`DnsZone::key`) answers from now on (only where
+    /// `Director::keep_script` says).
     pub zones: Vec<Arc<DnsZone>>,
 }
 
@@ -201,6 +207,11 @@ pub struct Director {
     seed: u64,
     /// The daemon every Docker host runs (release, `--mtu`).
     pub engine_spec: EngineSpec,
+    /// Keep in each step's log the DNS zones it started or changed, which the kernel backend
+    /// replays (`StepLog::started`, `dns`, `zones`); a run that only simulates drops them,
+    /// as each is a whole zone as it was then and a log of them grows with the square of a
+    /// lab's containers.
+    pub keep_script: bool,
 }
 
 impl Director {
@@ -290,6 +301,7 @@ impl Director {
             foreground: None,
             seed,
             engine_spec: spec,
+            keep_script: false,
         };
         let plan = d.compile();
         d.plan = PlanShards::new(&plan);
@@ -565,8 +577,11 @@ impl Director {
             effects = self.realise(world, prepared.take())?;
             out = Ok(*program);
         }
+        let mut took = SimTime::ZERO;
         let output = match out {
             Ok(Outcome::Changed(text)) => {
+                took =
+                    cli::parse(step.run.trim()).ok().and_then(|c| crate::docker::timing::busy(&c)).unwrap_or_default();
                 effects = self.realise(world, prepared.take())?;
                 Ok(text)
             }
@@ -612,10 +627,14 @@ impl Director {
             line: step.run.clone(),
             output,
             status,
+            took,
             delta: effects.delta,
-            started: effects.started,
-            dns: effects.dns,
-            zones: effects.zones,
+            started: match self.keep_script {
+                true => effects.started,
+                false => effects.started.into_iter().filter(|t| !matches!(t, Traffic::Dns { .. })).collect(),
+            },
+            dns: if self.keep_script { effects.dns } else { Vec::new() },
+            zones: if self.keep_script { effects.zones } else { Vec::new() },
         });
         Ok(app)
     }

@@ -160,7 +160,10 @@ impl Sim {
             match (d.due(next), app) {
                 (Some(t), _) => self.steps_due.push((t.max(now), next as u32)),
                 (None, Some(a)) => d.waiting = Some(a),
-                (None, None) => self.steps_due.push((now, next as u32)),
+                (None, None) => {
+                    let took = d.transcript.last().map(|l| l.took).unwrap_or_default();
+                    self.steps_due.push((now + took, next as u32))
+                }
             }
         } else if next == d.scripted {
             // The file's last step: no command follows to carry a foreground container's exit,

@@ -17,5 +17,6 @@ pub mod ipam;
 pub mod lookup;
 pub mod swarm;
 pub mod template;
+pub mod timing;
 
 pub use crate::userland::services::EMBEDDED_DNS;

@@ -14,8 +14,8 @@ use crate::kernel::{DevId, DevKind, Kernel, Map, NsId, PlanError, Set, Userland}
 pub struct PlanDelta {
     pub removed: Plan,
     pub added: Plan,
-    /// Namespaces whose iptables rules differ: their new full rule list.
-    pub iptables: Vec<(String, Vec<plan::IptablesPlan>)>,
+    /// Namespaces whose iptables rules differ: how their rule list changes.
+    pub iptables: Vec<(String, RulesSplice)>,
     /// Namespaces kept whose settings (ip_forward, lo, br_netfilter) changed.
     pub ns_changed: Vec<plan::NsPlan>,
     /// Namespaces whose IPVS services differ: their new full list.
@@ -25,6 +25,39 @@ pub struct PlanDelta {
 impl PlanDelta {
     pub fn is_empty(&self) -> bool {
         *self == PlanDelta::default()
+    }
+}
+
+/// A namespace's new rule list as a change of its last one: from line `at`, `drop` lines go
+/// and `insert` comes in their place; the lines before and after stay. A Docker step adds or
+/// takes away a rule or a few, so a step's change is the size of what it does, not of the
+/// host's rule list (which grows with every container): the lab's deltas, kept for the run
+/// and for the kernel backend, stay linear in its steps.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RulesSplice {
+    pub at: usize,
+    pub drop: usize,
+    pub insert: Vec<plan::IptablesPlan>,
+}
+
+impl RulesSplice {
+    /// The splice that turns `old` into `new`: their common start and end are kept.
+    pub fn between<T: PartialEq>(old: &[T], new: &[T], item: impl Fn(&T) -> plan::IptablesPlan) -> RulesSplice {
+        let at = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let room = old.len().min(new.len()) - at;
+        let end = old.iter().rev().zip(new.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+        RulesSplice { at, drop: old.len() - at - end, insert: new[at..new.len() - end].iter().map(item).collect() }
+    }
+
+    /// `old` changed by this splice, with `insert` as `old` holds them; `None` when `old` is
+    /// too short for it (it was made against another list).
+    pub fn apply<T: Clone>(&self, old: &[T], insert: impl IntoIterator<Item = T>) -> Option<Vec<T>> {
+        let tail = old.get(self.at.checked_add(self.drop)?..)?;
+        let mut out = Vec::with_capacity(old.len() - self.drop + self.insert.len());
+        out.extend_from_slice(&old[..self.at]);
+        out.extend(insert);
+        out.extend_from_slice(tail);
+        Some(out)
     }
 }
 
@@ -228,9 +261,10 @@ impl Plan {
         let (old_ipvs, new_ipvs) = (by_ns(&self.ipvs, |r| &r.ns), by_ns(&new.ipvs, |r| &r.ns));
         for n in new.namespaces.iter().filter(|n| old_ns.contains_key(n.name.as_str())) {
             let ns = n.name.as_str();
-            if old_rules.get(ns) != new_rules.get(ns) {
-                let r = new_rules.get(ns).map(|r| r.iter().map(|x| (*x).clone()).collect()).unwrap_or_default();
-                d.iptables.push((n.name.clone(), r));
+            let (o, r) =
+                (old_rules.get(ns).map_or(&[][..], Vec::as_slice), new_rules.get(ns).map_or(&[][..], Vec::as_slice));
+            if o != r {
+                d.iptables.push((n.name.clone(), RulesSplice::between(o, r, |x| (*x).clone())));
             }
         }
         d.added.iptables = new.iptables.iter().filter(|r| !old_ns.contains_key(r.ns.as_str())).cloned().collect();
@@ -260,9 +294,18 @@ impl<U: Userland> Kernel<U> {
             }
         }
         self.extend(&d.added)?;
-        for (ns, rules) in &d.iptables {
+        for (ns, splice) in &d.iptables {
             let id = self.ns_by_name(ns).ok_or_else(|| PlanError::new(format!("no namespace `{ns}`"), ns))?;
-            self.set_iptables(id, rules)?;
+            let mut insert = Vec::with_capacity(splice.insert.len());
+            for r in &splice.insert {
+                let table = Table::from_name(&r.table)
+                    .ok_or_else(|| PlanError::new(format!("iptables: no table `{}`", r.table), &r.table))?;
+                insert.push((table, r.rule.clone()));
+            }
+            let new = splice.apply(&self.netns(id).rules, insert).ok_or_else(|| {
+                PlanError::new(format!("iptables: the rules of `{ns}` are not those the change was made for"), ns)
+            })?;
+            self.set_rules(id, new)?;
         }
         for (ns, services) in &d.ipvs {
             let id = self.ns_by_name(ns).ok_or_else(|| PlanError::new(format!("no namespace `{ns}`"), ns))?;
@@ -319,6 +362,11 @@ impl<U: Userland> Kernel<U> {
                 .ok_or_else(|| PlanError::new(format!("iptables: no table `{}`", r.table), &r.table))?;
             new.push((table, r.rule.clone()));
         }
+        self.set_rules(ns, new)
+    }
+
+    /// [`Kernel::set_iptables`] with the rules as the kernel keeps them.
+    fn set_rules(&mut self, ns: NsId, new: Vec<(Table, String)>) -> Result<(), PlanError> {
         let old = std::mem::take(&mut self.netns_mut(ns).rules);
         // In place: a command that fails leaves the rules half changed, and the whole set
         // replaces them below (conntrack is all that is kept, and no command touches it).
@@ -664,5 +712,40 @@ mod tests {
             nf.exec(t, &c).unwrap_or_else(|e| panic!("{c}: {e}"));
         }
         assert_eq!(nf.save(false), whole_rule_set(&old).expect("old set").save(false));
+    }
+
+    fn rule(ns: &str, r: &str) -> plan::IptablesPlan {
+        plan::IptablesPlan { ns: ns.into(), table: "filter".into(), rule: r.into() }
+    }
+
+    proptest::proptest! {
+        /// Whatever two rule lists are, the splice between them turns the first into the
+        /// second, and keeps only what differs: a rule added to a long list is one rule.
+        #[test]
+        fn a_splice_turns_one_rule_list_into_the_other(
+            old in proptest::collection::vec(0u8..4, 0..12),
+            new in proptest::collection::vec(0u8..4, 0..12),
+        ) {
+            let (old, new): (Vec<_>, Vec<_>) = (
+                old.iter().map(|x| rule("h", &format!("-A INPUT -j R{x}"))).collect(),
+                new.iter().map(|x| rule("h", &format!("-A INPUT -j R{x}"))).collect(),
+            );
+            let s = RulesSplice::between(&old, &new, Clone::clone);
+            proptest::prop_assert_eq!(s.apply(&old, s.insert.iter().cloned()), Some(new.clone()));
+            proptest::prop_assert!(s.insert.len() <= new.len() && s.drop <= old.len());
+        }
+    }
+
+    #[test]
+    fn a_rule_added_to_a_long_list_is_a_splice_of_one_rule() {
+        let old: Vec<_> = (0..1000)
+            .map(|i| rule("h", &format!("-A PREROUTING -d 10.0.{}.{}/32 -j DROP", i / 256, i % 256)))
+            .collect();
+        let mut new = old.clone();
+        new.insert(3, rule("h", "-A PREROUTING -d 10.9.9.9/32 -j DROP"));
+        let s = RulesSplice::between(&old, &new, Clone::clone);
+        assert_eq!((s.at, s.drop, s.insert.len()), (3, 0, 1));
+        // Made for another list, it says so rather than building a wrong one.
+        assert_eq!(s.apply(&old[..2], s.insert.iter().cloned()), None);
     }
 }
