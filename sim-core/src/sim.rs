@@ -351,6 +351,10 @@ impl Sim {
                 w.tcp_delack_timer(ns, key);
                 EventKind::TcpTimer
             }
+            Queued::Kernel(Event::TcpRtx { ns, key, epoch }) => {
+                w.tcp_rtx_timer(ns, key, epoch);
+                EventKind::TcpTimer
+            }
             Queued::Kernel(Event::Frag { ns, key, born }) => {
                 w.frag_timer(ns, key, born);
                 EventKind::FragTimer

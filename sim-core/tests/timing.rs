@@ -41,7 +41,9 @@ fn each_step_starts_when_the_command_before_it_has_returned() {
             .filter(|r| r.dir == Dir::Rx && r.dev.is_some_and(|x| sim.world.dev_path(x) == dev))
             .filter_map(|r| r.frame.as_ref())
             .filter_map(|f| ArpRepr::parse(f.get(14..)?))
-            .filter(|a| a.sender_ip == "172.18.0.2".parse::<std::net::Ipv4Addr>().unwrap() && a.target_ip == a.sender_ip)
+            .filter(|a| {
+                a.sender_ip == "172.18.0.2".parse::<std::net::Ipv4Addr>().unwrap() && a.target_ip == a.sender_ip
+            })
             .count()
     };
     assert_eq!(from_a("host1:bb/eth0"), 2);

@@ -82,6 +82,9 @@ pub enum Event {
     TcpSyn { ns: NsId, key: tcp::TcpKey, tries: u8 },
     /// A TCP connection's delayed-ACK timer.
     TcpDelAck { ns: NsId, key: tcp::TcpKey },
+    /// A TCP connection's retransmission timer for data and FIN; `epoch` tells it from a
+    /// timer armed again since.
+    TcpRtx { ns: NsId, key: tcp::TcpKey, epoch: u32 },
     /// A timer a program set (`Kernel::set_timer`): handed to `Userland::timer`.
     App { app: usize, tag: u32 },
     /// A fragment queue's 30 s are up (`born` tells it from a later queue of the same key).

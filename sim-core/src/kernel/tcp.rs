@@ -73,6 +73,96 @@ pub struct TcpConn {
     pub pingpong: u8,
     /// The delayed-ACK timer is running.
     pub delack: bool,
+    /// The highest sequence number sent (`snd_nxt` goes back to `snd_una` when the RTO
+    /// fires, and the segments after it are sent again).
+    pub snd_max: u32,
+    pub rtx: Rtx,
+    /// Segments that arrived after a gap, kept until it is filled (`out_of_order_queue`):
+    /// sequence number, data, FIN.
+    pub ofo: Vec<(u32, Vec<u8>, bool)>,
+    /// A passive opener's SYN-ACK options, as the SYN offered them (SACK, window scaling).
+    pub synack_opts: (bool, bool),
+    /// Both ends offered SACK: ACKs carry a block for what arrived beyond a gap or again.
+    pub sack_ok: bool,
+    /// A repeat that arrived, for the next ACK's D-SACK block (RFC 2883), sent once.
+    pub dsack: Option<(u32, u32)>,
+    /// A loss the peer's SACK showed was repaired by sending the first unacknowledged
+    /// segment again; until `snd_una` passes this point it is not sent again that way.
+    pub recovery: Option<u32>,
+}
+
+/// The retransmission timer and what sets it (RFC 6298 with Linux's bounds,
+/// net/ipv4/tcp_input.c `tcp_rtt_estimator`, tcp_timer.c `tcp_retransmit_timer`).
+#[derive(Clone, Debug)]
+pub struct Rtx {
+    /// The smoothed round-trip time and its variation, once measured.
+    pub srtt: Option<SimTime>,
+    pub rttvar: SimTime,
+    /// The timeout the timer runs with now (doubled at each expiry).
+    pub rto: SimTime,
+    /// When the timer expires, while it runs.
+    pub deadline: Option<SimTime>,
+    /// The one timer event that counts: when it fires and its epoch. Restarting the timer
+    /// later than that moves only `deadline` (the event, when it comes, waits on), so a
+    /// flow's every ACK does not queue an event of its own.
+    pub queued: Option<(SimTime, u32)>,
+    pub epoch: u32,
+    /// Expiries since data was last acknowledged (`icsk_retransmits`).
+    pub retries: u8,
+    /// The segment being timed: the sequence number that acknowledges it and when it left.
+    /// Dropped when anything is sent again (Karn's rule: a retransmitted segment's ACK is
+    /// ambiguous).
+    pub probe: Option<(u32, SimTime)>,
+}
+
+impl Default for Rtx {
+    fn default() -> Rtx {
+        Rtx {
+            srtt: None,
+            rttvar: SimTime::ZERO,
+            rto: TCP_TIMEOUT_INIT,
+            deadline: None,
+            queued: None,
+            epoch: 0,
+            retries: 0,
+            probe: None,
+        }
+    }
+}
+
+impl Rtx {
+    /// A round-trip sample (RFC 6298 2.2-2.3); the RTO is the smoothed time plus four times its
+    /// variation but at least `TCP_RTO_MIN` more (Linux floors the variation term, so a path of
+    /// microseconds still waits 200 ms), at most `TCP_RTO_MAX`.
+    fn sample(&mut self, r: SimTime) {
+        let r = r.as_nanos();
+        let (srtt, rttvar) = match self.srtt {
+            None => (r, r / 2),
+            Some(s) => {
+                let s = s.as_nanos();
+                let var = (3 * self.rttvar.as_nanos() + s.abs_diff(r)) / 4;
+                ((7 * s + r) / 8, var)
+            }
+        };
+        self.srtt = Some(SimTime::from_nanos(srtt));
+        self.rttvar = SimTime::from_nanos(rttvar);
+        self.rto = self.computed();
+    }
+
+    fn computed(&self) -> SimTime {
+        match self.srtt {
+            None => TCP_TIMEOUT_INIT,
+            Some(s) => {
+                let var = (4 * self.rttvar.as_nanos()).max(TCP_RTO_MIN.as_nanos());
+                SimTime::from_nanos(s.as_nanos() + var).min(TCP_RTO_MAX)
+            }
+        }
+    }
+}
+
+/// `after(a, b)` of include/net/tcp.h: `a` is later than `b` in sequence space.
+fn after(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
 }
 
 /// Linux's TCP defaults as a current kernel sends them (docs/linux-model.md, *TCP defaults*).
@@ -98,6 +188,15 @@ fn established_window(initial: u32) -> u32 {
     initial.div_ceil(1 << WSCALE) << WSCALE
 }
 const INIT_CWND: u32 = 10;
+/// The RTO before any round trip was measured, its floor and its ceiling
+/// (include/net/tcp.h `TCP_TIMEOUT_INIT`, `TCP_RTO_MIN`, `TCP_RTO_MAX`), and how many
+/// expiries a connection survives (`net.ipv4.tcp_retries2`, 15: about 15 minutes).
+const TCP_TIMEOUT_INIT: SimTime = SimTime::from_secs(1);
+const TCP_RTO_MIN: SimTime = SimTime::from_millis(200);
+const TCP_RTO_MAX: SimTime = SimTime::from_secs(120);
+const TCP_RETRIES2: u8 = 15;
+/// How often a SYN-ACK is sent again (`net.ipv4.tcp_synack_retries`).
+const TCP_SYNACK_RETRIES: u8 = 5;
 const SYN_RETRIES: u8 = 6;
 const TCP_FIN_TIMEOUT: SimTime = SimTime::from_secs(60);
 /// The delayed-ACK timeout (`TCP_ATO_MIN`, HZ/25, include/net/tcp.h) and the answers after
@@ -156,6 +255,13 @@ impl<U: Userland> Kernel<U> {
             lrcvtime: None,
             pingpong: 0,
             delack: false,
+            snd_max: iss.wrapping_add(1),
+            rtx: Rtx::default(),
+            ofo: Vec::new(),
+            synack_opts: (true, true),
+            sack_ok: false,
+            dsack: None,
+            recovery: None,
         };
         self.netns_mut(ns).tcp.insert(key, conn);
         self.app_log(ns, || format!("tcp connect {src}:{sport} → {dst}:{dport}"));
@@ -178,6 +284,11 @@ impl<U: Userland> Kernel<U> {
             ..Default::default()
         };
         let tries = c.syn_retries;
+        let (first, now) = (tries == 0, self.now);
+        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+            // The handshake gives the first round-trip sample, unless the SYN went again.
+            c.rtx.probe = first.then_some((c.iss.wrapping_add(1), now));
+        }
         // RTO starts at 1 s and doubles (tcp_syn_retries = 6).
         self.schedule(SimTime::from_secs(1 << tries), Event::TcpSyn { ns, key, tries });
         self.tcp_emit(ns, key, &t, &[]);
@@ -230,6 +341,9 @@ impl<U: Userland> Kernel<U> {
                 if t.ackf {
                     c.ack_sent = Some(t.ack);
                 }
+                if t.sack.is_some() && t.sack == c.dsack {
+                    c.dsack = None;
+                }
                 c.ip_id
             }
             None => 0,
@@ -252,7 +366,11 @@ impl<U: Userland> Kernel<U> {
     }
 
     fn tcp_segment(&self, c: &TcpConn, key: TcpKey) -> TcpRepr {
+        // A D-SACK once, else the block of what waits beyond the gap (the segment that came in
+        // last first, tcp_sack_new_ofo_skb; one block is all these exchanges need).
+        let ofo = c.ofo.last().map(|(seq, data, fin)| (*seq, seq.wrapping_add(data.len() as u32 + *fin as u32)));
         TcpRepr {
+            sack: c.sack_ok.then(|| c.dsack.or(ofo)).flatten(),
             sport: key.local.1,
             dport: key.remote.1,
             seq: c.snd_nxt,
@@ -306,12 +424,19 @@ impl<U: Userland> Kernel<U> {
             if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
                 c.sent += n;
                 c.snd_nxt = c.snd_nxt.wrapping_add(n as u32);
+                if after(c.snd_nxt, c.snd_max) {
+                    c.snd_max = c.snd_nxt;
+                    if c.rtx.probe.is_none() {
+                        c.rtx.probe = Some((c.snd_nxt, now));
+                    }
+                }
                 // tcp_event_data_sent: an answer within ATO of the last data received.
                 if c.lrcvtime.is_some_and(|t| now < t + ATO) {
                     c.pingpong = c.pingpong.saturating_add(1);
                 }
             }
             self.tcp_emit(ns, key, &t, &payload);
+            self.tcp_rtx_arm(ns, key, false);
             must_ack = false;
         }
         let Some(c) = self.netns(ns).tcp.get(&key) else { return };
@@ -327,9 +452,13 @@ impl<U: Userland> Kernel<U> {
             if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
                 c.fin_sent = true;
                 c.snd_nxt = c.snd_nxt.wrapping_add(1);
+                if after(c.snd_nxt, c.snd_max) {
+                    c.snd_max = c.snd_nxt;
+                }
                 c.state = next;
             }
             self.tcp_emit(ns, key, &t, &[]);
+            self.tcp_rtx_arm(ns, key, false);
             return;
         }
         if must_ack && c.ack_sent != Some(c.rcv_nxt) {
@@ -409,24 +538,39 @@ impl<U: Userland> Kernel<U> {
             lrcvtime: None,
             pingpong: 0,
             delack: false,
+            snd_max: iss.wrapping_add(1),
+            rtx: Rtx { probe: Some((iss.wrapping_add(1), self.now)), ..Rtx::default() },
+            ofo: Vec::new(),
+            synack_opts: (syn.sack_perm, syn.wscale.is_some()),
+            sack_ok: syn.sack_perm,
+            dsack: None,
+            recovery: None,
         };
+        self.netns_mut(ns).tcp.insert(key, c);
+        U::tcp_accepted(self, ns, owner, key);
+        self.tcp_send_synack(ns, key);
+        self.tcp_rtx_arm(ns, key, false);
+    }
+
+    /// The SYN-ACK of a connection in SYN_RECV, with the options its SYN offered.
+    fn tcp_send_synack(&mut self, ns: NsId, key: TcpKey) {
+        let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+        let (sack_perm, wscale) = c.synack_opts;
         let t = TcpRepr {
             sport: key.local.1,
             dport: key.remote.1,
-            seq: iss,
+            seq: c.iss,
             ack: c.rcv_nxt,
             syn: true,
             ackf: true,
             window: c.rcv_wnd as u16,
             mss: Some(self.tcp_mss(ns, key.remote.0)),
-            sack_perm: syn.sack_perm,
-            ts: c.ts_ok.then(|| (self.tcp_ts(&c), c.ts_recent)),
-            wscale: syn.wscale.map(|_| WSCALE),
+            sack_perm,
+            ts: c.ts_ok.then(|| (self.tcp_ts(c), c.ts_recent)),
+            wscale: wscale.then_some(WSCALE),
             ..Default::default()
         };
         let ip_id = c.ip_id;
-        self.netns_mut(ns).tcp.insert(key, c);
-        U::tcp_accepted(self, ns, owner, key);
         // The SYN-ACK leaves before a full socket exists: IP ID 0, as this kernel sends it.
         if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
             c.ip_id = u16::MAX;
@@ -435,6 +579,136 @@ impl<U: Userland> Kernel<U> {
         if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
             c.ip_id = ip_id;
         }
+    }
+
+    /// Starts the retransmission timer while data or a FIN is unacknowledged; `again` restarts
+    /// it (new data was acknowledged: `tcp_rearm_rto`) or stops it once all is.
+    fn tcp_rtx_arm(&mut self, ns: NsId, key: TcpKey, again: bool) {
+        let now = self.now;
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        let outstanding = c.snd_max != c.snd_una && !matches!(c.state, TcpState::SynSent);
+        if !outstanding {
+            c.rtx.deadline = None;
+            return;
+        }
+        if c.rtx.deadline.is_some() && !again {
+            return;
+        }
+        let deadline = now + c.rtx.rto;
+        c.rtx.deadline = Some(deadline);
+        if c.rtx.queued.is_some_and(|(t, _)| t <= deadline) {
+            return;
+        }
+        c.rtx.epoch = c.rtx.epoch.wrapping_add(1);
+        c.rtx.queued = Some((deadline, c.rtx.epoch));
+        let (rto, epoch) = (c.rtx.rto, c.rtx.epoch);
+        self.schedule(rto, Event::TcpRtx { ns, key, epoch });
+    }
+
+    /// The retransmission timer (`tcp_retransmit_timer`): what is unacknowledged is sent again
+    /// from `snd_una`, one segment first (the congestion window falls to one), the timeout
+    /// doubles; after `tcp_retries2` expiries the connection times out.
+    pub(crate) fn tcp_rtx_timer(&mut self, ns: NsId, key: TcpKey, epoch: u32) {
+        if self.netns(ns).dead {
+            return;
+        }
+        let now = self.now;
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        if c.rtx.queued.map(|(_, e)| e) != Some(epoch) {
+            return;
+        }
+        c.rtx.queued = None;
+        let Some(deadline) = c.rtx.deadline else { return };
+        if now < deadline {
+            // Restarted since this event was queued: wait on.
+            c.rtx.epoch = c.rtx.epoch.wrapping_add(1);
+            c.rtx.queued = Some((deadline, c.rtx.epoch));
+            let epoch = c.rtx.epoch;
+            self.schedule(deadline - now, Event::TcpRtx { ns, key, epoch });
+            return;
+        }
+        c.rtx.deadline = None;
+        if c.snd_max == c.snd_una {
+            return;
+        }
+        if c.state == TcpState::SynRecv && c.rtx.retries >= TCP_SYNACK_RETRIES {
+            // The request is dropped without a word (`reqsk_timer_handler`).
+            self.netns_mut(ns).tcp.remove(&key);
+            return;
+        }
+        if c.rtx.retries >= TCP_RETRIES2 {
+            let owner = c.owner;
+            self.netns_mut(ns).tcp.remove(&key);
+            self.app_log(ns, || {
+                format!("tcp {}:{} → {}:{}: Connection timed out", key.local.0, key.local.1, key.remote.0, key.remote.1)
+            });
+            U::tcp_failed(self, ns, owner, key, "Connection timed out");
+            return;
+        }
+        let expired = c.rtx.rto;
+        c.rtx.retries += 1;
+        c.rtx.rto = (c.rtx.rto + c.rtx.rto).min(TCP_RTO_MAX);
+        c.rtx.probe = None;
+        c.cwnd = 1;
+        let tries = c.rtx.retries;
+        let synrecv = c.state == TcpState::SynRecv;
+        if !synrecv {
+            // Everything after `snd_una` is sent again, the FIN last.
+            c.sent = 0;
+            c.snd_nxt = c.snd_una;
+            if c.fin_sent {
+                c.fin_sent = false;
+                c.state = match c.state {
+                    TcpState::FinWait1 => TcpState::Established,
+                    TcpState::Closing | TcpState::LastAck => TcpState::CloseWait,
+                    s => s,
+                };
+            }
+        }
+        self.note(|| Why::Sent(Sent::Retransmit { rto: expired, tries }));
+        if synrecv {
+            // The SYN-ACK's timer (the request's, `reqsk_timer_handler`, with the same 1 s
+            // doubling).
+            self.tcp_send_synack(ns, key);
+        } else {
+            self.tcp_output(ns, key, false);
+        }
+        self.tcp_rtx_arm(ns, key, false);
+    }
+
+    /// A SACK above `snd_una`: something sent after the first unacknowledged segment arrived,
+    /// so that segment is taken as lost and sent again at once, without waiting for the RTO
+    /// (RACK, net/ipv4/tcp_recovery.c: on a path of microseconds its reordering window has
+    /// passed when the SACK comes). A D-SACK (a block below the ACK) reports a repeat and
+    /// changes nothing.
+    fn tcp_sack_recover(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr) {
+        let Some((left, right)) = seg.sack else { return };
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        if let Some(point) = c.recovery
+            && !after(point, c.snd_una)
+        {
+            c.recovery = None;
+        }
+        if !after(right, seg.ack) || !after(left, c.snd_una) || after(right, c.snd_max) || c.recovery.is_some() {
+            return;
+        }
+        c.recovery = Some(c.snd_max);
+        c.rtx.probe = None;
+        let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+        let mss = c.peer_mss as usize;
+        let n = c.sndbuf.len().min(mss).min(left.wrapping_sub(c.snd_una) as usize);
+        let mut t = self.tcp_segment(c, key);
+        t.seq = c.snd_una;
+        let payload = c.sndbuf[..n].to_vec();
+        // Only the FIN is missing: it goes again.
+        t.fin = n == 0 && c.fin_sent;
+        t.psh = n > 0 && n == c.sndbuf.len();
+        if n == 0 && !t.fin {
+            return;
+        }
+        self.note(|| Why::Sent(Sent::SackRetransmit { left, right }));
+        self.tcp_emit(ns, key, &t, &payload);
+        self.tcp_rtx_arm(ns, key, true);
     }
 
     /// A bare ACK of all received so far (`tcp_send_ack`).
@@ -465,6 +739,7 @@ impl<U: Userland> Kernel<U> {
     }
 
     fn tcp_input(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr, payload: &[u8]) {
+        let now = self.now;
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
         let owner = c.owner;
         if seg.rst {
@@ -480,6 +755,10 @@ impl<U: Userland> Kernel<U> {
         if let Some((v, _)) = seg.ts {
             c.ts_recent = v;
         }
+        if c.state == TcpState::SynRecv && seg.syn && !seg.ackf {
+            // The SYN again: the SYN-ACK was lost (tcp_check_req → inet_rtx_syn_ack).
+            return self.tcp_send_synack(ns, key);
+        }
         if c.state == TcpState::SynSent {
             if !(seg.syn && seg.ackf && seg.ack == c.iss.wrapping_add(1)) {
                 return;
@@ -492,6 +771,11 @@ impl<U: Userland> Kernel<U> {
             c.peer_wnd = seg.window as u32;
             c.peer_mss = seg.mss.unwrap_or(536);
             c.ts_ok = seg.ts.is_some();
+            c.sack_ok = seg.sack_perm;
+            c.snd_max = seg.ack;
+            if let Some((_, sent)) = c.rtx.probe.take() {
+                c.rtx.sample(now - sent);
+            }
             self.app_log(ns, || {
                 format!("tcp {}:{} → {}:{}: connected", key.local.0, key.local.1, key.remote.0, key.remote.1)
             });
@@ -504,26 +788,42 @@ impl<U: Userland> Kernel<U> {
         // ACK processing.
         if seg.ackf {
             let acked = seg.ack.wrapping_sub(c.snd_una);
-            if acked > 0 && acked <= c.snd_nxt.wrapping_sub(c.snd_una) {
+            if acked > 0 && acked <= c.snd_max.wrapping_sub(c.snd_una) {
                 // Forward progress confirms the path's neighbour (dst_confirm_neigh), so a
                 // busy TCP flow never needs ARP probes.
                 self.neigh_confirm(ns, key.remote.0);
             }
+            let now = self.now;
             let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
-            if acked <= c.snd_nxt.wrapping_sub(c.snd_una) {
+            if acked <= c.snd_max.wrapping_sub(c.snd_una) {
                 let mut data_acked = acked as usize;
                 if c.state == TcpState::SynRecv && acked > 0 {
                     c.state = TcpState::Established;
                     c.rcv_wnd = established_window(c.rcv_wnd);
                     data_acked -= 1;
                 }
-                let fin_acked = c.fin_sent && seg.ack == c.snd_nxt;
-                let data_acked = data_acked.min(c.sent);
+                let fin_acked = c.fin_sent && seg.ack == c.snd_max;
+                let data_acked = data_acked.min(c.sndbuf.len());
                 c.sndbuf.drain(..data_acked);
-                c.sent -= data_acked;
+                c.sent = c.sent.saturating_sub(data_acked);
                 c.snd_una = seg.ack;
+                // After the RTO sent from `snd_una` again, the peer may acknowledge beyond
+                // what has been sent since (it kept the later segments).
+                if after(seg.ack, c.snd_nxt) {
+                    c.snd_nxt = seg.ack;
+                }
                 c.cwnd += (data_acked > 0) as u32;
                 c.peer_wnd = (seg.window as u32) << c.peer_wscale;
+                if acked > 0 {
+                    if let Some((end, sent)) = c.rtx.probe
+                        && !after(end, seg.ack)
+                    {
+                        c.rtx.probe = None;
+                        c.rtx.sample(now - sent);
+                    }
+                    c.rtx.retries = 0;
+                    c.rtx.rto = c.rtx.computed();
+                }
                 if fin_acked {
                     match c.state {
                         TcpState::FinWait1 => c.state = TcpState::FinWait2,
@@ -541,34 +841,88 @@ impl<U: Userland> Kernel<U> {
                         _ => {}
                     }
                 }
+                if acked > 0 {
+                    self.tcp_rtx_arm(ns, key, true);
+                }
             }
+            self.tcp_sack_recover(ns, key, seg);
         }
         let now = self.now;
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
         let mut must_ack = false;
+        // An ACK of what has come in order so far, sent even if the last segment carried it.
+        let mut dup_ack = false;
+        // This segment filled a gap: the ACK goes now, before the program is woken
+        // (`ICSK_ACK_NOW`), even when a FIN that waited behind the gap ends the stream.
+        let mut filled = false;
         let mut quick_ack = false;
         let mut delay_ack = false;
         let mut got = Vec::new();
+        // Where a FIN that arrived in order ends the data (`None`: no FIN in order).
+        let mut fin_end = seg.fin.then(|| seg.seq.wrapping_add(payload.len() as u32));
         if !payload.is_empty() {
             if seg.seq == c.rcv_nxt {
                 c.rcv_nxt = c.rcv_nxt.wrapping_add(payload.len() as u32);
-                c.rx_bytes += payload.len() as u64;
                 c.lrcvtime = Some(now);
                 got = payload.to_vec();
+                // What waited behind the gap this segment filled follows it (tcp_ofo_queue),
+                // and the ACK for it all goes at once (tcp_data_queue: an out-of-order queue
+                // was not empty).
+                filled = !c.ofo.is_empty();
+                c.ofo.sort_by_key(|(seq, ..)| seq.wrapping_sub(c.rcv_nxt));
+                while let Some(i) = c.ofo.iter().position(|(seq, data, _)| {
+                    !after(*seq, c.rcv_nxt) && after(seq.wrapping_add(data.len() as u32), c.rcv_nxt)
+                }) {
+                    let (seq, data, fin) = c.ofo.remove(i);
+                    let skip = c.rcv_nxt.wrapping_sub(seq) as usize;
+                    got.extend_from_slice(&data[skip..]);
+                    c.rcv_nxt = seq.wrapping_add(data.len() as u32);
+                    if fin {
+                        fin_end = Some(c.rcv_nxt);
+                    }
+                }
+                let rcv_nxt = c.rcv_nxt;
+                if c.ofo.iter().any(|(seq, data, fin)| *fin && data.is_empty() && *seq == rcv_nxt) {
+                    fin_end = Some(rcv_nxt);
+                }
+                c.ofo.retain(|(seq, data, _)| after(seq.wrapping_add(data.len() as u32), rcv_nxt));
+                c.rx_bytes += got.len() as u64;
                 // __tcp_ack_snd_check: at once in quick-ACK mode, else with a delay that an
                 // answer written meanwhile ends by carrying the ACK.
-                if c.pingpong < PINGPONG_THRESH {
+                if c.pingpong < PINGPONG_THRESH || filled {
                     quick_ack = true;
                 } else {
                     delay_ack = true;
                 }
             } else {
-                // Out of order or a repeat: a duplicate ACK at once.
-                must_ack = true;
+                // After a gap: kept for when it is filled; a repeat: dropped. Either way a
+                // duplicate ACK at once (tcp_data_queue_ofo, tcp_send_dupack).
+                if after(seg.seq, c.rcv_nxt) {
+                    if !c.ofo.iter().any(|(s, ..)| *s == seg.seq) {
+                        c.ofo.push((seg.seq, payload.to_vec(), seg.fin));
+                    }
+                } else {
+                    let end = seg.seq.wrapping_add(payload.len() as u32 + seg.fin as u32);
+                    c.dsack = Some((seg.seq, if after(end, c.rcv_nxt) { c.rcv_nxt } else { end }));
+                }
+                fin_end = None;
+                dup_ack = true;
+            }
+        } else if let Some(end) = fin_end {
+            if after(end, c.rcv_nxt) {
+                // A FIN after a gap waits for the data before it.
+                c.ofo.push((end, Vec::new(), true));
+                dup_ack = true;
+            } else if end != c.rcv_nxt {
+                // A FIN already taken, sent again: its ACK was lost, so acknowledge again.
+                c.dsack = Some((end, end.wrapping_add(1)));
+                dup_ack = true;
             }
         }
         let mut peer_closed = false;
-        if seg.fin && seg.seq.wrapping_add(payload.len() as u32) == c.rcv_nxt {
+        if fin_end == Some(c.rcv_nxt)
+            && !matches!(c.state, TcpState::CloseWait | TcpState::LastAck | TcpState::Closing | TcpState::TimeWait)
+        {
             c.rcv_nxt = c.rcv_nxt.wrapping_add(1);
             must_ack = true;
             peer_closed = true;
@@ -580,7 +934,10 @@ impl<U: Userland> Kernel<U> {
             };
         }
         let state = c.state;
-        if quick_ack && !peer_closed {
+        if dup_ack {
+            self.tcp_send_ack(ns, key);
+        }
+        if quick_ack && (!peer_closed || filled) {
             self.tcp_send_ack(ns, key);
         }
         if delay_ack {

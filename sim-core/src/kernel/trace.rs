@@ -116,6 +116,12 @@ pub enum Sent {
     EchoRequest { dst: Ipv4Addr, seq: u16 },
     /// The kernel sent a SYN again: no answer within the RTO.
     SynRetransmit,
+    /// The kernel sent data or a FIN again: not acknowledged within the RTO, the `tries`th
+    /// time (the RTO doubles each time).
+    Retransmit { rto: SimTime, tries: u8 },
+    /// The kernel sent the first unacknowledged segment again at once: the peer's SACK block
+    /// (`left`..`right`) shows that what was sent after it arrived.
+    SackRetransmit { left: u32, right: u32 },
     /// An unsolicited ARP request for an address just put on an interface (`arping -U`, as
     /// dockerd sends for a new sandbox interface).
     UnsolicitedArp { ip: Ipv4Addr },
@@ -440,6 +446,14 @@ impl fmt::Display for Shown<'_> {
             }
             Why::Sent(Sent::EchoRequest { dst, seq }) => write!(f, "ping {dst}: echo request icmp_seq={seq}"),
             Why::Sent(Sent::SynRetransmit) => f.write_str("SYN retransmitted: no answer within the RTO"),
+            Why::Sent(Sent::SackRetransmit { left, right }) => {
+                write!(f, "retransmitted at once: the peer's SACK {left}:{right} shows later data arrived (RACK)")
+            }
+            Why::Sent(Sent::Retransmit { rto, tries }) => write!(
+                f,
+                "retransmitted: not acknowledged within the RTO ({} ms, retransmission {tries})",
+                rto.as_nanos() / 1_000_000
+            ),
             Why::Sent(Sent::UnsolicitedArp { ip }) => write!(f, "dockerd: unsolicited ARP for {ip} on a new interface"),
             Why::App(s) => f.write_str(s),
         }

@@ -352,6 +352,9 @@ pub struct TcpRepr {
     pub sack_perm: bool,
     pub ts: Option<(u32, u32)>,
     pub wscale: Option<u8>,
+    /// One SACK block (RFC 2018; a D-SACK block, RFC 2883, when it lies below `ack`): what
+    /// arrived beyond a gap, or a repeat.
+    pub sack: Option<(u32, u32)>,
 }
 
 pub fn tcp_frame(p: &Ipv4Params, t: &TcpRepr, payload: &[u8]) -> Vec<u8> {
@@ -388,6 +391,12 @@ pub fn tcp_frame(p: &Ipv4Params, t: &TcpRepr, payload: &[u8]) -> Vec<u8> {
         opts.push(TcpOptionElement::Noop);
         opts.push(TcpOptionElement::WindowScale(ws));
     }
+    // After the timestamps: nop, nop, SACK (tcp_options_write).
+    if let Some(block) = t.sack {
+        opts.push(TcpOptionElement::Noop);
+        opts.push(TcpOptionElement::Noop);
+        opts.push(TcpOptionElement::SelectiveAcknowledgement(block, [None; 3]));
+    }
     let _ = h.set_options(&opts);
     let ip = ipv4_header(p, h.header_len() + payload.len());
     h.checksum = h.calc_checksum_ipv4(&ip, payload).unwrap_or(0);
@@ -416,6 +425,7 @@ pub fn parse_tcp(l4: &[u8]) -> Option<(TcpRepr, &[u8])> {
             TcpOptionElement::SelectiveAcknowledgementPermitted => t.sack_perm = true,
             TcpOptionElement::Timestamp(v, e) => t.ts = Some((v, e)),
             TcpOptionElement::WindowScale(w) => t.wscale = Some(w),
+            TcpOptionElement::SelectiveAcknowledgement(first, _) => t.sack = Some(first),
             _ => {}
         }
     }

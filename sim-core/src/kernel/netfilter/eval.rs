@@ -47,12 +47,13 @@ pub(super) fn traverse(
     let (mut ci, mut ri) = (start, 0);
     loop {
         let mut ret = true;
-        if let Some(rule) = ts.chains[ci].rules.get(ri) {
+        if let Some(rule) = ts.chains[ci].rules.get_mut(ri) {
             ri += 1;
+            // Matches may keep state (`-m statistic` counts the packets that reach it).
             if !rule.matches(p, *mark) {
                 continue;
             }
-            ts.chains[ci].rules[ri - 1].count(len);
+            rule.count(len);
             let rule = &ts.chains[ci].rules[ri - 1];
             ret = false;
             match rule.target() {

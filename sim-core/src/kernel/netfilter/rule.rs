@@ -265,6 +265,24 @@ enum Match {
         ipvs: Option<bool>,
     },
     Comment(Option<String>),
+    /// `-m statistic` (net/netfilter/xt_statistic.c): every nth packet that reaches it, or each
+    /// with a probability. `state` is the nth mode's counter, which the kernel keeps per rule
+    /// and starts at `every - 1 - packet`, or the random mode's generator.
+    Statistic {
+        mode: Option<Statistic>,
+        invert: bool,
+        every: Option<u32>,
+        packet: Option<u32>,
+        /// `--probability` as the kernel compares it: `lround(p * 2^31)`.
+        probability: Option<u32>,
+        state: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Statistic {
+    Nth,
+    Random,
 }
 
 impl Match {
@@ -279,6 +297,9 @@ impl Match {
             "mark" => Match::Mark { mark: None },
             "ipvs" => Match::Ipvs { ipvs: None },
             "comment" => Match::Comment(None),
+            "statistic" => {
+                Match::Statistic { mode: None, invert: false, every: None, packet: None, probability: None, state: 0 }
+            }
             other => return Err(RuleError::new(format!("unknown or unsupported match `-m {other}`"))),
         })
     }
@@ -294,6 +315,7 @@ impl Match {
             Match::Mark { .. } => "mark",
             Match::Ipvs { .. } => "ipvs",
             Match::Comment(_) => "comment",
+            Match::Statistic { .. } => "statistic",
         }
     }
 
@@ -311,6 +333,7 @@ impl Match {
             Match::Mark { .. } => opt == "--mark",
             Match::Ipvs { .. } => opt == "--ipvs",
             Match::Comment(_) => opt == "--comment",
+            Match::Statistic { .. } => ["--mode", "--probability", "--every", "--packet"].contains(&opt),
         }
     }
 
@@ -402,6 +425,46 @@ impl Match {
                 }
                 *c = Some(text.to_string());
             }
+            Match::Statistic { mode, invert, every, packet, probability, .. } => {
+                let number = |v: &str| {
+                    v.parse::<u32>().map_err(|_| RuleError::new(format!("statistic: bad value for `{opt}`: `{v}`")))
+                };
+                match opt {
+                    "--mode" => {
+                        no_neg(neg)?;
+                        let v = a.value(opt)?;
+                        *mode = Some(match v {
+                            "nth" => Statistic::Nth,
+                            "random" => Statistic::Random,
+                            _ => return Err(RuleError::new(format!("Bad mode \"{v}\""))),
+                        });
+                    }
+                    "--probability" => {
+                        let v = a.value(opt)?;
+                        let p = v.parse::<f64>().ok().filter(|p| (0.0..=1.0).contains(p)).ok_or_else(|| {
+                            RuleError::new(format!("statistic: `--probability` {v}: not between 0 and 1"))
+                        })?;
+                        *invert |= neg;
+                        *probability = Some((p * f64::from(0x8000_0000u32)).round() as u32);
+                    }
+                    "--every" => {
+                        let n = number(a.value(opt)?)?;
+                        if n == 0 {
+                            return Err(RuleError::new("statistic: `--every` must be at least 1"));
+                        }
+                        *invert |= neg;
+                        *every = Some(n);
+                    }
+                    _ => {
+                        no_neg(neg)?;
+                        *packet = Some(number(a.value(opt)?)?);
+                    }
+                }
+                if let Match::Statistic { every: Some(n), packet, state, .. } = self {
+                    // libxt_statistic: `count = every - 1 - packet`.
+                    *state = u64::from(*n - 1).saturating_sub(u64::from(packet.unwrap_or(0)));
+                }
+            }
         }
         Ok(())
     }
@@ -419,11 +482,29 @@ impl Match {
             Match::Mark { mark: None } => missing("`--mark`"),
             Match::Ipvs { ipvs: None } => missing("`--ipvs` (the only ipvs option supported)"),
             Match::Comment(None) => missing("`--comment`"),
+            Match::Statistic { mode: None, .. } => missing("`--mode`"),
+            Match::Statistic { mode: Some(Statistic::Random), probability: None, .. } => {
+                Err(RuleError::new("--probability must be specified when using random mode"))
+            }
+            Match::Statistic { mode: Some(Statistic::Nth), every: None, .. } => {
+                Err(RuleError::new("--every and --packet must be specified when using nth mode"))
+            }
+            Match::Statistic { mode: Some(Statistic::Random), every, packet, .. }
+                if every.is_some() || packet.is_some() =>
+            {
+                Err(RuleError::new("statistic: `--every` and `--packet` are for nth mode"))
+            }
+            Match::Statistic { mode: Some(Statistic::Nth), probability: Some(_), .. } => {
+                Err(RuleError::new("statistic: `--probability` is for random mode"))
+            }
+            Match::Statistic { every: Some(n), packet: Some(p), .. } if p >= n => {
+                Err(RuleError::new("the --packet p must be 0 <= p <= n-1"))
+            }
             _ => Ok(()),
         }
     }
 
-    fn matches(&self, p: &EvalPkt<'_, '_>, mark: u32) -> bool {
+    fn matches(&mut self, p: &EvalPkt<'_, '_>, mark: u32) -> bool {
         let i = p.info;
         match self {
             Match::Tcp { sport, dport, flags } => {
@@ -458,6 +539,28 @@ impl Match {
             Match::Mark { mark: m } => m.is_none_or(|(neg, v, mask)| ((mark & mask) == v) != neg),
             Match::Ipvs { ipvs } => ipvs.is_none_or(|neg| p.ipvs != neg),
             Match::Comment(_) => true,
+            Match::Statistic { mode, invert, every, probability, state, .. } => {
+                let hit = match mode {
+                    // xt_statistic: the counter runs 0..=every-1 and the packet that brings it
+                    // back to 0 matches.
+                    Some(Statistic::Nth) => {
+                        let last = u64::from(every.unwrap_or(1) - 1);
+                        *state = if *state >= last { 0 } else { *state + 1 };
+                        *state == 0
+                    }
+                    // get_random_u32() & 0x7FFFFFFF < probability, from a generator the rule
+                    // keeps (splitmix64), so a run repeats itself.
+                    _ => {
+                        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                        let mut z = *state;
+                        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                        z ^= z >> 31;
+                        ((z as u32) & 0x7FFF_FFFF) < probability.unwrap_or(0)
+                    }
+                };
+                hit != *invert
+            }
         }
     }
 
@@ -530,6 +633,22 @@ impl Match {
                 if let Some(c) = c {
                     out.push_str(" --comment");
                     save_string(out, c);
+                }
+            }
+            // libxt_statistic's save: the mode, `!` before the value it negates.
+            Match::Statistic { mode, invert, every, packet, probability, .. } => {
+                let bang = bang(*invert);
+                match mode {
+                    Some(Statistic::Random) => {
+                        let p = f64::from(probability.unwrap_or(0)) / f64::from(0x8000_0000u32);
+                        let _ = write!(out, " --mode random{bang} --probability {p:.11}");
+                    }
+                    _ => {
+                        let _ = write!(out, " --mode nth{bang} --every {}", every.unwrap_or(1));
+                        if let Some(p) = packet.filter(|p| *p != 0) {
+                            let _ = write!(out, " --packet {p}");
+                        }
+                    }
                 }
             }
         }
@@ -899,7 +1018,7 @@ impl Rule {
     }
 
     /// All matches true for this packet (`ipt_do_table`'s per-rule test).
-    pub(super) fn matches(&self, p: &EvalPkt<'_, '_>, mark: u32) -> bool {
+    pub(super) fn matches(&mut self, p: &EvalPkt<'_, '_>, mark: u32) -> bool {
         let i = p.info;
         let addr_ok = |a: &Option<AddrMatch>, ip: Ipv4Addr| {
             a.as_ref().is_none_or(|a| ((u32::from(ip) & a.mask) == a.addr) != a.neg)
@@ -909,7 +1028,7 @@ impl Rule {
             && self.in_if.as_ref().is_none_or(|m| m.matches(p.ctx.in_if))
             && self.out_if.as_ref().is_none_or(|m| m.matches(p.ctx.out_if))
             && self.proto.is_none_or(|(neg, proto)| (proto == 0 || proto == i.proto) != neg)
-            && self.matches.iter().all(|m| m.matches(p, mark))
+            && self.matches.iter_mut().all(|m| m.matches(p, mark))
     }
 
     /// Targets that only exist in one table.

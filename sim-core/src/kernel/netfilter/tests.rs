@@ -1204,3 +1204,42 @@ fn tcp_loose_pickup_and_state_machine() {
             .any(|e| e.starts_with("tcp      6 120 TIME_WAIT src=10.0.0.9 dst=198.51.100.1 sport=6000"))
     );
 }
+
+/// `-m statistic --mode nth`: libxt_statistic starts the rule's counter at `every - 1 - packet`
+/// and the kernel matches the packet that brings it back to 0, so `--every 5 --packet 2`
+/// drops the 3rd, 8th, 13th… packet that reaches the rule and `--packet 0` the 1st, 6th…;
+/// packets an earlier part of the rule refuses are not counted. The rule saves as
+/// iptables-save prints it (`--packet 0` left out).
+#[test]
+fn statistic_nth_counts_the_packets_that_reach_it() {
+    let dropped = |rule: &str| -> Vec<usize> {
+        let mut nf = Netfilter::default();
+        nf.exec(Table::Filter, rule).unwrap();
+        (1..=12)
+            .filter(|&n| {
+                // Every other packet is UDP, which `-p tcp` keeps from the counter.
+                let mut u = udp("10.1.0.2", 5000, "10.2.0.2", 53, b"x");
+                assert_eq!(forward(&mut nf, &mut u, "eth0", "eth1", SEC).verdict, Verdict::Accept);
+                let mut p = tcp("10.1.0.2", 40000 + n as u16, "10.2.0.2", 80, "S");
+                forward(&mut nf, &mut p, "eth0", "eth1", SEC).verdict == Verdict::Drop
+            })
+            .collect()
+    };
+    assert_eq!(dropped("-A FORWARD -p tcp -m statistic --mode nth --every 5 --packet 2 -j DROP"), [3, 8]);
+    assert_eq!(dropped("-A FORWARD -p tcp -m statistic --mode nth --every 5 -j DROP"), [1, 6, 11]);
+    assert_eq!(dropped("-A FORWARD -p tcp -m statistic --mode nth ! --every 2 -j DROP"), [2, 4, 6, 8, 10, 12]);
+    let mut nf = Netfilter::default();
+    nf.exec(Table::Filter, "-A FORWARD -m statistic --mode nth --every 5 --packet 0 -j DROP").unwrap();
+    nf.exec(Table::Filter, "-A FORWARD -m statistic --mode random --probability 0.2 -j DROP").unwrap();
+    let saved = nf.save(false);
+    assert!(saved.contains("-A FORWARD -m statistic --mode nth --every 5 -j DROP\n"), "{saved}");
+    assert!(saved.contains("-A FORWARD -m statistic --mode random --probability 0.20000000019 -j DROP\n"), "{saved}");
+    for (bad, says) in [
+        ("-A FORWARD -m statistic --mode nth --every 5 --packet 5 -j DROP", "0 <= p <= n-1"),
+        ("-A FORWARD -m statistic --mode random -j DROP", "--probability must be specified"),
+        ("-A FORWARD -m statistic --mode often -j DROP", "Bad mode"),
+    ] {
+        let e = nf.exec(Table::Filter, bad).unwrap_err().to_string();
+        assert!(e.contains(says), "{bad}: {e}");
+    }
+}
