@@ -535,6 +535,42 @@ fn in_netns<T>(target: &File, f: impl FnOnce() -> T) -> Result<T, Error> {
     Ok(r)
 }
 
+/// `ethtool -K DEV tso off gso off gro off` inside the namespace `file`, with the legacy
+/// ethtool ioctls (include/uapi/linux/ethtool.h: `ETHTOOL_STSO`, `ETHTOOL_SGSO`,
+/// `ETHTOOL_SGRO`, each a `struct ethtool_value`), so no ethtool binary is needed.
+fn offloads_off(file: &File, dev: &str) -> Result<(), Error> {
+    use nix::libc;
+    #[repr(C)]
+    struct EthtoolValue {
+        cmd: u32,
+        data: u32,
+    }
+    const SIOCETHTOOL: libc::c_ulong = 0x8946;
+    const ETHTOOL_STSO: u32 = 0x1f;
+    const ETHTOOL_SGSO: u32 = 0x24;
+    const ETHTOOL_SGRO: u32 = 0x2c;
+    let sock = in_netns(file, || std::net::UdpSocket::bind("127.0.0.1:0"))?
+        .map_err(|e| kerr(format!("a socket to set {dev}'s offloads"), e))?;
+    for (cmd, what) in [(ETHTOOL_STSO, "tso"), (ETHTOOL_SGSO, "gso"), (ETHTOOL_SGRO, "gro")] {
+        let mut v = EthtoolValue { cmd, data: 0 };
+        // SAFETY: ifreq is plain data; the name is at most IFNAMSIZ - 1 bytes (plans are
+        // checked for it) and NUL-terminated by the zeroed struct; ifru_data points at `v`,
+        // which outlives the call.
+        let rc = unsafe {
+            let mut ifr: libc::ifreq = std::mem::zeroed();
+            for (d, b) in ifr.ifr_name.iter_mut().zip(dev.bytes().take(libc::IFNAMSIZ - 1)) {
+                *d = b as libc::c_char;
+            }
+            ifr.ifr_ifru.ifru_data = (&mut v as *mut EthtoolValue).cast();
+            libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&sock), SIOCETHTOOL, &mut ifr)
+        };
+        if rc != 0 {
+            return Err(kerr(format!("ethtool -K {dev} {what} off"), std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
 /// `/proc/sys` path of the sysctl keys plans use (`net.ipv4.conf.<dev>.<knob>`; a device
 /// name may itself hold dots, so the key is split around it).
 pub fn sysctl_path(key: &str) -> Option<String> {
@@ -649,6 +685,15 @@ async fn build(plan: &Plan, opts: &Options, r: &mut Realised) -> Result<(), Erro
             panic!("injected panic before link {i} (`{}` in `{}`)", link.name(), link.ns());
         }
         create_link(&mut cx, link).await?;
+    }
+    // The veths hand whole segments up to the wire, as a NIC would: no segmentation offload
+    // (a capture would show one 7 240-byte segment where the wire carries five, and a router
+    // would refuse it whole, with one "fragmentation needed"), no receive aggregation.
+    for link in &plan.links {
+        if let Link::Veth { name, ns, peer, peer_ns, .. } = link {
+            offloads_off(&cx.ns(ns, "a veth")?.file, name)?;
+            offloads_off(&cx.ns(peer_ns, "a veth")?.file, peer)?;
+        }
     }
     r.timings.push(("links", t.elapsed()));
 

@@ -346,7 +346,12 @@ impl<U: Userland> Kernel<U> {
                         self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: {err}"));
                         U::tcp_failed(self, ns, app, key, err);
                     }
-                    _ => self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: ICMP from {from}: {what}")),
+                    _ => {
+                        self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: ICMP from {from}: {what}"));
+                        if mtu > 0 && in_flight {
+                            self.tcp_mtu_reduced(ns, key, u32::from(mtu).max(552));
+                        }
+                    }
                 }
             }
             _ => {}

@@ -89,6 +89,12 @@ pub struct TcpConn {
     /// A loss the peer's SACK showed was repaired by sending the first unacknowledged
     /// segment again; until `snd_una` passes this point it is not sent again that way.
     pub recovery: Option<u32>,
+    /// The data segments in flight as they were cut (first sequence number, length), so a
+    /// smaller path MTU sends again only those now too big.
+    pub segs: Vec<(u32, u32)>,
+    /// The path MTU the segments were cut for, once a "fragmentation needed" lowered it
+    /// (`icsk_pmtu_cookie`): a second ICMP with the same MTU changes nothing.
+    pub pmtu_cookie: Option<u32>,
 }
 
 /// The retransmission timer and what sets it (RFC 6298 with Linux's bounds,
@@ -262,6 +268,8 @@ impl<U: Userland> Kernel<U> {
             sack_ok: false,
             dsack: None,
             recovery: None,
+            segs: Vec::new(),
+            pmtu_cookie: None,
         };
         self.netns_mut(ns).tcp.insert(key, conn);
         self.app_log(ns, || format!("tcp connect {src}:{sport} → {dst}:{dport}"));
@@ -326,6 +334,66 @@ impl<U: Userland> Kernel<U> {
             None => defaults::MTU,
         };
         mtu.clamp(68, 65535).saturating_sub(40) as u16
+    }
+
+    /// The payload a segment carries at most (`tcp_current_mss`): the path MTU (lowered by a
+    /// "fragmentation needed", `path_mtu`) less the IP and TCP headers, at most what the peer
+    /// announced, less the timestamps' 12 bytes when they are on (1448 over Ethernet).
+    fn tcp_send_mss(&self, ns: NsId, key: TcpKey, c: &TcpConn) -> usize {
+        let dev_mtu = match self.route_output(ns, key.remote.0, None) {
+            Some((crate::kernel::l3::OutRoute::Main(i), _)) => self.dev(self.netns(ns).routes[i].dev).mtu,
+            Some((crate::kernel::l3::OutRoute::Local(lo), _)) => self.dev(lo).mtu,
+            None => defaults::MTU,
+        };
+        let path = self.path_mtu(ns, key.remote.0, dev_mtu).clamp(68, 65535).saturating_sub(40) as u16;
+        let ts = if c.ts_ok { TCPOLEN_TSTAMP_ALIGNED } else { 0 };
+        usize::from(c.peer_mss.min(path).saturating_sub(ts).max(8))
+    }
+
+    /// A "fragmentation needed" about a segment in flight (`tcp_v4_mtu_reduced`): the path
+    /// MTU is lower already (`update_pmtu`), so what is unacknowledged is cut to the new size
+    /// and sent again at once (`tcp_simple_retransmit`), without the RTO's back-off.
+    pub(crate) fn tcp_mtu_reduced(&mut self, ns: NsId, key: TcpKey, mtu: u32) {
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        if !matches!(c.state, TcpState::Established | TcpState::CloseWait) || c.pmtu_cookie.is_some_and(|m| m <= mtu) {
+            return;
+        }
+        c.pmtu_cookie = Some(mtu);
+        let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+        let mss = self.tcp_send_mss(ns, key, c) as u32;
+        // From the first unacknowledged byte to the end of the last segment now too big.
+        let Some(end) = c.segs.iter().rev().find(|(_, len)| *len > mss).map(|(seq, len)| seq.wrapping_add(*len)) else {
+            return;
+        };
+        let (una, ack) = (c.snd_una, c.rcv_nxt);
+        let mut at = una;
+        while after(end, at) {
+            let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+            let off = at.wrapping_sub(una) as usize;
+            let n = (end.wrapping_sub(at)).min(mss) as usize;
+            let Some(payload) = c.sndbuf.get(off..off + n).map(<[u8]>::to_vec) else { return };
+            let mut t = self.tcp_segment(c, key);
+            // The last piece carries PSH, as the kernel's capture shows it.
+            (t.seq, t.ack, t.psh) = (at, ack, !after(end, at.wrapping_add(n as u32)));
+            self.note(|| Why::Sent(Sent::PmtuRetransmit { mtu }));
+            self.tcp_emit(ns, key, &t, &payload);
+            at = at.wrapping_add(n as u32);
+        }
+        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+            c.rtx.probe = None;
+            // The segments as they are now cut.
+            let mut segs: Vec<(u32, u32)> = Vec::new();
+            let mut s = una;
+            while after(end, s) {
+                let n = end.wrapping_sub(s).min(mss);
+                segs.push((s, n));
+                s = s.wrapping_add(n);
+            }
+            c.segs.retain(|(seq, _)| !after(end, *seq));
+            segs.append(&mut c.segs);
+            c.segs = segs;
+        }
+        self.tcp_rtx_arm(ns, key, true);
     }
 
     fn tcp_ts(&self, c: &TcpConn) -> u32 {
@@ -410,7 +478,7 @@ impl<U: Userland> Kernel<U> {
                 break;
             }
             let in_flight = c.snd_nxt.wrapping_sub(c.snd_una);
-            let mss = c.peer_mss.min(self.tcp_mss(ns, key.remote.0)) as usize;
+            let mss = self.tcp_send_mss(ns, key, c);
             let wnd = c.peer_wnd.min(c.cwnd * mss as u32);
             let unsent = c.sndbuf.len() - c.sent;
             if unsent == 0 || in_flight >= wnd {
@@ -426,6 +494,7 @@ impl<U: Userland> Kernel<U> {
                 c.snd_nxt = c.snd_nxt.wrapping_add(n as u32);
                 if after(c.snd_nxt, c.snd_max) {
                     c.snd_max = c.snd_nxt;
+                    c.segs.push((t.seq, n as u32));
                     if c.rtx.probe.is_none() {
                         c.rtx.probe = Some((c.snd_nxt, now));
                     }
@@ -545,6 +614,8 @@ impl<U: Userland> Kernel<U> {
             sack_ok: syn.sack_perm,
             dsack: None,
             recovery: None,
+            segs: Vec::new(),
+            pmtu_cookie: None,
         };
         self.netns_mut(ns).tcp.insert(key, c);
         U::tcp_accepted(self, ns, owner, key);
@@ -807,6 +878,8 @@ impl<U: Userland> Kernel<U> {
                 c.sndbuf.drain(..data_acked);
                 c.sent = c.sent.saturating_sub(data_acked);
                 c.snd_una = seg.ack;
+                let una = c.snd_una;
+                c.segs.retain(|(seq, len)| after(seq.wrapping_add(*len), una));
                 // After the RTO sent from `snd_una` again, the peer may acknowledge beyond
                 // what has been sent since (it kept the later segments).
                 if after(seg.ack, c.snd_nxt) {

@@ -122,6 +122,8 @@ pub enum Sent {
     /// The kernel sent the first unacknowledged segment again at once: the peer's SACK block
     /// (`left`..`right`) shows that what was sent after it arrived.
     SackRetransmit { left: u32, right: u32 },
+    /// The kernel sent a segment again, cut to a path MTU a "fragmentation needed" taught it.
+    PmtuRetransmit { mtu: u32 },
     /// An unsolicited ARP request for an address just put on an interface (`arping -U`, as
     /// dockerd sends for a new sandbox interface).
     UnsolicitedArp { ip: Ipv4Addr },
@@ -446,6 +448,9 @@ impl fmt::Display for Shown<'_> {
             }
             Why::Sent(Sent::EchoRequest { dst, seq }) => write!(f, "ping {dst}: echo request icmp_seq={seq}"),
             Why::Sent(Sent::SynRetransmit) => f.write_str("SYN retransmitted: no answer within the RTO"),
+            Why::Sent(Sent::PmtuRetransmit { mtu }) => {
+                write!(f, "retransmitted smaller: the path MTU is {mtu} (fragmentation needed)")
+            }
             Why::Sent(Sent::SackRetransmit { left, right }) => {
                 write!(f, "retransmitted at once: the peer's SACK {left}:{right} shows later data arrived (RACK)")
             }
