@@ -606,7 +606,6 @@ fn wget_sends_the_requests_busybox_sends_on_the_kernel() {
 /// code and the MTU a "fragmentation needed" carries.
 fn fragment_rows(pcap: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
     let cols = [
-        "frame.interface_name",
         "ip.src",
         "ip.dst",
         "ip.len",
@@ -617,15 +616,31 @@ fn fragment_rows(pcap: &Path) -> std::collections::BTreeMap<String, Vec<String>>
         "icmp.code",
         "icmp.mtu",
     ];
-    let mut args =
-        vec!["-o", "ip.defragment:FALSE", "-Y", "ip && frame.packet_flags_direction == 0x00000002", "-T", "fields"];
+    let filter = "ip && frame.packet_flags_direction == 0x00000002";
+    fields_by_iface(pcap, &["-o", "ip.defragment:FALSE"], filter, &cols)
+        .into_iter()
+        .map(|(iface, rows)| (iface, rows.into_iter().map(|r| r.join(" ")).collect()))
+        .collect()
+}
+
+/// `tshark -Y FILTER -T fields` with the interface first and then `cols`, each frame's fields
+/// under its interface, in capture order.
+fn fields_by_iface(
+    pcap: &Path,
+    opts: &[&str],
+    filter: &str,
+    cols: &[&str],
+) -> std::collections::BTreeMap<String, Vec<Vec<String>>> {
+    let mut args: Vec<&str> = opts.to_vec();
+    args.extend(["-Y", filter, "-T", "fields", "-e", "frame.interface_name"]);
     for c in cols {
         args.extend(["-e", c]);
     }
-    let mut by_iface: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut by_iface: std::collections::BTreeMap<String, Vec<Vec<String>>> = Default::default();
     for line in tshark(pcap, &args).lines() {
-        let (iface, rest) = line.split_once('\t').expect("an interface column");
-        by_iface.entry(iface.to_string()).or_default().push(rest.replace('\t', " "));
+        let mut f = line.split('\t').map(str::to_string);
+        let iface = f.next().expect("an interface column");
+        by_iface.entry(iface).or_default().push(f.collect());
     }
     by_iface
 }
@@ -656,7 +671,6 @@ fn fragments_are_cut_and_refused_as_the_kernel_does() {
 /// the SACK block; with each frame's time.
 fn tcp_rows(pcap: &Path, stream: u32) -> std::collections::BTreeMap<String, Vec<(f64, String)>> {
     let cols = [
-        "frame.interface_name",
         "frame.time_relative",
         "frame.packet_flags_direction",
         "ip.src",
@@ -668,18 +682,13 @@ fn tcp_rows(pcap: &Path, stream: u32) -> std::collections::BTreeMap<String, Vec<
         "tcp.options.sack_re",
     ];
     let filter = format!("tcp.stream == {stream} && frame.interface_name matches \"^router/\"");
-    let mut args = vec!["-o", "tcp.relative_sequence_numbers:TRUE", "-Y", &filter, "-T", "fields"];
-    for c in cols {
-        args.extend(["-e", c]);
-    }
-    let mut by_iface: std::collections::BTreeMap<String, Vec<(f64, String)>> = Default::default();
-    for line in tshark(pcap, &args).lines() {
-        let mut f = line.split('\t');
-        let iface = f.next().expect("an interface column").to_string();
-        let t: f64 = f.next().and_then(|t| t.parse().ok()).expect("a time");
-        by_iface.entry(iface).or_default().push((t, f.collect::<Vec<_>>().join(" ")));
-    }
-    by_iface
+    fields_by_iface(pcap, &["-o", "tcp.relative_sequence_numbers:TRUE"], &filter, &cols)
+        .into_iter()
+        .map(|(iface, rows)| {
+            let rows = rows.into_iter().map(|r| (r[0].parse().expect("a time"), r[1..].join(" "))).collect();
+            (iface, rows)
+        })
+        .collect()
 }
 
 /// traces/kernel/linux/lossy.ron: the router drops one packet in five each way. In the first
