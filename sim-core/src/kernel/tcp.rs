@@ -1,7 +1,9 @@
-//! TCP as Linux 6.18 sends it (docs/linux-model.md, *TCP defaults*): the handshake with its
-//! options, data within the peer's window and the congestion window, FIN and RST, SYN
-//! retransmission with its doubling RTO, TIME_WAIT. What a connection receives goes to its
-//! owner through `Userland`.
+//! TCP as Linux 6.18 sends it (docs/linux-model.md, *TCP defaults*, *When TCP sends again*,
+//! *Fragments and the path MTU*): the handshake with its options, data within the peer's
+//! window and the congestion window, FIN and RST, TIME_WAIT; SYN, SYN-ACK, data and FIN sent
+//! again when the retransmission timer expires, an out-of-order queue answered with SACK, a
+//! segment sent again at once when the peer's SACK shows it lost, segments cut again to a
+//! smaller path MTU. What a connection receives goes to its owner through `Userland`.
 
 use std::net::Ipv4Addr;
 
