@@ -302,7 +302,12 @@ impl<U: Userland> Kernel<U> {
                     .ok_or_else(|| PlanError::new(format!("iptables: no table `{}`", r.table), &r.table))?;
                 insert.push((table, r.rule.clone()));
             }
-            let new = splice.apply(&self.netns(id).rules, insert).ok_or_else(|| {
+            let rules = &self.netns(id).rules;
+            if let Some(cmds) = splice_commands(rules, splice.at, splice.drop, &insert) {
+                self.splice_rules(id, splice, insert, &cmds)?;
+                continue;
+            }
+            let new = splice.apply(rules, insert).ok_or_else(|| {
                 PlanError::new(format!("iptables: the rules of `{ns}` are not those the change was made for"), ns)
             })?;
             self.set_rules(id, new)?;
@@ -402,6 +407,39 @@ impl<U: Userland> Kernel<U> {
         let n = self.netns_mut(ns);
         n.nf = nf;
         n.rules = new;
+        Ok(())
+    }
+
+    /// A splice of appended rules (`splice_commands` found its `-D`/`-I`), run on the rules
+    /// and the list changed in place: a step costs the rules it adds or removes, not the
+    /// namespace's whole list. A command that fails makes it the whole set, as `set_rules`.
+    fn splice_rules(
+        &mut self,
+        ns: NsId,
+        splice: &RulesSplice,
+        insert: Vec<(Table, String)>,
+        cmds: &[(Table, String)],
+    ) -> Result<(), PlanError> {
+        let mut nf = std::mem::take(&mut self.netns_mut(ns).nf);
+        let ran = cmds.iter().try_for_each(|(t, c)| nf.exec(*t, c)).is_ok();
+        let n = self.netns_mut(ns);
+        n.nf = nf;
+        if !ran {
+            let new = splice
+                .apply(&n.rules, insert)
+                .ok_or_else(|| PlanError::new("iptables: a splice out of range".to_string(), ""))?;
+            n.rules = Vec::new();
+            return self.set_rules(ns, new);
+        }
+        n.rules.splice(splice.at..splice.at + splice.drop, insert);
+        if cfg!(debug_assertions)
+            && let Ok(whole) = whole_rule_set(&self.netns(ns).rules)
+        {
+            let rules = |n: &Netfilter| -> Vec<String> {
+                n.save(false).lines().map(|l| l.split(" [").next().unwrap_or(l).to_string()).collect()
+            };
+            assert_eq!(rules(&self.netns(ns).nf), rules(&whole), "rules spliced in place differ from the whole set");
+        }
         Ok(())
     }
 
@@ -679,6 +717,62 @@ fn rule_changes(old: &[(Table, String)], new: &[(Table, String)]) -> Option<Vec<
     Some(cmds)
 }
 
+/// The `iptables -D`/`-I` that splice `insert` in place of `drop` lines at `at` of `old`, when
+/// every line the splice takes or puts is an appended rule (`-A CHAIN …`) and its tables hold
+/// no `-I` line (so a rule's place in its chain is its place among the chain's `-A` lines);
+/// `None` otherwise. Counting the lines before `at` is all it reads of the list.
+fn splice_commands(
+    old: &[(Table, String)],
+    at: usize,
+    drop: usize,
+    insert: &[(Table, String)],
+) -> Option<Vec<(Table, String)>> {
+    fn appended(line: &str) -> Option<(&str, &str)> {
+        let rest = line.trim().strip_prefix("-A ")?;
+        Some(rest.split_once(' ').unwrap_or((rest, "")))
+    }
+    let dropped = old.get(at..at.checked_add(drop)?)?;
+    let mut touched: Vec<(Table, &str)> = Vec::new();
+    for (t, line) in dropped.iter().chain(insert) {
+        let (chain, _) = appended(line)?;
+        if !touched.contains(&(*t, chain)) {
+            touched.push((*t, chain));
+        }
+    }
+    let tables: Vec<Table> = touched.iter().map(|(t, _)| *t).collect();
+    let mut before: Vec<usize> = vec![0; touched.len()];
+    for (t, line) in &old[..at] {
+        if !tables.contains(t) {
+            continue;
+        }
+        match appended(line) {
+            Some((chain, _)) => {
+                if let Some(i) = touched.iter().position(|x| *x == (*t, chain)) {
+                    before[i] += 1;
+                }
+            }
+            None if line.trim_start().starts_with("-I") => return None,
+            None => {}
+        }
+    }
+    if old[at..].iter().any(|(t, l)| tables.contains(t) && l.trim_start().starts_with("-I")) {
+        return None;
+    }
+    let mut cmds = Vec::with_capacity(drop + insert.len());
+    for (t, line) in dropped {
+        let (chain, _) = appended(line)?;
+        let i = touched.iter().position(|x| *x == (*t, chain))?;
+        cmds.push((*t, format!("-D {chain} {}", before[i] + 1)));
+    }
+    for (t, line) in insert {
+        let (chain, body) = appended(line)?;
+        let i = touched.iter().position(|x| *x == (*t, chain))?;
+        before[i] += 1;
+        cmds.push((*t, format!("-I {chain} {} {body}", before[i])));
+    }
+    Some(cmds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -747,5 +841,26 @@ mod tests {
         assert_eq!((s.at, s.drop, s.insert.len()), (3, 0, 1));
         // Made for another list, it says so rather than building a wrong one.
         assert_eq!(s.apply(&old[..2], s.insert.iter().cloned()), None);
+    }
+
+    proptest::proptest! {
+        /// Appended rules in two chains, spliced: the `-D`/`-I` commands leave the rule set
+        /// `iptables-restore` of the new list would.
+        #[test]
+        fn splice_commands_give_the_whole_set(
+            old in proptest::collection::vec((0u8..2, 0u8..4), 0..10),
+            new in proptest::collection::vec((0u8..2, 0u8..4), 0..10),
+        ) {
+            let line = |(c, x): &(u8, u8)| (Table::Filter, format!("-A {} -s 10.0.0.{x}/32 -j DROP", ["INPUT", "FORWARD"][*c as usize]));
+            let (old, new): (Vec<_>, Vec<_>) = (old.iter().map(line).collect(), new.iter().map(line).collect());
+            let sp = RulesSplice::between(&old, &new, |(_, r)| plan::IptablesPlan { ns: "n".into(), table: "filter".into(), rule: r.clone() });
+            let insert: Vec<(Table, String)> = sp.insert.iter().map(|r| (Table::Filter, r.rule.clone())).collect();
+            let cmds = splice_commands(&old, sp.at, sp.drop, &insert).expect("appended rules only");
+            let mut nf = whole_rule_set(&old).expect("old set");
+            for (t, c) in &cmds {
+                nf.exec(*t, c).unwrap_or_else(|e| panic!("{c}: {e}"));
+            }
+            proptest::prop_assert_eq!(nf.save(false), whole_rule_set(&new).expect("new set").save(false));
+        }
     }
 }
