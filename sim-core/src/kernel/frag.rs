@@ -206,25 +206,8 @@ impl<U: Userland> Kernel<U> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Plan;
-    use crate::wire::{Ipv4Params, Mac};
-
-    const A_MAC: Mac = Mac([2, 0, 0, 0, 0, 1]);
-
-    /// b, with a's address in its neighbour table, and b's eth0.
-    fn receiver() -> (Kernel<()>, NsId, DevId) {
-        let plan: Plan = ron::from_str(
-            r#"(namespaces: [(name: "a"), (name: "b")],
-                links: [Veth(name: "eth0", ns: "a", peer: "eth0", peer_ns: "b")],
-                addresses: [(ns: "a", dev: "eth0", addr: "10.0.0.1/24"), (ns: "b", dev: "eth0", addr: "10.0.0.2/24")],
-                neighbours: [(ns: "b", dev: "eth0", ip: "10.0.0.1", lladdr: "02:00:00:00:00:01")])"#,
-        )
-        .expect("plan");
-        let k = Kernel::<()>::from_plan(&plan, 1).unwrap_or_else(|e| panic!("{e}"));
-        let b = k.ns_by_name("b").expect("b");
-        let eth0 = k.dev_by_name(b, "eth0").expect("eth0");
-        (k, b, eth0)
-    }
+    use crate::kernel::testkit::{A_MAC, veth_pair as receiver};
+    use crate::wire::Ipv4Params;
 
     /// An echo request of `size` bytes of data from a to b, cut for an MTU of 1500, as frames
     /// addressed to b's eth0.

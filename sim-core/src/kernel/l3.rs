@@ -726,10 +726,7 @@ impl<U: Userland> Kernel<U> {
         if info.src.is_loopback() && !matches!(self.dev(dev).kind, DevKind::Loopback) && !self.dev(dev).route_localnet {
             return self.drop_frame(dev, &frame, DropReason::Martian { src: info.src, dev });
         }
-        let mtu = match rt {
-            OutRoute::Main(_) => self.path_mtu(ns, info.dst, self.dev(dev).mtu) as usize,
-            OutRoute::Local(_) => self.dev(dev).mtu as usize,
-        };
+        let mtu = self.route_mtu(ns, rt, info.dst) as usize;
         // The socket chose DF (`__ip_make_skb`): a packet with DF that does not fit is refused
         // here; one without leaves in fragments.
         if info.total_len > mtu && wire::ipv4::frag_fields(&frame[wire::ETH_HLEN..]).0 {
@@ -738,10 +735,21 @@ impl<U: Userland> Kernel<U> {
         self.ip_finish_output(ns, dev, nexthop, frame, meta, mtu)
     }
 
-    fn out_dev(&self, ns: NsId, rt: OutRoute) -> DevId {
+    pub(crate) fn out_dev(&self, ns: NsId, rt: OutRoute) -> DevId {
         match rt {
             OutRoute::Local(lo) => lo,
             OutRoute::Main(i) => self.netns(ns).routes[i].dev,
+        }
+    }
+
+    /// The MTU a packet to `dst` on route `rt` must fit: its device's, lowered by a path MTU
+    /// a "fragmentation needed" taught (the route exception `ip_mtu` reads); the local
+    /// table's route is lo's.
+    pub(crate) fn route_mtu(&self, ns: NsId, rt: OutRoute, dst: Ipv4Addr) -> u32 {
+        let dev_mtu = self.dev(self.out_dev(ns, rt)).mtu;
+        match rt {
+            OutRoute::Main(_) => self.path_mtu(ns, dst, dev_mtu),
+            OutRoute::Local(_) => dev_mtu,
         }
     }
 

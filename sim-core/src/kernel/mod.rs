@@ -1035,3 +1035,30 @@ impl<U: Userland> Kernel<U> {
         trace::RouteShown { route: r, names: self }.to_string()
     }
 }
+
+/// What the kernel's own unit tests build on.
+#[cfg(test)]
+pub(crate) mod testkit {
+    use super::{DevId, Kernel, NsId};
+    use crate::plan::Plan;
+    use crate::wire::Mac;
+
+    /// The MAC b's neighbour table gives a.
+    pub const A_MAC: Mac = Mac([2, 0, 0, 0, 0, 1]);
+
+    /// Namespaces a (10.0.0.1) and b (10.0.0.2) on one veth, b knowing a's MAC, and no
+    /// programs: the kernel, b and b's eth0.
+    pub fn veth_pair() -> (Kernel<()>, NsId, DevId) {
+        let plan: Plan = ron::from_str(
+            r#"(namespaces: [(name: "a"), (name: "b")],
+                links: [Veth(name: "eth0", ns: "a", peer: "eth0", peer_ns: "b")],
+                addresses: [(ns: "a", dev: "eth0", addr: "10.0.0.1/24"), (ns: "b", dev: "eth0", addr: "10.0.0.2/24")],
+                neighbours: [(ns: "b", dev: "eth0", ip: "10.0.0.1", lladdr: "02:00:00:00:00:01")])"#,
+        )
+        .expect("plan");
+        let k = Kernel::<()>::from_plan(&plan, 1).unwrap_or_else(|e| panic!("{e}"));
+        let b = k.ns_by_name("b").expect("b");
+        let eth0 = k.dev_by_name(b, "eth0").expect("eth0");
+        (k, b, eth0)
+    }
+}

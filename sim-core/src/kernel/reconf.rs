@@ -379,15 +379,7 @@ impl<U: Userland> Kernel<U> {
         let changed = rule_changes(&old, &new).and_then(|cmds| cmds.iter().try_for_each(|(t, c)| nf.exec(*t, c)).ok());
         let nf = match changed {
             Some(()) => {
-                if cfg!(debug_assertions)
-                    && let Ok(whole) = whole_rule_set(&new)
-                {
-                    // Chain lines carry the policy's counters, which the whole set starts anew.
-                    let rules = |n: &Netfilter| -> Vec<String> {
-                        n.save(false).lines().map(|l| l.split(" [").next().unwrap_or(l).to_string()).collect()
-                    };
-                    assert_eq!(rules(&nf), rules(&whole), "rules changed in place differ from the whole set");
-                }
+                same_as_whole_set(&nf, &new);
                 nf
             }
             None => match whole_rule_set(&new) {
@@ -420,26 +412,19 @@ impl<U: Userland> Kernel<U> {
         insert: Vec<(Table, String)>,
         cmds: &[(Table, String)],
     ) -> Result<(), PlanError> {
-        let mut nf = std::mem::take(&mut self.netns_mut(ns).nf);
-        let ran = cmds.iter().try_for_each(|(t, c)| nf.exec(*t, c)).is_ok();
         let n = self.netns_mut(ns);
-        n.nf = nf;
-        if !ran {
-            let new = splice
-                .apply(&n.rules, insert)
-                .ok_or_else(|| PlanError::new("iptables: a splice out of range".to_string(), ""))?;
-            n.rules = Vec::new();
-            return self.set_rules(ns, new);
+        if cmds.iter().try_for_each(|(t, c)| n.nf.exec(*t, c)).is_ok() {
+            n.rules.splice(splice.at..splice.at + splice.drop, insert);
+            same_as_whole_set(&n.nf, &n.rules);
+            return Ok(());
         }
-        n.rules.splice(splice.at..splice.at + splice.drop, insert);
-        if cfg!(debug_assertions)
-            && let Ok(whole) = whole_rule_set(&self.netns(ns).rules)
-        {
-            let rules = |n: &Netfilter| -> Vec<String> {
-                n.save(false).lines().map(|l| l.split(" [").next().unwrap_or(l).to_string()).collect()
-            };
-            assert_eq!(rules(&self.netns(ns).nf), rules(&whole), "rules spliced in place differ from the whole set");
-        }
+        // The commands ran in part: the whole new set replaces the rules (conntrack stays).
+        let new = splice.apply(&n.rules, insert).ok_or_else(|| {
+            PlanError::new("iptables: the rules are not those the change was made for".to_string(), "")
+        })?;
+        let mut whole = whole_rule_set(&new)?;
+        whole.adopt_conntrack(std::mem::take(&mut n.nf));
+        (n.nf, n.rules) = (whole, new);
         Ok(())
     }
 
@@ -715,6 +700,19 @@ fn rule_changes(old: &[(Table, String)], new: &[(Table, String)]) -> Option<Vec<
         }
     }
     Some(cmds)
+}
+
+/// Debug builds: rules changed command by command leave what `iptables-restore` of `rules`
+/// would (chain lines carry the policy's counters, which the whole set starts anew).
+fn same_as_whole_set(nf: &Netfilter, rules: &[(Table, String)]) {
+    if cfg!(debug_assertions)
+        && let Ok(whole) = whole_rule_set(rules)
+    {
+        let lines = |n: &Netfilter| -> Vec<String> {
+            n.save(false).lines().map(|l| l.split(" [").next().unwrap_or(l).to_string()).collect()
+        };
+        assert_eq!(lines(nf), lines(&whole), "rules changed in place differ from the whole set");
+    }
 }
 
 /// The `iptables -D`/`-I` that splice `insert` in place of `drop` lines at `at` of `old`, when

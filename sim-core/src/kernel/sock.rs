@@ -163,13 +163,9 @@ impl<U: Userland> Kernel<U> {
         len: usize,
         pmtudisc: Pmtudisc,
     ) -> Result<bool, PingSendError> {
-        let dev_mtu = match rt {
-            super::l3::OutRoute::Main(i) => self.dev(self.netns(ns).routes[i].dev).mtu,
-            super::l3::OutRoute::Local(lo) => self.dev(lo).mtu,
-        };
-        let mtu = match (pmtudisc, rt) {
-            (Pmtudisc::Probe, _) | (_, super::l3::OutRoute::Local(_)) => dev_mtu,
-            _ => self.path_mtu(ns, dst, dev_mtu),
+        let mtu = match pmtudisc {
+            Pmtudisc::Probe => self.dev(self.out_dev(ns, rt)).mtu,
+            _ => self.route_mtu(ns, rt, dst),
         };
         let fits = len <= mtu as usize;
         match pmtudisc {
@@ -349,7 +345,7 @@ impl<U: Userland> Kernel<U> {
                     _ => {
                         self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: ICMP from {from}: {what}"));
                         if mtu > 0 && in_flight {
-                            self.tcp_mtu_reduced(ns, key, u32::from(mtu).max(552));
+                            self.tcp_mtu_reduced(ns, key, u32::from(mtu).max(super::frag::MIN_PMTU));
                         }
                     }
                 }
@@ -429,25 +425,15 @@ pub fn tcp_connect_icmp_error(ty: u8, code: u8) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernel::{Event, Kernel};
-    use crate::plan::Plan;
-    use crate::wire::{self, Mac};
+    use crate::kernel::Event;
+    use crate::wire;
 
     /// The kernel runs with no programs at all (`Kernel<()>`): a datagram to a port nobody
     /// bound is answered by the kernel itself with ICMP port unreachable, as Linux does
     /// (`__udp4_lib_rcv` → `icmp_send`), and nothing reaches a program.
     #[test]
     fn a_kernel_without_programs_answers_for_itself() {
-        let plan: Plan = ron::from_str(
-            r#"(namespaces: [(name: "a"), (name: "b")],
-                links: [Veth(name: "eth0", ns: "a", peer: "eth0", peer_ns: "b")],
-                addresses: [(ns: "a", dev: "eth0", addr: "10.0.0.1/24"), (ns: "b", dev: "eth0", addr: "10.0.0.2/24")],
-                neighbours: [(ns: "b", dev: "eth0", ip: "10.0.0.1", lladdr: "02:00:00:00:00:01")])"#,
-        )
-        .expect("plan");
-        let mut k = Kernel::<()>::from_plan(&plan, 1).unwrap_or_else(|e| panic!("{e}"));
-        let b = k.ns_by_name("b").expect("b");
-        let eth0 = k.dev_by_name(b, "eth0").expect("eth0");
+        let (mut k, _, eth0) = crate::kernel::testkit::veth_pair();
         let p = wire::Ipv4Params {
             src: Ipv4Addr::new(10, 0, 0, 1),
             dst: Ipv4Addr::new(10, 0, 0, 2),
@@ -458,7 +444,7 @@ mod tests {
             tos: 0,
         };
         let mut f = wire::udp_frame(&p, 40000, 9, b"anyone?");
-        wire::write_eth_header(&mut f, Mac([2, 0, 0, 0, 0, 1]), k.dev(eth0).mac, wire::ETHERTYPE_IPV4);
+        wire::write_eth_header(&mut f, crate::kernel::testkit::A_MAC, k.dev(eth0).mac, wire::ETHERTYPE_IPV4);
         k.pending.clear();
         k.dev_rx(eth0, f);
         let answers: Vec<&Vec<u8>> = k

@@ -328,13 +328,10 @@ impl<U: Userland> Kernel<U> {
         self.tcp_send_syn(ns, key);
     }
 
+    /// The MSS a SYN announces: the route's device MTU less 40 (to a local address lo's
+    /// 65536, so 65495).
     fn tcp_mss(&self, ns: NsId, dst: Ipv4Addr) -> u16 {
-        let mtu = match self.route_output(ns, dst, None) {
-            Some((crate::kernel::l3::OutRoute::Main(i), _)) => self.dev(self.netns(ns).routes[i].dev).mtu,
-            // The local table's route: lo's MTU (65536), so MSS 65495 to a local address.
-            Some((crate::kernel::l3::OutRoute::Local(lo), _)) => self.dev(lo).mtu,
-            None => defaults::MTU,
-        };
+        let mtu = self.route_output(ns, dst, None).map_or(defaults::MTU, |(rt, _)| self.dev(self.out_dev(ns, rt)).mtu);
         mtu.clamp(68, 65535).saturating_sub(40) as u16
     }
 
@@ -342,12 +339,9 @@ impl<U: Userland> Kernel<U> {
     /// "fragmentation needed", `path_mtu`) less the IP and TCP headers, at most what the peer
     /// announced, less the timestamps' 12 bytes when they are on (1448 over Ethernet).
     fn tcp_send_mss(&self, ns: NsId, key: TcpKey, c: &TcpConn) -> usize {
-        let dev_mtu = match self.route_output(ns, key.remote.0, None) {
-            Some((crate::kernel::l3::OutRoute::Main(i), _)) => self.dev(self.netns(ns).routes[i].dev).mtu,
-            Some((crate::kernel::l3::OutRoute::Local(lo), _)) => self.dev(lo).mtu,
-            None => defaults::MTU,
-        };
-        let path = self.path_mtu(ns, key.remote.0, dev_mtu).clamp(68, 65535).saturating_sub(40) as u16;
+        let dst = key.remote.0;
+        let mtu = self.route_output(ns, dst, None).map_or(defaults::MTU, |(rt, _)| self.route_mtu(ns, rt, dst));
+        let path = mtu.clamp(68, 65535).saturating_sub(40) as u16;
         let ts = if c.ts_ok { TCPOLEN_TSTAMP_ALIGNED } else { 0 };
         usize::from(c.peer_mss.min(path).saturating_sub(ts).max(8))
     }
@@ -383,6 +377,9 @@ impl<U: Userland> Kernel<U> {
         }
         if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
             c.rtx.probe = None;
+            // tcp_simple_retransmit enters loss recovery up to `snd_nxt` (`high_seq`): a SACK
+            // that comes meanwhile does not send these segments a second time.
+            c.recovery = Some(c.snd_max);
             // The segments as they are now cut.
             let mut segs: Vec<(u32, u32)> = Vec::new();
             let mut s = una;
@@ -768,7 +765,7 @@ impl<U: Userland> Kernel<U> {
         c.recovery = Some(c.snd_max);
         c.rtx.probe = None;
         let Some(c) = self.netns(ns).tcp.get(&key) else { return };
-        let mss = c.peer_mss as usize;
+        let mss = self.tcp_send_mss(ns, key, c);
         let n = c.sndbuf.len().min(mss).min(left.wrapping_sub(c.snd_una) as usize);
         let mut t = self.tcp_segment(c, key);
         t.seq = c.snd_una;
@@ -845,7 +842,6 @@ impl<U: Userland> Kernel<U> {
             c.peer_mss = seg.mss.unwrap_or(536);
             c.ts_ok = seg.ts.is_some();
             c.sack_ok = seg.sack_perm;
-            c.snd_max = seg.ack;
             if let Some((_, sent)) = c.rtx.probe.take() {
                 c.rtx.sample(now - sent);
             }
@@ -866,7 +862,6 @@ impl<U: Userland> Kernel<U> {
                 // busy TCP flow never needs ARP probes.
                 self.neigh_confirm(ns, key.remote.0);
             }
-            let now = self.now;
             let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
             if acked <= c.snd_max.wrapping_sub(c.snd_una) {
                 let mut data_acked = acked as usize;
@@ -922,7 +917,6 @@ impl<U: Userland> Kernel<U> {
             }
             self.tcp_sack_recover(ns, key, seg);
         }
-        let now = self.now;
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
         let mut must_ack = false;
         // An ACK of what has come in order so far, sent even if the last segment carried it.
