@@ -421,7 +421,13 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
         }
     }
     let steps = sim.director.as_ref().map(|d| d.transcript.clone()).unwrap_or_default();
-    Ok((netsim_netns::kernel::Script { plan, traffic: loaded.scenario.traffic.clone(), steps }, snaps, output, flows))
+    let timed = loaded.scenario.hosts.is_empty();
+    Ok((
+        netsim_netns::kernel::Script { plan, traffic: loaded.scenario.traffic.clone(), steps, timed },
+        snaps,
+        output,
+        flows,
+    ))
 }
 
 /// `netsim diff`: the first divergences, step by step; returns how many there are.

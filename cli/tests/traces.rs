@@ -466,7 +466,8 @@ fn no_lone_ack_repeats_an_acknowledgement_already_sent_as_in_the_kernel() {
     for (trace, scenario) in traces() {
         // The lossy lab loses segments on purpose: its duplicate ACKs are the kernel's answer
         // to a gap (`lost_segments_are_sent_again_as_the_kernel_does`).
-        if tshark(&trace, &["-Y", "tcp.len > 0"]).is_empty() || trace.ends_with("linux/lossy.pcapng") {
+        let lossy = ["linux/lossy.pcapng", "linux/netem-loss.pcapng"].iter().any(|l| trace.ends_with(l));
+        if tshark(&trace, &["-Y", "tcp.len > 0"]).is_empty() || lossy {
             continue;
         }
         assert_eq!(dup_acks(&trace), Vec::<String>::new(), "the kernel's own capture {}", trace.display());
@@ -760,4 +761,178 @@ fn a_smaller_path_mtu_cuts_tcp_segments_as_the_kernel_does() {
     let lens: Vec<&str> = kernel.iter().filter_map(|l| l.split(' ').next_back()).collect();
     assert_eq!(lens, ["1448", "1400", "1448", "1400", "104", "1348", "1348", "200"], "{kernel:#?}");
     assert_eq!(rows(&sim), kernel, "simulator (left) and kernel (right)");
+}
+
+/// Every TCP segment the client and the server sent (SYN, data or FIN) as it reached the
+/// router, before the router's netem could drop it, with the times each was sent: a segment
+/// seen more than once was sent again. Keyed by stream, sender, flags, relative sequence
+/// number and length.
+fn sent_segments(pcap: &Path) -> std::collections::BTreeMap<String, Vec<f64>> {
+    let filter = "tcp && frame.packet_flags_direction == 0x00000001 && frame.interface_name matches \"^router/\" \
+                  && (tcp.len > 0 || tcp.flags.syn == 1 || tcp.flags.fin == 1)";
+    let cols = ["frame.time_relative", "tcp.stream", "ip.src", "tcp.flags.str", "tcp.seq", "tcp.len"];
+    let mut out: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for rows in fields_by_iface(pcap, &["-o", "tcp.relative_sequence_numbers:TRUE"], filter, &cols).into_values() {
+        for r in rows {
+            out.entry(r[1..].join(" ")).or_default().push(r[0].parse().expect("a time"));
+        }
+    }
+    out
+}
+
+/// Why a segment was sent again `gap` seconds after its last copy, by the rules of
+/// docs/linux-model.md *When TCP sends again*: the SYN's or SYN-ACK's timer (1 s, doubling),
+/// the retransmission timer (200 ms plus the round trip of microseconds, doubling), or at
+/// once, from a SACK or a repeated SYN. `None`: no rule explains it. The kernel's timers fire
+/// late by up to the width of the timer wheel's slots at their range, at most an eighth of
+/// the timeout (kernel/time/timer.c), plus a jiffy (4 ms at HZ=250); the simulator's on time.
+fn resend_rule(syn: bool, gap: f64) -> Option<String> {
+    if gap < 0.010 {
+        return Some("at once".into());
+    }
+    let base = if syn { 1.0 } else { 0.200 };
+    (0..6)
+        .map(|k| (k, base * f64::from(1u32 << k)))
+        .find(|(_, t)| (t - 0.0005..t + t / 8.0 + 0.004).contains(&gap))
+        .map(|(k, t)| format!("{} timer {t:.1} s (doubled {k} times)", if syn { "SYN" } else { "RTO" }))
+}
+
+/// What a capture of traces/kernel/linux/netem-loss.ron shows: how many segments were sent,
+/// how many were sent again, and each resend's rule; panics on a resend no rule explains.
+fn loss_summary(pcap: &Path) -> (usize, usize, std::collections::BTreeSet<String>) {
+    let sent = sent_segments(pcap);
+    let mut again = 0;
+    let mut rules = std::collections::BTreeSet::new();
+    for (seg, times) in &sent {
+        let syn = seg.contains('S');
+        for w in times.windows(2) {
+            again += 1;
+            let gap = w[1] - w[0];
+            let rule = resend_rule(syn, gap)
+                .unwrap_or_else(|| panic!("{}: `{seg}` sent again after {gap:.6} s", pcap.display()));
+            rules.insert(rule);
+        }
+    }
+    (sent.values().map(Vec::len).sum(), again, rules)
+}
+
+/// traces/kernel/linux/netem-loss.ron: `tc qdisc add dev eth0|eth1 root netem loss 20%` on
+/// the router, as steps, and twelve short HTTP exchanges across it. The kernel (where netem's
+/// loss is `-m statistic --mode random`) and the simulator lose different packets, so what
+/// is compared is what TCP does about any loss: in both captures every segment sent again
+/// was sent by one of Linux's rules, at its time within the kernel's 10 ms of timer slack
+/// (the simulator's within 0.5 ms), the router dropped about a fifth of what it forwarded,
+/// and every exchange ended with the answer at the client.
+#[test]
+fn random_loss_is_recovered_by_the_rules_the_kernel_follows() {
+    let r = root();
+    let sim = scratch("netem-loss-sim.pcapng");
+    let out = netsim(&["run", "traces/kernel/linux/netem-loss.ron", "-q", "--pcap", s(&sim)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let kernel = r.join("traces/kernel/linux/netem-loss.pcapng");
+    for pcap in [&kernel, &sim] {
+        let (sent, again, rules) = loss_summary(pcap);
+        assert!(again >= 5, "{}: only {again} of {sent} segments sent again: {rules:?}", pcap.display());
+        // What reached the router against what left it, each way.
+        let count = |filter: &str| tshark(pcap, &["-Y", filter]).lines().count() as f64;
+        for (inn, out) in [("router/eth0", "router/eth1"), ("router/eth1", "router/eth0")] {
+            let arrived = count(&format!(
+                "tcp && frame.interface_name == \"{inn}\" && frame.packet_flags_direction == 0x00000001"
+            ));
+            let left = count(&format!(
+                "tcp && frame.interface_name == \"{out}\" && frame.packet_flags_direction == 0x00000002"
+            ));
+            let lost = 1.0 - left / arrived;
+            assert!((0.08..0.35).contains(&lost), "{}: {inn} -> {out}: {lost:.2} lost of {arrived}", pcap.display());
+        }
+        // Every connection's answer reached the client (some more than once).
+        let filter = "frame.interface_name == \"client/eth0\" && frame.packet_flags_direction == 0x00000001 && frame contains \"200 OK\"";
+        let streams: std::collections::BTreeSet<String> =
+            tshark(pcap, &["-Y", filter, "-T", "fields", "-e", "tcp.stream"]).lines().map(str::to_string).collect();
+        assert_eq!(streams.len(), 12, "{}: answers reached the client in streams {streams:?}", pcap.display());
+    }
+    // Linux 6.5 and later wait 1 s again for each of a SYN's first four retransmissions
+    // (`tcp_syn_linear_timeouts`), where older kernels doubled: a SYN the kernel sent four
+    // times was sent each second (the simulator's `syn_rto`).
+    let syns: Vec<Vec<f64>> = sent_segments(&kernel)
+        .into_iter()
+        .filter(|(k, t)| k.split(' ').nth(2) == Some("··········S·") && t.len() >= 3)
+        .map(|(_, t)| t)
+        .collect();
+    assert!(!syns.is_empty(), "no SYN sent three times in the kernel's capture");
+    for t in syns {
+        for w in t.windows(2) {
+            assert_eq!(resend_rule(true, w[1] - w[0]).as_deref(), Some("SYN timer 1.0 s (doubled 0 times)"), "{t:?}");
+        }
+    }
+}
+
+/// traces/kernel/linux/link-down.ron: the router's eth1 down, then up; the client's eth0 down
+/// and up. Every ICMP and ARP packet on every interface, in order, as both sides sent it: the
+/// echoes while the link is up, the router's "Destination Net Unreachable" while it is down
+/// (its route went with the device), the router asking for the server's address again after
+/// (its neighbours went too), and nothing at all from the client's last ping, which fails
+/// before sending (its static route did not come back).
+#[test]
+fn a_link_down_takes_its_routes_and_neighbours_as_the_kernel_does() {
+    let r = root();
+    let sim = scratch("link-down-sim.pcapng");
+    let out = netsim(&["run", "traces/kernel/linux/link-down.ron", "-q", "--pcap", s(&sim)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("ping: connect: Network is unreachable"), "{t}");
+    let rows = |pcap: &Path| {
+        let cols = [
+            "frame.packet_flags_direction",
+            "ip.src",
+            "ip.dst",
+            "icmp.type",
+            "icmp.code",
+            "icmp.seq",
+            "arp.opcode",
+            "arp.src.proto_ipv4",
+            "arp.dst.proto_ipv4",
+        ];
+        fields_by_iface(pcap, &[], "icmp || arp", &cols)
+    };
+    let kernel = rows(&r.join("traces/kernel/linux/link-down.pcapng"));
+    let unreachable = kernel["client/eth0"].iter().filter(|f| f[3].starts_with("3,")).count();
+    assert_eq!(unreachable, 2, "the kernel's router refused both pings while eth1 was down");
+    let ours = rows(&sim);
+    assert_eq!(ours.keys().collect::<Vec<_>>(), kernel.keys().collect::<Vec<_>>());
+    // The kernel's capture stops with the last step; the simulator runs on until its timers
+    // are done (a neighbour probed 5 s after its last use): what comes after is not compared.
+    for (iface, rows) in &kernel {
+        assert!(ours[iface].len() >= rows.len(), "{iface}: {:?}", ours[iface]);
+        assert_eq!(&ours[iface][..rows.len()], &rows[..], "{iface}: simulator (left) and kernel (right)");
+    }
+}
+
+/// traces/kernel/linux/syn-timeout.ron: the server drops every SYN. The kernel sent its SYN
+/// again each second four times, then after 2 s (Linux 6.5's `tcp_syn_linear_timeouts`); the
+/// simulator sends at the same times, each gap within the kernel's timer slack, and goes on to
+/// fail at 131 s as this kernel did in a longer run (docs/linux-model.md *When TCP sends again*).
+#[test]
+fn an_unanswered_syn_is_sent_again_at_the_kernels_times() {
+    let r = root();
+    let sim = scratch("syn-timeout-sim.pcapng");
+    let out = netsim(&["run", "traces/kernel/linux/syn-timeout.ron", "-q", "--pcap", s(&sim)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("132.000000000 #"), "the connect (at 1 s) fails 131 s later:\n{}", text(&out));
+    let syns = |pcap: &Path| -> Vec<f64> {
+        let filter = "tcp.flags.syn == 1 && frame.interface_name == \"client/eth0\" && frame.packet_flags_direction == 0x00000002";
+        let t: Vec<f64> = tshark(pcap, &["-Y", filter, "-T", "fields", "-e", "frame.time_relative"])
+            .lines()
+            .map(|l| l.parse().expect("a time"))
+            .collect();
+        t.windows(2).map(|w| w[1] - w[0]).collect()
+    };
+    let kernel = syns(&r.join("traces/kernel/linux/syn-timeout.pcapng"));
+    let ours = syns(&sim);
+    assert!(kernel.len() >= 6, "the kernel's capture holds {} gaps", kernel.len());
+    let whole: Vec<f64> = ours.iter().map(|g| (g * 1000.0).round() / 1000.0).collect();
+    assert_eq!(whole, [1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0], "{ours:?}");
+    for (k, o) in kernel.iter().zip(&ours) {
+        assert!((o - 0.0005..o + o / 8.0 + 0.004).contains(k), "kernel {kernel:?}, simulator {ours:?}");
+    }
 }

@@ -18,7 +18,7 @@ use sim_core::userland::proto::{dns, http, mysql, webapp, wget};
 /// glibc's resolver: 5 s per try, 2 tries.
 const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a client waits for a TCP peer before giving up (the simulator's SYN retries
-/// take 127 s; a kernel run should not hang that long on a broken lab).
+/// take 131 s; a kernel run should not hang that long on a broken lab).
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs one process; lines go to `out`.
@@ -204,7 +204,7 @@ fn ping(
     // iputils probes the route with a UDP socket's connect() first.
     let probe = UdpSocket::bind("0.0.0.0:0")?;
     if let Err(e) = probe.connect((ip, 1025)) {
-        return writeln!(out, "ping: connect: {} ({ip})", os_message(&e));
+        return writeln!(out, "ping: connect: {}", os_message(&e));
     }
     // Not connected: ICMP errors come from routers (or from ourselves), not from `ip`.
     let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;

@@ -46,6 +46,10 @@ pub struct Script {
     pub traffic: Vec<Traffic>,
     /// The Docker steps, as the simulator ran them.
     pub steps: Vec<StepLog>,
+    /// Run the steps at the times the simulator ran them, among the traffic (a Linux lab's
+    /// fault at 2 s, during a ping); otherwise one after the other, each when the last has
+    /// finished, as fast as the machine goes (a Docker lab).
+    pub timed: bool,
 }
 
 type Lines = Arc<Mutex<Vec<(String, String)>>>;
@@ -268,29 +272,57 @@ impl Runner {
         for t in script.traffic.iter().filter(|t| t.is_server()) {
             self.start_server(t)?;
         }
-        // Linux labs: clients at their times, from the start of the run.
+        // Linux labs: clients (and, timed, the steps) at their times, from the start of the
+        // run; a step at the same time as a client goes first, as the simulator ran it.
         let t0 = Instant::now();
-        let mut clients: Vec<&Traffic> = script.traffic.iter().filter(|t| !t.is_server()).collect();
-        clients.sort_by_key(|t| t.start());
+        let mut due: Vec<(sim_core::SimTime, u8, usize)> =
+            script.traffic.iter().enumerate().filter(|(_, t)| !t.is_server()).map(|(i, t)| (t.start(), 1, i)).collect();
+        if script.timed {
+            due.extend(script.steps.iter().enumerate().map(|(i, s)| (s.at, 0, i)));
+        }
+        due.sort();
         let mut running = Vec::new();
-        for t in clients {
-            let at = Duration::from_nanos(t.start().as_nanos());
+        // The program the last step started: a step without a time of its own waits for it,
+        // as a shell does, whatever the clock says (a kernel's ping ends a little later or
+        // sooner than the simulator's).
+        let mut last: Option<Child> = None;
+        for (at, kind, i) in due {
+            if kind == 0
+                && script.steps[i].chained
+                && let Some(c) = last.take()
+            {
+                self.wait_client(c)?;
+            }
+            let at = Duration::from_nanos(at.as_nanos());
             while let Some(wait) = at.checked_sub(t0.elapsed()) {
                 self.realised.check_present()?;
                 std::thread::sleep(wait.min(CHECK_EVERY));
             }
-            running.push(self.spawn(t)?);
+            match kind {
+                0 => {
+                    if let Some(c) = self.step(&script.steps[i])? {
+                        running.extend(last.replace(c));
+                    }
+                }
+                _ => running.push(self.spawn(&script.traffic[i])?),
+            }
         }
+        running.extend(last);
         for c in running {
             self.wait_client(c)?;
         }
-        for s in &script.steps {
-            self.step(s)?;
+        if !script.timed {
+            for s in &script.steps {
+                if let Some(c) = self.step(s)? {
+                    self.wait_client(c)?;
+                }
+            }
         }
         Ok(())
     }
 
-    fn step(&mut self, s: &StepLog) -> Result<(), Error> {
+    /// Runs a step; returns the client it started, for the caller to wait for.
+    fn step(&mut self, s: &StepLog) -> Result<Option<Child>, Error> {
         self.realised.check_present()?;
         if let Some(d) = &s.delta {
             self.apply(d)?;
@@ -331,11 +363,7 @@ impl Runner {
         }
         self.realised.check_present()?;
         self.snapshot();
-        if let Some(t) = client {
-            let c = self.spawn(&t)?;
-            self.wait_client(c)?;
-        }
-        Ok(())
+        client.map(|t| self.spawn(&t)).transpose()
     }
 
     /// A plan change on the kernel: deleted namespaces and links go, new items come, and the
@@ -397,7 +425,28 @@ impl Runner {
                 }
             }
         }
+        // Faults taken back: a device up again, a netem gone (unless the step gives the
+        // device another). A device the step deleted took its state with it.
+        let deleted = |ns: &str, dev: &str| {
+            r.namespaces.iter().any(|n| n.name == ns) || r.links.iter().any(|l| l.ns() == ns && l.name() == dev)
+        };
+        let mut reload: std::collections::BTreeSet<String> = Default::default();
+        for q in &r.qdiscs {
+            let again = d.added.qdiscs.iter().any(|a| a.ns == q.ns && a.dev == q.dev);
+            if !again && !deleted(&q.ns, &q.dev) && self.realised.netem(&q.ns, &q.dev, None)? {
+                reload.insert(q.ns.clone());
+            }
+        }
+        for x in &r.down {
+            if !d.added.down.contains(x) && !deleted(&x.ns, &x.dev) {
+                self.realised.link_set(&x.ns, &x.dev, true)?;
+            }
+        }
         self.realised.extend(&d.added)?;
+        // netem's loss on a namespace made before this step is an iptables line: load its
+        // list again with it.
+        let new_ns = |ns: &str| d.added.namespaces.iter().any(|n| n.name == ns);
+        reload.extend(d.added.qdiscs.iter().filter(|q| !new_ns(&q.ns)).map(|q| q.ns.clone()));
         for n in &d.added.namespaces {
             if let Some(p) = self.realised.netns_path(&n.name) {
                 self.capture.add(&n.name, p).map_err(|e| fail(format!("capture: {e}")))?;
@@ -416,6 +465,11 @@ impl Runner {
             })?;
             self.realised.replace_iptables(ns, &new)?;
             self.rules.insert(ns.clone(), new);
+            reload.remove(ns);
+        }
+        for ns in reload {
+            let rules = self.rules.get(&ns).cloned().unwrap_or_default();
+            self.realised.replace_iptables(&ns, &rules)?;
         }
         for (ns, _) in &d.ipvs {
             self.realised.notes.push(format!(

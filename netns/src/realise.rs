@@ -138,6 +138,9 @@ pub struct Realised {
     /// What the run has made, written down before it is made.
     record: Record,
     torn_down: bool,
+    /// netem's loss where this kernel has no netem: iptables lines by plan namespace and
+    /// device, loaded after the namespace's own rules (`replace_iptables`).
+    netem_rules: std::collections::BTreeMap<(String, String), sim_core::plan::IptablesPlan>,
 }
 
 impl Realised {
@@ -151,6 +154,7 @@ impl Realised {
             ids: vec![],
             record,
             torn_down: false,
+            netem_rules: Default::default(),
         }
     }
 
@@ -824,10 +828,19 @@ async fn build(plan: &Plan, opts: &Options, r: &mut Realised) -> Result<(), Erro
     }
     r.timings.push(("addr+route+neigh+fdb", t.elapsed()));
 
-    // 5. iptables: one iptables-restore per namespace.
+    // 4b. Root qdiscs (netem, or what of it this kernel can do).
+    for q in &plan.qdiscs {
+        let ns = cx.ns(&q.ns, &format!("the qdisc of {}", q.dev))?;
+        let (file, kname) = (ns.file.try_clone().map_err(|e| kerr("dup", e))?, ns.kname.clone());
+        r.set_netem(&file, &kname, &q.ns, &q.dev, Some(&q.netem))?;
+    }
+
+    // 5. iptables: one iptables-restore per namespace (new ones: a namespace made earlier
+    // has its whole list loaded again by whoever changed it, `replace_iptables`).
     let t = Instant::now();
     for n in &plan.namespaces {
-        let lines: Vec<_> = plan.iptables.iter().filter(|l| l.ns == n.name).collect();
+        let mut lines: Vec<_> = plan.iptables.iter().filter(|l| l.ns == n.name).collect();
+        lines.extend(r.netem_rules.iter().filter(|((ns, _), _)| *ns == n.name).map(|(_, l)| l));
         if lines.is_empty() {
             continue;
         }
@@ -839,6 +852,13 @@ async fn build(plan: &Plan, opts: &Options, r: &mut Realised) -> Result<(), Erro
         cx.ns(&l.ns, "an iptables rule")?;
     }
     r.timings.push(("iptables", t.elapsed()));
+
+    // 5b. Devices set down, last: the kernel takes their routes away then, as it did in
+    // the simulator.
+    for x in &plan.down {
+        let ns = cx.ns(&x.ns, &format!("device {} set down", x.dev))?;
+        link_set(&ns.file, &ns.kname, &x.dev, false)?;
+    }
 
     // 6. IPVS: not on this kernel.
     for v in &plan.ipvs {
@@ -1138,13 +1158,118 @@ impl Realised {
     /// Replaces a namespace's iptables rules with `rules` (a Docker step changed them): every
     /// table is rewritten, so a table the step emptied is flushed too. Conntrack stays.
     pub fn replace_iptables(&mut self, plan_ns: &str, rules: &[sim_core::plan::IptablesPlan]) -> Result<(), Error> {
-        let k =
-            self.kernel_name(plan_ns).ok_or_else(|| Error::Plan(format!("no namespace `{plan_ns}` in this run")))?;
-        let k = k.to_string();
-        let file = File::open(Path::new(NETNS_DIR).join(&k)).map_err(|e| kerr(format!("open {k}"), e))?;
-        let tables = loadable(rules.iter(), &mut self.notes);
+        let (k, file) = self.open_ns(plan_ns)?;
+        let netem = self.netem_rules.iter().filter(|((ns, _), _)| ns == plan_ns).map(|(_, l)| l);
+        let all: Vec<&sim_core::plan::IptablesPlan> = rules.iter().chain(netem).collect();
+        let tables = loadable(all.into_iter(), &mut self.notes);
         apply_iptables(&file, &k, &tables)
     }
+
+    fn open_ns(&self, plan_ns: &str) -> Result<(String, File), Error> {
+        let k =
+            self.kernel_name(plan_ns).ok_or_else(|| Error::Plan(format!("no namespace `{plan_ns}` in this run")))?;
+        let file = File::open(Path::new(NETNS_DIR).join(k)).map_err(|e| kerr(format!("open {k}"), e))?;
+        Ok((k.to_string(), file))
+    }
+
+    /// `ip link set DEV up|down` in a namespace of the run (a step's fault).
+    pub fn link_set(&mut self, plan_ns: &str, dev: &str, up: bool) -> Result<(), Error> {
+        let (k, file) = self.open_ns(plan_ns)?;
+        link_set(&file, &k, dev, up)
+    }
+
+    /// Gives `dev` the netem `spec` (`None`: the default qdisc again). Where this kernel has
+    /// no netem (`tc` answers "Specified qdisc kind is unknown"), its `rate` becomes a tbf
+    /// of one packet's burst, its `loss` an iptables rule that drops at random
+    /// (`-m statistic --mode random`, in mangle POSTROUTING, which `replace_iptables` loads
+    /// with the namespace's rules: the caller loads them again), and a delay it cannot make
+    /// is said in a note. Returns whether the namespace's iptables lines changed.
+    pub fn netem(&mut self, plan_ns: &str, dev: &str, spec: Option<&str>) -> Result<bool, Error> {
+        let (k, file) = self.open_ns(plan_ns)?;
+        self.set_netem(&file, &k, plan_ns, dev, spec)
+    }
+
+    fn set_netem(
+        &mut self,
+        file: &File,
+        kname: &str,
+        plan_ns: &str,
+        dev: &str,
+        spec: Option<&str>,
+    ) -> Result<bool, Error> {
+        let key = (plan_ns.to_string(), dev.to_string());
+        let had_rule = self.netem_rules.remove(&key).is_some();
+        let tc = |args: &[&str]| -> Result<std::process::Output, Error> {
+            command_in(file, "tc").args(args).output().map_err(|e| kerr(format!("cannot run tc in {kname}"), e))
+        };
+        let Some(spec) = spec else {
+            // Deleting what is already gone (the device went) is not an error.
+            let _ = tc(&["qdisc", "del", "dev", dev, "root"])?;
+            return Ok(had_rule);
+        };
+        let words: Vec<&str> = spec.split_whitespace().collect();
+        let mut args = vec!["qdisc", "replace", "dev", dev, "root", "netem"];
+        args.extend(&words);
+        let out = tc(&args)?;
+        if out.status.success() {
+            return Ok(had_rule);
+        }
+        let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        if !err.contains("qdisc kind is unknown") {
+            return Err(kerr(format!("ip netns exec {kname} tc {}", args.join(" ")), err));
+        }
+        let n = sim_core::kernel::qdisc::Netem::parse(&words).map_err(Error::Plan)?;
+        let mut made = Vec::new();
+        if n.rate > 0 {
+            // One full frame of burst: packets leave one by one at the rate, as netem's do;
+            // the queue holds netem's `limit` frames.
+            let rate = format!("{}bit", n.rate * 8);
+            let limit = format!("{}", u64::from(n.limit) * 1514);
+            let out =
+                tc(&["qdisc", "replace", "dev", dev, "root", "tbf", "rate", &rate, "burst", "1514", "limit", &limit])?;
+            if !out.status.success() {
+                return Err(kerr(
+                    format!("tc qdisc replace dev {dev} root tbf rate {rate}"),
+                    String::from_utf8_lossy(&out.stderr).trim(),
+                ));
+            }
+            made.push(format!("tbf rate {rate}"));
+        } else {
+            let _ = tc(&["qdisc", "del", "dev", dev, "root"])?;
+        }
+        if n.loss > 0 {
+            let p = f64::from(n.loss) / f64::from(u32::MAX);
+            let rule = format!("-A POSTROUTING -o {dev} -m statistic --mode random --probability {p:.6} -j DROP");
+            self.netem_rules
+                .insert(key, sim_core::plan::IptablesPlan { ns: plan_ns.to_string(), table: "mangle".into(), rule });
+            made.push(format!("iptables -t mangle -m statistic --mode random --probability {p:.6}"));
+        }
+        let mut note = format!(
+            "namespace `{plan_ns}`, {dev}: this kernel has no netem (tc: Specified qdisc kind is unknown); `netem {spec}` is realised as {}",
+            if made.is_empty() { "nothing".to_string() } else { made.join(" and ") }
+        );
+        if n.delay.as_nanos() > 0 || n.jitter.as_nanos() > 0 {
+            note += "; its delay is not realised";
+        }
+        self.notes.push(note);
+        Ok(n.loss > 0 || had_rule)
+    }
+}
+
+/// `ip link set DEV up|down` in the namespace `file`.
+fn link_set(file: &File, kname: &str, dev: &str, up: bool) -> Result<(), Error> {
+    let state = if up { "up" } else { "down" };
+    let out = command_in(file, "ip")
+        .args(["link", "set", "dev", dev, state])
+        .output()
+        .map_err(|e| kerr(format!("cannot run ip in {kname}"), e))?;
+    if !out.status.success() {
+        return Err(kerr(
+            format!("ip -n {kname} link set dev {dev} {state}"),
+            String::from_utf8_lossy(&out.stderr).trim(),
+        ));
+    }
+    Ok(())
 }
 
 /// A command run inside the namespace `file` (the child `setns`es before exec).

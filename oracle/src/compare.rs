@@ -808,6 +808,7 @@ mod tests {
         let log = |status: u8, msg: &str| StepLog {
             index: 0,
             at: sim_core::SimTime::ZERO,
+            chained: true,
             host: "host1".into(),
             line: "docker network create --foo x".into(),
             output: Err(msg.into()),

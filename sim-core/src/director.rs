@@ -116,6 +116,8 @@ impl Failure {
 pub struct StepLog {
     pub index: usize,
     pub at: SimTime,
+    /// The step had no `at` of its own: it started when the one before had finished.
+    pub chained: bool,
     pub host: String,
     pub line: String,
     pub output: Result<String, String>,
@@ -165,6 +167,9 @@ pub const LAN_BRIDGE: &str = "lan0";
 #[derive(Clone)]
 pub struct Director {
     pub hosts: Vec<HostSpec>,
+    /// The namespaces of the scenario's own plan, which a step may name as it names a host
+    /// (a shell in them, without Docker).
+    plain: Vec<HostSpec>,
     /// One daemon per Docker host, by host name.
     pub engines: Vec<(String, Engine)>,
     /// The scenario's steps, then the commands typed during the run (`Sim::type_command`).
@@ -175,6 +180,9 @@ pub struct Director {
     base: Plan,
     /// `base` by namespace, for compiling a part of the plan.
     base_shards: PlanShards,
+    /// Namespaces whose part of `base` a command changed since the last delta
+    /// (`ip link set`, `tc qdisc`).
+    base_touched: Set<String>,
     /// The plan the world realises now, by namespace, unless `plan_stale` (then `compile()`
     /// gives it).
     plan: PlanShards,
@@ -279,8 +287,16 @@ impl Director {
                 engines.push((h.name.clone(), e));
             }
         }
+        let plain = scenario_plan
+            .namespaces
+            .iter()
+            .filter(|n| !hosts.iter().any(|h| h.name == n.name))
+            .map(|n| HostSpec { name: n.name.clone(), addr: Ipv4Net::DEFAULT, docker: false })
+            .collect();
         let mut d = Director {
             hosts: hosts.to_vec(),
+            plain,
+            base_touched: Set::default(),
             engines,
             steps: steps.to_vec(),
             scripted: steps.len(),
@@ -344,7 +360,7 @@ impl Director {
     /// costs what it changes, not the size of the lab. A swarm's commands reach every node
     /// and its overlay namespaces: with a swarm the whole plan is compiled.
     fn step_delta(&mut self) -> crate::kernel::reconf::PlanDelta {
-        let mut touched: Set<String> = Set::default();
+        let mut touched: Set<String> = std::mem::take(&mut self.base_touched);
         for (_, e) in &mut self.engines {
             touched.extend(e.take_touched());
         }
@@ -534,9 +550,20 @@ impl Director {
 
     /// The host a step names, or the hosts it could have named.
     pub fn host(&self, on: &str) -> Result<&HostSpec, String> {
-        self.hosts.iter().find(|h| h.name == on).ok_or_else(|| {
+        self.hosts.iter().chain(&self.plain).find(|h| h.name == on).ok_or_else(|| {
             let names: Vec<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
-            format!("no host `{on}` (hosts: {})", names.join(", "))
+            let plain: Vec<&str> = self.plain.iter().map(|h| h.name.as_str()).collect();
+            match (names.is_empty(), plain.is_empty()) {
+                (_, true) => format!("no host `{on}` (hosts: {})", names.join(", ")),
+                (true, false) => format!("no namespace `{on}` (namespaces: {})", plain.join(", ")),
+                (false, false) => {
+                    format!(
+                        "no host or namespace `{on}` (hosts: {}; namespaces: {})",
+                        names.join(", "),
+                        plain.join(", ")
+                    )
+                }
+            }
         })
     }
 
@@ -623,6 +650,7 @@ impl Director {
         self.transcript.push(StepLog {
             index: i,
             at: now,
+            chained: step.at.is_none(),
             host: step.on.clone(),
             line: step.run.clone(),
             output,
@@ -794,6 +822,15 @@ impl Director {
         let fail = |message: String, status: u8| Failure { message, status, unmodelled: false };
         match tool {
             Tool::Show(what) => Ok(crate::kernel::show::show(world, ns, *what)),
+            Tool::ShowQdisc(dev) => {
+                let all = crate::kernel::show::show(world, ns, crate::kernel::show::What::Qdisc);
+                let line = all.lines().find(|l| l.split(" dev ").nth(1).and_then(|r| r.split(' ').next()) == Some(dev));
+                match line {
+                    // tc leaves out `dev NAME` when it was asked for one device.
+                    Some(l) => Ok(l.replace(&format!(" dev {dev} "), " ") + "\n"),
+                    None => Err(fail(format!("Cannot find device \"{dev}\""), 1)),
+                }
+            }
             Tool::ShowDev(what, dev) => crate::tools::device_block(&crate::kernel::show::show(world, ns, *what), dev)
                 .map_err(|e| fail(e.message, e.status)),
             // Docker's default capabilities leave NET_ADMIN out: iptables cannot read the rules.
@@ -829,6 +866,16 @@ impl Director {
                 _ => format!("{host}\n"),
             }),
         }
+    }
+
+    /// `ip link set`, `tc qdisc` on a host or namespace: a change of the lab's own part of
+    /// its plan, applied with the step's delta.
+    fn netconf(&mut self, ns: &str, cmd: &crate::netconf::NetCmd) -> Result<String, crate::tools::ToolError> {
+        let now = self.compile();
+        let out = crate::netconf::apply(cmd, ns, &now, &mut self.base)?;
+        self.base_shards = PlanShards::new(&self.base);
+        self.base_touched.insert(ns.to_string());
+        Ok(out)
     }
 
     fn engine_mut(&mut self, host: &str) -> Option<&mut Engine> {
@@ -871,6 +918,15 @@ impl Director {
         }
         let words = cli::shell_words(line).map_err(|e| Failure::program(format!("bash: {}", e.message)))?;
         let argv = cli::Argv { words: words.iter().map(|w| w.0.clone()).collect(), spans: Vec::new() };
+        if let Some(cmd) = crate::netconf::parse(&argv.words) {
+            let fail = |t: crate::tools::ToolError| Failure {
+                unmodelled: t.message.starts_with("netsim:"),
+                message: t.message,
+                status: t.status,
+            };
+            let cmd = cmd.map_err(fail)?;
+            return self.netconf(&host.name, &cmd).map(Outcome::Changed).map_err(fail);
+        }
         if let Some(tool) = crate::tools::parse(&argv.words) {
             let tool = tool.map_err(|t| Failure {
                 unmodelled: t.message.starts_with("netsim:"),
@@ -1057,6 +1113,16 @@ impl Director {
         let c = e
             .container(name)
             .ok_or_else(|| EngineError(format!("Error response from daemon: No such container: {name}")))?;
+        if let Some(cmd) = crate::netconf::parse(&argv.words) {
+            // Docker's default capabilities leave NET_ADMIN out.
+            let cmd = cmd.map_err(|t| EngineError(t.message))?;
+            return Err(EngineError(match cmd {
+                crate::netconf::NetCmd::LinkSet { .. } => "RTNETLINK answers: Operation not permitted".into(),
+                crate::netconf::NetCmd::Qdisc { .. } => {
+                    "RTNETLINK answers: Operation not permitted\nWe have an error talking to the kernel".into()
+                }
+            }));
+        }
         match crate::tools::parse(&argv.words) {
             Some(tool) => {
                 let tool = tool.map_err(|t| EngineError(t.message))?;

@@ -5,7 +5,8 @@
 //! stack, netfilter, IPVS, sockets), which knows nothing above it; `userland` (the programs,
 //! which use the kernel only through its socket calls); `docker` (the daemons' model, which
 //! compiles to a plan and starts programs); and on top the scenario, its `director`, the event
-//! loop `sim` that owns the trace, grading, `capture` (pcapng) and `tools`. A module uses
+//! loop `sim` that owns the trace, grading, `capture` (pcapng), `tools` (commands that look) and `netconf` (commands that
+//! change a machine's network: the faults a lab injects). A module uses
 //! only modules of its own layer or below: `tests/layers.rs` checks every `crate::` path.
 
 pub mod bench;
@@ -16,6 +17,7 @@ pub mod engine;
 pub mod grade;
 pub mod kernel;
 pub mod lesson;
+pub mod netconf;
 pub mod plan;
 pub mod quiz;
 pub mod scenario;

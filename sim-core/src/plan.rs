@@ -35,6 +35,30 @@ pub struct Plan {
     pub ipvs: Vec<IpvsPlan>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sysctls: Vec<SysctlPlan>,
+    /// Devices set down (`ip link set DEV down`); every other link is up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub down: Vec<DevPlan>,
+    /// Root qdiscs other than the default (`tc qdisc add dev DEV root netem …`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub qdiscs: Vec<QdiscPlan>,
+}
+
+/// One device of `ns`: `ip link set DEV down` when listed in `Plan::down`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(deny_unknown_fields)]
+pub struct DevPlan {
+    pub ns: String,
+    pub dev: String,
+}
+
+/// `tc qdisc add dev DEV root netem NETEM` in `ns`: `netem` holds the words after `netem`
+/// as tc takes them (`delay 50ms loss 20% rate 1mbit`), read by `kernel::qdisc::Netem`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(deny_unknown_fields)]
+pub struct QdiscPlan {
+    pub ns: String,
+    pub dev: String,
+    pub netem: String,
 }
 
 /// `sysctl -w KEY=VALUE` in `ns`. Modelled: `net.ipv4.conf.<dev>.route_localnet`.

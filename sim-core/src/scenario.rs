@@ -827,7 +827,19 @@ impl Loaded {
                 }))
                 .chain(plan.fdb.iter().enumerate().map(|(i, f)| {
                     (format!("plan.fdb[{i}]"), &f.ns, Some(f.dev.as_str()), format!("fdb entry {}", f.mac))
-                }));
+                }))
+                .chain(
+                    plan.qdiscs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, q)| (format!("plan.qdiscs[{i}]"), &q.ns, Some(q.dev.as_str()), "qdisc".to_string())),
+                )
+                .chain(
+                    plan.down
+                        .iter()
+                        .enumerate()
+                        .map(|(i, x)| (format!("plan.down[{i}]"), &x.ns, Some(x.dev.as_str()), "down".to_string())),
+                );
         for (item, ns, dev, what) in dev_refs {
             if !nss.contains(ns) {
                 out.push(no_ns(format!("{item}.ns"), ns));
@@ -835,6 +847,26 @@ impl Loaded {
                 && devs.missing(ns, d)
             {
                 out.push(self.no_dev(&devs, &format!("{item}.dev"), &what, ns, d));
+            }
+        }
+        let mut qdisc_devs: HashSet<(&str, &str)> = HashSet::new();
+        for (i, q) in plan.qdiscs.iter().enumerate() {
+            let words: Vec<&str> = q.netem.split_whitespace().collect();
+            if let Err(m) = crate::kernel::qdisc::Netem::parse(&words) {
+                out.push(self.at(
+                    &format!("plan.qdiscs[{i}].netem"),
+                    format!("netem: {m}"),
+                    "here",
+                    Some("tc's words after `netem`: delay TIME [JITTER], loss P%, rate RATE, limit N".into()),
+                ));
+            }
+            if !qdisc_devs.insert((&q.ns, &q.dev)) {
+                let m = format!(
+                    "`{}` in `{}` has a root qdisc already (Error: Exclusivity flag on, cannot modify.)",
+                    echo(&q.dev),
+                    echo(&q.ns)
+                );
+                out.push(self.at(&format!("plan.qdiscs[{i}].dev"), m, "given again here", None));
             }
         }
         let ns_refs = (plan.iptables.iter().enumerate().map(|(i, x)| (format!("plan.iptables[{i}].ns"), &x.ns)))
@@ -1067,7 +1099,7 @@ impl Loaded {
                 )),
                 // In an exercise the student's commands replace the hidden steps: a question
                 // before one of them, or after, has no step to wait for.
-                (Some(k), None) if k > 0 && (0..k).any(|i| s.is_students(i)) => out.push(self.at(
+                (Some(k), None) if k > 0 && (0..k.min(s.steps.len())).any(|i| s.is_students(i)) => out.push(self.at(
                     &p("at_step"),
                     format!("at_step: {k}: step {k} or one before it is the student's to type"),
                     "no such step for the student",
@@ -1870,5 +1902,19 @@ mod tests {
         for cut in 0..OK.len() {
             let _ = Loaded::from_str("t.ron", &OK[..cut]).map(|l| l.build(None).is_ok());
         }
+    }
+
+    /// A quiz asked at a step far beyond the file's (a typo of many digits) is an error at
+    /// once, not a count up to that number (the scenario fuzzer found it taking minutes).
+    #[test]
+    fn a_huge_at_step_is_refused_at_once() {
+        let text = r#"Scenario(
+    name: "q",
+    hosts: [(name: "h", addr: "192.168.1.2/24")],
+    steps: [(on: "h", run: "ip addr")],
+    quiz: [(name: "x", at_step: 18446744073709551615, ask: Choice(question: "?", choices: ["a", "b"], answer: 1))],
+)"#;
+        let e = Loaded::from_str("q.ron", text).err().expect("at_step beyond the steps");
+        assert!(e.message.contains("the file has 1 step(s)"), "{e}");
     }
 }

@@ -32,6 +32,8 @@ pub struct StepOutcome {
 pub enum EventKind {
     /// A frame crossed a link and arrived on this device.
     Arrive(DevId),
+    /// A frame the device's netem held left it.
+    Dequeue(DevId),
     NeighTimer,
     /// A TCP connection's retransmission timer.
     TcpTimer,
@@ -338,6 +340,11 @@ impl Sim {
                 w.arrive(dev, frame);
                 w.rx_meta = None;
                 EventKind::Arrive(dev)
+            }
+            Queued::Kernel(Event::Dequeue(b)) => {
+                let (dev, frame, meta, since) = *b;
+                w.qdisc_dequeue(dev, frame, meta, since);
+                EventKind::Dequeue(dev)
             }
             Queued::Kernel(Event::Neigh { ns, dev, ip, epoch }) => {
                 w.neigh_timer(ns, dev, ip, epoch);

@@ -1,5 +1,5 @@
 //! The programs a student runs to look at a machine rather than to send anything: `ip`,
-//! `bridge fdb`, `iptables -S`, `iptables-save`, `cat` of `/etc/hosts`, `/etc/resolv.conf`
+//! `tc qdisc show`, `bridge fdb`, `iptables -S`, `iptables-save`, `cat` of `/etc/hosts`, `/etc/resolv.conf`
 //! and `/etc/hostname`, `hostname`. Typed on a host or through `docker exec`, they print the
 //! namespace's state at the moment the step runs, in the formats of `show`; what a file holds
 //! inside a container is Docker's to write (`docker::engine::Engine::etc_hosts`).
@@ -17,6 +17,8 @@ pub enum Tool {
     Show(What),
     /// `ip [-4] addr|link show [dev] DEV`: the device's block alone.
     ShowDev(What, String),
+    /// `tc qdisc show dev DEV`: the device's line.
+    ShowQdisc(String),
     /// `iptables-save`.
     IptablesSave,
     /// `iptables [-t TABLE] -S [CHAIN]` (`--list-rules`).
@@ -55,6 +57,13 @@ pub fn parse(words: &[String]) -> Option<Result<Tool, ToolError>> {
             _ => Err(fail("netsim: iptables-save takes no options here", 1)),
         },
         "iptables" => iptables(&args),
+        "tc" => match args.as_slice() {
+            ["qdisc" | "qd" | "q"] | ["qdisc" | "qd" | "q", "show" | "list" | "ls" | "s"] => {
+                Ok(Tool::Show(What::Qdisc))
+            }
+            ["qdisc" | "qd" | "q", "show" | "list" | "ls" | "s", "dev", dev] => Ok(Tool::ShowQdisc(dev.to_string())),
+            _ => return None,
+        },
         "cat" if !args.is_empty() => {
             Ok(Tool::Cat { prog: prog.clone(), files: args.iter().map(|a| a.to_string()).collect() })
         }

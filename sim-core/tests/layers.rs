@@ -12,7 +12,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("kernel", &["kernel"]),
     ("userland", &["userland"]),
     ("docker", &["docker"]),
-    ("director", &["director", "sim", "scenario", "lesson", "grade", "quiz", "tools", "bench", "capture", "spans"]),
+    (
+        "director",
+        &["director", "sim", "scenario", "lesson", "grade", "quiz", "tools", "netconf", "bench", "capture", "spans"],
+    ),
 ];
 
 /// What lib.rs re-exports at the crate root, by the module each comes from.

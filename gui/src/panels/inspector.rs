@@ -28,7 +28,7 @@ pub fn why_layer(w: &Why) -> (u8, &'static str) {
         | Why::BridgeLocal { .. }
         | Why::HairpinDrop { .. }
         | Why::Learned { .. } => (6, "L2"),
-        Why::Macvlan { .. } | Why::Vlan { .. } => (7, "L2"),
+        Why::Macvlan { .. } | Why::Vlan { .. } | Why::Netem { .. } => (7, "L2"),
         Why::VxlanEncap { .. } | Why::VxlanDecap { .. } | Why::VxlanProxyArp { .. } | Why::VxlanMiss { .. } => {
             (8, "L2/UDP")
         }
@@ -49,6 +49,7 @@ pub fn why_kind(w: &Why) -> &'static str {
         Why::VxlanEncap { .. } | Why::VxlanDecap { .. } | Why::VxlanProxyArp { .. } | Why::VxlanMiss { .. } => "VXLAN",
         Why::Macvlan { .. } => "macvlan",
         Why::Vlan { .. } => "802.1Q",
+        Why::Netem { .. } => "qdisc (tc netem)",
         Why::Local { .. } => "local delivery",
         Why::Drop(_) => "drop",
         Why::Sent(_) | Why::App(_) => "application",

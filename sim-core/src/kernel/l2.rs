@@ -4,9 +4,11 @@
 //! device's rx_handler (a bridge port hands the frame to its bridge, a macvlan parent to its
 //! children), and only then the protocol handlers of the device's own namespace.
 
+use crate::engine::SimTime;
 use crate::kernel::frag::DefragUser;
 use crate::kernel::l3::NfVerdict;
 use crate::kernel::netfilter::{Hook, PacketMeta};
+use crate::kernel::qdisc::Verdict;
 use crate::kernel::trace::{Dir, DropReason, MacvlanHop, VxlanMiss, Why};
 use crate::kernel::{DevId, DevKind, Event, FdbEntry, Kernel, Nud, Userland, VxFdb};
 use crate::plan::MacvlanMode;
@@ -78,13 +80,54 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
-    /// `dev_queue_xmit`: a frame leaves through a device.
+    /// `dev_queue_xmit`: a frame leaves through a device, through its qdisc if it has one
+    /// other than the default.
     pub(crate) fn dev_xmit(&mut self, dev: DevId, frame: Vec<u8>) {
         let d = self.dev(dev);
         if !d.up {
             return self.drop_frame(dev, &frame, DropReason::DevDown);
         }
-        let ns = d.ns;
+        if d.qdisc.is_some() {
+            return self.qdisc_enqueue(dev, frame);
+        }
+        self.dev_hard_start_xmit(dev, frame)
+    }
+
+    /// netem on the device's egress (`kernel::qdisc`): the frame is lost, or leaves later.
+    fn qdisc_enqueue(&mut self, dev: DevId, frame: Vec<u8>) {
+        let now = self.now;
+        let Some(q) = self.dev_mut(dev).qdisc.as_mut() else { return };
+        match q.enqueue(now, frame.len()) {
+            Verdict::Lost => self.drop_frame(dev, &frame, DropReason::NetemLoss),
+            Verdict::Overlimit => {
+                let limit = q.netem.limit;
+                self.drop_frame(dev, &frame, DropReason::QdiscOverlimit { limit })
+            }
+            Verdict::At(at) => {
+                let meta = match self.dev(dev).kind {
+                    DevKind::Loopback => self.lo_meta.take(),
+                    _ => None,
+                };
+                self.schedule(at.saturating_sub(now), Event::Dequeue(Box::new((dev, frame, meta, now))));
+            }
+        }
+    }
+
+    /// A frame netem held leaves now (the `Dequeue` event).
+    pub(crate) fn qdisc_dequeue(&mut self, dev: DevId, frame: Vec<u8>, meta: Option<PacketMeta>, since: SimTime) {
+        // A device taken down meanwhile flushed its queue (`dev_deactivate`).
+        if !self.dev(dev).up || self.dev(dev).qdisc.is_none() {
+            return;
+        }
+        let held = self.now.saturating_sub(since);
+        self.note(|| Why::Netem { dev, held });
+        self.lo_meta = meta;
+        self.dev_hard_start_xmit(dev, frame)
+    }
+
+    /// The driver's transmit, where `tcpdump` sees the frame leave.
+    fn dev_hard_start_xmit(&mut self, dev: DevId, frame: Vec<u8>) {
+        let ns = self.dev(dev).ns;
         let st = &mut self.dev_mut(dev).stats;
         st.tx_packets += 1;
         st.tx_bytes += frame.len() as u64;

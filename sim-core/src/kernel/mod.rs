@@ -15,6 +15,7 @@ pub mod ipvs;
 mod l2;
 pub mod l3;
 pub mod netfilter;
+pub mod qdisc;
 pub mod reconf;
 pub mod show;
 pub mod sock;
@@ -89,6 +90,8 @@ pub enum Event {
     App { app: usize, tag: u32 },
     /// A fragment queue's 30 s are up (`born` tells it from a later queue of the same key).
     Frag { ns: NsId, key: frag::FragKey, born: SimTime },
+    /// A frame a device's netem held leaves it (`kernel::qdisc`).
+    Dequeue(Box<(DevId, Vec<u8>, Option<netfilter::PacketMeta>, SimTime)>),
 }
 
 #[derive(Clone, Debug)]
@@ -110,6 +113,8 @@ pub struct Device {
     pub route_localnet: bool,
     pub kind: DevKind,
     pub stats: DevStats,
+    /// A root qdisc other than the default (`tc qdisc add dev DEV root netem …`).
+    pub qdisc: Option<Box<qdisc::Qdisc>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -317,6 +322,9 @@ pub struct Kernel<U> {
     /// Live namespaces by name: a Docker lab looks sandboxes up by name at every step, and a
     /// scan of a thousand namespaces per lookup made each step cost the lab's size.
     pub(crate) ns_index: Map<String, NsId>,
+    /// Qdiscs made so far: the next one's handle is 8001: and up (`qdisc_alloc_handle`
+    /// counts for the whole machine).
+    pub(crate) qdiscs_made: u32,
     /// The programs: what sockets and timers belong to.
     pub user: U,
 }
@@ -372,6 +380,7 @@ impl<U: Userland> Kernel<U> {
             lo_meta: None,
             rx_meta: None,
             ns_index: Map::default(),
+            qdiscs_made: 0,
             user: U::default(),
         }
     }
@@ -583,6 +592,7 @@ impl<U: Userland> Kernel<U> {
             route_localnet: false,
             kind,
             stats: DevStats::default(),
+            qdisc: None,
         });
         id
     }
@@ -942,6 +952,22 @@ impl<U: Userland> Kernel<U> {
             let ns = ns_of(w, name)?;
             let mine: Vec<crate::plan::IpvsPlan> = plan.ipvs.iter().filter(|v| v.ns == name).cloned().collect();
             w.set_ipvs(ns, &mine)?;
+        }
+        for q in &plan.qdiscs {
+            let ns = ns_of(w, &q.ns)?;
+            let d = w.dev_by_name(ns, &q.dev).ok_or_else(|| {
+                perr(format!("qdisc: no device `{}` in `{}` (Cannot find device \"{}\")", q.dev, q.ns, q.dev), &q.dev)
+            })?;
+            w.set_qdisc(d, Some(&q.netem))?;
+        }
+        // Last, so that what the plan put on a device is there, and taken away, as when the
+        // device is set down after it was configured.
+        for x in &plan.down {
+            let ns = ns_of(w, &x.ns)?;
+            let d = w.dev_by_name(ns, &x.dev).ok_or_else(|| {
+                perr(format!("down: no device `{}` in `{}` (Cannot find device \"{}\")", x.dev, x.ns, x.dev), &x.dev)
+            })?;
+            w.link_down(d);
         }
         Ok(())
     }

@@ -7,7 +7,9 @@ use crate::kernel::netfilter::{Netfilter, Table};
 use crate::plan::{self, Plan};
 use std::hash::Hash;
 
-use crate::kernel::{DevId, DevKind, Kernel, Map, NsId, PlanError, Set, Userland};
+use crate::kernel::qdisc::Qdisc;
+use crate::kernel::{DevId, DevKind, Kernel, Map, NsId, Nud, PlanError, Route, Set, Userland};
+use crate::plan::Ipv4Net;
 
 /// What changes between two plans: items to take away, then items to add.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -138,6 +140,12 @@ impl PlanShards {
         for x in p.sysctls {
             shard(s, &x.ns).sysctls.push(x);
         }
+        for x in p.down {
+            shard(s, &x.ns).down.push(x);
+        }
+        for x in p.qdiscs {
+            shard(s, &x.ns).qdiscs.push(x);
+        }
     }
 
     /// The namespaces that hold items.
@@ -158,6 +166,8 @@ impl PlanShards {
             out.iptables.extend_from_slice(&p.iptables);
             out.ipvs.extend_from_slice(&p.ipvs);
             out.sysctls.extend_from_slice(&p.sysctls);
+            out.down.extend_from_slice(&p.down);
+            out.qdiscs.extend_from_slice(&p.qdiscs);
         }
         out
     }
@@ -196,6 +206,8 @@ impl PlanDelta {
         sort(&mut r.iptables);
         sort(&mut r.ipvs);
         sort(&mut r.sysctls);
+        sort(&mut r.down);
+        sort(&mut r.qdiscs);
         d
     }
 }
@@ -231,6 +243,10 @@ impl Plan {
         d.added.fdb = minus(&new.fdb, &self.fdb);
         d.added.sysctls = minus(&new.sysctls, &self.sysctls);
         d.removed.sysctls = minus(&self.sysctls, &new.sysctls).into_iter().filter(|x| !gone(&x.ns)).collect();
+        d.removed.down = minus(&self.down, &new.down).into_iter().filter(|x| !gone(&x.ns)).collect();
+        d.added.down = minus(&new.down, &self.down);
+        d.removed.qdiscs = minus(&self.qdiscs, &new.qdiscs).into_iter().filter(|x| !gone(&x.ns)).collect();
+        d.added.qdiscs = minus(&new.qdiscs, &self.qdiscs);
         // A device deleted and made again (a veth whose peer changed, a new MTU) loses its
         // addresses, routes, neighbours and FDB entries: carry the new plan's over again.
         let mut remade: Set<(String, String)> = Set::default();
@@ -248,6 +264,8 @@ impl Plan {
             again(&mut d.added.addresses, &new.addresses, |a| hit(&a.ns, &a.dev));
             again(&mut d.added.neighbours, &new.neighbours, |n| hit(&n.ns, &n.dev));
             again(&mut d.added.fdb, &new.fdb, |f| hit(&f.ns, &f.dev));
+            again(&mut d.added.down, &new.down, |x| hit(&x.ns, &x.dev));
+            again(&mut d.added.qdiscs, &new.qdiscs, |x| hit(&x.ns, &x.dev));
             // A route without `dev` may have been bound to the remade device: take it out and
             // put it back, so it is bound again.
             let routes = |r: &plan::RoutePlan| {
@@ -431,6 +449,16 @@ impl<U: Userland> Kernel<U> {
     /// Takes away what `plan` lists (items that do not exist are ignored: deleting a
     /// namespace already took its contents).
     pub fn retract(&mut self, plan: &Plan) {
+        for q in &plan.qdiscs {
+            if let Some((_, d)) = self.lookup_dev(&q.ns, &q.dev) {
+                self.dev_mut(d).qdisc = None;
+            }
+        }
+        for x in &plan.down {
+            if let Some((_, d)) = self.lookup_dev(&x.ns, &x.dev) {
+                self.link_up(d);
+            }
+        }
         for s in &plan.sysctls {
             // Back to the kernel default (0) for what the plan no longer sets.
             let off = plan::SysctlPlan { value: "0".into(), ..s.clone() };
@@ -495,6 +523,77 @@ impl<U: Userland> Kernel<U> {
                 self.remove_ns(id);
             }
         }
+    }
+
+    /// `ip link set DEV down` (`dev_close`, then the NETDEV_DOWN notifiers): the routes
+    /// through it go, the kernel's and the ones added by hand, which do not come back with
+    /// the device (`fib_disable_ip`); the local route of its addresses stays. Its neighbour
+    /// entries go, permanent ones too (`neigh_ifdown`); a bridge port forgets what it learned
+    /// (`br_stp_disable_port`), and so does the bridge port on a veth's other end, which has
+    /// lost its carrier and with it its neighbour entries but the permanent ones. What its
+    /// qdisc held is dropped (`dev_deactivate`).
+    pub fn link_down(&mut self, d: DevId) {
+        if !self.dev(d).up {
+            return;
+        }
+        self.dev_mut(d).up = false;
+        if let Some(q) = self.dev_mut(d).qdisc.as_mut() {
+            q.reset();
+        }
+        let ns = self.dev(d).ns;
+        let n = self.netns_mut(ns);
+        n.routes.retain(|r| r.dev != d);
+        n.neigh.retain(|(dev, _), _| *dev != d);
+        let mut unlearn = vec![d];
+        if let DevKind::Veth { peer, .. } = self.dev(d).kind {
+            unlearn.push(peer);
+            // The peer's carrier goes: its entries go too, but for permanent ones
+            // (`neigh_carrier_down`; the kernel does it when linkwatch runs, within a second).
+            let pns = self.dev(peer).ns;
+            self.netns_mut(pns).neigh.retain(|(dev, _), e| *dev != peer || e.state == Nud::Permanent);
+        }
+        for p in unlearn {
+            if let Some(br) = self.dev(p).master
+                && let DevKind::Bridge(b) = &mut self.dev_mut(br).kind
+            {
+                b.fdb.retain(|_, e| e.port != p || e.permanent);
+            }
+        }
+    }
+
+    /// `ip link set DEV up` (NETDEV_UP, `fib_add_ifaddr`): the connected route of each of its
+    /// addresses comes back; routes added by hand do not.
+    pub fn link_up(&mut self, d: DevId) {
+        if self.dev(d).up {
+            return;
+        }
+        self.dev_mut(d).up = true;
+        let ns = self.dev(d).ns;
+        let addrs: Vec<Ipv4Net> = self.netns(ns).addrs.iter().filter(|a| a.dev == d).map(|a| a.addr).collect();
+        for a in addrs {
+            let n = self.netns_mut(ns);
+            if a.len < 32 && !n.routes.iter().any(|r| r.kernel && r.dev == d && r.dst == a.trunc()) {
+                n.routes.push(Route { dst: a.trunc(), via: None, dev: d, src: Some(a.addr), metric: 0, kernel: true });
+            }
+        }
+    }
+
+    /// `tc qdisc replace dev DEV root netem …`, or `del` with `None`. A new qdisc starts
+    /// empty: what the old one held is dropped, as `qdisc_graft` destroys it.
+    pub fn set_qdisc(&mut self, d: DevId, netem: Option<&str>) -> Result<(), PlanError> {
+        let q = match netem {
+            Some(spec) => {
+                // Each device draws its own losses: seeded from the world's generator once.
+                let seed = self.rng.next_u64();
+                let mut q = Qdisc::new(spec, seed).map_err(|m| PlanError::new(format!("netem: {m}"), spec))?;
+                self.qdiscs_made += 1;
+                q.handle = 0x8000 + self.qdiscs_made;
+                Some(Box::new(q))
+            }
+            None => None,
+        };
+        self.dev_mut(d).qdisc = q;
+        Ok(())
     }
 
     fn lookup_dev(&self, ns: &str, dev: &str) -> Option<(NsId, DevId)> {

@@ -16,6 +16,8 @@ pub enum What {
     Iptables,
     Conntrack,
     Ipvs,
+    /// `tc qdisc show`.
+    Qdisc,
 }
 
 impl std::str::FromStr for What {
@@ -30,7 +32,10 @@ impl std::str::FromStr for What {
             "iptables" | "iptables-save" => What::Iptables,
             "conntrack" => What::Conntrack,
             "ipvs" | "ipvsadm" => What::Ipvs,
-            _ => return Err(format!("`{s}`: choose addr, link, route, neigh, fdb, iptables, conntrack or ipvs")),
+            "qdisc" | "tc" => What::Qdisc,
+            _ => {
+                return Err(format!("`{s}`: choose addr, link, route, neigh, fdb, iptables, conntrack, ipvs or qdisc"));
+            }
         })
     }
 }
@@ -45,6 +50,35 @@ pub fn show<U: Userland>(w: &Kernel<U>, ns: NsId, what: What) -> String {
         What::Iptables => w.netns(ns).nf.save(false),
         What::Conntrack => w.netns(ns).nf.conntrack_entries().join("\n") + "\n",
         What::Ipvs => w.netns(ns).ipvs.ipvsadm_ln(),
+        What::Qdisc => tc_qdisc(w, ns),
+    }
+}
+
+/// `tc qdisc show`: virtual devices have `noqueue` unless given another; the line ends in a
+/// space, as tc prints it. (`refcnt` is one more than the device's transmit queues, which on
+/// a real machine depends on its CPUs; this prints 2.)
+fn tc_qdisc<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
+    let mut s = String::new();
+    for &id in &w.netns(ns).devs {
+        let d = w.dev(id);
+        match &d.qdisc {
+            Some(q) => {
+                let _ = writeln!(s, "qdisc netem {:x}: dev {} root refcnt 2 {} ", q.handle, d.name, q.netem.show());
+            }
+            None => {
+                let _ = writeln!(s, "qdisc noqueue 0: dev {} root refcnt 2 ", d.name);
+            }
+        }
+    }
+    s
+}
+
+/// Whether the device has a carrier: a veth's peer is up, a bridge has a port up.
+fn carrier<U: Userland>(w: &Kernel<U>, d: &crate::kernel::Device) -> bool {
+    match &d.kind {
+        DevKind::Veth { peer, .. } => w.dev(*peer).up,
+        DevKind::Bridge(b) => b.ports.iter().any(|p| w.dev(*p).up),
+        _ => true,
     }
 }
 
@@ -55,17 +89,21 @@ fn flags<U: Userland>(w: &Kernel<U>, d: &crate::kernel::Device) -> String {
     } else {
         f.extend(["BROADCAST", "MULTICAST"]);
     }
-    let carrier = match &d.kind {
-        DevKind::Veth { peer, .. } => w.dev(*peer).up,
-        DevKind::Bridge(b) => b.ports.iter().any(|p| w.dev(*p).up),
-        _ => true,
-    };
+    let carrier = carrier(w, d);
     if d.up {
         f.push("UP");
         if carrier {
             f.push("LOWER_UP");
         } else {
             f.insert(0, "NO-CARRIER");
+        }
+        // iproute2 prints M-DOWN when the device it is linked to (a veth's peer) is down and
+        // in the same namespace, where it can see it.
+        if let DevKind::Veth { peer, .. } = d.kind
+            && w.dev(peer).ns == d.ns
+            && !w.dev(peer).up
+        {
+            f.push("M-DOWN");
         }
     }
     format!("<{}>", f.join(","))
@@ -77,9 +115,10 @@ fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
     for &id in &n.devs {
         let d = w.dev(id);
         let link_suffix = match &d.kind {
+            // A device linked to another in the same namespace is named; else its index.
             DevKind::Veth { peer, .. } => {
                 let p = w.dev(*peer);
-                format!("@if{}", p.ifindex)
+                if p.ns == d.ns { format!("@{}", p.name) } else { format!("@if{}", p.ifindex) }
             }
             DevKind::Macvlan { parent, .. } | DevKind::Vlan { parent, .. } => {
                 let p = w.dev(*parent);
@@ -87,8 +126,15 @@ fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
             }
             _ => String::new(),
         };
+        // The operational state (`default_operstate`, net/core/link_watch.c): a veth up
+        // whose peer is down has no carrier, and is LOWERLAYERDOWN when its peer's index
+        // differs from its own (its iflink is the peer), DOWN when they happen to be equal.
         let state = if !d.up {
             "DOWN"
+        } else if let DevKind::Veth { peer, .. } = d.kind
+            && !carrier(w, d)
+        {
+            if w.dev(peer).ifindex != d.ifindex { "LOWERLAYERDOWN" } else { "DOWN" }
         } else if matches!(d.kind, DevKind::Loopback) {
             "UNKNOWN"
         } else {
@@ -159,7 +205,8 @@ fn ip_route<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
     let mut s = String::new();
     for r in routes {
         let mut line = w.route_text(r);
-        if !w.dev(r.dev).up {
+        // A route through a device without carrier is kept, marked (`RTNH_F_LINKDOWN`).
+        if !w.dev(r.dev).up || !carrier(w, w.dev(r.dev)) {
             line += " linkdown";
         }
         let _ = writeln!(s, "{line}");

@@ -206,6 +206,42 @@ const TCP_RETRIES2: u8 = 15;
 /// How often a SYN-ACK is sent again (`net.ipv4.tcp_synack_retries`).
 const TCP_SYNACK_RETRIES: u8 = 5;
 const SYN_RETRIES: u8 = 6;
+/// How many of a SYN's retransmissions wait the initial timeout again instead of doubling it
+/// (`net.ipv4.tcp_syn_linear_timeouts`, 4 since Linux 6.5: `tcp_retransmit_timer` doubles
+/// only once `total_rto` exceeds it).
+const TCP_SYN_LINEAR_TIMEOUTS: u8 = 4;
+
+/// The SYN timer after `tries` retransmissions: 1 s for the first SYN and the first four
+/// retransmissions, then doubling up to `TCP_RTO_MAX`.
+fn syn_rto(tries: u8) -> SimTime {
+    match tries.checked_sub(TCP_SYN_LINEAR_TIMEOUTS) {
+        None | Some(0) => TCP_TIMEOUT_INIT,
+        Some(k) => SimTime::from_nanos(TCP_TIMEOUT_INIT.as_nanos() << k.min(7)).min(TCP_RTO_MAX),
+    }
+}
+
+/// A connect gives up when its SYN timer fires this long after the first SYN
+/// (`retransmits_timed_out`: `tcp_model_timeout` of `tcp_syn_retries` doublings of 1 s,
+/// (2^7 - 1) s), not after a count: with the linear start Linux 6.18 sends SYNs at 0, 1, 2,
+/// 3, 4, 5, 7, 11, 19, 35 and 67 s and fails at 131 s (seen on this kernel: 133.3 s, its
+/// timers running late).
+const SYN_TIMEOUT: SimTime = SimTime::from_secs((2 << SYN_RETRIES) - 1);
+
+/// A round trip timed by the timestamp the peer echoes (`tcp_rtt_tsopt_us`), where Karn's
+/// rule forbids timing a segment sent again: in whole milliseconds of the timestamp clock, at
+/// least one. Linux takes it after a SYN or SYN-ACK went again, so a connection whose
+/// handshake lost a packet still has a 200 ms retransmission timeout, not the initial 1 s.
+fn ts_rtt(now: SimTime, c: &TcpConn, ts: Option<(u32, u32)>) -> Option<SimTime> {
+    let (_, ecr) = ts.filter(|(_, ecr)| c.ts_ok && *ecr != 0)?;
+    let mine = ((now.as_nanos() / 1_000_000) as u32).wrapping_add(c.ts_offset);
+    let ms = mine.wrapping_sub(ecr);
+    (ms < 1 << 30).then(|| SimTime::from_millis(u64::from(ms.max(1))))
+}
+
+/// How long after the first SYN the timer armed after `tries` retransmissions fires.
+fn syn_elapsed(tries: u8) -> SimTime {
+    (0..=tries).fold(SimTime::ZERO, |t, k| t + syn_rto(k))
+}
 const TCP_FIN_TIMEOUT: SimTime = SimTime::from_secs(60);
 /// The delayed-ACK timeout (`TCP_ATO_MIN`, HZ/25, include/net/tcp.h) and the answers after
 /// which a connection is interactive (`TCP_PINGPONG_THRESH`, include/net/inet_connection_sock.h).
@@ -299,8 +335,7 @@ impl<U: Userland> Kernel<U> {
             // The handshake gives the first round-trip sample, unless the SYN went again.
             c.rtx.probe = first.then_some((c.iss.wrapping_add(1), now));
         }
-        // RTO starts at 1 s and doubles (tcp_syn_retries = 6).
-        self.schedule(SimTime::from_secs(1 << tries), Event::TcpSyn { ns, key, tries });
+        self.schedule(syn_rto(tries), Event::TcpSyn { ns, key, tries });
         self.tcp_emit(ns, key, &t, &[]);
     }
 
@@ -315,7 +350,7 @@ impl<U: Userland> Kernel<U> {
             return;
         }
         let owner = c.owner;
-        if tries >= SYN_RETRIES {
+        if syn_elapsed(tries) >= SYN_TIMEOUT {
             self.netns_mut(ns).tcp.remove(&key);
             self.app_log(ns, || format!("tcp connect to {}:{}: Connection timed out", key.remote.0, key.remote.1));
             U::tcp_failed(self, ns, owner, key, "Connection timed out");
@@ -842,8 +877,13 @@ impl<U: Userland> Kernel<U> {
             c.peer_mss = seg.mss.unwrap_or(536);
             c.ts_ok = seg.ts.is_some();
             c.sack_ok = seg.sack_perm;
-            if let Some((_, sent)) = c.rtx.probe.take() {
-                c.rtx.sample(now - sent);
+            match c.rtx.probe.take() {
+                Some((_, sent)) => c.rtx.sample(now - sent),
+                None => {
+                    if let Some(rtt) = ts_rtt(now, c, seg.ts) {
+                        c.rtx.sample(rtt);
+                    }
+                }
             }
             self.app_log(ns, || {
                 format!("tcp {}:{} → {}:{}: connected", key.local.0, key.local.1, key.remote.0, key.remote.1)
@@ -890,6 +930,13 @@ impl<U: Userland> Kernel<U> {
                     {
                         c.rtx.probe = None;
                         c.rtx.sample(now - sent);
+                    } else if c.state == TcpState::SynRecv
+                        && c.rtx.srtt.is_none()
+                        && let Some(rtt) = ts_rtt(now, c, seg.ts)
+                    {
+                        // The SYN-ACK went again: its echoed timestamp times it
+                        // (`tcp_synack_rtt_meas`).
+                        c.rtx.sample(rtt);
                     }
                     c.rtx.retries = 0;
                     c.rtx.rto = c.rtx.computed();
@@ -1076,4 +1123,22 @@ pub(crate) fn reset_reply(info: &wire::Ipv4Info, seg: &TcpRepr, len: u32) -> Vec
         tos: 0,
     };
     wire::tcp_frame(&p, &t, &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syns_go_again_each_second_four_times_then_doubling_until_127_s() {
+        // When each SYN left, as Linux 6.18 sent them to a peer that dropped them all.
+        let mut at = vec![0u64];
+        let mut tries = 0;
+        while syn_elapsed(tries) < SYN_TIMEOUT {
+            at.push(syn_elapsed(tries).as_nanos() / 1_000_000_000);
+            tries += 1;
+        }
+        assert_eq!(at, [0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67]);
+        assert_eq!(syn_elapsed(tries), SimTime::from_secs(131), "the connect fails when the last timer fires");
+    }
 }

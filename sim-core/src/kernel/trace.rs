@@ -97,6 +97,8 @@ pub enum Why {
     Macvlan { dev: DevId, what: MacvlanHop },
     /// 802.1Q tag added or removed.
     Vlan { dev: DevId, vid: u16, pushed: bool },
+    /// The device's netem held the frame this long before it left.
+    Netem { dev: DevId, held: SimTime },
     /// What the namespace's own stack did with a packet for it, or why it sent one.
     Local(Local),
     /// Why the frame went no further (`enum skb_drop_reason` in the kernel's terms).
@@ -257,6 +259,12 @@ pub enum DropReason {
     DevDown,
     /// `SKB_DROP_REASON_DEV_READY` on a veth: the peer is down.
     PeerDown,
+    /// netem's `loss`: dropped in the qdisc, before any capture sees it (`SKB_DROP_REASON_QDISC_DROP`).
+    NetemLoss,
+    /// More than netem's `limit` packets were waiting.
+    QdiscOverlimit {
+        limit: u32,
+    },
     BridgeDown,
     /// Shorter than an Ethernet header.
     Runt,
@@ -438,6 +446,7 @@ impl fmt::Display for Shown<'_> {
                 let what = if *pushed { "tag" } else { "untag" };
                 write!(f, "{}: {what} 802.1Q vid {vid}", n(*dev))
             }
+            Why::Netem { dev, held } => write!(f, "{}: netem held it {} before it left", n(*dev), held_for(*held)),
             Why::Local(l) => write!(f, "{l}"),
             Why::Drop(d) => {
                 f.write_str("drop: ")?;
@@ -558,12 +567,25 @@ impl fmt::Display for Local {
     }
 }
 
+/// A short span as a person reads it: `50 ms`, `1.25 ms`, `300 us`.
+fn held_for(t: SimTime) -> String {
+    let ns = t.as_nanos();
+    if ns >= 1_000_000 {
+        let ms = ns as f64 / 1e6;
+        if ms.fract() == 0.0 { format!("{ms:.0} ms") } else { format!("{ms:.3} ms") }
+    } else {
+        format!("{} us", ns / 1000)
+    }
+}
+
 impl DropReason {
     fn write(&self, f: &mut fmt::Formatter<'_>, names: &dyn Names) -> fmt::Result {
         let n = |d: DevId| names.dev_name(d);
         match *self {
             DropReason::DevDown => f.write_str("device is down"),
             DropReason::PeerDown => f.write_str("veth peer is down (NO-CARRIER)"),
+            DropReason::NetemLoss => f.write_str("netem loss: the qdisc dropped it, so no capture sees it leave"),
+            DropReason::QdiscOverlimit { limit } => write!(f, "netem queue full ({limit} packets, its limit)"),
             DropReason::BridgeDown => f.write_str("bridge is down"),
             DropReason::Runt => f.write_str("runt frame"),
             DropReason::NoVlanDevice { vid } => write!(f, "802.1Q vid {vid}: no VLAN device for it on this interface"),

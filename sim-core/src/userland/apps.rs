@@ -525,10 +525,14 @@ impl World {
                 match self.ping_send(ns, dst, ident, seq, &data, pmtudisc) {
                     Ok(()) => {}
                     Err(PingSendError::Unreachable) => {
-                        // iputils' connect() probe fails before the first echo: no statistics.
-                        self.app_log(ns, || format!("ping: connect: Network is unreachable ({dst})"));
+                        // iputils' connect() probe fails before the first echo: no statistics
+                        // (ping4_run); a later echo's sendmsg fails and is counted as an error.
                         if seq == 1 {
+                            self.app_log(ns, || "ping: connect: Network is unreachable".to_string());
                             self.app_finish(app);
+                        } else {
+                            self.app_log(ns, || "ping: sendmsg: Network is unreachable".to_string());
+                            self.ping_error_counted(ns, app);
                         }
                     }
                     Err(PingSendError::TooBig { mtu }) => {

@@ -1,0 +1,301 @@
+//! The commands that change a machine's network while a lab runs, the faults a lab injects:
+//! `ip link set DEV down|up` and `tc qdisc add|replace|change|del dev DEV root netem …`.
+//!
+//! A command is parsed when the file loads (`parse`) and changes the plan of the namespace
+//! it is typed in (`apply`); the run applies the plan's change to the world as it applies a
+//! Docker step's, and the kernel backend does the same with `ip` and `tc` (netem's parts the
+//! kernel here lacks are realised as `netns` says). The errors are iproute2's, in its words
+//! and exit statuses.
+
+use crate::kernel::qdisc::Netem;
+use crate::plan::{DevPlan, Plan, QdiscPlan};
+use crate::tools::ToolError;
+
+/// A command that changes the network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetCmd {
+    /// `ip link set [dev] DEV up|down`.
+    LinkSet { dev: String, up: bool },
+    /// `tc qdisc add|replace|change|del dev DEV root [netem ARGS]`.
+    Qdisc { op: QdiscOp, dev: String, netem: Option<String> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QdiscOp {
+    Add,
+    Replace,
+    Change,
+    Del,
+}
+
+fn fail(message: impl Into<String>, status: u8) -> ToolError {
+    ToolError { message: message.into(), status }
+}
+
+/// Recognises a command that changes the network; `None` for any other command line
+/// (`ip addr`, which only looks, is `tools`').
+pub fn parse(words: &[String]) -> Option<Result<NetCmd, ToolError>> {
+    let prog = words.first()?;
+    let base = prog.rsplit('/').next().unwrap_or(prog);
+    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    match base {
+        "ip" => {
+            let link = matches!(args.first(), Some(&("l" | "li" | "lin" | "link")));
+            let set = matches!(args.get(1), Some(&("set" | "s" | "se")));
+            // `ip link s` is `show` for iproute2 (the first match in its table), not set.
+            if !(link && set && args.get(1) != Some(&"s")) {
+                return None;
+            }
+            Some(ip_link_set(&args[2..]))
+        }
+        // `tc qdisc [show]` only looks: `tools`'.
+        "tc" if !matches!(args.get(1), None | Some(&("show" | "list" | "ls" | "s"))) => Some(tc(&args)),
+        "tc" if args.first().is_some_and(|o| !matches!(*o, "qdisc" | "qd" | "q")) => Some(tc(&args)),
+        _ => None,
+    }
+}
+
+fn ip_link_set(args: &[&str]) -> Result<NetCmd, ToolError> {
+    let mut dev = None;
+    let mut up = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i] {
+            "dev" => {
+                dev = Some(
+                    args.get(i + 1).ok_or_else(|| fail("Command line is not complete. Try option \"help\"", 255))?,
+                );
+                i += 2;
+            }
+            "up" => {
+                up = Some(true);
+                i += 1;
+            }
+            "down" => {
+                up = Some(false);
+                i += 1;
+            }
+            w if dev.is_none() && !w.starts_with('-') => {
+                dev = Some(&args[i]);
+                i += 1;
+            }
+            w => {
+                return Err(fail(
+                    format!("netsim: `ip link set … {w}`: the simulator sets a device up or down, nothing else"),
+                    1,
+                ));
+            }
+        }
+    }
+    let dev = dev.ok_or_else(|| fail("Not enough information: \"dev\" argument is required.", 255))?;
+    let up = up.ok_or_else(|| fail("netsim: `ip link set DEV` needs `up` or `down` here", 1))?;
+    Ok(NetCmd::LinkSet { dev: dev.to_string(), up })
+}
+
+fn tc(args: &[&str]) -> Result<NetCmd, ToolError> {
+    let unmodelled = |what: &str| {
+        fail(
+            format!("netsim: `tc {what}`: the simulator models `tc qdisc add|replace|change|del dev DEV root netem …`"),
+            1,
+        )
+    };
+    let Some((obj, rest)) = args.split_first() else {
+        return Err(fail("Usage: tc [ OPTIONS ] OBJECT { COMMAND | help }", 255));
+    };
+    if !matches!(*obj, "qdisc" | "qd" | "q") {
+        return Err(unmodelled(&args.join(" ")));
+    }
+    let Some((verb, rest)) = rest.split_first() else { return Err(unmodelled(&args.join(" "))) };
+    let op = match *verb {
+        "add" | "a" => QdiscOp::Add,
+        "replace" | "r" => QdiscOp::Replace,
+        "change" | "c" => QdiscOp::Change,
+        "delete" | "del" | "d" => QdiscOp::Del,
+        _ => return Err(unmodelled(&args.join(" "))),
+    };
+    let mut dev = None;
+    let mut root = false;
+    let mut i = 0;
+    while i < rest.len() {
+        match rest[i] {
+            "dev" => {
+                dev = Some(
+                    rest.get(i + 1).ok_or_else(|| fail("Command line is not complete. Try option \"help\"", 255))?,
+                );
+                i += 2;
+            }
+            "root" => {
+                root = true;
+                i += 1;
+            }
+            "netem" => break,
+            w => {
+                return Err(fail(
+                    format!(
+                        "netsim: `tc qdisc … {w}`: only a root netem qdisc is modelled (`tc qdisc add dev DEV root netem …`)"
+                    ),
+                    1,
+                ));
+            }
+        }
+    }
+    let dev = dev.ok_or_else(|| fail("Cannot find device \"\"", 1))?;
+    if !root {
+        return Err(fail("netsim: `tc qdisc` without `root`: only a device's root qdisc is modelled", 1));
+    }
+    let netem = match rest.get(i) {
+        Some(_) => {
+            let words = &rest[i + 1..];
+            Netem::parse(words).map_err(|m| fail(m, 1))?;
+            Some(words.join(" "))
+        }
+        None if op == QdiscOp::Del => None,
+        None => return Err(fail("netsim: `tc qdisc` needs a kind here: `netem …`", 1)),
+    };
+    Ok(NetCmd::Qdisc { op, dev: dev.to_string(), netem })
+}
+
+/// Whether namespace `ns` of `plan` has a device `dev` (its loopback included).
+fn has_dev(plan: &Plan, ns: &str, dev: &str) -> bool {
+    dev == "lo"
+        || plan.links.iter().any(|l| {
+            (l.ns() == ns && l.name() == dev)
+                || matches!(l, crate::plan::Link::Veth { peer, peer_ns, .. } if peer_ns == ns && peer == dev)
+        })
+}
+
+/// Applies `cmd`, typed in namespace `ns`, to `own` (the part of the plan the lab owns, not
+/// a daemon); `now` is the whole plan as the machine has it, to find devices in. Returns
+/// what the command prints; an error leaves `own` as it was.
+pub fn apply(cmd: &NetCmd, ns: &str, now: &Plan, own: &mut Plan) -> Result<String, ToolError> {
+    let dev = match cmd {
+        NetCmd::LinkSet { dev, .. } | NetCmd::Qdisc { dev, .. } => dev,
+    };
+    if !has_dev(now, ns, dev) {
+        return Err(fail(format!("Cannot find device \"{dev}\""), 1));
+    }
+    let here = |x: &DevPlan| x.ns == ns && x.dev == *dev;
+    match cmd {
+        NetCmd::LinkSet { up: true, .. } => own.down.retain(|x| !here(x)),
+        NetCmd::LinkSet { up: false, .. } => {
+            if !own.down.iter().any(here) {
+                own.down.push(DevPlan { ns: ns.to_string(), dev: dev.clone() });
+                // What the kernel takes away with the device and does not give back when it
+                // comes up again: routes through it added by hand, and its neighbours.
+                let subnets: Vec<crate::plan::Ipv4Net> =
+                    now.addresses.iter().filter(|a| a.ns == ns && a.dev == *dev).map(|a| a.addr).collect();
+                own.routes.retain(|r| {
+                    let through = match (&r.dev, r.via) {
+                        (Some(d), _) => d == dev,
+                        (None, Some(gw)) => subnets.iter().any(|s| s.contains(gw)),
+                        (None, None) => false,
+                    };
+                    !(r.ns == ns && through)
+                });
+                own.neighbours.retain(|n| !(n.ns == ns && n.dev == *dev));
+            }
+        }
+        NetCmd::Qdisc { op, netem, .. } => {
+            let at = own.qdiscs.iter().position(|q| q.ns == ns && q.dev == *dev);
+            let new = || QdiscPlan { ns: ns.to_string(), dev: dev.clone(), netem: netem.clone().unwrap_or_default() };
+            match (op, at) {
+                (QdiscOp::Add, Some(_)) => return Err(fail("Error: Exclusivity flag on, cannot modify.", 2)),
+                (QdiscOp::Add | QdiscOp::Replace, None) => own.qdiscs.push(new()),
+                (QdiscOp::Replace | QdiscOp::Change, Some(i)) => own.qdiscs[i] = new(),
+                (QdiscOp::Change, None) => {
+                    return Err(fail("Error: Qdisc not found. To create specify NLM_F_CREATE flag.", 2));
+                }
+                (QdiscOp::Del, Some(i)) => {
+                    own.qdiscs.remove(i);
+                }
+                (QdiscOp::Del, None) => return Err(fail("Error: Cannot delete qdisc with handle of zero.", 2)),
+            }
+        }
+    }
+    Ok(String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    fn lab() -> Plan {
+        let text = r#"(
+            namespaces: [(name: "a"), (name: "b")],
+            links: [Veth(name: "eth0", ns: "a", peer: "eth0", peer_ns: "b")],
+            addresses: [(ns: "a", dev: "eth0", addr: "10.0.0.1/24")],
+            routes: [(ns: "a", dst: "10.9.0.0/16", via: Some("10.0.0.2")), (ns: "a", dst: "default", dev: Some("eth0"))],
+            neighbours: [(ns: "a", dev: "eth0", ip: "10.0.0.2", lladdr: "02:00:00:00:00:02")],
+        )"#;
+        ron::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn reads_what_students_type() {
+        let p = |s: &str| parse(&words(s));
+        assert_eq!(p("ip link set eth0 down"), Some(Ok(NetCmd::LinkSet { dev: "eth0".into(), up: false })));
+        assert_eq!(p("ip l set dev eth0 up"), Some(Ok(NetCmd::LinkSet { dev: "eth0".into(), up: true })));
+        assert_eq!(p("ip link show"), None, "looking is tools'");
+        assert_eq!(p("ip link s eth0"), None, "`s` is show");
+        assert_eq!(
+            p("tc qdisc add dev eth1 root netem delay 50ms loss 20%"),
+            Some(Ok(NetCmd::Qdisc { op: QdiscOp::Add, dev: "eth1".into(), netem: Some("delay 50ms loss 20%".into()) }))
+        );
+        assert_eq!(
+            p("tc qdisc del dev eth1 root"),
+            Some(Ok(NetCmd::Qdisc { op: QdiscOp::Del, dev: "eth1".into(), netem: None }))
+        );
+        let e = p("tc qdisc add dev eth1 root tbf rate 1mbit").unwrap().unwrap_err();
+        assert!(e.message.starts_with("netsim:"), "{e:?}");
+        let e = p("tc qdisc add dev eth1 root netem dleay 5ms").unwrap().unwrap_err();
+        assert!(e.message.starts_with("What is \"dleay\"?"), "{e:?}");
+        assert_eq!(p("ip link set eth0").unwrap().unwrap_err().status, 1);
+    }
+
+    #[test]
+    fn down_takes_routes_and_neighbours_through_the_device_for_good() {
+        let now = lab();
+        let mut own = lab();
+        let down = NetCmd::LinkSet { dev: "eth0".into(), up: false };
+        apply(&down, "a", &now, &mut own).unwrap();
+        assert_eq!(own.down, vec![DevPlan { ns: "a".into(), dev: "eth0".into() }]);
+        assert!(own.routes.is_empty(), "both routes went through eth0: {:?}", own.routes);
+        assert!(own.neighbours.is_empty());
+        apply(&NetCmd::LinkSet { dev: "eth0".into(), up: true }, "a", &now, &mut own).unwrap();
+        assert!(own.down.is_empty());
+        assert!(own.routes.is_empty(), "routes added by hand do not come back");
+        let e = apply(&NetCmd::LinkSet { dev: "eth9".into(), up: false }, "a", &now, &mut own).unwrap_err();
+        assert_eq!((e.message.as_str(), e.status), ("Cannot find device \"eth9\"", 1));
+        // The peer end lives in b under its own name.
+        apply(&down, "b", &now, &mut own).unwrap();
+    }
+
+    #[test]
+    fn qdisc_verbs_fail_as_tc_does() {
+        let now = lab();
+        let mut own = lab();
+        let q = |op, netem: Option<&str>| NetCmd::Qdisc { op, dev: "eth0".into(), netem: netem.map(String::from) };
+        let err = |r: Result<String, ToolError>| r.unwrap_err().message;
+        assert_eq!(
+            err(apply(&q(QdiscOp::Change, Some("loss 1%")), "a", &now, &mut own)),
+            "Error: Qdisc not found. To create specify NLM_F_CREATE flag."
+        );
+        assert_eq!(
+            err(apply(&q(QdiscOp::Del, None), "a", &now, &mut own)),
+            "Error: Cannot delete qdisc with handle of zero."
+        );
+        apply(&q(QdiscOp::Add, Some("loss 1%")), "a", &now, &mut own).unwrap();
+        assert_eq!(
+            err(apply(&q(QdiscOp::Add, Some("loss 2%")), "a", &now, &mut own)),
+            "Error: Exclusivity flag on, cannot modify."
+        );
+        apply(&q(QdiscOp::Change, Some("delay 10ms")), "a", &now, &mut own).unwrap();
+        assert_eq!(own.qdiscs[0].netem, "delay 10ms");
+        apply(&q(QdiscOp::Del, None), "a", &now, &mut own).unwrap();
+        assert!(own.qdiscs.is_empty());
+    }
+}
