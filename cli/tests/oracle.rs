@@ -99,6 +99,16 @@ fn scenarios_one_engine_cannot_host_say_why() {
     assert!(t.contains("has 2 Docker hosts (node1, node2)"), "{t}");
     let out = netsim(&["oracle", s(&root().join("scenarios/docker/macvlan-8021q.ron")), "--against", "/nonexistent"]);
     assert!(text(&out).contains("802.1Q"), "{}", text(&out));
+    // A fault typed on the Docker host would be typed on this machine.
+    let out = netsim(&["oracle", s(&root().join("scenarios/docker/faults.ron")), "--against", "/nonexistent"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains(
+            "`tc qdisc add dev eth0 root netem delay 100ms` on host1 would change this machine's own network"
+        ),
+        "{}",
+        text(&out)
+    );
 }
 
 fn engine_present() -> bool {

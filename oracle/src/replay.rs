@@ -70,6 +70,18 @@ pub fn hostable(loaded: &Loaded) -> Result<String, Error> {
             loaded.file, s.run
         )));
     }
+    // A fault on the Docker host would be typed into this machine's own network: its eth0,
+    // not a lab's.
+    let fault = |run: &str| {
+        let words: Vec<String> = run.split_whitespace().map(str::to_string).collect();
+        sim_core::netconf::parse(&words).is_some()
+    };
+    if let Some(s) = sc.steps.iter().find(|s| fault(&s.run)) {
+        return Err(Error::NotHostable(format!(
+            "{}: `{}` on {} would change this machine's own network; the oracle does not replay faults",
+            loaded.file, s.run, s.on
+        )));
+    }
     if !sc.plan.links.is_empty() {
         return Err(Error::NotHostable(format!(
             "{} adds devices by hand ({}); the oracle only builds what Docker builds",
