@@ -180,9 +180,12 @@ pub struct Director {
     base: Plan,
     /// `base` by namespace, for compiling a part of the plan.
     base_shards: PlanShards,
-    /// Namespaces whose part of `base` a command changed since the last delta
-    /// (`ip link set`, `tc qdisc`).
+    /// Namespaces whose part of `base` (or of `typed_rules`) a command changed since the last
+    /// delta (`ip link set`, `tc qdisc`, `iptables`).
     base_touched: Set<String>,
+    /// iptables commands typed in steps: they run after the daemons' rules, as commands typed
+    /// once dockerd has made its chains (`iptables -I DOCKER-USER …`).
+    typed_rules: Vec<crate::plan::IptablesPlan>,
     /// The plan the world realises now, by namespace, unless `plan_stale` (then `compile()`
     /// gives it).
     plan: PlanShards,
@@ -297,6 +300,7 @@ impl Director {
             hosts: hosts.to_vec(),
             plain,
             base_touched: Set::default(),
+            typed_rules: Vec::new(),
             engines,
             steps: steps.to_vec(),
             scripted: steps.len(),
@@ -336,6 +340,7 @@ impl Director {
                 s.plan(host, e, &mut p);
             }
         }
+        p.iptables.extend(self.typed_rules.iter().cloned());
         p
     }
 
@@ -382,6 +387,7 @@ impl Director {
                     e.plan_part(&mut part, Some(&touched));
                 }
             }
+            part.iptables.extend(self.typed_rules.iter().filter(|r| touched.contains(&r.ns)).cloned());
             self.plan.diff_part(&names, part)
         };
         #[cfg(debug_assertions)]
@@ -872,7 +878,7 @@ impl Director {
     /// its plan, applied with the step's delta.
     fn netconf(&mut self, ns: &str, cmd: &crate::netconf::NetCmd) -> Result<String, crate::tools::ToolError> {
         let now = self.compile();
-        let out = crate::netconf::apply(cmd, ns, &now, &mut self.base)?;
+        let out = crate::netconf::apply(cmd, ns, &now, &mut self.base, &mut self.typed_rules)?;
         self.base_shards = PlanShards::new(&self.base);
         self.base_touched.insert(ns.to_string());
         Ok(out)
@@ -1118,6 +1124,9 @@ impl Director {
             let cmd = cmd.map_err(|t| EngineError(t.message))?;
             return Err(EngineError(match cmd {
                 crate::netconf::NetCmd::LinkSet { .. } => "RTNETLINK answers: Operation not permitted".into(),
+                crate::netconf::NetCmd::Iptables { .. } => {
+                    "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)".into()
+                }
                 crate::netconf::NetCmd::Qdisc { .. } => {
                     "RTNETLINK answers: Operation not permitted\nWe have an error talking to the kernel".into()
                 }

@@ -8,7 +8,7 @@
 //! and exit statuses.
 
 use crate::kernel::qdisc::Netem;
-use crate::plan::{DevPlan, Plan, QdiscPlan};
+use crate::plan::{DevPlan, IptablesPlan, Plan, QdiscPlan};
 use crate::tools::ToolError;
 
 /// A command that changes the network.
@@ -18,7 +18,32 @@ pub enum NetCmd {
     LinkSet { dev: String, up: bool },
     /// `tc qdisc add|replace|change|del dev DEV root [netem ARGS]`.
     Qdisc { op: QdiscOp, dev: String, netem: Option<String> },
+    /// `iptables [-t TABLE] -A|-I|-D|-R|-N|-X|-F|-Z|-P …`: `rule` is the command after the
+    /// table, as a plan's iptables line holds it.
+    Iptables { table: String, rule: String },
 }
+
+/// iptables' commands that change a table; `-S`, `-L` only look (`tools`).
+const IPTABLES_CHANGES: [&str; 18] = [
+    "-A",
+    "--append",
+    "-I",
+    "--insert",
+    "-D",
+    "--delete",
+    "-R",
+    "--replace",
+    "-N",
+    "--new-chain",
+    "-X",
+    "--delete-chain",
+    "-F",
+    "--flush",
+    "-Z",
+    "--zero",
+    "-P",
+    "--policy",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QdiscOp {
@@ -48,6 +73,7 @@ pub fn parse(words: &[String]) -> Option<Result<NetCmd, ToolError>> {
             }
             Some(ip_link_set(&args[2..]))
         }
+        "iptables" if args.iter().any(|a| IPTABLES_CHANGES.contains(a)) => Some(iptables(&args)),
         // `tc qdisc [show]` only looks: `tools`'.
         "tc" if !matches!(args.get(1), None | Some(&("show" | "list" | "ls" | "s"))) => Some(tc(&args)),
         "tc" if args.first().is_some_and(|o| !matches!(*o, "qdisc" | "qd" | "q")) => Some(tc(&args)),
@@ -90,6 +116,39 @@ fn ip_link_set(args: &[&str]) -> Result<NetCmd, ToolError> {
     let dev = dev.ok_or_else(|| fail("Not enough information: \"dev\" argument is required.", 255))?;
     let up = up.ok_or_else(|| fail("netsim: `ip link set DEV` needs `up` or `down` here", 1))?;
     Ok(NetCmd::LinkSet { dev: dev.to_string(), up })
+}
+
+/// `iptables [-w] [-t TABLE] COMMAND …`: the table apart, the rest as written.
+fn iptables(args: &[&str]) -> Result<NetCmd, ToolError> {
+    let mut table = "filter".to_string();
+    let mut rest: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i] {
+            "-w" | "--wait" => {}
+            "-t" | "--table" => {
+                let name = args
+                    .get(i + 1)
+                    .ok_or_else(|| fail("iptables v1.8.9 (nf_tables): option \"-t\" requires an argument", 2))?;
+                if crate::kernel::netfilter::Table::from_name(name).is_none() {
+                    return Err(fail(
+                        format!(
+                            "iptables v1.8.9 (nf_tables): table '{name}' does not exist\nPerhaps iptables or your kernel needs to be upgraded."
+                        ),
+                        3,
+                    ));
+                }
+                table = name.to_string();
+                i += 1;
+            }
+            w => rest.push(w),
+        }
+        i += 1;
+    }
+    // Words with spaces (a comment) go back in quotes, as a plan's line writes them.
+    let rule: Vec<String> =
+        rest.iter().map(|w| if w.contains(char::is_whitespace) { format!("\"{w}\"") } else { w.to_string() }).collect();
+    Ok(NetCmd::Iptables { table, rule: rule.join(" ") })
 }
 
 fn tc(args: &[&str]) -> Result<NetCmd, ToolError> {
@@ -165,11 +224,24 @@ fn has_dev(plan: &Plan, ns: &str, dev: &str) -> bool {
 }
 
 /// Applies `cmd`, typed in namespace `ns`, to `own` (the part of the plan the lab owns, not
-/// a daemon); `now` is the whole plan as the machine has it, to find devices in. Returns
-/// what the command prints; an error leaves `own` as it was.
-pub fn apply(cmd: &NetCmd, ns: &str, now: &Plan, own: &mut Plan) -> Result<String, ToolError> {
+/// a daemon) or, for iptables, to `typed` (rules typed in steps, which run after the daemons'
+/// own, as commands typed after dockerd set up its chains); `now` is the whole plan as the
+/// machine has it, to find devices and rules in. Returns what the command prints; an error
+/// changes nothing.
+pub fn apply(
+    cmd: &NetCmd,
+    ns: &str,
+    now: &Plan,
+    own: &mut Plan,
+    typed: &mut Vec<IptablesPlan>,
+) -> Result<String, ToolError> {
     let dev = match cmd {
         NetCmd::LinkSet { dev, .. } | NetCmd::Qdisc { dev, .. } => dev,
+        NetCmd::Iptables { table, rule } => {
+            iptables_check(now, ns, table, rule)?;
+            typed.push(IptablesPlan { ns: ns.to_string(), table: table.clone(), rule: rule.clone() });
+            return Ok(String::new());
+        }
     };
     if !has_dev(now, ns, dev) {
         return Err(fail(format!("Cannot find device \"{dev}\""), 1));
@@ -195,6 +267,7 @@ pub fn apply(cmd: &NetCmd, ns: &str, now: &Plan, own: &mut Plan) -> Result<Strin
                 own.neighbours.retain(|n| !(n.ns == ns && n.dev == *dev));
             }
         }
+        NetCmd::Iptables { .. } => {}
         NetCmd::Qdisc { op, netem, .. } => {
             let at = own.qdiscs.iter().position(|q| q.ns == ns && q.dev == *dev);
             let new = || QdiscPlan { ns: ns.to_string(), dev: dev.clone(), netem: netem.clone().unwrap_or_default() };
@@ -213,6 +286,48 @@ pub fn apply(cmd: &NetCmd, ns: &str, now: &Plan, own: &mut Plan) -> Result<Strin
         }
     }
     Ok(String::new())
+}
+
+/// Whether `rule` runs in `ns`'s tables as `now` has them: iptables' own error if not.
+fn iptables_check(now: &Plan, ns: &str, table: &str, rule: &str) -> Result<(), ToolError> {
+    use crate::kernel::netfilter::{Netfilter, Table};
+    let mut nf = Netfilter::new();
+    for l in now.iptables.iter().filter(|l| l.ns == ns) {
+        if let Some(t) = Table::from_name(&l.table) {
+            let _ = nf.exec(t, &l.rule);
+        }
+    }
+    let t = Table::from_name(table).unwrap_or(Table::Filter);
+    nf.exec(t, rule).map_err(|e| iptables_error(&e.message))
+}
+
+/// What iptables 1.8.9 (nf_tables) prints for a command the tables refuse, and its exit
+/// status: 1 for what the kernel refused, 2 for a bad command line (seen on this machine).
+fn iptables_error(m: &str) -> ToolError {
+    let kernel = |t: &str| fail(format!("iptables: {t}"), 1);
+    if m.starts_with("bad rule") {
+        kernel("Bad rule (does a matching rule exist in that chain?).")
+    } else if m.starts_with("chain `") && m.contains("does not exist") {
+        kernel("No chain/target/match by that name.")
+    } else if m.contains("already exists") {
+        kernel("Chain already exists.")
+    } else if m.contains("is not empty") {
+        kernel("Directory not empty.")
+    } else if m.contains("index of") {
+        kernel("Index of deletion too big.")
+    } else if let Some(target) = m.strip_prefix("unknown target or chain `").and_then(|r| r.split('`').next()) {
+        fail(
+            format!(
+                "iptables v1.8.9 (nf_tables): Chain '{target}' does not exist\nTry `iptables -h' or 'iptables --help' for more information."
+            ),
+            2,
+        )
+    } else {
+        fail(
+            format!("iptables v1.8.9 (nf_tables): {m}\nTry `iptables -h' or 'iptables --help' for more information."),
+            2,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -261,17 +376,45 @@ mod tests {
         let now = lab();
         let mut own = lab();
         let down = NetCmd::LinkSet { dev: "eth0".into(), up: false };
-        apply(&down, "a", &now, &mut own).unwrap();
+        apply(&down, "a", &now, &mut own, &mut Vec::new()).unwrap();
         assert_eq!(own.down, vec![DevPlan { ns: "a".into(), dev: "eth0".into() }]);
         assert!(own.routes.is_empty(), "both routes went through eth0: {:?}", own.routes);
         assert!(own.neighbours.is_empty());
-        apply(&NetCmd::LinkSet { dev: "eth0".into(), up: true }, "a", &now, &mut own).unwrap();
+        apply(&NetCmd::LinkSet { dev: "eth0".into(), up: true }, "a", &now, &mut own, &mut Vec::new()).unwrap();
         assert!(own.down.is_empty());
         assert!(own.routes.is_empty(), "routes added by hand do not come back");
-        let e = apply(&NetCmd::LinkSet { dev: "eth9".into(), up: false }, "a", &now, &mut own).unwrap_err();
+        let e = apply(&NetCmd::LinkSet { dev: "eth9".into(), up: false }, "a", &now, &mut own, &mut Vec::new())
+            .unwrap_err();
         assert_eq!((e.message.as_str(), e.status), ("Cannot find device \"eth9\"", 1));
         // The peer end lives in b under its own name.
-        apply(&down, "b", &now, &mut own).unwrap();
+        apply(&down, "b", &now, &mut own, &mut Vec::new()).unwrap();
+    }
+
+    #[test]
+    fn iptables_commands_change_the_typed_rules_and_fail_in_iptables_words() {
+        let now = lab();
+        let mut own = lab();
+        let mut typed = Vec::new();
+        let cmd = |s: &str| parse(&words(s)).expect("a change").expect("parses");
+        assert_eq!(parse(&words("iptables -S FORWARD")), None, "looking is tools'");
+        let drop = cmd("iptables -w -t filter -A FORWARD -s 10.0.0.9 -j DROP");
+        assert_eq!(drop, NetCmd::Iptables { table: "filter".into(), rule: "-A FORWARD -s 10.0.0.9 -j DROP".into() });
+        apply(&drop, "a", &now, &mut own, &mut typed).unwrap();
+        assert_eq!(typed.len(), 1);
+        // Seen with iptables 1.8.9 (nf_tables) in a fresh namespace: text and exit status.
+        let mut e = |s: &str| apply(&cmd(s), "a", &now, &mut own, &mut Vec::new()).unwrap_err();
+        let bad = e("iptables -D FORWARD -s 1.2.3.4 -j DROP");
+        assert_eq!(
+            (bad.message.as_str(), bad.status),
+            ("iptables: Bad rule (does a matching rule exist in that chain?).", 1)
+        );
+        let nochain = e("iptables -A NOPE -j DROP");
+        assert_eq!((nochain.message.as_str(), nochain.status), ("iptables: No chain/target/match by that name.", 1));
+        let target = e("iptables -A FORWARD -j NOPE");
+        assert_eq!(target.status, 2);
+        assert!(target.message.starts_with("iptables v1.8.9 (nf_tables): Chain 'NOPE' does not exist\n"), "{target:?}");
+        let t = parse(&words("iptables -t bogus -A X")).unwrap().unwrap_err();
+        assert_eq!(t.status, 3);
     }
 
     #[test]
@@ -281,21 +424,21 @@ mod tests {
         let q = |op, netem: Option<&str>| NetCmd::Qdisc { op, dev: "eth0".into(), netem: netem.map(String::from) };
         let err = |r: Result<String, ToolError>| r.unwrap_err().message;
         assert_eq!(
-            err(apply(&q(QdiscOp::Change, Some("loss 1%")), "a", &now, &mut own)),
+            err(apply(&q(QdiscOp::Change, Some("loss 1%")), "a", &now, &mut own, &mut Vec::new())),
             "Error: Qdisc not found. To create specify NLM_F_CREATE flag."
         );
         assert_eq!(
-            err(apply(&q(QdiscOp::Del, None), "a", &now, &mut own)),
+            err(apply(&q(QdiscOp::Del, None), "a", &now, &mut own, &mut Vec::new())),
             "Error: Cannot delete qdisc with handle of zero."
         );
-        apply(&q(QdiscOp::Add, Some("loss 1%")), "a", &now, &mut own).unwrap();
+        apply(&q(QdiscOp::Add, Some("loss 1%")), "a", &now, &mut own, &mut Vec::new()).unwrap();
         assert_eq!(
-            err(apply(&q(QdiscOp::Add, Some("loss 2%")), "a", &now, &mut own)),
+            err(apply(&q(QdiscOp::Add, Some("loss 2%")), "a", &now, &mut own, &mut Vec::new())),
             "Error: Exclusivity flag on, cannot modify."
         );
-        apply(&q(QdiscOp::Change, Some("delay 10ms")), "a", &now, &mut own).unwrap();
+        apply(&q(QdiscOp::Change, Some("delay 10ms")), "a", &now, &mut own, &mut Vec::new()).unwrap();
         assert_eq!(own.qdiscs[0].netem, "delay 10ms");
-        apply(&q(QdiscOp::Del, None), "a", &now, &mut own).unwrap();
+        apply(&q(QdiscOp::Del, None), "a", &now, &mut own, &mut Vec::new()).unwrap();
         assert!(own.qdiscs.is_empty());
     }
 }
