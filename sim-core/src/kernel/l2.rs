@@ -103,6 +103,8 @@ impl<U: Userland> Kernel<U> {
                 let limit = q.netem.limit;
                 self.drop_frame(dev, &frame, DropReason::QdiscOverlimit { limit })
             }
+            // Nothing to wait for (loss alone): it leaves now, as netem dequeues it at once.
+            Verdict::At(at) if at <= now => self.dev_hard_start_xmit(dev, frame),
             Verdict::At(at) => {
                 let meta = match self.dev(dev).kind {
                     DevKind::Loopback => self.lo_meta.take(),
