@@ -293,6 +293,11 @@ pub fn in_flight(session: &Session) -> Vec<InFlight> {
         .collect()
 }
 
+/// A device set down, and the links it ends.
+const DOWN: Color32 = Color32::from_rgb(140, 60, 60);
+/// The mark of a device with a netem qdisc.
+const NETEM: Color32 = Color32::from_rgb(235, 235, 235);
+
 fn link_stroke(kind: LinkKind, zoom: f32) -> Stroke {
     match kind {
         LinkKind::Veth => Stroke::new(2.0 * zoom, Color32::from_rgb(150, 150, 160)),
@@ -372,7 +377,12 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
         let (Some(ra), Some(rb)) = (lay.devs.get(&a), lay.devs.get(&b)) else { continue };
         let (pa, pb) = (tf(ra.center()), tf(rb.center()));
         let stroke = link_stroke(kind, z);
-        if kind == LinkKind::Vxlan {
+        // A link with an end set down (`ip link set DEV down`) carries nothing: drawn dim
+        // and broken, in the colour of a down device.
+        if !w.dev(a).up || !w.dev(b).up {
+            let down = Stroke::new(stroke.width, DOWN);
+            painter.extend(egui::Shape::dashed_line(&[pa, pb], down, 3.0 * z, 5.0 * z));
+        } else if kind == LinkKind::Vxlan {
             painter.extend(egui::Shape::dashed_line(&[pa, pb], stroke, 8.0 * z, 5.0 * z));
         } else {
             painter.line_segment([pa, pb], stroke);
@@ -384,6 +394,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
         let path = w.dev_path(d);
         let selected = view.device.as_deref() == Some(path.as_str());
         let fill = match dev.kind {
+            _ if !dev.up => DOWN,
             DevKind::Bridge(_) => Color32::from_rgb(70, 110, 70),
             DevKind::Vxlan(_) => Color32::from_rgb(100, 70, 140),
             DevKind::Macvlan { .. } | DevKind::Vlan { .. } => Color32::from_rgb(120, 100, 50),
@@ -394,6 +405,10 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
             painter.rect_stroke(sr, 3.0 * z, Stroke::new(2.0, Color32::YELLOW), egui::StrokeKind::Outside);
         }
         painter.text(sr.center(), egui::Align2::CENTER_CENTER, &dev.name, mono(10.0), Color32::WHITE);
+        // netem on its egress: a mark on the device's corner, named on hover in the tables.
+        if dev.qdisc.is_some() {
+            painter.circle_filled(sr.right_top(), 4.0 * z.max(0.5), NETEM);
+        }
         if pointer.is_some_and(|p| sr.contains(p)) {
             clicked_dev = Some(path);
         }
@@ -456,6 +471,8 @@ fn legend(painter: &egui::Painter, area: Rect, text: Color32) {
         ("HTTP", protocol_color(["HTTP"].into_iter())),
         ("MySQL", protocol_color(["MySQL"].into_iter())),
         ("VXLAN ring", VXLAN_RING),
+        ("link down", DOWN),
+        ("netem", NETEM),
     ];
     let mut p = pos2(area.min.x + 8.0, area.max.y - 16.0);
     for (name, c) in items {
