@@ -40,7 +40,10 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         Traffic::Http { port, mysql, .. } => http_server(*port, mysql.as_ref(), &r, out),
         Traffic::MysqlServer { port, password, .. } => mysql_server(*port, password, out),
         Traffic::Curl { url, data, wget: Some(o), .. } => wget(&r, url, data.as_deref(), o, out),
-        Traffic::Curl { url, data, method, .. } => curl(&r, url, data.as_deref(), method.as_deref(), out),
+        Traffic::Curl { url, data, method, max_time, .. } => {
+            let max = max_time.map(|m| Duration::from_nanos(m.as_nanos()));
+            curl(&r, url, data.as_deref(), method.as_deref(), max, out)
+        }
         Traffic::Mysql { host, port, user, password, database, queries, .. } => {
             mysql_client(&r, host, *port, user, password, database.as_deref(), queries, out)
         }
@@ -431,24 +434,44 @@ fn connect_error(e: &io::Error) -> &'static str {
 }
 
 /// `curl [-d DATA] URL`.
-fn curl(r: &Resolver, url: &str, data: Option<&str>, method: Option<&str>, out: &mut dyn Write) -> io::Result<()> {
+fn curl(
+    r: &Resolver,
+    url: &str,
+    data: Option<&str>,
+    method: Option<&str>,
+    max: Option<Duration>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let (host, port, path) = split_url(url);
+    let start = Instant::now();
     let ip = match r.resolve(host) {
         Ok(ip) => ip,
         Err(_) => return writeln!(out, "curl: (6) Could not resolve host: {host}"),
     };
     let method = method.unwrap_or(if data.is_some() { "POST" } else { "GET" });
-    let mut s = match TcpStream::connect_timeout(&SocketAddr::from((ip, port)), IO_TIMEOUT) {
+    // `--max-time` bounds the whole operation, as the simulator's curl does.
+    let left = |io: Duration| max.map_or(io, |m| m.saturating_sub(start.elapsed()).max(Duration::from_millis(1)));
+    let timed_out = |e: &io::Error| matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock);
+    let ms = max.map_or(0, |m| m.as_millis());
+    let mut s = match TcpStream::connect_timeout(&SocketAddr::from((ip, port)), left(IO_TIMEOUT)) {
         Ok(s) => s,
+        Err(e) if max.is_some() && timed_out(&e) => {
+            return writeln!(out, "curl: (28) Connection timed out after {ms} milliseconds");
+        }
         Err(e) => {
             // CURLE_OPERATION_TIMEDOUT for a timeout, CURLE_COULDNT_CONNECT for the rest.
-            let code = if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) { 28 } else { 7 };
+            let code = if timed_out(&e) { 28 } else { 7 };
             return writeln!(out, "curl: ({code}) Failed to connect to {ip} port {port}: {}", connect_error(&e));
         }
     };
-    let resp = match exchange(&mut s, &http::curl_request(method, host, port, &path, data).to_bytes())? {
-        Ok(resp) => resp,
-        Err(e) => return writeln!(out, "curl: (8) Weird server reply: {e}"),
+    let request = http::curl_request(method, host, port, &path, data).to_bytes();
+    let resp = match exchange(&mut s, &request, left(IO_TIMEOUT)) {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(e)) => return writeln!(out, "curl: (8) Weird server reply: {e}"),
+        Err(e) if max.is_some() && timed_out(&e) => {
+            return writeln!(out, "curl: (28) Operation timed out after {ms} milliseconds with 0 bytes received");
+        }
+        Err(e) => return Err(e),
     };
     match resp {
         Some(resp) => {
@@ -474,8 +497,12 @@ fn split_url(url: &str) -> (&str, u16, String) {
 
 /// Sends an HTTP request and reads the response: `Err` with the parser's words for a reply
 /// that is not HTTP, `Ok(None)` when the server closed without one. Closes the connection.
-fn exchange(s: &mut TcpStream, request: &[u8]) -> io::Result<Result<Option<http::Response>, String>> {
-    s.set_read_timeout(Some(IO_TIMEOUT))?;
+fn exchange(
+    s: &mut TcpStream,
+    request: &[u8],
+    timeout: Duration,
+) -> io::Result<Result<Option<http::Response>, String>> {
+    s.set_read_timeout(Some(timeout))?;
     s.write_all(request)?;
     let mut p = http::ResponseParser::new();
     let mut buf = [0u8; 65536];
@@ -506,7 +533,7 @@ fn wget(r: &Resolver, url: &str, data: Option<&str>, o: &wget::WgetOpts, out: &m
         Ok(s) => s,
         Err(e) => return writeln!(out, "{}", wget::cant_connect(ip, connect_error(&e))),
     };
-    match exchange(&mut s, &wget::request(o, &path, data))?.ok().flatten() {
+    match exchange(&mut s, &wget::request(o, &path, data), IO_TIMEOUT)?.ok().flatten() {
         Some(resp) => {
             // Each program is an agent of its own and writes no file: none is there before it
             // (the simulator remembers a container's downloads; the kernel backend does not).

@@ -1297,28 +1297,26 @@ fn apply_iptables(file: &File, kname: &str, lines: &[(&str, &str)]) -> Result<()
                     input.push_str(&format!("*{t}\nCOMMIT\n"));
                 }
             }
-            let mut child = command_in(file, "iptables-restore")
-                .arg("-w")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .map_err(|e| kerr(format!("cannot run iptables-restore in {kname}"), e))?;
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(input.as_bytes())
-                .map_err(|e| kerr("iptables-restore stdin", e))?;
-            let out = child.wait_with_output().map_err(|e| kerr("iptables-restore", e))?;
-            if !out.status.success() {
-                return Err(kerr(
-                    format!("iptables-restore in {kname}"),
-                    format!("{}; its input was:\n{input}", String::from_utf8_lossy(&out.stderr).trim()),
-                ));
-            }
+            restore(file, kname, &input)?;
         }
         None => {
+            // Lines with no restore form (`-D`, `-F`, a typed command): from empty tables
+            // with every policy ACCEPT, one iptables call each, so what was there before
+            // does not stay.
+            let mut empty = String::new();
+            for (t, chains) in [
+                ("raw", &["PREROUTING", "OUTPUT"][..]),
+                ("mangle", &["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"][..]),
+                ("nat", &["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"][..]),
+                ("filter", &["INPUT", "FORWARD", "OUTPUT"][..]),
+            ] {
+                empty.push_str(&format!("*{t}\n"));
+                for c in chains {
+                    empty.push_str(&format!(":{c} ACCEPT [0:0]\n"));
+                }
+                empty.push_str("COMMIT\n");
+            }
+            restore(file, kname, &empty)?;
             for (table, rule) in lines {
                 let words = shell_words(rule).map_err(Error::Plan)?;
                 let out = command_in(file, "iptables")
@@ -1334,6 +1332,26 @@ fn apply_iptables(file: &File, kname: &str, lines: &[(&str, &str)]) -> Result<()
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// One `iptables-restore` of `input` in the namespace `file`.
+fn restore(file: &File, kname: &str, input: &str) -> Result<(), Error> {
+    let mut child = command_in(file, "iptables-restore")
+        .arg("-w")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| kerr(format!("cannot run iptables-restore in {kname}"), e))?;
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).map_err(|e| kerr("iptables-restore stdin", e))?;
+    let out = child.wait_with_output().map_err(|e| kerr("iptables-restore", e))?;
+    if !out.status.success() {
+        return Err(kerr(
+            format!("iptables-restore in {kname}"),
+            format!("{}; its input was:\n{input}", String::from_utf8_lossy(&out.stderr).trim()),
+        ));
     }
     Ok(())
 }

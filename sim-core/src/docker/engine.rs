@@ -1731,6 +1731,18 @@ pub fn app_traffic(
                 data: c.body(),
                 method: c.request.clone(),
                 wget: None,
+                max_time: match &c.max_time {
+                    None => None,
+                    Some(v) => Some(
+                        v.parse::<f64>()
+                            .ok()
+                            .filter(|s| s.is_finite() && *s >= 0.0)
+                            .map(|s| crate::engine::SimTime::from_nanos((s * 1e9) as u64))
+                            .ok_or_else(|| {
+                                err(format!("curl: option --max-time: expected a proper numerical parameter ({v})"))
+                            })?,
+                    ),
+                },
             }
         }
         cli::AppCommand::Wget(w) => Traffic::Curl {
@@ -1740,6 +1752,7 @@ pub fn app_traffic(
             data: w.post_data,
             method: None,
             wget: Some(w.opts),
+            max_time: None,
         },
         cli::AppCommand::Nslookup(n) => Traffic::Nslookup { at, ns, name: n.name },
         cli::AppCommand::Mysql(m) => Traffic::Mysql {

@@ -495,6 +495,18 @@ impl<U: Userland> Kernel<U> {
         self.tcp_output(ns, key, false);
     }
 
+    /// close(2) on a connection: one whose SYN is not answered yet is forgotten (`tcp_close`
+    /// in SYN_SENT sends nothing); any other sends what is queued, then its FIN.
+    pub fn tcp_close(&mut self, ns: NsId, key: TcpKey) {
+        match self.netns(ns).tcp.get(&key).map(|c| c.state) {
+            Some(TcpState::SynSent) => {
+                self.netns_mut(ns).tcp.remove(&key);
+            }
+            Some(_) => self.tcp_write(ns, key, &[], true),
+            None => {}
+        }
+    }
+
     /// Queues `data` without sending now: it leaves with the kernel's next segment on the
     /// connection (the ACK of what woke the program, or once the handshake completes).
     pub fn tcp_queue(&mut self, ns: NsId, key: TcpKey, data: &[u8], close: bool) {

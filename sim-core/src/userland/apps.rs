@@ -129,6 +129,9 @@ pub enum Traffic {
         method: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wget: Option<crate::userland::proto::wget::WgetOpts>,
+        /// `-m`/`--max-time`: the whole operation's limit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_time: Option<SimTime>,
     },
     /// `mysql -h HOST -u USER -pPASSWORD [DATABASE] -e "QUERIES"`.
     Mysql {
@@ -334,6 +337,7 @@ pub enum AppKind {
         method: String,
         data: Option<String>,
         wget: Option<Box<crate::userland::proto::wget::WgetOpts>>,
+        max_time: Option<SimTime>,
     },
     MysqlClient {
         dst: Ipv4Addr,
@@ -455,11 +459,12 @@ impl World {
                     next_conn: 0,
                 }
             }
-            Traffic::Curl { url, data, method, wget, .. } => {
+            Traffic::Curl { url, data, method, wget, max_time, .. } => {
                 let (host, port, path) = parse_url(url)?;
                 let dst = target(&host);
                 let method = method.clone().unwrap_or_else(|| if data.is_some() { "POST" } else { "GET" }.into());
-                AppKind::Curl { dst, host, port, path, method, data: data.clone(), wget: wget.clone().map(Box::new) }
+                let wget = wget.clone().map(Box::new);
+                AppKind::Curl { dst, host, port, path, method, data: data.clone(), wget, max_time: *max_time }
             }
             Traffic::Mysql { host, port, user, password, database, queries, .. } => AppKind::MysqlClient {
                 dst: target(host),
@@ -479,6 +484,10 @@ impl World {
         if !t.is_server() {
             let at = t.start();
             self.pending.push((at, crate::kernel::Event::App { app: idx, tag: 0 }));
+            if let Traffic::Curl { max_time: Some(m), .. } = t {
+                let tag = crate::userland::services::TAG_MAX_TIME;
+                self.pending.push((at + *m, crate::kernel::Event::App { app: idx, tag }));
+            }
         }
         Ok(idx)
     }
@@ -499,6 +508,9 @@ impl World {
         }
         if self.user.apps[app].done {
             return;
+        }
+        if tag == crate::userland::services::TAG_MAX_TIME {
+            return self.curl_max_time(ns, app);
         }
         match &mut self.user.apps[app].kind {
             AppKind::Ping { .. } if tag == 1 => self.ping_statistics(ns, app),

@@ -54,6 +54,8 @@ const DNS_TIMEOUT: SimTime = SimTime::from_secs(5);
 const DNS_TRIES: u8 = 2;
 /// App timer tags owned by this module.
 pub(crate) const TAG_DNS_TIMEOUT: u32 = 50;
+/// The app timer of curl's `--max-time` (above the DNS timers' tags).
+pub(crate) const TAG_MAX_TIME: u32 = 100;
 
 impl World {
     /// The nameserver a namespace's resolv.conf names (127.0.0.11 in a sandbox on a
@@ -280,6 +282,30 @@ impl World {
     }
 
     // ----- TCP clients ------------------------------------------------------------------
+
+    /// curl's `--max-time` ran out before it was done: libcurl's error 28 (`Curl_timeleft`,
+    /// lib/multi.c), in the words for a connection not yet made or a transfer under way, and
+    /// the socket closed (a SYN not yet answered is forgotten, a connection gets its FIN).
+    pub(crate) fn curl_max_time(&mut self, ns: NsId, app: usize) {
+        let AppKind::Curl { max_time: Some(max), .. } = self.user.apps[app].kind else { return };
+        let ms = max.as_nanos() / 1_000_000;
+        let conn = self.netns(ns).tcp.iter().find(|(_, c)| c.owner == app).map(|(k, c)| (*k, c.state, c.rx_bytes));
+        let line = match conn {
+            Some((_, state, got)) if state != crate::kernel::tcp::TcpState::SynSent => {
+                format!("curl: (28) Operation timed out after {ms} milliseconds with {got} bytes received")
+            }
+            None if self.user.lookups.values().any(|l| l.app == app) => {
+                format!("curl: (28) Resolving timed out after {ms} milliseconds")
+            }
+            _ => format!("curl: (28) Connection timed out after {ms} milliseconds"),
+        };
+        if let Some((key, ..)) = conn {
+            self.user.streams.remove(&(ns, key));
+            self.tcp_close(ns, key);
+        }
+        self.app_log(ns, || line);
+        self.app_finish(app);
+    }
 
     /// curl or mysql: the target is resolved; open the connection.
     pub(crate) fn client_connect(&mut self, ns: NsId, app: usize) {

@@ -1,0 +1,159 @@
+//! Faults typed as steps in a lab of namespaces (`sim-core/src/netconf.rs`): what the kernel
+//! does with each, as docs/linux-model.md *Faults* says and the kernel traces
+//! `traces/kernel/linux/{link-down,netem-loss}` show, and curl's `--max-time` that a lab
+//! uses to give up on a path that fails.
+
+use sim_core::kernel::show::{What, show};
+use sim_core::kernel::trace::Dir;
+use sim_core::scenario::Loaded;
+use sim_core::{Sim, SimTime, Until};
+
+/// A client, a router and a server (10.1.0.0/24 and 10.2.0.0/24), a web server on the
+/// server, and `steps` typed on them.
+fn lab(steps: &[(&str, &str)]) -> Sim {
+    let steps: String = steps.iter().map(|(on, run)| format!("        (on: \"{on}\", run: \"{run}\"),\n")).collect();
+    let text = format!(
+        r#"Scenario(
+    name: "faults",
+    seed: 3,
+    plan: (
+        namespaces: [(name: "client"), (name: "router", ip_forward: true), (name: "server")],
+        links: [
+            Veth(name: "eth0", ns: "client", peer: "eth0", peer_ns: "router"),
+            Veth(name: "eth1", ns: "router", peer: "eth0", peer_ns: "server"),
+        ],
+        addresses: [
+            (ns: "client", dev: "eth0", addr: "10.1.0.2/24"),
+            (ns: "router", dev: "eth0", addr: "10.1.0.1/24"),
+            (ns: "router", dev: "eth1", addr: "10.2.0.1/24"),
+            (ns: "server", dev: "eth0", addr: "10.2.0.2/24"),
+        ],
+        routes: [
+            (ns: "client", dst: "default", via: "10.1.0.1"),
+            (ns: "server", dst: "default", via: "10.2.0.1"),
+        ],
+    ),
+    steps: [
+{steps}    ],
+    traffic: [TcpListen(ns: "server", port: 80, reply: "HTTP/1.0 200 OK\r\n\r\nhello\n", close_after_reply: true)],
+)"#
+    );
+    let mut sim = Loaded::from_str("faults.ron", &text).unwrap_or_else(|e| panic!("{e}")).build(None).expect("builds");
+    sim.run_until(Until::Idle);
+    sim
+}
+
+fn output(s: &Sim, ns: &str) -> Vec<String> {
+    s.app_output().into_iter().filter(|(n, _)| n == ns).map(|(_, t)| t).collect()
+}
+
+fn table(s: &Sim, ns: &str, what: What) -> String {
+    show(&s.world, s.world.ns_by_name(ns).expect("namespace"), what)
+}
+
+#[test]
+fn a_router_link_down_answers_net_unreachable_and_up_gives_the_route_back() {
+    let s = lab(&[
+        ("router", "ip link set eth1 down"),
+        ("router", "ip route"),
+        ("client", "ping -c 1 10.2.0.2"),
+        ("router", "ip link set eth1 up"),
+        ("client", "ping -c 1 10.2.0.2"),
+    ]);
+    let client = output(&s, "client");
+    assert!(client.iter().any(|l| l == "From 10.1.0.1 icmp_seq=1 Destination Net Unreachable"), "{client:?}");
+    assert!(client.iter().any(|l| l.starts_with("64 bytes from 10.2.0.2: icmp_seq=1 ttl=63")), "{client:?}");
+    // While down, the router's table had only eth0's route; now eth1's is back.
+    let router = output(&s, "router");
+    assert!(router.iter().any(|l| l.trim() == "10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.1"));
+    assert!(!router.iter().any(|l| l.contains("10.2.0.0/24")), "{router:?}");
+    assert!(table(&s, "router", What::Route).contains("10.2.0.0/24 dev eth1"));
+}
+
+#[test]
+fn a_route_added_by_hand_does_not_come_back_and_the_peer_shows_no_carrier() {
+    let s = lab(&[
+        ("client", "ip link set eth0 down"),
+        ("client", "ip link set eth0 up"),
+        ("router", "ip link set eth0 down"),
+    ]);
+    // The default route went with the device; only the connected one came back. The client's
+    // eth0 is up, its peer down: no carrier, the route kept but marked.
+    let routes = table(&s, "client", What::Route);
+    assert_eq!(routes, "10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.2 linkdown\n");
+    let link = table(&s, "client", What::Link);
+    // DOWN, not LOWERLAYERDOWN: the peer's index (2) is the device's own, as the kernel shows
+    // it in that case (docs/linux-model.md *Faults*).
+    assert!(link.contains("eth0@if2: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 state DOWN"), "{link}");
+    let s =
+        lab(&[("client", "ping -c 1 10.2.0.2"), ("client", "ip link set eth0 down"), ("client", "ping -c 1 10.2.0.2")]);
+    assert!(output(&s, "client").iter().any(|l| l == "ping: connect: Network is unreachable"));
+}
+
+#[test]
+fn netem_delay_holds_each_packet_and_loss_drops_its_share_unseen() {
+    let s = lab(&[("router", "tc qdisc add dev eth1 root netem delay 30ms"), ("client", "ping -c 2 10.2.0.2")]);
+    let client = output(&s, "client");
+    // Only the requests leave through the router's eth1: 30 ms more per round trip, and 30 ms
+    // more for the first, whose ARP request for the server left through eth1 too.
+    assert!(client[1].starts_with("64 bytes from 10.2.0.2: icmp_seq=1 ttl=63 time=60.0"), "{client:?}");
+    assert!(client[2].starts_with("64 bytes from 10.2.0.2: icmp_seq=2 ttl=63 time=30.0"), "{client:?}");
+    let s = lab(&[("router", "tc qdisc add dev eth1 root netem loss 50%"), ("client", "ping -c 40 10.2.0.2")]);
+    let eth1 = s.world.devs.iter().find(|d| s.world.dev_path(d.id) == "router/eth1").expect("router/eth1").id;
+    // Echo requests only (IPv4, ICMP): the router also asks for the server's address.
+    let echo = |f: &[u8]| f.len() > 34 && f[12..14] == [8, 0] && f[23] == 1 && f[34] == 8;
+    let count = |dir: Dir| {
+        s.records()
+            .iter()
+            .filter(|r| r.dir == dir && r.dev == Some(eth1) && r.frame.as_deref().is_some_and(echo))
+            .count()
+    };
+    // Lost ARP requests cost some echoes their neighbour too: those are not netem's.
+    let (sent, dropped) = (count(Dir::Tx), count(Dir::Drop));
+    assert!(sent + dropped <= 40 && sent + dropped >= 30, "{sent} sent, {dropped} dropped");
+    assert!((10..=30).contains(&dropped), "about half lost: {dropped} of {}", sent + dropped);
+    let netem = s.records().iter().filter(|r| r.why.iter().any(|w| format!("{w:?}") == "Drop(NetemLoss)")).count();
+    assert!(netem >= dropped, "{netem} netem losses");
+    let stats = output(&s, "client").into_iter().find(|l| l.contains("packets transmitted")).expect("statistics");
+    assert!(stats.contains(&format!("40 packets transmitted, {sent} received")), "{stats}");
+}
+
+#[test]
+fn tc_and_iptables_say_what_is_wrong_as_the_real_tools_do() {
+    let s = lab(&[
+        ("router", "tc qdisc del dev eth1 root"),
+        ("router", "tc qdisc add dev eth9 root netem delay 1ms"),
+        ("router", "iptables -A FORWARD -p tcp --dport 80 -j DROP"),
+        ("router", "iptables -D FORWARD -p tcp --dport 81 -j DROP"),
+        ("client", "curl -m 2 http://10.2.0.2/"),
+    ]);
+    let router = output(&s, "router");
+    for want in [
+        "Error: Cannot delete qdisc with handle of zero.",
+        "Cannot find device \"eth9\"",
+        "iptables: Bad rule (does a matching rule exist in that chain?).",
+    ] {
+        assert!(router.iter().any(|l| l.trim() == want), "{want}: {router:?}");
+    }
+    // The rule drops the SYNs: curl gives up after its 2 s, not the 131 s of a connect.
+    let client = output(&s, "client");
+    assert!(client.iter().any(|l| l == "curl: (28) Connection timed out after 2000 milliseconds"), "{client:?}");
+    assert!(s.world.now < SimTime::from_secs(30), "{}", s.world.now);
+}
+
+#[test]
+fn curl_max_time_ends_a_transfer_that_is_too_slow() {
+    // What the router sends the server waits 1 s (the neighbours known from a ping first: a
+    // delay of seconds would hold the ARP requests too, and the router would give up on the
+    // server's address): connected after 1 s, the request there after 2 s, too late for -m 1.5.
+    let s = lab(&[
+        ("client", "ping -c 1 10.2.0.2"),
+        ("router", "tc qdisc add dev eth1 root netem delay 1s"),
+        ("client", "curl -m 1.5 http://10.2.0.2/"),
+    ]);
+    let client = output(&s, "client");
+    assert!(
+        client.iter().any(|l| l == "curl: (28) Operation timed out after 1500 milliseconds with 0 bytes received"),
+        "{client:?}"
+    );
+}
