@@ -1225,14 +1225,8 @@ impl Realised {
             // the queue holds netem's `limit` frames.
             let rate = format!("{}bit", n.rate * 8);
             let limit = format!("{}", u64::from(n.limit) * 1514);
-            let out =
-                tc(&["qdisc", "replace", "dev", dev, "root", "tbf", "rate", &rate, "burst", "1514", "limit", &limit])?;
-            if !out.status.success() {
-                return Err(kerr(
-                    format!("tc qdisc replace dev {dev} root tbf rate {rate}"),
-                    String::from_utf8_lossy(&out.stderr).trim(),
-                ));
-            }
+            let tbf = ["qdisc", "replace", "dev", dev, "root", "tbf", "rate", &rate, "burst", "1514", "limit", &limit];
+            run_in(file, kname, "tc", &tbf)?;
             made.push(format!("tbf rate {rate}"));
         } else {
             let _ = tc(&["qdisc", "del", "dev", dev, "root"])?;
@@ -1259,13 +1253,18 @@ impl Realised {
 /// `ip link set DEV up|down` in the namespace `file`.
 fn link_set(file: &File, kname: &str, dev: &str, up: bool) -> Result<(), Error> {
     let state = if up { "up" } else { "down" };
-    let out = command_in(file, "ip")
-        .args(["link", "set", "dev", dev, state])
+    run_in(file, kname, "ip", &["link", "set", "dev", dev, state])
+}
+
+/// `program args…` in the namespace `file`; its complaint, if it fails, names the command.
+fn run_in(file: &File, kname: &str, program: &str, args: &[&str]) -> Result<(), Error> {
+    let out = command_in(file, program)
+        .args(args)
         .output()
-        .map_err(|e| kerr(format!("cannot run ip in {kname}"), e))?;
+        .map_err(|e| kerr(format!("cannot run {program} in {kname}"), e))?;
     if !out.status.success() {
         return Err(kerr(
-            format!("ip -n {kname} link set dev {dev} {state}"),
+            format!("ip netns exec {kname} {program} {}", args.join(" ")),
             String::from_utf8_lossy(&out.stderr).trim(),
         ));
     }
@@ -1319,17 +1318,9 @@ fn apply_iptables(file: &File, kname: &str, lines: &[(&str, &str)]) -> Result<()
             restore(file, kname, &empty)?;
             for (table, rule) in lines {
                 let words = shell_words(rule).map_err(Error::Plan)?;
-                let out = command_in(file, "iptables")
-                    .args(["-w", "-t", table])
-                    .args(&words)
-                    .output()
-                    .map_err(|e| kerr(format!("cannot run iptables in {kname}"), e))?;
-                if !out.status.success() {
-                    return Err(kerr(
-                        format!("ip netns exec {kname} iptables -t {table} {rule}"),
-                        String::from_utf8_lossy(&out.stderr).trim(),
-                    ));
-                }
+                let mut args = vec!["-w", "-t", table];
+                args.extend(words.iter().map(String::as_str));
+                run_in(file, kname, "iptables", &args)?;
             }
         }
     }

@@ -81,6 +81,11 @@ pub fn parse(words: &[String]) -> Option<Result<NetCmd, ToolError>> {
     }
 }
 
+/// The word after option `i` (`dev NAME`), or iproute2's complaint.
+fn value_after<'a>(args: &[&'a str], i: usize) -> Result<&'a str, ToolError> {
+    args.get(i + 1).copied().ok_or_else(|| fail("Command line is not complete. Try option \"help\"", 255))
+}
+
 fn ip_link_set(args: &[&str]) -> Result<NetCmd, ToolError> {
     let mut dev = None;
     let mut up = None;
@@ -88,9 +93,7 @@ fn ip_link_set(args: &[&str]) -> Result<NetCmd, ToolError> {
     while i < args.len() {
         match args[i] {
             "dev" => {
-                dev = Some(
-                    args.get(i + 1).ok_or_else(|| fail("Command line is not complete. Try option \"help\"", 255))?,
-                );
+                dev = Some(value_after(args, i)?);
                 i += 2;
             }
             "up" => {
@@ -102,7 +105,7 @@ fn ip_link_set(args: &[&str]) -> Result<NetCmd, ToolError> {
                 i += 1;
             }
             w if dev.is_none() && !w.starts_with('-') => {
-                dev = Some(&args[i]);
+                dev = Some(args[i]);
                 i += 1;
             }
             w => {
@@ -178,9 +181,7 @@ fn tc(args: &[&str]) -> Result<NetCmd, ToolError> {
     while i < rest.len() {
         match rest[i] {
             "dev" => {
-                dev = Some(
-                    rest.get(i + 1).ok_or_else(|| fail("Command line is not complete. Try option \"help\"", 255))?,
-                );
+                dev = Some(value_after(rest, i)?);
                 i += 2;
             }
             "root" => {
