@@ -350,6 +350,7 @@ impl Director {
         for (_, e) in &mut self.engines {
             e.take_touched();
         }
+        self.base_touched.clear();
         let plan = self.compile();
         self.plan = PlanShards::new(&plan);
         self.plan_stale = false;
@@ -690,6 +691,7 @@ impl Director {
                 for (_, e) in &mut self.engines {
                     e.take_touched();
                 }
+                self.base_touched.clear();
                 delta
             }
             None => {
@@ -874,8 +876,8 @@ impl Director {
         }
     }
 
-    /// `ip link set`, `tc qdisc` on a host or namespace: a change of the lab's own part of
-    /// its plan, applied with the step's delta.
+    /// `ip link set`, `tc qdisc`, `iptables` on a host or namespace: a change of the lab's own
+    /// part of its plan, applied with the step's delta.
     fn netconf(&mut self, ns: &str, cmd: &crate::netconf::NetCmd) -> Result<String, crate::tools::ToolError> {
         let now = self.compile();
         let out = crate::netconf::apply(cmd, ns, &now, &mut self.base, &mut self.typed_rules)?;

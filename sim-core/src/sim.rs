@@ -341,9 +341,9 @@ impl Sim {
                 w.rx_meta = None;
                 EventKind::Arrive(dev)
             }
-            Queued::Kernel(Event::Dequeue(b)) => {
-                let (dev, frame, meta, since) = *b;
-                w.qdisc_dequeue(dev, frame, meta, since);
+            Queued::Kernel(Event::Dequeue(h)) => {
+                let dev = h.dev;
+                w.qdisc_dequeue(*h);
                 EventKind::Dequeue(dev)
             }
             Queued::Kernel(Event::Neigh { ns, dev, ip, epoch }) => {

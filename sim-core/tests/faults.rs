@@ -11,7 +11,19 @@ use sim_core::{Sim, SimTime, Until};
 /// A client, a router and a server (10.1.0.0/24 and 10.2.0.0/24), a web server on the
 /// server, and `steps` typed on them.
 fn lab(steps: &[(&str, &str)]) -> Sim {
-    let steps: String = steps.iter().map(|(on, run)| format!("        (on: \"{on}\", run: \"{run}\"),\n")).collect();
+    let steps: Vec<(Option<&str>, &str, &str)> = steps.iter().map(|(on, run)| (None, *on, *run)).collect();
+    lab_at(&steps)
+}
+
+/// As `lab`, each step with its own time if it gives one.
+fn lab_at(steps: &[(Option<&str>, &str, &str)]) -> Sim {
+    let steps: String = steps
+        .iter()
+        .map(|(at, on, run)| {
+            let at = at.map(|t| format!("at: \"{t}\", ")).unwrap_or_default();
+            format!("        ({at}on: \"{on}\", run: \"{run}\"),\n")
+        })
+        .collect();
     let text = format!(
         r#"Scenario(
     name: "faults",
@@ -156,4 +168,26 @@ fn curl_max_time_ends_a_transfer_that_is_too_slow() {
         client.iter().any(|l| l == "curl: (28) Operation timed out after 1500 milliseconds with 0 bytes received"),
         "{client:?}"
     );
+}
+
+#[test]
+fn what_netem_holds_goes_when_its_qdisc_is_replaced_or_its_link_goes_down() {
+    // The echo request waits 500 ms in eth1's netem; at 1.2 s the qdisc is replaced (or the
+    // link set down and up), which drops it (qdisc_graft, dev_deactivate): no answer.
+    for change in [
+        vec![(Some("1200ms"), "router", "tc qdisc replace dev eth1 root netem delay 1ms")],
+        vec![(Some("1200ms"), "router", "ip link set eth1 down"), (Some("1300ms"), "router", "ip link set eth1 up")],
+    ] {
+        let mut steps = vec![
+            (None, "client", "ping -c 1 10.2.0.2"),
+            (None, "router", "tc qdisc add dev eth1 root netem delay 500ms"),
+            (Some("1s"), "client", "ping -c 1 10.2.0.2"),
+        ];
+        steps.extend(change);
+        let s = lab_at(&steps);
+        let client = output(&s, "client");
+        let stats: Vec<&String> = client.iter().filter(|l| l.contains("packets transmitted")).collect();
+        assert_eq!(stats.len(), 2, "{client:?}");
+        assert!(stats[1].contains("1 packets transmitted, 0 received"), "{client:?}");
+    }
 }

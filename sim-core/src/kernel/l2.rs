@@ -4,13 +4,12 @@
 //! device's rx_handler (a bridge port hands the frame to its bridge, a macvlan parent to its
 //! children), and only then the protocol handlers of the device's own namespace.
 
-use crate::engine::SimTime;
 use crate::kernel::frag::DefragUser;
 use crate::kernel::l3::NfVerdict;
 use crate::kernel::netfilter::{Hook, PacketMeta};
 use crate::kernel::qdisc::Verdict;
 use crate::kernel::trace::{Dir, DropReason, MacvlanHop, VxlanMiss, Why};
-use crate::kernel::{DevId, DevKind, Event, FdbEntry, Kernel, Nud, Userland, VxFdb};
+use crate::kernel::{DevId, DevKind, Event, FdbEntry, Held, Kernel, Nud, Userland, VxFdb};
 use crate::plan::MacvlanMode;
 use crate::wire::{self, ArpRepr, Mac, vxlan};
 
@@ -106,25 +105,29 @@ impl<U: Userland> Kernel<U> {
             // Nothing to wait for (loss alone): it leaves now, as netem dequeues it at once.
             Verdict::At(at) if at <= now => self.dev_hard_start_xmit(dev, frame),
             Verdict::At(at) => {
+                let qdisc = (q.handle, q.generation);
                 let meta = match self.dev(dev).kind {
                     DevKind::Loopback => self.lo_meta.take(),
                     _ => None,
                 };
-                self.schedule(at.saturating_sub(now), Event::Dequeue(Box::new((dev, frame, meta, now))));
+                let held = Held { dev, frame, meta, since: now, qdisc };
+                self.schedule(at.saturating_sub(now), Event::Dequeue(Box::new(held)));
             }
         }
     }
 
     /// A frame netem held leaves now (the `Dequeue` event).
-    pub(crate) fn qdisc_dequeue(&mut self, dev: DevId, frame: Vec<u8>, meta: Option<PacketMeta>, since: SimTime) {
-        // A device taken down meanwhile flushed its queue (`dev_deactivate`).
-        if !self.dev(dev).up || self.dev(dev).qdisc.is_none() {
+    pub(crate) fn qdisc_dequeue(&mut self, h: Held) {
+        // A device taken down meanwhile flushed its queue (`dev_deactivate`), and a qdisc
+        // replaced took what it held with it (`qdisc_graft`).
+        let d = self.dev(h.dev);
+        if !d.up || d.qdisc.as_ref().map(|q| (q.handle, q.generation)) != Some(h.qdisc) {
             return;
         }
-        let held = self.now.saturating_sub(since);
+        let (dev, held) = (h.dev, self.now.saturating_sub(h.since));
         self.note(|| Why::Netem { dev, held });
-        self.lo_meta = meta;
-        self.dev_hard_start_xmit(dev, frame)
+        self.lo_meta = h.meta;
+        self.dev_hard_start_xmit(dev, h.frame)
     }
 
     /// The driver's transmit, where `tcpdump` sees the frame leave.

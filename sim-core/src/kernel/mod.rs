@@ -91,7 +91,18 @@ pub enum Event {
     /// A fragment queue's 30 s are up (`born` tells it from a later queue of the same key).
     Frag { ns: NsId, key: frag::FragKey, born: SimTime },
     /// A frame a device's netem held leaves it (`kernel::qdisc`).
-    Dequeue(Box<(DevId, Vec<u8>, Option<netfilter::PacketMeta>, SimTime)>),
+    Dequeue(Box<Held>),
+}
+
+/// A frame a device's qdisc holds: where and since when, and which qdisc (its handle and
+/// generation: a frame of a qdisc replaced or reset since is dropped, not sent).
+#[derive(Clone, Debug)]
+pub struct Held {
+    pub dev: DevId,
+    pub frame: Vec<u8>,
+    pub meta: Option<netfilter::PacketMeta>,
+    pub since: SimTime,
+    pub qdisc: (u32, u32),
 }
 
 #[derive(Clone, Debug)]

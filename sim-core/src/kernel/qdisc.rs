@@ -215,6 +215,8 @@ pub struct Qdisc {
     pub dropped: u64,
     /// Its major handle (`8001:`), as `tc qdisc show` prints it.
     pub handle: u32,
+    /// Bumped when it forgets what it holds (`reset`).
+    pub generation: u32,
 }
 
 /// What netem does with one packet.
@@ -239,13 +241,15 @@ impl Qdisc {
             sent: 0,
             dropped: 0,
             handle: 0x8001,
+            generation: 0,
         })
     }
 
-    /// Forgets what it holds (`qdisc_reset`); frames already scheduled are dropped when they
-    /// come to leave, as the device is down or the qdisc another.
+    /// Forgets what it holds (`qdisc_reset`): frames already scheduled are dropped when they
+    /// come to leave, as they carry an older `generation`.
     pub fn reset(&mut self) {
         self.pending.clear();
+        self.generation = self.generation.wrapping_add(1);
     }
 
     fn next(&mut self) -> u64 {
