@@ -781,7 +781,7 @@ fn sent_segments(pcap: &Path) -> std::collections::BTreeMap<String, Vec<f64>> {
 }
 
 /// Why a segment was sent again `gap` seconds after its last copy, by the rules of
-/// docs/linux-model.md *When TCP sends again*: the SYN's or SYN-ACK's timer (1 s, doubling),
+/// docs/linux-model.md *When TCP sends again*: the SYN's or SYN-ACK's timer (1 s, or a doubling of it),
 /// the retransmission timer (200 ms plus the round trip of microseconds, doubling), or at
 /// once, from a SACK or a repeated SYN. `None`: no rule explains it. The kernel's timers fire
 /// late by up to the width of the timer wheel's slots at their range, at most an eighth of

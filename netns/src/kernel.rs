@@ -428,7 +428,11 @@ impl Runner {
         // Faults taken back: a device up again, a netem gone (unless the step gives the
         // device another). A device the step deleted took its state with it.
         let deleted = |ns: &str, dev: &str| {
-            r.namespaces.iter().any(|n| n.name == ns) || r.links.iter().any(|l| l.ns() == ns && l.name() == dev)
+            r.namespaces.iter().any(|n| n.name == ns)
+                || r.links.iter().any(|l| {
+                    (l.ns() == ns && l.name() == dev)
+                        || matches!(l, sim_core::plan::Link::Veth { peer, peer_ns, .. } if peer_ns == ns && peer == dev)
+                })
         };
         let mut reload: std::collections::BTreeSet<String> = Default::default();
         for q in &r.qdiscs {
