@@ -138,7 +138,7 @@ enum Cmd {
         file: PathBuf,
         /// The namespace.
         ns: String,
-        /// addr | link | route | neigh | fdb | iptables | conntrack | ipvs
+        /// addr | link | route | neigh | fdb | iptables | conntrack | ipvs | qdisc
         what: What,
         #[arg(long)]
         seed: Option<u64>,
