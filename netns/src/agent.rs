@@ -239,6 +239,8 @@ fn ping(
                     errors += 1;
                     writeln!(out, "ping: local error: message too long, mtu={}", path_mtu(ip))?;
                 }
+                // No route any more (its link went down): iputils counts it sent, says nothing.
+                Err(e) if e.raw_os_error() == Some(nix::libc::ENETUNREACH) => {}
                 r => {
                     r?;
                 }

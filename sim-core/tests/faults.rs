@@ -191,3 +191,14 @@ fn what_netem_holds_goes_when_its_qdisc_is_replaced_or_its_link_goes_down() {
         assert!(stats[1].contains("1 packets transmitted, 0 received"), "{client:?}");
     }
 }
+
+#[test]
+fn a_ping_whose_link_goes_down_counts_the_later_echoes_as_lost_without_a_word() {
+    // As iputils did on this kernel: two replies, then the link down at 1.5 s, then
+    // "4 packets transmitted, 2 received, 50% packet loss" and no error line.
+    let s = lab_at(&[(None, "client", "ping -c 4 10.2.0.2"), (Some("1500ms"), "client", "ip link set eth0 down")]);
+    let client = output(&s, "client");
+    assert_eq!(client.iter().filter(|l| l.starts_with("64 bytes")).count(), 2, "{client:?}");
+    assert!(!client.iter().any(|l| l.contains("unreachable") || l.contains("sendmsg")), "{client:?}");
+    assert!(client.iter().any(|l| l.contains("4 packets transmitted, 2 received, 50% packet loss")), "{client:?}");
+}
