@@ -202,3 +202,43 @@ fn a_ping_whose_link_goes_down_counts_the_later_echoes_as_lost_without_a_word() 
     assert!(!client.iter().any(|l| l.contains("unreachable") || l.contains("sendmsg")), "{client:?}");
     assert!(client.iter().any(|l| l.contains("4 packets transmitted, 2 received, 50% packet loss")), "{client:?}");
 }
+
+#[test]
+fn a_server_whose_syn_ack_went_again_still_resends_data_after_200_ms() {
+    // The router drops the server's first SYN-ACK, its first answer and its first FIN. The handshake then has
+    // no round trip to time but the echoed timestamp (`tcp_synack_rtt_meas`), which Linux
+    // takes: the answer goes again after its 200 ms RTO, not the initial 1 s.
+    let s = lab(&[
+        (
+            "router",
+            "iptables -A FORWARD -i eth1 -p tcp --tcp-flags SYN,ACK SYN,ACK -m statistic --mode nth --every 1000 -j DROP",
+        ),
+        (
+            "router",
+            "iptables -A FORWARD -i eth1 -p tcp --tcp-flags PSH PSH -m statistic --mode nth --every 1000 -j DROP",
+        ),
+        // And its FIN, whose arrival would show the answer lost (a SACK) and have it sent at once.
+        (
+            "router",
+            "iptables -A FORWARD -i eth1 -p tcp --tcp-flags FIN FIN -m statistic --mode nth --every 1000 -j DROP",
+        ),
+        ("client", "curl http://10.2.0.2/"),
+    ]);
+    let eth1 = s.world.devs.iter().find(|d| s.world.dev_path(d.id) == "router/eth1").expect("router/eth1").id;
+    // The server's segments with PSH (byte 47 of the frame: TCP flags), as they reach the router.
+    let answers: Vec<SimTime> = s
+        .records()
+        .iter()
+        .filter(|r| r.dir == Dir::Rx && r.dev == Some(eth1))
+        .filter(|r| {
+            r.frame
+                .as_deref()
+                .is_some_and(|f| f.len() > 54 && f[23] == 6 && f[26..30] == [10, 2, 0, 2] && f[47] & 0x08 != 0)
+        })
+        .map(|r| r.time)
+        .collect();
+    assert_eq!(answers.len(), 2, "the answer, lost, then again: {answers:?}");
+    let gap = answers[1] - answers[0];
+    assert!(gap >= SimTime::from_millis(200) && gap < SimTime::from_millis(210), "sent again after {gap}");
+    assert!(output(&s, "client").iter().any(|l| l.contains("received 25 bytes")), "{:?}", output(&s, "client"));
+}

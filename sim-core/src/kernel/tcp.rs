@@ -917,7 +917,8 @@ impl<U: Userland> Kernel<U> {
             let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
             if acked <= c.snd_max.wrapping_sub(c.snd_una) {
                 let mut data_acked = acked as usize;
-                if c.state == TcpState::SynRecv && acked > 0 {
+                let handshake = c.state == TcpState::SynRecv && acked > 0;
+                if handshake {
                     c.state = TcpState::Established;
                     c.rcv_wnd = established_window(c.rcv_wnd);
                     data_acked -= 1;
@@ -942,7 +943,7 @@ impl<U: Userland> Kernel<U> {
                     {
                         c.rtx.probe = None;
                         c.rtx.sample(now - sent);
-                    } else if c.state == TcpState::SynRecv
+                    } else if handshake
                         && c.rtx.srtt.is_none()
                         && let Some(rtt) = ts_rtt(now, c, seg.ts)
                     {
