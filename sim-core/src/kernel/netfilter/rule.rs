@@ -489,6 +489,10 @@ impl Match {
             Match::Statistic { mode: Some(Statistic::Nth), every: None, .. } => {
                 Err(RuleError::new("--every and --packet must be specified when using nth mode"))
             }
+            // iptables 1.8.9 refuses `--every` alone (seen on this machine, exit status 2).
+            Match::Statistic { mode: Some(Statistic::Nth), packet: None, .. } => {
+                Err(RuleError::new("statistic: option \"--every\" also requires \"--packet\"."))
+            }
             Match::Statistic { mode: Some(Statistic::Random), every, packet, .. }
                 if every.is_some() || packet.is_some() =>
             {
@@ -644,10 +648,8 @@ impl Match {
                         let _ = write!(out, " --mode random{bang} --probability {p:.11}");
                     }
                     _ => {
-                        let _ = write!(out, " --mode nth{bang} --every {}", every.unwrap_or(1));
-                        if let Some(p) = packet.filter(|p| *p != 0) {
-                            let _ = write!(out, " --packet {p}");
-                        }
+                        let (n, p) = (every.unwrap_or(1), packet.unwrap_or(0));
+                        let _ = write!(out, " --mode nth{bang} --every {n} --packet {p}");
                     }
                 }
             }
