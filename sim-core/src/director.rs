@@ -503,7 +503,7 @@ impl Director {
         }
         let exited = self.finish_foreground();
         let out = self.command(step, SimTime::ZERO);
-        if !exited && !matches!(out, Ok(Outcome::Changed(_) | Outcome::Foreground { .. })) {
+        if !exited && !matches!(out, Ok(Outcome::Changed(..) | Outcome::Foreground { .. })) {
             return out.map(|_| None).map_err(|f| Dry::Failed(f, None));
         }
         let delta = self.step_delta();
@@ -603,7 +603,7 @@ impl Director {
         let mut status = 0;
         let mut app = None;
         let mut effects = Effects::default();
-        if exited && !matches!(out, Ok(Outcome::Changed(_) | Outcome::Foreground(_))) {
+        if exited && !matches!(out, Ok(Outcome::Changed(..) | Outcome::Foreground(_))) {
             effects = self.realise(world, prepared.take())?;
         }
         if let Ok(Outcome::Foreground(program)) = out {
@@ -613,9 +613,8 @@ impl Director {
         }
         let mut took = SimTime::ZERO;
         let output = match out {
-            Ok(Outcome::Changed(text)) => {
-                took =
-                    cli::parse(step.run.trim()).ok().and_then(|c| crate::docker::timing::busy(&c)).unwrap_or_default();
+            Ok(Outcome::Changed(text, busy)) => {
+                took = busy;
                 effects = self.realise(world, prepared.take())?;
                 Ok(text)
             }
@@ -915,14 +914,22 @@ impl Director {
                 Failure::docker(message, flag, is_run)
             })?;
             let run = matches!(cmd, cli::DockerCommand::Run(_));
-            return self.docker(&host, &cmd, now).map_err(|EngineError(e)| {
+            let busy = crate::docker::timing::busy(&cmd).unwrap_or_default();
+            let out = self.docker(&host, &cmd, now).map(|o| match o {
+                Outcome::Changed(text, _) => Outcome::Changed(text, busy),
+                o => o,
+            });
+            return out.map_err(|EngineError(e)| {
                 // docker/cli prints a failed `docker run`'s daemon error after `docker: `.
                 let e = if run && e.starts_with("Error response from daemon") { format!("docker: {e}") } else { e };
                 Failure::docker(e, false, run)
             });
         }
         if ["systemctl stop docker", "service docker stop"].contains(&line) {
-            return self.stop_daemon(&host.name).map(Outcome::Changed).map_err(|EngineError(e)| Failure::program(e));
+            return self
+                .stop_daemon(&host.name)
+                .map(|t| Outcome::Changed(t, SimTime::ZERO))
+                .map_err(|EngineError(e)| Failure::program(e));
         }
         let words = cli::shell_words(line).map_err(|e| Failure::program(format!("bash: {}", e.message)))?;
         let argv = cli::Argv { words: words.iter().map(|w| w.0.clone()).collect(), spans: Vec::new() };
@@ -933,7 +940,7 @@ impl Director {
                 status: t.status,
             };
             let cmd = cmd.map_err(fail)?;
-            return self.netconf(&host.name, &cmd).map(Outcome::Changed).map_err(fail);
+            return self.netconf(&host.name, &cmd).map(|t| Outcome::Changed(t, SimTime::ZERO)).map_err(fail);
         }
         if let Some(tool) = crate::tools::parse(&argv.words) {
             let tool = tool.map_err(|t| Failure {
@@ -1043,7 +1050,7 @@ impl Director {
                 self.swarm = Some(Swarm::init(me, addr, self.seed, self.engine_spec.version)?);
                 self.join_plumbing(me)?;
                 let msg = self.swarm.as_ref().map(|s| s.init_message(me)).unwrap_or_default();
-                return Ok(Outcome::Changed(msg));
+                return Ok(Outcome::Changed(msg, SimTime::ZERO));
             }
             D::SwarmLeave(_) if !in_swarm => {
                 return Err(EngineError("Error response from daemon: This node is not part of a swarm".into()));
@@ -1065,7 +1072,7 @@ impl Director {
                 };
                 let out = s.join(me, host.addr.addr, j)?;
                 self.join_plumbing(me)?;
-                return Ok(Outcome::Changed(out));
+                return Ok(Outcome::Changed(out, SimTime::ZERO));
             }
             _ => {}
         }
@@ -1080,7 +1087,7 @@ impl Director {
                 ));
             }
             if let Some(r) = s.apply(me, cmd, &mut self.engines) {
-                return r.map(Outcome::Changed);
+                return r.map(|t| Outcome::Changed(t, SimTime::ZERO));
             }
         } else if is_swarm_command(cmd) {
             return Err(EngineError(
@@ -1091,7 +1098,7 @@ impl Director {
         let out = e.apply(cmd)?;
         match cmd {
             D::Run(r) if !r.detach && !r.command.words.is_empty() => self.foreground_run(me, &out, r, now),
-            _ => Ok(Outcome::Changed(out)),
+            _ => Ok(Outcome::Changed(out, SimTime::ZERO)),
         }
     }
 
@@ -1224,7 +1231,7 @@ impl Director {
                     return Err(x);
                 }
                 let id = e.container(&name).map(|c| c.id.clone()).unwrap_or_default();
-                Ok(Some(Outcome::Changed(id)))
+                Ok(Some(Outcome::Changed(id, SimTime::ZERO)))
             }
             D::Rm(r) if r.force => {
                 for c in &r.containers {
@@ -1287,8 +1294,9 @@ struct Effects {
 }
 
 enum Outcome {
-    /// The daemon's state changed; what docker printed.
-    Changed(String),
+    /// The daemon's state changed; what docker printed, and how long the command kept the
+    /// shell (`docker::timing`).
+    Changed(String, SimTime),
     /// Nothing changed; what docker printed.
     Printed(String),
     /// A program to run.
