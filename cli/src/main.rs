@@ -19,6 +19,7 @@ macro_rules! outln {
 
 mod bench;
 mod check;
+mod export;
 mod hoplog;
 mod oracle;
 mod pcap;
@@ -186,6 +187,20 @@ enum Cmd {
         #[arg(long, default_value = "traces/docker")]
         traces: PathBuf,
         /// Run even if the engine has networks, containers or a swarm netsim did not make.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a lab out for real machines: with `--to script`, one bash script per host that
+    /// types the host's steps in the lab's order and makes the lab's checks there (PASS, FAIL,
+    /// or SKIP for what needs a capture), with `down` to take away what it made.
+    Export {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "script")]
+        to: export::To,
+        /// The folder to write into (default: `<lab>-script` here).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Write over scripts already there.
         #[arg(long)]
         force: bool,
     },
@@ -368,6 +383,7 @@ fn real_main() -> Result<()> {
             outln!("{}", sim_core::kernel::show::show(&sim.world, id, what).trim_end());
         }
         Cmd::Bench { which } => bench::run(which)?,
+        Cmd::Export { file, to, out, force } => export::run(&file, to, out, force)?,
         Cmd::Oracle { file, seed, against, save, traces, force } => {
             let n = oracle::run(&file, seed, against.as_deref(), save.then_some(traces.as_path()), force)?;
             if n > 0 {

@@ -14,6 +14,7 @@ pub mod capture;
 pub mod director;
 pub mod docker;
 pub mod engine;
+pub mod export;
 pub mod grade;
 pub mod kernel;
 pub mod lesson;

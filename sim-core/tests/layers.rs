@@ -14,7 +14,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("docker", &["docker"]),
     (
         "director",
-        &["director", "sim", "scenario", "lesson", "grade", "quiz", "tools", "netconf", "bench", "capture", "spans"],
+        &[
+            "director", "sim", "scenario", "lesson", "grade", "quiz", "tools", "netconf", "bench", "capture", "spans",
+            "export",
+        ],
     ),
 ];
 
