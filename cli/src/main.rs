@@ -192,7 +192,8 @@ enum Cmd {
     },
     /// Write a lab out for real machines: with `--to script`, one bash script per host that
     /// types the host's steps in the lab's order and makes the lab's checks there (PASS, FAIL,
-    /// or SKIP for what needs a capture), with `down` to take away what it made.
+    /// or SKIP for what needs a capture), with `down` to take away what it made; with `--to
+    /// compose` or `--to stack`, one file of what the lab makes, where the lab fits one.
     Export {
         file: PathBuf,
         #[arg(long, value_enum, default_value = "script")]

@@ -116,6 +116,9 @@ fn engine_here(test: &str) -> bool {
     true
 }
 
+/// The engine tests use the same names and image: one at a time.
+static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn docker(args: &[&str]) -> Output {
     Command::new("docker").args(args).output().expect("docker runs")
 }
@@ -162,6 +165,7 @@ fn an_exported_lab_runs_on_the_engine_and_grades_as_the_simulator_does() {
     if !engine_here(TEST) {
         return;
     }
+    let _one = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
     let lab = root().join("cli/tests/labs/export-user-bridge.ron");
     // The simulator's verdicts, each check by name.
     let o = netsim(&["check", s(&lab), "--json"]);
@@ -255,4 +259,116 @@ fn two_hosts_scripts_keep_the_labs_order_through_their_shared_folder() {
     let again = again.expect("bash runs");
     assert!(!again.status.success());
     assert!(text(&again).contains("holds an earlier run"), "{}", text(&again));
+}
+
+fn compose_here(test: &str) -> bool {
+    if Command::new("docker-compose").arg("version").output().is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    eprintln!("SKIP {test}: no docker-compose here to read the files (apt-get install docker-compose)");
+    false
+}
+
+#[test]
+fn every_lab_that_fits_one_exports_to_a_compose_or_stack_file_docker_compose_reads() {
+    const TEST: &str = "every_lab_that_fits_one_exports_to_a_compose_or_stack_file_docker_compose_reads";
+    let mut labs = scenarios_in("docker", 10);
+    labs.push(root().join("scenarios/swarm-webapp-mysql.ron"));
+    let check = compose_here(TEST);
+    let mut fits = Vec::new();
+    for lab in &labs {
+        let stem = lab.file_stem().unwrap().to_string_lossy().into_owned();
+        for to in ["compose", "stack"] {
+            let out = scratch(&format!("{to}-{stem}"));
+            let _ = std::fs::remove_dir_all(&out);
+            let o = netsim(&["export", s(lab), "--to", to, "--out", s(&out)]);
+            if !o.status.success() {
+                // Said why, in a sentence that names the lab, and left nothing behind.
+                assert!(said(&o).contains(&format!("{stem}.ron")), "{}", text(&o));
+                assert!(!out.exists(), "{}", out.display());
+                continue;
+            }
+            fits.push(format!("{to} {stem}"));
+            let file = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+            if check {
+                let o = Command::new("docker-compose").arg("-f").arg(&file).args(["config", "-q"]).output().unwrap();
+                assert!(o.status.success(), "docker-compose config {}: {}", file.display(), text(&o));
+            }
+        }
+    }
+    for want in [
+        "compose default-vs-user-bridge",
+        "compose published-ports",
+        "compose webapp-mysql-bridge",
+        "compose isolated-bridges",
+        "compose macvlan",
+        "stack swarm-webapp-mysql",
+        "stack swarm-overlay-vip",
+    ] {
+        assert!(fits.iter().any(|f| f == want), "{want} should fit: {fits:?}");
+    }
+    // A swarm lab is no compose file, and one whose steps remove what they made is neither.
+    let o = netsim(&["export", "scenarios/swarm-webapp-mysql.ron", "--to", "compose", "--out", s(&scratch("c-tut"))]);
+    assert!(
+        said(&o).contains("a compose file is for one Docker host, and the lab has 2 (node1, node2)"),
+        "{}",
+        text(&o)
+    );
+    let o =
+        netsim(&["export", "scenarios/docker/look-stop-start.ron", "--to", "compose", "--out", s(&scratch("c-ls"))]);
+    assert!(said(&o).contains("step 6 (`docker rm web2`) changes what the lab has made before step 9"), "{}", text(&o));
+}
+
+#[test]
+fn an_exported_compose_file_comes_up_on_the_engine_as_the_lab_made_it() {
+    const TEST: &str = "an_exported_compose_file_comes_up_on_the_engine_as_the_lab_made_it";
+    if !engine_here(TEST) || !compose_here(TEST) {
+        return;
+    }
+    let _one = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = root().join("cli/tests/labs/export-user-bridge.ron");
+    let out = scratch("export-compose-engine");
+    let _ = std::fs::remove_dir_all(&out);
+    let o = netsim(&["export", s(&lab), "--to", "compose", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let file = out.join("docker-compose.yml");
+    let body = std::fs::read_to_string(&file).unwrap();
+    assert!(body.contains("#   step 4   host1$ docker exec nsx-a ping -c 1 nsx-b"), "{body}");
+    assert!(body.contains("(the lab expects it to fail)"), "{body}");
+
+    let made_image = busybox_image();
+    let compose = |args: &[&str]| {
+        Command::new("docker-compose").arg("-f").arg(&file).args(["-p", "nsxexport"]).args(args).output().unwrap()
+    };
+    let up = compose(&["up", "-d"]);
+    let addr = |c: &str| {
+        let o = docker(&["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", c]);
+        String::from_utf8_lossy(&o.stdout).trim().parse::<std::net::Ipv4Addr>().ok()
+    };
+    let (a, b) = (addr("nsx-a"), addr("nsx-b"));
+    let driver = docker(&["network", "inspect", "-f", "{{.Driver}}", "nsx-appnet"]);
+    let ping = docker(&["exec", "nsx-a", "ping", "-c", "1", "nsx-b"]);
+    let down = compose(&["down"]);
+    let left: Vec<String> =
+        [docker(&["ps", "-aq", "--filter", "name=nsx-"]), docker(&["network", "ls", "-q", "--filter", "name=nsx-"])]
+            .iter()
+            .flat_map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+    if made_image {
+        let _ = docker(&["rmi", "busybox:latest"]);
+    }
+    assert!(up.status.success(), "up: {}", text(&up));
+    assert!(down.status.success(), "down: {}", text(&down));
+    assert!(left.is_empty(), "down left {left:?}");
+    // The network under the lab's own name, and the containers given addresses in the lab's
+    // order, as the simulator's daemon gave them (.2, then .3 of the network's subnet).
+    assert_eq!(String::from_utf8_lossy(&driver.stdout).trim(), "bridge", "{}", text(&driver));
+    let (a, b) = (a.expect("nsx-a has an address"), b.expect("nsx-b has an address"));
+    assert_eq!(a.octets()[3], 2, "nsx-a {a}");
+    assert_eq!(u32::from(b), u32::from(a) + 1, "nsx-a {a}, nsx-b {b}");
+    let sim = netsim(&["inspect", s(&lab), "network", "nsx-appnet"]);
+    let sim = text(&sim);
+    assert!(sim.contains("\"IPv4Address\": \"172.18.0.2/16\""), "{sim}");
+    assert!(sim.contains("\"IPv4Address\": \"172.18.0.3/16\""), "{sim}");
+    assert!(ping.status.success(), "the lab's step 4 after up: {}", text(&ping));
 }

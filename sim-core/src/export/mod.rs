@@ -15,6 +15,10 @@
 //! (`/var/run/docker/netns/lb_ID`, as libnetwork's `osl.GenerateKey` truncates
 //! `"lb_" + network ID` to 12 characters), a join token by asking the manager.
 
+mod compose;
+
+pub use compose::{Form, compose};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -45,6 +49,9 @@ pub enum ExportError {
     Traffic { file: String, n: usize },
     #[error("{file}: step {step} on {host}: `{run}` cannot be written for bash: {why}")]
     Step { file: String, step: usize, host: String, run: String, why: String },
+    /// The lab does not fit one compose or stack file.
+    #[error("{file}: {why}")]
+    NoFit { file: String, why: String },
 }
 
 /// The scripts for every host of `sc`, in the file's order of hosts. `file` names the lab
