@@ -1325,10 +1325,14 @@ fn is_swarm_command(cmd: &cli::DockerCommand) -> bool {
         cmd,
         D::ServiceCreate(_)
             | D::ServiceScale(_)
+            | D::ServiceUpdate(_)
+            | D::ServiceInspect(_)
             | D::ServiceRm(_)
             | D::ServiceLs(_)
             | D::ServicePs(_)
             | D::NodeLs(_)
+            | D::NodePs(_)
+            | D::NodeInspect(_)
             | D::SwarmJoinToken(_)
     ) || matches!(cmd, D::NetworkCreate(c) if c.driver == cli::NetworkDriver::Overlay)
 }

@@ -1835,10 +1835,14 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
         D::Port(_) => "port",
         D::ServiceCreate(_) => "service create",
         D::ServiceScale(_) => "service scale",
+        D::ServiceUpdate(_) => "service update",
+        D::ServiceInspect(_) => "service inspect",
         D::ServiceRm(_) => "service rm",
         D::ServicePs(_) => "service ps",
         D::ServiceLs(_) => "service ls",
         D::NodeLs(_) => "node ls",
+        D::NodePs(_) => "node ps",
+        D::NodeInspect(_) => "node inspect",
         D::NodeUpdate(_) => "node update",
     }
 }

@@ -14,7 +14,7 @@ use crate::engine::SimTime;
 /// The wall-clock date a run's time 0 stands for.
 const EPOCH: &str = "2026-11-28T12:00:";
 
-fn created(at: SimTime) -> String {
+pub(crate) fn created(at: SimTime) -> String {
     let ns = at.as_nanos();
     let s = ns / 1_000_000_000;
     format!("{EPOCH}{:02}.{:09}Z", s % 60, ns % 1_000_000_000)

@@ -84,6 +84,8 @@ pub struct Task {
     pub ips: Vec<(String, Ipv4Addr)>,
     /// The endpoint ID on each of those networks.
     pub endpoint_ids: Vec<String>,
+    /// When it started running.
+    pub started: SimTime,
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +106,18 @@ pub struct Service {
     /// `--endpoint-mode dnsrr`, whose name resolves to the task addresses.
     pub vips: Vec<(String, Ipv4Addr)>,
     pub tasks: Vec<Task>,
+    /// The image as the service's spec holds it, tag included (`alpine:latest`).
+    pub image_ref: String,
+    /// The command's words after the image (`ContainerSpec.Args`).
+    pub args: Vec<String>,
+    pub dnsrr: bool,
+    /// When it was made and last changed, and the object's version (the store's index).
+    pub created: SimTime,
+    pub updated: SimTime,
+    pub version: u64,
+    /// The replica count before the last `docker service update`, which keeps the spec it
+    /// replaced as `PreviousSpec`.
+    pub previous_replicas: Option<u64>,
 }
 
 impl Service {
@@ -138,6 +152,8 @@ pub struct Swarm {
     pub manager_token: String,
     /// Simulated time of the command being run (for `Created`).
     pub clock: SimTime,
+    /// The store's index, counted up by every change to a service.
+    version: u64,
 }
 
 fn base36(rng: &mut SimRng, n: usize) -> String {
@@ -180,6 +196,7 @@ impl Swarm {
             worker_token,
             manager_token,
             clock: SimTime::ZERO,
+            version: 10,
         };
         s.add_node(host, addr, Role::Manager);
         s.create_network("ingress", None, true, false, None)?;
@@ -379,6 +396,10 @@ impl Swarm {
             DockerCommand::NetworkCreate(c) if c.driver == cli::NetworkDriver::Overlay => self.network_create(host, c),
             DockerCommand::ServiceCreate(c) => self.service_create(host, c, engines),
             DockerCommand::ServiceScale(s) => self.service_scale(host, s, engines),
+            DockerCommand::ServiceUpdate(u) => self.service_update(host, u, engines),
+            DockerCommand::ServiceInspect(i) => self.require_manager(host).and_then(|_| self.service_inspect(i)),
+            DockerCommand::NodePs(p) => self.require_manager(host).and_then(|_| self.node_ps(host, p)),
+            DockerCommand::NodeInspect(i) => self.require_manager(host).and_then(|_| self.node_inspect(host, i)),
             DockerCommand::ServiceRm(r) => self.service_rm(host, &r.services, engines),
             DockerCommand::ServiceLs(_) => self.require_manager(host).map(|_| self.service_ls()),
             DockerCommand::ServicePs(p) => self.require_manager(host).and_then(|_| self.service_ps(&p.services)),
@@ -512,7 +533,15 @@ impl Swarm {
             }
         }
         let id = base36(&mut self.rng, 25);
+        self.version += 1;
         self.services.push(Service {
+            image_ref: format!("{}:{}", c.image.familiar_name(), c.image.tag_or_latest().unwrap_or("latest")),
+            args: c.command.words.clone(),
+            dnsrr: c.endpoint_mode == cli::EndpointMode::Dnsrr,
+            created: self.clock,
+            updated: self.clock,
+            version: self.version,
+            previous_replicas: None,
             name: name.clone(),
             id: id.clone(),
             image: c.image.familiar_name(),
@@ -629,7 +658,8 @@ impl Swarm {
             }
         }
         let id = base36(&mut self.rng, 25);
-        let task = Task { id, slot, node: node.clone(), state: TaskState::Running, ips, endpoint_ids };
+        let task =
+            Task { id, slot, node: node.clone(), state: TaskState::Running, ips, endpoint_ids, started: self.clock };
         let name = self.task_name(si, &task);
         let (image, env) = (self.services[si].image.clone(), self.services[si].env.clone());
         if let Some((_, e)) = engines.iter_mut().find(|(h, _)| *h == node) {
@@ -715,32 +745,310 @@ impl Swarm {
         let mut out = Vec::new();
         for t in &s.targets {
             let si = self.service_idx(&t.service)?;
-            let running: Vec<u64> = self.services[si].running().map(|t| t.slot).collect();
-            if t.replicas > running.len() as u64 {
-                let mut slot = 1;
-                for _ in running.len() as u64..t.replicas {
-                    while self.services[si].running().any(|x| x.slot == slot) {
-                        slot += 1;
-                    }
-                    self.start_task(si, slot, engines)?;
-                    self.lb_after_tasks(si)?;
-                }
-            } else {
-                // The highest slots go first.
-                let mut slots = running.clone();
-                slots.sort_unstable();
-                for slot in slots.into_iter().rev().take(running.len() - t.replicas as usize) {
-                    if let Some(ti) =
-                        self.services[si].tasks.iter().position(|x| x.slot == slot && x.state == TaskState::Running)
-                    {
-                        self.stop_task(si, ti, engines);
-                    }
-                }
-            }
-            self.services[si].replicas = t.replicas;
+            self.scale_to(si, t.replicas, engines)?;
             out.push(format!("{} scaled to {}", t.service, t.replicas));
         }
         Ok(out.join("\n"))
+    }
+
+    /// Starts or stops tasks of service `si` until `replicas` run.
+    fn scale_to(&mut self, si: usize, replicas: u64, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
+        let running: Vec<u64> = self.services[si].running().map(|t| t.slot).collect();
+        if replicas > running.len() as u64 {
+            let mut slot = 1;
+            for _ in running.len() as u64..replicas {
+                while self.services[si].running().any(|x| x.slot == slot) {
+                    slot += 1;
+                }
+                self.start_task(si, slot, engines)?;
+                self.lb_after_tasks(si)?;
+            }
+        } else {
+            // The highest slots go first.
+            let mut slots = running.clone();
+            slots.sort_unstable();
+            for slot in slots.into_iter().rev().take(running.len() - replicas as usize) {
+                if let Some(ti) =
+                    self.services[si].tasks.iter().position(|x| x.slot == slot && x.state == TaskState::Running)
+                {
+                    self.stop_task(si, ti, engines);
+                }
+            }
+        }
+        self.services[si].replicas = replicas;
+        Ok(())
+    }
+
+    /// `docker service update`: the CLI prints the service as it was named, then, without
+    /// `--detach`, follows the tasks until they converge (docker/cli
+    /// `cli/command/service/update.go`, `progress.ServiceProgress`; the lines in between,
+    /// one per poll, are left out: traces/docker/swarm-commands/record.txt).
+    fn service_update(
+        &mut self,
+        host: &str,
+        u: &cli::ServiceUpdate,
+        engines: &mut [(String, Engine)],
+    ) -> Result<String, EngineError> {
+        self.require_manager(host)?;
+        let si = self
+            .service_idx(&u.service)
+            .map_err(|_| err(format!("Error response from daemon: service {} not found", u.service)))?;
+        let before = self.services[si].replicas;
+        if let Some(n) = u.replicas {
+            self.scale_to(si, n, engines)?;
+        }
+        self.version += 1;
+        let s = &mut self.services[si];
+        s.previous_replicas = Some(before);
+        s.updated = self.clock;
+        s.version = self.version;
+        let mut out = u.service.clone();
+        if !u.detach && !u.quiet {
+            let n = s.replicas;
+            out += &format!("\noverall progress: {n} out of {n} tasks\nverify: Service {} converged", u.service);
+        }
+        Ok(out)
+    }
+
+    /// `docker service inspect`: what was found, then an error for what was not (`[]` when
+    /// nothing was), as `docker network inspect` does.
+    fn service_inspect(&self, i: &cli::ServiceInspect) -> Result<String, EngineError> {
+        let (mut found, mut missing) = (Vec::new(), Vec::new());
+        for name in &i.services {
+            match self.service_idx(name) {
+                Ok(si) => found.push(si),
+                Err(_) => missing.push(format!("Error: no such service: {name}")),
+            }
+        }
+        let out = if i.pretty && i.format.is_none() {
+            found.iter().map(|&si| self.service_pretty(si)).collect::<Vec<_>>().join("\n\n")
+        } else {
+            let values: Vec<serde_json::Value> = found.iter().map(|&si| self.service_json(si)).collect();
+            super::inspect::print(&values, i.format.as_deref())?
+        };
+        match missing.is_empty() {
+            true => Ok(out),
+            false => Err(err(format!("{out}{}", missing.join("\n")))),
+        }
+    }
+
+    /// A service's spec as the daemon returns it (api/types/swarm `ServiceSpec`, in its field
+    /// order). `full` adds what the CLI fills in when it sends a spec (stop grace period,
+    /// restart policy, update and rollback config); a `PreviousSpec` has none of them
+    /// (traces/docker/swarm-commands/record.txt).
+    fn service_spec(&self, s: &Service, replicas: u64, full: bool) -> serde_json::Value {
+        use serde_json::{Value, json};
+        let mut cs = serde_json::Map::new();
+        cs.insert("Image".into(), json!(s.image_ref));
+        if !s.args.is_empty() {
+            cs.insert("Args".into(), json!(s.args));
+        }
+        if !s.env.is_empty() {
+            cs.insert("Env".into(), json!(s.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>()));
+        }
+        cs.insert("Init".into(), json!(false));
+        if full {
+            cs.insert("StopGracePeriod".into(), json!(10_000_000_000u64));
+        }
+        cs.insert("DNSConfig".into(), json!({}));
+        cs.insert("Isolation".into(), json!("default"));
+        let mut tt = serde_json::Map::new();
+        tt.insert("ContainerSpec".into(), Value::Object(cs));
+        tt.insert("Resources".into(), json!({"Limits": {}, "Reservations": {}}));
+        if full {
+            tt.insert("RestartPolicy".into(), json!({"Condition": "any", "Delay": 5_000_000_000u64, "MaxAttempts": 0}));
+        }
+        tt.insert("Placement".into(), json!({}));
+        let nets: Vec<Value> =
+            s.networks.iter().filter_map(|n| self.net_idx(n)).map(|i| json!({"Target": self.networks[i].id})).collect();
+        if !nets.is_empty() {
+            tt.insert("Networks".into(), Value::Array(nets));
+        }
+        tt.insert("ForceUpdate".into(), json!(0));
+        tt.insert("Runtime".into(), json!("container"));
+        let mut spec = serde_json::Map::new();
+        spec.insert("Name".into(), json!(s.name));
+        spec.insert("Labels".into(), json!({}));
+        spec.insert("TaskTemplate".into(), Value::Object(tt));
+        spec.insert("Mode".into(), json!({"Replicated": {"Replicas": replicas}}));
+        if full {
+            let cfg = |order: &str| json!({"Parallelism": 1, "FailureAction": "pause", "Monitor": 5_000_000_000u64, "MaxFailureRatio": 0, "Order": order});
+            spec.insert("UpdateConfig".into(), cfg("stop-first"));
+            spec.insert("RollbackConfig".into(), cfg("stop-first"));
+        }
+        spec.insert("EndpointSpec".into(), Self::endpoint_spec(s));
+        Value::Object(spec)
+    }
+
+    fn service_ports(s: &Service) -> Vec<serde_json::Value> {
+        let one = |(p, t, proto): &(u16, u16, &str), mode: &str| serde_json::json!({"Protocol": proto, "TargetPort": t, "PublishedPort": p, "PublishMode": mode});
+        s.ports.iter().map(|p| one(p, "ingress")).chain(s.host_ports.iter().map(|p| one(p, "host"))).collect()
+    }
+
+    fn endpoint_spec(s: &Service) -> serde_json::Value {
+        let mode = if s.dnsrr { "dnsrr" } else { "vip" };
+        let ports = Self::service_ports(s);
+        if ports.is_empty() {
+            serde_json::json!({"Mode": mode})
+        } else {
+            serde_json::json!({"Mode": mode, "Ports": ports})
+        }
+    }
+
+    /// `docker service inspect`'s object for service `si`.
+    fn service_json(&self, si: usize) -> serde_json::Value {
+        use serde_json::{Value, json};
+        let s = &self.services[si];
+        let mut o = serde_json::Map::new();
+        o.insert("ID".into(), json!(s.id));
+        o.insert("Version".into(), json!({"Index": s.version}));
+        o.insert("CreatedAt".into(), json!(super::inspect::created(s.created)));
+        o.insert("UpdatedAt".into(), json!(super::inspect::created(s.updated)));
+        o.insert("Spec".into(), self.service_spec(s, s.replicas, true));
+        if let Some(r) = s.previous_replicas {
+            o.insert("PreviousSpec".into(), self.service_spec(s, r, false));
+        }
+        let mut ep = serde_json::Map::new();
+        ep.insert("Spec".into(), Self::endpoint_spec(s));
+        let ports = Self::service_ports(s);
+        if !ports.is_empty() {
+            ep.insert("Ports".into(), Value::Array(ports));
+        }
+        let vips: Vec<Value> = s
+            .vips
+            .iter()
+            .filter_map(|(n, ip)| {
+                let i = self.net_idx(n)?;
+                Some(json!({"NetworkID": self.networks[i].id, "Addr": format!("{ip}/{}", self.networks[i].subnet.len)}))
+            })
+            .collect();
+        if !vips.is_empty() {
+            ep.insert("VirtualIPs".into(), Value::Array(vips));
+        }
+        o.insert("Endpoint".into(), Value::Object(ep));
+        Value::Object(o)
+    }
+
+    /// `docker service inspect --pretty` (docker/cli `cli/command/service/formatter.go`,
+    /// `serviceInspectPrettyTemplate`), the parts a service of this model has.
+    fn service_pretty(&self, si: usize) -> String {
+        let s = &self.services[si];
+        let mut o = String::new();
+        o += &format!("ID:\t\t{}\nName:\t\t{}\n", s.id, s.name);
+        o += &format!("Service Mode:\tReplicated\n Replicas:\t{}\n", s.replicas);
+        o += "Placement:\nUpdateConfig:\n Parallelism:\t1\n On failure:\tpause\n Monitoring Period: 5s\n Max failure ratio: 0\n Update order:      stop-first\n";
+        o += "RollbackConfig:\n Parallelism:\t1\n On failure:\tpause\n Monitoring Period: 5s\n Max failure ratio: 0\n Rollback order:    stop-first\n";
+        o += &format!("ContainerSpec:\n Image:\t\t{}\n", s.image_ref);
+        if !s.args.is_empty() {
+            o += &format!(" Args:\t\t{} \n", s.args.join(" "));
+        }
+        if !s.env.is_empty() {
+            let env: String = s.env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+            o += &format!(" Env:\t\t{env}\n");
+        }
+        o += " Init:\t\tfalse\nResources:\n";
+        if !s.networks.is_empty() {
+            o += &format!("Networks: {} \n", s.networks.join(" "));
+        }
+        o += &format!("Endpoint Mode:\t{}\n", if s.dnsrr { "dnsrr" } else { "vip" });
+        let ports: Vec<(u16, u16, &str, &str)> = s
+            .ports
+            .iter()
+            .map(|(p, t, pr)| (*p, *t, *pr, "ingress"))
+            .chain(s.host_ports.iter().map(|(p, t, pr)| (*p, *t, *pr, "host")))
+            .collect();
+        if !ports.is_empty() {
+            o += "Ports:";
+            for (p, t, pr, mode) in ports {
+                o += &format!("\n PublishedPort = {p}\n  Protocol = {pr}\n  TargetPort = {t}\n  PublishMode = {mode} ");
+            }
+        }
+        o.trim_end_matches('\n').to_string()
+    }
+
+    /// The node `name` names as `docker node` takes it (`self`, a hostname, an ID or its prefix).
+    fn node_named(&self, me: &str, name: &str) -> Result<usize, EngineError> {
+        let found = if name == "self" {
+            self.nodes.iter().position(|n| n.host == me)
+        } else {
+            self.nodes.iter().position(|n| n.id == name || n.host == name).or_else(|| {
+                let hits: Vec<usize> = (0..self.nodes.len()).filter(|&i| self.nodes[i].id.starts_with(name)).collect();
+                (hits.len() == 1).then(|| hits[0])
+            })
+        };
+        found.ok_or_else(|| err(format!("Error response from daemon: node {name} not found")))
+    }
+
+    /// `docker node ps`: the tasks on each node, in docker/cli's table (Go's tabwriter: cells
+    /// padded to the widest plus 3, at least 10; `formatter.NewContext`).
+    fn node_ps(&self, me: &str, p: &cli::NodePs) -> Result<String, EngineError> {
+        let mut nodes = Vec::new();
+        for n in &p.nodes {
+            nodes.push(self.node_named(me, n)?);
+        }
+        let mut rows = Vec::new();
+        for &ni in &nodes {
+            let host = &self.nodes[ni].host;
+            for s in &self.services {
+                let mut tasks: Vec<&Task> = s.running().filter(|t| &t.node == host).collect();
+                tasks.sort_by_key(|t| t.slot);
+                for t in tasks {
+                    if p.quiet {
+                        rows.push(vec![t.id.clone()]);
+                    } else {
+                        rows.push(vec![
+                            t.id[..12].to_string(),
+                            format!("{}.{}", s.name, t.slot),
+                            s.image_ref.clone(),
+                            host.clone(),
+                            "Running".into(),
+                            format!("Running {} ago", human_duration(self.clock.saturating_sub(t.started))),
+                            String::new(),
+                            String::new(),
+                        ]);
+                    }
+                }
+            }
+        }
+        if p.quiet {
+            return Ok(rows.into_iter().map(|r| r[0].clone()).collect::<Vec<_>>().join("\n"));
+        }
+        let head = ["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"];
+        rows.insert(0, head.iter().map(|h| h.to_string()).collect());
+        Ok(tabwrite(&rows).trim_end_matches('\n').to_string())
+    }
+
+    /// `docker node inspect`: the fields of api/types/swarm `Node` this model has, in order.
+    fn node_inspect(&self, me: &str, i: &cli::NodeInspect) -> Result<String, EngineError> {
+        use serde_json::json;
+        let mut found = Vec::new();
+        for name in &i.nodes {
+            let n = &self.nodes[self.node_named(me, name)?];
+            let role = match n.role {
+                Role::Manager => "manager",
+                Role::Worker => "worker",
+            };
+            let mut o = serde_json::Map::new();
+            o.insert("ID".into(), json!(n.id));
+            o.insert("Spec".into(), json!({"Labels": {}, "Role": role, "Availability": "active"}));
+            o.insert("Description".into(), json!({"Hostname": n.host}));
+            o.insert(
+                "Status".into(),
+                json!({"State": if n.up { "ready" } else { "down" }, "Addr": n.addr.to_string()}),
+            );
+            if n.role == Role::Manager {
+                o.insert(
+                    "ManagerStatus".into(),
+                    json!({
+                        "Leader": self.leader() == Some(n.host.as_str()),
+                        "Reachability": "reachable",
+                        "Addr": format!("{}:2377", n.addr)
+                    }),
+                );
+            }
+            found.push(serde_json::Value::Object(o));
+        }
+        super::inspect::print(&found, i.format.as_deref())
     }
 
     fn service_rm(
@@ -795,22 +1103,22 @@ impl Swarm {
         Ok(moved.join("\n"))
     }
 
+    /// `docker service ls`, in docker/cli's table (`tabwrite`); a host-mode port is not shown
+    /// (`lab7-service-ls.txt`).
     fn service_ls(&self) -> String {
-        let mut out =
-            format!("{:<25} {:<15} {:<10} {:<9} {:<25} {}\n", "ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS");
+        let mut rows = vec![["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"].map(String::from).to_vec()];
         for s in &self.services {
             let ports: Vec<String> = s.ports.iter().map(|(p, t, proto)| format!("*:{p}->{t}/{proto}")).collect();
-            out += &format!(
-                "{:<25} {:<15} {:<10} {:<9} {:<25} {}\n",
-                &s.id[..12],
-                s.name,
-                "replicated",
+            rows.push(vec![
+                s.id[..12].to_string(),
+                s.name.clone(),
+                "replicated".into(),
                 format!("{}/{}", s.running().count(), s.replicas),
-                s.image,
-                ports.join(", ")
-            );
+                s.image_ref.clone(),
+                ports.join(", "),
+            ]);
         }
-        out
+        tabwrite(&rows)
     }
 
     fn service_ps(&self, names: &[String]) -> Result<String, EngineError> {
@@ -1342,3 +1650,44 @@ impl Swarm {
 
 #[cfg(test)]
 mod tests;
+
+/// Rows as Go's `text/tabwriter` writes them for docker/cli's tables (minimum width 10,
+/// padding 3, blanks): every cell but a row's last is padded to its column's widest cell
+/// plus 3, and to at least 10.
+fn tabwrite(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut width = vec![0usize; cols];
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
+            width[i] = width[i].max((c.chars().count() + 3).max(10));
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            out.push_str(c);
+            if i + 1 < r.len() {
+                out.push_str(&" ".repeat(width[i] - c.chars().count()));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A duration as docker/cli words one (go-units `HumanDuration`): `Less than a second`, `1
+/// second`, `N seconds`, `About a minute`, `N minutes`, `About an hour`, `N hours`.
+fn human_duration(d: SimTime) -> String {
+    let secs = d.as_nanos() / 1_000_000_000;
+    let minutes = secs / 60;
+    let hours = (d.as_secs_f64() / 3600.0 + 0.5) as u64;
+    match secs {
+        0 => "Less than a second".into(),
+        1 => "1 second".into(),
+        2..=59 => format!("{secs} seconds"),
+        _ if minutes == 1 => "About a minute".into(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".into(),
+        _ => format!("{hours} hours"),
+    }
+}

@@ -35,6 +35,9 @@ pub fn busy(cmd: &D) -> Option<SimTime> {
         D::ServiceCreate(_) => 6608,
         D::ServiceScale(s) if s.detach => 48,
         D::ServiceScale(_) => 5768,
+        // The same wait as a scale: the client follows the change until it has converged.
+        D::ServiceUpdate(s) if s.detach => 48,
+        D::ServiceUpdate(_) => 5768,
         D::ServiceRm(_) => 25,
         _ => return None,
     };

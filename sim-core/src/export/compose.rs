@@ -243,7 +243,10 @@ fn role(line: &str, form: Form) -> Role {
             | D::NetworkInspect(_)
             | D::ServicePs(_)
             | D::ServiceLs(_)
+            | D::ServiceInspect(_)
             | D::NodeLs(_)
+            | D::NodePs(_)
+            | D::NodeInspect(_)
             | D::SwarmJoinToken(_),
             _,
         ) => Role::Looks,

@@ -152,10 +152,14 @@ fn group(first: &Word, grp: &Word, rest: &[Word]) -> Result<DockerCommand, CliEr
         ("service", "rm" | "remove") => service_rm(c("rm")),
         ("service", "ps") => service_ps(c("ps")),
         ("service", "ls" | "list") => service_ls(c("ls")),
-        ("service", "inspect" | "logs" | "rollback" | "update") => Err(unsupported(&c(s).path, sub.span)),
+        ("service", "update") => service_update(c("update")),
+        ("service", "inspect") => service_inspect(c("inspect")),
+        ("service", "logs" | "rollback") => Err(unsupported(&c(s).path, sub.span)),
         ("node", "ls" | "list") => node_ls(c("ls")),
         ("node", "update") => node_update(c("update")),
-        ("node", "demote" | "inspect" | "promote" | "ps" | "rm" | "remove") => Err(unsupported(&c(s).path, sub.span)),
+        ("node", "ps") => node_ps(c("ps")),
+        ("node", "inspect") => node_inspect(c("inspect")),
+        ("node", "demote" | "promote" | "rm" | "remove") => Err(unsupported(&c(s).path, sub.span)),
         ("container", "run") => run(c("run")),
         ("container", "rm" | "remove") => rm(c("rm")),
         ("container", "stop") => stop(c("stop")),
@@ -1262,6 +1266,134 @@ fn service_scale(c: Cmd) -> Result<DockerCommand, CliError> {
         targets.push(ServiceScaleTarget { service: svc.to_string(), replicas });
     }
     Ok(DockerCommand::ServiceScale(ServiceScale { targets, detach }))
+}
+
+/// `docker service update`'s flags: the three modelled, then the rest of docker/cli's
+/// (`cli/command/service/update.go`), accepted by the parser and refused as not supported.
+const SERVICE_UPDATE_FLAGS: &[FlagDef] = &[
+    vl("replicas"),
+    bs("detach", 'd'),
+    bs("quiet", 'q'),
+    vl("args"),
+    vl("cap-add"),
+    vl("cap-drop"),
+    vl("constraint-add"),
+    vl("constraint-rm"),
+    vl("container-label-add"),
+    vl("container-label-rm"),
+    vl("dns-add"),
+    vl("dns-rm"),
+    vl("endpoint-mode"),
+    vl("entrypoint"),
+    vl("env-add"),
+    vl("env-rm"),
+    bl("force"),
+    vl("health-cmd"),
+    vl("hostname"),
+    vl("image"),
+    bl("init"),
+    vl("label-add"),
+    vl("label-rm"),
+    vl("limit-cpu"),
+    vl("limit-memory"),
+    vl("mount-add"),
+    vl("mount-rm"),
+    vl("network-add"),
+    vl("network-rm"),
+    vl("publish-add"),
+    vl("publish-rm"),
+    vl("replicas-max-per-node"),
+    vl("reserve-cpu"),
+    vl("reserve-memory"),
+    vl("restart-condition"),
+    vl("restart-delay"),
+    vl("restart-max-attempts"),
+    bl("rollback"),
+    vl("secret-add"),
+    vl("secret-rm"),
+    vl("stop-grace-period"),
+    vl("update-delay"),
+    vl("update-failure-action"),
+    vl("update-order"),
+    vl("update-parallelism"),
+    vs("user", 'u'),
+    bl("with-registry-auth"),
+    vs("workdir", 'w'),
+];
+
+fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
+    let mut u = ServiceUpdate { service: String::new(), replicas: None, detach: false, quiet: false };
+    let mut other: Option<(String, Span)> = None;
+    let args = c.flags(SERVICE_UPDATE_FLAGS, true, &mut |d, v, sp| {
+        match d.long {
+            "replicas" => u.replicas = Some(parse_uint(v, true, 64)?),
+            "detach" => u.detach = is_true(v),
+            "quiet" => u.quiet = is_true(v),
+            long => {
+                other.get_or_insert((long.to_string(), sp));
+            }
+        }
+        Ok(())
+    })?;
+    c.exact(&args, 1)?;
+    if let Some((long, sp)) = other {
+        return Err(unsupported(&format!("{} --{long}", c.path), sp));
+    }
+    u.service = args[0].text.clone();
+    Ok(DockerCommand::ServiceUpdate(u))
+}
+
+fn service_inspect(c: Cmd) -> Result<DockerCommand, CliError> {
+    const FLAGS: &[FlagDef] = &[vs("format", 'f'), bl("pretty")];
+    let (mut format, mut pretty) = (None, false);
+    let args = c.flags(FLAGS, true, &mut |d, v, _| {
+        match d.long {
+            "format" => format = Some(v.to_string()),
+            _ => pretty = is_true(v),
+        }
+        Ok(())
+    })?;
+    c.min(&args, 1)?;
+    Ok(DockerCommand::ServiceInspect(ServiceInspect { services: texts(&args), format, pretty }))
+}
+
+fn node_ps(c: Cmd) -> Result<DockerCommand, CliError> {
+    const FLAGS: &[FlagDef] = &[bs("quiet", 'q'), bl("no-trunc"), bl("no-resolve"), vs("filter", 'f'), vl("format")];
+    let mut quiet = false;
+    let mut other: Option<(String, Span)> = None;
+    let args = c.flags(FLAGS, true, &mut |d, v, sp| {
+        match d.long {
+            "quiet" => quiet = is_true(v),
+            long => {
+                other.get_or_insert((long.to_string(), sp));
+            }
+        }
+        Ok(())
+    })?;
+    if let Some((long, sp)) = other {
+        return Err(unsupported(&format!("{} --{long}", c.path), sp));
+    }
+    let nodes = if args.is_empty() { vec!["self".to_string()] } else { texts(&args) };
+    Ok(DockerCommand::NodePs(NodePs { nodes, quiet }))
+}
+
+fn node_inspect(c: Cmd) -> Result<DockerCommand, CliError> {
+    const FLAGS: &[FlagDef] = &[vs("format", 'f'), bl("pretty")];
+    let mut format = None;
+    let mut pretty: Option<Span> = None;
+    let args = c.flags(FLAGS, true, &mut |d, v, sp| {
+        match d.long {
+            "format" => format = Some(v.to_string()),
+            _ if is_true(v) => pretty = Some(sp),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    c.min(&args, 1)?;
+    if let Some(sp) = pretty {
+        return Err(unsupported(&format!("{} --pretty", c.path), sp));
+    }
+    Ok(DockerCommand::NodeInspect(NodeInspect { nodes: texts(&args), format }))
 }
 
 fn service_rm(c: Cmd) -> Result<DockerCommand, CliError> {

@@ -131,10 +131,14 @@ pub enum DockerCommand {
     Port(Port),
     ServiceCreate(Box<ServiceCreate>),
     ServiceScale(ServiceScale),
+    ServiceUpdate(ServiceUpdate),
+    ServiceInspect(ServiceInspect),
     ServiceRm(ServiceRm),
     ServicePs(ServicePs),
     ServiceLs(ServiceLs),
     NodeLs(NodeLs),
+    NodePs(NodePs),
+    NodeInspect(NodeInspect),
     NodeUpdate(NodeUpdate),
 }
 
@@ -726,6 +730,38 @@ pub struct ServicePs {
     pub no_trunc: bool,
     pub no_resolve: bool,
     pub filters: Vec<String>,
+    pub format: Option<String>,
+}
+
+/// `docker service update [--replicas N] [-d] [-q] SERVICE`: the flags the simulator models
+/// (any other flag of docker's is refused as not supported).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceUpdate {
+    pub service: String,
+    pub replicas: Option<u64>,
+    pub detach: bool,
+    pub quiet: bool,
+}
+
+/// `docker service inspect [-f FORMAT | --pretty] SERVICE…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceInspect {
+    pub services: Vec<String>,
+    pub format: Option<String>,
+    pub pretty: bool,
+}
+
+/// `docker node ps [-q] [NODE…]` (`self` by default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodePs {
+    pub nodes: Vec<String>,
+    pub quiet: bool,
+}
+
+/// `docker node inspect [-f FORMAT] NODE…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInspect {
+    pub nodes: Vec<String>,
     pub format: Option<String>,
 }
 

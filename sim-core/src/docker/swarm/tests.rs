@@ -181,7 +181,7 @@ fn lab7_mode_host_task_has_no_ingress_interface_and_routes_via_docker_gwbridge()
     let real_ls = fixture!("lab7-service-ls.txt");
     let row = |t: &str| t.lines().find(|l| l.contains(" webhost ")).map(|l| l.trim_end().to_string());
     let (sim_row, real_row) = (row(&ls).expect("sim row"), row(real_ls).expect("real row"));
-    assert!(sim_row.ends_with("nginx") && real_row.ends_with("netsim-research:latest"), "{sim_row}\n{real_row}");
+    assert!(sim_row.ends_with("nginx:latest") && real_row.ends_with("netsim-research:latest"), "{sim_row}\n{real_row}");
 }
 
 #[test]

@@ -1,0 +1,154 @@
+//! Swarm commands beyond create, scale and rm — `docker service update`, `service inspect`
+//! (JSON, `-f`, `--pretty`), `node ps`, `node inspect -f` — against what Docker Engine 20.10
+//! printed for the same commands on a one-node swarm (`traces/docker/swarm-commands/`,
+//! recorded by its `record.sh`).
+
+use sim_core::scenario::Loaded;
+use sim_core::{Sim, Until};
+
+/// (command, (output, exit status)) for each block of the record.
+fn record() -> Vec<(String, (String, u8))> {
+    let path = format!("{}/../traces/docker/swarm-commands/record.txt", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("the record is kept in the repository");
+    let mut out = Vec::new();
+    let mut cmd: Option<String> = None;
+    let mut body = String::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        if let Some(c) = line.strip_prefix("$ ") {
+            cmd = Some(c.to_string());
+            body.clear();
+        } else if let Some(code) = line.strip_prefix("[exit ").and_then(|l| l.strip_suffix(']')) {
+            let c = cmd.take().expect("an exit status follows a command");
+            out.push((c, (std::mem::take(&mut body), code.parse().expect("a number"))));
+        } else {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    out
+}
+
+/// What differs between any two runs, as the record's script writes it: swarm IDs (25
+/// base-36 characters), task IDs (12), times, the machine's address, the store's index, how
+/// long ago a task started; and blank lines, which the script leaves out.
+fn normal(s: &str) -> String {
+    let mut out = String::new();
+    for line in s.lines().filter(|l| !l.trim().is_empty()) {
+        let mut l = line.replace("192.168.99.101", "ADDR");
+        if let Some(i) = l.find("SWMTKN-") {
+            let end = l[i..].find(' ').map_or(l.len(), |e| i + e);
+            l.replace_range(i..end, "TOKEN");
+        }
+        let mut words = String::new();
+        let mut run = String::new();
+        for ch in l.chars().chain(std::iter::once('\u{0}')) {
+            if ch.is_ascii_lowercase() || ch.is_ascii_digit() {
+                run.push(ch);
+                continue;
+            }
+            let has_letter = run.chars().any(|c| c.is_ascii_lowercase());
+            let has_digit = run.chars().any(|c| c.is_ascii_digit());
+            words += match run.len() {
+                25 if has_letter || has_digit => "SWARMID",
+                12 if has_letter && has_digit => "SHORTID",
+                _ => &run,
+            };
+            run.clear();
+            if ch != '\u{0}' {
+                words.push(ch);
+            }
+        }
+        l = words;
+        // "2026-11-28T12:00:00.048000000Z" → TIME; "Index": 14 → N; "23 seconds ago" → N.
+        for (pat, with) in [(r#""Index": "#, "N"), ("Running ", "")] {
+            if let Some(i) = l.rfind(pat) {
+                let start = i + pat.len();
+                let end = l[start..].find(|c: char| !c.is_ascii_digit()).map_or(l.len(), |e| start + e);
+                if end > start {
+                    l.replace_range(start..end, if with.is_empty() { "N" } else { with });
+                }
+            }
+        }
+        if let Some(i) = l.find("2026-") {
+            let end = l[i..].find('Z').map_or(l.len(), |e| i + e + 1);
+            l.replace_range(i..end, "TIME");
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn lab(steps: &[String]) -> Sim {
+    let steps: String = steps
+        .iter()
+        .map(|s| format!("        (on: \"node1\", run: \"{}\"),\n", s.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    let text = format!(
+        "Scenario(\n    name: \"swarm commands\",\n    engine: (version: \"20.10\", mtu: 1400),\n    hosts: [(name: \"node1\", addr: \"192.168.99.101/24\")],\n    steps: [\n{steps}    ],\n)\n"
+    );
+    let mut sim = Loaded::from_str("swarm-commands.ron", &text).expect("loads").build(None).expect("builds");
+    sim.run_until(Until::Idle);
+    sim
+}
+
+#[test]
+fn service_update_inspect_and_node_ps_print_what_the_engine_printed() {
+    // Up to `docker swarm leave`, which the simulator does not model.
+    let rec: Vec<_> = record().into_iter().take_while(|(c, _)| !c.starts_with("docker swarm leave")).collect();
+    assert!(rec.len() >= 25, "{} blocks", rec.len());
+    // The record's tasks ran busybox's `sleep`; the lab's run alpine with the same command.
+    let steps: Vec<String> = rec
+        .iter()
+        .map(|(c, _)| c.replace("ADDR", "192.168.99.101").replace(" -d alpine", " -d alpine sleep 100000"))
+        .collect();
+    let sim = lab(&steps);
+    let d = sim.director.as_ref().expect("a Docker lab");
+    assert_eq!(d.transcript.len(), rec.len());
+    let mut diffs = Vec::new();
+    for (log, (cmd, (want, status))) in d.transcript.iter().zip(&rec) {
+        let got = match &log.output {
+            Ok(t) | Err(t) => t.clone(),
+        };
+        // Where the engine's image stood in for alpine, and what only a registry-less
+        // machine prints about it.
+        let want = want.replace("bbtest:latest", "alpine:latest");
+        let want: String = want
+            .lines()
+            .filter(|l| {
+                !(l.starts_with("image alpine:latest could not be accessed")
+                    || l.starts_with("its digest.")
+                    || l.starts_with("possibly leading")
+                    || l.starts_with("versions of the image"))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let (mut got, mut want) = (normal(&got), normal(&want));
+        if cmd.starts_with("docker service update") && !cmd.contains(" -d ") {
+            // The client's progress, one line per poll: its first and its last lines.
+            let ends = |s: &str| {
+                let v: Vec<&str> = s.lines().collect();
+                format!("{}\n{}\n", v.first().unwrap_or(&""), v.last().unwrap_or(&""))
+            };
+            (got, want) = (ends(&got), ends(&want));
+        }
+        if cmd.starts_with("docker node ps") {
+            // The record's machine is called `vm`; how long ago a task started depends on how
+            // fast the commands were typed, and the column's width with it.
+            let squeeze = |s: &str| {
+                s.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") + "\n").collect::<String>()
+            };
+            want = squeeze(&want.replace(" vm ", " node1 "));
+            got = squeeze(&got);
+        }
+        if cmd.starts_with("docker service update --replicas x") {
+            // docker/cli 28 adds its usage lines after the flag's error.
+            want = want.lines().next().map(|l| format!("{l}\n")).unwrap_or_default();
+            got = got.lines().next().map(|l| format!("{l}\n")).unwrap_or_default();
+        }
+        if got != want || log.status != *status {
+            diffs.push(format!("$ {cmd}\n--- engine [exit {status}]\n{want}--- netsim [exit {}]\n{got}", log.status));
+        }
+    }
+    assert!(diffs.is_empty(), "{} of {} differ:\n{}", diffs.len(), rec.len(), diffs.join("\n"));
+}
