@@ -116,6 +116,14 @@ fn engine_here(test: &str) -> bool {
     true
 }
 
+/// The containers and networks of the test labs (`nsx-…`) still on the engine.
+fn left_behind() -> Vec<String> {
+    [docker(&["ps", "-aq", "--filter", "name=nsx-"]), docker(&["network", "ls", "-q", "--filter", "name=nsx-"])]
+        .iter()
+        .flat_map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect::<Vec<_>>())
+        .collect()
+}
+
 /// The engine tests use the same names and image: one at a time.
 static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -184,11 +192,7 @@ fn an_exported_lab_runs_on_the_engine_and_grades_as_the_simulator_does() {
     let sync = out.join("sync");
     let run = Command::new("bash").arg(out.join("host1.sh")).env("NETSIM_SYNC_DIR", &sync).current_dir(&out).output();
     let down = Command::new("bash").arg(out.join("host1.sh")).arg("down").current_dir(&out).output();
-    let left: Vec<String> =
-        [docker(&["ps", "-aq", "--filter", "name=nsx-"]), docker(&["network", "ls", "-q", "--filter", "name=nsx-"])]
-            .iter()
-            .flat_map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect::<Vec<_>>())
-            .collect();
+    let left = left_behind();
     if made_image {
         let _ = docker(&["rmi", "busybox:latest"]);
     }
@@ -349,11 +353,7 @@ fn an_exported_compose_file_comes_up_on_the_engine_as_the_lab_made_it() {
     let driver = docker(&["network", "inspect", "-f", "{{.Driver}}", "nsx-appnet"]);
     let ping = docker(&["exec", "nsx-a", "ping", "-c", "1", "nsx-b"]);
     let down = compose(&["down"]);
-    let left: Vec<String> =
-        [docker(&["ps", "-aq", "--filter", "name=nsx-"]), docker(&["network", "ls", "-q", "--filter", "name=nsx-"])]
-            .iter()
-            .flat_map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect::<Vec<_>>())
-            .collect();
+    let left = left_behind();
     if made_image {
         let _ = docker(&["rmi", "busybox:latest"]);
     }

@@ -3,30 +3,11 @@
 //! printed for the same commands on a one-node swarm (`traces/docker/swarm-commands/`,
 //! recorded by its `record.sh`).
 
+mod common;
+
+use common::record;
 use sim_core::scenario::Loaded;
 use sim_core::{Sim, Until};
-
-/// (command, (output, exit status)) for each block of the record.
-fn record() -> Vec<(String, (String, u8))> {
-    let path = format!("{}/../traces/docker/swarm-commands/record.txt", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).expect("the record is kept in the repository");
-    let mut out = Vec::new();
-    let mut cmd: Option<String> = None;
-    let mut body = String::new();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        if let Some(c) = line.strip_prefix("$ ") {
-            cmd = Some(c.to_string());
-            body.clear();
-        } else if let Some(code) = line.strip_prefix("[exit ").and_then(|l| l.strip_suffix(']')) {
-            let c = cmd.take().expect("an exit status follows a command");
-            out.push((c, (std::mem::take(&mut body), code.parse().expect("a number"))));
-        } else {
-            body.push_str(line);
-            body.push('\n');
-        }
-    }
-    out
-}
 
 /// What differs between any two runs, as the record's script writes it: swarm IDs (25
 /// base-36 characters), task IDs (12), times, the machine's address, the store's index, how
@@ -95,7 +76,10 @@ fn lab(steps: &[String]) -> Sim {
 #[test]
 fn service_update_inspect_and_node_ps_print_what_the_engine_printed() {
     // Up to `docker swarm leave`, which the simulator does not model.
-    let rec: Vec<_> = record().into_iter().take_while(|(c, _)| !c.starts_with("docker swarm leave")).collect();
+    let rec: Vec<_> = record("swarm-commands/record.txt")
+        .into_iter()
+        .take_while(|(c, _)| !c.starts_with("docker swarm leave"))
+        .collect();
     assert!(rec.len() >= 25, "{} blocks", rec.len());
     // The record's tasks ran busybox's `sleep`; the lab's run alpine with the same command.
     let steps: Vec<String> = rec

@@ -2,30 +2,11 @@
 //! `ip`, `iptables -S`, `docker port`, `docker inspect`), judged by what Docker Engine 20.10
 //! printed for the same containers (`traces/docker/etc-files/`, `traces/docker/inspect/`).
 
+mod common;
+
+use common::record;
 use sim_core::scenario::Loaded;
 use sim_core::{Sim, Until};
-
-/// The record's commands and what each printed, with its exit status, in order.
-fn record(name: &str) -> Vec<(String, (String, u8))> {
-    let path = format!("{}/../traces/docker/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).expect("the record is kept in the repository");
-    let mut out = Vec::new();
-    let mut cmd: Option<String> = None;
-    let mut body = String::new();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        if let Some(c) = line.strip_prefix("$ ") {
-            cmd = Some(c.to_string());
-            body.clear();
-        } else if let Some(code) = line.strip_prefix("[exit ").and_then(|l| l.strip_suffix(']')) {
-            let c = cmd.take().expect("an exit status follows a command");
-            out.push((c, (std::mem::take(&mut body), code.parse().expect("a number"))));
-        } else {
-            body.push_str(line);
-            body.push('\n');
-        }
-    }
-    out
-}
 
 fn lab(steps: &[&str]) -> Sim {
     let steps: String = steps.iter().map(|s| format!("        (on: \"host1\", run: \"{s}\"),\n")).collect();
