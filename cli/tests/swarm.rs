@@ -557,7 +557,8 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
     let rows = |text: &str, node: &str, state: &str| -> Vec<(String, String)> {
         text.lines()
             .filter_map(|l| l.split_once(" $ ").map(|(_, r)| r))
-            .map(|r| r.split_whitespace().collect::<Vec<_>>())
+            // A replaced task is listed under its slot's running one as `\_ web.2`.
+            .map(|r| r.split_whitespace().filter(|w| *w != "\\_").collect::<Vec<_>>())
             .filter(|w| w.len() >= 6 && w[3] == node && w[4] == state)
             .map(|w| (w[0].to_string(), w[1].to_string()))
             .collect()

@@ -1,5 +1,5 @@
 //! Swarm commands beyond create, scale and rm — `docker service update`, `service inspect`
-//! (JSON, `-f`, `--pretty`), `node ps`, `node inspect -f` — against what Docker Engine 20.10
+//! (JSON, `-f`, `--pretty`), `service ps`, `node ps`, `node inspect -f` — against what Docker Engine 20.10
 //! printed for the same commands on a one-node swarm (`traces/docker/swarm-commands/`,
 //! recorded by its `record.sh`).
 
@@ -116,7 +116,7 @@ fn service_update_inspect_and_node_ps_print_what_the_engine_printed() {
             };
             (got, want) = (ends(&got), ends(&want));
         }
-        if cmd.starts_with("docker node ps") {
+        if cmd.starts_with("docker node ps") || cmd.starts_with("docker service ps") {
             // The record's machine is called `vm`; how long ago a task started depends on how
             // fast the commands were typed, and the column's width with it.
             let squeeze = |s: &str| {

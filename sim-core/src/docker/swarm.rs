@@ -764,16 +764,20 @@ impl Swarm {
                 self.lb_after_tasks(si)?;
             }
         } else {
-            // The highest slots go first.
+            // The highest slots go first, and their tasks are deleted with their history
+            // (swarmkit's orchestrator removes a slot scaled away: `docker service ps` no
+            // longer lists it).
             let mut slots = running.clone();
             slots.sort_unstable();
-            for slot in slots.into_iter().rev().take(running.len() - replicas as usize) {
+            let gone: Vec<u64> = slots.into_iter().rev().take(running.len() - replicas as usize).collect();
+            for &slot in &gone {
                 if let Some(ti) =
                     self.services[si].tasks.iter().position(|x| x.slot == slot && x.state == TaskState::Running)
                 {
                     self.stop_task(si, ti, engines);
                 }
             }
+            self.services[si].tasks.retain(|t| !gone.contains(&t.slot));
         }
         self.services[si].replicas = replicas;
         Ok(())
@@ -1121,31 +1125,46 @@ impl Swarm {
         tabwrite(&rows)
     }
 
+    /// `docker service ps`: docker/cli's task table (`tabwrite`), slot by slot, the running
+    /// task first and the ones it replaced under it as `\_ S.N` (docker/cli
+    /// `cli/command/task/print.go`); a slot scaled away is gone, as swarmkit deletes its tasks
+    /// (traces/docker/swarm-commands/record.txt).
     fn service_ps(&self, names: &[String]) -> Result<String, EngineError> {
-        let mut out = format!(
-            "{:<25} {:<20} {:<20} {:<12} {:<12} {:<12}\n",
-            "ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE"
-        );
+        let mut rows = vec![
+            ["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"]
+                .map(String::from)
+                .to_vec(),
+        ];
         for name in names {
-            let si = self.service_idx(name)?;
+            let si = self.service_idx(name).map_err(|_| err(format!("no such service: {name}")))?;
             let s = &self.services[si];
-            for t in &s.tasks {
-                let state = match t.state {
-                    TaskState::Running => ("Running", "Running"),
-                    TaskState::Shutdown => ("Shutdown", "Shutdown"),
-                };
-                out += &format!(
-                    "{:<25} {:<20} {:<20} {:<12} {:<12} {:<12}\n",
-                    &t.id[..12],
-                    format!("{}.{}", s.name, t.slot),
-                    s.image,
-                    t.node,
-                    state.0,
-                    state.1
-                );
+            let mut slots: Vec<u64> = s.running().map(|t| t.slot).collect();
+            slots.sort_unstable();
+            for slot in slots {
+                let running = s.running().filter(|t| t.slot == slot);
+                let old = s.tasks.iter().rev().filter(|t| t.slot == slot && t.state == TaskState::Shutdown);
+                for (k, t) in running.chain(old).enumerate() {
+                    let (desired, current) = match t.state {
+                        TaskState::Running => {
+                            ("Running", format!("Running {} ago", human_duration(self.clock.saturating_sub(t.started))))
+                        }
+                        TaskState::Shutdown => ("Shutdown", "Shutdown".to_string()),
+                    };
+                    let prefix = if k == 0 { "" } else { " \\_ " };
+                    rows.push(vec![
+                        t.id[..12].to_string(),
+                        format!("{prefix}{}.{}", s.name, t.slot),
+                        s.image_ref.clone(),
+                        t.node.clone(),
+                        desired.into(),
+                        current,
+                        String::new(),
+                        String::new(),
+                    ]);
+                }
             }
         }
-        Ok(out)
+        Ok(tabwrite(&rows).trim_end_matches('\n').to_string())
     }
 
     fn node_ls(&self, me: &str) -> String {

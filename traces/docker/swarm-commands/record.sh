@@ -27,6 +27,8 @@ cmds=(
 "docker service update --replicas 2 -d nosuch"
 "docker service update --replicas x -d web"
 "docker service inspect nosuch"
+"docker service ps web"
+"docker service ps nosuch"
 "docker node ps"
 "docker node ps self"
 "docker node ps nosuch"
