@@ -1055,6 +1055,7 @@ impl Director {
             D::SwarmLeave(_) if !in_swarm => {
                 return Err(EngineError("Error response from daemon: This node is not part of a swarm".into()));
             }
+            D::SwarmLeave(l) => return self.swarm_leave(me, l.force),
             D::SwarmJoin(j) => {
                 // The daemon reads the token before it looks for a manager (swarmkit
                 // `ca.ParseJoinToken`: `SWMTKN-1-` and two base-36 parts).
@@ -1254,6 +1255,39 @@ impl Director {
             e.add_sandbox("ingress_sbox", "", Vec::new(), ContainerKind::Infra, "eth1")?;
         }
         Ok(())
+    }
+
+    /// `docker swarm leave`: the last manager, alone in its swarm, erases the swarm with
+    /// `--force` (its services and their tasks, the overlays, ingress_sbox; docker_gwbridge
+    /// stays) and refuses without it (traces/docker/swarm-commands/record.txt). A node
+    /// leaving a swarm of several is not modelled.
+    fn swarm_leave(&mut self, me: &str, force: bool) -> Result<Outcome, EngineError> {
+        let Some(s) = self.swarm.as_mut() else {
+            return Err(EngineError("Error response from daemon: This node is not part of a swarm".into()));
+        };
+        if s.nodes.len() > 1 {
+            return Err(EngineError(
+                "netsim: `docker swarm leave` on a swarm of several nodes is not modelled yet".into(),
+            ));
+        }
+        if !force {
+            return Err(EngineError(
+                "Error response from daemon: You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.".into(),
+            ));
+        }
+        if !s.attachments.is_empty() {
+            return Err(EngineError(
+                "netsim: leaving a swarm while containers are attached to its overlays is not modelled yet".into(),
+            ));
+        }
+        s.erase(me, &mut self.engines)?;
+        self.swarm = None;
+        // Everything the swarm had is compiled away: every namespace counts as touched.
+        let all: Vec<String> = self.plan.namespaces().map(str::to_string).collect();
+        self.base_touched.extend(all);
+        let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+        e.remove_sandbox("ingress_sbox");
+        Ok(Outcome::Changed("Node left the swarm.".into(), SimTime::ZERO))
     }
 
     /// `systemctl stop docker`: the containers die (live-restore is off by default); a

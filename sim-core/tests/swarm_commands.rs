@@ -75,11 +75,7 @@ fn lab(steps: &[String]) -> Sim {
 
 #[test]
 fn service_update_inspect_and_node_ps_print_what_the_engine_printed() {
-    // Up to `docker swarm leave`, which the simulator does not model.
-    let rec: Vec<_> = record("swarm-commands/record.txt")
-        .into_iter()
-        .take_while(|(c, _)| !c.starts_with("docker swarm leave"))
-        .collect();
+    let rec = record("swarm-commands/record.txt");
     assert!(rec.len() >= 25, "{} blocks", rec.len());
     // The record's tasks ran busybox's `sleep`; the lab's run alpine with the same command.
     let steps: Vec<String> = rec
@@ -135,4 +131,57 @@ fn service_update_inspect_and_node_ps_print_what_the_engine_printed() {
         }
     }
     assert!(diffs.is_empty(), "{} of {} differ:\n{}", diffs.len(), rec.len(), diffs.join("\n"));
+}
+
+#[test]
+fn the_last_manager_leaving_with_force_takes_the_swarm_away_and_keeps_docker_gwbridge() {
+    let steps: Vec<String> = [
+        "docker swarm init --advertise-addr 192.168.99.101",
+        "docker network create -d overlay ov",
+        "docker service create --name web --network ov -p 8080:80 -d nginx",
+        "docker swarm leave --force",
+        "docker network ls",
+        "docker run -d --name after alpine",
+    ]
+    .map(String::from)
+    .to_vec();
+    let sim = lab(&steps);
+    let d = sim.director.as_ref().expect("a Docker lab");
+    let out: Vec<(&str, u8)> = d
+        .transcript
+        .iter()
+        .map(|l| {
+            (
+                match &l.output {
+                    Ok(t) | Err(t) => t.as_str(),
+                },
+                l.status,
+            )
+        })
+        .collect();
+    assert_eq!(out[3], ("Node left the swarm.", 0));
+    assert!(d.swarm.is_none());
+    // The engine keeps docker_gwbridge (seen when the record was made: record.sh removes it).
+    assert!(
+        out[4].0.contains("docker_gwbridge") && !out[4].0.contains(" ov ") && !out[4].0.contains("ingress"),
+        "{}",
+        out[4].0
+    );
+    assert_eq!(out[5].1, 0, "a container runs after the swarm is gone: {}", out[5].0);
+    // Nothing of the swarm is left in the kernel: no task, no ingress_sbox, no lb or overlay
+    // namespace; the host's own rules no longer publish 8080.
+    let w = &sim.world;
+    let plan = d.plan();
+    let names: Vec<&str> = plan.namespaces.iter().map(|n| n.name.as_str()).collect();
+    assert!(names.iter().all(|n| w.ns_by_name(n).is_some()), "the kernel has what the plan has");
+    assert!(w.ns_by_name("node1:ingress_sbox").is_none(), "ingress_sbox is gone from the kernel too");
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("web.") && !n.contains("ingress_sbox") && !n.contains("lb-") && !n.contains(":1-")),
+        "{names:?}"
+    );
+    let rules =
+        sim_core::kernel::show::show(w, w.ns_by_name("node1").expect("node1"), sim_core::kernel::show::What::Iptables);
+    assert!(!rules.contains("8080"), "{rules}");
 }

@@ -1077,6 +1077,16 @@ impl Swarm {
         Ok(names.join("\n"))
     }
 
+    /// The last manager leaves with `--force`: every service goes, with its tasks and
+    /// addresses.
+    pub fn erase(&mut self, host: &str, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
+        let names: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
+        if !names.is_empty() {
+            self.service_rm(host, &names, engines)?;
+        }
+        Ok(())
+    }
+
     /// A node's daemon stops: its tasks die, and the orchestrator replaces each with a new
     /// task (new ID, same slot, new addresses: swarm IPAM is serial) on the nodes left.
     pub fn node_down(&mut self, host: &str, engines: &mut [(String, Engine)]) -> Result<String, EngineError> {

@@ -36,8 +36,10 @@ cmds=(
 "docker node inspect -f {{.Spec.Role}} self"
 "docker node inspect -f {{.ManagerStatus.Leader}} self"
 "docker service rm web"
+"docker swarm leave"
 "docker swarm leave --force"
 "docker service ls"
+"docker swarm leave"
 )
 cleanup() { docker service rm web >/dev/null 2>&1; docker network rm ov >/dev/null 2>&1; docker swarm leave --force >/dev/null 2>&1; docker network rm docker_gwbridge >/dev/null 2>&1; }
 cleanup
