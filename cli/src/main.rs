@@ -690,7 +690,7 @@ fn run_sim(
 fn lesson(s: &sim_core::scenario::Scenario) {
     let Some(l) = &s.lesson else { return };
     outln!("# Lesson: {}", l.title);
-    for line in wrap(&l.intro, 92) {
+    for line in sim_core::lesson::wrap(&l.intro, 92) {
         outln!("#   {line}");
     }
     if !l.look_for.is_empty() {
@@ -702,26 +702,6 @@ fn lesson(s: &sim_core::scenario::Scenario) {
     if !s.expect.is_empty() {
         outln!("# {} checks grade this lab: netsim check FILE", s.expect.len());
     }
-}
-
-/// Words into lines of at most `width` characters (a longer word gets a line of its own);
-/// the file's own line breaks are kept.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    for para in text.lines() {
-        let mut line = String::new();
-        for word in para.split_whitespace() {
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-                out.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        out.push(line);
-    }
-    out
 }
 
 /// The note of the scenario's step `i`, unless the step is part of the exercise.

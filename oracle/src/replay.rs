@@ -380,7 +380,7 @@ impl Runner {
     fn agent_cmd(&self, exe: &str, t: &Traffic, dns: bool) -> Result<String, Error> {
         let ron = ron::to_string(t).map_err(|e| Error::Other(format!("traffic: {e}")))?;
         let ns = if dns { " --nameserver 127.0.0.11" } else { "" };
-        Ok(format!("{exe} agent{ns} {}", quote(&ron)))
+        Ok(format!("{exe} agent{ns} {}", sim_core::export::quote(&ron)))
     }
 
     /// `verb FLAGS… IMAGE [CMD…]` as typed, labelled, with the agent image running the first
@@ -701,11 +701,6 @@ fn image_offset(line: &str, command_start: Option<usize>) -> usize {
     let end = command_start.unwrap_or(line.len()).min(line.len());
     let head = line[..end].trim_end();
     head.rfind(char::is_whitespace).map(|i| i + 1).unwrap_or(0)
-}
-
-/// A word for `sh -c`, in single quotes.
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 /// `iptables-save` rules and user chains, each qualified by its table (`filter -A FORWARD …`),

@@ -996,30 +996,35 @@ impl Swarm {
             for s in &self.services {
                 let mut tasks: Vec<&Task> = s.running().filter(|t| &t.node == host).collect();
                 tasks.sort_by_key(|t| t.slot);
-                for t in tasks {
-                    if p.quiet {
-                        rows.push(vec![t.id.clone()]);
-                    } else {
-                        rows.push(vec![
-                            t.id[..12].to_string(),
-                            format!("{}.{}", s.name, t.slot),
-                            s.image_ref.clone(),
-                            host.clone(),
-                            "Running".into(),
-                            format!("Running {} ago", human_duration(self.clock.saturating_sub(t.started))),
-                            String::new(),
-                            String::new(),
-                        ]);
-                    }
-                }
+                rows.extend(tasks.into_iter().map(|t| self.task_row(s, t, "")));
             }
         }
         if p.quiet {
+            // The ID column alone, truncated as in the table.
             return Ok(rows.into_iter().map(|r| r[0].clone()).collect::<Vec<_>>().join("\n"));
         }
-        let head = ["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"];
-        rows.insert(0, head.iter().map(|h| h.to_string()).collect());
+        rows.insert(0, TASK_HEAD.map(String::from).to_vec());
         Ok(tabwrite(&rows).trim_end_matches('\n').to_string())
+    }
+
+    /// One row of docker/cli's task table (`docker service ps`, `docker node ps`).
+    fn task_row(&self, s: &Service, t: &Task, prefix: &str) -> Vec<String> {
+        let (desired, current) = match t.state {
+            TaskState::Running => {
+                ("Running", format!("Running {} ago", human_duration(self.clock.saturating_sub(t.started))))
+            }
+            TaskState::Shutdown => ("Shutdown", "Shutdown".to_string()),
+        };
+        vec![
+            t.id[..12].to_string(),
+            format!("{prefix}{}.{}", s.name, t.slot),
+            s.image_ref.clone(),
+            t.node.clone(),
+            desired.into(),
+            current,
+            String::new(),
+            String::new(),
+        ]
     }
 
     /// `docker node inspect`: the fields of api/types/swarm `Node` this model has, in order.
@@ -1140,11 +1145,7 @@ impl Swarm {
     /// `cli/command/task/print.go`); a slot scaled away is gone, as swarmkit deletes its tasks
     /// (traces/docker/swarm-commands/record.txt).
     fn service_ps(&self, names: &[String]) -> Result<String, EngineError> {
-        let mut rows = vec![
-            ["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"]
-                .map(String::from)
-                .to_vec(),
-        ];
+        let mut rows = vec![TASK_HEAD.map(String::from).to_vec()];
         for name in names {
             let si = self.service_idx(name).map_err(|_| err(format!("no such service: {name}")))?;
             let s = &self.services[si];
@@ -1154,23 +1155,7 @@ impl Swarm {
                 let running = s.running().filter(|t| t.slot == slot);
                 let old = s.tasks.iter().rev().filter(|t| t.slot == slot && t.state == TaskState::Shutdown);
                 for (k, t) in running.chain(old).enumerate() {
-                    let (desired, current) = match t.state {
-                        TaskState::Running => {
-                            ("Running", format!("Running {} ago", human_duration(self.clock.saturating_sub(t.started))))
-                        }
-                        TaskState::Shutdown => ("Shutdown", "Shutdown".to_string()),
-                    };
-                    let prefix = if k == 0 { "" } else { " \\_ " };
-                    rows.push(vec![
-                        t.id[..12].to_string(),
-                        format!("{prefix}{}.{}", s.name, t.slot),
-                        s.image_ref.clone(),
-                        t.node.clone(),
-                        desired.into(),
-                        current,
-                        String::new(),
-                        String::new(),
-                    ]);
+                    rows.push(self.task_row(s, t, if k == 0 { "" } else { " \\_ " }));
                 }
             }
         }
@@ -1679,6 +1664,9 @@ impl Swarm {
 
 #[cfg(test)]
 mod tests;
+
+/// The columns of docker/cli's task table.
+const TASK_HEAD: [&str; 8] = ["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"];
 
 /// Rows as Go's `text/tabwriter` writes them for docker/cli's tables (minimum width 10,
 /// padding 3, blanks): every cell but a row's last is padded to its column's widest cell

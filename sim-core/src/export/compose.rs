@@ -19,7 +19,7 @@ use crate::docker::cli::{
 };
 use crate::scenario::Scenario;
 
-use super::{ExportError, HostScript};
+use super::{ExportError, HostScript, one_line};
 
 /// Which file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,8 +34,8 @@ pub enum Form {
 enum Role {
     /// It makes what the file describes.
     Makes(Made),
-    /// It joins or starts the swarm: typed before the stack is deployed.
-    Swarm,
+    /// It starts (`init: true`) or joins the swarm: typed before the stack is deployed.
+    Swarm { init: bool },
     /// It changes what exists: the file can only describe it if it comes after.
     Changes,
     /// It only looks (or is a program run): typed after `up`.
@@ -74,7 +74,7 @@ pub fn compose(sc: &Scenario, file: &str, form: Form) -> Result<HostScript, Expo
         roles.push(role);
     }
     if form == Form::Compose
-        && let Some(i) = roles.iter().position(|r| matches!(r, Role::Swarm))
+        && let Some(i) = roles.iter().position(|r| matches!(r, Role::Swarm { .. }))
     {
         return Err(no_fit(format!(
             "step {} (`{}`) makes a swarm, which a compose file does not: --to stack, or --to script",
@@ -102,13 +102,12 @@ pub fn compose(sc: &Scenario, file: &str, form: Form) -> Result<HostScript, Expo
             )));
         }
     }
-    if form == Form::Stack && !roles.iter().any(|r| matches!(r, Role::Swarm)) {
+    if form == Form::Stack && !roles.iter().any(|r| matches!(r, Role::Swarm { .. })) {
         return Err(no_fit("a stack needs a swarm, and no step starts one (`docker swarm init`)".into()));
     }
 
     let project = project_name(file);
     let mut body = String::new();
-    let mut made_names = Vec::new();
     let (mut nets, mut svcs) = (String::new(), String::new());
     let mut prev: Option<String> = None;
     for (i, r) in roles.iter().enumerate() {
@@ -125,13 +124,11 @@ pub fn compose(sc: &Scenario, file: &str, form: Form) -> Result<HostScript, Expo
             Made::Container(run, key_hint) => {
                 let key = run.name.clone().unwrap_or_else(|| format!("{key_hint}-{}", i + 1));
                 container(&mut svcs, &key, run, prev.as_deref()).map_err(err)?;
-                made_names.push(key.clone());
                 prev = Some(key);
             }
             Made::Service(c, key_hint) => {
                 let key = c.name.clone().unwrap_or_else(|| format!("{key_hint}-{}", i + 1));
                 service(&mut svcs, &key, c).map_err(err)?;
-                made_names.push(key);
             }
         }
     }
@@ -142,16 +139,21 @@ pub fn compose(sc: &Scenario, file: &str, form: Form) -> Result<HostScript, Expo
             .steps
             .iter()
             .zip(&roles)
-            .find(|(st, _)| matches!(cli::parse(&st.run), Ok(DockerCommand::SwarmInit(_))))
+            .find(|(_, r)| matches!(r, Role::Swarm { init: true }))
             .map(|(st, _)| st.on.clone())
             .unwrap_or_else(|| docker_hosts[0].to_string()),
     };
 
     // The header: how to bring it up, and the rest of the lab.
     let _ = writeln!(body, "# {}: what its steps make, as a {} file.", one_line(&sc.name), form_name(form));
-    let _ = writeln!(body, "# Written by `netsim export {file} --to {}`.", form_flag(form));
-    let before: Vec<(usize, &crate::director::Step)> =
-        sc.steps.iter().enumerate().take(last_made + 1).filter(|(i, _)| matches!(roles[*i], Role::Swarm)).collect();
+    let _ = writeln!(body, "# Written by `netsim export {file} --to {}`.", form_name(form));
+    let before: Vec<(usize, &crate::director::Step)> = sc
+        .steps
+        .iter()
+        .enumerate()
+        .take(last_made + 1)
+        .filter(|(i, _)| matches!(roles[*i], Role::Swarm { .. }))
+        .collect();
     if !before.is_empty() {
         let _ = writeln!(body, "# First, as the lab does:");
         for (i, st) in &before {
@@ -174,8 +176,11 @@ pub fn compose(sc: &Scenario, file: &str, form: Form) -> Result<HostScript, Expo
         .steps
         .iter()
         .enumerate()
-        .filter(|(i, _)| {
-            matches!(roles[*i], Role::Looks | Role::Changes) || (*i > last_made && !matches!(roles[*i], Role::Makes(_)))
+        // Everything that is not made by the file, but the swarm's init and join before it.
+        .filter(|(i, _)| match roles[*i] {
+            Role::Makes(_) => false,
+            Role::Swarm { .. } => *i > last_made,
+            Role::Looks | Role::Changes => true,
         })
         .collect();
     if !after.is_empty() {
@@ -233,7 +238,8 @@ fn role(line: &str, form: Form) -> Role {
             let hint = image_key(&c.image.familiar_name());
             Role::Makes(Made::Service(c, hint))
         }
-        (D::SwarmInit(_) | D::SwarmJoin(_), _) => Role::Swarm,
+        (D::SwarmInit(_), _) => Role::Swarm { init: true },
+        (D::SwarmJoin(_), _) => Role::Swarm { init: false },
         (
             D::Exec(_)
             | D::Ps(_)
@@ -542,19 +548,11 @@ fn key(s: &str) -> String {
     }
 }
 
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn form_name(f: Form) -> &'static str {
     match f {
         Form::Compose => "compose",
         Form::Stack => "stack",
     }
-}
-
-fn form_flag(f: Form) -> &'static str {
-    form_name(f)
 }
 
 /// The compose project (or stack) name: the lab file's stem, as compose normalises one.

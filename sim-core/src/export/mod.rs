@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::docker::cli::{self, DockerCommand};
-use crate::lesson::{Check, Expectation};
+use crate::lesson::{Check, Expectation, wrap};
 use crate::plan::Plan;
 use crate::scenario::Scenario;
 
@@ -114,24 +114,25 @@ struct Lab<'a> {
 
 impl<'a> Lab<'a> {
     fn new(sc: &'a Scenario, file: &'a str) -> Result<Lab<'a>, ExportError> {
+        let parsed_all: Vec<Option<DockerCommand>> = sc
+            .steps
+            .iter()
+            .map(|s| s.run.trim_start().starts_with("docker").then(|| cli::parse(&s.run).ok()).flatten())
+            .collect();
         // Names a swarm task is reached by: a service's, unless a container has it too.
         let mut containers = BTreeSet::new();
         let mut services = BTreeSet::new();
-        for s in &sc.steps {
-            match cli::parse(&s.run) {
-                Ok(DockerCommand::Run(r)) => {
-                    containers.extend(r.name.clone());
-                }
-                Ok(DockerCommand::ServiceCreate(c)) => {
-                    services.extend(c.name.clone());
-                }
+        for p in parsed_all.iter().flatten() {
+            match p {
+                DockerCommand::Run(r) => containers.extend(r.name.clone()),
+                DockerCommand::ServiceCreate(c) => services.extend(c.name.clone()),
                 _ => {}
             }
         }
         let tasks: BTreeSet<String> = services.difference(&containers).cloned().collect();
         let mut steps = Vec::new();
         let mut undo: BTreeMap<String, Undo> = BTreeMap::new();
-        for (i, s) in sc.steps.iter().enumerate() {
+        for (i, (s, parsed)) in sc.steps.iter().zip(parsed_all).enumerate() {
             let err = |why: String| ExportError::Step {
                 file: file.to_string(),
                 step: i + 1,
@@ -144,7 +145,6 @@ impl<'a> Lab<'a> {
             if words.is_empty() {
                 return Err(err("it is empty".into()));
             }
-            let parsed = if words[0] == "docker" { cli::parse(&s.run).ok() } else { None };
             let exec_target = match &parsed {
                 Some(DockerCommand::Exec(e)) if tasks.contains(&e.container) => Some(e.container.clone()),
                 _ => None,
@@ -322,6 +322,14 @@ impl<'a> Lab<'a> {
     /// Waits (when another host did it) for step `k` and for every other host's checks
     /// after it.
     fn emit_wait_for_step(&self, s: &mut String, host: &str, k: usize, checkers: &BTreeSet<String>) {
+        self.emit_wait_for_step_only(s, host, k);
+        for c in checkers.iter().filter(|c| c.as_str() != host) {
+            let _ = writeln!(s, "netsim_wait checks-{k}-{c} {}", quote(&format!("{c}'s checks after step {k}")));
+        }
+    }
+
+    /// Waits for step `k` (counted from 1) when another host typed it.
+    fn emit_wait_for_step_only(&self, s: &mut String, host: &str, k: usize) {
         if let Some(prev) = k.checked_sub(1).map(|i| &self.steps[i])
             && prev.on != host
         {
@@ -330,9 +338,6 @@ impl<'a> Lab<'a> {
                 "netsim_wait step-{k} {}",
                 quote(&format!("step {k} on {} ({})", prev.on, one_line(&prev.line)))
             );
-        }
-        for c in checkers.iter().filter(|c| c.as_str() != host) {
-            let _ = writeln!(s, "netsim_wait checks-{k}-{c} {}", quote(&format!("{c}'s checks after step {k}")));
         }
     }
 
@@ -344,13 +349,7 @@ impl<'a> Lab<'a> {
         }
         let when = if k == 0 { "before the first step".to_string() } else { format!("after step {k}") };
         let _ = writeln!(s, "# The lab's checks {when}.");
-        if k > 0 && self.steps[k - 1].on != host {
-            let _ = writeln!(
-                s,
-                "netsim_wait step-{k} {}",
-                quote(&format!("step {k} on {} ({})", self.steps[k - 1].on, one_line(&self.steps[k - 1].line)))
-            );
-        }
+        self.emit_wait_for_step_only(s, host, k);
         for e in mine {
             let _ = writeln!(
                 s,
@@ -465,31 +464,34 @@ impl Undo {
     }
 }
 
-/// The command that undoes a fault step: a netem taken away, a link set up again, an
-/// iptables rule deleted; `None` for what changes nothing.
+/// The command that undoes a fault step (as `netconf` reads it): a netem taken away, a link
+/// set up again, an iptables rule appended or inserted deleted; `None` for what changes
+/// nothing to undo.
 fn fault_undo(words: &[String]) -> Option<Vec<String>> {
-    let w: Vec<&str> = words.iter().map(String::as_str).collect();
-    let owned = |v: Vec<&str>| Some(v.into_iter().map(str::to_string).collect());
-    match *w.first()? {
-        "tc" if w.get(1) == Some(&"qdisc") && matches!(w.get(2), Some(&"add" | &"replace")) => {
-            let dev = w.iter().position(|x| *x == "dev").and_then(|p| w.get(p + 1))?;
-            owned(vec!["tc", "qdisc", "del", "dev", dev, "root"])
+    use crate::netconf::{NetCmd, QdiscOp};
+    let owned = |v: Vec<&str>| v.into_iter().map(str::to_string).collect();
+    match crate::netconf::parse(words)?.ok()? {
+        NetCmd::LinkSet { dev, up: false } => Some(owned(vec!["ip", "link", "set", &dev, "up"])),
+        NetCmd::Qdisc { op: QdiscOp::Add | QdiscOp::Replace, dev, .. } => {
+            Some(owned(vec!["tc", "qdisc", "del", "dev", &dev, "root"]))
         }
-        "ip" if w.contains(&"link") && w.contains(&"set") && w.last() == Some(&"down") => {
-            let mut v = w.clone();
-            *v.last_mut()? = "up";
-            owned(v)
-        }
-        "iptables" => {
-            let p = w.iter().position(|x| matches!(*x, "-A" | "--append" | "-I" | "--insert"))?;
-            let mut v: Vec<&str> = w.clone();
-            let insert = matches!(v[p], "-I" | "--insert");
-            v[p] = "-D";
-            // `-I CHAIN N rule`: the position is not part of the rule.
-            if insert && v.get(p + 2).is_some_and(|n| n.parse::<u32>().is_ok()) {
-                v.remove(p + 2);
+        NetCmd::Iptables { table, rule } => {
+            let mut w: Vec<String> = cli::shell_words(&rule).ok()?.into_iter().map(|(w, _)| w).collect();
+            let insert = matches!(w.first()?.as_str(), "-I" | "--insert");
+            if !insert && !matches!(w[0].as_str(), "-A" | "--append") {
+                return None;
             }
-            owned(v)
+            w[0] = "-D".into();
+            // `-I CHAIN N rule`: the position is not part of the rule.
+            if insert && w.get(2).is_some_and(|n| n.parse::<u32>().is_ok()) {
+                w.remove(2);
+            }
+            let mut v = vec!["iptables".to_string()];
+            if table != "filter" {
+                v.extend(["-t".to_string(), table]);
+            }
+            v.extend(w);
+            Some(v)
         }
         _ => None,
     }
@@ -518,27 +520,8 @@ pub fn quote(w: &str) -> String {
     if !w.is_empty() && w.chars().all(plain) { w.to_string() } else { format!("'{}'", w.replace('\'', r"'\''")) }
 }
 
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Words of `s` in lines of at most `width` characters (a longer word on its own line).
-fn wrap(s: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for w in s.split_whitespace() {
-        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(w);
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
 }
 
 /// The functions every script carries. Each check prints one line of evidence and returns
