@@ -32,6 +32,28 @@ pub struct HostSpec {
     pub addr: Ipv4Net,
     #[serde(default = "yes")]
     pub docker: bool,
+    /// Files on the host, by path (relative ones in `/root`, where steps start): a compose
+    /// file for `docker-compose`, anything `cat` should show.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+/// Where a step's shell starts on a host, and where its relative paths point.
+pub const HOME: &str = "/root";
+
+impl HostSpec {
+    /// A host's file by absolute path.
+    pub fn file(&self, path: &str) -> Option<&String> {
+        self.files.iter().find(|(p, _)| crate::docker::compose::absolute(HOME, p) == path).map(|(_, t)| t)
+    }
+
+    /// Whether `dir` (absolute) is a directory of the host: `/`, home, or one holding a file.
+    fn is_dir(&self, dir: &str) -> bool {
+        ["/", HOME, "/tmp", "/etc"].contains(&dir)
+            || self.files.keys().any(|p| {
+                crate::docker::compose::absolute(HOME, p).starts_with(&format!("{}/", dir.trim_end_matches('/')))
+            })
+    }
 }
 
 fn yes() -> bool {
@@ -223,6 +245,8 @@ pub struct Director {
     /// as each is a whole zone as it was then and a log of them grows with the square of a
     /// lab's containers.
     pub keep_script: bool,
+    /// Each host's working directory, where `cd` left it (`HOME` until then).
+    cwd: Map<String, String>,
 }
 
 impl Director {
@@ -294,7 +318,12 @@ impl Director {
             .namespaces
             .iter()
             .filter(|n| !hosts.iter().any(|h| h.name == n.name))
-            .map(|n| HostSpec { name: n.name.clone(), addr: Ipv4Net::DEFAULT, docker: false })
+            .map(|n| HostSpec {
+                name: n.name.clone(),
+                addr: Ipv4Net::DEFAULT,
+                docker: false,
+                files: Default::default(),
+            })
             .collect();
         let mut d = Director {
             hosts: hosts.to_vec(),
@@ -322,6 +351,7 @@ impl Director {
             seed,
             engine_spec: spec,
             keep_script: false,
+            cwd: Map::default(),
         };
         let plan = d.compile();
         d.plan = PlanShards::new(&plan);
@@ -829,6 +859,10 @@ impl Director {
         let fail = |message: String, status: u8| Failure { message, status, unmodelled: false };
         match tool {
             Tool::Show(what) => Ok(crate::kernel::show::show(world, ns, *what)),
+            Tool::OneLine(t) => {
+                let addr = matches!(**t, Tool::Show(crate::kernel::show::What::Addr) | Tool::ShowDev(crate::kernel::show::What::Addr, _));
+                self.run_tool(world, host, container, t).map(|text| crate::tools::oneline(&text, addr))
+            }
             Tool::ShowQdisc(dev) => {
                 let all = crate::kernel::show::show(world, ns, crate::kernel::show::What::Qdisc);
                 let line = all.lines().find(|l| l.split(" dev ").nth(1).and_then(|r| r.split(' ').next()) == Some(dev));
@@ -864,6 +898,10 @@ impl Director {
                     ("/etc/resolv.conf", None) => Some(host_resolv.clone()),
                     ("/etc/hostname", Some((e, c))) if in_container => Some(format!("{}\n", e.hostname(c))),
                     ("/etc/hostname", _) => Some(format!("{host}\n")),
+                    (path, None) => {
+                        let abs = crate::docker::compose::absolute(&self.cwd(host), path);
+                        self.hosts.iter().find(|h| h.name == host).and_then(|h| h.file(&abs)).cloned()
+                    }
                     _ => None,
                 })
                 .map_err(|t| fail(t.message, t.status))
@@ -894,6 +932,16 @@ impl Director {
         let host =
             self.host(&step.on).cloned().map_err(|message| Failure { message, status: 127, unmodelled: true })?;
         let line = step.run.trim();
+        let first = line.split_whitespace().next().unwrap_or_default();
+        if first == "docker-compose" || line.starts_with("docker compose ") || line == "docker compose" {
+            return self.compose(&host, line, now);
+        }
+        if first == "cd" {
+            return self.cd(&host, line);
+        }
+        if line.starts_with("docker stack ") || line == "docker stack" {
+            return self.stack(&host, line, now);
+        }
         if line.starts_with("docker ") || line == "docker" {
             if self.engine_mut(&host.name).is_none() {
                 return Err(Failure {
@@ -957,6 +1005,126 @@ impl Director {
 }
 
 impl Director {
+    /// The host's working directory.
+    fn cwd(&self, host: &str) -> String {
+        self.cwd.get(host).cloned().unwrap_or_else(|| HOME.to_string())
+    }
+
+    /// `cd [DIR]`: the steps after it on this host start there, as in one shell.
+    fn cd(&mut self, host: &HostSpec, line: &str) -> Result<Outcome, Failure> {
+        let words = cli::shell_words(line).map_err(|e| Failure::program(format!("bash: {}", e.message)))?;
+        let target = match words.as_slice() {
+            [_] => HOME.to_string(),
+            [_, (d, _)] if d == "~" => HOME.to_string(),
+            [_, (d, _)] => crate::docker::compose::absolute(&self.cwd(&host.name), d),
+            _ => return Err(Failure::program("bash: cd: too many arguments".into())),
+        };
+        if !host.is_dir(&target) {
+            let typed = &words[1].0;
+            let why = if host.file(&target).is_some() { "Not a directory" } else { "No such file or directory" };
+            return Err(Failure::program(format!("bash: cd: {typed}: {why}")));
+        }
+        self.cwd.insert(host.name.clone(), target);
+        Ok(Outcome::Printed(String::new()))
+    }
+
+    /// `docker-compose …` (Compose 1.29) against the host's daemon, with the host's files.
+    fn compose(&mut self, host: &HostSpec, line: &str, now: SimTime) -> Result<Outcome, Failure> {
+        use crate::docker::compose;
+        let refused =
+            |r: compose::Refused| Failure { unmodelled: r.status == 127, message: r.message, status: r.status };
+        if line.starts_with("docker compose") {
+            return Err(Failure {
+                message:
+                    "netsim: `docker compose` (Compose v2) is not modelled yet; `docker-compose` (Compose 1.29) is"
+                        .into(),
+                status: 127,
+                unmodelled: true,
+            });
+        }
+        if self.engine_mut(&host.name).is_none() {
+            return Err(Failure {
+                message: "bash: docker-compose: command not found".into(),
+                status: 127,
+                unmodelled: false,
+            });
+        }
+        let words = cli::shell_words(line).map_err(|e| Failure::program(format!("bash: {}", e.message)))?;
+        let words: Vec<String> = words.into_iter().skip(1).map(|w| w.0).collect();
+        let inv = compose::parse(&words).map_err(refused)?;
+        let cwd = self.cwd(&host.name);
+        let project = compose::load(&inv, &cwd, &|p| host.file(p).cloned()).map_err(refused)?;
+        let e = self.engine_mut(&host.name).ok_or_else(|| Failure::program(format!("no daemon on {}", host.name)))?;
+        e.clock = now;
+        let done = compose::run(e, &project, &inv.verb).map_err(|EngineError(m)| Failure::program(m))?;
+        if let Some((container, argv)) = done.exec {
+            let argv = cli::Argv { words: argv, spans: Vec::new() };
+            return self.program(&host.name, &container, &argv, now).map_err(|EngineError(m)| Failure::program(m));
+        }
+        Ok(match done.changed {
+            true => Outcome::Changed(done.out, done.busy),
+            false => Outcome::Printed(done.out),
+        })
+    }
+
+    /// `docker stack …` on a swarm manager, with the host's files.
+    fn stack(&mut self, host: &HostSpec, line: &str, now: SimTime) -> Result<Outcome, Failure> {
+        use crate::docker::{compose, stack};
+        let refused = |r: compose::Refused| Failure {
+            unmodelled: r.message.starts_with("netsim:"),
+            message: r.message,
+            status: r.status,
+        };
+        if self.engine_mut(&host.name).is_none() {
+            return Err(Failure { message: "bash: docker: command not found".into(), status: 127, unmodelled: false });
+        }
+        let words = cli::shell_words(line).map_err(|e| Failure::program(format!("bash: {}", e.message)))?;
+        let words: Vec<String> = words.into_iter().skip(2).map(|w| w.0).collect();
+        let cmd = stack::parse(&words).map_err(refused)?;
+        let me = host.name.as_str();
+        let notice = match &cmd {
+            stack::StackCmd::Deploy { detach: false, .. } => stack::DETACH_NOTICE,
+            _ => "",
+        };
+        let manager = self.swarm.as_ref().filter(|s| s.require_manager(me).is_ok() && s.node(me).is_some_and(|n| n.up));
+        let Some(swarm) = manager else {
+            return Err(Failure::program(format!(
+                "{notice}this node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again"
+            )));
+        };
+        let plan = match &cmd {
+            stack::StackCmd::Ls => return Ok(Outcome::Printed(stack::ls(swarm))),
+            stack::StackCmd::Services { stack: st } => return Ok(Outcome::Printed(stack::services(swarm, st))),
+            stack::StackCmd::Ps { stack: st } => return stack::ps(swarm, st).map(Outcome::Printed).map_err(refused),
+            stack::StackCmd::Rm { stacks } => stack::rm(swarm, stacks),
+            stack::StackCmd::Deploy { file, stack: st, .. } => {
+                let inv = compose::Invocation {
+                    files: vec![file.clone()],
+                    project: Some(st.clone()),
+                    project_dir: None,
+                    verb: compose::Verb::ConfigServices,
+                };
+                let project = compose::load(&inv, &self.cwd(me), &|p| host.file(p).cloned()).map_err(refused)?;
+                stack::deploy(&project, st, swarm).map_err(refused)?
+            }
+        };
+        let (mut out, mut busy) = (notice.to_string(), SimTime::ZERO);
+        for (said, argv) in plan {
+            if let Some(l) = said {
+                out += &l;
+                out.push('\n');
+            }
+            if argv.is_empty() {
+                continue;
+            }
+            let line = argv.iter().map(|w| cli::quote(w)).collect::<Vec<_>>().join(" ");
+            let c = cli::parse(&line).map_err(|e| Failure::program(format!("{out}{}", e.message)))?;
+            busy += crate::docker::timing::busy(&c).unwrap_or_default();
+            self.docker(host, &c, now).map_err(|EngineError(e)| Failure::program(format!("{out}failed: {e}")))?;
+        }
+        Ok(Outcome::Changed(out, busy))
+    }
+
     fn docker(&mut self, host: &HostSpec, cmd: &cli::DockerCommand, now: SimTime) -> Result<Outcome, EngineError> {
         use cli::DockerCommand as D;
         let me = host.name.as_str();
@@ -967,16 +1135,12 @@ impl Director {
             e.clock = now;
         }
         if let D::NetworkLs(l) = cmd {
-            let mut out = self.engine(me)?.network_ls(l.quiet);
-            if let Some(s) = self.swarm.as_ref().filter(|s| s.node(me).is_some_and(|n| n.up)) {
-                for n in &s.networks {
-                    out += &if l.quiet {
-                        format!("{}\n", &n.id[..12])
-                    } else {
-                        format!("{:<14} {:<20} {:<10} {}\n", &n.id[..12], n.name, "overlay", "swarm")
-                    };
-                }
-            }
+            let overlays: Vec<(String, String)> = match self.swarm.as_ref().filter(|s| s.node(me).is_some_and(|n| n.up))
+            {
+                Some(s) => s.networks.iter().map(|n| (n.id.clone(), n.name.clone())).collect(),
+                None => Vec::new(),
+            };
+            let out = self.engine(me)?.network_ls(l.quiet, &overlays);
             return Ok(Outcome::Printed(out));
         }
         if let D::Ps(_) = cmd {

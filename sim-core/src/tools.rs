@@ -27,6 +27,8 @@ pub enum Tool {
     Cat { prog: String, files: Vec<String> },
     /// `hostname`.
     Hostname,
+    /// `ip -o …` (`-oneline`): each record on one line (`oneline`).
+    OneLine(Box<Tool>),
 }
 
 /// A program that failed, with what it printed and its exit status.
@@ -72,9 +74,42 @@ pub fn parse(words: &[String]) -> Option<Result<Tool, ToolError>> {
     })
 }
 
+/// `ip -o`'s form of `ip addr` (`addr`) or `ip link` output, as iproute2 prints it
+/// (`ip/ipaddress.c`, `print_linkinfo` and `print_addrinfo` with `oneline`): a link's lines
+/// joined by `\`; one line per address, led by the device's index and name (without its
+/// `@peer`), ending in its lifetimes.
+pub fn oneline(text: &str, addr: bool) -> String {
+    let mut out = String::new();
+    let mut head: Option<(String, String)> = None;
+    for line in text.lines() {
+        if !line.starts_with(' ') {
+            let mut parts = line.splitn(3, ": ");
+            let (idx, name) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            head = Some((idx.to_string(), name.split('@').next().unwrap_or(name).to_string()));
+            if !addr {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out += line;
+            }
+        } else if !addr {
+            out.push('\\');
+            out += line;
+        } else if let (Some((idx, name)), Some(inet)) = (&head, line.trim_start().strip_prefix("inet")) {
+            out += &format!("{idx}: {name}    inet{inet}\\       valid_lft forever preferred_lft forever\n");
+        }
+    }
+    if !addr && !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
 /// iproute2's `ip`: objects may be abbreviated as `ip` allows (`a`, `addr`, `r`, `n`, `l`).
 fn ip(args: &[&str]) -> Result<Tool, ToolError> {
-    let mut rest: Vec<&str> = args.iter().copied().filter(|a| *a != "-4").collect();
+    let one = args.iter().any(|a| ["-o", "-oneline", "-0"].contains(a) || *a == "-4o" || *a == "-o4");
+    let mut rest: Vec<&str> =
+        args.iter().copied().filter(|a| !["-4", "-o", "-oneline", "-0", "-4o", "-o4"].contains(a)).collect();
     if rest.first().is_some_and(|a| a.starts_with('-')) {
         return Err(fail(
             format!("netsim: `ip {}`: the simulator prints `ip [-4] addr|link|route|neigh`", args.join(" ")),
@@ -92,7 +127,15 @@ fn ip(args: &[&str]) -> Result<Tool, ToolError> {
         "n" | "ne" | "nei" | "neig" | "neigh" | "neighbor" | "neighbour" => What::Neigh,
         other => return Err(fail(format!("Object \"{other}\" is unknown, try \"ip help\"."), 255)),
     };
-    match rest.as_slice() {
+    let tool = ip_show(args, obj, what, &rest)?;
+    Ok(match one && matches!(what, What::Addr | What::Link) {
+        true => Tool::OneLine(Box::new(tool)),
+        false => tool,
+    })
+}
+
+fn ip_show(args: &[&str], obj: &str, what: What, rest: &[&str]) -> Result<Tool, ToolError> {
+    match rest {
         [] | ["show" | "list" | "ls" | "s" | "sh" | "lst"] => Ok(Tool::Show(what)),
         ["show" | "list" | "ls" | "s" | "sh" | "lst", "dev", dev]
         | ["show" | "list" | "ls" | "s" | "sh" | "lst", dev]

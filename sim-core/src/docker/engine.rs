@@ -57,6 +57,8 @@ pub struct Network {
     /// `--gateway` (20.10's inspect shows the IPAM config as requested); `None` for the
     /// daemon's own (bridge, host, none, docker_gwbridge).
     pub requested: Option<(bool, bool)>,
+    /// `--label KEY=VALUE`.
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -116,6 +118,10 @@ pub struct Container {
     /// published ports. A stopped container holds no address and no port.
     pub parked: Vec<(String, Option<Ipv4Addr>, Vec<String>)>,
     pub parked_ports: Vec<PortBinding>,
+    /// `--label`s (docker-compose finds its containers by theirs).
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// What it runs: the command given to `docker run`, or the image's (`images::Image::cmd`).
+    pub command: Vec<String>,
 }
 
 /// A container's state as `docker ps -a` shows it.
@@ -227,6 +233,7 @@ impl Engine {
             macvlan_mode: Default::default(),
             options: Default::default(),
             requested: None,
+            labels: Default::default(),
         });
         for (name, driver) in [("host", NetworkDriver::Host), ("none", NetworkDriver::Null)] {
             let (id, mac) = (e.hex(64), e.mac());
@@ -247,6 +254,7 @@ impl Engine {
                 macvlan_mode: Default::default(),
                 options: Default::default(),
                 requested: None,
+                labels: Default::default(),
             });
         }
         Ok(e)
@@ -336,7 +344,7 @@ impl Engine {
             }
             DockerCommand::NetworkDisconnect(d) => self.disconnect(&d.network, &d.container).map(|_| String::new()),
             DockerCommand::Ps(p) => Ok(self.ps(p.quiet, p.all)),
-            DockerCommand::NetworkLs(l) => Ok(self.network_ls(l.quiet)),
+            DockerCommand::NetworkLs(l) => Ok(self.network_ls(l.quiet, &[])),
             DockerCommand::NetworkPrune(false) => Err(err(
                 "netsim: `docker network prune` asks \"Are you sure you want to continue? [y/N]\" and a lab cannot answer: add -f",
             )),
@@ -566,6 +574,7 @@ impl Engine {
             macvlan_mode,
             options: c.options.clone(),
             requested: Some((cfg.subnet.is_some(), cfg.gateway.is_some())),
+            labels: c.labels.clone(),
         });
         Ok(id)
     }
@@ -795,6 +804,13 @@ impl Engine {
             network_none: matches!(first, NetworkMode::None),
             parked: Vec::new(),
             parked_ports: Vec::new(),
+            labels: r.labels.clone(),
+            command: match r.command.words.is_empty() {
+                true => super::images::find(&r.image.familiar_name())
+                    .map(|i| i.cmd.iter().map(|w| w.to_string()).collect())
+                    .unwrap_or_default(),
+                false => r.command.words.clone(),
+            },
             hostname: r.hostname.clone(),
             extra_hosts: r
                 .other_flags
@@ -1216,7 +1232,7 @@ impl Engine {
                 "{:<14} {:<22} {:<12} {:<16} {:<14} {:<26} {}\n",
                 &c.id[..12],
                 c.image,
-                "\"…\"",
+                ps_command(&c.command),
                 "a moment ago",
                 match c.state {
                     RunState::Running => "Up".to_string(),
@@ -1230,23 +1246,27 @@ impl Engine {
         out
     }
 
-    /// `docker network ls`: local networks (swarm networks are added by the director).
-    pub fn network_ls(&self, quiet: bool) -> String {
-        let mut out = String::new();
-        if !quiet {
-            out += &format!("{:<14} {:<20} {:<10} {}\n", "NETWORK ID", "NAME", "DRIVER", "SCOPE");
+    /// `docker network ls`: local networks and the swarm's `overlays` (ID, name) this node
+    /// sees, by name, in docker/cli's table (`tabwriter`).
+    pub fn network_ls(&self, quiet: bool, overlays: &[(String, String)]) -> String {
+        let mut rows: Vec<Vec<String>> = self
+            .networks
+            .iter()
+            .map(|n| {
+                vec![n.id[..12].to_string(), n.name.clone(), network_driver_name(n.driver).to_string(), "local".into()]
+            })
+            .chain(
+                overlays
+                    .iter()
+                    .map(|(id, name)| vec![id[..12].to_string(), name.clone(), "overlay".into(), "swarm".into()]),
+            )
+            .collect();
+        rows.sort_by(|a, b| a[1].cmp(&b[1]));
+        if quiet {
+            return rows.iter().map(|r| format!("{}\n", r[0])).collect();
         }
-        let mut nets: Vec<&Network> = self.networks.iter().collect();
-        nets.sort_by(|a, b| a.name.cmp(&b.name));
-        for n in nets {
-            if quiet {
-                out += &format!("{}\n", &n.id[..12]);
-            } else {
-                out +=
-                    &format!("{:<14} {:<20} {:<10} {}\n", &n.id[..12], n.name, network_driver_name(n.driver), "local");
-            }
-        }
-        out
+        rows.insert(0, ["NETWORK ID", "NAME", "DRIVER", "SCOPE"].iter().map(|s| s.to_string()).collect());
+        super::tabwrite(&rows)
     }
 
     /// macvlan: children of the parent straight into the sandboxes, no bridge and no NAT
@@ -1498,6 +1518,7 @@ impl Engine {
             macvlan_mode: Default::default(),
             options: Default::default(),
             requested: None,
+            labels: Default::default(),
         });
         Ok(())
     }
@@ -1534,6 +1555,10 @@ impl Engine {
             network_none: false,
             parked: Vec::new(),
             parked_ports: Vec::new(),
+            labels: Default::default(),
+            command: super::images::find(image)
+                .map(|i| i.cmd.iter().map(|w| w.to_string()).collect())
+                .unwrap_or_default(),
         });
         self.touch(self.containers.len() - 1);
         if let Err(e) = self.connect_with(GWBRIDGE, name, None, Vec::new(), Some(gw_ifname.to_string())) {
@@ -1845,4 +1870,16 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
         D::NodeInspect(_) => "node inspect",
         D::NodeUpdate(_) => "node update",
     }
+}
+
+/// `docker ps`'s COMMAND: the command cut to 20 characters, quoted (docker/cli
+/// `cli/command/formatter/container.go`, `Command`: `Ellipsis(command, 20)` and
+/// `strconv.Quote`).
+fn ps_command(words: &[String]) -> String {
+    let cmd = words.join(" ");
+    let cut: String = match cmd.chars().count() > 20 {
+        true => cmd.chars().take(19).chain(std::iter::once('…')).collect(),
+        false => cmd,
+    };
+    format!("{cut:?}")
 }

@@ -35,23 +35,49 @@ pub struct Image {
     /// The Dockerfile's `EXPOSE` lines, from each image's Docker Hub page.
     pub expose: &'static [(u16, Proto)],
     pub role: Option<ImageRole>,
+    /// What a container runs when `docker run` gives no command: the image's `ENTRYPOINT`
+    /// then its `CMD`, as `docker ps` and `docker-compose ps` join them (each image's
+    /// Dockerfile in github.com/docker-library).
+    pub cmd: &'static [&'static str],
 }
 
 const TCP: Proto = Proto::Tcp;
 
-/// Every image a lab may run.
+/// Every image a lab may run. `hshar/webapp`'s Dockerfile is not published; its author's
+/// `hshar/website`, built `FROM hshar/webapp`, runs Apache as `/usr/sbin/apache2ctl -D
+/// FOREGROUND`, which is what the webapp's container is shown to run.
 pub const CATALOGUE: &[Image] = &[
-    Image { name: "alpine", expose: &[], role: None },
-    Image { name: "busybox", expose: &[], role: None },
-    Image { name: "ubuntu", expose: &[], role: None },
-    Image { name: "debian", expose: &[], role: None },
-    Image { name: "nginx", expose: &[(80, TCP)], role: Some(ImageRole::Web) },
-    Image { name: "httpd", expose: &[(80, TCP)], role: Some(ImageRole::Web) },
-    Image { name: "webapp", expose: &[(80, TCP)], role: Some(ImageRole::Webapp) },
-    Image { name: "mysql", expose: &[(3306, TCP), (33060, TCP)], role: Some(ImageRole::Mysql) },
-    Image { name: "mariadb", expose: &[(3306, TCP)], role: Some(ImageRole::Mysql) },
-    Image { name: "redis", expose: &[(6379, TCP)], role: None },
-    Image { name: "postgres", expose: &[(5432, TCP)], role: None },
+    Image { name: "alpine", expose: &[], role: None, cmd: &["/bin/sh"] },
+    Image { name: "busybox", expose: &[], role: None, cmd: &["sh"] },
+    Image { name: "ubuntu", expose: &[], role: None, cmd: &["/bin/bash"] },
+    Image { name: "debian", expose: &[], role: None, cmd: &["bash"] },
+    Image {
+        name: "nginx",
+        expose: &[(80, TCP)],
+        role: Some(ImageRole::Web),
+        cmd: &["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"],
+    },
+    Image { name: "httpd", expose: &[(80, TCP)], role: Some(ImageRole::Web), cmd: &["httpd-foreground"] },
+    Image {
+        name: "webapp",
+        expose: &[(80, TCP)],
+        role: Some(ImageRole::Webapp),
+        cmd: &["/usr/sbin/apache2ctl", "-D", "FOREGROUND"],
+    },
+    Image {
+        name: "mysql",
+        expose: &[(3306, TCP), (33060, TCP)],
+        role: Some(ImageRole::Mysql),
+        cmd: &["docker-entrypoint.sh", "mysqld"],
+    },
+    Image {
+        name: "mariadb",
+        expose: &[(3306, TCP)],
+        role: Some(ImageRole::Mysql),
+        cmd: &["docker-entrypoint.sh", "mariadbd"],
+    },
+    Image { name: "redis", expose: &[(6379, TCP)], role: None, cmd: &["docker-entrypoint.sh", "redis-server"] },
+    Image { name: "postgres", expose: &[(5432, TCP)], role: None, cmd: &["docker-entrypoint.sh", "postgres"] },
 ];
 
 /// The catalogue's entry for an image reference as typed or as `docker ps` shows it.

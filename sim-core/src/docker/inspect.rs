@@ -153,7 +153,7 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
         "ConfigOnly": false,
         "Containers": containers,
         "Options": options,
-        "Labels": {},
+        "Labels": n.labels,
     });
     if !era.inspect_enable_ipv4()
         && let Value::Object(m) = &mut v
@@ -240,7 +240,7 @@ fn overlay(engine: &Engine, s: &Swarm, host: &str, name: &str) -> Option<Value> 
         "ConfigOnly": false,
         "Containers": containers,
         "Options": { "com.docker.network.driver.overlay.vxlanid_list": n.vni.to_string() },
-        "Labels": {},
+        "Labels": n.labels,
     });
     if let Value::Object(m) = &mut v {
         if !peers.is_empty() {
@@ -368,7 +368,7 @@ pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
     let env: Vec<String> = c.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     config.insert("Env".into(), if env.is_empty() { Value::Null } else { json!(env) });
     config.insert("Image".into(), json!(c.image));
-    config.insert("Labels".into(), json!({}));
+    config.insert("Labels".into(), json!(c.labels));
     let extra: Vec<String> = c.extra_hosts.iter().map(|(n, ip)| format!("{n}:{ip}")).collect();
     let (status, exit_code) = match c.state {
         RunState::Running => ("running", 0),

@@ -9,14 +9,40 @@
 
 pub mod bridge;
 pub mod cli;
+pub mod compose;
 pub mod engine;
 pub mod era;
 pub mod images;
 pub mod inspect;
 pub mod ipam;
 pub mod lookup;
+pub mod stack;
 pub mod swarm;
 pub mod template;
 pub mod timing;
 
 pub use crate::userland::services::EMBEDDED_DNS;
+
+/// Rows as Go's `text/tabwriter` writes them for docker/cli's tables (minimum width 10,
+/// padding 3, blanks): every cell but a row's last is padded to its column's widest cell
+/// plus 3, and to at least 10.
+pub(crate) fn tabwrite(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut width = vec![0usize; cols];
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
+            width[i] = width[i].max((c.chars().count() + 3).max(10));
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            out.push_str(c);
+            if i + 1 < r.len() {
+                out.push_str(&" ".repeat(width[i] - c.chars().count()));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}

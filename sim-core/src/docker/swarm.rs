@@ -14,6 +14,7 @@ use super::bridge::{PortBinding, Proto};
 use super::cli::{self, DockerCommand};
 use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE};
 use super::ipam::{self, AddressSpace, Ipam, IpamConfig, PoolId};
+use super::tabwrite;
 use crate::engine::{SimRng, SimTime};
 use crate::kernel::Map;
 use crate::plan::{AddrPlan, FdbPlan, IptablesPlan, Ipv4Net, IpvsPlan, Link, NeighPlan, NsPlan, Plan};
@@ -66,6 +67,8 @@ pub struct OverlayNet {
     /// Endpoint IDs of `lb`, by node.
     pub lb_ids: Vec<(String, String)>,
     pub created: SimTime,
+    /// `--label`s (a stack's networks carry `com.docker.stack.namespace`).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +121,11 @@ pub struct Service {
     /// The replica count before the last `docker service update`, which keeps the spec it
     /// replaced as `PreviousSpec`.
     pub previous_replicas: Option<u64>,
+    /// `--label`s (a stack's services carry `com.docker.stack.namespace`).
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `--network name=NET,alias=A`: more names the service answers to on NET, as its own
+    /// name does (`A` → VIP, `tasks.A` → the tasks).
+    pub aliases: Vec<(String, String)>,
 }
 
 impl Service {
@@ -199,7 +207,7 @@ impl Swarm {
             version: 10,
         };
         s.add_node(host, addr, Role::Manager);
-        s.create_network("ingress", None, true, false, None)?;
+        s.create_network("ingress", None, true, false, None, Default::default())?;
         Ok(s)
     }
 
@@ -295,7 +303,7 @@ impl Swarm {
         self.node(host).is_some_and(|n| n.role == Role::Manager && n.up)
     }
 
-    fn require_manager(&self, host: &str) -> Result<(), EngineError> {
+    pub(crate) fn require_manager(&self, host: &str) -> Result<(), EngineError> {
         if self.is_manager(host) {
             Ok(())
         } else {
@@ -314,6 +322,7 @@ impl Swarm {
         ingress: bool,
         attachable: bool,
         vni: Option<u32>,
+        labels: std::collections::BTreeMap<String, String>,
     ) -> Result<String, EngineError> {
         if self.networks.iter().any(|n| n.name == name) {
             return Err(err(format!("Error response from daemon: network with name {name} already exists")));
@@ -345,6 +354,7 @@ impl Swarm {
             lb: Vec::new(),
             lb_ids: Vec::new(),
             created: self.clock,
+            labels,
         });
         if ingress {
             let hosts: Vec<String> = self.nodes.iter().map(|n| n.host.clone()).collect();
@@ -430,7 +440,7 @@ impl Swarm {
             .get("com.docker.network.driver.overlay.vxlanid_list")
             .map(|v| v.parse::<u32>().map_err(|_| err(format!("Error response from daemon: invalid VNI {v}"))))
             .transpose()?;
-        self.create_network(&c.name, subnet, c.ingress, c.attachable, vni)
+        self.create_network(&c.name, subnet, c.ingress, c.attachable, vni, c.labels.clone())
     }
 
     fn network_rm(&mut self, host: &str, names: &[String]) -> Result<String, EngineError> {
@@ -469,11 +479,13 @@ impl Swarm {
         }
         let replicas = c.mode.replicas().ok_or_else(|| err("netsim: global services are not modelled yet"))?;
         let mut networks = Vec::new();
+        let mut aliases = Vec::new();
         for n in &c.networks {
             let i = self
                 .net_idx(&n.name)
                 .ok_or_else(|| err(format!("Error response from daemon: network {} not found", n.name)))?;
             networks.push(self.networks[i].name.clone());
+            aliases.extend(n.aliases.iter().map(|a| (self.networks[i].name.clone(), a.clone())));
         }
         let mut ports = Vec::new();
         let mut host_ports = Vec::new();
@@ -542,6 +554,8 @@ impl Swarm {
             updated: self.clock,
             version: self.version,
             previous_replicas: None,
+            labels: c.labels.clone(),
+            aliases,
             name: name.clone(),
             id: id.clone(),
             image: c.image.familiar_name(),
@@ -863,8 +877,19 @@ impl Swarm {
             tt.insert("RestartPolicy".into(), json!({"Condition": "any", "Delay": 5_000_000_000u64, "MaxAttempts": 0}));
         }
         tt.insert("Placement".into(), json!({}));
-        let nets: Vec<Value> =
-            s.networks.iter().filter_map(|n| self.net_idx(n)).map(|i| json!({"Target": self.networks[i].id})).collect();
+        let nets: Vec<Value> = s
+            .networks
+            .iter()
+            .filter_map(|n| self.net_idx(n))
+            .map(|i| {
+                let net = &self.networks[i];
+                let aliases: Vec<&String> = s.aliases.iter().filter(|(n, _)| *n == net.name).map(|x| &x.1).collect();
+                match aliases.is_empty() {
+                    true => json!({"Target": net.id}),
+                    false => json!({"Target": net.id, "Aliases": aliases}),
+                }
+            })
+            .collect();
         if !nets.is_empty() {
             tt.insert("Networks".into(), Value::Array(nets));
         }
@@ -872,7 +897,7 @@ impl Swarm {
         tt.insert("Runtime".into(), json!("container"));
         let mut spec = serde_json::Map::new();
         spec.insert("Name".into(), json!(s.name));
-        spec.insert("Labels".into(), json!({}));
+        spec.insert("Labels".into(), json!(s.labels));
         spec.insert("TaskTemplate".into(), Value::Object(tt));
         spec.insert("Mode".into(), json!({"Replicated": {"Replicas": replicas}}));
         if full {
@@ -1125,8 +1150,19 @@ impl Swarm {
     /// `docker service ls`, in docker/cli's table (`tabwrite`); a host-mode port is not shown
     /// (`lab7-service-ls.txt`).
     fn service_ls(&self) -> String {
+        self.services_table(None)
+    }
+
+    /// `docker service ls`, or with `stack` `docker stack services STACK`: the services
+    /// whose `com.docker.stack.namespace` label names it.
+    pub(crate) fn services_table(&self, stack: Option<&str>) -> String {
         let mut rows = vec![["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"].map(String::from).to_vec()];
-        for s in &self.services {
+        let shown =
+            |s: &&Service| stack.is_none_or(|st| s.labels.get(super::stack::NAMESPACE).map(String::as_str) == Some(st));
+        // By name, as docker/cli sorts them (`cli/command/service/list.go`).
+        let mut services: Vec<&Service> = self.services.iter().filter(shown).collect();
+        services.sort_by(|a, b| a.name.cmp(&b.name));
+        for s in services {
             let ports: Vec<String> = s.ports.iter().map(|(p, t, proto)| format!("*:{p}->{t}/{proto}")).collect();
             rows.push(vec![
                 s.id[..12].to_string(),
@@ -1144,7 +1180,7 @@ impl Swarm {
     /// task first and the ones it replaced under it as `\_ S.N` (docker/cli
     /// `cli/command/task/print.go`); a slot scaled away is gone, as swarmkit deletes its tasks
     /// (traces/docker/swarm-commands/record.txt).
-    fn service_ps(&self, names: &[String]) -> Result<String, EngineError> {
+    pub(crate) fn service_ps(&self, names: &[String]) -> Result<String, EngineError> {
         let mut rows = vec![TASK_HEAD.map(String::from).to_vec()];
         for name in names {
             let si = self.service_idx(name).map_err(|_| err(format!("no such service: {name}")))?;
@@ -1282,6 +1318,11 @@ impl Swarm {
         Some(serde_json::Value::Object(out))
     }
 
+    /// A service by its name or ID.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.service_idx(name).ok().map(|i| &self.services[i])
+    }
+
     pub fn is_overlay(&self, name: &str) -> bool {
         self.net_idx(name).is_some()
     }
@@ -1310,8 +1351,11 @@ impl Swarm {
                         z.insert(name, addrs);
                     }
                 };
-                push(s.name.clone(), vip.map(|v| vec![v]).unwrap_or_else(|| task_ips.clone()));
-                push(format!("tasks.{}", s.name), task_ips.clone());
+                let names = std::iter::once(&s.name).chain(s.aliases.iter().filter(|(n, _)| n == net).map(|x| &x.1));
+                for name in names {
+                    push(name.clone(), vip.map(|v| vec![v]).unwrap_or_else(|| task_ips.clone()));
+                    push(format!("tasks.{name}"), task_ips.clone());
+                }
                 for t in s.running() {
                     if let Some((_, ip)) = t.ips.iter().find(|(n, _)| n == net) {
                         push(format!("{}.{}.{}", s.name, t.slot, t.id), vec![*ip]);
@@ -1667,30 +1711,6 @@ mod tests;
 
 /// The columns of docker/cli's task table.
 const TASK_HEAD: [&str; 8] = ["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"];
-
-/// Rows as Go's `text/tabwriter` writes them for docker/cli's tables (minimum width 10,
-/// padding 3, blanks): every cell but a row's last is padded to its column's widest cell
-/// plus 3, and to at least 10.
-fn tabwrite(rows: &[Vec<String>]) -> String {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let mut width = vec![0usize; cols];
-    for r in rows {
-        for (i, c) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
-            width[i] = width[i].max((c.chars().count() + 3).max(10));
-        }
-    }
-    let mut out = String::new();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            out.push_str(c);
-            if i + 1 < r.len() {
-                out.push_str(&" ".repeat(width[i] - c.chars().count()));
-            }
-        }
-        out.push('\n');
-    }
-    out
-}
 
 /// A duration as docker/cli words one (go-units `HumanDuration`): `Less than a second`, `1
 /// second`, `N seconds`, `About a minute`, `N minutes`, `About an hour`, `N hours`.

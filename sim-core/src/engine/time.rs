@@ -40,6 +40,12 @@ impl Add for SimTime {
     }
 }
 
+impl std::ops::AddAssign for SimTime {
+    fn add_assign(&mut self, o: SimTime) {
+        *self = *self + o;
+    }
+}
+
 impl Sub for SimTime {
     type Output = SimTime;
     fn sub(self, o: SimTime) -> SimTime {

@@ -102,6 +102,8 @@ struct StepOut {
     swarm_init: bool,
     /// `docker exec SERVICE …`: the service whose task it runs in.
     task_of: Option<String>,
+    /// `cd DIR`: typed in the script's own shell, so that the steps after it start there.
+    cd: bool,
 }
 
 struct Lab<'a> {
@@ -132,6 +134,8 @@ impl<'a> Lab<'a> {
         let tasks: BTreeSet<String> = services.difference(&containers).cloned().collect();
         let mut steps = Vec::new();
         let mut undo: BTreeMap<String, Undo> = BTreeMap::new();
+        // Each host's working directory as its steps leave it (`cd`), for `docker-compose down`.
+        let mut cwd: BTreeMap<String, String> = BTreeMap::new();
         for (i, (s, parsed)) in sc.steps.iter().zip(parsed_all).enumerate() {
             let err = |why: String| ExportError::Step {
                 file: file.to_string(),
@@ -149,6 +153,18 @@ impl<'a> Lab<'a> {
                 Some(DockerCommand::Exec(e)) if tasks.contains(&e.container) => Some(e.container.clone()),
                 _ => None,
             };
+            let here = cwd.get(&s.on).cloned().unwrap_or_else(|| crate::director::HOME.to_string());
+            let cd = words[0] == "cd";
+            if cd {
+                let to = words.get(1).map(String::as_str).unwrap_or("~");
+                let to = if to == "~" {
+                    crate::director::HOME.to_string()
+                } else {
+                    crate::docker::compose::absolute(&here, to)
+                };
+                cwd.insert(s.on.clone(), to);
+            }
+            let compose = words[0] == "docker-compose";
             let mut out = Vec::with_capacity(words.len());
             let mut target_done = false;
             for (k, w) in words.iter().enumerate() {
@@ -161,6 +177,11 @@ impl<'a> Lab<'a> {
                 } else {
                     out.push(quote(w));
                 }
+                // Compose's exec wants a terminal, which the script's steps (reading
+                // /dev/null) have not: -T, as a script must.
+                if compose && w == "exec" && !words.iter().any(|w| w == "-T") {
+                    out.push("-T".into());
+                }
             }
             let u = undo.entry(s.on.clone()).or_default();
             let mut unnamed_container = false;
@@ -172,6 +193,34 @@ impl<'a> Lab<'a> {
                 Some(DockerCommand::ServiceCreate(c)) => u.services.extend(c.name.clone()),
                 Some(DockerCommand::NetworkCreate(c)) => u.networks.push(c.name.clone()),
                 Some(DockerCommand::SwarmInit(_) | DockerCommand::SwarmJoin(_)) => u.swarm = true,
+                _ if words.starts_with(&["docker".to_string(), "stack".to_string()]) => {
+                    if let Ok(crate::docker::stack::StackCmd::Deploy { stack, .. }) =
+                        crate::docker::stack::parse(&words[2..])
+                    {
+                        u.compose.push(vec!["docker".into(), "stack".into(), "rm".into(), stack]);
+                    }
+                }
+                _ if compose => {
+                    if let Ok(inv) = crate::docker::compose::parse(&words[1..])
+                        && matches!(inv.verb, crate::docker::compose::Verb::Up { .. })
+                    {
+                        // `docker-compose down` with the same file and project, where `up` ran.
+                        let mut down = vec!["docker-compose".to_string()];
+                        for f in &inv.files {
+                            down.extend(["-f".into(), f.clone()]);
+                        }
+                        if let Some(p) = &inv.project {
+                            down.extend(["-p".into(), p.clone()]);
+                        }
+                        down.push("down".into());
+                        let dir = match here.strip_prefix(crate::director::HOME) {
+                            Some(rest) => format!("~{rest}"),
+                            None => quote(&here),
+                        };
+                        let line = down.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
+                        u.compose.push(vec!["bash".into(), "-c".into(), format!("cd {dir} && {line}")]);
+                    }
+                }
                 _ => u.faults.extend(fault_undo(&words)),
             }
             steps.push(StepOut {
@@ -185,6 +234,7 @@ impl<'a> Lab<'a> {
                 unnamed_container,
                 swarm_init: matches!(parsed, Some(DockerCommand::SwarmInit(_))),
                 task_of: exec_target,
+                cd,
             });
         }
         let down = undo.into_iter().map(|(h, u)| (h, u.commands())).collect();
@@ -261,6 +311,22 @@ impl<'a> Lab<'a> {
         let _ = writeln!(s, "if [ \"${{1:-}}\" = down ]; then netsim_down; exit 0; fi");
         let _ = writeln!(s, "if [ $# -gt 0 ]; then echo \"usage: bash {host}.sh [down]\" >&2; exit 2; fi");
         let _ = writeln!(s, "netsim_preflight");
+        // Steps start in the home folder, as a lab's do (`director::HOME`), beside the files
+        // the lab gives the host.
+        let _ = writeln!(s, "cd \"$HOME\" || exit 1");
+        for (path, text) in &me.files {
+            let mut end = "NETSIM_EOF".to_string();
+            while text.lines().any(|l| l == end) {
+                end.push('_');
+            }
+            let _ = writeln!(s, "mkdir -p -- \"$(dirname -- {})\"", quote(path));
+            let _ = writeln!(s, "cat > {} <<'{end}'", quote(path));
+            s.push_str(text);
+            if !text.ends_with('\n') {
+                s.push('\n');
+            }
+            let _ = writeln!(s, "{end}");
+        }
         let _ = writeln!(s);
 
         // The items this host does, in the lab's order: step i, then the checks after it.
@@ -301,8 +367,14 @@ impl<'a> Lab<'a> {
                     self.emit_wait_for_step(&mut s, host, k - 1, &checkers(k - 1));
                 }
                 let _ = writeln!(s, "netsim_step {k} {}", quote(&st.line));
-                let _ = writeln!(s, "{{ {}; }} < /dev/null 2>&1 | netsim_out", st.bash);
-                let _ = writeln!(s, "netsim_status=${{PIPESTATUS[0]}}");
+                if st.cd {
+                    // In this shell, not a pipeline's subshell: the steps after it start there.
+                    let _ = writeln!(s, "{} 2>&1", st.bash);
+                    let _ = writeln!(s, "netsim_status=$?");
+                } else {
+                    let _ = writeln!(s, "{{ {}; }} < /dev/null 2>&1 | netsim_out", st.bash);
+                    let _ = writeln!(s, "netsim_status=${{PIPESTATUS[0]}}");
+                }
                 if st.unnamed_container {
                     let _ = writeln!(s, "netsim_made");
                 }
@@ -436,6 +508,9 @@ struct Undo {
     swarm: bool,
     /// Commands that undo a fault, in the order the faults were made.
     faults: Vec<Vec<String>>,
+    /// `docker-compose down` for each `up`, in the folder it ran in; `docker stack rm` for
+    /// each stack deployed.
+    compose: Vec<Vec<String>>,
 }
 
 impl Undo {
@@ -444,6 +519,9 @@ impl Undo {
         let mut out = Vec::new();
         for f in self.faults.iter().rev() {
             out.push(q(f));
+        }
+        for c in self.compose.iter().rev() {
+            out.push(q(c));
         }
         if !self.services.is_empty() {
             out.push(format!("docker service rm {}", q(&self.services)));
@@ -514,11 +592,7 @@ fn show_command(w: crate::kernel::show::What) -> String {
     .to_string()
 }
 
-/// A word for bash: as it is when it holds nothing bash would change, else single-quoted.
-pub fn quote(w: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
-    if !w.is_empty() && w.chars().all(plain) { w.to_string() } else { format!("'{}'", w.replace('\'', r"'\''")) }
-}
+pub use crate::docker::cli::quote;
 
 pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -529,6 +603,10 @@ pub(crate) fn one_line(s: &str) -> String {
 const RUNTIME: &str = r#"
 set -u
 NETSIM_SYNC_DIR=${NETSIM_SYNC_DIR:-}
+# The steps run in the home folder (`cd "$HOME"` below), as a lab's do: a relative path given
+# here is taken from where the script was started.
+netsim_abs() { case $1 in /*|'') printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac; }
+NETSIM_SYNC_DIR=$(netsim_abs "$NETSIM_SYNC_DIR")
 # Seconds to wait for another host before giving up.
 NETSIM_WAIT=${NETSIM_WAIT:-900}
 if [ -n "$NETSIM_SYNC_DIR" ]; then
@@ -536,8 +614,9 @@ if [ -n "$NETSIM_SYNC_DIR" ]; then
 else
   NETSIM_LOG=${NETSIM_LOG:-./netsim-$NETSIM_HOST.log}
 fi
+NETSIM_LOG=$(netsim_abs "$NETSIM_LOG")
 # The IDs of containers made without --name, for `down`.
-NETSIM_STATE=${NETSIM_STATE:-./netsim-$NETSIM_HOST.made}
+NETSIM_STATE=$(netsim_abs "${NETSIM_STATE:-./netsim-$NETSIM_HOST.made}")
 NETSIM_SCORE=0 NETSIM_TOTAL=0 NETSIM_PASSED=0 NETSIM_FAILED=0 NETSIM_SKIPPED=0 NETSIM_STEPS_FAILED=0
 
 netsim_say() { printf '%s\n' "$*"; }

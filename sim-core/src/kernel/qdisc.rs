@@ -287,7 +287,7 @@ impl Qdisc {
             if let Some(last) = self.pending.back().copied().filter(|l| *l > now) {
                 at = at.max(last);
             }
-            at = at + SimTime::from_nanos(wire);
+            at += SimTime::from_nanos(wire);
         }
         self.pending.push_back(at);
         self.sent += 1;

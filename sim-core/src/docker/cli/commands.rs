@@ -865,6 +865,7 @@ fn run(c: Cmd) -> Result<DockerCommand, CliError> {
     let mut hostname = None;
     let mut mac: Option<Spanned> = None;
     let mut dns = Vec::new();
+    let mut labels = BTreeMap::new();
     let mut others = Vec::new();
     let mut net_spans = Vec::new();
     let args = c.flags(RUN_FLAGS, false, &mut |d, v, sp| {
@@ -887,6 +888,10 @@ fn run(c: Cmd) -> Result<DockerCommand, CliError> {
             "hostname" => hostname = Some(v.to_string()),
             "mac-address" => mac = Some((v.to_string(), sp)),
             "dns" => dns.push(validate_ip_address(v)?),
+            "label" => {
+                let (k, val) = validate_label(v)?;
+                labels.insert(k, val);
+            }
             _ => others.push(other(d, v)),
         }
         Ok(())
@@ -932,6 +937,7 @@ fn run(c: Cmd) -> Result<DockerCommand, CliError> {
         hostname,
         mac_address,
         dns,
+        labels,
         other_flags: others,
         image,
         command: argv(&args[1..]),
@@ -1172,6 +1178,7 @@ fn service_create(c: Cmd) -> Result<DockerCommand, CliError> {
     let mut constraints = Vec::new();
     let (mut detach, mut quiet) = (false, false);
     let mut others = Vec::new();
+    let mut labels = BTreeMap::new();
     let mut publish_span = None;
     let args = c.flags(SERVICE_CREATE_FLAGS, false, &mut |d, v, sp| {
         match d.long {
@@ -1192,6 +1199,10 @@ fn service_create(c: Cmd) -> Result<DockerCommand, CliError> {
             "constraint" => constraints.push(v.to_string()),
             "detach" => detach = is_true(v),
             "quiet" => quiet = is_true(v),
+            "label" => {
+                let (k, val) = validate_label(v)?;
+                labels.insert(k, val);
+            }
             _ => others.push(other(d, v)),
         }
         Ok(())
@@ -1238,6 +1249,7 @@ fn service_create(c: Cmd) -> Result<DockerCommand, CliError> {
         constraints,
         detach,
         quiet,
+        labels,
         other_flags: others,
         image,
         command: argv(&args[1..]),

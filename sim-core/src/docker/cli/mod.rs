@@ -113,6 +113,12 @@ pub fn parse(line: &str) -> Result<DockerCommand, CliError> {
     commands::dispatch(line, &words)
 }
 
+/// A word for bash: as it is when it holds nothing bash would change, else single-quoted.
+pub fn quote(w: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
+    if !w.is_empty() && w.chars().all(plain) { w.to_string() } else { format!("'{}'", w.replace('\'', r"'\''")) }
+}
+
 /// Split a line into shell words (quote removal, no expansion), with their spans.
 pub fn shell_words(line: &str) -> Result<Vec<(String, Span)>, CliError> {
     Ok(lex::tokenize(line)?.into_iter().map(|w| (w.text, w.span)).collect())

@@ -85,6 +85,7 @@ fn tutorial_service_create() {
         constraints: vec![],
         detach: false,
         quiet: false,
+        labels: Default::default(),
         other_flags: vec![],
         image: ImageRef { domain: "docker.io".into(), path: "library/myimage".into(), tag: None, digest: None },
         command: Argv::default(),
@@ -108,6 +109,7 @@ fn tutorial_run_mysql() {
         hostname: None,
         mac_address: None,
         dns: vec![],
+        labels: Default::default(),
         other_flags: vec![],
         image: ImageRef {
             domain: "docker.io".into(),

@@ -546,6 +546,8 @@ pub struct Run {
     pub hostname: Option<String>,
     pub mac_address: Option<MacAddr>,
     pub dns: Vec<IpAddr>,
+    /// `-l/--label KEY=VALUE`.
+    pub labels: BTreeMap<String, String>,
     pub other_flags: Vec<OtherFlag>,
     pub image: ImageRef,
     pub command: Argv,
@@ -698,6 +700,8 @@ pub struct ServiceCreate {
     pub constraints: Vec<String>,
     pub detach: bool,
     pub quiet: bool,
+    /// `-l/--label KEY=VALUE`: the service's own labels.
+    pub labels: BTreeMap<String, String>,
     pub other_flags: Vec<OtherFlag>,
     pub image: ImageRef,
     pub command: Argv,
