@@ -239,17 +239,7 @@ fn docker_stack_does_what_docker_cli_28_did_on_a_20_10_swarm() {
         let got = match &log.output {
             Ok(t) | Err(t) => t.clone(),
         };
-        // What only a machine without a registry prints when a service is updated.
-        let want: String = want
-            .lines()
-            .filter(|l| {
-                !(l.starts_with("image alpine:latest could not be accessed")
-                    || l.starts_with("its digest.")
-                    || l.starts_with("possibly leading")
-                    || l.starts_with("versions of the image"))
-            })
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let want = common::without_registry_warnings(want);
         // docker/cli makes a stack's networks and services, and removes them, in the order
         // of maps and of the daemon's lists: compared as sets.
         let set = |s: &str| {

@@ -93,16 +93,7 @@ fn service_update_inspect_and_node_ps_print_what_the_engine_printed() {
         // Where the engine's image stood in for alpine, and what only a registry-less
         // machine prints about it.
         let want = want.replace("bbtest:latest", "alpine:latest");
-        let want: String = want
-            .lines()
-            .filter(|l| {
-                !(l.starts_with("image alpine:latest could not be accessed")
-                    || l.starts_with("its digest.")
-                    || l.starts_with("possibly leading")
-                    || l.starts_with("versions of the image"))
-            })
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let want = common::without_registry_warnings(&want);
         let (mut got, mut want) = (normal(&got), normal(&want));
         if cmd.starts_with("docker service update") && !cmd.contains(" -d ") {
             // The client's progress, one line per poll: its first and its last lines.

@@ -1005,34 +1005,45 @@ fn create_commands(p: &Project, s: &Service) -> Vec<Vec<String>> {
 }
 
 fn network_create(p: &Project, n: &NetDef) -> Vec<String> {
-    let mut c: Vec<String> = ["docker", "network", "create"].iter().map(|w| w.to_string()).collect();
-    if let Some(d) = &n.driver {
-        c.extend(["--driver".into(), d.clone()]);
-    }
-    for (k, v) in &n.driver_opts {
-        c.extend(["--opt".into(), format!("{k}={v}")]);
-    }
-    for (subnet, gateway, range) in &n.subnets {
-        c.extend(["--subnet".into(), subnet.clone()]);
-        if let Some(g) = gateway {
-            c.extend(["--gateway".into(), g.clone()]);
+    let labels = [
+        ("com.docker.compose.network", n.key.as_str()),
+        (LABEL_PROJECT, &p.name),
+        ("com.docker.compose.version", VERSION),
+    ];
+    n.create_command(&p.net_name(n), None, &labels)
+}
+
+impl NetDef {
+    /// `docker network create NAME` with the file's driver (or `default_driver`), options,
+    /// pools and labels, and `labels` added to them.
+    pub fn create_command(&self, name: &str, default_driver: Option<&str>, labels: &[(&str, &str)]) -> Vec<String> {
+        let mut c: Vec<String> = ["docker", "network", "create"].iter().map(|w| w.to_string()).collect();
+        if let Some(d) = self.driver.as_deref().or(default_driver) {
+            c.extend(["--driver".into(), d.to_string()]);
         }
-        if let Some(r) = range {
-            c.extend(["--ip-range".into(), r.clone()]);
+        for (k, v) in &self.driver_opts {
+            c.extend(["--opt".into(), format!("{k}={v}")]);
         }
+        for (subnet, gateway, range) in &self.subnets {
+            c.extend(["--subnet".into(), subnet.clone()]);
+            if let Some(g) = gateway {
+                c.extend(["--gateway".into(), g.clone()]);
+            }
+            if let Some(r) = range {
+                c.extend(["--ip-range".into(), r.clone()]);
+            }
+        }
+        if self.internal {
+            c.push("--internal".into());
+        }
+        let mut all = self.labels.clone();
+        all.extend(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        for (k, v) in &all {
+            c.extend(["--label".into(), format!("{k}={v}")]);
+        }
+        c.push(name.to_string());
+        c
     }
-    if n.internal {
-        c.push("--internal".into());
-    }
-    let mut labels = n.labels.clone();
-    labels.insert("com.docker.compose.network".into(), n.key.clone());
-    labels.insert(LABEL_PROJECT.into(), p.name.clone());
-    labels.insert("com.docker.compose.version".into(), VERSION.into());
-    for (k, v) in &labels {
-        c.extend(["--label".into(), format!("{k}={v}")]);
-    }
-    c.push(p.net_name(n));
-    c
 }
 
 /// Waves of a parallel operation: each item once every item it waits for is done.

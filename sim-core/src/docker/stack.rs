@@ -120,29 +120,7 @@ pub fn deploy(p: &Project, stack: &str, swarm: &Swarm) -> Result<Plan, Refused> 
         if swarm.is_overlay(&name) {
             continue;
         }
-        let mut c = words(&["docker", "network", "create", "--driver"]);
-        c.push(n.driver.clone().unwrap_or_else(|| "overlay".into()));
-        for (k, v) in &n.driver_opts {
-            c.extend(["--opt".into(), format!("{k}={v}")]);
-        }
-        for (subnet, gateway, range) in &n.subnets {
-            c.extend(["--subnet".into(), subnet.clone()]);
-            if let Some(g) = gateway {
-                c.extend(["--gateway".into(), g.clone()]);
-            }
-            if let Some(r) = range {
-                c.extend(["--ip-range".into(), r.clone()]);
-            }
-        }
-        if n.internal {
-            c.push("--internal".into());
-        }
-        let mut labels = n.labels.clone();
-        labels.insert(NAMESPACE.into(), stack.into());
-        for (k, v) in &labels {
-            c.extend(["--label".into(), format!("{k}={v}")]);
-        }
-        c.push(name.clone());
+        let c = n.create_command(&name, Some("overlay"), &[(NAMESPACE, stack)]);
         plan.push((Some(format!("Creating network {name}")), c));
     }
     // docker/cli walks a map of them, in no set order: the file's order here.

@@ -22,3 +22,20 @@ pub fn record(name: &str) -> Vec<(String, (String, u8))> {
     }
     out
 }
+
+/// `output` without what only a machine without a registry prints about an image when a
+/// service is made or changed ("image alpine:latest could not be accessed on a registry…").
+/// (Each test file builds this module anew; not all of them use this.)
+#[allow(dead_code)]
+pub fn without_registry_warnings(output: &str) -> String {
+    output
+        .lines()
+        .filter(|l| {
+            !((l.starts_with("image ") && l.contains(" could not be accessed on a registry"))
+                || l.starts_with("its digest.")
+                || l.starts_with("possibly leading")
+                || l.starts_with("versions of the image"))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
