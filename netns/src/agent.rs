@@ -413,10 +413,20 @@ fn tcp_connect(dst: Ipv4Addr, dport: u16, send: &[u8], close: bool, out: &mut dy
         writeln!(out, "tcp {me} received {n} bytes from {to}: {}", sim_core::wire::printable(&buf[..n]))?;
     }
     if close {
+        // A server that closes after its answer has its FIN on the way: wait for it (a
+        // moment at most) before closing, as the simulator's client has it by then. Without
+        // this, whether this side's FIN or the server's goes first is up to the scheduler, and
+        // a lab where a firewall answers the server's FIN (traces/kernel/linux/reject.ron)
+        // sees a different ending from run to run.
+        s.set_read_timeout(Some(PEER_FIN_WAIT))?;
+        let _ = s.read(&mut buf);
         let _ = s.shutdown(Shutdown::Both);
     }
     Ok(())
 }
+
+/// How long a client waits for the server's FIN before closing its side.
+const PEER_FIN_WAIT: Duration = Duration::from_millis(200);
 
 fn connect_error(e: &io::Error) -> &'static str {
     match e.kind() {
