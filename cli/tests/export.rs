@@ -325,6 +325,10 @@ fn every_lab_that_fits_one_exports_to_a_compose_or_stack_file_docker_compose_rea
                 // Said why, in a sentence that names the lab, and left nothing behind.
                 assert!(said(&o).contains(&format!("{stem}.ron")), "{}", text(&o));
                 assert!(!out.exists(), "{}", out.display());
+                if stem.starts_with("compose-") {
+                    // It carries its compose file: the refusal points at it.
+                    assert!(said(&o).contains("brings its own compose file up"), "{}", text(&o));
+                }
                 continue;
             }
             fits.push(format!("{to} {stem}"));

@@ -88,6 +88,21 @@ pub fn compose(sc: &Scenario, file: &str, form: Form) -> Result<HostScript, Expo
             Form::Compose => "no `docker network create` or `docker run -d`",
             Form::Stack => "no `docker service create` or overlay `docker network create`",
         };
+        // A lab that brings its compose file up itself: that file is the one to take.
+        let carried: Vec<String> = sc
+            .hosts
+            .iter()
+            .flat_map(|h| h.files.keys().map(move |p| format!("{}'s {p}", h.name)))
+            .filter(|_| {
+                sc.steps.iter().any(|st| st.run.starts_with("docker-compose") || st.run.starts_with("docker stack"))
+            })
+            .collect();
+        if !carried.is_empty() {
+            return Err(no_fit(format!(
+                "it brings its own compose file up (`files:` on the host: {}); take that file, or --to script",
+                carried.join(", ")
+            )));
+        }
         return Err(no_fit(format!("its steps make nothing a {} file describes ({what})", form_name(form))));
     };
     for (i, r) in roles.iter().enumerate().take(last_made) {
