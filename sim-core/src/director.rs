@@ -41,6 +41,14 @@ pub struct HostSpec {
 /// Where a step's shell starts on a host, and where its relative paths point.
 pub const HOME: &str = "/root";
 
+/// Where `cd [ARG]` typed in `cwd` leads: home without an argument or with `~`.
+pub(crate) fn cd_target(cwd: &str, arg: Option<&str>) -> String {
+    match arg {
+        None | Some("~") => HOME.to_string(),
+        Some(d) => crate::docker::compose::absolute(cwd, d),
+    }
+}
+
 impl HostSpec {
     /// A host's file by absolute path.
     pub fn file(&self, path: &str) -> Option<&String> {
@@ -129,6 +137,13 @@ impl Failure {
     fn program(message: String) -> Failure {
         let unmodelled = message.starts_with("netsim:");
         Failure { status: if unmodelled { 127 } else { 1 }, message, unmodelled }
+    }
+}
+
+impl From<crate::docker::compose::Refused> for Failure {
+    /// A `docker-compose` or `docker stack` line refused before it reached the daemon.
+    fn from(r: crate::docker::compose::Refused) -> Failure {
+        Failure { unmodelled: r.message.starts_with("netsim:"), message: r.message, status: r.status }
     }
 }
 
@@ -1013,12 +1028,10 @@ impl Director {
     /// `cd [DIR]`: the steps after it on this host start there, as in one shell.
     fn cd(&mut self, host: &HostSpec, line: &str) -> Result<Outcome, Failure> {
         let words = cli::shell_words(line).map_err(|e| Failure::program(format!("bash: {}", e.message)))?;
-        let target = match words.as_slice() {
-            [_] => HOME.to_string(),
-            [_, (d, _)] if d == "~" => HOME.to_string(),
-            [_, (d, _)] => crate::docker::compose::absolute(&self.cwd(&host.name), d),
-            _ => return Err(Failure::program("bash: cd: too many arguments".into())),
-        };
+        if words.len() > 2 {
+            return Err(Failure::program("bash: cd: too many arguments".into()));
+        }
+        let target = cd_target(&self.cwd(&host.name), words.get(1).map(|w| w.0.as_str()));
         if !host.is_dir(&target) {
             let typed = &words[1].0;
             let why = if host.file(&target).is_some() { "Not a directory" } else { "No such file or directory" };
@@ -1031,8 +1044,6 @@ impl Director {
     /// `docker-compose …` (Compose 1.29) against the host's daemon, with the host's files.
     fn compose(&mut self, host: &HostSpec, line: &str, now: SimTime) -> Result<Outcome, Failure> {
         use crate::docker::compose;
-        let refused =
-            |r: compose::Refused| Failure { unmodelled: r.status == 127, message: r.message, status: r.status };
         if line.starts_with("docker compose") {
             return Err(Failure {
                 message:
@@ -1051,9 +1062,9 @@ impl Director {
         }
         let words = cli::shell_words(line).map_err(|e| Failure::program(format!("bash: {}", e.message)))?;
         let words: Vec<String> = words.into_iter().skip(1).map(|w| w.0).collect();
-        let inv = compose::parse(&words).map_err(refused)?;
+        let inv = compose::parse(&words)?;
         let cwd = self.cwd(&host.name);
-        let project = compose::load(&inv, &cwd, &|p| host.file(p).cloned()).map_err(refused)?;
+        let project = compose::load(&inv.source, &cwd, &|p| host.file(p).cloned())?;
         let e = self.engine_mut(&host.name).ok_or_else(|| Failure::program(format!("no daemon on {}", host.name)))?;
         e.clock = now;
         let done = compose::run(e, &project, &inv.verb).map_err(|EngineError(m)| Failure::program(m))?;
@@ -1070,17 +1081,12 @@ impl Director {
     /// `docker stack …` on a swarm manager, with the host's files.
     fn stack(&mut self, host: &HostSpec, line: &str, now: SimTime) -> Result<Outcome, Failure> {
         use crate::docker::{compose, stack};
-        let refused = |r: compose::Refused| Failure {
-            unmodelled: r.message.starts_with("netsim:"),
-            message: r.message,
-            status: r.status,
-        };
         if self.engine_mut(&host.name).is_none() {
             return Err(Failure { message: "bash: docker: command not found".into(), status: 127, unmodelled: false });
         }
         let words = cli::shell_words(line).map_err(|e| Failure::program(format!("bash: {}", e.message)))?;
         let words: Vec<String> = words.into_iter().skip(2).map(|w| w.0).collect();
-        let cmd = stack::parse(&words).map_err(refused)?;
+        let cmd = stack::parse(&words)?;
         let me = host.name.as_str();
         let notice = match &cmd {
             stack::StackCmd::Deploy { detach: false, .. } => stack::DETACH_NOTICE,
@@ -1095,17 +1101,12 @@ impl Director {
         let plan = match &cmd {
             stack::StackCmd::Ls => return Ok(Outcome::Printed(stack::ls(swarm))),
             stack::StackCmd::Services { stack: st } => return Ok(Outcome::Printed(stack::services(swarm, st))),
-            stack::StackCmd::Ps { stack: st } => return stack::ps(swarm, st).map(Outcome::Printed).map_err(refused),
+            stack::StackCmd::Ps { stack: st } => return Ok(Outcome::Printed(stack::ps(swarm, st)?)),
             stack::StackCmd::Rm { stacks } => stack::rm(swarm, stacks),
             stack::StackCmd::Deploy { file, stack: st, .. } => {
-                let inv = compose::Invocation {
-                    files: vec![file.clone()],
-                    project: Some(st.clone()),
-                    project_dir: None,
-                    verb: compose::Verb::ConfigServices,
-                };
-                let project = compose::load(&inv, &self.cwd(me), &|p| host.file(p).cloned()).map_err(refused)?;
-                stack::deploy(&project, st, swarm).map_err(refused)?
+                let src = compose::Source { files: vec![file.clone()], project: Some(st.clone()), project_dir: None };
+                let project = compose::load(&src, &self.cwd(me), &|p| host.file(p).cloned())?;
+                stack::deploy(&project, st, swarm)?
             }
         };
         let (mut out, mut busy) = (notice.to_string(), SimTime::ZERO);
@@ -1117,10 +1118,9 @@ impl Director {
             if argv.is_empty() {
                 continue;
             }
-            let line = argv.iter().map(|w| cli::quote(w)).collect::<Vec<_>>().join(" ");
-            let c = cli::parse(&line).map_err(|e| Failure::program(format!("{out}{}", e.message)))?;
+            let c = cli::parse_argv(&argv).map_err(|e| Failure::program(format!("{out}{}", e.message)))?;
             busy += crate::docker::timing::busy(&c).unwrap_or_default();
-            self.docker(host, &c, now).map_err(|EngineError(e)| Failure::program(format!("{out}failed: {e}")))?;
+            self.docker(host, &c, now).map_err(|EngineError(e)| Failure::program(format!("{out}{e}")))?;
         }
         Ok(Outcome::Changed(out, busy))
     }

@@ -107,9 +107,9 @@ pub fn oneline(text: &str, addr: bool) -> String {
 
 /// iproute2's `ip`: objects may be abbreviated as `ip` allows (`a`, `addr`, `r`, `n`, `l`).
 fn ip(args: &[&str]) -> Result<Tool, ToolError> {
-    let one = args.iter().any(|a| ["-o", "-oneline", "-0"].contains(a) || *a == "-4o" || *a == "-o4");
-    let mut rest: Vec<&str> =
-        args.iter().copied().filter(|a| !["-4", "-o", "-oneline", "-0", "-4o", "-o4"].contains(a)).collect();
+    const ONELINE: [&str; 4] = ["-o", "-oneline", "-4o", "-o4"];
+    let one = args.iter().any(|a| ONELINE.contains(a));
+    let mut rest: Vec<&str> = args.iter().copied().filter(|a| *a != "-4" && !ONELINE.contains(a)).collect();
     if rest.first().is_some_and(|a| a.starts_with('-')) {
         return Err(fail(
             format!("netsim: `ip {}`: the simulator prints `ip [-4] addr|link|route|neigh`", args.join(" ")),

@@ -32,22 +32,49 @@ const DEFAULT_FILES: [&str; 4] = ["docker-compose.yml", "docker-compose.yaml", "
 /// One `docker-compose …` command line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Invocation {
+    pub source: Source,
+    pub verb: Verb,
+}
+
+/// Which file, and which project: `-f`, `-p`, `--project-directory` (or `docker stack
+/// deploy -c FILE STACK`).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Source {
     pub files: Vec<String>,
     pub project: Option<String>,
     pub project_dir: Option<String>,
-    pub verb: Verb,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verb {
-    Up { detach: bool, no_deps: bool, services: Vec<String> },
-    Down { remove_orphans: bool },
-    Ps { quiet: bool, services_only: bool, services: Vec<String> },
+    /// Always detached (`-d`): an attached `up` is refused when it is parsed.
+    Up {
+        no_deps: bool,
+        services: Vec<String>,
+    },
+    Down {
+        remove_orphans: bool,
+    },
+    Ps {
+        quiet: bool,
+        services_only: bool,
+        services: Vec<String>,
+    },
     ConfigServices,
-    Stop { services: Vec<String> },
-    Start { services: Vec<String> },
-    Restart { services: Vec<String> },
-    Exec { service: String, index: usize, command: Vec<String> },
+    Stop {
+        services: Vec<String>,
+    },
+    Start {
+        services: Vec<String>,
+    },
+    Restart {
+        services: Vec<String>,
+    },
+    Exec {
+        service: String,
+        index: usize,
+        command: Vec<String>,
+    },
 }
 
 /// A refusal, with the exit status Compose gives it.
@@ -94,7 +121,7 @@ const COMMANDS: &str = "Commands:
 
 /// The words after `docker-compose`, as its docopt usage reads them.
 pub fn parse(words: &[String]) -> Result<Invocation, Refused> {
-    let mut inv = Invocation { files: Vec::new(), project: None, project_dir: None, verb: Verb::ConfigServices };
+    let mut src = Source::default();
     let mut i = 0;
     let value = |i: &mut usize, name: &str| -> Result<String, Refused> {
         *i += 1;
@@ -102,13 +129,13 @@ pub fn parse(words: &[String]) -> Result<Invocation, Refused> {
     };
     while let Some(w) = words.get(i).filter(|w| w.starts_with('-')) {
         match w.split_once('=') {
-            Some(("--file", v)) => inv.files.push(v.into()),
-            Some(("--project-name", v)) => inv.project = Some(v.into()),
-            Some(("--project-directory", v)) => inv.project_dir = Some(v.into()),
+            Some(("--file", v)) => src.files.push(v.into()),
+            Some(("--project-name", v)) => src.project = Some(v.into()),
+            Some(("--project-directory", v)) => src.project_dir = Some(v.into()),
             _ => match w.as_str() {
-                "-f" | "--file" => inv.files.push(value(&mut i, "-f")?),
-                "-p" | "--project-name" => inv.project = Some(value(&mut i, "-p")?),
-                "--project-directory" => inv.project_dir = Some(value(&mut i, "--project-directory")?),
+                "-f" | "--file" => src.files.push(value(&mut i, "-f")?),
+                "-p" | "--project-name" => src.project = Some(value(&mut i, "-p")?),
+                "--project-directory" => src.project_dir = Some(value(&mut i, "--project-directory")?),
                 "--no-ansi" | "--verbose" | "--compatibility" => {}
                 other => return Err(unmodelled(format!("docker-compose option {other} is not modelled"))),
             },
@@ -152,7 +179,7 @@ pub fn parse(words: &[String]) -> Result<Invocation, Refused> {
         }
         Ok(())
     };
-    inv.verb = match verb.as_str() {
+    let verb = match verb.as_str() {
         "up" => {
             no_such_option(&[
                 "-d",
@@ -163,7 +190,12 @@ pub fn parse(words: &[String]) -> Result<Invocation, Refused> {
                 "--no-build",
                 "--remove-orphans",
             ])?;
-            Verb::Up { detach: has(&["-d", "--detach"]), no_deps: has(&["--no-deps"]), services: names() }
+            if !has(&["-d", "--detach"]) {
+                return Err(unmodelled(
+                    "`docker-compose up` without -d stays attached to the containers' output until Ctrl-C, which a lab cannot press: add -d",
+                ));
+            }
+            Verb::Up { no_deps: has(&["--no-deps"]), services: names() }
         }
         "down" => {
             no_such_option(&["-t", "--timeout", "--remove-orphans", "-v", "--volumes"])?;
@@ -202,16 +234,11 @@ pub fn parse(words: &[String]) -> Result<Invocation, Refused> {
                     .find_map(|f| f.strip_prefix("--index="))
                     .map_or(Ok(1), |v| v.parse().map_err(|_| refuse("--index requires a number")))?,
             };
-            let Some((service, command)) = args.split_first() else {
+            let Some((service, command)) = args.split_first().filter(|(_, c)| !c.is_empty()) else {
                 return Err(refuse(
                     "Execute a command in a running container\n\nUsage: exec [options] [-e KEY=VAL...] [--] SERVICE COMMAND [ARGS...]",
                 ));
             };
-            if command.is_empty() {
-                return Err(refuse(
-                    "Execute a command in a running container\n\nUsage: exec [options] [-e KEY=VAL...] [--] SERVICE COMMAND [ARGS...]",
-                ));
-            }
             Verb::Exec { service: service.to_string(), index, command: command.iter().map(|s| s.to_string()).collect() }
         }
         "build" | "create" | "events" | "help" | "images" | "kill" | "logs" | "pause" | "port" | "pull" | "push"
@@ -220,12 +247,7 @@ pub fn parse(words: &[String]) -> Result<Invocation, Refused> {
         }
         other => return Err(refuse(format!("No such command: {other}\n\n{COMMANDS}"))),
     };
-    if let Verb::Up { detach: false, .. } = inv.verb {
-        return Err(unmodelled(
-            "`docker-compose up` without -d stays attached to the containers' output until Ctrl-C, which a lab cannot press: add -d",
-        ));
-    }
-    Ok(inv)
+    Ok(Invocation { source: src, verb })
 }
 
 /// A service as the file gives it.
@@ -340,8 +362,8 @@ fn dirname(path: &str) -> String {
 
 /// Reads the project's file (`read` answers an absolute path with its text) from the
 /// working directory `cwd`.
-pub fn load(inv: &Invocation, cwd: &str, read: &dyn Fn(&str) -> Option<String>) -> Result<Project, Refused> {
-    let (path, shown, typed) = match inv.files.as_slice() {
+pub fn load(src: &Source, cwd: &str, read: &dyn Fn(&str) -> Option<String>) -> Result<Project, Refused> {
+    let (path, shown, typed) = match src.files.as_slice() {
         [] => {
             // This directory, then each parent (`config/config.py`, `find`).
             let mut dir = cwd.to_string();
@@ -378,12 +400,12 @@ pub fn load(inv: &Invocation, cwd: &str, read: &dyn Fn(&str) -> Option<String>) 
         ))
     })?;
     let doc = docs.into_iter().next().unwrap_or(Yaml::Null);
-    let working_dir = match &inv.project_dir {
+    let working_dir = match &src.project_dir {
         Some(d) => absolute(cwd, d),
         None => dirname(&path),
     };
     let base = working_dir.rsplit('/').next().unwrap_or_default();
-    let raw_name = inv.project.clone().unwrap_or_else(|| base.to_string());
+    let raw_name = src.project.clone().unwrap_or_else(|| base.to_string());
     let mut name: String = raw_name
         .to_lowercase()
         .chars()
@@ -801,7 +823,7 @@ fn sort_services(services: Vec<Service>) -> Result<Vec<Service>, Refused> {
                 return Err(refuse(format!("A service can not depend on itself: {d}")));
             }
             if !services.iter().any(|o| &o.name == d) {
-                return Err(refuse(format!("Service \"{}\" depends on service \"{d}\" which is undefined.", s.name)));
+                return Err(refuse(format!("Service '{}' depends on service '{d}' which is undefined.", s.name)));
             }
         }
     }
@@ -883,15 +905,18 @@ impl Progress {
 const LABEL_PROJECT: &str = "com.docker.compose.project";
 const LABEL_SERVICE: &str = "com.docker.compose.service";
 
-fn docker(engine: &mut Engine, argv: &[String]) -> Result<String, EngineError> {
-    let line = argv.iter().map(|w| cli::quote(w)).collect::<Vec<_>>().join(" ");
-    let cmd = cli::parse(&line).map_err(|e| EngineError(e.message))?;
-    engine.apply(&cmd)
+/// Runs one docker command line on the engine; how long it keeps the shell
+/// (`timing::busy`), whether it succeeded or not.
+fn docker(engine: &mut Engine, argv: &[String]) -> (SimTime, Result<String, EngineError>) {
+    match cli::parse_argv(argv) {
+        Ok(cmd) => (super::timing::busy(&cmd).unwrap_or_default(), engine.apply(&cmd)),
+        Err(e) => (SimTime::ZERO, Err(EngineError(e.message))),
+    }
 }
 
-fn busy_of(argv: &[String]) -> SimTime {
-    let line = argv.iter().map(|w| cli::quote(w)).collect::<Vec<_>>().join(" ");
-    cli::parse(&line).ok().and_then(|c| super::timing::busy(&c)).unwrap_or_default()
+/// The daemon's words of a failed command, as Compose quotes them.
+fn daemon_words(e: &EngineError) -> &str {
+    e.0.trim_start_matches("docker: ").trim_start_matches("Error response from daemon: ")
 }
 
 /// The project's containers on the engine, newest first as the API lists them.
@@ -1066,9 +1091,15 @@ fn waves(items: &[String], waits_for: impl Fn(&str) -> Vec<String>) -> Vec<Vec<S
     out
 }
 
+/// What `up`/`down` printed, then why it stopped.
 fn failed(progress: Progress, e: EngineError) -> EngineError {
-    let why = e.0.trim_start_matches("docker: ").trim_start_matches("Error response from daemon: ").to_string();
-    EngineError(format!("{}{why}", progress.out))
+    EngineError(format!("{}{}", progress.out, daemon_words(&e)))
+}
+
+/// `(busy, result)` of [`docker`] into the running total and `?`-able result.
+fn timed(busy: &mut SimTime, (took, r): (SimTime, Result<String, EngineError>)) -> Result<String, EngineError> {
+    *busy += took;
+    r
 }
 
 /// Runs `verb` against the host's engine.
@@ -1175,8 +1206,7 @@ pub fn run(engine: &mut Engine, p: &Project, verb: &Verb) -> Result<Done, Engine
                     None => pr.info(&format!("Creating network \"{name}\" with the default driver")),
                 }
                 let c = network_create(p, n);
-                busy += busy_of(&c);
-                docker(engine, &c).map_err(|e| failed(std::mem::take(&mut pr), e))?;
+                timed(&mut busy, docker(engine, &c)).map_err(|e| failed(std::mem::take(&mut pr), e))?;
             }
             let mut changed = false;
             for wave in waves(&order, |s| p.service(s).map(|s| s.depends_on.clone()).unwrap_or_default()) {
@@ -1214,18 +1244,14 @@ pub fn run(engine: &mut Engine, p: &Project, verb: &Verb) -> Result<Done, Engine
                     let (verb, name, cmds) = &ops[i];
                     let mut took = SimTime::ZERO;
                     for c in cmds {
-                        took += busy_of(c);
-                        if let Err(e) = docker(engine, c) {
+                        if let Err(e) = timed(&mut took, docker(engine, c)) {
                             pr.line(verb, name, "error");
                             let svc = p
                                 .services
                                 .iter()
                                 .find(|s| &p.container_name(s) == name)
                                 .map_or("", |s| s.name.as_str());
-                            let why =
-                                e.0.trim_start_matches("docker: ")
-                                    .trim_start_matches("Error response from daemon: ")
-                                    .to_string();
+                            let why = daemon_words(&e);
                             pr.out += &format!("\nERROR: for {name}  Cannot start service {svc}: {why}\n");
                             pr.out += &format!("\nERROR: for {svc}  Cannot start service {svc}: {why}\n");
                             pr.out += "ERROR: Encountered errors while bringing up the project.\n";
@@ -1275,8 +1301,7 @@ pub fn run(engine: &mut Engine, p: &Project, verb: &Verb) -> Result<Done, Engine
                     for o in &orphans {
                         pr.info(&format!("Removing orphan container \"{o}\""));
                         let c = vec!["docker".into(), "rm".into(), "-f".into(), o.clone()];
-                        busy += busy_of(&c);
-                        docker(engine, &c).map_err(|e| failed(std::mem::take(&mut pr), e))?;
+                        timed(&mut busy, docker(engine, &c)).map_err(|e| failed(std::mem::take(&mut pr), e))?;
                     }
                 } else {
                     pr.info(&format!("Found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.", orphans.join(", ")));
@@ -1301,8 +1326,7 @@ pub fn run(engine: &mut Engine, p: &Project, verb: &Verb) -> Result<Done, Engine
                     continue;
                 }
                 let c = vec!["docker".into(), "network".into(), "rm".into(), name.clone()];
-                busy += busy_of(&c);
-                docker(engine, &c).map_err(|e| failed(std::mem::take(&mut pr), e))?;
+                timed(&mut busy, docker(engine, &c)).map_err(|e| failed(std::mem::take(&mut pr), e))?;
             }
             Ok(Done { out: pr.out, busy, exec: None, changed: true })
         }
@@ -1346,11 +1370,11 @@ fn step_all(
             let mut c: Vec<String> = vec!["docker".into()];
             c.extend(op.iter().map(|w| w.to_string()));
             c.push(n.clone());
-            longest = longest.max(busy_of(&c));
-            if let Err(e) = docker(engine, &c) {
+            let (took, r) = docker(engine, &c);
+            longest = longest.max(took);
+            if let Err(e) = r {
                 pr.line(word, &n, "error");
-                let why = e.0.trim_start_matches("Error response from daemon: ").to_string();
-                return Err(EngineError(format!("{}\nERROR: for {n}  {why}\n", pr.out)));
+                return Err(EngineError(format!("{}\nERROR: for {n}  {}\n", pr.out, daemon_words(&e))));
             }
             pr.line(word, &n, "done");
         }
@@ -1425,10 +1449,11 @@ mod tests {
     fn services_start_after_what_they_depend_on_and_otherwise_in_file_order() {
         let file = "services:\n  web:\n    image: alpine\n    depends_on: [db]\n  cache:\n    image: alpine\n  db:\n    image: alpine\n";
         let inv = parse(&words("up -d")).unwrap();
-        let p =
-            load(&inv, "/root/shop", &|f| (f == "/root/shop/docker-compose.yml").then(|| file.to_string())).unwrap();
+        let p = load(&inv.source, "/root/shop", &|f| (f == "/root/shop/docker-compose.yml").then(|| file.to_string()))
+            .unwrap();
         let order: Vec<&str> = p.services.iter().map(|s| s.name.as_str()).collect();
-        // sort_service_dicts visits from the last service: db, then web (its dependent) before it is placed.
+        // As `docker-compose config --services` (1.29.2) printed for this file: sort_service_dicts
+        // visits from the last service, db, whose dependent web is placed after it.
         assert_eq!(order, ["cache", "db", "web"]);
         assert_eq!(p.name, "shop");
         assert_eq!(p.container_name(&p.services[0]), "shop_cache_1");
@@ -1436,15 +1461,17 @@ mod tests {
 
     #[test]
     fn a_cycle_and_an_unknown_dependency_are_refused_in_composes_words() {
+        // What `docker-compose config --services` (1.29.2) printed for these files: "Circular
+        // dependency between b and a" (the names in the order of a Python set) and the line below.
         let read = |text: &'static str| move |_: &str| Some(text.to_string());
         let inv = parse(&words("ps")).unwrap();
         let cyc =
             "services:\n  a:\n    image: alpine\n    depends_on: [b]\n  b:\n    image: alpine\n    depends_on: [a]\n";
-        assert!(load(&inv, "/root", &read(cyc)).unwrap_err().message.starts_with("Circular dependency between"));
+        assert!(load(&inv.source, "/root", &read(cyc)).unwrap_err().message.starts_with("Circular dependency between"));
         let unknown = "services:\n  a:\n    image: alpine\n    depends_on: [nope]\n";
         assert_eq!(
-            load(&inv, "/root", &read(unknown)).unwrap_err().message,
-            "Service \"a\" depends on service \"nope\" which is undefined."
+            load(&inv.source, "/root", &read(unknown)).unwrap_err().message,
+            "Service 'a' depends on service 'nope' which is undefined."
         );
     }
 

@@ -806,9 +806,7 @@ impl Engine {
             parked_ports: Vec::new(),
             labels: r.labels.clone(),
             command: match r.command.words.is_empty() {
-                true => super::images::find(&r.image.familiar_name())
-                    .map(|i| i.cmd.iter().map(|w| w.to_string()).collect())
-                    .unwrap_or_default(),
+                true => super::images::default_command(&r.image.familiar_name()),
                 false => r.command.words.clone(),
             },
             hostname: r.hostname.clone(),
@@ -1556,9 +1554,7 @@ impl Engine {
             parked: Vec::new(),
             parked_ports: Vec::new(),
             labels: Default::default(),
-            command: super::images::find(image)
-                .map(|i| i.cmd.iter().map(|w| w.to_string()).collect())
-                .unwrap_or_default(),
+            command: super::images::default_command(image),
         });
         self.touch(self.containers.len() - 1);
         if let Err(e) = self.connect_with(GWBRIDGE, name, None, Vec::new(), Some(gw_ifname.to_string())) {

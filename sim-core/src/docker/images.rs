@@ -89,6 +89,12 @@ pub fn find(image: &str) -> Option<&'static Image> {
     CATALOGUE.iter().find(|i| i.name == last)
 }
 
+/// What a container of `image` runs when it is given no command (`Image::cmd`); nothing for
+/// an image outside the catalogue.
+pub fn default_command(image: &str) -> Vec<String> {
+    find(image).map(|i| i.cmd.iter().map(|w| w.to_string()).collect()).unwrap_or_default()
+}
+
 /// `docker run IMAGE` for an image no host has: dockerd tries to pull it and cannot reach
 /// the registry. docker/cli prints the first line itself (`cli/command/container/create.go`,
 /// "Unable to find image … locally"), then the daemon's error; the lookup's own words depend

@@ -156,15 +156,14 @@ impl<'a> Lab<'a> {
             let here = cwd.get(&s.on).cloned().unwrap_or_else(|| crate::director::HOME.to_string());
             let cd = words[0] == "cd";
             if cd {
-                let to = words.get(1).map(String::as_str).unwrap_or("~");
-                let to = if to == "~" {
-                    crate::director::HOME.to_string()
-                } else {
-                    crate::docker::compose::absolute(&here, to)
-                };
-                cwd.insert(s.on.clone(), to);
+                cwd.insert(s.on.clone(), crate::director::cd_target(&here, words.get(1).map(String::as_str)));
             }
-            let compose = words[0] == "docker-compose";
+            let compose =
+                (words[0] == "docker-compose").then(|| crate::docker::compose::parse(&words[1..]).ok()).flatten();
+            // Compose's exec wants a terminal, which the script's steps (reading /dev/null)
+            // have not: `-T` after the verb, as a script must give it.
+            let mut needs_t = matches!(&compose, Some(inv) if matches!(inv.verb, crate::docker::compose::Verb::Exec { .. }))
+                && !words.iter().any(|w| w == "-T");
             let mut out = Vec::with_capacity(words.len());
             let mut target_done = false;
             for (k, w) in words.iter().enumerate() {
@@ -177,10 +176,9 @@ impl<'a> Lab<'a> {
                 } else {
                     out.push(quote(w));
                 }
-                // Compose's exec wants a terminal, which the script's steps (reading
-                // /dev/null) have not: -T, as a script must.
-                if compose && w == "exec" && !words.iter().any(|w| w == "-T") {
+                if needs_t && w == "exec" {
                     out.push("-T".into());
+                    needs_t = false;
                 }
             }
             let u = undo.entry(s.on.clone()).or_default();
@@ -200,16 +198,16 @@ impl<'a> Lab<'a> {
                         u.compose.push(vec!["docker".into(), "stack".into(), "rm".into(), stack]);
                     }
                 }
-                _ if compose => {
-                    if let Ok(inv) = crate::docker::compose::parse(&words[1..])
-                        && matches!(inv.verb, crate::docker::compose::Verb::Up { .. })
+                _ if compose.is_some() => {
+                    if let Some(inv) =
+                        compose.as_ref().filter(|i| matches!(i.verb, crate::docker::compose::Verb::Up { .. }))
                     {
                         // `docker-compose down` with the same file and project, where `up` ran.
                         let mut down = vec!["docker-compose".to_string()];
-                        for f in &inv.files {
+                        for f in &inv.source.files {
                             down.extend(["-f".into(), f.clone()]);
                         }
-                        if let Some(p) = &inv.project {
+                        if let Some(p) = &inv.source.project {
                             down.extend(["-p".into(), p.clone()]);
                         }
                         down.push("down".into());

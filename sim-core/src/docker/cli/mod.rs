@@ -119,6 +119,12 @@ pub fn quote(w: &str) -> String {
     if !w.is_empty() && w.chars().all(plain) { w.to_string() } else { format!("'{}'", w.replace('\'', r"'\''")) }
 }
 
+/// Parse a command given as words (a program's, not a student's line): each quoted for the
+/// lexer, then parsed as if typed, so every check of [`parse`] applies.
+pub fn parse_argv(argv: &[String]) -> Result<DockerCommand, CliError> {
+    parse(&argv.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" "))
+}
+
 /// Split a line into shell words (quote removal, no expansion), with their spans.
 pub fn shell_words(line: &str) -> Result<Vec<(String, Span)>, CliError> {
     Ok(lex::tokenize(line)?.into_iter().map(|w| (w.text, w.span)).collect())
