@@ -71,6 +71,11 @@ pub struct View {
     /// Topology pan (points) and zoom.
     pub pan: egui::Vec2,
     pub zoom: f32,
+    /// The topology fits itself to its panel (on load, and after F or "Fit") until the
+    /// student pans or zooms.
+    pub fitted: bool,
+    /// What the topology drew last, on screen.
+    pub drawn: crate::panels::topology::Drawn,
     pub tab: TableTab,
     /// The shipped scenarios, for the Open menu.
     pub shipped: Vec<PathBuf>,
@@ -122,6 +127,8 @@ impl Default for View {
             anim_start: 0.0,
             pan: egui::Vec2::ZERO,
             zoom: 1.0,
+            fitted: true,
+            drawn: Default::default(),
             tab: TableTab::default(),
             shipped: Vec::new(),
             open_path: String::new(),
@@ -227,6 +234,7 @@ impl NetsimApp {
                 self.view.open_path = path.display().to_string();
                 self.view.record = None;
                 self.view.playing = false;
+                self.view.fitted = true;
                 self.view.quiz_feedback = None;
                 self.view.resume = None;
                 // Steps that fail run and show their failure in the console; the file's
@@ -315,6 +323,47 @@ impl NetsimApp {
         }
     }
 
+    /// The keyboard: space plays or pauses, ← and → step back and forward, Home and End go
+    /// to the start and the end (F fits the topology: `topology::show`). Not while a text
+    /// field has the keyboard; the keys are consumed first, so that a focused button does not
+    /// take the same press.
+    fn keys(&mut self, ui: &egui::Ui, now: f64) {
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let Some(s) = &mut self.session else { return };
+        let v = &mut self.view;
+        let none = egui::Modifiers::NONE;
+        let [space, left, right, home, end] =
+            [egui::Key::Space, egui::Key::ArrowLeft, egui::Key::ArrowRight, egui::Key::Home, egui::Key::End]
+                .map(|k| ui.input_mut(|i| i.consume_key(none, k)));
+        // A question waiting for its answer holds the run, as the buttons do.
+        let ahead = !s.at_end() && s.quiz_due().is_none();
+        if space {
+            if v.playing {
+                v.playing = false;
+            } else if ahead {
+                go_forward(s, v, Motion::Play, now);
+            }
+        }
+        if right && ahead {
+            go_forward(s, v, Motion::Step, now);
+        }
+        if end && ahead {
+            go_forward(s, v, Motion::End, now);
+        }
+        if (left || home) && s.position() > 0 {
+            if home {
+                s.go_to(0);
+            } else {
+                s.back();
+            }
+            v.playing = false;
+            v.resume = None;
+            v.anim_start = now;
+        }
+    }
+
     /// The whole window. Kept in one `ui` function so tests drive exactly what users see.
     ///
     /// The simulator's own panics are caught inside the session (`state::Fault`); this catches
@@ -329,6 +378,7 @@ impl NetsimApp {
 
     fn panels(&mut self, ui: &mut egui::Ui) {
         let now = ui.input(|i| i.time);
+        self.keys(ui, now);
         self.play(now);
         if self.view.playing {
             ui.ctx().request_repaint();
@@ -381,30 +431,40 @@ impl NetsimApp {
         {
             view.quiz_feedback = None;
         }
-        egui::Panel::right("inspector").default_size(460.0).max_size(620.0).resizable(true).show(ui, |ui| {
-            egui::ScrollArea::both().id_salt("inspector-scroll").auto_shrink([false, false]).show(ui, |ui| {
-                panels::inspector::show(ui, session, view);
+        // Panels take a share of the window, so that a laptop's 1280×720 keeps room for the
+        // topology; each can be dragged wider.
+        let window = ui.ctx().content_rect().size();
+        egui::Panel::right("inspector")
+            .default_size((window.x * 0.27).clamp(300.0, 460.0))
+            .max_size(620.0)
+            .resizable(true)
+            .show(ui, |ui| {
+                egui::ScrollArea::both().id_salt("inspector-scroll").auto_shrink([false, false]).show(ui, |ui| {
+                    panels::inspector::show(ui, session, view);
+                });
             });
-        });
-        egui::Panel::bottom("lower").default_size(280.0).resizable(true).show(ui, |ui| {
-            ui.columns(3, |cols| {
-                // Long lines scroll inside their column rather than spill into the next one.
-                for c in cols.iter_mut() {
-                    let r = c.max_rect().intersect(c.clip_rect());
-                    c.set_clip_rect(r);
-                }
-                panels::events::show(&mut cols[0], session, view);
-                panels::tables::show(&mut cols[1], session, view);
-                panels::console::show(&mut cols[2], session, view);
-            });
-        });
+        egui::Panel::bottom("lower").default_size((window.y * 0.3).clamp(190.0, 280.0)).resizable(true).show(
+            ui,
+            |ui| {
+                ui.columns(3, |cols| {
+                    // Long lines scroll inside their column rather than spill into the next one.
+                    for c in cols.iter_mut() {
+                        let r = c.max_rect().intersect(c.clip_rect());
+                        c.set_clip_rect(r);
+                    }
+                    panels::events::show(&mut cols[0], session, view);
+                    panels::tables::show(&mut cols[1], session, view);
+                    panels::console::show(&mut cols[2], session, view);
+                });
+            },
+        );
         // Beside the topology, above the lower panels: those keep the window's width.
         if view.lesson_open && panels::lesson::has_lesson(session) {
             // A quarter of the window at most, so a laptop screen keeps room for the topology.
-            let width = (ui.ctx().content_rect().width() * 0.24).clamp(280.0, 380.0);
+            let width = (window.x * 0.22).clamp(260.0, 380.0);
             egui::Panel::left("lesson")
                 .default_size(width)
-                .min_size(240.0)
+                .min_size(220.0)
                 .max_size(640.0)
                 .resizable(true)
                 .show(ui, |ui| panels::lesson::show(ui, session, view));
@@ -415,6 +475,17 @@ impl NetsimApp {
         }
         egui::CentralPanel::default().show(ui, |ui| panels::topology::show(ui, session, view, now));
     }
+}
+
+/// A colour picked for the dark theme, made readable on the light one: the same hue, darker.
+/// The lesson's PASS/FAIL, the console's prompt and the event list's protocol colours are
+/// bright pastels that vanish on a projector's white.
+pub fn ink(ui: &egui::Ui, c: egui::Color32) -> egui::Color32 {
+    if ui.visuals().dark_mode {
+        return c;
+    }
+    let d = |v: u8| (v as f32 * 0.55) as u8;
+    egui::Color32::from_rgb(d(c.r()), d(c.g()), d(c.b()))
 }
 
 /// Paints panels without a background of their own: the window's clear colour is the panel

@@ -16,6 +16,7 @@ struct Args {
     at: Option<u64>,
     size: [f32; 2],
     seek_bench: Option<u64>,
+    light: bool,
 }
 
 /// `1280x800` → [1280, 800].
@@ -36,6 +37,7 @@ fn parse() -> Result<Args, String> {
         at: None,
         size: [1600.0, 1000.0],
         seek_bench: None,
+        light: false,
     };
     let mut it = std::env::args().skip(1);
     let num = |flag: &str, v: Option<String>| -> Result<f64, String> {
@@ -46,13 +48,15 @@ fn parse() -> Result<Args, String> {
         match arg.as_str() {
             "-h" | "--help" => {
                 println!(
-                    "usage: netsim-gui [SCENARIO.ron] [--play] [--speed EVENTS_PER_S] [--at EVENT] [--size WxH] [--exit-after SECONDS] [--seek-bench N]\n\
+                    "usage: netsim-gui [SCENARIO.ron] [--play] [--speed EVENTS_PER_S] [--at EVENT] [--size WxH] [--light] [--exit-after SECONDS] [--seek-bench N]\n\
+                     keys: space play/pause, \u{2190}/\u{2192} step, Home/End, F fit the topology\n\
                      default scenario: {}",
                     netsim_gui::app::DEFAULT_SCENARIO
                 );
                 std::process::exit(0);
             }
             "--play" => a.play = true,
+            "--light" => a.light = true,
             "--speed" => a.speed = Some(num("--speed", it.next())? as f32),
             "--exit-after" => a.exit_after = Some(num("--exit-after", it.next())?),
             "--at" => a.at = Some(num("--at", it.next())? as u64),
@@ -87,6 +91,9 @@ fn main() -> std::process::ExitCode {
         options,
         Box::new(move |cc| {
             netsim_gui::app::unfill_panels(&cc.egui_ctx);
+            if args.light {
+                cc.egui_ctx.set_theme(egui::Theme::Light);
+            }
             let mut app = netsim_gui::NetsimApp::open(&args.path);
             app.view.playing = args.play;
             if let Some(s) = args.speed {

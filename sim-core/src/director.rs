@@ -201,6 +201,15 @@ pub struct Checked {
 pub const LAN_NS: &str = "lan";
 pub const LAN_BRIDGE: &str = "lan0";
 
+/// Docker's names for kernel objects (`Director::docker_names`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DockerNames {
+    /// The network a bridge carries, by (namespace, bridge device).
+    pub bridges: Map<(String, String), String>,
+    /// The overlay network and VNI of an overlay namespace, by namespace name.
+    pub overlays: Map<String, (String, u32)>,
+}
+
 #[derive(Clone)]
 pub struct Director {
     pub hosts: Vec<HostSpec>,
@@ -1350,6 +1359,31 @@ impl Director {
         let e = self.engine(host).map_err(|e| e.0)?;
         let v = crate::docker::inspect::networks(e, self.swarm.as_ref(), host, &[name.to_string()]).map_err(|e| e.0)?;
         Ok(serde_json::to_string_pretty(&v).unwrap_or_default())
+    }
+
+    /// Docker's names for what the kernel calls by device and namespace names: the network a
+    /// bridge carries (`br-a5ea0a9cfb30` is `appnet`, `br0` in an overlay namespace its overlay)
+    /// and the overlay network, with its VNI, an overlay namespace (`1-zct4aq3ssg`) serves.
+    /// What a picture of the lab labels them with; the daemons and the swarm are the source.
+    pub fn docker_names(&self) -> DockerNames {
+        let mut out = DockerNames::default();
+        for (host, e) in &self.engines {
+            for n in &e.networks {
+                if let Some(dev) = &n.device {
+                    out.bridges.insert((host.clone(), dev.clone()), n.name.clone());
+                }
+            }
+        }
+        if let Some(sw) = &self.swarm {
+            for (i, n) in sw.networks.iter().enumerate() {
+                for node in &sw.nodes {
+                    let ns = sw.overlay_ns(i, &node.host);
+                    out.bridges.insert((ns.clone(), "br0".to_string()), n.name.clone());
+                    out.overlays.insert(ns, (n.name.clone(), n.vni));
+                }
+            }
+        }
+        out
     }
 
     pub fn engine(&self, host: &str) -> Result<&Engine, EngineError> {

@@ -33,7 +33,7 @@ pub fn show(ui: &mut egui::Ui, session: &mut Session, view: &mut View) {
     // Bottom up: the error under the prompt, the prompt under the transcript.
     ui.with_layout(egui::Layout::bottom_up(egui::Align::Min), |ui| {
         if let Some(e) = &view.console_error {
-            ui.add(egui::Label::new(egui::RichText::new(e).color(ERROR).monospace()).wrap());
+            ui.add(egui::Label::new(egui::RichText::new(e).color(crate::app::ink(ui, ERROR)).monospace()).wrap());
         }
         input_row(ui, session, view, &hosts);
         ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| transcript(ui, session));
@@ -90,10 +90,14 @@ fn prompt_line(ui: &egui::Ui, host: &str, line: &str, dim: bool, tags: &[(&str, 
     let strong = ui.visuals().strong_text_color();
     let fmt = |color: Color32| TextFormat { font_id: font.clone(), color, ..Default::default() };
     let mut job = LayoutJob::default();
-    job.append(&format!("{host}$ "), 0.0, fmt(if dim { weak } else { PROMPT }));
+    job.append(&format!("{host}$ "), 0.0, fmt(if dim { weak } else { crate::app::ink(ui, PROMPT) }));
     job.append(line, 0.0, fmt(if dim { weak } else { strong }));
     for (tag, color) in tags {
-        let f = TextFormat { font_id: FontId::proportional(font.size * 0.9), color: *color, ..Default::default() };
+        let f = TextFormat {
+            font_id: FontId::proportional(font.size * 0.9),
+            color: crate::app::ink(ui, *color),
+            ..Default::default()
+        };
         job.append(&format!("  [{tag}]"), 0.0, f);
     }
     job

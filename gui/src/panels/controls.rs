@@ -24,14 +24,14 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
         let at_start = s.position() == 0;
         if ui
             .add_enabled(!at_start, egui::Button::new("Start"))
-            .on_hover_text("Back to before the first event")
+            .on_hover_text("Back to before the first event (Home)")
             .clicked()
         {
             s.go_to(0);
             v.playing = false;
             v.resume = None;
         }
-        if ui.add_enabled(!at_start, egui::Button::new("Back")).on_hover_text("One event back").clicked() {
+        if ui.add_enabled(!at_start, egui::Button::new("Back")).on_hover_text("One event back (←)").clicked() {
             s.back();
             v.playing = false;
             v.resume = None;
@@ -43,11 +43,12 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
         let hold =
             |r: egui::Response| if waiting { r.on_disabled_hover_text("Answer the quiz question first") } else { r };
         let mut go = None;
-        if hold(ui.add_enabled(ahead, egui::Button::new("Step")).on_hover_text("Run one event")).clicked() {
+        if hold(ui.add_enabled(ahead, egui::Button::new("Step")).on_hover_text("Run one event (→)")).clicked() {
             go = Some(Motion::Step);
         }
         let label = if v.playing { "Pause" } else { "Play" };
-        if hold(ui.add_enabled(ahead || v.playing, egui::Button::new(label))).clicked() {
+        let play = ui.add_enabled(ahead || v.playing, egui::Button::new(label)).on_hover_text("Play or pause (space)");
+        if hold(play).clicked() {
             if v.playing {
                 v.playing = false;
             } else {
@@ -60,11 +61,20 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
         if hold(next).clicked() {
             go = Some(Motion::NextStep);
         }
-        if hold(ui.add_enabled(ahead, egui::Button::new("End")).on_hover_text("Run to the end")).clicked() {
+        if hold(ui.add_enabled(ahead, egui::Button::new("End")).on_hover_text("Run to the end (End)")).clicked() {
             go = Some(Motion::End);
         }
         if let Some(m) = go {
             go_forward(s, v, m, now);
+        }
+        ui.separator();
+        let dark = ui.visuals().dark_mode;
+        if ui
+            .button(if dark { "Light" } else { "Dark" })
+            .on_hover_text(if dark { "A light theme, for a projector" } else { "The dark theme" })
+            .clicked()
+        {
+            ui.ctx().set_theme(if dark { egui::Theme::Light } else { egui::Theme::Dark });
         }
         ui.separator();
         ui.add(egui::Slider::new(&mut v.speed, 0.5..=200.0).logarithmic(true).text("events/s"))
@@ -92,7 +102,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
 
 fn file_menu(ui: &mut egui::Ui, app: &mut NetsimApp) {
     let mut open: Option<PathBuf> = None;
-    ui.menu_button("File", |ui| {
+    let menu = ui.menu_button("File", |ui| {
         ui.label("Shipped scenarios");
         for p in app.view.shipped.clone() {
             let name = p.display().to_string();
@@ -133,6 +143,7 @@ fn file_menu(ui: &mut egui::Ui, app: &mut NetsimApp) {
             }
         }
     });
+    menu.response.on_hover_text("Open a shipped scenario or a file, reload it, export the capture as pcapng");
     if let Some(p) = open {
         app.load(&p);
     }

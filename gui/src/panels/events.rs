@@ -131,7 +131,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
         for &i in &shown[range] {
             let r = &rows[i];
             let selected = view.record == Some(i);
-            let text = egui::RichText::new(&r.line).monospace().color(color(r));
+            let text = egui::RichText::new(&r.line).monospace().color(crate::app::ink(ui, color(r)));
             if ui.add(egui::Button::selectable(selected, text)).clicked() {
                 clicked = Some(i);
             }
@@ -166,7 +166,9 @@ fn color(r: &Row) -> egui::Color32 {
 fn filters(ui: &mut egui::Ui, f: &mut EventFilter) {
     ui.horizontal_wrapped(|ui| {
         let l = ui.label("Filter");
-        ui.add(egui::TextEdit::singleline(&mut f.text).desired_width(110.0).hint_text("text")).labelled_by(l.id);
+        ui.add(egui::TextEdit::singleline(&mut f.text).desired_width(110.0).hint_text("text"))
+            .labelled_by(l.id)
+            .on_hover_text("Lines and what the frames carry (an HTTP form, a DNS name, a MySQL query), as Wireshark's `frame contains`");
         egui::ComboBox::from_label("Protocol")
             .selected_text(if f.protocol.is_empty() { "all" } else { f.protocol.as_str() })
             .show_ui(ui, |ui| {
@@ -174,14 +176,21 @@ fn filters(ui: &mut egui::Ui, f: &mut EventFilter) {
                 for p in PROTOCOLS {
                     ui.selectable_value(&mut f.protocol, p.to_string(), p);
                 }
-            });
+            })
+            .response
+            .on_hover_text("Frames with this layer, outer or inside VXLAN");
     });
     ui.horizontal_wrapped(|ui| {
         let l = ui.label("Namespace");
-        ui.add(egui::TextEdit::singleline(&mut f.namespace).desired_width(90.0)).labelled_by(l.id);
+        ui.add(egui::TextEdit::singleline(&mut f.namespace).desired_width(90.0))
+            .labelled_by(l.id)
+            .on_hover_text("Part of a namespace's name: a host, a container as `docker ps` names it, a sandbox");
         let l = ui.label("Device");
-        ui.add(egui::TextEdit::singleline(&mut f.device).desired_width(70.0)).labelled_by(l.id);
-        ui.checkbox(&mut f.arrivals, "arrivals");
+        ui.add(egui::TextEdit::singleline(&mut f.device).desired_width(70.0))
+            .labelled_by(l.id)
+            .on_hover_text("Part of an interface's name (eth0, veth…, docker0)");
+        ui.checkbox(&mut f.arrivals, "arrivals")
+            .on_hover_text("Also list frames arriving on a device (netsim run -v), not only leaving it");
         ui.checkbox(&mut f.lesson_only, "lesson only").on_hover_text(
             "Leave out the housekeeping (netsim run --brief): dockerd's unsolicited ARPs, and loopback traffic \
              and deliveries no iptables or IPVS decision touched",

@@ -107,7 +107,9 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
                 .on_hover_text("where in the stack the decision was taken");
             ui.label(egui::RichText::new(format!("{}", step + 1)).weak())
                 .on_hover_text("the order in which the kernel took this frame's decisions");
-            ui.label(egui::RichText::new(why_kind(y)).color(egui::Color32::from_rgb(240, 200, 120)));
+            ui.label(
+                egui::RichText::new(why_kind(y)).color(crate::app::ink(ui, egui::Color32::from_rgb(240, 200, 120))),
+            );
             ui.vertical(|ui| {
                 ui.add(egui::Label::new(egui::RichText::new(y.show(w).to_string()).monospace()).wrap());
                 if let Why::Netfilter { ns, note } = y

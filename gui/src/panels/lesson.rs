@@ -64,7 +64,7 @@ fn lesson(ui: &mut egui::Ui, session: &Session) {
                     "Exercise: type the commands in the Docker console. Each is graded once it has run; \
                      save them for `netsim check --commands`.",
                 )
-                .color(NOTE),
+                .color(crate::app::ink(ui, NOTE)),
             )
             .wrap(),
         );
@@ -117,7 +117,7 @@ fn current_step_ui(ui: &mut egui::Ui, d: &Director) {
     match &step.note {
         Some(n) => {
             let n = displayable(ui, &egui::TextStyle::Body.resolve(ui.style()), n);
-            ui.add(egui::Label::new(RichText::new(n).color(NOTE)).wrap());
+            ui.add(egui::Label::new(RichText::new(n).color(crate::app::ink(ui, NOTE))).wrap());
         }
         None => {
             ui.label(RichText::new("(no note for this step)").color(weak).small());
@@ -182,11 +182,11 @@ fn checklist(ui: &mut egui::Ui, session: &mut Session, view: &mut View) {
             .clicked();
     });
     if let Some(e) = &session.grading.error {
-        ui.add(egui::Label::new(RichText::new(e).color(FAIL)).wrap());
+        ui.add(egui::Label::new(RichText::new(e).color(crate::app::ink(ui, FAIL))).wrap());
     }
     if let Some(why) = list.stalled {
         let text = format!("the run stopped before its end and was graded where it stopped: {why}");
-        ui.add(egui::Label::new(RichText::new(text).color(HINT)).wrap());
+        ui.add(egui::Label::new(RichText::new(text).color(crate::app::ink(ui, HINT))).wrap());
     }
     ui.add_space(2.0);
     let rows: Vec<RowText> = list.rows.iter().map(|r| RowText::of(r, session.exercise)).collect();
@@ -289,7 +289,7 @@ pub(crate) fn row(ui: &mut egui::Ui, r: &RowText) {
     let mono = FontId::monospace(body.size);
     let weak = ui.visuals().weak_text_color();
     let strong = ui.visuals().strong_text_color();
-    let mark_colour = r.colour.unwrap_or(weak);
+    let mark_colour = r.colour.map(|c| crate::app::ink(ui, c)).unwrap_or(weak);
     let widest = ui.fonts_mut(|f| f.layout_no_wrap("pending".into(), mono.clone(), weak).size());
     ui.horizontal_top(|ui| {
         let (rect, _) = ui.allocate_exact_size(widest, egui::Sense::hover());
@@ -317,7 +317,7 @@ pub(crate) fn row(ui: &mut egui::Ui, r: &RowText) {
             }
             if let Some(h) = &r.hint {
                 let h = displayable(ui, &body, h);
-                ui.add(egui::Label::new(RichText::new(format!("hint: {h}")).color(HINT)).wrap());
+                ui.add(egui::Label::new(RichText::new(format!("hint: {h}")).color(crate::app::ink(ui, HINT))).wrap());
             }
             if let Some(w) = &r.when {
                 ui.label(RichText::new(displayable(ui, &body, w)).color(weak).small());

@@ -52,7 +52,7 @@ fn header(ui: &mut egui::Ui, session: &Session, i: usize, waiting: bool) {
     let n = items.iter().take(i + 1).filter(|it| it.question.is_some()).count();
     let it = &items[i];
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new("Challenge").strong().color(HINT));
+        ui.label(RichText::new("Challenge").strong().color(crate::app::ink(ui, HINT)));
         ui.label(RichText::new(format!("question {n} of {asked} · {}", points(it.quiz.points))).strong());
         if waiting {
             ui.label(
@@ -110,7 +110,12 @@ fn verdict(ui: &mut egui::Ui, session: &mut Session, view: &mut View, i: usize) 
         ui.add(egui::Label::new(RichText::new(format!("Your answer: {yours}")).size(CHOICE_SIZE)).wrap());
     }
     let right = displayable(ui, &body, &a.right_answer);
-    ui.add(egui::Label::new(RichText::new(format!("The right answer: {right}")).size(CHOICE_SIZE).color(PASS)).wrap());
+    ui.add(
+        egui::Label::new(
+            RichText::new(format!("The right answer: {right}")).size(CHOICE_SIZE).color(crate::app::ink(ui, PASS)),
+        )
+        .wrap(),
+    );
     let explain = q.explain.trim();
     if matches!(it.quiz.ask, Ask::Choice { .. }) {
         if !explain.is_empty() {
@@ -155,7 +160,7 @@ fn points(n: u32) -> String {
 pub fn rows(ui: &mut egui::Ui, session: &Session) {
     let c = &session.challenge;
     if let Some(e) = &c.error {
-        ui.add(egui::Label::new(RichText::new(e).color(FAIL)).wrap());
+        ui.add(egui::Label::new(RichText::new(e).color(crate::app::ink(ui, FAIL))).wrap());
     }
     if !c.on && c.items.iter().any(|it| it.answered.is_none() && it.question.is_some()) {
         ui.label(

@@ -1,29 +1,17 @@
-//! The topology: hosts as boxes holding their namespaces, each namespace with its devices as
-//! chips; veth pairs, bridge ports, macvlan/VLAN children and VXLAN tunnels as links; and the
-//! current event's frames moving along them.
-//!
-//! Layout: namespaces are grouped by host (`host:sandbox` names, as the Docker model makes
-//! them; a Linux lab's namespaces are each their own group). Inside a group, namespaces are
-//! placed in rows by their distance (petgraph BFS over veth links) from the group's root, so
-//! containers sit under their host and overlay namespaces under the containers. The
-//! scenario's `layout` pins a namespace where the instructor wants it.
-
-use std::collections::{BTreeMap, HashMap};
+//! The topology: hosts as regions holding their namespaces, each namespace with its devices
+//! as chips (a bridge as a bar over its ports); veth pairs, macvlan/VLAN children and VXLAN
+//! tunnels (in one lane per VNI) as links; and the current event's frames moving along them.
+//! Where things go is `layout`'s; this file paints it, fits it to the panel and takes the
+//! pointer.
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2, pos2, vec2};
-use petgraph::graph::{NodeIndex, UnGraph};
 use sim_core::World;
 use sim_core::kernel::trace::{Dir, Why};
-use sim_core::kernel::{DevId, DevKind, NsId};
+use sim_core::kernel::{DevId, DevKind};
 
 use crate::app::{HOP_SECONDS, View};
+use crate::layout::{self, GROUP_TITLE_H, LabelKind, Layout, LinkKind, vxlan_peers};
 use crate::state::Session;
-
-const CHIP: Vec2 = vec2(64.0, 20.0);
-const NS_GAP: f32 = 28.0;
-const ROW_GAP: f32 = 70.0;
-const GROUP_GAP: f32 = 60.0;
-const TITLE_H: f32 = 18.0;
 
 /// Colour of a frame by its innermost interesting protocol, as Wireshark's colouring rules
 /// roughly do.
@@ -45,211 +33,6 @@ pub fn protocol_color<'a>(layers: impl Iterator<Item = &'a str>) -> Color32 {
 }
 
 const VXLAN_RING: Color32 = Color32::from_rgb(190, 120, 255);
-
-/// Where everything is, in layout coordinates (points at zoom 1).
-#[derive(Default)]
-pub struct Layout {
-    pub groups: Vec<(String, Rect)>,
-    pub ns: HashMap<NsId, Rect>,
-    pub devs: HashMap<DevId, Rect>,
-}
-
-/// The live namespaces and their devices, grouped as drawn.
-fn groups(w: &World, hosts: &[String]) -> BTreeMap<String, Vec<NsId>> {
-    let mut g: BTreeMap<String, Vec<NsId>> = BTreeMap::new();
-    for n in w.ns.iter().filter(|n| !n.dead) {
-        let group = match n.name.split_once(':') {
-            Some((h, _)) => h.to_string(),
-            None if hosts.contains(&n.name) => n.name.clone(),
-            None => n.name.clone(),
-        };
-        g.entry(group).or_default().push(n.id);
-    }
-    g
-}
-
-/// Devices shown as chips: everything but lo.
-fn chips(w: &World, ns: NsId) -> Vec<DevId> {
-    w.netns(ns).devs.iter().copied().filter(|d| !matches!(w.dev(*d).kind, DevKind::Loopback)).collect()
-}
-
-fn ns_size(w: &World, ns: NsId) -> Vec2 {
-    let n = chips(w, ns).len().max(1) as f32;
-    // Monospace 10 pt is about 6.1 points a character.
-    let text = addr_line(w, ns).chars().count().max(w.netns(ns).name.len()) as f32 * 6.2 + 14.0;
-    vec2((n * (CHIP.x + 6.0) + 6.0).max(150.0).max(text), TITLE_H + 16.0 + CHIP.y + 10.0)
-}
-
-/// The namespace's addresses but loopback, as its box shows them.
-fn addr_line(w: &World, ns: NsId) -> String {
-    let n = w.netns(ns);
-    n.addrs.iter().filter(|a| a.addr.addr.octets()[0] != 127).map(|a| a.addr.to_string()).collect::<Vec<_>>().join("  ")
-}
-
-/// Rows of a group: BFS depth over veth links from the group's root (the namespace named
-/// like the group, or the one with most links).
-fn rows(w: &World, members: &[NsId], group: &str) -> Vec<Vec<NsId>> {
-    let mut g: UnGraph<NsId, ()> = UnGraph::new_undirected();
-    let idx: HashMap<NsId, NodeIndex> = members.iter().map(|&n| (n, g.add_node(n))).collect();
-    for &n in members {
-        for &d in &w.netns(n).devs {
-            let other = match w.dev(d).kind {
-                DevKind::Veth { peer, .. } => Some(w.dev(peer).ns),
-                DevKind::Macvlan { parent, .. } | DevKind::Vlan { parent, .. } => Some(w.dev(parent).ns),
-                _ => None,
-            };
-            if let Some(o) = other
-                && o != n
-                && let (Some(&a), Some(&b)) = (idx.get(&n), idx.get(&o))
-                && g.find_edge(a, b).is_none()
-            {
-                g.add_edge(a, b, ());
-            }
-        }
-    }
-    let root = members
-        .iter()
-        .find(|&&n| w.netns(n).name == group)
-        .or_else(|| members.iter().max_by_key(|&&n| (g.neighbors(idx[&n]).count(), std::cmp::Reverse(n.0))))
-        .copied();
-    let mut depth: HashMap<NsId, usize> = HashMap::new();
-    if let Some(r) = root {
-        let mut bfs = petgraph::visit::Bfs::new(&g, idx[&r]);
-        depth.insert(r, 0);
-        while let Some(nx) = bfs.next(&g) {
-            let n = g[nx];
-            let d = depth[&n];
-            for m in g.neighbors(nx) {
-                depth.entry(g[m]).or_insert(d + 1);
-            }
-        }
-    }
-    let max = depth.values().copied().max().unwrap_or(0);
-    let mut rows = vec![Vec::new(); max + 2];
-    for &n in members {
-        // Unconnected namespaces go to a last row.
-        rows[depth.get(&n).copied().unwrap_or(max + 1)].push(n);
-    }
-    rows.retain(|r| !r.is_empty());
-    rows
-}
-
-pub fn layout(session: &Session) -> Layout {
-    let w = &session.sim.world;
-    let hosts = session.hosts();
-    let pinned = &session.loaded.scenario.layout;
-    let mut out = Layout::default();
-    let groups = groups(w, &hosts);
-    // The LAN switch goes above the hosts; hosts side by side.
-    let (top, rest): (Vec<_>, Vec<_>) = groups.iter().partition(|(g, _)| g.as_str() == sim_core::director::LAN_NS);
-    let mut x = 0.0;
-    let y0 = if top.is_empty() { 0.0 } else { 110.0 };
-    for (name, members) in rest {
-        let size = place_group(w, name, members, pos2(x, y0), &mut out);
-        out.groups.push((name.clone(), Rect::from_min_size(pos2(x, y0), size)));
-        x += size.x + GROUP_GAP;
-    }
-    for (name, members) in top {
-        let s = ns_size(w, members[0]);
-        let at = pos2(((x - GROUP_GAP) / 2.0 - s.x / 2.0).max(0.0), 0.0);
-        place_group(w, name, members, at, &mut out);
-    }
-    // Pins move a namespace box and its chips.
-    for (name, (px, py)) in pinned {
-        let Some(ns) = w.ns_by_name(name) else { continue };
-        let Some(r) = out.ns.get(&ns).copied() else { continue };
-        let delta = pos2(*px, *py) - r.min;
-        out.ns.insert(ns, r.translate(delta));
-        for d in chips(w, ns) {
-            if let Some(c) = out.devs.get_mut(&d) {
-                *c = c.translate(delta);
-            }
-        }
-    }
-    out
-}
-
-/// Places a group's namespaces row by row from `at`; returns the group's size.
-fn place_group(w: &World, name: &str, members: &[NsId], at: Pos2, out: &mut Layout) -> Vec2 {
-    let rows = rows(w, members, name);
-    let widths: Vec<f32> = rows
-        .iter()
-        .map(|r| r.iter().map(|&n| ns_size(w, n).x).sum::<f32>() + NS_GAP * (r.len().saturating_sub(1)) as f32)
-        .collect();
-    let width = widths.iter().copied().fold(0.0, f32::max) + 2.0 * 12.0;
-    let mut y = at.y + TITLE_H + 8.0;
-    for (row, rw) in rows.iter().zip(&widths) {
-        let mut x = at.x + (width - rw) / 2.0;
-        let mut h: f32 = 0.0;
-        for &n in row {
-            let s = ns_size(w, n);
-            let r = Rect::from_min_size(pos2(x, y), s);
-            out.ns.insert(n, r);
-            for (i, d) in chips(w, n).into_iter().enumerate() {
-                let c = pos2(r.min.x + 6.0 + i as f32 * (CHIP.x + 6.0), r.max.y - CHIP.y - 8.0);
-                out.devs.insert(d, Rect::from_min_size(c, CHIP));
-            }
-            x += s.x + NS_GAP;
-            h = h.max(s.y);
-        }
-        y += h + ROW_GAP;
-    }
-    vec2(width, y - ROW_GAP - at.y + 12.0)
-}
-
-/// The links to draw: (a, b, kind).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum LinkKind {
-    Veth,
-    BridgePort,
-    Stacked,
-    Vxlan,
-}
-
-pub fn links(w: &World) -> Vec<(DevId, DevId, LinkKind)> {
-    let mut out = Vec::new();
-    let live = |d: DevId| w.netns(w.dev(d).ns).devs.contains(&d) && !w.netns(w.dev(d).ns).dead;
-    for d in w.devs.iter().filter(|d| live(d.id)) {
-        match &d.kind {
-            DevKind::Veth { peer, .. } if d.id < *peer && live(*peer) => out.push((d.id, *peer, LinkKind::Veth)),
-            DevKind::Macvlan { parent, .. } | DevKind::Vlan { parent, .. } if live(*parent) => {
-                out.push((d.id, *parent, LinkKind::Stacked))
-            }
-            DevKind::Vxlan(v) => {
-                for remote in vxlan_peers(w, d.id, v.vni) {
-                    if d.id < remote {
-                        out.push((d.id, remote, LinkKind::Vxlan));
-                    }
-                }
-            }
-            _ => {}
-        }
-        if let Some(m) = d.master
-            && live(m)
-        {
-            out.push((d.id, m, LinkKind::BridgePort));
-        }
-    }
-    out
-}
-
-/// The VXLAN devices with the same VNI whose underlay namespace owns an address this one
-/// sends to (its FDB destinations and all-zeros entries).
-fn vxlan_peers(w: &World, dev: DevId, vni: u32) -> Vec<DevId> {
-    let DevKind::Vxlan(v) = &w.dev(dev).kind else { return Vec::new() };
-    let dsts: Vec<std::net::Ipv4Addr> = v.fdb.values().map(|e| e.dst).chain(v.default_dst.iter().copied()).collect();
-    w.devs
-        .iter()
-        .filter(|o| o.id != dev && w.netns(o.ns).devs.contains(&o.id))
-        .filter_map(|o| match &o.kind {
-            DevKind::Vxlan(ov) if ov.vni == vni => {
-                let owns = w.netns(ov.underlay_ns).addrs.iter().any(|a| dsts.contains(&a.addr.addr));
-                owns.then_some(o.id)
-            }
-            _ => None,
-        })
-        .collect()
-}
 
 /// Where a frame sent on `dev` goes next on screen: the veth peer, the remote VTEP named in
 /// the hop's reasons, or the parent of a stacked device.
@@ -294,59 +77,173 @@ pub fn in_flight(session: &Session) -> Vec<InFlight> {
 }
 
 /// A device set down, and the links it ends.
-const DOWN: Color32 = Color32::from_rgb(140, 60, 60);
+const DOWN: Color32 = Color32::from_rgb(160, 60, 60);
 /// The mark of a device with a netem qdisc.
 const NETEM: Color32 = Color32::from_rgb(235, 235, 235);
 
-fn link_stroke(kind: LinkKind, zoom: f32) -> Stroke {
+/// The topology's colours in the theme in use: the dark one for a screen, the light one for
+/// a projector in a lit room (frames keep their protocol colours and get an outline there).
+struct Palette {
+    ns_fill: Color32,
+    ns_selected: Color32,
+    ns_stroke: Color32,
+    band: Color32,
+    group_stroke: Color32,
+    title: Color32,
+    addrs: Color32,
+    chip_text: Color32,
+    bridge: Color32,
+    vxlan: Color32,
+    stacked: Color32,
+    other: Color32,
+    veth: Color32,
+    port: Color32,
+    lane: Color32,
+    dot_outline: Option<Color32>,
+}
+
+fn palette(dark: bool) -> Palette {
+    if dark {
+        Palette {
+            ns_fill: Color32::from_rgb(38, 42, 52),
+            ns_selected: Color32::from_rgb(50, 70, 110),
+            ns_stroke: Color32::from_rgb(120, 130, 150),
+            band: Color32::from_rgb(44, 50, 64),
+            group_stroke: Color32::from_rgb(90, 100, 130),
+            title: Color32::WHITE,
+            addrs: Color32::from_rgb(180, 200, 220),
+            chip_text: Color32::WHITE,
+            bridge: Color32::from_rgb(70, 110, 70),
+            vxlan: Color32::from_rgb(100, 70, 140),
+            stacked: Color32::from_rgb(120, 100, 50),
+            other: Color32::from_rgb(70, 80, 100),
+            veth: Color32::from_rgb(150, 150, 160),
+            port: Color32::from_rgb(110, 160, 110),
+            lane: VXLAN_RING,
+            dot_outline: None,
+        }
+    } else {
+        Palette {
+            ns_fill: Color32::from_rgb(246, 247, 250),
+            ns_selected: Color32::from_rgb(205, 220, 250),
+            ns_stroke: Color32::from_rgb(120, 130, 150),
+            band: Color32::from_rgb(218, 224, 236),
+            group_stroke: Color32::from_rgb(120, 130, 160),
+            title: Color32::from_rgb(20, 24, 32),
+            addrs: Color32::from_rgb(30, 70, 120),
+            chip_text: Color32::from_rgb(15, 15, 20),
+            bridge: Color32::from_rgb(170, 215, 170),
+            vxlan: Color32::from_rgb(215, 190, 245),
+            stacked: Color32::from_rgb(235, 215, 150),
+            other: Color32::from_rgb(200, 210, 230),
+            veth: Color32::from_rgb(90, 90, 105),
+            port: Color32::from_rgb(60, 120, 60),
+            lane: Color32::from_rgb(110, 50, 170),
+            dot_outline: Some(Color32::from_rgb(40, 40, 40)),
+        }
+    }
+}
+
+fn link_stroke(kind: LinkKind, p: &Palette, zoom: f32) -> Stroke {
     match kind {
-        LinkKind::Veth => Stroke::new(2.0 * zoom, Color32::from_rgb(150, 150, 160)),
-        LinkKind::BridgePort => Stroke::new(1.0 * zoom, Color32::from_rgb(110, 140, 110)),
+        LinkKind::Veth => Stroke::new(2.0 * zoom, p.veth),
+        LinkKind::BridgePort => Stroke::new(2.0 * zoom, p.port),
         LinkKind::Stacked => Stroke::new(1.5 * zoom, Color32::from_rgb(200, 170, 90)),
         LinkKind::Vxlan => Stroke::new(2.5 * zoom, VXLAN_RING),
     }
 }
 
+/// The zoom and pan that show all of `bounds` in an area of `size`, centred, with a margin.
+/// Never larger than 1.5: a small lab is not blown up past legibility's need.
+pub fn fit(bounds: Rect, size: Vec2) -> (f32, Vec2) {
+    let margin = 10.0;
+    let z = ((size.x - 2.0 * margin) / bounds.width()).min((size.y - 2.0 * margin) / bounds.height()).clamp(0.05, 1.5);
+    (z, (size - bounds.size() * z) / 2.0 - bounds.min.to_vec2() * z)
+}
+
+/// What the topology drew last, on screen: for tests that check it fits and nothing
+/// overlaps.
+#[derive(Clone, Debug)]
+pub struct Drawn {
+    /// Where the lab may be drawn: the panel less its hint and legend lines.
+    pub area: Rect,
+    pub zoom: f32,
+    /// Every label (hosts, namespaces, addresses, devices, lanes) and where it was drawn.
+    pub labels: Vec<(Rect, String)>,
+    /// The hosts' and namespaces' regions.
+    pub boxes: Vec<Rect>,
+}
+
+impl Default for Drawn {
+    fn default() -> Self {
+        Drawn { area: Rect::NOTHING, zoom: 1.0, labels: Vec::new(), boxes: Vec::new() }
+    }
+}
+
+/// What the hint line says about moving the picture.
+pub const HINT: &str = "drag: pan · scroll or pinch: zoom · F: fit to the window";
+
+/// Below this size on screen a label is not drawn: it could not be read anyway.
+const SMALLEST_TEXT: f32 = 3.5;
+
 pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
-    let lay = layout(session);
     let w = &session.sim.world;
+    let names = session.sim.director.as_ref().map(|d| d.docker_names()).unwrap_or_default();
+    let painter0 = ui.painter().clone();
+    let measure = |t: &str, size: f32, mono: bool| {
+        let font = if mono { egui::FontId::monospace(size) } else { egui::FontId::proportional(size) };
+        painter0.layout_no_wrap(t.to_string(), font, Color32::WHITE).size()
+    };
+    let lay = layout::layout(w, &names, &session.loaded.scenario.layout, &measure);
     let (resp, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
-    let area = resp.rect;
+    let panel = resp.rect;
+    let hint_h = 16.0;
+    let legend_h = 22.0;
+    let area = Rect::from_min_max(panel.min + vec2(0.0, hint_h), panel.max - vec2(0.0, legend_h));
+    let fit_button = Rect::from_min_size(pos2(panel.max.x - 44.0, panel.min.y), vec2(40.0, hint_h));
+    let keys = !ui.ctx().egui_wants_keyboard_input();
     if resp.dragged() {
         view.pan += resp.drag_delta();
+        view.fitted = false;
     }
     if resp.hovered() {
         let (zoom_delta, scroll) = ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta));
         let factor = if zoom_delta != 1.0 { zoom_delta } else { (scroll.y / 400.0).exp() };
-        if factor != 1.0 {
+        if factor != 1.0
+            && let Some(p) = resp.hover_pos()
+        {
             // Zoom about the pointer.
-            if let Some(p) = resp.hover_pos() {
-                let before = (p - area.min - view.pan) / view.zoom;
-                view.zoom = (view.zoom * factor).clamp(0.2, 4.0);
-                view.pan = p - area.min - before * view.zoom;
-            }
+            let before = (p - area.min - view.pan) / view.zoom;
+            view.zoom = (view.zoom * factor).clamp(0.05, 4.0);
+            view.pan = p - area.min - before * view.zoom;
+            view.fitted = false;
         }
+    }
+    if keys && ui.input(|i| i.key_pressed(egui::Key::F)) {
+        view.fitted = true;
+    }
+    // Until the student moves the picture, it keeps fitting: the lab grows as containers
+    // start, and the window may be resized.
+    if view.fitted {
+        (view.zoom, view.pan) = fit(lay.bounds(), area.size());
     }
     let z = view.zoom;
     let tf = |p: Pos2| area.min + view.pan + p.to_vec2() * z;
     let tr = |r: Rect| Rect::from_min_max(tf(r.min), tf(r.max));
     let painter = painter.with_clip_rect(area);
-    let font = |s: f32| egui::FontId::proportional((s * z).max(6.0));
-    let mono = |s: f32| egui::FontId::monospace((s * z).max(6.0));
+    let pal = palette(ui.visuals().dark_mode);
     let text_col = ui.visuals().text_color();
+    let mut drawn = Drawn { area, zoom: z, labels: Vec::new(), boxes: Vec::new() };
 
-    for (name, r) in &lay.groups {
+    for (_, r) in &lay.groups {
         let r = tr(*r);
         // An outline and a title band, not a filled box: on software GL a host-sized fill
         // cost a quarter of each frame.
-        let band = Rect::from_min_max(r.min, pos2(r.max.x, r.min.y + TITLE_H * z));
-        painter.rect_filled(
-            band,
-            egui::CornerRadius { nw: (6.0 * z) as u8, ne: (6.0 * z) as u8, sw: 0, se: 0 },
-            Color32::from_rgb(44, 50, 64),
-        );
-        painter.rect_stroke(r, 6.0 * z, Stroke::new(1.0, Color32::from_rgb(90, 100, 130)), egui::StrokeKind::Inside);
-        painter.text(r.min + vec2(8.0, 4.0) * z, egui::Align2::LEFT_TOP, format!("host {name}"), font(13.0), text_col);
+        let band = Rect::from_min_max(r.min, pos2(r.max.x, r.min.y + GROUP_TITLE_H * z));
+        let round = (6.0 * z).min(255.0) as u8;
+        painter.rect_filled(band, egui::CornerRadius { nw: round, ne: round, sw: 0, se: 0 }, pal.band);
+        painter.rect_stroke(r, 6.0 * z, Stroke::new(1.0, pal.group_stroke), egui::StrokeKind::Inside);
+        drawn.boxes.push(r);
     }
     let mut clicked_ns = None;
     let mut clicked_dev = None;
@@ -355,38 +252,31 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
         let n = w.netns(ns);
         let sr = tr(r);
         let selected = view.namespace.as_deref() == Some(n.name.as_str());
-        let fill = if selected { Color32::from_rgb(50, 70, 110) } else { Color32::from_rgb(38, 42, 52) };
-        painter.rect_filled(sr, 4.0 * z, fill);
-        painter.rect_stroke(sr, 4.0 * z, Stroke::new(1.0, Color32::from_rgb(120, 130, 150)), egui::StrokeKind::Inside);
-        let short = n.name.split_once(':').map(|(_, s)| s).unwrap_or(&n.name);
-        painter.text(sr.min + vec2(6.0, 3.0) * z, egui::Align2::LEFT_TOP, short, font(12.0), Color32::WHITE);
-        let addrs: Vec<String> =
-            n.addrs.iter().filter(|a| a.addr.addr.octets()[0] != 127).map(|a| a.addr.to_string()).collect();
-        painter.text(
-            sr.min + vec2(6.0, TITLE_H + 1.0) * z,
-            egui::Align2::LEFT_TOP,
-            addrs.join("  "),
-            mono(10.0),
-            Color32::from_rgb(180, 200, 220),
-        );
+        painter.rect_filled(sr, 4.0 * z, if selected { pal.ns_selected } else { pal.ns_fill });
+        painter.rect_stroke(sr, 4.0 * z, Stroke::new(1.0, pal.ns_stroke), egui::StrokeKind::Inside);
+        drawn.boxes.push(sr);
         if pointer.is_some_and(|p| sr.contains(p)) {
             clicked_ns = Some(n.name.clone());
         }
     }
-    for (a, b, kind) in links(w) {
-        let (Some(ra), Some(rb)) = (lay.devs.get(&a), lay.devs.get(&b)) else { continue };
-        let (pa, pb) = (tf(ra.center()), tf(rb.center()));
-        let stroke = link_stroke(kind, z);
+    for (a, b, kind) in layout::links(w) {
+        let Some(path) = lay.path(w, a, b) else { continue };
+        let pts: Vec<Pos2> = path.into_iter().map(tf).collect();
+        let stroke = link_stroke(kind, &pal, z);
         // A link with an end set down (`ip link set DEV down`) carries nothing: drawn dim
         // and broken, in the colour of a down device.
         if !w.dev(a).up || !w.dev(b).up {
-            let down = Stroke::new(stroke.width, DOWN);
-            painter.extend(egui::Shape::dashed_line(&[pa, pb], down, 3.0 * z, 5.0 * z));
+            painter.extend(egui::Shape::dashed_line(&pts, Stroke::new(stroke.width, DOWN), 3.0 * z, 5.0 * z));
         } else if kind == LinkKind::Vxlan {
-            painter.extend(egui::Shape::dashed_line(&[pa, pb], stroke, 8.0 * z, 5.0 * z));
+            painter.extend(egui::Shape::dashed_line(&pts, stroke, 8.0 * z, 5.0 * z));
         } else {
-            painter.line_segment([pa, pb], stroke);
+            painter.add(egui::Shape::line(pts, stroke));
         }
+    }
+    for lane in &lay.lanes {
+        let stroke = link_stroke(LinkKind::Vxlan, &pal, z);
+        let (a, b) = (tf(pos2(lane.x0, lane.y)), tf(pos2(lane.x1, lane.y)));
+        painter.extend(egui::Shape::dashed_line(&[a, b], stroke, 8.0 * z, 5.0 * z));
     }
     for (&d, &r) in &lay.devs {
         let dev = w.dev(d);
@@ -395,23 +285,40 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
         let selected = view.device.as_deref() == Some(path.as_str());
         let fill = match dev.kind {
             _ if !dev.up => DOWN,
-            DevKind::Bridge(_) => Color32::from_rgb(70, 110, 70),
-            DevKind::Vxlan(_) => Color32::from_rgb(100, 70, 140),
-            DevKind::Macvlan { .. } | DevKind::Vlan { .. } => Color32::from_rgb(120, 100, 50),
-            _ => Color32::from_rgb(70, 80, 100),
+            DevKind::Bridge(_) => pal.bridge,
+            DevKind::Vxlan(_) => pal.vxlan,
+            DevKind::Macvlan { .. } | DevKind::Vlan { .. } => pal.stacked,
+            _ => pal.other,
         };
         painter.rect_filled(sr, 3.0 * z, fill);
         if selected {
             painter.rect_stroke(sr, 3.0 * z, Stroke::new(2.0, Color32::YELLOW), egui::StrokeKind::Outside);
         }
-        painter.text(sr.center(), egui::Align2::CENTER_CENTER, &dev.name, mono(10.0), Color32::WHITE);
         // netem on its egress: a mark on the device's corner, named on hover in the tables.
         if dev.qdisc.is_some() {
             painter.circle_filled(sr.right_top(), 4.0 * z.max(0.5), NETEM);
+            painter.circle_stroke(sr.right_top(), 4.0 * z.max(0.5), Stroke::new(1.0, DOWN));
         }
         if pointer.is_some_and(|p| sr.contains(p)) {
             clicked_dev = Some(path);
         }
+    }
+    for l in &lay.labels {
+        let (size, mono) = l.kind.font();
+        let at = tr(l.rect);
+        drawn.labels.push((at, l.text.clone()));
+        if size * z < SMALLEST_TEXT {
+            continue;
+        }
+        let font = if mono { egui::FontId::monospace(size * z) } else { egui::FontId::proportional(size * z) };
+        let colour = match l.kind {
+            LabelKind::Host => text_col,
+            LabelKind::Namespace => pal.title,
+            LabelKind::Addresses => pal.addrs,
+            LabelKind::Device => pal.chip_text,
+            LabelKind::Lane => pal.lane,
+        };
+        painter.text(at.min, egui::Align2::LEFT_TOP, &l.text, font, colour);
     }
 
     // The current event's frames, moving along their links.
@@ -429,8 +336,8 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
         Some(InFlight { record: i, from: dev, to: next_hop(w, dev, &r.why)? })
     });
     for (f, progress) in flying.iter().map(|f| (f, t)).chain(selected_extra.iter().map(|f| (f, 0.5))) {
-        let (Some(a), Some(b)) = (lay.devs.get(&f.from), lay.devs.get(&f.to)) else { continue };
-        let p = tf(a.center().lerp(b.center(), progress));
+        let Some(path) = frame_path(&lay, w, f.from, f.to) else { continue };
+        let p = tf(along(&path, progress));
         let Some(frame) = session.sim.records()[f.record].frame.as_deref() else { continue };
         let layers = sim_core::wire::dissect::dissect(frame);
         let col = protocol_color(layers.iter().map(|l| l.name.as_str()));
@@ -440,6 +347,9 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
             painter.circle_filled(p, radius + 4.0 * z.max(0.5), VXLAN_RING);
         }
         painter.circle_filled(p, radius, col);
+        if let Some(o) = pal.dot_outline {
+            painter.circle_stroke(p, radius, Stroke::new(1.0, o));
+        }
         if view.record == Some(f.record) {
             painter.circle_stroke(p, radius + 7.0, Stroke::new(2.0, Color32::YELLOW));
         }
@@ -450,7 +360,17 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
     {
         clicked_frame = Some(*rec);
     }
-    legend(&painter, area, text_col);
+    // The hint line and the legend, outside the lab's area.
+    let weak = ui.visuals().weak_text_color();
+    ui.painter().text(panel.min + vec2(6.0, 2.0), egui::Align2::LEFT_TOP, HINT, egui::FontId::proportional(11.0), weak);
+    let fit_clicked = ui
+        .put(fit_button, egui::Button::new("Fit").small())
+        .on_hover_text("Fit the whole lab to the panel (key F); it keeps fitting until you pan or zoom")
+        .clicked();
+    if fit_clicked {
+        view.fitted = true;
+    }
+    legend(ui.painter(), panel, &pal, text_col);
     if let Some(rec) = clicked_frame {
         super::events::select(view, session, rec);
         view.scroll_to_record = true;
@@ -460,9 +380,37 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
     } else if let Some(n) = clicked_ns {
         view.namespace = Some(n);
     }
+    view.drawn = drawn;
 }
 
-fn legend(painter: &egui::Painter, area: Rect, text: Color32) {
+/// The path a frame from `from` to `to` takes on screen, in layout coordinates, oriented
+/// from `from`.
+fn frame_path(lay: &Layout, w: &World, from: DevId, to: DevId) -> Option<Vec<Pos2>> {
+    match lay.path(w, from, to) {
+        Some(p) => Some(p),
+        None => {
+            let mut p = lay.path(w, to, from)?;
+            p.reverse();
+            Some(p)
+        }
+    }
+}
+
+/// The point `t` (0..1) of the way along a polyline.
+fn along(path: &[Pos2], t: f32) -> Pos2 {
+    let lengths: Vec<f32> = path.windows(2).map(|s| s[0].distance(s[1])).collect();
+    let total: f32 = lengths.iter().sum();
+    let mut left = total * t;
+    for (s, len) in path.windows(2).zip(&lengths) {
+        if left <= *len && *len > 0.0 {
+            return s[0].lerp(s[1], left / len);
+        }
+        left -= len;
+    }
+    path.last().copied().unwrap_or(Pos2::ZERO)
+}
+
+fn legend(painter: &egui::Painter, panel: Rect, pal: &Palette, text: Color32) {
     let items = [
         ("ARP", protocol_color(["ARP"].into_iter())),
         ("ICMP", protocol_color(["ICMP"].into_iter())),
@@ -474,9 +422,12 @@ fn legend(painter: &egui::Painter, area: Rect, text: Color32) {
         ("link down", DOWN),
         ("netem", NETEM),
     ];
-    let mut p = pos2(area.min.x + 8.0, area.max.y - 16.0);
+    let mut p = pos2(panel.min.x + 8.0, panel.max.y - 11.0);
     for (name, c) in items {
         painter.circle_filled(p, 5.0, c);
+        if let Some(o) = pal.dot_outline {
+            painter.circle_stroke(p, 5.0, Stroke::new(1.0, o));
+        }
         let r =
             painter.text(p + vec2(8.0, 0.0), egui::Align2::LEFT_CENTER, name, egui::FontId::proportional(11.0), text);
         p.x = r.max.x + 14.0;

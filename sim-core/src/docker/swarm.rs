@@ -1391,7 +1391,8 @@ impl Swarm {
         out
     }
 
-    fn overlay_ns(&self, i: usize, host: &str) -> String {
+    /// The namespace of overlay network `i` on node `host` (libnetwork's `1-<network id[:10]>`).
+    pub fn overlay_ns(&self, i: usize, host: &str) -> String {
         format!("{host}:1-{}", &self.networks[i].id[..10])
     }
 
