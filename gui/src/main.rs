@@ -17,6 +17,7 @@ struct Args {
     size: [f32; 2],
     seek_bench: Option<u64>,
     light: bool,
+    no_challenge: bool,
 }
 
 /// `1280x800` → [1280, 800].
@@ -38,6 +39,7 @@ fn parse() -> Result<Args, String> {
         size: [1600.0, 1000.0],
         seek_bench: None,
         light: false,
+        no_challenge: false,
     };
     let mut it = std::env::args().skip(1);
     let num = |flag: &str, v: Option<String>| -> Result<f64, String> {
@@ -48,7 +50,7 @@ fn parse() -> Result<Args, String> {
         match arg.as_str() {
             "-h" | "--help" => {
                 println!(
-                    "usage: netsim-gui [SCENARIO.ron] [--play] [--speed EVENTS_PER_S] [--at EVENT] [--size WxH] [--light] [--exit-after SECONDS] [--seek-bench N]\n\
+                    "usage: netsim-gui [SCENARIO.ron] [--play] [--speed EVENTS_PER_S] [--at EVENT] [--size WxH] [--light] [--no-challenge] [--exit-after SECONDS] [--seek-bench N]\n\
                      keys: space play/pause, \u{2190}/\u{2192} step, Home/End, F fit the topology\n\
                      default scenario: {}",
                     netsim_gui::app::DEFAULT_SCENARIO
@@ -57,6 +59,7 @@ fn parse() -> Result<Args, String> {
             }
             "--play" => a.play = true,
             "--light" => a.light = true,
+            "--no-challenge" => a.no_challenge = true,
             "--speed" => a.speed = Some(num("--speed", it.next())? as f32),
             "--exit-after" => a.exit_after = Some(num("--exit-after", it.next())?),
             "--at" => a.at = Some(num("--at", it.next())? as u64),
@@ -100,6 +103,9 @@ fn main() -> std::process::ExitCode {
                 app.view.speed = s;
             }
             app.exit_after = args.exit_after;
+            if let (true, Some(s)) = (args.no_challenge, app.session.as_mut()) {
+                s.challenge.on = false;
+            }
             if let (Some(n), Some(s)) = (args.at, app.session.as_mut()) {
                 s.go_to(n);
             }

@@ -73,7 +73,7 @@ fn row(world: &World, r: &Record) -> Row {
         (Some(f), _) => pretty::summary(f),
         (None, _) => r.why.last().map(|y| y.show(world).to_string()).unwrap_or_default(),
     };
-    let line = format!("{:>12} {place} {dir} {what}", r.time.to_string());
+    let line = format!("{:>12} #{} {place} {dir} {what}", r.time.to_string(), r.event.0);
     let protocols =
         r.frame.as_deref().map(|f| dissect::dissect(f).into_iter().map(|l| l.name).collect()).unwrap_or_default();
     let bytes = r
@@ -119,7 +119,12 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
         view.scroll_to_record.then_some(view.record).flatten().and_then(|r| shown.iter().position(|&i| i == r));
     let mut area = egui::ScrollArea::both().id_salt("events-scroll").auto_shrink([false, false]);
     if let Some(k) = scroll_to {
-        area = area.vertical_scroll_offset((k as f32 * row_h - 80.0).max(0.0));
+        // The selected row in the middle of what the list shows: a fixed margin put it past
+        // the bottom of a short list (a 720-pixel window shows four rows).
+        let margin = ((ui.available_height() - row_h) / 2.0).clamp(0.0, 80.0);
+        // show_rows spaces rows by their height and the item spacing.
+        let pitch = row_h + ui.spacing().item_spacing.y;
+        area = area.vertical_scroll_offset((k as f32 * pitch - margin).max(0.0));
         view.scroll_to_record = false;
     } else if view.playing {
         area = area.stick_to_bottom(true);

@@ -66,7 +66,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
         let o = session.outcomes.last()?;
         o.records.clone().find(|&i| recs.get(i).is_some_and(|r| r.frame.is_some() && r.dir == Dir::Tx))
     };
-    let Some((i, r)) = view.record.or_else(current).and_then(|i| recs.get(i).map(|r| (i, r))) else {
+    let Some(r) = view.record.or_else(current).and_then(|i| recs.get(i)) else {
         ui.label("Select a frame: click a line in the event list or a frame in the topology.");
         return;
     };
@@ -84,11 +84,12 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
         Dir::Deliver => "delivered in",
         Dir::App => "printed in",
     };
-    ui.label(format!("record {i} · event {} · t = {} · {dir} {place}", r.event.0, r.time));
+    // The event number is the hop log's `#N`, `--at N` and the top bar's: one number for one moment.
+    ui.label(format!("event #{} · t = {} s · {dir} {place}", r.event.0, r.time));
     if let Some(c) = r.cause {
         // The hop that led here: the first record of the causing event.
         if let Some(ci) = recs.iter().position(|x| x.event == c)
-            && ui.link(format!("caused by event {}", c.0)).on_hover_text("Select the hop that led here").clicked()
+            && ui.link(format!("caused by event #{}", c.0)).on_hover_text("Select the hop that led here").clicked()
         {
             super::events::select(view, session, ci);
             view.scroll_to_record = true;
