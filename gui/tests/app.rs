@@ -345,3 +345,24 @@ fn the_top_bar_the_inspector_and_the_event_list_number_an_event_alike() {
     assert!(rows.iter().any(|t| t.contains("vni 4097")), "{rows:?}");
     assert!(on_screen(&h, "caused by event #100"));
 }
+
+/// A reason Docker made is said in Docker's nouns under the kernel's words.
+#[test]
+fn the_inspector_names_the_service_vip_that_balanced_a_hop() {
+    let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
+    h.state_mut().session.as_mut().unwrap().run_to_end();
+    let s = h.state().session.as_ref().unwrap();
+    let w = &s.sim.world;
+    let rec = s
+        .sim
+        .records()
+        .iter()
+        .position(|r| {
+            w.netns(r.ns).name.ends_with("lb-myoverlaynetwork")
+                && r.why.iter().any(|y| matches!(y, sim_core::kernel::trace::Why::Ipvs(_)))
+        })
+        .expect("a hop IPVS decided in lb-myoverlaynetwork");
+    h.state_mut().view.record = Some(rec);
+    h.run_steps(2);
+    assert!(on_screen(&h, "Docker: service mysql's VIP"), "{:?}", texts(&h, "Docker:"));
+}

@@ -37,6 +37,9 @@ pub fn why_layer(w: &Why) -> (u8, &'static str) {
 }
 
 /// The kind of table a reason comes from, as students learn them.
+/// The colour of a reason's Docker gloss: Docker's blue.
+const DOCKER: egui::Color32 = egui::Color32::from_rgb(90, 170, 250);
+
 pub fn why_kind(w: &Why) -> &'static str {
     match w {
         Why::FdbHit { .. } | Why::Flood { .. } | Why::BridgeLocal { .. } | Why::HairpinDrop { .. } => "bridge FDB",
@@ -97,6 +100,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     }
     ui.separator();
     ui.strong("Why this hop");
+    let director = session.sim.director.as_deref();
     if r.why.is_empty() {
         ui.label("(no decision recorded for this hop)");
     }
@@ -113,6 +117,17 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
             );
             ui.vertical(|ui| {
                 ui.add(egui::Label::new(egui::RichText::new(y.show(w).to_string()).monospace()).wrap());
+                // What Docker object made the rule or the IPVS service that decided, in the
+                // words of the commands the student typed.
+                let ns = if let Why::Netfilter { ns, .. } = y { *ns } else { r.ns };
+                if let Some(g) = director.and_then(|d| d.docker_gloss(w, ns, y)) {
+                    ui.add(
+                        egui::Label::new(
+                            egui::RichText::new(format!("Docker: {g}")).color(crate::app::ink(ui, DOCKER)),
+                        )
+                        .wrap(),
+                    );
+                }
                 if let Why::Netfilter { ns, note } = y
                     && let Some(rule) = &note.rule
                 {
