@@ -72,7 +72,8 @@ enum Cmd {
         pcap: Option<PathBuf>,
         /// Interfaces to capture, comma-separated `namespace/interface` (`ns/*` for all of one
         /// namespace): what goes into --pcap and what the hop log shows. A container's
-        /// namespace (`host1:web/eth0`) is looked up once its step has made it.
+        /// namespace (`host1:web/eth0`, or `web/eth0` as `docker ps` names it when one host alone has
+        /// it) is looked up once its step has made it.
         #[arg(long, value_delimiter = ',')]
         capture: Option<Vec<String>>,
         /// With --pcap: each packet once, on the interface where it was first seen (the same

@@ -588,3 +588,28 @@ fn the_brief_hop_log_keeps_the_decisions_and_drops_the_housekeeping() {
     }
     assert!(run("docker/swarm-overlay-vip.ron", None).contains("unsolicited ARP"));
 }
+
+/// `--capture` takes a container, task or sandbox as `docker ps` and `ip netns` on its host name
+/// it (`web/eth0`); the capture is the one of its full name (`host1:web/eth0`). A name on
+/// several hosts is an error that lists them.
+#[test]
+fn capture_takes_a_container_by_the_name_docker_ps_shows() {
+    let lab = scenario_path("docker/published-ports.ron");
+    let (short, full) = (common::scratch("short.pcapng"), common::scratch("full-name.pcapng"));
+    for (pcap, name) in [(&short, "web/eth0"), (&full, "host1:web/eth0")] {
+        let out =
+            common::netsim(&["run", lab.as_str(), "-q", "--capture", name, "--pcap", pcap.to_str().expect("utf-8")]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let frames =
+        |p: &std::path::Path| common::tshark(p, &["-T", "fields", "-e", "frame.interface_name", "-e", "frame.len"]);
+    assert!(!frames(&short).trim().is_empty());
+    assert_eq!(frames(&short), frames(&full));
+    assert!(frames(&short).lines().all(|l| l.starts_with("host1:web/eth0\t")), "{}", frames(&short));
+
+    let tutorial = scenario_path("swarm-webapp-mysql.ron");
+    let out = common::netsim(&["run", tutorial.as_str(), "-q", "--capture", "ingress_sbox/eth0", "--pcap", "-"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`ingress_sbox` is on several hosts") && err.contains("`node2:ingress_sbox`"), "{err}");
+}

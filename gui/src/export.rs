@@ -13,8 +13,10 @@ use crate::app::EventFilter;
 use crate::panels::events::{self, RowCache};
 use crate::state::Session;
 
-/// Writes the frames of the run up to the current event; returns how many.
-pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>) -> Result<usize, String> {
+/// Writes the frames of the run up to the current event; returns how many. `once` writes
+/// each packet once, on the interface where it was first seen (`netsim run --once`), so that
+/// Wireshark's TCP analysis sees no false retransmissions.
+pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>, once: bool) -> Result<usize, String> {
     if path.as_os_str().is_empty() {
         return Err("give a file name to export to".into());
     }
@@ -27,6 +29,7 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
         PcapngWriter::new(&mut out, concat!("netsim-gui ", env!("CARGO_PKG_VERSION"))).map_err(|e| e.to_string())?;
     let mut ids: Vec<(sim_core::kernel::DevId, u32)> = Vec::new();
     let mut n = 0;
+    let mut seen = once.then(sim_core::capture::Once::default);
     for (i, r) in session.sim.records().iter().enumerate() {
         let (Some(dev), Some(frame)) = (r.dev, r.frame.as_ref()) else { continue };
         let direction = match r.dir {
@@ -41,6 +44,11 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
         // With a filter, what the event list shows (arrivals only when it lists them).
         if let Some(f) = filter
             && !events::matches(&rows[i], f)
+        {
+            continue;
+        }
+        if let Some(seen) = &mut seen
+            && seen.repeat(frame, r.time.as_nanos())
         {
             continue;
         }

@@ -1493,7 +1493,7 @@ impl CaptureNames {
         let mut set = w.capture.take().unwrap_or_default();
         for n in &self.names {
             let Ok((ns, dev)) = Self::parse_one(n) else { continue };
-            let Some(id) = w.ns_by_name(ns) else { continue };
+            let Ok(id) = Self::namespace(w, ns) else { continue };
             if dev == "*" {
                 set.extend(w.netns(id).devs.iter().copied());
             } else if let Some(d) = w.dev_by_name(id, dev) {
@@ -1503,17 +1503,38 @@ impl CaptureNames {
         w.capture = Some(set);
     }
 
+    /// The namespace a capture name means: its full name (`host1:web`), or a container's,
+    /// task's or sandbox's name as `docker ps` and `ip netns` on its host show it (`web`,
+    /// `webapp1.1.9wku…`, `ingress_sbox`) when one host alone has it.
+    fn namespace(w: &World, name: &str) -> Result<crate::kernel::NsId, String> {
+        if let Some(id) = w.ns_by_name(name) {
+            return Ok(id);
+        }
+        let live = w.ns.iter().filter(|n| !n.dead);
+        let hits: Vec<&crate::kernel::Netns> =
+            live.filter(|n| n.name.split_once(':').is_some_and(|(_, s)| s == name)).collect();
+        match hits.as_slice() {
+            [one] => Ok(one.id),
+            [] => Err(format!("no namespace `{}`", echo(name))),
+            many => Err(format!(
+                "`{}` is on several hosts: write one of {}",
+                echo(name),
+                many.iter().map(|n| format!("`{}`", n.name)).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+
     /// The names that match nothing in `w`, by their index, with why.
     pub fn missing(&self, w: &World) -> Vec<(usize, String)> {
         let mut out = Vec::new();
         for (i, n) in self.names.iter().enumerate() {
             let Ok((ns, dev)) = Self::parse_one(n) else { continue };
-            match w.ns_by_name(ns) {
-                None => out.push((i, format!("`{}`: no namespace `{}`", echo(n), echo(ns)))),
-                Some(id) if dev != "*" && w.dev_by_name(id, dev).is_none() => {
+            match Self::namespace(w, ns) {
+                Err(why) => out.push((i, format!("`{}`: {why}", echo(n)))),
+                Ok(id) if dev != "*" && w.dev_by_name(id, dev).is_none() => {
                     out.push((i, format!("`{}`: namespace `{}` has no interface `{}`", echo(n), echo(ns), echo(dev))))
                 }
-                Some(_) => {}
+                Ok(_) => {}
             }
         }
         out

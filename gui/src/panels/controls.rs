@@ -134,11 +134,19 @@ fn file_menu(ui: &mut egui::Ui, app: &mut NetsimApp) {
         if let Some(s) = &app.session {
             let path = PathBuf::from(app.view.export_path.trim());
             if ui.button("Export pcapng (all)").clicked() {
-                app.view.status = report(export::write_pcapng(&path, s, None), &path);
+                app.view.status = report(export::write_pcapng(&path, s, None, false), &path);
+                ui.close();
+            }
+            let once = ui.button("Export pcapng (each packet once)").on_hover_text(
+                "Each packet on the interface where it was first seen, as netsim run --once: Wireshark's TCP analysis \
+                 then sees no false retransmissions",
+            );
+            if once.clicked() {
+                app.view.status = report(export::write_pcapng(&path, s, None, true), &path);
                 ui.close();
             }
             if ui.button("Export pcapng (filtered)").on_hover_text("Only the frames the event list shows").clicked() {
-                app.view.status = report(export::write_pcapng(&path, s, Some(&app.view.filter)), &path);
+                app.view.status = report(export::write_pcapng(&path, s, Some(&app.view.filter), false), &path);
                 ui.close();
             }
         }

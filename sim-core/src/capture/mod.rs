@@ -391,5 +391,58 @@ pub fn read_pcapng(r: impl Read) -> Result<(Vec<String>, Vec<CapturedFrame>), Ca
     Ok((names, frames))
 }
 
+/// What `--once` remembers: each packet's identity and when it was last seen.
+///
+/// A packet is the same packet on every interface it crosses: a bridge forwards the frame as
+/// it is, a router lowers the TTL (and so the header checksum) and rewrites the MACs, and a
+/// VXLAN device wraps the frame in a new one. So the identity is the innermost IPv4 packet
+/// with TTL and checksum cleared (the whole frame for ARP and other non-IP frames). A copy
+/// seen again within `SAME_JOURNEY` of the last sighting is the same journey; later, it is a
+/// new packet with the same bytes (an ARP request retried after a second, a SYN after its
+/// RTO), written again. NAT changes addresses, so a NATed packet is written once more, in the
+/// connection it now belongs to.
+#[derive(Default)]
+pub struct Once {
+    seen: std::collections::HashMap<Vec<u8>, u64>,
+}
+
+/// A journey across a lab takes microseconds (a link's `delay` adds to each hop); a retry
+/// waits a second or more.
+const SAME_JOURNEY_NS: u64 = 200_000_000;
+
+impl Once {
+    /// Whether the frame seen at `t_ns` is a later copy of one already written.
+    pub fn repeat(&mut self, frame: &[u8], t_ns: u64) -> bool {
+        let key = identity(frame);
+        match self.seen.insert(key, t_ns) {
+            Some(last) => t_ns.saturating_sub(last) < SAME_JOURNEY_NS,
+            None => false,
+        }
+    }
+}
+
+/// The innermost IPv4 packet of a frame, TTL and header checksum cleared, or the frame.
+fn identity(frame: &[u8]) -> Vec<u8> {
+    use crate::wire::{self, ETH_HLEN, vxlan};
+    let info = match frame.get(ETH_HLEN..) {
+        Some(ip) if wire::ethertype(frame) == wire::ETHERTYPE_IPV4 => wire::ipv4_info(ip).ok().map(|i| (ip, i)),
+        _ => None,
+    };
+    let Some((ip, info)) = info else { return frame.to_vec() };
+    let ip = &ip[..info.total_len];
+    if info.proto == wire::PROTO_UDP
+        && let Some(udp) = etherparse::UdpSlice::from_slice(&ip[info.ihl..]).ok()
+        && udp.destination_port() == vxlan::PORT
+        && let Some(vx) = vxlan::Packet::new_checked(udp.payload())
+    {
+        return identity(vx.payload());
+    }
+    let mut key = ip.to_vec();
+    // The TTL and the header checksum: what a router changes (RFC 791 header layout).
+    key[8] = 0;
+    key[10..12].fill(0);
+    key
+}
+
 #[cfg(test)]
 mod tests;
