@@ -23,7 +23,14 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
     let w = &session.sim.world;
     // Rows (which dissect every frame) only when a filter needs them.
     let mut cache = RowCache::default();
-    let rows = if filter.is_some() { cache.update(&session.sim) } else { &[] };
+    let hits = match filter {
+        Some(f) => {
+            cache.update(&session.sim);
+            events::FieldQuery::parse(&f.text).map(|q| cache.field_hits(&session.sim, &q).to_vec())
+        }
+        None => None,
+    };
+    let rows = cache.rows();
     let mut out = Vec::new();
     let mut pcap =
         PcapngWriter::new(&mut out, concat!("netsim-gui ", env!("CARGO_PKG_VERSION"))).map_err(|e| e.to_string())?;
@@ -43,7 +50,7 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
         }
         // With a filter, what the event list shows (arrivals only when it lists them).
         if let Some(f) = filter
-            && !events::matches(&rows[i], f)
+            && !events::matches(&rows[i], f, hits.as_ref().map(|h| h[i]))
         {
             continue;
         }

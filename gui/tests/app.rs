@@ -398,3 +398,33 @@ fn export_once_has_no_false_retransmissions_for_wireshark() {
     assert_eq!(queries(&once), queries(&all));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `FIELD=VALUE` in the text filter finds frames by a field as the inspector names it: as many
+/// as tshark finds with the same field in the whole capture, and only those.
+#[test]
+fn the_text_filter_searches_by_protocol_field() {
+    let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
+    h.state_mut().session.as_mut().unwrap().run_to_end();
+    let dir = std::env::temp_dir().join(format!("netsim-gui-field-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let all = dir.join("all.pcapng");
+    let s = h.state().session.as_ref().unwrap();
+    netsim_gui::export::write_pcapng(&all, s, None, false).expect("export all");
+    let count = |p: &std::path::Path, f: &str| tshark(&["-r", p.to_str().expect("utf-8"), "-Y", f]).lines().count();
+    for (text, display_filter) in
+        [("vni=4097", "vxlan.vni == 4097"), ("Destination Port == 3306", "tcp.dstport == 3306 || udp.dstport == 3306")]
+    {
+        let found = dir.join("found.pcapng");
+        let filter = netsim_gui::app::EventFilter { text: text.into(), arrivals: true, ..Default::default() };
+        let n = netsim_gui::export::write_pcapng(&found, s, Some(&filter), false).expect("export the found");
+        assert!(n > 0, "{text}: no frame found");
+        assert_eq!(n, count(&all, display_filter), "{text}: the list and tshark ({display_filter}) find as many");
+        assert_eq!(count(&found, display_filter), n, "{text}: every frame found has the field");
+    }
+    // In the list itself.
+    h.state_mut().view.filter.text = "vni=4097".into();
+    h.run_steps(2);
+    let (shown, total) = records_shown(&h);
+    assert!(shown > 0 && shown < total, "{shown} of {total}");
+    std::fs::remove_dir_all(&dir).ok();
+}

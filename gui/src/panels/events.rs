@@ -39,6 +39,34 @@ pub struct Row {
 #[derive(Clone, Debug, Default)]
 pub struct RowCache {
     rows: Vec<Row>,
+    /// The last field query (`FIELD=VALUE`) and, row by row, whether the frame has such a
+    /// field: each frame is dissected once per query, not once per painted frame.
+    fields: Option<(FieldQuery, Vec<bool>)>,
+}
+
+/// A text filter of the form `FIELD=VALUE` (or `FIELD == VALUE`): a frame with a field, in
+/// any layer, whose name contains FIELD and whose value contains VALUE, both as the
+/// inspector shows them and without regard to case (`port=3306`, `vni=4097`,
+/// `query=insert`, `ttl=63` matches "Time to Live" only by its name, so `time to live=63`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldQuery {
+    pub field: String,
+    pub value: String,
+}
+
+impl FieldQuery {
+    pub fn parse(text: &str) -> Option<FieldQuery> {
+        let (f, v) = text.split_once("==").or_else(|| text.split_once('='))?;
+        let (field, value) = (f.trim().to_lowercase(), v.trim().to_lowercase());
+        (!field.is_empty() && !value.is_empty()).then_some(FieldQuery { field, value })
+    }
+
+    fn hit(&self, frame: &[u8]) -> bool {
+        dissect::dissect(frame)
+            .iter()
+            .flat_map(|l| &l.fields)
+            .any(|f| f.name.to_lowercase().contains(&self.field) && f.value.to_lowercase().contains(&self.value))
+    }
 }
 
 impl RowCache {
@@ -52,7 +80,28 @@ impl RowCache {
         for r in &recs[self.rows.len()..] {
             self.rows.push(row(world, r));
         }
+        if let Some((_, hits)) = &mut self.fields {
+            hits.truncate(self.rows.len());
+        }
         &self.rows
+    }
+
+    /// The rows as last updated.
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// Row by row (after `update`), whether the record's frame has a field `q` asks for.
+    pub fn field_hits(&mut self, sim: &Sim, q: &FieldQuery) -> &[bool] {
+        if self.fields.as_ref().is_none_or(|(had, _)| had != q) {
+            self.fields = Some((q.clone(), Vec::new()));
+        }
+        let Some((_, hits)) = &mut self.fields else { unreachable!("just set") };
+        let recs = sim.records();
+        for r in &recs[hits.len()..self.rows.len().min(recs.len())] {
+            hits.push(r.frame.as_deref().is_some_and(|f| q.hit(f)));
+        }
+        hits
     }
 }
 
@@ -90,8 +139,9 @@ fn row(world: &World, r: &Record) -> Row {
 }
 
 /// Whether a row passes the filter. Arrivals are listed only on request: every hop is
-/// already one line as it leaves its device.
-pub fn matches(row: &Row, f: &EventFilter) -> bool {
+/// already one line as it leaves its device. `field_hit` answers a `FIELD=VALUE` text
+/// filter (`RowCache::field_hits`); any other text is looked for in the line and the bytes.
+pub fn matches(row: &Row, f: &EventFilter, field_hit: Option<bool>) -> bool {
     if (row.dir == Dir::Rx && !f.arrivals) || (f.lesson_only && row.housekeeping) {
         return false;
     }
@@ -104,6 +154,9 @@ pub fn matches(row: &Row, f: &EventFilter) -> bool {
     if !f.device.is_empty() && !row.place.split_once('/').is_some_and(|(_, d)| d.contains(f.device.trim())) {
         return false;
     }
+    if let Some(hit) = field_hit {
+        return hit;
+    }
     let text = f.text.to_lowercase();
     text.is_empty() || row.line.to_lowercase().contains(&text) || row.bytes.contains(&text)
 }
@@ -111,8 +164,11 @@ pub fn matches(row: &Row, f: &EventFilter) -> bool {
 pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     ui.heading("Events");
     filters(ui, &mut view.filter);
-    let rows = view.rows.update(&session.sim);
-    let shown: Vec<usize> = (0..rows.len()).filter(|&i| matches(&rows[i], &view.filter)).collect();
+    view.rows.update(&session.sim);
+    let hits = FieldQuery::parse(&view.filter.text).map(|q| view.rows.field_hits(&session.sim, &q).to_vec());
+    let rows = view.rows.rows();
+    let shown: Vec<usize> =
+        (0..rows.len()).filter(|&i| matches(&rows[i], &view.filter, hits.as_ref().map(|h| h[i]))).collect();
     ui.label(format!("{} of {} records", shown.len(), rows.len()));
     let row_h = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
     let scroll_to =
@@ -173,7 +229,10 @@ fn filters(ui: &mut egui::Ui, f: &mut EventFilter) {
         let l = ui.label("Filter");
         ui.add(egui::TextEdit::singleline(&mut f.text).desired_width(110.0).hint_text("text"))
             .labelled_by(l.id)
-            .on_hover_text("Lines and what the frames carry (an HTTP form, a DNS name, a MySQL query), as Wireshark's `frame contains`");
+            .on_hover_text(
+                "Lines and what the frames carry (an HTTP form, a DNS name, a MySQL query), as Wireshark's \
+                 `frame contains`; or FIELD=VALUE for a field as the inspector names it (port=3306, vni=4097)",
+            );
         egui::ComboBox::from_label("Protocol")
             .selected_text(if f.protocol.is_empty() { "all" } else { f.protocol.as_str() })
             .show_ui(ui, |ui| {
