@@ -62,7 +62,10 @@ fn every_shipped_lab_fits_without_overlapping_labels_at_both_sizes() {
 
 /// The layout of a lab at its end, measured with egui's own fonts.
 fn laid_out(rel: &str) -> (netsim_gui::state::Session, layout::Layout) {
-    let mut s = netsim_gui::state::Session::open(&root().join(rel)).expect("loads");
+    laid_out_session(netsim_gui::state::Session::open(&root().join(rel)).expect("loads"))
+}
+
+fn laid_out_session(mut s: netsim_gui::state::Session) -> (netsim_gui::state::Session, layout::Layout) {
     s.challenge.on = false;
     s.run_to_end();
     let ctx = egui::Context::default();
@@ -215,4 +218,22 @@ fn the_topology_fits_again_after_a_pan_when_asked() {
     h.get_by_label("Fit").click();
     h.run_steps(3);
     assert_eq!((h.state().view.zoom, h.state().view.pan), fitted);
+}
+
+/// The instructor's `layout:` pin wins: the namespace's box is where the file says, and its
+/// devices and labels went with it.
+#[test]
+fn a_pinned_namespace_is_where_the_scenario_says() {
+    let text = std::fs::read_to_string(root().join("scenarios/linux/bridge-two-namespaces.ron")).expect("the lab");
+    let text = text.replacen("seed: 1,", "seed: 1,\n    layout: {\"ns2\": (900, 500)},", 1);
+    let (s, lay) = laid_out_session(netsim_gui::state::Session::from_text("pinned.ron", &text).expect("loads"));
+    let w = &s.sim.world;
+    let ns2 = w.ns_by_name("ns2").expect("ns2");
+    let r = lay.ns[&ns2];
+    assert_eq!(r.min, egui::pos2(900.0, 500.0));
+    let eth0 = w.dev_by_name(ns2, "eth0").expect("eth0");
+    assert!(r.contains_rect(lay.devs[&eth0]), "{:?} outside {r:?}", lay.devs[&eth0]);
+    for l in lay.labels.iter().filter(|l| l.owner == Some(ns2)) {
+        assert!(r.contains_rect(l.rect), "`{}` {:?} outside {r:?}", l.text, l.rect);
+    }
 }

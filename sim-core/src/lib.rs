@@ -15,6 +15,7 @@ pub mod director;
 pub mod docker;
 pub mod engine;
 pub mod export;
+pub mod gloss;
 pub mod grade;
 pub mod kernel;
 pub mod lesson;

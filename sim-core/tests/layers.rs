@@ -16,7 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "director",
         &[
             "director", "sim", "scenario", "lesson", "grade", "quiz", "tools", "netconf", "bench", "capture", "spans",
-            "export",
+            "export", "gloss",
         ],
     ),
 ];

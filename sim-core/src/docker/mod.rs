@@ -12,7 +12,6 @@ pub mod cli;
 pub mod compose;
 pub mod engine;
 pub mod era;
-pub mod gloss;
 pub mod images;
 pub mod inspect;
 pub mod ipam;
