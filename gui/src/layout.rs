@@ -2,8 +2,9 @@
 //! model's names for it), in layout coordinates (points at zoom 1), with every label's
 //! rectangle measured, so that a test can say nothing overlaps and everything fits.
 //!
-//! - A **host** (the Docker model's `host:sandbox` namespaces, or one Linux namespace) is a
-//!   region sized to its content; hosts stand side by side, the LAN switch above them.
+//! - A **host** (the Docker model's `host:sandbox` namespaces, or one Linux namespace with the
+//!   namespaces whose veths all end on its bridges) is a region sized to its content; hosts
+//!   stand side by side, the LAN switch above them.
 //! - Inside a host, **namespaces in rows by role**: the host's own namespace, then the
 //!   containers and the swarm's sandboxes, then the overlay namespaces (`1-<id>`), each row
 //!   at the same height on every host so that one overlay network's namespaces line up.
@@ -156,10 +157,38 @@ pub type Measure<'a> = dyn Fn(&str, f32, bool) -> Vec2 + 'a;
 fn groups(w: &World) -> BTreeMap<String, Vec<NsId>> {
     let mut g: BTreeMap<String, Vec<NsId>> = BTreeMap::new();
     for n in w.ns.iter().filter(|n| !n.dead) {
-        let group = n.name.split_once(':').map(|(h, _)| h).unwrap_or(&n.name);
-        g.entry(group.to_string()).or_default().push(n.id);
+        let group = match n.name.split_once(':') {
+            Some((h, _)) => h.to_string(),
+            None => host_of_plain(w, n.id).unwrap_or_else(|| n.name.clone()),
+        };
+        g.entry(group).or_default().push(n.id);
     }
     g
+}
+
+/// In a Linux lab, the namespace a plain namespace hangs off as a container hangs off its
+/// host: every veth of it has its peer on a bridge of that one other namespace (`ns1` and
+/// `ns2` on `host`'s `br0`). Not the LAN's switch, whose ports are the hosts themselves, and
+/// not a namespace that is itself hung off another.
+fn host_of_plain(w: &World, ns: NsId) -> Option<String> {
+    let on_bridge_of = |n: NsId| -> Option<NsId> {
+        let mut host = None;
+        let mut any = false;
+        for &d in &w.netns(n).devs {
+            let DevKind::Veth { peer, .. } = w.dev(d).kind else { continue };
+            let p = w.dev(peer);
+            let on_bridge = p.master.is_some_and(|m| matches!(w.dev(m).kind, DevKind::Bridge(_)));
+            if !on_bridge || host.is_some_and(|h| h != p.ns) || p.ns == n {
+                return None;
+            }
+            host = Some(p.ns);
+            any = true;
+        }
+        host.filter(|_| any)
+    };
+    let h = on_bridge_of(ns)?;
+    let name = &w.netns(h).name;
+    (name != sim_core::director::LAN_NS && !name.contains(':') && on_bridge_of(h).is_none()).then(|| name.clone())
 }
 
 /// Devices shown as chips: everything but lo.

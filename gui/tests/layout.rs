@@ -237,3 +237,22 @@ fn a_pinned_namespace_is_where_the_scenario_says() {
         assert!(r.contains_rect(l.rect), "`{}` {:?} outside {r:?}", l.text, l.rect);
     }
 }
+
+/// In a Linux lab, namespaces whose veths end on one namespace's bridge are drawn inside that
+/// namespace's host, under it; a chain of routers stays a row of hosts.
+#[test]
+fn linux_namespaces_on_a_hosts_bridge_are_drawn_in_that_host() {
+    let (s, lay) = laid_out("scenarios/linux/vxlan-two-hosts.ron");
+    let names: Vec<&str> = lay.groups.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["host1", "host2"]);
+    let w = &s.sim.world;
+    for (c, host) in [("c1", "host1"), ("c2", "host2")] {
+        let group = lay.groups.iter().find(|(n, _)| n == host).map(|(_, r)| *r).expect("the host");
+        let r = lay.ns[&w.ns_by_name(c).expect(c)];
+        assert!(group.contains_rect(r), "{c} {r:?} outside {host} {group:?}");
+        assert!(r.min.y > lay.ns[&w.ns_by_name(host).expect(host)].max.y, "{c} is under {host}");
+    }
+    let (_, lay) = laid_out("scenarios/linux/router-nat.ron");
+    let names: Vec<&str> = lay.groups.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["lan1", "router", "server"]);
+}
