@@ -446,16 +446,28 @@ impl NetsimApp {
         egui::Panel::bottom("lower").default_size((window.y * 0.3).clamp(190.0, 280.0)).resizable(true).show(
             ui,
             |ui| {
-                ui.columns(3, |cols| {
+                // The event list's lines are the longest (a task's namespace name, then the
+                // frame): it takes the largest share, the tables and the console the rest.
+                let all = ui.available_rect_before_wrap();
+                let gap = ui.spacing().item_spacing.x;
+                let widths = [0.42, 0.30, 0.28].map(|f| all.width() * f - gap);
+                let mut x = all.min.x;
+                for (i, w) in widths.into_iter().enumerate() {
+                    let rect =
+                        egui::Rect::from_min_size(egui::pos2(x, all.min.y), egui::vec2(w.max(0.0), all.height()));
+                    x += w + gap;
+                    let mut col = ui.new_child(
+                        egui::UiBuilder::new().max_rect(rect).layout(egui::Layout::top_down(egui::Align::Min)),
+                    );
                     // Long lines scroll inside their column rather than spill into the next one.
-                    for c in cols.iter_mut() {
-                        let r = c.max_rect().intersect(c.clip_rect());
-                        c.set_clip_rect(r);
+                    col.set_clip_rect(rect.intersect(ui.clip_rect()));
+                    match i {
+                        0 => panels::events::show(&mut col, session, view),
+                        1 => panels::tables::show(&mut col, session, view),
+                        _ => panels::console::show(&mut col, session, view),
                     }
-                    panels::events::show(&mut cols[0], session, view);
-                    panels::tables::show(&mut cols[1], session, view);
-                    panels::console::show(&mut cols[2], session, view);
-                });
+                }
+                ui.advance_cursor_after_rect(all);
             },
         );
         // Beside the topology, above the lower panels: those keep the window's width.
