@@ -256,3 +256,21 @@ fn linux_namespaces_on_a_hosts_bridge_are_drawn_in_that_host() {
     let names: Vec<&str> = lay.groups.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["lan1", "router", "server"]);
 }
+
+/// At a laptop's 1280×720 the controls a student needs are on screen whole: the console's
+/// field and its Run button, the topology's Fit, the playback buttons.
+#[test]
+fn the_controls_fit_a_laptop_window() {
+    let h = harness(&root().join("scenarios/swarm-webapp-mysql.ron"), egui::vec2(1280.0, 720.0), false);
+    let window = Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 720.0));
+    for label in ["Run", "Command", "Fit", "Step", "Play", "End", "Light"] {
+        let r = h.get_by_label(label).rect();
+        assert!(window.contains_rect(r) && r.is_positive(), "`{label}` at {r:?}, outside the window");
+    }
+    // The console's row ends before the inspector begins, whose panel would take the click.
+    let inspector = h.get_by_label("Inspector").rect().min.x;
+    for label in ["Run", "Command", "Fit"] {
+        let r = h.get_by_label(label).rect();
+        assert!(r.max.x <= inspector, "`{label}` at {r:?} runs under the inspector (x = {inspector})");
+    }
+}

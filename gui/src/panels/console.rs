@@ -42,12 +42,17 @@ pub fn show(ui: &mut egui::Ui, session: &mut Session, view: &mut View) {
 
 /// Host, command and Run; Enter in the field runs too.
 fn input_row(ui: &mut egui::Ui, session: &mut Session, view: &mut View, hosts: &[String]) {
-    ui.horizontal(|ui| {
-        egui::ComboBox::from_label("Host").selected_text(view.console_host.as_str()).show_ui(ui, |ui| {
+    // Two rows: on a laptop's narrow column the field and its Run button keep the width.
+    egui::ComboBox::from_label("Host")
+        .selected_text(view.console_host.as_str())
+        .show_ui(ui, |ui| {
             for h in hosts {
                 ui.selectable_value(&mut view.console_host, h.clone(), h.as_str());
             }
-        });
+        })
+        .response
+        .on_hover_text("The host the command is typed on");
+    ui.horizontal(|ui| {
         let label = ui.label("Command");
         let width = (ui.available_width() - 48.0).max(80.0);
         let field = ui
