@@ -157,7 +157,9 @@ fn link_stroke(kind: LinkKind, p: &Palette, zoom: f32) -> Stroke {
 /// Never larger than 1.5: a small lab is not blown up past legibility's need.
 pub fn fit(bounds: Rect, size: Vec2) -> (f32, Vec2) {
     let margin = 10.0;
-    let z = ((size.x - 2.0 * margin) / bounds.width()).min((size.y - 2.0 * margin) / bounds.height()).clamp(0.05, 1.5);
+    // A lab of one empty namespace still has a size; a panel squeezed to nothing a zoom.
+    let (w, h) = (bounds.width().max(1.0), bounds.height().max(1.0));
+    let z = ((size.x - 2.0 * margin) / w).min((size.y - 2.0 * margin) / h).clamp(0.05, 1.5);
     (z, (size - bounds.size() * z) / 2.0 - bounds.min.to_vec2() * z)
 }
 
