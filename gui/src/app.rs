@@ -325,10 +325,10 @@ impl NetsimApp {
 
     /// The keyboard: space plays or pauses, ← and → step back and forward, Home and End go
     /// to the start and the end (F fits the topology: `topology::show`). Not while a text
-    /// field has the keyboard; the keys are consumed first, so that a focused button does not
-    /// take the same press.
+    /// field has the keyboard; the keys are consumed first, so that a button focused by Tab
+    /// does not take the same press.
     fn keys(&mut self, ui: &egui::Ui, now: f64) {
-        if ui.ctx().egui_wants_keyboard_input() {
+        if ui.ctx().text_edit_focused() {
             return;
         }
         let Some(s) = &mut self.session else { return };

@@ -399,8 +399,9 @@ pub fn layout(w: &World, names: &DockerNames, pins: &BTreeMap<String, (f32, f32)
             lx += s.x + NS_GAP;
         }
     }
-    lanes(w, names, measure, &mut out);
+    // Pins first: a pinned VTEP's tunnel leaves from where it is drawn.
     pin(w, pins, &mut out);
+    lanes(w, names, measure, &mut out);
     out
 }
 
@@ -599,7 +600,10 @@ pub fn links(w: &World) -> Vec<(DevId, DevId, LinkKind)> {
             }
             DevKind::Vxlan(v) => {
                 for remote in vxlan_peers(w, d.id, v.vni) {
-                    if d.id < remote {
+                    // Once per pair: from the lower id, or from this one when only it knows
+                    // the other (a tunnel configured one way).
+                    let other_knows = vxlan_peers(w, remote, v.vni).contains(&d.id);
+                    if d.id < remote || !other_knows {
                         out.push((d.id, remote, LinkKind::Vxlan));
                     }
                 }

@@ -411,13 +411,18 @@ fn the_text_filter_searches_by_protocol_field() {
     let s = h.state().session.as_ref().unwrap();
     netsim_gui::export::write_pcapng(&all, s, None, false).expect("export all");
     let count = |p: &std::path::Path, f: &str| tshark(&["-r", p.to_str().expect("utf-8"), "-Y", f]).lines().count();
-    for (text, display_filter) in
-        [("vni=4097", "vxlan.vni == 4097"), ("Destination Port == 3306", "tcp.dstport == 3306 || udp.dstport == 3306")]
-    {
+    for (text, display_filter) in [
+        ("vni=4097", "vxlan.vni == 4097"),
+        ("Destination Port == 3306", "tcp.dstport == 3306 || udp.dstport == 3306"),
+        // A number is the number: 8001, the published port, is not 80.
+        ("Destination Port=80", "tcp.dstport == 80 || udp.dstport == 80"),
+        // No field is called course_name: the form's text is found where it is carried.
+        ("course_name=Docker", "frame contains \"course_name=Docker\""),
+    ] {
         let found = dir.join("found.pcapng");
         let filter = netsim_gui::app::EventFilter { text: text.into(), arrivals: true, ..Default::default() };
         let n = netsim_gui::export::write_pcapng(&found, s, Some(&filter), false).expect("export the found");
-        assert!(n > 0, "{text}: no frame found");
+        assert!(n > 0 || text.ends_with("=80"), "{text}: no frame found");
         assert_eq!(n, count(&all, display_filter), "{text}: the list and tshark ({display_filter}) find as many");
         assert_eq!(count(&found, display_filter), n, "{text}: every frame found has the field");
     }

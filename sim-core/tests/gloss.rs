@@ -95,3 +95,22 @@ fn published_ports_and_isolation_are_named_as_docker_names_them() {
         "{g:#?}"
     );
 }
+
+/// A Linux lab's own rules are not Docker's: a router's MASQUERADE is not glossed.
+#[test]
+fn a_linux_labs_rules_are_not_dockers() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/linux/router-nat.ron");
+    let mut sim =
+        Loaded::from_file(std::path::Path::new(path)).unwrap_or_else(|e| panic!("{e}")).build(None).expect("builds");
+    sim.run_until(Until::Idle);
+    let d = sim.director.as_ref().expect("every lab has a director");
+    let mut masq = 0;
+    for r in sim.records() {
+        for y in &r.why {
+            let ns = if let Why::Netfilter { ns, .. } = y { *ns } else { r.ns };
+            masq += usize::from(y.show(&sim.world).to_string().contains("MASQUERADE"));
+            assert_eq!(d.docker_gloss(&sim.world, ns, y), None, "{}", y.show(&sim.world));
+        }
+    }
+    assert!(masq > 0, "the router masquerades");
+}

@@ -45,9 +45,11 @@ pub struct RowCache {
 }
 
 /// A text filter of the form `FIELD=VALUE` (or `FIELD == VALUE`): a frame with a field, in
-/// any layer, whose name contains FIELD and whose value contains VALUE, both as the
-/// inspector shows them and without regard to case (`port=3306`, `vni=4097`,
-/// `query=insert`, `ttl=63` matches "Time to Live" only by its name, so `time to live=63`).
+/// any layer, whose name contains FIELD and whose value is VALUE (a number: the same number,
+/// so `port=80` is not 8080) or contains it (text), as the inspector shows them and without
+/// regard to case (`port=3306`, `vni=4097`, `query=insert`; "Time to Live" is found by its
+/// name, `time to live=63`). A frame the text itself is found in matches too, so a form's
+/// `course_name=Docker` still finds the POST.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldQuery {
     pub field: String,
@@ -58,14 +60,21 @@ impl FieldQuery {
     pub fn parse(text: &str) -> Option<FieldQuery> {
         let (f, v) = text.split_once("==").or_else(|| text.split_once('='))?;
         let (field, value) = (f.trim().to_lowercase(), v.trim().to_lowercase());
-        (!field.is_empty() && !value.is_empty()).then_some(FieldQuery { field, value })
+        let name_like = field.chars().all(|c| c.is_alphanumeric() || " ._()-".contains(c));
+        (name_like && !field.is_empty() && !value.is_empty()).then_some(FieldQuery { field, value })
     }
 
     fn hit(&self, frame: &[u8]) -> bool {
-        dissect::dissect(frame)
-            .iter()
-            .flat_map(|l| &l.fields)
-            .any(|f| f.name.to_lowercase().contains(&self.field) && f.value.to_lowercase().contains(&self.value))
+        let number = self.value.bytes().all(|b| b.is_ascii_digit());
+        dissect::dissect(frame).iter().flat_map(|l| &l.fields).any(|f| {
+            let value = f.value.to_lowercase();
+            let same = if number {
+                value.split_whitespace().next() == Some(self.value.as_str())
+            } else {
+                value.contains(&self.value)
+            };
+            same && f.name.to_lowercase().contains(&self.field)
+        })
     }
 }
 
@@ -89,6 +98,13 @@ impl RowCache {
     /// The rows as last updated.
     pub fn rows(&self) -> &[Row] {
         &self.rows
+    }
+
+    /// The rows, and the field hits of `text`'s query once `field_hits` has made them.
+    pub fn rows_and_hits(&self, text: &str) -> (&[Row], Option<&[bool]>) {
+        let q = FieldQuery::parse(text);
+        let hits = self.fields.as_ref().filter(|(had, _)| Some(had) == q.as_ref()).map(|(_, h)| h.as_slice());
+        (&self.rows, hits)
     }
 
     /// Row by row (after `update`), whether the record's frame has a field `q` asks for.
@@ -140,7 +156,7 @@ fn row(world: &World, r: &Record) -> Row {
 
 /// Whether a row passes the filter. Arrivals are listed only on request: every hop is
 /// already one line as it leaves its device. `field_hit` answers a `FIELD=VALUE` text
-/// filter (`RowCache::field_hits`); any other text is looked for in the line and the bytes.
+/// filter (`RowCache::field_hits`); the text is also looked for in the line and the bytes.
 pub fn matches(row: &Row, f: &EventFilter, field_hit: Option<bool>) -> bool {
     if (row.dir == Dir::Rx && !f.arrivals) || (f.lesson_only && row.housekeeping) {
         return false;
@@ -154,8 +170,8 @@ pub fn matches(row: &Row, f: &EventFilter, field_hit: Option<bool>) -> bool {
     if !f.device.is_empty() && !row.place.split_once('/').is_some_and(|(_, d)| d.contains(f.device.trim())) {
         return false;
     }
-    if let Some(hit) = field_hit {
-        return hit;
+    if field_hit == Some(true) {
+        return true;
     }
     let text = f.text.to_lowercase();
     text.is_empty() || row.line.to_lowercase().contains(&text) || row.bytes.contains(&text)
@@ -165,17 +181,18 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     ui.heading("Events");
     filters(ui, &mut view.filter);
     view.rows.update(&session.sim);
-    let hits = FieldQuery::parse(&view.filter.text).map(|q| view.rows.field_hits(&session.sim, &q).to_vec());
-    let rows = view.rows.rows();
-    let shown: Vec<usize> =
-        (0..rows.len()).filter(|&i| matches(&rows[i], &view.filter, hits.as_ref().map(|h| h[i]))).collect();
+    if let Some(q) = FieldQuery::parse(&view.filter.text) {
+        view.rows.field_hits(&session.sim, &q);
+    }
+    let (rows, hits) = view.rows.rows_and_hits(&view.filter.text);
+    let shown: Vec<usize> = (0..rows.len()).filter(|&i| matches(&rows[i], &view.filter, hits.map(|h| h[i]))).collect();
     ui.label(format!("{} of {} records", shown.len(), rows.len()));
     let row_h = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
     let scroll_to =
         view.scroll_to_record.then_some(view.record).flatten().and_then(|r| shown.iter().position(|&i| i == r));
     let mut area = egui::ScrollArea::both().id_salt("events-scroll").auto_shrink([false, false]);
     if let Some(k) = scroll_to {
-        // The selected row in the middle of what the list shows: a fixed margin put it past
+        // The selected row a few rows down (mid-list when the list is short): a fixed margin put it past
         // the bottom of a short list (a 720-pixel window shows four rows).
         let margin = ((ui.available_height() - row_h) / 2.0).clamp(0.0, 80.0);
         // show_rows spaces rows by their height and the item spacing.

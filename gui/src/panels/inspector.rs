@@ -36,10 +36,10 @@ pub fn why_layer(w: &Why) -> (u8, &'static str) {
     }
 }
 
-/// The kind of table a reason comes from, as students learn them.
 /// The colour of a reason's Docker gloss: Docker's blue.
 const DOCKER: egui::Color32 = egui::Color32::from_rgb(90, 170, 250);
 
+/// The kind of table a reason comes from, as students learn them.
 pub fn why_kind(w: &Why) -> &'static str {
     match w {
         Why::FdbHit { .. } | Why::Flood { .. } | Why::BridgeLocal { .. } | Why::HairpinDrop { .. } => "bridge FDB",

@@ -203,7 +203,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
     let legend_h = 22.0;
     let area = Rect::from_min_max(panel.min + vec2(0.0, hint_h), panel.max - vec2(0.0, legend_h));
     let fit_button = Rect::from_min_size(pos2(panel.max.x - 44.0, panel.min.y), vec2(40.0, hint_h));
-    let keys = !ui.ctx().egui_wants_keyboard_input();
+    let keys = !ui.ctx().text_edit_focused();
     if resp.dragged() {
         view.pan += resp.drag_delta();
         view.fitted = false;
@@ -221,7 +221,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
             view.fitted = false;
         }
     }
-    if keys && ui.input(|i| i.key_pressed(egui::Key::F)) {
+    if keys && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F)) {
         view.fitted = true;
     }
     // Until the student moves the picture, it keeps fitting: the lab grows as containers
