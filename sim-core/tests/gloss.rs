@@ -3,14 +3,20 @@
 
 use sim_core::kernel::trace::Why;
 use sim_core::scenario::Loaded;
-use sim_core::sim::Until;
+use sim_core::sim::{Sim, Until};
+
+/// A shipped lab (`scenarios/REL`), run to its end.
+fn run(rel: &str) -> Sim {
+    let path = format!("{}/../scenarios/{rel}", env!("CARGO_MANIFEST_DIR"));
+    let l = Loaded::from_file(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = l.build(None).expect("builds");
+    sim.run_until(Until::Idle);
+    sim
+}
 
 #[test]
 fn the_tutorials_decisions_are_named_by_the_docker_objects_that_made_them() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/swarm-webapp-mysql.ron");
-    let mut sim =
-        Loaded::from_file(std::path::Path::new(path)).unwrap_or_else(|e| panic!("{e}")).build(None).expect("builds");
-    sim.run_until(Until::Idle);
+    let sim = run("swarm-webapp-mysql.ron");
     let d = sim.director.as_ref().expect("a Docker lab");
     let w = &sim.world;
     // (namespace, kernel reason, Docker's words) for every reason Docker made.
@@ -59,10 +65,7 @@ fn the_tutorials_decisions_are_named_by_the_docker_objects_that_made_them() {
 
 /// Every Docker reason of a shipped Docker lab, as (namespace, kernel reason, Docker's words).
 fn glosses(rel: &str) -> Vec<(String, String, String)> {
-    let path = format!("{}/../scenarios/docker/{rel}", env!("CARGO_MANIFEST_DIR"));
-    let mut sim =
-        Loaded::from_file(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}")).build(None).expect("builds");
-    sim.run_until(Until::Idle);
+    let sim = run(&format!("docker/{rel}"));
     let d = sim.director.as_ref().expect("a Docker lab");
     let mut out = Vec::new();
     for r in sim.records() {
@@ -99,10 +102,7 @@ fn published_ports_and_isolation_are_named_as_docker_names_them() {
 /// A Linux lab's own rules are not Docker's: a router's MASQUERADE is not glossed.
 #[test]
 fn a_linux_labs_rules_are_not_dockers() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/linux/router-nat.ron");
-    let mut sim =
-        Loaded::from_file(std::path::Path::new(path)).unwrap_or_else(|e| panic!("{e}")).build(None).expect("builds");
-    sim.run_until(Until::Idle);
+    let sim = run("linux/router-nat.ron");
     let d = sim.director.as_ref().expect("every lab has a director");
     let mut masq = 0;
     for r in sim.records() {
