@@ -181,6 +181,20 @@ pub fn go_forward(s: &mut Session, v: &mut View, m: Motion, now: f64) {
     }
 }
 
+/// Moves the run back, to event `to` or (None) one event back, and stops playing: going
+/// back ends what a quiz question had stopped.
+pub fn go_back(s: &mut Session, v: &mut View, to: Option<u64>, now: f64) {
+    match to {
+        Some(n) => s.go_to(n),
+        None => {
+            s.back();
+        }
+    }
+    v.playing = false;
+    v.resume = None;
+    v.anim_start = now;
+}
+
 pub struct NetsimApp {
     pub session: Option<Session>,
     /// The last file that failed to load, shown instead of a crash; the previous session, if
@@ -353,14 +367,7 @@ impl NetsimApp {
             go_forward(s, v, Motion::End, now);
         }
         if (left || home) && s.position() > 0 {
-            if home {
-                s.go_to(0);
-            } else {
-                s.back();
-            }
-            v.playing = false;
-            v.resume = None;
-            v.anim_start = now;
+            go_back(s, v, home.then_some(0), now);
         }
     }
 

@@ -10,7 +10,7 @@ use sim_core::capture::{Direction, PcapngWriter};
 use sim_core::kernel::trace::Dir;
 
 use crate::app::EventFilter;
-use crate::panels::events::{self, RowCache};
+use crate::panels::events::RowCache;
 use crate::state::Session;
 
 /// Writes the frames of the run up to the current event; returns how many. `once` writes
@@ -21,16 +21,15 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
         return Err("give a file name to export to".into());
     }
     let w = &session.sim.world;
-    // Rows (which dissect every frame) only when a filter needs them.
-    let mut cache = RowCache::default();
-    let hits = match filter {
-        Some(f) => {
-            cache.update(&session.sim);
-            events::FieldQuery::parse(&f.text).map(|q| cache.field_hits(&session.sim, &q).to_vec())
+    // With a filter, what the event list shows (arrivals only when it lists them); rows,
+    // which dissect every frame, only then.
+    let keep: Option<Vec<bool>> = filter.map(|f| {
+        let mut keep = vec![false; session.sim.records().len()];
+        for i in RowCache::default().shown(&session.sim, f) {
+            keep[i] = true;
         }
-        None => None,
-    };
-    let rows = cache.rows();
+        keep
+    });
     let mut out = Vec::new();
     let mut pcap =
         PcapngWriter::new(&mut out, concat!("netsim-gui ", env!("CARGO_PKG_VERSION"))).map_err(|e| e.to_string())?;
@@ -48,10 +47,7 @@ pub fn write_pcapng(path: &Path, session: &Session, filter: Option<&EventFilter>
         if r.dir == Dir::Tx && matches!(w.dev(dev).kind, sim_core::kernel::DevKind::Loopback) {
             continue;
         }
-        // With a filter, what the event list shows (arrivals only when it lists them).
-        if let Some(f) = filter
-            && !events::matches(&rows[i], f, hits.as_ref().map(|h| h[i]))
-        {
+        if keep.as_ref().is_some_and(|k| !k[i]) {
             continue;
         }
         if let Some(seen) = &mut seen

@@ -100,6 +100,8 @@ pub struct Layout {
     pub devs: HashMap<DevId, Rect>,
     pub labels: Vec<Label>,
     pub lanes: Vec<Lane>,
+    /// What is linked to what (`links`), found once for the lanes and the painter.
+    pub links: Vec<(DevId, DevId, LinkKind)>,
 }
 
 impl Layout {
@@ -401,6 +403,7 @@ pub fn layout(w: &World, names: &DockerNames, pins: &BTreeMap<String, (f32, f32)
     }
     // Pins first: a pinned VTEP's tunnel leaves from where it is drawn.
     pin(w, pins, &mut out);
+    out.links = links(w);
     lanes(w, names, measure, &mut out);
     out
 }
@@ -534,7 +537,7 @@ fn shift_ns(w: &World, ns: NsId, by: Vec2, out: &mut Layout) {
 fn lanes(w: &World, names: &DockerNames, measure: &Measure, out: &mut Layout) {
     // A lone VTEP has no tunnel to draw.
     let mut by_vni: BTreeMap<u32, Vec<DevId>> = BTreeMap::new();
-    for (a, b, kind) in links(w) {
+    for &(a, b, kind) in &out.links {
         if let (LinkKind::Vxlan, DevKind::Vxlan(v)) = (kind, &w.dev(a).kind) {
             let v = by_vni.entry(v.vni).or_default();
             for d in [a, b] {

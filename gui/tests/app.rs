@@ -50,6 +50,13 @@ fn records_shown(h: &Harness<'_, NetsimApp>) -> (usize, usize) {
     (shown, total)
 }
 
+/// A scratch folder of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("netsim-gui-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
 fn tshark(args: &[&str]) -> String {
     let out = Command::new("tshark")
         .args(args)
@@ -128,8 +135,7 @@ fn a_vxlan_frame_shows_its_inner_frame_and_why() {
 
 #[test]
 fn export_writes_a_pcapng_that_tshark_reads_whole() {
-    let dir = std::env::temp_dir().join(format!("netsim-gui-export-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("export");
     let all = dir.join("all.pcapng");
     let mysql = dir.join("mysql.pcapng");
     let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
@@ -179,8 +185,7 @@ fn export_writes_a_pcapng_that_tshark_reads_whole() {
 
 #[test]
 fn a_bad_file_shows_its_error_in_the_app_and_keeps_the_run() {
-    let dir = std::env::temp_dir().join(format!("netsim-gui-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("bad");
     let file = dir.join("lab.ron");
     std::fs::copy(scenario("scenarios/linux/bridge-two-namespaces.ron"), &file).unwrap();
     let mut h = harness(NetsimApp::open(&file));
@@ -224,8 +229,7 @@ fn every_shipped_scenario_opens_and_runs_to_the_end() {
 /// A GUI started on a broken file shows the error, and loads the file once it is fixed.
 #[test]
 fn a_file_broken_at_start_loads_once_it_is_fixed() {
-    let dir = std::env::temp_dir().join(format!("netsim-gui-broken-start-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("broken-start");
     let file = dir.join("lab.ron");
     let good = std::fs::read_to_string(scenario("scenarios/linux/bridge-two-namespaces.ron")).unwrap();
     std::fs::write(&file, good.replacen("name:", "nmae:", 1)).unwrap();
@@ -305,8 +309,7 @@ fn lesson_only_hides_the_housekeeping() {
 fn the_text_filter_searches_payloads() {
     let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
     h.state_mut().session.as_mut().unwrap().run_to_end();
-    let dir = std::env::temp_dir().join(format!("netsim-gui-search-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let dir = scratch("search");
     let (all, found) = (dir.join("all.pcapng"), dir.join("found.pcapng"));
     let s = h.state().session.as_ref().unwrap();
     netsim_gui::export::write_pcapng(&all, s, None, false).expect("export all");
@@ -372,8 +375,7 @@ fn the_inspector_names_the_service_vip_that_balanced_a_hop() {
 /// are all there.
 #[test]
 fn export_once_has_no_false_retransmissions_for_wireshark() {
-    let dir = std::env::temp_dir().join(format!("netsim-gui-once-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("once");
     let (all, once) = (dir.join("all.pcapng"), dir.join("once.pcapng"));
     let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
     h.get_by_label("End").click();
@@ -405,8 +407,7 @@ fn export_once_has_no_false_retransmissions_for_wireshark() {
 fn the_text_filter_searches_by_protocol_field() {
     let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
     h.state_mut().session.as_mut().unwrap().run_to_end();
-    let dir = std::env::temp_dir().join(format!("netsim-gui-field-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let dir = scratch("field");
     let all = dir.join("all.pcapng");
     let s = h.state().session.as_ref().unwrap();
     netsim_gui::export::write_pcapng(&all, s, None, false).expect("export all");

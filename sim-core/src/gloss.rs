@@ -35,12 +35,9 @@ impl Director {
     }
 
     fn ipvs_gloss(&self, host: &str, sandbox: &str, note: &IpvsNote) -> Option<String> {
-        let sw = self.swarm.as_ref()?;
         let service = match note {
             IpvsNote::New { svc: ServiceKey::Fwmark(m), .. }
-            | IpvsNote::Existing { svc: ServiceKey::Fwmark(m), .. } => {
-                sw.node(host)?.fwmarks.iter().find(|(_, f)| f == m).map(|(s, _)| s.clone())
-            }
+            | IpvsNote::Existing { svc: ServiceKey::Fwmark(m), .. } => self.service_by_fwmark(host, *m),
             IpvsNote::Reply { vip, .. } => self.service_by_vip(vip.0),
             _ => None,
         }?;
@@ -58,6 +55,12 @@ impl Director {
             ),
             (_, false) => format!("service {service}'s VIP: IPVS spreads connections over the service's tasks"),
         })
+    }
+
+    /// The service whose load balancer on node `host` marks its packets `mark`.
+    fn service_by_fwmark(&self, host: &str, mark: u32) -> Option<String> {
+        let node = self.swarm.as_ref()?.node(host)?;
+        node.fwmarks.iter().find(|(_, f)| *f == mark).map(|(s, _)| s.clone())
     }
 
     /// The service whose VIP (on any of its networks) is `ip`.
@@ -99,11 +102,7 @@ impl Director {
                 Some(format!("a published port (`-p {}:{}`): sent to {who}", from.1, to.1))
             }
             (NoteKind::Mark(m), _) if note.table == Table::Mangle && !sandbox.is_empty() => {
-                let svc = self
-                    .swarm
-                    .as_ref()
-                    .and_then(|sw| sw.node(host)?.fwmarks.iter().find(|(_, f)| f == m).map(|(s, _)| s.clone()));
-                svc.map(|s| match sandbox {
+                self.service_by_fwmark(host, *m).map(|s| match sandbox {
                     "ingress_sbox" => format!(
                         "the routing mesh: a packet to a port service {s} publishes is marked {m} so that IPVS sends \
                          it to one of {s}'s tasks"
@@ -132,8 +131,8 @@ impl Director {
                 let bridge = words.by_ref().skip_while(|w| *w != "-i").nth(1)?;
                 let who =
                     self.container_by_ip(host, addr).map(|c| format!("container {c}")).unwrap_or(addr.to_string());
-                let net = self.docker_names().bridges.get(&(host.to_string(), bridge.to_string())).cloned();
-                let net = net.map(|n| format!("network {n} ({bridge})")).unwrap_or(bridge.to_string());
+                let net = self.engine(host).ok()?.networks.iter().find(|n| n.device.as_deref() == Some(bridge));
+                let net = net.map(|n| format!("network {} ({bridge})", n.name)).unwrap_or(bridge.to_string());
                 Some(format!(
                     "Docker's isolation: {who} is reached only through its own {net}, not routed to from elsewhere"
                 ))

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::app::{Motion, NetsimApp, go_forward};
+use crate::app::{Motion, NetsimApp, go_back, go_forward};
 use crate::export;
 
 pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
@@ -27,15 +27,10 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
             .on_hover_text("Back to before the first event (Home)")
             .clicked()
         {
-            s.go_to(0);
-            v.playing = false;
-            v.resume = None;
+            go_back(s, v, Some(0), now);
         }
         if ui.add_enabled(!at_start, egui::Button::new("Back")).on_hover_text("One event back (←)").clicked() {
-            s.back();
-            v.playing = false;
-            v.resume = None;
-            v.anim_start = now;
+            go_back(s, v, None, now);
         }
         // A question waiting for its answer holds the run; going back still works.
         let waiting = s.quiz_due().is_some();
@@ -89,9 +84,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
             if pos > s.position() {
                 go_forward(s, v, Motion::To(pos), now);
             } else {
-                s.go_to(pos);
-                v.playing = false;
-                v.resume = None;
+                go_back(s, v, Some(pos), now);
             }
         }
         // A run longer than was counted at load shows its length so far as a lower bound.

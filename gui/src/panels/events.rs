@@ -100,15 +100,20 @@ impl RowCache {
         &self.rows
     }
 
-    /// The rows, and the field hits of `text`'s query once `field_hits` has made them.
-    pub fn rows_and_hits(&self, text: &str) -> (&[Row], Option<&[bool]>) {
-        let q = FieldQuery::parse(text);
-        let hits = self.fields.as_ref().filter(|(had, _)| Some(had) == q.as_ref()).map(|(_, h)| h.as_slice());
-        (&self.rows, hits)
+    /// The records the filter lets through, by index, the rows brought up to date first:
+    /// what the list shows and what "Export pcapng (filtered)" writes.
+    pub fn shown(&mut self, sim: &Sim, f: &EventFilter) -> Vec<usize> {
+        self.update(sim);
+        let query = FieldQuery::parse(&f.text);
+        if let Some(q) = &query {
+            self.field_hits(sim, q);
+        }
+        let hits = query.and(self.fields.as_ref()).map(|(_, h)| h.as_slice());
+        (0..self.rows.len()).filter(|&i| matches(&self.rows[i], f, hits.map(|h| h[i]))).collect()
     }
 
     /// Row by row (after `update`), whether the record's frame has a field `q` asks for.
-    pub fn field_hits(&mut self, sim: &Sim, q: &FieldQuery) -> &[bool] {
+    fn field_hits(&mut self, sim: &Sim, q: &FieldQuery) {
         if self.fields.as_ref().is_none_or(|(had, _)| had != q) {
             self.fields = Some((q.clone(), Vec::new()));
         }
@@ -117,7 +122,6 @@ impl RowCache {
         for r in &recs[hits.len()..self.rows.len().min(recs.len())] {
             hits.push(r.frame.as_deref().is_some_and(|f| q.hit(f)));
         }
-        hits
     }
 }
 
@@ -157,7 +161,7 @@ fn row(world: &World, r: &Record) -> Row {
 /// Whether a row passes the filter. Arrivals are listed only on request: every hop is
 /// already one line as it leaves its device. `field_hit` answers a `FIELD=VALUE` text
 /// filter (`RowCache::field_hits`); the text is also looked for in the line and the bytes.
-pub fn matches(row: &Row, f: &EventFilter, field_hit: Option<bool>) -> bool {
+fn matches(row: &Row, f: &EventFilter, field_hit: Option<bool>) -> bool {
     if (row.dir == Dir::Rx && !f.arrivals) || (f.lesson_only && row.housekeeping) {
         return false;
     }
@@ -180,20 +184,16 @@ pub fn matches(row: &Row, f: &EventFilter, field_hit: Option<bool>) -> bool {
 pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View) {
     ui.heading("Events");
     filters(ui, &mut view.filter);
-    view.rows.update(&session.sim);
-    if let Some(q) = FieldQuery::parse(&view.filter.text) {
-        view.rows.field_hits(&session.sim, &q);
-    }
-    let (rows, hits) = view.rows.rows_and_hits(&view.filter.text);
-    let shown: Vec<usize> = (0..rows.len()).filter(|&i| matches(&rows[i], &view.filter, hits.map(|h| h[i]))).collect();
+    let shown = view.rows.shown(&session.sim, &view.filter);
+    let rows = view.rows.rows();
     ui.label(format!("{} of {} records", shown.len(), rows.len()));
     let row_h = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
     let scroll_to =
         view.scroll_to_record.then_some(view.record).flatten().and_then(|r| shown.iter().position(|&i| i == r));
     let mut area = egui::ScrollArea::both().id_salt("events-scroll").auto_shrink([false, false]);
     if let Some(k) = scroll_to {
-        // The selected row a few rows down (mid-list when the list is short): a fixed margin put it past
-        // the bottom of a short list (a 720-pixel window shows four rows).
+        // The selected row a few rows down (mid-list when the list is short): a fixed margin
+        // put it past the bottom of a short list (a 720-pixel window shows four rows).
         let margin = ((ui.available_height() - row_h) / 2.0).clamp(0.0, 80.0);
         // show_rows spaces rows by their height and the item spacing.
         let pitch = row_h + ui.spacing().item_spacing.y;

@@ -10,7 +10,7 @@ use sim_core::kernel::trace::{Dir, Why};
 use sim_core::kernel::{DevId, DevKind};
 
 use crate::app::{HOP_SECONDS, View};
-use crate::layout::{self, GROUP_TITLE_H, LabelKind, Layout, LinkKind, vxlan_peers};
+use crate::layout::{self, GROUP_TITLE_H, LabelKind, LinkKind, vxlan_peers};
 use crate::state::Session;
 
 /// Colour of a frame by its innermost interesting protocol, as Wireshark's colouring rules
@@ -169,7 +169,6 @@ pub fn fit(bounds: Rect, size: Vec2) -> (f32, Vec2) {
 pub struct Drawn {
     /// Where the lab may be drawn: the panel less its hint and legend lines.
     pub area: Rect,
-    pub zoom: f32,
     /// Every label (hosts, namespaces, addresses, devices, lanes) and where it was drawn.
     pub labels: Vec<(Rect, String)>,
     /// The hosts' and namespaces' regions.
@@ -178,7 +177,7 @@ pub struct Drawn {
 
 impl Default for Drawn {
     fn default() -> Self {
-        Drawn { area: Rect::NOTHING, zoom: 1.0, labels: Vec::new(), boxes: Vec::new() }
+        Drawn { area: Rect::NOTHING, labels: Vec::new(), boxes: Vec::new() }
     }
 }
 
@@ -235,7 +234,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
     let painter = painter.with_clip_rect(area);
     let pal = palette(ui.visuals().dark_mode);
     let text_col = ui.visuals().text_color();
-    let mut drawn = Drawn { area, zoom: z, labels: Vec::new(), boxes: Vec::new() };
+    let mut drawn = Drawn { area, labels: Vec::new(), boxes: Vec::new() };
 
     for (_, r) in &lay.groups {
         let r = tr(*r);
@@ -261,7 +260,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
             clicked_ns = Some(n.name.clone());
         }
     }
-    for (a, b, kind) in layout::links(w) {
+    for &(a, b, kind) in &lay.links {
         let Some(path) = lay.path(w, a, b) else { continue };
         let pts: Vec<Pos2> = path.into_iter().map(tf).collect();
         let stroke = link_stroke(kind, &pal, z);
@@ -338,7 +337,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
         Some(InFlight { record: i, from: dev, to: next_hop(w, dev, &r.why)? })
     });
     for (f, progress) in flying.iter().map(|f| (f, t)).chain(selected_extra.iter().map(|f| (f, 0.5))) {
-        let Some(path) = frame_path(&lay, w, f.from, f.to) else { continue };
+        let Some(path) = lay.path(w, f.from, f.to) else { continue };
         let p = tf(along(&path, progress));
         let Some(frame) = session.sim.records()[f.record].frame.as_deref() else { continue };
         let layers = sim_core::wire::dissect::dissect(frame);
@@ -383,19 +382,6 @@ pub fn show(ui: &mut egui::Ui, session: &Session, view: &mut View, now: f64) {
         view.namespace = Some(n);
     }
     view.drawn = drawn;
-}
-
-/// The path a frame from `from` to `to` takes on screen, in layout coordinates, oriented
-/// from `from`.
-fn frame_path(lay: &Layout, w: &World, from: DevId, to: DevId) -> Option<Vec<Pos2>> {
-    match lay.path(w, from, to) {
-        Some(p) => Some(p),
-        None => {
-            let mut p = lay.path(w, to, from)?;
-            p.reverse();
-            Some(p)
-        }
-    }
 }
 
 /// The point `t` (0..1) of the way along a polyline.
