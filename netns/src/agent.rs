@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use sim_core::docker::EMBEDDED_DNS;
 use sim_core::kernel::sock::Pmtudisc;
 use sim_core::userland::apps::{DnsZones, MysqlTarget, Traffic};
-use sim_core::userland::proto::{dns, http, mysql, webapp, wget};
+use sim_core::userland::proto::{dns, http, mysql, nc, webapp, wget};
 
 /// glibc's resolver: 5 s per try, 2 tries.
 const DNS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,6 +48,9 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
             mysql_client(&r, host, *port, user, password, database.as_deref(), queries, out)
         }
         Traffic::Nslookup { name, .. } => nslookup(&r, name, out),
+        Traffic::Nc { host, port, verbose, wait, .. } => {
+            nc_scan(&r, host, *port, nc::NcOpts { verbose: *verbose, wait: *wait }, out)
+        }
         // dockerd's own announcements: the kernel backend's realiser sends them.
         Traffic::Announce { .. } => Ok(()),
     }
@@ -443,6 +446,26 @@ fn connect_error(e: &io::Error) -> &'static str {
         _ if e.raw_os_error() == Some(71) => "Protocol error",
         _ => "Connection failed",
     }
+}
+
+/// busybox `nc -z`: connect, then close at once (`sim_core::userland::proto::nc`).
+fn nc_scan(r: &Resolver, host: &str, port: u16, o: nc::NcOpts, out: &mut dyn Write) -> io::Result<()> {
+    let ip = match r.resolve(host) {
+        Ok(ip) => ip,
+        Err(_) => return writeln!(out, "{}", nc::bad_address(host)),
+    };
+    let limit = o.wait.map_or(IO_TIMEOUT, |s| Duration::from_secs(s.into()));
+    let line = match TcpStream::connect_timeout(&SocketAddr::from((ip, port)), limit) {
+        Ok(s) => {
+            drop(s);
+            nc::open(o, host, ip, port)
+        }
+        Err(e) => nc::failed(o, host, ip, port, connect_error(&e)),
+    };
+    for l in line.into_iter().chain(nc::totals(o)) {
+        writeln!(out, "{l}")?;
+    }
+    Ok(())
 }
 
 /// `curl [-d DATA] URL`.

@@ -1713,7 +1713,7 @@ pub fn app_traffic(
         None => {
             let prog = argv.words.first().cloned().unwrap_or_default();
             return Err(err(format!(
-                "netsim: `{prog}` is not one of the programs the simulator runs (ping, curl, nslookup, mysql)"
+                "netsim: `{prog}` is not one of the programs the simulator runs (ping, curl, wget, nslookup, mysql, nc)"
             )));
         }
     };
@@ -1776,6 +1776,9 @@ pub fn app_traffic(
             max_time: None,
         },
         cli::AppCommand::Nslookup(n) => Traffic::Nslookup { at, ns, name: n.name },
+        cli::AppCommand::Nc(n) => {
+            Traffic::Nc { at, ns, host: n.host, port: n.port, verbose: n.opts.verbose, wait: n.opts.wait }
+        }
         cli::AppCommand::Mysql(m) => Traffic::Mysql {
             at,
             ns,

@@ -80,6 +80,9 @@ pub trait Userland: Clone + Default + Sized {
     /// queue its bytes with `tcp_queue`; they leave once the handshake completes. The SYN-ACK
     /// goes out right after this returns.
     fn tcp_accepted(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey);
+    /// A connection `owner` opened is established: connect(2) returns. Told after the
+    /// handshake's ACK and whatever was queued before it have gone out.
+    fn tcp_connected(_k: &mut Kernel<Self>, _ns: NsId, _owner: usize, _key: TcpKey) {}
     /// In-order bytes arrived on a connection of `owner`.
     fn tcp_data(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey, data: &[u8]);
     /// The peer closed its side (FIN): read(2) returns 0.

@@ -904,7 +904,9 @@ impl<U: Userland> Kernel<U> {
             // tcp_rcv_synsent_state_process); what the program wrote follows once connect()
             // has returned.
             self.tcp_send_ack(ns, key);
-            return self.tcp_output(ns, key, false);
+            self.tcp_output(ns, key, false);
+            U::tcp_connected(self, ns, owner, key);
+            return;
         }
         // ACK processing.
         if seg.ackf {

@@ -167,6 +167,21 @@ pub enum Traffic {
         ns: String,
         name: String,
     },
+    /// busybox `nc -z HOST PORT`: a TCP connection opened to see whether the port answers,
+    /// then closed (`proto::nc`).
+    Nc {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        host: String,
+        port: u16,
+        /// `-v` counted.
+        #[serde(default)]
+        verbose: u8,
+        /// `-w SEC`: how long the connect may take.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait: Option<u32>,
+    },
 }
 
 /// A name the embedded DNS answers, with its addresses.
@@ -219,7 +234,8 @@ impl Traffic {
             | Traffic::Curl { ns, .. }
             | Traffic::Mysql { ns, .. }
             | Traffic::Announce { ns, .. }
-            | Traffic::Nslookup { ns, .. } => ns,
+            | Traffic::Nslookup { ns, .. }
+            | Traffic::Nc { ns, .. } => ns,
         }
     }
     pub fn start(&self) -> SimTime {
@@ -230,7 +246,8 @@ impl Traffic {
             | Traffic::Curl { at, .. }
             | Traffic::Mysql { at, .. }
             | Traffic::Announce { at, .. }
-            | Traffic::Nslookup { at, .. } => *at,
+            | Traffic::Nslookup { at, .. }
+            | Traffic::Nc { at, .. } => *at,
             _ => SimTime::ZERO,
         }
     }
@@ -256,7 +273,8 @@ impl Traffic {
             | Traffic::Curl { at, .. }
             | Traffic::Mysql { at, .. }
             | Traffic::Announce { at, .. }
-            | Traffic::Nslookup { at, .. } => *at = t,
+            | Traffic::Nslookup { at, .. }
+            | Traffic::Nc { at, .. } => *at = t,
             _ => {}
         }
     }
@@ -349,6 +367,12 @@ pub enum AppKind {
     },
     Nslookup {
         name: String,
+    },
+    Nc {
+        dst: Ipv4Addr,
+        host: String,
+        port: u16,
+        opts: crate::userland::proto::nc::NcOpts,
     },
     Announce {
         dev: DevId,
@@ -475,6 +499,10 @@ impl World {
                 queries: queries.clone(),
             },
             Traffic::Nslookup { name, .. } => AppKind::Nslookup { name: name.clone() },
+            Traffic::Nc { host, port, verbose, wait, .. } => {
+                let opts = crate::userland::proto::nc::NcOpts { verbose: *verbose, wait: *wait };
+                AppKind::Nc { dst: target(host), host: host.clone(), port: *port, opts }
+            }
             Traffic::Announce { dev, count, interval, .. } => {
                 let d = self.dev_by_name(ns, dev).ok_or_else(|| format!("no device `{dev}` in `{}`", t.ns()))?;
                 AppKind::Announce { dev: d, count: *count, interval: *interval, sent: 0 }
@@ -511,6 +539,9 @@ impl World {
         }
         if tag == crate::userland::services::TAG_MAX_TIME {
             return self.curl_max_time(ns, app);
+        }
+        if tag == crate::userland::services::TAG_NC_WAIT {
+            return self.nc_wait(ns, app);
         }
         match &mut self.user.apps[app].kind {
             AppKind::Ping { .. } if tag == 1 => self.ping_statistics(ns, app),
@@ -580,6 +611,7 @@ impl World {
                 self.connect(ns, app, to, data, close);
             }
             AppKind::Curl { .. } | AppKind::MysqlClient { .. } => self.client_connect(ns, app),
+            AppKind::Nc { .. } => self.nc_connect(ns, app),
             AppKind::Nslookup { name } => {
                 let name = name.clone();
                 self.resolve_start(ns, app, name, None);

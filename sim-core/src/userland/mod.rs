@@ -65,6 +65,10 @@ impl Userland for Programs {
         k.service_accept(ns, owner, key)
     }
 
+    fn tcp_connected(k: &mut World, ns: NsId, owner: usize, key: TcpKey) {
+        k.service_connected(ns, owner, key)
+    }
+
     fn tcp_data(k: &mut World, ns: NsId, owner: usize, key: TcpKey, data: &[u8]) {
         k.tcp_data(ns, owner, key, data)
     }

@@ -11,7 +11,7 @@ use crate::kernel::NsId;
 use crate::kernel::tcp::TcpKey;
 use crate::userland::World;
 use crate::userland::apps::{AppKind, DnsRecord, DnsZones};
-use crate::userland::proto::{dns, http, mysql, webapp, wget};
+use crate::userland::proto::{dns, http, mysql, nc, webapp, wget};
 
 /// The embedded DNS server's address inside every sandbox on a user-defined network.
 pub const EMBEDDED_DNS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
@@ -27,6 +27,8 @@ pub enum Stream {
         conn: Box<mysql::ClientConn>,
         job: Option<TcpKey>,
     },
+    /// `nc -z`: connecting, to close as soon as the connection is up.
+    NcScan,
 }
 
 /// A query in flight from a client's stub resolver.
@@ -56,6 +58,8 @@ const DNS_TRIES: u8 = 2;
 pub(crate) const TAG_DNS_TIMEOUT: u32 = 50;
 /// The app timer of curl's `--max-time` (above the DNS timers' tags).
 pub(crate) const TAG_MAX_TIME: u32 = 100;
+/// The app timer of `nc -w`.
+pub(crate) const TAG_NC_WAIT: u32 = 101;
 
 impl World {
     /// The nameserver a namespace's resolv.conf names (127.0.0.11 in a sandbox on a
@@ -200,6 +204,10 @@ impl World {
                 *dst = ip;
                 self.client_connect(ns, app);
             }
+            (AppKind::Nc { dst, .. }, Some(ip)) => {
+                *dst = ip;
+                self.nc_connect(ns, app);
+            }
             (AppKind::Http { mysql: Some(m), .. }, Some(ip)) => {
                 let Some(job) = job else { return };
                 let insert = webapp::insert(m, &job.fields);
@@ -224,6 +232,7 @@ impl World {
                 let e = r.err().unwrap_or_default();
                 let line = match kind {
                     AppKind::Curl { wget: Some(_), .. } => wget::bad_address(name),
+                    AppKind::Nc { .. } => nc::bad_address(name),
                     AppKind::Curl { .. } => format!("curl: (6) Could not resolve host: {name}"),
                     AppKind::MysqlClient { .. } => {
                         format!("ERROR 2005 (HY000): Unknown MySQL server host '{name}' (-2)")
@@ -305,6 +314,54 @@ impl World {
         }
         self.app_log(ns, || line);
         self.app_finish(app);
+    }
+
+    /// `nc -z`: the target is resolved; connect, with `-w`'s alarm armed.
+    pub(crate) fn nc_connect(&mut self, ns: NsId, app: usize) {
+        let AppKind::Nc { dst, port, opts, .. } = self.user.apps[app].kind else { return };
+        match self.tcp_connect(ns, app, (dst, port), Vec::new(), false) {
+            Ok(key) => {
+                self.user.streams.insert((ns, key), Stream::NcScan);
+                if let Some(secs) = opts.wait {
+                    self.set_timer(app, SimTime::from_secs(secs.into()), TAG_NC_WAIT);
+                }
+            }
+            Err(e) => self.nc_done(ns, app, Err(e.text())),
+        }
+    }
+
+    /// `nc -z`: the connection is up (`Ok`) or failed with strerror's words; nc prints what
+    /// its verbosity asks and exits.
+    fn nc_done(&mut self, ns: NsId, app: usize, r: Result<(), &str>) {
+        let AppKind::Nc { dst, ref host, port, opts } = self.user.apps[app].kind else { return };
+        let line = match r {
+            Ok(()) => nc::open(opts, host, dst, port),
+            Err(what) => nc::failed(opts, host, dst, port, what),
+        };
+        for l in line.into_iter().chain(nc::totals(opts)) {
+            self.app_log(ns, || l);
+        }
+        self.app_finish(app);
+    }
+
+    /// `nc -w`'s alarm: a connect still under way is abandoned (ETIMEDOUT, `connect_w_timeout`).
+    pub(crate) fn nc_wait(&mut self, ns: NsId, app: usize) {
+        let pending =
+            self.user.streams.iter().find(|((n, _), s)| *n == ns && matches!(s, Stream::NcScan)).map(|(k, _)| k.1);
+        let Some(key) = pending.filter(|k| self.netns(ns).tcp.get(k).is_some_and(|c| c.owner == app)) else { return };
+        self.user.streams.remove(&(ns, key));
+        self.tcp_close(ns, key);
+        self.nc_done(ns, app, Err("Connection timed out"));
+    }
+
+    /// A connection a program opened is up.
+    pub(crate) fn service_connected(&mut self, ns: NsId, app: usize, key: TcpKey) {
+        if let Some(Stream::NcScan) = self.user.streams.get(&(ns, key)) {
+            self.user.streams.remove(&(ns, key));
+            // nc exits: close(2) sends the FIN after the handshake's ACK.
+            self.tcp_close(ns, key);
+            self.nc_done(ns, app, Ok(()));
+        }
     }
 
     /// curl or mysql: the target is resolved; open the connection.
@@ -397,6 +454,8 @@ impl World {
                 }
                 self.tcp_write(ns, key, &out.send, out.close);
             }
+            // Closed as soon as it is up: nothing reaches nc.
+            Stream::NcScan => {}
             Stream::MysqlClient { conn, job } => {
                 let job = *job;
                 let out = conn.on_data(data);
@@ -463,6 +522,7 @@ impl World {
             Stream::MysqlClient { job: Some(http), .. } => {
                 self.web_reply(ns, http, 200, &format!("Connection failed: {what}"));
             }
+            Stream::NcScan => self.nc_done(ns, app, Err(what)),
             _ => {}
         }
     }
@@ -580,6 +640,7 @@ impl AppKind {
             AppKind::Curl { .. } => "curl",
             AppKind::MysqlClient { .. } => "mysql",
             AppKind::Nslookup { .. } => "nslookup",
+            AppKind::Nc { .. } => "nc",
             _ => "app",
         }
     }

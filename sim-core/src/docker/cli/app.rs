@@ -16,6 +16,15 @@ pub enum AppCommand {
     Wget(Wget),
     Nslookup(Nslookup),
     Mysql(Mysql),
+    Nc(Nc),
+}
+
+/// busybox `nc -z [-v[v]] [-w SEC] HOST [PORT]`: is a TCP port open?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nc {
+    pub host: String,
+    pub port: u16,
+    pub opts: crate::userland::proto::nc::NcOpts,
 }
 
 /// `ping [-c N] [-w S] [-s SIZE] [-M HINT] [-W S] [-q] [-n] [-4] HOST` (iputils).
@@ -146,6 +155,7 @@ pub fn parse_app_command(argv: &Argv) -> Option<Result<AppCommand, CliError>> {
         "wget" => wget(&p).map(AppCommand::Wget),
         "nslookup" => nslookup(&p).map(AppCommand::Nslookup),
         "mysql" => mysql(&p).map(AppCommand::Mysql),
+        "nc" | "netcat" => nc(&p).map(AppCommand::Nc),
         _ => return None,
     })
 }
@@ -610,6 +620,102 @@ fn nslookup(a: &Args) -> Result<Nslookup, CliError> {
         }
         _ => Err(a.err("netsim: nslookup: expected NAME [SERVER]", pos[2].1)),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// nc
+
+/// busybox's usage text for `nc` (`CONFIG_NC_110_COMPAT`), without the banner naming its
+/// build (see `WGET_USAGE`): traces/docker/nc/record.txt.
+const NC_USAGE: &str = "Usage: nc [OPTIONS] HOST PORT  - connect
+nc [OPTIONS] -l -p PORT [HOST] [PORT]  - listen
+
+\t-e PROG\tRun PROG after connect (must be last)
+\t-l\tListen mode, for inbound connects
+\t-lk\tWith -e, provides persistent server
+\t-p PORT\tLocal port
+\t-s ADDR\tLocal address
+\t-w SEC\tTimeout for connects and final net reads
+\t-i SEC\tDelay interval for lines sent
+\t-n\tDon't do DNS resolution
+\t-u\tUDP mode
+\t-b\tAllow broadcasts
+\t-v\tVerbose
+\t-o FILE\tHex dump traffic
+\t-z\tZero-I/O mode (scanning)";
+
+/// busybox `nc` (`networking/nc_bloaty.c`), parsed as its getopt32 string
+/// `np:s:ubvw:+lki:o:z` takes it (options may follow the operands; `-v` counts). Only the
+/// zero-I/O scan runs: without `-z` nc copies its standard input to the connection, and a
+/// lab's step has none to give.
+fn nc(a: &Args) -> Result<Nc, CliError> {
+    use crate::userland::proto::nc::NcOpts;
+    let mut o = NcOpts::default();
+    let mut zero = false;
+    let mut pos: Vec<(String, usize)> = Vec::new();
+    let mut i = 1;
+    let mut only_args = false;
+    let unmodelled = |a: &Args, what: &str, at: usize| a.err(format!("netsim: nc {what} is not modelled"), at);
+    while i < a.len() {
+        let w = a.word(i).to_string();
+        let at = i;
+        i += 1;
+        if only_args || w == "-" || !w.starts_with('-') {
+            pos.push((w, at));
+            continue;
+        }
+        if w == "--" {
+            only_args = true;
+            continue;
+        }
+        let chars: Vec<char> = w.chars().skip(1).collect();
+        let mut k = 0;
+        while k < chars.len() {
+            let c = chars[k];
+            k += 1;
+            match c {
+                'n' | 'b' => {}
+                'v' => o.verbose = o.verbose.saturating_add(1),
+                'z' => zero = true,
+                'w' => {
+                    let Some((v, vat)) = a.short_value(&chars, &mut k, &mut i, at) else {
+                        return Err(a.err(format!("nc: option requires an argument -- 'w'\n{NC_USAGE}"), at));
+                    };
+                    // getopt32's `+`: xatoi_positive.
+                    o.wait = Some(
+                        v.parse::<u32>()
+                            .ok()
+                            .filter(|n| *n <= i32::MAX as u32)
+                            .ok_or_else(|| a.err(format!("nc: invalid number '{v}'"), vat))?,
+                    );
+                }
+                'l' | 'k' => return Err(unmodelled(a, "-l (listen)", at)),
+                'u' => return Err(unmodelled(a, "-u (UDP)", at)),
+                'e' => return Err(unmodelled(a, "-e PROG", at)),
+                'p' | 's' | 'i' | 'o' => return Err(unmodelled(a, &format!("-{c}"), at)),
+                _ => return Err(a.err(format!("nc: invalid option -- '{c}'\n{NC_USAGE}"), at)),
+            }
+        }
+    }
+    if pos.is_empty() || pos.len() > 2 {
+        return Err(CliError::new(NC_USAGE, a.argv.full_span()));
+    }
+    // bb_lookup_port: a number up to 65535, else a name in /etc/services, which the images
+    // lack; no port at all is port 0.
+    let port = match pos.get(1) {
+        None => 0,
+        Some((p, at)) => {
+            p.parse::<u32>().ok().filter(|n| *n <= 65535).ok_or_else(|| a.err(format!("nc: bad port '{p}'"), *at))?
+                as u16
+        }
+    };
+    if !zero {
+        return Err(a.err(
+            "netsim: nc without -z copies its standard input to the connection, which a lab's step does not have: nc -z tests a port",
+            0,
+        ));
+    }
+    Ok(Nc { host: pos[0].0.clone(), port, opts: o })
 }
 
 // ---------------------------------------------------------------------------------------

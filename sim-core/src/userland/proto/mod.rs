@@ -4,6 +4,7 @@
 pub mod dns;
 pub mod http;
 pub mod mysql;
+pub mod nc;
 pub mod webapp;
 pub mod wget;
 
