@@ -1246,6 +1246,9 @@ impl Director {
                 };
                 let out = s.join(me, host.addr.addr, j)?;
                 self.join_plumbing(me)?;
+                if let Some(s) = self.swarm.as_mut() {
+                    s.node_joined(&mut self.engines)?;
+                }
                 return Ok(Outcome::Changed(out, SimTime::ZERO));
             }
             _ => {}

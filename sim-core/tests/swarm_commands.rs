@@ -75,8 +75,21 @@ fn lab(steps: &[String]) -> Sim {
 
 #[test]
 fn service_update_inspect_and_node_ps_print_what_the_engine_printed() {
-    let rec = record("swarm-commands/record.txt");
-    assert!(rec.len() >= 25, "{} blocks", rec.len());
+    prints_as_recorded("swarm-commands/record.txt", 25);
+}
+
+/// `--mode global`: one task per node, slot 0, named by its node's ID; `scale` and
+/// `--replicas` refused in docker/cli's words; the mode in `inspect` and `service ls`.
+#[test]
+fn a_global_service_runs_as_on_the_engine() {
+    prints_as_recorded("swarm-global/record.txt", 12);
+}
+
+/// Every step of a one-node swarm record run in the simulator, compared with what the engine
+/// printed and its exit status.
+fn prints_as_recorded(name: &str, at_least: usize) {
+    let rec = record(name);
+    assert!(rec.len() >= at_least, "{} blocks", rec.len());
     // The record's tasks ran busybox's `sleep`; the lab's run alpine with the same command.
     let steps: Vec<String> = rec
         .iter()
@@ -110,7 +123,7 @@ fn service_update_inspect_and_node_ps_print_what_the_engine_printed() {
                 s.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") + "\n").collect::<String>()
             };
             want = squeeze(&want.replace(" vm ", " node1 "));
-            got = squeeze(&got);
+            got = squeeze(&got.replace("Running Less than a second ago", "Running N seconds ago"));
         }
         if cmd.starts_with("docker service update --replicas x") {
             // docker/cli 28 adds its usage lines after the flag's error.
@@ -175,4 +188,48 @@ fn the_last_manager_leaving_with_force_takes_the_swarm_away_and_keeps_docker_gwb
     let rules =
         sim_core::kernel::show::show(w, w.ns_by_name("node1").expect("node1"), sim_core::kernel::show::What::Iptables);
     assert!(!rules.contains("8080"), "{rules}");
+}
+
+/// A global service on three nodes: a task on each node up at creation, one more on a node
+/// that joins later (swarmkit's global orchestrator), none moved when a node's daemon stops.
+#[test]
+fn a_global_service_follows_the_nodes() {
+    let text = r#"Scenario(
+    name: "global",
+    hosts: [
+        (name: "node1", addr: "192.168.99.101/24"),
+        (name: "node2", addr: "192.168.99.102/24"),
+        (name: "node3", addr: "192.168.99.103/24"),
+    ],
+    steps: [
+        (on: "node1", run: "docker swarm init --advertise-addr 192.168.99.101"),
+        (on: "node2", run: "docker swarm join --token WORKER_TOKEN 192.168.99.101:2377"),
+        (on: "node1", run: "docker network create -d overlay ov"),
+        (on: "node1", run: "docker service create --name mon --mode global --network ov -d alpine sleep 100000"),
+        (on: "node1", run: "docker service ls"),
+        (on: "node3", run: "docker swarm join --token WORKER_TOKEN 192.168.99.101:2377"),
+        (on: "node1", run: "docker service ls"),
+        (on: "node1", run: "docker node ps node3"),
+        (on: "node3", run: "systemctl stop docker"),
+        (on: "node1", run: "docker service ls"),
+    ],
+)"#;
+    let mut sim = Loaded::from_str("global.ron", text).expect("loads").build(None).expect("builds");
+    sim.run_until(Until::Idle);
+    let d = sim.director.as_ref().expect("a Docker lab");
+    let out = |i: usize| match &d.transcript[i].output {
+        Ok(t) | Err(t) => t.clone(),
+    };
+    let replicas = |i: usize| out(i).lines().nth(1).and_then(|l| l.split_whitespace().nth(3)).map(str::to_string);
+    assert!(out(4).contains(" global "), "{}", out(4));
+    assert_eq!(replicas(4).as_deref(), Some("2/2"), "one task on each of the two nodes: {}", out(4));
+    assert_eq!(replicas(6).as_deref(), Some("3/3"), "node3 got its own task when it joined: {}", out(6));
+    let node3 = out(7);
+    assert_eq!(node3.lines().count(), 2, "one task on node3: {node3}");
+    let node3_id = &d.swarm.as_ref().expect("a swarm").node("node3").expect("node3").id;
+    assert!(node3.contains(&format!("mon.{node3_id} ")), "named by its node: {node3}");
+    assert_eq!(replicas(9).as_deref(), Some("2/2"), "nothing replaces node3's task elsewhere: {}", out(9));
+    let swarm = d.swarm.as_ref().expect("a swarm");
+    let on = |host: &str| swarm.services[0].running().filter(|t| t.node == host).count();
+    assert_eq!((on("node1"), on("node2"), on("node3")), (1, 1, 0));
 }

@@ -343,7 +343,10 @@ impl Engine {
                 self.connect_with(&c.network, &c.container, c.ipv4_address, c.aliases.clone(), None)
             }
             DockerCommand::NetworkDisconnect(d) => self.disconnect(&d.network, &d.container).map(|_| String::new()),
-            DockerCommand::Ps(p) => Ok(self.ps(p.quiet, p.all)),
+            DockerCommand::Ps(p) => match &p.format {
+                Some(f) if !p.quiet => self.ps_format(f, p.all, p.no_trunc),
+                _ => Ok(self.ps(p.quiet, p.all)),
+            },
             DockerCommand::NetworkLs(l) => Ok(self.network_ls(l.quiet, &[])),
             DockerCommand::NetworkPrune(false) => Err(err(
                 "netsim: `docker network prune` asks \"Are you sure you want to continue? [y/N]\" and a lab cannot answer: add -f",
@@ -1244,6 +1247,84 @@ impl Engine {
         out
     }
 
+    /// `docker ps --format FORMAT`: a Go template per container over docker/cli's container
+    /// context (`cli/command/formatter/container.go`: `.ID`, `.Names`, `.Image`, `.Status`,
+    /// …). `table …` adds a header of the fields' column names and aligns the cells on the
+    /// tabs (tabwriter); `\t` and `\n` in the format are a tab and a newline, as docker/cli
+    /// reads them (`formatter.Context.preFormat`).
+    fn ps_format(&self, format: &str, all: bool, no_trunc: bool) -> Result<String, EngineError> {
+        let (table, body) = match format.strip_prefix("table") {
+            Some(rest) => (true, rest),
+            None => (false, format),
+        };
+        let body = body.trim_matches(' ').replace("\\t", "\t").replace("\\n", "\n");
+        let shown = |c: &&Container| c.kind != ContainerKind::Infra && (all || c.state == RunState::Running);
+        let mut lines = Vec::new();
+        for c in self.containers.iter().rev().filter(shown) {
+            let ports: Vec<String> = self
+                .published(c)
+                .iter()
+                .flat_map(|p| {
+                    p.shown_addresses()
+                        .into_iter()
+                        .map(|a| format!("{a}:{}->{}/{}", p.host_port, p.container_port, p.proto.name()))
+                })
+                .collect();
+            let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let networks: Vec<&str> = c.endpoints.iter().map(|e| e.network.as_str()).collect();
+            let (status, state) = match c.state {
+                RunState::Running => ("Up".to_string(), "running"),
+                RunState::Created => ("Created".to_string(), "created"),
+                RunState::Exited(code) => (format!("Exited ({code})"), "exited"),
+            };
+            let v = serde_json::json!({
+                "ID": if no_trunc { c.id.clone() } else { c.id[..12].to_string() },
+                "Image": c.image,
+                "Command": ps_command(&c.command),
+                "RunningFor": "a moment ago",
+                "Ports": ports.join(", "),
+                "Status": status,
+                "State": state,
+                "Names": c.name,
+                "Labels": labels.join(","),
+                "Networks": networks.join(","),
+                "Mounts": "",
+                "LocalVolumes": "0",
+                "Size": "0B",
+            });
+            let line = super::template::render(&body, &v).map_err(ps_template_error)?;
+            lines.push(line);
+        }
+        if !table {
+            return Ok(lines.iter().map(|l| format!("{l}\n")).collect());
+        }
+        // The header: each field's column name where the field stands (docker/cli's
+        // `…Header` constants), the rest of the format as it is.
+        const HEADS: &[(&str, &str)] = &[
+            ("ID", "CONTAINER ID"),
+            ("Image", "IMAGE"),
+            ("Command", "COMMAND"),
+            ("CreatedAt", "CREATED AT"),
+            ("RunningFor", "CREATED"),
+            ("Ports", "PORTS"),
+            ("Status", "STATUS"),
+            ("State", "STATE"),
+            ("Size", "SIZE"),
+            ("Names", "NAMES"),
+            ("Labels", "LABELS"),
+            ("Mounts", "MOUNTS"),
+            ("Networks", "NETWORKS"),
+            ("LocalVolumes", "LOCAL VOLUMES"),
+        ];
+        let mut head = body.clone();
+        for (field, name) in HEADS {
+            head = head.replace(&format!("{{{{.{field}}}}}"), name);
+        }
+        let rows: Vec<Vec<String>> =
+            std::iter::once(head).chain(lines).map(|l| l.split('\t').map(str::to_string).collect()).collect();
+        Ok(super::tabwrite(&rows))
+    }
+
     /// `docker network ls`: local networks and the swarm's `overlays` (ID, name) this node
     /// sees, by name, in docker/cli's table (`tabwriter`).
     pub fn network_ls(&self, quiet: bool, overlays: &[(String, String)]) -> String {
@@ -1874,6 +1955,23 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
 /// `docker ps`'s COMMAND: the command cut to 20 characters, quoted (docker/cli
 /// `cli/command/formatter/container.go`, `Command`: `Ellipsis(command, 20)` and
 /// `strconv.Quote`).
+/// A `docker ps --format` template's error as docker/cli words it: an execution error is
+/// "failed to execute template" over a Go struct (`*formatter.ContainerContext`), where the
+/// renderer's object is a map (traces/docker/ps-format/record.txt).
+fn ps_template_error(e: super::template::TemplateError) -> EngineError {
+    if e.exit_status() != 1 {
+        return err(e.0);
+    }
+    let m = e.0.strip_prefix("template parsing error: ").unwrap_or(&e.0);
+    let m = match m.split_once("map has no entry for key \"") {
+        Some((head, key)) => {
+            format!("{head}can't evaluate field {} in type *formatter.ContainerContext", key.trim_end_matches('"'))
+        }
+        None => m.to_string(),
+    };
+    err(format!("failed to execute template: {m}"))
+}
+
 fn ps_command(words: &[String]) -> String {
     let cmd = words.join(" ");
     let cut: String = match cmd.chars().count() > 20 {

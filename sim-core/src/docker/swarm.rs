@@ -97,7 +97,10 @@ pub struct Service {
     pub id: String,
     pub image: String,
     pub env: Vec<(String, String)>,
+    /// Replicated: the tasks asked for. Global: one per node that is up, kept so here.
     pub replicas: u64,
+    /// `--mode global`: one task on every node, slot 0, named by its node.
+    pub global: bool,
     /// User overlays, in `--network` order.
     pub networks: Vec<String>,
     /// (published, target, proto) through the routing mesh.
@@ -477,7 +480,14 @@ impl Swarm {
                 "Error response from daemon: rpc error: code = AlreadyExists desc = name conflicts with an existing object: service {name} already exists"
             )));
         }
-        let replicas = c.mode.replicas().ok_or_else(|| err("netsim: global services are not modelled yet"))?;
+        let global = match c.mode {
+            cli::ServiceMode::Global => true,
+            cli::ServiceMode::GlobalJob | cli::ServiceMode::ReplicatedJob { .. } => {
+                return Err(err("netsim: job services (replicated-job, global-job) are not modelled"));
+            }
+            cli::ServiceMode::Replicated { .. } => false,
+        };
+        let replicas = c.mode.replicas().unwrap_or(0);
         let mut networks = Vec::new();
         let mut aliases = Vec::new();
         for n in &c.networks {
@@ -561,6 +571,7 @@ impl Swarm {
             image: c.image.familiar_name(),
             env: c.env.iter().map(|e| (e.key.clone(), e.value.clone().unwrap_or_default())).collect(),
             replicas,
+            global,
             networks,
             ports,
             host_ports,
@@ -568,12 +579,14 @@ impl Swarm {
             tasks: Vec::new(),
         });
         let si = self.services.len() - 1;
-        for slot in 1..=replicas {
-            if let Err(e) = self.start_task(si, slot, engines) {
-                // Leave no half-made service behind the error.
-                let _ = self.service_rm(host, std::slice::from_ref(&name), engines);
-                return Err(e);
-            }
+        let started = match global {
+            true => self.start_global_tasks(si, engines),
+            false => (1..=replicas).try_for_each(|slot| self.start_task(si, slot, engines)),
+        };
+        if let Err(e) = started {
+            // Leave no half-made service behind the error.
+            let _ = self.service_rm(host, std::slice::from_ref(&name), engines);
+            return Err(e);
         }
         self.lb_after_tasks(si)?;
         Ok(id)
@@ -654,8 +667,42 @@ impl Swarm {
             .unwrap_or_default()
     }
 
+    /// A global service's task on every node that is up and has none (swarmkit's global
+    /// orchestrator: at creation, and when a node joins); the node order is the swarm's.
+    fn start_global_tasks(&mut self, si: usize, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
+        let nodes: Vec<String> = self.nodes.iter().filter(|n| n.up).map(|n| n.host.clone()).collect();
+        for node in nodes {
+            if !self.services[si].running().any(|t| t.node == node) {
+                self.start_task_on(si, 0, node, engines)?;
+            }
+        }
+        self.services[si].replicas = self.services[si].running().count() as u64;
+        Ok(())
+    }
+
+    /// After `host` joined: every global service runs a task there too.
+    pub fn node_joined(&mut self, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
+        for si in 0..self.services.len() {
+            if self.services[si].global {
+                self.start_global_tasks(si, engines)?;
+                self.lb_after_tasks(si)?;
+            }
+        }
+        Ok(())
+    }
+
     fn start_task(&mut self, si: usize, slot: u64, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
         let node = self.pick_node(si)?;
+        self.start_task_on(si, slot, node, engines)
+    }
+
+    fn start_task_on(
+        &mut self,
+        si: usize,
+        slot: u64,
+        node: String,
+        engines: &mut [(String, Engine)],
+    ) -> Result<(), EngineError> {
         let mut ips = Vec::new();
         let mut endpoint_ids = Vec::new();
         for n in self.task_networks(si) {
@@ -708,8 +755,19 @@ impl Swarm {
         Ok(())
     }
 
+    /// The task's container: `SERVICE.SLOT.TASKID`, a global service's `SERVICE.NODEID.TASKID`
+    /// (its tasks have slot 0; traces/docker/swarm-global/record.txt).
     pub fn task_name(&self, si: usize, t: &Task) -> String {
-        format!("{}.{}.{}", self.services[si].name, t.slot, t.id)
+        format!("{}.{}.{}", self.services[si].name, self.task_slot_name(t), t.id)
+    }
+
+    /// What stands for the slot in a task's names: its number, or its node's ID for a global
+    /// service's task (docker/cli `cli/command/task/print.go`).
+    fn task_slot_name(&self, t: &Task) -> String {
+        match t.slot {
+            0 => self.nodes.iter().find(|n| n.host == t.node).map(|n| n.id.clone()).unwrap_or_default(),
+            slot => slot.to_string(),
+        }
     }
 
     fn stop_task(&mut self, si: usize, ti: usize, engines: &mut [(String, Engine)]) {
@@ -757,12 +815,23 @@ impl Swarm {
     ) -> Result<String, EngineError> {
         self.require_manager(host)?;
         let mut out = Vec::new();
+        let mut errs = Vec::new();
         for t in &s.targets {
             let si = self.service_idx(&t.service)?;
+            // docker/cli `cli/command/service/scale.go`: each service's error is collected
+            // under its name, the others are scaled.
+            if self.services[si].global {
+                errs.push(format!("{}: scale can only be used with replicated or replicated-job mode", t.service));
+                continue;
+            }
             self.scale_to(si, t.replicas, engines)?;
             out.push(format!("{} scaled to {}", t.service, t.replicas));
         }
-        Ok(out.join("\n"))
+        out.extend(errs.iter().cloned());
+        match errs.is_empty() {
+            true => Ok(out.join("\n")),
+            false => Err(err(out.join("\n"))),
+        }
     }
 
     /// Starts or stops tasks of service `si` until `replicas` run.
@@ -813,6 +882,10 @@ impl Swarm {
             .map_err(|_| err(format!("Error response from daemon: service {} not found", u.service)))?;
         let before = self.services[si].replicas;
         if let Some(n) = u.replicas {
+            // docker/cli `cli/command/service/update.go`, before it sends anything.
+            if self.services[si].global {
+                return Err(err("replicas can only be used with replicated mode"));
+            }
             self.scale_to(si, n, engines)?;
         }
         self.version += 1;
@@ -899,7 +972,11 @@ impl Swarm {
         spec.insert("Name".into(), json!(s.name));
         spec.insert("Labels".into(), json!(s.labels));
         spec.insert("TaskTemplate".into(), Value::Object(tt));
-        spec.insert("Mode".into(), json!({"Replicated": {"Replicas": replicas}}));
+        let mode = match s.global {
+            true => json!({"Global": {}}),
+            false => json!({"Replicated": {"Replicas": replicas}}),
+        };
+        spec.insert("Mode".into(), mode);
         if full {
             let cfg = |order: &str| json!({"Parallelism": 1, "FailureAction": "pause", "Monitor": 5_000_000_000u64, "MaxFailureRatio": 0, "Order": order});
             spec.insert("UpdateConfig".into(), cfg("stop-first"));
@@ -964,7 +1041,10 @@ impl Swarm {
         let s = &self.services[si];
         let mut o = String::new();
         o += &format!("ID:\t\t{}\nName:\t\t{}\n", s.id, s.name);
-        o += &format!("Service Mode:\tReplicated\n Replicas:\t{}\n", s.replicas);
+        o += &match s.global {
+            true => "Service Mode:\tGlobal\n".to_string(),
+            false => format!("Service Mode:\tReplicated\n Replicas:\t{}\n", s.replicas),
+        };
         o += "Placement:\nUpdateConfig:\n Parallelism:\t1\n On failure:\tpause\n Monitoring Period: 5s\n Max failure ratio: 0\n Update order:      stop-first\n";
         o += "RollbackConfig:\n Parallelism:\t1\n On failure:\tpause\n Monitoring Period: 5s\n Max failure ratio: 0\n Rollback order:    stop-first\n";
         o += &format!("ContainerSpec:\n Image:\t\t{}\n", s.image_ref);
@@ -1042,7 +1122,7 @@ impl Swarm {
         };
         vec![
             t.id[..12].to_string(),
-            format!("{prefix}{}.{}", s.name, t.slot),
+            format!("{prefix}{}.{}", s.name, self.task_slot_name(t)),
             s.image_ref.clone(),
             t.node.clone(),
             desired.into(),
@@ -1132,6 +1212,12 @@ impl Swarm {
                     let slot = t.slot;
                     let old = self.task_name(si, t);
                     self.stop_task(si, ti, engines);
+                    if self.services[si].global {
+                        // A global service runs on every node: nothing takes its place.
+                        self.services[si].replicas = self.services[si].running().count() as u64;
+                        moved.push(format!("{old} stopped"));
+                        continue;
+                    }
                     self.start_task(si, slot, engines)?;
                     self.lb_after_tasks(si)?;
                     let new =
@@ -1167,7 +1253,7 @@ impl Swarm {
             rows.push(vec![
                 s.id[..12].to_string(),
                 s.name.clone(),
-                "replicated".into(),
+                if s.global { "global" } else { "replicated" }.into(),
                 format!("{}/{}", s.running().count(), s.replicas),
                 s.image_ref.clone(),
                 ports.join(", "),
@@ -1185,12 +1271,13 @@ impl Swarm {
         for name in names {
             let si = self.service_idx(name).map_err(|_| err(format!("no such service: {name}")))?;
             let s = &self.services[si];
-            let mut slots: Vec<u64> = s.running().map(|t| t.slot).collect();
-            slots.sort_unstable();
-            for slot in slots {
-                let running = s.running().filter(|t| t.slot == slot);
-                let old = s.tasks.iter().rev().filter(|t| t.slot == slot && t.state == TaskState::Shutdown);
-                for (k, t) in running.chain(old).enumerate() {
+            // A global service's tasks all have slot 0: each node is their slot.
+            let same = |a: &Task, b: &Task| a.slot == b.slot && (!s.global || a.node == b.node);
+            let mut heads: Vec<&Task> = s.running().collect();
+            heads.sort_by_key(|t| t.slot);
+            for head in heads {
+                let old = s.tasks.iter().rev().filter(|t| same(t, head) && t.state == TaskState::Shutdown);
+                for (k, t) in std::iter::once(head).chain(old).enumerate() {
                     rows.push(self.task_row(s, t, if k == 0 { "" } else { " \\_ " }));
                 }
             }
