@@ -1568,6 +1568,7 @@ fn is_swarm_command(cmd: &cli::DockerCommand) -> bool {
             | D::NodeLs(_)
             | D::NodePs(_)
             | D::NodeInspect(_)
+            | D::NodeUpdate(_)
             | D::SwarmJoinToken(_)
     ) || matches!(cmd, D::NetworkCreate(c) if c.driver == cli::NetworkDriver::Overlay)
 }

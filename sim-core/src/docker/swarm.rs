@@ -46,6 +46,9 @@ pub struct Node {
     pub role: Role,
     /// `false` once its daemon stopped (`systemctl stop docker`).
     pub up: bool,
+    /// `docker node update --availability`: only an active node takes new tasks; draining one
+    /// also moves its tasks away.
+    pub availability: cli::NodeAvailability,
     /// Next firewall mark for a service load balancer on this node.
     pub next_fwmark: u32,
     /// Fwmark of each service on this node, by service name.
@@ -75,6 +78,9 @@ pub struct OverlayNet {
 pub enum TaskState {
     Running,
     Shutdown,
+    /// No node can take it (the scheduler's reason is the task's `error`); it is placed when
+    /// one can.
+    Pending,
 }
 
 #[derive(Clone, Debug)]
@@ -87,8 +93,10 @@ pub struct Task {
     pub ips: Vec<(String, Ipv4Addr)>,
     /// The endpoint ID on each of those networks.
     pub endpoint_ids: Vec<String>,
-    /// When it started running.
+    /// When it started running (or, pending, since when it waits).
     pub started: SimTime,
+    /// Why it is pending, in swarmkit's words (`docker service ps`'s ERROR).
+    pub error: String,
 }
 
 #[derive(Clone, Debug)]
@@ -134,6 +142,11 @@ pub struct Service {
 impl Service {
     pub fn running(&self) -> impl Iterator<Item = &Task> {
         self.tasks.iter().filter(|t| t.state == TaskState::Running)
+    }
+
+    /// The tasks that hold a slot: running, or waiting for a node.
+    pub fn live(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(|t| matches!(t.state, TaskState::Running | TaskState::Pending))
     }
 }
 
@@ -222,6 +235,7 @@ impl Swarm {
             addr,
             role,
             up: true,
+            availability: cli::NodeAvailability::Active,
             next_fwmark: FIRST_FWMARK,
             fwmarks: Vec::new(),
         });
@@ -413,6 +427,7 @@ impl Swarm {
             DockerCommand::ServiceInspect(i) => self.require_manager(host).and_then(|_| self.service_inspect(i)),
             DockerCommand::NodePs(p) => self.require_manager(host).and_then(|_| self.node_ps(host, p)),
             DockerCommand::NodeInspect(i) => self.require_manager(host).and_then(|_| self.node_inspect(host, i)),
+            DockerCommand::NodeUpdate(u) => self.require_manager(host).and_then(|_| self.node_update(host, u, engines)),
             DockerCommand::ServiceRm(r) => self.service_rm(host, &r.services, engines),
             DockerCommand::ServiceLs(_) => self.require_manager(host).map(|_| self.service_ls()),
             DockerCommand::ServicePs(p) => self.require_manager(host).and_then(|_| self.service_ps(&p.services)),
@@ -627,7 +642,7 @@ impl Swarm {
     /// Spread scheduling (swarmkit nodeLess): fewest tasks of this service, then fewest
     /// tasks overall, then node order; a node where a running task already holds one of the
     /// service's host-mode ports is no candidate (swarmkit scheduler/filter.go HostPortFilter).
-    fn pick_node(&self, si: usize) -> Result<String, EngineError> {
+    fn pick_node(&self, si: usize) -> Result<String, String> {
         let wanted = &self.services[si].host_ports;
         let holds_port = |host: &str| {
             self.services.iter().any(|s| {
@@ -635,19 +650,23 @@ impl Swarm {
                     && s.host_ports.iter().any(|x| wanted.iter().any(|w| w.0 == x.0 && w.2 == x.2))
             })
         };
-        let up: Vec<&Node> = self.nodes.iter().filter(|n| n.up).collect();
-        if up.is_empty() {
-            return Err(err("netsim: no node is up to run the task"));
+        let nodes = |n: usize| format!("{n} node{}", if n == 1 { "" } else { "s" });
+        // swarmkit scheduler/filter.go: ReadyFilter ("not available for new tasks": down, paused
+        // or drained), then HostPortFilter; the reason names how many nodes each turned away.
+        let ready: Vec<&Node> = self.nodes.iter().filter(|n| self.takes_tasks(n)).collect();
+        if ready.is_empty() {
+            return Err(format!("no suitable node ({} not available for new tasks)", nodes(self.nodes.len())));
         }
-        let free: Vec<&Node> = up.iter().copied().filter(|n| !holds_port(&n.host)).collect();
+        let free: Vec<&Node> = ready.iter().copied().filter(|n| !holds_port(&n.host)).collect();
         if free.is_empty() {
-            let n = up.len();
-            return Err(err(format!(
-                "netsim: the task would stay Pending (\"no suitable node (host-mode port already in use on {n} node{})\"), which is not modelled",
-                if n == 1 { "" } else { "s" }
-            )));
+            return Err(format!("no suitable node (host-mode port already in use on {})", nodes(ready.len())));
         }
         Ok(self.spread(si, &free))
+    }
+
+    /// Whether the scheduler may give `n` a new task: its daemon is up and it is active.
+    fn takes_tasks(&self, n: &Node) -> bool {
+        n.up && n.availability == cli::NodeAvailability::Active
     }
 
     fn spread(&self, si: usize, candidates: &[&Node]) -> String {
@@ -670,7 +689,7 @@ impl Swarm {
     /// A global service's task on every node that is up and has none (swarmkit's global
     /// orchestrator: at creation, and when a node joins); the node order is the swarm's.
     fn start_global_tasks(&mut self, si: usize, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
-        let nodes: Vec<String> = self.nodes.iter().filter(|n| n.up).map(|n| n.host.clone()).collect();
+        let nodes: Vec<String> = self.nodes.iter().filter(|n| self.takes_tasks(n)).map(|n| n.host.clone()).collect();
         for node in nodes {
             if !self.services[si].running().any(|t| t.node == node) {
                 self.start_task_on(si, 0, node, engines)?;
@@ -680,20 +699,103 @@ impl Swarm {
         Ok(())
     }
 
-    /// After `host` joined: every global service runs a task there too.
+    /// After a node joined: every global service runs a task there too, and pending tasks
+    /// may go to it.
     pub fn node_joined(&mut self, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
+        self.place_pending(engines)
+    }
+
+    /// A new task in `slot`, on the node the scheduler picks, or pending when none can take it.
+    fn start_task(&mut self, si: usize, slot: u64, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
+        match self.pick_node(si) {
+            Ok(node) => self.start_task_on(si, slot, node, engines),
+            Err(why) => {
+                let id = base36(&mut self.rng, 25);
+                self.services[si].tasks.push(Task {
+                    id,
+                    slot,
+                    node: String::new(),
+                    state: TaskState::Pending,
+                    ips: Vec::new(),
+                    endpoint_ids: Vec::new(),
+                    started: self.clock,
+                    error: why,
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// The scheduler again, after a node became able to take tasks: each pending task goes
+    /// to the node it picks now (keeping its ID), and every global service runs on the nodes
+    /// it should.
+    fn place_pending(&mut self, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
         for si in 0..self.services.len() {
+            while let Some(ti) = self.services[si].tasks.iter().position(|t| t.state == TaskState::Pending) {
+                let Ok(node) = self.pick_node(si) else { break };
+                let pending = self.services[si].tasks.remove(ti);
+                self.start_task_on(si, pending.slot, node, engines)?;
+                if let Some(t) = self.services[si].tasks.last_mut() {
+                    t.id = pending.id;
+                }
+            }
             if self.services[si].global {
                 self.start_global_tasks(si, engines)?;
-                self.lb_after_tasks(si)?;
             }
+            self.lb_after_tasks(si)?;
         }
         Ok(())
     }
 
-    fn start_task(&mut self, si: usize, slot: u64, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
-        let node = self.pick_node(si)?;
-        self.start_task_on(si, slot, node, engines)
+    /// `docker node update --availability A NODE`: drained, a node's tasks stop and the
+    /// replicated ones start again elsewhere (or wait, pending); paused, it keeps its tasks
+    /// but takes no new one; active again, pending tasks and global services come to it
+    /// (swarmkit `manager/orchestrator`, `manager/scheduler`). docker/cli prints the node as
+    /// it was named (traces/docker/swarm-drain/record.txt).
+    fn node_update(
+        &mut self,
+        me: &str,
+        u: &cli::NodeUpdate,
+        engines: &mut [(String, Engine)],
+    ) -> Result<String, EngineError> {
+        if u.role.is_some() || !u.label_add.is_empty() || !u.label_rm.is_empty() {
+            return Err(err("netsim: docker node update --role/--label-add/--label-rm is not modelled"));
+        }
+        // Unlike `node ps` and `node inspect`, docker/cli sends the name as typed: `self` is
+        // no node's name here (traces/docker/swarm-drain/record.txt).
+        let ni = match u.node.as_str() {
+            "self" => return Err(err("Error response from daemon: node self not found")),
+            name => self.node_named(me, name)?,
+        };
+        let Some(a) = u.availability else { return Ok(u.node.clone()) };
+        self.nodes[ni].availability = a;
+        let host = self.nodes[ni].host.clone();
+        match a {
+            cli::NodeAvailability::Drain => {
+                for si in 0..self.services.len() {
+                    let on: Vec<usize> = (0..self.services[si].tasks.len())
+                        .filter(|&ti| {
+                            let t = &self.services[si].tasks[ti];
+                            t.node == host && t.state == TaskState::Running
+                        })
+                        .collect();
+                    for ti in on {
+                        let slot = self.services[si].tasks[ti].slot;
+                        self.stop_task(si, ti, engines);
+                        if !self.services[si].global {
+                            self.start_task(si, slot, engines)?;
+                        }
+                    }
+                    if self.services[si].global {
+                        self.services[si].replicas = self.services[si].running().count() as u64;
+                    }
+                    self.lb_after_tasks(si)?;
+                }
+            }
+            cli::NodeAvailability::Pause => {}
+            cli::NodeAvailability::Active => self.place_pending(engines)?,
+        }
+        Ok(u.node.clone())
     }
 
     fn start_task_on(
@@ -719,8 +821,16 @@ impl Swarm {
             }
         }
         let id = base36(&mut self.rng, 25);
-        let task =
-            Task { id, slot, node: node.clone(), state: TaskState::Running, ips, endpoint_ids, started: self.clock };
+        let task = Task {
+            id,
+            slot,
+            node: node.clone(),
+            state: TaskState::Running,
+            ips,
+            endpoint_ids,
+            started: self.clock,
+            error: String::new(),
+        };
         let name = self.task_name(si, &task);
         let (image, env) = (self.services[si].image.clone(), self.services[si].env.clone());
         if let Some((_, e)) = engines.iter_mut().find(|(h, _)| *h == node) {
@@ -772,6 +882,11 @@ impl Swarm {
 
     fn stop_task(&mut self, si: usize, ti: usize, engines: &mut [(String, Engine)]) {
         let t = self.services[si].tasks[ti].clone();
+        if t.state == TaskState::Pending {
+            // Never placed: nothing to take down.
+            self.services[si].tasks[ti].state = TaskState::Shutdown;
+            return;
+        }
         if t.state != TaskState::Running {
             return;
         }
@@ -785,6 +900,7 @@ impl Swarm {
             }
         }
         self.services[si].tasks[ti].state = TaskState::Shutdown;
+        self.services[si].tasks[ti].started = self.clock;
     }
 
     /// Every node that holds a service's load balancer numbers it from 256 in creation
@@ -836,11 +952,11 @@ impl Swarm {
 
     /// Starts or stops tasks of service `si` until `replicas` run.
     fn scale_to(&mut self, si: usize, replicas: u64, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
-        let running: Vec<u64> = self.services[si].running().map(|t| t.slot).collect();
+        let running: Vec<u64> = self.services[si].live().map(|t| t.slot).collect();
         if replicas > running.len() as u64 {
             let mut slot = 1;
             for _ in running.len() as u64..replicas {
-                while self.services[si].running().any(|x| x.slot == slot) {
+                while self.services[si].live().any(|x| x.slot == slot) {
                     slot += 1;
                 }
                 self.start_task(si, slot, engines)?;
@@ -854,8 +970,10 @@ impl Swarm {
             slots.sort_unstable();
             let gone: Vec<u64> = slots.into_iter().rev().take(running.len() - replicas as usize).collect();
             for &slot in &gone {
-                if let Some(ti) =
-                    self.services[si].tasks.iter().position(|x| x.slot == slot && x.state == TaskState::Running)
+                if let Some(ti) = self.services[si]
+                    .tasks
+                    .iter()
+                    .position(|x| x.slot == slot && matches!(x.state, TaskState::Running | TaskState::Pending))
                 {
                     self.stop_task(si, ti, engines);
                 }
@@ -1114,11 +1232,18 @@ impl Swarm {
 
     /// One row of docker/cli's task table (`docker service ps`, `docker node ps`).
     fn task_row(&self, s: &Service, t: &Task, prefix: &str) -> Vec<String> {
+        // docker/cli lower-cases the duration (`taskContext.CurrentState`).
+        let ago = human_duration(self.clock.saturating_sub(t.started)).to_lowercase();
         let (desired, current) = match t.state {
-            TaskState::Running => {
-                ("Running", format!("Running {} ago", human_duration(self.clock.saturating_sub(t.started))))
-            }
-            TaskState::Shutdown => ("Shutdown", "Shutdown".to_string()),
+            TaskState::Running => ("Running", format!("Running {ago} ago")),
+            TaskState::Shutdown => ("Shutdown", format!("Shutdown {ago} ago")),
+            TaskState::Pending => ("Running", format!("Pending {ago} ago")),
+        };
+        // docker/cli quotes the error and cuts it at 30 characters (`cli/command/task/print.go`).
+        let error = match t.error.chars().count() {
+            0 => String::new(),
+            n if n > 30 => format!("\"{}…\"", t.error.chars().take(29).collect::<String>()),
+            _ => format!("\"{}\"", t.error),
         };
         vec![
             t.id[..12].to_string(),
@@ -1127,7 +1252,7 @@ impl Swarm {
             t.node.clone(),
             desired.into(),
             current,
-            String::new(),
+            error,
             String::new(),
         ]
     }
@@ -1144,7 +1269,10 @@ impl Swarm {
             };
             let mut o = serde_json::Map::new();
             o.insert("ID".into(), json!(n.id));
-            o.insert("Spec".into(), json!({"Labels": {}, "Role": role, "Availability": "active"}));
+            o.insert(
+                "Spec".into(),
+                json!({"Labels": {}, "Role": role, "Availability": availability_name(n.availability)}),
+            );
             o.insert("Description".into(), json!({"Hostname": n.host}));
             o.insert(
                 "Status".into(),
@@ -1220,8 +1348,10 @@ impl Swarm {
                     }
                     self.start_task(si, slot, engines)?;
                     self.lb_after_tasks(si)?;
-                    let new =
-                        self.services[si].tasks.last().map(|t| format!("{} on {}", self.task_name(si, t), t.node));
+                    let new = self.services[si].tasks.last().map(|t| match t.state {
+                        TaskState::Pending => format!("pending ({})", t.error),
+                        _ => format!("{} on {}", self.task_name(si, t), t.node),
+                    });
                     moved.push(format!("{old} → {}", new.unwrap_or_default()));
                 }
             }
@@ -1271,14 +1401,18 @@ impl Swarm {
         for name in names {
             let si = self.service_idx(name).map_err(|_| err(format!("no such service: {name}")))?;
             let s = &self.services[si];
-            // A global service's tasks all have slot 0: each node is their slot.
-            let same = |a: &Task, b: &Task| a.slot == b.slot && (!s.global || a.node == b.node);
-            let mut heads: Vec<&Task> = s.running().collect();
-            heads.sort_by_key(|t| t.slot);
-            for head in heads {
-                let old = s.tasks.iter().rev().filter(|t| same(t, head) && t.state == TaskState::Shutdown);
-                for (k, t) in std::iter::once(head).chain(old).enumerate() {
-                    rows.push(self.task_row(s, t, if k == 0 { "" } else { " \\_ " }));
+            // A global service's tasks all have slot 0: each node is their slot. A slot whose
+            // tasks have all stopped (a global task of a drained node) shows its newest.
+            let node_at = |t: &Task| self.nodes.iter().position(|n| n.host == t.node).unwrap_or(usize::MAX);
+            let key = |t: &Task| if s.global { (0, node_at(t)) } else { (t.slot, 0) };
+            let mut keys: Vec<(u64, usize)> = s.tasks.iter().map(key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            for k in keys {
+                let live = s.live().filter(|t| key(t) == k);
+                let old = s.tasks.iter().rev().filter(|t| key(t) == k && t.state == TaskState::Shutdown);
+                for (n, t) in live.chain(old).enumerate() {
+                    rows.push(self.task_row(s, t, if n == 0 { "" } else { " \\_ " }));
                 }
             }
         }
@@ -1300,7 +1434,11 @@ impl Swarm {
                 id,
                 n.host,
                 if n.up { "Ready" } else { "Down" },
-                "Active",
+                match n.availability {
+                    cli::NodeAvailability::Active => "Active",
+                    cli::NodeAvailability::Pause => "Pause",
+                    cli::NodeAvailability::Drain => "Drain",
+                },
                 mgr
             );
         }
@@ -1802,6 +1940,15 @@ const TASK_HEAD: [&str; 8] = ["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "C
 
 /// A duration as docker/cli words one (go-units `HumanDuration`): `Less than a second`, `1
 /// second`, `N seconds`, `About a minute`, `N minutes`, `About an hour`, `N hours`.
+/// A node's availability as the API spells it (`node inspect`'s `Spec.Availability`).
+fn availability_name(a: cli::NodeAvailability) -> &'static str {
+    match a {
+        cli::NodeAvailability::Active => "active",
+        cli::NodeAvailability::Pause => "pause",
+        cli::NodeAvailability::Drain => "drain",
+    }
+}
+
 fn human_duration(d: SimTime) -> String {
     let secs = d.as_nanos() / 1_000_000_000;
     let minutes = secs / 60;

@@ -1463,7 +1463,7 @@ fn node_update(c: Cmd) -> Result<DockerCommand, CliError> {
         Some((r, sp)) => Some(match r.to_uppercase().as_str() {
             "WORKER" => NodeRole::Worker,
             "MANAGER" => NodeRole::Manager,
-            _ => return Err(CliError::new(format!("invalid Role: {}", go_quote(&r)), sp)),
+            _ => return Err(CliError::new(format!("Error response from daemon: invalid Role: {}", go_quote(&r)), sp)),
         }),
     };
     let availability = match availability {
@@ -1472,7 +1472,12 @@ fn node_update(c: Cmd) -> Result<DockerCommand, CliError> {
             "ACTIVE" => NodeAvailability::Active,
             "PAUSE" => NodeAvailability::Pause,
             "DRAIN" => NodeAvailability::Drain,
-            _ => return Err(CliError::new(format!("invalid Availability: {}", go_quote(&a)), sp)),
+            _ => {
+                return Err(CliError::new(
+                    format!("Error response from daemon: invalid Availability: {}", go_quote(&a)),
+                    sp,
+                ));
+            }
         }),
     };
     Ok(DockerCommand::NodeUpdate(NodeUpdate { node: args[0].text.clone(), availability, role, label_add, label_rm }))

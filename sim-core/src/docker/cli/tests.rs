@@ -804,7 +804,11 @@ fn errors_with_spans() {
             "web: invalid replicas value x: strconv.ParseUint: parsing \"x\": invalid syntax",
             "web=x",
         ),
-        ("docker node update --availability off n1", "invalid Availability: \"off\"", "off"),
+        (
+            "docker node update --availability off n1",
+            "Error response from daemon: invalid Availability: \"off\"",
+            "off",
+        ),
         ("docker node update n1 n2", "'docker node update' requires 1 argument", "n2"),
         // dispatch
         ("docker foo", "unknown command: docker foo", "foo"),

@@ -236,16 +236,17 @@ fn single_node_swarm_runs_both_replicas_and_refuses_a_second_host_port_holder() 
         assert_eq!(rows.len(), 2, "{ps}");
         assert!(rows.iter().all(|l| l.contains(" node1 ") && l.contains("Running")), "{ps}");
         assert_eq!(task_ips(&s, "webrr", "appnet").len(), 2);
-        // The only node holds 8080 for webhost's task: swarmkit's HostPortFilter finds none.
-        let e = s.run_command("node1", dup).unwrap().expect_err("no node is free");
-        assert!(e.contains("host-mode port already in use on 1 node"), "{e}");
-        // The same on the real swarm state (not only the dry run), and nothing is left over.
-        let d = s.director.as_mut().expect("director");
-        let (sw, engines) = (d.swarm.as_mut().expect("swarm"), &mut d.engines);
-        let cmd = crate::docker::cli::parse(dup).expect("parses");
-        assert!(sw.apply("node1", &cmd, engines).expect("a swarm command").is_err());
-        assert!(sw.services.iter().all(|x| x.name != "webhost2"), "rolled back");
-        assert!(engines[0].1.containers.iter().all(|c| !c.name.starts_with("webhost2.")), "no sandbox left");
+        // The only node holds 8080 for webhost's task: swarmkit's HostPortFilter finds none, so
+        // the service is made and its task waits, pending, with the filter's reason.
+        s.run_command("node1", dup).unwrap().expect("the service is made");
+        let d = s.director.as_ref().expect("director");
+        let sw = d.swarm.as_ref().expect("swarm");
+        let svc = sw.services.iter().find(|x| x.name == "webhost2").expect("webhost2");
+        assert_eq!(svc.running().count(), 0);
+        let t = svc.live().next().expect("a pending task");
+        assert_eq!(t.error, "no suitable node (host-mode port already in use on 1 node)");
+        assert!(d.engines[0].1.containers.iter().all(|c| !c.name.starts_with("webhost2.")), "no sandbox for it");
+        s.run_command("node1", "docker service rm webhost2").unwrap().expect("removed");
         // An ingress port over another service's host-mode port (controlapi checkPortConflicts).
         let id = swarm(&s).services.iter().find(|x| x.name == "webhost").expect("webhost").id.clone();
         assert_eq!(
