@@ -110,6 +110,13 @@ fn a_global_service_runs_as_on_the_engine() {
     prints_as_recorded("swarm-global/record.txt", 12);
 }
 
+/// `docker service rollback`: the spec before the last update comes back, and a second
+/// rollback undoes the first; a service never updated has nothing to roll back to.
+#[test]
+fn a_service_rolls_back_as_on_the_engine() {
+    prints_as_recorded("swarm-rollback/record.txt", 12);
+}
+
 /// Every step of a one-node swarm record run in the simulator, compared with what the engine
 /// printed and its exit status.
 fn prints_as_recorded(name: &str, at_least: usize) {
@@ -141,7 +148,8 @@ fn prints_as_recorded(name: &str, at_least: usize) {
             .replace('\u{0}', "HOSTNAME");
         let want = common::without_registry_warnings(&want);
         let (mut got, mut want) = (normal(&got), normal(&want));
-        if cmd.starts_with("docker service update") && !cmd.contains(" -d ") {
+        let follows = cmd.starts_with("docker service update") || cmd.starts_with("docker service rollback");
+        if follows && !cmd.contains(" -d ") {
             // The client's progress, one line per poll: its first and its last lines.
             let ends = |s: &str| {
                 let v: Vec<&str> = s.lines().collect();

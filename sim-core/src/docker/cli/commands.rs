@@ -154,7 +154,8 @@ fn group(first: &Word, grp: &Word, rest: &[Word]) -> Result<DockerCommand, CliEr
         ("service", "ls" | "list") => service_ls(c("ls")),
         ("service", "update") => service_update(c("update")),
         ("service", "inspect") => service_inspect(c("inspect")),
-        ("service", "logs" | "rollback") => Err(unsupported(&c(s).path, sub.span)),
+        ("service", "rollback") => service_rollback(c("rollback")),
+        ("service", "logs") => Err(unsupported(&c(s).path, sub.span)),
         ("node", "ls" | "list") => node_ls(c("ls")),
         ("node", "update") => node_update(c("update")),
         ("node", "ps") => node_ps(c("ps")),
@@ -1334,13 +1335,14 @@ const SERVICE_UPDATE_FLAGS: &[FlagDef] = &[
 ];
 
 fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
-    let mut u = ServiceUpdate { service: String::new(), replicas: None, detach: false, quiet: false };
+    let mut u = ServiceUpdate { service: String::new(), replicas: None, detach: false, quiet: false, rollback: false };
     let mut other: Option<(String, Span)> = None;
     let args = c.flags(SERVICE_UPDATE_FLAGS, true, &mut |d, v, sp| {
         match d.long {
             "replicas" => u.replicas = Some(parse_uint(v, true, 64)?),
             "detach" => u.detach = is_true(v),
             "quiet" => u.quiet = is_true(v),
+            "rollback" => u.rollback = is_true(v),
             long => {
                 other.get_or_insert((long.to_string(), sp));
             }
@@ -1351,6 +1353,23 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
     if let Some((long, sp)) = other {
         return Err(unsupported(&format!("{} --{long}", c.path), sp));
     }
+    u.service = args[0].text.clone();
+    Ok(DockerCommand::ServiceUpdate(u))
+}
+
+/// `docker service rollback [-d] [-q] SERVICE`: `service update --rollback` (docker/cli
+/// `cli/command/service/rollback.go` sends the same update).
+fn service_rollback(c: Cmd) -> Result<DockerCommand, CliError> {
+    const FLAGS: &[FlagDef] = &[bs("detach", 'd'), bs("quiet", 'q')];
+    let mut u = ServiceUpdate { service: String::new(), replicas: None, detach: false, quiet: false, rollback: true };
+    let args = c.flags(FLAGS, true, &mut |d, v, _| {
+        match d.long {
+            "detach" => u.detach = is_true(v),
+            _ => u.quiet = is_true(v),
+        }
+        Ok(())
+    })?;
+    c.exact(&args, 1)?;
     u.service = args[0].text.clone();
     Ok(DockerCommand::ServiceUpdate(u))
 }

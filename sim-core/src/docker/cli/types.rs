@@ -745,6 +745,8 @@ pub struct ServiceUpdate {
     pub replicas: Option<u64>,
     pub detach: bool,
     pub quiet: bool,
+    /// `--rollback`, or `docker service rollback`: back to the spec before the last update.
+    pub rollback: bool,
 }
 
 /// `docker service inspect [-f FORMAT | --pretty] SERVICE…`.
