@@ -1220,15 +1220,6 @@ impl Engine {
                 out += &format!("{}\n", &c.id[..12]);
                 continue;
             }
-            let ports: Vec<String> = self
-                .published(c)
-                .iter()
-                .flat_map(|p| {
-                    p.shown_addresses()
-                        .into_iter()
-                        .map(|a| format!("{a}:{}->{}/{}", p.host_port, p.container_port, p.proto.name()))
-                })
-                .collect();
             out += &format!(
                 "{:<14} {:<22} {:<12} {:<16} {:<14} {:<26} {}\n",
                 &c.id[..12],
@@ -1240,11 +1231,25 @@ impl Engine {
                     RunState::Created => "Created".to_string(),
                     RunState::Exited(code) => format!("Exited ({code})"),
                 },
-                ports.join(", "),
+                self.ps_ports(c),
                 c.name
             );
         }
         out
+    }
+
+    /// A container's published ports as `docker ps` lists them (`0.0.0.0:8080->80/tcp, …`).
+    fn ps_ports(&self, c: &Container) -> String {
+        let ports: Vec<String> = self
+            .published(c)
+            .iter()
+            .flat_map(|p| {
+                p.shown_addresses()
+                    .into_iter()
+                    .map(|a| format!("{a}:{}->{}/{}", p.host_port, p.container_port, p.proto.name()))
+            })
+            .collect();
+        ports.join(", ")
     }
 
     /// `docker ps --format FORMAT`: a Go template per container over docker/cli's container
@@ -1261,15 +1266,6 @@ impl Engine {
         let shown = |c: &&Container| c.kind != ContainerKind::Infra && (all || c.state == RunState::Running);
         let mut lines = Vec::new();
         for c in self.containers.iter().rev().filter(shown) {
-            let ports: Vec<String> = self
-                .published(c)
-                .iter()
-                .flat_map(|p| {
-                    p.shown_addresses()
-                        .into_iter()
-                        .map(|a| format!("{a}:{}->{}/{}", p.host_port, p.container_port, p.proto.name()))
-                })
-                .collect();
             let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let networks: Vec<&str> = c.endpoints.iter().map(|e| e.network.as_str()).collect();
             let (status, state) = match c.state {
@@ -1282,7 +1278,7 @@ impl Engine {
                 "Image": c.image,
                 "Command": ps_command(&c.command),
                 "RunningFor": "a moment ago",
-                "Ports": ports.join(", "),
+                "Ports": self.ps_ports(c),
                 "Status": status,
                 "State": state,
                 "Names": c.name,

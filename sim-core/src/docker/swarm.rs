@@ -999,14 +999,24 @@ impl Swarm {
             .service_idx(&u.service)
             .map_err(|_| err(format!("Error response from daemon: service {} not found", u.service)))?;
         let before = self.services[si].replicas;
-        if u.rollback {
-            return self.service_rollback(si, u, engines);
-        }
-        if let Some(n) = u.replicas {
+        // `docker service rollback` (`service update --rollback`): the spec before the last
+        // update comes back and the one it replaces becomes the previous (swarmkit's
+        // controlapi `UpdateService` with `Rollback`), so a second rollback undoes the
+        // first; a service never updated has none (traces/docker/swarm-rollback/record.txt).
+        let target = match (u.rollback, u.replicas) {
+            (true, _) => Some(self.services[si].previous_replicas.ok_or_else(|| {
+                err(format!(
+                    "Error response from daemon: rpc error: code = FailedPrecondition desc = service {} does not have a previous spec",
+                    self.services[si].id
+                ))
+            })?),
             // docker/cli `cli/command/service/update.go`, before it sends anything.
-            if self.services[si].global {
+            (false, Some(_)) if self.services[si].global => {
                 return Err(err("replicas can only be used with replicated mode"));
             }
+            (false, n) => n,
+        };
+        if let Some(n) = target.filter(|_| !self.services[si].global) {
             self.scale_to(si, n, engines)?;
         }
         self.version += 1;
@@ -1017,43 +1027,13 @@ impl Swarm {
         let mut out = u.service.clone();
         if !u.detach && !u.quiet {
             let n = s.replicas;
-            out += &format!("\noverall progress: {n} out of {n} tasks\nverify: Service {} converged", u.service);
-        }
-        Ok(out)
-    }
-
-    /// `docker service rollback` (`service update --rollback`): the spec before the last
-    /// update comes back and the one it replaces becomes the previous (swarmkit's
-    /// controlapi `UpdateService` with `Rollback`), so a second rollback undoes the first; a
-    /// service never updated has none (traces/docker/swarm-rollback/record.txt).
-    fn service_rollback(
-        &mut self,
-        si: usize,
-        u: &cli::ServiceUpdate,
-        engines: &mut [(String, Engine)],
-    ) -> Result<String, EngineError> {
-        let Some(previous) = self.services[si].previous_replicas else {
-            return Err(err(format!(
-                "Error response from daemon: rpc error: code = FailedPrecondition desc = service {} does not have a previous spec",
-                self.services[si].id
-            )));
-        };
-        let before = self.services[si].replicas;
-        if !self.services[si].global {
-            self.scale_to(si, previous, engines)?;
-        }
-        self.version += 1;
-        let s = &mut self.services[si];
-        s.previous_replicas = Some(before);
-        s.updated = self.clock;
-        s.version = self.version;
-        let mut out = u.service.clone();
-        if !u.detach && !u.quiet {
-            let n = s.replicas;
-            out += &format!(
-                "\nrollback: manually requested rollback\noverall progress: rolling back update: {n} out of {n} tasks\nverify: Service {} converged",
-                u.service
-            );
+            out += &match u.rollback {
+                true => format!(
+                    "\nrollback: manually requested rollback\noverall progress: rolling back update: {n} out of {n} tasks"
+                ),
+                false => format!("\noverall progress: {n} out of {n} tasks"),
+            };
+            out += &format!("\nverify: Service {} converged", u.service);
         }
         Ok(out)
     }
