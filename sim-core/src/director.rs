@@ -790,6 +790,8 @@ impl Director {
                 }
                 if self.started.insert(servers_key(e, c)) {
                     servers.extend(e.servers(c));
+                    // Its /etc/hosts as it starts: its own names, `--add-host`, `--link`.
+                    world.set_hosts(ns, e.hosts_names(c));
                 }
                 for t in servers {
                     world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;

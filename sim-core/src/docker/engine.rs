@@ -105,6 +105,8 @@ pub struct Container {
     pub hostname: Option<String>,
     /// `--add-host NAME:IP` entries, as typed.
     pub extra_hosts: Vec<(String, String)>,
+    /// `--link NAME[:ALIAS]`: (the linked container, the alias it is known by here).
+    pub links: Vec<(String, String)>,
     pub state: RunState,
     /// `--dns`: the nameservers written into resolv.conf where the embedded DNS is not used
     /// (where it is, it forwards to them).
@@ -819,6 +821,15 @@ impl Engine {
                 .filter(|f| f.name == "add-host")
                 .filter_map(|f| f.value.split_once([':', '=']).map(|(n, ip)| (n.to_string(), ip.to_string())))
                 .collect(),
+            links: r
+                .other_flags
+                .iter()
+                .filter(|f| f.name == "link")
+                .map(|f| match f.value.split_once(':') {
+                    Some((name, alias)) => (name.to_string(), alias.to_string()),
+                    None => (f.value.clone(), f.value.clone()),
+                })
+                .collect(),
         });
         self.touch(self.containers.len() - 1);
         if bind_fails {
@@ -1469,9 +1480,33 @@ impl Engine {
         for (name, ip) in &c.extra_hosts {
             out += &format!("{ip}\t{name}\n");
         }
+        // A legacy link on the default bridge: the linked container by its alias, its host
+        // name and (where the alias differs) its name (moby `daemon/container_operations.go`,
+        // `buildSandboxOptions`; traces/docker/hosts-file/record.txt).
+        for (target, alias) in &c.links {
+            let Some(t) = self.container(target).filter(|t| t.state == RunState::Running) else { continue };
+            let Some(ip) = t.endpoints.iter().find(|e| e.network == "bridge").map(|e| e.ip) else { continue };
+            let mut names = format!("{alias} {}", self.hostname(t));
+            if *alias != t.name {
+                names += &format!(" {}", t.name);
+            }
+            out += &format!("{ip}\t{names}\n");
+        }
         let name = self.hostname(c);
         for e in c.endpoints.iter().filter(|e| e.network != GWBRIDGE) {
             out += &format!("{}\t{name}\n", e.ip);
+        }
+        out
+    }
+
+    /// The IPv4 names of `c`'s `/etc/hosts` (`etc_hosts`), each with its address, in the
+    /// file's order: what its resolver answers before it asks DNS.
+    pub fn hosts_names(&self, c: &Container) -> Vec<(String, Ipv4Addr)> {
+        let mut out = Vec::new();
+        for l in self.etc_hosts(c, "").lines() {
+            let mut words = l.split_whitespace();
+            let Some(Ok(ip)) = words.next().map(str::parse::<Ipv4Addr>) else { continue };
+            out.extend(words.map(|n| (n.to_string(), ip)));
         }
         out
     }
@@ -1624,6 +1659,7 @@ impl Engine {
             kind,
             hostname: None,
             extra_hosts: Vec::new(),
+            links: Vec::new(),
             state: RunState::Running,
             dns: Vec::new(),
             mac_address: None,

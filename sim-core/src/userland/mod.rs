@@ -30,6 +30,8 @@ pub struct Programs {
     pub apps: Vec<App>,
     /// Each namespace's resolv.conf nameserver, where it has one we model.
     pub resolver: Map<NsId, Ipv4Addr>,
+    /// Each namespace's /etc/hosts (IPv4 names), which its resolver reads before it asks DNS.
+    pub(crate) hosts: Map<NsId, Vec<(String, Ipv4Addr)>>,
     /// Stub-resolver queries in flight, by (namespace, source port).
     pub(crate) lookups: Map<(NsId, u16), Lookup>,
     /// Protocol state of TCP connections that carry HTTP or MySQL.

@@ -82,6 +82,11 @@ impl World {
         self.dns_zones(ns).map(DnsZones::records)
     }
 
+    /// A namespace's /etc/hosts: names its resolver answers from the file, first.
+    pub fn set_hosts(&mut self, ns: NsId, names: Vec<(String, Ipv4Addr)>) {
+        self.user.hosts.insert(ns, names);
+    }
+
     /// Replaces what an embedded DNS server answers (a container joined or left a network).
     pub fn set_dns_zones(&mut self, ns: NsId, new: DnsZones) {
         let Some(&app) = self.user.dns_server.get(&ns) else { return };
@@ -105,6 +110,13 @@ impl World {
     pub(crate) fn resolve_start(&mut self, ns: NsId, app: usize, name: String, job: Option<WebJob>) {
         if name.eq_ignore_ascii_case("localhost") {
             return self.resolved(ns, app, &name, Ok(vec![Ipv4Addr::LOCALHOST]), job);
+        }
+        // `hosts: files dns` (glibc's nsswitch; musl reads /etc/hosts first too): the first
+        // line that names it answers.
+        let file = self.user.hosts.get(&ns).and_then(|h| h.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)));
+        if let Some(&(_, ip)) = file {
+            self.note_app(ns, &format!("/etc/hosts: {name} → {ip}"));
+            return self.resolved(ns, app, &name, Ok(vec![ip]), job);
         }
         if dns::check_name(&name).is_err() {
             // glibc refuses a name DNS cannot carry before it opens a socket.
