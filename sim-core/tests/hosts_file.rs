@@ -5,23 +5,13 @@
 mod common;
 
 use common::record;
-use sim_core::Until;
-use sim_core::scenario::Loaded;
 
 #[test]
 fn links_added_hosts_and_the_hostname_resolve_from_etc_hosts_as_on_the_engine() {
     let rec = record("hosts-file/record.txt");
     assert!(rec.len() >= 9, "the record has its cases");
-    let steps: String = rec
-        .iter()
-        .map(|(c, _)| c.replace(" alpine", " alpine sleep 1000"))
-        .map(|c| format!("        (on: \"host1\", run: \"{c}\"),\n"))
-        .collect();
-    let text = format!(
-        "Scenario(\n    name: \"hosts\",\n    engine: (version: \"20.10\", mtu: 1400),\n    hosts: [(name: \"host1\", addr: \"192.168.99.101/24\")],\n    steps: [\n{steps}    ],\n)\n"
-    );
-    let mut sim = Loaded::from_str("hosts.ron", &text).expect("loads").build(None).expect("builds");
-    sim.run_until(Until::Idle);
+    let steps: Vec<String> = rec.iter().map(|(c, _)| c.replace(" alpine", " alpine sleep 1000")).collect();
+    let sim = common::run_on_host1(&steps);
     let d = sim.director.as_ref().expect("a Docker lab");
     // What each ping resolved its name to in the simulator: the resolver's note, or none.
     let mut resolved: Vec<Option<String>> = Vec::new();

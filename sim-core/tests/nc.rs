@@ -7,8 +7,6 @@
 mod common;
 
 use common::record;
-use sim_core::Until;
-use sim_core::scenario::Loaded;
 
 /// What the simulator adds to a program's lines: the connection's progress and the
 /// resolver's, which busybox does not print.
@@ -20,12 +18,8 @@ fn note(l: &str) -> bool {
 fn nc_scans_a_port_as_busybox_does_on_the_engine() {
     let rec = record("nc/record.txt");
     assert!(rec.len() >= 15, "the record has its cases");
-    let steps: String = rec.iter().map(|(c, _)| format!("        (on: \"host1\", run: \"{c}\"),\n")).collect();
-    let text = format!(
-        "Scenario(\n    name: \"nc\",\n    engine: (version: \"20.10\", mtu: 1400),\n    hosts: [(name: \"host1\", addr: \"192.168.99.101/24\")],\n    steps: [\n{steps}    ],\n)\n"
-    );
-    let mut sim = Loaded::from_str("nc.ron", &text).expect("loads").build(None).expect("builds");
-    sim.run_until(Until::Idle);
+    let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
+    let sim = common::run_on_host1(&steps);
     // Each step's lines: the daemon's answer and a failure's words (on the host, indented,
     // with its status), then what nc printed in the container.
     let mut got: Vec<(String, Vec<String>, u8)> = Vec::new();

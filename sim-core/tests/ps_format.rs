@@ -4,24 +4,14 @@
 mod common;
 
 use common::record;
-use sim_core::Until;
-use sim_core::scenario::Loaded;
 
 #[test]
 fn docker_ps_format_prints_as_the_engine_does() {
     let rec = record("ps-format/record.txt");
     assert!(rec.len() >= 10, "the record has its cases");
     // The record's containers ran busybox's `sleep 1000` from an image named bbtest.
-    let steps: String = rec
-        .iter()
-        .map(|(c, _)| c.replace(" alpine", " alpine sleep 1000").replace('\\', "\\\\").replace('"', "\\\""))
-        .map(|c| format!("        (on: \"host1\", run: \"{c}\"),\n"))
-        .collect();
-    let text = format!(
-        "Scenario(\n    name: \"ps\",\n    engine: (version: \"20.10\", mtu: 1400),\n    hosts: [(name: \"host1\", addr: \"192.168.99.101/24\")],\n    steps: [\n{steps}    ],\n)\n"
-    );
-    let mut sim = Loaded::from_str("ps.ron", &text).expect("loads").build(None).expect("builds");
-    sim.run_until(Until::Idle);
+    let steps: Vec<String> = rec.iter().map(|(c, _)| c.replace(" alpine", " alpine sleep 1000")).collect();
+    let sim = common::run_on_host1(&steps);
     let d = sim.director.as_ref().expect("a Docker lab");
     assert_eq!(d.transcript.len(), rec.len());
     let mut diffs = Vec::new();

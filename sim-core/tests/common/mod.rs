@@ -39,3 +39,20 @@ pub fn without_registry_warnings(output: &str) -> String {
         .map(|l| format!("{l}\n"))
         .collect()
 }
+
+/// A lab of one Docker host, `host1`, whose daemon is the recorded engine's (20.10, `"mtu":
+/// 1400`), running `steps` there one after another, run to its end.
+#[allow(dead_code)]
+pub fn run_on_host1(steps: &[String]) -> sim_core::Sim {
+    let steps: String = steps
+        .iter()
+        .map(|s| format!("        (on: \"host1\", run: \"{}\"),\n", s.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    let text = format!(
+        "Scenario(\n    name: \"record\",\n    engine: (version: \"20.10\", mtu: 1400),\n    hosts: [(name: \"host1\", addr: \"192.168.99.101/24\")],\n    steps: [\n{steps}    ],\n)\n"
+    );
+    let mut sim =
+        sim_core::scenario::Loaded::from_str("record.ron", &text).expect("loads").build(None).expect("builds");
+    sim.run_until(sim_core::Until::Idle);
+    sim
+}
