@@ -1225,8 +1225,7 @@ impl Engine {
                 "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"
             );
         }
-        let shown = |c: &&Container| c.kind != ContainerKind::Infra && (all || c.state == RunState::Running);
-        for c in self.containers.iter().rev().filter(shown) {
+        for c in self.ps_shown(all) {
             if quiet {
                 out += &format!("{}\n", &c.id[..12]);
                 continue;
@@ -1237,16 +1236,20 @@ impl Engine {
                 c.image,
                 ps_command(&c.command),
                 "a moment ago",
-                match c.state {
-                    RunState::Running => "Up".to_string(),
-                    RunState::Created => "Created".to_string(),
-                    RunState::Exited(code) => format!("Exited ({code})"),
-                },
+                ps_status(c.state).0,
                 self.ps_ports(c),
                 c.name
             );
         }
         out
+    }
+
+    /// The containers `docker ps [-a]` lists, newest first.
+    fn ps_shown(&self, all: bool) -> impl Iterator<Item = &Container> {
+        self.containers
+            .iter()
+            .rev()
+            .filter(move |c| c.kind != ContainerKind::Infra && (all || c.state == RunState::Running))
     }
 
     /// A container's published ports as `docker ps` lists them (`0.0.0.0:8080->80/tcp, …`).
@@ -1274,21 +1277,18 @@ impl Engine {
             None => (false, format),
         };
         let body = body.trim_matches(' ').replace("\\t", "\t").replace("\\n", "\n");
-        let shown = |c: &&Container| c.kind != ContainerKind::Infra && (all || c.state == RunState::Running);
         let mut lines = Vec::new();
-        for c in self.containers.iter().rev().filter(shown) {
+        for c in self.ps_shown(all) {
             let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let networks: Vec<&str> = c.endpoints.iter().map(|e| e.network.as_str()).collect();
-            let (status, state) = match c.state {
-                RunState::Running => ("Up".to_string(), "running"),
-                RunState::Created => ("Created".to_string(), "created"),
-                RunState::Exited(code) => (format!("Exited ({code})"), "exited"),
-            };
+            let (status, state) = ps_status(c.state);
             let v = serde_json::json!({
                 "ID": if no_trunc { c.id.clone() } else { c.id[..12].to_string() },
                 "Image": c.image,
                 "Command": ps_command(&c.command),
                 "RunningFor": "a moment ago",
+                // Containers are made at the run's time 0, as `docker inspect`'s `Created` says.
+                "CreatedAt": "2026-11-28 12:00:00 +0000 UTC",
                 "Ports": self.ps_ports(c),
                 "Status": status,
                 "State": state,
@@ -1987,6 +1987,15 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
 /// `docker ps`'s COMMAND: the command cut to 20 characters, quoted (docker/cli
 /// `cli/command/formatter/container.go`, `Command`: `Ellipsis(command, 20)` and
 /// `strconv.Quote`).
+/// `docker ps`'s STATUS of a container, and its `.State`.
+fn ps_status(state: RunState) -> (String, &'static str) {
+    match state {
+        RunState::Running => ("Up".to_string(), "running"),
+        RunState::Created => ("Created".to_string(), "created"),
+        RunState::Exited(code) => (format!("Exited ({code})"), "exited"),
+    }
+}
+
 /// A `docker ps --format` template's error as docker/cli words it: an execution error is
 /// "failed to execute template" over a Go struct (`*formatter.ContainerContext`), where the
 /// renderer's object is a map (traces/docker/ps-format/record.txt).

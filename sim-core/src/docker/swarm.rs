@@ -105,7 +105,7 @@ pub struct Service {
     pub id: String,
     pub image: String,
     pub env: Vec<(String, String)>,
-    /// Replicated: the tasks asked for. Global: one per node that is up, kept so here.
+    /// The tasks asked for (replicated; a global service asks for one per node: `desired`).
     pub replicas: u64,
     /// `--mode global`: one task on every node, slot 0, named by its node.
     pub global: bool,
@@ -142,6 +142,15 @@ pub struct Service {
 impl Service {
     pub fn running(&self) -> impl Iterator<Item = &Task> {
         self.tasks.iter().filter(|t| t.state == TaskState::Running)
+    }
+
+    /// How many tasks should run: the replicas asked for, or for a global service one on each
+    /// node that takes tasks, which is where its tasks run.
+    pub fn desired(&self) -> u64 {
+        match self.global {
+            true => self.running().count() as u64,
+            false => self.replicas,
+        }
     }
 
     /// The tasks that hold a slot: running, or waiting for a node.
@@ -692,10 +701,9 @@ impl Swarm {
         let nodes: Vec<String> = self.nodes.iter().filter(|n| self.takes_tasks(n)).map(|n| n.host.clone()).collect();
         for node in nodes {
             if !self.services[si].running().any(|t| t.node == node) {
-                self.start_task_on(si, 0, node, engines)?;
+                self.start_task_on(si, 0, node, None, engines)?;
             }
         }
-        self.services[si].replicas = self.services[si].running().count() as u64;
         Ok(())
     }
 
@@ -708,7 +716,7 @@ impl Swarm {
     /// A new task in `slot`, on the node the scheduler picks, or pending when none can take it.
     fn start_task(&mut self, si: usize, slot: u64, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
         match self.pick_node(si) {
-            Ok(node) => self.start_task_on(si, slot, node, engines),
+            Ok(node) => self.start_task_on(si, slot, node, None, engines),
             Err(why) => {
                 let id = base36(&mut self.rng, 25);
                 self.services[si].tasks.push(Task {
@@ -734,10 +742,7 @@ impl Swarm {
             while let Some(ti) = self.services[si].tasks.iter().position(|t| t.state == TaskState::Pending) {
                 let Ok(node) = self.pick_node(si) else { break };
                 let pending = self.services[si].tasks.remove(ti);
-                self.start_task_on(si, pending.slot, node, engines)?;
-                if let Some(t) = self.services[si].tasks.last_mut() {
-                    t.id = pending.id;
-                }
+                self.start_task_on(si, pending.slot, node, Some(pending.id), engines)?;
             }
             if self.services[si].global {
                 self.start_global_tasks(si, engines)?;
@@ -772,25 +777,7 @@ impl Swarm {
         let host = self.nodes[ni].host.clone();
         match a {
             cli::NodeAvailability::Drain => {
-                for si in 0..self.services.len() {
-                    let on: Vec<usize> = (0..self.services[si].tasks.len())
-                        .filter(|&ti| {
-                            let t = &self.services[si].tasks[ti];
-                            t.node == host && t.state == TaskState::Running
-                        })
-                        .collect();
-                    for ti in on {
-                        let slot = self.services[si].tasks[ti].slot;
-                        self.stop_task(si, ti, engines);
-                        if !self.services[si].global {
-                            self.start_task(si, slot, engines)?;
-                        }
-                    }
-                    if self.services[si].global {
-                        self.services[si].replicas = self.services[si].running().count() as u64;
-                    }
-                    self.lb_after_tasks(si)?;
-                }
+                self.evacuate(&host, engines)?;
             }
             cli::NodeAvailability::Pause => {}
             cli::NodeAvailability::Active => self.place_pending(engines)?,
@@ -798,11 +785,13 @@ impl Swarm {
         Ok(u.node.clone())
     }
 
+    /// Service `si`'s task in `slot` on `node`; `id` keeps a pending task's ID as it is placed.
     fn start_task_on(
         &mut self,
         si: usize,
         slot: u64,
         node: String,
+        id: Option<String>,
         engines: &mut [(String, Engine)],
     ) -> Result<(), EngineError> {
         let mut ips = Vec::new();
@@ -820,7 +809,7 @@ impl Swarm {
                 self.lb_endpoint(i, &node)?;
             }
         }
-        let id = base36(&mut self.rng, 25);
+        let id = id.unwrap_or_else(|| base36(&mut self.rng, 25));
         let task = Task {
             id,
             slot,
@@ -1026,7 +1015,7 @@ impl Swarm {
         s.version = self.version;
         let mut out = u.service.clone();
         if !u.detach && !u.quiet {
-            let n = s.replicas;
+            let n = s.desired();
             out += &match u.rollback {
                 true => format!(
                     "\nrollback: manually requested rollback\noverall progress: rolling back update: {n} out of {n} tasks"
@@ -1351,35 +1340,43 @@ impl Swarm {
             return Err(err(format!("netsim: {host} is not a swarm node")));
         };
         self.nodes[ni].up = false;
-        let mut moved = Vec::new();
-        for si in 0..self.services.len() {
-            for ti in 0..self.services[si].tasks.len() {
-                let t = &self.services[si].tasks[ti];
-                if t.node == host && t.state == TaskState::Running {
-                    let slot = t.slot;
-                    let old = self.task_name(si, t);
-                    self.stop_task(si, ti, engines);
-                    if self.services[si].global {
-                        // A global service runs on every node: nothing takes its place.
-                        self.services[si].replicas = self.services[si].running().count() as u64;
-                        moved.push(format!("{old} stopped"));
-                        continue;
-                    }
-                    self.start_task(si, slot, engines)?;
-                    self.lb_after_tasks(si)?;
-                    let new = self.services[si].tasks.last().map(|t| match t.state {
-                        TaskState::Pending => format!("pending ({})", t.error),
-                        _ => format!("{} on {}", self.task_name(si, t), t.node),
-                    });
-                    moved.push(format!("{old} → {}", new.unwrap_or_default()));
-                }
-            }
-        }
+        let moved = self.evacuate(host, engines)?;
         for n in &mut self.networks {
             n.lb.retain(|(h, _)| h != host);
             n.lb_ids.retain(|(h, _)| h != host);
         }
         Ok(moved.join("\n"))
+    }
+
+    /// Every task running on `host` stops; a replicated one starts again on a node the
+    /// scheduler picks, or waits pending; a global one is not replaced (it runs on every node
+    /// that takes tasks). What became of each task, one line each.
+    fn evacuate(&mut self, host: &str, engines: &mut [(String, Engine)]) -> Result<Vec<String>, EngineError> {
+        let mut moved = Vec::new();
+        for si in 0..self.services.len() {
+            // The tasks started here are pushed after the ones looked at.
+            for ti in 0..self.services[si].tasks.len() {
+                let t = &self.services[si].tasks[ti];
+                if t.node != host || t.state != TaskState::Running {
+                    continue;
+                }
+                let slot = t.slot;
+                let old = self.task_name(si, t);
+                self.stop_task(si, ti, engines);
+                if self.services[si].global {
+                    moved.push(format!("{old} stopped"));
+                    continue;
+                }
+                self.start_task(si, slot, engines)?;
+                self.lb_after_tasks(si)?;
+                let new = self.services[si].tasks.last().map(|t| match t.state {
+                    TaskState::Pending => format!("pending ({})", t.error),
+                    _ => format!("{} on {}", self.task_name(si, t), t.node),
+                });
+                moved.push(format!("{old} → {}", new.unwrap_or_default()));
+            }
+        }
+        Ok(moved)
     }
 
     /// `docker service ls`, in docker/cli's table (`tabwrite`); a host-mode port is not shown
@@ -1403,7 +1400,7 @@ impl Swarm {
                 s.id[..12].to_string(),
                 s.name.clone(),
                 if s.global { "global" } else { "replicated" }.into(),
-                format!("{}/{}", s.running().count(), s.replicas),
+                format!("{}/{}", s.running().count(), s.desired()),
                 s.image_ref.clone(),
                 ports.join(", "),
             ]);

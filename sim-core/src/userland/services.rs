@@ -358,9 +358,8 @@ impl World {
 
     /// `nc -w`'s alarm: a connect still under way is abandoned (ETIMEDOUT, `connect_w_timeout`).
     pub(crate) fn nc_wait(&mut self, ns: NsId, app: usize) {
-        let pending =
-            self.user.streams.iter().find(|((n, _), s)| *n == ns && matches!(s, Stream::NcScan)).map(|(k, _)| k.1);
-        let Some(key) = pending.filter(|k| self.netns(ns).tcp.get(k).is_some_and(|c| c.owner == app)) else { return };
+        // Its one connection, found by owner as `curl_max_time` finds curl's.
+        let Some(key) = self.netns(ns).tcp.iter().find(|(_, c)| c.owner == app).map(|(k, _)| *k) else { return };
         self.user.streams.remove(&(ns, key));
         self.tcp_close(ns, key);
         self.nc_done(ns, app, Err("Connection timed out"));
