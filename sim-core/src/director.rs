@@ -17,7 +17,7 @@ use crate::docker::engine::{Container, ContainerKind, Engine, EngineError};
 use crate::docker::era::EngineSpec;
 use crate::docker::swarm::Swarm;
 use crate::engine::SimTime;
-use crate::kernel::reconf::PlanShards;
+use crate::kernel::reconf::{PlanShards, RuleSegment};
 use crate::kernel::{Map, PlanError, Set};
 use crate::plan::{AddrPlan, Ipv4Net, Link, NsPlan, Plan};
 use crate::userland::apps::{DnsZone, DnsZones, Traffic};
@@ -252,6 +252,8 @@ pub struct Director {
     pub transcript: Vec<StepLog>,
     /// Sandboxes whose servers (embedded DNS, the image's server) run already.
     started: Set<String>,
+    /// The key in `started` of each running container, by (daemon, `Container::seq`).
+    started_by: Map<(usize, u64), String>,
     /// Sandbox interfaces dockerd has announced (unsolicited ARP), as (namespace, device, address).
     announced: Set<(String, String, std::net::Ipv4Addr)>,
     /// Every network's embedded-DNS zone as the sandboxes share it, by `DnsZone::key`.
@@ -368,6 +370,7 @@ impl Director {
             waiting: None,
             transcript: Vec::new(),
             started: Set::default(),
+            started_by: Map::default(),
             announced: Set::default(),
             zones: Map::default(),
             swarm: None,
@@ -377,25 +380,48 @@ impl Director {
             keep_script: false,
             cwd: Map::default(),
         };
-        let plan = d.compile();
-        d.plan = PlanShards::new(&plan);
-        #[cfg(debug_assertions)]
-        {
-            d.shadow_plan = plan;
-        }
+        d.recompile();
         Ok(d)
     }
 
+    /// The whole plan, as the world realises it.
     fn compile(&self) -> Plan {
+        let (mut p, segments) = self.compile_segmented();
+        RuleSegment::flatten(&mut p, segments);
+        p
+    }
+
+    /// The whole plan with each container's host rules and the rules typed in a namespace
+    /// as segments of that namespace's rules (`PlanShards` keeps them apart, so a step
+    /// changes only its own). With a swarm, whose commands reach every node, the daemons'
+    /// rules are all in the plan.
+    fn compile_segmented(&self) -> (Plan, Vec<RuleSegment>) {
         let mut p = self.base.clone();
+        let mut segments = Vec::new();
         for (host, e) in &self.engines {
-            e.plan(&mut p);
-            if let Some(s) = &self.swarm {
-                s.plan(host, e, &mut p);
+            match &self.swarm {
+                Some(s) => {
+                    e.plan(&mut p);
+                    s.plan(host, e, &mut p);
+                }
+                None => e.plan_part(&mut p, None, Some(&mut segments)),
             }
         }
-        p.iptables.extend(self.typed_rules.iter().cloned());
-        p
+        segments.extend(self.typed_segments(None));
+        (p, segments)
+    }
+
+    /// The rules typed in each namespace (of those in `scope`; all with `None`): a segment
+    /// after everything the daemons give it, owned by the namespace itself.
+    fn typed_segments(&self, scope: Option<&Set<String>>) -> Vec<RuleSegment> {
+        let mut by_ns: std::collections::BTreeMap<&str, Vec<crate::plan::IptablesPlan>> = Default::default();
+        for r in self.typed_rules.iter().filter(|r| scope.is_none_or(|s| s.contains(&r.ns))) {
+            by_ns.entry(r.ns.as_str()).or_default().push(r.clone());
+        }
+        by_ns
+            .into_iter()
+            .map(|(ns, rules)| RuleSegment { ns: ns.to_string(), owner: ns.to_string(), order: u64::MAX, rules })
+            .collect()
     }
 
     /// The plan compiled again from the daemons' state, as the world holds it now; what the
@@ -405,13 +431,15 @@ impl Director {
             e.take_touched();
         }
         self.base_touched.clear();
-        let plan = self.compile();
-        self.plan = PlanShards::new(&plan);
-        self.plan_stale = false;
+        let (plan, segments) = self.compile_segmented();
         #[cfg(debug_assertions)]
         {
-            self.shadow_plan = plan;
+            let mut whole = plan.clone();
+            RuleSegment::flatten(&mut whole, segments.clone());
+            self.shadow_plan = whole;
         }
+        self.plan = PlanShards::with_segments(plan, segments);
+        self.plan_stale = false;
     }
 
     /// What the commands since the last change did to the plan, and the plan kept up to date.
@@ -427,31 +455,31 @@ impl Director {
         #[cfg(debug_assertions)]
         let (old_whole, new_whole) = (self.shadow_plan.clone(), self.compile());
         let delta = if self.swarm.is_some() {
-            let new = self.compile();
+            let (new, segments) = self.compile_segmented();
             let mut all: Set<String> = self.plan.namespaces().map(str::to_string).collect();
             all.extend(PlanShards::new(&new).namespaces().map(str::to_string));
             let mut all: Vec<String> = all.into_iter().collect();
             all.sort();
-            self.plan.diff_part(&all, new)
+            self.plan.diff_part(&all, new, segments)
         } else {
             let mut names: Vec<String> = touched.iter().cloned().collect();
             names.sort();
             let mut part = self.base_shards.part(&names);
+            let mut segments = Vec::new();
             for (host, e) in &self.engines {
                 if touched.contains(host) {
-                    e.plan_part(&mut part, Some(&touched));
+                    e.plan_part(&mut part, Some(&touched), Some(&mut segments));
                 }
             }
-            part.iptables.extend(self.typed_rules.iter().filter(|r| touched.contains(&r.ns)).cloned());
-            self.plan.diff_part(&names, part)
+            segments.extend(self.typed_segments(Some(&touched)));
+            self.plan.diff_part(&names, part, segments)
         };
         #[cfg(debug_assertions)]
         {
             let whole = old_whole.diff(&new_whole);
-            assert_eq!(
-                delta.normalised(),
-                whole.normalised(),
-                "the change compiled in the touched namespaces is not the whole plan's"
+            assert!(
+                delta.same_change(&whole, &old_whole),
+                "the change compiled in the touched namespaces is not the whole plan's:\n{delta:?}\n{whole:?}"
             );
             self.shadow_plan = new_whole;
         }
@@ -757,13 +785,110 @@ impl Director {
             let new = self.compile();
             let fresh = self.shadow_plan.diff(&new);
             assert!(
-                !used_prepared || fresh.normalised() == delta.normalised(),
+                !used_prepared || fresh.same_change(&delta, &self.shadow_plan),
                 "the load check's delta is not this step's: {delta:?}\n{fresh:?}"
             );
             self.shadow_plan = new;
         }
         world.apply_delta(&delta)?;
         let mut fx = Effects { delta: Some(delta), ..Default::default() };
+        // The world's zones follow every daemon's changes, whichever way the sandboxes ask.
+        let mut touched = Vec::new();
+        for (i, (_, e)) in self.engines.iter_mut().enumerate() {
+            for op in e.take_zone_ops() {
+                world.apply_zone_op(op);
+            }
+            touched.push((i, e.take_touched_containers()));
+        }
+        // Without a swarm (whose zones are its services'), and unless the step log must
+        // carry every zone for the kernel's replay, a step visits only the containers it
+        // touched: the sandboxes ask the world's zones by key, changed above.
+        if self.swarm.is_none() && !self.keep_script {
+            self.realise_touched(world, &mut fx, touched)?;
+        } else {
+            self.realise_all(world, &mut fx)?;
+        }
+        let announced = match &fx.delta {
+            Some(d) => self.announce(world, d)?,
+            None => Vec::new(),
+        };
+        fx.started.extend(announced);
+        Ok(fx)
+    }
+
+    /// [`Director::realise`] for the containers in `touched` (by daemon and `seq`): new
+    /// sandboxes get their embedded DNS and servers, changed ones ask their networks' zones,
+    /// and those that stopped or went free their names for a new container.
+    fn realise_touched(
+        &mut self,
+        world: &mut World,
+        fx: &mut Effects,
+        touched: Vec<(usize, Vec<u64>)>,
+    ) -> Result<(), PlanError> {
+        #[cfg(debug_assertions)]
+        for (_, e) in &self.engines {
+            for z in e.dns_zones().values() {
+                assert_eq!(world.zone(&z.key), Some(z), "the world's zone {} is not the daemon's", z.key);
+            }
+        }
+        for (ei, mut seqs) in touched {
+            seqs.sort_unstable();
+            seqs.dedup();
+            let e = &self.engines[ei].1;
+            for seq in seqs {
+                let running = e.container_by_seq(seq).filter(|c| c.state == crate::docker::engine::RunState::Running);
+                let Some(c) = running else {
+                    // Sandboxes that went away free their names for a new container.
+                    if let Some(k) = self.started_by.remove(&(ei, seq)) {
+                        self.started.remove(&k);
+                    }
+                    continue;
+                };
+                let ns_name = e.sandbox_ns(c);
+                let Some(ns) = world.ns_by_name(&ns_name) else { continue };
+                let mut servers = Vec::new();
+                let mut keys = None;
+                if e.has_embedded_dns(c) {
+                    let want = e.dns_zone_keys(c);
+                    if !world.has_dns_server(ns) && world.nameserver(ns).is_none() {
+                        // dockerd's resolver starts with the sandbox's first user-defined
+                        // network (at creation, or at a later `network connect`).
+                        servers.push(Traffic::Dns {
+                            ns: ns_name.clone(),
+                            port: c.dns_ports.0,
+                            records: DnsZones::default(),
+                        });
+                        keys = Some(want);
+                    } else if world.has_dns_server(ns) && world.dns_keys(ns) != Some(want.as_slice()) {
+                        keys = Some(want);
+                    }
+                }
+                let key = servers_key(e, c);
+                if let Some(old) = self.started_by.insert((ei, seq), key.clone())
+                    && old != key
+                {
+                    self.started.remove(&old);
+                }
+                if self.started.insert(key) {
+                    servers.extend(e.servers(c));
+                    // Its /etc/hosts as it starts: its own names, `--add-host`, `--link`.
+                    world.set_hosts(ns, e.hosts_names(c));
+                }
+                for t in servers {
+                    world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
+                    fx.started.push(t);
+                }
+                if let Some(keys) = keys {
+                    world.set_dns_keys(ns, keys);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Director::realise`] for every container: each sandbox is given its zones whole
+    /// (with a swarm, or for a step log the kernel replays).
+    fn realise_all(&mut self, world: &mut World, fx: &mut Effects) -> Result<(), PlanError> {
         fx.zones = self.share_zones();
         let swarm_keys = self.swarm.as_ref().map(Swarm::dns_zone_keys).unwrap_or_default();
         for (_, e) in &self.engines {
@@ -773,13 +898,15 @@ impl Director {
                 let mut servers = Vec::new();
                 if e.has_embedded_dns(c) {
                     let zones = self.zones_of(e, c, &swarm_keys);
+                    // A server that asked the world's zones by key is given them whole now.
+                    let keyed = world.dns_keys(ns).is_some();
                     match world.dns_zones(ns) {
                         // dockerd's resolver starts with the sandbox's first user-defined or
                         // swarm network (at creation, or at a later `network connect`).
                         None if world.nameserver(ns).is_none() => {
                             servers.push(Traffic::Dns { ns: ns_name.clone(), port: c.dns_ports.0, records: zones })
                         }
-                        Some(old) if !old.same(&zones) => {
+                        Some(old) if keyed || !old.same(&zones) => {
                             if !old.keys().eq(zones.keys()) {
                                 fx.dns.push((ns_name.clone(), zones.clone()));
                             }
@@ -788,7 +915,8 @@ impl Director {
                         _ => {}
                     }
                 }
-                if self.started.insert(servers_key(e, c)) {
+                let key = servers_key(e, c);
+                if self.started.insert(key.clone()) {
                     servers.extend(e.servers(c));
                     // Its /etc/hosts as it starts: its own names, `--add-host`, `--link`.
                     world.set_hosts(ns, e.hosts_names(c));
@@ -799,24 +927,17 @@ impl Director {
                 }
             }
         }
-        let announced = match &fx.delta {
-            Some(d) => self.announce(world, d)?,
-            None => Vec::new(),
-        };
-        fx.started.extend(announced);
         // Sandboxes that went away free their names for a new container.
-        let alive: Set<String> = self
-            .engines
-            .iter()
-            .flat_map(|(_, e)| {
-                e.containers
-                    .iter()
-                    .filter(|c| c.state == crate::docker::engine::RunState::Running)
-                    .map(|c| servers_key(e, c))
-            })
-            .collect();
-        self.started.retain(|n| alive.contains(n));
-        Ok(fx)
+        let mut alive: Map<(usize, u64), String> = Map::default();
+        for (i, (_, e)) in self.engines.iter().enumerate() {
+            for c in e.containers.iter().filter(|c| c.state == crate::docker::engine::RunState::Running) {
+                alive.insert((i, c.seq), servers_key(e, c));
+            }
+        }
+        let keys: Set<&String> = alive.values().collect();
+        self.started.retain(|n| keys.contains(n));
+        self.started_by = alive;
+        Ok(())
     }
 
     /// v28+: every new sandbox interface with an address is announced by dockerd with unsolicited

@@ -11,6 +11,7 @@
 use std::net::Ipv4Addr;
 
 use super::era::{Era, IptablesLayout};
+use crate::kernel::reconf::RuleSegment;
 use crate::plan::{AddrPlan, IptablesPlan, Ipv4Net, Link, NsPlan, Plan, RoutePlan};
 use crate::wire::Mac;
 
@@ -48,6 +49,8 @@ pub struct BridgeEndpoint {
     /// Whether this endpoint supplies the sandbox's default route.
     pub gateway: bool,
     pub ports: Vec<PortBinding>,
+    /// The container's place among the daemon's containers (the order of their host rules).
+    pub seq: u64,
 }
 
 /// `-p [HOSTIP:]HOSTPORT:CONTAINERPORT[/proto]`.
@@ -105,15 +108,20 @@ pub fn compile(plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoint
 /// [`compile`] as the daemon of `era` does it: the devices are the same; the iptables
 /// layout is the era's.
 pub fn compile_for(era: Era, plan: &mut Plan, host: &str, networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) {
-    compile_part(era, plan, host, networks, endpoints, |_| true)
+    compile_part(era, plan, None, host, networks, endpoints, |_| true)
 }
 
 /// [`compile_for`] with the sandboxes of the endpoints `sandbox` selects: every endpoint
 /// counts for the host's rules, only those add their namespace, veth, address and route (a
-/// step compiles again only the sandboxes it touched).
+/// step compiles again only the sandboxes it touched). With `segments`, in the v29 layout,
+/// each container's host rules (its address in raw PREROUTING, its published ports) are a
+/// segment of the host's rules owned by its sandbox, after the daemon's own (a step compiles
+/// only the containers it touched; the classic layout interleaves containers' rules, so
+/// there every endpoint's go in `plan`).
 pub fn compile_part(
     era: Era,
     plan: &mut Plan,
+    segments: Option<&mut Vec<RuleSegment>>,
     host: &str,
     networks: &[BridgeNetwork],
     endpoints: &[BridgeEndpoint],
@@ -124,9 +132,28 @@ pub fn compile_part(
     if let Some(ns) = plan.namespaces.iter_mut().find(|n| n.name == host) {
         ns.ip_forward = true;
     }
-    let rules = match era.iptables_layout() {
-        IptablesLayout::V29 => v29_rules(networks, endpoints),
-        IptablesLayout::Classic => classic_rules(networks, endpoints),
+    let rules = match (era.iptables_layout(), segments) {
+        (IptablesLayout::V29, Some(segments)) => {
+            let own = v29_rules(networks, &[]);
+            for e in endpoints {
+                let mut rules = Vec::new();
+                v29_endpoint_rules(&mut rules, networks, e);
+                let rules =
+                    rules.into_iter().map(|(table, rule)| IptablesPlan { ns: host.into(), table: table.into(), rule });
+                match segments.last_mut() {
+                    Some(s) if s.order == e.seq && s.ns == host => s.rules.extend(rules),
+                    _ => segments.push(RuleSegment {
+                        ns: host.into(),
+                        owner: e.sandbox.clone(),
+                        order: e.seq,
+                        rules: rules.collect(),
+                    }),
+                }
+            }
+            own
+        }
+        (IptablesLayout::V29, None) => v29_rules(networks, endpoints),
+        (IptablesLayout::Classic, _) => classic_rules(networks, endpoints),
     };
 
     for n in networks {
@@ -267,16 +294,21 @@ fn v29_rules(networks: &[BridgeNetwork], endpoints: &[BridgeEndpoint]) -> Vec<(&
     }
 
     for e in endpoints {
-        let br = &networks[e.network].device;
-        if !networks[e.network].internal {
-            // Direct routed access to the container is refused from anywhere but its bridge.
-            ipt(&mut rules, "raw", format!("-A PREROUTING -d {}/32 ! -i {br} -j DROP", e.ip));
-        }
-        for p in &e.ports {
-            port_rules(&mut rules, "-I", br, e.ip, p);
-        }
+        v29_endpoint_rules(&mut rules, networks, e);
     }
     rules
+}
+
+/// One endpoint's host rules in the v29 layout.
+fn v29_endpoint_rules(rules: &mut Vec<(&'static str, String)>, networks: &[BridgeNetwork], e: &BridgeEndpoint) {
+    let br = &networks[e.network].device;
+    if !networks[e.network].internal {
+        // Direct routed access to the container is refused from anywhere but its bridge.
+        ipt(rules, "raw", format!("-A PREROUTING -d {}/32 ! -i {br} -j DROP", e.ip));
+    }
+    for p in &e.ports {
+        port_rules(rules, "-I", br, e.ip, p);
+    }
 }
 
 /// ≤ v27, as 20.10.24 prints it (*iptables, classic (v27 and earlier)*;

@@ -13,8 +13,10 @@ use super::cli::{self, DockerCommand, NetworkDriver, NetworkMode};
 use super::ipam::{self, AddressSpace, Ipam, IpamConfig, PoolId};
 use super::lookup::{self, Found};
 use crate::engine::SimRng;
+use crate::kernel::reconf::RuleSegment;
 use crate::kernel::{Map, Set};
 use crate::plan::{Ipv4Net, NsPlan, Plan};
+use crate::userland::dns_zone::ZoneOp;
 use crate::wire::Mac;
 
 /// An error as the daemon (or the CLI) would print it.
@@ -59,6 +61,9 @@ pub struct Network {
     pub requested: Option<(bool, bool)>,
     /// `--label KEY=VALUE`.
     pub labels: std::collections::BTreeMap<String, String>,
+    /// How many endpoints it has (a bridge's ports besides its own): asked at every step,
+    /// so counted as they come and go rather than found among every container's.
+    pub attached: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -103,6 +108,9 @@ pub struct Container {
     pub kind: ContainerKind,
     /// `--hostname`; by default the first 12 characters of the ID.
     pub hostname: Option<String>,
+    /// Its place among the daemon's containers, in the order they were made (the order of
+    /// their host rules, `bridge::compile_part`).
+    pub seq: u64,
     /// `--add-host NAME:IP` entries, as typed.
     pub extra_hosts: Vec<(String, String)>,
     /// `--link NAME[:ALIAS]`: (the linked container, the alias it is known by here).
@@ -175,6 +183,11 @@ pub struct Engine {
     /// `take_touched` may have changed: a container's sandbox, and the host whenever the
     /// daemon changed at all (its bridges and rules list every network and endpoint).
     touched: Set<String>,
+    /// Containers made so far (the next one's `seq`).
+    made: u64,
+    /// The zone changes and the containers touched since they were last taken.
+    zone_ops: Vec<crate::userland::dns_zone::ZoneOp>,
+    touched_seqs: Vec<u64>,
 }
 
 const PREDEFINED: [&str; 3] = ["bridge", "host", "none"];
@@ -212,6 +225,9 @@ impl Engine {
             host_ifaces: vec!["eth0".into()],
             spec,
             touched: Set::default(),
+            made: 0,
+            zone_ops: Vec::new(),
+            touched_seqs: Vec::new(),
         };
         let pool = e
             .ipam
@@ -236,6 +252,7 @@ impl Engine {
             options: Default::default(),
             requested: None,
             labels: Default::default(),
+            attached: 0,
         });
         for (name, driver) in [("host", NetworkDriver::Host), ("none", NetworkDriver::Null)] {
             let (id, mac) = (e.hex(64), e.mac());
@@ -257,6 +274,7 @@ impl Engine {
                 options: Default::default(),
                 requested: None,
                 labels: Default::default(),
+                attached: 0,
             });
         }
         Ok(e)
@@ -271,6 +289,7 @@ impl Engine {
     fn touch(&mut self, ci: usize) {
         let ns = self.sandbox_ns(&self.containers[ci]);
         self.touched.insert(ns);
+        self.touched_seqs.push(self.containers[ci].seq);
         self.touch_host();
     }
 
@@ -580,6 +599,7 @@ impl Engine {
             options: c.options.clone(),
             requested: Some((cfg.subnet.is_some(), cfg.gateway.is_some())),
             labels: c.labels.clone(),
+            attached: 0,
         });
         Ok(id)
     }
@@ -786,7 +806,9 @@ impl Engine {
         let id = self.hex(64);
         let (lo, hi) = crate::kernel::defaults::EPHEMERAL;
         let dns_ports = (self.rng.range(lo as u64, hi as u64) as u16, self.rng.range(lo as u64, hi as u64) as u16);
+        self.made += 1;
         self.containers.push(Container {
+            seq: self.made,
             name: name.clone(),
             id: id.clone(),
             image: r.image.familiar_name(),
@@ -1019,17 +1041,16 @@ impl Engine {
             None => None,
         };
         let pool = net.pool.ok_or_else(|| err("netsim: network without a pool"))?;
-        if let (NetworkDriver::Bridge, Some(br)) = (&net.driver, &net.device) {
-            let ports = self.containers.iter().filter(|c| c.endpoints.iter().any(|e| e.network == net.name)).count();
-            if ports >= crate::kernel::defaults::BR_MAX_PORTS {
-                // The kernel refuses the veth's host end as the bridge's 1024th port
-                // (libnetwork/drivers/bridge/bridge_linux.go, CreateEndpoint).
-                let veth = self.hex(7);
-                return Err(err(format!(
-                    "Error response from daemon: failed to create endpoint {} on network {}: adding interface veth{veth} to bridge {br} failed: exchange full",
-                    self.containers[ci].name, net.name
-                )));
-            }
+        if let (NetworkDriver::Bridge, Some(br)) = (&net.driver, &net.device)
+            && net.attached >= crate::kernel::defaults::BR_MAX_PORTS
+        {
+            // The kernel refuses the veth's host end as the bridge's 1024th port
+            // (libnetwork/drivers/bridge/bridge_linux.go, CreateEndpoint).
+            let veth = self.hex(7);
+            return Err(err(format!(
+                "Error response from daemon: failed to create endpoint {} on network {}: adding interface veth{veth} to bridge {br} failed: exchange full",
+                self.containers[ci].name, net.name
+            )));
         }
         let addr = self
             .ipam
@@ -1064,6 +1085,14 @@ impl Engine {
             aliases,
             static_ip: ip.is_some(),
         });
+        self.count_attached(&net.name, 1);
+        if has_zone(&net.name) {
+            let c = &self.containers[ci];
+            let entry = c.endpoints.last().map(|e| zone_entry(c, e));
+            if let Some(entry) = entry {
+                self.zone_ops.push(ZoneOp::Add { key: self.zone_key(&net.name), seq: c.seq, entry });
+            }
+        }
         self.touch(ci);
         Ok(String::new())
     }
@@ -1085,11 +1114,23 @@ impl Engine {
             )));
         };
         let e = c.endpoints.remove(i);
+        let seq = c.seq;
+        self.count_attached(&net.name, -1);
+        if has_zone(&net.name) {
+            self.zone_ops.push(ZoneOp::Remove { key: self.zone_key(&net.name), seq });
+        }
         self.touch(ci);
         if let Some(p) = net.pool {
             self.ipam.release_address(p, e.ip).map_err(|x| err(x.message))?;
         }
         Ok(())
+    }
+
+    /// Network `name` gained (`1`) or lost (`-1`) an endpoint.
+    fn count_attached(&mut self, name: &str, by: isize) {
+        if let Some(n) = self.networks.iter_mut().find(|n| n.name == name) {
+            n.attached = n.attached.saturating_add_signed(by);
+        }
     }
 
     fn rm(&mut self, name: &str) -> Result<String, EngineError> {
@@ -1107,26 +1148,29 @@ impl Engine {
 
     /// Compiles the daemon's state into `plan` (the host namespace is added if missing).
     pub fn plan(&self, plan: &mut Plan) {
-        self.plan_part(plan, None)
+        self.plan_part(plan, None, None)
     }
 
     /// [`Engine::plan`] for the namespaces in `scope` only (all with `None`), which must
     /// include the host: the items of the whole plan that live there, in the same order.
-    pub fn plan_part(&self, plan: &mut Plan, scope: Option<&Set<String>>) {
-        let mut name = String::new();
-        let mut keep = |c: &Container| {
-            let Some(scope) = scope else { return true };
-            name.clear();
+    /// With `segments`, the host's rules of each container are a [`RuleSegment`] owned by its
+    /// sandbox where the era's layout keeps them apart (`bridge::compile_part`), and only the
+    /// containers in `scope` are compiled at all: a step costs the containers it touched.
+    pub fn plan_part(&self, plan: &mut Plan, scope: Option<&Set<String>>, segments: Option<&mut Vec<RuleSegment>>) {
+        let segments = segments.filter(|_| self.era().iptables_layout() == super::era::IptablesLayout::V29);
+        // The containers whose sandbox is in scope, by name: a step touches one or a few, and
+        // every container is asked, so the question must not cost a string or a hash.
+        let names: Option<Vec<&str>> =
+            scope.map(|s| s.iter().filter_map(|n| n.strip_prefix(self.ns_prefix.as_str())).collect());
+        let host_in = scope.is_none_or(|s| s.contains(&self.host));
+        let keep = |c: &Container| {
+            let Some(names) = &names else { return true };
             match &c.mode {
-                SandboxMode::Host => name.push_str(&self.host),
-                SandboxMode::Own | SandboxMode::Joined { stripped: true, .. } => {
-                    name.push_str(&self.ns_prefix);
-                    name.push_str(&c.name);
-                }
+                SandboxMode::Host => host_in,
+                SandboxMode::Own | SandboxMode::Joined { stripped: true, .. } => names.contains(&c.name.as_str()),
                 // Nothing of its own in the plan.
-                SandboxMode::Joined { stripped: false, .. } => return false,
+                SandboxMode::Joined { stripped: false, .. } => false,
             }
-            scope.contains(name.as_str())
         };
         if !plan.namespaces.iter().any(|n| n.name == self.host) {
             plan.namespaces.push(NsPlan {
@@ -1144,8 +1188,13 @@ impl Engine {
                 // A Linux bridge takes the smallest MTU of its ports and 1500 without any: docker0
                 // shows the daemon's --mtu only once a container is on it (20.10.24 fixture
                 // `lab1-network-inspect-bridge.json`).
-                let empty = !self.containers.iter().any(|c| c.endpoints.iter().any(|e| e.network == n.name));
-                let mtu = if empty && n.name == "bridge" { crate::kernel::defaults::MTU } else { n.mtu };
+                debug_assert_eq!(
+                    n.attached,
+                    self.containers.iter().flat_map(|c| &c.endpoints).filter(|e| e.network == n.name).count(),
+                    "network {}'s endpoints miscounted",
+                    n.name
+                );
+                let mtu = if n.name == "bridge" && n.attached == 0 { crate::kernel::defaults::MTU } else { n.mtu };
                 Some(BridgeNetwork {
                     name: n.name.clone(),
                     device: n.device.clone()?,
@@ -1159,9 +1208,30 @@ impl Engine {
                 })
             })
             .collect();
+        // The containers to compile: with segments, only those in scope (each other's host
+        // rules are a segment left as it is), found from the newest, which a step usually
+        // touches; else all, whose endpoints make the host's rules.
+        let candidates: Vec<&Container> = match (&names, segments.is_some()) {
+            (Some(names), true) => {
+                let mut left = names.len();
+                let mut found = Vec::new();
+                for c in self.containers.iter().rev() {
+                    if left == 0 {
+                        break;
+                    }
+                    if names.contains(&c.name.as_str()) {
+                        left -= 1;
+                        found.push(c);
+                    }
+                }
+                found.reverse();
+                found
+            }
+            _ => self.containers.iter().collect(),
+        };
         let mut eps = Vec::new();
         let mut kept = Vec::new();
-        for c in &self.containers {
+        for &c in &candidates {
             if matches!(c.mode, SandboxMode::Host | SandboxMode::Joined { stripped: false, .. })
                 || c.state != RunState::Running
             {
@@ -1170,6 +1240,8 @@ impl Engine {
             let part = keep(c);
             if part {
                 kept.push(c);
+            } else if segments.is_some() {
+                continue;
             }
             if c.endpoints.is_empty() && part {
                 // `--network none`: a namespace with only lo.
@@ -1201,12 +1273,13 @@ impl Engine {
                     mac: e.mac,
                     gateway: Some(i) == gw,
                     ports: if Some(i) == gw { self.published(c).to_vec() } else { Vec::new() },
+                    seq: c.seq,
                 });
             }
         }
-        bridge::compile_part(self.era(), plan, &self.host, &nets, &eps, |e| !e.sandbox.is_empty());
+        bridge::compile_part(self.era(), plan, segments, &self.host, &nets, &eps, |e| !e.sandbox.is_empty());
         self.plan_macvlan(plan, scope.map(|_| kept.as_slice()));
-        for c in &self.containers {
+        for &c in &candidates {
             // 20.10 redirects the embedded DNS in ingress_sbox too (20.10.24 as recorded; not in
             // the `lab7-*` fixtures).
             let infra = c.kind == ContainerKind::Infra && self.era() == super::era::Era::V20_10;
@@ -1629,6 +1702,7 @@ impl Engine {
             options: Default::default(),
             requested: None,
             labels: Default::default(),
+            attached: 0,
         });
         Ok(())
     }
@@ -1647,7 +1721,9 @@ impl Engine {
         let id = self.hex(64);
         let (lo, hi) = crate::kernel::defaults::EPHEMERAL;
         let dns_ports = (self.rng.range(lo as u64, hi as u64) as u16, self.rng.range(lo as u64, hi as u64) as u16);
+        self.made += 1;
         self.containers.push(Container {
+            seq: self.made,
             name: name.to_string(),
             id,
             image: image.to_string(),
@@ -1723,21 +1799,32 @@ impl Engine {
     pub fn dns_zones(&self) -> Map<String, crate::userland::apps::DnsZone> {
         let mut zones: Map<String, crate::userland::apps::DnsZone> = Map::default();
         for other in &self.containers {
-            for oe in other.endpoints.iter().filter(|e| e.network != "bridge" && e.network != GWBRIDGE) {
+            for oe in other.endpoints.iter().filter(|e| has_zone(&e.network)) {
                 let z = zones
                     .entry(oe.network.clone())
                     .or_insert_with(|| crate::userland::apps::DnsZone::new(self.zone_key(&oe.network)));
-                for n in [other.name.as_str(), &other.id[..12]].into_iter().chain(oe.aliases.iter().map(String::as_str))
-                {
-                    if oe.aliases.iter().any(|a| a == n) {
-                        z.insert_shared(n, oe.ip);
-                    } else {
-                        z.insert(n.to_string(), vec![oe.ip]);
-                    }
-                }
+                z.add(other.seq, zone_entry(other, oe));
             }
         }
         zones
+    }
+
+    /// The changes of the zones since the last call: each endpoint that came or went on a
+    /// network with embedded DNS, in order. Applied to the zones as they were, they give
+    /// [`Engine::dns_zones`] (a step changes a zone by what it did, not by the zone).
+    pub fn take_zone_ops(&mut self) -> Vec<crate::userland::dns_zone::ZoneOp> {
+        std::mem::take(&mut self.zone_ops)
+    }
+
+    /// The containers the commands since the last call made, changed or took away, by
+    /// `seq` (`Container::seq`).
+    pub fn take_touched_containers(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.touched_seqs)
+    }
+
+    /// The container at place `seq`, if it is still there.
+    pub fn container_by_seq(&self, seq: u64) -> Option<&Container> {
+        self.containers.binary_search_by_key(&seq, |c| c.seq).ok().map(|i| &self.containers[i])
     }
 
     /// The zones of the networks whose names `c`'s embedded DNS answers, in the order it
@@ -2011,6 +2098,23 @@ fn ps_template_error(e: super::template::TemplateError) -> EngineError {
         None => m.to_string(),
     };
     err(format!("failed to execute template: {m}"))
+}
+
+/// Whether a network's containers are known to the embedded DNS (user-defined networks: not
+/// the default bridge, nor docker_gwbridge).
+fn has_zone(network: &str) -> bool {
+    network != "bridge" && network != GWBRIDGE
+}
+
+/// What container `c`'s endpoint `e` gives its network's zone: its name, its short ID, its
+/// aliases (`--network-alias`, shared by the containers that give it).
+fn zone_entry(c: &Container, e: &Endpoint) -> crate::userland::dns_zone::ZoneEntry {
+    let names = [c.name.as_str(), &c.id[..12]]
+        .into_iter()
+        .chain(e.aliases.iter().map(String::as_str))
+        .map(|n| (n.to_string(), e.aliases.iter().any(|a| a == n)))
+        .collect();
+    crate::userland::dns_zone::ZoneEntry { names, ip: e.ip }
 }
 
 fn ps_command(words: &[String]) -> String {

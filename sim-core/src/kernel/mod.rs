@@ -263,6 +263,9 @@ pub struct Netns {
     pub id: NsId,
     pub name: String,
     pub devs: Vec<DevId>,
+    /// `devs` by name: a Docker host holds a veth per container, and every device added is
+    /// checked against the names there.
+    dev_index: Map<String, DevId>,
     pub lo: DevId,
     pub addrs: Vec<IfAddr>,
     pub routes: Vec<Route>,
@@ -403,7 +406,7 @@ impl<U: Userland> Kernel<U> {
     }
 
     pub fn dev_by_name(&self, ns: NsId, name: &str) -> Option<DevId> {
-        self.ns[ns.0 as usize].devs.iter().copied().find(|d| self.devs[d.0 as usize].name == name)
+        self.ns[ns.0 as usize].dev_index.get(name).copied()
     }
 
     #[inline]
@@ -551,6 +554,7 @@ impl<U: Userland> Kernel<U> {
             id,
             name: name.to_string(),
             devs: Vec::new(),
+            dev_index: Map::default(),
             lo: DevId(u32::MAX),
             addrs: Vec::new(),
             routes: Vec::new(),
@@ -588,6 +592,7 @@ impl<U: Userland> Kernel<U> {
         let ifindex = n.next_ifindex;
         n.next_ifindex += 1;
         n.devs.push(id);
+        n.dev_index.insert(name.to_string(), id);
         self.devs.push(Device {
             id,
             name: name.to_string(),

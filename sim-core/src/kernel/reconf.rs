@@ -90,21 +90,103 @@ fn by_ns<T>(items: &[T], ns: impl Fn(&T) -> &str) -> Map<&str, Vec<&T>> {
     out
 }
 
+/// Rules that one owner (a container) gives a namespace, kept apart so that a step that
+/// changes that owner changes only them. A namespace's rules are its own list (what the plan
+/// gives it directly) followed by its segments in `order`: the host's rules of a Docker daemon
+/// are the daemon's chains and networks, then each container's (its address in raw
+/// PREROUTING, its published ports) in the order the containers were made, then the rules a
+/// student typed. That is the order `iptables-save` shows, and the order the whole plan
+/// lists them in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleSegment {
+    /// The namespace the rules are in.
+    pub ns: String,
+    /// The namespace whose compilation makes them (a container's sandbox, or `ns` itself):
+    /// a step that touches `owner` replaces the segment.
+    pub owner: String,
+    /// Its place among the namespace's segments.
+    pub order: u64,
+    pub rules: Vec<plan::IptablesPlan>,
+}
+
+impl RuleSegment {
+    /// `plan` with `segments` put in: after each namespace's own rules, in their order.
+    pub fn flatten(plan: &mut Plan, mut segments: Vec<RuleSegment>) {
+        segments.sort_by_key(|s| s.order);
+        for s in segments {
+            plan.iptables.extend(s.rules);
+        }
+    }
+}
+
 /// A plan kept by namespace: each item under the namespace it lives in (a veth under its
-/// `ns` end). A step that changes a few namespaces is diffed in what those hold
-/// ([`PlanShards::diff_part`]), so a step costs what it touches, not the whole plan.
+/// `ns` end), and a namespace's rules as its own list and its [`RuleSegment`]s. A step that
+/// changes a few namespaces is diffed in what those hold ([`PlanShards::diff_part`]), so a
+/// step costs what it touches, not the whole plan.
 #[derive(Clone, Debug, Default)]
 pub struct PlanShards {
     by_ns: Map<String, Plan>,
+    /// Each namespace's segments by `order`: (owner, rules).
+    segments: Map<String, std::collections::BTreeMap<u64, (String, Vec<plan::IptablesPlan>)>>,
+    /// Where each owner's segments are: (namespace, order).
+    owned: Map<String, Vec<(String, u64)>>,
+    /// How many rules each namespace's segments hold in all.
+    seg_len: Map<String, usize>,
 }
 
 impl PlanShards {
     pub fn new(plan: &Plan) -> PlanShards {
+        PlanShards::with_segments(plan.clone(), Vec::new())
+    }
+
+    /// A plan whose rules are its own lists and `segments`.
+    pub fn with_segments(plan: Plan, segments: Vec<RuleSegment>) -> PlanShards {
         let mut s = PlanShards::default();
-        s.add(plan.clone());
+        s.add(plan);
+        for x in segments {
+            s.add_segment(x);
+        }
         s
     }
 
+    fn add_segment(&mut self, s: RuleSegment) {
+        if s.rules.is_empty() {
+            return;
+        }
+        self.owned.entry(s.owner.clone()).or_default().push((s.ns.clone(), s.order));
+        *self.seg_len.entry(s.ns.clone()).or_default() += s.rules.len();
+        self.segments.entry(s.ns).or_default().insert(s.order, (s.owner, s.rules));
+    }
+
+    /// Takes away the segments of `owner`.
+    fn drop_owner(&mut self, owner: &str) {
+        for (ns, order) in self.owned.remove(owner).unwrap_or_default() {
+            if let Some(segs) = self.segments.get_mut(&ns) {
+                if let Some((_, rules)) = segs.remove(&order)
+                    && let Some(n) = self.seg_len.get_mut(&ns)
+                {
+                    *n -= rules.len();
+                }
+                if segs.is_empty() {
+                    self.segments.remove(&ns);
+                    self.seg_len.remove(&ns);
+                }
+            }
+        }
+    }
+
+    /// Takes away every segment in namespace `ns` (it is gone).
+    fn drop_ns(&mut self, ns: &str) {
+        self.seg_len.remove(ns);
+        for (_, (owner, _)) in self.segments.remove(ns).unwrap_or_default() {
+            if let Some(v) = self.owned.get_mut(&owner) {
+                v.retain(|(n, _)| n != ns);
+                if v.is_empty() {
+                    self.owned.remove(&owner);
+                }
+            }
+        }
+    }
     fn add(&mut self, p: Plan) {
         fn shard<'a>(by_ns: &'a mut Map<String, Plan>, ns: &str) -> &'a mut Plan {
             if !by_ns.contains_key(ns) {
@@ -153,8 +235,20 @@ impl PlanShards {
         self.by_ns.keys().map(String::as_str)
     }
 
-    /// What `namespaces` hold, namespace after namespace.
+    /// What `namespaces` hold, namespace after namespace; a namespace's segments follow its
+    /// own rules.
     pub fn part(&self, namespaces: &[String]) -> Plan {
+        let mut out = self.heads(namespaces);
+        for n in namespaces {
+            for (_, rules) in self.segments.get(n).into_iter().flat_map(|m| m.values()) {
+                out.iptables.extend_from_slice(rules);
+            }
+        }
+        out
+    }
+
+    /// What `namespaces` hold, without their segments.
+    fn heads(&self, namespaces: &[String]) -> Plan {
         let mut out = Plan::default();
         for p in namespaces.iter().filter_map(|n| self.by_ns.get(n)) {
             out.namespaces.extend_from_slice(&p.namespaces);
@@ -172,18 +266,133 @@ impl PlanShards {
         out
     }
 
-    /// The delta that turns what `namespaces` hold into `part` (which must hold nothing
-    /// elsewhere), and `part` kept in their place. The same delta as a diff of the whole
-    /// plans when nothing outside `namespaces` changed and every device remade by the change
-    /// (a veth taken down and made again) has both ends inside them; only the order of the
-    /// items taken away may differ.
-    pub fn diff_part(&mut self, namespaces: &[String], part: Plan) -> PlanDelta {
-        let delta = self.part(namespaces).diff(&part);
+    /// Whether namespace `ns` is in the plan.
+    fn has_ns(&self, ns: &str) -> bool {
+        self.by_ns.get(ns).is_some_and(|p| p.namespaces.iter().any(|n| n.name == ns))
+    }
+
+    /// The delta that turns what `namespaces` hold into `part` and `segments` (which must
+    /// hold nothing elsewhere, and whose owners are among `namespaces`), and those kept in
+    /// their place; the segments of owners in `namespaces` are replaced wherever they are. The
+    /// same change as a diff of the whole plans when nothing outside `namespaces` changed and
+    /// every device remade by the change (a veth taken down and made again) has both ends
+    /// inside them; only the order of the items taken away, and how a rule list's change is
+    /// cut into splices, may differ ([`PlanDelta::same_change`]). A segment's change is a
+    /// splice at its place, found by counting the rules before it, so a step that changes one
+    /// container's rules costs those rules, not the namespace's list.
+    pub fn diff_part(&mut self, namespaces: &[String], part: Plan, segments: Vec<RuleSegment>) -> PlanDelta {
+        use std::collections::BTreeMap;
+        let mut delta = self.heads(namespaces).diff(&part);
+        let scope: Set<&str> = namespaces.iter().map(String::as_str).collect();
+        let after: Set<&str> = part.namespaces.iter().map(|n| n.name.as_str()).collect();
+        let exists_after = |s: &Self, ns: &str| if scope.contains(ns) { after.contains(ns) } else { s.has_ns(ns) };
+        // The segments each namespace gets, and which namespaces' segments change.
+        let mut new_segs: BTreeMap<&str, BTreeMap<u64, &[plan::IptablesPlan]>> = BTreeMap::new();
+        for s in &segments {
+            new_segs.entry(s.ns.as_str()).or_default().insert(s.order, &s.rules);
+        }
+        let mut affected: Set<&str> = new_segs.keys().copied().collect();
+        for n in namespaces {
+            for (ns, _) in self.owned.get(n).into_iter().flatten() {
+                affected.insert(ns);
+            }
+        }
+        let mut affected: Vec<&str> = affected.into_iter().collect();
+        affected.sort_unstable();
+        let none = BTreeMap::new();
+        for ns in affected {
+            if !exists_after(self, ns) {
+                continue;
+            }
+            let fresh = new_segs.get(ns).unwrap_or(&none);
+            if !self.has_ns(ns) {
+                // A new namespace: its rules are added whole, segments after its own.
+                for rules in fresh.values() {
+                    delta.added.iptables.extend_from_slice(rules);
+                }
+                continue;
+            }
+            let old = self.segments.get(ns);
+            // Segments that change: those of owners in scope (taken away unless made again)
+            // and the new ones, by order.
+            let mut changed: BTreeMap<u64, &[plan::IptablesPlan]> = BTreeMap::new();
+            for n in namespaces {
+                for (_, k) in self.owned.get(n).into_iter().flatten().filter(|(at, _)| at == ns) {
+                    changed.insert(*k, &[]);
+                }
+            }
+            changed.extend(fresh.iter().map(|(k, r)| (*k, *r)));
+            // The list's own rules come first; their change (in `delta` already) is applied
+            // before these splices, so each is placed in the list as changed so far: after the
+            // own rules and every segment before it, which are the segments' rules in all
+            // less those from it on (still as they were). Counted from the end, as a step
+            // mostly changes the newest container's.
+            let head = if scope.contains(ns) {
+                part.iptables.iter().filter(|r| r.ns == ns).count()
+            } else {
+                self.by_ns.get(ns).map_or(0, |p| p.iptables.len())
+            };
+            let mut total = self.seg_len.get(ns).copied().unwrap_or(0);
+            for (&k, &new) in &changed {
+                let from_k: usize = old.into_iter().flat_map(|m| m.range(k..)).map(|(_, (_, r))| r.len()).sum();
+                let was = old.and_then(|m| m.get(&k)).map_or(&[][..], |(_, r)| r.as_slice());
+                if was != new {
+                    let sp = RulesSplice::between(was, new, |x| x.clone());
+                    let at = head + total - from_k;
+                    delta.iptables.push((ns.to_string(), RulesSplice { at: at + sp.at, ..sp }));
+                }
+                total = total + new.len() - was.len();
+            }
+        }
         for n in namespaces {
             self.by_ns.remove(n);
+            self.drop_owner(n);
+            if !after.contains(n.as_str()) {
+                self.drop_ns(n);
+            }
         }
         self.add(part);
+        for s in segments {
+            self.add_segment(s);
+        }
         delta
+    }
+}
+
+impl PlanDelta {
+    /// Each namespace's rules once this delta is applied to a world built from `old`.
+    pub fn rules_after(&self, old: &Plan) -> Map<String, Vec<plan::IptablesPlan>> {
+        let mut m: Map<String, Vec<plan::IptablesPlan>> = Map::default();
+        for r in &old.iptables {
+            m.entry(r.ns.clone()).or_default().push(r.clone());
+        }
+        for n in &self.removed.namespaces {
+            m.remove(&n.name);
+        }
+        for r in &self.added.iptables {
+            m.entry(r.ns.clone()).or_default().push(r.clone());
+        }
+        for (ns, sp) in &self.iptables {
+            let was = m.remove(ns).unwrap_or_default();
+            // A splice made for another list leaves a list no delta of `old` would: unequal.
+            let now = sp.apply(&was, sp.insert.iter().cloned()).unwrap_or_default();
+            m.insert(ns.clone(), now);
+        }
+        m.retain(|_, v| !v.is_empty());
+        m
+    }
+
+    /// Whether `self` and `other` make the same change to a world built from `old`: the same
+    /// items taken away and added, and the same rules after in every namespace, however each
+    /// cuts a rule list's change into splices.
+    pub fn same_change(&self, other: &PlanDelta, old: &Plan) -> bool {
+        let strip = |d: &PlanDelta| {
+            let mut d = d.normalised();
+            d.iptables.clear();
+            d.added.iptables.clear();
+            d
+        };
+        strip(self) == strip(other) && self.rules_after(old) == other.rules_after(old)
     }
 }
 
@@ -628,11 +837,14 @@ impl<U: Userland> Kernel<U> {
     /// `ip link del`: a veth takes its peer along; a bridge frees its ports; a parent takes its
     /// macvlan and VLAN children. Addresses, routes and neighbours on the device go too.
     pub fn remove_dev(&mut self, d: DevId) {
-        if !self.netns(self.dev(d).ns).devs.contains(&d) {
+        let ns = self.dev(d).ns;
+        if self.dev_by_name(ns, &self.dev(d).name) != Some(d) {
             return;
         }
-        let ns = self.dev(d).ns;
-        self.netns_mut(ns).devs.retain(|x| *x != d);
+        let name = self.dev(d).name.clone();
+        let n = self.netns_mut(ns);
+        n.devs.retain(|x| *x != d);
+        n.dev_index.remove(&name);
         self.dev_mut(d).up = false;
         if let Some(br) = self.dev_mut(d).master.take()
             && let DevKind::Bridge(b) = &mut self.dev_mut(br).kind
@@ -818,6 +1030,12 @@ fn same_as_whole_set(nf: &Netfilter, rules: &[(Table, String)]) {
 /// every line the splice takes or puts is an appended rule (`-A CHAIN …`) and its tables hold
 /// no `-I` line (so a rule's place in its chain is its place among the chain's `-A` lines);
 /// `None` otherwise. Counting the lines before `at` is all it reads of the list.
+/// `line` without the blanks it starts with (a plan's lines have none, so this is a check
+/// of one byte).
+fn unindented(line: &str) -> &str {
+    if line.starts_with(|c: char| c.is_ascii_whitespace()) { line.trim_start() } else { line }
+}
+
 fn splice_commands(
     old: &[(Table, String)],
     at: usize,
@@ -838,21 +1056,26 @@ fn splice_commands(
     }
     let tables: Vec<Table> = touched.iter().map(|(t, _)| *t).collect();
     let mut before: Vec<usize> = vec![0; touched.len()];
+    // The lines before `at` are as many as the namespace has rules (a Docker host: one per
+    // container), and this runs at every step: a line is matched against the few chains
+    // touched by comparing its start, not parsed.
     for (t, line) in &old[..at] {
         if !tables.contains(t) {
             continue;
         }
-        match appended(line) {
-            Some((chain, _)) => {
-                if let Some(i) = touched.iter().position(|x| *x == (*t, chain)) {
-                    before[i] += 1;
-                }
+        let line = unindented(line);
+        if let Some(rest) = line.strip_prefix("-A ") {
+            let names = |chain: &str| {
+                rest.strip_prefix(chain).is_some_and(|after| after.starts_with(' ') || after.trim_end().is_empty())
+            };
+            if let Some(i) = touched.iter().position(|(tt, chain)| tt == t && names(chain)) {
+                before[i] += 1;
             }
-            None if line.trim_start().starts_with("-I") => return None,
-            None => {}
+        } else if line.starts_with("-I") {
+            return None;
         }
     }
-    if old[at..].iter().any(|(t, l)| tables.contains(t) && l.trim_start().starts_with("-I")) {
+    if old[at..].iter().any(|(t, l)| tables.contains(t) && unindented(l).starts_with("-I")) {
         return None;
     }
     let mut cmds = Vec::with_capacity(drop + insert.len());

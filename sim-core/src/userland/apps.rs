@@ -335,6 +335,9 @@ pub enum AppKind {
     DnsServer {
         port: u16,
         zones: DnsZones,
+        /// Set: the zones it asks are these keys of the world's table (`Programs::zones`),
+        /// in order, and `zones` is not read.
+        keys: Option<Vec<String>>,
     },
     /// An HTTP server; with `mysql`, the tutorial's webapp.
     Http {
@@ -468,7 +471,7 @@ impl World {
                 self.bind_udp(ns, *port, idx, t.ns())?;
                 self.user.resolver.insert(ns, super::services::EMBEDDED_DNS);
                 self.user.dns_server.insert(ns, idx);
-                AppKind::DnsServer { port: *port, zones: records.clone() }
+                AppKind::DnsServer { port: *port, zones: records.clone(), keys: None }
             }
             Traffic::Http { port, mysql, .. } => {
                 self.listen_tcp(ns, *port, idx, t.ns())?;

@@ -23,11 +23,93 @@ pub struct DnsZone {
     records: Vec<DnsRecord>,
     /// Lower-cased name → index into `records`.
     index: Map<String, usize>,
+    /// What each container gives the zone, by its place among the daemon's containers: the
+    /// records are these, in that order ([`DnsZone::add`]).
+    entries: std::collections::BTreeMap<u64, ZoneEntry>,
+}
+
+/// One container's names on one network: its name, its short ID and its aliases, each with
+/// whether it is a network alias (which several containers share: it answers with all of
+/// them), and its address there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZoneEntry {
+    pub names: Vec<(String, bool)>,
+    pub ip: Ipv4Addr,
+}
+
+/// A change of one network's zone: a container joined it, or left.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ZoneOp {
+    Add { key: String, seq: u64, entry: ZoneEntry },
+    Remove { key: String, seq: u64 },
+}
+
+impl ZoneOp {
+    pub fn key(&self) -> &str {
+        match self {
+            ZoneOp::Add { key, .. } | ZoneOp::Remove { key, .. } => key,
+        }
+    }
 }
 
 impl DnsZone {
     pub fn new(key: String) -> DnsZone {
-        DnsZone { key, records: Vec::new(), index: Map::default() }
+        DnsZone { key, records: Vec::new(), index: Map::default(), entries: Default::default() }
+    }
+
+    /// Adds the names of the container at place `seq`. The zone answers as if every
+    /// container's names were added in their order, the first to claim a name answering
+    /// for it: a container newer than all the others (a `docker run`) adds its names; one
+    /// older (a `docker start` of a stopped one) makes the zone again.
+    pub fn add(&mut self, seq: u64, entry: ZoneEntry) {
+        let newest = self.entries.last_key_value().is_none_or(|(k, _)| *k < seq);
+        if newest {
+            self.put(&entry);
+            self.entries.insert(seq, entry);
+        } else {
+            self.entries.insert(seq, entry);
+            self.remake();
+        }
+    }
+
+    /// Takes away the names of the container at place `seq` (it left the network).
+    pub fn remove(&mut self, seq: u64) {
+        if self.entries.remove(&seq).is_some() {
+            self.remake();
+        }
+    }
+
+    /// Applies `op` (whose key is this zone's).
+    pub fn apply(&mut self, op: ZoneOp) {
+        match op {
+            ZoneOp::Add { seq, entry, .. } => self.add(seq, entry),
+            ZoneOp::Remove { seq, .. } => self.remove(seq),
+        }
+    }
+
+    fn put(&mut self, e: &ZoneEntry) {
+        for (name, shared) in &e.names {
+            if *shared {
+                self.insert_shared(name, e.ip);
+            } else {
+                self.insert(name.clone(), vec![e.ip]);
+            }
+        }
+    }
+
+    fn remake(&mut self) {
+        self.records.clear();
+        self.index.clear();
+        let entries = std::mem::take(&mut self.entries);
+        for e in entries.values() {
+            self.put(e);
+        }
+        self.entries = entries;
+    }
+
+    /// Whether no container gives it a name.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
     }
 
     /// A zone holding `records`; of two records with one name, the first answers.
@@ -179,5 +261,52 @@ mod tests {
         let text = ron::to_string(&zones).unwrap();
         let back: DnsZones = ron::from_str(&text).unwrap();
         assert_eq!(back.records(), zones.records());
+    }
+
+    proptest::proptest! {
+        /// Containers joining and leaving in any order leave the zone that adding the ones
+        /// still there, in their order, would make: the first to claim a name answers, a
+        /// shared alias answers with all (the daemon's whole zone, `Engine::dns_zones`).
+        #[test]
+        fn changes_leave_the_zone_made_whole(
+            ops in proptest::collection::vec((0u64..8, proptest::option::of(proptest::collection::vec((0u8..4, proptest::bool::ANY), 1..4))), 0..24),
+        ) {
+            let entry = |seq: u64, names: &[(u8, bool)]| ZoneEntry {
+                names: names.iter().map(|(n, shared)| (["web", "DB", "db", "cache"][*n as usize].to_string(), *shared)).collect(),
+                ip: Ipv4Addr::new(10, 0, 0, seq as u8 + 2),
+            };
+            let mut z = DnsZone::new("h:n".into());
+            let mut there: std::collections::BTreeMap<u64, ZoneEntry> = Default::default();
+            for (seq, names) in &ops {
+                match names {
+                    Some(names) => {
+                        // A container is on a network once: it leaves before it joins again.
+                        z.remove(*seq);
+                        z.add(*seq, entry(*seq, names));
+                        there.insert(*seq, entry(*seq, names));
+                    }
+                    None => {
+                        z.remove(*seq);
+                        there.remove(seq);
+                    }
+                }
+            }
+            // Made as the daemon's whole zone was before zones changed by entries: every
+            // container's names inserted in order.
+            let mut whole = DnsZone::new("h:n".into());
+            for e in there.values() {
+                for (name, shared) in &e.names {
+                    if *shared {
+                        whole.insert_shared(name, e.ip);
+                    } else {
+                        whole.insert(name.clone(), vec![e.ip]);
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(z.records(), whole.records());
+            for name in ["web", "db", "Db", "cache", "none"] {
+                proptest::prop_assert_eq!(z.lookup(name), whole.lookup(name));
+            }
+        }
     }
 }

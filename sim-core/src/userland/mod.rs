@@ -38,6 +38,9 @@ pub struct Programs {
     pub(crate) streams: Map<(NsId, TcpKey), Stream>,
     /// The embedded DNS server (an app index) of each namespace that runs one.
     pub(crate) dns_server: Map<NsId, usize>,
+    /// The networks' zones by key, which servers that name their zones by key read: a zone
+    /// changes once here when a container joins or leaves, not once per sandbox that asks it.
+    pub(crate) zones: Map<String, std::sync::Arc<crate::userland::dns_zone::DnsZone>>,
     /// Server connections whose request said `Connection: close`: the server closes once
     /// it has answered.
     pub(crate) close_after: crate::kernel::Set<(NsId, TcpKey)>,

@@ -69,9 +69,25 @@ impl World {
     }
 
     /// What an embedded DNS server in `ns` answers now.
-    pub fn dns_zones(&self, ns: NsId) -> Option<&DnsZones> {
+    pub fn dns_zones(&self, ns: NsId) -> Option<DnsZones> {
         match &self.user.apps.get(*self.user.dns_server.get(&ns)?)?.kind {
-            AppKind::DnsServer { zones, .. } => Some(zones),
+            AppKind::DnsServer { keys: Some(keys), .. } => {
+                Some(DnsZones(keys.iter().filter_map(|k| self.user.zones.get(k).cloned()).collect()))
+            }
+            AppKind::DnsServer { zones, .. } => Some(zones.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether `ns` runs an embedded DNS server.
+    pub fn has_dns_server(&self, ns: NsId) -> bool {
+        self.user.dns_server.contains_key(&ns)
+    }
+
+    /// The keys of the world's zones the embedded DNS server in `ns` asks, if it names them.
+    pub fn dns_keys(&self, ns: NsId) -> Option<&[String]> {
+        match &self.user.apps.get(*self.user.dns_server.get(&ns)?)?.kind {
+            AppKind::DnsServer { keys: Some(keys), .. } => Some(keys),
             _ => None,
         }
     }
@@ -79,7 +95,29 @@ impl World {
     /// Every name the embedded DNS server in `ns` answers, as `docker network inspect`'s
     /// reader would list them.
     pub fn dns_records(&self, ns: NsId) -> Option<Vec<DnsRecord>> {
-        self.dns_zones(ns).map(DnsZones::records)
+        self.dns_zones(ns).as_ref().map(DnsZones::records)
+    }
+
+    /// Changes a network's zone in the world's table (a container joined it or left).
+    pub fn apply_zone_op(&mut self, op: crate::userland::dns_zone::ZoneOp) {
+        use crate::userland::dns_zone::DnsZone;
+        let key = op.key().to_string();
+        let z = self.user.zones.entry(key.clone()).or_insert_with(|| std::sync::Arc::new(DnsZone::new(key)));
+        // Shared only with a copy of the world (a checkpoint), which keeps the zone it had.
+        std::sync::Arc::make_mut(z).apply(op);
+    }
+
+    /// The world's zone `key` (`None` before any container joined its network).
+    pub fn zone(&self, key: &str) -> Option<&crate::userland::dns_zone::DnsZone> {
+        self.user.zones.get(key).map(|z| &**z)
+    }
+
+    /// Makes the embedded DNS server in `ns` ask the world's zones `keys`, in order.
+    pub fn set_dns_keys(&mut self, ns: NsId, new: Vec<String>) {
+        let Some(&app) = self.user.dns_server.get(&ns) else { return };
+        if let AppKind::DnsServer { keys, .. } = &mut self.user.apps[app].kind {
+            *keys = Some(new);
+        }
     }
 
     /// A namespace's /etc/hosts: names its resolver answers from the file, first.
@@ -90,8 +128,9 @@ impl World {
     /// Replaces what an embedded DNS server answers (a container joined or left a network).
     pub fn set_dns_zones(&mut self, ns: NsId, new: DnsZones) {
         let Some(&app) = self.user.dns_server.get(&ns) else { return };
-        if let AppKind::DnsServer { zones, .. } = &mut self.user.apps[app].kind {
+        if let AppKind::DnsServer { zones, keys, .. } = &mut self.user.apps[app].kind {
             *zones = new;
+            *keys = None;
         }
     }
 
@@ -278,10 +317,14 @@ impl World {
             self.dns_response(ns, dport, payload);
             return true;
         }
-        let AppKind::DnsServer { zones, .. } = &self.user.apps[app].kind else { return false };
+        let AppKind::DnsServer { zones, keys, .. } = &self.user.apps[app].kind else { return false };
         let Ok(q) = dns::parse_query(payload) else { return true };
         let qname = q.name.trim_end_matches('.');
-        let mut addrs = zones.lookup(qname).map(<[Ipv4Addr]>::to_vec);
+        let found = match keys {
+            Some(keys) => keys.iter().find_map(|k| self.user.zones.get(k)?.lookup(qname)),
+            None => zones.lookup(qname),
+        };
+        let mut addrs = found.map(<[Ipv4Addr]>::to_vec);
         // Several addresses come back shuffled (resolver.go handleIPQuery).
         if let Some(a) = &mut addrs {
             for i in (1..a.len()).rev() {

@@ -28,6 +28,7 @@ fn ep(sandbox: &str, network: usize, veth: &str, ip: &str, mac: u8, ports: Vec<P
         mac: Mac([0x02, 0x42, 0xac, 0, 0, mac]),
         gateway: true,
         ports,
+        seq: mac as u64,
     }
 }
 

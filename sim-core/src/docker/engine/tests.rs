@@ -287,7 +287,7 @@ fn a_command_touches_its_host_and_its_containers_sandboxes_only() {
     e.plan(&mut whole);
     let scope: Set<String> = ["node1", "web", "c1"].into_iter().map(String::from).collect();
     let mut part = Plan::default();
-    e.plan_part(&mut part, Some(&scope));
+    e.plan_part(&mut part, Some(&scope), None);
     let inside = |ns: &str| scope.contains(ns);
     assert_eq!(part.namespaces, whole.namespaces.iter().filter(|n| inside(&n.name)).cloned().collect::<Vec<_>>());
     assert_eq!(part.links, whole.links.iter().filter(|l| inside(l.ns())).cloned().collect::<Vec<_>>());
@@ -302,42 +302,64 @@ fn a_command_touches_its_host_and_its_containers_sandboxes_only() {
     );
 }
 
-/// The change a step makes, diffed in the namespaces it touched, is the whole plans' diff.
+/// The change a step makes, diffed in the namespaces it touched, is the whole plans' diff:
+/// with the host's rules kept whole, and with each container's host rules a segment of its
+/// own, changed by splices at their places (a container in the middle taken away, one added
+/// at the end, one given a second network).
 #[test]
 fn a_diff_in_the_touched_namespaces_is_the_whole_diff() {
-    use crate::kernel::reconf::PlanShards;
-    let mut e = engine();
-    e.exec_line("docker network create appnet").expect("create");
-    e.exec_line("docker run -d --name ca --network appnet -p 8080:80 nginx").expect("run");
-    e.exec_line("docker run -d --name cb --network appnet nginx").expect("run");
-    e.take_touched();
-    let mut before = Plan::default();
-    e.plan(&mut before);
-    let mut shards = PlanShards::new(&before);
-    e.exec_line("docker rm -f ca").expect("rm");
-    e.exec_line("docker run -d --name cc --network appnet -p 8081:80 nginx").expect("run");
-    e.exec_line("docker network connect bridge cb").expect("connect");
-    let scope = e.take_touched();
-    let mut names: Vec<String> = scope.iter().cloned().collect();
-    names.sort();
-    let mut part = Plan::default();
-    e.plan_part(&mut part, Some(&scope));
-    let delta = shards.diff_part(&names, part);
-    let mut after = Plan::default();
-    e.plan(&mut after);
-    let whole = before.diff(&after);
-    assert!(!whole.removed.namespaces.is_empty() && !whole.added.namespaces.is_empty(), "{whole:?}");
-    assert_eq!(delta.normalised(), whole.normalised());
-    // The shards now hold the plan after the step.
-    let all: Vec<String> = shards.namespaces().map(String::from).collect();
-    let mut got = shards.part(&all);
-    let mut want = after.clone();
-    for p in [&mut got, &mut want] {
-        p.links.sort_by_cached_key(|x| format!("{x:?}"));
-        p.iptables.sort_by_cached_key(|x| format!("{x:?}"));
-        p.namespaces.sort_by_cached_key(|x| format!("{x:?}"));
-        p.addresses.sort_by_cached_key(|x| format!("{x:?}"));
-        p.routes.sort_by_cached_key(|x| format!("{x:?}"));
+    use crate::kernel::reconf::{PlanShards, RuleSegment};
+    for segmented in [false, true] {
+        let mut e = engine();
+        e.exec_line("docker network create appnet").expect("create");
+        for c in ["ca", "cb", "cd"] {
+            e.exec_line(&format!("docker run -d --name {c} --network appnet -p 80 nginx")).expect("run");
+        }
+        e.take_touched();
+        let mut before = Plan::default();
+        let mut segments = Vec::new();
+        e.plan_part(&mut before, None, segmented.then_some(&mut segments));
+        assert_eq!(segments.len(), if segmented { 3 } else { 0 }, "a segment per container");
+        let mut shards = PlanShards::with_segments(before.clone(), segments.clone());
+        RuleSegment::flatten(&mut before, segments);
+        e.exec_line("docker rm -f ca").expect("rm");
+        e.exec_line("docker run -d --name cc --network appnet -p 8081:80 nginx").expect("run");
+        e.exec_line("docker network connect bridge cb").expect("connect");
+        let scope = e.take_touched();
+        let mut names: Vec<String> = scope.iter().cloned().collect();
+        names.sort();
+        let mut part = Plan::default();
+        let mut segments = Vec::new();
+        e.plan_part(&mut part, Some(&scope), segmented.then_some(&mut segments));
+        assert!(!part.links.iter().any(|l| l.ns() == "cd"), "an untouched sandbox is not compiled");
+        let delta = shards.diff_part(&names, part, segments);
+        let mut after = Plan::default();
+        e.plan(&mut after);
+        let whole = before.diff(&after);
+        assert!(!whole.removed.namespaces.is_empty() && !whole.added.namespaces.is_empty(), "{whole:?}");
+        assert!(delta.same_change(&whole, &before), "segmented {segmented}:\n{delta:?}\n{whole:?}");
+        if segmented {
+            // Each splice is one container's rules, not the host's list.
+            let sizes: Vec<(usize, usize)> = delta.iptables.iter().map(|(_, s)| (s.drop, s.insert.len())).collect();
+            assert!(sizes.iter().all(|(d, i)| d + i <= 4), "{sizes:?}");
+            assert_eq!(delta.iptables.len(), 3, "ca's, cb's and cc's segments: {sizes:?}");
+        }
+        // The shards now hold the plan after the step.
+        let all: Vec<String> = shards.namespaces().map(String::from).collect();
+        let mut got = shards.part(&all);
+        let mut want = after.clone();
+        assert_eq!(
+            got.iptables.iter().filter(|r| r.ns == "node1").collect::<Vec<_>>(),
+            want.iptables.iter().filter(|r| r.ns == "node1").collect::<Vec<_>>(),
+            "the host's rules in their order"
+        );
+        for p in [&mut got, &mut want] {
+            p.links.sort_by_cached_key(|x| format!("{x:?}"));
+            p.iptables.sort_by_cached_key(|x| format!("{x:?}"));
+            p.namespaces.sort_by_cached_key(|x| format!("{x:?}"));
+            p.addresses.sort_by_cached_key(|x| format!("{x:?}"));
+            p.routes.sort_by_cached_key(|x| format!("{x:?}"));
+        }
+        assert_eq!(got, want);
     }
-    assert_eq!(got, want);
 }
