@@ -205,6 +205,7 @@ fn bench_client(w: &mut World, ns: &str, dst: Ipv4Addr, size: usize, count: u32,
         kind: AppKind::BenchUdp { dst, dport: 9, sport, size, count, interval, sent: 0 },
         done: false,
         resolve: None,
+        status: 0,
     });
     w.pending.push((start, Event::App { app, tag: 0 }));
 }

@@ -161,8 +161,8 @@ pub struct StepLog {
     /// How long the command kept the shell (`docker::timing`): the next step, unless it has
     /// its own `at` or waits for a program, starts this much later.
     pub took: SimTime,
-    /// The command's exit status when it failed before anything ran (0 otherwise: a
-    /// program's own status is known only when it ends).
+    /// The command's exit status: when it failed before anything ran, or, for a program,
+    /// once it has ended (0 until then).
     pub status: u8,
     /// The plan change the step made.
     pub delta: Option<crate::kernel::reconf::PlanDelta>,
@@ -252,6 +252,8 @@ pub struct Director {
     pub transcript: Vec<StepLog>,
     /// Sandboxes whose servers (embedded DNS, the image's server) run already.
     started: Set<String>,
+    /// The programs steps started that have not ended: app → index in `transcript`.
+    programs: Map<usize, usize>,
     /// The key in `started` of each running container, by (daemon, `Container::seq`).
     started_by: Map<(usize, u64), String>,
     /// Sandbox interfaces dockerd has announced (unsolicited ARP), as (namespace, device, address).
@@ -371,6 +373,7 @@ impl Director {
             transcript: Vec::new(),
             started: Set::default(),
             started_by: Map::default(),
+            programs: Map::default(),
             announced: Set::default(),
             zones: Map::default(),
             swarm: None,
@@ -752,7 +755,26 @@ impl Director {
             dns: if self.keep_script { effects.dns } else { Vec::new() },
             zones: if self.keep_script { effects.zones } else { Vec::new() },
         });
+        if let Some(a) = app {
+            self.programs.insert(a, self.transcript.len() - 1);
+        }
         Ok(app)
+    }
+
+    /// Program `app` ended: a step's program gives the step its exit status, which the shell
+    /// shows after what it printed, as a failed command's (`docker exec` passes its
+    /// command's status on).
+    pub fn program_exited(&mut self, world: &mut World, app: usize) {
+        let Some(i) = self.programs.remove(&app) else { return };
+        let status = world.user.apps.get(app).map_or(0, |a| a.status);
+        let Some(log) = self.transcript.get_mut(i) else { return };
+        if status == 0 {
+            return;
+        }
+        log.status = status;
+        if let Some(ns) = world.ns_by_name(&log.host) {
+            world.app_log(ns, || format!("  (exit status {status})"));
+        }
     }
 
     /// Applies the daemons' new plan to the world and starts the servers of new sandboxes.

@@ -380,6 +380,12 @@ impl Sim {
             self.world.app_log(NsId(0), || format!("netsim: step {} could not be applied: {e}", i + 1));
         }
         let w = &mut self.world;
+        let exited = w.take_exited();
+        if let Some(d) = self.director.as_mut() {
+            for a in exited {
+                d.program_exited(w, a);
+            }
+        }
         if let Some(d) = self.director.as_mut()
             && let Some(a) = d.waiting
             && w.user.apps.get(a).is_some_and(|x| x.done)

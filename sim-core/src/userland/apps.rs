@@ -288,6 +288,9 @@ pub struct App {
     pub done: bool,
     /// The target's name, still to be resolved before the app starts.
     pub resolve: Option<String>,
+    /// Its exit status once `done`: 0, or the program's own code for what went wrong
+    /// (iputils ping 1 or 2, curl's `CURLE_*`, busybox's 1).
+    pub status: u8,
 }
 
 #[derive(Clone, Debug)]
@@ -511,7 +514,7 @@ impl World {
                 AppKind::Announce { dev: d, count: *count, interval: *interval, sent: 0 }
             }
         };
-        self.user.apps.push(App { ns, kind, done: false, resolve });
+        self.user.apps.push(App { ns, kind, done: false, resolve, status: 0 });
         if !t.is_server() {
             let at = t.start();
             self.pending.push((at, crate::kernel::Event::App { app: idx, tag: 0 }));
@@ -578,7 +581,8 @@ impl World {
                         // replies and "4 packets transmitted, 2 received, 50% packet loss".
                         if seq == 1 {
                             self.app_log(ns, || "ping: connect: Network is unreachable".to_string());
-                            self.app_finish(app);
+                            // ping(8): "On other error it exits with code 2".
+                            self.app_fail(app, 2);
                         }
                     }
                     Err(PingSendError::TooBig { mtu }) => {
@@ -648,7 +652,8 @@ impl World {
                 "--- {dst} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"
             )
         });
-        self.app_finish(app)
+        // ping(8): "If ping does not receive any reply packets at all it will exit with code 1."
+        self.app_fail(app, if received > 0 { 0 } else { 1 })
     }
 
     pub(crate) fn app_schedule(&mut self, app: usize, after: SimTime, tag: u32) {

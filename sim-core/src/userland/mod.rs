@@ -41,6 +41,8 @@ pub struct Programs {
     /// The networks' zones by key, which servers that name their zones by key read: a zone
     /// changes once here when a container joins or leaves, not once per sandbox that asks it.
     pub(crate) zones: Map<String, std::sync::Arc<crate::userland::dns_zone::DnsZone>>,
+    /// Programs that ended since the event loop last asked (`World::take_exited`), in order.
+    pub(crate) exited: Vec<usize>,
     /// Server connections whose request said `Connection: close`: the server closes once
     /// it has answered.
     pub(crate) close_after: crate::kernel::Set<(NsId, TcpKey)>,

@@ -134,7 +134,21 @@ impl World {
         }
     }
 
+    /// The programs that ended since the last call, in the order they did.
+    pub fn take_exited(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.user.exited)
+    }
+
+    /// `app` ends with exit status `status`.
+    pub(crate) fn app_fail(&mut self, app: usize, status: u8) {
+        self.user.apps[app].status = status;
+        self.app_finish(app);
+    }
+
     pub(crate) fn app_finish(&mut self, app: usize) {
+        if !self.user.apps[app].done {
+            self.user.exited.push(app);
+        }
         self.user.apps[app].done = true;
         // A finished ping closes its socket, and its echo identifier is free again.
         if let AppKind::Ping { ident, .. } = self.user.apps[app].kind {
@@ -281,17 +295,20 @@ impl World {
             (kind, None) => {
                 let tool = kind.tool_name();
                 let e = r.err().unwrap_or_default();
-                let line = match kind {
-                    AppKind::Curl { wget: Some(_), .. } => wget::bad_address(name),
-                    AppKind::Nc { .. } => nc::bad_address(name),
-                    AppKind::Curl { .. } => format!("curl: (6) Could not resolve host: {name}"),
+                // curl: CURLE_COULDNT_RESOLVE_HOST (6); iputils ping: 2 for an error other
+                // than no reply; busybox and mysql: 1.
+                let (line, status) = match kind {
+                    AppKind::Curl { wget: Some(_), .. } => (wget::bad_address(name), 1),
+                    AppKind::Nc { .. } => (nc::bad_address(name), 1),
+                    AppKind::Curl { .. } => (format!("curl: (6) Could not resolve host: {name}"), 6),
                     AppKind::MysqlClient { .. } => {
-                        format!("ERROR 2005 (HY000): Unknown MySQL server host '{name}' (-2)")
+                        (format!("ERROR 2005 (HY000): Unknown MySQL server host '{name}' (-2)"), 1)
                     }
-                    _ => format!("{tool}: {name}: {e}"),
+                    AppKind::Ping { .. } => (format!("{tool}: {name}: {e}"), 2),
+                    _ => (format!("{tool}: {name}: {e}"), 1),
                 };
                 self.app_log(ns, || line);
-                self.app_finish(app);
+                self.app_fail(app, status);
             }
             _ => {}
         }
@@ -368,7 +385,7 @@ impl World {
             self.tcp_close(ns, key);
         }
         self.app_log(ns, || line);
-        self.app_finish(app);
+        self.app_fail(app, 28);
     }
 
     /// `nc -z`: the target is resolved; connect, with `-w`'s alarm armed.
@@ -396,7 +413,8 @@ impl World {
         for l in line.into_iter().chain(nc::totals(opts)) {
             self.app_log(ns, || l);
         }
-        self.app_finish(app);
+        // nc_bloaty.c: a port that does not answer is a failure of the run.
+        self.app_fail(app, if r.is_ok() { 0 } else { 1 });
     }
 
     /// `nc -w`'s alarm: a connect still under way is abandoned (ETIMEDOUT, `connect_w_timeout`).
@@ -430,7 +448,12 @@ impl World {
             self.app_log(ns, || line);
         }
         let Some(key) = self.connect(ns, app, (dst, port), Vec::new(), false) else {
-            self.app_finish(app);
+            // connect(2) failed at once: curl's CURLE_COULDNT_CONNECT (7), 1 for the others.
+            let status = match self.user.apps[app].kind {
+                AppKind::Curl { wget: None, .. } => 7,
+                _ => 1,
+            };
+            self.app_fail(app, status);
             return;
         };
         // The stream exists before the first byte leaves: between macvlan siblings the
@@ -556,7 +579,7 @@ impl World {
             Stream::HttpClient(_) if matches!(self.user.apps[app].kind, AppKind::Curl { wget: Some(_), .. }) => {
                 let line = wget::cant_connect(key.remote.0, what);
                 self.app_log(ns, || line);
-                self.app_finish(app);
+                self.app_fail(app, 1);
             }
             Stream::HttpClient(_) => {
                 let (ip, port) = key.remote;
@@ -565,13 +588,13 @@ impl World {
                 let code = if what.contains("timed out") { 28 } else { 7 };
                 let line = format!("curl: ({code}) Failed to connect to {ip} port {port}: {what}");
                 self.app_log(ns, || line);
-                self.app_finish(app);
+                self.app_fail(app, code);
             }
             Stream::MysqlClient { job: None, .. } => {
                 let (ip, _) = key.remote;
                 let line = format!("ERROR 2003 (HY000): Can't connect to MySQL server on '{ip}' ({what})");
                 self.app_log(ns, || line);
-                self.app_finish(app);
+                self.app_fail(app, 1);
             }
             Stream::MysqlClient { job: Some(http), .. } => {
                 self.web_reply(ns, http, 200, &format!("Connection failed: {what}"));
@@ -593,20 +616,20 @@ impl World {
         } else if let Some(Stream::MysqlClient { job: None, .. }) = self.user.streams.get(&(ns, key)) {
             self.user.streams.remove(&(ns, key));
             self.app_log(ns, || "ERROR 2013 (HY000): Lost connection to MySQL server during query".into());
-            self.app_finish(app);
+            self.app_fail(app, 1);
         }
     }
 
     fn curl_done(&mut self, ns: NsId, app: usize, key: TcpKey, r: Result<http::Response, String>) {
         if let AppKind::Curl { wget: Some(o), path, .. } = &self.user.apps[app].kind {
             let files = &self.user.files;
-            let (lines, saved) = match &r {
+            let (lines, ok, saved) = match &r {
                 Ok(resp) => {
                     let d = wget::response(o, path, resp, 0, |f| files.contains(&(ns, f.to_string())));
-                    (d.lines, d.saved)
+                    (d.lines, d.ok, d.saved)
                 }
                 // busybox reads the status line first: anything else is a bad reply.
-                Err(_) => (vec!["wget: error getting response".to_string()], None),
+                Err(_) => (vec!["wget: error getting response".to_string()], false, None),
             };
             if let Some(f) = saved {
                 self.user.files.insert((ns, f));
@@ -615,7 +638,7 @@ impl World {
                 self.app_log(ns, || line);
             }
             self.tcp_write(ns, key, &[], true);
-            self.app_finish(app);
+            self.app_fail(app, if ok { 0 } else { 1 });
             return;
         }
         match r {
@@ -629,12 +652,13 @@ impl World {
                 }
             }
             Err(e) => {
-                let line = if e.contains("Empty reply") {
-                    "curl: (52) Empty reply from server".to_string()
+                let (line, code) = if e.contains("Empty reply") {
+                    ("curl: (52) Empty reply from server".to_string(), 52)
                 } else {
-                    format!("curl: (8) Weird server reply: {e}")
+                    (format!("curl: (8) Weird server reply: {e}"), 8)
                 };
                 self.app_log(ns, || line);
+                self.user.apps[app].status = code;
             }
         }
         // curl closes its connection when it has the whole response.

@@ -2,8 +2,15 @@
 
 /// (command, (output, exit status)) for each block of a record kept by hand under
 /// `traces/docker/`: `$ command`, what it printed, `[exit N]`; `#` lines are comments.
+#[allow(dead_code)]
 pub fn record(name: &str) -> Vec<(String, (String, u8))> {
-    let path = format!("{}/../traces/docker/{name}", env!("CARGO_MANIFEST_DIR"));
+    transcript(&format!("docker/{name}"))
+}
+
+/// [`record`] of a transcript anywhere under `traces/` (lines before the first command, the
+/// programs' versions, are left out).
+pub fn transcript(name: &str) -> Vec<(String, (String, u8))> {
+    let path = format!("{}/../traces/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("the record is kept in the repository");
     let mut out = Vec::new();
     let mut cmd: Option<String> = None;
