@@ -25,8 +25,17 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io::Result<()> {
     let r = Resolver { server: nameserver };
     match t {
-        Traffic::Ping { dst, count, interval, size, pmtudisc, .. } => {
-            ping(&r, dst, (*count, interval.as_duration(), *size, *pmtudisc), out)
+        Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, .. } => {
+            let opts = PingOpts {
+                count: *count,
+                interval: interval.as_duration(),
+                size: *size,
+                pmtudisc: *pmtudisc,
+                wait: wait.map_or(Duration::from_secs(10), |w| w.as_duration()),
+                deadline: deadline.map(|d| d.as_duration()),
+                quiet: *quiet,
+            };
+            ping(&r, dst, opts, out)
         }
         Traffic::UdpListen { port, echo, .. } => udp_listen(*port, *echo, out),
         Traffic::UdpSend { dst, dport, sport, payload, count, interval, .. } => {
@@ -196,12 +205,21 @@ fn path_mtu(ip: Ipv4Addr) -> u32 {
 
 /// `ping -c COUNT -i INTERVAL -s SIZE -M PMTUDISC`, with a raw ICMP socket (the agent runs
 /// as root), printing iputils' lines.
-fn ping(
-    r: &Resolver,
-    dst: &str,
-    (count, interval, size, pmtudisc): (u32, Duration, usize, Pmtudisc),
-    out: &mut dyn Write,
-) -> io::Result<()> {
+/// What `ping` was asked for: `-c` (0 with `-w`: until the deadline), `-i`, `-s`, `-M`, `-W`
+/// (how long to wait for replies after the last request), `-w`, `-q`.
+struct PingOpts {
+    count: u32,
+    interval: Duration,
+    size: usize,
+    pmtudisc: Pmtudisc,
+    wait: Duration,
+    deadline: Option<Duration>,
+    quiet: bool,
+}
+
+fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result<()> {
+    let PingOpts { count, interval, size, pmtudisc, wait, deadline, quiet } = o;
+    let count = if count == 0 { u32::MAX } else { count };
     use socket2::{Domain, Protocol, Socket, Type};
     let ip = match r.resolve(dst) {
         Ok(ip) => ip,
@@ -252,7 +270,10 @@ fn ping(
             last_send = now;
             next = now + interval;
         }
-        if sent >= count && (received + errors >= count || now.duration_since(last_send) > Duration::from_secs(10)) {
+        if sent >= count && (received + errors >= count || now.duration_since(last_send) > wait) {
+            break;
+        }
+        if deadline.is_some_and(|d| now.duration_since(start) >= d) {
             break;
         }
         match sock.recv(&mut buf) {
@@ -269,12 +290,14 @@ fn ping(
                             .and_then(|i| sent_at.get(i))
                             .map(|t| t.elapsed())
                             .unwrap_or_default();
-                        writeln!(
-                            out,
-                            "{} bytes from {from}: icmp_seq={seq} ttl={ttl} time={:.3} ms",
-                            size + 8,
-                            rtt.as_secs_f64() * 1e3
-                        )?;
+                        if !quiet {
+                            writeln!(
+                                out,
+                                "{} bytes from {from}: icmp_seq={seq} ttl={ttl} time={:.3} ms",
+                                size + 8,
+                                rtt.as_secs_f64() * 1e3
+                            )?;
+                        }
                     }
                     Some(3) | Some(11) if icmp.len() >= 8 + 28 => {
                         let q = &icmp[8..];
@@ -289,7 +312,9 @@ fn ping(
                             let seq = u16::from_be_bytes([e[6], e[7]]);
                             let mtu = u16::from_be_bytes([icmp[6], icmp[7]]);
                             let what = sim_core::kernel::sock::icmp_error_text(icmp[0], icmp[1], mtu);
-                            writeln!(out, "From {from} icmp_seq={seq} {what}")?;
+                            if !quiet {
+                                writeln!(out, "From {from} icmp_seq={seq} {what}")?;
+                            }
                         }
                     }
                     _ => {}
@@ -299,7 +324,9 @@ fn ping(
             Err(e) if e.raw_os_error() == Some(113) => {
                 // EHOSTUNREACH reported on the socket: the kernel's ICMP error for our echo.
                 errors += 1;
-                writeln!(out, "From {} icmp_seq={sent} Destination Host Unreachable", local_addr(&sock))?;
+                if !quiet {
+                    writeln!(out, "From {} icmp_seq={sent} Destination Host Unreachable", local_addr(&sock))?;
+                }
             }
             Err(e) => return Err(e),
         }

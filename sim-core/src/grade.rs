@@ -537,6 +537,9 @@ fn reach(sim: &mut Sim, ns: &str, to: &str, port: Option<u16>) -> Result<(bool, 
             interval: SimTime::from_secs(1),
             size: 56,
             pmtudisc: crate::kernel::sock::Pmtudisc::Want,
+            wait: None,
+            deadline: None,
+            quiet: false,
         };
         let app = p.start(&t)?;
         run_probe(&mut p, PROBE_WAIT, |w| w.user.apps[app].done);

@@ -918,7 +918,7 @@ impl Loaded {
                 ));
             }
             let count = match t {
-                Traffic::Ping { count, size, .. } => {
+                Traffic::Ping { count, size, deadline, interval, .. } => {
                     if *size > PING_MAX_SIZE {
                         out.push(self.at(
                             &p("size"),
@@ -927,15 +927,19 @@ impl Loaded {
                             Some("65535 bytes of IPv4 packet, less 20 of IP header and 8 of ICMP header".into()),
                         ));
                     }
-                    if *count == 0 {
+                    if *count == 0 && deadline.is_none() {
                         out.push(self.at(
                             &p("count"),
                             "ping: invalid argument: '0': out of range: 1 <= value <= 9223372036854775807".into(),
                             "this count",
-                            None,
+                            Some("count 0 sends until a `deadline` (ping -w), which this item lacks".into()),
                         ));
                     }
-                    Some(*count)
+                    // With count 0, as many as the deadline lets through.
+                    match (*count, deadline) {
+                        (0, Some(d)) => u32::try_from(d.as_nanos() / interval.as_nanos().max(1) + 1).ok(),
+                        (c, _) => Some(c),
+                    }
                 }
                 Traffic::UdpSend { count, payload, .. } => {
                     if payload.len() > PING_MAX_SIZE {
@@ -1575,7 +1579,7 @@ fn endless_ping(run: &str) -> bool {
             cli::parse_app_command(&argv)
         }),
     };
-    matches!(app, Some(Ok(AppCommand::Ping(p))) if p.count.is_none())
+    matches!(app, Some(Ok(AppCommand::Ping(p))) if p.count.is_none() && p.deadline.is_none())
 }
 
 #[cfg(test)]

@@ -1921,8 +1921,25 @@ pub fn app_traffic(
         cli::AppCommand::Ping(p) => {
             // iputils takes counts up to i64::MAX; a simulated run of billions of echoes would
             // only grow, so a command gets the same cap as a scenario's traffic item.
-            let count = p.count.unwrap_or(4);
+            let interval = p.interval.unwrap_or(crate::engine::SimTime::from_secs(1));
+            let deadline = p.deadline.map(crate::engine::SimTime::from_secs);
             let max = crate::userland::apps::MAX_COUNT;
+            // Without `-c`, `-w` sends until its deadline (count 0); without either, iputils
+            // sends until interrupted, which a step cannot be: 4.
+            let count = match (p.count, deadline) {
+                (Some(c), _) => c,
+                (None, Some(d)) => {
+                    let n = d.as_nanos() / interval.as_nanos().max(1) + 1;
+                    if n > u64::from(max) {
+                        return Err(err(format!(
+                            "netsim: ping -w {}: the simulator sends at most {max} echo requests for one command",
+                            d.as_nanos() / 1_000_000_000
+                        )));
+                    }
+                    0
+                }
+                (None, None) => 4,
+            };
             let Some(count) = u32::try_from(count).ok().filter(|c| *c <= max) else {
                 return Err(err(format!(
                     "netsim: ping -c {count}: the simulator sends at most {max} echo requests for one command"
@@ -1938,9 +1955,12 @@ pub fn app_traffic(
                 ns,
                 dst: p.host,
                 count,
-                interval: crate::engine::SimTime::from_secs(1),
+                interval,
                 size: size as usize,
                 pmtudisc: p.pmtudisc.unwrap_or_default(),
+                wait: p.wait,
+                deadline,
+                quiet: p.quiet,
             }
         }
         cli::AppCommand::Curl(c) => {

@@ -46,6 +46,17 @@ pub enum Traffic {
         /// the path MTU and fragments the rest).
         #[serde(default, skip_serializing_if = "Pmtudisc::is_want")]
         pmtudisc: Pmtudisc,
+        /// `-W`: how long to wait for replies after the last request (iputils' 10 s when
+        /// not given).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait: Option<SimTime>,
+        /// `-w`: ping ends this long after it started, whatever it has sent or received;
+        /// with `count: 0` it sends until then.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<SimTime>,
+        /// `-q`: only the summary at the end, no line per reply or error.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        quiet: bool,
     },
     /// A UDP socket bound to `port`; with `echo` it sends every datagram back.
     UdpListen {
@@ -306,6 +317,10 @@ pub enum AppKind {
         received: u32,
         errors: u32,
         sent_at: crate::kernel::Map<u16, SimTime>,
+        /// `-W`, `-w` (0 `count`: until the deadline), `-q`.
+        wait: Option<SimTime>,
+        deadline: Option<SimTime>,
+        quiet: bool,
     },
     UdpListen {
         port: u16,
@@ -400,6 +415,8 @@ pub enum AppKind {
 
 /// How long `ping -c` waits for answers after its last echo request (iputils MAXWAIT).
 const PING_LINGER: SimTime = SimTime::from_secs(10);
+/// The app timer of ping's `-w` deadline.
+const PING_DEADLINE: u32 = 2;
 
 impl World {
     /// Creates an application for a traffic step and returns its index. Sockets bind now;
@@ -416,7 +433,7 @@ impl World {
             }
         };
         let kind = match t {
-            Traffic::Ping { dst, count, interval, size, pmtudisc, .. } => {
+            Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, .. } => {
                 let dst = target(dst);
                 let Some(ident) = self.bind_ping(ns, idx) else {
                     return Err(format!(
@@ -436,6 +453,9 @@ impl World {
                     received: 0,
                     errors: 0,
                     sent_at: Default::default(),
+                    wait: *wait,
+                    deadline: *deadline,
+                    quiet: *quiet,
                 }
             }
             Traffic::UdpListen { port, echo, .. } => {
@@ -550,13 +570,16 @@ impl World {
             return self.nc_wait(ns, app);
         }
         match &mut self.user.apps[app].kind {
-            AppKind::Ping { .. } if tag == 1 => self.ping_statistics(ns, app),
-            AppKind::Ping { dst, count, interval, size, pmtudisc, ident, sent, received: _, errors: _, sent_at } => {
+            AppKind::Ping { .. } if tag == 1 || tag == PING_DEADLINE => self.ping_statistics(ns, app),
+            AppKind::Ping { dst, count, interval, size, pmtudisc, ident, sent, sent_at, wait, deadline, .. } => {
                 let (dst, ident, seq, size, interval, pmtudisc) =
                     (*dst, *ident, (*sent + 1) as u16, *size, *interval, *pmtudisc);
                 *sent += 1;
                 sent_at.insert(seq, self.now);
-                let more = *sent < *count;
+                // `-w` without `-c` (count 0): requests until the deadline.
+                let more = *count == 0 || *sent < *count;
+                let linger = wait.unwrap_or(PING_LINGER);
+                let deadline = if seq == 1 { *deadline } else { None };
                 // The payload starts with a struct timeval, then iputils' 0x10, 0x11, … pattern.
                 let mut data = Vec::with_capacity(size);
                 data.extend_from_slice(&(self.now.as_nanos() / 1_000_000_000).to_le_bytes());
@@ -567,10 +590,15 @@ impl World {
                 }
                 self.app_schedule(
                     app,
-                    // After the last echo, iputils lingers up to 10 s (MAXWAIT) for replies.
-                    if more { interval } else { PING_LINGER },
+                    // After the last echo, iputils lingers up to 10 s (MAXWAIT), or `-W`, for
+                    // replies.
+                    if more { interval } else { linger },
                     if more { 0 } else { 1 },
                 );
+                if let Some(d) = deadline {
+                    // `-w`: the run ends then, from its first request on.
+                    self.app_schedule(app, d, PING_DEADLINE);
+                }
                 match self.ping_send(ns, dst, ident, seq, &data, pmtudisc) {
                     Ok(()) => {}
                     Err(PingSendError::Unreachable) => {
@@ -643,8 +671,16 @@ impl World {
 
     /// The closing lines of `ping -c`: after the last reply, or the last wait.
     fn ping_statistics(&mut self, ns: NsId, app: usize) {
-        let AppKind::Ping { dst, sent, received, errors, .. } = &self.user.apps[app].kind else { return };
+        if self.user.apps[app].done {
+            return;
+        }
+        let AppKind::Ping { dst, sent, received, errors, count, deadline, .. } = &self.user.apps[app].kind else {
+            return;
+        };
         let (dst, sent, received, errors) = (*dst, *sent, *received, *errors);
+        // ping(8): 1 without any reply, and when a count and a deadline are both given and
+        // fewer replies than the count came by the deadline.
+        let short = deadline.is_some() && *count > 0 && received < *count;
         let loss = ((sent - received) * 100).checked_div(sent).unwrap_or(0);
         let err = if errors > 0 { format!(", +{errors} errors") } else { String::new() };
         self.app_log(ns, || {
@@ -652,8 +688,7 @@ impl World {
                 "--- {dst} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"
             )
         });
-        // ping(8): "If ping does not receive any reply packets at all it will exit with code 1."
-        self.app_fail(app, if received > 0 { 0 } else { 1 })
+        self.app_fail(app, if received == 0 || short { 1 } else { 0 })
     }
 
     pub(crate) fn app_schedule(&mut self, app: usize, after: SimTime, tag: u32) {
@@ -685,17 +720,28 @@ impl World {
         data: Vec<u8>,
         close: bool,
     ) -> Option<TcpKey> {
-        match self.tcp_connect(ns, app, (dst, dport), data, close) {
+        match self.try_connect(ns, app, (dst, dport), data, close) {
             Ok(key) => Some(key),
-            Err(e) => {
-                let text = match e {
-                    Errno::EADDRNOTAVAIL => format!("{} (EADDRNOTAVAIL)", e.text()),
-                    _ => e.text().to_string(),
-                };
+            Err(text) => {
                 self.app_log(ns, || format!("connect to {dst}:{dport}: {text}"));
                 None
             }
         }
+    }
+
+    /// [`World::connect`] that leaves saying why it failed (strerror's words) to the program.
+    pub(crate) fn try_connect(
+        &mut self,
+        ns: NsId,
+        app: usize,
+        to: (Ipv4Addr, u16),
+        data: Vec<u8>,
+        close: bool,
+    ) -> Result<TcpKey, String> {
+        self.tcp_connect(ns, app, to, data, close).map_err(|e| match e {
+            Errno::EADDRNOTAVAIL => format!("{} (EADDRNOTAVAIL)", e.text()),
+            _ => e.text().to_string(),
+        })
     }
 
     /// A datagram for one of the programs' UDP sockets.
@@ -737,17 +783,20 @@ impl World {
     /// ping's reply line; `ping -c N` exits as soon as N requests are answered or failed.
     pub(crate) fn echo_reply(&mut self, ns: NsId, app: usize, src: Ipv4Addr, ttl: u8, seq: u16) {
         let now = self.now;
-        let AppKind::Ping { received, errors, sent, sent_at, size, count, .. } = &mut self.user.apps[app].kind else {
+        let AppKind::Ping { received, errors, sent, sent_at, size, count, quiet, .. } = &mut self.user.apps[app].kind
+        else {
             return;
         };
         *received += 1;
         let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default();
         let bytes = *size + 8;
         // iputils ends once every request is answered or failed (`nreceived + nerrors`).
-        let all = *sent >= *count && *received + *errors >= *count;
-        self.app_log(ns, || {
-            format!("{bytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={:.3} ms", rtt.as_nanos() as f64 / 1e6)
-        });
+        let all = *count > 0 && *sent >= *count && *received + *errors >= *count;
+        if !*quiet {
+            self.app_log(ns, || {
+                format!("{bytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={:.3} ms", rtt.as_nanos() as f64 / 1e6)
+            });
+        }
         if all && !self.user.apps[app].done {
             self.ping_statistics(ns, app);
         }
@@ -755,7 +804,9 @@ impl World {
 
     /// ping's line for an ICMP error about one of its requests.
     pub(crate) fn echo_error(&mut self, ns: NsId, app: usize, from: Ipv4Addr, seq: u16, what: &str) {
-        self.app_log(ns, || format!("From {from} icmp_seq={seq} {what}"));
+        if !matches!(self.user.apps[app].kind, AppKind::Ping { quiet: true, .. }) {
+            self.app_log(ns, || format!("From {from} icmp_seq={seq} {what}"));
+        }
         self.ping_error_counted(ns, app);
     }
 
@@ -764,7 +815,7 @@ impl World {
         let mut all = false;
         if let AppKind::Ping { errors, received, count, sent, .. } = &mut self.user.apps[app].kind {
             *errors += 1;
-            all = *sent >= *count && *received + *errors >= *count;
+            all = *count > 0 && *sent >= *count && *received + *errors >= *count;
         }
         if all && !self.user.apps[app].done {
             self.ping_statistics(ns, app);
@@ -828,6 +879,9 @@ mod tests {
             interval: SimTime::from_secs(1),
             size: 56,
             pmtudisc: Pmtudisc::Want,
+            wait: None,
+            deadline: None,
+            quiet: false,
         }
     }
 

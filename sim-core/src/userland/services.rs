@@ -447,14 +447,20 @@ impl World {
         {
             self.app_log(ns, || line);
         }
-        let Some(key) = self.connect(ns, app, (dst, port), Vec::new(), false) else {
-            // connect(2) failed at once: curl's CURLE_COULDNT_CONNECT (7), 1 for the others.
-            let status = match self.user.apps[app].kind {
-                AppKind::Curl { wget: None, .. } => 7,
-                _ => 1,
-            };
-            self.app_fail(app, status);
-            return;
+        let key = match self.try_connect(ns, app, (dst, port), Vec::new(), false) {
+            Ok(key) => key,
+            Err(what) => {
+                // connect(2) failed at once (no route): each program's line for a failed
+                // connection, and curl's CURLE_COULDNT_CONNECT (7), 1 for the others.
+                let (line, status) = match self.user.apps[app].kind {
+                    AppKind::Curl { wget: Some(_), .. } => (wget::cant_connect(dst, &what), 1),
+                    AppKind::Curl { .. } => (format!("curl: (7) Failed to connect to {dst} port {port}: {what}"), 7),
+                    _ => (format!("ERROR 2003 (HY000): Can't connect to MySQL server on '{dst}' ({what})"), 1),
+                };
+                self.app_log(ns, || line);
+                self.app_fail(app, status);
+                return;
+            }
         };
         // The stream exists before the first byte leaves: between macvlan siblings the
         // answer can come back within this same event, and it must find its parser.

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs, on the kernel, the failing programs of sim-core/tests/exit_statuses.rs from one
+# Runs, on the kernel, the programs of sim-core/tests/exit_statuses.rs (failing, and ping's
+# -i, -W, -w and -q) from one
 # namespace (host1, 192.168.99.101/24 on a bridge, no default route, no other machine) and
 # writes each command, what it printed (stdout and stderr, one stream; times as TIME, curl's
 # milliseconds as MS) and its exit status to record.txt beside this script.
@@ -33,6 +34,11 @@ run() {
     run ping -c 1 -W 1 192.168.99.200
     run ping -c 1 10.9.9.9
     run ping -c 1 nosuch.invalid
+    run ping -q -c 3 -i 0.2 192.168.99.101
+    run ping -w 1 -i 0.3 192.168.99.101
+    run ping -c 5 -w 1 -i 0.4 192.168.99.203
+    run ping -c 2 -w 3 -i 0.5 192.168.99.101
+    run ping -c 2 -W 0.5 192.168.99.202
     run curl -sS http://192.168.99.101:81/
     run curl -sS http://10.9.9.9/
     run curl -sS http://nosuch.invalid/

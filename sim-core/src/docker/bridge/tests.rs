@@ -185,6 +185,9 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             interval: at(1),
             size: 56,
             pmtudisc: crate::kernel::sock::Pmtudisc::Want,
+            wait: None,
+            deadline: None,
+            quiet: false,
         },
         Traffic::Ping {
             at: at(5),
@@ -194,6 +197,9 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             interval: at(1),
             size: 56,
             pmtudisc: crate::kernel::sock::Pmtudisc::Want,
+            wait: None,
+            deadline: None,
+            quiet: false,
         },
         Traffic::Ping {
             at: at(7),
@@ -203,6 +209,9 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             interval: at(1),
             size: 56,
             pmtudisc: crate::kernel::sock::Pmtudisc::Want,
+            wait: None,
+            deadline: None,
+            quiet: false,
         },
     ] {
         w.add_traffic(&t).expect("traffic");

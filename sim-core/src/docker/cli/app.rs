@@ -41,7 +41,11 @@ pub struct Ping {
     pub size: Option<u64>,
     /// `-M do|dont|want|probe`.
     pub pmtudisc: Option<Pmtudisc>,
-    /// Other recognised options, kept raw (`('W', "1")`, `('i', "0.2")`, …).
+    /// `-i`: seconds between requests (1 when not given).
+    pub interval: Option<crate::engine::SimTime>,
+    /// `-W`: how long to wait for replies after the last request.
+    pub wait: Option<crate::engine::SimTime>,
+    /// Other recognised options, kept raw (`('t', "1")`, `('I', "eth0")`, …).
     pub other_options: Vec<(char, String)>,
 }
 
@@ -262,6 +266,24 @@ fn ping(a: &Args) -> Result<Ping, CliError> {
                         _ => return Err(a.err(format!("ping: invalid -M argument: {val}"), vi)),
                     })
                 }
+                // iputils' ping.c: seconds as strtod reads them, in milliseconds.
+                'i' => match ping_secs(&val) {
+                    Ok(secs) if secs < 0.0 => {
+                        return Err(a.err(format!("netsim: ping -i {val}: a negative interval is not modelled"), vi));
+                    }
+                    Ok(secs) if secs > f64::from(i32::MAX / 1000) => {
+                        return Err(a.err(format!("ping: bad timing interval: {val}"), vi));
+                    }
+                    Ok(secs) => p.interval = Some(crate::engine::SimTime::from_millis((secs * 1e3) as u64)),
+                    Err(m) => return Err(a.err(m, vi)),
+                },
+                'W' => match ping_secs(&val) {
+                    Ok(secs) if !(0.001..=f64::from(i32::MAX / 1000)).contains(&secs) => {
+                        return Err(a.err(format!("ping: bad linger time: {val}"), vi));
+                    }
+                    Ok(secs) => p.wait = Some(crate::engine::SimTime::from_millis((secs * 1e3) as u64)),
+                    Err(m) => return Err(a.err(m, vi)),
+                },
                 _ => p.other_options.push((c, val)),
             }
         }
@@ -277,6 +299,16 @@ fn ping(a: &Args) -> Result<Ping, CliError> {
 }
 
 /// iputils `strtol_or_err` wording (iputils ≥ 20210722).
+/// A number of seconds as iputils' `ping_strtod` reads it: a decimal number, and nothing
+/// after it.
+fn ping_secs(v: &str) -> Result<f64, String> {
+    v.trim_start()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| format!("ping: option argument contains garbage: {v}"))
+}
+
 fn ping_num(v: &str, min: u64, max: u64) -> Result<u64, String> {
     let n = parse_uint(v, false, 64).map_err(|_| format!("ping: invalid argument: '{v}'"))?;
     if n < min || n > max {

@@ -970,6 +970,12 @@ fn app_errors() {
         ),
         ("docker exec web ping -z db", "ping: invalid option -- 'z'", "-z"),
         ("docker exec web ping db -c", "ping: option requires an argument -- 'c'", "-c"),
+        // iputils 20221126's words for -W and -i, as it printed them here.
+        ("docker exec web ping -W x db", "ping: option argument contains garbage: x", "x"),
+        ("docker exec web ping -W -1 db", "ping: bad linger time: -1", "-1"),
+        ("docker exec web ping -W 2147483648 db", "ping: bad linger time: 2147483648", "2147483648"),
+        ("docker exec web ping -i x db", "ping: option argument contains garbage: x", "x"),
+        ("docker exec web ping -i 1e9 db", "ping: bad timing interval: 1e9", "1e9"),
         ("docker exec web curl -s", "curl: no URL specified!", "curl -s"),
         ("docker exec web curl --frobnicate x", "curl: option --frobnicate: is unknown", "--frobnicate"),
         ("docker exec web curl x -X", "curl: option -X: requires parameter", "-X"),

@@ -146,6 +146,9 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
             interval: at(1),
             size: 56,
             pmtudisc: crate::kernel::sock::Pmtudisc::Want,
+            wait: None,
+            deadline: None,
+            quiet: false,
         },
     ] {
         w.add_traffic(&t).expect("traffic");
