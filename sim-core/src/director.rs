@@ -937,8 +937,7 @@ impl Director {
                         _ => {}
                     }
                 }
-                let key = servers_key(e, c);
-                if self.started.insert(key.clone()) {
+                if self.started.insert(servers_key(e, c)) {
                     servers.extend(e.servers(c));
                     // Its /etc/hosts as it starts: its own names, `--add-host`, `--link`.
                     world.set_hosts(ns, e.hosts_names(c));
