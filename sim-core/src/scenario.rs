@@ -937,7 +937,7 @@ impl Loaded {
                     }
                     // With count 0, as many as the deadline lets through.
                     match (*count, deadline) {
-                        (0, Some(d)) => u32::try_from(d.as_nanos() / interval.as_nanos().max(1) + 1).ok(),
+                        (0, Some(d)) => u32::try_from(crate::userland::apps::ping_requests(*interval, *d)).ok(),
                         (c, _) => Some(c),
                     }
                 }

@@ -186,7 +186,7 @@ pub struct Engine {
     /// Containers made so far (the next one's `seq`).
     made: u64,
     /// The zone changes and the containers touched since they were last taken.
-    zone_ops: Vec<crate::userland::dns_zone::ZoneOp>,
+    zone_ops: Vec<ZoneOp>,
     touched_seqs: Vec<u64>,
 }
 
@@ -1361,7 +1361,7 @@ impl Engine {
                 "Command": ps_command(&c.command),
                 "RunningFor": "a moment ago",
                 // Containers are made at the run's time 0, as `docker inspect`'s `Created` says.
-                "CreatedAt": "2026-11-28 12:00:00 +0000 UTC",
+                "CreatedAt": super::inspect::created_at(crate::engine::SimTime::ZERO),
                 "Ports": self.ps_ports(c),
                 "Status": status,
                 "State": state,
@@ -1666,7 +1666,7 @@ impl Engine {
     /// default bridge copies the host's resolv.conf (*Embedded DNS*).
     pub fn has_embedded_dns(&self, c: &Container) -> bool {
         match c.kind {
-            ContainerKind::Plain => c.endpoints.iter().any(|e| e.network != "bridge" && e.network != GWBRIDGE),
+            ContainerKind::Plain => c.endpoints.iter().any(|e| has_zone(&e.network)),
             ContainerKind::Task => true,
             ContainerKind::Infra => false,
         }
@@ -1812,7 +1812,7 @@ impl Engine {
     /// The changes of the zones since the last call: each endpoint that came or went on a
     /// network with embedded DNS, in order. Applied to the zones as they were, they give
     /// [`Engine::dns_zones`] (a step changes a zone by what it did, not by the zone).
-    pub fn take_zone_ops(&mut self) -> Vec<crate::userland::dns_zone::ZoneOp> {
+    pub fn take_zone_ops(&mut self) -> Vec<ZoneOp> {
         std::mem::take(&mut self.zone_ops)
     }
 
@@ -1830,11 +1830,7 @@ impl Engine {
     /// The zones of the networks whose names `c`'s embedded DNS answers, in the order it
     /// joined them (the first that knows a name wins: *Embedded DNS*).
     pub fn dns_zone_keys(&self, c: &Container) -> Vec<String> {
-        c.endpoints
-            .iter()
-            .filter(|e| e.network != "bridge" && e.network != GWBRIDGE)
-            .map(|e| self.zone_key(&e.network))
-            .collect()
+        c.endpoints.iter().filter(|e| has_zone(&e.network)).map(|e| self.zone_key(&e.network)).collect()
     }
 
     /// `DnsZone::key` of a network of this daemon.
@@ -1929,8 +1925,7 @@ pub fn app_traffic(
             let count = match (p.count, deadline) {
                 (Some(c), _) => c,
                 (None, Some(d)) => {
-                    let n = d.as_nanos() / interval.as_nanos().max(1) + 1;
-                    if n > u64::from(max) {
+                    if crate::userland::apps::ping_requests(interval, d) > u64::from(max) {
                         return Err(err(format!(
                             "netsim: ping -w {}: the simulator sends at most {max} echo requests for one command",
                             d.as_nanos() / 1_000_000_000
@@ -2091,9 +2086,6 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
     }
 }
 
-/// `docker ps`'s COMMAND: the command cut to 20 characters, quoted (docker/cli
-/// `cli/command/formatter/container.go`, `Command`: `Ellipsis(command, 20)` and
-/// `strconv.Quote`).
 /// `docker ps`'s STATUS of a container, and its `.State`.
 fn ps_status(state: RunState) -> (String, &'static str) {
     match state {
@@ -2137,6 +2129,9 @@ fn zone_entry(c: &Container, e: &Endpoint) -> crate::userland::dns_zone::ZoneEnt
     crate::userland::dns_zone::ZoneEntry { names, ip: e.ip }
 }
 
+/// `docker ps`'s COMMAND: the command cut to 20 characters, quoted (docker/cli
+/// `cli/command/formatter/container.go`, `Command`: `Ellipsis(command, 20)` and
+/// `strconv.Quote`).
 fn ps_command(words: &[String]) -> String {
     let cmd = words.join(" ");
     let cut: String = match cmd.chars().count() > 20 {

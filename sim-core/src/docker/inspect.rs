@@ -14,6 +14,12 @@ use crate::engine::SimTime;
 /// The wall-clock date a run's time 0 stands for.
 const EPOCH: &str = "2026-11-28T12:00:";
 
+/// `at` as docker/cli's `.CreatedAt` prints it (Go's `time.Time.String`).
+pub(crate) fn created_at(at: SimTime) -> String {
+    let s = at.as_nanos() / 1_000_000_000;
+    format!("{}{:02} +0000 UTC", EPOCH.replace('T', " "), s % 60)
+}
+
 pub(crate) fn created(at: SimTime) -> String {
     let ns = at.as_nanos();
     let s = ns / 1_000_000_000;

@@ -1030,12 +1030,6 @@ fn same_as_whole_set(nf: &Netfilter, rules: &[(Table, String)]) {
 /// every line the splice takes or puts is an appended rule (`-A CHAIN …`) and its tables hold
 /// no `-I` line (so a rule's place in its chain is its place among the chain's `-A` lines);
 /// `None` otherwise. Counting the lines before `at` is all it reads of the list.
-/// `line` without the blanks it starts with (a plan's lines have none, so this is a check
-/// of one byte).
-fn unindented(line: &str) -> &str {
-    if line.starts_with(|c: char| c.is_ascii_whitespace()) { line.trim_start() } else { line }
-}
-
 fn splice_commands(
     old: &[(Table, String)],
     at: usize,
@@ -1063,7 +1057,7 @@ fn splice_commands(
         if !tables.contains(t) {
             continue;
         }
-        let line = unindented(line);
+        let line = line.trim_start();
         if let Some(rest) = line.strip_prefix("-A ") {
             let names = |chain: &str| {
                 rest.strip_prefix(chain).is_some_and(|after| after.starts_with(' ') || after.trim_end().is_empty())
@@ -1075,7 +1069,7 @@ fn splice_commands(
             return None;
         }
     }
-    if old[at..].iter().any(|(t, l)| tables.contains(t) && unindented(l).starts_with("-I")) {
+    if old[at..].iter().any(|(t, l)| tables.contains(t) && l.trim_start().starts_with("-I")) {
         return None;
     }
     let mut cmds = Vec::with_capacity(drop + insert.len());

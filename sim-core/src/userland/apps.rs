@@ -413,6 +413,11 @@ pub enum AppKind {
     },
 }
 
+/// How many requests `ping -w DEADLINE` without `-c` sends, one every `interval`.
+pub fn ping_requests(interval: SimTime, deadline: SimTime) -> u64 {
+    deadline.as_nanos() / interval.as_nanos().max(1) + 1
+}
+
 /// How long `ping -c` waits for answers after its last echo request (iputils MAXWAIT).
 const PING_LINGER: SimTime = SimTime::from_secs(10);
 /// The app timer of ping's `-w` deadline.

@@ -107,11 +107,6 @@ impl DnsZone {
         self.entries = entries;
     }
 
-    /// Whether no container gives it a name.
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
-    }
-
     /// A zone holding `records`; of two records with one name, the first answers.
     pub fn from_records(key: String, records: Vec<DnsRecord>) -> DnsZone {
         let mut z = DnsZone::new(key);
