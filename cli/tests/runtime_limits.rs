@@ -39,7 +39,8 @@ fn names_dns_cannot_carry_are_refused_before_any_query() {
     let log = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{log}", String::from_utf8_lossy(&out.stderr));
     assert!(log.contains(&format!("nslookup: {label}: Name or service not known")), "{log}");
-    assert!(log.contains(&format!("ping: {long}: Name or service not known")), "{log}");
+    // alpine's ping is busybox's: `bad address` whatever the resolver said.
+    assert!(log.contains(&format!("ping: bad address '{long}'")), "{log}");
     assert!(log.contains(&format!("curl: (6) Could not resolve host: {label}")), "{log}");
     // No query left for the long names; the short one after them is still answered.
     assert!(!log.contains(&format!("A? {label}")) && !log.contains("A? abc.abc"), "{log}");

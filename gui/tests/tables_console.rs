@@ -217,7 +217,7 @@ fn the_console_shows_the_steps_as_a_transcript() {
     text_with(&h, &[id.trim()]);
     text_with(&h, &["host1$ docker network create appnet"]);
     text_with(&h, &["Name:\tdatabase", "Address: 172.18.0.3"]);
-    text_with(&h, &["ping: c2"]);
+    text_with(&h, &["ping: bad address 'c2'"]);
 }
 
 #[test]

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use sim_core::docker::EMBEDDED_DNS;
 use sim_core::kernel::sock::Pmtudisc;
 use sim_core::userland::apps::{DnsZones, MysqlTarget, Traffic};
+use sim_core::userland::proto::ping::{self, Flavour};
 use sim_core::userland::proto::{dns, http, mysql, nc, webapp, wget};
 
 /// glibc's resolver: 5 s per try, 2 tries.
@@ -25,15 +26,16 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io::Result<()> {
     let r = Resolver { server: nameserver };
     match t {
-        Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, .. } => {
+        Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, flavour, .. } => {
             let opts = PingOpts {
                 count: *count,
                 interval: interval.as_duration(),
                 size: *size,
                 pmtudisc: *pmtudisc,
-                wait: wait.map_or(Duration::from_secs(10), |w| w.as_duration()),
+                wait: wait.map(|w| w.as_duration()),
                 deadline: deadline.map(|d| d.as_duration()),
                 quiet: *quiet,
+                flavour: *flavour,
             };
             ping(&r, dst, opts, out)
         }
@@ -203,32 +205,35 @@ fn path_mtu(ip: Ipv4Addr) -> u32 {
     if r == 0 { v as u32 } else { 0 }
 }
 
-/// `ping -c COUNT -i INTERVAL -s SIZE -M PMTUDISC`, with a raw ICMP socket (the agent runs
-/// as root), printing iputils' lines.
 /// What `ping` was asked for: `-c` (0 with `-w`: until the deadline), `-i`, `-s`, `-M`, `-W`
-/// (how long to wait for replies after the last request), `-w`, `-q`.
+/// (how long to wait for replies after the last request), `-w`, `-q`, and which ping it is.
 struct PingOpts {
     count: u32,
     interval: Duration,
     size: usize,
     pmtudisc: Pmtudisc,
-    wait: Duration,
+    wait: Option<Duration>,
     deadline: Option<Duration>,
     quiet: bool,
+    flavour: Flavour,
 }
 
+/// `ping` with a raw ICMP socket (the agent runs as root), printing, numbering, filling and
+/// timing as the flavour's program does (`sim_core::userland::proto::ping`).
 fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result<()> {
-    let PingOpts { count, interval, size, pmtudisc, wait, deadline, quiet } = o;
+    let PingOpts { count, interval, size, pmtudisc, wait, deadline, quiet, flavour } = o;
     let count = if count == 0 { u32::MAX } else { count };
     use socket2::{Domain, Protocol, Socket, Type};
     let ip = match r.resolve(dst) {
         Ok(ip) => ip,
-        Err(e) => return writeln!(out, "ping: {dst}: {e}"),
+        Err(e) => return writeln!(out, "{}", flavour.bad_address(dst, &e).0),
     };
-    // iputils probes the route with a UDP socket's connect() first.
-    let probe = UdpSocket::bind("0.0.0.0:0")?;
-    if let Err(e) = probe.connect((ip, 1025)) {
-        return writeln!(out, "ping: connect: {}", os_message(&e));
+    if flavour.is_iputils() {
+        // iputils probes the route with a UDP socket's connect() first.
+        let probe = UdpSocket::bind("0.0.0.0:0")?;
+        if let Err(e) = probe.connect((ip, 1025)) {
+            return writeln!(out, "ping: connect: {}", os_message(&e));
+        }
     }
     // Not connected: ICMP errors come from routers (or from ourselves), not from `ip`.
     let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;
@@ -239,29 +244,49 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
     }
     let ident = std::process::id() as u16;
     let (mut sent, mut received, mut errors) = (0u32, 0u32, 0u32);
+    let mut rtts = ping::Rtts::default();
     let mut sent_at = Vec::new();
     let start = Instant::now();
     let mut next = start;
     let mut last_send = start;
+    let mut linger: Option<Duration> = None;
     let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 65536];
+    if !flavour.is_iputils() {
+        writeln!(out, "{}", flavour.header(dst, ip, size))?;
+    }
     loop {
         let now = Instant::now();
-        if sent < count && now >= next {
+        // busybox looks at its deadline only when a request is due.
+        let due = sent < count && now >= next;
+        if due && !flavour.is_iputils() && sent > 0 && deadline.is_some_and(|d| now.duration_since(start) >= d) {
+            break;
+        }
+        if due {
+            let seq = flavour.first_seq().wrapping_add(sent as u16);
             sent += 1;
             let mut pkt = vec![8u8, 0, 0, 0];
             pkt.extend_from_slice(&ident.to_be_bytes());
-            pkt.extend_from_slice(&(sent as u16).to_be_bytes());
-            pkt.extend((0..size).map(|i| 0x10u8.wrapping_add(i as u8)));
+            pkt.extend_from_slice(&seq.to_be_bytes());
+            pkt.extend(flavour.payload(now.duration_since(start).as_nanos() as u64, size));
             let c = sim_core::wire::ipv4::checksum(&pkt);
             pkt[2..4].copy_from_slice(&c.to_be_bytes());
-            match sock.send_to(&pkt, &to) {
+            let sent_ok = sock.send_to(&pkt, &to);
+            if sent == 1 && flavour.is_iputils() {
+                writeln!(out, "{}", flavour.header(dst, ip, size))?;
+            }
+            match sent_ok {
                 // iputils reads the MTU from the error queue (IP_RECVERR's ee_info).
                 Err(e) if e.raw_os_error() == Some(nix::libc::EMSGSIZE) => {
                     errors += 1;
                     writeln!(out, "ping: local error: message too long, mtu={}", path_mtu(ip))?;
                 }
-                // No route any more (its link went down): iputils counts it sent, says nothing.
-                Err(e) if e.raw_os_error() == Some(nix::libc::ENETUNREACH) => {}
+                // No route any more (its link went down): iputils counts it sent and says
+                // nothing; busybox's sendto() dies.
+                Err(e) if e.raw_os_error() == Some(nix::libc::ENETUNREACH) => {
+                    if !flavour.is_iputils() {
+                        return writeln!(out, "{}", flavour.unreachable().0);
+                    }
+                }
                 r => {
                     r?;
                 }
@@ -269,11 +294,16 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
             sent_at.push(now);
             last_send = now;
             next = now + interval;
+            if sent >= count {
+                let ns = flavour.linger_ns(&rtts, interval.as_nanos() as u64, wait.map(|w| w.as_nanos() as u64));
+                linger = Some(Duration::from_nanos(ns));
+            }
         }
-        if sent >= count && (received + errors >= count || now.duration_since(last_send) > wait) {
+        let answered = if flavour.reports_errors() { received + errors } else { received };
+        if sent >= count && (answered >= count || linger.is_some_and(|l| now.duration_since(last_send) > l)) {
             break;
         }
-        if deadline.is_some_and(|d| now.duration_since(start) >= d) {
+        if flavour.is_iputils() && deadline.is_some_and(|d| now.duration_since(start) >= d) {
             break;
         }
         match sock.recv(&mut buf) {
@@ -285,21 +315,16 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
                     Some(0) if icmp.len() >= 8 && from == ip && u16::from_be_bytes([icmp[4], icmp[5]]) == ident => {
                         let seq = u16::from_be_bytes([icmp[6], icmp[7]]);
                         received += 1;
-                        let rtt = (seq as usize)
-                            .checked_sub(1)
-                            .and_then(|i| sent_at.get(i))
+                        let rtt = sent_at
+                            .get(usize::from(seq.wrapping_sub(flavour.first_seq())))
                             .map(|t| t.elapsed())
                             .unwrap_or_default();
+                        rtts.add(rtt.as_nanos() as u64);
                         if !quiet {
-                            writeln!(
-                                out,
-                                "{} bytes from {from}: icmp_seq={seq} ttl={ttl} time={:.3} ms",
-                                size + 8,
-                                rtt.as_secs_f64() * 1e3
-                            )?;
+                            writeln!(out, "{}", flavour.reply(size + 8, from, seq, ttl, rtt.as_nanos() as u64))?;
                         }
                     }
-                    Some(3) | Some(11) if icmp.len() >= 8 + 28 => {
+                    Some(3) | Some(11) if flavour.reports_errors() && icmp.len() >= 8 + 28 => {
                         let q = &icmp[8..];
                         // The quoted echo request: its header, then 8 bytes of ICMP.
                         let echo = sim_core::wire::ipv4::header(q)
@@ -323,20 +348,28 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
             Err(e) if e.raw_os_error() == Some(113) => {
                 // EHOSTUNREACH reported on the socket: the kernel's ICMP error for our echo.
-                errors += 1;
-                if !quiet {
-                    writeln!(out, "From {} icmp_seq={sent} Destination Host Unreachable", local_addr(&sock))?;
+                if flavour.reports_errors() {
+                    errors += 1;
+                    if !quiet {
+                        writeln!(out, "From {} icmp_seq={sent} Destination Host Unreachable", local_addr(&sock))?;
+                    }
                 }
             }
             Err(e) => return Err(e),
         }
     }
-    let loss = ((sent - received) * 100).checked_div(sent).unwrap_or(0);
-    let err = if errors > 0 { format!(", +{errors} errors") } else { String::new() };
-    writeln!(
-        out,
-        "--- {ip} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"
-    )
+    let s = ping::Summary {
+        target: dst,
+        sent,
+        received,
+        errors,
+        elapsed_ns: last_send.duration_since(start).as_nanos() as u64,
+        rtts: &rtts,
+    };
+    for line in flavour.summary(&s) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 /// (TTL, source, payload) of an IPv4 packet as a raw socket hands it over; `None` for

@@ -612,15 +612,27 @@ pub fn compare_output(sim: &[(String, String)], kernel: &[(String, String)]) -> 
     out
 }
 
-/// `time=0.224 ms` → `time=*`, ephemeral ports (32768–60999) → `*`.
+/// A ping's times (`time=0.224 ms` → `time=*`, the summary's `time 1001ms` → `*ms`, the
+/// round trips' `0.191/1.214/2.237` → `*`), ephemeral ports (32768–60999) → `*`.
 fn normalise(s: &str) -> String {
     let mut out = String::new();
+    let figures = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '/');
     for w in s.split(' ') {
         if !out.is_empty() {
             out.push(' ');
         }
         if w.starts_with("time=") {
             out.push_str("time=*");
+            continue;
+        }
+        if let Some(ms) = w.strip_suffix("ms")
+            && figures(ms)
+        {
+            out.push_str("*ms");
+            continue;
+        }
+        if w.contains('/') && figures(w) {
+            out.push('*');
             continue;
         }
         // addr:port or :port with an ephemeral port (a trailing `:` is punctuation)

@@ -267,7 +267,7 @@ impl Runner {
             (Ok(t), false) if !t.is_empty() => {
                 let traffic = format!("Ping(ns: \"{probe}\", dst: \"{vip}\", count: 1)");
                 let r = engine::run("docker", &["exec", &t[0], AGENT, "agent", &traffic])?;
-                r.stdout.lines().last().unwrap_or_default().to_string()
+                r.stdout.lines().rfind(|l| l.contains("packets transmitted")).unwrap_or_default().to_string()
             }
             _ => String::new(),
         };

@@ -1166,7 +1166,7 @@ impl Director {
             })?;
             return Ok(Outcome::Tool { host: host.name.clone(), container: None, tool });
         }
-        let t = crate::docker::engine::app_traffic(cli::parse_app_command(&argv), &argv, host.name.clone(), now)
+        let t = crate::docker::engine::app_traffic(cli::parse_app_command(&argv), &argv, host.name.clone(), None, now)
             .map_err(|e| Failure::program(e.0))?;
         Ok(Outcome::Client(t))
     }
@@ -1467,8 +1467,16 @@ impl Director {
                 let tool = tool.map_err(|t| EngineError(t.message))?;
                 Ok(Outcome::Tool { host: me.to_string(), container: Some(c.name.clone()), tool })
             }
-            None => crate::docker::engine::app_traffic(cli::parse_app_command(argv), argv, e.sandbox_ns(c), now)
-                .map(Outcome::Client),
+            None => {
+                crate::docker::engine::app_traffic(
+                    cli::parse_app_command(argv),
+                    argv,
+                    e.sandbox_ns(c),
+                    Some(&c.image),
+                    now,
+                )
+            }
+            .map(Outcome::Client),
         }
     }
 

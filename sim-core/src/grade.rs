@@ -540,6 +540,7 @@ fn reach(sim: &mut Sim, ns: &str, to: &str, port: Option<u16>) -> Result<(bool, 
             wait: None,
             deadline: None,
             quiet: false,
+            flavour: Default::default(),
         };
         let app = p.start(&t)?;
         run_probe(&mut p, PROBE_WAIT, |w| w.user.apps[app].done);

@@ -11,26 +11,18 @@ fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// A reply line without its round-trip time, which follows the clock of each run.
+/// A line with its times (which follow each run's clock) left out: a reply's `time=`, the
+/// summary's `time NNNms` and the round-trip figures.
 fn without_time(l: &str) -> String {
-    l.split(" time=").next().unwrap_or(l).to_string()
+    let l = l.split(" time=").next().unwrap_or(l);
+    let l = l.split(", time ").next().unwrap_or(l);
+    if l.starts_with("rtt ") { l.split(" = ").next().unwrap_or(l) } else { l }.to_string()
 }
 
-/// iputils' result lines in order: replies, errors, and each statistics header joined with
-/// the counts under it (netsim prints them as one line) without the elapsed time.
+/// Everything iputils printed, in order, without the record's own lines (the version, each
+/// `$ command`).
 fn iputils_lines(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(l) = lines.next() {
-        if l.starts_with("--- ") {
-            let counts = lines.next().unwrap_or_default();
-            let counts = counts.split(", time ").next().unwrap_or(counts);
-            out.push(format!("{l} {counts}"));
-        } else if l.contains(" bytes from ") || l.starts_with("From ") || l.starts_with("ping: ") {
-            out.push(without_time(l));
-        }
-    }
-    out
+    text.lines().skip(1).filter(|l| !l.starts_with("$ ")).map(without_time).collect()
 }
 
 #[test]

@@ -1884,7 +1884,7 @@ impl Engine {
             return Err(err(format!("Error response from daemon: Container {} is not running", c.id)));
         }
         let ns = self.sandbox_ns(c);
-        app_traffic(x.app_command(), &x.command, ns, at)
+        app_traffic(x.app_command(), &x.command, ns, Some(&c.image), at)
     }
 }
 
@@ -1895,11 +1895,13 @@ pub fn image_role(image: &str) -> Option<ImageRole> {
     super::images::find(image).and_then(|i| i.role)
 }
 
-/// A recognised command (`ping`, `curl`, `nslookup`, `mysql`) as a client app in `ns`.
+/// A recognised command (`ping`, `curl`, `nslookup`, `mysql`) as a client app in `ns`: a
+/// container of `image`, or a host (`None`).
 pub fn app_traffic(
     cmd: Option<Result<cli::AppCommand, cli::CliError>>,
     argv: &cli::Argv,
     ns: String,
+    image: Option<&str>,
     at: crate::engine::SimTime,
 ) -> Result<crate::userland::apps::Traffic, EngineError> {
     use crate::userland::apps::Traffic;
@@ -1915,6 +1917,11 @@ pub fn app_traffic(
     };
     Ok(match cmd {
         cli::AppCommand::Ping(p) => {
+            let flavour = image.map(super::images::ping_flavour).unwrap_or_default();
+            if flavour == crate::userland::proto::ping::Flavour::Busybox && p.pmtudisc.is_some() {
+                // busybox's applet has no `-M` (`networking/ping.c`'s OPT_STRING).
+                return Err(err("ping: unrecognized option: M".to_string()));
+            }
             // iputils takes counts up to i64::MAX; a simulated run of billions of echoes would
             // only grow, so a command gets the same cap as a scenario's traffic item.
             let interval = p.interval.unwrap_or(crate::engine::SimTime::from_secs(1));
@@ -1956,6 +1963,7 @@ pub fn app_traffic(
                 wait: p.wait,
                 deadline,
                 quiet: p.quiet,
+                flavour,
             }
         }
         cli::AppCommand::Curl(c) => {

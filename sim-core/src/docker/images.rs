@@ -39,6 +39,9 @@ pub struct Image {
     /// then its `CMD`, as `docker ps` and `docker-compose ps` join them (each image's
     /// Dockerfile in github.com/docker-library).
     pub cmd: &'static [&'static str],
+    /// Its `ping` (and `nslookup`, `wget`, `nc`) are busybox's applets, as in alpine and
+    /// busybox; the other images are Debian's, whose `ping` is iputils'.
+    pub busybox: bool,
 }
 
 const TCP: Proto = Proto::Tcp;
@@ -47,37 +50,62 @@ const TCP: Proto = Proto::Tcp;
 /// `hshar/website`, built `FROM hshar/webapp`, runs Apache as `/usr/sbin/apache2ctl -D
 /// FOREGROUND`, which is what the webapp's container is shown to run.
 pub const CATALOGUE: &[Image] = &[
-    Image { name: "alpine", expose: &[], role: None, cmd: &["/bin/sh"] },
-    Image { name: "busybox", expose: &[], role: None, cmd: &["sh"] },
-    Image { name: "ubuntu", expose: &[], role: None, cmd: &["/bin/bash"] },
-    Image { name: "debian", expose: &[], role: None, cmd: &["bash"] },
+    Image { name: "alpine", expose: &[], role: None, cmd: &["/bin/sh"], busybox: true },
+    Image { name: "busybox", expose: &[], role: None, cmd: &["sh"], busybox: true },
+    // nicolaka/netshoot: alpine with the network tools installed from its packages, so its
+    // `ping` is iputils' (its Dockerfile's `apk add … iputils …`) and its CMD `zsh`.
+    Image { name: "netshoot", expose: &[], role: None, cmd: &["zsh"], busybox: false },
+    Image { name: "ubuntu", expose: &[], role: None, cmd: &["/bin/bash"], busybox: false },
+    Image { name: "debian", expose: &[], role: None, cmd: &["bash"], busybox: false },
     Image {
         name: "nginx",
         expose: &[(80, TCP)],
         role: Some(ImageRole::Web),
         cmd: &["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"],
+        busybox: false,
     },
-    Image { name: "httpd", expose: &[(80, TCP)], role: Some(ImageRole::Web), cmd: &["httpd-foreground"] },
+    Image {
+        name: "httpd",
+        expose: &[(80, TCP)],
+        role: Some(ImageRole::Web),
+        cmd: &["httpd-foreground"],
+        busybox: false,
+    },
     Image {
         name: "webapp",
         expose: &[(80, TCP)],
         role: Some(ImageRole::Webapp),
         cmd: &["/usr/sbin/apache2ctl", "-D", "FOREGROUND"],
+        busybox: false,
     },
     Image {
         name: "mysql",
         expose: &[(3306, TCP), (33060, TCP)],
         role: Some(ImageRole::Mysql),
         cmd: &["docker-entrypoint.sh", "mysqld"],
+        busybox: false,
     },
     Image {
         name: "mariadb",
         expose: &[(3306, TCP)],
         role: Some(ImageRole::Mysql),
         cmd: &["docker-entrypoint.sh", "mariadbd"],
+        busybox: false,
     },
-    Image { name: "redis", expose: &[(6379, TCP)], role: None, cmd: &["docker-entrypoint.sh", "redis-server"] },
-    Image { name: "postgres", expose: &[(5432, TCP)], role: None, cmd: &["docker-entrypoint.sh", "postgres"] },
+    Image {
+        name: "redis",
+        expose: &[(6379, TCP)],
+        role: None,
+        cmd: &["docker-entrypoint.sh", "redis-server"],
+        busybox: false,
+    },
+    Image {
+        name: "postgres",
+        expose: &[(5432, TCP)],
+        role: None,
+        cmd: &["docker-entrypoint.sh", "postgres"],
+        busybox: false,
+    },
 ];
 
 /// The catalogue's entry for an image reference as typed or as `docker ps` shows it.
@@ -93,6 +121,13 @@ pub fn find(image: &str) -> Option<&'static Image> {
 /// an image outside the catalogue.
 pub fn default_command(image: &str) -> Vec<String> {
     find(image).map(|i| i.cmd.iter().map(|w| w.to_string()).collect()).unwrap_or_default()
+}
+
+/// The `ping` a container of `image` runs: busybox's where the image is busybox-based,
+/// iputils' otherwise (also for an image outside the catalogue, which never starts).
+pub fn ping_flavour(image: &str) -> crate::userland::proto::ping::Flavour {
+    use crate::userland::proto::ping::Flavour;
+    if find(image).is_some_and(|i| i.busybox) { Flavour::Busybox } else { Flavour::Iputils }
 }
 
 /// `docker run IMAGE` for an image no host has: dockerd tries to pull it and cannot reach

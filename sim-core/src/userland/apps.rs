@@ -14,6 +14,7 @@ use crate::kernel::tcp::TcpKey;
 use crate::kernel::{DevId, NsId};
 use crate::userland::World;
 pub use crate::userland::dns_zone::{DnsZone, DnsZones};
+use crate::userland::proto::ping::{self, Flavour};
 use crate::wire::printable;
 
 /// Most packets one traffic item sends. The kernel sets no limit (iputils takes `-c` up to
@@ -57,6 +58,11 @@ pub enum Traffic {
         /// `-q`: only the summary at the end, no line per reply or error.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         quiet: bool,
+        /// Which `ping` runs: iputils (the default: hosts, Debian-based images) or busybox's
+        /// applet (alpine's and busybox's images), each printing and timing as it does
+        /// (`userland::proto::ping`).
+        #[serde(default, skip_serializing_if = "Flavour::is_iputils")]
+        flavour: Flavour,
     },
     /// A UDP socket bound to `port`; with `echo` it sends every datagram back.
     UdpListen {
@@ -321,6 +327,13 @@ pub enum AppKind {
         wait: Option<SimTime>,
         deadline: Option<SimTime>,
         quiet: bool,
+        flavour: Flavour,
+        /// The destination as typed, for the header and the summary.
+        target: String,
+        rtts: ping::Rtts,
+        /// When the first and the latest request went out.
+        first_at: SimTime,
+        last_at: SimTime,
     },
     UdpListen {
         port: u16,
@@ -418,8 +431,6 @@ pub fn ping_requests(interval: SimTime, deadline: SimTime) -> u64 {
     deadline.as_nanos() / interval.as_nanos().max(1) + 1
 }
 
-/// How long `ping -c` waits for answers after its last echo request (iputils MAXWAIT).
-const PING_LINGER: SimTime = SimTime::from_secs(10);
 /// The app timer of ping's `-w` deadline.
 const PING_DEADLINE: u32 = 2;
 
@@ -438,7 +449,8 @@ impl World {
             }
         };
         let kind = match t {
-            Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, .. } => {
+            Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, flavour, .. } => {
+                let typed = dst.clone();
                 let dst = target(dst);
                 let Some(ident) = self.bind_ping(ns, idx) else {
                     return Err(format!(
@@ -461,6 +473,11 @@ impl World {
                     wait: *wait,
                     deadline: *deadline,
                     quiet: *quiet,
+                    flavour: *flavour,
+                    target: typed,
+                    rtts: Default::default(),
+                    first_at: SimTime::ZERO,
+                    last_at: SimTime::ZERO,
                 }
             }
             Traffic::UdpListen { port, echo, .. } => {
@@ -576,49 +593,80 @@ impl World {
         }
         match &mut self.user.apps[app].kind {
             AppKind::Ping { .. } if tag == 1 || tag == PING_DEADLINE => self.ping_statistics(ns, app),
-            AppKind::Ping { dst, count, interval, size, pmtudisc, ident, sent, sent_at, wait, deadline, .. } => {
-                let (dst, ident, seq, size, interval, pmtudisc) =
-                    (*dst, *ident, (*sent + 1) as u16, *size, *interval, *pmtudisc);
+            AppKind::Ping {
+                dst,
+                count,
+                interval,
+                size,
+                pmtudisc,
+                ident,
+                sent,
+                sent_at,
+                wait,
+                deadline,
+                flavour,
+                rtts,
+                first_at,
+                last_at,
+                ..
+            } => {
+                let flavour = *flavour;
+                // busybox looks at `-w` only when a request is due (`sendping_tail`).
+                if flavour == Flavour::Busybox
+                    && *sent > 0
+                    && deadline.is_some_and(|d| self.now.saturating_sub(*first_at) >= d)
+                {
+                    return self.ping_statistics(ns, app);
+                }
+                let first = *sent == 0;
+                let seq = flavour.first_seq().wrapping_add(*sent as u16);
+                let (dst, ident, size, interval, pmtudisc) = (*dst, *ident, *size, *interval, *pmtudisc);
                 *sent += 1;
                 sent_at.insert(seq, self.now);
+                if first {
+                    *first_at = self.now;
+                }
+                *last_at = self.now;
                 // `-w` without `-c` (count 0): requests until the deadline.
                 let more = *count == 0 || *sent < *count;
-                let linger = wait.unwrap_or(PING_LINGER);
-                let deadline = if seq == 1 { *deadline } else { None };
-                // The payload starts with a struct timeval, then iputils' 0x10, 0x11, … pattern.
-                let mut data = Vec::with_capacity(size);
-                data.extend_from_slice(&(self.now.as_nanos() / 1_000_000_000).to_le_bytes());
-                data.extend_from_slice(&((self.now.as_nanos() % 1_000_000_000) / 1000).to_le_bytes());
-                data.truncate(size);
-                while data.len() < size {
-                    data.push(0x10u8.wrapping_add((data.len() - 16.min(data.len())) as u8));
-                }
+                // After the last request: the wait for what is still out (`Flavour::linger_ns`).
+                let linger = flavour.linger_ns(rtts, interval.as_nanos(), wait.map(|w| w.as_nanos()));
+                let deadline = if first && flavour.is_iputils() { *deadline } else { None };
+                let data = flavour.payload(self.now.as_nanos(), size);
                 self.app_schedule(
                     app,
-                    // After the last echo, iputils lingers up to 10 s (MAXWAIT), or `-W`, for
-                    // replies.
-                    if more { interval } else { linger },
+                    if more { interval } else { SimTime::from_nanos(linger) },
                     if more { 0 } else { 1 },
                 );
                 if let Some(d) = deadline {
-                    // `-w`: the run ends then, from its first request on.
+                    // iputils' `-w`: the run ends then, from its first request on.
                     self.app_schedule(app, d, PING_DEADLINE);
                 }
+                if first && flavour == Flavour::Busybox {
+                    self.ping_header(ns, app);
+                }
                 match self.ping_send(ns, dst, ident, seq, &data, pmtudisc) {
-                    Ok(()) => {}
-                    Err(PingSendError::Unreachable) => {
-                        // iputils' connect() probe fails before the first echo: no statistics
-                        // (ping4_run). A later echo that has no route (its link went down) is
-                        // counted as sent and lost, with nothing printed: iputils 20221126 on
-                        // Linux 6.18, `ip link set eth0 down` during `ping -c 4`, printed two
-                        // replies and "4 packets transmitted, 2 received, 50% packet loss".
-                        if seq == 1 {
-                            self.app_log(ns, || "ping: connect: Network is unreachable".to_string());
-                            // ping(8): "On other error it exits with code 2".
-                            self.app_fail(app, 2);
+                    Ok(()) => {
+                        if first && flavour.is_iputils() {
+                            self.ping_header(ns, app);
                         }
                     }
+                    // iputils' connect() probe fails before the first echo: no header, no
+                    // statistics (ping4_run). A later echo that has no route (its link went
+                    // down) is counted as sent and lost, with nothing printed: iputils
+                    // 20221126 on Linux 6.18, `ip link set eth0 down` during `ping -c 4`,
+                    // printed two replies and "4 packets transmitted, 2 received, 50% packet
+                    // loss". busybox's sendto() fails the same way at any request, and it dies.
+                    Err(PingSendError::Unreachable) if first || flavour == Flavour::Busybox => {
+                        let (line, status) = flavour.unreachable();
+                        self.app_log(ns, || line);
+                        self.app_fail(app, status);
+                    }
+                    Err(PingSendError::Unreachable) => {}
                     Err(PingSendError::TooBig { mtu }) => {
+                        if first {
+                            self.ping_header(ns, app);
+                        }
                         // ip_local_error's EMSGSIZE, read back from the error queue (ping4.c,
                         // `ping4_receive_error_msg`): counted as an error.
                         self.app_log(ns, || format!("ping: local error: message too long, mtu={mtu}"));
@@ -674,26 +722,37 @@ impl World {
         }
     }
 
-    /// The closing lines of `ping -c`: after the last reply, or the last wait.
+    /// `PING …`, once the destination's address is known and before the first reply.
+    fn ping_header(&mut self, ns: NsId, app: usize) {
+        if let AppKind::Ping { flavour, target, dst, size, .. } = &self.user.apps[app].kind {
+            let line = flavour.header(target, *dst, *size);
+            self.app_log(ns, || line);
+        }
+    }
+
+    /// The closing lines of `ping`: after the last reply, the last wait, or the deadline.
     fn ping_statistics(&mut self, ns: NsId, app: usize) {
         if self.user.apps[app].done {
             return;
         }
-        let AppKind::Ping { dst, sent, received, errors, count, deadline, .. } = &self.user.apps[app].kind else {
+        let AppKind::Ping { flavour, target, sent, received, errors, count, deadline, rtts, first_at, last_at, .. } =
+            &self.user.apps[app].kind
+        else {
             return;
         };
-        let (dst, sent, received, errors) = (*dst, *sent, *received, *errors);
-        // ping(8): 1 without any reply, and when a count and a deadline are both given and
-        // fewer replies than the count came by the deadline.
-        let short = deadline.is_some() && *count > 0 && received < *count;
-        let loss = ((sent - received) * 100).checked_div(sent).unwrap_or(0);
-        let err = if errors > 0 { format!(", +{errors} errors") } else { String::new() };
-        self.app_log(ns, || {
-            format!(
-                "--- {dst} ping statistics --- {sent} packets transmitted, {received} received{err}, {loss}% packet loss"
-            )
-        });
-        self.app_fail(app, if received == 0 || short { 1 } else { 0 })
+        let s = ping::Summary {
+            target,
+            sent: *sent,
+            received: *received,
+            errors: *errors,
+            elapsed_ns: last_at.saturating_sub(*first_at).as_nanos(),
+            rtts,
+        };
+        let (lines, status) = (flavour.summary(&s), flavour.status(*received, *count, deadline.is_some()));
+        for line in lines {
+            self.app_log(ns, || line);
+        }
+        self.app_fail(app, status)
     }
 
     pub(crate) fn app_schedule(&mut self, app: usize, after: SimTime, tag: u32) {
@@ -788,28 +847,34 @@ impl World {
     /// ping's reply line; `ping -c N` exits as soon as N requests are answered or failed.
     pub(crate) fn echo_reply(&mut self, ns: NsId, app: usize, src: Ipv4Addr, ttl: u8, seq: u16) {
         let now = self.now;
-        let AppKind::Ping { received, errors, sent, sent_at, size, count, quiet, .. } = &mut self.user.apps[app].kind
+        let AppKind::Ping { received, errors, sent, sent_at, size, count, quiet, flavour, rtts, .. } =
+            &mut self.user.apps[app].kind
         else {
             return;
         };
         *received += 1;
-        let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default();
-        let bytes = *size + 8;
-        // iputils ends once every request is answered or failed (`nreceived + nerrors`).
+        let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default().as_nanos();
+        rtts.add(rtt);
+        // iputils ends once every request is answered or failed (`nreceived + nerrors`),
+        // busybox once every one is answered.
         let all = *count > 0 && *sent >= *count && *received + *errors >= *count;
         if !*quiet {
-            self.app_log(ns, || {
-                format!("{bytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={:.3} ms", rtt.as_nanos() as f64 / 1e6)
-            });
+            let line = flavour.reply(*size + 8, src, seq, ttl, rtt);
+            self.app_log(ns, || line);
         }
         if all && !self.user.apps[app].done {
             self.ping_statistics(ns, app);
         }
     }
 
-    /// ping's line for an ICMP error about one of its requests.
+    /// ping's line for an ICMP error about one of its requests (busybox neither prints nor
+    /// counts one: `Flavour::reports_errors`).
     pub(crate) fn echo_error(&mut self, ns: NsId, app: usize, from: Ipv4Addr, seq: u16, what: &str) {
-        if !matches!(self.user.apps[app].kind, AppKind::Ping { quiet: true, .. }) {
+        let AppKind::Ping { quiet, flavour, .. } = self.user.apps[app].kind else { return };
+        if !flavour.reports_errors() {
+            return;
+        }
+        if !quiet {
             self.app_log(ns, || format!("From {from} icmp_seq={seq} {what}"));
         }
         self.ping_error_counted(ns, app);
@@ -887,6 +952,7 @@ mod tests {
             wait: None,
             deadline: None,
             quiet: false,
+            flavour: Default::default(),
         }
     }
 

@@ -304,7 +304,7 @@ impl World {
                     AppKind::MysqlClient { .. } => {
                         (format!("ERROR 2005 (HY000): Unknown MySQL server host '{name}' (-2)"), 1)
                     }
-                    AppKind::Ping { .. } => (format!("{tool}: {name}: {e}"), 2),
+                    AppKind::Ping { flavour, .. } => flavour.bad_address(name, &e),
                     _ => (format!("{tool}: {name}: {e}"), 1),
                 };
                 self.app_log(ns, || line);

@@ -188,6 +188,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             wait: None,
             deadline: None,
             quiet: false,
+            flavour: Default::default(),
         },
         Traffic::Ping {
             at: at(5),
@@ -200,6 +201,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             wait: None,
             deadline: None,
             quiet: false,
+            flavour: Default::default(),
         },
         Traffic::Ping {
             at: at(7),
@@ -212,6 +214,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             wait: None,
             deadline: None,
             quiet: false,
+            flavour: Default::default(),
         },
     ] {
         w.add_traffic(&t).expect("traffic");

@@ -149,6 +149,7 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
             wait: None,
             deadline: None,
             quiet: false,
+            flavour: Default::default(),
         },
     ] {
         w.add_traffic(&t).expect("traffic");

@@ -1,0 +1,114 @@
+//! `ping` prints what the program it stands for prints, line for line: busybox's applet in
+//! an alpine container, as on Docker Engine 20.10.24 (`traces/docker/busybox-ping/`), and
+//! iputils on a host, as on the kernel (`traces/programs/exit-statuses/`). Times are the
+//! only thing the records leave out (`TIME`); the frames of busybox's first case are kept in
+//! `record.pcapng` beside its record.
+
+mod common;
+
+/// The record's normalisation (`record.sh`'s sed): a reply's time, the summary's time and
+/// the round-trip line's figures become `TIME`.
+fn normalise(l: &str) -> String {
+    let mut l = l.to_string();
+    for (start, end, keep_end) in [("time=", " ms", true), ("time ", "ms", true), ("= ", " ms", true)] {
+        if let Some(i) = l.find(start) {
+            let from = i + start.len();
+            if let Some(j) = l[from..].find(end) {
+                let figures = &l[from..from + j];
+                if !figures.is_empty() && figures.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '/') {
+                    let tail = if keep_end { &l[from + j..] } else { "" };
+                    l = format!("{}TIME{tail}", &l[..from]);
+                }
+            }
+        }
+    }
+    l
+}
+
+/// Each step's program lines (what the container or host printed, not the simulator's
+/// notes) and its exit status, for the steps of `rec`, from a run of them on `host1`.
+fn run(rec: &[(String, (String, u8))], from_host: bool) -> Vec<(Vec<String>, u8)> {
+    let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
+    let sim = common::run_on_host1(&steps);
+    let d = sim.director.as_ref().expect("a lab with hosts");
+    assert_eq!(d.transcript.len(), rec.len(), "every step ran");
+    let mut got: Vec<Vec<String>> = Vec::new();
+    for (ns, l) in sim.app_output() {
+        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
+            got.push(Vec::new());
+            continue;
+        }
+        let Some(lines) = got.last_mut() else { continue };
+        let program = if from_host { ns == "host1" && !l.starts_with("  ") } else { ns != "host1" };
+        let note = l.starts_with("embedded DNS: ") || l.starts_with("resolved ") || l.starts_with("no nameserver");
+        if program && !note {
+            lines.push(normalise(&l));
+        } else if ns == "host1" && l.len() == 66 && l[2..].chars().all(|c| c.is_ascii_hexdigit()) {
+            lines.push("ID".into());
+        }
+    }
+    assert_eq!(got.len(), rec.len(), "every step's command is in the log");
+    got.into_iter().zip(&d.transcript).map(|(lines, log)| (lines, log.status)).collect()
+}
+
+#[test]
+fn busybox_ping_in_an_alpine_container_prints_as_on_the_engine() {
+    let rec = common::record("busybox-ping/record.txt");
+    assert!(rec.len() >= 17, "the record has its cases");
+    for ((cmd, (want, exit)), (lines, status)) in rec.iter().zip(run(&rec, false)) {
+        let want: Vec<&str> = want.lines().collect();
+        assert_eq!(lines, want, "`{cmd}` prints as busybox did");
+        assert_eq!(status, *exit, "`{cmd}` exits as busybox did");
+    }
+}
+
+#[test]
+fn iputils_ping_on_a_host_prints_as_on_the_kernel() {
+    let rec: Vec<_> = common::transcript("programs/exit-statuses/record.txt")
+        .into_iter()
+        .filter(|(c, _)| c.starts_with("ping "))
+        .collect();
+    assert!(rec.len() >= 9, "the record has its pings");
+    for ((cmd, (want, exit)), (lines, status)) in rec.iter().zip(run(&rec, true)) {
+        let mut lines: Vec<&str> =
+            lines.iter().map(String::as_str).filter(|l| !l.starts_with("(exit status")).collect();
+        // The record kept each output through the shell's `$(…)`, which drops the empty line
+        // iputils ends with when it has no round trips to show (`fragments.rs` keeps it).
+        while lines.last() == Some(&"") {
+            lines.pop();
+        }
+        let want: Vec<&str> = want.lines().collect();
+        assert_eq!(lines, want, "`{cmd}` prints as iputils did");
+        assert_eq!(status, *exit, "`{cmd}` exits as iputils did");
+    }
+}
+
+/// The echo requests busybox sent (tshark on the record's capture): numbered from 0, its
+/// clock in the first 4 bytes of data and zeros after, DF set, TTL 64; the simulator's are
+/// the same but for the clock.
+#[test]
+fn busybox_requests_carry_what_busybox_puts_in_them() {
+    let steps = [
+        "docker network create --subnet 10.81.0.0/24 pingnet",
+        "docker run -d --name c1 --network pingnet alpine",
+        "docker run -d --name c2 --network pingnet alpine",
+        "docker exec c1 ping -c 2 c2",
+    ];
+    let sim = common::run_on_host1(&steps.map(String::from));
+    let eth0 = sim.world.devs.iter().find(|d| sim.world.dev_path(d.id) == "host1:c1/eth0").expect("c1's eth0").id;
+    let requests: Vec<&[u8]> = sim
+        .records()
+        .iter()
+        .filter(|r| r.dir == sim_core::kernel::trace::Dir::Tx && r.dev == Some(eth0))
+        .filter_map(|r| r.frame.as_deref())
+        .filter(|f| f.len() >= 42 && f[23] == 1 && f[34] == 8)
+        .collect();
+    assert_eq!(requests.len(), 2, "two echo requests");
+    for (i, f) in requests.iter().enumerate() {
+        assert_eq!(u16::from_be_bytes([f[40], f[41]]), i as u16, "seq {i}");
+        assert_eq!(f[20] & 0x40, 0x40, "DF");
+        assert_eq!(f[22], 64, "TTL");
+        assert_eq!(f.len() - 42, 56, "56 bytes of data");
+        assert!(f[46..].iter().all(|b| *b == 0), "zeros after the clock");
+    }
+}
