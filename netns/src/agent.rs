@@ -26,7 +26,7 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io::Result<()> {
     let r = Resolver { server: nameserver };
     match t {
-        Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, flavour, .. } => {
+        Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl, .. } => {
             let opts = PingOpts {
                 count: *count,
                 interval: interval.as_duration(),
@@ -36,6 +36,7 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
                 deadline: deadline.map(|d| d.as_duration()),
                 quiet: *quiet,
                 flavour: *flavour,
+                ttl: *ttl,
             };
             ping(&r, dst, opts, out)
         }
@@ -216,12 +217,13 @@ struct PingOpts {
     deadline: Option<Duration>,
     quiet: bool,
     flavour: Flavour,
+    ttl: Option<u8>,
 }
 
 /// `ping` with a raw ICMP socket (the agent runs as root), printing, numbering, filling and
 /// timing as the flavour's program does (`sim_core::userland::proto::ping`).
 fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result<()> {
-    let PingOpts { count, interval, size, pmtudisc, wait, deadline, quiet, flavour } = o;
+    let PingOpts { count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl } = o;
     let count = if count == 0 { u32::MAX } else { count };
     use socket2::{Domain, Protocol, Socket, Type};
     let ip = match r.resolve(dst) {
@@ -241,6 +243,12 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
     sock.set_read_timeout(Some(Duration::from_millis(50)))?;
     if pmtudisc != Pmtudisc::Want {
         set_pmtudisc(&sock, pmtudisc)?;
+    }
+    // busybox leaves a TTL of 0 unset; iputils asks for it and the kernel refuses.
+    if let Some(t) = ttl.filter(|t| *t != 0 || flavour.is_iputils())
+        && sock.set_ttl_v4(u32::from(t)).is_err()
+    {
+        return writeln!(out, "ping: cannot set unicast time-to-live: Invalid argument");
     }
     let ident = std::process::id() as u16;
     let (mut sent, mut received, mut errors) = (0u32, 0u32, 0u32);

@@ -541,6 +541,7 @@ fn reach(sim: &mut Sim, ns: &str, to: &str, port: Option<u16>) -> Result<(bool, 
             deadline: None,
             quiet: false,
             flavour: Default::default(),
+            ttl: None,
         };
         let app = p.start(&t)?;
         run_probe(&mut p, PROBE_WAIT, |w| w.user.apps[app].done);

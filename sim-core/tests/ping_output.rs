@@ -1,8 +1,8 @@
 //! `ping` prints what the program it stands for prints, line for line: busybox's applet in
 //! an alpine container, as on Docker Engine 20.10.24 (`traces/docker/busybox-ping/`), and
-//! iputils on a host, as on the kernel (`traces/programs/exit-statuses/`). Times are the
-//! only thing the records leave out (`TIME`); the frames of busybox's first case are kept in
-//! `record.pcapng` beside its record.
+//! iputils on a host, as on the kernel (`traces/programs/exit-statuses/`, and with `-t`
+//! `traces/programs/ping-ttl/`). Times are the only thing the records leave out (`TIME`);
+//! the frames of busybox's first case are kept in `record.pcapng` beside its record.
 
 mod common;
 
@@ -110,5 +110,67 @@ fn busybox_requests_carry_what_busybox_puts_in_them() {
         assert_eq!(f[22], 64, "TTL");
         assert_eq!(f.len() - 42, 56, "56 bytes of data");
         assert!(f[46..].iter().all(|b| *b == 0), "zeros after the clock");
+    }
+}
+
+/// `ping -t TTL` across one router, as iputils did on the kernel
+/// (`traces/programs/ping-ttl/record.txt`): the router's `Time to live exceeded` for each
+/// request, one hop more and the echo comes back, and the TTLs iputils refuses.
+#[test]
+fn iputils_ping_with_a_ttl_prints_as_on_the_kernel() {
+    let rec = common::transcript("programs/ping-ttl/record.txt");
+    assert!(rec.len() >= 6, "the record has its cases");
+    let steps: String = rec.iter().map(|(c, _)| format!("        (on: \"client\", run: \"{c}\"),\n")).collect();
+    let text = format!(
+        r#"Scenario(
+    name: "ping-ttl",
+    plan: (
+        namespaces: [(name: "client"), (name: "router", ip_forward: true), (name: "server")],
+        links: [
+            Veth(name: "eth0", ns: "client", peer: "eth0", peer_ns: "router"),
+            Veth(name: "eth1", ns: "router", peer: "eth0", peer_ns: "server"),
+        ],
+        addresses: [
+            (ns: "client", dev: "eth0", addr: "192.168.1.2/24"),
+            (ns: "router", dev: "eth0", addr: "192.168.1.1/24"),
+            (ns: "router", dev: "eth1", addr: "203.0.113.1/24"),
+            (ns: "server", dev: "eth0", addr: "203.0.113.10/24"),
+        ],
+        routes: [
+            (ns: "client", dst: "default", via: "192.168.1.1"),
+            (ns: "server", dst: "default", via: "203.0.113.1"),
+        ],
+    ),
+    steps: [
+{steps}    ],
+)"#
+    );
+    let mut sim = sim_core::scenario::Loaded::from_str("ping-ttl.ron", &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .build(None)
+        .expect("builds");
+    sim.run_until(sim_core::Until::Idle);
+    let d = sim.director.as_ref().expect("a lab with steps");
+    let mut got: Vec<Vec<String>> = Vec::new();
+    for (ns, l) in sim.app_output() {
+        if ns != "client" {
+            continue;
+        }
+        if got.len() < rec.len() && l == rec[got.len()].0 {
+            got.push(Vec::new());
+        } else if let Some(lines) = got.last_mut()
+            && !l.starts_with("  (exit status")
+        {
+            lines.push(normalise(l.strip_prefix("  ").unwrap_or(&l)));
+        }
+    }
+    assert_eq!(got.len(), rec.len(), "every step's command is in the log");
+    for (((cmd, (want, exit)), mut lines), log) in rec.iter().zip(got).zip(&d.transcript) {
+        // `$(…)` in the record dropped iputils' closing empty line.
+        while lines.last().is_some_and(String::is_empty) {
+            lines.pop();
+        }
+        assert_eq!(lines, want.lines().collect::<Vec<_>>(), "`{cmd}` prints as iputils did");
+        assert_eq!(log.status, *exit, "`{cmd}` exits as iputils did");
     }
 }

@@ -1964,6 +1964,7 @@ pub fn app_traffic(
                 deadline,
                 quiet: p.quiet,
                 flavour,
+                ttl: p.ttl,
             }
         }
         cli::AppCommand::Curl(c) => {

@@ -130,7 +130,8 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
-    /// Sends an echo request from a ping socket (the payload as the program made it);
+    /// Sends an echo request from a ping socket (the payload as the program made it, the TTL
+    /// `IP_TTL` set, if any);
     /// `connect()`'s route lookup fails with ENETUNREACH, a packet too big for `-M do` with
     /// EMSGSIZE.
     #[allow(clippy::too_many_arguments)]
@@ -142,11 +143,13 @@ impl<U: Userland> Kernel<U> {
         seq: u16,
         data: &[u8],
         pmtudisc: Pmtudisc,
+        ttl: Option<u8>,
     ) -> Result<(), PingSendError> {
         let Some((rt, src)) = self.route_output(ns, dst, None) else { return Err(PingSendError::Unreachable) };
         let df = self.dont_fragment(ns, rt, dst, 20 + 8 + data.len(), pmtudisc)?;
         let id = self.next_ip_id(ns);
-        let p = Ipv4Params { src, dst, proto: wire::PROTO_ICMP, ttl: defaults::TTL, id, df, tos: 0 };
+        let ttl = ttl.unwrap_or(defaults::TTL);
+        let p = Ipv4Params { src, dst, proto: wire::PROTO_ICMP, ttl, id, df, tos: 0 };
         let f = wire::icmp_echo_frame(&p, false, ident, seq, data);
         self.originate(|w| {
             w.note(|| Why::Sent(Sent::EchoRequest { dst, seq }));

@@ -63,6 +63,9 @@ pub enum Traffic {
         /// (`userland::proto::ping`).
         #[serde(default, skip_serializing_if = "Flavour::is_iputils")]
         flavour: Flavour,
+        /// `-t`: the requests' TTL instead of the namespace's default (64).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ttl: Option<u8>,
     },
     /// A UDP socket bound to `port`; with `echo` it sends every datagram back.
     UdpListen {
@@ -328,6 +331,7 @@ pub enum AppKind {
         deadline: Option<SimTime>,
         quiet: bool,
         flavour: Flavour,
+        ttl: Option<u8>,
         /// The destination as typed, for the header and the summary.
         target: String,
         rtts: ping::Rtts,
@@ -449,7 +453,7 @@ impl World {
             }
         };
         let kind = match t {
-            Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, flavour, .. } => {
+            Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl, .. } => {
                 let typed = dst.clone();
                 let dst = target(dst);
                 let Some(ident) = self.bind_ping(ns, idx) else {
@@ -474,6 +478,8 @@ impl World {
                     deadline: *deadline,
                     quiet: *quiet,
                     flavour: *flavour,
+                    // busybox sets the TTL only when it is not 0 (`if (opt_ttl != 0)`).
+                    ttl: ttl.filter(|t| *t != 0 || flavour.is_iputils()),
                     target: typed,
                     rtts: Default::default(),
                     first_at: SimTime::ZERO,
@@ -605,12 +611,18 @@ impl World {
                 wait,
                 deadline,
                 flavour,
+                ttl,
                 rtts,
                 first_at,
                 last_at,
                 ..
             } => {
-                let flavour = *flavour;
+                let (flavour, ttl) = (*flavour, *ttl);
+                if *sent == 0 && ttl == Some(0) {
+                    // iputils' setsockopt(IP_TTL, 0) fails before anything is printed.
+                    self.app_log(ns, || "ping: cannot set unicast time-to-live: Invalid argument".to_string());
+                    return self.app_fail(app, 2);
+                }
                 // busybox looks at `-w` only when a request is due (`sendping_tail`).
                 if flavour == Flavour::Busybox
                     && *sent > 0
@@ -645,7 +657,7 @@ impl World {
                 if first && flavour == Flavour::Busybox {
                     self.ping_header(ns, app);
                 }
-                match self.ping_send(ns, dst, ident, seq, &data, pmtudisc) {
+                match self.ping_send(ns, dst, ident, seq, &data, pmtudisc, ttl) {
                     Ok(()) => {
                         if first && flavour.is_iputils() {
                             self.ping_header(ns, app);
@@ -953,6 +965,7 @@ mod tests {
             deadline: None,
             quiet: false,
             flavour: Default::default(),
+            ttl: None,
         }
     }
 

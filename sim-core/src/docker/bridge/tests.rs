@@ -189,6 +189,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             deadline: None,
             quiet: false,
             flavour: Default::default(),
+            ttl: None,
         },
         Traffic::Ping {
             at: at(5),
@@ -202,6 +203,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             deadline: None,
             quiet: false,
             flavour: Default::default(),
+            ttl: None,
         },
         Traffic::Ping {
             at: at(7),
@@ -215,6 +217,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             deadline: None,
             quiet: false,
             flavour: Default::default(),
+            ttl: None,
         },
     ] {
         w.add_traffic(&t).expect("traffic");

@@ -27,7 +27,7 @@ pub struct Nc {
     pub opts: crate::userland::proto::nc::NcOpts,
 }
 
-/// `ping [-c N] [-w S] [-s SIZE] [-M HINT] [-W S] [-q] [-n] [-4] HOST` (iputils).
+/// `ping [-c N] [-w S] [-s SIZE] [-M HINT] [-W S] [-t TTL] [-q] [-n] [-4] HOST` (iputils).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Ping {
     pub host: String,
@@ -45,6 +45,8 @@ pub struct Ping {
     pub interval: Option<crate::engine::SimTime>,
     /// `-W`: how long to wait for replies after the last request.
     pub wait: Option<crate::engine::SimTime>,
+    /// `-t`: the requests' TTL (0 to 255 as iputils reads it).
+    pub ttl: Option<u8>,
     /// Other recognised options, kept raw (`('t', "1")`, `('I', "eth0")`, …).
     pub other_options: Vec<(char, String)>,
 }
@@ -247,6 +249,7 @@ fn ping(a: &Args) -> Result<Ping, CliError> {
             match c {
                 'c' => p.count = Some(ping_num(&val, 1, i64::MAX as u64).map_err(|m| a.err(m, vi))?),
                 'w' => p.deadline = Some(ping_num(&val, 0, i32::MAX as u64).map_err(|m| a.err(m, vi))?),
+                't' => p.ttl = Some(ping_num(&val, 0, 255).map_err(|m| a.err(m, vi))? as u8),
                 's' => {
                     // strtol_or_err: a negative number is out of range, not invalid.
                     let n = match val.strip_prefix('-') {

@@ -150,6 +150,7 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
             deadline: None,
             quiet: false,
             flavour: Default::default(),
+            ttl: None,
         },
     ] {
         w.add_traffic(&t).expect("traffic");
