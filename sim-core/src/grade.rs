@@ -405,7 +405,14 @@ fn look(sim: &mut Sim, check: &Check) -> Result<(bool, String), String> {
     match check {
         Check::Reach { on, container, to, port, yes } => {
             let ns = namespace(sim, on, container.as_deref())?;
-            let (reached, seen) = reach(sim, &ns, to, *port)?;
+            // The probe is the container's own `ping` (busybox's in alpine), so what it quotes
+            // reads as the student's would.
+            let flavour = container
+                .as_deref()
+                .and_then(|name| sim.director.as_ref()?.engine(on).ok()?.container(name).map(|c| c.image.clone()))
+                .map(|image| crate::docker::images::ping_flavour(&image))
+                .unwrap_or_default();
+            let (reached, seen) = reach(sim, &ns, to, *port, flavour)?;
             let to = match port {
                 Some(p) => format!("{to}:{p}"),
                 None => to.clone(),
@@ -526,7 +533,13 @@ fn lookup(sim: &mut Sim, ns: &str, name: &str) -> Result<(Vec<Ipv4Addr>, String)
 }
 
 /// Whether `to` answers a ping (no port) or accepts a TCP connection to `port`, from `ns`.
-fn reach(sim: &mut Sim, ns: &str, to: &str, port: Option<u16>) -> Result<(bool, String), String> {
+fn reach(
+    sim: &mut Sim,
+    ns: &str,
+    to: &str,
+    port: Option<u16>,
+    flavour: crate::userland::proto::ping::Flavour,
+) -> Result<(bool, String), String> {
     let Some(port) = port else {
         let mut p = sim.probe();
         let t = Traffic::Ping {
@@ -540,7 +553,7 @@ fn reach(sim: &mut Sim, ns: &str, to: &str, port: Option<u16>) -> Result<(bool, 
             wait: None,
             deadline: None,
             quiet: false,
-            flavour: Default::default(),
+            flavour,
             ttl: None,
         };
         let app = p.start(&t)?;
@@ -549,11 +562,18 @@ fn reach(sim: &mut Sim, ns: &str, to: &str, port: Option<u16>) -> Result<(bool, 
         // kind of lines.
         let received = matches!(p.world.user.apps[app].kind, crate::userland::apps::AppKind::Ping { received, .. } if received > 0);
         let lines = probe_lines(&p, ns);
-        let said = |reply: bool| lines.iter().rev().find(|l| l.contains("bytes from") == reply);
+        // What the probe printed that says why: a reply, or an error (not the header it
+        // prints before anything comes back).
+        let said = |reply: bool| {
+            lines.iter().rev().find(|l| !l.is_empty() && !l.starts_with("PING ") && l.contains("bytes from") == reply)
+        };
         return Ok(match (received, said(true)) {
             (true, Some(l)) => (true, format!("ping: {l}")),
             (true, None) => (true, "ping: a reply came".to_string()),
-            (false, _) => (false, format!("ping: {}", said(false).map(String::as_str).unwrap_or("no reply"))),
+            (false, _) => (
+                false,
+                format!("ping: {}", said(false).map_or_else(|| format!("no reply within {PROBE_WAIT}"), String::clone)),
+            ),
         });
     };
     let dst: Ipv4Addr = match to.parse() {
