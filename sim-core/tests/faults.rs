@@ -3,6 +3,8 @@
 //! `traces/kernel/linux/{link-down,netem-loss}` show, and curl's `--max-time` that a lab
 //! uses to give up on a path that fails.
 
+mod common;
+
 use sim_core::kernel::show::{What, show};
 use sim_core::kernel::trace::Dir;
 use sim_core::scenario::Loaded;
@@ -28,27 +30,12 @@ fn lab_at(steps: &[(Option<&str>, &str, &str)]) -> Sim {
         r#"Scenario(
     name: "faults",
     seed: 3,
-    plan: (
-        namespaces: [(name: "client"), (name: "router", ip_forward: true), (name: "server")],
-        links: [
-            Veth(name: "eth0", ns: "client", peer: "eth0", peer_ns: "router"),
-            Veth(name: "eth1", ns: "router", peer: "eth0", peer_ns: "server"),
-        ],
-        addresses: [
-            (ns: "client", dev: "eth0", addr: "10.1.0.2/24"),
-            (ns: "router", dev: "eth0", addr: "10.1.0.1/24"),
-            (ns: "router", dev: "eth1", addr: "10.2.0.1/24"),
-            (ns: "server", dev: "eth0", addr: "10.2.0.2/24"),
-        ],
-        routes: [
-            (ns: "client", dst: "default", via: "10.1.0.1"),
-            (ns: "server", dst: "default", via: "10.2.0.1"),
-        ],
-    ),
+    {plan}
     steps: [
 {steps}    ],
     traffic: [TcpListen(ns: "server", port: 80, reply: "HTTP/1.0 200 OK\r\n\r\nhello\n", close_after_reply: true)],
-)"#
+)"#,
+        plan = common::router_plan("10.1.0.2", "10.1.0.1", "10.2.0.1", "10.2.0.2"),
     );
     let mut sim = Loaded::from_str("faults.ron", &text).unwrap_or_else(|e| panic!("{e}")).build(None).expect("builds");
     sim.run_until(Until::Idle);

@@ -124,26 +124,11 @@ fn iputils_ping_with_a_ttl_prints_as_on_the_kernel() {
     let text = format!(
         r#"Scenario(
     name: "ping-ttl",
-    plan: (
-        namespaces: [(name: "client"), (name: "router", ip_forward: true), (name: "server")],
-        links: [
-            Veth(name: "eth0", ns: "client", peer: "eth0", peer_ns: "router"),
-            Veth(name: "eth1", ns: "router", peer: "eth0", peer_ns: "server"),
-        ],
-        addresses: [
-            (ns: "client", dev: "eth0", addr: "192.168.1.2/24"),
-            (ns: "router", dev: "eth0", addr: "192.168.1.1/24"),
-            (ns: "router", dev: "eth1", addr: "203.0.113.1/24"),
-            (ns: "server", dev: "eth0", addr: "203.0.113.10/24"),
-        ],
-        routes: [
-            (ns: "client", dst: "default", via: "192.168.1.1"),
-            (ns: "server", dst: "default", via: "203.0.113.1"),
-        ],
-    ),
+    {plan}
     steps: [
 {steps}    ],
-)"#
+)"#,
+        plan = common::router_plan("192.168.1.2", "192.168.1.1", "203.0.113.1", "203.0.113.10"),
     );
     let mut sim = sim_core::scenario::Loaded::from_str("ping-ttl.ron", &text)
         .unwrap_or_else(|e| panic!("{e}"))

@@ -63,3 +63,29 @@ pub fn run_on_host1(steps: &[String]) -> sim_core::Sim {
     sim.run_until(sim_core::Until::Idle);
     sim
 }
+
+/// The `plan:` of a client, a router and a server in two /24s: `client` and `router_in` on
+/// the first link, `router_out` and `server` on the second (each `A.B.C.D`), with default
+/// routes through the router.
+#[allow(dead_code)]
+pub fn router_plan(client: &str, router_in: &str, router_out: &str, server: &str) -> String {
+    format!(
+        r#"plan: (
+        namespaces: [(name: "client"), (name: "router", ip_forward: true), (name: "server")],
+        links: [
+            Veth(name: "eth0", ns: "client", peer: "eth0", peer_ns: "router"),
+            Veth(name: "eth1", ns: "router", peer: "eth0", peer_ns: "server"),
+        ],
+        addresses: [
+            (ns: "client", dev: "eth0", addr: "{client}/24"),
+            (ns: "router", dev: "eth0", addr: "{router_in}/24"),
+            (ns: "router", dev: "eth1", addr: "{router_out}/24"),
+            (ns: "server", dev: "eth0", addr: "{server}/24"),
+        ],
+        routes: [
+            (ns: "client", dst: "default", via: "{router_in}"),
+            (ns: "server", dst: "default", via: "{router_out}"),
+        ],
+    ),"#
+    )
+}
