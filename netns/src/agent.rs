@@ -244,11 +244,10 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
     if pmtudisc != Pmtudisc::Want {
         set_pmtudisc(&sock, pmtudisc)?;
     }
-    // busybox leaves a TTL of 0 unset; iputils asks for it and the kernel refuses.
-    if let Some(t) = ttl.filter(|t| *t != 0 || flavour.is_iputils())
+    if let Some(t) = flavour.ttl(ttl)
         && sock.set_ttl_v4(u32::from(t)).is_err()
     {
-        return writeln!(out, "ping: cannot set unicast time-to-live: Invalid argument");
+        return writeln!(out, "{}", ping::TTL_REFUSED);
     }
     let ident = std::process::id() as u16;
     let (mut sent, mut received, mut errors) = (0u32, 0u32, 0u32);
@@ -307,8 +306,9 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
                 linger = Some(Duration::from_nanos(ns));
             }
         }
-        let answered = if flavour.reports_errors() { received + errors } else { received };
-        if sent >= count && (answered >= count || linger.is_some_and(|l| now.duration_since(last_send) > l)) {
+        if ping::all_answered(count, sent, received, errors)
+            || (sent >= count && linger.is_some_and(|l| now.duration_since(last_send) > l))
+        {
             break;
         }
         if flavour.is_iputils() && deadline.is_some_and(|d| now.duration_since(start) >= d) {

@@ -1468,15 +1468,9 @@ impl Director {
                 Ok(Outcome::Tool { host: me.to_string(), container: Some(c.name.clone()), tool })
             }
             None => {
-                crate::docker::engine::app_traffic(
-                    cli::parse_app_command(argv),
-                    argv,
-                    e.sandbox_ns(c),
-                    Some(&c.image),
-                    now,
-                )
+                let cmd = cli::parse_app_command(argv);
+                crate::docker::engine::app_traffic(cmd, argv, e.sandbox_ns(c), Some(&c.image), now).map(Outcome::Client)
             }
-            .map(Outcome::Client),
         }
     }
 

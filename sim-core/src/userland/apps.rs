@@ -478,8 +478,7 @@ impl World {
                     deadline: *deadline,
                     quiet: *quiet,
                     flavour: *flavour,
-                    // busybox sets the TTL only when it is not 0 (`if (opt_ttl != 0)`).
-                    ttl: ttl.filter(|t| *t != 0 || flavour.is_iputils()),
+                    ttl: flavour.ttl(*ttl),
                     target: typed,
                     rtts: Default::default(),
                     first_at: SimTime::ZERO,
@@ -619,8 +618,7 @@ impl World {
             } => {
                 let (flavour, ttl) = (*flavour, *ttl);
                 if *sent == 0 && ttl == Some(0) {
-                    // iputils' setsockopt(IP_TTL, 0) fails before anything is printed.
-                    self.app_log(ns, || "ping: cannot set unicast time-to-live: Invalid argument".to_string());
+                    self.app_log(ns, || ping::TTL_REFUSED.to_string());
                     return self.app_fail(app, 2);
                 }
                 // busybox looks at `-w` only when a request is due (`sendping_tail`).
@@ -641,15 +639,15 @@ impl World {
                 *last_at = self.now;
                 // `-w` without `-c` (count 0): requests until the deadline.
                 let more = *count == 0 || *sent < *count;
-                // After the last request: the wait for what is still out (`Flavour::linger_ns`).
-                let linger = flavour.linger_ns(rtts, interval.as_nanos(), wait.map(|w| w.as_nanos()));
                 let deadline = if first && flavour.is_iputils() { *deadline } else { None };
                 let data = flavour.payload(self.now.as_nanos(), size);
-                self.app_schedule(
-                    app,
-                    if more { interval } else { SimTime::from_nanos(linger) },
-                    if more { 0 } else { 1 },
-                );
+                if more {
+                    self.app_schedule(app, interval, 0);
+                } else {
+                    // After the last request: the wait for what is still out.
+                    let linger = flavour.linger_ns(rtts, interval.as_nanos(), wait.map(|w| w.as_nanos()));
+                    self.app_schedule(app, SimTime::from_nanos(linger), 1);
+                }
                 if let Some(d) = deadline {
                     // iputils' `-w`: the run ends then, from its first request on.
                     self.app_schedule(app, d, PING_DEADLINE);
@@ -867,9 +865,7 @@ impl World {
         *received += 1;
         let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default().as_nanos();
         rtts.add(rtt);
-        // iputils ends once every request is answered or failed (`nreceived + nerrors`),
-        // busybox once every one is answered.
-        let all = *count > 0 && *sent >= *count && *received + *errors >= *count;
+        let all = ping::all_answered(*count, *sent, *received, *errors);
         if !*quiet {
             let line = flavour.reply(*size + 8, src, seq, ttl, rtt);
             self.app_log(ns, || line);
@@ -897,7 +893,7 @@ impl World {
         let mut all = false;
         if let AppKind::Ping { errors, received, count, sent, .. } = &mut self.user.apps[app].kind {
             *errors += 1;
-            all = *count > 0 && *sent >= *count && *received + *errors >= *count;
+            all = ping::all_answered(*count, *sent, *received, *errors);
         }
         if all && !self.user.apps[app].done {
             self.ping_statistics(ns, app);

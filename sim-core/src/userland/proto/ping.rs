@@ -89,7 +89,7 @@ impl Flavour {
                 out.push(counts);
                 // `finish()` ends with a newline of its own after the round-trip line, which is
                 // an empty line when there is none.
-                if s.received == 0 || r.n == 0 {
+                if r.n == 0 {
                     out.push(String::new());
                 } else {
                     let total = r.n as i128;
@@ -101,7 +101,7 @@ impl Flavour {
                     } else {
                         sum2 / total - avg * avg
                     };
-                    let mdev = isqrt(var.max(0) as u128) as u64;
+                    let mdev = (var.max(0) as u128).isqrt() as u64;
                     out.push(format!(
                         "rtt min/avg/max/mdev = {}/{}/{}/{} ms",
                         milli3(r.min),
@@ -192,6 +192,22 @@ impl Flavour {
     pub fn reports_errors(self) -> bool {
         self.is_iputils()
     }
+
+    /// The TTL it asks the kernel for with `-t`: busybox leaves 0 unset (`if (opt_ttl !=
+    /// 0)`); iputils asks for 0 too, which the kernel refuses ([`TTL_REFUSED`]).
+    pub fn ttl(self, ttl: Option<u8>) -> Option<u8> {
+        ttl.filter(|t| *t != 0 || self.is_iputils())
+    }
+}
+
+/// iputils' words when `setsockopt(IP_TTL)` fails (`-t 0`), before it prints anything; it
+/// exits 2.
+pub const TTL_REFUSED: &str = "ping: cannot set unicast time-to-live: Invalid argument";
+
+/// Whether a ping of `count` requests (0: until its deadline) is done: every request sent
+/// and each answered or failed (iputils' `nreceived + nerrors`; busybox counts no errors).
+pub fn all_answered(count: u32, sent: u32, received: u32, errors: u32) -> bool {
+    count > 0 && sent >= count && received + errors >= count
 }
 
 /// The round trips of the replies, in microseconds.
@@ -262,21 +278,6 @@ fn fmt_g(x: f64) -> String {
     let decimals = (5 - exp).max(0) as usize;
     let s = format!("{x:.decimals$}");
     if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
-}
-
-/// ⌊√v⌋.
-fn isqrt(v: u128) -> u128 {
-    if v < 2 {
-        return v;
-    }
-    let mut x = (v as f64).sqrt() as u128;
-    while x * x > v {
-        x -= 1;
-    }
-    while (x + 1) * (x + 1) <= v {
-        x += 1;
-    }
-    x
 }
 
 #[cfg(test)]
