@@ -128,10 +128,17 @@ fn default_bridge_has_no_names_user_bridge_resolves_names_and_aliases() {
         assert!(route.lines().any(|l| l == format!("default via {gw} dev eth0")), "{c}: {route}");
     }
 
-    // On the wire: every embedded-DNS answer has TTL 600 (*Embedded DNS*) and the right address;
-    // the queries stay on the client's lo; c1 never asks 127.0.0.11.
-    let answers =
-        fields(&pcap, "dns.flags.response == 1", &["frame.interface_name", "dns.qry.name", "dns.resp.ttl", "dns.a"]);
+    // On the wire: every embedded-DNS answer to an A query has TTL 600 (*Embedded DNS*) and
+    // the right address, and alpine's nslookup's AAAA query gets NOERROR with no record; the
+    // queries stay on the client's lo; c1 never asks 127.0.0.11.
+    let aaaa =
+        fields(&pcap, "dns.flags.response == 1 && dns.qry.type == 28", &["dns.flags.rcode", "dns.count.answers"]);
+    assert_eq!(aaaa, ["0\t0"], "one AAAA answer, empty");
+    let answers = fields(
+        &pcap,
+        "dns.flags.response == 1 && dns.qry.type == 1",
+        &["frame.interface_name", "dns.qry.name", "dns.resp.ttl", "dns.a"],
+    );
     assert!(!answers.is_empty(), "no DNS answer in the capture");
     for a in &answers {
         let f: Vec<&str> = a.split('\t').collect();

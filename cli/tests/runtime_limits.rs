@@ -38,7 +38,9 @@ fn names_dns_cannot_carry_are_refused_before_any_query() {
     let out = netsim(&["run", lab.to_str().expect("utf8")]);
     let log = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{log}", String::from_utf8_lossy(&out.stderr));
-    assert!(log.contains(&format!("nslookup: {label}: Name or service not known")), "{log}");
+    // alpine's nslookup is busybox's: its write of the query res_mkquery refused fails
+    // (traces/docker/busybox-nslookup/record.txt).
+    assert!(log.contains("nslookup: write to '127.0.0.11': Message too long"), "{log}");
     // alpine's ping is busybox's: `bad address` whatever the resolver said.
     assert!(log.contains(&format!("ping: bad address '{long}'")), "{log}");
     assert!(log.contains(&format!("curl: (6) Could not resolve host: {label}")), "{log}");

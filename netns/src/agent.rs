@@ -14,7 +14,8 @@ use sim_core::docker::EMBEDDED_DNS;
 use sim_core::kernel::sock::Pmtudisc;
 use sim_core::userland::apps::{DnsZones, MysqlTarget, Traffic};
 use sim_core::userland::proto::ping::{self, Flavour};
-use sim_core::userland::proto::{dns, http, mysql, nc, webapp, wget};
+use sim_core::userland::proto::{dns, http, mysql, nc, nslookup, webapp, wget};
+use sim_core::userland::services::OUTSIDE_DNS;
 
 /// glibc's resolver: 5 s per try, 2 tries.
 const DNS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -59,7 +60,9 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         Traffic::Mysql { host, port, user, password, database, queries, .. } => {
             mysql_client(&r, host, *port, user, password, database.as_deref(), queries, out)
         }
-        Traffic::Nslookup { name, .. } => nslookup(&r, name, out),
+        Traffic::Nslookup { name, flavour, server, opts, .. } => {
+            nslookup(&r, name, *flavour, server.as_deref(), opts, out)
+        }
         Traffic::Nc { host, port, verbose, wait, .. } => {
             nc_scan(&r, host, *port, nc::NcOpts { verbose: *verbose, wait: *wait }, out)
         }
@@ -91,7 +94,13 @@ impl Resolver {
         let id = (std::process::id() as u16) ^ 0x5a5a;
         let q = dns::build_query(id, name).map_err(|_| io::Error::other("Name or service not known"))?;
         let Some(server) = self.server else {
-            return Err(io::Error::other("Temporary failure in name resolution"));
+            // The outside's nameserver, as the simulator has it: it knows no lab name, or
+            // cannot be reached at all (connect(2) on a UDP socket finds the route).
+            let probe = UdpSocket::bind("0.0.0.0:0")?;
+            return Err(io::Error::other(match probe.connect((OUTSIDE_DNS, 53)) {
+                Ok(()) => "Name or service not known",
+                Err(_) => "Temporary failure in name resolution",
+            }));
         };
         let sock = UdpSocket::bind("0.0.0.0:0")?;
         sock.set_read_timeout(Some(DNS_TIMEOUT))?;
@@ -130,34 +139,109 @@ impl Resolver {
     }
 }
 
-fn nslookup(r: &Resolver, name: &str, out: &mut dyn Write) -> io::Result<()> {
-    let server = r.server.unwrap_or(Ipv4Addr::UNSPECIFIED);
-    match r.query(name) {
-        Ok(resp) => write!(out, "{}", dns::nslookup_output(server, name, &resp)),
-        Err(e) => writeln!(out, ";; {e}"),
+/// `nslookup`: the simulator's program (`proto::nslookup`) on a real socket connected to
+/// the server, with the same choice of server.
+fn nslookup(
+    r: &Resolver,
+    name: &str,
+    flavour: nslookup::Flavour,
+    server: Option<&str>,
+    opts: &nslookup::Opts,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let (server_name, ip, outside) = match server {
+        Some(s) => match s.parse::<Ipv4Addr>() {
+            Ok(ip) => (s.to_string(), ip, false),
+            Err(_) => return writeln!(out, "netsim: nslookup: the server must be an IPv4 address, not {s:?}"),
+        },
+        None => match r.server {
+            Some(ip) => (ip.to_string(), ip, false),
+            None => (OUTSIDE_DNS.to_string(), OUTSIDE_DNS, true),
+        },
+    };
+    let mut seed = std::process::id() as u16;
+    let ids = || {
+        seed = seed.wrapping_mul(25173).wrapping_add(13849);
+        seed
+    };
+    let mut prog = match nslookup::Nslookup::new(flavour, name, opts, (server_name, ip), ids) {
+        Ok(p) => p,
+        Err((lines, _)) => return lines.iter().try_for_each(|l| writeln!(out, "{l}")),
+    };
+    let sock = UdpSocket::bind("0.0.0.0:0")?;
+    if sock.connect((ip, opts.port)).is_err() {
+        return match flavour {
+            nslookup::Flavour::Busybox => {
+                writeln!(out, "nslookup: can't connect to remote host ({ip}): Network is unreachable")
+            }
+            nslookup::Flavour::Bind => writeln!(out, ";; connection timed out; no servers could be reached"),
+        };
+    }
+    let t0 = Instant::now();
+    let now = || t0.elapsed().as_nanos() as u64;
+    let mut step = prog.start(now());
+    if outside {
+        // As the simulator: the outside's answer to each query, without asking it.
+        let sends = std::mem::take(&mut step.send);
+        for q in sends {
+            if let Some((a, _)) = dns::embedded_answer(&q, &|_: &str| None) {
+                let o = prog.reply(&a);
+                step.lines.extend(o.lines);
+                step.exit = step.exit.or(o.exit);
+            }
+        }
+    }
+    let mut buf = [0u8; 1500];
+    loop {
+        for q in &step.send {
+            sock.send(q)?;
+        }
+        for l in &step.lines {
+            writeln!(out, "{l}")?;
+        }
+        out.flush()?;
+        if step.exit.is_some() || prog.done() {
+            return Ok(());
+        }
+        let wake = step.wake.unwrap_or(now());
+        let left = wake.saturating_sub(now()).max(1_000_000);
+        sock.set_read_timeout(Some(Duration::from_nanos(left)))?;
+        step = match sock.recv(&mut buf) {
+            Ok(n) => prog.reply(&buf[..n]),
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => prog.wake(now()),
+            // An ICMP error on the connected socket (ECONNREFUSED): busybox prints
+            // `read` and goes on waiting.
+            Err(_) => nslookup::Out { wake: step.wake, ..Default::default() },
+        };
+        if step.wake.is_none() && !prog.done() {
+            step.wake = Some(wake);
+        }
+    }
+}
+
+/// A sandbox's zones as the embedded DNS asks them.
+struct ZoneSandbox<'a>(&'a DnsZones);
+
+impl dns::Sandbox for ZoneSandbox<'_> {
+    fn addrs(&self, name: &str) -> Option<Vec<Ipv4Addr>> {
+        self.0.lookup(name).map(<[Ipv4Addr]>::to_vec)
+    }
+    fn ptr(&self, ip: Ipv4Addr) -> Option<String> {
+        self.0.ptr(ip)
     }
 }
 
 /// dockerd's resolver: bound to 127.0.0.11:PORT, reached through the sandbox's DNAT of
-/// port 53, answering from its records (TTL 600) and SERVFAIL for the rest.
+/// port 53, answering from its records (TTL 600) and NXDOMAIN for the rest, as the
+/// simulator's does (`proto::dns::embedded_answer`).
 fn dns_server(port: u16, zones: &DnsZones, out: &mut dyn Write) -> io::Result<()> {
     let sock = UdpSocket::bind(SocketAddrV4::new(EMBEDDED_DNS, port))?;
     let mut buf = [0u8; 1500];
     loop {
         let (n, from) = sock.recv_from(&mut buf)?;
-        let lookup = |name: &str| {
-            let name = name.trim_end_matches('.');
-            zones.lookup(name).map(<[std::net::Ipv4Addr]>::to_vec)
-        };
-        if let Some(resp) = dns::embedded_answer(&buf[..n], lookup) {
+        if let Some((resp, served)) = dns::embedded_answer(&buf[..n], &ZoneSandbox(zones)) {
             if let Ok(q) = dns::parse_query(&buf[..n]) {
-                let found = lookup(&q.name).is_some();
-                let what = if found {
-                    "answered from the sandbox's records"
-                } else {
-                    "unknown: no external server (SERVFAIL)"
-                };
-                writeln!(out, "embedded DNS: {}? {} → {what}", if q.qtype == 1 { "A" } else { "other" }, q.name)?;
+                writeln!(out, "embedded DNS: {}? {} → {}", dns::qtype_text(q.qtype), q.name, served.explain())?;
                 out.flush()?;
             }
             sock.send_to(&resp, from)?;

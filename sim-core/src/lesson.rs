@@ -70,8 +70,7 @@ pub enum Check {
         yes: bool,
     },
     /// `nslookup name` from `on`/`container` answers `answer`: one of its addresses, or
-    /// `NXDOMAIN` for a name that does not resolve (NXDOMAIN, or SERVFAIL from an embedded DNS
-    /// with no upstream server to ask).
+    /// `NXDOMAIN` for a name that does not resolve (any error code counts).
     Resolve {
         on: String,
         #[serde(default)]

@@ -25,30 +25,12 @@ fn normalise(l: &str) -> String {
     l
 }
 
-/// Each step's program lines (what the container or host printed, not the simulator's
-/// notes) and its exit status, for the steps of `rec`, from a run of them on `host1`.
+/// [`common::step_outputs`] with each line normalised as the records are.
 fn run(rec: &[(String, (String, u8))], from_host: bool) -> Vec<(Vec<String>, u8)> {
-    let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
-    let sim = common::run_on_host1(&steps);
-    let d = sim.director.as_ref().expect("a lab with hosts");
-    assert_eq!(d.transcript.len(), rec.len(), "every step ran");
-    let mut got: Vec<Vec<String>> = Vec::new();
-    for (ns, l) in sim.app_output() {
-        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
-            got.push(Vec::new());
-            continue;
-        }
-        let Some(lines) = got.last_mut() else { continue };
-        let program = if from_host { ns == "host1" && !l.starts_with("  ") } else { ns != "host1" };
-        let note = l.starts_with("embedded DNS: ") || l.starts_with("resolved ") || l.starts_with("no nameserver");
-        if program && !note {
-            lines.push(normalise(&l));
-        } else if ns == "host1" && l.len() == 66 && l[2..].chars().all(|c| c.is_ascii_hexdigit()) {
-            lines.push("ID".into());
-        }
-    }
-    assert_eq!(got.len(), rec.len(), "every step's command is in the log");
-    got.into_iter().zip(&d.transcript).map(|(lines, log)| (lines, log.status)).collect()
+    common::step_outputs(rec, from_host)
+        .into_iter()
+        .map(|(lines, status)| (lines.iter().map(|l| normalise(l)).collect(), status))
+        .collect()
 }
 
 #[test]

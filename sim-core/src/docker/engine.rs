@@ -1999,7 +1999,19 @@ pub fn app_traffic(
             wget: Some(w.opts),
             max_time: None,
         },
-        cli::AppCommand::Nslookup(n) => Traffic::Nslookup { at, ns, name: n.name },
+        cli::AppCommand::Nslookup(n) => Traffic::Nslookup {
+            at,
+            ns,
+            name: n.name,
+            flavour: image.map(super::images::nslookup_flavour).unwrap_or_default(),
+            server: n.server,
+            opts: crate::userland::proto::nslookup::Opts {
+                types: n.types,
+                port: n.port,
+                timeout: n.timeout,
+                retry: n.retry,
+            },
+        },
         cli::AppCommand::Nc(n) => {
             Traffic::Nc { at, ns, host: n.host, port: n.port, verbose: n.opts.verbose, wait: n.opts.wait }
         }

@@ -130,6 +130,13 @@ pub fn ping_flavour(image: &str) -> crate::userland::proto::ping::Flavour {
     if find(image).is_some_and(|i| i.busybox) { Flavour::Busybox } else { Flavour::Iputils }
 }
 
+/// Which `nslookup` a container of `image` runs: busybox's applet, or BIND's (netshoot's
+/// `bind-tools`, Debian's `bind9-dnsutils`).
+pub fn nslookup_flavour(image: &str) -> crate::userland::proto::nslookup::Flavour {
+    use crate::userland::proto::nslookup::Flavour;
+    if find(image).is_some_and(|i| i.busybox) { Flavour::Busybox } else { Flavour::Bind }
+}
+
 /// `docker run IMAGE` for an image no host has: dockerd tries to pull it and cannot reach
 /// the registry. docker/cli prints the first line itself (`cli/command/container/create.go`,
 /// "Unable to find image … locally"), then the daemon's error; the lookup's own words depend

@@ -1579,6 +1579,7 @@ impl Swarm {
         for a in &self.attachments {
             if let Some(z) = zones.get_mut(&a.network) {
                 z.insert(a.container.clone(), vec![a.ip]);
+                z.insert_ptr(a.ip, &a.container);
             }
         }
         for s in &self.services {
@@ -1587,19 +1588,25 @@ impl Swarm {
                 let task_ips: Vec<Ipv4Addr> =
                     s.running().filter_map(|t| t.ips.iter().find(|(n, _)| n == net).map(|x| x.1)).collect();
                 let vip = s.vips.iter().find(|(n, _)| n == net).map(|x| x.1);
-                let mut push = |name: String, addrs: Vec<Ipv4Addr>| {
+                let mut push = |name: String, addrs: Vec<Ipv4Addr>, ptr: bool| {
+                    if ptr && let [ip] = addrs[..] {
+                        z.insert_ptr(ip, &name);
+                    }
                     if !addrs.is_empty() {
                         z.insert(name, addrs);
                     }
                 };
                 let names = std::iter::once(&s.name).chain(s.aliases.iter().filter(|(n, _)| n == net).map(|x| &x.1));
                 for name in names {
-                    push(name.clone(), vip.map(|v| vec![v]).unwrap_or_else(|| task_ips.clone()));
-                    push(format!("tasks.{name}"), task_ips.clone());
+                    push(name.clone(), vip.map(|v| vec![v]).unwrap_or_else(|| task_ips.clone()), false);
+                    push(format!("tasks.{name}"), task_ips.clone(), false);
                 }
                 for t in s.running() {
                     if let Some((_, ip)) = t.ips.iter().find(|(n, _)| n == net) {
-                        push(format!("{}.{}.{}", s.name, t.slot, t.id), vec![*ip]);
+                        let task = format!("{}.{}.{}", s.name, t.slot, t.id);
+                        // A task's address names its container (`addContainerNameResolution`);
+                        // the VIP names nothing.
+                        push(task, vec![*ip], true);
                     }
                 }
             }

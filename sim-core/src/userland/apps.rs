@@ -180,12 +180,20 @@ pub enum Traffic {
         #[serde(default = "one_second")]
         interval: SimTime,
     },
-    /// `nslookup NAME`: one query to the namespace's nameserver.
+    /// `nslookup NAME [SERVER]`: the namespace's nameserver (or SERVER) asked about NAME, as
+    /// busybox's or BIND's program asks and prints (`proto::nslookup`).
     Nslookup {
         #[serde(default)]
         at: SimTime,
         ns: String,
         name: String,
+        #[serde(default)]
+        flavour: crate::userland::proto::nslookup::Flavour,
+        /// The server given after the name (an IPv4 address); default resolv.conf's.
+        #[serde(default)]
+        server: Option<String>,
+        #[serde(default)]
+        opts: crate::userland::proto::nslookup::Opts,
     },
     /// busybox `nc -z HOST PORT`: a TCP connection opened to see whether the port answers,
     /// then closed (`proto::nc`).
@@ -405,6 +413,12 @@ pub enum AppKind {
     },
     Nslookup {
         name: String,
+        flavour: crate::userland::proto::nslookup::Flavour,
+        server: Option<String>,
+        opts: crate::userland::proto::nslookup::Opts,
+        /// The running program, once started, and its socket's port.
+        prog: Option<Box<crate::userland::proto::nslookup::Nslookup>>,
+        sport: u16,
     },
     Nc {
         dst: Ipv4Addr,
@@ -551,7 +565,14 @@ impl World {
                 database: database.clone(),
                 queries: queries.clone(),
             },
-            Traffic::Nslookup { name, .. } => AppKind::Nslookup { name: name.clone() },
+            Traffic::Nslookup { name, flavour, server, opts, .. } => AppKind::Nslookup {
+                name: name.clone(),
+                flavour: *flavour,
+                server: server.clone(),
+                opts: opts.clone(),
+                prog: None,
+                sport: 0,
+            },
             Traffic::Nc { host, port, verbose, wait, .. } => {
                 let opts = crate::userland::proto::nc::NcOpts { verbose: *verbose, wait: *wait };
                 AppKind::Nc { dst: target(host), host: host.clone(), port: *port, opts }
@@ -595,6 +616,9 @@ impl World {
         }
         if tag == crate::userland::services::TAG_NC_WAIT {
             return self.nc_wait(ns, app);
+        }
+        if tag == crate::userland::services::TAG_NSLOOKUP {
+            return self.nslookup_wake(ns, app);
         }
         match &mut self.user.apps[app].kind {
             AppKind::Ping { .. } if tag == 1 || tag == PING_DEADLINE => self.ping_statistics(ns, app),
@@ -710,10 +734,7 @@ impl World {
             }
             AppKind::Curl { .. } | AppKind::MysqlClient { .. } => self.client_connect(ns, app),
             AppKind::Nc { .. } => self.nc_connect(ns, app),
-            AppKind::Nslookup { name } => {
-                let name = name.clone();
-                self.resolve_start(ns, app, name, None);
-            }
+            AppKind::Nslookup { .. } => self.nslookup_start(ns, app),
             AppKind::Announce { dev, count, interval, sent } => {
                 let (dev, more, interval) = (*dev, *sent + 1 < *count, *interval);
                 *sent += 1;

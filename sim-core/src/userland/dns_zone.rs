@@ -23,6 +23,10 @@ pub struct DnsZone {
     records: Vec<DnsRecord>,
     /// Lower-cased name → index into `records`.
     index: Map<String, usize>,
+    /// Address → the name a PTR query for it answers with (the container's, not an
+    /// alias: libnetwork keeps only an endpoint's name in its `ipMap`; the first to claim
+    /// an address keeps it).
+    reverse: Map<Ipv4Addr, String>,
     /// What each container gives the zone, by its place among the daemon's containers: the
     /// records are these, in that order ([`DnsZone::add`]).
     entries: std::collections::BTreeMap<u64, ZoneEntry>,
@@ -54,7 +58,13 @@ impl ZoneOp {
 
 impl DnsZone {
     pub fn new(key: String) -> DnsZone {
-        DnsZone { key, records: Vec::new(), index: Map::default(), entries: Default::default() }
+        DnsZone {
+            key,
+            records: Vec::new(),
+            index: Map::default(),
+            reverse: Map::default(),
+            entries: Default::default(),
+        }
     }
 
     /// Adds the names of the container at place `seq`. The zone answers as if every
@@ -88,6 +98,9 @@ impl DnsZone {
     }
 
     fn put(&mut self, e: &ZoneEntry) {
+        if let Some((name, false)) = e.names.first() {
+            self.insert_ptr(e.ip, name);
+        }
         for (name, shared) in &e.names {
             if *shared {
                 self.insert_shared(name, e.ip);
@@ -100,6 +113,7 @@ impl DnsZone {
     fn remake(&mut self) {
         self.records.clear();
         self.index.clear();
+        self.reverse.clear();
         let entries = std::mem::take(&mut self.entries);
         for e in entries.values() {
             self.put(e);
@@ -145,6 +159,20 @@ impl DnsZone {
         Some(&self.records[i].addrs)
     }
 
+    /// Makes a PTR query for `ip` answer `name` on this zone's network, unless another
+    /// name has it.
+    pub fn insert_ptr(&mut self, ip: Ipv4Addr, name: &str) {
+        self.reverse.entry(ip).or_insert_with(|| name.to_string());
+    }
+
+    /// What a PTR query for `ip` answers: `<name>.<network>` (`network.ResolveIP` in
+    /// libnetwork `network.go`). A zone made from a flat list of records has no network and
+    /// answers none.
+    pub fn ptr(&self, ip: Ipv4Addr) -> Option<String> {
+        let network = self.key.rsplit(':').next().filter(|n| !n.is_empty())?;
+        self.reverse.get(&ip).map(|name| format!("{name}.{network}"))
+    }
+
     pub fn records(&self) -> &[DnsRecord] {
         &self.records
     }
@@ -153,7 +181,7 @@ impl DnsZone {
 /// Two zones are equal when they answer the same: the index follows from the records.
 impl PartialEq for DnsZone {
     fn eq(&self, other: &DnsZone) -> bool {
-        self.key == other.key && self.records == other.records
+        self.key == other.key && self.records == other.records && self.reverse == other.reverse
     }
 }
 
@@ -168,6 +196,12 @@ pub struct DnsZones(pub Vec<Arc<DnsZone>>);
 impl DnsZones {
     pub fn lookup(&self, name: &str) -> Option<&[Ipv4Addr]> {
         self.0.iter().find_map(|z| z.lookup(name))
+    }
+
+    /// What a PTR query for `ip` answers: the first of the sandbox's networks that has it
+    /// (`Sandbox.ResolveIP`).
+    pub fn ptr(&self, ip: Ipv4Addr) -> Option<String> {
+        self.0.iter().find_map(|z| z.ptr(ip))
     }
 
     /// Every name the sandbox answers, each with the addresses of the first zone that has it.

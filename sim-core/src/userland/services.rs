@@ -11,10 +11,17 @@ use crate::kernel::NsId;
 use crate::kernel::tcp::TcpKey;
 use crate::userland::World;
 use crate::userland::apps::{AppKind, DnsRecord, DnsZones};
-use crate::userland::proto::{dns, http, mysql, nc, webapp, wget};
+use crate::userland::proto::{dns, http, mysql, nc, nslookup, webapp, wget};
 
 /// The embedded DNS server's address inside every sandbox on a user-defined network.
 pub const EMBEDDED_DNS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
+
+/// The nameserver of a namespace with no embedded DNS (a host, a container on the default
+/// bridge): the lab's hosts name none, and Docker gives such a container its fallback
+/// servers, 8.8.8.8 first (libnetwork `resolvconf/resolvconf.go`, `defaultIPv4Dns`). It is
+/// outside the lab: reached by a default route, it knows none of the lab's names and answers
+/// NXDOMAIN at once. Its frames are not simulated.
+pub const OUTSIDE_DNS: Ipv4Addr = Ipv4Addr::new(8, 8, 8, 8);
 
 /// Per-connection protocol state, next to the TCP connection it rides on.
 #[derive(Clone, Debug)]
@@ -60,6 +67,8 @@ pub(crate) const TAG_DNS_TIMEOUT: u32 = 50;
 pub(crate) const TAG_MAX_TIME: u32 = 100;
 /// The app timer of `nc -w`.
 pub(crate) const TAG_NC_WAIT: u32 = 101;
+/// The wake-up `nslookup` asked for.
+pub(crate) const TAG_NSLOOKUP: u32 = 102;
 
 impl World {
     /// The nameserver a namespace's resolv.conf names (127.0.0.11 in a sandbox on a
@@ -176,10 +185,15 @@ impl World {
             return self.resolved(ns, app, &name, Err("Name or service not known".into()), job);
         }
         let Some(server) = self.nameserver(ns) else {
-            // No nameserver we model (the default bridge copies the host's resolv.conf, and
-            // the host's servers know no container names): glibc gives up.
-            self.note_app(ns, "no nameserver in this namespace: on the default bridge there is no embedded DNS");
-            return self.resolved(ns, app, &name, Err("Temporary failure in name resolution".into()), job);
+            // The outside's nameserver: it knows no lab name, or cannot be reached at all.
+            let r = if self.route_output(ns, OUTSIDE_DNS, None).is_some() {
+                self.note_app(ns, &format!("no embedded DNS here: the nameserver {OUTSIDE_DNS} is outside the lab and knows no lab names (NXDOMAIN)"));
+                "Name or service not known"
+            } else {
+                self.note_app(ns, &format!("no embedded DNS here, and no route to the nameserver {OUTSIDE_DNS}"));
+                "Temporary failure in name resolution"
+            };
+            return self.resolved(ns, app, &name, Err(r.into()), job);
         };
         let Some(sport) = self.free_ephemeral_port(|w, p| w.udp_bound(ns, p)) else {
             // glibc's resolver cannot bind its socket: the lookup fails as a temporary failure.
@@ -238,14 +252,6 @@ impl World {
         }
         self.user.lookups.remove(&(ns, sport));
         self.unbind_udp(ns, sport);
-        if let AppKind::Nslookup { .. } = self.user.apps[l.app].kind {
-            let server = self.nameserver(ns).unwrap_or(Ipv4Addr::UNSPECIFIED);
-            for line in dns::nslookup_output(server, &l.name, &resp).lines() {
-                let line = line.to_string();
-                self.app_log(ns, || line);
-            }
-            return self.app_finish(l.app);
-        }
         let r = match resp.rcode {
             0 if !resp.answers.is_empty() => Ok(resp.answers.iter().map(|a| a.addr).collect()),
             0 | 3 => Err("Name or service not known".to_string()),
@@ -334,6 +340,14 @@ impl World {
             self.dns_response(ns, dport, payload);
             return true;
         }
+        if let AppKind::Nslookup { prog: Some(p), sport, .. } = &self.user.apps[app].kind {
+            // Its socket is connected to the server: nothing else reaches it.
+            if *sport == dport && src == (p.server, p.port) {
+                let out = self.nslookup_prog(app).map(|p| p.reply(payload)).unwrap_or_default();
+                self.nslookup_apply(ns, app, out);
+            }
+            return true;
+        }
         let AppKind::DnsServer { zones, keys, .. } = &self.user.apps[app].kind else { return false };
         let Ok(q) = dns::parse_query(payload) else { return true };
         let qname = q.name.trim_end_matches('.');
@@ -349,17 +363,135 @@ impl World {
                 a.swap(i, j);
             }
         }
-        let what = if addrs.is_some() {
-            "answered from the sandbox's records"
-        } else {
-            "unknown: no external server (SERVFAIL)"
-        };
-        let Some(resp) = dns::embedded_answer(payload, |_| addrs.clone()) else { return true };
-        self.note_app(ns, &format!("embedded DNS: {}? {} → {what}", if q.qtype == 1 { "A" } else { "other" }, q.name));
+        let ptr = dns::ptr_addr(qname).and_then(|ip| match keys {
+            Some(keys) => keys.iter().find_map(|k| self.user.zones.get(k)?.ptr(ip)),
+            None => zones.ptr(ip),
+        });
+        let sandbox = Known { addrs, ptr };
+        let Some((resp, served)) = dns::embedded_answer(payload, &sandbox) else { return true };
+        self.note_app(ns, &format!("embedded DNS: {}? {} → {}", dns::qtype_text(q.qtype), q.name, served.explain()));
         // dockerd's socket is bound to 127.0.0.11, so the answer comes from there and
         // conntrack turns its port back into 53.
         self.send_udp(ns, Some(local), src, dport, &resp, "embedded DNS answer");
         true
+    }
+
+    // ----- nslookup --------------------------------------------------------------------
+
+    fn nslookup_prog(&mut self, app: usize) -> Option<&mut nslookup::Nslookup> {
+        match &mut self.user.apps[app].kind {
+            AppKind::Nslookup { prog: Some(p), .. } => Some(p),
+            _ => None,
+        }
+    }
+
+    /// `nslookup` starts: it picks its server, opens a socket connected to it and writes
+    /// its queries.
+    pub(crate) fn nslookup_start(&mut self, ns: NsId, app: usize) {
+        let AppKind::Nslookup { name, flavour, server, opts, .. } = &self.user.apps[app].kind else { return };
+        let (name, flavour, opts) = (name.clone(), *flavour, opts.clone());
+        let (server_name, ip, outside) = match server {
+            Some(s) => match s.parse::<Ipv4Addr>() {
+                Ok(ip) => (s.clone(), ip, false),
+                Err(_) => {
+                    let line = format!("netsim: nslookup: the server must be an IPv4 address, not {s:?}");
+                    self.app_log(ns, || line);
+                    return self.app_fail(app, 1);
+                }
+            },
+            None => match self.nameserver(ns) {
+                Some(ip) => (ip.to_string(), ip, false),
+                None => (OUTSIDE_DNS.to_string(), OUTSIDE_DNS, true),
+            },
+        };
+        let rng = &mut self.rng;
+        let prog = nslookup::Nslookup::new(flavour, &name, &opts, (server_name, ip), || rng.next_u32() as u16);
+        let mut prog = match prog {
+            Ok(p) => p,
+            Err((lines, status)) => {
+                for l in lines {
+                    self.app_log(ns, || l);
+                }
+                return self.app_fail(app, status);
+            }
+        };
+        if self.route_output(ns, ip, None).is_none() {
+            // connect(2) on its UDP socket fails: ENETUNREACH.
+            let line = match flavour {
+                nslookup::Flavour::Busybox => {
+                    format!("nslookup: can't connect to remote host ({ip}): Network is unreachable")
+                }
+                nslookup::Flavour::Bind => ";; connection timed out; no servers could be reached".to_string(),
+            };
+            self.app_log(ns, || line);
+            return self.app_fail(app, 1);
+        }
+        let now = self.now.as_nanos();
+        let out = prog.start(now);
+        if outside {
+            // Outside the lab: its answer to each query, at once and without frames.
+            self.note_app(
+                ns,
+                &format!(
+                    "no embedded DNS here: nslookup asks {ip}, outside the lab, which knows no lab names (NXDOMAIN)"
+                ),
+            );
+            let mut lines = Vec::new();
+            let mut exit = None;
+            for q in &out.send {
+                if let Some((r, _)) = dns::embedded_answer(q, &Known::default()) {
+                    let o = prog.reply(&r);
+                    lines.extend(o.lines);
+                    exit = exit.or(o.exit);
+                }
+            }
+            for l in lines {
+                self.app_log(ns, || l);
+            }
+            return self.app_fail(app, exit.unwrap_or(1));
+        }
+        let Some(sport) = self.free_ephemeral_port(|w, p| w.udp_bound(ns, p)) else {
+            self.app_log(ns, || "nslookup: bind: Address already in use".to_string());
+            return self.app_fail(app, 1);
+        };
+        self.bind_udp_shared(ns, sport, app);
+        if let AppKind::Nslookup { prog: slot, sport: port, .. } = &mut self.user.apps[app].kind {
+            *slot = Some(Box::new(prog));
+            *port = sport;
+        }
+        self.nslookup_apply(ns, app, out);
+    }
+
+    /// The wake-up `nslookup` asked for.
+    pub(crate) fn nslookup_wake(&mut self, ns: NsId, app: usize) {
+        let now = self.now.as_nanos();
+        if let Some(out) = self.nslookup_prog(app).map(|p| p.wake(now)) {
+            self.nslookup_apply(ns, app, out);
+        }
+    }
+
+    /// What `nslookup` does next: write, print, arm its timer, exit.
+    fn nslookup_apply(&mut self, ns: NsId, app: usize, out: nslookup::Out) {
+        let AppKind::Nslookup { prog: Some(p), sport, .. } = &self.user.apps[app].kind else { return };
+        let (to, sport) = ((p.server, p.port), *sport);
+        for q in &out.send {
+            let who = match dns::parse_query(q) {
+                Ok(q) => format!("nslookup: {}? {}", dns::qtype_text(q.qtype), q.name),
+                Err(_) => "nslookup".to_string(),
+            };
+            self.send_udp(ns, None, to, sport, q, who);
+        }
+        for l in out.lines {
+            self.app_log(ns, || l);
+        }
+        if let Some(status) = out.exit {
+            self.unbind_udp(ns, sport);
+            return self.app_fail(app, status);
+        }
+        if let Some(at) = out.wake {
+            let after = SimTime::from_nanos(at.saturating_sub(self.now.as_nanos()));
+            self.set_timer(app, after, TAG_NSLOOKUP);
+        }
     }
 
     // ----- TCP clients ------------------------------------------------------------------
@@ -727,5 +859,22 @@ impl AppKind {
             AppKind::Nc { .. } => "nc",
             _ => "app",
         }
+    }
+}
+
+/// What one query may be answered with: the names' addresses and the reverse name the
+/// sandbox's zones hold for it, looked up beforehand.
+#[derive(Default)]
+struct Known {
+    addrs: Option<Vec<Ipv4Addr>>,
+    ptr: Option<String>,
+}
+
+impl dns::Sandbox for Known {
+    fn addrs(&self, _: &str) -> Option<Vec<Ipv4Addr>> {
+        self.addrs.clone()
+    }
+    fn ptr(&self, _: Ipv4Addr) -> Option<String> {
+        self.ptr.clone()
     }
 }

@@ -64,6 +64,45 @@ pub fn run_on_host1(steps: &[String]) -> sim_core::Sim {
     sim
 }
 
+/// Whether a line of `Sim::app_output` is the simulator's note rather than a program's
+/// output (what the embedded DNS did, where a name was resolved, which nameserver is
+/// outside the lab, an ICMP error a UDP socket was not told of).
+#[allow(dead_code)]
+pub fn is_note(l: &str) -> bool {
+    l.starts_with("embedded DNS: ")
+        || l.starts_with("resolved ")
+        || l.starts_with("no embedded DNS here")
+        || (l.starts_with("udp :") && l.contains(": ICMP from "))
+}
+
+/// Each step's program lines (what the container or host printed, not the simulator's
+/// notes; a 64-hex ID as `ID`) and its exit status, for the steps of the record `rec`, from
+/// a run of them on `host1` ([`run_on_host1`]). `from_host`: the programs run on the host
+/// itself rather than in containers.
+#[allow(dead_code)]
+pub fn step_outputs(rec: &[(String, (String, u8))], from_host: bool) -> Vec<(Vec<String>, u8)> {
+    let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
+    let sim = run_on_host1(&steps);
+    let d = sim.director.as_ref().expect("a lab with hosts");
+    assert_eq!(d.transcript.len(), rec.len(), "every step ran");
+    let mut got: Vec<Vec<String>> = Vec::new();
+    for (ns, l) in sim.app_output() {
+        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
+            got.push(Vec::new());
+            continue;
+        }
+        let Some(lines) = got.last_mut() else { continue };
+        let program = if from_host { ns == "host1" && !l.starts_with("  ") } else { ns != "host1" };
+        if program && !is_note(&l) {
+            lines.push(l);
+        } else if ns == "host1" && l.len() == 66 && l[2..].chars().all(|c| c.is_ascii_hexdigit()) {
+            lines.push("ID".into());
+        }
+    }
+    assert_eq!(got.len(), rec.len(), "every step's command is in the log");
+    got.into_iter().zip(&d.transcript).map(|(lines, log)| (lines, log.status)).collect()
+}
+
 /// The `plan:` of a client, a router and a server in two /24s: `client` and `router_in` on
 /// the first link, `router_out` and `server` on the second (each `A.B.C.D`), with default
 /// routes through the router.

@@ -290,18 +290,28 @@ pub fn http(data: &[u8]) {
 // ----- DNS -------------------------------------------------------------------------------------
 
 /// A datagram as the embedded server and the stub resolver get it: parsed as a query and as a
-/// response, answered as dockerd would (a name of even length is known), and printed as
-/// nslookup does. What the embedded server sends back must parse as a response.
+/// response, answered as dockerd would (a name of even length is known), and read by both
+/// nslookups as the reply to their first query. What the embedded server sends back must
+/// parse as a response.
 pub fn dns(data: &[u8]) {
     if let Ok(q) = dns::parse_query(data) {
         let _ = format!("{q:?}");
     }
-    if let Ok(r) = dns::parse_response(data) {
-        let _ = dns::nslookup_output(Ipv4Addr::new(127, 0, 0, 11), "web", &r);
+    if let [a, b, ..] = *data {
+        use sim_core::userland::proto::nslookup::{Flavour, Nslookup, Opts};
+        let server = ("127.0.0.11".to_string(), Ipv4Addr::new(127, 0, 0, 11));
+        for flavour in [Flavour::Bind, Flavour::Busybox] {
+            let id = u16::from_be_bytes([a, b]);
+            if let Ok(mut p) = Nslookup::new(flavour, "web", &Opts::default(), server.clone(), || id) {
+                let _ = p.start(0);
+                let _ = p.reply(data);
+                let _ = p.wake(60_000_000_000);
+            }
+        }
     }
     let lookup =
         |name: &str| name.len().is_multiple_of(2).then(|| vec![Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 3)]);
-    if let Some(answer) = dns::embedded_answer(data, lookup)
+    if let Some((answer, _)) = dns::embedded_answer(data, &lookup)
         && let Err(e) = dns::parse_response(&answer)
     {
         panic!("the embedded server's answer does not parse: {e}");

@@ -23,6 +23,8 @@ cmds=(
 "docker exec c1 nslookup -type=a c2"
 "docker exec c1 nslookup c2 127.0.0.11"
 "docker exec d1 nslookup c2"
+"docker exec c1 nslookup c2 10.83.0.99"
+"docker exec c1 nslookup aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 )
 cleanup() { docker rm -f c1 c2 d1 >/dev/null 2>&1; docker network rm dnsnet >/dev/null 2>&1; }
 cleanup

@@ -111,14 +111,16 @@ pub struct Wget {
     pub post_data: Option<String>,
 }
 
-/// `nslookup [-type=T] [-port=N] NAME [SERVER]`.
+/// `nslookup [-type=T]… [-port=N] [-timeout=S] [-retry=N] NAME [SERVER]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nslookup {
     pub name: String,
     pub server: Option<String>,
-    /// Upper-case query type, default `A`.
-    pub query_type: String,
+    /// The `-type=` query types, as numbers; empty: the program's guess.
+    pub types: Vec<u16>,
     pub port: u16,
+    pub timeout: u32,
+    pub retry: u32,
 }
 
 /// `mysql [-h HOST] [-P PORT] [-u USER] [-pPASS] [-e QUERY] [DB]`.
@@ -613,12 +615,13 @@ fn parse_url(s: &str) -> Result<Url, String> {
 // ---------------------------------------------------------------------------------------
 // nslookup
 
-const QUERY_TYPES: &[&str] = &["A", "AAAA", "ANY", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"];
-
-/// BIND 9 `nslookup` non-interactive mode. `*** Invalid option: X` is BIND's message for an
-/// unknown `-option`; `unknown query type: X` is from memory.
+/// `nslookup` in its non-interactive form, with the options busybox's applet and BIND's
+/// both take (`-type=`, `-port=`, `-timeout=`, `-retry=`; BIND's abbreviations too). An
+/// unknown option gets BIND's `*** Invalid option: X`; a query type neither knows, busybox's
+/// `invalid query type "X"` (networking/nslookup.c).
 fn nslookup(a: &Args) -> Result<Nslookup, CliError> {
-    let mut n = Nslookup { name: String::new(), server: None, query_type: "A".into(), port: 53 };
+    use crate::userland::proto::nslookup::QUERY_TYPES;
+    let mut n = Nslookup { name: String::new(), server: None, types: Vec::new(), port: 53, timeout: 5, retry: 2 };
     let mut pos: Vec<(String, usize)> = Vec::new();
     for i in 1..a.len() {
         let w = a.word(i);
@@ -627,20 +630,23 @@ fn nslookup(a: &Args) -> Result<Nslookup, CliError> {
             continue;
         };
         let (k, v) = opt.split_once('=').unwrap_or((opt, ""));
+        let number = |max: u64| parse_uint(v, false, 32).ok().filter(|&x| (1..=max).contains(&x));
+        let invalid = || a.err(format!("*** Invalid option: {opt}"), i);
         match k.to_ascii_lowercase().as_str() {
             "type" | "query" | "querytype" | "q" | "ty" => {
-                let t = v.to_ascii_uppercase();
-                if !QUERY_TYPES.contains(&t.as_str()) {
-                    return Err(a.err(format!("unknown query type: {v}"), i));
+                let Some(&(_, t)) = QUERY_TYPES.iter().find(|(name, _)| name.eq_ignore_ascii_case(v)) else {
+                    return Err(a.err(format!("nslookup: invalid query type \"{v}\""), i));
+                };
+                if !n.types.contains(&t) {
+                    n.types.push(t);
                 }
-                n.query_type = t;
             }
-            "port" => {
-                n.port = parse_uint(v, false, 16).map_err(|_| a.err(format!("*** Invalid option: {opt}"), i))? as u16;
+            "port" | "po" => n.port = number(65535).ok_or_else(invalid)? as u16,
+            "timeout" | "t" => n.timeout = number(u64::from(i32::MAX as u32 / 1000)).ok_or_else(invalid)? as u32,
+            "retry" | "ret" => n.retry = number(i32::MAX as u64).ok_or_else(invalid)? as u32,
+            "debug" | "nodebug" | "d2" | "vc" | "novc" | "recurse" | "norecurse" | "search" | "nosearch" | "domain" => {
             }
-            "timeout" | "retry" | "debug" | "nodebug" | "d2" | "vc" | "novc" | "recurse" | "norecurse" | "search"
-            | "nosearch" | "domain" => {}
-            _ => return Err(a.err(format!("*** Invalid option: {opt}"), i)),
+            _ => return Err(invalid()),
         }
     }
     match pos.len() {

@@ -927,15 +927,24 @@ fn app_commands() {
 
     assert_eq!(
         app("docker exec web nslookup tasks.web").unwrap(),
-        AppCommand::Nslookup(Nslookup { name: "tasks.web".into(), server: None, query_type: "A".into(), port: 53 })
+        AppCommand::Nslookup(Nslookup {
+            name: "tasks.web".into(),
+            server: None,
+            types: vec![],
+            port: 53,
+            timeout: 5,
+            retry: 2
+        })
     );
     assert_eq!(
         app("docker exec web nslookup -type=aaaa db 127.0.0.11").unwrap(),
         AppCommand::Nslookup(Nslookup {
             name: "db".into(),
             server: Some("127.0.0.11".into()),
-            query_type: "AAAA".into(),
+            types: vec![28],
             port: 53,
+            timeout: 5,
+            retry: 2,
         })
     );
     assert_eq!(
@@ -991,7 +1000,7 @@ fn app_errors() {
             "netsim: nslookup: interactive mode is not supported; give the name to look up",
             "nslookup",
         ),
-        ("docker exec web nslookup -type=BOGUS db", "unknown query type: BOGUS", "-type=BOGUS"),
+        ("docker exec web nslookup -type=BOGUS db", "nslookup: invalid query type \"BOGUS\"", "-type=BOGUS"),
         ("docker exec web nslookup -frob db", "*** Invalid option: frob", "-frob"),
         ("docker exec web mysql --frob", "mysql: [ERROR] unknown option '--frob'.", "--frob"),
         ("docker exec web mysql -Z", "mysql: [ERROR] unknown option '-Z'.", "-Z"),

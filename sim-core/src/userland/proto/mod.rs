@@ -5,6 +5,7 @@ pub mod dns;
 pub mod http;
 pub mod mysql;
 pub mod nc;
+pub mod nslookup;
 pub mod ping;
 pub mod webapp;
 pub mod wget;

@@ -173,7 +173,7 @@ fn crafted_frames() -> &'static [Vec<u8>] {
         out.push(eth(wire::icmp_echo_frame(&params(b, a, wire::PROTO_ICMP, 9), true, 0x0031, 1, &[0xab; 56]), 5, 2));
 
         let query = dns::build_query(0x1c46, "mysql").unwrap();
-        let answer = dns::embedded_answer(&query, |_| Some(vec![Ipv4Addr::new(10, 0, 1, 5)])).unwrap();
+        let answer = dns::embedded_answer(&query, &|_: &str| Some(vec![Ipv4Addr::new(10, 0, 1, 5)])).unwrap().0;
         let q = eth(wire::udp_frame(&params(a, [127, 0, 0, 11], wire::PROTO_UDP, 1), 40000, 53, &query), 2, 5);
         out.push(q.clone());
         out.push(eth(wire::udp_frame(&params([127, 0, 0, 11], a, wire::PROTO_UDP, 2), 53, 40000, &answer), 5, 2));
