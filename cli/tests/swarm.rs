@@ -518,19 +518,19 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
     let tasks_before = nslookup_answers(between(
         &log,
         "docker exec client nslookup tasks.web",
-        Some("docker exec client curl http://web/"),
+        Some("docker exec client wget -qO- http://web/"),
     ));
     assert_eq!(tasks_before.len(), 2, "{tasks_before:?}");
     assert!(!tasks_before.contains(&vip), "{tasks_before:?} vs VIP {vip}");
 
-    // *Routing mesh*/*Service VIP*: two successive curls to the VIP reach two different tasks (IPVS
+    // *Routing mesh*/*Service VIP*: two successive page fetches (alpine's wget) to the VIP reach two different tasks (IPVS
     // rr), each seeing node1's LB address as the source.
     let lb1 = inet_on(&show(&s, "node1:lb-appnet", "addr"), "eth0");
     let mut backends = Vec::new();
     for n in 0..2 {
-        let to = if n == 0 { "docker exec client curl http://web/" } else { "docker service scale web=3" };
-        let out = nth_between(&log, "docker exec client curl http://web/", n, Some(to));
-        assert!(out.contains("curl: HTTP/1.1 200 OK"), "{out}");
+        let to = if n == 0 { "docker exec client wget -qO- http://web/" } else { "docker service scale web=3" };
+        let out = nth_between(&log, "docker exec client wget -qO- http://web/", n, Some(to));
+        assert!(out.contains("<h1>It works!</h1>"), "{out}");
         let line = out.lines().find(|l| l.contains("received") && l.contains("GET / HTTP/1.1")).expect("served");
         assert!(line.contains(&format!(" from {lb1}:")), "backend sees the LB IP: {line}");
         let ns = line.split_whitespace().find(|w| w.starts_with("node")).expect("namespace").to_string();
@@ -577,7 +577,7 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
         &log,
         "docker exec client nslookup tasks.web",
         2,
-        Some("docker exec client curl http://web/"),
+        Some("docker exec client wget -qO- http://web/"),
     ));
     assert_eq!(after.len(), 3, "{after:?}");
     let fresh: Vec<&String> = after.iter().filter(|a| !scaled.contains(a)).collect();
@@ -586,8 +586,8 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
         assert!(a.starts_with("10.0.1."), "{a}");
         assert!(!used.contains(a), "serial IPAM must not reuse {a} (used before: {used:?})");
     }
-    let last = nth_between(&log, "docker exec client curl http://web/", 2, None);
-    assert!(last.contains("curl: HTTP/1.1 200 OK"), "{last}");
+    let last = nth_between(&log, "docker exec client wget -qO- http://web/", 2, None);
+    assert!(last.contains("<h1>It works!</h1>"), "{last}");
     assert!(last.contains(&format!("resolved web → {vip}")), "the VIP stays:\n{last}");
 
     // node2's task namespaces are gone; the new tasks have namespaces on node1 with the new

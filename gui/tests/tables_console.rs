@@ -205,7 +205,7 @@ fn the_console_shows_the_steps_as_a_transcript() {
     let mut h = open(LAB);
     // Nothing ran: every step greyed, the first one marked next.
     text_with(&h, &["host1$ docker run -d --name c1 alpine", "[next]"]);
-    text_with(&h, &["host1$ docker exec client curl http://web/"]);
+    text_with(&h, &["host1$ docker exec client wget -qO- http://web/"]);
     assert!(texts(&h, "host1$ docker network create appnet").iter().all(|t| !t.contains("[next]")));
     h.state_mut().session.as_mut().unwrap().run_to_end();
     settle(&mut h);
@@ -362,7 +362,7 @@ fn an_iptables_reason_links_to_its_rule_and_counters() {
 
 /// A command's output is what it caused in its program's namespace, not every line printed
 /// there while it ran: a ping in `web` shows its echoes, not the web server's notes about a
-/// curl another step sent meanwhile (which are the curl's, in the client's namespace).
+/// wget another step sent meanwhile (which are the wget's, in the client's namespace).
 #[test]
 fn the_console_shows_what_each_command_caused() {
     let text = r#"Scenario(

@@ -120,7 +120,14 @@ impl Failure {
         // A `--format` that does not parse: docker/cli exits 64 (a template that fails on an
         // object exits 1, and says where it was `executing`).
         let bad_template = message.starts_with("template parsing error: ") && !message.contains(": executing \"");
+        // runc found no such program: `docker exec` exits 126, `docker run` 127 (docker/cli
+        // `runStartContainerErr`; traces/docker/missing-program/record.txt).
+        let not_found = message.contains("executable file not found in $PATH");
         let status = if unmodelled {
+            127
+        } else if message.starts_with("OCI runtime exec failed") {
+            126
+        } else if not_found && run {
             127
         } else if bad_template {
             64
@@ -136,7 +143,14 @@ impl Failure {
     /// cannot find, 1 for a usage error the program reports itself.
     fn program(message: String) -> Failure {
         let unmodelled = message.starts_with("netsim:");
-        Failure { status: if unmodelled { 127 } else { 1 }, message, unmodelled }
+        let status = if unmodelled {
+            127
+        } else if message.starts_with("OCI runtime exec failed") {
+            126
+        } else {
+            1
+        };
+        Failure { status, message, unmodelled }
     }
 }
 
@@ -1449,6 +1463,9 @@ impl Director {
         let c = e
             .container(name)
             .ok_or_else(|| EngineError(format!("Error response from daemon: No such container: {name}")))?;
+        if let Some(p) = crate::docker::images::missing_program(&c.image, &argv.words) {
+            return Err(EngineError(crate::docker::images::missing_exec(p)));
+        }
         if let Some(cmd) = crate::netconf::parse(&argv.words) {
             // Docker's default capabilities leave NET_ADMIN out.
             let cmd = cmd.map_err(|t| EngineError(t.message))?;

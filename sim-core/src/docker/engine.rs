@@ -504,6 +504,10 @@ impl Engine {
                 p.host_port
             )));
         }
+        let c = &self.containers[ci];
+        if let Some(p) = super::images::missing_program(&c.image, &c.command) {
+            return Err(failed(super::images::missing_start(p)));
+        }
         if let SandboxMode::Joined { target, .. } = &self.containers[ci].mode {
             let target = target.clone();
             match self.containers.iter().find(|t| t.id == target) {
@@ -868,7 +872,10 @@ impl Engine {
         });
         let ip = ip.transpose()?;
         let aliases = r.networks.first().map(|a| a.aliases.clone()).unwrap_or_default();
-        let failed = match at_start.or(clash) {
+        // The container's process is started last, once its network is up.
+        let missing = super::images::missing_program(&r.image.familiar_name(), &r.command.words)
+            .map(|p| format!("docker: Error response from daemon: {}", super::images::missing_start(p)));
+        let failed = match at_start.or(clash).or(missing) {
             Some(m) => Some(m),
             None => match &net {
                 Some(n) => self.connect_with(n, &name, ip.map(IpAddr::V4), aliases.clone(), None).err().map(|e| e.0),
@@ -881,14 +888,19 @@ impl Engine {
             self.containers.pop();
             return Err(err(msg));
         }
-        if let Some(c) = self.containers.last_mut() {
+        if r.rm {
+            // `--rm`: the daemon removes a container whose start failed (moby
+            // `daemon/start.go`, AutoRemove).
+            self.containers.pop();
+        } else if let Some(c) = self.containers.last_mut() {
             c.state = RunState::Created;
             c.parked = net.into_iter().map(|n| (n, ip, aliases.clone())).collect();
             c.parked_ports = std::mem::take(&mut c.ports);
         }
-        // docker/cli prints the ID once the container is made, then the start's failure.
+        // docker/cli prints the ID once a detached container is made, then the start's
+        // failure; attached, only the failure (`cli/command/container/run.go`).
         let msg = if msg.starts_with("docker: ") { msg } else { format!("docker: {msg}") };
-        Err(err(format!("{id}\n{msg}")))
+        Err(err(if r.detach { format!("{id}\n{msg}") } else { msg }))
     }
 
     /// What a container that joins another's namespace cannot ask for, in the order the

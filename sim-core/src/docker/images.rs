@@ -42,7 +42,63 @@ pub struct Image {
     /// Its `ping` (and `nslookup`, `wget`, `nc`) are busybox's applets, as in alpine and
     /// busybox; the other images are Debian's, whose `ping` is iputils'.
     pub busybox: bool,
+    /// Which of the programs the simulator runs (`ping`, `curl`, `ip`, …) the image has on
+    /// its `PATH`, where that is known; `None`: not listed, and every one runs.
+    pub programs: Option<&'static [&'static str]>,
 }
+
+/// The programs the simulator runs in a container (`docker::cli::parse_app_command`,
+/// `tools::parse`, `netconf::parse`).
+/// `dig` and `host` (BIND's) and `tcpdump` are not run, but which images lack them is known.
+pub const PROGRAMS: &[&str] = &[
+    "ping",
+    "curl",
+    "wget",
+    "nslookup",
+    "mysql",
+    "nc",
+    "netcat",
+    "ip",
+    "bridge",
+    "iptables",
+    "iptables-save",
+    "tc",
+    "cat",
+    "hostname",
+    "dig",
+    "host",
+    "tcpdump",
+];
+
+/// alpine's and busybox's: busybox's applets (alpine's `main/busybox/busyboxconfig` in
+/// aports; the busybox image's build of its defconfig), and nothing else of `PROGRAMS`: no
+/// curl, mysql, iptables, bridge or tc (`traces/docker/missing-program/record.txt` is what
+/// the engine says then).
+const BUSYBOX_PROGRAMS: &[&str] = &["ping", "wget", "nslookup", "nc", "ip", "cat", "hostname"];
+/// Debian's and Ubuntu's base images: the `Essential`/`required` packages only, so neither
+/// iputils-ping, curl, wget, dnsutils, netcat nor iproute2 (each distribution's package
+/// priorities); `hostname` and coreutils' `cat` are there.
+const BASE_PROGRAMS: &[&str] = &["cat", "hostname"];
+/// nicolaka/netshoot: its Dockerfile's `apk add` of curl, iputils, bind-tools, netcat-openbsd,
+/// iproute2, iptables, tcpdump, on alpine (busybox's `wget`); no MySQL client.
+const NETSHOOT_PROGRAMS: &[&str] = &[
+    "ping",
+    "curl",
+    "wget",
+    "nslookup",
+    "nc",
+    "netcat",
+    "ip",
+    "bridge",
+    "iptables",
+    "iptables-save",
+    "tc",
+    "cat",
+    "hostname",
+    "dig",
+    "host",
+    "tcpdump",
+];
 
 const TCP: Proto = Proto::Tcp;
 
@@ -50,19 +106,41 @@ const TCP: Proto = Proto::Tcp;
 /// `hshar/website`, built `FROM hshar/webapp`, runs Apache as `/usr/sbin/apache2ctl -D
 /// FOREGROUND`, which is what the webapp's container is shown to run.
 pub const CATALOGUE: &[Image] = &[
-    Image { name: "alpine", expose: &[], role: None, cmd: &["/bin/sh"], busybox: true },
-    Image { name: "busybox", expose: &[], role: None, cmd: &["sh"], busybox: true },
+    Image {
+        name: "alpine",
+        expose: &[],
+        role: None,
+        cmd: &["/bin/sh"],
+        busybox: true,
+        programs: Some(BUSYBOX_PROGRAMS),
+    },
+    Image { name: "busybox", expose: &[], role: None, cmd: &["sh"], busybox: true, programs: Some(BUSYBOX_PROGRAMS) },
     // nicolaka/netshoot: alpine with the network tools installed from its packages, so its
     // `ping` is iputils' (its Dockerfile's `apk add … iputils …`) and its CMD `zsh`.
-    Image { name: "netshoot", expose: &[], role: None, cmd: &["zsh"], busybox: false },
-    Image { name: "ubuntu", expose: &[], role: None, cmd: &["/bin/bash"], busybox: false },
-    Image { name: "debian", expose: &[], role: None, cmd: &["bash"], busybox: false },
+    Image {
+        name: "netshoot",
+        expose: &[],
+        role: None,
+        cmd: &["zsh"],
+        busybox: false,
+        programs: Some(NETSHOOT_PROGRAMS),
+    },
+    Image {
+        name: "ubuntu",
+        expose: &[],
+        role: None,
+        cmd: &["/bin/bash"],
+        busybox: false,
+        programs: Some(BASE_PROGRAMS),
+    },
+    Image { name: "debian", expose: &[], role: None, cmd: &["bash"], busybox: false, programs: Some(BASE_PROGRAMS) },
     Image {
         name: "nginx",
         expose: &[(80, TCP)],
         role: Some(ImageRole::Web),
         cmd: &["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"],
         busybox: false,
+        programs: None,
     },
     Image {
         name: "httpd",
@@ -70,6 +148,7 @@ pub const CATALOGUE: &[Image] = &[
         role: Some(ImageRole::Web),
         cmd: &["httpd-foreground"],
         busybox: false,
+        programs: None,
     },
     Image {
         name: "webapp",
@@ -77,6 +156,7 @@ pub const CATALOGUE: &[Image] = &[
         role: Some(ImageRole::Webapp),
         cmd: &["/usr/sbin/apache2ctl", "-D", "FOREGROUND"],
         busybox: false,
+        programs: None,
     },
     Image {
         name: "mysql",
@@ -84,6 +164,7 @@ pub const CATALOGUE: &[Image] = &[
         role: Some(ImageRole::Mysql),
         cmd: &["docker-entrypoint.sh", "mysqld"],
         busybox: false,
+        programs: None,
     },
     Image {
         name: "mariadb",
@@ -91,6 +172,7 @@ pub const CATALOGUE: &[Image] = &[
         role: Some(ImageRole::Mysql),
         cmd: &["docker-entrypoint.sh", "mariadbd"],
         busybox: false,
+        programs: None,
     },
     Image {
         name: "redis",
@@ -98,6 +180,7 @@ pub const CATALOGUE: &[Image] = &[
         role: None,
         cmd: &["docker-entrypoint.sh", "redis-server"],
         busybox: false,
+        programs: None,
     },
     Image {
         name: "postgres",
@@ -105,6 +188,7 @@ pub const CATALOGUE: &[Image] = &[
         role: None,
         cmd: &["docker-entrypoint.sh", "postgres"],
         busybox: false,
+        programs: None,
     },
 ];
 
@@ -135,6 +219,38 @@ pub fn ping_flavour(image: &str) -> crate::userland::proto::ping::Flavour {
 pub fn nslookup_flavour(image: &str) -> crate::userland::proto::nslookup::Flavour {
     use crate::userland::proto::nslookup::Flavour;
     if find(image).is_some_and(|i| i.busybox) { Flavour::Busybox } else { Flavour::Bind }
+}
+
+/// Whether a container of `image` has `program` (a path's last component) on its `PATH`:
+/// false only for a program of [`PROGRAMS`] a listed image lacks.
+pub fn has_program(image: &str, program: &str) -> bool {
+    let name = program.rsplit('/').next().unwrap_or(program);
+    match find(image).and_then(|i| i.programs) {
+        Some(list) => !PROGRAMS.contains(&name) || list.contains(&name),
+        None => true,
+    }
+}
+
+/// What runc says when a container's process is not on its `PATH`, as the 20.10 engine and
+/// its runc print it (`traces/docker/missing-program/record.txt`): for `docker exec`, which
+/// then exits 126 (moby `daemon/exec.go`, docker/cli `cli/command/container/exec.go`)…
+pub fn missing_exec(program: &str) -> String {
+    format!(
+        "OCI runtime exec failed: exec failed: unable to start container process: exec: \"{program}\": executable file not found in $PATH: unknown"
+    )
+}
+
+/// …and for the start of a container, after `Error response from daemon: ` (`docker run`
+/// exits 127: docker/cli `runStartContainerErr`; `docker start` 1).
+pub fn missing_start(program: &str) -> String {
+    format!(
+        "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{program}\": executable file not found in $PATH: unknown"
+    )
+}
+
+/// The program of `command` a container of `image` cannot start, if any.
+pub fn missing_program<'a>(image: &str, command: &'a [String]) -> Option<&'a str> {
+    command.first().map(String::as_str).filter(|p| !has_program(image, p))
 }
 
 /// `docker run IMAGE` for an image no host has: dockerd tries to pull it and cannot reach

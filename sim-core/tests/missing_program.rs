@@ -1,0 +1,63 @@
+//! A program the container's image does not have fails as the engine fails it
+//! (`traces/docker/missing-program/record.txt`, Docker Engine 20.10.24): `docker exec`
+//! prints runc's words and exits 126; `docker run` exits 127, leaves a detached container
+//! Created (and `docker start` fails the same way), and removes a `--rm` one.
+
+mod common;
+
+/// A step's output as the record writes it: 64-hex IDs as `ID`, without the usage hint the
+/// CLI adds after a failed run, a running container's status without its age.
+fn normalise(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| !l.is_empty() && *l != "Run 'docker run --help' for more information")
+        .map(|l| {
+            if l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()) {
+                "ID".to_string()
+            } else if let Some((name, _age)) = l.split_once(":Up") {
+                format!("{name}:Up")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_program_the_image_lacks_fails_as_on_the_engine() {
+    let rec = common::record("missing-program/record.txt");
+    assert!(rec.len() >= 10, "the record has its cases");
+    let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
+    let sim = common::run_on_host1(&steps);
+    let d = sim.director.as_ref().expect("a Docker lab");
+    assert_eq!(d.transcript.len(), rec.len(), "every step ran");
+    for ((cmd, (want, exit)), log) in rec.iter().zip(&d.transcript) {
+        let got = match &log.output {
+            Ok(t) | Err(t) => normalise(t),
+        };
+        assert_eq!(got, normalise(want), "`{cmd}` prints as the engine did");
+        assert_eq!(log.status, *exit, "`{cmd}` exits as the engine did");
+    }
+}
+
+/// The same programs run where the image has them: alpine's busybox has `wget` and `ping`,
+/// netshoot has `curl` and `dig` is only looked up, never run.
+#[test]
+fn what_an_image_has_still_runs() {
+    use sim_core::docker::images::has_program;
+    for (image, program, has) in [
+        ("alpine", "wget", true),
+        ("alpine:3.20", "/bin/ping", true),
+        ("alpine", "curl", false),
+        ("busybox", "mysql", false),
+        ("nicolaka/netshoot", "curl", true),
+        ("ubuntu", "ping", false),
+        ("debian:bookworm", "cat", true),
+        // Not among the programs whose presence is known: it runs (or is refused as a
+        // program the simulator does not run).
+        ("alpine", "ls", true),
+        // An image whose programs are not listed runs them all.
+        ("nginx", "curl", true),
+    ] {
+        assert_eq!(has_program(image, program), has, "{image} {program}");
+    }
+}
