@@ -27,7 +27,9 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io::Result<()> {
     let r = Resolver { server: nameserver };
     match t {
-        Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl, .. } => {
+        Traffic::Ping {
+            dst, count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl, numeric, ..
+        } => {
             let opts = PingOpts {
                 count: *count,
                 interval: interval.as_duration(),
@@ -38,6 +40,7 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
                 quiet: *quiet,
                 flavour: *flavour,
                 ttl: *ttl,
+                numeric: *numeric,
             };
             ping(&r, dst, opts, out)
         }
@@ -90,9 +93,21 @@ struct Resolver {
 
 impl Resolver {
     fn query(&self, name: &str) -> io::Result<dns::ParsedResponse> {
+        self.query_type(name, dns::QTYPE_A)
+    }
+
+    /// getnameinfo(3) for ping's reply lines: the PTR answer, or the address's digits.
+    fn reverse(&self, ip: Ipv4Addr) -> String {
+        match self.query_type(&dns::ptr_name(ip), dns::QTYPE_PTR) {
+            Ok(r) => r.ptrs.first().map_or_else(|| ip.to_string(), |p| p.target.clone()),
+            Err(_) => ip.to_string(),
+        }
+    }
+
+    fn query_type(&self, name: &str, qtype: u16) -> io::Result<dns::ParsedResponse> {
         // glibc refuses a name DNS cannot carry before it looks for a nameserver.
         let id = (std::process::id() as u16) ^ 0x5a5a;
-        let q = dns::build_query(id, name).map_err(|_| io::Error::other("Name or service not known"))?;
+        let q = dns::build_query_type(id, name, qtype).map_err(|_| io::Error::other("Name or service not known"))?;
         let Some(server) = self.server else {
             // The outside's nameserver, as the simulator has it: it knows no lab name, or
             // cannot be reached at all (connect(2) on a UDP socket finds the route).
@@ -302,13 +317,16 @@ struct PingOpts {
     quiet: bool,
     flavour: Flavour,
     ttl: Option<u8>,
+    numeric: bool,
 }
 
 /// `ping` with a raw ICMP socket (the agent runs as root), printing, numbering, filling and
 /// timing as the flavour's program does (`sim_core::userland::proto::ping`).
 fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result<()> {
-    let PingOpts { count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl } = o;
+    let PingOpts { count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl, numeric } = o;
     let count = if count == 0 { u32::MAX } else { count };
+    // inet_aton takes an address as given: only a name's replies are named.
+    let reverse = flavour.is_iputils() && !numeric && dst.parse::<Ipv4Addr>().is_err();
     use socket2::{Domain, Protocol, Socket, Type};
     let ip = match r.resolve(dst) {
         Ok(ip) => ip,
@@ -412,8 +430,14 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
                             .map(|t| t.elapsed())
                             .unwrap_or_default();
                         rtts.add(rtt.as_nanos() as u64);
+                        // iputils names the source of each reply of a ping of a name, -q or not.
+                        let shown = match reverse {
+                            true => format!("{} ({from})", r.reverse(from)),
+                            false => from.to_string(),
+                        };
                         if !quiet {
-                            writeln!(out, "{}", flavour.reply(size + 8, from, seq, ttl, rtt.as_nanos() as u64))?;
+                            let line = flavour.reply_from(size + 8, &shown, seq, ttl, rtt.as_nanos() as u64);
+                            writeln!(out, "{line}")?;
                         }
                     }
                     Some(3) | Some(11) if flavour.reports_errors() && icmp.len() >= 8 + 28 => {

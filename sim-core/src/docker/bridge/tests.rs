@@ -190,6 +190,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             quiet: false,
             flavour: Default::default(),
             ttl: None,
+            numeric: false,
         },
         Traffic::Ping {
             at: at(5),
@@ -204,6 +205,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             quiet: false,
             flavour: Default::default(),
             ttl: None,
+            numeric: false,
         },
         Traffic::Ping {
             at: at(7),
@@ -218,6 +220,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             quiet: false,
             flavour: Default::default(),
             ttl: None,
+            numeric: false,
         },
     ] {
         w.add_traffic(&t).expect("traffic");

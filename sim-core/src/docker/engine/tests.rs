@@ -151,6 +151,7 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
             quiet: false,
             flavour: Default::default(),
             ttl: None,
+            numeric: false,
         },
     ] {
         w.add_traffic(&t).expect("traffic");

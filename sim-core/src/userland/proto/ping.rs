@@ -62,6 +62,11 @@ impl Flavour {
 
     /// A reply's line: `bytes` of ICMP, its round trip in nanoseconds.
     pub fn reply(self, bytes: usize, from: Ipv4Addr, seq: u16, ttl: u8, rtt_ns: u64) -> String {
+        self.reply_from(bytes, &from.to_string(), seq, ttl, rtt_ns)
+    }
+
+    /// [`Flavour::reply`] with the source as the program writes it (`c2.net (10.0.0.3)`).
+    pub fn reply_from(self, bytes: usize, from: &str, seq: u16, ttl: u8, rtt_ns: u64) -> String {
         let us = rtt_ns / 1000;
         match self {
             Flavour::Iputils => format!("{bytes} bytes from {from}: icmp_seq={seq} ttl={ttl} time={}", iputils_ms(us)),

@@ -1,0 +1,45 @@
+#!/bin/bash
+# iputils `ping` by name in a container on a user-defined network, as nicolaka/netshoot (or
+# any image with iputils) runs it: this machine's iputils-ping, run in the container's network
+# namespace with a resolv.conf naming the embedded DNS (`nameserver 127.0.0.11`, `options
+# ndots:0`, as Docker writes it), bind-mounted in a private mount namespace so the host's
+# files stay as they are. Prints record.txt and writes record.pcapng: the first case on the
+# container's `lo`, where its PTR queries go. The containers are this machine's busybox
+# (Debian's busybox-static), imported without a registry:
+#   mkdir -p img/bin && cp /bin/busybox img/bin/ && for a in sh sleep; do ln -s busybox img/bin/$a; done &&
+#   tar -C img -cf bb.tar . && docker import bb.tar bbmin:latest
+# Needs root, docker, busybox-static, iputils-ping, util-linux (unshare, nsenter) and tshark
+# (for dumpcap). This machine's ping resolves with glibc, netshoot's with musl: both name the
+# source of every reply with a PTR query (getnameinfo), which is what the record shows.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+IMG=bbmin
+cleanup() { docker rm -f c1 c2 d1 d2 >/dev/null 2>&1; docker network rm pingnames >/dev/null 2>&1; }
+cleanup
+if ! docker image inspect $IMG >/dev/null 2>&1; then
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/img/bin" && cp /bin/busybox "$tmp/img/bin/"
+  for a in sh sleep; do ln -s busybox "$tmp/img/bin/$a"; done
+  tar -C "$tmp/img" -cf "$tmp/bb.tar" . && docker import "$tmp/bb.tar" $IMG:latest >/dev/null
+  rm -rf "$tmp"
+fi
+rc=$(mktemp); printf 'nameserver 127.0.0.11\noptions ndots:0\n' > "$rc"
+echo "# Docker Engine $(docker version -f '{{.Server.Version}}') (API $(docker version -f '{{.Server.APIVersion}}')), Linux $(uname -r)"
+echo "# $(ping -V | head -1); in c1's network namespace with Docker's resolv.conf for a user-defined network"
+echo "# each block: \$ the command as a lab writes it, then what it printed (both streams, in order) and its exit status; times are TIME"
+step() { echo "\$ $1"; out=$(eval "$2" 2>&1); code=$?; echo "$out" | sed -E 's/\b[0-9a-f]{64}\b/ID/g; s/time=[0-9.]+ ms/time=TIME ms/; s/time [0-9]+ms/time TIMEms/; s/= [0-9.]+\/[0-9.]+\/[0-9.]+\/[0-9.]+ ms/= TIME ms/'; echo "[exit $code]"; }
+inc1() { pid=$(docker inspect -f '{{.State.Pid}}' c1); echo "unshare -m sh -c 'mount --bind $rc /etc/resolv.conf && nsenter -t $pid -n $1'"; }
+step "docker network create --subnet 10.85.0.0/24 pingnames" "docker network create --subnet 10.85.0.0/24 pingnames"
+step "docker run -d --name c1 --network pingnames nicolaka/netshoot" "docker run -d --name c1 --network pingnames $IMG sleep 1000"
+step "docker run -d --name c2 --network pingnames --network-alias db nicolaka/netshoot" "docker run -d --name c2 --network pingnames --network-alias db $IMG sleep 1000"
+pid=$(docker inspect -f '{{.State.Pid}}' c1)
+nsenter -t "$pid" -n dumpcap -q -i lo -w "$here/record.pcapng" >/dev/null 2>&1 & cap=$!
+sleep 2
+step "docker exec c1 ping -c 2 c2" "$(inc1 'ping -c 2 c2')"
+sleep 1; kill $cap; wait $cap 2>/dev/null
+step "docker exec c1 ping -c 1 db" "$(inc1 'ping -c 1 db')"
+step "docker exec c1 ping -c 1 10.85.0.3" "$(inc1 'ping -c 1 10.85.0.3')"
+step "docker exec c1 ping -n -c 1 c2" "$(inc1 'ping -n -c 1 c2')"
+step "docker exec c1 ping -c 1 nosuch" "$(inc1 'ping -c 1 nosuch')"
+rm -f "$rc"
+cleanup
