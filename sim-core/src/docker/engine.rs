@@ -364,10 +364,15 @@ impl Engine {
                 self.connect_with(&c.network, &c.container, c.ipv4_address, c.aliases.clone(), None)
             }
             DockerCommand::NetworkDisconnect(d) => self.disconnect(&d.network, &d.container).map(|_| String::new()),
-            DockerCommand::Ps(p) => match &p.format {
-                Some(f) if !p.quiet => self.ps_format(f, p.all, p.no_trunc),
-                _ => Ok(self.ps(p.quiet, p.all)),
-            },
+            DockerCommand::Ps(p) => {
+                let filter = PsFilter::parse(&p.filters)?;
+                let all = p.all || filter.wants_all();
+                let shown: Vec<&Container> = self.ps_shown(all).filter(|c| filter.keeps(self, c)).collect();
+                match &p.format {
+                    Some(f) if !p.quiet => self.ps_format(f, &shown, p.no_trunc),
+                    _ => Ok(self.ps(p.quiet, &shown)),
+                }
+            }
             DockerCommand::NetworkLs(l) => Ok(self.network_ls(l.quiet, &[])),
             DockerCommand::NetworkPrune(false) => Err(err(
                 "netsim: `docker network prune` asks \"Are you sure you want to continue? [y/N]\" and a lab cannot answer: add -f",
@@ -1302,7 +1307,7 @@ impl Engine {
     }
 
     /// `docker ps`: running containers, newest first; swarm tasks are containers too.
-    fn ps(&self, quiet: bool, all: bool) -> String {
+    fn ps(&self, quiet: bool, shown: &[&Container]) -> String {
         let mut out = String::new();
         if !quiet {
             out += &format!(
@@ -1310,7 +1315,7 @@ impl Engine {
                 "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"
             );
         }
-        for c in self.ps_shown(all) {
+        for c in shown {
             if quiet {
                 out += &format!("{}\n", &c.id[..12]);
                 continue;
@@ -1356,14 +1361,14 @@ impl Engine {
     /// …). `table …` adds a header of the fields' column names and aligns the cells on the
     /// tabs (tabwriter); `\t` and `\n` in the format are a tab and a newline, as docker/cli
     /// reads them (`formatter.Context.preFormat`).
-    fn ps_format(&self, format: &str, all: bool, no_trunc: bool) -> Result<String, EngineError> {
+    fn ps_format(&self, format: &str, shown: &[&Container], no_trunc: bool) -> Result<String, EngineError> {
         let (table, body) = match format.strip_prefix("table") {
             Some(rest) => (true, rest),
             None => (false, format),
         };
         let body = body.trim_matches(' ').replace("\\t", "\t").replace("\\n", "\n");
         let mut lines = Vec::new();
-        for c in self.ps_shown(all) {
+        for c in shown {
             let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let networks: Vec<&str> = c.endpoints.iter().map(|e| e.network.as_str()).collect();
             let (status, state) = ps_status(c.state);
@@ -2173,4 +2178,122 @@ fn ps_command(words: &[String]) -> String {
         false => cmd,
     };
     format!("{cut:?}")
+}
+
+/// `docker ps --filter KEY=VALUE`…, as the daemon applies them (moby `daemon/list.go`,
+/// `foldFilter` and `includeContainerInList`): values of one key are alternatives, keys
+/// must all hold; `status=` lists stopped containers too.
+struct PsFilter {
+    terms: Vec<(String, String)>,
+}
+
+impl PsFilter {
+    /// The keys the daemon takes (`acceptedPsFilterTags`); the ones the simulator applies
+    /// are `MODELLED`.
+    const ACCEPTED: &'static [&'static str] = &[
+        "ancestor",
+        "before",
+        "exited",
+        "health",
+        "id",
+        "isolation",
+        "is-task",
+        "label",
+        "name",
+        "network",
+        "publish",
+        "expose",
+        "since",
+        "status",
+        "volume",
+    ];
+    const MODELLED: &'static [&'static str] = &["ancestor", "exited", "id", "label", "name", "network", "status"];
+
+    fn parse(filters: &[String]) -> Result<PsFilter, EngineError> {
+        let mut terms = Vec::new();
+        for f in filters {
+            // The CLI refused a filter without `=` (`opts.FilterOpt.Set`).
+            let (k, v) = f.split_once('=').unwrap_or((f, ""));
+            let k = k.trim().to_ascii_lowercase();
+            if !Self::ACCEPTED.contains(&k.as_str()) {
+                return Err(err(format!("Error response from daemon: Invalid filter '{k}'")));
+            }
+            if !Self::MODELLED.contains(&k.as_str()) {
+                return Err(err(format!("netsim: `docker ps --filter {k}=…` is not modelled")));
+            }
+            let v = v.trim().to_string();
+            let valid_state = ["paused", "restarting", "removing", "running", "dead", "created", "exited"];
+            if k == "status" && !valid_state.contains(&v.as_str()) {
+                return Err(err(format!("Error response from daemon: Invalid filter 'status={v}'")));
+            }
+            if k == "exited" && v.parse::<i64>().is_err() {
+                return Err(err(format!("Error response from daemon: strconv.Atoi: parsing \"{v}\": invalid syntax")));
+            }
+            if matches!(k.as_str(), "name" | "id") {
+                pattern_match(&v, "")?;
+            }
+            terms.push((k, v));
+        }
+        Ok(PsFilter { terms })
+    }
+
+    /// A status filter lists stopped containers without `-a` (`config.All = true`).
+    fn wants_all(&self) -> bool {
+        self.terms.iter().any(|(k, _)| k == "status")
+    }
+
+    fn keeps(&self, e: &Engine, c: &Container) -> bool {
+        let mut keys: Vec<&str> = self.terms.iter().map(|(k, _)| k.as_str()).collect();
+        keys.dedup();
+        keys.iter().all(|key| {
+            self.terms.iter().filter(|(k, _)| k == key).any(|(_, v)| match *key {
+                "name" => matches(v, &c.name) || matches(v, &format!("/{}", c.name)),
+                "id" => matches(v, &c.id),
+                "status" => ps_status(c.state).1 == v.as_str(),
+                // Only a container that ran and stopped has an exit code to match.
+                "exited" => matches!(c.state, RunState::Exited(code) if v.parse::<i64>() == Ok(i64::from(code))),
+                "label" => match v.split_once('=') {
+                    Some((lk, lv)) => c.labels.get(lk).is_some_and(|x| x == lv),
+                    None => c.labels.contains_key(v.as_str()),
+                },
+                // The container's configured networks: a stopped or never started one keeps
+                // them (`NetworkSettings.Networks`).
+                "network" => {
+                    let nets = c.endpoints.iter().map(|ep| &ep.network).chain(c.parked.iter().map(|p| &p.0));
+                    nets.into_iter().any(|n| n == v || e.network(n).is_some_and(|x| x.id.starts_with(v.as_str())))
+                }
+                "ancestor" => {
+                    super::images::find(v).is_some() && super::images::find(v) == super::images::find(&c.image)
+                }
+                _ => true,
+            })
+        })
+    }
+}
+
+/// `filters.Args.Match`: the exact value, or the value as a regular expression found anywhere
+/// in `source`. The simulator reads the expressions students write for names: literal text,
+/// `.` for any character, anchored with `^` or `$`.
+fn matches(pattern: &str, source: &str) -> bool {
+    pattern == source || pattern_match(pattern, source).unwrap_or(false)
+}
+
+fn pattern_match(pattern: &str, source: &str) -> Result<bool, EngineError> {
+    let start = pattern.starts_with('^');
+    let end = pattern.ends_with('$') && pattern.len() > usize::from(start);
+    let body: Vec<char> = pattern[usize::from(start)..pattern.len() - usize::from(end)].chars().collect();
+    if body.iter().any(|ch| "\\[]()*+?{}|^$".contains(*ch)) {
+        return Err(err(format!(
+            "netsim: the filter {pattern:?} is a regular expression; only literal text, `.`, `^` and `$` are modelled"
+        )));
+    }
+    let src: Vec<char> = source.chars().collect();
+    let at = |i: usize| src.len() >= i + body.len() && body.iter().zip(&src[i..]).all(|(p, c)| *p == '.' || p == c);
+    let last = src.len().saturating_sub(body.len());
+    Ok(match (start, end) {
+        (true, true) => src.len() == body.len() && at(0),
+        (true, false) => at(0),
+        (false, true) => src.len() >= body.len() && at(last),
+        (false, false) => (0..=last).any(at),
+    })
 }

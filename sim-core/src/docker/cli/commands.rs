@@ -1072,6 +1072,8 @@ fn ps(c: Cmd) -> Result<DockerCommand, CliError> {
             "latest" => p.latest = is_true(v),
             "size" => p.size = is_true(v),
             "last" => p.last = parse_int(v)?,
+            // docker/cli `opts.FilterOpt.Set`.
+            "filter" if !v.contains('=') => return Err("bad format of filter (expected name=value)".into()),
             "filter" => p.filters.push(v.to_string()),
             _ => p.format = Some(v.to_string()),
         }
