@@ -48,10 +48,7 @@ fn busybox_queries_and_the_answers_are_the_engines_bytes() {
             .map(|f| (u16::from_be_bytes([f[34], f[35]]), f[42..].to_vec()))
             .collect()
     };
-    let path = format!("{}/../traces/docker/busybox-nslookup/record.pcapng", env!("CARGO_MANIFEST_DIR"));
-    let file = std::fs::File::open(&path).expect("the capture is kept in the repository");
-    let (_, captured) = sim_core::capture::read_pcapng(file).expect("a pcapng file");
-    let engine = udp(captured.into_iter().map(|f| f.data).collect());
+    let engine = udp(common::captured("docker/busybox-nslookup/record.pcapng"));
     assert_eq!(engine.len(), 4, "two queries and two answers on the engine");
 
     let steps = [
@@ -61,13 +58,7 @@ fn busybox_queries_and_the_answers_are_the_engines_bytes() {
         "docker exec c1 nslookup c2",
     ];
     let sim = common::run_on_host1(&steps.map(String::from));
-    let lo = sim.world.devs.iter().find(|d| sim.world.dev_path(d.id) == "host1:c1/lo").expect("c1's lo").id;
-    let simulated = udp(sim
-        .records()
-        .iter()
-        .filter(|r| r.dir == sim_core::kernel::trace::Dir::Tx && r.dev == Some(lo))
-        .filter_map(|r| r.frame.clone())
-        .collect());
+    let simulated = udp(common::sent_on(&sim, "host1:c1/lo"));
     assert_eq!(simulated.len(), 4, "two queries and two answers in the simulator");
     let (queries, answers): (Vec<_>, Vec<_>) = simulated.iter().partition(|(sport, _)| *sport != 53);
     let (eq, ea): (Vec<_>, Vec<_>) = engine.iter().partition(|(sport, _)| *sport != 53);

@@ -51,7 +51,12 @@ fn iputils_ping_on_a_host_prints_as_on_the_kernel() {
         .filter(|(c, _)| c.starts_with("ping "))
         .collect();
     assert!(rec.len() >= 9, "the record has its pings");
-    for ((cmd, (want, exit)), (lines, status)) in rec.iter().zip(run(&rec, true)) {
+    prints_as_iputils_did(&rec, run(&rec, true));
+}
+
+/// Every step's lines and status against iputils' in the record `rec`.
+fn prints_as_iputils_did(rec: &[(String, (String, u8))], got: Vec<(Vec<String>, u8)>) {
+    for ((cmd, (want, exit)), (lines, status)) in rec.iter().zip(got) {
         let mut lines: Vec<&str> =
             lines.iter().map(String::as_str).filter(|l| !l.starts_with("(exit status")).collect();
         // The record kept each output through the shell's `$(…)`, which drops the empty line
@@ -74,10 +79,7 @@ fn busybox_requests_carry_what_busybox_puts_in_them() {
     let echo_requests = |frames: Vec<Vec<u8>>| -> Vec<Vec<u8>> {
         frames.into_iter().filter(|f| f.len() >= 42 && f[12..14] == [8, 0] && f[23] == 1 && f[34] == 8).collect()
     };
-    let path = format!("{}/../traces/docker/busybox-ping/record.pcapng", env!("CARGO_MANIFEST_DIR"));
-    let file = std::fs::File::open(&path).expect("the capture is kept in the repository");
-    let (_, captured) = sim_core::capture::read_pcapng(file).expect("a pcapng file");
-    let engine = echo_requests(captured.into_iter().map(|f| f.data).collect());
+    let engine = echo_requests(common::captured("docker/busybox-ping/record.pcapng"));
     assert_eq!(engine.len(), 2, "`ping -c 2 c2` sent two requests on the engine");
     let steps = [
         "docker network create --subnet 10.81.0.0/24 pingnet",
@@ -86,14 +88,7 @@ fn busybox_requests_carry_what_busybox_puts_in_them() {
         "docker exec c1 ping -c 2 c2",
     ];
     let sim = common::run_on_host1(&steps.map(String::from));
-    let eth0 = sim.world.devs.iter().find(|d| sim.world.dev_path(d.id) == "host1:c1/eth0").expect("c1's eth0").id;
-    let simulated = echo_requests(
-        sim.records()
-            .iter()
-            .filter(|r| r.dir == sim_core::kernel::trace::Dir::Tx && r.dev == Some(eth0))
-            .filter_map(|r| r.frame.clone())
-            .collect(),
-    );
+    let simulated = echo_requests(common::sent_on(&sim, "host1:c1/eth0"));
     assert_eq!(simulated.len(), engine.len(), "as many requests");
     for (s, e) in simulated.iter().zip(&engine) {
         assert_eq!(s.len(), e.len(), "frame length");
@@ -158,16 +153,7 @@ fn iputils_ping_with_a_ttl_prints_as_on_the_kernel() {
 fn iputils_ping_of_a_name_names_each_replys_source() {
     let rec = common::record("iputils-names/record.txt");
     assert!(rec.len() >= 8, "the record has its cases");
-    for ((cmd, (want, exit)), (lines, status)) in rec.iter().zip(run(&rec, false)) {
-        let mut lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-        // The record kept each output through `$(…)`, which drops the closing empty line.
-        while lines.last() == Some(&"") {
-            lines.pop();
-        }
-        let want: Vec<&str> = want.lines().collect();
-        assert_eq!(lines, want, "`{cmd}` prints as iputils did");
-        assert_eq!(status, *exit, "`{cmd}` exits as iputils did");
-    }
+    prints_as_iputils_did(&rec, run(&rec, false));
 }
 
 /// The PTR query of the record's first reply and the embedded DNS's answer, against the
@@ -182,20 +168,11 @@ fn the_reply_sources_ptr_query_and_answer_are_the_engines_bytes() {
             .filter(|m| m.len() > 12 && m.windows(8).any(|w| w == b"\x07in-addr"))
             .collect()
     };
-    let path = format!("{}/../traces/docker/iputils-names/record.pcapng", env!("CARGO_MANIFEST_DIR"));
-    let file = std::fs::File::open(&path).expect("the capture is kept in the repository");
-    let (_, captured) = sim_core::capture::read_pcapng(file).expect("a pcapng file");
-    let engine = dns(captured.into_iter().map(|f| f.data).collect());
+    let engine = dns(common::captured("docker/iputils-names/record.pcapng"));
     assert_eq!(engine.len(), 4, "a PTR query and its answer per reply on the engine");
     let steps: Vec<String> = common::record("iputils-names/record.txt").into_iter().take(4).map(|(c, _)| c).collect();
     let sim = common::run_on_host1(&steps);
-    let lo = sim.world.devs.iter().find(|d| sim.world.dev_path(d.id) == "host1:c1/lo").expect("c1's lo").id;
-    let simulated = dns(sim
-        .records()
-        .iter()
-        .filter(|r| r.dir == sim_core::kernel::trace::Dir::Tx && r.dev == Some(lo))
-        .filter_map(|r| r.frame.clone())
-        .collect());
+    let simulated = dns(common::sent_on(&sim, "host1:c1/lo"));
     assert_eq!(simulated.len(), engine.len(), "as many PTR queries and answers");
     for (s, e) in simulated.iter().zip(&engine) {
         assert_eq!(s[2..], e[2..], "the same message but its id");

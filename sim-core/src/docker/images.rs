@@ -44,7 +44,14 @@ pub struct Image {
     pub busybox: bool,
     /// Which of the programs the simulator runs (`ping`, `curl`, `ip`, …) the image has on
     /// its `PATH`, where that is known; `None`: not listed, and every one runs.
-    pub programs: Option<&'static [&'static str]>,
+    pub programs: Option<Programs>,
+}
+
+/// Which of [`PROGRAMS`] an image has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Programs {
+    Only(&'static [&'static str]),
+    AllBut(&'static [&'static str]),
 }
 
 /// The programs the simulator runs in a container (`docker::cli::parse_app_command`,
@@ -80,25 +87,8 @@ const BUSYBOX_PROGRAMS: &[&str] = &["ping", "wget", "nslookup", "nc", "ip", "cat
 /// priorities); `hostname` and coreutils' `cat` are there.
 const BASE_PROGRAMS: &[&str] = &["cat", "hostname"];
 /// nicolaka/netshoot: its Dockerfile's `apk add` of curl, iputils, bind-tools, netcat-openbsd,
-/// iproute2, iptables, tcpdump, on alpine (busybox's `wget`); no MySQL client.
-const NETSHOOT_PROGRAMS: &[&str] = &[
-    "ping",
-    "curl",
-    "wget",
-    "nslookup",
-    "nc",
-    "netcat",
-    "ip",
-    "bridge",
-    "iptables",
-    "iptables-save",
-    "tc",
-    "cat",
-    "hostname",
-    "dig",
-    "host",
-    "tcpdump",
-];
+/// iproute2, iptables, tcpdump, on alpine (busybox's `wget`): all but a MySQL client.
+const NETSHOOT_LACKS: &[&str] = &["mysql"];
 
 const TCP: Proto = Proto::Tcp;
 
@@ -112,9 +102,16 @@ pub const CATALOGUE: &[Image] = &[
         role: None,
         cmd: &["/bin/sh"],
         busybox: true,
-        programs: Some(BUSYBOX_PROGRAMS),
+        programs: Some(Programs::Only(BUSYBOX_PROGRAMS)),
     },
-    Image { name: "busybox", expose: &[], role: None, cmd: &["sh"], busybox: true, programs: Some(BUSYBOX_PROGRAMS) },
+    Image {
+        name: "busybox",
+        expose: &[],
+        role: None,
+        cmd: &["sh"],
+        busybox: true,
+        programs: Some(Programs::Only(BUSYBOX_PROGRAMS)),
+    },
     // nicolaka/netshoot: alpine with the network tools installed from its packages, so its
     // `ping` is iputils' (its Dockerfile's `apk add … iputils …`) and its CMD `zsh`.
     Image {
@@ -123,7 +120,7 @@ pub const CATALOGUE: &[Image] = &[
         role: None,
         cmd: &["zsh"],
         busybox: false,
-        programs: Some(NETSHOOT_PROGRAMS),
+        programs: Some(Programs::AllBut(NETSHOOT_LACKS)),
     },
     Image {
         name: "ubuntu",
@@ -131,9 +128,16 @@ pub const CATALOGUE: &[Image] = &[
         role: None,
         cmd: &["/bin/bash"],
         busybox: false,
-        programs: Some(BASE_PROGRAMS),
+        programs: Some(Programs::Only(BASE_PROGRAMS)),
     },
-    Image { name: "debian", expose: &[], role: None, cmd: &["bash"], busybox: false, programs: Some(BASE_PROGRAMS) },
+    Image {
+        name: "debian",
+        expose: &[],
+        role: None,
+        cmd: &["bash"],
+        busybox: false,
+        programs: Some(Programs::Only(BASE_PROGRAMS)),
+    },
     Image {
         name: "nginx",
         expose: &[(80, TCP)],
@@ -226,7 +230,9 @@ pub fn nslookup_flavour(image: &str) -> crate::userland::proto::nslookup::Flavou
 pub fn has_program(image: &str, program: &str) -> bool {
     let name = program.rsplit('/').next().unwrap_or(program);
     match find(image).and_then(|i| i.programs) {
-        Some(list) => !PROGRAMS.contains(&name) || list.contains(&name),
+        _ if !PROGRAMS.contains(&name) => true,
+        Some(Programs::Only(list)) => list.contains(&name),
+        Some(Programs::AllBut(list)) => !list.contains(&name),
         None => true,
     }
 }

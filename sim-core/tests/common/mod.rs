@@ -103,6 +103,26 @@ pub fn step_outputs(rec: &[(String, (String, u8))], from_host: bool) -> Vec<(Vec
     got.into_iter().zip(&d.transcript).map(|(lines, log)| (lines, log.status)).collect()
 }
 
+/// The frames of a capture kept under `traces/` (`docker/busybox-ping/record.pcapng`).
+#[allow(dead_code)]
+pub fn captured(name: &str) -> Vec<Vec<u8>> {
+    let path = format!("{}/../traces/{name}", env!("CARGO_MANIFEST_DIR"));
+    let file = std::fs::File::open(&path).expect("the capture is kept in the repository");
+    let (_, frames) = sim_core::capture::read_pcapng(file).expect("a pcapng file");
+    frames.into_iter().map(|f| f.data).collect()
+}
+
+/// The frames the simulator sent out of `dev` (`host1:c1/lo`), in order.
+#[allow(dead_code)]
+pub fn sent_on(sim: &sim_core::Sim, dev: &str) -> Vec<Vec<u8>> {
+    let id = sim.world.devs.iter().find(|d| sim.world.dev_path(d.id) == dev).expect("the device").id;
+    sim.records()
+        .iter()
+        .filter(|r| r.dir == sim_core::kernel::trace::Dir::Tx && r.dev == Some(id))
+        .filter_map(|r| r.frame.clone())
+        .collect()
+}
+
 /// The `plan:` of a client, a router and a server in two /24s: `client` and `router_in` on
 /// the first link, `router_out` and `server` on the second (each `A.B.C.D`), with default
 /// routes through the router.

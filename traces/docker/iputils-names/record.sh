@@ -5,26 +5,19 @@
 # ndots:0`, as Docker writes it), bind-mounted in a private mount namespace so the host's
 # files stay as they are. Prints record.txt and writes record.pcapng: the first case on the
 # container's `lo`, where its PTR queries go. The containers are this machine's busybox
-# (Debian's busybox-static), imported without a registry:
-#   mkdir -p img/bin && cp /bin/busybox img/bin/ && for a in sh sleep; do ln -s busybox img/bin/$a; done &&
-#   tar -C img -cf bb.tar . && docker import bb.tar bbmin:latest
+# (Debian's busybox-static), imported without a registry (`busybox_image` in ../busybox-image.sh).
 # Needs root, docker, busybox-static, iputils-ping, util-linux (unshare, nsenter) and tshark
 # (for dumpcap). This machine's ping resolves with glibc, netshoot's with musl: both name the
 # source of every reply with a PTR query (getnameinfo), which is what the record shows.
 set -u
+. "$(dirname "$0")/../busybox-image.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 IMG=bbmin
 cleanup() { docker rm -f c1 c2 d1 d2 >/dev/null 2>&1; docker network rm pingnames >/dev/null 2>&1; }
 cleanup
-if ! docker image inspect $IMG >/dev/null 2>&1; then
-  tmp=$(mktemp -d)
-  mkdir -p "$tmp/img/bin" && cp /bin/busybox "$tmp/img/bin/"
-  for a in sh sleep; do ln -s busybox "$tmp/img/bin/$a"; done
-  tar -C "$tmp/img" -cf "$tmp/bb.tar" . && docker import "$tmp/bb.tar" $IMG:latest >/dev/null
-  rm -rf "$tmp"
-fi
+busybox_image $IMG sh sleep
 rc=$(mktemp); printf 'nameserver 127.0.0.11\noptions ndots:0\n' > "$rc"
-echo "# Docker Engine $(docker version -f '{{.Server.Version}}') (API $(docker version -f '{{.Server.APIVersion}}')), Linux $(uname -r)"
+engine_banner
 echo "# $(ping -V | head -1); in c1's network namespace with Docker's resolv.conf for a user-defined network"
 echo "# each block: \$ the command as a lab writes it, then what it printed (both streams, in order) and its exit status; times are TIME"
 step() { echo "\$ $1"; out=$(eval "$2" 2>&1); code=$?; echo "$out" | sed -E 's/\b[0-9a-f]{64}\b/ID/g; s/time=[0-9.]+ ms/time=TIME ms/; s/time [0-9]+ms/time TIMEms/; s/= [0-9.]+\/[0-9.]+\/[0-9.]+\/[0-9.]+ ms/= TIME ms/'; echo "[exit $code]"; }

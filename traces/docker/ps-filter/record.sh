@@ -2,12 +2,11 @@
 # `docker ps --filter` on the Docker Engine: by name (text and anchors), status, exit code,
 # network, label and image, a bad status, an unknown key and a filter without `=`. Prints
 # record.txt. The containers are this machine's busybox (Debian's busybox-static), imported
-# without a registry:
-#   mkdir -p img/bin && cp /bin/busybox img/bin/ && for a in sh sleep; do ln -s busybox img/bin/$a; done &&
-#   tar -C img -cf bb.tar . && docker import bb.tar bbmin:latest
+# without a registry (`busybox_image` in ../busybox-image.sh).
 # A lab writes `alpine`: here bbmin running `sleep 1000`.
 # Needs root, docker and busybox-static.
 set -u
+. "$(dirname "$0")/../busybox-image.sh"
 IMG=bbmin
 cmds=(
 "docker network create --subnet 10.86.0.0/24 pfnet"
@@ -36,26 +35,9 @@ cmds=(
 )
 cleanup() { docker rm -f pf-web pf-db pf-new other >/dev/null 2>&1; docker network rm pfnet >/dev/null 2>&1; }
 cleanup
-if ! docker image inspect $IMG >/dev/null 2>&1; then
-  tmp=$(mktemp -d)
-  mkdir -p "$tmp/img/bin" && cp /bin/busybox "$tmp/img/bin/"
-  for a in sh sleep; do ln -s busybox "$tmp/img/bin/$a"; done
-  tar -C "$tmp/img" -cf "$tmp/bb.tar" . && docker import "$tmp/bb.tar" $IMG:latest >/dev/null
-  rm -rf "$tmp"
-fi
-echo "# Docker Engine $(docker version -f '{{.Server.Version}}') (API $(docker version -f '{{.Server.APIVersion}}')), Linux $(uname -r)"
+busybox_image $IMG sh sleep
+engine_banner
 echo "# image: $(/bin/busybox | head -1 | sed 's/ multi-call binary.//') with sh and sleep only; \`alpine\` runs \`sleep 1000\` unless given a command"
 echo "# each block: \$ the command, then what it printed (both streams, in order) and its exit status; 64-hex IDs are ID"
-for c in "${cmds[@]}"; do
-  echo "\$ $c"
-  real=$c
-  case $c in
-    *" alpine") real="${c% alpine} $IMG sleep 1000" ;;
-    *" alpine "*) real="${c/ alpine / $IMG }" ;;
-    *"ancestor=alpine"*) real="${c/ancestor=alpine/ancestor=$IMG}" ;;
-  esac
-  out=$(eval "$real" 2>&1 </dev/null); rc=$?
-  echo "$out" | sed -E "s/\b[0-9a-f]{64}\b/ID/g"
-  echo "[exit $rc]"
-done
+run_cases $IMG "${cmds[@]}"
 cleanup
