@@ -197,14 +197,7 @@ fn nslookup(
     let mut step = prog.start(now());
     if outside {
         // As the simulator: the outside's answer to each query, without asking it.
-        let sends = std::mem::take(&mut step.send);
-        for q in sends {
-            if let Some((a, _)) = dns::embedded_answer(&q, &|_: &str| None) {
-                let o = prog.reply(&a);
-                step.lines.extend(o.lines);
-                step.exit = step.exit.or(o.exit);
-            }
-        }
+        step = prog.ask_outside(step);
     }
     let mut buf = [0u8; 1500];
     loop {
@@ -325,8 +318,7 @@ struct PingOpts {
 fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result<()> {
     let PingOpts { count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl, numeric } = o;
     let count = if count == 0 { u32::MAX } else { count };
-    // inet_aton takes an address as given: only a name's replies are named.
-    let reverse = flavour.is_iputils() && !numeric && dst.parse::<Ipv4Addr>().is_err();
+    let reverse = flavour.names_replies(dst, numeric);
     use socket2::{Domain, Protocol, Socket, Type};
     let ip = match r.resolve(dst) {
         Ok(ip) => ip,
@@ -436,7 +428,7 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
                             false => from.to_string(),
                         };
                         if !quiet {
-                            let line = flavour.reply_from(size + 8, &shown, seq, ttl, rtt.as_nanos() as u64);
+                            let line = flavour.reply(size + 8, &shown, seq, ttl, rtt.as_nanos() as u64);
                             writeln!(out, "{line}")?;
                         }
                     }

@@ -120,15 +120,10 @@ impl Failure {
         // A `--format` that does not parse: docker/cli exits 64 (a template that fails on an
         // object exits 1, and says where it was `executing`).
         let bad_template = message.starts_with("template parsing error: ") && !message.contains(": executing \"");
-        // runc found no such program: `docker exec` exits 126, `docker run` 127 (docker/cli
-        // `runStartContainerErr`; traces/docker/missing-program/record.txt).
-        let not_found = message.contains("executable file not found in $PATH");
         let status = if unmodelled {
             127
-        } else if message.starts_with("OCI runtime exec failed") {
-            126
-        } else if not_found && run {
-            127
+        } else if let Some(status) = runc_refused(&message, run) {
+            status
         } else if bad_template {
             64
         } else if flag_error || run {
@@ -143,14 +138,21 @@ impl Failure {
     /// cannot find, 1 for a usage error the program reports itself.
     fn program(message: String) -> Failure {
         let unmodelled = message.starts_with("netsim:");
-        let status = if unmodelled {
-            127
-        } else if message.starts_with("OCI runtime exec failed") {
-            126
-        } else {
-            1
-        };
+        let status = if unmodelled { 127 } else { runc_refused(&message, false).unwrap_or(1) };
         Failure { status, message, unmodelled }
+    }
+}
+
+/// The status of a program runc could not start because the image lacks it
+/// (`docker::images::missing_exec`, `missing_start`): `docker exec` exits 126, `docker run`
+/// 127 (docker/cli `runStartContainerErr`; traces/docker/missing-program/record.txt).
+fn runc_refused(message: &str, run: bool) -> Option<u8> {
+    if message.starts_with("OCI runtime exec failed") {
+        Some(126)
+    } else if run && message.contains("executable file not found in $PATH") {
+        Some(127)
+    } else {
+        None
     }
 }
 

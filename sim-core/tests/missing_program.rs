@@ -38,26 +38,3 @@ fn a_program_the_image_lacks_fails_as_on_the_engine() {
         assert_eq!(log.status, *exit, "`{cmd}` exits as the engine did");
     }
 }
-
-/// The same programs run where the image has them: alpine's busybox has `wget` and `ping`,
-/// netshoot has `curl` and `dig` is only looked up, never run.
-#[test]
-fn what_an_image_has_still_runs() {
-    use sim_core::docker::images::has_program;
-    for (image, program, has) in [
-        ("alpine", "wget", true),
-        ("alpine:3.20", "/bin/ping", true),
-        ("alpine", "curl", false),
-        ("busybox", "mysql", false),
-        ("nicolaka/netshoot", "curl", true),
-        ("ubuntu", "ping", false),
-        ("debian:bookworm", "cat", true),
-        // Not among the programs whose presence is known: it runs (or is refused as a
-        // program the simulator does not run).
-        ("alpine", "ls", true),
-        // An image whose programs are not listed runs them all.
-        ("nginx", "curl", true),
-    ] {
-        assert_eq!(has_program(image, program), has, "{image} {program}");
-    }
-}

@@ -2184,7 +2184,8 @@ fn ps_command(words: &[String]) -> String {
 /// `foldFilter` and `includeContainerInList`): values of one key are alternatives, keys
 /// must all hold; `status=` lists stopped containers too.
 struct PsFilter {
-    terms: Vec<(String, String)>,
+    /// Each key with its values, as `filters.Args` holds them.
+    terms: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl PsFilter {
@@ -2210,7 +2211,7 @@ impl PsFilter {
     const MODELLED: &'static [&'static str] = &["ancestor", "exited", "id", "label", "name", "network", "status"];
 
     fn parse(filters: &[String]) -> Result<PsFilter, EngineError> {
-        let mut terms = Vec::new();
+        let mut terms: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         for f in filters {
             // The CLI refused a filter without `=` (`opts.FilterOpt.Set`).
             let (k, v) = f.split_once('=').unwrap_or((f, ""));
@@ -2232,21 +2233,20 @@ impl PsFilter {
             if matches!(k.as_str(), "name" | "id") {
                 pattern_match(&v, "")?;
             }
-            terms.push((k, v));
+            terms.entry(k).or_default().push(v);
         }
         Ok(PsFilter { terms })
     }
 
     /// A status filter lists stopped containers without `-a` (`config.All = true`).
     fn wants_all(&self) -> bool {
-        self.terms.iter().any(|(k, _)| k == "status")
+        self.terms.contains_key("status")
     }
 
     fn keeps(&self, e: &Engine, c: &Container) -> bool {
-        let mut keys: Vec<&str> = self.terms.iter().map(|(k, _)| k.as_str()).collect();
-        keys.dedup();
-        keys.iter().all(|key| {
-            self.terms.iter().filter(|(k, _)| k == key).any(|(_, v)| match *key {
+        let image = super::images::find(&c.image);
+        self.terms.iter().all(|(key, values)| {
+            values.iter().any(|v| match key.as_str() {
                 "name" => matches(v, &c.name) || matches(v, &format!("/{}", c.name)),
                 "id" => matches(v, &c.id),
                 "status" => ps_status(c.state).1 == v.as_str(),
@@ -2262,9 +2262,7 @@ impl PsFilter {
                     let nets = c.endpoints.iter().map(|ep| &ep.network).chain(c.parked.iter().map(|p| &p.0));
                     nets.into_iter().any(|n| n == v || e.network(n).is_some_and(|x| x.id.starts_with(v.as_str())))
                 }
-                "ancestor" => {
-                    super::images::find(v).is_some() && super::images::find(v) == super::images::find(&c.image)
-                }
+                "ancestor" => image.is_some() && super::images::find(v) == image,
                 _ => true,
             })
         })

@@ -56,6 +56,7 @@ pub enum Programs {
 
 /// The programs the simulator runs in a container (`docker::cli::parse_app_command`,
 /// `tools::parse`, `netconf::parse`).
+///
 /// `dig` and `host` (BIND's) and `tcpdump` are not run, but which images lack them is known.
 pub const PROGRAMS: &[&str] = &[
     "ping",

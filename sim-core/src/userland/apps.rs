@@ -489,8 +489,7 @@ impl World {
                 ..
             } => {
                 let typed = dst.clone();
-                // inet_aton takes an address as given: no reverse lookup then.
-                let reverse = flavour.is_iputils() && !numeric && dst.parse::<Ipv4Addr>().is_err();
+                let reverse = flavour.names_replies(dst, *numeric);
                 let dst = target(dst);
                 let Some(ident) = self.bind_ping(ns, idx) else {
                     return Err(format!(
@@ -936,7 +935,7 @@ impl World {
                 Some(n) => format!("{n} ({})", r.from),
                 None => r.from.to_string(),
             };
-            let line = flavour.reply_from(*size + 8, &from, r.seq, r.ttl, r.rtt);
+            let line = flavour.reply(*size + 8, &from, r.seq, r.ttl, r.rtt);
             self.app_log(ns, || line);
         }
         if all && !self.user.apps[app].done {

@@ -485,19 +485,11 @@ impl World {
                     "no embedded DNS here: nslookup asks {ip}, outside the lab, which knows no lab names (NXDOMAIN)"
                 ),
             );
-            let mut lines = Vec::new();
-            let mut exit = None;
-            for q in &out.send {
-                if let Some((r, _)) = dns::embedded_answer(q, &Known::default()) {
-                    let o = prog.reply(&r);
-                    lines.extend(o.lines);
-                    exit = exit.or(o.exit);
-                }
-            }
-            for l in lines {
+            let done = prog.ask_outside(out);
+            for l in done.lines {
                 self.app_log(ns, || l);
             }
-            return self.app_fail(app, exit.unwrap_or(1));
+            return self.app_fail(app, done.exit.unwrap_or(1));
         }
         let Some(sport) = self.free_ephemeral_port(|w, p| w.udp_bound(ns, p)) else {
             self.app_log(ns, || "nslookup: bind: Address already in use".to_string());
@@ -913,7 +905,6 @@ impl AppKind {
 
 /// What one query may be answered with: the names' addresses and the reverse name the
 /// sandbox's zones hold for it, looked up beforehand.
-#[derive(Default)]
 struct Known {
     addrs: Option<Vec<Ipv4Addr>>,
     ptr: Option<String>,

@@ -235,6 +235,13 @@ impl Served {
     }
 }
 
+/// What the lab's outside world answers `query` with: a resolver that knows none of the lab's
+/// names (the upstream Docker forwards to, the nameserver of a namespace without an
+/// embedded DNS): NXDOMAIN, as for a name the embedded server forwards.
+pub fn outside_answer(query: &[u8]) -> Option<Vec<u8>> {
+    embedded_answer(query, &|_: &str| None).map(|(bytes, _)| bytes)
+}
+
 /// What Docker's embedded DNS server (127.0.0.11:53, UDP) replies to `query`, and whether it
 /// answered it itself.
 ///

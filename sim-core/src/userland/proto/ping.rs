@@ -44,6 +44,13 @@ impl Flavour {
         *self == Flavour::Iputils
     }
 
+    /// Whether each reply's source is named before its line is printed: iputils pinging a
+    /// name without `-n` (`pr_addr` in ping/ping.c calls getnameinfo for every reply; a
+    /// target inet_aton reads as an address sets `-n` itself). busybox never names them.
+    pub fn names_replies(self, target: &str, numeric: bool) -> bool {
+        self.is_iputils() && !numeric && target.parse::<Ipv4Addr>().is_err()
+    }
+
     /// The sequence number of the first request.
     pub fn first_seq(self) -> u16 {
         match self {
@@ -60,13 +67,9 @@ impl Flavour {
         }
     }
 
-    /// A reply's line: `bytes` of ICMP, its round trip in nanoseconds.
-    pub fn reply(self, bytes: usize, from: Ipv4Addr, seq: u16, ttl: u8, rtt_ns: u64) -> String {
-        self.reply_from(bytes, &from.to_string(), seq, ttl, rtt_ns)
-    }
-
-    /// [`Flavour::reply`] with the source as the program writes it (`c2.net (10.0.0.3)`).
-    pub fn reply_from(self, bytes: usize, from: &str, seq: u16, ttl: u8, rtt_ns: u64) -> String {
+    /// A reply's line: `bytes` of ICMP from `from` as the program writes it (`10.0.0.3`, or
+    /// iputils' `c2.net (10.0.0.3)`), its round trip in nanoseconds.
+    pub fn reply(self, bytes: usize, from: &str, seq: u16, ttl: u8, rtt_ns: u64) -> String {
         let us = rtt_ns / 1000;
         match self {
             Flavour::Iputils => format!("{bytes} bytes from {from}: icmp_seq={seq} ttl={ttl} time={}", iputils_ms(us)),
@@ -356,7 +359,10 @@ mod tests {
     fn lines_and_waits() {
         assert_eq!(Flavour::Busybox.header("c2", IP, 56), "PING c2 (10.81.0.3): 56 data bytes");
         assert_eq!(Flavour::Iputils.header("c2", IP, 56), "PING c2 (10.81.0.3) 56(84) bytes of data.");
-        assert_eq!(Flavour::Busybox.reply(64, IP, 0, 64, 8_000), "64 bytes from 10.81.0.3: seq=0 ttl=64 time=0.008 ms");
+        assert_eq!(
+            Flavour::Busybox.reply(64, "10.81.0.3", 0, 64, 8_000),
+            "64 bytes from 10.81.0.3: seq=0 ttl=64 time=0.008 ms"
+        );
         let mut r = Rtts::default();
         assert_eq!(Flavour::Busybox.linger_ns(&r, 1_000_000_000, None), 10_000_000_000);
         r.add(8_000);
