@@ -1,5 +1,5 @@
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use super::SimTime;
 
@@ -31,6 +31,20 @@ impl Ord for Entry {
     }
 }
 
+/// Events scheduled a fixed delay after the instant being run (a veth crossing, loopback)
+/// arrive in time order by construction: each is `now + d` with `now` never going back. Such
+/// an event is appended to a FIFO lane for its delay instead of sifting through the heap,
+/// which is most events of a run (two of a UDP datagram's three on a LAN). A lane keyed by
+/// one delay stays sorted by (time, seq), so the next event is the least of the heap's top
+/// and the lanes' fronts: the order is exactly the heap's alone.
+const LANES: usize = 4;
+
+#[derive(Clone)]
+struct Lane<T> {
+    delay: SimTime,
+    items: VecDeque<(SimTime, u64, T)>,
+}
+
 /// A priority queue of events keyed by (time, scheduling order). An event's number is given
 /// when it runs (`Sim::step`), not here.
 #[derive(Clone)]
@@ -39,18 +53,62 @@ pub struct EventQueue<T> {
     slab: Vec<Option<T>>,
     free: Vec<u32>,
     next_seq: u64,
+    lanes: Vec<Lane<T>>,
+    /// The time of the last event taken: no event is ever scheduled before it.
+    now: SimTime,
+    /// Where the next event sits, and its time: kept up to date by `push` and `pop`, as the
+    /// engine asks for it several times per event.
+    head: Option<(Next, SimTime)>,
 }
 
 impl<T> Default for EventQueue<T> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), slab: Vec::new(), free: Vec::new(), next_seq: 0 }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
+            next_seq: 0,
+            lanes: Vec::new(),
+            now: SimTime::ZERO,
+            head: None,
+        }
     }
+}
+
+/// Where the next event sits.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Next {
+    Heap,
+    Lane(usize),
 }
 
 impl<T> EventQueue<T> {
     pub fn push(&mut self, time: SimTime, item: T) {
         let seq = self.next_seq;
         self.next_seq += 1;
+        if time >= self.now {
+            let delay = SimTime(time.0 - self.now.0);
+            // The lane for this delay, or an empty one taken over for it.
+            let lane = match self.lanes.iter().position(|l| l.delay == delay) {
+                Some(i) => Some(i),
+                None => match self.lanes.iter().position(|l| l.items.is_empty()) {
+                    Some(i) => {
+                        self.lanes[i].delay = delay;
+                        Some(i)
+                    }
+                    None if self.lanes.len() < LANES => {
+                        self.lanes.push(Lane { delay, items: VecDeque::new() });
+                        Some(self.lanes.len() - 1)
+                    }
+                    None => None,
+                },
+            };
+            if let Some(i) = lane {
+                self.lanes[i].items.push_back((time, seq, item));
+                self.pushed(Next::Lane(i), time);
+                return;
+            }
+        }
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slab[s as usize] = Some(item);
@@ -62,16 +120,49 @@ impl<T> EventQueue<T> {
             }
         };
         self.heap.push(Entry { time, seq, slot });
+        self.pushed(Next::Heap, time);
     }
+
+    /// The newest event is scheduled last, so it comes first only if it is strictly earlier.
+    fn pushed(&mut self, at: Next, time: SimTime) {
+        if self.head.is_none_or(|(_, t)| time < t) {
+            self.head = Some((at, time));
+        }
+    }
+
+    fn find_next(&self) -> Option<(Next, SimTime)> {
+        let mut best = self.heap.peek().map(|e| (Next::Heap, e.time, e.seq));
+        for (i, l) in self.lanes.iter().enumerate() {
+            if let Some(&(time, seq, _)) = l.items.front()
+                && best.is_none_or(|(_, t, s)| (time, seq) < (t, s))
+            {
+                best = Some((Next::Lane(i), time, seq));
+            }
+        }
+        best.map(|(n, t, _)| (n, t))
+    }
+
     pub fn pop(&mut self) -> Option<(SimTime, T)> {
-        let e = self.heap.pop()?;
-        let item = self.slab[e.slot as usize].take()?;
-        self.free.push(e.slot);
-        Some((e.time, item))
+        let (next, time) = self.head?;
+        let item = match next {
+            Next::Heap => {
+                let e = self.heap.pop()?;
+                let item = self.slab[e.slot as usize].take()?;
+                self.free.push(e.slot);
+                item
+            }
+            Next::Lane(i) => self.lanes[i].items.pop_front()?.2,
+        };
+        self.now = time;
+        self.head = self.find_next();
+        Some((time, item))
     }
     /// The next event, without taking it.
     pub fn peek(&self) -> Option<&T> {
-        self.heap.peek().and_then(|e| self.slab[e.slot as usize].as_ref())
+        match self.head?.0 {
+            Next::Heap => self.heap.peek().and_then(|e| self.slab[e.slot as usize].as_ref()),
+            Next::Lane(i) => self.lanes[i].items.front().map(|x| &x.2),
+        }
     }
     /// Drops the events `keep` refuses; the others keep their times and order.
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
@@ -85,15 +176,19 @@ impl<T> EventQueue<T> {
             }
             kept
         });
+        for l in &mut self.lanes {
+            l.items.retain(|x| keep(&x.2));
+        }
+        self.head = self.find_next();
     }
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        self.head.map(|(_, t)| t)
     }
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lanes.iter().map(|l| l.items.len()).sum::<usize>()
     }
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 
@@ -115,15 +210,47 @@ mod tests {
     #[test]
     fn retain_keeps_order_and_reuses_slots() {
         let mut q = EventQueue::default();
-        for (t, x) in [(3, "c"), (1, "a"), (2, "drop"), (2, "b"), (4, "drop")] {
+        // Four delays fill the lanes; 5, 6 and 7 go to the heap.
+        for (t, x) in [(3, "c"), (1, "a"), (2, "drop"), (2, "b"), (4, "drop"), (5, "d"), (6, "drop"), (7, "e")] {
             q.push(SimTime(t), x);
         }
+        assert_eq!(q.slab.len(), 3);
         q.retain(|x| *x != "drop");
-        assert_eq!(q.len(), 3);
+        assert_eq!(q.len(), 5);
         assert_eq!(q.peek(), Some(&"a"));
-        q.push(SimTime(5), "d");
-        assert_eq!(q.slab.len(), 5, "a dropped event's slot is reused");
+        q.push(SimTime(8), "f");
+        assert_eq!(q.slab.len(), 3, "a dropped event's slot is reused");
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, x)| x)).collect();
-        assert_eq!(order, ["a", "b", "c", "d"]);
+        assert_eq!(order, ["a", "b", "c", "d", "e", "f"]);
+    }
+
+    proptest::proptest! {
+        /// Whatever lanes take, events come out in (time, scheduling order), as from one heap.
+        #[test]
+        fn lanes_keep_the_heap_order(ops in proptest::collection::vec((0u8..4, 0u64..12), 1..400)) {
+            let mut q = EventQueue::default();
+            let mut model: Vec<(SimTime, u64)> = Vec::new();
+            let (mut now, mut seq) = (SimTime::ZERO, 0u64);
+            for (op, d) in ops {
+                if op == 0 {
+                    let got = q.pop();
+                    model.sort();
+                    let want = (!model.is_empty()).then(|| model.remove(0));
+                    proptest::prop_assert_eq!(got, want);
+                    if let Some((t, _)) = want {
+                        now = t;
+                    }
+                } else {
+                    // Delays from a few common values and many rare ones: more than the lanes.
+                    let delay = if op == 1 { d } else { d % 3 };
+                    let t = SimTime(now.0 + delay);
+                    q.push(t, seq);
+                    model.push((t, seq));
+                    seq += 1;
+                }
+                proptest::prop_assert_eq!(q.len(), model.len());
+                proptest::prop_assert_eq!(q.peek_time(), model.iter().min().map(|x| x.0));
+            }
+        }
     }
 }
