@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use sim_core::World;
-use sim_core::kernel::trace::{Dir, Record};
+use sim_core::kernel::trace::{Dir, Record, Texts};
 use sim_core::wire::pretty;
 
 /// How much of the run the hop log prints.
@@ -23,26 +23,39 @@ pub struct Printer {
     level: Level,
     /// Standard error instead of standard output (which then carries the pcapng).
     to_stderr: bool,
+    /// The lines being made, written out in large pieces.
+    buf: String,
+    /// Each reason's text, made once.
+    texts: Texts,
 }
 
 impl Printer {
     pub fn new(level: Level, to_stderr: bool) -> Self {
-        Printer { level, to_stderr }
+        Printer { level, to_stderr, buf: String::new(), texts: Texts::default() }
     }
 
     pub fn print(&mut self, w: &World, recs: &[Record]) {
-        let sink: Box<dyn Write> =
+        let mut o: Box<dyn Write> =
             if self.to_stderr { Box::new(std::io::stderr().lock()) } else { Box::new(std::io::stdout().lock()) };
-        let mut o = std::io::BufWriter::new(sink);
         for r in recs {
-            if write_line(&mut o, w, r, self.level).is_err() {
-                std::process::exit(0);
+            write_line(&mut self.buf, &mut self.texts, w, r, self.level);
+            if self.buf.len() >= 1 << 16 {
+                out(&mut o, &mut self.buf);
             }
         }
+        out(&mut o, &mut self.buf);
         if o.flush().is_err() {
             std::process::exit(0);
         }
     }
+}
+
+/// Writes what is made so far; a reader that has gone away (`| head`) ends the run quietly.
+fn out(o: &mut impl Write, buf: &mut String) {
+    if o.write_all(buf.as_bytes()).is_err() {
+        std::process::exit(0);
+    }
+    buf.clear();
 }
 
 /// Where a reason's line starts: under the time column (14 wide) and three more.
@@ -62,20 +75,30 @@ fn shown(w: &World, r: &Record, level: Level) -> bool {
     }
 }
 
-/// Writes one record's lines, if this verbosity shows it. Decide first, then write straight
-/// into the buffer: a quiet run skips most records, and every line is formatted once, with
-/// no string of its own (the hop log was most of what a traced run cost).
-fn write_line(o: &mut impl Write, w: &World, r: &Record, level: Level) -> std::io::Result<()> {
+/// Appends one record's lines, if this verbosity shows it. Decide first, then write straight
+/// into the buffer: a quiet run skips most records, every line is made once with no string
+/// of its own, and a reason's text is made once per run (the hop log was most of what a
+/// traced run cost).
+fn write_line(o: &mut String, texts: &mut Texts, w: &World, r: &Record, level: Level) {
     if !shown(w, r, level) {
-        return Ok(());
+        return;
     }
-    write!(o, "{:>14} #{}", r.time, r.event.0)?;
+    let mut num = itoa::Buffer::new();
+    r.time.push_to(o, 14);
+    o.push_str(" #");
+    o.push_str(num.format(r.event.0));
     if let Some(c) = r.cause {
-        write!(o, "←{}", c.0)?;
+        o.push('←');
+        o.push_str(num.format(c.0));
     }
+    o.push(' ');
     match r.dev {
-        Some(d) => write!(o, " {}/{}", w.netns(w.dev(d).ns).name, w.dev(d).name)?,
-        None => write!(o, " {}", w.netns(r.ns).name)?,
+        Some(d) => {
+            o.push_str(&w.netns(w.dev(d).ns).name);
+            o.push('/');
+            o.push_str(&w.dev(d).name);
+        }
+        None => o.push_str(&w.netns(r.ns).name),
     }
     let (arrow, none) = match r.dir {
         Dir::Tx => ("▶", ""),
@@ -83,23 +106,27 @@ fn write_line(o: &mut impl Write, w: &World, r: &Record, level: Level) -> std::i
         Dir::Drop => ("✖", "(no frame)"),
         Dir::Deliver => ("●", ""),
         Dir::App => {
-            o.write_all(b" $ ")?;
+            o.push_str(" $ ");
             if let Some(y) = r.why.last() {
-                write!(o, "{}", y.show(w))?;
+                o.push_str(texts.get(y, w));
             }
-            return o.write_all(b"\n");
+            o.push('\n');
+            return;
         }
     };
-    write!(o, " {arrow} ")?;
+    o.push(' ');
+    o.push_str(arrow);
+    o.push(' ');
     match r.frame.as_deref() {
-        Some(f) if r.dir != Dir::Deliver => o.write_all(pretty::summary(f).as_bytes())?,
-        _ => o.write_all(none.as_bytes())?,
+        Some(f) if r.dir != Dir::Deliver => pretty::summary_into(f, o),
+        _ => o.push_str(none),
     }
-    o.write_all(b"\n")?;
+    o.push('\n');
     let n = r.why.len();
     for (i, why) in r.why.iter().enumerate() {
-        let branch = if i + 1 == n { "└" } else { "├" };
-        writeln!(o, "{INDENT}{branch} {}", why.show(w))?;
+        o.push_str(INDENT);
+        o.push_str(if i + 1 == n { "└ " } else { "├ " });
+        o.push_str(texts.get(why, w));
+        o.push('\n');
     }
-    Ok(())
 }

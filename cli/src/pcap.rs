@@ -4,7 +4,6 @@
 //! piped into `wireshark -k -i -`.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -13,7 +12,7 @@ use miette::{Result, miette};
 use sim_core::World;
 use sim_core::capture::{Direction, PcapngWriter};
 use sim_core::kernel::DevId;
-use sim_core::kernel::trace::{Dir, Record, Why};
+use sim_core::kernel::trace::{Dir, Record, Texts};
 
 pub struct Writer {
     inner: PcapngWriter<BufWriter<Box<dyn Write>>>,
@@ -22,9 +21,8 @@ pub struct Writer {
     path: PathBuf,
     /// The packet comment, made in one buffer kept across packets.
     comment: String,
-    /// The last chain of reasons written, and its text.
-    last_why: Vec<Why>,
-    reasons: String,
+    /// Each reason's text, made once.
+    texts: Texts,
     /// `--once`: the packets written so far, to skip their later copies.
     once: Option<sim_core::capture::Once>,
 }
@@ -40,8 +38,7 @@ impl Writer {
             frames: 0,
             path: path.to_path_buf(),
             comment: String::new(),
-            last_why: Vec::new(),
-            reasons: String::new(),
+            texts: Texts::default(),
             once: once.then(sim_core::capture::Once::default),
         })
     }
@@ -71,25 +68,22 @@ impl Writer {
                     id
                 }
             };
-            // Reasons become text here and nowhere before. A frame keeps its chain from the
-            // interface it leaves to the one it arrives on, so the text of the previous
-            // packet's chain is often this one's: it is kept and compared, not made again.
+            // Reasons become text here and nowhere before.
             let comment = if r.why.is_empty() {
                 None
             } else {
-                if r.why != self.last_why {
-                    self.reasons.clear();
-                    for why in &r.why {
-                        let _ = write!(self.reasons, "; {}", why.show(w));
-                    }
-                    self.last_why.clone_from(&r.why);
-                }
+                let mut num = itoa::Buffer::new();
                 self.comment.clear();
-                let _ = write!(self.comment, "event {}", r.event.0);
+                self.comment.push_str("event ");
+                self.comment.push_str(num.format(r.event.0));
                 if let Some(c) = r.cause {
-                    let _ = write!(self.comment, " caused by {}", c.0);
+                    self.comment.push_str(" caused by ");
+                    self.comment.push_str(num.format(c.0));
                 }
-                self.comment.push_str(&self.reasons);
+                for why in &r.why {
+                    self.comment.push_str("; ");
+                    self.comment.push_str(self.texts.get(why, w));
+                }
                 Some(self.comment.as_str())
             };
             self.inner

@@ -4,6 +4,7 @@ use std::process::Command;
 use etherparse::{ArpHardwareId, ArpOperation, ArpPacket, EtherType, PacketBuilder};
 
 use super::*;
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 
 const MAC_A: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0a];
 const MAC_B: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0b];
@@ -113,6 +114,59 @@ fn round_trip_edge_cases() {
 #[test]
 fn same_calls_same_bytes() {
     assert_eq!(sample().0, sample().0);
+}
+
+/// The packet block written by hand (`epb`) is the one pcap-file writes for the same frame,
+/// for every padding of frame and comment, with and without each option.
+#[test]
+fn epb_is_pcap_files_block() {
+    let comments = [None, Some(""), Some("a"), Some("ab"), Some("abc"), Some("abcd"), Some("event 7 caused by 3; é")];
+    let dirs = [None, Some(Direction::Inbound), Some(Direction::Outbound)];
+    for len in [0usize, 1, 2, 3, 4, 5, 14, 60, 61, 1514] {
+        let frame: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        for comment in comments {
+            for dir in dirs {
+                let ts_ns = 4_294_967_296 * 3 + 123_456_789;
+                let mut ours = Vec::new();
+                epb(&mut ours, 2, ts_ns, &frame, comment, dir);
+                let section = SectionHeaderBlock {
+                    endianness: Endianness::Little,
+                    major_version: 1,
+                    minor_version: 0,
+                    section_length: -1,
+                    options: vec![],
+                };
+                let mut w = PcapNgWriter::with_section_header(Vec::new(), section).unwrap();
+                for _ in 0..3 {
+                    let res = InterfaceTsResolution::new(false, TS_RESOLUTION_NS).unwrap();
+                    let options = vec![InterfaceDescriptionOption::IfTsResol(res)];
+                    w.write_pcapng_block(InterfaceDescriptionBlock {
+                        linktype: DataLink::ETHERNET,
+                        snaplen: 0,
+                        options,
+                    })
+                    .unwrap();
+                }
+                let start = w.get_ref().len();
+                let mut options = Vec::new();
+                if let Some(c) = comment {
+                    options.push(EnhancedPacketOption::Common(CommonOption::Comment(Cow::Borrowed(c))));
+                }
+                if let Some(d) = dir {
+                    options.push(EnhancedPacketOption::Flags(d.epb_flags()));
+                }
+                let block = EnhancedPacketBlock {
+                    interface_id: 2,
+                    timestamp: Duration::from_nanos(ts_ns),
+                    original_len: len as u32,
+                    data: Cow::Borrowed(&frame),
+                    options,
+                };
+                w.write_pcapng_block(block).unwrap();
+                assert_eq!(ours, w.get_ref()[start..], "frame of {len} bytes, comment {comment:?}, {dir:?}");
+            }
+        }
+    }
 }
 
 /// Byte-level check of the layout, against hand-encoded blocks (independent of pcap-file).

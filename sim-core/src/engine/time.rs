@@ -53,12 +53,9 @@ impl Sub for SimTime {
     }
 }
 
-/// `1.000123456` — seconds with nanoseconds, as `tcpdump -tt --nano` prints.
-impl fmt::Display for SimTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `seconds.nanoseconds`, nine digits after the point, made on the stack and written
-        // (padded when asked) in one go: every line of the hop log starts with it.
-        let mut buf = [0u8; 32];
+impl SimTime {
+    /// `seconds.nanoseconds`, nine digits after the point, made on the stack.
+    fn text(self, buf: &mut [u8; 32]) -> &str {
         let mut n = buf.len();
         let (mut secs, mut nanos) = (self.0 / 1_000_000_000, self.0 % 1_000_000_000);
         for _ in 0..9 {
@@ -76,7 +73,26 @@ impl fmt::Display for SimTime {
                 break;
             }
         }
-        f.pad(std::str::from_utf8(&buf[n..]).map_err(|_| fmt::Error)?)
+        std::str::from_utf8(&buf[n..]).unwrap_or("?")
+    }
+
+    /// Appends the time right-aligned in `width` columns, as `{:>width}` does: every line of
+    /// the hop log starts with it, so it is pushed without the formatting machinery.
+    pub fn push_to(self, s: &mut String, width: usize) {
+        let mut buf = [0; 32];
+        let text = self.text(&mut buf);
+        for _ in text.len()..width {
+            s.push(' ');
+        }
+        s.push_str(text);
+    }
+}
+
+/// `1.000123456` — seconds with nanoseconds, as `tcpdump -tt --nano` prints.
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0; 32];
+        f.pad(self.text(&mut buf))
     }
 }
 
@@ -153,6 +169,18 @@ impl<'de> Deserialize<'de> for SimTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_to_is_right_aligned_display() {
+        for t in [0, 1, 999_999_999, 1_000_000_000, 117_149_880, 12_345_678_901_234_567] {
+            let t = SimTime(t);
+            for width in [0, 5, 14, 30] {
+                let mut s = String::from(">");
+                t.push_to(&mut s, width);
+                assert_eq!(s, format!(">{t:>width$}"));
+            }
+        }
+    }
 
     #[test]
     fn parses_units_exactly() {

@@ -63,7 +63,7 @@ impl fmt::Display for ServiceKey {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scheduler {
     Rr,
     Wrr,
@@ -80,7 +80,7 @@ impl Scheduler {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Forward {
     /// NAT: destination rewritten to the real server, replies reverse-NATed (`-m`).
     Masq,
@@ -403,7 +403,7 @@ pub enum InOutcome {
 }
 
 /// An IPVS decision as the trace keeps it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IpvsNote {
     /// A new connection: the service, its scheduler and the destination it chose.
     New { svc: ServiceKey, sched: Scheduler, dest: (Ipv4Addr, u16), fwd: Forward },

@@ -208,7 +208,7 @@ pub struct IfAddr {
     pub addr: Ipv4Net,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Route {
     pub dst: Ipv4Net,
     pub via: Option<Ipv4Addr>,
@@ -532,9 +532,16 @@ impl<U: Userland> Kernel<U> {
     pub(crate) fn app_log(&mut self, ns: NsId, text: impl FnOnce() -> String) {
         if self.trace {
             // An application's line stands alone, without the reasons of the frame that woke it.
-            let saved = std::mem::replace(&mut self.why, vec![Why::App(text())]);
-            self.record(ns, None, Dir::App, None);
-            self.why = saved;
+            self.recorded.push(Record {
+                event: self.cur,
+                cause: self.cur_cause,
+                time: self.now,
+                ns,
+                dev: None,
+                dir: Dir::App,
+                frame: None,
+                why: vec![Why::App(text())],
+            });
         }
     }
 

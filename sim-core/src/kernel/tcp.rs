@@ -20,7 +20,7 @@ pub struct TcpKey {
     pub remote: (Ipv4Addr, u16),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TcpState {
     SynSent,
     SynRecv,

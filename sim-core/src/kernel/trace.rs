@@ -54,7 +54,7 @@ pub trait Names {
 }
 
 /// One reason, in the kernel's terms: the decision and the ids of what decided it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Why {
     /// A bridge knew the destination MAC (`br_fdb_find`).
     FdbHit { bridge: DevId, mac: Mac, port: DevId },
@@ -110,7 +110,7 @@ pub enum Why {
 }
 
 /// Who sent a packet that no other packet caused, and what it meant by it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Sent {
     /// sendto(2) on a UDP socket; `who` is the program's own name for what it sends.
     Udp { who: Cow<'static, str>, bytes: usize, dst: Ipv4Addr, dport: u16 },
@@ -132,7 +132,7 @@ pub enum Sent {
 }
 
 /// The misses of a VXLAN device (drivers/net/vxlan/vxlan_core.c, `vxlan_xmit`, `arp_reduce`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum VxlanMiss {
     /// `l2miss`: no FDB entry for the destination MAC.
     L2Miss(Mac),
@@ -147,7 +147,7 @@ pub enum VxlanMiss {
 }
 
 /// Where a macvlan device sent or took a frame (drivers/net/macvlan.c).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MacvlanHop {
     /// `macvlan_broadcast` from the parent's wire.
     BroadcastFromParent,
@@ -162,7 +162,7 @@ pub enum MacvlanHop {
 }
 
 /// What a namespace's stack did with a packet for it, or why it sent one of its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Local {
     ArpUpdatesNeighbour {
         ip: Ipv4Addr,
@@ -254,7 +254,7 @@ pub enum Local {
 
 /// Why a frame went no further. Named after the kernel's `SKB_DROP_REASON_*`
 /// (include/net/dropreason-core.h) where one fits; the text says it in a student's words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DropReason {
     DevDown,
     /// `SKB_DROP_REASON_DEV_READY` on a veth: the peer is down.
@@ -374,6 +374,40 @@ impl Why {
     /// The reason as the hop log, the capture's comments and the GUI print it.
     pub fn show<'a>(&'a self, names: &'a dyn Names) -> Shown<'a> {
         Shown { why: self, names }
+    }
+}
+
+/// Each reason's text, made the first time it is shown and kept: the hop log and the capture
+/// write a run's frames with a few reasons repeated many times over (each flow's route,
+/// neighbour and FDB entry). A reason names devices by id, and a device keeps its name and
+/// id for the whole run (`Names`), so a text never goes stale while its world lives. Keep
+/// one per world.
+#[derive(Default)]
+pub struct Texts {
+    index: crate::kernel::Map<Why, u32>,
+    texts: Vec<Box<str>>,
+}
+
+impl Texts {
+    /// Reasons kept at most (a program's own words are reasons too, and rarely repeat).
+    const MAX: usize = 1 << 14;
+
+    /// The reason as [`Why::show`] writes it.
+    pub fn get<'a>(&'a mut self, why: &'a Why, names: &dyn Names) -> &'a str {
+        // A program's line is its own text already.
+        if let Why::App(line) = why {
+            return line;
+        }
+        if let Some(&i) = self.index.get(why) {
+            return &self.texts[i as usize];
+        }
+        if self.texts.len() >= Self::MAX {
+            self.index.clear();
+            self.texts.clear();
+        }
+        self.index.insert(why.clone(), self.texts.len() as u32);
+        self.texts.push(why.show(names).to_string().into());
+        self.texts.last().map_or("", |t| t)
     }
 }
 

@@ -880,8 +880,13 @@ impl World {
                 *received += 1;
                 let echo = *echo;
                 self.app_log(ns, || {
+                    use std::fmt::Write;
+                    // One allocation, the line's size: a listener prints a line per datagram.
+                    let mut line = String::with_capacity(64 + payload.len().min(80) + 8);
                     let src = crate::wire::Dotted(src);
-                    format!("udp :{dport} received {} bytes from {src}:{sport}: {}", payload.len(), text())
+                    let _ = write!(line, "udp :{dport} received {} bytes from {src}:{sport}: ", payload.len());
+                    crate::wire::pretty::push_printable(&mut line, payload);
+                    line
                 });
                 if echo {
                     let payload = payload.to_vec();

@@ -43,9 +43,9 @@ pub const PROTO_UDP: u8 = 17;
 #[derive(Clone, Copy)]
 pub struct Dotted(pub Ipv4Addr);
 
-impl fmt::Display for Dotted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut buf = [0u8; 15];
+impl Dotted {
+    /// The dotted quad, made in `buf`.
+    fn text(self, buf: &mut [u8; 15]) -> &str {
         let mut n = 0;
         for (i, o) in self.0.octets().into_iter().enumerate() {
             if i > 0 {
@@ -63,7 +63,19 @@ impl fmt::Display for Dotted {
             buf[n] = b'0' + o % 10;
             n += 1;
         }
-        let text = std::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?;
+        std::str::from_utf8(&buf[..n]).unwrap_or("?")
+    }
+
+    /// Appends the dotted quad to a line being made, without the formatting machinery.
+    pub fn push_to(self, s: &mut String) {
+        s.push_str(self.text(&mut [0; 15]));
+    }
+}
+
+impl fmt::Display for Dotted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0; 15];
+        let text = self.text(&mut buf);
         if f.width().is_some() || f.precision().is_some() { f.pad(text) } else { f.write_str(text) }
     }
 }
@@ -85,18 +97,29 @@ impl Mac {
     pub fn is_zero(&self) -> bool {
         self.0 == [0; 6]
     }
+
+    /// `xx:xx:xx:xx:xx:xx`, made in `buf`.
+    fn text(self, buf: &mut [u8; 17]) -> &str {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        *buf = [b':'; 17];
+        for (i, b) in self.0.into_iter().enumerate() {
+            buf[3 * i] = HEX[usize::from(b >> 4)];
+            buf[3 * i + 1] = HEX[usize::from(b & 0xf)];
+        }
+        std::str::from_utf8(buf).unwrap_or("?")
+    }
+
+    /// Appends the address to a line being made, without the formatting machinery.
+    pub fn push_to(self, s: &mut String) {
+        s.push_str(self.text(&mut [0; 17]));
+    }
 }
 
 impl fmt::Display for Mac {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // One write_str of the 17 characters: reasons and summaries print MACs on every hop.
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut buf = [b':'; 17];
-        for (i, b) in self.0.into_iter().enumerate() {
-            buf[3 * i] = HEX[usize::from(b >> 4)];
-            buf[3 * i + 1] = HEX[usize::from(b & 0xf)];
-        }
-        let text = std::str::from_utf8(&buf).map_err(|_| fmt::Error)?;
+        let mut buf = [0; 17];
+        let text = self.text(&mut buf);
         if f.width().is_some() { f.pad(text) } else { f.write_str(text) }
     }
 }
@@ -288,7 +311,7 @@ pub fn icmp_echo_frame(p: &Ipv4Params, reply: bool, ident: u16, seq: u16, data: 
 }
 
 /// ICMP error kinds a router or host sends back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IcmpError {
     NetUnreachable,
     HostUnreachable,

@@ -14,6 +14,11 @@ pub fn summary(frame: &[u8]) -> String {
     s
 }
 
+/// [`summary`], appended to a line being made.
+pub fn summary_into(frame: &[u8], s: &mut String) {
+    summarize(frame, s, 0);
+}
+
 /// Just the protocol name Wireshark would show in its Protocol column.
 pub fn protocol(frame: &[u8]) -> &'static str {
     let Ok(p) = LaxSlicedPacket::from_ethernet(frame) else {
@@ -35,9 +40,12 @@ fn summarize(frame: &[u8], s: &mut String, depth: usize) {
         let _ = write!(s, "truncated frame, length {}", frame.len());
         return;
     }
-    let src = super::eth_src(frame);
-    let dst = super::eth_dst(frame);
-    let _ = write!(s, "{src} > {dst}, ");
+    // The hop log writes a summary per hop: its common lines (the MACs, UDP, TCP) are pushed
+    // piece by piece, not run through the formatting machinery.
+    super::eth_src(frame).push_to(s);
+    s.push_str(" > ");
+    super::eth_dst(frame).push_to(s);
+    s.push_str(", ");
     let p = match LaxSlicedPacket::from_ethernet(frame) {
         Ok(p) => p,
         Err(e) => {
@@ -122,34 +130,54 @@ fn summarize(frame: &[u8], s: &mut String, depth: usize) {
                             summarize(vx.payload(), s, depth + 1);
                         }
                     } else {
-                        let _ = write!(s, "IP {src}.{sp} > {dst}.{dp}: UDP, length {} (ttl {ttl})", payload.len());
+                        s.push_str("IP ");
+                        src.push_to(s);
+                        s.push('.');
+                        num(s, sp);
+                        s.push_str(" > ");
+                        dst.push_to(s);
+                        s.push('.');
+                        num(s, dp);
+                        s.push_str(": UDP, length ");
+                        num(s, payload.len());
+                        s.push_str(" (ttl ");
+                        num(s, ttl);
+                        s.push(')');
                     }
                 }
                 Some(TransportSlice::Tcp(t)) => {
-                    let mut flags = String::new();
-                    for (on, c) in [(t.syn(), 'S'), (t.fin(), 'F'), (t.rst(), 'R'), (t.psh(), 'P')] {
+                    let len = t.payload().len();
+                    s.push_str("IP ");
+                    src.push_to(s);
+                    s.push('.');
+                    num(s, t.source_port());
+                    s.push_str(" > ");
+                    dst.push_to(s);
+                    s.push('.');
+                    num(s, t.destination_port());
+                    s.push_str(": Flags [");
+                    for (on, c) in [(t.syn(), 'S'), (t.fin(), 'F'), (t.rst(), 'R'), (t.psh(), 'P'), (t.ack(), '.')] {
                         if on {
-                            flags.push(c);
+                            s.push(c);
                         }
                     }
-                    if t.ack() {
-                        flags.push('.');
-                    }
-                    let len = t.payload().len();
-                    let _ = write!(
-                        s,
-                        "IP {src}.{} > {dst}.{}: Flags [{flags}], seq {}",
-                        t.source_port(),
-                        t.destination_port(),
-                        t.sequence_number()
-                    );
+                    s.push_str("], seq ");
+                    num(s, t.sequence_number());
                     if len > 0 {
-                        let _ = write!(s, ":{}", t.sequence_number().wrapping_add(len as u32));
+                        s.push(':');
+                        num(s, t.sequence_number().wrapping_add(len as u32));
                     }
                     if t.ack() {
-                        let _ = write!(s, ", ack {}", t.acknowledgment_number());
+                        s.push_str(", ack ");
+                        num(s, t.acknowledgment_number());
                     }
-                    let _ = write!(s, ", win {}, length {len} (ttl {ttl})", t.window_size());
+                    s.push_str(", win ");
+                    num(s, t.window_size());
+                    s.push_str(", length ");
+                    num(s, len);
+                    s.push_str(" (ttl ");
+                    num(s, ttl);
+                    s.push(')');
                 }
                 _ => {
                     let _ = write!(s, "IP {src} > {dst}: proto {} (ttl {ttl})", h.protocol().0);
@@ -160,6 +188,10 @@ fn summarize(frame: &[u8], s: &mut String, depth: usize) {
             let _ = write!(s, "ethertype 0x{:04x}, length {}", super::ethertype(frame), frame.len());
         }
     }
+}
+
+fn num(s: &mut String, n: impl itoa::Integer) {
+    s.push_str(itoa::Buffer::new().format(n));
 }
 
 fn icmp_text(icmp: &etherparse::Icmpv4Slice<'_>) -> String {
@@ -192,22 +224,47 @@ fn quoted_dst(quote: &[u8]) -> Option<Ipv4Addr> {
 
 /// Payload as text for logs: printable ASCII kept, the rest escaped, long payloads cut.
 pub fn printable(b: &[u8]) -> String {
-    // Built in one allocation: a program's line quotes each datagram it receives, so this runs
-    // once per packet of a run.
+    let mut s = String::with_capacity(b.len().min(80) + 8);
+    push_printable(&mut s, b);
+    s
+}
+
+/// [`printable`], appended to a line being built: a program's line quotes each datagram it
+/// receives, so this runs once per packet of a run.
+pub fn push_printable(s: &mut String, b: &[u8]) {
     let shown = &b[..b.len().min(80)];
-    let mut s = String::with_capacity(shown.len() + 8);
     s.push('"');
-    for &c in shown {
-        match c {
-            b'\r' => s.push_str("\\r"),
-            b'\n' => s.push_str("\\n"),
-            0x20..=0x7e => s.push(c as char),
-            _ => s.push('.'),
+    // Runs of printable ASCII are copied whole; only the bytes between them are looked at.
+    let mut rest = shown;
+    while !rest.is_empty() {
+        let run = rest.iter().position(|c| !(0x20..=0x7e).contains(c)).unwrap_or(rest.len());
+        if let Ok(text) = std::str::from_utf8(&rest[..run]) {
+            s.push_str(text);
         }
+        let Some(&c) = rest.get(run) else { break };
+        s.push_str(match c {
+            b'\r' => "\\r",
+            b'\n' => "\\n",
+            _ => ".",
+        });
+        rest = &rest[run + 1..];
     }
     if b.len() > 80 {
         s.push('…');
     }
     s.push('"');
-    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn printable_escapes_and_cuts() {
+        assert_eq!(printable(b""), "\"\"");
+        assert_eq!(printable(b"GET / HTTP/1.1\r\nHost: web\r\n"), "\"GET / HTTP/1.1\\r\\nHost: web\\r\\n\"");
+        assert_eq!(printable(&[0, b'a', 0xff, 0x7f, b'~', b' ']), "\".a..~ \"");
+        assert_eq!(printable(&[b'x'; 81]), format!("\"{}…\"", "x".repeat(80)));
+        assert_eq!(printable(&[b'x'; 80]), format!("\"{}\"", "x".repeat(80)));
+    }
 }

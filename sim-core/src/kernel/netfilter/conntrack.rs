@@ -35,7 +35,7 @@ const PORT_POOL: std::ops::RangeInclusive<u16> = 32768..=60999;
 
 /// A connection as a note names it: `tcp 10.0.0.9:4000 → 10.0.0.5:8080 (reply 172.17.0.2:80 →
 /// 10.0.0.9:4000)`, the reply shown only where NAT made it differ from the inverse.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConnDesc {
     orig: Tuple,
     reply: Tuple,

@@ -186,7 +186,7 @@ pub struct HookResult {
     pub reject: Option<RejectWith>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verdict {
     Accept,
     Drop,
@@ -205,7 +205,7 @@ impl fmt::Display for Verdict {
 pub type Endpoint = (Ipv4Addr, u16);
 
 /// One explanation record for students: which table/chain/rule decided or rewrote what.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Note {
     /// The table whose hook function acted (conntrack records use `Raw`, the table before which
     /// conntrack runs; they print as `conntrack/...`).
@@ -219,20 +219,20 @@ pub struct Note {
 
 /// The rule a note quotes: its text as `iptables-save` prints it (`-A CHAIN …`, shared with
 /// the rule) and its place in its chain, 1-based as `iptables -L --line-numbers` counts.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RuleRef {
     pub text: Arc<str>,
     pub index: u32,
 }
 
 /// Source or destination of a packet, for NAT notes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NatField {
     Src,
     Dst,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum NoteKind {
     /// A rule with `-j ACCEPT` matched: the packet leaves this table (later tables still run).
     Accept,

@@ -139,7 +139,7 @@ const BUILTIN_TARGETS: [&str; 10] =
     ["ACCEPT", "DROP", "RETURN", "REJECT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT", "MARK", "LOG"];
 
 /// What REJECT answers with (`--reject-with`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RejectWith {
     IcmpNetUnreachable,
     IcmpHostUnreachable,
