@@ -38,6 +38,13 @@ impl Ord for Entry {
 /// one delay stays sorted by (time, seq), so the next event is the least of the heap's top
 /// and the lanes' fronts: the order is exactly the heap's alone.
 const LANES: usize = 4;
+/// `fronts[HEAP]` is the heap's top; `fronts[i]` lane i's front.
+const HEAP: usize = LANES;
+
+/// (time, seq) as one number that orders the same way; `u128::MAX` for nothing.
+fn key(time: SimTime, seq: u64) -> u128 {
+    (u128::from(time.0) << 64) | u128::from(seq)
+}
 
 #[derive(Clone)]
 struct Lane<T> {
@@ -54,11 +61,13 @@ pub struct EventQueue<T> {
     free: Vec<u32>,
     next_seq: u64,
     lanes: Vec<Lane<T>>,
+    /// The key of each lane's front and of the heap's top, so the next event is found
+    /// among a few numbers (the engine asks for it several times per event).
+    fronts: [u128; LANES + 1],
+    /// Which of `fronts` is least.
+    next: usize,
     /// The time of the last event taken: no event is ever scheduled before it.
     now: SimTime,
-    /// Where the next event sits, and its time: kept up to date by `push` and `pop`, as the
-    /// engine asks for it several times per event.
-    head: Option<(Next, SimTime)>,
 }
 
 impl<T> Default for EventQueue<T> {
@@ -69,23 +78,18 @@ impl<T> Default for EventQueue<T> {
             free: Vec::new(),
             next_seq: 0,
             lanes: Vec::new(),
+            fronts: [u128::MAX; LANES + 1],
+            next: HEAP,
             now: SimTime::ZERO,
-            head: None,
         }
     }
-}
-
-/// Where the next event sits.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Next {
-    Heap,
-    Lane(usize),
 }
 
 impl<T> EventQueue<T> {
     pub fn push(&mut self, time: SimTime, item: T) {
         let seq = self.next_seq;
         self.next_seq += 1;
+        let k = key(time, seq);
         if time >= self.now {
             let delay = SimTime(time.0 - self.now.0);
             // The lane for this delay, or an empty one taken over for it.
@@ -104,8 +108,12 @@ impl<T> EventQueue<T> {
                 },
             };
             if let Some(i) = lane {
-                self.lanes[i].items.push_back((time, seq, item));
-                self.pushed(Next::Lane(i), time);
+                let items = &mut self.lanes[i].items;
+                if items.is_empty() {
+                    self.fronts[i] = k;
+                }
+                items.push_back((time, seq, item));
+                self.pushed(i, k);
                 return;
             }
         }
@@ -120,48 +128,54 @@ impl<T> EventQueue<T> {
             }
         };
         self.heap.push(Entry { time, seq, slot });
-        self.pushed(Next::Heap, time);
+        self.fronts[HEAP] = self.fronts[HEAP].min(k);
+        self.pushed(HEAP, k);
     }
 
     /// The newest event is scheduled last, so it comes first only if it is strictly earlier.
-    fn pushed(&mut self, at: Next, time: SimTime) {
-        if self.head.is_none_or(|(_, t)| time < t) {
-            self.head = Some((at, time));
+    fn pushed(&mut self, at: usize, k: u128) {
+        if k < self.fronts[self.next] {
+            self.next = at;
         }
     }
 
-    fn find_next(&self) -> Option<(Next, SimTime)> {
-        let mut best = self.heap.peek().map(|e| (Next::Heap, e.time, e.seq));
-        for (i, l) in self.lanes.iter().enumerate() {
-            if let Some(&(time, seq, _)) = l.items.front()
-                && best.is_none_or(|(_, t, s)| (time, seq) < (t, s))
-            {
-                best = Some((Next::Lane(i), time, seq));
+    fn find_next(&mut self) {
+        let mut best = HEAP;
+        for i in 0..LANES {
+            if self.fronts[i] < self.fronts[best] {
+                best = i;
             }
         }
-        best.map(|(n, t, _)| (n, t))
+        self.next = best;
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, T)> {
-        let (next, time) = self.head?;
-        let item = match next {
-            Next::Heap => {
-                let e = self.heap.pop()?;
-                let item = self.slab[e.slot as usize].take()?;
-                self.free.push(e.slot);
-                item
-            }
-            Next::Lane(i) => self.lanes[i].items.pop_front()?.2,
+        if self.fronts[self.next] == u128::MAX {
+            return None;
+        }
+        let (time, item) = if self.next == HEAP {
+            let e = self.heap.pop()?;
+            self.fronts[HEAP] = self.heap.peek().map_or(u128::MAX, |e| key(e.time, e.seq));
+            let item = self.slab[e.slot as usize].take()?;
+            self.free.push(e.slot);
+            (e.time, item)
+        } else {
+            let i = self.next;
+            let items = &mut self.lanes[i].items;
+            let (time, _, item) = items.pop_front()?;
+            self.fronts[i] = items.front().map_or(u128::MAX, |&(t, s, _)| key(t, s));
+            (time, item)
         };
         self.now = time;
-        self.head = self.find_next();
+        self.find_next();
         Some((time, item))
     }
     /// The next event, without taking it.
     pub fn peek(&self) -> Option<&T> {
-        match self.head?.0 {
-            Next::Heap => self.heap.peek().and_then(|e| self.slab[e.slot as usize].as_ref()),
-            Next::Lane(i) => self.lanes[i].items.front().map(|x| &x.2),
+        if self.next == HEAP {
+            self.heap.peek().and_then(|e| self.slab[e.slot as usize].as_ref())
+        } else {
+            self.lanes[self.next].items.front().map(|x| &x.2)
         }
     }
     /// Drops the events `keep` refuses; the others keep their times and order.
@@ -176,19 +190,22 @@ impl<T> EventQueue<T> {
             }
             kept
         });
-        for l in &mut self.lanes {
+        self.fronts[HEAP] = self.heap.peek().map_or(u128::MAX, |e| key(e.time, e.seq));
+        for (i, l) in self.lanes.iter_mut().enumerate() {
             l.items.retain(|x| keep(&x.2));
+            self.fronts[i] = l.items.front().map_or(u128::MAX, |&(t, s, _)| key(t, s));
         }
-        self.head = self.find_next();
+        self.find_next();
     }
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.head.map(|(_, t)| t)
+        let k = self.fronts[self.next];
+        (k != u128::MAX).then_some(SimTime((k >> 64) as u64))
     }
     pub fn len(&self) -> usize {
         self.heap.len() + self.lanes.iter().map(|l| l.items.len()).sum::<usize>()
     }
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.fronts[self.next] == u128::MAX
     }
 }
 
