@@ -475,7 +475,7 @@ impl<U: Userland> Kernel<U> {
     }
 
     fn ip_rcv_finish(&mut self, ns: NsId, dev: DevId, frame: Vec<u8>, meta: PacketMeta) {
-        let Ok(info) = wire::ipv4_info(&frame[wire::ETH_HLEN..]) else { return };
+        let Ok(info) = wire::ipv4_fields(&frame[wire::ETH_HLEN..]) else { return };
         match addr_type_in(self, ns, info.dst) {
             AddrType::Local | AddrType::Broadcast => self.ip_local_deliver(ns, dev, frame, meta),
             AddrType::Multicast => self.drop_frame(dev, &frame, DropReason::MulticastNotJoined),
@@ -489,7 +489,7 @@ impl<U: Userland> Kernel<U> {
     }
 
     fn ip_forward(&mut self, ns: NsId, in_dev: DevId, mut frame: Vec<u8>, mut meta: PacketMeta) {
-        let info = match wire::ipv4_info(&frame[wire::ETH_HLEN..]) {
+        let info = match wire::ipv4_fields(&frame[wire::ETH_HLEN..]) {
             Ok(i) => i,
             Err(_) => return,
         };
@@ -546,7 +546,7 @@ impl<U: Userland> Kernel<U> {
                 return self.nf_refused(dev, Hook::Input, v, &frame, &meta, None);
             }
         }
-        let Ok(info) = wire::ipv4_info(&frame[wire::ETH_HLEN..]) else { return };
+        let Ok(info) = wire::ipv4_fields(&frame[wire::ETH_HLEN..]) else { return };
         let ip = &frame[wire::ETH_HLEN..wire::ETH_HLEN + info.total_len];
         if !wire::l4_checksum_ok(&info, ip) {
             return self.drop_frame(dev, &frame, DropReason::BadChecksum);
@@ -690,7 +690,8 @@ impl<U: Userland> Kernel<U> {
     /// `ip_output` of a packet that already carries netfilter state (a REJECT rule's RST
     /// carries the rejected packet's connection).
     fn ip_output_meta(&mut self, ns: NsId, mut frame: Vec<u8>, rt: OutRoute, oif: Option<DevId>, mut meta: PacketMeta) {
-        let dst0 = wire::ipv4_info(&frame[wire::ETH_HLEN..]).map(|i| i.dst).ok();
+        let info0 = wire::ipv4_info(&frame[wire::ETH_HLEN..]);
+        let dst0 = info0.as_ref().map(|i| i.dst).ok();
         let out_dev = self.out_dev(ns, rt);
         if self.explaining() {
             let why = match rt {
@@ -699,11 +700,14 @@ impl<U: Userland> Kernel<U> {
             };
             self.note(|| why);
         }
+        // Without rules the hook leaves the packet as it was: it is read again only after rules.
+        let rules = !self.netns(ns).nf.is_inert();
         let v = self.nf_hook(ns, Hook::Output, &mut frame[wire::ETH_HLEN..], &mut meta, None, Some(out_dev));
         if v != NfVerdict::Accept {
             return self.nf_refused(out_dev, Hook::Output, v, &frame, &meta, None);
         }
-        let Ok(info) = wire::ipv4_info(&frame[wire::ETH_HLEN..]) else { return };
+        let info = if rules { wire::ipv4_info(&frame[wire::ETH_HLEN..]) } else { info0 };
+        let Ok(info) = info else { return };
         let rt = if Some(info.dst) != dst0 {
             // ip_route_me_harder: NAT in OUTPUT changed the destination.
             match self.route_output(ns, info.dst, oif) {

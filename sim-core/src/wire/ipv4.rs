@@ -57,14 +57,17 @@ pub fn decrease_ttl(ip: &mut [u8]) {
 
 /// The Internet checksum of `data` (RFC 1071): 0 over a block whose checksum is right.
 pub fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
+    // 32-bit big-endian words summed in 64 bits, then folded: the same ones'-complement sum
+    // as 16-bit words (2^16 = 1 modulo 0xffff, RFC 1071 section 2), in half the steps. Every
+    // packet sent and received goes through here.
+    let mut sum: u64 = 0;
+    let mut words = data.chunks_exact(4);
+    for w in &mut words {
+        sum += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
     }
-    if let [b] = chunks.remainder() {
-        sum += u32::from(*b) << 8;
-    }
+    let mut tail = [0u8; 4];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    sum += u64::from(u32::from_be_bytes(tail));
     while sum >> 16 != 0 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
@@ -136,6 +139,25 @@ pub fn fragment(ip: &[u8], mtu: usize, headroom: usize) -> Vec<Vec<u8>> {
 mod tests {
     use super::*;
     use etherparse::PacketBuilder;
+
+    proptest::proptest! {
+        /// The sum over 32-bit words is RFC 1071's over 16-bit words, odd lengths included.
+        #[test]
+        fn checksum_is_rfc1071s(data in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let mut sum: u32 = 0;
+            let mut chunks = data.chunks_exact(2);
+            for c in &mut chunks {
+                sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
+            }
+            if let [b] = chunks.remainder() {
+                sum += u32::from(*b) << 8;
+            }
+            while sum >> 16 != 0 {
+                sum = (sum & 0xffff) + (sum >> 16);
+            }
+            proptest::prop_assert_eq!(checksum(&data), !(sum as u16));
+        }
+    }
 
     /// A UDP packet as etherparse builds it.
     fn udp(extra: usize) -> Vec<u8> {

@@ -22,8 +22,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 
 use etherparse::{
-    ArpEthIpv4Packet, ArpOperation, EtherType, Icmpv4Header, Icmpv4Type, IpNumber, Ipv4Header, TcpHeader,
-    TcpOptionElement, UdpHeader,
+    ArpEthIpv4Packet, ArpOperation, EtherType, Icmpv4Header, Icmpv4Type, TcpHeader, TcpOptionElement, UdpHeader,
 };
 use serde::{Deserialize, Serialize};
 
@@ -263,21 +262,32 @@ pub struct Ipv4Params {
     pub tos: u8,
 }
 
-fn ipv4_header(p: &Ipv4Params, payload_len: usize) -> Ipv4Header {
-    let mut h = Ipv4Header::new(payload_len as u16, p.ttl, IpNumber(p.proto), p.src.octets(), p.dst.octets())
-        .unwrap_or_default();
-    h.identification = p.id;
-    h.dont_fragment = p.df;
-    h.dscp = etherparse::IpDscp::try_new(p.tos >> 2).unwrap_or(etherparse::IpDscp::ZERO);
-    h.header_checksum = h.calc_header_checksum();
-    h
+impl Ipv4Params {
+    /// Appends the 20-byte header (no options) of a packet with `payload_len` bytes behind
+    /// it, checksummed: DSCP from `tos` (ECN 0), DF as asked, no fragment offset. The same
+    /// bytes as etherparse's `Ipv4Header` (a test holds them to it), made in place: every
+    /// packet a stack sends starts here.
+    pub fn emit(&self, f: &mut Vec<u8>, payload_len: usize) {
+        let start = f.len();
+        let total = (20 + payload_len) as u16;
+        let flags: u16 = if self.df { 0x4000 } else { 0 };
+        f.extend_from_slice(&[0x45, self.tos & 0xfc]);
+        f.extend_from_slice(&total.to_be_bytes());
+        f.extend_from_slice(&self.id.to_be_bytes());
+        f.extend_from_slice(&flags.to_be_bytes());
+        f.extend_from_slice(&[self.ttl, self.proto, 0, 0]);
+        f.extend_from_slice(&self.src.octets());
+        f.extend_from_slice(&self.dst.octets());
+        let csum = ipv4::checksum(&f[start..]);
+        f[start + 10..start + 12].copy_from_slice(&csum.to_be_bytes());
+    }
 }
 
 /// A frame with an unfilled Ethernet header and an IPv4 packet behind it.
-fn frame_with(ip: &Ipv4Header, l4: &[u8], payload: &[u8]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(ETH_HLEN + ip.header_len() + l4.len() + payload.len());
+fn frame_with(p: &Ipv4Params, l4: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut f = Vec::with_capacity(ETH_HLEN + 20 + l4.len() + payload.len());
     f.resize(ETH_HLEN, 0);
-    f.extend_from_slice(&ip.to_bytes());
+    p.emit(&mut f, l4.len() + payload.len());
     f.extend_from_slice(l4);
     f.extend_from_slice(payload);
     f
@@ -285,29 +295,38 @@ fn frame_with(ip: &Ipv4Header, l4: &[u8], payload: &[u8]) -> Vec<u8> {
 
 /// UDP datagram in an IPv4 packet, checksummed, behind 14 bytes of Ethernet room.
 pub fn udp_frame(p: &Ipv4Params, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
-    let ip = ipv4_header(p, UdpHeader::LEN + payload.len());
-    let udp = UdpHeader::with_ipv4_checksum(sport, dport, &ip, payload).unwrap_or_default();
-    frame_with(&ip, &udp.to_bytes(), payload)
+    let len = (UdpHeader::LEN + payload.len()) as u16;
+    let mut udp = [0; 8];
+    udp[0..2].copy_from_slice(&sport.to_be_bytes());
+    udp[2..4].copy_from_slice(&dport.to_be_bytes());
+    udp[4..6].copy_from_slice(&len.to_be_bytes());
+    let mut f = frame_with(p, &udp, payload);
+    // RFC 768: a sum of 0 is sent as all ones (0 means "no checksum").
+    let l4 = ETH_HLEN + 20;
+    let csum = match l4_checksum(p.src, p.dst, p.proto, &f[l4..]) {
+        0 => 0xffff,
+        c => c,
+    };
+    f[l4 + 6..l4 + 8].copy_from_slice(&csum.to_be_bytes());
+    f
 }
 
 /// UDP with checksum 0, as the VXLAN driver sends its outer header over IPv4.
 pub fn udp_frame_nocsum(p: &Ipv4Params, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
-    let ip = ipv4_header(p, UdpHeader::LEN + payload.len());
     let udp = UdpHeader {
         source_port: sport,
         destination_port: dport,
         length: (UdpHeader::LEN + payload.len()) as u16,
         checksum: 0,
     };
-    frame_with(&ip, &udp.to_bytes(), payload)
+    frame_with(p, &udp.to_bytes(), payload)
 }
 
 pub fn icmp_echo_frame(p: &Ipv4Params, reply: bool, ident: u16, seq: u16, data: &[u8]) -> Vec<u8> {
     let echo = etherparse::IcmpEchoHeader { id: ident, seq };
     let ty = if reply { Icmpv4Type::EchoReply(echo) } else { Icmpv4Type::EchoRequest(echo) };
     let icmp = Icmpv4Header::with_checksum(ty, data);
-    let ip = ipv4_header(p, icmp.header_len() + data.len());
-    frame_with(&ip, &icmp.to_bytes(), data)
+    frame_with(p, &icmp.to_bytes(), data)
 }
 
 /// ICMP error kinds a router or host sends back.
@@ -353,8 +372,7 @@ pub fn icmp_error_frame(p: &Ipv4Params, kind: IcmpError, offending_ip: &[u8]) ->
     // Linux: icmp_send quotes as much as fits in 576 bytes (room = 576 - 20 - 8).
     let quote = &offending_ip[..offending_ip.len().min(548)];
     let icmp = Icmpv4Header::with_checksum(ty, quote);
-    let ip = ipv4_header(p, icmp.header_len() + quote.len());
-    frame_with(&ip, &icmp.to_bytes(), quote)
+    frame_with(p, &icmp.to_bytes(), quote)
 }
 
 /// The TCP fields the stack fills per segment.
@@ -421,9 +439,11 @@ pub fn tcp_frame(p: &Ipv4Params, t: &TcpRepr, payload: &[u8]) -> Vec<u8> {
         opts.push(TcpOptionElement::SelectiveAcknowledgement(block, [None; 3]));
     }
     let _ = h.set_options(&opts);
-    let ip = ipv4_header(p, h.header_len() + payload.len());
-    h.checksum = h.calc_checksum_ipv4(&ip, payload).unwrap_or(0);
-    frame_with(&ip, &h.to_bytes(), payload)
+    let mut f = frame_with(p, &h.to_bytes(), payload);
+    let l4 = ETH_HLEN + 20;
+    let csum = l4_checksum(p.src, p.dst, p.proto, &f[l4..]);
+    f[l4 + 16..l4 + 18].copy_from_slice(&csum.to_be_bytes());
+    f
 }
 
 /// Parsed view of a received TCP segment (flags, numbers, the options that matter).
@@ -479,6 +499,29 @@ pub fn ipv4_info(ip: &[u8]) -> Result<Ipv4Info, &'static str> {
     })
 }
 
+/// The fields of an IPv4 header `ipv4_info` accepted earlier on this packet's way, read
+/// without checking the checksum again, as the kernel reads `ip_hdr(skb)` after `ip_rcv`
+/// (netfilter and IPVS keep the header's checksum right when they rewrite it). Lengths are
+/// still checked: a packet that no longer holds its header is refused, not read past.
+pub fn ipv4_fields(ip: &[u8]) -> Result<Ipv4Info, &'static str> {
+    if ip.len() < 20 || ip[0] >> 4 != 4 {
+        return Err("not an IPv4 header");
+    }
+    let ihl = usize::from(ip[0] & 0x0f) * 4;
+    let total_len = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+    if ihl < 20 || total_len < ihl || total_len > ip.len() {
+        return Err("bad IPv4 length");
+    }
+    Ok(Ipv4Info {
+        src: Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]),
+        dst: Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]),
+        proto: ip[9],
+        ttl: ip[8],
+        ihl,
+        total_len,
+    })
+}
+
 /// Verifies the UDP/TCP/ICMP checksum of a received IPv4 packet's payload.
 pub fn l4_checksum_ok(info: &Ipv4Info, ip: &[u8]) -> bool {
     let l4 = &ip[info.ihl..info.total_len];
@@ -497,10 +540,17 @@ pub fn l4_checksum_ok(info: &Ipv4Info, ip: &[u8]) -> bool {
 }
 
 fn pseudo_checksum(info: &Ipv4Info, l4: &[u8]) -> u16 {
+    l4_checksum(info.src, info.dst, info.proto, l4)
+}
+
+/// The Internet checksum of a transport segment with its pseudo-header (RFC 768, RFC 793):
+/// what to write in the segment's checksum field while it holds 0, or 0 for a segment whose
+/// checksum is right.
+fn l4_checksum(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, l4: &[u8]) -> u16 {
     let mut pseudo = [0u8; 12];
-    pseudo[..4].copy_from_slice(&info.src.octets());
-    pseudo[4..8].copy_from_slice(&info.dst.octets());
-    pseudo[9] = info.proto;
+    pseudo[..4].copy_from_slice(&src.octets());
+    pseudo[4..8].copy_from_slice(&dst.octets());
+    pseudo[9] = proto;
     pseudo[10..12].copy_from_slice(&(l4.len() as u16).to_be_bytes());
     let mut sum: u32 = 0;
     for c in pseudo.chunks_exact(2) {
@@ -517,6 +567,43 @@ fn pseudo_checksum(info: &Ipv4Info, l4: &[u8]) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use etherparse::{IpNumber, Ipv4Header};
+
+    /// The header as etherparse builds it: the judge of `Ipv4Params::emit`.
+    fn ipv4_header(p: &Ipv4Params, payload_len: usize) -> Ipv4Header {
+        let mut h = Ipv4Header::new(payload_len as u16, p.ttl, IpNumber(p.proto), p.src.octets(), p.dst.octets())
+            .unwrap_or_default();
+        h.identification = p.id;
+        h.dont_fragment = p.df;
+        h.dscp = etherparse::IpDscp::try_new(p.tos >> 2).unwrap_or(etherparse::IpDscp::ZERO);
+        h.header_checksum = h.calc_header_checksum();
+        h
+    }
+
+    proptest::proptest! {
+        /// What `ipv4_fields` reads of a packet `ipv4_info` accepts is what `ipv4_info` read.
+        #[test]
+        fn fields_are_infos(src: [u8; 4], dst: [u8; 4], ttl: u8, id: u16, df: bool, len in 0usize..100) {
+            let p = Ipv4Params { src: src.into(), dst: dst.into(), proto: PROTO_UDP, ttl, id, df, tos: 0 };
+            let f = udp_frame(&p, 1, 2, &vec![0; len]);
+            let (a, b) = (ipv4_info(&f[ETH_HLEN..]).unwrap(), ipv4_fields(&f[ETH_HLEN..]).unwrap());
+            proptest::prop_assert_eq!(format!("{a:?}"), format!("{b:?}"));
+            proptest::prop_assert!(ipv4_fields(&f[ETH_HLEN..ETH_HLEN + 19]).is_err());
+        }
+
+        /// The IPv4 header and UDP datagram made in place are etherparse's, byte for byte.
+        #[test]
+        fn emitted_headers_are_etherparses(
+            src: [u8; 4], dst: [u8; 4], ttl: u8, id: u16, df: bool, tos: u8,
+            sport: u16, dport: u16, payload in proptest::collection::vec(proptest::num::u8::ANY, 0..1500),
+        ) {
+            let p = Ipv4Params { src: src.into(), dst: dst.into(), proto: PROTO_UDP, ttl, id, df, tos };
+            let ip = ipv4_header(&p, UdpHeader::LEN + payload.len());
+            let udp = UdpHeader::with_ipv4_checksum(sport, dport, &ip, &payload).unwrap();
+            let want = [&[0u8; ETH_HLEN][..], &ip.to_bytes(), &udp.to_bytes(), &payload].concat();
+            proptest::prop_assert_eq!(udp_frame(&p, sport, dport, &payload), want);
+        }
+    }
 
     fn params() -> Ipv4Params {
         Ipv4Params {
