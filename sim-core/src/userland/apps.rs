@@ -880,11 +880,19 @@ impl World {
                 *received += 1;
                 let echo = *echo;
                 self.app_log(ns, || {
-                    use std::fmt::Write;
-                    // One allocation, the line's size: a listener prints a line per datagram.
+                    // One allocation, the line's size, and no formatting machinery: a listener
+                    // prints a line per datagram.
                     let mut line = String::with_capacity(64 + payload.len().min(80) + 8);
-                    let src = crate::wire::Dotted(src);
-                    let _ = write!(line, "udp :{dport} received {} bytes from {src}:{sport}: ", payload.len());
+                    let mut num = itoa::Buffer::new();
+                    line.push_str("udp :");
+                    line.push_str(num.format(dport));
+                    line.push_str(" received ");
+                    line.push_str(num.format(payload.len()));
+                    line.push_str(" bytes from ");
+                    crate::wire::Dotted(src).push_to(&mut line);
+                    line.push(':');
+                    line.push_str(num.format(sport));
+                    line.push_str(": ");
                     crate::wire::pretty::push_printable(&mut line, payload);
                     line
                 });
