@@ -346,6 +346,7 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
     let ident = std::process::id() as u16;
     let (mut sent, mut received, mut errors) = (0u32, 0u32, 0u32);
     let mut rtts = ping::Rtts::default();
+    let mut pipe = ping::Pipe::default();
     let mut sent_at = Vec::new();
     let start = Instant::now();
     let mut next = start;
@@ -417,6 +418,7 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
                     Some(0) if icmp.len() >= 8 && from == ip && u16::from_be_bytes([icmp[4], icmp[5]]) == ident => {
                         let seq = u16::from_be_bytes([icmp[6], icmp[7]]);
                         received += 1;
+                        pipe.acknowledge(sent, seq);
                         let rtt = sent_at
                             .get(usize::from(seq.wrapping_sub(flavour.first_seq())))
                             .map(|t| t.elapsed())
@@ -443,10 +445,16 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
                         {
                             errors += 1;
                             let seq = u16::from_be_bytes([e[6], e[7]]);
+                            pipe.acknowledge(sent, seq);
                             let mtu = u16::from_be_bytes([icmp[6], icmp[7]]);
                             let what = sim_core::kernel::sock::icmp_error_text(icmp[0], icmp[1], mtu);
                             if !quiet {
-                                writeln!(out, "From {from} icmp_seq={seq} {what}")?;
+                                // Named as a reply's source is.
+                                let shown = match reverse {
+                                    true => format!("{} ({from})", r.reverse(from)),
+                                    false => from.to_string(),
+                                };
+                                writeln!(out, "From {shown} icmp_seq={seq} {what}")?;
                             }
                         }
                     }
@@ -473,6 +481,7 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
         errors,
         elapsed_ns: last_send.duration_since(start).as_nanos() as u64,
         rtts: &rtts,
+        pipe: pipe.0,
     };
     for line in flavour.summary(&s) {
         writeln!(out, "{line}")?;

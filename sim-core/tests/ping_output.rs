@@ -149,11 +149,26 @@ fn iputils_ping_with_a_ttl_prints_as_on_the_kernel() {
 /// iputils pinging a name asks for the name of every reply's source (`pr_addr`, ping/ping.c)
 /// and prints it before the address, as on the engine (`traces/docker/iputils-names/`): the
 /// container's name on its network, also for an alias; an address or `-n` asks nothing.
+///
+/// A name for an address no one answers ARP for (`ghost`, an `--add-host` line): the three
+/// requests the neighbour held fail together with "Destination Host Unreachable" from the
+/// pinger's own address, named from its /etc/hosts (`From c3 (10.85.0.4)`), the fourth fails
+/// three seconds later, and the summary ends with `pipe 3`. The record's last two cases ping
+/// the same address again: there the fourth request went out while two of the three errors
+/// were still queued on the socket, so sendmsg(2) returned the pending EHOSTUNREACH
+/// (`ping: sendmsg: No route to host`, `+3 errors`). Which of the two a run shows is a race
+/// between ping's wake-up and its reading of the error queue; the simulator reads every
+/// error before its next request, as in the first case, and those two cases are left out.
 #[test]
 fn iputils_ping_of_a_name_names_each_replys_source() {
     let rec = common::record("iputils-names/record.txt");
-    assert!(rec.len() >= 8, "the record has its cases");
-    prints_as_iputils_did(&rec, run(&rec, false));
+    assert!(rec.len() >= 12, "the record has its cases");
+    let raced = ["docker exec c3 ping -c 4 10.85.0.99", "docker exec c3 ping -q -c 4 ghost"];
+    let got = run(&rec, false);
+    let (rec, got): (Vec<_>, Vec<_>) =
+        rec.into_iter().zip(got).filter(|((c, _), _)| !raced.contains(&c.as_str())).unzip();
+    assert_eq!(rec.len(), 10, "all cases but the two raced ones are compared");
+    prints_as_iputils_did(&rec, got);
 }
 
 /// The PTR query of the record's first reply and the embedded DNS's answer, against the

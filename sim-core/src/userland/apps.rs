@@ -353,6 +353,8 @@ pub enum AppKind {
         /// iputils pinging a name: each reply's source is named by a PTR lookup first
         /// (`pr_addr` in ping/ping.c calls getnameinfo for every reply).
         reverse: bool,
+        /// The most requests in flight when one was answered or failed (iputils' `pipe N`).
+        pipe: ping::Pipe,
     },
     UdpListen {
         port: u16,
@@ -519,6 +521,7 @@ impl World {
                     first_at: SimTime::ZERO,
                     last_at: SimTime::ZERO,
                     reverse,
+                    pipe: ping::Pipe::default(),
                 }
             }
             Traffic::UdpListen { port, echo, .. } => {
@@ -687,21 +690,22 @@ impl World {
                 let more = *count == 0 || *sent < *count;
                 let deadline = if first && flavour.is_iputils() { *deadline } else { None };
                 let data = flavour.payload(self.now.as_nanos(), size);
+                let linger = flavour.linger_ns(rtts, interval.as_nanos(), wait.map(|w| w.as_nanos()));
+                if first && flavour == Flavour::Busybox {
+                    self.ping_header(ns, app);
+                }
+                let sent = self.ping_send(ns, dst, ident, seq, &data, pmtudisc, ttl);
                 if more {
-                    self.app_schedule(app, interval, 0);
+                    self.app_schedule(app, interval + flavour.wake_late(), 0);
                 } else {
                     // After the last request: the wait for what is still out.
-                    let linger = flavour.linger_ns(rtts, interval.as_nanos(), wait.map(|w| w.as_nanos()));
                     self.app_schedule(app, SimTime::from_nanos(linger), 1);
                 }
                 if let Some(d) = deadline {
                     // iputils' `-w`: the run ends then, from its first request on.
                     self.app_schedule(app, d, PING_DEADLINE);
                 }
-                if first && flavour == Flavour::Busybox {
-                    self.ping_header(ns, app);
-                }
-                match self.ping_send(ns, dst, ident, seq, &data, pmtudisc, ttl) {
+                match sent {
                     Ok(()) => {
                         if first && flavour.is_iputils() {
                             self.ping_header(ns, app);
@@ -788,8 +792,20 @@ impl World {
         if self.user.apps[app].done {
             return;
         }
-        let AppKind::Ping { flavour, target, sent, received, errors, count, deadline, rtts, first_at, last_at, .. } =
-            &self.user.apps[app].kind
+        let AppKind::Ping {
+            flavour,
+            target,
+            sent,
+            received,
+            errors,
+            count,
+            deadline,
+            rtts,
+            first_at,
+            last_at,
+            pipe,
+            ..
+        } = &self.user.apps[app].kind
         else {
             return;
         };
@@ -800,6 +816,7 @@ impl World {
             errors: *errors,
             elapsed_ns: last_at.saturating_sub(*first_at).as_nanos(),
             rtts,
+            pipe: pipe.0,
         };
         let (lines, status) = (flavour.summary(&s), flavour.status(*received, *count, deadline.is_some()));
         for line in lines {
@@ -913,13 +930,14 @@ impl World {
     /// ping's reply line; `ping -c N` exits as soon as N requests are answered or failed.
     pub(crate) fn echo_reply(&mut self, ns: NsId, app: usize, src: Ipv4Addr, ttl: u8, seq: u16) {
         let now = self.now;
-        let AppKind::Ping { received, sent_at, rtts, .. } = &mut self.user.apps[app].kind else {
+        let AppKind::Ping { received, sent_at, rtts, pipe, sent, .. } = &mut self.user.apps[app].kind else {
             return;
         };
         *received += 1;
+        pipe.acknowledge(*sent, seq);
         let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default().as_nanos();
         rtts.add(rtt);
-        let reply = crate::userland::services::EchoReply { from: src, seq, ttl, rtt };
+        let reply = crate::userland::services::EchoReply { from: src, seq, ttl, rtt, error: None };
         if let AppKind::Ping { reverse: true, .. } = self.user.apps[app].kind {
             // The line waits for the source's name (even with -q: pr_addr is an argument of
             // gather_statistics).
@@ -937,6 +955,17 @@ impl World {
         r: crate::userland::services::EchoReply,
         name: Option<String>,
     ) {
+        if let Some(what) = &r.error {
+            // An error's line, its source named as a reply's is (`pr_addr` in
+            // ping4_receive_error_msg).
+            let from = match name {
+                Some(n) => format!("{n} ({})", r.from),
+                None => r.from.to_string(),
+            };
+            let line = format!("From {from} icmp_seq={} {what}", r.seq);
+            self.app_log(ns, || line);
+            return self.ping_error_counted(ns, app);
+        }
         let AppKind::Ping { received, errors, sent, size, count, quiet, flavour, .. } = &self.user.apps[app].kind
         else {
             return;
@@ -959,14 +988,22 @@ impl World {
     /// ping's line for an ICMP error about one of its requests (busybox neither prints nor
     /// counts one: `Flavour::reports_errors`).
     pub(crate) fn echo_error(&mut self, ns: NsId, app: usize, from: Ipv4Addr, seq: u16, what: &str) {
-        let AppKind::Ping { quiet, flavour, .. } = self.user.apps[app].kind else { return };
+        let AppKind::Ping { quiet, flavour, reverse, ref mut pipe, sent, .. } = self.user.apps[app].kind else {
+            return;
+        };
         if !flavour.reports_errors() {
             return;
         }
-        if !quiet {
-            self.app_log(ns, || format!("From {from} icmp_seq={seq} {what}"));
+        pipe.acknowledge(sent, seq);
+        if quiet {
+            // Counted, neither printed nor named.
+            return self.ping_error_counted(ns, app);
         }
-        self.ping_error_counted(ns, app);
+        let error = crate::userland::services::EchoReply { from, seq, ttl: 0, rtt: 0, error: Some(what.to_string()) };
+        if reverse {
+            return self.reverse_start(ns, app, error);
+        }
+        self.echo_reply_shown(ns, app, error, None);
     }
 
     /// One more error for a ping: once every request is answered or failed, it ends.

@@ -53,14 +53,16 @@ pub struct Lookup {
     pub reverse: Option<EchoReply>,
 }
 
-/// An echo reply ping has counted and not yet printed.
-#[derive(Clone, Copy, Debug)]
+/// An echo reply ping has counted and not yet printed, or an ICMP error about one of its
+/// requests (`error`: what iputils prints after `icmp_seq=N`) it has not yet counted.
+#[derive(Clone, Debug)]
 pub struct EchoReply {
     pub from: Ipv4Addr,
     pub seq: u16,
     pub ttl: u8,
     /// Its round trip, in nanoseconds.
     pub rtt: u64,
+    pub error: Option<String>,
 }
 
 /// A form post the webapp is storing: its HTTP connection and the posted fields.
@@ -280,7 +282,8 @@ impl World {
                 self.user.lookups.remove(&(ns, sport));
                 self.unbind_udp(ns, sport);
                 if let Some(r) = l.reverse {
-                    self.echo_reply_shown(ns, app, r, Some(r.from.to_string()));
+                    let digits = r.from.to_string();
+                    self.echo_reply_shown(ns, app, r, Some(digits));
                     continue;
                 }
                 self.resolved(ns, app, &l.name, Err("connection timed out; no servers could be reached".into()), l.job);

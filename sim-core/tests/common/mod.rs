@@ -71,6 +71,7 @@ pub fn run_on_host1(steps: &[String]) -> sim_core::Sim {
 pub fn is_note(l: &str) -> bool {
     l.starts_with("embedded DNS: ")
         || l.starts_with("resolved ")
+        || l.starts_with("/etc/hosts: ")
         || l.starts_with("no embedded DNS here")
         || (l.starts_with("udp :") && l.contains(": ICMP from "))
 }

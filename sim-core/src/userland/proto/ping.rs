@@ -3,7 +3,8 @@
 //! - **iputils** (`ping/ping.c`, `ping/ping_common.c`, release 20221126): the `ping` of
 //!   Debian and Ubuntu hosts and images. `PING HOST (IP) 56(84) bytes of data.`, replies
 //!   numbered from `icmp_seq=1`, a summary with `+N errors`, the loss as `%g`, the time from
-//!   the first request to the last, and `rtt min/avg/max/mdev`. A name that does not resolve
+//!   the first request to the last, `rtt min/avg/max/mdev`, and `pipe N` when more than one
+//!   request was in flight as one was answered or failed. A name that does not resolve
 //!   exits 2, as does a route-less destination (its `connect()` probe fails before anything
 //!   is printed).
 //! - **busybox** (`networking/ping.c`): the applet alpine's and busybox's images run as
@@ -51,6 +52,20 @@ impl Flavour {
         self.is_iputils() && !numeric && target.parse::<Ipv4Addr>().is_err()
     }
 
+    /// How late the next request goes out after its interval. iputils sleeps in poll(2)
+    /// until it is due, and a sleeping task wakes up to its timer slack late (50 µs by
+    /// default, time(7)), while the kernel's own timers (a neighbour's probes, counted from
+    /// the first request) do not drift: when ARP for the destination fails three seconds on,
+    /// the three requests it held fail before the fourth is sent
+    /// (traces/docker/iputils-names: `pipe 3`). busybox arms a one-shot setitimer(2) at
+    /// each send (`sendping_tail`), a timer without slack: it is left on time.
+    pub fn wake_late(self) -> crate::SimTime {
+        match self {
+            Flavour::Iputils => crate::SimTime::from_micros(50),
+            Flavour::Busybox => crate::SimTime::ZERO,
+        }
+    }
+
     /// The sequence number of the first request.
     pub fn first_seq(self) -> u16 {
         match self {
@@ -96,9 +111,10 @@ impl Flavour {
                 }
                 out.push(counts);
                 // `finish()` ends with a newline of its own after the round-trip line, which is
-                // an empty line when there is none.
+                // an empty line when there is none, and `pipe N` joins that line.
+                let pipe = if s.pipe > 1 { format!("pipe {}", s.pipe) } else { String::new() };
                 if r.n == 0 {
-                    out.push(String::new());
+                    out.push(pipe);
                 } else {
                     let total = r.n as i128;
                     let (sum, sum2) = (r.sum as i128, r.sum2 as i128);
@@ -110,13 +126,18 @@ impl Flavour {
                         sum2 / total - avg * avg
                     };
                     let mdev = (var.max(0) as u128).isqrt() as u64;
-                    out.push(format!(
+                    let mut rtt = format!(
                         "rtt min/avg/max/mdev = {}/{}/{}/{} ms",
                         milli3(r.min),
                         milli3(avg as u64),
                         milli3(r.max),
                         milli3(mdev)
-                    ));
+                    );
+                    if !pipe.is_empty() {
+                        rtt += ", ";
+                        rtt += &pipe;
+                    }
+                    out.push(rtt);
                 }
             }
             Flavour::Busybox => {
@@ -250,6 +271,25 @@ pub struct Summary<'a> {
     /// From the first request to the last.
     pub elapsed_ns: u64,
     pub rtts: &'a Rtts,
+    /// The most requests in flight when one was answered or failed (`Pipe`).
+    pub pipe: u32,
+}
+
+/// iputils' `pipesize` (`acknowledge` in ping/ping.h): when request `seq` is answered, by a
+/// reply or an ICMP error, the requests sent since it and it are in flight; the largest such
+/// count is printed as `pipe N` when it is above 1, as when a neighbour that never answers
+/// ARP makes the kernel fail three requests at once. busybox keeps no such count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pipe(pub u32);
+
+impl Pipe {
+    /// Request `seq` answered after `sent` requests were sent (iputils numbers from 1).
+    pub fn acknowledge(&mut self, sent: u32, seq: u16) {
+        let diff = (sent as u16).wrapping_sub(seq);
+        if diff <= 0x7fff {
+            self.0 = self.0.max(u32::from(diff) + 1);
+        }
+    }
 }
 
 /// Microseconds as `M.mmm`.
@@ -316,7 +356,7 @@ mod tests {
         for ns in [40_000, 60_000, 50_000] {
             r.add(ns);
         }
-        let s = Summary { target: "c2", sent: 4, received: 3, errors: 1, elapsed_ns: 3_000_400_000, rtts: &r };
+        let s = Summary { target: "c2", sent: 4, received: 3, errors: 1, elapsed_ns: 3_000_400_000, rtts: &r, pipe: 1 };
         assert_eq!(
             Flavour::Iputils.summary(&s),
             [
@@ -337,13 +377,45 @@ mod tests {
             ]
         );
         let none = Rtts::default();
-        let lost = Summary { target: "10.81.0.99", sent: 1, received: 0, errors: 0, elapsed_ns: 0, rtts: &none };
+        let lost =
+            Summary { target: "10.81.0.99", sent: 1, received: 0, errors: 0, elapsed_ns: 0, rtts: &none, pipe: 0 };
         assert_eq!(Flavour::Busybox.summary(&lost).len(), 3, "no round-trip line without a reply");
         assert_eq!(
             Flavour::Iputils.summary(&lost)[2..],
             ["1 packets transmitted, 0 received, 100% packet loss, time 0ms", ""],
             "iputils' last newline is an empty line without a round-trip line"
         );
+    }
+
+    #[test]
+    fn pipe_is_the_most_requests_in_flight_and_ends_the_summary() {
+        let mut p = Pipe::default();
+        p.acknowledge(1, 1);
+        assert_eq!(p, Pipe(1), "answered before the next request");
+        p.acknowledge(4, 2);
+        assert_eq!(p, Pipe(3), "requests 2, 3 and 4 in flight when 2 failed");
+        p.acknowledge(5, 5);
+        assert_eq!(p, Pipe(3));
+        let none = Rtts::default();
+        let failed = Summary {
+            target: "ghost",
+            sent: 4,
+            received: 0,
+            errors: 4,
+            elapsed_ns: 3_000_000_000,
+            rtts: &none,
+            pipe: 3,
+        };
+        assert_eq!(
+            Flavour::Iputils.summary(&failed)[2..],
+            ["4 packets transmitted, 0 received, +4 errors, 100% packet loss, time 3000ms", "pipe 3"]
+        );
+        let mut r = Rtts::default();
+        r.add(40_000);
+        let some =
+            Summary { target: "c2", sent: 2, received: 1, errors: 1, elapsed_ns: 1_000_000_000, rtts: &r, pipe: 2 };
+        assert_eq!(Flavour::Iputils.summary(&some)[3], "rtt min/avg/max/mdev = 0.040/0.040/0.040/0.000 ms, pipe 2");
+        assert_eq!(Flavour::Busybox.summary(&some).len(), 4, "busybox prints no pipe");
     }
 
     #[test]
