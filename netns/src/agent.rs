@@ -425,10 +425,7 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
                             .unwrap_or_default();
                         rtts.add(rtt.as_nanos() as u64);
                         // iputils names the source of each reply of a ping of a name, -q or not.
-                        let shown = match reverse {
-                            true => format!("{} ({from})", r.reverse(from)),
-                            false => from.to_string(),
-                        };
+                        let shown = ping::source(reverse.then(|| r.reverse(from)).as_deref(), from);
                         if !quiet {
                             let line = flavour.reply(size + 8, &shown, seq, ttl, rtt.as_nanos() as u64);
                             writeln!(out, "{line}")?;
@@ -450,11 +447,8 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
                             let what = sim_core::kernel::sock::icmp_error_text(icmp[0], icmp[1], mtu);
                             if !quiet {
                                 // Named as a reply's source is.
-                                let shown = match reverse {
-                                    true => format!("{} ({from})", r.reverse(from)),
-                                    false => from.to_string(),
-                                };
-                                writeln!(out, "From {shown} icmp_seq={seq} {what}")?;
+                                let shown = ping::source(reverse.then(|| r.reverse(from)).as_deref(), from);
+                                writeln!(out, "{}", ping::error_line(&shown, seq, &what))?;
                             }
                         }
                     }
@@ -467,7 +461,8 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
                 if flavour.reports_errors() {
                     errors += 1;
                     if !quiet {
-                        writeln!(out, "From {} icmp_seq={sent} Destination Host Unreachable", local_addr(&sock))?;
+                        let from = local_addr(&sock).to_string();
+                        writeln!(out, "{}", ping::error_line(&from, sent as u16, "Destination Host Unreachable"))?;
                     }
                 }
             }

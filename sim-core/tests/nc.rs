@@ -18,8 +18,7 @@ fn note(l: &str) -> bool {
 fn nc_scans_a_port_as_busybox_does_on_the_engine() {
     let rec = record("nc/record.txt");
     assert!(rec.len() >= 15, "the record has its cases");
-    let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
-    let sim = common::run_on_host1(&steps);
+    let sim = common::run_record(&rec);
     // Each step's lines: the daemon's answer and a failure's words (on the host, indented,
     // with its status), then what nc printed in the container.
     let mut got: Vec<(String, Vec<String>, u8)> = Vec::new();

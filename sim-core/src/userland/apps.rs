@@ -958,11 +958,7 @@ impl World {
         if let Some(what) = &r.error {
             // An error's line, its source named as a reply's is (`pr_addr` in
             // ping4_receive_error_msg).
-            let from = match name {
-                Some(n) => format!("{n} ({})", r.from),
-                None => r.from.to_string(),
-            };
-            let line = format!("From {from} icmp_seq={} {what}", r.seq);
+            let line = ping::error_line(&ping::source(name.as_deref(), r.from), r.seq, what);
             self.app_log(ns, || line);
             return self.ping_error_counted(ns, app);
         }
@@ -972,12 +968,7 @@ impl World {
         };
         let all = ping::all_answered(*count, *sent, *received, *errors);
         if !*quiet {
-            // getnameinfo falls back to the address's digits: `10.0.0.2 (10.0.0.2)`.
-            let from = match name {
-                Some(n) => format!("{n} ({})", r.from),
-                None => r.from.to_string(),
-            };
-            let line = flavour.reply(*size + 8, &from, r.seq, r.ttl, r.rtt);
+            let line = flavour.reply(*size + 8, &ping::source(name.as_deref(), r.from), r.seq, r.ttl, r.rtt);
             self.app_log(ns, || line);
         }
         if all && !self.user.apps[app].done {

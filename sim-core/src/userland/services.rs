@@ -191,7 +191,7 @@ impl World {
         // line that names it answers.
         let file = self.user.hosts.get(&ns).and_then(|h| h.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)));
         if let Some(&(_, ip)) = file {
-            self.note_app(ns, &format!("/etc/hosts: {name} → {ip}"));
+            self.app_log(ns, || format!("/etc/hosts: {name} → {ip}"));
             return self.resolved(ns, app, &name, Ok(vec![ip]), job);
         }
         if dns::check_name(&name).is_err() {
@@ -201,17 +201,17 @@ impl World {
         let Some(server) = self.nameserver(ns) else {
             // The outside's nameserver: it knows no lab name, or cannot be reached at all.
             let r = if self.route_output(ns, OUTSIDE_DNS, None).is_some() {
-                self.note_app(ns, &format!("no embedded DNS here: the nameserver {OUTSIDE_DNS} is outside the lab and knows no lab names (NXDOMAIN)"));
+                self.app_log(ns, || format!("no embedded DNS here: the nameserver {OUTSIDE_DNS} is outside the lab and knows no lab names (NXDOMAIN)"));
                 "Name or service not known"
             } else {
-                self.note_app(ns, &format!("no embedded DNS here, and no route to the nameserver {OUTSIDE_DNS}"));
+                self.app_log(ns, || format!("no embedded DNS here, and no route to the nameserver {OUTSIDE_DNS}"));
                 "Temporary failure in name resolution"
             };
             return self.resolved(ns, app, &name, Err(r.into()), job);
         };
         let Some(sport) = self.free_ephemeral_port(|w, p| w.udp_bound(ns, p)) else {
             // glibc's resolver cannot bind its socket: the lookup fails as a temporary failure.
-            self.note_app(ns, "no free local UDP port for the resolver's socket (EADDRNOTAVAIL)");
+            self.app_log(ns, || "no free local UDP port for the resolver's socket (EADDRNOTAVAIL)".into());
             return self.resolved(ns, app, &name, Err("Temporary failure in name resolution".into()), job);
         };
         let id = self.rng.next_u32() as u16;
@@ -316,7 +316,7 @@ impl World {
     fn resolved(&mut self, ns: NsId, app: usize, name: &str, r: Result<Vec<Ipv4Addr>, String>, job: Option<WebJob>) {
         let first = r.as_ref().ok().and_then(|v| v.first().copied());
         if let Some(ip) = first {
-            self.note_app(ns, &format!("resolved {name} → {ip}"));
+            self.app_log(ns, || format!("resolved {name} → {ip}"));
         }
         match (&mut self.user.apps[app].kind, first) {
             (AppKind::Ping { dst, .. }, Some(ip)) => {
@@ -372,11 +372,6 @@ impl World {
         }
     }
 
-    fn note_app(&mut self, ns: NsId, s: &str) {
-        let s = s.to_string();
-        self.app_log(ns, || s);
-    }
-
     // ----- UDP: the embedded DNS server and resolver answers -------------------------------
 
     /// UDP for a service app; returns false if the app is not one of ours.
@@ -421,7 +416,7 @@ impl World {
         });
         let sandbox = Known { addrs, ptr };
         let Some((resp, served)) = dns::embedded_answer(payload, &sandbox) else { return true };
-        self.note_app(ns, &format!("embedded DNS: {}? {} → {}", dns::qtype_text(q.qtype), q.name, served.explain()));
+        self.app_log(ns, || format!("embedded DNS: {}? {} → {}", dns::qtype_text(q.qtype), q.name, served.explain()));
         // dockerd's socket is bound to 127.0.0.11, so the answer comes from there and
         // conntrack turns its port back into 53.
         self.send_udp(ns, Some(local), src, dport, &resp, "embedded DNS answer");
@@ -482,12 +477,11 @@ impl World {
         let out = prog.start(now);
         if outside {
             // Outside the lab: its answer to each query, at once and without frames.
-            self.note_app(
-                ns,
-                &format!(
+            self.app_log(ns, || {
+                format!(
                     "no embedded DNS here: nslookup asks {ip}, outside the lab, which knows no lab names (NXDOMAIN)"
-                ),
-            );
+                )
+            });
             let done = prog.ask_outside(out);
             for l in done.lines {
                 self.app_log(ns, || l);
@@ -689,7 +683,7 @@ impl World {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    self.note_app(ns, &format!("http: bad request: {e}"));
+                    self.app_log(ns, || format!("http: bad request: {e}"));
                     let r = http::php_response(400, webapp::HTTP_DATE, "Bad Request");
                     self.tcp_write(ns, key, &r.to_bytes(), true);
                 }
@@ -709,7 +703,7 @@ impl World {
                 let AppKind::MysqlServer { db, .. } = &mut self.user.apps[app].kind else { return true };
                 let out = conn.on_data(db, data);
                 for l in out.log {
-                    self.note_app(ns, &format!("mysqld: {l}"));
+                    self.app_log(ns, || format!("mysqld: {l}"));
                 }
                 self.tcp_write(ns, key, &out.send, out.close);
             }
@@ -739,7 +733,7 @@ impl World {
                     }
                     Some(http) => {
                         for l in out.log {
-                            self.note_app(ns, &format!("webapp → mysql: {l}"));
+                            self.app_log(ns, || format!("webapp → mysql: {l}"));
                         }
                         if let Some(r) = results.last() {
                             self.web_reply(ns, http, 200, &webapp::outcome(Some(r)));
@@ -852,7 +846,7 @@ impl World {
 
     fn http_request(&mut self, ns: NsId, app: usize, key: TcpKey, req: http::Request) {
         let line = format!("{} {} HTTP/1.1 ({} bytes of body)", req.method, req.path, req.body.len());
-        self.note_app(ns, &format!("httpd: {line}"));
+        self.app_log(ns, || format!("httpd: {line}"));
         let AppKind::Http { mysql, .. } = &self.user.apps[app].kind else { return };
         let mysql = mysql.clone();
         // A client that asks the server to close (busybox wget) is answered, then the
@@ -865,7 +859,7 @@ impl World {
         match (req.method.as_str(), mysql) {
             ("POST", Some(m)) => {
                 let job = WebJob { http: key, fields: http::parse_form(&req.body) };
-                self.note_app(ns, &format!("webapp: form posted; connecting to MySQL at `{}`", m.host));
+                self.app_log(ns, || format!("webapp: form posted; connecting to MySQL at `{}`", m.host));
                 self.resolve_start(ns, app, m.host, Some(job));
             }
             ("GET" | "HEAD", m) => {
@@ -885,7 +879,7 @@ impl World {
     }
 
     fn web_reply(&mut self, ns: NsId, http: TcpKey, status: u16, msg: &str) {
-        self.note_app(ns, &format!("webapp: {msg}"));
+        self.app_log(ns, || format!("webapp: {msg}"));
         let r = webapp::page(status, msg);
         let fin = self.user.close_after.remove(&(ns, http));
         self.tcp_write(ns, http, &r.to_bytes(), fin);

@@ -76,16 +76,24 @@ pub fn is_note(l: &str) -> bool {
         || (l.starts_with("udp :") && l.contains(": ICMP from "))
 }
 
+/// The steps of the record `rec` run on `host1` ([`run_on_host1`]); every one of them ran.
+#[allow(dead_code)]
+pub fn run_record(rec: &[(String, (String, u8))]) -> sim_core::Sim {
+    let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
+    let sim = run_on_host1(&steps);
+    let ran = sim.director.as_ref().expect("a lab with hosts").transcript.len();
+    assert_eq!(ran, rec.len(), "every step ran");
+    sim
+}
+
 /// Each step's program lines (what the container or host printed, not the simulator's
 /// notes; a 64-hex ID as `ID`) and its exit status, for the steps of the record `rec`, from
 /// a run of them on `host1` ([`run_on_host1`]). `from_host`: the programs run on the host
 /// itself rather than in containers.
 #[allow(dead_code)]
 pub fn step_outputs(rec: &[(String, (String, u8))], from_host: bool) -> Vec<(Vec<String>, u8)> {
-    let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
-    let sim = run_on_host1(&steps);
+    let sim = run_record(rec);
     let d = sim.director.as_ref().expect("a lab with hosts");
-    assert_eq!(d.transcript.len(), rec.len(), "every step ran");
     let mut got: Vec<Vec<String>> = Vec::new();
     for (ns, l) in sim.app_output() {
         if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {

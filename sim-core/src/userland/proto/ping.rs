@@ -275,6 +275,21 @@ pub struct Summary<'a> {
     pub pipe: u32,
 }
 
+/// A reply's or an error's source as iputils writes it: `c2.net (10.0.0.3)` when it looked
+/// the name up (getnameinfo falls back to the digits: `10.0.0.3 (10.0.0.3)`), the address
+/// alone when it did not.
+pub fn source(name: Option<&str>, ip: Ipv4Addr) -> String {
+    match name {
+        Some(n) => format!("{n} ({ip})"),
+        None => ip.to_string(),
+    }
+}
+
+/// iputils' line for an ICMP error about request `seq`, from `from` (as [`source`] writes it).
+pub fn error_line(from: &str, seq: u16, what: &str) -> String {
+    format!("From {from} icmp_seq={seq} {what}")
+}
+
 /// iputils' `pipesize` (`acknowledge` in ping/ping.h): when request `seq` is answered, by a
 /// reply or an ICMP error, the requests sent since it and it are in flight; the largest such
 /// count is printed as `pipe N` when it is above 1, as when a neighbour that never answers
