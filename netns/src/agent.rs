@@ -14,7 +14,7 @@ use sim_core::docker::EMBEDDED_DNS;
 use sim_core::kernel::sock::Pmtudisc;
 use sim_core::userland::apps::{DnsZones, MysqlTarget, Traffic};
 use sim_core::userland::proto::ping::{self, Flavour};
-use sim_core::userland::proto::{dns, http, mysql, nc, nslookup, webapp, wget};
+use sim_core::userland::proto::{dns, http, mysql, nc, nslookup, traceroute as tr, webapp, wget};
 use sim_core::userland::services::OUTSIDE_DNS;
 
 /// glibc's resolver: 5 s per try, 2 tries.
@@ -69,6 +69,7 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         Traffic::Nc { host, port, verbose, wait, .. } => {
             nc_scan(&r, host, *port, nc::NcOpts { verbose: *verbose, wait: *wait }, out)
         }
+        Traffic::Traceroute { host, opts, .. } => traceroute(&r, host, opts, out),
         // dockerd's own announcements: the kernel backend's realiser sends them.
         Traffic::Announce { .. } => Ok(()),
     }
@@ -636,6 +637,84 @@ fn nc_scan(r: &Resolver, host: &str, port: u16, o: nc::NcOpts, out: &mut dyn Wri
     };
     for l in line.into_iter().chain(nc::totals(o)) {
         writeln!(out, "{l}")?;
+    }
+    Ok(())
+}
+
+/// busybox `traceroute` as its applet runs it: a UDP socket connected to the destination
+/// (which picks the source address and port), each probe sent to the next port with the
+/// hop's TTL, and a raw ICMP socket bound to the source address for the answers.
+fn traceroute(r: &Resolver, host: &str, o: &tr::Opts, out: &mut dyn Write) -> io::Result<()> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let ip = match r.resolve(host) {
+        Ok(ip) => ip,
+        Err(_) => return writeln!(out, "{}", tr::bad_address(host)),
+    };
+    let snd = UdpSocket::bind("0.0.0.0:0")?;
+    if let Err(e) = snd.connect((ip, o.port)) {
+        return writeln!(out, "{}", tr::cant_connect(ip, &os_message(&e)));
+    }
+    let SocketAddr::V4(src) = snd.local_addr()? else { return Err(io::Error::other("an IPv4 socket")) };
+    let rcv = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;
+    rcv.bind(&SocketAddr::from((*src.ip(), 0)).into())?;
+    writeln!(out, "{}", tr::header(host, ip, o))?;
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 512];
+    let mut seq = 0u32;
+    for ttl in o.first_ttl..=o.max_ttl {
+        let mut line = format!("{ttl:2}");
+        let (mut reached, mut unreachable, mut last) = (false, 0u32, None);
+        for probe in 0..o.nprobes {
+            if probe > 0 && o.pause_ms > 0 {
+                std::thread::sleep(Duration::from_millis(o.pause_ms.into()));
+            }
+            seq += 1;
+            snd.set_ttl(u32::from(ttl))?;
+            if let Err(e) = snd.send_to(&tr::payload(seq, ttl, o), (ip, tr::probe_port(o, seq))) {
+                return writeln!(out, "traceroute: sendto: {}", os_message(&e));
+            }
+            let t1 = Instant::now();
+            let deadline = t1 + Duration::from_secs(o.wait.into());
+            let answer = loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break None;
+                }
+                rcv.set_read_timeout(Some(left))?;
+                let n = match rcv.recv(&mut buf) {
+                    Ok(n) => n,
+                    Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break None,
+                    Err(e) => return Err(e),
+                };
+                // SAFETY: recv initialised the first n bytes.
+                let b: Vec<u8> = buf[..n].iter().map(|x| unsafe { x.assume_init() }).collect();
+                let Some((rttl, from, icmp)) = ipv4_split(&b) else { continue };
+                if let Some(a) = tr::answer(icmp, o, seq) {
+                    break Some((from, rttl, t1.elapsed(), a));
+                }
+            };
+            let Some((from, rttl, rtt, a)) = answer else {
+                line.push_str("  *");
+                continue;
+            };
+            if probe == 0 || last != Some(from) {
+                let name = (!o.numeric).then(|| r.reverse(from));
+                line.push_str(&tr::source(o, from, name.as_deref()));
+                last = Some(from);
+            }
+            line.push_str(&tr::rtt(rtt.as_nanos() as u64));
+            if let tr::Answer::Unreachable { code, mtu } = a {
+                let (mark, what) = tr::mark(code, mtu, rttl);
+                line.push_str(&mark);
+                match what {
+                    tr::Reached::There => reached = true,
+                    tr::Reached::Unreachable => unreachable += 1,
+                }
+            }
+        }
+        writeln!(out, "{line}")?;
+        if tr::done(reached, unreachable, o) {
+            break;
+        }
     }
     Ok(())
 }

@@ -1928,7 +1928,7 @@ pub fn app_traffic(
         None => {
             let prog = argv.words.first().cloned().unwrap_or_default();
             return Err(err(format!(
-                "netsim: `{prog}` is not one of the programs the simulator runs (ping, curl, wget, nslookup, mysql, nc)"
+                "netsim: `{prog}` is not one of the programs the simulator runs (ping, curl, wget, nslookup, mysql, nc, traceroute)"
             )));
         }
     };
@@ -2030,6 +2030,15 @@ pub fn app_traffic(
                 retry: n.retry,
             },
         },
+        // A host's traceroute is Debian's (traceroute 2.1: probes in parallel, 60-byte
+        // packets), not busybox's applet.
+        cli::AppCommand::Traceroute(_) if image.is_none() => {
+            return Err(err(
+                "netsim: traceroute on a host (Debian's traceroute package) is not modelled; busybox's runs in a container: docker exec NAME traceroute HOST"
+                    .to_string(),
+            ));
+        }
+        cli::AppCommand::Traceroute(t) => Traffic::Traceroute { at, ns, host: t.host, opts: t.opts },
         cli::AppCommand::Nc(n) => {
             Traffic::Nc { at, ns, host: n.host, port: n.port, verbose: n.opts.verbose, wait: n.opts.wait }
         }

@@ -66,6 +66,7 @@ pub const PROGRAMS: &[&str] = &[
     "mysql",
     "nc",
     "netcat",
+    "traceroute",
     "ip",
     "bridge",
     "iptables",
@@ -82,7 +83,7 @@ pub const PROGRAMS: &[&str] = &[
 /// aports; the busybox image's build of its defconfig), and nothing else of `PROGRAMS`: no
 /// curl, mysql, iptables, bridge or tc (`traces/docker/missing-program/record.txt` is what
 /// the engine says then).
-const BUSYBOX_PROGRAMS: &[&str] = &["ping", "wget", "nslookup", "nc", "ip", "cat", "hostname"];
+const BUSYBOX_PROGRAMS: &[&str] = &["ping", "wget", "nslookup", "nc", "traceroute", "ip", "cat", "hostname"];
 /// Debian's and Ubuntu's base images: the `Essential`/`required` packages only, so neither
 /// iputils-ping, curl, wget, dnsutils, netcat nor iproute2 (each distribution's package
 /// priorities); `hostname` and coreutils' `cat` are there.

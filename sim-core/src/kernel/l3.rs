@@ -565,6 +565,9 @@ impl<U: Userland> Kernel<U> {
         if l4.len() < 8 {
             return;
         }
+        if !self.netns(ns).raw_icmp.is_empty() {
+            self.icmp_to_raw(ns, info, ip);
+        }
         match l4[0] {
             8 => {
                 // Echo request: the kernel answers itself (icmp_echo).
@@ -818,6 +821,15 @@ impl<U: Userland> Kernel<U> {
             return;
         }
         let Some((rt, src)) = self.route_output(ns, info.src, None) else { return };
+        if !self.icmp_xrlim_allow(ns, rt, info.src) {
+            if self.explaining() {
+                let mark = self.why_mark();
+                self.why.push(Why::Local(Local::IcmpRateLimited { kind, to: info.src }));
+                self.record(ns, None, Dir::Deliver, None);
+                self.why_reset(mark);
+            }
+            return;
+        }
         // icmp_errors_use_inbound_ifaddr=0: the source is the address routing picks toward the
         // sender, unless the offending packet was for a local address (then that address).
         let src = if addr_type_in(self, ns, info.dst) == AddrType::Local { info.dst } else { src };
@@ -829,6 +841,25 @@ impl<U: Userland> Kernel<U> {
             w.note(|| Why::Local(Local::IcmpErrorSent { kind, to: info.src }));
             w.ip_output(ns, f, rt, None);
         });
+    }
+
+    /// `icmpv4_xrlim_allow`: every error netsim sends (destination unreachable, time
+    /// exceeded) is in `icmp_ratemask`, so each takes a token from its destination's bucket;
+    /// a new destination's bucket starts full, and errors leaving through loopback are free.
+    fn icmp_xrlim_allow(&mut self, ns: NsId, rt: OutRoute, to: Ipv4Addr) -> bool {
+        if matches!(self.dev(self.out_dev(ns, rt)).kind, DevKind::Loopback) {
+            return true;
+        }
+        let (now, cost) = (self.now, defaults::ICMP_RATELIMIT);
+        let full = SimTime::from_nanos(cost.as_nanos() * defaults::ICMP_BURST);
+        let (tokens, last) = self.netns_mut(ns).icmp_peers.entry(to).or_insert((full, now));
+        let t = SimTime::from_nanos(
+            (tokens.as_nanos() + now.as_nanos().saturating_sub(last.as_nanos())).min(full.as_nanos()),
+        );
+        *last = now;
+        let allow = t >= cost;
+        *tokens = if allow { SimTime::from_nanos(t.as_nanos() - cost.as_nanos()) } else { t };
+        allow
     }
 
     /// A hook refused `frame` (the whole frame as it was at `hook`, with `meta`): its drop is

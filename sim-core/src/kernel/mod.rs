@@ -68,6 +68,11 @@ pub mod defaults {
     pub const UNRES_QLEN: usize = 101;
     /// net.ipv4.ip_local_port_range
     pub const EPHEMERAL: (u16, u16) = (32768, 60999);
+    /// net.ipv4.icmp_ratelimit (1000 ms): the cost of one ICMP error to one destination;
+    /// a destination's bucket holds `XRLIM_BURST_FACTOR` (6) of them (net/ipv4/icmp.c
+    /// `icmpv4_xrlim_allow`, net/ipv4/inetpeer.c `inet_peer_xrlim_allow`).
+    pub const ICMP_RATELIMIT: SimTime = SimTime::from_secs(1);
+    pub const ICMP_BURST: u64 = 6;
 }
 
 #[derive(Clone, Debug)]
@@ -281,6 +286,12 @@ pub struct Netns {
     pub tcp_listen: Map<u16, usize>,
     pub tcp: Map<tcp::TcpKey, tcp::TcpConn>,
     pub ping: Map<u16, usize>,
+    /// Raw ICMP sockets (`socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)`): each owner with the
+    /// local address it is bound to (unspecified: any), in the order they were opened.
+    pub raw_icmp: Vec<(Ipv4Addr, usize)>,
+    /// The ICMP error rate limit's buckets, by the destination of the errors (the
+    /// `inet_peer` of each): tokens, in time, and when they were last counted.
+    pub icmp_peers: Map<Ipv4Addr, (SimTime, SimTime)>,
     /// VXLAN devices whose outer UDP lives in this namespace, by destination port.
     pub vxlan_socks: Map<u16, Vec<DevId>>,
     /// Deleted (`ip netns del`): its applications stop.
@@ -582,6 +593,8 @@ impl<U: Userland> Kernel<U> {
             tcp_listen: Map::default(),
             tcp: Map::default(),
             ping: Map::default(),
+            raw_icmp: Vec::new(),
+            icmp_peers: Map::default(),
             vxlan_socks: Map::default(),
             dead: false,
             ipvs: ipvs::Ipvs::new(),

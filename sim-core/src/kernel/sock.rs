@@ -92,6 +92,9 @@ pub trait Userland: Clone + Default + Sized {
     fn tcp_failed(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey, what: &str);
     /// A timer `owner` set with `Kernel::set_timer` fired.
     fn timer(k: &mut Kernel<Self>, owner: usize, tag: u32);
+    /// An ICMP message for the raw ICMP socket `owner` holds (`raw_local_deliver`, before
+    /// the stack's own ICMP handling): its source, the IP header's TTL, and the ICMP bytes.
+    fn icmp_raw(_k: &mut Kernel<Self>, _ns: NsId, _owner: usize, _from: Ipv4Addr, _ttl: u8, _icmp: &[u8]) {}
 }
 
 /// No programs at all: a kernel that only forwards, answers ARP and pings, and sends RSTs.
@@ -182,6 +185,33 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
+    /// Opens a raw ICMP socket for `owner`, bound to the local address `bind` (unspecified:
+    /// any): every ICMP message for that address is handed to it (`Userland::icmp_raw`).
+    pub fn open_raw_icmp(&mut self, ns: NsId, owner: usize, bind: Ipv4Addr) {
+        self.netns_mut(ns).raw_icmp.push((bind, owner));
+    }
+
+    /// Closes `owner`'s raw ICMP sockets.
+    pub fn close_raw_icmp(&mut self, ns: NsId, owner: usize) {
+        self.netns_mut(ns).raw_icmp.retain(|&(_, o)| o != owner);
+    }
+
+    /// `raw_v4_input`: a copy of an ICMP message to each raw ICMP socket bound to its
+    /// destination or to any address.
+    pub(crate) fn icmp_to_raw(&mut self, ns: NsId, info: &wire::Ipv4Info, ip: &[u8]) {
+        let l4 = &ip[info.ihl..info.total_len];
+        let owners: Vec<usize> = self
+            .netns(ns)
+            .raw_icmp
+            .iter()
+            .filter(|(b, _)| b.is_unspecified() || *b == info.dst)
+            .map(|&(_, o)| o)
+            .collect();
+        for owner in owners {
+            U::icmp_raw(self, ns, owner, info.src, info.ttl, l4);
+        }
+    }
+
     /// Whether a UDP port of `ns` is bound.
     pub fn udp_bound(&self, ns: NsId, port: u16) -> bool {
         self.netns(ns).udp.contains_key(&port)
@@ -231,8 +261,9 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// sendto(2) on a UDP socket of `ns` bound to `sport` (and to the address `bound`, which is
-    /// then the source whatever the route prefers). `who` names the sender in the packet's
-    /// reasons. Fails as sendto does when no route leads to `dst` (ENETUNREACH).
+    /// then the source whatever the route prefers), with the TTL `IP_TTL` set, if any. `who`
+    /// names the sender in the packet's reasons. Fails as sendto does when no route leads to
+    /// `dst` (ENETUNREACH).
     #[allow(clippy::too_many_arguments)]
     pub fn udp_sendto(
         &mut self,
@@ -242,6 +273,7 @@ impl<U: Userland> Kernel<U> {
         dport: u16,
         sport: u16,
         payload: &[u8],
+        ttl: Option<u8>,
         who: Cow<'static, str>,
     ) -> Result<(), Errno> {
         let Some((rt, src)) = self.route_output(ns, dst, None) else { return Err(Errno::ENETUNREACH) };
@@ -249,7 +281,8 @@ impl<U: Userland> Kernel<U> {
         // Linux 6.18 gives DF-set UDP a running IP ID (seen: 0x9306, 0x9307 from one socket).
         let df = self.dont_fragment(ns, rt, dst, 20 + 8 + payload.len(), Pmtudisc::Want).unwrap_or(true);
         let id = self.next_ip_id(ns);
-        let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl: defaults::TTL, id, df, tos: 0 };
+        let ttl = ttl.unwrap_or(defaults::TTL);
+        let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl, id, df, tos: 0 };
         let f = wire::udp_frame(&p, sport, dport, payload);
         let n = payload.len();
         self.originate(|w| {

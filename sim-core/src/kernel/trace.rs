@@ -183,6 +183,11 @@ pub enum Local {
         kind: IcmpError,
         to: Ipv4Addr,
     },
+    /// An ICMP error not sent: its destination's bucket is empty (`icmp_ratelimit`).
+    IcmpRateLimited {
+        kind: IcmpError,
+        to: Ipv4Addr,
+    },
     RejectTcpReset {
         to: (Ipv4Addr, u16),
         from: (Ipv4Addr, u16),
@@ -563,6 +568,10 @@ impl fmt::Display for Local {
             Local::EchoRequest { dst } => write!(f, "ICMP echo request for local {dst} → kernel sends echo reply"),
             Local::EchoReply { to, seq } => write!(f, "kernel: ICMP echo reply to {to} icmp_seq={seq}"),
             Local::IcmpErrorSent { kind, to } => write!(f, "ICMP {kind:?} sent to {to}"),
+            Local::IcmpRateLimited { kind, to } => write!(
+                f,
+                "ICMP {kind:?} to {to} not sent: icmp_ratelimit allows one per second to a destination, in bursts of 6"
+            ),
             Local::RejectTcpReset { to, from } => {
                 write!(f, "REJECT --reject-with tcp-reset: RST to {}:{} from {}:{}", to.0, to.1, from.0, from.1)
             }

@@ -214,6 +214,15 @@ pub enum Traffic {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wait: Option<u32>,
     },
+    /// busybox `traceroute HOST`: UDP probes with a rising TTL (`proto::traceroute`).
+    Traceroute {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        host: String,
+        #[serde(default)]
+        opts: crate::userland::proto::traceroute::Opts,
+    },
 }
 
 /// A name the embedded DNS answers, with its addresses.
@@ -267,7 +276,8 @@ impl Traffic {
             | Traffic::Mysql { ns, .. }
             | Traffic::Announce { ns, .. }
             | Traffic::Nslookup { ns, .. }
-            | Traffic::Nc { ns, .. } => ns,
+            | Traffic::Nc { ns, .. }
+            | Traffic::Traceroute { ns, .. } => ns,
         }
     }
     pub fn start(&self) -> SimTime {
@@ -279,7 +289,8 @@ impl Traffic {
             | Traffic::Mysql { at, .. }
             | Traffic::Announce { at, .. }
             | Traffic::Nslookup { at, .. }
-            | Traffic::Nc { at, .. } => *at,
+            | Traffic::Nc { at, .. }
+            | Traffic::Traceroute { at, .. } => *at,
             _ => SimTime::ZERO,
         }
     }
@@ -306,7 +317,8 @@ impl Traffic {
             | Traffic::Mysql { at, .. }
             | Traffic::Announce { at, .. }
             | Traffic::Nslookup { at, .. }
-            | Traffic::Nc { at, .. } => *at = t,
+            | Traffic::Nc { at, .. }
+            | Traffic::Traceroute { at, .. } => *at = t,
             _ => {}
         }
     }
@@ -434,6 +446,10 @@ pub enum AppKind {
         host: String,
         port: u16,
         opts: crate::userland::proto::nc::NcOpts,
+    },
+    Traceroute {
+        dst: Ipv4Addr,
+        run: Box<crate::userland::traceroute::Run>,
     },
     Announce {
         dev: DevId,
@@ -602,6 +618,10 @@ impl World {
                 let opts = crate::userland::proto::nc::NcOpts { verbose: *verbose, wait: *wait };
                 AppKind::Nc { dst: target(host), host: host.clone(), port: *port, opts }
             }
+            Traffic::Traceroute { host, opts, .. } => {
+                let run = crate::userland::traceroute::Run::new(opts.clone(), host.clone());
+                AppKind::Traceroute { dst: target(host), run: Box::new(run) }
+            }
             Traffic::Announce { dev, count, interval, .. } => {
                 let d = self.dev_by_name(ns, dev).ok_or_else(|| format!("no device `{dev}` in `{}`", t.ns()))?;
                 AppKind::Announce { dev: d, count: *count, interval: *interval, sent: 0 }
@@ -644,6 +664,9 @@ impl World {
         }
         if tag == crate::userland::services::TAG_NSLOOKUP {
             return self.nslookup_wake(ns, app);
+        }
+        if tag != 0 && matches!(self.user.apps[app].kind, AppKind::Traceroute { .. }) {
+            return self.traceroute_timer(ns, app, tag);
         }
         match &mut self.user.apps[app].kind {
             AppKind::Ping { .. } if tag == 1 || tag == PING_DEADLINE => self.ping_statistics(ns, app),
@@ -760,6 +783,7 @@ impl World {
             }
             AppKind::Curl { .. } | AppKind::MysqlClient { .. } => self.client_connect(ns, app),
             AppKind::Nc { .. } => self.nc_connect(ns, app),
+            AppKind::Traceroute { .. } => self.traceroute_start(ns, app),
             AppKind::Nslookup { .. } => self.nslookup_start(ns, app),
             AppKind::Announce { dev, count, interval, sent } => {
                 let (dev, more, interval) = (*dev, *sent + 1 < *count, *interval);
@@ -840,7 +864,7 @@ impl World {
         who: impl Into<Cow<'static, str>>,
     ) {
         let who = who.into();
-        if let Err(e) = self.udp_sendto(ns, bound, dst, dport, sport, payload, who.clone()) {
+        if let Err(e) = self.udp_sendto(ns, bound, dst, dport, sport, payload, None, who.clone()) {
             self.app_log(ns, || format!("{who}: sendto {dst}: {}", e.text()));
         }
     }
@@ -955,6 +979,9 @@ impl World {
         r: crate::userland::services::EchoReply,
         name: Option<String>,
     ) {
+        if let AppKind::Traceroute { .. } = self.user.apps[app].kind {
+            return self.traceroute_answered(ns, app, name);
+        }
         if let Some(what) = &r.error {
             // An error's line, its source named as a reply's is (`pr_addr` in
             // ping4_receive_error_msg).

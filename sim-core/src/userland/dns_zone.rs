@@ -169,8 +169,13 @@ impl DnsZone {
     /// libnetwork `network.go`). A zone made from a flat list of records has no network and
     /// answers none.
     pub fn ptr(&self, ip: Ipv4Addr) -> Option<String> {
-        let network = self.key.rsplit(':').next().filter(|n| !n.is_empty())?;
+        let network = self.network()?;
         self.reverse.get(&ip).map(|name| format!("{name}.{network}"))
+    }
+
+    /// The network's name, the last part of the key (none for a flat list of records).
+    pub fn network(&self) -> Option<&str> {
+        self.key.rsplit(':').next().filter(|n| !n.is_empty())
     }
 
     pub fn records(&self) -> &[DnsRecord] {
@@ -193,9 +198,32 @@ impl Eq for DnsZone {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DnsZones(pub Vec<Arc<DnsZone>>);
 
+/// What a sandbox whose networks' zones are `zones` (in order) answers for `name`
+/// (`Sandbox.ResolveName` in libnetwork's `sandbox.go`): the name on any of its networks
+/// first; then, for a name with dots, `a.b.c` as `a.b` on the network named `c`, then as
+/// `a` on the network `b.c`.
+pub fn resolve<'a, I>(zones: I, name: &str) -> Option<&'a [Ipv4Addr]>
+where
+    I: Iterator<Item = &'a DnsZone> + Clone,
+{
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if let Some(a) = zones.clone().find_map(|z| z.lookup(name)) {
+        return Some(a);
+    }
+    let mut rest = name;
+    while let Some(i) = rest.rfind('.') {
+        let (req, network) = (&name[..i], &name[i + 1..]);
+        if let Some(a) = zones.clone().filter(|z| z.network() == Some(network)).find_map(|z| z.lookup(req)) {
+            return Some(a);
+        }
+        rest = &name[..i];
+    }
+    None
+}
+
 impl DnsZones {
     pub fn lookup(&self, name: &str) -> Option<&[Ipv4Addr]> {
-        self.0.iter().find_map(|z| z.lookup(name))
+        resolve(self.0.iter().map(|z| &**z), name)
     }
 
     /// What a PTR query for `ip` answers: the first of the sandbox's networks that has it
@@ -270,6 +298,23 @@ mod tests {
         assert_eq!(reversed.lookup("web"), Some(&[Ipv4Addr::new(10, 1, 0, 2)][..]));
         assert!(!zones.same(&reversed));
         assert!(zones.same(&zones.clone()));
+    }
+
+    #[test]
+    fn a_name_may_end_in_the_network_it_is_looked_up_on() {
+        let a = Arc::new(DnsZone::from_records("h:a".into(), vec![rec("web", [10, 0, 0, 2])]));
+        let b = Arc::new(DnsZone::from_records(
+            "h:b.net".into(),
+            vec![rec("web", [10, 1, 0, 2]), rec("x.y", [10, 1, 0, 3])],
+        ));
+        let zones = DnsZones(vec![a, b]);
+        // `web.b.net` is `web` on `b.net`, `x.y.b.net` is `x.y` there; the first network
+        // still answers a bare name, and a network the sandbox is not on answers nothing.
+        assert_eq!(zones.lookup("web.b.net."), Some(&[Ipv4Addr::new(10, 1, 0, 2)][..]));
+        assert_eq!(zones.lookup("WEB.a"), Some(&[Ipv4Addr::new(10, 0, 0, 2)][..]));
+        assert_eq!(zones.lookup("x.y.b.net"), Some(&[Ipv4Addr::new(10, 1, 0, 3)][..]));
+        assert_eq!(zones.lookup("web.c"), None);
+        assert_eq!(zones.lookup("web.A"), None, "network names are compared as they are");
     }
 
     #[test]

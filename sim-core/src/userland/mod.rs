@@ -1,6 +1,7 @@
 //! Userland: the programs that run in the namespaces, on the kernel's socket calls only
 //! (`kernel::sock`, `kernel::tcp`). `apps` holds the programs a scenario or a container
-//! starts (ping, UDP and TCP senders and listeners, `arping -U`); `services` the ones that
+//! starts (ping, UDP and TCP senders and listeners, `arping -U`), `traceroute` busybox's
+//! traceroute; `services` the ones that
 //! speak a protocol (dockerd's embedded DNS, every client's stub resolver, curl, nslookup,
 //! mysql, the tutorial's webapp and MySQL server), with the protocols themselves in `proto`
 //! as sans-IO state machines; `dns_zone` what an embedded DNS server answers.
@@ -11,6 +12,7 @@ pub mod apps;
 pub mod dns_zone;
 pub mod proto;
 pub mod services;
+pub mod traceroute;
 
 use std::net::Ipv4Addr;
 
@@ -90,5 +92,9 @@ impl Userland for Programs {
 
     fn timer(k: &mut World, owner: usize, tag: u32) {
         k.app_timer(owner, tag)
+    }
+
+    fn icmp_raw(k: &mut World, ns: NsId, owner: usize, from: Ipv4Addr, ttl: u8, icmp: &[u8]) {
+        k.traceroute_icmp(ns, owner, from, ttl, icmp)
     }
 }

@@ -331,6 +331,10 @@ impl World {
                 *dst = ip;
                 self.nc_connect(ns, app);
             }
+            (AppKind::Traceroute { dst, .. }, Some(ip)) => {
+                *dst = ip;
+                self.traceroute_start(ns, app);
+            }
             (AppKind::Http { mysql: Some(m), .. }, Some(ip)) => {
                 let Some(job) = job else { return };
                 let insert = webapp::insert(m, &job.fields);
@@ -358,6 +362,7 @@ impl World {
                 let (line, status) = match kind {
                     AppKind::Curl { wget: Some(_), .. } => (wget::bad_address(name), 1),
                     AppKind::Nc { .. } => (nc::bad_address(name), 1),
+                    AppKind::Traceroute { .. } => (crate::userland::proto::traceroute::bad_address(name), 1),
                     AppKind::Curl { .. } => (format!("curl: (6) Could not resolve host: {name}"), 6),
                     AppKind::MysqlClient { .. } => {
                         (format!("ERROR 2005 (HY000): Unknown MySQL server host '{name}' (-2)"), 1)
@@ -399,7 +404,10 @@ impl World {
         let Ok(q) = dns::parse_query(payload) else { return true };
         let qname = q.name.trim_end_matches('.');
         let found = match keys {
-            Some(keys) => keys.iter().find_map(|k| self.user.zones.get(k)?.lookup(qname)),
+            Some(keys) => crate::userland::dns_zone::resolve(
+                keys.iter().filter_map(|k| self.user.zones.get(k).map(|z| &**z)),
+                qname,
+            ),
             None => zones.lookup(qname),
         };
         let mut addrs = found.map(<[Ipv4Addr]>::to_vec);
@@ -895,6 +903,7 @@ impl AppKind {
             AppKind::MysqlClient { .. } => "mysql",
             AppKind::Nslookup { .. } => "nslookup",
             AppKind::Nc { .. } => "nc",
+            AppKind::Traceroute { .. } => "traceroute",
             _ => "app",
         }
     }

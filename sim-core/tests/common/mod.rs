@@ -51,12 +51,18 @@ pub fn without_registry_warnings(output: &str) -> String {
 /// 1400`), running `steps` there one after another, run to its end.
 #[allow(dead_code)]
 pub fn run_on_host1(steps: &[String]) -> sim_core::Sim {
+    run_on_hosts("", steps)
+}
+
+/// [`run_on_host1`] with more hosts on host1's LAN (`extra`: RON host entries, each ending
+/// in a comma).
+pub fn run_on_hosts(extra: &str, steps: &[String]) -> sim_core::Sim {
     let steps: String = steps
         .iter()
         .map(|s| format!("        (on: \"host1\", run: \"{}\"),\n", s.replace('\\', "\\\\").replace('"', "\\\"")))
         .collect();
     let text = format!(
-        "Scenario(\n    name: \"record\",\n    engine: (version: \"20.10\", mtu: 1400),\n    hosts: [(name: \"host1\", addr: \"192.168.99.101/24\")],\n    steps: [\n{steps}    ],\n)\n"
+        "Scenario(\n    name: \"record\",\n    engine: (version: \"20.10\", mtu: 1400),\n    hosts: [(name: \"host1\", addr: \"192.168.99.101/24\"), {extra}],\n    steps: [\n{steps}    ],\n)\n"
     );
     let mut sim =
         sim_core::scenario::Loaded::from_str("record.ron", &text).expect("loads").build(None).expect("builds");

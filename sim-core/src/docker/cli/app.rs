@@ -17,6 +17,15 @@ pub enum AppCommand {
     Nslookup(Nslookup),
     Mysql(Mysql),
     Nc(Nc),
+    Traceroute(Traceroute),
+}
+
+/// busybox `traceroute [-nl4] [-f 1ST_TTL] [-m MAXTTL] [-q PROBES] [-p PORT] [-w WAIT_SEC]
+/// [-z PAUSE_MSEC] HOST [BYTES]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Traceroute {
+    pub host: String,
+    pub opts: crate::userland::proto::traceroute::Opts,
 }
 
 /// busybox `nc -z [-v[v]] [-w SEC] HOST [PORT]`: is a TCP port open?
@@ -164,6 +173,7 @@ pub fn parse_app_command(argv: &Argv) -> Option<Result<AppCommand, CliError>> {
         "nslookup" => nslookup(&p).map(AppCommand::Nslookup),
         "mysql" => mysql(&p).map(AppCommand::Mysql),
         "nc" | "netcat" => nc(&p).map(AppCommand::Nc),
+        "traceroute" => traceroute(&p).map(AppCommand::Traceroute),
         _ => return None,
     })
 }
@@ -200,6 +210,132 @@ impl Args<'_> {
     fn span(&self, i: usize) -> Span {
         if self.argv.spans.is_empty() { Span::default() } else { self.argv.span(i.min(self.argv.spans.len() - 1)) }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// traceroute
+
+/// busybox 1.35's usage text (`traceroute --help`), without its first line, which names the
+/// build.
+const TRACEROUTE_USAGE: &str = "Usage: traceroute [-46Flnrv] [-f 1ST_TTL] [-m MAXTTL] [-q PROBES] [-p PORT]
+\t[-t TOS] [-w WAIT_SEC] [-s SRC_IP] [-i IFACE]
+\t[-z PAUSE_MSEC] HOST [BYTES]
+
+Trace the route to HOST
+
+\t-4,-6\tForce IP or IPv6 name resolution
+\t-F\tSet don't fragment bit
+\t-l\tDisplay TTL value of the returned packet
+\t-n\tPrint numeric addresses
+\t-r\tBypass routing tables, send directly to HOST
+\t-v\tVerbose
+\t-f N\tFirst number of hops (default 1)
+\t-m N\tMax number of hops
+\t-q N\tNumber of probes per hop (default 3)
+\t-p N\tBase UDP port number used in probes
+\t\t(default 33434)
+\t-s IP\tSource address
+\t-i IFACE Source interface
+\t-t N\tType-of-service in probe packets (default 0)
+\t-w SEC\tWait for a response (default 3)
+\t-z MSEC\tWait before each send";
+
+/// busybox's `xatou_range` (libbb/xatonum_template.c): a decimal number within `lo..=hi`,
+/// else its two error lines, after the applet's name.
+fn xatou_range(prog: &str, v: &str, lo: u64, hi: u64) -> Result<u64, String> {
+    let n = (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| v.parse::<u64>().ok())
+        .flatten()
+        .ok_or_else(|| format!("{prog}: invalid number '{v}'"))?;
+    if n < lo || n > hi {
+        return Err(format!("{prog}: number {v} is not in {lo}..{hi} range"));
+    }
+    Ok(n)
+}
+
+/// busybox `traceroute`, parsed as getopt32 parses `FIlnrdvt:i:m:p:q:s:w:z:f:4` (options
+/// may follow the host, as getopt_long permutes them), then each value checked in the
+/// applet's order.
+fn traceroute(a: &Args) -> Result<Traceroute, CliError> {
+    use crate::userland::proto::traceroute::{self as tr, Opts};
+    const WITH_ARG: &str = "timpqswzf";
+    let mut vals: Vec<(char, String, usize)> = Vec::new();
+    let mut pos: Vec<(String, usize)> = Vec::new();
+    let mut o = Opts::default();
+    let (mut i, mut only_args) = (1, false);
+    let usage = |a: &Args, head: String, at: usize| a.err(format!("{head}{TRACEROUTE_USAGE}"), at);
+    while i < a.len() {
+        let w = a.word(i).to_string();
+        let at = i;
+        i += 1;
+        if only_args || w.len() < 2 || !w.starts_with('-') {
+            pos.push((w, at));
+            continue;
+        }
+        if w == "--" {
+            only_args = true;
+            continue;
+        }
+        let chars: Vec<char> = w.chars().skip(1).collect();
+        let mut k = 0;
+        while k < chars.len() {
+            let c = chars[k];
+            k += 1;
+            if WITH_ARG.contains(c) {
+                let Some((v, vat)) = a.short_value(&chars, &mut k, &mut i, at) else {
+                    return Err(usage(a, format!("traceroute: option requires an argument -- '{c}'\n"), at));
+                };
+                vals.push((c, v, vat));
+                continue;
+            }
+            match c {
+                'n' => o.numeric = true,
+                'l' | '4' => {}
+                'F' | 'I' | 'r' | 'd' | 'v' | '6' => {
+                    return Err(a.err(format!("netsim: traceroute -{c} is not modelled"), at));
+                }
+                _ => return Err(usage(a, format!("traceroute: invalid option -- '{c}'\n"), at)),
+            }
+        }
+    }
+    if pos.is_empty() {
+        return Err(CliError::new(TRACEROUTE_USAGE, a.argv.full_span()));
+    }
+    let last = |c: char| vals.iter().rev().find(|(o, _, _)| *o == c);
+    let num = |c: char, lo: u64, hi: u64| -> Result<Option<u64>, CliError> {
+        match last(c) {
+            None => Ok(None),
+            Some((_, v, at)) => xatou_range("traceroute", v, lo, hi).map(Some).map_err(|m| a.err(m, *at)),
+        }
+    };
+    if let Some(m) = num('m', 1, 255)? {
+        o.max_ttl = m as u8;
+    }
+    if let Some(p) = num('p', 0, 65535)? {
+        o.port = p as u16;
+    }
+    if let Some(q) = num('q', 1, i32::MAX as u64)? {
+        o.nprobes = q as u32;
+    }
+    if let Some(w) = num('w', 1, 24 * 60 * 60)? {
+        o.wait = w as u32;
+    }
+    if let Some(z) = num('z', 0, 60 * 60 * 1000)? {
+        o.pause_ms = z as u32;
+    }
+    if let Some(f) = num('f', 1, o.max_ttl.into())? {
+        o.first_ttl = f as u8;
+    }
+    for c in ['t', 'i', 's'] {
+        if let Some((_, _, at)) = last(c) {
+            return Err(a.err(format!("netsim: traceroute -{c} is not modelled"), *at));
+        }
+    }
+    if let Some((b, at)) = pos.get(1) {
+        o.packlen = xatou_range("traceroute", b, tr::PACKLEN as u64, tr::MAX_PACKLEN as u64)
+            .map_err(|m| a.err(m, *at))? as usize;
+    }
+    Ok(Traceroute { host: pos[0].0.clone(), opts: o })
 }
 
 // ---------------------------------------------------------------------------------------

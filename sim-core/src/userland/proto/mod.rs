@@ -7,6 +7,7 @@ pub mod mysql;
 pub mod nc;
 pub mod nslookup;
 pub mod ping;
+pub mod traceroute;
 pub mod webapp;
 pub mod wget;
 
