@@ -147,7 +147,7 @@ const EXERCISE: &str = r#"Scenario(
     steps: [
         (on: "host1", run: "docker network create appnet"),
         (on: "host1", run: "docker run -d --name web --network appnet nginx"),
-        (on: "host1", run: "docker run -d --name client --network appnet alpine"),
+        (on: "host1", run: "docker run -dit --name client --network appnet alpine"),
     ],
     expect: [
         (name: "client resolves web", hint: "names resolve on user-defined networks only",
@@ -172,12 +172,12 @@ fn check_with(lab: &Path, commands: &str, name: &str) -> std::process::Output {
 fn an_exercise_is_graded_on_the_students_commands() {
     let lab = exercise();
     let good = "# my solution\nhost1$ docker network create appnet\nhost1$ docker run -d --name web --network appnet nginx\n\
-                host1$ docker run -d --name client --network appnet alpine\n";
+                host1$ docker run -dit --name client --network appnet alpine\n";
     let out = check_with(&lab, good, "good.txt");
     assert!(out.status.success(), "{}{}", text(&out), String::from_utf8_lossy(&out.stderr));
     assert!(text(&out).ends_with("2 passed, 0 failed; score 3/3\n"), "{}", text(&out));
     // On the default bridge there is no embedded DNS: the name does not resolve.
-    let wrong = "host1$ docker run -d --name web nginx\nhost1$ docker run -d --name client alpine\n";
+    let wrong = "host1$ docker run -d --name web nginx\nhost1$ docker run -dit --name client alpine\n";
     let out = check_with(&lab, wrong, "wrong.txt");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let v = verdicts(&text(&out));

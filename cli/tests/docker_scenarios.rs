@@ -319,7 +319,7 @@ fn host_network_shares_the_host_stack_and_none_has_only_lo() {
     assert!(!out.status.success(), "a host-mode container must not get its own namespace");
     let ipt = show(&s, "host1", "iptables");
     assert!(!ipt.contains("DNAT"), "{ipt}");
-    let lan = between(&log, "curl http://192.168.99.101/", Some("docker run -d --name tools --network host alpine"));
+    let lan = between(&log, "curl http://192.168.99.101/", Some("docker run -dit --name tools --network host alpine"));
     assert!(lan.contains("host1 $ httpd: GET / HTTP/1.1"), "nginx runs in host1's own namespace:\n{lan}");
     assert!(lan.contains("curl: HTTP/1.1 200 OK"), "{lan}");
     let syn = fields(
@@ -341,7 +341,7 @@ fn host_network_shares_the_host_stack_and_none_has_only_lo() {
     let local = between(
         &log,
         "docker exec tools wget -qO- http://127.0.0.1/",
-        Some("docker run -d --name sealed --network none alpine"),
+        Some("docker run -dit --name sealed --network none alpine"),
     );
     assert!(local.contains("<h1>It works!</h1>"), "host mode shares 127.0.0.1 with the host:\n{local}");
 

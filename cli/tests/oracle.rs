@@ -183,8 +183,8 @@ fn live_on_the_engine() {
     hosts: [(name: "host1", addr: "192.168.99.101/24")],
     steps: [
         (on: "host1", run: "docker network create halfnet"),
-        (on: "host1", run: "docker run -d --name first --network halfnet alpine"),
-        (on: "host1", run: "docker run -d --network halfnet alpine"),
+        (on: "host1", run: "docker run -dit --name first --network halfnet alpine"),
+        (on: "host1", run: "docker run -dit --network halfnet alpine"),
     ],
 )"#,
     )

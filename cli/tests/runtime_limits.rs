@@ -24,7 +24,7 @@ fn names_dns_cannot_carry_are_refused_before_any_query() {
     steps: [
         (on: "host1", run: "docker network create appnet"),
         (on: "host1", run: "docker run -d --name web --network appnet nginx"),
-        (on: "host1", run: "docker run -d --name client --network appnet alpine"),
+        (on: "host1", run: "docker run -dit --name client --network appnet alpine"),
         (on: "host1", run: "docker exec client nslookup {label}"),
         (on: "host1", run: "docker exec client ping -c 1 {long}"),
         (on: "host1", run: "docker exec client wget http://{label}/"),
@@ -99,7 +99,7 @@ fn a_ping_count_past_the_cap_fails_its_step_and_is_located() {
     name: "huge count",
     hosts: [(name: "host1", addr: "192.168.99.101/24")],
     steps: [
-        (on: "host1", run: "docker run -d --name box alpine"),
+        (on: "host1", run: "docker run -dit --name box alpine"),
         (on: "host1", run: "docker exec box ping -c 4294967295 172.17.0.1"),
     ],
 )

@@ -543,7 +543,7 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
         &log,
         "docker exec client nslookup tasks.web",
         1,
-        Some("docker run -d --name probe --network appnet alpine"),
+        Some("docker run -dit --name probe --network appnet alpine"),
     ));
     assert_eq!(scaled.len(), 3, "{scaled:?}");
     assert!(tasks_before.iter().all(|a| scaled.contains(a)), "{tasks_before:?} ⊄ {scaled:?}");

@@ -185,7 +185,7 @@ const WRONG_ADDRESS: &str = r#"Scenario(
     steps: [
         (on: "host1", run: "docker network create appnet", note: "A user-defined bridge."),
         (on: "host1", run: "docker run -d --name web --network appnet nginx"),
-        (on: "host1", run: "docker run -d --name client --network appnet alpine"),
+        (on: "host1", run: "docker run -dit --name client --network appnet alpine"),
     ],
     expect: [
         (name: "web resolves to 10.9.9.9", hint: "web started first on appnet: look at its address",

@@ -204,7 +204,7 @@ fn iptables_tab_shows_dockers_chains_with_counters() {
 fn the_console_shows_the_steps_as_a_transcript() {
     let mut h = open(LAB);
     // Nothing ran: every step greyed, the first one marked next.
-    text_with(&h, &["host1$ docker run -d --name c1 alpine", "[next]"]);
+    text_with(&h, &["host1$ docker run -dit --name c1 alpine", "[next]"]);
     text_with(&h, &["host1$ docker exec client wget -qO- http://web/"]);
     assert!(texts(&h, "host1$ docker network create appnet").iter().all(|t| !t.contains("[next]")));
     h.state_mut().session.as_mut().unwrap().run_to_end();
@@ -371,7 +371,7 @@ fn the_console_shows_what_each_command_caused() {
     steps: [
         (on: "host1", run: "docker network create appnet"),
         (on: "host1", run: "docker run -d --name web --network appnet nginx"),
-        (on: "host1", run: "docker run -d --name client --network appnet alpine"),
+        (on: "host1", run: "docker run -dit --name client --network appnet alpine"),
         (on: "host1", run: "docker exec web ping -c 3 client", at: "1s"),
         (on: "host1", run: "docker exec client wget -qO- http://web/", at: "1.5s"),
     ],

@@ -54,7 +54,7 @@ pub fn lan_plan(hosts: usize) -> Plan {
 }
 
 /// The Docker lab of `netsim bench docker`, as a scenario file: one host, one user-defined
-/// bridge `appnet`, `containers` containers on it (`docker run -d --name nI --network appnet
+/// bridge `appnet`, `containers` containers on it (`docker run -dit --name nI --network appnet
 /// alpine`), then `pings` pings by name from n0 across the bridge. What grows with N is
 /// what a Docker step costs: the daemon's plan, the embedded DNS of every sandbox, the
 /// bridge's ports and the announcements flooded over them.
@@ -64,7 +64,7 @@ pub fn docker_lab(containers: usize, pings: usize) -> String {
         "Scenario(\n    name: \"bench docker\",\n    seed: 1,\n    hosts: [(name: \"host1\", addr: \"192.168.99.101/24\")],\n    steps: [\n        (on: \"host1\", run: \"docker network create appnet\"),\n",
     );
     for i in 0..containers {
-        let _ = writeln!(s, "        (on: \"host1\", run: \"docker run -d --name n{i} --network appnet alpine\"),");
+        let _ = writeln!(s, "        (on: \"host1\", run: \"docker run -dit --name n{i} --network appnet alpine\"),");
     }
     for i in 0..pings {
         let to = (i + 1) % containers.max(1);

@@ -281,6 +281,9 @@ pub struct Director {
     /// The container of a foreground `docker run IMAGE CMD` (host, name, `--rm`): it exits
     /// when its program has, which the next command waited for, as a shell's prompt does.
     foreground: Option<(String, String, bool)>,
+    /// When the foreground container's program ended, and its exit status: the container's
+    /// own (`docker ps -a`'s `Exited (1) 2 seconds ago`).
+    foreground_exit: Option<(SimTime, u8)>,
     seed: u64,
     /// The daemon every Docker host runs (release, `--mtu`).
     pub engine_spec: EngineSpec,
@@ -394,6 +397,7 @@ impl Director {
             zones: Map::default(),
             swarm: None,
             foreground: None,
+            foreground_exit: None,
             seed,
             engine_spec: spec,
             keep_script: false,
@@ -625,8 +629,12 @@ impl Director {
     /// it stops (`Exited (0)`), or with `--rm` goes. Returns whether the daemon changed.
     fn finish_foreground(&mut self) -> bool {
         let Some((host, name, rm)) = self.foreground.take() else { return false };
+        let end = self.foreground_exit.take();
         let Some(e) = self.engine_mut(&host) else { return false };
-        if rm { e.remove(&name) } else { e.exited(&name, 0) }
+        if let Some((at, _)) = end {
+            e.clock = at;
+        }
+        if rm { e.remove(&name) } else { e.exited(&name, end.map_or(0, |(_, status)| status)) }
     }
 
     /// The foreground container's exit when no command follows to carry it (the file's last
@@ -721,6 +729,10 @@ impl Director {
             }
             Ok(Outcome::Foreground(_)) => Ok(String::new()),
             Ok(Outcome::Printed(text)) => Ok(text),
+            Ok(Outcome::Slept(t)) => {
+                took = t;
+                Ok(String::new())
+            }
             Ok(Outcome::Tool { host, container, tool }) => {
                 match self.run_tool(world, &host, container.as_deref(), &tool) {
                     Ok(text) => Ok(text),
@@ -783,6 +795,9 @@ impl Director {
     pub fn program_exited(&mut self, world: &mut World, app: usize) {
         let Some(i) = self.programs.remove(&app) else { return };
         let status = world.user.apps.get(app).map_or(0, |a| a.status);
+        if self.foreground.is_some() && i + 1 == self.transcript.len() {
+            self.foreground_exit = Some((world.now, status));
+        }
         let Some(log) = self.transcript.get_mut(i) else { return };
         if status == 0 {
             return;
@@ -1123,6 +1138,15 @@ impl Director {
         if first == "cd" {
             return self.cd(&host, line);
         }
+        if first == "sleep" {
+            let words = cli::shell_words(line).map_err(|e| Failure::program(format!("bash: {}", e.message)))?;
+            let args: Vec<&str> = words[1..].iter().map(|w| w.0.as_str()).collect();
+            return crate::tools::sleep(&args).map(Outcome::Slept).map_err(|t| Failure {
+                unmodelled: t.message.starts_with("netsim:"),
+                message: t.message,
+                status: t.status,
+            });
+        }
         if line.starts_with("docker stack ") || line == "docker stack" {
             return self.stack(&host, line, now);
         }
@@ -1146,7 +1170,13 @@ impl Director {
                 Failure::docker(message, flag, is_run)
             })?;
             let run = matches!(cmd, cli::DockerCommand::Run(_));
-            let busy = crate::docker::timing::busy(&cmd).unwrap_or_default();
+            let mut busy = crate::docker::timing::busy(&cmd).unwrap_or_default();
+            // A container that ignores SIGTERM holds `docker stop` until its timeout.
+            if let (cli::DockerCommand::Stop(s) | cli::DockerCommand::Restart(s), Some(e)) =
+                (&cmd, self.engine_mut(&host.name))
+            {
+                busy += e.stop_wait(&s.containers, s.timeout);
+            }
             let out = self.docker(&host, &cmd, now).map(|o| match o {
                 Outcome::Changed(text, _) => Outcome::Changed(text, busy),
                 o => o,
@@ -1699,6 +1729,8 @@ enum Outcome {
     Changed(String, SimTime),
     /// Nothing changed; what docker printed.
     Printed(String),
+    /// `sleep N`: nothing printed, the shell held for this long.
+    Slept(SimTime),
     /// A program to run.
     Client(Traffic),
     /// A program that prints the machine's state when the step runs (`ip addr`, `cat

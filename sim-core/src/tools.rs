@@ -316,3 +316,59 @@ mod tests {
         assert_eq!((e.message.as_str(), e.status), ("web\ncat: /nope: No such file or directory", 1));
     }
 }
+
+/// The most a lab's `sleep` may hold its shell: a day of simulated time.
+const SLEEP_MAX_SECS: f64 = 86_400.0;
+
+/// coreutils `sleep NUMBER[smhd]…` on a host: the sum of its arguments (each a decimal
+/// number of seconds, minutes, hours or days), or coreutils' words for a bad one (as it
+/// prints them under `C.UTF-8`, the quotes curly).
+pub fn sleep(args: &[&str]) -> Result<crate::engine::SimTime, ToolError> {
+    let help = "Try 'sleep --help' for more information.";
+    let args = args.strip_prefix(&["--"]).unwrap_or(args);
+    if args.is_empty() {
+        return Err(fail(format!("sleep: missing operand\n{help}"), 1));
+    }
+    let mut secs = 0.0;
+    for a in args {
+        let (num, unit) = match a.strip_suffix(['s', 'm', 'h', 'd']) {
+            Some(n) => (n, &a[n.len()..]),
+            None => (*a, "s"),
+        };
+        let scale = match unit {
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86_400.0,
+            _ => 1.0,
+        };
+        let ok =
+            !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit() || b == b'.') && num.matches('.').count() <= 1;
+        let Some(n) = ok.then(|| num.parse::<f64>().ok()).flatten() else {
+            return Err(fail(format!("sleep: invalid time interval ‘{a}’\n{help}"), 1));
+        };
+        secs += n * scale;
+    }
+    if secs > SLEEP_MAX_SECS {
+        return Err(fail(format!("netsim: sleep {secs}: a step sleeps at most a day of simulated time"), 1));
+    }
+    Ok(crate::engine::SimTime::from_nanos((secs * 1e9).round() as u64))
+}
+
+#[cfg(test)]
+mod sleep_tests {
+    use super::sleep;
+    use crate::engine::SimTime;
+
+    /// As coreutils 9.1 sleeps and refuses (`sleep x`, `sleep`, `sleep 1x`, `sleep -- -1` on
+    /// Debian 12 under C.UTF-8).
+    #[test]
+    fn sleep_adds_its_arguments_and_refuses_as_coreutils_does() {
+        assert_eq!(sleep(&["2"]).unwrap(), SimTime::from_secs(2));
+        assert_eq!(sleep(&["1.5", "1m"]).unwrap(), SimTime::from_millis(61_500));
+        let e = sleep(&["1x"]).unwrap_err();
+        assert_eq!(e.message, "sleep: invalid time interval ‘1x’\nTry 'sleep --help' for more information.");
+        assert_eq!(e.status, 1);
+        assert!(sleep(&["--", "-1"]).unwrap_err().message.contains("‘-1’"));
+        assert!(sleep(&[]).unwrap_err().message.starts_with("sleep: missing operand\n"));
+    }
+}

@@ -33,10 +33,11 @@ fn cases() -> Vec<(String, Vec<Typed>)> {
     out
 }
 
-/// The command as a lab writes it: the record's containers ran the probe image's loop.
+/// The command as a lab writes it: the record's containers ran the probe image's loop,
+/// which stays up as alpine's shell does under `-it`.
 fn as_lab(cmd: &str) -> String {
     match cmd.find(" netsim-probe ") {
-        Some(i) => format!("{} alpine", &cmd[..i]),
+        Some(i) => format!("{} alpine", cmd[..i].replacen("docker run -d ", "docker run -dit ", 1)),
         None => cmd.to_string(),
     }
 }

@@ -133,7 +133,7 @@ fn a_later_step_keeps_the_counters_of_the_rules_it_leaves() {
             (on: "host1", run: "docker network create webnet"),
             (on: "host1", run: "docker run -d --name web --network webnet -p 8080:80 nginx"),
             (on: "laptop", run: "curl http://192.168.99.101:8080/"),
-            (on: "host1", run: "docker run -d --name other --network webnet alpine"),
+            (on: "host1", run: "docker run -dit --name other --network webnet alpine"),
         ],
         expect: [
             (name: "the DNAT rule counted the request", after: 3,

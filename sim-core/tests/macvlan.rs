@@ -16,7 +16,7 @@ fn curl_between_macvlan_siblings_gets_the_page_and_the_lab_goes_on() {
     steps: [
         (on: "host1", run: "docker network create -d macvlan --subnet 192.168.99.0/24 --gateway 192.168.99.1 -o parent=eth0 mvnet"),
         (on: "host1", run: "docker run -d --name m2 --network mvnet --ip 192.168.99.20 nginx"),
-        (on: "host1", run: "docker run -d --name m3 --network mvnet --ip 192.168.99.30 nicolaka/netshoot"),
+        (on: "host1", run: "docker run -dit --name m3 --network mvnet --ip 192.168.99.30 nicolaka/netshoot"),
         (on: "host1", run: "docker exec m3 curl http://m2/"),
         (on: "host1", run: "docker exec m3 ping -c 1 m2"),
     ],

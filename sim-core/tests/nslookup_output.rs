@@ -53,8 +53,8 @@ fn busybox_queries_and_the_answers_are_the_engines_bytes() {
 
     let steps = [
         "docker network create --subnet 10.83.0.0/24 dnsnet",
-        "docker run -d --name c1 --network dnsnet alpine",
-        "docker run -d --name c2 --network dnsnet --network-alias db alpine",
+        "docker run -dit --name c1 --network dnsnet alpine",
+        "docker run -dit --name c2 --network dnsnet --network-alias db alpine",
         "docker exec c1 nslookup c2",
     ];
     let sim = common::run_on_host1(&steps.map(String::from));

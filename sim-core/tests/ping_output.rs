@@ -83,8 +83,8 @@ fn busybox_requests_carry_what_busybox_puts_in_them() {
     assert_eq!(engine.len(), 2, "`ping -c 2 c2` sent two requests on the engine");
     let steps = [
         "docker network create --subnet 10.81.0.0/24 pingnet",
-        "docker run -d --name c1 --network pingnet alpine",
-        "docker run -d --name c2 --network pingnet alpine",
+        "docker run -dit --name c1 --network pingnet alpine",
+        "docker run -dit --name c2 --network pingnet alpine",
         "docker exec c1 ping -c 2 c2",
     ];
     let sim = common::run_on_host1(&steps.map(String::from));

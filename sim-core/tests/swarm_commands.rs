@@ -200,7 +200,7 @@ fn the_last_manager_leaving_with_force_takes_the_swarm_away_and_keeps_docker_gwb
         "docker service create --name web --network ov -p 8080:80 -d nginx",
         "docker swarm leave --force",
         "docker network ls",
-        "docker run -d --name after alpine",
+        "docker run -dit --name after alpine",
     ]
     .map(String::from)
     .to_vec();

@@ -12,9 +12,9 @@ const LAB: &str = r#"(
     hosts: [(name: "host1", addr: "192.168.99.101/24")],
     steps: [
         (on: "host1", run: "docker network create appnet"),
-        (on: "host1", run: "docker run -d --name aa --network appnet alpine"),
-        (on: "host1", run: "docker run -d --name bb --network appnet alpine"),
-        (on: "host1", run: "docker run -d --name cc --network appnet alpine"),
+        (on: "host1", run: "docker run -dit --name aa --network appnet alpine"),
+        (on: "host1", run: "docker run -dit --name bb --network appnet alpine"),
+        (on: "host1", run: "docker run -dit --name cc --network appnet alpine"),
         (on: "host1", run: "docker ps"),
         (on: "host1", run: "docker exec cc ping -c 1 aa"),
         (on: "host1", run: "docker network create other"),

@@ -34,17 +34,17 @@ fn etc_hosts_resolv_conf_and_hostname_are_what_docker_writes() {
     let sim = lab(&[
         "docker network create --subnet 10.77.0.0/24 probenet",
         "docker network create --subnet 10.78.0.0/24 probenet2",
-        "docker run -d --name w1 --network probenet --hostname web1 --add-host db:1.2.3.4 alpine",
+        "docker run -dit --name w1 --network probenet --hostname web1 --add-host db:1.2.3.4 alpine",
         "docker exec w1 /bin/cat /etc/hosts /etc/resolv.conf /etc/hostname",
         "docker rm -f w1",
-        "docker run -d --name w2 --network probenet --dns 9.9.9.9 --hostname web2 alpine",
+        "docker run -dit --name w2 --network probenet --dns 9.9.9.9 --hostname web2 alpine",
         "docker exec w2 /bin/cat /etc/resolv.conf",
         "docker rm -f w2",
-        "docker run -d --name plain --hostname plain alpine",
+        "docker run -dit --name plain --hostname plain alpine",
         "docker exec plain /bin/cat /etc/hosts",
-        "docker run -d --name lonely --network none --hostname lonely alpine",
+        "docker run -dit --name lonely --network none --hostname lonely alpine",
         "docker exec lonely /bin/cat /etc/hosts",
-        "docker run -d --name pc --hostname pc1 --network probenet alpine",
+        "docker run -dit --name pc --hostname pc1 --network probenet alpine",
         "docker network connect probenet2 pc",
         "docker exec pc /bin/cat /etc/hosts /etc/resolv.conf",
         "docker exec pc /bin/hostname",
@@ -80,7 +80,7 @@ fn etc_hosts_resolv_conf_and_hostname_are_what_docker_writes() {
 fn a_default_bridge_container_gets_googles_servers_when_the_host_has_none() {
     // The record's host had a nameserver, which the container copied; the lab's host has
     // none, so libnetwork's defaults apply.
-    let sim = lab(&["docker run -d --name plain alpine", "docker exec plain cat /etc/resolv.conf"]);
+    let sim = lab(&["docker run -dit --name plain alpine", "docker exec plain cat /etc/resolv.conf"]);
     assert_eq!(
         printed(&sim, "docker exec plain cat /etc/resolv.conf"),
         ("nameserver 8.8.8.8\nnameserver 8.8.4.4\n".into(), 0)
@@ -124,7 +124,7 @@ fn docker_port_lists_each_binding_as_the_engine_does() {
     let rec = record("inspect/port.txt");
     let sim = lab(&[
         "docker network create --subnet 10.77.0.0/24 probenet",
-        "docker run -d --name p1 --network probenet --network-alias www -p 8080:80 -p 127.0.0.1:8443:443/tcp -p 9000:9000/udp -e FOO=bar alpine",
+        "docker run -dit --name p1 --network probenet --network-alias www -p 8080:80 -p 127.0.0.1:8443:443/tcp -p 9000:9000/udp -e FOO=bar alpine",
         "docker port p1",
         "docker port p1 80",
         "docker port p1 80/tcp",
@@ -193,8 +193,8 @@ fn docker_inspect_of_a_container_has_the_engines_fields_and_values() {
     };
     let sim = lab(&[
         "docker network create --subnet 10.77.0.0/24 probenet",
-        "docker run -d --name p1 --network probenet --network-alias www -p 8080:80 -p 127.0.0.1:8443:443/tcp -e FOO=bar alpine",
-        "docker run -d --name p3 alpine",
+        "docker run -dit --name p1 --network probenet --network-alias www -p 8080:80 -p 127.0.0.1:8443:443/tcp -e FOO=bar alpine",
+        "docker run -dit --name p3 alpine",
         "docker inspect p1",
         "docker inspect p3",
         "docker inspect nope",
@@ -271,38 +271,40 @@ fn ids(s: &str) -> String {
 
 #[test]
 fn stop_start_restart_kill_and_a_failed_start_as_the_engine_does_them() {
+    // The record's containers ran a loop that exits 0 on SIGTERM: here a server, which ends
+    // on `docker stop` as that loop did (a shell kept up by `-it` would wait to be killed).
     let rec = record("lifecycle/record.txt");
     let sim = lab(&[
         "docker network create --subnet 10.77.0.0/24 lifenet",
-        "docker run -d --name ca --network lifenet -p 8080:80 alpine",
-        "docker run -d --name cb --network lifenet alpine",
+        "docker run -d --name ca --network lifenet -p 8080:80 nginx",
+        "docker run -d --name cb --network lifenet nginx",
         "docker stop ca",
         "docker inspect -f '{{.State.Status}} {{.State.ExitCode}} [{{.NetworkSettings.Networks.lifenet.IPAddress}}]' ca",
         "docker port ca",
         "docker exec ca /bin/cat /etc/hostname",
-        "docker run -d --name cc --network lifenet alpine",
+        "docker run -d --name cc --network lifenet nginx",
         "docker start ca",
         "docker inspect -f '{{.State.Status}} {{.NetworkSettings.Networks.lifenet.IPAddress}}' ca",
         "docker port ca",
         "docker kill cb",
         "docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' cb",
         "docker kill cb",
-        "docker run -d --name cd --network lifenet -p 8080:80 alpine",
+        "docker run -d --name cd --network lifenet -p 8080:80 nginx",
         "docker inspect -f '{{.State.Status}}' cd",
-        "docker run -d --name cd --network lifenet alpine",
+        "docker run -d --name cd --network lifenet nginx",
         "docker start cd",
         "docker rm cb",
         "docker rm ca",
         "docker restart cc",
         "docker inspect -f '{{.State.Status}} {{.NetworkSettings.Networks.lifenet.IPAddress}}' cc",
         "docker stop nope",
-        "docker run -d --name x --network lifenet alpine",
+        "docker run -d --name x --network lifenet nginx",
     ]);
     let d = sim.director.as_ref().expect("a Docker lab");
     assert_eq!(d.transcript.len(), rec.len());
     for (log, (engine_line, (want, status))) in d.transcript.iter().zip(&rec) {
-        // The engine's commands ran the image's shell; the lab's run alpine as it is.
-        let engine = match log.line.strip_suffix(" alpine") {
+        // The engine's commands ran the image's shell loop; the lab's run nginx.
+        let engine = match log.line.strip_suffix(" nginx") {
             Some(head) => format!(
                 "{head} netsim-probe /bin/sh -c 'trap \"exit 0\" TERM; while :; do /bin/cat /etc/hostname >/dev/null; done'"
             ),
@@ -334,7 +336,7 @@ fn dns_mac_address_and_ports_on_an_internal_network_as_docker_applies_them() {
         "docker run -d --name vault --network secret -p 8099:80 nginx",
         "docker port vault",
         "iptables -t nat -S DOCKER",
-        "docker run -d --name box --dns 9.9.9.9 --mac-address 02:00:00:00:00:aa alpine",
+        "docker run -dit --name box --dns 9.9.9.9 --mac-address 02:00:00:00:00:aa alpine",
         "docker exec box cat /etc/resolv.conf",
         "docker exec box ip link",
     ]);
@@ -472,8 +474,8 @@ fn a_container_in_another_containers_namespace_as_the_engine_runs_it() {
 fn a_joined_container_serves_and_reaches_through_its_targets_namespace() {
     let sim = lab(&[
         "docker network create appnet",
-        "docker run -d --name app --network appnet alpine",
-        "docker run -d --name client --network appnet alpine",
+        "docker run -dit --name app --network appnet alpine",
+        "docker run -dit --name client --network appnet alpine",
         "docker run -d --name sidecar --network container:app nginx",
         "docker exec client wget -qO- http://app/",
         "docker exec sidecar wget -qO- http://client:81/",

@@ -20,7 +20,7 @@ fn a_typed_docker_run_creates_a_sandbox_that_answers_ping() {
     let mut sim = lab("default-vs-user-bridge");
     sim.run_until(Until::Idle);
     let steps = sim.director.as_ref().unwrap().transcript.len();
-    sim.type_command("host1", "docker run -d --name late --network appnet alpine").unwrap();
+    sim.type_command("host1", "docker run -dit --name late --network appnet alpine").unwrap();
     sim.run_until(Until::Idle);
     assert!(sim.world.ns_by_name("host1:late").is_some(), "the container's sandbox exists");
     // Docker's IPAM: appnet has .2 web, .3 db, .4 client; the next one is .5.

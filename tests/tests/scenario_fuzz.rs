@@ -796,7 +796,7 @@ fn escaped_quotes_and_non_ascii_before_a_bad_flag() {
 /// step above the failing one moves the error onto the comment.
 #[test]
 fn commented_out_step_does_not_shift_step_errors() {
-    let text = one_step("docker run -d --bogus alpine")
+    let text = one_step("docker run -dit --bogus alpine")
         .replace("    steps: [\n", "    steps: [\n        // (on: \"host1\", run: \"docker network create old\"),\n");
     let e = step_warning(&text);
     assert_eq!(e.line, 6, "{e}");
@@ -805,7 +805,7 @@ fn commented_out_step_does_not_shift_step_errors() {
 /// The same with `run:` inside another string (a description, or an earlier step's command).
 #[test]
 fn run_colon_inside_a_string_shifts_later_step_errors() {
-    let text = one_step("docker run -d --bogus alpine")
+    let text = one_step("docker run -dit --bogus alpine")
         .replace("    name: \"x\",\n", "    name: \"x\",\n    description: \"what to run: docker\",\n");
     let e = step_warning(&text);
     assert_eq!(e.line, 6, "{e}");

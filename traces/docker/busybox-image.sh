@@ -20,8 +20,9 @@ engine_banner() {
 
 # run_cases IMAGE COMMAND…: each command as a lab writes it, then what it printed (both
 # streams, in order; 64-hex IDs as ID) and its exit status. `alpine` at the end of a command
-# becomes IMAGE running `sleep 1000`, `alpine` before a command IMAGE, `ancestor=alpine` IMAGE;
-# `-it` is `-i` (a script has no terminal).
+# (a lab's `docker run -dit … alpine`, whose shell waits on its terminal) becomes IMAGE
+# running `sleep 1000`, `alpine` before a command IMAGE, `ancestor=alpine` IMAGE; `-it` is
+# `-i` (a script has no terminal).
 run_cases() {
   local img=$1; shift
   local c real out rc

@@ -132,6 +132,13 @@ pub struct Container {
     pub labels: std::collections::BTreeMap<String, String>,
     /// What it runs: the command given to `docker run`, or the image's (`images::Image::cmd`).
     pub command: Vec<String>,
+    /// When it was made, last started and last stopped (the daemon's clock), for `docker
+    /// ps`'s CREATED and STATUS.
+    pub created: crate::engine::SimTime,
+    pub started: crate::engine::SimTime,
+    pub finished: crate::engine::SimTime,
+    /// `-i` or `-t`: its standard input stays open (a shell waits on it instead of exiting).
+    pub open_stdin: bool,
 }
 
 /// A container's state as `docker ps -a` shows it.
@@ -396,7 +403,7 @@ impl Engine {
                     format!("Deleted Networks:\n{}\n\n", unused.join("\n"))
                 })
             }
-            DockerCommand::Stop(x) => self.each(&x.containers, |e, c| e.stop(c, 0)),
+            DockerCommand::Stop(x) => self.each(&x.containers, |e, c| e.docker_stop(c, x.timeout)),
             DockerCommand::Kill(x) => self.each(&x.containers, |e, c| {
                 if e.container(c).is_none() {
                     return Err(err(format!(
@@ -416,8 +423,12 @@ impl Engine {
                 Ok(_) => e.start(c),
             }),
             DockerCommand::Restart(x) => self.each(&x.containers, |e, c| {
-                e.stop(c, 0)?;
-                e.start(c)
+                let (clock, wait) = (e.clock, e.stop_wait(&[c.to_string()], x.timeout));
+                e.docker_stop(c, x.timeout)?;
+                e.clock = clock + wait;
+                let started = e.start(c);
+                e.clock = clock;
+                started
             }),
             DockerCommand::Rm(r) => {
                 let mut out = Vec::new();
@@ -465,6 +476,46 @@ impl Engine {
         }
     }
 
+    /// A container whose shell finds its standard input closed: it exits as soon as it starts.
+    fn exits_at_once(&self, name: &str) -> bool {
+        self.container(name).is_some_and(|c| {
+            !c.open_stdin
+                && super::images::runs_a_shell(&c.image)
+                && c.command == super::images::default_command(&c.image)
+        })
+    }
+
+    /// The exit status `docker stop` leaves: 0 from a process that ends on SIGTERM, 137 from
+    /// one killed when the timeout is over (`images::stops_on_sigterm`).
+    fn stop_status(&self, name: &str) -> u8 {
+        match self.container(name) {
+            Some(c) if !super::images::stops_on_sigterm(&c.image, &c.command) => 137,
+            _ => 0,
+        }
+    }
+
+    /// How long `docker stop` (or `restart`) of `names` waits for them to exit: at once for
+    /// those that end on SIGTERM, the timeout (`-t`, 10 s by default) for any running one that
+    /// does not (docker/cli stops the containers in parallel).
+    pub fn stop_wait(&self, names: &[String], timeout: Option<i64>) -> crate::engine::SimTime {
+        let ignores = names
+            .iter()
+            .any(|n| self.container(n).is_some_and(|c| c.state == RunState::Running) && self.stop_status(n) == 137);
+        let secs = if ignores { timeout.unwrap_or(10).max(0) as u64 } else { 0 };
+        crate::engine::SimTime::from_secs(secs)
+    }
+
+    /// `docker stop NAME`: SIGTERM, then SIGKILL when `timeout` is over; the container has
+    /// stopped when its process has.
+    fn docker_stop(&mut self, name: &str, timeout: Option<i64>) -> Result<(), EngineError> {
+        let wait = self.stop_wait(&[name.to_string()], timeout);
+        let clock = self.clock;
+        self.clock = clock + wait;
+        let r = self.stop(name, self.stop_status(name));
+        self.clock = clock;
+        r
+    }
+
     /// `docker stop`/`kill`: the process ends with `code`; the sandbox goes, and with it the
     /// container's addresses and published ports, which `docker start` takes anew.
     fn stop(&mut self, name: &str, code: u8) -> Result<(), EngineError> {
@@ -484,6 +535,7 @@ impl Engine {
         c.parked = eps.into_iter().map(|e| (e.network, e.static_ip.then_some(e.ip), e.aliases)).collect();
         c.parked_ports = std::mem::take(&mut c.ports);
         c.state = RunState::Exited(code);
+        c.finished = self.clock;
         self.touch(ci);
         let id = self.containers[ci].id.clone();
         self.strip_joined(&id);
@@ -539,7 +591,11 @@ impl Engine {
         c.ports = std::mem::take(&mut c.parked_ports);
         c.parked.clear();
         c.state = RunState::Running;
+        c.started = self.clock;
         self.touch(ci);
+        if self.exits_at_once(name) {
+            self.stop(name, 0)?;
+        }
         Ok(())
     }
 
@@ -828,6 +884,10 @@ impl Engine {
             dns_ports,
             kind: ContainerKind::Plain,
             state: RunState::Running,
+            created: self.clock,
+            started: self.clock,
+            finished: crate::engine::SimTime::ZERO,
+            open_stdin: r.interactive || r.tty,
             dns: r
                 .dns
                 .iter()
@@ -866,8 +926,10 @@ impl Engine {
         if bind_fails {
             // Its server cannot bind the port the namespace's other process holds: it exits
             // at once, as nginx does ("bind() … failed (98: Address in use)").
+            let now = self.clock;
             if let Some(c) = self.containers.last_mut() {
                 c.state = RunState::Exited(1);
+                c.finished = now;
             }
             return Ok(id);
         }
@@ -887,7 +949,12 @@ impl Engine {
                 None => None,
             },
         };
-        let Some(msg) = failed else { return Ok(id) };
+        let Some(msg) = failed else {
+            if self.exits_at_once(&name) {
+                self.stop(&name, 0)?;
+            }
+            return Ok(id);
+        };
         if msg.trim_start_matches("docker: ").starts_with("netsim:") {
             // Not the engine's failure but the simulator's limit: nothing is left behind.
             self.containers.pop();
@@ -1308,30 +1375,40 @@ impl Engine {
 
     /// `docker ps`: running containers, newest first; swarm tasks are containers too.
     fn ps(&self, quiet: bool, shown: &[&Container]) -> String {
-        let mut out = String::new();
-        if !quiet {
-            out += &format!(
-                "{:<14} {:<22} {:<12} {:<16} {:<14} {:<26} {}\n",
-                "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"
-            );
+        if quiet {
+            return shown.iter().map(|c| format!("{}\n", &c.id[..12])).collect();
         }
+        let head = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"];
+        let mut rows = vec![head.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
         for c in shown {
-            if quiet {
-                out += &format!("{}\n", &c.id[..12]);
-                continue;
-            }
-            out += &format!(
-                "{:<14} {:<22} {:<12} {:<16} {:<14} {:<26} {}\n",
-                &c.id[..12],
-                c.image,
+            rows.push(vec![
+                c.id[..12].to_string(),
+                c.image.clone(),
                 ps_command(&c.command),
-                "a moment ago",
-                ps_status(c.state).0,
+                self.running_for(c),
+                self.ps_status(c).0,
                 self.ps_ports(c),
-                c.name
-            );
+                c.name.clone(),
+            ]);
         }
-        out
+        super::tabwrite(&rows)
+    }
+
+    /// `docker ps`'s CREATED: how long ago the container was made (`RunningFor`).
+    fn running_for(&self, c: &Container) -> String {
+        format!("{} ago", human_duration(self.clock.saturating_sub(c.created)))
+    }
+
+    /// A container's STATUS and state as the daemon words them (`State.String` in moby's
+    /// `container/state.go`): `Up 5 seconds`, `Exited (0) 2 minutes ago`, `Created`.
+    fn ps_status(&self, c: &Container) -> (String, &'static str) {
+        let ago = |t| human_duration(self.clock.saturating_sub(t));
+        let text = match c.state {
+            RunState::Running => format!("Up {}", ago(c.started)),
+            RunState::Created => "Created".to_string(),
+            RunState::Exited(code) => format!("Exited ({code}) {} ago", ago(c.finished)),
+        };
+        (text, state_name(c.state))
     }
 
     /// The containers `docker ps [-a]` lists, newest first.
@@ -1344,16 +1421,23 @@ impl Engine {
 
     /// A container's published ports as `docker ps` lists them (`0.0.0.0:8080->80/tcp, …`).
     fn ps_ports(&self, c: &Container) -> String {
-        let ports: Vec<String> = self
-            .published(c)
+        if c.state != RunState::Running {
+            return String::new();
+        }
+        // The API's `Ports`: each binding of a published port, and each port the image
+        // exposes that is not published, without an address.
+        let published = self.published(c);
+        let mut ports: Vec<(u16, String, u16, &'static str)> = published
             .iter()
-            .flat_map(|p| {
-                p.shown_addresses()
-                    .into_iter()
-                    .map(|a| format!("{a}:{}->{}/{}", p.host_port, p.container_port, p.proto.name()))
-            })
+            .flat_map(|p| p.shown_addresses().into_iter().map(|a| (p.container_port, a, p.host_port, p.proto.name())))
             .collect();
-        ports.join(", ")
+        let exposed = super::images::find(&c.image).map(|i| i.expose).unwrap_or_default();
+        for &(port, proto) in exposed {
+            if !published.iter().any(|p| p.container_port == port && p.proto == proto) {
+                ports.push((port, String::new(), 0, proto.name()));
+            }
+        }
+        displayable_ports(ports)
     }
 
     /// `docker ps --format FORMAT`: a Go template per container over docker/cli's container
@@ -1371,14 +1455,13 @@ impl Engine {
         for c in shown {
             let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let networks: Vec<&str> = c.endpoints.iter().map(|e| e.network.as_str()).collect();
-            let (status, state) = ps_status(c.state);
+            let (status, state) = self.ps_status(c);
             let v = serde_json::json!({
                 "ID": if no_trunc { c.id.clone() } else { c.id[..12].to_string() },
                 "Image": c.image,
                 "Command": ps_command(&c.command),
-                "RunningFor": "a moment ago",
-                // Containers are made at the run's time 0, as `docker inspect`'s `Created` says.
-                "CreatedAt": super::inspect::created_at(crate::engine::SimTime::ZERO),
+                "RunningFor": self.running_for(c),
+                "CreatedAt": super::inspect::created_at(c.created),
                 "Ports": self.ps_ports(c),
                 "Status": status,
                 "State": state,
@@ -1754,6 +1837,10 @@ impl Engine {
             extra_hosts: Vec::new(),
             links: Vec::new(),
             state: RunState::Running,
+            created: self.clock,
+            started: self.clock,
+            finished: crate::engine::SimTime::ZERO,
+            open_stdin: true,
             dns: Vec::new(),
             mac_address: None,
             network_none: false,
@@ -2135,11 +2222,69 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
 }
 
 /// `docker ps`'s STATUS of a container, and its `.State`.
-fn ps_status(state: RunState) -> (String, &'static str) {
+/// docker/cli's `DisplayablePorts` (`cli/command/formatter/container.go`): ports sorted by
+/// container port, address, host port and protocol; a port published on the same number
+/// (or not published) joins a range of consecutive ones with its address and protocol,
+/// shown first, in the order the ranges began; the rest are `ADDR:HOST->PORT/PROTO`, after.
+fn displayable_ports(mut ports: Vec<(u16, String, u16, &'static str)>) -> String {
+    ports.sort();
+    let form = |key: &(String, &str), first: u16, last: u16| {
+        let group = if first == last { first.to_string() } else { format!("{first}-{last}") };
+        match key.0.is_empty() {
+            true => format!("{group}/{}", key.1),
+            false => format!("{}:{group}->{group}/{}", key.0, key.1),
+        }
+    };
+    let mut groups: Vec<((String, &str), u16, u16)> = Vec::new();
+    let (mut result, mut mappings) = (Vec::new(), Vec::new());
+    for (private, ip, public, proto) in ports {
+        if !ip.is_empty() && public != private {
+            mappings.push(format!("{ip}:{public}->{private}/{proto}"));
+            continue;
+        }
+        let key = (ip, proto);
+        match groups.iter_mut().find(|g| g.0 == key) {
+            None => groups.push((key, private, private)),
+            Some(g) if private == g.2.wrapping_add(1) => g.2 = private,
+            Some(g) => {
+                result.push(form(&g.0, g.1, g.2));
+                (g.1, g.2) = (private, private);
+            }
+        }
+    }
+    result.extend(groups.iter().map(|g| form(&g.0, g.1, g.2)));
+    result.extend(mappings);
+    result.join(", ")
+}
+
+/// `docker ps`'s word for a state (`--filter status=`, `{{.State}}`).
+fn state_name(state: RunState) -> &'static str {
     match state {
-        RunState::Running => ("Up".to_string(), "running"),
-        RunState::Created => ("Created".to_string(), "created"),
-        RunState::Exited(code) => (format!("Exited ({code})"), "exited"),
+        RunState::Running => "running",
+        RunState::Created => "created",
+        RunState::Exited(_) => "exited",
+    }
+}
+
+/// go-units' `HumanDuration` (docker/go-units `duration.go`), which `docker ps` uses for
+/// CREATED and STATUS.
+pub fn human_duration(d: crate::engine::SimTime) -> String {
+    let secs = d.as_nanos() / 1_000_000_000;
+    let minutes = secs / 60;
+    // `math.Round(d.Hours())`.
+    let hours = (d.as_nanos() + 1_800_000_000_000) / 3_600_000_000_000;
+    match () {
+        _ if secs < 1 => "Less than a second".to_string(),
+        _ if secs == 1 => "1 second".to_string(),
+        _ if secs < 60 => format!("{secs} seconds"),
+        _ if minutes == 1 => "About a minute".to_string(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".to_string(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", secs / 3600 / 24 / 365),
     }
 }
 
@@ -2258,7 +2403,7 @@ impl PsFilter {
             values.iter().any(|v| match key.as_str() {
                 "name" => matches(v, &c.name) || matches(v, &format!("/{}", c.name)),
                 "id" => matches(v, &c.id),
-                "status" => ps_status(c.state).1 == v.as_str(),
+                "status" => state_name(c.state) == v.as_str(),
                 // Only a container that ran and stopped has an exit code to match.
                 "exited" => matches!(c.state, RunState::Exited(code) if v.parse::<i64>() == Ok(i64::from(code))),
                 "label" => match v.split_once('=') {

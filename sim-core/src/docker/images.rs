@@ -213,6 +213,26 @@ pub fn default_command(image: &str) -> Vec<String> {
     find(image).map(|i| i.cmd.iter().map(|w| w.to_string()).collect()).unwrap_or_default()
 }
 
+/// Whether `image` runs a shell when given no command (alpine's `/bin/sh`, ubuntu's
+/// `/bin/bash`, …): one that reads its commands from standard input, so without `-i` or `-t`
+/// it reads end-of-file at once and exits 0.
+pub fn runs_a_shell(image: &str) -> bool {
+    find(image).is_some_and(|i| {
+        let prog = i.cmd.first().map(|p| p.rsplit('/').next().unwrap_or(p));
+        matches!(prog, Some("sh" | "ash" | "bash" | "zsh"))
+    })
+}
+
+/// Whether a container of `image` running `command` ends on `docker stop`'s SIGTERM. The
+/// kernel does not deliver a signal to a PID namespace's init that has no handler for it
+/// (pid_namespaces(7)), so only a process that handles SIGTERM stops at once: the servers of
+/// the catalogue (nginx, httpd, Apache, MySQL, MariaDB, Redis, PostgreSQL) running as their
+/// image starts them. A shell, `sleep` or any other command is killed when the timeout is
+/// over (SIGKILL: exit status 137).
+pub fn stops_on_sigterm(image: &str, command: &[String]) -> bool {
+    find(image).is_some_and(|i| !runs_a_shell(image) && i.cmd.iter().eq(command.iter()))
+}
+
 /// The `ping` a container of `image` runs: busybox's where the image is busybox-based,
 /// iputils' otherwise (also for an image outside the catalogue, which never starts).
 pub fn ping_flavour(image: &str) -> crate::userland::proto::ping::Flavour {

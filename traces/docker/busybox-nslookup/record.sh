@@ -13,9 +13,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 IMG="bbdns sleep 1000"
 cmds=(
 "docker network create --subnet 10.83.0.0/24 dnsnet"
-"docker run -d --name c1 --network dnsnet alpine"
-"docker run -d --name c2 --network dnsnet --network-alias db alpine"
-"docker run -d --name d1 alpine"
+"docker run -dit --name c1 --network dnsnet alpine"
+"docker run -dit --name c2 --network dnsnet --network-alias db alpine"
+"docker run -dit --name d1 alpine"
 "docker exec c1 nslookup c2"
 "docker exec c1 nslookup db"
 "docker exec c1 nslookup 10.83.0.3"

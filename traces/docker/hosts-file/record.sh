@@ -9,12 +9,12 @@
 # `ping: bad address 'NAME'` when it did not.
 IMG="bbping sleep 1000"
 cmds=(
-"docker run -d --name mm alpine"
-"docker run -d --name ll --link mm:db alpine"
+"docker run -dit --name mm alpine"
+"docker run -dit --name ll --link mm:db alpine"
 "docker exec ll cat /etc/hosts"
 "docker exec ll ping -c 1 db"
 "docker exec ll ping -c 1 mm"
-"docker run -d --name ah --add-host foo:172.17.0.2 --hostname myhost alpine"
+"docker run -dit --name ah --add-host foo:172.17.0.2 --hostname myhost alpine"
 "docker exec ah ping -c 1 foo"
 "docker exec ah ping -c 1 myhost"
 "docker exec ah ping -c 1 mm"

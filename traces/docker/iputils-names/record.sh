@@ -29,8 +29,8 @@ inside() {
 }
 inc1() { inside c1 "$1"; }
 step "docker network create --subnet 10.85.0.0/24 pingnames" "docker network create --subnet 10.85.0.0/24 pingnames"
-step "docker run -d --name c1 --network pingnames nicolaka/netshoot" "docker run -d --name c1 --network pingnames $IMG sleep 1000"
-step "docker run -d --name c2 --network pingnames --network-alias db nicolaka/netshoot" "docker run -d --name c2 --network pingnames --network-alias db $IMG sleep 1000"
+step "docker run -dit --name c1 --network pingnames nicolaka/netshoot" "docker run -d --name c1 --network pingnames $IMG sleep 1000"
+step "docker run -dit --name c2 --network pingnames --network-alias db nicolaka/netshoot" "docker run -d --name c2 --network pingnames --network-alias db $IMG sleep 1000"
 pid=$(docker inspect -f '{{.State.Pid}}' c1)
 nsenter -t "$pid" -n dumpcap -q -i lo -w "$here/record.pcapng" >/dev/null 2>&1 & cap=$!
 sleep 2
@@ -44,7 +44,7 @@ step "docker exec c1 ping -c 1 nosuch" "$(inc1 'ping -c 1 nosuch')"
 # "Destination Host Unreachable" from the pinger's own address, which iputils names as it
 # names a reply's source (here from c3's /etc/hosts), and the summary ends with `pipe N`,
 # the most requests that were in flight when one failed.
-step "docker run -d --name c3 --hostname c3 --network pingnames --add-host ghost:10.85.0.99 nicolaka/netshoot" "docker run -d --name c3 --hostname c3 --network pingnames --add-host ghost:10.85.0.99 $IMG sleep 1000"
+step "docker run -dit --name c3 --hostname c3 --network pingnames --add-host ghost:10.85.0.99 nicolaka/netshoot" "docker run -d --name c3 --hostname c3 --network pingnames --add-host ghost:10.85.0.99 $IMG sleep 1000"
 step "docker exec c3 ping -c 4 ghost" "$(inside c3 'ping -c 4 ghost')"
 step "docker exec c3 ping -c 4 10.85.0.99" "$(inside c3 'ping -c 4 10.85.0.99')"
 step "docker exec c3 ping -q -c 4 ghost" "$(inside c3 'ping -q -c 4 ghost')"

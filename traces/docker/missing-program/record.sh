@@ -11,7 +11,7 @@ set -u
 IMG=bbmin
 cmds=(
 "docker network create --subnet 10.84.0.0/24 toolnet"
-"docker run -d --name c1 --network toolnet alpine"
+"docker run -dit --name c1 --network toolnet alpine"
 "docker exec c1 curl http://c1/"
 "docker exec c1 dig c1"
 "docker exec -it c1 mysql -h db"

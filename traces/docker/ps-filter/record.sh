@@ -10,9 +10,9 @@ set -u
 IMG=bbmin
 cmds=(
 "docker network create --subnet 10.86.0.0/24 pfnet"
-"docker run -d --name pf-web --network pfnet --label tier=web alpine"
-"docker run -d --name pf-db --network pfnet --label tier=db alpine"
-"docker run -d --name other alpine"
+"docker run -dit --name pf-web --network pfnet --label tier=web alpine"
+"docker run -dit --name pf-db --network pfnet --label tier=db alpine"
+"docker run -dit --name other alpine"
 "docker kill pf-db"
 "docker run -d --name pf-new --network pfnet alpine curl"
 "docker ps --format {{.Names}}"

@@ -7,9 +7,9 @@
 IMG="bbtest sleep 1000"
 cmds=(
 "docker network create --subnet 10.81.0.0/24 fmtnet"
-"docker run -d --name web --network fmtnet -p 8080:80 alpine"
-"docker run -d --name db --network fmtnet alpine"
-"docker run -d --name other alpine"
+"docker run -dit --name web --network fmtnet -p 8080:80 alpine"
+"docker run -dit --name db --network fmtnet alpine"
+"docker run -dit --name other alpine"
 "docker stop other"
 "docker ps --format {{.Names}}"
 "docker ps -a --format '{{.Names}}: {{.State}}'"

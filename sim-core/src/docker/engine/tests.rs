@@ -101,7 +101,7 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
         "docker run -d --name web --network frontend -p 8001:80 webapp",
         "docker run -d --name db --network backend mysql:8",
         "docker network connect backend web",
-        "docker run -d --name spy --network frontend alpine",
+        "docker run -dit --name spy --network frontend alpine",
     ] {
         e.exec_line(line).unwrap_or_else(|x| panic!("{line}: {x}"));
     }
@@ -222,9 +222,9 @@ fn a_bridge_takes_1023_containers_and_the_next_is_exchange_full() {
     let mut e = engine();
     let id = e.exec_line("docker network create appnet").expect("create");
     for i in 0..crate::kernel::defaults::BR_MAX_PORTS {
-        e.exec_line(&format!("docker run -d --name n{i} --network appnet alpine")).expect("a port is free");
+        e.exec_line(&format!("docker run -dit --name n{i} --network appnet alpine")).expect("a port is free");
     }
-    let full = e.exec_line("docker run -d --name last --network appnet alpine").unwrap_err().0;
+    let full = e.exec_line("docker run -dit --name last --network appnet alpine").unwrap_err().0;
     // The container is made (its ID printed first) and fails to start, left Created.
     let (made, full) = full.split_once('\n').expect("the ID, then the failure");
     assert_eq!(Some(made), e.container("last").map(|c| c.id.as_str()));
@@ -233,7 +233,7 @@ fn a_bridge_takes_1023_containers_and_the_next_is_exchange_full() {
     assert_eq!(head, "docker: Error response from daemon: failed to create endpoint last on network appnet: ");
     assert!(tail.ends_with(&format!(" to bridge br-{} failed: exchange full", &id[..12])), "{tail}");
     // The default bridge is another bridge: it still has room.
-    e.exec_line("docker run -d --name other alpine").expect("docker0 has its own ports");
+    e.exec_line("docker run -dit --name other alpine").expect("docker0 has its own ports");
     // The world refuses the same, for a hand-written plan.
     let mut plan = crate::plan::Plan::default();
     e.plan(&mut plan);
@@ -367,5 +367,44 @@ fn a_diff_in_the_touched_namespaces_is_the_whole_diff() {
             p.routes.sort_by_cached_key(|x| format!("{x:?}"));
         }
         assert_eq!(got, want);
+    }
+}
+
+/// go-units' own cases (`TestHumanDuration` in github.com/docker/go-units
+/// `duration_test.go`): the words `docker ps` puts in CREATED and STATUS.
+#[test]
+fn durations_are_worded_as_go_units_words_them() {
+    let (m, h) = (60, 3600);
+    let (day, week, month, year) = (24 * h, 7 * 24 * h, 30 * 24 * h, 365 * 24 * h);
+    let s = |secs: u64| super::human_duration(crate::engine::SimTime::from_secs(secs));
+    assert_eq!(super::human_duration(crate::engine::SimTime::from_millis(450)), "Less than a second");
+    let cases: &[(&str, u64)] = &[
+        ("1 second", 1),
+        ("45 seconds", 45),
+        ("59 seconds", 59),
+        ("About a minute", 60),
+        ("3 minutes", 3 * m),
+        ("35 minutes", 35 * m + 40),
+        ("59 minutes", 59 * m),
+        ("About an hour", h),
+        ("About an hour", h + 29 * m),
+        ("2 hours", h + 31 * m),
+        ("3 hours", 3 * h + 29 * m),
+        ("4 hours", 3 * h + 31 * m),
+        ("24 hours", 24 * h),
+        ("36 hours", day + 12 * h),
+        ("2 days", 2 * day),
+        ("13 days", 13 * day + 5 * h),
+        ("2 weeks", 2 * week),
+        ("4 weeks", month),
+        ("6 weeks", month + 2 * week),
+        ("2 months", 2 * month),
+        ("5 months", 5 * month + 2 * week),
+        ("24 months", 24 * month),
+        ("2 years", 24 * month + 2 * week),
+        ("3 years", 3 * year + 2 * month),
+    ];
+    for &(want, secs) in cases {
+        assert_eq!(s(secs), want, "{secs} s");
     }
 }
