@@ -201,6 +201,7 @@ fn bench_client(w: &mut World, ns: &str, dst: Ipv4Addr, size: usize, count: u32,
     let sport = w.ephemeral_port();
     let app = w.user.apps.len();
     w.user.apps.push(App {
+        log: None,
         ns: nsid,
         kind: AppKind::BenchUdp { dst, dport: 9, sport, size, count, interval, sent: 0 },
         done: false,

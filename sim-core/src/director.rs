@@ -284,6 +284,14 @@ pub struct Director {
     /// When the foreground container's program ended, and its exit status: the container's
     /// own (`docker ps -a`'s `Exited (1) 2 seconds ago`).
     foreground_exit: Option<(SimTime, u8)>,
+    /// Programs started as a container's process by `docker run -d IMAGE CMD`: (host,
+    /// container, `--rm`). When one ends, its container stops at the next step.
+    detached: Map<usize, (String, String, bool)>,
+    /// Detached programs that ended: (host, container, when, exit status).
+    detached_exits: Vec<(String, String, SimTime, u8)>,
+    /// What `docker logs` prints, by (host, container ID): the container's process when it is
+    /// a program the simulator runs, or the words it printed before it could start.
+    logs: Map<(String, String), ContainerLog>,
     seed: u64,
     /// The daemon every Docker host runs (release, `--mtu`).
     pub engine_spec: EngineSpec,
@@ -398,6 +406,9 @@ impl Director {
             swarm: None,
             foreground: None,
             foreground_exit: None,
+            detached: Map::default(),
+            detached_exits: Vec::new(),
+            logs: Map::default(),
             seed,
             engine_spec: spec,
             keep_script: false,
@@ -608,7 +619,7 @@ impl Director {
         }
         let exited = self.finish_foreground();
         let out = self.command(step, SimTime::ZERO);
-        if !exited && !matches!(out, Ok(Outcome::Changed(..) | Outcome::Foreground { .. })) {
+        if !exited && !matches!(out, Ok(Outcome::Changed(..) | Outcome::Foreground { .. } | Outcome::Detached(_))) {
             return out.map(|_| None).map_err(|f| Dry::Failed(f, None));
         }
         let delta = self.step_delta();
@@ -701,18 +712,28 @@ impl Director {
             world.app_log(ns, || line);
         }
         let mut prepared = self.prepared.as_ref().and_then(|p| p.get(i)).and_then(Option::clone);
+        // A detached program that ended stops its container now. The load check could not
+        // know when it would: its deltas no longer describe the daemons, here or after.
+        let exits = std::mem::take(&mut self.detached_exits);
+        if !exits.is_empty() {
+            self.prepared = None;
+            prepared = None;
+        }
         // The check found no change for a step it covers; any other step may change the plan
         // and needs the plan before it, for a diff of its own.
         let covered = self.prepared.as_ref().is_some_and(|p| i < p.len());
         if !covered && self.plan_stale {
             self.recompile();
         }
-        let exited = self.finish_foreground();
+        let mut exited = self.finish_foreground();
+        for (host, name, at, status) in exits {
+            exited |= self.container_exited(&host, &name, at, status);
+        }
         let mut out = self.command(&step, now);
         let mut status = 0;
         let mut app = None;
         let mut effects = Effects::default();
-        if exited && !matches!(out, Ok(Outcome::Changed(..) | Outcome::Foreground(_))) {
+        if exited && !matches!(out, Ok(Outcome::Changed(..) | Outcome::Foreground(_) | Outcome::Detached(_))) {
             effects = self.realise(world, prepared.take())?;
         }
         if let Ok(Outcome::Foreground(program)) = out {
@@ -733,6 +754,18 @@ impl Director {
                 took = t;
                 Ok(String::new())
             }
+            Ok(Outcome::Detached(d)) => {
+                let Detached { id, host, name, rm, program, busy } = *d;
+                took = busy;
+                effects = self.realise(world, prepared.take())?;
+                let idx = world.add_traffic(&program).map_err(|m| PlanError::new(m, program.ns()))?;
+                world.keep_output(idx);
+                self.detached.insert(idx, (host.clone(), name, rm));
+                self.logs.insert((host, id.clone()), ContainerLog::Program(idx));
+                effects.started.push(program);
+                Ok(id)
+            }
+            Ok(Outcome::Logs { app, tail }) => Ok(last_lines(world.output_of(app).unwrap_or_default(), tail)),
             Ok(Outcome::Tool { host, container, tool }) => {
                 match self.run_tool(world, &host, container.as_deref(), &tool) {
                     Ok(text) => Ok(text),
@@ -745,6 +778,11 @@ impl Director {
             Ok(Outcome::Client(t)) => {
                 let idx = world.add_traffic(&t).map_err(|m| PlanError::new(m, t.ns()))?;
                 app = Some(idx);
+                // A foreground container's process: its output is its log too.
+                if let Some(id) = self.foreground_id() {
+                    world.keep_output(idx);
+                    self.logs.insert(id, ContainerLog::Program(idx));
+                }
                 effects.started.push(t);
                 Ok(String::new())
             }
@@ -793,6 +831,11 @@ impl Director {
     /// shows after what it printed, as a failed command's (`docker exec` passes its
     /// command's status on).
     pub fn program_exited(&mut self, world: &mut World, app: usize) {
+        if let Some((host, name, rm)) = self.detached.remove(&app) {
+            let status = world.user.apps.get(app).map_or(0, |a| a.status);
+            let status = if rm { u8::MAX } else { status };
+            self.detached_exits.push((host, name, world.now, status));
+        }
         let Some(i) = self.programs.remove(&app) else { return };
         let status = world.user.apps.get(app).map_or(0, |a| a.status);
         if self.foreground.is_some() && i + 1 == self.transcript.len() {
@@ -1179,6 +1222,10 @@ impl Director {
             }
             let out = self.docker(&host, &cmd, now).map(|o| match o {
                 Outcome::Changed(text, _) => Outcome::Changed(text, busy),
+                Outcome::Detached(mut d) => {
+                    d.busy = busy;
+                    Outcome::Detached(d)
+                }
                 o => o,
             });
             return out.map_err(|EngineError(e)| {
@@ -1378,6 +1425,9 @@ impl Director {
         if let D::Port(p) = cmd {
             return self.engine(me)?.port(p).map(Outcome::Printed);
         }
+        if let D::Logs(l) = cmd {
+            return self.logs(me, l);
+        }
         if let D::Inspect(i) = cmd {
             return self.inspect(me, i).map(Outcome::Printed);
         }
@@ -1465,7 +1515,80 @@ impl Director {
         let out = e.apply(cmd)?;
         match cmd {
             D::Run(r) if !r.detach && !r.command.words.is_empty() => self.foreground_run(me, &out, r, now),
+            D::Run(r) if !r.command.words.is_empty() => self.detached_run(me, out, r, now),
             _ => Ok(Outcome::Changed(out, SimTime::ZERO)),
+        }
+    }
+
+    /// `docker run -d IMAGE CMD`: a program the simulator runs becomes the container's process,
+    /// printing into the container's log; the container stops when it ends (at the next
+    /// step). One that cannot start (a command line it refuses) prints its words into the
+    /// log and exits 1 at once. Any other command (`sleep 1000`) runs unseen.
+    fn detached_run(&mut self, me: &str, id: String, r: &cli::Run, now: SimTime) -> Result<Outcome, EngineError> {
+        let e = self.engine(me)?;
+        let running = e.container(&id).filter(|c| c.state == crate::docker::engine::RunState::Running);
+        let Some(name) = running.map(|c| c.name.clone()) else { return Ok(Outcome::Changed(id, SimTime::ZERO)) };
+        if cli::parse_app_command(&r.command).is_none() {
+            return Ok(Outcome::Changed(id, SimTime::ZERO));
+        }
+        match self.program(me, &name, &r.command, now) {
+            Ok(Outcome::Client(program)) => Ok(Outcome::Detached(Box::new(Detached {
+                id,
+                host: me.to_string(),
+                name,
+                rm: r.rm,
+                program,
+                busy: SimTime::ZERO,
+            }))),
+            Err(EngineError(m)) if !m.starts_with("netsim:") => {
+                let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+                if r.rm {
+                    e.remove(&name)
+                } else {
+                    e.exited(&name, 1)
+                };
+                self.logs.insert((me.to_string(), id.clone()), ContainerLog::Text(format!("{m}\n")));
+                Ok(Outcome::Changed(id, SimTime::ZERO))
+            }
+            Err(x) => Err(x),
+            Ok(_) => Ok(Outcome::Changed(id, SimTime::ZERO)),
+        }
+    }
+
+    /// A detached container's process ended at `at` with `status` (`u8::MAX`: a `--rm`
+    /// container, which goes). Returns whether the daemon changed.
+    fn container_exited(&mut self, host: &str, name: &str, at: SimTime, status: u8) -> bool {
+        let Some(e) = self.engine_mut(host) else { return false };
+        let clock = e.clock;
+        e.clock = at;
+        let changed = if status == u8::MAX { e.remove(name) } else { e.exited(name, status) };
+        e.clock = clock;
+        changed
+    }
+
+    /// The foreground container this step made, as (host, container ID).
+    fn foreground_id(&self) -> Option<(String, String)> {
+        let (host, name, _) = self.foreground.as_ref()?;
+        let c = self.engine(host).ok()?.container(name)?;
+        Some((host.clone(), c.id.clone()))
+    }
+
+    /// `docker logs NAME`: what the container's process printed, where the simulator runs
+    /// it or knows it prints nothing (a shell that exited at once, `sleep`).
+    fn logs(&self, me: &str, l: &cli::Logs) -> Result<Outcome, EngineError> {
+        let e = self.engine(me)?;
+        let c = e
+            .container(&l.container)
+            .ok_or_else(|| EngineError(format!("Error response from daemon: No such container: {}", l.container)))?;
+        match self.logs.get(&(me.to_string(), c.id.clone())) {
+            Some(ContainerLog::Program(app)) => Ok(Outcome::Logs { app: *app, tail: l.tail }),
+            Some(ContainerLog::Text(t)) => Ok(Outcome::Printed(last_lines(t, l.tail))),
+            None if crate::docker::engine::prints_nothing(c) => Ok(Outcome::Printed(String::new())),
+            None => Err(EngineError(format!(
+                "netsim: what `{}` prints in {} is not modelled, so neither is its log",
+                c.command.join(" "),
+                c.name
+            ))),
         }
     }
 
@@ -1731,6 +1854,11 @@ enum Outcome {
     Printed(String),
     /// `sleep N`: nothing printed, the shell held for this long.
     Slept(SimTime),
+    /// `docker run -d IMAGE CMD` of a program the simulator runs: the daemon made the
+    /// container, whose process is that program; the step does not wait for it.
+    Detached(Box<Detached>),
+    /// `docker logs`: what the program `app` has printed so far, its last `tail` lines.
+    Logs { app: usize, tail: Option<usize> },
     /// A program to run.
     Client(Traffic),
     /// A program that prints the machine's state when the step runs (`ip addr`, `cat
@@ -1739,6 +1867,37 @@ enum Outcome {
     /// `docker run IMAGE CMD` without `-d`: the daemon made and started the container, whose
     /// program (a client or a tool) runs in it now.
     Foreground(Box<Outcome>),
+}
+
+/// A detached container's program, to start once its sandbox is built.
+struct Detached {
+    /// What `docker run -d` printed: the container's ID.
+    id: String,
+    host: String,
+    name: String,
+    rm: bool,
+    program: Traffic,
+    busy: SimTime,
+}
+
+/// Where a container's log comes from.
+#[derive(Clone, Debug)]
+enum ContainerLog {
+    /// Its process is this program, which keeps what it prints.
+    Program(usize),
+    /// Its process printed this and exited.
+    Text(String),
+}
+
+/// The last `tail` lines of `text` (all of it without `--tail`).
+fn last_lines(text: &str, tail: Option<usize>) -> String {
+    match tail {
+        None => text.to_string(),
+        Some(n) => {
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(n)..].iter().map(|l| format!("{l}\n")).collect()
+        }
+    }
 }
 
 /// Why a step's dry run stopped.

@@ -139,6 +139,8 @@ pub struct Container {
     pub finished: crate::engine::SimTime,
     /// `-i` or `-t`: its standard input stays open (a shell waits on it instead of exiting).
     pub open_stdin: bool,
+    /// `-t`: a terminal, on which a shell prints its prompt (into the container's log).
+    pub tty: bool,
 }
 
 /// A container's state as `docker ps -a` shows it.
@@ -888,6 +890,7 @@ impl Engine {
             started: self.clock,
             finished: crate::engine::SimTime::ZERO,
             open_stdin: r.interactive || r.tty,
+            tty: r.tty,
             dns: r
                 .dns
                 .iter()
@@ -1841,6 +1844,7 @@ impl Engine {
             started: self.clock,
             finished: crate::engine::SimTime::ZERO,
             open_stdin: true,
+            tty: false,
             dns: Vec::new(),
             mac_address: None,
             network_none: false,
@@ -2009,8 +2013,17 @@ pub fn app_traffic(
     at: crate::engine::SimTime,
 ) -> Result<crate::userland::apps::Traffic, EngineError> {
     use crate::userland::apps::Traffic;
+    let busybox_ping = image.map(super::images::ping_flavour) == Some(crate::userland::proto::ping::Flavour::Busybox);
     let cmd = match cmd {
         Some(Ok(c)) => c,
+        // busybox's applet reads a count or a time with getopt32's `xatou`, whose words
+        // for what is not a number differ from iputils' (libbb/xatonum_template.c).
+        Some(Err(e))
+            if busybox_ping && e.message.starts_with("ping: invalid argument: '") && e.message.ends_with('\'') =>
+        {
+            let v = e.message["ping: invalid argument: '".len()..].split('\'').next().unwrap_or_default();
+            return Err(err(format!("ping: invalid number '{v}'")));
+        }
         Some(Err(e)) => return Err(err(e.message)),
         None => {
             let prog = argv.words.first().cloned().unwrap_or_default();
@@ -2207,6 +2220,7 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
         D::Ps(_) => "ps",
         D::Inspect(_) => "inspect",
         D::Port(_) => "port",
+        D::Logs(_) => "logs",
         D::ServiceCreate(_) => "service create",
         D::ServiceScale(_) => "service scale",
         D::ServiceUpdate(_) => "service update",
@@ -2255,6 +2269,13 @@ fn displayable_ports(mut ports: Vec<(u16, String, u16, &'static str)>) -> String
     result.extend(groups.iter().map(|g| form(&g.0, g.1, g.2)));
     result.extend(mappings);
     result.join(", ")
+}
+
+/// Whether a container's process is known to print nothing: a shell without a terminal
+/// (it exits at once) or `sleep`.
+pub fn prints_nothing(c: &Container) -> bool {
+    let shell = super::images::runs_a_shell(&c.image) && c.command == super::images::default_command(&c.image);
+    (shell && !c.tty) || c.command.first().is_some_and(|p| p.rsplit('/').next() == Some("sleep"))
 }
 
 /// `docker ps`'s word for a state (`--filter status=`, `{{.State}}`).

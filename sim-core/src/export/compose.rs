@@ -260,6 +260,7 @@ fn role(line: &str, form: Form) -> Role {
             | D::Ps(_)
             | D::Inspect(_)
             | D::Port(_)
+            | D::Logs(_)
             | D::NetworkLs(_)
             | D::NetworkInspect(_)
             | D::ServicePs(_)

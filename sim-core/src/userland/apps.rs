@@ -335,6 +335,8 @@ pub struct App {
     /// Its exit status once `done`: 0, or the program's own code for what went wrong
     /// (iputils ping 1 or 2, curl's `CURLE_*`, busybox's 1).
     pub status: u8,
+    /// What it printed, kept when it is a container's main process (`docker logs`).
+    pub log: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -627,7 +629,7 @@ impl World {
                 AppKind::Announce { dev: d, count: *count, interval: *interval, sent: 0 }
             }
         };
-        self.user.apps.push(App { ns, kind, done: false, resolve, status: 0 });
+        self.user.apps.push(App { ns, kind, done: false, resolve, status: 0, log: None });
         if !t.is_server() {
             let at = t.start();
             self.pending.push((at, crate::kernel::Event::App { app: idx, tag: 0 }));
@@ -669,7 +671,7 @@ impl World {
             return self.traceroute_timer(ns, app, tag);
         }
         match &mut self.user.apps[app].kind {
-            AppKind::Ping { .. } if tag == 1 || tag == PING_DEADLINE => self.ping_statistics(ns, app),
+            AppKind::Ping { .. } if tag == 1 || tag == PING_DEADLINE => self.ping_statistics(app),
             AppKind::Ping {
                 dst,
                 count,
@@ -690,7 +692,7 @@ impl World {
             } => {
                 let (flavour, ttl) = (*flavour, *ttl);
                 if *sent == 0 && ttl == Some(0) {
-                    self.app_log(ns, || ping::TTL_REFUSED.to_string());
+                    self.print(app, || ping::TTL_REFUSED.to_string());
                     return self.app_fail(app, 2);
                 }
                 // busybox looks at `-w` only when a request is due (`sendping_tail`).
@@ -698,7 +700,7 @@ impl World {
                     && *sent > 0
                     && deadline.is_some_and(|d| self.now.saturating_sub(*first_at) >= d)
                 {
-                    return self.ping_statistics(ns, app);
+                    return self.ping_statistics(app);
                 }
                 let first = *sent == 0;
                 let seq = flavour.first_seq().wrapping_add(*sent as u16);
@@ -715,7 +717,7 @@ impl World {
                 let data = flavour.payload(self.now.as_nanos(), size);
                 let linger = flavour.linger_ns(rtts, interval.as_nanos(), wait.map(|w| w.as_nanos()));
                 if first && flavour == Flavour::Busybox {
-                    self.ping_header(ns, app);
+                    self.ping_header(app);
                 }
                 let sent = self.ping_send(ns, dst, ident, seq, &data, pmtudisc, ttl);
                 if more {
@@ -731,7 +733,7 @@ impl World {
                 match sent {
                     Ok(()) => {
                         if first && flavour.is_iputils() {
-                            self.ping_header(ns, app);
+                            self.ping_header(app);
                         }
                     }
                     // iputils' connect() probe fails before the first echo: no header, no
@@ -742,18 +744,18 @@ impl World {
                     // loss". busybox's sendto() fails the same way at any request, and it dies.
                     Err(PingSendError::Unreachable) if first || flavour == Flavour::Busybox => {
                         let (line, status) = flavour.unreachable();
-                        self.app_log(ns, || line);
+                        self.print(app, || line);
                         self.app_fail(app, status);
                     }
                     Err(PingSendError::Unreachable) => {}
                     Err(PingSendError::TooBig { mtu }) => {
                         if first {
-                            self.ping_header(ns, app);
+                            self.ping_header(app);
                         }
                         // ip_local_error's EMSGSIZE, read back from the error queue (ping4.c,
                         // `ping4_receive_error_msg`): counted as an error.
-                        self.app_log(ns, || format!("ping: local error: message too long, mtu={mtu}"));
-                        self.ping_error_counted(ns, app);
+                        self.print(app, || format!("ping: local error: message too long, mtu={mtu}"));
+                        self.ping_error_counted(app);
                     }
                 }
             }
@@ -804,15 +806,15 @@ impl World {
     }
 
     /// `PING …`, once the destination's address is known and before the first reply.
-    fn ping_header(&mut self, ns: NsId, app: usize) {
+    fn ping_header(&mut self, app: usize) {
         if let AppKind::Ping { flavour, target, dst, size, .. } = &self.user.apps[app].kind {
             let line = flavour.header(target, *dst, *size);
-            self.app_log(ns, || line);
+            self.print(app, || line);
         }
     }
 
     /// The closing lines of `ping`: after the last reply, the last wait, or the deadline.
-    fn ping_statistics(&mut self, ns: NsId, app: usize) {
+    fn ping_statistics(&mut self, app: usize) {
         if self.user.apps[app].done {
             return;
         }
@@ -844,7 +846,7 @@ impl World {
         };
         let (lines, status) = (flavour.summary(&s), flavour.status(*received, *count, deadline.is_some()));
         for line in lines {
-            self.app_log(ns, || line);
+            self.print(app, || line);
         }
         self.app_fail(app, status)
     }
@@ -986,8 +988,8 @@ impl World {
             // An error's line, its source named as a reply's is (`pr_addr` in
             // ping4_receive_error_msg).
             let line = ping::error_line(&ping::source(name.as_deref(), r.from), r.seq, what);
-            self.app_log(ns, || line);
-            return self.ping_error_counted(ns, app);
+            self.print(app, || line);
+            return self.ping_error_counted(app);
         }
         let AppKind::Ping { received, errors, sent, size, count, quiet, flavour, .. } = &self.user.apps[app].kind
         else {
@@ -996,10 +998,10 @@ impl World {
         let all = ping::all_answered(*count, *sent, *received, *errors);
         if !*quiet {
             let line = flavour.reply(*size + 8, &ping::source(name.as_deref(), r.from), r.seq, r.ttl, r.rtt);
-            self.app_log(ns, || line);
+            self.print(app, || line);
         }
         if all && !self.user.apps[app].done {
-            self.ping_statistics(ns, app);
+            self.ping_statistics(app);
         }
     }
 
@@ -1015,7 +1017,7 @@ impl World {
         pipe.acknowledge(sent, seq);
         if quiet {
             // Counted, neither printed nor named.
-            return self.ping_error_counted(ns, app);
+            return self.ping_error_counted(app);
         }
         let error = crate::userland::services::EchoReply { from, seq, ttl: 0, rtt: 0, error: Some(what.to_string()) };
         if reverse {
@@ -1025,14 +1027,14 @@ impl World {
     }
 
     /// One more error for a ping: once every request is answered or failed, it ends.
-    fn ping_error_counted(&mut self, ns: NsId, app: usize) {
+    fn ping_error_counted(&mut self, app: usize) {
         let mut all = false;
         if let AppKind::Ping { errors, received, count, sent, .. } = &mut self.user.apps[app].kind {
             *errors += 1;
             all = ping::all_answered(*count, *sent, *received, *errors);
         }
         if all && !self.user.apps[app].done {
-            self.ping_statistics(ns, app);
+            self.ping_statistics(app);
         }
     }
 

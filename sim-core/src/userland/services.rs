@@ -162,6 +162,34 @@ impl World {
         std::mem::take(&mut self.user.exited)
     }
 
+    /// A line `app` prints (on its standard output or error, as a terminal shows them):
+    /// into the trace, and into the app's log when it keeps one. Notes about what the
+    /// simulator did go to `app_log` alone.
+    pub(crate) fn print(&mut self, app: usize, line: impl FnOnce() -> String) {
+        let ns = self.user.apps[app].ns;
+        if self.user.apps[app].log.is_none() {
+            return self.app_log(ns, line);
+        }
+        let line = line();
+        if let Some(log) = &mut self.user.apps[app].log {
+            log.push_str(&line);
+            log.push('\n');
+        }
+        self.app_log(ns, || line);
+    }
+
+    /// Keeps what `app` prints from now on (a container's main process: `docker logs`).
+    pub fn keep_output(&mut self, app: usize) {
+        if let Some(a) = self.user.apps.get_mut(app) {
+            a.log.get_or_insert_with(String::new);
+        }
+    }
+
+    /// What `app` printed since `keep_output`.
+    pub fn output_of(&self, app: usize) -> Option<&str> {
+        self.user.apps.get(app)?.log.as_deref()
+    }
+
     /// `app` ends with exit status `status`.
     pub(crate) fn app_fail(&mut self, app: usize, status: u8) {
         self.user.apps[app].status = status;
@@ -370,7 +398,7 @@ impl World {
                     AppKind::Ping { flavour, .. } => flavour.bad_address(name, &e),
                     _ => (format!("{tool}: {name}: {e}"), 1),
                 };
-                self.app_log(ns, || line);
+                self.print(app, || line);
                 self.app_fail(app, status);
             }
             _ => {}
@@ -450,7 +478,7 @@ impl World {
                 Ok(ip) => (s.clone(), ip, false),
                 Err(_) => {
                     let line = format!("netsim: nslookup: the server must be an IPv4 address, not {s:?}");
-                    self.app_log(ns, || line);
+                    self.print(app, || line);
                     return self.app_fail(app, 1);
                 }
             },
@@ -465,7 +493,7 @@ impl World {
             Ok(p) => p,
             Err((lines, status)) => {
                 for l in lines {
-                    self.app_log(ns, || l);
+                    self.print(app, || l);
                 }
                 return self.app_fail(app, status);
             }
@@ -478,26 +506,26 @@ impl World {
                 }
                 nslookup::Flavour::Bind => ";; connection timed out; no servers could be reached".to_string(),
             };
-            self.app_log(ns, || line);
+            self.print(app, || line);
             return self.app_fail(app, 1);
         }
         let now = self.now.as_nanos();
         let out = prog.start(now);
         if outside {
             // Outside the lab: its answer to each query, at once and without frames.
-            self.app_log(ns, || {
+            self.print(app, || {
                 format!(
                     "no embedded DNS here: nslookup asks {ip}, outside the lab, which knows no lab names (NXDOMAIN)"
                 )
             });
             let done = prog.ask_outside(out);
             for l in done.lines {
-                self.app_log(ns, || l);
+                self.print(app, || l);
             }
             return self.app_fail(app, done.exit.unwrap_or(1));
         }
         let Some(sport) = self.free_ephemeral_port(|w, p| w.udp_bound(ns, p)) else {
-            self.app_log(ns, || "nslookup: bind: Address already in use".to_string());
+            self.print(app, || "nslookup: bind: Address already in use".to_string());
             return self.app_fail(app, 1);
         };
         self.bind_udp_shared(ns, sport, app);
@@ -528,7 +556,7 @@ impl World {
             self.send_udp(ns, None, to, sport, q, who);
         }
         for l in out.lines {
-            self.app_log(ns, || l);
+            self.print(app, || l);
         }
         if let Some(status) = out.exit {
             self.unbind_udp(ns, sport);
@@ -562,7 +590,7 @@ impl World {
             self.user.streams.remove(&(ns, key));
             self.tcp_close(ns, key);
         }
-        self.app_log(ns, || line);
+        self.print(app, || line);
         self.app_fail(app, 28);
     }
 
@@ -576,20 +604,20 @@ impl World {
                     self.set_timer(app, SimTime::from_secs(secs.into()), TAG_NC_WAIT);
                 }
             }
-            Err(e) => self.nc_done(ns, app, Err(e.text())),
+            Err(e) => self.nc_done(app, Err(e.text())),
         }
     }
 
     /// `nc -z`: the connection is up (`Ok`) or failed with strerror's words; nc prints what
     /// its verbosity asks and exits.
-    fn nc_done(&mut self, ns: NsId, app: usize, r: Result<(), &str>) {
+    fn nc_done(&mut self, app: usize, r: Result<(), &str>) {
         let AppKind::Nc { dst, ref host, port, opts } = self.user.apps[app].kind else { return };
         let line = match r {
             Ok(()) => nc::open(opts, host, dst, port),
             Err(what) => nc::failed(opts, host, dst, port, what),
         };
         for l in line.into_iter().chain(nc::totals(opts)) {
-            self.app_log(ns, || l);
+            self.print(app, || l);
         }
         // nc_bloaty.c: a port that does not answer is a failure of the run.
         self.app_fail(app, if r.is_ok() { 0 } else { 1 });
@@ -601,7 +629,7 @@ impl World {
         let Some(key) = self.netns(ns).tcp.iter().find(|(_, c)| c.owner == app).map(|(k, _)| *k) else { return };
         self.user.streams.remove(&(ns, key));
         self.tcp_close(ns, key);
-        self.nc_done(ns, app, Err("Connection timed out"));
+        self.nc_done(app, Err("Connection timed out"));
     }
 
     /// A connection a program opened is up.
@@ -610,7 +638,7 @@ impl World {
             self.user.streams.remove(&(ns, key));
             // nc exits: close(2) sends the FIN after the handshake's ACK.
             self.tcp_close(ns, key);
-            self.nc_done(ns, app, Ok(()));
+            self.nc_done(app, Ok(()));
         }
     }
 
@@ -623,7 +651,7 @@ impl World {
         if let AppKind::Curl { wget: Some(o), .. } = &self.user.apps[app].kind
             && let Some(line) = wget::connecting(o, dst, port)
         {
-            self.app_log(ns, || line);
+            self.print(app, || line);
         }
         let key = match self.try_connect(ns, app, (dst, port), Vec::new(), false) {
             Ok(key) => key,
@@ -635,7 +663,7 @@ impl World {
                     AppKind::Curl { .. } => (format!("curl: (7) Failed to connect to {dst} port {port}: {what}"), 7),
                     _ => (format!("ERROR 2003 (HY000): Can't connect to MySQL server on '{dst}' ({what})"), 1),
                 };
-                self.app_log(ns, || line);
+                self.print(app, || line);
                 self.app_fail(app, status);
                 return;
             }
@@ -762,7 +790,7 @@ impl World {
         match stream {
             Stream::HttpClient(_) if matches!(self.user.apps[app].kind, AppKind::Curl { wget: Some(_), .. }) => {
                 let line = wget::cant_connect(key.remote.0, what);
-                self.app_log(ns, || line);
+                self.print(app, || line);
                 self.app_fail(app, 1);
             }
             Stream::HttpClient(_) => {
@@ -771,19 +799,19 @@ impl World {
                 // for every other failed connect (refused, no route to host, …).
                 let code = if what.contains("timed out") { 28 } else { 7 };
                 let line = format!("curl: ({code}) Failed to connect to {ip} port {port}: {what}");
-                self.app_log(ns, || line);
+                self.print(app, || line);
                 self.app_fail(app, code);
             }
             Stream::MysqlClient { job: None, .. } => {
                 let (ip, _) = key.remote;
                 let line = format!("ERROR 2003 (HY000): Can't connect to MySQL server on '{ip}' ({what})");
-                self.app_log(ns, || line);
+                self.print(app, || line);
                 self.app_fail(app, 1);
             }
             Stream::MysqlClient { job: Some(http), .. } => {
                 self.web_reply(ns, http, 200, &format!("Connection failed: {what}"));
             }
-            Stream::NcScan => self.nc_done(ns, app, Err(what)),
+            Stream::NcScan => self.nc_done(app, Err(what)),
             _ => {}
         }
     }
@@ -799,7 +827,7 @@ impl World {
             }
         } else if let Some(Stream::MysqlClient { job: None, .. }) = self.user.streams.get(&(ns, key)) {
             self.user.streams.remove(&(ns, key));
-            self.app_log(ns, || "ERROR 2013 (HY000): Lost connection to MySQL server during query".into());
+            self.print(app, || "ERROR 2013 (HY000): Lost connection to MySQL server during query".into());
             self.app_fail(app, 1);
         }
     }
@@ -819,7 +847,7 @@ impl World {
                 self.user.files.insert((ns, f));
             }
             for line in lines {
-                self.app_log(ns, || line);
+                self.print(app, || line);
             }
             self.tcp_write(ns, key, &[], true);
             self.app_fail(app, if ok { 0 } else { 1 });
@@ -832,7 +860,7 @@ impl World {
                 let body = String::from_utf8_lossy(&resp.body).to_string();
                 for line in body.lines().filter(|l| !l.trim().is_empty()) {
                     let line = line.to_string();
-                    self.app_log(ns, || line);
+                    self.print(app, || line);
                 }
             }
             Err(e) => {
@@ -841,7 +869,7 @@ impl World {
                 } else {
                     (format!("curl: (8) Weird server reply: {e}"), 8)
                 };
-                self.app_log(ns, || line);
+                self.print(app, || line);
                 self.user.apps[app].status = code;
             }
         }

@@ -74,11 +74,11 @@ impl World {
     pub(crate) fn traceroute_start(&mut self, ns: NsId, app: usize) {
         let Some((dst, _)) = self.tr(app) else { return };
         let Some((_, src)) = self.route_output(ns, dst, None) else {
-            self.app_log(ns, || tr::cant_connect(dst, "Network is unreachable"));
+            self.print(app, || tr::cant_connect(dst, "Network is unreachable"));
             return self.app_fail(app, 1);
         };
         let Some(sport) = self.free_ephemeral_port(|w, p| w.udp_bound(ns, p)) else {
-            self.app_log(ns, || tr::cant_connect(dst, "Cannot assign requested address"));
+            self.print(app, || tr::cant_connect(dst, "Cannot assign requested address"));
             return self.app_fail(app, 1);
         };
         self.open_raw_icmp(ns, app, src);
@@ -86,7 +86,7 @@ impl World {
         run.sport = sport;
         run.line = format!("{:2}", run.ttl);
         let header = tr::header(&run.target, dst, &run.opts);
-        self.app_log(ns, || header);
+        self.print(app, || header);
         self.traceroute_send(ns, app);
     }
 
@@ -103,7 +103,7 @@ impl World {
         let who = format!("traceroute: probe {seq}, TTL {ttl}");
         if let Err(e) = self.udp_sendto(ns, None, dst, dport, sport, &data, Some(ttl), who.into()) {
             // xsendto dies.
-            self.app_log(ns, || format!("traceroute: sendto: {}", e.text()));
+            self.print(app, || format!("traceroute: sendto: {}", e.text()));
             return self.traceroute_exit(ns, app, 1);
         }
         self.set_timer(app, wait, TAG_WAIT | (seq & 0xff_ffff));
@@ -183,7 +183,7 @@ impl World {
             run.last = None;
             run.line = format!("{:2}", run.ttl);
         }
-        self.app_log(ns, || line);
+        self.print(app, || line);
         if end {
             return self.traceroute_exit(ns, app, 0);
         }

@@ -80,9 +80,9 @@ fn unsupported(path: &str, span: Span) -> CliError {
 
 const UNSUPPORTED_TOP: &[&str] = &[
     "attach", "build", "builder", "buildx", "commit", "compose", "config", "context", "cp", "create", "diff", "events",
-    "export", "history", "image", "images", "import", "info", "load", "login", "logout", "logs", "manifest", "pause",
-    "plugin", "pull", "push", "rename", "rmi", "save", "search", "secret", "stack", "stats", "system", "tag", "top",
-    "trust", "unpause", "update", "version", "volume", "wait",
+    "export", "history", "image", "images", "import", "info", "load", "login", "logout", "manifest", "pause", "plugin",
+    "pull", "push", "rename", "rmi", "save", "search", "secret", "stack", "stats", "system", "tag", "top", "trust",
+    "unpause", "update", "version", "volume", "wait",
 ];
 
 /// Entry point used by [`super::parse`].
@@ -117,6 +117,7 @@ pub(super) fn dispatch(line: &str, words: &[Word]) -> Result<DockerCommand, CliE
         "ps" => ps(top("ps")),
         "inspect" => inspect(top("inspect")),
         "port" => port(top("port")),
+        "logs" => logs(top("logs")),
         "swarm" | "network" | "service" | "node" | "container" => group(first, cmd, &words[2..]),
         other if UNSUPPORTED_TOP.contains(&other) => Err(unsupported(&format!("docker {other}"), cmd.span)),
         other => Err(CliError::new(format!("unknown command: docker {other}"), cmd.span)),
@@ -171,10 +172,11 @@ fn group(first: &Word, grp: &Word, rest: &[Word]) -> Result<DockerCommand, CliEr
         ("container", "ls" | "ps" | "list") => ps(c("ls")),
         ("container", "inspect") => inspect(c("inspect")),
         ("container", "port") => port(c("port")),
+        ("container", "logs") => logs(c("logs")),
         (
             "container",
-            "attach" | "commit" | "cp" | "create" | "diff" | "export" | "logs" | "pause" | "prune" | "rename" | "stats"
-            | "top" | "unpause" | "update" | "wait",
+            "attach" | "commit" | "cp" | "create" | "diff" | "export" | "pause" | "prune" | "rename" | "stats" | "top"
+            | "unpause" | "update" | "wait",
         ) => Err(unsupported(&c(s).path, sub.span)),
         _ => Err(CliError::new(format!("unknown command: docker {g} {s}"), sub.span)),
     }
@@ -1109,6 +1111,27 @@ fn network_prune(c: Cmd) -> Result<DockerCommand, CliError> {
     })?;
     c.exact(&args, 0)?;
     Ok(DockerCommand::NetworkPrune(force))
+}
+
+/// `docker logs`: `--tail`/`-n` (a number or `all`); following, times and details are not
+/// modelled.
+fn logs(c: Cmd) -> Result<DockerCommand, CliError> {
+    const FLAGS: &[FlagDef] =
+        &[vs("tail", 'n'), bs("follow", 'f'), bs("timestamps", 't'), vl("since"), vl("until"), bl("details")];
+    let (mut tail, mut refused) = (None, None);
+    let args = c.flags(FLAGS, true, &mut |d, v, at| {
+        match d.long {
+            // docker/cli passes the text on; the daemon reads a number, anything else as all.
+            "tail" => tail = v.parse::<usize>().ok(),
+            other => refused = refused.take().or(Some((other, at))),
+        }
+        Ok(())
+    })?;
+    if let Some((flag, at)) = refused {
+        return Err(CliError::new(format!("netsim: docker logs --{flag} is not modelled"), at));
+    }
+    c.exact(&args, 1)?;
+    Ok(DockerCommand::Logs(Logs { container: args[0].text.clone(), tail }))
 }
 
 fn port(c: Cmd) -> Result<DockerCommand, CliError> {

@@ -129,6 +129,7 @@ pub enum DockerCommand {
     Ps(Ps),
     Inspect(Inspect),
     Port(Port),
+    Logs(Logs),
     ServiceCreate(Box<ServiceCreate>),
     ServiceScale(ServiceScale),
     ServiceUpdate(ServiceUpdate),
@@ -619,6 +620,14 @@ pub struct Inspect {
     pub format: Option<String>,
     pub size: bool,
     pub kind: Option<String>,
+}
+
+/// `docker logs [-n|--tail N] CONTAINER`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logs {
+    pub container: String,
+    /// `--tail N`: the last N lines (`None`: all).
+    pub tail: Option<usize>,
 }
 
 /// `docker port CONTAINER [PRIVATE_PORT[/PROTO]]`.

@@ -1,0 +1,68 @@
+//! A container whose process is a program, and `docker logs`, in the simulator as on Docker
+//! Engine 20.10.24 (`traces/docker/logs/record.txt`, made by `record.sh` beside it): a
+//! detached `ping` runs in its container, prints into the container's log rather than the
+//! shell, and its end stops the container with its exit status; `docker logs` shows what it
+//! printed so far, `--tail`/`-n` the last lines; a foreground run's output is its log too; a
+//! command line the program refuses is the log of a container that exited 1; `sleep`
+//! prints nothing; a container that does not exist is the daemon's error.
+//!
+//! Round trips are compared as `T`: the simulator's clock is not the kernel's.
+
+mod common;
+
+use common::record;
+
+/// `time=0.209 ms` and `0.104/0.139/0.209 ms` with their numbers as `T`.
+fn without_times(l: &str) -> String {
+    let mut out = String::new();
+    let mut chars = l.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() && out.ends_with(['=', '/', ' ']) && l.ends_with(" ms") {
+            let mut num = c.to_string();
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit() || **d == '.') {
+                num.push(d);
+                chars.next();
+            }
+            out.push_str(if num.contains('.') { "T" } else { &num });
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn detached_programs_and_their_logs_are_as_on_the_engine() {
+    let rec = record("logs/record.txt");
+    let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
+    let sim = common::run_on_host1(&steps);
+    let d = sim.director.as_ref().expect("a lab with hosts");
+    assert_eq!(d.transcript.len(), rec.len(), "every step ran");
+    // What each step printed in the shell: the daemon's answers and `docker logs`, indented
+    // on the host, and a foreground container's program.
+    let mut got: Vec<Vec<String>> = Vec::new();
+    for (ns, l) in sim.app_output() {
+        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
+            got.push(Vec::new());
+            continue;
+        }
+        let foreground = got.len().checked_sub(1).is_some_and(|i| rec[i].0.starts_with("docker run --name"));
+        let Some(lines) = got.last_mut() else { continue };
+        match l.strip_prefix("  ") {
+            Some(s) if ns == "host1" => {
+                let id = s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+                if !s.starts_with("(exit status ") && !s.is_empty() {
+                    lines.push(if id { "ID".into() } else { s.to_string() });
+                }
+            }
+            _ if ns != "host1" && foreground && !common::is_note(&l) && !l.is_empty() => lines.push(l),
+            _ => {}
+        }
+    }
+    for (((cmd, (want, exit)), lines), log) in rec.iter().zip(&got).zip(&d.transcript) {
+        let want: Vec<String> = want.lines().filter(|l| !l.is_empty()).map(without_times).collect();
+        let lines: Vec<String> = lines.iter().map(|l| without_times(l)).collect();
+        assert_eq!(lines, want, "`{cmd}` prints as on the engine");
+        assert_eq!(log.status, *exit, "`{cmd}` exits as on the engine");
+    }
+}
