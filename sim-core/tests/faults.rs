@@ -159,11 +159,11 @@ fn curl_max_time_ends_a_transfer_that_is_too_slow() {
 }
 
 #[test]
-fn what_netem_holds_goes_when_its_qdisc_is_replaced_or_its_link_goes_down() {
-    // The echo request waits 500 ms in eth1's netem; at 1.2 s the qdisc is replaced (or the
+fn what_netem_holds_goes_when_its_qdisc_is_deleted_or_its_link_goes_down() {
+    // The echo request waits 500 ms in eth1's netem; at 1.2 s the qdisc is deleted (or the
     // link set down and up), which drops it (qdisc_graft, dev_deactivate): no answer.
     for change in [
-        vec![(Some("1200ms"), "router", "tc qdisc replace dev eth1 root netem delay 1ms")],
+        vec![(Some("1200ms"), "router", "tc qdisc del dev eth1 root")],
         vec![(Some("1200ms"), "router", "ip link set eth1 down"), (Some("1300ms"), "router", "ip link set eth1 up")],
     ] {
         let mut steps = vec![
@@ -177,6 +177,32 @@ fn what_netem_holds_goes_when_its_qdisc_is_replaced_or_its_link_goes_down() {
         let stats: Vec<&String> = client.iter().filter(|l| l.contains("packets transmitted")).collect();
         assert_eq!(stats.len(), 2, "{client:?}");
         assert!(stats[1].contains("1 packets transmitted, 0 received"), "{client:?}");
+    }
+}
+
+#[test]
+fn a_netem_changed_in_place_keeps_what_it_holds() {
+    // `tc qdisc change`, and `replace` by another netem, change the qdisc in place
+    // (`tc_modify_qdisc` in net/sched/sch_api.c falls through to `qdisc_change` when the
+    // kind is the same): the echo request held since 1 s still leaves at 1.5 s, and the
+    // request after the change waits the new 1 ms.
+    for op in ["change", "replace"] {
+        let cmd = format!("tc qdisc {op} dev eth1 root netem delay 1ms");
+        let s = lab_at(&[
+            (None, "client", "ping -c 1 10.2.0.2"),
+            (None, "router", "tc qdisc add dev eth1 root netem delay 500ms"),
+            (Some("1s"), "client", "ping -c 1 10.2.0.2"),
+            (Some("1200ms"), "router", &cmd),
+            (Some("1700ms"), "client", "ping -c 1 10.2.0.2"),
+        ]);
+        let client = output(&s, "client");
+        let rtts: Vec<&str> = client.iter().filter_map(|l| l.split_once(" time=").map(|(_, t)| t)).collect();
+        assert_eq!(rtts.len(), 3, "`{cmd}`: every echo is answered: {client:?}");
+        let ms = |t: &str| t.trim_end_matches(" ms").parse::<f64>().expect("a time");
+        assert!((ms(rtts[1]) - 500.0).abs() < 1.0, "`{cmd}`: the held echo kept its 500 ms: {client:?}");
+        assert!((ms(rtts[2]) - 1.0).abs() < 1.0, "`{cmd}`: the next one waits 1 ms: {client:?}");
+        let router = table(&s, "router", What::Qdisc);
+        assert!(router.contains("delay 1ms"), "{router}");
     }
 }
 

@@ -245,6 +245,16 @@ impl Qdisc {
         })
     }
 
+    /// `tc qdisc change` (or `replace` by another netem): `netem_change` takes the new
+    /// parameters for the packets to come; the packets it holds keep the times they were
+    /// given, and its handle, counters and random state stay.
+    pub fn change(&mut self, spec: &str) -> Result<(), String> {
+        let words: Vec<&str> = spec.split_whitespace().collect();
+        self.netem = Netem::parse(&words)?;
+        self.spec = spec.to_string();
+        Ok(())
+    }
+
     /// Forgets what it holds (`qdisc_reset`): frames already scheduled are dropped when they
     /// come to leave, as they carry an older `generation`.
     pub fn reset(&mut self) {
@@ -289,7 +299,10 @@ impl Qdisc {
             }
             at += SimTime::from_nanos(wire);
         }
-        self.pending.push_back(at);
+        // tfifo: in the order the packets leave, which a jitter or a change of the delay can
+        // make other than the order they came in.
+        let i = self.pending.partition_point(|t| *t <= at);
+        self.pending.insert(i, at);
         self.sent += 1;
         Verdict::At(at)
     }

@@ -510,6 +510,18 @@ impl Plan {
 impl<U: Userland> Kernel<U> {
     /// Applies a delta computed by `Plan::diff`.
     pub fn apply_delta(&mut self, d: &PlanDelta) -> Result<(), PlanError> {
+        // A device whose netem is both taken away and added was changed (`tc qdisc change`,
+        // or `replace` by another netem): `tc_modify_qdisc` (net/sched/sch_api.c) changes the
+        // qdisc in place rather than grafting a new one, so it keeps what it holds.
+        let mut changed = Vec::new();
+        for a in &d.added.qdiscs {
+            if d.removed.qdiscs.iter().any(|r| r.ns == a.ns && r.dev == a.dev)
+                && let Some((_, dev)) = self.lookup_dev(&a.ns, &a.dev)
+                && let Some(q) = self.dev_mut(dev).qdisc.take()
+            {
+                changed.push((a, dev, q));
+            }
+        }
         self.retract(&d.removed);
         for n in &d.ns_changed {
             if let Some(id) = self.ns_by_name(&n.name) {
@@ -521,6 +533,13 @@ impl<U: Userland> Kernel<U> {
             }
         }
         self.extend(&d.added)?;
+        for (a, dev, mut q) in changed {
+            // The same device still (its namespace was not made again by this delta).
+            if self.lookup_dev(&a.ns, &a.dev).map(|(_, d)| d) == Some(dev) {
+                q.change(&a.netem).map_err(|m| PlanError::new(format!("netem: {m}"), &a.netem))?;
+                self.dev_mut(dev).qdisc = Some(q);
+            }
+        }
         for (ns, splice) in &d.iptables {
             let id = self.ns_by_name(ns).ok_or_else(|| PlanError::new(format!("no namespace `{ns}`"), ns))?;
             let mut insert = Vec::with_capacity(splice.insert.len());
