@@ -14,7 +14,7 @@ use sim_core::docker::EMBEDDED_DNS;
 use sim_core::kernel::sock::Pmtudisc;
 use sim_core::userland::apps::{DnsZones, MysqlTarget, Traffic};
 use sim_core::userland::proto::ping::{self, Flavour};
-use sim_core::userland::proto::{dns, http, mysql, nc, nslookup, traceroute as tr, webapp, wget};
+use sim_core::userland::proto::{dig, dns, http, mysql, nc, nslookup, traceroute as tr, webapp, wget};
 use sim_core::userland::services::OUTSIDE_DNS;
 
 /// glibc's resolver: 5 s per try, 2 tries.
@@ -70,6 +70,7 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
             nc_scan(&r, host, *port, nc::NcOpts { verbose: *verbose, wait: *wait }, out)
         }
         Traffic::Traceroute { host, opts, .. } => traceroute(&r, host, opts, out),
+        Traffic::Dig { dig, .. } => dig_query(&r, dig, out),
         // dockerd's own announcements: the kernel backend's realiser sends them.
         Traffic::Announce { .. } => Ok(()),
     }
@@ -636,6 +637,38 @@ fn nc_scan(r: &Resolver, host: &str, port: u16, o: nc::NcOpts, out: &mut dyn Wri
         Err(e) => nc::failed(o, host, ip, port, connect_error(&e)),
     };
     for l in line.into_iter().chain(nc::totals(o)) {
+        writeln!(out, "{l}")?;
+    }
+    Ok(())
+}
+
+/// BIND's `dig`: one query to the nameserver (or `@SERVER`), three tries 5 s apart.
+fn dig_query(r: &Resolver, d: &dig::Dig, out: &mut dyn Write) -> io::Result<()> {
+    let server = d.server.or(r.server).unwrap_or(OUTSIDE_DNS);
+    let id = (std::process::id() as u16) ^ 0x2d2d;
+    let cookie = u64::from(std::process::id()).to_be_bytes();
+    let q = dig::query(d, id, cookie).map_err(io::Error::other)?;
+    let sock = UdpSocket::bind("0.0.0.0:0")?;
+    sock.set_read_timeout(Some(Duration::from_secs(dig::TIMEOUT_SECS)))?;
+    let mut buf = [0u8; 4096];
+    for _ in 0..dig::TRIES {
+        let start = Instant::now();
+        sock.send_to(&q, (server, 53))?;
+        match sock.recv_from(&mut buf) {
+            Ok((n, _)) => {
+                let secs =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |t| t.as_secs());
+                let ms = start.elapsed().as_millis() as u64;
+                for l in dig::output(d, &buf[..n], server, ms, &dig::when(secs)).map_err(io::Error::other)? {
+                    writeln!(out, "{l}")?;
+                }
+                return Ok(());
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    for l in dig::timed_out(d, server) {
         writeln!(out, "{l}")?;
     }
     Ok(())

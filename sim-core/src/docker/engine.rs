@@ -2028,7 +2028,7 @@ pub fn app_traffic(
         None => {
             let prog = argv.words.first().cloned().unwrap_or_default();
             return Err(err(format!(
-                "netsim: `{prog}` is not one of the programs the simulator runs (ping, curl, wget, nslookup, mysql, nc, traceroute)"
+                "netsim: `{prog}` is not one of the programs the simulator runs (ping, curl, wget, nslookup, dig, mysql, nc, traceroute)"
             )));
         }
     };
@@ -2139,6 +2139,7 @@ pub fn app_traffic(
             ));
         }
         cli::AppCommand::Traceroute(t) => Traffic::Traceroute { at, ns, host: t.host, opts: t.opts },
+        cli::AppCommand::Dig(dig) => Traffic::Dig { at, ns, dig },
         cli::AppCommand::Nc(n) => {
             Traffic::Nc { at, ns, host: n.host, port: n.port, verbose: n.opts.verbose, wait: n.opts.wait }
         }

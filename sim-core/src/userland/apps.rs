@@ -214,6 +214,13 @@ pub enum Traffic {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wait: Option<u32>,
     },
+    /// BIND's `dig` (`proto::dig`).
+    Dig {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        dig: crate::userland::proto::dig::Dig,
+    },
     /// busybox `traceroute HOST`: UDP probes with a rising TTL (`proto::traceroute`).
     Traceroute {
         #[serde(default)]
@@ -277,7 +284,8 @@ impl Traffic {
             | Traffic::Announce { ns, .. }
             | Traffic::Nslookup { ns, .. }
             | Traffic::Nc { ns, .. }
-            | Traffic::Traceroute { ns, .. } => ns,
+            | Traffic::Traceroute { ns, .. }
+            | Traffic::Dig { ns, .. } => ns,
         }
     }
     pub fn start(&self) -> SimTime {
@@ -290,7 +298,8 @@ impl Traffic {
             | Traffic::Announce { at, .. }
             | Traffic::Nslookup { at, .. }
             | Traffic::Nc { at, .. }
-            | Traffic::Traceroute { at, .. } => *at,
+            | Traffic::Traceroute { at, .. }
+            | Traffic::Dig { at, .. } => *at,
             _ => SimTime::ZERO,
         }
     }
@@ -318,7 +327,8 @@ impl Traffic {
             | Traffic::Announce { at, .. }
             | Traffic::Nslookup { at, .. }
             | Traffic::Nc { at, .. }
-            | Traffic::Traceroute { at, .. } => *at = t,
+            | Traffic::Traceroute { at, .. }
+            | Traffic::Dig { at, .. } => *at = t,
             _ => {}
         }
     }
@@ -453,6 +463,7 @@ pub enum AppKind {
         dst: Ipv4Addr,
         run: Box<crate::userland::traceroute::Run>,
     },
+    Dig(Box<crate::userland::dig::Run>),
     Announce {
         dev: DevId,
         count: u32,
@@ -624,6 +635,14 @@ impl World {
                 let run = crate::userland::traceroute::Run::new(opts.clone(), host.clone());
                 AppKind::Traceroute { dst: target(host), run: Box::new(run) }
             }
+            Traffic::Dig { dig, .. } => AppKind::Dig(Box::new(crate::userland::dig::Run {
+                dig: dig.clone(),
+                server: Ipv4Addr::UNSPECIFIED,
+                sport: 0,
+                query: Vec::new(),
+                tries: 0,
+                sent_at: SimTime::ZERO,
+            })),
             Traffic::Announce { dev, count, interval, .. } => {
                 let d = self.dev_by_name(ns, dev).ok_or_else(|| format!("no device `{dev}` in `{}`", t.ns()))?;
                 AppKind::Announce { dev: d, count: *count, interval: *interval, sent: 0 }
@@ -666,6 +685,9 @@ impl World {
         }
         if tag == crate::userland::services::TAG_NSLOOKUP {
             return self.nslookup_wake(ns, app);
+        }
+        if tag == crate::userland::dig::TAG_DIG {
+            return self.dig_timeout(ns, app);
         }
         if tag != 0 && matches!(self.user.apps[app].kind, AppKind::Traceroute { .. }) {
             return self.traceroute_timer(ns, app, tag);
@@ -786,6 +808,7 @@ impl World {
             AppKind::Curl { .. } | AppKind::MysqlClient { .. } => self.client_connect(ns, app),
             AppKind::Nc { .. } => self.nc_connect(ns, app),
             AppKind::Traceroute { .. } => self.traceroute_start(ns, app),
+            AppKind::Dig(_) => self.dig_start(ns, app),
             AppKind::Nslookup { .. } => self.nslookup_start(ns, app),
             AppKind::Announce { dev, count, interval, sent } => {
                 let (dev, more, interval) = (*dev, *sent + 1 < *count, *interval);

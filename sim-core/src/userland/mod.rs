@@ -9,6 +9,7 @@
 //! `World` is the kernel with these programs: the type everything above this layer uses.
 
 pub mod apps;
+pub mod dig;
 pub mod dns_zone;
 pub mod proto;
 pub mod services;

@@ -420,6 +420,10 @@ impl World {
             self.dns_response(ns, dport, payload);
             return true;
         }
+        if let AppKind::Dig(_) = self.user.apps[app].kind {
+            self.dig_rx(ns, app, src, payload);
+            return true;
+        }
         if let AppKind::Nslookup { prog: Some(p), sport, .. } = &self.user.apps[app].kind {
             // Its socket is connected to the server: nothing else reaches it.
             if *sport == dport && src == (p.server, p.port) {
@@ -932,6 +936,7 @@ impl AppKind {
             AppKind::Nslookup { .. } => "nslookup",
             AppKind::Nc { .. } => "nc",
             AppKind::Traceroute { .. } => "traceroute",
+            AppKind::Dig(_) => "dig",
             _ => "app",
         }
     }

@@ -18,6 +18,7 @@ pub enum AppCommand {
     Mysql(Mysql),
     Nc(Nc),
     Traceroute(Traceroute),
+    Dig(crate::userland::proto::dig::Dig),
 }
 
 /// busybox `traceroute [-nl4] [-f 1ST_TTL] [-m MAXTTL] [-q PROBES] [-p PORT] [-w WAIT_SEC]
@@ -174,6 +175,9 @@ pub fn parse_app_command(argv: &Argv) -> Option<Result<AppCommand, CliError>> {
         "mysql" => mysql(&p).map(AppCommand::Mysql),
         "nc" | "netcat" => nc(&p).map(AppCommand::Nc),
         "traceroute" => traceroute(&p).map(AppCommand::Traceroute),
+        "dig" => crate::userland::proto::dig::parse(&argv.words[1..])
+            .map(AppCommand::Dig)
+            .map_err(|m| CliError::new(m, argv.full_span())),
         _ => return None,
     })
 }

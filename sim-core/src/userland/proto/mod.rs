@@ -1,6 +1,7 @@
 //! Application protocols as sans-IO state machines: bytes in, bytes out, no sockets or
 //! clocks. `services` carries their bytes over the simulated TCP and UDP.
 
+pub mod dig;
 pub mod dns;
 pub mod http;
 pub mod mysql;
