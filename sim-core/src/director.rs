@@ -287,8 +287,9 @@ pub struct Director {
     /// Programs started as a container's process by `docker run -d IMAGE CMD`: (host,
     /// container, `--rm`). When one ends, its container stops at the next step.
     detached: Map<usize, (String, String, bool)>,
-    /// Detached programs that ended: (host, container, when, exit status).
-    detached_exits: Vec<(String, String, SimTime, u8)>,
+    /// Detached programs that ended: (host, container, when, exit status; `None` for a
+    /// `--rm` container, which goes).
+    detached_exits: Vec<(String, String, SimTime, Option<u8>)>,
     /// What `docker logs` prints, by (host, container ID): the container's process when it is
     /// a program the simulator runs, or the words it printed before it could start.
     logs: Map<(String, String), ContainerLog>,
@@ -833,8 +834,7 @@ impl Director {
     pub fn program_exited(&mut self, world: &mut World, app: usize) {
         if let Some((host, name, rm)) = self.detached.remove(&app) {
             let status = world.user.apps.get(app).map_or(0, |a| a.status);
-            let status = if rm { u8::MAX } else { status };
-            self.detached_exits.push((host, name, world.now, status));
+            self.detached_exits.push((host, name, world.now, (!rm).then_some(status)));
         }
         let Some(i) = self.programs.remove(&app) else { return };
         let status = world.user.apps.get(app).map_or(0, |a| a.status);
@@ -1555,13 +1555,16 @@ impl Director {
         }
     }
 
-    /// A detached container's process ended at `at` with `status` (`u8::MAX`: a `--rm`
+    /// A detached container's process ended at `at` with `status` (`None`: a `--rm`
     /// container, which goes). Returns whether the daemon changed.
-    fn container_exited(&mut self, host: &str, name: &str, at: SimTime, status: u8) -> bool {
+    fn container_exited(&mut self, host: &str, name: &str, at: SimTime, status: Option<u8>) -> bool {
         let Some(e) = self.engine_mut(host) else { return false };
         let clock = e.clock;
         e.clock = at;
-        let changed = if status == u8::MAX { e.remove(name) } else { e.exited(name, status) };
+        let changed = match status {
+            Some(code) => e.exited(name, code),
+            None => e.remove(name),
+        };
         e.clock = clock;
         changed
     }

@@ -36,33 +36,12 @@ fn detached_programs_and_their_logs_are_as_on_the_engine() {
     let rec = record("logs/record.txt");
     let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
     let sim = common::run_on_host1(&steps);
-    let d = sim.director.as_ref().expect("a lab with hosts");
-    assert_eq!(d.transcript.len(), rec.len(), "every step ran");
-    // What each step printed in the shell: the daemon's answers and `docker logs`, indented
-    // on the host, and a foreground container's program.
-    let mut got: Vec<Vec<String>> = Vec::new();
-    for (ns, l) in sim.app_output() {
-        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
-            got.push(Vec::new());
-            continue;
-        }
-        let foreground = got.len().checked_sub(1).is_some_and(|i| rec[i].0.starts_with("docker run --name"));
-        let Some(lines) = got.last_mut() else { continue };
-        match l.strip_prefix("  ") {
-            Some(s) if ns == "host1" => {
-                let id = s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
-                if !s.starts_with("(exit status ") && !s.is_empty() {
-                    lines.push(if id { "ID".into() } else { s.to_string() });
-                }
-            }
-            _ if ns != "host1" && foreground && !common::is_note(&l) && !l.is_empty() => lines.push(l),
-            _ => {}
-        }
-    }
-    for (((cmd, (want, exit)), lines), log) in rec.iter().zip(&got).zip(&d.transcript) {
+    // A foreground container's program prints in the shell.
+    let got = common::shell_lines(&sim, &rec, |i| rec[i].0.starts_with("docker run --name"));
+    for ((cmd, (want, exit)), (lines, status)) in rec.iter().zip(&got) {
         let want: Vec<String> = want.lines().filter(|l| !l.is_empty()).map(without_times).collect();
         let lines: Vec<String> = lines.iter().map(|l| without_times(l)).collect();
         assert_eq!(lines, want, "`{cmd}` prints as on the engine");
-        assert_eq!(log.status, *exit, "`{cmd}` exits as on the engine");
+        assert_eq!(status, exit, "`{cmd}` exits as on the engine");
     }
 }

@@ -35,26 +35,7 @@ fn docker_ps_prints_its_table_as_the_engine_did() {
     let rec = record("ps-table/record.txt");
     let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
     let sim = common::run_on_host1(&steps);
-    let d = sim.director.as_ref().expect("a lab with hosts");
-    // What each step printed on the host: the daemon's answers, indented under the command.
-    let mut outputs: Vec<(Vec<String>, u8)> = Vec::new();
-    for (ns, l) in sim.app_output() {
-        if ns != "host1" {
-            continue;
-        }
-        if outputs.len() < rec.len() && l == rec[outputs.len()].0 {
-            outputs.push((Vec::new(), 0));
-        } else if let (Some((lines, _)), Some(s)) = (outputs.last_mut(), l.strip_prefix("  ")) {
-            let id = s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
-            if !s.starts_with("(exit status ") {
-                lines.push(if id { "ID".to_string() } else { s.to_string() });
-            }
-        }
-    }
-    for ((_, status), log) in outputs.iter_mut().zip(&d.transcript) {
-        *status = log.status;
-    }
-    assert_eq!(outputs.len(), rec.len(), "every step ran");
+    let outputs = common::shell_lines(&sim, &rec, |_| false);
     let mut tables = 0;
     for ((cmd, (want, exit)), (lines, status)) in rec.iter().zip(&outputs) {
         let want: Vec<String> = want.lines().filter(|l| !l.is_empty()).map(without_seconds).collect();

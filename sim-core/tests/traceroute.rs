@@ -42,33 +42,13 @@ fn traceroute_runs_as_busybox_did_on_the_engine() {
     assert!(rec.len() >= 25, "the record has its cases");
     let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
     let sim = common::run_on_hosts("(name: \"far\", addr: \"192.168.99.102/24\", docker: false),", &steps);
-    let d = sim.director.as_ref().expect("a lab with hosts");
-    assert_eq!(d.transcript.len(), rec.len(), "every step ran");
-    let mut got: Vec<Vec<String>> = Vec::new();
-    for (ns, l) in sim.app_output() {
-        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
-            got.push(Vec::new());
-            continue;
-        }
-        let Some(lines) = got.last_mut() else { continue };
-        if ns != "host1" && !common::is_note(&l) {
-            lines.push(l);
-        } else if let Some(s) = l.strip_prefix("  ").filter(|_| ns == "host1") {
-            // The daemon's answers and a failure's words, on the host.
-            if s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()) {
-                lines.push("ID".into());
-            } else if !s.starts_with("(exit status ") {
-                lines.push(s.to_string());
-            }
-        }
-    }
-    assert_eq!(got.len(), rec.len());
+    let got = common::shell_lines(&sim, &rec, |_| true);
     let mut star_first = 0;
-    for (((cmd, (want, exit)), lines), log) in rec.iter().zip(&got).zip(&d.transcript) {
+    for ((cmd, (want, exit)), (lines, status)) in rec.iter().zip(&got) {
         let want: Vec<String> = want.lines().filter(|l| !banner(l)).map(without_times).collect();
         let lines: Vec<String> = lines.iter().filter(|l| !banner(l)).map(|l| without_times(l)).collect();
         assert_eq!(lines, want, "`{cmd}` prints as on the engine");
-        assert_eq!(log.status, *exit, "`{cmd}` exits as on the engine");
+        assert_eq!(status, exit, "`{cmd}` exits as on the engine");
         star_first += want.iter().filter(|l| l.len() > 4 && l[2..].starts_with("  *  ")).count();
     }
     assert_eq!(star_first, 2, "the record holds two runs whose first answer the rate limit withheld");

@@ -821,7 +821,7 @@ impl<U: Userland> Kernel<U> {
             return;
         }
         let Some((rt, src)) = self.route_output(ns, info.src, None) else { return };
-        if !self.icmp_xrlim_allow(ns, rt, info.src) {
+        if !self.icmp_xrlim_allow(ns, rt, info.src, kind) {
             if self.explaining() {
                 let mark = self.why_mark();
                 self.why.push(Why::Local(Local::IcmpRateLimited { kind, to: info.src }));
@@ -843,11 +843,14 @@ impl<U: Userland> Kernel<U> {
         });
     }
 
-    /// `icmpv4_xrlim_allow`: every error netsim sends (destination unreachable, time
-    /// exceeded) is in `icmp_ratemask`, so each takes a token from its destination's bucket;
-    /// a new destination's bucket starts full, and errors leaving through loopback are free.
-    fn icmp_xrlim_allow(&mut self, ns: NsId, rt: OutRoute, to: Ipv4Addr) -> bool {
-        if matches!(self.dev(self.out_dev(ns, rt)).kind, DevKind::Loopback) {
+    /// `icmpv4_xrlim_allow`: the errors netsim sends (destination unreachable, time exceeded)
+    /// are in `icmp_ratemask`, so each takes a token from its destination's bucket, except
+    /// "fragmentation needed", which path MTU discovery needs (`icmpv4_mask_allow`); a new
+    /// destination's bucket starts full, and errors leaving through loopback are free.
+    fn icmp_xrlim_allow(&mut self, ns: NsId, rt: OutRoute, to: Ipv4Addr, kind: IcmpError) -> bool {
+        if matches!(kind, IcmpError::FragNeeded { .. })
+            || matches!(self.dev(self.out_dev(ns, rt)).kind, DevKind::Loopback)
+        {
             return true;
         }
         let (now, cost) = (self.now, defaults::ICMP_RATELIMIT);
@@ -1102,6 +1105,26 @@ mod tests {
     const RST: u8 = 0x04;
     const RST_ACK: u8 = 0x14;
     const SYN: u8 = 0x02;
+
+    /// `icmpv4_xrlim_allow` (net/ipv4/icmp.c, `inet_peer_xrlim_allow`): six errors to one
+    /// destination at once, then one a second.
+    #[test]
+    fn icmp_errors_to_one_destination_are_limited_to_six_then_one_a_second() {
+        let s =
+            routed(&[], r#"UdpSend(ns: "a", dst: "10.0.1.1", dport: 9, payload: "x", count: 12, interval: "150ms")"#);
+        let errors: Vec<SimTime> = s
+            .records()
+            .iter()
+            .filter(|r| r.dir == Dir::Tx && r.dev == Some(dev(&s, "b/eth0")))
+            .filter(|r| r.frame.as_deref().and_then(|f| ip_of(f, wire::PROTO_ICMP)).is_some_and(|ip| ip[20] == 3))
+            .map(|r| r.time)
+            .collect();
+        // Datagrams every 150 ms from 0 to 1.65 s. The first six take the full bucket down to
+        // 0.75 s of tokens; the one at 1.05 s finds 1.05 s and is answered; the rest find less
+        // than a second's worth.
+        assert_eq!(errors.len(), 7, "{errors:?}");
+        assert!(errors[6] > SimTime::from_millis(1050) && errors[6] < SimTime::from_millis(1051), "{errors:?}");
+    }
 
     #[test]
     fn tcp_reset_answers_a_syn_with_a_rst_ack_in_the_name_of_its_destination() {

@@ -118,6 +118,41 @@ pub fn step_outputs(rec: &[(String, (String, u8))], from_host: bool) -> Vec<(Vec
     got.into_iter().zip(&d.transcript).map(|(lines, log)| (lines, log.status)).collect()
 }
 
+/// Each step of the record `rec` (run as `sim`) as a shell shows it: what the host printed
+/// under the command (the daemon's answers and failures, a 64-hex ID as `ID`, without the
+/// simulator's `(exit status N)` line) and, for the steps `program` picks, what the step's
+/// program printed in its container (not the simulator's notes); with the step's exit status.
+#[allow(dead_code)]
+pub fn shell_lines(
+    sim: &sim_core::Sim,
+    rec: &[(String, (String, u8))],
+    program: impl Fn(usize) -> bool,
+) -> Vec<(Vec<String>, u8)> {
+    let d = sim.director.as_ref().expect("a lab with hosts");
+    let mut got: Vec<Vec<String>> = Vec::new();
+    for (ns, l) in sim.app_output() {
+        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
+            got.push(Vec::new());
+            continue;
+        }
+        let step = got.len().wrapping_sub(1);
+        let Some(lines) = got.last_mut() else { continue };
+        match l.strip_prefix("  ") {
+            Some(s) if ns == "host1" => {
+                if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    lines.push("ID".into());
+                } else if !s.starts_with("(exit status ") && !s.is_empty() {
+                    lines.push(s.to_string());
+                }
+            }
+            _ if ns != "host1" && program(step) && !is_note(&l) && !l.is_empty() => lines.push(l),
+            _ => {}
+        }
+    }
+    assert_eq!(got.len(), rec.len(), "every step's command is in the log");
+    got.into_iter().zip(&d.transcript).map(|(lines, log)| (lines, log.status)).collect()
+}
+
 /// The frames of a capture kept under `traces/` (`docker/busybox-ping/record.pcapng`).
 #[allow(dead_code)]
 pub fn captured(name: &str) -> Vec<Vec<u8>> {

@@ -182,6 +182,10 @@ pub fn parse_app_command(argv: &Argv) -> Option<Result<AppCommand, CliError>> {
     })
 }
 
+/// What [`Args::getopt`] calls with each option: its letter, its word's index, and its value
+/// with the value's word.
+type OptFn<'a> = dyn FnMut(char, usize, Option<(String, usize)>) -> Result<(), CliError> + 'a;
+
 struct Args<'a> {
     argv: &'a Argv,
 }
@@ -209,6 +213,36 @@ impl Args<'_> {
         } else {
             None
         }
+    }
+
+    /// getopt's walk over the words after the program: options may follow operands, `--`
+    /// ends them, `-` is an operand. `opt` gets each option letter, its word's index and,
+    /// for a letter of `with_arg`, its value and the value's word (`None` when the words ran
+    /// out). Returns the operands with their indexes.
+    fn getopt(&self, with_arg: &str, opt: &mut OptFn<'_>) -> Result<Vec<(String, usize)>, CliError> {
+        let (mut pos, mut i, mut only_args) = (Vec::new(), 1, false);
+        while i < self.len() {
+            let w = self.word(i).to_string();
+            let at = i;
+            i += 1;
+            if only_args || w == "-" || !w.starts_with('-') {
+                pos.push((w, at));
+                continue;
+            }
+            if w == "--" {
+                only_args = true;
+                continue;
+            }
+            let chars: Vec<char> = w.chars().skip(1).collect();
+            let mut k = 0;
+            while k < chars.len() {
+                let c = chars[k];
+                k += 1;
+                let value = if with_arg.contains(c) { self.short_value(&chars, &mut k, &mut i, at) } else { None };
+                opt(c, at, value)?;
+            }
+        }
+        Ok(pos)
     }
 
     fn span(&self, i: usize) -> Span {
@@ -264,44 +298,26 @@ fn traceroute(a: &Args) -> Result<Traceroute, CliError> {
     use crate::userland::proto::traceroute::{self as tr, Opts};
     const WITH_ARG: &str = "timpqswzf";
     let mut vals: Vec<(char, String, usize)> = Vec::new();
-    let mut pos: Vec<(String, usize)> = Vec::new();
     let mut o = Opts::default();
-    let (mut i, mut only_args) = (1, false);
     let usage = |a: &Args, head: String, at: usize| a.err(format!("{head}{TRACEROUTE_USAGE}"), at);
-    while i < a.len() {
-        let w = a.word(i).to_string();
-        let at = i;
-        i += 1;
-        if only_args || w.len() < 2 || !w.starts_with('-') {
-            pos.push((w, at));
-            continue;
+    let pos = a.getopt(WITH_ARG, &mut |c, at, value| {
+        if WITH_ARG.contains(c) {
+            let Some((v, vat)) = value else {
+                return Err(usage(a, format!("traceroute: option requires an argument -- '{c}'\n"), at));
+            };
+            vals.push((c, v, vat));
+            return Ok(());
         }
-        if w == "--" {
-            only_args = true;
-            continue;
-        }
-        let chars: Vec<char> = w.chars().skip(1).collect();
-        let mut k = 0;
-        while k < chars.len() {
-            let c = chars[k];
-            k += 1;
-            if WITH_ARG.contains(c) {
-                let Some((v, vat)) = a.short_value(&chars, &mut k, &mut i, at) else {
-                    return Err(usage(a, format!("traceroute: option requires an argument -- '{c}'\n"), at));
-                };
-                vals.push((c, v, vat));
-                continue;
+        match c {
+            'n' => o.numeric = true,
+            'l' | '4' => {}
+            'F' | 'I' | 'r' | 'd' | 'v' | '6' => {
+                return Err(a.err(format!("netsim: traceroute -{c} is not modelled"), at));
             }
-            match c {
-                'n' => o.numeric = true,
-                'l' | '4' => {}
-                'F' | 'I' | 'r' | 'd' | 'v' | '6' => {
-                    return Err(a.err(format!("netsim: traceroute -{c} is not modelled"), at));
-                }
-                _ => return Err(usage(a, format!("traceroute: invalid option -- '{c}'\n"), at)),
-            }
+            _ => return Err(usage(a, format!("traceroute: invalid option -- '{c}'\n"), at)),
         }
-    }
+        Ok(())
+    })?;
     if pos.is_empty() {
         return Err(CliError::new(TRACEROUTE_USAGE, a.argv.full_span()));
     }
@@ -833,51 +849,32 @@ fn nc(a: &Args) -> Result<Nc, CliError> {
     use crate::userland::proto::nc::NcOpts;
     let mut o = NcOpts::default();
     let mut zero = false;
-    let mut pos: Vec<(String, usize)> = Vec::new();
-    let mut i = 1;
-    let mut only_args = false;
     let unmodelled = |a: &Args, what: &str, at: usize| a.err(format!("netsim: nc {what} is not modelled"), at);
-    while i < a.len() {
-        let w = a.word(i).to_string();
-        let at = i;
-        i += 1;
-        if only_args || w == "-" || !w.starts_with('-') {
-            pos.push((w, at));
-            continue;
-        }
-        if w == "--" {
-            only_args = true;
-            continue;
-        }
-        let chars: Vec<char> = w.chars().skip(1).collect();
-        let mut k = 0;
-        while k < chars.len() {
-            let c = chars[k];
-            k += 1;
-            match c {
-                'n' | 'b' => {}
-                'v' => o.verbose = o.verbose.saturating_add(1),
-                'z' => zero = true,
-                'w' => {
-                    let Some((v, vat)) = a.short_value(&chars, &mut k, &mut i, at) else {
-                        return Err(a.err(format!("nc: option requires an argument -- 'w'\n{NC_USAGE}"), at));
-                    };
-                    // getopt32's `+`: xatoi_positive.
-                    o.wait = Some(
-                        v.parse::<u32>()
-                            .ok()
-                            .filter(|n| *n <= i32::MAX as u32)
-                            .ok_or_else(|| a.err(format!("nc: invalid number '{v}'"), vat))?,
-                    );
-                }
-                'l' | 'k' => return Err(unmodelled(a, "-l (listen)", at)),
-                'u' => return Err(unmodelled(a, "-u (UDP)", at)),
-                'e' => return Err(unmodelled(a, "-e PROG", at)),
-                'p' | 's' | 'i' | 'o' => return Err(unmodelled(a, &format!("-{c}"), at)),
-                _ => return Err(a.err(format!("nc: invalid option -- '{c}'\n{NC_USAGE}"), at)),
+    let pos = a.getopt("w", &mut |c, at, value| {
+        match c {
+            'n' | 'b' => {}
+            'v' => o.verbose = o.verbose.saturating_add(1),
+            'z' => zero = true,
+            'w' => {
+                let Some((v, vat)) = value else {
+                    return Err(a.err(format!("nc: option requires an argument -- 'w'\n{NC_USAGE}"), at));
+                };
+                // getopt32's `+`: xatoi_positive.
+                o.wait = Some(
+                    v.parse::<u32>()
+                        .ok()
+                        .filter(|n| *n <= i32::MAX as u32)
+                        .ok_or_else(|| a.err(format!("nc: invalid number '{v}'"), vat))?,
+                );
             }
+            'l' | 'k' => return Err(unmodelled(a, "-l (listen)", at)),
+            'u' => return Err(unmodelled(a, "-u (UDP)", at)),
+            'e' => return Err(unmodelled(a, "-e PROG", at)),
+            'p' | 's' | 'i' | 'o' => return Err(unmodelled(a, &format!("-{c}"), at)),
+            _ => return Err(a.err(format!("nc: invalid option -- '{c}'\n{NC_USAGE}"), at)),
         }
-    }
+        Ok(())
+    })?;
     if pos.is_empty() || pos.len() > 2 {
         return Err(CliError::new(NC_USAGE, a.argv.full_span()));
     }
