@@ -92,6 +92,21 @@ pub fn run_record(rec: &[(String, (String, u8))]) -> sim_core::Sim {
     sim
 }
 
+/// The run's program lines (namespace, line) after each step of the record `rec`, from the
+/// step's command line (on `host1`) up to the next one's.
+fn by_step(sim: &sim_core::Sim, rec: &[(String, (String, u8))]) -> Vec<Vec<(String, String)>> {
+    let mut got: Vec<Vec<(String, String)>> = Vec::new();
+    for (ns, l) in sim.app_output() {
+        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
+            got.push(Vec::new());
+        } else if let Some(lines) = got.last_mut() {
+            lines.push((ns, l));
+        }
+    }
+    assert_eq!(got.len(), rec.len(), "every step's command is in the log");
+    got
+}
+
 /// Each step's program lines (what the container or host printed, not the simulator's
 /// notes; a 64-hex ID as `ID`) and its exit status, for the steps of the record `rec`, from
 /// a run of them on `host1` ([`run_on_host1`]). `from_host`: the programs run on the host
@@ -100,22 +115,19 @@ pub fn run_record(rec: &[(String, (String, u8))]) -> sim_core::Sim {
 pub fn step_outputs(rec: &[(String, (String, u8))], from_host: bool) -> Vec<(Vec<String>, u8)> {
     let sim = run_record(rec);
     let d = sim.director.as_ref().expect("a lab with hosts");
-    let mut got: Vec<Vec<String>> = Vec::new();
-    for (ns, l) in sim.app_output() {
-        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
-            got.push(Vec::new());
-            continue;
+    let steps = by_step(&sim, rec).into_iter().map(|lines| {
+        let mut out = Vec::new();
+        for (ns, l) in lines {
+            let program = if from_host { ns == "host1" && !l.starts_with("  ") } else { ns != "host1" };
+            if program && !is_note(&l) {
+                out.push(l);
+            } else if ns == "host1" && l.len() == 66 && l[2..].chars().all(|c| c.is_ascii_hexdigit()) {
+                out.push("ID".into());
+            }
         }
-        let Some(lines) = got.last_mut() else { continue };
-        let program = if from_host { ns == "host1" && !l.starts_with("  ") } else { ns != "host1" };
-        if program && !is_note(&l) {
-            lines.push(l);
-        } else if ns == "host1" && l.len() == 66 && l[2..].chars().all(|c| c.is_ascii_hexdigit()) {
-            lines.push("ID".into());
-        }
-    }
-    assert_eq!(got.len(), rec.len(), "every step's command is in the log");
-    got.into_iter().zip(&d.transcript).map(|(lines, log)| (lines, log.status)).collect()
+        out
+    });
+    steps.zip(&d.transcript).map(|(lines, log)| (lines, log.status)).collect()
 }
 
 /// Each step of the record `rec` (run as `sim`) as a shell shows it: what the host printed
@@ -129,28 +141,24 @@ pub fn shell_lines(
     program: impl Fn(usize) -> bool,
 ) -> Vec<(Vec<String>, u8)> {
     let d = sim.director.as_ref().expect("a lab with hosts");
-    let mut got: Vec<Vec<String>> = Vec::new();
-    for (ns, l) in sim.app_output() {
-        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
-            got.push(Vec::new());
-            continue;
-        }
-        let step = got.len().wrapping_sub(1);
-        let Some(lines) = got.last_mut() else { continue };
-        match l.strip_prefix("  ") {
-            Some(s) if ns == "host1" => {
-                if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    lines.push("ID".into());
-                } else if !s.starts_with("(exit status ") && !s.is_empty() {
-                    lines.push(s.to_string());
+    let steps = by_step(sim, rec).into_iter().enumerate().map(|(step, lines)| {
+        let mut out = Vec::new();
+        for (ns, l) in lines {
+            match l.strip_prefix("  ") {
+                Some(s) if ns == "host1" => {
+                    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        out.push("ID".into());
+                    } else if !s.starts_with("(exit status ") && !s.is_empty() {
+                        out.push(s.to_string());
+                    }
                 }
+                _ if ns != "host1" && program(step) && !is_note(&l) && !l.is_empty() => out.push(l),
+                _ => {}
             }
-            _ if ns != "host1" && program(step) && !is_note(&l) && !l.is_empty() => lines.push(l),
-            _ => {}
         }
-    }
-    assert_eq!(got.len(), rec.len(), "every step's command is in the log");
-    got.into_iter().zip(&d.transcript).map(|(lines, log)| (lines, log.status)).collect()
+        out
+    });
+    steps.zip(&d.transcript).map(|(lines, log)| (lines, log.status)).collect()
 }
 
 /// The frames of a capture kept under `traces/` (`docker/busybox-ping/record.pcapng`).
