@@ -36,3 +36,16 @@ fn dig_answers_as_it_did_on_the_engine() {
         assert_eq!(status, exit, "`{cmd}` exits as on the engine");
     }
 }
+
+/// On the default bridge there is no embedded DNS: dig asks the lab's outside resolver
+/// (8.8.8.8, whose frames are not simulated), which knows no lab name, at once.
+#[test]
+fn dig_on_the_default_bridge_asks_the_outside_and_hears_nxdomain_at_once() {
+    let steps = ["docker run -d --name nsd nicolaka/netshoot sleep 1000".to_string(), "docker exec nsd dig web".into()];
+    let sim = common::run_on_host1(&steps);
+    let lines: Vec<String> = sim.app_output().into_iter().filter(|(ns, _)| ns == "host1:nsd").map(|(_, l)| l).collect();
+    for want in [";; SERVER: 8.8.8.8#53(8.8.8.8) (UDP)", ";; Query time: 0 msec"] {
+        assert!(lines.iter().any(|l| l == want), "{want}: {lines:#?}");
+    }
+    assert!(lines.iter().any(|l| l.contains("status: NXDOMAIN")), "{lines:#?}");
+}

@@ -58,6 +58,10 @@ impl World {
             // The outside's resolver knows no lab names; its frames are not simulated.
             self.app_log(ns, || format!("no embedded DNS here: the nameserver {OUTSIDE_DNS} is outside the lab"));
             let answer = dns::outside_answer(&query).unwrap_or_default();
+            let now = self.now;
+            if let Some(run) = self.dig_run(app) {
+                run.sent_at = now;
+            }
             return self.dig_answered(app, server, &answer);
         }
         let Some(sport) = self.free_ephemeral_port(|w, p| w.udp_bound(ns, p)) else {
