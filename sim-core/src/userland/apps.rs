@@ -635,14 +635,7 @@ impl World {
                 let run = crate::userland::traceroute::Run::new(opts.clone(), host.clone());
                 AppKind::Traceroute { dst: target(host), run: Box::new(run) }
             }
-            Traffic::Dig { dig, .. } => AppKind::Dig(Box::new(crate::userland::dig::Run {
-                dig: dig.clone(),
-                server: Ipv4Addr::UNSPECIFIED,
-                sport: 0,
-                query: Vec::new(),
-                tries: 0,
-                sent_at: SimTime::ZERO,
-            })),
+            Traffic::Dig { dig, .. } => AppKind::Dig(Box::new(crate::userland::dig::Run::new(dig.clone()))),
             Traffic::Announce { dev, count, interval, .. } => {
                 let d = self.dev_by_name(ns, dev).ok_or_else(|| format!("no device `{dev}` in `{}`", t.ns()))?;
                 AppKind::Announce { dev: d, count: *count, interval: *interval, sent: 0 }

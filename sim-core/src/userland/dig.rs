@@ -29,6 +29,13 @@ pub struct Run {
     pub sent_at: SimTime,
 }
 
+impl Run {
+    /// A dig not yet started: its server, socket and query come at `dig_start`.
+    pub fn new(dig: dig::Dig) -> Run {
+        Run { dig, server: Ipv4Addr::UNSPECIFIED, sport: 0, query: Vec::new(), tries: 0, sent_at: SimTime::ZERO }
+    }
+}
+
 impl World {
     fn dig_run(&mut self, app: usize) -> Option<&mut Run> {
         match &mut self.user.apps[app].kind {

@@ -1,7 +1,7 @@
 //! Userland: the programs that run in the namespaces, on the kernel's socket calls only
 //! (`kernel::sock`, `kernel::tcp`). `apps` holds the programs a scenario or a container
 //! starts (ping, UDP and TCP senders and listeners, `arping -U`), `traceroute` busybox's
-//! traceroute; `services` the ones that
+//! traceroute, `dig` BIND's dig; `services` the ones that
 //! speak a protocol (dockerd's embedded DNS, every client's stub resolver, curl, nslookup,
 //! mysql, the tutorial's webapp and MySQL server), with the protocols themselves in `proto`
 //! as sans-IO state machines; `dns_zone` what an embedded DNS server answers.

@@ -23,7 +23,8 @@ use std::net::Ipv4Addr;
 use simple_dns::rdata::{OPT, OPTCode, RData};
 use simple_dns::{CLASS, Name, Packet, PacketFlag, QCLASS, QTYPE, Question, ResourceRecord, TYPE};
 
-use super::dns::{QTYPE_A, QTYPE_AAAA, QTYPE_MX, QTYPE_PTR};
+use super::dns::{self, QTYPE_A, QTYPE_PTR};
+use super::nslookup::QUERY_TYPES;
 
 /// The build whose banner the simulator prints.
 pub const VERSION: &str = "9.18.49-1~deb12u3-Debian";
@@ -76,24 +77,9 @@ impl Default for Show {
     }
 }
 
+/// A type named on the command line: nslookup's table of the types the labs ask for.
 fn qtype_by_name(t: &str) -> Option<u16> {
-    Some(match t.to_ascii_uppercase().as_str() {
-        "A" => QTYPE_A,
-        "AAAA" => QTYPE_AAAA,
-        "PTR" => QTYPE_PTR,
-        "MX" => QTYPE_MX,
-        _ => return None,
-    })
-}
-
-fn qtype_name(t: u16) -> &'static str {
-    match t {
-        QTYPE_A => "A",
-        QTYPE_AAAA => "AAAA",
-        QTYPE_PTR => "PTR",
-        QTYPE_MX => "MX",
-        _ => "TYPE?",
-    }
+    QUERY_TYPES.iter().find(|(name, _)| name.eq_ignore_ascii_case(t)).map(|&(_, q)| q)
 }
 
 /// Reads dig's arguments (after `dig`): `@SERVER`, `-x ADDR`, `-t TYPE`, a type or a name,
@@ -198,15 +184,7 @@ pub fn output(d: &Dig, bytes: &[u8], server: Ipv4Addr, rtt_ms: u64, when: &str) 
         out.push(";; global options: +cmd".into());
     }
     if s.comments {
-        let status = match p.rcode() {
-            simple_dns::RCODE::NoError => "NOERROR",
-            simple_dns::RCODE::FormatError => "FORMERR",
-            simple_dns::RCODE::ServerFailure => "SERVFAIL",
-            simple_dns::RCODE::NameError => "NXDOMAIN",
-            simple_dns::RCODE::NotImplemented => "NOTIMP",
-            simple_dns::RCODE::Refused => "REFUSED",
-            _ => "RESERVED",
-        };
+        let status = dns::parse_response(bytes).map(|r| dns::rcode_text(r.rcode)).map_err(|e| e.to_string())?;
         let mut flags = Vec::new();
         for (f, w) in [
             (PacketFlag::RESPONSE, "qr"),
@@ -246,7 +224,7 @@ pub fn output(d: &Dig, bytes: &[u8], server: Ipv4Addr, rtt_ms: u64, when: &str) 
             pad(&mut l, 32);
             l.push_str("IN");
             pad(&mut l, 40);
-            l.push_str(qtype_name(qtype_number(&q.qtype)));
+            l.push_str(&qtype_text(&q.qtype));
             out.push(l);
         }
         if s.comments {
@@ -292,10 +270,11 @@ pub fn timed_out(d: &Dig, server: Ipv4Addr) -> Vec<String> {
     out
 }
 
-fn qtype_number(q: &QTYPE) -> u16 {
+/// A question's type as dig names it (`A`, `PTR`, …).
+fn qtype_text(q: &QTYPE) -> String {
     match q {
-        QTYPE::TYPE(t) => (*t).into(),
-        _ => 0,
+        QTYPE::TYPE(t) => dns::qtype_text((*t).into()),
+        _ => "ANY".into(),
     }
 }
 
@@ -317,13 +296,7 @@ fn record(r: &ResourceRecord) -> String {
     pad(&mut l, 32);
     l.push_str("IN");
     pad(&mut l, 40);
-    l.push_str(match &r.rdata {
-        RData::A(_) => "A",
-        RData::PTR(_) => "PTR",
-        RData::AAAA(_) => "AAAA",
-        RData::SOA(_) => "SOA",
-        _ => "TYPE?",
-    });
+    l.push_str(&dns::qtype_text(r.rdata.type_code().into()));
     pad(&mut l, 48);
     l.push_str(&rdata(&r.rdata));
     l
@@ -400,7 +373,7 @@ mod tests {
         let d = parse(&words("-x 10.87.0.2 +short")).unwrap();
         assert_eq!((d.name.as_str(), d.qtype, d.show.short), ("2.0.87.10.in-addr.arpa.", QTYPE_PTR, true));
         let d = parse(&words("@127.0.0.11 web AAAA +noall +comments")).unwrap();
-        assert_eq!(d.qtype, QTYPE_AAAA);
+        assert_eq!(d.qtype, dns::QTYPE_AAAA);
         assert!(d.show.comments && !d.show.answer && !d.show.cmd);
         assert!(parse(&words("web +trace")).unwrap_err().starts_with("netsim:"));
     }

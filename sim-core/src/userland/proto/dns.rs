@@ -161,6 +161,16 @@ fn set_reply<'a>(query: &Packet<'a>) -> Packet<'a> {
     resp
 }
 
+/// RCODE names as busybox's nslookup, BIND's nslookup and dig print them (busybox's
+/// `rcodes` table; BIND's `rcodetext`).
+pub fn rcode_text(rcode: u8) -> String {
+    const NAMES: [&str; 11] = [
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
+        "NOTZONE",
+    ];
+    NAMES.get(usize::from(rcode)).map_or_else(|| rcode.to_string(), |s| (*s).to_string())
+}
+
 /// A query type as the hop log names it (`A`, `AAAA`, `PTR`, …, or its number).
 pub fn qtype_text(qtype: u16) -> String {
     match QTYPE::try_from(qtype) {

@@ -50,15 +50,6 @@ pub const QUERY_TYPES: &[(&str, u16)] = &[
     ("ANY", 255),
 ];
 
-/// RCODE names as both programs print them (busybox's `rcodes` table).
-fn rcode_text(rcode: u8) -> String {
-    const NAMES: [&str; 11] = [
-        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
-        "NOTZONE",
-    ];
-    NAMES.get(usize::from(rcode)).map_or_else(|| rcode.to_string(), |s| (*s).to_string())
-}
-
 /// What the command line asked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Opts {
@@ -271,7 +262,11 @@ impl Nslookup {
                 }
                 self.queries[qn].answered = true;
                 if rcode != dns::RCODE_NOERROR {
-                    out.lines.push(format!("** server can't find {}: {}", self.queries[qn].name, rcode_text(rcode)));
+                    out.lines.push(format!(
+                        "** server can't find {}: {}",
+                        self.queries[qn].name,
+                        dns::rcode_text(rcode)
+                    ));
                     self.exit = 1;
                 } else {
                     match dns::parse_response(bytes) {
@@ -385,7 +380,7 @@ pub fn bind_output(server: Ipv4Addr, port: u16, name: &str, resp: &ParsedRespons
     let mut out = format!("Server:\t\t{server}\nAddress:\t{server}#{port}\n\n");
     let shown = name.strip_suffix('.').unwrap_or(name);
     if resp.rcode != dns::RCODE_NOERROR {
-        out.push_str(&format!("** server can't find {shown}: {}\n", rcode_text(resp.rcode)));
+        out.push_str(&format!("** server can't find {shown}: {}\n", dns::rcode_text(resp.rcode)));
         return out;
     }
     if !resp.authoritative {
