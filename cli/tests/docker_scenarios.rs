@@ -221,7 +221,11 @@ fn published_port_is_dnat_from_the_lan_and_from_the_host_itself() {
     let lan = between(&log, "curl http://192.168.99.101:8080/", None);
     assert!(lan.contains("received 83 bytes from 192.168.99.10:"), "nginx must see the laptop's real address:\n{lan}");
     assert!(lan.contains("received 83 bytes from 192.168.99.101:"), "the host's own request:\n{lan}");
-    assert_eq!(log.matches("curl: HTTP/1.1 200 OK").count(), 2, "{log}");
+    // localhost is docker-proxy's: nginx sees the proxy's connection, from the gateway.
+    let lo = between(&log, "curl http://localhost:8080/", None);
+    assert!(lo.contains("tcp connect 172.18.0.1:"), "docker-proxy connects from the gateway:\n{lo}");
+    assert!(lo.contains("received 78 bytes from 172.18.0.1:"), "nginx sees the proxy:\n{lo}");
+    assert_eq!(log.matches("curl: HTTP/1.1 200 OK").count(), 3, "{log}");
 
     let ipt = show(&s, "host1", "iptables");
     assert_has_lines(
@@ -242,7 +246,11 @@ fn published_port_is_dnat_from_the_lan_and_from_the_host_itself() {
         &format!("frame.interface_name == \"host1/{br}\" && tcp.flags.syn == 1 && tcp.flags.ack == 0"),
         &["ip.src", "ip.dst", "tcp.dstport", "ip.ttl"],
     );
-    assert_eq!(syns, ["192.168.99.10\t172.18.0.2\t80\t63", "192.168.99.101\t172.18.0.2\t80\t64"], "{syns:?}");
+    assert_eq!(
+        syns,
+        ["192.168.99.10\t172.18.0.2\t80\t63", "192.168.99.101\t172.18.0.2\t80\t64", "172.18.0.1\t172.18.0.2\t80\t64"],
+        "{syns:?}"
+    );
     let synack = fields(
         &pcap,
         "frame.interface_name == \"laptop/eth0\" && tcp.flags.syn == 1 && tcp.flags.ack == 1",

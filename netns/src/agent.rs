@@ -66,8 +66,15 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         Traffic::Nslookup { name, flavour, server, opts, .. } => {
             nslookup(&r, name, *flavour, server.as_deref(), opts, out)
         }
-        Traffic::Nc { host, port, verbose, wait, .. } => {
-            nc_scan(&r, host, *port, nc::NcOpts { verbose: *verbose, wait: *wait }, out)
+        Traffic::Nc { host, port, verbose, wait, numeric, zero, .. } => {
+            nc_client(&r, host, *port, nc::NcOpts { verbose: *verbose, wait: *wait, numeric: *numeric }, *zero, out)
+        }
+        Traffic::NcListen { port, verbose, numeric, keep, reply, .. } => {
+            let o = nc::NcOpts { verbose: *verbose, wait: None, numeric: *numeric };
+            nc_listen(&r, *port, o, *keep, reply.as_deref(), out)
+        }
+        Traffic::DockerProxy { host_ip, host_port, container_ip, container_port, .. } => {
+            docker_proxy(host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED), *host_port, (*container_ip, *container_port), out)
         }
         Traffic::Traceroute { host, opts, .. } => traceroute(&r, host, opts, out),
         Traffic::Dig { dig, .. } => dig_query(&r, dig, out),
@@ -622,24 +629,130 @@ fn connect_error(e: &io::Error) -> &'static str {
     }
 }
 
-/// busybox `nc -z`: connect, then close at once (`sim_core::userland::proto::nc`).
-fn nc_scan(r: &Resolver, host: &str, port: u16, o: nc::NcOpts, out: &mut dyn Write) -> io::Result<()> {
+/// busybox `nc HOST PORT` (`sim_core::userland::proto::nc`): with `-z` connect and close at
+/// once; without, shut the sending side (a step's standard input is empty) and copy what
+/// arrives until the peer closes.
+fn nc_client(r: &Resolver, host: &str, port: u16, o: nc::NcOpts, zero: bool, out: &mut dyn Write) -> io::Result<()> {
     let ip = match r.resolve(host) {
         Ok(ip) => ip,
         Err(_) => return writeln!(out, "{}", nc::bad_address(host)),
     };
     let limit = o.wait.map_or(IO_TIMEOUT, |s| Duration::from_secs(s.into()));
-    let line = match TcpStream::connect_timeout(&SocketAddr::from((ip, port)), limit) {
-        Ok(s) => {
-            drop(s);
-            nc::open(o, host, ip, port)
+    let s = match TcpStream::connect_timeout(&SocketAddr::from((ip, port)), limit) {
+        Ok(s) => s,
+        Err(e) => {
+            let line = nc::failed(o, host, ip, port, connect_error(&e));
+            for l in line.into_iter().chain(nc::totals(o, 0, 0)) {
+                writeln!(out, "{l}")?;
+            }
+            return Ok(());
         }
-        Err(e) => nc::failed(o, host, ip, port, connect_error(&e)),
     };
-    for l in line.into_iter().chain(nc::totals(o)) {
+    if let Some(l) = nc::open(o, host, ip, port) {
+        writeln!(out, "{l}")?;
+    }
+    let rcvd = if zero { 0 } else { nc_copy(s, limit, out)? };
+    if let Some(l) = nc::totals(o, 0, rcvd) {
         writeln!(out, "{l}")?;
     }
     Ok(())
+}
+
+/// nc's copy of a connection with nothing to send: shut the sending side, print what
+/// arrives until the peer closes (or `limit` passes twice without a byte, as `-w`'s poll
+/// timeout does). Returns the bytes received.
+fn nc_copy(mut s: TcpStream, limit: Duration, out: &mut dyn Write) -> io::Result<u64> {
+    s.shutdown(Shutdown::Write)?;
+    s.set_read_timeout(Some(limit))?;
+    let (mut rcvd, mut silent, mut buf) = (0u64, 0, [0u8; 4096]);
+    while silent < 2 {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                rcvd += n as u64;
+                silent = 0;
+                out.write_all(&buf[..n])?;
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => silent += 1,
+            Err(_) => break,
+        }
+    }
+    Ok(rcvd)
+}
+
+/// busybox `nc -l [-k] [-p PORT] [-e PROG]`: accept a connection and copy it; with `reply`
+/// (what `-e PROG` writes) answer each connection with it and close, and with `keep` go on
+/// accepting until killed.
+fn nc_listen(
+    r: &Resolver,
+    port: u16,
+    o: nc::NcOpts,
+    keep: bool,
+    reply: Option<&str>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let l = match TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)) {
+        Ok(l) => l,
+        Err(_) => return writeln!(out, "{}", nc::BIND_IN_USE),
+    };
+    if o.verbose > 0 {
+        writeln!(out, "{}", nc::listening(l.local_addr()?.port()))?;
+        out.flush()?;
+    }
+    loop {
+        let (mut s, peer) = l.accept()?;
+        if o.verbose > 0 {
+            let (SocketAddr::V4(local), SocketAddr::V4(peer)) = (s.local_addr()?, peer) else { continue };
+            let name = (!o.numeric).then(|| r.reverse(*peer.ip())).filter(|n| *n != peer.ip().to_string());
+            let line = nc::connect_from((*local.ip(), local.port()), name.as_deref(), (*peer.ip(), peer.port()));
+            writeln!(out, "{line}")?;
+            out.flush()?;
+        }
+        match reply {
+            Some(text) => {
+                s.write_all(text.as_bytes())?;
+                drop(s);
+                if !keep {
+                    return Ok(());
+                }
+            }
+            None => {
+                let rcvd = nc_copy(s, IO_TIMEOUT, out)?;
+                if let Some(l) = nc::totals(o, 0, rcvd) {
+                    writeln!(out, "{l}")?;
+                }
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// dockerd's docker-proxy for one published TCP port (`sim_core::userland::proxy`): every
+/// connection accepted is relayed to the container over a connection of its own, each
+/// direction shut once its sender has closed.
+fn docker_proxy(ip: Ipv4Addr, port: u16, target: (Ipv4Addr, u16), out: &mut dyn Write) -> io::Result<()> {
+    let l = TcpListener::bind((ip, port))?;
+    loop {
+        let (client, _) = l.accept()?;
+        let backend = match TcpStream::connect(target) {
+            Ok(b) => b,
+            Err(e) => {
+                writeln!(out, "docker-proxy: can't forward traffic to backend tcp/{}:{}: {e}", target.0, target.1)?;
+                continue;
+            }
+        };
+        let (c2, b2) = (client.try_clone()?, backend.try_clone()?);
+        std::thread::spawn(move || relay(client, backend));
+        std::thread::spawn(move || relay(b2, c2));
+    }
+}
+
+/// One direction of a relayed connection: `io.Copy`, then shut the reader's side and the
+/// writer's (`broker` in libnetwork `cmd/proxy/tcp_proxy.go`).
+fn relay(mut from: TcpStream, mut to: TcpStream) {
+    let _ = io::copy(&mut from, &mut to);
+    let _ = from.shutdown(Shutdown::Read);
+    let _ = to.shutdown(Shutdown::Write);
 }
 
 /// BIND's `dig`: one query to the nameserver (or `@SERVER`), three tries 5 s apart.

@@ -393,8 +393,10 @@ impl Runner {
         command_start: Option<usize>,
         dns: bool,
     ) -> Result<String, Error> {
-        let server =
-            s.started.iter().find(|t| t.is_server() && !matches!(t, Traffic::Dns { .. } | Traffic::Announce { .. }));
+        // dockerd runs its own docker-proxy on the engine.
+        let server = s.started.iter().find(|t| {
+            t.is_server() && !matches!(t, Traffic::Dns { .. } | Traffic::Announce { .. } | Traffic::DockerProxy { .. })
+        });
         let program = match server {
             Some(t) => self.agent_cmd(AGENT, t, dns)?,
             None => format!("{AGENT} pause"),

@@ -272,6 +272,9 @@ pub struct Director {
     programs: Map<usize, usize>,
     /// The key in `started` of each running container, by (daemon, `Container::seq`).
     started_by: Map<(usize, u64), String>,
+    /// The docker-proxy programs running for each container (by daemon and sequence), which
+    /// stop with it: they live in the host's namespace, which outlives the sandbox.
+    proxies: Map<(usize, u64), Vec<usize>>,
     /// Sandbox interfaces dockerd has announced (unsolicited ARP), as (namespace, device, address).
     announced: Set<(String, String, std::net::Ipv4Addr)>,
     /// Every network's embedded-DNS zone as the sandboxes share it, by `DnsZone::key`.
@@ -401,6 +404,7 @@ impl Director {
             transcript: Vec::new(),
             started: Set::default(),
             started_by: Map::default(),
+            proxies: Map::default(),
             programs: Map::default(),
             announced: Set::default(),
             zones: Map::default(),
@@ -828,6 +832,16 @@ impl Director {
         Ok(app)
     }
 
+    /// How long after the program the next step waits for has exited that step starts: a
+    /// `docker` command's client returns a moment later (`timing::EXEC_RETURN`), a
+    /// program run on a host as soon as it exits.
+    pub fn shell_return(&self) -> SimTime {
+        match self.transcript.last() {
+            Some(l) if l.line.starts_with("docker ") => crate::docker::timing::EXEC_RETURN,
+            _ => SimTime::ZERO,
+        }
+    }
+
     /// Program `app` ended: a step's program gives the step its exit status, which the shell
     /// shows after what it printed, as a failed command's (`docker exec` passes its
     /// command's status on).
@@ -938,6 +952,9 @@ impl Director {
                     if let Some(k) = self.started_by.remove(&(ei, seq)) {
                         self.started.remove(&k);
                     }
+                    for app in self.proxies.remove(&(ei, seq)).unwrap_or_default() {
+                        world.stop_program(app);
+                    }
                     continue;
                 };
                 let ns_name = e.sandbox_ns(c);
@@ -965,8 +982,10 @@ impl Director {
                 {
                     self.started.remove(&old);
                 }
+                let mut proxies = Vec::new();
                 if self.started.insert(key) {
                     servers.extend(e.servers(c));
+                    proxies = e.proxies(c);
                     // Its /etc/hosts as it starts: its own names, `--add-host`, `--link`.
                     world.set_hosts(ns, e.hosts_names(c));
                 }
@@ -974,6 +993,7 @@ impl Director {
                     world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
                     fx.started.push(t);
                 }
+                start_proxies(world, fx, self.proxies.entry((ei, seq)).or_default(), proxies);
                 if let Some(keys) = keys {
                     world.set_dns_keys(ns, keys);
                 }
@@ -987,7 +1007,7 @@ impl Director {
     fn realise_all(&mut self, world: &mut World, fx: &mut Effects) -> Result<(), PlanError> {
         fx.zones = self.share_zones();
         let swarm_keys = self.swarm.as_ref().map(Swarm::dns_zone_keys).unwrap_or_default();
-        for (_, e) in &self.engines {
+        for (ei, (_, e)) in self.engines.iter().enumerate() {
             for c in e.containers.iter().filter(|c| c.state == crate::docker::engine::RunState::Running) {
                 let ns_name = e.sandbox_ns(c);
                 let Some(ns) = world.ns_by_name(&ns_name) else { continue };
@@ -1011,8 +1031,10 @@ impl Director {
                         _ => {}
                     }
                 }
+                let mut proxies = Vec::new();
                 if self.started.insert(servers_key(e, c)) {
                     servers.extend(e.servers(c));
+                    proxies = e.proxies(c);
                     // Its /etc/hosts as it starts: its own names, `--add-host`, `--link`.
                     world.set_hosts(ns, e.hosts_names(c));
                 }
@@ -1020,6 +1042,7 @@ impl Director {
                     world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
                     fx.started.push(t);
                 }
+                start_proxies(world, fx, self.proxies.entry((ei, c.seq)).or_default(), proxies);
             }
         }
         // Sandboxes that went away free their names for a new container.
@@ -1031,6 +1054,12 @@ impl Director {
         }
         let keys: Set<&String> = alive.values().collect();
         self.started.retain(|n| keys.contains(n));
+        let gone: Vec<(usize, u64)> = self.proxies.keys().filter(|k| !alive.contains_key(k)).copied().collect();
+        for k in gone {
+            for app in self.proxies.remove(&k).unwrap_or_default() {
+                world.stop_program(app);
+            }
+        }
         self.started_by = alive;
         Ok(())
     }
@@ -1259,8 +1288,15 @@ impl Director {
             })?;
             return Ok(Outcome::Tool { host: host.name.clone(), container: None, tool });
         }
-        let t = crate::docker::engine::app_traffic(cli::parse_app_command(&argv), &argv, host.name.clone(), None, now)
-            .map_err(|e| Failure::program(e.0))?;
+        let t = crate::docker::engine::app_traffic(
+            cli::parse_app_command(&argv),
+            &argv,
+            host.name.clone(),
+            None,
+            &host.name,
+            now,
+        )
+        .map_err(|e| Failure::program(e.0))?;
         Ok(Outcome::Client(t))
     }
 }
@@ -1644,7 +1680,8 @@ impl Director {
             }
             None => {
                 let cmd = cli::parse_app_command(argv);
-                crate::docker::engine::app_traffic(cmd, argv, e.sandbox_ns(c), Some(&c.image), now).map(Outcome::Client)
+                crate::docker::engine::app_traffic(cmd, argv, e.sandbox_ns(c), Some(&c.image), &e.hostname(c), now)
+                    .map(Outcome::Client)
             }
         }
     }
@@ -1832,6 +1869,25 @@ impl Director {
 
 /// Whose servers run (`Director::started`): a sandbox's, or in a namespace another container
 /// lent (`--network container:`), that container's own.
+/// Starts a container's docker-proxy programs in its host's namespace, keeping their app
+/// indexes in `running`. One whose port a program of the lab's own holds is not started,
+/// as dockerd's proxy then fails to bind (a note says so).
+fn start_proxies(world: &mut World, fx: &mut Effects, running: &mut Vec<usize>, proxies: Vec<Traffic>) {
+    for t in proxies {
+        match world.add_traffic(&t) {
+            Ok(app) => {
+                running.push(app);
+                fx.started.push(t);
+            }
+            Err(m) => {
+                if let Some(ns) = world.ns_by_name(t.ns()) {
+                    world.app_log(ns, || format!("docker-proxy: {m}"));
+                }
+            }
+        }
+    }
+}
+
 fn servers_key(e: &Engine, c: &Container) -> String {
     let ns = e.sandbox_ns(c);
     match &c.mode {

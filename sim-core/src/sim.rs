@@ -392,7 +392,7 @@ impl Sim {
         {
             d.waiting = None;
             if d.next < d.scripted {
-                self.steps_due.push((w.now, d.next as u32));
+                self.steps_due.push((w.now + d.shell_return(), d.next as u32));
             } else if let Err(e) = d.finish_foreground_now(w) {
                 w.app_log(NsId(0), || format!("netsim: a container's exit could not be applied: {e}"));
             }

@@ -1340,14 +1340,7 @@ impl Engine {
                 });
                 continue;
             }
-            // The gateway endpoint: not internal first, then network name in lexical order
-            // (*Objects and names*).
-            let gw = c
-                .endpoints
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, e)| (self.network(&e.network).is_some_and(|n| n.internal), e.network.clone()))
-                .map(|(i, _)| i);
+            let gw = self.gateway_endpoint(c);
             for (i, e) in c.endpoints.iter().enumerate() {
                 let Some(ni) = nets.iter().position(|n| n.name == e.network) else { continue };
                 eps.push(BridgeEndpoint {
@@ -1737,6 +1730,34 @@ impl Engine {
         if outside { &c.ports } else { &[] }
     }
 
+    /// The endpoint that gives `c` its default route and holds its published ports: not
+    /// internal first, then network name in lexical order (*Objects and names*).
+    fn gateway_endpoint(&self, c: &Container) -> Option<usize> {
+        c.endpoints
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, e)| (self.network(&e.network).is_some_and(|n| n.internal), e.network.clone()))
+            .map(|(i, _)| i)
+    }
+
+    /// The docker-proxy processes dockerd runs on the host for `c`: one per published TCP
+    /// port, relaying to the container's address on its gateway network (`userland::proxy`).
+    /// UDP ports have a proxy too, which the simulator does not run.
+    pub fn proxies(&self, c: &Container) -> Vec<crate::userland::apps::Traffic> {
+        let Some(gw) = self.gateway_endpoint(c).map(|i| &c.endpoints[i]) else { return Vec::new() };
+        self.published(c)
+            .iter()
+            .filter(|p| p.proto == super::bridge::Proto::Tcp)
+            .map(|p| crate::userland::apps::Traffic::DockerProxy {
+                ns: self.host.clone(),
+                host_ip: p.host_ip,
+                host_port: p.host_port,
+                container_ip: gw.ip,
+                container_port: p.container_port,
+            })
+            .collect()
+    }
+
     /// `docker port C [PORT[/PROTO]]`: each published port as `80/tcp -> 0.0.0.0:8080`, in
     /// docker/cli's natural order, or the host addresses of one port.
     pub fn port(&self, p: &cli::Port) -> Result<String, EngineError> {
@@ -1992,7 +2013,7 @@ impl Engine {
             return Err(err(format!("Error response from daemon: Container {} is not running", c.id)));
         }
         let ns = self.sandbox_ns(c);
-        app_traffic(x.app_command(), &x.command, ns, Some(&c.image), at)
+        app_traffic(x.app_command(), &x.command, ns, Some(&c.image), &self.hostname(c), at)
     }
 }
 
@@ -2003,13 +2024,30 @@ pub fn image_role(image: &str) -> Option<ImageRole> {
     super::images::find(image).and_then(|i| i.role)
 }
 
+/// What `nc -e PROG [ARGS]` writes to each connection, for the programs the simulator runs
+/// there: busybox's `echo` (`-n` leaves out the newline) and `hostname` (the container's,
+/// `hostname`). They read nothing, so what they write does not depend on the peer.
+fn nc_exec_output(prog: &[String], hostname: &str) -> Result<String, EngineError> {
+    let name = prog[0].rsplit('/').next().unwrap_or_default();
+    match (name, &prog[1..]) {
+        ("echo", [n, rest @ ..]) if n == "-n" => Ok(rest.join(" ")),
+        ("echo", args) => Ok(format!("{}\n", args.join(" "))),
+        ("hostname", []) => Ok(format!("{hostname}\n")),
+        _ => Err(err(format!(
+            "netsim: nc -e {}: what it does with the connection is not modelled; -e runs echo or hostname",
+            prog.join(" ")
+        ))),
+    }
+}
+
 /// A recognised command (`ping`, `curl`, `nslookup`, `mysql`) as a client app in `ns`: a
-/// container of `image`, or a host (`None`).
+/// container of `image`, or a host (`None`), whose name is `hostname`.
 pub fn app_traffic(
     cmd: Option<Result<cli::AppCommand, cli::CliError>>,
     argv: &cli::Argv,
     ns: String,
     image: Option<&str>,
+    hostname: &str,
     at: crate::engine::SimTime,
 ) -> Result<crate::userland::apps::Traffic, EngineError> {
     use crate::userland::apps::Traffic;
@@ -2094,6 +2132,7 @@ pub fn app_traffic(
                 data: c.body(),
                 method: c.request.clone(),
                 wget: None,
+                quiet_errors: c.silent && !c.show_error,
                 max_time: match &c.max_time {
                     None => None,
                     Some(v) => Some(
@@ -2116,6 +2155,7 @@ pub fn app_traffic(
             method: None,
             wget: Some(w.opts),
             max_time: None,
+            quiet_errors: false,
         },
         cli::AppCommand::Nslookup(n) => Traffic::Nslookup {
             at,
@@ -2140,9 +2180,27 @@ pub fn app_traffic(
         }
         cli::AppCommand::Traceroute(t) => Traffic::Traceroute { at, ns, host: t.host, opts: t.opts },
         cli::AppCommand::Dig(dig) => Traffic::Dig { at, ns, dig },
-        cli::AppCommand::Nc(n) => {
-            Traffic::Nc { at, ns, host: n.host, port: n.port, verbose: n.opts.verbose, wait: n.opts.wait }
-        }
+        cli::AppCommand::Nc(n) => match n.mode {
+            cli::NcMode::Zero | cli::NcMode::Connect => Traffic::Nc {
+                at,
+                ns,
+                host: n.host,
+                port: n.port,
+                verbose: n.opts.verbose,
+                wait: n.opts.wait,
+                numeric: n.opts.numeric,
+                zero: n.mode == cli::NcMode::Zero,
+            },
+            cli::NcMode::Listen { port, keep } => Traffic::NcListen {
+                at,
+                ns,
+                port,
+                verbose: n.opts.verbose,
+                numeric: n.opts.numeric,
+                keep,
+                reply: n.exec.as_deref().map(|p| nc_exec_output(p, hostname)).transpose()?,
+            },
+        },
         cli::AppCommand::Mysql(m) => Traffic::Mysql {
             at,
             ns,

@@ -284,6 +284,8 @@ pub struct Netns {
     /// Sockets: which application owns a UDP port, TCP listener, ping identifier.
     pub udp: Map<u16, usize>,
     pub tcp_listen: Map<u16, usize>,
+    /// Listeners bound to one local address rather than every one (`bind(2)` to it).
+    pub tcp_listen_addr: Map<u16, Ipv4Addr>,
     pub tcp: Map<tcp::TcpKey, tcp::TcpConn>,
     pub ping: Map<u16, usize>,
     /// Raw ICMP sockets (`socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)`): each owner with the
@@ -591,6 +593,7 @@ impl<U: Userland> Kernel<U> {
             next_ifindex: 1,
             udp: Map::default(),
             tcp_listen: Map::default(),
+            tcp_listen_addr: Map::default(),
             tcp: Map::default(),
             ping: Map::default(),
             raw_icmp: Vec::new(),

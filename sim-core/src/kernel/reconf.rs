@@ -847,6 +847,7 @@ impl<U: Userland> Kernel<U> {
         n.neigh.clear();
         n.tcp.clear();
         n.tcp_listen.clear();
+        n.tcp_listen_addr.clear();
         n.udp.clear();
         n.ping.clear();
         n.frags.clear();

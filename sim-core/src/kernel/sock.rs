@@ -80,6 +80,9 @@ pub trait Userland: Clone + Default + Sized {
     /// queue its bytes with `tcp_queue`; they leave once the handshake completes. The SYN-ACK
     /// goes out right after this returns.
     fn tcp_accepted(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey);
+    /// A connection that came to `owner`'s listening port is established: accept(2)
+    /// returns it. Told when the handshake's ACK has been taken, before what it carries.
+    fn tcp_established(_k: &mut Kernel<Self>, _ns: NsId, _owner: usize, _key: TcpKey) {}
     /// A connection `owner` opened is established: connect(2) returns. Told after the
     /// handshake's ACK and whatever was queued before it have gone out.
     fn tcp_connected(_k: &mut Kernel<Self>, _ns: NsId, _owner: usize, _key: TcpKey) {}
@@ -237,11 +240,44 @@ impl<U: Userland> Kernel<U> {
     }
 
     pub fn listen_tcp(&mut self, ns: NsId, port: u16, owner: usize, name: &str) -> Result<(), String> {
+        self.listen_tcp_on(ns, None, port, owner, name)
+    }
+
+    /// listen(2) on `port` of one local address (`Some`) or of every one.
+    pub fn listen_tcp_on(
+        &mut self,
+        ns: NsId,
+        addr: Option<Ipv4Addr>,
+        port: u16,
+        owner: usize,
+        name: &str,
+    ) -> Result<(), String> {
         if self.netns(ns).tcp_listen.contains_key(&port) {
             return Err(format!("TCP port {port} is already listening in `{name}` (EADDRINUSE)"));
         }
-        self.netns_mut(ns).tcp_listen.insert(port, owner);
+        let n = self.netns_mut(ns);
+        n.tcp_listen.insert(port, owner);
+        if let Some(a) = addr.filter(|a| !a.is_unspecified()) {
+            n.tcp_listen_addr.insert(port, a);
+        }
         Ok(())
+    }
+
+    /// The listener a SYN to `dst:port` reaches (`__inet_lookup_listener`): one bound to
+    /// that address or to every one.
+    pub(crate) fn tcp_listener(&self, ns: NsId, dst: Ipv4Addr, port: u16) -> Option<usize> {
+        let n = self.netns(ns);
+        let owner = *n.tcp_listen.get(&port)?;
+        n.tcp_listen_addr.get(&port).is_none_or(|a| *a == dst).then_some(owner)
+    }
+
+    /// close(2) on `owner`'s listening socket on `port`: a SYN to it is answered with a
+    /// reset from now on. Connections it accepted stay.
+    pub fn unlisten_tcp(&mut self, ns: NsId, port: u16, owner: usize) {
+        if self.netns(ns).tcp_listen.get(&port) == Some(&owner) {
+            self.netns_mut(ns).tcp_listen.remove(&port);
+            self.netns_mut(ns).tcp_listen_addr.remove(&port);
+        }
     }
 
     pub fn ephemeral_port(&mut self) -> u16 {

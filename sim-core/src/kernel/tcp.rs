@@ -97,6 +97,9 @@ pub struct TcpConn {
     /// The path MTU the segments were cut for, once a "fragmentation needed" lowered it
     /// (`icsk_pmtu_cookie`): a second ICMP with the same MTU changes nothing.
     pub pmtu_cookie: Option<u32>,
+    /// The program keeps the connection open after reading EOF (`tcp_hold`): it shuts its
+    /// own side when it chooses. The others close as soon as they read it.
+    pub held: bool,
 }
 
 /// The retransmission timer and what sets it (RFC 6298 with Linux's bounds,
@@ -308,6 +311,7 @@ impl<U: Userland> Kernel<U> {
             recovery: None,
             segs: Vec::new(),
             pmtu_cookie: None,
+            held: false,
         };
         self.netns_mut(ns).tcp.insert(key, conn);
         self.app_log(ns, || format!("tcp connect {src}:{sport} → {dst}:{dport}"));
@@ -507,6 +511,25 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
+    /// The program will shut its side itself (`shutdown(2)`, `close(2)`) rather than when it
+    /// reads the peer's FIN: a relay that still has the other direction to copy.
+    pub fn tcp_hold(&mut self, ns: NsId, key: TcpKey) {
+        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+            c.held = true;
+        }
+    }
+
+    /// close(2) with bytes the program never read (`tcp_close`'s `data_was_unread`): the
+    /// connection is reset (`tcp_send_active_reset`: RST with ACK, at the next sequence
+    /// number) and forgotten.
+    pub fn tcp_abort(&mut self, ns: NsId, key: TcpKey) {
+        let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+        let mut t = self.tcp_segment(c, key);
+        t.rst = true;
+        self.tcp_emit(ns, key, &t, &[]);
+        self.netns_mut(ns).tcp.remove(&key);
+    }
+
     /// Queues `data` without sending now: it leaves with the kernel's next segment on the
     /// connection (the ACK of what woke the program, or once the handshake completes).
     pub fn tcp_queue(&mut self, ns: NsId, key: TcpKey, data: &[u8], close: bool) {
@@ -607,7 +630,7 @@ impl<U: Userland> Kernel<U> {
             if seg.syn
                 && !seg.ackf
                 && !seg.rst
-                && let Some(&owner) = self.netns(ns).tcp_listen.get(&seg.dport)
+                && let Some(owner) = self.tcp_listener(ns, key.local.0, seg.dport)
             {
                 self.deliver_note(ns, dev, Local::TcpSynForListener { dport: seg.dport });
                 return self.tcp_accept(ns, owner, key, &seg);
@@ -662,6 +685,7 @@ impl<U: Userland> Kernel<U> {
             recovery: None,
             segs: Vec::new(),
             pmtu_cookie: None,
+            held: false,
         };
         self.netns_mut(ns).tcp.insert(key, c);
         U::tcp_accepted(self, ns, owner, key);
@@ -909,6 +933,7 @@ impl<U: Userland> Kernel<U> {
             return;
         }
         // ACK processing.
+        let mut established = false;
         if seg.ackf {
             let acked = seg.ack.wrapping_sub(c.snd_una);
             if acked > 0 && acked <= c.snd_max.wrapping_sub(c.snd_una) {
@@ -921,6 +946,7 @@ impl<U: Userland> Kernel<U> {
                 let mut data_acked = acked as usize;
                 let handshake = c.state == TcpState::SynRecv && acked > 0;
                 if handshake {
+                    established = true;
                     c.state = TcpState::Established;
                     c.rcv_wnd = established_window(c.rcv_wnd);
                     data_acked -= 1;
@@ -978,6 +1004,10 @@ impl<U: Userland> Kernel<U> {
                 }
             }
             self.tcp_sack_recover(ns, key, seg);
+        }
+        if established && let Some(owner) = self.netns(ns).tcp.get(&key).map(|c| c.owner) {
+            // accept(2) returns, before the program reads what this segment carries.
+            U::tcp_established(self, ns, owner, key);
         }
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
         let mut must_ack = false;
@@ -1091,8 +1121,10 @@ impl<U: Userland> Kernel<U> {
         if peer_closed {
             self.app_log(ns, || format!("tcp {}:{}: peer closed (FIN)", key.local.0, key.local.1));
             U::tcp_eof(self, ns, owner, key);
-            // Our apps close as soon as they read EOF.
-            if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+            // Our apps close as soon as they read EOF, unless they hold the connection.
+            if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key)
+                && !c.held
+            {
                 c.close_when_done = true;
             }
             if state == TcpState::TimeWait {

@@ -156,6 +156,9 @@ pub enum Traffic {
         /// `-m`/`--max-time`: the whole operation's limit.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_time: Option<SimTime>,
+        /// `-s` without `-S`: a failure prints nothing, its exit code tells.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        quiet_errors: bool,
     },
     /// `mysql -h HOST -u USER -pPASSWORD [DATABASE] -e "QUERIES"`.
     Mysql {
@@ -213,6 +216,42 @@ pub enum Traffic {
         /// `-w SEC`: how long the connect may take.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wait: Option<u32>,
+        /// `-n`.
+        #[serde(default)]
+        numeric: bool,
+        /// `-z`: close as soon as the connection is up. Without it nc shuts its sending side
+        /// at once (its standard input is empty) and prints what arrives until the peer closes.
+        #[serde(default = "yes")]
+        zero: bool,
+    },
+    /// busybox `nc -l [-k] [-p PORT] [-e PROG]`: accepts a connection and prints what arrives
+    /// (`proto::nc`); with `reply` (what `-e PROG` writes), answers each connection with it
+    /// and closes, and with `keep` (`-k`) goes on accepting.
+    NcListen {
+        #[serde(default)]
+        at: SimTime,
+        ns: String,
+        /// 0: a free port of the kernel's choosing.
+        port: u16,
+        #[serde(default)]
+        verbose: u8,
+        #[serde(default)]
+        numeric: bool,
+        #[serde(default)]
+        keep: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply: Option<String>,
+    },
+    /// dockerd's `docker-proxy` for one published TCP port (`userland::proxy`): listens on
+    /// `host_port` of the host (of `host_ip` only, when given) and relays each connection to
+    /// the container's `container_ip:container_port`.
+    DockerProxy {
+        ns: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host_ip: Option<Ipv4Addr>,
+        host_port: u16,
+        container_ip: Ipv4Addr,
+        container_port: u16,
     },
     /// BIND's `dig` (`proto::dig`).
     Dig {
@@ -284,6 +323,8 @@ impl Traffic {
             | Traffic::Announce { ns, .. }
             | Traffic::Nslookup { ns, .. }
             | Traffic::Nc { ns, .. }
+            | Traffic::NcListen { ns, .. }
+            | Traffic::DockerProxy { ns, .. }
             | Traffic::Traceroute { ns, .. }
             | Traffic::Dig { ns, .. } => ns,
         }
@@ -298,6 +339,7 @@ impl Traffic {
             | Traffic::Announce { at, .. }
             | Traffic::Nslookup { at, .. }
             | Traffic::Nc { at, .. }
+            | Traffic::NcListen { at, .. }
             | Traffic::Traceroute { at, .. }
             | Traffic::Dig { at, .. } => *at,
             _ => SimTime::ZERO,
@@ -313,6 +355,7 @@ impl Traffic {
                 | Traffic::Dns { .. }
                 | Traffic::Http { .. }
                 | Traffic::MysqlServer { .. }
+                | Traffic::DockerProxy { .. }
         )
     }
 
@@ -327,6 +370,7 @@ impl Traffic {
             | Traffic::Announce { at, .. }
             | Traffic::Nslookup { at, .. }
             | Traffic::Nc { at, .. }
+            | Traffic::NcListen { at, .. }
             | Traffic::Traceroute { at, .. }
             | Traffic::Dig { at, .. } => *at = t,
             _ => {}
@@ -435,6 +479,8 @@ pub enum AppKind {
         data: Option<String>,
         wget: Option<Box<crate::userland::proto::wget::WgetOpts>>,
         max_time: Option<SimTime>,
+        /// `-s` without `-S`: no error message.
+        quiet_errors: bool,
     },
     MysqlClient {
         dst: Ipv4Addr,
@@ -458,6 +504,17 @@ pub enum AppKind {
         host: String,
         port: u16,
         opts: crate::userland::proto::nc::NcOpts,
+        zero: bool,
+    },
+    DockerProxy {
+        target: (Ipv4Addr, u16),
+    },
+    NcListen {
+        /// As asked (0: any); the port bound once started.
+        port: u16,
+        opts: crate::userland::proto::nc::NcOpts,
+        keep: bool,
+        reply: Option<Vec<u8>>,
     },
     Traceroute {
         dst: Ipv4Addr,
@@ -573,6 +630,10 @@ impl World {
                     sent: 0,
                 }
             }
+            Traffic::DockerProxy { host_ip, host_port, container_ip, container_port, .. } => {
+                self.listen_tcp_on(ns, *host_ip, *host_port, idx, t.ns())?;
+                AppKind::DockerProxy { target: (*container_ip, *container_port) }
+            }
             Traffic::TcpListen { port, reply, close_after_reply, .. } => {
                 self.listen_tcp(ns, *port, idx, t.ns())?;
                 AppKind::TcpListen {
@@ -604,12 +665,22 @@ impl World {
                     next_conn: 0,
                 }
             }
-            Traffic::Curl { url, data, method, wget, max_time, .. } => {
+            Traffic::Curl { url, data, method, wget, max_time, quiet_errors, .. } => {
                 let (host, port, path) = parse_url(url)?;
                 let dst = target(&host);
                 let method = method.clone().unwrap_or_else(|| if data.is_some() { "POST" } else { "GET" }.into());
                 let wget = wget.clone().map(Box::new);
-                AppKind::Curl { dst, host, port, path, method, data: data.clone(), wget, max_time: *max_time }
+                AppKind::Curl {
+                    dst,
+                    host,
+                    port,
+                    path,
+                    method,
+                    data: data.clone(),
+                    wget,
+                    max_time: *max_time,
+                    quiet_errors: *quiet_errors,
+                }
             }
             Traffic::Mysql { host, port, user, password, database, queries, .. } => AppKind::MysqlClient {
                 dst: target(host),
@@ -627,10 +698,16 @@ impl World {
                 prog: None,
                 sport: 0,
             },
-            Traffic::Nc { host, port, verbose, wait, .. } => {
-                let opts = crate::userland::proto::nc::NcOpts { verbose: *verbose, wait: *wait };
-                AppKind::Nc { dst: target(host), host: host.clone(), port: *port, opts }
+            Traffic::Nc { host, port, verbose, wait, numeric, zero, .. } => {
+                let opts = crate::userland::proto::nc::NcOpts { verbose: *verbose, wait: *wait, numeric: *numeric };
+                AppKind::Nc { dst: target(host), host: host.clone(), port: *port, opts, zero: *zero }
             }
+            Traffic::NcListen { port, verbose, numeric, keep, reply, .. } => AppKind::NcListen {
+                port: *port,
+                opts: crate::userland::proto::nc::NcOpts { verbose: *verbose, wait: None, numeric: *numeric },
+                keep: *keep,
+                reply: reply.clone().map(String::into_bytes),
+            },
             Traffic::Traceroute { host, opts, .. } => {
                 let run = crate::userland::traceroute::Run::new(opts.clone(), host.clone());
                 AppKind::Traceroute { dst: target(host), run: Box::new(run) }
@@ -800,6 +877,7 @@ impl World {
             }
             AppKind::Curl { .. } | AppKind::MysqlClient { .. } => self.client_connect(ns, app),
             AppKind::Nc { .. } => self.nc_connect(ns, app),
+            AppKind::NcListen { .. } => self.nc_listen(ns, app),
             AppKind::Traceroute { .. } => self.traceroute_start(ns, app),
             AppKind::Dig(_) => self.dig_start(ns, app),
             AppKind::Nslookup { .. } => self.nslookup_start(ns, app),
@@ -817,6 +895,7 @@ impl World {
             | AppKind::TcpListen { .. }
             | AppKind::DnsServer { .. }
             | AppKind::Http { .. }
+            | AppKind::DockerProxy { .. }
             | AppKind::MysqlServer { .. } => {}
         }
     }

@@ -4,7 +4,8 @@
 //! traceroute, `dig` BIND's dig; `services` the ones that
 //! speak a protocol (dockerd's embedded DNS, every client's stub resolver, curl, nslookup,
 //! mysql, the tutorial's webapp and MySQL server), with the protocols themselves in `proto`
-//! as sans-IO state machines; `dns_zone` what an embedded DNS server answers.
+//! as sans-IO state machines; `dns_zone` what an embedded DNS server answers; `proxy`
+//! dockerd's docker-proxy.
 //!
 //! `World` is the kernel with these programs: the type everything above this layer uses.
 
@@ -12,6 +13,7 @@ pub mod apps;
 pub mod dig;
 pub mod dns_zone;
 pub mod proto;
+pub mod proxy;
 pub mod services;
 pub mod traceroute;
 
@@ -73,6 +75,10 @@ impl Userland for Programs {
             replied.retain(|r| *r != key);
         }
         k.service_accept(ns, owner, key)
+    }
+
+    fn tcp_established(k: &mut World, ns: NsId, owner: usize, key: TcpKey) {
+        k.service_established(ns, owner, key)
     }
 
     fn tcp_connected(k: &mut World, ns: NsId, owner: usize, key: TcpKey) {

@@ -36,6 +36,31 @@ pub enum Stream {
     },
     /// `nc -z`: connecting, to close as soon as the connection is up.
     NcScan,
+    /// nc copying a connection to its standard output.
+    Nc(NcConn),
+    /// One side of a connection docker-proxy relays.
+    Proxy(crate::userland::proxy::Relay),
+}
+
+/// One connection of `nc` without `-z`, a client's or a listener's. Its standard input is
+/// empty (a step's program reads none), so nc shuts its sending side as soon as the
+/// connection is its (`readwrite`'s first read of stdin returns 0) and prints what arrives
+/// until the peer closes.
+#[derive(Clone, Debug, Default)]
+pub struct NcConn {
+    /// Announced and copying: a listener's prints its connect line first, after the reverse
+    /// lookup of its peer; until then what arrives waits.
+    ready: bool,
+    /// Bytes that arrived, and the part of a line not yet printed.
+    rcvd: u64,
+    line: Vec<u8>,
+    /// The peer closed before the connection was ready.
+    eof: bool,
+    /// `-w`: when the current wait ends, whether anything arrived during it, and how many
+    /// silent waits are left (`readwrite`'s `netretry`).
+    deadline: SimTime,
+    heard: bool,
+    silent_left: u8,
 }
 
 /// A query in flight from a client's stub resolver.
@@ -49,8 +74,32 @@ pub struct Lookup {
     pub deadline: SimTime,
     /// The webapp's form post this lookup serves.
     pub job: Option<WebJob>,
-    /// The ping reply whose source this PTR lookup names (`name` is then the reverse name).
-    pub reverse: Option<EchoReply>,
+    /// What this PTR lookup names (`name` is then the reverse name).
+    pub reverse: Option<Reverse>,
+}
+
+/// The address a reverse lookup names, and what waits for the name.
+#[derive(Clone, Debug)]
+pub enum Reverse {
+    /// The source of ping's (or traceroute's) reply, printed once named.
+    Reply(EchoReply),
+    /// The peer of a connection `nc -l -v` accepted, named in its connect line.
+    NcPeer(TcpKey),
+}
+
+impl Reverse {
+    fn addr(&self) -> Ipv4Addr {
+        match self {
+            Reverse::Reply(r) => r.from,
+            Reverse::NcPeer(k) => k.remote.0,
+        }
+    }
+}
+
+impl From<EchoReply> for Reverse {
+    fn from(r: EchoReply) -> Reverse {
+        Reverse::Reply(r)
+    }
 }
 
 /// An echo reply ping has counted and not yet printed, or an ICMP error about one of its
@@ -178,6 +227,16 @@ impl World {
         self.app_log(ns, || line);
     }
 
+    /// A line saying why `app` failed: printed, except curl's under `-s` without `-S`,
+    /// which says nothing and only exits with its code (a note keeps the words).
+    pub(crate) fn print_error(&mut self, app: usize, line: String) {
+        if let AppKind::Curl { quiet_errors: true, .. } = self.user.apps[app].kind {
+            let ns = self.user.apps[app].ns;
+            return self.app_log(ns, || format!("{line} (not shown: -s)"));
+        }
+        self.print(app, || line);
+    }
+
     /// Keeps what `app` prints from now on (a container's main process: `docker logs`).
     pub fn keep_output(&mut self, app: usize) {
         if let Some(a) = self.user.apps.get_mut(app) {
@@ -188,6 +247,17 @@ impl World {
     /// What `app` printed since `keep_output`.
     pub fn output_of(&self, app: usize) -> Option<&str> {
         self.user.apps.get(app)?.log.as_deref()
+    }
+
+    /// Stops `app` as SIGTERM stops a program that dies of it (dockerd stopping a
+    /// docker-proxy): its listening sockets close; connections it had are left to the kernel.
+    pub fn stop_program(&mut self, app: usize) {
+        let Some(ns) = self.user.apps.get(app).map(|a| a.ns) else { return };
+        let ports: Vec<u16> = self.netns(ns).tcp_listen.iter().filter(|(_, o)| **o == app).map(|(p, _)| *p).collect();
+        for p in ports {
+            self.unlisten_tcp(ns, p, app);
+        }
+        self.app_finish(app);
     }
 
     /// `app` ends with exit status `status`.
@@ -251,30 +321,43 @@ impl World {
         self.set_timer(app, DNS_TIMEOUT, TAG_DNS_TIMEOUT);
     }
 
-    /// Names the source of ping's reply `r` as glibc's getnameinfo does: /etc/hosts first,
-    /// then a PTR query to the nameserver; the reply is printed once it has an answer
-    /// (`echo_reply_shown`).
-    pub(crate) fn reverse_start(&mut self, ns: NsId, app: usize, r: EchoReply) {
-        let file = self.user.hosts.get(&ns).and_then(|h| h.iter().find(|(_, ip)| *ip == r.from));
+    /// Names the address of `r` as glibc's getnameinfo does: /etc/hosts first, then a PTR
+    /// query to the nameserver; what waits for the name goes on once it has an answer
+    /// (`reverse_done`).
+    pub(crate) fn reverse_start(&mut self, ns: NsId, app: usize, r: impl Into<Reverse>) {
+        let r = r.into();
+        let from = r.addr();
+        let file = self.user.hosts.get(&ns).and_then(|h| h.iter().find(|(_, ip)| *ip == from));
         if let Some((name, _)) = file {
             let name = name.clone();
-            return self.echo_reply_shown(ns, app, r, Some(name));
+            return self.reverse_done(ns, app, r, Some(name));
         }
         // No nameserver in the lab (the outside's knows no lab address), no free port:
         // getnameinfo falls back to the digits.
-        let digits = Some(r.from.to_string());
-        let Some(server) = self.nameserver(ns) else { return self.echo_reply_shown(ns, app, r, digits) };
+        let Some(server) = self.nameserver(ns) else { return self.reverse_done(ns, app, r, None) };
         let Some(sport) = self.free_ephemeral_port(|w, p| w.udp_bound(ns, p)) else {
-            return self.echo_reply_shown(ns, app, r, digits);
+            return self.reverse_done(ns, app, r, None);
         };
         let id = self.rng.next_u32() as u16;
-        let name = dns::ptr_name(r.from);
+        let name = dns::ptr_name(from);
         self.bind_udp_shared(ns, sport, app);
         let deadline = self.now + DNS_TIMEOUT;
         let l = Lookup { app, name: name.clone(), id, tries: 1, deadline, job: None, reverse: Some(r) };
         self.user.lookups.insert((ns, sport), l);
         self.dns_send(ns, server, sport, id, &name, dns::QTYPE_PTR);
         self.set_timer(app, DNS_TIMEOUT, TAG_DNS_TIMEOUT);
+    }
+
+    /// A reverse lookup is over: `name` is the answer (`None`: none, and getnameinfo gives
+    /// the digits).
+    fn reverse_done(&mut self, ns: NsId, app: usize, r: Reverse, name: Option<String>) {
+        match r {
+            Reverse::Reply(r) => {
+                let name = name.unwrap_or_else(|| r.from.to_string());
+                self.echo_reply_shown(ns, app, r, Some(name))
+            }
+            Reverse::NcPeer(key) => self.nc_accepted(ns, app, key, name),
+        }
     }
 
     fn dns_send(&mut self, ns: NsId, server: Ipv4Addr, sport: u16, id: u16, name: &str, qtype: u16) {
@@ -310,8 +393,7 @@ impl World {
                 self.user.lookups.remove(&(ns, sport));
                 self.unbind_udp(ns, sport);
                 if let Some(r) = l.reverse {
-                    let digits = r.from.to_string();
-                    self.echo_reply_shown(ns, app, r, Some(digits));
+                    self.reverse_done(ns, app, r, None);
                     continue;
                 }
                 self.resolved(ns, app, &l.name, Err("connection timed out; no servers could be reached".into()), l.job);
@@ -329,8 +411,8 @@ impl World {
         self.user.lookups.remove(&(ns, sport));
         self.unbind_udp(ns, sport);
         if let Some(r) = l.reverse {
-            let name = resp.ptrs.first().map(|p| p.target.clone()).unwrap_or_else(|| r.from.to_string());
-            return self.echo_reply_shown(ns, l.app, r, Some(name));
+            let name = resp.ptrs.first().map(|p| p.target.clone());
+            return self.reverse_done(ns, l.app, r, name);
         }
         let r = match resp.rcode {
             0 if !resp.answers.is_empty() => Ok(resp.answers.iter().map(|a| a.addr).collect()),
@@ -398,7 +480,7 @@ impl World {
                     AppKind::Ping { flavour, .. } => flavour.bad_address(name, &e),
                     _ => (format!("{tool}: {name}: {e}"), 1),
                 };
-                self.print(app, || line);
+                self.print_error(app, line);
                 self.app_fail(app, status);
             }
             _ => {}
@@ -594,16 +676,17 @@ impl World {
             self.user.streams.remove(&(ns, key));
             self.tcp_close(ns, key);
         }
-        self.print(app, || line);
+        self.print_error(app, line);
         self.app_fail(app, 28);
     }
 
-    /// `nc -z`: the target is resolved; connect, with `-w`'s alarm armed.
+    /// nc: the target is resolved; connect, with `-w`'s alarm armed.
     pub(crate) fn nc_connect(&mut self, ns: NsId, app: usize) {
-        let AppKind::Nc { dst, port, opts, .. } = self.user.apps[app].kind else { return };
+        let AppKind::Nc { dst, port, opts, zero, .. } = self.user.apps[app].kind else { return };
         match self.tcp_connect(ns, app, (dst, port), Vec::new(), false) {
             Ok(key) => {
-                self.user.streams.insert((ns, key), Stream::NcScan);
+                let stream = if zero { Stream::NcScan } else { Stream::Nc(NcConn::default()) };
+                self.user.streams.insert((ns, key), stream);
                 if let Some(secs) = opts.wait {
                     self.set_timer(app, SimTime::from_secs(secs.into()), TAG_NC_WAIT);
                 }
@@ -612,38 +695,186 @@ impl World {
         }
     }
 
-    /// `nc -z`: the connection is up (`Ok`) or failed with strerror's words; nc prints what
-    /// its verbosity asks and exits.
+    /// nc's connect is over: the connection is up (`Ok`, for `-z` the end of it) or failed
+    /// with strerror's words; nc prints what its verbosity asks and, unless it goes on to
+    /// copy, exits.
     fn nc_done(&mut self, app: usize, r: Result<(), &str>) {
-        let AppKind::Nc { dst, ref host, port, opts } = self.user.apps[app].kind else { return };
+        let AppKind::Nc { dst, ref host, port, opts, zero } = self.user.apps[app].kind else { return };
         let line = match r {
             Ok(()) => nc::open(opts, host, dst, port),
             Err(what) => nc::failed(opts, host, dst, port, what),
         };
-        for l in line.into_iter().chain(nc::totals(opts)) {
+        if let Some(l) = line {
+            self.print(app, || l);
+        }
+        if r.is_ok() && !zero {
+            return;
+        }
+        if let Some(l) = nc::totals(opts, 0, 0) {
             self.print(app, || l);
         }
         // nc_bloaty.c: a port that does not answer is a failure of the run.
         self.app_fail(app, if r.is_ok() { 0 } else { 1 });
     }
 
-    /// `nc -w`'s alarm: a connect still under way is abandoned (ETIMEDOUT, `connect_w_timeout`).
+    /// `nc -w`'s alarm. A connect still under way is abandoned (ETIMEDOUT,
+    /// `connect_w_timeout`); on a connection that is copying, it is `readwrite`'s poll
+    /// timeout: after two waits in a row with nothing from the peer, nc exits 0.
     pub(crate) fn nc_wait(&mut self, ns: NsId, app: usize) {
         // Its one connection, found by owner as `curl_max_time` finds curl's.
         let Some(key) = self.netns(ns).tcp.iter().find(|(_, c)| c.owner == app).map(|(k, _)| *k) else { return };
-        self.user.streams.remove(&(ns, key));
-        self.tcp_close(ns, key);
-        self.nc_done(app, Err("Connection timed out"));
+        let now = self.now;
+        let wait = match self.user.apps[app].kind {
+            AppKind::Nc { opts: nc::NcOpts { wait: Some(w), .. }, .. } => SimTime::from_secs(w.into()),
+            _ => return,
+        };
+        match self.user.streams.get_mut(&(ns, key)) {
+            Some(Stream::Nc(c)) if c.ready => {
+                if now < c.deadline {
+                    return;
+                }
+                if !c.heard {
+                    c.silent_left = c.silent_left.saturating_sub(1);
+                }
+                c.heard = false;
+                if c.silent_left == 0 {
+                    return self.nc_end(ns, app, key);
+                }
+                c.deadline = now + wait;
+                self.set_timer(app, wait, TAG_NC_WAIT);
+            }
+            Some(Stream::Nc(_) | Stream::NcScan) => {
+                self.user.streams.remove(&(ns, key));
+                self.tcp_close(ns, key);
+                self.nc_done(app, Err("Connection timed out"));
+            }
+            _ => {}
+        }
     }
 
     /// A connection a program opened is up.
     pub(crate) fn service_connected(&mut self, ns: NsId, app: usize, key: TcpKey) {
-        if let Some(Stream::NcScan) = self.user.streams.get(&(ns, key)) {
-            self.user.streams.remove(&(ns, key));
-            // nc exits: close(2) sends the FIN after the handshake's ACK.
-            self.tcp_close(ns, key);
-            self.nc_done(app, Ok(()));
+        match self.user.streams.get_mut(&(ns, key)) {
+            Some(Stream::Proxy(_)) => self.proxy_connected(ns, key),
+            Some(Stream::NcScan) => {
+                self.user.streams.remove(&(ns, key));
+                // nc exits: close(2) sends the FIN after the handshake's ACK.
+                self.tcp_close(ns, key);
+                self.nc_done(app, Ok(()));
+            }
+            Some(Stream::Nc(c)) => {
+                c.ready = true;
+                if let AppKind::Nc { opts: nc::NcOpts { wait: Some(w), .. }, .. } = self.user.apps[app].kind {
+                    let wait = SimTime::from_secs(w.into());
+                    (c.deadline, c.silent_left) = (self.now + wait, 2);
+                    self.set_timer(app, wait, TAG_NC_WAIT);
+                }
+                self.nc_done(app, Ok(()));
+                // Its empty standard input: shutdown(SHUT_WR).
+                self.tcp_write(ns, key, &[], true);
+            }
+            _ => {}
         }
+    }
+
+    /// `nc -l`, started: binds its port (a free one if it has none) and listens.
+    pub(crate) fn nc_listen(&mut self, ns: NsId, app: usize) {
+        let AppKind::NcListen { port, opts, .. } = self.user.apps[app].kind else { return };
+        let port = match port {
+            0 => self.free_ephemeral_port(|w, p| w.netns(ns).tcp_listen.contains_key(&p)).unwrap_or(0),
+            p => p,
+        };
+        let name = self.netns(ns).name.clone();
+        if port == 0 || self.listen_tcp(ns, port, app, &name).is_err() {
+            self.print(app, || nc::BIND_IN_USE.to_string());
+            return self.app_fail(app, 1);
+        }
+        if let AppKind::NcListen { port: p, .. } = &mut self.user.apps[app].kind {
+            *p = port;
+        }
+        if opts.verbose > 0 {
+            self.print(app, || nc::listening(port));
+        }
+    }
+
+    /// `nc -l` accepted a connection. Unless it runs `-e PROG` for every connection (`-k`),
+    /// this is its only one: it closes its listening socket (`dolisten` moves the accepted
+    /// socket onto it). With `-v` it names the peer first.
+    fn nc_accept(&mut self, ns: NsId, app: usize, key: TcpKey) {
+        let AppKind::NcListen { port, opts, keep, ref reply } = self.user.apps[app].kind else { return };
+        if !(keep && reply.is_some()) {
+            self.unlisten_tcp(ns, port, app);
+        }
+        // nc closes when it is done (its program has written, or the copy is over), not
+        // when the peer's FIN is read: that may come while it looks its peer up.
+        self.tcp_hold(ns, key);
+        self.user.streams.insert((ns, key), Stream::Nc(NcConn::default()));
+        if opts.verbose > 0 && !opts.numeric {
+            self.reverse_start(ns, app, Reverse::NcPeer(key));
+        } else {
+            self.nc_accepted(ns, app, key, None);
+        }
+    }
+
+    /// A connection `nc -l` accepted is announced (`name`: its peer's, if it has one): `-e
+    /// PROG` answers it and exits, closing it; else nc copies it as a client does.
+    fn nc_accepted(&mut self, ns: NsId, app: usize, key: TcpKey, name: Option<String>) {
+        let AppKind::NcListen { opts, keep, ref reply, .. } = self.user.apps[app].kind else { return };
+        let reply = reply.clone();
+        if opts.verbose > 0 {
+            self.print(app, || nc::connect_from(key.local, name.as_deref(), key.remote));
+        }
+        if let Some(reply) = reply {
+            self.user.streams.remove(&(ns, key));
+            self.tcp_write(ns, key, &reply, true);
+            if !keep {
+                self.app_finish(app);
+            }
+            return;
+        }
+        self.tcp_write(ns, key, &[], true);
+        let Some(Stream::Nc(c)) = self.user.streams.get_mut(&(ns, key)) else { return };
+        c.ready = true;
+        let eof = c.eof;
+        self.nc_print(ns, app, key, &[]);
+        if eof {
+            self.nc_end(ns, app, key);
+        }
+    }
+
+    /// nc's copy to standard output: `data` arrived; whole lines are printed.
+    fn nc_print(&mut self, ns: NsId, app: usize, key: TcpKey, data: &[u8]) {
+        let Some(Stream::Nc(c)) = self.user.streams.get_mut(&(ns, key)) else { return };
+        c.rcvd += data.len() as u64;
+        c.heard |= !data.is_empty();
+        c.line.extend_from_slice(data);
+        if !c.ready {
+            return;
+        }
+        let Some(end) = c.line.iter().rposition(|b| *b == b'\n') else { return };
+        let text: Vec<u8> = c.line.drain(..=end).collect();
+        for l in String::from_utf8_lossy(&text[..end]).split('\n') {
+            let l = l.to_string();
+            self.print(app, || l);
+        }
+    }
+
+    /// The peer closed a connection nc copies: nc prints what is left and exits 0.
+    fn nc_end(&mut self, ns: NsId, app: usize, key: TcpKey) {
+        let Some(Stream::Nc(c)) = self.user.streams.remove(&(ns, key)) else { return };
+        if !c.line.is_empty() {
+            let l = String::from_utf8_lossy(&c.line).into_owned();
+            self.print(app, || l);
+        }
+        self.tcp_close(ns, key);
+        let opts = match self.user.apps[app].kind {
+            AppKind::Nc { opts, .. } | AppKind::NcListen { opts, .. } => opts,
+            _ => return,
+        };
+        if let Some(l) = nc::totals(opts, 0, c.rcvd) {
+            self.print(app, || l);
+        }
+        self.app_finish(app);
     }
 
     /// curl or mysql: the target is resolved; open the connection.
@@ -667,7 +898,7 @@ impl World {
                     AppKind::Curl { .. } => (format!("curl: (7) Failed to connect to {dst} port {port}: {what}"), 7),
                     _ => (format!("ERROR 2003 (HY000): Can't connect to MySQL server on '{dst}' ({what})"), 1),
                 };
-                self.print(app, || line);
+                self.print_error(app, line);
                 self.app_fail(app, status);
                 return;
             }
@@ -712,6 +943,15 @@ impl World {
         self.user.streams.insert((ns, key), stream);
     }
 
+    /// accept(2) returned `key` to `app`: the programs that act only then (nc, docker-proxy).
+    pub(crate) fn service_established(&mut self, ns: NsId, app: usize, key: TcpKey) {
+        match self.user.apps[app].kind {
+            AppKind::NcListen { .. } => self.nc_accept(ns, app, key),
+            AppKind::DockerProxy { .. } => self.proxy_accept(ns, app, key),
+            _ => {}
+        }
+    }
+
     /// Bytes arrived on a connection that carries a protocol stream.
     pub(crate) fn service_rx(&mut self, ns: NsId, app: usize, key: TcpKey, data: &[u8]) -> bool {
         let Some(stream) = self.user.streams.get_mut(&(ns, key)) else { return false };
@@ -749,6 +989,8 @@ impl World {
             }
             // Closed as soon as it is up: nothing reaches nc.
             Stream::NcScan => {}
+            Stream::Nc(_) => self.nc_print(ns, app, key, data),
+            Stream::Proxy(_) => self.proxy_rx(ns, key, data),
             Stream::MysqlClient { conn, job } => {
                 let job = *job;
                 let out = conn.on_data(data);
@@ -797,13 +1039,19 @@ impl World {
                 self.print(app, || line);
                 self.app_fail(app, 1);
             }
+            // A reset once the connection was up: the request went, and reading the
+            // response failed (CURLE_RECV_ERROR, lib/transfer.c).
+            Stream::HttpClient(_) if what == "Connection reset by peer" => {
+                self.print_error(app, format!("curl: (56) Recv failure: {what}"));
+                self.app_fail(app, 56);
+            }
             Stream::HttpClient(_) => {
                 let (ip, port) = key.remote;
                 // curl: CURLE_OPERATION_TIMEDOUT (28) for a timeout, CURLE_COULDNT_CONNECT (7)
                 // for every other failed connect (refused, no route to host, …).
                 let code = if what.contains("timed out") { 28 } else { 7 };
                 let line = format!("curl: ({code}) Failed to connect to {ip} port {port}: {what}");
-                self.print(app, || line);
+                self.print_error(app, line);
                 self.app_fail(app, code);
             }
             Stream::MysqlClient { job: None, .. } => {
@@ -815,13 +1063,28 @@ impl World {
             Stream::MysqlClient { job: Some(http), .. } => {
                 self.web_reply(ns, http, 200, &format!("Connection failed: {what}"));
             }
-            Stream::NcScan => self.nc_done(app, Err(what)),
+            Stream::NcScan | Stream::Nc(_) => self.nc_done(app, Err(what)),
+            Stream::Proxy(r) => {
+                // Put back for `proxy_failed`, which takes it.
+                self.user.streams.insert((ns, key), Stream::Proxy(r));
+                self.proxy_failed(ns, app, key, what);
+            }
             _ => {}
         }
     }
 
     /// The peer closed; a client waiting for a response without a length takes what it has.
     pub(crate) fn service_eof(&mut self, ns: NsId, app: usize, key: TcpKey) {
+        if let Some(Stream::Proxy(_)) = self.user.streams.get(&(ns, key)) {
+            return self.proxy_eof(ns, key);
+        }
+        if let Some(Stream::Nc(c)) = self.user.streams.get_mut(&(ns, key)) {
+            c.eof = true;
+            if c.ready {
+                self.nc_end(ns, app, key);
+            }
+            return;
+        }
         if let Some(Stream::HttpClient(p)) = self.user.streams.get_mut(&(ns, key)) {
             let r = p.eof();
             self.user.streams.remove(&(ns, key));
@@ -873,7 +1136,7 @@ impl World {
                 } else {
                     (format!("curl: (8) Weird server reply: {e}"), 8)
                 };
-                self.print(app, || line);
+                self.print_error(app, line);
                 self.user.apps[app].status = code;
             }
         }
@@ -934,7 +1197,7 @@ impl AppKind {
             AppKind::Curl { .. } => "curl",
             AppKind::MysqlClient { .. } => "mysql",
             AppKind::Nslookup { .. } => "nslookup",
-            AppKind::Nc { .. } => "nc",
+            AppKind::Nc { .. } | AppKind::NcListen { .. } => "nc",
             AppKind::Traceroute { .. } => "traceroute",
             AppKind::Dig(_) => "dig",
             _ => "app",

@@ -29,12 +29,30 @@ pub struct Traceroute {
     pub opts: crate::userland::proto::traceroute::Opts,
 }
 
-/// busybox `nc -z [-v[v]] [-w SEC] HOST [PORT]`: is a TCP port open?
+/// busybox `nc [-v[v]] [-n] [-w SEC] [-z] HOST [PORT]`, or `nc -l [-k] [-p PORT] [-e PROG
+/// [ARGS]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nc {
+    /// The host to connect to (empty when listening).
     pub host: String,
     pub port: u16,
     pub opts: crate::userland::proto::nc::NcOpts,
+    pub mode: NcMode,
+    /// `-e PROG [ARGS]`: run on each connection, the connection its standard input and output.
+    pub exec: Option<Vec<String>>,
+}
+
+/// What `nc` does with its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NcMode {
+    /// `-z`: connect and close at once.
+    Zero,
+    /// Connect and copy: standard input (empty in a lab's step) to the network, the network
+    /// to standard output.
+    Connect,
+    /// `-l`: accept one connection on `port` (0: any free port) and copy; with `-k` and
+    /// `-e`, run PROG for every connection.
+    Listen { port: u16, keep: bool },
 }
 
 /// `ping [-c N] [-w S] [-s SIZE] [-M HINT] [-W S] [-t TTL] [-q] [-n] [-4] HOST` (iputils).
@@ -842,23 +860,52 @@ nc [OPTIONS] -l -p PORT [HOST] [PORT]  - listen
 \t-z\tZero-I/O mode (scanning)";
 
 /// busybox `nc` (`networking/nc_bloaty.c`), parsed as its getopt32 string
-/// `np:s:ubvw:+lki:o:z` takes it (options may follow the operands; `-v` counts). Only the
-/// zero-I/O scan runs: without `-z` nc copies its standard input to the connection, and a
-/// lab's step has none to give.
+/// `np:s:ubvw:+lki:o:z` takes it (options may follow the operands; `-v` counts), after
+/// `-e PROG [ARGS]` is cut off the end: nc looks for a word `-e` (or a cluster of value-less
+/// options ending in `e`, as `-lke`) before getopt runs, and whatever follows is PROG's.
 fn nc(a: &Args) -> Result<Nc, CliError> {
     use crate::userland::proto::nc::NcOpts;
+    let words = &a.argv.words;
+    let e_at = (1..words.len()).find(|&i| {
+        let w = &words[i];
+        w == "-e"
+            || w.len() > 2
+                && w.starts_with('-')
+                && w.ends_with('e')
+                && w[1..w.len() - 1].chars().all(|c| "nuvlkz".contains(c))
+    });
+    let (argv, exec) = match e_at {
+        Some(i) => {
+            let mut head =
+                Argv { words: words[..=i].to_vec(), spans: a.argv.spans.get(..=i).unwrap_or_default().to_vec() };
+            // `-lke` keeps its other letters; a lone `-e` goes.
+            let w = &mut head.words[i];
+            w.pop();
+            if w == "-" {
+                head.words.pop();
+                head.spans.truncate(head.words.len());
+            }
+            (head, Some((words[i + 1..].to_vec(), i)))
+        }
+        None => (a.argv.clone(), None),
+    };
+    let a = &Args { argv: &argv };
     let mut o = NcOpts::default();
-    let mut zero = false;
+    let (mut zero, mut listen, mut keep, mut local_port) = (false, false, false, None);
     let unmodelled = |a: &Args, what: &str, at: usize| a.err(format!("netsim: nc {what} is not modelled"), at);
-    let pos = a.getopt("w", &mut |c, at, value| {
+    let pos = a.getopt("psiow", &mut |c, at, value| {
+        let need = |value: Option<(String, usize)>| {
+            value.ok_or_else(|| a.err(format!("nc: option requires an argument -- '{c}'\n{NC_USAGE}"), at))
+        };
         match c {
-            'n' | 'b' => {}
+            'b' => {}
+            'n' => o.numeric = true,
             'v' => o.verbose = o.verbose.saturating_add(1),
             'z' => zero = true,
+            'l' => listen = true,
+            'k' => keep = true,
             'w' => {
-                let Some((v, vat)) = value else {
-                    return Err(a.err(format!("nc: option requires an argument -- 'w'\n{NC_USAGE}"), at));
-                };
+                let (v, vat) = need(value)?;
                 // getopt32's `+`: xatoi_positive.
                 o.wait = Some(
                     v.parse::<u32>()
@@ -867,33 +914,59 @@ fn nc(a: &Args) -> Result<Nc, CliError> {
                         .ok_or_else(|| a.err(format!("nc: invalid number '{v}'"), vat))?,
                 );
             }
-            'l' | 'k' => return Err(unmodelled(a, "-l (listen)", at)),
+            'p' => {
+                let (v, vat) = need(value)?;
+                local_port = Some(nc_port(a, &v, vat)?);
+            }
             'u' => return Err(unmodelled(a, "-u (UDP)", at)),
-            'e' => return Err(unmodelled(a, "-e PROG", at)),
-            'p' | 's' | 'i' | 'o' => return Err(unmodelled(a, &format!("-{c}"), at)),
+            's' | 'i' | 'o' => {
+                need(value)?;
+                return Err(unmodelled(a, &format!("-{c}"), at));
+            }
             _ => return Err(a.err(format!("nc: invalid option -- '{c}'\n{NC_USAGE}"), at)),
         }
         Ok(())
     })?;
-    if pos.is_empty() || pos.len() > 2 {
+    // getopt32's "?2": at most two operands.
+    if pos.len() > 2 || (!listen && pos.is_empty()) {
         return Err(CliError::new(NC_USAGE, a.argv.full_span()));
+    }
+    let exec = match exec {
+        None => None,
+        Some((prog, at)) if prog.is_empty() => {
+            return Err(a.err(format!("nc: option requires an argument -- 'e'\n{NC_USAGE}"), at));
+        }
+        Some((prog, _)) => Some(prog),
+    };
+    if listen {
+        if let Some((_, at)) = pos.first() {
+            return Err(unmodelled(a, "-l with a peer to accept only (HOST [PORT])", *at));
+        }
+        let mode = NcMode::Listen { port: local_port.unwrap_or(0), keep };
+        return Ok(Nc { host: String::new(), port: 0, opts: o, mode, exec });
+    }
+    if local_port.is_some() {
+        return Err(a.err("netsim: nc -p (the local port of a connection) is not modelled", 0));
+    }
+    if exec.is_some() {
+        return Err(a.err("netsim: nc -e on a connection it makes is not modelled; -l -e PROG is", 0));
     }
     // bb_lookup_port: a number up to 65535, else a name in /etc/services, which the images
     // lack; no port at all is port 0.
     let port = match pos.get(1) {
         None => 0,
-        Some((p, at)) => {
-            p.parse::<u32>().ok().filter(|n| *n <= 65535).ok_or_else(|| a.err(format!("nc: bad port '{p}'"), *at))?
-                as u16
-        }
+        Some((p, at)) => nc_port(a, p, *at)?,
     };
-    if !zero {
-        return Err(a.err(
-            "netsim: nc without -z copies its standard input to the connection, which a lab's step does not have: nc -z tests a port",
-            0,
-        ));
-    }
-    Ok(Nc { host: pos[0].0.clone(), port, opts: o })
+    let mode = if zero { NcMode::Zero } else { NcMode::Connect };
+    Ok(Nc { host: pos[0].0.clone(), port, opts: o, mode, exec: None })
+}
+
+fn nc_port(a: &Args, p: &str, at: usize) -> Result<u16, CliError> {
+    p.parse::<u32>()
+        .ok()
+        .filter(|n| *n <= 65535)
+        .map(|n| n as u16)
+        .ok_or_else(|| a.err(format!("nc: bad port '{p}'"), at))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-pub use app::{AppCommand, Curl, Mysql, Nslookup, Ping, Url, parse_app_command};
+pub use app::{AppCommand, Curl, Mysql, NcMode, Nslookup, Ping, Url, parse_app_command};
 pub use image::ImageRef;
 pub use types::*;
 
