@@ -579,7 +579,7 @@ impl Loaded {
                     Ok(_) => {
                         let checked = d.check_all();
                         problems.extend(checked.errors.iter().map(|e| self.step_problem(e.index, &e.failure.message)));
-                        warnings = self.step_warnings(&checked.failures);
+                        warnings = self.step_warnings(&checked.failures, &checked.programs);
                         deltas = checked.deltas;
                     }
                 },
@@ -591,7 +591,7 @@ impl Loaded {
     /// What an instructor should know about steps that run but fail, or do not fail: an
     /// unmarked step that fails, a `fails: true` step that succeeds, and a command the
     /// simulator does not model (marked or not: the lab would not teach what it says).
-    fn step_warnings(&self, failures: &[crate::director::StepError]) -> Vec<Problem> {
+    fn step_warnings(&self, failures: &[crate::director::StepError], programs: &[usize]) -> Vec<Problem> {
         let mut out = Vec::new();
         let failed: BTreeMap<usize, &crate::director::Failure> =
             failures.iter().map(|f| (f.index, &f.failure)).collect();
@@ -615,7 +615,8 @@ impl Loaded {
                     ));
                     p
                 }
-                (None, true) => {
+                // A program's exit status comes when it has run.
+                (None, true) if !programs.contains(&i) => {
                     let mut p = self.step_problem(i, "this step is marked `fails: true` but succeeds");
                     p.help = Some("drop `fails: true`, or change the command so that it fails".into());
                     p
@@ -1869,7 +1870,8 @@ mod tests {
             "{out:#?}"
         );
 
-        // Marked as the lesson, the failures warn no more; a marked step that succeeds does.
+        // Marked as the lesson, the failures warn no more; a marked step that succeeds does,
+        // at load for a command and in the run for a program (its outcome comes then).
         let marked = text
             .replace(
                 "create appnet\"),\n        (on: \"h1\", run: \"docker network create appnet\")",
@@ -1878,8 +1880,20 @@ mod tests {
             .replace("nosuchnet nginx\")", "nosuchnet nginx\", fails: true)")
             .replace("ping -c 1 web\")", "ping -c 1 web\", fails: true)");
         let l = Loaded::from_str("s.ron", &marked).unwrap();
+        assert!(l.warnings.is_empty(), "{:#?}", l.warnings);
+        let mut sim = l.build(None).unwrap();
+        sim.run_until(crate::Until::Idle);
+        let out = sim.app_output();
+        let said = |l: &str| l == "  (marked `fails: true`, but the program exited 0)";
+        assert_eq!(out.iter().filter(|(ns, l)| ns == "h1" && said(l)).count(), 1, "{out:#?}");
+        let first = marked.replacen(
+            "run: \"docker network create appnet\")",
+            "run: \"docker network create appnet\", fails: true)",
+            1,
+        );
+        let l = Loaded::from_str("s.ron", &first).unwrap();
         let got: Vec<(usize, &str)> = l.warnings.iter().map(|w| (w.line, w.message.as_str())).collect();
-        assert_eq!(got, [(9, "this step is marked `fails: true` but succeeds")]);
+        assert_eq!(got, [(5, "this step is marked `fails: true` but succeeds")]);
 
         // A step on a host the file does not have is the file's own mistake.
         let e = Loaded::from_str(
