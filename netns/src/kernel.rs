@@ -335,6 +335,10 @@ impl Runner {
                 t => client = Some(t.clone()),
             }
         }
+        // `docker exec -d`: started, not waited for.
+        for t in &s.background {
+            self.start_server(t)?;
+        }
         // A DNS server answers from the zones it started with: start it again when they
         // change, once per step however many of its networks changed.
         let mut again: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();

@@ -828,6 +828,7 @@ mod tests {
             took: sim_core::SimTime::ZERO,
             delta: None,
             started: Vec::new(),
+            background: Vec::new(),
             dns: Vec::new(),
             zones: Vec::new(),
         };

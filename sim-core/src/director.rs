@@ -186,6 +186,8 @@ pub struct StepLog {
     /// client program (which the next step waits for). The embedded DNS servers, which
     /// carry their zones as they were then, only where `Director::keep_script` says.
     pub started: Vec<Traffic>,
+    /// Programs the step started without waiting for them (`docker exec -d`).
+    pub background: Vec<Traffic>,
     /// Sandboxes whose embedded DNS now asks other networks: their new zones, by namespace
     /// (only where `Director::keep_script` says).
     pub dns: Vec<(String, DnsZones)>,
@@ -794,6 +796,11 @@ impl Director {
                     }
                 }
             }
+            Ok(Outcome::Background(t)) => {
+                world.add_traffic(&t).map_err(|m| PlanError::new(m, t.ns()))?;
+                effects.background.push(t);
+                Ok(String::new())
+            }
             Ok(Outcome::Client(t)) => {
                 let idx = world.add_traffic(&t).map_err(|m| PlanError::new(m, t.ns()))?;
                 app = Some(idx);
@@ -837,6 +844,7 @@ impl Director {
                 true => effects.started,
                 false => effects.started.into_iter().filter(|t| !matches!(t, Traffic::Dns { .. })).collect(),
             },
+            background: effects.background,
             dns: if self.keep_script { effects.dns } else { Vec::new() },
             zones: if self.keep_script { effects.zones } else { Vec::new() },
         });
@@ -1497,7 +1505,13 @@ impl Director {
                 if c.state != crate::docker::engine::RunState::Running {
                     return Err(EngineError(format!("Error response from daemon: Container {} is not running", c.id)));
                 }
-                return self.program(me, &c.name.clone(), &x.command, now);
+                let out = self.program(me, &c.name.clone(), &x.command, now)?;
+                return Ok(match out {
+                    Outcome::Client(t) if x.detach => Outcome::Background(t),
+                    // What a tool prints goes nowhere either.
+                    Outcome::Tool { .. } if x.detach => Outcome::Printed(String::new()),
+                    out => out,
+                });
             }
             D::SwarmInit(i) => {
                 if in_swarm || self.swarm.is_some() {
@@ -1921,6 +1935,7 @@ fn servers_key(e: &Engine, c: &Container) -> String {
 struct Effects {
     delta: Option<crate::kernel::reconf::PlanDelta>,
     started: Vec<Traffic>,
+    background: Vec<Traffic>,
     dns: Vec<(String, DnsZones)>,
     zones: Vec<Arc<DnsZone>>,
 }
@@ -1940,6 +1955,9 @@ enum Outcome {
     Logs { app: usize, tail: Option<usize> },
     /// A program to run.
     Client(Traffic),
+    /// `docker exec -d`: a program started in the container that the step does not wait
+    /// for, and whose output goes nowhere (the exec is not attached).
+    Background(Traffic),
     /// A program that prints the machine's state when the step runs (`ip addr`, `cat
     /// /etc/resolv.conf`), on a host or, through `docker exec`, in a container.
     Tool { host: String, container: Option<String>, tool: crate::tools::Tool },

@@ -621,6 +621,17 @@ impl Loaded {
                     p.help = Some("drop `fails: true`, or change the command so that it fails".into());
                     p
                 }
+                (None, _) if foreground_listener(&step.run) => {
+                    let mut p = self.step_problem(
+                        i,
+                        "`nc -l` in the foreground waits for a connection: the steps after it wait with it, as a shell's \
+                         terminal does",
+                    );
+                    p.help = Some(
+                        "start it in the background: `docker exec -d NAME nc -l …` or `docker run -d … nc -l …`".into(),
+                    );
+                    p
+                }
                 (None, false) if endless_ping(&step.run) => {
                     let mut p = self.step_problem(
                         i,
@@ -1581,6 +1592,22 @@ fn endless_ping(run: &str) -> bool {
         }),
     };
     matches!(app, Some(Ok(AppCommand::Ping(p))) if p.count.is_none() && p.deadline.is_none())
+}
+
+/// Whether `run` is `nc -l` that holds the shell: `docker exec` without `-d`, `docker run`
+/// without `-d`, or typed on a host.
+fn foreground_listener(run: &str) -> bool {
+    use crate::docker::cli::{self, AppCommand, DockerCommand, NcMode};
+    let app = match cli::parse(run.trim()) {
+        Ok(DockerCommand::Exec(x)) if !x.detach => x.app_command(),
+        Ok(DockerCommand::Run(r)) if !r.detach => r.app_command(),
+        Ok(_) => None,
+        Err(_) => cli::shell_words(run).ok().and_then(|w| {
+            let argv = cli::Argv { words: w.into_iter().map(|(w, _)| w).collect(), spans: Vec::new() };
+            cli::parse_app_command(&argv)
+        }),
+    };
+    matches!(app, Some(Ok(AppCommand::Nc(n))) if matches!(n.mode, NcMode::Listen { .. }))
 }
 
 #[cfg(test)]
