@@ -38,6 +38,19 @@ impl World {
         let AppKind::DockerProxy { target } = self.user.apps[app].kind else { return };
         match self.try_connect(ns, app, target, Vec::new(), false) {
             Ok(back) => {
+                self.app_log(ns, || {
+                    format!(
+                        "docker-proxy: {}:{} → {}:{} accepted; relaying it over {}:{} → {}:{}",
+                        front.remote.0,
+                        front.remote.1,
+                        front.local.0,
+                        front.local.1,
+                        back.local.0,
+                        back.local.1,
+                        target.0,
+                        target.1
+                    )
+                });
                 // Each side is shut when the other's sender closes, not when it reads EOF.
                 self.tcp_hold(ns, front);
                 self.tcp_hold(ns, back);
