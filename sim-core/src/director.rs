@@ -1016,6 +1016,7 @@ impl Director {
                     proxies = e.proxies(c);
                     // Its /etc/hosts as it starts: its own names, `--add-host`, `--link`.
                     world.set_hosts(ns, e.hosts_names(c));
+                    world.set_dns_links(ns, e.dns_links(c));
                 }
                 for t in servers {
                     world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
@@ -1065,6 +1066,7 @@ impl Director {
                     proxies = e.proxies(c);
                     // Its /etc/hosts as it starts: its own names, `--add-host`, `--link`.
                     world.set_hosts(ns, e.hosts_names(c));
+                    world.set_dns_links(ns, e.dns_links(c));
                 }
                 for t in servers {
                     world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;

@@ -945,7 +945,23 @@ impl Engine {
         // The container's process is started last, once its network is up.
         let missing = super::images::missing_program(&r.image.familiar_name(), &r.command.words)
             .map(|p| format!("docker: Error response from daemon: {}", super::images::missing_start(p)));
-        let failed = match at_start.or(clash).or(missing) {
+        // A legacy link on the default bridge needs its container there too, which the daemon
+        // finds as it starts the container (traces/docker/link-user-network/record.txt).
+        let unlinkable = (net.as_deref() == Some("bridge"))
+            .then(|| {
+                r.other_flags.iter().filter(|f| f.name == "link").find_map(|f| {
+                    let target = f.value.split_once(':').map_or(f.value.as_str(), |(n, _)| n);
+                    let t = self.container(target)?;
+                    (!t.endpoints.iter().any(|e| e.network == "bridge")).then(|| {
+                        format!(
+                            "docker: Error response from daemon: Cannot link to /{}, as it does not belong to the default network",
+                            t.name
+                        )
+                    })
+                })
+            })
+            .flatten();
+        let failed = match at_start.or(clash).or(unlinkable).or(missing) {
             Some(m) => Some(m),
             None => match &net {
                 Some(n) => self.connect_with(n, &name, ip.map(IpAddr::V4), aliases.clone(), None).err().map(|e| e.0),
@@ -1666,6 +1682,19 @@ impl Engine {
             out += &format!("{}\t{name}\n", e.ip);
         }
         out
+    }
+
+    /// `c`'s links on user-defined networks, as `(alias, name)`: there a link writes no
+    /// /etc/hosts line but is an alias that only `c`'s embedded DNS answers, for whatever
+    /// `name` resolves to (moby `daemon/container_operations.go`, links passed as
+    /// `CreateOptionAlias`; traces/docker/link-user-network/record.txt). A link to no
+    /// container is kept and resolves to nothing.
+    pub fn dns_links(&self, c: &Container) -> Vec<(String, String)> {
+        let user = c.endpoints.iter().any(|e| e.network != "bridge" && e.network != GWBRIDGE);
+        if !user {
+            return Vec::new();
+        }
+        c.links.iter().map(|(name, alias)| (alias.clone(), name.clone())).collect()
     }
 
     /// The IPv4 names of `c`'s `/etc/hosts` (`etc_hosts`), each with its address, in the

@@ -37,6 +37,9 @@ pub struct Programs {
     pub resolver: Map<NsId, Ipv4Addr>,
     /// Each namespace's /etc/hosts (IPv4 names), which its resolver reads before it asks DNS.
     pub(crate) hosts: Map<NsId, Vec<(String, Ipv4Addr)>>,
+    /// The aliases a sandbox's embedded DNS answers for it alone, each with the name it
+    /// stands for (`--link NAME:ALIAS` on a user-defined network).
+    pub(crate) dns_links: Map<NsId, Vec<(String, String)>>,
     /// Stub-resolver queries in flight, by (namespace, source port).
     pub(crate) lookups: Map<(NsId, u16), Lookup>,
     /// Protocol state of TCP connections that carry HTTP or MySQL.

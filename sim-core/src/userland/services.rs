@@ -197,6 +197,29 @@ impl World {
         self.user.hosts.insert(ns, names);
     }
 
+    /// The aliases `ns`'s embedded DNS answers for that sandbox alone: `(alias, name)`.
+    pub fn set_dns_links(&mut self, ns: NsId, links: Vec<(String, String)>) {
+        if links.is_empty() {
+            self.user.dns_links.remove(&ns);
+        } else {
+            self.user.dns_links.insert(ns, links);
+        }
+    }
+
+    /// The name a query from `ns` asks for once its sandbox's link aliases are applied
+    /// (libnetwork `sandbox.go`, `ResolveName`: a local alias is looked up first, and
+    /// stands for its container's name, also as `ALIAS.NETWORK`).
+    fn unalias(&self, ns: NsId, qname: &str) -> Option<String> {
+        let links = self.user.dns_links.get(&ns)?;
+        links.iter().find_map(|(alias, name)| {
+            if qname.eq_ignore_ascii_case(alias) {
+                return Some(name.clone());
+            }
+            let (head, rest) = qname.split_once('.')?;
+            head.eq_ignore_ascii_case(alias).then(|| format!("{name}.{rest}"))
+        })
+    }
+
     /// Replaces what an embedded DNS server answers (a container joined or left a network).
     pub fn set_dns_zones(&mut self, ns: NsId, new: DnsZones) {
         let Some(&app) = self.user.dns_server.get(&ns) else { return };
@@ -516,7 +539,8 @@ impl World {
         }
         let AppKind::DnsServer { zones, keys, .. } = &self.user.apps[app].kind else { return false };
         let Ok(q) = dns::parse_query(payload) else { return true };
-        let qname = q.name.trim_end_matches('.');
+        let linked = self.unalias(ns, q.name.trim_end_matches('.'));
+        let qname = linked.as_deref().unwrap_or(q.name.trim_end_matches('.'));
         let found = match keys {
             Some(keys) => crate::userland::dns_zone::resolve(
                 keys.iter().filter_map(|k| self.user.zones.get(k).map(|z| &**z)),
