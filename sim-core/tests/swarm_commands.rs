@@ -297,6 +297,16 @@ fn draining_and_pausing_a_node_as_on_the_engine() {
     prints_as_recorded("swarm-drain/record.txt", 15);
 }
 
+/// Node labels and roles, and placement constraints, on a one-node swarm as the engine ran
+/// them: a task whose constraints no node meets waits, Pending, with swarmkit's reason; a
+/// label added later places it, and a running task whose node no longer meets its
+/// service's constraints is rejected and waits again; the last manager cannot be demoted;
+/// a constraint without an operator is refused.
+#[test]
+fn labels_roles_and_placement_constraints_as_on_the_engine() {
+    prints_as_recorded("swarm-constraints/record.txt", 20);
+}
+
 /// Two nodes: draining one moves its replicated task to the other and stops its global
 /// task; making it active again brings the global task back but moves nothing back (swarm
 /// does not rebalance); a paused node takes no new task.

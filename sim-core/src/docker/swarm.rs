@@ -53,6 +53,65 @@ pub struct Node {
     pub next_fwmark: u32,
     /// Fwmark of each service on this node, by service name.
     pub fwmarks: Vec<(String, u32)>,
+    /// `docker node update --label-add`: what `node.labels.KEY` constraints read.
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// A service's placement constraint, `KEY==VALUE` or `KEY!=VALUE` (swarmkit
+/// `manager/constraint/constraint.go`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Constraint {
+    pub key: String,
+    pub equal: bool,
+    pub value: String,
+}
+
+impl Constraint {
+    /// `Parse`: the first operator found splits it, and the key and the value must each be
+    /// of their kind of characters.
+    pub fn parse(raw: &str) -> Result<Constraint, String> {
+        for (op, equal) in [("==", true), ("!=", false)] {
+            let Some((k, v)) = raw.split_once(op) else { continue };
+            let (key, value) = (k.trim(), v.trim());
+            let key_ok = key.len() > 1
+                && key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !key_ok {
+                return Err(format!("key '{key}' is invalid"));
+            }
+            let value_ok = !value.is_empty()
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || ":-_.*()?+[]\\^$|/".contains(c));
+            if !value_ok {
+                return Err(format!("value '{value}' is invalid"));
+            }
+            return Ok(Constraint { key: key.to_string(), equal, value: value.to_string() });
+        }
+        Err("constraint expected one operator from ==, !=".to_string())
+    }
+
+    /// `NodeMatches`: the node's value for the key, compared without regard to case; a
+    /// label the node lacks is empty; a key of no known kind matches no node.
+    fn meets(&self, n: &Node) -> bool {
+        let label = |k: &str| n.labels.get(k).cloned().unwrap_or_default();
+        let have = match self.key.to_lowercase().as_str() {
+            "node.id" => n.id.clone(),
+            "node.hostname" => n.host.clone(),
+            "node.ip" => n.addr.to_string(),
+            "node.role" => match n.role {
+                Role::Manager => "manager".into(),
+                Role::Worker => "worker".into(),
+            },
+            "node.platform.os" => "linux".into(),
+            "node.platform.arch" => "x86_64".into(),
+            k if k.starts_with("node.labels.") => label(&self.key["node.labels.".len()..]),
+            // The engine's own labels (daemon.json `labels`): the lab's daemons have none.
+            k if k.starts_with("engine.labels.") => String::new(),
+            _ => return false,
+        };
+        have.eq_ignore_ascii_case(&self.value) == self.equal
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -78,6 +137,9 @@ pub struct OverlayNet {
 pub enum TaskState {
     Running,
     Shutdown,
+    /// Stopped by the constraint enforcer: its node no longer meets the service's
+    /// constraints (desired state Shutdown; the reason is the task's `error`).
+    Rejected,
     /// No node can take it (the scheduler's reason is the task's `error`); it is placed when
     /// one can.
     Pending,
@@ -137,6 +199,8 @@ pub struct Service {
     /// `--network name=NET,alias=A`: more names the service answers to on NET, as its own
     /// name does (`A` → VIP, `tasks.A` → the tasks).
     pub aliases: Vec<(String, String)>,
+    /// `--constraint`s: the nodes its tasks may run on.
+    pub constraints: Vec<Constraint>,
 }
 
 impl Service {
@@ -247,6 +311,7 @@ impl Swarm {
             availability: cli::NodeAvailability::Active,
             next_fwmark: FIRST_FWMARK,
             fwmarks: Vec::new(),
+            labels: Default::default(),
         });
         // Every node gets an ingress-sbox endpoint on ingress.
         if let Some(n) = self.networks.iter().position(|n| n.ingress) {
@@ -512,6 +577,13 @@ impl Swarm {
             cli::ServiceMode::Replicated { .. } => false,
         };
         let replicas = c.mode.replicas().unwrap_or(0);
+        let constraints = c
+            .constraints
+            .iter()
+            .map(|r| Constraint::parse(r))
+            .collect::<Result<Vec<_>, _>>()
+            // The daemon's validation wraps the parser's error as it comes (`code = Unknown`).
+            .map_err(|m| err(format!("Error response from daemon: rpc error: code = Unknown desc = {m}")))?;
         let mut networks = Vec::new();
         let mut aliases = Vec::new();
         for n in &c.networks {
@@ -590,6 +662,7 @@ impl Swarm {
             previous_replicas: None,
             labels: c.labels.clone(),
             aliases,
+            constraints,
             name: name.clone(),
             id: id.clone(),
             image: c.image.familiar_name(),
@@ -666,11 +739,21 @@ impl Swarm {
         if ready.is_empty() {
             return Err(format!("no suitable node ({} not available for new tasks)", nodes(self.nodes.len())));
         }
-        let free: Vec<&Node> = ready.iter().copied().filter(|n| !holds_port(&n.host)).collect();
+        // ConstraintFilter, between the two.
+        let fit: Vec<&Node> = ready.iter().copied().filter(|n| self.placeable(si, n)).collect();
+        if fit.is_empty() {
+            return Err(format!("no suitable node (scheduling constraints not satisfied on {})", nodes(ready.len())));
+        }
+        let free: Vec<&Node> = fit.iter().copied().filter(|n| !holds_port(&n.host)).collect();
         if free.is_empty() {
-            return Err(format!("no suitable node (host-mode port already in use on {})", nodes(ready.len())));
+            return Err(format!("no suitable node (host-mode port already in use on {})", nodes(fit.len())));
         }
         Ok(self.spread(si, &free))
+    }
+
+    /// Whether `n` meets every placement constraint of service `si`.
+    fn placeable(&self, si: usize, n: &Node) -> bool {
+        self.services[si].constraints.iter().all(|c| c.meets(n))
     }
 
     /// Whether the scheduler may give `n` a new task: its daemon is up and it is active.
@@ -698,7 +781,12 @@ impl Swarm {
     /// A global service's task on every node that is up and has none (swarmkit's global
     /// orchestrator: at creation, and when a node joins); the node order is the swarm's.
     fn start_global_tasks(&mut self, si: usize, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
-        let nodes: Vec<String> = self.nodes.iter().filter(|n| self.takes_tasks(n)).map(|n| n.host.clone()).collect();
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|n| self.takes_tasks(n) && self.placeable(si, n))
+            .map(|n| n.host.clone())
+            .collect();
         for node in nodes {
             if !self.services[si].running().any(|t| t.node == node) {
                 self.start_task_on(si, 0, node, None, engines)?;
@@ -763,15 +851,45 @@ impl Swarm {
         u: &cli::NodeUpdate,
         engines: &mut [(String, Engine)],
     ) -> Result<String, EngineError> {
-        if u.role.is_some() || !u.label_add.is_empty() || !u.label_rm.is_empty() {
-            return Err(err("netsim: docker node update --role/--label-add/--label-rm is not modelled"));
-        }
         // Unlike `node ps` and `node inspect`, docker/cli sends the name as typed: `self` is
         // no node's name here (traces/docker/swarm-drain/record.txt).
         let ni = match u.node.as_str() {
             "self" => return Err(err("Error response from daemon: node self not found")),
             name => self.node_named(me, name)?,
         };
+        // docker/cli changes the spec it read: a label to remove must be there.
+        for k in &u.label_rm {
+            if !self.nodes[ni].labels.contains_key(k) {
+                return Err(err(format!("key {k} doesn't exist in node's labels")));
+            }
+        }
+        if let Some(role) = u.role {
+            let managers = self.nodes.iter().filter(|n| n.role == Role::Manager).count();
+            let now = self.nodes[ni].role;
+            if role == cli::NodeRole::Worker && now == Role::Manager && managers == 1 {
+                return Err(err(
+                    "Error response from daemon: rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm",
+                ));
+            }
+            self.nodes[ni].role = match role {
+                cli::NodeRole::Manager => Role::Manager,
+                cli::NodeRole::Worker => Role::Worker,
+            };
+        }
+        let before = self.nodes[ni].labels.clone();
+        for l in &u.label_add {
+            let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+            self.nodes[ni].labels.insert(k.to_string(), v.to_string());
+        }
+        for k in &u.label_rm {
+            self.nodes[ni].labels.remove(k);
+        }
+        if u.role.is_some() || self.nodes[ni].labels != before {
+            self.version += 1;
+            let host = self.nodes[ni].host.clone();
+            self.enforce_constraints(&host, engines)?;
+            self.place_pending(engines)?;
+        }
         let Some(a) = u.availability else { return Ok(u.node.clone()) };
         self.nodes[ni].availability = a;
         let host = self.nodes[ni].host.clone();
@@ -1245,6 +1363,7 @@ impl Swarm {
         let (desired, current) = match t.state {
             TaskState::Running => ("Running", format!("Running {ago} ago")),
             TaskState::Shutdown => ("Shutdown", format!("Shutdown {ago} ago")),
+            TaskState::Rejected => ("Shutdown", format!("Rejected {ago} ago")),
             TaskState::Pending => ("Running", format!("Pending {ago} ago")),
         };
         // docker/cli quotes the error and cuts it at 30 characters (`cli/command/task/print.go`).
@@ -1279,7 +1398,7 @@ impl Swarm {
             o.insert("ID".into(), json!(n.id));
             o.insert(
                 "Spec".into(),
-                json!({"Labels": {}, "Role": role, "Availability": availability_name(n.availability)}),
+                json!({"Labels": n.labels, "Role": role, "Availability": availability_name(n.availability)}),
             );
             o.insert("Description".into(), json!({"Hostname": n.host}));
             o.insert(
@@ -1379,6 +1498,34 @@ impl Swarm {
         Ok(moved)
     }
 
+    /// The node `host` changed: its running tasks whose service's constraints it no longer
+    /// meets are stopped, and a replicated service's start again where the scheduler puts
+    /// them (swarmkit `manager/orchestrator/constraintenforcer`).
+    fn enforce_constraints(&mut self, host: &str, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
+        let Some(ni) = self.nodes.iter().position(|n| n.host == host) else { return Ok(()) };
+        for si in 0..self.services.len() {
+            if self.services[si].constraints.iter().all(|c| c.meets(&self.nodes[ni])) {
+                continue;
+            }
+            for ti in 0..self.services[si].tasks.len() {
+                let t = &self.services[si].tasks[ti];
+                if t.node != host || t.state != TaskState::Running {
+                    continue;
+                }
+                let slot = t.slot;
+                self.stop_task(si, ti, engines);
+                let t = &mut self.services[si].tasks[ti];
+                t.state = TaskState::Rejected;
+                t.error = "assigned node no longer meets constraints".into();
+                if !self.services[si].global {
+                    self.start_task(si, slot, engines)?;
+                    self.lb_after_tasks(si)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// `docker service ls`, in docker/cli's table (`tabwrite`); a host-mode port is not shown
     /// (`lab7-service-ls.txt`).
     fn service_ls(&self) -> String {
@@ -1426,7 +1573,11 @@ impl Swarm {
             keys.dedup();
             for k in keys {
                 let live = s.live().filter(|t| key(t) == k);
-                let old = s.tasks.iter().rev().filter(|t| key(t) == k && t.state == TaskState::Shutdown);
+                let old = s
+                    .tasks
+                    .iter()
+                    .rev()
+                    .filter(|t| key(t) == k && matches!(t.state, TaskState::Shutdown | TaskState::Rejected));
                 for (n, t) in live.chain(old).enumerate() {
                     rows.push(self.task_row(s, t, if n == 0 { "" } else { " \\_ " }));
                 }
