@@ -500,14 +500,14 @@ pub struct Ipv4Info {
 
 /// Reads and validates an IPv4 header (version, lengths, header checksum) like `ip_rcv`.
 pub fn ipv4_info(ip: &[u8]) -> Result<Ipv4Info, &'static str> {
-    let h = ipv4::received(ip)?;
+    let ihl = ipv4::received_len(ip)?;
     Ok(Ipv4Info {
-        src: h.source_addr(),
-        dst: h.destination_addr(),
-        proto: h.protocol().0,
-        ttl: h.ttl(),
-        ihl: h.slice().len(),
-        total_len: usize::from(h.total_len()),
+        src: Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]),
+        dst: Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]),
+        proto: ip[9],
+        ttl: ip[8],
+        ihl,
+        total_len: usize::from(u16::from_be_bytes([ip[2], ip[3]])),
     })
 }
 
