@@ -94,10 +94,30 @@ pub(crate) fn sum_words(data: &[u8]) -> u64 {
         let (s, carry) = sum.overflowing_add(u64::from_be_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
         sum = s + u64::from(carry);
     }
-    let mut tail = [0u8; 8];
-    tail[..words.remainder().len()].copy_from_slice(words.remainder());
-    let (s, carry) = sum.overflowing_add(u64::from_be_bytes(tail));
+    let (s, carry) = sum.overflowing_add(tail_word(words.remainder()));
     s + u64::from(carry)
+}
+
+/// The last 0 to 7 bytes as the high bytes of a big-endian word, zero-padded: taken 4, 2
+/// and 1 at a time, as a copy of variable length into a padded array is a call to memcpy
+/// (an IPv4 header leaves 4 bytes, a 64-byte UDP payload with its header none).
+#[inline]
+fn tail_word(mut rest: &[u8]) -> u64 {
+    let (mut word, mut shift) = (0u64, 64);
+    if let Some((four, r)) = rest.split_first_chunk::<4>() {
+        shift -= 32;
+        word |= u64::from(u32::from_be_bytes(*four)) << shift;
+        rest = r;
+    }
+    if let Some((two, r)) = rest.split_first_chunk::<2>() {
+        shift -= 16;
+        word |= u64::from(u16::from_be_bytes(*two)) << shift;
+        rest = r;
+    }
+    if let [b] = rest {
+        word |= u64::from(*b) << (shift - 8);
+    }
+    word
 }
 
 /// A ones'-complement sum folded to 16 bits: each fold adds the high half to the low one,
