@@ -56,7 +56,7 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// Runs one netfilter hook of namespace `ns` on an IPv4 packet, recording its notes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn nf_hook(
         &mut self,
         ns: NsId,

@@ -302,6 +302,9 @@ impl<U: Userland> Kernel<U> {
         U::udp_rx(self, ns, app, (src, sport), (dst, dport), payload);
     }
 
+    /// Records a delivery to a socket, with what it was, when tracing (checked inline:
+    /// every datagram received passes here).
+    #[inline(always)]
     pub(crate) fn deliver_note(&mut self, ns: NsId, dev: DevId, what: Local) {
         if self.explaining() {
             let mark = self.why_mark();

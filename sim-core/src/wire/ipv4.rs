@@ -154,6 +154,7 @@ pub fn frag_fields(ip: &[u8]) -> (bool, bool, usize) {
 }
 
 /// `ip_is_fragment`: more fragments follow, or this one is not the first.
+#[inline(always)]
 pub fn is_fragment(ip: &[u8]) -> bool {
     u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff != 0
 }
