@@ -252,10 +252,9 @@ impl Ipv4Net {
     }
     /// The netmask as a number (`0xffff0000` for /16).
     pub fn mask(&self) -> u32 {
-        match self.bits() {
-            0 => 0,
-            n => u32::MAX << (32 - u32::from(n)),
-        }
+        // Shifted in 64 bits, so /0 needs no branch of its own (a u32 cannot shift by 32):
+        // routing and address lookups take a mask per entry per packet.
+        (u64::from(u32::MAX) << (32 - u32::from(self.bits()))) as u32
     }
     /// The netmask as an address (`255.255.0.0`).
     pub fn netmask(&self) -> Ipv4Addr {
@@ -443,6 +442,15 @@ mod tests {
         assert!(Ipv4Net::DEFAULT.contains(Ipv4Addr::new(8, 8, 8, 8)));
         assert!("10.0.0.0/33".parse::<Ipv4Net>().is_err());
         assert_eq!("default".parse::<Ipv4Net>().unwrap(), Ipv4Net::DEFAULT);
+    }
+
+    #[test]
+    fn masks_of_every_length() {
+        for len in 0..=40u8 {
+            let ones = u32::from(len.min(32));
+            let want = if ones == 0 { 0 } else { u32::MAX << (32 - ones) };
+            assert_eq!(Ipv4Net::new(Ipv4Addr::new(10, 1, 2, 3), len).mask(), want, "/{len}");
+        }
     }
 
     #[test]

@@ -380,10 +380,13 @@ impl Sim {
             self.world.app_log(NsId(0), || format!("netsim: step {} could not be applied: {e}", i + 1));
         }
         let w = &mut self.world;
-        let exited = w.take_exited();
-        if let Some(d) = self.director.as_mut() {
-            for a in exited {
-                d.program_exited(w, a);
+        // Programs seldom exit: most events have nothing to take.
+        if !w.user.exited.is_empty() {
+            let exited = w.take_exited();
+            if let Some(d) = self.director.as_mut() {
+                for a in exited {
+                    d.program_exited(w, a);
+                }
             }
         }
         if let Some(d) = self.director.as_mut()
@@ -406,7 +409,10 @@ impl Sim {
         }
         self.events_run += 1;
         let first = self.records.len();
-        self.records.append(&mut self.world.recorded);
+        // Most events record nothing (none with tracing off): no append to set up.
+        if !self.world.recorded.is_empty() {
+            self.records.append(&mut self.world.recorded);
+        }
         Some(StepOutcome { id, cause, time, what, records: first..self.records.len() })
     }
 

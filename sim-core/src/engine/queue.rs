@@ -140,9 +140,10 @@ impl<T> EventQueue<T> {
     }
 
     fn find_next(&mut self) {
+        // Only the lanes made so far: a run uses two or three delays, not all four.
         let mut best = HEAP;
-        for i in 0..LANES {
-            if self.fronts[i] < self.fronts[best] {
+        for (i, &k) in self.fronts[..self.lanes.len()].iter().enumerate() {
+            if k < self.fronts[best] {
                 best = i;
             }
         }

@@ -203,6 +203,7 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// Whether br_netfilter hands this bridged frame to iptables (`br_nf_pre_routing`).
+    #[inline]
     fn bridge_calls_iptables(&self, br: DevId, frame: &[u8]) -> bool {
         let ns = self.dev(br).ns;
         self.netns(ns).bridge_nf_call_iptables

@@ -462,7 +462,9 @@ impl<U: Userland> Kernel<U> {
         self.trace && self.hops
     }
 
-    #[inline]
+    /// A reason for what happens to the frame, kept only when tracing: inlined everywhere,
+    /// so with tracing off a note is one test and its reason is never made.
+    #[inline(always)]
     pub(crate) fn note(&mut self, w: impl FnOnce() -> Why) {
         if self.explaining() {
             self.why.push(w());

@@ -853,13 +853,18 @@ impl World {
             }
             AppKind::UdpSend { dst, dport, sport, payload, count, interval, sent } => {
                 let (dst, dport, sport) = (*dst, *dport, *sport);
-                let payload = payload.clone();
+                // Lent to the send and put back, not copied: the program sends the same
+                // payload each time, and sending reads no program's state.
+                let payload = std::mem::take(payload);
                 *sent += 1;
                 if *sent < *count {
                     let iv = *interval;
                     self.app_schedule(app, iv, 0);
                 }
                 self.send_udp(ns, None, (dst, dport), sport, &payload, "udp send");
+                if let AppKind::UdpSend { payload: kept, .. } = &mut self.user.apps[app].kind {
+                    *kept = payload;
+                }
             }
             AppKind::BenchUdp { dst, dport, sport, size, count, interval, sent } => {
                 let (dst, dport, sport, size) = (*dst, *dport, *sport, *size);

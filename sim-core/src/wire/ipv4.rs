@@ -1,7 +1,8 @@
 //! Reading an IPv4 header: every reader — the stack's `ip_rcv`, netfilter and conntrack, a
 //! header quoted inside an ICMP error, VXLAN's flow hash, the hop log, the kernel backend's
 //! frames and agent — goes through etherparse's checked view (`Ipv4HeaderSlice`, which proves
-//! once that the whole header is there, version 4, IHL ≥ 5) via `header` or `received`; and
+//! once that the whole header is there, version 4, IHL ≥ 5) via `header` or `received`
+//! (the stack's own hot path through `received_len`, the same checks written out); and
 //! every checksum is `checksum` or its incremental update (RFC 1071, RFC 1624). Written here:
 //! the error words the hop log prints, the payload as the total length bounds it, and the
 //! in-place updates (TTL, NAT) that a read-only view does not offer.
@@ -39,6 +40,26 @@ pub fn received(b: &[u8]) -> Result<Ipv4HeaderSlice<'_>, Malformed> {
     Ok(h)
 }
 
+/// `received`'s checks, in the same order and words, written out for the stack's own
+/// `ip_rcv` and output path: the length of the header `received` would accept. Every packet
+/// is checked here twice (sent and received), and etherparse's view, built and then read
+/// field by field, cost more than the checks; a property test holds the two to each other.
+pub fn received_len(b: &[u8]) -> Result<usize, Malformed> {
+    let Some(&first) = b.first().filter(|_| b.len() >= 20) else { return Err("truncated IPv4 header") };
+    if first >> 4 != 4 {
+        return Err("not IPv4");
+    }
+    let hlen = usize::from(first & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([b[2], b[3]]));
+    if hlen < 20 || hlen > b.len() || total < hlen || total > b.len() {
+        return Err("bad IPv4 length");
+    }
+    if checksum(&b[..hlen]) != 0 {
+        return Err("bad IPv4 header checksum");
+    }
+    Ok(hlen)
+}
+
 /// The source and destination of a header `header` accepted.
 pub fn addrs(h: &Ipv4HeaderSlice<'_>) -> (Ipv4Addr, Ipv4Addr) {
     (h.source_addr(), h.destination_addr())
@@ -57,21 +78,57 @@ pub fn decrease_ttl(ip: &mut [u8]) {
 
 /// The Internet checksum of `data` (RFC 1071): 0 over a block whose checksum is right.
 pub fn checksum(data: &[u8]) -> u16 {
-    // 32-bit big-endian words summed in 64 bits, then folded: the same ones'-complement sum
-    // as 16-bit words (2^16 = 1 modulo 0xffff, RFC 1071 section 2), in half the steps. Every
-    // packet sent and received goes through here.
+    !fold(sum_words(data))
+}
+
+/// The ones'-complement sum of `data` as big-endian 16-bit words (an odd last byte padded
+/// with zero), not yet folded to 16 bits. Every packet sent and received is summed here, so
+/// it takes 64-bit words with end-around carry: 2^16 = 1 modulo 0xffff (RFC 1071 section 2),
+/// so a carry out of bit 63 is worth 1 and the sum of wide words folds to the sum of the
+/// 16-bit ones, in a quarter of the steps.
+#[inline]
+pub(crate) fn sum_words(data: &[u8]) -> u64 {
     let mut sum: u64 = 0;
-    let mut words = data.chunks_exact(4);
+    let mut words = data.chunks_exact(8);
     for w in &mut words {
-        sum += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+        let (s, carry) = sum.overflowing_add(u64::from_be_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+        sum = s + u64::from(carry);
     }
-    let mut tail = [0u8; 4];
-    tail[..words.remainder().len()].copy_from_slice(words.remainder());
-    sum += u64::from(u32::from_be_bytes(tail));
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
+    let (s, carry) = sum.overflowing_add(tail_word(words.remainder()));
+    s + u64::from(carry)
+}
+
+/// The last 0 to 7 bytes as the high bytes of a big-endian word, zero-padded: taken 4, 2
+/// and 1 at a time, as a copy of variable length into a padded array is a call to memcpy
+/// (an IPv4 header leaves 4 bytes, a 64-byte UDP payload with its header none).
+#[inline]
+fn tail_word(mut rest: &[u8]) -> u64 {
+    let (mut word, mut shift) = (0u64, 64);
+    if let Some((four, r)) = rest.split_first_chunk::<4>() {
+        shift -= 32;
+        word |= u64::from(u32::from_be_bytes(*four)) << shift;
+        rest = r;
     }
-    !(sum as u16)
+    if let Some((two, r)) = rest.split_first_chunk::<2>() {
+        shift -= 16;
+        word |= u64::from(u16::from_be_bytes(*two)) << shift;
+        rest = r;
+    }
+    if let [b] = rest {
+        word |= u64::from(*b) << (shift - 8);
+    }
+    word
+}
+
+/// A ones'-complement sum folded to 16 bits: each fold adds the high half to the low one,
+/// and two at each width take any carry of the first back in.
+#[inline]
+pub(crate) fn fold(sum: u64) -> u16 {
+    let s = (sum & 0xffff_ffff) + (sum >> 32);
+    let s = (s & 0xffff_ffff) + (s >> 32);
+    let s = (s & 0xffff) + (s >> 16);
+    let s = (s & 0xffff) + (s >> 16);
+    s as u16
 }
 
 /// RFC 1624 eqn. 3: the checksum after one 16-bit word of the block changed from `old` to
@@ -97,6 +154,7 @@ pub fn frag_fields(ip: &[u8]) -> (bool, bool, usize) {
 }
 
 /// `ip_is_fragment`: more fragments follow, or this one is not the first.
+#[inline(always)]
 pub fn is_fragment(ip: &[u8]) -> bool {
     u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff != 0
 }
@@ -232,6 +290,33 @@ mod tests {
         let mut bad = b;
         bad[10] ^= 1;
         assert_eq!(received(&bad).err(), Some("bad IPv4 header checksum"));
+    }
+
+    proptest::proptest! {
+        /// `received_len` accepts what `received` accepts and refuses the rest in its words:
+        /// headers cut anywhere, of every version and IHL, with any total length, sometimes
+        /// with a wrong checksum.
+        #[test]
+        fn received_len_is_received(
+            payload in 0usize..40, cut in 0usize..80, first: u8, total: u16, keep_total: bool, keep_first: bool, flip: bool,
+        ) {
+            let mut b = udp(payload);
+            if !keep_first {
+                b[0] = first;
+            }
+            if !keep_total {
+                b[2..4].copy_from_slice(&(total % 100).to_be_bytes());
+            }
+            b[10..12].copy_from_slice(&[0, 0]);
+            let hlen = (usize::from(b[0] & 0x0f) * 4).clamp(20, b.len());
+            let c = checksum(&b[..hlen]);
+            b[10..12].copy_from_slice(&c.to_be_bytes());
+            if flip {
+                b[8] ^= 1;
+            }
+            let b = &b[..cut.min(b.len())];
+            proptest::prop_assert_eq!(received_len(b), received(b).map(|h| h.slice().len()));
+        }
     }
 
     #[test]
