@@ -13,66 +13,13 @@ mod common;
 
 use common::record;
 
-/// `:PORT` with PORT in Linux's ephemeral range (32768–60999) as `:EPH`, before a space, a
-/// parenthesis or the end, as record.sh's sed writes it.
-fn eph(l: &str) -> String {
-    let mut out = String::new();
-    let mut rest = l;
-    while let Some(i) = rest.find(':') {
-        out.push_str(&rest[..=i]);
-        rest = &rest[i + 1..];
-        let n = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let after = rest[n..].chars().next();
-        match rest[..n].parse::<u32>() {
-            Ok(p) if (32768..=60999).contains(&p) && matches!(after, None | Some(' ' | ')')) => {
-                out.push_str("EPH");
-                rest = &rest[n..];
-            }
-            _ => {}
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[test]
 fn nc_listens_and_copies_as_busybox_does_on_the_engine() {
     let rec = record("nc-listen/record.txt");
     assert!(rec.len() >= 25, "the record has its cases");
     let sim = common::run_record(&rec);
-    // The exec'd program's own lines: its container's, not the listener's it talks to.
-    let execs: Vec<Option<String>> = rec
-        .iter()
-        .map(|(c, _)| c.strip_prefix("docker exec ").and_then(|r| r.split(' ').next()).map(|n| format!("host1:{n}")))
-        .collect();
-    let mut got: Vec<Vec<String>> = Vec::new();
-    for (ns, l) in sim.app_output() {
-        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
-            got.push(Vec::new());
-            continue;
-        }
-        let step = got.len().wrapping_sub(1);
-        let Some(lines) = got.last_mut() else { continue };
-        match l.strip_prefix("  ") {
-            Some(s) if ns == "host1" => {
-                if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    lines.push("ID".into());
-                } else if !s.starts_with("(exit status ") {
-                    lines.push(eph(s));
-                }
-            }
-            _ if execs[step].as_deref() == Some(ns.as_str())
-                && !common::is_note(&l)
-                && !l.starts_with("tcp ")
-                && !l.is_empty() =>
-            {
-                lines.push(eph(&l))
-            }
-            _ => {}
-        }
-    }
+    let got = common::program_lines(&sim, &rec, |l| l.starts_with("tcp "));
     let d = sim.director.as_ref().expect("a lab with hosts");
-    assert_eq!(got.len(), rec.len(), "every step's command is in the log");
     for (((cmd, (want, exit)), lines), log) in rec.iter().zip(&got).zip(&d.transcript) {
         let mut want: Vec<&str> = want.lines().filter(|l| !l.is_empty()).collect();
         let mut lines: Vec<&str> = lines.iter().map(String::as_str).collect();
@@ -89,7 +36,10 @@ fn nc_listens_and_copies_as_busybox_does_on_the_engine() {
 
 #[test]
 fn ephemeral_ports_are_written_as_the_record_writes_them() {
-    assert_eq!(eph("from cli.lnet:47115 ([::ffff:10.81.0.2]:47115)"), "from cli.lnet:EPH ([::ffff:10.81.0.2]:EPH)");
-    assert_eq!(eph("listening on [::]:8080 ..."), "listening on [::]:8080 ...");
-    assert_eq!(eph("a:32767 b:61000"), "a:32767 b:61000");
+    assert_eq!(
+        common::eph("from cli.lnet:47115 ([::ffff:10.81.0.2]:47115)"),
+        "from cli.lnet:EPH ([::ffff:10.81.0.2]:EPH)"
+    );
+    assert_eq!(common::eph("listening on [::]:8080 ..."), "listening on [::]:8080 ...");
+    assert_eq!(common::eph("a:32767 b:61000"), "a:32767 b:61000");
 }

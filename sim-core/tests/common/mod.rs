@@ -161,6 +161,71 @@ pub fn shell_lines(
     steps.zip(&d.transcript).map(|(lines, log)| (lines, log.status)).collect()
 }
 
+/// `:PORT` with PORT in Linux's ephemeral range (32768–60999) as `:EPH`, before a space, a
+/// parenthesis or the end, as the records' `record.sh` write a client's port.
+#[allow(dead_code)]
+pub fn eph(l: &str) -> String {
+    let mut out = String::new();
+    let mut rest = l;
+    while let Some(i) = rest.find(':') {
+        out.push_str(&rest[..=i]);
+        rest = &rest[i + 1..];
+        let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if let Ok(p) = rest[..n].parse::<u32>()
+            && (32768..=60999).contains(&p)
+            && matches!(rest[n..].chars().next(), None | Some(' ' | ')'))
+        {
+            out.push_str("EPH");
+            rest = &rest[n..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Each step of the record `rec` (run as `sim`) as its shell shows it, ephemeral ports as
+/// `EPH`: what host1 printed under the command (a 64-hex ID as `ID`, without the
+/// simulator's `(exit status N)`), then the lines of the step's own program: the exec'd
+/// container's for `docker exec NAME …`, host1's for a command typed there, without the
+/// lines `note` calls the simulator's. A listener another step talks to prints into its
+/// own container, not into that step.
+#[allow(dead_code)]
+pub fn program_lines(
+    sim: &sim_core::Sim,
+    rec: &[(String, (String, u8))],
+    note: impl Fn(&str) -> bool,
+) -> Vec<Vec<String>> {
+    let whose: Vec<String> = rec
+        .iter()
+        .map(|(c, _)| match c.strip_prefix("docker exec ") {
+            Some(r) => format!("host1:{}", r.split(' ').find(|w| !w.starts_with('-')).unwrap_or_default()),
+            None => "host1".to_string(),
+        })
+        .collect();
+    let mut got: Vec<Vec<String>> = Vec::new();
+    for (ns, l) in sim.app_output() {
+        if ns == "host1" && got.len() < rec.len() && l == rec[got.len()].0 {
+            got.push(Vec::new());
+            continue;
+        }
+        let step = got.len().wrapping_sub(1);
+        let Some(lines) = got.last_mut() else { continue };
+        match l.strip_prefix("  ") {
+            Some(s) if ns == "host1" => {
+                if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    lines.push("ID".into());
+                } else if !s.starts_with("(exit status ") {
+                    lines.push(eph(s));
+                }
+            }
+            _ if ns == whose[step] && !is_note(&l) && !note(&l) && !l.is_empty() => lines.push(eph(&l)),
+            _ => {}
+        }
+    }
+    assert_eq!(got.len(), rec.len(), "every step's command is in the log");
+    got
+}
+
 /// The frames of a capture kept under `traces/` (`docker/busybox-ping/record.pcapng`).
 #[allow(dead_code)]
 pub fn captured(name: &str) -> Vec<Vec<u8>> {
