@@ -28,8 +28,9 @@ pub enum Relay {
     /// The connection the proxy accepted; `back`, its connection to the container; what
     /// arrived before that connection was up, and whether the client has closed.
     Front { back: TcpKey, pending: Vec<u8>, eof: bool },
-    /// The proxy's connection to the container, for the client's `front`; up yet?
-    Back { front: TcpKey, up: bool },
+    /// The proxy's connection to the container, for the client's `front`; up yet, and has
+    /// the container closed?
+    Back { front: TcpKey, up: bool, eof: bool },
 }
 
 impl World {
@@ -57,7 +58,7 @@ impl World {
                 self.user
                     .streams
                     .insert((ns, front), Stream::Proxy(Relay::Front { back, pending: Vec::new(), eof: false }));
-                self.user.streams.insert((ns, back), Stream::Proxy(Relay::Back { front, up: false }));
+                self.user.streams.insert((ns, back), Stream::Proxy(Relay::Back { front, up: false, eof: false }));
             }
             Err(what) => self.proxy_dial_failed(ns, front, target, &what),
         }
@@ -78,7 +79,9 @@ impl World {
     /// A connection of the proxy's is up: the one to the container; what the client sent
     /// meanwhile follows, and its close.
     pub(crate) fn proxy_connected(&mut self, ns: NsId, back: TcpKey) {
-        let Some(Stream::Proxy(Relay::Back { front, up })) = self.user.streams.get_mut(&(ns, back)) else { return };
+        let Some(Stream::Proxy(Relay::Back { front, up, .. })) = self.user.streams.get_mut(&(ns, back)) else {
+            return;
+        };
         *up = true;
         let front = *front;
         let Some(Stream::Proxy(Relay::Front { pending, eof, .. })) = self.user.streams.get_mut(&(ns, front)) else {
@@ -113,20 +116,32 @@ impl World {
     }
 
     /// One side closed: the copy its way is over, and the other side is shut for writing.
+    /// Once both have closed the relay is done, and the kernel ends the two connections.
     pub(crate) fn proxy_eof(&mut self, ns: NsId, key: TcpKey) {
-        match self.user.streams.get_mut(&(ns, key)) {
+        let (front, back) = match self.user.streams.get_mut(&(ns, key)) {
             Some(Stream::Proxy(Relay::Front { back, eof, .. })) => {
                 *eof = true;
                 let back = *back;
                 if self.proxy_back_up(ns, back) {
                     self.tcp_write(ns, back, &[], true);
                 }
+                (key, back)
             }
-            Some(Stream::Proxy(Relay::Back { front, .. })) => {
+            Some(Stream::Proxy(Relay::Back { front, eof, .. })) => {
+                *eof = true;
                 let front = *front;
                 self.tcp_write(ns, front, &[], true);
+                (front, key)
             }
-            _ => {}
+            _ => return,
+        };
+        let closed = |k| match self.user.streams.get(&(ns, k)) {
+            Some(Stream::Proxy(Relay::Front { eof, .. } | Relay::Back { eof, .. })) => *eof,
+            _ => true,
+        };
+        if closed(front) && closed(back) {
+            self.user.streams.remove(&(ns, front));
+            self.user.streams.remove(&(ns, back));
         }
     }
 
