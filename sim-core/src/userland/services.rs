@@ -54,7 +54,7 @@ pub struct NcConn {
     /// Bytes that arrived, and the part of a line not yet printed.
     rcvd: u64,
     line: Vec<u8>,
-    /// The peer closed before the connection was ready.
+    /// The peer has closed; nc acts on it once the connection is ready.
     eof: bool,
     /// `-w`: when the current wait ends, whether anything arrived during it, and how many
     /// silent waits are left (`readwrite`'s `netretry`).
