@@ -12,17 +12,6 @@ mod common;
 
 use common::record;
 
-/// `time=0.209 ms` and `0.104/0.139/0.209 ms` with their numbers as `T`.
-fn without_times(l: &str) -> String {
-    if let Some((head, _)) = l.split_once("time=") {
-        return format!("{head}time=T ms");
-    }
-    if l.starts_with("round-trip min/avg/max = ") {
-        return "round-trip min/avg/max = T/T/T ms".into();
-    }
-    l.to_string()
-}
-
 #[test]
 fn a_link_on_a_user_network_is_an_alias_only_its_container_resolves() {
     let rec = record("link-user-network/record.txt");
@@ -34,12 +23,13 @@ fn a_link_on_a_user_network_is_an_alias_only_its_container_resolves() {
         // docker/cli's hint after a failed `docker run` is not printed by the simulator (the
         // error line is; sim-core/tests/errors.rs compares the same way).
         let hint = "Run 'docker run --help' for more information";
-        let want: Vec<String> = want.lines().filter(|l| !l.is_empty() && *l != hint).map(without_times).collect();
+        let want: Vec<String> =
+            want.lines().filter(|l| !l.is_empty() && *l != hint).map(common::without_times).collect();
         let lines: Vec<String> = lines
             .iter()
             .map(|l| match l.split_once('\t') {
                 Some((ip, id)) if ip.starts_with("10.87.0.") && id.len() == 12 => format!("{ip}\tSHORTID"),
-                _ => without_times(l),
+                _ => common::without_times(l),
             })
             .collect();
         assert_eq!(lines, want, "`{cmd}` prints as on the engine");

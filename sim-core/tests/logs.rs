@@ -12,25 +12,6 @@ mod common;
 
 use common::record;
 
-/// `time=0.209 ms` and `0.104/0.139/0.209 ms` with their numbers as `T`.
-fn without_times(l: &str) -> String {
-    let mut out = String::new();
-    let mut chars = l.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() && out.ends_with(['=', '/', ' ']) && l.ends_with(" ms") {
-            let mut num = c.to_string();
-            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit() || **d == '.') {
-                num.push(d);
-                chars.next();
-            }
-            out.push_str(if num.contains('.') { "T" } else { &num });
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[test]
 fn detached_programs_and_their_logs_are_as_on_the_engine() {
     let rec = record("logs/record.txt");
@@ -39,8 +20,8 @@ fn detached_programs_and_their_logs_are_as_on_the_engine() {
     // A foreground container's program prints in the shell.
     let got = common::shell_lines(&sim, &rec, |i| rec[i].0.starts_with("docker run --name"));
     for ((cmd, (want, exit)), (lines, status)) in rec.iter().zip(&got) {
-        let want: Vec<String> = want.lines().filter(|l| !l.is_empty()).map(without_times).collect();
-        let lines: Vec<String> = lines.iter().map(|l| without_times(l)).collect();
+        let want: Vec<String> = want.lines().filter(|l| !l.is_empty()).map(common::without_times).collect();
+        let lines: Vec<String> = lines.iter().map(|l| common::without_times(l)).collect();
         assert_eq!(lines, want, "`{cmd}` prints as on the engine");
         assert_eq!(status, exit, "`{cmd}` exits as on the engine");
     }

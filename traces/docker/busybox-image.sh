@@ -40,3 +40,26 @@ run_cases() {
     echo "[exit $rc]"
   done
 }
+
+# run_server_cases IMAGE COMMAND…: the records of servers and their clients (nc-listen,
+# docker-proxy), as run_cases but: `nginx` at the end of a command is IMAGE running busybox
+# httpd on port 80 (serving /www), a client's ephemeral port (32768–60999) is EPH, blank
+# lines are left out, and each command is followed by a second's pause, as a student types,
+# so a server's reverse lookup is done before its log is read.
+run_server_cases() {
+  local img=$1; shift
+  local c real out rc
+  for c in "$@"; do
+    echo "\$ $c"
+    real=$c
+    case $c in
+      *" nginx") real="${c% nginx} $img httpd -f -p 80 -h /www" ;;
+      *" alpine") real="${c% alpine} $img sleep 1000" ;;
+      *" alpine "*) real="${c/ alpine / $img }" ;;
+    esac
+    out=$(eval "$real" 2>&1 </dev/null); rc=$?
+    echo "$out" | sed -E 's/\b[0-9a-f]{64}\b/ID/g; s/:(3[2-9][0-9]{3}|[4-5][0-9]{4}|60[0-9]{3})([ )]|$)/:EPH\2/g' | grep -v '^$'
+    echo "[exit $rc]"
+    sleep 1
+  done
+}

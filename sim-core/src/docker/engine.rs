@@ -1690,8 +1690,7 @@ impl Engine {
     /// `CreateOptionAlias`; traces/docker/link-user-network/record.txt). A link to no
     /// container is kept and resolves to nothing.
     pub fn dns_links(&self, c: &Container) -> Vec<(String, String)> {
-        let user = c.endpoints.iter().any(|e| e.network != "bridge" && e.network != GWBRIDGE);
-        if !user {
+        if !c.endpoints.iter().any(|e| has_zone(&e.network)) {
             return Vec::new();
         }
         c.links.iter().map(|(name, alias)| (alias.clone(), name.clone())).collect()

@@ -93,22 +93,23 @@ impl World {
         }
     }
 
-    /// Bytes on one side go to the other (the client's wait while the container's side is
-    /// not up yet).
+    /// Bytes on one side go to the other: the client's wait, kept, while the container's
+    /// side is not up yet.
     pub(crate) fn proxy_rx(&mut self, ns: NsId, key: TcpKey, data: &[u8]) {
-        let other = match self.user.streams.get(&(ns, key)) {
-            Some(Stream::Proxy(Relay::Front { back, .. })) => *back,
-            Some(Stream::Proxy(Relay::Back { front, .. })) => *front,
+        let to = match self.user.streams.get(&(ns, key)) {
+            Some(Stream::Proxy(Relay::Front { back, .. })) if !self.proxy_back_up(ns, *back) => None,
+            Some(Stream::Proxy(Relay::Front { back, .. })) => Some(*back),
+            Some(Stream::Proxy(Relay::Back { front, .. })) => Some(*front),
             _ => return,
         };
-        let to_back = matches!(self.user.streams.get(&(ns, other)), Some(Stream::Proxy(Relay::Back { .. })));
-        if to_back && !self.proxy_back_up(ns, other) {
-            if let Some(Stream::Proxy(Relay::Front { pending, .. })) = self.user.streams.get_mut(&(ns, key)) {
-                pending.extend_from_slice(data);
+        match to {
+            Some(other) => self.tcp_write(ns, other, data, false),
+            None => {
+                if let Some(Stream::Proxy(Relay::Front { pending, .. })) = self.user.streams.get_mut(&(ns, key)) {
+                    pending.extend_from_slice(data);
+                }
             }
-            return;
         }
-        self.tcp_write(ns, other, data, false);
     }
 
     fn proxy_back_up(&self, ns: NsId, back: TcpKey) -> bool {
@@ -145,13 +146,9 @@ impl World {
         }
     }
 
-    /// The container refused (or never answered) the proxy's connection.
-    pub(crate) fn proxy_failed(&mut self, ns: NsId, app: usize, back: TcpKey, what: &str) {
-        let Some(Stream::Proxy(Relay::Back { front, .. })) = self.user.streams.remove(&(ns, back)) else { return };
-        let target = match self.user.apps[app].kind {
-            AppKind::DockerProxy { target } => target,
-            _ => back.remote,
-        };
+    /// The container refused (or never answered) the proxy's connection for `front`.
+    pub(crate) fn proxy_failed(&mut self, ns: NsId, app: usize, front: TcpKey, what: &str) {
+        let AppKind::DockerProxy { target } = self.user.apps[app].kind else { return };
         self.proxy_dial_failed(ns, front, target, &what.to_lowercase());
     }
 }

@@ -1088,11 +1088,7 @@ impl World {
                 self.web_reply(ns, http, 200, &format!("Connection failed: {what}"));
             }
             Stream::NcScan | Stream::Nc(_) => self.nc_done(app, Err(what)),
-            Stream::Proxy(r) => {
-                // Put back for `proxy_failed`, which takes it.
-                self.user.streams.insert((ns, key), Stream::Proxy(r));
-                self.proxy_failed(ns, app, key, what);
-            }
+            Stream::Proxy(crate::userland::proxy::Relay::Back { front, .. }) => self.proxy_failed(ns, app, front, what),
             _ => {}
         }
     }

@@ -9,6 +9,9 @@
 # command, a container that only sleeps). The host's client is Debian's curl.
 # Each command is followed by a second's pause. Needs root and docker.
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../busybox-image.sh
+. "$here/../busybox-image.sh"
 IMG=bbncl
 cmds=(
 "docker network create --subnet 10.82.0.0/24 pnet"
@@ -38,17 +41,5 @@ cleanup
 echo "# Docker Engine $(docker version -f '{{.Server.Version}}') (API $(docker version -f '{{.Server.APIVersion}}')), Linux $(uname -r), $(curl --version | head -1 | cut -d' ' -f1-2)"
 echo "# image: busybox $(docker run --rm $IMG sh -c 'busybox --help' 2>&1 | sed -nE '1s/.*(v[0-9.]+[a-z.]*).*/\1/p') (glibc static) imported with docker import; \`nginx\` runs busybox httpd on port 80 serving the page the simulator's web server serves, \`alpine\` at the end \`sleep 1000\`"
 echo "# each block: \$ the command, then what it printed (both streams, in order) and its exit status; 64-hex IDs are ID, a client's ephemeral port EPH"
-for c in "${cmds[@]}"; do
-  echo "\$ $c"
-  real=$c
-  case $c in
-    *" nginx") real="${c% nginx} $IMG httpd -f -p 80 -h /www" ;;
-    *" alpine") real="${c% alpine} $IMG sleep 1000" ;;
-    *" alpine "*) real="${c/ alpine / $IMG }" ;;
-  esac
-  out=$(eval "$real" 2>&1 </dev/null); rc=$?
-  echo "$out" | sed -E 's/\b[0-9a-f]{64}\b/ID/g; s/:(3[2-9][0-9]{3}|[4-5][0-9]{4}|60[0-9]{3})([ )]|$)/:EPH\2/g' | grep -v '^$'
-  echo "[exit $rc]"
-  sleep 1
-done
+run_server_cases "$IMG" "${cmds[@]}"
 cleanup

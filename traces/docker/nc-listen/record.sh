@@ -60,17 +60,5 @@ cleanup
 engine_banner
 echo "# image: busybox $(docker run --rm $IMG sh -c 'busybox --help' 2>&1 | sed -nE '1s/.*(v[0-9.]+[a-z.]*).*/\1/p') (nc_bloaty, glibc static) imported with docker import; \`nginx\` runs busybox httpd on port 80, \`alpine\` at the end \`sleep 1000\`"
 echo "# each block: \$ the command, then what it printed (both streams, in order) and its exit status; 64-hex IDs are ID, a client's ephemeral port EPH"
-for c in "${cmds[@]}"; do
-  echo "\$ $c"
-  real=$c
-  case $c in
-    *" nginx") real="${c% nginx} $IMG httpd -f -p 80 -h /www" ;;
-    *" alpine") real="${c% alpine} $IMG sleep 1000" ;;
-    *" alpine "*) real="${c/ alpine / $IMG }" ;;
-  esac
-  out=$(eval "$real" 2>&1 </dev/null); rc=$?
-  echo "$out" | sed -E 's/\b[0-9a-f]{64}\b/ID/g; s/:(3[2-9][0-9]{3}|[4-5][0-9]{4}|60[0-9]{3})([ )]|$)/:EPH\2/g' | grep -v '^$'
-  echo "[exit $rc]"
-  sleep 1
-done
+run_server_cases "$IMG" "${cmds[@]}"
 cleanup
