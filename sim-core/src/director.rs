@@ -301,6 +301,15 @@ pub struct Director {
     /// What `docker logs` prints, by (host, container ID): the container's process when it is
     /// a program the simulator runs, or the words it printed before it could start.
     logs: Map<(String, String), ContainerLog>,
+    /// Swarm tasks whose process is a program the simulator runs: by program, the task's
+    /// container; and what each task's container printed, by container (`docker service logs`).
+    task_apps: Map<usize, String>,
+    task_logs: Map<String, ContainerLog>,
+    /// Tasks whose program ended (container, when, exit status), for the orchestrator.
+    task_exits: Vec<(String, SimTime, u8)>,
+    /// When the orchestrator acts next (a task ended, a restart delay is over): the run
+    /// queues a wake-up for each (`Director::wake`).
+    pub wakeups: Vec<SimTime>,
     seed: u64,
     /// The daemon every Docker host runs (release, `--mtu`).
     pub engine_spec: EngineSpec,
@@ -419,6 +428,10 @@ impl Director {
             detached: Map::default(),
             detached_exits: Vec::new(),
             logs: Map::default(),
+            task_apps: Map::default(),
+            task_logs: Map::default(),
+            task_exits: Vec::new(),
+            wakeups: Vec::new(),
             seed,
             engine_spec: spec,
             keep_script: false,
@@ -787,6 +800,24 @@ impl Director {
                 Ok(id)
             }
             Ok(Outcome::Logs { app, tail }) => Ok(last_lines(world.output_of(app).unwrap_or_default(), tail)),
+            Ok(Outcome::ServiceLogs { tasks, tail }) => {
+                let mut out = String::new();
+                for (prefix, log) in tasks {
+                    let text = match &log {
+                        ContainerLog::Program(app) => world.output_of(*app).unwrap_or_default(),
+                        ContainerLog::Text(t) => t.as_str(),
+                    };
+                    for line in last_lines(text, tail).lines() {
+                        if let Some(p) = &prefix {
+                            out.push_str(p);
+                            out.push_str("    | ");
+                        }
+                        out.push_str(line);
+                        out.push('\n');
+                    }
+                }
+                Ok(out)
+            }
             Ok(Outcome::Tool { host, container, tool }) => {
                 match self.run_tool(world, &host, container.as_deref(), &tool) {
                     Ok(text) => Ok(text),
@@ -868,6 +899,12 @@ impl Director {
     /// shows after what it printed, as a failed command's (`docker exec` passes its
     /// command's status on).
     pub fn program_exited(&mut self, world: &mut World, app: usize) {
+        if let Some(name) = self.task_apps.remove(&app) {
+            let status = world.user.apps.get(app).map_or(0, |a| a.status);
+            self.task_exits.push((name, world.now, status));
+            self.wakeups.push(world.now);
+            return;
+        }
         if let Some((host, name, rm)) = self.detached.remove(&app) {
             let status = world.user.apps.get(app).map_or(0, |a| a.status);
             self.detached_exits.push((host, name, world.now, (!rm).then_some(status)));
@@ -891,6 +928,44 @@ impl Director {
         if let Some(ns) = world.ns_by_name(&log.host) {
             world.app_log(ns, || format!("  (exit status {status})"));
         }
+    }
+
+    /// The swarm's orchestrator between steps: tasks whose program ended are Complete or
+    /// Failed and replaced as their restart policy says, and tasks whose restart delay is
+    /// over start (their program too). The lab ends with its last step: after it, nothing is
+    /// started again. As for a foreground container's exit at the end, no step of the
+    /// transcript carries this change, so the kernel backend's replay does not have it.
+    pub fn wake(&mut self, world: &mut World) -> Result<(), PlanError> {
+        let Some(swarm) = self.swarm.as_mut() else { return Ok(()) };
+        let mut changed = false;
+        for (name, at, status) in std::mem::take(&mut self.task_exits) {
+            if let Some(due) =
+                swarm.task_exited(&name, status, at, &mut self.engines).map_err(|e| PlanError::new(e.0, &name))?
+            {
+                self.wakeups.push(due);
+            }
+            let node = self.engines.iter().find(|(_, e)| e.container(&name).is_some()).map(|(h, _)| h.clone());
+            if let Some(ns) =
+                node.as_deref().or(self.engines.first().map(|(h, _)| h.as_str())).and_then(|h| world.ns_by_name(h))
+            {
+                world.app_log(ns, || format!("  (swarm: task {name} ended with status {status})"));
+            }
+            changed = true;
+        }
+        if self.next < self.scripted {
+            let now = world.now;
+            let swarm = self.swarm.as_mut().expect("checked above");
+            changed |= swarm.start_due(now, &mut self.engines).map_err(|e| PlanError::new(e.0, "swarm"))?;
+        }
+        if !changed {
+            return Ok(());
+        }
+        // The load check ran none of this: its deltas no longer describe the daemons.
+        self.prepared = None;
+        if self.plan_stale {
+            self.recompile();
+        }
+        self.realise(world, None).map(|_| ())
     }
 
     /// Applies the daemons' new plan to the world and starts the servers of new sandboxes.
@@ -1061,16 +1136,34 @@ impl Director {
                     }
                 }
                 let mut proxies = Vec::new();
+                let mut task_program = None;
                 if self.started.insert(servers_key(e, c)) {
                     servers.extend(e.servers(c));
                     proxies = e.proxies(c);
                     // Its /etc/hosts as it starts: its own names, `--add-host`, `--link`.
                     world.set_hosts(ns, e.hosts_names(c));
                     world.set_dns_links(ns, e.dns_links(c));
+                    task_program = task_program_of(e, c, world.now);
                 }
                 for t in servers {
                     world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
                     fx.started.push(t);
+                }
+                match task_program {
+                    Some(Ok(t)) => {
+                        let idx = world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
+                        world.keep_output(idx);
+                        self.task_apps.insert(idx, c.name.clone());
+                        self.task_logs.insert(c.name.clone(), ContainerLog::Program(idx));
+                        fx.started.push(t);
+                    }
+                    // It printed why it could not start, and exited 1.
+                    Some(Err(m)) => {
+                        self.task_logs.insert(c.name.clone(), ContainerLog::Text(format!("{m}\n")));
+                        self.task_exits.push((c.name.clone(), world.now, 1));
+                        self.wakeups.push(world.now);
+                    }
+                    None => {}
                 }
                 start_proxies(world, fx, self.proxies.entry((ei, c.seq)).or_default(), proxies);
             }
@@ -1494,6 +1587,9 @@ impl Director {
         if let D::Logs(l) = cmd {
             return self.logs(me, l);
         }
+        if let D::ServiceLogs(l) = cmd {
+            return self.service_logs(me, l);
+        }
         if let D::Inspect(i) = cmd {
             return self.inspect(me, i).map(Outcome::Printed);
         }
@@ -1665,6 +1761,32 @@ impl Director {
                 c.name
             ))),
         }
+    }
+
+    /// `docker service logs SERVICE|TASK`: what each task's container printed, where the
+    /// simulator runs its program; a task whose command runs unseen (`sleep`) prints nothing.
+    fn service_logs(&self, me: &str, l: &cli::ServiceLogs) -> Result<Outcome, EngineError> {
+        let manager = self
+            .swarm
+            .as_ref()
+            .and_then(|s| s.node(me))
+            .is_some_and(|n| n.up && n.role == crate::docker::swarm::Role::Manager);
+        let Some(s) = self.swarm.as_ref().filter(|_| manager) else {
+            return Err(EngineError(
+                "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.".into(),
+            ));
+        };
+        let containers =
+            s.log_containers(&l.target).ok_or_else(|| EngineError(format!("no such task or service: {}", l.target)))?;
+        let tasks = containers
+            .into_iter()
+            .filter_map(|c| {
+                let log = self.task_logs.get(&c)?.clone();
+                let prefix = (!l.raw).then(|| s.log_prefix(&c, l.no_task_ids, l.no_trunc)).flatten();
+                Some((prefix, log))
+            })
+            .collect();
+        Ok(Outcome::ServiceLogs { tasks, tail: l.tail })
     }
 
     /// `docker run IMAGE CMD` in the foreground: CMD runs in the new container as `docker exec`
@@ -1955,6 +2077,9 @@ enum Outcome {
     Detached(Box<Detached>),
     /// `docker logs`: what the program `app` has printed so far, its last `tail` lines.
     Logs { app: usize, tail: Option<usize> },
+    /// `docker service logs`: each task's log (oldest task first), its last `tail` lines,
+    /// each line after the task's name (`None`: `--raw`).
+    ServiceLogs { tasks: Vec<(Option<String>, ContainerLog)>, tail: Option<usize> },
     /// A program to run.
     Client(Traffic),
     /// `docker exec -d`: a program started in the container that the step does not wait
@@ -1988,6 +2113,25 @@ enum ContainerLog {
     Text(String),
 }
 
+/// The program a swarm task's container runs when its service gave a command the simulator
+/// runs (`docker service create … alpine ping -c 3 web`); `Err` with what it printed when it
+/// cannot start. A command it does not run (`sleep 100000`) runs unseen, as the image's own.
+fn task_program_of(e: &Engine, c: &Container, now: SimTime) -> Option<Result<Traffic, String>> {
+    if c.kind != crate::docker::engine::ContainerKind::Task
+        || c.command == crate::docker::images::default_command(&c.image)
+    {
+        return None;
+    }
+    // The command was checked when the service was made; its spans are that line's.
+    let argv = cli::Argv { words: c.command.clone(), spans: vec![cli::Span::default(); c.command.len()] };
+    let cmd = cli::parse_app_command(&argv)?;
+    match crate::docker::engine::app_traffic(Some(cmd), &argv, e.sandbox_ns(c), Some(&c.image), &e.hostname(c), now) {
+        Ok(t) => Some(Ok(t)),
+        Err(EngineError(m)) if m.starts_with("netsim:") => None,
+        Err(EngineError(m)) => Some(Err(m)),
+    }
+}
+
 /// The last `tail` lines of `text` (all of it without `--tail`).
 fn last_lines(text: &str, tail: Option<usize>) -> String {
     match tail {
@@ -2019,6 +2163,7 @@ fn is_swarm_command(cmd: &cli::DockerCommand) -> bool {
             | D::ServiceInspect(_)
             | D::ServiceRm(_)
             | D::ServiceLs(_)
+            | D::ServiceLogs(_)
             | D::ServicePs(_)
             | D::NodeLs(_)
             | D::NodePs(_)

@@ -42,6 +42,9 @@ pub enum EventKind {
     AppTimer(usize),
     /// The scenario's step with this index ran.
     Step(u32),
+    /// The swarm's orchestrator acted between steps: a task ended, or one waiting out its
+    /// restart delay started (`Director::wake`).
+    Orchestrator,
 }
 
 /// When `run_until` stops.
@@ -98,6 +101,7 @@ impl std::fmt::Display for Stall {
 enum Queued {
     Kernel(Event),
     Step(u32),
+    Wake,
 }
 
 #[derive(Clone)]
@@ -371,6 +375,14 @@ impl Sim {
                 EventKind::AppTimer(app)
             }
             Queued::Step(i) => EventKind::Step(i),
+            Queued::Wake => {
+                if let Some(d) = self.director.as_mut()
+                    && let Err(e) = d.wake(w)
+                {
+                    w.app_log(NsId(0), || format!("netsim: the swarm's change could not be applied: {e}"));
+                }
+                EventKind::Orchestrator
+            }
         };
         if let EventKind::Step(i) = what
             && let Err(e) = self.run_step(i)
@@ -387,6 +399,13 @@ impl Sim {
                 for a in exited {
                     d.program_exited(w, a);
                 }
+            }
+        }
+        if let Some(d) = self.director.as_mut()
+            && !d.wakeups.is_empty()
+        {
+            for t in d.wakeups.drain(..) {
+                self.queue.push(t, (Queued::Wake, id));
             }
         }
         if let Some(d) = self.director.as_mut()

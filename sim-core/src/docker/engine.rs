@@ -1945,6 +1945,13 @@ impl Engine {
         self.rm(name).is_ok()
     }
 
+    /// A task's container runs its service's command instead of its image's.
+    pub fn set_command(&mut self, name: &str, command: Vec<String>) {
+        if let Some(c) = self.containers.iter_mut().find(|c| c.name == name) {
+            c.command = command;
+        }
+    }
+
     /// A swarm sandbox goes (its task stopped, or the node left).
     pub fn remove_sandbox(&mut self, name: &str) {
         let _ = self.rm(name);
@@ -2315,6 +2322,7 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
         D::ServiceRm(_) => "service rm",
         D::ServicePs(_) => "service ps",
         D::ServiceLs(_) => "service ls",
+        D::ServiceLogs(_) => "service logs",
         D::NodeLs(_) => "node ls",
         D::NodePs(_) => "node ps",
         D::NodeInspect(_) => "node inspect",

@@ -143,6 +143,13 @@ pub enum TaskState {
     /// No node can take it (the scheduler's reason is the task's `error`); it is placed when
     /// one can.
     Pending,
+    /// Made to replace a task that ended, it waits out the restart delay (`due`) on its node
+    /// (swarmkit `manager/orchestrator/restart/restart.go`: desired state Ready until then).
+    Ready,
+    /// Its program exited 0.
+    Complete,
+    /// Its program exited with another status (the task's `error`).
+    Failed,
 }
 
 #[derive(Clone, Debug)]
@@ -159,6 +166,8 @@ pub struct Task {
     pub started: SimTime,
     /// Why it is pending, in swarmkit's words (`docker service ps`'s ERROR).
     pub error: String,
+    /// Ready: when its restart delay is over and it starts.
+    pub due: SimTime,
 }
 
 #[derive(Clone, Debug)]
@@ -201,6 +210,34 @@ pub struct Service {
     pub aliases: Vec<(String, String)>,
     /// `--constraint`s: the nodes its tasks may run on.
     pub constraints: Vec<Constraint>,
+    /// `--mode replicated-job|global-job`: its tasks run to completion.
+    pub job: Option<Job>,
+    /// When a task whose container ended is replaced.
+    pub restart: Restart,
+}
+
+/// A job's spec (swarmkit `ReplicatedJob`; a global job has one completion per node).
+#[derive(Clone, Copy, Debug)]
+pub struct Job {
+    /// `--replicas`: how many tasks must complete.
+    pub total: u64,
+    /// `--max-concurrent`: how many run at once.
+    pub max_concurrent: u64,
+}
+
+/// A service's restart policy (docker/cli `defaultRestartPolicy`: any, 5 s, no limit).
+#[derive(Clone, Copy, Debug)]
+pub struct Restart {
+    pub condition: cli::RestartCondition,
+    pub delay: SimTime,
+    /// 0: no limit.
+    pub max_attempts: u64,
+}
+
+impl Default for Restart {
+    fn default() -> Restart {
+        Restart { condition: cli::RestartCondition::Any, delay: SimTime::from_secs(5), max_attempts: 0 }
+    }
 }
 
 impl Service {
@@ -217,9 +254,19 @@ impl Service {
         }
     }
 
-    /// The tasks that hold a slot: running, or waiting for a node.
+    /// The tasks that hold a slot: running, waiting for a node, or waiting to start again.
     pub fn live(&self) -> impl Iterator<Item = &Task> {
-        self.tasks.iter().filter(|t| matches!(t.state, TaskState::Running | TaskState::Pending))
+        self.tasks.iter().filter(|t| matches!(t.state, TaskState::Running | TaskState::Pending | TaskState::Ready))
+    }
+
+    /// `docker service ls`'s MODE.
+    fn mode_name(&self) -> &'static str {
+        match (self.global, self.job.is_some()) {
+            (false, false) => "replicated",
+            (true, false) => "global",
+            (false, true) => "replicated job",
+            (true, true) => "global job",
+        }
     }
 }
 
@@ -569,14 +616,25 @@ impl Swarm {
                 "Error response from daemon: rpc error: code = AlreadyExists desc = name conflicts with an existing object: service {name} already exists"
             )));
         }
-        let global = match c.mode {
-            cli::ServiceMode::Global => true,
-            cli::ServiceMode::GlobalJob | cli::ServiceMode::ReplicatedJob { .. } => {
-                return Err(err("netsim: job services (replicated-job, global-job) are not modelled"));
-            }
-            cli::ServiceMode::Replicated { .. } => false,
-        };
+        let global = matches!(c.mode, cli::ServiceMode::Global | cli::ServiceMode::GlobalJob);
         let replicas = c.mode.replicas().unwrap_or(0);
+        // swarmkit `api/specs.proto`: a job's MaxConcurrent defaults to 1, its
+        // TotalCompletions to MaxConcurrent (docker/cli sends the replicas for both).
+        let job = match c.mode {
+            cli::ServiceMode::ReplicatedJob { replicas, max_concurrent } => {
+                let max_concurrent = max_concurrent.or(replicas).unwrap_or(1).max(1);
+                Some(Job { total: replicas.unwrap_or(max_concurrent), max_concurrent })
+            }
+            cli::ServiceMode::GlobalJob => Some(Job { total: 0, max_concurrent: 0 }),
+            _ => None,
+        };
+        let mut restart = Restart::default();
+        if let Some(c) = &c.restart.condition {
+            restart.condition =
+                cli::RestartCondition::parse(c).map_err(|m| err(format!("Error response from daemon: {m}")))?;
+        }
+        restart.delay = c.restart.delay.unwrap_or(restart.delay);
+        restart.max_attempts = c.restart.max_attempts.unwrap_or(0);
         let constraints = c
             .constraints
             .iter()
@@ -663,6 +721,8 @@ impl Swarm {
             labels: c.labels.clone(),
             aliases,
             constraints,
+            job,
+            restart,
             name: name.clone(),
             id: id.clone(),
             image: c.image.familiar_name(),
@@ -676,9 +736,14 @@ impl Swarm {
             tasks: Vec::new(),
         });
         let si = self.services.len() - 1;
-        let started = match global {
-            true => self.start_global_tasks(si, engines),
-            false => (1..=replicas).try_for_each(|slot| self.start_task(si, slot, engines)),
+        let started = match (global, job) {
+            (true, _) => self.start_global_tasks(si, engines),
+            // A replicated job's slots count from 0 (swarmkit
+            // `manager/orchestrator/jobs/replicated/reconciler.go`).
+            (false, Some(j)) => {
+                (0..j.max_concurrent.min(j.total)).try_for_each(|slot| self.start_task(si, slot, engines))
+            }
+            (false, None) => (1..=replicas).try_for_each(|slot| self.start_task(si, slot, engines)),
         };
         if let Err(e) = started {
             // Leave no half-made service behind the error.
@@ -787,8 +852,16 @@ impl Swarm {
             .filter(|n| self.takes_tasks(n) && self.placeable(si, n))
             .map(|n| n.host.clone())
             .collect();
+        let job = self.services[si].job.is_some();
         for node in nodes {
-            if !self.services[si].running().any(|t| t.node == node) {
+            // A global job runs once on each node: a task that completed there, or waits to
+            // start again, is its task.
+            let has = |t: &Task| {
+                t.node == node
+                    && (t.state == TaskState::Running
+                        || job && matches!(t.state, TaskState::Complete | TaskState::Ready | TaskState::Pending))
+            };
+            if !self.services[si].tasks.iter().any(has) {
                 self.start_task_on(si, 0, node, None, engines)?;
             }
         }
@@ -816,6 +889,7 @@ impl Swarm {
                     endpoint_ids: Vec::new(),
                     started: self.clock,
                     error: why,
+                    due: SimTime::ZERO,
                 });
                 Ok(())
             }
@@ -937,11 +1011,17 @@ impl Swarm {
             endpoint_ids,
             started: self.clock,
             error: String::new(),
+            due: SimTime::ZERO,
         };
         let name = self.task_name(si, &task);
         let (image, env) = (self.services[si].image.clone(), self.services[si].env.clone());
         if let Some((_, e)) = engines.iter_mut().find(|(h, _)| *h == node) {
             e.add_sandbox(&name, &image, env, ContainerKind::Task, "eth1")?;
+            // The service's command is its tasks' (`ContainerSpec.Args`).
+            let args = &self.services[si].args;
+            if !args.is_empty() {
+                e.set_command(&name, args.clone());
+            }
             // mode=host: the node's daemon binds the ports as for `docker run -p`, on the task's
             // docker_gwbridge endpoint (20.10.24 fixture
             // `lab7-host-iptables-save-with-services.txt`: DNAT to the gwbridge address).
@@ -970,6 +1050,157 @@ impl Swarm {
         self.services[si].tasks.push(task);
         self.assign_fwmarks();
         Ok(())
+    }
+
+    /// The program of the task whose container is `container` ended at `at` with `status`:
+    /// the task is Complete or Failed and its sandbox goes; the orchestrator makes what
+    /// follows (swarmkit `manager/orchestrator/restart/restart.go` `shouldRestart`, the jobs'
+    /// reconcilers): a job's next task at once, a replacement in the same slot (or on the same
+    /// node, global) that waits out the restart delay. Returns when that one is due.
+    pub fn task_exited(
+        &mut self,
+        container: &str,
+        status: u8,
+        at: SimTime,
+        engines: &mut [(String, Engine)],
+    ) -> Result<Option<SimTime>, EngineError> {
+        let found = self.services.iter().enumerate().find_map(|(si, s)| {
+            s.tasks
+                .iter()
+                .position(|t| t.state == TaskState::Running && self.task_name(si, t) == container)
+                .map(|ti| (si, ti))
+        });
+        let Some((si, ti)) = found else { return Ok(None) };
+        let clock = self.clock;
+        self.clock = at;
+        self.stop_task(si, ti, engines);
+        let t = &mut self.services[si].tasks[ti];
+        t.state = if status == 0 { TaskState::Complete } else { TaskState::Failed };
+        // swarmkit `agent/exec/errors.go` ExitCode: the task's status message.
+        t.error = if status == 0 { String::new() } else { format!("task: non-zero exit ({status})") };
+        let (slot, node) = (t.slot, t.node.clone());
+        let s = &self.services[si];
+        let restart = s.restart;
+        let again = match restart.condition {
+            // A job's completed task is done; the reconciler makes the next one.
+            _ if s.job.is_some() && status == 0 => false,
+            cli::RestartCondition::None => false,
+            cli::RestartCondition::OnFailure => status != 0,
+            cli::RestartCondition::Any => true,
+        };
+        // The slot's (a global task's: its node's) tasks that ended so far.
+        let ended = |t: &&Task| {
+            t.slot == slot
+                && (!s.global || t.node == node)
+                && matches!(t.state, TaskState::Complete | TaskState::Failed)
+        };
+        let attempts = s.tasks.iter().filter(ended).count() as u64;
+        let within = restart.max_attempts == 0 || attempts <= restart.max_attempts;
+        let mut due = None;
+        if again && within {
+            let id = base36(&mut self.rng, 25);
+            self.services[si].tasks.push(Task {
+                id,
+                slot,
+                node,
+                state: TaskState::Ready,
+                ips: Vec::new(),
+                endpoint_ids: Vec::new(),
+                started: at,
+                error: String::new(),
+                due: at + restart.delay + super::timing::TASK_START,
+            });
+            due = Some(at + restart.delay + super::timing::TASK_START);
+        } else if let Some(j) = self.services[si].job.filter(|_| !self.services[si].global) {
+            self.next_job_tasks(si, j, engines)?;
+        }
+        self.version += 1;
+        self.clock = clock;
+        Ok(due)
+    }
+
+    /// A replicated job's reconciler: new tasks in the free slots, as many as may run at once
+    /// and are still to complete.
+    fn next_job_tasks(&mut self, si: usize, j: Job, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
+        let s = &self.services[si];
+        let complete = s.tasks.iter().filter(|t| t.state == TaskState::Complete).count() as u64;
+        let running = s.live().count() as u64;
+        let new = j.max_concurrent.saturating_sub(running).min(j.total.saturating_sub(complete + running));
+        for _ in 0..new {
+            let s = &self.services[si];
+            let busy = |slot: u64| {
+                s.live().chain(s.tasks.iter().filter(|t| t.state == TaskState::Complete)).any(|t| t.slot == slot)
+            };
+            let Some(slot) = (0..j.total).find(|&n| !busy(n)) else { break };
+            self.start_task(si, slot, engines)?;
+        }
+        self.lb_after_tasks(si)
+    }
+
+    /// The restart delays over at `now`: each Ready task whose time has come starts on its
+    /// node, keeping its ID. Returns whether any did.
+    pub fn start_due(&mut self, now: SimTime, engines: &mut [(String, Engine)]) -> Result<bool, EngineError> {
+        let clock = self.clock;
+        self.clock = now;
+        let mut any = false;
+        for si in 0..self.services.len() {
+            while let Some(ti) =
+                self.services[si].tasks.iter().position(|t| t.state == TaskState::Ready && t.due <= now)
+            {
+                let ready = self.services[si].tasks.remove(ti);
+                self.start_task_on(si, ready.slot, ready.node, Some(ready.id), engines)?;
+                self.lb_after_tasks(si)?;
+                any = true;
+            }
+        }
+        self.clock = clock;
+        Ok(any)
+    }
+
+    /// The task whose container is `container`, as `docker service logs` names it:
+    /// `SERVICE.SLOT.TASKID@NODE` (docker/cli `cli/command/service/logs.go`
+    /// `taskFormatter.format`; the slot as a number, a global task's 0).
+    pub fn log_prefix(&self, container: &str, no_task_ids: bool, no_trunc: bool) -> Option<String> {
+        self.services.iter().enumerate().find_map(|(si, s)| {
+            let t = s.tasks.iter().find(|t| self.task_name(si, t) == container)?;
+            let mut name = format!("{}.{}", s.name, t.slot);
+            if !no_task_ids {
+                name.push('.');
+                name.push_str(if no_trunc { &t.id } else { &t.id[..12] });
+            }
+            // Replicas of more digits than the slot pad the prefix to one width.
+            let width = |n: u64| n.to_string().len();
+            let pad = match (s.global, s.job) {
+                (false, None) => width(s.replicas).saturating_sub(width(t.slot)),
+                _ => 0,
+            };
+            Some(format!("{name}@{}{}", t.node, " ".repeat(pad)))
+        })
+    }
+
+    /// The containers of a service's tasks, oldest first, or of one task named by its ID
+    /// (`docker service logs SERVICE|TASK`); `None` when neither is known.
+    pub fn log_containers(&self, target: &str) -> Option<Vec<String>> {
+        if let Ok(si) = self.service_idx(target) {
+            let s = &self.services[si];
+            let ran = s.tasks.iter().filter(|t| {
+                matches!(
+                    t.state,
+                    TaskState::Running
+                        | TaskState::Complete
+                        | TaskState::Failed
+                        | TaskState::Shutdown
+                        | TaskState::Rejected
+                ) && !t.node.is_empty()
+            });
+            return Some(ran.map(|t| self.task_name(si, t)).collect());
+        }
+        self.services.iter().enumerate().find_map(|(si, s)| {
+            // The daemon finds a task by its whole ID or a unique prefix of it; the table's
+            // 12 characters are what a student copies.
+            let t = s.tasks.iter().find(|t| t.id == target || (target.len() >= 12 && t.id.starts_with(target)))?;
+            Some(vec![self.task_name(si, t)])
+        })
     }
 
     /// The task's container: `SERVICE.SLOT.TASKID`, a global service's `SERVICE.NODEID.TASKID`
@@ -1360,11 +1591,18 @@ impl Swarm {
     fn task_row(&self, s: &Service, t: &Task, prefix: &str) -> Vec<String> {
         // docker/cli lower-cases the duration (`taskContext.CurrentState`).
         let ago = human_duration(self.clock.saturating_sub(t.started)).to_lowercase();
+        // A job's tasks are desired Complete (swarmkit's reconcilers), a replaced one
+        // Shutdown, one waiting out its restart delay Ready.
+        let live = if s.job.is_some() { "Complete" } else { "Running" };
         let (desired, current) = match t.state {
-            TaskState::Running => ("Running", format!("Running {ago} ago")),
+            TaskState::Running => (live, format!("Running {ago} ago")),
             TaskState::Shutdown => ("Shutdown", format!("Shutdown {ago} ago")),
             TaskState::Rejected => ("Shutdown", format!("Rejected {ago} ago")),
-            TaskState::Pending => ("Running", format!("Pending {ago} ago")),
+            TaskState::Pending => (live, format!("Pending {ago} ago")),
+            TaskState::Ready => ("Ready", format!("Ready {ago} ago")),
+            TaskState::Complete if s.job.is_some() => ("Complete", format!("Complete {ago} ago")),
+            TaskState::Complete => ("Shutdown", format!("Complete {ago} ago")),
+            TaskState::Failed => ("Shutdown", format!("Failed {ago} ago")),
         };
         // docker/cli quotes the error and cuts it at 30 characters (`cli/command/task/print.go`).
         let error = match t.error.chars().count() {
@@ -1543,11 +1781,26 @@ impl Swarm {
         services.sort_by(|a, b| a.name.cmp(&b.name));
         for s in services {
             let ports: Vec<String> = s.ports.iter().map(|(p, t, proto)| format!("*:{p}->{t}/{proto}")).collect();
+            let running = s.running().count();
+            // docker/cli `serviceContext.Replicas`, from the daemon's counts (swarmkit
+            // `controlapi.ListServiceStatuses`): a replicated job's desired tasks are its
+            // MaxConcurrent, a global job's those still to complete.
+            let complete = s.tasks.iter().filter(|t| t.state == TaskState::Complete).count() as u64;
+            let replicas = match (s.job, s.global) {
+                (Some(j), false) => format!("{running}/{} ({complete}/{} completed)", j.max_concurrent, j.total),
+                (Some(_), true) => {
+                    let desired =
+                        s.tasks.iter().filter(|t| matches!(t.state, TaskState::Running | TaskState::Pending)).count()
+                            as u64;
+                    format!("{running}/{desired} ({complete}/{} completed)", desired + complete)
+                }
+                (None, _) => format!("{running}/{}", s.desired()),
+            };
             rows.push(vec![
                 s.id[..12].to_string(),
                 s.name.clone(),
-                if s.global { "global" } else { "replicated" }.into(),
-                format!("{}/{}", s.running().count(), s.desired()),
+                s.mode_name().into(),
+                replicas,
                 s.image_ref.clone(),
                 ports.join(", "),
             ]);
@@ -1564,23 +1817,21 @@ impl Swarm {
         for name in names {
             let si = self.service_idx(name).map_err(|_| err(format!("no such service: {name}")))?;
             let s = &self.services[si];
-            // A global service's tasks all have slot 0: each node is their slot. A slot whose
-            // tasks have all stopped (a global task of a drained node) shows its newest.
-            let node_at = |t: &Task| self.nodes.iter().position(|n| n.host == t.node).unwrap_or(usize::MAX);
-            let key = |t: &Task| if s.global { (0, node_at(t)) } else { (t.slot, 0) };
-            let mut keys: Vec<(u64, usize)> = s.tasks.iter().map(key).collect();
-            keys.sort_unstable();
-            keys.dedup();
-            for k in keys {
-                let live = s.live().filter(|t| key(t) == k);
-                let old = s
-                    .tasks
-                    .iter()
-                    .rev()
-                    .filter(|t| key(t) == k && matches!(t.state, TaskState::Shutdown | TaskState::Rejected));
-                for (n, t) in live.chain(old).enumerate() {
-                    rows.push(self.task_row(s, t, if n == 0 { "" } else { " \\_ " }));
-                }
+            // docker/cli `cli/command/task/print.go`: tasks by name (`SERVICE.SLOT`, or
+            // `SERVICE.NODEID` for slot 0) in natural order, the newest first under one name,
+            // which the others follow as `\_ NAME`.
+            let mut tasks: Vec<(String, usize, &Task)> = s
+                .tasks
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("{}.{}", s.name, self.task_slot_name(t)), i, t))
+                .collect();
+            tasks.sort_by(|a, b| natural_cmp(&a.0, &b.0).then(b.1.cmp(&a.1)));
+            let mut prev = None;
+            for (name, _, t) in &tasks {
+                let follows = prev == Some(name);
+                rows.push(self.task_row(s, t, if follows { " \\_ " } else { "" }));
+                prev = Some(name);
             }
         }
         Ok(tabwrite(&rows).trim_end_matches('\n').to_string())
@@ -2121,6 +2372,41 @@ fn availability_name(a: cli::NodeAvailability) -> &'static str {
         cli::NodeAvailability::Pause => "pause",
         cli::NodeAvailability::Drain => "drain",
     }
+}
+
+/// `sortorder.NaturalLess` (github.com/fvbommel/sortorder), which docker/cli sorts task
+/// names with: runs of digits compare as numbers.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
+            let (si, sj) = (i, j);
+            while i < a.len() && a[i].is_ascii_digit() {
+                i += 1;
+            }
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            let (x, y) = (&a[si..i], &b[sj..j]);
+            let (tx, ty) = (
+                x.iter().position(|&c| c != b'0').map_or(&x[x.len()..], |p| &x[p..]),
+                y.iter().position(|&c| c != b'0').map_or(&y[y.len()..], |p| &y[p..]),
+            );
+            let o = tx.len().cmp(&ty.len()).then(tx.cmp(ty)).then(x.len().cmp(&y.len()));
+            if o != Ordering::Equal {
+                return o;
+            }
+        } else {
+            if a[i] != b[j] {
+                return a[i].cmp(&b[j]);
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    (a.len() - i).cmp(&(b.len() - j))
 }
 
 fn human_duration(d: SimTime) -> String {

@@ -44,6 +44,12 @@ pub fn busy(cmd: &D) -> Option<SimTime> {
     Some(SimTime::from_millis(ms))
 }
 
+/// How long a swarm task takes from being made to running its program: the attached
+/// `docker service create` above (6 608 ms) is this and the client's five seconds of watching
+/// after the task runs. A task that replaces one that ended starts this long after its
+/// restart delay.
+pub const TASK_START: SimTime = SimTime::from_millis(6608 - 5000);
+
 /// How long after its program exits `docker exec` (or a foreground `docker run`) gives the
 /// shell back: the client learns of the exit when the attach stream closes, then asks the
 /// daemon for the exit code (`ContainerExecInspect`). Timed on Docker Engine 20.10.24 with a

@@ -265,6 +265,7 @@ fn role(line: &str, form: Form) -> Role {
             | D::NetworkInspect(_)
             | D::ServicePs(_)
             | D::ServiceLs(_)
+            | D::ServiceLogs(_)
             | D::ServiceInspect(_)
             | D::NodeLs(_)
             | D::NodePs(_)

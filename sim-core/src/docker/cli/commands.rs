@@ -156,7 +156,7 @@ fn group(first: &Word, grp: &Word, rest: &[Word]) -> Result<DockerCommand, CliEr
         ("service", "update") => service_update(c("update")),
         ("service", "inspect") => service_inspect(c("inspect")),
         ("service", "rollback") => service_rollback(c("rollback")),
-        ("service", "logs") => Err(unsupported(&c(s).path, sub.span)),
+        ("service", "logs") => service_logs(c("logs")),
         ("node", "ls" | "list") => node_ls(c("ls")),
         ("node", "update") => node_update(c("update")),
         ("node", "ps") => node_ps(c("ps")),
@@ -1158,6 +1158,10 @@ const SERVICE_CREATE_FLAGS: &[FlagDef] = &[
     vl("constraint"),
     bs("detach", 'd'),
     bs("quiet", 'q'),
+    vl("max-concurrent"),
+    vl("restart-condition"),
+    vl("restart-delay"),
+    vl("restart-max-attempts"),
     // Accepted and kept in `other_flags`.
     vl("cap-add"),
     vl("config"),
@@ -1172,15 +1176,11 @@ const SERVICE_CREATE_FLAGS: &[FlagDef] = &[
     vs("label", 'l'),
     vl("limit-cpu"),
     vl("limit-memory"),
-    vl("max-concurrent"),
     vl("mount"),
     vl("placement-pref"),
     vl("replicas-max-per-node"),
     vl("reserve-cpu"),
     vl("reserve-memory"),
-    vl("restart-condition"),
-    vl("restart-delay"),
-    vl("restart-max-attempts"),
     vl("secret"),
     vl("stop-grace-period"),
     vl("sysctl"),
@@ -1206,9 +1206,16 @@ fn service_create(c: Cmd) -> Result<DockerCommand, CliError> {
     let mut others = Vec::new();
     let mut labels = BTreeMap::new();
     let mut publish_span = None;
+    let mut max_concurrent: Option<(u64, Span)> = None;
+    let mut restart = RestartFlags::default();
     let args = c.flags(SERVICE_CREATE_FLAGS, false, &mut |d, v, sp| {
         match d.long {
             "name" => name = Some(v.to_string()),
+            "max-concurrent" => max_concurrent = Some((parse_uint(v, true, 64)?, sp)),
+            // The daemon reads the condition (`Swarm::service_create`).
+            "restart-condition" => restart.condition = Some(v.to_string()),
+            "restart-delay" => restart.delay = Some(go_duration(v)?),
+            "restart-max-attempts" => restart.max_attempts = Some(parse_uint(v, true, 64)?),
             "replicas" => replicas = Some((parse_uint(v, true, 64)?, sp)),
             "mode" => mode = (v.to_string(), sp),
             "network" => {
@@ -1242,9 +1249,12 @@ fn service_create(c: Cmd) -> Result<DockerCommand, CliError> {
             replicas.map_or(sp, |(_, s)| s),
         )
     };
+    if let Some((_, sp)) = max_concurrent.filter(|_| mode.0 != "replicated-job") {
+        return Err(CliError::new("max-concurrent can only be used with replicated-job mode", sp));
+    }
     let mode = match mode.0.as_str() {
         "replicated" => ServiceMode::Replicated { replicas: r },
-        "replicated-job" => ServiceMode::ReplicatedJob { replicas: r },
+        "replicated-job" => ServiceMode::ReplicatedJob { replicas: r, max_concurrent: max_concurrent.map(|(n, _)| n) },
         "global" | "global-job" if replicas.is_some() => return Err(global_with_replicas(mode.1)),
         "global" => ServiceMode::Global,
         "global-job" => ServiceMode::GlobalJob,
@@ -1276,10 +1286,76 @@ fn service_create(c: Cmd) -> Result<DockerCommand, CliError> {
         detach,
         quiet,
         labels,
+        restart,
         other_flags: others,
         image,
         command: argv(&args[1..]),
     })))
+}
+
+/// Go's `time.ParseDuration`, as pflag's duration flags read their value: decimal numbers,
+/// each with a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), as in `5s` or `1m30s`.
+fn go_duration(v: &str) -> Result<crate::engine::SimTime, String> {
+    let bad = || format!("time: invalid duration {}", go_quote(v));
+    let mut rest = v.strip_prefix('+').unwrap_or(v);
+    if rest == "0" {
+        return Ok(crate::engine::SimTime::ZERO);
+    }
+    if rest.is_empty() || rest.starts_with('-') {
+        return Err(bad());
+    }
+    let mut nanos = 0f64;
+    while !rest.is_empty() {
+        let n = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
+        let number: f64 = rest[..n].parse().map_err(|_| bad())?;
+        rest = &rest[n..];
+        let u = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let scale = match &rest[..u] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return Err(bad()),
+        };
+        rest = &rest[u..];
+        nanos += number * scale;
+    }
+    Ok(crate::engine::SimTime::from_nanos(nanos as u64))
+}
+
+fn service_logs(c: Cmd) -> Result<DockerCommand, CliError> {
+    const FLAGS: &[FlagDef] = &[
+        vs("tail", 'n'),
+        bl("no-task-ids"),
+        bl("no-trunc"),
+        bl("raw"),
+        bl("no-resolve"),
+        bs("follow", 'f'),
+        bs("timestamps", 't'),
+        bl("details"),
+        vl("since"),
+    ];
+    let mut l = ServiceLogs { target: String::new(), tail: None, no_task_ids: false, no_trunc: false, raw: false };
+    let mut refused = None;
+    let args = c.flags(FLAGS, true, &mut |d, v, at| {
+        match d.long {
+            // As for `docker logs`: the daemon reads a number, anything else as all.
+            "tail" => l.tail = v.parse::<usize>().ok(),
+            "no-task-ids" => l.no_task_ids = is_true(v),
+            "no-trunc" => l.no_trunc = is_true(v),
+            "raw" => l.raw = is_true(v),
+            other => refused = refused.take().or(Some((other, at))),
+        }
+        Ok(())
+    })?;
+    if let Some((flag, at)) = refused {
+        return Err(CliError::new(format!("netsim: docker service logs --{flag} is not modelled"), at));
+    }
+    c.exact(&args, 1)?;
+    l.target = args[0].text.clone();
+    Ok(DockerCommand::ServiceLogs(l))
 }
 
 fn service_scale(c: Cmd) -> Result<DockerCommand, CliError> {

@@ -86,10 +86,33 @@ fn tutorial_service_create() {
         detach: false,
         quiet: false,
         labels: Default::default(),
+        restart: Default::default(),
         other_flags: vec![],
         image: ImageRef { domain: "docker.io".into(), path: "library/myimage".into(), tag: None, digest: None },
         command: Argv::default(),
     }));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn jobs_restart_flags_and_service_logs() {
+    let DockerCommand::ServiceCreate(c) = ok(
+        "docker service create --mode replicated-job --replicas 3 --max-concurrent 2 --restart-delay 1m30.5s --restart-condition none alpine ping -c 1 web",
+    ) else {
+        panic!("not a service create")
+    };
+    assert_eq!(c.mode, ServiceMode::ReplicatedJob { replicas: Some(3), max_concurrent: Some(2) });
+    assert_eq!(c.restart.delay, Some(crate::engine::SimTime::from_millis(90_500)));
+    assert_eq!(c.restart.condition.as_deref(), Some("none"));
+    assert_eq!(c.command.words, ["ping", "-c", "1", "web"]);
+    let got = ok("docker service logs -n 2 --no-task-ids --raw web");
+    let want = DockerCommand::ServiceLogs(ServiceLogs {
+        target: "web".into(),
+        tail: Some(2),
+        no_task_ids: true,
+        no_trunc: false,
+        raw: true,
+    });
     assert_eq!(got, want);
 }
 
@@ -786,6 +809,17 @@ fn errors_with_spans() {
             "replicas can only be used with replicated or replicated-job mode",
             "2",
         ),
+        (
+            "docker service create --max-concurrent 2 alpine ping web",
+            "max-concurrent can only be used with replicated-job mode",
+            "2",
+        ),
+        (
+            "docker service create --restart-delay 5 alpine",
+            "invalid argument \"5\" for \"--restart-delay\" flag: time: invalid duration \"5\"",
+            "5",
+        ),
+        ("docker service logs", "'docker service logs' requires 1 argument", "docker service logs"),
         (
             "docker service create --mode daemon nginx",
             "Unknown mode: daemon, only replicated and global supported",

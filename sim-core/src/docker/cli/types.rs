@@ -137,6 +137,7 @@ pub enum DockerCommand {
     ServiceRm(ServiceRm),
     ServicePs(ServicePs),
     ServiceLs(ServiceLs),
+    ServiceLogs(ServiceLogs),
     NodeLs(NodeLs),
     NodePs(NodePs),
     NodeInspect(NodeInspect),
@@ -647,8 +648,11 @@ pub enum ServiceMode {
         replicas: Option<u64>,
     },
     Global,
+    /// `--replicas` is the job's total completions, `--max-concurrent` how many run at
+    /// once (docker/cli `ToServiceMode`: by default as many as the replicas).
     ReplicatedJob {
         replicas: Option<u64>,
+        max_concurrent: Option<u64>,
     },
     GlobalJob,
 }
@@ -657,7 +661,7 @@ impl ServiceMode {
     /// Replicas to run for replicated modes (`None` for global modes).
     pub fn replicas(&self) -> Option<u64> {
         match self {
-            ServiceMode::Replicated { replicas } | ServiceMode::ReplicatedJob { replicas } => {
+            ServiceMode::Replicated { replicas } | ServiceMode::ReplicatedJob { replicas, .. } => {
                 Some(replicas.unwrap_or(1))
             }
             _ => None,
@@ -711,9 +715,53 @@ pub struct ServiceCreate {
     pub quiet: bool,
     /// `-l/--label KEY=VALUE`: the service's own labels.
     pub labels: BTreeMap<String, String>,
+    /// `--restart-condition`, `--restart-delay`, `--restart-max-attempts` as given.
+    pub restart: RestartFlags,
     pub other_flags: Vec<OtherFlag>,
     pub image: ImageRef,
     pub command: Argv,
+}
+
+/// When swarm starts a task again after its container ended (`--restart-condition`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartCondition {
+    None,
+    OnFailure,
+    Any,
+}
+
+impl RestartCondition {
+    /// As the daemon reads `--restart-condition` (moby `daemon/cluster/convert/service.go`
+    /// `restartPolicyToGRPC`: empty is `any`).
+    pub fn parse(v: &str) -> Result<RestartCondition, String> {
+        match v {
+            "none" => Ok(RestartCondition::None),
+            "on-failure" => Ok(RestartCondition::OnFailure),
+            "any" | "" => Ok(RestartCondition::Any),
+            _ => Err(format!("invalid RestartCondition: \"{v}\"")),
+        }
+    }
+}
+
+/// A service's restart policy flags, as typed; what is not given is the daemon's default.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RestartFlags {
+    /// `none`, `on-failure` or `any`: the daemon reads it (`RestartCondition::parse`).
+    pub condition: Option<String>,
+    pub delay: Option<crate::engine::SimTime>,
+    pub max_attempts: Option<u64>,
+}
+
+/// `docker service logs [OPTIONS] SERVICE|TASK`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceLogs {
+    pub target: String,
+    /// `--tail N`: each task's last N lines.
+    pub tail: Option<usize>,
+    pub no_task_ids: bool,
+    pub no_trunc: bool,
+    /// `--raw`: the lines alone, without the task's name.
+    pub raw: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
