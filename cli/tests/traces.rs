@@ -936,3 +936,61 @@ fn an_unanswered_syn_is_sent_again_at_the_kernels_times() {
         assert!((o - 0.0005..o + o / 8.0 + 0.004).contains(k), "kernel {kernel:?}, simulator {ours:?}");
     }
 }
+
+const PING_BIND_LAB: &str = "traces/kernel/linux/ping-bind.ron";
+const PING_BIND_TRACE: &str = "traces/kernel/linux/ping-bind.pcapng";
+
+/// What left a's two links, in order: (interface, ARP or ICMP, source, the address asked for
+/// or the destination).
+fn a_out(pcap: &Path) -> Vec<(String, String, String, String)> {
+    let out = tshark(
+        pcap,
+        &[
+            "-Y",
+            "frame.interface_name matches \"^a/\" && frame.packet_flags_direction == 2 && (arp.opcode == 1 || icmp)",
+            "-T",
+            "fields",
+            "-e",
+            "frame.interface_name",
+            "-e",
+            "_ws.col.Protocol",
+            "-e",
+            "arp.src.proto_ipv4",
+            "-e",
+            "arp.dst.proto_ipv4",
+            "-e",
+            "ip.src",
+            "-e",
+            "ip.dst",
+        ],
+    );
+    out.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let (src, dst) = if f[1] == "ARP" { (f[2], f[3]) } else { (f[4], f[5]) };
+            (f[0].to_string(), f[1].to_string(), src.to_string(), dst.to_string())
+        })
+        .collect()
+}
+
+/// `ping -I`: bound to eth1, a request to b (whose subnet is eth0's) is taken to be on eth1's
+/// link, three ARP requests go unanswered there, and iputils hears of no error (its socket is
+/// bound to eth1, the kernel's own error comes through lo); bound to eth1's address, a request
+/// to b leaves through eth0 with that source. The kernel's frames, and the simulator's.
+#[test]
+fn ping_bound_to_a_device_or_an_address_as_the_kernel_sends_it() {
+    let r = root();
+    let sim = scratch("ping-bind-sim.pcapng");
+    let out = netsim(&["run", s(&r.join(PING_BIND_LAB)), "-q", "--pcap", s(&sim)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let kernel = a_out(&r.join(PING_BIND_TRACE));
+    let row = |i: &str, p: &str, s: &str, d: &str| (i.to_string(), p.to_string(), s.to_string(), d.to_string());
+    let arp_b_on_eth1 = row("a/eth1", "ARP", "10.2.0.1", "10.1.0.2");
+    assert_eq!(kernel.iter().filter(|f| **f == arp_b_on_eth1).count(), 3, "{kernel:?}");
+    assert!(kernel.contains(&row("a/eth0", "ICMP", "10.2.0.1", "10.1.0.2")), "{kernel:?}");
+    assert_eq!(a_out(&sim), kernel);
+    let t = text(&out);
+    assert!(t.contains("PING 10.1.0.2 (10.1.0.2) from 10.2.0.1 eth1: 56(84) bytes of data."), "{t}");
+    assert!(t.contains("PING 10.2.0.2 (10.2.0.2) from 10.2.0.1 : 56(84) bytes of data."), "{t}");
+    assert!(!t.contains("Destination Host Unreachable"), "{t}");
+}

@@ -28,7 +28,19 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
     let r = Resolver { server: nameserver };
     match t {
         Traffic::Ping {
-            dst, count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl, numeric, ..
+            dst,
+            count,
+            interval,
+            size,
+            pmtudisc,
+            wait,
+            deadline,
+            quiet,
+            flavour,
+            ttl,
+            numeric,
+            interface,
+            ..
         } => {
             let opts = PingOpts {
                 count: *count,
@@ -41,6 +53,7 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
                 flavour: *flavour,
                 ttl: *ttl,
                 numeric: *numeric,
+                interface: interface.clone(),
             };
             ping(&r, dst, opts, out)
         }
@@ -320,12 +333,24 @@ struct PingOpts {
     flavour: Flavour,
     ttl: Option<u8>,
     numeric: bool,
+    /// `-I`: a device to bind to, or a local address.
+    interface: Option<String>,
+}
+
+/// `ping -I NAME`'s binding on `sock`: a device (`SO_BINDTODEVICE`) when the namespace has
+/// one by that name, else a local address; `Err` when it is neither.
+fn ping_bind(sock: &socket2::Socket, name: &str) -> Result<bool, ()> {
+    if nix::net::if_::if_nametoindex(name).is_ok() {
+        return sock.bind_device(Some(name.as_bytes())).map(|()| true).map_err(|_| ());
+    }
+    let a: Ipv4Addr = name.parse().map_err(|_| ())?;
+    sock.bind(&SocketAddr::from((a, 0)).into()).map(|()| false).map_err(|_| ())
 }
 
 /// `ping` with a raw ICMP socket (the agent runs as root), printing, numbering, filling and
 /// timing as the flavour's program does (`sim_core::userland::proto::ping`).
 fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result<()> {
-    let PingOpts { count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl, numeric } = o;
+    let PingOpts { count, interval, size, pmtudisc, wait, deadline, quiet, flavour, ttl, numeric, interface } = o;
     let count = if count == 0 { u32::MAX } else { count };
     let reverse = flavour.names_replies(dst, numeric);
     use socket2::{Domain, Protocol, Socket, Type};
@@ -333,15 +358,41 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
         Ok(ip) => ip,
         Err(e) => return writeln!(out, "{}", flavour.bad_address(dst, &e).0),
     };
-    if flavour.is_iputils() {
+    // The route's source, as a connected UDP socket bound the same way sees it.
+    let mut from = None;
+    if flavour.is_iputils() || interface.is_some() {
         // iputils probes the route with a UDP socket's connect() first.
-        let probe = UdpSocket::bind("0.0.0.0:0")?;
-        if let Err(e) = probe.connect((ip, 1025)) {
+        let probe = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+        let bound = match &interface {
+            Some(name) => match ping_bind(&probe, name) {
+                Ok(dev) => Some(dev),
+                Err(()) => {
+                    for line in flavour.bind_failed(dst, ip, size, name) {
+                        writeln!(out, "{line}")?;
+                    }
+                    return Ok(());
+                }
+            },
+            None => None,
+        };
+        if let Err(e) = probe.connect(&SocketAddr::from((ip, 1025)).into())
+            && flavour.is_iputils()
+        {
             return writeln!(out, "ping: connect: {}", os_message(&e));
         }
+        let src = probe.local_addr().ok().and_then(|a| a.as_socket_ipv4()).map(|a| *a.ip());
+        from = bound.zip(src).map(|(dev, src)| (src, dev.then(|| interface.clone()).flatten()));
     }
     // Not connected: ICMP errors come from routers (or from ourselves), not from `ip`.
     let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;
+    if let Some(name) = &interface {
+        let _ = ping_bind(&sock, name);
+    }
+    let from = from.as_ref().map(|(a, d)| (*a, d.as_deref()));
+    // iputils' ping socket bound to a device hears only what comes in on it (`ping_lookup`
+    // in net/ipv4/ping.c): not an error the kernel made itself, which comes through lo. This
+    // raw socket hears it; skip it as iputils never sees it.
+    let own_errors = from.and_then(|(a, d)| d.map(|_| a));
     let to: socket2::SockAddr = SocketAddr::from((ip, 0)).into();
     sock.set_read_timeout(Some(Duration::from_millis(50)))?;
     if pmtudisc != Pmtudisc::Want {
@@ -363,7 +414,7 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
     let mut linger: Option<Duration> = None;
     let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 65536];
     if !flavour.is_iputils() {
-        writeln!(out, "{}", flavour.header(dst, ip, size))?;
+        writeln!(out, "{}", flavour.header(dst, ip, size, from))?;
     }
     loop {
         let now = Instant::now();
@@ -383,7 +434,7 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
             pkt[2..4].copy_from_slice(&c.to_be_bytes());
             let sent_ok = sock.send_to(&pkt, &to);
             if sent == 1 && flavour.is_iputils() {
-                writeln!(out, "{}", flavour.header(dst, ip, size))?;
+                writeln!(out, "{}", flavour.header(dst, ip, size, from))?;
             }
             match sent_ok {
                 // iputils reads the MTU from the error queue (IP_RECVERR's ee_info).
@@ -440,7 +491,9 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
                             writeln!(out, "{line}")?;
                         }
                     }
-                    Some(3) | Some(11) if flavour.reports_errors() && icmp.len() >= 8 + 28 => {
+                    Some(3) | Some(11)
+                        if flavour.reports_errors() && icmp.len() >= 8 + 28 && own_errors != Some(from) =>
+                    {
                         let q = &icmp[8..];
                         // The quoted echo request: its header, then 8 bytes of ICMP.
                         let echo = sim_core::wire::ipv4::header(q)

@@ -564,6 +564,7 @@ fn reach(
             ttl: None,
             // The grader names nothing: no PTR queries of its own.
             numeric: true,
+            interface: None,
         };
         let app = p.start(&t)?;
         run_probe(&mut p, PROBE_WAIT, |w| w.user.apps[app].done);

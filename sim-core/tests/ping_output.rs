@@ -193,3 +193,54 @@ fn the_reply_sources_ptr_query_and_answer_are_the_engines_bytes() {
         assert_eq!(s[2..], e[2..], "the same message but its id");
     }
 }
+
+/// `ping -I DEV|ADDR` with iputils and busybox, on the topology of
+/// traces/kernel/linux/ping-bind.ron, against what each printed on the kernel
+/// (`traces/kernel/linux/ping-bind.txt`, made by its `ping-bind.sh`): the header's source and
+/// device, no word of the error the kernel makes about a device-bound socket's request, and
+/// each program's words and status for a name that is neither a device nor a local address.
+#[test]
+fn ping_bound_with_dash_i_prints_as_on_the_kernel() {
+    use sim_core::scenario::Loaded;
+    let rec = common::transcript("kernel/linux/ping-bind.txt");
+    assert_eq!(rec.len(), 12, "the record has its cases");
+    let plan = std::fs::read_to_string(format!("{}/../traces/kernel/linux/ping-bind.ron", env!("CARGO_MANIFEST_DIR")))
+        .expect("the lab is kept beside its record");
+    let plan = &plan[plan.find("    plan: (").expect("a plan")..plan.find("    traffic: [").expect("traffic")];
+    for (cmd, (want, exit)) in &rec {
+        let busybox = cmd.starts_with("busybox ");
+        let words: Vec<&str> = cmd.split_whitespace().skip(if busybox { 2 } else { 1 }).collect();
+        let mut ping = String::from("Ping(ns: \"a\", count: 1");
+        let mut i = 0;
+        while i < words.len() {
+            match words[i] {
+                "-c" => i += 1,
+                "-W" => {
+                    ping += &format!(", wait: \"{}s\"", words[i + 1]);
+                    i += 1;
+                }
+                "-I" => {
+                    ping += &format!(", interface: \"{}\"", words[i + 1]);
+                    i += 1;
+                }
+                dst => ping += &format!(", dst: \"{dst}\""),
+            }
+            i += 1;
+        }
+        if busybox {
+            ping += ", flavour: busybox";
+        }
+        let text = format!("Scenario(\n    name: \"ping -I\",\n{plan}    traffic: [{ping})],\n)\n");
+        let mut sim = Loaded::from_str("ping-bind.ron", &text).expect("loads").build(None).expect("builds");
+        sim.run_until(sim_core::Until::Idle);
+        let lines: Vec<String> = sim.app_output().into_iter().map(|(_, l)| normalise(&l)).collect();
+        // The record's `T` stands for figures; `normalise` makes both sides' `TIME`.
+        let want: Vec<String> = want
+            .lines()
+            .map(|l| normalise(&l.replace("time=T ms", "time=1 ms").replace("= T ms", "= 1/1/1 ms")))
+            .collect();
+        assert_eq!(lines, want, "`{cmd}` prints as it did on the kernel");
+        let status = sim.world.user.apps.last().map(|a| a.status);
+        assert_eq!(status, Some(*exit), "`{cmd}` exits as it did");
+    }
+}

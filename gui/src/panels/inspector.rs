@@ -19,7 +19,7 @@ pub fn why_layer(w: &Why) -> (u8, &'static str) {
     match w {
         Why::Sent(_) | Why::App(_) => (0, "L7"),
         Why::Local(_) => (1, "L4"),
-        Why::Route(_) | Why::LocalRoute { .. } | Why::Forward { .. } => (2, "L3"),
+        Why::Route(_) | Why::LocalRoute { .. } | Why::OnLinkRoute { .. } | Why::Forward { .. } => (2, "L3"),
         Why::Netfilter { .. } => (3, "L3"),
         Why::Ipvs(_) => (4, "L4"),
         Why::Neigh { .. } | Why::ArpProbe { .. } | Why::ArpReply { .. } | Why::NeighUpdate { .. } => (5, "L2.5"),
@@ -44,7 +44,7 @@ pub fn why_kind(w: &Why) -> &'static str {
     match w {
         Why::FdbHit { .. } | Why::Flood { .. } | Why::BridgeLocal { .. } | Why::HairpinDrop { .. } => "bridge FDB",
         Why::Learned { .. } => "FDB learning",
-        Why::Route(_) | Why::LocalRoute { .. } => "route",
+        Why::Route(_) | Why::LocalRoute { .. } | Why::OnLinkRoute { .. } => "route",
         Why::Forward { .. } => "forwarding",
         Why::Neigh { .. } | Why::ArpProbe { .. } | Why::ArpReply { .. } | Why::NeighUpdate { .. } => "neighbour (ARP)",
         Why::Netfilter { .. } => "iptables",

@@ -2156,6 +2156,7 @@ pub fn app_traffic(
                 flavour,
                 ttl: p.ttl,
                 numeric: p.numeric,
+                interface: p.interface,
             }
         }
         cli::AppCommand::Curl(c) => {

@@ -451,7 +451,13 @@ impl<U: Userland> Kernel<U> {
             let src = if dst.is_loopback() { Ipv4Addr::LOCALHOST } else { dst };
             return Some((OutRoute::Local(lo), src));
         }
-        let i = self.route_lookup(ns, dst, oif)?;
+        let Some(i) = self.route_lookup(ns, dst, oif) else {
+            // `ip_route_output_key_hash_rcu`: with an output device given and no route through
+            // it, "the destination is on link": ARP for it there (seen on Linux 6.18:
+            // `ping -I eth1` to an address of eth0's subnet leaves `FAILED` on eth1).
+            let dev = oif.filter(|&d| self.dev(d).up)?;
+            return Some((OutRoute::OnLink(dev), self.select_src(ns, dev, dst)?));
+        };
         let r = &self.netns(ns).routes[i];
         let src = r.src.or_else(|| self.select_src(ns, r.dev, r.via.unwrap_or(dst)))?;
         Some((OutRoute::Main(i), src))
@@ -710,6 +716,7 @@ impl<U: Userland> Kernel<U> {
             let why = match rt {
                 OutRoute::Main(i) => Why::Route(self.netns(ns).routes[i]),
                 OutRoute::Local(lo) => Why::LocalRoute { dst: dst0, lo },
+                OutRoute::OnLink(dev) => Why::OnLinkRoute { dst: dst0.unwrap_or(Ipv4Addr::UNSPECIFIED), dev },
             };
             self.note(|| why);
         }
@@ -731,7 +738,7 @@ impl<U: Userland> Kernel<U> {
             rt
         };
         let (dev, nexthop) = match rt {
-            OutRoute::Local(lo) => (lo, info.dst),
+            OutRoute::Local(lo) | OutRoute::OnLink(lo) => (lo, info.dst),
             OutRoute::Main(i) => {
                 let r = &self.netns(ns).routes[i];
                 (r.dev, r.via.unwrap_or(info.dst))
@@ -754,7 +761,7 @@ impl<U: Userland> Kernel<U> {
 
     pub(crate) fn out_dev(&self, ns: NsId, rt: OutRoute) -> DevId {
         match rt {
-            OutRoute::Local(lo) => lo,
+            OutRoute::Local(dev) | OutRoute::OnLink(dev) => dev,
             OutRoute::Main(i) => self.netns(ns).routes[i].dev,
         }
     }
@@ -766,7 +773,7 @@ impl<U: Userland> Kernel<U> {
         let dev_mtu = self.dev(self.out_dev(ns, rt)).mtu;
         match rt {
             OutRoute::Main(_) => self.path_mtu(ns, dst, dev_mtu),
-            OutRoute::Local(_) => dev_mtu,
+            OutRoute::Local(_) | OutRoute::OnLink(_) => dev_mtu,
         }
     }
 
@@ -1009,6 +1016,8 @@ impl<U: Userland> Kernel<U> {
 pub enum OutRoute {
     Main(usize),
     Local(DevId),
+    /// No route, but a socket bound to this device: the destination is taken to be on it.
+    OnLink(DevId),
 }
 
 /// (protocol, source, destination, TCP flags) of a TCP or UDP packet, for IPVS.

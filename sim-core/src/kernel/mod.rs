@@ -288,6 +288,9 @@ pub struct Netns {
     pub tcp_listen_addr: Map<u16, Ipv4Addr>,
     pub tcp: Map<tcp::TcpKey, tcp::TcpConn>,
     pub ping: Map<u16, usize>,
+    /// Ping sockets bound to a device (`SO_BINDTODEVICE`), by identifier: they hear only
+    /// what arrives on it (`ping_lookup` in net/ipv4/ping.c compares `sk_bound_dev_if`).
+    pub ping_dev: Map<u16, DevId>,
     /// Raw ICMP sockets (`socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)`): each owner with the
     /// local address it is bound to (unspecified: any), in the order they were opened.
     pub raw_icmp: Vec<(Ipv4Addr, usize)>,
@@ -598,6 +601,7 @@ impl<U: Userland> Kernel<U> {
             tcp_listen_addr: Map::default(),
             tcp: Map::default(),
             ping: Map::default(),
+            ping_dev: Map::default(),
             raw_icmp: Vec::new(),
             icmp_peers: Map::default(),
             vxlan_socks: Map::default(),

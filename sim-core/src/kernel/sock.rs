@@ -112,7 +112,24 @@ impl Userland for () {
     fn timer(_: &mut Kernel<()>, _: usize, _: u32) {}
 }
 
+/// What a socket is bound to beyond its port: a local address (`bind(2)`), or a device
+/// (`SO_BINDTODEVICE`), which its packets leave through whatever the routes say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SockBind {
+    Addr(Ipv4Addr),
+    Dev(DevId),
+}
+
 impl<U: Userland> Kernel<U> {
+    /// The source a socket bound with `bind` sends to `dst` from: its address, or what the
+    /// route through its device chooses (`None`: no way to `dst`).
+    pub fn bound_source(&self, ns: NsId, dst: Ipv4Addr, bind: SockBind) -> Option<Ipv4Addr> {
+        match bind {
+            SockBind::Addr(a) => Some(a),
+            SockBind::Dev(d) => self.route_output(ns, dst, Some(d)).map(|(_, src)| src),
+        }
+    }
+
     /// A timer for `owner`: `U::timer(owner, tag)` runs `after` from now (timerfd).
     pub fn set_timer(&mut self, owner: usize, after: SimTime, tag: u32) {
         self.schedule(after, super::Event::App { app: owner, tag });
@@ -133,6 +150,23 @@ impl<U: Userland> Kernel<U> {
     pub fn close_ping(&mut self, ns: NsId, ident: u16, owner: usize) {
         if self.netns(ns).ping.get(&ident) == Some(&owner) {
             self.netns_mut(ns).ping.remove(&ident);
+            self.netns_mut(ns).ping_dev.remove(&ident);
+        }
+    }
+
+    /// `SO_BINDTODEVICE` on the ping socket `ident`.
+    pub fn bind_ping_dev(&mut self, ns: NsId, ident: u16, dev: DevId) {
+        self.netns_mut(ns).ping_dev.insert(ident, dev);
+    }
+
+    /// Whether ICMP for ping socket `ident` that came in on `dev` reaches it.
+    fn ping_hears(&mut self, ns: NsId, dev: DevId, ident: u16) -> bool {
+        match self.netns(ns).ping_dev.get(&ident) {
+            Some(&bound) if bound != dev => {
+                self.deliver_note(ns, dev, Local::PingBoundElsewhere { ident });
+                false
+            }
+            _ => true,
         }
     }
 
@@ -140,6 +174,7 @@ impl<U: Userland> Kernel<U> {
     /// `IP_TTL` set, if any);
     /// `connect()`'s route lookup fails with ENETUNREACH, a packet too big for `-M do` with
     /// EMSGSIZE.
+    /// A socket bound with `bind` sends from its address, or only through its device.
     #[allow(clippy::too_many_arguments)]
     pub fn ping_send(
         &mut self,
@@ -150,8 +185,17 @@ impl<U: Userland> Kernel<U> {
         data: &[u8],
         pmtudisc: Pmtudisc,
         ttl: Option<u8>,
+        bind: Option<SockBind>,
     ) -> Result<(), PingSendError> {
-        let Some((rt, src)) = self.route_output(ns, dst, None) else { return Err(PingSendError::Unreachable) };
+        let oif = match bind {
+            Some(SockBind::Dev(d)) => Some(d),
+            _ => None,
+        };
+        let Some((rt, src)) = self.route_output(ns, dst, oif) else { return Err(PingSendError::Unreachable) };
+        let src = match bind {
+            Some(SockBind::Addr(a)) => a,
+            _ => src,
+        };
         let df = self.dont_fragment(ns, rt, dst, 20 + 8 + data.len(), pmtudisc)?;
         let id = self.next_ip_id(ns);
         let ttl = ttl.unwrap_or(defaults::TTL);
@@ -159,7 +203,7 @@ impl<U: Userland> Kernel<U> {
         let f = wire::icmp_echo_frame(&p, false, ident, seq, data);
         self.originate(|w| {
             w.note(|| Why::Sent(Sent::EchoRequest { dst, seq }));
-            w.ip_output(ns, f, rt, None);
+            w.ip_output(ns, f, rt, oif);
         });
         Ok(())
     }
@@ -360,6 +404,9 @@ impl<U: Userland> Kernel<U> {
             let Some(&app) = self.netns(ns).ping.get(&ident) else {
                 return self.deliver_note(ns, dev, Local::EchoReplyNoSocket { ident });
             };
+            if !self.ping_hears(ns, dev, ident) {
+                return;
+            }
             let (src, ttl) = (info.src, info.ttl);
             self.deliver_note(ns, dev, Local::EchoReplyToSocket { ident });
             U::echo_reply(self, ns, app, src, ttl, seq);
@@ -390,7 +437,9 @@ impl<U: Userland> Kernel<U> {
         match qproto {
             wire::PROTO_ICMP => {
                 let (ident, seq) = (u16::from_be_bytes([q4[4], q4[5]]), u16::from_be_bytes([q4[6], q4[7]]));
-                if let Some(&app) = self.netns(ns).ping.get(&ident) {
+                if let Some(&app) = self.netns(ns).ping.get(&ident)
+                    && self.ping_hears(ns, dev, ident)
+                {
                     U::echo_error(self, ns, app, from, seq, &what);
                 }
             }

@@ -70,6 +70,9 @@ pub enum Why {
     Route(Route),
     /// The local table's route: the destination is an address of this namespace.
     LocalRoute { dst: Option<Ipv4Addr>, lo: DevId },
+    /// A socket bound to `dev` (`SO_BINDTODEVICE`, `ping -I DEV`) found no route through it:
+    /// the kernel takes the destination to be on that link (`ip_route_output_key_hash_rcu`).
+    OnLinkRoute { dst: Ipv4Addr, dev: DevId },
     /// Forwarding: `ip_forward` was on and TTL was decremented.
     Forward { ttl: u8 },
     /// Neighbour table consulted for the next hop.
@@ -216,6 +219,10 @@ pub enum Local {
     UdpToPort {
         src: (Ipv4Addr, u16),
         dport: u16,
+    },
+    /// ICMP for a ping socket bound to another device than the one it came in on.
+    PingBoundElsewhere {
+        ident: u16,
     },
     EchoReplyNoSocket {
         ident: u16,
@@ -445,6 +452,13 @@ impl fmt::Display for Shown<'_> {
             // The local table: `ip route show table local` prints it so.
             Why::LocalRoute { dst: Some(d), lo } => write!(f, "route: local {d} dev {} table local", n(*lo)),
             Why::LocalRoute { dst: None, lo } => write!(f, "route: local dev {} table local", n(*lo)),
+            Why::OnLinkRoute { dst, dev } => {
+                write!(
+                    f,
+                    "route: none for {dst} through {}, to which the socket is bound: taken as on its link",
+                    n(*dev)
+                )
+            }
             Why::Forward { ttl } => write!(f, "ip_forward=1 → forward, ttl {}→{}", ttl, ttl.saturating_sub(1)),
             Why::Neigh { ip, dev, state, mac } => match mac {
                 Some(m) => write!(f, "neigh {} dev {} lladdr {m} {state}", Dotted(*ip), n(*dev)),
@@ -591,6 +605,9 @@ impl fmt::Display for Local {
             }
             Local::UdpToPort { src, dport } => write!(f, "UDP {}:{} → local port {dport}", Dotted(src.0), src.1),
             Local::EchoReplyNoSocket { ident } => write!(f, "ICMP echo reply id {ident}: no ping socket"),
+            Local::PingBoundElsewhere { ident } => {
+                write!(f, "ICMP for ping socket id {ident}, which is bound to another device: not delivered")
+            }
             Local::EchoReplyToSocket { ident } => write!(f, "ICMP echo reply → ping socket id {ident}"),
             Local::IcmpIgnored { ty, code } => write!(f, "ICMP type {ty} code {code}: nothing to do"),
             Local::IcmpQuotesNothing { ty, code } => write!(f, "ICMP type {ty} code {code}: quotes no IPv4 header"),

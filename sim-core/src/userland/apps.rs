@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::SimTime;
-use crate::kernel::sock::{Errno, PingSendError, Pmtudisc};
+use crate::kernel::sock::{Errno, PingSendError, Pmtudisc, SockBind};
 use crate::kernel::tcp::TcpKey;
 use crate::kernel::{DevId, NsId};
 use crate::userland::World;
@@ -70,6 +70,10 @@ pub enum Traffic {
         /// of a name asks the resolver for the source's name at every reply.
         #[serde(default)]
         numeric: bool,
+        /// `-I`: a device of the namespace the socket is bound to (`SO_BINDTODEVICE`: its
+        /// requests leave only through it), or one of its addresses to send from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interface: Option<String>,
     },
     /// A UDP socket bound to `port`; with `echo` it sends every datagram back.
     UdpListen {
@@ -423,6 +427,10 @@ pub enum AppKind {
         reverse: bool,
         /// The most requests in flight when one was answered or failed (iputils' `pipe N`).
         pipe: ping::Pipe,
+        /// `-I`: a device or a local address as typed, and what the socket was bound to
+        /// before the first request.
+        interface: Option<String>,
+        bind: Option<SockBind>,
     },
     UdpListen {
         port: u16,
@@ -574,6 +582,7 @@ impl World {
                 flavour,
                 ttl,
                 numeric,
+                interface,
                 ..
             } => {
                 let typed = dst.clone();
@@ -608,6 +617,8 @@ impl World {
                     last_at: SimTime::ZERO,
                     reverse,
                     pipe: ping::Pipe::default(),
+                    interface: interface.clone(),
+                    bind: None,
                 }
             }
             Traffic::UdpListen { port, echo, .. } => {
@@ -780,6 +791,8 @@ impl World {
                 rtts,
                 first_at,
                 last_at,
+                interface,
+                bind,
                 ..
             } => {
                 let (flavour, ttl) = (*flavour, *ttl);
@@ -787,6 +800,31 @@ impl World {
                     self.print(app, || ping::TTL_REFUSED.to_string());
                     return self.app_fail(app, 2);
                 }
+                if *sent == 0
+                    && bind.is_none()
+                    && let Some(name) = interface.clone()
+                {
+                    let (dst, size) = (*dst, *size);
+                    match self.ping_bind(ns, &name) {
+                        Some(b) => {
+                            if let AppKind::Ping { bind, ident, .. } = &mut self.user.apps[app].kind {
+                                *bind = Some(b);
+                                if let SockBind::Dev(d) = b {
+                                    let ident = *ident;
+                                    self.bind_ping_dev(ns, ident, d);
+                                }
+                            }
+                        }
+                        None => {
+                            for line in flavour.bind_failed(&self.ping_target(app), dst, size, &name) {
+                                self.print(app, || line);
+                            }
+                            return self.app_fail(app, flavour.bind_status());
+                        }
+                    }
+                    return self.ping_timer_again(app);
+                }
+                let bind = *bind;
                 // busybox looks at `-w` only when a request is due (`sendping_tail`).
                 if flavour == Flavour::Busybox
                     && *sent > 0
@@ -811,7 +849,7 @@ impl World {
                 if first && flavour == Flavour::Busybox {
                     self.ping_header(app);
                 }
-                let sent = self.ping_send(ns, dst, ident, seq, &data, pmtudisc, ttl);
+                let sent = self.ping_send(ns, dst, ident, seq, &data, pmtudisc, ttl, bind);
                 if more {
                     self.app_schedule(app, interval + flavour.wake_late(), 0);
                 } else {
@@ -907,10 +945,39 @@ impl World {
 
     /// `PING …`, once the destination's address is known and before the first reply.
     fn ping_header(&mut self, app: usize) {
-        if let AppKind::Ping { flavour, target, dst, size, .. } = &self.user.apps[app].kind {
-            let line = flavour.header(target, *dst, *size);
+        let ns = self.user.apps[app].ns;
+        if let AppKind::Ping { flavour, target, dst, size, bind, interface, .. } = &self.user.apps[app].kind {
+            // `-I`: the source it sends from, and the device it is bound to.
+            let from = bind.and_then(|b| {
+                let src = self.bound_source(ns, *dst, b)?;
+                Some((src, matches!(b, SockBind::Dev(_)).then(|| interface.clone()).flatten()))
+            });
+            let line = flavour.header(target, *dst, *size, from.as_ref().map(|(a, d)| (*a, d.as_deref())));
             self.print(app, || line);
         }
+    }
+
+    /// `ping -I NAME`: a device of the namespace, else a local address (iputils' and
+    /// busybox's order: an interface name first).
+    fn ping_bind(&self, ns: NsId, name: &str) -> Option<SockBind> {
+        if let Some(d) = self.dev_by_name(ns, name) {
+            return Some(SockBind::Dev(d));
+        }
+        let a: Ipv4Addr = name.parse().ok()?;
+        let local = crate::kernel::l3::addr_type_in(self, ns, a) == crate::kernel::netfilter::AddrType::Local;
+        local.then_some(SockBind::Addr(a))
+    }
+
+    fn ping_target(&self, app: usize) -> String {
+        match &self.user.apps[app].kind {
+            AppKind::Ping { target, .. } => target.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// The first request, now that the socket is bound: sent in this same instant.
+    fn ping_timer_again(&mut self, app: usize) {
+        self.app_timer(app, 0)
     }
 
     /// The closing lines of `ping`: after the last reply, the last wait, or the deadline.
@@ -1201,6 +1268,7 @@ mod tests {
             flavour: Default::default(),
             ttl: None,
             numeric: false,
+            interface: None,
         }
     }
 

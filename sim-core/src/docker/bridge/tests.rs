@@ -191,6 +191,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             flavour: Default::default(),
             ttl: None,
             numeric: false,
+            interface: None,
         },
         Traffic::Ping {
             at: at(5),
@@ -206,6 +207,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             flavour: Default::default(),
             ttl: None,
             numeric: false,
+            interface: None,
         },
         Traffic::Ping {
             at: at(7),
@@ -221,6 +223,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             flavour: Default::default(),
             ttl: None,
             numeric: false,
+            interface: None,
         },
     ] {
         w.add_traffic(&t).expect("traffic");

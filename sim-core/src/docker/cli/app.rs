@@ -75,7 +75,9 @@ pub struct Ping {
     pub wait: Option<crate::engine::SimTime>,
     /// `-t`: the requests' TTL (0 to 255 as iputils reads it).
     pub ttl: Option<u8>,
-    /// Other recognised options, kept raw (`('t', "1")`, `('I', "eth0")`, …).
+    /// `-I`: a device or a local address.
+    pub interface: Option<String>,
+    /// Other recognised options, kept raw.
     pub other_options: Vec<(char, String)>,
 }
 
@@ -426,6 +428,7 @@ fn ping(a: &Args) -> Result<Ping, CliError> {
                 'c' => p.count = Some(ping_num(&val, 1, i64::MAX as u64).map_err(|m| a.err(m, vi))?),
                 'w' => p.deadline = Some(ping_num(&val, 0, i32::MAX as u64).map_err(|m| a.err(m, vi))?),
                 't' => p.ttl = Some(ping_num(&val, 0, 255).map_err(|m| a.err(m, vi))? as u8),
+                'I' => p.interface = Some(val),
                 's' => {
                     // strtol_or_err: a negative number is out of range, not invalid.
                     let n = match val.strip_prefix('-') {

@@ -152,6 +152,7 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
             flavour: Default::default(),
             ttl: None,
             numeric: false,
+            interface: None,
         },
     ] {
         w.add_traffic(&t).expect("traffic");

@@ -74,11 +74,45 @@ impl Flavour {
         }
     }
 
-    /// The line before the first request: `target` as typed, `size` the `-s` data bytes.
-    pub fn header(self, target: &str, ip: Ipv4Addr, size: usize) -> String {
+    /// The line before the first request: `target` as typed, `size` the `-s` data bytes;
+    /// with `-I`, `from` is the source and the device bound to (`None` for an address).
+    /// iputils writes both (`from 10.2.0.1 eth1: `, an address's `from 10.2.0.1 : `),
+    /// busybox only an address it was given (Linux 6.18, iputils 20221126, busybox 1.35;
+    /// traces/kernel/linux/ping-bind.txt).
+    pub fn header(self, target: &str, ip: Ipv4Addr, size: usize, from: Option<(Ipv4Addr, Option<&str>)>) -> String {
+        match (self, from) {
+            (Flavour::Iputils, None) => format!("PING {target} ({ip}) {size}({}) bytes of data.", size + 28),
+            (Flavour::Iputils, Some((src, dev))) => {
+                format!("PING {target} ({ip}) from {src} {}: {size}({}) bytes of data.", dev.unwrap_or(""), size + 28)
+            }
+            (Flavour::Busybox, Some((src, None))) => format!("PING {target} ({ip}) from {src}: {size} data bytes"),
+            (Flavour::Busybox, _) => format!("PING {target} ({ip}): {size} data bytes"),
+        }
+    }
+
+    /// `-I NAME` that is neither a device of the namespace nor one of its addresses: what
+    /// each prints (iputils: SO_BINDTODEVICE's or bind's error; busybox takes a name that
+    /// is no device for a host, and a foreign address fails at IP_MULTICAST_IF after its
+    /// header), then exits with `bind_status`.
+    pub fn bind_failed(self, target: &str, ip: Ipv4Addr, size: usize, name: &str) -> Vec<String> {
+        let addr = name.parse::<Ipv4Addr>().ok();
+        match (self, addr) {
+            (Flavour::Iputils, Some(_)) => vec!["ping: bind: Cannot assign requested address".into()],
+            (Flavour::Iputils, None) => vec![format!("ping: SO_BINDTODEVICE {name}: No such device")],
+            (Flavour::Busybox, Some(a)) => {
+                vec![
+                    self.header(target, ip, size, Some((a, None))),
+                    "ping: can't set multicast source interface".into(),
+                ]
+            }
+            (Flavour::Busybox, None) => vec![format!("ping: bad address '{name}'")],
+        }
+    }
+
+    pub fn bind_status(self) -> u8 {
         match self {
-            Flavour::Iputils => format!("PING {target} ({ip}) {size}({}) bytes of data.", size + 28),
-            Flavour::Busybox => format!("PING {target} ({ip}): {size} data bytes"),
+            Flavour::Iputils => 2,
+            Flavour::Busybox => 1,
         }
     }
 
@@ -444,8 +478,8 @@ mod tests {
 
     #[test]
     fn lines_and_waits() {
-        assert_eq!(Flavour::Busybox.header("c2", IP, 56), "PING c2 (10.81.0.3): 56 data bytes");
-        assert_eq!(Flavour::Iputils.header("c2", IP, 56), "PING c2 (10.81.0.3) 56(84) bytes of data.");
+        assert_eq!(Flavour::Busybox.header("c2", IP, 56, None), "PING c2 (10.81.0.3): 56 data bytes");
+        assert_eq!(Flavour::Iputils.header("c2", IP, 56, None), "PING c2 (10.81.0.3) 56(84) bytes of data.");
         assert_eq!(
             Flavour::Busybox.reply(64, "10.81.0.3", 0, 64, 8_000),
             "64 bytes from 10.81.0.3: seq=0 ttl=64 time=0.008 ms"
