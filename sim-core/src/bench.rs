@@ -203,7 +203,7 @@ fn bench_client(w: &mut World, ns: &str, dst: Ipv4Addr, size: usize, count: u32,
     w.user.apps.push(App {
         log: None,
         ns: nsid,
-        kind: AppKind::BenchUdp { dst, dport: 9, sport, size, count, interval, sent: 0 },
+        kind: AppKind::BenchUdp { dst, dport: 9, sport, size, count, interval, sent: 0, route: Default::default() },
         done: false,
         resolve: None,
         status: 0,

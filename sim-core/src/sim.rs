@@ -423,8 +423,11 @@ impl Sim {
         for (t, ev) in w.pending.drain(..) {
             self.queue.push(t, (Queued::Kernel(ev), id));
         }
-        for (t, i) in self.steps_due.drain(..) {
-            self.queue.push(t, (Queued::Step(i), id));
+        // A scenario's steps come due at a few events of a run.
+        if !self.steps_due.is_empty() {
+            for (t, i) in self.steps_due.drain(..) {
+                self.queue.push(t, (Queued::Step(i), id));
+            }
         }
         self.events_run += 1;
         let first = self.records.len();

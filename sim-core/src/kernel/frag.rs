@@ -177,15 +177,16 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// The MTU toward `dst` through a device of `dev_mtu`: lower when a "fragmentation
-    /// needed" taught this namespace a smaller path MTU that has not expired.
-    pub(crate) fn path_mtu(&self, ns: NsId, dst: Ipv4Addr, dev_mtu: u32) -> u32 {
+    /// needed" taught this namespace a smaller path MTU that has not expired; and when that
+    /// path MTU expires (`SimTime::MAX` if none applies).
+    pub(crate) fn path_mtu_until(&self, ns: NsId, dst: Ipv4Addr, dev_mtu: u32) -> (u32, SimTime) {
         let n = self.netns(ns);
         if n.pmtu.is_empty() {
-            return dev_mtu;
+            return (dev_mtu, SimTime::MAX);
         }
         match n.pmtu.get(&dst) {
-            Some(&(mtu, until)) if until > self.now => mtu.min(dev_mtu),
-            _ => dev_mtu,
+            Some(&(mtu, until)) if until > self.now => (mtu.min(dev_mtu), until),
+            _ => (dev_mtu, SimTime::MAX),
         }
     }
 
@@ -198,6 +199,7 @@ impl<U: Userland> Kernel<U> {
             Some(&(have, t)) if have <= mtu && t > now => {}
             _ => {
                 n.pmtu.insert(dst, (mtu, now + PMTU_EXPIRES));
+                self.dst_changed();
             }
         }
     }

@@ -700,12 +700,27 @@ impl<U: Userland> Kernel<U> {
     /// destination), then POSTROUTING and the neighbour layer. `frame` is one of `wire`'s
     /// packets, its IPv4 header made by `Ipv4Params::header`.
     pub(crate) fn ip_output(&mut self, ns: NsId, frame: Vec<u8>, rt: OutRoute, oif: Option<DevId>) {
-        self.ip_output_meta(ns, frame, rt, oif, PacketMeta::default())
+        self.ip_output_meta(ns, frame, rt, oif, PacketMeta::default(), None)
+    }
+
+    /// `ip_output` of a packet whose sender already knows the MTU of `rt` toward the packet's
+    /// destination (`route_mtu`, at this instant): it is not looked up again unless NAT in
+    /// OUTPUT sends the packet elsewhere.
+    pub(crate) fn ip_output_on(&mut self, ns: NsId, frame: Vec<u8>, rt: OutRoute, mtu: u32) {
+        self.ip_output_meta(ns, frame, rt, None, PacketMeta::default(), Some(mtu))
     }
 
     /// `ip_output` of a packet that already carries netfilter state (a REJECT rule's RST
     /// carries the rejected packet's connection).
-    fn ip_output_meta(&mut self, ns: NsId, mut frame: Vec<u8>, rt: OutRoute, oif: Option<DevId>, mut meta: PacketMeta) {
+    fn ip_output_meta(
+        &mut self,
+        ns: NsId,
+        mut frame: Vec<u8>,
+        rt: OutRoute,
+        oif: Option<DevId>,
+        mut meta: PacketMeta,
+        known_mtu: Option<u32>,
+    ) {
         // Every packet sent here was made by this stack (`Ipv4Params::header`), so its header
         // checksum is right by construction: the header is read with its lengths checked,
         // which accepts exactly what `ipv4_info` would, without summing it again.
@@ -728,14 +743,14 @@ impl<U: Userland> Kernel<U> {
         }
         let info = if rules { wire::ipv4_info(&frame[wire::ETH_HLEN..]) } else { info0 };
         let Ok(info) = info else { return };
-        let rt = if Some(info.dst) != dst0 {
+        let (rt, known_mtu) = if Some(info.dst) != dst0 {
             // ip_route_me_harder: NAT in OUTPUT changed the destination.
             match self.route_output(ns, info.dst, oif) {
-                Some((rt, _)) => rt,
+                Some((rt, _)) => (rt, None),
                 None => return self.drop_frame(out_dev, &frame, DropReason::NoRouteAfterNat { dst: info.dst }),
             }
         } else {
-            rt
+            (rt, known_mtu)
         };
         let (dev, nexthop) = match rt {
             OutRoute::Local(lo) | OutRoute::OnLink(lo) => (lo, info.dst),
@@ -750,7 +765,7 @@ impl<U: Userland> Kernel<U> {
         if info.src.is_loopback() && !matches!(self.dev(dev).kind, DevKind::Loopback) && !self.dev(dev).route_localnet {
             return self.drop_frame(dev, &frame, DropReason::Martian { src: info.src, dev });
         }
-        let mtu = self.route_mtu(ns, rt, info.dst) as usize;
+        let mtu = known_mtu.unwrap_or_else(|| self.route_mtu(ns, rt, info.dst)) as usize;
         // The socket chose DF (`__ip_make_skb`): a packet with DF that does not fit is refused
         // here; one without leaves in fragments.
         if info.total_len > mtu && wire::ipv4::frag_fields(&frame[wire::ETH_HLEN..]).0 {
@@ -770,10 +785,16 @@ impl<U: Userland> Kernel<U> {
     /// a "fragmentation needed" taught (the route exception `ip_mtu` reads); the local
     /// table's route is lo's.
     pub(crate) fn route_mtu(&self, ns: NsId, rt: OutRoute, dst: Ipv4Addr) -> u32 {
+        self.route_mtu_until(ns, rt, dst).0
+    }
+
+    /// `route_mtu`, and until when it holds while nothing changes (a learnt path MTU
+    /// expires; `SimTime::MAX` when none applies).
+    pub(crate) fn route_mtu_until(&self, ns: NsId, rt: OutRoute, dst: Ipv4Addr) -> (u32, SimTime) {
         let dev_mtu = self.dev(self.out_dev(ns, rt)).mtu;
         match rt {
-            OutRoute::Main(_) => self.path_mtu(ns, dst, dev_mtu),
-            OutRoute::Local(_) | OutRoute::OnLink(_) => dev_mtu,
+            OutRoute::Main(_) => self.path_mtu_until(ns, dst, dev_mtu),
+            OutRoute::Local(_) | OutRoute::OnLink(_) => (dev_mtu, SimTime::MAX),
         }
     }
 
@@ -1005,7 +1026,7 @@ impl<U: Userland> Kernel<U> {
             }
             None => self.originate(|w| {
                 w.note(why);
-                w.ip_output_meta(ns, rst, rt, None, rmeta);
+                w.ip_output_meta(ns, rst, rt, None, rmeta, None);
             }),
         }
     }

@@ -355,6 +355,10 @@ pub struct Kernel<U> {
     /// Qdiscs made so far: the next one's handle is 8001: and up (`qdisc_alloc_handle`
     /// counts for the whole machine).
     pub(crate) qdiscs_made: u32,
+    /// Moves on with every change of what a socket's cached route was made from (routes,
+    /// addresses, devices, learnt path MTUs): a `sock::DstCache` made at another value is
+    /// stale (`Kernel::route_cached`).
+    pub(crate) dst_gen: u64,
     /// The programs: what sockets and timers belong to.
     pub user: U,
 }
@@ -411,6 +415,7 @@ impl<U: Userland> Kernel<U> {
             rx_meta: None,
             ns_index: Map::default(),
             qdiscs_made: 0,
+            dst_gen: 0,
             user: U::default(),
         }
     }
@@ -569,6 +574,13 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
+    /// Something a socket's cached route may have been made from changed: every cached route
+    /// is stale from now on. Called after each change of the routes, the addresses, a
+    /// device (added, removed, up, down, its MTU, its namespace) or a learnt path MTU.
+    pub(crate) fn dst_changed(&mut self) {
+        self.dst_gen = self.dst_gen.wrapping_add(1);
+    }
+
     pub(crate) fn schedule(&mut self, after: SimTime, ev: Event) {
         self.pending.push((self.now + after, ev));
     }
@@ -616,6 +628,7 @@ impl<U: Userland> Kernel<U> {
         self.netns_mut(id).lo = lo;
         let loopback: Ipv4Net = "127.0.0.1/8".parse().unwrap_or(Ipv4Net::DEFAULT);
         self.netns_mut(id).addrs.push(IfAddr { dev: lo, addr: loopback });
+        self.dst_changed();
         id
     }
 
@@ -645,6 +658,7 @@ impl<U: Userland> Kernel<U> {
             stats: DevStats::default(),
             qdisc: None,
         });
+        self.dst_changed();
         id
     }
 
@@ -660,6 +674,12 @@ impl<U: Userland> Kernel<U> {
     /// made earlier (a Docker step adding a container to a running host). iptables lines are
     /// appended; use `set_iptables` to replace a namespace's rules.
     pub fn extend(&mut self, plan: &Plan) -> Result<(), PlanError> {
+        let r = self.extend_by(plan);
+        self.dst_changed();
+        r
+    }
+
+    fn extend_by(&mut self, plan: &Plan) -> Result<(), PlanError> {
         let w = self;
         for n in &plan.namespaces {
             if w.ns_by_name(&n.name).is_some() {
@@ -1043,6 +1063,7 @@ impl<U: Userland> Kernel<U> {
             .dev_by_name(ns, dev)
             .ok_or_else(|| perr(format!("sysctl {}: no device `{dev}` in `{}`", s.key, s.ns), &s.key))?;
         self.dev_mut(d).route_localnet = on;
+        self.dst_changed();
         Ok(())
     }
 
@@ -1053,6 +1074,7 @@ impl<U: Userland> Kernel<U> {
         if addr.len < 32 && !n.routes.iter().any(|r| r.kernel && r.dev == dev && r.dst == addr.trunc()) {
             n.routes.push(Route { dst: addr.trunc(), via: None, dev, src: Some(addr.addr), metric: 0, kernel: true });
         }
+        self.dst_changed();
     }
 
     pub(crate) fn bridge_add_local(&mut self, br: DevId, port: DevId) {

@@ -510,6 +510,12 @@ impl Plan {
 impl<U: Userland> Kernel<U> {
     /// Applies a delta computed by `Plan::diff`.
     pub fn apply_delta(&mut self, d: &PlanDelta) -> Result<(), PlanError> {
+        let r = self.apply_delta_by(d);
+        self.dst_changed();
+        r
+    }
+
+    fn apply_delta_by(&mut self, d: &PlanDelta) -> Result<(), PlanError> {
         // A device whose netem is both taken away and added was changed (`tc qdisc change`,
         // or `replace` by another netem): `tc_modify_qdisc` (net/sched/sch_api.c) changes the
         // qdisc in place rather than grafting a new one, so it keeps what it holds.
@@ -677,6 +683,11 @@ impl<U: Userland> Kernel<U> {
     /// Takes away what `plan` lists (items that do not exist are ignored: deleting a
     /// namespace already took its contents).
     pub fn retract(&mut self, plan: &Plan) {
+        self.retract_by(plan);
+        self.dst_changed();
+    }
+
+    fn retract_by(&mut self, plan: &Plan) {
         for q in &plan.qdiscs {
             if let Some((_, d)) = self.lookup_dev(&q.ns, &q.dev) {
                 self.dev_mut(d).qdisc = None;
@@ -761,6 +772,11 @@ impl<U: Userland> Kernel<U> {
     /// lost its carrier and with it its neighbour entries but the permanent ones. What its
     /// qdisc held is dropped (`dev_deactivate`).
     pub fn link_down(&mut self, d: DevId) {
+        self.link_down_by(d);
+        self.dst_changed();
+    }
+
+    fn link_down_by(&mut self, d: DevId) {
         if !self.dev(d).up {
             return;
         }
@@ -792,6 +808,11 @@ impl<U: Userland> Kernel<U> {
     /// `ip link set DEV up` (NETDEV_UP, `fib_add_ifaddr`): the connected route of each of its
     /// addresses comes back; routes added by hand do not.
     pub fn link_up(&mut self, d: DevId) {
+        self.link_up_by(d);
+        self.dst_changed();
+    }
+
+    fn link_up_by(&mut self, d: DevId) {
         if self.dev(d).up {
             return;
         }
@@ -831,6 +852,11 @@ impl<U: Userland> Kernel<U> {
 
     /// `ip netns del`: every device in it goes (a veth's peer elsewhere with it), sockets close.
     pub fn remove_ns(&mut self, ns: NsId) {
+        self.remove_ns_by(ns);
+        self.dst_changed();
+    }
+
+    fn remove_ns_by(&mut self, ns: NsId) {
         for d in self.netns(ns).devs.clone() {
             self.remove_dev(d);
         }
@@ -857,6 +883,11 @@ impl<U: Userland> Kernel<U> {
     /// `ip link del`: a veth takes its peer along; a bridge frees its ports; a parent takes its
     /// macvlan and VLAN children. Addresses, routes and neighbours on the device go too.
     pub fn remove_dev(&mut self, d: DevId) {
+        self.remove_dev_by(d);
+        self.dst_changed();
+    }
+
+    fn remove_dev_by(&mut self, d: DevId) {
         let ns = self.dev(d).ns;
         if self.dev_by_name(ns, &self.dev(d).name) != Some(d) {
             return;

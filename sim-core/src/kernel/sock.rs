@@ -24,6 +24,39 @@ pub enum Errno {
     EADDRNOTAVAIL,
 }
 
+/// A socket's route (`sk_dst_cache`): empty until its first send, refilled whenever
+/// `Kernel::route_cached` finds it stale.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DstCache(Option<CachedDst>);
+
+#[derive(Clone, Copy, Debug)]
+struct CachedDst {
+    /// `Kernel::dst_gen` when it was made.
+    made: u64,
+    ns: NsId,
+    dst: Ipv4Addr,
+    rt: super::l3::OutRoute,
+    src: Ipv4Addr,
+    mtu: u32,
+    /// When the learnt path MTU in `mtu` expires (`SimTime::MAX` if none applies).
+    until: SimTime,
+}
+
+impl CachedDst {
+    fn dst_now(&self) -> Dst {
+        Dst { rt: self.rt, src: self.src, mtu: self.mtu }
+    }
+}
+
+/// Where a socket's packet to one destination goes: the route, the source the route picks,
+/// and the MTU the packet must fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Dst {
+    pub rt: super::l3::OutRoute,
+    pub src: Ipv4Addr,
+    pub mtu: u32,
+}
+
 /// `IP_MTU_DISCOVER` (ip(7)), as `ping -M` names it: whether a socket's packets carry DF.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Pmtudisc {
@@ -356,10 +389,28 @@ impl<U: Userland> Kernel<U> {
         ttl: Option<u8>,
         who: Cow<'static, str>,
     ) -> Result<(), Errno> {
-        let Some((rt, src)) = self.route_output(ns, dst, None) else { return Err(Errno::ENETUNREACH) };
+        self.udp_sendto_cached(&mut DstCache::default(), ns, bound, dst, dport, sport, payload, ttl, who)
+    }
+
+    /// `udp_sendto` from a socket that keeps its route in `cache` between sends.
+    #[allow(clippy::too_many_arguments)]
+    pub fn udp_sendto_cached(
+        &mut self,
+        cache: &mut DstCache,
+        ns: NsId,
+        bound: Option<Ipv4Addr>,
+        dst: Ipv4Addr,
+        dport: u16,
+        sport: u16,
+        payload: &[u8],
+        ttl: Option<u8>,
+        who: Cow<'static, str>,
+    ) -> Result<(), Errno> {
+        let Some(Dst { rt, src, mtu }) = self.route_cached(cache, ns, dst) else { return Err(Errno::ENETUNREACH) };
         let src = bound.unwrap_or(src);
         // Linux 6.18 gives DF-set UDP a running IP ID (seen: 0x9306, 0x9307 from one socket).
-        let df = self.dont_fragment(ns, rt, dst, 20 + 8 + payload.len(), Pmtudisc::Want).unwrap_or(true);
+        // DF as `dont_fragment` gives it under `want`: when the packet fits the path MTU.
+        let df = 20 + 8 + payload.len() <= mtu as usize;
         let id = self.next_ip_id(ns);
         let ttl = ttl.unwrap_or(defaults::TTL);
         let p = Ipv4Params { src, dst, proto: wire::PROTO_UDP, ttl, id, df, tos: 0 };
@@ -367,9 +418,37 @@ impl<U: Userland> Kernel<U> {
         let n = payload.len();
         self.originate(|w| {
             w.note(|| Why::Sent(Sent::Udp { who, bytes: n, dst, dport }));
-            w.ip_output(ns, f, rt, None);
+            w.ip_output_on(ns, f, rt, mtu);
         });
         Ok(())
+    }
+
+    /// The route, source and path MTU toward `dst` (no bound device), from `cache` while
+    /// nothing it was made from has changed: `__sk_dst_check` (net/core/sock.c) checks a
+    /// socket's `sk_dst_cache` (include/net/sock.h) against the route's generation before each
+    /// use, and so is this checked against `Kernel::dst_gen`, which every change of a route,
+    /// an address, a device or a learnt path MTU moves on, and against the time a learnt path
+    /// MTU it holds expires. `None` (ENETUNREACH) is not kept.
+    #[inline]
+    pub(crate) fn route_cached(&self, cache: &mut DstCache, ns: NsId, dst: Ipv4Addr) -> Option<Dst> {
+        if let Some(c) = &cache.0
+            && c.made == self.dst_gen
+            && c.ns == ns
+            && c.dst == dst
+            && self.now < c.until
+        {
+            debug_assert_eq!(Some(c.dst_now()), self.route_uncached(ns, dst).map(|(d, _)| d), "a stale route");
+            return Some(c.dst_now());
+        }
+        let (d, until) = self.route_uncached(ns, dst)?;
+        cache.0 = Some(CachedDst { made: self.dst_gen, ns, dst, rt: d.rt, src: d.src, mtu: d.mtu, until });
+        Some(d)
+    }
+
+    fn route_uncached(&self, ns: NsId, dst: Ipv4Addr) -> Option<(Dst, SimTime)> {
+        let (rt, src) = self.route_output(ns, dst, None)?;
+        let (mtu, until) = self.route_mtu_until(ns, rt, dst);
+        Some((Dst { rt, src, mtu }, until))
     }
 
     /// A datagram for the UDP socket of `app`, the owner of its destination port.
@@ -588,5 +667,56 @@ mod tests {
         assert_eq!((h.protocol().0, h.source_addr(), h.destination_addr()), (wire::PROTO_ICMP, p.dst, p.src));
         let icmp = &ip[h.slice().len()..];
         assert_eq!((icmp[0], icmp[1]), (3, 3), "destination unreachable, port unreachable");
+    }
+
+    /// A sender's cached route (`sk_dst_cache`) is dropped when the routes change under it,
+    /// as `__sk_dst_check` finds a route obsolete: a more specific route added between two
+    /// datagrams takes the next one. (Adding a route leaves the old one where it was, so a
+    /// cache that missed the change would still send through eth0.)
+    #[test]
+    fn a_cached_route_is_dropped_when_a_route_changes_mid_run() {
+        use crate::plan::{Plan, RoutePlan};
+        use crate::scenario::Loaded;
+        use crate::sim::Until;
+        let text = r#"Scenario(name: "t", seed: 5, plan: (
+            namespaces: [(name: "a"), (name: "b"), (name: "c")],
+            links: [
+                Veth(name: "eth0", ns: "a", peer: "eth0", peer_ns: "b"),
+                Veth(name: "eth1", ns: "a", peer: "eth0", peer_ns: "c"),
+            ],
+            addresses: [
+                (ns: "a", dev: "eth0", addr: "10.0.0.1/24"), (ns: "b", dev: "eth0", addr: "10.0.0.2/24"),
+                (ns: "a", dev: "eth1", addr: "10.0.1.1/24"), (ns: "c", dev: "eth0", addr: "10.0.1.2/24"),
+            ],
+            routes: [(ns: "a", dst: "10.9.0.0/16", via: "10.0.0.2")],
+        ), traffic: [UdpSend(ns: "a", dst: "10.9.0.9", dport: 9, payload: "x", count: 3, interval: "1s")])"#;
+        let l = Loaded::from_str("inline.ron", text).unwrap_or_else(|e| panic!("{e}"));
+        let mut s = l.build(None).unwrap_or_else(|e| panic!("{e}"));
+        // Two datagrams (at 0 and 1 s) on the /16 route, the third (2 s) after the change.
+        s.run_until(Until::Time(SimTime::from_millis(1500)));
+        let more = Plan {
+            routes: vec![RoutePlan {
+                ns: "a".into(),
+                dst: "10.9.0.0/24".parse().expect("a prefix"),
+                via: Some(Ipv4Addr::new(10, 0, 1, 2)),
+                dev: None,
+                src: None,
+                metric: 0,
+            }],
+            ..Plan::default()
+        };
+        s.world.extend(&more).unwrap_or_else(|e| panic!("{e}"));
+        s.run_until(Until::Idle);
+        let a = s.world.ns_by_name("a").expect("a");
+        let udp_out = |dev: &str| {
+            let d = s.world.dev_by_name(a, dev).expect("device");
+            s.records()
+                .iter()
+                .filter(|r| r.dir == super::Dir::Tx && r.dev == Some(d))
+                .filter_map(|r| r.frame.as_deref())
+                .filter(|f| wire::ipv4_info(&f[wire::ETH_HLEN..]).is_ok_and(|i| i.proto == wire::PROTO_UDP))
+                .count()
+        };
+        assert_eq!((udp_out("eth0"), udp_out("eth1")), (2, 1));
     }
 }

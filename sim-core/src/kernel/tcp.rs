@@ -375,7 +375,7 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// The payload a segment carries at most (`tcp_current_mss`): the path MTU (lowered by a
-    /// "fragmentation needed", `path_mtu`) less the IP and TCP headers, at most what the peer
+    /// "fragmentation needed", `path_mtu_until`) less the IP and TCP headers, at most what the peer
     /// announced, less the timestamps' 12 bytes when they are on (1448 over Ethernet).
     fn tcp_send_mss(&self, ns: NsId, key: TcpKey, c: &TcpConn) -> usize {
         let dst = key.remote.0;

@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::SimTime;
-use crate::kernel::sock::{Errno, PingSendError, Pmtudisc, SockBind};
+use crate::kernel::sock::{DstCache, Errno, PingSendError, Pmtudisc, SockBind};
 use crate::kernel::tcp::TcpKey;
 use crate::kernel::{DevId, NsId};
 use crate::userland::World;
@@ -445,6 +445,8 @@ pub enum AppKind {
         count: u32,
         interval: SimTime,
         sent: u32,
+        /// Its socket's route, kept between sends.
+        route: DstCache,
     },
     TcpListen {
         port: u16,
@@ -544,6 +546,8 @@ pub enum AppKind {
         count: u32,
         interval: SimTime,
         sent: u32,
+        /// Its socket's route, kept between sends.
+        route: DstCache,
     },
 }
 
@@ -639,6 +643,7 @@ impl World {
                     count: *count,
                     interval: *interval,
                     sent: 0,
+                    route: DstCache::default(),
                 }
             }
             Traffic::DockerProxy { host_ip, host_port, container_ip, container_port, .. } => {
@@ -889,8 +894,8 @@ impl World {
                     }
                 }
             }
-            AppKind::UdpSend { dst, dport, sport, payload, count, interval, sent } => {
-                let (dst, dport, sport) = (*dst, *dport, *sport);
+            AppKind::UdpSend { dst, dport, sport, payload, count, interval, sent, route } => {
+                let (dst, dport, sport, mut route) = (*dst, *dport, *sport, *route);
                 // Lent to the send and put back, not copied: the program sends the same
                 // payload each time, and sending reads no program's state.
                 let payload = std::mem::take(payload);
@@ -899,20 +904,24 @@ impl World {
                     let iv = *interval;
                     self.app_schedule(app, iv, 0);
                 }
-                self.send_udp(ns, None, (dst, dport), sport, &payload, "udp send");
-                if let AppKind::UdpSend { payload: kept, .. } = &mut self.user.apps[app].kind {
+                self.send_udp_on(&mut route, ns, None, (dst, dport), sport, &payload, "udp send");
+                if let AppKind::UdpSend { payload: kept, route: kept_route, .. } = &mut self.user.apps[app].kind {
                     *kept = payload;
+                    *kept_route = route;
                 }
             }
-            AppKind::BenchUdp { dst, dport, sport, size, count, interval, sent } => {
-                let (dst, dport, sport, size) = (*dst, *dport, *sport, *size);
+            AppKind::BenchUdp { dst, dport, sport, size, count, interval, sent, route } => {
+                let (dst, dport, sport, size, mut route) = (*dst, *dport, *sport, *size, *route);
                 *sent += 1;
                 if *sent < *count {
                     let iv = *interval;
                     self.app_schedule(app, iv, 0);
                 }
                 static ZEROS: [u8; 65507] = [0; 65507];
-                self.send_udp(ns, None, (dst, dport), sport, &ZEROS[..size.min(ZEROS.len())], "bench");
+                self.send_udp_on(&mut route, ns, None, (dst, dport), sport, &ZEROS[..size.min(ZEROS.len())], "bench");
+                if let AppKind::BenchUdp { route: kept, .. } = &mut self.user.apps[app].kind {
+                    *kept = route;
+                }
             }
             AppKind::TcpConnect { dst, dport, data, close } => {
                 let (to, data, close) = ((*dst, *dport), data.clone(), *close);
@@ -1032,8 +1041,23 @@ impl World {
         payload: &[u8],
         who: impl Into<Cow<'static, str>>,
     ) {
+        self.send_udp_on(&mut DstCache::default(), ns, bound, (dst, dport), sport, payload, who)
+    }
+
+    /// `send_udp` from a socket that keeps its route in `route` between sends.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn send_udp_on(
+        &mut self,
+        route: &mut DstCache,
+        ns: NsId,
+        bound: Option<Ipv4Addr>,
+        (dst, dport): (Ipv4Addr, u16),
+        sport: u16,
+        payload: &[u8],
+        who: impl Into<Cow<'static, str>>,
+    ) {
         let who = who.into();
-        if let Err(e) = self.udp_sendto(ns, bound, dst, dport, sport, payload, None, who.clone()) {
+        if let Err(e) = self.udp_sendto_cached(route, ns, bound, dst, dport, sport, payload, None, who.clone()) {
             self.app_log(ns, || format!("{who}: sendto {dst}: {}", e.text()));
         }
     }
