@@ -936,34 +936,32 @@ impl Director {
     /// started again. As for a foreground container's exit at the end, no step of the
     /// transcript carries this change, so the kernel backend's replay does not have it.
     pub fn wake(&mut self, world: &mut World) -> Result<(), PlanError> {
-        let Some(swarm) = self.swarm.as_mut() else { return Ok(()) };
-        let mut changed = false;
+        let now = world.now;
+        let Some(swarm) = self.swarm.as_ref() else { return Ok(()) };
+        let starts = self.next < self.scripted && swarm.has_due(now);
+        if self.task_exits.is_empty() && !starts {
+            return Ok(());
+        }
+        // The plan before the change, which the change is diffed against; the load check ran
+        // none of this, so its deltas no longer describe the daemons.
+        self.prepared = None;
+        if self.plan_stale {
+            self.recompile();
+        }
+        let swarm = self.swarm.as_mut().expect("checked above");
         for (name, at, status) in std::mem::take(&mut self.task_exits) {
+            let node = self.engines.iter().find(|(_, e)| e.container(&name).is_some()).map(|(h, _)| h.clone());
             if let Some(due) =
                 swarm.task_exited(&name, status, at, &mut self.engines).map_err(|e| PlanError::new(e.0, &name))?
             {
                 self.wakeups.push(due);
             }
-            let node = self.engines.iter().find(|(_, e)| e.container(&name).is_some()).map(|(h, _)| h.clone());
-            if let Some(ns) =
-                node.as_deref().or(self.engines.first().map(|(h, _)| h.as_str())).and_then(|h| world.ns_by_name(h))
-            {
+            if let Some(ns) = node.and_then(|h| world.ns_by_name(&h)) {
                 world.app_log(ns, || format!("  (swarm: task {name} ended with status {status})"));
             }
-            changed = true;
         }
-        if self.next < self.scripted {
-            let now = world.now;
-            let swarm = self.swarm.as_mut().expect("checked above");
-            changed |= swarm.start_due(now, &mut self.engines).map_err(|e| PlanError::new(e.0, "swarm"))?;
-        }
-        if !changed {
-            return Ok(());
-        }
-        // The load check ran none of this: its deltas no longer describe the daemons.
-        self.prepared = None;
-        if self.plan_stale {
-            self.recompile();
+        if starts {
+            swarm.start_due(now, &mut self.engines).map_err(|e| PlanError::new(e.0, "swarm"))?;
         }
         self.realise(world, None).map(|_| ())
     }

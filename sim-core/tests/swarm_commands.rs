@@ -402,3 +402,31 @@ fn a_drained_nodes_tasks_move_to_the_others() {
         assert!(sim.world.ns_by_name(&name).is_some(), "{name} has a namespace");
     }
 }
+
+/// A task whose program ended leaves nothing in the world: its sandbox's namespace goes when
+/// the task completes, and a replacement's comes when it starts.
+#[test]
+fn an_ended_task_takes_its_sandbox_with_it() {
+    let steps: Vec<String> = [
+        "docker swarm init --advertise-addr 192.168.99.101",
+        "docker network create -d overlay jobnet",
+        "docker service create --name once --mode replicated-job --network jobnet -d alpine ping -c 1 127.0.0.1",
+        "sleep 3",
+        "docker service ls",
+    ]
+    .map(String::from)
+    .to_vec();
+    let sim = lab(&steps);
+    let d = sim.director.as_ref().expect("a Docker lab");
+    let ls = d.transcript.last().map(|l| l.output.clone());
+    assert!(matches!(&ls, Some(Ok(t)) if t.contains("0/1 (1/1 completed)")), "{ls:?}");
+    let tasks: Vec<&str> = sim
+        .world
+        .ns
+        .iter()
+        .filter(|n| !n.dead)
+        .map(|n| n.name.as_str())
+        .filter(|n| n.starts_with("node1:once."))
+        .collect();
+    assert!(tasks.is_empty(), "the completed task's sandbox is still there: {tasks:?}");
+}

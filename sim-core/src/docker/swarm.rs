@@ -1137,6 +1137,11 @@ impl Swarm {
         self.lb_after_tasks(si)
     }
 
+    /// Whether a task waiting out its restart delay is due to start at `now`.
+    pub fn has_due(&self, now: SimTime) -> bool {
+        self.services.iter().flat_map(|s| &s.tasks).any(|t| t.state == TaskState::Ready && t.due <= now)
+    }
+
     /// The restart delays over at `now`: each Ready task whose time has come starts on its
     /// node, keeping its ID. Returns whether any did.
     pub fn start_due(&mut self, now: SimTime, engines: &mut [(String, Engine)]) -> Result<bool, EngineError> {
