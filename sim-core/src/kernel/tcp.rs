@@ -171,6 +171,14 @@ pub struct Rtx {
     pub probe: Option<(u32, SimTime)>,
     /// The smallest round trip measured (`tcp_min_rtt`), which sets RACK's reordering window.
     pub min_rtt: Option<SimTime>,
+    /// When the tail loss probe is due, while it is the timer that runs (`ICSK_TIME_LOSS_PROBE`:
+    /// it takes the retransmission timer's place, never later than the RTO would fire).
+    pub tlp: Option<SimTime>,
+    /// A probe was sent and `snd_nxt` was this (`tlp_high_seq`): no other until it is
+    /// acknowledged.
+    pub tlp_high: Option<u32>,
+    /// The RTO fired and what was sent before is being sent again (`TCP_CA_Loss`), up to here.
+    pub loss: Option<u32>,
 }
 
 impl Default for Rtx {
@@ -185,6 +193,9 @@ impl Default for Rtx {
             retries: 0,
             probe: None,
             min_rtt: None,
+            tlp: None,
+            tlp_high: None,
+            loss: None,
         }
     }
 }
@@ -297,6 +308,12 @@ const INIT_CWND: u32 = 10;
 const TCP_TIMEOUT_INIT: SimTime = SimTime::from_secs(1);
 const TCP_RTO_MIN: SimTime = SimTime::from_millis(200);
 const TCP_RTO_MAX: SimTime = SimTime::from_secs(120);
+/// What a tail loss probe waits beyond two round trips when more than one segment is out
+/// (include/net/tcp.h `TCP_TIMEOUT_MIN_US`, 2 ms); with one out it waits `TCP_RTO_MIN` more,
+/// time for a delayed ACK.
+const TCP_TIMEOUT_MIN: SimTime = SimTime::from_millis(2);
+/// A tick of the kernel's timers (`CONFIG_HZ` 250, as the reference kernel is built).
+const JIFFY: SimTime = SimTime::from_millis(4);
 const TCP_RETRIES2: u8 = 15;
 /// How often a SYN-ACK is sent again (`net.ipv4.tcp_synack_retries`).
 const TCP_SYNACK_RETRIES: u8 = 5;
@@ -676,6 +693,7 @@ impl<U: Userland> Kernel<U> {
             }
             self.tcp_emit(ns, key, &t, &payload);
             self.tcp_rtx_arm(ns, key, false);
+            self.tcp_schedule_loss_probe(ns, key);
             must_ack = false;
         }
         let Some(c) = self.netns(ns).tcp.get(&key) else { return };
@@ -702,6 +720,7 @@ impl<U: Userland> Kernel<U> {
             }
             self.tcp_emit(ns, key, &t, &[]);
             self.tcp_rtx_arm(ns, key, false);
+            self.tcp_schedule_loss_probe(ns, key);
             return;
         }
         if must_ack && c.ack_sent != Some(c.rcv_nxt) {
@@ -836,7 +855,7 @@ impl<U: Userland> Kernel<U> {
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
         let outstanding = c.snd_max != c.snd_una && !matches!(c.state, TcpState::SynSent);
         if !outstanding {
-            c.rtx.deadline = None;
+            (c.rtx.deadline, c.rtx.tlp) = (None, None);
             return;
         }
         if c.rtx.deadline.is_some() && !again {
@@ -866,16 +885,21 @@ impl<U: Userland> Kernel<U> {
             return;
         }
         c.rtx.queued = None;
+        if c.rtx.tlp.is_some_and(|t| t <= now) {
+            c.rtx.tlp = None;
+            return self.tcp_send_loss_probe(ns, key);
+        }
         let Some(deadline) = c.rtx.deadline else { return };
-        if now < deadline {
+        let next = c.rtx.tlp.map_or(deadline, |t| t.min(deadline));
+        if now < next {
             // Restarted since this event was queued: wait on.
             c.rtx.epoch = c.rtx.epoch.wrapping_add(1);
-            c.rtx.queued = Some((deadline, c.rtx.epoch));
+            c.rtx.queued = Some((next, c.rtx.epoch));
             let epoch = c.rtx.epoch;
-            self.schedule(deadline - now, Event::TcpRtx { ns, key, epoch });
+            self.schedule(next - now, Event::TcpRtx { ns, key, epoch });
             return;
         }
-        c.rtx.deadline = None;
+        (c.rtx.deadline, c.rtx.tlp, c.rtx.tlp_high) = (None, None, None);
         if c.snd_max == c.snd_una {
             return;
         }
@@ -898,6 +922,8 @@ impl<U: Userland> Kernel<U> {
         c.rtx.rto = (c.rtx.rto + c.rtx.rto).min(TCP_RTO_MAX);
         c.rtx.probe = None;
         c.cwnd = 1;
+        // tcp_enter_loss: no probe and no SACK recovery until what was out is acknowledged.
+        (c.rtx.loss, c.recovery) = (Some(c.snd_max), None);
         let tries = c.rtx.retries;
         let synrecv = c.state == TcpState::SynRecv;
         if !synrecv {
@@ -924,8 +950,91 @@ impl<U: Userland> Kernel<U> {
         self.tcp_rtx_arm(ns, key, false);
     }
 
+    /// Sets the tail loss probe in place of the retransmission timer (RFC 8985 section 7;
+    /// `tcp_schedule_loss_probe`, net/ipv4/tcp_output.c): on a connection that negotiated
+    /// SACK, with something in flight and no recovery under way, after two smoothed round
+    /// trips plus 2 ms (`TCP_TIMEOUT_MIN_US`), or plus `TCP_RTO_MIN` when a single segment is
+    /// out (the peer may be delaying its ACK), 1 s before any round trip is known; never later
+    /// than the RTO would fire. So the last segments of an answer, lost with nothing after
+    /// them to draw a SACK, go again after 4 to 8 ms instead of 200; a lone segment waits the
+    /// RTO's time either way.
+    fn tcp_schedule_loss_probe(&mut self, ns: NsId, key: TcpKey) {
+        let now = self.now;
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        let open = matches!(
+            c.state,
+            TcpState::Established | TcpState::CloseWait | TcpState::FinWait1 | TcpState::Closing | TcpState::LastAck
+        );
+        let Some(deadline) = c
+            .rtx
+            .deadline
+            .filter(|_| open && c.sack_ok && c.recovery.is_none() && c.rtx.loss.is_none() && !c.segs.is_empty())
+        else {
+            c.rtx.tlp = None;
+            return;
+        };
+        let pto = match c.rtx.srtt {
+            Some(s) => s + s + if c.segs.len() == 1 { TCP_RTO_MIN } else { TCP_TIMEOUT_MIN },
+            None => TCP_TIMEOUT_INIT,
+        };
+        // The kernel arms it in whole jiffies (`usecs_to_jiffies` rounds up) and the timer
+        // wheel adds one more so that it never fires early (`calc_index`, kernel/time/timer.c);
+        // it fires on a tick, so somewhere in that last jiffy: here in its middle.
+        let j = JIFFY.as_nanos();
+        let pto = SimTime::from_nanos(pto.as_nanos().div_ceil(j) * j + j / 2);
+        let at = (now + pto).min(deadline);
+        c.rtx.tlp = Some(at);
+        if c.rtx.queued.is_some_and(|(t, _)| t <= at) {
+            return;
+        }
+        c.rtx.epoch = c.rtx.epoch.wrapping_add(1);
+        c.rtx.queued = Some((at, c.rtx.epoch));
+        let epoch = c.rtx.epoch;
+        self.schedule(at - now, Event::TcpRtx { ns, key, epoch });
+    }
+
+    /// The tail loss probe (`tcp_send_loss_probe`): new data if the peer's window takes it
+    /// (one segment beyond the congestion window), else the last segment sent goes again, so
+    /// that its ACK, or the SACK it draws, shows what was lost. One probe until it is
+    /// acknowledged (`tlp_high_seq`); the RTO then runs again from now, not doubled.
+    fn tcp_send_loss_probe(&mut self, ns: NsId, key: TcpKey) {
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        if c.rtx.tlp_high.is_none() {
+            let before = c.snd_nxt;
+            if c.sent < c.sndbuf.len() {
+                c.cwnd += 1;
+                self.tcp_output(ns, key, false);
+                if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                    c.cwnd -= 1;
+                }
+            }
+            let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+            if c.snd_nxt == before
+                && let Some(&s) = c.segs.last()
+            {
+                let off = s.seq.wrapping_sub(c.snd_una) as usize;
+                let Some(payload) = c.sndbuf.get(off..off + s.len as usize).map(<[u8]>::to_vec) else { return };
+                let mut t = self.tcp_segment(c, key);
+                (t.seq, t.fin, t.psh) = (s.seq, s.fin, s.psh);
+                let now = self.now;
+                if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                    c.rtx.probe = None;
+                    if let Some(last) = c.segs.last_mut() {
+                        last.sent = now;
+                    }
+                }
+                self.note(|| Why::Sent(Sent::LossProbe));
+                self.tcp_emit(ns, key, &t, &payload);
+            }
+            if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                c.rtx.tlp_high = Some(c.snd_nxt);
+            }
+        }
+        self.tcp_rtx_arm(ns, key, true);
+    }
+
     /// An ACK's SACK blocks on the sender's scoreboard, and RACK's loss detection
-    /// (net/ipv4/tcp_sack.c is `tcp_sacktag_write_queue` in net/ipv4/tcp_input.c; RFC 8985,
+    /// (`tcp_sacktag_write_queue` in net/ipv4/tcp_input.c; RFC 8985,
     /// `tcp_rack_detect_loss` in net/ipv4/tcp_recovery.c): every block marks the segments it
     /// covers delivered; a segment sent before the most recently sent one known delivered is
     /// lost once the reordering window has passed, a quarter of the smallest round trip, or at
@@ -934,9 +1043,9 @@ impl<U: Userland> Kernel<U> {
     /// (`tcp_xmit_retransmit_queue` with the budget proportional rate reduction gives,
     /// `tcp_cwnd_reduction`: one segment for each delivered while the flight is below
     /// `ssthresh`). A D-SACK block (at or below the ACK) reports a repeat and marks nothing.
-    fn tcp_sack_recover(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr, acked: bool) {
+    fn tcp_sack_recover(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr, acked: bool) -> bool {
         let now = self.now;
-        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return false };
         if let Some(point) = c.recovery
             && !after(point, c.snd_una)
         {
@@ -954,7 +1063,8 @@ impl<U: Userland> Kernel<U> {
                 }
             }
         }
-        if !delivered
+        if c.rtx.loss.is_some()
+            || !delivered
             || !matches!(
                 c.state,
                 TcpState::Established
@@ -964,9 +1074,9 @@ impl<U: Userland> Kernel<U> {
                     | TcpState::LastAck
             )
         {
-            return;
+            return delivered;
         }
-        let Some(rack) = c.rack else { return };
+        let Some(rack) = c.rack else { return true };
         let sacked = c.segs.iter().filter(|s| s.sacked).count();
         let reo_wnd = if c.recovery.is_some() || sacked >= TCP_REORDERING {
             SimTime::ZERO
@@ -979,7 +1089,7 @@ impl<U: Userland> Kernel<U> {
                 s.lost = true;
             }
         }
-        let Some(i) = c.segs.iter().position(|s| s.lost) else { return };
+        let Some(i) = c.segs.iter().position(|s| s.lost) else { return true };
         if c.recovery.is_none() {
             c.recovery = Some(c.snd_max);
         }
@@ -989,8 +1099,8 @@ impl<U: Userland> Kernel<U> {
         c.segs[i].sent = now;
         let head = s.seq == c.snd_una;
         let off = s.seq.wrapping_sub(c.snd_una) as usize;
-        let Some(payload) = c.sndbuf.get(off..off + s.len as usize).map(<[u8]>::to_vec) else { return };
-        let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+        let Some(payload) = c.sndbuf.get(off..off + s.len as usize).map(<[u8]>::to_vec) else { return true };
+        let Some(c) = self.netns(ns).tcp.get(&key) else { return true };
         let mut t = self.tcp_segment(c, key);
         (t.seq, t.fin, t.psh) = (s.seq, s.fin, s.psh);
         let (left, right) = seg.sack.first().copied().unwrap_or((s.seq, s.end()));
@@ -999,6 +1109,7 @@ impl<U: Userland> Kernel<U> {
         if head {
             self.tcp_rtx_arm(ns, key, true);
         }
+        true
     }
 
     /// A bare ACK of all received so far (`tcp_send_ack`).
@@ -1159,7 +1270,22 @@ impl<U: Userland> Kernel<U> {
                     self.tcp_rtx_arm(ns, key, true);
                 }
             }
-            self.tcp_sack_recover(ns, key, seg, acked > 0 && acked <= c_span);
+            let delivered = self.tcp_sack_recover(ns, key, seg, acked > 0 && acked <= c_span);
+            if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                let una = c.snd_una;
+                // tcp_process_tlp_ack: the probe's episode ends once the ACK reaches where it
+                // left `snd_nxt`; the RTO's once all it had to send again is acknowledged.
+                if c.rtx.tlp_high.is_some_and(|h| !after(h, una)) {
+                    c.rtx.tlp_high = None;
+                }
+                if c.rtx.loss.is_some_and(|h| !after(h, una)) {
+                    c.rtx.loss = None;
+                }
+            }
+            // tcp_set_xmit_timer: an ACK that delivered something sets the probe, or else the RTO.
+            if delivered {
+                self.tcp_schedule_loss_probe(ns, key);
+            }
         }
         if established && let Some(owner) = self.netns(ns).tcp.get(&key).map(|c| c.owner) {
             // accept(2) returns, before the program reads what this segment carries.
