@@ -123,11 +123,20 @@ pub struct Seg {
     pub sacked: bool,
     /// Taken as lost and not yet sent again (`TCPCB_LOST`).
     pub lost: bool,
+    /// It has been sent again (`TCPCB_RETRANS`).
+    pub retrans: bool,
 }
 
 impl Seg {
     fn new(seq: u32, len: u32, sent: SimTime) -> Seg {
-        Seg { seq, len, fin: false, psh: false, sent, sacked: false, lost: false }
+        Seg { seq, len, fin: false, psh: false, sent, sacked: false, lost: false, retrans: false }
+    }
+
+    /// Whether its delivery, seen `now`, moves RACK's clock (`tcp_rack_advance`): a segment
+    /// sent again and acknowledged sooner than the smallest round trip may have been
+    /// acknowledged for its first copy, and does not.
+    fn advances_rack(&self, now: SimTime, min_rtt: Option<SimTime>) -> bool {
+        !(self.retrans && min_rtt.is_some_and(|m| now - self.sent < m))
     }
 
     /// The sequence number after it (the FIN takes one).
@@ -684,7 +693,7 @@ impl<U: Userland> Kernel<U> {
                     }
                 } else if let Some(s) = c.segs.iter_mut().find(|s| s.seq == t.seq) {
                     // Sent again from `snd_una` after the RTO.
-                    (s.sent, s.lost) = (now, false);
+                    (s.sent, s.lost, s.retrans) = (now, false, true);
                 }
                 // tcp_event_data_sent: an answer within ATO of the last data received.
                 if c.lrcvtime.is_some_and(|t| now < t + ATO) {
@@ -714,7 +723,7 @@ impl<U: Userland> Kernel<U> {
                     c.snd_max = c.snd_nxt;
                     c.segs.push(Seg { fin: true, ..Seg::new(t.seq, 0, now) });
                 } else if let Some(s) = c.segs.iter_mut().find(|s| s.fin) {
-                    (s.sent, s.lost) = (now, false);
+                    (s.sent, s.lost, s.retrans) = (now, false, true);
                 }
                 c.state = next;
             }
@@ -1020,7 +1029,7 @@ impl<U: Userland> Kernel<U> {
                 if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
                     c.rtx.probe = None;
                     if let Some(last) = c.segs.last_mut() {
-                        last.sent = now;
+                        (last.sent, last.retrans) = (now, true);
                     }
                 }
                 self.note(|| Why::Sent(Sent::LossProbe));
@@ -1056,9 +1065,10 @@ impl<U: Userland> Kernel<U> {
             if !after(right, seg.ack) || after(right, c.snd_max) {
                 continue;
             }
+            let min_rtt = c.rtx.min_rtt;
             for s in c.segs.iter_mut().filter(|s| !s.sacked && !after(left, s.seq) && !after(s.end(), right)) {
                 (s.sacked, s.lost, delivered) = (true, false, true);
-                if c.rack.is_none_or(|r| sent_after((s.sent, s.end()), r)) {
+                if s.advances_rack(now, min_rtt) && c.rack.is_none_or(|r| sent_after((s.sent, s.end()), r)) {
                     c.rack = Some((s.sent, s.end()));
                 }
             }
@@ -1095,8 +1105,7 @@ impl<U: Userland> Kernel<U> {
         }
         c.rtx.probe = None;
         let s = c.segs[i];
-        c.segs[i].lost = false;
-        c.segs[i].sent = now;
+        (c.segs[i].lost, c.segs[i].sent, c.segs[i].retrans) = (false, now, true);
         let head = s.seq == c.snd_una;
         let off = s.seq.wrapping_sub(c.snd_una) as usize;
         let Some(payload) = c.sndbuf.get(off..off + s.len as usize).map(<[u8]>::to_vec) else { return true };
@@ -1219,7 +1228,8 @@ impl<U: Userland> Kernel<U> {
                 c.snd_una = seg.ack;
                 let una = c.snd_una;
                 // What this ACK delivered advances RACK's clock (`tcp_rack_advance`).
-                for s in c.segs.iter().filter(|s| !after(s.end(), una)) {
+                let min_rtt = c.rtx.min_rtt;
+                for s in c.segs.iter().filter(|s| !after(s.end(), una) && s.advances_rack(now, min_rtt)) {
                     if c.rack.is_none_or(|r| sent_after((s.sent, s.end()), r)) {
                         c.rack = Some((s.sent, s.end()));
                     }
