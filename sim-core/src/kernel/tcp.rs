@@ -84,16 +84,23 @@ pub struct TcpConn {
     pub ofo: Vec<(u32, Vec<u8>, bool)>,
     /// A passive opener's SYN-ACK options, as the SYN offered them (SACK, window scaling).
     pub synack_opts: (bool, bool),
-    /// Both ends offered SACK: ACKs carry a block for what arrived beyond a gap or again.
+    /// Both ends offered SACK: ACKs carry blocks for what arrived beyond a gap or again.
     pub sack_ok: bool,
+    /// What is held beyond the gaps, as the SACK blocks name it (`selective_acks`): at most
+    /// four, the one the latest segment extended or started first.
+    pub sacks: Vec<(u32, u32)>,
     /// A repeat that arrived, for the next ACK's D-SACK block (RFC 2883), sent once.
     pub dsack: Option<(u32, u32)>,
-    /// A loss the peer's SACK showed was repaired by sending the first unacknowledged
-    /// segment again; until `snd_una` passes this point it is not sent again that way.
+    /// Loss recovery (`TCP_CA_Recovery` up to `high_seq`): segments the peer's SACK showed
+    /// lost are being sent again, until `snd_una` passes this point.
     pub recovery: Option<u32>,
-    /// The data segments in flight as they were cut (first sequence number, length), so a
-    /// smaller path MTU sends again only those now too big.
-    pub segs: Vec<(u32, u32)>,
+    /// The segments in flight as they were cut and sent, with what the peer's SACK blocks said
+    /// of them (the retransmission queue's skbs and their `sacked` bits): a smaller path MTU
+    /// sends again only those now too big, and a SACK sends again those it shows lost.
+    pub segs: Vec<Seg>,
+    /// The most recently sent segment known delivered, by ACK or SACK (RACK's `rack.mstamp`
+    /// and `rack.end_seq`, net/ipv4/tcp_recovery.c): when it left and where it ends.
+    pub rack: Option<(SimTime, u32)>,
     /// The path MTU the segments were cut for, once a "fragmentation needed" lowered it
     /// (`icsk_pmtu_cookie`): a second ICMP with the same MTU changes nothing.
     pub pmtu_cookie: Option<u32>,
@@ -101,6 +108,53 @@ pub struct TcpConn {
     /// own side when it chooses. The others close as soon as they read it.
     pub held: bool,
 }
+
+/// A segment in flight (an skb of `tcp_rtx_queue`) and its scoreboard bits.
+#[derive(Clone, Copy, Debug)]
+pub struct Seg {
+    pub seq: u32,
+    pub len: u32,
+    pub fin: bool,
+    /// It carried PSH, and carries it again when resent.
+    pub psh: bool,
+    /// When it last left (`skb_mstamp_ns`).
+    pub sent: SimTime,
+    /// A SACK block covered it (`TCPCB_SACKED_ACKED`).
+    pub sacked: bool,
+    /// Taken as lost and not yet sent again (`TCPCB_LOST`).
+    pub lost: bool,
+    /// It has been sent again (`TCPCB_RETRANS`).
+    pub retrans: bool,
+}
+
+impl Seg {
+    fn new(seq: u32, len: u32, sent: SimTime) -> Seg {
+        Seg { seq, len, fin: false, psh: false, sent, sacked: false, lost: false, retrans: false }
+    }
+
+    /// Whether its delivery, seen `now`, moves RACK's clock (`tcp_rack_advance`): a segment
+    /// sent again and acknowledged sooner than the smallest round trip may have been
+    /// acknowledged for its first copy, and does not.
+    fn advances_rack(&self, now: SimTime, min_rtt: Option<SimTime>) -> bool {
+        !(self.retrans && min_rtt.is_some_and(|m| now - self.sent < m))
+    }
+
+    /// The sequence number after it (the FIN takes one).
+    fn end(&self) -> u32 {
+        self.seq.wrapping_add(self.len + self.fin as u32)
+    }
+}
+
+/// `tcp_skb_sent_after` (include/net/tcp.h): what left at `t1` and ends at `e1` was sent after
+/// what left at `t2` and ends at `e2`; in the same instant, the later in sequence.
+fn sent_after((t1, e1): (SimTime, u32), (t2, e2): (SimTime, u32)) -> bool {
+    t1 > t2 || (t1 == t2 && after(e1, e2))
+}
+
+/// The duplicate-ACK threshold RACK falls back on (`net.ipv4.tcp_reordering`, 3): once that
+/// many segments are SACKed, or in recovery, a segment sent before one that was delivered is
+/// lost at once (`tcp_rack_reo_wnd` returns 0).
+const TCP_REORDERING: usize = 3;
 
 /// The retransmission timer and what sets it (RFC 6298 with Linux's bounds,
 /// net/ipv4/tcp_input.c `tcp_rtt_estimator`, tcp_timer.c `tcp_retransmit_timer`).
@@ -124,6 +178,16 @@ pub struct Rtx {
     /// Dropped when anything is sent again (Karn's rule: a retransmitted segment's ACK is
     /// ambiguous).
     pub probe: Option<(u32, SimTime)>,
+    /// The smallest round trip measured (`tcp_min_rtt`), which sets RACK's reordering window.
+    pub min_rtt: Option<SimTime>,
+    /// When the tail loss probe is due, while it is the timer that runs (`ICSK_TIME_LOSS_PROBE`:
+    /// it takes the retransmission timer's place, never later than the RTO would fire).
+    pub tlp: Option<SimTime>,
+    /// A probe was sent and `snd_nxt` was this (`tlp_high_seq`): no other until it is
+    /// acknowledged.
+    pub tlp_high: Option<u32>,
+    /// The RTO fired and what was sent before is being sent again (`TCP_CA_Loss`), up to here.
+    pub loss: Option<u32>,
 }
 
 impl Default for Rtx {
@@ -137,6 +201,10 @@ impl Default for Rtx {
             epoch: 0,
             retries: 0,
             probe: None,
+            min_rtt: None,
+            tlp: None,
+            tlp_high: None,
+            loss: None,
         }
     }
 }
@@ -157,6 +225,8 @@ impl Rtx {
         };
         self.srtt = Some(SimTime::from_nanos(srtt));
         self.rttvar = SimTime::from_nanos(rttvar);
+        let r = SimTime::from_nanos(r);
+        self.min_rtt = Some(self.min_rtt.map_or(r, |m| m.min(r)));
         self.rto = self.computed();
     }
 
@@ -175,6 +245,48 @@ impl Rtx {
 fn after(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) > 0
 }
+
+/// `tcp_sack_extend` (net/ipv4/tcp_input.c): `seq..end` touches or overlaps the block, which
+/// grows to cover both.
+fn sack_extend(b: &mut (u32, u32), seq: u32, end: u32) -> bool {
+    if after(seq, b.1) || after(b.0, end) {
+        return false;
+    }
+    if after(b.0, seq) {
+        b.0 = seq;
+    }
+    if after(end, b.1) {
+        b.1 = end;
+    }
+    true
+}
+
+/// The receiver's SACK blocks after `seq..end` joined the out-of-order queue
+/// (`tcp_sack_new_ofo_skb`, net/ipv4/tcp_input.c; RFC 2018 section 4: the first block names
+/// the most recently received segment): the block it extends moves to the front and swallows
+/// any other it now meets (`tcp_sack_maybe_coalesce`); else a new block goes in front, and
+/// the oldest falls off past four (`TCP_NUM_SACKS`).
+fn sack_new_ofo(sacks: &mut Vec<(u32, u32)>, seq: u32, end: u32) {
+    if let Some(i) = sacks.iter_mut().position(|b| sack_extend(b, seq, end)) {
+        let b = sacks.remove(i);
+        sacks.insert(0, b);
+        let mut j = 1;
+        while j < sacks.len() {
+            let (s, e) = sacks[j];
+            if sack_extend(&mut sacks[0], s, e) {
+                sacks.remove(j);
+            } else {
+                j += 1;
+            }
+        }
+        return;
+    }
+    sacks.truncate(TCP_NUM_SACKS - 1);
+    sacks.insert(0, (seq, end));
+}
+
+/// How many SACK blocks a receiver keeps (include/linux/tcp.h `TCP_NUM_SACKS`).
+const TCP_NUM_SACKS: usize = 4;
 
 /// Linux's TCP defaults as a current kernel sends them (docs/linux-model.md, *TCP defaults*).
 const WSCALE: u8 = 10;
@@ -205,6 +317,12 @@ const INIT_CWND: u32 = 10;
 const TCP_TIMEOUT_INIT: SimTime = SimTime::from_secs(1);
 const TCP_RTO_MIN: SimTime = SimTime::from_millis(200);
 const TCP_RTO_MAX: SimTime = SimTime::from_secs(120);
+/// What a tail loss probe waits beyond two round trips when more than one segment is out
+/// (include/net/tcp.h `TCP_TIMEOUT_MIN_US`, 2 ms); with one out it waits `TCP_RTO_MIN` more,
+/// time for a delayed ACK.
+const TCP_TIMEOUT_MIN: SimTime = SimTime::from_millis(2);
+/// A tick of the kernel's timers (`CONFIG_HZ` 250, as the reference kernel is built).
+const JIFFY: SimTime = SimTime::from_millis(4);
 const TCP_RETRIES2: u8 = 15;
 /// How often a SYN-ACK is sent again (`net.ipv4.tcp_synack_retries`).
 const TCP_SYNACK_RETRIES: u8 = 5;
@@ -307,9 +425,11 @@ impl<U: Userland> Kernel<U> {
             ofo: Vec::new(),
             synack_opts: (true, true),
             sack_ok: false,
+            sacks: Vec::new(),
             dsack: None,
             recovery: None,
             segs: Vec::new(),
+            rack: None,
             pmtu_cookie: None,
             held: false,
         };
@@ -397,7 +517,7 @@ impl<U: Userland> Kernel<U> {
         let Some(c) = self.netns(ns).tcp.get(&key) else { return };
         let mss = self.tcp_send_mss(ns, key, c) as u32;
         // From the first unacknowledged byte to the end of the last segment now too big.
-        let Some(end) = c.segs.iter().rev().find(|(_, len)| *len > mss).map(|(seq, len)| seq.wrapping_add(*len)) else {
+        let Some(end) = c.segs.iter().rev().find(|s| s.len > mss).map(|s| s.seq.wrapping_add(s.len)) else {
             return;
         };
         let (una, ack) = (c.snd_una, c.rcv_nxt);
@@ -414,20 +534,21 @@ impl<U: Userland> Kernel<U> {
             self.tcp_emit(ns, key, &t, &payload);
             at = at.wrapping_add(n as u32);
         }
+        let now = self.now;
         if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
             c.rtx.probe = None;
             // tcp_simple_retransmit enters loss recovery up to `snd_nxt` (`high_seq`): a SACK
             // that comes meanwhile does not send these segments a second time.
             c.recovery = Some(c.snd_max);
             // The segments as they are now cut.
-            let mut segs: Vec<(u32, u32)> = Vec::new();
+            let mut segs: Vec<Seg> = Vec::new();
             let mut s = una;
             while after(end, s) {
                 let n = end.wrapping_sub(s).min(mss);
-                segs.push((s, n));
+                segs.push(Seg { psh: !after(end, s.wrapping_add(n)), ..Seg::new(s, n, now) });
                 s = s.wrapping_add(n);
             }
-            c.segs.retain(|(seq, _)| !after(end, *seq));
+            c.segs.retain(|seg| !after(end, seg.seq));
             segs.append(&mut c.segs);
             c.segs = segs;
         }
@@ -447,7 +568,7 @@ impl<U: Userland> Kernel<U> {
                 if t.ackf {
                     c.ack_sent = Some(t.ack);
                 }
-                if t.sack.is_some() && t.sack == c.dsack {
+                if c.dsack.is_some() && t.sack.first() == c.dsack.as_ref() {
                     c.dsack = None;
                 }
                 c.ip_id
@@ -472,11 +593,14 @@ impl<U: Userland> Kernel<U> {
     }
 
     fn tcp_segment(&self, c: &TcpConn, key: TcpKey) -> TcpRepr {
-        // A D-SACK once, else the block of what waits beyond the gap (the segment that came in
-        // last first, tcp_sack_new_ofo_skb; one block is all these exchanges need).
-        let ofo = c.ofo.last().map(|(seq, data, fin)| (*seq, seq.wrapping_add(data.len() as u32 + *fin as u32)));
+        // A D-SACK once, then the blocks of what waits beyond the gaps, as many as the option
+        // space leaves room for: 40 bytes less the timestamps' 12 hold three blocks of 8 after
+        // the SACK option's 4, four without timestamps (`tcp_established_options`,
+        // net/ipv4/tcp_output.c; `tcp_options_write` sends `duplicate_sack` first).
+        let room = if c.ts_ok { 3 } else { 4 };
+        let sack = if c.sack_ok { c.dsack.iter().chain(&c.sacks).take(room).copied().collect() } else { Vec::new() };
         TcpRepr {
-            sack: c.sack_ok.then(|| c.dsack.or(ofo)).flatten(),
+            sack,
             sport: key.local.1,
             dport: key.remote.1,
             seq: c.snd_nxt,
@@ -563,10 +687,13 @@ impl<U: Userland> Kernel<U> {
                 c.snd_nxt = c.snd_nxt.wrapping_add(n as u32);
                 if after(c.snd_nxt, c.snd_max) {
                     c.snd_max = c.snd_nxt;
-                    c.segs.push((t.seq, n as u32));
+                    c.segs.push(Seg { psh: t.psh, ..Seg::new(t.seq, n as u32, now) });
                     if c.rtx.probe.is_none() {
                         c.rtx.probe = Some((c.snd_nxt, now));
                     }
+                } else if let Some(s) = c.segs.iter_mut().find(|s| s.seq == t.seq) {
+                    // Sent again from `snd_una` after the RTO.
+                    (s.sent, s.lost, s.retrans) = (now, false, true);
                 }
                 // tcp_event_data_sent: an answer within ATO of the last data received.
                 if c.lrcvtime.is_some_and(|t| now < t + ATO) {
@@ -575,6 +702,7 @@ impl<U: Userland> Kernel<U> {
             }
             self.tcp_emit(ns, key, &t, &payload);
             self.tcp_rtx_arm(ns, key, false);
+            self.tcp_schedule_loss_probe(ns, key);
             must_ack = false;
         }
         let Some(c) = self.netns(ns).tcp.get(&key) else { return };
@@ -587,16 +715,21 @@ impl<U: Userland> Kernel<U> {
             let mut t = self.tcp_segment(c, key);
             t.fin = true;
             let next = if c.state == TcpState::Established { TcpState::FinWait1 } else { TcpState::LastAck };
+            let now = self.now;
             if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
                 c.fin_sent = true;
                 c.snd_nxt = c.snd_nxt.wrapping_add(1);
                 if after(c.snd_nxt, c.snd_max) {
                     c.snd_max = c.snd_nxt;
+                    c.segs.push(Seg { fin: true, ..Seg::new(t.seq, 0, now) });
+                } else if let Some(s) = c.segs.iter_mut().find(|s| s.fin) {
+                    (s.sent, s.lost, s.retrans) = (now, false, true);
                 }
                 c.state = next;
             }
             self.tcp_emit(ns, key, &t, &[]);
             self.tcp_rtx_arm(ns, key, false);
+            self.tcp_schedule_loss_probe(ns, key);
             return;
         }
         if must_ack && c.ack_sent != Some(c.rcv_nxt) {
@@ -681,9 +814,11 @@ impl<U: Userland> Kernel<U> {
             ofo: Vec::new(),
             synack_opts: (syn.sack_perm, syn.wscale.is_some()),
             sack_ok: syn.sack_perm,
+            sacks: Vec::new(),
             dsack: None,
             recovery: None,
             segs: Vec::new(),
+            rack: None,
             pmtu_cookie: None,
             held: false,
         };
@@ -729,7 +864,7 @@ impl<U: Userland> Kernel<U> {
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
         let outstanding = c.snd_max != c.snd_una && !matches!(c.state, TcpState::SynSent);
         if !outstanding {
-            c.rtx.deadline = None;
+            (c.rtx.deadline, c.rtx.tlp) = (None, None);
             return;
         }
         if c.rtx.deadline.is_some() && !again {
@@ -759,16 +894,21 @@ impl<U: Userland> Kernel<U> {
             return;
         }
         c.rtx.queued = None;
+        if c.rtx.tlp.is_some_and(|t| t <= now) {
+            c.rtx.tlp = None;
+            return self.tcp_send_loss_probe(ns, key);
+        }
         let Some(deadline) = c.rtx.deadline else { return };
-        if now < deadline {
+        let next = c.rtx.tlp.map_or(deadline, |t| t.min(deadline));
+        if now < next {
             // Restarted since this event was queued: wait on.
             c.rtx.epoch = c.rtx.epoch.wrapping_add(1);
-            c.rtx.queued = Some((deadline, c.rtx.epoch));
+            c.rtx.queued = Some((next, c.rtx.epoch));
             let epoch = c.rtx.epoch;
-            self.schedule(deadline - now, Event::TcpRtx { ns, key, epoch });
+            self.schedule(next - now, Event::TcpRtx { ns, key, epoch });
             return;
         }
-        c.rtx.deadline = None;
+        (c.rtx.deadline, c.rtx.tlp, c.rtx.tlp_high) = (None, None, None);
         if c.snd_max == c.snd_una {
             return;
         }
@@ -791,6 +931,8 @@ impl<U: Userland> Kernel<U> {
         c.rtx.rto = (c.rtx.rto + c.rtx.rto).min(TCP_RTO_MAX);
         c.rtx.probe = None;
         c.cwnd = 1;
+        // tcp_enter_loss: no probe and no SACK recovery until what was out is acknowledged.
+        (c.rtx.loss, c.recovery) = (Some(c.snd_max), None);
         let tries = c.rtx.retries;
         let synrecv = c.state == TcpState::SynRecv;
         if !synrecv {
@@ -817,39 +959,166 @@ impl<U: Userland> Kernel<U> {
         self.tcp_rtx_arm(ns, key, false);
     }
 
-    /// A SACK above `snd_una`: something sent after the first unacknowledged segment arrived,
-    /// so that segment is taken as lost and sent again at once, without waiting for the RTO
-    /// (RACK, net/ipv4/tcp_recovery.c: on a path of microseconds its reordering window has
-    /// passed when the SACK comes). A D-SACK (a block below the ACK) reports a repeat and
-    /// changes nothing.
-    fn tcp_sack_recover(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr) {
-        let Some((left, right)) = seg.sack else { return };
+    /// Sets the tail loss probe in place of the retransmission timer (RFC 8985 section 7;
+    /// `tcp_schedule_loss_probe`, net/ipv4/tcp_output.c): on a connection that negotiated
+    /// SACK, with something in flight and no recovery under way, after two smoothed round
+    /// trips plus 2 ms (`TCP_TIMEOUT_MIN_US`), or plus `TCP_RTO_MIN` when a single segment is
+    /// out (the peer may be delaying its ACK), 1 s before any round trip is known; never later
+    /// than the RTO would fire. So the last segments of an answer, lost with nothing after
+    /// them to draw a SACK, go again after 4 to 8 ms instead of 200; a lone segment waits the
+    /// RTO's time either way.
+    fn tcp_schedule_loss_probe(&mut self, ns: NsId, key: TcpKey) {
+        let now = self.now;
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        let open = matches!(
+            c.state,
+            TcpState::Established | TcpState::CloseWait | TcpState::FinWait1 | TcpState::Closing | TcpState::LastAck
+        );
+        let Some(deadline) = c
+            .rtx
+            .deadline
+            .filter(|_| open && c.sack_ok && c.recovery.is_none() && c.rtx.loss.is_none() && !c.segs.is_empty())
+        else {
+            c.rtx.tlp = None;
+            return;
+        };
+        let pto = match c.rtx.srtt {
+            Some(s) => s + s + if c.segs.len() == 1 { TCP_RTO_MIN } else { TCP_TIMEOUT_MIN },
+            None => TCP_TIMEOUT_INIT,
+        };
+        // The kernel arms it in whole jiffies (`usecs_to_jiffies` rounds up) and the timer
+        // wheel adds one more so that it never fires early (`calc_index`, kernel/time/timer.c);
+        // it fires on a tick, so somewhere in that last jiffy: here in its middle.
+        let j = JIFFY.as_nanos();
+        let pto = SimTime::from_nanos(pto.as_nanos().div_ceil(j) * j + j / 2);
+        let at = (now + pto).min(deadline);
+        c.rtx.tlp = Some(at);
+        if c.rtx.queued.is_some_and(|(t, _)| t <= at) {
+            return;
+        }
+        c.rtx.epoch = c.rtx.epoch.wrapping_add(1);
+        c.rtx.queued = Some((at, c.rtx.epoch));
+        let epoch = c.rtx.epoch;
+        self.schedule(at - now, Event::TcpRtx { ns, key, epoch });
+    }
+
+    /// The tail loss probe (`tcp_send_loss_probe`): new data if the peer's window takes it
+    /// (one segment beyond the congestion window), else the last segment sent goes again, so
+    /// that its ACK, or the SACK it draws, shows what was lost. One probe until it is
+    /// acknowledged (`tlp_high_seq`); the RTO then runs again from now, not doubled.
+    fn tcp_send_loss_probe(&mut self, ns: NsId, key: TcpKey) {
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
+        if c.rtx.tlp_high.is_none() {
+            let before = c.snd_nxt;
+            if c.sent < c.sndbuf.len() {
+                c.cwnd += 1;
+                self.tcp_output(ns, key, false);
+                if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                    c.cwnd -= 1;
+                }
+            }
+            let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+            if c.snd_nxt == before
+                && let Some(&s) = c.segs.last()
+            {
+                let off = s.seq.wrapping_sub(c.snd_una) as usize;
+                let Some(payload) = c.sndbuf.get(off..off + s.len as usize).map(<[u8]>::to_vec) else { return };
+                let mut t = self.tcp_segment(c, key);
+                (t.seq, t.fin, t.psh) = (s.seq, s.fin, s.psh);
+                let now = self.now;
+                if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                    c.rtx.probe = None;
+                    if let Some(last) = c.segs.last_mut() {
+                        (last.sent, last.retrans) = (now, true);
+                    }
+                }
+                self.note(|| Why::Sent(Sent::LossProbe));
+                self.tcp_emit(ns, key, &t, &payload);
+            }
+            if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                c.rtx.tlp_high = Some(c.snd_nxt);
+            }
+        }
+        self.tcp_rtx_arm(ns, key, true);
+    }
+
+    /// An ACK's SACK blocks on the sender's scoreboard, and RACK's loss detection
+    /// (`tcp_sacktag_write_queue` in net/ipv4/tcp_input.c; RFC 8985,
+    /// `tcp_rack_detect_loss` in net/ipv4/tcp_recovery.c): every block marks the segments it
+    /// covers delivered; a segment sent before the most recently sent one known delivered is
+    /// lost once the reordering window has passed, a quarter of the smallest round trip, or at
+    /// once when `tcp_reordering` (3) segments are SACKed or a recovery runs. Each ACK that
+    /// delivers something sends one lost segment again, the first in sequence
+    /// (`tcp_xmit_retransmit_queue` with the budget proportional rate reduction gives,
+    /// `tcp_cwnd_reduction`: one segment for each delivered while the flight is below
+    /// `ssthresh`). A D-SACK block (at or below the ACK) reports a repeat and marks nothing.
+    fn tcp_sack_recover(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr, acked: bool) -> bool {
+        let now = self.now;
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return false };
         if let Some(point) = c.recovery
             && !after(point, c.snd_una)
         {
             c.recovery = None;
         }
-        if !after(right, seg.ack) || !after(left, c.snd_una) || after(right, c.snd_max) || c.recovery.is_some() {
-            return;
+        let mut delivered = acked;
+        for &(left, right) in &seg.sack {
+            if !after(right, seg.ack) || after(right, c.snd_max) {
+                continue;
+            }
+            let min_rtt = c.rtx.min_rtt;
+            for s in c.segs.iter_mut().filter(|s| !s.sacked && !after(left, s.seq) && !after(s.end(), right)) {
+                (s.sacked, s.lost, delivered) = (true, false, true);
+                if s.advances_rack(now, min_rtt) && c.rack.is_none_or(|r| sent_after((s.sent, s.end()), r)) {
+                    c.rack = Some((s.sent, s.end()));
+                }
+            }
         }
-        c.recovery = Some(c.snd_max);
+        if c.rtx.loss.is_some()
+            || !delivered
+            || !matches!(
+                c.state,
+                TcpState::Established
+                    | TcpState::CloseWait
+                    | TcpState::FinWait1
+                    | TcpState::Closing
+                    | TcpState::LastAck
+            )
+        {
+            return delivered;
+        }
+        let Some(rack) = c.rack else { return true };
+        let sacked = c.segs.iter().filter(|s| s.sacked).count();
+        let reo_wnd = if c.recovery.is_some() || sacked >= TCP_REORDERING {
+            SimTime::ZERO
+        } else {
+            let quarter = c.rtx.min_rtt.map_or(SimTime::ZERO, |m| SimTime::from_nanos(m.as_nanos() / 4));
+            c.rtx.srtt.map_or(quarter, |s| quarter.min(s))
+        };
+        for s in c.segs.iter_mut().filter(|s| !s.sacked && !s.lost) {
+            if sent_after(rack, (s.sent, s.end())) && rack.0 - s.sent >= reo_wnd {
+                s.lost = true;
+            }
+        }
+        let Some(i) = c.segs.iter().position(|s| s.lost) else { return true };
+        if c.recovery.is_none() {
+            c.recovery = Some(c.snd_max);
+        }
         c.rtx.probe = None;
-        let Some(c) = self.netns(ns).tcp.get(&key) else { return };
-        let mss = self.tcp_send_mss(ns, key, c);
-        let n = c.sndbuf.len().min(mss).min(left.wrapping_sub(c.snd_una) as usize);
+        let s = c.segs[i];
+        (c.segs[i].lost, c.segs[i].sent, c.segs[i].retrans) = (false, now, true);
+        let head = s.seq == c.snd_una;
+        let off = s.seq.wrapping_sub(c.snd_una) as usize;
+        let Some(payload) = c.sndbuf.get(off..off + s.len as usize).map(<[u8]>::to_vec) else { return true };
+        let Some(c) = self.netns(ns).tcp.get(&key) else { return true };
         let mut t = self.tcp_segment(c, key);
-        t.seq = c.snd_una;
-        let payload = c.sndbuf[..n].to_vec();
-        // Only the FIN is missing: it goes again.
-        t.fin = n == 0 && c.fin_sent;
-        t.psh = n > 0 && n == c.sndbuf.len();
-        if n == 0 && !t.fin {
-            return;
-        }
+        (t.seq, t.fin, t.psh) = (s.seq, s.fin, s.psh);
+        let (left, right) = seg.sack.first().copied().unwrap_or((s.seq, s.end()));
         self.note(|| Why::Sent(Sent::SackRetransmit { left, right }));
         self.tcp_emit(ns, key, &t, &payload);
-        self.tcp_rtx_arm(ns, key, true);
+        if head {
+            self.tcp_rtx_arm(ns, key, true);
+        }
+        true
     }
 
     /// A bare ACK of all received so far (`tcp_send_ack`).
@@ -936,7 +1205,8 @@ impl<U: Userland> Kernel<U> {
         let mut established = false;
         if seg.ackf {
             let acked = seg.ack.wrapping_sub(c.snd_una);
-            if acked > 0 && acked <= c.snd_max.wrapping_sub(c.snd_una) {
+            let c_span = c.snd_max.wrapping_sub(c.snd_una);
+            if acked > 0 && acked <= c_span {
                 // Forward progress confirms the path's neighbour (dst_confirm_neigh), so a
                 // busy TCP flow never needs ARP probes.
                 self.neigh_confirm(ns, key.remote.0);
@@ -957,7 +1227,14 @@ impl<U: Userland> Kernel<U> {
                 c.sent = c.sent.saturating_sub(data_acked);
                 c.snd_una = seg.ack;
                 let una = c.snd_una;
-                c.segs.retain(|(seq, len)| after(seq.wrapping_add(*len), una));
+                // What this ACK delivered advances RACK's clock (`tcp_rack_advance`).
+                let min_rtt = c.rtx.min_rtt;
+                for s in c.segs.iter().filter(|s| !after(s.end(), una) && s.advances_rack(now, min_rtt)) {
+                    if c.rack.is_none_or(|r| sent_after((s.sent, s.end()), r)) {
+                        c.rack = Some((s.sent, s.end()));
+                    }
+                }
+                c.segs.retain(|s| after(s.end(), una));
                 // After the RTO sent from `snd_una` again, the peer may acknowledge beyond
                 // what has been sent since (it kept the later segments).
                 if after(seg.ack, c.snd_nxt) {
@@ -1003,7 +1280,22 @@ impl<U: Userland> Kernel<U> {
                     self.tcp_rtx_arm(ns, key, true);
                 }
             }
-            self.tcp_sack_recover(ns, key, seg);
+            let delivered = self.tcp_sack_recover(ns, key, seg, acked > 0 && acked <= c_span);
+            if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                let una = c.snd_una;
+                // tcp_process_tlp_ack: the probe's episode ends once the ACK reaches where it
+                // left `snd_nxt`; the RTO's once all it had to send again is acknowledged.
+                if c.rtx.tlp_high.is_some_and(|h| !after(h, una)) {
+                    c.rtx.tlp_high = None;
+                }
+                if c.rtx.loss.is_some_and(|h| !after(h, una)) {
+                    c.rtx.loss = None;
+                }
+            }
+            // tcp_set_xmit_timer: an ACK that delivered something sets the probe, or else the RTO.
+            if delivered {
+                self.tcp_schedule_loss_probe(ns, key);
+            }
         }
         if established && let Some(owner) = self.netns(ns).tcp.get(&key).map(|c| c.owner) {
             // accept(2) returns, before the program reads what this segment carries.
@@ -1058,12 +1350,19 @@ impl<U: Userland> Kernel<U> {
             } else {
                 // After a gap: kept for when it is filled; a repeat: dropped. Either way a
                 // duplicate ACK at once (tcp_data_queue_ofo, tcp_send_dupack).
+                let end = seg.seq.wrapping_add(payload.len() as u32 + seg.fin as u32);
                 if after(seg.seq, c.rcv_nxt) {
-                    if !c.ofo.iter().any(|(s, ..)| *s == seg.seq) {
+                    if c.ofo.iter().any(|(s, data, fin)| {
+                        *s == seg.seq && data.len() + *fin as usize >= end.wrapping_sub(*s) as usize
+                    }) {
+                        // Held already: a repeat, named by a D-SACK (tcp_data_queue_ofo).
+                        c.dsack = Some((seg.seq, end));
+                    } else {
+                        c.ofo.retain(|(s, ..)| *s != seg.seq);
                         c.ofo.push((seg.seq, payload.to_vec(), seg.fin));
+                        sack_new_ofo(&mut c.sacks, seg.seq, end);
                     }
                 } else {
-                    let end = seg.seq.wrapping_add(payload.len() as u32 + seg.fin as u32);
                     c.dsack = Some((seg.seq, if after(end, c.rcv_nxt) { c.rcv_nxt } else { end }));
                 }
                 fin_end = None;
@@ -1072,7 +1371,10 @@ impl<U: Userland> Kernel<U> {
         } else if let Some(end) = fin_end {
             if after(end, c.rcv_nxt) {
                 // A FIN after a gap waits for the data before it.
-                c.ofo.push((end, Vec::new(), true));
+                if !c.ofo.iter().any(|(s, data, fin)| *fin && s.wrapping_add(data.len() as u32) == end) {
+                    c.ofo.push((end, Vec::new(), true));
+                    sack_new_ofo(&mut c.sacks, end, end.wrapping_add(1));
+                }
                 dup_ack = true;
             } else if end != c.rcv_nxt {
                 // A FIN already taken, sent again: its ACK was lost, so acknowledge again.
@@ -1093,6 +1395,13 @@ impl<U: Userland> Kernel<U> {
                 TcpState::FinWait2 => TcpState::TimeWait,
                 s => s,
             };
+        }
+        // What the ACK now covers leaves the SACK blocks; none is left once nothing waits
+        // beyond a gap (`tcp_sack_remove`).
+        let nxt = c.rcv_nxt;
+        c.sacks.retain(|(start, _)| after(*start, nxt));
+        if c.ofo.is_empty() {
+            c.sacks.clear();
         }
         let state = c.state;
         if dup_ack {

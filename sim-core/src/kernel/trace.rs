@@ -124,9 +124,12 @@ pub enum Sent {
     /// The kernel sent data or a FIN again: not acknowledged within the RTO, the `tries`th
     /// time (the RTO doubles each time).
     Retransmit { rto: SimTime, tries: u8 },
-    /// The kernel sent the first unacknowledged segment again at once: the peer's SACK block
-    /// (`left`..`right`) shows that what was sent after it arrived.
+    /// The kernel sent a segment again at once: the peer's SACK blocks (the first
+    /// `left`..`right`) show that what was sent after it arrived.
     SackRetransmit { left: u32, right: u32 },
+    /// The tail loss probe: the last segment sent (or new data) went again, two round trips
+    /// after the last was sent and no ACK came.
+    LossProbe,
     /// The kernel sent a segment again, cut to a path MTU a "fragmentation needed" taught it.
     PmtuRetransmit { mtu: u32 },
     /// An unsolicited ARP request for an address just put on an interface (`arping -U`, as
@@ -515,6 +518,9 @@ impl fmt::Display for Shown<'_> {
             }
             Why::Sent(Sent::SackRetransmit { left, right }) => {
                 write!(f, "retransmitted at once: the peer's SACK {left}:{right} shows later data arrived (RACK)")
+            }
+            Why::Sent(Sent::LossProbe) => {
+                f.write_str("tail loss probe: nothing acknowledged within two round trips, the last segment sent again")
             }
             Why::Sent(Sent::Retransmit { rto, tries }) => write!(
                 f,

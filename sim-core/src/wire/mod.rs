@@ -408,9 +408,9 @@ pub struct TcpRepr {
     pub sack_perm: bool,
     pub ts: Option<(u32, u32)>,
     pub wscale: Option<u8>,
-    /// One SACK block (RFC 2018; a D-SACK block, RFC 2883, when it lies below `ack`): what
-    /// arrived beyond a gap, or a repeat.
-    pub sack: Option<(u32, u32)>,
+    /// SACK blocks (RFC 2018), at most four, in the order they are sent; a first block
+    /// below `ack` is a D-SACK (RFC 2883): what arrived beyond a gap, or a repeat.
+    pub sack: Vec<(u32, u32)>,
 }
 
 pub fn tcp_frame(p: &Ipv4Params, t: &TcpRepr, payload: &[u8]) -> Vec<u8> {
@@ -448,10 +448,14 @@ pub fn tcp_frame(p: &Ipv4Params, t: &TcpRepr, payload: &[u8]) -> Vec<u8> {
         opts.push(TcpOptionElement::WindowScale(ws));
     }
     // After the timestamps: nop, nop, SACK (tcp_options_write).
-    if let Some(block) = t.sack {
+    if let Some((&first, rest)) = t.sack.split_first() {
+        let mut more = [None; 3];
+        for (slot, block) in more.iter_mut().zip(rest) {
+            *slot = Some(*block);
+        }
         opts.push(TcpOptionElement::Noop);
         opts.push(TcpOptionElement::Noop);
-        opts.push(TcpOptionElement::SelectiveAcknowledgement(block, [None; 3]));
+        opts.push(TcpOptionElement::SelectiveAcknowledgement(first, more));
     }
     let _ = h.set_options(&opts);
     let mut f = frame_with(p, &h.to_bytes(), payload);
@@ -483,7 +487,9 @@ pub fn parse_tcp(l4: &[u8]) -> Option<(TcpRepr, &[u8])> {
             TcpOptionElement::SelectiveAcknowledgementPermitted => t.sack_perm = true,
             TcpOptionElement::Timestamp(v, e) => t.ts = Some((v, e)),
             TcpOptionElement::WindowScale(w) => t.wscale = Some(w),
-            TcpOptionElement::SelectiveAcknowledgement(first, _) => t.sack = Some(first),
+            TcpOptionElement::SelectiveAcknowledgement(first, rest) => {
+                t.sack = std::iter::once(first).chain(rest.into_iter().flatten()).collect();
+            }
             _ => {}
         }
     }

@@ -265,6 +265,11 @@ enum Match {
         ipvs: Option<bool>,
     },
     Comment(Option<String>),
+    /// `-m length --length MIN[:MAX]` (net/netfilter/xt_length.c): the IPv4 total length lies
+    /// in the range (`ntohs(ip_hdr(skb)->tot_len)`), header included.
+    Length {
+        len: Option<Ports>,
+    },
     /// `-m statistic` (net/netfilter/xt_statistic.c): every nth packet that reaches it, or each
     /// with a probability. `state` is the nth mode's counter, which the kernel keeps per rule
     /// and starts at `every - 1 - packet`, or the random mode's generator.
@@ -297,6 +302,7 @@ impl Match {
             "mark" => Match::Mark { mark: None },
             "ipvs" => Match::Ipvs { ipvs: None },
             "comment" => Match::Comment(None),
+            "length" => Match::Length { len: None },
             "statistic" => {
                 Match::Statistic { mode: None, invert: false, every: None, packet: None, probability: None, state: 0 }
             }
@@ -315,6 +321,7 @@ impl Match {
             Match::Mark { .. } => "mark",
             Match::Ipvs { .. } => "ipvs",
             Match::Comment(_) => "comment",
+            Match::Length { .. } => "length",
             Match::Statistic { .. } => "statistic",
         }
     }
@@ -333,6 +340,7 @@ impl Match {
             Match::Mark { .. } => opt == "--mark",
             Match::Ipvs { .. } => opt == "--ipvs",
             Match::Comment(_) => opt == "--comment",
+            Match::Length { .. } => opt == "--length",
             Match::Statistic { .. } => ["--mode", "--probability", "--every", "--packet"].contains(&opt),
         }
     }
@@ -414,6 +422,12 @@ impl Match {
                 }
                 *ipvs = Some(neg);
             }
+            Match::Length { len } => {
+                if len.is_some() {
+                    return Err(dup());
+                }
+                *len = Some(parse_length(a.value(opt)?, neg)?);
+            }
             Match::Comment(c) => {
                 no_neg(neg)?;
                 if c.is_some() {
@@ -482,6 +496,7 @@ impl Match {
             Match::Mark { mark: None } => missing("`--mark`"),
             Match::Ipvs { ipvs: None } => missing("`--ipvs` (the only ipvs option supported)"),
             Match::Comment(None) => missing("`--comment`"),
+            Match::Length { len: None } => missing("`--length`"),
             Match::Statistic { mode: None, .. } => missing("`--mode`"),
             Match::Statistic { mode: Some(Statistic::Random), probability: None, .. } => {
                 Err(RuleError::new("--probability must be specified when using random mode"))
@@ -543,6 +558,7 @@ impl Match {
             Match::Mark { mark: m } => m.is_none_or(|(neg, v, mask)| ((mark & mask) == v) != neg),
             Match::Ipvs { ipvs } => ipvs.is_none_or(|neg| p.ipvs != neg),
             Match::Comment(_) => true,
+            Match::Length { len } => len.is_none_or(|r| r.matches(i.total_len)),
             Match::Statistic { mode, invert, every, probability, state, .. } => {
                 let hit = match mode {
                     // xt_statistic: the counter runs 0..=every-1 and the packet that brings it
@@ -637,6 +653,15 @@ impl Match {
                 if let Some(c) = c {
                     out.push_str(" --comment");
                     save_string(out, c);
+                }
+            }
+            // libxt_length's save: one number when the range is one length.
+            Match::Length { len } => {
+                if let Some(r) = len {
+                    let _ = write!(out, "{} --length {}", bang(r.neg), r.lo);
+                    if r.hi != r.lo {
+                        let _ = write!(out, ":{}", r.hi);
+                    }
                 }
             }
             // libxt_statistic's save: the mode, `!` before the value it negates.
@@ -1538,6 +1563,27 @@ fn parse_port_pair(s: &str, sep: char) -> Result<(u16, u16), RuleError> {
 
 /// `--sport`/`--dport` value: `N`, `N:M`, `:M`, `N:`. The full range without `!` is no test at all
 /// (iptables-save omits it).
+/// `--length MIN[:MAX]` (`MIN:` up to 65535, `:MAX` from 0), as libxt_length takes it.
+fn parse_length(s: &str, neg: bool) -> Result<Ports, RuleError> {
+    let num = |v: &str, dflt: u16| -> Result<u16, RuleError> {
+        if v.is_empty() {
+            return Ok(dflt);
+        }
+        v.parse::<u16>().map_err(|_| RuleError::new(format!("length: invalid length `{s}`")))
+    };
+    let (lo, hi) = match s.split_once(':') {
+        Some((lo, hi)) => (num(lo, 0)?, num(hi, u16::MAX)?),
+        None => {
+            let n = num(s, 0)?;
+            (n, n)
+        }
+    };
+    if lo > hi {
+        return Err(RuleError::new(format!("length: invalid range `{s}` (min > max)")));
+    }
+    Ok(Ports { neg, lo, hi })
+}
+
 fn parse_ports(s: &str, neg: bool) -> Result<Option<Ports>, RuleError> {
     let (lo, hi) = match s.split_once(':') {
         Some((lo, hi)) => {

@@ -1249,3 +1249,33 @@ fn statistic_nth_counts_the_packets_that_reach_it() {
         assert!(e.contains(says), "{bad}: {e}");
     }
 }
+
+/// `-m length` (net/netfilter/xt_length.c) matches on the IPv4 total length, header included:
+/// a 40-byte SYN (20 + 20) is not 1000 bytes or more, a segment carrying 1448 bytes is. The
+/// rules save as iptables 1.8.9 printed them on this kernel: `-p tcp -m tcp`, `500:` as
+/// `500:65535`, the `!` before `--length`.
+#[test]
+fn length_matches_the_ip_total_length() {
+    let mut nf = Netfilter::default();
+    nf.exec(Table::Filter, "-A FORWARD -p tcp --sport 80 -m length --length 1000:65535 -j DROP").unwrap();
+    nf.exec(Table::Filter, "-A FORWARD -m length ! --length 40 -j ACCEPT").unwrap();
+    nf.exec(Table::Filter, "-A FORWARD -m length --length 500: -j ACCEPT").unwrap();
+    let mut syn = tcp("10.2.0.2", 80, "10.1.0.2", 40000, "S");
+    assert_eq!(syn.len(), 40);
+    assert_eq!(forward(&mut nf, &mut syn, "eth1", "eth0", SEC).verdict, Verdict::Accept);
+    let mut big = tcp("10.2.0.2", 80, "10.1.0.2", 40000, "A");
+    let total = (big.len() + 1448) as u16;
+    big.extend_from_slice(&[0u8; 1448]);
+    big[2..4].copy_from_slice(&total.to_be_bytes());
+    assert_eq!(forward(&mut nf, &mut big, "eth1", "eth0", SEC).verdict, Verdict::Drop);
+    let saved = nf.save(false);
+    for line in [
+        "-A FORWARD -p tcp -m tcp --sport 80 -m length --length 1000:65535 -j DROP\n",
+        "-A FORWARD -m length ! --length 40 -j ACCEPT\n",
+        "-A FORWARD -m length --length 500:65535 -j ACCEPT\n",
+    ] {
+        assert!(saved.contains(line), "{saved}");
+    }
+    assert!(nf.exec(Table::Filter, "-A FORWARD -m length -j DROP").is_err());
+    assert!(nf.exec(Table::Filter, "-A FORWARD -m length --length 9:8 -j DROP").is_err());
+}
