@@ -1296,6 +1296,7 @@ fn service_create(c: Cmd) -> Result<DockerCommand, CliError> {
 /// Go's `time.ParseDuration`, as pflag's duration flags read their value: decimal numbers,
 /// each with a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), as in `5s` or `1m30s`.
 fn go_duration(v: &str) -> Result<crate::engine::SimTime, String> {
+    // Go's own words (src/time/format.go `ParseDuration`).
     let bad = || format!("time: invalid duration {}", go_quote(v));
     let mut rest = v.strip_prefix('+').unwrap_or(v);
     if rest == "0" {
@@ -1311,13 +1312,14 @@ fn go_duration(v: &str) -> Result<crate::engine::SimTime, String> {
         rest = &rest[n..];
         let u = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
         let scale = match &rest[..u] {
+            "" => return Err(format!("time: missing unit in duration {}", go_quote(v))),
             "ns" => 1.0,
             "us" | "µs" | "μs" => 1e3,
             "ms" => 1e6,
             "s" => 1e9,
             "m" => 60e9,
             "h" => 3600e9,
-            _ => return Err(bad()),
+            unit => return Err(format!("time: unknown unit {} in duration {}", go_quote(unit), go_quote(v))),
         };
         rest = &rest[u..];
         nanos += number * scale;

@@ -816,7 +816,7 @@ fn errors_with_spans() {
         ),
         (
             "docker service create --restart-delay 5 alpine",
-            "invalid argument \"5\" for \"--restart-delay\" flag: time: invalid duration \"5\"",
+            "invalid argument \"5\" for \"--restart-delay\" flag: time: missing unit in duration \"5\"",
             "5",
         ),
         ("docker service logs", "'docker service logs' requires 1 argument", "docker service logs"),
