@@ -1585,13 +1585,13 @@ impl Director {
         if let D::Logs(l) = cmd {
             return self.logs(me, l);
         }
-        if let D::ServiceLogs(l) = cmd {
-            return self.service_logs(me, l);
-        }
         if let D::Inspect(i) = cmd {
             return self.inspect(me, i).map(Outcome::Printed);
         }
         let in_swarm = self.swarm.as_ref().is_some_and(|s| s.node(me).is_some_and(|n| n.up));
+        if let (D::ServiceLogs(l), true) = (cmd, in_swarm) {
+            return self.service_logs(me, l);
+        }
         match cmd {
             D::Exec(x) => {
                 let e = self.engine(me)?;
@@ -1763,26 +1763,16 @@ impl Director {
 
     /// `docker service logs SERVICE|TASK`: what each task's container printed, where the
     /// simulator runs its program; a task whose command runs unseen (`sleep`) prints nothing.
+    /// A node outside the swarm is answered as for any swarm command (`docker`).
     fn service_logs(&self, me: &str, l: &cli::ServiceLogs) -> Result<Outcome, EngineError> {
-        let manager = self
-            .swarm
-            .as_ref()
-            .and_then(|s| s.node(me))
-            .is_some_and(|n| n.up && n.role == crate::docker::swarm::Role::Manager);
-        let Some(s) = self.swarm.as_ref().filter(|_| manager) else {
-            return Err(EngineError(
-                "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.".into(),
-            ));
-        };
-        let containers =
-            s.log_containers(&l.target).ok_or_else(|| EngineError(format!("no such task or service: {}", l.target)))?;
-        let tasks = containers
+        let Some(s) = self.swarm.as_ref() else { return Err(EngineError("netsim: no swarm".into())) };
+        s.require_manager(me)?;
+        let found = s
+            .log_tasks(&l.target, l.no_task_ids, l.no_trunc)
+            .ok_or_else(|| EngineError(format!("no such task or service: {}", l.target)))?;
+        let tasks = found
             .into_iter()
-            .filter_map(|c| {
-                let log = self.task_logs.get(&c)?.clone();
-                let prefix = (!l.raw).then(|| s.log_prefix(&c, l.no_task_ids, l.no_trunc)).flatten();
-                Some((prefix, log))
-            })
+            .filter_map(|(c, prefix)| Some(((!l.raw).then_some(prefix), self.task_logs.get(&c)?.clone())))
             .collect();
         Ok(Outcome::ServiceLogs { tasks, tail: l.tail })
     }

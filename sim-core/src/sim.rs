@@ -392,6 +392,8 @@ impl Sim {
             self.world.app_log(NsId(0), || format!("netsim: step {} could not be applied: {e}", i + 1));
         }
         let w = &mut self.world;
+        // The orchestrator's wake-ups come from a step, a wake-up or a program's end only.
+        let mut wakes = matches!(what, EventKind::Step(_) | EventKind::Orchestrator);
         // Programs seldom exit: most events have nothing to take.
         if !w.user.exited.is_empty() {
             let exited = w.take_exited();
@@ -400,10 +402,9 @@ impl Sim {
                     d.program_exited(w, a);
                 }
             }
+            wakes = true;
         }
-        if let Some(d) = self.director.as_mut()
-            && !d.wakeups.is_empty()
-        {
+        if wakes && let Some(d) = self.director.as_mut() {
             for t in d.wakeups.drain(..) {
                 self.queue.push(t, (Queued::Wake, id));
             }

@@ -170,6 +170,13 @@ pub struct Task {
     pub due: SimTime,
 }
 
+impl Task {
+    /// Waiting out its restart delay, which is over at `now`.
+    fn due_at(&self, now: SimTime) -> bool {
+        self.state == TaskState::Ready && self.due <= now
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Service {
     pub name: String,
@@ -1139,72 +1146,56 @@ impl Swarm {
 
     /// Whether a task waiting out its restart delay is due to start at `now`.
     pub fn has_due(&self, now: SimTime) -> bool {
-        self.services.iter().flat_map(|s| &s.tasks).any(|t| t.state == TaskState::Ready && t.due <= now)
+        self.services.iter().flat_map(|s| &s.tasks).any(|t| t.due_at(now))
     }
 
     /// The restart delays over at `now`: each Ready task whose time has come starts on its
-    /// node, keeping its ID. Returns whether any did.
-    pub fn start_due(&mut self, now: SimTime, engines: &mut [(String, Engine)]) -> Result<bool, EngineError> {
+    /// node, keeping its ID.
+    pub fn start_due(&mut self, now: SimTime, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
         let clock = self.clock;
         self.clock = now;
-        let mut any = false;
         for si in 0..self.services.len() {
-            while let Some(ti) =
-                self.services[si].tasks.iter().position(|t| t.state == TaskState::Ready && t.due <= now)
-            {
+            while let Some(ti) = self.services[si].tasks.iter().position(|t| t.due_at(now)) {
                 let ready = self.services[si].tasks.remove(ti);
                 self.start_task_on(si, ready.slot, ready.node, Some(ready.id), engines)?;
                 self.lb_after_tasks(si)?;
-                any = true;
             }
         }
         self.clock = clock;
-        Ok(any)
+        Ok(())
     }
 
-    /// The task whose container is `container`, as `docker service logs` names it:
+    /// The containers of a service's tasks that ran, oldest first, or of one task named by
+    /// its ID (`docker service logs SERVICE|TASK`), each with the name its lines go after:
     /// `SERVICE.SLOT.TASKID@NODE` (docker/cli `cli/command/service/logs.go`
-    /// `taskFormatter.format`; the slot as a number, a global task's 0).
-    pub fn log_prefix(&self, container: &str, no_task_ids: bool, no_trunc: bool) -> Option<String> {
-        self.services.iter().enumerate().find_map(|(si, s)| {
-            let t = s.tasks.iter().find(|t| self.task_name(si, t) == container)?;
+    /// `taskFormatter.format`: the slot as a number, a global task's 0; replicas of more
+    /// digits than the slot pad it to one width). `None` when neither is known.
+    pub fn log_tasks(&self, target: &str, no_task_ids: bool, no_trunc: bool) -> Option<Vec<(String, String)>> {
+        let named = |si: usize, t: &Task| {
+            let s = &self.services[si];
             let mut name = format!("{}.{}", s.name, t.slot);
             if !no_task_ids {
                 name.push('.');
                 name.push_str(if no_trunc { &t.id } else { &t.id[..12] });
             }
-            // Replicas of more digits than the slot pad the prefix to one width.
             let width = |n: u64| n.to_string().len();
             let pad = match (s.global, s.job) {
                 (false, None) => width(s.replicas).saturating_sub(width(t.slot)),
                 _ => 0,
             };
-            Some(format!("{name}@{}{}", t.node, " ".repeat(pad)))
-        })
-    }
-
-    /// The containers of a service's tasks, oldest first, or of one task named by its ID
-    /// (`docker service logs SERVICE|TASK`); `None` when neither is known.
-    pub fn log_containers(&self, target: &str) -> Option<Vec<String>> {
+            (self.task_name(si, t), format!("{name}@{}{}", t.node, " ".repeat(pad)))
+        };
         if let Ok(si) = self.service_idx(target) {
-            let s = &self.services[si];
-            let ran = s.tasks.iter().filter(|t| {
-                matches!(
-                    t.state,
-                    TaskState::Running
-                        | TaskState::Complete
-                        | TaskState::Failed
-                        | TaskState::Shutdown
-                        | TaskState::Rejected
-                ) && !t.node.is_empty()
-            });
-            return Some(ran.map(|t| self.task_name(si, t)).collect());
+            // Tasks that never ran (pending, waiting to start again) have no log.
+            let ran =
+                self.services[si].tasks.iter().filter(|t| !matches!(t.state, TaskState::Pending | TaskState::Ready));
+            return Some(ran.map(|t| named(si, t)).collect());
         }
         self.services.iter().enumerate().find_map(|(si, s)| {
             // The daemon finds a task by its whole ID or a unique prefix of it; the table's
             // 12 characters are what a student copies.
             let t = s.tasks.iter().find(|t| t.id == target || (target.len() >= 12 && t.id.starts_with(target)))?;
-            Some(vec![self.task_name(si, t)])
+            Some(vec![named(si, t)])
         })
     }
 

@@ -601,6 +601,12 @@ impl World {
                         t.ns()
                     ));
                 };
+                // `-I`: bound before the first request; a name that is neither a device
+                // nor a local address fails it (`Flavour::bind_failed`).
+                let bind = interface.as_deref().and_then(|name| self.ping_bind(ns, name));
+                if let Some(SockBind::Dev(d)) = bind {
+                    self.bind_ping_dev(ns, ident, d);
+                }
                 AppKind::Ping {
                     dst,
                     count: *count,
@@ -624,7 +630,7 @@ impl World {
                     reverse,
                     pipe: ping::Pipe::default(),
                     interface: interface.clone(),
-                    bind: None,
+                    bind,
                 }
             }
             Traffic::UdpListen { port, echo, .. } => {
@@ -809,6 +815,7 @@ impl World {
                 last_at,
                 interface,
                 bind,
+                target,
                 ..
             } => {
                 let (flavour, ttl) = (*flavour, *ttl);
@@ -818,27 +825,13 @@ impl World {
                 }
                 if *sent == 0
                     && bind.is_none()
-                    && let Some(name) = interface.clone()
+                    && let Some(name) = interface
                 {
-                    let (dst, size) = (*dst, *size);
-                    match self.ping_bind(ns, &name) {
-                        Some(b) => {
-                            if let AppKind::Ping { bind, ident, .. } = &mut self.user.apps[app].kind {
-                                *bind = Some(b);
-                                if let SockBind::Dev(d) = b {
-                                    let ident = *ident;
-                                    self.bind_ping_dev(ns, ident, d);
-                                }
-                            }
-                        }
-                        None => {
-                            for line in flavour.bind_failed(&self.ping_target(app), dst, size, &name) {
-                                self.print(app, || line);
-                            }
-                            return self.app_fail(app, flavour.bind_status());
-                        }
+                    let lines = flavour.bind_failed(target, *dst, *size, name);
+                    for line in lines {
+                        self.print(app, || line);
                     }
-                    return self.ping_timer_again(app);
+                    return self.app_fail(app, flavour.bind_status());
                 }
                 let bind = *bind;
                 // busybox looks at `-w` only when a request is due (`sendping_tail`).
@@ -986,18 +979,6 @@ impl World {
         let a: Ipv4Addr = name.parse().ok()?;
         let local = crate::kernel::l3::addr_type_in(self, ns, a) == crate::kernel::netfilter::AddrType::Local;
         local.then_some(SockBind::Addr(a))
-    }
-
-    fn ping_target(&self, app: usize) -> String {
-        match &self.user.apps[app].kind {
-            AppKind::Ping { target, .. } => target.clone(),
-            _ => String::new(),
-        }
-    }
-
-    /// The first request, now that the socket is bound: sent in this same instant.
-    fn ping_timer_again(&mut self, app: usize) {
-        self.app_timer(app, 0)
     }
 
     /// The closing lines of `ping`: after the last reply, the last wait, or the deadline.
