@@ -63,3 +63,37 @@ run_server_cases() {
     sleep 1
   done
 }
+
+# run_swarm_cases IMAGE ADDR COMMAND…: the records of a one-node swarm (swarm-jobs,
+# swarm-restart): a banner, then each command as a lab writes it and what it printed and its
+# exit status. `alpine` at the end of a command is IMAGE running `sleep 100000`, before a
+# command IMAGE; ADDR is this machine's address. Swarm and task IDs, the address and times
+# are replaced by words (an ID has a digit and a letter, or begins a table row), blank lines
+# left out, and each `service create` followed by a second's pause.
+run_swarm_cases() {
+  local IMG=$1 ADDR=$2; shift 2
+  local c real out rc
+  local cmds=("$@")
+  echo "# Docker Engine $(docker version -f '{{.Server.Version}}') (API $(docker version -f '{{.Server.APIVersion}}')), CLI $(docker version -f '{{.Client.Version}}'), Linux $(uname -r)"
+  echo "# image: busybox $(busybox 2>&1 | sed -nE '1s/^BusyBox (v[^ ]+) .*/\1/p') (Debian busybox-static) imported with docker import: \`alpine\` at the end of a command runs \`sleep 100000\`"
+  echo "# each block: \$ the command, then what it printed (both streams, in order) and its exit status;"
+  echo "# 64-hex IDs are ID, 25-char swarm IDs SWARMID, 12-char task IDs SHORTID, this machine's address ADDR, times TIME"
+  for c in "${cmds[@]}"; do
+    echo "\$ $c"
+    real=$c
+    case $c in
+      *" alpine") real="${c% alpine} $IMG sleep 100000" ;;
+      *" alpine "*) real="${c/ alpine / $IMG }" ;;
+    esac
+    real=${real//ADDR/$ADDR}
+    out=$(eval "$real" 2>&1 </dev/null); rc=$?
+    # An ID has a digit and a letter ("instructions" is no ID), or begins a table row.
+    echo "$out" | A=$ADDR I=$IMG perl -pe 's/\Q$ENV{A}\E/ADDR/g; s/SWMTKN-[0-9a-z-]+/TOKEN/g; s/\b[0-9a-f]{64}\b/ID/g;
+      s/\b(?=[0-9a-z]{25}\b)(?=[a-z]*[0-9])(?=[0-9]*[a-z])[0-9a-z]{25}\b/SWARMID/g;
+      s/\b(?=[0-9a-z]{12}\b)(?=[a-z]*[0-9])(?=[0-9]*[a-z])[0-9a-z]{12}\b/SHORTID/g;
+      s/^[0-9a-z]{12}(?= )/SHORTID/;
+      s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/g; s/\Q$ENV{I}\E:latest/alpine:latest/g' | grep -v '^$'
+    echo "[exit $rc]"
+    case $c in *"service create"*) sleep 1 ;; esac
+  done
+}

@@ -54,26 +54,5 @@ cmds=(
 cleanup() { docker service rm once three fails g loop web >/dev/null 2>&1; docker network rm jobnet >/dev/null 2>&1; docker swarm leave --force >/dev/null 2>&1; docker network rm docker_gwbridge >/dev/null 2>&1; }
 cleanup
 busybox_image $IMG sh sleep ping
-echo "# Docker Engine $(docker version -f '{{.Server.Version}}') (API $(docker version -f '{{.Server.APIVersion}}')), CLI $(docker version -f '{{.Client.Version}}'), Linux $(uname -r)"
-echo "# image: busybox $(busybox 2>&1 | sed -nE '1s/^BusyBox (v[^ ]+) .*/\1/p') (Debian busybox-static) imported with docker import: \`alpine\` at the end of a command runs \`sleep 100000\`"
-echo "# each block: \$ the command, then what it printed (both streams, in order) and its exit status;"
-echo "# 64-hex IDs are ID, 25-char swarm IDs SWARMID, 12-char task IDs SHORTID, this machine's address ADDR, times TIME"
-for c in "${cmds[@]}"; do
-  echo "\$ $c"
-  real=$c
-  case $c in
-    *" alpine") real="${c% alpine} $IMG sleep 100000" ;;
-    *" alpine "*) real="${c/ alpine / $IMG }" ;;
-  esac
-  real=${real//ADDR/$ADDR}
-  out=$(eval "$real" 2>&1 </dev/null); rc=$?
-  # An ID has a digit and a letter ("instructions" is no ID), or begins a table row.
-  echo "$out" | A=$ADDR I=$IMG perl -pe 's/\Q$ENV{A}\E/ADDR/g; s/SWMTKN-[0-9a-z-]+/TOKEN/g; s/\b[0-9a-f]{64}\b/ID/g;
-    s/\b(?=[0-9a-z]{25}\b)(?=[a-z]*[0-9])(?=[0-9]*[a-z])[0-9a-z]{25}\b/SWARMID/g;
-    s/\b(?=[0-9a-z]{12}\b)(?=[a-z]*[0-9])(?=[0-9]*[a-z])[0-9a-z]{12}\b/SHORTID/g;
-    s/^[0-9a-z]{12}(?= )/SHORTID/;
-    s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/g; s/\Q$ENV{I}\E:latest/alpine:latest/g' | grep -v '^$'
-  echo "[exit $rc]"
-  case $c in *"service create"*) sleep 1 ;; esac
-done
+run_swarm_cases "$IMG" "$ADDR" "${cmds[@]}"
 cleanup
