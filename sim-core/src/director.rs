@@ -1670,6 +1670,7 @@ impl Director {
                 ));
             }
             if let Some(r) = s.apply(me, cmd, &mut self.engines) {
+                self.wakeups.append(&mut s.wakes);
                 return r.map(|t| Outcome::Changed(t, SimTime::ZERO));
             }
         } else if is_swarm_command(cmd) {

@@ -40,6 +40,13 @@ fn normal(s: &str) -> String {
             }
         }
         l = words;
+        // A table row begins with an ID, whatever its characters (the record's script too).
+        if l.len() > 12
+            && l.as_bytes()[12] == b' '
+            && l[..12].bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        {
+            l.replace_range(..12, "SHORTID");
+        }
         // "2026-11-28T12:00:00.048000000Z" → TIME; "Index": 14 → N; "23 seconds ago" → N.
         for (pat, with) in [(r#""Index": "#, "N"), ("Running ", "")] {
             if let Some(i) = l.rfind(pat) {
@@ -137,6 +144,15 @@ fn a_service_restarts_as_its_policy_says_on_the_engine() {
     prints_as_recorded("swarm-restart/record.txt", 16);
 }
 
+/// A job run again: `scale` sets a replicated job's completions and `update` (even one that
+/// changes nothing, `--force` or `--max-concurrent`) starts a new iteration, whose tasks alone
+/// count in `service ls`; the old iteration's running tasks are desired Remove until their
+/// stop grace period is over; `--replicas` is refused on a job.
+#[test]
+fn a_job_runs_again_when_scaled_or_updated_as_on_the_engine() {
+    prints_as_recorded("swarm-job-update/record.txt", 34);
+}
+
 /// `docker service rollback`: the spec before the last update comes back, and a second
 /// rollback undoes the first; a service never updated has nothing to roll back to.
 #[test]
@@ -213,6 +229,18 @@ fn prints_as_recorded(name: &str, at_least: usize) {
                     .collect::<String>()
             };
             (want, got) = (times(&want), times(&got));
+            // The daemon merges the tasks' log streams as their lines reach it, so which task's
+            // lines come first differs from run to run (two records of the same commands);
+            // each task's own lines keep their order.
+            let by_task = |s: &str| {
+                let mut lines: Vec<&str> = s.lines().collect();
+                if !lines.iter().all(|l| l.contains('|')) {
+                    return s.to_string();
+                }
+                lines.sort_by_key(|l| l.split('|').next().unwrap_or_default().to_string());
+                lines.iter().map(|l| format!("{l}\n")).collect::<String>()
+            };
+            (want, got) = (by_task(&want), by_task(&got));
         }
         if cmd.starts_with("docker node ls") {
             // docker/cli 28 adds the daemon's version as a last column; the simulator's

@@ -150,6 +150,10 @@ pub enum TaskState {
     Complete,
     /// Its program exited with another status (the task's `error`).
     Failed,
+    /// A job's task of an iteration that an update replaced: desired Remove, it runs until
+    /// its program stops (`due`: at once for one that ends on SIGTERM, else when the stop
+    /// grace period is over), and is then deleted (traces/docker/swarm-job-update).
+    Removing,
 }
 
 #[derive(Clone, Debug)]
@@ -166,14 +170,16 @@ pub struct Task {
     pub started: SimTime,
     /// Why it is pending, in swarmkit's words (`docker service ps`'s ERROR).
     pub error: String,
-    /// Ready: when its restart delay is over and it starts.
+    /// Ready: when its restart delay is over and it starts; Removing: when it is gone.
     pub due: SimTime,
+    /// A job's iteration the task belongs to (swarmkit `Task.JobIteration`); 0 otherwise.
+    pub iteration: u64,
 }
 
 impl Task {
     /// Waiting out its restart delay, which is over at `now`.
     fn due_at(&self, now: SimTime) -> bool {
-        self.state == TaskState::Ready && self.due <= now
+        matches!(self.state, TaskState::Ready | TaskState::Removing) && self.due <= now
     }
 }
 
@@ -230,6 +236,10 @@ pub struct Job {
     pub total: u64,
     /// `--max-concurrent`: how many run at once.
     pub max_concurrent: u64,
+    /// Every update of a job's service runs it again as a new iteration (swarmkit
+    /// `controlapi.UpdateService` bumps `JobStatus.JobIteration`); only the current
+    /// iteration's tasks count.
+    pub iteration: u64,
 }
 
 /// A service's restart policy (docker/cli `defaultRestartPolicy`: any, 5 s, no limit).
@@ -264,6 +274,17 @@ impl Service {
     /// The tasks that hold a slot: running, waiting for a node, or waiting to start again.
     pub fn live(&self) -> impl Iterator<Item = &Task> {
         self.tasks.iter().filter(|t| matches!(t.state, TaskState::Running | TaskState::Pending | TaskState::Ready))
+    }
+
+    /// The iteration a new task of this service belongs to.
+    fn iteration(&self) -> u64 {
+        self.job.map_or(0, |j| j.iteration)
+    }
+
+    /// The tasks of the job's current iteration (every task of a service that is no job).
+    fn current(&self) -> impl Iterator<Item = &Task> {
+        let i = self.iteration();
+        self.tasks.iter().filter(move |t| t.iteration == i)
     }
 
     /// `docker service ls`'s MODE.
@@ -305,6 +326,9 @@ pub struct Swarm {
     pub clock: SimTime,
     /// The store's index, counted up by every change to a service.
     version: u64,
+    /// When tasks a command made or marked start or go (a job's new iteration, the old one's
+    /// stop grace period): the director wakes the orchestrator then.
+    pub wakes: Vec<SimTime>,
 }
 
 fn base36(rng: &mut SimRng, n: usize) -> String {
@@ -347,6 +371,7 @@ impl Swarm {
             worker_token,
             manager_token,
             clock: SimTime::ZERO,
+            wakes: Vec::new(),
             version: 10,
         };
         s.add_node(host, addr, Role::Manager);
@@ -630,9 +655,9 @@ impl Swarm {
         let job = match c.mode {
             cli::ServiceMode::ReplicatedJob { replicas, max_concurrent } => {
                 let max_concurrent = max_concurrent.or(replicas).unwrap_or(1).max(1);
-                Some(Job { total: replicas.unwrap_or(max_concurrent), max_concurrent })
+                Some(Job { total: replicas.unwrap_or(max_concurrent), max_concurrent, iteration: 0 })
             }
-            cli::ServiceMode::GlobalJob => Some(Job { total: 0, max_concurrent: 0 }),
+            cli::ServiceMode::GlobalJob => Some(Job { total: 0, max_concurrent: 0, iteration: 0 }),
             _ => None,
         };
         let mut restart = Restart::default();
@@ -863,8 +888,10 @@ impl Swarm {
         for node in nodes {
             // A global job runs once on each node: a task that completed there, or waits to
             // start again, is its task.
+            let iteration = self.services[si].iteration();
             let has = |t: &Task| {
                 t.node == node
+                    && t.iteration == iteration
                     && (t.state == TaskState::Running
                         || job && matches!(t.state, TaskState::Complete | TaskState::Ready | TaskState::Pending))
             };
@@ -887,6 +914,7 @@ impl Swarm {
             Ok(node) => self.start_task_on(si, slot, node, None, engines),
             Err(why) => {
                 let id = base36(&mut self.rng, 25);
+                let iteration = self.services[si].iteration();
                 self.services[si].tasks.push(Task {
                     id,
                     slot,
@@ -897,6 +925,7 @@ impl Swarm {
                     started: self.clock,
                     error: why,
                     due: SimTime::ZERO,
+                    iteration,
                 });
                 Ok(())
             }
@@ -1019,6 +1048,7 @@ impl Swarm {
             started: self.clock,
             error: String::new(),
             due: SimTime::ZERO,
+            iteration: self.services[si].iteration(),
         };
         let name = self.task_name(si, &task);
         let (image, env) = (self.services[si].image.clone(), self.services[si].env.clone());
@@ -1074,12 +1104,22 @@ impl Swarm {
         let found = self.services.iter().enumerate().find_map(|(si, s)| {
             s.tasks
                 .iter()
-                .position(|t| t.state == TaskState::Running && self.task_name(si, t) == container)
+                .position(|t| {
+                    matches!(t.state, TaskState::Running | TaskState::Removing) && self.task_name(si, t) == container
+                })
                 .map(|ti| (si, ti))
         });
         let Some((si, ti)) = found else { return Ok(None) };
         let clock = self.clock;
         self.clock = at;
+        if self.services[si].tasks[ti].state == TaskState::Removing {
+            // Its iteration was replaced: nothing follows it.
+            self.stop_task(si, ti, engines);
+            self.services[si].tasks.remove(ti);
+            self.version += 1;
+            self.clock = clock;
+            return Ok(None);
+        }
         self.stop_task(si, ti, engines);
         let t = &mut self.services[si].tasks[ti];
         t.state = if status == 0 { TaskState::Complete } else { TaskState::Failed };
@@ -1098,6 +1138,7 @@ impl Swarm {
         // The slot's (a global task's: its node's) tasks that ended so far.
         let ended = |t: &&Task| {
             t.slot == slot
+                && t.iteration == s.iteration()
                 && (!s.global || t.node == node)
                 && matches!(t.state, TaskState::Complete | TaskState::Failed)
         };
@@ -1106,6 +1147,7 @@ impl Swarm {
         let mut due = None;
         if again && within {
             let id = base36(&mut self.rng, 25);
+            let iteration = self.services[si].iteration();
             self.services[si].tasks.push(Task {
                 id,
                 slot,
@@ -1116,6 +1158,7 @@ impl Swarm {
                 started: at,
                 error: String::new(),
                 due: at + restart.delay + super::timing::TASK_START,
+                iteration,
             });
             due = Some(at + restart.delay + super::timing::TASK_START);
         } else if let Some(j) = self.services[si].job.filter(|_| !self.services[si].global) {
@@ -1130,18 +1173,95 @@ impl Swarm {
     /// and are still to complete.
     fn next_job_tasks(&mut self, si: usize, j: Job, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
         let s = &self.services[si];
-        let complete = s.tasks.iter().filter(|t| t.state == TaskState::Complete).count() as u64;
-        let running = s.live().count() as u64;
+        let complete = s.current().filter(|t| t.state == TaskState::Complete).count() as u64;
+        let live = |t: &&Task| matches!(t.state, TaskState::Running | TaskState::Pending | TaskState::Ready);
+        let running = s.current().filter(live).count() as u64;
         let new = j.max_concurrent.saturating_sub(running).min(j.total.saturating_sub(complete + running));
         for _ in 0..new {
             let s = &self.services[si];
-            let busy = |slot: u64| {
-                s.live().chain(s.tasks.iter().filter(|t| t.state == TaskState::Complete)).any(|t| t.slot == slot)
-            };
+            let busy =
+                |slot: u64| s.current().filter(|t| live(t) || t.state == TaskState::Complete).any(|t| t.slot == slot);
             let Some(slot) = (0..j.total).find(|&n| !busy(n)) else { break };
             self.start_task(si, slot, engines)?;
         }
         self.lb_after_tasks(si)
+    }
+
+    /// Any update of a job's service runs the job again (swarmkit `controlapi.UpdateService`
+    /// bumps `JobStatus.JobIteration`; the reconcilers of `manager/orchestrator/jobs` then
+    /// count only the new iteration's tasks): the old iteration's tasks that never ran are
+    /// deleted, its running ones desired Remove until their program stops, and the new
+    /// iteration's first tasks are made, to start as long after as a task takes to start
+    /// (traces/docker/swarm-job-update: two updates a moment apart leave one new iteration).
+    /// Nothing for a service that is no job.
+    fn rerun_job(&mut self, si: usize, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
+        let Some(j) = self.services[si].job.as_mut() else { return Ok(()) };
+        j.iteration += 1;
+        let j = *j;
+        let now = self.clock;
+        let s = &self.services[si];
+        let command = match s.args.is_empty() {
+            true => {
+                super::images::find(&s.image).map(|i| i.cmd.iter().map(|w| w.to_string()).collect()).unwrap_or_default()
+            }
+            false => s.args.clone(),
+        };
+        let gone = match super::images::stops_on_sigterm(&s.image, &command) {
+            true => now,
+            false => now + super::timing::STOP_GRACE,
+        };
+        self.services[si]
+            .tasks
+            .retain(|t| t.iteration == j.iteration || !matches!(t.state, TaskState::Ready | TaskState::Pending));
+        let mut ti = 0;
+        while ti < self.services[si].tasks.len() {
+            let t = &mut self.services[si].tasks[ti];
+            if t.state != TaskState::Running {
+                ti += 1;
+                continue;
+            }
+            t.state = TaskState::Removing;
+            t.started = now;
+            t.due = gone;
+            if gone == now {
+                self.stop_task(si, ti, engines);
+                self.services[si].tasks.remove(ti);
+            } else {
+                self.wakes.push(gone);
+                ti += 1;
+            }
+        }
+        let due = now + super::timing::TASK_START;
+        let placements: Vec<(u64, Result<String, String>)> = match self.services[si].global {
+            true => self
+                .nodes
+                .iter()
+                .filter(|n| self.takes_tasks(n) && self.placeable(si, n))
+                .map(|n| (0, Ok(n.host.clone())))
+                .collect(),
+            false => (0..j.max_concurrent.min(j.total)).map(|slot| (slot, self.pick_node(si))).collect(),
+        };
+        for (slot, placed) in placements {
+            let (node, state, error) = match placed {
+                Ok(node) => (node, TaskState::Ready, String::new()),
+                Err(why) => (String::new(), TaskState::Pending, why),
+            };
+            let id = base36(&mut self.rng, 25);
+            self.services[si].tasks.push(Task {
+                id,
+                slot,
+                node,
+                state,
+                ips: Vec::new(),
+                endpoint_ids: Vec::new(),
+                started: now,
+                error,
+                due,
+                iteration: j.iteration,
+            });
+            self.wakes.push(due);
+        }
+        Ok(())
     }
 
     /// Whether a task waiting out its restart delay is due to start at `now`.
@@ -1156,6 +1276,13 @@ impl Swarm {
         self.clock = now;
         for si in 0..self.services.len() {
             while let Some(ti) = self.services[si].tasks.iter().position(|t| t.due_at(now)) {
+                if self.services[si].tasks[ti].state == TaskState::Removing {
+                    // Its stop grace period is over: killed, and deleted.
+                    self.stop_task(si, ti, engines);
+                    self.services[si].tasks.remove(ti);
+                    self.version += 1;
+                    continue;
+                }
                 let ready = self.services[si].tasks.remove(ti);
                 self.start_task_on(si, ready.slot, ready.node, Some(ready.id), engines)?;
                 self.lb_after_tasks(si)?;
@@ -1221,7 +1348,7 @@ impl Swarm {
             self.services[si].tasks[ti].state = TaskState::Shutdown;
             return;
         }
-        if t.state != TaskState::Running {
+        if !matches!(t.state, TaskState::Running | TaskState::Removing) {
             return;
         }
         let name = self.task_name(si, &t);
@@ -1272,6 +1399,17 @@ impl Swarm {
             // under its name, the others are scaled.
             if self.services[si].global {
                 errs.push(format!("{}: scale can only be used with replicated or replicated-job mode", t.service));
+                continue;
+            }
+            // A replicated job's scale is its total of completions, and the update runs it
+            // again (docker/cli `runServiceScale` sets `ReplicatedJob.TotalCompletions`).
+            if let Some(j) = self.services[si].job.as_mut() {
+                j.total = t.replicas;
+                self.version += 1;
+                self.services[si].updated = self.clock;
+                self.services[si].version = self.version;
+                self.rerun_job(si, engines)?;
+                out.push(format!("{} scaled to {}", t.service, t.replicas));
                 continue;
             }
             self.scale_to(si, t.replicas, engines)?;
@@ -1344,12 +1482,18 @@ impl Swarm {
                     self.services[si].id
                 ))
             })?),
-            // docker/cli `cli/command/service/update.go`, before it sends anything.
-            (false, Some(_)) if self.services[si].global => {
+            // docker/cli `cli/command/service/update.go` (`updateReplicas`), before it sends
+            // anything: a job's completions are set by `scale` only.
+            (false, Some(_)) if self.services[si].global || self.services[si].job.is_some() => {
                 return Err(err("replicas can only be used with replicated mode"));
             }
             (false, n) => n,
         };
+        if u.force && self.services[si].job.is_none() {
+            return Err(err(
+                "netsim: `docker service update --force` of a service that is no job (a rolling replacement of its tasks) is not modelled",
+            ));
+        }
         if let Some(n) = target.filter(|_| !self.services[si].global) {
             self.scale_to(si, n, engines)?;
         }
@@ -1358,9 +1502,15 @@ impl Swarm {
         s.previous_replicas = Some(before);
         s.updated = self.clock;
         s.version = self.version;
+        let job = s.job.is_some();
+        self.rerun_job(si, engines)?;
         let mut out = u.service.clone();
-        if !u.detach && !u.quiet {
-            let n = s.desired();
+        if job && !u.detach && !u.quiet {
+            // The client follows the job to its end (docker/cli
+            // `cli/command/service/progress/progress.go`: `replicatedJobProgressUpdater`).
+            out += "\njob complete";
+        } else if !u.detach && !u.quiet {
+            let n = self.services[si].desired();
             out += &match u.rollback {
                 true => format!(
                     "\nrollback: manually requested rollback\noverall progress: rolling back update: {n} out of {n} tasks"
@@ -1599,6 +1749,7 @@ impl Swarm {
             TaskState::Complete if s.job.is_some() => ("Complete", format!("Complete {ago} ago")),
             TaskState::Complete => ("Shutdown", format!("Complete {ago} ago")),
             TaskState::Failed => ("Shutdown", format!("Failed {ago} ago")),
+            TaskState::Removing => ("Remove", format!("Running {ago} ago")),
         };
         // docker/cli quotes the error and cuts it at 30 characters (`cli/command/task/print.go`).
         let error = match t.error.chars().count() {
@@ -1777,16 +1928,17 @@ impl Swarm {
         services.sort_by(|a, b| a.name.cmp(&b.name));
         for s in services {
             let ports: Vec<String> = s.ports.iter().map(|(p, t, proto)| format!("*:{p}->{t}/{proto}")).collect();
-            let running = s.running().count();
             // docker/cli `serviceContext.Replicas`, from the daemon's counts (swarmkit
             // `controlapi.ListServiceStatuses`): a replicated job's desired tasks are its
-            // MaxConcurrent, a global job's those still to complete.
-            let complete = s.tasks.iter().filter(|t| t.state == TaskState::Complete).count() as u64;
+            // MaxConcurrent, a global job's those still to complete; a job's tasks count in
+            // their iteration only.
+            let running = s.current().filter(|t| t.state == TaskState::Running).count();
+            let complete = s.current().filter(|t| t.state == TaskState::Complete).count() as u64;
             let replicas = match (s.job, s.global) {
                 (Some(j), false) => format!("{running}/{} ({complete}/{} completed)", j.max_concurrent, j.total),
                 (Some(_), true) => {
                     let desired =
-                        s.tasks.iter().filter(|t| matches!(t.state, TaskState::Running | TaskState::Pending)).count()
+                        s.current().filter(|t| matches!(t.state, TaskState::Running | TaskState::Pending)).count()
                             as u64;
                     format!("{running}/{desired} ({complete}/{} completed)", desired + complete)
                 }

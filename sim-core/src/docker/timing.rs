@@ -50,6 +50,11 @@ pub fn busy(cmd: &D) -> Option<SimTime> {
 /// restart delay.
 pub const TASK_START: SimTime = SimTime::from_millis(6608 - 5000);
 
+/// How long a task's container has to stop after SIGTERM before it is killed: a service's
+/// `--stop-grace-period`, 10 s by default (swarmkit `api/defaults/service.go`, which docker/cli
+/// `cli/command/service/opts.go` shows as the flag's default).
+pub const STOP_GRACE: SimTime = SimTime::from_secs(10);
+
 /// How long after its program exits `docker exec` (or a foreground `docker run`) gives the
 /// shell back: the client learns of the exit when the attach stream closes, then asks the
 /// daemon for the exit code (`ContainerExecInspect`). Timed on Docker Engine 20.10.24 with a

@@ -1384,12 +1384,16 @@ fn service_scale(c: Cmd) -> Result<DockerCommand, CliError> {
     Ok(DockerCommand::ServiceScale(ServiceScale { targets, detach }))
 }
 
-/// `docker service update`'s flags: the three modelled, then the rest of docker/cli's
+/// `docker service update`'s flags: the ones modelled, then the rest of docker/cli's
 /// (`cli/command/service/update.go`), accepted by the parser and refused as not supported.
+/// `--max-concurrent` is one of the flags create and update share (`addServiceFlags`), which
+/// update never reads: accepted, it changes nothing but is an update all the same.
 const SERVICE_UPDATE_FLAGS: &[FlagDef] = &[
     vl("replicas"),
     bs("detach", 'd'),
     bs("quiet", 'q'),
+    bl("force"),
+    vl("max-concurrent"),
     vl("args"),
     vl("cap-add"),
     vl("cap-drop"),
@@ -1403,7 +1407,6 @@ const SERVICE_UPDATE_FLAGS: &[FlagDef] = &[
     vl("entrypoint"),
     vl("env-add"),
     vl("env-rm"),
-    bl("force"),
     vl("health-cmd"),
     vl("hostname"),
     vl("image"),
@@ -1438,7 +1441,14 @@ const SERVICE_UPDATE_FLAGS: &[FlagDef] = &[
 ];
 
 fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
-    let mut u = ServiceUpdate { service: String::new(), replicas: None, detach: false, quiet: false, rollback: false };
+    let mut u = ServiceUpdate {
+        service: String::new(),
+        replicas: None,
+        detach: false,
+        quiet: false,
+        rollback: false,
+        force: false,
+    };
     let mut other: Option<(String, Span)> = None;
     let args = c.flags(SERVICE_UPDATE_FLAGS, true, &mut |d, v, sp| {
         match d.long {
@@ -1446,6 +1456,10 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
             "detach" => u.detach = is_true(v),
             "quiet" => u.quiet = is_true(v),
             "rollback" => u.rollback = is_true(v),
+            "force" => u.force = is_true(v),
+            "max-concurrent" => {
+                parse_uint(v, true, 64)?;
+            }
             long => {
                 other.get_or_insert((long.to_string(), sp));
             }
@@ -1464,7 +1478,14 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
 /// `cli/command/service/rollback.go` sends the same update).
 fn service_rollback(c: Cmd) -> Result<DockerCommand, CliError> {
     const FLAGS: &[FlagDef] = &[bs("detach", 'd'), bs("quiet", 'q')];
-    let mut u = ServiceUpdate { service: String::new(), replicas: None, detach: false, quiet: false, rollback: true };
+    let mut u = ServiceUpdate {
+        service: String::new(),
+        replicas: None,
+        detach: false,
+        quiet: false,
+        rollback: true,
+        force: false,
+    };
     let args = c.flags(FLAGS, true, &mut |d, v, _| {
         match d.long {
             "detach" => u.detach = is_true(v),

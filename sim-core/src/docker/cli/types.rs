@@ -804,6 +804,8 @@ pub struct ServiceUpdate {
     pub quiet: bool,
     /// `--rollback`, or `docker service rollback`: back to the spec before the last update.
     pub rollback: bool,
+    /// `--force`: an update even when nothing changed.
+    pub force: bool,
 }
 
 /// `docker service inspect [-f FORMAT | --pretty] SERVICE…`.
