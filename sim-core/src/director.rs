@@ -298,6 +298,9 @@ pub struct Director {
     /// Detached programs that ended: (host, container, when, exit status; `None` for a
     /// `--rm` container, which goes).
     detached_exits: Vec<(String, String, SimTime, Option<u8>)>,
+    /// Detached containers whose command ends by itself at a known time (`sleep 2`): host,
+    /// name, when it started, when it ends, and `--rm`. Taken at the first step after.
+    timed_exits: Vec<(String, String, SimTime, SimTime, bool)>,
     /// What `docker logs` prints, by (host, container ID): the container's process when it is
     /// a program the simulator runs, or the words it printed before it could start.
     logs: Map<(String, String), ContainerLog>,
@@ -427,6 +430,7 @@ impl Director {
             foreground_exit: None,
             detached: Map::default(),
             detached_exits: Vec::new(),
+            timed_exits: Vec::new(),
             logs: Map::default(),
             task_apps: Map::default(),
             task_logs: Map::default(),
@@ -748,8 +752,24 @@ impl Director {
         let mut prepared = self.prepared.as_ref().and_then(|p| p.get(i)).and_then(Option::clone);
         // A detached program that ended stops its container now. The load check could not
         // know when it would: its deltas no longer describe the daemons, here or after.
-        let exits = std::mem::take(&mut self.detached_exits);
-        if !exits.is_empty() {
+        let mut exits = std::mem::take(&mut self.detached_exits);
+        let (due, later): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.timed_exits).into_iter().partition(|x| x.3 <= now);
+        self.timed_exits = later;
+        for (host, name, started, at, rm) in due {
+            // Still the run that was timed: not stopped, removed or started again since.
+            let same = self
+                .engine(&host)
+                .ok()
+                .and_then(|e| e.container(&name))
+                .is_some_and(|c| c.state == crate::docker::engine::RunState::Running && c.started == started);
+            if same {
+                exits.push((host, name, at, (!rm).then_some(0)));
+            }
+        }
+        // So does a swarm task whose program ended by itself (`sleep`), found now.
+        let advancing = self.swarm.as_ref().is_some_and(|s| s.pending_by(now));
+        if !exits.is_empty() || advancing {
             self.prepared = None;
             prepared = None;
         }
@@ -762,6 +782,11 @@ impl Director {
         let mut exited = self.finish_foreground();
         for (host, name, at, status) in exits {
             exited |= self.container_exited(&host, &name, at, status);
+        }
+        if advancing && let Some(s) = self.swarm.as_mut() {
+            let (wakes, changed) = s.advance(now, &mut self.engines).map_err(|e| PlanError::new(e.0, "swarm"))?;
+            self.wakeups.extend(wakes);
+            exited |= changed;
         }
         let mut out = self.command(&step, now);
         let mut status = 0;
@@ -938,7 +963,7 @@ impl Director {
     pub fn wake(&mut self, world: &mut World) -> Result<(), PlanError> {
         let now = world.now;
         let Some(swarm) = self.swarm.as_ref() else { return Ok(()) };
-        let starts = self.next < self.scripted && swarm.has_due(now);
+        let starts = self.next < self.scripted && swarm.pending_by(now);
         if self.task_exits.is_empty() && !starts {
             return Ok(());
         }
@@ -961,7 +986,8 @@ impl Director {
             }
         }
         if starts {
-            swarm.start_due(now, &mut self.engines).map_err(|e| PlanError::new(e.0, "swarm"))?;
+            let (wakes, _) = swarm.advance(now, &mut self.engines).map_err(|e| PlanError::new(e.0, "swarm"))?;
+            self.wakeups.extend(wakes);
         }
         self.realise(world, None).map(|_| ())
     }
@@ -1694,8 +1720,12 @@ impl Director {
     fn detached_run(&mut self, me: &str, id: String, r: &cli::Run, now: SimTime) -> Result<Outcome, EngineError> {
         let e = self.engine(me)?;
         let running = e.container(&id).filter(|c| c.state == crate::docker::engine::RunState::Running);
-        let Some(name) = running.map(|c| c.name.clone()) else { return Ok(Outcome::Changed(id, SimTime::ZERO)) };
+        let Some(c) = running else { return Ok(Outcome::Changed(id, SimTime::ZERO)) };
+        let name = c.name.clone();
         if cli::parse_app_command(&r.command).is_none() {
+            if let Some(d) = crate::docker::images::runs_for(&c.image, &c.command, c.open_stdin) {
+                self.timed_exits.push((me.to_string(), name, c.started, c.started + d, r.rm));
+            }
             return Ok(Outcome::Changed(id, SimTime::ZERO));
         }
         match self.program(me, &name, &r.command, now) {

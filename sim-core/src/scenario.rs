@@ -596,6 +596,7 @@ impl Loaded {
         let failed: BTreeMap<usize, &crate::director::Failure> =
             failures.iter().map(|f| (f.index, &f.failure)).collect();
         for (i, step) in self.scenario.steps.iter().enumerate() {
+            let unseen = unseen_program(&step.run);
             let mut p = match (failed.get(&i), step.fails) {
                 (Some(f), _) if f.unmodelled => {
                     let mut p = self.step_problem(i, first_line(&f.message));
@@ -630,6 +631,12 @@ impl Loaded {
                     p.help = Some(
                         "start it in the background: `docker exec -d NAME nc -l …` or `docker run -d … nc -l …`".into(),
                     );
+                    p
+                }
+                (None, false) if unseen.is_some() => {
+                    let (message, help) = unseen.unwrap_or_default();
+                    let mut p = self.step_problem(i, &message);
+                    p.help = Some(help);
                     p
                 }
                 (None, false) if endless_ping(&step.run) => {
@@ -1594,6 +1601,52 @@ fn endless_ping(run: &str) -> bool {
     matches!(app, Some(Ok(AppCommand::Ping(p))) if p.count.is_none() && p.deadline.is_none())
 }
 
+/// What an instructor should know of the program a detached container or a service's tasks
+/// run, as (what, help): a service's shell with no terminal ends at once, so its tasks are
+/// replaced again and again (as on the engine), and a program the simulator does not run
+/// stays up and prints nothing.
+fn unseen_program(run: &str) -> Option<(String, String)> {
+    use crate::docker::cli::{self, DockerCommand, ServiceMode};
+    use crate::docker::images;
+    let (image, command, tty, service) = match cli::parse(run.trim()).ok()? {
+        DockerCommand::ServiceCreate(c) => {
+            if matches!(c.mode, ServiceMode::ReplicatedJob { .. } | ServiceMode::GlobalJob) {
+                return None;
+            }
+            let tty = c.other_flags.iter().any(|f| f.name == "tty" && f.value != "false");
+            (c.image.familiar_name(), c.command.words, tty, true)
+        }
+        DockerCommand::Run(r) if r.detach => (r.image.familiar_name(), r.command.words, r.tty || r.interactive, false),
+        _ => return None,
+    };
+    // An image outside the catalogue never starts (no registry): its own error says so.
+    images::find(&image)?;
+    if service && images::runs_for(&image, &command, tty) == Some(crate::engine::SimTime::ZERO) {
+        return Some((
+            format!(
+                "the tasks of this service run {image}'s `{}`, which exits at once without a terminal: \
+                 each task completes and is replaced after the restart delay, again and again, as on the engine",
+                images::default_command(&image).join(" ")
+            ),
+            format!("give the service a command that stays up (`{image} sleep 1d`), or `-t` for a terminal"),
+        ));
+    }
+    let program = command.first()?.rsplit('/').next()?.to_string();
+    let argv = cli::Argv { words: command.clone(), spans: Vec::new() };
+    let runs = cli::parse_app_command(&argv).is_some()
+        || program == "sleep"
+        || command.iter().eq(images::default_command(&image).iter())
+        || crate::docker::engine::image_role(&image).is_some();
+    (!runs).then(|| {
+        (
+            format!("the simulator does not run `{program}`: the container stays up and prints nothing"),
+            "in a container it runs ping, curl, wget, nslookup, dig, mysql, nc, traceroute and sleep, \
+             and the servers of its images (scenarios/README.md)"
+                .to_string(),
+        )
+    })
+}
+
 /// Whether `run` is `nc -l` that holds the shell: `docker exec` without `-d`, `docker run`
 /// without `-d`, or typed on a host.
 fn foreground_listener(run: &str) -> bool {
@@ -1827,6 +1880,39 @@ mod tests {
             let shown = render(&e);
             assert!(shown.len() < 4000, "{} bytes shown", shown.len());
         }
+    }
+
+    /// A container or a service's task whose program the simulator does not run stays up and
+    /// prints nothing, and a service of plain alpine is replaced again and again (its shell
+    /// exits at once): each is a warning at its step. What the simulator runs, a command
+    /// that stays up, `-t`, a job and a server's image are not.
+    #[test]
+    fn a_program_the_simulator_does_not_run_is_a_warning_at_its_step() {
+        let text = r#"Scenario(
+    name: "programs",
+    hosts: [(name: "h1", addr: "192.168.99.101/24")],
+    steps: [
+        (on: "h1", run: "docker run -d --name c1 alpine sh -c 'echo hi'"),
+        (on: "h1", run: "docker run -d --name c2 alpine sleep 5"),
+        (on: "h1", run: "docker run -d --name c3 alpine ping -c 1 127.0.0.1"),
+        (on: "h1", run: "docker run -d --name web nginx"),
+        (on: "h1", run: "docker swarm init --advertise-addr 192.168.99.101"),
+        (on: "h1", run: "docker service create --name s1 alpine"),
+        (on: "h1", run: "docker service create --name s2 -t alpine"),
+        (on: "h1", run: "docker service create --name s3 alpine sleep 1d"),
+        (on: "h1", run: "docker service create --name s4 --mode replicated-job alpine"),
+        (on: "h1", run: "docker service create --name s5 alpine top"),
+    ],
+)"#;
+        let l = Loaded::from_str("p.ron", text).expect("loads");
+        let got: Vec<(usize, &str)> = l.warnings.iter().map(|w| (w.line, w.message.as_str())).collect();
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert_eq!(got[0].0, 5);
+        assert!(got[0].1.contains("does not run `sh`"), "{got:#?}");
+        assert_eq!(got[1].0, 10);
+        assert!(got[1].1.contains("alpine's `/bin/sh`, which exits at once without a terminal"), "{got:#?}");
+        assert_eq!(got[2].0, 14);
+        assert!(got[2].1.contains("does not run `top`"), "{got:#?}");
     }
 
     /// Real ping without `-c` runs until Ctrl-C; the lab stops it after 4 echoes and says so

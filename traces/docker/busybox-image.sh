@@ -66,8 +66,8 @@ run_server_cases() {
 
 # run_swarm_cases IMAGE ADDR COMMAND…: the records of a one-node swarm (swarm-jobs,
 # swarm-restart): a banner, then each command as a lab writes it and what it printed and its
-# exit status. `alpine` at the end of a command is IMAGE running `sleep 100000`, before a
-# command IMAGE; ADDR is this machine's address. Swarm and task IDs, the address and times
+# exit status. `alpine` at the end of a command is IMAGE running `sleep 100000` (IMAGE with its
+# own command where BARE=1 is set), before a command IMAGE; ADDR is this machine's address. Swarm and task IDs, the address and times
 # are replaced by words (an ID has a digit and a letter, or begins a table row), blank lines
 # left out, and each `service create` followed by a second's pause.
 run_swarm_cases() {
@@ -75,14 +75,18 @@ run_swarm_cases() {
   local c real out rc
   local cmds=("$@")
   echo "# Docker Engine $(docker version -f '{{.Server.Version}}') (API $(docker version -f '{{.Server.APIVersion}}')), CLI $(docker version -f '{{.Client.Version}}'), Linux $(uname -r)"
-  echo "# image: busybox $(busybox 2>&1 | sed -nE '1s/^BusyBox (v[^ ]+) .*/\1/p') (Debian busybox-static) imported with docker import: \`alpine\` at the end of a command runs \`sleep 100000\`"
+  if [ -n "${BARE:-}" ]; then
+    echo "# image: busybox $(busybox 2>&1 | sed -nE '1s/^BusyBox (v[^ ]+) .*/\1/p') (Debian busybox-static) imported with docker import and CMD [\"/bin/sh\"]: \`alpine\` runs its own command"
+  else
+    echo "# image: busybox $(busybox 2>&1 | sed -nE '1s/^BusyBox (v[^ ]+) .*/\1/p') (Debian busybox-static) imported with docker import: \`alpine\` at the end of a command runs \`sleep 100000\`"
+  fi
   echo "# each block: \$ the command, then what it printed (both streams, in order) and its exit status;"
   echo "# 64-hex IDs are ID, 25-char swarm IDs SWARMID, 12-char task IDs SHORTID, this machine's address ADDR, times TIME"
   for c in "${cmds[@]}"; do
     echo "\$ $c"
     real=$c
     case $c in
-      *" alpine") real="${c% alpine} $IMG sleep 100000" ;;
+      *" alpine") if [ -n "${BARE:-}" ]; then real="${c% alpine} $IMG"; else real="${c% alpine} $IMG sleep 100000"; fi ;;
       *" alpine "*) real="${c/ alpine / $IMG }" ;;
     esac
     real=${real//ADDR/$ADDR}

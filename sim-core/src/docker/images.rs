@@ -5,6 +5,7 @@
 //! runs, if the simulator models one.
 
 use super::bridge::Proto;
+use crate::engine::SimTime;
 
 /// What a container of an image runs, as far as the network sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,6 +232,54 @@ pub fn runs_a_shell(image: &str) -> bool {
 /// over (SIGKILL: exit status 137).
 pub fn stops_on_sigterm(image: &str, command: &[String]) -> bool {
     find(image).is_some_and(|i| !runs_a_shell(image) && i.cmd.iter().eq(command.iter()))
+}
+
+/// How long after it starts a container of `image` running `command` ends by itself (status
+/// 0), where the simulator knows: a shell the image starts with no command reads end-of-file
+/// at once without `-i` or `-t`, and `sleep` ends when its time is up. `None`: it runs until
+/// stopped, or what it runs is another program's business (a server, ping, curl…).
+pub fn runs_for(image: &str, command: &[String], stdin_open: bool) -> Option<SimTime> {
+    if command.is_empty() || command.iter().eq(default_command(image).iter()) {
+        return (runs_a_shell(image) && !stdin_open).then_some(SimTime::ZERO);
+    }
+    match command.first().map(|p| p.rsplit('/').next().unwrap_or(p)) {
+        Some("sleep") => sleep_time(&command[1..]),
+        _ => None,
+    }
+}
+
+/// What `sleep ARG…` waits, as busybox's applet and GNU coreutils read it: the sum of its
+/// arguments, each a number with an optional unit (`s`, `m`, `h`, `d`). `None` for `inf`,
+/// `infinity` or anything else: it sleeps on, or fails in a way not modelled.
+fn sleep_time(args: &[String]) -> Option<SimTime> {
+    if args.is_empty() {
+        return None;
+    }
+    let mut nanos: u128 = 0;
+    for a in args {
+        let (num, unit) = match a.char_indices().last() {
+            Some((i, c)) if c.is_ascii_alphabetic() => (&a[..i], c),
+            _ => (a.as_str(), 's'),
+        };
+        let scale: u128 = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return None,
+        };
+        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+        if int.is_empty() && frac.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let whole: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+        let frac_ns: u128 = format!("{frac:0<9}")[..9].parse().ok()?;
+        nanos = nanos.checked_add((whole * 1_000_000_000 + frac_ns).checked_mul(scale)?)?;
+    }
+    Some(SimTime::from_nanos(u64::try_from(nanos).ok()?))
 }
 
 /// The `ping` a container of `image` runs: busybox's where the image is busybox-based,

@@ -174,6 +174,9 @@ pub struct Task {
     pub due: SimTime,
     /// A job's iteration the task belongs to (swarmkit `Task.JobIteration`); 0 otherwise.
     pub iteration: u64,
+    /// Running: when its program ends by itself, where that is known without running it
+    /// (`images::runs_for`: `sleep N`, a shell without a terminal).
+    pub ends: Option<SimTime>,
 }
 
 impl Task {
@@ -227,6 +230,8 @@ pub struct Service {
     pub job: Option<Job>,
     /// When a task whose container ended is replaced.
     pub restart: Restart,
+    /// `-t`/`--tty`: its tasks' program has a terminal (a shell then waits on it).
+    pub tty: bool,
 }
 
 /// A job's spec (swarmkit `ReplicatedJob`; a global job has one completion per node).
@@ -755,6 +760,7 @@ impl Swarm {
             constraints,
             job,
             restart,
+            tty: c.other_flags.iter().any(|f| f.name == "tty" && f.value != "false"),
             name: name.clone(),
             id: id.clone(),
             image: c.image.familiar_name(),
@@ -926,6 +932,7 @@ impl Swarm {
                     error: why,
                     due: SimTime::ZERO,
                     iteration,
+                    ends: None,
                 });
                 Ok(())
             }
@@ -1049,6 +1056,10 @@ impl Swarm {
             error: String::new(),
             due: SimTime::ZERO,
             iteration: self.services[si].iteration(),
+            ends: {
+                let s = &self.services[si];
+                super::images::runs_for(&s.image, &s.args, s.tty).map(|d| self.clock + d)
+            },
         };
         let name = self.task_name(si, &task);
         let (image, env) = (self.services[si].image.clone(), self.services[si].env.clone());
@@ -1159,6 +1170,7 @@ impl Swarm {
                 error: String::new(),
                 due: at + restart.delay + super::timing::TASK_START,
                 iteration,
+                ends: None,
             });
             due = Some(at + restart.delay + super::timing::TASK_START);
         } else if let Some(j) = self.services[si].job.filter(|_| !self.services[si].global) {
@@ -1258,15 +1270,64 @@ impl Swarm {
                 error,
                 due,
                 iteration: j.iteration,
+                ends: None,
             });
             self.wakes.push(due);
         }
         Ok(())
     }
 
-    /// Whether a task waiting out its restart delay is due to start at `now`.
-    pub fn has_due(&self, now: SimTime) -> bool {
-        self.services.iter().flat_map(|s| &s.tasks).any(|t| t.due_at(now))
+    /// The orchestrator up to `now`, in time order: tasks whose program ended by itself by
+    /// then (`Task::ends`) are Complete and replaced as their policy says, and restart delays
+    /// and stop grace periods over by then run out, each at its own time. Returns the times
+    /// later wake-ups are due, and whether anything changed.
+    pub fn advance(
+        &mut self,
+        now: SimTime,
+        engines: &mut [(String, Engine)],
+    ) -> Result<(Vec<SimTime>, bool), EngineError> {
+        let mut wakes = Vec::new();
+        let mut changed = false;
+        loop {
+            let ended = self
+                .services
+                .iter()
+                .enumerate()
+                .flat_map(|(si, s)| s.tasks.iter().map(move |t| (si, t)))
+                .filter(|(_, t)| t.state == TaskState::Running)
+                .filter_map(|(si, t)| t.ends.filter(|&e| e <= now).map(|e| (e, si, t)))
+                .min_by_key(|(e, _, _)| *e)
+                .map(|(e, si, t)| (e, si, t.id.clone()));
+            let due = self
+                .services
+                .iter()
+                .flat_map(|s| &s.tasks)
+                .filter(|t| matches!(t.state, TaskState::Ready | TaskState::Removing) && t.due <= now)
+                .map(|t| t.due)
+                .min();
+            match (ended, due) {
+                (None, None) => break,
+                (Some((at, si, id)), d) if d.is_none_or(|d| at <= d) => {
+                    let Some(ti) = self.services[si].tasks.iter().position(|t| t.id == id) else { break };
+                    // Taken first, so that the loop moves on whatever the exit does.
+                    self.services[si].tasks[ti].ends = None;
+                    let name = self.task_name(si, &self.services[si].tasks[ti]);
+                    wakes.extend(self.task_exited(&name, 0, at, engines)?);
+                }
+                (_, d) => self.start_due(d.unwrap_or(now), engines)?,
+            }
+            changed = true;
+        }
+        Ok((wakes, changed))
+    }
+
+    /// Whether the orchestrator has something to do by `now` (`advance`): a task whose
+    /// program ended by then, or a restart delay or stop grace period over.
+    pub fn pending_by(&self, now: SimTime) -> bool {
+        self.services
+            .iter()
+            .flat_map(|s| &s.tasks)
+            .any(|t| t.due_at(now) || t.state == TaskState::Running && t.ends.is_some_and(|e| e <= now))
     }
 
     /// The restart delays over at `now`: each Ready task whose time has come starts on its

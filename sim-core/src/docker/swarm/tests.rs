@@ -54,7 +54,7 @@ const INIT: [&str; 2] =
 const WEBRR: &str = "docker service create --name webrr --replicas 2 --endpoint-mode dnsrr --network appnet nginx";
 const WEBHOST: &str =
     "docker service create --name webhost --network appnet --publish mode=host,target=80,published=8080 nginx";
-const CLIENT: &str = "docker service create --name client --network appnet alpine";
+const CLIENT: &str = "docker service create --name client --network appnet alpine sleep 1d";
 
 fn run(version: &str, steps: &[&str]) -> Sim {
     let mut all: Vec<&str> = INIT.to_vec();
