@@ -2166,9 +2166,16 @@ pub fn app_traffic(
                 ns,
                 url: format!("http://{}:{}{}", url.host, url.effective_port(), url.path),
                 data: c.body(),
-                method: c.request.clone(),
+                method: (c.request.is_some() || c.head).then(|| c.method().to_string()),
                 wget: None,
                 quiet_errors: c.silent && !c.show_error,
+                out: crate::userland::apps::CurlOut {
+                    head: c.head,
+                    include: c.include,
+                    fail: c.fail,
+                    output: c.output.clone(),
+                    write_out: c.write_out.clone(),
+                },
                 max_time: match &c.max_time {
                     None => None,
                     Some(v) => Some(
@@ -2192,6 +2199,7 @@ pub fn app_traffic(
             wget: Some(w.opts),
             max_time: None,
             quiet_errors: false,
+            out: Default::default(),
         },
         cli::AppCommand::Nslookup(n) => Traffic::Nslookup {
             at,

@@ -26,6 +26,32 @@ pub const MAX_COUNT: u32 = 100_000;
 /// headers; iputils `ping/ping.c` refuses more with these words.
 pub const PING_MAX_SIZE: usize = 65507;
 
+/// curl's options that shape what it prints of an answer (curl(1)).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurlOut {
+    /// `-I`/`--head`: a `HEAD` request; the answer's status line and headers are printed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub head: bool,
+    /// `-i`/`--include`: the status line and headers before the body.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include: bool,
+    /// `-f`/`--fail`: an answer of 400 or more prints no body and exits 22.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fail: bool,
+    /// `-o FILE`: the body goes to FILE (`/dev/null`: nowhere), not to the terminal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// `-w FORMAT`: printed after the transfer, its variables filled in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_out: Option<String>,
+}
+
+impl CurlOut {
+    pub fn is_plain(&self) -> bool {
+        *self == CurlOut::default()
+    }
+}
+
 /// A traffic step of a scenario.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -163,6 +189,9 @@ pub enum Traffic {
         /// `-s` without `-S`: a failure prints nothing, its exit code tells.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         quiet_errors: bool,
+        /// What curl prints of the answer beyond its body (`-I`, `-i`, `-f`, `-o`, `-w`).
+        #[serde(default, skip_serializing_if = "CurlOut::is_plain")]
+        out: CurlOut,
     },
     /// `mysql -h HOST -u USER -pPASSWORD [DATABASE] -e "QUERIES"`.
     Mysql {
@@ -493,6 +522,7 @@ pub enum AppKind {
         max_time: Option<SimTime>,
         /// `-s` without `-S`: no error message.
         quiet_errors: bool,
+        out: CurlOut,
     },
     MysqlClient {
         dst: Ipv4Addr,
@@ -690,7 +720,7 @@ impl World {
                     next_conn: 0,
                 }
             }
-            Traffic::Curl { url, data, method, wget, max_time, quiet_errors, .. } => {
+            Traffic::Curl { url, data, method, wget, max_time, quiet_errors, out, .. } => {
                 let (host, port, path) = parse_url(url)?;
                 let dst = target(&host);
                 let method = method.clone().unwrap_or_else(|| if data.is_some() { "POST" } else { "GET" }.into());
@@ -705,6 +735,7 @@ impl World {
                     wget,
                     max_time: *max_time,
                     quiet_errors: *quiet_errors,
+                    out: out.clone(),
                 }
             }
             Traffic::Mysql { host, port, user, password, database, queries, .. } => AppKind::MysqlClient {

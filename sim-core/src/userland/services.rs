@@ -935,7 +935,11 @@ impl World {
                     Some(o) => wget::request(o, path, data.as_deref()),
                     None => http::curl_request(method, host, port, path, data.as_deref()).to_bytes(),
                 };
-                self.user.streams.insert((ns, key), Stream::HttpClient(http::ResponseParser::new()));
+                let parser = match method.as_str() {
+                    "HEAD" => http::ResponseParser::for_head(),
+                    _ => http::ResponseParser::new(),
+                };
+                self.user.streams.insert((ns, key), Stream::HttpClient(parser));
                 self.tcp_write(ns, key, &req, false);
             }
             AppKind::MysqlClient { user, password, database, queries, .. } => {
@@ -1140,14 +1144,54 @@ impl World {
             self.app_fail(app, if ok { 0 } else { 1 });
             return;
         }
+        let (out, quiet_errors) = match &self.user.apps[app].kind {
+            AppKind::Curl { out, quiet_errors, .. } => (out.clone(), *quiet_errors),
+            _ => (Default::default(), false),
+        };
         match r {
             Ok(resp) => {
                 let status = format!("HTTP/1.1 {} {} ({} bytes)", resp.status, resp.reason, resp.body.len());
                 self.app_log(ns, || format!("curl: {status}"));
-                let body = String::from_utf8_lossy(&resp.body).to_string();
-                for line in body.lines().filter(|l| !l.trim().is_empty()) {
-                    let line = line.to_string();
-                    self.print(app, || line);
+                let failed = out.fail && resp.status >= 400;
+                // curl(1): `-I` and `-i` print the head as it came, its blank line included;
+                // `--fail` prints neither head nor body of an error.
+                if (out.head || out.include) && !failed {
+                    let head = format!("HTTP/1.1 {} {}", resp.status, resp.reason);
+                    self.print(app, || head);
+                    for (name, value) in &resp.headers {
+                        let line = format!("{name}: {value}");
+                        self.print(app, || line);
+                    }
+                    self.print(app, String::new);
+                }
+                match (&out.output, failed) {
+                    (_, true) => {
+                        // lib/http.c `http_should_fail`: "The requested URL returned error".
+                        if !quiet_errors {
+                            let line = format!("curl: (22) The requested URL returned error: {}", resp.status);
+                            self.print_error(app, line);
+                        }
+                        self.user.apps[app].status = 22;
+                    }
+                    (Some(file), false) => {
+                        if file != "/dev/null" && file != "-" {
+                            self.user.files.insert((ns, file.clone()));
+                        }
+                    }
+                    (None, false) => {
+                        let body = String::from_utf8_lossy(&resp.body).to_string();
+                        for line in body.lines().filter(|l| !l.trim().is_empty()) {
+                            let line = line.to_string();
+                            self.print(app, || line);
+                        }
+                    }
+                }
+                if let Some(w) = &out.write_out {
+                    let text = curl_write_out(w, &resp);
+                    for line in text.lines() {
+                        let line = line.to_string();
+                        self.print(app, || line);
+                    }
                 }
             }
             Err(e) => {
@@ -1185,13 +1229,14 @@ impl World {
                 self.app_log(ns, || format!("webapp: form posted; connecting to MySQL at `{}`", m.host));
                 self.resolve_start(ns, app, m.host, Some(job));
             }
-            ("GET" | "HEAD", m) => {
+            (method @ ("GET" | "HEAD"), m) => {
                 let r = match m {
                     Some(m) => http::php_response(200, webapp::HTTP_DATE, &webapp::form(&m)),
                     None => webapp::static_page(),
                 };
                 let fin = self.user.close_after.remove(&(ns, key));
-                self.tcp_write(ns, key, &r.to_bytes(), fin);
+                let bytes = if method == "HEAD" { r.head_bytes() } else { r.to_bytes() };
+                self.tcp_write(ns, key, &bytes, fin);
             }
             _ => {
                 let r = http::php_response(405, webapp::HTTP_DATE, "Method Not Allowed");
@@ -1239,4 +1284,42 @@ impl dns::Sandbox for Known {
     fn ptr(&self, _: Ipv4Addr) -> Option<String> {
         self.ptr.clone()
     }
+}
+
+/// curl's `-w FORMAT` after a transfer (curl(1) *--write-out*): the variables the simulator
+/// knows filled in, `\n`, `\r` and `\t` as the characters they name, `%%` as `%`; an unknown
+/// variable is left out, as curl does after its warning.
+fn curl_write_out(format: &str, resp: &http::Response) -> String {
+    let mut out = String::new();
+    let mut rest = format;
+    while let Some(c) = rest.chars().next() {
+        if let Some(r) = rest.strip_prefix("%{") {
+            let Some(end) = r.find('}') else {
+                out.push_str(rest);
+                break;
+            };
+            match &r[..end] {
+                "http_code" | "response_code" => out.push_str(&format!("{:03}", resp.status)),
+                "size_download" => out.push_str(&resp.body.len().to_string()),
+                "content_type" => out.push_str(resp.header("content-type").unwrap_or_default()),
+                _ => {}
+            }
+            rest = &r[end + 1..];
+            continue;
+        }
+        let (text, skip) = match (c, rest.as_bytes().get(1)) {
+            ('%', Some(b'%')) => ("%", 2),
+            ('\\', Some(b'n')) => ("\n", 2),
+            ('\\', Some(b'r')) => ("\r", 2),
+            ('\\', Some(b't')) => ("\t", 2),
+            _ => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+                continue;
+            }
+        };
+        out.push_str(text);
+        rest = &rest[skip..];
+    }
+    out
 }

@@ -96,6 +96,8 @@ pub struct Curl {
     pub headers: Vec<String>,
     pub output: Option<String>,
     pub max_time: Option<String>,
+    /// `-w`/`--write-out`.
+    pub write_out: Option<String>,
     pub urls: Vec<Url>,
 }
 
@@ -524,7 +526,8 @@ fn curl_long(name: &str) -> Option<CurlOpt> {
         "header" => Value(|c, v| c.headers.push(v)),
         "output" => Value(|c, v| c.output = Some(v)),
         "max-time" => Value(|c, v| c.max_time = Some(v)),
-        "connect-timeout" | "user-agent" | "user" | "write-out" | "retry" => Value(|_, _| {}),
+        "write-out" => Value(|c, v| c.write_out = Some(v)),
+        "connect-timeout" | "user-agent" | "user" | "retry" => Value(|_, _| {}),
         "url" => Value(|_, _| {}),
         _ => return None,
     })

@@ -67,6 +67,14 @@ impl Request {
 }
 
 impl Response {
+    /// The answer to a `HEAD`: the head a `GET` would have, without its body (RFC 9110
+    /// section 9.3.2), `Content-Length` included.
+    pub fn head_bytes(&self) -> Vec<u8> {
+        let mut out = self.to_bytes();
+        out.truncate(out.len() - self.body.len());
+        out
+    }
+
     /// Value of the first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
@@ -275,15 +283,24 @@ impl RequestParser {
 ///
 /// A response without `Content-Length` or chunked encoding (e.g. `Connection: close` from an old
 /// server) runs until the connection ends: call [`ResponseParser::eof`] when the FIN arrives.
-/// 1xx, 204 and 304 responses carry no body. Responses to `HEAD` are not distinguished.
+/// 1xx, 204 and 304 responses carry no body, nor does any answer to a `HEAD` ([`for_head`]).
+///
+/// [`for_head`]: ResponseParser::for_head
 #[derive(Clone, Debug, Default)]
 pub struct ResponseParser {
     inner: Incremental,
+    head: bool,
 }
 
 impl ResponseParser {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The parser of the answer to a `HEAD`, whose `Content-Length` is the length a `GET`
+    /// would get, with no body after it (RFC 9110 section 9.3.2).
+    pub fn for_head() -> Self {
+        ResponseParser { head: true, ..Self::default() }
     }
 
     /// Appends `data`; returns the next complete response, if there is one.
@@ -296,7 +313,7 @@ impl ResponseParser {
                 Ok(httparse::Status::Complete(len)) => {
                     let status = resp.code.unwrap_or_default();
                     let headers = collect_headers(resp.headers);
-                    let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
+                    let framing = if self.head || (100..200).contains(&status) || status == 204 || status == 304 {
                         Framing::Length(0)
                     } else {
                         framing_of(&headers, Framing::UntilClose)?

@@ -1,0 +1,76 @@
+//! curl's `-I`, `-i`, `-f`, `-o` and `-w` in the simulator print what curl 7.88.1 printed of
+//! the same answers (`traces/programs/curl-options/record.txt`, made by `record.sh` beside it:
+//! Debian's curl against `server.py`, which answers with the simulator's server's bytes).
+
+use sim_core::Until;
+use sim_core::scenario::Loaded;
+
+/// One recorded command: what curl printed (blank lines left out) and its exit status.
+struct Case {
+    cmd: String,
+    lines: Vec<String>,
+    exit: u8,
+}
+
+fn record() -> Vec<Case> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/programs/curl-options/record.txt");
+    let text = std::fs::read_to_string(path).expect("the record");
+    let mut cases: Vec<Case> = Vec::new();
+    for l in text.lines().filter(|l| !l.starts_with('#')) {
+        if let Some(cmd) = l.strip_prefix("$ ") {
+            cases.push(Case { cmd: cmd.to_string(), lines: Vec::new(), exit: 0 });
+        } else if let Some(code) = l.strip_prefix("[exit ").and_then(|r| r.strip_suffix(']')) {
+            cases.last_mut().expect("a case").exit = code.parse().expect("exit status");
+        } else if let Some(c) = cases.last_mut()
+            && !l.is_empty()
+        {
+            c.lines.push(l.to_string());
+        }
+    }
+    cases
+}
+
+#[test]
+fn curl_prints_heads_errors_and_write_out_as_curl_does() {
+    let cases = record();
+    assert!(cases.len() >= 9, "the record has its cases");
+    let mut steps = String::from("        (on: \"laptop\", run: \"docker run -d --name web -p 8080:80 nginx\"),\n");
+    for c in &cases {
+        steps += &format!("        (on: \"laptop\", run: \"{}\"),\n", c.cmd.replace('\\', "\\\\"));
+    }
+    let text = format!(
+        "Scenario(\n    name: \"curl\",\n    hosts: [(name: \"laptop\", addr: \"192.168.50.10/24\")],\n    steps: [\n{steps}    ],\n)\n"
+    );
+    let mut sim = Loaded::from_str("curl.ron", &text).unwrap().build(None).unwrap();
+    sim.run_until(Until::Idle);
+    // What the laptop's shell showed, cut at each command; the simulator's own notes on the
+    // connection and the answer (which curl does not print) left out.
+    let note = |l: &str| ["tcp ", "resolved ", "docker-proxy: ", "curl: HTTP/1.1 "].iter().any(|p| l.starts_with(p));
+    let mut got: Vec<(String, Vec<String>)> = Vec::new();
+    for (ns, l) in sim.app_output() {
+        if ns != "laptop" {
+            continue;
+        }
+        if cases.iter().any(|c| c.cmd == l) {
+            got.push((l, Vec::new()));
+        } else if let Some((_, lines)) = got.last_mut()
+            && !note(&l)
+            && !l.trim().is_empty()
+        {
+            lines.push(l);
+        }
+    }
+    assert_eq!(got.len(), cases.len(), "every command ran: {got:#?}");
+    for (c, (cmd, lines)) in cases.iter().zip(&got) {
+        assert_eq!(&c.cmd, cmd);
+        let (lines, exit) = match lines.last().and_then(|l| l.strip_prefix("  (exit status ")) {
+            Some(code) => (
+                lines[..lines.len() - 1].iter().map(|l| l.strip_prefix("  ").unwrap_or(l).to_string()).collect(),
+                code.trim_end_matches(')').parse::<u8>().expect("status"),
+            ),
+            None => (lines.clone(), 0),
+        };
+        assert_eq!(lines, c.lines, "`{}` prints as curl does", c.cmd);
+        assert_eq!(exit, c.exit, "`{}` exits as curl does", c.cmd);
+    }
+}
