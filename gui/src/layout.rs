@@ -44,6 +44,9 @@ pub const GROUP_TITLE_H: f32 = 20.0;
 const NS_TITLE_H: f32 = 17.0;
 const ADDR_H: f32 = 14.0;
 const LANE_GAP: f32 = 24.0;
+/// Between a row's namespaces and a veth's detour under them (clear of the host's frame),
+/// and between two detours.
+const DETOUR_GAP: f32 = 20.0;
 
 /// Font sizes at zoom 1.
 pub const GROUP_FONT: f32 = 13.0;
@@ -102,6 +105,9 @@ pub struct Layout {
     pub lanes: Vec<Lane>,
     /// What is linked to what (`links`), found once for the lanes and the painter.
     pub links: Vec<(DevId, DevId, LinkKind)>,
+    /// Veths whose straight line would cross another device or namespace (a namespace
+    /// linked to two others in a row): each goes down under its row, along, and up.
+    pub detours: HashMap<(DevId, DevId), Vec<Pos2>>,
 }
 
 impl Layout {
@@ -119,6 +125,9 @@ impl Layout {
         }
         for l in &self.lanes {
             r = r.union(Rect::from_min_max(pos2(l.x0, l.y - 1.0), pos2(l.x1, l.y + 1.0)));
+        }
+        for p in self.detours.values().flatten() {
+            r = r.union(Rect::from_min_max(*p - Vec2::splat(1.0), *p + Vec2::splat(1.0)));
         }
         if r == Rect::NOTHING { Rect::from_min_size(Pos2::ZERO, Vec2::splat(1.0)) } else { r }
     }
@@ -139,15 +148,70 @@ impl Layout {
             let x = ra.center().x.clamp(rb.min.x + 2.0, rb.max.x - 2.0);
             return Some(vec![pos2(x, ra.min.y), pos2(x, rb.max.y)]);
         }
-        // Between the chips' facing edges, so that the line does not cross their labels.
-        let (pa, pb) = if ra.center().y + CHIP_H < rb.center().y {
-            (ra.center_bottom(), rb.center_top())
-        } else if rb.center().y + CHIP_H < ra.center().y {
-            (ra.center_top(), rb.center_bottom())
-        } else {
-            (ra.center(), rb.center())
-        };
-        Some(vec![pa, pb])
+        if let Some(d) = self.detours.get(&(a, b)) {
+            return Some(d.clone());
+        }
+        if let Some(d) = self.detours.get(&(b, a)) {
+            return Some(d.iter().rev().copied().collect());
+        }
+        Some(straight(*ra, *rb))
+    }
+}
+
+/// A link's line between two chips: between their facing edges, so that it does not cross
+/// their labels.
+fn straight(ra: Rect, rb: Rect) -> Vec<Pos2> {
+    let (pa, pb) = if ra.center().y + CHIP_H < rb.center().y {
+        (ra.center_bottom(), rb.center_top())
+    } else if rb.center().y + CHIP_H < ra.center().y {
+        (ra.center_top(), rb.center_bottom())
+    } else {
+        (ra.center(), rb.center())
+    };
+    vec![pa, pb]
+}
+
+/// The veths along a row whose straight line would cross a device or a namespace other than
+/// its ends' (`Layout::detours`). Each detour runs under the row's namespaces, in the gap
+/// before the next row, the shorter ones nearer, so that two never share a line.
+fn detours(w: &World, out: &mut Layout) {
+    let crosses = |a: Pos2, b: Pos2, r: Rect| {
+        let r = r.shrink(1.0);
+        (1..64).any(|i| r.contains(a.lerp(b, i as f32 / 64.0)))
+    };
+    let mut found: Vec<(DevId, DevId, Pos2, Pos2)> = Vec::new();
+    for &(a, b, kind) in &out.links {
+        let (Some(&ra), Some(&rb)) = (out.devs.get(&a), out.devs.get(&b)) else { continue };
+        // Between rows a line may pass over a bridge's bar into its port (the port hangs
+        // under the bar), which says what it is; only a line along a row goes round.
+        if kind != LinkKind::Veth || (ra.center().y - rb.center().y).abs() > CHIP_H {
+            continue;
+        }
+        let line = straight(ra, rb);
+        let (pa, pb) = (line[0], line[1]);
+        let (na, nb) = (w.dev(a).ns, w.dev(b).ns);
+        let in_the_way = out.devs.iter().any(|(&d, &r)| d != a && d != b && crosses(pa, pb, r))
+            || out.ns.iter().any(|(&n, &r)| n != na && n != nb && crosses(pa, pb, r));
+        if in_the_way {
+            found.push((a, b, ra.center_bottom(), rb.center_bottom()));
+        }
+    }
+    found.sort_by(|x, y| (x.2.x - x.3.x).abs().total_cmp(&(y.2.x - y.3.x).abs()).then(x.0.cmp(&y.0)));
+    // Under the namespaces of the row it runs along, in the gap before the next row.
+    let mut taken: Vec<f32> = Vec::new();
+    for (a, b, pa, pb) in found {
+        let (lo, hi) = (pa.x.min(pb.x), pa.x.max(pb.x));
+        let row = out
+            .ns
+            .values()
+            .filter(|r| r.min.y <= pa.y && r.max.y >= pa.y && r.max.x >= lo && r.min.x <= hi)
+            .fold(pa.y, |y, r| y.max(r.max.y));
+        let mut y = row + DETOUR_GAP;
+        while taken.iter().any(|t| (t - y).abs() < 1.0) {
+            y += DETOUR_GAP;
+        }
+        taken.push(y);
+        out.detours.insert((a, b), vec![pa, pos2(pa.x, y), pos2(pb.x, y), pb]);
     }
 }
 
@@ -404,6 +468,7 @@ pub fn layout(w: &World, names: &DockerNames, pins: &BTreeMap<String, (f32, f32)
     // Pins first: a pinned VTEP's tunnel leaves from where it is drawn.
     pin(w, pins, &mut out);
     out.links = links(w);
+    detours(w, &mut out);
     lanes(w, names, measure, &mut out);
     out
 }
@@ -548,6 +613,8 @@ fn lanes(w: &World, names: &DockerNames, measure: &Measure, out: &mut Layout) {
         }
     }
     let bottom = out.groups.iter().map(|(_, r)| r.max.y).fold(0.0, f32::max);
+    // Below the veths' detours, if any.
+    let bottom = out.detours.values().flatten().map(|p| p.y).fold(bottom, f32::max);
     let mut y = bottom + LANE_GAP;
     for (vni, mut vteps) in by_vni {
         if vteps.is_empty() {

@@ -274,3 +274,55 @@ fn the_controls_fit_a_laptop_window() {
         assert!(r.max.x <= inspector, "`{label}` at {r:?} runs under the inspector (x = {inspector})");
     }
 }
+
+/// A veth's line along a row crosses no device and no namespace but its own ends': where
+/// the straight line would (a namespace linked to two others in a row, as in the `ping -I`
+/// lab), it goes round under its row, and two such detours never share a line.
+#[test]
+fn a_veth_line_crosses_no_other_device_or_namespace() {
+    let mut labs = netsim_gui::app::shipped_scenarios(&root().join("scenarios").join("x.ron"));
+    labs.push(root().join("traces/kernel/linux/ping-bind.ron"));
+    let mut detoured = 0;
+    for lab in &labs {
+        let rel = lab.strip_prefix(root()).unwrap_or(lab).to_string_lossy().to_string();
+        let (s, lay) = laid_out(&rel);
+        let w = &s.sim.world;
+        for &(a, b, kind) in &lay.links {
+            let (Some(ra), Some(rb)) = (lay.devs.get(&a), lay.devs.get(&b)) else { continue };
+            if kind != layout::LinkKind::Veth || (ra.center().y - rb.center().y).abs() > layout::CHIP_H {
+                continue;
+            }
+            let Some(path) = lay.path(w, a, b) else { continue };
+            let (na, nb) = (w.dev(a).ns, w.dev(b).ns);
+            for seg in path.windows(2) {
+                for i in 1..64 {
+                    let p = seg[0].lerp(seg[1], i as f32 / 64.0);
+                    for (&d, r) in &lay.devs {
+                        assert!(
+                            d == a || d == b || !r.shrink(1.0).contains(p),
+                            "{rel}: {} – {} crosses {}",
+                            w.dev_path(a),
+                            w.dev_path(b),
+                            w.dev_path(d)
+                        );
+                    }
+                    for (&n, r) in &lay.ns {
+                        assert!(
+                            n == na || n == nb || !r.shrink(1.0).contains(p),
+                            "{rel}: {} – {} crosses namespace {}",
+                            w.dev_path(a),
+                            w.dev_path(b),
+                            w.netns(n).name
+                        );
+                    }
+                }
+            }
+            detoured += usize::from(path.len() > 2);
+        }
+        let lows: Vec<f32> = lay.detours.values().map(|p| p[1].y).collect();
+        for (i, y) in lows.iter().enumerate() {
+            assert!(!lows[i + 1..].contains(y), "{rel}: two detours on one line at y = {y}");
+        }
+    }
+    assert!(detoured >= 2, "the ping -I lab's two links of a go round");
+}
