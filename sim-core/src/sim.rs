@@ -354,16 +354,12 @@ impl Sim {
                 w.neigh_timer(ns, dev, ip, epoch);
                 EventKind::NeighTimer
             }
-            Queued::Kernel(Event::TcpSyn { ns, key, tries }) => {
-                w.tcp_syn_timer(ns, key, tries);
-                EventKind::TcpTimer
-            }
             Queued::Kernel(Event::TcpDelAck { ns, key }) => {
                 w.tcp_delack_timer(ns, key);
                 EventKind::TcpTimer
             }
-            Queued::Kernel(Event::TcpRtx { ns, key, epoch }) => {
-                w.tcp_rtx_timer(ns, key, epoch);
+            Queued::Kernel(Event::TcpTick { tick }) => {
+                w.tcp_wheel_tick(tick);
                 EventKind::TcpTimer
             }
             Queued::Kernel(Event::Frag { ns, key, born }) => {

@@ -21,6 +21,7 @@ pub mod show;
 pub mod sock;
 pub mod tcp;
 pub mod trace;
+pub mod wheel;
 
 pub use sock::Userland;
 
@@ -84,13 +85,11 @@ pub enum Event {
     LoArrive(Box<(DevId, Vec<u8>, Option<netfilter::PacketMeta>)>),
     /// Neighbour timer: retransmit ARP or move between NUD states.
     Neigh { ns: NsId, dev: DevId, ip: Ipv4Addr, epoch: u32 },
-    /// A TCP connection's SYN retransmission timer (armed after `tries` retransmissions).
-    TcpSyn { ns: NsId, key: tcp::TcpKey, tries: u8 },
     /// A TCP connection's delayed-ACK timer.
     TcpDelAck { ns: NsId, key: tcp::TcpKey },
-    /// A TCP connection's retransmission timer for data and FIN; `epoch` tells it from a
-    /// timer armed again since.
-    TcpRtx { ns: NsId, key: tcp::TcpKey, epoch: u32 },
+    /// The tick of jiffy `tick`: the TCP retransmission timers (SYN, SYN-ACK, data and FIN,
+    /// the tail loss probe) that the timer wheel fires then (`kernel::wheel`).
+    TcpTick { tick: u64 },
     /// A timer a program set (`Kernel::set_timer`): handed to `Userland::timer`.
     App { app: usize, tag: u32 },
     /// A fragment queue's 30 s are up (`born` tells it from a later queue of the same key).
@@ -359,6 +358,8 @@ pub struct Kernel<U> {
     /// addresses, devices, learnt path MTUs): a `sock::DstCache` made at another value is
     /// stale (`Kernel::route_cached`).
     pub(crate) dst_gen: u64,
+    /// TCP's retransmission timers on the kernel's timer wheel.
+    pub(crate) tcp_wheel: wheel::Wheel,
     /// The programs: what sockets and timers belong to.
     pub user: U,
 }
@@ -416,6 +417,7 @@ impl<U: Userland> Kernel<U> {
             ns_index: Map::default(),
             qdiscs_made: 0,
             dst_gen: 0,
+            tcp_wheel: wheel::Wheel::default(),
             user: U::default(),
         }
     }

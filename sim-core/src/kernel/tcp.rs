@@ -9,6 +9,7 @@ use std::net::Ipv4Addr;
 
 use super::sock::{Errno, Userland};
 use super::trace::{Local, Sent, Why};
+use super::wheel::{self, Armed, Entry, JIFFY};
 use super::{DevId, Event, Kernel, NsId, defaults};
 use crate::engine::SimTime;
 use crate::wire::printable;
@@ -163,15 +164,15 @@ pub struct Rtx {
     /// The smoothed round-trip time and its variation, once measured.
     pub srtt: Option<SimTime>,
     pub rttvar: SimTime,
-    /// The timeout the timer runs with now (doubled at each expiry).
+    /// The timeout the timer runs with now (doubled at each expiry), in whole jiffies as
+    /// the kernel keeps it (`icsk_rto`).
     pub rto: SimTime,
-    /// When the timer expires, while it runs.
-    pub deadline: Option<SimTime>,
-    /// The one timer event that counts: when it fires and its epoch. Restarting the timer
-    /// later than that moves only `deadline` (the event, when it comes, waits on), so a
-    /// flow's every ACK does not queue an event of its own.
-    pub queued: Option<(SimTime, u32)>,
-    pub epoch: u32,
+    /// The jiffy the RTO is due at, while it runs (`icsk_timeout`).
+    pub deadline: Option<u64>,
+    /// The kernel timer behind the RTO, the SYN's and SYN-ACK's timers and the tail loss
+    /// probe (`icsk_retransmit_timer`) while it sits in the timer wheel. Like the kernel's, it
+    /// stays there when nothing is outstanding any more and fires to no effect.
+    pub timer: Option<Armed>,
     /// Expiries since data was last acknowledged (`icsk_retransmits`).
     pub retries: u8,
     /// The segment being timed: the sequence number that acknowledges it and when it left.
@@ -180,9 +181,10 @@ pub struct Rtx {
     pub probe: Option<(u32, SimTime)>,
     /// The smallest round trip measured (`tcp_min_rtt`), which sets RACK's reordering window.
     pub min_rtt: Option<SimTime>,
-    /// When the tail loss probe is due, while it is the timer that runs (`ICSK_TIME_LOSS_PROBE`:
-    /// it takes the retransmission timer's place, never later than the RTO would fire).
-    pub tlp: Option<SimTime>,
+    /// The jiffy the tail loss probe is due at, while it is the timer that runs
+    /// (`ICSK_TIME_LOSS_PROBE`: it takes the retransmission timer's place, never later than
+    /// the RTO would fire).
+    pub tlp: Option<u64>,
     /// A probe was sent and `snd_nxt` was this (`tlp_high_seq`): no other until it is
     /// acknowledged.
     pub tlp_high: Option<u32>,
@@ -197,8 +199,7 @@ impl Default for Rtx {
             rttvar: SimTime::ZERO,
             rto: TCP_TIMEOUT_INIT,
             deadline: None,
-            queued: None,
-            epoch: 0,
+            timer: None,
             retries: 0,
             probe: None,
             min_rtt: None,
@@ -230,12 +231,15 @@ impl Rtx {
         self.rto = self.computed();
     }
 
+    /// In whole jiffies, rounded up (`__tcp_set_rto`: `usecs_to_jiffies`): 200 ms and a round
+    /// trip of microseconds make 51 jiffies, 204 ms; each expiry doubles that.
     fn computed(&self) -> SimTime {
         match self.srtt {
             None => TCP_TIMEOUT_INIT,
             Some(s) => {
                 let var = (4 * self.rttvar.as_nanos()).max(TCP_RTO_MIN.as_nanos());
-                SimTime::from_nanos(s.as_nanos() + var).min(TCP_RTO_MAX)
+                let rto = wheel::to_jiffies(SimTime::from_nanos(s.as_nanos() + var));
+                SimTime::from_nanos(rto * JIFFY.as_nanos()).min(TCP_RTO_MAX)
             }
         }
     }
@@ -321,8 +325,6 @@ const TCP_RTO_MAX: SimTime = SimTime::from_secs(120);
 /// (include/net/tcp.h `TCP_TIMEOUT_MIN_US`, 2 ms); with one out it waits `TCP_RTO_MIN` more,
 /// time for a delayed ACK.
 const TCP_TIMEOUT_MIN: SimTime = SimTime::from_millis(2);
-/// A tick of the kernel's timers (`CONFIG_HZ` 250, as the reference kernel is built).
-const JIFFY: SimTime = SimTime::from_millis(4);
 const TCP_RETRIES2: u8 = 15;
 /// How often a SYN-ACK is sent again (`net.ipv4.tcp_synack_retries`).
 const TCP_SYNACK_RETRIES: u8 = 5;
@@ -459,21 +461,16 @@ impl<U: Userland> Kernel<U> {
             // The handshake gives the first round-trip sample, unless the SYN went again.
             c.rtx.probe = first.then_some((c.iss.wrapping_add(1), now));
         }
-        self.schedule(syn_rto(tries), Event::TcpSyn { ns, key, tries });
+        let expires = wheel::jiffies(now) + wheel::to_jiffies(syn_rto(tries));
+        self.tcp_timer_mod(ns, key, expires);
         self.tcp_emit(ns, key, &t, &[]);
     }
 
-    /// The SYN's retransmission timer: `tries` is how many retransmissions had been sent when
-    /// it was armed; a connection that has moved on since ignores it.
-    pub(crate) fn tcp_syn_timer(&mut self, ns: NsId, key: TcpKey, tries: u8) {
-        if self.netns(ns).dead {
-            return;
-        }
+    /// The SYN's retransmission timer, on the connection's retransmission timer
+    /// (`tcp_retransmit_timer` in SYN_SENT).
+    fn tcp_syn_timer(&mut self, ns: NsId, key: TcpKey) {
         let Some(c) = self.netns(ns).tcp.get(&key) else { return };
-        if c.state != TcpState::SynSent || c.syn_retries != tries {
-            return;
-        }
-        let owner = c.owner;
+        let (owner, tries) = (c.owner, c.syn_retries);
         if syn_elapsed(tries) >= SYN_TIMEOUT {
             self.netns_mut(ns).tcp.remove(&key);
             self.app_log(ns, || format!("tcp connect to {}:{}: Connection timed out", key.remote.0, key.remote.1));
@@ -858,55 +855,86 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// Starts the retransmission timer while data or a FIN is unacknowledged; `again` restarts
-    /// it (new data was acknowledged: `tcp_rearm_rto`) or stops it once all is.
+    /// it (new data was acknowledged: `tcp_rearm_rto`) or stops it once all is. The RTO is due
+    /// `rto` jiffies after the current one (`inet_csk_reset_xmit_timer`: `jiffies + when`).
     fn tcp_rtx_arm(&mut self, ns: NsId, key: TcpKey, again: bool) {
         let now = self.now;
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
         let outstanding = c.snd_max != c.snd_una && !matches!(c.state, TcpState::SynSent);
         if !outstanding {
+            // `inet_csk_clear_xmit_timer`: the timer stays in the wheel, only what it is for
+            // (`icsk_pending`) is cleared.
             (c.rtx.deadline, c.rtx.tlp) = (None, None);
             return;
         }
         if c.rtx.deadline.is_some() && !again {
             return;
         }
-        let deadline = now + c.rtx.rto;
+        let deadline = wheel::jiffies(now) + wheel::to_jiffies(c.rtx.rto);
         c.rtx.deadline = Some(deadline);
-        if c.rtx.queued.is_some_and(|(t, _)| t <= deadline) {
-            return;
+        let expires = c.rtx.tlp.map_or(deadline, |t| t.min(deadline));
+        self.tcp_timer_mod(ns, key, expires);
+    }
+
+    /// `mod_timer` on the connection's retransmission timer: due at jiffy `expires`, it goes
+    /// into the timer wheel's slot for that, unless it is there already (`kernel::wheel`).
+    fn tcp_timer_mod(&mut self, ns: NsId, key: TcpKey, expires: u64) {
+        let now = self.now;
+        let Some(c) = self.netns(ns).tcp.get(&key) else { return };
+        let pinned = c.state == TcpState::SynRecv;
+        let (armed, slot) = self.tcp_wheel.arm(c.rtx.timer, expires, now);
+        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+            c.rtx.timer = Some(armed);
         }
-        c.rtx.epoch = c.rtx.epoch.wrapping_add(1);
-        c.rtx.queued = Some((deadline, c.rtx.epoch));
-        let (rto, epoch) = (c.rtx.rto, c.rtx.epoch);
-        self.schedule(rto, Event::TcpRtx { ns, key, epoch });
+        let Some((tick, level)) = slot else { return };
+        let entry = Entry { seq: armed.seq, level, pinned, ns, key };
+        let first = !self.tcp_wheel.slots.contains_key(&tick);
+        self.tcp_wheel.slots.entry(tick).or_default().push(entry);
+        if first {
+            self.schedule(wheel::tick_time(tick) - now, Event::TcpTick { tick });
+        }
+    }
+
+    /// The tick of jiffy `tick`: every retransmission timer still in its slot fires, in the
+    /// wheel's order (`Wheel::take`).
+    pub(crate) fn tcp_wheel_tick(&mut self, tick: u64) {
+        let due = self.tcp_wheel.take(tick);
+        self.tcp_wheel.running = true;
+        for e in due {
+            let Some(c) = self.netns_mut(e.ns).tcp.get_mut(&e.key) else { continue };
+            if c.rtx.timer.is_none_or(|a| a.seq != e.seq) {
+                continue;
+            }
+            c.rtx.timer = None;
+            let syn = c.state == TcpState::SynSent;
+            if self.netns(e.ns).dead {
+                continue;
+            }
+            if syn {
+                self.tcp_syn_timer(e.ns, e.key);
+            } else {
+                self.tcp_rtx_timer(e.ns, e.key);
+            }
+        }
+        self.tcp_wheel.running = false;
     }
 
     /// The retransmission timer (`tcp_retransmit_timer`): what is unacknowledged is sent again
     /// from `snd_una`, one segment first (the congestion window falls to one), the timeout
     /// doubles; after `tcp_retries2` expiries the connection times out.
-    pub(crate) fn tcp_rtx_timer(&mut self, ns: NsId, key: TcpKey, epoch: u32) {
-        if self.netns(ns).dead {
-            return;
-        }
-        let now = self.now;
+    fn tcp_rtx_timer(&mut self, ns: NsId, key: TcpKey) {
+        let j = wheel::jiffies(self.now);
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
-        if c.rtx.queued.map(|(_, e)| e) != Some(epoch) {
-            return;
-        }
-        c.rtx.queued = None;
-        if c.rtx.tlp.is_some_and(|t| t <= now) {
+        if c.rtx.tlp.is_some_and(|t| t <= j) {
             c.rtx.tlp = None;
             return self.tcp_send_loss_probe(ns, key);
         }
         let Some(deadline) = c.rtx.deadline else { return };
         let next = c.rtx.tlp.map_or(deadline, |t| t.min(deadline));
-        if now < next {
-            // Restarted since this event was queued: wait on.
-            c.rtx.epoch = c.rtx.epoch.wrapping_add(1);
-            c.rtx.queued = Some((next, c.rtx.epoch));
-            let epoch = c.rtx.epoch;
-            self.schedule(next - now, Event::TcpRtx { ns, key, epoch });
-            return;
+        if j < next {
+            // Restarted since it was put in its slot, which was the same (`tcp_write_timer_handler`:
+            // `sk_reset_timer` to `icsk_timeout`).
+            return self.tcp_timer_mod(ns, key, next);
         }
         (c.rtx.deadline, c.rtx.tlp, c.rtx.tlp_high) = (None, None, None);
         if c.snd_max == c.snd_una {
@@ -986,20 +1014,11 @@ impl<U: Userland> Kernel<U> {
             Some(s) => s + s + if c.segs.len() == 1 { TCP_RTO_MIN } else { TCP_TIMEOUT_MIN },
             None => TCP_TIMEOUT_INIT,
         };
-        // The kernel arms it in whole jiffies (`usecs_to_jiffies` rounds up) and the timer
-        // wheel adds one more so that it never fires early (`calc_index`, kernel/time/timer.c);
-        // it fires on a tick, so somewhere in that last jiffy: here in its middle.
-        let j = JIFFY.as_nanos();
-        let pto = SimTime::from_nanos(pto.as_nanos().div_ceil(j) * j + j / 2);
-        let at = (now + pto).min(deadline);
+        // In whole jiffies (`usecs_to_jiffies` rounds up), on the timer wheel like the RTO: a
+        // probe due in 2.1 ms fires on the second tick after it was set, 4 to 8 ms later.
+        let at = (wheel::jiffies(now) + wheel::to_jiffies(pto)).min(deadline);
         c.rtx.tlp = Some(at);
-        if c.rtx.queued.is_some_and(|(t, _)| t <= at) {
-            return;
-        }
-        c.rtx.epoch = c.rtx.epoch.wrapping_add(1);
-        c.rtx.queued = Some((at, c.rtx.epoch));
-        let epoch = c.rtx.epoch;
-        self.schedule(at - now, Event::TcpRtx { ns, key, epoch });
+        self.tcp_timer_mod(ns, key, at);
     }
 
     /// The tail loss probe (`tcp_send_loss_probe`): new data if the peer's window takes it
@@ -1052,9 +1071,9 @@ impl<U: Userland> Kernel<U> {
     /// (`tcp_xmit_retransmit_queue` with the budget proportional rate reduction gives,
     /// `tcp_cwnd_reduction`: one segment for each delivered while the flight is below
     /// `ssthresh`). A D-SACK block (at or below the ACK) reports a repeat and marks nothing.
-    fn tcp_sack_recover(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr, acked: bool) -> bool {
+    fn tcp_sack_recover(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr, acked: bool) {
         let now = self.now;
-        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return false };
+        let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
         if let Some(point) = c.recovery
             && !after(point, c.snd_una)
         {
@@ -1084,9 +1103,9 @@ impl<U: Userland> Kernel<U> {
                     | TcpState::LastAck
             )
         {
-            return delivered;
+            return;
         }
-        let Some(rack) = c.rack else { return true };
+        let Some(rack) = c.rack else { return };
         let sacked = c.segs.iter().filter(|s| s.sacked).count();
         let reo_wnd = if c.recovery.is_some() || sacked >= TCP_REORDERING {
             SimTime::ZERO
@@ -1099,7 +1118,7 @@ impl<U: Userland> Kernel<U> {
                 s.lost = true;
             }
         }
-        let Some(i) = c.segs.iter().position(|s| s.lost) else { return true };
+        let Some(i) = c.segs.iter().position(|s| s.lost) else { return };
         if c.recovery.is_none() {
             c.recovery = Some(c.snd_max);
         }
@@ -1108,8 +1127,8 @@ impl<U: Userland> Kernel<U> {
         (c.segs[i].lost, c.segs[i].sent, c.segs[i].retrans) = (false, now, true);
         let head = s.seq == c.snd_una;
         let off = s.seq.wrapping_sub(c.snd_una) as usize;
-        let Some(payload) = c.sndbuf.get(off..off + s.len as usize).map(<[u8]>::to_vec) else { return true };
-        let Some(c) = self.netns(ns).tcp.get(&key) else { return true };
+        let Some(payload) = c.sndbuf.get(off..off + s.len as usize).map(<[u8]>::to_vec) else { return };
+        let Some(c) = self.netns(ns).tcp.get(&key) else { return };
         let mut t = self.tcp_segment(c, key);
         (t.seq, t.fin, t.psh) = (s.seq, s.fin, s.psh);
         let (left, right) = seg.sack.first().copied().unwrap_or((s.seq, s.end()));
@@ -1118,7 +1137,6 @@ impl<U: Userland> Kernel<U> {
         if head {
             self.tcp_rtx_arm(ns, key, true);
         }
-        true
     }
 
     /// A bare ACK of all received so far (`tcp_send_ack`).
@@ -1280,7 +1298,7 @@ impl<U: Userland> Kernel<U> {
                     self.tcp_rtx_arm(ns, key, true);
                 }
             }
-            let delivered = self.tcp_sack_recover(ns, key, seg, acked > 0 && acked <= c_span);
+            self.tcp_sack_recover(ns, key, seg, acked > 0 && acked <= c_span);
             if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
                 let una = c.snd_una;
                 // tcp_process_tlp_ack: the probe's episode ends once the ACK reaches where it
@@ -1292,8 +1310,10 @@ impl<U: Userland> Kernel<U> {
                     c.rtx.loss = None;
                 }
             }
-            // tcp_set_xmit_timer: an ACK that delivered something sets the probe, or else the RTO.
-            if delivered {
+            // tcp_set_xmit_timer: an ACK that moved `snd_una` sets the probe, or else the RTO
+            // (`tcp_clean_rtx_queue` gives `FLAG_SET_XMIT_TIMER` for `FLAG_ACKED` alone); one
+            // that only SACKs leaves the timer as it is.
+            if acked > 0 {
                 self.tcp_schedule_loss_probe(ns, key);
             }
         }
