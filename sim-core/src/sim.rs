@@ -311,6 +311,19 @@ impl Sim {
 
     /// Executes exactly one event; `None` when nothing is queued, or the run is stalled.
     pub fn step(&mut self) -> Option<StepOutcome> {
+        // The event's records are appended last, so they start where the trace ends now.
+        let first = self.records.len();
+        let what = self.run_next()?;
+        let w = &self.world;
+        Some(StepOutcome { id: w.cur, cause: w.cur_cause, time: w.now, what, records: first..self.records.len() })
+    }
+
+    /// `step` without its outcome, for the loops of `run_until`, which read none: inlined
+    /// into them, a run's every event is one pass of a loop, not a call that also fills in
+    /// an outcome to be dropped. `step` reads the outcome off the world afterwards (only this
+    /// sets the world's clock, current event and cause).
+    #[inline(always)]
+    fn run_next(&mut self) -> Option<EventKind> {
         if self.stalled.is_some() {
             return None;
         }
@@ -431,12 +444,11 @@ impl Sim {
             }
         }
         self.events_run += 1;
-        let first = self.records.len();
         // Most events record nothing (none with tracing off): no append to set up.
         if !self.world.recorded.is_empty() {
             self.records.append(&mut self.world.recorded);
         }
-        Some(StepOutcome { id, cause, time, what, records: first..self.records.len() })
+        Some(what)
     }
 
     /// Events at one instant after which the run is stuck: `STALL_EVENTS`, or every device's
@@ -471,7 +483,7 @@ impl Sim {
         match until {
             Until::Time(t) => {
                 while self.queue.peek_time().is_some_and(|n| n <= t) {
-                    if self.step().is_none() {
+                    if self.run_next().is_none() {
                         return self.events_run - start;
                     }
                 }
@@ -479,8 +491,8 @@ impl Sim {
                     self.world.now = t;
                 }
             }
-            Until::Events(n) => while self.events_run - start < n && self.step().is_some() {},
-            Until::Idle => while self.step().is_some() {},
+            Until::Events(n) => while self.events_run - start < n && self.run_next().is_some() {},
+            Until::Idle => while self.run_next().is_some() {},
         }
         self.events_run - start
     }
