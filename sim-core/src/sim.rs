@@ -347,8 +347,10 @@ impl Sim {
         w.cur_cause = cause;
         w.why.clear();
         let what = match ev {
-            Queued::Kernel(Event::Arrive { dev, frame }) => {
+            Queued::Kernel(Event::Arrive { dev, frame, csum_partial }) => {
+                w.csum_partial = csum_partial;
                 w.arrive(dev, frame);
+                w.csum_partial = false;
                 EventKind::Arrive(dev)
             }
             Queued::Kernel(Event::LoArrive(b)) => {

@@ -158,6 +158,8 @@ impl<U: Userland> Kernel<U> {
         let c = wire::ipv4::checksum(&ip[..hlen]);
         ip[10..12].copy_from_slice(&c.to_be_bytes());
         self.note(|| Why::Local(Local::Reassembled { id: key.id, fragments: have, bytes: len as usize }));
+        // Its fragments were summed in software before they were cut (`csum_partial`).
+        self.csum_partial = false;
         Some((whole, q.max_size))
     }
 

@@ -77,8 +77,9 @@ pub mod defaults {
 
 #[derive(Clone, Debug)]
 pub enum Event {
-    /// A frame arrives at a device after crossing a link (veth, lo, macvlan sibling).
-    Arrive { dev: DevId, frame: Vec<u8> },
+    /// A frame arrives at a device after crossing a link (veth, lo, macvlan sibling);
+    /// `csum_partial` is `Kernel::csum_partial` of the frame as it left.
+    Arrive { dev: DevId, frame: Vec<u8>, csum_partial: bool },
     /// A frame looping back through lo keeps its netfilter state, as the kernel keeps
     /// skb->_nfct. Boxed: loopback is rare and `Arrive` is the hot, small variant.
     LoArrive(Box<(DevId, Vec<u8>, Option<netfilter::PacketMeta>)>),
@@ -349,6 +350,18 @@ pub struct Kernel<U> {
     pub(crate) lo_meta: Option<netfilter::PacketMeta>,
     /// Netfilter state that arrived with the current frame (looped-back packets only).
     pub(crate) rx_meta: Option<netfilter::PacketMeta>,
+    /// The frame being handled carries the transport checksum its sending socket wrote,
+    /// unchanged since: an skb with `CHECKSUM_PARTIAL` (include/linux/skbuff.h). A UDP
+    /// socket sending through a device that offloads checksums (veth and the bridge do,
+    /// `NETIF_F_HW_CSUM`) leaves the sum to the device; veth hands the skb to its peer as it
+    /// is (`veth_xmit`, drivers/net/veth.c) and a bridge forwards it as it is, so at the
+    /// receiver `skb_csum_unnecessary` holds and `udp4_csum_init` does not sum the datagram
+    /// again. Here the sum is written at once (a capture shows it as the device would send
+    /// it), and the receiver skips it where Linux does. Set by a UDP send for its datagram
+    /// and by the event loop for a frame arriving with it; clear for every other packet a
+    /// stack sends (`originate`), for fragments and reassembled packets (whose sum is made
+    /// in software before cutting), after decapsulation and after a qdisc held the frame.
+    pub(crate) csum_partial: bool,
     /// Live namespaces by name: a Docker lab looks sandboxes up by name at every step, and a
     /// scan of a thousand namespaces per lookup made each step cost the lab's size.
     pub(crate) ns_index: Map<String, NsId>,
@@ -413,6 +426,7 @@ impl<U: Userland> Kernel<U> {
             why: Vec::new(),
             lo_meta: None,
             rx_meta: None,
+            csum_partial: false,
             ns_index: Map::default(),
             qdiscs_made: 0,
             dst_gen: 0,
@@ -485,12 +499,18 @@ impl<U: Userland> Kernel<U> {
     /// that caused it, nor of a packet sent before it in the same event. The event's chain
     /// is back afterwards, for whatever else the event records about its own frame.
     pub(crate) fn originate(&mut self, send: impl FnOnce(&mut Kernel<U>)) {
+        // A new packet's checksum is whatever its sender says, not that of the frame being
+        // handled (`csum_partial`).
+        let partial = std::mem::replace(&mut self.csum_partial, false);
         if !self.explaining() {
-            return send(self);
+            send(self);
+            self.csum_partial = partial;
+            return;
         }
         let caused_by = std::mem::take(&mut self.why);
         send(self);
         self.why = caused_by;
+        self.csum_partial = partial;
     }
 
     #[inline]

@@ -418,6 +418,8 @@ impl<U: Userland> Kernel<U> {
         let n = payload.len();
         self.originate(|w| {
             w.note(|| Why::Sent(Sent::Udp { who, bytes: n, dst, dport }));
+            // The checksum is offloaded (`csum_partial`): udp_send_skb leaves it to the device.
+            w.csum_partial = true;
             w.ip_output_on(ns, f, rt, mtu);
         });
         Ok(())
