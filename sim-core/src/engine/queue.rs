@@ -89,6 +89,9 @@ impl<T> Default for EventQueue<T> {
 }
 
 impl<T> EventQueue<T> {
+    /// Inlined into the event loop, which pushes every event it runs: as a call, each event
+    /// was copied to memory to be handed over.
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, item: T) {
         let seq = self.next_seq;
         self.next_seq += 1;
