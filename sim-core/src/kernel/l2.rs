@@ -80,7 +80,9 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// `dev_queue_xmit`: a frame leaves through a device, through its qdisc if it has one
-    /// other than the default.
+    /// other than the default. Inlined: two tests before the driver, on every frame sent
+    /// (with a plain `#[inline]`, LLVM left it a call).
+    #[inline(always)]
     pub(crate) fn dev_xmit(&mut self, dev: DevId, frame: Vec<u8>) {
         let d = self.dev(dev);
         if !d.up {

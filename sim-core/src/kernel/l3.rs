@@ -801,8 +801,10 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// POSTROUTING, then `ip_fragment` when the packet exceeds `mtu` or came in fragments,
-    /// then the neighbour layer for each piece.
+    /// then the neighbour layer for each piece. Inlined into its three callers: every packet
+    /// sent or forwarded passes here on its way to `neigh_output`.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn ip_finish_output(
         &mut self,
         ns: NsId,
