@@ -195,6 +195,46 @@ impl<T> EventQueue<T> {
             self.lanes[self.next].items.front().map(|x| &x.2)
         }
     }
+    /// The scheduling number the next push gets (`take_since`).
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Takes out the events pushed since the push numbered `seq` (`next_seq` then), in the
+    /// order they were pushed, so that others can be queued ahead of them.
+    pub fn take_since(&mut self, seq: u64) -> Vec<(SimTime, T)> {
+        let mut out: Vec<(u64, SimTime, T)> = Vec::new();
+        // A lane's scheduling numbers grow from front to back: the newest are its last.
+        for l in &mut self.lanes {
+            while l.items.back().is_some_and(|x| x.1 >= seq) {
+                if let Some((t, s, x)) = l.items.pop_back() {
+                    out.push((s, t, x));
+                }
+            }
+        }
+        let mut taken = Vec::new();
+        self.heap.retain(|e| {
+            let old = e.seq < seq;
+            if !old {
+                taken.push(*e);
+            }
+            old
+        });
+        for e in taken {
+            if let Some(x) = self.slab[e.slot as usize].take() {
+                self.free.push(e.slot);
+                out.push((e.seq, e.time, x));
+            }
+        }
+        out.sort_by_key(|x| x.0);
+        self.fronts[HEAP] = self.heap.peek().map_or(u128::MAX, |e| key(e.time, e.seq));
+        for (i, l) in self.lanes.iter().enumerate() {
+            self.fronts[i] = l.items.front().map_or(u128::MAX, |&(t, s, _)| key(t, s));
+        }
+        self.find_next();
+        out.into_iter().map(|(_, t, x)| (t, x)).collect()
+    }
+
     /// Drops the events `keep` refuses; the others keep their times and order.
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         let slab = &mut self.slab;

@@ -238,8 +238,8 @@ mod tests {
 
     /// The IPv4 packets b sent back over the veth.
     fn sent(k: &mut Kernel<()>) -> Vec<Shape> {
-        let out = k
-            .pending
+        let scheduled = k.take_scheduled();
+        let out = scheduled
             .iter()
             .filter_map(|(_, e)| match e {
                 Event::Arrive { frame, .. } if wire::ethertype(frame) == wire::ETHERTYPE_IPV4 => {
@@ -252,7 +252,11 @@ mod tests {
                 _ => None,
             })
             .collect();
-        k.pending.retain(|(_, e)| !matches!(e, Event::Arrive { .. }));
+        for (at, e) in scheduled {
+            if !matches!(e, Event::Arrive { .. }) {
+                k.schedule_at(at, e);
+            }
+        }
         out
     }
 
@@ -310,7 +314,7 @@ mod tests {
                 k.dev_rx(eth0, frags[i].clone());
             }
             assert_eq!(sent(&mut k), []);
-            let timers: Vec<(SimTime, Event)> = std::mem::take(&mut k.pending);
+            let timers: Vec<(SimTime, Event)> = k.take_scheduled();
             let [(at, Event::Frag { ns, key, born })] = timers[..] else { panic!("one timer: {timers:?}") };
             assert_eq!(at, IPFRAG_TIME, "ipfrag_time after the first fragment came");
             k.now = at;

@@ -33,7 +33,7 @@ pub type Set<K> = HashSet<K, rustc_hash::FxBuildHasher>;
 use std::fmt;
 use std::net::Ipv4Addr;
 
-use crate::engine::{EventId, SimRng, SimTime};
+use crate::engine::{EventId, EventQueue, SimRng, SimTime};
 use crate::plan::{self, Ipv4Net, MacvlanMode, Plan};
 use crate::wire::Mac;
 use netfilter::{Netfilter, Table};
@@ -74,6 +74,19 @@ pub mod defaults {
     pub const ICMP_RATELIMIT: SimTime = SimTime::from_secs(1);
     pub const ICMP_BURST: u64 = 6;
 }
+
+/// What the event queue holds: the kernel's events, and those of the layers above it that
+/// keep their place among them (a scenario's step, the swarm orchestrator's wake-up), which
+/// the kernel only holds in order: the event loop (`Sim`) runs them.
+#[derive(Clone, Debug)]
+pub enum Queued {
+    Kernel(Event),
+    Step(u32),
+    Wake,
+}
+
+/// The cause of events queued before the run (a plain id keeps queue entries small).
+pub const NO_CAUSE: EventId = EventId(u64::MAX);
 
 #[derive(Clone, Debug)]
 pub enum Event {
@@ -333,7 +346,13 @@ pub struct Kernel<U> {
     pub now: SimTime,
     pub cur: EventId,
     pub cur_cause: Option<EventId>,
-    pub pending: Vec<(SimTime, Event)>,
+    /// Every event to come, with the event that queued it. The kernel queues into it as it
+    /// goes (`schedule`), and the event loop takes the next event from it: an event's frame
+    /// is not first set aside in a list the loop moves over afterwards.
+    pub queue: EventQueue<(Queued, EventId)>,
+    /// The cause of what is queued now: the running event, or `NO_CAUSE` before the run
+    /// (`Sim::new` sets it).
+    pub(crate) cause: EventId,
     /// What the current event has recorded so far; the event loop moves them to its trace
     /// (`Sim::records`) when the event is over.
     pub(crate) recorded: Vec<Record>,
@@ -417,7 +436,8 @@ impl<U: Userland> Kernel<U> {
             now: SimTime::ZERO,
             cur: EventId(0),
             cur_cause: None,
-            pending: Vec::new(),
+            queue: EventQueue::default(),
+            cause: NO_CAUSE,
             recorded: Vec::new(),
             trace: true,
             hops: true,
@@ -601,8 +621,29 @@ impl<U: Userland> Kernel<U> {
         self.dst_gen = self.dst_gen.wrapping_add(1);
     }
 
+    /// Inlined, as the queue's push is: a veth's frame and a program's timer are queued here
+    /// at every hop, and a call would copy the event to memory to hand it over.
+    #[inline(always)]
     pub(crate) fn schedule(&mut self, after: SimTime, ev: Event) {
-        self.pending.push((self.now + after, ev));
+        self.schedule_at(self.now + after, ev)
+    }
+
+    /// Queues `ev` to run at `at`, caused by the running event.
+    #[inline(always)]
+    pub(crate) fn schedule_at(&mut self, at: SimTime, ev: Event) {
+        self.queue.push(at, (Queued::Kernel(ev), self.cause));
+    }
+
+    /// Takes every kernel event queued, in the order they would run (tests look at what a
+    /// kernel without an event loop scheduled).
+    #[cfg(test)]
+    pub(crate) fn take_scheduled(&mut self) -> Vec<(SimTime, Event)> {
+        std::iter::from_fn(|| self.queue.pop())
+            .filter_map(|(t, (q, _))| match q {
+                Queued::Kernel(e) => Some((t, e)),
+                _ => None,
+            })
+            .collect()
     }
 
     // ----- building ------------------------------------------------------------------------

@@ -653,10 +653,10 @@ mod tests {
         };
         let mut f = wire::udp_frame(&p, 40000, 9, b"anyone?");
         wire::write_eth_header(&mut f, crate::kernel::testkit::A_MAC, k.dev(eth0).mac, wire::ETHERTYPE_IPV4);
-        k.pending.clear();
+        k.take_scheduled();
         k.dev_rx(eth0, f);
-        let answers: Vec<&Vec<u8>> = k
-            .pending
+        let scheduled = k.take_scheduled();
+        let answers: Vec<&Vec<u8>> = scheduled
             .iter()
             .filter_map(|(_, e)| match e {
                 Event::Arrive { frame, .. } => Some(frame),

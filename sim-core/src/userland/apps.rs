@@ -746,10 +746,10 @@ impl World {
         self.user.apps.push(App { ns, kind, done: false, resolve, status: 0, log: None });
         if !t.is_server() {
             let at = t.start();
-            self.pending.push((at, crate::kernel::Event::App { app: idx, tag: 0 }));
+            self.schedule_at(at, crate::kernel::Event::App { app: idx, tag: 0 });
             if let Traffic::Curl { max_time: Some(m), .. } = t {
                 let tag = crate::userland::services::TAG_MAX_TIME;
-                self.pending.push((at + *m, crate::kernel::Event::App { app: idx, tag }));
+                self.schedule_at(at + *m, crate::kernel::Event::App { app: idx, tag });
             }
         }
         Ok(idx)
