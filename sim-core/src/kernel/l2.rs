@@ -171,6 +171,8 @@ impl<U: Userland> Kernel<U> {
 
     // ----- bridge ----------------------------------------------------------------------------
 
+    /// Inlined into its two callers: every bridged frame looks its destination up here.
+    #[inline(always)]
     fn bridge_fdb_get(&mut self, br: DevId, mac: Mac) -> Option<FdbEntry> {
         let now = self.now;
         let DevKind::Bridge(b) = &mut self.dev_mut(br).kind else { return None };

@@ -163,7 +163,10 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
-    /// A timer for `owner`: `U::timer(owner, tag)` runs `after` from now (timerfd).
+    /// A timer for `owner`: `U::timer(owner, tag)` runs `after` from now (timerfd). Inlined
+    /// into the programs, as `schedule` is: a program that sends every interval sets one per
+    /// send.
+    #[inline(always)]
     pub fn set_timer(&mut self, owner: usize, after: SimTime, tag: u32) {
         self.schedule(after, super::Event::App { app: owner, tag });
     }

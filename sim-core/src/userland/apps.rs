@@ -1019,6 +1019,7 @@ impl World {
         self.app_fail(app, status)
     }
 
+    #[inline(always)]
     pub(crate) fn app_schedule(&mut self, app: usize, after: SimTime, tag: u32) {
         self.set_timer(app, after, tag);
     }
@@ -1036,8 +1037,10 @@ impl World {
         self.send_udp_on(&mut DstCache::default(), ns, bound, (dst, dport), sport, payload, who)
     }
 
-    /// `send_udp` from a socket that keeps its route in `route` between sends.
+    /// `send_udp` from a socket that keeps its route in `route` between sends. Inlined into
+    /// the programs: a wrapper around the socket call, on every datagram they send.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub(crate) fn send_udp_on(
         &mut self,
         route: &mut DstCache,
