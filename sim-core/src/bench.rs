@@ -208,7 +208,7 @@ fn bench_client(w: &mut World, ns: &str, dst: Ipv4Addr, size: usize, count: u32,
         resolve: None,
         status: 0,
     });
-    w.pending.push((start, Event::App { app, tag: 0 }));
+    w.schedule_at(start, Event::App { app, tag: 0 });
 }
 
 /// One random host of `hosts` other than `i`: whom host `i` sends to.

@@ -9,13 +9,10 @@
 use std::ops::Range;
 
 use crate::director::Director;
-use crate::engine::{EventId, EventQueue, SimTime};
+use crate::engine::{EventId, SimTime};
 use crate::kernel::trace::Record;
-use crate::kernel::{DevId, Event, NsId, Userland};
+use crate::kernel::{DevId, Event, NO_CAUSE, NsId, Queued, Userland};
 use crate::userland::{Programs, World};
-
-/// Sentinel cause of events scheduled before the run (a plain id keeps queue entries small).
-const NO_CAUSE: EventId = EventId(u64::MAX);
 
 /// What one step did.
 #[derive(Clone, Debug)]
@@ -95,20 +92,9 @@ impl std::fmt::Display for Stall {
     }
 }
 
-/// What the queue holds: the kernel's events (frames, timers of the kernel and of the
-/// programs), and the scenario's steps, which only the director reads.
-#[derive(Clone, Debug)]
-enum Queued {
-    Kernel(Event),
-    Step(u32),
-    Wake,
-}
-
 #[derive(Clone)]
 pub struct Sim {
     pub world: World,
-    /// Each event with the id of the event that scheduled it (`NO_CAUSE` for the initial ones).
-    queue: EventQueue<(Queued, EventId)>,
     /// The trace: every record of the run so far, in order (`take_records` hands them over).
     records: Vec<Record>,
     /// Steps the current event made due, queued after what the kernel scheduled.
@@ -123,24 +109,20 @@ pub struct Sim {
 
 impl Sim {
     pub fn new(mut world: World) -> Sim {
-        let mut queue = EventQueue::default();
-        let mut pending = std::mem::take(&mut world.pending);
-        // Deterministic order for initial events: by time, then as added.
-        pending.sort_by_key(|(t, _)| *t);
-        for (t, ev) in pending {
-            queue.push(t, (Queued::Kernel(ev), NO_CAUSE));
+        // What the world queued as it was built (programs' first timers) has no cause; from
+        // here on, what it queues is caused by the event running, or the last to run.
+        world.cause = world.cur;
+        // Queued again in time order (then as added): a lane keeps its delay until it empties,
+        // so the earliest events take the lanes and give them back first, as a run's own
+        // events do; in the order added, a late program start could hold one for a second
+        // and send the run's frames through the heap meanwhile.
+        let mut initial = world.queue.take_since(0);
+        initial.sort_by_key(|(t, _)| *t);
+        for (t, x) in initial {
+            world.queue.push(t, x);
         }
         let records = std::mem::take(&mut world.recorded);
-        Sim {
-            world,
-            queue,
-            records,
-            steps_due: Vec::new(),
-            events_run: 0,
-            director: None,
-            at_instant: 0,
-            stalled: None,
-        }
+        Sim { world, records, steps_due: Vec::new(), events_run: 0, director: None, at_instant: 0, stalled: None }
     }
 
     /// A simulation driven by a scenario's steps; the first is queued at its time.
@@ -148,7 +130,7 @@ impl Sim {
         let mut sim = Sim::new(world);
         if !director.steps.is_empty() {
             let t = director.due(0).unwrap_or(SimTime::ZERO);
-            sim.queue.push(t, (Queued::Step(0), NO_CAUSE));
+            sim.world.queue.push(t, (Queued::Step(0), NO_CAUSE));
         }
         sim.director = Some(Box::new(director));
         sim
@@ -194,7 +176,7 @@ impl Sim {
         d.prepare(None);
         d.steps.push(crate::director::Step::typed(Some(self.world.now), on, run));
         let i = d.steps.len() - 1;
-        self.queue.push(self.world.now, (Queued::Step(i as u32), NO_CAUSE));
+        self.world.queue.push(self.world.now, (Queued::Step(i as u32), NO_CAUSE));
         Ok(i)
     }
 
@@ -219,7 +201,7 @@ impl Sim {
 
     /// The scenario step the next event runs, if it is one: the steps before it are over.
     pub fn next_step(&self) -> Option<u32> {
-        match self.queue.peek() {
+        match self.world.queue.peek() {
             Some((Queued::Step(i), _)) => Some(*i),
             _ => None,
         }
@@ -230,7 +212,7 @@ impl Sim {
     /// records from now on (what a check reads).
     pub fn probe(&mut self) -> Sim {
         let mut p = self.without_records();
-        p.queue.retain(|(ev, _)| !matches!(ev, Queued::Step(_)));
+        p.world.queue.retain(|(ev, _)| !matches!(ev, Queued::Step(_)));
         if let Some(d) = p.director.as_mut() {
             d.next = d.scripted;
             d.waiting = None;
@@ -247,13 +229,9 @@ impl Sim {
     }
 
     /// Takes in what the kernel did outside an event (a program started, a frame handed to a
-    /// device by hand): its records join the trace and its timers the queue, as the current
-    /// event's.
+    /// device by hand): its records join the trace, as the current event's (what it queued
+    /// is queued already, caused by the current event).
     pub(crate) fn absorb(&mut self) {
-        let id = self.world.cur;
-        for (at, ev) in self.world.pending.drain(..) {
-            self.queue.push(at, (Queued::Kernel(ev), id));
-        }
         self.records.append(&mut self.world.recorded);
     }
 
@@ -296,11 +274,11 @@ impl Sim {
     }
 
     pub fn pending_events(&self) -> usize {
-        self.queue.len()
+        self.world.queue.len()
     }
 
     pub fn next_event_time(&self) -> Option<SimTime> {
-        self.queue.peek_time()
+        self.world.queue.peek_time()
     }
 
     /// Set when the run stopped because the clock could not advance (`STALL_EVENTS`); from
@@ -311,10 +289,23 @@ impl Sim {
 
     /// Executes exactly one event; `None` when nothing is queued, or the run is stalled.
     pub fn step(&mut self) -> Option<StepOutcome> {
+        // The event's records are appended last, so they start where the trace ends now.
+        let first = self.records.len();
+        let what = self.run_next()?;
+        let w = &self.world;
+        Some(StepOutcome { id: w.cur, cause: w.cur_cause, time: w.now, what, records: first..self.records.len() })
+    }
+
+    /// `step` without its outcome, for the loops of `run_until`, which read none: inlined
+    /// into them, a run's every event is one pass of a loop, not a call that also fills in
+    /// an outcome to be dropped. `step` reads the outcome off the world afterwards (only this
+    /// sets the world's clock, current event and cause).
+    #[inline(always)]
+    fn run_next(&mut self) -> Option<EventKind> {
         if self.stalled.is_some() {
             return None;
         }
-        if self.queue.peek_time() == Some(self.world.now) {
+        if self.world.queue.peek_time() == Some(self.world.now) {
             self.at_instant += 1;
             if self.at_instant >= self.stall_limit() {
                 self.stalled = Some(self.stall());
@@ -325,17 +316,23 @@ impl Sim {
         }
         // An event is numbered when it runs, from 1: the hop log's `#N`, the capture's
         // comments, the GUI's timeline and `--at` all count the same way.
-        let (time, (ev, cause)) = self.queue.pop()?;
+        let (time, (ev, cause)) = self.world.queue.pop()?;
+        // Where what this event queues starts, should the orchestrator's wake-ups have to
+        // go ahead of it.
+        let first_queued = self.world.queue.next_seq();
         let id = EventId(self.events_run + 1);
         let cause = (cause != NO_CAUSE).then_some(cause);
         let w = &mut self.world;
         w.now = time;
         w.cur = id;
+        w.cause = id;
         w.cur_cause = cause;
         w.why.clear();
         let what = match ev {
-            Queued::Kernel(Event::Arrive { dev, frame }) => {
+            Queued::Kernel(Event::Arrive { dev, frame, csum_partial }) => {
+                w.csum_partial = csum_partial;
                 w.arrive(dev, frame);
+                w.csum_partial = false;
                 EventKind::Arrive(dev)
             }
             Queued::Kernel(Event::LoArrive(b)) => {
@@ -400,9 +397,18 @@ impl Sim {
             }
             wakes = true;
         }
-        if wakes && let Some(d) = self.director.as_mut() {
+        if wakes
+            && let Some(d) = self.director.as_mut()
+            && !d.wakeups.is_empty()
+        {
+            // Wake-ups are queued ahead of what the event itself queued (which the kernel has
+            // queued as it went): of two at one instant, the orchestrator acts first.
+            let own = w.queue.take_since(first_queued);
             for t in d.wakeups.drain(..) {
-                self.queue.push(t, (Queued::Wake, id));
+                w.queue.push(t, (Queued::Wake, id));
+            }
+            for (t, x) in own {
+                w.queue.push(t, x);
             }
         }
         if let Some(d) = self.director.as_mut()
@@ -417,22 +423,18 @@ impl Sim {
             }
         }
         w.lo_meta = None;
-        for (t, ev) in w.pending.drain(..) {
-            self.queue.push(t, (Queued::Kernel(ev), id));
-        }
         // A scenario's steps come due at a few events of a run.
         if !self.steps_due.is_empty() {
             for (t, i) in self.steps_due.drain(..) {
-                self.queue.push(t, (Queued::Step(i), id));
+                w.queue.push(t, (Queued::Step(i), id));
             }
         }
         self.events_run += 1;
-        let first = self.records.len();
         // Most events record nothing (none with tracing off): no append to set up.
         if !self.world.recorded.is_empty() {
             self.records.append(&mut self.world.recorded);
         }
-        Some(StepOutcome { id, cause, time, what, records: first..self.records.len() })
+        Some(what)
     }
 
     /// Events at one instant after which the run is stuck: `STALL_EVENTS`, or every device's
@@ -466,8 +468,8 @@ impl Sim {
         let start = self.events_run;
         match until {
             Until::Time(t) => {
-                while self.queue.peek_time().is_some_and(|n| n <= t) {
-                    if self.step().is_none() {
+                while self.world.queue.peek_time().is_some_and(|n| n <= t) {
+                    if self.run_next().is_none() {
                         return self.events_run - start;
                     }
                 }
@@ -475,8 +477,8 @@ impl Sim {
                     self.world.now = t;
                 }
             }
-            Until::Events(n) => while self.events_run - start < n && self.step().is_some() {},
-            Until::Idle => while self.step().is_some() {},
+            Until::Events(n) => while self.events_run - start < n && self.run_next().is_some() {},
+            Until::Idle => while self.run_next().is_some() {},
         }
         self.events_run - start
     }

@@ -89,6 +89,9 @@ impl<T> Default for EventQueue<T> {
 }
 
 impl<T> EventQueue<T> {
+    /// Inlined into the event loop, which pushes every event it runs: as a call, each event
+    /// was copied to memory to be handed over.
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, item: T) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -145,18 +148,22 @@ impl<T> EventQueue<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn find_next(&mut self) {
-        // Only the lanes made so far: a run uses two or three delays, not all four.
+        // Every lane, made or not (one not made has no front: `u128::MAX` never wins), in a
+        // loop of fixed length, which is unrolled with no test of how many lanes there are.
         let mut best = HEAP;
-        for (i, &k) in self.fronts[..self.lanes.len()].iter().enumerate() {
-            if k < self.fronts[best] {
+        for i in 0..LANES {
+            if self.fronts[i] < self.fronts[best] {
                 best = i;
             }
         }
         self.next = best;
     }
 
+    /// Inlined into the event loop (its one hot caller): as a call, the event it takes is
+    /// copied out through memory and the loop's registers saved around it.
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, T)> {
         if self.fronts[self.next] == u128::MAX {
             return None;
@@ -188,6 +195,46 @@ impl<T> EventQueue<T> {
             self.lanes[self.next].items.front().map(|x| &x.2)
         }
     }
+    /// The scheduling number the next push gets (`take_since`).
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Takes out the events pushed since the push numbered `seq` (`next_seq` then), in the
+    /// order they were pushed, so that others can be queued ahead of them.
+    pub fn take_since(&mut self, seq: u64) -> Vec<(SimTime, T)> {
+        let mut out: Vec<(u64, SimTime, T)> = Vec::new();
+        // A lane's scheduling numbers grow from front to back: the newest are its last.
+        for l in &mut self.lanes {
+            while l.items.back().is_some_and(|x| x.1 >= seq) {
+                if let Some((t, s, x)) = l.items.pop_back() {
+                    out.push((s, t, x));
+                }
+            }
+        }
+        let mut taken = Vec::new();
+        self.heap.retain(|e| {
+            let old = e.seq < seq;
+            if !old {
+                taken.push(*e);
+            }
+            old
+        });
+        for e in taken {
+            if let Some(x) = self.slab[e.slot as usize].take() {
+                self.free.push(e.slot);
+                out.push((e.seq, e.time, x));
+            }
+        }
+        out.sort_by_key(|x| x.0);
+        self.fronts[HEAP] = self.heap.peek().map_or(u128::MAX, |e| key(e.time, e.seq));
+        for (i, l) in self.lanes.iter().enumerate() {
+            self.fronts[i] = l.items.front().map_or(u128::MAX, |&(t, s, _)| key(t, s));
+        }
+        self.find_next();
+        out.into_iter().map(|(_, t, x)| (t, x)).collect()
+    }
+
     /// Drops the events `keep` refuses; the others keep their times and order.
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         let slab = &mut self.slab;

@@ -158,6 +158,8 @@ impl<U: Userland> Kernel<U> {
         let c = wire::ipv4::checksum(&ip[..hlen]);
         ip[10..12].copy_from_slice(&c.to_be_bytes());
         self.note(|| Why::Local(Local::Reassembled { id: key.id, fragments: have, bytes: len as usize }));
+        // Its fragments were summed in software before they were cut (`csum_partial`).
+        self.csum_partial = false;
         Some((whole, q.max_size))
     }
 
@@ -236,8 +238,8 @@ mod tests {
 
     /// The IPv4 packets b sent back over the veth.
     fn sent(k: &mut Kernel<()>) -> Vec<Shape> {
-        let out = k
-            .pending
+        let scheduled = k.take_scheduled();
+        let out = scheduled
             .iter()
             .filter_map(|(_, e)| match e {
                 Event::Arrive { frame, .. } if wire::ethertype(frame) == wire::ETHERTYPE_IPV4 => {
@@ -250,7 +252,11 @@ mod tests {
                 _ => None,
             })
             .collect();
-        k.pending.retain(|(_, e)| !matches!(e, Event::Arrive { .. }));
+        for (at, e) in scheduled {
+            if !matches!(e, Event::Arrive { .. }) {
+                k.schedule_at(at, e);
+            }
+        }
         out
     }
 
@@ -308,7 +314,7 @@ mod tests {
                 k.dev_rx(eth0, frags[i].clone());
             }
             assert_eq!(sent(&mut k), []);
-            let timers: Vec<(SimTime, Event)> = std::mem::take(&mut k.pending);
+            let timers: Vec<(SimTime, Event)> = k.take_scheduled();
             let [(at, Event::Frag { ns, key, born })] = timers[..] else { panic!("one timer: {timers:?}") };
             assert_eq!(at, IPFRAG_TIME, "ipfrag_time after the first fragment came");
             k.now = at;

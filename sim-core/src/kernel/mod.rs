@@ -34,7 +34,7 @@ pub type Set<K> = HashSet<K, rustc_hash::FxBuildHasher>;
 use std::fmt;
 use std::net::Ipv4Addr;
 
-use crate::engine::{EventId, SimRng, SimTime};
+use crate::engine::{EventId, EventQueue, SimRng, SimTime};
 use crate::plan::{self, Ipv4Net, MacvlanMode, Plan};
 use crate::wire::Mac;
 use netfilter::{Netfilter, Table};
@@ -76,10 +76,24 @@ pub mod defaults {
     pub const ICMP_BURST: u64 = 6;
 }
 
+/// What the event queue holds: the kernel's events, and those of the layers above it that
+/// keep their place among them (a scenario's step, the swarm orchestrator's wake-up), which
+/// the kernel only holds in order: the event loop (`Sim`) runs them.
+#[derive(Clone, Debug)]
+pub enum Queued {
+    Kernel(Event),
+    Step(u32),
+    Wake,
+}
+
+/// The cause of events queued before the run (a plain id keeps queue entries small).
+pub const NO_CAUSE: EventId = EventId(u64::MAX);
+
 #[derive(Clone, Debug)]
 pub enum Event {
-    /// A frame arrives at a device after crossing a link (veth, lo, macvlan sibling).
-    Arrive { dev: DevId, frame: Vec<u8> },
+    /// A frame arrives at a device after crossing a link (veth, lo, macvlan sibling);
+    /// `csum_partial` is `Kernel::csum_partial` of the frame as it left.
+    Arrive { dev: DevId, frame: Vec<u8>, csum_partial: bool },
     /// A frame looping back through lo keeps its netfilter state, as the kernel keeps
     /// skb->_nfct. Boxed: loopback is rare and `Arrive` is the hot, small variant.
     LoArrive(Box<(DevId, Vec<u8>, Option<netfilter::PacketMeta>)>),
@@ -331,7 +345,13 @@ pub struct Kernel<U> {
     pub now: SimTime,
     pub cur: EventId,
     pub cur_cause: Option<EventId>,
-    pub pending: Vec<(SimTime, Event)>,
+    /// Every event to come, with the event that queued it. The kernel queues into it as it
+    /// goes (`schedule`), and the event loop takes the next event from it: an event's frame
+    /// is not first set aside in a list the loop moves over afterwards.
+    pub queue: EventQueue<(Queued, EventId)>,
+    /// The cause of what is queued now: the running event, or `NO_CAUSE` before the run
+    /// (`Sim::new` sets it).
+    pub(crate) cause: EventId,
     /// What the current event has recorded so far; the event loop moves them to its trace
     /// (`Sim::records`) when the event is over.
     pub(crate) recorded: Vec<Record>,
@@ -348,6 +368,18 @@ pub struct Kernel<U> {
     pub(crate) lo_meta: Option<netfilter::PacketMeta>,
     /// Netfilter state that arrived with the current frame (looped-back packets only).
     pub(crate) rx_meta: Option<netfilter::PacketMeta>,
+    /// The frame being handled carries the transport checksum its sending socket wrote,
+    /// unchanged since: an skb with `CHECKSUM_PARTIAL` (include/linux/skbuff.h). A UDP
+    /// socket sending through a device that offloads checksums (veth and the bridge do,
+    /// `NETIF_F_HW_CSUM`) leaves the sum to the device; veth hands the skb to its peer as it
+    /// is (`veth_xmit`, drivers/net/veth.c) and a bridge forwards it as it is, so at the
+    /// receiver `skb_csum_unnecessary` holds and `udp4_csum_init` does not sum the datagram
+    /// again. Here the sum is written at once (a capture shows it as the device would send
+    /// it), and the receiver skips it where Linux does. Set by a UDP send for its datagram
+    /// and by the event loop for a frame arriving with it; clear for every other packet a
+    /// stack sends (`originate`), for fragments and reassembled packets (whose sum is made
+    /// in software before cutting), after decapsulation and after a qdisc held the frame.
+    pub(crate) csum_partial: bool,
     /// Live namespaces by name: a Docker lab looks sandboxes up by name at every step, and a
     /// scan of a thousand namespaces per lookup made each step cost the lab's size.
     pub(crate) ns_index: Map<String, NsId>,
@@ -405,7 +437,8 @@ impl<U: Userland> Kernel<U> {
             now: SimTime::ZERO,
             cur: EventId(0),
             cur_cause: None,
-            pending: Vec::new(),
+            queue: EventQueue::default(),
+            cause: NO_CAUSE,
             recorded: Vec::new(),
             trace: true,
             hops: true,
@@ -414,6 +447,7 @@ impl<U: Userland> Kernel<U> {
             why: Vec::new(),
             lo_meta: None,
             rx_meta: None,
+            csum_partial: false,
             ns_index: Map::default(),
             qdiscs_made: 0,
             dst_gen: 0,
@@ -487,12 +521,18 @@ impl<U: Userland> Kernel<U> {
     /// that caused it, nor of a packet sent before it in the same event. The event's chain
     /// is back afterwards, for whatever else the event records about its own frame.
     pub(crate) fn originate(&mut self, send: impl FnOnce(&mut Kernel<U>)) {
+        // A new packet's checksum is whatever its sender says, not that of the frame being
+        // handled (`csum_partial`).
+        let partial = std::mem::replace(&mut self.csum_partial, false);
         if !self.explaining() {
-            return send(self);
+            send(self);
+            self.csum_partial = partial;
+            return;
         }
         let caused_by = std::mem::take(&mut self.why);
         send(self);
         self.why = caused_by;
+        self.csum_partial = partial;
     }
 
     #[inline]
@@ -583,8 +623,29 @@ impl<U: Userland> Kernel<U> {
         self.dst_gen = self.dst_gen.wrapping_add(1);
     }
 
+    /// Inlined, as the queue's push is: a veth's frame and a program's timer are queued here
+    /// at every hop, and a call would copy the event to memory to hand it over.
+    #[inline(always)]
     pub(crate) fn schedule(&mut self, after: SimTime, ev: Event) {
-        self.pending.push((self.now + after, ev));
+        self.schedule_at(self.now + after, ev)
+    }
+
+    /// Queues `ev` to run at `at`, caused by the running event.
+    #[inline(always)]
+    pub(crate) fn schedule_at(&mut self, at: SimTime, ev: Event) {
+        self.queue.push(at, (Queued::Kernel(ev), self.cause));
+    }
+
+    /// Takes every kernel event queued, in the order they would run (tests look at what a
+    /// kernel without an event loop scheduled).
+    #[cfg(test)]
+    pub(crate) fn take_scheduled(&mut self) -> Vec<(SimTime, Event)> {
+        std::iter::from_fn(|| self.queue.pop())
+            .filter_map(|(t, (q, _))| match q {
+                Queued::Kernel(e) => Some((t, e)),
+                _ => None,
+            })
+            .collect()
     }
 
     // ----- building ------------------------------------------------------------------------

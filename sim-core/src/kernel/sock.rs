@@ -163,7 +163,10 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
-    /// A timer for `owner`: `U::timer(owner, tag)` runs `after` from now (timerfd).
+    /// A timer for `owner`: `U::timer(owner, tag)` runs `after` from now (timerfd). Inlined
+    /// into the programs, as `schedule` is: a program that sends every interval sets one per
+    /// send.
+    #[inline(always)]
     pub fn set_timer(&mut self, owner: usize, after: SimTime, tag: u32) {
         self.schedule(after, super::Event::App { app: owner, tag });
     }
@@ -418,6 +421,8 @@ impl<U: Userland> Kernel<U> {
         let n = payload.len();
         self.originate(|w| {
             w.note(|| Why::Sent(Sent::Udp { who, bytes: n, dst, dport }));
+            // The checksum is offloaded (`csum_partial`): udp_send_skb leaves it to the device.
+            w.csum_partial = true;
             w.ip_output_on(ns, f, rt, mtu);
         });
         Ok(())
@@ -651,10 +656,10 @@ mod tests {
         };
         let mut f = wire::udp_frame(&p, 40000, 9, b"anyone?");
         wire::write_eth_header(&mut f, crate::kernel::testkit::A_MAC, k.dev(eth0).mac, wire::ETHERTYPE_IPV4);
-        k.pending.clear();
+        k.take_scheduled();
         k.dev_rx(eth0, f);
-        let answers: Vec<&Vec<u8>> = k
-            .pending
+        let scheduled = k.take_scheduled();
+        let answers: Vec<&Vec<u8>> = scheduled
             .iter()
             .filter_map(|(_, e)| match e {
                 Event::Arrive { frame, .. } => Some(frame),

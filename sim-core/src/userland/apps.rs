@@ -777,10 +777,10 @@ impl World {
         self.user.apps.push(App { ns, kind, done: false, resolve, status: 0, log: None });
         if !t.is_server() {
             let at = t.start();
-            self.pending.push((at, crate::kernel::Event::App { app: idx, tag: 0 }));
+            self.schedule_at(at, crate::kernel::Event::App { app: idx, tag: 0 });
             if let Traffic::Curl { max_time: Some(m), .. } = t {
                 let tag = crate::userland::services::TAG_MAX_TIME;
-                self.pending.push((at + *m, crate::kernel::Event::App { app: idx, tag }));
+                self.schedule_at(at + *m, crate::kernel::Event::App { app: idx, tag });
             }
         }
         Ok(idx)
@@ -1050,6 +1050,7 @@ impl World {
         self.app_fail(app, status)
     }
 
+    #[inline(always)]
     pub(crate) fn app_schedule(&mut self, app: usize, after: SimTime, tag: u32) {
         self.set_timer(app, after, tag);
     }
@@ -1067,8 +1068,10 @@ impl World {
         self.send_udp_on(&mut DstCache::default(), ns, bound, (dst, dport), sport, payload, who)
     }
 
-    /// `send_udp` from a socket that keeps its route in `route` between sends.
+    /// `send_udp` from a socket that keeps its route in `route` between sends. Inlined into
+    /// the programs: a wrapper around the socket call, on every datagram they send.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub(crate) fn send_udp_on(
         &mut self,
         route: &mut DstCache,
