@@ -175,9 +175,23 @@ fn straight(ra: Rect, rb: Rect) -> Vec<Pos2> {
 /// its ends' (`Layout::detours`). Each detour runs under the row's namespaces, in the gap
 /// before the next row, the shorter ones nearer, so that two never share a line.
 fn detours(w: &World, out: &mut Layout) {
+    // The segment clipped to the rectangle, one axis after the other (Liang–Barsky): the
+    // layout is made every frame, so no sampling along the line.
     let crosses = |a: Pos2, b: Pos2, r: Rect| {
         let r = r.shrink(1.0);
-        (1..64).any(|i| r.contains(a.lerp(b, i as f32 / 64.0)))
+        let (mut t0, mut t1) = (0.0f32, 1.0f32);
+        for (p0, d, lo, hi) in [(a.x, b.x - a.x, r.min.x, r.max.x), (a.y, b.y - a.y, r.min.y, r.max.y)] {
+            if d == 0.0 {
+                if p0 <= lo || p0 >= hi {
+                    return false;
+                }
+                continue;
+            }
+            let (u, v) = ((lo - p0) / d, (hi - p0) / d);
+            t0 = t0.max(u.min(v));
+            t1 = t1.min(u.max(v));
+        }
+        t0 < t1
     };
     let mut found: Vec<(DevId, DevId, Pos2, Pos2)> = Vec::new();
     for &(a, b, kind) in &out.links {

@@ -2,6 +2,8 @@
 //! the same answers (`traces/programs/curl-options/record.txt`, made by `record.sh` beside it:
 //! Debian's curl against `server.py`, which answers with the simulator's server's bytes).
 
+mod common;
+
 use sim_core::Until;
 use sim_core::scenario::Loaded;
 
@@ -13,21 +15,14 @@ struct Case {
 }
 
 fn record() -> Vec<Case> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/programs/curl-options/record.txt");
-    let text = std::fs::read_to_string(path).expect("the record");
-    let mut cases: Vec<Case> = Vec::new();
-    for l in text.lines().filter(|l| !l.starts_with('#')) {
-        if let Some(cmd) = l.strip_prefix("$ ") {
-            cases.push(Case { cmd: cmd.to_string(), lines: Vec::new(), exit: 0 });
-        } else if let Some(code) = l.strip_prefix("[exit ").and_then(|r| r.strip_suffix(']')) {
-            cases.last_mut().expect("a case").exit = code.parse().expect("exit status");
-        } else if let Some(c) = cases.last_mut()
-            && !l.is_empty()
-        {
-            c.lines.push(l.to_string());
-        }
-    }
-    cases
+    common::transcript("programs/curl-options/record.txt")
+        .into_iter()
+        .map(|(cmd, (out, exit))| Case {
+            cmd,
+            lines: out.lines().filter(|l| !l.is_empty()).map(String::from).collect(),
+            exit,
+        })
+        .collect()
 }
 
 #[test]

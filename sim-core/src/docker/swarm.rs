@@ -1213,9 +1213,7 @@ impl Swarm {
         let now = self.clock;
         let s = &self.services[si];
         let command = match s.args.is_empty() {
-            true => {
-                super::images::find(&s.image).map(|i| i.cmd.iter().map(|w| w.to_string()).collect()).unwrap_or_default()
-            }
+            true => super::images::default_command(&s.image),
             false => s.args.clone(),
         };
         let gone = match super::images::stops_on_sigterm(&s.image, &command) {
