@@ -1397,7 +1397,8 @@ impl Director {
                 busy += e.stop_wait(&s.containers, s.timeout);
             }
             let out = self.docker(&host, &cmd, now).map(|o| match o {
-                Outcome::Changed(text, _) => Outcome::Changed(text, busy),
+                // A rolling update holds an attached `service update` longer (`Swarm::follow`).
+                Outcome::Changed(text, longer) => Outcome::Changed(text, busy.max(longer)),
                 Outcome::Detached(mut d) => {
                     d.busy = busy;
                     Outcome::Detached(d)
@@ -1697,7 +1698,8 @@ impl Director {
             }
             if let Some(r) = s.apply(me, cmd, &mut self.engines) {
                 self.wakeups.append(&mut s.wakes);
-                return r.map(|t| Outcome::Changed(t, SimTime::ZERO));
+                let follow = s.follow.take().unwrap_or_default();
+                return r.map(|t| Outcome::Changed(t, follow));
             }
         } else if is_swarm_command(cmd) {
             return Err(EngineError(

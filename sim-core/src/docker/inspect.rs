@@ -415,6 +415,31 @@ pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
     })
 }
 
+/// `print` for objects whose Go type has pointer fields that the JSON leaves out when nil
+/// (`omitempty`), named in `nil_fields`: docker/cli runs a template on the typed struct first,
+/// where such a field is a nil pointer (`{{json .UpdateStatus}}` prints `null`), and only
+/// when that fails on the JSON, where the field is missing (so `{{.UpdateStatus.State}}`
+/// fails with the JSON's words).
+pub fn print_with_nil(found: &[Value], format: Option<&str>, nil_fields: &[&str]) -> Result<String, EngineError> {
+    let missing = match (print(found, format), format) {
+        (Err(e), Some(_)) => e,
+        (out, _) => return out,
+    };
+    let typed: Vec<Value> = found
+        .iter()
+        .map(|v| {
+            let mut v = v.clone();
+            if let Value::Object(o) = &mut v {
+                for f in nil_fields {
+                    o.entry(*f).or_insert(Value::Null);
+                }
+            }
+            v
+        })
+        .collect();
+    print(&typed, format).map_err(|_| missing)
+}
+
 /// What `docker inspect` and `docker network inspect` print for the objects they found:
 /// the JSON array indented as docker/cli indents it (four spaces), or with `--format` the
 /// template's output for each object, one line each.

@@ -154,6 +154,10 @@ pub enum TaskState {
     /// its program stops (`due`: at once for one that ends on SIGTERM, else when the stop
     /// grace period is over), and is then deleted (traces/docker/swarm-job-update).
     Removing,
+    /// Replaced by a rolling update: desired Shutdown, it runs until its program stops
+    /// (`due`), and then stays in the slot's history as Shutdown
+    /// (traces/docker/swarm-update-force).
+    Stopping,
 }
 
 #[derive(Clone, Debug)]
@@ -170,8 +174,17 @@ pub struct Task {
     pub started: SimTime,
     /// Why it is pending, in swarmkit's words (`docker service ps`'s ERROR).
     pub error: String,
-    /// Ready: when its restart delay is over and it starts; Removing: when it is gone.
+    /// Ready: when its restart delay is over and it starts; Removing: when it is gone;
+    /// Stopping: when its program has stopped.
     pub due: SimTime,
+    /// Ready: from when its desired state is Running (it is then Starting until `due`): a
+    /// rolling update's new task waits for the old one to stop.
+    pub go: SimTime,
+    /// Ready: the tasks a start-first update shuts down once this one runs.
+    pub replaces: Vec<String>,
+    /// The service's `--force` count when it was made (`TaskTemplate.ForceUpdate`): a task
+    /// made before the last forced update is out of date.
+    pub force: u64,
     /// A job's iteration the task belongs to (swarmkit `Task.JobIteration`); 0 otherwise.
     pub iteration: u64,
     /// Running: when its program ends by itself, where that is known without running it
@@ -180,9 +193,15 @@ pub struct Task {
 }
 
 impl Task {
-    /// Waiting out its restart delay, which is over at `now`.
+    /// Waiting out its restart delay, or its stop, which is over at `now`.
     fn due_at(&self, now: SimTime) -> bool {
-        matches!(self.state, TaskState::Ready | TaskState::Removing) && self.due <= now
+        matches!(self.state, TaskState::Ready | TaskState::Removing | TaskState::Stopping) && self.due <= now
+    }
+
+    /// It holds its slot: running, waiting for a node, or waiting to start (swarmkit's
+    /// runnable tasks: desired state up to Running).
+    fn live(&self) -> bool {
+        matches!(self.state, TaskState::Running | TaskState::Pending | TaskState::Ready)
     }
 }
 
@@ -216,9 +235,19 @@ pub struct Service {
     pub created: SimTime,
     pub updated: SimTime,
     pub version: u64,
-    /// The replica count before the last `docker service update`, which keeps the spec it
-    /// replaced as `PreviousSpec`.
-    pub previous_replicas: Option<u64>,
+    /// What of the spec before the last `docker service update` this model keeps (its
+    /// `PreviousSpec`), for `docker service rollback`.
+    pub previous: Option<Previous>,
+    /// How its tasks are replaced when its spec changes (`--update-*`).
+    pub update_config: UpdateConfig,
+    /// `--stop-grace-period`: how long a task has after SIGTERM before it is killed.
+    pub stop_grace: SimTime,
+    /// How many `--force` updates its spec has had (`TaskTemplate.ForceUpdate`).
+    pub force_update: u64,
+    /// The last update's progress (`UpdateStatus`).
+    pub update_status: Option<UpdateStatus>,
+    /// The update replacing its tasks, while it is under way.
+    pub rollout: Option<update::Rollout>,
     /// `--label`s (a stack's services carry `com.docker.stack.namespace`).
     pub labels: std::collections::BTreeMap<String, String>,
     /// `--network name=NET,alias=A`: more names the service answers to on NET, as its own
@@ -232,6 +261,15 @@ pub struct Service {
     pub restart: Restart,
     /// `-t`/`--tty`: its tasks' program has a terminal (a shell then waits on it).
     pub tty: bool,
+}
+
+/// The parts of a service's previous spec that this model keeps.
+#[derive(Clone, Debug)]
+pub struct Previous {
+    pub replicas: u64,
+    pub force_update: u64,
+    pub stop_grace: SimTime,
+    pub update_config: UpdateConfig,
 }
 
 /// A job's spec (swarmkit `ReplicatedJob`; a global job has one completion per node).
@@ -278,7 +316,7 @@ impl Service {
 
     /// The tasks that hold a slot: running, waiting for a node, or waiting to start again.
     pub fn live(&self) -> impl Iterator<Item = &Task> {
-        self.tasks.iter().filter(|t| matches!(t.state, TaskState::Running | TaskState::Pending | TaskState::Ready))
+        self.tasks.iter().filter(|t| t.live())
     }
 
     /// The iteration a new task of this service belongs to.
@@ -334,6 +372,9 @@ pub struct Swarm {
     /// When tasks a command made or marked start or go (a job's new iteration, the old one's
     /// stop grace period): the director wakes the orchestrator then.
     pub wakes: Vec<SimTime>,
+    /// How long the last attached `docker service update` keeps the shell, when its rolling
+    /// update makes it longer than `timing::busy` says: the director takes it.
+    pub follow: Option<SimTime>,
 }
 
 fn base36(rng: &mut SimRng, n: usize) -> String {
@@ -377,6 +418,7 @@ impl Swarm {
             manager_token,
             clock: SimTime::ZERO,
             wakes: Vec::new(),
+            follow: None,
             version: 10,
         };
         s.add_node(host, addr, Role::Manager);
@@ -672,6 +714,7 @@ impl Swarm {
         }
         restart.delay = c.restart.delay.unwrap_or(restart.delay);
         restart.max_attempts = c.restart.max_attempts.unwrap_or(0);
+        let update_config = UpdateConfig::default().with(&c.update)?;
         let constraints = c
             .constraints
             .iter()
@@ -754,7 +797,12 @@ impl Swarm {
             created: self.clock,
             updated: self.clock,
             version: self.version,
-            previous_replicas: None,
+            previous: None,
+            update_config,
+            stop_grace: c.update.stop_grace.unwrap_or(super::timing::STOP_GRACE),
+            force_update: 0,
+            update_status: None,
+            rollout: None,
             labels: c.labels.clone(),
             aliases,
             constraints,
@@ -920,7 +968,7 @@ impl Swarm {
             Ok(node) => self.start_task_on(si, slot, node, None, engines),
             Err(why) => {
                 let id = base36(&mut self.rng, 25);
-                let iteration = self.services[si].iteration();
+                let (iteration, force) = (self.services[si].iteration(), self.services[si].force_update);
                 self.services[si].tasks.push(Task {
                     id,
                     slot,
@@ -931,7 +979,10 @@ impl Swarm {
                     started: self.clock,
                     error: why,
                     due: SimTime::ZERO,
+                    go: SimTime::ZERO,
+                    replaces: Vec::new(),
                     iteration,
+                    force,
                     ends: None,
                 });
                 Ok(())
@@ -1055,7 +1106,10 @@ impl Swarm {
             started: self.clock,
             error: String::new(),
             due: SimTime::ZERO,
+            go: SimTime::ZERO,
+            replaces: Vec::new(),
             iteration: self.services[si].iteration(),
+            force: self.services[si].force_update,
             ends: {
                 let s = &self.services[si];
                 super::images::runs_for(&s.image, &s.args, s.tty).map(|d| self.clock + d)
@@ -1116,20 +1170,31 @@ impl Swarm {
             s.tasks
                 .iter()
                 .position(|t| {
-                    matches!(t.state, TaskState::Running | TaskState::Removing) && self.task_name(si, t) == container
+                    matches!(t.state, TaskState::Running | TaskState::Removing | TaskState::Stopping)
+                        && self.task_name(si, t) == container
                 })
                 .map(|ti| (si, ti))
         });
         let Some((si, ti)) = found else { return Ok(None) };
         let clock = self.clock;
         self.clock = at;
-        if self.services[si].tasks[ti].state == TaskState::Removing {
-            // Its iteration was replaced: nothing follows it.
-            self.stop_task(si, ti, engines);
-            self.services[si].tasks.remove(ti);
-            self.version += 1;
-            self.clock = clock;
-            return Ok(None);
+        match self.services[si].tasks[ti].state {
+            TaskState::Removing => {
+                // Its iteration was replaced: nothing follows it.
+                self.stop_task(si, ti, engines);
+                self.services[si].tasks.remove(ti);
+                self.version += 1;
+                self.clock = clock;
+                return Ok(None);
+            }
+            TaskState::Stopping => {
+                // Replaced by an update: it was being shut down anyway.
+                self.stop_task(si, ti, engines);
+                self.version += 1;
+                self.clock = clock;
+                return Ok(None);
+            }
+            _ => {}
         }
         self.stop_task(si, ti, engines);
         let t = &mut self.services[si].tasks[ti];
@@ -1158,7 +1223,7 @@ impl Swarm {
         let mut due = None;
         if again && within {
             let id = base36(&mut self.rng, 25);
-            let iteration = self.services[si].iteration();
+            let (iteration, force) = (self.services[si].iteration(), self.services[si].force_update);
             self.services[si].tasks.push(Task {
                 id,
                 slot,
@@ -1169,7 +1234,10 @@ impl Swarm {
                 started: at,
                 error: String::new(),
                 due: at + restart.delay + super::timing::TASK_START,
+                go: at + restart.delay + super::timing::TASK_START,
+                replaces: Vec::new(),
                 iteration,
+                force,
                 ends: None,
             });
             due = Some(at + restart.delay + super::timing::TASK_START);
@@ -1211,15 +1279,7 @@ impl Swarm {
         j.iteration += 1;
         let j = *j;
         let now = self.clock;
-        let s = &self.services[si];
-        let command = match s.args.is_empty() {
-            true => super::images::default_command(&s.image),
-            false => s.args.clone(),
-        };
-        let gone = match super::images::stops_on_sigterm(&s.image, &command) {
-            true => now,
-            false => now + super::timing::STOP_GRACE,
-        };
+        let gone = now + self.services[si].grace();
         self.services[si]
             .tasks
             .retain(|t| t.iteration == j.iteration || !matches!(t.state, TaskState::Ready | TaskState::Pending));
@@ -1257,6 +1317,7 @@ impl Swarm {
                 Err(why) => (String::new(), TaskState::Pending, why),
             };
             let id = base36(&mut self.rng, 25);
+            let force = self.services[si].force_update;
             self.services[si].tasks.push(Task {
                 id,
                 slot,
@@ -1267,7 +1328,10 @@ impl Swarm {
                 started: now,
                 error,
                 due,
+                go: due,
+                replaces: Vec::new(),
                 iteration: j.iteration,
+                force,
                 ends: None,
             });
             self.wakes.push(due);
@@ -1296,36 +1360,40 @@ impl Swarm {
                 .filter_map(|(si, t)| t.ends.filter(|&e| e <= now).map(|e| (e, si, t)))
                 .min_by_key(|(e, _, _)| *e)
                 .map(|(e, si, t)| (e, si, t.id.clone()));
-            let due = self
-                .services
-                .iter()
-                .flat_map(|s| &s.tasks)
-                .filter(|t| matches!(t.state, TaskState::Ready | TaskState::Removing) && t.due <= now)
-                .map(|t| t.due)
-                .min();
-            match (ended, due) {
-                (None, None) => break,
-                (Some((at, si, id)), d) if d.is_none_or(|d| at <= d) => {
+            let due = self.services.iter().flat_map(|s| &s.tasks).filter(|t| t.due_at(now)).map(|t| t.due).min();
+            let updater = self.next_rollout().filter(|(t, _)| *t <= now);
+            // The earliest first; at one time, an exit, then a task's time, then the updater.
+            let Some(first) = [ended.as_ref().map(|e| e.0), due, updater.map(|u| u.0)].into_iter().flatten().min()
+            else {
+                break;
+            };
+            match (ended, due, updater) {
+                (Some((at, si, id)), _, _) if at == first => {
                     let Some(ti) = self.services[si].tasks.iter().position(|t| t.id == id) else { break };
                     // Taken first, so that the loop moves on whatever the exit does.
                     self.services[si].tasks[ti].ends = None;
                     let name = self.task_name(si, &self.services[si].tasks[ti]);
                     wakes.extend(self.task_exited(&name, 0, at, engines)?);
                 }
-                (_, d) => self.start_due(d.unwrap_or(now), engines)?,
+                (_, Some(d), _) if d == first => self.start_due(d, engines)?,
+                (_, _, Some((at, si))) => self.rollout_step(si, at),
+                _ => break,
             }
             changed = true;
         }
+        wakes.append(&mut self.wakes);
         Ok((wakes, changed))
     }
 
     /// Whether the orchestrator has something to do by `now` (`advance`): a task whose
-    /// program ended by then, or a restart delay or stop grace period over.
+    /// program ended by then, a restart delay or stop grace period over, or an update's
+    /// next slot or end.
     pub fn pending_by(&self, now: SimTime) -> bool {
         self.services
             .iter()
             .flat_map(|s| &s.tasks)
             .any(|t| t.due_at(now) || t.state == TaskState::Running && t.ends.is_some_and(|e| e <= now))
+            || self.next_rollout().is_some_and(|(t, _)| t <= now)
     }
 
     /// The restart delays over at `now`: each Ready task whose time has come starts on its
@@ -1335,15 +1403,31 @@ impl Swarm {
         self.clock = now;
         for si in 0..self.services.len() {
             while let Some(ti) = self.services[si].tasks.iter().position(|t| t.due_at(now)) {
-                if self.services[si].tasks[ti].state == TaskState::Removing {
-                    // Its stop grace period is over: killed, and deleted.
-                    self.stop_task(si, ti, engines);
-                    self.services[si].tasks.remove(ti);
-                    self.version += 1;
-                    continue;
+                match self.services[si].tasks[ti].state {
+                    TaskState::Removing => {
+                        // Its stop grace period is over: killed, and deleted.
+                        self.stop_task(si, ti, engines);
+                        self.services[si].tasks.remove(ti);
+                        self.version += 1;
+                        continue;
+                    }
+                    TaskState::Stopping => {
+                        // Stopped, or killed after its grace period: it stays in the history.
+                        self.clock = self.services[si].tasks[ti].due;
+                        self.stop_task(si, ti, engines);
+                        self.clock = now;
+                        self.version += 1;
+                        continue;
+                    }
+                    _ => {}
                 }
                 let ready = self.services[si].tasks.remove(ti);
                 self.start_task_on(si, ready.slot, ready.node, Some(ready.id), engines)?;
+                let force = ready.force;
+                if let Some(t) = self.services[si].tasks.last_mut() {
+                    t.force = force;
+                }
+                self.shut_down_replaced(si, &ready.replaces);
                 self.lb_after_tasks(si)?;
             }
         }
@@ -1407,7 +1491,7 @@ impl Swarm {
             self.services[si].tasks[ti].state = TaskState::Shutdown;
             return;
         }
-        if !matches!(t.state, TaskState::Running | TaskState::Removing) {
+        if !matches!(t.state, TaskState::Running | TaskState::Removing | TaskState::Stopping) {
             return;
         }
         let name = self.task_name(si, &t);
@@ -1530,39 +1614,82 @@ impl Swarm {
             .service_idx(&u.service)
             .map_err(|_| err(format!("Error response from daemon: service {} not found", u.service)))?;
         let before = self.services[si].replicas;
+        // docker/cli sends the spec with the flags applied, which the daemon checks before it
+        // changes anything.
+        let config = self.services[si].update_config.with(&u.update)?;
         // `docker service rollback` (`service update --rollback`): the spec before the last
         // update comes back and the one it replaces becomes the previous (swarmkit's
         // controlapi `UpdateService` with `Rollback`), so a second rollback undoes the
         // first; a service never updated has none (traces/docker/swarm-rollback/record.txt).
-        let target = match (u.rollback, u.replicas) {
-            (true, _) => Some(self.services[si].previous_replicas.ok_or_else(|| {
-                err(format!(
+        let previous = match (u.rollback, &self.services[si].previous) {
+            (true, None) => {
+                return Err(err(format!(
                     "Error response from daemon: rpc error: code = FailedPrecondition desc = service {} does not have a previous spec",
                     self.services[si].id
-                ))
-            })?),
+                )));
+            }
+            (true, Some(p)) => Some(p.clone()),
+            (false, _) => None,
+        };
+        let target = match (&previous, u.replicas) {
+            (Some(p), _) => Some(p.replicas),
             // docker/cli `cli/command/service/update.go` (`updateReplicas`), before it sends
             // anything: a job's completions are set by `scale` only.
-            (false, Some(_)) if self.services[si].global || self.services[si].job.is_some() => {
+            (None, Some(_)) if self.services[si].global || self.services[si].job.is_some() => {
                 return Err(err("replicas can only be used with replicated mode"));
             }
-            (false, n) => n,
+            (None, n) => n,
         };
-        if u.force && self.services[si].job.is_none() {
-            return Err(err(
-                "netsim: `docker service update --force` of a service that is no job (a rolling replacement of its tasks) is not modelled",
-            ));
-        }
         if let Some(n) = target.filter(|_| !self.services[si].global) {
             self.scale_to(si, n, engines)?;
         }
         self.version += 1;
+        let now = self.clock;
         let s = &mut self.services[si];
-        s.previous_replicas = Some(before);
-        s.updated = self.clock;
+        let replaced = Previous {
+            replicas: before,
+            force_update: s.force_update,
+            stop_grace: s.stop_grace,
+            update_config: s.update_config.clone(),
+        };
+        // A rollback is replaced by the rollback config (docker/cli's defaults, the same as
+        // an update's), and its status says so from the start; an update's status starts
+        // again with the updater (swarmkit controlapi `UpdateService`).
+        let rollout = match previous {
+            Some(p) => {
+                s.force_update = p.force_update;
+                s.stop_grace = p.stop_grace;
+                s.update_config = p.update_config;
+                s.update_status = Some(UpdateStatus {
+                    state: "rollback_started",
+                    started: now,
+                    completed: None,
+                    message: "manually requested rollback",
+                });
+                UpdateConfig::default()
+            }
+            None => {
+                s.update_config = config;
+                s.stop_grace = u.update.stop_grace.unwrap_or(s.stop_grace);
+                s.force_update += u64::from(u.force);
+                s.update_status = None;
+                s.update_config.clone()
+            }
+        };
+        s.previous = Some(replaced);
+        s.updated = now;
         s.version = self.version;
         let job = s.job.is_some();
-        self.rerun_job(si, engines)?;
+        match job {
+            true => self.rerun_job(si, engines)?,
+            // Without `--detach` the client follows the update until it is complete.
+            false => {
+                let end = self.start_rollout(si, rollout);
+                if !u.detach {
+                    self.follow = end.map(|e| e.saturating_sub(now) + super::timing::CLIENT_FOLLOW);
+                }
+            }
+        }
         let mut out = u.service.clone();
         if job && !u.detach && !u.quiet {
             // The client follows the job to its end (docker/cli
@@ -1595,7 +1722,7 @@ impl Swarm {
             found.iter().map(|&si| self.service_pretty(si)).collect::<Vec<_>>().join("\n\n")
         } else {
             let values: Vec<serde_json::Value> = found.iter().map(|&si| self.service_json(si)).collect();
-            super::inspect::print(&values, i.format.as_deref())?
+            super::inspect::print_with_nil(&values, i.format.as_deref(), &["UpdateStatus"])?
         };
         match missing.is_empty() {
             true => Ok(out),
@@ -1619,7 +1746,7 @@ impl Swarm {
         }
         cs.insert("Init".into(), json!(false));
         if full {
-            cs.insert("StopGracePeriod".into(), json!(10_000_000_000u64));
+            cs.insert("StopGracePeriod".into(), json!(s.stop_grace.as_nanos()));
         }
         cs.insert("DNSConfig".into(), json!({}));
         cs.insert("Isolation".into(), json!("default"));
@@ -1646,7 +1773,7 @@ impl Swarm {
         if !nets.is_empty() {
             tt.insert("Networks".into(), Value::Array(nets));
         }
-        tt.insert("ForceUpdate".into(), json!(0));
+        tt.insert("ForceUpdate".into(), json!(if full { s.force_update } else { 0 }));
         tt.insert("Runtime".into(), json!("container"));
         let mut spec = serde_json::Map::new();
         spec.insert("Name".into(), json!(s.name));
@@ -1658,9 +1785,8 @@ impl Swarm {
         };
         spec.insert("Mode".into(), mode);
         if full {
-            let cfg = |order: &str| json!({"Parallelism": 1, "FailureAction": "pause", "Monitor": 5_000_000_000u64, "MaxFailureRatio": 0, "Order": order});
-            spec.insert("UpdateConfig".into(), cfg("stop-first"));
-            spec.insert("RollbackConfig".into(), cfg("stop-first"));
+            spec.insert("UpdateConfig".into(), s.update_config.json());
+            spec.insert("RollbackConfig".into(), UpdateConfig::default().json());
         }
         spec.insert("EndpointSpec".into(), Self::endpoint_spec(s));
         Value::Object(spec)
@@ -1691,8 +1817,8 @@ impl Swarm {
         o.insert("CreatedAt".into(), json!(super::inspect::created(s.created)));
         o.insert("UpdatedAt".into(), json!(super::inspect::created(s.updated)));
         o.insert("Spec".into(), self.service_spec(s, s.replicas, true));
-        if let Some(r) = s.previous_replicas {
-            o.insert("PreviousSpec".into(), self.service_spec(s, r, false));
+        if let Some(p) = &s.previous {
+            o.insert("PreviousSpec".into(), self.service_spec(s, p.replicas, false));
         }
         let mut ep = serde_json::Map::new();
         ep.insert("Spec".into(), Self::endpoint_spec(s));
@@ -1712,6 +1838,9 @@ impl Swarm {
             ep.insert("VirtualIPs".into(), Value::Array(vips));
         }
         o.insert("Endpoint".into(), Value::Object(ep));
+        if let Some(st) = &s.update_status {
+            o.insert("UpdateStatus".into(), st.json());
+        }
         Value::Object(o)
     }
 
@@ -1725,8 +1854,18 @@ impl Swarm {
             true => "Service Mode:\tGlobal\n".to_string(),
             false => format!("Service Mode:\tReplicated\n Replicas:\t{}\n", s.replicas),
         };
-        o += "Placement:\nUpdateConfig:\n Parallelism:\t1\n On failure:\tpause\n Monitoring Period: 5s\n Max failure ratio: 0\n Update order:      stop-first\n";
-        o += "RollbackConfig:\n Parallelism:\t1\n On failure:\tpause\n Monitoring Period: 5s\n Max failure ratio: 0\n Rollback order:    stop-first\n";
+        if let Some(st) = &s.update_status {
+            let ago = |t: SimTime| human_duration(self.clock.saturating_sub(t));
+            o += &format!("UpdateStatus:\n State:\t\t{}\n Started:\t{} ago\n", st.state, ago(st.started));
+            // docker/cli shows when only for a completed update, not a rollback.
+            if let Some(c) = st.completed.filter(|_| st.state == "completed") {
+                o += &format!(" Completed:\t{} ago\n", ago(c));
+            }
+            o += &format!(" Message:\t{}\n", st.message);
+        }
+        o += "Placement:\n";
+        o += &s.update_config.pretty("Update");
+        o += &UpdateConfig::default().pretty("Rollback");
         o += &format!("ContainerSpec:\n Image:\t\t{}\n", s.image_ref);
         if !s.args.is_empty() {
             o += &format!(" Args:\t\t{} \n", s.args.join(" "));
@@ -1804,11 +1943,14 @@ impl Swarm {
             TaskState::Shutdown => ("Shutdown", format!("Shutdown {ago} ago")),
             TaskState::Rejected => ("Shutdown", format!("Rejected {ago} ago")),
             TaskState::Pending => (live, format!("Pending {ago} ago")),
+            // A rolling update's new task once the old one has stopped.
+            TaskState::Ready if t.go <= self.clock && self.clock < t.due => (live, format!("Starting {ago} ago")),
             TaskState::Ready => ("Ready", format!("Ready {ago} ago")),
             TaskState::Complete if s.job.is_some() => ("Complete", format!("Complete {ago} ago")),
             TaskState::Complete => ("Shutdown", format!("Complete {ago} ago")),
             TaskState::Failed => ("Shutdown", format!("Failed {ago} ago")),
             TaskState::Removing => ("Remove", format!("Running {ago} ago")),
+            TaskState::Stopping => ("Shutdown", format!("Running {ago} ago")),
         };
         // docker/cli quotes the error and cuts it at 30 characters (`cli/command/task/print.go`).
         let error = match t.error.chars().count() {
@@ -2566,6 +2708,9 @@ impl Swarm {
 
 #[cfg(test)]
 mod tests;
+mod update;
+
+pub use update::{UpdateConfig, UpdateStatus};
 
 /// The columns of docker/cli's task table.
 const TASK_HEAD: [&str; 8] = ["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"];

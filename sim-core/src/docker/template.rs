@@ -33,7 +33,8 @@
 //! `omitempty` field absent from the JSON prints its zero value (e.g. an IPAM config's `Gateway`)
 //! where this reports the missing key; a missing key of a Go map field (`.Labels.x`) prints `<no
 //! value>`; a JSON `null` prints as its Go type's nil (`[]`, `map[]`, `<nil>`) where this prints
-//! `<no value>`; `time.Time` fields print as `2026-12-04 04:50:22.421581299 +0000 UTC`; number
+//! `<no value>`; `time.Time` fields print as `2026-12-04 04:50:22.421581299 +0000 UTC` and
+//! `time.Duration` fields as `2s` (`{{json …}}` prints both as the JSON does); number
 //! types are named `int` (Go may say `int64`) in `%T` and `%!s(…)`; and `{{json .}}` shows fields
 //! the CLI's types have but the daemon did not send. `json` writes objects in the order the value
 //! holds (Docker's field order when the value was built in it), as Go does for structs, and does

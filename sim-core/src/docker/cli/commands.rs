@@ -1162,6 +1162,13 @@ const SERVICE_CREATE_FLAGS: &[FlagDef] = &[
     vl("restart-condition"),
     vl("restart-delay"),
     vl("restart-max-attempts"),
+    vl("stop-grace-period"),
+    vl("update-delay"),
+    vl("update-failure-action"),
+    vl("update-max-failure-ratio"),
+    vl("update-monitor"),
+    vl("update-order"),
+    vl("update-parallelism"),
     // Accepted and kept in `other_flags`.
     vl("cap-add"),
     vl("config"),
@@ -1182,11 +1189,8 @@ const SERVICE_CREATE_FLAGS: &[FlagDef] = &[
     vl("reserve-cpu"),
     vl("reserve-memory"),
     vl("secret"),
-    vl("stop-grace-period"),
     vl("sysctl"),
     bs("tty", 't'),
-    vl("update-delay"),
-    vl("update-parallelism"),
     vs("user", 'u'),
     bl("with-registry-auth"),
     vs("workdir", 'w'),
@@ -1208,7 +1212,11 @@ fn service_create(c: Cmd) -> Result<DockerCommand, CliError> {
     let mut publish_span = None;
     let mut max_concurrent: Option<(u64, Span)> = None;
     let mut restart = RestartFlags::default();
+    let mut update = UpdateFlags::default();
     let args = c.flags(SERVICE_CREATE_FLAGS, false, &mut |d, v, sp| {
+        if update.read(d.long, v)? {
+            return Ok(());
+        }
         match d.long {
             "name" => name = Some(v.to_string()),
             "max-concurrent" => max_concurrent = Some((parse_uint(v, true, 64)?, sp)),
@@ -1287,6 +1295,7 @@ fn service_create(c: Cmd) -> Result<DockerCommand, CliError> {
         quiet,
         labels,
         restart,
+        update,
         other_flags: others,
         image,
         command: argv(&args[1..]),
@@ -1295,7 +1304,7 @@ fn service_create(c: Cmd) -> Result<DockerCommand, CliError> {
 
 /// Go's `time.ParseDuration`, as pflag's duration flags read their value: decimal numbers,
 /// each with a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), as in `5s` or `1m30s`.
-fn go_duration(v: &str) -> Result<crate::engine::SimTime, String> {
+pub(super) fn go_duration(v: &str) -> Result<crate::engine::SimTime, String> {
     // Go's own words (src/time/format.go `ParseDuration`).
     let bad = || format!("time: invalid duration {}", go_quote(v));
     let mut rest = v.strip_prefix('+').unwrap_or(v);
@@ -1433,6 +1442,8 @@ const SERVICE_UPDATE_FLAGS: &[FlagDef] = &[
     vl("stop-grace-period"),
     vl("update-delay"),
     vl("update-failure-action"),
+    vl("update-max-failure-ratio"),
+    vl("update-monitor"),
     vl("update-order"),
     vl("update-parallelism"),
     vs("user", 'u'),
@@ -1448,9 +1459,13 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
         quiet: false,
         rollback: false,
         force: false,
+        update: UpdateFlags::default(),
     };
     let mut other: Option<(String, Span)> = None;
     let args = c.flags(SERVICE_UPDATE_FLAGS, true, &mut |d, v, sp| {
+        if u.update.read(d.long, v)? {
+            return Ok(());
+        }
         match d.long {
             "replicas" => u.replicas = Some(parse_uint(v, true, 64)?),
             "detach" => u.detach = is_true(v),
@@ -1485,6 +1500,7 @@ fn service_rollback(c: Cmd) -> Result<DockerCommand, CliError> {
         quiet: false,
         rollback: true,
         force: false,
+        update: UpdateFlags::default(),
     };
     let args = c.flags(FLAGS, true, &mut |d, v, _| {
         match d.long {

@@ -87,6 +87,7 @@ fn tutorial_service_create() {
         quiet: false,
         labels: Default::default(),
         restart: Default::default(),
+        update: Default::default(),
         other_flags: vec![],
         image: ImageRef { domain: "docker.io".into(), path: "library/myimage".into(), tag: None, digest: None },
         command: Argv::default(),

@@ -717,6 +717,8 @@ pub struct ServiceCreate {
     pub labels: BTreeMap<String, String>,
     /// `--restart-condition`, `--restart-delay`, `--restart-max-attempts` as given.
     pub restart: RestartFlags,
+    /// `--update-*` and `--stop-grace-period` as given.
+    pub update: UpdateFlags,
     pub other_flags: Vec<OtherFlag>,
     pub image: ImageRef,
     pub command: Argv,
@@ -750,6 +752,50 @@ pub struct RestartFlags {
     pub condition: Option<String>,
     pub delay: Option<crate::engine::SimTime>,
     pub max_attempts: Option<u64>,
+}
+
+/// How a service's tasks are replaced when its spec changes (`--update-*`), and how long a
+/// task has to stop (`--stop-grace-period`), as typed; what is not given keeps its value (the
+/// daemon's default on create). The daemon reads the order, the failure action and the
+/// ratio (`Swarm::update_config`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpdateFlags {
+    pub parallelism: Option<u64>,
+    pub delay: Option<crate::engine::SimTime>,
+    pub monitor: Option<crate::engine::SimTime>,
+    pub order: Option<String>,
+    pub failure_action: Option<String>,
+    /// As typed: pflag has checked that it is a float32.
+    pub max_failure_ratio: Option<String>,
+    pub stop_grace: Option<crate::engine::SimTime>,
+}
+
+impl UpdateFlags {
+    /// Reads one of the flags; `false` for any other.
+    pub fn read(&mut self, long: &str, v: &str) -> Result<bool, String> {
+        match long {
+            "update-parallelism" => self.parallelism = Some(super::values::parse_uint(v, true, 64)?),
+            "update-delay" => self.delay = Some(super::commands::go_duration(v)?),
+            "update-monitor" => self.monitor = Some(super::commands::go_duration(v)?),
+            "update-order" => self.order = Some(v.to_string()),
+            "update-failure-action" => self.failure_action = Some(v.to_string()),
+            "update-max-failure-ratio" => {
+                // pflag's float32 flag (strconv.ParseFloat's words).
+                v.parse::<f32>().map_err(|_| {
+                    format!("strconv.ParseFloat: parsing {}: invalid syntax", super::values::go_quote(v))
+                })?;
+                self.max_failure_ratio = Some(v.to_string());
+            }
+            "stop-grace-period" => self.stop_grace = Some(super::commands::go_duration(v)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Whether any was given.
+    pub fn any(&self) -> bool {
+        *self != UpdateFlags::default()
+    }
 }
 
 /// `docker service logs [OPTIONS] SERVICE|TASK`.
@@ -806,6 +852,8 @@ pub struct ServiceUpdate {
     pub rollback: bool,
     /// `--force`: an update even when nothing changed.
     pub force: bool,
+    /// `--update-*`, `--stop-grace-period`.
+    pub update: UpdateFlags,
 }
 
 /// `docker service inspect [-f FORMAT | --pretty] SERVICE…`.
