@@ -364,6 +364,10 @@ pub struct Kernel<U> {
     pub capture: Option<HashSet<DevId>>,
     pub stats: WorldStats,
     pub(crate) why: Vec<Why>,
+    /// Why the TCP segment about to be made is sent again (a retransmission's timer or the
+    /// peer's SACK): noted on that segment inside `originate`, which starts its reasons
+    /// afresh (`Kernel::tcp_emit`).
+    pub(crate) resent: Option<trace::Sent>,
     /// Netfilter state of the packet being sent through lo, handed to its Arrive event.
     pub(crate) lo_meta: Option<netfilter::PacketMeta>,
     /// Netfilter state that arrived with the current frame (looped-back packets only).
@@ -445,6 +449,7 @@ impl<U: Userland> Kernel<U> {
             capture: None,
             stats: WorldStats::default(),
             why: Vec::new(),
+            resent: None,
             lo_meta: None,
             rx_meta: None,
             csum_partial: false,

@@ -480,8 +480,9 @@ impl<U: Userland> Kernel<U> {
         if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
             c.syn_retries += 1;
         }
-        self.note(|| Why::Sent(Sent::SynRetransmit));
+        self.resend(Sent::SynRetransmit);
         self.tcp_send_syn(ns, key);
+        self.resent = None;
     }
 
     /// The MSS a SYN announces: the route's device MTU less 40 (to a local address lo's
@@ -527,7 +528,7 @@ impl<U: Userland> Kernel<U> {
             let mut t = self.tcp_segment(c, key);
             // The last piece carries PSH, as the kernel's capture shows it.
             (t.seq, t.ack, t.psh) = (at, ack, !after(end, at.wrapping_add(n as u32)));
-            self.note(|| Why::Sent(Sent::PmtuRetransmit { mtu }));
+            self.resend(Sent::PmtuRetransmit { mtu });
             self.tcp_emit(ns, key, &t, &payload);
             at = at.wrapping_add(n as u32);
         }
@@ -558,7 +559,10 @@ impl<U: Userland> Kernel<U> {
 
     /// Builds and sends one segment of connection `key`.
     fn tcp_emit(&mut self, ns: NsId, key: TcpKey, t: &TcpRepr, payload: &[u8]) {
-        let Some((rt, _)) = self.route_output(ns, key.remote.0, None) else { return };
+        let Some((rt, _)) = self.route_output(ns, key.remote.0, None) else {
+            self.resent = None;
+            return;
+        };
         let id = match self.netns_mut(ns).tcp.get_mut(&key) {
             Some(c) => {
                 c.ip_id = c.ip_id.wrapping_add(1);
@@ -583,10 +587,21 @@ impl<U: Userland> Kernel<U> {
         };
         let f = wire::tcp_frame(&p, t, payload);
         let state = self.netns(ns).tcp.get(&key).map(|c| c.state);
+        let resent = self.resent.take();
         self.originate(|w| {
+            if let Some(r) = resent {
+                w.note(|| Why::Sent(r));
+            }
             w.note(|| Why::Local(Local::TcpSegmentSent { state, bytes: payload.len(), to: key.remote }));
             w.ip_output(ns, f, rt, None);
         });
+    }
+
+    /// Why the next segment `tcp_emit` makes is sent again (only what is shown needs it).
+    fn resend(&mut self, why: Sent) {
+        if self.explaining() {
+            self.resent = Some(why);
+        }
     }
 
     fn tcp_segment(&self, c: &TcpConn, key: TcpKey) -> TcpRepr {
@@ -976,7 +991,7 @@ impl<U: Userland> Kernel<U> {
                 };
             }
         }
-        self.note(|| Why::Sent(Sent::Retransmit { rto: expired, tries }));
+        self.resend(Sent::Retransmit { rto: expired, tries });
         if synrecv {
             // The SYN-ACK's timer (the request's, `reqsk_timer_handler`, with the same 1 s
             // doubling).
@@ -984,6 +999,7 @@ impl<U: Userland> Kernel<U> {
         } else {
             self.tcp_output(ns, key, false);
         }
+        self.resent = None;
         self.tcp_rtx_arm(ns, key, false);
     }
 
@@ -1051,7 +1067,7 @@ impl<U: Userland> Kernel<U> {
                         (last.sent, last.retrans) = (now, true);
                     }
                 }
-                self.note(|| Why::Sent(Sent::LossProbe));
+                self.resend(Sent::LossProbe);
                 self.tcp_emit(ns, key, &t, &payload);
             }
             if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
@@ -1132,7 +1148,7 @@ impl<U: Userland> Kernel<U> {
         let mut t = self.tcp_segment(c, key);
         (t.seq, t.fin, t.psh) = (s.seq, s.fin, s.psh);
         let (left, right) = seg.sack.first().copied().unwrap_or((s.seq, s.end()));
-        self.note(|| Why::Sent(Sent::SackRetransmit { left, right }));
+        self.resend(Sent::SackRetransmit { left, right });
         self.tcp_emit(ns, key, &t, &payload);
         if head {
             self.tcp_rtx_arm(ns, key, true);
