@@ -182,6 +182,14 @@ fn a_rolling_update_replaces_tasks_as_on_the_engine() {
     prints_as_recorded("swarm-update-force/record.txt", 40);
 }
 
+/// `docker service update --image`: each slot's task replaced by one of the new image (the
+/// old ones keep theirs in `service ps`), `docker service rollback` replacing them again with
+/// the old image, start-first; the daemon's words for an image reference it refuses.
+#[test]
+fn an_image_update_rolls_out_and_back_as_on_the_engine() {
+    prints_as_recorded("swarm-update-image/record.txt", 25);
+}
+
 /// A task table with its slots in any order: the engine's updater takes the slots in a Go
 /// map's order (swarmkit `replicated.Orchestrator.reconcile`), which changes from run to run.
 /// Each slot's rows (its task and the `\_` history under it) stay together, the slot's
@@ -263,7 +271,7 @@ fn prints_as_recorded(name: &str, at_least: usize) {
             };
             want = ages(&squeeze(&want.replace(" vm ", " node1 ")));
             got = ages(&squeeze(&got));
-            if name.starts_with("swarm-update-force") {
+            if name.starts_with("swarm-update-") {
                 (want, got) = (slots_any_order(&want), slots_any_order(&got));
             }
         }

@@ -185,6 +185,9 @@ pub struct Task {
     /// The service's `--force` count when it was made (`TaskTemplate.ForceUpdate`): a task
     /// made before the last forced update is out of date.
     pub force: u64,
+    /// The image of the spec it was made from (`service ps`'s IMAGE): one made before an
+    /// update of the image is out of date.
+    pub image_ref: String,
     /// A job's iteration the task belongs to (swarmkit `Task.JobIteration`); 0 otherwise.
     pub iteration: u64,
     /// Running: when its program ends by itself, where that is known without running it
@@ -267,6 +270,8 @@ pub struct Service {
 #[derive(Clone, Debug)]
 pub struct Previous {
     pub replicas: u64,
+    pub image: String,
+    pub image_ref: String,
     pub force_update: u64,
     pub stop_grace: SimTime,
     pub update_config: UpdateConfig,
@@ -969,6 +974,7 @@ impl Swarm {
             Err(why) => {
                 let id = base36(&mut self.rng, 25);
                 let (iteration, force) = (self.services[si].iteration(), self.services[si].force_update);
+                let image_ref = self.services[si].image_ref.clone();
                 self.services[si].tasks.push(Task {
                     id,
                     slot,
@@ -983,6 +989,7 @@ impl Swarm {
                     replaces: Vec::new(),
                     iteration,
                     force,
+                    image_ref,
                     ends: None,
                 });
                 Ok(())
@@ -1110,6 +1117,7 @@ impl Swarm {
             replaces: Vec::new(),
             iteration: self.services[si].iteration(),
             force: self.services[si].force_update,
+            image_ref: self.services[si].image_ref.clone(),
             ends: {
                 let s = &self.services[si];
                 super::images::runs_for(&s.image, &s.args, s.tty).map(|d| self.clock + d)
@@ -1224,6 +1232,7 @@ impl Swarm {
         if again && within {
             let id = base36(&mut self.rng, 25);
             let (iteration, force) = (self.services[si].iteration(), self.services[si].force_update);
+            let image_ref = self.services[si].image_ref.clone();
             self.services[si].tasks.push(Task {
                 id,
                 slot,
@@ -1238,6 +1247,7 @@ impl Swarm {
                 replaces: Vec::new(),
                 iteration,
                 force,
+                image_ref,
                 ends: None,
             });
             due = Some(at + restart.delay + super::timing::TASK_START);
@@ -1318,6 +1328,7 @@ impl Swarm {
             };
             let id = base36(&mut self.rng, 25);
             let force = self.services[si].force_update;
+            let image_ref = self.services[si].image_ref.clone();
             self.services[si].tasks.push(Task {
                 id,
                 slot,
@@ -1332,6 +1343,7 @@ impl Swarm {
                 replaces: Vec::new(),
                 iteration: j.iteration,
                 force,
+                image_ref,
                 ends: None,
             });
             self.wakes.push(due);
@@ -1423,9 +1435,9 @@ impl Swarm {
                 }
                 let ready = self.services[si].tasks.remove(ti);
                 self.start_task_on(si, ready.slot, ready.node, Some(ready.id), engines)?;
-                let force = ready.force;
                 if let Some(t) = self.services[si].tasks.last_mut() {
-                    t.force = force;
+                    t.force = ready.force;
+                    t.image_ref = ready.image_ref.clone();
                 }
                 self.shut_down_replaced(si, &ready.replaces);
                 self.lb_after_tasks(si)?;
@@ -1617,6 +1629,15 @@ impl Swarm {
         // docker/cli sends the spec with the flags applied, which the daemon checks before it
         // changes anything.
         let config = self.services[si].update_config.with(&u.update)?;
+        // The daemon checks the image reference (swarmkit `controlapi` `validateImage`).
+        let image = match &u.image {
+            Some(i) => Some(cli::ImageRef::parse(i).map_err(|_| {
+                err(format!(
+                    "Error response from daemon: rpc error: code = InvalidArgument desc = ContainerSpec: \"{i}\" is not a valid repository/tag"
+                ))
+            })?),
+            None => None,
+        };
         // `docker service rollback` (`service update --rollback`): the spec before the last
         // update comes back and the one it replaces becomes the previous (swarmkit's
         // controlapi `UpdateService` with `Rollback`), so a second rollback undoes the
@@ -1648,6 +1669,8 @@ impl Swarm {
         let s = &mut self.services[si];
         let replaced = Previous {
             replicas: before,
+            image: s.image.clone(),
+            image_ref: s.image_ref.clone(),
             force_update: s.force_update,
             stop_grace: s.stop_grace,
             update_config: s.update_config.clone(),
@@ -1657,6 +1680,8 @@ impl Swarm {
         // again with the updater (swarmkit controlapi `UpdateService`).
         let rollout = match previous {
             Some(p) => {
+                s.image = p.image;
+                s.image_ref = p.image_ref;
                 s.force_update = p.force_update;
                 s.stop_grace = p.stop_grace;
                 s.update_config = p.update_config;
@@ -1669,6 +1694,10 @@ impl Swarm {
                 UpdateConfig::default()
             }
             None => {
+                if let Some(i) = &image {
+                    s.image = i.familiar_name();
+                    s.image_ref = format!("{}:{}", i.familiar_name(), i.tag_or_latest().unwrap_or("latest"));
+                }
                 s.update_config = config;
                 s.stop_grace = u.update.stop_grace.unwrap_or(s.stop_grace);
                 s.force_update += u64::from(u.force);
@@ -1734,10 +1763,10 @@ impl Swarm {
     /// order). `full` adds what the CLI fills in when it sends a spec (stop grace period,
     /// restart policy, update and rollback config); a `PreviousSpec` has none of them
     /// (traces/docker/swarm-commands/record.txt).
-    fn service_spec(&self, s: &Service, replicas: u64, full: bool) -> serde_json::Value {
+    fn service_spec(&self, s: &Service, replicas: u64, image_ref: &str, full: bool) -> serde_json::Value {
         use serde_json::{Value, json};
         let mut cs = serde_json::Map::new();
-        cs.insert("Image".into(), json!(s.image_ref));
+        cs.insert("Image".into(), json!(image_ref));
         if !s.args.is_empty() {
             cs.insert("Args".into(), json!(s.args));
         }
@@ -1816,9 +1845,9 @@ impl Swarm {
         o.insert("Version".into(), json!({"Index": s.version}));
         o.insert("CreatedAt".into(), json!(super::inspect::created(s.created)));
         o.insert("UpdatedAt".into(), json!(super::inspect::created(s.updated)));
-        o.insert("Spec".into(), self.service_spec(s, s.replicas, true));
+        o.insert("Spec".into(), self.service_spec(s, s.replicas, &s.image_ref, true));
         if let Some(p) = &s.previous {
-            o.insert("PreviousSpec".into(), self.service_spec(s, p.replicas, false));
+            o.insert("PreviousSpec".into(), self.service_spec(s, p.replicas, &p.image_ref, false));
         }
         let mut ep = serde_json::Map::new();
         ep.insert("Spec".into(), Self::endpoint_spec(s));
@@ -1961,7 +1990,7 @@ impl Swarm {
         vec![
             t.id[..12].to_string(),
             format!("{prefix}{}.{}", s.name, self.task_slot_name(t)),
-            s.image_ref.clone(),
+            t.image_ref.clone(),
             t.node.clone(),
             desired.into(),
             current,
@@ -2133,7 +2162,9 @@ impl Swarm {
             // `controlapi.ListServiceStatuses`): a replicated job's desired tasks are its
             // MaxConcurrent, a global job's those still to complete; a job's tasks count in
             // their iteration only.
-            let running = s.current().filter(|t| t.state == TaskState::Running).count();
+            // A task a rolling update is shutting down still runs, and counts
+            // (traces/docker/swarm-update-image: `2/2` while one of two is replaced).
+            let running = s.current().filter(|t| matches!(t.state, TaskState::Running | TaskState::Stopping)).count();
             let complete = s.current().filter(|t| t.state == TaskState::Complete).count() as u64;
             let replicas = match (s.job, s.global) {
                 (Some(j), false) => format!("{running}/{} ({complete}/{} completed)", j.max_concurrent, j.total),

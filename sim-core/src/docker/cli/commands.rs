@@ -1460,6 +1460,7 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
         rollback: false,
         force: false,
         update: UpdateFlags::default(),
+        image: None,
     };
     let mut other: Option<(String, Span)> = None;
     let args = c.flags(SERVICE_UPDATE_FLAGS, true, &mut |d, v, sp| {
@@ -1472,6 +1473,7 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
             "quiet" => u.quiet = is_true(v),
             "rollback" => u.rollback = is_true(v),
             "force" => u.force = is_true(v),
+            "image" => u.image = Some(v.to_string()),
             "max-concurrent" => {
                 parse_uint(v, true, 64)?;
             }
@@ -1501,6 +1503,7 @@ fn service_rollback(c: Cmd) -> Result<DockerCommand, CliError> {
         rollback: true,
         force: false,
         update: UpdateFlags::default(),
+        image: None,
     };
     let args = c.flags(FLAGS, true, &mut |d, v, _| {
         match d.long {

@@ -854,6 +854,8 @@ pub struct ServiceUpdate {
     pub force: bool,
     /// `--update-*`, `--stop-grace-period`.
     pub update: UpdateFlags,
+    /// `--image`: as typed; the daemon checks it.
+    pub image: Option<String>,
 }
 
 /// `docker service inspect [-f FORMAT | --pretty] SERVICE…`.

@@ -214,7 +214,7 @@ impl Rollout {
 impl Service {
     /// A task made from an older spec than the service's.
     fn out_of_date(&self, t: &Task) -> bool {
-        t.force != self.force_update
+        t.force != self.force_update || t.image_ref != self.image_ref
     }
 
     /// Its tasks that may run (swarmkit's runnable: desired state up to Running) in `key`.
@@ -400,6 +400,7 @@ impl Swarm {
             replaces,
             iteration: 0,
             force: s.force_update,
+            image_ref: s.image_ref.clone(),
             ends: None,
         });
         self.version += 1;
