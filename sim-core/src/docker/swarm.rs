@@ -694,6 +694,9 @@ impl Swarm {
         engines: &mut [(String, Engine)],
     ) -> Result<String, EngineError> {
         self.require_manager(host)?;
+        // The daemon converts the spec (moby `daemon/cluster/convert/service.go`) before the
+        // store looks for a name in use.
+        let update_config = UpdateConfig::default().with(&c.update)?;
         let name = c.name.clone().unwrap_or_else(|| base36(&mut self.rng, 8));
         if self.services.iter().any(|s| s.name == name) {
             return Err(err(format!(
@@ -719,7 +722,6 @@ impl Swarm {
         }
         restart.delay = c.restart.delay.unwrap_or(restart.delay);
         restart.max_attempts = c.restart.max_attempts.unwrap_or(0);
-        let update_config = UpdateConfig::default().with(&c.update)?;
         let constraints = c
             .constraints
             .iter()
@@ -1675,9 +1677,9 @@ impl Swarm {
             stop_grace: s.stop_grace,
             update_config: s.update_config.clone(),
         };
-        // A rollback is replaced by the rollback config (docker/cli's defaults, the same as
-        // an update's), and its status says so from the start; an update's status starts
-        // again with the updater (swarmkit controlapi `UpdateService`).
+        // A rollback replaces the tasks under the rollback config (docker/cli's defaults,
+        // the same as an update's), and its status says so from the start; an update's
+        // status starts again with the updater (swarmkit controlapi `UpdateService`).
         let rollout = match previous {
             Some(p) => {
                 s.image = p.image;
