@@ -1397,8 +1397,9 @@ impl Director {
                 busy += e.stop_wait(&s.containers, s.timeout);
             }
             let out = self.docker(&host, &cmd, now).map(|o| match o {
-                // A rolling update holds an attached `service update` longer (`Swarm::follow`).
-                Outcome::Changed(text, longer) => Outcome::Changed(text, busy.max(longer)),
+                // An attached `service update` lasts as its update does (`Swarm::follow`).
+                Outcome::Changed(text, follow) if follow > SimTime::ZERO => Outcome::Changed(text, follow),
+                Outcome::Changed(text, _) => Outcome::Changed(text, busy),
                 Outcome::Detached(mut d) => {
                     d.busy = busy;
                     Outcome::Detached(d)

@@ -377,8 +377,9 @@ pub struct Swarm {
     /// When tasks a command made or marked start or go (a job's new iteration, the old one's
     /// stop grace period): the director wakes the orchestrator then.
     pub wakes: Vec<SimTime>,
-    /// How long the last attached `docker service update` keeps the shell, when its rolling
-    /// update makes it longer than `timing::busy` says: the director takes it.
+    /// How long the last attached `docker service update` keeps the shell (its rolling
+    /// update and the spec's monitoring period decide, not `timing::busy`): the director
+    /// takes it.
     pub follow: Option<SimTime>,
 }
 
@@ -1713,11 +1714,17 @@ impl Swarm {
         let job = s.job.is_some();
         match job {
             true => self.rerun_job(si, engines)?,
-            // Without `--detach` the client follows the update until it is complete.
+            // Without `--detach` the client follows the tasks until the new ones have all run
+            // for the spec's monitoring period (docker/cli `ServiceProgress`, which reads
+            // `UpdateConfig.Monitor`).
             false => {
-                let end = self.start_rollout(si, rollout);
+                let last = self.start_rollout(si, rollout);
                 if !u.detach {
-                    self.follow = end.map(|e| e.saturating_sub(now) + super::timing::CLIENT_FOLLOW);
+                    let monitor = self.services[si].update_config.monitor;
+                    self.follow = Some(match last {
+                        Some(t) => t.saturating_sub(now) + monitor + super::timing::FOLLOW_AFTER_ROLLOUT,
+                        None => monitor + super::timing::FOLLOW_CONVERGED,
+                    });
                 }
             }
         }

@@ -263,7 +263,7 @@ impl Swarm {
     /// `Updater.Run`): a slot is out of date when its task is, or when it holds more than one
     /// that may run. Slots are taken in order (swarmkit walks a Go map, whose order changes
     /// from run to run: traces/docker/swarm-update-force). With nothing to replace, a
-    /// rollback is complete at once. Returns when the update will be complete.
+    /// rollback is complete at once. Returns when the last new task will run.
     pub(super) fn start_rollout(&mut self, si: usize, config: UpdateConfig) -> Option<SimTime> {
         let now = self.clock;
         let s = &self.services[si];
@@ -300,6 +300,7 @@ impl Swarm {
             p => (p as usize).min(dirty.len()),
         };
         let mut free = vec![now; workers];
+        let mut last = now;
         for k in &dirty {
             let w = (0..free.len()).min_by_key(|&w| free[w]).unwrap_or(0);
             let running = s.runnable_in(k).iter().any(|&i| s.tasks[i].state == TaskState::Running);
@@ -307,12 +308,12 @@ impl Swarm {
                 (false, true) => s.stop_time() + s.start_time(),
                 _ => s.start_time(),
             };
+            last = last.max(free[w] + took);
             free[w] = free[w] + took + config.delay;
         }
-        let end = free.iter().copied().max().unwrap_or(now) + config.watch();
         s.rollout = Some(Rollout { todo: dirty, workers: vec![now; workers], config });
         self.run_rollout(si, now);
-        Some(end)
+        Some(last)
     }
 
     /// The updater of service `si` up to `now`.
