@@ -190,6 +190,15 @@ fn an_image_update_rolls_out_and_back_as_on_the_engine() {
     prints_as_recorded("swarm-update-image/record.txt", 25);
 }
 
+/// What an update replaces: `--constraint-add` leaves a task whose node meets the new
+/// constraints and replaces one whose node does not (the new one waits `Pending`), and
+/// `--constraint-rm` lets it run again; `--env-add` and `--env-rm` replace every task; the
+/// daemon's words for a constraint without an operator.
+#[test]
+fn an_update_replaces_the_tasks_its_spec_change_touches_as_on_the_engine() {
+    prints_as_recorded("swarm-update-spec/record.txt", 30);
+}
+
 /// A task table with its slots in any order: the engine's updater takes the slots in a Go
 /// map's order (swarmkit `replicated.Orchestrator.reconcile`), which changes from run to run.
 /// Each slot's rows (its task and the `\_` history under it) stay together, the slot's

@@ -68,7 +68,8 @@ run_server_cases() {
 # swarm-restart): a banner, then each command as a lab writes it and what it printed and its
 # exit status. `alpine` at the end of a command is IMAGE running `sleep 100000` (IMAGE with its
 # own command where BARE=1 is set), before a command IMAGE, and `alpine:TAG` a tag of IMAGE
-# (which the script makes); ADDR is this machine's address. Swarm and task IDs, the address and times
+# (which the script makes); ADDR is this machine's address and HOST its name (alone on a line
+# in the output, as `docker node update` prints it). Swarm and task IDs, the address and times
 # are replaced by words (an ID has a digit and a letter, or begins a table row), blank lines
 # left out, and each `service create` followed by a second's pause.
 run_swarm_cases() {
@@ -91,11 +92,12 @@ run_swarm_cases() {
       *" alpine "*) real="${c/ alpine / $IMG }" ;;
     esac
     real=${real//ADDR/$ADDR}
+    real=${real//HOST/$(hostname)}
     # `alpine:TAG` (`service update --image alpine:3.19`) is a tag of IMAGE.
     real=$(echo "$real" | sed -E "s/\balpine:([0-9a-z.]+)/$IMG:\1/g")
     out=$(eval "$real" 2>&1 </dev/null); rc=$?
     # An ID has a digit and a letter ("instructions" is no ID), or begins a table row.
-    echo "$out" | A=$ADDR I=$IMG perl -pe 's/\Q$ENV{A}\E/ADDR/g; s/SWMTKN-[0-9a-z-]+/TOKEN/g; s/\b[0-9a-f]{64}\b/ID/g;
+    echo "$out" | A=$ADDR I=$IMG H=$(hostname) perl -pe 's/\Q$ENV{A}\E/ADDR/g; s/^\Q$ENV{H}\E$/HOST/; s/SWMTKN-[0-9a-z-]+/TOKEN/g; s/\b[0-9a-f]{64}\b/ID/g;
       s/\b(?=[0-9a-z]{25}\b)(?=[a-z]*[0-9])(?=[0-9]*[a-z])[0-9a-z]{25}\b/SWARMID/g;
       s/\b(?=[0-9a-z]{12}\b)(?=[a-z]*[0-9])(?=[0-9]*[a-z])[0-9a-z]{12}\b/SHORTID/g;
       s/^[0-9a-z]{12}(?= )/SHORTID/;

@@ -415,11 +415,11 @@ pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
     })
 }
 
-/// `print` for objects whose Go type has pointer fields that the JSON leaves out when nil
-/// (`omitempty`), named in `nil_fields`: docker/cli runs a template on the typed struct first,
-/// where such a field is a nil pointer (`{{json .UpdateStatus}}` prints `null`), and only
-/// when that fails on the JSON, where the field is missing (so `{{.UpdateStatus.State}}`
-/// fails with the JSON's words).
+/// `print` for objects whose Go type has fields that the JSON leaves out when nil
+/// (`omitempty` pointers and slices), named by their paths in `nil_fields`: docker/cli runs a
+/// template on the typed struct first, where such a field is nil (`{{json .UpdateStatus}}`
+/// prints `null`), and only when that fails on the JSON, where the field is missing (so
+/// `{{.UpdateStatus.State}}` fails with the JSON's words).
 pub fn print_with_nil(found: &[Value], format: Option<&str>, nil_fields: &[&str]) -> Result<String, EngineError> {
     let missing = match (print(found, format), format) {
         (Err(e), Some(_)) => e,
@@ -429,9 +429,18 @@ pub fn print_with_nil(found: &[Value], format: Option<&str>, nil_fields: &[&str]
         .iter()
         .map(|v| {
             let mut v = v.clone();
-            if let Value::Object(o) = &mut v {
-                for f in nil_fields {
-                    o.entry(*f).or_insert(Value::Null);
+            for path in nil_fields {
+                let mut at = &mut v;
+                let mut keys = path.split('.').peekable();
+                while let (Some(k), Value::Object(o)) = (keys.next(), at) {
+                    if keys.peek().is_none() {
+                        o.entry(k).or_insert(Value::Null);
+                        break;
+                    }
+                    match o.get_mut(k) {
+                        Some(next) => at = next,
+                        None => break,
+                    }
                 }
             }
             v

@@ -64,6 +64,8 @@ pub struct Constraint {
     pub key: String,
     pub equal: bool,
     pub value: String,
+    /// As typed: the spec keeps it so, and `--constraint-rm` names it so.
+    pub raw: String,
 }
 
 impl Constraint {
@@ -86,14 +88,14 @@ impl Constraint {
             if !value_ok {
                 return Err(format!("value '{value}' is invalid"));
             }
-            return Ok(Constraint { key: key.to_string(), equal, value: value.to_string() });
+            return Ok(Constraint { key: key.to_string(), equal, value: value.to_string(), raw: raw.to_string() });
         }
         Err("constraint expected one operator from ==, !=".to_string())
     }
 
     /// `NodeMatches`: the node's value for the key, compared without regard to case; a
     /// label the node lacks is empty; a key of no known kind matches no node.
-    fn meets(&self, n: &Node) -> bool {
+    pub(super) fn meets(&self, n: &Node) -> bool {
         let label = |k: &str| n.labels.get(k).cloned().unwrap_or_default();
         let have = match self.key.to_lowercase().as_str() {
             "node.id" => n.id.clone(),
@@ -182,12 +184,9 @@ pub struct Task {
     pub go: SimTime,
     /// Ready: the tasks a start-first update shuts down once this one runs.
     pub replaces: Vec<String>,
-    /// The service's `--force` count when it was made (`TaskTemplate.ForceUpdate`): a task
-    /// made before the last forced update is out of date.
-    pub force: u64,
-    /// The image of the spec it was made from (`service ps`'s IMAGE): one made before an
-    /// update of the image is out of date.
-    pub image_ref: String,
+    /// What of its service's spec it was made from: a task of an older spec is out of date
+    /// (`Service::out_of_date`), and shows its own image in `service ps`.
+    pub spec: TaskSpec,
     /// A job's iteration the task belongs to (swarmkit `Task.JobIteration`); 0 otherwise.
     pub iteration: u64,
     /// Running: when its program ends by itself, where that is known without running it
@@ -266,10 +265,24 @@ pub struct Service {
     pub tty: bool,
 }
 
+/// The parts of a service's spec that make its tasks: a task made from other values than the
+/// service's is out of date, and an update replaces it (swarmkit `orchestrator.IsTaskDirty`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskSpec {
+    /// `TaskTemplate.ForceUpdate`: `--force` counts it up.
+    pub force: u64,
+    /// The image with its tag.
+    pub image_ref: String,
+    pub env: Vec<(String, String)>,
+    pub constraints: Vec<Constraint>,
+}
+
 /// The parts of a service's previous spec that this model keeps.
 #[derive(Clone, Debug)]
 pub struct Previous {
     pub replicas: u64,
+    pub env: Vec<(String, String)>,
+    pub constraints: Vec<Constraint>,
     pub image: String,
     pub image_ref: String,
     pub force_update: u64,
@@ -306,6 +319,16 @@ impl Default for Restart {
 }
 
 impl Service {
+    /// What its tasks are made from now.
+    pub fn task_spec(&self) -> TaskSpec {
+        TaskSpec {
+            force: self.force_update,
+            image_ref: self.image_ref.clone(),
+            env: self.env.clone(),
+            constraints: self.constraints.clone(),
+        }
+    }
+
     pub fn running(&self) -> impl Iterator<Item = &Task> {
         self.tasks.iter().filter(|t| t.state == TaskState::Running)
     }
@@ -976,8 +999,7 @@ impl Swarm {
             Ok(node) => self.start_task_on(si, slot, node, None, engines),
             Err(why) => {
                 let id = base36(&mut self.rng, 25);
-                let (iteration, force) = (self.services[si].iteration(), self.services[si].force_update);
-                let image_ref = self.services[si].image_ref.clone();
+                let (iteration, spec) = (self.services[si].iteration(), self.services[si].task_spec());
                 self.services[si].tasks.push(Task {
                     id,
                     slot,
@@ -991,8 +1013,7 @@ impl Swarm {
                     go: SimTime::ZERO,
                     replaces: Vec::new(),
                     iteration,
-                    force,
-                    image_ref,
+                    spec,
                     ends: None,
                 });
                 Ok(())
@@ -1119,8 +1140,7 @@ impl Swarm {
             go: SimTime::ZERO,
             replaces: Vec::new(),
             iteration: self.services[si].iteration(),
-            force: self.services[si].force_update,
-            image_ref: self.services[si].image_ref.clone(),
+            spec: self.services[si].task_spec(),
             ends: {
                 let s = &self.services[si];
                 super::images::runs_for(&s.image, &s.args, s.tty).map(|d| self.clock + d)
@@ -1234,8 +1254,7 @@ impl Swarm {
         let mut due = None;
         if again && within {
             let id = base36(&mut self.rng, 25);
-            let (iteration, force) = (self.services[si].iteration(), self.services[si].force_update);
-            let image_ref = self.services[si].image_ref.clone();
+            let (iteration, spec) = (self.services[si].iteration(), self.services[si].task_spec());
             self.services[si].tasks.push(Task {
                 id,
                 slot,
@@ -1249,8 +1268,7 @@ impl Swarm {
                 go: at + restart.delay + super::timing::TASK_START,
                 replaces: Vec::new(),
                 iteration,
-                force,
-                image_ref,
+                spec,
                 ends: None,
             });
             due = Some(at + restart.delay + super::timing::TASK_START);
@@ -1330,8 +1348,7 @@ impl Swarm {
                 Err(why) => (String::new(), TaskState::Pending, why),
             };
             let id = base36(&mut self.rng, 25);
-            let force = self.services[si].force_update;
-            let image_ref = self.services[si].image_ref.clone();
+            let spec = self.services[si].task_spec();
             self.services[si].tasks.push(Task {
                 id,
                 slot,
@@ -1345,8 +1362,7 @@ impl Swarm {
                 go: due,
                 replaces: Vec::new(),
                 iteration: j.iteration,
-                force,
-                image_ref,
+                spec,
                 ends: None,
             });
             self.wakes.push(due);
@@ -1396,6 +1412,9 @@ impl Swarm {
             }
             changed = true;
         }
+        if changed {
+            self.reap();
+        }
         wakes.append(&mut self.wakes);
         Ok((wakes, changed))
     }
@@ -1439,8 +1458,7 @@ impl Swarm {
                 let ready = self.services[si].tasks.remove(ti);
                 self.start_task_on(si, ready.slot, ready.node, Some(ready.id), engines)?;
                 if let Some(t) = self.services[si].tasks.last_mut() {
-                    t.force = ready.force;
-                    t.image_ref = ready.image_ref.clone();
+                    t.spec = ready.spec.clone();
                 }
                 self.shut_down_replaced(si, &ready.replaces);
                 self.lb_after_tasks(si)?;
@@ -1641,6 +1659,28 @@ impl Swarm {
             })?),
             None => None,
         };
+        // docker/cli `updatePlacementConstraints`: added, then those written exactly as a
+        // `--constraint-rm` taken out, sorted; the daemon parses them as on create.
+        let s = &self.services[si];
+        let mut raw: Vec<String> = s.constraints.iter().map(|c| c.raw.clone()).collect();
+        raw.extend(u.constraint_add.iter().cloned());
+        raw.retain(|c| !u.constraint_rm.contains(c));
+        raw.sort();
+        let constraints = raw
+            .iter()
+            .map(|r| Constraint::parse(r))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| err(format!("Error response from daemon: rpc error: code = Unknown desc = {m}")))?;
+        // docker/cli `updateEnvironment`: `--env-rm` by name, then `--env-add` in place of a
+        // variable of the same name or after the others.
+        let mut env: Vec<(String, String)> = s.env.iter().filter(|(k, _)| !u.env_rm.contains(k)).cloned().collect();
+        for e in &u.env_add {
+            let v = e.value.clone().unwrap_or_default();
+            match env.iter_mut().find(|(k, _)| *k == e.key) {
+                Some(x) => x.1 = v,
+                None => env.push((e.key.clone(), v)),
+            }
+        }
         // `docker service rollback` (`service update --rollback`): the spec before the last
         // update comes back and the one it replaces becomes the previous (swarmkit's
         // controlapi `UpdateService` with `Rollback`), so a second rollback undoes the
@@ -1672,6 +1712,8 @@ impl Swarm {
         let s = &mut self.services[si];
         let replaced = Previous {
             replicas: before,
+            env: s.env.clone(),
+            constraints: s.constraints.clone(),
             image: s.image.clone(),
             image_ref: s.image_ref.clone(),
             force_update: s.force_update,
@@ -1683,6 +1725,8 @@ impl Swarm {
         // status starts again with the updater (swarmkit controlapi `UpdateService`).
         let rollout = match previous {
             Some(p) => {
+                s.env = p.env;
+                s.constraints = p.constraints;
                 s.image = p.image;
                 s.image_ref = p.image_ref;
                 s.force_update = p.force_update;
@@ -1701,6 +1745,8 @@ impl Swarm {
                     s.image = i.familiar_name();
                     s.image_ref = format!("{}:{}", i.familiar_name(), i.tag_or_latest().unwrap_or("latest"));
                 }
+                s.env = env;
+                s.constraints = constraints;
                 s.update_config = config;
                 s.stop_grace = u.update.stop_grace.unwrap_or(s.stop_grace);
                 s.force_update += u64::from(u.force);
@@ -1760,7 +1806,11 @@ impl Swarm {
             found.iter().map(|&si| self.service_pretty(si)).collect::<Vec<_>>().join("\n\n")
         } else {
             let values: Vec<serde_json::Value> = found.iter().map(|&si| self.service_json(si)).collect();
-            super::inspect::print_with_nil(&values, i.format.as_deref(), &["UpdateStatus"])?
+            super::inspect::print_with_nil(
+                &values,
+                i.format.as_deref(),
+                &["UpdateStatus", "Spec.TaskTemplate.ContainerSpec.Env", "PreviousSpec.TaskTemplate.ContainerSpec.Env"],
+            )?
         };
         match missing.is_empty() {
             true => Ok(out),
@@ -1772,15 +1822,15 @@ impl Swarm {
     /// order). `full` adds what the CLI fills in when it sends a spec (stop grace period,
     /// restart policy, update and rollback config); a `PreviousSpec` has none of them
     /// (traces/docker/swarm-commands/record.txt).
-    fn service_spec(&self, s: &Service, replicas: u64, image_ref: &str, full: bool) -> serde_json::Value {
+    fn service_spec(&self, s: &Service, replicas: u64, spec: &TaskSpec, full: bool) -> serde_json::Value {
         use serde_json::{Value, json};
         let mut cs = serde_json::Map::new();
-        cs.insert("Image".into(), json!(image_ref));
+        cs.insert("Image".into(), json!(spec.image_ref));
         if !s.args.is_empty() {
             cs.insert("Args".into(), json!(s.args));
         }
-        if !s.env.is_empty() {
-            cs.insert("Env".into(), json!(s.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>()));
+        if !spec.env.is_empty() {
+            cs.insert("Env".into(), json!(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>()));
         }
         cs.insert("Init".into(), json!(false));
         if full {
@@ -1794,7 +1844,13 @@ impl Swarm {
         if full {
             tt.insert("RestartPolicy".into(), json!({"Condition": "any", "Delay": 5_000_000_000u64, "MaxAttempts": 0}));
         }
-        tt.insert("Placement".into(), json!({}));
+        match spec.constraints.is_empty() {
+            true => tt.insert("Placement".into(), json!({})),
+            false => tt.insert(
+                "Placement".into(),
+                json!({"Constraints": spec.constraints.iter().map(|c| c.raw.clone()).collect::<Vec<_>>()}),
+            ),
+        };
         let nets: Vec<Value> = s
             .networks
             .iter()
@@ -1811,7 +1867,7 @@ impl Swarm {
         if !nets.is_empty() {
             tt.insert("Networks".into(), Value::Array(nets));
         }
-        tt.insert("ForceUpdate".into(), json!(if full { s.force_update } else { 0 }));
+        tt.insert("ForceUpdate".into(), json!(spec.force));
         tt.insert("Runtime".into(), json!("container"));
         let mut spec = serde_json::Map::new();
         spec.insert("Name".into(), json!(s.name));
@@ -1854,9 +1910,15 @@ impl Swarm {
         o.insert("Version".into(), json!({"Index": s.version}));
         o.insert("CreatedAt".into(), json!(super::inspect::created(s.created)));
         o.insert("UpdatedAt".into(), json!(super::inspect::created(s.updated)));
-        o.insert("Spec".into(), self.service_spec(s, s.replicas, &s.image_ref, true));
+        o.insert("Spec".into(), self.service_spec(s, s.replicas, &s.task_spec(), true));
         if let Some(p) = &s.previous {
-            o.insert("PreviousSpec".into(), self.service_spec(s, p.replicas, &p.image_ref, false));
+            let spec = TaskSpec {
+                force: p.force_update,
+                image_ref: p.image_ref.clone(),
+                env: p.env.clone(),
+                constraints: p.constraints.clone(),
+            };
+            o.insert("PreviousSpec".into(), self.service_spec(s, p.replicas, &spec, false));
         }
         let mut ep = serde_json::Map::new();
         ep.insert("Spec".into(), Self::endpoint_spec(s));
@@ -1902,6 +1964,11 @@ impl Swarm {
             o += &format!(" Message:\t{}\n", st.message);
         }
         o += "Placement:\n";
+        if !s.constraints.is_empty() {
+            // docker/cli prints the list as Go prints a slice.
+            let list: Vec<&str> = s.constraints.iter().map(|c| c.raw.as_str()).collect();
+            o += &format!(" Constraints:\t[{}]\n", list.join(" "));
+        }
         o += &s.update_config.pretty("Update");
         o += &UpdateConfig::default().pretty("Rollback");
         o += &format!("ContainerSpec:\n Image:\t\t{}\n", s.image_ref);
@@ -1999,7 +2066,7 @@ impl Swarm {
         vec![
             t.id[..12].to_string(),
             format!("{prefix}{}.{}", s.name, self.task_slot_name(t)),
-            t.image_ref.clone(),
+            t.spec.image_ref.clone(),
             t.node.clone(),
             desired.into(),
             current,

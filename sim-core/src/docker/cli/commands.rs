@@ -1461,6 +1461,10 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
         force: false,
         update: UpdateFlags::default(),
         image: None,
+        constraint_add: Vec::new(),
+        constraint_rm: Vec::new(),
+        env_add: Vec::new(),
+        env_rm: Vec::new(),
     };
     let mut other: Option<(String, Span)> = None;
     let args = c.flags(SERVICE_UPDATE_FLAGS, true, &mut |d, v, sp| {
@@ -1474,6 +1478,10 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
             "rollback" => u.rollback = is_true(v),
             "force" => u.force = is_true(v),
             "image" => u.image = Some(v.to_string()),
+            "constraint-add" => u.constraint_add.push(v.to_string()),
+            "constraint-rm" => u.constraint_rm.push(v.to_string()),
+            "env-add" => u.env_add.push(validate_env(v)?),
+            "env-rm" => u.env_rm.push(v.to_string()),
             "max-concurrent" => {
                 parse_uint(v, true, 64)?;
             }
@@ -1504,6 +1512,10 @@ fn service_rollback(c: Cmd) -> Result<DockerCommand, CliError> {
         force: false,
         update: UpdateFlags::default(),
         image: None,
+        constraint_add: Vec::new(),
+        constraint_rm: Vec::new(),
+        env_add: Vec::new(),
+        env_rm: Vec::new(),
     };
     let args = c.flags(FLAGS, true, &mut |d, v, _| {
         match d.long {

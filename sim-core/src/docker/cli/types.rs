@@ -856,6 +856,13 @@ pub struct ServiceUpdate {
     pub update: UpdateFlags,
     /// `--image`: as typed; the daemon checks it.
     pub image: Option<String>,
+    /// `--constraint-add`, `--constraint-rm`: as typed (docker/cli removes a constraint
+    /// written exactly so).
+    pub constraint_add: Vec<String>,
+    pub constraint_rm: Vec<String>,
+    /// `--env-add KEY=VALUE`, `--env-rm KEY`.
+    pub env_add: Vec<EnvVar>,
+    pub env_rm: Vec<String>,
 }
 
 /// `docker service inspect [-f FORMAT | --pretty] SERVICE…`.

@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 
-use super::{EngineError, Service, Swarm, Task, TaskState, base36, err};
+use super::{EngineError, Node, Service, Swarm, Task, TaskSpec, TaskState, base36, err};
 use crate::docker::{cli, images, timing};
 use crate::engine::SimTime;
 
@@ -212,9 +212,16 @@ impl Rollout {
 }
 
 impl Service {
-    /// A task made from an older spec than the service's.
-    fn out_of_date(&self, t: &Task) -> bool {
-        t.force != self.force_update || t.image_ref != self.image_ref
+    /// A task made from another spec than the service's, on `node` (swarmkit
+    /// `orchestrator.IsTaskDirty`): a change of the placement constraints alone leaves a task
+    /// alone while its node meets them.
+    pub(super) fn out_of_date(&self, t: &Task, node: Option<&Node>) -> bool {
+        let now = self.task_spec();
+        if t.spec == now {
+            return false;
+        }
+        let placement_only = TaskSpec { constraints: now.constraints.clone(), ..t.spec.clone() } == now;
+        !placement_only || !node.is_some_and(|n| self.constraints.iter().all(|c| c.meets(n)))
     }
 
     /// Its tasks that may run (swarmkit's runnable: desired state up to Running) in `key`.
@@ -279,7 +286,11 @@ impl Swarm {
             .into_iter()
             .filter(|k| {
                 let r = s.runnable_in(k);
-                r.len() > 1 || r.iter().any(|&i| s.out_of_date(&s.tasks[i]))
+                r.len() > 1
+                    || r.iter().any(|&i| {
+                        let t = &s.tasks[i];
+                        s.out_of_date(t, self.nodes.iter().find(|n| n.host == t.node))
+                    })
             })
             .collect();
         let s = &mut self.services[si];
@@ -370,8 +381,11 @@ impl Swarm {
                     self.wakes.push(stops);
                 }
                 (false, _) => {
+                    // One that never ran: shut down at once, with no scheduler's complaint
+                    // left on it (traces/docker/swarm-update-spec).
                     t.state = TaskState::Shutdown;
                     t.started = at;
+                    t.error.clear();
                 }
             }
         }
@@ -400,8 +414,7 @@ impl Swarm {
             go,
             replaces,
             iteration: 0,
-            force: s.force_update,
-            image_ref: s.image_ref.clone(),
+            spec: s.task_spec(),
             ends: None,
         });
         self.version += 1;
@@ -429,8 +442,46 @@ impl Swarm {
                 TaskState::Pending | TaskState::Ready => {
                     t.state = TaskState::Shutdown;
                     t.started = now;
+                    t.error.clear();
                 }
                 _ => {}
+            }
+        }
+    }
+}
+
+/// How many tasks a slot keeps, its history included (swarmkit's
+/// `TaskHistoryRetentionLimit`, 5 by default in the cluster spec docker/cli makes).
+const TASK_HISTORY: usize = 5;
+
+impl Swarm {
+    /// The task reaper (swarmkit `manager/orchestrator/taskreaper`): a replicated or global
+    /// service's slot (a global one's node) keeps at most `TASK_HISTORY` tasks; the oldest
+    /// that are over go. A job's tasks are not reaped.
+    pub(super) fn reap(&mut self) {
+        for s in &mut self.services {
+            if s.job.is_some() {
+                continue;
+            }
+            let global = s.global;
+            let key = |t: &Task| (t.slot, if global { t.node.clone() } else { String::new() });
+            let mut keys: Vec<(u64, String)> = s.tasks.iter().map(key).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let mut n = s.tasks.iter().filter(|t| key(t) == k).count();
+                while n > TASK_HISTORY {
+                    let over = |t: &Task| {
+                        key(t) == k
+                            && matches!(
+                                t.state,
+                                TaskState::Shutdown | TaskState::Complete | TaskState::Failed | TaskState::Rejected
+                            )
+                    };
+                    let Some(i) = s.tasks.iter().position(over) else { break };
+                    s.tasks.remove(i);
+                    n -= 1;
+                }
             }
         }
     }
