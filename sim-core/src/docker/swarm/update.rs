@@ -347,7 +347,10 @@ impl Swarm {
     pub(super) fn rollout_step(&mut self, si: usize, at: SimTime) {
         let clock = self.clock;
         self.clock = at;
-        let r = self.services[si].rollout.as_mut().expect("an update under way");
+        let Some(r) = self.services[si].rollout.as_mut() else {
+            self.clock = clock;
+            return;
+        };
         let Some(key) = r.todo.pop_front() else {
             let s = &mut self.services[si];
             s.rollout = None;
@@ -418,8 +421,13 @@ impl Swarm {
             ends: None,
         });
         self.version += 1;
-        let r = self.services[si].rollout.as_mut().expect("an update under way");
-        // A new task that no node can take holds its worker, and the update, until one can.
+        let Some(r) = self.services[si].rollout.as_mut() else {
+            self.clock = clock;
+            return;
+        };
+        // A new task that no node can take holds its worker, and so the update, which stays
+        // `updating` until another update replaces it (a node that could later take the task
+        // does not release the worker here, as it would on the engine).
         r.workers[w] = if pending { SimTime::MAX } else { due + delay };
         self.wakes.push(due);
         self.clock = clock;
