@@ -1452,20 +1452,7 @@ const SERVICE_UPDATE_FLAGS: &[FlagDef] = &[
 ];
 
 fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
-    let mut u = ServiceUpdate {
-        service: String::new(),
-        replicas: None,
-        detach: false,
-        quiet: false,
-        rollback: false,
-        force: false,
-        update: UpdateFlags::default(),
-        image: None,
-        constraint_add: Vec::new(),
-        constraint_rm: Vec::new(),
-        env_add: Vec::new(),
-        env_rm: Vec::new(),
-    };
+    let mut u = ServiceUpdate::default();
     let mut other: Option<(String, Span)> = None;
     let args = c.flags(SERVICE_UPDATE_FLAGS, true, &mut |d, v, sp| {
         if u.update.read(d.long, v)? {
@@ -1481,7 +1468,7 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
             "constraint-add" => u.constraint_add.push(v.to_string()),
             "constraint-rm" => u.constraint_rm.push(v.to_string()),
             "env-add" => u.env_add.push(validate_env(v)?),
-            "env-rm" => u.env_rm.push(v.to_string()),
+            "env-rm" => u.env_rm.push(v.split('=').next().unwrap_or(v).to_string()),
             "max-concurrent" => {
                 parse_uint(v, true, 64)?;
             }
@@ -1503,20 +1490,7 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
 /// `cli/command/service/rollback.go` sends the same update).
 fn service_rollback(c: Cmd) -> Result<DockerCommand, CliError> {
     const FLAGS: &[FlagDef] = &[bs("detach", 'd'), bs("quiet", 'q')];
-    let mut u = ServiceUpdate {
-        service: String::new(),
-        replicas: None,
-        detach: false,
-        quiet: false,
-        rollback: true,
-        force: false,
-        update: UpdateFlags::default(),
-        image: None,
-        constraint_add: Vec::new(),
-        constraint_rm: Vec::new(),
-        env_add: Vec::new(),
-        env_rm: Vec::new(),
-    };
+    let mut u = ServiceUpdate { rollback: true, ..Default::default() };
     let args = c.flags(FLAGS, true, &mut |d, v, _| {
         match d.long {
             "detach" => u.detach = is_true(v),

@@ -757,7 +757,7 @@ pub struct RestartFlags {
 /// How a service's tasks are replaced when its spec changes (`--update-*`), and how long a
 /// task has to stop (`--stop-grace-period`), as typed; what is not given keeps its value (the
 /// daemon's default on create). The daemon reads the order, the failure action and the
-/// ratio (`Swarm::update_config`).
+/// ratio (`swarm::UpdateConfig::with`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UpdateFlags {
     pub parallelism: Option<u64>,
@@ -840,9 +840,11 @@ pub struct ServicePs {
     pub format: Option<String>,
 }
 
-/// `docker service update [--replicas N] [-d] [-q] SERVICE`: the flags the simulator models
-/// (any other flag of docker's is refused as not supported).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `docker service update [--replicas N] [--image IMG] [--force] [--env-add|--env-rm …]
+/// [--constraint-add|--constraint-rm …] [--update-* …] [--stop-grace-period D] [-d] [-q]
+/// SERVICE`: the flags the simulator models (any other flag of docker's is refused as not
+/// supported).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServiceUpdate {
     pub service: String,
     pub replicas: Option<u64>,
@@ -860,7 +862,8 @@ pub struct ServiceUpdate {
     /// written exactly so).
     pub constraint_add: Vec<String>,
     pub constraint_rm: Vec<String>,
-    /// `--env-add KEY=VALUE`, `--env-rm KEY`.
+    /// `--env-add KEY=VALUE`, `--env-rm KEY` (what follows a `=` is ignored, as docker/cli
+    /// `envKey` does).
     pub env_add: Vec<EnvVar>,
     pub env_rm: Vec<String>,
 }
