@@ -243,43 +243,13 @@ pub fn runs_for(image: &str, command: &[String], stdin_open: bool) -> Option<Sim
         return (runs_a_shell(image) && !stdin_open).then_some(SimTime::ZERO);
     }
     match command.first().map(|p| p.rsplit('/').next().unwrap_or(p)) {
-        Some("sleep") => sleep_time(&command[1..]),
+        Some("sleep") => {
+            let args: Vec<&str> = command[1..].iter().map(String::as_str).collect();
+            let args = args.strip_prefix(&["--"]).unwrap_or(&args);
+            (!args.is_empty()).then(|| crate::tools::sleep_interval(args).ok()).flatten()
+        }
         _ => None,
     }
-}
-
-/// What `sleep ARG…` waits, as busybox's applet and GNU coreutils read it: the sum of its
-/// arguments, each a number with an optional unit (`s`, `m`, `h`, `d`). `None` for `inf`,
-/// `infinity` or anything else: it sleeps on, or fails in a way not modelled.
-fn sleep_time(args: &[String]) -> Option<SimTime> {
-    if args.is_empty() {
-        return None;
-    }
-    let mut nanos: u128 = 0;
-    for a in args {
-        let (num, unit) = match a.char_indices().last() {
-            Some((i, c)) if c.is_ascii_alphabetic() => (&a[..i], c),
-            _ => (a.as_str(), 's'),
-        };
-        let scale: u128 = match unit {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return None,
-        };
-        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
-        if int.is_empty() && frac.is_empty()
-            || !int.bytes().all(|b| b.is_ascii_digit())
-            || !frac.bytes().all(|b| b.is_ascii_digit())
-        {
-            return None;
-        }
-        let whole: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
-        let frac_ns: u128 = format!("{frac:0<9}")[..9].parse().ok()?;
-        nanos = nanos.checked_add((whole * 1_000_000_000 + frac_ns).checked_mul(scale)?)?;
-    }
-    Some(SimTime::from_nanos(u64::try_from(nanos).ok()?))
 }
 
 /// The `ping` a container of `image` runs: busybox's where the image is busybox-based,

@@ -281,11 +281,7 @@ pub struct TaskSpec {
 #[derive(Clone, Debug)]
 pub struct Previous {
     pub replicas: u64,
-    pub env: Vec<(String, String)>,
-    pub constraints: Vec<Constraint>,
-    pub image: String,
-    pub image_ref: String,
-    pub force_update: u64,
+    pub spec: TaskSpec,
     pub stop_grace: SimTime,
     pub update_config: UpdateConfig,
 }
@@ -326,6 +322,40 @@ impl Service {
             image_ref: self.image_ref.clone(),
             env: self.env.clone(),
             constraints: self.constraints.clone(),
+        }
+    }
+
+    /// Makes its tasks from `spec` from now on (the image's name follows its reference).
+    fn set_task_spec(&mut self, spec: TaskSpec) {
+        self.image = spec.image_ref.rsplit_once(':').map_or(spec.image_ref.as_str(), |(name, _)| name).to_string();
+        self.image_ref = spec.image_ref;
+        self.force_update = spec.force;
+        self.env = spec.env;
+        self.constraints = spec.constraints;
+    }
+
+    /// A task of this service that does not run yet, made at `at` in `slot`: `Ready` on the
+    /// node placed to start at `due`, or `Pending` with the scheduler's reason.
+    fn unstarted(&self, id: String, slot: u64, placed: Result<String, String>, at: SimTime, due: SimTime) -> Task {
+        let (node, state, error) = match placed {
+            Ok(node) => (node, TaskState::Ready, String::new()),
+            Err(why) => (String::new(), TaskState::Pending, why),
+        };
+        Task {
+            id,
+            slot,
+            node,
+            state,
+            ips: Vec::new(),
+            endpoint_ids: Vec::new(),
+            started: at,
+            error,
+            due,
+            go: due,
+            replaces: Vec::new(),
+            iteration: self.iteration(),
+            spec: self.task_spec(),
+            ends: None,
         }
     }
 
@@ -822,7 +852,7 @@ impl Swarm {
         let id = base36(&mut self.rng, 25);
         self.version += 1;
         self.services.push(Service {
-            image_ref: format!("{}:{}", c.image.familiar_name(), c.image.tag_or_latest().unwrap_or("latest")),
+            image_ref: c.image.familiar_tagged(),
             args: c.command.words.clone(),
             dnsrr: c.endpoint_mode == cli::EndpointMode::Dnsrr,
             created: self.clock,
@@ -999,23 +1029,8 @@ impl Swarm {
             Ok(node) => self.start_task_on(si, slot, node, None, engines),
             Err(why) => {
                 let id = base36(&mut self.rng, 25);
-                let (iteration, spec) = (self.services[si].iteration(), self.services[si].task_spec());
-                self.services[si].tasks.push(Task {
-                    id,
-                    slot,
-                    node: String::new(),
-                    state: TaskState::Pending,
-                    ips: Vec::new(),
-                    endpoint_ids: Vec::new(),
-                    started: self.clock,
-                    error: why,
-                    due: SimTime::ZERO,
-                    go: SimTime::ZERO,
-                    replaces: Vec::new(),
-                    iteration,
-                    spec,
-                    ends: None,
-                });
+                let task = self.services[si].unstarted(id, slot, Err(why), self.clock, SimTime::ZERO);
+                self.services[si].tasks.push(task);
                 Ok(())
             }
         }
@@ -1254,24 +1269,10 @@ impl Swarm {
         let mut due = None;
         if again && within {
             let id = base36(&mut self.rng, 25);
-            let (iteration, spec) = (self.services[si].iteration(), self.services[si].task_spec());
-            self.services[si].tasks.push(Task {
-                id,
-                slot,
-                node,
-                state: TaskState::Ready,
-                ips: Vec::new(),
-                endpoint_ids: Vec::new(),
-                started: at,
-                error: String::new(),
-                due: at + restart.delay + super::timing::TASK_START,
-                go: at + restart.delay + super::timing::TASK_START,
-                replaces: Vec::new(),
-                iteration,
-                spec,
-                ends: None,
-            });
-            due = Some(at + restart.delay + super::timing::TASK_START);
+            let start = at + restart.delay + super::timing::TASK_START;
+            let task = self.services[si].unstarted(id, slot, Ok(node), at, start);
+            self.services[si].tasks.push(task);
+            due = Some(start);
         } else if let Some(j) = self.services[si].job.filter(|_| !self.services[si].global) {
             self.next_job_tasks(si, j, engines)?;
         }
@@ -1285,13 +1286,12 @@ impl Swarm {
     fn next_job_tasks(&mut self, si: usize, j: Job, engines: &mut [(String, Engine)]) -> Result<(), EngineError> {
         let s = &self.services[si];
         let complete = s.current().filter(|t| t.state == TaskState::Complete).count() as u64;
-        let live = |t: &&Task| matches!(t.state, TaskState::Running | TaskState::Pending | TaskState::Ready);
-        let running = s.current().filter(live).count() as u64;
+        let running = s.current().filter(|t| t.live()).count() as u64;
         let new = j.max_concurrent.saturating_sub(running).min(j.total.saturating_sub(complete + running));
         for _ in 0..new {
             let s = &self.services[si];
             let busy =
-                |slot: u64| s.current().filter(|t| live(t) || t.state == TaskState::Complete).any(|t| t.slot == slot);
+                |slot: u64| s.current().filter(|t| t.live() || t.state == TaskState::Complete).any(|t| t.slot == slot);
             let Some(slot) = (0..j.total).find(|&n| !busy(n)) else { break };
             self.start_task(si, slot, engines)?;
         }
@@ -1343,28 +1343,9 @@ impl Swarm {
             false => (0..j.max_concurrent.min(j.total)).map(|slot| (slot, self.pick_node(si))).collect(),
         };
         for (slot, placed) in placements {
-            let (node, state, error) = match placed {
-                Ok(node) => (node, TaskState::Ready, String::new()),
-                Err(why) => (String::new(), TaskState::Pending, why),
-            };
             let id = base36(&mut self.rng, 25);
-            let spec = self.services[si].task_spec();
-            self.services[si].tasks.push(Task {
-                id,
-                slot,
-                node,
-                state,
-                ips: Vec::new(),
-                endpoint_ids: Vec::new(),
-                started: now,
-                error,
-                due,
-                go: due,
-                replaces: Vec::new(),
-                iteration: j.iteration,
-                spec,
-                ends: None,
-            });
+            let task = self.services[si].unstarted(id, slot, placed, now, due);
+            self.services[si].tasks.push(task);
             self.wakes.push(due);
         }
         Ok(())
@@ -1673,13 +1654,17 @@ impl Swarm {
             .map_err(|m| err(format!("Error response from daemon: rpc error: code = Unknown desc = {m}")))?;
         // docker/cli `updateEnvironment`: `--env-rm` by name, then `--env-add` in place of a
         // variable of the same name or after the others.
-        let mut env: Vec<(String, String)> = s.env.iter().filter(|(k, _)| !u.env_rm.contains(k)).cloned().collect();
+        let mut spec = TaskSpec { constraints, force: s.force_update + u64::from(u.force), ..s.task_spec() };
+        spec.env.retain(|(k, _)| !u.env_rm.contains(k));
         for e in &u.env_add {
             let v = e.value.clone().unwrap_or_default();
-            match env.iter_mut().find(|(k, _)| *k == e.key) {
+            match spec.env.iter_mut().find(|(k, _)| *k == e.key) {
                 Some(x) => x.1 = v,
-                None => env.push((e.key.clone(), v)),
+                None => spec.env.push((e.key.clone(), v)),
             }
+        }
+        if let Some(i) = &image {
+            spec.image_ref = i.familiar_tagged();
         }
         // `docker service rollback` (`service update --rollback`): the spec before the last
         // update comes back and the one it replaces becomes the previous (swarmkit's
@@ -1712,11 +1697,7 @@ impl Swarm {
         let s = &mut self.services[si];
         let replaced = Previous {
             replicas: before,
-            env: s.env.clone(),
-            constraints: s.constraints.clone(),
-            image: s.image.clone(),
-            image_ref: s.image_ref.clone(),
-            force_update: s.force_update,
+            spec: s.task_spec(),
             stop_grace: s.stop_grace,
             update_config: s.update_config.clone(),
         };
@@ -1725,11 +1706,7 @@ impl Swarm {
         // status starts again with the updater (swarmkit controlapi `UpdateService`).
         let rollout = match previous {
             Some(p) => {
-                s.env = p.env;
-                s.constraints = p.constraints;
-                s.image = p.image;
-                s.image_ref = p.image_ref;
-                s.force_update = p.force_update;
+                s.set_task_spec(p.spec);
                 s.stop_grace = p.stop_grace;
                 s.update_config = p.update_config;
                 s.update_status = Some(UpdateStatus {
@@ -1741,15 +1718,9 @@ impl Swarm {
                 UpdateConfig::default()
             }
             None => {
-                if let Some(i) = &image {
-                    s.image = i.familiar_name();
-                    s.image_ref = format!("{}:{}", i.familiar_name(), i.tag_or_latest().unwrap_or("latest"));
-                }
-                s.env = env;
-                s.constraints = constraints;
+                s.set_task_spec(spec);
                 s.update_config = config;
                 s.stop_grace = u.update.stop_grace.unwrap_or(s.stop_grace);
-                s.force_update += u64::from(u.force);
                 s.update_status = None;
                 s.update_config.clone()
             }
@@ -1912,13 +1883,7 @@ impl Swarm {
         o.insert("UpdatedAt".into(), json!(super::inspect::created(s.updated)));
         o.insert("Spec".into(), self.service_spec(s, s.replicas, &s.task_spec(), true));
         if let Some(p) = &s.previous {
-            let spec = TaskSpec {
-                force: p.force_update,
-                image_ref: p.image_ref.clone(),
-                env: p.env.clone(),
-                constraints: p.constraints.clone(),
-            };
-            o.insert("PreviousSpec".into(), self.service_spec(s, p.replicas, &spec, false));
+            o.insert("PreviousSpec".into(), self.service_spec(s, p.replicas, &p.spec, false));
         }
         let mut ep = serde_json::Map::new();
         ep.insert("Spec".into(), Self::endpoint_spec(s));

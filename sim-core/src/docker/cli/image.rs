@@ -24,6 +24,12 @@ impl ImageRef {
         }
     }
 
+    /// Name and tag as a swarm service's spec holds them without a registry to resolve a
+    /// digest (`alpine:latest`, `nginx:1.27`).
+    pub fn familiar_tagged(&self) -> String {
+        format!("{}:{}", self.familiar_name(), self.tag_or_latest().unwrap_or("latest"))
+    }
+
     /// The repository as users write it (`reference.FamiliarName`): `mysql`, `user/app`,
     /// `registry:5000/app`.
     pub fn familiar_name(&self) -> String {

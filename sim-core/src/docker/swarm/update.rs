@@ -224,14 +224,15 @@ impl Service {
         !placement_only || !node.is_some_and(|n| self.constraints.iter().all(|c| c.meets(n)))
     }
 
+    /// The slot a task holds, as the updater and the reaper count them: its number, and for a
+    /// global service (whose tasks are all slot 0) its node.
+    fn slot_of(&self, t: &Task) -> (u64, String) {
+        (t.slot, if self.global { t.node.clone() } else { String::new() })
+    }
+
     /// Its tasks that may run (swarmkit's runnable: desired state up to Running) in `key`.
     fn runnable_in(&self, key: &(u64, String)) -> Vec<usize> {
-        (0..self.tasks.len())
-            .filter(|&i| {
-                let t = &self.tasks[i];
-                t.slot == key.0 && (!self.global || t.node == key.1) && t.live()
-            })
-            .collect()
+        (0..self.tasks.len()).filter(|&i| self.tasks[i].live() && self.slot_of(&self.tasks[i]) == *key).collect()
     }
 
     /// Its tasks are attached to an overlay or the ingress network (moby's executor:
@@ -274,12 +275,7 @@ impl Swarm {
     pub(super) fn start_rollout(&mut self, si: usize, config: UpdateConfig) -> Option<SimTime> {
         let now = self.clock;
         let s = &self.services[si];
-        let mut keys: Vec<(u64, String)> = s
-            .tasks
-            .iter()
-            .filter(|t| t.live())
-            .map(|t| (t.slot, if s.global { t.node.clone() } else { String::new() }))
-            .collect();
+        let mut keys: Vec<(u64, String)> = s.tasks.iter().filter(|t| t.live()).map(|t| s.slot_of(t)).collect();
         keys.sort();
         keys.dedup();
         let dirty: VecDeque<(u64, String)> = keys
@@ -396,30 +392,13 @@ impl Swarm {
             true => Ok(key.1.clone()),
             false => self.pick_node(si),
         };
+        let pending = placed.is_err();
         let id = base36(&mut self.rng, 25);
         let s = &mut self.services[si];
         let due = go + s.start_time();
-        let (node, state, error) = match placed {
-            Ok(node) => (node, TaskState::Ready, String::new()),
-            Err(why) => (String::new(), TaskState::Pending, why),
-        };
-        let pending = state == TaskState::Pending;
-        s.tasks.push(Task {
-            id,
-            slot: key.0,
-            node,
-            state,
-            ips: Vec::new(),
-            endpoint_ids: Vec::new(),
-            started: at,
-            error,
-            due,
-            go,
-            replaces,
-            iteration: 0,
-            spec: s.task_spec(),
-            ends: None,
-        });
+        let mut task = s.unstarted(id, key.0, placed, at, due);
+        (task.go, task.replaces) = (go, replaces);
+        s.tasks.push(task);
         self.version += 1;
         let Some(r) = self.services[si].rollout.as_mut() else {
             self.clock = clock;
@@ -471,22 +450,19 @@ impl Swarm {
             if s.job.is_some() {
                 continue;
             }
-            let global = s.global;
-            let key = |t: &Task| (t.slot, if global { t.node.clone() } else { String::new() });
-            let mut keys: Vec<(u64, String)> = s.tasks.iter().map(key).collect();
+            let mut keys: Vec<(u64, String)> = s.tasks.iter().map(|t| s.slot_of(t)).collect();
             keys.sort();
             keys.dedup();
             for k in keys {
-                let mut n = s.tasks.iter().filter(|t| key(t) == k).count();
+                let mut n = s.tasks.iter().filter(|t| s.slot_of(t) == k).count();
                 while n > TASK_HISTORY {
-                    let over = |t: &Task| {
-                        key(t) == k
-                            && matches!(
-                                t.state,
-                                TaskState::Shutdown | TaskState::Complete | TaskState::Failed | TaskState::Rejected
-                            )
+                    let ended = |t: &Task| {
+                        matches!(
+                            t.state,
+                            TaskState::Shutdown | TaskState::Complete | TaskState::Failed | TaskState::Rejected
+                        )
                     };
-                    let Some(i) = s.tasks.iter().position(over) else { break };
+                    let Some(i) = s.tasks.iter().position(|t| ended(t) && s.slot_of(t) == k) else { break };
                     s.tasks.remove(i);
                     n -= 1;
                 }
