@@ -41,31 +41,11 @@ fn curl_prints_heads_errors_and_write_out_as_curl_does() {
     // What the laptop's shell showed, cut at each command; the simulator's own notes on the
     // connection and the answer (which curl does not print) left out.
     let note = |l: &str| ["tcp ", "resolved ", "docker-proxy: ", "curl: HTTP/1.1 "].iter().any(|p| l.starts_with(p));
-    let mut got: Vec<(String, Vec<String>)> = Vec::new();
-    for (ns, l) in sim.app_output() {
-        if ns != "laptop" {
-            continue;
-        }
-        if cases.iter().any(|c| c.cmd == l) {
-            got.push((l, Vec::new()));
-        } else if let Some((_, lines)) = got.last_mut()
-            && !note(&l)
-            && !l.trim().is_empty()
-        {
-            lines.push(l);
-        }
-    }
-    assert_eq!(got.len(), cases.len(), "every command ran: {got:#?}");
-    for (c, (cmd, lines)) in cases.iter().zip(&got) {
+    let cmds: Vec<&str> = cases.iter().map(|c| c.cmd.as_str()).collect();
+    let got = common::lines_under(&sim, "laptop", &cmds, note);
+    for (c, (cmd, lines, exit)) in cases.iter().zip(&got) {
         assert_eq!(&c.cmd, cmd);
-        let (lines, exit) = match lines.last().and_then(|l| l.strip_prefix("  (exit status ")) {
-            Some(code) => (
-                lines[..lines.len() - 1].iter().map(|l| l.strip_prefix("  ").unwrap_or(l).to_string()).collect(),
-                code.trim_end_matches(')').parse::<u8>().expect("status"),
-            ),
-            None => (lines.clone(), 0),
-        };
-        assert_eq!(lines, c.lines, "`{}` prints as curl does", c.cmd);
-        assert_eq!(exit, c.exit, "`{}` exits as curl does", c.cmd);
+        assert_eq!(lines, &c.lines, "`{}` prints as curl does", c.cmd);
+        assert_eq!(*exit, c.exit, "`{}` exits as curl does", c.cmd);
     }
 }

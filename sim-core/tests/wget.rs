@@ -2,6 +2,8 @@
 //! (`traces/programs/wget/record.txt`, made by `record.sh` beside it: real busybox in a
 //! network namespace, the simulator's own web server in another).
 
+mod common;
+
 use sim_core::Until;
 use sim_core::scenario::Loaded;
 
@@ -14,22 +16,14 @@ struct Case {
 }
 
 fn record() -> Vec<Case> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/programs/wget/record.txt");
-    let text = std::fs::read_to_string(path).expect("the record");
-    let mut cases: Vec<Case> = Vec::new();
-    for l in text.lines() {
-        if let Some(cmd) = l.strip_prefix("$ ") {
-            cases.push(Case { cmd: cmd.to_string(), lines: Vec::new(), exit: 0 });
-        } else if let Some(code) = l.strip_prefix("[exit ").and_then(|r| r.strip_suffix(']')) {
-            cases.last_mut().expect("a case").exit = code.parse().expect("exit status");
-        } else if let Some(c) = cases.last_mut()
-            && !l.is_empty()
-            && !l.starts_with("BusyBox v")
-        {
-            c.lines.push(l.to_string());
-        }
-    }
-    cases
+    common::transcript("programs/wget/record.txt")
+        .into_iter()
+        .map(|(cmd, (out, exit))| Case {
+            cmd,
+            lines: out.lines().filter(|l| !l.is_empty() && !l.starts_with("BusyBox v")).map(String::from).collect(),
+            exit,
+        })
+        .collect()
 }
 
 #[test]
@@ -46,36 +40,12 @@ fn wget_prints_what_busybox_prints() {
     sim.run_until(Until::Idle);
     // What wc printed, cut at each command; the simulator's own notes (the connection's
     // progress, which busybox does not print) left out.
-    let mut got: Vec<(String, Vec<String>)> = Vec::new();
-    for (ns, l) in sim.app_output() {
-        if ns != "wc" {
-            continue;
-        }
-        if cases.iter().any(|c| c.cmd == l) {
-            got.push((l, Vec::new()));
-        } else if let Some((_, lines)) = got.last_mut()
-            && !l.starts_with("tcp ")
-            && !l.is_empty()
-        {
-            lines.push(l);
-        }
-    }
-    assert_eq!(got.len(), cases.len(), "every command ran: {got:#?}");
-    for (c, (cmd, lines)) in cases.iter().zip(&got) {
+    let got = common::lines_under(&sim, "wc", &cmds, |l| l.starts_with("tcp "));
+    for (c, (cmd, lines, exit)) in cases.iter().zip(&got) {
         assert_eq!(&c.cmd, cmd);
-        // A command line busybox refuses is the step's failure, and a request that failed
-        // the program's: indented on the host, with its status, after what wget printed.
-        let (lines, exit) = match lines.last().and_then(|l| l.strip_prefix("  (exit status ")) {
-            Some(code) => (
-                lines[..lines.len() - 1].iter().map(|l| l.strip_prefix("  ").unwrap_or(l).to_string()).collect(),
-                Some(code.trim_end_matches(')').parse::<u8>().expect("status")),
-            ),
-            None => (lines.clone(), None),
-        };
-        let lines: Vec<String> = lines.into_iter().filter(|l| !l.trim().is_empty()).collect();
         let want: Vec<&String> = c.lines.iter().filter(|l| !l.trim().is_empty()).collect();
         assert_eq!(lines.iter().collect::<Vec<_>>(), want, "`{}` prints as busybox does", c.cmd);
-        assert_eq!(exit.unwrap_or(0), c.exit, "`{}` exits as busybox does", c.cmd);
+        assert_eq!(*exit, c.exit, "`{}` exits as busybox does", c.cmd);
     }
 }
 

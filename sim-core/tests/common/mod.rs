@@ -247,6 +247,44 @@ pub fn program_lines(
     got
 }
 
+/// What the shell of `host` showed under each of `cmds` (the programs' lines, without those
+/// `note` calls the simulator's own and blank ones), and the exit status: a command line the
+/// program refuses, or a request that failed, ends in the simulator's indented `(exit status
+/// N)` after the program's lines, which are then indented too.
+#[allow(dead_code)]
+pub fn lines_under(
+    sim: &sim_core::Sim,
+    host: &str,
+    cmds: &[&str],
+    note: impl Fn(&str) -> bool,
+) -> Vec<(String, Vec<String>, u8)> {
+    let mut got: Vec<(String, Vec<String>)> = Vec::new();
+    for (ns, l) in sim.app_output() {
+        if ns != host {
+            continue;
+        }
+        if cmds.contains(&l.as_str()) {
+            got.push((l, Vec::new()));
+        } else if let Some((_, lines)) = got.last_mut()
+            && !note(&l)
+            && !l.trim().is_empty()
+        {
+            lines.push(l);
+        }
+    }
+    assert_eq!(got.len(), cmds.len(), "every command ran: {got:#?}");
+    got.into_iter()
+        .map(|(cmd, lines)| match lines.last().and_then(|l| l.strip_prefix("  (exit status ")) {
+            Some(code) => {
+                let status = code.trim_end_matches(')').parse::<u8>().expect("status");
+                let lines = lines[..lines.len() - 1].iter().map(|l| l.strip_prefix("  ").unwrap_or(l).to_string());
+                (cmd, lines.collect(), status)
+            }
+            None => (cmd, lines, 0),
+        })
+        .collect()
+}
+
 /// The frames of a capture kept under `traces/` (`docker/busybox-ping/record.pcapng`).
 #[allow(dead_code)]
 pub fn captured(name: &str) -> Vec<Vec<u8>> {
