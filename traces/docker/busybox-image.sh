@@ -2,14 +2,16 @@
 # (Debian's busybox-static) as a lab's `alpine`, without a registry.
 
 # busybox_image NAME APPLET…: imports an image NAME holding /bin/busybox and a link to it
-# for each APPLET, unless the engine has one by that name.
+# for each APPLET, unless the engine has one by that name; with IMAGE_CMD set (a JSON list),
+# that is the image's command.
 busybox_image() {
   local name=$1; shift
   docker image inspect "$name" >/dev/null 2>&1 && return 0
   local tmp; tmp=$(mktemp -d)
   mkdir -p "$tmp/img/bin" && cp /bin/busybox "$tmp/img/bin/"
   local a; for a in "$@"; do ln -s busybox "$tmp/img/bin/$a"; done
-  tar -C "$tmp/img" -cf "$tmp/bb.tar" . && docker import "$tmp/bb.tar" "$name:latest" >/dev/null
+  local change=(); [ -n "${IMAGE_CMD:-}" ] && change=(--change "CMD $IMAGE_CMD")
+  tar -C "$tmp/img" -cf "$tmp/bb.tar" . && docker import "${change[@]}" "$tmp/bb.tar" "$name:latest" >/dev/null
   rm -rf "$tmp"
 }
 
@@ -105,4 +107,26 @@ run_swarm_cases() {
     echo "[exit $rc]"
     case $c in *"service create"*) sleep 1 ;; esac
   done
+}
+
+# this_address: this machine's address on its default route (the swarm's advertise address).
+this_address() {
+  ip -4 -o route get 1.1.1.1 | sed -n 's/.* src \([0-9.]*\).*/\1/p'
+}
+
+# swarm_reset: the engine as a fresh one for a one-node swarm record: no services, no swarm
+# (leaving it takes its overlays), no docker_gwbridge.
+swarm_reset() {
+  docker service ls -q 2>/dev/null | xargs -r docker service rm >/dev/null 2>&1
+  docker swarm leave --force >/dev/null 2>&1
+  docker network rm docker_gwbridge >/dev/null 2>&1
+}
+
+# swarm_record IMAGE COMMAND…: run_swarm_cases on a fresh engine with this machine's
+# address, and the engine left fresh again.
+swarm_record() {
+  local img=$1; shift
+  swarm_reset
+  run_swarm_cases "$img" "$(this_address)" "$@"
+  swarm_reset
 }

@@ -8,8 +8,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../busybox-image.sh
 . "$here/../busybox-image.sh"
-IMG=bbjob
-ADDR=$(ip -4 -o route get 1.1.1.1 | sed -n 's/.* src \([0-9.]*\).*/\1/p')
 cmds=(
 "docker swarm init --advertise-addr ADDR"
 "docker network create -d overlay --subnet 10.89.0.0/24 jobnet"
@@ -46,8 +44,5 @@ cmds=(
 "docker service rm once slow web"
 "docker swarm leave --force"
 )
-cleanup() { docker service rm once slow web >/dev/null 2>&1; docker network rm jobnet >/dev/null 2>&1; docker swarm leave --force >/dev/null 2>&1; docker network rm docker_gwbridge >/dev/null 2>&1; }
-cleanup
-busybox_image $IMG sh sleep ping
-run_swarm_cases "$IMG" "$ADDR" "${cmds[@]}"
-cleanup
+busybox_image bbjob sh sleep ping
+swarm_record bbjob "${cmds[@]}"

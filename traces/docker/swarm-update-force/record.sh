@@ -10,8 +10,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../busybox-image.sh
 . "$here/../busybox-image.sh"
-IMG=bbjob
-ADDR=$(ip -4 -o route get 1.1.1.1 | sed -n 's/.* src \([0-9.]*\).*/\1/p')
 cmds=(
 "docker swarm init --advertise-addr ADDR"
 "docker network create -d overlay --subnet 10.91.0.0/24 ovnet"
@@ -73,8 +71,5 @@ cmds=(
 "docker network rm ovnet"
 "docker swarm leave --force"
 )
-cleanup() { docker service rm ov web bad >/dev/null 2>&1; docker network rm ovnet >/dev/null 2>&1; docker swarm leave --force >/dev/null 2>&1; docker network rm docker_gwbridge >/dev/null 2>&1; }
-cleanup
-busybox_image $IMG sleep
-run_swarm_cases "$IMG" "$ADDR" "${cmds[@]}"
-cleanup
+busybox_image bbjob sleep
+swarm_record bbjob "${cmds[@]}"

@@ -10,8 +10,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../busybox-image.sh
 . "$here/../busybox-image.sh"
-IMG=bbjob
-ADDR=$(ip -4 -o route get 1.1.1.1 | sed -n 's/.* src \([0-9.]*\).*/\1/p')
 cmds=(
 "docker swarm init --advertise-addr ADDR"
 "docker service create --name web --replicas 2 --stop-grace-period 3s -d alpine"
@@ -44,9 +42,6 @@ cmds=(
 "docker service rm web"
 "docker swarm leave --force"
 )
-cleanup() { docker service rm web >/dev/null 2>&1; docker swarm leave --force >/dev/null 2>&1; docker network rm docker_gwbridge >/dev/null 2>&1; }
-cleanup
-busybox_image $IMG sleep
-docker tag $IMG:latest $IMG:3.19
-run_swarm_cases "$IMG" "$ADDR" "${cmds[@]}"
-cleanup
+busybox_image bbjob sleep
+docker tag bbjob:latest bbjob:3.19
+swarm_record bbjob "${cmds[@]}"

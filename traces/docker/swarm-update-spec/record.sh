@@ -9,8 +9,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../busybox-image.sh
 . "$here/../busybox-image.sh"
-IMG=bbjob
-ADDR=$(ip -4 -o route get 1.1.1.1 | sed -n 's/.* src \([0-9.]*\).*/\1/p')
 cmds=(
 "docker swarm init --advertise-addr ADDR"
 "docker node update --label-add zone=a HOST"
@@ -45,8 +43,5 @@ cmds=(
 "docker service rm web"
 "docker swarm leave --force"
 )
-cleanup() { docker service rm web >/dev/null 2>&1; docker swarm leave --force >/dev/null 2>&1; docker network rm docker_gwbridge >/dev/null 2>&1; }
-cleanup
-busybox_image $IMG sleep
-run_swarm_cases "$IMG" "$ADDR" "${cmds[@]}"
-cleanup
+busybox_image bbjob sleep
+swarm_record bbjob "${cmds[@]}"

@@ -10,8 +10,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../busybox-image.sh
 . "$here/../busybox-image.sh"
-IMG=bbsh
-ADDR=$(ip -4 -o route get 1.1.1.1 | sed -n 's/.* src \([0-9.]*\).*/\1/p')
 cmds=(
 "docker swarm init --advertise-addr ADDR"
 "docker service create --name sh1 -d alpine"
@@ -31,15 +29,7 @@ cmds=(
 "docker rm -f c1 c2"
 "docker swarm leave --force"
 )
-cleanup() { docker service rm sh1 tty1 nap >/dev/null 2>&1; docker rm -f c1 c2 >/dev/null 2>&1; docker swarm leave --force >/dev/null 2>&1; docker network rm docker_gwbridge >/dev/null 2>&1; }
-cleanup
-if ! docker image inspect $IMG >/dev/null 2>&1; then
-  tmp=$(mktemp -d)
-  mkdir -p "$tmp/img/bin" && cp /bin/busybox "$tmp/img/bin/"
-  for a in sh sleep; do ln -s busybox "$tmp/img/bin/$a"; done
-  tar -C "$tmp/img" -cf "$tmp/bb.tar" . && docker import --change 'CMD ["/bin/sh"]' "$tmp/bb.tar" $IMG:latest >/dev/null
-  rm -rf "$tmp"
-fi
+IMAGE_CMD='["/bin/sh"]' busybox_image bbsh sh sleep
+docker rm -f c1 c2 >/dev/null 2>&1
 # `alpine` is the image as it is, with its own command.
-BARE=1 run_swarm_cases "$IMG" "$ADDR" "${cmds[@]}"
-cleanup
+BARE=1 swarm_record bbsh "${cmds[@]}"
