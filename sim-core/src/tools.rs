@@ -320,7 +320,8 @@ mod tests {
 /// The most a lab's `sleep` may hold its shell: a day of simulated time.
 const SLEEP_MAX_SECS: f64 = 86_400.0;
 
-/// coreutils `sleep NUMBER[smhd]…` on a host: the sum of its arguments (`sleep_interval`),
+/// coreutils `sleep NUMBER[smhd]…` on a host: the sum of its arguments
+/// (`images::sleep_interval`),
 /// or coreutils' words for a bad one (as it prints them under `C.UTF-8`, the quotes curly).
 pub fn sleep(args: &[&str]) -> Result<crate::engine::SimTime, ToolError> {
     let help = "Try 'sleep --help' for more information.";
@@ -328,39 +329,13 @@ pub fn sleep(args: &[&str]) -> Result<crate::engine::SimTime, ToolError> {
     if args.is_empty() {
         return Err(fail(format!("sleep: missing operand\n{help}"), 1));
     }
-    let t = sleep_interval(args).map_err(|a| fail(format!("sleep: invalid time interval ‘{a}’\n{help}"), 1))?;
+    let t = crate::docker::images::sleep_interval(args)
+        .map_err(|a| fail(format!("sleep: invalid time interval ‘{a}’\n{help}"), 1))?;
     let secs = t.as_nanos() as f64 / 1e9;
     if secs > SLEEP_MAX_SECS {
         return Err(fail(format!("netsim: sleep {secs}: a step sleeps at most a day of simulated time"), 1));
     }
     Ok(t)
-}
-
-/// What `sleep ARG…` waits, as coreutils and busybox's applet read it: the sum of its
-/// arguments, each a decimal number with an optional unit (`s`, `m`, `h`, `d`), to the
-/// nanosecond. `Err`: the first argument that is no such number (`inf`, `1x`, `-1`).
-pub fn sleep_interval<'a>(args: &[&'a str]) -> Result<crate::engine::SimTime, &'a str> {
-    let mut nanos: u64 = 0;
-    for &a in args {
-        let scale = match a.as_bytes().last() {
-            Some(b'm') => 60,
-            Some(b'h') => 3600,
-            Some(b'd') => 86_400,
-            _ => 1,
-        };
-        let num = a.strip_suffix(['s', 'm', 'h', 'd']).unwrap_or(a);
-        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
-        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty() && frac.is_empty() || !digits(int) || !digits(frac) {
-            return Err(a);
-        }
-        let whole: u64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| a)? };
-        let frac_ns: u64 = format!("{frac:0<9}")[..9].parse().map_err(|_| a)?;
-        let n =
-            whole.checked_mul(1_000_000_000).and_then(|w| w.checked_add(frac_ns)).and_then(|n| n.checked_mul(scale));
-        nanos = n.and_then(|n| nanos.checked_add(n)).ok_or(a)?;
-    }
-    Ok(crate::engine::SimTime::from_nanos(nanos))
 }
 
 #[cfg(test)]

@@ -246,10 +246,37 @@ pub fn runs_for(image: &str, command: &[String], stdin_open: bool) -> Option<Sim
         Some("sleep") => {
             let args: Vec<&str> = command[1..].iter().map(String::as_str).collect();
             let args = args.strip_prefix(&["--"]).unwrap_or(&args);
-            (!args.is_empty()).then(|| crate::tools::sleep_interval(args).ok()).flatten()
+            (!args.is_empty()).then(|| sleep_interval(args).ok()).flatten()
         }
         _ => None,
     }
+}
+
+/// What `sleep ARG…` waits, as coreutils and busybox's applet read it: the sum of its
+/// arguments, each a decimal number with an optional unit (`s`, `m`, `h`, `d`), to the
+/// nanosecond. `Err`: the first argument that is no such number (`inf`, `1x`, `-1`).
+pub fn sleep_interval<'a>(args: &[&'a str]) -> Result<SimTime, &'a str> {
+    let mut nanos: u64 = 0;
+    for &a in args {
+        let scale = match a.as_bytes().last() {
+            Some(b'm') => 60,
+            Some(b'h') => 3600,
+            Some(b'd') => 86_400,
+            _ => 1,
+        };
+        let num = a.strip_suffix(['s', 'm', 'h', 'd']).unwrap_or(a);
+        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty() && frac.is_empty() || !digits(int) || !digits(frac) {
+            return Err(a);
+        }
+        let whole: u64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| a)? };
+        let frac_ns: u64 = format!("{frac:0<9}")[..9].parse().map_err(|_| a)?;
+        let n =
+            whole.checked_mul(1_000_000_000).and_then(|w| w.checked_add(frac_ns)).and_then(|n| n.checked_mul(scale));
+        nanos = n.and_then(|n| nanos.checked_add(n)).ok_or(a)?;
+    }
+    Ok(SimTime::from_nanos(nanos))
 }
 
 /// The `ping` a container of `image` runs: busybox's where the image is busybox-based,
