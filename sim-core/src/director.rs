@@ -15,7 +15,7 @@ use crate::World;
 use crate::docker::cli;
 use crate::docker::engine::{Container, ContainerKind, Engine, EngineError};
 use crate::docker::era::EngineSpec;
-use crate::docker::swarm::Swarm;
+use crate::docker::swarm::{AttachRequest, Swarm};
 use crate::engine::SimTime;
 use crate::kernel::reconf::{PlanShards, RuleSegment};
 use crate::kernel::{Map, PlanError, Set};
@@ -581,6 +581,13 @@ impl Director {
     fn zones_of(&self, e: &Engine, c: &Container, swarm_keys: &Map<String, Vec<String>>) -> DnsZones {
         let keys = match (&self.swarm, c.kind) {
             (Some(_), ContainerKind::Task) => swarm_keys.get(&c.name).cloned().unwrap_or_default(),
+            // A container of the daemon's connected to overlays too: its local networks
+            // first, then the overlays, in the order it joined them.
+            (Some(_), _) if !c.swarm_ifnames.is_empty() => {
+                let mut k = e.dns_zone_keys(c);
+                k.extend(swarm_keys.get(&c.name).into_iter().flatten().cloned());
+                k
+            }
             _ => e.dns_zone_keys(c),
         };
         DnsZones(keys.iter().filter_map(|k| self.zones.get(k).cloned()).collect())
@@ -657,7 +664,12 @@ impl Director {
             // Its log is its program's, which the check does not run.
             self.logs.insert((d.host.clone(), d.id.clone()), ContainerLog::Text(String::new()));
         }
-        if !exited && !matches!(out, Ok(Outcome::Changed(..) | Outcome::Foreground { .. } | Outcome::Detached(_))) {
+        // A failing command may have changed the daemon before it failed (`network rm A B`
+        // with B in use): what it changed is built as after any command.
+        if !exited
+            && out.is_ok()
+            && !matches!(out, Ok(Outcome::Changed(..) | Outcome::Foreground { .. } | Outcome::Detached(_)))
+        {
             return out.map(|_| (None, program)).map_err(|f| Dry::Failed(f, None));
         }
         let delta = self.step_delta();
@@ -792,7 +804,9 @@ impl Director {
         let mut status = 0;
         let mut app = None;
         let mut effects = Effects::default();
-        if exited && !matches!(out, Ok(Outcome::Changed(..) | Outcome::Foreground(_) | Outcome::Detached(_))) {
+        if (exited || out.is_err())
+            && !matches!(out, Ok(Outcome::Changed(..) | Outcome::Foreground(_) | Outcome::Detached(_)))
+        {
             effects = self.realise(world, prepared.take())?;
         }
         if let Ok(Outcome::Foreground(program)) = out {
@@ -1566,12 +1580,11 @@ impl Director {
             e.clock = now;
         }
         if let D::NetworkLs(l) = cmd {
-            let overlays: Vec<(String, String)> = match self.swarm.as_ref().filter(|s| s.node(me).is_some_and(|n| n.up))
-            {
-                Some(s) => s.networks.iter().map(|n| (n.id.clone(), n.name.clone())).collect(),
+            let overlays = match self.swarm.as_ref().filter(|s| s.node(me).is_some_and(|n| n.up)) {
+                Some(s) => s.listed_overlays(me),
                 None => Vec::new(),
             };
-            let out = self.engine(me)?.network_ls(l.quiet, &overlays);
+            let out = crate::docker::network_ls::list(self.engine(me)?, l, &overlays)?;
             return Ok(Outcome::Printed(out));
         }
         if let D::Ps(_) = cmd {
@@ -1690,6 +1703,11 @@ impl Director {
         if let Some(out) = self.overlay_attach(me, cmd)? {
             return Ok(out);
         }
+        if let D::NetworkRm(r) = cmd
+            && r.networks.len() > 1
+        {
+            return self.network_rm_each(host, r, now);
+        }
         if let Some(s) = self.swarm.as_mut() {
             let swarm_cmd = is_swarm_command(cmd);
             if swarm_cmd && !in_swarm {
@@ -1714,6 +1732,26 @@ impl Director {
             D::Run(r) if !r.command.words.is_empty() => self.detached_run(me, out, r, now),
             _ => Ok(Outcome::Changed(out, SimTime::ZERO)),
         }
+    }
+
+    /// `docker network rm A B …`: docker/cli removes each network by itself, local or swarm,
+    /// printing its name, or the daemon's error, and goes on; it exits 1 if one failed, and
+    /// with `-f` says nothing of a network that is not there (`cli/command/network/remove.go`).
+    fn network_rm_each(&mut self, host: &HostSpec, r: &cli::NetworkRm, now: SimTime) -> Result<Outcome, EngineError> {
+        let (mut lines, mut failed) = (Vec::new(), false);
+        for n in &r.networks {
+            let one = cli::DockerCommand::NetworkRm(cli::NetworkRm { networks: vec![n.clone()], force: r.force });
+            match self.docker(host, &one, now) {
+                Ok(_) => lines.push(n.clone()),
+                Err(EngineError(m)) if r.force && m.ends_with(&format!("network {n} not found")) => {}
+                Err(EngineError(m)) => {
+                    failed = true;
+                    lines.push(m);
+                }
+            }
+        }
+        let text = lines.join("\n");
+        if failed { Err(EngineError(text)) } else { Ok(Outcome::Changed(text, SimTime::ZERO)) }
     }
 
     /// `docker run -d IMAGE CMD`: a program the simulator runs becomes the container's process,
@@ -1880,7 +1918,10 @@ impl Director {
         for name in &i.names {
             let c = e.container(name).filter(|_| kind != Some("network"));
             let v = match c {
-                Some(c) => Some(crate::docker::inspect::container(e, c)),
+                Some(c) => {
+                    let overlays = self.swarm.as_ref().map(|s| s.overlay_endpoints(&c.name, me)).unwrap_or_default();
+                    Some(crate::docker::inspect::container(e, c, &overlays))
+                }
                 None if kind != Some("container") => {
                     crate::docker::inspect::network(e, self.swarm.as_ref(), me, name).ok()
                 }
@@ -1960,7 +2001,14 @@ impl Director {
                     )));
                 }
                 let net = net.clone();
-                self.swarm.as_mut().map(|s| s.attach(&name, me, &net)).transpose()?;
+                // The overlay is eth0, docker_gwbridge eth1, as on a task.
+                let first = r.networks.first();
+                let req = AttachRequest {
+                    ifname: "eth0".into(),
+                    ip: ipv4_only(first.and_then(|a| a.ipv4_address))?,
+                    aliases: first.map(|a| a.aliases.clone()).unwrap_or_default(),
+                };
+                self.swarm.as_mut().map(|s| s.attach(&name, me, &net, req)).transpose()?;
                 let env = r.env.iter().map(|e| (e.key.clone(), e.value.clone().unwrap_or_default())).collect();
                 let image = r.image.familiar_name();
                 let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
@@ -1970,8 +2018,65 @@ impl Director {
                     }
                     return Err(x);
                 }
+                e.swarm_interface(&name, Some("eth0"));
                 let id = e.container(&name).map(|c| c.id.clone()).unwrap_or_default();
                 Ok(Some(Outcome::Changed(id, SimTime::ZERO)))
+            }
+            D::NetworkConnect(c) if s.is_overlay(&c.network) && self.engine(me)?.network(&c.network).is_none() => {
+                let e = self.engine(me)?;
+                let Some(ctr) = e.container(&c.container) else {
+                    return Err(EngineError(format!("Error response from daemon: No such container: {}", c.container)));
+                };
+                let name = ctr.name.clone();
+                if let Some(a) = s.attachment(&name, me, &c.network) {
+                    // moby `daemon/container_operations.go`, `findAndAttachNetwork`.
+                    return Err(EngineError(format!(
+                        "Error response from daemon: {name} is already attached to network {}",
+                        a.network
+                    )));
+                }
+                if ctr.state != crate::docker::engine::RunState::Running {
+                    return Err(EngineError(
+                        "netsim: connecting a stopped container to an overlay is not modelled yet".into(),
+                    ));
+                }
+                let net = c.network.clone();
+                let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+                let ifname = e.swarm_interface(&name, None).unwrap_or_default();
+                let req = AttachRequest {
+                    ifname: ifname.clone(),
+                    ip: ipv4_only(c.ipv4_address)?,
+                    aliases: c.aliases.clone(),
+                };
+                let attached = self.swarm.as_mut().map(|s| s.attach(&name, me, &net, req)).transpose();
+                let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+                if let Err(x) = attached {
+                    e.swarm_interface_gone(&name, &ifname);
+                    return Err(x);
+                }
+                e.gwbridge_as_needed(&name)?;
+                Ok(Some(Outcome::Changed(String::new(), SimTime::ZERO)))
+            }
+            D::NetworkDisconnect(d) if s.is_overlay(&d.network) && self.engine(me)?.network(&d.network).is_none() => {
+                let e = self.engine(me)?;
+                let Some(ctr) = e.container(&d.container) else {
+                    return Err(EngineError(format!("Error response from daemon: No such container: {}", d.container)));
+                };
+                let (name, id) = (ctr.name.clone(), ctr.id.clone());
+                let Some(a) = s.attachment(&name, me, &d.network).cloned() else {
+                    // moby `daemon/container_operations.go`, `disconnectFromNetwork`.
+                    let net = s.net_name(&d.network).unwrap_or_default();
+                    return Err(EngineError(format!(
+                        "Error response from daemon: container {id} is not connected to network {net}"
+                    )));
+                };
+                if let Some(s) = self.swarm.as_mut() {
+                    s.disconnect(&name, me, &a.network);
+                }
+                let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+                e.swarm_interface_gone(&name, &a.ifname);
+                e.gwbridge_as_needed(&name)?;
+                Ok(Some(Outcome::Changed(String::new(), SimTime::ZERO)))
             }
             D::Rm(r) if r.force => {
                 for c in &r.containers {
@@ -2193,4 +2298,13 @@ fn is_swarm_command(cmd: &cli::DockerCommand) -> bool {
             | D::NodeUpdate(_)
             | D::SwarmJoinToken(_)
     ) || matches!(cmd, D::NetworkCreate(c) if c.driver == cli::NetworkDriver::Overlay)
+}
+
+/// An address a command asked for, where only IPv4 is modelled.
+fn ipv4_only(a: Option<std::net::IpAddr>) -> Result<Option<std::net::Ipv4Addr>, EngineError> {
+    match a {
+        None => Ok(None),
+        Some(std::net::IpAddr::V4(v)) => Ok(Some(v)),
+        Some(std::net::IpAddr::V6(_)) => Err(EngineError("netsim: IPv6 is not modelled".into())),
+    }
 }

@@ -1387,7 +1387,7 @@ fn step_all(
 /// `human_readable_ports`): by `PORT/PROTO`, each binding `HOSTIP:HOSTPORT->PORT/PROTO`, an
 /// exposed port without one as itself.
 fn ports(engine: &Engine, c: &super::engine::Container) -> String {
-    let v = super::inspect::container(engine, c);
+    let v = super::inspect::container(engine, c, &[]);
     let mut keys: Vec<String> = Vec::new();
     for src in [&v["Config"]["ExposedPorts"], &v["NetworkSettings"]["Ports"]] {
         if let Some(m) = src.as_object() {

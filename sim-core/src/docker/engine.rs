@@ -141,6 +141,12 @@ pub struct Container {
     pub open_stdin: bool,
     /// `-t`: a terminal, on which a shell prints its prompt (into the container's log).
     pub tty: bool,
+    /// Interfaces of its sandbox that the swarm plans (its overlay endpoints): taken when
+    /// the daemon names the next one.
+    pub swarm_ifnames: Vec<String>,
+    /// How many `eth` interfaces its sandbox has had: 20.10 names the next one by this count
+    /// and never reuses a freed name ([`Engine::next_ifname`]).
+    pub ifaces_made: u32,
 }
 
 /// A container's state as `docker ps -a` shows it.
@@ -382,7 +388,7 @@ impl Engine {
                     _ => Ok(self.ps(p.quiet, &shown)),
                 }
             }
-            DockerCommand::NetworkLs(l) => Ok(self.network_ls(l.quiet, &[])),
+            DockerCommand::NetworkLs(l) => super::network_ls::list(self, l, &[]),
             DockerCommand::NetworkPrune(false) => Err(err(
                 "netsim: `docker network prune` asks \"Are you sure you want to continue? [y/N]\" and a lab cannot answer: add -f",
             )),
@@ -534,6 +540,8 @@ impl Engine {
             self.disconnect(&e.network, &cname)?;
         }
         let c = &mut self.containers[ci];
+        // A new sandbox at `docker start` counts its interfaces from 0.
+        c.ifaces_made = 0;
         c.parked = eps.into_iter().map(|e| (e.network, e.static_ip.then_some(e.ip), e.aliases)).collect();
         c.parked_ports = std::mem::take(&mut c.ports);
         c.state = RunState::Exited(code);
@@ -614,23 +622,7 @@ impl Engine {
         }
         let (parent, macvlan_mode) =
             if c.driver == NetworkDriver::Macvlan { self.macvlan_options(c)? } else { (None, Default::default()) };
-        let v4 = |a: IpAddr| match a {
-            IpAddr::V4(v) => Ok(v),
-            IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
-        };
-        let mut cfg = IpamConfig::default();
-        if let Some(p) = c.ipam.first() {
-            cfg.subnet = Some(ipam::checked(v4(p.subnet.addr)?, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?);
-            cfg.ip_range = match &p.ip_range {
-                Some(r) => Some(ipam::checked(v4(r.addr)?, r.prefix_len).map_err(|e| err(e.to_string()))?),
-                None => None,
-            };
-            cfg.gateway = p.gateway.map(v4).transpose()?;
-            for (k, a) in &p.aux_addresses {
-                cfg.aux.push((k.clone(), v4(*a)?));
-            }
-            Ipam::validate(&cfg).map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
-        }
+        let cfg = ipam_config(c.ipam.first())?;
         let pool = self.ipam.request_pool(AddressSpace::Local, &cfg, &self.reserved, false, false).map_err(|e| {
             // 20.10 says only what overlaps (traces/docker/errors/).
             let m = if self.era() == super::era::Era::V20_10 {
@@ -908,6 +900,8 @@ impl Engine {
                 true => super::images::default_command(&r.image.familiar_name()),
                 false => r.command.words.clone(),
             },
+            swarm_ifnames: Vec::new(),
+            ifaces_made: 0,
             hostname: r.hostname.clone(),
             extra_hosts: r
                 .other_flags
@@ -1159,11 +1153,13 @@ impl Engine {
             .ipam
             .request_address(pool, ip)
             .map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
-        // Interface names: the lowest unused ethN (*Objects and names*).
-        let used: Vec<String> = self.containers[ci].endpoints.iter().map(|e| e.ifname.clone()).collect();
-        let ifname = ifname.unwrap_or_else(|| {
-            (0..).map(|n| format!("eth{n}")).find(|n| !used.contains(n)).unwrap_or_else(|| "eth0".into())
-        });
+        let ifname = match ifname {
+            Some(n) => {
+                self.took_ifname(ci, &n);
+                n
+            }
+            None => self.claim_ifname(ci),
+        };
         let host_veth = format!("veth{}", self.hex(7));
         // `--mac-address` names the first interface's MAC; Docker draws (or, in 20.10,
         // derives from the address) every other.
@@ -1517,29 +1513,6 @@ impl Engine {
         Ok(super::tabwrite(&rows))
     }
 
-    /// `docker network ls`: local networks and the swarm's `overlays` (ID, name) this node
-    /// sees, by name, in docker/cli's table (`tabwriter`).
-    pub fn network_ls(&self, quiet: bool, overlays: &[(String, String)]) -> String {
-        let mut rows: Vec<Vec<String>> = self
-            .networks
-            .iter()
-            .map(|n| {
-                vec![n.id[..12].to_string(), n.name.clone(), network_driver_name(n.driver).to_string(), "local".into()]
-            })
-            .chain(
-                overlays
-                    .iter()
-                    .map(|(id, name)| vec![id[..12].to_string(), name.clone(), "overlay".into(), "swarm".into()]),
-            )
-            .collect();
-        rows.sort_by(|a, b| a[1].cmp(&b[1]));
-        if quiet {
-            return rows.iter().map(|r| format!("{}\n", r[0])).collect();
-        }
-        rows.insert(0, ["NETWORK ID", "NAME", "DRIVER", "SCOPE"].iter().map(|s| s.to_string()).collect());
-        super::tabwrite(&rows)
-    }
-
     /// macvlan: children of the parent straight into the sandboxes, no bridge and no NAT
     /// (*macvlan and ipvlan*); `eth0.10` parents are 802.1Q links Docker makes on the host.
     /// Only the sandboxes of `part`'s containers with `Some`.
@@ -1818,7 +1791,9 @@ impl Engine {
     /// default bridge copies the host's resolv.conf (*Embedded DNS*).
     pub fn has_embedded_dns(&self, c: &Container) -> bool {
         match c.kind {
-            ContainerKind::Plain => c.endpoints.iter().any(|e| has_zone(&e.network)),
+            // An overlay is a user-defined network: connecting to one starts the resolver
+            // (libnetwork `sandbox.populateNetworkResources`, `startResolver`).
+            ContainerKind::Plain => c.endpoints.iter().any(|e| has_zone(&e.network)) || !c.swarm_ifnames.is_empty(),
             ContainerKind::Task => true,
             ContainerKind::Infra => false,
         }
@@ -1857,6 +1832,81 @@ impl Engine {
             attached: 0,
         });
         Ok(())
+    }
+
+    /// The name the daemon gives the next interface of container `ci`'s sandbox (*Objects
+    /// and names*): 20.10 counts the interfaces the sandbox has had (libnetwork
+    /// `osl.nextIfIndex`, never lowered, so a disconnected network's name is not reused);
+    /// later releases take the lowest unused number (`osl.generateIfaceName`).
+    fn claim_ifname(&mut self, ci: usize) -> String {
+        let c = &self.containers[ci];
+        let name = if self.era() == super::era::Era::V20_10 {
+            format!("eth{}", c.ifaces_made)
+        } else {
+            let used = |n: &String| c.endpoints.iter().any(|e| &e.ifname == n) || c.swarm_ifnames.contains(n);
+            (0..).map(|n| format!("eth{n}")).find(|n| !used(n)).unwrap_or_else(|| "eth0".into())
+        };
+        self.took_ifname(ci, &name);
+        name
+    }
+
+    /// Interface `name` was made in container `ci`'s sandbox.
+    fn took_ifname(&mut self, ci: usize, name: &str) {
+        if let Some(n) = name.strip_prefix("eth").and_then(|n| n.parse::<u32>().ok()) {
+            let c = &mut self.containers[ci];
+            c.ifaces_made = c.ifaces_made.max(n + 1);
+        }
+    }
+
+    /// The swarm gives container `name` an overlay endpoint: the interface the daemon names
+    /// for it, or `ifname` (`None` for a container it does not have).
+    pub fn swarm_interface(&mut self, name: &str, ifname: Option<&str>) -> Option<String> {
+        let ci = self.container_idx(name).ok()?;
+        let ifname = match ifname {
+            Some(n) => {
+                self.took_ifname(ci, n);
+                n.to_string()
+            }
+            None => self.claim_ifname(ci),
+        };
+        self.containers[ci].swarm_ifnames.push(ifname.clone());
+        self.touch(ci);
+        Some(ifname)
+    }
+
+    /// The swarm took container `name`'s overlay endpoint `ifname` away.
+    pub fn swarm_interface_gone(&mut self, name: &str, ifname: &str) {
+        if let Ok(ci) = self.container_idx(name) {
+            self.containers[ci].swarm_ifnames.retain(|n| n != ifname);
+            self.touch(ci);
+        }
+    }
+
+    /// Whether container `name`'s sandbox wants docker_gwbridge: it has an endpoint with no
+    /// way out of its own (an overlay's) and none with a gateway (libnetwork
+    /// `sandbox.needDefaultGW`: an endpoint on a non-internal bridge or macvlan network has
+    /// one).
+    pub fn needs_gwbridge(&self, name: &str) -> bool {
+        let Some(c) = self.container(name) else { return false };
+        let gateway = c.endpoints.iter().any(|e| {
+            e.network != GWBRIDGE && self.network(&e.network).is_some_and(|n| !n.internal && n.gateway.is_some())
+        });
+        !c.swarm_ifnames.is_empty() && !gateway
+    }
+
+    /// Container `name` joins docker_gwbridge as libnetwork's default-gateway endpoint, on
+    /// the next interface; or leaves it where it needs it no more.
+    pub fn gwbridge_as_needed(&mut self, name: &str) -> Result<(), EngineError> {
+        let Some(c) = self.container(name) else { return Ok(()) };
+        let has = c.endpoints.iter().any(|e| e.network == GWBRIDGE);
+        match (has, self.needs_gwbridge(name)) {
+            (false, true) => {
+                self.ensure_gwbridge()?;
+                self.connect_with(GWBRIDGE, name, None, Vec::new(), None).map(|_| ())
+            }
+            (true, false) => self.disconnect(GWBRIDGE, name),
+            _ => Ok(()),
+        }
     }
 
     /// A sandbox swarm or libnetwork makes (a task, `ingress_sbox`), with its endpoint on
@@ -1901,6 +1951,8 @@ impl Engine {
             parked_ports: Vec::new(),
             labels: Default::default(),
             command: super::images::default_command(image),
+            swarm_ifnames: Vec::new(),
+            ifaces_made: 0,
         });
         self.touch(self.containers.len() - 1);
         if let Err(e) = self.connect_with(GWBRIDGE, name, None, Vec::new(), Some(gw_ifname.to_string())) {
@@ -2413,6 +2465,29 @@ pub fn human_duration(d: crate::engine::SimTime) -> String {
     }
 }
 
+/// The IPAM request of `docker network create`'s `--subnet`, `--ip-range`, `--gateway` and
+/// `--aux-address`, checked as libnetwork's `ipamapi` checks it; the default config without a
+/// `--subnet`.
+pub(super) fn ipam_config(pool: Option<&cli::IpamPool>) -> Result<IpamConfig, EngineError> {
+    let v4 = |a: IpAddr| match a {
+        IpAddr::V4(v) => Ok(v),
+        IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
+    };
+    let mut cfg = IpamConfig::default();
+    let Some(p) = pool else { return Ok(cfg) };
+    cfg.subnet = Some(ipam::checked(v4(p.subnet.addr)?, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?);
+    cfg.ip_range = match &p.ip_range {
+        Some(r) => Some(ipam::checked(v4(r.addr)?, r.prefix_len).map_err(|e| err(e.to_string()))?),
+        None => None,
+    };
+    cfg.gateway = p.gateway.map(v4).transpose()?;
+    for (k, a) in &p.aux_addresses {
+        cfg.aux.push((k.clone(), v4(*a)?));
+    }
+    Ipam::validate(&cfg).map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
+    Ok(cfg)
+}
+
 /// A `docker ps --format` template's error as docker/cli words it: an execution error is
 /// "failed to execute template" over a Go struct (`*formatter.ContainerContext`), where the
 /// renderer's object is a map (traces/docker/ps-format/record.txt).
@@ -2555,7 +2630,7 @@ fn matches(pattern: &str, source: &str) -> bool {
     pattern == source || pattern_match(pattern, source).unwrap_or(false)
 }
 
-fn pattern_match(pattern: &str, source: &str) -> Result<bool, EngineError> {
+pub(super) fn pattern_match(pattern: &str, source: &str) -> Result<bool, EngineError> {
     let start = pattern.starts_with('^');
     let end = pattern.ends_with('$') && pattern.len() > usize::from(start);
     let body: Vec<char> = pattern[usize::from(start)..pattern.len() - usize::from(end)].chars().collect();

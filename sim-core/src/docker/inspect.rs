@@ -273,7 +273,22 @@ fn overlay(engine: &Engine, s: &Swarm, host: &str, name: &str) -> Option<Value> 
 /// 20.10's: a user-defined network lists the container's short ID among its `Aliases`, and
 /// the top-level `NetworkSettings` address fields describe the default bridge only
 /// (recorded: `traces/docker/inspect/`).
-pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
+/// A container's endpoint on a swarm overlay (a task's, or a standalone container's on an
+/// attachable overlay), as `docker inspect` lists it among the container's networks.
+pub struct OverlayEndpoint {
+    pub network: String,
+    pub network_id: String,
+    pub endpoint_id: String,
+    pub ip: std::net::Ipv4Addr,
+    pub prefix: u8,
+    pub aliases: Vec<String>,
+}
+
+/// `docker inspect CONTAINER`, with its endpoints on swarm overlays (`overlays`). The
+/// sandbox's docker_gwbridge endpoint, libnetwork's way out for an overlay, is the
+/// sandbox's and not a network the container joined: the daemon lists it nowhere
+/// (traces/docker/swarm-attachable/).
+pub fn container(engine: &Engine, c: &super::engine::Container, overlays: &[OverlayEndpoint]) -> Value {
     let short: String = c.id.chars().take(12).collect();
     let port_key = |p: &super::bridge::PortBinding| format!("{}/{}", p.container_port, p.proto.name());
     // Go's encoding/json writes map keys sorted, as serde_json's default map does.
@@ -292,7 +307,15 @@ pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
             ports.entry(port_key(p)).or_default().push(json!({"HostIp": a, "HostPort": p.host_port.to_string()}));
         }
     }
-    let first = c.endpoints.first().map(|e| e.network.as_str()).or(c.parked.first().map(|p| p.0.as_str()));
+    let gateway_service = |e: &&super::engine::Endpoint| {
+        e.network == GWBRIDGE && (c.kind != ContainerKind::Plain || !c.swarm_ifnames.is_empty())
+    };
+    let joined: Vec<&super::engine::Endpoint> = c.endpoints.iter().filter(|e| !gateway_service(e)).collect();
+    let first = joined
+        .first()
+        .map(|e| e.network.as_str())
+        .or(c.parked.first().map(|p| p.0.as_str()))
+        .or(overlays.first().map(|o| o.network.as_str()));
     let mode = match (&c.mode, first) {
         (super::engine::SandboxMode::Host, _) => "host".to_string(),
         (super::engine::SandboxMode::Joined { target, .. }, _) => format!("container:{target}"),
@@ -300,9 +323,10 @@ pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
         (_, Some("bridge")) => "default".to_string(),
         (_, Some(n)) => n.to_string(),
     };
-    let mut networks = Map::new();
+    // Go writes a map's keys sorted.
+    let mut networks: std::collections::BTreeMap<String, Value> = Default::default();
     let mut top = json!({"EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""});
-    for e in c.endpoints.iter() {
+    for e in joined {
         let n = engine.network(&e.network);
         let prefix = n.and_then(|n| n.pool).map(|p| p.subnet.len).unwrap_or(0);
         let gateway = n.and_then(|n| n.gateway).map(|g| g.to_string()).unwrap_or_default();
@@ -331,6 +355,31 @@ pub fn container(engine: &Engine, c: &super::engine::Container) -> Value {
                 "GlobalIPv6Address": "",
                 "GlobalIPv6PrefixLen": 0,
                 "MacAddress": e.mac.to_string(),
+                "DriverOpts": null,
+            }),
+        );
+    }
+    // The swarm's endpoints: the address the manager allocated, asked for again on the
+    // node (moby `daemon/cluster/executor/container/container.go`, `getEndpointConfig`), and
+    // no gateway of their own.
+    for o in overlays {
+        let mut a: Vec<Value> = o.aliases.iter().map(|x| json!(x)).collect();
+        a.push(json!(short));
+        networks.insert(
+            o.network.clone(),
+            json!({
+                "IPAMConfig": { "IPv4Address": o.ip.to_string() },
+                "Links": null,
+                "Aliases": a,
+                "NetworkID": o.network_id,
+                "EndpointID": o.endpoint_id,
+                "Gateway": "",
+                "IPAddress": o.ip.to_string(),
+                "IPPrefixLen": o.prefix,
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "MacAddress": overlay_mac(o.ip).to_string(),
                 "DriverOpts": null,
             }),
         );

@@ -16,6 +16,7 @@ pub mod images;
 pub mod inspect;
 pub mod ipam;
 pub mod lookup;
+pub mod network_ls;
 pub mod stack;
 pub mod swarm;
 pub mod template;

@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 use super::bridge::{PortBinding, Proto};
 use super::cli::{self, DockerCommand};
 use super::engine::{ContainerKind, Engine, EngineError, GWBRIDGE};
-use super::ipam::{self, AddressSpace, Ipam, IpamConfig, PoolId};
+use super::ipam::{AddressSpace, Ipam, IpamConfig, PoolId};
 use super::tabwrite;
 use crate::engine::{SimRng, SimTime};
 use crate::kernel::Map;
@@ -399,7 +399,32 @@ impl Service {
     }
 }
 
-/// A standalone container (`docker run --network NET`) on an attachable overlay.
+/// The veths with an end `ethN` in one of `sandboxes`, each sandbox's in the order of N,
+/// in the places in `links` they held.
+fn order_by_ifname(links: &mut [Link], sandboxes: &crate::kernel::Set<&str>) {
+    let end_in = |l: &Link, sb: &str| -> Option<u32> {
+        let Link::Veth { name, ns, peer, peer_ns, .. } = l else { return None };
+        let n = if ns == sb {
+            name
+        } else if peer_ns == sb {
+            peer
+        } else {
+            return None;
+        };
+        n.strip_prefix("eth")?.parse().ok()
+    };
+    for sb in sandboxes {
+        let at: Vec<usize> = (0..links.len()).filter(|&i| end_in(&links[i], sb).is_some()).collect();
+        let mut mine: Vec<Link> = at.iter().map(|&i| links[i].clone()).collect();
+        mine.sort_by_key(|l| end_in(l, sb));
+        for (i, l) in at.into_iter().zip(mine) {
+            links[i] = l;
+        }
+    }
+}
+
+/// A standalone container (`docker run --network NET`, `docker network connect NET C`) on an
+/// attachable overlay: the manager's network attachment task for it.
 #[derive(Clone, Debug)]
 pub struct Attachment {
     pub container: String,
@@ -407,6 +432,23 @@ pub struct Attachment {
     pub network: String,
     pub ip: Ipv4Addr,
     pub endpoint_id: String,
+    /// The overlay's interface in the container's sandbox.
+    pub ifname: String,
+    /// The attachment task's ID (in `network rm`'s "in use by task").
+    pub task_id: String,
+    /// `--network-alias` / `--alias`: more names the overlay's DNS answers with its address.
+    pub aliases: Vec<String>,
+}
+
+/// What `docker run --network NET` or `docker network connect NET C` asks of an attachable
+/// overlay.
+#[derive(Clone, Debug, Default)]
+pub struct AttachRequest {
+    /// The interface it becomes in the container's sandbox.
+    pub ifname: String,
+    /// `--ip`.
+    pub ip: Option<Ipv4Addr>,
+    pub aliases: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -418,6 +460,11 @@ pub struct Swarm {
     pub networks: Vec<OverlayNet>,
     pub services: Vec<Service>,
     pub attachments: Vec<Attachment>,
+    /// Attachment tasks of containers disconnected from their overlay: on 20.10 the manager
+    /// keeps them, and the network in use, until the container is removed
+    /// (traces/docker/swarm-attachable/: `network rm` refused 3 s after both containers
+    /// were disconnected, accepted once they were removed).
+    pub detached: Vec<Attachment>,
     ipam: Ipam,
     next_vni: u32,
     rng: SimRng,
@@ -470,6 +517,7 @@ impl Swarm {
             networks: Vec::new(),
             services: Vec::new(),
             attachments: Vec::new(),
+            detached: Vec::new(),
             ipam,
             next_vni: FIRST_VNI,
             rng,
@@ -481,7 +529,7 @@ impl Swarm {
             version: 10,
         };
         s.add_node(host, addr, Role::Manager);
-        s.create_network("ingress", None, true, false, None, Default::default())?;
+        s.create_network("ingress", IpamConfig::default(), true, false, None, Default::default())?;
         Ok(s)
     }
 
@@ -589,12 +637,14 @@ impl Swarm {
         }
     }
 
-    /// `docker network create -d overlay`: a /24 from 10.0.0.0/8, serial allocation, the next
+    /// `docker network create -d overlay`: a /24 from 10.0.0.0/8 or the `--subnet`, whose
+    /// `--gateway` keeps its address while endpoints are numbered from the bottom (serial
+    /// allocation; traces/docker/swarm-attachable/), the next
     /// VNI (*Default address pools*, *VNI and ports*).
     fn create_network(
         &mut self,
         name: &str,
-        subnet: Option<Ipv4Net>,
+        cfg: IpamConfig,
         ingress: bool,
         attachable: bool,
         vni: Option<u32>,
@@ -603,7 +653,6 @@ impl Swarm {
         if self.networks.iter().any(|n| n.name == name) {
             return Err(err(format!("Error response from daemon: network with name {name} already exists")));
         }
-        let cfg = IpamConfig { subnet, ..Default::default() };
         let pool = self
             .ipam
             .request_pool(AddressSpace::Global, &cfg, &[], true, false)
@@ -652,6 +701,11 @@ impl Swarm {
 
     fn net_idx(&self, name: &str) -> Option<usize> {
         self.find_net(name).index()
+    }
+
+    /// The name of the overlay `name` (a name or an ID) names.
+    pub fn net_name(&self, name: &str) -> Option<String> {
+        self.net_idx(name).map(|i| self.networks[i].name.clone())
     }
 
     /// The network `name` names, or dockerd's error.
@@ -705,19 +759,13 @@ impl Swarm {
                 "Error response from daemon: Cannot create a multi-host network from a worker node. Please create the network from a manager node.",
             ));
         }
-        let subnet = match c.ipam.first() {
-            Some(p) => match p.subnet.addr {
-                std::net::IpAddr::V4(a) => Some(ipam::checked(a, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?),
-                _ => return Err(err("netsim: IPv6 is not modelled")),
-            },
-            None => None,
-        };
+        let cfg = super::engine::ipam_config(c.ipam.first())?;
         let vni = c
             .options
             .get("com.docker.network.driver.overlay.vxlanid_list")
             .map(|v| v.parse::<u32>().map_err(|_| err(format!("Error response from daemon: invalid VNI {v}"))))
             .transpose()?;
-        self.create_network(&c.name, subnet, c.ingress, c.attachable, vni, c.labels.clone())
+        self.create_network(&c.name, cfg, c.ingress, c.attachable, vni, c.labels.clone())
     }
 
     fn network_rm(&mut self, host: &str, names: &[String]) -> Result<String, EngineError> {
@@ -728,10 +776,17 @@ impl Swarm {
                 .net_idx(name)
                 .ok_or_else(|| err(format!("Error response from daemon: network {name} not found")))?;
             let n = &self.networks[i];
-            if self.services.iter().any(|s| s.networks.contains(&n.name)) {
+            if let Some(svc) = self.services.iter().find(|s| s.networks.contains(&n.name)) {
                 return Err(err(format!(
-                    "Error response from daemon: rpc error: code = FailedPrecondition desc = network {} is in use by service",
-                    n.id
+                    "Error response from daemon: rpc error: code = FailedPrecondition desc = network {} is in use by service {}",
+                    n.id, svc.id
+                )));
+            }
+            // swarmkit `controlapi.removeNetwork`: a task on it that is not past running.
+            if let Some(a) = self.attachments.iter().chain(&self.detached).find(|a| a.network == n.name) {
+                return Err(err(format!(
+                    "Error response from daemon: rpc error: code = FailedPrecondition desc = network {} is in use by task {}",
+                    n.id, a.task_id
                 )));
             }
             let n = self.networks.remove(i);
@@ -2294,8 +2349,9 @@ impl Swarm {
     }
 
     /// `docker run --network NET` / `docker network connect NET C` with an attachable
-    /// overlay: the container gets an address on it; the node instantiates the network.
-    pub fn attach(&mut self, container: &str, node: &str, net: &str) -> Result<(), EngineError> {
+    /// overlay: the container gets an address on it (the one it asked for, or the next), as
+    /// the interface asked for; the node instantiates the network.
+    pub fn attach(&mut self, container: &str, node: &str, net: &str, req: AttachRequest) -> Result<(), EngineError> {
         let i = self.net_idx(net).ok_or_else(|| err(format!("Error response from daemon: network {net} not found")))?;
         let n = &self.networks[i];
         if !n.attachable || n.ingress {
@@ -2304,17 +2360,89 @@ impl Swarm {
             )));
         }
         let name = n.name.clone();
-        let ip = self.ipam.request_address(n.pool, None).map_err(|e| err(e.message))?;
+        let ip = self.ipam.request_address(n.pool, req.ip).map_err(|e| {
+            err(format!("Error response from daemon: Could not attach to network {net}: {}", e.message))
+        })?;
         let endpoint_id = self.hex64();
+        let task_id = base36(&mut self.rng, 25);
         self.attachments.push(Attachment {
             container: container.into(),
             node: node.into(),
             network: name,
             ip,
             endpoint_id,
+            ifname: req.ifname,
+            task_id,
+            aliases: req.aliases,
         });
         self.lb_endpoint(i, node)?;
         Ok(())
+    }
+
+    /// The overlay of `container`'s attachment to network `net` (by name or ID), if it has
+    /// one on `node`.
+    pub fn attachment(&self, container: &str, node: &str, net: &str) -> Option<&Attachment> {
+        let i = self.net_idx(net)?;
+        let name = &self.networks[i].name;
+        self.attachments.iter().find(|a| a.container == container && a.node == node && &a.network == name)
+    }
+
+    /// `docker network disconnect NET C`: the endpoint goes and its address is free; the
+    /// attachment task stays until the container goes ([`Swarm::detached`]).
+    pub fn disconnect(&mut self, container: &str, node: &str, net: &str) {
+        let Some(i) = self.net_idx(net) else { return };
+        let name = self.networks[i].name.clone();
+        let Some(k) =
+            self.attachments.iter().position(|a| a.container == container && a.node == node && a.network == name)
+        else {
+            return;
+        };
+        let a = self.attachments.remove(k);
+        let _ = self.ipam.release_address(self.networks[i].pool, a.ip);
+        self.detached.push(a);
+    }
+
+    /// The overlays as `docker network ls` on `host` lists them.
+    pub fn listed_overlays(&self, host: &str) -> Vec<super::network_ls::ListedOverlay> {
+        let mut out = Vec::new();
+        for (i, n) in self.networks.iter().enumerate() {
+            out.push(super::network_ls::ListedOverlay {
+                id: n.id.clone(),
+                name: n.name.clone(),
+                labels: n.labels.clone(),
+                local: self.node_has(i, host),
+            });
+        }
+        out
+    }
+
+    /// Container `container`'s endpoints on overlays on `node`, for `docker inspect`: a
+    /// task's on its service's networks, a standalone container's attachments.
+    pub fn overlay_endpoints(&self, container: &str, node: &str) -> Vec<super::inspect::OverlayEndpoint> {
+        let ep = |net: &str, endpoint_id: &str, ip: Ipv4Addr, aliases: &[String]| {
+            let n = &self.networks[self.net_idx(net)?];
+            Some(super::inspect::OverlayEndpoint {
+                network: n.name.clone(),
+                network_id: n.id.clone(),
+                endpoint_id: endpoint_id.to_string(),
+                ip,
+                prefix: n.subnet.len,
+                aliases: aliases.to_vec(),
+            })
+        };
+        let mut out = Vec::new();
+        for (si, s) in self.services.iter().enumerate() {
+            for t in s.running().filter(|t| t.node == node && self.task_name(si, t) == container) {
+                for (k, (net, ip)) in t.ips.iter().enumerate() {
+                    let id = t.endpoint_ids.get(k).map(String::as_str).unwrap_or_default();
+                    out.extend(ep(net, id, *ip, &[]));
+                }
+            }
+        }
+        for a in self.attachments.iter().filter(|a| a.container == container && a.node == node) {
+            out.extend(ep(&a.network, &a.endpoint_id, a.ip, &a.aliases));
+        }
+        out
     }
 
     /// The container went away (`docker rm`, its node stopped).
@@ -2322,6 +2450,7 @@ impl Swarm {
         let (gone, keep): (Vec<Attachment>, Vec<Attachment>) =
             std::mem::take(&mut self.attachments).into_iter().partition(|a| a.container == container && a.node == node);
         self.attachments = keep;
+        self.detached.retain(|a| !(a.container == container && a.node == node));
         for a in gone {
             if let Some(i) = self.net_idx(&a.network) {
                 let _ = self.ipam.release_address(self.networks[i].pool, a.ip);
@@ -2403,6 +2532,9 @@ impl Swarm {
             if let Some(z) = zones.get_mut(&a.network) {
                 z.insert(a.container.clone(), vec![a.ip]);
                 z.insert_ptr(a.ip, &a.container);
+                for alias in &a.aliases {
+                    z.insert(alias.clone(), vec![a.ip]);
+                }
             }
         }
         for s in &self.services {
@@ -2481,7 +2613,7 @@ impl Swarm {
         let mut local: Vec<(String, usize, String, Ipv4Addr)> = Vec::new();
         for a in self.attachments.iter().filter(|a| a.node == host) {
             let (Some(sb), Some(i)) = (ns_of(&a.container), self.net_idx(&a.network)) else { continue };
-            local.push((sb, i, "eth0".into(), a.ip));
+            local.push((sb, i, a.ifname.clone(), a.ip));
         }
         for (si, s) in self.services.iter().enumerate() {
             for t in s.running().filter(|t| t.node == host) {
@@ -2604,6 +2736,11 @@ impl Swarm {
                 plan.fdb.push(FdbPlan { ns: ons.clone(), dev: "vxlan0".into(), mac, dst: Some(vtep) });
             }
         }
+        // A sandbox makes its interfaces in the order of their names' numbers, and `ip link`
+        // lists them in that order (by ifindex); the daemon's endpoints (docker_gwbridge) are
+        // in the plan before the swarm's.
+        let sandboxes: crate::kernel::Set<&str> = local.iter().map(|l| l.0.as_str()).collect();
+        order_by_ifname(&mut plan.links, &sandboxes);
         self.plan_load_balancers(host, node, &local, plan);
         self.plan_routing_mesh(host, engine, plan);
     }

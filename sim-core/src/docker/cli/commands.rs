@@ -626,6 +626,8 @@ fn list_opts(c: &Cmd, defs: &'static [FlagDef]) -> Result<ListOpts, CliError> {
         match d.long {
             "quiet" => o.quiet = is_true(v),
             "no-trunc" => o.no_trunc = is_true(v),
+            // docker/cli `opts.FilterOpt.Set`.
+            "filter" if !v.contains('=') => return Err("bad format of filter (expected name=value)".into()),
             "filter" => o.filters.push(v.to_string()),
             _ => o.format = Some(v.to_string()),
         }
