@@ -218,6 +218,15 @@ fn network_ls_filters_and_formats_as_on_the_engine() {
     prints_as_recorded("network-ls/record.txt", 25);
 }
 
+/// `--network-add`, `--network-rm`, `--publish-add` and `--publish-rm`: VIPs follow the
+/// service's networks (ingress with its first published port), every task is replaced,
+/// `--publish-rm` matches a port by its target, and the client's and the daemon's words for
+/// a network already attached, one not found and a port in use.
+#[test]
+fn an_update_of_networks_and_ports_moves_the_vips_as_on_the_engine() {
+    prints_as_recorded("swarm-update-endpoint/record.txt", 35);
+}
+
 /// A task table with its slots in any order: the engine's updater takes the slots in a Go
 /// map's order (swarmkit `replicated.Orchestrator.reconcile`), which changes from run to run.
 /// Each slot's rows (its task and the `\_` history under it) stay together, the slot's

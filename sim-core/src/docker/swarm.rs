@@ -275,6 +275,13 @@ pub struct TaskSpec {
     pub image_ref: String,
     pub env: Vec<(String, String)>,
     pub constraints: Vec<Constraint>,
+    /// `TaskTemplate.Networks`, with their `--network` aliases.
+    pub networks: Vec<String>,
+    pub aliases: Vec<(String, String)>,
+    /// The endpoint spec (swarmkit compares a task's endpoint with the service's too):
+    /// ingress-published and host-published ports.
+    pub ports: Vec<(u16, u16, &'static str)>,
+    pub host_ports: Vec<(u16, u16, &'static str)>,
 }
 
 /// The parts of a service's previous spec that this model keeps.
@@ -322,6 +329,10 @@ impl Service {
             image_ref: self.image_ref.clone(),
             env: self.env.clone(),
             constraints: self.constraints.clone(),
+            networks: self.networks.clone(),
+            aliases: self.aliases.clone(),
+            ports: self.ports.clone(),
+            host_ports: self.host_ports.clone(),
         }
     }
 
@@ -332,6 +343,10 @@ impl Service {
         self.force_update = spec.force;
         self.env = spec.env;
         self.constraints = spec.constraints;
+        self.networks = spec.networks;
+        self.aliases = spec.aliases;
+        self.ports = spec.ports;
+        self.host_ports = spec.host_ports;
     }
 
     /// A task of this service that does not run yet, made at `at` in `slot`: `Ready` on the
@@ -858,25 +873,7 @@ impl Swarm {
             let published =
                 p.published.ok_or_else(|| err("netsim: a published port picked by swarm is not modelled yet"))?;
             let host = p.mode == cli::PublishMode::Host;
-            // swarmkit controlapi/service.go checkPortConflicts: an ingress port conflicts with
-            // every port of another service; a host-mode port only with another's ingress port
-            // (host-mode ports of several services may coexist: the scheduler keeps them apart).
-            let same = |x: &(u16, u16, &str)| x.0 == published && x.2 == proto;
-            for other in &self.services {
-                let conflict = if other.ports.iter().any(same) {
-                    Some("an ingress port")
-                } else if !host && other.host_ports.iter().any(same) {
-                    Some("a host-published port")
-                } else {
-                    None
-                };
-                if let Some(kind) = conflict {
-                    return Err(err(format!(
-                        "Error response from daemon: rpc error: code = InvalidArgument desc = port '{published}' is already in use by service '{}' ({}) as {kind}",
-                        other.name, other.id
-                    )));
-                }
-            }
+            self.port_free(None, published, proto, host)?;
             if host {
                 host_ports.push((published, p.target, proto));
             } else {
@@ -954,6 +951,152 @@ impl Swarm {
         }
         self.lb_after_tasks(si)?;
         Ok(id)
+    }
+
+    /// swarmkit controlapi/service.go `checkPortConflicts`: an ingress port conflicts with
+    /// every port of another service (`except`, the one being updated, is not another); a
+    /// host-mode port only with another's ingress port (host-mode ports of several services
+    /// may coexist: the scheduler keeps them apart).
+    fn port_free(&self, except: Option<usize>, published: u16, proto: &str, host: bool) -> Result<(), EngineError> {
+        let same = |x: &(u16, u16, &str)| x.0 == published && x.2 == proto;
+        for (_, other) in self.services.iter().enumerate().filter(|(oi, _)| Some(*oi) != except) {
+            let conflict = if other.ports.iter().any(same) {
+                Some("an ingress port")
+            } else if !host && other.host_ports.iter().any(same) {
+                Some("a host-published port")
+            } else {
+                None
+            };
+            if let Some(kind) = conflict {
+                return Err(err(format!(
+                    "Error response from daemon: rpc error: code = InvalidArgument desc = port '{published}' is already in use by service '{}' ({}) as {kind}",
+                    other.name, other.id
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// docker/cli `updateNetworks`: `--network-rm` and `--network-add` looked up as the
+    /// client looks them up (a network it cannot find ends the command before anything is
+    /// sent), a network the service is on already refused, the list sorted by network ID.
+    fn update_networks(
+        &self,
+        spec: &mut TaskSpec,
+        add: &[cli::ServiceNetwork],
+        rm: &[String],
+    ) -> Result<(), EngineError> {
+        let find = |name: &str| {
+            self.net_idx(name).ok_or_else(|| err(format!("Error response from daemon: network {name} not found")))
+        };
+        for r in rm {
+            let i = find(r)?;
+            let name = &self.networks[i].name;
+            spec.networks.retain(|n| n != name);
+            spec.aliases.retain(|(n, _)| n != name);
+        }
+        for a in add {
+            let i = find(&a.name)?;
+            let name = self.networks[i].name.clone();
+            if spec.networks.contains(&name) {
+                return Err(err(format!("service is already attached to network {}", a.name)));
+            }
+            spec.aliases.extend(a.aliases.iter().map(|x| (name.clone(), x.clone())));
+            spec.networks.push(name);
+        }
+        if !add.is_empty() || !rm.is_empty() {
+            let id = |n: &String| self.net_idx(n).map(|i| self.networks[i].id.clone()).unwrap_or_default();
+            spec.networks.sort_by_key(id);
+        }
+        Ok(())
+    }
+
+    /// docker/cli `updatePorts`: `--publish-rm` takes out every port with its target port,
+    /// protocol and mode; `--publish-add` adds a port not there yet; the list sorted as
+    /// `PUBLISHED:TARGET/PROTO/MODE` strings. The daemon then checks the ports against the
+    /// other services'.
+    fn update_ports(
+        &self,
+        si: usize,
+        spec: &mut TaskSpec,
+        add: &[cli::ServicePort],
+        rm: &[cli::ServicePort],
+    ) -> Result<(), EngineError> {
+        if add.is_empty() && rm.is_empty() {
+            return Ok(());
+        }
+        let proto = |p: &cli::ServicePort| match p.protocol {
+            cli::Protocol::Tcp => Ok("tcp"),
+            cli::Protocol::Udp => Ok("udp"),
+            cli::Protocol::Sctp => Err(err("netsim: SCTP is not modelled")),
+        };
+        // (published, target, protocol, host mode)
+        let mut all: Vec<(u16, u16, &'static str, bool)> = spec
+            .ports
+            .iter()
+            .map(|&(p, t, pr)| (p, t, pr, false))
+            .chain(spec.host_ports.iter().map(|&(p, t, pr)| (p, t, pr, true)))
+            .collect();
+        let mut removed = Vec::new();
+        for r in rm {
+            let (pr, host) = (proto(r)?, r.mode == cli::PublishMode::Host);
+            removed.extend(all.iter().filter(|x| x.1 == r.target && x.2 == pr && x.3 == host).copied());
+            all.retain(|x| !(x.1 == r.target && x.2 == pr && x.3 == host));
+        }
+        for a in add {
+            let published =
+                a.published.ok_or_else(|| err("netsim: a published port picked by swarm is not modelled yet"))?;
+            let port = (published, a.target, proto(a)?, a.mode == cli::PublishMode::Host);
+            // The set the client built came from the ports before `--publish-rm`.
+            if all.contains(&port) || removed.contains(&port) {
+                continue;
+            }
+            all.push(port);
+        }
+        let key =
+            |x: &(u16, u16, &str, bool)| format!("{}:{}/{}/{}", x.0, x.1, x.2, if x.3 { "host" } else { "ingress" });
+        all.sort_by_key(key);
+        for &(published, _, pr, host) in &all {
+            self.port_free(Some(si), published, pr, host)?;
+        }
+        spec.ports = all.iter().filter(|x| !x.3).map(|x| (x.0, x.1, x.2)).collect();
+        spec.host_ports = all.iter().filter(|x| x.3).map(|x| (x.0, x.1, x.2)).collect();
+        if self.services[si].dnsrr && !spec.ports.is_empty() {
+            return Err(err(
+                "Error response from daemon: rpc error: code = InvalidArgument desc = EndpointSpec: port published with ingress mode can't be used with dnsrr mode",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The allocator after a spec change (swarmkit `cnmallocator` `AllocateService`): a VIP
+    /// stays where the service still is, goes where it no longer is; ingress gets one when
+    /// the first port is published, then each network new to the service.
+    fn sync_vips(&mut self, si: usize) -> Result<(), EngineError> {
+        if self.services[si].dnsrr {
+            return Ok(());
+        }
+        let wanted = self.task_networks(si);
+        let old = std::mem::take(&mut self.services[si].vips);
+        let mut vips = Vec::new();
+        for (n, ip) in old {
+            if wanted.contains(&n) {
+                vips.push((n, ip));
+            } else if let Some(i) = self.net_idx(&n) {
+                let _ = self.ipam.release_address(self.networks[i].pool, ip);
+            }
+        }
+        let mut new: Vec<&String> = wanted.iter().filter(|n| !vips.iter().any(|(x, _)| x == *n)).collect();
+        // Ingress is the allocator's own (it adds the ingress VIP before it looks at the
+        // spec's networks).
+        new.sort_by_key(|n| !self.net_idx(n).is_some_and(|i| self.networks[i].ingress));
+        for n in new {
+            let i = self.net(n)?;
+            let ip = self.ipam.request_address(self.networks[i].pool, None).map_err(|e| err(e.message))?;
+            vips.push((n.clone(), ip));
+        }
+        self.services[si].vips = vips;
+        Ok(())
     }
 
     /// 20.10: each node's load-balancer endpoint on the networks of service `si`'s running
@@ -1721,6 +1864,8 @@ impl Swarm {
         if let Some(i) = &image {
             spec.image_ref = i.familiar_tagged();
         }
+        self.update_networks(&mut spec, &u.network_add, &u.network_rm)?;
+        self.update_ports(si, &mut spec, &u.publish_add, &u.publish_rm)?;
         // `docker service rollback` (`service update --rollback`): the spec before the last
         // update comes back and the one it replaces becomes the previous (swarmkit's
         // controlapi `UpdateService` with `Rollback`), so a second rollback undoes the
@@ -1784,6 +1929,7 @@ impl Swarm {
         s.updated = now;
         s.version = self.version;
         let job = s.job.is_some();
+        self.sync_vips(si)?;
         match job {
             true => self.rerun_job(si, engines)?,
             // Without `--detach` the client follows the tasks until the new ones have all run
@@ -1835,7 +1981,14 @@ impl Swarm {
             super::inspect::print_with_nil(
                 &values,
                 i.format.as_deref(),
-                &["UpdateStatus", "Spec.TaskTemplate.ContainerSpec.Env", "PreviousSpec.TaskTemplate.ContainerSpec.Env"],
+                &[
+                    "UpdateStatus",
+                    "Spec.TaskTemplate.ContainerSpec.Env",
+                    "PreviousSpec.TaskTemplate.ContainerSpec.Env",
+                    "Spec.EndpointSpec.Ports",
+                    "Endpoint.Ports",
+                    "Endpoint.VirtualIPs",
+                ],
             )?
         };
         match missing.is_empty() {

@@ -1471,6 +1471,13 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
             "constraint-rm" => u.constraint_rm.push(v.to_string()),
             "env-add" => u.env_add.push(validate_env(v)?),
             "env-rm" => u.env_rm.push(v.split('=').next().unwrap_or(v).to_string()),
+            "network-add" => {
+                let n = parse_network_opt(v)?;
+                u.network_add.push(ServiceNetwork { name: n.target, aliases: n.aliases, driver_opts: n.driver_opts });
+            }
+            "network-rm" => u.network_rm.push(v.to_string()),
+            "publish-add" => u.publish_add.extend(parse_service_port(v)?),
+            "publish-rm" => u.publish_rm.extend(parse_service_port(v)?),
             "max-concurrent" => {
                 parse_uint(v, true, 64)?;
             }
@@ -1485,7 +1492,7 @@ fn service_update(c: Cmd) -> Result<DockerCommand, CliError> {
         return Err(unsupported(&format!("{} --{long}", c.path), sp));
     }
     u.service = args[0].text.clone();
-    Ok(DockerCommand::ServiceUpdate(u))
+    Ok(DockerCommand::ServiceUpdate(Box::new(u)))
 }
 
 /// `docker service rollback [-d] [-q] SERVICE`: `service update --rollback` (docker/cli
@@ -1502,7 +1509,7 @@ fn service_rollback(c: Cmd) -> Result<DockerCommand, CliError> {
     })?;
     c.exact(&args, 1)?;
     u.service = args[0].text.clone();
-    Ok(DockerCommand::ServiceUpdate(u))
+    Ok(DockerCommand::ServiceUpdate(Box::new(u)))
 }
 
 fn service_inspect(c: Cmd) -> Result<DockerCommand, CliError> {

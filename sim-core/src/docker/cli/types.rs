@@ -132,7 +132,7 @@ pub enum DockerCommand {
     Logs(Logs),
     ServiceCreate(Box<ServiceCreate>),
     ServiceScale(ServiceScale),
-    ServiceUpdate(ServiceUpdate),
+    ServiceUpdate(Box<ServiceUpdate>),
     ServiceInspect(ServiceInspect),
     ServiceRm(ServiceRm),
     ServicePs(ServicePs),
@@ -866,6 +866,13 @@ pub struct ServiceUpdate {
     /// `envKey` does).
     pub env_add: Vec<EnvVar>,
     pub env_rm: Vec<String>,
+    /// `--network-add NET`, `--network-rm NET`.
+    pub network_add: Vec<ServiceNetwork>,
+    pub network_rm: Vec<String>,
+    /// `--publish-add [PUBLISHED:]TARGET[/PROTO]`; `--publish-rm TARGET[/PROTO]`, in the same
+    /// syntax, matching a published port by its target (docker/cli `updatePorts`).
+    pub publish_add: Vec<ServicePort>,
+    pub publish_rm: Vec<ServicePort>,
 }
 
 /// `docker service inspect [-f FORMAT | --pretty] SERVICE…`.
