@@ -695,7 +695,9 @@ impl Director {
         if let Some((at, _)) = end {
             e.clock = at;
         }
-        if rm { e.remove(&name) } else { e.exited(&name, end.map_or(0, |(_, status)| status)) }
+        let changed = if rm { e.remove(&name) } else { e.exited(&name, end.map_or(0, |(_, status)| status)) };
+        self.release_attachments();
+        changed
     }
 
     /// The foreground container's exit when no command follows to carry it (the file's last
@@ -1571,6 +1573,30 @@ impl Director {
     }
 
     fn docker(&mut self, host: &HostSpec, cmd: &cli::DockerCommand, now: SimTime) -> Result<Outcome, EngineError> {
+        // `docker restart` of a container on an overlay: it leaves the overlay as it stops
+        // and joins it again as it starts.
+        if let cli::DockerCommand::Restart(r) = cmd
+            && self.swarm.as_ref().is_some_and(|s| {
+                s.attachments.iter().any(|a| a.node == host.name && r.containers.contains(&a.container))
+            })
+        {
+            let out = self.docker(host, &cli::DockerCommand::Stop(r.clone()), now)?;
+            let start = cli::Start { containers: r.containers.clone(), attach: false, interactive: false };
+            self.docker(host, &cli::DockerCommand::Start(start), now)?;
+            return Ok(out);
+        }
+        let out = self.docker_command(host, cmd, now);
+        self.release_attachments();
+        self.reattach_started(&host.name)?;
+        out
+    }
+
+    fn docker_command(
+        &mut self,
+        host: &HostSpec,
+        cmd: &cli::DockerCommand,
+        now: SimTime,
+    ) -> Result<Outcome, EngineError> {
         use cli::DockerCommand as D;
         let me = host.name.as_str();
         if let Some(s) = self.swarm.as_mut() {
@@ -1700,6 +1726,11 @@ impl Director {
             }
             _ => {}
         }
+        if let D::Run(r) = cmd
+            && let Some(net) = self.overlay_of(me, r)
+        {
+            return self.run_on_overlay(me, r, &net, now);
+        }
         if let Some(out) = self.overlay_attach(me, cmd)? {
             return Ok(out);
         }
@@ -1728,8 +1759,7 @@ impl Director {
         let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
         let out = e.apply(cmd)?;
         match cmd {
-            D::Run(r) if !r.detach && !r.command.words.is_empty() => self.foreground_run(me, &out, r, now),
-            D::Run(r) if !r.command.words.is_empty() => self.detached_run(me, out, r, now),
+            D::Run(r) => self.after_run(me, out, r, now),
             _ => Ok(Outcome::Changed(out, SimTime::ZERO)),
         }
     }
@@ -1804,6 +1834,7 @@ impl Director {
             None => e.remove(name),
         };
         e.clock = clock;
+        self.release_attachments();
         changed
     }
 
@@ -1919,7 +1950,15 @@ impl Director {
             let c = e.container(name).filter(|_| kind != Some("network"));
             let v = match c {
                 Some(c) => {
-                    let overlays = self.swarm.as_ref().map(|s| s.overlay_endpoints(&c.name, me)).unwrap_or_default();
+                    let overlays = self
+                        .swarm
+                        .as_ref()
+                        .map(|s| {
+                            let mut v = s.overlay_endpoints(&c.name, me);
+                            v.extend(s.parked_endpoints(&c.parked_swarm));
+                            v
+                        })
+                        .unwrap_or_default();
                     Some(crate::docker::inspect::container(e, c, &overlays))
                 }
                 None if kind != Some("container") => {
@@ -1976,52 +2015,13 @@ impl Director {
             .ok_or_else(|| EngineError(format!("no daemon on {host}")))
     }
 
-    /// Standalone containers on an attachable overlay: `docker run --network OVERLAY` and
-    /// `docker network connect OVERLAY C`. The container is the engine's (with its
-    /// docker_gwbridge endpoint, as libnetwork gives every overlay sandbox); its overlay
-    /// endpoint is the swarm's.
+    /// Standalone containers on an attachable overlay: `docker network connect OVERLAY C` and
+    /// `docker network disconnect OVERLAY C`. The container is the engine's; its overlay
+    /// endpoint is the swarm's ([`Director::attach_overlay`]).
     fn overlay_attach(&mut self, me: &str, cmd: &cli::DockerCommand) -> Result<Option<Outcome>, EngineError> {
         use cli::DockerCommand as D;
         let Some(s) = self.swarm.as_ref().filter(|s| s.node(me).is_some_and(|n| n.up)) else { return Ok(None) };
         match cmd {
-            D::Run(r) => {
-                let Some(cli::NetworkMode::UserDefined(net)) = r.networks.first().map(|a| &a.mode) else {
-                    return Ok(None);
-                };
-                if !s.is_overlay(net) || self.engine(me)?.network(net).is_some() {
-                    return Ok(None);
-                }
-                let name = r
-                    .name
-                    .clone()
-                    .ok_or_else(|| EngineError("netsim: give --name to a container on an overlay".into()))?;
-                if self.engine(me)?.container(&name).is_some() {
-                    return Err(EngineError(format!(
-                        "Error response from daemon: Conflict. The container name \"/{name}\" is already in use"
-                    )));
-                }
-                let net = net.clone();
-                // The overlay is eth0, docker_gwbridge eth1, as on a task.
-                let first = r.networks.first();
-                let req = AttachRequest {
-                    ifname: "eth0".into(),
-                    ip: ipv4_only(first.and_then(|a| a.ipv4_address))?,
-                    aliases: first.map(|a| a.aliases.clone()).unwrap_or_default(),
-                };
-                self.swarm.as_mut().map(|s| s.attach(&name, me, &net, req)).transpose()?;
-                let env = r.env.iter().map(|e| (e.key.clone(), e.value.clone().unwrap_or_default())).collect();
-                let image = r.image.familiar_name();
-                let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
-                if let Err(x) = e.add_sandbox(&name, &image, env, ContainerKind::Task, "eth1") {
-                    if let Some(s) = self.swarm.as_mut() {
-                        s.detach(&name, me);
-                    }
-                    return Err(x);
-                }
-                e.swarm_interface(&name, Some("eth0"));
-                let id = e.container(&name).map(|c| c.id.clone()).unwrap_or_default();
-                Ok(Some(Outcome::Changed(id, SimTime::ZERO)))
-            }
             D::NetworkConnect(c) if s.is_overlay(&c.network) && self.engine(me)?.network(&c.network).is_none() => {
                 let e = self.engine(me)?;
                 let Some(ctr) = e.container(&c.container) else {
@@ -2041,20 +2041,7 @@ impl Director {
                     ));
                 }
                 let net = c.network.clone();
-                let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
-                let ifname = e.swarm_interface(&name, None).unwrap_or_default();
-                let req = AttachRequest {
-                    ifname: ifname.clone(),
-                    ip: ipv4_only(c.ipv4_address)?,
-                    aliases: c.aliases.clone(),
-                };
-                let attached = self.swarm.as_mut().map(|s| s.attach(&name, me, &net, req)).transpose();
-                let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
-                if let Err(x) = attached {
-                    e.swarm_interface_gone(&name, &ifname);
-                    return Err(x);
-                }
-                e.gwbridge_as_needed(&name)?;
+                self.attach_overlay(me, &name, &net, ipv4_only(c.ipv4_address)?, c.aliases.clone())?;
                 Ok(Some(Outcome::Changed(String::new(), SimTime::ZERO)))
             }
             D::NetworkDisconnect(d) if s.is_overlay(&d.network) && self.engine(me)?.network(&d.network).is_none() => {
@@ -2078,16 +2065,146 @@ impl Director {
                 e.gwbridge_as_needed(&name)?;
                 Ok(Some(Outcome::Changed(String::new(), SimTime::ZERO)))
             }
-            D::Rm(r) if r.force => {
-                for c in &r.containers {
-                    if let Some(s) = self.swarm.as_mut() {
-                        s.detach(c, me);
-                    }
-                }
-                Ok(None)
-            }
             _ => Ok(None),
         }
+    }
+
+    /// Container `name` of `me`'s daemon joins overlay `net` (`docker run --network`, `network
+    /// connect`, `docker start` again): the daemon names the interface, the swarm gives the
+    /// address, and docker_gwbridge comes when the overlay is the sandbox's only way out.
+    fn attach_overlay(
+        &mut self,
+        me: &str,
+        name: &str,
+        net: &str,
+        ip: Option<std::net::Ipv4Addr>,
+        aliases: Vec<String>,
+    ) -> Result<(), EngineError> {
+        let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+        let ifname = e.swarm_interface(name, None).unwrap_or_default();
+        let req = AttachRequest { ifname: ifname.clone(), ip, aliases };
+        let attached = match self.swarm.as_mut() {
+            Some(s) => s.attach(name, me, net, req),
+            None => Err(EngineError(format!("Error response from daemon: network {net} not found"))),
+        };
+        let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+        if let Err(x) = attached {
+            e.swarm_interface_gone(name, &ifname);
+            return Err(x);
+        }
+        e.gwbridge_as_needed(name)
+    }
+
+    /// The overlay `docker run`'s first `--network` names, when it is a swarm network this
+    /// node's daemon does not hold as a local one.
+    fn overlay_of(&self, me: &str, r: &cli::Run) -> Option<String> {
+        let cli::NetworkMode::UserDefined(net) = &r.networks.first()?.mode else { return None };
+        let s = self.swarm.as_ref().filter(|s| s.node(me).is_some_and(|n| n.up))?;
+        (s.is_overlay(net) && self.engine(me).ok()?.network(net).is_none()).then(|| net.clone())
+    }
+
+    /// `docker run --network OVERLAY …`: the daemon makes the container as on any network
+    /// (its name, command, program, `--rm`), without one, and the swarm attaches it before
+    /// its program starts (moby `daemon/container_operations.go`: the network is found in
+    /// the cluster and attached as the container starts). On a network that takes no
+    /// standalone container the start fails and the container stays `Created`.
+    fn run_on_overlay(&mut self, me: &str, r: &cli::Run, net: &str, now: SimTime) -> Result<Outcome, EngineError> {
+        if !r.publish.is_empty() || r.publish_all {
+            return Err(EngineError(
+                "netsim: publishing a port of a container on an overlay (on docker_gwbridge) is not modelled yet"
+                    .into(),
+            ));
+        }
+        let first = r.networks.first().cloned().unwrap_or_else(|| cli::NetworkAttachment::new(cli::NetworkMode::None));
+        let mut plain = r.clone();
+        plain.networks[0] = cli::NetworkAttachment::new(cli::NetworkMode::None);
+        let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+        let out = e.apply(&cli::DockerCommand::Run(Box::new(plain)))?;
+        let made = e.container(&out).map(|c| (c.name.clone(), c.state == crate::docker::engine::RunState::Running));
+        if let Some((name, running)) = made {
+            e.on_swarm_network(&name);
+            if running
+                && let Err(EngineError(m)) =
+                    self.attach_overlay(me, &name, net, ipv4_only(first.ipv4_address)?, first.aliases.clone())
+            {
+                // The container is made; its start fails (20.10: ingress is not attachable).
+                if let Some(e) = self.engine_mut(me) {
+                    e.start_failed(&name, r.rm, vec![(net.to_string(), first.aliases.clone())]);
+                }
+                return Err(EngineError(if r.detach { format!("{out}\ndocker: {m}") } else { m }));
+            }
+        }
+        self.after_run(me, out, r, now)
+    }
+
+    /// What follows `docker run` once the daemon made the container: its program in the
+    /// foreground, or detached, or nothing the simulator runs.
+    fn after_run(&mut self, me: &str, out: String, r: &cli::Run, now: SimTime) -> Result<Outcome, EngineError> {
+        match (r.detach, r.command.words.is_empty()) {
+            (false, false) => self.foreground_run(me, &out, r, now),
+            (true, false) => self.detached_run(me, out, r, now),
+            _ => Ok(Outcome::Changed(out, SimTime::ZERO)),
+        }
+    }
+
+    /// The swarm's attachments follow their containers: one whose container went is
+    /// deleted; one whose container stopped gives its address back and is joined again when
+    /// the container starts (the daemon's `releaseNetwork` and `connectToNetwork`).
+    fn release_attachments(&mut self) {
+        let Some(s) = self.swarm.as_ref() else { return };
+        let mut gone: Vec<(String, String)> = Vec::new();
+        let mut stopped: Vec<(String, String)> = Vec::new();
+        for a in s.attachments.iter().chain(&s.detached) {
+            let c = self.engines.iter().find(|(h, _)| *h == a.node).and_then(|(_, e)| e.container(&a.container));
+            let key = (a.container.clone(), a.node.clone());
+            match c {
+                None if !gone.contains(&key) => gone.push(key),
+                Some(c) if c.state != crate::docker::engine::RunState::Running && !stopped.contains(&key) => {
+                    stopped.push(key)
+                }
+                _ => {}
+            }
+        }
+        for (c, node) in gone {
+            if let Some(s) = self.swarm.as_mut() {
+                s.detach(&c, &node);
+            }
+        }
+        for (c, node) in stopped {
+            // The overlays it was on (not one it was disconnected from) come back with it.
+            let held: Vec<(String, Vec<String>)> = self
+                .swarm
+                .as_ref()
+                .map(|s| {
+                    s.attachments
+                        .iter()
+                        .filter(|a| a.container == c && a.node == node)
+                        .map(|a| (a.network.clone(), a.aliases.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(s) = self.swarm.as_mut() {
+                s.detach(&c, &node);
+            }
+            if let Some(e) = self.engine_mut(&node) {
+                e.park_swarm(&c, held);
+            }
+        }
+    }
+
+    /// Containers of `me`'s daemon that started again join the overlays they left.
+    fn reattach_started(&mut self, me: &str) -> Result<(), EngineError> {
+        let names: Vec<String> = match self.engine(me) {
+            Ok(e) => e.containers.iter().filter(|c| !c.parked_swarm.is_empty()).map(|c| c.name.clone()).collect(),
+            Err(_) => return Ok(()),
+        };
+        for name in names {
+            let nets = self.engine_mut(me).map(|e| e.take_parked_swarm(&name)).unwrap_or_default();
+            for (net, aliases) in nets {
+                self.attach_overlay(me, &name, &net, None, aliases)?;
+            }
+        }
+        Ok(())
     }
 
     /// What joining a swarm builds on a node: docker_gwbridge and ingress_sbox

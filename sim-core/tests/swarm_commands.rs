@@ -227,6 +227,15 @@ fn an_update_of_networks_and_ports_moves_the_vips_as_on_the_engine() {
     prints_as_recorded("swarm-update-endpoint/record.txt", 35);
 }
 
+/// `docker run` on an attachable overlay as on any network: no `--name` needed, a program in
+/// the foreground with `--rm` or detached with its log; a container that stops gives its
+/// address back and takes a new one when it starts again (the node's load-balancer endpoint
+/// too, after it); ingress takes no standalone container, which stays `Created`.
+#[test]
+fn containers_run_on_an_attachable_overlay_as_on_the_engine() {
+    prints_as_recorded("swarm-attachable-run/record.txt", 25);
+}
+
 /// A task table with its slots in any order: the engine's updater takes the slots in a Go
 /// map's order (swarmkit `replicated.Orchestrator.reconcile`), which changes from run to run.
 /// Each slot's rows (its task and the `\_` history under it) stay together, the slot's
@@ -251,6 +260,41 @@ fn slots_any_order(s: &str) -> String {
     }
     slots.sort();
     out.extend(slots);
+    out
+}
+
+/// busybox ping's lines with the round trips' times as `T`: they are the machine's.
+fn ping_times(s: &str) -> String {
+    s.lines()
+        .map(|l| {
+            let l = match l.find("time=") {
+                Some(i) => format!("{}time=T ms", &l[..i]),
+                None => l.to_string(),
+            };
+            match l.find("min/avg/max = ") {
+                Some(i) => format!("{}min/avg/max = T ms\n", &l[..i]),
+                None => l + "\n",
+            }
+        })
+        .collect()
+}
+
+/// What the programs of containers printed after each of `steps` (on node1), up to the next
+/// step: a foreground `docker run`'s output, which the shell shows.
+fn program_lines(sim: &Sim, steps: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (ns, l) in sim.app_output() {
+        if ns == "node1" && out.len() < steps.len() && l == steps[out.len()] {
+            out.push(String::new());
+        } else if ns.starts_with("node1:")
+            && !common::is_note(&l)
+            && !l.is_empty()
+            && let Some(o) = out.last_mut()
+        {
+            o.push_str(&l);
+            o.push('\n');
+        }
+    }
     out
 }
 
@@ -279,11 +323,17 @@ fn prints_as_recorded(name: &str, at_least: usize) {
     let sim = lab(&steps);
     let d = sim.director.as_ref().expect("a Docker lab");
     assert_eq!(d.transcript.len(), rec.len());
+    let programs = program_lines(&sim, &steps);
     let mut diffs = Vec::new();
-    for (log, (cmd, (want, status))) in d.transcript.iter().zip(&rec) {
-        let got = match &log.output {
+    for (k, (log, (cmd, (want, status)))) in d.transcript.iter().zip(&rec).enumerate() {
+        let mut got = match &log.output {
             Ok(t) | Err(t) => t.clone(),
         };
+        let foreground = cmd.starts_with("docker run ") && !cmd.contains(" -d ") && !cmd.contains(" -dit ");
+        if foreground && got.is_empty() {
+            // The container's program printed into the shell.
+            got = programs.get(k).cloned().unwrap_or_default();
+        }
         // Where the engine's image stood in for alpine, and what only a registry-less
         // machine prints about it.
         let want = want
@@ -321,23 +371,8 @@ fn prints_as_recorded(name: &str, at_least: usize) {
             (want, got) = (lower(&want), lower(&got));
         }
         if cmd.starts_with("docker service logs") {
-            // The record's machine is `vm`; a round trip's time is the machine's.
-            let times = |s: &str| {
-                s.lines()
-                    .map(|l| {
-                        let l = l.replace("@vm ", "@node1 ");
-                        let l = match l.find("time=") {
-                            Some(i) => format!("{}time=T ms", &l[..i]),
-                            None => l,
-                        };
-                        match l.find("min/avg/max = ") {
-                            Some(i) => format!("{}min/avg/max = T ms\n", &l[..i]),
-                            None => l + "\n",
-                        }
-                    })
-                    .collect::<String>()
-            };
-            (want, got) = (times(&want), times(&got));
+            // The record's machine is `vm`.
+            (want, got) = (ping_times(&want.replace("@vm ", "@node1 ")), ping_times(&got));
             // The daemon merges the tasks' log streams as their lines reach it, so which task's
             // lines come first differs from run to run (two records of the same commands);
             // each task's own lines keep their order.
@@ -403,6 +438,11 @@ fn prints_as_recorded(name: &str, at_least: usize) {
             // `StatusError`); the 20.10 client, which the lab's era stands for, prints nothing more.
             want.truncate(want.len() - "exit status 1\n".len());
         }
+        if cmd.contains(" ping ") || cmd.starts_with("docker logs ") {
+            (want, got) = (ping_times(&want), ping_times(&got));
+        }
+        // docker/cli 28's hint after a failed `docker run` (the errors test leaves it out too).
+        want = want.replace("\nRun 'docker run --help' for more information\n", "\n");
         if want.contains("\nUsage:  docker ") {
             // docker/cli 28 adds its usage lines after the flag's error.
             want = want.lines().next().map(|l| format!("{l}\n")).unwrap_or_default();

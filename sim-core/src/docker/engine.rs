@@ -145,8 +145,11 @@ pub struct Container {
     /// the daemon names the next one.
     pub swarm_ifnames: Vec<String>,
     /// How many `eth` interfaces its sandbox has had: 20.10 names the next one by this count
-    /// and never reuses a freed name ([`Engine::next_ifname`]).
+    /// and never reuses a freed name ([`Engine::claim_ifname`]).
     pub ifaces_made: u32,
+    /// While it is not running: the overlays it joins again at `docker start` (network,
+    /// aliases); the swarm released its addresses there when it stopped.
+    pub parked_swarm: Vec<(String, Vec<String>)>,
 }
 
 /// A container's state as `docker ps -a` shows it.
@@ -902,6 +905,7 @@ impl Engine {
             },
             swarm_ifnames: Vec::new(),
             ifaces_made: 0,
+            parked_swarm: Vec::new(),
             hostname: r.hostname.clone(),
             extra_hosts: r
                 .other_flags
@@ -1882,6 +1886,53 @@ impl Engine {
         }
     }
 
+    /// Container `name`, made by `docker run --network OV`, is on a swarm network, not on
+    /// `--network none` (the daemon made it without a network; the swarm attaches it).
+    pub fn on_swarm_network(&mut self, name: &str) {
+        if let Ok(ci) = self.container_idx(name) {
+            self.containers[ci].network_none = false;
+        }
+    }
+
+    /// Container `name` stopped while on overlays (`nets`, with their aliases): it joins them
+    /// again when it starts. Its docker_gwbridge endpoint, which was the overlays' way out,
+    /// comes back with them, not as a network of its own.
+    pub fn park_swarm(&mut self, name: &str, nets: Vec<(String, Vec<String>)>) {
+        if let Ok(ci) = self.container_idx(name) {
+            let c = &mut self.containers[ci];
+            c.swarm_ifnames.clear();
+            c.parked.retain(|p| p.0 != GWBRIDGE);
+            c.parked_swarm.extend(nets);
+            self.touch(ci);
+        }
+    }
+
+    /// Container `name`'s start failed as it joined an overlay: `--rm` removes it, otherwise
+    /// it stays `Created`, to join `nets` when it is started.
+    pub fn start_failed(&mut self, name: &str, rm: bool, nets: Vec<(String, Vec<String>)>) {
+        let Ok(ci) = self.container_idx(name) else { return };
+        if rm {
+            self.remove(name);
+            return;
+        }
+        let c = &mut self.containers[ci];
+        c.state = RunState::Created;
+        c.swarm_ifnames.clear();
+        c.ifaces_made = 0;
+        c.parked_swarm = nets;
+        self.touch(ci);
+    }
+
+    /// The overlays a container that started again is to join.
+    pub fn take_parked_swarm(&mut self, name: &str) -> Vec<(String, Vec<String>)> {
+        match self.container_idx(name) {
+            Ok(ci) if self.containers[ci].state == RunState::Running => {
+                std::mem::take(&mut self.containers[ci].parked_swarm)
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether container `name`'s sandbox wants docker_gwbridge: it has an endpoint with no
     /// way out of its own (an overlay's) and none with a gateway (libnetwork
     /// `sandbox.needDefaultGW`: an endpoint on a non-internal bridge or macvlan network has
@@ -1953,6 +2004,7 @@ impl Engine {
             command: super::images::default_command(image),
             swarm_ifnames: Vec::new(),
             ifaces_made: 0,
+            parked_swarm: Vec::new(),
         });
         self.touch(self.containers.len() - 1);
         if let Err(e) = self.connect_with(GWBRIDGE, name, None, Vec::new(), Some(gw_ifname.to_string())) {

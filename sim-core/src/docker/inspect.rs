@@ -279,7 +279,9 @@ pub struct OverlayEndpoint {
     pub network: String,
     pub network_id: String,
     pub endpoint_id: String,
-    pub ip: std::net::Ipv4Addr,
+    /// `None` while the container is stopped (the daemon keeps the network, without an
+    /// address).
+    pub ip: Option<std::net::Ipv4Addr>,
     pub prefix: u8,
     pub aliases: Vec<String>,
 }
@@ -365,21 +367,22 @@ pub fn container(engine: &Engine, c: &super::engine::Container, overlays: &[Over
     for o in overlays {
         let mut a: Vec<Value> = o.aliases.iter().map(|x| json!(x)).collect();
         a.push(json!(short));
+        let ip = o.ip.map(|ip| ip.to_string()).unwrap_or_default();
         networks.insert(
             o.network.clone(),
             json!({
-                "IPAMConfig": { "IPv4Address": o.ip.to_string() },
+                "IPAMConfig": if o.ip.is_some() { json!({ "IPv4Address": ip }) } else { Value::Null },
                 "Links": null,
                 "Aliases": a,
                 "NetworkID": o.network_id,
                 "EndpointID": o.endpoint_id,
                 "Gateway": "",
-                "IPAddress": o.ip.to_string(),
-                "IPPrefixLen": o.prefix,
+                "IPAddress": ip,
+                "IPPrefixLen": if o.ip.is_some() { o.prefix } else { 0 },
                 "IPv6Gateway": "",
                 "GlobalIPv6Address": "",
                 "GlobalIPv6PrefixLen": 0,
-                "MacAddress": overlay_mac(o.ip).to_string(),
+                "MacAddress": o.ip.map(|ip| overlay_mac(ip).to_string()).unwrap_or_default(),
                 "DriverOpts": null,
             }),
         );

@@ -2505,13 +2505,9 @@ impl Swarm {
     /// overlay: the container gets an address on it (the one it asked for, or the next), as
     /// the interface asked for; the node instantiates the network.
     pub fn attach(&mut self, container: &str, node: &str, net: &str, req: AttachRequest) -> Result<(), EngineError> {
+        self.attachable(net)?;
         let i = self.net_idx(net).ok_or_else(|| err(format!("Error response from daemon: network {net} not found")))?;
         let n = &self.networks[i];
-        if !n.attachable || n.ingress {
-            return Err(err(format!(
-                "Error response from daemon: Could not attach to network {net}: rpc error: code = PermissionDenied desc = network {net} not manually attachable"
-            )));
-        }
         let name = n.name.clone();
         let ip = self.ipam.request_address(n.pool, req.ip).map_err(|e| {
             err(format!("Error response from daemon: Could not attach to network {net}: {}", e.message))
@@ -2521,14 +2517,39 @@ impl Swarm {
         self.attachments.push(Attachment {
             container: container.into(),
             node: node.into(),
-            network: name,
+            network: name.clone(),
             ip,
             endpoint_id,
             ifname: req.ifname,
             task_id,
             aliases: req.aliases,
         });
+        // The node's load-balancer endpoint went with the network's last container here; it
+        // comes back after the first new one's address (20.10:
+        // traces/docker/swarm-attachable-run/, a container started again is .6, the endpoint .7).
+        let others = self.attachments.iter().any(|a| a.node == node && a.network == name && a.container != container)
+            || self
+                .services
+                .iter()
+                .any(|s| s.running().any(|t| t.node == node && t.ips.iter().any(|(n, _)| *n == name)));
+        if !others && let Some(k) = self.networks[i].lb.iter().position(|(h, _)| h == node) {
+            let (_, old) = self.networks[i].lb.remove(k);
+            self.networks[i].lb_ids.retain(|(h, _)| h != node);
+            let _ = self.ipam.release_address(self.networks[i].pool, old);
+        }
         self.lb_endpoint(i, node)?;
+        Ok(())
+    }
+
+    /// Whether network `net` takes standalone containers, in the daemon's words when not.
+    pub fn attachable(&self, net: &str) -> Result<(), EngineError> {
+        let i = self.net_idx(net).ok_or_else(|| err(format!("Error response from daemon: network {net} not found")))?;
+        let n = &self.networks[i];
+        if !n.attachable || n.ingress {
+            return Err(err(format!(
+                "Error response from daemon: Could not attach to network {net}: rpc error: code = PermissionDenied desc = network {net} not manually attachable"
+            )));
+        }
         Ok(())
     }
 
@@ -2572,7 +2593,7 @@ impl Swarm {
     /// Container `container`'s endpoints on overlays on `node`, for `docker inspect`: a
     /// task's on its service's networks, a standalone container's attachments.
     pub fn overlay_endpoints(&self, container: &str, node: &str) -> Vec<super::inspect::OverlayEndpoint> {
-        let ep = |net: &str, endpoint_id: &str, ip: Ipv4Addr, aliases: &[String]| {
+        let ep = |net: &str, endpoint_id: &str, ip: Option<Ipv4Addr>, aliases: &[String]| {
             let n = &self.networks[self.net_idx(net)?];
             Some(super::inspect::OverlayEndpoint {
                 network: n.name.clone(),
@@ -2588,14 +2609,33 @@ impl Swarm {
             for t in s.running().filter(|t| t.node == node && self.task_name(si, t) == container) {
                 for (k, (net, ip)) in t.ips.iter().enumerate() {
                     let id = t.endpoint_ids.get(k).map(String::as_str).unwrap_or_default();
-                    out.extend(ep(net, id, *ip, &[]));
+                    out.extend(ep(net, id, Some(*ip), &[]));
                 }
             }
         }
         for a in self.attachments.iter().filter(|a| a.container == container && a.node == node) {
-            out.extend(ep(&a.network, &a.endpoint_id, a.ip, &a.aliases));
+            out.extend(ep(&a.network, &a.endpoint_id, Some(a.ip), &a.aliases));
         }
         out
+    }
+
+    /// [`Swarm::overlay_endpoints`] of a stopped container, from the overlays it is to join
+    /// again (`parked`): named, without an address.
+    pub fn parked_endpoints(&self, parked: &[(String, Vec<String>)]) -> Vec<super::inspect::OverlayEndpoint> {
+        parked
+            .iter()
+            .filter_map(|(net, aliases)| {
+                let n = &self.networks[self.net_idx(net)?];
+                Some(super::inspect::OverlayEndpoint {
+                    network: n.name.clone(),
+                    network_id: n.id.clone(),
+                    endpoint_id: String::new(),
+                    ip: None,
+                    prefix: n.subnet.len,
+                    aliases: aliases.clone(),
+                })
+            })
+            .collect()
     }
 
     /// The container went away (`docker rm`, its node stopped).
