@@ -1576,9 +1576,12 @@ impl Director {
         // `docker restart` of a container on an overlay: it leaves the overlay as it stops
         // and joins it again as it starts.
         if let cli::DockerCommand::Restart(r) = cmd
-            && self.swarm.as_ref().is_some_and(|s| {
-                s.attachments.iter().any(|a| a.node == host.name && r.containers.contains(&a.container))
-            })
+            && let Ok(e) = self.engine(&host.name)
+            && let Some(s) = self.swarm.as_ref()
+            && r.containers
+                .iter()
+                .filter_map(|c| e.container(c))
+                .any(|c| s.attachments.iter().any(|a| a.node == host.name && a.container == c.name))
         {
             let out = self.docker(host, &cli::DockerCommand::Stop(r.clone()), now)?;
             let start = cli::Start { containers: r.containers.clone(), attach: false, interactive: false };
