@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::World;
 use crate::docker::cli;
-use crate::docker::engine::{Container, ContainerKind, Engine, EngineError};
+use crate::docker::engine::{Container, ContainerKind, Engine, EngineError, ipv4_only};
 use crate::docker::era::EngineSpec;
 use crate::docker::swarm::{AttachRequest, Swarm};
 use crate::engine::SimTime;
@@ -2044,7 +2044,7 @@ impl Director {
                     ));
                 }
                 let net = c.network.clone();
-                self.attach_overlay(me, &name, &net, ipv4_only(c.ipv4_address)?, c.aliases.clone())?;
+                self.attach_overlay(me, &name, &net, c.ipv4_address.map(ipv4_only).transpose()?, c.aliases.clone())?;
                 Ok(Some(Outcome::Changed(String::new(), SimTime::ZERO)))
             }
             D::NetworkDisconnect(d) if s.is_overlay(&d.network) && self.engine(me)?.network(&d.network).is_none() => {
@@ -2127,8 +2127,13 @@ impl Director {
         if let Some((name, running)) = made {
             e.on_swarm_network(&name);
             if running
-                && let Err(EngineError(m)) =
-                    self.attach_overlay(me, &name, net, ipv4_only(first.ipv4_address)?, first.aliases.clone())
+                && let Err(EngineError(m)) = self.attach_overlay(
+                    me,
+                    &name,
+                    net,
+                    first.ipv4_address.map(ipv4_only).transpose()?,
+                    first.aliases.clone(),
+                )
             {
                 // The container is made; its start fails (20.10: ingress is not attachable).
                 if let Some(e) = self.engine_mut(me) {
@@ -2418,13 +2423,4 @@ fn is_swarm_command(cmd: &cli::DockerCommand) -> bool {
             | D::NodeUpdate(_)
             | D::SwarmJoinToken(_)
     ) || matches!(cmd, D::NetworkCreate(c) if c.driver == cli::NetworkDriver::Overlay)
-}
-
-/// An address a command asked for, where only IPv4 is modelled.
-fn ipv4_only(a: Option<std::net::IpAddr>) -> Result<Option<std::net::Ipv4Addr>, EngineError> {
-    match a {
-        None => Ok(None),
-        Some(std::net::IpAddr::V4(v)) => Ok(Some(v)),
-        Some(std::net::IpAddr::V6(_)) => Err(EngineError("netsim: IPv6 is not modelled".into())),
-    }
 }

@@ -934,11 +934,7 @@ impl Engine {
             }
             return Ok(id);
         }
-        let ip = ip.map(|a| match a {
-            IpAddr::V4(v) => Ok(v),
-            IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
-        });
-        let ip = ip.transpose()?;
+        let ip = ip.map(ipv4_only).transpose()?;
         let aliases = r.networks.first().map(|a| a.aliases.clone()).unwrap_or_default();
         // The container's process is started last, once its network is up.
         let missing = super::images::missing_program(&r.image.familiar_name(), &r.command.words)
@@ -1157,13 +1153,7 @@ impl Engine {
             .ipam
             .request_address(pool, ip)
             .map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
-        let ifname = match ifname {
-            Some(n) => {
-                self.took_ifname(ci, &n);
-                n
-            }
-            None => self.claim_ifname(ci),
-        };
+        let ifname = self.name_ifname(ci, ifname.as_deref());
         let host_veth = format!("veth{}", self.hex(7));
         // `--mac-address` names the first interface's MAC; Docker draws (or, in 20.10,
         // derives from the address) every other.
@@ -1458,11 +1448,7 @@ impl Engine {
     /// tabs (tabwriter); `\t` and `\n` in the format are a tab and a newline, as docker/cli
     /// reads them (`formatter.Context.preFormat`).
     fn ps_format(&self, format: &str, shown: &[&Container], no_trunc: bool) -> Result<String, EngineError> {
-        let (table, body) = match format.strip_prefix("table") {
-            Some(rest) => (true, rest),
-            None => (false, format),
-        };
-        let body = body.trim_matches(' ').replace("\\t", "\t").replace("\\n", "\n");
+        let (table, body) = super::list_format(format);
         let mut lines = Vec::new();
         for c in shown {
             let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -1484,14 +1470,11 @@ impl Engine {
                 "LocalVolumes": "0",
                 "Size": "0B",
             });
-            let line = super::template::render(&body, &v).map_err(ps_template_error)?;
+            let line = super::template::render(&body, &v)
+                .map_err(|e| super::template_error(e, "failed to execute template: ", "*formatter.ContainerContext"))?;
             lines.push(line);
         }
-        if !table {
-            return Ok(lines.iter().map(|l| format!("{l}\n")).collect());
-        }
-        // The header: each field's column name where the field stands (docker/cli's
-        // `…Header` constants), the rest of the format as it is.
+        // docker/cli's `…Header` constants.
         const HEADS: &[(&str, &str)] = &[
             ("ID", "CONTAINER ID"),
             ("Image", "IMAGE"),
@@ -1508,13 +1491,7 @@ impl Engine {
             ("Networks", "NETWORKS"),
             ("LocalVolumes", "LOCAL VOLUMES"),
         ];
-        let mut head = body.clone();
-        for (field, name) in HEADS {
-            head = head.replace(&format!("{{{{.{field}}}}}"), name);
-        }
-        let rows: Vec<Vec<String>> =
-            std::iter::once(head).chain(lines).map(|l| l.split('\t').map(str::to_string).collect()).collect();
-        Ok(super::tabwrite(&rows))
+        Ok(super::format_lines(table, &body, lines, HEADS))
     }
 
     /// macvlan: children of the parent straight into the sandboxes, no bridge and no NAT
@@ -1854,6 +1831,14 @@ impl Engine {
         name
     }
 
+    /// The name of a new interface of container `ci`'s sandbox: `asked` (a swarm's fixed
+    /// `eth0`/`eth1`), counted as made, or the next one ([`Engine::claim_ifname`]).
+    fn name_ifname(&mut self, ci: usize, asked: Option<&str>) -> String {
+        let Some(name) = asked else { return self.claim_ifname(ci) };
+        self.took_ifname(ci, name);
+        name.to_string()
+    }
+
     /// Interface `name` was made in container `ci`'s sandbox.
     fn took_ifname(&mut self, ci: usize, name: &str) {
         if let Some(n) = name.strip_prefix("eth").and_then(|n| n.parse::<u32>().ok()) {
@@ -1866,13 +1851,7 @@ impl Engine {
     /// for it, or `ifname` (`None` for a container it does not have).
     pub fn swarm_interface(&mut self, name: &str, ifname: Option<&str>) -> Option<String> {
         let ci = self.container_idx(name).ok()?;
-        let ifname = match ifname {
-            Some(n) => {
-                self.took_ifname(ci, n);
-                n.to_string()
-            }
-            None => self.claim_ifname(ci),
-        };
+        let ifname = self.name_ifname(ci, ifname);
         self.containers[ci].swarm_ifnames.push(ifname.clone());
         self.touch(ci);
         Some(ifname)
@@ -2517,14 +2496,19 @@ pub fn human_duration(d: crate::engine::SimTime) -> String {
     }
 }
 
+/// An address a command gave, where only IPv4 is modelled.
+pub(crate) fn ipv4_only(a: IpAddr) -> Result<Ipv4Addr, EngineError> {
+    match a {
+        IpAddr::V4(v) => Ok(v),
+        IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
+    }
+}
+
 /// The IPAM request of `docker network create`'s `--subnet`, `--ip-range`, `--gateway` and
 /// `--aux-address`, checked as libnetwork's `ipamapi` checks it; the default config without a
 /// `--subnet`.
 pub(super) fn ipam_config(pool: Option<&cli::IpamPool>) -> Result<IpamConfig, EngineError> {
-    let v4 = |a: IpAddr| match a {
-        IpAddr::V4(v) => Ok(v),
-        IpAddr::V6(_) => Err(err("netsim: IPv6 is not modelled")),
-    };
+    let v4 = ipv4_only;
     let mut cfg = IpamConfig::default();
     let Some(p) = pool else { return Ok(cfg) };
     cfg.subnet = Some(ipam::checked(v4(p.subnet.addr)?, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?);
@@ -2538,23 +2522,6 @@ pub(super) fn ipam_config(pool: Option<&cli::IpamPool>) -> Result<IpamConfig, En
     }
     Ipam::validate(&cfg).map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
     Ok(cfg)
-}
-
-/// A `docker ps --format` template's error as docker/cli words it: an execution error is
-/// "failed to execute template" over a Go struct (`*formatter.ContainerContext`), where the
-/// renderer's object is a map (traces/docker/ps-format/record.txt).
-fn ps_template_error(e: super::template::TemplateError) -> EngineError {
-    if e.exit_status() != 1 {
-        return err(e.0);
-    }
-    let m = e.0.strip_prefix("template parsing error: ").unwrap_or(&e.0);
-    let m = match m.split_once("map has no entry for key \"") {
-        Some((head, key)) => {
-            format!("{head}can't evaluate field {} in type *formatter.ContainerContext", key.trim_end_matches('"'))
-        }
-        None => m.to_string(),
-    };
-    err(format!("failed to execute template: {m}"))
 }
 
 /// Whether a network's containers are known to the embedded DNS (user-defined networks: not

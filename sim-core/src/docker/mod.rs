@@ -24,6 +24,48 @@ pub mod timing;
 
 pub use crate::userland::services::EMBEDDED_DNS;
 
+/// A list command's `--format` as docker/cli reads it (`formatter.Context.preFormat`):
+/// whether it is a `table`, and the template without that word and the blanks around it,
+/// `\t` and `\n` a tab and a newline.
+pub(crate) fn list_format(format: &str) -> (bool, String) {
+    let (table, body) = match format.strip_prefix("table") {
+        Some(rest) => (true, rest),
+        None => (false, format),
+    };
+    (table, body.trim_matches(' ').replace("\\t", "\t").replace("\\n", "\n"))
+}
+
+/// What a list command prints for `lines`, its template's output for each object: the lines;
+/// under `table`, a header first (the template `body` with each field in `heads` replaced by
+/// its column name, docker/cli's `…Header` constants) and the cells aligned on the tabs.
+pub(crate) fn format_lines(table: bool, body: &str, lines: Vec<String>, heads: &[(&str, &str)]) -> String {
+    if !table {
+        return lines.iter().map(|l| format!("{l}\n")).collect();
+    }
+    let mut head = body.to_string();
+    for (field, name) in heads {
+        head = head.replace(&format!("{{{{.{field}}}}}"), name);
+    }
+    let rows: Vec<Vec<String>> =
+        std::iter::once(head).chain(lines).map(|l| l.split('\t').map(str::to_string).collect()).collect();
+    tabwrite(&rows)
+}
+
+/// A list command's `--format` error as docker/cli words it: `prefix`, then Go's message,
+/// where an execution error names the Go type the template ran on (`go_type`) and the
+/// renderer, which runs on a map, says the map has no such key.
+pub(crate) fn template_error(e: template::TemplateError, prefix: &str, go_type: &str) -> engine::EngineError {
+    if e.exit_status() != 1 {
+        return engine::EngineError(e.0);
+    }
+    let m = e.0.strip_prefix("template parsing error: ").unwrap_or(&e.0);
+    let m = match m.split_once("map has no entry for key \"") {
+        Some((head, key)) => format!("{head}can't evaluate field {} in type {go_type}", key.trim_end_matches('"')),
+        None => m.to_string(),
+    };
+    engine::EngineError(format!("{prefix}{m}"))
+}
+
 /// Rows as Go's `text/tabwriter` writes them for docker/cli's tables (minimum width 10,
 /// padding 3, blanks): every cell but a row's last is padded to its column's widest cell
 /// plus 3, and to at least 10.

@@ -101,11 +101,7 @@ pub fn list(engine: &Engine, l: &cli::NetworkLs, overlays: &[ListedOverlay]) -> 
         (None, true) => return Ok(rows.iter().map(|r| format!("{}\n", id(r))).collect()),
         (None, false) => "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}".into(),
     };
-    let (table, body) = match format.strip_prefix("table") {
-        Some(rest) => (true, rest.trim_matches(' ').to_string()),
-        None => (false, format.clone()),
-    };
-    let body = body.replace("\\t", "\t").replace("\\n", "\n");
+    let (table, body) = super::list_format(&format);
     let mut lines = Vec::new();
     for r in &rows {
         let labels: Vec<String> = r.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -120,12 +116,11 @@ pub fn list(engine: &Engine, l: &cli::NetworkLs, overlays: &[ListedOverlay]) -> 
             "Internal": r.internal.to_string(),
             "Labels": labels.join(","),
         });
-        let line = super::template::render(&body, &v).map_err(|e| template_error(e, "*network.networkContext"))?;
+        let line = super::template::render(&body, &v)
+            .map_err(|e| super::template_error(e, "template parsing error: ", "*network.networkContext"))?;
         lines.push(line);
     }
-    if !table {
-        return Ok(lines.iter().map(|l| format!("{l}\n")).collect());
-    }
+    // docker/cli's `…Header` constants.
     const HEADS: &[(&str, &str)] = &[
         ("ID", "NETWORK ID"),
         ("Name", "NAME"),
@@ -135,13 +130,7 @@ pub fn list(engine: &Engine, l: &cli::NetworkLs, overlays: &[ListedOverlay]) -> 
         ("Internal", "INTERNAL"),
         ("Labels", "LABELS"),
     ];
-    let mut head = body.clone();
-    for (field, name) in HEADS {
-        head = head.replace(&format!("{{{{.{field}}}}}"), name);
-    }
-    let rows: Vec<Vec<String>> =
-        std::iter::once(head).chain(lines).map(|l| l.split('\t').map(str::to_string).collect()).collect();
-    Ok(super::tabwrite(&rows))
+    Ok(super::format_lines(table, &body, lines, HEADS))
 }
 
 /// Whether row `r` passes every filter key (a key's values are alternatives, except
@@ -162,18 +151,4 @@ fn keeps(terms: &BTreeMap<String, Vec<String>>, r: &Row) -> bool {
         "type" => vs.iter().any(|v| (v == "builtin") == BUILTIN.contains(&r.name.as_str())),
         _ => true,
     })
-}
-
-/// A `--format` template's error as docker/cli words it: an execution error names the Go
-/// type it ran on (`go_type`), where the renderer's object is a map.
-pub(super) fn template_error(e: super::template::TemplateError, go_type: &str) -> EngineError {
-    if e.exit_status() != 1 {
-        return err(e.0);
-    }
-    let m = e.0.strip_prefix("template parsing error: ").unwrap_or(&e.0);
-    let m = match m.split_once("map has no entry for key \"") {
-        Some((head, key)) => format!("{head}can't evaluate field {} in type {go_type}", key.trim_end_matches('"')),
-        None => m.to_string(),
-    };
-    err(format!("template parsing error: {m}"))
 }

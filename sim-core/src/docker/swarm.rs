@@ -415,24 +415,26 @@ impl Service {
 }
 
 /// The veths with an end `ethN` in one of `sandboxes`, each sandbox's in the order of N,
-/// in the places in `links` they held.
+/// in the places in `links` they held. One pass over the plan's links: it is compiled at
+/// every step of a swarm lab.
 fn order_by_ifname(links: &mut [Link], sandboxes: &crate::kernel::Set<&str>) {
-    let end_in = |l: &Link, sb: &str| -> Option<u32> {
-        let Link::Veth { name, ns, peer, peer_ns, .. } = l else { return None };
-        let n = if ns == sb {
-            name
-        } else if peer_ns == sb {
-            peer
-        } else {
-            return None;
+    // Each sandbox's veths: (position in `links`, N), in the order of the positions.
+    let mut by_sandbox: Map<&str, Vec<(usize, u32)>> = Map::default();
+    for (i, l) in links.iter().enumerate() {
+        let Link::Veth { name, ns, peer, peer_ns, .. } = l else { continue };
+        let (sb, n) = match (sandboxes.get(ns.as_str()), sandboxes.get(peer_ns.as_str())) {
+            (Some(sb), _) => (*sb, name),
+            (None, Some(sb)) => (*sb, peer),
+            (None, None) => continue,
         };
-        n.strip_prefix("eth")?.parse().ok()
-    };
-    for sb in sandboxes {
-        let at: Vec<usize> = (0..links.len()).filter(|&i| end_in(&links[i], sb).is_some()).collect();
-        let mut mine: Vec<Link> = at.iter().map(|&i| links[i].clone()).collect();
-        mine.sort_by_key(|l| end_in(l, sb));
-        for (i, l) in at.into_iter().zip(mine) {
+        if let Some(k) = n.strip_prefix("eth").and_then(|k| k.parse().ok()) {
+            by_sandbox.entry(sb).or_default().push((i, k));
+        }
+    }
+    for at in by_sandbox.into_values().filter(|v| v.len() > 1) {
+        let mut mine: Vec<(u32, Link)> = at.iter().map(|&(i, k)| (k, links[i].clone())).collect();
+        mine.sort_by_key(|x| x.0);
+        for ((i, _), (_, l)) in at.into_iter().zip(mine) {
             links[i] = l;
         }
     }
@@ -2505,8 +2507,7 @@ impl Swarm {
     /// overlay: the container gets an address on it (the one it asked for, or the next), as
     /// the interface asked for; the node instantiates the network.
     pub fn attach(&mut self, container: &str, node: &str, net: &str, req: AttachRequest) -> Result<(), EngineError> {
-        self.attachable(net)?;
-        let i = self.net_idx(net).ok_or_else(|| err(format!("Error response from daemon: network {net} not found")))?;
+        let i = self.attachable(net)?;
         let n = &self.networks[i];
         let name = n.name.clone();
         let ip = self.ipam.request_address(n.pool, req.ip).map_err(|e| {
@@ -2542,7 +2543,8 @@ impl Swarm {
     }
 
     /// Whether network `net` takes standalone containers, in the daemon's words when not.
-    pub fn attachable(&self, net: &str) -> Result<(), EngineError> {
+    /// Returns its index.
+    pub fn attachable(&self, net: &str) -> Result<usize, EngineError> {
         let i = self.net_idx(net).ok_or_else(|| err(format!("Error response from daemon: network {net} not found")))?;
         let n = &self.networks[i];
         if !n.attachable || n.ingress {
@@ -2550,7 +2552,7 @@ impl Swarm {
                 "Error response from daemon: Could not attach to network {net}: rpc error: code = PermissionDenied desc = network {net} not manually attachable"
             )));
         }
-        Ok(())
+        Ok(i)
     }
 
     /// The overlay of `container`'s attachment to network `net` (by name or ID), if it has
