@@ -110,6 +110,7 @@ pub fn run(loaded: &Loaded, steps: &[StepLog], opts: &Options) -> Result<Replaye
         log_start: daemon_log().map(|l| l.len()).unwrap_or(0),
         swarm: false,
         capture: None,
+        captured: Default::default(),
         made: None,
     };
     r.record.engine = EngineInfo {
@@ -182,6 +183,9 @@ struct Runner {
     /// The oracle initialised a swarm (clean-up leaves it).
     swarm: bool,
     capture: Option<Capture>,
+    /// The containers whose sandboxes are captured: from their first start (`docker run`,
+    /// or `docker start` after `docker create`); a later start's namespace is not captured.
+    captured: std::collections::BTreeSet<String>,
     subnets: BTreeMap<String, (String, String)>,
     /// How much of the daemon's log was there when the run began.
     log_start: usize,
@@ -448,6 +452,15 @@ impl Runner {
                 // namespace for --network host).
                 Some(self.with_agent(s, "docker run", "--label", run.command.spans.first().map(|sp| sp.start), dns)?)
             }
+            // Its program starts with `docker start`, which the simulator ran later: on the
+            // engine it gets the agent's `pause`, and a server it would run is a difference.
+            DockerCommand::Create(run) => Some(self.with_agent(
+                s,
+                "docker create",
+                "--label",
+                run.command.spans.first().map(|sp| sp.start),
+                false,
+            )?),
             DockerCommand::Exec(x) => match client {
                 Some(t) => {
                     let dns = self.has_embedded_dns(&x.container);
@@ -498,6 +511,11 @@ impl Runner {
                     }
                 }
             }
+            DockerCommand::Start(st) => {
+                for name in &st.containers {
+                    self.capture_sandbox(&s.host, name)?;
+                }
+            }
             DockerCommand::Run(run) => {
                 if let Some(name) = &run.name {
                     self.capture_sandbox(&s.host, name)?;
@@ -517,6 +535,9 @@ impl Runner {
         let pid = v.pointer("/State/Pid").and_then(|p| p.as_u64()).unwrap_or(0);
         let mode = v.pointer("/HostConfig/NetworkMode").and_then(|m| m.as_str()).unwrap_or("");
         if pid == 0 || mode == "host" {
+            return Ok(());
+        }
+        if !self.captured.insert(name.to_string()) {
             return Ok(());
         }
         if let Some(c) = &mut self.capture {

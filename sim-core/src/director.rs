@@ -662,7 +662,9 @@ impl Director {
         let program = matches!(out, Ok(Outcome::Client(_) | Outcome::Foreground(_)));
         if let Ok(Outcome::Detached(d)) = &out {
             // Its log is its program's, which the check does not run.
-            self.logs.insert((d.host.clone(), d.id.clone()), ContainerLog::Text(String::new()));
+            for p in &d.programs {
+                self.logs.insert((d.host.clone(), p.id.clone()), ContainerLog::Text(String::new()));
+            }
         }
         // A failing command may have changed the daemon before it failed (`network rm A B`
         // with B in use): what it changed is built as after any command.
@@ -830,15 +832,17 @@ impl Director {
                 Ok(String::new())
             }
             Ok(Outcome::Detached(d)) => {
-                let Detached { id, host, name, rm, program, busy } = *d;
+                let Detached { printed, host, programs, busy } = *d;
                 took = busy;
                 effects = self.realise(world, prepared.take())?;
-                let idx = world.add_traffic(&program).map_err(|m| PlanError::new(m, program.ns()))?;
-                world.keep_output(idx);
-                self.detached.insert(idx, (host.clone(), name, rm));
-                self.logs.insert((host, id.clone()), ContainerLog::Program(idx));
-                effects.started.push(program);
-                Ok(id)
+                for DetachedProgram { id, name, rm, program } in programs {
+                    let idx = world.add_traffic(&program).map_err(|m| PlanError::new(m, program.ns()))?;
+                    world.keep_output(idx);
+                    self.detached.insert(idx, (host.clone(), name, rm));
+                    self.logs.insert((host.clone(), id), ContainerLog::Program(idx));
+                    effects.started.push(program);
+                }
+                Ok(printed)
             }
             Ok(Outcome::Logs { app, tail }) => Ok(last_lines(world.output_of(app).unwrap_or_default(), tail)),
             Ok(Outcome::ServiceLogs { tasks, tail }) => {
@@ -1292,6 +1296,11 @@ impl Director {
         let in_container = c.is_some_and(|c| c.mode != crate::docker::engine::SandboxMode::Host);
         let fail = |message: String, status: u8| Failure { message, status, unmodelled: false };
         match tool {
+            Tool::Show(crate::kernel::show::What::Route)
+                if c.is_some_and(|c| crate::docker::images::find(&c.image).is_some_and(|i| i.busybox)) =>
+            {
+                Ok(crate::kernel::show::busybox_ip_route(world, ns))
+            }
             Tool::Show(what) => Ok(crate::kernel::show::show(world, ns, *what)),
             Tool::OneLine(t) => {
                 let addr = matches!(**t, Tool::Show(crate::kernel::show::What::Addr) | Tool::ShowDev(crate::kernel::show::What::Addr, _));
@@ -1706,33 +1715,22 @@ impl Director {
             }
             D::SwarmLeave(l) => return self.swarm_leave(me, l.force),
             D::SwarmJoin(j) => {
-                // The daemon reads the token before it looks for a manager (swarmkit
-                // `ca.ParseJoinToken`: `SWMTKN-1-` and two base-36 parts).
-                let token = j.token.as_deref().unwrap_or_default();
-                let parts: Vec<&str> = token.split('-').collect();
-                let well_formed = matches!(parts.as_slice(), ["SWMTKN", "1", a, b]
-                    if a.len() == 50 && b.len() == 25 && (a.to_string() + b).bytes().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
-                if !well_formed && !["WORKER_TOKEN", "MANAGER_TOKEN"].contains(&token) && self.swarm.is_none() {
-                    return Err(EngineError("Error response from daemon: invalid join token".into()));
+                let joined = self.swarm_join(host, j);
+                if let Err(EngineError(m)) = &joined
+                    && !m.contains("already part of a swarm")
+                    && let Some(e) = self.engine_mut(me)
+                {
+                    // The node had started and went; the daemon keeps its cluster provider.
+                    e.cluster_left = true;
                 }
-                let Some(s) = self.swarm.as_mut() else {
-                    return Err(EngineError(
-                        "Error response from daemon: rpc error: code = Unavailable desc = connection error: no swarm manager listening".into(),
-                    ));
-                };
-                let out = s.join(me, host.addr.addr, j)?;
-                self.join_plumbing(me)?;
-                if let Some(s) = self.swarm.as_mut() {
-                    s.node_joined(&mut self.engines)?;
-                }
-                return Ok(Outcome::Changed(out, SimTime::ZERO));
+                return joined;
             }
             _ => {}
         }
-        if let D::Run(r) = cmd
+        if let D::Run(r) | D::Create(r) = cmd
             && let Some(net) = self.overlay_of(me, r)
         {
-            return self.run_on_overlay(me, r, &net, now);
+            return self.run_on_overlay(me, r, &net, matches!(cmd, D::Run(_)), now);
         }
         if let Some(out) = self.overlay_attach(me, cmd)? {
             return Ok(out);
@@ -1760,11 +1758,71 @@ impl Director {
             ));
         }
         let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+        let not_running: Vec<String> = match cmd {
+            D::Start(x) => x
+                .containers
+                .iter()
+                .filter_map(|c| e.container(c))
+                .filter(|c| c.state != crate::docker::engine::RunState::Running)
+                .map(|c| c.name.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
         let out = e.apply(cmd)?;
         match cmd {
             D::Run(r) => self.after_run(me, out, r, now),
+            D::Start(_) if !not_running.is_empty() => self.start_programs(me, out, &not_running, now),
             _ => Ok(Outcome::Changed(out, SimTime::ZERO)),
         }
+    }
+
+    /// `docker start`: the containers of `names` that now run start their processes
+    /// ([`Director::container_process`]); a program's log is a new one (the engine's keeps
+    /// the earlier run's lines above it).
+    fn start_programs(
+        &mut self,
+        me: &str,
+        out: String,
+        names: &[String],
+        now: SimTime,
+    ) -> Result<Outcome, EngineError> {
+        let mut programs = Vec::new();
+        for name in names {
+            let Some((words, rm)) = self.engine(me)?.container(name).map(|c| (c.command.clone(), c.auto_remove)) else {
+                continue;
+            };
+            let argv = cli::Argv { words, spans: Vec::new() };
+            programs.extend(self.container_process(me, name, &argv, rm, now)?);
+        }
+        if programs.is_empty() {
+            return Ok(Outcome::Changed(out, SimTime::ZERO));
+        }
+        Ok(Outcome::Detached(Box::new(Detached { printed: out, host: me.to_string(), programs, busy: SimTime::ZERO })))
+    }
+
+    /// `docker swarm join` on `host`.
+    fn swarm_join(&mut self, host: &HostSpec, j: &cli::SwarmJoin) -> Result<Outcome, EngineError> {
+        let me = host.name.as_str();
+        // The daemon reads the token before it looks for a manager (swarmkit
+        // `ca.ParseJoinToken`: `SWMTKN-1-` and two base-36 parts).
+        let token = j.token.as_deref().unwrap_or_default();
+        let parts: Vec<&str> = token.split('-').collect();
+        let well_formed = matches!(parts.as_slice(), ["SWMTKN", "1", a, b]
+            if a.len() == 50 && b.len() == 25 && (a.to_string() + b).bytes().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+        if !well_formed && !["WORKER_TOKEN", "MANAGER_TOKEN"].contains(&token) && self.swarm.is_none() {
+            return Err(EngineError("Error response from daemon: invalid join token".into()));
+        }
+        let Some(s) = self.swarm.as_mut() else {
+            return Err(EngineError(
+                "Error response from daemon: rpc error: code = Unavailable desc = connection error: no swarm manager listening".into(),
+            ));
+        };
+        let out = s.join(me, host.addr.addr, j)?;
+        self.join_plumbing(me)?;
+        if let Some(s) = self.swarm.as_mut() {
+            s.node_joined(&mut self.engines)?;
+        }
+        Ok(Outcome::Changed(out, SimTime::ZERO))
     }
 
     /// `docker network rm A B …`: docker/cli removes each network by itself, local or swarm,
@@ -1787,42 +1845,62 @@ impl Director {
         if failed { Err(EngineError(text)) } else { Ok(Outcome::Changed(text, SimTime::ZERO)) }
     }
 
-    /// `docker run -d IMAGE CMD`: a program the simulator runs becomes the container's process,
-    /// printing into the container's log; the container stops when it ends (at the next
-    /// step). One that cannot start (a command line it refuses) prints its words into the
-    /// log and exits 1 at once. Any other command (`sleep 1000`) runs unseen.
+    /// `docker run -d IMAGE CMD`: the container's process ([`Director::container_process`]);
+    /// the step does not wait for it.
     fn detached_run(&mut self, me: &str, id: String, r: &cli::Run, now: SimTime) -> Result<Outcome, EngineError> {
-        let e = self.engine(me)?;
-        let running = e.container(&id).filter(|c| c.state == crate::docker::engine::RunState::Running);
-        let Some(c) = running else { return Ok(Outcome::Changed(id, SimTime::ZERO)) };
-        let name = c.name.clone();
-        if cli::parse_app_command(&r.command).is_none() {
-            if let Some(d) = crate::docker::images::runs_for(&c.image, &c.command, c.open_stdin) {
-                self.timed_exits.push((me.to_string(), name, c.started, c.started + d, r.rm));
-            }
+        let Some(name) = self.engine(me)?.container(&id).map(|c| c.name.clone()) else {
             return Ok(Outcome::Changed(id, SimTime::ZERO));
-        }
-        match self.program(me, &name, &r.command, now) {
-            Ok(Outcome::Client(program)) => Ok(Outcome::Detached(Box::new(Detached {
-                id,
+        };
+        Ok(match self.container_process(me, &name, &r.command, r.rm, now)? {
+            Some(p) => Outcome::Detached(Box::new(Detached {
+                printed: id,
                 host: me.to_string(),
-                name,
-                rm: r.rm,
-                program,
+                programs: vec![p],
                 busy: SimTime::ZERO,
-            }))),
+            })),
+            None => Outcome::Changed(id, SimTime::ZERO),
+        })
+    }
+
+    /// The process of container `name`, which has just started running `argv` (`docker run
+    /// -d`, `docker start`): a program the simulator runs becomes it, printing into the
+    /// container's log; the container stops when it ends (at the next step). One that
+    /// cannot start (a command line it refuses) prints its words into the log and exits 1 at
+    /// once. Any other command runs unseen, and one the simulator times (`sleep 5`) ends on
+    /// time. `rm`: the daemon removes the container when it ends.
+    fn container_process(
+        &mut self,
+        me: &str,
+        name: &str,
+        argv: &cli::Argv,
+        rm: bool,
+        now: SimTime,
+    ) -> Result<Option<DetachedProgram>, EngineError> {
+        let e = self.engine(me)?;
+        let Some(c) = e.container(name).filter(|c| c.state == crate::docker::engine::RunState::Running) else {
+            return Ok(None);
+        };
+        let id = c.id.clone();
+        if cli::parse_app_command(argv).is_none() {
+            if let Some(d) = crate::docker::images::runs_for(&c.image, &c.command, c.open_stdin) {
+                self.timed_exits.push((me.to_string(), name.to_string(), c.started, c.started + d, rm));
+            }
+            return Ok(None);
+        }
+        match self.program(me, name, argv, now) {
+            Ok(Outcome::Client(program)) => Ok(Some(DetachedProgram { id, name: name.to_string(), rm, program })),
             Err(EngineError(m)) if !m.starts_with("netsim:") => {
                 let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
-                if r.rm {
-                    e.remove(&name)
+                if rm {
+                    e.remove(name)
                 } else {
-                    e.exited(&name, 1)
+                    e.exited(name, 1)
                 };
-                self.logs.insert((me.to_string(), id.clone()), ContainerLog::Text(format!("{m}\n")));
-                Ok(Outcome::Changed(id, SimTime::ZERO))
+                self.logs.insert((me.to_string(), id), ContainerLog::Text(format!("{m}\n")));
+                Ok(None)
             }
             Err(x) => Err(x),
-            Ok(_) => Ok(Outcome::Changed(id, SimTime::ZERO)),
+            Ok(_) => Ok(None),
         }
     }
 
@@ -2038,12 +2116,13 @@ impl Director {
                         a.network
                     )));
                 }
-                if ctr.state != crate::docker::engine::RunState::Running {
-                    return Err(EngineError(
-                        "netsim: connecting a stopped container to an overlay is not modelled yet".into(),
-                    ));
-                }
                 let net = c.network.clone();
+                if ctr.state != crate::docker::engine::RunState::Running {
+                    // The daemon notes it for the start (traces/docker/swarm-attachable-stopped).
+                    let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+                    e.note_swarm_network(&name, &net, c.aliases.clone());
+                    return Ok(Some(Outcome::Changed(String::new(), SimTime::ZERO)));
+                }
                 self.attach_overlay(me, &name, &net, c.ipv4_address.map(ipv4_only).transpose()?, c.aliases.clone())?;
                 Ok(Some(Outcome::Changed(String::new(), SimTime::ZERO)))
             }
@@ -2053,6 +2132,17 @@ impl Director {
                     return Err(EngineError(format!("Error response from daemon: No such container: {}", d.container)));
                 };
                 let (name, id) = (ctr.name.clone(), ctr.id.clone());
+                if ctr.state != crate::docker::engine::RunState::Running {
+                    let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
+                    if e.forget_swarm_network(&name, &d.network) {
+                        return Ok(Some(Outcome::Changed(String::new(), SimTime::ZERO)));
+                    }
+                    // moby `DisconnectFromNetwork`: a container not running, in this path's words.
+                    return Err(EngineError(format!(
+                        "Error response from daemon: container {id} is not connected to the network {}",
+                        d.network
+                    )));
+                }
                 let Some(a) = s.attachment(&name, me, &d.network).cloned() else {
                     // moby `daemon/container_operations.go`, `disconnectFromNetwork`.
                     let net = s.net_name(&d.network).unwrap_or_default();
@@ -2107,40 +2197,41 @@ impl Director {
     }
 
     /// `docker run --network OVERLAY …`: the daemon makes the container as on any network
-    /// (its name, command, program, `--rm`), without one, and the swarm attaches it before
-    /// its program starts (moby `daemon/container_operations.go`: the network is found in
-    /// the cluster and attached as the container starts). On a network that takes no
-    /// standalone container the start fails and the container stays `Created`.
-    fn run_on_overlay(&mut self, me: &str, r: &cli::Run, net: &str, now: SimTime) -> Result<Outcome, EngineError> {
-        if !r.publish.is_empty() || r.publish_all {
-            return Err(EngineError(
-                "netsim: publishing a port of a container on an overlay (on docker_gwbridge) is not modelled yet"
-                    .into(),
-            ));
-        }
+    /// (its name, command, program, `--rm`, `-p`), without one, and the swarm attaches it
+    /// before its program starts (moby `daemon/container_operations.go`: the network is found
+    /// in the cluster and attached as the container starts); its ports are published on its
+    /// docker_gwbridge endpoint. On a network that takes no standalone container the start
+    /// fails and the container stays `Created`. `docker create` only makes it.
+    fn run_on_overlay(
+        &mut self,
+        me: &str,
+        r: &cli::Run,
+        net: &str,
+        start: bool,
+        now: SimTime,
+    ) -> Result<Outcome, EngineError> {
         let first = r.networks.first().cloned().unwrap_or_else(|| cli::NetworkAttachment::new(cli::NetworkMode::None));
-        let mut plain = r.clone();
-        plain.networks[0] = cli::NetworkAttachment::new(cli::NetworkMode::None);
         let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
-        let out = e.apply(&cli::DockerCommand::Run(Box::new(plain)))?;
+        let out = e.run_on_swarm(r, net, start)?;
+        if !start {
+            return Ok(Outcome::Changed(out, SimTime::ZERO));
+        }
         let made = e.container(&out).map(|c| (c.name.clone(), c.state == crate::docker::engine::RunState::Running));
-        if let Some((name, running)) = made {
-            e.on_swarm_network(&name);
-            if running
-                && let Err(EngineError(m)) = self.attach_overlay(
-                    me,
-                    &name,
-                    net,
-                    first.ipv4_address.map(ipv4_only).transpose()?,
-                    first.aliases.clone(),
-                )
-            {
-                // The container is made; its start fails (20.10: ingress is not attachable).
-                if let Some(e) = self.engine_mut(me) {
-                    e.start_failed(&name, r.rm, vec![(net.to_string(), first.aliases.clone())]);
-                }
-                return Err(EngineError(if r.detach { format!("{out}\ndocker: {m}") } else { m }));
+        if let Some((name, running)) = made
+            && running
+            && let Err(EngineError(m)) = self.attach_overlay(
+                me,
+                &name,
+                net,
+                first.ipv4_address.map(ipv4_only).transpose()?,
+                first.aliases.clone(),
+            )
+        {
+            // The container is made; its start fails (20.10: ingress is not attachable).
+            if let Some(e) = self.engine_mut(me) {
+                e.start_failed(&name, r.rm, vec![(net.to_string(), first.aliases.clone())]);
             }
+            return Err(EngineError(if r.detach { format!("{out}\ndocker: {m}") } else { m }));
         }
         self.after_run(me, out, r, now)
     }
@@ -2256,6 +2347,8 @@ impl Director {
         self.base_touched.extend(all);
         let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
         e.remove_sandbox("ingress_sbox");
+        // The daemon gives its cluster provider back (moby `DaemonLeavesCluster`).
+        e.cluster_left = false;
         Ok(Outcome::Changed("Node left the swarm.".into(), SimTime::ZERO))
     }
 
@@ -2345,15 +2438,23 @@ enum Outcome {
     Foreground(Box<Outcome>),
 }
 
-/// A detached container's program, to start once its sandbox is built.
+/// Detached containers' programs, to start once their sandboxes are built: `docker run -d`'s
+/// one, or those of the containers `docker start` started.
 struct Detached {
-    /// What `docker run -d` printed: the container's ID.
-    id: String,
+    /// What the command printed: `docker run -d` the container's ID, `docker start` names.
+    printed: String,
     host: String,
+    programs: Vec<DetachedProgram>,
+    busy: SimTime,
+}
+
+/// One container's process.
+struct DetachedProgram {
+    /// The container's ID, its log's key.
+    id: String,
     name: String,
     rm: bool,
     program: Traffic,
-    busy: SimTime,
 }
 
 /// Where a container's log comes from.

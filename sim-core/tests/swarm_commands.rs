@@ -71,6 +71,31 @@ fn normal(s: &str) -> String {
 
 /// A task table's "STATE <how long> ago" as "STATE N ago": how long ago a task changed
 /// state depends on how fast the commands were typed (and the record's waits).
+/// `Up 2 seconds`, `Up Less than a second` (docker ps's STATUS) as `Up N`.
+fn up_for(s: &str) -> String {
+    s.lines()
+        .map(|l| {
+            let Some(i) = l.find("Up ") else { return format!("{l}\n") };
+            let rest = &l[i + 3..];
+            let words = ["Less than a second", "About a minute", "About an hour"];
+            let len = match words.iter().find(|w| rest.starts_with(*w)) {
+                Some(w) => w.len(),
+                None => {
+                    let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+                    let unit = ["seconds", "second", "minutes", "minute", "hours", "hour"]
+                        .iter()
+                        .find(|u| rest[n..].strip_prefix(' ').is_some_and(|r| r.starts_with(*u)));
+                    match unit {
+                        Some(u) if n > 0 => n + 1 + u.len(),
+                        _ => return format!("{l}\n"),
+                    }
+                }
+            };
+            format!("{}Up N{}\n", &l[..i], &rest[len..])
+        })
+        .collect()
+}
+
 fn ages(s: &str) -> String {
     let mut out = String::new();
     for line in s.lines() {
@@ -236,6 +261,33 @@ fn containers_run_on_an_attachable_overlay_as_on_the_engine() {
     prints_as_recorded("swarm-attachable-run/record.txt", 25);
 }
 
+/// Containers that are not running and an attachable overlay: `network connect` of a
+/// created or stopped container only notes the network (inspect lists it with no address, a
+/// second connect is no error) and the container joins it when it starts, after its other
+/// networks; `network disconnect` of a stopped one forgets it.
+#[test]
+fn a_stopped_container_joins_an_overlay_when_it_starts_as_on_the_engine() {
+    prints_as_recorded("swarm-attachable-stopped/record.txt", 30);
+}
+
+/// `docker run -p` on an attachable overlay: the port is published on the container's
+/// docker_gwbridge endpoint (DNAT, ACCEPT and hairpin MASQUERADE name docker_gwbridge), a
+/// port taken makes the gateway endpoint's join fail and leaves the container `Created`,
+/// and a stopped container's rules go and come back with it.
+#[test]
+fn a_port_of_a_container_on_an_overlay_is_published_on_docker_gwbridge_as_on_the_engine() {
+    prints_as_recorded("swarm-attachable-publish/record.txt", 25);
+}
+
+/// A network the daemon does not know: `docker run --network` makes the container and its
+/// start fails, a running container's `network connect` fails, a stopped one's notes the
+/// name for a start that fails; in 20.10's words, which depend on whether a refused `docker
+/// swarm join` left the daemon a cluster provider without a node.
+#[test]
+fn an_unknown_network_is_worded_by_the_daemons_past_as_on_the_engine() {
+    prints_as_recorded("unknown-network/record.txt", 15);
+}
+
 /// A task table with its slots in any order: the engine's updater takes the slots in a Go
 /// map's order (swarmkit `replicated.Orchestrator.reconcile`), which changes from run to run.
 /// Each slot's rows (its task and the `\_` history under it) stay together, the slot's
@@ -279,14 +331,28 @@ fn ping_times(s: &str) -> String {
         .collect()
 }
 
+/// What the simulator says beside a program's lines: a connection's progress, the response
+/// curl got, the server's and the proxy's notes, a message `-s` kept quiet, and the shell's
+/// and the swarm's own lines (indented).
+fn host_note(l: &str) -> bool {
+    l.starts_with("  ")
+        || l.starts_with("tcp ")
+        || l.starts_with("curl: HTTP/")
+        || l.starts_with("httpd: ")
+        || l.starts_with("docker-proxy: ")
+        || l.ends_with("(not shown: -s)")
+}
+
 /// What the programs of containers printed after each of `steps` (on node1), up to the next
-/// step: a foreground `docker run`'s output, which the shell shows.
+/// step: a foreground `docker run`'s output, which the shell shows; and what a program on
+/// node1 itself printed.
 fn program_lines(sim: &Sim, steps: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (ns, l) in sim.app_output() {
         if ns == "node1" && out.len() < steps.len() && l == steps[out.len()] {
             out.push(String::new());
-        } else if ns.starts_with("node1:")
+        } else if (ns == "node1" || ns.starts_with("node1:"))
+            && !host_note(&l)
             && !common::is_note(&l)
             && !l.is_empty()
             && let Some(o) = out.last_mut()
@@ -307,13 +373,14 @@ fn prints_as_recorded(name: &str, at_least: usize) {
     // unless the record's image ran its own (`/bin/sh`, as alpine's does).
     let path = format!("{}/../traces/docker/{name}", env!("CARGO_MANIFEST_DIR"));
     let own_command =
-        std::fs::read_to_string(path).is_ok_and(|t| t.lines().take(3).any(|l| l.contains("runs its own command")));
+        std::fs::read_to_string(&path).is_ok_and(|t| t.lines().take(3).any(|l| l.contains("runs its own command")));
     let steps: Vec<String> = rec
         .iter()
         .map(|(c, _)| {
             let c = c.replace("ADDR", "192.168.99.101").replace("HOST", "node1");
             // `docker run … alpine` too: the record's script gives it the same command.
-            let runs_alpine = c.ends_with(" -d alpine") || (c.starts_with("docker run ") && c.ends_with(" alpine"));
+            let makes = c.starts_with("docker run ") || c.starts_with("docker create ");
+            let runs_alpine = c.ends_with(" -d alpine") || (makes && c.ends_with(" alpine"));
             match runs_alpine && !own_command {
                 true => c + " sleep 100000",
                 false => c,
@@ -324,14 +391,21 @@ fn prints_as_recorded(name: &str, at_least: usize) {
     let d = sim.director.as_ref().expect("a Docker lab");
     assert_eq!(d.transcript.len(), rec.len());
     let programs = program_lines(&sim, &steps);
+    // docker_gwbridge's subnet where the record shows it (its MASQUERADE rule), as `172.N.`.
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let gwbridge_net = text.lines().find_map(|l| {
+        let net = l.strip_prefix("-A POSTROUTING -s ")?.strip_suffix(".0.0/16 ! -o docker_gwbridge -j MASQUERADE")?;
+        Some(format!("{net}."))
+    });
     let mut diffs = Vec::new();
     for (k, (log, (cmd, (want, status)))) in d.transcript.iter().zip(&rec).enumerate() {
         let mut got = match &log.output {
             Ok(t) | Err(t) => t.clone(),
         };
         let foreground = cmd.starts_with("docker run ") && !cmd.contains(" -d ") && !cmd.contains(" -dit ");
-        if foreground && got.is_empty() {
-            // The container's program printed into the shell.
+        let on_host = !cmd.starts_with("docker ") && !cmd.starts_with("sleep ");
+        if (foreground || on_host) && got.is_empty() {
+            // The container's program, or the host's, printed into the shell.
             got = programs.get(k).cloned().unwrap_or_default();
         }
         // Where the engine's image stood in for alpine, and what only a registry-less
@@ -363,6 +437,11 @@ fn prints_as_recorded(name: &str, at_least: usize) {
             if name.starts_with("swarm-update-") {
                 (want, got) = (slots_any_order(&want), slots_any_order(&got));
             }
+        }
+        if cmd.starts_with("docker ps") {
+            // How long ago a container started or stopped depends on how fast the commands
+            // were typed.
+            (want, got) = (up_for(&ages(&want)), up_for(&ages(&got)));
         }
         if cmd.starts_with("docker service inspect --pretty") {
             // How long ago the update started and completed depends on how fast the commands
@@ -440,6 +519,14 @@ fn prints_as_recorded(name: &str, at_least: usize) {
         }
         if cmd.contains(" ping ") || cmd.starts_with("docker logs ") {
             (want, got) = (ping_times(&want), ping_times(&got));
+        }
+        // This machine's own iptables-legacy tables, which are not Docker's.
+        want = want.replace("# Warning: iptables-legacy tables present, use iptables-legacy to see them\n", "");
+        if let Some(engine_net) = &gwbridge_net {
+            // 20.10 walks its address pools round-robin from where the daemon last stopped
+            // (traces/docker/README.md, *Subnets*): the record's docker_gwbridge is the
+            // fresh daemon's 172.18.0.0/16.
+            want = want.replace(engine_net.as_str(), "172.18.");
         }
         // docker/cli 28's hint after a failed `docker run` (the errors test leaves it out too).
         want = want.replace("\nRun 'docker run --help' for more information\n", "\n");

@@ -3,12 +3,13 @@
 
 # busybox_image NAME APPLET…: imports an image NAME holding /bin/busybox and a link to it
 # for each APPLET, unless the engine has one by that name; with IMAGE_CMD set (a JSON list),
-# that is the image's command.
+# that is the image's command; with WWW set, /www/index.html holds it (a page to serve).
 busybox_image() {
   local name=$1; shift
   docker image inspect "$name" >/dev/null 2>&1 && return 0
   local tmp; tmp=$(mktemp -d)
   mkdir -p "$tmp/img/bin" && cp /bin/busybox "$tmp/img/bin/"
+  if [ -n "${WWW:-}" ]; then mkdir -p "$tmp/img/www" && printf '%s\n' "$WWW" > "$tmp/img/www/index.html"; fi
   local a; for a in "$@"; do ln -s busybox "$tmp/img/bin/$a"; done
   local change=(); [ -n "${IMAGE_CMD:-}" ] && change=(--change "CMD $IMAGE_CMD")
   tar -C "$tmp/img" -cf "$tmp/bb.tar" . && docker import "${change[@]}" "$tmp/bb.tar" "$name:latest" >/dev/null
@@ -68,7 +69,9 @@ run_server_cases() {
 
 # run_swarm_cases IMAGE ADDR COMMAND…: the records of a one-node swarm (swarm-jobs,
 # swarm-restart): a banner, then each command as a lab writes it and what it printed and its
-# exit status. `alpine` at the end of a command is IMAGE running `sleep 100000` (IMAGE with its
+# exit status. `nginx` at the end of a command is IMAGE running busybox httpd on port 80
+# (serving /www, which busybox_image fills where WWW is set); `alpine` at the end of a command
+# is IMAGE running `sleep 100000` (IMAGE with its
 # own command where BARE=1 is set), before a command IMAGE, and `alpine:TAG` a tag of IMAGE
 # (which the script makes); ADDR is this machine's address and HOST its name (alone on a line
 # in the output, as `docker node update` prints it). Swarm and task IDs, the address and times
@@ -90,6 +93,7 @@ run_swarm_cases() {
     echo "\$ $c"
     real=$c
     case $c in
+      *" nginx") real="${c% nginx} $IMG httpd -f -p 80 -h /www" ;;
       *" alpine") if [ -n "${BARE:-}" ]; then real="${c% alpine} $IMG"; else real="${c% alpine} $IMG sleep 100000"; fi ;;
       *" alpine "*) real="${c/ alpine / $IMG }" ;;
     esac

@@ -150,6 +150,13 @@ pub struct Container {
     /// While it is not running: the overlays it joins again at `docker start` (network,
     /// aliases); the swarm released its addresses there when it stopped.
     pub parked_swarm: Vec<(String, Vec<String>)>,
+    /// `HostConfig.NetworkMode` as the daemon kept it when the container was made
+    /// (`default`, `bridge`, a network's name as typed, `container:ID`): later connects and
+    /// disconnects leave it (traces/docker/swarm-attachable-stopped/record.txt). `None`
+    /// for the sandboxes the daemon and the swarm make themselves.
+    pub network_mode: Option<String>,
+    /// `--rm`: the daemon removes it when its process ends.
+    pub auto_remove: bool,
 }
 
 /// A container's state as `docker ps -a` shows it.
@@ -206,6 +213,13 @@ pub struct Engine {
     /// The zone changes and the containers touched since they were last taken.
     zone_ops: Vec<ZoneOp>,
     touched_seqs: Vec<u64>,
+    /// 20.10: a `docker swarm join` that failed left the daemon's cluster provider behind
+    /// without a node (moby `daemon/cluster/cluster.go` `newNodeRunner` hands it to the
+    /// daemon as the node starts; only a leave takes it back), so a network the daemon does
+    /// not know is looked for in a swarm that is not there: `invalid cluster node while
+    /// attaching to network` instead of `network X not found` (docs/docker-model.md
+    /// *An unknown network*).
+    pub cluster_left: bool,
 }
 
 const PREDEFINED: [&str; 3] = ["bridge", "host", "none"];
@@ -246,6 +260,7 @@ impl Engine {
             made: 0,
             zone_ops: Vec::new(),
             touched_seqs: Vec::new(),
+            cluster_left: false,
         };
         let pool = e
             .ipam
@@ -377,9 +392,20 @@ impl Engine {
                 }
                 Ok(out.join("\n"))
             }
-            DockerCommand::Run(r) => self.run(r),
+            DockerCommand::Run(r) => self.run(r, true, None),
+            DockerCommand::Create(r) => self.run(r, false, None),
+            DockerCommand::NetworkConnect(c)
+                if self.container(&c.container).is_some_and(|k| k.state != RunState::Running) =>
+            {
+                self.connect_stopped(&c.network, &c.container, c.ipv4_address, c.aliases.clone())
+            }
             DockerCommand::NetworkConnect(c) => {
                 self.connect_with(&c.network, &c.container, c.ipv4_address, c.aliases.clone(), None)
+            }
+            DockerCommand::NetworkDisconnect(d)
+                if self.container(&d.container).is_some_and(|k| k.state != RunState::Running) =>
+            {
+                self.disconnect_stopped(&d.network, &d.container).map(|_| String::new())
             }
             DockerCommand::NetworkDisconnect(d) => self.disconnect(&d.network, &d.container).map(|_| String::new()),
             DockerCommand::Ps(p) => {
@@ -742,7 +768,19 @@ impl Engine {
         Ok(name.to_string())
     }
 
-    fn run(&mut self, r: &cli::Run) -> Result<String, EngineError> {
+    /// `docker run` or `docker create` (`start` false) of a container whose first network is
+    /// the swarm's overlay `network`: made as on any network, without a local one; the swarm
+    /// attaches it as it starts (`Director::run_on_overlay`), and until then, or when its start
+    /// fails, it keeps the overlay to join ([`Container::parked_swarm`]).
+    pub fn run_on_swarm(&mut self, r: &cli::Run, network: &str, start: bool) -> Result<String, EngineError> {
+        self.run(r, start, Some(network))
+    }
+
+    /// `docker run` (`start`) or `docker create`: the container is made; `run` starts it.
+    /// What 20.10 finds only as a container starts (a port taken, a network it must look for
+    /// in the swarm, a program the image lacks) fails `run` and, after `create`, `start`.
+    /// `swarm`: the overlay it goes on ([`Engine::run_on_swarm`]).
+    fn run(&mut self, r: &cli::Run, start: bool, swarm: Option<&str>) -> Result<String, EngineError> {
         // Without a registry an image is there or the run stops before anything is made; the
         // daemon looks for the image before it reserves the name (moby `daemon/create.go`).
         if super::images::find(&r.image.familiar_name()).is_none() {
@@ -769,13 +807,17 @@ impl Engine {
         }
         let (mode, net) = match &first {
             NetworkMode::Default | NetworkMode::Bridge => (SandboxMode::Own, Some("bridge".to_string())),
+            NetworkMode::UserDefined(_) if swarm.is_some() => (SandboxMode::Own, None),
             NetworkMode::UserDefined(n) => match self.network(n) {
                 Some(net) => (SandboxMode::Own, Some(net.name.clone())),
-                // 20.10 looks for a network it does not know in the swarm.
+                // 20.10 makes the container and finds the network missing as it starts.
                 None if v20 => {
-                    at_start = Some(
-                        "docker: Error response from daemon: invalid cluster node while attaching to network".into(),
-                    );
+                    at_start = Some(match self.cluster_left {
+                        true => {
+                            "docker: Error response from daemon: invalid cluster node while attaching to network".into()
+                        }
+                        false => format!("docker: Error response from daemon: network {n} not found"),
+                    });
                     (SandboxMode::Own, Some(n.clone()))
                 }
                 None => return Err(err(format!("docker: Error response from daemon: network {n} not found."))),
@@ -813,6 +855,7 @@ impl Engine {
             }
             at_start = at_start.or(Some(m));
         }
+        let id = self.hex(64);
         let mut ports = Vec::new();
         // A port another container holds fails the start, not the create: the container is
         // made and keeps its name, in state Created (moby `daemon/start.go`).
@@ -837,12 +880,21 @@ impl Engine {
                     };
                     let b = PortBinding { proto, host_port, container_port: m.container_port, host_ip };
                     if clash.is_none() && (self.port_taken(&b) || ports.iter().any(|p: &PortBinding| p.clashes(&b))) {
-                        // The endpoint was made for the start and removed when it failed.
-                        clash = Some(format!(
-                            "docker: Error response from daemon: driver failed programming external connectivity on endpoint {name} ({}): Bind for {}:{host_port} failed: port is already allocated.",
-                            self.hex(64),
-                            host_ip.map(|h| h.to_string()).unwrap_or_else(|| "0.0.0.0".into())
-                        ));
+                        // The endpoint was made for the start and removed when it failed; on
+                        // an overlay the ports are the docker_gwbridge endpoint's, which
+                        // libnetwork names `gateway_` and the container's short ID
+                        // (`libnetwork/default_gateway.go`; traces/docker/swarm-attachable-publish).
+                        let at = host_ip.map(|h| h.to_string()).unwrap_or_else(|| "0.0.0.0".into());
+                        let ep = self.hex(64);
+                        clash = Some(match swarm {
+                            None => format!(
+                                "docker: Error response from daemon: driver failed programming external connectivity on endpoint {name} ({ep}): Bind for {at}:{host_port} failed: port is already allocated."
+                            ),
+                            Some(_) => format!(
+                                "docker: Error response from daemon: container {id}: endpoint join on GW Network failed: driver failed programming external connectivity on endpoint gateway_{} ({ep}): Bind for {at}:{host_port} failed: port is already allocated",
+                                &id[..12]
+                            ),
+                        });
                     }
                     ports.push(b);
                 }
@@ -865,7 +917,6 @@ impl Engine {
         }
         let bind_fails = matches!(&mode, SandboxMode::Joined { target, stripped: false }
             if self.port_in_use_by_peers(target, &r.image.familiar_name()));
-        let id = self.hex(64);
         let (lo, hi) = crate::kernel::defaults::EPHEMERAL;
         let dns_ports = (self.rng.range(lo as u64, hi as u64) as u16, self.rng.range(lo as u64, hi as u64) as u16);
         self.made += 1;
@@ -906,6 +957,16 @@ impl Engine {
             swarm_ifnames: Vec::new(),
             ifaces_made: 0,
             parked_swarm: Vec::new(),
+            auto_remove: r.rm,
+            network_mode: Some(match (&first, &mode) {
+                (_, SandboxMode::Joined { target, .. }) => format!("container:{target}"),
+                (NetworkMode::Default, _) => "default".into(),
+                (NetworkMode::Bridge, _) => "bridge".into(),
+                (NetworkMode::Host, _) => "host".into(),
+                (NetworkMode::None, _) => "none".into(),
+                (NetworkMode::UserDefined(n), _) => n.clone(),
+                (NetworkMode::Container(c), _) => format!("container:{c}"),
+            }),
             hostname: r.hostname.clone(),
             extra_hosts: r
                 .other_flags
@@ -924,6 +985,18 @@ impl Engine {
                 .collect(),
         });
         self.touch(self.containers.len() - 1);
+        if !start {
+            let ip = ip.map(ipv4_only).transpose()?;
+            let aliases = r.networks.first().map(|a| a.aliases.clone()).unwrap_or_default();
+            if let Some(c) = self.containers.last_mut() {
+                c.state = RunState::Created;
+                c.started = crate::engine::SimTime::ZERO;
+                c.parked = net.into_iter().map(|n| (n, ip, aliases.clone())).collect();
+                c.parked_ports = std::mem::take(&mut c.ports);
+                c.parked_swarm = swarm.into_iter().map(|n| (n.to_string(), aliases.clone())).collect();
+            }
+            return Ok(id);
+        }
         if bind_fails {
             // Its server cannot bind the port the namespace's other process holds: it exits
             // at once, as nginx does ("bind() … failed (98: Address in use)").
@@ -981,6 +1054,7 @@ impl Engine {
             c.state = RunState::Created;
             c.parked = net.into_iter().map(|n| (n, ip, aliases.clone())).collect();
             c.parked_ports = std::mem::take(&mut c.ports);
+            c.parked_swarm = swarm.into_iter().map(|n| (n.to_string(), aliases.clone())).collect();
         }
         // docker/cli prints the ID once a detached container is made, then the start's
         // failure; attached, only the failure (`cli/command/container/run.go`).
@@ -1071,23 +1145,25 @@ impl Engine {
         }
     }
 
-    fn connect_with(
-        &mut self,
+    /// What the daemon checks before container `ci` joins `network`, running or not (moby
+    /// `daemon/container_operations.go`, `updateNetworkSettings` and
+    /// `validateNetworkingConfig`); `internal`: the daemon's own request (a swarm endpoint's
+    /// docker_gwbridge), which never looks in the swarm.
+    fn connectable(
+        &self,
+        ci: usize,
         network: &str,
-        container: &str,
         ip: Option<IpAddr>,
-        aliases: Vec<String>,
-        ifname: Option<String>,
-    ) -> Result<String, EngineError> {
-        let ci = self.container_idx(container)?;
+        internal: bool,
+    ) -> Result<Network, EngineError> {
         if network == "host" {
             return Err(err(ERR_HOST_NETWORK));
         }
         let net = match self.network(network) {
             Some(n) => n.clone(),
-            // 20.10 looks for a network it does not know in the swarm, and this node has none
-            // (traces/docker/errors/).
-            None if self.era() == super::era::Era::V20_10 && ifname.is_none() => {
+            // 20.10 looks for a network it does not know in the swarm, which a failed join
+            // left behind without a node (traces/docker/errors/).
+            None if self.era() == super::era::Era::V20_10 && !internal && self.cluster_left => {
                 return Err(err("Error response from daemon: invalid cluster node while attaching to network"));
             }
             None => return Err(err(format!("Error response from daemon: network {network} not found"))),
@@ -1120,12 +1196,72 @@ impl Engine {
         if !matches!(net.driver, NetworkDriver::Bridge | NetworkDriver::Macvlan) {
             return Err(err(format!("netsim: connecting to the {} network is not modelled yet", net.name)));
         }
-        let c = &self.containers[ci];
-        if c.mode != SandboxMode::Own {
+        if self.containers[ci].mode != SandboxMode::Own {
             return Err(err(
                 "Error response from daemon: container sharing network namespace with another container or host cannot be connected to any other network",
             ));
         }
+        Ok(net)
+    }
+
+    /// `docker network connect` of a container that is not running: the daemon checks the
+    /// request and notes the network, which the container joins when it starts (moby
+    /// `ConnectToNetwork`): no address yet, and the same network again is no error
+    /// (traces/docker/swarm-attachable-stopped/record.txt).
+    fn connect_stopped(
+        &mut self,
+        network: &str,
+        container: &str,
+        ip: Option<IpAddr>,
+        aliases: Vec<String>,
+    ) -> Result<String, EngineError> {
+        let ci = self.container_idx(container)?;
+        // A network the daemon does not find is noted as typed, unchecked; the start fails.
+        let name = match self.network(network) {
+            Some(_) => self.connectable(ci, network, ip, false)?.name,
+            None => network.to_string(),
+        };
+        let ip = ip.map(ipv4_only).transpose()?;
+        let c = &mut self.containers[ci];
+        if !c.parked.iter().any(|p| p.0 == name) {
+            c.parked.push((name, ip, aliases));
+        }
+        self.touch(ci);
+        Ok(String::new())
+    }
+
+    /// `docker network disconnect` of a container that is not running: the daemon forgets
+    /// the network, or says, in this path's words, that it had none by that name (moby
+    /// `DisconnectFromNetwork`).
+    fn disconnect_stopped(&mut self, network: &str, container: &str) -> Result<(), EngineError> {
+        let ci = self.container_idx(container)?;
+        if network == "host" || self.containers[ci].mode == SandboxMode::Host {
+            return Err(err(ERR_HOST_NETWORK));
+        }
+        let name = self.network(network).map_or(network.to_string(), |n| n.name.clone());
+        let c = &mut self.containers[ci];
+        let Some(i) = c.parked.iter().position(|p| p.0 == name) else {
+            return Err(err(format!(
+                "Error response from daemon: container {} is not connected to the network {name}",
+                c.id
+            )));
+        };
+        c.parked.remove(i);
+        self.touch(ci);
+        Ok(())
+    }
+
+    fn connect_with(
+        &mut self,
+        network: &str,
+        container: &str,
+        ip: Option<IpAddr>,
+        aliases: Vec<String>,
+        ifname: Option<String>,
+    ) -> Result<String, EngineError> {
+        let ci = self.container_idx(container)?;
+        let net = self.connectable(ci, network, ip, ifname.is_some())?;
+        let c = &self.containers[ci];
         if c.endpoints.iter().any(|e| e.network == net.name) {
             return Err(err(format!(
                 "Error response from daemon: endpoint with name {} already exists in network {}",
@@ -1865,12 +2001,28 @@ impl Engine {
         }
     }
 
-    /// Container `name`, made by `docker run --network OV`, is on a swarm network, not on
-    /// `--network none` (the daemon made it without a network; the swarm attaches it).
-    pub fn on_swarm_network(&mut self, name: &str) {
+    /// `docker network connect OV C` of a container that is not running: the daemon notes
+    /// the overlay, which it does not find among its own networks, for the start (moby
+    /// `ConnectToNetwork`); the same overlay again is no error.
+    pub fn note_swarm_network(&mut self, name: &str, network: &str, aliases: Vec<String>) {
         if let Ok(ci) = self.container_idx(name) {
-            self.containers[ci].network_none = false;
+            let c = &mut self.containers[ci];
+            if !c.parked_swarm.iter().any(|(n, _)| n == network) {
+                c.parked_swarm.push((network.to_string(), aliases));
+            }
+            self.touch(ci);
         }
+    }
+
+    /// `docker network disconnect OV C` of a container that is not running: whether it had
+    /// the overlay noted, which it now forgets.
+    pub fn forget_swarm_network(&mut self, name: &str, network: &str) -> bool {
+        let Ok(ci) = self.container_idx(name) else { return false };
+        let c = &mut self.containers[ci];
+        let Some(i) = c.parked_swarm.iter().position(|(n, _)| n == network) else { return false };
+        c.parked_swarm.remove(i);
+        self.touch(ci);
+        true
     }
 
     /// Container `name` stopped while on overlays (`nets`, with their aliases): it joins them
@@ -1984,6 +2136,8 @@ impl Engine {
             swarm_ifnames: Vec::new(),
             ifaces_made: 0,
             parked_swarm: Vec::new(),
+            network_mode: None,
+            auto_remove: false,
         });
         self.touch(self.containers.len() - 1);
         if let Err(e) = self.connect_with(GWBRIDGE, name, None, Vec::new(), Some(gw_ifname.to_string())) {
@@ -2397,6 +2551,7 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
         D::NetworkDisconnect(_) => "network disconnect",
         D::NetworkPrune(_) => "network prune",
         D::Run(_) => "run",
+        D::Create(_) => "create",
         D::Rm(_) => "rm",
         D::Stop(_) => "stop",
         D::Start(_) => "start",

@@ -318,7 +318,9 @@ pub fn container(engine: &Engine, c: &super::engine::Container, overlays: &[Over
         .map(|e| e.network.as_str())
         .or(c.parked.first().map(|p| p.0.as_str()))
         .or(overlays.first().map(|o| o.network.as_str()));
+    // What the daemon kept when it made the container; for its own sandboxes, their networks.
     let mode = match (&c.mode, first) {
+        _ if let Some(m) = &c.network_mode => m.clone(),
         (super::engine::SandboxMode::Host, _) => "host".to_string(),
         (super::engine::SandboxMode::Joined { target, .. }, _) => format!("container:{target}"),
         (_, None) => "none".to_string(),

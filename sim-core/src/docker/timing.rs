@@ -22,6 +22,8 @@ pub fn busy(cmd: &D) -> Option<SimTime> {
         D::NetworkConnect(_) | D::NetworkDisconnect(_) => 93,
         // A detached run creates the sandbox and starts the container before it returns.
         D::Run(r) if r.detach => 314,
+        // `docker create` makes the container and no sandbox.
+        D::Create(_) => 38,
         // `docker stop -t 0`: a container that exits on SIGTERM at once stops as fast.
         D::Stop(_) | D::Kill(_) => 146,
         D::Start(_) => 256,

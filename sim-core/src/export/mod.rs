@@ -126,7 +126,7 @@ impl<'a> Lab<'a> {
         let mut services = BTreeSet::new();
         for p in parsed_all.iter().flatten() {
             match p {
-                DockerCommand::Run(r) => containers.extend(r.name.clone()),
+                DockerCommand::Run(r) | DockerCommand::Create(r) => containers.extend(r.name.clone()),
                 DockerCommand::ServiceCreate(c) => services.extend(c.name.clone()),
                 _ => {}
             }
@@ -187,6 +187,10 @@ impl<'a> Lab<'a> {
                 Some(DockerCommand::Run(r)) => match &r.name {
                     Some(n) => u.containers.push(n.clone()),
                     None => unnamed_container = !r.rm || r.detach,
+                },
+                Some(DockerCommand::Create(r)) => match &r.name {
+                    Some(n) => u.containers.push(n.clone()),
+                    None => unnamed_container = true,
                 },
                 Some(DockerCommand::ServiceCreate(c)) => u.services.extend(c.name.clone()),
                 Some(DockerCommand::NetworkCreate(c)) => u.networks.push(c.name.clone()),

@@ -214,6 +214,38 @@ fn ip_route<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
     s
 }
 
+/// `ip route` as busybox's applet prints it (alpine's and busybox's `ip`): every word
+/// followed by a blank, `src` and `metric` after one more, no `proto`, no `linkdown`
+/// (busybox `networking/libiproute/iproute.c`, `print_route`).
+pub fn busybox_ip_route<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
+    let mut routes: Vec<_> = w.netns(ns).routes.iter().collect();
+    routes.sort_by_key(|r| (u32::from(r.dst.addr), r.dst.len, r.metric));
+    let mut s = String::new();
+    for r in routes {
+        match r.dst.len {
+            0 => s.push_str("default "),
+            _ => {
+                let _ = write!(s, "{} ", r.dst);
+            }
+        }
+        if let Some(gw) = r.via {
+            let _ = write!(s, "via {gw} ");
+        }
+        let _ = write!(s, "dev {} ", w.dev(r.dev).name);
+        if r.via.is_none() {
+            s.push_str("scope link ");
+        }
+        if let Some(src) = r.src {
+            let _ = write!(s, " src {src} ");
+        }
+        if r.metric != 0 {
+            let _ = write!(s, " metric {} ", r.metric);
+        }
+        s.push('\n');
+    }
+    s
+}
+
 fn ip_neigh<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
     let n = w.netns(ns);
     let mut entries: Vec<_> = n.neigh.iter().collect();

@@ -79,10 +79,10 @@ fn unsupported(path: &str, span: Span) -> CliError {
 }
 
 const UNSUPPORTED_TOP: &[&str] = &[
-    "attach", "build", "builder", "buildx", "commit", "compose", "config", "context", "cp", "create", "diff", "events",
-    "export", "history", "image", "images", "import", "info", "load", "login", "logout", "manifest", "pause", "plugin",
-    "pull", "push", "rename", "rmi", "save", "search", "secret", "stack", "stats", "system", "tag", "top", "trust",
-    "unpause", "update", "version", "volume", "wait",
+    "attach", "build", "builder", "buildx", "commit", "compose", "config", "context", "cp", "diff", "events", "export",
+    "history", "image", "images", "import", "info", "load", "login", "logout", "manifest", "pause", "plugin", "pull",
+    "push", "rename", "rmi", "save", "search", "secret", "stack", "stats", "system", "tag", "top", "trust", "unpause",
+    "update", "version", "volume", "wait",
 ];
 
 /// Entry point used by [`super::parse`].
@@ -107,7 +107,8 @@ pub(super) fn dispatch(line: &str, words: &[Word]) -> Result<DockerCommand, CliE
     let top =
         |name: &str| Cmd { path: format!("docker {name}"), path_span: first.span.to(cmd.span), rest: &words[2..] };
     match cmd.text.as_str() {
-        "run" => run(top("run")),
+        "run" => run(top("run"), false),
+        "create" => run(top("create"), true),
         "rm" => rm(top("rm")),
         "stop" => stop(top("stop")),
         "restart" => stop(top("restart")),
@@ -162,7 +163,8 @@ fn group(first: &Word, grp: &Word, rest: &[Word]) -> Result<DockerCommand, CliEr
         ("node", "ps") => node_ps(c("ps")),
         ("node", "inspect") => node_inspect(c("inspect")),
         ("node", "demote" | "promote" | "rm" | "remove") => Err(unsupported(&c(s).path, sub.span)),
-        ("container", "run") => run(c("run")),
+        ("container", "run") => run(c("run"), false),
+        ("container", "create") => run(c("create"), true),
         ("container", "rm" | "remove") => rm(c("rm")),
         ("container", "stop") => stop(c("stop")),
         ("container", "restart") => stop(c("restart")),
@@ -175,8 +177,8 @@ fn group(first: &Word, grp: &Word, rest: &[Word]) -> Result<DockerCommand, CliEr
         ("container", "logs") => logs(c("logs")),
         (
             "container",
-            "attach" | "commit" | "cp" | "create" | "diff" | "export" | "pause" | "prune" | "rename" | "stats" | "top"
-            | "unpause" | "update" | "wait",
+            "attach" | "commit" | "cp" | "diff" | "export" | "pause" | "prune" | "rename" | "stats" | "top" | "unpause"
+            | "update" | "wait",
         ) => Err(unsupported(&c(s).path, sub.span)),
         _ => Err(CliError::new(format!("unknown command: docker {g} {s}"), sub.span)),
     }
@@ -712,73 +714,81 @@ fn network_disconnect(c: Cmd) -> Result<DockerCommand, CliError> {
 // ---------------------------------------------------------------------------------------
 // containers
 
-const RUN_FLAGS: &[FlagDef] = &[
-    bs("detach", 'd'),
-    bs("interactive", 'i'),
-    bs("tty", 't'),
-    bl("rm"),
-    vl("name"),
-    vl("network"),
-    vl("net"),
-    vl("ip"),
-    vl("ip6"),
-    vl("network-alias"),
-    vl("net-alias"),
-    vs("publish", 'p'),
-    bs("publish-all", 'P'),
-    vs("env", 'e'),
-    vs("hostname", 'h'),
-    vl("mac-address"),
-    vl("dns"),
-    // Accepted and kept in `other_flags`.
-    vl("add-host"),
-    vs("attach", 'a'),
-    vl("cap-add"),
-    vl("cap-drop"),
-    vl("cidfile"),
-    vl("cpus"),
-    vl("detach-keys"),
-    vl("device"),
-    vl("dns-option"),
-    vl("dns-search"),
-    vl("domainname"),
-    vl("entrypoint"),
-    vl("env-file"),
-    vl("expose"),
-    vl("group-add"),
-    vl("health-cmd"),
-    bl("init"),
-    vl("ipc"),
-    vs("label", 'l'),
-    vl("label-file"),
-    vl("link"),
-    vl("link-local-ip"),
-    vl("log-driver"),
-    vl("log-opt"),
-    vs("memory", 'm'),
-    vl("mount"),
-    vl("pid"),
-    vl("platform"),
-    bl("privileged"),
-    vl("pull"),
-    bs("quiet", 'q'),
-    bl("read-only"),
-    vl("restart"),
-    vl("runtime"),
-    vl("security-opt"),
-    vl("shm-size"),
-    bl("sig-proxy"),
-    vl("stop-signal"),
-    vl("stop-timeout"),
-    vl("sysctl"),
-    vl("tmpfs"),
-    vl("ulimit"),
-    vs("user", 'u'),
-    vl("userns"),
-    vs("volume", 'v'),
-    vl("volumes-from"),
-    vs("workdir", 'w'),
-];
+/// The flags `docker run` and `docker create` share (docker/cli
+/// `cli/command/container/opts.go` `addFlags`); `run` adds its own first.
+macro_rules! container_flags {
+    ($($own:expr),*) => {
+        &[
+            $($own,)*
+            bs("interactive", 'i'),
+            bs("tty", 't'),
+            bl("rm"),
+            vl("name"),
+            vl("network"),
+            vl("net"),
+            vl("ip"),
+            vl("ip6"),
+            vl("network-alias"),
+            vl("net-alias"),
+            vs("publish", 'p'),
+            bs("publish-all", 'P'),
+            vs("env", 'e'),
+            vs("hostname", 'h'),
+            vl("mac-address"),
+            vl("dns"),
+            // Accepted and kept in `other_flags`.
+            vl("add-host"),
+            vs("attach", 'a'),
+            vl("cap-add"),
+            vl("cap-drop"),
+            vl("cidfile"),
+            vl("cpus"),
+            vl("device"),
+            vl("dns-option"),
+            vl("dns-search"),
+            vl("domainname"),
+            vl("entrypoint"),
+            vl("env-file"),
+            vl("expose"),
+            vl("group-add"),
+            vl("health-cmd"),
+            bl("init"),
+            vl("ipc"),
+            vs("label", 'l'),
+            vl("label-file"),
+            vl("link"),
+            vl("link-local-ip"),
+            vl("log-driver"),
+            vl("log-opt"),
+            vs("memory", 'm'),
+            vl("mount"),
+            vl("pid"),
+            vl("platform"),
+            bl("privileged"),
+            vl("pull"),
+            bs("quiet", 'q'),
+            bl("read-only"),
+            vl("restart"),
+            vl("runtime"),
+            vl("security-opt"),
+            vl("shm-size"),
+            vl("stop-signal"),
+            vl("stop-timeout"),
+            vl("sysctl"),
+            vl("tmpfs"),
+            vl("ulimit"),
+            vs("user", 'u'),
+            vl("userns"),
+            vs("volume", 'v'),
+            vl("volumes-from"),
+            vs("workdir", 'w'),
+        ]
+    };
+}
+
+const RUN_FLAGS: &[FlagDef] = container_flags!(bs("detach", 'd'), vl("detach-keys"), bl("sig-proxy"));
+/// `docker create` has no `--detach`: nothing is started to attach to.
+const CREATE_FLAGS: &[FlagDef] = container_flags!();
 
 const ERR_INVALID_NAME: &str = "only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed";
 
@@ -859,7 +869,9 @@ fn container_networks(
     Ok(out)
 }
 
-fn run(c: Cmd) -> Result<DockerCommand, CliError> {
+/// `docker run`, or with `create` `docker create`: the same options, the container made
+/// and not started.
+fn run(c: Cmd, create: bool) -> Result<DockerCommand, CliError> {
     let (mut detach, mut interactive, mut tty, mut rm, mut publish_all) = (false, false, false, false, false);
     let mut name: Option<Spanned> = None;
     let mut nets = Vec::new();
@@ -873,7 +885,8 @@ fn run(c: Cmd) -> Result<DockerCommand, CliError> {
     let mut labels = BTreeMap::new();
     let mut others = Vec::new();
     let mut net_spans = Vec::new();
-    let args = c.flags(RUN_FLAGS, false, &mut |d, v, sp| {
+    let flags = if create { CREATE_FLAGS } else { RUN_FLAGS };
+    let args = c.flags(flags, false, &mut |d, v, sp| {
         match d.long {
             "detach" => detach = is_true(v),
             "interactive" => interactive = is_true(v),
@@ -929,7 +942,7 @@ fn run(c: Cmd) -> Result<DockerCommand, CliError> {
         Some((n, _)) => Some(n.strip_prefix('/').unwrap_or(&n).to_string()),
         None => None,
     };
-    Ok(DockerCommand::Run(Box::new(Run {
+    let run = Box::new(Run {
         detach,
         interactive,
         tty,
@@ -946,7 +959,8 @@ fn run(c: Cmd) -> Result<DockerCommand, CliError> {
         other_flags: others,
         image,
         command: argv(&args[1..]),
-    })))
+    });
+    Ok(if create { DockerCommand::Create(run) } else { DockerCommand::Run(run) })
 }
 
 fn exec(c: Cmd) -> Result<DockerCommand, CliError> {

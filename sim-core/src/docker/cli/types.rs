@@ -118,6 +118,9 @@ pub enum DockerCommand {
     /// `docker network prune [-f]`: `true` when forced (no prompt).
     NetworkPrune(bool),
     Run(Box<Run>),
+    /// `docker create`: a [`Run`] whose container is made and left `Created`
+    /// (`detach` is always false).
+    Create(Box<Run>),
     Rm(Rm),
     Stop(Stop),
     Start(Start),
