@@ -12,33 +12,6 @@ mod common;
 
 use common::record;
 
-/// What the simulator says beside a program's lines (as `docker_proxy.rs` leaves them out).
-fn note(l: &str) -> bool {
-    common::is_note(l)
-        || l.starts_with("tcp ")
-        || l.starts_with("curl: HTTP/")
-        || l.starts_with("httpd: ")
-        || l.starts_with("docker-proxy: ")
-        || l.ends_with("(not shown: -s)")
-}
-
-/// 64 hex digits as `ID`, as the record writes them.
-fn ids(l: &str) -> String {
-    let mut out = String::new();
-    let mut run = String::new();
-    for ch in l.chars().chain(std::iter::once(' ')) {
-        if ch.is_ascii_hexdigit() {
-            run.push(ch);
-            continue;
-        }
-        out += if run.len() == 64 { "ID" } else { &run };
-        run.clear();
-        out.push(ch);
-    }
-    out.pop();
-    out
-}
-
 /// `Up 11 seconds`, `Exited (0) 5 seconds ago` with their durations as `T`.
 fn status_times(l: &str) -> String {
     let words: Vec<&str> = l.split(' ').collect();
@@ -68,13 +41,14 @@ fn created_containers_start_as_on_the_engine() {
     let paused: Vec<(String, (String, u8))> =
         rec.iter().flat_map(|c| [c.clone(), ("sleep 1".to_string(), (String::new(), 0))]).collect();
     let sim = common::run_record(&paused);
-    let got: Vec<Vec<String>> = common::program_lines(&sim, &paused, note).into_iter().step_by(2).collect();
+    let got: Vec<Vec<String>> =
+        common::program_lines(&sim, &paused, common::client_note).into_iter().step_by(2).collect();
     let d = sim.director.as_ref().expect("a lab with hosts");
     let logs: Vec<_> = d.transcript.iter().step_by(2).collect();
     let mut differ = Vec::new();
     for (((cmd, (want, exit)), lines), log) in rec.iter().zip(&got).zip(logs) {
         let mut want: Vec<String> = want.lines().filter(|l| !l.is_empty()).map(String::from).collect();
-        let mut lines: Vec<String> = lines.iter().map(|l| ids(l)).collect();
+        let mut lines: Vec<String> = lines.iter().map(|l| common::ids(l)).collect();
         if want.first().is_some_and(|l| l.starts_with("unknown shorthand flag")) {
             // docker/cli 28 adds its usage lines after the flag's error.
             want.truncate(1);

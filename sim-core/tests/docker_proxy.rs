@@ -11,23 +11,12 @@ mod common;
 
 use common::record;
 
-/// What the simulator says beside a program's lines: a connection's progress, the
-/// response curl got, the server's and the proxy's notes, a message `-s` kept quiet.
-fn note(l: &str) -> bool {
-    common::is_note(l)
-        || l.starts_with("tcp ")
-        || l.starts_with("curl: HTTP/")
-        || l.starts_with("httpd: ")
-        || l.starts_with("docker-proxy: ")
-        || l.ends_with("(not shown: -s)")
-}
-
 #[test]
 fn published_ports_answer_through_docker_proxy_as_on_the_engine() {
     let rec = record("docker-proxy/record.txt");
     assert!(rec.len() >= 15, "the record has its cases");
     let sim = common::run_record(&rec);
-    let got = common::program_lines(&sim, &rec, note);
+    let got = common::program_lines(&sim, &rec, common::client_note);
     let d = sim.director.as_ref().expect("a lab with hosts");
     for (((cmd, (want, exit)), lines), log) in rec.iter().zip(&got).zip(&d.transcript) {
         let want: Vec<&str> = want.lines().filter(|l| !l.is_empty()).collect();

@@ -335,12 +335,7 @@ fn ping_times(s: &str) -> String {
 /// curl got, the server's and the proxy's notes, a message `-s` kept quiet, and the shell's
 /// and the swarm's own lines (indented).
 fn host_note(l: &str) -> bool {
-    l.starts_with("  ")
-        || l.starts_with("tcp ")
-        || l.starts_with("curl: HTTP/")
-        || l.starts_with("httpd: ")
-        || l.starts_with("docker-proxy: ")
-        || l.ends_with("(not shown: -s)")
+    l.starts_with("  ") || common::client_note(l)
 }
 
 /// What the programs of containers printed after each of `steps` (on node1), up to the next

@@ -252,23 +252,6 @@ fn docker_inspect_of_a_container_has_the_engines_fields_and_values() {
     assert_eq!(printed(&sim, "docker inspect nope"), ("[]\nError: No such object: nope\n".into(), 1));
 }
 
-/// Replaces every 64-digit hex ID by `ID`, as the record has them.
-fn ids(s: &str) -> String {
-    let mut out = String::new();
-    let mut run = String::new();
-    for ch in s.chars().chain(std::iter::once(' ')) {
-        if ch.is_ascii_hexdigit() && ch.is_ascii_lowercase() || ch.is_ascii_digit() {
-            run.push(ch);
-            continue;
-        }
-        out += if run.len() == 64 { "ID" } else { &run };
-        run.clear();
-        out.push(ch);
-    }
-    out.pop();
-    out
-}
-
 #[test]
 fn stop_start_restart_kill_and_a_failed_start_as_the_engine_does_them() {
     // The record's containers ran a loop that exits 0 on SIGTERM: here a server, which ends
@@ -313,7 +296,7 @@ fn stop_start_restart_kill_and_a_failed_start_as_the_engine_does_them() {
         assert_eq!(&engine, engine_line, "the lab follows the record step by step");
         assert_eq!(log.status, *status, "`{}`", log.line);
         let got = match &log.output {
-            Ok(t) | Err(t) => ids(t),
+            Ok(t) | Err(t) => common::ids(t),
         };
         if log.line.starts_with("docker run") || log.line.starts_with("docker network create") {
             // These print the new ID, which the record leaves out; docker/cli 28 adds a usage
@@ -451,7 +434,7 @@ fn a_container_in_another_containers_namespace_as_the_engine_runs_it() {
     for (log, (line, (want, status))) in d.transcript.iter().zip(&rec) {
         assert_eq!(&log.line, line);
         assert_eq!(log.status, *status, "`{line}`");
-        let got = short(&ids(match &log.output {
+        let got = short(&common::ids(match &log.output {
             Ok(t) | Err(t) => t,
         }));
         if line.contains(" ip -4 addr") {

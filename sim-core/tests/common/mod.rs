@@ -330,3 +330,34 @@ pub fn router_plan(client: &str, router_in: &str, router_out: &str, server: &str
     ),"#
     )
 }
+
+/// What the simulator says beside a client's and a server's lines: a connection's progress,
+/// the response curl got, the server's and docker-proxy's notes, a message `-s` kept quiet
+/// (and [`is_note`]'s).
+#[allow(dead_code)]
+pub fn client_note(l: &str) -> bool {
+    is_note(l)
+        || l.starts_with("tcp ")
+        || l.starts_with("curl: HTTP/")
+        || l.starts_with("httpd: ")
+        || l.starts_with("docker-proxy: ")
+        || l.ends_with("(not shown: -s)")
+}
+
+/// Every 64-digit hex ID as `ID`, as the records write them.
+#[allow(dead_code)]
+pub fn ids(s: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    for ch in s.chars().chain(std::iter::once(' ')) {
+        if ch.is_ascii_hexdigit() && ch.is_ascii_lowercase() || ch.is_ascii_digit() {
+            run.push(ch);
+            continue;
+        }
+        out += if run.len() == 64 { "ID" } else { &run };
+        run.clear();
+        out.push(ch);
+    }
+    out.pop();
+    out
+}
