@@ -1318,12 +1318,12 @@ impl Director {
             Tool::ShowDev(what, dev) => crate::tools::device_block(&crate::kernel::show::show(world, ns, *what), dev)
                 .map_err(|e| fail(e.message, e.status)),
             // Docker's default capabilities leave NET_ADMIN out: iptables cannot read the rules.
-            Tool::IptablesSave | Tool::IptablesRules { .. } if in_container => Err(fail(
+            Tool::IptablesSave { .. } | Tool::IptablesRules { .. } if in_container => Err(fail(
                 "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)"
                     .into(),
                 4,
             )),
-            Tool::IptablesSave => Ok(world.netns(ns).nf.save(false)),
+            Tool::IptablesSave { table, counters } => Ok(world.netns(ns).nf.save_tables(*table, *counters)),
             Tool::IptablesRules { table, chain } => {
                 world.netns(ns).nf.list_rules(*table, chain.as_deref()).map_err(|m| fail(m, 1))
             }

@@ -19,8 +19,8 @@ pub enum Tool {
     ShowDev(What, String),
     /// `tc qdisc show dev DEV`: the device's line.
     ShowQdisc(String),
-    /// `iptables-save`.
-    IptablesSave,
+    /// `iptables-save [-t TABLE] [-c]`: one table or all in use, with counters.
+    IptablesSave { table: Option<Table>, counters: bool },
     /// `iptables [-t TABLE] -S [CHAIN]` (`--list-rules`).
     IptablesRules { table: Table, chain: Option<String> },
     /// `cat FILE…`, as the program was named (`cat`, `/bin/cat`).
@@ -54,10 +54,7 @@ pub fn parse(words: &[String]) -> Option<Result<Tool, ToolError>> {
             [obj, ..] if *obj != "fdb" => Err(fail(format!("Object \"{obj}\" is unknown, try \"bridge help\"."), 255)),
             _ => Err(fail("netsim: `bridge fdb [show]` is what the simulator prints of `bridge`", 1)),
         },
-        "iptables-save" => match args.as_slice() {
-            [] => Ok(Tool::IptablesSave),
-            _ => Err(fail("netsim: iptables-save takes no options here", 1)),
-        },
+        "iptables-save" => iptables_save(&args),
         "iptables" => iptables(&args),
         "tc" => match args.as_slice() {
             ["qdisc" | "qd" | "q"] | ["qdisc" | "qd" | "q", "show" | "list" | "ls" | "s"] => {
@@ -173,6 +170,41 @@ pub fn device_block(table: &str, dev: &str) -> Result<String, ToolError> {
 
 /// `iptables [-t TABLE] -S [CHAIN]`; listing with `-L` is not modelled (`-S` shows the same
 /// rules as they were written).
+/// `iptables-save`'s options as its getopt_long reads them (iptables
+/// `iptables/iptables-save.c`, v1.8.9 nf_tables): `-t TABLE`, `-c`; its words for the rest.
+fn iptables_save(args: &[&str]) -> Result<Tool, ToolError> {
+    let manual = "Look at manual page `iptables-save.8' for more information.";
+    let (mut table, mut counters) = (None, false);
+    let mut i = 0;
+    while i < args.len() {
+        let (opt, inline) = match args[i].split_once('=') {
+            Some((o, v)) if o.starts_with("--") => (o, Some(v)),
+            _ => (args[i], None),
+        };
+        match opt {
+            "-c" | "--counters" => counters = true,
+            "-t" | "--table" => {
+                let name = match inline {
+                    Some(v) => v,
+                    None => {
+                        i += 1;
+                        *args.get(i).ok_or_else(|| {
+                            fail(format!("iptables-save: option requires an argument -- 't'\n{manual}"), 1)
+                        })?
+                    }
+                };
+                table = Some(Table::from_name(name).ok_or_else(|| fail(format!("Table `{name}' does not exist"), 1))?);
+            }
+            o if o.starts_with('-') => {
+                return Err(fail(format!("iptables-save: unrecognized option '{o}'\n{manual}"), 1));
+            }
+            o => return Err(fail(format!("netsim: iptables-save {o}: it takes -t TABLE and -c"), 1)),
+        }
+        i += 1;
+    }
+    Ok(Tool::IptablesSave { table, counters })
+}
+
 fn iptables(args: &[&str]) -> Result<Tool, ToolError> {
     let mut table = Table::Filter;
     let mut list = false;

@@ -480,3 +480,20 @@ fn a_joined_container_serves_and_reaches_through_its_targets_namespace() {
     let status = |name: &str| ps.lines().find(|l| l.trim_end().ends_with(name)).map(|l| l.contains("Exited (1)"));
     assert_eq!((status("second"), status("sidecar")), (Some(true), Some(false)), "{ps}");
 }
+
+/// `iptables-save -t TABLE` and `-c` print one table (one that no rule uses too) with or
+/// without counters, and its options' errors are iptables-save's own, as on the kernel
+/// (`traces/programs/iptables-save/record.txt`, made by `record.sh` beside it).
+#[test]
+fn iptables_save_takes_a_table_and_counters_as_on_the_kernel() {
+    let rec = common::transcript("programs/iptables-save/record.txt");
+    assert!(rec.len() >= 7, "the record has its cases");
+    // The record's namespace had no Docker: host1 is a plain machine (`docker: false`).
+    let steps: Vec<String> = rec.iter().map(|(c, _)| c.clone()).collect();
+    let sim = common::run_on_hosts_as(r#"(name: "host1", addr: "192.168.99.101/24", docker: false)"#, &steps);
+    for ((cmd, (want, exit)), (got, status)) in rec.iter().zip(common::shell_lines(&sim, &rec, |_| false)) {
+        let want: Vec<&str> = want.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(got, want, "`{cmd}` prints as on the kernel");
+        assert_eq!(status, *exit, "`{cmd}` exits as on the kernel");
+    }
+}

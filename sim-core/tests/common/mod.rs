@@ -57,12 +57,18 @@ pub fn run_on_host1(steps: &[String]) -> sim_core::Sim {
 /// [`run_on_host1`] with more hosts on host1's LAN (`extra`: RON host entries, each ending
 /// in a comma).
 pub fn run_on_hosts(extra: &str, steps: &[String]) -> sim_core::Sim {
+    run_on_hosts_as(&format!("(name: \"host1\", addr: \"192.168.99.101/24\"), {extra}"), steps)
+}
+
+/// The `steps` on `host1` of a lab whose hosts are `hosts` (RON host entries).
+#[allow(dead_code)]
+pub fn run_on_hosts_as(hosts: &str, steps: &[String]) -> sim_core::Sim {
     let steps: String = steps
         .iter()
         .map(|s| format!("        (on: \"host1\", run: \"{}\"),\n", s.replace('\\', "\\\\").replace('"', "\\\"")))
         .collect();
     let text = format!(
-        "Scenario(\n    name: \"record\",\n    engine: (version: \"20.10\", mtu: 1400),\n    hosts: [(name: \"host1\", addr: \"192.168.99.101/24\"), {extra}],\n    steps: [\n{steps}    ],\n)\n"
+        "Scenario(\n    name: \"record\",\n    engine: (version: \"20.10\", mtu: 1400),\n    hosts: [{hosts}],\n    steps: [\n{steps}    ],\n)\n"
     );
     let mut sim =
         sim_core::scenario::Loaded::from_str("record.ron", &text).expect("loads").build(None).expect("builds");
