@@ -97,8 +97,12 @@ pub fn run(file: &Path, seed: Option<u64>, against: Option<&Path>, save: Option<
     };
     let side = compare::sim_side(sim_for(&loaded, &rec.engine, seed)?, &host);
     let Comparison { diffs, explained } = compare::compare(&rec, &flows, &side);
+    let client = match rec.engine.client_version.as_str() {
+        "" => String::new(),
+        v => format!(", typed with docker {v}"),
+    };
     outln!(
-        "# {} — Docker Engine {} (API {}, daemon mtu {}) on Linux {}",
+        "# {} — Docker Engine {} (API {}, daemon mtu {}{client}) on Linux {}",
         loaded.scenario.name,
         rec.engine.server_version,
         rec.engine.api_version,

@@ -27,9 +27,46 @@ fn ran(o: Output) -> Ran {
     }
 }
 
+/// The `PATH` the oracle runs programs with (`docker`, and the lab's lines through `sh`):
+/// the directory of the daemon's own client first, where one is installed. A lab is judged by
+/// the client of its engine's release: Debian's docker.io ships its `/usr/bin/docker` beside
+/// dockerd while a newer client may come first on the `PATH`, and docker/cli 28 refuses
+/// `--mac-address` on a 20.10 daemon (`"specify mac-address per network" requires API version
+/// 1.44`) and words failures its own way. The daemon's own is the client whose default API
+/// version is the daemon's; without one the first client is used, which negotiates it.
+fn path() -> &'static str {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = std::env::var("PATH").unwrap_or_default();
+        let own = std::env::split_paths(&path).find(|dir| {
+            let client = dir.join("docker");
+            client.is_file()
+                && Command::new(&client)
+                    .args(["version", "--format", "{{.Client.DefaultAPIVersion}} {{.Server.APIVersion}}"])
+                    .stdin(Stdio::null())
+                    .output()
+                    .is_ok_and(|o| {
+                        let t = String::from_utf8_lossy(&o.stdout);
+                        let v: Vec<&str> = t.split_whitespace().collect();
+                        o.status.success() && v.len() == 2 && v[0] == v[1]
+                    })
+        });
+        match own {
+            Some(dir) => {
+                let rest = std::env::split_paths(&path).filter(|d| *d != dir);
+                std::env::join_paths(std::iter::once(dir.clone()).chain(rest))
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or(path)
+            }
+            None => path,
+        }
+    })
+}
+
 /// Runs a program with arguments; an error only when it cannot be started.
 pub fn run(prog: &str, args: &[&str]) -> Result<Ran, Error> {
     Command::new(prog)
+        .env("PATH", path())
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -65,6 +102,8 @@ pub fn inspect(kind: &str, name: &str) -> Result<serde_json::Value, Error> {
 pub struct Info {
     pub server_version: String,
     pub api_version: String,
+    /// The client the oracle types with ([`path`]).
+    pub client_version: String,
     pub kernel: String,
     pub swarm: String,
 }
@@ -87,10 +126,11 @@ pub fn info() -> Result<Info, Error> {
         )));
     }
     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
-    let api = run("docker", &["version", "--format", "{{.Server.APIVersion}}"]).map(|r| r.stdout.trim().to_string());
+    let version = |f: &str| run("docker", &["version", "--format", f]).map(|r| r.stdout.trim().to_string());
     Ok(Info {
         server_version: s("ServerVersion"),
-        api_version: api.unwrap_or_default(),
+        api_version: version("{{.Server.APIVersion}}").unwrap_or_default(),
+        client_version: version("{{.Client.Version}}").unwrap_or_default(),
         kernel: s("KernelVersion"),
         swarm: v.pointer("/Swarm/LocalNodeState").and_then(|x| x.as_str()).unwrap_or("inactive").to_string(),
     })

@@ -40,6 +40,10 @@ pub struct EngineInfo {
     pub kernel: String,
     /// The daemon's `--mtu` (docker0's `com.docker.network.driver.mtu`).
     pub daemon_mtu: u32,
+    /// The `docker` client that typed the lab's commands (`engine::path`); empty in a
+    /// record made before the oracle chose the daemon's own.
+    #[serde(default)]
+    pub client_version: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

@@ -116,6 +116,7 @@ pub fn run(loaded: &Loaded, steps: &[StepLog], opts: &Options) -> Result<Replaye
     r.record.engine = EngineInfo {
         server_version: info.server_version.clone(),
         api_version: info.api_version.clone(),
+        client_version: info.client_version.clone(),
         kernel: info.kernel.clone(),
         daemon_mtu: 0,
     };
