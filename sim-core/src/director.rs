@@ -1592,10 +1592,10 @@ impl Director {
                 .filter_map(|c| e.container(c))
                 .any(|c| s.attachments.iter().any(|a| a.node == host.name && a.container == c.name))
         {
-            let out = self.docker(host, &cli::DockerCommand::Stop(r.clone()), now)?;
+            // Both print the names; the start's outcome carries the processes it started.
+            self.docker(host, &cli::DockerCommand::Stop(r.clone()), now)?;
             let start = cli::Start { containers: r.containers.clone(), attach: false, interactive: false };
-            self.docker(host, &cli::DockerCommand::Start(start), now)?;
-            return Ok(out);
+            return self.docker(host, &cli::DockerCommand::Start(start), now);
         }
         let out = self.docker_command(host, cmd, now);
         self.release_attachments();
@@ -1718,6 +1718,7 @@ impl Director {
                 let joined = self.swarm_join(host, j);
                 if let Err(EngineError(m)) = &joined
                     && !m.contains("already part of a swarm")
+                    && !m.starts_with("netsim:")
                     && let Some(e) = self.engine_mut(me)
                 {
                     // The node had started and went; the daemon keeps its cluster provider.
@@ -1758,7 +1759,9 @@ impl Director {
             ));
         }
         let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
-        let not_running: Vec<String> = match cmd {
+        // The containers whose processes this command starts: `start` those not running,
+        // `restart` every one.
+        let starts: Vec<String> = match cmd {
             D::Start(x) => x
                 .containers
                 .iter()
@@ -1766,17 +1769,18 @@ impl Director {
                 .filter(|c| c.state != crate::docker::engine::RunState::Running)
                 .map(|c| c.name.clone())
                 .collect(),
+            D::Restart(x) => x.containers.iter().filter_map(|c| e.container(c)).map(|c| c.name.clone()).collect(),
             _ => Vec::new(),
         };
         let out = e.apply(cmd)?;
         match cmd {
             D::Run(r) => self.after_run(me, out, r, now),
-            D::Start(_) if !not_running.is_empty() => self.start_programs(me, out, &not_running, now),
+            D::Start(_) | D::Restart(_) if !starts.is_empty() => self.start_programs(me, out, &starts, now),
             _ => Ok(Outcome::Changed(out, SimTime::ZERO)),
         }
     }
 
-    /// `docker start`: the containers of `names` that now run start their processes
+    /// `docker start` and `restart`: the containers of `names` that now run start their processes
     /// ([`Director::container_process`]); a program's log is a new one (the engine's keeps
     /// the earlier run's lines above it).
     fn start_programs(
@@ -2131,18 +2135,11 @@ impl Director {
                 let Some(ctr) = e.container(&d.container) else {
                     return Err(EngineError(format!("Error response from daemon: No such container: {}", d.container)));
                 };
-                let (name, id) = (ctr.name.clone(), ctr.id.clone());
                 if ctr.state != crate::docker::engine::RunState::Running {
-                    let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
-                    if e.forget_swarm_network(&name, &d.network) {
-                        return Ok(Some(Outcome::Changed(String::new(), SimTime::ZERO)));
-                    }
-                    // moby `DisconnectFromNetwork`: a container not running, in this path's words.
-                    return Err(EngineError(format!(
-                        "Error response from daemon: container {id} is not connected to the network {}",
-                        d.network
-                    )));
+                    // The daemon forgets what it noted (`Engine::disconnect_stopped`).
+                    return Ok(None);
                 }
+                let (name, id) = (ctr.name.clone(), ctr.id.clone());
                 let Some(a) = s.attachment(&name, me, &d.network).cloned() else {
                     // moby `daemon/container_operations.go`, `disconnectFromNetwork`.
                     let net = s.net_name(&d.network).unwrap_or_default();

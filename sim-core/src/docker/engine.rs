@@ -1231,8 +1231,8 @@ impl Engine {
     }
 
     /// `docker network disconnect` of a container that is not running: the daemon forgets
-    /// the network, or says, in this path's words, that it had none by that name (moby
-    /// `DisconnectFromNetwork`).
+    /// the network, local or a swarm's overlay, or says, in this path's words, that it had
+    /// none by that name (moby `DisconnectFromNetwork`).
     fn disconnect_stopped(&mut self, network: &str, container: &str) -> Result<(), EngineError> {
         let ci = self.container_idx(container)?;
         if network == "host" || self.containers[ci].mode == SandboxMode::Host {
@@ -1240,13 +1240,16 @@ impl Engine {
         }
         let name = self.network(network).map_or(network.to_string(), |n| n.name.clone());
         let c = &mut self.containers[ci];
-        let Some(i) = c.parked.iter().position(|p| p.0 == name) else {
+        if let Some(i) = c.parked.iter().position(|p| p.0 == name) {
+            c.parked.remove(i);
+        } else if let Some(i) = c.parked_swarm.iter().position(|(n, _)| *n == name) {
+            c.parked_swarm.remove(i);
+        } else {
             return Err(err(format!(
                 "Error response from daemon: container {} is not connected to the network {name}",
                 c.id
             )));
-        };
-        c.parked.remove(i);
+        }
         self.touch(ci);
         Ok(())
     }
@@ -2014,17 +2017,6 @@ impl Engine {
         }
     }
 
-    /// `docker network disconnect OV C` of a container that is not running: whether it had
-    /// the overlay noted, which it now forgets.
-    pub fn forget_swarm_network(&mut self, name: &str, network: &str) -> bool {
-        let Ok(ci) = self.container_idx(name) else { return false };
-        let c = &mut self.containers[ci];
-        let Some(i) = c.parked_swarm.iter().position(|(n, _)| n == network) else { return false };
-        c.parked_swarm.remove(i);
-        self.touch(ci);
-        true
-    }
-
     /// Container `name` stopped while on overlays (`nets`, with their aliases): it joins them
     /// again when it starts. Its docker_gwbridge endpoint, which was the overlays' way out,
     /// comes back with them, not as a network of its own.
@@ -2663,17 +2655,16 @@ pub(crate) fn ipv4_only(a: IpAddr) -> Result<Ipv4Addr, EngineError> {
 /// `--aux-address`, checked as libnetwork's `ipamapi` checks it; the default config without a
 /// `--subnet`.
 pub(super) fn ipam_config(pool: Option<&cli::IpamPool>) -> Result<IpamConfig, EngineError> {
-    let v4 = ipv4_only;
     let mut cfg = IpamConfig::default();
     let Some(p) = pool else { return Ok(cfg) };
-    cfg.subnet = Some(ipam::checked(v4(p.subnet.addr)?, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?);
+    cfg.subnet = Some(ipam::checked(ipv4_only(p.subnet.addr)?, p.subnet.prefix_len).map_err(|e| err(e.to_string()))?);
     cfg.ip_range = match &p.ip_range {
-        Some(r) => Some(ipam::checked(v4(r.addr)?, r.prefix_len).map_err(|e| err(e.to_string()))?),
+        Some(r) => Some(ipam::checked(ipv4_only(r.addr)?, r.prefix_len).map_err(|e| err(e.to_string()))?),
         None => None,
     };
-    cfg.gateway = p.gateway.map(v4).transpose()?;
+    cfg.gateway = p.gateway.map(ipv4_only).transpose()?;
     for (k, a) in &p.aux_addresses {
-        cfg.aux.push((k.clone(), v4(*a)?));
+        cfg.aux.push((k.clone(), ipv4_only(*a)?));
     }
     Ipam::validate(&cfg).map_err(|e| err(format!("Error response from daemon: {}", e.message)))?;
     Ok(cfg)

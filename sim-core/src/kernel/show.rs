@@ -199,11 +199,16 @@ fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
     s
 }
 
-fn ip_route<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
+/// The namespace's routes in the order `ip route` lists them.
+fn listed_routes<U: Userland>(w: &Kernel<U>, ns: NsId) -> Vec<&crate::kernel::Route> {
     let mut routes: Vec<_> = w.netns(ns).routes.iter().collect();
     routes.sort_by_key(|r| (u32::from(r.dst.addr), r.dst.len, r.metric));
+    routes
+}
+
+fn ip_route<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
     let mut s = String::new();
-    for r in routes {
+    for r in listed_routes(w, ns) {
         let mut line = w.route_text(r);
         // A route through a device without carrier is kept, marked (`RTNH_F_LINKDOWN`).
         if !w.dev(r.dev).up || !carrier(w, w.dev(r.dev)) {
@@ -218,10 +223,8 @@ fn ip_route<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
 /// followed by a blank, `src` and `metric` after one more, no `proto`, no `linkdown`
 /// (busybox `networking/libiproute/iproute.c`, `print_route`).
 pub fn busybox_ip_route<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
-    let mut routes: Vec<_> = w.netns(ns).routes.iter().collect();
-    routes.sort_by_key(|r| (u32::from(r.dst.addr), r.dst.len, r.metric));
     let mut s = String::new();
-    for r in routes {
+    for r in listed_routes(w, ns) {
         match r.dst.len {
             0 => s.push_str("default "),
             _ => {

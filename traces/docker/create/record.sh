@@ -3,7 +3,8 @@
 # container is made and not started: `Created`, no address on its networks, no published
 # port; `network connect` only notes a network for the start; what 20.10 finds only as a
 # container starts (a port taken, a network that is not there) fails `docker start`, not
-# `docker create`; a created client's program runs when it starts, into its log. The image
+# `docker create`; a created client's program runs when it starts, into its log, and again
+# when it restarts. The image
 # `bbweb` is this machine's statically linked busybox (Debian's busybox-static) imported
 # without a registry (../busybox-image.sh), with /www/index.html holding the page the
 # simulator's web server serves; a lab writes `nginx` for a web server (busybox httpd on
@@ -34,6 +35,8 @@ cmds=(
 "docker create --name p1 --network cnet alpine ping -c 2 box"
 "docker start p1"
 "docker logs p1"
+"docker restart p1"
+"docker logs --tail 1 p1"
 "docker create --name p2 -p 8080:80 nginx"
 "docker start p2"
 "docker create --name n1 --network nosuch alpine"
