@@ -390,6 +390,13 @@ impl Director {
                 engines.push((h.name.clone(), e));
             }
         }
+        // Every host has the images the lab names, as if pulled before it began.
+        let named = lab_images(hosts, steps);
+        for (_, e) in &mut engines {
+            for r in &named {
+                e.have_image(r);
+            }
+        }
         let plain = scenario_plan
             .namespaces
             .iter()
@@ -1407,7 +1414,15 @@ impl Director {
             let is_run = matches!(words.as_slice(), ["docker", "run", ..] | ["docker", "container", "run"]);
             // docker/cli 28 prints a flag error as it is, an arity error or any refusal of
             // `docker run` after `docker: `, and the rest (the IPAM options' checks) as they are.
-            let cmd = cli::parse(line).map_err(|e| {
+            let era = self.engine_mut(&host.name).map(|e| e.era()).unwrap_or_default();
+            let cmd = cli::parse(line).map_err(|mut e| {
+                // The 20.10 client's distribution/reference does not name the repository.
+                if era == crate::docker::era::Era::V20_10
+                    && let Some((head, _)) = e.message.split_once("repository name (")
+                    && e.message.ends_with(") must be lowercase")
+                {
+                    e.message = format!("{head}repository name must be lowercase");
+                }
                 let flag = cli::is_flag_error(&e);
                 let prefixed = !flag && (is_run || cli::is_arity_error(&e)) || e.message.starts_with("netsim:");
                 let message = if prefixed { format!("docker: {}", e.message) } else { e.message.clone() };
@@ -1661,6 +1676,27 @@ impl Director {
         if let D::Port(p) = cmd {
             return self.engine(me)?.port(p).map(Outcome::Printed);
         }
+        match cmd {
+            D::Version(f) => {
+                return crate::docker::system::version(self.engine(me)?, f.as_deref()).map(Outcome::Printed);
+            }
+            D::Info(f) => {
+                let view = self.swarm.as_ref().map(|swarm| crate::docker::system::SwarmView { swarm, host: me });
+                return crate::docker::system::info(self.engine(me)?, view, f.as_deref()).map(Outcome::Printed);
+            }
+            D::Images(l) => return crate::docker::system::images(self.engine(me)?, l).map(Outcome::Printed),
+            D::Pull(p) => {
+                // What the client said before the daemon's error, then the error.
+                let (said, EngineError(e)) = crate::docker::system::pull(p);
+                return Err(EngineError(format!("{said}{e}")));
+            }
+            D::Run(r) | D::Create(r) => {
+                if let Some(e) = self.engine_mut(me) {
+                    e.have_image(&r.image);
+                }
+            }
+            _ => {}
+        }
         if let D::Logs(l) = cmd {
             return self.logs(me, l);
         }
@@ -1705,7 +1741,9 @@ impl Director {
                         host.addr.addr
                     )));
                 }
-                self.swarm = Some(Swarm::init(me, addr, self.seed, self.engine_spec.version)?);
+                let mut s = Swarm::init(me, addr, self.seed, self.engine_spec.version)?;
+                s.created = now;
+                self.swarm = Some(s);
                 self.join_plumbing(me)?;
                 let msg = self.swarm.as_ref().map(|s| s.init_message(me)).unwrap_or_default();
                 return Ok(Outcome::Changed(msg, SimTime::ZERO));
@@ -2500,6 +2538,38 @@ enum Dry {
     Failed(Failure, Option<Box<crate::kernel::reconf::PlanDelta>>),
     /// The command's effect is a plan the simulator cannot build.
     Invalid(String),
+}
+
+/// The images a lab names: in its `docker run`, `docker create`, `docker service create`
+/// and `service update --image` steps, and in the `image:` of the services of the compose
+/// and stack files its hosts hold.
+fn lab_images(hosts: &[HostSpec], steps: &[Step]) -> Vec<cli::ImageRef> {
+    use cli::DockerCommand as D;
+    let mut out = Vec::new();
+    for s in steps {
+        let line = s.run.trim();
+        if !line.starts_with("docker ") {
+            continue;
+        }
+        match cli::parse(line) {
+            Ok(D::Run(r) | D::Create(r)) => out.push(r.image.clone()),
+            Ok(D::ServiceCreate(c)) => out.push(c.image.clone()),
+            Ok(D::ServiceUpdate(u)) => out.extend(u.image.as_deref().and_then(|i| cli::ImageRef::parse(i).ok())),
+            _ => {}
+        }
+    }
+    for h in hosts {
+        for text in h.files.values() {
+            let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(text) else { continue };
+            for doc in docs {
+                let Some(services) = doc["services"].as_hash() else { continue };
+                for svc in services.values() {
+                    out.extend(svc["image"].as_str().and_then(|i| cli::ImageRef::parse(i).ok()));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Commands only a swarm manager answers.

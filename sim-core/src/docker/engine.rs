@@ -220,6 +220,9 @@ pub struct Engine {
     /// attaching to network` instead of `network X not found` (docs/docker-model.md
     /// *An unknown network*).
     pub cluster_left: bool,
+    /// The images the host has, one per tag (`docker images`): those the lab names, as if
+    /// pulled before it began, and any other of the catalogue a command used since.
+    pub images: Vec<super::system::HostImage>,
 }
 
 const PREDEFINED: [&str; 3] = ["bridge", "host", "none"];
@@ -261,6 +264,7 @@ impl Engine {
             zone_ops: Vec::new(),
             touched_seqs: Vec::new(),
             cluster_left: false,
+            images: Vec::new(),
         };
         let pool = e
             .ipam
@@ -316,6 +320,32 @@ impl Engine {
     /// The daemon's release.
     pub fn era(&self) -> super::era::Era {
         self.spec.version
+    }
+
+    /// Notes that the host has the image `r` names, if the catalogue has it (a lab's image,
+    /// or one a command used).
+    pub fn have_image(&mut self, r: &cli::ImageRef) {
+        if let Some(i) = super::system::HostImage::of(r)
+            && !self.images.iter().any(|h| h.repo == i.repo && h.tag == i.tag)
+        {
+            self.images.push(i);
+        }
+    }
+
+    /// The daemon's `ID` (`docker info`): 20.10 prints its libtrust key's ID, twelve groups of
+    /// four base32 characters of a digest of the key (`keyIDEncode`). The simulated daemon has
+    /// no key; its ID is of a digest of the host's name, so that it stays the same from run to
+    /// run without drawing from the daemon's random numbers.
+    pub fn daemon_id(&self) -> String {
+        use sha2::Digest as _;
+        const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let d = sha2::Sha256::digest(format!("dockerd {}", self.host).as_bytes());
+        let mut bits = d[..30].iter().flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1));
+        let chars: Vec<u8> = (0..48)
+            .map(|_| (0..5).fold(0usize, |a, _| a << 1 | bits.next().unwrap_or(0) as usize))
+            .map(|v| B32[v])
+            .collect();
+        chars.chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(":")
     }
 
     /// Notes that container `ci`'s sandbox (and so the host) changed.
@@ -2566,6 +2596,10 @@ pub fn command_name(c: &DockerCommand) -> &'static str {
         D::NodePs(_) => "node ps",
         D::NodeInspect(_) => "node inspect",
         D::NodeUpdate(_) => "node update",
+        D::Version(_) => "version",
+        D::Info(_) => "info",
+        D::Images(_) => "images",
+        D::Pull(_) => "pull",
     }
 }
 

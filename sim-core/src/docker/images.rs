@@ -46,6 +46,31 @@ pub struct Image {
     /// Which of the programs the simulator runs (`ping`, `curl`, `ip`, …) the image has on
     /// its `PATH`, where that is known; `None`: not listed, and every one runs.
     pub programs: Option<Programs>,
+    /// The build `docker images` lists for every tag of it: the `latest` one that
+    /// github.com/docker-library/repo-info records (`repos/NAME/local/latest.md`), where the
+    /// image is an official one; `None` for the others, whose builds are not published in
+    /// a form one can cite (the simulator shows them as built on the host: [`Build::LOCAL`]).
+    pub build: Option<Build>,
+}
+
+/// One build of an image, as `docker images` and `docker image inspect` show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Build {
+    /// The version it is (repo-info's title line).
+    pub version: &'static str,
+    /// `sha256:…`, the digest of its config.
+    pub id: &'static str,
+    /// RFC 3339, UTC.
+    pub created: &'static str,
+    /// Bytes: repo-info's "Virtual Size", which it gives in megabytes to two decimals.
+    pub size: u64,
+}
+
+impl Build {
+    /// An image outside docker-library: the simulator knows no build of it, so it shows one
+    /// made on the host as the lab began (created at the run's time 0), of no layers it
+    /// models (0B), whose ID is derived from its name (`local_id`).
+    pub const LOCAL: Build = Build { version: "", id: "", created: "", size: 0 };
 }
 
 /// Which of [`PROGRAMS`] an image has.
@@ -106,6 +131,13 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["/bin/sh"],
         busybox: true,
         programs: Some(Programs::Only(BUSYBOX_PROGRAMS)),
+        // repos/alpine/local/3.24.2.md at 7859ce4 (no latest.md is kept: 3.24.2 is the newest)
+        build: Some(Build {
+            version: "3.24.2",
+            id: "sha256:320994c3b997e2ec6433f717f153e108023c5bec8fefa8d76b83451d16d05ea8",
+            created: "2026-09-17T20:37:20.889221879Z",
+            size: 8_420_000,
+        }),
     },
     Image {
         name: "busybox",
@@ -114,6 +146,13 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["sh"],
         busybox: true,
         programs: Some(Programs::Only(BUSYBOX_PROGRAMS)),
+        // repos/busybox/local/latest.md at 8bb997f
+        build: Some(Build {
+            version: "1.38.0",
+            id: "sha256:aaef90e065235eb0b2d9938be85d1b81add2902cf89affe2cdfa19be33476ac0",
+            created: "2026-05-13T02:21:49Z",
+            size: 4_450_000,
+        }),
     },
     // nicolaka/netshoot: alpine with the network tools installed from its packages, so its
     // `ping` is iputils' (its Dockerfile's `apk add … iputils …`) and its CMD `zsh`.
@@ -124,6 +163,7 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["zsh"],
         busybox: false,
         programs: Some(Programs::AllBut(NETSHOOT_LACKS)),
+        build: None,
     },
     Image {
         name: "ubuntu",
@@ -132,6 +172,13 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["/bin/bash"],
         busybox: false,
         programs: Some(Programs::Only(BASE_PROGRAMS)),
+        // repos/ubuntu/local/latest.md at 34e0037
+        build: Some(Build {
+            version: "26.04",
+            id: "sha256:af52039db3f8df8b54cd80945bdabea797445f414955027fa0bed9cd3908244b",
+            created: "2026-08-17T09:00:47.315779976Z",
+            size: 100_170_000,
+        }),
     },
     Image {
         name: "debian",
@@ -140,6 +187,13 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["bash"],
         busybox: false,
         programs: Some(Programs::Only(BASE_PROGRAMS)),
+        // repos/debian/local/latest.md at 029a6a7
+        build: Some(Build {
+            version: "trixie",
+            id: "sha256:c038a8ef24ab88bc8edacfc93704c9bf301647b9253a59077f6f5342f39727ae",
+            created: "2026-08-24T00:00:00Z",
+            size: 119_920_000,
+        }),
     },
     Image {
         name: "nginx",
@@ -148,6 +202,13 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"],
         busybox: false,
         programs: None,
+        // repos/nginx/local/latest.md at 549aa8d
+        build: Some(Build {
+            version: "1.31.3",
+            id: "sha256:4e5db4761e0ff445f7fd29aad680ad28e8abf7d204895557f145d65535abcc1c",
+            created: "2026-07-15T23:30:55.953154252Z",
+            size: 161_330_000,
+        }),
     },
     Image {
         name: "httpd",
@@ -156,6 +217,13 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["httpd-foreground"],
         busybox: false,
         programs: None,
+        // repos/httpd/local/latest.md at 440dbb3
+        build: Some(Build {
+            version: "2.4.68",
+            id: "sha256:17aba4293f3b5cfec2b487e409d8225cb423a018a3a5936130b14864934f3b9e",
+            created: "2026-08-25T00:22:24.291835327Z",
+            size: 116_840_000,
+        }),
     },
     Image {
         name: "webapp",
@@ -164,6 +232,7 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["/usr/sbin/apache2ctl", "-D", "FOREGROUND"],
         busybox: false,
         programs: None,
+        build: None,
     },
     Image {
         name: "mysql",
@@ -172,6 +241,13 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["docker-entrypoint.sh", "mysqld"],
         busybox: false,
         programs: None,
+        // repos/mysql/local/latest.md at e2133d4
+        build: Some(Build {
+            version: "26.7.0",
+            id: "sha256:d236310860c6d039bb44b1e0569de1e6b6806ec5c40aa7c63560590fbde6b649",
+            created: "2026-07-27T22:08:24.079468627Z",
+            size: 945_090_000,
+        }),
     },
     Image {
         name: "mariadb",
@@ -180,6 +256,13 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["docker-entrypoint.sh", "mariadbd"],
         busybox: false,
         programs: None,
+        // repos/mariadb/local/latest.md at 1b7ee43
+        build: Some(Build {
+            version: "12.3.3-noble",
+            id: "sha256:9088b63a827c19d498883827e2939c0358320c888a7b0870aee152771ab259e3",
+            created: "2026-08-24T18:04:46.843016182Z",
+            size: 333_780_000,
+        }),
     },
     Image {
         name: "redis",
@@ -188,6 +271,13 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["docker-entrypoint.sh", "redis-server"],
         busybox: false,
         programs: None,
+        // repos/redis/local/latest.md at 0d55394
+        build: Some(Build {
+            version: "8.8.0",
+            id: "sha256:da3958f512eed039170b888ab48a80fa3424482ee50d52a634cf71c7b7b1ca45",
+            created: "2026-07-14T01:44:18.945080795Z",
+            size: 142_600_000,
+        }),
     },
     Image {
         name: "postgres",
@@ -196,6 +286,13 @@ pub const CATALOGUE: &[Image] = &[
         cmd: &["docker-entrypoint.sh", "postgres"],
         busybox: false,
         programs: None,
+        // repos/postgres/local/latest.md at 537f580
+        build: Some(Build {
+            version: "18.4",
+            id: "sha256:628c6a72022221842da0de6c791444ed6441cc55d8ffa44f1e55532d2949b6c8",
+            created: "2026-07-14T01:36:07.537544835Z",
+            size: 456_260_000,
+        }),
     },
 ];
 

@@ -12,7 +12,7 @@ use super::swarm::{Swarm, overlay_mac};
 use crate::engine::SimTime;
 
 /// The wall-clock date a run's time 0 stands for.
-const EPOCH: &str = "2026-11-28T12:00:";
+pub(crate) const EPOCH: &str = "2026-11-28T12:00:";
 
 /// `at` as docker/cli's `.CreatedAt` prints it (Go's `time.Time.String`).
 pub(crate) fn created_at(at: SimTime) -> String {

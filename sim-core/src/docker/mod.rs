@@ -19,6 +19,7 @@ pub mod lookup;
 pub mod network_ls;
 pub mod stack;
 pub mod swarm;
+pub mod system;
 pub mod template;
 pub mod timing;
 

@@ -498,6 +498,9 @@ pub struct Swarm {
     /// update and the spec's monitoring period decide, not `timing::busy`): the director
     /// takes it.
     pub follow: Option<SimTime>,
+    /// The cluster's ID (`docker info`'s ClusterID), and when `swarm init` made it.
+    pub cluster_id: String,
+    pub created: SimTime,
 }
 
 fn base36(rng: &mut SimRng, n: usize) -> String {
@@ -528,6 +531,9 @@ impl Swarm {
         let manager_token = format!("SWMTKN-1-{ca}-{}", base36(&mut rng, 25));
         let mut ipam = Ipam::new(Vec::new(), Vec::new()).map_err(|e| err(e.message))?;
         ipam.set_round_robin(era.round_robin_subnets());
+        // Drawn apart, so that the node, network and task IDs stay as they were drawn before
+        // `docker info` showed the cluster's.
+        let cluster_id = base36(&mut SimRng::new(seed ^ 0x434c_5553_5445_5200), 25);
         let mut s = Swarm {
             era,
             nodes: Vec::new(),
@@ -544,6 +550,8 @@ impl Swarm {
             wakes: Vec::new(),
             follow: None,
             version: 10,
+            cluster_id,
+            created: SimTime::ZERO,
         };
         s.add_node(host, addr, Role::Manager);
         s.create_network("ingress", IpamConfig::default(), true, false, None, Default::default())?;

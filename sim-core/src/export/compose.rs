@@ -270,7 +270,11 @@ fn role(line: &str, form: Form) -> Role {
             | D::NodeLs(_)
             | D::NodePs(_)
             | D::NodeInspect(_)
-            | D::SwarmJoinToken(_),
+            | D::SwarmJoinToken(_)
+            | D::Version(_)
+            | D::Info(_)
+            | D::Images(_)
+            | D::Pull(_),
             _,
         ) => Role::Looks,
         // A foreground `docker run` is a program run once: it makes nothing that stays up.

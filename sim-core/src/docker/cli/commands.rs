@@ -49,6 +49,14 @@ impl Cmd<'_> {
         Err(CliError::new(format!("'{}' requires at least {n} {}", self.path, plural(n)), self.path_span))
     }
 
+    /// `cli.RequiresMaxArgs`.
+    fn max(&self, args: &[Word], n: usize) -> Result<(), CliError> {
+        if args.len() <= n {
+            return Ok(());
+        }
+        Err(CliError::new(format!("'{}' requires at most {n} {}", self.path, plural(n)), self.too_many(args, n)))
+    }
+
     /// `cli.NoArgs`.
     fn none(&self, args: &[Word]) -> Result<(), CliError> {
         if args.is_empty() {
@@ -80,9 +88,8 @@ fn unsupported(path: &str, span: Span) -> CliError {
 
 const UNSUPPORTED_TOP: &[&str] = &[
     "attach", "build", "builder", "buildx", "commit", "compose", "config", "context", "cp", "diff", "events", "export",
-    "history", "image", "images", "import", "info", "load", "login", "logout", "manifest", "pause", "plugin", "pull",
-    "push", "rename", "rmi", "save", "search", "secret", "stack", "stats", "system", "tag", "top", "trust", "unpause",
-    "update", "version", "volume", "wait",
+    "history", "import", "load", "login", "logout", "manifest", "pause", "plugin", "push", "rename", "rmi", "save",
+    "search", "secret", "stack", "stats", "system", "tag", "top", "trust", "unpause", "update", "volume", "wait",
 ];
 
 /// Entry point used by [`super::parse`].
@@ -119,7 +126,11 @@ pub(super) fn dispatch(line: &str, words: &[Word]) -> Result<DockerCommand, CliE
         "inspect" => inspect(top("inspect")),
         "port" => port(top("port")),
         "logs" => logs(top("logs")),
-        "swarm" | "network" | "service" | "node" | "container" => group(first, cmd, &words[2..]),
+        "version" => version(top("version")),
+        "info" => info(top("info")),
+        "images" => images(top("images")),
+        "pull" => pull(top("pull")),
+        "swarm" | "network" | "service" | "node" | "container" | "image" => group(first, cmd, &words[2..]),
         other if UNSUPPORTED_TOP.contains(&other) => Err(unsupported(&format!("docker {other}"), cmd.span)),
         other => Err(CliError::new(format!("unknown command: docker {other}"), cmd.span)),
     }
@@ -175,6 +186,12 @@ fn group(first: &Word, grp: &Word, rest: &[Word]) -> Result<DockerCommand, CliEr
         ("container", "inspect") => inspect(c("inspect")),
         ("container", "port") => port(c("port")),
         ("container", "logs") => logs(c("logs")),
+        ("image", "ls" | "list") => images(c("ls")),
+        ("image", "pull") => pull(c("pull")),
+        (
+            "image",
+            "build" | "history" | "import" | "inspect" | "load" | "prune" | "push" | "rm" | "remove" | "save" | "tag",
+        ) => Err(unsupported(&c(s).path, sub.span)),
         (
             "container",
             "attach" | "commit" | "cp" | "diff" | "export" | "pause" | "prune" | "rename" | "stats" | "top" | "unpause"
@@ -1148,6 +1165,69 @@ fn logs(c: Cmd) -> Result<DockerCommand, CliError> {
     }
     c.exact(&args, 1)?;
     Ok(DockerCommand::Logs(Logs { container: args[0].text.clone(), tail }))
+}
+
+/// `docker version` and `docker info`: a template, and no argument.
+fn version(c: Cmd) -> Result<DockerCommand, CliError> {
+    let format = format_only(&c)?;
+    Ok(DockerCommand::Version(format))
+}
+
+fn info(c: Cmd) -> Result<DockerCommand, CliError> {
+    let format = format_only(&c)?;
+    Ok(DockerCommand::Info(format))
+}
+
+fn format_only(c: &Cmd) -> Result<Option<String>, CliError> {
+    const FLAGS: &[FlagDef] = &[vs("format", 'f')];
+    let mut format = None;
+    let args = c.flags(FLAGS, true, &mut |_, v, _| {
+        format = Some(v.to_string());
+        Ok(())
+    })?;
+    c.none(&args)?;
+    Ok(format)
+}
+
+/// `docker images`: `--filter` and `--digests` are not modelled (the hosts' images have no
+/// digests: nothing was pulled); `-a` changes nothing where no image has been built.
+fn images(c: Cmd) -> Result<DockerCommand, CliError> {
+    const FLAGS: &[FlagDef] =
+        &[bs("all", 'a'), bs("quiet", 'q'), bl("no-trunc"), vl("format"), bl("digests"), vs("filter", 'f')];
+    let mut l = Images { reference: None, quiet: false, no_trunc: false, format: None };
+    let mut refused = None;
+    let args = c.flags(FLAGS, true, &mut |d, v, at| {
+        match d.long {
+            "quiet" => l.quiet = is_true(v),
+            "no-trunc" => l.no_trunc = is_true(v),
+            "format" => l.format = Some(v.to_string()),
+            "all" => {}
+            other => refused = refused.take().or(Some((other, at))),
+        }
+        Ok(())
+    })?;
+    if let Some((flag, at)) = refused {
+        return Err(CliError::new(format!("netsim: {} --{flag} is not modelled", c.path), at));
+    }
+    c.max(&args, 1)?;
+    l.reference = args.first().map(|w| w.text.clone());
+    Ok(DockerCommand::Images(l))
+}
+
+/// `docker pull`: the reference is checked as docker/cli checks it; `--platform` and
+/// `--disable-content-trust` change nothing without a registry.
+fn pull(c: Cmd) -> Result<DockerCommand, CliError> {
+    const FLAGS: &[FlagDef] = &[bs("all-tags", 'a'), bs("quiet", 'q'), vl("platform"), bl("disable-content-trust")];
+    let mut quiet = false;
+    let args = c.flags(FLAGS, true, &mut |d, v, _| {
+        if d.long == "quiet" {
+            quiet = is_true(v);
+        }
+        Ok(())
+    })?;
+    c.exact(&args, 1)?;
+    let image = ImageRef::parse(&args[0].text).map_err(|m| CliError::new(m, args[0].span))?;
+    Ok(DockerCommand::Pull(Pull { image, quiet }))
 }
 
 fn port(c: Cmd) -> Result<DockerCommand, CliError> {

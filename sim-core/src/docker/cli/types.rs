@@ -145,6 +145,29 @@ pub enum DockerCommand {
     NodePs(NodePs),
     NodeInspect(NodeInspect),
     NodeUpdate(NodeUpdate),
+    /// `docker version [-f FORMAT]`.
+    Version(Option<String>),
+    /// `docker info [-f FORMAT]`.
+    Info(Option<String>),
+    Images(Images),
+    Pull(Pull),
+}
+
+/// `docker images` / `docker image ls [-a] [-q] [--no-trunc] [--format F] [REPOSITORY[:TAG]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Images {
+    /// A `path.Match` pattern for `REPOSITORY[:TAG]` (the `reference` filter).
+    pub reference: Option<String>,
+    pub quiet: bool,
+    pub no_trunc: bool,
+    pub format: Option<String>,
+}
+
+/// `docker pull [-q] [-a] NAME[:TAG|@DIGEST]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pull {
+    pub image: ImageRef,
+    pub quiet: bool,
 }
 
 /// A flag Docker accepts that this module does not model; kept verbatim (canonical long
