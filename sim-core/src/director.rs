@@ -301,9 +301,12 @@ pub struct Director {
     /// Detached containers whose command ends by itself at a known time (`sleep 2`): host,
     /// name, when it started, when it ends, and `--rm`. Taken at the first step after.
     timed_exits: Vec<(String, String, SimTime, SimTime, bool)>,
-    /// What `docker logs` prints, by (host, container ID): the container's process when it is
-    /// a program the simulator runs, or the words it printed before it could start.
-    logs: Map<(String, String), ContainerLog>,
+    /// What `docker logs` prints, by (host, container ID): for each time the container
+    /// started, its process when it is a program the simulator runs, or the words it printed
+    /// before it could start. The daemon keeps every start's lines in one log (its
+    /// json-file), so a restarted container's log goes on after the earlier run's
+    /// (traces/docker/create/record.txt).
+    logs: Map<(String, String), Vec<ContainerLog>>,
     /// Swarm tasks whose process is a program the simulator runs: by program, the task's
     /// container; and what each task's container printed, by container (`docker service logs`).
     task_apps: Map<usize, String>,
@@ -670,7 +673,7 @@ impl Director {
         if let Ok(Outcome::Detached(d)) = &out {
             // Its log is its program's, which the check does not run.
             for p in &d.programs {
-                self.logs.insert((d.host.clone(), p.id.clone()), ContainerLog::Text(String::new()));
+                self.logs.entry((d.host.clone(), p.id.clone())).or_default().push(ContainerLog::Text(String::new()));
             }
         }
         // A failing command may have changed the daemon before it failed (`network rm A B`
@@ -846,12 +849,21 @@ impl Director {
                     let idx = world.add_traffic(&program).map_err(|m| PlanError::new(m, program.ns()))?;
                     world.keep_output(idx);
                     self.detached.insert(idx, (host.clone(), name, rm));
-                    self.logs.insert((host.clone(), id), ContainerLog::Program(idx));
+                    self.logs.entry((host.clone(), id)).or_default().push(ContainerLog::Program(idx));
                     effects.started.push(program);
                 }
                 Ok(printed)
             }
-            Ok(Outcome::Logs { app, tail }) => Ok(last_lines(world.output_of(app).unwrap_or_default(), tail)),
+            Ok(Outcome::Logs { runs, tail }) => {
+                let text: String = runs
+                    .iter()
+                    .map(|run| match run {
+                        ContainerLog::Program(app) => world.output_of(*app).unwrap_or_default(),
+                        ContainerLog::Text(t) => t.as_str(),
+                    })
+                    .collect();
+                Ok(last_lines(&text, tail))
+            }
             Ok(Outcome::ServiceLogs { tasks, tail }) => {
                 let mut out = String::new();
                 for (prefix, log) in tasks {
@@ -890,7 +902,7 @@ impl Director {
                 // A foreground container's process: its output is its log too.
                 if let Some(id) = self.foreground_id() {
                     world.keep_output(idx);
-                    self.logs.insert(id, ContainerLog::Program(idx));
+                    self.logs.entry(id).or_default().push(ContainerLog::Program(idx));
                 }
                 effects.started.push(t);
                 Ok(String::new())
@@ -1287,6 +1299,7 @@ impl Director {
         container: Option<&str>,
         tool: &crate::tools::Tool,
     ) -> Result<String, Failure> {
+        use crate::kernel::show::What;
         use crate::tools::Tool;
         let engine = self.engine(host).ok();
         let c = container.and_then(|n| engine.and_then(|e| e.container(n)));
@@ -1302,15 +1315,25 @@ impl Director {
         let ns = world.ns_by_name(&ns_name).ok_or_else(gone)?;
         let in_container = c.is_some_and(|c| c.mode != crate::docker::engine::SandboxMode::Host);
         let fail = |message: String, status: u8| Failure { message, status, unmodelled: false };
+        // alpine's and busybox's `ip` is busybox's applet, which prints its own way.
+        let busybox = c.is_some_and(|c| crate::docker::images::find(&c.image).is_some_and(|i| i.busybox));
+        let table = |what: What| match (busybox, what) {
+            (true, What::Route) => crate::kernel::show::busybox_ip_route(world, ns),
+            (true, What::Addr) => crate::kernel::show::busybox_ip_addr(world, ns, true),
+            (true, What::Link) => crate::kernel::show::busybox_ip_addr(world, ns, false),
+            (true, What::Neigh) => crate::kernel::show::busybox_ip_neigh(world, ns),
+            _ => crate::kernel::show::show(world, ns, what),
+        };
         match tool {
-            Tool::Show(crate::kernel::show::What::Route)
-                if c.is_some_and(|c| crate::docker::images::find(&c.image).is_some_and(|i| i.busybox)) =>
-            {
-                Ok(crate::kernel::show::busybox_ip_route(world, ns))
+            Tool::Show(what) => Ok(table(*what)),
+            Tool::Inet4(t) => {
+                self.run_tool(world, host, container, t).map(|text| crate::tools::inet4(&text))
             }
-            Tool::Show(what) => Ok(crate::kernel::show::show(world, ns, *what)),
             Tool::OneLine(t) => {
-                let addr = matches!(**t, Tool::Show(crate::kernel::show::What::Addr) | Tool::ShowDev(crate::kernel::show::What::Addr, _));
+                let addr = match &**t {
+                    Tool::Inet4(inner) => matches!(**inner, Tool::Show(What::Addr) | Tool::ShowDev(What::Addr, _)),
+                    other => matches!(other, Tool::Show(What::Addr) | Tool::ShowDev(What::Addr, _)),
+                };
                 self.run_tool(world, host, container, t).map(|text| crate::tools::oneline(&text, addr))
             }
             Tool::ShowQdisc(dev) => {
@@ -1322,8 +1345,12 @@ impl Director {
                     None => Err(fail(format!("Cannot find device \"{dev}\""), 1)),
                 }
             }
-            Tool::ShowDev(what, dev) => crate::tools::device_block(&crate::kernel::show::show(world, ns, *what), dev)
-                .map_err(|e| fail(e.message, e.status)),
+            Tool::ShowDev(what, dev) => match crate::tools::device_block(&table(*what), dev) {
+                Ok(block) => Ok(block),
+                // busybox's `ip` says it its own way (`ip_common.c`, `xll_name_to_index`).
+                Err(_) if busybox => Err(fail(format!("ip: can't find device '{dev}'"), 1)),
+                Err(e) => Err(fail(e.message, e.status)),
+            },
             // Docker's default capabilities leave NET_ADMIN out: iptables cannot read the rules.
             Tool::IptablesSave { .. } | Tool::IptablesRules { .. } if in_container => Err(fail(
                 "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)"
@@ -1938,7 +1965,7 @@ impl Director {
                 } else {
                     e.exited(name, 1)
                 };
-                self.logs.insert((me.to_string(), id), ContainerLog::Text(format!("{m}\n")));
+                self.logs.entry((me.to_string(), id)).or_default().push(ContainerLog::Text(format!("{m}\n")));
                 Ok(None)
             }
             Err(x) => Err(x),
@@ -1975,9 +2002,8 @@ impl Director {
         let c = e
             .container(&l.container)
             .ok_or_else(|| EngineError(format!("Error response from daemon: No such container: {}", l.container)))?;
-        match self.logs.get(&(me.to_string(), c.id.clone())) {
-            Some(ContainerLog::Program(app)) => Ok(Outcome::Logs { app: *app, tail: l.tail }),
-            Some(ContainerLog::Text(t)) => Ok(Outcome::Printed(last_lines(t, l.tail))),
+        match self.logs.get(&(me.to_string(), c.id.clone())).filter(|runs| !runs.is_empty()) {
+            Some(runs) => Ok(Outcome::Logs { runs: runs.clone(), tail: l.tail }),
             None if crate::docker::engine::prints_nothing(c) => Ok(Outcome::Printed(String::new())),
             None => Err(EngineError(format!(
                 "netsim: what `{}` prints in {} is not modelled, so neither is its log",
@@ -2455,8 +2481,9 @@ enum Outcome {
     /// `docker run -d IMAGE CMD` of a program the simulator runs: the daemon made the
     /// container, whose process is that program; the step does not wait for it.
     Detached(Box<Detached>),
-    /// `docker logs`: what the program `app` has printed so far, its last `tail` lines.
-    Logs { app: usize, tail: Option<usize> },
+    /// `docker logs`: what each run of the container printed, in order, its last `tail`
+    /// lines.
+    Logs { runs: Vec<ContainerLog>, tail: Option<usize> },
     /// `docker service logs`: each task's log (oldest task first), its last `tail` lines,
     /// each line after the task's name (`None`: `--raw`).
     ServiceLogs { tasks: Vec<(Option<String>, ContainerLog)>, tail: Option<usize> },

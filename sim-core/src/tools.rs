@@ -29,6 +29,8 @@ pub enum Tool {
     Hostname,
     /// `ip -o …` (`-oneline`): each record on one line (`oneline`).
     OneLine(Box<Tool>),
+    /// `ip -4 addr …`: the IPv4 addresses only (`inet4`).
+    Inet4(Box<Tool>),
 }
 
 /// A program that failed, with what it printed and its exit status.
@@ -102,10 +104,36 @@ pub fn oneline(text: &str, addr: bool) -> String {
     out
 }
 
+/// `ip -4`'s form of `ip addr` output, as iproute2 and busybox print it: only the devices
+/// with an IPv4 address, without their `link/` lines (the family filter asks the kernel for
+/// no link-layer information: iproute2 `ip/ipaddress.c`, busybox `ipaddr_list_or_flush`).
+pub fn inet4(text: &str) -> String {
+    let mut out = String::new();
+    let mut block: Vec<&str> = Vec::new();
+    let flush = |block: &mut Vec<&str>, out: &mut String| {
+        if block.iter().any(|l| l.starts_with("    inet ")) {
+            for l in block.iter().filter(|l| !l.starts_with("    link/")) {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        block.clear();
+    };
+    for line in text.lines() {
+        if !line.starts_with(' ') {
+            flush(&mut block, &mut out);
+        }
+        block.push(line);
+    }
+    flush(&mut block, &mut out);
+    out
+}
+
 /// iproute2's `ip`: objects may be abbreviated as `ip` allows (`a`, `addr`, `r`, `n`, `l`).
 fn ip(args: &[&str]) -> Result<Tool, ToolError> {
     const ONELINE: [&str; 4] = ["-o", "-oneline", "-4o", "-o4"];
     let one = args.iter().any(|a| ONELINE.contains(a));
+    let four = args.iter().any(|a| ["-4", "-4o", "-o4"].contains(a));
     let mut rest: Vec<&str> = args.iter().copied().filter(|a| *a != "-4" && !ONELINE.contains(a)).collect();
     if rest.first().is_some_and(|a| a.starts_with('-')) {
         return Err(fail(
@@ -124,7 +152,10 @@ fn ip(args: &[&str]) -> Result<Tool, ToolError> {
         "n" | "ne" | "nei" | "neig" | "neigh" | "neighbor" | "neighbour" => What::Neigh,
         other => return Err(fail(format!("Object \"{other}\" is unknown, try \"ip help\"."), 255)),
     };
-    let tool = ip_show(args, obj, what, &rest)?;
+    let mut tool = ip_show(args, obj, what, &rest)?;
+    if four && what == What::Addr {
+        tool = Tool::Inet4(Box::new(tool));
+    }
     Ok(match one && matches!(what, What::Addr | What::Link) {
         true => Tool::OneLine(Box::new(tool)),
         false => tool,
@@ -295,13 +326,14 @@ mod tests {
     fn ip_takes_its_abbreviations_and_refuses_what_it_would_refuse() {
         for (line, what) in [
             ("ip a", What::Addr),
-            ("ip -4 addr show", What::Addr),
             ("ip r", What::Route),
             ("ip neigh", What::Neigh),
             ("ip link list", What::Link),
         ] {
             assert_eq!(parse(&words(line)), Some(Ok(Tool::Show(what))), "{line}");
         }
+        // `-4` keeps the IPv4 addresses only.
+        assert_eq!(parse(&words("ip -4 addr show")), Some(Ok(Tool::Inet4(Box::new(Tool::Show(What::Addr))))));
         let e = parse(&words("ip foo")).unwrap().unwrap_err();
         assert_eq!((e.message.as_str(), e.status), ("Object \"foo\" is unknown, try \"ip help\".", 255));
         assert!(

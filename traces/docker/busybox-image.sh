@@ -1,14 +1,15 @@
 # Sourced by the record.sh scripts that run this machine's statically linked busybox
 # (Debian's busybox-static) as a lab's `alpine`, without a registry.
 
-# busybox_image NAME APPLET…: imports an image NAME holding /bin/busybox and a link to it
-# for each APPLET, unless the engine has one by that name; with IMAGE_CMD set (a JSON list),
+# busybox_image NAME APPLET…: imports an image NAME holding /bin/busybox (or the static
+# busybox BUSYBOX names) and a link to it for each APPLET, unless the engine has one by that
+# name; with IMAGE_CMD set (a JSON list),
 # that is the image's command; with WWW set, /www/index.html holds it (a page to serve).
 busybox_image() {
   local name=$1; shift
   docker image inspect "$name" >/dev/null 2>&1 && return 0
   local tmp; tmp=$(mktemp -d)
-  mkdir -p "$tmp/img/bin" && cp /bin/busybox "$tmp/img/bin/"
+  mkdir -p "$tmp/img/bin" && cp "${BUSYBOX:-/bin/busybox}" "$tmp/img/bin/busybox"
   if [ -n "${WWW:-}" ]; then mkdir -p "$tmp/img/www" && printf '%s\n' "$WWW" > "$tmp/img/www/index.html"; fi
   local a; for a in "$@"; do ln -s busybox "$tmp/img/bin/$a"; done
   local change=(); [ -n "${IMAGE_CMD:-}" ] && change=(--change "CMD $IMAGE_CMD")

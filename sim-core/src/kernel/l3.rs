@@ -184,6 +184,7 @@ impl<U: Userland> Kernel<U> {
                 confirmed: SimTime::ZERO,
                 updated: now,
                 probes: 0,
+                multicast: false,
                 queue: Vec::new(),
                 epoch: 0,
             }),
@@ -334,12 +335,14 @@ impl<U: Userland> Kernel<U> {
                     confirmed: SimTime::ZERO,
                     updated: now,
                     probes: 0,
+                    multicast: true,
                     queue: Vec::new(),
                     epoch: 0,
                 });
                 e.state = Nud::Incomplete;
                 e.mac = Mac::ZERO;
                 e.probes = 1;
+                e.multicast = true;
                 e.updated = now;
                 e.queue.clear();
                 e.queue.push((frame, why));
@@ -398,6 +401,7 @@ impl<U: Userland> Kernel<U> {
                 }
                 e.state = Nud::Probe;
                 e.probes = 1;
+                e.multicast = false;
                 e.updated = now;
                 e.epoch = e.epoch.wrapping_add(1);
                 let (epoch, mac) = (e.epoch, e.mac);

@@ -248,7 +248,20 @@ pub enum Nud {
     Permanent,
 }
 
+impl Neigh {
+    /// The kernel's count of the entry's probes (`NDA_PROBES`).
+    pub fn kernel_probes(&self) -> u32 {
+        u32::from(self.probes) + if self.multicast { u32::from(defaults::UCAST_SOLICIT) } else { 0 }
+    }
+}
+
 impl Nud {
+    /// Whether the kernel keeps a timer on an entry in this state (`NUD_IN_TIMER`), and with
+    /// it a reference (`neigh_add_timer`): `ip neigh`'s `ref 1`.
+    pub fn in_timer(self) -> bool {
+        matches!(self, Nud::Incomplete | Nud::Reachable | Nud::Delay | Nud::Probe)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Nud::Incomplete => "INCOMPLETE",
@@ -269,6 +282,10 @@ pub struct Neigh {
     pub confirmed: SimTime,
     pub updated: SimTime,
     pub probes: u8,
+    /// `probes` counts multicast solicitations, which the kernel counts after the unicast
+    /// ones: `__neigh_event_send` starts an INCOMPLETE entry's count at `ucast_probes`, and
+    /// only PROBE sets it to 0 (what `ip neigh` shows as `probes N`, `kernel_probes`).
+    pub multicast: bool,
     /// Packets (frames with an unfilled Ethernet header) waiting for resolution.
     /// Packets waiting for the address, each with the reasons it had when it was queued.
     pub queue: Vec<(Vec<u8>, Vec<Why>)>,
@@ -1027,6 +1044,7 @@ impl<U: Userland> Kernel<U> {
                     confirmed: SimTime::ZERO,
                     updated: SimTime::ZERO,
                     probes: 0,
+                    multicast: false,
                     queue: Vec::new(),
                     epoch: 0,
                 },

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::kernel::{DevKind, Kernel, NsId, Nud, Userland};
+use crate::kernel::{DevId, DevKind, Kernel, NsId, Nud, Userland};
 
 /// Which table to print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +109,23 @@ fn flags<U: Userland>(w: &Kernel<U>, d: &crate::kernel::Device) -> String {
     format!("<{}>", f.join(","))
 }
 
+/// The operational state (`default_operstate`, net/core/link_watch.c): a veth up whose peer
+/// is down has no carrier, and is LOWERLAYERDOWN when its peer's index differs from its own
+/// (its iflink is the peer), DOWN when they happen to be equal.
+fn operstate<U: Userland>(w: &Kernel<U>, d: &crate::kernel::Device) -> &'static str {
+    if !d.up {
+        "DOWN"
+    } else if let DevKind::Veth { peer, .. } = d.kind
+        && !carrier(w, d)
+    {
+        if w.dev(peer).ifindex != d.ifindex { "LOWERLAYERDOWN" } else { "DOWN" }
+    } else if matches!(d.kind, DevKind::Loopback) {
+        "UNKNOWN"
+    } else {
+        "UP"
+    }
+}
+
 fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
     let n = w.netns(ns);
     let mut s = String::new();
@@ -126,20 +143,7 @@ fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
             }
             _ => String::new(),
         };
-        // The operational state (`default_operstate`, net/core/link_watch.c): a veth up
-        // whose peer is down has no carrier, and is LOWERLAYERDOWN when its peer's index
-        // differs from its own (its iflink is the peer), DOWN when they happen to be equal.
-        let state = if !d.up {
-            "DOWN"
-        } else if let DevKind::Veth { peer, .. } = d.kind
-            && !carrier(w, d)
-        {
-            if w.dev(peer).ifindex != d.ifindex { "LOWERLAYERDOWN" } else { "DOWN" }
-        } else if matches!(d.kind, DevKind::Loopback) {
-            "UNKNOWN"
-        } else {
-            "UP"
-        };
+        let state = operstate(w, d);
         let _ = write!(s, "{}: {}{}: {} mtu {}", d.ifindex, d.name, link_suffix, flags(w, d), d.mtu);
         if let Some(m) = d.master {
             let _ = write!(s, " master {}", w.dev(m).name);
@@ -249,24 +253,146 @@ pub fn busybox_ip_route<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
     s
 }
 
-fn ip_neigh<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
+/// `ip addr` (`with_addrs`) or `ip link` as busybox's applet prints them (alpine's and
+/// busybox's `ip`; busybox `networking/libiproute/ipaddress.c`, `print_linkinfo` and
+/// `print_addrinfo`), as alpine builds it, against musl, whose <net/if.h> defines
+/// IFF_DORMANT, so that it prints the operational state (`traces/docker/busybox-ip/`):
+/// - a device's link (a veth's peer, a macvlan's parent) is named by looking its index up
+///   in this namespace, so one in another namespace is `@ifN` and, its flags unknown there,
+///   always `M-DOWN`;
+/// - `qdisc`, then `state`, then the transmit queue's length where it has one (the
+///   loopback's 1000; the virtual devices' 0 is not printed), each word followed by a blank;
+/// - no `link-netnsid`, no `group`;
+/// - each address with its lifetimes (Docker's and the loopback's are permanent: `forever`).
+pub fn busybox_ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
+    let n = w.netns(ns);
+    let mut s = String::new();
+    for &id in &n.devs {
+        let d = w.dev(id);
+        let _ = write!(s, "{}: {}", d.ifindex, d.name);
+        let iflink = match &d.kind {
+            DevKind::Veth { peer, .. } => Some(w.dev(*peer).ifindex),
+            DevKind::Macvlan { parent, .. } | DevKind::Vlan { parent, .. } => Some(w.dev(*parent).ifindex),
+            _ => None,
+        };
+        let mut mdown = false;
+        match iflink {
+            Some(index) => {
+                let here = n.devs.iter().map(|&o| w.dev(o)).find(|o| o.ifindex == index);
+                match here {
+                    Some(o) => {
+                        let _ = write!(s, "@{}: ", o.name);
+                        mdown = !o.up;
+                    }
+                    None => {
+                        let _ = write!(s, "@if{index}: ");
+                        mdown = true;
+                    }
+                }
+            }
+            None => s.push_str(": "),
+        }
+        let mut flags: Vec<&str> = Vec::new();
+        if d.up && !carrier(w, d) {
+            flags.push("NO-CARRIER");
+        }
+        if matches!(d.kind, DevKind::Loopback) {
+            flags.push("LOOPBACK");
+        } else {
+            flags.extend(["BROADCAST", "MULTICAST"]);
+        }
+        if d.up {
+            flags.push("UP");
+            if carrier(w, d) {
+                flags.push("LOWER_UP");
+            }
+        }
+        if mdown {
+            flags.push("M-DOWN");
+        }
+        let qdisc = if d.qdisc.is_some() { "netem" } else { "noqueue" };
+        let _ = write!(s, "<{}> mtu {} qdisc {qdisc} ", flags.join(","), d.mtu);
+        if let Some(m) = d.master {
+            let _ = write!(s, "master {} ", w.dev(m).name);
+        }
+        let _ = write!(s, "state {} ", operstate(w, d));
+        if matches!(d.kind, DevKind::Loopback) {
+            // The loopback's only transmit queue: every other device here has none.
+            s.push_str("qlen 1000");
+            let _ = writeln!(s, "\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00");
+        } else {
+            let _ = writeln!(s, "\n    link/ether {} brd ff:ff:ff:ff:ff:ff", d.mac);
+        }
+        if with_addrs {
+            for a in n.addrs.iter().filter(|a| a.dev == id) {
+                let _ = write!(s, "    inet {} ", a.addr);
+                if matches!(d.kind, DevKind::Loopback) {
+                    s.push_str("scope host ");
+                } else {
+                    if a.addr.len < 31 {
+                        let _ = write!(s, "brd {} ", a.addr.broadcast());
+                    }
+                    s.push_str("scope global ");
+                }
+                let _ = writeln!(s, "{}\n       valid_lft forever preferred_lft forever", d.name);
+            }
+        }
+    }
+    s
+}
+
+/// The entries `ip neigh` lists, each with the state the kernel shows now.
+fn listed_neighbours<U: Userland>(
+    w: &Kernel<U>,
+    ns: NsId,
+) -> Vec<(DevId, std::net::Ipv4Addr, &crate::kernel::Neigh, Nud)> {
     let n = w.netns(ns);
     let mut entries: Vec<_> = n.neigh.iter().collect();
     entries.sort_by_key(|((d, ip), _)| (w.dev(*d).ifindex, u32::from(*ip)));
+    entries
+        .into_iter()
+        .map(|((d, ip), e)| {
+            // REACHABLE decays to STALE lazily; show what the kernel would show now.
+            let state = if e.state == Nud::Reachable && w.now.saturating_sub(e.confirmed) > n.reachable_time {
+                Nud::Stale
+            } else {
+                e.state
+            };
+            (*d, *ip, e, state)
+        })
+        .collect()
+}
+
+/// `ip neigh` as busybox's applet prints it (busybox `networking/libiproute/ipneigh.c`,
+/// `print_neigh`), which always shows the statistics iproute2 shows with `-s`: the
+/// reference the kernel's timer holds on an entry in a timed state (`ref 1`), the times
+/// since it was used, confirmed and updated, which it divides by the `hz` it reads from
+/// /proc/net/psched (10⁹ on a high-resolution kernel), so always `0/0/0`, and the kernel's
+/// count of probes (`traces/docker/busybox-ip/`).
+pub fn busybox_ip_neigh<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
     let mut s = String::new();
-    for ((d, ip), e) in entries {
-        // REACHABLE decays to STALE lazily; show what the kernel would show now.
-        let state = if e.state == Nud::Reachable && w.now.saturating_sub(e.confirmed) > n.reachable_time {
-            Nud::Stale
-        } else {
-            e.state
-        };
+    for (d, ip, e, state) in listed_neighbours(w, ns) {
+        let _ = write!(s, "{ip} dev {} ", w.dev(d).name);
+        if !matches!(state, Nud::Incomplete | Nud::Failed) {
+            let _ = write!(s, "lladdr {}", e.mac);
+        }
+        if state.in_timer() {
+            s.push_str(" ref 1");
+        }
+        let _ = writeln!(s, " used 0/0/0 probes {} {}", e.kernel_probes(), state.name());
+    }
+    s
+}
+
+fn ip_neigh<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
+    let mut s = String::new();
+    for (d, ip, e, state) in listed_neighbours(w, ns) {
         match state {
             Nud::Incomplete | Nud::Failed => {
-                let _ = writeln!(s, "{ip} dev {} {}", w.dev(*d).name, state.name());
+                let _ = writeln!(s, "{ip} dev {} {}", w.dev(d).name, state.name());
             }
             _ => {
-                let _ = writeln!(s, "{ip} dev {} lladdr {} {}", w.dev(*d).name, e.mac, state.name());
+                let _ = writeln!(s, "{ip} dev {} lladdr {} {}", w.dev(d).name, e.mac, state.name());
             }
         }
     }

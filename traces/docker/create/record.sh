@@ -4,7 +4,7 @@
 # port; `network connect` only notes a network for the start; what 20.10 finds only as a
 # container starts (a port taken, a network that is not there) fails `docker start`, not
 # `docker create`; a created client's program runs when it starts, into its log, and again
-# when it restarts. The image
+# when it restarts, after the first run's lines. The image
 # `bbweb` is this machine's statically linked busybox (Debian's busybox-static) imported
 # without a registry (../busybox-image.sh), with /www/index.html holding the page the
 # simulator's web server serves; a lab writes `nginx` for a web server (busybox httpd on
@@ -36,6 +36,8 @@ cmds=(
 "docker start p1"
 "docker logs p1"
 "docker restart p1"
+"sleep 2"
+"docker logs p1"
 "docker logs --tail 1 p1"
 "docker create --name p2 -p 8080:80 nginx"
 "docker start p2"
