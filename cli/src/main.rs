@@ -388,7 +388,10 @@ fn real_main() -> Result<()> {
                 let names: Vec<_> = sim.world.ns.iter().filter(|n| !n.dead).map(|n| n.name.as_str()).collect();
                 miette!(help = format!("namespaces: {}", names.join(", ")), "no namespace `{ns}` in {}", file.display())
             })?;
-            outln!("{}", sim_core::kernel::show::show(&sim.world, id, what).trim_end());
+            // As the tool prints it, blanks at the ends of lines too (iproute2 ends a route
+            // and a neighbour with one).
+            let text = sim_core::kernel::show::show(&sim.world, id, what);
+            outln!("{}", text.strip_suffix('\n').unwrap_or(&text));
         }
         Cmd::Bench { which } => bench::run(which)?,
         Cmd::Export { file, to, out, force } => export::run(&file, to, out, force)?,
@@ -474,6 +477,17 @@ fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
     for d in netsim_netns::kernel::compare_output(&sim_out, &run.output) {
         outln!("{d}");
         n += 1;
+    }
+    // What `ip` printed for the steps that only look, line by line.
+    for look in &run.looks {
+        let Some((i, s)) = script.steps.iter().enumerate().find(|(_, s)| s.index == look.step) else { continue };
+        let sim = match &s.output {
+            Ok(t) | Err(t) => t.as_str(),
+        };
+        if let Some(d) = netsim_netns::kernel::compare_look(sim, s.status, look, &run.names) {
+            outln!("step {} (`{}` on {}): {d}", i + 1, s.line, s.host);
+            n += 1;
+        }
     }
     // Frames: what left each interface (on lo, what arrived: the capture keeps one copy).
     let mut kernel_flows = netsim_netns::frames::Flows::new();

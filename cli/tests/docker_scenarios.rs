@@ -127,7 +127,7 @@ fn default_bridge_has_no_names_user_bridge_resolves_names_and_aliases() {
         let addr = show(&s, &format!("host1:{c}"), "addr");
         assert!(addr.contains(&format!("inet {ip}/16 ")), "{c}: {addr}");
         let route = show(&s, &format!("host1:{c}"), "route");
-        assert!(route.lines().any(|l| l == format!("default via {gw} dev eth0")), "{c}: {route}");
+        assert!(route.lines().any(|l| l == format!("default via {gw} dev eth0 ")), "{c}: {route}");
     }
 
     // On the wire: every embedded-DNS answer to an A query has TTL 600 (*Embedded DNS*) and

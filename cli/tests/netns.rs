@@ -97,6 +97,25 @@ fn the_kernel_runs_the_webapp_and_mysql_as_the_simulator_does() {
     assert!(new_since(&before).is_empty(), "{:?}", new_since(&before));
 }
 
+/// What `ip` typed in a step prints, on the kernel (iproute2, in the step's namespace) and in
+/// the simulator, line by line: `ip addr`, `ip link`, `-4`, `-o`, `show DEV`, `ip neigh`
+/// (traces/kernel/linux/ip-show.ron) and `ip route` with a device down (link-down.ron).
+#[test]
+fn the_kernels_ip_prints_as_the_simulators() {
+    if !is_root("the_kernels_ip_prints_as_the_simulators") {
+        return;
+    }
+    let _one_at_a_time = serial();
+    let before = leftovers();
+    for name in ["ip-show", "link-down"] {
+        let f = root().join(format!("traces/kernel/linux/{name}.ron"));
+        let out = netsim(&["diff", f.to_str().expect("utf8")]);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && text.contains("# no divergence"), "{name}:\n{text}");
+    }
+    assert!(new_since(&before).is_empty(), "left namespaces behind: {:?}", new_since(&before));
+}
+
 /// iptables REJECT on the kernel and in the simulator (traces/kernel/linux/reject.ron): the
 /// same state, every line the kernel's clients printed ("Connection refused", "No route to
 /// host", ping's "Destination Host Prohibited") and the same RSTs and ICMP errors on each link.

@@ -36,6 +36,64 @@ pub struct KernelRun {
     pub notes: Vec<String>,
     /// Each namespace's state before the first step, then after each step.
     pub snapshots: Vec<crate::state::State>,
+    /// What iproute2's `ip` printed for each step that only looks (`ip addr`, `ip -4 -o
+    /// addr`, `ip route`, `ip neigh`…), run in the step's namespace when the step ran.
+    pub looks: Vec<Look>,
+    /// (plan namespace, the kernel's name for it).
+    pub names: Vec<(String, String)>,
+}
+
+/// A step that only looks, as the kernel's tools answered it.
+#[derive(Clone, Debug)]
+pub struct Look {
+    /// `StepLog::index` of the step.
+    pub step: usize,
+    /// Both streams, in order.
+    pub text: String,
+    pub status: u8,
+}
+
+/// Whether a step's line is `ip` asked to print something (the simulator's `tools::Tool`),
+/// which the kernel can answer by running iproute2 in the step's namespace.
+fn is_look(line: &str) -> Option<Vec<String>> {
+    let words: Vec<String> = sim_core::docker::cli::shell_words(line).ok()?.into_iter().map(|w| w.0).collect();
+    let is_ip = words.first().is_some_and(|w| w == "ip");
+    (is_ip && matches!(sim_core::tools::parse(&words), Some(Ok(_)))).then_some(words)
+}
+
+/// The first line where what the kernel's `ip` printed and what the simulator printed
+/// differ, both sides shown, or `None`. The kernel's namespace names are the plan's, and a
+/// MAC the kernel drew at random matches whatever MAC the simulator drew in its place.
+pub fn compare_look(sim: &str, sim_status: u8, kernel: &Look, names: &[(String, String)]) -> Option<String> {
+    let mut k = kernel.text.clone();
+    for (plan, kname) in names {
+        k = k.replace(&format!("link-netns {kname}"), &format!("link-netns {plan}"));
+    }
+    let is_mac =
+        |w: &str| w.len() == 17 && w.split(':').all(|b| b.len() == 2 && b.bytes().all(|c| c.is_ascii_hexdigit()));
+    let same = |a: &str, b: &str| {
+        let (wa, wb): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
+        wa.len() == wb.len() && wa.iter().zip(&wb).all(|(x, y)| x == y || (is_mac(x) && is_mac(y)))
+    };
+    let (sl, kl): (Vec<&str>, Vec<&str>) = (sim.lines().collect(), k.lines().collect());
+    let differing = (0..sl.len().max(kl.len()))
+        .filter(|&i| !matches!((sl.get(i), kl.get(i)), (Some(a), Some(b)) if same(a, b)))
+        .collect::<Vec<_>>();
+    if differing.is_empty() && sim_status == kernel.status {
+        return None;
+    }
+    let Some(&i) = differing.first() else {
+        return Some(format!("the kernel's `ip` exited {}, the simulator's {sim_status}", kernel.status));
+    };
+    let show = |l: Option<&&str>| l.map_or("(nothing)".to_string(), |l| format!("`{l}`"));
+    Some(format!(
+        "{} of {} lines differ; line {}: the kernel printed {}, the simulator {}",
+        differing.len(),
+        sl.len().max(kl.len()),
+        i + 1,
+        show(kl.get(i)),
+        show(sl.get(i))
+    ))
 }
 
 /// The simulated run a kernel run replays.
@@ -64,6 +122,7 @@ struct Runner {
     /// and the zones it answers from.
     dns_ports: std::collections::BTreeMap<String, (u16, DnsZones)>,
     snapshots: Vec<crate::state::State>,
+    looks: Vec<Look>,
     /// Each namespace's iptables lines as the plan has them now: a step's delta says how they
     /// change (`RulesSplice`), and the namespace is given the whole new list.
     rules: std::collections::BTreeMap<String, Vec<sim_core::plan::IptablesPlan>>,
@@ -125,6 +184,7 @@ fn run_as(script: &Script, agent: PathBuf, run_id: &str) -> Result<KernelRun, Er
         agent,
         dns_ports: Default::default(),
         snapshots: Vec::new(),
+        looks: Vec::new(),
         rules: Default::default(),
         keeper: None,
     };
@@ -152,10 +212,12 @@ fn run_as(script: &Script, agent: PathBuf, run_id: &str) -> Result<KernelRun, Er
     let notes = std::mem::take(&mut r.realised.notes);
     let lines = std::mem::take(&mut *r.lines.lock().unwrap_or_else(|p| p.into_inner()));
     let snapshots = std::mem::take(&mut r.snapshots);
+    let looks = std::mem::take(&mut r.looks);
+    let names = r.realised.names.clone();
     let down = r.realised.teardown();
     res?;
     down?;
-    Ok(KernelRun { output: lines, frames: frames?, notes, snapshots })
+    Ok(KernelRun { output: lines, frames: frames?, notes, snapshots, looks, names })
 }
 
 /// A run id no record holds: this process's pid in hex, with `-2`, `-3`… after it if a dead
@@ -366,6 +428,17 @@ impl Runner {
             }
         }
         self.realised.check_present()?;
+        if let (Some(words), Some(k)) = (is_look(&s.line), self.realised.kernel_name(&s.host)) {
+            let out = Command::new("ip")
+                .args(["netns", "exec", k])
+                .args(&words)
+                .output()
+                .map_err(|e| fail(format!("ip netns exec {k} {}: {e}", s.line)))?;
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            let status = out.status.code().unwrap_or(255) as u8;
+            self.looks.push(Look { step: s.index, text, status });
+        }
         self.snapshot();
         client.map(|t| self.spawn(&t)).transpose()
     }
@@ -664,4 +737,44 @@ fn normalise(s: &str) -> String {
 
 fn fail(msg: String) -> Error {
     Error::Kernel { what: "netsim".into(), msg }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn look(text: &str) -> Look {
+        Look { step: 0, text: text.into(), status: 0 }
+    }
+
+    #[test]
+    fn a_look_differs_where_a_line_does_but_not_in_a_random_mac_or_a_namespace_name() {
+        let names = [("host".to_string(), "nsim-1a2b-host".to_string())];
+        // The simulator's `ip route` before it ended a route with iproute2's blank.
+        let d = compare_look(
+            "10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.1\n",
+            0,
+            &look("10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.1 \n"),
+            &names,
+        );
+        assert_eq!(
+            d.as_deref(),
+            Some(
+                "1 of 1 lines differ; line 1: the kernel printed `10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.1 `, the simulator `10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.1`"
+            )
+        );
+        let sim = "    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff link-netns host\n";
+        let kernel = "    link/ether 6e:0b:1c:33:9a:01 brd ff:ff:ff:ff:ff:ff link-netns nsim-1a2b-host\n";
+        assert_eq!(compare_look(sim, 0, &look(kernel), &names), None);
+        // A line only one side printed, and an exit status.
+        assert!(
+            compare_look("", 0, &look("    inet6 ::1/128 scope host \n"), &names)
+                .is_some_and(|d| d.contains("the simulator (nothing)"))
+        );
+        let failed = Look { step: 0, text: String::new(), status: 1 };
+        assert_eq!(
+            compare_look("", 0, &failed, &names).as_deref(),
+            Some("the kernel's `ip` exited 1, the simulator's 0")
+        );
+    }
 }

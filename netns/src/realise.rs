@@ -650,6 +650,16 @@ async fn build(plan: &Plan, opts: &Options, r: &mut Realised) -> Result<(), Erro
                 |p: &str, v: &str| write_sysctl(p, v).map_err(|e| kerr(format!("sysctl {p}={v} in {kname}"), e));
             sysctl("/proc/sys/net/ipv4/ip_forward", if n.ip_forward { "1" } else { "0" })?;
             sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", "0")?;
+            // The simulator has no IPv6: without it here too, no link-local address, no router
+            // solicitation or MLD report, no `inet6` line in `ip addr` (Docker turns it off in
+            // a container's namespace the same way). A kernel built without IPv6 has no such
+            // file, and nothing to turn off.
+            for key in ["all", "default"] {
+                let p = format!("/proc/sys/net/ipv6/conf/{key}/disable_ipv6");
+                if Path::new(&p).exists() {
+                    sysctl(&p, "1")?;
+                }
+            }
             let brnf = "/proc/sys/net/bridge/bridge-nf-call-iptables";
             let have = Path::new(brnf).exists();
             if have {
@@ -890,7 +900,7 @@ fn mac_vec(m: &Option<sim_core::wire::Mac>) -> Option<Vec<u8>> {
 async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
     let user = format!("link `{}`", link.name());
     match link {
-        Link::Veth { name, ns, peer, peer_ns, mac, peer_mac, mtu, .. } => {
+        Link::Veth { name, ns, peer, peer_ns, mac, peer_mac, mtu, txqueuelen, .. } => {
             let a = cx.ns(ns, &user)?;
             let b = cx.ns(peer_ns, &user)?;
             // The peer is created straight into its namespace (IFLA_NET_NS_FD in the peer's
@@ -905,6 +915,9 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
             if let Some(mtu) = mtu {
                 pm = pm.mtu(*mtu);
             }
+            if let Some(q) = txqueuelen {
+                pm = pm.txqueuelen(*q);
+            }
             let mut m = LinkVeth::new(name, peer).set_info_data(InfoData::Veth(InfoVeth::Peer(pm.build())));
             if let Some(mac) = mac_vec(mac) {
                 m = m.address(mac);
@@ -912,13 +925,16 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
             if let Some(mtu) = mtu {
                 m = m.mtu(*mtu);
             }
+            if let Some(q) = txqueuelen {
+                m = m.txqueuelen(*q);
+            }
             a.nl.link().add(m.build()).execute().await.map_err(|e| {
                 kerr(format!("ip -n {} link add {name} type veth peer {peer} netns {}", a.kname, b.kname), e)
             })?;
             cx.devs.insert((ns.clone(), name.clone()), Kind::Veth);
             cx.devs.insert((peer_ns.clone(), peer.clone()), Kind::Veth);
         }
-        Link::Bridge { name, ns, mac, mtu, ageing } => {
+        Link::Bridge { name, ns, mac, mtu, ageing, txqueuelen } => {
             // Bridges cannot change namespace: made inside.
             let a = cx.ns(ns, &user)?;
             let mut m = LinkBridge::new(name);
@@ -930,6 +946,9 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
             }
             if let Some(mtu) = mtu {
                 m = m.mtu(*mtu);
+            }
+            if let Some(q) = txqueuelen {
+                m = m.txqueuelen(*q);
             }
             a.nl.link()
                 .add(m.build())
@@ -953,6 +972,7 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
             mac,
             mtu,
             underlay_ns,
+            txqueuelen,
             ..
         } => {
             let under_name = underlay_ns.as_deref().unwrap_or(ns);
@@ -979,6 +999,9 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
             if let Some(mtu) = mtu {
                 m = m.mtu(*mtu);
             }
+            if let Some(q) = txqueuelen {
+                m = m.txqueuelen(*q);
+            }
             if under_name != ns {
                 m = m.setns_by_fd(a.file.as_raw_fd());
             }
@@ -993,7 +1016,7 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
             })?;
             cx.devs.insert((ns.clone(), name.clone()), Kind::Vxlan);
         }
-        Link::Macvlan { name, ns, parent, parent_ns, mode, mac, mtu } => {
+        Link::Macvlan { name, ns, parent, parent_ns, mode, mac, mtu, txqueuelen } => {
             let pn = parent_ns.as_deref().unwrap_or(ns);
             let a = cx.ns(ns, &user)?;
             let p = cx.ns(pn, &user)?;
@@ -1010,6 +1033,9 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
             if let Some(mtu) = mtu {
                 m = m.mtu(*mtu);
             }
+            if let Some(q) = txqueuelen {
+                m = m.txqueuelen(*q);
+            }
             if pn != ns {
                 m = m.setns_by_fd(a.file.as_raw_fd());
             }
@@ -1018,7 +1044,7 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
             })?;
             cx.devs.insert((ns.clone(), name.clone()), Kind::Macvlan);
         }
-        Link::Vlan { name, ns, parent, id, mac, mtu } => {
+        Link::Vlan { name, ns, parent, id, mac, mtu, txqueuelen } => {
             let a = cx.ns(ns, &user)?;
             let pidx = ifindex(a, ns, parent).await?;
             let mut m = LinkVlan::new(name, pidx, *id);
@@ -1027,6 +1053,9 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
             }
             if let Some(mtu) = mtu {
                 m = m.mtu(*mtu);
+            }
+            if let Some(q) = txqueuelen {
+                m = m.txqueuelen(*q);
             }
             // Tried for real; this kernel has no 8021q, and says so.
             a.nl.link().add(m.build()).execute().await.map_err(|e| {

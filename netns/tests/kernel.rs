@@ -476,7 +476,14 @@ fn a_bridge_is_full_where_the_kernel_says_so() {
             ip_forward: false,
             bridge_nf_call_iptables: true,
         });
-        p.links.push(Link::Bridge { name: "br0".into(), ns: "sw".into(), mac: None, mtu: None, ageing: None });
+        p.links.push(Link::Bridge {
+            name: "br0".into(),
+            ns: "sw".into(),
+            mac: None,
+            mtu: None,
+            ageing: None,
+            txqueuelen: None,
+        });
         for i in 0..n {
             p.links.push(Link::Veth {
                 name: format!("v{i}"),
@@ -489,6 +496,7 @@ fn a_bridge_is_full_where_the_kernel_says_so() {
                 master: Some("br0".into()),
                 peer_master: None,
                 delay: None,
+                txqueuelen: None,
             });
         }
         p

@@ -31,7 +31,14 @@ pub fn lan_addr(i: usize) -> Ipv4Addr {
 pub fn lan_plan(hosts: usize) -> Plan {
     let mut p = Plan::default();
     p.namespaces.push(NsPlan { name: "sw".into(), lo_up: true, ip_forward: false, bridge_nf_call_iptables: true });
-    p.links.push(Link::Bridge { name: "br0".into(), ns: "sw".into(), mac: None, mtu: None, ageing: None });
+    p.links.push(Link::Bridge {
+        name: "br0".into(),
+        ns: "sw".into(),
+        mac: None,
+        mtu: None,
+        ageing: None,
+        txqueuelen: None,
+    });
     for i in 0..hosts {
         let h = format!("h{i}");
         p.namespaces.push(NsPlan { name: h.clone(), lo_up: true, ip_forward: false, bridge_nf_call_iptables: true });
@@ -46,6 +53,7 @@ pub fn lan_plan(hosts: usize) -> Plan {
             master: None,
             peer_master: Some("br0".into()),
             delay: None,
+            txqueuelen: None,
         });
         let addr = crate::plan::Ipv4Net::new(lan_addr(i), 16);
         p.addresses.push(AddrPlan { ns: h, dev: "eth0".into(), addr });
@@ -109,9 +117,17 @@ pub fn overlay_plan(hosts: usize, containers: usize) -> Plan {
         master: None,
         peer_master,
         delay: None,
+        txqueuelen: None,
     };
     p.namespaces.push(ns("usw".into()));
-    p.links.push(Link::Bridge { name: "ul0".into(), ns: "usw".into(), mac: None, mtu: None, ageing: None });
+    p.links.push(Link::Bridge {
+        name: "ul0".into(),
+        ns: "usw".into(),
+        mac: None,
+        mtu: None,
+        ageing: None,
+        txqueuelen: None,
+    });
     for h in 0..hosts {
         let host = format!("h{h}");
         p.namespaces.push(ns(host.clone()));
@@ -121,7 +137,14 @@ pub fn overlay_plan(hosts: usize, containers: usize) -> Plan {
             dev: "eth0".into(),
             addr: crate::plan::Ipv4Net::new(underlay_addr(h), 16),
         });
-        p.links.push(Link::Bridge { name: "br0".into(), ns: host.clone(), mac: None, mtu: None, ageing: None });
+        p.links.push(Link::Bridge {
+            name: "br0".into(),
+            ns: host.clone(),
+            mac: None,
+            mtu: None,
+            ageing: None,
+            txqueuelen: None,
+        });
         p.links.push(Link::Vxlan {
             name: "vxlan0".into(),
             ns: host.clone(),
@@ -139,6 +162,7 @@ pub fn overlay_plan(hosts: usize, containers: usize) -> Plan {
             mtu: None,
             master: Some("br0".into()),
             underlay_ns: None,
+            txqueuelen: None,
         });
         for o in (0..hosts).filter(|o| *o != h) {
             p.fdb.push(crate::plan::FdbPlan {

@@ -351,6 +351,7 @@ impl Director {
                 bridge_nf_call_iptables: false,
             });
             base.links.push(Link::Bridge {
+                txqueuelen: None,
                 name: LAN_BRIDGE.into(),
                 ns: LAN_NS.into(),
                 mac: None,
@@ -371,6 +372,7 @@ impl Director {
             });
             let port: String = h.name.chars().take(15).collect();
             base.links.push(Link::Veth {
+                txqueuelen: None,
                 name: "eth0".into(),
                 ns: h.name.clone(),
                 peer: port,
@@ -1322,7 +1324,7 @@ impl Director {
             (true, What::Addr) => crate::kernel::show::busybox_ip_addr(world, ns, true),
             (true, What::Link) => crate::kernel::show::busybox_ip_addr(world, ns, false),
             (true, What::Neigh) => crate::kernel::show::busybox_ip_neigh(world, ns),
-            _ => crate::kernel::show::show(world, ns, what),
+            _ => crate::kernel::show::typed(world, ns, what),
         };
         match tool {
             Tool::Show(what) => Ok(table(*what)),

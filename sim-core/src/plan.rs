@@ -112,6 +112,11 @@ pub enum Link {
         /// Propagation delay of the simulated wire (the kernel has none to speak of).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         delay: Option<SimTime>,
+        /// The transmit queue's length (`ip link … txqueuelen N`, `qlen` in `ip link`):
+        /// the kernel's 1000 unless the creator says otherwise; Docker's drivers set 0
+        /// (libnetwork makes its links with vishvananda/netlink `LinkAttrs{TxQLen: 0}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        txqueuelen: Option<u32>,
     },
     Bridge {
         name: String,
@@ -123,6 +128,11 @@ pub enum Link {
         /// FDB ageing time; Linux's default is 300 s.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ageing: Option<SimTime>,
+        /// The transmit queue's length (`ip link … txqueuelen N`, `qlen` in `ip link`):
+        /// the kernel's 1000 unless the creator says otherwise; Docker's drivers set 0
+        /// (libnetwork makes its links with vishvananda/netlink `LinkAttrs{TxQLen: 0}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        txqueuelen: Option<u32>,
     },
     Vxlan {
         name: String,
@@ -158,6 +168,11 @@ pub enum Link {
         /// before being moved into `ns`, as Docker does with vxlan0). Defaults to `ns`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         underlay_ns: Option<String>,
+        /// The transmit queue's length (`ip link … txqueuelen N`, `qlen` in `ip link`):
+        /// the kernel's 1000 unless the creator says otherwise; Docker's drivers set 0
+        /// (libnetwork makes its links with vishvananda/netlink `LinkAttrs{TxQLen: 0}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        txqueuelen: Option<u32>,
     },
     Macvlan {
         name: String,
@@ -172,6 +187,11 @@ pub enum Link {
         mac: Option<Mac>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mtu: Option<u32>,
+        /// The transmit queue's length (`ip link … txqueuelen N`, `qlen` in `ip link`):
+        /// the kernel's 1000 unless the creator says otherwise; Docker's drivers set 0
+        /// (libnetwork makes its links with vishvananda/netlink `LinkAttrs{TxQLen: 0}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        txqueuelen: Option<u32>,
     },
     /// An 802.1Q sub-interface (`ip link add link eth0 name eth0.10 type vlan id 10`).
     Vlan {
@@ -183,6 +203,11 @@ pub enum Link {
         mac: Option<Mac>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mtu: Option<u32>,
+        /// The transmit queue's length (`ip link … txqueuelen N`, `qlen` in `ip link`):
+        /// the kernel's 1000 unless the creator says otherwise; Docker's drivers set 0
+        /// (libnetwork makes its links with vishvananda/netlink `LinkAttrs{TxQLen: 0}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        txqueuelen: Option<u32>,
     },
 }
 
@@ -462,7 +487,14 @@ mod tests {
                 ip_forward: false,
                 bridge_nf_call_iptables: true,
             }],
-            links: vec![Link::Bridge { name: "br0".into(), ns: "a".into(), mac: None, mtu: None, ageing: None }],
+            links: vec![Link::Bridge {
+                name: "br0".into(),
+                ns: "a".into(),
+                mac: None,
+                mtu: None,
+                ageing: None,
+                txqueuelen: None,
+            }],
             addresses: vec![AddrPlan { ns: "a".into(), dev: "br0".into(), addr: "10.0.0.1/24".parse().unwrap() }],
             ..Default::default()
         };

@@ -112,8 +112,13 @@ pub fn inet4(text: &str) -> String {
     let mut block: Vec<&str> = Vec::new();
     let flush = |block: &mut Vec<&str>, out: &mut String| {
         if block.iter().any(|l| l.starts_with("    inet ")) {
-            for l in block.iter().filter(|l| !l.starts_with("    link/")) {
+            // iproute2 names the peer's namespace on the device's first line instead.
+            let netns = block.iter().find_map(|l| l.find(" link-netns").map(|i| &l[i..])).unwrap_or("");
+            for (k, l) in block.iter().filter(|l| !l.starts_with("    link/")).enumerate() {
                 out.push_str(l);
+                if k == 0 {
+                    out.push_str(netns);
+                }
                 out.push('\n');
             }
         }
@@ -324,12 +329,9 @@ mod tests {
 
     #[test]
     fn ip_takes_its_abbreviations_and_refuses_what_it_would_refuse() {
-        for (line, what) in [
-            ("ip a", What::Addr),
-            ("ip r", What::Route),
-            ("ip neigh", What::Neigh),
-            ("ip link list", What::Link),
-        ] {
+        for (line, what) in
+            [("ip a", What::Addr), ("ip r", What::Route), ("ip neigh", What::Neigh), ("ip link list", What::Link)]
+        {
             assert_eq!(parse(&words(line)), Some(Ok(Tool::Show(what))), "{line}");
         }
         // `-4` keeps the IPv4 addresses only.

@@ -79,11 +79,11 @@ fn a_route_added_by_hand_does_not_come_back_and_the_peer_shows_no_carrier() {
     // The default route went with the device; only the connected one came back. The client's
     // eth0 is up, its peer down: no carrier, the route kept but marked.
     let routes = table(&s, "client", What::Route);
-    assert_eq!(routes, "10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.2 linkdown\n");
+    assert_eq!(routes, "10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.2 linkdown \n");
     let link = table(&s, "client", What::Link);
     // DOWN, not LOWERLAYERDOWN: the peer's index (2) is the device's own, as the kernel shows
     // it in that case (docs/linux-model.md *Faults*).
-    assert!(link.contains("eth0@if2: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 state DOWN"), "{link}");
+    assert!(link.contains("eth0@if2: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN"), "{link}");
     let s =
         lab(&[("client", "ping -c 1 10.2.0.2"), ("client", "ip link set eth0 down"), ("client", "ping -c 1 10.2.0.2")]);
     assert!(output(&s, "client").iter().any(|l| l == "ping: connect: Network is unreachable"));

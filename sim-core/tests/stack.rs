@@ -47,7 +47,8 @@ fn unanswered_arp_three_broadcasts_one_second_apart_then_host_unreachable() {
     let ns = s.world.ns_by_name("a").expect("a");
     assert_eq!(
         sim_core::kernel::show::show(&s.world, ns, sim_core::kernel::show::What::Neigh),
-        "10.0.0.9 dev eth0 FAILED\n"
+        // iproute2 ends the line with a blank after the state.
+        "10.0.0.9 dev eth0 FAILED \n"
     );
 }
 

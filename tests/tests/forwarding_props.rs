@@ -73,11 +73,19 @@ impl Topo {
             master,
             peer_master: Some("br0".into()),
             delay: None,
+            txqueuelen: None,
         };
         let mut p = Plan::default();
         for b in 0..self.bridges() {
             p.namespaces.push(ns(format!("b{b}")));
-            p.links.push(Link::Bridge { name: "br0".into(), ns: format!("b{b}"), mac: None, mtu: None, ageing: None });
+            p.links.push(Link::Bridge {
+                name: "br0".into(),
+                ns: format!("b{b}"),
+                mac: None,
+                mtu: None,
+                ageing: None,
+                txqueuelen: None,
+            });
         }
         for (i, parent) in self.parent.iter().enumerate() {
             let b = i + 1;

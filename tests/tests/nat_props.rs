@@ -32,7 +32,14 @@ fn build(clients: usize, flows: &[Flow], seed: u64) -> Sim {
     let mut p = Plan::default();
     p.namespaces.push(ns("router", true));
     p.namespaces.push(ns("server", false));
-    p.links.push(Link::Bridge { name: "lan0".into(), ns: "router".into(), mac: None, mtu: None, ageing: None });
+    p.links.push(Link::Bridge {
+        name: "lan0".into(),
+        ns: "router".into(),
+        mac: None,
+        mtu: None,
+        ageing: None,
+        txqueuelen: None,
+    });
     let veth = |name: &str, n: &str, peer: &str, peer_ns: &str, peer_master: Option<&str>| Link::Veth {
         name: name.into(),
         ns: n.into(),
@@ -44,6 +51,7 @@ fn build(clients: usize, flows: &[Flow], seed: u64) -> Sim {
         master: None,
         peer_master: peer_master.map(Into::into),
         delay: None,
+        txqueuelen: None,
     };
     p.links.push(veth("eth1", "router", "eth0", "server", None));
     let addr =

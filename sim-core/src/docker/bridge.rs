@@ -159,6 +159,7 @@ pub fn compile_part(
     for n in networks {
         let br = &n.device;
         plan.links.push(Link::Bridge {
+            txqueuelen: Some(0),
             name: br.clone(),
             ns: host.into(),
             mac: Some(n.mac),
@@ -184,6 +185,7 @@ pub fn compile_part(
             });
         }
         plan.links.push(Link::Veth {
+            txqueuelen: Some(0),
             name: e.ifname.clone(),
             ns: e.sandbox.clone(),
             peer: e.host_veth.clone(),

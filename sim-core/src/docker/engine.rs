@@ -1675,6 +1675,7 @@ impl Engine {
                 && let Ok(id) = vid.parse::<u16>()
             {
                 plan.links.push(Link::Vlan {
+                    txqueuelen: Some(0),
                     name: parent.clone(),
                     ns: self.host.clone(),
                     parent: base.into(),
@@ -1699,6 +1700,7 @@ impl Engine {
                     });
                 }
                 plan.links.push(Link::Macvlan {
+                    txqueuelen: Some(0),
                     name: e.ifname.clone(),
                     ns: ns.clone(),
                     parent: parent.clone(),

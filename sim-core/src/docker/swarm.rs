@@ -2878,6 +2878,7 @@ impl Swarm {
                 bridge_nf_call_iptables: true,
             });
             plan.links.push(Link::Bridge {
+                txqueuelen: Some(0),
                 name: "br0".into(),
                 ns: ons.clone(),
                 mac: None,
@@ -2890,6 +2891,7 @@ impl Swarm {
                 addr: Ipv4Net::new(n.gateway, n.subnet.len),
             });
             plan.links.push(Link::Vxlan {
+                txqueuelen: Some(0),
                 name: "vxlan0".into(),
                 ns: ons.clone(),
                 vni: n.vni,
@@ -2913,6 +2915,7 @@ impl Swarm {
                 // A name that stays the same while the endpoint lives (Docker's is random).
                 let o = ip.octets();
                 plan.links.push(Link::Veth {
+                    txqueuelen: Some(0),
                     name: ifname.clone(),
                     ns: sb.clone(),
                     peer: format!("veth{:02x}{:02x}{:02x}", o[1], o[2], o[3]),

@@ -67,6 +67,9 @@ pub mod defaults {
     pub const BASE_REACHABLE_MS: u64 = 30_000;
     pub const DELAY_FIRST_PROBE: SimTime = SimTime::from_secs(5);
     pub const UNRES_QLEN: usize = 101;
+    /// `DEFAULT_TX_QUEUE_LEN` (include/linux/netdevice.h): a device's transmit queue length
+    /// unless its creator sets one; the loopback's too.
+    pub const TXQUEUELEN: u32 = 1000;
     /// net.ipv4.ip_local_port_range
     pub const EPHEMERAL: (u16, u16) = (32768, 60999);
     /// net.ipv4.icmp_ratelimit (1000 ms): the cost of one ICMP error to one destination;
@@ -144,6 +147,8 @@ pub struct Device {
     pub stats: DevStats,
     /// A root qdisc other than the default (`tc qdisc add dev DEV root netem …`).
     pub qdisc: Option<Box<qdisc::Qdisc>>,
+    /// The transmit queue's length, which `ip link` shows as `qlen` (`plan::Link`).
+    pub txqueuelen: u32,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -742,6 +747,7 @@ impl<U: Userland> Kernel<U> {
             kind,
             stats: DevStats::default(),
             qdisc: None,
+            txqueuelen: defaults::TXQUEUELEN,
         });
         self.dst_changed();
         id
@@ -801,7 +807,7 @@ impl<U: Userland> Kernel<U> {
         let mut deferred_vxlan_dev: Vec<(DevId, NsId, String)> = Vec::new();
         for link in links {
             match link {
-                plan::Link::Bridge { name, ns, mac, mtu, ageing } => {
+                plan::Link::Bridge { name, ns, mac, mtu, ageing, txqueuelen } => {
                     let ns = ns_of(w, ns)?;
                     check_name(w, ns, name)?;
                     let b = Bridge {
@@ -810,9 +816,22 @@ impl<U: Userland> Kernel<U> {
                         ageing: ageing.unwrap_or(defaults::BRIDGE_AGEING),
                     };
                     let d = w.add_dev(ns, name, DevKind::Bridge(b), *mac, *mtu);
+                    w.dev_mut(d).txqueuelen = txqueuelen.unwrap_or(defaults::TXQUEUELEN);
                     w.bridge_add_local(d, d);
                 }
-                plan::Link::Veth { name, ns, peer, peer_ns, mac, peer_mac, mtu, master, peer_master, delay } => {
+                plan::Link::Veth {
+                    name,
+                    ns,
+                    peer,
+                    peer_ns,
+                    mac,
+                    peer_mac,
+                    mtu,
+                    master,
+                    peer_master,
+                    delay,
+                    txqueuelen,
+                } => {
                     let a_ns = ns_of(w, ns)?;
                     let b_ns = ns_of(w, peer_ns)?;
                     check_name(w, a_ns, name)?;
@@ -824,6 +843,9 @@ impl<U: Userland> Kernel<U> {
                     let a = w.add_dev(a_ns, name, DevKind::Veth { peer: DevId(u32::MAX), delay }, *mac, *mtu);
                     let b = w.add_dev(b_ns, peer, DevKind::Veth { peer: a, delay }, *peer_mac, *mtu);
                     w.dev_mut(a).kind = DevKind::Veth { peer: b, delay };
+                    for d in [a, b] {
+                        w.dev_mut(d).txqueuelen = txqueuelen.unwrap_or(defaults::TXQUEUELEN);
+                    }
                     if let Some(m) = master {
                         masters.push((a_ns, name.clone(), m.clone()));
                     }
@@ -847,6 +869,7 @@ impl<U: Userland> Kernel<U> {
                     mtu,
                     master,
                     underlay_ns,
+                    txqueuelen,
                 } => {
                     let ns_id = ns_of(w, ns)?;
                     check_name(w, ns_id, name)?;
@@ -873,6 +896,7 @@ impl<U: Userland> Kernel<U> {
                         ageing: defaults::VXLAN_AGEING,
                     };
                     let d = w.add_dev(ns_id, name, DevKind::Vxlan(Box::new(vx)), *mac, *mtu);
+                    w.dev_mut(d).txqueuelen = txqueuelen.unwrap_or(defaults::TXQUEUELEN);
                     let clash = w
                         .netns(u_ns)
                         .vxlan_socks
@@ -905,7 +929,7 @@ impl<U: Userland> Kernel<U> {
         // Stacked devices need their parents to exist.
         for link in &plan.links {
             match link {
-                plan::Link::Macvlan { name, ns, parent, parent_ns, mode, mac, mtu } => {
+                plan::Link::Macvlan { name, ns, parent, parent_ns, mode, mac, mtu, txqueuelen } => {
                     let ns_id = ns_of(w, ns)?;
                     let p_ns = match parent_ns {
                         Some(p) => ns_of(w, p)?,
@@ -926,9 +950,10 @@ impl<U: Userland> Kernel<U> {
                         *mac,
                         Some(mtu.unwrap_or(pmtu)),
                     );
+                    w.dev_mut(d).txqueuelen = txqueuelen.unwrap_or(defaults::TXQUEUELEN);
                     w.dev_mut(p).uppers.push(d);
                 }
-                plan::Link::Vlan { name, ns, parent, id, mac, mtu } => {
+                plan::Link::Vlan { name, ns, parent, id, mac, mtu, txqueuelen } => {
                     let ns_id = ns_of(w, ns)?;
                     check_name(w, ns_id, name)?;
                     if *id == 0 || *id >= 4095 {
@@ -946,6 +971,7 @@ impl<U: Userland> Kernel<U> {
                         Some(mac.unwrap_or(pmac)),
                         Some(mtu.unwrap_or(pmtu)),
                     );
+                    w.dev_mut(d).txqueuelen = txqueuelen.unwrap_or(defaults::TXQUEUELEN);
                     w.dev_mut(p).uppers.push(d);
                 }
                 _ => {}

@@ -42,8 +42,8 @@ impl std::str::FromStr for What {
 
 pub fn show<U: Userland>(w: &Kernel<U>, ns: NsId, what: What) -> String {
     match what {
-        What::Addr => ip_addr(w, ns, true),
-        What::Link => ip_addr(w, ns, false),
+        What::Addr => ip_addr(w, ns, true, true),
+        What::Link => ip_addr(w, ns, false, true),
         What::Route => ip_route(w, ns),
         What::Neigh => ip_neigh(w, ns),
         What::Fdb => bridge_fdb(w, ns),
@@ -51,6 +51,17 @@ pub fn show<U: Userland>(w: &Kernel<U>, ns: NsId, what: What) -> String {
         What::Conntrack => w.netns(ns).nf.conntrack_entries().join("\n") + "\n",
         What::Ipvs => w.netns(ns).ipvs.ipvsadm_ln(),
         What::Qdisc => tc_qdisc(w, ns),
+    }
+}
+
+/// What `ip addr|link|route|neigh` typed in a step prints: as [`show`], without the detail
+/// lines (`vxlan id …`, `macvlan mode …`) that iproute2 prints only with `-d` and that a
+/// lab's checks look for.
+pub fn typed<U: Userland>(w: &Kernel<U>, ns: NsId, what: What) -> String {
+    match what {
+        What::Addr => ip_addr(w, ns, true, false),
+        What::Link => ip_addr(w, ns, false, false),
+        other => show(w, ns, other),
     }
 }
 
@@ -109,24 +120,42 @@ fn flags<U: Userland>(w: &Kernel<U>, d: &crate::kernel::Device) -> String {
     format!("<{}>", f.join(","))
 }
 
-/// The operational state (`default_operstate`, net/core/link_watch.c): a veth up whose peer
-/// is down has no carrier, and is LOWERLAYERDOWN when its peer's index differs from its own
-/// (its iflink is the peer), DOWN when they happen to be equal.
+/// The operational state (`default_operstate`, net/core/link_watch.c): the loopback's is
+/// UNKNOWN; a device without carrier is LOWERLAYERDOWN only where the device it is linked to
+/// (a veth's peer, a macvlan's parent: its `iflink`) has another index and is found by that
+/// index in the device's own namespace, not up there; else DOWN (a bridge without a port up;
+/// a veth whose peer, in another namespace, went down: traces/kernel/linux/ip-show.txt).
 fn operstate<U: Userland>(w: &Kernel<U>, d: &crate::kernel::Device) -> &'static str {
     if !d.up {
-        "DOWN"
-    } else if let DevKind::Veth { peer, .. } = d.kind
-        && !carrier(w, d)
-    {
-        if w.dev(peer).ifindex != d.ifindex { "LOWERLAYERDOWN" } else { "DOWN" }
-    } else if matches!(d.kind, DevKind::Loopback) {
-        "UNKNOWN"
-    } else {
-        "UP"
+        return "DOWN";
+    }
+    if matches!(d.kind, DevKind::Loopback) {
+        return "UNKNOWN";
+    }
+    if carrier(w, d) {
+        return "UP";
+    }
+    let iflink = match &d.kind {
+        DevKind::Veth { peer, .. } => w.dev(*peer).ifindex,
+        DevKind::Macvlan { parent, .. } | DevKind::Vlan { parent, .. } => w.dev(*parent).ifindex,
+        _ => d.ifindex,
+    };
+    if iflink == d.ifindex {
+        return "DOWN";
+    }
+    let here = w.netns(d.ns).devs.iter().map(|&o| w.dev(o)).find(|o| o.ifindex == iflink);
+    match here {
+        Some(o) if o.up && (matches!(o.kind, DevKind::Loopback) || carrier(w, o)) => "DOWN",
+        Some(_) => "LOWERLAYERDOWN",
+        None => "DOWN",
     }
 }
 
-fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
+/// `ip addr` (`with_addrs`) or `ip link` as iproute2 6.1 prints them
+/// (traces/kernel/linux/ip-show.txt), with `details` the lines `ip -d` adds for a vxlan, a
+/// macvlan and a VLAN (in the simulator's words). No IPv6: the simulator has none (the
+/// record turns it off, as Docker does in a container).
+fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool, details: bool) -> String {
     let n = w.netns(ns);
     let mut s = String::new();
     for &id in &n.devs {
@@ -144,11 +173,25 @@ fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
             _ => String::new(),
         };
         let state = operstate(w, d);
-        let _ = write!(s, "{}: {}{}: {} mtu {}", d.ifindex, d.name, link_suffix, flags(w, d), d.mtu);
+        // A device gets its qdisc when it first comes up: a loopback never up has `noop`.
+        let qdisc = match (&d.qdisc, d.up || !matches!(d.kind, DevKind::Loopback)) {
+            (Some(_), _) => "netem",
+            (None, true) => "noqueue",
+            (None, false) => "noop",
+        };
+        let _ = write!(s, "{}: {}{}: {} mtu {} qdisc {qdisc}", d.ifindex, d.name, link_suffix, flags(w, d), d.mtu);
         if let Some(m) = d.master {
             let _ = write!(s, " master {}", w.dev(m).name);
         }
-        let _ = writeln!(s, " state {state}");
+        let _ = write!(s, " state {state}");
+        if !with_addrs {
+            s.push_str(" mode DEFAULT");
+        }
+        s.push_str(" group default");
+        if d.txqueuelen > 0 {
+            let _ = write!(s, " qlen {}", d.txqueuelen);
+        }
+        s.push('\n');
         if matches!(d.kind, DevKind::Loopback) {
             let _ = writeln!(s, "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00");
         } else {
@@ -160,6 +203,7 @@ fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
             }
             let _ = writeln!(s);
             match &d.kind {
+                _ if !details => {}
                 DevKind::Vxlan(vx) => {
                     let _ = write!(s, "    vxlan id {}", vx.vni);
                     if let Some(l) = vx.local {
@@ -197,6 +241,8 @@ fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
                 } else {
                     let _ = writeln!(s, "    inet {} scope global {}", a.addr, d.name);
                 }
+                // Every address here is permanent (`ip addr add` without lifetimes).
+                s.push_str("       valid_lft forever preferred_lft forever\n");
             }
         }
     }
@@ -218,7 +264,8 @@ fn ip_route<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
         if !w.dev(r.dev).up || !carrier(w, w.dev(r.dev)) {
             line += " linkdown";
         }
-        let _ = writeln!(s, "{line}");
+        // iproute2 ends every route with a blank (`print_route`).
+        let _ = writeln!(s, "{line} ");
     }
     s
 }
@@ -261,7 +308,7 @@ pub fn busybox_ip_route<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
 ///   in this namespace, so one in another namespace is `@ifN` and, its flags unknown there,
 ///   always `M-DOWN`;
 /// - `qdisc`, then `state`, then the transmit queue's length where it has one (the
-///   loopback's 1000; the virtual devices' 0 is not printed), each word followed by a blank;
+///   loopback's 1000; Docker makes its devices with none), each word followed by a blank;
 /// - no `link-netnsid`, no `group`;
 /// - each address with its lifetimes (Docker's and the loopback's are permanent: `forever`).
 pub fn busybox_ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -> String {
@@ -316,9 +363,10 @@ pub fn busybox_ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -
             let _ = write!(s, "master {} ", w.dev(m).name);
         }
         let _ = write!(s, "state {} ", operstate(w, d));
+        if d.txqueuelen > 0 {
+            let _ = write!(s, "qlen {}", d.txqueuelen);
+        }
         if matches!(d.kind, DevKind::Loopback) {
-            // The loopback's only transmit queue: every other device here has none.
-            s.push_str("qlen 1000");
             let _ = writeln!(s, "\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00");
         } else {
             let _ = writeln!(s, "\n    link/ether {} brd ff:ff:ff:ff:ff:ff", d.mac);
@@ -388,11 +436,12 @@ fn ip_neigh<U: Userland>(w: &Kernel<U>, ns: NsId) -> String {
     let mut s = String::new();
     for (d, ip, e, state) in listed_neighbours(w, ns) {
         match state {
+            // iproute2 ends the line with a blank after the state (`print_neigh`).
             Nud::Incomplete | Nud::Failed => {
-                let _ = writeln!(s, "{ip} dev {} {}", w.dev(d).name, state.name());
+                let _ = writeln!(s, "{ip} dev {} {} ", w.dev(d).name, state.name());
             }
             _ => {
-                let _ = writeln!(s, "{ip} dev {} lladdr {} {}", w.dev(d).name, e.mac, state.name());
+                let _ = writeln!(s, "{ip} dev {} lladdr {} {} ", w.dev(d).name, e.mac, state.name());
             }
         }
     }

@@ -139,6 +139,7 @@ pub(crate) fn add_lan_client(plan: &mut Plan, host: &str) {
         master: None,
         peer_master: None,
         delay: None,
+        txqueuelen: None,
     });
     plan.addresses.push(AddrPlan { ns: host.into(), dev: "eth0".into(), addr: "192.168.0.10/24".parse().expect("a") });
     plan.addresses.push(AddrPlan { ns: "lan".into(), dev: "eth0".into(), addr: "192.168.0.20/24".parse().expect("a") });

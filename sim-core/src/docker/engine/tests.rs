@@ -257,6 +257,7 @@ fn a_bridge_takes_1023_containers_and_the_next_is_exchange_full() {
         master: Some(br.clone()),
         peer_master: None,
         delay: None,
+        txqueuelen: None,
     });
     let err = World::from_plan(&plan, 1).err().expect("the 1024th port is refused");
     assert_eq!(err.token, "extra");
