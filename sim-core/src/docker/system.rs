@@ -77,20 +77,12 @@ pub(crate) fn unix_seconds(t: &str) -> Option<i64> {
     let mut h = time.splitn(3, ':');
     let (hh, mm) = (num(h.next()?)?, num(h.next()?)?);
     let ss = num(h.next()?.split('.').next()?)?;
-    // Days from civil (the proleptic Gregorian calendar), from H. Hinnant's `chrono`
-    // algorithms paper.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+    Some(crate::engine::days_from_civil(y, m, day) * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
-/// The wall-clock second a run's time 0 stands for (`inspect::EPOCH`).
+/// The wall-clock second a run's time 0 stands for.
 fn epoch_unix() -> i64 {
-    unix_seconds(&format!("{}00Z", super::inspect::EPOCH)).unwrap_or(0)
+    crate::engine::EPOCH_UNIX as i64
 }
 
 /// Go's `%.{prec}g` of a non-negative number, as go-units formats sizes.
@@ -636,18 +628,8 @@ fn short_id(id: &str) -> String {
 
 /// `.CreatedAt`: Go's `time.Time.String` of the local (UTC) time.
 fn created_at(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
+    let (y, m, d) = crate::engine::civil_from_days(unix.div_euclid(86_400));
     let secs = unix.rem_euclid(86_400);
-    // Civil from days (H. Hinnant), the inverse of `unix_seconds`.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000 UTC", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 

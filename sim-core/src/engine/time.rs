@@ -166,6 +166,34 @@ impl<'de> Deserialize<'de> for SimTime {
     }
 }
 
+/// The wall-clock second a run's time 0 stands for: 2026-11-28T12:00:00Z, the date every
+/// printed time is counted from (`docker inspect`'s `Created`, dig's `WHEN`).
+pub const EPOCH_UNIX: u64 = 1_795_867_200;
+
+/// The proleptic Gregorian date (year, month 1–12, day 1–31) of a day counted from
+/// 1970-01-01 (Howard Hinnant's `civil_from_days`, from his paper on date algorithms).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The inverse: the day counted from 1970-01-01 of a date (`days_from_civil`).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,10 +14,6 @@ use crate::userland::services::OUTSIDE_DNS;
 /// The app timer of dig's wait for an answer.
 pub(crate) const TAG_DIG: u32 = 103;
 
-/// The wall-clock time a run's time 0 stands for, in seconds after 1970 (2026-11-28
-/// 12:00:00 UTC, the date `docker inspect` gives the run's containers).
-const EPOCH_SECS: u64 = 1_795_867_200;
-
 /// A running dig's state.
 #[derive(Clone, Debug)]
 pub struct Run {
@@ -111,7 +107,7 @@ impl World {
         let now = self.now;
         let Some(run) = self.dig_run(app) else { return };
         let rtt_ms = now.saturating_sub(run.sent_at).as_nanos() / 1_000_000;
-        let when = dig::when(EPOCH_SECS + now.as_nanos() / 1_000_000_000);
+        let when = dig::when(crate::engine::EPOCH_UNIX + now.as_nanos() / 1_000_000_000);
         let d = run.dig.clone();
         match dig::output(&d, reply, server, rtt_ms, &when) {
             Ok(lines) => {

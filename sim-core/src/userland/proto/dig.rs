@@ -311,20 +311,11 @@ fn rdata(r: &RData) -> String {
     }
 }
 
-/// `date`'s `%a %b %d %H:%M:%S UTC %Y` of `secs` seconds after 1970 (days to a civil date
-/// as in Howard Hinnant's `civil_from_days`).
+/// `date`'s `%a %b %d %H:%M:%S UTC %Y` of `secs` seconds after 1970.
 pub fn when(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let t = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::engine::civil_from_days(days);
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     format!(
