@@ -1770,7 +1770,14 @@ impl Director {
                         host.addr.addr
                     )));
                 }
-                let mut s = Swarm::init(me, addr, self.seed, self.engine_spec.version)?;
+                let mut pools = Vec::new();
+                for c in &i.default_addr_pools {
+                    let ip = crate::docker::engine::ipv4_only(c.addr)?;
+                    let base = crate::plan::Ipv4Net::new(ip, c.prefix_len);
+                    let size = u8::try_from(i.default_addr_pool_mask_length).unwrap_or(u8::MAX);
+                    pools.push(crate::docker::ipam::PoolSpec { base, size });
+                }
+                let mut s = Swarm::init_with_pools(me, addr, self.seed, self.engine_spec.version, pools)?;
                 s.created = now;
                 self.swarm = Some(s);
                 self.join_plumbing(me)?;

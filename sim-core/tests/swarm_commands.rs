@@ -188,6 +188,14 @@ fn tasks_whose_program_ends_by_itself_restart_as_on_the_engine() {
     prints_as_recorded("task-ends/record.txt", 17);
 }
 
+/// `swarm init --default-addr-pool … --default-addr-pool-mask-length N`: ingress and every
+/// overlay take their subnets from the pools, N bits long; a size smaller than a pool is
+/// refused in the daemon's words; `docker info` shows the pools and the size.
+#[test]
+fn swarm_init_takes_its_address_pools_as_on_the_engine() {
+    prints_as_recorded("swarm-addr-pool/record.txt", 13);
+}
+
 /// `docker service rollback`: the spec before the last update comes back, and a second
 /// rollback undoes the first; a service never updated has nothing to roll back to.
 #[test]

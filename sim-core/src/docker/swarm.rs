@@ -501,6 +501,9 @@ pub struct Swarm {
     /// The cluster's ID (`docker info`'s ClusterID), and when `swarm init` made it.
     pub cluster_id: String,
     pub created: SimTime,
+    /// The pools overlays' subnets come from (`docker info`'s Default Address Pool and
+    /// SubnetSize).
+    pub default_pools: Vec<super::ipam::PoolSpec>,
 }
 
 fn base36(rng: &mut SimRng, n: usize) -> String {
@@ -525,11 +528,33 @@ impl Swarm {
     /// `docker swarm init` on `host`: the first manager, the ingress network (10.0.0.0/24,
     /// VNI 4096) and the join tokens.
     pub fn init(host: &str, addr: Ipv4Addr, seed: u64, era: super::era::Era) -> Result<Swarm, EngineError> {
+        Self::init_with_pools(host, addr, seed, era, Vec::new())
+    }
+
+    /// `swarm init` with `--default-addr-pool` (each a base with `--default-addr-pool-mask-length`
+    /// as its subnets' size): the overlays' subnets, ingress's first, come from these
+    /// (swarmkit's allocator; traces/docker/swarm-addr-pool/record.txt). None: 10.0.0.0/8 in /24s.
+    pub fn init_with_pools(
+        host: &str,
+        addr: Ipv4Addr,
+        seed: u64,
+        era: super::era::Era,
+        pools: Vec<super::ipam::PoolSpec>,
+    ) -> Result<Swarm, EngineError> {
+        for p in &pools {
+            if p.size < p.base.len {
+                return Err(err(format!(
+                    "Error response from daemon: invalid CIDR: \"{}\". Subnet size is too small for pool: {}",
+                    p.base, p.size
+                )));
+            }
+        }
         let mut rng = SimRng::new(seed ^ 0x5357_4152_4d00);
         let ca = base36(&mut rng, 50);
         let worker_token = format!("SWMTKN-1-{ca}-{}", base36(&mut rng, 25));
         let manager_token = format!("SWMTKN-1-{ca}-{}", base36(&mut rng, 25));
-        let mut ipam = Ipam::new(Vec::new(), Vec::new()).map_err(|e| err(e.message))?;
+        let default_pools = if pools.is_empty() { super::ipam::PoolSpec::global_defaults() } else { pools.clone() };
+        let mut ipam = Ipam::new(Vec::new(), pools).map_err(|e| err(e.message))?;
         ipam.set_round_robin(era.round_robin_subnets());
         // Drawn apart, so that the node, network and task IDs stay as they were drawn before
         // `docker info` showed the cluster's.
@@ -552,6 +577,7 @@ impl Swarm {
             version: 10,
             cluster_id,
             created: SimTime::ZERO,
+            default_pools,
         };
         s.add_node(host, addr, Role::Manager);
         s.create_network("ingress", IpamConfig::default(), true, false, None, Default::default())?;

@@ -329,8 +329,9 @@ fn info_json(engine: &Engine, swarm: Option<&SwarmView<'_>>) -> Value {
                         },
                         "TLSInfo": {},
                         "RootRotationInProgress": false,
-                        "DefaultAddrPool": ["10.0.0.0/8"],
-                        "SubnetSize": 24,
+                        "DefaultAddrPool": s.swarm.default_pools.iter().map(|p| p.base.to_string()).collect::<Vec<_>>(),
+                        // swarmkit keeps one size for all its pools.
+                        "SubnetSize": s.swarm.default_pools.first().map_or(24, |p| p.size),
                         "DataPathPort": 4789
                     }),
                 );
