@@ -49,7 +49,8 @@ pub struct Image {
     /// The build `docker images` lists for every tag of it: the `latest` one that
     /// github.com/docker-library/repo-info records (`repos/NAME/local/latest.md`), where the
     /// image is an official one; `None` for the others, whose builds are not published in
-    /// a form one can cite (the simulator shows them as built on the host: [`Build::LOCAL`]).
+    /// a form one can cite (the simulator shows them as built on the host as the lab began:
+    /// `system::HostImage::build`).
     pub build: Option<Build>,
 }
 
@@ -64,13 +65,6 @@ pub struct Build {
     pub created: &'static str,
     /// Bytes: repo-info's "Virtual Size", which it gives in megabytes to two decimals.
     pub size: u64,
-}
-
-impl Build {
-    /// An image outside docker-library: the simulator knows no build of it, so it shows one
-    /// made on the host as the lab began (created at the run's time 0), of no layers it
-    /// models (0B), whose ID is derived from its name (`local_id`).
-    pub const LOCAL: Build = Build { version: "", id: "", created: "", size: 0 };
 }
 
 /// Which of [`PROGRAMS`] an image has.

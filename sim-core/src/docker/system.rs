@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::cli;
 use super::engine::{ContainerKind, Engine, EngineError, RunState};
-use super::images::{self, Build, Image};
+use super::images::{self, Image};
 use super::swarm::{Role, Swarm};
 use crate::engine::SimTime;
 
@@ -61,7 +61,8 @@ impl HostImage {
             _ => {
                 let digest = Sha256::digest(format!("{}:{}", self.repo, self.tag).as_bytes());
                 let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-                (format!("sha256:{hex}"), epoch_unix(), Build::LOCAL.size)
+                // Built as the run began, of no layers the simulator has: 0B.
+                (format!("sha256:{hex}"), epoch_unix(), 0)
             }
         }
     }
