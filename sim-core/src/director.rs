@@ -1714,11 +1714,7 @@ impl Director {
                 return crate::docker::system::info(self.engine(me)?, view, f.as_deref()).map(Outcome::Printed);
             }
             D::Images(l) => return crate::docker::system::images(self.engine(me)?, l).map(Outcome::Printed),
-            D::Pull(p) => {
-                // What the client said before the daemon's error, then the error.
-                let (said, EngineError(e)) = crate::docker::system::pull(p);
-                return Err(EngineError(format!("{said}{e}")));
-            }
+            D::Pull(p) => return Err(crate::docker::system::pull(p)),
             D::Run(r) | D::Create(r) => {
                 if let Some(e) = self.engine_mut(me) {
                     e.have_image(&r.image);
@@ -1855,8 +1851,7 @@ impl Director {
     }
 
     /// `docker start` and `restart`: the containers of `names` that now run start their processes
-    /// ([`Director::container_process`]); a program's log is a new one (the engine's keeps
-    /// the earlier run's lines above it).
+    /// ([`Director::container_process`]), each writing on after its earlier runs' log.
     fn start_programs(
         &mut self,
         me: &str,

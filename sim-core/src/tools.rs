@@ -204,8 +204,6 @@ pub fn device_block(table: &str, dev: &str) -> Result<String, ToolError> {
     if out.is_empty() { Err(fail(format!("Device \"{dev}\" does not exist."), 1)) } else { Ok(out) }
 }
 
-/// `iptables [-t TABLE] -S [CHAIN]`; listing with `-L` is not modelled (`-S` shows the same
-/// rules as they were written).
 /// `iptables-save`'s options as its getopt_long reads them (iptables
 /// `iptables/iptables-save.c`, v1.8.9 nf_tables): `-t TABLE`, `-c`; its words for the rest.
 fn iptables_save(args: &[&str]) -> Result<Tool, ToolError> {
@@ -241,6 +239,8 @@ fn iptables_save(args: &[&str]) -> Result<Tool, ToolError> {
     Ok(Tool::IptablesSave { table, counters })
 }
 
+/// `iptables [-t TABLE] -S [CHAIN]`; listing with `-L` is not modelled (`-S` shows the same
+/// rules as they were written).
 fn iptables(args: &[&str]) -> Result<Tool, ToolError> {
     let mut table = Table::Filter;
     let mut list = false;

@@ -50,7 +50,7 @@ pub struct Image {
     /// github.com/docker-library/repo-info records (`repos/NAME/local/latest.md`), where the
     /// image is an official one; `None` for the others, whose builds are not published in
     /// a form one can cite (the simulator shows them as built on the host as the lab began:
-    /// `system::HostImage::build`).
+    /// `system::HostImage::of`).
     pub build: Option<Build>,
 }
 

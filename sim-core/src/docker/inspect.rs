@@ -11,19 +11,29 @@ use super::era::Era;
 use super::swarm::{Swarm, overlay_mac};
 use crate::engine::SimTime;
 
-/// The wall-clock date a run's time 0 stands for.
-pub(crate) const EPOCH: &str = "2026-11-28T12:00:";
-
-/// `at` as docker/cli's `.CreatedAt` prints it (Go's `time.Time.String`).
-pub(crate) fn created_at(at: SimTime) -> String {
-    let s = at.as_nanos() / 1_000_000_000;
-    format!("{}{:02} +0000 UTC", EPOCH.replace('T', " "), s % 60)
+/// `unix` (seconds since 1970) as Go's `time.Time.String` prints a UTC time (docker/cli's
+/// `.CreatedAt`).
+pub(crate) fn go_time(unix: i64) -> String {
+    let (date, secs) = ymd(unix);
+    format!("{date} {:02}:{:02}:{:02} +0000 UTC", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
+/// `YYYY-MM-DD` of `unix`, and the seconds into that day.
+fn ymd(unix: i64) -> (String, i64) {
+    let (y, m, d) = crate::engine::civil_from_days(unix.div_euclid(86_400));
+    (format!("{y:04}-{m:02}-{d:02}"), unix.rem_euclid(86_400))
+}
+
+/// The simulated time `at` on the run's date (`EPOCH_UNIX`), as docker/cli's `.CreatedAt`.
+pub(crate) fn created_at(at: SimTime) -> String {
+    go_time(crate::engine::EPOCH_UNIX as i64 + (at.as_nanos() / 1_000_000_000) as i64)
+}
+
+/// The same in RFC 3339 with nanoseconds, as the API's `Created` fields.
 pub(crate) fn created(at: SimTime) -> String {
     let ns = at.as_nanos();
-    let s = ns / 1_000_000_000;
-    format!("{EPOCH}{:02}.{:09}Z", s % 60, ns % 1_000_000_000)
+    let (date, secs) = ymd(crate::engine::EPOCH_UNIX as i64 + (ns / 1_000_000_000) as i64);
+    format!("{date}T{:02}:{:02}:{:02}.{:09}Z", secs / 3600, secs % 3600 / 60, secs % 60, ns % 1_000_000_000)
 }
 
 /// The JSON array `docker network inspect NAME…` prints on `host`.

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::cli;
 use super::engine::{ContainerKind, Engine, EngineError, RunState};
-use super::images::{self, Image};
+use super::images;
 use super::swarm::{Role, Swarm};
 use crate::engine::SimTime;
 
@@ -29,42 +29,39 @@ fn err(m: impl Into<String>) -> EngineError {
 /// follows.
 const KERNEL_VERSION: &str = "6.18.44";
 
-/// One tag of an image a host has (`RepoTags`).
+/// One tag of an image a host has (`RepoTags`), with the build it stands for: the
+/// catalogue's for an official image's `latest` (or the version that build is), else one
+/// made on the host as the lab began, of no layers the simulator has (0B), with an ID derived
+/// from the reference (the simulator knows no other build of it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostImage {
     /// As `docker images` shows it (`reference.FamiliarName`): `nginx`, `hshar/webapp`.
     pub repo: String,
     pub tag: String,
-    /// docker.io's `library/` repository: an official image, whose `latest` is the build
-    /// the catalogue records.
-    pub official: bool,
-    pub image: &'static Image,
+    /// `sha256:…`.
+    pub id: String,
+    /// Seconds since 1970.
+    pub created: i64,
+    pub size: u64,
 }
 
 impl HostImage {
     /// The image a reference names, if the catalogue has it and the reference has a tag.
     pub fn of(r: &cli::ImageRef) -> Option<HostImage> {
         let image = images::find(&r.path)?;
-        let tag = r.tag_or_latest()?.to_string();
+        let (repo, tag) = (r.familiar_name(), r.tag_or_latest()?.to_string());
         let official = r.domain == "docker.io" && r.path.strip_prefix("library/") == Some(image.name);
-        Some(HostImage { repo: r.familiar_name(), tag, official, image })
-    }
-
-    /// The build this tag stands for: the catalogue's for an official image's `latest` (or
-    /// the version that build is), else one made on the host as the lab began, with an ID
-    /// derived from the reference (the simulator knows no other build of it).
-    pub fn build(&self) -> (String, i64, u64) {
-        match self.image.build {
-            Some(b) if self.official && (self.tag == "latest" || self.tag == b.version) => {
+        let (id, created, size) = match image.build {
+            Some(b) if official && (tag == "latest" || tag == b.version) => {
                 (b.id.to_string(), unix_seconds(b.created).unwrap_or(0), b.size)
             }
             _ => {
-                let digest = Sha256::digest(format!("{}:{}", self.repo, self.tag).as_bytes());
+                let digest = Sha256::digest(format!("{repo}:{tag}").as_bytes());
                 let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-                // Built as the run began, of no layers the simulator has: 0B.
-                (format!("sha256:{hex}"), epoch_unix(), 0)
+                (format!("sha256:{hex}"), crate::engine::EPOCH_UNIX as i64, 0)
             }
-        }
+        };
+        Some(HostImage { repo, tag, id, created, size })
     }
 }
 
@@ -79,11 +76,6 @@ pub(crate) fn unix_seconds(t: &str) -> Option<i64> {
     let (hh, mm) = (num(h.next()?)?, num(h.next()?)?);
     let ss = num(h.next()?.split('.').next()?)?;
     Some(crate::engine::days_from_civil(y, m, day) * 86_400 + hh * 3600 + mm * 60 + ss)
-}
-
-/// The wall-clock second a run's time 0 stands for.
-fn epoch_unix() -> i64 {
-    crate::engine::EPOCH_UNIX as i64
 }
 
 /// Go's `%.{prec}g` of a non-negative number, as go-units formats sizes.
@@ -184,7 +176,7 @@ pub fn version(engine: &Engine, format: Option<&str>) -> Result<String, EngineEr
         // docker/cli names the template `version` (`newVersionTemplate`) and runs it on its
         // `versionInfo`.
         let out = super::template::render(f, &v).map_err(|e| {
-            let EngineError(m) = go_type_error(e, "system.versionInfo");
+            let EngineError(m) = super::template_error(e, "", "system.versionInfo");
             EngineError(m.replacen("template: :", "template: version:", 1).replacen(
                 "executing \"\"",
                 "executing \"version\"",
@@ -234,21 +226,6 @@ pub fn version(engine: &Engine, format: Option<&str>) -> Result<String, EngineEr
     Ok(lines.iter().map(|l| format!("{l}\n")).collect())
 }
 
-/// A template's error as docker/cli words it for a command that runs it on a Go struct:
-/// the renderer runs on a map, so a missing key becomes a field the type lacks.
-fn go_type_error(e: super::template::TemplateError, go_type: &str) -> EngineError {
-    let super::template::TemplateError(m) = &e;
-    if e.exit_status() != 1 {
-        return EngineError(m.clone());
-    }
-    let m = m.strip_prefix("template parsing error: ").unwrap_or(m);
-    let m = match m.split_once("map has no entry for key \"") {
-        Some((head, key)) => format!("{head}can't evaluate field {} in type {go_type}", key.trim_end_matches('"')),
-        None => m.to_string(),
-    };
-    EngineError(m)
-}
-
 // ---------------------------------------------------------------------------------------------
 // docker info
 
@@ -263,7 +240,7 @@ pub fn info(engine: &Engine, swarm: Option<SwarmView<'_>>, format: Option<&str>)
     recorded_era(engine, "info")?;
     let v = info_json(engine, swarm.as_ref());
     if let Some(f) = format {
-        let out = super::template::render(f, &v).map_err(|e| go_type_error(e, "system.info"))?;
+        let out = super::template::render(f, &v).map_err(|e| super::template_error(e, "", "system.info"))?;
         return Ok(format!("{out}\n"));
     }
     Ok(pretty_info(&v))
@@ -279,7 +256,7 @@ fn info_json(engine: &Engine, swarm: Option<&SwarmView<'_>>) -> Value {
             _ => stopped += 1,
         }
     }
-    let mut ids: Vec<String> = engine.images.iter().map(|i| i.build().0).collect();
+    let mut ids: Vec<&str> = engine.images.iter().map(|i| i.id.as_str()).collect();
     ids.sort();
     ids.dedup();
     let node = swarm.and_then(|s| s.swarm.node(s.host).filter(|n| n.up).map(|n| (s, n)));
@@ -301,15 +278,13 @@ fn info_json(engine: &Engine, swarm: Option<&SwarmView<'_>>) -> Value {
                 "LocalNodeState": "active",
                 "ControlAvailable": manager,
                 "Error": "",
-                "RemoteManagers": managers,
+                "RemoteManagers": managers.clone(),
             });
             if manager {
                 let obj = j.as_object_mut().expect("an object");
-                let count = s.swarm.nodes.len();
-                let m = s.swarm.nodes.iter().filter(|m| m.role == Role::Manager).count();
-                obj.insert("Nodes".into(), json!(count));
-                obj.insert("Managers".into(), json!(m));
-                // The simulated swarm has no certificates: no TLSInfo.
+                obj.insert("Nodes".into(), json!(s.swarm.nodes.len()));
+                obj.insert("Managers".into(), json!(managers.len()));
+                // The simulated swarm has no certificates: an empty TLSInfo.
                 obj.insert(
                     "Cluster".into(),
                     json!({
@@ -563,33 +538,29 @@ fn familiar_match(pattern: &str, i: &HostImage) -> bool {
 /// What `docker images` prints: the daemon's images newest first, each tag a row.
 pub fn images(engine: &Engine, l: &cli::Images) -> Result<String, EngineError> {
     // One row per tag, grouped by image as the daemon lists them.
-    let mut rows: Vec<(&HostImage, (String, i64, u64))> = engine
-        .images
-        .iter()
-        .filter(|i| l.reference.as_deref().is_none_or(|p| familiar_match(p, i)))
-        .map(|i| (i, i.build()))
-        .collect();
-    rows.sort_by(|(a, (ida, ca, _)), (b, (idb, cb, _))| {
-        cb.cmp(ca).then(ida.cmp(idb)).then(a.repo.cmp(&b.repo)).then(a.tag.cmp(&b.tag))
+    let mut rows: Vec<&HostImage> =
+        engine.images.iter().filter(|i| l.reference.as_deref().is_none_or(|p| familiar_match(p, i))).collect();
+    rows.sort_by(|a, b| {
+        b.created.cmp(&a.created).then(a.id.cmp(&b.id)).then(a.repo.cmp(&b.repo)).then(a.tag.cmp(&b.tag))
     });
-    let now = epoch_unix() as f64 + engine.clock.as_secs_f64();
+    let now = crate::engine::EPOCH_UNIX as f64 + engine.clock.as_secs_f64();
     let id = |full: &str| if l.no_trunc { full.to_string() } else { short_id(full) };
     let values: Vec<Value> = rows
         .iter()
-        .map(|(i, (full, created, size))| {
-            let since = SimTime::from_nanos(((now - *created as f64).max(0.0) * 1e9) as u64);
+        .map(|i| {
+            let since = SimTime::from_nanos(((now - i.created as f64).max(0.0) * 1e9) as u64);
             json!({
                 "Containers": "N/A",
-                "CreatedAt": format!("{}", created_at(*created)),
+                "CreatedAt": super::inspect::go_time(i.created),
                 "CreatedSince": format!("{} ago", super::engine::human_duration(since)),
                 "Digest": "<none>",
-                "ID": id(full),
+                "ID": id(&i.id),
                 "Repository": i.repo,
                 "SharedSize": "N/A",
-                "Size": human_size(*size),
+                "Size": human_size(i.size),
                 "Tag": i.tag,
                 "UniqueSize": "N/A",
-                "VirtualSize": human_size(*size),
+                "VirtualSize": human_size(i.size),
             })
         })
         .collect();
@@ -628,32 +599,20 @@ fn short_id(id: &str) -> String {
     hex.chars().take(12).collect()
 }
 
-/// `.CreatedAt`: Go's `time.Time.String` of the local (UTC) time.
-fn created_at(unix: i64) -> String {
-    let (y, m, d) = crate::engine::civil_from_days(unix.div_euclid(86_400));
-    let secs = unix.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000 UTC", secs / 3600, secs % 3600 / 60, secs % 60)
-}
-
 // ---------------------------------------------------------------------------------------------
 // docker pull
 
 /// `docker pull REF`: the daemon looks the registry up and cannot (a lab's host has no way
-/// to one). docker/cli first says which tag it pulls when the reference names none.
-pub fn pull(p: &cli::Pull) -> (String, EngineError) {
-    let said = if !p.quiet && p.image.tag.is_none() && p.image.digest.is_none() {
-        "Using default tag: latest\n".to_string()
-    } else {
-        String::new()
-    };
+/// to one). docker/cli first says which tag it pulls when the reference names none; the
+/// error carries both.
+pub fn pull(p: &cli::Pull) -> EngineError {
+    let said =
+        if !p.quiet && p.image.tag.is_none() && p.image.digest.is_none() { "Using default tag: latest\n" } else { "" };
     let registry = if p.image.domain == "docker.io" { "registry-1.docker.io" } else { p.image.domain.as_str() };
     let host = registry.rsplit_once(':').map_or(registry, |(h, _)| h);
-    (
-        said,
-        err(format!(
-            "Error response from daemon: Get \"https://{registry}/v2/\": dial tcp: lookup {host}: no such host"
-        )),
-    )
+    err(format!(
+        "{said}Error response from daemon: Get \"https://{registry}/v2/\": dial tcp: lookup {host}: no such host"
+    ))
 }
 
 #[cfg(test)]
@@ -673,7 +632,7 @@ mod tests {
     #[test]
     fn times_convert_both_ways() {
         let t = unix_seconds("2026-09-17T20:37:20.889221879Z").expect("a time");
-        assert_eq!(created_at(t), "2026-09-17 20:37:20 +0000 UTC");
+        assert_eq!(super::super::inspect::go_time(t), "2026-09-17 20:37:20 +0000 UTC");
         assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(unix_seconds("2000-03-01T00:00:00Z"), Some(951_868_800));
     }

@@ -120,6 +120,21 @@ fn flags<U: Userland>(w: &Kernel<U>, d: &crate::kernel::Device) -> String {
     format!("<{}>", f.join(","))
 }
 
+/// The device `d` is linked to (its `iflink`): a veth's peer, a macvlan's or VLAN's parent.
+fn linked<'a, U: Userland>(w: &'a Kernel<U>, d: &crate::kernel::Device) -> Option<&'a crate::kernel::Device> {
+    match &d.kind {
+        DevKind::Veth { peer, .. } => Some(w.dev(*peer)),
+        DevKind::Macvlan { parent, .. } | DevKind::Vlan { parent, .. } => Some(w.dev(*parent)),
+        _ => None,
+    }
+}
+
+/// The device with index `index` in namespace `ns`, as the kernel and busybox look an
+/// `iflink` up: in the namespace of the device that names it.
+fn by_index<U: Userland>(w: &Kernel<U>, ns: NsId, index: u32) -> Option<&crate::kernel::Device> {
+    w.netns(ns).devs.iter().map(|&o| w.dev(o)).find(|o| o.ifindex == index)
+}
+
 /// The operational state (`default_operstate`, net/core/link_watch.c): the loopback's is
 /// UNKNOWN; a device without carrier is LOWERLAYERDOWN only where the device it is linked to
 /// (a veth's peer, a macvlan's parent: its `iflink`) has another index and is found by that
@@ -135,16 +150,11 @@ fn operstate<U: Userland>(w: &Kernel<U>, d: &crate::kernel::Device) -> &'static 
     if carrier(w, d) {
         return "UP";
     }
-    let iflink = match &d.kind {
-        DevKind::Veth { peer, .. } => w.dev(*peer).ifindex,
-        DevKind::Macvlan { parent, .. } | DevKind::Vlan { parent, .. } => w.dev(*parent).ifindex,
-        _ => d.ifindex,
-    };
+    let iflink = linked(w, d).map_or(d.ifindex, |l| l.ifindex);
     if iflink == d.ifindex {
         return "DOWN";
     }
-    let here = w.netns(d.ns).devs.iter().map(|&o| w.dev(o)).find(|o| o.ifindex == iflink);
-    match here {
+    match by_index(w, d.ns, iflink) {
         Some(o) if o.up && (matches!(o.kind, DevKind::Loopback) || carrier(w, o)) => "DOWN",
         Some(_) => "LOWERLAYERDOWN",
         None => "DOWN",
@@ -160,17 +170,11 @@ fn ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool, details: bool
     let mut s = String::new();
     for &id in &n.devs {
         let d = w.dev(id);
-        let link_suffix = match &d.kind {
-            // A device linked to another in the same namespace is named; else its index.
-            DevKind::Veth { peer, .. } => {
-                let p = w.dev(*peer);
-                if p.ns == d.ns { format!("@{}", p.name) } else { format!("@if{}", p.ifindex) }
-            }
-            DevKind::Macvlan { parent, .. } | DevKind::Vlan { parent, .. } => {
-                let p = w.dev(*parent);
-                if p.ns == d.ns { format!("@{}", p.name) } else { format!("@if{}", p.ifindex) }
-            }
-            _ => String::new(),
+        // A device linked to another in the same namespace is named; else its index.
+        let link_suffix = match linked(w, d) {
+            Some(p) if p.ns == d.ns => format!("@{}", p.name),
+            Some(p) => format!("@if{}", p.ifindex),
+            None => String::new(),
         };
         let state = operstate(w, d);
         // A device gets its qdisc when it first comes up: a loopback never up has `noop`.
@@ -317,28 +321,20 @@ pub fn busybox_ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -
     for &id in &n.devs {
         let d = w.dev(id);
         let _ = write!(s, "{}: {}", d.ifindex, d.name);
-        let iflink = match &d.kind {
-            DevKind::Veth { peer, .. } => Some(w.dev(*peer).ifindex),
-            DevKind::Macvlan { parent, .. } | DevKind::Vlan { parent, .. } => Some(w.dev(*parent).ifindex),
-            _ => None,
-        };
-        let mut mdown = false;
-        match iflink {
-            Some(index) => {
-                let here = n.devs.iter().map(|&o| w.dev(o)).find(|o| o.ifindex == index);
-                match here {
-                    Some(o) => {
-                        let _ = write!(s, "@{}: ", o.name);
-                        mdown = !o.up;
-                    }
-                    None => {
-                        let _ = write!(s, "@if{index}: ");
-                        mdown = true;
-                    }
-                }
+        let mdown = match linked(w, d).map(|l| (l.ifindex, by_index(w, ns, l.ifindex))) {
+            Some((_, Some(o))) => {
+                let _ = write!(s, "@{}: ", o.name);
+                !o.up
             }
-            None => s.push_str(": "),
-        }
+            Some((index, None)) => {
+                let _ = write!(s, "@if{index}: ");
+                true
+            }
+            None => {
+                s.push_str(": ");
+                false
+            }
+        };
         let mut flags: Vec<&str> = Vec::new();
         if d.up && !carrier(w, d) {
             flags.push("NO-CARRIER");
