@@ -221,7 +221,18 @@ pub fn compare(rec: &Record, rec_flows: &BTreeMap<String, BTreeSet<String>>, sim
         |f: &BTreeMap<String, BTreeSet<String>>, n: &BTreeMap<String, String>| -> BTreeMap<String, BTreeSet<String>> {
             f.iter().map(|(k, v)| (names(k, n), v.clone())).collect()
         };
-    let (rf, sf) = (norm_flows(&rec_flows, &rnames), norm_flows(&sim.flows, &snames));
+    let mut sim_flows = sim.flows.clone();
+    for ns in &rec.uncaptured {
+        let before = sim_flows.len();
+        sim_flows.retain(|k, _| k.split_once('/').is_none_or(|(n, _)| n != ns));
+        if sim_flows.len() < before {
+            out.explained.push(format!(
+                "frames inside {ns}: a container run in the foreground, made and removed within its \
+                 `docker run` on the engine, before a capture could open its namespace (compared on the bridge)"
+            ));
+        }
+    }
+    let (rf, sf) = (norm_flows(&rec_flows, &rnames), norm_flows(&sim_flows, &snames));
     for d in netsim_netns::frames::compare(&sf, &rf) {
         out.diffs.push(format!("frames on {}", d.replace("the kernel", "the engine's run")));
     }

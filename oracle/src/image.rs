@@ -10,6 +10,9 @@ use crate::{Error, LABEL};
 /// The image's name; the binary sits at `/netsim` inside it.
 pub const IMAGE: &str = "netsim-oracle-agent:latest";
 pub const AGENT: &str = "/netsim";
+/// Where Debian's busybox-static puts its binary, and the programs the image takes from it.
+const BUSYBOX: &str = "/bin/busybox";
+const APPLETS: [&str; 2] = ["cat", "hostname"];
 
 /// Builds the image from `exe`. The tar is made in a temporary folder that is removed again.
 pub fn build(exe: &Path) -> Result<(), Error> {
@@ -39,6 +42,17 @@ fn build_in(exe: &Path, dir: &Path) -> Result<(), Error> {
     // What a container expects to find (resolv.conf and hosts are bind-mounted over these).
     std::fs::create_dir_all(root.join("etc")).map_err(|e| io("image", e))?;
     std::fs::create_dir_all(root.join("tmp")).map_err(|e| io("image", e))?;
+    // `cat` and `hostname` print what Docker wrote into the container (its hosts, resolv.conf
+    // and hostname files), which the engine should judge as the simulator prints it; a static
+    // busybox (Debian's busybox-static) runs them. Other programs run through the agent.
+    if Path::new(BUSYBOX).is_file() {
+        let bin = root.join("bin");
+        std::fs::create_dir_all(&bin).map_err(|e| io("image", e))?;
+        std::fs::copy(BUSYBOX, bin.join("busybox")).map_err(|e| io("image: copy busybox", e))?;
+        for applet in APPLETS {
+            std::os::unix::fs::symlink("busybox", bin.join(applet)).map_err(|e| io("image", e))?;
+        }
+    }
     let tar = dir.join("image.tar");
     let r = engine::run("tar", &["-C", &root.to_string_lossy(), "-cf", &tar.to_string_lossy(), "."])?;
     if !r.ok() {

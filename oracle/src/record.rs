@@ -31,6 +31,11 @@ pub struct Record {
     /// Interface names on the host → what they stand for (`nsim-eth0` → `eth0`).
     pub renamed: BTreeMap<String, String>,
     pub notes: Vec<String>,
+    /// Sandboxes (plan namespace names) of containers run in the foreground: the engine made
+    /// and removed each within the `docker run`, before a capture could open its namespace.
+    /// Their frames are compared where they crossed the host's bridge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncaptured: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

@@ -389,7 +389,7 @@ impl Runner {
     }
 
     /// `verb FLAGS… IMAGE [CMD…]` as typed, labelled, with the agent image running the first
-    /// server the simulator started for this step (or `pause` when the image runs none).
+    /// server the simulator started for this step, else what `otherwise` says.
     fn with_agent(
         &self,
         s: &StepLog,
@@ -397,14 +397,18 @@ impl Runner {
         label_flag: &str,
         command_start: Option<usize>,
         dns: bool,
+        otherwise: Otherwise,
     ) -> Result<String, Error> {
         // dockerd runs its own docker-proxy on the engine.
         let server = s.started.iter().find(|t| {
             t.is_server() && !matches!(t, Traffic::Dns { .. } | Traffic::Announce { .. } | Traffic::DockerProxy { .. })
         });
-        let program = match server {
-            Some(t) => self.agent_cmd(AGENT, t, dns)?,
-            None => format!("{AGENT} pause"),
+        let program = match (server, otherwise, command_start) {
+            (Some(t), ..) | (None, Otherwise::Client(t), _) => self.agent_cmd(AGENT, t, dns)?,
+            // A program the agent does not run (`cat`, `hostname`) runs as typed, from the
+            // image's busybox where it has one (`image`).
+            (None, Otherwise::Typed, Some(at)) => s.line[at.min(s.line.len())..].to_string(),
+            (None, ..) => format!("{AGENT} pause"),
         };
         let head = s.line[..image_offset(&s.line, command_start)].trim_end();
         let rest = head.trim_start().strip_prefix(verb).unwrap_or(head);
@@ -441,17 +445,32 @@ impl Runner {
         };
         let ran = match &cmd {
             DockerCommand::Run(run) => {
-                let Some(name) = &run.name else {
-                    return Err(Error::NotHostable(format!(
-                        "`{}`: the oracle needs --name to find the container",
-                        s.line
-                    )));
+                // A container the lab did not name has the name the simulator drew for it,
+                // which its programs' namespace carries; the engine draws its own.
+                let ns = match (&run.name, client) {
+                    (Some(name), _) => format!("{}:{name}", s.host),
+                    (None, Some(t)) => t.ns().to_string(),
+                    (None, None) => String::new(),
                 };
-                let ns = format!("{}:{name}", s.host);
                 let dns = s.started.iter().any(|t| matches!(t, Traffic::Dns { ns: n, .. } if *n == ns));
                 // The servers a `docker run` starts are its container's (in the host's own
-                // namespace for --network host).
-                Some(self.with_agent(s, "docker run", "--label", run.command.spans.first().map(|sp| sp.start), dns)?)
+                // namespace for --network host); in the foreground it runs its client.
+                let otherwise = match client {
+                    _ if run.detach => Otherwise::Pause,
+                    Some(t) => Otherwise::Client(t),
+                    None => Otherwise::Typed,
+                };
+                if !run.detach && !ns.is_empty() {
+                    self.record.uncaptured.push(ns.clone());
+                }
+                Some(self.with_agent(
+                    s,
+                    "docker run",
+                    "--label",
+                    run.command.spans.first().map(|sp| sp.start),
+                    dns,
+                    otherwise,
+                )?)
             }
             // Its program starts with `docker start`, which the simulator ran later: on the
             // engine it gets the agent's `pause`, and a server it would run is a difference.
@@ -461,6 +480,7 @@ impl Runner {
                 "--label",
                 run.command.spans.first().map(|sp| sp.start),
                 false,
+                Otherwise::Pause,
             )?),
             DockerCommand::Exec(x) => match client {
                 Some(t) => {
@@ -494,7 +514,7 @@ impl Runner {
                 // Every task runs the process the simulator started in its tasks.
                 let dns = s.started.iter().any(|t| matches!(t, Traffic::Dns { .. }));
                 let start = sc.command.spans.first().map(|sp| sp.start);
-                Some(self.with_agent(s, "docker service create", "--container-label", start, dns)?)
+                Some(self.with_agent(s, "docker service create", "--container-label", start, dns, Otherwise::Pause)?)
             }
             _ => None,
         };
@@ -721,6 +741,17 @@ pub fn dockers(l: &str) -> bool {
 
 /// Where the image word of a `docker run` line starts: the word before the container's
 /// command (or the line's last word).
+/// What a container of the agent image runs when the simulator started no server in it.
+#[derive(Clone, Copy)]
+enum Otherwise<'a> {
+    /// Nothing: it waits (`docker run -d`, `create`, a service's task).
+    Pause,
+    /// The client the simulator ran in it (`docker run --rm alpine ping -c 1 web`).
+    Client(&'a Traffic),
+    /// The command as the lab typed it (`docker run --rm alpine cat /etc/hosts`).
+    Typed,
+}
+
 fn image_offset(line: &str, command_start: Option<usize>) -> usize {
     let end = command_start.unwrap_or(line.len()).min(line.len());
     let head = line[..end].trim_end();
