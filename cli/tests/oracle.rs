@@ -171,27 +171,41 @@ fn live_on_the_engine() {
     assert!(t.contains("--force"), "{t}");
     assert_clean();
 
-    // A run that stops half-way (a container without --name cannot be found again) still
-    // takes down what it made.
+    // Containers the lab did not name: the engine draws other names than the simulator, and
+    // the comparison reads the engine's as the simulator's; a foreground `docker run` runs its
+    // client in the agent image.
     let dir = std::env::temp_dir().join(format!("nsim-oracle-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp");
-    let f = dir.join("half.ron");
-    std::fs::write(
-        &f,
-        r#"Scenario(
-    name: "stops half-way",
-    hosts: [(name: "host1", addr: "192.168.99.101/24")],
-    steps: [
+    let steps = r#"
         (on: "host1", run: "docker network create halfnet"),
         (on: "host1", run: "docker run -dit --name first --network halfnet alpine"),
         (on: "host1", run: "docker run -dit --network halfnet alpine"),
+        (on: "host1", run: "docker run --rm --network halfnet alpine ping -c 1 first"),"#;
+    let lab = |more: &str| {
+        format!(
+            r#"Scenario(
+    name: "unnamed",
+    hosts: [(name: "host1", addr: "192.168.99.101/24"), (name: "laptop", addr: "192.168.99.10/24", docker: false)],
+    steps: [{steps}{more}
     ],
-)"#,
-    )
-    .expect("write");
+)"#
+        )
+    };
+    let f = dir.join("unnamed.ron");
+    std::fs::write(&f, lab("")).expect("write");
     let out = netsim(&["oracle", s(&f)]);
     let t = text(&out);
-    assert!(!out.status.success() && t.contains("needs --name"), "{t}");
+    assert!(out.status.success() && t.contains("compared: no difference"), "{t}");
+    assert!(t.contains("a container run in the foreground"), "{t}");
+    assert_clean();
+
+    // A run that stops half-way (a step on a machine without Docker that runs no program the
+    // agent has) still takes down what it made.
+    let f = dir.join("half.ron");
+    std::fs::write(&f, lab("\n        (on: \"laptop\", run: \"hostname\"),")).expect("write");
+    let out = netsim(&["oracle", s(&f)]);
+    let t = text(&out);
+    assert!(!out.status.success() && t.contains("not a program the agent runs"), "{t}");
     assert_clean();
 
     // The lab is typed with the daemon's own client where one is installed (Debian's

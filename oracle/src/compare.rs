@@ -168,6 +168,7 @@ pub struct Comparison {
 /// Compares a record (with its captured frames as `ns/if` → signatures) with the simulator.
 pub fn compare(rec: &Record, rec_flows: &BTreeMap<String, BTreeSet<String>>, sim: &SimSide) -> Comparison {
     let mut out = Comparison::default();
+    let (rec, rec_flows) = &drawn_names(rec, rec_flows);
     // Subnets first: everything else is read through the mapping.
     let map = subnet_map(rec, sim, &mut out);
     let rec = remap_record(rec, &map);
@@ -270,6 +271,53 @@ fn flows_renamed(
             (k, v.clone())
         })
         .collect()
+}
+
+/// The record with each name the engine drew for a container the lab did not name read as
+/// the one the simulator drew (`Record::drawn`): its namespace, its lines, its frames, its
+/// endpoints.
+fn drawn_names(
+    rec: &Record,
+    flows: &BTreeMap<String, BTreeSet<String>>,
+) -> (Record, BTreeMap<String, BTreeSet<String>>) {
+    let mut rec = rec.clone();
+    if rec.drawn.is_empty() {
+        return (rec, flows.clone());
+    }
+    let ns = |k: &str| -> String {
+        let Some((host, rest)) = k.split_once(':') else { return k.to_string() };
+        let (name, tail) = rest.split_once('/').map_or((rest, None), |(n, t)| (n, Some(t)));
+        let name = rec.drawn.iter().find(|(e, _)| e == name).map_or(name, |(_, s)| s.as_str());
+        match tail {
+            Some(t) => format!("{host}:{name}/{t}"),
+            None => format!("{host}:{name}"),
+        }
+    };
+    let namespaces = rec.namespaces.iter().map(|(k, v)| (ns(k), v.clone())).collect();
+    let output = rec.output.iter().map(|(k, l)| (ns(k), l.clone())).collect();
+    let flows = flows.iter().map(|(k, v)| (ns(k), v.clone())).collect();
+    let mut containers = BTreeMap::new();
+    for (k, v) in &rec.containers {
+        let name = rec.drawn.iter().find(|(e, _)| e == k).map_or(k.clone(), |(_, s)| s.clone());
+        containers.insert(name, v.clone());
+    }
+    let mut networks = rec.networks.clone();
+    for net in networks.values_mut() {
+        if let Some(Value::Object(eps)) = net.get_mut("Containers") {
+            for ep in eps.values_mut() {
+                if let Some(Value::String(n)) = ep.get_mut("Name")
+                    && let Some((_, sim)) = rec.drawn.iter().find(|(e, _)| e == n)
+                {
+                    *n = sim.clone();
+                }
+            }
+        }
+    }
+    rec.namespaces = namespaces;
+    rec.output = output;
+    rec.containers = containers;
+    rec.networks = networks;
+    (rec, flows)
 }
 
 fn renamed_ns(rec: Record, flows: BTreeMap<String, BTreeSet<String>>) -> (Record, BTreeMap<String, BTreeSet<String>>) {

@@ -36,6 +36,11 @@ pub struct Record {
     /// Their frames are compared where they crossed the host's bridge.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uncaptured: Vec<String>,
+    /// (the engine's name, the simulator's) for each container the lab did not name: each
+    /// drew one at random (`namesgenerator`), and the comparison reads the engine's as the
+    /// simulator's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drawn: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

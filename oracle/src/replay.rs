@@ -538,6 +538,29 @@ impl Runner {
                 }
             }
             DockerCommand::Run(run) => {
+                // A container the lab did not name: the engine drew another name than the
+                // simulator; the comparison reads the engine's as the simulator's.
+                let drawn = match &run.name {
+                    Some(_) => None,
+                    None if run.detach && r.ok() => {
+                        let id = r.stdout.trim();
+                        let name = engine::inspect("container", id).ok().and_then(|v| {
+                            v.pointer("/Name").and_then(|n| n.as_str()).map(|n| n.trim_start_matches('/').to_string())
+                        });
+                        let sim = s.delta.as_ref().and_then(|d| {
+                            d.added
+                                .namespaces
+                                .iter()
+                                .find_map(|n| n.name.strip_prefix(&format!("{}:", s.host)).map(str::to_string))
+                        });
+                        name.zip(sim)
+                    }
+                    None => None,
+                };
+                if let Some((engine_name, sim_name)) = drawn {
+                    self.capture_sandbox(&s.host, &engine_name)?;
+                    self.record.drawn.push((engine_name, sim_name));
+                }
                 if let Some(name) = &run.name {
                     self.capture_sandbox(&s.host, name)?;
                 }
