@@ -97,17 +97,19 @@ fn the_kernel_runs_the_webapp_and_mysql_as_the_simulator_does() {
     assert!(new_since(&before).is_empty(), "{:?}", new_since(&before));
 }
 
-/// What `ip` typed in a step prints, on the kernel (iproute2, in the step's namespace) and in
-/// the simulator, line by line: `ip addr`, `ip link`, `-4`, `-o`, `show DEV`, `ip neigh`
-/// (traces/kernel/linux/ip-show.ron) and `ip route` with a device down (link-down.ron).
+/// What `ip` and `iptables` typed in a step print, on the kernel (iproute2 and iptables-nft,
+/// in the step's namespace) and in the simulator, line by line: `ip addr`, `ip link`, `-4`,
+/// `-o`, `show DEV`, `ip neigh` (traces/kernel/linux/ip-show.ron), `ip route` with a device
+/// down (link-down.ron), and `iptables -L`/`-S`/`iptables-save -c` with the counters of a
+/// NAT router's traffic (iptables-list.ron).
 #[test]
-fn the_kernels_ip_prints_as_the_simulators() {
-    if !is_root("the_kernels_ip_prints_as_the_simulators") {
+fn the_kernels_tools_print_as_the_simulators() {
+    if !is_root("the_kernels_tools_print_as_the_simulators") {
         return;
     }
     let _one_at_a_time = serial();
     let before = leftovers();
-    for name in ["ip-show", "link-down"] {
+    for name in ["ip-show", "link-down", "iptables-list"] {
         let f = root().join(format!("traces/kernel/linux/{name}.ron"));
         let out = netsim(&["diff", f.to_str().expect("utf8")]);
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

@@ -214,7 +214,8 @@ pub struct Checked {
     pub errors: Vec<StepError>,
     pub deltas: Vec<Option<crate::kernel::reconf::PlanDelta>>,
     /// The steps that start a program in the foreground (`docker exec … ping`, `curl` on a
-    /// host): whether one fails is known only when it has run.
+    /// host) or run a tool that reads the namespace (`iptables -L CHAIN`): whether one fails
+    /// is known only when it has run.
     pub programs: Vec<usize>,
 }
 
@@ -671,7 +672,9 @@ impl Director {
         }
         let exited = self.finish_foreground();
         let out = self.command(step, SimTime::ZERO);
-        let program = matches!(out, Ok(Outcome::Client(_) | Outcome::Foreground(_)));
+        // A tool reads the namespace as it is when the step runs (`iptables -L CHAIN`, `ip addr
+        // show DEV`): whether it fails is known then, as a program's.
+        let program = matches!(out, Ok(Outcome::Client(_) | Outcome::Foreground(_) | Outcome::Tool { .. }));
         if let Ok(Outcome::Detached(d)) = &out {
             // Its log is its program's, which the check does not run.
             for p in &d.programs {
@@ -1354,7 +1357,7 @@ impl Director {
                 Err(e) => Err(fail(e.message, e.status)),
             },
             // Docker's default capabilities leave NET_ADMIN out: iptables cannot read the rules.
-            Tool::IptablesSave { .. } | Tool::IptablesRules { .. } if in_container => Err(fail(
+            Tool::IptablesSave { .. } | Tool::IptablesRules { .. } | Tool::IptablesList { .. } if in_container => Err(fail(
                 "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)"
                     .into(),
                 4,
@@ -1362,6 +1365,11 @@ impl Director {
             Tool::IptablesSave { table, counters } => Ok(world.netns(ns).nf.save_tables(*table, *counters)),
             Tool::IptablesRules { table, chain } => {
                 world.netns(ns).nf.list_rules(*table, chain.as_deref()).map_err(|m| fail(m, 1))
+            }
+            Tool::IptablesList { table, chain, rule, flags } => {
+                let hosts = crate::tools::hosts_lines(&crate::tools::host_etc_hosts(host));
+                let names = crate::kernel::netfilter::Names { hosts: &hosts };
+                world.netns(ns).nf.list(*table, chain.as_deref(), *rule, *flags, &names).map_err(|m| fail(m, 1))
             }
             Tool::Cat { prog, files } => {
                 let host_resolv: String = world

@@ -7,7 +7,7 @@
 //! Parsing is separate from printing so that a step is checked when the file loads and
 //! printed when it runs.
 
-use crate::kernel::netfilter::Table;
+use crate::kernel::netfilter::{ListFlags, Table};
 use crate::kernel::show::What;
 
 /// A state-printing program and what it was asked for.
@@ -23,6 +23,8 @@ pub enum Tool {
     IptablesSave { table: Option<Table>, counters: bool },
     /// `iptables [-t TABLE] -S [CHAIN]` (`--list-rules`).
     IptablesRules { table: Table, chain: Option<String> },
+    /// `iptables [-t TABLE] -L [CHAIN [RULENUM]]` (`--list`) with -n, -v, -x, --line-numbers.
+    IptablesList { table: Table, chain: Option<String>, rule: Option<usize>, flags: ListFlags },
     /// `cat FILE…`, as the program was named (`cat`, `/bin/cat`).
     Cat { prog: String, files: Vec<String> },
     /// `hostname`.
@@ -239,57 +241,179 @@ fn iptables_save(args: &[&str]) -> Result<Tool, ToolError> {
     Ok(Tool::IptablesSave { table, counters })
 }
 
-/// `iptables [-t TABLE] -S [CHAIN]`; listing with `-L` is not modelled (`-S` shows the same
-/// rules as they were written).
+/// `iptables [-t TABLE] -S [CHAIN]` and `iptables [-t TABLE] -L [CHAIN [RULENUM]] [-n] [-v]
+/// [-x] [--line-numbers]`, options parsed as getopt(3) does (`-nvL`, `-tnat`, `--numeric`),
+/// with iptables 1.8.9's words for what it refuses. Changes (`-A`, `-D`…) are `netconf`'s.
 fn iptables(args: &[&str]) -> Result<Tool, ToolError> {
+    const TRY: &str = "Try `iptables -h' or 'iptables --help' for more information.";
+    let bad = |what: String| fail(format!("iptables v1.8.9 (nf_tables): {what}\n{TRY}"), 2);
     let mut table = Table::Filter;
-    let mut list = false;
-    let mut chain = None;
+    let mut command: Option<char> = None;
+    let mut flags = ListFlags::default();
+    let (mut chain, mut rule) = (None, None);
+    // The options given with `-S`, which takes none of -n, -x, --line-numbers.
+    let mut listing_opts = Vec::new();
+    let set_command = |command: &mut Option<char>, c: char| match *command {
+        Some(prev) if prev != c => Err(bad(format!("Cannot use -{c} with -{prev}"))),
+        _ => {
+            *command = Some(c);
+            Ok(())
+        }
+    };
     let mut i = 0;
     while i < args.len() {
-        match args[i] {
-            "-t" | "--table" => {
-                i += 1;
-                let Some(name) = args.get(i) else {
-                    return Err(fail("iptables v1.8.9 (nf_tables): option \"-t\" requires an argument", 2));
-                };
-                table = Table::from_name(name).ok_or_else(|| {
-                    fail(
-                        format!(
-                            "iptables v1.8.9 (nf_tables): table '{name}' does not exist\nPerhaps iptables or your kernel needs to be upgraded."
-                        ),
-                        3,
-                    )
-                })?;
-            }
-            "-S" | "--list-rules" => {
-                list = true;
-                if let Some(c) = args.get(i + 1).filter(|c| !c.starts_with('-')) {
-                    chain = Some(c.to_string());
-                    i += 1;
+        let arg = args[i];
+        // A command's optional CHAIN and RULENUM follow it as separate words.
+        let optional_args = |i: &mut usize, chain: &mut Option<String>, rule: &mut Option<usize>| {
+            if let Some(c) = args.get(*i + 1).filter(|c| !c.starts_with('-')) {
+                *chain = Some(c.to_string());
+                *i += 1;
+                if let Some(n) = args.get(*i + 1).filter(|c| !c.starts_with('-')) {
+                    *rule = Some(
+                        n.parse::<usize>()
+                            .ok()
+                            .filter(|n| *n > 0)
+                            .ok_or_else(|| bad(format!("Invalid rule number `{n}'")))?,
+                    );
+                    *i += 1;
                 }
             }
-            "-L" | "--list" => {
-                return Err(fail(
-                    "netsim: `iptables -L` is not modelled; `iptables -S` (or `iptables-save`) prints the same rules as they were written",
-                    1,
-                ));
+            Ok::<(), ToolError>(())
+        };
+        if let Some(long) = arg.strip_prefix("--") {
+            let (name, value) = long.split_once('=').map_or((long, None), |(n, v)| (n, Some(v)));
+            // getopt_long takes any unambiguous prefix of an option's name.
+            const LONG: [&str; 8] =
+                ["table", "list", "list-rules", "numeric", "verbose", "exact", "line-numbers", "help"];
+            let hits: Vec<&str> =
+                LONG.iter().copied().filter(|o| *o == name || (o.starts_with(name) && !name.is_empty())).collect();
+            let full = if hits.contains(&name) {
+                name
+            } else if hits.len() == 1 {
+                hits[0]
+            } else {
+                ""
+            };
+            match full {
+                "table" => {
+                    let t = match value {
+                        Some(v) => v,
+                        None => {
+                            i += 1;
+                            args.get(i).copied().ok_or_else(|| bad("option \"--table\" requires an argument".into()))?
+                        }
+                    };
+                    table = table_named(t)?;
+                }
+                "list" => {
+                    set_command(&mut command, 'L')?;
+                    optional_args(&mut i, &mut chain, &mut rule)?;
+                }
+                "list-rules" => {
+                    set_command(&mut command, 'S')?;
+                    optional_args(&mut i, &mut chain, &mut rule)?;
+                }
+                "numeric" => {
+                    flags.numeric = true;
+                    listing_opts.push('n');
+                }
+                "verbose" => flags.verbose = true,
+                "exact" => {
+                    flags.exact = true;
+                    listing_opts.push('x');
+                }
+                "line-numbers" => {
+                    flags.line_numbers = true;
+                    listing_opts.push('0');
+                }
+                _ => return Err(not_modelled(arg)),
             }
-            other => {
-                return Err(fail(
-                    format!(
-                        "netsim: `iptables {other}`: the simulator prints rules with `iptables [-t TABLE] -S [CHAIN]`"
-                    ),
-                    1,
-                ));
+        } else if let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) {
+            for (at, c) in cluster.char_indices() {
+                match c {
+                    't' => {
+                        let rest = &cluster[at + 1..];
+                        let t = if rest.is_empty() {
+                            i += 1;
+                            args.get(i).copied().ok_or_else(|| bad("option \"-t\" requires an argument".into()))?
+                        } else {
+                            rest
+                        };
+                        table = table_named(t)?;
+                        break;
+                    }
+                    'L' | 'S' => {
+                        set_command(&mut command, c)?;
+                        if at + 1 == cluster.len() {
+                            optional_args(&mut i, &mut chain, &mut rule)?;
+                        }
+                    }
+                    'n' | 'x' => {
+                        if c == 'n' {
+                            flags.numeric = true;
+                        } else {
+                            flags.exact = true;
+                        }
+                        listing_opts.push(c);
+                    }
+                    'v' => flags.verbose = true,
+                    'A' | 'D' | 'I' | 'R' | 'N' | 'X' | 'F' | 'Z' | 'P' | 'E' | 'C' => return Err(not_modelled(arg)),
+                    _ if "hijogcmdsfpw".contains(c) => return Err(not_modelled(arg)),
+                    other => return Err(bad(format!("unknown option \"-{other}\""))),
+                }
             }
+        } else if command.is_some() {
+            return Err(fail(format!("Bad argument `{arg}'\n{TRY}"), 2));
+        } else {
+            return Err(not_modelled(arg));
         }
         i += 1;
     }
-    if !list {
-        return Err(fail("netsim: the simulator prints rules with `iptables [-t TABLE] -S [CHAIN]`", 1));
+    match command {
+        Some('L') => Ok(Tool::IptablesList { table, chain, rule, flags }),
+        Some(_) => {
+            if let Some(o) = listing_opts.first() {
+                let o = if *o == '0' { "--line-numbers".to_string() } else { format!("-{o}") };
+                return Err(bad(format!("Illegal option `{o}' with this command")));
+            }
+            if flags.verbose || rule.is_some() {
+                return Err(fail(
+                    "netsim: `iptables -S` with counters or a rule number is not modelled; `iptables -L -v` lists counters",
+                    1,
+                ));
+            }
+            Ok(Tool::IptablesRules { table, chain })
+        }
+        None => Err(bad("no command specified".into())),
     }
-    Ok(Tool::IptablesRules { table, chain })
+}
+
+fn table_named(name: &str) -> Result<Table, ToolError> {
+    Table::from_name(name).ok_or_else(|| {
+        fail(
+            format!("iptables v1.8.9 (nf_tables): table '{name}' does not exist\nPerhaps iptables or your kernel needs to be upgraded."),
+            3,
+        )
+    })
+}
+
+fn not_modelled(arg: &str) -> ToolError {
+    fail(
+        format!(
+            "netsim: `iptables {arg}`: the simulator lists rules with `iptables [-t TABLE] -L|-S [CHAIN]`, and changes them with -A, -I, -D, -R, -N, -X, -F, -P"
+        ),
+        1,
+    )
+}
+
+/// An `/etc/hosts` file's IPv4 lines as (address, first name), what gethostbyaddr(3) answers.
+pub fn hosts_lines(text: &str) -> Vec<(std::net::Ipv4Addr, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?.parse().ok()?, w.next()?.to_string()))
+        })
+        .collect()
 }
 
 /// The `/etc/hosts` of a machine of the lab that is not a container: Debian's default
@@ -371,7 +495,18 @@ mod tests {
         );
         assert_eq!(parse(&words("iptables -S")), Some(Ok(Tool::IptablesRules { table: Table::Filter, chain: None })));
         assert!(parse(&words("iptables -t bogus -S")).unwrap().is_err());
-        assert!(parse(&words("iptables -L -n")).unwrap().unwrap_err().message.contains("iptables -S"));
+        let numeric = ListFlags { numeric: true, ..ListFlags::default() };
+        assert_eq!(
+            parse(&words("iptables -tnat -nL DOCKER")),
+            Some(Ok(Tool::IptablesList {
+                table: Table::Nat,
+                chain: Some("DOCKER".into()),
+                rule: None,
+                flags: numeric
+            }))
+        );
+        // A change is netconf's to make; here it is named, not taken for a listing.
+        assert!(parse(&words("iptables -A INPUT -j DROP")).unwrap().unwrap_err().message.starts_with("netsim: "));
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! Rules: parsing iptables command lines, printing them the way `iptables-save` 1.8.9 does, and
 //! matching them against packets.
 
+mod list;
+
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use super::eval::EvalPkt;
 use super::nat::{PROTO_ICMP, PROTO_TCP, PROTO_UDP};
 use super::{AddrType, Hook, Ipv4Addr, RuleError, Table, Verdict};
+
+pub use self::list::{ListFlags, Names};
+pub(super) use self::list::{header as list_header, num_plain as list_num};
 
 /// Bits of `-m conntrack --ctstate` / `-m state --state`, in the order iptables prints them.
 pub(super) mod ct_bits {
