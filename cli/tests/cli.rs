@@ -195,7 +195,7 @@ fn run_prints_hops_with_reasons_and_show_prints_kernel_formats() {
     assert_eq!(text, "default via 10.0.0.254 dev eth0 \n10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.1 \n");
     let out = netsim(&["show", s.to_str().expect("utf8"), "host", "fdb"]);
     let fdb = String::from_utf8_lossy(&out.stdout);
-    assert!(fdb.lines().any(|l| l.ends_with("dev veth1 master br0")), "{fdb}");
+    assert!(fdb.lines().any(|l| l.ends_with("dev veth1 master br0 ")), "{fdb}");
     let out = netsim(&["show", s.to_str().expect("utf8"), "nope", "addr"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no namespace `nope`"));

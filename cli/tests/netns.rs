@@ -97,11 +97,11 @@ fn the_kernel_runs_the_webapp_and_mysql_as_the_simulator_does() {
     assert!(new_since(&before).is_empty(), "{:?}", new_since(&before));
 }
 
-/// What `ip` and `iptables` typed in a step print, on the kernel (iproute2 and iptables-nft,
-/// in the step's namespace) and in the simulator, line by line: `ip addr`, `ip link`, `-4`,
-/// `-o`, `show DEV`, `ip neigh` (traces/kernel/linux/ip-show.ron), `ip route` with a device
-/// down (link-down.ron), and `iptables -L`/`-S`/`iptables-save -c` with the counters of a
-/// NAT router's traffic (iptables-list.ron).
+/// What `ip`, `bridge` and `iptables` typed in a step print, on the kernel (iproute2 and
+/// iptables-nft, in the step's namespace) and in the simulator, line by line: `ip addr`, `ip
+/// link`, `-4`, `-o`, `show DEV`, `ip neigh` (traces/kernel/linux/ip-show.ron), `ip route`
+/// with a device down (link-down.ron), `iptables -L`/`-S`/`iptables-save -c` with the counters
+/// of a NAT router's traffic (iptables-list.ron), and `bridge fdb` (bridge-fdb.ron).
 #[test]
 fn the_kernels_tools_print_as_the_simulators() {
     if !is_root("the_kernels_tools_print_as_the_simulators") {
@@ -109,7 +109,7 @@ fn the_kernels_tools_print_as_the_simulators() {
     }
     let _one_at_a_time = serial();
     let before = leftovers();
-    for name in ["ip-show", "link-down", "iptables-list"] {
+    for name in ["ip-show", "link-down", "iptables-list", "bridge-fdb"] {
         let f = root().join(format!("traces/kernel/linux/{name}.ron"));
         let out = netsim(&["diff", f.to_str().expect("utf8")]);
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

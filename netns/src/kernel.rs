@@ -53,12 +53,12 @@ pub struct Look {
     pub status: u8,
 }
 
-/// Whether a step's line is `ip`, `iptables` or `iptables-save` asked to print something (the
+/// Whether a step's line is `ip`, `bridge`, `iptables` or `iptables-save` asked to print something (the
 /// simulator's `tools::Tool`), which the kernel can answer by running the program in the
 /// step's namespace.
 fn is_look(line: &str) -> Option<Vec<String>> {
     let words: Vec<String> = sim_core::docker::cli::shell_words(line).ok()?.into_iter().map(|w| w.0).collect();
-    let known = words.first().is_some_and(|w| ["ip", "iptables", "iptables-save"].contains(&w.as_str()));
+    let known = words.first().is_some_and(|w| ["ip", "iptables", "iptables-save", "bridge"].contains(&w.as_str()));
     (known && matches!(sim_core::tools::parse(&words), Some(Ok(_)))).then_some(words)
 }
 

@@ -811,19 +811,22 @@ async fn build(plan: &Plan, opts: &Options, r: &mut Realised) -> Result<(), Erro
         let mut m = NeighbourMessage::default();
         m.header.family = AddressFamily::Bridge;
         m.header.ifindex = idx;
-        m.header.state = NeighbourState::Permanent;
+        // A bridge port's entry is `static` (NUD_NOARP): forwarded to the port, as the plan
+        // means it; `permanent` would make it a local address (`fdb_add_entry` in
+        // net/bridge/br_fdb.c), whose frames go up the bridge's stack.
+        m.header.state = if own { NeighbourState::Permanent } else { NeighbourState::Noarp };
         m.header.flags = if own { NeighbourFlags::Own } else { NeighbourFlags::Controller };
         m.attributes.push(NeighbourAttribute::LinkLayerAddress(f.mac.0.to_vec()));
         if let Some(dst) = f.dst {
             m.attributes.push(NeighbourAttribute::Destination(NeighbourAddress::Inet(dst)));
         }
         let what = format!(
-            "bridge -n {} fdb append {} dev {}{} {} permanent",
+            "bridge -n {} fdb append {} dev {}{} {}",
             ns.kname,
             f.mac,
             f.dev,
             f.dst.map(|d| format!(" dst {d}")).unwrap_or_default(),
-            if own { "self" } else { "master" }
+            if own { "self permanent" } else { "master static" }
         );
         // `append` (NLM_F_APPEND), not `add`: several all-zeros entries make the flood list.
         let mut req = NetlinkMessage::from(RouteNetlinkMessage::NewNeighbour(m));

@@ -196,11 +196,11 @@ impl<U: Userland> Kernel<U> {
             }
             Some(e) => {
                 let old = e.port;
-                *e = FdbEntry { port, updated: now, local: false, permanent: false };
+                *e = FdbEntry { port, updated: now, local: false, permanent: false, seq: e.seq };
                 Some(old)
             }
             None => {
-                b.fdb.insert(src, FdbEntry { port, updated: now, local: false, permanent: false });
+                b.fdb_insert(src, port, now, false, false);
                 None
             }
         };

@@ -188,6 +188,18 @@ pub struct Bridge {
     pub ports: Vec<DevId>,
     pub fdb: Map<Mac, FdbEntry>,
     pub ageing: SimTime,
+    /// The next entry's [`FdbEntry::seq`].
+    pub fdb_seq: u64,
+}
+
+impl Bridge {
+    /// A new FDB entry (`fdb_create` in net/bridge/br_fdb.c), numbered in the order entries
+    /// are made.
+    pub fn fdb_insert(&mut self, mac: Mac, port: DevId, updated: SimTime, local: bool, permanent: bool) {
+        let seq = self.fdb_seq;
+        self.fdb_seq += 1;
+        self.fdb.insert(mac, FdbEntry { port, updated, local, permanent, seq });
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,6 +209,10 @@ pub struct FdbEntry {
     /// The MAC of a port or of the bridge itself: frames to it go up the stack.
     pub local: bool,
     pub permanent: bool,
+    /// When the entry was made, in the bridge's order: the kernel keeps its entries on a list
+    /// newest first (`hlist_add_head_rcu` in `fdb_create`), which `bridge fdb` prints in that
+    /// order; an entry that moves to another port keeps its place.
+    pub seq: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -814,6 +830,7 @@ impl<U: Userland> Kernel<U> {
                         ports: Vec::new(),
                         fdb: Map::default(),
                         ageing: ageing.unwrap_or(defaults::BRIDGE_AGEING),
+                        fdb_seq: 0,
                     };
                     let d = w.add_dev(ns, name, DevKind::Bridge(b), *mac, *mtu);
                     w.dev_mut(d).txqueuelen = txqueuelen.unwrap_or(defaults::TXQUEUELEN);
@@ -1106,8 +1123,7 @@ impl<U: Userland> Kernel<U> {
                         ));
                     };
                     if let DevKind::Bridge(b) = &mut w.devs[br.0 as usize].kind {
-                        b.fdb
-                            .insert(f.mac, FdbEntry { port: d, updated: SimTime::ZERO, local: false, permanent: true });
+                        b.fdb_insert(f.mac, d, SimTime::ZERO, false, true);
                     }
                 }
             }
@@ -1193,7 +1209,7 @@ impl<U: Userland> Kernel<U> {
         let mac = self.dev(port).mac;
         let now = self.now;
         if let DevKind::Bridge(b) = &mut self.dev_mut(br).kind {
-            b.fdb.insert(mac, FdbEntry { port, updated: now, local: true, permanent: true });
+            b.fdb_insert(mac, port, now, true, true);
         }
     }
 
@@ -1229,12 +1245,9 @@ impl<U: Userland> Kernel<U> {
                     if b.fdb.get(&old).is_some_and(|e| e.port == br) {
                         b.fdb.remove(&old);
                     }
-                    b.fdb.entry(m).or_insert(FdbEntry {
-                        port: br,
-                        updated: SimTime::ZERO,
-                        local: true,
-                        permanent: true,
-                    });
+                    if !b.fdb.contains_key(&m) {
+                        b.fdb_insert(m, br, SimTime::ZERO, true, true);
+                    }
                 }
             }
         }
