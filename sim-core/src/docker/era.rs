@@ -115,6 +115,12 @@ impl Era {
         self == Era::V20_10
     }
 
+    /// The daemon's version as `docker node ls` prints it, where an engine of the era was
+    /// recorded (Debian's docker.io 20.10.24); `None` for v29, of which none was.
+    pub fn engine_version(self) -> Option<&'static str> {
+        (self == Era::V20_10).then_some("20.10.24+dfsg1")
+    }
+
     /// Whether `docker network inspect` prints `EnableIPv4` (v28+).
     pub fn inspect_enable_ipv4(self) -> bool {
         self == Era::V29

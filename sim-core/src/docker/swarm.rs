@@ -793,9 +793,9 @@ impl Swarm {
             DockerCommand::NodeInspect(i) => self.require_manager(host).and_then(|_| self.node_inspect(host, i)),
             DockerCommand::NodeUpdate(u) => self.require_manager(host).and_then(|_| self.node_update(host, u, engines)),
             DockerCommand::ServiceRm(r) => self.service_rm(host, &r.services, engines),
-            DockerCommand::ServiceLs(_) => self.require_manager(host).map(|_| self.service_ls()),
-            DockerCommand::ServicePs(p) => self.require_manager(host).and_then(|_| self.service_ps(&p.services)),
-            DockerCommand::NodeLs(_) => self.require_manager(host).map(|_| self.node_ls(host)),
+            DockerCommand::ServiceLs(l) => self.require_manager(host).and_then(|_| self.service_ls(l)),
+            DockerCommand::ServicePs(p) => self.require_manager(host).and_then(|_| self.service_ps_listed(p)),
+            DockerCommand::NodeLs(l) => self.require_manager(host).and_then(|_| self.node_ls_listed(host, l)),
             DockerCommand::SwarmJoinToken(t) => self.require_manager(host).map(|_| self.join_token(host, t)),
             DockerCommand::NetworkRm(r) if r.networks.iter().any(|n| self.net_idx(n).is_some()) => {
                 self.network_rm(host, &r.networks)
@@ -2426,18 +2426,63 @@ impl Swarm {
         Ok(())
     }
 
-    /// `docker service ls`, in docker/cli's table (`tabwrite`); a host-mode port is not shown
-    /// (`lab7-service-ls.txt`).
-    fn service_ls(&self) -> String {
-        self.services_table(None)
+    /// `docker service ls [-q] [-f KEY=VALUE…] [--format F]`: docker/cli's table (`tabwrite`;
+    /// a host-mode port is not shown, `lab7-service-ls.txt`), the IDs, or the template on
+    /// each service; the daemon's filters (`newListServicesFilters` in moby's
+    /// daemon/cluster/filters.go): `name` and `id` by prefix, `mode`, `label`
+    /// (traces/docker/swarm-list-options/).
+    fn service_ls(&self, l: &cli::ServiceLs) -> Result<String, EngineError> {
+        let terms = filter_terms(&l.filters, &["id", "label", "mode", "name", "runtime"])?;
+        let keep = |s: &Service| {
+            terms.iter().all(|(k, vs)| match k.as_str() {
+                "name" => vs.iter().any(|v| s.name.starts_with(v.as_str())),
+                "id" => vs.iter().any(|v| s.id.starts_with(v.as_str())),
+                "mode" => vs.iter().any(|v| v == s.mode_name()),
+                "label" => vs.iter().all(|v| match v.split_once('=') {
+                    Some((k, v)) => s.labels.get(k).is_some_and(|x| x == v),
+                    None => s.labels.contains_key(v.as_str()),
+                }),
+                _ => true,
+            })
+        };
+        let rows = self.service_rows(None, &keep);
+        let format = match (&l.format, l.quiet) {
+            (Some(f), _) => f.clone(),
+            (None, true) => return Ok(rows.iter().map(|r| format!("{}\n", r[0])).collect::<String>()),
+            (None, false) => "table {{.ID}}\t{{.Name}}\t{{.Mode}}\t{{.Replicas}}\t{{.Image}}\t{{.Ports}}".into(),
+        };
+        let values: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({"ID": r[0], "Name": r[1], "Mode": r[2], "Replicas": r[3], "Image": r[4], "Ports": r[5]})
+            })
+            .collect();
+        const HEADS: &[(&str, &str)] = &[
+            ("ID", "ID"),
+            ("Name", "NAME"),
+            ("Mode", "MODE"),
+            ("Replicas", "REPLICAS"),
+            ("Image", "IMAGE"),
+            ("Ports", "PORTS"),
+        ];
+        list_by_template(&format, &values, HEADS, "*service.serviceContext")
     }
 
     /// `docker service ls`, or with `stack` `docker stack services STACK`: the services
     /// whose `com.docker.stack.namespace` label names it.
     pub(crate) fn services_table(&self, stack: Option<&str>) -> String {
         let mut rows = vec![["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"].map(String::from).to_vec()];
-        let shown =
-            |s: &&Service| stack.is_none_or(|st| s.labels.get(super::stack::NAMESPACE).map(String::as_str) == Some(st));
+        rows.extend(self.service_rows(stack, &|_| true));
+        tabwrite(&rows)
+    }
+
+    /// The rows of `docker service ls` (ID, NAME, MODE, REPLICAS, IMAGE, PORTS), by name, of
+    /// the services in `stack` (all without one) that `keep` keeps.
+    fn service_rows(&self, stack: Option<&str>, keep: &dyn Fn(&Service) -> bool) -> Vec<Vec<String>> {
+        let mut rows = Vec::new();
+        let shown = |s: &&Service| {
+            stack.is_none_or(|st| s.labels.get(super::stack::NAMESPACE).map(String::as_str) == Some(st)) && keep(s)
+        };
         // By name, as docker/cli sorts them (`cli/command/service/list.go`).
         let mut services: Vec<&Service> = self.services.iter().filter(shown).collect();
         services.sort_by(|a, b| a.name.cmp(&b.name));
@@ -2470,7 +2515,7 @@ impl Swarm {
                 ports.join(", "),
             ]);
         }
-        tabwrite(&rows)
+        rows
     }
 
     /// `docker service ps`: docker/cli's task table (`tabwrite`), slot by slot, the running
@@ -2478,54 +2523,170 @@ impl Swarm {
     /// `cli/command/task/print.go`); a slot scaled away is gone, as swarmkit deletes its tasks
     /// (traces/docker/swarm-commands/record.txt).
     pub(crate) fn service_ps(&self, names: &[String]) -> Result<String, EngineError> {
-        let mut rows = vec![TASK_HEAD.map(String::from).to_vec()];
-        for name in names {
-            let si = self.service_idx(name).map_err(|_| err(format!("no such service: {name}")))?;
-            let s = &self.services[si];
-            // docker/cli `cli/command/task/print.go`: tasks by name (`SERVICE.SLOT`, or
-            // `SERVICE.NODEID` for slot 0) in natural order, the newest first under one name,
-            // which the others follow as `\_ NAME`.
-            let mut tasks: Vec<(String, usize, &Task)> = s
-                .tasks
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (format!("{}.{}", s.name, self.task_slot_name(t)), i, t))
-                .collect();
-            tasks.sort_by(|a, b| natural_cmp(&a.0, &b.0).then(b.1.cmp(&a.1)));
-            let mut prev = None;
-            for (name, _, t) in &tasks {
-                let follows = prev == Some(name);
-                rows.push(self.task_row(s, t, if follows { " \\_ " } else { "" }));
-                prev = Some(name);
-            }
-        }
-        Ok(tabwrite(&rows).trim_end_matches('\n').to_string())
+        let p = cli::ServicePs { services: names.to_vec(), ..Default::default() };
+        self.service_ps_listed(&p)
     }
 
-    fn node_ls(&self, me: &str) -> String {
-        let mut out =
-            format!("{:<28} {:<10} {:<7} {:<13} {}\n", "ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS");
-        for n in &self.nodes {
-            let id = if n.host == me { format!("{} *", n.id) } else { n.id.clone() };
-            let mgr = match (n.role, self.leader() == Some(n.host.as_str())) {
-                (Role::Manager, true) => "Leader",
-                (Role::Manager, false) => "Reachable",
-                _ => "",
-            };
-            out += &format!(
-                "{:<28} {:<10} {:<7} {:<13} {}\n",
-                id,
-                n.host,
-                if n.up { "Ready" } else { "Down" },
-                match n.availability {
-                    cli::NodeAvailability::Active => "Active",
-                    cli::NodeAvailability::Pause => "Pause",
-                    cli::NodeAvailability::Drain => "Drain",
-                },
-                mgr
+    /// `docker service ps` with its options: `-q` (the full task IDs), `--no-trunc`, the
+    /// daemon's filters (`newListTasksFilters`: `desired-state` running, shutdown or accepted,
+    /// `name` and `id` by prefix, `node`), `--format` (under `table`, a replaced task's name
+    /// indented as in the default table; otherwise not), as Docker Engine 20.10.24 answered
+    /// them (traces/docker/swarm-list-options/).
+    pub(crate) fn service_ps_listed(&self, p: &cli::ServicePs) -> Result<String, EngineError> {
+        let terms =
+            filter_terms(&p.filters, &["_up-to-date", "desired-state", "id", "label", "name", "node", "service"])?;
+        for v in terms.get("desired-state").into_iter().flatten() {
+            if !["running", "shutdown", "accepted"].contains(&v.as_str()) {
+                return Err(err(format!("Error response from daemon: Invalid desired-state filter: '{v}'")));
+            }
+        }
+        let format = match (&p.format, p.quiet) {
+            (Some(f), _) => f.clone(),
+            (None, true) => "{{.ID}}".into(),
+            (None, false) => {
+                "table {{.ID}}\t{{.Name}}\t{{.Image}}\t{{.Node}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}\t{{.Ports}}"
+                    .into()
+            }
+        };
+        // `-q` prints the IDs whole (docker/cli sets --no-trunc with it).
+        let trunc = !p.no_trunc && !p.quiet;
+        let (table, _) = super::list_format(&format);
+        // docker/cli `cli/command/task/print.go`: the tasks of all the services asked, by name
+        // (`SERVICE.SLOT`, or `SERVICE.NODEID` for slot 0) in natural order, the newest first
+        // under one name, which the others follow as `\_ NAME` in a table.
+        let mut tasks: Vec<(String, usize, &Service, &Task)> = Vec::new();
+        for name in &p.services {
+            let si = self.service_idx(name).map_err(|_| err(format!("no such service: {name}")))?;
+            let s = &self.services[si];
+            tasks.extend(
+                s.tasks.iter().enumerate().map(|(i, t)| (format!("{}.{}", s.name, self.task_slot_name(t)), i, s, t)),
             );
         }
-        out
+        tasks.sort_by(|a, b| natural_cmp(&a.0, &b.0).then(b.1.cmp(&a.1)));
+        let mut values = Vec::new();
+        let mut prev: Option<&str> = None;
+        for (name, _, s, t) in &tasks {
+            let mut row = self.task_row(s, t, "");
+            let kept = terms.iter().all(|(k, vs)| match k.as_str() {
+                "desired-state" => vs.iter().any(|v| row[4].eq_ignore_ascii_case(v)),
+                "name" => vs.iter().any(|v| format!("{name}.{}", t.id).starts_with(v.as_str())),
+                "id" => vs.iter().any(|v| t.id.starts_with(v.as_str())),
+                "node" => vs.iter().any(|v| {
+                    *v == t.node || self.nodes.iter().any(|n| n.host == t.node && n.id.starts_with(v.as_str()))
+                }),
+                "service" => vs.iter().any(|v| *v == s.name || s.id.starts_with(v.as_str())),
+                _ => true,
+            });
+            if !kept {
+                continue;
+            }
+            // The daemon filters; docker/cli indents among the tasks it was given.
+            if prev == Some(name.as_str()) && table {
+                row[1] = format!(" \\_ {}", row[1]);
+            }
+            prev = Some(name);
+            let id = if trunc { row[0].clone() } else { t.id.clone() };
+            values.push(serde_json::json!({
+                "ID": id, "Name": row[1], "Image": row[2], "Node": row[3], "DesiredState": row[4],
+                "CurrentState": row[5], "Error": row[6], "Ports": row[7],
+            }));
+        }
+        const HEADS: &[(&str, &str)] = &[
+            ("ID", "ID"),
+            ("Name", "NAME"),
+            ("Image", "IMAGE"),
+            ("Node", "NODE"),
+            ("DesiredState", "DESIRED STATE"),
+            ("CurrentState", "CURRENT STATE"),
+            ("Error", "ERROR"),
+            ("Ports", "PORTS"),
+        ];
+        let out = list_by_template(&format, &values, HEADS, "*task.taskContext")?;
+        Ok(out.trim_end_matches('\n').to_string())
+    }
+
+    /// `docker node ls [-q] [-f KEY=VALUE…] [--format F]`: the table, the node IDs, or the
+    /// template on each node (`Self`, `Hostname`, `Status`, `Availability`, `ManagerStatus`,
+    /// `EngineVersion`); the daemon's filters (`newListNodesFilters`): `id` and `name` by
+    /// prefix, `role`, `membership` (traces/docker/swarm-list-options/).
+    fn node_ls_listed(&self, me: &str, l: &cli::NodeLs) -> Result<String, EngineError> {
+        let terms = filter_terms(&l.filters, &["id", "label", "membership", "name", "node.label", "role"])?;
+        let kept: Vec<&Node> = self
+            .nodes
+            .iter()
+            .filter(|n| {
+                terms.iter().all(|(k, vs)| match k.as_str() {
+                    "id" => vs.iter().any(|v| n.id.starts_with(v.as_str())),
+                    "name" => vs.iter().any(|v| n.host.starts_with(v.as_str())),
+                    "role" => vs.iter().any(|v| (v == "manager") == (n.role == Role::Manager)),
+                    "membership" => vs.iter().any(|v| v == "accepted"),
+                    _ => true,
+                })
+            })
+            .collect();
+        let (format, quiet) = (l.format.as_deref(), l.quiet);
+        if quiet && format.is_none() {
+            return Ok(kept.iter().map(|n| format!("{}\n", n.id)).collect());
+        }
+        let Some(format) = format else { return Ok(self.node_table(me, &kept)) };
+        let values: Vec<serde_json::Value> = kept
+            .iter()
+            .map(|n| {
+                let (status, availability, manager) = self.node_cells(n);
+                serde_json::json!({
+                    "ID": n.id, "Self": n.host == me, "Hostname": n.host, "Status": status,
+                    "Availability": availability, "ManagerStatus": manager,
+                    "EngineVersion": self.era.engine_version().unwrap_or_default(), "TLSStatus": "Ready",
+                })
+            })
+            .collect();
+        const HEADS: &[(&str, &str)] = &[
+            ("ID", "ID"),
+            ("Hostname", "HOSTNAME"),
+            ("Status", "STATUS"),
+            ("Availability", "AVAILABILITY"),
+            ("ManagerStatus", "MANAGER STATUS"),
+            ("EngineVersion", "ENGINE VERSION"),
+            ("TLSStatus", "TLS STATUS"),
+        ];
+        list_by_template(format, &values, HEADS, "*formatter.nodeContext")
+    }
+
+    /// A node's STATUS, AVAILABILITY and MANAGER STATUS cells.
+    fn node_cells(&self, n: &Node) -> (&'static str, &'static str, &'static str) {
+        let mgr = match (n.role, self.leader() == Some(n.host.as_str())) {
+            (Role::Manager, true) => "Leader",
+            (Role::Manager, false) => "Reachable",
+            _ => "",
+        };
+        let availability = match n.availability {
+            cli::NodeAvailability::Active => "Active",
+            cli::NodeAvailability::Pause => "Pause",
+            cli::NodeAvailability::Drain => "Drain",
+        };
+        (if n.up { "Ready" } else { "Down" }, availability, mgr)
+    }
+
+    /// docker/cli's node table (`tabwrite`): the ID marked `*` on the node asked, and the
+    /// daemon's version in the 20.10 era, the one recorded (no v29 engine was: its column is
+    /// left out there).
+    fn node_table(&self, me: &str, nodes: &[&Node]) -> String {
+        let version = self.era.engine_version();
+        let mut head = ["ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS"].map(String::from).to_vec();
+        if version.is_some() {
+            head.push("ENGINE VERSION".into());
+        }
+        let mut rows = vec![head];
+        for n in nodes {
+            let (status, availability, mgr) = self.node_cells(n);
+            let id = if n.host == me { format!("{} *", n.id) } else { format!("{}  ", n.id) };
+            let mut row = vec![id, n.host.clone(), status.into(), availability.into(), mgr.into()];
+            if let Some(v) = version {
+                row.push(v.into());
+            }
+            rows.push(row);
+        }
+        tabwrite(&rows)
     }
 
     // ----- what the drivers program on each node ------------------------------------------
@@ -3215,4 +3376,40 @@ fn human_duration(d: SimTime) -> String {
         _ if hours == 1 => "About an hour".into(),
         _ => format!("{hours} hours"),
     }
+}
+
+/// A list command's filters (`-f KEY=VALUE`) by key, the daemon's words for a key it does not
+/// take (`Invalid filter 'KEY'`).
+fn filter_terms(
+    filters: &[String],
+    accepted: &[&str],
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, EngineError> {
+    let mut terms: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for f in filters {
+        let (k, v) = f.split_once('=').unwrap_or((f, ""));
+        let k = k.trim().to_ascii_lowercase();
+        if !accepted.contains(&k.as_str()) {
+            return Err(err(format!("Error response from daemon: Invalid filter '{k}'")));
+        }
+        terms.entry(k).or_default().push(v.trim().to_string());
+    }
+    Ok(terms)
+}
+
+/// A list command's `--format` run on each object (`values`, docker/cli's context fields), a
+/// header from `heads` under `table`; errors as docker/cli words them for `go_type`.
+fn list_by_template(
+    format: &str,
+    values: &[serde_json::Value],
+    heads: &[(&str, &str)],
+    go_type: &str,
+) -> Result<String, EngineError> {
+    let (table, body) = super::list_format(format);
+    let mut lines = Vec::new();
+    for v in values {
+        let line = super::template::render(&body, v)
+            .map_err(|e| super::template_error(e, "template parsing error: ", go_type))?;
+        lines.push(line);
+    }
+    Ok(super::format_lines(table, &body, lines, heads))
 }

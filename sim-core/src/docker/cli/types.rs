@@ -856,7 +856,7 @@ pub struct ServiceRm {
 }
 
 /// `docker service ps`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServicePs {
     pub services: Vec<String>,
     pub quiet: bool,
