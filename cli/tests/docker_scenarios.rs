@@ -111,7 +111,7 @@ fn default_bridge_has_no_names_user_bridge_resolves_names_and_aliases() {
     assert!(alias.contains("64 bytes from 172.18.0.3: seq=0 ttl=64"), "{alias}");
     // alpine has no curl: busybox's wget prints the page.
     let page = between(&log, "docker exec client wget -qO- http://web/", None);
-    assert!(page.contains("client $ <html><body><h1>It works!</h1></body></html>"), "{page}");
+    assert!(page.contains("client $ <h1>Welcome to nginx!</h1>"), "{page}");
 
     let br = bridge_of(&log, "appnet");
     let host_addr = show(&s, "host1", "addr");
@@ -351,7 +351,7 @@ fn host_network_shares_the_host_stack_and_none_has_only_lo() {
         "docker exec tools wget -qO- http://127.0.0.1/",
         Some("docker run -dit --name sealed --network none alpine"),
     );
-    assert!(local.contains("<h1>It works!</h1>"), "host mode shares 127.0.0.1 with the host:\n{local}");
+    assert!(local.contains("<h1>Welcome to nginx!</h1>"), "host mode shares 127.0.0.1 with the host:\n{local}");
 
     // none: only lo, no route, and ping fails at once without a frame.
     let addr = show(&s, "host1:sealed", "addr");

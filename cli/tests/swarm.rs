@@ -531,7 +531,7 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
     for n in 0..2 {
         let to = if n == 0 { "docker exec client wget -qO- http://web/" } else { "docker service scale web=3" };
         let out = nth_between(&log, "docker exec client wget -qO- http://web/", n, Some(to));
-        assert!(out.contains("<h1>It works!</h1>"), "{out}");
+        assert!(out.contains("<h1>Welcome to nginx!</h1>"), "{out}");
         let line = out.lines().find(|l| l.contains("received") && l.contains("GET / HTTP/1.1")).expect("served");
         assert!(line.contains(&format!(" from {lb1}:")), "backend sees the LB IP: {line}");
         let ns = line.split_whitespace().find(|w| w.starts_with("node")).expect("namespace").to_string();
@@ -588,7 +588,7 @@ fn overlay_lab_vip_tasks_round_robin_scale_and_node_failure() {
         assert!(!used.contains(a), "serial IPAM must not reuse {a} (used before: {used:?})");
     }
     let last = nth_between(&log, "docker exec client wget -qO- http://web/", 2, None);
-    assert!(last.contains("<h1>It works!</h1>"), "{last}");
+    assert!(last.contains("<h1>Welcome to nginx!</h1>"), "{last}");
     assert!(last.contains(&format!("resolved web → {vip}")), "the VIP stays:\n{last}");
 
     // node2's task namespaces are gone; the new tasks have namespaces on node1 with the new

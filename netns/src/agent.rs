@@ -66,7 +66,7 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         }
         Traffic::TcpConnect { dst, dport, send, close, .. } => tcp_connect(*dst, *dport, send.as_bytes(), *close, out),
         Traffic::Dns { port, records, .. } => dns_server(*port, records, out),
-        Traffic::Http { port, mysql, .. } => http_server(*port, mysql.as_ref(), &r, out),
+        Traffic::Http { port, mysql, server, .. } => http_server(*port, mysql.as_ref(), server, &r, out),
         Traffic::MysqlServer { port, password, .. } => mysql_server(*port, password, out),
         Traffic::Curl { url, data, wget: Some(o), .. } => wget(&r, url, data.as_deref(), o, out),
         Traffic::Curl { url, data, method, max_time, .. } => {
@@ -1087,7 +1087,13 @@ fn mysql_client(
 // ----- servers of container images -----------------------------------------------------------
 
 /// A static web server, or the tutorial's webapp when `db` is given.
-fn http_server(port: u16, db: Option<&MysqlTarget>, r: &Resolver, out: &mut dyn Write) -> io::Result<()> {
+fn http_server(
+    port: u16,
+    db: Option<&MysqlTarget>,
+    server: &webapp::WebServer,
+    r: &Resolver,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let l = TcpListener::bind(("0.0.0.0", port))?;
     for s in l.incoming() {
         let mut s = s?;
@@ -1107,6 +1113,8 @@ fn http_server(port: u16, db: Option<&MysqlTarget>, r: &Resolver, out: &mut dyn 
         };
         let Some(req) = req else { continue };
         writeln!(out, "httpd: {} {} HTTP/1.1 ({} bytes of body)", req.method, req.path, req.body.len())?;
+        let close =
+            req.headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
         let resp = match (req.method.as_str(), db) {
             ("POST", Some(m)) => {
                 writeln!(out, "webapp: form posted; connecting to MySQL at `{}`", m.host)?;
@@ -1130,13 +1138,11 @@ fn http_server(port: u16, db: Option<&MysqlTarget>, r: &Resolver, out: &mut dyn 
                 webapp::page(200, &msg)
             }
             ("GET" | "HEAD", Some(m)) => http::php_response(200, webapp::HTTP_DATE, &webapp::form(m)),
-            ("GET" | "HEAD", None) => webapp::static_page(),
+            (method, None) => webapp::static_page(server, method, &req.path, close),
             _ => http::php_response(405, webapp::HTTP_DATE, "Method Not Allowed"),
         };
         out.flush()?;
-        s.write_all(&resp.to_bytes())?;
-        let close =
-            req.headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
+        s.write_all(&if req.method == "HEAD" { resp.head_bytes() } else { resp.to_bytes() })?;
         if close {
             // Asked to (busybox wget): the server closes once it has answered.
             let _ = s.shutdown(Shutdown::Write);

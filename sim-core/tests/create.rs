@@ -47,7 +47,8 @@ fn created_containers_start_as_on_the_engine() {
     let logs: Vec<_> = d.transcript.iter().step_by(2).collect();
     let mut differ = Vec::new();
     for (((cmd, (want, exit)), lines), log) in rec.iter().zip(&got).zip(logs) {
-        let mut want: Vec<String> = want.lines().filter(|l| !l.is_empty()).map(String::from).collect();
+        let mut want: Vec<String> =
+            common::stand_in_page(want).lines().filter(|l| !l.is_empty()).map(String::from).collect();
         let mut lines: Vec<String> = lines.iter().map(|l| common::ids(l)).collect();
         if want.first().is_some_and(|l| l.starts_with("unknown shorthand flag")) {
             // docker/cli 28 adds its usage lines after the flag's error.

@@ -25,6 +25,6 @@ fn curl_between_macvlan_siblings_gets_the_page_and_the_lab_goes_on() {
     sim.run_until(Until::Idle);
     let out = sim.app_output();
     let m3: Vec<&str> = out.iter().filter(|(ns, _)| ns == "host1:m3").map(|(_, l)| l.as_str()).collect();
-    assert!(m3.contains(&"curl: HTTP/1.1 200 OK (45 bytes)"), "{m3:#?}");
+    assert!(m3.contains(&"curl: HTTP/1.1 200 OK (615 bytes)"), "{m3:#?}");
     assert!(m3.iter().any(|l| l.starts_with("64 bytes from m2.mvnet (192.168.99.20)")), "the next step ran: {m3:#?}");
 }

@@ -427,7 +427,7 @@ fn prints_as_recorded(name: &str, at_least: usize) {
             .replace("HOSTNAME", "\u{0}")
             .replace("HOST", "node1")
             .replace('\u{0}', "HOSTNAME");
-        let want = common::without_registry_warnings(&want);
+        let want = common::stand_in_page(&common::without_registry_warnings(&want));
         let (mut got, mut want) = (normal(&got), normal(&want));
         let follows = cmd.starts_with("docker service update") || cmd.starts_with("docker service rollback");
         if follows && !cmd.contains(" -d ") {

@@ -2286,11 +2286,14 @@ impl Engine {
                     database: env("DB_NAME", "HandsOn"),
                     table: env("DB_TABLE", "course_details"),
                 }),
+                server: Default::default(),
             }),
             Some(r @ ImageRole::Mysql) => {
                 out.push(Traffic::MysqlServer { ns, port: r.port(), password: env("MYSQL_ROOT_PASSWORD", "edureka") })
             }
-            Some(r @ ImageRole::Web) => out.push(Traffic::Http { ns, port: r.port(), mysql: None }),
+            Some(r @ ImageRole::Web) => {
+                out.push(Traffic::Http { ns, port: r.port(), mysql: None, server: super::images::web_server(&c.image) })
+            }
             None => {}
         }
         out

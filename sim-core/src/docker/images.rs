@@ -7,6 +7,27 @@
 use super::bridge::Proto;
 use crate::engine::SimTime;
 
+/// The server a web image runs (`ImageRole::Web`): nginx or httpd at the version of the
+/// catalogue's build (its `latest`), its page dated by the build; Apache with PHP otherwise.
+pub fn web_server(image: &str) -> crate::userland::apps::WebServer {
+    use crate::userland::apps::WebServer;
+    let Some(i) = find(image) else { return WebServer::Apache };
+    let Some(b) = i.build else { return WebServer::Apache };
+    match i.name {
+        "nginx" => WebServer::Nginx { version: b.version.into(), modified: unix_of(b.created) },
+        "httpd" => WebServer::Httpd { version: b.version.into() },
+        _ => WebServer::Apache,
+    }
+}
+
+/// An RFC 3339 UTC time (`2026-07-15T23:30:55.95Z`) as Unix seconds; 0 if it is not one.
+fn unix_of(t: &str) -> i64 {
+    let num = |r: std::ops::Range<usize>| t.get(r).and_then(|s| s.parse::<i64>().ok());
+    let parts = (num(0..4), num(5..7), num(8..10), num(11..13), num(14..16), num(17..19));
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s)) = parts else { return 0 };
+    crate::engine::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s
+}
+
 /// What a container of an image runs, as far as the network sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImageRole {

@@ -162,6 +162,9 @@ pub enum Traffic {
         port: u16,
         #[serde(default)]
         mysql: Option<MysqlTarget>,
+        /// What answers a GET without `mysql` (a web image's server: nginx, httpd).
+        #[serde(default, skip_serializing_if = "WebServer::is_default")]
+        server: WebServer,
     },
     /// A MySQL 5.5 server with an in-memory database; `password` is root's.
     MysqlServer {
@@ -312,7 +315,7 @@ pub struct DnsRecord {
     pub addrs: Vec<Ipv4Addr>,
 }
 
-pub use super::proto::webapp::MysqlTarget;
+pub use super::proto::webapp::{MysqlTarget, WebServer};
 
 fn http_port() -> u16 {
     80
@@ -504,6 +507,7 @@ pub enum AppKind {
     Http {
         port: u16,
         mysql: Option<MysqlTarget>,
+        server: WebServer,
     },
     MysqlServer {
         port: u16,
@@ -707,9 +711,9 @@ impl World {
                 self.user.dns_server.insert(ns, idx);
                 AppKind::DnsServer { port: *port, zones: records.clone(), keys: None }
             }
-            Traffic::Http { port, mysql, .. } => {
+            Traffic::Http { port, mysql, server, .. } => {
                 self.listen_tcp(ns, *port, idx, t.ns())?;
-                AppKind::Http { port: *port, mysql: mysql.clone() }
+                AppKind::Http { port: *port, mysql: mysql.clone(), server: server.clone() }
             }
             Traffic::MysqlServer { port, password, .. } => {
                 self.listen_tcp(ns, *port, idx, t.ns())?;

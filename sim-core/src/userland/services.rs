@@ -1214,8 +1214,8 @@ impl World {
     fn http_request(&mut self, ns: NsId, app: usize, key: TcpKey, req: http::Request) {
         let line = format!("{} {} HTTP/1.1 ({} bytes of body)", req.method, req.path, req.body.len());
         self.app_log(ns, || format!("httpd: {line}"));
-        let AppKind::Http { mysql, .. } = &self.user.apps[app].kind else { return };
-        let mysql = mysql.clone();
+        let AppKind::Http { mysql, server, .. } = &self.user.apps[app].kind else { return };
+        let (mysql, server) = (mysql.clone(), server.clone());
         // A client that asks the server to close (busybox wget) is answered, then the
         // server closes, as Apache and nginx do.
         let close =
@@ -1229,11 +1229,14 @@ impl World {
                 self.app_log(ns, || format!("webapp: form posted; connecting to MySQL at `{}`", m.host));
                 self.resolve_start(ns, app, m.host, Some(job));
             }
-            (method @ ("GET" | "HEAD"), m) => {
-                let r = match m {
-                    Some(m) => http::php_response(200, webapp::HTTP_DATE, &webapp::form(&m)),
-                    None => webapp::static_page(),
-                };
+            (method @ ("GET" | "HEAD"), Some(m)) => {
+                let r = http::php_response(200, webapp::HTTP_DATE, &webapp::form(&m));
+                let fin = self.user.close_after.remove(&(ns, key));
+                let bytes = if method == "HEAD" { r.head_bytes() } else { r.to_bytes() };
+                self.tcp_write(ns, key, &bytes, fin);
+            }
+            (method, None) => {
+                let r = webapp::static_page(&server, method, &req.path, close);
                 let fin = self.user.close_after.remove(&(ns, key));
                 let bytes = if method == "HEAD" { r.head_bytes() } else { r.to_bytes() };
                 self.tcp_write(ns, key, &bytes, fin);

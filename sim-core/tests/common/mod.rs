@@ -367,3 +367,13 @@ pub fn ids(s: &str) -> String {
     out.pop();
     out
 }
+
+/// A record's text with its stand-in web server's page read as the page the simulator's
+/// nginx serves: without a registry the engine ran busybox httpd for `nginx`, serving a
+/// one-line page (`<html><body><h1>It works!</h1></body></html>`) in place of nginx's
+/// welcome page.
+#[allow(dead_code)]
+pub fn stand_in_page(record: &str) -> String {
+    let page = sim_core::userland::proto::webapp::NGINX_INDEX;
+    record.replace("<html><body><h1>It works!</h1></body></html>\n", page)
+}

@@ -52,6 +52,7 @@ cleanup() {
   docker network rm cnet >/dev/null 2>&1
 }
 cleanup
+# A one-line stand-in for nginx's welcome page (sim-core/tests read it as the simulator's page).
 WWW='<html><body><h1>It works!</h1></body></html>' busybox_image "$IMG" sleep ip httpd ping
 echo "# Docker Engine $(docker version -f '{{.Server.Version}}') (API $(docker version -f '{{.Server.APIVersion}}')), CLI $(docker version -f '{{.Client.Version}}'), Linux $(uname -r), $(curl --version | head -1 | cut -d' ' -f1-2)"
 echo "# image: busybox $(busybox 2>&1 | sed -nE '1s/^BusyBox (v[^ ]+) .*/\1/p') (Debian busybox-static) imported with docker import; \`nginx\` runs busybox httpd on port 80 serving the page the simulator's web server serves, \`alpine\` at the end \`sleep 1000\`"

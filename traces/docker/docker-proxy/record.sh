@@ -4,7 +4,8 @@
 # container to its bridge's gateway address), what the server sees as its client, and what
 # a client gets when the container does not answer or has stopped. Prints record.txt.
 # The image `bbncl` is busybox 1.35.0 built from its own source (../nc-listen/record.sh
-# says how), with /www/index.html holding the page the simulator's web server serves (`<html><body><h1>It works!</h1></body></html>`); a lab writes `nginx` for a web
+# says how), with /www/index.html holding a one-line stand-in page (`<html><body><h1>It works!</h1></body></html>`,
+# which sim-core/tests read as nginx's welcome page, the simulator's nginx's); a lab writes `nginx` for a web
 # server (here busybox httpd on port 80) and `alpine` for the image (at the end of a
 # command, a container that only sleeps). The host's client is Debian's curl.
 # Each command is followed by a second's pause. Needs root and docker.

@@ -42,5 +42,6 @@ cmds=(
 "docker swarm leave --force"
 )
 docker rmi bbweb >/dev/null 2>&1
+# A one-line stand-in for nginx's welcome page (sim-core/tests read it as the simulator's page).
 WWW='<html><body><h1>It works!</h1></body></html>' busybox_image bbweb sleep ip httpd
 swarm_record bbweb "${cmds[@]}"

@@ -212,7 +212,7 @@ fn a_lan_host_reaches_a_mode_host_task_on_the_node_address_in_both_eras() {
             out.iter().filter(|(n, _)| n == who).map(|(_, t)| t.as_str()).collect::<Vec<_>>()
         };
         let lan = lines("lanpc");
-        assert!(lan.contains(&"curl: HTTP/1.1 200 OK (45 bytes)"), "{version}: {lan:#?}");
+        assert!(lan.contains(&"curl: HTTP/1.1 200 OK (615 bytes)"), "{version}: {lan:#?}");
         let gw = gwbridge_ip(&s, "webhost.1.");
         let task = lines(&ns);
         assert!(

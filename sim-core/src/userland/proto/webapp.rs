@@ -58,7 +58,184 @@ pub fn page(status: u16, msg: &str) -> http::Response {
     http::php_response(status, HTTP_DATE, &format!("<html><body><p>{msg}</p></body></html>\n"))
 }
 
-/// The static page of a web server image (nginx, httpd).
-pub fn static_page() -> http::Response {
-    http::php_response(200, HTTP_DATE, "<html><body><h1>It works!</h1></body></html>\n")
+/// The server a web image runs, which decides what a plain GET gets back.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum WebServer {
+    /// Apache with PHP, as the tutorial's webapp image (`hshar/webapp`) runs it.
+    #[default]
+    Apache,
+    /// The official nginx image: its version, and when its welcome page was written (Unix
+    /// seconds; the image's build time, the nearest a catalogue records).
+    Nginx { version: String, modified: i64 },
+    /// The official httpd image (Apache built from source): its version.
+    Httpd { version: String },
+}
+
+impl WebServer {
+    /// Whether this is the default (left out of a scenario's `Traffic::Http`).
+    pub fn is_default(&self) -> bool {
+        *self == WebServer::Apache
+    }
+}
+
+/// nginx's welcome page (`html/index.html` in nginx's source, installed as
+/// /usr/share/nginx/html/index.html), 615 bytes.
+pub const NGINX_INDEX: &str = "<!DOCTYPE html>
+<html>
+<head>
+<title>Welcome to nginx!</title>
+<style>
+html { color-scheme: light dark; }
+body { width: 35em; margin: 0 auto;
+font-family: Tahoma, Verdana, Arial, sans-serif; }
+</style>
+</head>
+<body>
+<h1>Welcome to nginx!</h1>
+<p>If you see this page, the nginx web server is successfully installed and
+working. Further configuration is required.</p>
+
+<p>For online documentation and support please refer to
+<a href=\"http://nginx.org/\">nginx.org</a>.<br/>
+Commercial support is available at
+<a href=\"http://nginx.com/\">nginx.com</a>.</p>
+
+<p><em>Thank you for using nginx.</em></p>
+</body>
+</html>
+";
+
+/// httpd's `htdocs/index.html`, 45 bytes, dated as in every httpd release since 2007.
+const HTTPD_INDEX: &str = "<html><body><h1>It works!</h1></body></html>\n";
+const HTTPD_INDEX_MODIFIED: &str = "Mon, 11 Jun 2007 18:53:14 GMT";
+const HTTPD_INDEX_ETAG: &str = "\"2d-432a5e4a73a80\"";
+
+/// An HTTP date (RFC 9110 IMF-fixdate) of a Unix time.
+pub fn http_date(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    let (y, m, d) = crate::engine::civil_from_days(days);
+    format!(
+        "{}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m - 1) as usize],
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// What a web image answers a GET of `path` with: its index page at `/` (and `/index.html`),
+/// its 404 page elsewhere, with the headers each server writes (nginx's
+/// `ngx_http_static_module` and `ngx_http_special_response.c`; Apache httpd's core and
+/// `mod_mime`), as `curl -i` shows them from the official images. `close`: the client asked
+/// to close (busybox wget), which nginx says back.
+pub fn static_page(server: &WebServer, method: &str, path: &str, close: bool) -> http::Response {
+    let index = matches!(path.split('?').next().unwrap_or(path), "/" | "/index.html");
+    let get = matches!(method, "GET" | "HEAD");
+    let h = |pairs: &[(&str, String)]| pairs.iter().map(|(n, v)| (n.to_string(), v.clone())).collect::<Vec<_>>();
+    match server {
+        WebServer::Apache | WebServer::Httpd { .. } if !get => http::php_response(405, HTTP_DATE, "Method Not Allowed"),
+        WebServer::Apache => http::php_response(200, HTTP_DATE, HTTPD_INDEX),
+        WebServer::Nginx { version, modified } => {
+            let connection = if close { "close" } else { "keep-alive" };
+            // The static module serves GET and HEAD only: anything else on a page is 405,
+            // in nginx's words (`ngx_http_static_handler`).
+            if !get {
+                let body = format!(
+                    "<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n<center><h1>405 Not Allowed</h1></center>\r\n<hr><center>nginx/{version}</center>\r\n</body>\r\n</html>\r\n"
+                );
+                let headers = h(&[
+                    ("Server", format!("nginx/{version}")),
+                    ("Date", HTTP_DATE.into()),
+                    ("Content-Type", "text/html".into()),
+                    ("Content-Length", body.len().to_string()),
+                    ("Connection", connection.into()),
+                ]);
+                return http::Response { status: 405, reason: "Not Allowed".into(), headers, body: body.into_bytes() };
+            }
+            if index {
+                let headers = h(&[
+                    ("Server", format!("nginx/{version}")),
+                    ("Date", HTTP_DATE.into()),
+                    ("Content-Type", "text/html".into()),
+                    ("Content-Length", NGINX_INDEX.len().to_string()),
+                    ("Last-Modified", http_date(*modified)),
+                    ("Connection", connection.into()),
+                    ("ETag", format!("\"{modified:x}-{:x}\"", NGINX_INDEX.len())),
+                    ("Accept-Ranges", "bytes".into()),
+                ]);
+                return http::Response { status: 200, reason: "OK".into(), headers, body: NGINX_INDEX.into() };
+            }
+            let body = format!(
+                "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/{version}</center>\r\n</body>\r\n</html>\r\n"
+            );
+            let headers = h(&[
+                ("Server", format!("nginx/{version}")),
+                ("Date", HTTP_DATE.into()),
+                ("Content-Type", "text/html".into()),
+                ("Content-Length", body.len().to_string()),
+                ("Connection", connection.into()),
+            ]);
+            http::Response { status: 404, reason: "Not Found".into(), headers, body: body.into_bytes() }
+        }
+        WebServer::Httpd { version } => {
+            if index {
+                let headers = h(&[
+                    ("Date", HTTP_DATE.into()),
+                    ("Server", format!("Apache/{version} (Unix)")),
+                    ("Last-Modified", HTTPD_INDEX_MODIFIED.into()),
+                    ("ETag", HTTPD_INDEX_ETAG.into()),
+                    ("Accept-Ranges", "bytes".into()),
+                    ("Content-Length", HTTPD_INDEX.len().to_string()),
+                    ("Content-Type", "text/html".into()),
+                ]);
+                return http::Response { status: 200, reason: "OK".into(), headers, body: HTTPD_INDEX.into() };
+            }
+            let body = "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n";
+            let headers = h(&[
+                ("Date", HTTP_DATE.into()),
+                ("Server", format!("Apache/{version} (Unix)")),
+                ("Content-Length", body.len().to_string()),
+                ("Content-Type", "text/html; charset=iso-8859-1".into()),
+            ]);
+            http::Response { status: 404, reason: "Not Found".into(), headers, body: body.into() }
+        }
+    }
+}
+
+#[cfg(test)]
+mod web_server_tests {
+    use super::*;
+
+    /// nginx 1.27.4's image answers `curl -I` with `Content-Length: 615`, `Last-Modified: Wed,
+    /// 05 Feb 2025 11:06:32 GMT` and `ETag: "67a34638-267"` (its page's time and length in
+    /// hex): the page and the headers here give the same for the same time.
+    #[test]
+    fn nginx_answers_with_its_welcome_page_and_its_headers() {
+        let server = WebServer::Nginx { version: "1.27.4".into(), modified: 1_738_753_592 };
+        let r = static_page(&server, "GET", "/", false);
+        assert_eq!(r.body.len(), 615);
+        let head = String::from_utf8(r.head_bytes()).unwrap();
+        assert_eq!(
+            head,
+            "HTTP/1.1 200 OK\r\nServer: nginx/1.27.4\r\nDate: Sat, 28 Nov 2026 12:00:00 GMT\r\nContent-Type: text/html\r\n\
+             Content-Length: 615\r\nLast-Modified: Wed, 05 Feb 2025 11:06:32 GMT\r\nConnection: keep-alive\r\n\
+             ETag: \"67a34638-267\"\r\nAccept-Ranges: bytes\r\n\r\n"
+        );
+        let missing = static_page(&server, "GET", "/nope", true);
+        assert_eq!(missing.status, 404);
+        assert!(String::from_utf8(missing.body).unwrap().contains("<hr><center>nginx/1.27.4</center>\r\n"));
+        assert!(missing.headers.contains(&("Connection".into(), "close".into())));
+    }
+
+    /// httpd's page is 45 bytes (0x2d, the first half of its ETag).
+    #[test]
+    fn httpd_answers_it_works() {
+        let r = static_page(&WebServer::Httpd { version: "2.4.68".into() }, "GET", "/index.html", false);
+        assert_eq!(r.body, b"<html><body><h1>It works!</h1></body></html>\n");
+        assert!(r.headers.contains(&("Server".into(), "Apache/2.4.68 (Unix)".into())));
+        assert!(r.headers.contains(&("ETag".into(), format!("\"{:x}-432a5e4a73a80\"", r.body.len()))));
+    }
 }
