@@ -377,3 +377,36 @@ pub fn stand_in_page(record: &str) -> String {
     let page = sim_core::userland::proto::webapp::NGINX_INDEX;
     record.replace("<html><body><h1>It works!</h1></body></html>\n", page)
 }
+
+/// A Linux lab kept beside its kernel record (`traces/kernel/linux/NAME.ron` and `NAME.txt`,
+/// whose script names its namespaces `PREFIX-NAME`), run to its end: each step but the pings
+/// (whose lines the script sends away) prints what the kernel's tools printed, after `fix`
+/// reads the record's namespace names as the lab's. Returns the differences.
+#[allow(dead_code)]
+pub fn kernel_lab_differences(name: &str, at_least: usize, fix: impl Fn(&str) -> String) -> Vec<String> {
+    let rec = transcript(&format!("kernel/linux/{name}.txt"));
+    assert!(rec.len() >= at_least, "{} blocks", rec.len());
+    let path = format!("{}/../traces/kernel/linux/{name}.ron", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("the lab is kept beside its record");
+    let mut sim = sim_core::scenario::Loaded::from_str(&format!("{name}.ron"), &text)
+        .expect("loads")
+        .build(None)
+        .expect("builds");
+    sim.run_until(sim_core::Until::Idle);
+    let d = sim.director.as_ref().expect("a lab with steps");
+    let logs: Vec<_> = d.transcript.iter().filter(|l| !l.line.starts_with("ping ")).collect();
+    assert_eq!(logs.len(), rec.len(), "a step per recorded command");
+    let mut diffs = Vec::new();
+    for (log, (cmd, (want, status))) in logs.iter().zip(&rec) {
+        let (ns, line) = cmd.trim_start_matches('[').split_once("] ").expect("[NS] COMMAND");
+        assert_eq!((log.host.as_str(), log.line.as_str()), (ns, line), "the same command in the same namespace");
+        let got = match &log.output {
+            Ok(t) | Err(t) => t.clone(),
+        };
+        let want = fix(want);
+        if got != want || log.status != *status {
+            diffs.push(format!("$ {cmd}\n--- kernel [exit {status}]\n{want}--- netsim [exit {}]\n{got}", log.status));
+        }
+    }
+    diffs
+}

@@ -473,6 +473,20 @@ impl TableState {
         self.chains.iter().all(|c| c.rules.is_empty() && c.policy != Some(Verdict::Drop))
     }
 
+    /// Every chain, or the one named; `Err` with iptables' (nf_tables) words when it does not
+    /// exist.
+    fn chains_named(&self, chain: Option<&str>) -> Result<Vec<&Chain>, String> {
+        match chain {
+            None => Ok(self.chains.iter().collect()),
+            Some(name) => self.find(name).map(|i| vec![&self.chains[i]]).ok_or_else(|| {
+                format!(
+                    "iptables v1.8.9 (nf_tables): chain `{name}' in table `{}' is incompatible, use 'nft' tool.",
+                    self.table
+                )
+            }),
+        }
+    }
+
     /// Whether `save` prints this table: any rule, user chain or non-ACCEPT policy.
     fn is_shown(&self) -> bool {
         self.chains.len() > self.n_builtin() || !self.is_inert()
@@ -804,17 +818,7 @@ impl Netfilter {
     pub fn list_rules(&self, table: Table, chain: Option<&str>) -> Result<String, String> {
         use std::fmt::Write;
         let ts = &self.tables[table.idx()];
-        let chains: Vec<&Chain> = match chain {
-            None => ts.chains.iter().collect(),
-            Some(name) => match ts.find(name) {
-                Some(i) => vec![&ts.chains[i]],
-                None => {
-                    return Err(format!(
-                        "iptables v1.8.9 (nf_tables): chain `{name}' in table `{table}' is incompatible, use 'nft' tool."
-                    ));
-                }
-            },
-        };
+        let chains = ts.chains_named(chain)?;
         let mut out = String::new();
         for c in &chains {
             let _ = match c.policy {
@@ -842,17 +846,7 @@ impl Netfilter {
     ) -> Result<String, String> {
         use std::fmt::Write;
         let ts = &self.tables[table.idx()];
-        let chains: Vec<&Chain> = match chain {
-            None => ts.chains.iter().collect(),
-            Some(name) => match ts.find(name) {
-                Some(i) => vec![&ts.chains[i]],
-                None => {
-                    return Err(format!(
-                        "iptables v1.8.9 (nf_tables): chain `{name}' in table `{table}' is incompatible, use 'nft' tool."
-                    ));
-                }
-            },
-        };
+        let chains = ts.chains_named(chain)?;
         let mut out = String::new();
         if let Some(n) = rule {
             if let Some(r) = chains.first().and_then(|c| c.rules.get(n - 1)) {

@@ -50,6 +50,19 @@ const ADDRTYPE_NAMES: [&str; 12] = [
     "XRESOLVE",
 ];
 
+/// `-m addrtype`'s types in a mask, as iptables prints them (`LOCAL,BROADCAST`).
+fn addrtype_names(mask: u16) -> String {
+    let names: Vec<&str> =
+        ADDRTYPE_NAMES.iter().enumerate().filter(|(b, _)| mask & (1 << b) != 0).map(|(_, n)| *n).collect();
+    names.join(",")
+}
+
+/// Conntrack states in a mask, as iptables prints them (`RELATED,ESTABLISHED`).
+fn ct_names(mask: u8) -> String {
+    let names: Vec<&str> = CT_NAMES.iter().filter(|(_, b)| mask & b != 0).map(|(n, _)| *n).collect();
+    names.join(",")
+}
+
 fn addrtype_bit(t: AddrType) -> u16 {
     match t {
         AddrType::Unspec => 1,
@@ -618,13 +631,7 @@ impl Match {
             Match::AddrType { src, dst, limit_in, limit_out } => {
                 for (opt, v) in [("--src-type", src), ("--dst-type", dst)] {
                     if let Some((neg, mask)) = v {
-                        let names: Vec<&str> = ADDRTYPE_NAMES
-                            .iter()
-                            .enumerate()
-                            .filter(|(b, _)| mask & (1 << b) != 0)
-                            .map(|(_, n)| *n)
-                            .collect();
-                        let _ = write!(out, "{} {opt} {}", bang(*neg), names.join(","));
+                        let _ = write!(out, "{} {opt} {}", bang(*neg), addrtype_names(*mask));
                     }
                 }
                 if *limit_in {
@@ -637,8 +644,7 @@ impl Match {
             Match::Conntrack { state } | Match::State { state } => {
                 if let Some((neg, mask)) = state {
                     let opt = if matches!(self, Match::State { .. }) { "--state" } else { "--ctstate" };
-                    let names: Vec<&str> = CT_NAMES.iter().filter(|(_, b)| mask & b != 0).map(|(n, _)| *n).collect();
-                    let _ = write!(out, "{} {opt} {}", bang(*neg), names.join(","));
+                    let _ = write!(out, "{} {opt} {}", bang(*neg), ct_names(*mask));
                 }
             }
             Match::Mark { mark } => {

@@ -110,6 +110,23 @@ const HTTPD_INDEX: &str = "<html><body><h1>It works!</h1></body></html>\n";
 const HTTPD_INDEX_MODIFIED: &str = "Mon, 11 Jun 2007 18:53:14 GMT";
 const HTTPD_INDEX_ETAG: &str = "\"2d-432a5e4a73a80\"";
 
+/// nginx's page for an error status (`ngx_http_special_response.c`: CRLF line ends, the
+/// server's version at the foot) and its headers.
+fn nginx_error(status: u16, reason: &str, version: &str, connection: &str) -> http::Response {
+    let body = format!(
+        "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx/{version}</center>\r\n</body>\r\n</html>\r\n"
+    );
+    let headers = [
+        ("Server", format!("nginx/{version}")),
+        ("Date", HTTP_DATE.into()),
+        ("Content-Type", "text/html".into()),
+        ("Content-Length", body.len().to_string()),
+        ("Connection", connection.into()),
+    ];
+    let headers = headers.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
+    http::Response { status, reason: reason.into(), headers, body: body.into_bytes() }
+}
+
 /// An HTTP date (RFC 9110 IMF-fixdate) of a Unix time.
 pub fn http_date(unix: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
@@ -143,17 +160,7 @@ pub fn static_page(server: &WebServer, method: &str, path: &str, close: bool) ->
             // The static module serves GET and HEAD only: anything else on a page is 405,
             // in nginx's words (`ngx_http_static_handler`).
             if !get {
-                let body = format!(
-                    "<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n<center><h1>405 Not Allowed</h1></center>\r\n<hr><center>nginx/{version}</center>\r\n</body>\r\n</html>\r\n"
-                );
-                let headers = h(&[
-                    ("Server", format!("nginx/{version}")),
-                    ("Date", HTTP_DATE.into()),
-                    ("Content-Type", "text/html".into()),
-                    ("Content-Length", body.len().to_string()),
-                    ("Connection", connection.into()),
-                ]);
-                return http::Response { status: 405, reason: "Not Allowed".into(), headers, body: body.into_bytes() };
+                return nginx_error(405, "Not Allowed", version, connection);
             }
             if index {
                 let headers = h(&[
@@ -168,17 +175,7 @@ pub fn static_page(server: &WebServer, method: &str, path: &str, close: bool) ->
                 ]);
                 return http::Response { status: 200, reason: "OK".into(), headers, body: NGINX_INDEX.into() };
             }
-            let body = format!(
-                "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/{version}</center>\r\n</body>\r\n</html>\r\n"
-            );
-            let headers = h(&[
-                ("Server", format!("nginx/{version}")),
-                ("Date", HTTP_DATE.into()),
-                ("Content-Type", "text/html".into()),
-                ("Content-Length", body.len().to_string()),
-                ("Connection", connection.into()),
-            ]);
-            http::Response { status: 404, reason: "Not Found".into(), headers, body: body.into_bytes() }
+            nginx_error(404, "Not Found", version, connection)
         }
         WebServer::Httpd { version } => {
             if index {

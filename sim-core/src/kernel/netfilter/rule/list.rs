@@ -9,9 +9,7 @@
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
-use super::{
-    ADDRTYPE_NAMES, CT_NAMES, ICMP_NAMES, Match, NatTarget, PROTO_NAMES, Ports, Rule, Statistic, TCP_FLAG_NAMES, Target,
-};
+use super::{ICMP_NAMES, Match, NatTarget, PROTO_NAMES, Ports, Rule, Statistic, TCP_FLAG_NAMES, Target};
 
 /// `iptables -L`'s options that change what it prints.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -264,13 +262,7 @@ impl Match {
                 out.push_str(" ADDRTYPE match");
                 for (what, v) in [("src-type", src), ("dst-type", dst)] {
                     if let Some((neg, mask)) = v {
-                        let names: Vec<&str> = ADDRTYPE_NAMES
-                            .iter()
-                            .enumerate()
-                            .filter(|(b, _)| mask & (1 << b) != 0)
-                            .map(|(_, n)| *n)
-                            .collect();
-                        let _ = write!(out, " {what} {}{}", bang(*neg), names.join(","));
+                        let _ = write!(out, " {what} {}{}", bang(*neg), super::addrtype_names(*mask));
                     }
                 }
                 if *limit_in {
@@ -286,8 +278,7 @@ impl Match {
                         out.push_str(" !");
                     }
                     let word = if matches!(self, Match::State { .. }) { "state" } else { "ctstate" };
-                    let names: Vec<&str> = CT_NAMES.iter().filter(|(_, b)| mask & b != 0).map(|(n, _)| *n).collect();
-                    let _ = write!(out, " {word} {}", names.join(","));
+                    let _ = write!(out, " {word} {}", super::ct_names(*mask));
                 }
             }
             Match::Mark { mark } => {
