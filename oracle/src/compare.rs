@@ -6,6 +6,10 @@
 //!   their random MACs, and the bridges' random MACs → `*`;
 //! - the oracle's LAN veth `nsim-eth0` → `eth0`, as the scenario names it;
 //! - embedded-DNS ports (random per sandbox) → `*`;
+//! - the name the engine drew for a container the lab did not name → the simulator's
+//!   (`Record::drawn`);
+//! - frames inside a container run in the foreground, which the engine removes before a
+//!   capture can open it (`Record::uncaptured`): left out, compared on the bridge;
 //! - subnets the engine's round-robin allocator picked after networks made before this run
 //!   (it continues where the daemon last stopped): mapped onto the ones a freshly started
 //!   daemon picks, with the MACs derived from them, once the mapping is checked to be that
@@ -284,10 +288,12 @@ fn drawn_names(
     if rec.drawn.is_empty() {
         return (rec, flows.clone());
     }
+    let drawn = rec.drawn.clone();
+    let sim_name = |n: &str| drawn.iter().find(|(e, _)| e == n).map_or(n.to_string(), |(_, s)| s.clone());
     let ns = |k: &str| -> String {
         let Some((host, rest)) = k.split_once(':') else { return k.to_string() };
         let (name, tail) = rest.split_once('/').map_or((rest, None), |(n, t)| (n, Some(t)));
-        let name = rec.drawn.iter().find(|(e, _)| e == name).map_or(name, |(_, s)| s.as_str());
+        let name = sim_name(name);
         match tail {
             Some(t) => format!("{host}:{name}/{t}"),
             None => format!("{host}:{name}"),
@@ -296,19 +302,13 @@ fn drawn_names(
     let namespaces = rec.namespaces.iter().map(|(k, v)| (ns(k), v.clone())).collect();
     let output = rec.output.iter().map(|(k, l)| (ns(k), l.clone())).collect();
     let flows = flows.iter().map(|(k, v)| (ns(k), v.clone())).collect();
-    let mut containers = BTreeMap::new();
-    for (k, v) in &rec.containers {
-        let name = rec.drawn.iter().find(|(e, _)| e == k).map_or(k.clone(), |(_, s)| s.clone());
-        containers.insert(name, v.clone());
-    }
+    let containers = rec.containers.iter().map(|(k, v)| (sim_name(k), v.clone())).collect();
     let mut networks = rec.networks.clone();
     for net in networks.values_mut() {
         if let Some(Value::Object(eps)) = net.get_mut("Containers") {
             for ep in eps.values_mut() {
-                if let Some(Value::String(n)) = ep.get_mut("Name")
-                    && let Some((_, sim)) = rec.drawn.iter().find(|(e, _)| e == n)
-                {
-                    *n = sim.clone();
+                if let Some(Value::String(n)) = ep.get_mut("Name") {
+                    *n = sim_name(n);
                 }
             }
         }

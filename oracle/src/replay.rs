@@ -447,10 +447,9 @@ impl Runner {
             DockerCommand::Run(run) => {
                 // A container the lab did not name has the name the simulator drew for it,
                 // which its programs' namespace carries; the engine draws its own.
-                let ns = match (&run.name, client) {
-                    (Some(name), _) => format!("{}:{name}", s.host),
-                    (None, Some(t)) => t.ns().to_string(),
-                    (None, None) => String::new(),
+                let ns = match &run.name {
+                    Some(name) => format!("{}:{name}", s.host),
+                    None => drawn_sandbox(s).map(|n| format!("{}:{n}", s.host)).unwrap_or_default(),
                 };
                 let dns = s.started.iter().any(|t| matches!(t, Traffic::Dns { ns: n, .. } if *n == ns));
                 // The servers a `docker run` starts are its container's (in the host's own
@@ -547,13 +546,7 @@ impl Runner {
                         let name = engine::inspect("container", id).ok().and_then(|v| {
                             v.pointer("/Name").and_then(|n| n.as_str()).map(|n| n.trim_start_matches('/').to_string())
                         });
-                        let sim = s.delta.as_ref().and_then(|d| {
-                            d.added
-                                .namespaces
-                                .iter()
-                                .find_map(|n| n.name.strip_prefix(&format!("{}:", s.host)).map(str::to_string))
-                        });
-                        name.zip(sim)
+                        name.zip(drawn_sandbox(s))
                     }
                     None => None,
                 };
@@ -764,6 +757,14 @@ pub fn dockers(l: &str) -> bool {
 
 /// Where the image word of a `docker run` line starts: the word before the container's
 /// command (or the line's last word).
+/// The name of the container a step's `docker run` made in the simulator, read from the
+/// sandbox namespace the step added (`HOST:NAME`): the one the simulator drew when the lab
+/// gave none. `None` for a container without a namespace of its own (`--network host`).
+fn drawn_sandbox(s: &StepLog) -> Option<String> {
+    let prefix = format!("{}:", s.host);
+    s.delta.as_ref()?.added.namespaces.iter().find_map(|n| n.name.strip_prefix(&prefix).map(str::to_string))
+}
+
 /// What a container of the agent image runs when the simulator started no server in it.
 #[derive(Clone, Copy)]
 enum Otherwise<'a> {

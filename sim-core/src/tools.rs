@@ -251,8 +251,6 @@ fn iptables(args: &[&str]) -> Result<Tool, ToolError> {
     let mut command: Option<char> = None;
     let mut flags = ListFlags::default();
     let (mut chain, mut rule) = (None, None);
-    // The options given with `-S`, which takes none of -n, -x, --line-numbers.
-    let mut listing_opts = Vec::new();
     let set_command = |command: &mut Option<char>, c: char| match *command {
         Some(prev) if prev != c => Err(bad(format!("Cannot use -{c} with -{prev}"))),
         _ => {
@@ -260,26 +258,26 @@ fn iptables(args: &[&str]) -> Result<Tool, ToolError> {
             Ok(())
         }
     };
+    // A command's optional CHAIN and RULENUM follow it as separate words.
+    let optional_args = |i: &mut usize, chain: &mut Option<String>, rule: &mut Option<usize>| {
+        if let Some(c) = args.get(*i + 1).filter(|c| !c.starts_with('-')) {
+            *chain = Some(c.to_string());
+            *i += 1;
+            if let Some(n) = args.get(*i + 1).filter(|c| !c.starts_with('-')) {
+                *rule = Some(
+                    n.parse::<usize>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| bad(format!("Invalid rule number `{n}'")))?,
+                );
+                *i += 1;
+            }
+        }
+        Ok::<(), ToolError>(())
+    };
     let mut i = 0;
     while i < args.len() {
         let arg = args[i];
-        // A command's optional CHAIN and RULENUM follow it as separate words.
-        let optional_args = |i: &mut usize, chain: &mut Option<String>, rule: &mut Option<usize>| {
-            if let Some(c) = args.get(*i + 1).filter(|c| !c.starts_with('-')) {
-                *chain = Some(c.to_string());
-                *i += 1;
-                if let Some(n) = args.get(*i + 1).filter(|c| !c.starts_with('-')) {
-                    *rule = Some(
-                        n.parse::<usize>()
-                            .ok()
-                            .filter(|n| *n > 0)
-                            .ok_or_else(|| bad(format!("Invalid rule number `{n}'")))?,
-                    );
-                    *i += 1;
-                }
-            }
-            Ok::<(), ToolError>(())
-        };
         if let Some(long) = arg.strip_prefix("--") {
             let (name, value) = long.split_once('=').map_or((long, None), |(n, v)| (n, Some(v)));
             // getopt_long takes any unambiguous prefix of an option's name.
@@ -313,19 +311,10 @@ fn iptables(args: &[&str]) -> Result<Tool, ToolError> {
                     set_command(&mut command, 'S')?;
                     optional_args(&mut i, &mut chain, &mut rule)?;
                 }
-                "numeric" => {
-                    flags.numeric = true;
-                    listing_opts.push('n');
-                }
+                "numeric" => flags.numeric = true,
                 "verbose" => flags.verbose = true,
-                "exact" => {
-                    flags.exact = true;
-                    listing_opts.push('x');
-                }
-                "line-numbers" => {
-                    flags.line_numbers = true;
-                    listing_opts.push('0');
-                }
+                "exact" => flags.exact = true,
+                "line-numbers" => flags.line_numbers = true,
                 _ => return Err(not_modelled(arg)),
             }
         } else if let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) {
@@ -348,14 +337,8 @@ fn iptables(args: &[&str]) -> Result<Tool, ToolError> {
                             optional_args(&mut i, &mut chain, &mut rule)?;
                         }
                     }
-                    'n' | 'x' => {
-                        if c == 'n' {
-                            flags.numeric = true;
-                        } else {
-                            flags.exact = true;
-                        }
-                        listing_opts.push(c);
-                    }
+                    'n' => flags.numeric = true,
+                    'x' => flags.exact = true,
                     'v' => flags.verbose = true,
                     'A' | 'D' | 'I' | 'R' | 'N' | 'X' | 'F' | 'Z' | 'P' | 'E' | 'C' => return Err(not_modelled(arg)),
                     _ if "hijogcmdsfpw".contains(c) => return Err(not_modelled(arg)),
@@ -372,8 +355,10 @@ fn iptables(args: &[&str]) -> Result<Tool, ToolError> {
     match command {
         Some('L') => Ok(Tool::IptablesList { table, chain, rule, flags }),
         Some(_) => {
-            if let Some(o) = listing_opts.first() {
-                let o = if *o == '0' { "--line-numbers".to_string() } else { format!("-{o}") };
+            // iptables checks the options -S does not take in the order of its option table
+            // (`generic_opt_check`): -n, then -x, then --line-numbers.
+            let illegal = [(flags.numeric, "-n"), (flags.exact, "-x"), (flags.line_numbers, "--line-numbers")];
+            if let Some((_, o)) = illegal.iter().find(|(given, _)| *given) {
                 return Err(bad(format!("Illegal option `{o}' with this command")));
             }
             if flags.verbose || rule.is_some() {

@@ -2810,10 +2810,7 @@ impl PsFilter {
                 "status" => state_name(c.state) == v.as_str(),
                 // Only a container that ran and stopped has an exit code to match.
                 "exited" => matches!(c.state, RunState::Exited(code) if v.parse::<i64>() == Ok(i64::from(code))),
-                "label" => match v.split_once('=') {
-                    Some((lk, lv)) => c.labels.get(lk).is_some_and(|x| x == lv),
-                    None => c.labels.contains_key(v.as_str()),
-                },
+                "label" => super::label_matches(&c.labels, v),
                 // The container's configured networks: a stopped or never started one keeps
                 // them (`NetworkSettings.Networks`).
                 "network" => {

@@ -52,6 +52,15 @@ pub(crate) fn format_lines(table: bool, body: &str, lines: Vec<String>, heads: &
     tabwrite(&rows)
 }
 
+/// Whether `labels` hold a `label=KEY` or `label=KEY=VALUE` filter's term (moby's
+/// `filters.Args.MatchKVList`: the key alone matches any value).
+pub(crate) fn label_matches(labels: &std::collections::BTreeMap<String, String>, term: &str) -> bool {
+    match term.split_once('=') {
+        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
+        None => labels.contains_key(term),
+    }
+}
+
 /// A list command's `--format` error as docker/cli words it: `prefix`, then Go's message,
 /// where an execution error names the Go type the template ran on (`go_type`) and the
 /// renderer, which runs on a map, says the map has no such key.

@@ -144,10 +144,7 @@ fn keeps(terms: &BTreeMap<String, Vec<String>>, r: &Row) -> bool {
         "name" => vs.iter().any(|v| matches(v, &r.name)),
         "id" if r.cluster_only => vs.iter().any(|v| r.id.starts_with(v.as_str()) && matches(v, &r.id)),
         "id" => vs.iter().any(|v| matches(v, &r.id)),
-        "label" => vs.iter().all(|v| match v.split_once('=') {
-            Some((lk, lv)) => r.labels.get(lk).is_some_and(|x| x == lv),
-            None => r.labels.contains_key(v.as_str()),
-        }),
+        "label" => vs.iter().all(|v| super::label_matches(&r.labels, v)),
         "type" => vs.iter().any(|v| (v == "builtin") == BUILTIN.contains(&r.name.as_str())),
         _ => true,
     })

@@ -2438,10 +2438,7 @@ impl Swarm {
                 "name" => vs.iter().any(|v| s.name.starts_with(v.as_str())),
                 "id" => vs.iter().any(|v| s.id.starts_with(v.as_str())),
                 "mode" => vs.iter().any(|v| v == s.mode_name()),
-                "label" => vs.iter().all(|v| match v.split_once('=') {
-                    Some((k, v)) => s.labels.get(k).is_some_and(|x| x == v),
-                    None => s.labels.contains_key(v.as_str()),
-                }),
+                "label" => vs.iter().all(|v| super::label_matches(&s.labels, v)),
                 _ => true,
             })
         };
