@@ -46,12 +46,13 @@ fn records() -> Vec<(PathBuf, PathBuf)> {
 
 /// The shipped labs one engine on this machine can host (traces/docker/README.md lists why
 /// the others cannot).
-const HOSTABLE: [&str; 7] = [
+const HOSTABLE: [&str; 8] = [
     "docker/default-vs-user-bridge",
     "docker/host-and-none",
     "docker/isolated-bridges",
     "docker/macvlan",
     "docker/published-ports",
+    "docker/standalone-tutorial",
     "docker/swarm-single-node",
     "docker/webapp-mysql-bridge",
 ];

@@ -13,8 +13,11 @@
 //! - subnets the engine's round-robin allocator picked after networks made before this run
 //!   (it continues where the daemon last stopped): mapped onto the ones a freshly started
 //!   daemon picks, with the MACs derived from them, once the mapping is checked to be that
-//!   allocator's (consecutive pools, in creation order). The mapping is reported as
-//!   explained.
+//!   allocator's (consecutive pools, in creation order), networks the lab removed again
+//!   included (`Record::made`). The mapping is reported as explained;
+//! - frames to and from the machine's own name servers (`Record::upstream`), to which the
+//!   embedded DNS forwards names it does not know from inside the container's namespace:
+//!   outside the lab, left out with the gateway ARP only they made (`outside_the_lab`).
 //!
 //! Then compared: each network's inspect (driver, scope, flags, IPAM config, options, keys,
 //! each endpoint's address and MAC), each namespace's links (name, MTU, MAC, kind, master),
@@ -42,13 +45,29 @@ pub struct SimSide {
     pub output: Vec<(String, String)>,
     /// `ns/if` → signatures.
     pub flows: BTreeMap<String, BTreeSet<String>>,
+    /// Every network as inspected once it was made (`Record::made`).
+    pub made: BTreeMap<String, Value>,
 }
 
 /// Runs `sim` to its end and reads it as the oracle reads the engine.
 pub fn sim_side(mut sim: Sim, host: &str) -> SimSide {
     sim.world.trace = true;
     let mut flows: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    while sim.step().is_some() {}
+    let mut made = BTreeMap::new();
+    while sim.step().is_some() {
+        if let Some(d) = sim.director.as_ref()
+            && let Ok(e) = d.engine(host)
+        {
+            let new: Vec<&String> = e.networks.iter().map(|n| &n.name).filter(|n| !made.contains_key(*n)).collect();
+            for name in new {
+                if let Ok(text) = d.inspect_network(host, name)
+                    && let Ok(v) = serde_json::from_str::<Value>(&text)
+                {
+                    made.insert(name.clone(), v.get(0).cloned().unwrap_or(Value::Null));
+                }
+            }
+        }
+    }
     let w = &sim.world;
     for r in sim.records() {
         if let (Dir::Tx, Some(dev), Some(f)) = (r.dir, r.dev, &r.frame) {
@@ -135,6 +154,7 @@ pub fn sim_side(mut sim: Sim, host: &str) -> SimSide {
         host_iptables,
         output: sim.app_output(),
         flows,
+        made,
     }
 }
 
@@ -181,8 +201,8 @@ pub fn compare(rec: &Record, rec_flows: &BTreeMap<String, BTreeSet<String>>, sim
     let rec = remap_record(&rec, &races);
     let rec_flows: BTreeMap<String, BTreeSet<String>> =
         rec_flows.iter().map(|(k, v)| (k.clone(), v.iter().map(|s| remap(s, &map)).collect())).collect();
-    let rnames = bridge_names(&rec.networks, &rec.renamed);
-    let snames = bridge_names(&sim.networks, &BTreeMap::new());
+    let rnames = bridge_names(&ever(&rec.networks, &rec.made), &rec.renamed);
+    let snames = bridge_names(&ever(&sim.networks, &sim.made), &BTreeMap::new());
     // Namespaces named after random IDs: overlays' `1-<id>` and swarm tasks' `svc.slot.<id>`.
     let (rec, rec_flows) = renamed_ns(rec, rec_flows);
     let sim = &renamed_sim(sim);
@@ -237,11 +257,54 @@ pub fn compare(rec: &Record, rec_flows: &BTreeMap<String, BTreeSet<String>>, sim
             ));
         }
     }
-    let (rf, sf) = (norm_flows(&rec_flows, &rnames), norm_flows(&sim_flows, &snames));
+    let (mut rf, sf) = (norm_flows(&rec_flows, &rnames), norm_flows(&sim_flows, &snames));
+    outside_the_lab(&rec, &mut rf, &sf, &mut out);
     for d in netsim_netns::frames::compare(&sf, &rf) {
         out.diffs.push(format!("frames on {}", d.replace("the kernel", "the engine's run")));
     }
     out
+}
+
+/// The embedded DNS forwards a name it does not know to the machine's own servers from
+/// inside the container's namespace (`libnetwork/resolver.go` forwards through a socket made
+/// in the sandbox), so on the engine the query leaves through the container's interface, its
+/// gateway answering ARP first, and crosses the bridge. Those servers are outside the lab: the
+/// simulator answers such a query without the wire (docs/docker-model.md, *Embedded DNS*).
+/// The engine's frames to and from them are left out, with the ARP for a gateway that only
+/// such a query made, and reported as explained.
+fn outside_the_lab(
+    rec: &Record,
+    rf: &mut BTreeMap<String, BTreeSet<String>>,
+    sf: &BTreeMap<String, BTreeSet<String>>,
+    out: &mut Comparison,
+) {
+    let gateways: BTreeSet<String> = ever(&rec.networks, &rec.made)
+        .values()
+        .filter_map(|v| v.pointer("/IPAM/Config").and_then(|c| c.as_array()))
+        .flatten()
+        .filter_map(|c| c.get("Gateway").and_then(|g| g.as_str()))
+        .map(|g| g.split('/').next().unwrap_or(g).to_string())
+        .collect();
+    for up in &rec.upstream {
+        let (to, from) = (format!("> {up}:53"), format!(" {up}:53 >"));
+        for (key, sigs) in rf.iter_mut() {
+            let before = sigs.len();
+            sigs.retain(|s| !(s.starts_with("udp ") && (s.ends_with(&to) || s.contains(&from))));
+            if sigs.len() == before {
+                continue;
+            }
+            let sim = sf.get(key);
+            sigs.retain(|s| {
+                let gw = s.strip_prefix("arp who-has ").and_then(|r| r.split(' ').next());
+                !gw.is_some_and(|g| gateways.contains(g)) || sim.is_some_and(|f| f.contains(s))
+            });
+            out.explained.push(format!(
+                "frames on {key} to and from {up}:53, this machine's name server: the embedded DNS \
+                 forwarded a name it did not know from the container's namespace, out of the lab \
+                 (the simulator answers such names without the wire)"
+            ));
+        }
+    }
 }
 
 /// A namespace name without the random IDs in it: `host:1-<network id>` → `host:1-<network>`,
@@ -338,6 +401,7 @@ fn renamed_sim(sim: &SimSide) -> SimSide {
         host_iptables: sim.host_iptables.clone(),
         output: sim.output.iter().map(|(ns, l)| (ns_name(ns, n), l.clone())).collect(),
         flows: flows_renamed(&sim.flows, n),
+        made: sim.made.clone(),
     }
 }
 
@@ -372,6 +436,11 @@ fn without_history(rec: &Record, out: &mut Comparison) -> Vec<String> {
 }
 
 /// Network name → the subnet(s) of its IPAM config.
+/// The networks at the end, and those the lab removed before, as they were when made.
+fn ever(now: &BTreeMap<String, Value>, made: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+    made.iter().chain(now).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 fn subnets(nets: &BTreeMap<String, Value>) -> BTreeMap<String, Vec<String>> {
     nets.iter()
         .map(|(n, v)| {
@@ -427,10 +496,12 @@ fn pool_index((base, len): (u32, u8)) -> Option<u32> {
 /// The subnets the engine's allocator placed elsewhere than a fresh daemon would: it walks
 /// its pools round-robin from wherever the daemon last stopped.
 fn subnet_map(rec: &Record, sim: &SimSide, out: &mut Comparison) -> Vec<Moved> {
-    let (r, s) = (subnets(&rec.networks), subnets(&sim.networks));
+    // Those the lab removed again too, as they were when made.
+    let (rnets, snets) = (ever(&rec.networks, &rec.made), ever(&sim.networks, &sim.made));
+    let (r, s) = (subnets(&rnets), subnets(&snets));
     let mut moved: Vec<(String, Moved)> = Vec::new();
     for (name, rs) in &r {
-        let (Some(ss), Some(rv)) = (s.get(name), rec.networks.get(name)) else { continue };
+        let (Some(ss), Some(rv)) = (s.get(name), rnets.get(name)) else { continue };
         if let (Some(a), Some(b)) = (rs.first().and_then(|x| net(x)), ss.first().and_then(|x| net(x)))
             && a != b
         {
@@ -850,6 +921,42 @@ fn first_line(s: &str) -> &str {
 mod tests {
     use super::*;
 
+    /// The embedded DNS's forwarded queries to the machine's name server, and the ARP for the
+    /// gateway only they made, are left out; every other frame, and a gateway ARP the
+    /// simulator sent too, is still compared.
+    #[test]
+    fn queries_forwarded_out_of_the_lab_are_explained() {
+        let net = serde_json::json!({"IPAM": {"Config": [{"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"}]}});
+        let rec = Record {
+            upstream: crate::record::nameservers("# generated\nnameserver 10.255.255.53\noptions edns0\n"),
+            made: BTreeMap::from([("alpine-net".to_string(), net)]),
+            ..Record::default()
+        };
+        assert_eq!(rec.upstream, ["10.255.255.53"]);
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<String>>();
+        let mut rf = BTreeMap::from([
+            (
+                "host1:a4/eth0".to_string(),
+                set(&[
+                    "udp 172.18.0.4:* > 10.255.255.53:53",
+                    "udp 10.255.255.53:53 > 172.18.0.4:*",
+                    "arp who-has 172.18.0.1 tell 172.18.0.4",
+                    "icmp 172.18.0.4 > 172.18.0.2 type 8",
+                ]),
+            ),
+            ("host1:a1/eth0".to_string(), set(&["arp who-has 172.18.0.1 tell 172.18.0.2"])),
+        ]);
+        let sf = BTreeMap::from([("host1:a4/eth0".to_string(), set(&["icmp 172.18.0.4 > 172.18.0.2 type 8"]))]);
+        let mut out = Comparison::default();
+        outside_the_lab(&rec, &mut rf, &sf, &mut out);
+        assert_eq!(rf["host1:a4/eth0"], set(&["icmp 172.18.0.4 > 172.18.0.2 type 8"]));
+        // No forwarded query there: its gateway ARP is the lab's own, still compared.
+        assert_eq!(rf["host1:a1/eth0"], set(&["arp who-has 172.18.0.1 tell 172.18.0.2"]));
+        assert_eq!(out.explained.len(), 1, "{:?}", out.explained);
+        assert!(out.explained[0].contains("host1:a4/eth0") && out.explained[0].contains("10.255.255.53:53"));
+        assert!(out.diffs.is_empty());
+    }
+
     #[test]
     fn moved_subnets_are_read_as_a_fresh_daemons() {
         let m = vec![Moved { from: net("192.168.32.0/20").unwrap(), to: net("172.18.0.0/16").unwrap() }];
@@ -899,6 +1006,7 @@ mod tests {
             host_iptables: Vec::new(),
             output: Vec::new(),
             flows: BTreeMap::new(),
+            made: BTreeMap::new(),
         };
         let rec = Record { steps: vec![step(125, "unknown flag: --foo\n\nUsage: …")], ..Record::default() };
         let mut out = Comparison::default();

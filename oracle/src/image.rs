@@ -12,7 +12,7 @@ pub const IMAGE: &str = "netsim-oracle-agent:latest";
 pub const AGENT: &str = "/netsim";
 /// Where Debian's busybox-static puts its binary, and the programs the image takes from it.
 const BUSYBOX: &str = "/bin/busybox";
-const APPLETS: [&str; 2] = ["cat", "hostname"];
+const APPLETS: [&str; 3] = ["cat", "hostname", "ip"];
 
 /// Builds the image from `exe`. The tar is made in a temporary folder that is removed again.
 pub fn build(exe: &Path) -> Result<(), Error> {
@@ -43,8 +43,10 @@ fn build_in(exe: &Path, dir: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(root.join("etc")).map_err(|e| io("image", e))?;
     std::fs::create_dir_all(root.join("tmp")).map_err(|e| io("image", e))?;
     // `cat` and `hostname` print what Docker wrote into the container (its hosts, resolv.conf
-    // and hostname files), which the engine should judge as the simulator prints it; a static
-    // busybox (Debian's busybox-static) runs them. Other programs run through the agent.
+    // and hostname files), and `ip` the links, addresses and routes Docker gave it, which the
+    // engine should judge as the simulator prints them; a static busybox (Debian's
+    // busybox-static) runs them, so `ip` prints as alpine's busybox does, not as iproute2.
+    // Other programs run through the agent.
     if Path::new(BUSYBOX).is_file() {
         let bin = root.join("bin");
         std::fs::create_dir_all(&bin).map_err(|e| io("image", e))?;

@@ -41,6 +41,27 @@ pub struct Record {
     /// simulator's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drawn: Vec<(String, String)>,
+    /// The machine's own name servers (its resolv.conf), to which the embedded DNS forwards
+    /// the names it does not know: from inside the container's namespace, so those queries
+    /// cross the container's interface and bridge on the engine. They reach outside the lab.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upstream: Vec<String>,
+    /// Every network as inspected after the step that made it: one the lab removes again is
+    /// not among `networks`, but where the engine's allocator put it still tells how the
+    /// addresses of the run compare (`compare::subnet_map`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub made: BTreeMap<String, serde_json::Value>,
+}
+
+/// The `nameserver` lines of a resolv.conf.
+pub fn nameservers(resolv_conf: &str) -> Vec<String> {
+    resolv_conf
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("nameserver"))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .filter(|a| a.parse::<std::net::Ipv4Addr>().is_ok())
+        .map(String::from)
+        .collect()
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

@@ -184,9 +184,10 @@ struct Runner {
     /// The oracle initialised a swarm (clean-up leaves it).
     swarm: bool,
     capture: Option<Capture>,
-    /// The containers whose sandboxes are captured: from their first start (`docker run`,
-    /// or `docker start` after `docker create`); a later start's namespace is not captured.
-    captured: std::collections::BTreeSet<String>,
+    /// The sandboxes captured, as (container name, pid of its process): each start of a
+    /// container has a namespace of its own (`docker start` after `stop`, a name `docker run`
+    /// again after `rm`), captured under the container's name as the simulator's are.
+    captured: std::collections::BTreeSet<(String, u64)>,
     subnets: BTreeMap<String, (String, String)>,
     /// How much of the daemon's log was there when the run began.
     log_start: usize,
@@ -204,6 +205,12 @@ impl Runner {
     fn play(&mut self, loaded: &Loaded, steps: &[StepLog]) -> Result<(), Error> {
         let base = engine::run("iptables-save", &[])?;
         self.record.host_iptables_baseline = qualified(&base.stdout);
+        // dockerd takes the host's resolv.conf, or systemd-resolved's list of the servers
+        // behind its stub when the file names only 127.0.0.53 (libnetwork `resolvconf`).
+        for f in ["/etc/resolv.conf", "/run/systemd/resolve/resolv.conf"] {
+            let servers = std::fs::read_to_string(f).map(|t| crate::record::nameservers(&t)).unwrap_or_default();
+            self.record.upstream.extend(servers.into_iter().filter(|a| !a.starts_with("127.")));
+        }
         self.lan_up(loaded)?;
         crate::image::build(&self.agent)?;
         let mut namespaces =
@@ -563,7 +570,20 @@ impl Runner {
             _ => {}
         }
         self.record.steps.push(StepRecord::new(&s.host, &s.line, ran.map(|l| l.replace(&exe, "netsim")), &r));
+        self.note_networks();
         Ok(())
+    }
+
+    /// Inspects the networks the step made (`Record::made`).
+    fn note_networks(&mut self) {
+        let names = docker(&["network", "ls", "--format", "{{.Name}}"]).unwrap_or_default();
+        for name in names.lines().filter(|n| !n.is_empty()) {
+            if !self.record.made.contains_key(name)
+                && let Ok(v) = engine::inspect("network", name)
+            {
+                self.record.made.insert(name.to_string(), v);
+            }
+        }
     }
 
     /// Captures inside a new container's namespace too (its lo carries the embedded DNS).
@@ -574,7 +594,7 @@ impl Runner {
         if pid == 0 || mode == "host" {
             return Ok(());
         }
-        if !self.captured.insert(name.to_string()) {
+        if !self.captured.insert((name.to_string(), pid)) {
             return Ok(());
         }
         if let Some(c) = &mut self.capture {
