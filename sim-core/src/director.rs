@@ -281,6 +281,10 @@ pub struct Director {
     /// The docker-proxy programs running for each container (by daemon and sequence), which
     /// stop with it: they live in the host's namespace, which outlives the sandbox.
     proxies: Map<(usize, u64), Vec<usize>>,
+    /// The servers of containers that run in their host's own namespace (`--network host`),
+    /// by (daemon, container `seq`): no sandbox goes with them when the container stops, so
+    /// they are stopped by hand, as the proxies are.
+    host_servers: Map<(usize, u64), Vec<usize>>,
     /// Sandbox interfaces dockerd has announced (unsolicited ARP), as (namespace, device, address).
     announced: Set<(String, String, std::net::Ipv4Addr)>,
     /// Every network's embedded-DNS zone as the sandboxes share it, by `DnsZone::key`.
@@ -435,6 +439,7 @@ impl Director {
             started: Set::default(),
             started_by: Map::default(),
             proxies: Map::default(),
+            host_servers: Map::default(),
             programs: Map::default(),
             announced: Set::default(),
             zones: Map::default(),
@@ -869,8 +874,8 @@ impl Director {
                     .collect();
                 Ok(last_lines(&text, tail))
             }
-            Ok(Outcome::ServiceLogs { tasks, tail }) => {
-                let mut out = String::new();
+            Ok(Outcome::ServiceLogs { head, tasks, tail }) => {
+                let mut out = head;
                 for (prefix, log) in tasks {
                     let text = match &log {
                         ContainerLog::Program(app) => world.output_of(*app).unwrap_or_default(),
@@ -879,7 +884,6 @@ impl Director {
                     for line in last_lines(text, tail).lines() {
                         if let Some(p) = &prefix {
                             out.push_str(p);
-                            out.push_str("    | ");
                         }
                         out.push_str(line);
                         out.push('\n');
@@ -1126,6 +1130,9 @@ impl Director {
                     for app in self.proxies.remove(&(ei, seq)).unwrap_or_default() {
                         world.stop_program(app);
                     }
+                    for app in self.host_servers.remove(&(ei, seq)).unwrap_or_default() {
+                        world.stop_program(app);
+                    }
                     continue;
                 };
                 let ns_name = e.sandbox_ns(c);
@@ -1161,8 +1168,19 @@ impl Director {
                     world.set_hosts(ns, e.hosts_names(c));
                     world.set_dns_links(ns, e.dns_links(c));
                 }
+                let host_mode = c.mode == crate::docker::engine::SandboxMode::Host;
                 for t in servers {
-                    world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
+                    let app = world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
+                    if host_mode {
+                        self.host_servers.entry((ei, seq)).or_default().push(app);
+                    }
+                    if web_server_log(world, app, &t, c, e) {
+                        let log = ContainerLog::Program(app);
+                        self.logs.entry((self.engines[ei].0.clone(), c.id.clone())).or_default().push(log.clone());
+                        if c.kind == crate::docker::engine::ContainerKind::Task {
+                            self.task_logs.insert(c.name.clone(), log);
+                        }
+                    }
                     fx.started.push(t);
                 }
                 start_proxies(world, fx, self.proxies.entry((ei, seq)).or_default(), proxies);
@@ -1213,8 +1231,19 @@ impl Director {
                     world.set_dns_links(ns, e.dns_links(c));
                     task_program = task_program_of(e, c, world.now);
                 }
+                let host_mode = c.mode == crate::docker::engine::SandboxMode::Host;
                 for t in servers {
-                    world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
+                    let app = world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
+                    if host_mode {
+                        self.host_servers.entry((ei, c.seq)).or_default().push(app);
+                    }
+                    if web_server_log(world, app, &t, c, e) {
+                        let log = ContainerLog::Program(app);
+                        self.logs.entry((self.engines[ei].0.clone(), c.id.clone())).or_default().push(log.clone());
+                        if c.kind == crate::docker::engine::ContainerKind::Task {
+                            self.task_logs.insert(c.name.clone(), log);
+                        }
+                    }
                     fx.started.push(t);
                 }
                 match task_program {
@@ -1245,9 +1274,11 @@ impl Director {
         }
         let keys: Set<&String> = alive.values().collect();
         self.started.retain(|n| keys.contains(n));
-        let gone: Vec<(usize, u64)> = self.proxies.keys().filter(|k| !alive.contains_key(k)).copied().collect();
+        let gone: Vec<(usize, u64)> =
+            self.proxies.keys().chain(self.host_servers.keys()).filter(|k| !alive.contains_key(k)).copied().collect();
         for k in gone {
-            for app in self.proxies.remove(&k).unwrap_or_default() {
+            let apps = self.proxies.remove(&k).into_iter().chain(self.host_servers.remove(&k));
+            for app in apps.flatten() {
                 world.stop_program(app);
             }
         }
@@ -1579,6 +1610,24 @@ impl Director {
         if let Some((container, argv)) = done.exec {
             let argv = cli::Argv { words: argv, spans: Vec::new() };
             return self.program(&host.name, &container, &argv, now).map_err(|EngineError(m)| Failure::program(m));
+        }
+        if let Some(compose::Logs { containers, tail }) = done.logs {
+            let mut tasks = Vec::new();
+            for (prefix, name) in containers {
+                let e = self.engine(&host.name).map_err(|EngineError(m)| Failure::program(m))?;
+                let Some(c) = e.container(&name) else { continue };
+                match self.logs.get(&(host.name.clone(), c.id.clone())) {
+                    Some(runs) => tasks.extend(runs.iter().map(|r| (Some(prefix.clone()), r.clone()))),
+                    None if crate::docker::engine::prints_nothing(c) || crate::docker::engine::writes_web_log(c) => {}
+                    None => {
+                        return Err(Failure::program(format!(
+                            "netsim: what `{}` prints in {name} is not modelled, so neither is its log",
+                            c.command.join(" ")
+                        )));
+                    }
+                }
+            }
+            return Ok(Outcome::ServiceLogs { head: done.out, tasks, tail });
         }
         Ok(match done.changed {
             true => Outcome::Changed(done.out, done.busy),
@@ -2016,7 +2065,9 @@ impl Director {
             .ok_or_else(|| EngineError(format!("Error response from daemon: No such container: {}", l.container)))?;
         match self.logs.get(&(me.to_string(), c.id.clone())).filter(|runs| !runs.is_empty()) {
             Some(runs) => Ok(Outcome::Logs { runs: runs.clone(), tail: l.tail }),
-            None if crate::docker::engine::prints_nothing(c) => Ok(Outcome::Printed(String::new())),
+            None if crate::docker::engine::prints_nothing(c) || crate::docker::engine::writes_web_log(c) => {
+                Ok(Outcome::Printed(String::new()))
+            }
             None => Err(EngineError(format!(
                 "netsim: what `{}` prints in {} is not modelled, so neither is its log",
                 c.command.join(" "),
@@ -2036,9 +2087,11 @@ impl Director {
             .ok_or_else(|| EngineError(format!("no such task or service: {}", l.target)))?;
         let tasks = found
             .into_iter()
-            .filter_map(|(c, prefix)| Some(((!l.raw).then_some(prefix), self.task_logs.get(&c)?.clone())))
+            .filter_map(|(c, prefix)| {
+                Some(((!l.raw).then(|| format!("{prefix}    | ")), self.task_logs.get(&c)?.clone()))
+            })
             .collect();
-        Ok(Outcome::ServiceLogs { tasks, tail: l.tail })
+        Ok(Outcome::ServiceLogs { head: String::new(), tasks, tail: l.tail })
     }
 
     /// `docker run IMAGE CMD` in the foreground: CMD runs in the new container as `docker exec`
@@ -2069,6 +2122,11 @@ impl Director {
             .ok_or_else(|| EngineError(format!("Error response from daemon: No such container: {name}")))?;
         if let Some(p) = crate::docker::images::missing_program(&c.image, &argv.words) {
             return Err(EngineError(crate::docker::images::missing_exec(p)));
+        }
+        // Nobody types into a step's standard input: a shell given no script reads
+        // end-of-file and exits 0, having printed nothing.
+        if crate::docker::images::bare_shell(&argv.words) {
+            return Ok(Outcome::Printed(String::new()));
         }
         if let Some(cmd) = crate::netconf::parse(&argv.words) {
             // Docker's default capabilities leave NET_ADMIN out.
@@ -2464,6 +2522,37 @@ fn start_proxies(world: &mut World, fx: &mut Effects, running: &mut Vec<usize>, 
     }
 }
 
+/// A web image's server (nginx, httpd) keeps its container's log: what it writes as it
+/// starts, then a line per request it answers (`userland::proto::weblog`). Returns whether
+/// `app` is one.
+fn web_server_log(world: &mut World, app: usize, t: &Traffic, c: &Container, e: &Engine) -> bool {
+    use crate::userland::proto::webapp::WebServer;
+    let Traffic::Http { server: server @ (WebServer::Nginx { .. } | WebServer::Httpd { .. }), .. } = t else {
+        return false;
+    };
+    // httpd names itself by the address its hostname resolves to: the container's first.
+    let ip = match c.mode {
+        crate::docker::engine::SandboxMode::Host => world.ns_by_name(&e.host).and_then(|ns| {
+            let n = world.netns(ns);
+            n.addrs.iter().map(|a| a.addr.addr).find(|a| !a.is_loopback())
+        }),
+        _ => c.endpoints.first().map(|p| p.ip),
+    }
+    .unwrap_or(std::net::Ipv4Addr::LOCALHOST);
+    let ns = world.now.as_nanos();
+    let at = (crate::engine::EPOCH_UNIX as i64 + (ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as u32);
+    world.keep_output(app);
+    let text = crate::userland::proto::weblog::started(
+        server,
+        at,
+        ip,
+        crate::docker::system::KERNEL_VERSION,
+        crate::docker::system::NCPU,
+    );
+    world.write_log(app, &text);
+    true
+}
+
 fn servers_key(e: &Engine, c: &Container) -> String {
     let ns = e.sandbox_ns(c);
     match &c.mode {
@@ -2496,9 +2585,10 @@ enum Outcome {
     /// `docker logs`: what each run of the container printed, in order, its last `tail`
     /// lines.
     Logs { runs: Vec<ContainerLog>, tail: Option<usize> },
-    /// `docker service logs`: each task's log (oldest task first), its last `tail` lines,
-    /// each line after the task's name (`None`: `--raw`).
-    ServiceLogs { tasks: Vec<(Option<String>, ContainerLog)>, tail: Option<usize> },
+    /// `docker service logs`, `docker-compose logs`: `head`, then each container's log in
+    /// turn, its last `tail` lines, each line after its prefix (the task's name and `|`;
+    /// `None`: `--raw`).
+    ServiceLogs { head: String, tasks: Vec<(Option<String>, ContainerLog)>, tail: Option<usize> },
     /// A program to run.
     Client(Traffic),
     /// `docker exec -d`: a program started in the container that the step does not wait

@@ -1635,6 +1635,7 @@ fn unseen_program(run: &str) -> Option<(String, String)> {
     let argv = cli::Argv { words: command.clone(), spans: Vec::new() };
     let runs = cli::parse_app_command(&argv).is_some()
         || program == "sleep"
+        || images::bare_shell(&command)
         || command.iter().eq(images::default_command(&image).iter())
         || crate::docker::engine::image_role(&image).is_some();
     (!runs).then(|| {

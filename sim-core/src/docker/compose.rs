@@ -75,6 +75,11 @@ pub enum Verb {
         index: usize,
         command: Vec<String>,
     },
+    /// `logs [--tail N] [SERVICE…]`, without `-f` (a lab cannot press Ctrl-C).
+    Logs {
+        tail: Option<usize>,
+        services: Vec<String>,
+    },
 }
 
 /// A refusal, with the exit status Compose gives it.
@@ -241,8 +246,32 @@ pub fn parse(words: &[String]) -> Result<Invocation, Refused> {
             };
             Verb::Exec { service: service.to_string(), index, command: command.iter().map(|s| s.to_string()).collect() }
         }
-        "build" | "create" | "events" | "help" | "images" | "kill" | "logs" | "pause" | "port" | "pull" | "push"
-        | "rm" | "run" | "scale" | "top" | "unpause" | "version" => {
+        "logs" => {
+            no_such_option(&["--no-color", "-t", "--timestamps", "--tail", "-f", "--follow", "--no-log-prefix"])?;
+            if has(&["-f", "--follow"]) {
+                return Err(unmodelled(
+                    "`docker-compose logs -f` follows the containers' output until Ctrl-C, which a lab cannot press: leave out -f",
+                ));
+            }
+            if has(&["-t", "--timestamps", "--no-log-prefix"]) {
+                return Err(unmodelled("`docker-compose logs` with -t or --no-log-prefix is not modelled yet"));
+            }
+            // `--tail N` takes the word after it, which the split above counted as a service.
+            let mut services = names();
+            let tail = match flags.iter().find_map(|f| f.strip_prefix("--tail=")) {
+                Some(v) => Some(v.to_string()),
+                None if has(&["--tail"]) && !services.is_empty() => Some(services.remove(0)),
+                None if has(&["--tail"]) => return Err(refuse("--tail requires an argument")),
+                None => None,
+            };
+            let tail = match tail.as_deref() {
+                None | Some("all") => None,
+                Some(n) => Some(n.parse().map_err(|_| refuse("tail flag must be all or a number"))?),
+            };
+            Verb::Logs { tail, services }
+        }
+        "build" | "create" | "events" | "help" | "images" | "kill" | "pause" | "port" | "pull" | "push" | "rm"
+        | "run" | "scale" | "top" | "unpause" | "version" => {
             return Err(unmodelled(format!("`docker-compose {verb}` is not modelled yet")));
         }
         other => return Err(refuse(format!("No such command: {other}\n\n{COMMANDS}"))),
@@ -861,6 +890,14 @@ fn sort_services(services: Vec<Service>) -> Result<Vec<Service>, Refused> {
     Ok(sorted.into_iter().filter_map(|i| slots[i].take()).collect())
 }
 
+/// `docker-compose logs`: the containers whose logs to print, each as (its prefix, its
+/// name), and how many of each one's last lines.
+#[derive(Clone, Debug, Default)]
+pub struct Logs {
+    pub containers: Vec<(String, String)>,
+    pub tail: Option<usize>,
+}
+
 /// What a command did: what it printed, how long it kept the shell, and for `exec` the
 /// container and program to run.
 #[derive(Clone, Debug, Default)]
@@ -868,6 +905,8 @@ pub struct Done {
     pub out: String,
     pub busy: SimTime,
     pub exec: Option<(String, Vec<String>)>,
+    /// `logs`: whose logs to print.
+    pub logs: Option<Logs>,
     /// The command changed containers or networks.
     pub changed: bool,
 }
@@ -1150,6 +1189,26 @@ pub fn run(engine: &mut Engine, p: &Project, verb: &Verb) -> Result<Done, Engine
             };
             Ok(Done { out, busy, ..Default::default() })
         }
+        Verb::Logs { tail, services } => {
+            known(services)?;
+            let mut cs = labelled(engine, p);
+            cs.retain(|c| {
+                c.labels
+                    .get(LABEL_SERVICE)
+                    .is_some_and(|s| p.service(s).is_some() && (services.is_empty() || services.contains(s)))
+            });
+            // The API lists containers newest first, and Compose names them in that order
+            // (`print("Attaching to", list_containers(containers))`, compose/cli/main.py).
+            cs.sort_by_key(|c| std::cmp::Reverse(c.seq));
+            let names: Vec<String> = cs.iter().map(|c| c.name.clone()).collect();
+            // `name_without_project`, padded to the longest (compose/cli/log_printer.py,
+            // `build_log_prefix`).
+            let short = |n: &str| n.strip_prefix(&format!("{}_", p.name)).unwrap_or(n).to_string();
+            let width = names.iter().map(|n| short(n).chars().count()).max().unwrap_or(0);
+            let prefixed = names.iter().map(|n| (format!("{:<width$} | ", short(n)), n.clone())).collect();
+            let out = format!("Attaching to {}\n", names.join(", "));
+            Ok(Done { out, busy, logs: Some(Logs { containers: prefixed, tail: *tail }), ..Default::default() })
+        }
         Verb::Exec { service, index, command } => {
             // Compose 1.29 prints nothing here without a terminal (traces/docker/compose/).
             let s = p.service(service).ok_or_else(|| EngineError(String::new()))?;
@@ -1160,7 +1219,7 @@ pub fn run(engine: &mut Engine, p: &Project, verb: &Verb) -> Result<Done, Engine
             if !engine.container(&name).is_some_and(|c| c.state == RunState::Running) {
                 return Err(EngineError(String::new()));
             }
-            Ok(Done { out: String::new(), busy, exec: Some((name, command.clone())), changed: false })
+            Ok(Done { out: String::new(), busy, exec: Some((name, command.clone())), ..Default::default() })
         }
         Verb::Up { no_deps, services, .. } => {
             known(services)?;
@@ -1264,7 +1323,7 @@ pub fn run(engine: &mut Engine, p: &Project, verb: &Verb) -> Result<Done, Engine
                 }
                 busy += longest;
             }
-            Ok(Done { out: pr.out, busy, exec: None, changed })
+            Ok(Done { out: pr.out, busy, changed, ..Default::default() })
         }
         Verb::Stop { services } | Verb::Start { services } | Verb::Restart { services } => {
             known(services)?;
@@ -1282,7 +1341,7 @@ pub fn run(engine: &mut Engine, p: &Project, verb: &Verb) -> Result<Done, Engine
                 .collect();
             let changed = !names.is_empty();
             busy += step_all(engine, p, &mut pr, word, op, &names, matches!(verb, Verb::Stop { .. }))?;
-            Ok(Done { out: pr.out, busy, exec: None, changed })
+            Ok(Done { out: pr.out, busy, changed, ..Default::default() })
         }
         Verb::Down { remove_orphans } => {
             let in_file =
@@ -1328,7 +1387,7 @@ pub fn run(engine: &mut Engine, p: &Project, verb: &Verb) -> Result<Done, Engine
                 let c = vec!["docker".into(), "network".into(), "rm".into(), name.clone()];
                 timed(&mut busy, docker(engine, &c)).map_err(|e| failed(std::mem::take(&mut pr), e))?;
             }
-            Ok(Done { out: pr.out, busy, exec: None, changed: true })
+            Ok(Done { out: pr.out, busy, changed: true, ..Default::default() })
         }
     }
 }

@@ -470,7 +470,11 @@ impl Engine {
                     format!("Deleted Networks:\n{}\n\n", unused.join("\n"))
                 })
             }
-            DockerCommand::Stop(x) => self.each(&x.containers, |e, c| e.docker_stop(c, x.timeout)),
+            DockerCommand::Stop(x) => self.each(&x.containers, |e, c| {
+                e.docker_stop(c, x.timeout)?;
+                e.auto_remove(c);
+                Ok(())
+            }),
             DockerCommand::Kill(x) => self.each(&x.containers, |e, c| {
                 if e.container(c).is_none() {
                     return Err(err(format!(
@@ -482,7 +486,11 @@ impl Engine {
                     Some(id) => Err(err(format!(
                         "Error response from daemon: Cannot kill container: {c}: Container {id} is not running"
                     ))),
-                    None => e.stop(c, 137),
+                    None => {
+                        e.stop(c, 137)?;
+                        e.auto_remove(c);
+                        Ok(())
+                    }
                 }
             }),
             DockerCommand::Start(x) => self.each(&x.containers, |e, c| match e.container_idx(c) {
@@ -1040,8 +1048,12 @@ impl Engine {
         let ip = ip.map(ipv4_only).transpose()?;
         let aliases = r.networks.first().map(|a| a.aliases.clone()).unwrap_or_default();
         // The container's process is started last, once its network is up.
+        // With `-i` the engine's words for a program runc cannot start end in a full stop,
+        // which a refused `--link` under `-i` does not get (traces/docker/shells/record.txt,
+        // traces/docker/link-user-network/record.txt).
+        let stop = if r.interactive { "." } else { "" };
         let missing = super::images::missing_program(&r.image.familiar_name(), &r.command.words)
-            .map(|p| format!("docker: Error response from daemon: {}", super::images::missing_start(p)));
+            .map(|p| format!("docker: Error response from daemon: {}{stop}", super::images::missing_start(p)));
         // A legacy link on the default bridge needs its container there too, which the daemon
         // finds as it starts the container (traces/docker/link-user-network/record.txt).
         let unlinkable = (net.as_deref() == Some("bridge"))
@@ -2201,6 +2213,15 @@ impl Engine {
         running && self.stop(name, code).is_ok()
     }
 
+    /// `--rm`: a container stopped or killed goes once its process has ended (moby
+    /// `daemon/monitor.go` removes an `AutoRemove` container on its exit; `docker restart`
+    /// keeps it, as `restart` is not an exit the daemon acts on).
+    fn auto_remove(&mut self, name: &str) {
+        if self.container(name).is_some_and(|c| c.auto_remove && c.state != RunState::Running) {
+            let _ = self.rm(name);
+        }
+    }
+
     /// `docker rm -f NAME`, for the simulator's own use (`--rm`). Returns whether it existed.
     pub fn remove(&mut self, name: &str) -> bool {
         self.rm(name).is_ok()
@@ -2290,6 +2311,9 @@ impl Engine {
             }),
             Some(r @ ImageRole::Mysql) => {
                 out.push(Traffic::MysqlServer { ns, port: r.port(), password: env("MYSQL_ROOT_PASSWORD", "edureka") })
+            }
+            Some(ImageRole::Listener(port)) => {
+                out.push(Traffic::TcpListen { ns, port, reply: None, close_after_reply: false })
             }
             Some(r @ ImageRole::Web) => {
                 out.push(Traffic::Http { ns, port: r.port(), mysql: None, server: super::images::web_server(&c.image) })
@@ -2646,6 +2670,12 @@ fn displayable_ports(mut ports: Vec<(u16, String, u16, &'static str)>) -> String
 
 /// Whether a container's process is known to print nothing: a shell without a terminal
 /// (it exits at once) or `sleep`.
+/// Whether container `c` runs a web image's server as the image starts it (nginx, httpd),
+/// whose log the simulator writes (`userland::proto::weblog`) once its sandbox is up.
+pub fn writes_web_log(c: &Container) -> bool {
+    image_role(&c.image) == Some(ImageRole::Web) && c.command == super::images::default_command(&c.image)
+}
+
 pub fn prints_nothing(c: &Container) -> bool {
     let shell = super::images::runs_a_shell(&c.image) && c.command == super::images::default_command(&c.image);
     (shell && !c.tty) || c.command.first().is_some_and(|p| p.rsplit('/').next() == Some("sleep"))

@@ -37,6 +37,10 @@ pub enum ImageRole {
     Mysql,
     /// A static web server (`nginx`, `httpd`).
     Web,
+    /// A server whose protocol the simulator does not speak (Redis, PostgreSQL): it listens
+    /// on its TCP port, so a connection is made (`nc -z cache 6379` finds it open), and
+    /// answers nothing; it closes when the client does.
+    Listener(u16),
 }
 
 impl ImageRole {
@@ -45,6 +49,7 @@ impl ImageRole {
         match self {
             ImageRole::Webapp | ImageRole::Web => 80,
             ImageRole::Mysql => 3306,
+            ImageRole::Listener(port) => port,
         }
     }
 }
@@ -118,17 +123,35 @@ pub const PROGRAMS: &[&str] = &[
     "dig",
     "host",
     "tcpdump",
+    "sh",
+    "ash",
+    "bash",
+    "zsh",
 ];
+
+/// The shells the simulator runs: with no script it reads its commands from standard input,
+/// which a lab never types into, so it waits while that is open (`-i`, `-t`) and exits 0 at
+/// end-of-file otherwise (`runs_for`).
+pub const SHELLS: &[&str] = &["sh", "ash", "bash", "zsh"];
+
+/// Whether `command` is a shell given nothing to run (`ash`, `/bin/sh`, `bash -l`): no
+/// script, no `-c`.
+pub fn bare_shell<S: AsRef<str>>(command: &[S]) -> bool {
+    let Some((prog, args)) = command.split_first() else { return false };
+    let prog = prog.as_ref();
+    SHELLS.contains(&prog.rsplit('/').next().unwrap_or(prog)) && args.iter().all(|a| matches!(a.as_ref(), "-l" | "-i"))
+}
 
 /// alpine's and busybox's: busybox's applets (alpine's `main/busybox/busyboxconfig` in
 /// aports; the busybox image's build of its defconfig), and nothing else of `PROGRAMS`: no
 /// curl, mysql, iptables, bridge or tc (`traces/docker/missing-program/record.txt` is what
 /// the engine says then).
-const BUSYBOX_PROGRAMS: &[&str] = &["ping", "wget", "nslookup", "nc", "traceroute", "ip", "cat", "hostname"];
+const BUSYBOX_PROGRAMS: &[&str] =
+    &["ping", "wget", "nslookup", "nc", "traceroute", "ip", "cat", "hostname", "sh", "ash"];
 /// Debian's and Ubuntu's base images: the `Essential`/`required` packages only, so neither
 /// iputils-ping, curl, wget, dnsutils, netcat nor iproute2 (each distribution's package
-/// priorities); `hostname` and coreutils' `cat` are there.
-const BASE_PROGRAMS: &[&str] = &["cat", "hostname"];
+/// priorities); `hostname`, coreutils' `cat`, bash and dash (as `sh`) are there.
+const BASE_PROGRAMS: &[&str] = &["cat", "hostname", "sh", "bash"];
 /// nicolaka/netshoot: its Dockerfile's `apk add` of curl, iputils, bind-tools, netcat-openbsd,
 /// iproute2, iptables, tcpdump, on alpine (busybox's `wget`): all but a MySQL client.
 const NETSHOOT_LACKS: &[&str] = &["mysql"];
@@ -282,7 +305,7 @@ pub const CATALOGUE: &[Image] = &[
     Image {
         name: "redis",
         expose: &[(6379, TCP)],
-        role: None,
+        role: Some(ImageRole::Listener(6379)),
         cmd: &["docker-entrypoint.sh", "redis-server"],
         busybox: false,
         programs: None,
@@ -297,7 +320,7 @@ pub const CATALOGUE: &[Image] = &[
     Image {
         name: "postgres",
         expose: &[(5432, TCP)],
-        role: None,
+        role: Some(ImageRole::Listener(5432)),
         cmd: &["docker-entrypoint.sh", "postgres"],
         busybox: false,
         programs: None,
@@ -330,10 +353,7 @@ pub fn default_command(image: &str) -> Vec<String> {
 /// `/bin/bash`, …): one that reads its commands from standard input, so without `-i` or `-t`
 /// it reads end-of-file at once and exits 0.
 pub fn runs_a_shell(image: &str) -> bool {
-    find(image).is_some_and(|i| {
-        let prog = i.cmd.first().map(|p| p.rsplit('/').next().unwrap_or(p));
-        matches!(prog, Some("sh" | "ash" | "bash" | "zsh"))
-    })
+    find(image).is_some_and(|i| bare_shell(i.cmd))
 }
 
 /// Whether a container of `image` running `command` ends on `docker stop`'s SIGTERM. The
@@ -353,6 +373,9 @@ pub fn stops_on_sigterm(image: &str, command: &[String]) -> bool {
 pub fn runs_for(image: &str, command: &[String], stdin_open: bool) -> Option<SimTime> {
     if command.is_empty() || command.iter().eq(default_command(image).iter()) {
         return (runs_a_shell(image) && !stdin_open).then_some(SimTime::ZERO);
+    }
+    if bare_shell(command) {
+        return (!stdin_open).then_some(SimTime::ZERO);
     }
     match command.first().map(|p| p.rsplit('/').next().unwrap_or(p)) {
         Some("sleep") => {

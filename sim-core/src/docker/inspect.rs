@@ -104,10 +104,12 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
             );
         }
     }
-    // The host and none networks have an endpoint for each container on them, without addresses (as
-    // Docker 20.10.24 shows them). Its ID is derived from the container's, not drawn: drawing would
-    // shift every later random choice of the run.
+    // The host and none networks have an endpoint for each running container on them, without
+    // addresses (as Docker 20.10.24 shows them); a stopped one has none, as on any network. Its
+    // ID is derived from the container's, not drawn: drawing would shift every later random
+    // choice of the run.
     let addressless = |c: &super::engine::Container| match n.driver {
+        _ if c.state != super::engine::RunState::Running => false,
         NetworkDriver::Host => c.mode == super::engine::SandboxMode::Host,
         NetworkDriver::Null => {
             c.mode == super::engine::SandboxMode::Own && c.endpoints.is_empty() && c.kind == ContainerKind::Plain

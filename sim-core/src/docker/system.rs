@@ -27,7 +27,11 @@ fn err(m: impl Into<String>) -> EngineError {
 
 /// The kernel release `docker info` and `docker version` report: the one the kernel model
 /// follows.
-const KERNEL_VERSION: &str = "6.18.44";
+pub const KERNEL_VERSION: &str = "6.18.44";
+
+/// The processors `docker info` reports, and the workers nginx starts (`worker_processes
+/// auto`): the recording machine's.
+pub const NCPU: u32 = 2;
 
 /// One tag of an image a host has (`RepoTags`), with the build it stands for: the
 /// catalogue's for an official image's `latest` (or the version that build is), else one
@@ -368,7 +372,7 @@ fn info_json(engine: &Engine, swarm: Option<&SwarmView<'_>>) -> Value {
             "IndexConfigs": {"docker.io": {"Name": "docker.io", "Mirrors": [], "Secure": true, "Official": true}},
             "Mirrors": []
         },
-        "NCPU": 2,
+        "NCPU": NCPU,
         "MemTotal": 25_276_182_528u64,
         "GenericResources": null,
         "DockerRootDir": "/var/lib/docker",

@@ -508,6 +508,8 @@ pub enum AppKind {
         port: u16,
         mysql: Option<MysqlTarget>,
         server: WebServer,
+        /// Connections accepted since it started (nginx numbers them in its error log).
+        connections: u64,
     },
     MysqlServer {
         port: u16,
@@ -713,7 +715,7 @@ impl World {
             }
             Traffic::Http { port, mysql, server, .. } => {
                 self.listen_tcp(ns, *port, idx, t.ns())?;
-                AppKind::Http { port: *port, mysql: mysql.clone(), server: server.clone() }
+                AppKind::Http { port: *port, mysql: mysql.clone(), server: server.clone(), connections: 0 }
             }
             Traffic::MysqlServer { port, password, .. } => {
                 self.listen_tcp(ns, *port, idx, t.ns())?;

@@ -11,7 +11,8 @@ use crate::kernel::NsId;
 use crate::kernel::tcp::TcpKey;
 use crate::userland::World;
 use crate::userland::apps::{AppKind, DnsRecord, DnsZones};
-use crate::userland::proto::{dns, http, mysql, nc, nslookup, webapp, wget};
+use crate::userland::proto::webapp::WebServer;
+use crate::userland::proto::{dns, http, mysql, nc, nslookup, webapp, weblog, wget};
 
 /// The embedded DNS server's address inside every sandbox on a user-defined network.
 pub const EMBEDDED_DNS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
@@ -264,6 +265,13 @@ impl World {
     pub fn keep_output(&mut self, app: usize) {
         if let Some(a) = self.user.apps.get_mut(app) {
             a.log.get_or_insert_with(String::new);
+        }
+    }
+
+    /// Writes `text` into `app`'s kept log (what a server writes as it starts), not the trace.
+    pub fn write_log(&mut self, app: usize, text: &str) {
+        if let Some(log) = self.user.apps.get_mut(app).and_then(|a| a.log.as_mut()) {
+            log.push_str(text);
         }
     }
 
@@ -953,7 +961,10 @@ impl World {
     /// A passive connection was accepted by a service app.
     pub(crate) fn service_accept(&mut self, ns: NsId, app: usize, key: TcpKey) {
         let stream = match &mut self.user.apps[app].kind {
-            AppKind::Http { .. } => Stream::HttpServer(http::RequestParser::new()),
+            AppKind::Http { connections, .. } => {
+                *connections += 1;
+                Stream::HttpServer(http::RequestParser::new())
+            }
             AppKind::MysqlServer { password, next_conn, .. } => {
                 *next_conn += 1;
                 let (id, pw) = (*next_conn, password.clone());
@@ -1237,6 +1248,7 @@ impl World {
             }
             (method, None) => {
                 let r = webapp::static_page(&server, method, &req.path, close);
+                self.access_log(app, key, &req, &server, &r);
                 let fin = self.user.close_after.remove(&(ns, key));
                 let bytes = if method == "HEAD" { r.head_bytes() } else { r.to_bytes() };
                 self.tcp_write(ns, key, &bytes, fin);
@@ -1246,6 +1258,34 @@ impl World {
                 let fin = self.user.close_after.remove(&(ns, key));
                 self.tcp_write(ns, key, &r.to_bytes(), fin);
             }
+        }
+    }
+
+    /// A web image's line for a request it answered, into its container's log when the app
+    /// keeps one (`weblog`); not a line of the hop log, which notes the request already.
+    fn access_log(&mut self, app: usize, key: TcpKey, req: &http::Request, server: &WebServer, r: &http::Response) {
+        let AppKind::Http { connections, .. } = self.user.apps[app].kind else { return };
+        if self.user.apps[app].log.is_none() {
+            return;
+        }
+        let header =
+            |name: &str| req.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        let a = weblog::Access {
+            client: key.remote.0,
+            method: &req.method,
+            path: &req.path,
+            status: r.status,
+            body: if req.method == "HEAD" { 0 } else { r.body.len() },
+            host: header("host"),
+            referer: header("referer"),
+            agent: header("user-agent"),
+            forwarded_for: header("x-forwarded-for"),
+            connection: connections,
+        };
+        let at = crate::engine::EPOCH_UNIX as i64 + (self.now.as_nanos() / 1_000_000_000) as i64;
+        let line = weblog::request(server, at, &a);
+        if let Some(log) = &mut self.user.apps[app].log {
+            log.push_str(&line);
         }
     }
 

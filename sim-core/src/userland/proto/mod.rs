@@ -10,6 +10,7 @@ pub mod nslookup;
 pub mod ping;
 pub mod traceroute;
 pub mod webapp;
+pub mod weblog;
 pub mod wget;
 
 /// Test support: a classic pcap of hand-made frames, for tshark to dissect.
