@@ -110,6 +110,11 @@ fn scenarios_one_engine_cannot_host_say_why() {
         "{}",
         text(&out)
     );
+    // A compose lab works on its files, which the oracle does not replay step by step.
+    let out =
+        netsim(&["oracle", s(&root().join("scenarios/docker/compose-webapp-mysql.ron")), "--against", "/nonexistent"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("`cd shop` works on the lab's files"), "{}", text(&out));
 }
 
 fn engine_present() -> bool {

@@ -82,6 +82,20 @@ pub fn hostable(loaded: &Loaded) -> Result<String, Error> {
             loaded.file, s.run, s.on
         )));
     }
+    // Compose and stack make their containers from a file the lab carries, each with its
+    // image's server: the agent image cannot stand in for them one `docker run` at a time.
+    let project = |run: &str| {
+        let w: Vec<&str> = run.split_whitespace().collect();
+        matches!(w.as_slice(), ["docker-compose", ..] | ["docker", "compose" | "stack", ..] | ["cd", ..])
+    };
+    if let Some(s) = sc.steps.iter().find(|s| project(&s.run)) {
+        return Err(Error::NotHostable(format!(
+            "{}: `{}` works on the lab's files; the oracle replays docker commands one by one \
+             (a compose or stack lab is judged on the engine by `netsim export --to compose|stack`: \
+             cli/tests/export.rs)",
+            loaded.file, s.run
+        )));
+    }
     if !sc.plan.links.is_empty() {
         return Err(Error::NotHostable(format!(
             "{} adds devices by hand ({}); the oracle only builds what Docker builds",
