@@ -26,13 +26,5 @@ fn normalise(out: &str) -> Vec<String> {
 fn a_program_the_image_lacks_fails_as_on_the_engine() {
     let rec = common::record("missing-program/record.txt");
     assert!(rec.len() >= 10, "the record has its cases");
-    let sim = common::run_record(&rec);
-    let d = sim.director.as_ref().expect("a Docker lab");
-    for ((cmd, (want, exit)), log) in rec.iter().zip(&d.transcript) {
-        let got = match &log.output {
-            Ok(t) | Err(t) => normalise(t),
-        };
-        assert_eq!(got, normalise(want), "`{cmd}` prints as the engine did");
-        assert_eq!(log.status, *exit, "`{cmd}` exits as the engine did");
-    }
+    common::assert_record_runs_as_on_the_engine(&rec, normalise);
 }

@@ -23,14 +23,5 @@ fn normalise(out: &str) -> Vec<String> {
 fn shells_and_rm_containers_run_as_on_the_engine() {
     let rec = common::record("shells/record.txt");
     assert!(rec.len() >= 20, "the record has its cases");
-    let sim = common::run_record(&rec);
-    let d = sim.director.as_ref().expect("a Docker lab");
-    assert_eq!(d.transcript.len(), rec.len(), "every command ran");
-    for ((cmd, (want, exit)), log) in rec.iter().zip(&d.transcript) {
-        let got = match &log.output {
-            Ok(t) | Err(t) => normalise(t),
-        };
-        assert_eq!(got, normalise(want), "`{cmd}` prints as the engine did");
-        assert_eq!(log.status, *exit, "`{cmd}` exits as the engine did");
-    }
+    common::assert_record_runs_as_on_the_engine(&rec, normalise);
 }

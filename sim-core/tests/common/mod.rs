@@ -88,6 +88,21 @@ pub fn is_note(l: &str) -> bool {
         || (l.starts_with("udp :") && l.contains(": ICMP from "))
 }
 
+/// Runs the record `rec` on `host1` ([`run_record`]) and checks each command printed what
+/// the engine printed and exited as it did, both sides read through `normalise`.
+#[allow(dead_code)]
+pub fn assert_record_runs_as_on_the_engine(rec: &[(String, (String, u8))], normalise: fn(&str) -> Vec<String>) {
+    let sim = run_record(rec);
+    let d = sim.director.as_ref().expect("a Docker lab");
+    for ((cmd, (want, exit)), log) in rec.iter().zip(&d.transcript) {
+        let got = match &log.output {
+            Ok(t) | Err(t) => normalise(t),
+        };
+        assert_eq!(got, normalise(want), "`{cmd}` prints as the engine did");
+        assert_eq!(log.status, *exit, "`{cmd}` exits as the engine did");
+    }
+}
+
 /// The steps of the record `rec` run on `host1` ([`run_on_host1`]); every one of them ran.
 #[allow(dead_code)]
 pub fn run_record(rec: &[(String, (String, u8))]) -> sim_core::Sim {
