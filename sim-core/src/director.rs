@@ -1175,11 +1175,13 @@ impl Director {
                         self.host_servers.entry((ei, seq)).or_default().push(app);
                     }
                     if web_server_log(world, app, &t, c, e) {
-                        let log = ContainerLog::Program(app);
-                        self.logs.entry((self.engines[ei].0.clone(), c.id.clone())).or_default().push(log.clone());
-                        if c.kind == crate::docker::engine::ContainerKind::Task {
-                            self.task_logs.insert(c.name.clone(), log);
-                        }
+                        keep_log(
+                            &mut self.logs,
+                            &mut self.task_logs,
+                            &self.engines[ei].0,
+                            c,
+                            ContainerLog::Program(app),
+                        );
                     }
                     fx.started.push(t);
                 }
@@ -1238,11 +1240,13 @@ impl Director {
                         self.host_servers.entry((ei, c.seq)).or_default().push(app);
                     }
                     if web_server_log(world, app, &t, c, e) {
-                        let log = ContainerLog::Program(app);
-                        self.logs.entry((self.engines[ei].0.clone(), c.id.clone())).or_default().push(log.clone());
-                        if c.kind == crate::docker::engine::ContainerKind::Task {
-                            self.task_logs.insert(c.name.clone(), log);
-                        }
+                        keep_log(
+                            &mut self.logs,
+                            &mut self.task_logs,
+                            &self.engines[ei].0,
+                            c,
+                            ContainerLog::Program(app),
+                        );
                     }
                     fx.started.push(t);
                 }
@@ -2551,6 +2555,21 @@ fn web_server_log(world: &mut World, app: usize, t: &Traffic, c: &Container, e: 
     );
     world.write_log(app, &text);
     true
+}
+
+/// A run of container `c` of `host` whose process writes `log`: `docker logs` reads it, and
+/// `docker service logs` too for a swarm task.
+fn keep_log(
+    logs: &mut Map<(String, String), Vec<ContainerLog>>,
+    task_logs: &mut Map<String, ContainerLog>,
+    host: &str,
+    c: &Container,
+    log: ContainerLog,
+) {
+    if c.kind == crate::docker::engine::ContainerKind::Task {
+        task_logs.insert(c.name.clone(), log.clone());
+    }
+    logs.entry((host.to_string(), c.id.clone())).or_default().push(log);
 }
 
 fn servers_key(e: &Engine, c: &Container) -> String {
