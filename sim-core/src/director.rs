@@ -272,7 +272,8 @@ pub struct Director {
     /// The client app the next step waits for.
     pub waiting: Option<usize>,
     pub transcript: Vec<StepLog>,
-    /// Sandboxes whose servers (embedded DNS, the image's server) run already.
+    /// Sandboxes whose servers (embedded DNS, the image's server) run already, with when
+    /// their container started (`servers_key`).
     started: Set<String>,
     /// The programs steps started that have not ended: app → index in `transcript`.
     programs: Map<usize, usize>,
@@ -281,10 +282,11 @@ pub struct Director {
     /// The docker-proxy programs running for each container (by daemon and sequence), which
     /// stop with it: they live in the host's namespace, which outlives the sandbox.
     proxies: Map<(usize, u64), Vec<usize>>,
-    /// The servers of containers that run in their host's own namespace (`--network host`),
-    /// by (daemon, container `seq`): no sandbox goes with them when the container stops, so
-    /// they are stopped by hand, as the proxies are.
-    host_servers: Map<(usize, u64), Vec<usize>>,
+    /// The servers each container's start began (its image's: nginx, MySQL…), by (daemon,
+    /// container `seq`). They stop with the container, as the proxies do: a `--network host`
+    /// container's run in the host's namespace, which no sandbox takes with it, and a `docker
+    /// restart` starts them anew in a namespace the old ones may still hold ports of.
+    servers_run: Map<(usize, u64), Vec<usize>>,
     /// Sandbox interfaces dockerd has announced (unsolicited ARP), as (namespace, device, address).
     announced: Set<(String, String, std::net::Ipv4Addr)>,
     /// Every network's embedded-DNS zone as the sandboxes share it, by `DnsZone::key`.
@@ -439,7 +441,7 @@ impl Director {
             started: Set::default(),
             started_by: Map::default(),
             proxies: Map::default(),
-            host_servers: Map::default(),
+            servers_run: Map::default(),
             programs: Map::default(),
             announced: Set::default(),
             zones: Map::default(),
@@ -1130,7 +1132,7 @@ impl Director {
                     for app in self.proxies.remove(&(ei, seq)).unwrap_or_default() {
                         world.stop_program(app);
                     }
-                    for app in self.host_servers.remove(&(ei, seq)).unwrap_or_default() {
+                    for app in self.servers_run.remove(&(ei, seq)).unwrap_or_default() {
                         world.stop_program(app);
                     }
                     continue;
@@ -1161,18 +1163,24 @@ impl Director {
                     self.started.remove(&old);
                 }
                 let mut proxies = Vec::new();
+                let mut image_servers = 0;
                 if self.started.insert(key) {
-                    servers.extend(e.servers(c));
+                    for app in self.servers_run.remove(&(ei, seq)).unwrap_or_default() {
+                        world.stop_program(app);
+                    }
+                    let mine = e.servers(c);
+                    image_servers = mine.len();
+                    servers.extend(mine);
                     proxies = e.proxies(c);
                     // Its /etc/hosts as it starts: its own names, `--add-host`, `--link`.
                     world.set_hosts(ns, e.hosts_names(c));
                     world.set_dns_links(ns, e.dns_links(c));
                 }
-                let host_mode = c.mode == crate::docker::engine::SandboxMode::Host;
-                for t in servers {
+                let first_image_server = servers.len() - image_servers;
+                for (i, t) in servers.into_iter().enumerate() {
                     let app = world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
-                    if host_mode {
-                        self.host_servers.entry((ei, seq)).or_default().push(app);
+                    if i >= first_image_server {
+                        self.servers_run.entry((ei, seq)).or_default().push(app);
                     }
                     if web_server_log(world, app, &t, c, e) {
                         keep_log(
@@ -1225,19 +1233,25 @@ impl Director {
                 }
                 let mut proxies = Vec::new();
                 let mut task_program = None;
+                let mut image_servers = 0;
                 if self.started.insert(servers_key(e, c)) {
-                    servers.extend(e.servers(c));
+                    for app in self.servers_run.remove(&(ei, c.seq)).unwrap_or_default() {
+                        world.stop_program(app);
+                    }
+                    let mine = e.servers(c);
+                    image_servers = mine.len();
+                    servers.extend(mine);
                     proxies = e.proxies(c);
                     // Its /etc/hosts as it starts: its own names, `--add-host`, `--link`.
                     world.set_hosts(ns, e.hosts_names(c));
                     world.set_dns_links(ns, e.dns_links(c));
                     task_program = task_program_of(e, c, world.now);
                 }
-                let host_mode = c.mode == crate::docker::engine::SandboxMode::Host;
-                for t in servers {
+                let first_image_server = servers.len() - image_servers;
+                for (i, t) in servers.into_iter().enumerate() {
                     let app = world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
-                    if host_mode {
-                        self.host_servers.entry((ei, c.seq)).or_default().push(app);
+                    if i >= first_image_server {
+                        self.servers_run.entry((ei, c.seq)).or_default().push(app);
                     }
                     if web_server_log(world, app, &t, c, e) {
                         keep_log(
@@ -1279,9 +1293,9 @@ impl Director {
         let keys: Set<&String> = alive.values().collect();
         self.started.retain(|n| keys.contains(n));
         let gone: Vec<(usize, u64)> =
-            self.proxies.keys().chain(self.host_servers.keys()).filter(|k| !alive.contains_key(k)).copied().collect();
+            self.proxies.keys().chain(self.servers_run.keys()).filter(|k| !alive.contains_key(k)).copied().collect();
         for k in gone {
-            let apps = self.proxies.remove(&k).into_iter().chain(self.host_servers.remove(&k));
+            let apps = self.proxies.remove(&k).into_iter().chain(self.servers_run.remove(&k));
             for app in apps.flatten() {
                 world.stop_program(app);
             }
@@ -2572,11 +2586,14 @@ fn keep_log(
     logs.entry((host.to_string(), c.id.clone())).or_default().push(log);
 }
 
+/// What a container's servers were started for: its sandbox's namespace (and its name where
+/// it shares another's), and when it started, so that a `docker restart` starts them anew.
 fn servers_key(e: &Engine, c: &Container) -> String {
     let ns = e.sandbox_ns(c);
+    let at = c.started.as_nanos();
     match &c.mode {
-        crate::docker::engine::SandboxMode::Joined { stripped: false, .. } => format!("{ns} {}", c.name),
-        _ => ns,
+        crate::docker::engine::SandboxMode::Joined { stripped: false, .. } => format!("{ns} {} @{at}", c.name),
+        _ => format!("{ns} @{at}"),
     }
 }
 

@@ -37,6 +37,8 @@ const LAB: &str = r#"Scenario(
         (on: "host1", run: "docker run -d --name ap httpd"),
         (on: "host1", run: "docker exec lab_tools_1 true"),
         (on: "host1", run: "docker logs ap"),
+        (on: "host1", run: "docker restart ap"),
+        (on: "host1", run: "docker logs ap"),
     ],
 )"#;
 
@@ -117,4 +119,8 @@ fn redis_listens_and_httpd_names_itself_by_its_address() {
         "AH00558: httpd: Could not reliably determine the server's fully qualified domain name, using 172.17.0.2. Set the 'ServerName' directive globally to suppress this message"
     );
     assert!(lines[3].ends_with("[core:notice] [pid 1:tid 1] AH00094: Command line: 'httpd -D FOREGROUND'"), "{ap}");
+    // A restart starts the server anew: its lines follow the first run's in the one log.
+    let again = output(&sim, 13);
+    assert_eq!(again.lines().count(), 8, "{again}");
+    assert!(again.starts_with(&ap), "{again}");
 }
