@@ -51,6 +51,10 @@ pub struct Record {
     /// addresses of the run compare (`compare::subnet_map`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub made: BTreeMap<String, serde_json::Value>,
+    /// The machine's kernel had no IPVS: the engine could not carry the swarm's routing mesh
+    /// (`compare::without_ipvs`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_ipvs: bool,
 }
 
 /// The `nameserver` lines of a resolv.conf.

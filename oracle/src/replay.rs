@@ -240,7 +240,8 @@ impl Runner {
         // over a block at a time; docs/linux-model.md, *Packet capture*).
         std::thread::sleep(Duration::from_millis(6500));
         self.snapshot()?;
-        if self.swarm && !netsim_netns::state::kernel_has_ipvs() {
+        self.record.no_ipvs = !netsim_netns::state::kernel_has_ipvs();
+        if self.swarm && self.record.no_ipvs {
             self.vip_probe()?;
         }
         Ok(())
