@@ -1176,23 +1176,14 @@ impl Director {
                     world.set_hosts(ns, e.hosts_names(c));
                     world.set_dns_links(ns, e.dns_links(c));
                 }
-                let first_image_server = servers.len() - image_servers;
-                for (i, t) in servers.into_iter().enumerate() {
-                    let app = world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
-                    if i >= first_image_server {
-                        self.servers_run.entry((ei, seq)).or_default().push(app);
-                    }
-                    if web_server_log(world, app, &t, c, e) {
-                        keep_log(
-                            &mut self.logs,
-                            &mut self.task_logs,
-                            &self.engines[ei].0,
-                            c,
-                            ContainerLog::Program(app),
-                        );
-                    }
-                    fx.started.push(t);
-                }
+                let mut books = Books {
+                    host: &self.engines[ei].0,
+                    container: (ei, seq),
+                    servers_run: &mut self.servers_run,
+                    logs: &mut self.logs,
+                    task_logs: &mut self.task_logs,
+                };
+                start_servers(world, fx, &mut books, c, e, servers, image_servers)?;
                 start_proxies(world, fx, self.proxies.entry((ei, seq)).or_default(), proxies);
                 if let Some(keys) = keys {
                     world.set_dns_keys(ns, keys);
@@ -1247,23 +1238,14 @@ impl Director {
                     world.set_dns_links(ns, e.dns_links(c));
                     task_program = task_program_of(e, c, world.now);
                 }
-                let first_image_server = servers.len() - image_servers;
-                for (i, t) in servers.into_iter().enumerate() {
-                    let app = world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
-                    if i >= first_image_server {
-                        self.servers_run.entry((ei, c.seq)).or_default().push(app);
-                    }
-                    if web_server_log(world, app, &t, c, e) {
-                        keep_log(
-                            &mut self.logs,
-                            &mut self.task_logs,
-                            &self.engines[ei].0,
-                            c,
-                            ContainerLog::Program(app),
-                        );
-                    }
-                    fx.started.push(t);
-                }
+                let mut books = Books {
+                    host: &self.engines[ei].0,
+                    container: (ei, c.seq),
+                    servers_run: &mut self.servers_run,
+                    logs: &mut self.logs,
+                    task_logs: &mut self.task_logs,
+                };
+                start_servers(world, fx, &mut books, c, e, servers, image_servers)?;
                 match task_program {
                     Some(Ok(t)) => {
                         let idx = world.add_traffic(&t).map_err(|m| PlanError::new(m, &ns_name))?;
@@ -2571,19 +2553,44 @@ fn web_server_log(world: &mut World, app: usize, t: &Traffic, c: &Container, e: 
     true
 }
 
-/// A run of container `c` of `host` whose process writes `log`: `docker logs` reads it, and
-/// `docker service logs` too for a swarm task.
-fn keep_log(
-    logs: &mut Map<(String, String), Vec<ContainerLog>>,
-    task_logs: &mut Map<String, ContainerLog>,
-    host: &str,
+/// What the director keeps of one container's servers while it starts them.
+struct Books<'a> {
+    host: &'a str,
+    /// (daemon, container `seq`).
+    container: (usize, u64),
+    servers_run: &'a mut Map<(usize, u64), Vec<usize>>,
+    logs: &'a mut Map<(String, String), Vec<ContainerLog>>,
+    task_logs: &'a mut Map<String, ContainerLog>,
+}
+
+/// Starts a sandbox's `servers` (its embedded DNS, then the last `image_servers` of them:
+/// its image's, which `Books::servers_run` keeps so that they stop with the container). A
+/// web server's log is kept for `docker logs`, and `docker service logs` of a swarm task.
+fn start_servers(
+    world: &mut World,
+    fx: &mut Effects,
+    books: &mut Books<'_>,
     c: &Container,
-    log: ContainerLog,
-) {
-    if c.kind == crate::docker::engine::ContainerKind::Task {
-        task_logs.insert(c.name.clone(), log.clone());
+    e: &Engine,
+    servers: Vec<Traffic>,
+    image_servers: usize,
+) -> Result<(), PlanError> {
+    let first_image_server = servers.len() - image_servers;
+    for (i, t) in servers.into_iter().enumerate() {
+        let app = world.add_traffic(&t).map_err(|m| PlanError::new(m, t.ns()))?;
+        if i >= first_image_server {
+            books.servers_run.entry(books.container).or_default().push(app);
+        }
+        if web_server_log(world, app, &t, c, e) {
+            let log = ContainerLog::Program(app);
+            if c.kind == crate::docker::engine::ContainerKind::Task {
+                books.task_logs.insert(c.name.clone(), log.clone());
+            }
+            books.logs.entry((books.host.to_string(), c.id.clone())).or_default().push(log);
+        }
+        fx.started.push(t);
     }
-    logs.entry((host.to_string(), c.id.clone())).or_default().push(log);
+    Ok(())
 }
 
 /// What a container's servers were started for: its sandbox's namespace (and its name where
