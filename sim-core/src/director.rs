@@ -2539,12 +2539,10 @@ fn web_server_log(world: &mut World, app: usize, t: &Traffic, c: &Container, e: 
         _ => c.endpoints.first().map(|p| p.ip),
     }
     .unwrap_or(std::net::Ipv4Addr::LOCALHOST);
-    let ns = world.now.as_nanos();
-    let at = (crate::engine::EPOCH_UNIX as i64 + (ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as u32);
     world.keep_output(app);
     let text = crate::userland::proto::weblog::started(
         server,
-        at,
+        world.now,
         ip,
         crate::docker::system::KERNEL_VERSION,
         crate::docker::system::NCPU,

@@ -256,15 +256,18 @@ pub fn parse(words: &[String]) -> Result<Invocation, Refused> {
             if has(&["-t", "--timestamps", "--no-log-prefix"]) {
                 return Err(unmodelled("`docker-compose logs` with -t or --no-log-prefix is not modelled yet"));
             }
-            // `--tail N` takes the word after it, which the split above counted as a service.
-            let mut services = names();
-            let tail = match flags.iter().find_map(|f| f.strip_prefix("--tail=")) {
-                Some(v) => Some(v.to_string()),
-                None if has(&["--tail"]) && !services.is_empty() => Some(services.remove(0)),
-                None if has(&["--tail"]) => return Err(refuse("--tail requires an argument")),
-                None => None,
-            };
-            let tail = match tail.as_deref() {
+            // `--tail N` takes the word after it, wherever it stands, which the split above
+            // counted as a service.
+            let at = rest.iter().position(|w| w == "--tail");
+            let value = at.map(|k| rest.get(k + 1).ok_or_else(|| refuse("--tail requires an argument"))).transpose()?;
+            let services: Vec<String> = rest
+                .iter()
+                .enumerate()
+                .filter(|&(k, w)| !w.starts_with('-') && at.is_none_or(|t| k != t + 1))
+                .map(|(_, w)| w.clone())
+                .collect();
+            let tail = flags.iter().find_map(|f| f.strip_prefix("--tail=")).or(value.map(String::as_str));
+            let tail = match tail {
                 None | Some("all") => None,
                 Some(n) => Some(n.parse().map_err(|_| refuse("tail flag must be all or a number"))?),
             };
@@ -963,6 +966,17 @@ fn labelled<'a>(engine: &'a Engine, p: &Project) -> Vec<&'a super::engine::Conta
     engine.containers.iter().rev().filter(|c| c.labels.get(LABEL_PROJECT) == Some(&p.name)).collect()
 }
 
+/// The project's containers of `services` (all of the file's when empty), newest first.
+fn of_services<'a>(engine: &'a Engine, p: &Project, services: &[String]) -> Vec<&'a super::engine::Container> {
+    let mut cs = labelled(engine, p);
+    cs.retain(|c| {
+        c.labels
+            .get(LABEL_SERVICE)
+            .is_some_and(|s| p.service(s).is_some() && (services.is_empty() || services.contains(s)))
+    });
+    cs
+}
+
 /// A stable digest of what the service asks for, so `up` can tell a changed service from
 /// an unchanged one (Compose hashes its resolved settings the same way; the value differs).
 fn config_hash(p: &Project, s: &Service) -> String {
@@ -1162,12 +1176,7 @@ pub fn run(engine: &mut Engine, p: &Project, verb: &Verb) -> Result<Done, Engine
             known(services)?;
             let mut rows: Vec<Vec<String>> = Vec::new();
             let mut ids = Vec::new();
-            let mut cs = labelled(engine, p);
-            cs.retain(|c| {
-                c.labels
-                    .get(LABEL_SERVICE)
-                    .is_some_and(|s| p.service(s).is_some() && (services.is_empty() || services.contains(s)))
-            });
+            let mut cs = of_services(engine, p, services);
             cs.sort_by(|a, b| a.name.cmp(&b.name));
             for c in cs {
                 ids.push(c.id.clone());
@@ -1191,16 +1200,9 @@ pub fn run(engine: &mut Engine, p: &Project, verb: &Verb) -> Result<Done, Engine
         }
         Verb::Logs { tail, services } => {
             known(services)?;
-            let mut cs = labelled(engine, p);
-            cs.retain(|c| {
-                c.labels
-                    .get(LABEL_SERVICE)
-                    .is_some_and(|s| p.service(s).is_some() && (services.is_empty() || services.contains(s)))
-            });
-            // The API lists containers newest first, and Compose names them in that order
+            // Newest first, as the API lists them and Compose names them
             // (`print("Attaching to", list_containers(containers))`, compose/cli/main.py).
-            cs.sort_by_key(|c| std::cmp::Reverse(c.seq));
-            let names: Vec<String> = cs.iter().map(|c| c.name.clone()).collect();
+            let names: Vec<String> = of_services(engine, p, services).iter().map(|c| c.name.clone()).collect();
             // `name_without_project`, padded to the longest (compose/cli/log_printer.py,
             // `build_log_prefix`).
             let short = |n: &str| n.strip_prefix(&format!("{}_", p.name)).unwrap_or(n).to_string();
@@ -1502,6 +1504,22 @@ mod tests {
 
     fn words(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
+    }
+
+    /// `--tail N` before or after the services, as docopt takes options anywhere; its words
+    /// for a bad value are compose/cli/main.py's.
+    #[test]
+    fn logs_takes_its_tail_wherever_it_stands() {
+        let logs = |line: &str| match parse(&words(line)).map(|i| i.verb) {
+            Ok(Verb::Logs { tail, services }) => Ok((tail, services)),
+            Ok(other) => panic!("{other:?}"),
+            Err(r) => Err(r.message),
+        };
+        assert_eq!(logs("logs --tail 2 web db"), Ok((Some(2), words("web db"))));
+        assert_eq!(logs("logs web --tail 2"), Ok((Some(2), words("web"))));
+        assert_eq!(logs("logs --tail=all"), Ok((None, Vec::new())));
+        assert_eq!(logs("logs --tail x web"), Err("tail flag must be all or a number".into()));
+        assert_eq!(logs("logs web --tail"), Err("--tail requires an argument".into()));
     }
 
     #[test]

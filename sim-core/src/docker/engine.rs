@@ -1051,9 +1051,9 @@ impl Engine {
         // With `-i` the engine's words for a program runc cannot start end in a full stop,
         // which a refused `--link` under `-i` does not get (traces/docker/shells/record.txt,
         // traces/docker/link-user-network/record.txt).
-        let stop = if r.interactive { "." } else { "" };
+        let full_stop = if r.interactive { "." } else { "" };
         let missing = super::images::missing_program(&r.image.familiar_name(), &r.command.words)
-            .map(|p| format!("docker: Error response from daemon: {}{stop}", super::images::missing_start(p)));
+            .map(|p| format!("docker: Error response from daemon: {}{full_stop}", super::images::missing_start(p)));
         // A legacy link on the default bridge needs its container there too, which the daemon
         // finds as it starts the container (traces/docker/link-user-network/record.txt).
         let unlinkable = (net.as_deref() == Some("bridge"))
@@ -2668,17 +2668,17 @@ fn displayable_ports(mut ports: Vec<(u16, String, u16, &'static str)>) -> String
     result.join(", ")
 }
 
-/// Whether a container's process is known to print nothing: a shell without a terminal
-/// (it exits at once) or `sleep`.
 /// Whether container `c` runs a web image's server as the image starts it (nginx, httpd),
 /// whose log the simulator writes (`userland::proto::weblog`) once its sandbox is up.
 pub fn writes_web_log(c: &Container) -> bool {
     image_role(&c.image) == Some(ImageRole::Web) && c.command == super::images::default_command(&c.image)
 }
 
+/// Whether a container's process is known to print nothing: a shell without a terminal
+/// (it waits, or exits at once, without a prompt) or `sleep`.
 pub fn prints_nothing(c: &Container) -> bool {
-    let shell = super::images::runs_a_shell(&c.image) && c.command == super::images::default_command(&c.image);
-    (shell && !c.tty) || c.command.first().is_some_and(|p| p.rsplit('/').next() == Some("sleep"))
+    (super::images::bare_shell(&c.command) && !c.tty)
+        || c.command.first().is_some_and(|p| p.rsplit('/').next() == Some("sleep"))
 }
 
 /// `docker ps`'s word for a state (`--filter status=`, `{{.State}}`).

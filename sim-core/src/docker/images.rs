@@ -367,13 +367,12 @@ pub fn stops_on_sigterm(image: &str, command: &[String]) -> bool {
 }
 
 /// How long after it starts a container of `image` running `command` ends by itself (status
-/// 0), where the simulator knows: a shell the image starts with no command reads end-of-file
-/// at once without `-i` or `-t`, and `sleep` ends when its time is up. `None`: it runs until
+/// 0), where the simulator knows: a shell with no script (the image's own, or one named)
+/// reads end-of-file at once without `-i` or `-t`, and `sleep` ends when its time is up. `None`: it runs until
 /// stopped, or what it runs is another program's business (a server, ping, curl…).
 pub fn runs_for(image: &str, command: &[String], stdin_open: bool) -> Option<SimTime> {
-    if command.is_empty() || command.iter().eq(default_command(image).iter()) {
-        return (runs_a_shell(image) && !stdin_open).then_some(SimTime::ZERO);
-    }
+    let default = default_command(image);
+    let command = if command.is_empty() { default.as_slice() } else { command };
     if bare_shell(command) {
         return (!stdin_open).then_some(SimTime::ZERO);
     }

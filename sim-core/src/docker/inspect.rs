@@ -26,14 +26,14 @@ fn ymd(unix: i64) -> (String, i64) {
 
 /// The simulated time `at` on the run's date (`EPOCH_UNIX`), as docker/cli's `.CreatedAt`.
 pub(crate) fn created_at(at: SimTime) -> String {
-    go_time(crate::engine::EPOCH_UNIX as i64 + (at.as_nanos() / 1_000_000_000) as i64)
+    go_time(at.wall().0)
 }
 
 /// The same in RFC 3339 with nanoseconds, as the API's `Created` fields.
 pub(crate) fn created(at: SimTime) -> String {
-    let ns = at.as_nanos();
-    let (date, secs) = ymd(crate::engine::EPOCH_UNIX as i64 + (ns / 1_000_000_000) as i64);
-    format!("{date}T{:02}:{:02}:{:02}.{:09}Z", secs / 3600, secs % 3600 / 60, secs % 60, ns % 1_000_000_000)
+    let (unix, nanos) = at.wall();
+    let (date, secs) = ymd(unix);
+    format!("{date}T{:02}:{:02}:{:02}.{nanos:09}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// The JSON array `docker network inspect NAME…` prints on `host`.

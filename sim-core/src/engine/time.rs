@@ -170,6 +170,46 @@ impl<'de> Deserialize<'de> for SimTime {
 /// printed time is counted from (`docker inspect`'s `Created`, dig's `WHEN`).
 pub const EPOCH_UNIX: u64 = 1_795_867_200;
 
+impl SimTime {
+    /// The wall-clock time this simulated time stands for, on the run's date: Unix seconds
+    /// and the nanoseconds into that second.
+    pub fn wall(self) -> (i64, u32) {
+        (EPOCH_UNIX as i64 + (self.0 / 1_000_000_000) as i64, (self.0 % 1_000_000_000) as u32)
+    }
+}
+
+/// A Unix second as the calendar names it (UTC), for the programs that print dates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i64,
+    /// 1–12.
+    pub month: i64,
+    pub day: i64,
+    pub hour: i64,
+    pub minute: i64,
+    pub second: i64,
+    /// Days since 1970-01-01, a Thursday.
+    days: i64,
+}
+
+impl Civil {
+    pub fn of(unix: i64) -> Civil {
+        let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+        let (year, month, day) = civil_from_days(days);
+        Civil { year, month, day, hour: secs / 3600, minute: secs / 60 % 60, second: secs % 60, days }
+    }
+
+    /// `Sat`, as C's `%a` in the C locale.
+    pub fn weekday(&self) -> &'static str {
+        ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][self.days.rem_euclid(7) as usize]
+    }
+
+    /// `Nov`, as C's `%b` in the C locale.
+    pub fn month_name(&self) -> &'static str {
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][(self.month - 1) as usize]
+    }
+}
+
 /// The proleptic Gregorian date (year, month 1–12, day 1–31) of a day counted from
 /// 1970-01-01 (Howard Hinnant's `civil_from_days`, from his paper on date algorithms).
 pub fn civil_from_days(days: i64) -> (i64, i64, i64) {

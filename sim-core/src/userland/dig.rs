@@ -107,7 +107,7 @@ impl World {
         let now = self.now;
         let Some(run) = self.dig_run(app) else { return };
         let rtt_ms = now.saturating_sub(run.sent_at).as_nanos() / 1_000_000;
-        let when = dig::when(crate::engine::EPOCH_UNIX + now.as_nanos() / 1_000_000_000);
+        let when = dig::when(now.wall().0 as u64);
         let d = run.dig.clone();
         match dig::output(&d, reply, server, rtt_ms, &when) {
             Ok(lines) => {

@@ -1229,8 +1229,7 @@ impl World {
         let (mysql, server) = (mysql.clone(), server.clone());
         // A client that asks the server to close (busybox wget) is answered, then the
         // server closes, as Apache and nginx do.
-        let close =
-            req.headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
+        let close = req.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
         if close {
             self.user.close_after.insert((ns, key));
         }
@@ -1268,25 +1267,20 @@ impl World {
         if self.user.apps[app].log.is_none() {
             return;
         }
-        let header =
-            |name: &str| req.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
         let a = weblog::Access {
             client: key.remote.0,
             method: &req.method,
             path: &req.path,
             status: r.status,
             body: if req.method == "HEAD" { 0 } else { r.body.len() },
-            host: header("host"),
-            referer: header("referer"),
-            agent: header("user-agent"),
-            forwarded_for: header("x-forwarded-for"),
+            host: req.header("host"),
+            referer: req.header("referer"),
+            agent: req.header("user-agent"),
+            forwarded_for: req.header("x-forwarded-for"),
             connection: connections,
         };
-        let at = crate::engine::EPOCH_UNIX as i64 + (self.now.as_nanos() / 1_000_000_000) as i64;
-        let line = weblog::request(server, at, &a);
-        if let Some(log) = &mut self.user.apps[app].log {
-            log.push_str(&line);
-        }
+        let line = weblog::request(server, self.now, &a);
+        self.write_log(app, &line);
     }
 
     fn web_reply(&mut self, ns: NsId, http: TcpKey, status: u16, msg: &str) {

@@ -313,18 +313,16 @@ fn rdata(r: &RData) -> String {
 
 /// `date`'s `%a %b %d %H:%M:%S UTC %Y` of `secs` seconds after 1970.
 pub fn when(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let t = secs % 86_400;
-    let (y, m, d) = crate::engine::civil_from_days(days);
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let c = crate::engine::Civil::of(secs as i64);
     format!(
-        "{} {} {d:02} {:02}:{:02}:{:02} UTC {y}",
-        DAYS[(days % 7) as usize],
-        MONTHS[(m - 1) as usize],
-        t / 3600,
-        t / 60 % 60,
-        t % 60
+        "{} {} {:02} {:02}:{:02}:{:02} UTC {}",
+        c.weekday(),
+        c.month_name(),
+        c.day,
+        c.hour,
+        c.minute,
+        c.second,
+        c.year
     )
 }
 

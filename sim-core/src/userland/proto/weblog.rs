@@ -29,6 +29,7 @@
 use std::net::Ipv4Addr;
 
 use super::webapp::WebServer;
+use crate::engine::{Civil, SimTime};
 
 /// The file limit the 20.10 engine gives a container (containerd's default,
 /// `LimitNOFILE=infinity` in Debian's unit, read as 1048576), as nginx prints it.
@@ -55,9 +56,9 @@ pub struct Access<'a> {
     pub connection: u64,
 }
 
-/// What the server writes as it starts at `at` (Unix seconds and nanoseconds), with `ip`
-/// its container's first address, on a kernel `kernel` with `cpus` processors.
-pub fn started(server: &WebServer, at: (i64, u32), ip: Ipv4Addr, kernel: &str, cpus: u32) -> String {
+/// What the server writes as it starts at `at`, with `ip` its container's first address, on
+/// a kernel `kernel` with `cpus` processors.
+pub fn started(server: &WebServer, at: SimTime, ip: Ipv4Addr, kernel: &str, cpus: u32) -> String {
     let mut out = String::new();
     let mut line = |l: String| {
         out.push_str(&l);
@@ -81,7 +82,7 @@ pub fn started(server: &WebServer, at: (i64, u32), ip: Ipv4Addr, kernel: &str, c
             ] {
                 line(l);
             }
-            let t = nginx_time(at.0);
+            let t = nginx_time(at);
             for n in [
                 "using the \"epoll\" event method".to_string(),
                 format!("nginx/{version}"),
@@ -113,8 +114,8 @@ pub fn started(server: &WebServer, at: (i64, u32), ip: Ipv4Addr, kernel: &str, c
     out
 }
 
-/// What the server writes for one request answered at `at` (Unix seconds).
-pub fn request(server: &WebServer, at: i64, a: &Access) -> String {
+/// What the server writes for one request answered at `at`.
+pub fn request(server: &WebServer, at: SimTime, a: &Access) -> String {
     let or_dash = |v: Option<&str>| v.unwrap_or("-").to_string();
     let request = format!("{} {} HTTP/1.1", a.method, a.path);
     match server {
@@ -151,38 +152,32 @@ pub fn request(server: &WebServer, at: i64, a: &Access) -> String {
     }
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-fn civil(unix: i64) -> (i64, usize, u32, i64) {
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let (y, m, d) = crate::engine::civil_from_days(days);
-    (y, m as usize, d as u32, secs)
-}
-
 /// nginx's error log time: `2026/11/28 12:00:00` (UTC: the images set no zone).
-fn nginx_time(unix: i64) -> String {
-    let (y, m, d, s) = civil(unix);
-    format!("{y}/{m:02}/{d:02} {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+fn nginx_time(at: SimTime) -> String {
+    let c = Civil::of(at.wall().0);
+    format!("{}/{:02}/{:02} {:02}:{:02}:{:02}", c.year, c.month, c.day, c.hour, c.minute, c.second)
 }
 
 /// The common log format's time: `28/Nov/2026:12:00:00 +0000`.
-fn clf_time(unix: i64) -> String {
-    let (y, m, d, s) = civil(unix);
-    format!("{d:02}/{}/{y}:{:02}:{:02}:{:02} +0000", MONTHS[m - 1], s / 3600, s / 60 % 60, s % 60)
+fn clf_time(at: SimTime) -> String {
+    let c = Civil::of(at.wall().0);
+    format!("{:02}/{}/{}:{:02}:{:02}:{:02} +0000", c.day, c.month_name(), c.year, c.hour, c.minute, c.second)
 }
 
 /// Apache's error log time, to the microsecond: `Sat Nov 28 12:00:00.314000 2026`.
-fn httpd_time((unix, nanos): (i64, u32)) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    let (y, m, d, s) = civil(unix);
+fn httpd_time(at: SimTime) -> String {
+    let (unix, nanos) = at.wall();
+    let c = Civil::of(unix);
     format!(
-        "{} {} {d:02} {:02}:{:02}:{:02}.{:06} {y}",
-        DAYS[unix.div_euclid(86_400).rem_euclid(7) as usize],
-        MONTHS[m - 1],
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        nanos / 1000
+        "{} {} {:02} {:02}:{:02}:{:02}.{:06} {}",
+        c.weekday(),
+        c.month_name(),
+        c.day,
+        c.hour,
+        c.minute,
+        c.second,
+        nanos / 1000,
+        c.year
     )
 }
 
@@ -190,12 +185,13 @@ fn httpd_time((unix, nanos): (i64, u32)) -> String {
 mod tests {
     use super::*;
 
-    const T: i64 = crate::engine::EPOCH_UNIX as i64; // 2026-11-28 12:00:00 UTC
+    /// The run's start: 2026-11-28 12:00:00 UTC.
+    const T: SimTime = SimTime::ZERO;
 
     #[test]
     fn nginx_logs_its_start_and_each_request_in_its_images_format() {
         let nginx = WebServer::Nginx { version: "1.31.3".into(), modified: 0 };
-        let s = started(&nginx, (T, 0), Ipv4Addr::new(172, 17, 0, 2), "6.18.44", 2);
+        let s = started(&nginx, T, Ipv4Addr::new(172, 17, 0, 2), "6.18.44", 2);
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(
             lines[0],
@@ -218,7 +214,7 @@ mod tests {
             connection: 1,
         };
         assert_eq!(
-            request(&nginx, T + 65, &a),
+            request(&nginx, SimTime::from_secs(65), &a),
             "192.168.99.10 - - [28/Nov/2026:12:01:05 +0000] \"GET / HTTP/1.1\" 200 615 \"-\" \"curl/7.88.1\" \"-\"\n"
         );
         let missing = Access { path: "/nosuch", status: 404, body: 153, connection: 2, ..a };
@@ -235,7 +231,7 @@ mod tests {
     #[test]
     fn httpd_names_itself_by_its_address_and_logs_the_common_format() {
         let httpd = WebServer::Httpd { version: "2.4.68".into() };
-        let s = started(&httpd, (T, 314_000_000), Ipv4Addr::new(172, 17, 0, 2), "6.18.44", 2);
+        let s = started(&httpd, SimTime::from_millis(314), Ipv4Addr::new(172, 17, 0, 2), "6.18.44", 2);
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(lines.len(), 4);
         assert!(lines[0].starts_with(
@@ -262,6 +258,6 @@ mod tests {
             request(&httpd, T, &head),
             "172.17.0.1 - - [28/Nov/2026:12:00:00 +0000] \"HEAD / HTTP/1.1\" 200 -\n"
         );
-        assert_eq!(started(&WebServer::Apache, (T, 0), Ipv4Addr::LOCALHOST, "6.18.44", 2), "");
+        assert_eq!(started(&WebServer::Apache, T, Ipv4Addr::LOCALHOST, "6.18.44", 2), "");
     }
 }
