@@ -422,8 +422,12 @@ enum Backend {
 
 /// The simulated run: the script that replays it on the kernel, each namespace's state before
 /// and after every step, and what the programs printed.
-type Simulated =
-    (netsim_netns::kernel::Script, Vec<netsim_netns::state::State>, Vec<(String, String)>, netsim_netns::frames::Flows);
+type Simulated = (
+    netsim_netns::kernel::Script,
+    Vec<netsim_netns::state::State>,
+    Vec<(String, String)>,
+    netsim_netns::conversations::Capture,
+);
 
 fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
@@ -440,27 +444,29 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     }
     not_stalled(&sim)?;
     let output = sim.app_output();
-    let mut flows = netsim_netns::frames::Flows::new();
+    let mut frames = netsim_netns::conversations::Capture::default();
+    let mut last_frame = sim_core::SimTime::ZERO;
     for r in sim.records() {
         // On lo what leaves is what arrives, so the sent copy stands for the captured one.
         if let (sim_core::kernel::trace::Dir::Tx, Some(dev), Some(f)) = (r.dir, r.dev, &r.frame) {
-            netsim_netns::frames::add(&mut flows, &sim.world.dev_path(dev), true, f);
+            frames.add(&sim.world.dev_path(dev), true, r.time.as_nanos(), f);
+            last_frame = last_frame.max(r.time);
         }
     }
     let steps = sim.director.as_ref().map(|d| d.transcript.clone()).unwrap_or_default();
     let timed = loaded.scenario.hosts.is_empty();
     Ok((
-        netsim_netns::kernel::Script { plan, traffic: loaded.scenario.traffic.clone(), steps, timed },
+        netsim_netns::kernel::Script { plan, traffic: loaded.scenario.traffic.clone(), steps, timed, last_frame },
         snaps,
         output,
-        flows,
+        frames,
     ))
 }
 
 /// `netsim diff`: the first divergences, step by step; returns how many there are.
 fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
     netsim_netns::realise::check_privileges().map_err(|e| miette!("{e}"))?;
-    let (script, sim_snaps, sim_out, sim_flows) = simulate(loaded, seed)?;
+    let (script, sim_snaps, sim_out, sim_frames) = simulate(loaded, seed)?;
     let exe = std::env::current_exe().into_diagnostic()?;
     let run = netsim_netns::kernel::run(&script, exe).map_err(|e| miette!("{e}"))?;
     let mut n = 0;
@@ -490,14 +496,11 @@ fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
         }
     }
     // Frames: what left each interface (on lo, what arrived: the capture keeps one copy).
-    let mut kernel_flows = netsim_netns::frames::Flows::new();
+    let mut kernel_frames = netsim_netns::conversations::Capture::default();
     for f in &run.frames {
-        netsim_netns::frames::add(&mut kernel_flows, &format!("{}/{}", f.ns, f.ifname), f.outgoing, &f.bytes);
+        kernel_frames.add(&format!("{}/{}", f.ns, f.ifname), f.outgoing, f.at.as_nanos() as u64, &f.bytes);
     }
-    for d in netsim_netns::frames::compare(&sim_flows, &kernel_flows) {
-        outln!("frames: {d}");
-        n += 1;
-    }
+    n += report_frames(&sim_frames, &kernel_frames, "the kernel run", script.timed);
     for note in &run.notes {
         outln!("# note: {note}");
     }
@@ -507,21 +510,44 @@ fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
 /// `netsim diff --against TRACE`: the simulator's frames beside a kernel capture recorded
 /// earlier (state and program output are not in a capture, so only frames are compared).
 fn diff_trace(loaded: &Loaded, seed: Option<u64>, trace: &std::path::Path) -> Result<usize> {
-    let kernel = netsim_netns::frames::from_pcapng(trace).map_err(|e| {
+    let kernel = netsim_netns::conversations::Capture::from_pcapng(trace).map_err(|e| {
         miette!(help = "record one with `netsim run FILE --backend netns --pcap TRACE`", "--against {e}")
     })?;
-    let (.., sim) = simulate(loaded, seed)?;
-    let diffs = netsim_netns::frames::compare(&sim, &kernel);
-    for d in &diffs {
+    let (script, _, _, sim) = simulate(loaded, seed)?;
+    Ok(report_frames(&sim, &kernel, &trace.display().to_string(), script.timed))
+}
+
+/// Prints where the simulator's conversations part from the kernel's, then what was compared
+/// and what was left out; returns how many conversations differ.
+fn report_frames(
+    sim: &netsim_netns::conversations::Capture,
+    kernel: &netsim_netns::conversations::Capture,
+    source: &str,
+    timed: bool,
+) -> usize {
+    let r = netsim_netns::conversations::compare(sim, kernel, timed);
+    for d in &r.differences {
         outln!("frames: {d}");
     }
     outln!(
-        "# {} interfaces, {} flow signatures in {}",
-        kernel.len(),
-        kernel.values().map(|s| s.len()).sum::<usize>(),
-        trace.display()
+        "# frames: {} conversations on {} interfaces compared in order, {} frames from {source}, {} from the simulator",
+        r.compared,
+        kernel.interfaces(),
+        r.frames.0,
+        r.frames.1
     );
-    Ok(diffs.len())
+    outln!("# normalised: {}", netsim_netns::conversations::NORMALISED);
+    if r.after_the_capture.0 > 0 {
+        outln!(
+            "# not judged: {} frames the simulator sent after the kernel's capture ended ({:.3} s on the simulator's clock)",
+            r.after_the_capture.0,
+            r.after_the_capture.1 as f64 / 1e9
+        );
+    }
+    for l in &r.left_out {
+        outln!("# left out: {l}");
+    }
+    r.differences.len()
 }
 
 /// The scenario on the kernel: the simulated run gives the plan and the steps to replay.

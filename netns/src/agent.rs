@@ -624,6 +624,13 @@ fn tcp_listen(port: u16, reply: Option<&str>, close: bool, out: &mut dyn Write) 
         }
         if close {
             let _ = s.shutdown(Shutdown::Both);
+        } else {
+            // Closed when the client has closed, as the simulator's listener does: read to
+            // the end first (dropping the stream now would send the FIN before the client's).
+            std::thread::spawn(move || {
+                let mut rest = [0u8; 4096];
+                while matches!(s.read(&mut rest), Ok(n) if n > 0) {}
+            });
         }
     }
     Ok(())
@@ -635,7 +642,8 @@ fn tcp_connect(dst: Ipv4Addr, dport: u16, send: &[u8], close: bool, out: &mut dy
     let sock = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     let to = SocketAddr::from((dst, dport));
     let local = |s: &Socket| s.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.to_string()).unwrap_or_default();
-    if let Err(e) = sock.connect_timeout(&to.into(), IO_TIMEOUT) {
+    let limit = Duration::from_nanos(sim_core::userland::apps::CONNECT_TIMEOUT.as_nanos());
+    if let Err(e) = sock.connect_timeout(&to.into(), limit) {
         return writeln!(out, "tcp {} → {to}: {}", local(&sock), connect_error(&e));
     }
     let me = local(&sock);
@@ -651,19 +659,17 @@ fn tcp_connect(dst: Ipv4Addr, dport: u16, send: &[u8], close: bool, out: &mut dy
     }
     if close {
         // A server that closes after its answer has its FIN on the way: wait for it (a
-        // moment at most) before closing, as the simulator's client has it by then. Without
-        // this, whether this side's FIN or the server's goes first is up to the scheduler, and
-        // a lab where a firewall answers the server's FIN (traces/kernel/linux/reject.ron)
-        // sees a different ending from run to run.
-        s.set_read_timeout(Some(PEER_FIN_WAIT))?;
+        // moment at most) before closing, as the simulator's client does
+        // (`sim_core::userland::apps::PEER_FIN_WAIT`). Without this, whether this side's FIN
+        // or the server's goes first is up to the scheduler, and a lab where a firewall
+        // answers the server's FIN (traces/kernel/linux/reject.ron) sees a different ending
+        // from run to run.
+        s.set_read_timeout(Some(Duration::from_nanos(sim_core::userland::apps::PEER_FIN_WAIT.as_nanos())))?;
         let _ = s.read(&mut buf);
         let _ = s.shutdown(Shutdown::Both);
     }
     Ok(())
 }
-
-/// How long a client waits for the server's FIN before closing its side.
-const PEER_FIN_WAIT: Duration = Duration::from_millis(200);
 
 fn connect_error(e: &io::Error) -> &'static str {
     match e.kind() {

@@ -119,7 +119,14 @@ pub struct Script {
     /// fault at 2 s, during a ping); otherwise one after the other, each when the last has
     /// finished, as fast as the machine goes (a Docker lab).
     pub timed: bool,
+    /// When the simulator sent its last frame: a timed run goes on until then (and a little
+    /// longer, as the kernel's clock runs behind), so that what a timer sends after the last
+    /// program has ended (a neighbour's probe) is captured on both sides.
+    pub last_frame: sim_core::SimTime,
 }
+
+/// How long past the simulator's last frame a timed kernel run keeps capturing.
+const AFTER_THE_LAST_FRAME: Duration = Duration::from_millis(500);
 
 type Lines = Arc<Mutex<Vec<(String, String)>>>;
 
@@ -383,6 +390,13 @@ impl Runner {
         running.extend(last);
         for c in running {
             self.wait_client(c)?;
+        }
+        if script.timed {
+            let end = Duration::from_nanos(script.last_frame.as_nanos()) + AFTER_THE_LAST_FRAME;
+            while let Some(wait) = end.checked_sub(t0.elapsed()) {
+                self.realised.check_present()?;
+                std::thread::sleep(wait.min(CHECK_EVERY));
+            }
         }
         if !script.timed {
             for s in &script.steps {

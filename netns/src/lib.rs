@@ -5,10 +5,13 @@
 //! - `agent` runs one scenario process (`sim_core::userland::apps::Traffic`) on real sockets inside a
 //!   namespace, with the simulator's protocols and output lines;
 //! - `capture` records every interface of the run's namespaces;
+//! - `conversations` puts the frames of either backend in order, conversation by conversation,
+//!   at `tcpdump -vv` detail, and finds where two runs part (what `netsim diff` reports);
 //! - `kernel` plays a scenario on the kernel, replaying a simulated run's steps.
 
 pub mod agent;
 pub mod capture;
+pub mod conversations;
 pub mod frames;
 pub mod kernel;
 pub mod realise;

@@ -519,6 +519,17 @@ impl<U: Userland> Kernel<U> {
             self.drop_frame(in_dev, &frame, DropReason::TtlExpired);
             return self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::TtlExceeded);
         }
+        // ip_forward (net/ipv4/ip_forward.c) in its order: the MTU is checked first, so a
+        // "fragmentation needed" quotes the packet as it came in; the TTL is decremented
+        // next, and NF_INET_FORWARD sees (and REJECT quotes) the decremented packet.
+        let mtu = self.dev(r.dev).mtu as usize;
+        // ip_exceeds_mtu: only a packet with DF is refused; one without goes out in fragments.
+        if info.total_len > mtu && wire::ipv4::frag_fields(&frame[wire::ETH_HLEN..]).0 {
+            self.drop_frame(in_dev, &frame, DropReason::ForwardTooBig { len: info.total_len, mtu, out: r.dev });
+            return self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::FragNeeded { mtu: mtu as u16 });
+        }
+        let ttl = info.ttl;
+        wire::ipv4::decrease_ttl(&mut frame[wire::ETH_HLEN..]);
         let v = self.nf_hook(ns, Hook::Forward, &mut frame[wire::ETH_HLEN..], &mut meta, Some(in_dev), Some(r.dev));
         if v != NfVerdict::Accept {
             return self.nf_refused(in_dev, Hook::Forward, v, &frame, &meta, None);
@@ -526,15 +537,7 @@ impl<U: Userland> Kernel<U> {
         if !self.netns(ns).ipvs.is_empty() {
             self.ipvs_out(ns, &mut frame, &mut meta);
         }
-        let ttl = info.ttl;
         self.note(|| Why::Forward { ttl });
-        wire::ipv4::decrease_ttl(&mut frame[wire::ETH_HLEN..]);
-        let mtu = self.dev(r.dev).mtu as usize;
-        // ip_exceeds_mtu: only a packet with DF is refused; one without goes out in fragments.
-        if info.total_len > mtu && wire::ipv4::frag_fields(&frame[wire::ETH_HLEN..]).0 {
-            self.drop_frame(in_dev, &frame, DropReason::ForwardTooBig { len: info.total_len, mtu, out: r.dev });
-            return self.icmp_send(ns, &frame[wire::ETH_HLEN..], IcmpError::FragNeeded { mtu: mtu as u16 });
-        }
         self.ip_finish_output(ns, r.dev, r.via.unwrap_or(info.dst), frame, meta, mtu)
     }
 
@@ -984,16 +987,9 @@ impl<U: Userland> Kernel<U> {
             13 => IcmpError::AdminProhibited,
             _ => IcmpError::PortUnreachable,
         };
-        if hook == Hook::Forward && bridged_in.is_none() {
-            // ip_forward (net/ipv4/ip_forward.c) decrements the TTL before NF_INET_FORWARD, so
-            // the quoted header carries the decremented TTL (63 from a sender's 64); this stack
-            // runs FORWARD first and decrements after it.
-            let mut quoted = ip.to_vec();
-            wire::ipv4::decrease_ttl(&mut quoted);
-            self.icmp_send(ns, &quoted, kind);
-        } else {
-            self.icmp_send(ns, ip, kind);
-        }
+        // In FORWARD the packet's TTL is already decremented (ip_forward): the quote carries
+        // 63 from a sender's 64.
+        self.icmp_send(ns, ip, kind);
     }
 
     /// `nf_send_reset`: a RST to the sender of the TCP segment in `ip`, in the name of the

@@ -60,6 +60,9 @@ pub struct TcpConn {
     pub ip_id: u16,
     pub rx_bytes: u64,
     pub syn_retries: u8,
+    /// The program closes the socket if the handshake is not done by then (a connect with a
+    /// timeout of its own): the SYN timer that fires later sends nothing more.
+    pub give_up_at: Option<SimTime>,
     /// Our receive window in bytes, before scaling (Linux: 64240 active, 65160 passive).
     pub rcv_wnd: u32,
     /// An active opener closes only after the peer has answered (as curl does).
@@ -416,6 +419,7 @@ impl<U: Userland> Kernel<U> {
             ip_id: self.rng.next_u32() as u16,
             rx_bytes: 0,
             syn_retries: 0,
+            give_up_at: None,
             rcv_wnd: initial_window(self.tcp_mss(ns, dst)),
             await_reply: true,
             ack_sent: None,
@@ -471,6 +475,13 @@ impl<U: Userland> Kernel<U> {
     fn tcp_syn_timer(&mut self, ns: NsId, key: TcpKey) {
         let Some(c) = self.netns(ns).tcp.get(&key) else { return };
         let (owner, tries) = (c.owner, c.syn_retries);
+        if c.give_up_at.is_some_and(|t| self.now >= t) {
+            self.netns_mut(ns).tcp.remove(&key);
+            let ((l, lp), (r, rp)) = (key.local, key.remote);
+            self.app_log(ns, || format!("tcp {l}:{lp} → {r}:{rp}: Connection timed out"));
+            U::tcp_failed(self, ns, owner, key, "Connection timed out");
+            return;
+        }
         if syn_elapsed(tries) >= SYN_TIMEOUT {
             self.netns_mut(ns).tcp.remove(&key);
             self.app_log(ns, || format!("tcp connect to {}:{}: Connection timed out", key.remote.0, key.remote.1));
@@ -647,6 +658,15 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
+    /// The program gives the handshake `limit`: it closes the socket then if the peer has not
+    /// answered.
+    pub fn tcp_give_up_after(&mut self, ns: NsId, key: TcpKey, limit: SimTime) {
+        let at = self.now + limit;
+        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+            c.give_up_at = Some(at);
+        }
+    }
+
     /// The program will shut its side itself (`shutdown(2)`, `close(2)`) rather than when it
     /// reads the peer's FIN: a relay that still has the other direction to copy.
     pub fn tcp_hold(&mut self, ns: NsId, key: TcpKey) {
@@ -721,7 +741,7 @@ impl<U: Userland> Kernel<U> {
         if c.close_when_done
             && !c.fin_sent
             && c.sent == c.sndbuf.len()
-            && (!c.await_reply || c.rx_bytes > 0)
+            && !c.await_reply
             && matches!(c.state, TcpState::Established | TcpState::CloseWait)
         {
             let mut t = self.tcp_segment(c, key);
@@ -813,6 +833,7 @@ impl<U: Userland> Kernel<U> {
             ip_id: self.rng.next_u32() as u16,
             rx_bytes: 0,
             syn_retries: 0,
+            give_up_at: None,
             rcv_wnd: initial_window(
                 self.tcp_mss(ns, key.remote.0) - if syn.ts.is_some() { TCPOLEN_TSTAMP_ALIGNED } else { 0 },
             ),
@@ -1471,6 +1492,7 @@ impl<U: Userland> Kernel<U> {
                 && !c.held
             {
                 c.close_when_done = true;
+                c.await_reply = false;
             }
             if state == TcpState::TimeWait {
                 self.tcp_send_ack(ns, key);

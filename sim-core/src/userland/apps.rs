@@ -815,6 +815,14 @@ impl World {
         if tag == crate::userland::services::TAG_NC_WAIT {
             return self.nc_wait(ns, app);
         }
+        if tag == TAG_PEER_FIN_WAIT {
+            let open: Vec<TcpKey> =
+                self.netns(ns).tcp.iter().filter(|(_, c)| c.owner == app).map(|(k, _)| *k).collect();
+            for key in open {
+                self.tcp_close(ns, key);
+            }
+            return;
+        }
         if tag == TAG_LISTEN_CLOSE
             && let AppKind::TcpListen { closing, .. } = &mut self.user.apps[app].kind
         {
@@ -966,7 +974,9 @@ impl World {
             }
             AppKind::TcpConnect { dst, dport, data, close } => {
                 let (to, data, close) = ((*dst, *dport), data.clone(), *close);
-                self.connect(ns, app, to, data, close);
+                if let Some(key) = self.connect(ns, app, to, data, close) {
+                    self.tcp_give_up_after(ns, key, CONNECT_TIMEOUT);
+                }
             }
             AppKind::Curl { .. } | AppKind::MysqlClient { .. } => self.client_connect(ns, app),
             AppKind::Nc { .. } => self.nc_connect(ns, app),
@@ -1267,6 +1277,11 @@ impl World {
         if self.service_rx(ns, app, key, data) {
             return;
         }
+        if let AppKind::TcpConnect { close: true, .. } = self.user.apps[app].kind {
+            // Answered: the peer's FIN, if it closes, is on its way.
+            self.set_timer(app, PEER_FIN_WAIT, TAG_PEER_FIN_WAIT);
+            return;
+        }
         if let AppKind::TcpListen { reply: Some(reply), close_after_reply, replied, closing, .. } =
             &mut self.user.apps[app].kind
             && !replied.contains(&key)
@@ -1284,6 +1299,21 @@ impl World {
 
 /// The listener's timer that closes what it answered.
 const TAG_LISTEN_CLOSE: u32 = 104;
+
+/// A `TcpConnect` client's timer that closes once it has waited for the peer's FIN.
+const TAG_PEER_FIN_WAIT: u32 = 105;
+
+/// How long a `TcpConnect` client waits for its connection before it gives up (closing a
+/// socket in SYN_SENT sends nothing, so the SYN the kernel would have sent next is the first
+/// thing missing): the kernel's own limit, `tcp_syn_retries` 6, would be 127 s. The kernel
+/// backend's agent connects with the same limit (netns/src/agent.rs).
+pub const CONNECT_TIMEOUT: SimTime = SimTime::from_secs(10);
+
+/// How long a `TcpConnect` client, answered, waits for the server's FIN before it closes its
+/// own side. A server that closes after its answer has its FIN on the way: read first, the
+/// client's FIN acknowledges the server's, and which side closes first does not depend on the
+/// scheduler (the kernel backend's agent does the same: netns/src/agent.rs).
+pub const PEER_FIN_WAIT: SimTime = SimTime::from_millis(200);
 
 /// How long after writing its answer a listener's close(2) reaches TCP: the return from
 /// write(2) and the next system call. Linux's TCP sends the FIN from within that call
