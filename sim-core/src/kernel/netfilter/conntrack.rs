@@ -243,6 +243,13 @@ pub(super) struct Conn {
 }
 
 impl Conn {
+    /// The connection as `-m conntrack` sees it, for a packet travelling the reply way or not.
+    pub(super) fn view(&self, reply: bool) -> super::rule::CtView {
+        let t = |t: &Tuple| (t.src, t.dst, t.sport, t.dport);
+        let o = &self.tuples[0];
+        super::rule::CtView { tuples: [t(o), t(&self.tuples[1])], proto: o.proto, has_ports: o.has_ports(), reply }
+    }
+
     fn new(t: Tuple, tcp: TcpState) -> Conn {
         Conn {
             tuples: [t, t.invert()],

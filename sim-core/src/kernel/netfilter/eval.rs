@@ -13,6 +13,8 @@ pub(super) struct EvalPkt<'a, 'c> {
     pub hook: Hook,
     /// Sent by IPVS (`-m ipvs --ipvs`).
     pub ipvs: bool,
+    /// The packet's connection, for `-m conntrack`'s tuple and direction options.
+    pub ct: Option<super::rule::CtView>,
 }
 
 /// The table's verdict.

@@ -1016,6 +1016,17 @@ impl Netfilter {
         res
     }
 
+    /// What `-m conntrack` sees of this packet's connection, if conntrack holds one.
+    fn ct_view(&self, meta: &PacketMeta) -> Option<rule::CtView> {
+        let (conn, dir) = match &meta.ct {
+            CtRef::None | CtRef::Invalid => return None,
+            CtRef::New(conn) => (&**conn, Dir::Original),
+            CtRef::Tracked { id, dir, .. } => (self.ct.get(*id)?, *dir),
+            CtRef::Attached { conn, dir } => (&**conn, *dir),
+        };
+        Some(conn.view(matches!(dir, Dir::Reply)))
+    }
+
     /// The conntrack state bits of `-m conntrack --ctstate` for this packet.
     fn ct_bits(&self, meta: &PacketMeta) -> u8 {
         use rule::ct_bits as b;
@@ -1049,7 +1060,7 @@ impl Netfilter {
         if ts.chains[ci].rules.is_empty() && ts.chains[ci].policy == Some(Verdict::Accept) {
             return true;
         }
-        let p = EvalPkt { info, ctx, ct_bits: self.ct_bits(meta), hook, ipvs: meta.ipvs };
+        let p = EvalPkt { info, ctx, ct_bits: self.ct_bits(meta), hook, ipvs: meta.ipvs, ct: self.ct_view(meta) };
         let outcome = eval::traverse(&mut self.tables[table.idx()], ci, &p, &mut meta.mark, &mut res.notes);
         match outcome {
             Outcome::Continue | Outcome::Nat(..) => true,
@@ -1136,7 +1147,14 @@ impl Netfilter {
                 let ci = ts.builtin_index(hook);
                 let outcome = match ci {
                     Some(ci) if !(ts.chains[ci].rules.is_empty() && ts.chains[ci].policy == Some(Verdict::Accept)) => {
-                        let p = EvalPkt { info, ctx, ct_bits: self.ct_bits(meta), hook, ipvs: meta.ipvs };
+                        let p = EvalPkt {
+                            info,
+                            ctx,
+                            ct_bits: self.ct_bits(meta),
+                            hook,
+                            ipvs: meta.ipvs,
+                            ct: self.ct_view(meta),
+                        };
                         eval::traverse(&mut self.tables[Table::Nat.idx()], ci, &p, &mut meta.mark, &mut res.notes)
                     }
                     _ => Outcome::Continue,

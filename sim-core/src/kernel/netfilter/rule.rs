@@ -269,9 +269,11 @@ enum Match {
         limit_in: bool,
         limit_out: bool,
     },
-    Conntrack {
-        state: Option<(bool, u8)>,
-    },
+    /// `-m conntrack` (net/netfilter/xt_conntrack.c): the connection's state, and its
+    /// tuples as conntrack recorded them: the original direction's addresses and ports before
+    /// any NAT, the reply's after it (`--ctorigdstport 8080` still matches a connection
+    /// DNATed to port 80), and which direction the packet travels.
+    Conntrack(Box<CtMatch>),
     State {
         state: Option<(bool, u8)>,
     },
@@ -283,6 +285,12 @@ enum Match {
         ipvs: Option<bool>,
     },
     Comment(Option<String>),
+    /// `-m iprange` (net/netfilter/xt_iprange.c): the source or destination lies within an
+    /// inclusive range of addresses.
+    IpRange {
+        src: Option<(bool, u32, u32)>,
+        dst: Option<(bool, u32, u32)>,
+    },
     /// `-m length --length MIN[:MAX]` (net/netfilter/xt_length.c): the IPv4 total length lies
     /// in the range (`ntohs(ip_hdr(skb)->tot_len)`), header included.
     Length {
@@ -302,6 +310,104 @@ enum Match {
     },
 }
 
+/// `-m conntrack`'s options, each with whether it is negated.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct CtMatch {
+    state: Option<(bool, u8)>,
+    proto: Option<(bool, u8)>,
+    /// `--ctorigsrc`, `--ctorigdst`, `--ctreplsrc`, `--ctrepldst`: address and mask.
+    addrs: [Option<(bool, u32, u32)>; 4],
+    /// `--ctorigsrcport`, `--ctorigdstport`, `--ctreplsrcport`, `--ctrepldstport`.
+    ports: [Option<Ports>; 4],
+    /// `--ctdir`: true for REPLY.
+    reply: Option<bool>,
+}
+
+/// The tuple options of `-m conntrack`, in the order libxt_conntrack prints them.
+const CT_ADDR_OPTS: [&str; 4] = ["--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst"];
+const CT_PORT_OPTS: [&str; 4] = ["--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport"];
+
+impl CtMatch {
+    fn is_empty(&self) -> bool {
+        *self == CtMatch::default()
+    }
+
+    /// libxt_conntrack's `conntrack_dump`: `prefix` is `--ct` for iptables-save, `ct` for
+    /// iptables -L; `numeric` prints 0.0.0.0 where -L would say `anywhere`. A negated option
+    /// has `!` before it; the direction says ORIGINAL or REPLY, never `!`.
+    fn dump(&self, out: &mut String, prefix: &str, numeric: bool) {
+        let bang = |neg: bool| if neg { " !" } else { "" };
+        if let Some((neg, mask)) = self.state {
+            let _ = write!(out, "{} {prefix}state {}", bang(neg), ct_names(mask));
+        }
+        if let Some((neg, p)) = self.proto {
+            let _ = write!(out, "{} {prefix}proto {p}", bang(neg));
+        }
+        for (name, a) in ["origsrc", "origdst", "replsrc", "repldst"].iter().zip(&self.addrs) {
+            if let Some((neg, v, mask)) = a {
+                let _ = write!(out, "{} {prefix}{name}", bang(*neg));
+                if *v == 0 && !numeric {
+                    out.push_str(" anywhere");
+                } else {
+                    let _ = write!(out, " {}", Ipv4Addr::from(*v));
+                    if *mask != u32::MAX {
+                        let _ = write!(out, "/{}", mask.count_ones());
+                    }
+                }
+            }
+        }
+        for (name, r) in ["origsrcport", "origdstport", "replsrcport", "repldstport"].iter().zip(&self.ports) {
+            if let Some(r) = r {
+                let _ = write!(out, "{} {prefix}{name} {}", bang(r.neg), r.lo);
+                if r.hi != r.lo {
+                    let _ = write!(out, ":{}", r.hi);
+                }
+            }
+        }
+        if let Some(reply) = self.reply {
+            let _ = write!(out, " {prefix}dir {}", if reply { "REPLY" } else { "ORIGINAL" });
+        }
+    }
+
+    /// Whether the packet's connection is as asked. A packet conntrack holds no entry for
+    /// (INVALID, untracked) fails every tuple and direction option, as in `conntrack_mt`.
+    fn matches(&self, bits: u8, ct: Option<&CtView>) -> bool {
+        if self.state.is_some_and(|(neg, m)| (bits & m != 0) == neg) {
+            return false;
+        }
+        let tuple_opts = self.proto.is_some()
+            || self.addrs.iter().any(Option::is_some)
+            || self.ports.iter().any(Option::is_some)
+            || self.reply.is_some();
+        if !tuple_opts {
+            return true;
+        }
+        let Some(ct) = ct else { return false };
+        let [orig, repl] = ct.tuples;
+        let addr = [orig.0, orig.1, repl.0, repl.1];
+        let port = [orig.2, orig.3, repl.2, repl.3];
+        self.proto.is_none_or(|(neg, p)| (ct.proto == p) != neg)
+            && self
+                .addrs
+                .iter()
+                .zip(addr)
+                .all(|(m, a)| m.is_none_or(|(neg, v, mask)| ((u32::from(a) & mask) == v) != neg))
+            && self.ports.iter().zip(port).all(|(m, p)| m.is_none_or(|r| ct.has_ports && r.matches(p)))
+            && self.reply.is_none_or(|r| ct.reply == r)
+    }
+}
+
+/// What `-m conntrack` sees of a packet's connection: (source, destination, source port,
+/// destination port) of the original and the reply tuple, the protocol, and the direction the
+/// packet travels.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct CtView {
+    pub tuples: [(Ipv4Addr, Ipv4Addr, u16, u16); 2],
+    pub proto: u8,
+    pub has_ports: bool,
+    pub reply: bool,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Statistic {
     Nth,
@@ -315,7 +421,8 @@ impl Match {
             "udp" => Match::Udp { sport: None, dport: None },
             "icmp" => Match::Icmp { neg: false, ty: 255, code_lo: 0, code_hi: 255 },
             "addrtype" => Match::AddrType { src: None, dst: None, limit_in: false, limit_out: false },
-            "conntrack" => Match::Conntrack { state: None },
+            "conntrack" => Match::Conntrack(Box::default()),
+            "iprange" => Match::IpRange { src: None, dst: None },
             "state" => Match::State { state: None },
             "mark" => Match::Mark { mark: None },
             "ipvs" => Match::Ipvs { ipvs: None },
@@ -334,7 +441,8 @@ impl Match {
             Match::Udp { .. } => "udp",
             Match::Icmp { .. } => "icmp",
             Match::AddrType { .. } => "addrtype",
-            Match::Conntrack { .. } => "conntrack",
+            Match::Conntrack(_) => "conntrack",
+            Match::IpRange { .. } => "iprange",
             Match::State { .. } => "state",
             Match::Mark { .. } => "mark",
             Match::Ipvs { .. } => "ipvs",
@@ -353,7 +461,12 @@ impl Match {
             Match::AddrType { .. } => {
                 ["--src-type", "--dst-type", "--limit-iface-in", "--limit-iface-out"].contains(&opt)
             }
-            Match::Conntrack { .. } => opt == "--ctstate",
+            Match::Conntrack(_) => {
+                ["--ctstate", "--ctproto", "--ctdir"].contains(&opt)
+                    || CT_ADDR_OPTS.contains(&opt)
+                    || CT_PORT_OPTS.contains(&opt)
+            }
+            Match::IpRange { .. } => ["--src-range", "--dst-range"].contains(&opt),
             Match::State { .. } => opt == "--state",
             Match::Mark { .. } => opt == "--mark",
             Match::Ipvs { .. } => opt == "--ipvs",
@@ -420,12 +533,58 @@ impl Match {
                     *limit_out = true;
                 }
             },
-            Match::Conntrack { state } | Match::State { state } => {
+            Match::State { state } => {
                 if state.is_some() {
                     return Err(dup());
                 }
-                let allow_nat = opt == "--ctstate";
-                *state = Some((neg, parse_ct_states(a.value(opt)?, allow_nat)?));
+                *state = Some((neg, parse_ct_states(a.value(opt)?, false)?));
+            }
+            Match::Conntrack(ct) => match opt {
+                "--ctstate" => {
+                    if ct.state.is_some() {
+                        return Err(dup());
+                    }
+                    ct.state = Some((neg, parse_ct_states(a.value(opt)?, true)?));
+                }
+                "--ctproto" => {
+                    let v = a.value(opt)?;
+                    let p = match v.to_ascii_lowercase().as_str() {
+                        "tcp" => PROTO_TCP,
+                        "udp" => PROTO_UDP,
+                        "icmp" => PROTO_ICMP,
+                        n => n
+                            .parse::<u8>()
+                            .map_err(|_| RuleError::new(format!("unknown protocol \"{v}\" specified")))?,
+                    };
+                    ct.proto = Some((neg, p));
+                }
+                "--ctdir" => {
+                    no_neg(neg)?;
+                    let v = a.value(opt)?;
+                    ct.reply = Some(match v {
+                        "ORIGINAL" => false,
+                        "REPLY" => true,
+                        _ => return Err(RuleError::new(format!("Unknown --ctdir value \"{v}\""))),
+                    });
+                }
+                _ => {
+                    if let Some(i) = CT_ADDR_OPTS.iter().position(|o| *o == opt) {
+                        let (v, m) = parse_addr(a.value(opt)?)?;
+                        ct.addrs[i] = Some((neg, v, m));
+                    } else {
+                        let i = CT_PORT_OPTS.iter().position(|o| *o == opt).expect("owned option");
+                        ct.ports[i] =
+                            Some(parse_ports(a.value(opt)?, neg)?.unwrap_or(Ports { neg, lo: 0, hi: u16::MAX }));
+                    }
+                }
+            },
+            Match::IpRange { src, dst } => {
+                let v = a.value(opt)?;
+                let bad = || RuleError::new(format!("iprange match: Bad IP address \"{v}\""));
+                let (lo, hi) = v.split_once('-').unwrap_or((v, v));
+                let (lo, hi): (Ipv4Addr, Ipv4Addr) = (lo.parse().map_err(|_| bad())?, hi.parse().map_err(|_| bad())?);
+                let slot = if opt == "--src-range" { src } else { dst };
+                *slot = Some((neg, u32::from(lo), u32::from(hi)));
             }
             Match::Mark { mark } => {
                 if mark.is_some() {
@@ -509,7 +668,10 @@ impl Match {
             Match::AddrType { limit_in: true, limit_out: true, .. } => {
                 Err(RuleError::new("`--limit-iface-in` and `--limit-iface-out` are mutually exclusive"))
             }
-            Match::Conntrack { state: None } => missing("`--ctstate` (the only conntrack option supported)"),
+            Match::Conntrack(ct) if ct.is_empty() => Err(RuleError::new("conntrack: At least one option is required")),
+            Match::IpRange { src: None, dst: None } => {
+                Err(RuleError::new("iprange match: You must specify `--src-range' or `--dst-range'"))
+            }
             Match::State { state: None } => missing("`--state`"),
             Match::Mark { mark: None } => missing("`--mark`"),
             Match::Ipvs { ipvs: None } => missing("`--ipvs` (the only ipvs option supported)"),
@@ -570,8 +732,13 @@ impl Match {
                 src.is_none_or(|(neg, m)| (t(i.src) & m != 0) != neg)
                     && dst.is_none_or(|(neg, m)| (t(i.dst) & m != 0) != neg)
             }
-            Match::Conntrack { state } | Match::State { state } => {
-                state.is_none_or(|(neg, m)| (p.ct_bits & m != 0) != neg)
+            Match::State { state } => state.is_none_or(|(neg, m)| (p.ct_bits & m != 0) != neg),
+            Match::Conntrack(ct) => ct.matches(p.ct_bits, p.ct.as_ref()),
+            Match::IpRange { src, dst } => {
+                let within = |r: &Option<(bool, u32, u32)>, a: Ipv4Addr| {
+                    r.is_none_or(|(neg, lo, hi)| (lo..=hi).contains(&u32::from(a)) != neg)
+                };
+                within(src, i.src) && within(dst, i.dst)
             }
             Match::Mark { mark: m } => m.is_none_or(|(neg, v, mask)| ((mark & mask) == v) != neg),
             Match::Ipvs { ipvs } => ipvs.is_none_or(|neg| p.ipvs != neg),
@@ -641,10 +808,18 @@ impl Match {
                     out.push_str(" --limit-iface-out");
                 }
             }
-            Match::Conntrack { state } | Match::State { state } => {
+            Match::State { state } => {
                 if let Some((neg, mask)) = state {
-                    let opt = if matches!(self, Match::State { .. }) { "--state" } else { "--ctstate" };
-                    let _ = write!(out, "{} {opt} {}", bang(*neg), ct_names(*mask));
+                    let _ = write!(out, "{} --state {}", bang(*neg), ct_names(*mask));
+                }
+            }
+            Match::Conntrack(ct) => ct.dump(out, "--ct", true),
+            // libxt_iprange's save: `!` before the option, the range as FROM-TO.
+            Match::IpRange { src, dst } => {
+                for (opt, r) in [("--src-range", src), ("--dst-range", dst)] {
+                    if let Some((neg, lo, hi)) = r {
+                        let _ = write!(out, "{} {opt} {}-{}", bang(*neg), Ipv4Addr::from(*lo), Ipv4Addr::from(*hi));
+                    }
                 }
             }
             Match::Mark { mark } => {

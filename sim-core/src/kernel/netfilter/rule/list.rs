@@ -272,13 +272,27 @@ impl Match {
                     out.push_str(" limit-out");
                 }
             }
-            Match::Conntrack { state } | Match::State { state } => {
+            Match::State { state } => {
                 if let Some((neg, mask)) = state {
                     if *neg {
                         out.push_str(" !");
                     }
-                    let word = if matches!(self, Match::State { .. }) { "state" } else { "ctstate" };
-                    let _ = write!(out, " {word} {}", super::ct_names(*mask));
+                    let _ = write!(out, " state {}", super::ct_names(*mask));
+                }
+            }
+            Match::Conntrack(ct) => ct.dump(out, "ct", numeric),
+            // libxt_iprange's print.
+            Match::IpRange { src, dst } => {
+                for (what, r) in [("source", src), ("destination", dst)] {
+                    if let Some((neg, lo, hi)) = r {
+                        let _ = write!(
+                            out,
+                            " {what} IP range{} {}-{}",
+                            if *neg { " !" } else { "" },
+                            Ipv4Addr::from(*lo),
+                            Ipv4Addr::from(*hi)
+                        );
+                    }
                 }
             }
             Match::Mark { mark } => {
