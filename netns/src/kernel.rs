@@ -119,9 +119,10 @@ pub struct Script {
     /// fault at 2 s, during a ping); otherwise one after the other, each when the last has
     /// finished, as fast as the machine goes (a Docker lab).
     pub timed: bool,
-    /// When the simulator sent its last frame: a timed run goes on until then (and a little
-    /// longer, as the kernel's clock runs behind), so that what a timer sends after the last
-    /// program has ended (a neighbour's probe) is captured on both sides.
+    /// When the simulator sent its last frame: a timed run goes on until then, an untimed one
+    /// as long past its last step as the simulator's did (each a little longer, as the
+    /// kernel's clock runs behind), so that what a timer sends after the last program has
+    /// ended (a neighbour's probe) is captured on both sides.
     pub last_frame: sim_core::SimTime,
 }
 
@@ -403,6 +404,16 @@ impl Runner {
                 if let Some(c) = self.step(s)? {
                     self.wait_client(c)?;
                 }
+            }
+            // The steps ran back to back, faster than the simulator's clock; what timers send
+            // after the last one (a neighbour's probe 5 s after a ping) is captured if the run
+            // lasts as long past its last step as the simulated one did.
+            let last_step = script.steps.last().map_or(sim_core::SimTime::ZERO, |s| s.at);
+            let tail = Duration::from_nanos(script.last_frame.as_nanos().saturating_sub(last_step.as_nanos()));
+            let end = Instant::now() + tail + AFTER_THE_LAST_FRAME;
+            while let Some(wait) = end.checked_duration_since(Instant::now()) {
+                self.realised.check_present()?;
+                std::thread::sleep(wait.min(CHECK_EVERY));
             }
         }
         Ok(())

@@ -739,3 +739,48 @@ fn an_ended_task_takes_its_sandbox_with_it() {
         .collect();
     assert!(tasks.is_empty(), "the completed task's sandbox is still there: {tasks:?}");
 }
+
+/// Which daemons know an overlay: a manager asks the cluster for every network; a worker's
+/// request is refused there (swarmkit answers only an active manager) and it knows the
+/// overlays it has instantiated, with a task or a container on them; a daemon outside the
+/// swarm knows none (moby 20.10 `api/server/router/network/network_routes.go`,
+/// `getNetworksList` and `getNetwork`, and `daemon/cluster/networks.go`). Docker's overlay
+/// tutorial says so of its workers: nginx-net is listed there once a task runs on them.
+#[test]
+fn a_worker_knows_the_overlays_it_runs_and_a_stranger_none() {
+    let text = r#"Scenario(
+    name: "who-knows",
+    engine: (version: "20.10"),
+    hosts: [
+        (name: "manager", addr: "192.168.99.100/24"),
+        (name: "worker-1", addr: "192.168.99.101/24"),
+        (name: "outsider", addr: "192.168.99.102/24"),
+    ],
+    steps: [
+        (on: "manager", run: "docker swarm init --advertise-addr=192.168.99.100"),
+        (on: "worker-1", run: "docker swarm join --token WORKER_TOKEN 192.168.99.100:2377"),
+        (on: "manager", run: "docker network create -d overlay nginx-net"),
+        (on: "worker-1", run: "docker network ls --format '{{.Name}}'"),
+        (on: "worker-1", run: "docker network inspect -f '{{.Name}}' nginx-net"),
+        (on: "outsider", run: "docker network inspect -f '{{.Name}}' nginx-net"),
+        (on: "manager", run: "docker network inspect -f '{{.Name}}' nginx-net"),
+        (on: "manager", run: "docker service create --name web --replicas 2 --network nginx-net nginx"),
+        (on: "worker-1", run: "docker network ls --format '{{.Name}}'"),
+        (on: "worker-1", run: "docker network inspect -f '{{.Name}}' nginx-net"),
+    ],
+)"#;
+    let mut sim =
+        sim_core::scenario::Loaded::from_str("who-knows.ron", text).expect("loads").build(None).expect("builds");
+    sim.run_until(sim_core::Until::Idle);
+    let t = &sim.director.as_ref().expect("hosts").transcript;
+    let out = |i: usize| match &t[i].output {
+        Ok(s) | Err(s) => s.trim().to_string(),
+    };
+    assert_eq!(out(3), "bridge\ndocker_gwbridge\nhost\ningress\nnone", "no task on the worker yet");
+    // With a format, nothing found prints nothing before the error.
+    assert_eq!((out(4).as_str(), t[4].status), ("Error response from daemon: network nginx-net not found", 1));
+    assert_eq!((out(5).as_str(), t[5].status), ("Error response from daemon: network nginx-net not found", 1));
+    assert_eq!((out(6).as_str(), t[6].status), ("nginx-net", 0), "the manager knows every network");
+    assert_eq!(out(8), "bridge\ndocker_gwbridge\nhost\ningress\nnginx-net\nnone", "a task runs on the worker now");
+    assert_eq!((out(9).as_str(), t[9].status), ("nginx-net", 0));
+}

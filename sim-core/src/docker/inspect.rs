@@ -182,9 +182,11 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
 }
 
 fn overlay(engine: &Engine, s: &Swarm, host: &str, name: &str) -> Option<Value> {
-    let n = s
-        .networks
-        .get(super::lookup::find(s.networks.iter().map(|n| (n.id.as_str(), n.name.as_str())), name).index()?)?;
+    let i = super::lookup::find(s.networks.iter().map(|n| (n.id.as_str(), n.name.as_str())), name).index()?;
+    if !s.sees_overlay(i, host) {
+        return None;
+    }
+    let n = s.networks.get(i)?;
     let mut containers = Map::new();
     for svc in &s.services {
         for t in svc.running().filter(|t| t.node == host) {

@@ -2690,6 +2690,18 @@ impl Swarm {
 
     /// Whether `host` has network `i` instantiated: ingress everywhere, others where a task
     /// or load balancer of theirs lives.
+    /// Whether `host`'s daemon knows overlay `i` at all: a manager asks the cluster for every
+    /// network, a worker's request is refused there (`Cluster.GetNetworks` needs an active
+    /// manager) and it knows only what it has instantiated, as moby 20.10's
+    /// `getNetworksList` and `getNetwork` combine the two (api/server/router/network/
+    /// network_routes.go). A daemon outside the swarm knows none.
+    pub fn sees_overlay(&self, i: usize, host: &str) -> bool {
+        match self.node(host) {
+            Some(n) if n.up => n.role == Role::Manager || self.node_has(i, host),
+            _ => false,
+        }
+    }
+
     fn node_has(&self, i: usize, host: &str) -> bool {
         let n = &self.networks[i];
         n.ingress || n.lb.iter().any(|(h, _)| h == host)
@@ -2774,6 +2786,9 @@ impl Swarm {
     pub fn listed_overlays(&self, host: &str) -> Vec<super::network_ls::ListedOverlay> {
         let mut out = Vec::new();
         for (i, n) in self.networks.iter().enumerate() {
+            if !self.sees_overlay(i, host) {
+                continue;
+            }
             out.push(super::network_ls::ListedOverlay {
                 id: n.id.clone(),
                 name: n.name.clone(),
