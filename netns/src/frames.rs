@@ -1,8 +1,10 @@
-//! The frames each interface sent, reduced to what both backends must agree on: for every
-//! IPv4 TCP, UDP and ICMP packet leaving an interface, its protocol, addresses, the
-//! well-known port (ephemeral ports are drawn at random: the simulator's seed is not the
-//! kernel's), TCP flags and ICMP type; of a fragment, its offset and length. Left out, with
-//! reasons:
+//! The frames each interface sent, reduced to signatures: what the oracle compares between
+//! the Docker Engine's captures and the simulator's (`oracle/src/compare.rs`), where the
+//! engine's own timing and programs leave little to hold in order; `netsim diff` judges the
+//! kernel more closely (`conversations`). For every IPv4 TCP, UDP and ICMP packet leaving an
+//! interface: its protocol, addresses, the well-known port (ephemeral ports are drawn at
+//! random: the simulator's seed is not the other side's), TCP flags and ICMP type; of a
+//! fragment, its offset and length. Left out, with reasons:
 //! - ARP and IPv6: the kernel's neighbour timers and link-up noise (DAD, MLD) follow wall
 //!   time and sysctls the simulator does not copy;
 //! - how many copies: delayed ACKs and segment coalescing differ with timing;
@@ -65,39 +67,6 @@ pub fn signature(frame: &[u8]) -> Option<String> {
         }
         _ => return None,
     })
-}
-
-/// Adds a captured frame to `flows` if it left its interface (on lo: if it arrived there, as a
-/// capture keeps only that copy).
-pub fn add(flows: &mut Flows, iface: &str, outgoing: bool, frame: &[u8]) {
-    if (outgoing || iface.ends_with("/lo"))
-        && let Some(sig) = signature(frame)
-    {
-        flows.entry(iface.to_string()).or_default().insert(sig);
-    }
-}
-
-/// The flows of a reference trace: a pcapng file the netns backend wrote (`netsim run
-/// --backend netns --pcap`), whose interfaces are named `ns/if` and whose frames say their
-/// direction in `epb_flags`.
-pub fn from_pcapng(path: &std::path::Path) -> Result<Flows, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (names, frames) = sim_core::capture::read_pcapng(std::io::BufReader::new(file))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut flows = Flows::new();
-    for f in &frames {
-        let Some(dir) = f.direction else {
-            return Err(format!(
-                "{}: frame at {} ns does not say its direction (epb_flags); record the trace with \
-                 `netsim run --backend netns --pcap`",
-                path.display(),
-                f.ts_ns
-            ));
-        };
-        let iface = names.get(f.interface_id as usize).map(String::as_str).unwrap_or_default();
-        add(&mut flows, iface, dir == sim_core::capture::Direction::Outbound, &f.data);
-    }
-    Ok(flows)
 }
 
 /// Differences between the flows the simulator and the kernel sent, one line each.
