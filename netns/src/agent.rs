@@ -44,11 +44,11 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         } => {
             let opts = PingOpts {
                 count: *count,
-                interval: interval.as_duration(),
+                interval: Duration::from(*interval),
                 size: *size,
                 pmtudisc: *pmtudisc,
-                wait: wait.map(|w| w.as_duration()),
-                deadline: deadline.map(|d| d.as_duration()),
+                wait: wait.map(Duration::from),
+                deadline: deadline.map(Duration::from),
                 quiet: *quiet,
                 flavour: *flavour,
                 ttl: *ttl,
@@ -59,7 +59,7 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         }
         Traffic::UdpListen { port, echo, .. } => udp_listen(*port, *echo, out),
         Traffic::UdpSend { dst, dport, sport, payload, count, interval, .. } => {
-            udp_send(*dst, *dport, *sport, payload.as_bytes(), *count, interval.as_duration(), out)
+            udp_send(*dst, *dport, *sport, payload.as_bytes(), *count, Duration::from(*interval), out)
         }
         Traffic::TcpListen { port, reply, close_after_reply, .. } => {
             tcp_listen(*port, reply.as_deref(), *close_after_reply, out)
@@ -70,7 +70,7 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         Traffic::MysqlServer { port, password, .. } => mysql_server(*port, password, out),
         Traffic::Curl { url, data, wget: Some(o), .. } => wget(&r, url, data.as_deref(), o, out),
         Traffic::Curl { url, data, method, max_time, .. } => {
-            let max = max_time.map(|m| Duration::from_nanos(m.as_nanos()));
+            let max = max_time.map(Duration::from);
             curl(&r, url, data.as_deref(), method.as_deref(), max, out)
         }
         Traffic::Mysql { host, port, user, password, database, queries, .. } => {
@@ -93,16 +93,6 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         Traffic::Dig { dig, .. } => dig_query(&r, dig, out),
         // dockerd's own announcements: the kernel backend's realiser sends them.
         Traffic::Announce { .. } => Ok(()),
-    }
-}
-
-trait AsDuration {
-    fn as_duration(&self) -> Duration;
-}
-
-impl AsDuration for sim_core::SimTime {
-    fn as_duration(&self) -> Duration {
-        Duration::from_nanos(self.as_nanos())
     }
 }
 
@@ -642,7 +632,7 @@ fn tcp_connect(dst: Ipv4Addr, dport: u16, send: &[u8], close: bool, out: &mut dy
     let sock = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     let to = SocketAddr::from((dst, dport));
     let local = |s: &Socket| s.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.to_string()).unwrap_or_default();
-    let limit = Duration::from_nanos(sim_core::userland::apps::CONNECT_TIMEOUT.as_nanos());
+    let limit = Duration::from(sim_core::userland::apps::CONNECT_TIMEOUT);
     if let Err(e) = sock.connect_timeout(&to.into(), limit) {
         return writeln!(out, "tcp {} → {to}: {}", local(&sock), connect_error(&e));
     }
@@ -664,7 +654,7 @@ fn tcp_connect(dst: Ipv4Addr, dport: u16, send: &[u8], close: bool, out: &mut dy
         // or the server's goes first is up to the scheduler, and a lab where a firewall
         // answers the server's FIN (traces/kernel/linux/reject.ron) sees a different ending
         // from run to run.
-        s.set_read_timeout(Some(Duration::from_nanos(sim_core::userland::apps::PEER_FIN_WAIT.as_nanos())))?;
+        s.set_read_timeout(Some(Duration::from(sim_core::userland::apps::PEER_FIN_WAIT)))?;
         let _ = s.read(&mut buf);
         let _ = s.shutdown(Shutdown::Both);
     }

@@ -374,11 +374,7 @@ impl Runner {
             {
                 self.wait_client(c)?;
             }
-            let at = Duration::from_nanos(at.as_nanos());
-            while let Some(wait) = at.checked_sub(t0.elapsed()) {
-                self.realised.check_present()?;
-                std::thread::sleep(wait.min(CHECK_EVERY));
-            }
+            self.wait_until(t0 + Duration::from(at))?;
             match kind {
                 0 => {
                     if let Some(c) = self.step(&script.steps[i])? {
@@ -393,11 +389,7 @@ impl Runner {
             self.wait_client(c)?;
         }
         if script.timed {
-            let end = Duration::from_nanos(script.last_frame.as_nanos()) + AFTER_THE_LAST_FRAME;
-            while let Some(wait) = end.checked_sub(t0.elapsed()) {
-                self.realised.check_present()?;
-                std::thread::sleep(wait.min(CHECK_EVERY));
-            }
+            self.wait_until(t0 + Duration::from(script.last_frame) + AFTER_THE_LAST_FRAME)?;
         }
         if !script.timed {
             for s in &script.steps {
@@ -409,12 +401,17 @@ impl Runner {
             // after the last one (a neighbour's probe 5 s after a ping) is captured if the run
             // lasts as long past its last step as the simulated one did.
             let last_step = script.steps.last().map_or(sim_core::SimTime::ZERO, |s| s.at);
-            let tail = Duration::from_nanos(script.last_frame.as_nanos().saturating_sub(last_step.as_nanos()));
-            let end = Instant::now() + tail + AFTER_THE_LAST_FRAME;
-            while let Some(wait) = end.checked_duration_since(Instant::now()) {
-                self.realised.check_present()?;
-                std::thread::sleep(wait.min(CHECK_EVERY));
-            }
+            let tail = Duration::from(script.last_frame).saturating_sub(Duration::from(last_step));
+            self.wait_until(Instant::now() + tail + AFTER_THE_LAST_FRAME)?;
+        }
+        Ok(())
+    }
+
+    /// Sleeps until `end`, looking now and then that the run's namespaces are still there.
+    fn wait_until(&mut self, end: Instant) -> Result<(), Error> {
+        while let Some(wait) = end.checked_duration_since(Instant::now()) {
+            self.realised.check_present()?;
+            std::thread::sleep(wait.min(CHECK_EVERY));
         }
         Ok(())
     }

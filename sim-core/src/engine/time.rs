@@ -89,6 +89,14 @@ impl SimTime {
 }
 
 /// `1.000123456` — seconds with nanoseconds, as `tcpdump -tt --nano` prints.
+/// The same span as a `std::time::Duration`, for a backend that waits in real time (the
+/// simulator itself never does).
+impl From<SimTime> for std::time::Duration {
+    fn from(t: SimTime) -> Self {
+        std::time::Duration::from_nanos(t.0)
+    }
+}
+
 impl fmt::Display for SimTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut buf = [0; 32];
