@@ -445,18 +445,22 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     not_stalled(&sim)?;
     let output = sim.app_output();
     let mut frames = netsim_netns::conversations::Capture::default();
-    let mut last_frame = sim_core::SimTime::ZERO;
     for r in sim.records() {
         // On lo what leaves is what arrives, so the sent copy stands for the captured one.
         if let (sim_core::kernel::trace::Dir::Tx, Some(dev), Some(f)) = (r.dir, r.dev, &r.frame) {
             frames.add(&sim.world.dev_path(dev), true, r.time.as_nanos(), f);
-            last_frame = last_frame.max(r.time);
         }
     }
     let steps = sim.director.as_ref().map(|d| d.transcript.clone()).unwrap_or_default();
     let timed = loaded.scenario.hosts.is_empty();
     Ok((
-        netsim_netns::kernel::Script { plan, traffic: loaded.scenario.traffic.clone(), steps, timed, last_frame },
+        netsim_netns::kernel::Script {
+            plan,
+            traffic: loaded.scenario.traffic.clone(),
+            steps,
+            timed,
+            last_frame: sim_core::SimTime::from_nanos(frames.last_ns()),
+        },
         snaps,
         output,
         frames,

@@ -162,6 +162,11 @@ impl Capture {
         self.ifaces.values().flat_map(|k| k.values()).map(Vec::len).sum()
     }
 
+    /// When the last frame was captured, in either direction, compared or not.
+    pub fn last_ns(&self) -> u64 {
+        self.last_ns
+    }
+
     /// The interfaces that sent anything compared.
     pub fn interfaces(&self) -> usize {
         self.ifaces.len()
