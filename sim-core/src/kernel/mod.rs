@@ -16,6 +16,7 @@ mod l2;
 pub mod l3;
 pub mod netfilter;
 pub mod qdisc;
+pub mod rcvbuf;
 pub mod reconf;
 pub mod show;
 pub mod sock;

@@ -7,6 +7,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::rcvbuf::{self, RcvBuf};
 use super::sock::{Errno, Userland};
 use super::trace::{Local, Sent, Why};
 use super::wheel::{self, Armed, Entry, JIFFY};
@@ -63,8 +64,9 @@ pub struct TcpConn {
     /// The program closes the socket if the handshake is not done by then (a connect with a
     /// timeout of its own): the SYN timer that fires later sends nothing more.
     pub give_up_at: Option<SimTime>,
-    /// Our receive window in bytes, before scaling (Linux: 64240 active, 65160 passive).
-    pub rcv_wnd: u32,
+    /// Our receive buffer and the window it lets us offer (64240 in a SYN, 65160 in a
+    /// SYN-ACK, then growing as data arrives).
+    pub rcv: RcvBuf,
     /// An active opener closes only after the peer has answered (as curl does).
     pub await_reply: bool,
     /// The acknowledgement number the last segment sent carried: an ACK that is due goes
@@ -292,6 +294,11 @@ fn sack_new_ofo(sacks: &mut Vec<(u32, u32)>, seq: u32, end: u32) {
     sacks.insert(0, (seq, end));
 }
 
+/// The memory the out-of-order queue holds, one segment (an skb) per entry.
+fn ofo_truesize(ofo: &[(u32, Vec<u8>, bool)]) -> u32 {
+    ofo.iter().map(|(_, data, _)| rcvbuf::truesize(data.len())).sum()
+}
+
 /// How many SACK blocks a receiver keeps (include/linux/tcp.h `TCP_NUM_SACKS`).
 const TCP_NUM_SACKS: usize = 4;
 
@@ -312,11 +319,6 @@ fn initial_window(mss: u16) -> u32 {
     space.min(u32::from(u16::MAX))
 }
 
-/// The window once established: the initial one rounded up to the window scale
-/// (`tcp_select_window`'s ALIGN), so 64240 is advertised as 63 × 1024 and 65160 as 64 × 1024.
-fn established_window(initial: u32) -> u32 {
-    initial.div_ceil(1 << WSCALE) << WSCALE
-}
 const INIT_CWND: u32 = 10;
 /// The RTO before any round trip was measured, its floor and its ceiling
 /// (include/net/tcp.h `TCP_TIMEOUT_INIT`, `TCP_RTO_MIN`, `TCP_RTO_MAX`), and how many
@@ -420,7 +422,7 @@ impl<U: Userland> Kernel<U> {
             rx_bytes: 0,
             syn_retries: 0,
             give_up_at: None,
-            rcv_wnd: initial_window(self.tcp_mss(ns, dst)),
+            rcv: RcvBuf::new(initial_window(self.tcp_mss(ns, dst))),
             await_reply: true,
             ack_sent: None,
             lrcvtime: None,
@@ -452,7 +454,7 @@ impl<U: Userland> Kernel<U> {
             dport: key.remote.1,
             seq: c.iss,
             syn: true,
-            window: c.rcv_wnd as u16,
+            window: c.rcv.wnd as u16,
             mss: Some(self.tcp_mss(ns, key.remote.0)),
             sack_perm: true,
             ts: Some((self.tcp_ts(c), 0)),
@@ -580,6 +582,9 @@ impl<U: Userland> Kernel<U> {
                 if t.ackf {
                     c.ack_sent = Some(t.ack);
                 }
+                if !t.syn {
+                    c.rcv.advertised(t.window, t.ack);
+                }
                 if c.dsack.is_some() && t.sack.first() == c.dsack.as_ref() {
                     c.dsack = None;
                 }
@@ -629,7 +634,7 @@ impl<U: Userland> Kernel<U> {
             seq: c.snd_nxt,
             ack: c.rcv_nxt,
             ackf: true,
-            window: (c.rcv_wnd >> WSCALE).max(1) as u16,
+            window: c.rcv.select(c.rcv_nxt),
             ts: c.ts_ok.then(|| (self.tcp_ts(c), c.ts_recent)),
             ..Default::default()
         }
@@ -834,9 +839,9 @@ impl<U: Userland> Kernel<U> {
             rx_bytes: 0,
             syn_retries: 0,
             give_up_at: None,
-            rcv_wnd: initial_window(
+            rcv: RcvBuf::new(initial_window(
                 self.tcp_mss(ns, key.remote.0) - if syn.ts.is_some() { TCPOLEN_TSTAMP_ALIGNED } else { 0 },
-            ),
+            )),
             await_reply: false,
             ack_sent: None,
             lrcvtime: None,
@@ -872,7 +877,7 @@ impl<U: Userland> Kernel<U> {
             ack: c.rcv_nxt,
             syn: true,
             ackf: true,
-            window: c.rcv_wnd as u16,
+            window: c.rcv.wnd as u16,
             mss: Some(self.tcp_mss(ns, key.remote.0)),
             sack_perm,
             ts: c.ts_ok.then(|| (self.tcp_ts(c), c.ts_recent)),
@@ -1205,6 +1210,7 @@ impl<U: Userland> Kernel<U> {
 
     fn tcp_input(&mut self, ns: NsId, key: TcpKey, seg: &TcpRepr, payload: &[u8]) {
         let now = self.now;
+        let my_mss = self.tcp_mss(ns, key.remote.0);
         let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
         let owner = c.owner;
         if seg.rst {
@@ -1229,7 +1235,6 @@ impl<U: Userland> Kernel<U> {
                 return;
             }
             c.state = TcpState::Established;
-            c.rcv_wnd = established_window(c.rcv_wnd);
             c.snd_una = seg.ack;
             c.rcv_nxt = seg.seq.wrapping_add(1);
             c.peer_wscale = seg.wscale.unwrap_or(0);
@@ -1237,6 +1242,9 @@ impl<U: Userland> Kernel<U> {
             c.peer_mss = seg.mss.unwrap_or(536);
             c.ts_ok = seg.ts.is_some();
             c.sack_ok = seg.sack_perm;
+            let ts = if c.ts_ok { TCPOLEN_TSTAMP_ALIGNED } else { 0 };
+            let wscale = if seg.wscale.is_some() { WSCALE } else { 0 };
+            c.rcv.established(c.rcv_nxt, my_mss - ts, wscale);
             match c.rtx.probe.take() {
                 Some((_, sent)) => c.rtx.sample(now - sent),
                 None => {
@@ -1273,7 +1281,9 @@ impl<U: Userland> Kernel<U> {
                 if handshake {
                     established = true;
                     c.state = TcpState::Established;
-                    c.rcv_wnd = established_window(c.rcv_wnd);
+                    let ts = if c.ts_ok { TCPOLEN_TSTAMP_ALIGNED } else { 0 };
+                    let wscale = if c.synack_opts.1 { WSCALE } else { 0 };
+                    c.rcv.established(c.rcv_nxt, my_mss - ts, wscale);
                     data_acked -= 1;
                 }
                 let fin_acked = c.fin_sent && seg.ack == c.snd_max;
@@ -1375,6 +1385,10 @@ impl<U: Userland> Kernel<U> {
                 c.rcv_nxt = c.rcv_nxt.wrapping_add(payload.len() as u32);
                 c.lrcvtime = Some(now);
                 got = payload.to_vec();
+                // Until the program reads, this segment and whatever it releases from the
+                // out-of-order queue hold the buffer; the ACK sent first offers only the rest.
+                c.rcv.rmem = ofo_truesize(&c.ofo) + rcvbuf::truesize(payload.len());
+                c.rcv.data_queued(payload.len() as u32, true, c.sack_ok);
                 // What waited behind the gap this segment filled follows it (tcp_ofo_queue),
                 // and the ACK for it all goes at once (tcp_data_queue: an out-of-order queue
                 // was not empty).
@@ -1418,6 +1432,8 @@ impl<U: Userland> Kernel<U> {
                         c.ofo.retain(|(s, ..)| *s != seg.seq);
                         c.ofo.push((seg.seq, payload.to_vec(), seg.fin));
                         sack_new_ofo(&mut c.sacks, seg.seq, end);
+                        c.rcv.rmem = ofo_truesize(&c.ofo);
+                        c.rcv.data_queued(payload.len() as u32, false, c.sack_ok);
                     }
                 } else {
                     c.dsack = Some((seg.seq, if after(end, c.rcv_nxt) { c.rcv_nxt } else { end }));
@@ -1431,6 +1447,7 @@ impl<U: Userland> Kernel<U> {
                 if !c.ofo.iter().any(|(s, data, fin)| *fin && s.wrapping_add(data.len() as u32) == end) {
                     c.ofo.push((end, Vec::new(), true));
                     sack_new_ofo(&mut c.sacks, end, end.wrapping_add(1));
+                    c.rcv.rmem = ofo_truesize(&c.ofo);
                 }
                 dup_ack = true;
             } else if end != c.rcv_nxt {
@@ -1483,6 +1500,10 @@ impl<U: Userland> Kernel<U> {
                 )
             });
             U::tcp_data(self, ns, owner, key, &got);
+            // The program has read it: only what waits beyond a gap holds the buffer now.
+            if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) {
+                c.rcv.rmem = ofo_truesize(&c.ofo);
+            }
         }
         if peer_closed {
             self.app_log(ns, || format!("tcp {}:{}: peer closed (FIN)", key.local.0, key.local.1));
