@@ -91,9 +91,48 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         }
         Traffic::Traceroute { host, opts, .. } => traceroute(&r, host, opts, out),
         Traffic::Dig { dig, .. } => dig_query(&r, dig, out),
-        // dockerd's own announcements: the kernel backend's realiser sends them.
-        Traffic::Announce { .. } => Ok(()),
+        Traffic::Announce { dev, count, interval, .. } => announce(dev, *count, Duration::from(*interval)),
     }
+}
+
+/// dockerd's announcement of a new interface's address (v28+; docs/docker-model.md *On the
+/// wire*): `count` broadcast ARP requests whose sender and target are both the interface's own
+/// IPv4 address, with a zero target MAC, `interval` apart. The frames are built here and
+/// written whole through a packet socket (packet(7)), as dockerd writes them (moby
+/// `libnetwork/internal/l2disco/unsol_arp_linux.go`).
+fn announce(dev: &str, count: u32, interval: Duration) -> io::Result<()> {
+    use nix::sys::socket::{self, AddressFamily, LinkAddr, SockFlag, SockProtocol, SockType};
+    let (mut link, mut ip): (Option<LinkAddr>, Option<Ipv4Addr>) = (None, None);
+    for a in nix::ifaddrs::getifaddrs()?.filter(|a| a.interface_name == dev) {
+        let Some(addr) = a.address else { continue };
+        if let Some(l) = addr.as_link_addr() {
+            link = Some(*l);
+        } else if let Some(v4) = addr.as_sockaddr_in() {
+            ip.get_or_insert(v4.ip());
+        }
+    }
+    let (Some(link), Some(ip)) = (link, ip) else {
+        return Err(io::Error::other(format!("{dev}: no link-layer or IPv4 address to announce")));
+    };
+    let mac = sim_core::wire::Mac(link.addr().ok_or_else(|| io::Error::other(format!("{dev}: no MAC")))?);
+    let req = sim_core::wire::ArpRepr {
+        op: sim_core::wire::ARP_REQUEST,
+        sender_mac: mac,
+        sender_ip: ip,
+        target_mac: sim_core::wire::Mac::ZERO,
+        target_ip: ip,
+    };
+    let frame = req.frame(mac, sim_core::wire::Mac::BROADCAST);
+    // The interface's own link address names it (its index) as the way out; the frame
+    // carries its destination itself.
+    let fd = socket::socket(AddressFamily::Packet, SockType::Raw, SockFlag::SOCK_CLOEXEC, SockProtocol::EthAll)?;
+    for i in 0..count {
+        if i > 0 {
+            std::thread::sleep(interval);
+        }
+        socket::sendto(std::os::fd::AsRawFd::as_raw_fd(&fd), &frame, &link, socket::MsgFlags::empty())?;
+    }
+    Ok(())
 }
 
 // ----- names ------------------------------------------------------------------------------

@@ -425,7 +425,8 @@ impl Runner {
         let mut client = None;
         for t in &s.started {
             match t {
-                Traffic::Announce { .. } => {}
+                // dockerd announces in the background while the command returns.
+                t @ Traffic::Announce { .. } => self.start_server(t)?,
                 t if t.is_server() => self.start_server(t)?,
                 t => client = Some(t.clone()),
             }
