@@ -500,7 +500,7 @@ fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
         }
     }
     // Frames: what left each interface (on lo, what arrived: the capture keeps one copy).
-    let mut kernel_frames = netsim_netns::conversations::Capture::default();
+    let mut kernel_frames = netsim_netns::conversations::Capture::ended_at(run.capture_ended.as_nanos() as u64);
     for f in &run.frames {
         kernel_frames.add(&format!("{}/{}", f.ns, f.ifname), f.outgoing, f.at.as_nanos() as u64, &f.bytes);
     }
@@ -585,6 +585,10 @@ fn netns_run(loaded: &Loaded, seed: Option<u64>, pcap: Option<&std::path::Path>)
             };
             let dir = if fr.outgoing { Direction::Outbound } else { Direction::Inbound };
             w.write_frame_dir(id, fr.at.as_nanos() as u64, &fr.bytes, None, Some(dir)).map_err(|e| miette!("{e}"))?;
+        }
+        // When the capture stopped, so that a judge knows the kernel sent nothing more by then.
+        for (_, id) in &ids {
+            w.write_end(*id, run.capture_ended.as_nanos() as u64).map_err(|e| miette!("{e}"))?;
         }
         w.finish().map_err(|e| miette!("{e}"))?;
         outln!("# wrote {} frames to {}", run.frames.len(), p.display());

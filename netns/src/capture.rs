@@ -92,15 +92,22 @@ impl Capture {
 
     /// Stops (after draining what the sockets hold) and returns the frames in time order.
     pub fn stop(self) -> std::io::Result<Vec<Frame>> {
+        self.stop_ended().map(|(frames, _)| frames)
+    }
+
+    /// [`stop`](Self::stop), also saying when, since the start, the capture stopped looking:
+    /// a frame that was not captured by then was not sent by then.
+    pub fn stop_ended(self) -> std::io::Result<(Vec<Frame>, Duration)> {
         // Frames still in flight reach the sockets within microseconds; give them a moment.
         std::thread::sleep(Duration::from_millis(100));
+        let ended = self.t0.elapsed();
         self.stop.store(true, Ordering::Relaxed);
         let mut all = Vec::new();
         for t in self.threads {
             all.extend(t.join().map_err(|_| std::io::Error::other("capture thread panicked"))??);
         }
         all.sort_by_key(|f| f.at);
-        Ok(all)
+        Ok((all, ended))
     }
 }
 

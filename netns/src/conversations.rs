@@ -86,6 +86,9 @@ pub struct Capture {
     first_ns: Option<u64>,
     /// The time of the last frame captured, in either direction, compared or not.
     last_ns: u64,
+    /// When the capture stopped, where the file says (`isb_endtime`): later than the last
+    /// frame by however long nothing was sent.
+    ended_ns: Option<u64>,
 }
 
 impl Capture {
@@ -129,14 +132,20 @@ impl Capture {
         }
     }
 
+    /// An empty capture that stopped at `ended_ns` (frames are added to it).
+    pub fn ended_at(ended_ns: u64) -> Capture {
+        Capture { ended_ns: Some(ended_ns), ..Capture::default() }
+    }
+
     /// A reference trace: a pcapng file the netns backend wrote (`netsim run --backend netns
     /// --pcap`), whose interfaces are named `ns/if` and whose frames say their direction in
     /// `epb_flags`.
     pub fn from_pcapng(path: &std::path::Path) -> Result<Capture, String> {
         let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let (names, frames) = sim_core::capture::read_pcapng(std::io::BufReader::new(file))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut c = Capture::default();
+        let sim_core::capture::ReadBack { names, frames, ended_ns } =
+            sim_core::capture::read_pcapng_ended(std::io::BufReader::new(file))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut c = Capture { ended_ns, ..Capture::default() };
         for f in &frames {
             let Some(dir) = f.direction else {
                 return Err(format!(
@@ -249,10 +258,12 @@ const CAPTURE_SLACK_NS: u64 = 10_000_000;
 /// the report: the kernel's run ends when its last program has, the simulator's when its last
 /// timer has fired (a neighbour entry's probe 5 s after the traffic). The two clocks are
 /// aligned on the first frame each compares (the capture starts a little before the run).
+/// The capture ended when the file says it stopped, or else at its last frame.
 pub fn compare(sim: &Capture, kernel: &Capture, timed: bool) -> Report {
     let (sim, later, end) = match (timed, kernel.first_ns, sim.first_ns) {
         (true, Some(k0), Some(s0)) => {
-            let end = (kernel.last_ns + s0).saturating_sub(k0) + CAPTURE_SLACK_NS;
+            let ended = kernel.ended_ns.unwrap_or(kernel.last_ns).max(kernel.last_ns);
+            let end = (ended + s0).saturating_sub(k0) + CAPTURE_SLACK_NS;
             let (c, later) = sim.until(end);
             (c, later, end)
         }

@@ -33,6 +33,8 @@ pub struct KernelRun {
     /// (plan namespace, line) in the order the lines arrived.
     pub output: Vec<(String, String)>,
     pub frames: Vec<Frame>,
+    /// When the capture stopped, on the frames' clock.
+    pub capture_ended: Duration,
     pub notes: Vec<String>,
     /// Each namespace's state before the first step, then after each step.
     pub snapshots: Vec<crate::state::State>,
@@ -227,7 +229,7 @@ fn run_as(script: &Script, agent: PathBuf, run_id: &str) -> Result<KernelRun, Er
         }
         let _ = keeper.wait();
     }
-    let frames = r.capture.stop().map_err(|e| fail(format!("capture: {e}")));
+    let frames = r.capture.stop_ended().map_err(|e| fail(format!("capture: {e}")));
     let notes = std::mem::take(&mut r.realised.notes);
     let lines = std::mem::take(&mut *r.lines.lock().unwrap_or_else(|p| p.into_inner()));
     let snapshots = std::mem::take(&mut r.snapshots);
@@ -236,7 +238,8 @@ fn run_as(script: &Script, agent: PathBuf, run_id: &str) -> Result<KernelRun, Er
     let down = r.realised.teardown();
     res?;
     down?;
-    Ok(KernelRun { output: lines, frames: frames?, notes, snapshots, looks, names })
+    let (frames, capture_ended) = frames?;
+    Ok(KernelRun { output: lines, frames, capture_ended, notes, snapshots, looks, names })
 }
 
 /// A run id no record holds: this process's pid in hex, with `-2`, `-3`… after it if a dead

@@ -252,6 +252,31 @@ impl<W: Write> PcapngWriter<W> {
         Ok(())
     }
 
+    /// Says that the capture of `interface_id` stopped at `end_ns`: an Interface Statistics
+    /// Block with `isb_endtime` (pcapng spec, section 4.6), so that a reader knows nothing was
+    /// sent there between the last frame and then. tshark shows it with `-V` as the
+    /// interface's statistics.
+    pub fn write_end(&mut self, interface_id: u32, end_ns: u64) -> Result<(), CaptureError> {
+        use pcap_file::pcapng::blocks::interface_statistics::{InterfaceStatisticsBlock, InterfaceStatisticsOption};
+        self.usable()?;
+        if interface_id >= self.interfaces {
+            return Err(CaptureError::new(format!(
+                "pcapng: the end of interface {interface_id}, but only {} interface(s) were added",
+                self.interfaces
+            )));
+        }
+        let at = Duration::from_nanos(end_ns);
+        let isb = InterfaceStatisticsBlock {
+            interface_id,
+            timestamp: at,
+            options: vec![InterfaceStatisticsOption::IsbEndTime(at)],
+        };
+        if let Err(e) = self.inner.write_pcapng_block(isb) {
+            return Err(self.fail(format!("pcapng: cannot write the end of interface {interface_id}"), e));
+        }
+        Ok(())
+    }
+
     /// Flushes everything and returns the underlying writer.
     pub fn finish(self) -> Result<W, CaptureError> {
         self.usable()?;
@@ -372,6 +397,25 @@ fn join_comments<'a>(comments: impl Iterator<Item = &'a str>) -> Option<String> 
 /// are skipped, and if the file has several sections their interfaces are numbered one after
 /// the other.
 pub fn read_pcapng(r: impl Read) -> Result<(Vec<String>, Vec<CapturedFrame>), CaptureError> {
+    read_pcapng_ended(r).map(|f| (f.names, f.frames))
+}
+
+/// A pcapng file read back whole by [`read_pcapng_ended`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadBack {
+    /// The interface names in interface_id order.
+    pub names: Vec<String>,
+    /// Every packet, in file order.
+    pub frames: Vec<CapturedFrame>,
+    /// When the capture stopped: the latest `isb_endtime` of any interface, where the file
+    /// says (`PcapngWriter::write_end`).
+    pub ended_ns: Option<u64>,
+}
+
+/// [`read_pcapng`], also giving when the capture stopped.
+pub fn read_pcapng_ended(r: impl Read) -> Result<ReadBack, CaptureError> {
+    use pcap_file::pcapng::blocks::interface_statistics::InterfaceStatisticsOption;
+    let mut ended: Option<u64> = None;
     let mut reader = PcapNgReader::new(r)
         .map_err(|e| CaptureError::with_source("pcapng: not a readable pcapng file (bad section header)", &e))?;
     let mut names: Vec<String> = Vec::new();
@@ -428,10 +472,18 @@ pub fn read_pcapng(r: impl Read) -> Result<(Vec<String>, Vec<CapturedFrame>), Ca
                 direction: None,
                 data: spb.data.into_owned(),
             }),
+            Block::InterfaceStatistics(isb) => {
+                for o in &isb.options {
+                    if let InterfaceStatisticsOption::IsbEndTime(t) = o {
+                        let t = ts(*t)?;
+                        ended = Some(ended.map_or(t, |e| e.max(t)));
+                    }
+                }
+            }
             _ => {}
         }
     }
-    Ok((names, frames))
+    Ok(ReadBack { names, frames, ended_ns: ended })
 }
 
 /// What `--once` remembers: each packet's identity and when it was last seen.

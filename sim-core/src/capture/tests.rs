@@ -412,3 +412,22 @@ fn tshark_reads_our_captures() {
     let malformed = tshark(&file.0, &["-Y", "_ws.malformed"]);
     assert!(malformed.is_empty(), "tshark finds malformed packets:\n{malformed}");
 }
+
+#[test]
+fn the_end_of_a_capture_is_read_back_as_written() {
+    let mut w = PcapngWriter::new(Vec::new(), "netsim 0.0.0").unwrap();
+    let a = w.add_interface("a/eth0", None).unwrap();
+    let b = w.add_interface("b/eth0", None).unwrap();
+    w.write_frame(a, 1_000, &arp_request(), None).unwrap();
+    w.write_frame(b, 2_000, &udp_datagram(), None).unwrap();
+    w.write_end(a, 7_500_000_123).unwrap();
+    w.write_end(b, 7_500_000_456).unwrap();
+    assert!(w.write_end(2, 1).is_err(), "an interface never added has no end");
+    let bytes = w.finish().unwrap();
+    let back = read_pcapng_ended(&bytes[..]).unwrap();
+    assert_eq!(back.names, ["a/eth0", "b/eth0"]);
+    assert_eq!(back.frames.len(), 2, "the statistics blocks are not frames");
+    assert_eq!(back.ended_ns, Some(7_500_000_456), "the latest end of any interface");
+    // A file without them says nothing of its end.
+    assert_eq!(read_pcapng_ended(&sample().0[..]).unwrap().ended_ns, None);
+}
