@@ -332,7 +332,7 @@ fn the_top_bar_the_inspector_and_the_event_list_number_an_event_alike() {
     let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
     h.state_mut().session.as_mut().unwrap().go_to(102);
     h.run_steps(2);
-    assert!(on_screen(&h, "event 102 / 333"), "{:?}", texts(&h, "event "));
+    assert!(on_screen(&h, "event 102 / 338"), "{:?}", texts(&h, "event "));
     let inspector = texts(&h, "event #102 · ");
     assert!(inspector.iter().any(|t| t.ends_with("left node1/eth0")), "{inspector:?}");
     // The list shows the rows around the selected one.

@@ -441,6 +441,9 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
     let mut next = start;
     let mut last_send = start;
     let mut linger: Option<Duration> = None;
+    // iputils sends the request after a reply with MSG_CONFIRM (`gather_statistics` in
+    // ping/ping_common.c), which confirms the neighbour the request goes through.
+    let mut confirm = false;
     let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 65536];
     if !flavour.is_iputils() {
         writeln!(out, "{}", flavour.header(dst, ip, size, from))?;
@@ -461,7 +464,8 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
             pkt.extend(flavour.payload(now.duration_since(start).as_nanos() as u64, size));
             let c = sim_core::wire::ipv4::checksum(&pkt);
             pkt[2..4].copy_from_slice(&c.to_be_bytes());
-            let sent_ok = sock.send_to(&pkt, &to);
+            let flags = if std::mem::take(&mut confirm) { nix::libc::MSG_CONFIRM } else { 0 };
+            let sent_ok = sock.send_to_with_flags(&pkt, &to, flags);
             if sent == 1 && flavour.is_iputils() {
                 writeln!(out, "{}", flavour.header(dst, ip, size, from))?;
             }
@@ -507,6 +511,7 @@ fn ping(r: &Resolver, dst: &str, o: PingOpts, out: &mut dyn Write) -> io::Result
                     Some(0) if icmp.len() >= 8 && from == ip && u16::from_be_bytes([icmp[4], icmp[5]]) == ident => {
                         let seq = u16::from_be_bytes([icmp[6], icmp[7]]);
                         received += 1;
+                        confirm = flavour.is_iputils();
                         pipe.acknowledge(sent, seq);
                         let rtt = sent_at
                             .get(usize::from(seq.wrapping_sub(flavour.first_seq())))

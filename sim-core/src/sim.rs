@@ -329,10 +329,12 @@ impl Sim {
         w.cur_cause = cause;
         w.why.clear();
         let what = match ev {
-            Queued::Kernel(Event::Arrive { dev, frame, csum_partial }) => {
+            Queued::Kernel(Event::Arrive { dev, frame, csum_partial, confirm }) => {
                 w.csum_partial = csum_partial;
+                w.dst_pending_confirm = confirm;
                 w.arrive(dev, frame);
                 w.csum_partial = false;
+                w.dst_pending_confirm = false;
                 EventKind::Arrive(dev)
             }
             Queued::Kernel(Event::LoArrive(b)) => {

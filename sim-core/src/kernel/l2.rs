@@ -147,8 +147,8 @@ impl<U: Userland> Kernel<U> {
             DevKind::Veth { peer, delay } => {
                 let (peer, delay) = (*peer, *delay);
                 if self.dev(peer).up {
-                    let csum_partial = self.csum_partial;
-                    self.schedule(delay, Event::Arrive { dev: peer, frame, csum_partial });
+                    let (csum_partial, confirm) = (self.csum_partial, self.dst_pending_confirm);
+                    self.schedule(delay, Event::Arrive { dev: peer, frame, csum_partial, confirm });
                 } else {
                     self.drop_frame(dev, &frame, DropReason::PeerDown);
                 }
@@ -390,14 +390,15 @@ impl<U: Userland> Kernel<U> {
                 for s in siblings {
                     let mark = self.why_mark();
                     self.note(|| Why::Macvlan { dev, what: MacvlanHop::BroadcastToSibling });
-                    let (frame, csum_partial) = (frame.clone(), self.csum_partial);
-                    self.schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev: s, frame, csum_partial });
+                    let (frame, csum_partial, confirm) = (frame.clone(), self.csum_partial, self.dst_pending_confirm);
+                    self.schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev: s, frame, csum_partial, confirm });
                     self.why_reset(mark);
                 }
             } else if let Some(s) = siblings.into_iter().find(|s| self.dev(*s).mac == dst) {
                 self.note(|| Why::Macvlan { dev, what: MacvlanHop::ToSibling { mac: dst, sibling: s } });
-                let csum_partial = self.csum_partial;
-                return self.schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev: s, frame, csum_partial });
+                let (csum_partial, confirm) = (self.csum_partial, self.dst_pending_confirm);
+                return self
+                    .schedule(crate::engine::SimTime::ZERO, Event::Arrive { dev: s, frame, csum_partial, confirm });
             }
         }
         self.note(|| Why::Macvlan { dev, what: MacvlanHop::OutThroughParent(parent) });

@@ -8,7 +8,7 @@ use crate::kernel::frag::DefragUser;
 use crate::kernel::ipvs::{Forward, InOutcome, IpvsNote, TcpFlags};
 use crate::kernel::netfilter::{AddrType, Hook, HookCtx, InputStage, Netfilter, PacketMeta, RejectWith, Verdict};
 use crate::kernel::trace::{Dir, DropReason, Local, Sent, Why};
-use crate::kernel::{DevId, DevKind, Event, IfAddr, Kernel, Neigh, NsId, Nud, Userland, defaults};
+use crate::kernel::{DevId, DevKind, Event, IfAddr, Kernel, Neigh, NsId, Nud, Userland, defaults, wheel};
 use crate::wire::{self, ArpRepr, IcmpError, Ipv4Params, Mac};
 
 /// What the namespace's local table says about an address (the `addrtype` match's view).
@@ -175,6 +175,7 @@ impl<U: Userland> Kernel<U> {
     /// refreshes a STALE entry. Queued packets leave as soon as the address is known.
     fn neigh_learn(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, mac: Mac, confirmed: bool, create: bool) {
         let now = self.now;
+        let life = self.neigh_life();
         let n = self.netns_mut(ns);
         let entry = match n.neigh.get_mut(&(dev, ip)) {
             Some(e) => e,
@@ -186,7 +187,7 @@ impl<U: Userland> Kernel<U> {
                 probes: 0,
                 multicast: false,
                 queue: Vec::new(),
-                epoch: 0,
+                epoch: life,
             }),
             None => return,
         };
@@ -226,6 +227,12 @@ impl<U: Userland> Kernel<U> {
             self.dev_xmit(dev, f);
             self.why = saved;
         }
+    }
+
+    /// The first timer epoch of a new neighbour entry (`Kernel::neigh_lives`).
+    fn neigh_life(&mut self) -> u32 {
+        self.neigh_lives = self.neigh_lives.wrapping_add(1);
+        self.neigh_lives << 16
     }
 
     /// Upper-layer confirmation that `dst`'s next hop is reachable (`neigh_confirm`).
@@ -286,9 +293,20 @@ impl<U: Userland> Kernel<U> {
         let now = self.now;
         let reach = self.netns(ns).reachable_time;
         let trace = self.explaining();
+        // Used only if an entry is made here; counting every packet keeps it unique all the same.
+        let life = self.neigh_life();
+        let confirm = self.dst_pending_confirm;
         // Kept with the packet if it has to wait for ARP (no allocation when not tracing).
         let why = if trace { self.why.clone() } else { Vec::new() };
         let n = self.netns_mut(ns);
+        // `sock_confirm_neigh`: a packet that carries the bit confirms the neighbour it goes
+        // to before the entry is looked at.
+        if confirm
+            && let Some(e) = n.neigh.get_mut(&(dev, nexthop))
+            && e.state != Nud::Permanent
+        {
+            e.confirmed = now;
+        }
         match n.neigh.get_mut(&(dev, nexthop)) {
             Some(e) if matches!(e.state, Nud::Permanent | Nud::Reachable | Nud::Delay | Nud::Probe | Nud::Stale) => {
                 if e.state == Nud::Reachable && now.saturating_sub(e.confirmed) > reach {
@@ -304,7 +322,10 @@ impl<U: Userland> Kernel<U> {
                 }
                 let (mac, state) = (e.mac, e.state);
                 if let Some(epoch) = arm {
-                    self.schedule(defaults::DELAY_FIRST_PROBE, Event::Neigh { ns, dev, ip: nexthop, epoch });
+                    self.schedule(
+                        self.neigh_timeout(defaults::DELAY_FIRST_PROBE),
+                        Event::Neigh { ns, dev, ip: nexthop, epoch },
+                    );
                 }
                 if trace {
                     self.note(|| Why::Neigh { ip: nexthop, dev, state: state.name(), mac: Some(mac) });
@@ -337,7 +358,7 @@ impl<U: Userland> Kernel<U> {
                     probes: 0,
                     multicast: true,
                     queue: Vec::new(),
-                    epoch: 0,
+                    epoch: life,
                 });
                 e.state = Nud::Incomplete;
                 e.mac = Mac::ZERO;
@@ -348,7 +369,7 @@ impl<U: Userland> Kernel<U> {
                 e.queue.push((frame, why));
                 e.epoch = e.epoch.wrapping_add(1);
                 let epoch = e.epoch;
-                self.schedule(defaults::ARP_RETRANS, Event::Neigh { ns, dev, ip: nexthop, epoch });
+                self.schedule(self.neigh_timeout(defaults::ARP_RETRANS), Event::Neigh { ns, dev, ip: nexthop, epoch });
                 // The ARP request is explained by the resolution, not by the packet it waits for.
                 self.originate(|w| {
                     w.note(|| Why::Neigh { ip: nexthop, dev, state: "none → INCOMPLETE", mac: None });
@@ -357,6 +378,16 @@ impl<U: Userland> Kernel<U> {
                 });
             }
         }
+    }
+
+    /// How long a neighbour timer due in `d` waits: it is armed in jiffies on the kernel's
+    /// timer wheel (`neigh_add_timer`), which never fires early and rounds a far expiry up to
+    /// its slot's boundary, so the 5 s of DELAY end up to 256 ms late and a 1 s ARP
+    /// retransmission up to 32 ms late (`wheel::bucket`).
+    fn neigh_timeout(&self, d: SimTime) -> SimTime {
+        let clk = wheel::jiffies(self.now);
+        let (tick, _) = wheel::bucket(clk + wheel::to_jiffies(d), clk);
+        wheel::tick_time(tick).saturating_sub(self.now)
     }
 
     /// The neighbour timer (`neigh_timer_handler`).
@@ -390,12 +421,16 @@ impl<U: Userland> Kernel<U> {
                 let unicast = (e.state == Nud::Probe).then_some(e.mac);
                 let src_hint =
                     e.queue.first().and_then(|(f, _)| wire::ipv4_info(&f[wire::ETH_HLEN..]).ok()).map(|i| i.src);
-                self.schedule(defaults::ARP_RETRANS, Event::Neigh { ns, dev, ip, epoch });
+                self.schedule(self.neigh_timeout(defaults::ARP_RETRANS), Event::Neigh { ns, dev, ip, epoch });
                 self.note(|| Why::ArpProbe { ip, attempt, max, queued });
                 self.arp_solicit(ns, dev, ip, unicast, src_hint);
             }
             Nud::Delay => {
-                if e.confirmed >= e.updated {
+                // Confirmed within delay_probe_time of now, not of when the timer was due: the
+                // wheel fires it late, so a confirmation at the start of DELAY is too old by
+                // then (`neigh_timer_handler`).
+                let window = wheel::to_jiffies(defaults::DELAY_FIRST_PROBE);
+                if e.confirmed >= e.updated && wheel::jiffies(now) <= wheel::jiffies(e.confirmed) + window {
                     e.state = Nud::Reachable;
                     return;
                 }
@@ -405,7 +440,7 @@ impl<U: Userland> Kernel<U> {
                 e.updated = now;
                 e.epoch = e.epoch.wrapping_add(1);
                 let (epoch, mac) = (e.epoch, e.mac);
-                self.schedule(defaults::ARP_RETRANS, Event::Neigh { ns, dev, ip, epoch });
+                self.schedule(self.neigh_timeout(defaults::ARP_RETRANS), Event::Neigh { ns, dev, ip, epoch });
                 self.note(|| Why::ArpProbe { ip, attempt: 1, max: defaults::UCAST_SOLICIT, queued: 0 });
                 self.arp_solicit(ns, dev, ip, Some(mac), None);
             }

@@ -96,8 +96,9 @@ pub const NO_CAUSE: EventId = EventId(u64::MAX);
 #[derive(Clone, Debug)]
 pub enum Event {
     /// A frame arrives at a device after crossing a link (veth, lo, macvlan sibling);
-    /// `csum_partial` is `Kernel::csum_partial` of the frame as it left.
-    Arrive { dev: DevId, frame: Vec<u8>, csum_partial: bool },
+    /// `csum_partial` and `confirm` are `Kernel::csum_partial` and
+    /// `Kernel::dst_pending_confirm` of the frame as it left.
+    Arrive { dev: DevId, frame: Vec<u8>, csum_partial: bool, confirm: bool },
     /// A frame looping back through lo keeps its netfilter state, as the kernel keeps
     /// skb->_nfct. Boxed: loopback is rare and `Arrive` is the hot, small variant.
     LoArrive(Box<(DevId, Vec<u8>, Option<netfilter::PacketMeta>)>),
@@ -407,6 +408,11 @@ pub struct Kernel<U> {
     /// peer's SACK): noted on that segment inside `originate`, which starts its reasons
     /// afresh (`Kernel::tcp_emit`).
     pub(crate) resent: Option<trace::Sent>,
+    /// How many neighbour entries were made: a new entry's timer epochs start at this count
+    /// times 2^16, so that the timer of an entry that was deleted (`ip link set DEV down`, a
+    /// lost carrier) never fires for the entry made again in its place (the kernel deletes
+    /// the timer with the entry, `neigh_del_timer`).
+    pub(crate) neigh_lives: u32,
     /// Netfilter state of the packet being sent through lo, handed to its Arrive event.
     pub(crate) lo_meta: Option<netfilter::PacketMeta>,
     /// Netfilter state that arrived with the current frame (looped-back packets only).
@@ -423,6 +429,14 @@ pub struct Kernel<U> {
     /// stack sends (`originate`), for fragments and reassembled packets (whose sum is made
     /// in software before cutting), after decapsulation and after a qdisc held the frame.
     pub(crate) csum_partial: bool,
+    /// The packet being handled carries `skb->dst_pending_confirm`: a TCP socket sent it as
+    /// the first segment after an ACK showed the path works. Whoever routes it out confirms
+    /// the neighbour it goes to (`sock_confirm_neigh` in `ip_finish_output2`), the sending
+    /// host and, since nothing clears the bit when a veth hands the packet over
+    /// (`skb_scrub_packet`), every router that forwards it: a router's entry for a host
+    /// that sends or receives TCP through it is confirmed by that traffic. Clear for every
+    /// packet a stack makes otherwise (`originate`).
+    pub(crate) dst_pending_confirm: bool,
     /// Live namespaces by name: a Docker lab looks sandboxes up by name at every step, and a
     /// scan of a thousand namespaces per lookup made each step cost the lab's size.
     pub(crate) ns_index: Map<String, NsId>,
@@ -489,9 +503,11 @@ impl<U: Userland> Kernel<U> {
             stats: WorldStats::default(),
             why: Vec::new(),
             resent: None,
+            neigh_lives: 0,
             lo_meta: None,
             rx_meta: None,
             csum_partial: false,
+            dst_pending_confirm: false,
             ns_index: Map::default(),
             qdiscs_made: 0,
             dst_gen: 0,
@@ -568,15 +584,18 @@ impl<U: Userland> Kernel<U> {
         // A new packet's checksum is whatever its sender says, not that of the frame being
         // handled (`csum_partial`).
         let partial = std::mem::replace(&mut self.csum_partial, false);
+        let confirm = std::mem::replace(&mut self.dst_pending_confirm, false);
         if !self.explaining() {
             send(self);
             self.csum_partial = partial;
+            self.dst_pending_confirm = confirm;
             return;
         }
         let caused_by = std::mem::take(&mut self.why);
         send(self);
         self.why = caused_by;
         self.csum_partial = partial;
+        self.dst_pending_confirm = confirm;
     }
 
     #[inline]

@@ -210,7 +210,9 @@ impl<U: Userland> Kernel<U> {
     /// `IP_TTL` set, if any);
     /// `connect()`'s route lookup fails with ENETUNREACH, a packet too big for `-M do` with
     /// EMSGSIZE.
-    /// A socket bound with `bind` sends from its address, or only through its device.
+    /// A socket bound with `bind` sends from its address, or only through its device. With
+    /// `confirm` (MSG_CONFIRM), the neighbour the request goes through is confirmed first
+    /// (`ping_v4_sendmsg` → `dst_confirm_neigh`).
     #[allow(clippy::too_many_arguments)]
     pub fn ping_send(
         &mut self,
@@ -222,6 +224,7 @@ impl<U: Userland> Kernel<U> {
         pmtudisc: Pmtudisc,
         ttl: Option<u8>,
         bind: Option<SockBind>,
+        confirm: bool,
     ) -> Result<(), PingSendError> {
         let oif = match bind {
             Some(SockBind::Dev(d)) => Some(d),
@@ -233,6 +236,9 @@ impl<U: Userland> Kernel<U> {
             _ => src,
         };
         let df = self.dont_fragment(ns, rt, dst, 20 + 8 + data.len(), pmtudisc)?;
+        if confirm {
+            self.neigh_confirm(ns, dst);
+        }
         let id = self.next_ip_id(ns);
         let ttl = ttl.unwrap_or(defaults::TTL);
         let p = Ipv4Params { src, dst, proto: wire::PROTO_ICMP, ttl, id, df, tos: 0 };

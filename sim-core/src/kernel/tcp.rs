@@ -113,6 +113,9 @@ pub struct TcpConn {
     /// The program keeps the connection open after reading EOF (`tcp_hold`): it shuts its
     /// own side when it chooses. The others close as soon as they read it.
     pub held: bool,
+    /// An ACK showed the path works: the next segment sent confirms the neighbour
+    /// (`sk_dst_pending_confirm`).
+    pub dst_pending_confirm: bool,
 }
 
 /// A segment in flight (an skb of `tcp_rtx_queue`) and its scoreboard bits.
@@ -440,6 +443,7 @@ impl<U: Userland> Kernel<U> {
             rack: None,
             pmtu_cookie: None,
             held: false,
+            dst_pending_confirm: false,
         };
         self.netns_mut(ns).tcp.insert(key, conn);
         self.app_log(ns, || format!("tcp connect {src}:{sport} → {dst}:{dport}"));
@@ -576,6 +580,7 @@ impl<U: Userland> Kernel<U> {
             self.resent = None;
             return;
         };
+        let mut confirm = false;
         let id = match self.netns_mut(ns).tcp.get_mut(&key) {
             Some(c) => {
                 c.ip_id = c.ip_id.wrapping_add(1);
@@ -585,6 +590,7 @@ impl<U: Userland> Kernel<U> {
                 if !t.syn {
                     c.rcv.advertised(t.window, t.ack);
                 }
+                confirm = std::mem::take(&mut c.dst_pending_confirm);
                 if c.dsack.is_some() && t.sack.first() == c.dsack.as_ref() {
                     c.dsack = None;
                 }
@@ -609,6 +615,8 @@ impl<U: Userland> Kernel<U> {
                 w.note(|| Why::Sent(r));
             }
             w.note(|| Why::Local(Local::TcpSegmentSent { state, bytes: payload.len(), to: key.remote }));
+            // `__tcp_transmit_skb` copies the socket's pending confirmation into the segment.
+            w.dst_pending_confirm = confirm;
             w.ip_output(ns, f, rt, None);
         });
     }
@@ -859,6 +867,7 @@ impl<U: Userland> Kernel<U> {
             rack: None,
             pmtu_cookie: None,
             held: false,
+            dst_pending_confirm: false,
         };
         self.netns_mut(ns).tcp.insert(key, c);
         U::tcp_accepted(self, ns, owner, key);
@@ -1245,6 +1254,8 @@ impl<U: Userland> Kernel<U> {
             let ts = if c.ts_ok { TCPOLEN_TSTAMP_ALIGNED } else { 0 };
             let wscale = if seg.wscale.is_some() { WSCALE } else { 0 };
             c.rcv.established(c.rcv_nxt, my_mss - ts, wscale);
+            // The SYN-ACK acknowledged our SYN (`tcp_ack` from tcp_rcv_synsent_state_process).
+            c.dst_pending_confirm = true;
             match c.rtx.probe.take() {
                 Some((_, sent)) => c.rtx.sample(now - sent),
                 None => {
@@ -1269,12 +1280,16 @@ impl<U: Userland> Kernel<U> {
         if seg.ackf {
             let acked = seg.ack.wrapping_sub(c.snd_una);
             let c_span = c.snd_max.wrapping_sub(c.snd_una);
-            if acked > 0 && acked <= c_span {
-                // Forward progress confirms the path's neighbour (dst_confirm_neigh), so a
-                // busy TCP flow never needs ARP probes.
-                self.neigh_confirm(ns, key.remote.0);
+            // Forward progress, or a pure duplicate ACK (no data, nothing acknowledged, the
+            // same window: not `FLAG_NOT_DUP`), confirms the path's neighbour, so a busy TCP
+            // flow needs no ARP probes. Not at once: `sk_dst_confirm` marks the socket, and
+            // the next segment it sends confirms the neighbour on its way out
+            // (`sock_confirm_neigh` in `ip_finish_output2`).
+            let same_window = (u32::from(seg.window) << c.peer_wscale) == c.peer_wnd;
+            let dup = acked == 0 && payload.is_empty() && !seg.syn && !seg.fin && same_window;
+            if (acked > 0 && acked <= c_span) || dup {
+                c.dst_pending_confirm = true;
             }
-            let Some(c) = self.netns_mut(ns).tcp.get_mut(&key) else { return };
             if acked <= c.snd_max.wrapping_sub(c.snd_una) {
                 let mut data_acked = acked as usize;
                 let handshake = c.state == TcpState::SynRecv && acked > 0;

@@ -463,6 +463,10 @@ pub enum AppKind {
         /// before the first request.
         interface: Option<String>,
         bind: Option<SockBind>,
+        /// iputils heard a reply since its last request: the next one goes with MSG_CONFIRM
+        /// (`gather_statistics` in ping/ping_common.c), which confirms the neighbour the
+        /// request goes through (`dst_confirm_neigh`). busybox's ping does not.
+        confirm: bool,
     },
     UdpListen {
         port: u16,
@@ -667,6 +671,7 @@ impl World {
                     pipe: ping::Pipe::default(),
                     interface: interface.clone(),
                     bind,
+                    confirm: false,
                 }
             }
             Traffic::UdpListen { port, echo, .. } => {
@@ -861,9 +866,11 @@ impl World {
                 interface,
                 bind,
                 target,
+                confirm,
                 ..
             } => {
                 let (flavour, ttl) = (*flavour, *ttl);
+                let confirm = std::mem::take(confirm);
                 if *sent == 0 && ttl == Some(0) {
                     self.print(app, || ping::TTL_REFUSED.to_string());
                     return self.app_fail(app, 2);
@@ -903,7 +910,7 @@ impl World {
                 if first && flavour == Flavour::Busybox {
                     self.ping_header(app);
                 }
-                let sent = self.ping_send(ns, dst, ident, seq, &data, pmtudisc, ttl, bind);
+                let sent = self.ping_send(ns, dst, ident, seq, &data, pmtudisc, ttl, bind, confirm);
                 if more {
                     self.app_schedule(app, interval + flavour.wake_late(), 0);
                 } else {
@@ -1189,9 +1196,11 @@ impl World {
     /// ping's reply line; `ping -c N` exits as soon as N requests are answered or failed.
     pub(crate) fn echo_reply(&mut self, ns: NsId, app: usize, src: Ipv4Addr, ttl: u8, seq: u16) {
         let now = self.now;
-        let AppKind::Ping { received, sent_at, rtts, pipe, sent, .. } = &mut self.user.apps[app].kind else {
+        let AppKind::Ping { received, sent_at, rtts, pipe, sent, flavour, confirm, .. } = &mut self.user.apps[app].kind
+        else {
             return;
         };
+        *confirm = flavour.is_iputils();
         *received += 1;
         pipe.acknowledge(*sent, seq);
         let rtt = sent_at.get(&seq).map(|t| now.saturating_sub(*t)).unwrap_or_default().as_nanos();
