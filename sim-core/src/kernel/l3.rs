@@ -369,7 +369,7 @@ impl<U: Userland> Kernel<U> {
                 e.queue.push((frame, why));
                 e.epoch = e.epoch.wrapping_add(1);
                 let epoch = e.epoch;
-                self.schedule(self.neigh_timeout(defaults::ARP_RETRANS), Event::Neigh { ns, dev, ip: nexthop, epoch });
+                self.schedule(defaults::ARP_RETRANS, Event::Neigh { ns, dev, ip: nexthop, epoch });
                 // The ARP request is explained by the resolution, not by the packet it waits for.
                 self.originate(|w| {
                     w.note(|| Why::Neigh { ip: nexthop, dev, state: "none → INCOMPLETE", mac: None });
@@ -380,10 +380,13 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
-    /// How long a neighbour timer due in `d` waits: it is armed in jiffies on the kernel's
-    /// timer wheel (`neigh_add_timer`), which never fires early and rounds a far expiry up to
-    /// its slot's boundary, so the 5 s of DELAY end up to 256 ms late and a 1 s ARP
-    /// retransmission up to 32 ms late (`wheel::bucket`).
+    /// How long the DELAY timer due in `d` waits: it is armed in jiffies on the kernel's timer
+    /// wheel (`neigh_add_timer`), which never fires early and rounds a far expiry up to its
+    /// slot's boundary, so the 5 s of DELAY end up to 256 ms late (`wheel::bucket`). The 1 s
+    /// ARP retransmissions stay on the dot: the kernel's come up to 32 ms late as well, but
+    /// iputils' records show an unanswered neighbour failing before the request that ping
+    /// sends 3 s after its first (`sim-core/tests/ping_output.rs`), which late retransmissions
+    /// would put after it; what decides that race on the kernel is not modelled.
     fn neigh_timeout(&self, d: SimTime) -> SimTime {
         let clk = wheel::jiffies(self.now);
         let (tick, _) = wheel::bucket(clk + wheel::to_jiffies(d), clk);
@@ -421,7 +424,7 @@ impl<U: Userland> Kernel<U> {
                 let unicast = (e.state == Nud::Probe).then_some(e.mac);
                 let src_hint =
                     e.queue.first().and_then(|(f, _)| wire::ipv4_info(&f[wire::ETH_HLEN..]).ok()).map(|i| i.src);
-                self.schedule(self.neigh_timeout(defaults::ARP_RETRANS), Event::Neigh { ns, dev, ip, epoch });
+                self.schedule(defaults::ARP_RETRANS, Event::Neigh { ns, dev, ip, epoch });
                 self.note(|| Why::ArpProbe { ip, attempt, max, queued });
                 self.arp_solicit(ns, dev, ip, unicast, src_hint);
             }
@@ -440,7 +443,7 @@ impl<U: Userland> Kernel<U> {
                 e.updated = now;
                 e.epoch = e.epoch.wrapping_add(1);
                 let (epoch, mac) = (e.epoch, e.mac);
-                self.schedule(self.neigh_timeout(defaults::ARP_RETRANS), Event::Neigh { ns, dev, ip, epoch });
+                self.schedule(defaults::ARP_RETRANS, Event::Neigh { ns, dev, ip, epoch });
                 self.note(|| Why::ArpProbe { ip, attempt: 1, max: defaults::UCAST_SOLICIT, queued: 0 });
                 self.arp_solicit(ns, dev, ip, Some(mac), None);
             }
