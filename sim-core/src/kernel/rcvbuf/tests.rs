@@ -40,10 +40,22 @@ fn after_handshake(passive: bool) -> RcvBuf {
     let mut rb = RcvBuf::new(if passive { 65160 } else { 64240 });
     rb.established(1, 1448, 10);
     if !passive {
-        let field = rb.select(1);
-        rb.advertised(field, 1);
+        offer(&mut rb, 1);
     }
     rb
+}
+
+/// A segment of `len` bytes is queued (SACK on), its memory held until the test frees it.
+fn queued(rb: &mut RcvBuf, len: u32, in_order: bool) {
+    rb.rmem += len + SKB_OVERHEAD;
+    rb.data_queued(len, in_order, true);
+}
+
+/// A segment that acknowledges up to `nxt` leaves: the window field it carries.
+fn offer(rb: &mut RcvBuf, nxt: u32) -> u16 {
+    let field = rb.select(nxt);
+    rb.advertised(field, nxt);
+    field
 }
 
 #[test]
@@ -52,8 +64,7 @@ fn one_segment_costs_and_grows_what_the_kernel_measured() {
     assert_eq!(record.len(), 16, "traces/kernel/rcvbuf/record.txt holds 8 lengths for each side");
     for m in record {
         let mut rb = after_handshake(m.passive);
-        rb.rmem += m.len + SKB_OVERHEAD;
-        rb.data_queued(m.len, true, true);
+        queued(&mut rb, m.len, true);
         let side = if m.passive { "passive" } else { "active" };
         assert_eq!(rb.rmem, m.rmem, "{side} {}: sk_rmem_alloc", m.len);
         assert_eq!(rb.rcv_mss, m.rcv_mss, "{side} {}: rcvmss", m.len);
@@ -69,8 +80,7 @@ fn the_first_windows_are_the_kernels() {
     assert_eq!(after_handshake(true).select(1), 64);
     // A small request leaves the window where it was.
     let mut rb = after_handshake(true);
-    rb.rmem += 83 + SKB_OVERHEAD;
-    rb.data_queued(83, true, true);
+    queued(&mut rb, 83, true);
     assert_eq!(rb.select(84), 64);
 }
 
@@ -82,12 +92,9 @@ fn the_window_grows_two_segments_at_a_time_as_full_segments_arrive() {
     let mut nxt = 1u32;
     let mut windows = Vec::new();
     for len in [1348, 1348, 200] {
-        rb.rmem += len + SKB_OVERHEAD;
-        rb.data_queued(len, true, true);
+        queued(&mut rb, len, true);
         nxt += len;
-        let field = rb.select(nxt);
-        rb.advertised(field, nxt);
-        windows.push(field);
+        windows.push(offer(&mut rb, nxt));
         rb.rmem = 0;
     }
     assert_eq!(windows, [67, 70, 73]);
@@ -98,16 +105,14 @@ fn unread_data_holds_the_window_back() {
     // traces/kernel/docker/published-ports.pcapng: 853 bytes of answer, acknowledged before
     // the program reads them, with 64 × 1024 where the grown threshold alone would give 66.
     let mut rb = after_handshake(false);
-    rb.rmem += 853 + SKB_OVERHEAD;
-    rb.data_queued(853, true, true);
+    queued(&mut rb, 853, true);
     assert_eq!(rb.select(854), 64);
 }
 
 #[test]
 fn a_full_buffer_offers_nothing_and_the_offer_is_never_withdrawn() {
     let mut rb = after_handshake(true);
-    let field = rb.select(1);
-    rb.advertised(field, 1);
+    offer(&mut rb, 1);
     rb.rmem = RCVBUF;
     // What was offered and not used yet stays offered.
     assert_eq!(rb.select(1), 64);
@@ -121,28 +126,20 @@ fn segments_beyond_a_gap_grow_the_window_when_sack_is_on() {
     // follows. The client answers 66, 69, 69, 72 and 75 (× 1024).
     let mut rb = after_handshake(false);
     let mut windows = Vec::new();
-    let ack = |rb: &mut RcvBuf, nxt: u32, windows: &mut Vec<u16>| {
-        let field = rb.select(nxt);
-        rb.advertised(field, nxt);
-        windows.push(field);
-    };
     for _ in 0..2 {
-        rb.rmem += 1448 + SKB_OVERHEAD;
-        rb.data_queued(1448, false, true);
-        ack(&mut rb, 73, &mut windows);
+        queued(&mut rb, 1448, false);
+        windows.push(offer(&mut rb, 73));
     }
     // The FIN, alone beyond the gap.
     rb.rmem += SKB_OVERHEAD;
-    ack(&mut rb, 73, &mut windows);
+    windows.push(offer(&mut rb, 73));
     // The gap filled: what waited moves to the receive queue, read after the ACK.
-    rb.rmem += 1448 + SKB_OVERHEAD;
-    rb.data_queued(1448, true, true);
-    ack(&mut rb, 73 + 2896, &mut windows);
+    queued(&mut rb, 1448, true);
+    windows.push(offer(&mut rb, 73 + 2896));
     // The program has read up to the gap's end; the second segment and the FIN wait.
     rb.rmem = (1448 + SKB_OVERHEAD) + SKB_OVERHEAD;
-    rb.rmem += 1448 + SKB_OVERHEAD;
-    rb.data_queued(1448, true, true);
-    ack(&mut rb, 73 + 5792, &mut windows);
+    queued(&mut rb, 1448, true);
+    windows.push(offer(&mut rb, 73 + 5792));
     assert_eq!(windows, [66, 69, 69, 72, 75]);
 }
 
