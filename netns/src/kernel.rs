@@ -128,8 +128,12 @@ pub struct Script {
     pub last_frame: sim_core::SimTime,
 }
 
-/// How long past the simulator's last frame a timed kernel run keeps capturing.
-const AFTER_THE_LAST_FRAME: Duration = Duration::from_millis(500);
+/// How long past the simulator's last frame a kernel run keeps capturing. The kernel's
+/// timers start when its steps ran, and a step that changes links can run most of a second
+/// late on a loaded machine; a neighbour probe due 5 s after it then comes as much later
+/// again, and up to a timer-wheel slot (256 ms) beyond that. Capturing until then lets the
+/// kernel's own last probe be compared with the simulator's.
+const AFTER_THE_LAST_FRAME: Duration = Duration::from_millis(1500);
 
 type Lines = Arc<Mutex<Vec<(String, String)>>>;
 
