@@ -175,20 +175,22 @@ impl<U: Userland> Kernel<U> {
     /// refreshes a STALE entry. Queued packets leave as soon as the address is known.
     fn neigh_learn(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, mac: Mac, confirmed: bool, create: bool) {
         let now = self.now;
-        let life = self.neigh_life();
         let n = self.netns_mut(ns);
         let entry = match n.neigh.get_mut(&(dev, ip)) {
             Some(e) => e,
-            None if create => n.neigh.entry((dev, ip)).or_insert(Neigh {
-                mac,
-                state: Nud::Stale,
-                confirmed: SimTime::ZERO,
-                updated: now,
-                probes: 0,
-                multicast: false,
-                queue: Vec::new(),
-                epoch: life,
-            }),
+            None if create => {
+                let epoch = n.new_neigh_life();
+                n.neigh.entry((dev, ip)).or_insert(Neigh {
+                    mac,
+                    state: Nud::Stale,
+                    confirmed: SimTime::ZERO,
+                    updated: now,
+                    probes: 0,
+                    multicast: false,
+                    queue: Vec::new(),
+                    epoch,
+                })
+            }
             None => return,
         };
         if entry.state == Nud::Permanent {
@@ -227,12 +229,6 @@ impl<U: Userland> Kernel<U> {
             self.dev_xmit(dev, f);
             self.why = saved;
         }
-    }
-
-    /// The first timer epoch of a new neighbour entry (`Kernel::neigh_lives`).
-    fn neigh_life(&mut self) -> u32 {
-        self.neigh_lives = self.neigh_lives.wrapping_add(1);
-        self.neigh_lives << 16
     }
 
     /// Upper-layer confirmation that `dst`'s next hop is reachable (`neigh_confirm`).
@@ -293,8 +289,6 @@ impl<U: Userland> Kernel<U> {
         let now = self.now;
         let reach = self.netns(ns).reachable_time;
         let trace = self.explaining();
-        // Used only if an entry is made here; counting every packet keeps it unique all the same.
-        let life = self.neigh_life();
         let confirm = self.dst_pending_confirm;
         // Kept with the packet if it has to wait for ARP (no allocation when not tracing).
         let why = if trace { self.why.clone() } else { Vec::new() };
@@ -350,6 +344,7 @@ impl<U: Userland> Kernel<U> {
             _ => {
                 // No entry, or FAILED: start resolving (__neigh_event_send).
                 let src_hint = wire::ipv4_info(&frame[wire::ETH_HLEN..]).ok().map(|i| i.src);
+                let life = n.new_neigh_life();
                 let e = n.neigh.entry((dev, nexthop)).or_insert(Neigh {
                     mac: Mac::ZERO,
                     state: Nud::Incomplete,

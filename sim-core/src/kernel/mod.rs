@@ -298,6 +298,14 @@ impl Nud {
     }
 }
 
+impl Netns {
+    /// The first timer epoch of a neighbour entry made now (`neigh_lives`).
+    pub(crate) fn new_neigh_life(&mut self) -> u32 {
+        self.neigh_lives = self.neigh_lives.wrapping_add(1);
+        self.neigh_lives << 16
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Neigh {
     pub mac: Mac,
@@ -328,6 +336,11 @@ pub struct Netns {
     pub addrs: Vec<IfAddr>,
     pub routes: Vec<Route>,
     pub neigh: Map<(DevId, Ipv4Addr), Neigh>,
+    /// How many neighbour entries this namespace made: a new entry's timer epochs start at
+    /// this count times 2^16, so that the timer of an entry that was deleted (`ip link set
+    /// DEV down`, a lost carrier) never fires for the entry made again in its place (the
+    /// kernel deletes the timer with the entry, `neigh_del_timer`).
+    pub neigh_lives: u32,
     pub nf: Netfilter,
     pub ip_forward: bool,
     pub bridge_nf_call_iptables: bool,
@@ -408,11 +421,6 @@ pub struct Kernel<U> {
     /// peer's SACK): noted on that segment inside `originate`, which starts its reasons
     /// afresh (`Kernel::tcp_emit`).
     pub(crate) resent: Option<trace::Sent>,
-    /// How many neighbour entries were made: a new entry's timer epochs start at this count
-    /// times 2^16, so that the timer of an entry that was deleted (`ip link set DEV down`, a
-    /// lost carrier) never fires for the entry made again in its place (the kernel deletes
-    /// the timer with the entry, `neigh_del_timer`).
-    pub(crate) neigh_lives: u32,
     /// Netfilter state of the packet being sent through lo, handed to its Arrive event.
     pub(crate) lo_meta: Option<netfilter::PacketMeta>,
     /// Netfilter state that arrived with the current frame (looped-back packets only).
@@ -503,7 +511,6 @@ impl<U: Userland> Kernel<U> {
             stats: WorldStats::default(),
             why: Vec::new(),
             resent: None,
-            neigh_lives: 0,
             lo_meta: None,
             rx_meta: None,
             csum_partial: false,
@@ -728,6 +735,7 @@ impl<U: Userland> Kernel<U> {
             addrs: Vec::new(),
             routes: Vec::new(),
             neigh: Map::default(),
+            neigh_lives: 0,
             nf: Netfilter::new(),
             ip_forward: false,
             bridge_nf_call_iptables: true,

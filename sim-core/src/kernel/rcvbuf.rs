@@ -46,7 +46,7 @@ pub struct RcvBuf {
     wup: u32,
     /// The shift the peer agreed to (`rx_opt.rcv_wscale`): 0 until established, or if the
     /// peer offered no window scaling.
-    pub wscale: u8,
+    wscale: u8,
     ssthresh: u32,
     clamp: u32,
     ratio: u32,
