@@ -47,6 +47,44 @@ fn fresh_subnets(sim: &sim_core::Sim, host: &str) -> std::collections::BTreeMap<
     out
 }
 
+/// Whether a step of the lab asks for a static address (`--ip`) on network `net`.
+fn static_ip_on(loaded: &Loaded, net: &str) -> bool {
+    use sim_core::docker::cli::{self, DockerCommand, NetworkMode};
+    loaded.scenario.steps.iter().any(|s| match cli::parse(&s.run) {
+        Ok(DockerCommand::Run(r)) | Ok(DockerCommand::Create(r)) => r
+            .networks
+            .iter()
+            .any(|a| a.ipv4_address.is_some() && matches!(&a.mode, NetworkMode::UserDefined(n) if n == net)),
+        Ok(DockerCommand::NetworkConnect(c)) => c.ipv4_address.is_some() && c.network == net,
+        _ => false,
+    })
+}
+
+/// The lab's steps from the `ran`th on, which the simulator's run never reached.
+fn unreached(loaded: &sim_core::scenario::Loaded, ran: usize) -> Vec<sim_core::director::StepLog> {
+    let steps = &loaded.scenario.steps;
+    steps
+        .iter()
+        .enumerate()
+        .skip(ran)
+        .map(|(index, s)| sim_core::director::StepLog {
+            index,
+            at: sim_core::SimTime::ZERO,
+            chained: true,
+            host: s.on.clone(),
+            line: s.run.clone(),
+            output: Ok(String::new()),
+            took: sim_core::SimTime::ZERO,
+            status: 0,
+            delta: None,
+            started: Vec::new(),
+            background: Vec::new(),
+            dns: Vec::new(),
+            zones: Vec::new(),
+        })
+        .collect()
+}
+
 fn err(e: Error) -> miette::Report {
     match e {
         Error::NotHostable(m) => miette!(help = "see traces/docker/README.md for what one engine can host", "{m}"),
@@ -81,8 +119,15 @@ pub fn run(file: &Path, seed: Option<u64>, against: Option<&Path>, save: Option<
             let mut sim = sim_for(&loaded, &probe, seed)?;
             sim.world.trace = false;
             sim.run_until(sim_core::Until::Idle);
-            let steps = sim.director.as_ref().map(|d| d.transcript.clone()).unwrap_or_default();
-            let subnets = fresh_subnets(&sim, &host);
+            let mut steps = sim.director.as_ref().map(|d| d.transcript.clone()).unwrap_or_default();
+            // The engine types every step of the lab, also those the simulator never reached
+            // (a run that stopped early): as the lab has them, with no process of the
+            // simulator's to stand in for their programs.
+            steps.extend(unreached(&loaded, steps.len()));
+            let mut subnets = fresh_subnets(&sim, &host);
+            // `--ip` needs a subnet the user gave (the engine refuses it otherwise): a network
+            // a step gives one on is typed as the lab has it, so the engine can refuse.
+            subnets.retain(|net, _| !static_ip_on(&loaded, net));
             let agent = std::env::current_exe().map_err(|e| miette!("the netsim binary: {e}"))?;
             let done = replay::run(&loaded, &steps, &Options { force, agent, subnets }).map_err(err)?;
             let flows = record::flows_of(&done.frames);
@@ -124,4 +169,42 @@ pub fn run(file: &Path, seed: Option<u64>, against: Option<&Path>, save: Option<
         if diffs.is_empty() { "no difference".to_string() } else { format!("{} differences", diffs.len()) }
     );
     Ok(diffs.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lab(steps: &str) -> Loaded {
+        let text =
+            format!(r#"Scenario(name: "pins", hosts: [(name: "host1", addr: "192.168.99.101/24")], steps: [{steps}])"#);
+        Loaded::from_str("pins.ron", &text).expect("loads")
+    }
+
+    /// A network a step gives a static address on is not pinned to the simulator's subnet:
+    /// the engine must see it made as typed, and refuse `--ip` there as it does.
+    #[test]
+    fn a_static_address_keeps_the_network_as_typed() {
+        let l = lab(r#"(on: "host1", run: "docker network create appnet"),
+            (on: "host1", run: "docker network create other"),
+            (on: "host1", run: "docker run -dit --name ca --network appnet --ip 172.18.0.9 alpine", fails: true),
+            (on: "host1", run: "docker run -dit --name cb --network other alpine"),
+            (on: "host1", run: "docker network connect --ip 172.19.0.9 other ca", fails: true)"#);
+        assert!(static_ip_on(&l, "appnet"));
+        assert!(static_ip_on(&l, "other"));
+        let l = lab(r#"(on: "host1", run: "docker network create appnet"),
+            (on: "host1", run: "docker run -dit --name ca --network appnet alpine")"#);
+        assert!(!static_ip_on(&l, "appnet"));
+    }
+
+    /// Steps past where the simulator stopped are still typed on the engine, as written.
+    #[test]
+    fn steps_the_simulator_never_reached_are_played_as_typed() {
+        let l = lab(r#"(on: "host1", run: "docker network create appnet"),
+            (on: "host1", run: "docker ps")"#);
+        let rest = unreached(&l, 1);
+        assert_eq!(rest.len(), 1);
+        assert_eq!((rest[0].index, rest[0].host.as_str(), rest[0].line.as_str()), (1, "host1", "docker ps"));
+        assert!(rest[0].started.is_empty());
+    }
 }

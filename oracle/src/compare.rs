@@ -999,8 +999,15 @@ fn steps(rec: &Record, sim: &SimSide, out: &mut Comparison) {
             }
         }
     }
-    if rec.steps.len() != sim.steps.len() {
-        out.diffs.push(format!("steps: the engine ran {}, the simulator {}", rec.steps.len(), sim.steps.len()));
+    // A step one side never ran is a difference of its own, named, not a count.
+    for r in rec.steps.iter().skip(sim.steps.len()) {
+        out.diffs.push(format!("step `{}` on {}: the engine ran it, the simulator never reached it", r.line, r.host));
+    }
+    for s in sim.steps.iter().skip(rec.steps.len()) {
+        out.diffs.push(format!(
+            "step `{}` on {}: the simulator ran it, the engine's record does not have it",
+            s.line, s.host
+        ));
     }
 }
 
@@ -1134,6 +1141,24 @@ mod tests {
         steps(&rec, &sim(log(1, "docker: unknown flag: --foo")), &mut out);
         assert_eq!(out.diffs.len(), 1, "{:?}", out.diffs);
         assert!(out.diffs[0].contains("exit status 125 on the engine and 1 in the simulator"), "{:?}", out.diffs);
+        // A step the simulator never reached is named as one.
+        let more = Record {
+            steps: vec![
+                step(125, "unknown flag: --foo\n"),
+                step(0, ""),
+                crate::record::StepRecord { line: "docker ps".into(), ..step(0, "") },
+            ],
+            ..Record::default()
+        };
+        let mut out = Comparison::default();
+        steps(&more, &sim(log(125, "docker: unknown flag: --foo")), &mut out);
+        assert_eq!(
+            out.diffs,
+            [
+                "step `docker network create --foo x` on host1: the engine ran it, the simulator never reached it",
+                "step `docker ps` on host1: the engine ran it, the simulator never reached it",
+            ],
+        );
     }
 
     #[test]

@@ -180,7 +180,43 @@ pub fn preflight(info: &Info, force: bool) -> Result<(), Error> {
 /// Errors are collected, not returned early: clean-up does as much as it can.
 pub fn clean(left_swarm: bool) -> Vec<String> {
     let mut errs = Vec::new();
-    // The swarm first: while it runs, its orchestrator replaces every task container that is
+    if left_swarm {
+        // A swarm's networks go while it is there to take them: one the node still lists
+        // when it leaves can no longer be removed ("This node is not a swarm manager") and
+        // stays until the daemon restarts. The services first, as they hold the networks.
+        if let Ok(ids) = docker(&["service", "ls", "-q"])
+            && !ids.trim().is_empty()
+        {
+            let mut args = vec!["service", "rm"];
+            args.extend(ids.split_whitespace());
+            let _ = docker(&args);
+        }
+        let filter = format!("label={LABEL}");
+        // Standalone containers on an attachable overlay hold it too; with no service left,
+        // nothing puts a removed one back.
+        let standalone = docker(&["ps", "-aq", "--filter", filter.as_str()]).unwrap_or_default();
+        if !standalone.trim().is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(standalone.split_whitespace());
+            let _ = docker(&args);
+        }
+        let overlays = || -> Vec<String> {
+            let args = ["network", "ls", "-q", "--filter", "driver=overlay", "--filter", filter.as_str()];
+            docker(&args).unwrap_or_default().split_whitespace().map(String::from).collect()
+        };
+        // A removed service's tasks let go of its networks a moment later.
+        for _ in 0..40 {
+            let ids = overlays();
+            if ids.is_empty() {
+                break;
+            }
+            for n in &ids {
+                let _ = docker(&["network", "rm", n]);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    }
+    // Then the swarm: while it runs, its orchestrator replaces every task container that is
     // removed, and the replacement would hold the image.
     // A lab that ends with `docker swarm leave` has left it already.
     if left_swarm

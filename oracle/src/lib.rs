@@ -9,6 +9,10 @@
 //! normalising what is random or daemon history (IDs, veth names, ports, the subnets a
 //! round-robin allocator had handed out before), and lists every difference.
 //!
+//! Every step of the lab is played, also those the simulator's run never reached (a run
+//! that stopped early): such a step is typed as the lab has it, and `compare` names it as a
+//! difference.
+//!
 //! A record is kept under `traces/docker/`, so the comparison also runs where no engine is.
 
 pub mod compare;

@@ -443,6 +443,12 @@ impl Runner {
         if s.host != self.host {
             // A LAN machine without Docker: only programs.
             let Some(t) = client else {
+                if s.output == Ok(String::new()) && s.started.is_empty() && s.delta.is_none() {
+                    // A step the simulator never reached: nothing says what its program is.
+                    let r = engine::Ran { status: -1, stdout: String::new(), stderr: "not typed: the simulator never reached this step, so the agent has no program to run for it".into() };
+                    self.record.steps.push(StepRecord::new(&s.host, &s.line, None, &r));
+                    return Ok(());
+                }
                 return Err(Error::NotHostable(format!("`{}` on {}: not a program the agent runs", s.line, s.host)));
             };
             let line = format!("ip netns exec {} {}", other_ns(&s.host), self.agent_cmd(&exe, t, false)?);
