@@ -46,7 +46,7 @@ fn records() -> Vec<(PathBuf, PathBuf)> {
 
 /// The shipped labs one engine on this machine can host (traces/docker/README.md lists why
 /// the others cannot).
-const HOSTABLE: [&str; 8] = [
+const HOSTABLE: [&str; 9] = [
     "docker/default-vs-user-bridge",
     "docker/host-and-none",
     "docker/isolated-bridges",
@@ -54,6 +54,7 @@ const HOSTABLE: [&str; 8] = [
     "docker/published-ports",
     "docker/standalone-tutorial",
     "docker/swarm-single-node",
+    "docker/swarm-task-interfaces",
     "docker/webapp-mysql-bridge",
 ];
 

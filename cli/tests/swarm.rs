@@ -178,7 +178,7 @@ fn tutorial_end_to_end_decodes_http_dns_mysql_and_vxlan() {
 
     // *Embedded DNS*: the webapp asks 127.0.0.11 for `mysql` and gets the service VIP, TTL 600; the
     // VIP is on myoverlaynetwork (10.0.1.0/24) and is not the MySQL task's own address.
-    let mysql_ip = inet_on(&show(&s, &format!("node2:{mysql}"), "addr"), "eth2");
+    let mysql_ip = inet_on(&show(&s, &format!("node2:{mysql}"), "addr"), "eth1");
     assert!(mysql_ip.starts_with("10.0.1."), "{mysql_ip}");
     let dns = fields(
         &pcap,
@@ -338,8 +338,8 @@ fn swarm_allocations_names_and_overlay_plumbing() {
     // *Overlay plumbing*: one overlay namespace `1-<first 10 of the ID>` per node with br0 (the
     // gateway, 10.0.1.1/24) and vxlan0 (VNI 4097, port 4789, proxy, l2miss, l3miss), MTU 1450.
     let ovl = format!("1-{}", &id[..10]);
-    let webapp_ip = inet_on(&show(&s, &format!("node1:{webapp}"), "addr"), "eth2");
-    let mysql_ip = inet_on(&show(&s, &format!("node2:{mysql}"), "addr"), "eth2");
+    let webapp_ip = inet_on(&show(&s, &format!("node1:{webapp}"), "addr"), "eth1");
+    let mysql_ip = inet_on(&show(&s, &format!("node2:{mysql}"), "addr"), "eth1");
     let lb1 = inet_on(&show(&s, "node1:lb-myoverlaynetwork", "addr"), "eth0");
     let lb2 = inet_on(&show(&s, "node2:lb-myoverlaynetwork", "addr"), "eth0");
     let mut all = vec![webapp_ip.clone(), mysql_ip.clone(), lb1.clone(), lb2.clone()];
@@ -378,19 +378,21 @@ fn swarm_allocations_names_and_overlay_plumbing() {
     }
 
     // *Overlay plumbing*: task interfaces on overlays have MTU 1450 and 02:42:<IP> MACs; the
-    // docker_gwbridge leg (default route, *Overlay plumbing*) keeps 1500.
+    // docker_gwbridge leg (default route, *Overlay plumbing*) keeps 1500. The interfaces are
+    // named by network (ingress, then myoverlaynetwork), docker_gwbridge last (*Objects and
+    // names*).
     for (node, task) in [("node1", &webapp), ("node2", &mysql)] {
         let ns = format!("{node}:{task}");
         let addr = show(&s, &ns, "addr");
-        for dev in ["eth0", "eth2"] {
+        for dev in ["eth0", "eth1"] {
             let ip = inet_on(&addr, dev);
             assert_eq!(mtu_of(&addr, dev), 1450, "{ns} {dev}: {addr}");
             assert!(addr.contains(&format!("link/ether {} ", overlay_mac(&ip))), "{ns} {dev} MAC: {addr}");
         }
-        assert!(inet_on(&addr, "eth1").starts_with("172.18.0."), "{ns}: {addr}");
-        assert_eq!(mtu_of(&addr, "eth1"), 1500, "{ns}: {addr}");
+        assert!(inet_on(&addr, "eth2").starts_with("172.18.0."), "{ns}: {addr}");
+        assert_eq!(mtu_of(&addr, "eth2"), 1500, "{ns}: {addr}");
         let route = show(&s, &ns, "route");
-        assert!(route.lines().any(|l| l == "default via 172.18.0.1 dev eth1 "), "{ns}: {route}");
+        assert!(route.lines().any(|l| l == "default via 172.18.0.1 dev eth2 "), "{ns}: {route}");
     }
 }
 

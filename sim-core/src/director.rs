@@ -2304,8 +2304,9 @@ impl Director {
         ip: Option<std::net::Ipv4Addr>,
         aliases: Vec<String>,
     ) -> Result<(), EngineError> {
+        let internal = self.swarm.as_ref().is_some_and(|s| s.net_internal(net));
         let e = self.engine_mut(me).ok_or_else(|| EngineError(format!("no daemon on {me}")))?;
-        let ifname = e.swarm_interface(name, None).unwrap_or_default();
+        let ifname = e.swarm_interface(name, None, internal).unwrap_or_default();
         let req = AttachRequest { ifname: ifname.clone(), ip, aliases };
         let attached = match self.swarm.as_mut() {
             Some(s) => s.attach(name, me, net, req),
@@ -2443,7 +2444,7 @@ impl Director {
         let e = self.engine_mut(host).ok_or_else(|| EngineError(format!("no daemon on {host}")))?;
         e.ensure_gwbridge()?;
         if e.container("ingress_sbox").is_none() {
-            e.add_sandbox("ingress_sbox", "", Vec::new(), ContainerKind::Infra, "eth1")?;
+            e.add_sandbox("ingress_sbox", "", Vec::new(), ContainerKind::Infra, Some("eth1"))?;
         }
         Ok(())
     }

@@ -141,9 +141,10 @@ pub struct Container {
     pub open_stdin: bool,
     /// `-t`: a terminal, on which a shell prints its prompt (into the container's log).
     pub tty: bool,
-    /// Interfaces of its sandbox that the swarm plans (its overlay endpoints): taken when
-    /// the daemon names the next one.
-    pub swarm_ifnames: Vec<String>,
+    /// Interfaces of its sandbox that the swarm plans (its overlay endpoints), each with
+    /// whether its overlay is `--internal` (no way out, so no need of docker_gwbridge): taken
+    /// when the daemon names the next one.
+    pub swarm_ifnames: Vec<(String, bool)>,
     /// How many `eth` interfaces its sandbox has had: 20.10 names the next one by this count
     /// and never reuses a freed name ([`Engine::claim_ifname`]).
     pub ifaces_made: u32,
@@ -232,6 +233,11 @@ const ERR_HOST_NETWORK: &str =
     "Error response from daemon: container cannot be disconnected from host network or connected to host network";
 
 impl Engine {
+    /// The `--aux-address` reservations of the network with pool `pool`, in request order.
+    pub(super) fn aux_addresses(&self, pool: PoolId) -> &[(String, Ipv4Addr)] {
+        self.ipam.network(pool).map(|n| n.aux.as_slice()).unwrap_or_default()
+    }
+
     /// A freshly started v29 daemon with the default MTU.
     pub fn new(host: &str, seed: u64, reserved: Vec<Ipv4Net>) -> Result<Engine, EngineError> {
         Self::with_spec(host, seed, reserved, super::era::EngineSpec::default())
@@ -2007,7 +2013,8 @@ impl Engine {
         let name = if self.era() == super::era::Era::V20_10 {
             format!("eth{}", c.ifaces_made)
         } else {
-            let used = |n: &String| c.endpoints.iter().any(|e| &e.ifname == n) || c.swarm_ifnames.contains(n);
+            let used =
+                |n: &String| c.endpoints.iter().any(|e| &e.ifname == n) || c.swarm_ifnames.iter().any(|s| &s.0 == n);
             (0..).map(|n| format!("eth{n}")).find(|n| !used(n)).unwrap_or_else(|| "eth0".into())
         };
         self.took_ifname(ci, &name);
@@ -2030,12 +2037,13 @@ impl Engine {
         }
     }
 
-    /// The swarm gives container `name` an overlay endpoint: the interface the daemon names
-    /// for it, or `ifname` (`None` for a container it does not have).
-    pub fn swarm_interface(&mut self, name: &str, ifname: Option<&str>) -> Option<String> {
+    /// The swarm gives container `name` an overlay endpoint, on an `internal` overlay or not:
+    /// the interface the daemon names for it, or `ifname` (`None` for a container it does not
+    /// have).
+    pub fn swarm_interface(&mut self, name: &str, ifname: Option<&str>, internal: bool) -> Option<String> {
         let ci = self.container_idx(name).ok()?;
         let ifname = self.name_ifname(ci, ifname);
-        self.containers[ci].swarm_ifnames.push(ifname.clone());
+        self.containers[ci].swarm_ifnames.push((ifname.clone(), internal));
         self.touch(ci);
         Some(ifname)
     }
@@ -2043,7 +2051,7 @@ impl Engine {
     /// The swarm took container `name`'s overlay endpoint `ifname` away.
     pub fn swarm_interface_gone(&mut self, name: &str, ifname: &str) {
         if let Ok(ci) = self.container_idx(name) {
-            self.containers[ci].swarm_ifnames.retain(|n| n != ifname);
+            self.containers[ci].swarm_ifnames.retain(|n| n.0 != ifname);
             self.touch(ci);
         }
     }
@@ -2101,15 +2109,15 @@ impl Engine {
     }
 
     /// Whether container `name`'s sandbox wants docker_gwbridge: it has an endpoint with no
-    /// way out of its own (an overlay's) and none with a gateway (libnetwork
+    /// way out of its own (a non-internal overlay's) and none with a gateway (libnetwork
     /// `sandbox.needDefaultGW`: an endpoint on a non-internal bridge or macvlan network has
-    /// one).
+    /// one; an internal network's endpoint wants none).
     pub fn needs_gwbridge(&self, name: &str) -> bool {
         let Some(c) = self.container(name) else { return false };
         let gateway = c.endpoints.iter().any(|e| {
             e.network != GWBRIDGE && self.network(&e.network).is_some_and(|n| !n.internal && n.gateway.is_some())
         });
-        !c.swarm_ifnames.is_empty() && !gateway
+        c.swarm_ifnames.iter().any(|(_, internal)| !internal) && !gateway
     }
 
     /// Container `name` joins docker_gwbridge as libnetwork's default-gateway endpoint, on
@@ -2128,16 +2136,19 @@ impl Engine {
     }
 
     /// A sandbox swarm or libnetwork makes (a task, `ingress_sbox`), with its endpoint on
-    /// docker_gwbridge named `gw_ifname`; returns its address there.
+    /// docker_gwbridge named `gw_ifname` (none for a task only on internal networks); returns
+    /// its address there.
     pub fn add_sandbox(
         &mut self,
         name: &str,
         image: &str,
         env: Vec<(String, String)>,
         kind: ContainerKind,
-        gw_ifname: &str,
+        gw_ifname: Option<&str>,
     ) -> Result<Ipv4Addr, EngineError> {
-        self.ensure_gwbridge()?;
+        if gw_ifname.is_some() {
+            self.ensure_gwbridge()?;
+        }
         let id = self.hex(64);
         let (lo, hi) = crate::kernel::defaults::EPHEMERAL;
         let dns_ports = (self.rng.range(lo as u64, hi as u64) as u16, self.rng.range(lo as u64, hi as u64) as u16);
@@ -2176,7 +2187,9 @@ impl Engine {
             auto_remove: false,
         });
         self.touch(self.containers.len() - 1);
-        if let Err(e) = self.connect_with(GWBRIDGE, name, None, Vec::new(), Some(gw_ifname.to_string())) {
+        if let Some(gw) = gw_ifname
+            && let Err(e) = self.connect_with(GWBRIDGE, name, None, Vec::new(), Some(gw.to_string()))
+        {
             self.containers.pop();
             return Err(e);
         }

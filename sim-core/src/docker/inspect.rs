@@ -78,6 +78,9 @@ fn local(engine: &Engine, n: &super::engine::Network) -> Value {
             if let Some(g) = gw.filter(|_| show_gateway) {
                 c.insert("Gateway".into(), json!(g.to_string()));
             }
+            if let Some(aux) = aux_addresses(engine.aux_addresses(p)) {
+                c.insert("AuxiliaryAddresses".into(), aux);
+            }
             vec![Value::Object(c)]
         }
         _ => Vec::new(),
@@ -240,6 +243,10 @@ fn overlay(engine: &Engine, s: &Swarm, host: &str, name: &str) -> Option<Value> 
         .filter(|nd| nd.up && (n.ingress || n.lb.iter().any(|(h, _)| *h == nd.host)))
         .map(|nd| json!({ "Name": nd.host, "IP": nd.addr.to_string() }))
         .collect();
+    let mut overlay_config = json!({ "Subnet": n.subnet.trunc().to_string(), "Gateway": n.gateway.to_string() });
+    if let Some(aux) = aux_addresses(s.aux_addresses(n.pool)) {
+        overlay_config["AuxiliaryAddresses"] = aux;
+    }
     let mut v = json!({
         "Name": n.name,
         "Id": n.id,
@@ -251,9 +258,9 @@ fn overlay(engine: &Engine, s: &Swarm, host: &str, name: &str) -> Option<Value> 
         "IPAM": {
             "Driver": "default",
             "Options": null,
-            "Config": [{ "Subnet": n.subnet.trunc().to_string(), "Gateway": n.gateway.to_string() }],
+            "Config": [overlay_config],
         },
-        "Internal": false,
+        "Internal": n.internal,
         "Attachable": n.attachable,
         "Ingress": n.ingress,
         "ConfigFrom": { "Network": "" },
@@ -534,4 +541,11 @@ pub fn print(found: &[Value], format: Option<&str>) -> Result<String, EngineErro
         out.push('\n');
     }
     Ok(out)
+}
+
+/// `IPAMConfig.AuxiliaryAddresses` (moby `api/types/network`, `omitempty`): the
+/// `--aux-address` names and addresses, none when there are none.
+fn aux_addresses(aux: &[(String, std::net::Ipv4Addr)]) -> Option<Value> {
+    let map: Map<String, Value> = aux.iter().map(|(k, a)| (k.clone(), json!(a.to_string()))).collect();
+    (!map.is_empty()).then_some(Value::Object(map))
 }

@@ -25,6 +25,8 @@ pub struct ListedOverlay {
     pub labels: BTreeMap<String, String>,
     /// The node has it instantiated (ingress; an overlay with a task or container here).
     pub local: bool,
+    /// `--internal`.
+    pub internal: bool,
 }
 
 /// One row of the list.
@@ -87,7 +89,7 @@ pub fn list(engine: &Engine, l: &cli::NetworkLs, overlays: &[ListedOverlay]) -> 
             name: o.name.clone(),
             driver: "overlay".into(),
             scope: "swarm",
-            internal: false,
+            internal: o.internal,
             labels: o.labels.clone(),
             cluster_only: !o.local,
         }))

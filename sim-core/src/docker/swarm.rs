@@ -126,6 +126,9 @@ pub struct OverlayNet {
     pub vni: u32,
     pub ingress: bool,
     pub attachable: bool,
+    /// `--internal`: no way out, so an endpoint here wants no docker_gwbridge (libnetwork
+    /// `sandbox.needDefaultGW`).
+    pub internal: bool,
     /// Each node's load-balancer endpoint: `ingress-sbox` on ingress, `lb-<net>` elsewhere.
     pub lb: Vec<(String, Ipv4Addr)>,
     /// Endpoint IDs of `lb`, by node.
@@ -133,6 +136,15 @@ pub struct OverlayNet {
     pub created: SimTime,
     /// `--label`s (a stack's networks carry `com.docker.stack.namespace`).
     pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// What `docker network create -d overlay` made: the flags that change who may join and
+/// what a joining sandbox gets.
+#[derive(Clone, Copy, Debug, Default)]
+struct Kind {
+    ingress: bool,
+    attachable: bool,
+    internal: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -525,6 +537,11 @@ pub fn overlay_mac(ip: Ipv4Addr) -> Mac {
 }
 
 impl Swarm {
+    /// The `--aux-address` reservations of the overlay with pool `pool`, in request order.
+    pub(super) fn aux_addresses(&self, pool: PoolId) -> &[(String, Ipv4Addr)] {
+        self.ipam.network(pool).map(|n| n.aux.as_slice()).unwrap_or_default()
+    }
+
     /// `docker swarm init` on `host`: the first manager, the ingress network (10.0.0.0/24,
     /// VNI 4096) and the join tokens.
     pub fn init(host: &str, addr: Ipv4Addr, seed: u64, era: super::era::Era) -> Result<Swarm, EngineError> {
@@ -580,7 +597,13 @@ impl Swarm {
             default_pools,
         };
         s.add_node(host, addr, Role::Manager);
-        s.create_network("ingress", IpamConfig::default(), true, false, None, Default::default())?;
+        s.create_network(
+            "ingress",
+            IpamConfig::default(),
+            Kind { ingress: true, ..Kind::default() },
+            None,
+            Default::default(),
+        )?;
         Ok(s)
     }
 
@@ -696,8 +719,7 @@ impl Swarm {
         &mut self,
         name: &str,
         cfg: IpamConfig,
-        ingress: bool,
-        attachable: bool,
+        kind: Kind,
         vni: Option<u32>,
         labels: std::collections::BTreeMap<String, String>,
     ) -> Result<String, EngineError> {
@@ -725,14 +747,15 @@ impl Swarm {
             subnet: pool.subnet,
             gateway,
             vni,
-            ingress,
-            attachable,
+            ingress: kind.ingress,
+            attachable: kind.attachable,
+            internal: kind.internal,
             lb: Vec::new(),
             lb_ids: Vec::new(),
             created: self.clock,
             labels,
         });
-        if ingress {
+        if kind.ingress {
             let hosts: Vec<String> = self.nodes.iter().map(|n| n.host.clone()).collect();
             let i = self.networks.len() - 1;
             for h in hosts {
@@ -757,6 +780,11 @@ impl Swarm {
     /// The name of the overlay `name` (a name or an ID) names.
     pub fn net_name(&self, name: &str) -> Option<String> {
         self.net_idx(name).map(|i| self.networks[i].name.clone())
+    }
+
+    /// Whether the overlay `name` (a name or an ID) names was made `--internal`.
+    pub fn net_internal(&self, name: &str) -> bool {
+        self.net_idx(name).is_some_and(|i| self.networks[i].internal)
     }
 
     /// The network `name` names, or dockerd's error.
@@ -816,7 +844,8 @@ impl Swarm {
             .get("com.docker.network.driver.overlay.vxlanid_list")
             .map(|v| v.parse::<u32>().map_err(|_| err(format!("Error response from daemon: invalid VNI {v}"))))
             .transpose()?;
-        self.create_network(&c.name, cfg, c.ingress, c.attachable, vni, c.labels.clone())
+        let kind = Kind { ingress: c.ingress, attachable: c.attachable, internal: c.internal };
+        self.create_network(&c.name, cfg, kind, vni, c.labels.clone())
     }
 
     fn network_rm(&mut self, host: &str, names: &[String]) -> Result<String, EngineError> {
@@ -1154,7 +1183,11 @@ impl Swarm {
         Ok(())
     }
 
-    /// The networks a service's tasks attach to: ingress first when published.
+    /// The networks a service's tasks attach to (ingress too when published), in the order
+    /// their sandbox keeps the endpoints and names the interfaces: by network name, internal
+    /// networks after the others (moby `libnetwork/sandbox.go`, `epHeap.Less`; docker_gwbridge
+    /// comes last of all). The order the service named them in does not count
+    /// (traces/docker/docker/swarm-task-interfaces).
     fn task_networks(&self, si: usize) -> Vec<String> {
         let s = &self.services[si];
         let mut v = Vec::new();
@@ -1164,7 +1197,14 @@ impl Swarm {
             v.push(n.name.clone());
         }
         v.extend(s.networks.iter().cloned());
+        let internal = |n: &String| self.net_idx(n).is_some_and(|i| self.networks[i].internal);
+        v.sort_by(|a, b| (internal(a), a).cmp(&(internal(b), b)));
         v
+    }
+
+    /// Whether a task on `networks` wants docker_gwbridge: one of them has a way out.
+    fn outward(&self, networks: &[(String, Ipv4Addr)]) -> bool {
+        networks.iter().any(|(n, _)| self.net_idx(n).is_some_and(|i| !self.networks[i].internal))
     }
 
     /// Spread scheduling (swarmkit nodeLess): fewest tasks of this service, then fewest
@@ -1398,7 +1438,10 @@ impl Swarm {
         let name = self.task_name(si, &task);
         let (image, env) = (self.services[si].image.clone(), self.services[si].env.clone());
         if let Some((_, e)) = engines.iter_mut().find(|(h, _)| *h == node) {
-            e.add_sandbox(&name, &image, env, ContainerKind::Task, "eth1")?;
+            // docker_gwbridge takes the name after the task's networks, if it is wanted.
+            let gw_ifname = format!("eth{}", task.ips.len());
+            let gw = self.outward(&task.ips).then_some(gw_ifname.as_str());
+            e.add_sandbox(&name, &image, env, ContainerKind::Task, gw)?;
             // The service's command is its tasks' (`ContainerSpec.Args`).
             let args = &self.services[si].args;
             if !args.is_empty() {
@@ -2794,6 +2837,7 @@ impl Swarm {
                 name: n.name.clone(),
                 labels: n.labels.clone(),
                 local: self.node_has(i, host),
+                internal: n.internal,
             });
         }
         out
@@ -3022,8 +3066,8 @@ impl Swarm {
                 let Some(sb) = ns_of(&self.task_name(si, t)) else { continue };
                 for (k, (net, ip)) in t.ips.iter().enumerate() {
                     let Some(i) = self.net_idx(net) else { continue };
-                    // eth1 is docker_gwbridge, added right after the first swarm network.
-                    let ifname = if k == 0 { "eth0".to_string() } else { format!("eth{}", k + 1) };
+                    // In `task_networks`' order; docker_gwbridge's is the next name.
+                    let ifname = format!("eth{k}");
                     local.push((sb.clone(), i, ifname, *ip));
                 }
             }
@@ -3227,7 +3271,8 @@ impl Swarm {
             }
             for t in s.running().filter(|t| t.node == host) {
                 let sb = format!("{host}:{}", self.task_name(si, t));
-                let Some((_, ip)) = t.ips.first() else { continue };
+                let ingress = |n: &String| self.net_idx(n).is_some_and(|i| self.networks[i].ingress);
+                let Some((_, ip)) = t.ips.iter().find(|(n, _)| ingress(n)) else { continue };
                 for (p, target, proto) in &s.ports {
                     ipt(
                         plan,
