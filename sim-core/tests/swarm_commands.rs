@@ -784,3 +784,69 @@ fn a_worker_knows_the_overlays_it_runs_and_a_stranger_none() {
     assert_eq!(out(8), "bridge\ndocker_gwbridge\nhost\ningress\nnginx-net\nnone", "a task runs on the worker now");
     assert_eq!((out(9).as_str(), t[9].status), ("nginx-net", 0));
 }
+
+/// Raft needs more than half of the managers for a leader, and only a leader schedules
+/// (swarmkit `manager/manager.go`, `becomeLeader`). Three managers lose one: the leader
+/// replaces the lost node's task. Two managers lose one: the task that ran there is gone and
+/// nothing replaces it, the other node's task runs on, and the manager left answers every
+/// swarm command with moby's `errNoQuorum`.
+#[test]
+fn a_swarm_without_a_leader_schedules_nothing() {
+    let lab = |managers: usize| {
+        let join = |n: usize| {
+            let token = if n <= managers { "MANAGER_TOKEN" } else { "WORKER_TOKEN" };
+            format!("(on: \"node{n}\", run: \"docker swarm join --token {token} 192.168.99.101:2377\"),")
+        };
+        format!(
+            r#"Scenario(
+    name: "quorum",
+    hosts: [
+        (name: "node1", addr: "192.168.99.101/24"),
+        (name: "node2", addr: "192.168.99.102/24"),
+        (name: "node3", addr: "192.168.99.103/24"),
+    ],
+    steps: [
+        (on: "node1", run: "docker swarm init --advertise-addr 192.168.99.101"),
+        {}
+        {}
+        (on: "node1", run: "docker service create --name web --replicas 3 -d alpine sleep 100000"),
+        (on: "node1", run: "systemctl stop docker"),
+        (on: "node2", run: "docker node ls"),
+        (on: "node2", run: "docker service ps web"),
+        (on: "node2", run: "docker ps --format {{{{.Names}}}}"),
+    ],
+)"#,
+            join(2),
+            join(3)
+        )
+    };
+    let run = |managers: usize| {
+        let mut sim = Loaded::from_str("quorum.ron", &lab(managers)).expect("loads").build(None).expect("builds");
+        sim.run_until(Until::Idle);
+        let d = sim.director.as_ref().expect("a Docker lab");
+        let out: Vec<(bool, String)> = d
+            .transcript
+            .iter()
+            .map(|l| match &l.output {
+                Ok(t) => (true, t.clone()),
+                Err(t) => (false, t.clone()),
+            })
+            .collect();
+        let swarm = d.swarm.as_ref().expect("a swarm");
+        let on = |host: &str| swarm.services[0].running().filter(|t| t.node == host).count();
+        (out, (on("node1"), on("node2"), on("node3")))
+    };
+    // Three managers, one lost: two are a quorum, and node1's task starts again elsewhere.
+    let (out, placed) = run(3);
+    assert!(out[5].0 && out[6].0, "{out:?}");
+    assert_eq!(placed.0, 0);
+    assert_eq!(placed.1 + placed.2, 3, "the lost task is replaced: {placed:?}");
+    assert!(out[5].1.contains("Leader"), "{}", out[5].1);
+    // Two managers (node3 a worker), one lost: no leader.
+    let (out, placed) = run(2);
+    let no_leader = "Error response from daemon: rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+    assert_eq!(out[5], (false, no_leader.to_string()));
+    assert_eq!(out[6], (false, no_leader.to_string()));
+    assert_eq!(placed, (0, 1, 1), "node1's task is not replaced; the others run on");
+    assert_eq!(out[7].1.lines().filter(|l| l.starts_with("web.")).count(), 1, "{}", out[7].1);
+}

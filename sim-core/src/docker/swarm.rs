@@ -692,9 +692,23 @@ impl Swarm {
         )
     }
 
-    /// The raft leader: the first manager still up (no elections are modelled).
+    /// The raft leader: the first manager still up (no elections are modelled), while more
+    /// than half of the managers are up; none without that quorum (etcd/raft, which swarmkit's
+    /// `manager/state/raft` runs).
     fn leader(&self) -> Option<&str> {
+        if !self.has_quorum() {
+            return None;
+        }
         self.nodes.iter().find(|n| n.role == Role::Manager && n.up).map(|n| n.host.as_str())
+    }
+
+    /// More than half of the managers are up: the raft group can elect a leader, and only a
+    /// leader runs the orchestrators and the scheduler (swarmkit `manager/manager.go`,
+    /// `becomeLeader`).
+    fn has_quorum(&self) -> bool {
+        let managers = self.nodes.iter().filter(|n| n.role == Role::Manager);
+        let (all, up) = managers.fold((0, 0), |(a, u), n| (a + 1, u + usize::from(n.up)));
+        up * 2 > all
     }
 
     fn is_manager(&self, host: &str) -> bool {
@@ -702,7 +716,12 @@ impl Swarm {
     }
 
     pub(crate) fn require_manager(&self, host: &str) -> Result<(), EngineError> {
-        if self.is_manager(host) {
+        if self.is_manager(host) && !self.has_quorum() {
+            // moby `daemon/cluster/errors.go` errNoQuorum, as the client prints it.
+            Err(err(
+                "Error response from daemon: rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.",
+            ))
+        } else if self.is_manager(host) {
             Ok(())
         } else {
             Err(err(
@@ -1543,14 +1562,16 @@ impl Swarm {
         };
         let attempts = s.tasks.iter().filter(ended).count() as u64;
         let within = restart.max_attempts == 0 || attempts <= restart.max_attempts;
+        // The restart supervisor and the reconcilers run on the leader only.
+        let leader = self.has_quorum();
         let mut due = None;
-        if again && within {
+        if again && within && leader {
             let id = base36(&mut self.rng, 25);
             let start = at + restart.delay + super::timing::TASK_START;
             let task = self.services[si].unstarted(id, slot, Ok(node), at, start);
             self.services[si].tasks.push(task);
             due = Some(start);
-        } else if let Some(j) = self.services[si].job.filter(|_| !self.services[si].global) {
+        } else if let Some(j) = self.services[si].job.filter(|_| !self.services[si].global && leader) {
             self.next_job_tasks(si, j, engines)?;
         }
         self.version += 1;
@@ -2396,18 +2417,39 @@ impl Swarm {
     }
 
     /// A node's daemon stops: its tasks die, and the orchestrator replaces each with a new
-    /// task (new ID, same slot, new addresses: swarm IPAM is serial) on the nodes left.
+    /// task (new ID, same slot, new addresses: swarm IPAM is serial) on the nodes left. When
+    /// that leaves too few managers for a leader, nothing replaces them: the tasks on the
+    /// other nodes run on, but the swarm schedules nothing and its managers answer no
+    /// command.
     pub fn node_down(&mut self, host: &str, engines: &mut [(String, Engine)]) -> Result<String, EngineError> {
         let Some(ni) = self.nodes.iter().position(|n| n.host == host) else {
             return Err(err(format!("netsim: {host} is not a swarm node")));
         };
         self.nodes[ni].up = false;
-        let moved = self.evacuate(host, engines)?;
+        let moved = match self.has_quorum() {
+            true => self.evacuate(host, engines)?,
+            false => self.abandon(host, engines),
+        };
         for n in &mut self.networks {
             n.lb.retain(|(h, _)| h != host);
             n.lb_ids.retain(|(h, _)| h != host);
         }
         Ok(moved.join("\n"))
+    }
+
+    /// Every task running on `host` stops, and with no leader to see it, none is replaced.
+    fn abandon(&mut self, host: &str, engines: &mut [(String, Engine)]) -> Vec<String> {
+        let mut gone = Vec::new();
+        for si in 0..self.services.len() {
+            for ti in 0..self.services[si].tasks.len() {
+                let t = &self.services[si].tasks[ti];
+                if t.node == host && t.state == TaskState::Running {
+                    gone.push(format!("{} stopped (no leader to replace it)", self.task_name(si, t)));
+                    self.stop_task(si, ti, engines);
+                }
+            }
+        }
+        gone
     }
 
     /// Every task running on `host` stops; a replicated one starts again on a node the
