@@ -284,7 +284,11 @@ impl<U: Userland> Kernel<U> {
 
     fn bridge_flood(&mut self, br: DevId, ingress: Option<DevId>, frame: Vec<u8>, local_copy: bool, frag_max: u16) {
         let ports: Vec<DevId> = match &self.dev(br).kind {
-            DevKind::Bridge(b) => b.ports.iter().copied().filter(|p| Some(*p) != ingress && self.dev(*p).up).collect(),
+            // br_add_if puts a new port at the head of the port list (list_add_rcu) and
+            // br_flood walks it from there: the newest port gets a flooded frame first.
+            DevKind::Bridge(b) => {
+                b.ports.iter().rev().copied().filter(|p| Some(*p) != ingress && self.dev(*p).up).collect()
+            }
             _ => Vec::new(),
         };
         let mac = wire::eth_dst(&frame);

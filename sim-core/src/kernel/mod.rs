@@ -1084,10 +1084,16 @@ impl<U: Userland> Kernel<U> {
                 (Some(d), _) => d,
                 (None, Some(gw)) => {
                     let n = w.netns(ns);
+                    // fib_check_nh: the gateway's link route, the longest prefix, and of equal
+                    // ones the first made, as a lookup picks it (two interfaces in one subnet:
+                    // the first's).
                     n.routes
                         .iter()
                         .filter(|rt| rt.via.is_none() && rt.dst.contains(gw))
-                        .max_by_key(|rt| rt.dst.len)
+                        .fold(None::<&Route>, |best, rt| match best {
+                            Some(b) if (b.dst.len, std::cmp::Reverse(b.metric)) >= (rt.dst.len, std::cmp::Reverse(rt.metric)) => Some(b),
+                            _ => Some(rt),
+                        })
                         .map(|rt| rt.dev)
                         .ok_or_else(|| perr(format!("route {} via {gw}: the gateway is not on a connected network (RTNETLINK answers: Network is unreachable)", r.dst), &gw.to_string()))?
                 }
