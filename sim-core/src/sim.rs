@@ -349,6 +349,10 @@ impl Sim {
                 w.qdisc_dequeue(*h);
                 EventKind::Dequeue(dev)
             }
+            Queued::Kernel(Event::ProxyArp { dev, frame }) => {
+                w.proxy_arp_send(dev, frame);
+                EventKind::NeighTimer
+            }
             Queued::Kernel(Event::Neigh { ns, dev, ip, epoch }) => {
                 w.neigh_timer(ns, dev, ip, epoch);
                 EventKind::NeighTimer

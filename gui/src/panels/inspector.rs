@@ -22,7 +22,11 @@ pub fn why_layer(w: &Why) -> (u8, &'static str) {
         Why::Route(_) | Why::LocalRoute { .. } | Why::OnLinkRoute { .. } | Why::Forward { .. } => (2, "L3"),
         Why::Netfilter { .. } => (3, "L3"),
         Why::Ipvs(_) => (4, "L4"),
-        Why::Neigh { .. } | Why::ArpProbe { .. } | Why::ArpReply { .. } | Why::NeighUpdate { .. } => (5, "L2.5"),
+        Why::Neigh { .. }
+        | Why::ArpProbe { .. }
+        | Why::ArpReply { .. }
+        | Why::ArpProxyReply { .. }
+        | Why::NeighUpdate { .. } => (5, "L2.5"),
         Why::FdbHit { .. }
         | Why::Flood { .. }
         | Why::BridgeLocal { .. }
@@ -46,7 +50,11 @@ pub fn why_kind(w: &Why) -> &'static str {
         Why::Learned { .. } => "FDB learning",
         Why::Route(_) | Why::LocalRoute { .. } | Why::OnLinkRoute { .. } => "route",
         Why::Forward { .. } => "forwarding",
-        Why::Neigh { .. } | Why::ArpProbe { .. } | Why::ArpReply { .. } | Why::NeighUpdate { .. } => "neighbour (ARP)",
+        Why::Neigh { .. }
+        | Why::ArpProbe { .. }
+        | Why::ArpReply { .. }
+        | Why::ArpProxyReply { .. }
+        | Why::NeighUpdate { .. } => "neighbour (ARP)",
         Why::Netfilter { .. } => "iptables",
         Why::Ipvs(_) => "IPVS",
         Why::VxlanEncap { .. } | Why::VxlanDecap { .. } | Why::VxlanProxyArp { .. } | Why::VxlanMiss { .. } => "VXLAN",

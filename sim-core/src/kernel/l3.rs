@@ -129,16 +129,15 @@ impl<U: Userland> Kernel<U> {
             return self.drop_frame(dev, &frame, DropReason::MalformedArp);
         };
         let for_us = addr_type_in(self, ns, arp.target_ip) == AddrType::Local;
-        if arp.op == wire::ARP_REQUEST && for_us && arp.sender_ip != arp.target_ip {
-            // arp_ignore=0: answer for any local address, on whichever interface asked.
-            let mac = self.dev(dev).mac;
-            let reply = ArpRepr {
-                op: wire::ARP_REPLY,
-                sender_mac: mac,
-                sender_ip: arp.target_ip,
-                target_mac: arp.sender_mac,
-                target_ip: arp.sender_ip,
-            };
+        // arp_process routes the request (ip_route_input_noref(tip, sip)): the sender must
+        // pass rp_filter, and a gratuitous request (sender = a local address) fails it.
+        let request = arp.op == wire::ARP_REQUEST && arp.sender_ip != arp.target_ip;
+        if request && for_us && (arp.sender_ip.is_unspecified() || self.rp_filter_ok(dev, arp.sender_ip)) {
+            if let Some(why) = self.arp_ignores(dev, arp.sender_ip, arp.target_ip) {
+                // Consumed unanswered, and nothing learnt from it.
+                return self.drop_frame(dev, &frame, why);
+            }
+            let reply = self.arp_reply_to(dev, &arp);
             if !arp.sender_ip.is_unspecified() {
                 self.neigh_learn(ns, dev, arp.sender_ip, arp.sender_mac, false, true);
             }
@@ -146,8 +145,27 @@ impl<U: Userland> Kernel<U> {
             self.record_deliver(ns, dev, || Why::ArpReply { ip });
             self.originate(|w| {
                 w.note(|| Why::ArpReply { ip });
-                w.dev_xmit(dev, reply.frame(mac, arp.sender_mac));
+                w.dev_xmit(dev, reply);
             });
+            return;
+        }
+        if request && !for_us && !arp.sender_ip.is_unspecified() && self.arp_proxies(dev, arp.sender_ip, arp.target_ip)
+        {
+            let reply = self.arp_reply_to(dev, &arp);
+            self.neigh_learn(ns, dev, arp.sender_ip, arp.sender_mac, false, true);
+            let ip = arp.target_ip;
+            self.record_deliver(ns, dev, || Why::ArpProxyReply { ip });
+            // A request sent to this host's own MAC is answered at once; a broadcast one
+            // waits a random time below proxy_delay (arp_process, `pneigh_enqueue`).
+            if wire::eth_dst(&frame) == self.dev(dev).mac {
+                self.originate(|w| {
+                    w.note(|| Why::ArpProxyReply { ip });
+                    w.dev_xmit(dev, reply);
+                });
+            } else {
+                let wait = SimTime::from_micros(self.rng.range(0, defaults::PROXY_DELAY_MS * 1000 - 1));
+                self.schedule(wait, Event::ProxyArp { dev, frame: reply });
+            }
             return;
         }
         // Replies (and requests not for us, gratuitous ones included) only update entries
@@ -246,13 +264,90 @@ impl<U: Userland> Kernel<U> {
 
     fn arp_solicit(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, unicast: Option<Mac>, src_hint: Option<Ipv4Addr>) {
         let mac = self.dev(dev).mac;
-        // arp_announce=0: the queued packet's source if it is local, else the device's address.
+        // arp_announce 0: the queued packet's source if it is local; 1: only if it is in a
+        // subnet of this device that holds the target too (`inet_addr_onlink`); 2: never.
+        // Otherwise the device's best address for the target (`inet_select_addr`).
+        let announce = self.conf(dev).arp_announce;
+        let n = self.netns(ns);
+        let onlink = |s: &Ipv4Addr| n.addrs.iter().any(|a| a.dev == dev && a.addr.contains(*s) && a.addr.contains(ip));
         let sender_ip = src_hint
             .filter(|s| addr_type_in(self, ns, *s) == AddrType::Local)
+            .filter(|s| match announce {
+                0 => true,
+                1 => onlink(s),
+                _ => false,
+            })
             .or_else(|| self.select_src(ns, dev, ip))
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
         let req = ArpRepr { op: wire::ARP_REQUEST, sender_mac: mac, sender_ip, target_mac: Mac::ZERO, target_ip: ip };
         self.dev_xmit(dev, req.frame(mac, unicast.unwrap_or(Mac::BROADCAST)));
+    }
+
+    /// The reply to ARP request `arp` from `dev`, with `dev`'s MAC for the target address.
+    fn arp_reply_to(&self, dev: DevId, arp: &ArpRepr) -> Vec<u8> {
+        let mac = self.dev(dev).mac;
+        let reply = ArpRepr {
+            op: wire::ARP_REPLY,
+            sender_mac: mac,
+            sender_ip: arp.target_ip,
+            target_mac: arp.sender_mac,
+            target_ip: arp.sender_ip,
+        };
+        reply.frame(mac, arp.sender_mac)
+    }
+
+    /// Why a request for local address `tip` from `sip` that came in on `dev` goes
+    /// unanswered, if it does (`arp_ignore` in net/ipv4/arp.c, `inet_confirm_addr`).
+    fn arp_ignores(&self, dev: DevId, sip: Ipv4Addr, tip: Ipv4Addr) -> Option<DropReason> {
+        let level = self.conf(dev).arp_ignore;
+        let n = self.netns(self.dev(dev).ns);
+        let on_dev = |subnet: bool| {
+            n.addrs.iter().any(|a| {
+                a.dev == dev && a.addr.addr == tip && (!subnet || sip.is_unspecified() || a.addr.contains(sip))
+            })
+        };
+        let ignored = match level {
+            1 => !on_dev(false),
+            2 => !on_dev(true),
+            8 => true,
+            // 3: not for host-scope addresses, which are lo's; 4–7 are reserved and answer.
+            _ => false,
+        };
+        ignored.then_some(DropReason::ArpIgnored { tip, level })
+    }
+
+    /// Whether `dev` answers for `tip`, not its own, in another's place: the namespace
+    /// forwards, `proxy_arp` is on, the route to `tip` leaves by another device, and the
+    /// sender passes rp_filter (`arp_fwd_proxy` in net/ipv4/arp.c; `medium_id` is 0).
+    fn arp_proxies(&self, dev: DevId, sip: Ipv4Addr, tip: Ipv4Addr) -> bool {
+        let ns = self.dev(dev).ns;
+        if !self.netns(ns).ip_forward || !self.conf(dev).proxy_arp {
+            return false;
+        }
+        let Some(i) = self.route_lookup(ns, tip, None) else { return false };
+        self.netns(ns).routes[i].dev != dev && self.rp_filter_ok(dev, sip)
+    }
+
+    /// A proxied ARP reply's wait is over.
+    pub(crate) fn proxy_arp_send(&mut self, dev: DevId, frame: Vec<u8>) {
+        let ip = ArpRepr::parse(&frame[wire::ETH_HLEN..]).map(|a| a.sender_ip).unwrap_or(Ipv4Addr::UNSPECIFIED);
+        self.originate(|w| {
+            w.note(|| Why::ArpProxyReply { ip });
+            w.dev_xmit(dev, frame);
+        });
+    }
+
+    /// Reverse-path filtering of source `src` arriving on `dev` (`__fib_validate_source`):
+    /// strict (1) wants the route back to `src` to leave by `dev`, loose (2) any route back.
+    fn rp_filter_ok(&self, dev: DevId, src: Ipv4Addr) -> bool {
+        let ns = self.dev(dev).ns;
+        match self.conf(dev).rp_filter {
+            0 => true,
+            level => match self.route_lookup(ns, src, None) {
+                None => false,
+                Some(i) => level == 2 || self.netns(ns).routes[i].dev == dev,
+            },
+        }
     }
 
     /// An unsolicited ARP request for the device's own address (sender = target = own IP),
@@ -525,6 +620,15 @@ impl<U: Userland> Kernel<U> {
 
     fn ip_rcv_finish(&mut self, ns: NsId, dev: DevId, frame: Vec<u8>, meta: PacketMeta) {
         let Ok(info) = wire::ipv4_fields(&frame[wire::ETH_HLEN..]) else { return };
+        // ip_route_input validates the source of whatever it routes in (lo's packets keep
+        // their route and skip it).
+        if !info.src.is_unspecified()
+            && !matches!(self.dev(dev).kind, DevKind::Loopback)
+            && !self.rp_filter_ok(dev, info.src)
+        {
+            let level = self.conf(dev).rp_filter;
+            return self.drop_frame(dev, &frame, DropReason::RpFilter { src: info.src, level });
+        }
         match addr_type_in(self, ns, info.dst) {
             AddrType::Local | AddrType::Broadcast => self.ip_local_deliver(ns, dev, frame, meta),
             AddrType::Multicast => self.drop_frame(dev, &frame, DropReason::MulticastNotJoined),

@@ -78,6 +78,9 @@ pub mod defaults {
     /// `icmpv4_xrlim_allow`, net/ipv4/inetpeer.c `inet_peer_xrlim_allow`).
     pub const ICMP_RATELIMIT: SimTime = SimTime::from_secs(1);
     pub const ICMP_BURST: u64 = 6;
+    /// neigh/default/proxy_delay: a proxied ARP reply to a broadcast request waits a random
+    /// time below this (`NEIGH_VAR(p, PROXY_DELAY)`, (8 * HZ) / 10).
+    pub const PROXY_DELAY_MS: u64 = 800;
 }
 
 /// What the event queue holds: the kernel's events, and those of the layers above it that
@@ -115,6 +118,9 @@ pub enum Event {
     Frag { ns: NsId, key: frag::FragKey, born: SimTime },
     /// A frame a device's netem held leaves it (`kernel::qdisc`).
     Dequeue(Box<Held>),
+    /// A proxied ARP reply leaves after the random wait of `proxy_delay` (`pneigh_enqueue`
+    /// and `neigh_proxy_process` in net/core/neighbour.c).
+    ProxyArp { dev: DevId, frame: Vec<u8> },
 }
 
 /// A frame a device's qdisc holds: where and since when, and which qdisc (its handle and
@@ -126,6 +132,28 @@ pub struct Held {
     pub meta: Option<netfilter::PacketMeta>,
     pub since: SimTime,
     pub qdisc: (u32, u32),
+}
+
+/// The per-interface IPv4 knobs of `net.ipv4.conf.<dev|all>` that change how ARP is
+/// answered and asked, and which sources are believed (Documentation/networking/
+/// ip-sysctl.rst). All 0 by default, as in a new namespace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Conf {
+    /// 0: answer ARP for any local address; 1: only for an address of the interface asked
+    /// on; 2: that, and the sender in the address's subnet; 8: never (`arp_ignore` in
+    /// net/ipv4/arp.c). 3 differs from 0 only for host-scope addresses, 4–7 are 0.
+    pub arp_ignore: u8,
+    /// 0: an ARP request's sender address is the waiting packet's source; 1: only if it is
+    /// in a subnet of the device that holds the target; 2: always the device's best address
+    /// for the target (`arp_solicit`).
+    pub arp_announce: u8,
+    /// 0: no source validation; 1: strict (the route back to the source leaves by the
+    /// interface the packet came in on); 2: loose (there is a route back)
+    /// (`__fib_validate_source` in net/ipv4/fib_frontend.c).
+    pub rp_filter: u8,
+    /// Answer ARP for an address routed out of another interface, with this interface's MAC
+    /// (`arp_fwd_proxy`), where the namespace forwards.
+    pub proxy_arp: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +173,9 @@ pub struct Device {
     pub hairpin: bool,
     /// `net.ipv4.conf.<dev>.route_localnet`: 127/8 sources may leave through it.
     pub route_localnet: bool,
+    /// `net.ipv4.conf.<dev>.{arp_ignore,arp_announce,rp_filter,proxy_arp}`: what the device
+    /// was given; the kernel combines each with the namespace's `all` (`Kernel::conf`).
+    pub conf: Conf,
     pub kind: DevKind,
     pub stats: DevStats,
     /// A root qdisc other than the default (`tc qdisc add dev DEV root netem …`).
@@ -343,6 +374,8 @@ pub struct Netns {
     pub neigh_lives: u32,
     pub nf: Netfilter,
     pub ip_forward: bool,
+    /// `net.ipv4.conf.all.*` of the knobs in [`Conf`].
+    pub conf_all: Conf,
     pub bridge_nf_call_iptables: bool,
     pub ip_id: u16,
     pub reachable_time: SimTime,
@@ -736,6 +769,7 @@ impl<U: Userland> Kernel<U> {
             routes: Vec::new(),
             neigh: Map::default(),
             neigh_lives: 0,
+            conf_all: Conf::default(),
             nf: Netfilter::new(),
             ip_forward: false,
             bridge_nf_call_iptables: true,
@@ -788,6 +822,7 @@ impl<U: Userland> Kernel<U> {
             uppers: Vec::new(),
             hairpin: false,
             route_localnet: false,
+            conf: Conf::default(),
             kind,
             stats: DevStats::default(),
             qdisc: None,
@@ -1205,28 +1240,71 @@ impl<U: Userland> Kernel<U> {
         Ok(())
     }
 
-    /// `sysctl -w`: the keys the model knows.
+    /// `sysctl -w`: the keys the model knows, `net.ipv4.conf.<dev|all>.<knob>` with the
+    /// knobs `route_localnet` (a device's only), `arp_ignore`, `arp_announce`, `rp_filter`
+    /// and `proxy_arp`, each in the range the kernel accepts (`devinet_conf_proc` takes any
+    /// integer; these are the values ip-sysctl.rst gives a meaning).
     pub fn set_sysctl(&mut self, s: &crate::plan::SysctlPlan) -> Result<(), PlanError> {
         let ns =
             self.ns_by_name(&s.ns).ok_or_else(|| perr(format!("sysctl {}: no namespace `{}`", s.key, s.ns), &s.ns))?;
-        let on = match s.value.as_str() {
-            "1" => true,
-            "0" => false,
-            v => return Err(perr(format!("sysctl {}: value `{v}` is not 0 or 1", s.key), &s.key)),
+        const KNOBS: &str = "net.ipv4.conf.<dev|all>.{arp_ignore,arp_announce,rp_filter,proxy_arp} and net.ipv4.conf.<dev>.route_localnet are";
+        let Some((dev, knob)) = s.key.strip_prefix("net.ipv4.conf.").and_then(|r| r.rsplit_once('.')) else {
+            return Err(perr(format!("sysctl {}: not modelled ({KNOBS})", s.key), &s.key));
         };
-        let dev = s.key.strip_prefix("net.ipv4.conf.").and_then(|r| r.strip_suffix(".route_localnet"));
-        let Some(dev) = dev else {
-            return Err(perr(
-                format!("sysctl {}: not modelled (net.ipv4.conf.<dev>.route_localnet is)", s.key),
-                &s.key,
-            ));
+        let max = match knob {
+            "route_localnet" | "proxy_arp" => 1,
+            "arp_ignore" => 8,
+            "arp_announce" | "rp_filter" => 2,
+            _ => return Err(perr(format!("sysctl {}: not modelled ({KNOBS})", s.key), &s.key)),
         };
-        let d = self
-            .dev_by_name(ns, dev)
-            .ok_or_else(|| perr(format!("sysctl {}: no device `{dev}` in `{}`", s.key, s.ns), &s.key))?;
-        self.dev_mut(d).route_localnet = on;
+        let value = match s.value.trim().parse::<u8>() {
+            Ok(v) if v <= max => v,
+            _ => {
+                return Err(perr(
+                    format!("sysctl {}: value `{}` is not a number from 0 to {max}", s.key, s.value),
+                    &s.key,
+                ));
+            }
+        };
+        let conf = match dev {
+            "all" if knob == "route_localnet" => {
+                return Err(perr(format!("sysctl {}: not modelled ({KNOBS})", s.key), &s.key));
+            }
+            "default" => return Err(perr(format!("sysctl {}: not modelled ({KNOBS})", s.key), &s.key)),
+            "all" => &mut self.netns_mut(ns).conf_all,
+            _ => {
+                let d = self
+                    .dev_by_name(ns, dev)
+                    .ok_or_else(|| perr(format!("sysctl {}: no device `{dev}` in `{}`", s.key, s.ns), &s.key))?;
+                if knob == "route_localnet" {
+                    self.dev_mut(d).route_localnet = value == 1;
+                    self.dst_changed();
+                    return Ok(());
+                }
+                &mut self.dev_mut(d).conf
+            }
+        };
+        match knob {
+            "arp_ignore" => conf.arp_ignore = value,
+            "arp_announce" => conf.arp_announce = value,
+            "rp_filter" => conf.rp_filter = value,
+            _ => conf.proxy_arp = value == 1,
+        }
         self.dst_changed();
         Ok(())
+    }
+
+    /// What a device's knobs come to with the namespace's `all`: the larger value of the two
+    /// (`IN_DEV_MAXCONF` in include/linux/inetdevice.h), and for `proxy_arp` either one
+    /// (`IN_DEV_ORCONF`).
+    pub fn conf(&self, dev: DevId) -> Conf {
+        let (d, all) = (self.dev(dev).conf, self.netns(self.dev(dev).ns).conf_all);
+        Conf {
+            arp_ignore: d.arp_ignore.max(all.arp_ignore),
+            arp_announce: d.arp_announce.max(all.arp_announce),
+            rp_filter: d.rp_filter.max(all.rp_filter),
+            proxy_arp: d.proxy_arp || all.proxy_arp,
+        }
     }
 
     /// `ip addr add`: the address plus the kernel's prefix route (`proto kernel scope link`).

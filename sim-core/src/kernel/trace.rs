@@ -81,6 +81,8 @@ pub enum Why {
     ArpProbe { ip: Ipv4Addr, attempt: u8, max: u8, queued: usize },
     /// An ARP request for a local address was answered.
     ArpReply { ip: Ipv4Addr },
+    /// proxy_arp: a reply for an address routed out of another interface.
+    ArpProxyReply { ip: Ipv4Addr },
     /// A neighbour entry changed state.
     NeighUpdate { ip: Ipv4Addr, mac: Mac, state: &'static str },
     /// A netfilter rule or policy of namespace `ns` decided or rewrote something, or its
@@ -310,6 +312,17 @@ pub enum DropReason {
     MalformedArp,
     /// arp_accept=0.
     ArpNotForUs,
+    /// `arp_ignore` at `level` keeps this interface from answering for `tip`.
+    ArpIgnored {
+        tip: Ipv4Addr,
+        level: u8,
+    },
+    /// `SKB_DROP_REASON_IP_RPFILTER`: no route back to `src` by the interface it came in on
+    /// (strict, `level` 1), or none at all (loose, 2).
+    RpFilter {
+        src: Ipv4Addr,
+        level: u8,
+    },
     /// `SKB_DROP_REASON_NEIGH_FAILED`.
     NeighFailed {
         ip: Ipv4Addr,
@@ -471,6 +484,12 @@ impl fmt::Display for Shown<'_> {
                 write!(f, "resolving {ip}: ARP request {attempt}/{max}, {queued} packet(s) queued")
             }
             Why::ArpReply { ip } => write!(f, "ARP request for local address {ip} → reply"),
+            Why::ArpProxyReply { ip } => {
+                write!(
+                    f,
+                    "ARP request for {ip}, routed out of another interface, and proxy_arp=1 → reply with this MAC"
+                )
+            }
             Why::NeighUpdate { ip, mac, state } => write!(f, "neigh {ip} lladdr {mac} → {state}"),
             Why::Netfilter { note, .. } => write!(f, "{note}"),
             Why::Ipvs(note) => write!(f, "{note}"),
@@ -669,6 +688,18 @@ impl DropReason {
             DropReason::ArpNotForUs => {
                 f.write_str("ARP not for a local address and no neighbour entry to update (arp_accept=0)")
             }
+            DropReason::ArpIgnored { tip, level: 8 } => write!(f, "arp_ignore=8: no ARP reply for {tip}, ever"),
+            DropReason::ArpIgnored { tip, level: 1 } => {
+                write!(f, "arp_ignore=1: {tip} is not an address of the interface asked on, so no reply")
+            }
+            DropReason::ArpIgnored { tip, level } => write!(
+                f,
+                "arp_ignore={level}: {tip} is not an address of the interface asked on with the sender in its subnet, so no reply"
+            ),
+            DropReason::RpFilter { src, level: 1 } => {
+                write!(f, "rp_filter=1 (strict): the route back to {src} does not leave by this interface")
+            }
+            DropReason::RpFilter { src, .. } => write!(f, "rp_filter=2 (loose): no route back to {src}"),
             DropReason::NeighFailed { ip, dev, max } => {
                 write!(f, "no ARP reply from {ip} on {} after {max} requests", n(dev))
             }
