@@ -171,6 +171,18 @@ impl<U: Userland> Kernel<U> {
         // Replies (and requests not for us, gratuitous ones included) only update entries
         // that exist: arp_accept=0 never creates one from unsolicited ARP.
         let is_reply = arp.op == wire::ARP_REPLY && wire::eth_dst(&frame) == self.dev(dev).mac;
+        if let Some(e) = self.netns(ns).neigh.get(&(dev, arp.sender_ip))
+            && !matches!(e.state, Nud::Incomplete | Nud::Failed | Nud::Permanent)
+            && e.mac != arp.sender_mac
+            && arp.sender_ip != arp.target_ip
+            && self.now <= e.updated + defaults::LOCKTIME
+        {
+            // "If several different ARP replies follow back-to-back, use the FIRST one"
+            // (arp_process): another address within locktime of the last change is no
+            // override, and neigh_update then leaves the entry as it is.
+            let (ip, kept) = (arp.sender_ip, e.mac);
+            return self.drop_frame(dev, &frame, DropReason::NeighLocktime { ip, kept });
+        }
         if self.netns(ns).neigh.contains_key(&(dev, arp.sender_ip)) {
             self.neigh_learn(ns, dev, arp.sender_ip, arp.sender_mac, is_reply, false);
             let (ip, mac) = (arp.sender_ip, arp.sender_mac);

@@ -81,6 +81,9 @@ pub mod defaults {
     /// neigh/default/proxy_delay: a proxied ARP reply to a broadcast request waits a random
     /// time below this (`NEIGH_VAR(p, PROXY_DELAY)`, (8 * HZ) / 10).
     pub const PROXY_DELAY_MS: u64 = 800;
+    /// neigh/default/locktime: an ARP answer with another address within this time of the
+    /// entry's last change is ignored (`NEIGH_VAR_LOCKTIME`, 1 * HZ in `arp_tbl`).
+    pub const LOCKTIME: SimTime = SimTime::from_secs(1);
 }
 
 /// What the event queue holds: the kernel's events, and those of the layers above it that

@@ -312,6 +312,12 @@ pub enum DropReason {
     MalformedArp,
     /// arp_accept=0.
     ArpNotForUs,
+    /// A second ARP answer for `ip` with another address, within locktime of the entry's
+    /// last change: the entry keeps `kept`.
+    NeighLocktime {
+        ip: Ipv4Addr,
+        kept: Mac,
+    },
     /// `arp_ignore` at `level` keeps this interface from answering for `tip`.
     ArpIgnored {
         tip: Ipv4Addr,
@@ -687,6 +693,9 @@ impl DropReason {
             DropReason::MalformedArp => f.write_str("malformed ARP"),
             DropReason::ArpNotForUs => {
                 f.write_str("ARP not for a local address and no neighbour entry to update (arp_accept=0)")
+            }
+            DropReason::NeighLocktime { ip, kept } => {
+                write!(f, "another address for {ip} within locktime (1 s) of the last: the entry keeps {kept}")
             }
             DropReason::ArpIgnored { tip, level: 8 } => write!(f, "arp_ignore=8: no ARP reply for {tip}, ever"),
             DropReason::ArpIgnored { tip, level: 1 } => {
