@@ -605,14 +605,9 @@ fn the_last_manager_leaving_with_force_takes_the_swarm_away_and_keeps_docker_gwb
 /// that joins later (swarmkit's global orchestrator), none moved when a node's daemon stops.
 #[test]
 fn a_global_service_follows_the_nodes() {
-    let text = r#"Scenario(
-    name: "global",
-    hosts: [
-        (name: "node1", addr: "192.168.99.101/24"),
-        (name: "node2", addr: "192.168.99.102/24"),
-        (name: "node3", addr: "192.168.99.103/24"),
-    ],
-    steps: [
+    let sim = three_nodes(
+        "global",
+        r#"
         (on: "node1", run: "docker swarm init --advertise-addr 192.168.99.101"),
         (on: "node2", run: "docker swarm join --token WORKER_TOKEN 192.168.99.101:2377"),
         (on: "node1", run: "docker network create -d overlay ov"),
@@ -623,10 +618,8 @@ fn a_global_service_follows_the_nodes() {
         (on: "node1", run: "docker node ps node3"),
         (on: "node3", run: "systemctl stop docker"),
         (on: "node1", run: "docker service ls"),
-    ],
-)"#;
-    let mut sim = Loaded::from_str("global.ron", text).expect("loads").build(None).expect("builds");
-    sim.run_until(Until::Idle);
+"#,
+    );
     let d = sim.director.as_ref().expect("a Docker lab");
     let out = |i: usize| match &d.transcript[i].output {
         Ok(t) | Err(t) => t.clone(),
@@ -798,14 +791,7 @@ fn a_swarm_without_a_leader_schedules_nothing() {
             format!("(on: \"node{n}\", run: \"docker swarm join --token {token} 192.168.99.101:2377\"),")
         };
         format!(
-            r#"Scenario(
-    name: "quorum",
-    hosts: [
-        (name: "node1", addr: "192.168.99.101/24"),
-        (name: "node2", addr: "192.168.99.102/24"),
-        (name: "node3", addr: "192.168.99.103/24"),
-    ],
-    steps: [
+            r#"
         (on: "node1", run: "docker swarm init --advertise-addr 192.168.99.101"),
         {}
         {}
@@ -814,15 +800,13 @@ fn a_swarm_without_a_leader_schedules_nothing() {
         (on: "node2", run: "docker node ls"),
         (on: "node2", run: "docker service ps web"),
         (on: "node2", run: "docker ps --format {{{{.Names}}}}"),
-    ],
-)"#,
+"#,
             join(2),
             join(3)
         )
     };
     let run = |managers: usize| {
-        let mut sim = Loaded::from_str("quorum.ron", &lab(managers)).expect("loads").build(None).expect("builds");
-        sim.run_until(Until::Idle);
+        let sim = three_nodes("quorum", &lab(managers));
         let d = sim.director.as_ref().expect("a Docker lab");
         let out: Vec<(bool, String)> = d
             .transcript
@@ -849,4 +833,23 @@ fn a_swarm_without_a_leader_schedules_nothing() {
     assert_eq!(out[6], (false, no_leader.to_string()));
     assert_eq!(placed, (0, 1, 1), "node1's task is not replaced; the others run on");
     assert_eq!(out[7].1.lines().filter(|l| l.starts_with("web.")).count(), 1, "{}", out[7].1);
+}
+
+/// A lab of three Docker hosts, node1 to node3 on 192.168.99.101–103, whose `steps` (RON
+/// step entries) have run to the end.
+fn three_nodes(name: &str, steps: &str) -> Sim {
+    let text = format!(
+        r#"Scenario(
+    name: "{name}",
+    hosts: [
+        (name: "node1", addr: "192.168.99.101/24"),
+        (name: "node2", addr: "192.168.99.102/24"),
+        (name: "node3", addr: "192.168.99.103/24"),
+    ],
+    steps: [{steps}    ],
+)"#
+    );
+    let mut sim = Loaded::from_str(&format!("{name}.ron"), &text).expect("loads").build(None).expect("builds");
+    sim.run_until(Until::Idle);
+    sim
 }
