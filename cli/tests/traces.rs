@@ -400,6 +400,44 @@ fn vxlan_outer_udp_agrees_with_the_kernel() {
     }
 }
 
+/// `srcport 4000 4100` on host1's vxlan0 holds the outer source ports of what host1 sends
+/// to 4000–4099; host2's vxlan0, with no range, takes them from the local port range. Both
+/// the kernel's capture of the lab and the simulator's show it (`netsim diff` renames these
+/// ports, as the kernel draws them from a hash with a random key, so it cannot tell).
+#[test]
+fn a_vxlan_source_port_range_holds_as_on_the_kernel() {
+    let r = root();
+    let sim = scratch("vxlan-srcport-sim.pcapng");
+    let out = netsim(&["run", "traces/kernel/linux/vxlan-srcport.ron", "-q", "--pcap", s(&sim)]);
+    assert!(out.status.success(), "{}", text(&out));
+    for pcap in [r.join("traces/kernel/linux/vxlan-srcport.pcapng"), sim] {
+        let rows = tshark(
+            &pcap,
+            &[
+                "-Y",
+                "vxlan && frame.packet_flags_direction == 2",
+                "-T",
+                "fields",
+                "-e",
+                "frame.interface_name",
+                "-e",
+                "udp.srcport",
+            ],
+        );
+        let ports = |host: &str| -> Vec<u16> {
+            rows.lines()
+                .filter_map(|l| l.split_once('\t'))
+                .filter(|(i, _)| i.starts_with(host))
+                .filter_map(|(_, p)| p.parse().ok())
+                .collect()
+        };
+        let (one, two) = (ports("host1/"), ports("host2/"));
+        assert!(one.len() >= 5 && two.len() >= 5, "{}: {rows}", pcap.display());
+        assert!(one.iter().all(|p| (4000..4100).contains(p)), "{}: host1 {one:?}", pcap.display());
+        assert!(two.iter().all(|p| (32768..=60999).contains(p)), "{}: host2 {two:?}", pcap.display());
+    }
+}
+
 /// Who heard m1's ARP broadcasts among its macvlan siblings: (interface, direction, target).
 fn sibling_arps(pcap: &Path) -> Vec<String> {
     let filter = "arp && arp.src.proto_ipv4 == 192.168.20.11 && frame.interface_name matches \"^m[234]/\"";

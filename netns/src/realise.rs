@@ -972,6 +972,7 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
             l2miss,
             l3miss,
             udpcsum,
+            srcport,
             mac,
             mtu,
             underlay_ns,
@@ -990,6 +991,9 @@ async fn create_link(cx: &mut Ctx, link: &Link) -> Result<(), Error> {
                 .l2miss(*l2miss)
                 .l3miss(*l3miss)
                 .udp_csum(*udpcsum);
+            if let Some((lo, hi)) = srcport {
+                m = m.port_range(*lo, *hi);
+            }
             if let Some(l) = local {
                 m = m.local(*l);
             }

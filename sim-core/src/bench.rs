@@ -158,6 +158,7 @@ pub fn overlay_plan(hosts: usize, containers: usize) -> Plan {
             l3miss: false,
             // As Docker's overlay sends it, and as this workload was measured before.
             udpcsum: false,
+            srcport: None,
             mac: None,
             mtu: None,
             master: Some("br0".into()),

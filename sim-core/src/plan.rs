@@ -158,6 +158,11 @@ pub enum Link {
         /// it off (the netlink attribute IFLA_VXLAN_UDP_CSUM set to 0).
         #[serde(default = "yes")]
         udpcsum: bool,
+        /// `srcport MIN MAX`: the outer UDP source port is taken from MIN up to, not
+        /// including, MAX (`udp_flow_src_port`); unset, or MIN = MAX, from the local port
+        /// range. The kernel refuses MAX < MIN ("Invalid source port range").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        srcport: Option<(u16, u16)>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mac: Option<Mac>,
         #[serde(default, skip_serializing_if = "Option::is_none")]

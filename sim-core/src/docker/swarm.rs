@@ -3191,6 +3191,7 @@ impl Swarm {
                 // netlink.Vxlan's UDPCSum false, which vishvananda/netlink always sends as
                 // IFLA_VXLAN_UDP_CSUM = 0: the outer checksum is 0.
                 udpcsum: false,
+                srcport: None,
                 mac: None,
                 mtu: Some(OVERLAY_MTU),
                 master: Some("br0".into()),

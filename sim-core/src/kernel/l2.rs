@@ -456,13 +456,13 @@ impl<U: Userland> Kernel<U> {
 
     fn vxlan_encap(&mut self, dev: DevId, remote: std::net::Ipv4Addr, inner: Vec<u8>) {
         let DevKind::Vxlan(vx) = &self.dev(dev).kind else { return };
-        let (vni, local, dstport, u_ns, u_dev, csum) =
-            (vx.vni, vx.local, vx.dstport, vx.underlay_ns, vx.underlay_dev, vx.udpcsum);
+        let (vni, local, dstport, u_ns, u_dev, csum, range) =
+            (vx.vni, vx.local, vx.dstport, vx.underlay_ns, vx.underlay_dev, vx.udpcsum, vx.srcport);
         let Some((rt, src)) = self.route_output(u_ns, remote, u_dev) else {
             return self.drop_frame(dev, &inner, DropReason::VxlanNoUnderlayRoute { remote });
         };
         let src = local.unwrap_or(src);
-        let sport = vxlan_src_port(&inner);
+        let sport = vxlan_src_port(&inner, range);
         let mut payload = Vec::with_capacity(vxlan::HEADER_LEN + inner.len());
         payload.extend_from_slice(&vxlan::Repr { vni }.to_bytes());
         payload.extend_from_slice(&inner);
@@ -575,7 +575,9 @@ impl<U: Userland> Kernel<U> {
 /// segment is the exception: it carries its socket's random `sk_txhash`, one per side, so each
 /// direction has a port of its own (as recorded in traces/kernel/linux/vxlan-two-hosts.pcapng:
 /// ARP and ICMP echo one port both ways, the TCP connection two).
-pub(crate) fn vxlan_src_port(inner: &[u8]) -> u16 {
+/// `range` is the device's `srcport MIN MAX`: the port is MIN up to, not including, MAX; with
+/// none (or MIN = MAX) the local port range.
+pub(crate) fn vxlan_src_port(inner: &[u8], range: Option<(u16, u16)>) -> u16 {
     let mut h: u32 = 0x811c9dc5;
     let mut eat = |b: &[u8]| {
         for x in b {
@@ -603,6 +605,6 @@ pub(crate) fn vxlan_src_port(inner: &[u8]) -> u16 {
     } else {
         eat(inner.get(12..14).unwrap_or_default());
     }
-    let (lo, hi) = crate::kernel::defaults::EPHEMERAL;
+    let (lo, hi) = range.filter(|(lo, hi)| lo < hi).unwrap_or(crate::kernel::defaults::EPHEMERAL);
     (((h as u64) * (hi - lo) as u64) >> 32) as u16 + lo
 }

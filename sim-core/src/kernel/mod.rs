@@ -262,6 +262,8 @@ pub struct Vxlan {
     pub l3miss: bool,
     /// The outer UDP header carries a checksum (`udpcsum`).
     pub udpcsum: bool,
+    /// The outer source ports, MIN up to MAX (`srcport`; the local port range when unset).
+    pub srcport: Option<(u16, u16)>,
     pub underlay_ns: NsId,
     pub underlay_dev: Option<DevId>,
     pub fdb: Map<Mac, VxFdb>,
@@ -948,6 +950,7 @@ impl<U: Userland> Kernel<U> {
                     l2miss,
                     l3miss,
                     udpcsum,
+                    srcport,
                     mac,
                     mtu,
                     master,
@@ -958,6 +961,16 @@ impl<U: Userland> Kernel<U> {
                     check_name(w, ns_id, name)?;
                     if *vni >= 1 << 24 {
                         return Err(perr(format!("vxlan `{name}`: VNI {vni} does not fit in 24 bits"), name));
+                    }
+                    if let Some((lo, hi)) = srcport
+                        && hi < lo
+                    {
+                        return Err(perr(
+                            format!(
+                                "vxlan `{name}`: srcport {lo} {hi}: Invalid source port range (the kernel's words)"
+                            ),
+                            name,
+                        ));
                     }
                     let u_ns = match underlay_ns {
                         Some(u) => ns_of(w, u)?,
@@ -972,6 +985,7 @@ impl<U: Userland> Kernel<U> {
                         l2miss: *l2miss,
                         l3miss: *l3miss,
                         udpcsum: *udpcsum,
+                        srcport: *srcport,
                         underlay_ns: u_ns,
                         underlay_dev: None,
                         fdb: Map::default(),
