@@ -120,6 +120,7 @@ pub fn run(file: &Path, seed: Option<u64>, against: Option<&Path>, save: Option<
             sim.world.trace = false;
             sim.run_until(sim_core::Until::Idle);
             let mut steps = sim.director.as_ref().map(|d| d.transcript.clone()).unwrap_or_default();
+            let reached = steps.len();
             // The engine types every step of the lab, also those the simulator never reached
             // (a run that stopped early): as the lab has them, with no process of the
             // simulator's to stand in for their programs.
@@ -129,7 +130,7 @@ pub fn run(file: &Path, seed: Option<u64>, against: Option<&Path>, save: Option<
             // a step gives one on is typed as the lab has it, so the engine can refuse.
             subnets.retain(|net, _| !static_ip_on(&loaded, net));
             let agent = std::env::current_exe().map_err(|e| miette!("the netsim binary: {e}"))?;
-            let done = replay::run(&loaded, &steps, &Options { force, agent, subnets }).map_err(err)?;
+            let done = replay::run(&loaded, &steps, &Options { force, agent, subnets, reached }).map_err(err)?;
             let flows = record::flows_of(&done.frames);
             if let Some(root) = save {
                 let dir = replay::trace_dir(root, file);

@@ -180,51 +180,6 @@ pub fn preflight(info: &Info, force: bool) -> Result<(), Error> {
 /// Errors are collected, not returned early: clean-up does as much as it can.
 pub fn clean(left_swarm: bool) -> Vec<String> {
     let mut errs = Vec::new();
-    if left_swarm {
-        // A swarm's networks go while it is there to take them: one the node still lists
-        // when it leaves can no longer be removed ("This node is not a swarm manager") and
-        // stays until the daemon restarts. The services first, as they hold the networks.
-        if let Ok(ids) = docker(&["service", "ls", "-q"])
-            && !ids.trim().is_empty()
-        {
-            let mut args = vec!["service", "rm"];
-            args.extend(ids.split_whitespace());
-            let _ = docker(&args);
-        }
-        let filter = format!("label={LABEL}");
-        // Standalone containers on an attachable overlay hold it too; with no service left,
-        // nothing puts a removed one back.
-        let standalone = docker(&["ps", "-aq", "--filter", filter.as_str()]).unwrap_or_default();
-        if !standalone.trim().is_empty() {
-            let mut args = vec!["rm", "-f"];
-            args.extend(standalone.split_whitespace());
-            let _ = docker(&args);
-        }
-        let overlays = || -> Vec<String> {
-            let args = ["network", "ls", "-q", "--filter", "driver=overlay", "--filter", filter.as_str()];
-            docker(&args).unwrap_or_default().split_whitespace().map(String::from).collect()
-        };
-        // A removed service's tasks let go of its networks a moment later.
-        for _ in 0..40 {
-            let ids = overlays();
-            if ids.is_empty() {
-                break;
-            }
-            for n in &ids {
-                let _ = docker(&["network", "rm", n]);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(250));
-        }
-    }
-    // Then the swarm: while it runs, its orchestrator replaces every task container that is
-    // removed, and the replacement would hold the image.
-    // A lab that ends with `docker swarm leave` has left it already.
-    if left_swarm
-        && let Err(e) = docker(&["swarm", "leave", "--force"])
-        && !e.to_string().contains("This node is not part of a swarm")
-    {
-        errs.push(e.to_string());
-    }
     let labelled = |what: &[&str]| -> Vec<String> {
         let mut args = what.to_vec();
         let filter = format!("label={LABEL}");
@@ -233,7 +188,17 @@ pub fn clean(left_swarm: bool) -> Vec<String> {
         ids.dedup();
         ids
     };
-    // Tasks of a swarm that is leaving go away on their own, shortly after.
+    // The services first: while one runs, its orchestrator replaces every task container
+    // that is removed, and the replacement would hold the image and the networks.
+    if left_swarm
+        && let Ok(ids) = docker(&["service", "ls", "-q"])
+        && !ids.trim().is_empty()
+    {
+        let mut args = vec!["service", "rm"];
+        args.extend(ids.split_whitespace());
+        let _ = docker(&args);
+    }
+    // Then the containers: a removed service's tasks go on their own, shortly after.
     for _ in 0..40 {
         let ids = labelled(&["ps", "-aq"]);
         if ids.is_empty() {
@@ -248,6 +213,25 @@ pub fn clean(left_swarm: bool) -> Vec<String> {
         errs.push("containers labelled netsim.oracle=1 are still there after 10 s".into());
     }
     if left_swarm {
+        // A swarm's networks go while it is there to take them: one the node still lists
+        // when it leaves can no longer be removed ("This node is not a swarm manager") and
+        // stays until the daemon restarts. A task gone a moment ago may still hold one.
+        for _ in 0..40 {
+            let ids = labelled(&["network", "ls", "-q", "--filter", "driver=overlay"]);
+            if ids.is_empty() {
+                break;
+            }
+            for n in &ids {
+                let _ = docker(&["network", "rm", n]);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        // A lab that ends with `docker swarm leave` has left it already.
+        if let Err(e) = docker(&["swarm", "leave", "--force"])
+            && !e.to_string().contains("This node is not part of a swarm")
+        {
+            errs.push(e.to_string());
+        }
         // swarm leave keeps docker_gwbridge (as the engine does); the oracle made it.
         let _ = docker(&["network", "rm", "docker_gwbridge"]);
     }

@@ -50,6 +50,9 @@ pub struct Options {
     /// round-robin allocator goes on from wherever its earlier networks left it, and a lab's
     /// literal addresses (`ping 172.19.0.2`) assume a fresh daemon.
     pub subnets: BTreeMap<String, (String, String)>,
+    /// How many of the steps the simulator ran; the rest it never reached, and they are
+    /// typed as the lab has them.
+    pub reached: usize,
 }
 
 /// Whether one engine on this machine can host the scenario; if not, why.
@@ -121,6 +124,8 @@ pub fn run(loaded: &Loaded, steps: &[StepLog], opts: &Options) -> Result<Replaye
         agent: opts.agent.clone(),
         record: Record { scenario: loaded.file.clone(), ..Default::default() },
         subnets: opts.subnets.clone(),
+        reached: opts.reached,
+        unreached: false,
         log_start: daemon_log().map(|l| l.len()).unwrap_or(0),
         swarm: false,
         capture: None,
@@ -203,6 +208,10 @@ struct Runner {
     /// again after `rm`), captured under the container's name as the simulator's are.
     captured: std::collections::BTreeSet<(String, u64)>,
     subnets: BTreeMap<String, (String, String)>,
+    /// Steps from this one on are past where the simulator stopped.
+    reached: usize,
+    /// The step being played is one of those.
+    unreached: bool,
     /// How much of the daemon's log was there when the run began.
     log_start: usize,
 }
@@ -231,7 +240,8 @@ impl Runner {
             vec![(self.host.clone(), PathBuf::from("/proc/self/ns/net")), ("lan".into(), ns_path(LAN_NS))];
         namespaces.extend(self.others.iter().map(|h| (h.clone(), ns_path(&other_ns(h)))));
         self.capture = Some(Capture::start(&namespaces).map_err(|e| Error::Other(format!("capture: {e}")))?);
-        for s in steps {
+        for (i, s) in steps.iter().enumerate() {
+            self.unreached = i >= self.reached;
             self.step(s)?;
         }
         // The simulator runs until nothing is left to do, neighbour timers included: a
@@ -443,7 +453,7 @@ impl Runner {
         if s.host != self.host {
             // A LAN machine without Docker: only programs.
             let Some(t) = client else {
-                if s.output == Ok(String::new()) && s.started.is_empty() && s.delta.is_none() {
+                if self.unreached {
                     // A step the simulator never reached: nothing says what its program is.
                     let r = engine::Ran { status: -1, stdout: String::new(), stderr: "not typed: the simulator never reached this step, so the agent has no program to run for it".into() };
                     self.record.steps.push(StepRecord::new(&s.host, &s.line, None, &r));

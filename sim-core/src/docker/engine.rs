@@ -235,7 +235,7 @@ const ERR_HOST_NETWORK: &str =
 impl Engine {
     /// The `--aux-address` reservations of the network with pool `pool`, in request order.
     pub(super) fn aux_addresses(&self, pool: PoolId) -> &[(String, Ipv4Addr)] {
-        self.ipam.network(pool).map(|n| n.aux.as_slice()).unwrap_or_default()
+        self.ipam.aux(pool)
     }
 
     /// A freshly started v29 daemon with the default MTU.

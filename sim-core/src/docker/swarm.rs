@@ -539,7 +539,7 @@ pub fn overlay_mac(ip: Ipv4Addr) -> Mac {
 impl Swarm {
     /// The `--aux-address` reservations of the overlay with pool `pool`, in request order.
     pub(super) fn aux_addresses(&self, pool: PoolId) -> &[(String, Ipv4Addr)] {
-        self.ipam.network(pool).map(|n| n.aux.as_slice()).unwrap_or_default()
+        self.ipam.aux(pool)
     }
 
     /// `docker swarm init` on `host`: the first manager, the ingress network (10.0.0.0/24,
@@ -1216,14 +1216,13 @@ impl Swarm {
             v.push(n.name.clone());
         }
         v.extend(s.networks.iter().cloned());
-        let internal = |n: &String| self.net_idx(n).is_some_and(|i| self.networks[i].internal);
-        v.sort_by(|a, b| (internal(a), a).cmp(&(internal(b), b)));
+        v.sort_by(|a, b| (self.net_internal(a), a).cmp(&(self.net_internal(b), b)));
         v
     }
 
     /// Whether a task on `networks` wants docker_gwbridge: one of them has a way out.
     fn outward(&self, networks: &[(String, Ipv4Addr)]) -> bool {
-        networks.iter().any(|(n, _)| self.net_idx(n).is_some_and(|i| !self.networks[i].internal))
+        networks.iter().any(|(n, _)| !self.net_internal(n))
     }
 
     /// Spread scheduling (swarmkit nodeLess): fewest tasks of this service, then fewest
@@ -2426,10 +2425,7 @@ impl Swarm {
             return Err(err(format!("netsim: {host} is not a swarm node")));
         };
         self.nodes[ni].up = false;
-        let moved = match self.has_quorum() {
-            true => self.evacuate(host, engines)?,
-            false => self.abandon(host, engines),
-        };
+        let moved = self.evacuate(host, engines)?;
         for n in &mut self.networks {
             n.lb.retain(|(h, _)| h != host);
             n.lb_ids.retain(|(h, _)| h != host);
@@ -2437,24 +2433,10 @@ impl Swarm {
         Ok(moved.join("\n"))
     }
 
-    /// Every task running on `host` stops, and with no leader to see it, none is replaced.
-    fn abandon(&mut self, host: &str, engines: &mut [(String, Engine)]) -> Vec<String> {
-        let mut gone = Vec::new();
-        for si in 0..self.services.len() {
-            for ti in 0..self.services[si].tasks.len() {
-                let t = &self.services[si].tasks[ti];
-                if t.node == host && t.state == TaskState::Running {
-                    gone.push(format!("{} stopped (no leader to replace it)", self.task_name(si, t)));
-                    self.stop_task(si, ti, engines);
-                }
-            }
-        }
-        gone
-    }
-
     /// Every task running on `host` stops; a replicated one starts again on a node the
     /// scheduler picks, or waits pending; a global one is not replaced (it runs on every node
-    /// that takes tasks). What became of each task, one line each.
+    /// that takes tasks), and without a leader none is. What became of each task, one line
+    /// each.
     fn evacuate(&mut self, host: &str, engines: &mut [(String, Engine)]) -> Result<Vec<String>, EngineError> {
         let mut moved = Vec::new();
         for si in 0..self.services.len() {
@@ -2467,6 +2449,10 @@ impl Swarm {
                 let slot = t.slot;
                 let old = self.task_name(si, t);
                 self.stop_task(si, ti, engines);
+                if !self.has_quorum() {
+                    moved.push(format!("{old} stopped (no leader to replace it)"));
+                    continue;
+                }
                 if self.services[si].global {
                     moved.push(format!("{old} stopped"));
                     continue;

@@ -158,10 +158,7 @@ impl<U: Userland> Kernel<U> {
             // A request sent to this host's own MAC is answered at once; a broadcast one
             // waits a random time below proxy_delay (arp_process, `pneigh_enqueue`).
             if wire::eth_dst(&frame) == self.dev(dev).mac {
-                self.originate(|w| {
-                    w.note(|| Why::ArpProxyReply { ip });
-                    w.dev_xmit(dev, reply);
-                });
+                self.proxy_arp_send(dev, reply);
             } else {
                 let wait = SimTime::from_micros(self.rng.range(0, defaults::PROXY_DELAY_MS * 1000 - 1));
                 self.schedule(wait, Event::ProxyArp { dev, frame: reply });
@@ -340,7 +337,7 @@ impl<U: Userland> Kernel<U> {
         self.netns(ns).routes[i].dev != dev && self.rp_filter_ok(dev, sip)
     }
 
-    /// A proxied ARP reply's wait is over.
+    /// A proxied ARP reply leaves (at once, or when its wait is over).
     pub(crate) fn proxy_arp_send(&mut self, dev: DevId, frame: Vec<u8>) {
         let ip = ArpRepr::parse(&frame[wire::ETH_HLEN..]).map(|a| a.sender_ip).unwrap_or(Ipv4Addr::UNSPECIFIED);
         self.originate(|w| {

@@ -1142,10 +1142,7 @@ impl<U: Userland> Kernel<U> {
                     n.routes
                         .iter()
                         .filter(|rt| rt.via.is_none() && rt.dst.contains(gw))
-                        .fold(None::<&Route>, |best, rt| match best {
-                            Some(b) if (b.dst.len, std::cmp::Reverse(b.metric)) >= (rt.dst.len, std::cmp::Reverse(rt.metric)) => Some(b),
-                            _ => Some(rt),
-                        })
+                        .min_by_key(|rt| (std::cmp::Reverse(rt.dst.len), rt.metric))
                         .map(|rt| rt.dev)
                         .ok_or_else(|| perr(format!("route {} via {gw}: the gateway is not on a connected network (RTNETLINK answers: Network is unreachable)", r.dst), &gw.to_string()))?
                 }
@@ -1264,15 +1261,18 @@ impl<U: Userland> Kernel<U> {
     pub fn set_sysctl(&mut self, s: &crate::plan::SysctlPlan) -> Result<(), PlanError> {
         let ns =
             self.ns_by_name(&s.ns).ok_or_else(|| perr(format!("sysctl {}: no namespace `{}`", s.key, s.ns), &s.ns))?;
-        const KNOBS: &str = "net.ipv4.conf.<dev|all>.{arp_ignore,arp_announce,rp_filter,proxy_arp} and net.ipv4.conf.<dev>.route_localnet are";
+        let unmodelled = || {
+            let knobs = "net.ipv4.conf.<dev|all>.{arp_ignore,arp_announce,rp_filter,proxy_arp} and net.ipv4.conf.<dev>.route_localnet are";
+            perr(format!("sysctl {}: not modelled ({knobs})", s.key), &s.key)
+        };
         let Some((dev, knob)) = s.key.strip_prefix("net.ipv4.conf.").and_then(|r| r.rsplit_once('.')) else {
-            return Err(perr(format!("sysctl {}: not modelled ({KNOBS})", s.key), &s.key));
+            return Err(unmodelled());
         };
         let max = match knob {
             "route_localnet" | "proxy_arp" => 1,
             "arp_ignore" => 8,
             "arp_announce" | "rp_filter" => 2,
-            _ => return Err(perr(format!("sysctl {}: not modelled ({KNOBS})", s.key), &s.key)),
+            _ => return Err(unmodelled()),
         };
         let value = match s.value.trim().parse::<u8>() {
             Ok(v) if v <= max => v,
@@ -1284,10 +1284,8 @@ impl<U: Userland> Kernel<U> {
             }
         };
         let conf = match dev {
-            "all" if knob == "route_localnet" => {
-                return Err(perr(format!("sysctl {}: not modelled ({KNOBS})", s.key), &s.key));
-            }
-            "default" => return Err(perr(format!("sysctl {}: not modelled ({KNOBS})", s.key), &s.key)),
+            "default" => return Err(unmodelled()),
+            "all" if knob == "route_localnet" => return Err(unmodelled()),
             "all" => &mut self.netns_mut(ns).conf_all,
             _ => {
                 let d = self

@@ -853,6 +853,11 @@ impl Ipam {
         self.networks.get(&pool).and_then(|n| n.gateway)
     }
 
+    /// The network's `--aux-address` reservations, in request order.
+    pub fn aux(&self, pool: PoolId) -> &[(String, Ipv4Addr)] {
+        self.network(pool).map(|n| n.aux.as_slice()).unwrap_or_default()
+    }
+
     /// The network's subnet.
     pub fn subnet(&self, pool: PoolId) -> Ipv4Net {
         pool.subnet
