@@ -1192,3 +1192,77 @@ fn ping_bound_to_a_device_or_an_address_as_the_kernel_sends_it() {
     assert!(t.contains("PING 10.2.0.2 (10.2.0.2) from 10.2.0.1 : 56(84) bytes of data."), "{t}");
     assert!(!t.contains("Destination Host Unreachable"), "{t}");
 }
+
+/// How many frames of the lab `bridge-port-flags` each interface saw, by (interface,
+/// direction: 1 in, 2 out, what): the ARP requests of i1 and m1, n3's answers to q.
+fn port_flag_counts(pcap: &Path) -> std::collections::BTreeMap<(String, String, String), usize> {
+    let filter = "(arp.opcode == 1 && (arp.src.proto_ipv4 == 10.0.0.1 || arp.src.proto_ipv4 == 10.0.0.11)) \
+                  || (icmp.type == 0 && ip.dst == 10.0.0.4)";
+    let out = tshark(
+        pcap,
+        &[
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.interface_name",
+            "-e",
+            "frame.packet_flags_direction",
+            "-e",
+            "arp.dst.proto_ipv4",
+            "-e",
+            "ip.dst",
+        ],
+    );
+    let mut m = std::collections::BTreeMap::new();
+    for l in out.lines() {
+        let f: Vec<&str> = l.split('\t').collect();
+        let what = if f[2].is_empty() { format!("reply to {}", f[3]) } else { format!("who-has {}", f[2]) };
+        let dir = f[1].trim_start_matches("0x").trim_start_matches('0').to_string();
+        *m.entry((f[0].to_string(), dir, what)).or_default() += 1;
+    }
+    m
+}
+
+/// The flags of a bridge port decide who hears what, as on the kernel: nothing from one
+/// isolated port reaches another; a port that does not learn has its answers flooded, and a
+/// port with `flood off` never gets them; a hairpin port turns a VEPA child's frames back
+/// to its sibling and never to itself. Without the flags (the simulator before it had them),
+/// `netsim diff` sees the difference in the same capture.
+#[test]
+fn bridge_port_flags_decide_who_hears_what_as_on_the_kernel() {
+    let r = root();
+    let sim = scratch("bridge-port-flags-sim.pcapng");
+    let out = netsim(&["run", "traces/kernel/linux/bridge-port-flags.ron", "-q", "--pcap", s(&sim)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let kernel = r.join("traces/kernel/linux/bridge-port-flags.pcapng");
+    for pcap in [&kernel, &sim] {
+        let m = port_flag_counts(pcap);
+        let n = |i: &str, d: &str, w: &str| m.get(&(i.to_string(), d.to_string(), w.to_string())).copied().unwrap_or(0);
+        let p = pcap.display();
+        // Isolated: i1's three requests for i2 reach n3, never i2.
+        assert_eq!(
+            (n("n3/eth0", "1", "who-has 10.0.0.2"), n("i2/eth0", "1", "who-has 10.0.0.2")),
+            (3, 0),
+            "{p}: {m:?}"
+        );
+        // learning off on vq: n3's two replies to q are flooded to i1; flood off on vf: not to f.
+        assert_eq!((n("i1/eth0", "1", "reply to 10.0.0.4"), n("f/eth0", "1", "reply to 10.0.0.4")), (2, 0), "{p}");
+        // m1 asked four times (three before hairpin, one after); m2 heard only the last, and
+        // m1 never heard its own.
+        assert_eq!(n("v1/m1", "2", "who-has 10.0.0.12"), 4, "{p}: {m:?}");
+        assert_eq!((n("v2/m2", "1", "who-has 10.0.0.12"), n("v1/m1", "1", "who-has 10.0.0.12")), (1, 0), "{p}");
+    }
+    // The same lab without its flags, as the simulator had it before, against the kernel.
+    let lab = std::fs::read_to_string(r.join("traces/kernel/linux/bridge-port-flags.ron")).expect("lab");
+    let start = lab.find("        bridge_ports: [").expect("the lab's bridge_ports");
+    let end = start + lab[start..].find("        ],\n").expect("its end") + "        ],\n".len();
+    let flagless = lab[..start].to_string() + &lab[end..];
+    let flagless = flagless.replace("(on: \"br\", run: \"bridge link set dev vv hairpin on\"),", "");
+    let flagless_path = scratch("bridge-port-flags-flagless.ron");
+    std::fs::write(&flagless_path, flagless).expect("write");
+    let out = netsim(&["diff", s(&flagless_path), "--against", s(&kernel)]);
+    let diverging = common::differing_conversations(&String::from_utf8_lossy(&out.stdout));
+    assert!(!out.status.success() && diverging.len() >= 5, "{}", text(&out));
+}

@@ -564,6 +564,12 @@ impl Runner {
                 self.realised.link_set(&x.ns, &x.dev, true)?;
             }
         }
+        for x in &r.bridge_ports {
+            let again = d.added.bridge_ports.iter().any(|a| a.ns == x.ns && a.dev == x.dev);
+            if !again && !deleted(&x.ns, &x.dev) {
+                self.realised.bridge_port(&sim_core::plan::BrPortPlan::new(&x.ns, &x.dev))?;
+            }
+        }
         self.realised.extend(&d.added)?;
         // netem's loss on a namespace made before this step is an iptables line: load its
         // list again with it.

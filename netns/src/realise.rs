@@ -744,6 +744,12 @@ async fn build(plan: &Plan, opts: &Options, r: &mut Realised) -> Result<(), Erro
             .map_err(|e| kerr(format!("sysctl -w {}={} in {}", s.key, s.value, ns.kname), e))?;
     }
 
+    // 3c. Bridge port flags, now that the ports have their masters.
+    for x in &plan.bridge_ports {
+        let ns = cx.ns(&x.ns, &format!("bridge port {}", x.dev))?;
+        bridge_link_set(&ns.file, &ns.kname, x)?;
+    }
+
     // 4. Addresses, routes, neighbours, FDB.
     let t = Instant::now();
     for a in &plan.addresses {
@@ -1208,6 +1214,12 @@ impl Realised {
         Ok((k.to_string(), file))
     }
 
+    /// A bridge port's flags as `x` has them (the kernel's defaults: `BrPortPlan::new`).
+    pub fn bridge_port(&mut self, x: &sim_core::plan::BrPortPlan) -> Result<(), Error> {
+        let (k, file) = self.open_ns(&x.ns)?;
+        bridge_link_set(&file, &k, x)
+    }
+
     /// `ip link set DEV up|down` in a namespace of the run (a step's fault).
     pub fn link_set(&mut self, plan_ns: &str, dev: &str, up: bool) -> Result<(), Error> {
         let (k, file) = self.open_ns(plan_ns)?;
@@ -1290,6 +1302,15 @@ impl Realised {
 fn link_set(file: &File, kname: &str, dev: &str, up: bool) -> Result<(), Error> {
     let state = if up { "up" } else { "down" };
     run_in(file, kname, "ip", &["link", "set", "dev", dev, state])
+}
+
+/// `bridge link set dev DEV hairpin on|off learning on|off …`, every flag as `x` has it.
+fn bridge_link_set(file: &File, kname: &str, x: &sim_core::plan::BrPortPlan) -> Result<(), Error> {
+    let mut args = vec!["link", "set", "dev", x.dev.as_str()];
+    for (name, on) in x.flags() {
+        args.extend([name, if on { "on" } else { "off" }]);
+    }
+    run_in(file, kname, "bridge", &args)
 }
 
 /// `program args…` in the namespace `file`; its complaint, if it fails, names the command.

@@ -1381,6 +1381,14 @@ impl Director {
                     None => Err(fail(format!("Cannot find device \"{dev}\""), 1)),
                 }
             }
+            Tool::ShowDev(what @ (What::BrLink | What::BrLinkDetails), dev) => {
+                match crate::tools::device_block(&table(*what), dev) {
+                    Ok(block) => Ok(block),
+                    // A device that is not a bridge port prints nothing.
+                    Err(_) if crate::tools::device_block(&table(What::Link), dev).is_ok() => Ok(String::new()),
+                    Err(_) => Err(fail(format!("Cannot find device \"{dev}\""), 255)),
+                }
+            }
             Tool::ShowDev(what, dev) => match crate::tools::device_block(&table(*what), dev) {
                 Ok(block) => Ok(block),
                 // busybox's `ip` says it its own way (`ip_common.c`, `xll_name_to_index`).
@@ -2132,7 +2140,9 @@ impl Director {
             // Docker's default capabilities leave NET_ADMIN out.
             let cmd = cmd.map_err(|t| EngineError(t.message))?;
             return Err(EngineError(match cmd {
-                crate::netconf::NetCmd::LinkSet { .. } => "RTNETLINK answers: Operation not permitted".into(),
+                crate::netconf::NetCmd::LinkSet { .. } | crate::netconf::NetCmd::BridgeLinkSet { .. } => {
+                    "RTNETLINK answers: Operation not permitted".into()
+                }
                 crate::netconf::NetCmd::Iptables { .. } => {
                     "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)".into()
                 }

@@ -1,5 +1,6 @@
 //! The commands that change a machine's network while a lab runs, the faults a lab injects:
-//! `ip link set DEV down|up` and `tc qdisc add|replace|change|del dev DEV root netem …`.
+//! `ip link set DEV down|up`, `tc qdisc add|replace|change|del dev DEV root netem …`,
+//! `iptables -A|-I|-D …` and `bridge link set dev DEV hairpin|learning|flood|… on|off`.
 //!
 //! A command is parsed when the file loads (`parse`) and changes the plan of the namespace
 //! it is typed in (`apply`); the run applies the plan's change to the world as it applies a
@@ -8,7 +9,7 @@
 //! and exit statuses.
 
 use crate::kernel::qdisc::Netem;
-use crate::plan::{DevPlan, IptablesPlan, Plan, QdiscPlan};
+use crate::plan::{BrPortPlan, DevPlan, IptablesPlan, Plan, QdiscPlan};
 use crate::tools::ToolError;
 
 /// A command that changes the network.
@@ -21,6 +22,8 @@ pub enum NetCmd {
     /// `iptables [-t TABLE] -A|-I|-D|-R|-N|-X|-F|-Z|-P …`: `rule` is the command after the
     /// table, as a plan's iptables line holds it.
     Iptables { table: String, rule: String },
+    /// `bridge link set dev DEV FLAG on|off …`: the flags in the order typed.
+    BridgeLinkSet { dev: String, flags: Vec<(String, bool)> },
 }
 
 /// iptables' commands that change a table; `-S`, `-L` only look (`tools`).
@@ -77,6 +80,13 @@ pub fn parse(words: &[String]) -> Option<Result<NetCmd, ToolError>> {
         // `tc qdisc [show]` only looks: `tools`'.
         "tc" if !matches!(args.get(1), None | Some(&("show" | "list" | "ls" | "s"))) => Some(tc(&args)),
         "tc" if args.first().is_some_and(|o| !matches!(*o, "qdisc" | "qd" | "q")) => Some(tc(&args)),
+        // `bridge link s` is `set` for bridge (`matches` tries "set" first), unlike `ip link s`.
+        "bridge"
+            if matches!(args.first(), Some(&("l" | "li" | "lin" | "link")))
+                && matches!(args.get(1), Some(&("s" | "se" | "set" | "change"))) =>
+        {
+            Some(bridge_link_set(&args[2..]))
+        }
         _ => None,
     }
 }
@@ -119,6 +129,72 @@ fn ip_link_set(args: &[&str]) -> Result<NetCmd, ToolError> {
     let dev = dev.ok_or_else(|| fail("Not enough information: \"dev\" argument is required.", 255))?;
     let up = up.ok_or_else(|| fail("netsim: `ip link set DEV` needs `up` or `down` here", 1))?;
     Ok(NetCmd::LinkSet { dev: dev.to_string(), up })
+}
+
+/// The options of `bridge link set` in iproute2 6.1 (bridge/link.c, `brlink_modify`) that
+/// the simulator does not model: they parse, and say so.
+const BRLINK_UNMODELLED: [&str; 16] = [
+    "cost",
+    "priority",
+    "state",
+    "guard",
+    "root_block",
+    "fastleave",
+    "learning_sync",
+    "mcast_router",
+    "mcast_to_unicast",
+    "neigh_suppress",
+    "vlan_tunnel",
+    "locked",
+    "hwmode",
+    "backup_port",
+    "nobackup_port",
+    "self",
+];
+
+/// `bridge link set dev DEV [FLAG on|off]…`, with iproute2's complaints and exit statuses
+/// (a bad on/off is `-EINVAL` returned from main: 234).
+fn bridge_link_set(args: &[&str]) -> Result<NetCmd, ToolError> {
+    let usage = || fail("Usage: bridge link set dev DEV [ cost COST ] [ priority PRIO ] [ state STATE ] …", 255);
+    let mut dev = None;
+    let mut flags = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let w = args[i];
+        match w {
+            "dev" => dev = Some(value_after(args, i)?),
+            "hairpin" | "learning" | "flood" | "mcast_flood" | "bcast_flood" | "isolated" => {
+                let v = value_after(args, i)?;
+                let on = match v {
+                    "on" => true,
+                    "off" => false,
+                    _ => {
+                        return Err(fail(
+                            format!("Error: argument of \"{w}\" must be one of \"off\", \"on\", not \"{v}\""),
+                            234,
+                        ));
+                    }
+                };
+                flags.push((w.to_string(), on));
+            }
+            "master" => {
+                i += 1;
+                continue;
+            }
+            _ if BRLINK_UNMODELLED.contains(&w) => {
+                return Err(fail(
+                    format!(
+                        "netsim: `bridge link set … {w}`: the simulator models hairpin, learning, flood, mcast_flood, bcast_flood and isolated"
+                    ),
+                    1,
+                ));
+            }
+            _ => return Err(usage()),
+        }
+        i += 2;
+    }
+    let dev = dev.ok_or_else(|| fail("Device is a required argument.", 255))?;
+    Ok(NetCmd::BridgeLinkSet { dev: dev.to_string(), flags })
 }
 
 /// `iptables [-w] [-t TABLE] COMMAND …`: the table apart, the rest as written.
@@ -238,6 +314,7 @@ pub fn apply(
 ) -> Result<String, ToolError> {
     let dev = match cmd {
         NetCmd::LinkSet { dev, .. } | NetCmd::Qdisc { dev, .. } => dev,
+        NetCmd::BridgeLinkSet { dev, flags } => return bridge_port(ns, dev, flags, now, own),
         NetCmd::Iptables { table, rule } => {
             iptables_check(now, ns, table, rule)?;
             typed.push(IptablesPlan { ns: ns.to_string(), table: table.clone(), rule: rule.clone() });
@@ -268,7 +345,7 @@ pub fn apply(
                 own.neighbours.retain(|n| !(n.ns == ns && n.dev == *dev));
             }
         }
-        NetCmd::Iptables { .. } => {}
+        NetCmd::Iptables { .. } | NetCmd::BridgeLinkSet { .. } => {}
         NetCmd::Qdisc { op, netem, .. } => {
             let at = own.qdiscs.iter().position(|q| q.ns == ns && q.dev == *dev);
             let new = || QdiscPlan { ns: ns.to_string(), dev: dev.clone(), netem: netem.clone().unwrap_or_default() };
@@ -285,6 +362,28 @@ pub fn apply(
                 (QdiscOp::Del, None) => return Err(fail("Error: Cannot delete qdisc with handle of zero.", 2)),
             }
         }
+    }
+    Ok(String::new())
+}
+
+/// `bridge link set`: the port's entry in `own` becomes what the flags make of the port's
+/// flags as `now` has them; an entry back at the kernel's defaults goes.
+fn bridge_port(ns: &str, dev: &str, flags: &[(String, bool)], now: &Plan, own: &mut Plan) -> Result<String, ToolError> {
+    if dev == "lo" || !has_dev(now, ns, dev) {
+        return Err(fail(format!("Cannot find bridge device \"{dev}\""), 255));
+    }
+    // Not a port (a bridge itself included): the kernel has no flags for it to set.
+    if now.master_of(ns, dev).is_none() {
+        return Err(fail("RTNETLINK answers: Operation not supported", 255));
+    }
+    let here = |x: &BrPortPlan| x.ns == ns && x.dev == dev;
+    let mut port = now.bridge_ports.iter().find(|x| here(x)).cloned().unwrap_or_else(|| BrPortPlan::new(ns, dev));
+    for (name, on) in flags {
+        port.set(name, *on);
+    }
+    own.bridge_ports.retain(|x| !here(x));
+    if !port.is_default() {
+        own.bridge_ports.push(port);
     }
     Ok(String::new())
 }
@@ -441,5 +540,55 @@ mod tests {
         assert_eq!(own.qdiscs[0].netem, "delay 10ms");
         apply(&q(QdiscOp::Del, None), "a", &now, &mut own, &mut Vec::new()).unwrap();
         assert!(own.qdiscs.is_empty());
+    }
+
+    /// `bridge link set` as iproute2 6.1 and this kernel answered it (typed on this machine
+    /// against a bridge with one port `va` and a lone veth `vb`).
+    #[test]
+    fn bridge_link_set_changes_a_port_and_fails_in_bridge_words() {
+        let text = r#"(
+            namespaces: [(name: "n")],
+            links: [Bridge(name: "br0", ns: "n"), Veth(name: "va", ns: "n", peer: "vb", peer_ns: "n", master: Some("br0"))],
+        )"#;
+        let now: Plan = ron::from_str(text).unwrap();
+        let mut own = now.clone();
+        let run = |line: &str, own: &mut Plan| -> Result<String, ToolError> {
+            let cmd = parse(&words(line)).expect("a bridge command")?;
+            apply(&cmd, "n", &now, own, &mut Vec::new())
+        };
+        let err = |r: Result<String, ToolError>| {
+            let e = r.unwrap_err();
+            (e.message, e.status)
+        };
+        run("bridge link set dev va hairpin on learning off isolated on", &mut own).unwrap();
+        let want = BrPortPlan { hairpin: true, learning: false, isolated: true, ..BrPortPlan::new("n", "va") };
+        assert_eq!(own.bridge_ports, vec![want]);
+        // Back to every default: the entry goes.
+        run("bridge link s dev va hairpin off learning on isolated off", &mut own).unwrap();
+        assert!(own.bridge_ports.is_empty());
+        assert_eq!(
+            err(run("bridge link set dev va hairpin maybe", &mut own)),
+            ("Error: argument of \"hairpin\" must be one of \"off\", \"on\", not \"maybe\"".into(), 234)
+        );
+        assert_eq!(
+            err(run("bridge link set dev vb hairpin on", &mut own)),
+            ("RTNETLINK answers: Operation not supported".into(), 255)
+        );
+        assert_eq!(
+            err(run("bridge link set dev br0 hairpin on", &mut own)),
+            ("RTNETLINK answers: Operation not supported".into(), 255)
+        );
+        assert_eq!(
+            err(run("bridge link set dev zz hairpin on", &mut own)),
+            ("Cannot find bridge device \"zz\"".into(), 255)
+        );
+        assert_eq!(err(run("bridge link set hairpin on", &mut own)), ("Device is a required argument.".into(), 255));
+        assert_eq!(err(run("bridge link set dev va hairpin", &mut own)).1, 255);
+        assert_eq!(err(run("bridge link set dev va frob on", &mut own)).1, 255);
+        assert!(err(run("bridge link set dev va cost 5", &mut own)).0.starts_with("netsim:"));
+        // Nothing to set is no error.
+        assert_eq!(run("bridge link set dev va", &mut own), Ok(String::new()));
+        // `bridge link show` only looks.
+        assert!(parse(&words("bridge link show")).is_none());
     }
 }

@@ -41,6 +41,86 @@ pub struct Plan {
     /// Root qdiscs other than the default (`tc qdisc add dev DEV root netem …`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub qdiscs: Vec<QdiscPlan>,
+    /// Bridge ports whose flags differ from the kernel's defaults (`bridge link set …`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bridge_ports: Vec<BrPortPlan>,
+}
+
+/// `bridge link set dev DEV hairpin on isolated on …` in `ns`: the flags of a bridge port
+/// (`BR_HAIRPIN_MODE`, `BR_LEARNING`, `BR_FLOOD`, `BR_MCAST_FLOOD`, `BR_BCAST_FLOOD`,
+/// `BR_ISOLATED` in include/linux/if_bridge.h). Each field has the kernel's default for a
+/// new port (`new_nbp` in net/bridge/br_if.c): what a lab leaves out is as the kernel has it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(deny_unknown_fields)]
+pub struct BrPortPlan {
+    pub ns: String,
+    pub dev: String,
+    /// A frame may leave through the port it came in by (reflective relay, for VEPA).
+    #[serde(default)]
+    pub hairpin: bool,
+    /// Source MACs of frames coming in are learned into the FDB.
+    #[serde(default = "yes")]
+    pub learning: bool,
+    /// Unicast to a MAC the FDB does not know is flooded out of this port.
+    #[serde(default = "yes")]
+    pub flood: bool,
+    /// Multicast is flooded out of this port.
+    #[serde(default = "yes")]
+    pub mcast_flood: bool,
+    /// Broadcast is flooded out of this port.
+    #[serde(default = "yes")]
+    pub bcast_flood: bool,
+    /// Frames from one isolated port never leave through another.
+    #[serde(default)]
+    pub isolated: bool,
+}
+
+impl BrPortPlan {
+    /// A port with the kernel's defaults.
+    pub fn new(ns: &str, dev: &str) -> Self {
+        BrPortPlan {
+            ns: ns.to_string(),
+            dev: dev.to_string(),
+            hairpin: false,
+            learning: true,
+            flood: true,
+            mcast_flood: true,
+            bcast_flood: true,
+            isolated: false,
+        }
+    }
+
+    /// Whether every flag is the kernel's default (the entry says nothing).
+    pub fn is_default(&self) -> bool {
+        *self == BrPortPlan::new(&self.ns, &self.dev)
+    }
+
+    /// The flags by the names `bridge link` gives them, in the order it prints them.
+    pub fn flags(&self) -> [(&'static str, bool); 6] {
+        [
+            ("hairpin", self.hairpin),
+            ("learning", self.learning),
+            ("flood", self.flood),
+            ("mcast_flood", self.mcast_flood),
+            ("bcast_flood", self.bcast_flood),
+            ("isolated", self.isolated),
+        ]
+    }
+
+    /// Sets the flag `bridge link` calls `name`; false if there is no such flag.
+    pub fn set(&mut self, name: &str, on: bool) -> bool {
+        let f = match name {
+            "hairpin" => &mut self.hairpin,
+            "learning" => &mut self.learning,
+            "flood" => &mut self.flood,
+            "mcast_flood" => &mut self.mcast_flood,
+            "bcast_flood" => &mut self.bcast_flood,
+            "isolated" => &mut self.isolated,
+            _ => return false,
+        };
+        *f = on;
+        true
+    }
 }
 
 /// One device of `ns`: `ip link set DEV down` when listed in `Plan::down`.
@@ -226,6 +306,18 @@ pub enum MacvlanMode {
     Bridge,
     Private,
     Vepa,
+}
+
+impl Plan {
+    /// The bridge that device `dev` of namespace `ns` is a port of, if the plan enslaves it.
+    pub fn master_of(&self, ns: &str, dev: &str) -> Option<&str> {
+        self.links.iter().find_map(|l| match l {
+            Link::Veth { name, ns: n, master, .. } if n == ns && name == dev => master.as_deref(),
+            Link::Veth { peer, peer_ns, peer_master, .. } if peer_ns == ns && peer == dev => peer_master.as_deref(),
+            Link::Vxlan { name, ns: n, master, .. } if n == ns && name == dev => master.as_deref(),
+            _ => None,
+        })
+    }
 }
 
 impl Link {

@@ -858,7 +858,10 @@ impl Loaded {
                         .iter()
                         .enumerate()
                         .map(|(i, x)| (format!("plan.down[{i}]"), &x.ns, Some(x.dev.as_str()), "down".to_string())),
-                );
+                )
+                .chain(plan.bridge_ports.iter().enumerate().map(|(i, x)| {
+                    (format!("plan.bridge_ports[{i}]"), &x.ns, Some(x.dev.as_str()), "bridge port".to_string())
+                }));
         for (item, ns, dev, what) in dev_refs {
             if !nss.contains(ns) {
                 out.push(no_ns(format!("{item}.ns"), ns));
@@ -886,6 +889,28 @@ impl Loaded {
                     echo(&q.ns)
                 );
                 out.push(self.at(&format!("plan.qdiscs[{i}].dev"), m, "given again here", None));
+            }
+        }
+        let mut port_devs: HashSet<(&str, &str)> = HashSet::new();
+        for (i, x) in plan.bridge_ports.iter().enumerate() {
+            let at = |f: &str| format!("plan.bridge_ports[{i}].{f}");
+            if nss.contains(&x.ns) && !devs.missing(&x.ns, &x.dev) && plan.master_of(&x.ns, &x.dev).is_none() {
+                // br_setport is reached only through a port's master (RTM_SETLINK with
+                // IFLA_PROTINFO on a device without one: EOPNOTSUPP).
+                let m = format!(
+                    "`{}` in `{}` is not a bridge port (RTNETLINK answers: Operation not supported)",
+                    echo(&x.dev),
+                    echo(&x.ns)
+                );
+                out.push(self.at(&at("dev"), m, "no master", Some("give the device a `master` bridge".into())));
+            } else if !port_devs.insert((&x.ns, &x.dev)) {
+                let m = format!("`{}` in `{}` has its port flags given already", echo(&x.dev), echo(&x.ns));
+                out.push(self.at(
+                    &at("dev"),
+                    m,
+                    "given again here",
+                    Some("one entry per port, with every flag".into()),
+                ));
             }
         }
         let ns_refs = (plan.iptables.iter().enumerate().map(|(i, x)| (format!("plan.iptables[{i}].ns"), &x.ns)))
@@ -1810,6 +1835,31 @@ mod tests {
         let e = Loaded::from_str("t.ron", &stacked).err().unwrap();
         assert!(e.message.contains("above its parent `vx0`'s 1400"), "{e}");
         assert!(Loaded::from_str("t.ron", &stacked.replace("mtu: 1450", "mtu: 1400")).is_ok());
+    }
+
+    #[test]
+    fn bridge_port_flags_need_a_bridge_port_and_one_entry_each() {
+        let lab = |ports: &str| {
+            format!(
+                r#"Scenario(name: "t", plan: (
+    namespaces: [(name: "a"), (name: "b")],
+    links: [Bridge(name: "br0", ns: "a"), Veth(name: "eth0", ns: "a", peer: "eth0", peer_ns: "b", master: "br0")],
+    bridge_ports: [{ports}],
+))"#
+            )
+        };
+        assert!(Loaded::from_str("t.ron", &lab(r#"(ns: "a", dev: "eth0", hairpin: true)"#)).is_ok());
+        let e = Loaded::from_str(
+            "t.ron",
+            &lab(r#"(ns: "b", dev: "eth0"), (ns: "a", dev: "eth0"), (ns: "a", dev: "eth0", isolated: true), (ns: "a", dev: "eth9")"#),
+        )
+        .err()
+        .unwrap();
+        let all: Vec<(String, usize)> = e.all().map(|e| (e.message.clone(), e.col)).collect();
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(all[0].0.contains("`eth0` in `b` is not a bridge port (RTNETLINK answers: Operation not supported)"));
+        assert!(all[1].0.contains("has its port flags given already"), "{all:?}");
+        assert!(all[2].0.contains("no device `eth9` in `a`"), "{all:?}");
     }
 
     #[test]

@@ -53,11 +53,7 @@ pub fn parse(words: &[String]) -> Option<Result<Tool, ToolError>> {
     let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
     Some(match base {
         "ip" => ip(&args),
-        "bridge" => match args.as_slice() {
-            ["fdb"] | ["fdb", "show" | "list" | "ls"] => Ok(Tool::Show(What::Fdb)),
-            [obj, ..] if *obj != "fdb" => Err(fail(format!("Object \"{obj}\" is unknown, try \"bridge help\"."), 255)),
-            _ => Err(fail("netsim: `bridge fdb [show]` is what the simulator prints of `bridge`", 1)),
-        },
+        "bridge" => bridge(&args),
         "iptables-save" => iptables_save(&args),
         "iptables" => iptables(&args),
         "tc" => match args.as_slice() {
@@ -73,6 +69,41 @@ pub fn parse(words: &[String]) -> Option<Result<Tool, ToolError>> {
         "hostname" if args.is_empty() => Ok(Tool::Hostname),
         _ => return None,
     })
+}
+
+/// `bridge [-d] fdb|link [show [dev DEV]]` (`bridge link set` changes a port: `netconf`).
+fn bridge(args: &[&str]) -> Result<Tool, ToolError> {
+    let unmodelled = || {
+        fail(
+            "netsim: `bridge [-d] fdb [show]` and `bridge [-d] link [show [dev DEV]]` are what the simulator prints of `bridge`",
+            1,
+        )
+    };
+    let mut details = false;
+    let mut rest = args;
+    while let Some((o, r)) = rest.split_first().filter(|(o, _)| o.starts_with('-')) {
+        match *o {
+            "-d" | "-details" | "--details" => details = true,
+            _ => return Err(unmodelled()),
+        }
+        rest = r;
+    }
+    let link = if details { What::BrLinkDetails } else { What::BrLink };
+    let is_link = |o: &str| matches!(o, "l" | "li" | "lin" | "link");
+    let is_show = |o: &str| matches!(o, "show" | "list" | "lst" | "ls");
+    match rest {
+        ["fdb"] | ["fdb", "show" | "list" | "ls"] => Ok(Tool::Show(What::Fdb)),
+        [l] if is_link(l) => Ok(Tool::Show(link)),
+        [l, s] if is_link(l) && is_show(s) => Ok(Tool::Show(link)),
+        [l, s, "dev", dev] if is_link(l) && is_show(s) => Ok(Tool::ShowDev(link, dev.to_string())),
+        [l, s, "dev"] if is_link(l) && is_show(s) => {
+            Err(fail("Command line is not complete. Try option \"help\"", 255))
+        }
+        [obj, ..] if *obj != "fdb" && !is_link(obj) => {
+            Err(fail(format!("Object \"{obj}\" is unknown, try \"bridge help\"."), 255))
+        }
+        _ => Err(unmodelled()),
+    }
 }
 
 /// `ip -o`'s form of `ip addr` (`addr`) or `ip link` output, as iproute2 prints it

@@ -590,6 +590,8 @@ fn show_command(w: crate::kernel::show::What) -> String {
         What::Conntrack => "conntrack -L",
         What::Ipvs => "ipvsadm -Ln",
         What::Qdisc => "tc qdisc show",
+        What::BrLink => "bridge link show",
+        What::BrLinkDetails => "bridge -d link show",
     }
     .to_string()
 }

@@ -9,7 +9,7 @@ use crate::kernel::l3::NfVerdict;
 use crate::kernel::netfilter::{Hook, PacketMeta};
 use crate::kernel::qdisc::Verdict;
 use crate::kernel::trace::{Dir, DropReason, MacvlanHop, VxlanMiss, Why};
-use crate::kernel::{DevId, DevKind, Event, FdbEntry, Held, Kernel, Nud, Userland, VxFdb};
+use crate::kernel::{BrPort, DevId, DevKind, Event, FdbEntry, Held, Kernel, Nud, Userland, VxFdb};
 use crate::plan::MacvlanMode;
 use crate::wire::{self, ArpRepr, Mac, vxlan};
 
@@ -231,7 +231,8 @@ impl<U: Userland> Kernel<U> {
             (frame, frag_max) = (whole, max);
         }
         let (src, dst) = (wire::eth_src(&frame), wire::eth_dst(&frame));
-        if !src.is_multicast() && !src.is_zero() {
+        // br_handle_frame_finish: only a port with BR_LEARNING teaches the FDB.
+        if !src.is_multicast() && !src.is_zero() && self.dev(port).brport.learning {
             self.bridge_learn(br, src, port);
         }
         if dst.is_multicast() {
@@ -242,11 +243,16 @@ impl<U: Userland> Kernel<U> {
                 self.note(|| Why::BridgeLocal { bridge: br });
                 self.bridge_up(br, frame)
             }
-            Some(e) if e.port == port && !self.dev(port).hairpin => {
+            Some(e) if e.port == port && !self.dev(port).brport.hairpin => {
                 let mark = self.why_mark();
                 self.note(|| Why::HairpinDrop { bridge: br, port });
                 self.drop_frame(port, &frame, DropReason::HairpinOff { port });
                 self.why_reset(mark);
+            }
+            // br_forward → should_deliver: nothing passes from one isolated port to another.
+            Some(e) if self.dev(port).brport.isolated && self.dev(e.port).brport.isolated => {
+                self.note(|| Why::FdbHit { bridge: br, mac: dst, port: e.port });
+                self.drop_frame(port, &frame, DropReason::PortIsolated { from: port, to: e.port });
             }
             Some(e) => {
                 self.note(|| Why::FdbHit { bridge: br, mac: dst, port: e.port });
@@ -282,16 +288,39 @@ impl<U: Userland> Kernel<U> {
         self.l2_deliver(br, frame)
     }
 
+    /// `br_flood`: out of every port that takes this kind of frame (`ingress` is None for
+    /// what the bridge's own stack sends).
     fn bridge_flood(&mut self, br: DevId, ingress: Option<DevId>, frame: Vec<u8>, local_copy: bool, frag_max: u16) {
+        let mac = wire::eth_dst(&frame);
+        let from_isolated = ingress.is_some_and(|i| self.dev(i).brport.isolated);
+        let takes = |p: &BrPort| {
+            // The port's flood flag for the frame's kind; the bridge's own multicast and
+            // broadcast go out whatever the port says (`skb->dev != br->dev`).
+            let flood = if mac == Mac::BROADCAST {
+                p.bcast_flood || ingress.is_none()
+            } else if mac.is_multicast() {
+                p.mcast_flood || ingress.is_none()
+            } else {
+                p.flood
+            };
+            flood && !(from_isolated && p.isolated)
+        };
         let ports: Vec<DevId> = match &self.dev(br).kind {
             // br_add_if puts a new port at the head of the port list (list_add_rcu) and
             // br_flood walks it from there: the newest port gets a flooded frame first.
-            DevKind::Bridge(b) => {
-                b.ports.iter().rev().copied().filter(|p| Some(*p) != ingress && self.dev(*p).up).collect()
-            }
+            // should_deliver: back out of the ingress port only in hairpin mode.
+            DevKind::Bridge(b) => b
+                .ports
+                .iter()
+                .rev()
+                .copied()
+                .filter(|p| {
+                    let d = self.dev(*p);
+                    d.up && (Some(*p) != ingress || d.brport.hairpin) && takes(&d.brport)
+                })
+                .collect(),
             _ => Vec::new(),
         };
-        let mac = wire::eth_dst(&frame);
         self.note(|| Why::Flood { bridge: br, mac, ports: ports.len(), broadcast: mac.is_multicast() });
         if local_copy {
             let mark = self.why_mark();
@@ -355,13 +384,36 @@ impl<U: Userland> Kernel<U> {
             .filter(|u| matches!(self.dev(*u).kind, DevKind::Macvlan { .. }))
             .collect();
         if dst.is_multicast() {
-            for c in children {
+            // A child's own broadcast can come back (a hairpin bridge port reflects it): who
+            // gets it depends on the sender's mode (macvlan_handle_frame and
+            // macvlan_process_broadcast, drivers/net/macvlan.c). A private child gets only
+            // its own frame back and the parent none; a VEPA child's goes to the VEPA and
+            // bridge siblings; a bridge child's to the VEPA ones (its bridge siblings had it
+            // on the way out); a frame from elsewhere to every child.
+            let src = wire::eth_src(&frame);
+            let sender = children.iter().copied().find(|c| self.dev(*c).mac == src);
+            let mode = |c: DevId| match self.dev(c).kind {
+                DevKind::Macvlan { mode, .. } => mode,
+                _ => MacvlanMode::Private,
+            };
+            let to: Vec<DevId> = match sender.map(|s| (s, mode(s))) {
+                Some((s, MacvlanMode::Private)) => vec![s],
+                Some((s, MacvlanMode::Vepa)) => {
+                    children.into_iter().filter(|c| *c != s && mode(*c) != MacvlanMode::Private).collect()
+                }
+                Some((s, MacvlanMode::Bridge)) => {
+                    children.into_iter().filter(|c| *c != s && mode(*c) == MacvlanMode::Vepa).collect()
+                }
+                None => children,
+            };
+            let private = sender.is_some_and(|s| mode(s) == MacvlanMode::Private);
+            for c in to {
                 let mark = self.why_mark();
                 self.note(|| Why::Macvlan { dev: c, what: MacvlanHop::BroadcastFromParent });
                 self.dev_rx(c, frame.clone());
                 self.why_reset(mark);
             }
-            return Some(frame);
+            return if private { None } else { Some(frame) };
         }
         if let Some(c) = children.into_iter().find(|c| self.dev(*c).mac == dst) {
             self.note(|| Why::Macvlan { dev: c, what: MacvlanHop::ToChild(dst) });

@@ -173,7 +173,8 @@ pub struct Device {
     pub master: Option<DevId>,
     /// Devices stacked on this one: macvlan children and VLAN sub-interfaces.
     pub uppers: Vec<DevId>,
-    pub hairpin: bool,
+    /// Its flags as a bridge port (meaningful while `master` is a bridge).
+    pub brport: BrPort,
     /// `net.ipv4.conf.<dev>.route_localnet`: 127/8 sources may leave through it.
     pub route_localnet: bool,
     /// `net.ipv4.conf.<dev>.{arp_ignore,arp_announce,rp_filter,proxy_arp}`: what the device
@@ -185,6 +186,39 @@ pub struct Device {
     pub qdisc: Option<Box<qdisc::Qdisc>>,
     /// The transmit queue's length, which `ip link` shows as `qlen` (`plan::Link`).
     pub txqueuelen: u32,
+}
+
+/// A bridge port's flags (`struct net_bridge_port`'s `flags`; plan::BrPortPlan says what
+/// each does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BrPort {
+    pub hairpin: bool,
+    pub learning: bool,
+    pub flood: bool,
+    pub mcast_flood: bool,
+    pub bcast_flood: bool,
+    pub isolated: bool,
+}
+
+impl Default for BrPort {
+    /// A new port's (`new_nbp` in net/bridge/br_if.c: `BR_LEARNING | BR_FLOOD |
+    /// BR_MCAST_FLOOD | BR_BCAST_FLOOD`).
+    fn default() -> Self {
+        BrPort { hairpin: false, learning: true, flood: true, mcast_flood: true, bcast_flood: true, isolated: false }
+    }
+}
+
+impl From<&crate::plan::BrPortPlan> for BrPort {
+    fn from(p: &crate::plan::BrPortPlan) -> Self {
+        BrPort {
+            hairpin: p.hairpin,
+            learning: p.learning,
+            flood: p.flood,
+            mcast_flood: p.mcast_flood,
+            bcast_flood: p.bcast_flood,
+            isolated: p.isolated,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -825,7 +859,7 @@ impl<U: Userland> Kernel<U> {
             up: true,
             master: None,
             uppers: Vec::new(),
-            hairpin: false,
+            brport: BrPort::default(),
             route_localnet: false,
             conf: Conf::default(),
             kind,
@@ -1241,6 +1275,28 @@ impl<U: Userland> Kernel<U> {
                 perr(format!("qdisc: no device `{}` in `{}` (Cannot find device \"{}\")", q.dev, q.ns, q.dev), &q.dev)
             })?;
             w.set_qdisc(d, Some(&q.netem))?;
+        }
+        for x in &plan.bridge_ports {
+            let ns = ns_of(w, &x.ns)?;
+            let d = w.dev_by_name(ns, &x.dev).ok_or_else(|| {
+                perr(
+                    format!(
+                        "bridge port: no device `{}` in `{}` (Cannot find bridge device \"{}\")",
+                        x.dev, x.ns, x.dev
+                    ),
+                    &x.dev,
+                )
+            })?;
+            if !w.dev(d).master.is_some_and(|m| matches!(w.dev(m).kind, DevKind::Bridge(_))) {
+                return Err(perr(
+                    format!(
+                        "bridge port: `{}` in `{}` is not a bridge port (RTNETLINK answers: Operation not supported)",
+                        x.dev, x.ns
+                    ),
+                    &x.dev,
+                ));
+            }
+            w.dev_mut(d).brport = BrPort::from(x);
         }
         // Last, so that what the plan put on a device is there, and taken away, as when the
         // device is set down after it was configured.

@@ -8,7 +8,7 @@ use crate::plan::{self, Plan};
 use std::hash::Hash;
 
 use crate::kernel::qdisc::Qdisc;
-use crate::kernel::{DevId, DevKind, Kernel, Map, NsId, Nud, PlanError, Route, Set, Userland};
+use crate::kernel::{BrPort, DevId, DevKind, Kernel, Map, NsId, Nud, PlanError, Route, Set, Userland};
 use crate::plan::Ipv4Net;
 
 /// What changes between two plans: items to take away, then items to add.
@@ -228,6 +228,9 @@ impl PlanShards {
         for x in p.qdiscs {
             shard(s, &x.ns).qdiscs.push(x);
         }
+        for x in p.bridge_ports {
+            shard(s, &x.ns).bridge_ports.push(x);
+        }
     }
 
     /// The namespaces that hold items.
@@ -262,6 +265,7 @@ impl PlanShards {
             out.sysctls.extend_from_slice(&p.sysctls);
             out.down.extend_from_slice(&p.down);
             out.qdiscs.extend_from_slice(&p.qdiscs);
+            out.bridge_ports.extend_from_slice(&p.bridge_ports);
         }
         out
     }
@@ -417,6 +421,7 @@ impl PlanDelta {
         sort(&mut r.sysctls);
         sort(&mut r.down);
         sort(&mut r.qdiscs);
+        sort(&mut r.bridge_ports);
         d
     }
 }
@@ -456,6 +461,9 @@ impl Plan {
         d.added.down = minus(&new.down, &self.down);
         d.removed.qdiscs = minus(&self.qdiscs, &new.qdiscs).into_iter().filter(|x| !gone(&x.ns)).collect();
         d.added.qdiscs = minus(&new.qdiscs, &self.qdiscs);
+        d.removed.bridge_ports =
+            minus(&self.bridge_ports, &new.bridge_ports).into_iter().filter(|x| !gone(&x.ns)).collect();
+        d.added.bridge_ports = minus(&new.bridge_ports, &self.bridge_ports);
         // A device deleted and made again (a veth whose peer changed, a new MTU) loses its
         // addresses, routes, neighbours and FDB entries: carry the new plan's over again.
         let mut remade: Set<(String, String)> = Set::default();
@@ -475,6 +483,7 @@ impl Plan {
             again(&mut d.added.fdb, &new.fdb, |f| hit(&f.ns, &f.dev));
             again(&mut d.added.down, &new.down, |x| hit(&x.ns, &x.dev));
             again(&mut d.added.qdiscs, &new.qdiscs, |x| hit(&x.ns, &x.dev));
+            again(&mut d.added.bridge_ports, &new.bridge_ports, |x| hit(&x.ns, &x.dev));
             // A route without `dev` may have been bound to the remade device: take it out and
             // put it back, so it is bound again.
             let routes = |r: &plan::RoutePlan| {
@@ -696,6 +705,12 @@ impl<U: Userland> Kernel<U> {
         for x in &plan.down {
             if let Some((_, d)) = self.lookup_dev(&x.ns, &x.dev) {
                 self.link_up(d);
+            }
+        }
+        for x in &plan.bridge_ports {
+            // Back to the kernel's defaults for a port the plan no longer sets.
+            if let Some((_, d)) = self.lookup_dev(&x.ns, &x.dev) {
+                self.dev_mut(d).brport = BrPort::default();
             }
         }
         for s in &plan.sysctls {

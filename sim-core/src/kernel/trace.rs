@@ -298,6 +298,11 @@ pub enum DropReason {
     HairpinOff {
         port: DevId,
     },
+    /// Both ports are isolated (`bridge link set … isolated on`): `should_deliver` refuses.
+    PortIsolated {
+        from: DevId,
+        to: DevId,
+    },
     BridgeToItself,
     VxlanMiss(VxlanMiss),
     VxlanProxyConsumes,
@@ -685,6 +690,9 @@ impl DropReason {
             }
             DropReason::NoEthertypeHandler(t) => write!(f, "no handler for ethertype 0x{t:04x}"),
             DropReason::HairpinOff { port } => write!(f, "hairpin off: not sent back out {}", n(port)),
+            DropReason::PortIsolated { from, to } => {
+                write!(f, "isolated ports: not sent from {} to {}", n(from), n(to))
+            }
             DropReason::BridgeToItself => f.write_str("bridge sending to its own address"),
             DropReason::VxlanMiss(m) => write!(f, "{m}"),
             DropReason::VxlanProxyConsumes => f.write_str("vxlan proxy consumes it"),

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs `bridge fdb show` on the topology of traces/kernel/linux/bridge-fdb.ron (namespaces
+# Runs `bridge fdb show` and `bridge link` on the topology of traces/kernel/linux/bridge-fdb.ron (namespaces
 # named bfdb-NAME here) and writes what each printed (stdout and stderr, one stream, then its
 # exit status) to traces/kernel/linux/bridge-fdb.txt. Every MAC is given, as in the lab, so
 # both sides print the same addresses; IPv6 is turned off in each namespace, as the netns
@@ -44,4 +44,17 @@ run() {
     run host bridge fdb
     run ns1 bridge fdb show
     run ns3 bridge fdb show
+    run host bridge link set dev veth2 hairpin on learning off isolated on
+    run host bridge link show
+    run host bridge -d link show
+    run host bridge link show dev veth1
+    run host bridge link show dev br0
+    run host bridge link show dev zz
+    run host bridge link set dev veth2 hairpin off learning on isolated off
+    run host bridge -d link show dev veth2
+    run host bridge link set dev zz hairpin on
+    run host bridge link set dev br0 hairpin on
+    run host bridge link set dev veth2 hairpin maybe
+    run host bridge link set hairpin on
+    run ns1 bridge link show
 } > "$out"
