@@ -1266,3 +1266,56 @@ fn bridge_port_flags_decide_who_hears_what_as_on_the_kernel() {
     let diverging = common::differing_conversations(&String::from_utf8_lossy(&out.stdout));
     assert!(!out.status.success() && diverging.len() >= 5, "{}", text(&out));
 }
+
+/// What left the client or came back to it, per (interface, direction, protocol, TTL):
+/// `ip.proto` and `ip.ttl` list the quoted header too in an ICMP error.
+fn ttl_rows(pcap: &Path) -> Vec<String> {
+    let out = tshark(
+        pcap,
+        &[
+            "-Y",
+            "ip.src == 10.1.0.2 || icmp.type == 11",
+            "-T",
+            "fields",
+            "-e",
+            "frame.interface_name",
+            "-e",
+            "frame.packet_flags_direction",
+            "-e",
+            "ip.proto",
+            "-e",
+            "ip.ttl",
+        ],
+    );
+    let mut v: Vec<String> = out.lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+/// A UDP or TCP sender's own TTL holds on every packet it sends, as on the kernel: TTL 1
+/// earns Time Exceeded from the router (and ends a TCP connect at once), TTL 2 arrives with 1.
+/// The same lab without the TTLs, as the simulator had it, differs from the kernel's capture.
+#[test]
+fn a_senders_ttl_holds_as_on_the_kernel() {
+    let r = root();
+    let sim = scratch("sender-ttl-sim.pcapng");
+    let out = netsim(&["run", "traces/kernel/linux/sender-ttl.ron", "-q", "--pcap", s(&sim)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("10.2.0.2:80: No route to host"), "{}", text(&out));
+    let kernel = r.join("traces/kernel/linux/sender-ttl.pcapng");
+    let rows = ttl_rows(&kernel);
+    let count = |want: &str| rows.iter().filter(|r| r.as_str() == want).count();
+    // UDP and the first SYN with TTL 1; the connection's five segments with 2, 1 at the server;
+    // the router's two Time Exceeded quote the expired packets (TTL 1).
+    assert_eq!(count("client/eth0\t0x00000002\t17\t1"), 1, "{rows:?}");
+    assert_eq!(count("client/eth0\t0x00000002\t6\t1"), 1, "{rows:?}");
+    assert_eq!(count("client/eth0\t0x00000002\t6\t2"), 5, "{rows:?}");
+    assert_eq!(count("server/eth0\t0x00000001\t6\t1"), 5, "{rows:?}");
+    assert_eq!(count("client/eth0\t0x00000001\t1,6\t64,1"), 1, "{rows:?}");
+    assert_eq!(ttl_rows(&sim), rows, "the simulator's TTLs against the kernel's");
+    let lab = std::fs::read_to_string(r.join("traces/kernel/linux/sender-ttl.ron")).expect("lab");
+    let untold = scratch("sender-ttl-untold.ron");
+    std::fs::write(&untold, lab.replace(", ttl: 1)", ")").replace(", ttl: 2)", ")")).expect("write");
+    let out = netsim(&["diff", s(&untold), "--against", s(&kernel)]);
+    assert!(!out.status.success(), "{}", text(&out));
+}

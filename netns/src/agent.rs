@@ -58,13 +58,15 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
             ping(&r, dst, opts, out)
         }
         Traffic::UdpListen { port, echo, .. } => udp_listen(*port, *echo, out),
-        Traffic::UdpSend { dst, dport, sport, payload, count, interval, .. } => {
-            udp_send(*dst, *dport, *sport, payload.as_bytes(), *count, Duration::from(*interval), out)
+        Traffic::UdpSend { dst, dport, sport, payload, count, interval, ttl, .. } => {
+            udp_send((*dst, *dport, *sport), payload.as_bytes(), *count, Duration::from(*interval), *ttl, out)
         }
         Traffic::TcpListen { port, reply, close_after_reply, .. } => {
             tcp_listen(*port, reply.as_deref(), *close_after_reply, out)
         }
-        Traffic::TcpConnect { dst, dport, send, close, .. } => tcp_connect(*dst, *dport, send.as_bytes(), *close, out),
+        Traffic::TcpConnect { dst, dport, send, close, ttl, .. } => {
+            tcp_connect(*dst, *dport, send.as_bytes(), *close, *ttl, out)
+        }
         Traffic::Dns { port, records, .. } => dns_server(*port, records, out),
         Traffic::Http { port, mysql, server, .. } => http_server(*port, mysql.as_ref(), server, &r, out),
         Traffic::MysqlServer { port, password, .. } => mysql_server(*port, password, out),
@@ -611,16 +613,19 @@ fn udp_listen(port: u16, echo: bool, out: &mut dyn Write) -> io::Result<()> {
     }
 }
 
+/// `count` datagrams of `payload` to `dst:dport` from `sport` (else one the kernel picks).
 fn udp_send(
-    dst: Ipv4Addr,
-    dport: u16,
-    sport: Option<u16>,
+    (dst, dport, sport): (Ipv4Addr, u16, Option<u16>),
     payload: &[u8],
     count: u32,
     interval: Duration,
+    ttl: Option<u8>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let sock = UdpSocket::bind(("0.0.0.0", sport.unwrap_or(0)))?;
+    if let Some(t) = ttl {
+        sock.set_ttl(u32::from(t))?;
+    }
     sock.set_read_timeout(Some(Duration::from_millis(200)))?;
     let mut buf = [0u8; 65536];
     for i in 0..count {
@@ -670,10 +675,20 @@ fn tcp_listen(port: u16, reply: Option<&str>, close: bool, out: &mut dyn Write) 
     Ok(())
 }
 
-fn tcp_connect(dst: Ipv4Addr, dport: u16, send: &[u8], close: bool, out: &mut dyn Write) -> io::Result<()> {
+fn tcp_connect(
+    dst: Ipv4Addr,
+    dport: u16,
+    send: &[u8],
+    close: bool,
+    ttl: Option<u8>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     use socket2::{Domain, Socket, Type};
     // A socket of our own, so its local address is known even when the connect fails.
     let sock = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    if let Some(t) = ttl {
+        sock.set_ttl_v4(u32::from(t))?;
+    }
     let to = SocketAddr::from((dst, dport));
     let local = |s: &Socket| s.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.to_string()).unwrap_or_default();
     let limit = Duration::from(sim_core::userland::apps::CONNECT_TIMEOUT);

@@ -264,6 +264,7 @@ pub fn lan_scenario(cfg: Lan) -> Result<String, String> {
             payload: "x".repeat(cfg.size),
             count: cfg.packets,
             interval: cfg.interval,
+            ttl: None,
         });
     }
     let traffic = ron::ser::to_string_pretty(&traffic, pretty).map_err(|e| e.to_string())?;

@@ -594,7 +594,15 @@ fn reach(
         },
     };
     let mut p = sim.probe();
-    let t = Traffic::TcpConnect { at: p.now(), ns: ns.into(), dst, dport: port, send: String::new(), close: true };
+    let t = Traffic::TcpConnect {
+        at: p.now(),
+        ns: ns.into(),
+        dst,
+        dport: port,
+        send: String::new(),
+        close: true,
+        ttl: None,
+    };
     let app = p.start(&t)?;
     let ns_id = p.world.ns_by_name(ns).ok_or_else(|| format!("no namespace `{ns}`"))?;
     // Decided by the probe's own connection (another program may talk to the same port): past

@@ -117,6 +117,7 @@ impl Topo {
                 payload: format!("m{i}"),
                 count: 1,
                 interval: SimTime::from_secs(1),
+                ttl: None,
             })
             .unwrap_or_else(|e| panic!("send m{i}: {e}"));
         }

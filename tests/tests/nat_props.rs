@@ -124,6 +124,7 @@ fn build(clients: usize, flows: &[Flow], seed: u64) -> Sim {
                 payload: format!("u{n}"),
                 count: 1,
                 interval: SimTime::from_secs(1),
+                ttl: None,
             },
             Flow::TcpOut { c, at_ms } => Traffic::TcpConnect {
                 at: SimTime::from_millis(*at_ms),
@@ -132,6 +133,7 @@ fn build(clients: usize, flows: &[Flow], seed: u64) -> Sim {
                 dport: 80,
                 send: format!("t{n}"),
                 close: true,
+                ttl: None,
             },
             Flow::TcpIn { c, at_ms } => Traffic::TcpConnect {
                 at: SimTime::from_millis(*at_ms),
@@ -140,6 +142,7 @@ fn build(clients: usize, flows: &[Flow], seed: u64) -> Sim {
                 dport: 8000 + *c as u16,
                 send: format!("t{n}"),
                 close: true,
+                ttl: None,
             },
         };
         w.add_traffic(&t).expect("traffic");

@@ -57,6 +57,8 @@ pub struct TcpConn {
     pub cwnd: u32,
     /// Close once everything queued is sent.
     pub close_when_done: bool,
+    /// The TTL of what it sends (`IP_TTL`; the namespace's default, 64, unless set).
+    pub ttl: u8,
     pub fin_sent: bool,
     pub ip_id: u16,
     pub rx_bytes: u64,
@@ -386,7 +388,7 @@ const PINGPONG_THRESH: u8 = 1;
 impl<U: Userland> Kernel<U> {
     /// connect(2) for `owner` to `dst:dport`: a local port as Linux picks one, the SYN sent.
     /// `data` is queued to go once the connection is up; with `close`, a FIN follows it after
-    /// the peer has answered.
+    /// the peer has answered. `ttl` is the socket's `IP_TTL`, if set.
     pub fn tcp_connect(
         &mut self,
         ns: NsId,
@@ -394,6 +396,7 @@ impl<U: Userland> Kernel<U> {
         (dst, dport): (Ipv4Addr, u16),
         data: Vec<u8>,
         close: bool,
+        ttl: Option<u8>,
     ) -> Result<TcpKey, Errno> {
         let Some((_, src)) = self.route_output(ns, dst, None) else { return Err(Errno::ENETUNREACH) };
         // __inet_hash_connect: a port whose 4-tuple is still in use (TIME_WAIT included) is
@@ -444,6 +447,7 @@ impl<U: Userland> Kernel<U> {
             pmtu_cookie: None,
             held: false,
             dst_pending_confirm: false,
+            ttl: ttl.unwrap_or(defaults::TTL),
         };
         self.netns_mut(ns).tcp.insert(key, conn);
         self.app_log(ns, || format!("tcp connect {src}:{sport} → {dst}:{dport}"));
@@ -581,8 +585,10 @@ impl<U: Userland> Kernel<U> {
             return;
         };
         let mut confirm = false;
+        let mut ttl = defaults::TTL;
         let id = match self.netns_mut(ns).tcp.get_mut(&key) {
             Some(c) => {
+                ttl = c.ttl;
                 c.ip_id = c.ip_id.wrapping_add(1);
                 if t.ackf {
                     c.ack_sent = Some(t.ack);
@@ -598,15 +604,7 @@ impl<U: Userland> Kernel<U> {
             }
             None => 0,
         };
-        let p = Ipv4Params {
-            src: key.local.0,
-            dst: key.remote.0,
-            proto: wire::PROTO_TCP,
-            ttl: defaults::TTL,
-            id,
-            df: true,
-            tos: 0,
-        };
+        let p = Ipv4Params { src: key.local.0, dst: key.remote.0, proto: wire::PROTO_TCP, ttl, id, df: true, tos: 0 };
         let f = wire::tcp_frame(&p, t, payload);
         let state = self.netns(ns).tcp.get(&key).map(|c| c.state);
         let resent = self.resent.take();
@@ -868,6 +866,7 @@ impl<U: Userland> Kernel<U> {
             pmtu_cookie: None,
             held: false,
             dst_pending_confirm: false,
+            ttl: defaults::TTL,
         };
         self.netns_mut(ns).tcp.insert(key, c);
         U::tcp_accepted(self, ns, owner, key);

@@ -122,6 +122,9 @@ pub enum Traffic {
         count: u32,
         #[serde(default = "one_second")]
         interval: SimTime,
+        /// The datagrams' TTL (`IP_TTL`), else the namespace's default (64).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ttl: Option<u8>,
     },
     /// A TCP listener; it answers each connection's first data with `reply` and, with
     /// `close_after_reply`, closes first (as an HTTP/1.0 server does).
@@ -144,6 +147,9 @@ pub enum Traffic {
         send: String,
         #[serde(default = "yes")]
         close: bool,
+        /// The TTL of every segment it sends (`IP_TTL`), else the namespace's default (64).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ttl: Option<u8>,
     },
     /// Docker's embedded DNS server: dockerd's socket inside the sandbox on a random `port`,
     /// reached through the sandbox's DNAT of 127.0.0.11:53. The namespace's resolver becomes
@@ -483,6 +489,7 @@ pub enum AppKind {
         sent: u32,
         /// Its socket's route, kept between sends.
         route: DstCache,
+        ttl: Option<u8>,
     },
     TcpListen {
         port: u16,
@@ -498,6 +505,7 @@ pub enum AppKind {
         dport: u16,
         data: Vec<u8>,
         close: bool,
+        ttl: Option<u8>,
     },
     /// Docker's embedded DNS server (dockerd's socket inside a sandbox).
     DnsServer {
@@ -678,7 +686,7 @@ impl World {
                 self.bind_udp(ns, *port, idx, t.ns())?;
                 AppKind::UdpListen { port: *port, echo: *echo, received: 0 }
             }
-            Traffic::UdpSend { dst, dport, sport, payload, count, interval, .. } => {
+            Traffic::UdpSend { dst, dport, sport, payload, count, interval, ttl, .. } => {
                 let sport = match sport {
                     Some(p) => *p,
                     None => self.ephemeral_port(),
@@ -693,6 +701,7 @@ impl World {
                     interval: *interval,
                     sent: 0,
                     route: DstCache::default(),
+                    ttl: *ttl,
                 }
             }
             Traffic::DockerProxy { host_ip, host_port, container_ip, container_port, .. } => {
@@ -709,9 +718,13 @@ impl World {
                     closing: Vec::new(),
                 }
             }
-            Traffic::TcpConnect { dst, dport, send, close, .. } => {
-                AppKind::TcpConnect { dst: *dst, dport: *dport, data: send.clone().into_bytes(), close: *close }
-            }
+            Traffic::TcpConnect { dst, dport, send, close, ttl, .. } => AppKind::TcpConnect {
+                dst: *dst,
+                dport: *dport,
+                data: send.clone().into_bytes(),
+                close: *close,
+                ttl: *ttl,
+            },
             Traffic::Dns { port, records, .. } => {
                 self.bind_udp(ns, *port, idx, t.ns())?;
                 self.user.resolver.insert(ns, super::services::EMBEDDED_DNS);
@@ -950,8 +963,8 @@ impl World {
                     }
                 }
             }
-            AppKind::UdpSend { dst, dport, sport, payload, count, interval, sent, route } => {
-                let (dst, dport, sport, mut route) = (*dst, *dport, *sport, *route);
+            AppKind::UdpSend { dst, dport, sport, payload, count, interval, sent, route, ttl } => {
+                let (dst, dport, sport, mut route, ttl) = (*dst, *dport, *sport, *route, *ttl);
                 // Lent to the send and put back, not copied: the program sends the same
                 // payload each time, and sending reads no program's state.
                 let payload = std::mem::take(payload);
@@ -960,7 +973,11 @@ impl World {
                     let iv = *interval;
                     self.app_schedule(app, iv, 0);
                 }
-                self.send_udp_on(&mut route, ns, None, (dst, dport), sport, &payload, "udp send");
+                if let Err(e) =
+                    self.udp_sendto_cached(&mut route, ns, None, dst, dport, sport, &payload, ttl, "udp send".into())
+                {
+                    self.app_log(ns, || format!("udp send: sendto {dst}: {}", e.text()));
+                }
                 if let AppKind::UdpSend { payload: kept, route: kept_route, .. } = &mut self.user.apps[app].kind {
                     *kept = payload;
                     *kept_route = route;
@@ -979,10 +996,11 @@ impl World {
                     *kept = route;
                 }
             }
-            AppKind::TcpConnect { dst, dport, data, close } => {
-                let (to, data, close) = ((*dst, *dport), data.clone(), *close);
-                if let Some(key) = self.connect(ns, app, to, data, close) {
-                    self.tcp_give_up_after(ns, key, CONNECT_TIMEOUT);
+            AppKind::TcpConnect { dst, dport, data, close, ttl } => {
+                let (to, data, close, ttl) = ((*dst, *dport), data.clone(), *close, *ttl);
+                match self.try_connect(ns, app, to, data, close, ttl) {
+                    Ok(key) => self.tcp_give_up_after(ns, key, CONNECT_TIMEOUT),
+                    Err(text) => self.app_log(ns, || format!("connect to {}:{}: {text}", to.0, to.1)),
                 }
             }
             AppKind::Curl { .. } | AppKind::MysqlClient { .. } => self.client_connect(ns, app),
@@ -1120,7 +1138,7 @@ impl World {
         data: Vec<u8>,
         close: bool,
     ) -> Option<TcpKey> {
-        match self.try_connect(ns, app, (dst, dport), data, close) {
+        match self.try_connect(ns, app, (dst, dport), data, close, None) {
             Ok(key) => Some(key),
             Err(text) => {
                 self.app_log(ns, || format!("connect to {dst}:{dport}: {text}"));
@@ -1137,8 +1155,9 @@ impl World {
         to: (Ipv4Addr, u16),
         data: Vec<u8>,
         close: bool,
+        ttl: Option<u8>,
     ) -> Result<TcpKey, String> {
-        self.tcp_connect(ns, app, to, data, close).map_err(|e| match e {
+        self.tcp_connect(ns, app, to, data, close, ttl).map_err(|e| match e {
             Errno::EADDRNOTAVAIL => format!("{} (EADDRNOTAVAIL)", e.text()),
             _ => e.text().to_string(),
         })

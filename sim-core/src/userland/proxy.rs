@@ -37,7 +37,7 @@ impl World {
     /// The proxy accepted `front`: it dials the container.
     pub(crate) fn proxy_accept(&mut self, ns: NsId, app: usize, front: TcpKey) {
         let AppKind::DockerProxy { target } = self.user.apps[app].kind else { return };
-        match self.try_connect(ns, app, target, Vec::new(), false) {
+        match self.try_connect(ns, app, target, Vec::new(), false, None) {
             Ok(back) => {
                 self.app_log(ns, || {
                     format!(

@@ -715,7 +715,7 @@ impl World {
     /// nc: the target is resolved; connect, with `-w`'s alarm armed.
     pub(crate) fn nc_connect(&mut self, ns: NsId, app: usize) {
         let AppKind::Nc { dst, port, opts, zero, .. } = self.user.apps[app].kind else { return };
-        match self.tcp_connect(ns, app, (dst, port), Vec::new(), false) {
+        match self.tcp_connect(ns, app, (dst, port), Vec::new(), false, None) {
             Ok(key) => {
                 let stream = if zero { Stream::NcScan } else { Stream::Nc(NcConn::default()) };
                 self.user.streams.insert((ns, key), stream);
@@ -920,7 +920,7 @@ impl World {
         {
             self.print(app, || line);
         }
-        let key = match self.try_connect(ns, app, (dst, port), Vec::new(), false) {
+        let key = match self.try_connect(ns, app, (dst, port), Vec::new(), false, None) {
             Ok(key) => key,
             Err(what) => {
                 // connect(2) failed at once (no route): each program's line for a failed

@@ -177,6 +177,7 @@ fn published_port_masquerade_and_isolation_work_end_to_end() {
             dport: 8080,
             send: "GET /".into(),
             close: true,
+            ttl: None,
         },
         Traffic::Ping {
             at: at(3),

@@ -129,6 +129,7 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
             dport: 8001,
             send: "GET".into(),
             close: true,
+            ttl: None,
         },
         Traffic::TcpConnect {
             at: at(2),
@@ -137,6 +138,7 @@ fn compiled_daemon_serves_a_published_port_and_isolates_networks() {
             dport: 3306,
             send: "q".into(),
             close: true,
+            ttl: None,
         },
         Traffic::Ping {
             at: at(3),
