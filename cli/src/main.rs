@@ -422,12 +422,17 @@ enum Backend {
 
 /// The simulated run: the script that replays it on the kernel, each namespace's state before
 /// and after every step, and what the programs printed.
-type Simulated = (
-    netsim_netns::kernel::Script,
-    Vec<netsim_netns::state::State>,
-    Vec<(String, String)>,
-    netsim_netns::conversations::Capture,
-);
+type Simulated = (netsim_netns::kernel::Script, States, Vec<(String, String)>, netsim_netns::conversations::Capture);
+
+/// The simulator's namespaces as `netsim diff` compares them with the kernel's.
+struct States {
+    /// Before the first step, then after each step's change.
+    after: Vec<netsim_netns::state::State>,
+    /// When step 2, 3, … begins: what the traffic of the step before taught.
+    learned: Vec<netsim_netns::state::State>,
+    /// Every bridge the run had, as `ns/dev`.
+    bridges: Vec<String>,
+}
 
 fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     let mut sim = loaded.build(seed).map_err(|e| miette::Report::new(*e))?;
@@ -436,10 +441,23 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
         d.keep_script = true;
     }
     let plan = sim.director.as_ref().map(|d| d.plan()).unwrap_or_default();
-    let mut snaps = vec![netsim_netns::state::from_world(&sim.world)];
-    while let Some(o) = sim.step() {
+    let snap = |w: &sim_core::World| {
+        let mut s = netsim_netns::state::from_world(w);
+        netsim_netns::state::name_macs(&mut s, &netsim_netns::state::world_owners(w));
+        s
+    };
+    let mut snaps = vec![snap(&sim.world)];
+    // What the run taught when step 2, 3, … begins (as the kernel's run takes it).
+    let mut learned = Vec::new();
+    let mut bridges = netsim_netns::state::world_bridges(&sim.world);
+    loop {
+        if sim.next_step().is_some_and(|i| i > 0) {
+            learned.push(snap(&sim.world));
+            bridges.extend(netsim_netns::state::world_bridges(&sim.world));
+        }
+        let Some(o) = sim.step() else { break };
         if matches!(o.what, sim_core::sim::EventKind::Step(_)) {
-            snaps.push(netsim_netns::state::from_world(&sim.world));
+            snaps.push(snap(&sim.world));
         }
     }
     not_stalled(&sim)?;
@@ -461,7 +479,7 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
             timed,
             last_frame: sim_core::SimTime::from_nanos(frames.last_ns()),
         },
-        snaps,
+        States { after: snaps, learned, bridges },
         output,
         frames,
     ))
@@ -470,17 +488,24 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
 /// `netsim diff`: the first divergences, step by step; returns how many there are.
 fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
     netsim_netns::realise::check_privileges().map_err(|e| miette!("{e}"))?;
-    let (script, sim_snaps, sim_out, sim_frames) = simulate(loaded, seed)?;
+    let (script, sim_states, sim_out, sim_frames) = simulate(loaded, seed)?;
     let exe = std::env::current_exe().into_diagnostic()?;
     let run = netsim_netns::kernel::run(&script, exe).map_err(|e| miette!("{e}"))?;
     let mut n = 0;
-    for (i, (s, k)) in sim_snaps.iter().zip(&run.snapshots).enumerate() {
+    for (i, (s, k)) in sim_states.after.iter().zip(&run.snapshots).enumerate() {
         let label = match i {
             0 => "before the first step".to_string(),
             i => script.steps.get(i - 1).map(|l| format!("step {i} (`{}` on {})", l.line, l.host)).unwrap_or_default(),
         };
         for d in netsim_netns::state::compare(s, k) {
             outln!("{label}: {d}");
+            n += 1;
+        }
+    }
+    for (i, (s, k)) in sim_states.learned.iter().zip(&run.learned).enumerate() {
+        let Some(l) = script.steps.get(i) else { continue };
+        for d in netsim_netns::state::compare_learned(s, k, &sim_states.bridges) {
+            outln!("after step {} (`{}` on {}): {d}", i + 1, l.line, l.host);
             n += 1;
         }
     }

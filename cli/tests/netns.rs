@@ -335,3 +335,46 @@ fn the_diff_reports_a_planted_divergence() {
     assert!(d.iter().any(|l| l.contains("the kernel has address `br0 10.5.0.2/24`")), "{d:?}");
     assert!(d.iter().any(|l| l.contains("the simulator has address `br0 10.5.0.1/24`")), "{d:?}");
 }
+
+/// What the kernel learned is read as the simulator's is written: after a ping from x1 to x2
+/// across a bridge whose x1 port does not learn, x1 has x2 REACHABLE, x2 has x1 DELAY (its
+/// STALE entry used for the reply), and the bridge knows x2's MAC on p2 and nothing on p1,
+/// each MAC named by its device. The simulator, given the same plan and ping, agrees.
+#[test]
+fn the_kernels_learned_entries_read_as_the_simulators() {
+    if !is_root("the_kernels_learned_entries_read_as_the_simulators") {
+        return;
+    }
+    let _one_at_a_time = serial();
+    let before = leftovers();
+    let text = r#"Scenario(name: "l", plan: (
+        namespaces: [(name: "br"), (name: "x1"), (name: "x2")],
+        links: [Bridge(name: "br0", ns: "br"),
+            Veth(name: "eth0", ns: "x1", peer: "p1", peer_ns: "br", peer_master: "br0"),
+            Veth(name: "eth0", ns: "x2", peer: "p2", peer_ns: "br", peer_master: "br0")],
+        addresses: [(ns: "x1", dev: "eth0", addr: "10.9.0.1/24"), (ns: "x2", dev: "eth0", addr: "10.9.0.2/24")],
+        bridge_ports: [(ns: "br", dev: "p1", learning: false)],
+    ), traffic: [Ping(at: "1s", ns: "x1", dst: "10.9.0.2", count: 1)])"#;
+    let loaded = sim_core::scenario::Loaded::from_str("l.ron", text).expect("loads");
+    let realised = netsim_netns::realise::realise(&loaded.scenario.plan, "learned").expect("realised (root)");
+    let k = |p: &str| realised.names.iter().find(|(n, _)| n == p).map(|(_, k)| k.clone()).expect("ns");
+    let ping = Command::new("ip")
+        .args(["netns", "exec", &k("x1"), "ping", "-c", "1", "-W", "1", "10.9.0.2"])
+        .output()
+        .expect("ping runs");
+    let mut kernel: netsim_netns::state::State =
+        realised.names.iter().map(|(p, k)| (p.clone(), netsim_netns::state::from_kernel(k))).collect();
+    netsim_netns::state::name_macs(&mut kernel, &netsim_netns::state::kernel_owners(&realised.names));
+    realised.teardown().expect("teardown");
+    assert!(ping.status.success(), "{}", String::from_utf8_lossy(&ping.stdout));
+    assert_eq!(kernel["x1"].learned, ["10.9.0.2 dev eth0 lladdr x2/eth0 REACHABLE"]);
+    assert_eq!(kernel["x2"].learned, ["10.9.0.1 dev eth0 lladdr x1/eth0 DELAY"]);
+    assert_eq!(kernel["br"].learned, ["x2/eth0 dev p2 master br0"]);
+    let mut sim = loaded.build(None).expect("builds");
+    sim.run_until(sim_core::Until::Time(sim_core::SimTime::from_millis(1100)));
+    let mut mine = netsim_netns::state::from_world(&sim.world);
+    netsim_netns::state::name_macs(&mut mine, &netsim_netns::state::world_owners(&sim.world));
+    let bridges = netsim_netns::state::world_bridges(&sim.world);
+    assert_eq!(netsim_netns::state::compare_learned(&mine, &kernel, &bridges), Vec::<String>::new());
+    assert!(new_since(&before).is_empty(), "left namespaces behind: {:?}", new_since(&before));
+}

@@ -38,6 +38,9 @@ pub struct KernelRun {
     pub notes: Vec<String>,
     /// Each namespace's state before the first step, then after each step.
     pub snapshots: Vec<crate::state::State>,
+    /// Each namespace's state when step 2, 3, … begins: what the traffic of the step before
+    /// taught it (`state::compare_learned`).
+    pub learned: Vec<crate::state::State>,
     /// What iproute2's `ip` printed for each step that only looks (`ip addr`, `ip -4 -o
     /// addr`, `ip route`, `ip neigh`…), run in the step's namespace when the step ran.
     pub looks: Vec<Look>,
@@ -147,6 +150,7 @@ struct Runner {
     /// and the zones it answers from.
     dns_ports: std::collections::BTreeMap<String, (u16, DnsZones)>,
     snapshots: Vec<crate::state::State>,
+    learned: Vec<crate::state::State>,
     looks: Vec<Look>,
     /// Each namespace's iptables lines as the plan has them now: a step's delta says how they
     /// change (`RulesSplice`), and the namespace is given the whole new list.
@@ -209,6 +213,7 @@ fn run_as(script: &Script, agent: PathBuf, run_id: &str) -> Result<KernelRun, Er
         agent,
         dns_ports: Default::default(),
         snapshots: Vec::new(),
+        learned: Vec::new(),
         looks: Vec::new(),
         rules: Default::default(),
         keeper: None,
@@ -237,13 +242,14 @@ fn run_as(script: &Script, agent: PathBuf, run_id: &str) -> Result<KernelRun, Er
     let notes = std::mem::take(&mut r.realised.notes);
     let lines = std::mem::take(&mut *r.lines.lock().unwrap_or_else(|p| p.into_inner()));
     let snapshots = std::mem::take(&mut r.snapshots);
+    let learned = std::mem::take(&mut r.learned);
     let looks = std::mem::take(&mut r.looks);
     let names = r.realised.names.clone();
     let down = r.realised.teardown();
     res?;
     down?;
     let (frames, capture_ended) = frames?;
-    Ok(KernelRun { output: lines, frames, capture_ended, notes, snapshots, looks, names })
+    Ok(KernelRun { output: lines, frames, capture_ended, notes, snapshots, learned, looks, names })
 }
 
 /// A run id no record holds: this process's pid in hex, with `-2`, `-3`… after it if a dead
@@ -351,8 +357,14 @@ fn terminate(sig: i32) -> ! {
 
 impl Runner {
     fn snapshot(&mut self) {
-        let s = self.realised.names.iter().map(|(p, k)| (p.clone(), crate::state::from_kernel(k))).collect();
+        let s = self.state();
         self.snapshots.push(s);
+    }
+
+    fn state(&self) -> crate::state::State {
+        let mut s = self.realised.names.iter().map(|(p, k)| (p.clone(), crate::state::from_kernel(k))).collect();
+        crate::state::name_macs(&mut s, &crate::state::kernel_owners(&self.realised.names));
+        s
     }
 
     fn play(&mut self, script: &Script) -> Result<(), Error> {
@@ -426,6 +438,11 @@ impl Runner {
     /// Runs a step; returns the client it started, for the caller to wait for.
     fn step(&mut self, s: &StepLog) -> Result<Option<Child>, Error> {
         self.realised.check_present()?;
+        // The step before is over (its program waited for, when the step chains).
+        if self.snapshots.len() > 1 {
+            let st = self.state();
+            self.learned.push(st);
+        }
         if let Some(d) = &s.delta {
             self.apply(d)?;
         }

@@ -5,7 +5,10 @@
 //! - IPv4 addresses (`dev addr/prefix`);
 //! - IPv4 routes of the main table (`dst [via gw] dev`), without proto/scope/src, which
 //!   follow from the rest;
-//! - PERMANENT neighbours only: dynamic entries depend on traffic timing;
+//! - PERMANENT neighbours, and apart (`learned`) what traffic taught: every other neighbour
+//!   with its NUD state, and the bridges' learned FDB entries, each MAC named by the device
+//!   that owns it (`ns/dev`), since a MAC the kernel draws at random differs from the
+//!   simulator's;
 //! - FDB entries a plan or Docker installs (vxlan `dst` entries, static bridge entries); the
 //!   kernel's own multicast and local entries are left out;
 //! - iptables-save rules and chain policies per table, without counters and comments; tables
@@ -24,6 +27,63 @@ pub struct NsState {
     pub neigh: Vec<String>,
     pub fdb: Vec<String>,
     pub iptables: Vec<String>,
+    /// Learned neighbours (`IP dev DEV [lladdr MAC] STATE`) and bridge FDB entries (`MAC dev
+    /// PORT master BRIDGE`), MACs as they were read until `name_macs` names them.
+    pub learned: Vec<String>,
+}
+
+/// The world's bridges, as `ns/dev` (`compare_learned` leaves their MACs out).
+pub fn world_bridges(w: &World) -> Vec<String> {
+    let mut v = Vec::new();
+    for n in w.ns.iter().filter(|n| !n.dead) {
+        for d in &n.devs {
+            if matches!(w.dev(*d).kind, DevKind::Bridge(_)) {
+                v.push(format!("{}/{}", n.name, w.dev(*d).name));
+            }
+        }
+    }
+    v
+}
+
+/// Which device owns each MAC: `aa:bb:…` → `ns/dev`.
+pub type Owners = BTreeMap<String, String>;
+
+/// Every MAC of the world, by its owner.
+pub fn world_owners(w: &World) -> Owners {
+    let mut o = Owners::new();
+    for n in w.ns.iter().filter(|n| !n.dead) {
+        for d in &n.devs {
+            let dev = w.dev(*d);
+            if !matches!(dev.kind, DevKind::Loopback) {
+                o.entry(dev.mac.to_string()).or_insert_with(|| format!("{}/{}", n.name, dev.name));
+            }
+        }
+    }
+    o
+}
+
+/// Every MAC of the kernel's namespaces (plan name, kernel name), by its owner.
+pub fn kernel_owners(names: &[(String, String)]) -> Owners {
+    let mut o = Owners::new();
+    for (plan, k) in names {
+        for link in json(&["ip", "-n", k, "-j", "link"]) {
+            let (mac, dev) = (s(&link, "address"), s(&link, "ifname"));
+            if !mac.is_empty() && s(&link, "link_type") != "loopback" {
+                o.entry(mac.to_string()).or_insert_with(|| format!("{plan}/{dev}"));
+            }
+        }
+    }
+    o
+}
+
+/// Names the MACs of the learned entries by their owners (one owned by no device is kept).
+pub fn name_macs(state: &mut State, owners: &Owners) {
+    for st in state.values_mut() {
+        for l in st.learned.iter_mut() {
+            *l = l.split(' ').map(|w| owners.get(w).map_or(w, String::as_str)).collect::<Vec<_>>().join(" ");
+        }
+        st.learned.sort();
+    }
 }
 
 /// Plan namespace name → its state.
@@ -47,6 +107,13 @@ pub fn from_world(w: &World) -> State {
                 s.neigh.push(format!("{ip} dev {} lladdr {}", w.dev(*d).name, e.mac));
             }
         }
+        for (d, ip, e, state) in sim_core::kernel::show::listed_neighbours(w, n.id) {
+            match state {
+                Nud::Permanent => {}
+                Nud::Incomplete | Nud::Failed => s.learned.push(format!("{ip} dev {} {}", w.dev(d).name, state.name())),
+                _ => s.learned.push(format!("{ip} dev {} lladdr {} {}", w.dev(d).name, e.mac, state.name())),
+            }
+        }
         for d in &n.devs {
             match &w.dev(*d).kind {
                 DevKind::Vxlan(vx) => {
@@ -63,6 +130,8 @@ pub fn from_world(w: &World) -> State {
                     for (mac, e) in &b.fdb {
                         if e.permanent && !e.local {
                             s.fdb.push(format!("{mac} dev {} master {}", w.dev(e.port).name, w.dev(*d).name));
+                        } else if !e.permanent && !e.local && w.now.saturating_sub(e.updated) <= b.ageing {
+                            s.learned.push(format!("{mac} dev {} master {}", w.dev(e.port).name, w.dev(*d).name));
                         }
                     }
                 }
@@ -81,6 +150,7 @@ fn sort(s: &mut NsState) {
     s.routes.sort();
     s.neigh.sort();
     s.fdb.sort();
+    s.learned.sort();
 }
 
 /// Rule and policy lines of iptables-save output, counters and comments dropped, tables in
@@ -139,8 +209,14 @@ pub fn from_kernel(k: &str) -> NsState {
     }
     for n in json(&["ip", "-n", k, "-j", "neigh"]) {
         let permanent = n.get("state").and_then(|x| x.as_array()).is_some_and(|a| a.iter().any(|x| x == "PERMANENT"));
+        let state = n.get("state").and_then(|x| x.as_array()).and_then(|a| a.first()).and_then(|x| x.as_str());
         if permanent {
             st.neigh.push(format!("{} dev {} lladdr {}", s(&n, "dst"), s(&n, "dev"), s(&n, "lladdr")));
+        } else if let Some(state) = state.filter(|x| *x != "NOARP") {
+            match s(&n, "lladdr") {
+                "" => st.learned.push(format!("{} dev {} {state}", s(&n, "dst"), s(&n, "dev"))),
+                mac => st.learned.push(format!("{} dev {} lladdr {mac} {state}", s(&n, "dst"), s(&n, "dev"))),
+            }
         }
     }
     for f in json(&["bridge", "-n", k, "-j", "fdb"]) {
@@ -151,6 +227,8 @@ pub fn from_kernel(k: &str) -> NsState {
             st.fdb.push(format!("{mac} dev {dev} dst {dst}"));
         } else if state == "static" && !master.is_empty() {
             st.fdb.push(format!("{mac} dev {dev} master {master}"));
+        } else if state.is_empty() && !master.is_empty() && dst.is_empty() {
+            st.learned.push(format!("{mac} dev {dev} master {master}"));
         }
     }
     let save = Command::new("ip").args(["netns", "exec", k, "iptables-save"]).output();
@@ -180,6 +258,28 @@ fn without_empty_tables(lines: &[String]) -> Vec<String> {
         block.push(l.clone());
     }
     flush(&mut block, &mut out);
+    out
+}
+
+/// Differences between what the simulator's and the kernel's traffic taught them: learned
+/// neighbours with their NUD states and the bridges' learned FDB entries, one plain line each.
+/// Entries about a bridge's own MAC are left out: the kernel's bridges send IGMP reports the
+/// simulator does not model (docs/linux-model.md), which teach other bridges their MACs and,
+/// across a VXLAN, the underlay's neighbours.
+pub fn compare_learned(sim: &State, kernel: &State, bridges: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let keep = |l: &&String| !bridges.iter().any(|b| l.split(' ').any(|w| w == b));
+    for (ns, k) in kernel {
+        let Some(s) = sim.get(ns) else { continue };
+        let (a, b): (Vec<&String>, Vec<&String>) =
+            (s.learned.iter().filter(keep).collect(), k.learned.iter().filter(keep).collect());
+        for x in b.iter().filter(|x| !a.contains(x)) {
+            out.push(format!("{ns}: the kernel has learned `{x}`, the simulator has not"));
+        }
+        for x in a.iter().filter(|x| !b.contains(x)) {
+            out.push(format!("{ns}: the simulator has learned `{x}`, the kernel has not"));
+        }
+    }
     out
 }
 
@@ -251,4 +351,51 @@ pub fn compare(sim: &State, kernel: &State) -> Vec<String> {
         out.push(format!("{ns}: only in the simulator"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// After a ping across a bridge, what the hosts and the bridge learned, named by owner:
+    /// the pinging host's entry is REACHABLE, the answering host's (made STALE by the request,
+    /// then used for the reply) DELAY, as on Linux 6.18 a second later (`ip -j neigh` on this
+    /// machine); the bridge knows both hosts' ports.
+    #[test]
+    fn traffic_teaches_entries_named_by_their_owners() {
+        let lab = r#"Scenario(name: "t", plan: (
+            namespaces: [(name: "br"), (name: "x1"), (name: "x2")],
+            links: [Bridge(name: "br0", ns: "br"),
+                Veth(name: "eth0", ns: "x1", peer: "p1", peer_ns: "br", peer_master: "br0"),
+                Veth(name: "eth0", ns: "x2", peer: "p2", peer_ns: "br", peer_master: "br0")],
+            addresses: [(ns: "x1", dev: "eth0", addr: "10.9.0.1/24"), (ns: "x2", dev: "eth0", addr: "10.9.0.2/24")],
+        ), traffic: [Ping(at: "1s", ns: "x1", dst: "10.9.0.2", count: 1)])"#;
+        let mut sim = sim_core::scenario::Loaded::from_str("t.ron", lab).expect("loads").build(None).expect("builds");
+        sim.run_until(sim_core::Until::Time(sim_core::SimTime::from_secs(2)));
+        let mut st = from_world(&sim.world);
+        name_macs(&mut st, &world_owners(&sim.world));
+        assert_eq!(st["x1"].learned, ["10.9.0.2 dev eth0 lladdr x2/eth0 REACHABLE"]);
+        assert_eq!(st["x2"].learned, ["10.9.0.1 dev eth0 lladdr x1/eth0 DELAY"]);
+        assert_eq!(st["br"].learned, ["x1/eth0 dev p1 master br0", "x2/eth0 dev p2 master br0"]);
+    }
+
+    #[test]
+    fn learned_entries_that_differ_are_reported_both_ways() {
+        let one = |l: &[&str]| {
+            let mut s = State::new();
+            s.insert("x".into(), NsState { learned: l.iter().map(|x| x.to_string()).collect(), ..Default::default() });
+            s
+        };
+        let sim = one(&["10.0.0.2 dev eth0 lladdr y/eth0 REACHABLE", "y/br0 dev p1 master br0"]);
+        let d = compare_learned(&sim, &one(&["10.0.0.2 dev eth0 FAILED"]), &["y/br0".to_string()]);
+        assert_eq!(
+            d,
+            [
+                "x: the kernel has learned `10.0.0.2 dev eth0 FAILED`, the simulator has not",
+                "x: the simulator has learned `10.0.0.2 dev eth0 lladdr y/eth0 REACHABLE`, the kernel has not",
+            ]
+        );
+        // The configured state's comparison leaves what was learned to this one.
+        assert!(compare(&sim, &one(&[])).is_empty());
+    }
 }

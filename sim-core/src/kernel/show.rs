@@ -446,7 +446,7 @@ pub fn busybox_ip_addr<U: Userland>(w: &Kernel<U>, ns: NsId, with_addrs: bool) -
 }
 
 /// The entries `ip neigh` lists, each with the state the kernel shows now.
-fn listed_neighbours<U: Userland>(
+pub fn listed_neighbours<U: Userland>(
     w: &Kernel<U>,
     ns: NsId,
 ) -> Vec<(DevId, std::net::Ipv4Addr, &crate::kernel::Neigh, Nud)> {
