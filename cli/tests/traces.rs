@@ -1198,25 +1198,10 @@ fn ping_bound_to_a_device_or_an_address_as_the_kernel_sends_it() {
 fn port_flag_counts(pcap: &Path) -> std::collections::BTreeMap<(String, String, String), usize> {
     let filter = "(arp.opcode == 1 && (arp.src.proto_ipv4 == 10.0.0.1 || arp.src.proto_ipv4 == 10.0.0.11)) \
                   || (icmp.type == 0 && ip.dst == 10.0.0.4)";
-    let out = tshark(
-        pcap,
-        &[
-            "-Y",
-            filter,
-            "-T",
-            "fields",
-            "-e",
-            "frame.interface_name",
-            "-e",
-            "frame.packet_flags_direction",
-            "-e",
-            "arp.dst.proto_ipv4",
-            "-e",
-            "ip.dst",
-        ],
-    );
+    let names = ["frame.interface_name", "frame.packet_flags_direction", "arp.dst.proto_ipv4", "ip.dst"];
+    let out = common::fields(pcap, filter, &names);
     let mut m = std::collections::BTreeMap::new();
-    for l in out.lines() {
+    for l in &out {
         let f: Vec<&str> = l.split('\t').collect();
         let what = if f[2].is_empty() { format!("reply to {}", f[3]) } else { format!("who-has {}", f[2]) };
         let dir = f[1].trim_start_matches("0x").trim_start_matches('0').to_string();
@@ -1270,24 +1255,8 @@ fn bridge_port_flags_decide_who_hears_what_as_on_the_kernel() {
 /// What left the client or came back to it, per (interface, direction, protocol, TTL):
 /// `ip.proto` and `ip.ttl` list the quoted header too in an ICMP error.
 fn ttl_rows(pcap: &Path) -> Vec<String> {
-    let out = tshark(
-        pcap,
-        &[
-            "-Y",
-            "ip.src == 10.1.0.2 || icmp.type == 11",
-            "-T",
-            "fields",
-            "-e",
-            "frame.interface_name",
-            "-e",
-            "frame.packet_flags_direction",
-            "-e",
-            "ip.proto",
-            "-e",
-            "ip.ttl",
-        ],
-    );
-    let mut v: Vec<String> = out.lines().map(str::to_string).collect();
+    let names = ["frame.interface_name", "frame.packet_flags_direction", "ip.proto", "ip.ttl"];
+    let mut v = common::fields(pcap, "ip.src == 10.1.0.2 || icmp.type == 11", &names);
     v.sort();
     v
 }

@@ -152,10 +152,32 @@ const BRLINK_UNMODELLED: [&str; 16] = [
     "self",
 ];
 
+/// What iproute2 6.1's `bridge` prints for a word `bridge link set` does not know.
+const BRLINK_USAGE: &str = "Usage: bridge link set dev DEV [ cost COST ] [ priority PRIO ] [ state STATE ]
+                               [ guard {on | off} ]
+                               [ hairpin {on | off} ]
+                               [ fastleave {on | off} ]
+                               [ root_block {on | off} ]
+                               [ learning {on | off} ]
+                               [ learning_sync {on | off} ]
+                               [ flood {on | off} ]
+                               [ mcast_router MULTICAST_ROUTER ]
+                               [ mcast_flood {on | off} ]
+                               [ bcast_flood {on | off} ]
+                               [ mcast_to_unicast {on | off} ]
+                               [ neigh_suppress {on | off} ]
+                               [ vlan_tunnel {on | off} ]
+                               [ isolated {on | off} ]
+                               [ locked {on | off} ]
+                               [ hwmode {vepa | veb} ]
+                               [ backup_port DEVICE ] [ nobackup_port ]
+                               [ self ] [ master ]
+       bridge link show [dev DEV]";
+
 /// `bridge link set dev DEV [FLAG on|off]…`, with iproute2's complaints and exit statuses
 /// (a bad on/off is `-EINVAL` returned from main: 234).
 fn bridge_link_set(args: &[&str]) -> Result<NetCmd, ToolError> {
-    let usage = || fail("Usage: bridge link set dev DEV [ cost COST ] [ priority PRIO ] [ state STATE ] …", 255);
+    let usage = || fail(BRLINK_USAGE, 255);
     let mut dev = None;
     let mut flags = Vec::new();
     let mut i = 0;
@@ -584,7 +606,7 @@ mod tests {
         );
         assert_eq!(err(run("bridge link set hairpin on", &mut own)), ("Device is a required argument.".into(), 255));
         assert_eq!(err(run("bridge link set dev va hairpin", &mut own)).1, 255);
-        assert_eq!(err(run("bridge link set dev va frob on", &mut own)).1, 255);
+        assert_eq!(err(run("bridge link set dev va frob on", &mut own)), (BRLINK_USAGE.to_string(), 255));
         assert!(err(run("bridge link set dev va cost 5", &mut own)).0.starts_with("netsim:"));
         // Nothing to set is no error.
         assert_eq!(run("bridge link set dev va", &mut own), Ok(String::new()));

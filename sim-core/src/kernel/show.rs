@@ -64,9 +64,9 @@ pub fn show<U: Userland>(w: &Kernel<U>, ns: NsId, what: What) -> String {
 }
 
 /// `bridge [-d] link show` as iproute2 6.1 prints it (bridge/link.c, `print_linkinfo` and
-/// `print_protinfo`; traces/kernel/linux/bridge-fdb.txt): one line per bridge port, with `-d` a line of its flags. The port's
-/// STP state is `forwarding` once it and its bridge are up with a carrier (no STP), else
-/// `disabled`; its cost is 2 for a veth (10 Gbit/s to `port_cost`, net/bridge/br_if.c) and
+/// `print_protinfo`; traces/kernel/linux/bridge-fdb.txt): one line per bridge port, with
+/// `-d` a line of its flags. The port's STP state is `forwarding` once it and its bridge are
+/// up with a carrier (no STP), else `disabled`; its cost is 2 for a veth (10 Gbit/s to `port_cost`, net/bridge/br_if.c) and
 /// 100 for a device without a speed. The flags the simulator has no model of are printed
 /// with the kernel's defaults for a new port.
 fn bridge_link<U: Userland>(w: &Kernel<U>, ns: NsId, details: bool) -> String {
