@@ -1288,3 +1288,31 @@ fn a_senders_ttl_holds_as_on_the_kernel() {
     let out = netsim(&["diff", s(&untold), "--against", s(&kernel)]);
     assert!(!out.status.success(), "{}", text(&out));
 }
+
+/// arp_filter as the kernel applies it: h0 (off) answers a request for its eth1 address from
+/// both interfaces, h1 (on) only from eth0, by which its route back to the client leaves.
+/// Without the sysctl, the simulator's answers differ from the kernel's capture.
+#[test]
+fn arp_filter_answers_only_where_the_route_back_leaves() {
+    let r = root();
+    let sim = scratch("arp-filter-sim.pcapng");
+    let out = netsim(&["run", "traces/kernel/linux/arp-filter.ron", "-q", "--pcap", s(&sim)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let kernel = r.join("traces/kernel/linux/arp-filter.pcapng");
+    let replies = |pcap: &Path| {
+        let names = ["frame.interface_name", "arp.src.proto_ipv4"];
+        let mut v = common::fields(pcap, "arp.opcode == 2 && frame.packet_flags_direction == 2", &names);
+        v.retain(|l| l.starts_with('h'));
+        v.sort();
+        v
+    };
+    let want = ["h0/eth0\t10.0.0.2", "h0/eth1\t10.0.0.2", "h1/eth0\t10.0.0.4"];
+    assert_eq!(replies(&kernel), want);
+    assert_eq!(replies(&sim), want);
+    let lab = std::fs::read_to_string(r.join("traces/kernel/linux/arp-filter.ron")).expect("lab");
+    let unfiltered = scratch("arp-filter-off.ron");
+    std::fs::write(&unfiltered, lab.replace("arp_filter\", value: \"1\"", "arp_filter\", value: \"0\""))
+        .expect("write");
+    let out = netsim(&["diff", s(&unfiltered), "--against", s(&kernel)]);
+    assert!(!out.status.success(), "{}", text(&out));
+}

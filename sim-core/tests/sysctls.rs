@@ -27,6 +27,7 @@ fn knobs_are_taken_in_their_ranges_and_others_refused_by_name() {
         r#"(ns: "a", key: "net.ipv4.conf.eth0.arp_announce", value: "2")"#,
         r#"(ns: "a", key: "net.ipv4.conf.eth0.rp_filter", value: "1")"#,
         r#"(ns: "a", key: "net.ipv4.conf.all.proxy_arp", value: "1")"#,
+        r#"(ns: "a", key: "net.ipv4.conf.eth0.arp_filter", value: "1")"#,
         r#"(ns: "a", key: "net.ipv4.conf.eth0.route_localnet", value: "1")"#,
     ] {
         assert_eq!(build(ok), Ok(()), "{ok}");
@@ -34,6 +35,7 @@ fn knobs_are_taken_in_their_ranges_and_others_refused_by_name() {
     for (bad, says) in [
         (r#"(ns: "a", key: "net.ipv4.conf.eth0.rp_filter", value: "3")"#, "is not a number from 0 to 2"),
         (r#"(ns: "a", key: "net.ipv4.conf.eth0.arp_ignore", value: "yes")"#, "is not a number from 0 to 8"),
+        (r#"(ns: "a", key: "net.ipv4.conf.all.arp_filter", value: "2")"#, "is not a number from 0 to 1"),
         (r#"(ns: "a", key: "net.ipv4.conf.default.rp_filter", value: "1")"#, "not modelled"),
         (r#"(ns: "a", key: "net.ipv4.conf.all.route_localnet", value: "1")"#, "not modelled"),
         (r#"(ns: "a", key: "net.ipv4.conf.eth0.accept_local", value: "1")"#, "not modelled"),

@@ -306,9 +306,12 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// Why a request for local address `tip` from `sip` that came in on `dev` goes
-    /// unanswered, if it does (`arp_ignore` in net/ipv4/arp.c, `inet_confirm_addr`).
+    /// unanswered, if it does (`arp_ignore` in net/ipv4/arp.c, `inet_confirm_addr`; then
+    /// `arp_filter`, which asks for the route back to the sender, from `tip`, and answers only
+    /// where it leaves by `dev`).
     fn arp_ignores(&self, dev: DevId, sip: Ipv4Addr, tip: Ipv4Addr) -> Option<DropReason> {
-        let level = self.conf(dev).arp_ignore;
+        let conf = self.conf(dev);
+        let level = conf.arp_ignore;
         let n = self.netns(self.dev(dev).ns);
         let on_dev = |subnet: bool| {
             n.addrs.iter().any(|a| {
@@ -322,7 +325,17 @@ impl<U: Userland> Kernel<U> {
             // 3: not for host-scope addresses, which are lo's; 4–7 are reserved and answer.
             _ => false,
         };
-        ignored.then_some(DropReason::ArpIgnored { tip, level })
+        if ignored {
+            return Some(DropReason::ArpIgnored { tip, level });
+        }
+        if conf.arp_filter {
+            let ns = self.dev(dev).ns;
+            let out = self.route_output(ns, sip, None).map(|(rt, _)| self.out_dev(ns, rt));
+            if out != Some(dev) {
+                return Some(DropReason::ArpFiltered { sip, tip, via: out });
+            }
+        }
+        None
     }
 
     /// Whether `dev` answers for `tip`, not its own, in another's place: the namespace

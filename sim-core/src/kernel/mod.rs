@@ -157,6 +157,9 @@ pub struct Conf {
     /// Answer ARP for an address routed out of another interface, with this interface's MAC
     /// (`arp_fwd_proxy`), where the namespace forwards.
     pub proxy_arp: bool,
+    /// Answer ARP for a local address only on the interface the route back to the sender
+    /// leaves by (`arp_filter` in net/ipv4/arp.c).
+    pub arp_filter: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -177,7 +180,7 @@ pub struct Device {
     pub brport: BrPort,
     /// `net.ipv4.conf.<dev>.route_localnet`: 127/8 sources may leave through it.
     pub route_localnet: bool,
-    /// `net.ipv4.conf.<dev>.{arp_ignore,arp_announce,rp_filter,proxy_arp}`: what the device
+    /// `net.ipv4.conf.<dev>.{arp_ignore,arp_announce,arp_filter,rp_filter,proxy_arp}`: what the device
     /// was given; the kernel combines each with the namespace's `all` (`Kernel::conf`).
     pub conf: Conf,
     pub kind: DevKind,
@@ -1311,21 +1314,21 @@ impl<U: Userland> Kernel<U> {
     }
 
     /// `sysctl -w`: the keys the model knows, `net.ipv4.conf.<dev|all>.<knob>` with the
-    /// knobs `route_localnet` (a device's only), `arp_ignore`, `arp_announce`, `rp_filter`
-    /// and `proxy_arp`, each in the range the kernel accepts (`devinet_conf_proc` takes any
-    /// integer; these are the values ip-sysctl.rst gives a meaning).
+    /// knobs `route_localnet` (a device's only), `arp_ignore`, `arp_announce`, `arp_filter`,
+    /// `rp_filter` and `proxy_arp`, each in the range the kernel accepts (`devinet_conf_proc`
+    /// takes any integer; these are the values ip-sysctl.rst gives a meaning).
     pub fn set_sysctl(&mut self, s: &crate::plan::SysctlPlan) -> Result<(), PlanError> {
         let ns =
             self.ns_by_name(&s.ns).ok_or_else(|| perr(format!("sysctl {}: no namespace `{}`", s.key, s.ns), &s.ns))?;
         let unmodelled = || {
-            let knobs = "net.ipv4.conf.<dev|all>.{arp_ignore,arp_announce,rp_filter,proxy_arp} and net.ipv4.conf.<dev>.route_localnet are";
+            let knobs = "net.ipv4.conf.<dev|all>.{arp_ignore,arp_announce,arp_filter,rp_filter,proxy_arp} and net.ipv4.conf.<dev>.route_localnet are";
             perr(format!("sysctl {}: not modelled ({knobs})", s.key), &s.key)
         };
         let Some((dev, knob)) = s.key.strip_prefix("net.ipv4.conf.").and_then(|r| r.rsplit_once('.')) else {
             return Err(unmodelled());
         };
         let max = match knob {
-            "route_localnet" | "proxy_arp" => 1,
+            "route_localnet" | "proxy_arp" | "arp_filter" => 1,
             "arp_ignore" => 8,
             "arp_announce" | "rp_filter" => 2,
             _ => return Err(unmodelled()),
@@ -1359,6 +1362,7 @@ impl<U: Userland> Kernel<U> {
             "arp_ignore" => conf.arp_ignore = value,
             "arp_announce" => conf.arp_announce = value,
             "rp_filter" => conf.rp_filter = value,
+            "arp_filter" => conf.arp_filter = value == 1,
             _ => conf.proxy_arp = value == 1,
         }
         self.dst_changed();
@@ -1375,6 +1379,7 @@ impl<U: Userland> Kernel<U> {
             arp_announce: d.arp_announce.max(all.arp_announce),
             rp_filter: d.rp_filter.max(all.rp_filter),
             proxy_arp: d.proxy_arp || all.proxy_arp,
+            arp_filter: d.arp_filter || all.arp_filter,
         }
     }
 

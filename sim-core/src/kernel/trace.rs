@@ -328,6 +328,12 @@ pub enum DropReason {
         tip: Ipv4Addr,
         level: u8,
     },
+    /// `arp_filter`: the route back to `sip` leaves by `via`, not this interface.
+    ArpFiltered {
+        sip: Ipv4Addr,
+        tip: Ipv4Addr,
+        via: Option<DevId>,
+    },
     /// `SKB_DROP_REASON_IP_RPFILTER`: no route back to `src` by the interface it came in on
     /// (strict, `level` 1), or none at all (loose, 2).
     RpFilter {
@@ -713,6 +719,14 @@ impl DropReason {
                 f,
                 "arp_ignore={level}: {tip} is not an address of the interface asked on with the sender in its subnet, so no reply"
             ),
+            DropReason::ArpFiltered { sip, tip, via: Some(d) } => write!(
+                f,
+                "arp_filter: the route back to {sip} leaves by {}, not this interface, so no reply for {tip}",
+                n(d)
+            ),
+            DropReason::ArpFiltered { sip, tip, via: None } => {
+                write!(f, "arp_filter: no route back to {sip}, so no reply for {tip}")
+            }
             DropReason::RpFilter { src, level: 1 } => {
                 write!(f, "rp_filter=1 (strict): the route back to {src} does not leave by this interface")
             }
