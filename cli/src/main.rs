@@ -431,7 +431,7 @@ struct States {
     /// When step 2, 3, … begins: what the traffic of the step before taught.
     learned: Vec<netsim_netns::state::State>,
     /// Every bridge the run had, as `ns/dev`.
-    bridges: Vec<String>,
+    bridges: std::collections::BTreeSet<String>,
 }
 
 fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
@@ -441,23 +441,21 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
         d.keep_script = true;
     }
     let plan = sim.director.as_ref().map(|d| d.plan()).unwrap_or_default();
-    let snap = |w: &sim_core::World| {
-        let mut s = netsim_netns::state::from_world(w);
-        netsim_netns::state::name_macs(&mut s, &netsim_netns::state::world_owners(w));
-        s
-    };
-    let mut snaps = vec![snap(&sim.world)];
-    // What the run taught when step 2, 3, … begins (as the kernel's run takes it).
+    let mut snaps = vec![netsim_netns::state::from_world(&sim.world)];
+    // What the run taught when step 2, 3, … begins (as the kernel's run takes it), its MACs
+    // named by their owners; and every bridge the run had by then.
     let mut learned = Vec::new();
-    let mut bridges = netsim_netns::state::world_bridges(&sim.world);
+    let mut bridges: std::collections::BTreeSet<String> = netsim_netns::state::world_bridges(&sim.world).collect();
     loop {
         if sim.next_step().is_some_and(|i| i > 0) {
-            learned.push(snap(&sim.world));
+            let mut s = netsim_netns::state::from_world(&sim.world);
+            netsim_netns::state::name_macs(&mut s, &netsim_netns::state::world_owners(&sim.world));
+            learned.push(s);
             bridges.extend(netsim_netns::state::world_bridges(&sim.world));
         }
         let Some(o) = sim.step() else { break };
         if matches!(o.what, sim_core::sim::EventKind::Step(_)) {
-            snaps.push(snap(&sim.world));
+            snaps.push(netsim_netns::state::from_world(&sim.world));
         }
     }
     not_stalled(&sim)?;

@@ -374,7 +374,7 @@ fn the_kernels_learned_entries_read_as_the_simulators() {
     sim.run_until(sim_core::Until::Time(sim_core::SimTime::from_millis(1100)));
     let mut mine = netsim_netns::state::from_world(&sim.world);
     netsim_netns::state::name_macs(&mut mine, &netsim_netns::state::world_owners(&sim.world));
-    let bridges = netsim_netns::state::world_bridges(&sim.world);
+    let bridges = netsim_netns::state::world_bridges(&sim.world).collect();
     assert_eq!(netsim_netns::state::compare_learned(&mine, &kernel, &bridges), Vec::<String>::new());
     assert!(new_since(&before).is_empty(), "left namespaces behind: {:?}", new_since(&before));
 }

@@ -14,7 +14,7 @@
 //! - iptables-save rules and chain policies per table, without counters and comments; tables
 //!   nobody touched are omitted by iptables-save on the kernel, so they are here too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 use sim_core::World;
@@ -33,16 +33,13 @@ pub struct NsState {
 }
 
 /// The world's bridges, as `ns/dev` (`compare_learned` leaves their MACs out).
-pub fn world_bridges(w: &World) -> Vec<String> {
-    let mut v = Vec::new();
-    for n in w.ns.iter().filter(|n| !n.dead) {
-        for d in &n.devs {
-            if matches!(w.dev(*d).kind, DevKind::Bridge(_)) {
-                v.push(format!("{}/{}", n.name, w.dev(*d).name));
-            }
-        }
-    }
-    v
+pub fn world_bridges(w: &World) -> impl Iterator<Item = String> + '_ {
+    w.ns.iter().filter(|n| !n.dead).flat_map(move |n| {
+        n.devs
+            .iter()
+            .filter(|d| matches!(w.dev(**d).kind, DevKind::Bridge(_)))
+            .map(move |d| format!("{}/{}", n.name, w.dev(*d).name))
+    })
 }
 
 /// Which device owns each MAC: `aa:bb:…` → `ns/dev`.
@@ -270,9 +267,9 @@ fn without_empty_tables(lines: &[String]) -> Vec<String> {
 /// step begins is a matter of timers (5 s in DELAY, a reachable time drawn between 15 and
 /// 45 s), and the kernel backend runs a lab's steps on the machine's clock, not the
 /// simulator's.
-pub fn compare_learned(sim: &State, kernel: &State, bridges: &[String]) -> Vec<String> {
+pub fn compare_learned(sim: &State, kernel: &State, bridges: &BTreeSet<String>) -> Vec<String> {
     let mut out = Vec::new();
-    let keep = |l: &&String| !bridges.iter().any(|b| l.split(' ').any(|w| w == b));
+    let keep = |l: &&String| !l.split(' ').any(|w| bridges.contains(w));
     let resolved = |l: &String| match l.rsplit_once(' ') {
         Some((head, "REACHABLE" | "STALE" | "DELAY" | "PROBE")) => format!("{head} resolved"),
         _ => l.clone(),
@@ -397,7 +394,7 @@ mod tests {
             s
         };
         let sim = one(&["10.0.0.2 dev eth0 lladdr y/eth0 REACHABLE", "y/br0 dev p1 master br0"]);
-        let d = compare_learned(&sim, &one(&["10.0.0.2 dev eth0 FAILED"]), &["y/br0".to_string()]);
+        let d = compare_learned(&sim, &one(&["10.0.0.2 dev eth0 FAILED"]), &BTreeSet::from(["y/br0".to_string()]));
         assert_eq!(
             d,
             [
@@ -408,8 +405,9 @@ mod tests {
         // DELAY on one side and REACHABLE on the other is a matter of the clock; another MAC
         // is not.
         let kernel = one(&["10.0.0.2 dev eth0 lladdr y/eth0 DELAY"]);
-        assert!(compare_learned(&one(&["10.0.0.2 dev eth0 lladdr y/eth0 REACHABLE"]), &kernel, &[]).is_empty());
-        assert_eq!(compare_learned(&one(&["10.0.0.2 dev eth0 lladdr z/eth0 REACHABLE"]), &kernel, &[]).len(), 2);
+        let none = BTreeSet::new();
+        assert!(compare_learned(&one(&["10.0.0.2 dev eth0 lladdr y/eth0 REACHABLE"]), &kernel, &none).is_empty());
+        assert_eq!(compare_learned(&one(&["10.0.0.2 dev eth0 lladdr z/eth0 REACHABLE"]), &kernel, &none).len(), 2);
         // The configured state's comparison leaves what was learned to this one.
         assert!(compare(&sim, &one(&[])).is_empty());
     }
