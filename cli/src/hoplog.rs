@@ -106,7 +106,9 @@ fn write_line(o: &mut String, texts: &mut Texts, w: &World, r: &Record, level: L
         Dir::Drop => ("✖", "(no frame)"),
         Dir::Deliver => ("●", ""),
         Dir::App => {
-            o.push_str(" $ ");
+            // netsim's own words are marked apart from what a program printed.
+            let note = matches!(r.why.last(), Some(sim_core::kernel::trace::Why::Note(_)));
+            o.push_str(if note { " # " } else { " $ " });
             if let Some(y) = r.why.last() {
                 o.push_str(texts.get(y, w));
             }

@@ -52,6 +52,7 @@ Reading the hop log:
   namespace/interface; then
     ▶ a frame leaving the device     ◀ arriving (-v only)     ✖ dropped there
     ● delivered to the namespace's own stack                  $ a line a program printed
+    # netsim's note on what a program's socket saw (connected, data queued, FIN, RST)
   and under it the decisions that produced the frame, in the order they were taken.";
 
 #[derive(Subcommand)]
@@ -459,7 +460,7 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
         }
     }
     not_stalled(&sim)?;
-    let output = sim.app_output();
+    let output = sim.program_output();
     let mut frames = netsim_netns::conversations::Capture::default();
     for r in sim.records() {
         // On lo what leaves is what arrives, so the sent copy stands for the captured one.
@@ -507,7 +508,9 @@ fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
             n += 1;
         }
     }
-    for d in netsim_netns::kernel::compare_output(&sim_out, &run.output) {
+    let kernel_out: Vec<(String, String)> =
+        run.output.iter().filter(|p| !p.note).map(|p| (p.ns.clone(), p.line.clone())).collect();
+    for d in netsim_netns::kernel::compare_output(&sim_out, &kernel_out) {
         outln!("{d}");
         n += 1;
     }
@@ -584,8 +587,8 @@ fn netns_run(loaded: &Loaded, seed: Option<u64>, pcap: Option<&std::path::Path>)
     let exe = std::env::current_exe().into_diagnostic()?;
     outln!("# {} — on the kernel (network namespaces)", loaded.scenario.name);
     let run = netsim_netns::kernel::run(&script, exe).map_err(|e| miette!("{e}"))?;
-    for (ns, line) in &run.output {
-        outln!("{ns} $ {line}");
+    for p in &run.output {
+        outln!("{} {} {}", p.ns, if p.note { "#" } else { "$" }, p.line);
     }
     for n in &run.notes {
         outln!("# note: {n}");

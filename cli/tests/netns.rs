@@ -87,7 +87,7 @@ fn the_kernel_runs_the_webapp_and_mysql_as_the_simulator_does() {
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     // The row the laptop posted through the published port, as MySQL shows it.
     assert!(text.contains("host1:mysql $ | Docker      | DK101     |"), "{text}");
-    assert!(text.contains("host1:webapp1 $ embedded DNS: A? mysql. → answered from the sandbox's records"), "{text}");
+    assert!(text.contains("host1:webapp1 # embedded DNS: A? mysql. → answered from the sandbox's records"), "{text}");
     // The kernel's own capture: the POST crossed docker's DNAT to the container.
     let posts =
         common::fields(&pcap, "http.request.method == \"POST\"", &["frame.interface_name", "ip.dst", "tcp.dstport"]);

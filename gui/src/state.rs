@@ -454,7 +454,7 @@ impl Session {
         }
         let world = &self.sim.world;
         for r in self.sim.records().iter().filter(|r| r.dir == Dir::App) {
-            let Some(Why::App(text)) = r.why.last() else { continue };
+            let Some(text) = r.why.last().and_then(Why::printed) else { continue };
             let Some(k) = owner.get(r.event.0 as usize).copied().flatten() else { continue };
             let ns = world.netns(r.ns).name.as_str();
             if program_ns[k] != Some(ns) || text.starts_with("embedded DNS:") {
@@ -464,7 +464,7 @@ impl Session {
             if d.transcript[k].host == ns && *text == d.transcript[k].line {
                 continue;
             }
-            out.entry(k).or_default().push(text.clone());
+            out.entry(k).or_default().push(text.to_string());
         }
         out
     }

@@ -67,7 +67,7 @@ pub fn run(t: &Traffic, nameserver: Option<Ipv4Addr>, out: &mut dyn Write) -> io
         Traffic::TcpConnect { dst, dport, send, close, ttl, .. } => {
             tcp_connect(*dst, *dport, send.as_bytes(), *close, *ttl, out)
         }
-        Traffic::Dns { port, records, .. } => dns_server(*port, records, out),
+        Traffic::Dns { port, records, .. } => dns_server(*port, records),
         Traffic::Http { port, mysql, server, .. } => http_server(*port, mysql.as_ref(), server, &r, out),
         Traffic::MysqlServer { port, password, .. } => mysql_server(*port, password, out),
         Traffic::Curl { url, data, wget: Some(o), .. } => wget(&r, url, data.as_deref(), o, out),
@@ -295,15 +295,18 @@ impl dns::Sandbox for ZoneSandbox<'_> {
 /// dockerd's resolver: bound to 127.0.0.11:PORT, reached through the sandbox's DNAT of
 /// port 53, answering from its records (TTL 600) and NXDOMAIN for the rest, as the
 /// simulator's does (`proto::dns::embedded_answer`).
-fn dns_server(port: u16, zones: &DnsZones, out: &mut dyn Write) -> io::Result<()> {
+fn dns_server(port: u16, zones: &DnsZones) -> io::Result<()> {
     let sock = UdpSocket::bind(SocketAddrV4::new(EMBEDDED_DNS, port))?;
     let mut buf = [0u8; 1500];
     loop {
         let (n, from) = sock.recv_from(&mut buf)?;
         if let Some((resp, served)) = dns::embedded_answer(&buf[..n], &ZoneSandbox(zones)) {
+            // dockerd prints nothing here: the account goes to standard error, which the run
+            // keeps as a note, as the simulator's resolver's is.
             if let Ok(q) = dns::parse_query(&buf[..n]) {
-                writeln!(out, "embedded DNS: {}? {} → {}", dns::qtype_text(q.qtype), q.name, served.explain())?;
-                out.flush()?;
+                let mut note = io::stderr().lock();
+                writeln!(note, "embedded DNS: {}? {} → {}", dns::qtype_text(q.qtype), q.name, served.explain())?;
+                note.flush()?;
             }
             sock.send_to(&resp, from)?;
         }

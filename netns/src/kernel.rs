@@ -30,8 +30,8 @@ const CHECK_EVERY: Duration = Duration::from_millis(100);
 
 /// What a run on the kernel produced.
 pub struct KernelRun {
-    /// (plan namespace, line) in the order the lines arrived.
-    pub output: Vec<(String, String)>,
+    /// What the agents printed, in the order the lines arrived.
+    pub output: Vec<Printed>,
     pub frames: Vec<Frame>,
     /// When the capture stopped, on the frames' clock.
     pub capture_ended: Duration,
@@ -138,7 +138,16 @@ pub struct Script {
 /// kernel's own last probe be compared with the simulator's.
 const AFTER_THE_LAST_FRAME: Duration = Duration::from_millis(1500);
 
-type Lines = Arc<Mutex<Vec<(String, String)>>>;
+/// A line an agent printed, in its plan namespace.
+pub struct Printed {
+    pub ns: String,
+    pub line: String,
+    /// On its standard error: an agent's account of what it did that the program it stands
+    /// for does not print (dockerd's resolver answering), as the simulator's notes are.
+    pub note: bool,
+}
+
+type Lines = Arc<Mutex<Vec<Printed>>>;
 
 struct Runner {
     realised: Realised,
@@ -684,12 +693,16 @@ impl Runner {
             return Err(fail(format!("cannot record the agent in {ns}: {e}")));
         }
         drop(_making);
-        let lines = self.lines.clone();
-        if let Some(out) = child.stdout.take() {
-            let ns = ns.clone();
+        let out: [(Option<Box<dyn std::io::Read + Send>>, bool); 2] = [
+            (child.stdout.take().map(|o| Box::new(o) as Box<dyn std::io::Read + Send>), false),
+            (child.stderr.take().map(|e| Box::new(e) as Box<dyn std::io::Read + Send>), true),
+        ];
+        for (pipe, note) in out {
+            let Some(pipe) = pipe else { continue };
+            let (ns, lines) = (ns.clone(), self.lines.clone());
             std::thread::spawn(move || {
-                for l in BufReader::new(out).lines().map_while(Result::ok) {
-                    lines.lock().unwrap_or_else(|p| p.into_inner()).push((ns.clone(), l));
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    lines.lock().unwrap_or_else(|p| p.into_inner()).push(Printed { ns: ns.clone(), line, note });
                 }
             });
         }
@@ -738,29 +751,62 @@ impl Runner {
     }
 }
 
-/// What the programs printed: every line the kernel run printed must be one the simulator
-/// printed in the same namespace, once times and ephemeral ports are normalised (the
-/// simulator prints more: its kernel's reasons and socket events).
+/// What the programs printed, both ways: per namespace, each line (times and ephemeral ports
+/// normalised) as many times on one side as on the other. A difference names the line and
+/// both counts.
 pub fn compare_output(sim: &[(String, String)], kernel: &[(String, String)]) -> Vec<String> {
-    let norm = |s: &str| normalise(s);
-    let mut out = Vec::new();
-    for (ns, line) in kernel {
-        let n = norm(line);
-        if !sim.iter().any(|(sns, sl)| sns == ns && norm(sl) == n) {
-            out.push(format!("{ns}: the kernel run printed `{line}`, the simulator never did"));
+    /// One line as both sides printed it.
+    struct Tally {
+        ns: String,
+        /// As first printed (either side).
+        line: String,
+        sim: usize,
+        kernel: usize,
+    }
+    // In the order the lines were first printed, the kernel's first.
+    let mut tallies: Vec<Tally> = Vec::new();
+    let mut index: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+    for (on_kernel, side) in [(true, kernel), (false, sim)] {
+        for (ns, line) in side {
+            let i = *index.entry((ns.clone(), normalise(line))).or_insert_with(|| {
+                tallies.push(Tally { ns: ns.clone(), line: line.clone(), sim: 0, kernel: 0 });
+                tallies.len() - 1
+            });
+            match on_kernel {
+                true => tallies[i].kernel += 1,
+                false => tallies[i].sim += 1,
+            }
         }
     }
-    out
+    let times = |n: usize| if n == 1 { "once".to_string() } else { format!("{n} times") };
+    tallies
+        .into_iter()
+        .filter(|t| t.sim != t.kernel)
+        .map(|Tally { ns, line, sim, kernel }| match (sim, kernel) {
+            (0, k) => format!("{ns}: the kernel run printed `{line}` {}, the simulator never did", times(k)),
+            (s, 0) => format!("{ns}: the simulator printed `{line}` {}, the kernel run never did", times(s)),
+            (s, k) => format!("{ns}: `{line}` printed {} by the kernel run, {} by the simulator", times(k), times(s)),
+        })
+        .collect()
 }
 
 /// A ping's times (`time=0.224 ms` → `time=*`, the summary's `time 1001ms` → `*ms`, the
-/// round trips' `0.191/1.214/2.237` → `*`), ephemeral ports (32768–60999) → `*`.
+/// round trips' `0.191/1.214/2.237` → `*`), ephemeral ports (32768–60999) → `*`, and how
+/// many bytes one read returned (`received 3000 bytes` → `received * bytes`): a read takes
+/// what has arrived by the time the scheduler runs the program, so segments that arrive
+/// microseconds apart are read at once on one run and one by one on another. What was read
+/// first stays compared, in the text that follows.
 fn normalise(s: &str) -> String {
     let mut out = String::new();
     let figures = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '/');
+    let mut after_received = false;
     for w in s.split(' ') {
         if !out.is_empty() {
             out.push(' ');
+        }
+        if std::mem::replace(&mut after_received, w == "received") && w.chars().all(|c| c.is_ascii_digit()) {
+            out.push('*');
+            continue;
         }
         if w.starts_with("time=") {
             out.push_str("time=*");
@@ -806,6 +852,53 @@ fn fail(msg: String) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lines(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter().map(|(n, l)| (n.to_string(), l.to_string())).collect()
+    }
+
+    #[test]
+    fn program_output_is_compared_both_ways_with_counts() {
+        // What the kernel's agents printed for a PMTU lab (traces/kernel/linux/pmtu-tcp.ron),
+        // its server's one read taking all three segments at once.
+        let kernel = lines(&[
+            ("client", "tcp 192.168.1.2:48122 → 203.0.113.10:80: connected"),
+            ("server", "tcp 203.0.113.10:80 received 3000 bytes from 192.168.1.2:48122: \"xxxx…\""),
+            ("client", "64 bytes from 203.0.113.10: icmp_seq=1 ttl=63 time=0.061 ms"),
+            ("client", "64 bytes from 203.0.113.10: icmp_seq=2 ttl=63 time=0.080 ms"),
+        ]);
+        // The same, printed by the simulator: other ephemeral ports and times, a first read
+        // of one segment.
+        let sim = lines(&[
+            ("client", "tcp 192.168.1.2:37561 → 203.0.113.10:80: connected"),
+            ("server", "tcp 203.0.113.10:80 received 1348 bytes from 192.168.1.2:37561: \"xxxx…\""),
+            ("client", "64 bytes from 203.0.113.10: icmp_seq=1 ttl=63 time=0.004 ms"),
+            ("client", "64 bytes from 203.0.113.10: icmp_seq=2 ttl=63 time=0.004 ms"),
+        ]);
+        assert_eq!(compare_output(&sim, &kernel), Vec::<String>::new());
+        // Before the simulator's notes were told apart from what programs print, its every
+        // socket event read as a program's line: a line only the simulator printed is a
+        // difference now, and so is a line printed more often on one side.
+        let mut old = sim.clone();
+        old.insert(0, ("client".into(), "tcp connect 192.168.1.2:37561 → 203.0.113.10:80".into()));
+        old.push(("client".into(), "64 bytes from 203.0.113.10: icmp_seq=2 ttl=63 time=0.004 ms".into()));
+        assert_eq!(
+            compare_output(&old, &kernel),
+            [
+                "client: `64 bytes from 203.0.113.10: icmp_seq=2 ttl=63 time=0.080 ms` printed once by the kernel run, 2 times by the simulator",
+                "client: the simulator printed `tcp connect 192.168.1.2:37561 → 203.0.113.10:80` once, the kernel run never did",
+            ]
+        );
+        // And the other way round; a line is its namespace's.
+        let moved = lines(&[("server", "tcp 192.168.1.2:48122 → 203.0.113.10:80: connected")]);
+        let d = compare_output(&moved, &kernel[..1]);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(
+            d[0].starts_with(
+                "client: the kernel run printed `tcp 192.168.1.2:48122 → 203.0.113.10:80: connected` once"
+            )
+        );
+    }
 
     fn look(text: &str) -> Look {
         Look { step: 0, text: text.into(), status: 0 }

@@ -152,7 +152,7 @@ pub fn sim_side(mut sim: Sim, host: &str) -> SimSide {
         networks,
         namespaces,
         host_iptables,
-        output: sim.app_output(),
+        output: sim.program_output(),
         flows,
         made,
     }

@@ -785,7 +785,7 @@ impl Director {
         let host_ns = world.ns_by_name(&step.on);
         if let Some(ns) = host_ns {
             let line = step.run.clone();
-            world.app_log(ns, || line);
+            world.shell_log(ns, || line);
         }
         let mut prepared = self.prepared.as_ref().and_then(|p| p.get(i)).and_then(Option::clone);
         // A detached program that ended stops its container now. The load check could not
@@ -930,10 +930,10 @@ impl Director {
             };
             for l in text.lines().filter(|l| !l.is_empty()) {
                 let l = format!("  {l}");
-                world.app_log(ns, || l);
+                world.shell_log(ns, || l);
             }
             if status != 0 {
-                world.app_log(ns, || format!("  (exit status {status})"));
+                world.shell_log(ns, || format!("  (exit status {status})"));
             }
         }
         self.transcript.push(StepLog {
@@ -995,13 +995,13 @@ impl Director {
             if self.steps.get(log.index).is_some_and(|s| s.fails)
                 && let Some(ns) = world.ns_by_name(&log.host)
             {
-                world.app_log(ns, || "  (marked `fails: true`, but the program exited 0)".to_string());
+                world.shell_log(ns, || "  (marked `fails: true`, but the program exited 0)".to_string());
             }
             return;
         }
         log.status = status;
         if let Some(ns) = world.ns_by_name(&log.host) {
-            world.app_log(ns, || format!("  (exit status {status})"));
+            world.shell_log(ns, || format!("  (exit status {status})"));
         }
     }
 
@@ -1032,7 +1032,7 @@ impl Director {
                 self.wakeups.push(due);
             }
             if let Some(ns) = node.and_then(|h| world.ns_by_name(&h)) {
-                world.app_log(ns, || format!("  (swarm: task {name} ended with status {status})"));
+                world.shell_log(ns, || format!("  (swarm: task {name} ended with status {status})"));
             }
         }
         if starts {

@@ -141,7 +141,7 @@ impl Grader {
             match &self.exps[i].check {
                 Check::Output { on, contains, .. } => {
                     for r in recs {
-                        let (Dir::App, Some(Why::App(text))) = (r.dir, r.why.last()) else { continue };
+                        let (Dir::App, Some(text)) = (r.dir, r.why.last().and_then(Why::printed)) else { continue };
                         let ns = &w.netns(r.ns).name;
                         if on.as_deref().is_some_and(|h| !in_host(ns, h))
                             || !text.contains(contains.as_str())
@@ -499,7 +499,7 @@ fn probe_lines(p: &Sim, ns: &str) -> Vec<String> {
     p.records()
         .iter()
         .filter_map(|r| match (r.dir, r.why.last()) {
-            (Dir::App, Some(Why::App(t))) if w.netns(r.ns).name == ns => Some(t.clone()),
+            (Dir::App, Some(why)) if w.netns(r.ns).name == ns => why.printed().map(str::to_string),
             _ => None,
         })
         .collect()
@@ -647,7 +647,7 @@ fn command(sim: &mut Sim, on: &str, run: &str) -> Result<String, String> {
     let from = p.records().len();
     run_probe(&mut p, COMMAND_WAIT, |w| w.user.apps[apps_before..].iter().filter(|a| a.done).count() >= clients.len());
     for r in &p.records()[from..] {
-        let (Dir::App, Some(Why::App(t))) = (r.dir, r.why.last()) else { continue };
+        let (Dir::App, Some(t)) = (r.dir, r.why.last().and_then(Why::printed)) else { continue };
         if clients.iter().any(|ns| *ns == p.world.netns(r.ns).name) {
             out.push_str(t);
             out.push('\n');

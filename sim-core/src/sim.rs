@@ -255,16 +255,27 @@ impl Sim {
         &self.records
     }
 
-    /// Application output so far, as (namespace, line): ping replies, bytes received, errors.
+    /// Every printed line so far, as (namespace, line): the programs', the steps' transcript
+    /// and netsim's notes, as the hop log shows them.
     pub fn app_output(&self) -> Vec<(String, String)> {
+        self.printed(|w| w.printed())
+    }
+
+    /// What the programs printed, without the shell's transcript of the steps or netsim's
+    /// notes: the lines a real program prints on its own (`netsim diff` compares them with
+    /// the kernel run's).
+    pub fn program_output(&self) -> Vec<(String, String)> {
+        self.printed(|w| match w {
+            crate::kernel::trace::Why::App(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    fn printed(&self, text: impl Fn(&crate::kernel::trace::Why) -> Option<&str>) -> Vec<(String, String)> {
         self.records
             .iter()
-            .filter_map(|r| match (r.dir, r.why.last()) {
-                (crate::kernel::trace::Dir::App, Some(crate::kernel::trace::Why::App(t))) => {
-                    Some((self.world.netns(r.ns).name.clone(), t.clone()))
-                }
-                _ => None,
-            })
+            .filter(|r| r.dir == crate::kernel::trace::Dir::App)
+            .filter_map(|r| Some((self.world.netns(r.ns).name.clone(), text(r.why.last()?)?.to_string())))
             .collect()
     }
 
@@ -378,7 +389,7 @@ impl Sim {
                 if let Some(d) = self.director.as_mut()
                     && let Err(e) = d.wake(w)
                 {
-                    w.app_log(NsId(0), || format!("netsim: the swarm's change could not be applied: {e}"));
+                    w.app_note(NsId(0), || format!("netsim: the swarm's change could not be applied: {e}"));
                 }
                 EventKind::Orchestrator
             }
@@ -388,7 +399,7 @@ impl Sim {
         {
             // A plan the world cannot realise (a bug of the Docker model, as steps are
             // checked when the file loads): say so in the log and go on.
-            self.world.app_log(NsId(0), || format!("netsim: step {} could not be applied: {e}", i + 1));
+            self.world.app_note(NsId(0), || format!("netsim: step {} could not be applied: {e}", i + 1));
         }
         let w = &mut self.world;
         // The orchestrator's wake-ups come from a step, a wake-up or a program's end only.
@@ -425,7 +436,7 @@ impl Sim {
             if d.next < d.scripted {
                 self.steps_due.push((w.now + d.shell_return(), d.next as u32));
             } else if let Err(e) = d.finish_foreground_now(w) {
-                w.app_log(NsId(0), || format!("netsim: a container's exit could not be applied: {e}"));
+                w.app_note(NsId(0), || format!("netsim: a container's exit could not be applied: {e}"));
             }
         }
         w.lo_meta = None;

@@ -17,7 +17,7 @@ use crate::state::Session;
 /// its place in the order the kernel decided them.
 pub fn why_layer(w: &Why) -> (u8, &'static str) {
     match w {
-        Why::Sent(_) | Why::App(_) => (0, "L7"),
+        Why::Sent(_) | Why::App(_) | Why::Shell(_) | Why::Note(_) => (0, "L7"),
         Why::Local(_) => (1, "L4"),
         Why::Route(_) | Why::LocalRoute { .. } | Why::OnLinkRoute { .. } | Why::Forward { .. } => (2, "L3"),
         Why::Netfilter { .. } => (3, "L3"),
@@ -63,7 +63,8 @@ pub fn why_kind(w: &Why) -> &'static str {
         Why::Netem { .. } => "qdisc (tc netem)",
         Why::Local { .. } => "local delivery",
         Why::Drop(_) => "drop",
-        Why::Sent(_) | Why::App(_) => "application",
+        Why::Sent(_) | Why::App(_) | Why::Shell(_) => "application",
+        Why::Note(_) => "netsim's note",
     }
 }
 

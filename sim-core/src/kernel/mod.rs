@@ -745,9 +745,44 @@ impl<U: Userland> Kernel<U> {
         }
     }
 
+    /// A line a program printed.
     pub(crate) fn app_log(&mut self, ns: NsId, text: impl FnOnce() -> String) {
+        self.printed(ns, || Why::App(text()))
+    }
+
+    /// A line a program prints that netsim's note, earlier in the same event, already said
+    /// word for word (a plain client's "connected", a read's "received"): the note becomes the
+    /// program's line, so the hop log does not show it twice.
+    pub(crate) fn app_log_over_note(&mut self, ns: NsId, text: String) {
         if self.trace {
-            // An application's line stands alone, without the reasons of the frame that woke it.
+            let cur = self.cur;
+            let note = self
+                .recorded
+                .iter_mut()
+                .rev()
+                .take_while(|r| r.event == cur)
+                .find(|r| r.ns == ns && matches!(r.why.last(), Some(Why::Note(t)) if *t == text));
+            if let Some(r) = note {
+                r.why = vec![Why::App(text)];
+                return;
+            }
+        }
+        self.app_log(ns, || text)
+    }
+
+    /// A line of a step's transcript: the command, what it printed at once, its status.
+    pub(crate) fn shell_log(&mut self, ns: NsId, text: impl FnOnce() -> String) {
+        self.printed(ns, || Why::Shell(text()))
+    }
+
+    /// netsim's account of a socket's event, beside what the program prints.
+    pub(crate) fn app_note(&mut self, ns: NsId, text: impl FnOnce() -> String) {
+        self.printed(ns, || Why::Note(text()))
+    }
+
+    fn printed(&mut self, ns: NsId, why: impl FnOnce() -> Why) {
+        if self.trace {
+            // A printed line stands alone, without the reasons of the frame that woke it.
             self.recorded.push(Record {
                 event: self.cur,
                 cause: self.cur_cause,
@@ -756,7 +791,7 @@ impl<U: Userland> Kernel<U> {
                 dev: None,
                 dir: Dir::App,
                 frame: None,
-                why: vec![Why::App(text())],
+                why: vec![why()],
             });
         }
     }

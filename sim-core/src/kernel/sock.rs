@@ -541,7 +541,7 @@ impl<U: Userland> Kernel<U> {
                         Some((name, _, true)) => format!("{name} on a connected socket"),
                         _ => "no error on a socket without IP_RECVERR".to_string(),
                     };
-                    self.app_log(ns, || format!("udp :{sport}: ICMP from {from}: {what} ({errno})"));
+                    self.app_note(ns, || format!("udp :{sport}: ICMP from {from}: {what} ({errno})"));
                 }
             }
             wire::PROTO_TCP => {
@@ -556,11 +556,11 @@ impl<U: Userland> Kernel<U> {
                     Some(err) if in_flight && c.state == super::tcp::TcpState::SynSent => {
                         let app = c.owner;
                         self.netns_mut(ns).tcp.remove(&key);
-                        self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: {err}"));
+                        self.app_note(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: {err}"));
                         U::tcp_failed(self, ns, app, key, err);
                     }
                     _ => {
-                        self.app_log(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: ICMP from {from}: {what}"));
+                        self.app_note(ns, || format!("tcp {qsrc}:{sport} → {qdst}:{dport}: ICMP from {from}: {what}"));
                         if mtu > 0 && in_flight {
                             self.tcp_mtu_reduced(ns, key, u32::from(mtu).max(super::frag::MIN_PMTU));
                         }

@@ -450,7 +450,7 @@ impl<U: Userland> Kernel<U> {
             ttl: ttl.unwrap_or(defaults::TTL),
         };
         self.netns_mut(ns).tcp.insert(key, conn);
-        self.app_log(ns, || format!("tcp connect {src}:{sport} → {dst}:{dport}"));
+        self.app_note(ns, || format!("tcp connect {src}:{sport} → {dst}:{dport}"));
         self.tcp_send_syn(ns, key);
         Ok(key)
     }
@@ -488,13 +488,13 @@ impl<U: Userland> Kernel<U> {
         if c.give_up_at.is_some_and(|t| self.now >= t) {
             self.netns_mut(ns).tcp.remove(&key);
             let ((l, lp), (r, rp)) = (key.local, key.remote);
-            self.app_log(ns, || format!("tcp {l}:{lp} → {r}:{rp}: Connection timed out"));
+            self.app_note(ns, || format!("tcp {l}:{lp} → {r}:{rp}: Connection timed out"));
             U::tcp_failed(self, ns, owner, key, "Connection timed out");
             return;
         }
         if syn_elapsed(tries) >= SYN_TIMEOUT {
             self.netns_mut(ns).tcp.remove(&key);
-            self.app_log(ns, || format!("tcp connect to {}:{}: Connection timed out", key.remote.0, key.remote.1));
+            self.app_note(ns, || format!("tcp connect to {}:{}: Connection timed out", key.remote.0, key.remote.1));
             U::tcp_failed(self, ns, owner, key, "Connection timed out");
             return;
         }
@@ -997,7 +997,7 @@ impl<U: Userland> Kernel<U> {
         if c.rtx.retries >= TCP_RETRIES2 {
             let owner = c.owner;
             self.netns_mut(ns).tcp.remove(&key);
-            self.app_log(ns, || {
+            self.app_note(ns, || {
                 format!("tcp {}:{} → {}:{}: Connection timed out", key.local.0, key.local.1, key.remote.0, key.remote.1)
             });
             U::tcp_failed(self, ns, owner, key, "Connection timed out");
@@ -1225,7 +1225,7 @@ impl<U: Userland> Kernel<U> {
             let st = c.state;
             self.netns_mut(ns).tcp.remove(&key);
             let what = if st == TcpState::SynSent { "Connection refused" } else { "Connection reset by peer" };
-            self.app_log(ns, || {
+            self.app_note(ns, || {
                 format!("tcp {}:{} → {}:{}: {what}", key.local.0, key.local.1, key.remote.0, key.remote.1)
             });
             U::tcp_failed(self, ns, owner, key, what);
@@ -1263,7 +1263,7 @@ impl<U: Userland> Kernel<U> {
                     }
                 }
             }
-            self.app_log(ns, || {
+            self.app_note(ns, || {
                 format!("tcp {}:{} → {}:{}: connected", key.local.0, key.local.1, key.remote.0, key.remote.1)
             });
             // The handshake's last ACK goes by itself (tcp_send_ack from
@@ -1344,7 +1344,7 @@ impl<U: Userland> Kernel<U> {
                         TcpState::Closing => c.state = TcpState::TimeWait,
                         TcpState::LastAck => {
                             self.netns_mut(ns).tcp.remove(&key);
-                            self.app_log(ns, || {
+                            self.app_note(ns, || {
                                 format!(
                                     "tcp {}:{} ↔ {}:{}: closed",
                                     key.local.0, key.local.1, key.remote.0, key.remote.1
@@ -1503,7 +1503,7 @@ impl<U: Userland> Kernel<U> {
         }
         if !got.is_empty() {
             let text = printable(&got);
-            self.app_log(ns, || {
+            self.app_note(ns, || {
                 format!(
                     "tcp {}:{} received {} bytes from {}:{}: {text}",
                     key.local.0,
@@ -1520,7 +1520,7 @@ impl<U: Userland> Kernel<U> {
             }
         }
         if peer_closed {
-            self.app_log(ns, || format!("tcp {}:{}: peer closed (FIN)", key.local.0, key.local.1));
+            self.app_note(ns, || format!("tcp {}:{}: peer closed (FIN)", key.local.0, key.local.1));
             U::tcp_eof(self, ns, owner, key);
             // Our apps close as soon as they read EOF, unless they hold the connection.
             if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key)
@@ -1531,7 +1531,7 @@ impl<U: Userland> Kernel<U> {
             }
             if state == TcpState::TimeWait {
                 self.tcp_send_ack(ns, key);
-                self.app_log(ns, || {
+                self.app_note(ns, || {
                     format!(
                         "tcp {}:{}: TIME_WAIT ({}s)",
                         key.local.0,

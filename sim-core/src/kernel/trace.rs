@@ -110,8 +110,25 @@ pub enum Why {
     Drop(DropReason),
     /// A packet a program or the kernel sent of its own accord, and who sent it.
     Sent(Sent),
-    /// A program's own words: its output line.
+    /// A program's own words: a line it printed while it ran, as the same program prints it
+    /// on a real host (the kernel backend's agents print the same lines: netns/src/agent.rs).
     App(String),
+    /// The terminal's transcript of a step: the command as typed, what it printed before the
+    /// prompt came back, and its exit status when not 0.
+    Shell(String),
+    /// netsim's account of what a program's socket saw (connected, data queued, FIN, RST,
+    /// an ICMP error), which the program itself does not print.
+    Note(String),
+}
+
+impl Why {
+    /// The text of a printed line, whoever printed it: a program, the shell or netsim.
+    pub fn printed(&self) -> Option<&str> {
+        match self {
+            Why::App(t) | Why::Shell(t) | Why::Note(t) => Some(t),
+            _ => None,
+        }
+    }
 }
 
 /// Who sent a packet that no other packet caused, and what it meant by it.
@@ -439,8 +456,8 @@ impl Texts {
 
     /// The reason as [`Why::show`] writes it.
     pub fn get<'a>(&'a mut self, why: &'a Why, names: &dyn Names) -> &'a str {
-        // A program's line is its own text already.
-        if let Why::App(line) = why {
+        // A printed line is its own text already.
+        if let Some(line) = why.printed() {
             return line;
         }
         if let Some(&i) = self.index.get(why) {
@@ -564,7 +581,7 @@ impl fmt::Display for Shown<'_> {
                 rto.as_nanos() / 1_000_000
             ),
             Why::Sent(Sent::UnsolicitedArp { ip }) => write!(f, "dockerd: unsolicited ARP for {ip} on a new interface"),
-            Why::App(s) => f.write_str(s),
+            Why::App(s) | Why::Shell(s) | Why::Note(s) => f.write_str(s),
         }
     }
 }

@@ -499,6 +499,8 @@ pub enum AppKind {
         replied: Vec<TcpKey>,
         /// Answered connections it is about to close (`LISTEN_CLOSE_COST` after the answer).
         closing: Vec<TcpKey>,
+        /// Connections whose first read it has printed: it reads each one once.
+        heard: Vec<TcpKey>,
     },
     TcpConnect {
         dst: Ipv4Addr,
@@ -506,6 +508,11 @@ pub enum AppKind {
         data: Vec<u8>,
         close: bool,
         ttl: Option<u8>,
+        /// Its connect(2) returned 0: a failure after this is a read's, which it does not
+        /// print.
+        connected: bool,
+        /// Its one read is done: what came later is not printed.
+        heard: bool,
     },
     /// Docker's embedded DNS server (dockerd's socket inside a sandbox).
     DnsServer {
@@ -716,6 +723,7 @@ impl World {
                     close_after_reply: *close_after_reply,
                     replied: Vec::new(),
                     closing: Vec::new(),
+                    heard: Vec::new(),
                 }
             }
             Traffic::TcpConnect { dst, dport, send, close, ttl, .. } => AppKind::TcpConnect {
@@ -724,6 +732,8 @@ impl World {
                 data: send.clone().into_bytes(),
                 close: *close,
                 ttl: *ttl,
+                connected: false,
+                heard: false,
             },
             Traffic::Dns { port, records, .. } => {
                 self.bind_udp(ns, *port, idx, t.ns())?;
@@ -996,11 +1006,13 @@ impl World {
                     *kept = route;
                 }
             }
-            AppKind::TcpConnect { dst, dport, data, close, ttl } => {
+            AppKind::TcpConnect { dst, dport, data, close, ttl, .. } => {
                 let (to, data, close, ttl) = ((*dst, *dport), data.clone(), *close, *ttl);
                 match self.try_connect(ns, app, to, data, close, ttl) {
                     Ok(key) => self.tcp_give_up_after(ns, key, CONNECT_TIMEOUT),
-                    Err(text) => self.app_log(ns, || format!("connect to {}:{}: {text}", to.0, to.1)),
+                    // connect(2) failed before the socket was bound: getsockname(2) says
+                    // 0.0.0.0:0, which the kernel backend's agent prints.
+                    Err(text) => self.app_log(ns, || format!("tcp 0.0.0.0:0 → {}:{}: {text}", to.0, to.1)),
                 }
             }
             AppKind::Curl { .. } | AppKind::MysqlClient { .. } => self.client_connect(ns, app),
@@ -1305,6 +1317,7 @@ impl World {
         if self.service_rx(ns, app, key, data) {
             return;
         }
+        self.plain_read(ns, app, key, data);
         if let AppKind::TcpConnect { close: true, .. } = self.user.apps[app].kind {
             // Answered: the peer's FIN, if it closes, is on its way.
             self.set_timer(app, PEER_FIN_WAIT, TAG_PEER_FIN_WAIT);
@@ -1322,6 +1335,42 @@ impl World {
             }
             self.tcp_queue(ns, key, &reply, false);
         }
+    }
+}
+
+impl World {
+    /// What the plain TCP programs print, as the kernel backend's agent does
+    /// (netns/src/agent.rs `tcp_connect`, `tcp_listen`): each reads once, a client once it is
+    /// connected, a listener once per connection it accepted, and prints what that read
+    /// returned (0 bytes at the peer's FIN). The other reads are not printed; netsim's notes
+    /// say what each segment brought.
+    pub(crate) fn plain_read(&mut self, ns: NsId, app: usize, key: TcpKey, data: &[u8]) {
+        let first = match &mut self.user.apps[app].kind {
+            // The client prints a read that returned data only.
+            AppKind::TcpConnect { heard, .. } => !std::mem::replace(heard, true) && !data.is_empty(),
+            AppKind::TcpListen { heard, .. } if !heard.contains(&key) => {
+                heard.push(key);
+                true
+            }
+            _ => false,
+        };
+        if first {
+            let text = printable(data);
+            let ((l, lp), (r, rp)) = (key.local, key.remote);
+            self.app_log_over_note(ns, format!("tcp {l}:{lp} received {} bytes from {r}:{rp}: {text}", data.len()));
+        }
+    }
+
+    /// A plain TCP client's connect(2) returned: connected, or failed with `what`.
+    pub(crate) fn plain_connected(&mut self, ns: NsId, app: usize, key: TcpKey, what: Option<&str>) {
+        let AppKind::TcpConnect { connected, .. } = &mut self.user.apps[app].kind else { return };
+        if *connected {
+            return;
+        }
+        *connected = what.is_none();
+        let ((l, lp), (r, rp)) = (key.local, key.remote);
+        let what = what.unwrap_or("connected");
+        self.app_log_over_note(ns, format!("tcp {l}:{lp} → {r}:{rp}: {what}"));
     }
 }
 

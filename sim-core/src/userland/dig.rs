@@ -59,7 +59,7 @@ impl World {
         };
         if server == OUTSIDE_DNS && d.server.is_none() {
             // The outside's resolver knows no lab names; its frames are not simulated.
-            self.app_log(ns, || format!("no embedded DNS here: the nameserver {OUTSIDE_DNS} is outside the lab"));
+            self.app_note(ns, || format!("no embedded DNS here: the nameserver {OUTSIDE_DNS} is outside the lab"));
             let answer = dns::outside_answer(&query).unwrap_or_default();
             let now = self.now;
             if let Some(run) = self.dig_run(app) {

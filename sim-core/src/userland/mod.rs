@@ -73,9 +73,10 @@ impl Userland for Programs {
     }
 
     fn tcp_accepted(k: &mut World, ns: NsId, owner: usize, key: TcpKey) {
-        if let AppKind::TcpListen { replied, .. } = &mut k.user.apps[owner].kind {
-            // A new connection on a 4-tuple an earlier one used is answered again.
+        if let AppKind::TcpListen { replied, heard, .. } = &mut k.user.apps[owner].kind {
+            // A new connection on a 4-tuple an earlier one used is answered (and read) again.
             replied.retain(|r| *r != key);
+            heard.retain(|r| *r != key);
         }
         k.service_accept(ns, owner, key)
     }
@@ -85,6 +86,7 @@ impl Userland for Programs {
     }
 
     fn tcp_connected(k: &mut World, ns: NsId, owner: usize, key: TcpKey) {
+        k.plain_connected(ns, owner, key, None);
         k.service_connected(ns, owner, key)
     }
 
@@ -93,10 +95,13 @@ impl Userland for Programs {
     }
 
     fn tcp_eof(k: &mut World, ns: NsId, owner: usize, key: TcpKey) {
+        // A plain program's one read, if nothing came before the FIN, returns 0.
+        k.plain_read(ns, owner, key, &[]);
         k.service_eof(ns, owner, key)
     }
 
     fn tcp_failed(k: &mut World, ns: NsId, owner: usize, key: TcpKey, what: &str) {
+        k.plain_connected(ns, owner, key, Some(what));
         k.service_failed(ns, owner, key, what)
     }
 

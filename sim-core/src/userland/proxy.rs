@@ -39,7 +39,7 @@ impl World {
         let AppKind::DockerProxy { target } = self.user.apps[app].kind else { return };
         match self.try_connect(ns, app, target, Vec::new(), false, None) {
             Ok(back) => {
-                self.app_log(ns, || {
+                self.app_note(ns, || {
                     format!(
                         "docker-proxy: {}:{} → {}:{} accepted; relaying it over {}:{} → {}:{}",
                         front.remote.0,

@@ -237,7 +237,7 @@ impl World {
 
     /// A line `app` prints (on its standard output or error, as a terminal shows them):
     /// into the trace, and into the app's log when it keeps one. Notes about what the
-    /// simulator did go to `app_log` alone.
+    /// simulator did go to `app_note`.
     pub(crate) fn print(&mut self, app: usize, line: impl FnOnce() -> String) {
         let ns = self.user.apps[app].ns;
         if self.user.apps[app].log.is_none() {
@@ -256,7 +256,7 @@ impl World {
     pub(crate) fn print_error(&mut self, app: usize, line: String) {
         if let AppKind::Curl { quiet_errors: true, .. } = self.user.apps[app].kind {
             let ns = self.user.apps[app].ns;
-            return self.app_log(ns, || format!("{line} (not shown: -s)"));
+            return self.app_note(ns, || format!("{line} (not shown: -s)"));
         }
         self.print(app, || line);
     }
@@ -320,7 +320,7 @@ impl World {
         // line that names it answers.
         let file = self.user.hosts.get(&ns).and_then(|h| h.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)));
         if let Some(&(_, ip)) = file {
-            self.app_log(ns, || format!("/etc/hosts: {name} → {ip}"));
+            self.app_note(ns, || format!("/etc/hosts: {name} → {ip}"));
             return self.resolved(ns, app, &name, Ok(vec![ip]), job);
         }
         if dns::check_name(&name).is_err() {
@@ -330,17 +330,17 @@ impl World {
         let Some(server) = self.nameserver(ns) else {
             // The outside's nameserver: it knows no lab name, or cannot be reached at all.
             let r = if self.route_output(ns, OUTSIDE_DNS, None).is_some() {
-                self.app_log(ns, || format!("no embedded DNS here: the nameserver {OUTSIDE_DNS} is outside the lab and knows no lab names (NXDOMAIN)"));
+                self.app_note(ns, || format!("no embedded DNS here: the nameserver {OUTSIDE_DNS} is outside the lab and knows no lab names (NXDOMAIN)"));
                 "Name or service not known"
             } else {
-                self.app_log(ns, || format!("no embedded DNS here, and no route to the nameserver {OUTSIDE_DNS}"));
+                self.app_note(ns, || format!("no embedded DNS here, and no route to the nameserver {OUTSIDE_DNS}"));
                 "Temporary failure in name resolution"
             };
             return self.resolved(ns, app, &name, Err(r.into()), job);
         };
         let Some(sport) = self.free_ephemeral_port(|w, p| w.udp_bound(ns, p)) else {
             // glibc's resolver cannot bind its socket: the lookup fails as a temporary failure.
-            self.app_log(ns, || "no free local UDP port for the resolver's socket (EADDRNOTAVAIL)".into());
+            self.app_note(ns, || "no free local UDP port for the resolver's socket (EADDRNOTAVAIL)".into());
             return self.resolved(ns, app, &name, Err("Temporary failure in name resolution".into()), job);
         };
         let id = self.rng.next_u32() as u16;
@@ -457,7 +457,7 @@ impl World {
     fn resolved(&mut self, ns: NsId, app: usize, name: &str, r: Result<Vec<Ipv4Addr>, String>, job: Option<WebJob>) {
         let first = r.as_ref().ok().and_then(|v| v.first().copied());
         if let Some(ip) = first {
-            self.app_log(ns, || format!("resolved {name} → {ip}"));
+            self.app_note(ns, || format!("resolved {name} → {ip}"));
         }
         match (&mut self.user.apps[app].kind, first) {
             (AppKind::Ping { dst, .. }, Some(ip)) => {
@@ -570,7 +570,7 @@ impl World {
         });
         let sandbox = Known { addrs, ptr };
         let Some((resp, served)) = dns::embedded_answer(payload, &sandbox) else { return true };
-        self.app_log(ns, || format!("embedded DNS: {}? {} → {}", dns::qtype_text(q.qtype), q.name, served.explain()));
+        self.app_note(ns, || format!("embedded DNS: {}? {} → {}", dns::qtype_text(q.qtype), q.name, served.explain()));
         // dockerd's socket is bound to 127.0.0.11, so the answer comes from there and
         // conntrack turns its port back into 53.
         self.send_udp(ns, Some(local), src, dport, &resp, "embedded DNS answer");
@@ -1054,7 +1054,8 @@ impl World {
                     }
                     Some(http) => {
                         for l in out.log {
-                            self.app_log(ns, || format!("webapp → mysql: {l}"));
+                            // What the webapp said to MySQL: PHP logs none of it.
+                            self.app_note(ns, || format!("webapp → mysql: {l}"));
                         }
                         if let Some(r) = results.last() {
                             self.web_reply(ns, http, 200, &webapp::outcome(Some(r)));
