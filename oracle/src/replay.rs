@@ -481,6 +481,8 @@ impl Runner {
             self.record.steps.push(StepRecord::new(&s.host, &s.line, Some(line.replace(&exe, "netsim")), &r));
             return Ok(());
         };
+        // A `docker run` in the foreground: the namespace its program prints in.
+        let mut foreground = None;
         let ran = match &cmd {
             DockerCommand::Run(run) => {
                 // A container the lab did not name has the name the simulator drew for it,
@@ -499,6 +501,7 @@ impl Runner {
                 };
                 if !run.detach && !ns.is_empty() {
                     self.record.uncaptured.push(ns.clone());
+                    foreground = Some(ns.clone());
                 }
                 Some(self.with_agent(
                     s,
@@ -560,6 +563,11 @@ impl Runner {
         match &cmd {
             DockerCommand::Exec(x) if ran.is_some() => {
                 let ns = self.sandbox_ns(&s.host, &x.container);
+                self.lines(&ns, &r)
+            }
+            // What the program printed, as the simulator has it in the container's namespace.
+            DockerCommand::Run(_) if ran.is_some() && foreground.is_some() => {
+                let ns = foreground.take().unwrap_or_default();
                 self.lines(&ns, &r)
             }
             DockerCommand::ServiceCreate(sc) if r.ok() => {
