@@ -13,8 +13,9 @@
 //!   `nf_conntrack_tcp_loose=1`, a pure ACK without entry picks the connection up (NEW, TCP state
 //!   ESTABLISHED); a SYN-ACK, RST or FIN without entry is INVALID. A SYN reopens a connection in
 //!   TIME_WAIT or CLOSE.
-//! * UDP: 30 s until a reply is seen, then 120 s and ASSURED (Linux waits for a longer-lived
-//!   stream before using 120 s).
+//! * UDP: 30 s, refreshed by every packet; a packet after the reply that comes more than 2 s
+//!   after the first makes it a stream: 120 s and ASSURED (`nf_conntrack_udp_packet`,
+//!   net/netfilter/nf_conntrack_proto_udp.c). A lone query and its answer stay unassured.
 //! * ICMP: echo request/reply tracked by identifier (30 s); other non-error ICMP is INVALID;
 //!   errors are RELATED to the connection of the embedded packet, or INVALID.
 //! * No defragmentation: non-first fragments of TCP/UDP/ICMP are INVALID.
@@ -240,6 +241,9 @@ pub(super) struct Conn {
     /// IPVS's doing, not a DNAT binding (no IPS_DST_NAT), so nf_nat leaves those packets alone.
     ipvs: bool,
     expires_ns: u64,
+    /// UDP: after this, a packet of a connection that has had its reply makes it a stream
+    /// (`ct->proto.udp.stream_ts`: 2 s after the first packet).
+    stream_ns: u64,
 }
 
 impl Conn {
@@ -260,6 +264,7 @@ impl Conn {
             nat_done: [false; 2],
             ipvs: false,
             expires_ns: 0,
+            stream_ns: 0,
         }
     }
 
@@ -306,7 +311,7 @@ impl Conn {
     fn timeout_s(&self) -> u64 {
         match self.orig().proto {
             PROTO_TCP => self.tcp.timeout(),
-            PROTO_UDP if self.seen_reply => 120,
+            PROTO_UDP if self.assured => 120,
             PROTO_UDP | PROTO_ICMP => 30,
             _ => 600,
         }
@@ -500,9 +505,13 @@ impl Conntrack {
             } else if let Some(c) = self.conns.get_mut(&id) {
                 let info_state = if dir == Dir::Reply || c.seen_reply { CtInfo::Established } else { CtInfo::New };
                 let first_reply = dir == Dir::Reply && !c.seen_reply;
+                // Before this packet's reply bit is set: the first reply itself is not a stream's.
+                if c.orig().proto == PROTO_UDP && c.seen_reply && now_ns > c.stream_ns {
+                    c.assured = true;
+                }
                 if dir == Dir::Reply {
                     c.seen_reply = true;
-                    if c.orig().proto != PROTO_TCP && c.orig().proto != PROTO_ICMP {
+                    if !matches!(c.orig().proto, PROTO_TCP | PROTO_ICMP | PROTO_UDP) {
                         c.assured = true;
                     }
                 }
@@ -552,6 +561,7 @@ impl Conntrack {
         // A path that skipped a nat hook gets the null binding, like Linux at confirm time.
         conn.nat_done = [true; 2];
         conn.expires_ns = now_ns.saturating_add(conn.timeout_s() * SEC);
+        conn.stream_ns = now_ns.saturating_add(2 * SEC);
         let id = self.next_id;
         self.next_id += 1;
         self.map.insert(conn.tuples[0], (id, Dir::Original));

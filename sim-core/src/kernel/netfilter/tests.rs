@@ -773,6 +773,23 @@ fn dnat_is_skipped_from_docker0_and_for_non_local_destinations() {
     check_checksums(&p);
 }
 
+/// A UDP connection becomes a stream (120 s, ASSURED) with a packet after its reply that
+/// comes more than 2 s after its first (net/netfilter/nf_conntrack_proto_udp.c).
+#[test]
+fn udp_is_assured_once_it_outlives_two_seconds_after_a_reply() {
+    let mut nf = docker();
+    let listed = |nf: &Netfilter| nf.conntrack_entries()[0].split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+    forward(&mut nf, &mut udp(CONTAINER, 5000, "8.8.8.8", 53, b"q1"), "docker0", "eth0", 0);
+    forward(&mut nf, &mut udp("8.8.8.8", 53, HOST, 5000, b"a1"), "eth0", "docker0", SEC);
+    // Within the 2 s: still 30 s.
+    forward(&mut nf, &mut udp(CONTAINER, 5000, "8.8.8.8", 53, b"q2"), "docker0", "eth0", 2 * SEC);
+    assert_eq!(listed(&nf), "udp 17 30");
+    assert!(!nf.conntrack_entries()[0].contains("[ASSURED]"));
+    forward(&mut nf, &mut udp(CONTAINER, 5000, "8.8.8.8", 53, b"q3"), "docker0", "eth0", 3 * SEC);
+    assert_eq!(listed(&nf), "udp 17 120");
+    assert!(nf.conntrack_entries()[0].contains("[ASSURED]"));
+}
+
 #[test]
 fn masquerade_udp_out_and_reply_demasqueraded() {
     let mut nf = docker();
@@ -808,7 +825,9 @@ fn masquerade_udp_out_and_reply_demasqueraded() {
     assert_eq!(
         nf.conntrack_entries(),
         [
-            "udp      17 120 src=172.17.0.2 dst=8.8.8.8 sport=5000 dport=53 src=8.8.8.8 dst=10.0.0.5 sport=53 dport=5000 [ASSURED] mark=0 use=1"
+            // A query and its answer are no stream: 30 s, unassured, as Linux 6.18 lists a DNS
+            // exchange (`nf_conntrack_udp_packet`).
+            "udp      17 30 src=172.17.0.2 dst=8.8.8.8 sport=5000 dport=53 src=8.8.8.8 dst=10.0.0.5 sport=53 dport=5000 mark=0 use=1"
         ]
     );
 
