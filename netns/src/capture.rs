@@ -35,7 +35,18 @@ pub struct Frame {
 pub struct Capture {
     stop: Arc<AtomicBool>,
     t0: Instant,
-    threads: Vec<JoinHandle<std::io::Result<Vec<Frame>>>>,
+    threads: Vec<Reader>,
+    /// What the readers of namespaces removed during the run captured.
+    done: Vec<Frame>,
+}
+
+/// One namespace's reader: a thread that entered the namespace and holds a socket there.
+/// Both keep the namespace alive (a socket holds a reference to its network namespace, and
+/// so does a thread's nsproxy): a namespace a step removes goes only once its reader ends.
+struct Reader {
+    ns: String,
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<std::io::Result<Vec<Frame>>>,
 }
 
 impl Capture {
@@ -47,9 +58,11 @@ impl Capture {
         let mut threads = Vec::new();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
         for (ns, path) in namespaces {
-            let (stop, ready) = (stop.clone(), ready_tx.clone());
-            let (ns, path) = (ns.clone(), path.clone());
-            threads.push(std::thread::spawn(move || {
+            let stops = (stop.clone(), Arc::new(AtomicBool::new(false)));
+            let own = stops.1.clone();
+            let ready = ready_tx.clone();
+            let (name, path) = (ns.clone(), path.clone());
+            let thread = std::thread::spawn(move || {
                 let sock = match open_in(&path) {
                     Ok(s) => {
                         let _ = ready.send(Ok(()));
@@ -60,21 +73,23 @@ impl Capture {
                         return Err(e);
                     }
                 };
-                read_until(&sock, &ns, t0, &stop)
-            }));
+                read_until(&sock, &name, t0, &stops)
+            });
+            threads.push(Reader { ns: ns.clone(), stop: own, thread });
         }
         drop(ready_tx);
         for r in ready_rx.iter().take(namespaces.len()) {
             r?;
         }
-        Ok(Capture { stop, t0, threads })
+        Ok(Capture { stop, t0, threads, done: Vec::new() })
     }
 
     /// Also captures a namespace made after the start (a Docker step's new sandbox).
     pub fn add(&mut self, ns: &str, path: PathBuf) -> std::io::Result<()> {
-        let (stop, ns, t0) = (self.stop.clone(), ns.to_string(), self.t0);
+        let own = Arc::new(AtomicBool::new(false));
+        let (stops, name, t0) = ((self.stop.clone(), own.clone()), ns.to_string(), self.t0);
         let (tx, rx) = std::sync::mpsc::channel();
-        self.threads.push(std::thread::spawn(move || {
+        let thread = std::thread::spawn(move || {
             let sock = match open_in(&path) {
                 Ok(s) => {
                     let _ = tx.send(Ok(()));
@@ -85,9 +100,26 @@ impl Capture {
                     return Err(e);
                 }
             };
-            read_until(&sock, &ns, t0, &stop)
-        }));
+            read_until(&sock, &name, t0, &stops)
+        });
+        self.threads.push(Reader { ns: ns.to_string(), stop: own, thread });
         rx.recv().map_err(|_| std::io::Error::other("capture thread ended"))?
+    }
+
+    /// Stops capturing in a namespace a step is about to remove, keeping what it captured,
+    /// so that the reader does not keep the namespace (and its devices, a veth's host side
+    /// among them) alive after it is deleted.
+    pub fn remove(&mut self, ns: &str) -> std::io::Result<()> {
+        let (gone, kept): (Vec<Reader>, Vec<Reader>) =
+            std::mem::take(&mut self.threads).into_iter().partition(|r| r.ns == ns);
+        self.threads = kept;
+        for r in &gone {
+            r.stop.store(true, Ordering::Relaxed);
+        }
+        for r in gone {
+            self.done.extend(r.thread.join().map_err(|_| std::io::Error::other("capture thread panicked"))??);
+        }
+        Ok(())
     }
 
     /// Stops (after draining what the sockets hold) and returns the frames in time order.
@@ -102,9 +134,9 @@ impl Capture {
         std::thread::sleep(Duration::from_millis(100));
         let ended = self.t0.elapsed();
         self.stop.store(true, Ordering::Relaxed);
-        let mut all = Vec::new();
-        for t in self.threads {
-            all.extend(t.join().map_err(|_| std::io::Error::other("capture thread panicked"))??);
+        let mut all = self.done;
+        for r in self.threads {
+            all.extend(r.thread.join().map_err(|_| std::io::Error::other("capture thread panicked"))??);
         }
         all.sort_by_key(|f| f.at);
         Ok((all, ended))
@@ -120,7 +152,13 @@ fn open_in(path: &PathBuf) -> std::io::Result<Socket> {
     Ok(s)
 }
 
-fn read_until(sock: &Socket, ns: &str, t0: Instant, stop: &AtomicBool) -> std::io::Result<Vec<Frame>> {
+/// Reads until either flag is set: the whole capture's or this namespace's own.
+fn read_until(
+    sock: &Socket,
+    ns: &str,
+    t0: Instant,
+    (all, own): &(Arc<AtomicBool>, Arc<AtomicBool>),
+) -> std::io::Result<Vec<Frame>> {
     let mut frames = Vec::new();
     let mut names: Vec<(u32, String)> = Vec::new();
     let mut buf = vec![std::mem::MaybeUninit::<u8>::uninit(); 65536];
@@ -149,7 +187,7 @@ fn read_until(sock: &Socket, ns: &str, t0: Instant, stop: &AtomicBool) -> std::i
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                if stop.load(Ordering::Relaxed) {
+                if all.load(Ordering::Relaxed) || own.load(Ordering::Relaxed) {
                     return Ok(frames);
                 }
             }

@@ -522,6 +522,8 @@ impl Runner {
                 }
                 !gone
             });
+            // The capture's reader there would keep the namespace, and its veth, alive.
+            self.capture.remove(&n.name).map_err(|e| fail(format!("capture: {e}")))?;
             self.realised.remove_ns(&n.name)?;
         }
         // What goes inside namespaces that stay: entries first, then links (which take their
