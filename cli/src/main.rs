@@ -460,6 +460,11 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
         }
     }
     not_stalled(&sim)?;
+    // And what it taught by its end, as the kernel's run takes it once its last frame is due.
+    let mut end = netsim_netns::state::from_world(&sim.world);
+    netsim_netns::state::name_macs(&mut end, &netsim_netns::state::world_owners(&sim.world));
+    learned.push(end);
+    bridges.extend(netsim_netns::state::world_bridges(&sim.world));
     let output = sim.program_output();
     let mut frames = netsim_netns::conversations::Capture::default();
     for r in sim.records() {
@@ -502,9 +507,12 @@ fn diff(loaded: &Loaded, seed: Option<u64>) -> Result<usize> {
         }
     }
     for (i, (s, k)) in sim_states.learned.iter().zip(&run.learned).enumerate() {
-        let Some(l) = script.steps.get(i) else { continue };
+        let label = match script.steps.get(i) {
+            Some(l) if i + 1 < sim_states.learned.len() => format!("after step {} (`{}` on {})", i + 1, l.line, l.host),
+            _ => "at the end of the run".to_string(),
+        };
         for d in netsim_netns::state::compare_learned(s, k, &sim_states.bridges) {
-            outln!("after step {} (`{}` on {}): {d}", i + 1, l.line, l.host);
+            outln!("{label}: {d}");
             n += 1;
         }
     }

@@ -370,6 +370,14 @@ impl Runner {
         self.snapshots.push(s);
     }
 
+    /// What traffic taught until now. Only what was learned is compared from it: only its
+    /// MACs need naming.
+    fn learned_now(&mut self) {
+        let mut st = self.state();
+        crate::state::name_macs(&mut st, &crate::state::kernel_owners(&self.realised.names));
+        self.learned.push(st);
+    }
+
     fn state(&self) -> crate::state::State {
         self.realised.names.iter().map(|(p, k)| (p.clone(), crate::state::from_kernel(k))).collect()
     }
@@ -430,6 +438,7 @@ impl Runner {
             let tail = Duration::from(script.last_frame).saturating_sub(Duration::from(last_step));
             self.wait_until(Instant::now() + tail + AFTER_THE_LAST_FRAME)?;
         }
+        self.learned_now();
         Ok(())
     }
 
@@ -447,10 +456,7 @@ impl Runner {
         self.realised.check_present()?;
         // The step before is over (its program waited for, when the step chains).
         if self.snapshots.len() > 1 {
-            // Only what was learned is compared here: only its MACs need naming.
-            let mut st = self.state();
-            crate::state::name_macs(&mut st, &crate::state::kernel_owners(&self.realised.names));
-            self.learned.push(st);
+            self.learned_now();
         }
         if let Some(d) = &s.delta {
             self.apply(d)?;
