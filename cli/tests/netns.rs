@@ -378,3 +378,55 @@ fn the_kernels_learned_entries_read_as_the_simulators() {
     assert_eq!(netsim_netns::state::compare_learned(&mine, &kernel, &bridges), Vec::<String>::new());
     assert!(new_since(&before).is_empty(), "left namespaces behind: {:?}", new_since(&before));
 }
+
+/// The connections a NAT router tracks, read from the kernel's /proc/net/nf_conntrack in its
+/// namespace after a ping through it: the same entry the simulator's table holds at that
+/// moment, once the ICMP id is left out. A namespace whose nat rules only ACCEPT tracks
+/// nothing on the kernel, and its table is not compared.
+#[test]
+fn the_kernels_tracked_connections_read_as_the_simulators() {
+    if !is_root("the_kernels_tracked_connections_read_as_the_simulators") {
+        return;
+    }
+    let _one_at_a_time = serial();
+    let before = leftovers();
+    let text = r#"Scenario(name: "ct", plan: (
+        namespaces: [(name: "lan"), (name: "router", ip_forward: true), (name: "server")],
+        links: [Veth(name: "eth0", ns: "lan", peer: "eth0", peer_ns: "router"),
+            Veth(name: "eth1", ns: "router", peer: "eth0", peer_ns: "server")],
+        addresses: [(ns: "lan", dev: "eth0", addr: "192.168.7.2/24"), (ns: "router", dev: "eth0", addr: "192.168.7.1/24"),
+            (ns: "router", dev: "eth1", addr: "203.0.113.1/24"), (ns: "server", dev: "eth0", addr: "203.0.113.10/24")],
+        routes: [(ns: "lan", dst: "default", via: "192.168.7.1")],
+        iptables: [(ns: "router", table: "nat", rule: "-A POSTROUTING -o eth1 -j MASQUERADE"),
+            (ns: "server", table: "nat", rule: "-A OUTPUT -d 127.0.0.11/32 -j ACCEPT")],
+    ), traffic: [Ping(at: "1s", ns: "lan", dst: "203.0.113.10", count: 1)])"#;
+    let loaded = sim_core::scenario::Loaded::from_str("ct.ron", text).expect("loads");
+    let realised = netsim_netns::realise::realise(&loaded.scenario.plan, "tracked").expect("realised (root)");
+    let k = |p: &str| realised.names.iter().find(|(n, _)| n == p).map(|(_, k)| k.clone()).expect("ns");
+    let ping = Command::new("ip")
+        .args(["netns", "exec", &k("lan"), "ping", "-c", "1", "-W", "1", "203.0.113.10"])
+        .output()
+        .expect("ping runs");
+    let mut kernel: netsim_netns::state::State =
+        realised.names.iter().map(|(p, k)| (p.clone(), netsim_netns::state::from_kernel(k))).collect();
+    netsim_netns::state::name_macs(&mut kernel, &netsim_netns::state::kernel_owners(&realised.names));
+    realised.teardown().expect("teardown");
+    assert!(ping.status.success(), "{}", String::from_utf8_lossy(&ping.stdout));
+    let tracked = |s: &netsim_netns::state::NsState| -> Vec<String> {
+        s.learned.iter().filter(|l| l.starts_with("conntrack ")).cloned().collect()
+    };
+    assert_eq!(
+        tracked(&kernel["router"]),
+        [
+            "conntrack icmp src=192.168.7.2 dst=203.0.113.10 type=8 code=0 id=* src=203.0.113.10 dst=203.0.113.1 type=0 code=0 id=*"
+        ]
+    );
+    assert!(tracked(&kernel["server"]).is_empty(), "{:?}", kernel["server"]);
+    let mut sim = loaded.build(None).expect("builds");
+    sim.run_until(sim_core::Until::Time(sim_core::SimTime::from_millis(1100)));
+    let mut mine = netsim_netns::state::from_world(&sim.world);
+    netsim_netns::state::name_macs(&mut mine, &netsim_netns::state::world_owners(&sim.world));
+    assert_eq!(tracked(&mine["router"]), tracked(&kernel["router"]));
+    assert_eq!(netsim_netns::state::compare_learned(&mine, &kernel, &Default::default()), Vec::<String>::new());
+    assert!(new_since(&before).is_empty(), "left namespaces behind: {:?}", new_since(&before));
+}
