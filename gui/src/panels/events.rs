@@ -1,7 +1,7 @@
 //! The event list: one tcpdump-like line per hop, filtered by protocol, namespace, device and
 //! text. Selecting a line selects the frame everywhere (topology, inspector, tables).
 
-use sim_core::kernel::trace::{Dir, Record};
+use sim_core::kernel::trace::{Dir, Record, Why};
 use sim_core::wire::{dissect, pretty};
 use sim_core::{Sim, World};
 
@@ -136,6 +136,8 @@ fn row(world: &World, r: &Record) -> Row {
         Dir::Rx => "in ",
         Dir::Drop => "DROP",
         Dir::Deliver => "deliver",
+        // netsim's own words apart from what a program printed, as the hop log's `#`.
+        Dir::App if matches!(r.why.last(), Some(Why::Note(_))) => "note",
         Dir::App => "app",
     };
     let what = match (&r.frame, r.dir) {
