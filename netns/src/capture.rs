@@ -184,6 +184,11 @@ fn read_until(
                     continue;
                 }
                 frames.push(Frame { at, ns: ns.to_string(), ifname, outgoing, bytes });
+                // A namespace about to go may still be busy: its reader stops between frames,
+                // not only once it is quiet.
+                if own.load(Ordering::Relaxed) {
+                    return Ok(frames);
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
