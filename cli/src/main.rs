@@ -449,9 +449,7 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     let mut bridges: std::collections::BTreeSet<String> = netsim_netns::state::world_bridges(&sim.world).collect();
     loop {
         if sim.next_step().is_some_and(|i| i > 0) {
-            let mut s = netsim_netns::state::from_world(&sim.world);
-            netsim_netns::state::name_macs(&mut s, &netsim_netns::state::world_owners(&sim.world));
-            learned.push(s);
+            learned.push(taught(&sim.world));
             bridges.extend(netsim_netns::state::world_bridges(&sim.world));
         }
         let Some(o) = sim.step() else { break };
@@ -461,9 +459,7 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
     }
     not_stalled(&sim)?;
     // And what it taught by its end, as the kernel's run takes it once its last frame is due.
-    let mut end = netsim_netns::state::from_world(&sim.world);
-    netsim_netns::state::name_macs(&mut end, &netsim_netns::state::world_owners(&sim.world));
-    learned.push(end);
+    learned.push(taught(&sim.world));
     bridges.extend(netsim_netns::state::world_bridges(&sim.world));
     let output = sim.program_output();
     let mut frames = netsim_netns::conversations::Capture::default();
@@ -487,6 +483,14 @@ fn simulate(loaded: &Loaded, seed: Option<u64>) -> Result<Simulated> {
         output,
         frames,
     ))
+}
+
+/// The world's state with its MACs named by their owners: what is compared of it is what
+/// traffic taught.
+fn taught(w: &sim_core::World) -> netsim_netns::state::State {
+    let mut s = netsim_netns::state::from_world(w);
+    netsim_netns::state::name_macs(&mut s, &netsim_netns::state::world_owners(w));
+    s
 }
 
 /// `netsim diff`: the first divergences, step by step; returns how many there are.

@@ -46,7 +46,7 @@ pub const NORMALISED: &str = "ephemeral ports, VXLAN source ports, echo and frag
 
 /// Ephemeral ports Linux draws from (`net.ipv4.ip_local_port_range`, 32768 60999).
 fn ephemeral(p: u16) -> bool {
-    (32768..=60999).contains(&p)
+    crate::state::EPHEMERAL_PORTS.contains(&u32::from(p))
 }
 
 /// One frame as a backend saw it leave an interface.

@@ -838,7 +838,7 @@ fn normalise(s: &str) -> String {
         if let Some((a, p)) = w.rsplit_once(':') {
             let digits: String = p.chars().take_while(|c| c.is_ascii_digit()).collect();
             if let Ok(port) = digits.parse::<u32>()
-                && (32768..=60999).contains(&port)
+                && crate::state::EPHEMERAL_PORTS.contains(&port)
             {
                 out.push_str(a);
                 out.push_str(":*");

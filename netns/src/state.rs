@@ -247,6 +247,10 @@ pub fn from_kernel(k: &str) -> NsState {
     st
 }
 
+/// The ports Linux draws a socket's local port from (`net.ipv4.ip_local_port_range`, 32768
+/// to 60999 by default): a port in it is the kernel's random choice, normalised by the judge.
+pub const EPHEMERAL_PORTS: std::ops::RangeInclusive<u32> = 32768..=60999;
+
 /// Whether a namespace's rules make the kernel track its connections. Since Linux 4.10,
 /// conntrack's hooks are registered in a namespace only when something there uses them
 /// (`nf_ct_netns_get`, net/netfilter/nf_conntrack_proto.c): a NAT target (DNAT, SNAT,
@@ -285,7 +289,7 @@ pub fn conntrack_line(line: &str) -> Option<String> {
         let (k, v) = w.split_once('=').unwrap_or((w, ""));
         match k {
             "mark" | "zone" | "use" | "secctx" => {}
-            "sport" | "dport" if v.parse::<u32>().is_ok_and(|p| (32768..=60999).contains(&p)) => {
+            "sport" | "dport" if v.parse::<u32>().is_ok_and(|p| EPHEMERAL_PORTS.contains(&p)) => {
                 out.push_str(&format!(" {k}=*"))
             }
             "id" => out.push_str(" id=*"),
