@@ -392,7 +392,8 @@ fn the_kernels_learned_entries_read_as_the_simulators() {
 /// The connections a NAT router tracks, read from the kernel's /proc/net/nf_conntrack in its
 /// namespace after a ping through it: the same entry the simulator's table holds at that
 /// moment, once the ICMP id is left out. A namespace whose nat rules only ACCEPT tracks
-/// nothing on the kernel, and its table is not compared.
+/// nothing on the kernel, and its table is not compared. The router's FORWARD rule counted
+/// the request and the reply on both sides.
 #[test]
 fn the_kernels_tracked_connections_read_as_the_simulators() {
     if !is_root("the_kernels_tracked_connections_read_as_the_simulators") {
@@ -408,9 +409,19 @@ fn the_kernels_tracked_connections_read_as_the_simulators() {
             (ns: "router", dev: "eth1", addr: "203.0.113.1/24"), (ns: "server", dev: "eth0", addr: "203.0.113.10/24")],
         routes: [(ns: "lan", dst: "default", via: "192.168.7.1")],
         iptables: [(ns: "router", table: "nat", rule: "-A POSTROUTING -o eth1 -j MASQUERADE"),
+            (ns: "router", table: "filter", rule: "-A FORWARD -p icmp -j ACCEPT"),
             (ns: "server", table: "nat", rule: "-A OUTPUT -d 127.0.0.11/32 -j ACCEPT")],
     ), traffic: [Ping(at: "1s", ns: "lan", dst: "203.0.113.10", count: 1)])"#;
     let (kernel, mine, bridges) = learned_after_a_ping(text, "tracked", "lan", "203.0.113.10");
+    // The echo request and its reply, 84 bytes each, passed the router's FORWARD rule.
+    let counted = |s: &netsim_netns::state::NsState| -> Vec<String> {
+        s.learned.iter().filter(|l| l.contains("(rule ")).cloned().collect()
+    };
+    assert_eq!(
+        counted(&kernel["router"]),
+        ["*filter -A FORWARD -p icmp -j ACCEPT (rule 1 of FORWARD): packets=2 bytes=168"]
+    );
+    assert_eq!(counted(&mine["router"]), counted(&kernel["router"]));
     let tracked = |s: &netsim_netns::state::NsState| -> Vec<String> {
         s.learned.iter().filter(|l| l.starts_with("conntrack ")).cloned().collect()
     };

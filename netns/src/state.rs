@@ -12,7 +12,9 @@
 //! - FDB entries a plan or Docker installs (vxlan `dst` entries, static bridge entries); the
 //!   kernel's own multicast and local entries are left out;
 //! - iptables-save rules and chain policies per table, without counters and comments; tables
-//!   nobody touched are omitted by iptables-save on the kernel, so they are here too.
+//!   nobody touched are omitted by iptables-save on the kernel, so they are here too;
+//! - apart (`learned`), each rule's packet and byte counters, where the rule cannot match
+//!   the bridges' IGMP ([`rule_counters`]); a chain's policy counters are left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -136,7 +138,9 @@ pub fn from_world(w: &World) -> State {
                 _ => {}
             }
         }
-        s.iptables = iptables_lines(&n.nf.save(false));
+        let save = n.nf.save(true);
+        s.iptables = iptables_lines(&save);
+        s.learned.extend(rule_counters(&save));
         if tracks(&s.iptables) {
             s.learned.extend(n.nf.conntrack_entries().iter().filter_map(|l| conntrack_line(l)));
         }
@@ -166,7 +170,8 @@ fn iptables_lines(save: &str) -> Vec<String> {
         let line = match l.strip_prefix(':') {
             // `:CHAIN POLICY [p:b]` → `:CHAIN POLICY`
             Some(rest) => format!(":{}", rest.rsplit_once(' ').map_or(rest, |(a, _)| a)),
-            None => l.to_string(),
+            // `[p:b] -A CHAIN …` (`-c`) → `-A CHAIN …`
+            None => counted(l).map_or(l, |(_, rule)| rule).to_string(),
         };
         if let Some(t) = tables.last_mut() {
             t.push(line);
@@ -174,6 +179,60 @@ fn iptables_lines(save: &str) -> Vec<String> {
     }
     tables.sort();
     tables.concat()
+}
+
+/// A rule line of `iptables-save -c`, `[packets:bytes] -A CHAIN …`: the counters and the rule.
+fn counted(line: &str) -> Option<((u64, u64), &str)> {
+    let (counters, rule) = line.strip_prefix('[')?.split_once("] ")?;
+    let (p, b) = counters.split_once(':')?;
+    Some(((p.parse().ok()?, b.parse().ok()?), rule))
+}
+
+/// Each rule's counters, as `*TABLE -A CHAIN … (rule N of CHAIN): packets=P bytes=B`, for
+/// the rules whose count the simulator can be held to. The kernel's bridges send IGMP
+/// membership reports the simulator does not model (docs/linux-model.md, "What the judge
+/// leaves out"); they pass the host's OUTPUT and POSTROUTING, a namespace's PREROUTING, and,
+/// through br_netfilter, FORWARD. So a rule is compared only when it cannot match IGMP: it
+/// names a protocol (`-p tcp`, `udp`, `icmp`), a unicast destination (`-d` outside
+/// 224.0.0.0/4), or a local one (`--dst-type LOCAL`: an IGMP report goes to a group, which
+/// `inet_addr_type` calls MULTICAST). Chain policies count every packet that falls through,
+/// IGMP too, and are left out.
+pub fn rule_counters(save: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut table = "";
+    let mut nth: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in save.lines() {
+        if let Some(t) = l.strip_prefix('*') {
+            table = t;
+            nth.clear();
+            continue;
+        }
+        let Some(((p, b), rule)) = counted(l) else { continue };
+        let Some(chain) = rule.strip_prefix("-A ").and_then(|r| r.split(' ').next()) else { continue };
+        let n = nth.entry(chain).or_default();
+        *n += 1;
+        if cannot_match_igmp(rule) {
+            out.push(format!("*{table} {rule} (rule {n} of {chain}): packets={p} bytes={b}"));
+        }
+    }
+    out
+}
+
+/// Whether an iptables rule's own matches keep IGMP out (`rule_counters`).
+fn cannot_match_igmp(rule: &str) -> bool {
+    let words: Vec<&str> = rule.split(' ').collect();
+    let after = |flag: &str| {
+        words.iter().position(|w| *w == flag).filter(|&i| i == 0 || words[i - 1] != "!").and_then(|i| words.get(i + 1))
+    };
+    let proto = after("-p").is_some_and(|p| matches!(*p, "tcp" | "udp" | "icmp" | "6" | "17" | "1"));
+    // A destination network holds no group when it does not overlap 224.0.0.0/4.
+    let unicast = after("-d").and_then(|d| d.split_once('/')).is_some_and(|(a, len)| {
+        let (Ok(a), Ok(len)) = (a.parse::<std::net::Ipv4Addr>(), len.parse::<u32>()) else { return false };
+        let mask = u32::MAX.checked_shl(32 - len.min(32)).unwrap_or(0) & u32::MAX.checked_shl(28).unwrap_or(0);
+        len <= 32 && u32::from(a) & mask != 0xe000_0000 & mask
+    });
+    let local = after("--dst-type").is_some_and(|t| *t == "LOCAL");
+    proto || unicast || local
 }
 
 fn json(args: &[&str]) -> Vec<serde_json::Value> {
@@ -232,9 +291,11 @@ pub fn from_kernel(k: &str) -> NsState {
             st.learned.push(format!("{mac} dev {dev} master {master}"));
         }
     }
-    let save = Command::new("ip").args(["netns", "exec", k, "iptables-save"]).output();
+    let save = Command::new("ip").args(["netns", "exec", k, "iptables-save", "-c"]).output();
     if let Ok(out) = save {
-        st.iptables = iptables_lines(&String::from_utf8_lossy(&out.stdout));
+        let save = String::from_utf8_lossy(&out.stdout);
+        st.iptables = iptables_lines(&save);
+        st.learned.extend(rule_counters(&save));
     }
     if tracks(&st.iptables) {
         // The namespace's own table: /proc/net/nf_conntrack is per network namespace.
@@ -355,14 +416,29 @@ pub fn compare_learned(sim: &State, kernel: &State, bridges: &BTreeSet<String>) 
             s.learned.iter().filter(keep).map(resolved).collect(),
             k.learned.iter().filter(keep).map(resolved).collect(),
         );
-        for x in b.iter().filter(|x| !a.contains(x)) {
+        // A rule's counters are compared where both sides hold the rule; one only one side
+        // holds is the configured state's difference (`compare`).
+        let (a_rules, b_rules): (BTreeMap<&str, &str>, BTreeMap<&str, &str>) =
+            (a.iter().filter_map(|l| counted_rule(l)).collect(), b.iter().filter_map(|l| counted_rule(l)).collect());
+        for (rule, k) in &b_rules {
+            if let Some(s) = a_rules.get(rule).filter(|s| *s != k) {
+                out.push(format!("{ns}: `{rule}` counted {k} on the kernel, {s} in the simulator"));
+            }
+        }
+        let counter = |x: &&String| counted_rule(x).is_some();
+        for x in b.iter().filter(|x| !counter(x) && !a.contains(x)) {
             out.push(format!("{ns}: the kernel has learned `{x}`, the simulator has not"));
         }
-        for x in a.iter().filter(|x| !b.contains(x)) {
+        for x in a.iter().filter(|x| !counter(x) && !b.contains(x)) {
             out.push(format!("{ns}: the simulator has learned `{x}`, the kernel has not"));
         }
     }
     out
+}
+
+/// A line of [`rule_counters`] as (the rule and its place, its counts).
+fn counted_rule(line: &str) -> Option<(&str, &str)> {
+    line.rsplit_once(": ").filter(|(_, n)| line.starts_with('*') && n.starts_with("packets="))
 }
 
 /// Whether this kernel has IPVS (`CONFIG_IP_VS`; many do not: docs/linux-model.md).
@@ -438,6 +514,44 @@ pub fn compare(sim: &State, kernel: &State) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `iptables-save -c` as iptables-nft prints it: the rules that cannot match the
+    /// bridges' IGMP keep their counters, numbered within their chain; the rest, and the
+    /// policies, are left out; the configured rules read without counters.
+    #[test]
+    fn rule_counters_are_kept_where_igmp_cannot_reach_them() {
+        let save = "*filter\n:INPUT ACCEPT [12:800]\n:FORWARD DROP [0:0]\n\
+                    [3:252] -A FORWARD -p icmp -j ACCEPT\n[5:300] -A FORWARD -j ACCEPT\n\
+                    [0:0] -A FORWARD ! -p tcp -j DROP\nCOMMIT\n\
+                    *nat\n:PREROUTING ACCEPT [9:540]\n\
+                    [1:60] -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n\
+                    [1:60] -A DOCKER -d 192.168.99.101/32 -p tcp -m tcp --dport 8001 -j DNAT --to-destination 172.18.0.3:80\n\
+                    [2:120] -A POSTROUTING -s 172.18.0.0/16 ! -o br0 -j MASQUERADE\n\
+                    [4:240] -A POSTROUTING -d 224.0.0.0/4 -j RETURN\n[7:420] -A POSTROUTING -d 0.0.0.0/0 -j RETURN\n\
+                    [6:360] -A POSTROUTING -d 10.0.0.0/8 -j RETURN\n[2:96] -A POSTROUTING ! -d 10.0.0.0/8 -j RETURN\n\
+                    COMMIT\n";
+        assert_eq!(
+            rule_counters(save),
+            [
+                "*filter -A FORWARD -p icmp -j ACCEPT (rule 1 of FORWARD): packets=3 bytes=252",
+                "*nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER (rule 1 of PREROUTING): packets=1 bytes=60",
+                "*nat -A DOCKER -d 192.168.99.101/32 -p tcp -m tcp --dport 8001 -j DNAT --to-destination \
+                 172.18.0.3:80 (rule 1 of DOCKER): packets=1 bytes=60",
+                "*nat -A POSTROUTING -d 10.0.0.0/8 -j RETURN (rule 4 of POSTROUTING): packets=6 bytes=360",
+            ]
+        );
+        assert_eq!(
+            iptables_lines(save)[..6],
+            [
+                "*filter",
+                ":INPUT ACCEPT",
+                ":FORWARD DROP",
+                "-A FORWARD -p icmp -j ACCEPT",
+                "-A FORWARD -j ACCEPT",
+                "-A FORWARD ! -p tcp -j DROP"
+            ]
+        );
+    }
 
     /// A NAT router's connection, as the kernel lists it in /proc/net/nf_conntrack and as
     /// the simulator's `conntrack -L` does, reads the same once the seconds left, the
@@ -522,5 +636,29 @@ mod tests {
         assert_eq!(compare_learned(&one(&["10.0.0.2 dev eth0 lladdr z/eth0 REACHABLE"]), &kernel, &none).len(), 2);
         // The configured state's comparison leaves what was learned to this one.
         assert!(compare(&sim, &one(&[])).is_empty());
+    }
+
+    /// A REJECT rule the simulator treated as DROP still counts the packets it stopped, but
+    /// a client that retries its SYNs makes it count more: the counts are reported side by
+    /// side. A rule only one side holds (the simulator's `-m ipvs` rules on a kernel without
+    /// IPVS) is the configured state's to report, not counted here.
+    #[test]
+    fn rule_counters_that_differ_are_reported_side_by_side() {
+        let one = |save: &str| {
+            let mut s = State::new();
+            s.insert("router".into(), NsState { learned: rule_counters(save), ..Default::default() });
+            s
+        };
+        let kernel =
+            one("*filter\n[1:60] -A FORWARD -p tcp -m tcp --dport 81 -j REJECT --reject-with tcp-reset\nCOMMIT\n");
+        let sim =
+            one("*filter\n[3:180] -A FORWARD -p tcp -m tcp --dport 81 -j REJECT --reject-with tcp-reset\nCOMMIT\n\
+             *nat\n[0:0] -A POSTROUTING -d 10.0.1.0/24 -m ipvs --ipvs -j SNAT --to-source 10.0.1.4\nCOMMIT\n");
+        assert_eq!(
+            compare_learned(&sim, &kernel, &BTreeSet::new()),
+            ["router: `*filter -A FORWARD -p tcp -m tcp --dport 81 -j REJECT --reject-with tcp-reset (rule 1 of \
+              FORWARD)` counted packets=1 bytes=60 on the kernel, packets=3 bytes=180 in the simulator"]
+        );
+        assert!(compare_learned(&kernel, &kernel, &BTreeSet::new()).is_empty());
     }
 }

@@ -1225,6 +1225,49 @@ enum Step {
     Confirm,
 }
 
+/// `after` (an `iptables-save -c` of freshly loaded rules, the simulator's or the kernel's) with the counters `before` held
+/// for the same rule: the same table, chain policy or rule text, the n-th of its kind taking
+/// the n-th's counts. A rule new in `after` keeps its zeros.
+pub fn carry_counters(before: &str, after: &str) -> String {
+    use std::collections::{BTreeMap, VecDeque};
+    let key = |table: &str, line: &str| -> Option<(String, String, String)> {
+        if let Some(rest) = line.strip_prefix(':') {
+            let (chain, tail) = rest.rsplit_once(' ')?;
+            return Some((format!("{table} :{chain}"), tail.to_string(), String::new()));
+        }
+        let (counters, rule) = line.strip_prefix('[')?.split_once("] ")?;
+        Some((format!("{table} {rule}"), format!("[{counters}]"), rule.to_string()))
+    };
+    let mut held: BTreeMap<String, VecDeque<String>> = BTreeMap::new();
+    let mut table = String::new();
+    for l in before.lines() {
+        if let Some(t) = l.strip_prefix('*') {
+            table = t.to_string();
+        } else if let Some((k, counters, _)) = key(&table, l) {
+            held.entry(k).or_default().push_back(counters);
+        }
+    }
+    let mut out = String::new();
+    for l in after.lines() {
+        if let Some(t) = l.strip_prefix('*') {
+            table = t.to_string();
+        }
+        match key(&table, l) {
+            Some((k, _, rule)) => match held.get_mut(&k).and_then(|q| q.pop_front()) {
+                Some(c) if rule.is_empty() => {
+                    let (head, _) = l.rsplit_once(' ').unwrap_or((l, ""));
+                    out.push_str(&format!("{head} {c}"));
+                }
+                Some(c) => out.push_str(&format!("{c} {rule}")),
+                None => out.push_str(l),
+            },
+            None => out.push_str(l),
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// `:NAME POLICY [p:b]` of iptables-restore.
 fn restore_chain_decl(ts: &mut TableState, decl: &str) -> Result<(), RuleError> {
     let mut parts = decl.split_whitespace();
