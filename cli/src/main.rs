@@ -55,10 +55,27 @@ Reading the hop log:
     # netsim's note on what a program's socket saw (connected, data queued, FIN, RST)
   and under it the decisions that produced the frame, in the order they were taken.";
 
+/// The legend, and what the clock means (`sim_core::engine::CLOCK_MEANS`), wrapped as
+/// the legend is.
+fn hop_log_legend() -> String {
+    let mut out = format!("{HOP_LOG_LEGEND}\n\n  The clock:");
+    let mut col = out.len() - out.rfind('\n').map_or(0, |i| i + 1);
+    for w in sim_core::engine::CLOCK_MEANS.split(' ') {
+        if col + 1 + w.chars().count() > 92 {
+            out.push_str("\n ");
+            col = 1;
+        }
+        out.push(' ');
+        out.push_str(w);
+        col += 1 + w.chars().count();
+    }
+    out
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a scenario and print one line per hop with the reason for it.
-    #[command(after_help = HOP_LOG_LEGEND)]
+    #[command(after_help = hop_log_legend())]
     Run {
         file: PathBuf,
         /// Seed of the run's RNG (default: the scenario's `seed`).

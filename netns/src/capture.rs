@@ -5,15 +5,20 @@
 //! AF_PACKET socket for all protocols there, and reads until told to stop. Each frame is seen
 //! once per interface it leaves and once per interface it arrives on; lo only delivers the
 //! arriving copy (libpcap drops the outgoing one), as the simulator's capture does.
+//!
+//! A frame's time is the kernel's (`SO_TIMESTAMPNS`, socket(7)): taken where the packet tap
+//! saw it, as tcpdump's is, not when this thread got round to reading it. Readers of
+//! different namespaces run on different CPUs and read in batches, so a time read from
+//! the clock on receipt would order a veth's two ends backwards.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use socket2::{Domain, Protocol, Socket, Type};
 
 /// ETH_P_ALL, in network byte order as AF_PACKET wants it.
 const ETH_P_ALL: u16 = 0x0003;
@@ -34,10 +39,34 @@ pub struct Frame {
 
 pub struct Capture {
     stop: Arc<AtomicBool>,
-    t0: Instant,
+    t0: Start,
     threads: Vec<Reader>,
     /// What the readers of namespaces removed during the run captured.
     done: Vec<Frame>,
+}
+
+/// When the capture started: on the monotonic clock, for how long it ran, and on the real-time
+/// clock, which the kernel's packet timestamps are read on.
+#[derive(Clone, Copy)]
+struct Start {
+    mono: Instant,
+    real: SystemTime,
+}
+
+impl Start {
+    fn now() -> Start {
+        Start { mono: Instant::now(), real: SystemTime::now() }
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.mono.elapsed()
+    }
+
+    /// A kernel timestamp as time since the start (zero for one before it).
+    fn since(&self, ts: nix::sys::time::TimeSpec) -> Duration {
+        let at = SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32);
+        at.duration_since(self.real).unwrap_or_default()
+    }
 }
 
 /// One namespace's reader: a thread that entered the namespace and holds a socket there.
@@ -54,7 +83,7 @@ impl Capture {
     /// every socket is open, so no frame sent afterwards is missed.
     pub fn start(namespaces: &[(String, PathBuf)]) -> std::io::Result<Capture> {
         let stop = Arc::new(AtomicBool::new(false));
-        let t0 = Instant::now();
+        let t0 = Start::now();
         let mut threads = Vec::new();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
         for (ns, path) in namespaces {
@@ -149,6 +178,8 @@ fn open_in(path: &PathBuf) -> std::io::Result<Socket> {
     nix::sched::setns(f.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)?;
     let s = Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(ETH_P_ALL.to_be() as i32)))?;
     s.set_read_timeout(Some(Duration::from_millis(20)))?;
+    nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::ReceiveTimestampns, &true)
+        .map_err(std::io::Error::from)?;
     Ok(s)
 }
 
@@ -156,19 +187,36 @@ fn open_in(path: &PathBuf) -> std::io::Result<Socket> {
 fn read_until(
     sock: &Socket,
     ns: &str,
-    t0: Instant,
+    t0: Start,
     (all, own): &(Arc<AtomicBool>, Arc<AtomicBool>),
 ) -> std::io::Result<Vec<Frame>> {
     let mut frames = Vec::new();
     let mut names: Vec<(u32, String)> = Vec::new();
-    let mut buf = vec![std::mem::MaybeUninit::<u8>::uninit(); 65536];
+    let mut buf = vec![0u8; 65536];
+    let mut cmsg = nix::cmsg_space!(nix::sys::time::TimeSpec);
     loop {
-        match sock.recv_from(&mut buf) {
-            Ok((n, addr)) => {
-                let at = t0.elapsed();
-                // SAFETY: recv_from initialised the first n bytes.
-                let bytes: Vec<u8> = buf[..n].iter().map(|b| unsafe { b.assume_init() }).collect();
-                let (ifindex, pkttype) = sll(&addr);
+        let got = {
+            let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+            nix::sys::socket::recvmsg::<nix::sys::socket::LinkAddr>(
+                sock.as_raw_fd(),
+                &mut iov,
+                Some(&mut cmsg),
+                nix::sys::socket::MsgFlags::empty(),
+            )
+            .map(|m| {
+                let stamp = m.cmsgs().ok().and_then(|mut c| {
+                    c.find_map(|c| match c {
+                        nix::sys::socket::ControlMessageOwned::ScmTimestampns(ts) => Some(ts),
+                        _ => None,
+                    })
+                });
+                let at = stamp.map_or_else(|| t0.elapsed(), |ts| t0.since(ts));
+                (m.bytes, m.address.map_or((0, 0), |a| (a.ifindex() as u32, a.pkttype())), at)
+            })
+        };
+        match got {
+            Ok((n, (ifindex, pkttype), at)) => {
+                let bytes = buf[..n].to_vec();
                 let ifname = match names.iter().find(|(i, _)| *i == ifindex) {
                     Some((_, n)) => n.clone(),
                     None => {
@@ -190,22 +238,15 @@ fn read_until(
                     return Ok(frames);
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(nix::errno::Errno::EAGAIN) => {
                 if all.load(Ordering::Relaxed) || own.load(Ordering::Relaxed) {
                     return Ok(frames);
                 }
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
-}
-
-/// (ifindex, pkttype) of a `sockaddr_ll`.
-fn sll(addr: &SockAddr) -> (u32, u8) {
-    // SAFETY: AF_PACKET sockets return a sockaddr_ll, which fits in the storage.
-    let ll = unsafe { &*(addr.as_ptr() as *const nix::libc::sockaddr_ll) };
-    (ll.sll_ifindex as u32, ll.sll_pkttype)
 }
 
 #[cfg(test)]
@@ -276,6 +317,17 @@ mod tests {
             assert!(seen.contains(&("b".into(), "eth0".into(), false, 8)), "request arrives at b/eth0: {seen:?}");
             assert!(seen.contains(&("b".into(), "eth0".into(), true, 0)), "reply leaves b/eth0: {seen:?}");
             assert!(seen.contains(&("a".into(), "eth0".into(), false, 0)), "reply arrives at a/eth0: {seen:?}");
+            // The kernel's timestamps order the two namespaces' copies as the packets went:
+            // each reader's own clock, read when it got round to the frame, would not.
+            let at = |ns: &str, outgoing: bool, kind: u8| {
+                frames
+                    .iter()
+                    .filter(icmp)
+                    .find(|f| f.ns == ns && f.outgoing == outgoing && f.bytes[34] == kind)
+                    .map(|f| f.at)
+            };
+            let times = [at("a", true, 8), at("b", false, 8), at("b", true, 0), at("a", false, 0)];
+            assert!(times.windows(2).all(|w| w[0] <= w[1]), "request out, in, reply out, in: {times:?}");
         });
         cleanup();
         if let Err(p) = res {

@@ -89,7 +89,9 @@ pub fn show(ui: &mut egui::Ui, app: &mut NetsimApp) {
         }
         // A run longer than was counted at load shows its length so far as a lower bound.
         let more = if s.total_known { "" } else { "+" };
-        ui.label(format!("event {} / {total}{more} · t = {}", s.position(), s.sim.now()));
+        // The clock is the simulator's: say, where it is read, which durations are Linux's.
+        ui.label(format!("event {} / {total}{more} · t = {} s", s.position(), s.sim.now()))
+            .on_hover_text(format!("The clock: {}", sim_core::engine::CLOCK_MEANS));
     });
 }
 

@@ -7,7 +7,7 @@ mod queue;
 mod time;
 
 pub use queue::EventQueue;
-pub use time::{Civil, EPOCH_UNIX, ParseTimeError, SimTime, civil_from_days, days_from_civil};
+pub use time::{CLOCK_MEANS, Civil, EPOCH_UNIX, ParseTimeError, SimTime, civil_from_days, days_from_civil};
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};

@@ -3,6 +3,15 @@ use std::ops::{Add, Sub};
 
 use serde::{Deserialize, Serialize};
 
+/// What the run's clock means, for the hop log's legend and the GUI's timeline: a reader
+/// comparing a time with a machine's should know which durations are Linux's and which are
+/// not (docs/linux-model.md, "The simulator's clock").
+pub const CLOCK_MEANS: &str = "times are simulated seconds since the lab began. Linux's timers \
+(ARP, TCP retransmission and delayed ACK, conntrack, neighbour states) run at Linux's times, and \
+a docker command takes as long as it took on Docker Engine 20.10; a veth hop takes 1 µs and the \
+kernel's and a program's own work take none, so frames come in the kernel's order, but a ping \
+across a bridge takes 4 µs where a kernel takes about 0.1 ms (docs/linux-model.md, \"The simulator's clock\").";
+
 /// Simulated time in nanoseconds since the start of the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct SimTime(pub u64);
