@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 use sim_core::World;
+use sim_core::kernel::netfilter::counted_rule;
 use sim_core::kernel::{DevKind, Nud};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -171,7 +172,7 @@ fn iptables_lines(save: &str) -> Vec<String> {
             // `:CHAIN POLICY [p:b]` → `:CHAIN POLICY`
             Some(rest) => format!(":{}", rest.rsplit_once(' ').map_or(rest, |(a, _)| a)),
             // `[p:b] -A CHAIN …` (`-c`) → `-A CHAIN …`
-            None => counted(l).map_or(l, |(_, rule)| rule).to_string(),
+            None => counted_rule(l).map_or(l, |(_, rule)| rule).to_string(),
         };
         if let Some(t) = tables.last_mut() {
             t.push(line);
@@ -179,13 +180,6 @@ fn iptables_lines(save: &str) -> Vec<String> {
     }
     tables.sort();
     tables.concat()
-}
-
-/// A rule line of `iptables-save -c`, `[packets:bytes] -A CHAIN …`: the counters and the rule.
-fn counted(line: &str) -> Option<((u64, u64), &str)> {
-    let (counters, rule) = line.strip_prefix('[')?.split_once("] ")?;
-    let (p, b) = counters.split_once(':')?;
-    Some(((p.parse().ok()?, b.parse().ok()?), rule))
 }
 
 /// Each rule's counters, as `*TABLE -A CHAIN … (rule N of CHAIN): packets=P bytes=B`, for
@@ -207,7 +201,7 @@ pub fn rule_counters(save: &str) -> Vec<String> {
             nth.clear();
             continue;
         }
-        let Some(((p, b), rule)) = counted(l) else { continue };
+        let Some(((p, b), rule)) = counted_rule(l) else { continue };
         let Some(chain) = rule.strip_prefix("-A ").and_then(|r| r.split(' ').next()) else { continue };
         let n = nth.entry(chain).or_default();
         *n += 1;
@@ -419,13 +413,13 @@ pub fn compare_learned(sim: &State, kernel: &State, bridges: &BTreeSet<String>) 
         // A rule's counters are compared where both sides hold the rule; one only one side
         // holds is the configured state's difference (`compare`).
         let (a_rules, b_rules): (BTreeMap<&str, &str>, BTreeMap<&str, &str>) =
-            (a.iter().filter_map(|l| counted_rule(l)).collect(), b.iter().filter_map(|l| counted_rule(l)).collect());
+            (a.iter().filter_map(|l| counter_line(l)).collect(), b.iter().filter_map(|l| counter_line(l)).collect());
         for (rule, k) in &b_rules {
             if let Some(s) = a_rules.get(rule).filter(|s| *s != k) {
                 out.push(format!("{ns}: `{rule}` counted {k} on the kernel, {s} in the simulator"));
             }
         }
-        let counter = |x: &&String| counted_rule(x).is_some();
+        let counter = |x: &&String| counter_line(x).is_some();
         for x in b.iter().filter(|x| !counter(x) && !a.contains(x)) {
             out.push(format!("{ns}: the kernel has learned `{x}`, the simulator has not"));
         }
@@ -437,7 +431,7 @@ pub fn compare_learned(sim: &State, kernel: &State, bridges: &BTreeSet<String>) 
 }
 
 /// A line of [`rule_counters`] as (the rule and its place, its counts).
-fn counted_rule(line: &str) -> Option<(&str, &str)> {
+fn counter_line(line: &str) -> Option<(&str, &str)> {
     line.rsplit_once(": ").filter(|(_, n)| line.starts_with('*') && n.starts_with("packets="))
 }
 

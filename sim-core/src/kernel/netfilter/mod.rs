@@ -1225,26 +1225,36 @@ enum Step {
     Confirm,
 }
 
-/// `after` (an `iptables-save -c` of freshly loaded rules, the simulator's or the kernel's) with the counters `before` held
-/// for the same rule: the same table, chain policy or rule text, the n-th of its kind taking
-/// the n-th's counts. A rule new in `after` keeps its zeros.
+/// A rule line of `iptables-save -c`, `[packets:bytes] -A CHAIN …`, as its counters and the
+/// rule; `None` for any other line (iptables-restore's own reading, `rule::strip_counters`).
+pub fn counted_rule(line: &str) -> Option<((u64, u64), &str)> {
+    match rule::strip_counters(line) {
+        Ok((Some(c), rule)) => Some((c, rule)),
+        _ => None,
+    }
+}
+
+/// `after` (an `iptables-save -c` of freshly loaded rules, the simulator's or the kernel's)
+/// with the counters `before` held for the same rule: the same table, chain policy or rule
+/// text, the n-th of its kind taking the n-th's counts. A rule new in `after` keeps its zeros.
 pub fn carry_counters(before: &str, after: &str) -> String {
     use std::collections::{BTreeMap, VecDeque};
-    let key = |table: &str, line: &str| -> Option<(String, String, String)> {
+    // (table and chain policy or rule, its counts) of a policy or rule line.
+    let key = |table: &str, line: &str| -> Option<(String, String)> {
         if let Some(rest) = line.strip_prefix(':') {
-            let (chain, tail) = rest.rsplit_once(' ')?;
-            return Some((format!("{table} :{chain}"), tail.to_string(), String::new()));
+            let (chain, counts) = rest.rsplit_once(' ')?;
+            return Some((format!("{table} :{chain}"), counts.to_string()));
         }
-        let (counters, rule) = line.strip_prefix('[')?.split_once("] ")?;
-        Some((format!("{table} {rule}"), format!("[{counters}]"), rule.to_string()))
+        let ((p, b), rule) = counted_rule(line)?;
+        Some((format!("{table} {rule}"), format!("[{p}:{b}]")))
     };
     let mut held: BTreeMap<String, VecDeque<String>> = BTreeMap::new();
     let mut table = String::new();
     for l in before.lines() {
         if let Some(t) = l.strip_prefix('*') {
             table = t.to_string();
-        } else if let Some((k, counters, _)) = key(&table, l) {
-            held.entry(k).or_default().push_back(counters);
+        } else if let Some((k, counts)) = key(&table, l) {
+            held.entry(k).or_default().push_back(counts);
         }
     }
     let mut out = String::new();
@@ -1252,16 +1262,13 @@ pub fn carry_counters(before: &str, after: &str) -> String {
         if let Some(t) = l.strip_prefix('*') {
             table = t.to_string();
         }
-        match key(&table, l) {
-            Some((k, _, rule)) => match held.get_mut(&k).and_then(|q| q.pop_front()) {
-                Some(c) if rule.is_empty() => {
-                    let (head, _) = l.rsplit_once(' ').unwrap_or((l, ""));
-                    out.push_str(&format!("{head} {c}"));
-                }
-                Some(c) => out.push_str(&format!("{c} {rule}")),
-                None => out.push_str(l),
-            },
-            None => out.push_str(l),
+        let kept = key(&table, l).and_then(|(k, _)| held.get_mut(&k)?.pop_front());
+        match (kept, l.starts_with(':')) {
+            // `:CHAIN POLICY [p:b]` and `[p:b] -A …`: the counts are the policy's last word
+            // and the rule's first.
+            (Some(c), true) => out.push_str(&format!("{} {c}", l.rsplit_once(' ').map_or(l, |(head, _)| head))),
+            (Some(c), false) => out.push_str(&format!("{c} {}", counted_rule(l).map_or(l, |(_, rule)| rule))),
+            (None, _) => out.push_str(l),
         }
         out.push('\n');
     }
