@@ -49,27 +49,34 @@ fn names_dns_cannot_carry_are_refused_before_any_query() {
     assert!(log.contains("A? web."), "{log}");
 }
 
-/// Two UDP echo apps on `lo` answer each other forever at one instant: the run is stopped
+/// Two bridges joined by two veth pairs that take no time to cross (`delay: "0s"`) pass one
+/// ARP broadcast round the loop forever at one instant (there is no STP): the run is stopped
 /// with a clear error (and `--until` would never have been reached), the pcapng is whole.
 #[test]
 fn a_loop_that_cannot_advance_time_is_stopped_and_reported() {
-    let lab = scratch("echo-loop.ron");
+    let lab = scratch("bridge-loop.ron");
     std::fs::write(
         &lab,
         r#"Scenario(
-    name: "echo loop on lo",
+    name: "a bridge loop without delay",
     seed: 1,
-    plan: (namespaces: [(name: "a")]),
-    traffic: [
-        UdpListen(ns: "a", port: 7, echo: true),
-        UdpListen(ns: "a", port: 8, echo: true),
-        UdpSend(at: "1s", ns: "a", dst: "127.0.0.1", sport: 8, dport: 7, payload: "ping-pong"),
-    ],
+    plan: (
+        namespaces: [(name: "sw"), (name: "h")],
+        links: [
+            Bridge(name: "br0", ns: "sw"),
+            Bridge(name: "br1", ns: "sw"),
+            Veth(name: "a0", ns: "sw", master: "br0", peer: "b0", peer_ns: "sw", peer_master: "br1", delay: "0s"),
+            Veth(name: "a1", ns: "sw", master: "br0", peer: "b1", peer_ns: "sw", peer_master: "br1", delay: "0s"),
+            Veth(name: "eth0", ns: "h", peer: "hp", peer_ns: "sw", peer_master: "br0", delay: "0s"),
+        ],
+        addresses: [(ns: "h", dev: "eth0", addr: "10.0.0.1/24")],
+    ),
+    traffic: [Ping(at: "1s", ns: "h", dst: "10.0.0.2", count: 1)],
 )
 "#,
     )
     .expect("write");
-    let pcap = scratch("echo-loop.pcapng");
+    let pcap = scratch("bridge-loop.pcapng");
     let out = netsim(&[
         "run",
         lab.to_str().expect("utf8"),
@@ -82,7 +89,7 @@ fn a_loop_that_cannot_advance_time_is_stopped_and_reported() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("the run cannot advance: 100000 events in a row at t=1"), "{err}");
-    assert!(err.contains("the events were in a"), "{err}");
+    assert!(err.contains("were in sw, h"), "{err}");
     let bytes = std::fs::read(&pcap).expect("pcapng written");
     let (_, frames) = sim_core::capture::read_pcapng(&bytes[..]).expect("the capture parses to its end");
     assert!(frames.len() > 1000, "{} frames", frames.len());

@@ -326,27 +326,27 @@ fn the_text_filter_searches_payloads() {
 
 /// One moment, one number: the top bar, the inspector, the event list and `--at` count events
 /// as the hop log numbers them (`netsim run` prints the tutorial's first VXLAN packet on the
-/// underlay as `#102←101 node1/eth0 ▶ … vni 4097 | …`).
+/// underlay as `#120←119 node1/eth0 ▶ … vni 4097 | …`).
 #[test]
 fn the_top_bar_the_inspector_and_the_event_list_number_an_event_alike() {
     let mut h = harness(NetsimApp::open(&scenario("scenarios/swarm-webapp-mysql.ron")));
-    h.state_mut().session.as_mut().unwrap().go_to(102);
+    h.state_mut().session.as_mut().unwrap().go_to(120);
     h.run_steps(2);
-    assert!(on_screen(&h, "event 102 / 338"), "{:?}", texts(&h, "event "));
-    let inspector = texts(&h, "event #102 · ");
+    assert!(on_screen(&h, "event 120 / 377"), "{:?}", texts(&h, "event "));
+    let inspector = texts(&h, "event #120 · ");
     assert!(inspector.iter().any(|t| t.ends_with("left node1/eth0")), "{inspector:?}");
     // The list shows the rows around the selected one.
     let recs = h.state().session.as_ref().unwrap().sim.records();
     let first = recs
         .iter()
-        .position(|r| r.event.0 == 102 && r.dir == sim_core::kernel::trace::Dir::Tx)
-        .expect("event 102's frame");
+        .position(|r| r.event.0 == 120 && r.dir == sim_core::kernel::trace::Dir::Tx)
+        .expect("event 120's frame");
     h.state_mut().view.record = Some(first);
     h.state_mut().view.scroll_to_record = true;
     h.run_steps(3);
-    let rows = texts(&h, " #102 node1/eth0 out ");
+    let rows = texts(&h, " #120 node1/eth0 out ");
     assert!(rows.iter().any(|t| t.contains("vni 4097")), "{rows:?}");
-    assert!(on_screen(&h, "caused by event #101"));
+    assert!(on_screen(&h, "caused by event #119"));
 }
 
 /// A reason Docker made is said in Docker's nouns under the kernel's words.

@@ -699,9 +699,11 @@ fn tcp_connect(
         return writeln!(out, "tcp {} → {to}: {}", local(&sock), connect_error(&e));
     }
     let me = local(&sock);
-    writeln!(out, "tcp {me} → {to}: connected")?;
     let mut s: TcpStream = sock.into();
+    // The request first, then the line: a program writes its request as soon as connect()
+    // returns, and the output pipe's reader must not stand between them in the capture.
     s.write_all(send)?;
+    writeln!(out, "tcp {me} → {to}: connected")?;
     s.set_read_timeout(Some(IO_TIMEOUT))?;
     let mut buf = [0u8; 65536];
     if let Ok(n) = s.read(&mut buf)

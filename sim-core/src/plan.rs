@@ -189,7 +189,8 @@ pub enum Link {
         master: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         peer_master: Option<String>,
-        /// Propagation delay of the simulated wire (the kernel has none to speak of).
+        /// How long a frame takes to cross: by default `kernel::defaults::LINK_DELAY`, a
+        /// kernel's veth crossing with the receiving side's work.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         delay: Option<SimTime>,
         /// The transmit queue's length (`ip link … txqueuelen N`, `qlen` in `ip link`):

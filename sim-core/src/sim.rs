@@ -82,7 +82,8 @@ impl std::fmt::Display for Stall {
         write!(
             f,
             "the run cannot advance: {} events in a row at t={}, with no delay between them (a loop that \
-             answers itself at once, such as two UDP echo apps on `lo`), so it was stopped",
+             takes no time, such as frames going round bridges joined by links of `delay: \"0s\"`), so \
+             it was stopped",
             self.events, self.time
         )?;
         if !self.namespaces.is_empty() {

@@ -96,7 +96,7 @@ fn netem_delay_holds_each_packet_and_loss_drops_its_share_unseen() {
     // Only the requests leave through the router's eth1: 30 ms more per round trip, and 30 ms
     // more for the first, whose ARP request for the server left through eth1 too.
     assert_eq!(client[1], "PING 10.2.0.2 (10.2.0.2) 56(84) bytes of data.", "{client:?}");
-    assert!(client[2].starts_with("64 bytes from 10.2.0.2: icmp_seq=1 ttl=63 time=60.0"), "{client:?}");
+    assert!(client[2].starts_with("64 bytes from 10.2.0.2: icmp_seq=1 ttl=63 time=60.1"), "{client:?}");
     assert!(client[3].starts_with("64 bytes from 10.2.0.2: icmp_seq=2 ttl=63 time=30.0"), "{client:?}");
     let s = lab(&[("router", "tc qdisc add dev eth1 root netem loss 50%"), ("client", "ping -c 40 10.2.0.2")]);
     let eth1 = s.world.devs.iter().find(|d| s.world.dev_path(d.id) == "router/eth1").expect("router/eth1").id;

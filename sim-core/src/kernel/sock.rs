@@ -98,8 +98,9 @@ impl Errno {
 }
 
 /// The program side of the kernel: what a socket's owner is told, within the event that
-/// caused it (a program woken by a packet answers in the same event, so the order of frames
-/// is the order the kernel would send them in). Each call gets the kernel back, to make its
+/// caused it, after the kernel's own answer (an ACK, a conntrack entry) has gone. A
+/// userland decides when its programs run: netsim's (`userland::Programs`) run a wake-up
+/// later, as a process the scheduler wakes does. Each call gets the kernel back, to make its
 /// own socket calls and to reach its own state in `Kernel::user`.
 pub trait Userland: Clone + Default + Sized {
     /// A datagram arrived for UDP port `to.1`, bound by `owner`.
@@ -117,11 +118,15 @@ pub trait Userland: Clone + Default + Sized {
     /// returns it. Told when the handshake's ACK has been taken, before what it carries.
     fn tcp_established(_k: &mut Kernel<Self>, _ns: NsId, _owner: usize, _key: TcpKey) {}
     /// A connection `owner` opened is established: connect(2) returns. Told after the
-    /// handshake's ACK and whatever was queued before it have gone out.
-    fn tcp_connected(_k: &mut Kernel<Self>, _ns: NsId, _owner: usize, _key: TcpKey) {}
+    /// handshake's ACK has gone out; what the program gave `tcp_connect` waits for its
+    /// `tcp_uncork`.
+    fn tcp_connected(k: &mut Kernel<Self>, ns: NsId, _owner: usize, key: TcpKey) {
+        k.tcp_uncork(ns, key)
+    }
     /// In-order bytes arrived on a connection of `owner`.
     fn tcp_data(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey, data: &[u8]);
-    /// The peer closed its side (FIN): read(2) returns 0.
+    /// The peer closed its side (FIN): read(2) returns 0. The program's close follows its
+    /// `tcp_read_eof`.
     fn tcp_eof(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey);
     /// The connection failed (refused, reset, timed out, an ICMP error in SYN_SENT): `what`
     /// in strerror's words.
@@ -140,7 +145,9 @@ impl Userland for () {
     fn echo_error(_: &mut Kernel<()>, _: NsId, _: usize, _: Ipv4Addr, _: u16, _: &str) {}
     fn tcp_accepted(_: &mut Kernel<()>, _: NsId, _: usize, _: TcpKey) {}
     fn tcp_data(_: &mut Kernel<()>, _: NsId, _: usize, _: TcpKey, _: &[u8]) {}
-    fn tcp_eof(_: &mut Kernel<()>, _: NsId, _: usize, _: TcpKey) {}
+    fn tcp_eof(k: &mut Kernel<()>, ns: NsId, _: usize, key: TcpKey) {
+        k.tcp_read_eof(ns, key)
+    }
     fn tcp_failed(_: &mut Kernel<()>, _: NsId, _: usize, _: TcpKey, _: &str) {}
     fn timer(_: &mut Kernel<()>, _: usize, _: u32) {}
 }

@@ -115,6 +115,10 @@ pub struct TcpConn {
     /// The program keeps the connection open after reading EOF (`tcp_hold`): it shuts its
     /// own side when it chooses. The others close as soon as they read it.
     pub held: bool,
+    /// What the program gave `tcp_connect` waits until connect(2) has returned to it
+    /// (`tcp_uncork`): a program writes only once it runs again after the handshake, so the
+    /// handshake's ACK leaves first and its request a program's wake-up later.
+    pub corked: bool,
     /// An ACK showed the path works: the next segment sent confirms the neighbour
     /// (`sk_dst_pending_confirm`).
     pub dst_pending_confirm: bool,
@@ -446,6 +450,7 @@ impl<U: Userland> Kernel<U> {
             rack: None,
             pmtu_cookie: None,
             held: false,
+            corked: true,
             dst_pending_confirm: false,
             ttl: ttl.unwrap_or(defaults::TTL),
         };
@@ -697,6 +702,29 @@ impl<U: Userland> Kernel<U> {
         self.netns_mut(ns).tcp.remove(&key);
     }
 
+    /// connect(2) has returned to the program: what it gave `tcp_connect` may leave now.
+    pub fn tcp_uncork(&mut self, ns: NsId, key: TcpKey) {
+        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key)
+            && c.corked
+        {
+            c.corked = false;
+            self.tcp_output(ns, key, false);
+        }
+    }
+
+    /// The program has read the peer's FIN (read(2) returned 0): unless it holds the
+    /// connection (`tcp_hold`), it closes, and its FIN carries the ACK of the peer's, which
+    /// `tcp_fin`'s ping-pong mode kept waiting.
+    pub fn tcp_read_eof(&mut self, ns: NsId, key: TcpKey) {
+        if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key)
+            && !c.held
+        {
+            c.close_when_done = true;
+            c.await_reply = false;
+        }
+        self.tcp_output(ns, key, false);
+    }
+
     /// Queues `data` without sending now: it leaves with the kernel's next segment on the
     /// connection (the ACK of what woke the program, or once the handshake completes).
     pub fn tcp_queue(&mut self, ns: NsId, key: TcpKey, data: &[u8], close: bool) {
@@ -717,7 +745,7 @@ impl<U: Userland> Kernel<U> {
             let mss = self.tcp_send_mss(ns, key, c);
             let wnd = c.peer_wnd.min(c.cwnd * mss as u32);
             let unsent = c.sndbuf.len() - c.sent;
-            if unsent == 0 || in_flight >= wnd {
+            if unsent == 0 || in_flight >= wnd || c.corked {
                 break;
             }
             let n = unsent.min(mss).min((wnd - in_flight) as usize);
@@ -751,6 +779,7 @@ impl<U: Userland> Kernel<U> {
         let Some(c) = self.netns(ns).tcp.get(&key) else { return };
         if c.close_when_done
             && !c.fin_sent
+            && !c.corked
             && c.sent == c.sndbuf.len()
             && !c.await_reply
             && matches!(c.state, TcpState::Established | TcpState::CloseWait)
@@ -865,6 +894,7 @@ impl<U: Userland> Kernel<U> {
             rack: None,
             pmtu_cookie: None,
             held: false,
+            corked: false,
             dst_pending_confirm: false,
             ttl: defaults::TTL,
         };
@@ -1475,12 +1505,24 @@ impl<U: Userland> Kernel<U> {
             && !matches!(c.state, TcpState::CloseWait | TcpState::LastAck | TcpState::Closing | TcpState::TimeWait)
         {
             c.rcv_nxt = c.rcv_nxt.wrapping_add(1);
-            must_ack = true;
             peer_closed = true;
             c.state = match c.state {
-                TcpState::Established | TcpState::SynRecv => TcpState::CloseWait,
-                TcpState::FinWait1 => TcpState::Closing,
-                TcpState::FinWait2 => TcpState::TimeWait,
+                TcpState::Established | TcpState::SynRecv => {
+                    // tcp_fin: CLOSE_WAIT enters ping-pong mode, so the FIN's ACK waits for
+                    // the program's own FIN to carry it (or the delayed-ACK timer), unless a
+                    // gap this segment filled wants it now.
+                    c.pingpong = c.pingpong.max(PINGPONG_THRESH);
+                    delay_ack = true;
+                    TcpState::CloseWait
+                }
+                TcpState::FinWait1 => {
+                    must_ack = true;
+                    TcpState::Closing
+                }
+                TcpState::FinWait2 => {
+                    must_ack = true;
+                    TcpState::TimeWait
+                }
                 s => s,
             };
         }
@@ -1522,13 +1564,6 @@ impl<U: Userland> Kernel<U> {
         if peer_closed {
             self.app_note(ns, || format!("tcp {}:{}: peer closed (FIN)", key.local.0, key.local.1));
             U::tcp_eof(self, ns, owner, key);
-            // Our apps close as soon as they read EOF, unless they hold the connection.
-            if let Some(c) = self.netns_mut(ns).tcp.get_mut(&key)
-                && !c.held
-            {
-                c.close_when_done = true;
-                c.await_reply = false;
-            }
             if state == TcpState::TimeWait {
                 self.tcp_send_ack(ns, key);
                 self.app_note(ns, || {

@@ -1392,13 +1392,18 @@ pub const CONNECT_TIMEOUT: SimTime = SimTime::from_secs(10);
 /// scheduler (the kernel backend's agent does the same: netns/src/agent.rs).
 pub const PEER_FIN_WAIT: SimTime = SimTime::from_millis(200);
 
-/// How long after writing its answer a listener's close(2) reaches TCP: the return from
-/// write(2) and the next system call. Linux's TCP sends the FIN from within that call
+/// How long after writing its answer a listener's close(2) reaches TCP: write(2) returns
+/// only once the bottom half has carried its segment across the veth (`__dev_queue_xmit`
+/// ends with `rcu_read_unlock_bh`, which runs the softirq the veth raised), so one veth
+/// crossing, `LINK_DELAY`. Linux's TCP sends the FIN from within the next call
 /// (`tcp_shutdown` / `tcp_close` → `tcp_send_fin`, net/ipv4/tcp.c), so on the wire the FIN
-/// trails the answer by this much; the kernel captures of these listeners put it between
-/// 0.8 and 45 µs, 1.9 µs the median (traces/kernel/linux/lossy.pcapng and netem-loss.pcapng,
-/// the server's interface, docs/linux-model.md *When TCP sends again*).
-const LISTEN_CLOSE_COST: SimTime = SimTime::from_micros(2);
+/// trails the answer by this much: 8.9 to 72.8 µs, 11.9 µs the median, over 23 exchanges
+/// captured with the kernel's timestamps (traces/kernel/linux/round-trips.pcapng and
+/// lossy.ron run again; docs/linux-model.md, "The simulator's clock"). That it equals the
+/// crossing matters: RACK's reordering window is a quarter of the smallest round trip, four
+/// crossings, so an answer lost before a FIN that arrives is taken for lost at once, as on
+/// the kernel (traces/kernel/linux/lossy.pcapng).
+const LISTEN_CLOSE_COST: SimTime = crate::kernel::defaults::LINK_DELAY;
 
 /// `http://HOST[:PORT][/PATH]` as curl takes it (the scheme may be left out).
 fn parse_url(url: &str) -> Result<(String, u16, String), String> {
