@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// not (docs/linux-model.md, "The simulator's clock").
 pub const CLOCK_MEANS: &str = "times are simulated seconds since the lab began. Linux's timers \
 (ARP, TCP retransmission and delayed ACK, conntrack, neighbour states) run at Linux's times, and \
-a docker command takes as long as it took on Docker Engine 20.10. A veth crossing takes 17 µs \
+a docker command takes as long as it took on Docker Engine 20.10. A veth crossing takes 12 µs \
 and a program runs 90 µs after its socket has something for it, as measured on Linux 6.18; \
 the kernel's own forwarding and answers (ARP, an echo reply, an ACK) take none. So frames come \
 in the kernel's order and a ping or an HTTP exchange takes about as long as on a machine, \

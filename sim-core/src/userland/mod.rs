@@ -69,8 +69,8 @@ pub struct Programs {
 /// of 120 such wake-ups on Linux 6.18 is 88 µs, the quartiles 63 and 116 µs (connect to
 /// write, read to answer, FIN to close, in four runs of traces/kernel/linux/round-trips.ron
 /// on the kernel backend, one kept as its .pcapng; docs/linux-model.md, "The simulator's
-/// clock"). ping is not delayed: iputils times its
-/// replies by the kernel's `SO_TIMESTAMP`, so the time it prints has no wake-up in it.
+/// clock"). ping is not delayed: iputils times its replies by the kernel's `SO_TIMESTAMP`,
+/// so the time it prints has no wake-up in it.
 pub const WAKE: crate::engine::SimTime = crate::engine::SimTime::from_micros(90);
 
 /// The timer tag of a wake-up (above every program's own tags).
@@ -213,5 +213,23 @@ impl Userland for Programs {
 
     fn icmp_raw(k: &mut World, ns: NsId, owner: usize, from: Ipv4Addr, ttl: u8, icmp: &[u8]) {
         k.traceroute_icmp(ns, owner, from, ttl, icmp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WAKE;
+    use crate::kernel::defaults::LINK_DELAY;
+
+    /// The clock's words, where a reader meets them (the hop log's legend, the GUI's
+    /// timeline, the README), give the times the simulator runs with.
+    #[test]
+    fn what_the_clock_means_names_the_times_in_use() {
+        let crossing = format!("A veth crossing takes {} µs", LINK_DELAY.as_nanos() / 1_000);
+        let wake = format!("a program runs {} µs after its socket has something for it", WAKE.as_nanos() / 1_000);
+        let readme = include_str!("../../../README.md").split_whitespace().collect::<Vec<_>>().join(" ");
+        for (what, text) in [("CLOCK_MEANS", crate::engine::CLOCK_MEANS), ("README.md", &readme)] {
+            assert!(text.contains(&crossing) && text.contains(&wake), "{what}: {text}");
+        }
     }
 }
