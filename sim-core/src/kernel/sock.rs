@@ -111,12 +111,16 @@ pub trait Userland: Clone + Default + Sized {
     fn echo_error(k: &mut Kernel<Self>, ns: NsId, owner: usize, from: Ipv4Addr, seq: u16, what: &str);
     /// A SYN arrived for `owner`'s listening port and its connection is in SYN_RECV, told at
     /// once rather than at accept(2) so a server that speaks first (MySQL's greeting) can
-    /// queue its bytes with `tcp_queue`; they leave once the handshake completes. The SYN-ACK
-    /// goes out right after this returns.
+    /// queue its bytes with `tcp_queue`; they leave once the handshake completes and the
+    /// program has been told (`tcp_established`, `tcp_uncork`). The SYN-ACK goes out right
+    /// after this returns.
     fn tcp_accepted(k: &mut Kernel<Self>, ns: NsId, owner: usize, key: TcpKey);
     /// A connection that came to `owner`'s listening port is established: accept(2)
-    /// returns it. Told when the handshake's ACK has been taken, before what it carries.
-    fn tcp_established(_k: &mut Kernel<Self>, _ns: NsId, _owner: usize, _key: TcpKey) {}
+    /// returns it. Told when the handshake's ACK has been taken, before what it carries;
+    /// what the program queued at `tcp_accepted` waits for its `tcp_uncork`.
+    fn tcp_established(k: &mut Kernel<Self>, ns: NsId, _owner: usize, key: TcpKey) {
+        k.tcp_uncork(ns, key)
+    }
     /// A connection `owner` opened is established: connect(2) returns. Told after the
     /// handshake's ACK has gone out; what the program gave `tcp_connect` waits for its
     /// `tcp_uncork`.

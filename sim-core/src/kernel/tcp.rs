@@ -115,9 +115,10 @@ pub struct TcpConn {
     /// The program keeps the connection open after reading EOF (`tcp_hold`): it shuts its
     /// own side when it chooses. The others close as soon as they read it.
     pub held: bool,
-    /// What the program gave `tcp_connect` waits until connect(2) has returned to it
+    /// What the program gave `tcp_connect`, or queued at the SYN (`tcp_accepted`: a server
+    /// that speaks first), waits until connect(2) or accept(2) has returned to it
     /// (`tcp_uncork`): a program writes only once it runs again after the handshake, so the
-    /// handshake's ACK leaves first and its request a program's wake-up later.
+    /// handshake's ACK leaves first and its request or greeting a program's wake-up later.
     pub corked: bool,
     /// An ACK showed the path works: the next segment sent confirms the neighbour
     /// (`sk_dst_pending_confirm`).
@@ -894,7 +895,7 @@ impl<U: Userland> Kernel<U> {
             rack: None,
             pmtu_cookie: None,
             held: false,
-            corked: false,
+            corked: true,
             dst_pending_confirm: false,
             ttl: defaults::TTL,
         };

@@ -132,6 +132,7 @@ impl World {
                 self.give_back(data);
             }
             Woken::Established { ns, owner, key } => {
+                self.tcp_uncork(ns, key);
                 self.service_established(ns, owner, key);
                 self.tcp_output(ns, key, false);
             }
