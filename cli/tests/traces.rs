@@ -1363,10 +1363,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// traces/kernel/linux/round-trips.ron: twenty pings and ten HTTP exchanges across a bridge
 /// take about as long in the simulator as on the kernel: each median within a factor of two of
-/// the kernel's (the kernel's own spread over runs on this machine is about that: docs/
-/// linux-model.md, "The simulator's clock"). And every exchange's segments, as seen from the
-/// client, come in the kernel's order: the handshake's ACK, the request a program's wake-up
-/// later, the server's ACK, its answer and FIN, the client's ACK, its FIN, the last ACK.
+/// the kernel's (the simulator has none of the kernel's jitter, which puts single exchanges
+/// from 360 µs to several ms: docs/linux-model.md, "The simulator's clock"). And every
+/// exchange's segments, as seen from the client, come in the kernel's order: the handshake's
+/// ACK, the request a program's wake-up later, the server's ACK, its answer and FIN, the
+/// client's ACK, its FIN, the last ACK.
 #[test]
 fn a_ping_and_an_http_exchange_take_about_as_long_as_on_the_kernel() {
     let lab = root().join("traces/kernel/linux/round-trips.ron");
