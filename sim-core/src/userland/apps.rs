@@ -1397,12 +1397,13 @@ pub const PEER_FIN_WAIT: SimTime = SimTime::from_millis(200);
 /// ends with `rcu_read_unlock_bh`, which runs the softirq the veth raised), so one veth
 /// crossing, `LINK_DELAY`. Linux's TCP sends the FIN from within the next call
 /// (`tcp_shutdown` / `tcp_close` → `tcp_send_fin`, net/ipv4/tcp.c), so on the wire the FIN
-/// trails the answer by this much: 8.9 to 72.8 µs, 11.9 µs the median, over 23 exchanges
-/// captured with the kernel's timestamps (traces/kernel/linux/round-trips.pcapng and
-/// lossy.ron run again; docs/linux-model.md, "The simulator's clock"). That it equals the
-/// crossing matters: RACK's reordering window is a quarter of the smallest round trip, four
-/// crossings, so an answer lost before a FIN that arrives is taken for lost at once, as on
-/// the kernel (traces/kernel/linux/lossy.pcapng).
+/// trails the answer by at least this much: 8.8 to 126.9 µs, 21.8 µs the median and
+/// 11.9 µs the lower quartile, over 43 exchanges captured with the kernel's timestamps
+/// (traces/kernel/linux/round-trips.ron and lossy.ron; docs/linux-model.md, "A program's
+/// close after its answer"). That it is at least the crossing matters: RACK's reordering
+/// window is a quarter of the smallest round trip, four crossings, so an answer lost before
+/// a FIN that arrives is taken for lost at once, as on the kernel
+/// (traces/kernel/linux/lossy.pcapng).
 const LISTEN_CLOSE_COST: SimTime = crate::kernel::defaults::LINK_DELAY;
 
 /// `http://HOST[:PORT][/PATH]` as curl takes it (the scheme may be left out).
