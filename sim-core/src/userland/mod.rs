@@ -57,8 +57,11 @@ pub struct Programs {
     /// Files programs wrote (wget's downloads), by namespace and path as given: busybox
     /// wget does not overwrite one under its own name.
     pub(crate) files: crate::kernel::Set<(NsId, String)>,
-    /// Programs the kernel has woken that have not run yet, each with when it runs (`WAKE`).
-    pub(crate) woken: std::collections::VecDeque<(crate::engine::SimTime, Woken)>,
+    /// Programs the kernel has woken that have not run yet, in the order it woke them:
+    /// which namespace, which program, what for. Each has one `TAG_WAKE` timer, `WAKE`
+    /// after it was queued, and nothing takes a program's timer out of the event queue, so
+    /// the n-th timer to fire runs the n-th item.
+    pub(crate) woken: std::collections::VecDeque<(NsId, usize, Woken)>,
     /// The byte buffers of wake-ups that ran, for the next ones to copy into.
     pub(crate) spare: Vec<Vec<u8>>,
 }
@@ -79,12 +82,12 @@ const TAG_WAKE: u32 = 0x0800_0000;
 /// What a program is woken for, kept until it runs (`WAKE` after the kernel had it).
 #[derive(Clone, Debug)]
 pub(crate) enum Woken {
-    Udp { ns: NsId, owner: usize, from: (Ipv4Addr, u16), to: (Ipv4Addr, u16), data: Vec<u8> },
-    Established { ns: NsId, owner: usize, key: TcpKey },
-    Connected { ns: NsId, owner: usize, key: TcpKey },
-    Data { ns: NsId, owner: usize, key: TcpKey, data: Vec<u8> },
-    Eof { ns: NsId, owner: usize, key: TcpKey },
-    Failed { ns: NsId, owner: usize, key: TcpKey, what: String },
+    Udp { from: (Ipv4Addr, u16), to: (Ipv4Addr, u16), data: Vec<u8> },
+    Established(TcpKey),
+    Connected(TcpKey),
+    Data(TcpKey, Vec<u8>),
+    Eof(TcpKey),
+    Failed(TcpKey, String),
 }
 
 impl World {
@@ -103,57 +106,45 @@ impl World {
 
     /// The program runs `WAKE` from now. Every wake-up waits the same, so they run in the
     /// order the kernel had them: one queue, one timer each.
-    fn wake_later(&mut self, owner: usize, item: Woken) {
-        let due = self.now + WAKE;
-        self.user.woken.push_back((due, item));
+    fn wake_later(&mut self, ns: NsId, owner: usize, why: Woken) {
+        self.user.woken.push_back((ns, owner, why));
         self.set_timer(owner, WAKE, TAG_WAKE);
     }
 
     /// The program at the queue's head runs; a TCP connection then sends what it wrote.
     fn wake(&mut self) {
-        if self.user.woken.front().is_none_or(|(due, _)| *due > self.now) {
-            return;
-        }
-        let Some((_, item)) = self.user.woken.pop_front() else { return };
-        let ns = match &item {
-            Woken::Udp { ns, .. }
-            | Woken::Established { ns, .. }
-            | Woken::Connected { ns, .. }
-            | Woken::Data { ns, .. }
-            | Woken::Eof { ns, .. }
-            | Woken::Failed { ns, .. } => *ns,
-        };
+        let Some((ns, owner, why)) = self.user.woken.pop_front() else { return };
         if self.netns(ns).dead {
             return;
         }
-        match item {
-            Woken::Udp { ns, owner, from, to, data } => {
+        match why {
+            Woken::Udp { from, to, data } => {
                 self.udp_rx(ns, owner, from, to, &data);
                 self.give_back(data);
             }
-            Woken::Established { ns, owner, key } => {
+            Woken::Established(key) => {
                 self.tcp_uncork(ns, key);
                 self.service_established(ns, owner, key);
                 self.tcp_output(ns, key, false);
             }
-            Woken::Connected { ns, owner, key } => {
+            Woken::Connected(key) => {
                 self.tcp_uncork(ns, key);
                 self.plain_connected(ns, owner, key, None);
                 self.service_connected(ns, owner, key);
                 self.tcp_output(ns, key, false);
             }
-            Woken::Data { ns, owner, key, data } => {
+            Woken::Data(key, data) => {
                 self.tcp_data(ns, owner, key, &data);
                 self.give_back(data);
                 self.tcp_output(ns, key, false);
             }
-            Woken::Eof { ns, owner, key } => {
+            Woken::Eof(key) => {
                 // A plain program's one read, if nothing came before the FIN, returns 0.
                 self.plain_read(ns, owner, key, &[]);
                 self.service_eof(ns, owner, key);
                 self.tcp_read_eof(ns, key);
             }
-            Woken::Failed { ns, owner, key, what } => {
+            Woken::Failed(key, what) => {
                 self.plain_connected(ns, owner, key, Some(&what));
                 self.service_failed(ns, owner, key, &what);
             }
@@ -164,7 +155,7 @@ impl World {
 impl Userland for Programs {
     fn udp_rx(k: &mut World, ns: NsId, owner: usize, from: (Ipv4Addr, u16), to: (Ipv4Addr, u16), data: &[u8]) {
         let data = k.kept(data);
-        k.wake_later(owner, Woken::Udp { ns, owner, from, to, data })
+        k.wake_later(ns, owner, Woken::Udp { from, to, data })
     }
 
     fn echo_reply(k: &mut World, ns: NsId, owner: usize, from: Ipv4Addr, ttl: u8, seq: u16) {
@@ -185,24 +176,24 @@ impl Userland for Programs {
     }
 
     fn tcp_established(k: &mut World, ns: NsId, owner: usize, key: TcpKey) {
-        k.wake_later(owner, Woken::Established { ns, owner, key })
+        k.wake_later(ns, owner, Woken::Established(key))
     }
 
     fn tcp_connected(k: &mut World, ns: NsId, owner: usize, key: TcpKey) {
-        k.wake_later(owner, Woken::Connected { ns, owner, key })
+        k.wake_later(ns, owner, Woken::Connected(key))
     }
 
     fn tcp_data(k: &mut World, ns: NsId, owner: usize, key: TcpKey, data: &[u8]) {
         let data = k.kept(data);
-        k.wake_later(owner, Woken::Data { ns, owner, key, data })
+        k.wake_later(ns, owner, Woken::Data(key, data))
     }
 
     fn tcp_eof(k: &mut World, ns: NsId, owner: usize, key: TcpKey) {
-        k.wake_later(owner, Woken::Eof { ns, owner, key })
+        k.wake_later(ns, owner, Woken::Eof(key))
     }
 
     fn tcp_failed(k: &mut World, ns: NsId, owner: usize, key: TcpKey, what: &str) {
-        k.wake_later(owner, Woken::Failed { ns, owner, key, what: what.to_string() })
+        k.wake_later(ns, owner, Woken::Failed(key, what.to_string()))
     }
 
     fn timer(k: &mut World, owner: usize, tag: u32) {
